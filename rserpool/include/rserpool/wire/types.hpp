@@ -1,0 +1,138 @@
+#pragma once
+// RSerPool value types (RFC 5354 parameters as C++ values). Shared by the
+// wire codecs, the handlespace, the registrar and the ASAP endpoints, so that
+// none of them depends on another's internals.
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rserpool/base/bytes.hpp"
+#include "rserpool/base/ip_address.hpp"
+
+namespace rserpool {
+
+// Opaque bytes (RFC 5354 3.9). Usually printable, but not necessarily.
+class PoolHandle {
+ public:
+  PoolHandle() = default;
+  explicit PoolHandle(std::string_view name) : bytes_(name.begin(), name.end()) {}
+  explicit PoolHandle(ByteView b) : bytes_(b.begin(), b.end()) {}
+  const Bytes& bytes() const noexcept { return bytes_; }
+  std::string to_string() const { return {bytes_.begin(), bytes_.end()}; }
+  bool empty() const noexcept { return bytes_.empty(); }
+  friend auto operator<=>(const PoolHandle&, const PoolHandle&) = default;
+
+ private:
+  Bytes bytes_;
+};
+
+// Longest pool handle we accept; RFC 5354 sets no limit, rsplib uses 32.
+inline constexpr std::size_t kMaxPoolHandleSize = 64;
+
+using PeIdentifier = std::uint32_t;   // RFC 5354 3.14, random, 32 bit
+using ServerIdentifier = std::uint32_t;  // RFC 5353 2.2, non-zero, random
+
+// RFC 5356 7.1 policy type codes, plus the rsplib private DPF policies.
+enum class PolicyType : std::uint32_t {
+  round_robin = 0x00000001,
+  weighted_round_robin = 0x00000002,
+  random = 0x00000003,
+  weighted_random = 0x00000004,
+  priority = 0x00000005,
+  least_used = 0x40000001,
+  least_used_degradation = 0x40000002,
+  priority_least_used = 0x40000003,
+  randomized_least_used = 0x40000004,
+  weighted_random_dpf = 0xB0002001,
+  least_used_dpf = 0xB0002002,
+};
+
+std::string_view to_string(PolicyType p) noexcept;
+bool is_known_policy(std::uint32_t code) noexcept;
+
+// The policy parameter (0x0008). Only the fields meaningful for `type` are
+// encoded; the others stay zero. Load and the DPF factors are fractions of
+// 0xFFFFFFFF; distance is in milliseconds as rsplib measures it.
+struct PolicyParameters {
+  PolicyType type = PolicyType::round_robin;
+  std::uint32_t weight = 0;       // WRR, WRAND, WRAND-DPF
+  std::uint32_t priority = 0;     // PRIO (larger = better)
+  std::uint32_t load = 0;         // LU family, RLU, LU-DPF
+  std::uint32_t degradation = 0;  // LUD, PLU
+  std::uint32_t dpf = 0;          // WRAND-DPF: weight DPF; LU-DPF: load DPF
+  std::uint32_t distance = 0;     // DPF policies
+  friend bool operator==(const PolicyParameters&, const PolicyParameters&) = default;
+};
+
+enum class TransportProtocol : std::uint16_t {
+  dccp = 0x0003,
+  sctp = 0x0004,
+  tcp = 0x0005,
+  udp = 0x0006,
+  udp_lite = 0x0007,
+  opaque = 0x0010,
+};
+
+enum class TransportUse : std::uint16_t { data_only = 0, data_and_control = 1 };
+
+// One transport parameter (0x0003-0x0007, 0x0010). SCTP carries 1..n
+// addresses, the others exactly one; opaque carries `opaque` bytes only.
+struct TransportParameter {
+  TransportProtocol protocol = TransportProtocol::sctp;
+  std::uint16_t port = 0;
+  TransportUse use = TransportUse::data_only;  // SCTP (and TCP, as rsplib reads it)
+  std::uint32_t dccp_service_code = 0;
+  std::vector<IpAddress> addresses;
+  Bytes opaque;
+  friend bool operator==(const TransportParameter&, const TransportParameter&) = default;
+};
+
+// Registration life: we put milliseconds on the wire, as rsplib and
+// Wireshark do (see docs/conformance.md); -1 means infinite.
+inline constexpr std::int32_t kInfiniteLifetime = -1;
+
+// The Pool Element parameter (0x000a).
+struct PoolElementParameter {
+  PeIdentifier id = 0;
+  ServerIdentifier home_registrar = 0;  // 0 = undetermined
+  std::int32_t registration_life_ms = kInfiniteLifetime;
+  TransportParameter user_transport;
+  PolicyParameters policy;
+  std::optional<TransportParameter> asap_transport;  // filled in by the home registrar
+  friend bool operator==(const PoolElementParameter&, const PoolElementParameter&) = default;
+};
+
+// The Server Information parameter (0x000b).
+struct ServerInformation {
+  ServerIdentifier id = 0;
+  TransportParameter transport;  // SCTP
+  friend bool operator==(const ServerInformation&, const ServerInformation&) = default;
+};
+
+// Operation Error causes (RFC 5354 3.13).
+enum class ErrorCause : std::uint16_t {
+  unspecified = 0x0,
+  unrecognized_parameter = 0x1,
+  unrecognized_message = 0x2,
+  invalid_values = 0x3,
+  non_unique_pe_identifier = 0x4,
+  inconsistent_pooling_policy = 0x5,
+  lack_of_resources = 0x6,
+  inconsistent_transport_type = 0x7,
+  inconsistent_data_control = 0x8,
+  unknown_pool_handle = 0x9,
+  rejected_security = 0xa,
+};
+
+std::string_view to_string(ErrorCause c) noexcept;
+
+struct OperationErrorCause {
+  ErrorCause code = ErrorCause::unspecified;
+  Bytes info;  // cause-specific information (offending TLV, message, ...)
+  friend bool operator==(const OperationErrorCause&, const OperationErrorCause&) = default;
+};
+
+}  // namespace rserpool
