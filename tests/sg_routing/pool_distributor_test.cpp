@@ -4,6 +4,7 @@
 
 #include <map>
 #include <random>
+#include <set>
 
 namespace sg {
 namespace {
@@ -124,6 +125,33 @@ TEST_F(Fixture, FailoverResendsHandedBackFirstEchoesCookieOnceAndReportsOnce) {
   EXPECT_TRUE(only<action::ReportUnreachable>(d->association_failed(1, {}, t0 + 3ms)).empty());
   EXPECT_EQ(d->counters().resent_after_failover, 2U);
   EXPECT_EQ(d->counters().cookies_echoed, 1U);
+}
+
+TEST_F(Fixture, AFailedPesFlowsAllGoToOneHeirWithTheCookie) {
+  auto d = make();
+  bring_up(*d, {1, 2, 3});
+  d->cookie_received(1, {0x01});
+  std::vector<std::uint16_t> on_pe1;
+  for (std::uint16_t cic = 0; cic < 30; ++cic) {
+    auto sent = only<action::SendData>(d->message(isup(ss7::encode_iam(cic, "1")), t0));
+    if (sent[0].pe == 1) on_pe1.push_back(cic);
+  }
+  ASSERT_EQ(on_pe1.size(), 10U);
+  (void)d->association_failed(1, {}, t0);
+  std::set<PeIdentifier> heirs;
+  std::size_t cookies = 0;
+  for (auto cic : on_pe1) {
+    auto a = d->message(isup(ss7::encode_rel(cic)), t0);
+    cookies += only<action::SendCookieEcho>(a).size();
+    heirs.insert(only<action::SendData>(a)[0].pe);
+  }
+  EXPECT_EQ(heirs.size(), 1U);  // one heir, not a spread
+  EXPECT_EQ(cookies, 1U);       // which got the cookie once
+  // New calls are balanced over both survivors again.
+  std::map<PeIdentifier, int> fresh;
+  for (std::uint16_t cic = 100; cic < 110; ++cic)
+    ++fresh[only<action::SendData>(d->message(isup(ss7::encode_iam(cic, "1")), t0))[0].pe];
+  EXPECT_EQ(fresh.size(), 2U);
 }
 
 TEST_F(Fixture, ConnectingPeQueuesAndFlushesInOrderAfterCookies) {

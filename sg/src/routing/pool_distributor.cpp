@@ -57,8 +57,7 @@ std::vector<Action> PoolDistributor::member_removed(PeIdentifier pe, TimePoint n
     // queued behind it goes elsewhere, in order.
     std::deque<MtpMessage> queued = std::move(m.queue);
     queued_total_ -= queued.size();
-    auto flows = flows_.take_flows_of(pe);
-    for (const auto& f : flows) orphans_[f] = OrphanedFrom{pe, m.latest_cookie};
+    orphan_flows_of(pe, m.latest_cookie);
     if (m.state == MemberState::connecting) out.push_back(action::Disconnect{pe});
     members_.erase(it);
     for (auto& msg : queued) {
@@ -80,12 +79,42 @@ std::vector<Action> PoolDistributor::member_removed(PeIdentifier pe, TimePoint n
 void PoolDistributor::finish_drain(PeIdentifier pe, std::vector<Action>& out) {
   auto it = members_.find(pe);
   if (it == members_.end()) return;
-  for (const auto& f : flows_.take_flows_of(pe)) {
-    orphans_[f] = OrphanedFrom{pe, it->second.latest_cookie};
-    ++counters_.flows_moved;
-  }
+  counters_.flows_moved += orphan_flows_of(pe, it->second.latest_cookie);
   out.push_back(action::Disconnect{pe});
   members_.erase(it);
+}
+
+std::size_t PoolDistributor::orphan_flows_of(PeIdentifier pe, const std::optional<rserpool::Bytes>& cookie) {
+  auto flows = flows_.take_flows_of(pe);
+  Estate& estate = estates_[pe];
+  if (cookie) estate.cookie = cookie;
+  estate.heir.reset();  // a new failure picks a new heir and a new cookie
+  estate.echoed_to.clear();
+  for (const auto& f : flows) {
+    auto [it, inserted] = orphans_.try_emplace(f, pe);
+    if (!inserted) {
+      // Already an orphan of an earlier failure: it now belongs here.
+      auto old = estates_.find(it->second);
+      if (old != estates_.end() && --old->second.flows == 0) estates_.erase(old);
+      it->second = pe;
+    }
+    ++estate.flows;
+  }
+  if (estate.flows == 0) estates_.erase(pe);
+  return flows.size();
+}
+
+bool PoolDistributor::usable(PeIdentifier pe) const {
+  auto it = members_.find(pe);
+  return it != members_.end() &&
+         (it->second.state == MemberState::active || it->second.state == MemberState::connecting);
+}
+
+std::optional<PeIdentifier> PoolDistributor::heir_for(PeIdentifier origin) {
+  auto it = estates_.find(origin);
+  if (it == estates_.end()) return select_for_new_flow();
+  if (!it->second.heir || !usable(*it->second.heir)) it->second.heir = select_for_new_flow();
+  return it->second.heir;
 }
 
 std::vector<Action> PoolDistributor::association_up(PeIdentifier pe, TimePoint now) {
@@ -142,10 +171,7 @@ std::vector<Action> PoolDistributor::association_failed(PeIdentifier pe, std::ve
     m.reported_unreachable = true;
     out.push_back(action::ReportUnreachable{pe});
   }
-  for (const auto& f : flows_.take_flows_of(pe)) {
-    orphans_[f] = OrphanedFrom{pe, m.latest_cookie};
-    ++counters_.flows_moved;
-  }
+  counters_.flows_moved += orphan_flows_of(pe, m.latest_cookie);
   // Oldest first: what the transport gave back, then what never left.
   std::vector<MtpMessage> again = std::move(handed_back);
   for (auto& q : m.queue) again.push_back(std::move(q));
@@ -196,8 +222,9 @@ void PoolDistributor::route(MtpMessage m, const ClassifiedMessage& c, TimePoint 
         usable && c.event == CallEvent::setup && it->second.state == MemberState::draining;
     if (!usable || new_call_on_draining) target.reset();
   }
+  auto orphan = target ? orphans_.end() : orphans_.find(c.flow);
   if (!target) {
-    target = select_for_new_flow();
+    target = orphan != orphans_.end() ? heir_for(orphan->second) : select_for_new_flow();
     if (!target) {
       if (!no_member_since_) no_member_since_ = now;
       if (pool_wait_.size() >= config_.max_queue) {
@@ -213,19 +240,23 @@ void PoolDistributor::route(MtpMessage m, const ClassifiedMessage& c, TimePoint 
     }
     flows_.assign(c.flow, *target);
     Member& member = members_.at(*target);
-    if (auto orphan = orphans_.find(c.flow); orphan != orphans_.end()) {
-      // The flow's previous PE failed: its latest cookie reaches the new PE
-      // once, before any of the flow's data.
-      const auto& from = orphan->second;
-      if (from.cookie && member.echoed_from.insert(from.pe).second) {
-        if (member.state == MemberState::active) {
-          out.push_back(action::SendCookieEcho{*target, *from.cookie});
-          ++counters_.cookies_echoed;
-        } else {
-          member.echo_before_data.push_back(*from.cookie);
-        }
-      }
+    if (orphan != orphans_.end()) {
+      // The flow's previous PE failed: its heir gets the latest cookie once,
+      // before any of the flow's data.
+      const PeIdentifier origin = orphan->second;
       orphans_.erase(orphan);
+      auto estate = estates_.find(origin);
+      if (estate != estates_.end()) {
+        if (estate->second.cookie && estate->second.echoed_to.insert(*target).second) {
+          if (member.state == MemberState::active) {
+            out.push_back(action::SendCookieEcho{*target, *estate->second.cookie});
+            ++counters_.cookies_echoed;
+          } else {
+            member.echo_before_data.push_back(*estate->second.cookie);
+          }
+        }
+        if (--estate->second.flows == 0) estates_.erase(estate);
+      }
     }
   }
   Member& member = members_.at(*target);

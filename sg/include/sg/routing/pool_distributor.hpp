@@ -13,8 +13,12 @@
 //   reason.
 // - On a PE failure, the messages the transport handed back unsent and the
 //   messages queued for that PE are re-routed first, in their original
-//   order, before anything newer; every PE that inherits flows receives the
-//   failed PE's latest ASAP cookie (COOKIE_ECHO) before any data.
+//   order, before anything newer.
+// - A failed PE's flows all move to one successor, chosen by the pool
+//   policy, which receives the failed PE's latest ASAP cookie (COOKIE_ECHO)
+//   before any data. The cookie is the failed PE's state as a whole, so it
+//   has exactly one heir, as in RSerPool's enhanced-mode session failover;
+//   new flows keep being balanced over all live PEs.
 // - A failure is reported to the registrar (ENDPOINT_UNREACHABLE) once.
 // - A PE that deregisters is drained: no new flows; calls in progress stay
 //   until released or until the drain deadline, then move like a failover.
@@ -153,13 +157,15 @@ class PoolDistributor {
     std::optional<rserpool::Bytes> latest_cookie;
     std::vector<rserpool::Bytes> echo_before_data;  // cookies to send when up
     std::optional<TimePoint> drain_deadline;
-    std::set<rserpool::PeIdentifier> echoed_from;  // failed PEs whose cookie it has
     bool carried_traffic = false;  // report unreachable only if we tried it
     bool reported_unreachable = false;
   };
-  struct OrphanedFrom {
-    rserpool::PeIdentifier pe = 0;
+  // The flows a failed (or drained) PE left behind, and who inherits them.
+  struct Estate {
     std::optional<rserpool::Bytes> cookie;
+    std::optional<rserpool::PeIdentifier> heir;
+    std::set<rserpool::PeIdentifier> echoed_to;  // PEs that have this cookie
+    std::size_t flows = 0;  // orphaned flows not yet rebound
   };
   struct Waiting {
     MtpMessage message;
@@ -170,6 +176,10 @@ class PoolDistributor {
   void deliver(rserpool::PeIdentifier pe, Member& member, MtpMessage m, std::vector<Action>& out);
   std::optional<rserpool::PeIdentifier> select_for_new_flow();
   void finish_drain(rserpool::PeIdentifier pe, std::vector<Action>& out);
+  // Unbinds every flow of `pe` into its estate; returns how many.
+  std::size_t orphan_flows_of(rserpool::PeIdentifier pe, const std::optional<rserpool::Bytes>& cookie);
+  std::optional<rserpool::PeIdentifier> heir_for(rserpool::PeIdentifier origin);
+  bool usable(rserpool::PeIdentifier pe) const;
   void flush_pool_wait(TimePoint now, std::vector<Action>& out);
   void update_congestion(std::vector<Action>& out);
   bool has_usable_member() const;
@@ -178,8 +188,9 @@ class PoolDistributor {
   MemberSelector& selector_;
   std::map<rserpool::PeIdentifier, Member> members_;  // ordered: deterministic iteration
   FlowTable flows_;
-  // Flows whose PE failed or left, with the cookie their next PE must see first.
-  std::unordered_map<FlowKey, OrphanedFrom, FlowKeyHash> orphans_;
+  // Flows whose PE failed or left -> that PE, whose estate says where they go.
+  std::unordered_map<FlowKey, rserpool::PeIdentifier, FlowKeyHash> orphans_;
+  std::map<rserpool::PeIdentifier, Estate> estates_;
   std::deque<Waiting> pool_wait_;
   std::size_t queued_total_ = 0;
   std::optional<TimePoint> no_member_since_;

@@ -1,0 +1,87 @@
+#pragma once
+// The call logic of the gateway-controller simulator (gwc-sim), sans-I/O.
+// It answers ISUP calls that arrive through the SG (IAM -> ACM, then ANM
+// after the answer delay; REL -> RLC), echoes SCCP unitdata back, and keeps
+// the numbers that show whether the SG did its job: messages for calls it
+// never saw (lost or misrouted traffic), per-circuit ordering violations,
+// calls adopted from a failed peer's cookie.
+//
+// Its ASAP cookie is its call table: after a failover the SG echoes the
+// failed PE's cookie to the new PE before any data, and the new PE adopts
+// those calls, so their later messages are not "unknown".
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "rserpool/base/bytes.hpp"
+#include "rserpool/base/result.hpp"
+#include "sg/routing/mtp_message.hpp"
+
+namespace sg::sim {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+
+struct GwcConfig {
+  std::chrono::milliseconds answer_delay{20};  // IAM to ANM
+  // Shared by the pool's PEs so that a cookie from a peer is recognised.
+  std::uint64_t cookie_secret = 0x5347'5f52'5345'5250ULL;
+};
+
+struct GwcCounters {
+  std::uint64_t calls_offered = 0;   // IAMs
+  std::uint64_t calls_answered = 0;  // ANMs sent
+  std::uint64_t calls_released = 0;  // RLCs sent for known calls
+  std::uint64_t unknown_call_messages = 0;
+  std::uint64_t ordering_violations = 0;
+  std::uint64_t adopted_calls = 0;
+  std::uint64_t sccp_answered = 0;
+  std::uint64_t cookies_rejected = 0;
+};
+
+enum class CookieError : std::uint8_t { truncated, bad_version, bad_signature };
+
+class GwcCallModel {
+ public:
+  explicit GwcCallModel(GwcConfig config = {}) : config_(config) {}
+
+  // A message from the SG; returns what the controller sends back.
+  std::vector<MtpMessage> on_message(const MtpMessage& m, TimePoint now);
+  // Answers whose time has come.
+  std::vector<MtpMessage> advance(TimePoint now);
+  std::optional<TimePoint> next_deadline() const;
+
+  // The call table as an ASAP cookie (signed with the pool secret).
+  rserpool::Bytes make_cookie() const;
+  // COOKIE_ECHO from the SG: take over the calls of a failed peer.
+  rserpool::Result<std::size_t, CookieError> adopt_cookie(rserpool::ByteView cookie, TimePoint now);
+
+  const GwcCounters& counters() const noexcept { return counters_; }
+  std::size_t active_calls() const noexcept { return calls_.size(); }
+
+ private:
+  enum class CallState : std::uint8_t { ringing = 1, answered = 2 };
+  struct CircuitId {
+    std::uint32_t remote = 0;  // the SS7-side exchange
+    std::uint32_t local = 0;   // the point code the SG routes to us
+    std::uint16_t cic = 0;
+    auto operator<=>(const CircuitId&) const = default;
+  };
+  struct Call {
+    CallState state = CallState::ringing;
+    TimePoint answer_at{};
+    std::uint8_t ni = 0;
+    std::uint8_t sls = 0;
+  };
+
+  MtpMessage reply(const CircuitId& id, const Call& call, rserpool::Bytes isup) const;
+  std::uint64_t sign(rserpool::ByteView body) const;
+
+  GwcConfig config_;
+  std::map<CircuitId, Call> calls_;
+  GwcCounters counters_;
+};
+
+}  // namespace sg::sim

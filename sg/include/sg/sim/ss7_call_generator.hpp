@@ -1,0 +1,85 @@
+#pragma once
+// The call logic of the SS7-side load generator (ss7-gen), sans-I/O: it
+// originates ISUP calls at a steady rate over a circuit range (IAM, wait for
+// ACM and ANM, hold, REL, wait for RLC) plus SCCP unitdata queries, and
+// measures what an operator measures: completed and failed calls, answer
+// latency, messages that came back for calls it does not know.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "sg/routing/mtp_message.hpp"
+#include "sg/sim/latency_recorder.hpp"
+
+namespace sg::sim {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+
+struct GeneratorConfig {
+  std::uint32_t opc = 1;    // the generator's own point code
+  std::uint32_t dpc = 2;    // the point code routed to the GWC pool
+  std::uint8_t ni = 2;      // national
+  std::uint16_t first_cic = 1;
+  std::uint16_t cic_count = 2000;
+  double calls_per_second = 100;
+  double sccp_per_second = 0;
+  std::chrono::milliseconds hold_time{100};         // ANM to REL
+  std::chrono::milliseconds answer_timeout{10000};  // IAM to ANM (T7-like)
+  std::chrono::milliseconds release_timeout{10000}; // REL to RLC (T1-like)
+};
+
+struct GeneratorStats {
+  std::uint64_t calls_started = 0;
+  std::uint64_t calls_completed = 0;   // RLC received
+  std::uint64_t calls_failed = 0;      // a timer expired
+  std::uint64_t calls_blocked = 0;     // no free circuit when one was due
+  std::uint64_t unexpected_messages = 0;
+  std::uint64_t sccp_sent = 0;
+  std::uint64_t sccp_answered = 0;
+  std::uint64_t messages_sent = 0;
+  std::uint64_t messages_received = 0;
+  LatencyRecorder answer_latency;  // IAM sent to ANM received
+  LatencyRecorder sccp_latency;    // UDT sent to UDT answer received
+};
+
+class Ss7CallGenerator {
+ public:
+  Ss7CallGenerator(GeneratorConfig config, TimePoint start);
+
+  // Messages due by `now`: new calls, releases, SCCP queries.
+  std::vector<MtpMessage> advance(TimePoint now);
+  std::vector<MtpMessage> on_message(const MtpMessage& m, TimePoint now);
+  std::optional<TimePoint> next_deadline() const;
+
+  // Stop starting calls; calls in progress finish.
+  void stop_originating() { originating_ = false; }
+  bool idle() const noexcept { return calls_.empty() && sccp_pending_.empty(); }
+  std::size_t calls_in_progress() const noexcept { return calls_.size(); }
+  const GeneratorStats& stats() const noexcept { return stats_; }
+
+ private:
+  enum class Phase : std::uint8_t { setup, ringing, answered, releasing };
+  struct Call {
+    Phase phase = Phase::setup;
+    TimePoint iam_sent{};
+    TimePoint deadline{};  // next timer of this call: timeout or release
+  };
+
+  MtpMessage to_pool(std::uint16_t cic, rserpool::Bytes isup) const;
+  std::optional<std::uint16_t> free_circuit();
+
+  GeneratorConfig config_;
+  bool originating_ = true;
+  TimePoint next_call_;
+  TimePoint next_sccp_;
+  std::uint16_t cursor_ = 0;
+  std::uint32_t sccp_seq_ = 0;
+  std::map<std::uint16_t, Call> calls_;
+  std::map<std::uint32_t, TimePoint> sccp_pending_;
+  GeneratorStats stats_;
+};
+
+}  // namespace sg::sim

@@ -1,0 +1,168 @@
+#include "sg/sim/gwc_call_model.hpp"
+
+#include "sg/ss7/isup.hpp"
+#include "sg/ss7/sccp.hpp"
+
+namespace sg::sim {
+namespace {
+
+constexpr std::uint8_t kCookieVersion = 1;
+
+}  // namespace
+
+MtpMessage GwcCallModel::reply(const CircuitId& id, const Call& call, rserpool::Bytes isup) const {
+  MtpMessage m;
+  m.opc = id.local;
+  m.dpc = id.remote;
+  m.si = kSiIsup;
+  m.ni = call.ni;
+  m.sls = call.sls;
+  m.data = std::move(isup);
+  return m;
+}
+
+std::vector<MtpMessage> GwcCallModel::on_message(const MtpMessage& m, TimePoint now) {
+  std::vector<MtpMessage> out;
+  if (m.si == kSiSccp) {
+    // Answer a query by returning it to its caller.
+    if (auto udt = ss7::decode_udt(m.data)) {
+      std::swap(udt->called, udt->calling);
+      MtpMessage r;
+      r.opc = m.dpc;
+      r.dpc = m.opc;
+      r.si = kSiSccp;
+      r.ni = m.ni;
+      r.sls = m.sls;
+      r.data = ss7::encode_udt(*udt);
+      out.push_back(std::move(r));
+      ++counters_.sccp_answered;
+    }
+    return out;
+  }
+  if (m.si != kSiIsup) return out;
+  auto h = ss7::parse_isup_header(m.data);
+  if (!h) {
+    ++counters_.unknown_call_messages;
+    return out;
+  }
+  const CircuitId id{m.opc, m.dpc, h->cic};
+  auto it = calls_.find(id);
+  using T = ss7::IsupMessageType;
+  switch (static_cast<T>(h->message_type)) {
+    case T::iam: {
+      ++counters_.calls_offered;
+      if (it != calls_.end()) ++counters_.ordering_violations;  // seized twice: lost release or reordering
+      Call call;
+      call.answer_at = now + config_.answer_delay;
+      call.ni = m.ni;
+      call.sls = m.sls;
+      calls_[id] = call;
+      out.push_back(reply(id, call, ss7::encode_acm(h->cic)));
+      break;
+    }
+    case T::rel: {
+      Call call;
+      call.ni = m.ni;
+      call.sls = m.sls;
+      if (it == calls_.end()) {
+        ++counters_.unknown_call_messages;
+      } else {
+        call = it->second;
+        calls_.erase(it);
+        ++counters_.calls_released;
+      }
+      // Q.764: a release is always completed, known call or not.
+      out.push_back(reply(id, call, ss7::encode_rlc(h->cic)));
+      break;
+    }
+    case T::rlc:
+      // We never release first, so an RLC means someone else's call.
+      ++counters_.unknown_call_messages;
+      break;
+    default:
+      if (it == calls_.end()) ++counters_.unknown_call_messages;
+      break;
+  }
+  return out;
+}
+
+std::vector<MtpMessage> GwcCallModel::advance(TimePoint now) {
+  std::vector<MtpMessage> out;
+  for (auto& [id, call] : calls_) {
+    if (call.state == CallState::ringing && call.answer_at <= now) {
+      call.state = CallState::answered;
+      ++counters_.calls_answered;
+      out.push_back(reply(id, call, ss7::encode_anm(id.cic)));
+    }
+  }
+  return out;
+}
+
+std::optional<TimePoint> GwcCallModel::next_deadline() const {
+  std::optional<TimePoint> next;
+  for (const auto& [id, call] : calls_)
+    if (call.state == CallState::ringing && (!next || call.answer_at < *next)) next = call.answer_at;
+  return next;
+}
+
+std::uint64_t GwcCallModel::sign(rserpool::ByteView body) const {
+  // FNV-1a keyed with the pool secret: detects cookies from another pool or
+  // corrupted ones. It is not a cryptographic MAC; see docs.
+  std::uint64_t h = 0xcbf29ce484222325ULL ^ config_.cookie_secret;
+  for (auto b : body) {
+    h ^= b;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+rserpool::Bytes GwcCallModel::make_cookie() const {
+  rserpool::Bytes body;
+  rserpool::ByteWriter w(body);
+  w.u8(kCookieVersion);
+  w.u32(static_cast<std::uint32_t>(calls_.size()));
+  for (const auto& [id, call] : calls_) {
+    w.u32(id.remote);
+    w.u32(id.local);
+    w.u16(id.cic);
+    w.u8(static_cast<std::uint8_t>(call.state));
+    w.u8(call.ni);
+    w.u8(call.sls);
+  }
+  const auto mac = sign(body);
+  w.u32(static_cast<std::uint32_t>(mac >> 32));
+  w.u32(static_cast<std::uint32_t>(mac));
+  return body;
+}
+
+rserpool::Result<std::size_t, CookieError> GwcCallModel::adopt_cookie(rserpool::ByteView cookie, TimePoint now) {
+  if (cookie.size() < 1 + 4 + 8) return rserpool::unexpected(CookieError::truncated);
+  const auto body = cookie.first(cookie.size() - 8);
+  const auto mac = (std::uint64_t{rserpool::load_u32(&cookie[body.size()])} << 32) |
+                   rserpool::load_u32(&cookie[body.size() + 4]);
+  if (mac != sign(body)) {
+    ++counters_.cookies_rejected;
+    return rserpool::unexpected(CookieError::bad_signature);
+  }
+  rserpool::ByteReader r(body);
+  if (r.u8() != kCookieVersion) return rserpool::unexpected(CookieError::bad_version);
+  const std::uint32_t n = r.u32();
+  if (std::uint64_t{n} * 13 != r.remaining()) return rserpool::unexpected(CookieError::truncated);
+  std::size_t adopted = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    CircuitId id;
+    id.remote = r.u32();
+    id.local = r.u32();
+    id.cic = r.u16();
+    Call call;
+    call.state = r.u8() == 2 ? CallState::answered : CallState::ringing;
+    call.ni = r.u8();
+    call.sls = r.u8();
+    call.answer_at = now;  // a ringing call is answered by its new controller now
+    if (calls_.emplace(id, call).second) ++adopted;
+  }
+  counters_.adopted_calls += adopted;
+  return adopted;
+}
+
+}  // namespace sg::sim

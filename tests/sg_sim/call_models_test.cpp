@@ -1,0 +1,135 @@
+#include <gtest/gtest.h>
+
+#include "sg/sim/gwc_call_model.hpp"
+#include "sg/sim/ss7_call_generator.hpp"
+#include "sg/ss7/isup.hpp"
+#include "sg/ss7/sccp.hpp"
+
+namespace sg::sim {
+namespace {
+
+using namespace std::chrono_literals;
+
+MtpMessage isup_in(rserpool::Bytes data) {
+  MtpMessage m;
+  m.opc = 1;
+  m.dpc = 2;
+  m.si = kSiIsup;
+  m.data = std::move(data);
+  return m;
+}
+
+std::uint8_t type_of(const MtpMessage& m) { return ss7::parse_isup_header(m.data)->message_type; }
+
+TEST(GwcCallModel, AnswersAndReleasesACall) {
+  GwcCallModel gwc;
+  TimePoint t{};
+  auto r = gwc.on_message(isup_in(ss7::encode_iam(7, "123")), t);
+  ASSERT_EQ(r.size(), 1U);
+  EXPECT_EQ(type_of(r[0]), 0x06);  // ACM
+  EXPECT_EQ(r[0].opc, 2U);         // back toward the caller
+  EXPECT_EQ(r[0].dpc, 1U);
+  EXPECT_TRUE(gwc.advance(t + 10ms).empty());
+  auto anm = gwc.advance(t + 20ms);
+  ASSERT_EQ(anm.size(), 1U);
+  EXPECT_EQ(type_of(anm[0]), 0x09);
+  auto rlc = gwc.on_message(isup_in(ss7::encode_rel(7)), t + 30ms);
+  ASSERT_EQ(rlc.size(), 1U);
+  EXPECT_EQ(type_of(rlc[0]), 0x10);
+  EXPECT_EQ(gwc.active_calls(), 0U);
+  EXPECT_EQ(gwc.counters().unknown_call_messages, 0U);
+  EXPECT_EQ(gwc.counters().calls_released, 1U);
+}
+
+TEST(GwcCallModel, CountsUnknownCallsAndDoubleSeizure) {
+  GwcCallModel gwc;
+  TimePoint t{};
+  auto rlc = gwc.on_message(isup_in(ss7::encode_rel(9)), t);
+  ASSERT_EQ(rlc.size(), 1U);  // a release is always completed
+  EXPECT_EQ(gwc.counters().unknown_call_messages, 1U);
+  (void)gwc.on_message(isup_in(ss7::encode_iam(9, "1")), t);
+  (void)gwc.on_message(isup_in(ss7::encode_iam(9, "1")), t);
+  EXPECT_EQ(gwc.counters().ordering_violations, 1U);
+}
+
+TEST(GwcCallModel, CookieCarriesCallsToAnotherController) {
+  GwcCallModel a, b;
+  TimePoint t{};
+  (void)a.on_message(isup_in(ss7::encode_iam(1, "1")), t);
+  (void)a.on_message(isup_in(ss7::encode_iam(2, "1")), t);
+  auto cookie = a.make_cookie();
+  auto adopted = b.adopt_cookie(cookie, t);
+  ASSERT_TRUE(adopted);
+  EXPECT_EQ(*adopted, 2U);
+  (void)b.on_message(isup_in(ss7::encode_rel(1)), t);
+  EXPECT_EQ(b.counters().unknown_call_messages, 0U);
+  // A tampered cookie, or one from another pool, is refused.
+  cookie[5] ^= 1;
+  EXPECT_EQ(b.adopt_cookie(cookie, t).error(), CookieError::bad_signature);
+  GwcCallModel other_pool(GwcConfig{20ms, 1234});
+  EXPECT_FALSE(other_pool.adopt_cookie(a.make_cookie(), t));
+  EXPECT_EQ(b.adopt_cookie(rserpool::Bytes{1, 2}, t).error(), CookieError::truncated);
+}
+
+TEST(GwcCallModel, EchoesSccpQueries) {
+  GwcCallModel gwc;
+  ss7::SccpUnitdata u;
+  u.called = {2, 6};
+  u.calling = {1, 8};
+  u.data = {1, 2, 3, 4};
+  MtpMessage m;
+  m.opc = 1;
+  m.dpc = 2;
+  m.si = kSiSccp;
+  m.data = ss7::encode_udt(u);
+  auto r = gwc.on_message(m, TimePoint{});
+  ASSERT_EQ(r.size(), 1U);
+  auto back = ss7::decode_udt(r[0].data);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->called, u.calling);
+}
+
+TEST(Ss7CallGenerator, OriginatesAtTheConfiguredRateAndTimesOut) {
+  GeneratorConfig cfg;
+  cfg.calls_per_second = 100;
+  cfg.answer_timeout = 1s;
+  TimePoint t{};
+  Ss7CallGenerator gen(cfg, t);
+  std::size_t iams = 0;
+  for (int ms = 0; ms < 1000; ++ms) iams += gen.advance(t + std::chrono::milliseconds(ms)).size();
+  EXPECT_EQ(iams, 100U);
+  EXPECT_EQ(gen.stats().calls_started, 100U);
+  gen.stop_originating();
+  (void)gen.advance(t + 3s);
+  EXPECT_EQ(gen.stats().calls_failed, 100U);  // nobody answered
+  EXPECT_TRUE(gen.idle());
+}
+
+TEST(Ss7CallGenerator, CompletesACallWithAController) {
+  GeneratorConfig cfg;
+  cfg.calls_per_second = 10;
+  cfg.hold_time = 50ms;
+  TimePoint t{};
+  Ss7CallGenerator gen(cfg, t);
+  GwcCallModel gwc;
+  std::vector<MtpMessage> to_gwc = gen.advance(t);
+  ASSERT_EQ(to_gwc.size(), 1U);
+  for (int ms = 0; ms <= 200; ++ms) {
+    const TimePoint now = t + std::chrono::milliseconds(ms);
+    std::vector<MtpMessage> to_gen;
+    for (auto& m : to_gwc)
+      for (auto& r : gwc.on_message(m, now)) to_gen.push_back(r);
+    for (auto& r : gwc.advance(now)) to_gen.push_back(r);
+    to_gwc.clear();
+    for (auto& m : to_gen)
+      for (auto& r : gen.on_message(m, now)) to_gwc.push_back(r);
+    if (ms > 0) gen.stop_originating();
+    for (auto& m : gen.advance(now)) to_gwc.push_back(m);
+  }
+  EXPECT_EQ(gen.stats().calls_completed, 1U);
+  EXPECT_EQ(gen.stats().answer_latency.count(), 1U);
+  EXPECT_EQ(gen.stats().answer_latency.percentile(50), std::chrono::nanoseconds(20ms));
+}
+
+}  // namespace
+}  // namespace sg::sim
