@@ -1,0 +1,108 @@
+#pragma once
+// The gateway's configuration as a value: what the config file (Osmocom VTY
+// style, see docs/configuration.md) describes. Parsing fills it, validate()
+// checks what a single command cannot (references, completeness), render()
+// writes it back for `write file`. The daemon builds itself from it.
+#include <cstdint>
+#include <list>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mxua/point_code.hpp"
+#include "rserpool/base/ip_address.hpp"
+#include "sg/routing/pool_distributor.hpp"
+#include "sg/routing/route_table.hpp"
+
+namespace sg {
+
+enum class TransportChoice : std::uint8_t { automatic, sctp, tcp };
+// standard: RFC timer defaults; aggressive: sub-second failure detection
+// (SCTP heartbeat and RTO, M3UA BEAT, ASAP keep-alives).
+enum class TimerProfile : std::uint8_t { standard, aggressive };
+enum class PeerRole : std::uint8_t { asp, ipsp };
+
+struct Ss7Peer {  // an upstream peer allowed to connect to our SGP
+  std::string name;
+  std::vector<rserpool::IpAddress> remote_ips;
+  std::optional<std::uint32_t> routing_context;
+  friend bool operator==(const Ss7Peer&, const Ss7Peer&) = default;
+};
+
+struct Ss7Connect {  // an upstream STP we connect to as ASP or IPSP
+  std::string name;
+  std::vector<rserpool::IpAddress> remote_ips;
+  std::uint16_t remote_port = 2905;
+  std::vector<rserpool::IpAddress> local_ips;
+  PeerRole role = PeerRole::asp;
+  std::optional<std::uint32_t> routing_context;
+  friend bool operator==(const Ss7Connect&, const Ss7Connect&) = default;
+};
+
+struct Ss7Side {
+  std::vector<rserpool::IpAddress> listen_ips;  // empty: no SGP listener
+  std::uint16_t listen_port = 2905;
+  bool accept_any_peer = false;  // false: only configured peers' addresses
+  // Lists: a VTY node keeps a pointer to the entry it configures.
+  std::list<Ss7Peer> peers;
+  std::list<Ss7Connect> connects;
+  friend bool operator==(const Ss7Side&, const Ss7Side&) = default;
+};
+
+struct ColocatedRegistrar {
+  std::vector<rserpool::IpAddress> asap_ips;
+  std::uint16_t asap_port = 3863;
+  std::vector<rserpool::IpAddress> enrp_ips;
+  std::uint16_t enrp_port = 9901;
+  std::vector<rserpool::TransportAddress> enrp_peers;
+  std::optional<std::uint32_t> server_id;  // random when absent
+  friend bool operator==(const ColocatedRegistrar&, const ColocatedRegistrar&) = default;
+};
+
+struct RegistrarSettings {
+  std::optional<ColocatedRegistrar> colocated;
+  std::vector<rserpool::TransportAddress> remote;  // registrars the pool user asks
+  friend bool operator==(const RegistrarSettings&, const RegistrarSettings&) = default;
+};
+
+struct PoolSettings {
+  std::string handle;
+  DistributorConfig distributor;
+};
+
+struct RouteSettings {
+  std::string name;
+  RoutingKey key;
+  bool has_dpc = false;
+  std::string pool;
+};
+
+inline constexpr std::uint16_t kSgdVtyPort = 4260;  // telnet CLI on loopback (osmo-stp uses 4239)
+
+struct SgConfig {
+  mxua::PcFormat pc_format = mxua::PcFormat::Itu;
+  std::optional<mxua::PointCode> point_code;
+  std::uint8_t network_indicator = 2;  // national
+  TransportChoice transport = TransportChoice::automatic;
+  TimerProfile timers = TimerProfile::standard;
+  Ss7Side ss7;
+  RegistrarSettings registrar;
+  std::map<std::string, PoolSettings> pools;
+  std::list<RouteSettings> routes;  // configuration order
+  std::map<std::string, std::string> log_levels;  // category -> level
+
+  PoolSettings& pool(const std::string& handle);
+  RouteSettings& route(const std::string& name);
+  bool remove_route(const std::string& name);
+};
+
+// Problems that only the whole configuration shows, each a readable sentence.
+std::vector<std::string> validate(const SgConfig& config);
+// The configuration as a config file that parses back to the same value.
+std::string render(const SgConfig& config);
+
+std::string_view to_string(TransportChoice t) noexcept;
+std::string_view to_string(TimerProfile t) noexcept;
+
+}  // namespace sg

@@ -1,0 +1,135 @@
+// The gateway's configuration grammar. libosmocore's VTY is process-global,
+// so each parse runs in a child process that reports through a pipe.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <functional>
+
+#include "sg/config/sg_config_commands.hpp"
+#include "sg/sgd_default_config.hpp"
+
+namespace sg {
+namespace {
+
+struct Outcome {
+  bool ok = false;
+  std::string text;  // rendered configuration, or the error
+  std::vector<std::string> problems;
+};
+
+// Parses `text` in a child process; returns render() or the error.
+Outcome parse(const std::string& text) {
+  int fds[2];
+  if (pipe(fds) != 0) return {};
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    rserpool::ops::Vty vty(rserpool::ops::VtyOptions{});
+    SgConfig config;
+    declare_config_commands(vty, config);
+    auto r = vty.start({}, text, "test.cfg");
+    std::string out;
+    if (r) {
+      out = "OK\n" + render(config);
+      for (const auto& p : validate(config)) out += "PROBLEM " + p + "\n";
+    } else {
+      out = "ERR\n" + r.error().to_string();
+    }
+    if (write(fds[1], out.data(), out.size()) < 0) _exit(2);
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string all;
+  char buf[4096];
+  ssize_t n = 0;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) all.append(buf, static_cast<std::size_t>(n));
+  close(fds[0]);
+  waitpid(pid, nullptr, 0);
+  Outcome o;
+  o.ok = all.rfind("OK\n", 0) == 0;
+  const std::size_t prefix = o.ok ? 3 : 4;  // "OK\n" or "ERR\n"
+  std::string body = all.size() > prefix ? all.substr(prefix) : "";
+  if (o.ok) {
+    std::string rendered;
+    std::size_t pos = 0;
+    while (pos < body.size()) {
+      const auto nl = body.find('\n', pos);
+      const std::string line = body.substr(pos, nl - pos);
+      if (line.rfind("PROBLEM ", 0) == 0) o.problems.push_back(line.substr(8));
+      else rendered += line + "\n";
+      pos = nl == std::string::npos ? body.size() : nl + 1;
+    }
+    o.text = rendered;
+  } else {
+    o.text = body;
+  }
+  return o;
+}
+
+TEST(SgConfig, EmbeddedDefaultIsValidAndRoundTrips) {
+  const auto first = parse(kSgdDefaultConfig);
+  ASSERT_TRUE(first.ok) << first.text;
+  EXPECT_TRUE(first.problems.empty()) << first.problems.front();
+  EXPECT_NE(first.text.find("route isup-to-gwc\n dpc 0.23.1\n si isup\n pool gwc\n"), std::string::npos) << first.text;
+  const auto second = parse(first.text);
+  ASSERT_TRUE(second.ok) << second.text;
+  EXPECT_EQ(second.text, first.text);  // render is a fixed point
+}
+
+TEST(SgConfig, EveryCommandRoundTrips) {
+  const std::string text =
+      "sg\n point-code-format ansi\n point-code 10.20.30\n network-indicator international\n transport tcp\n"
+      " timer-profile standard\n log-level m3ua debug\n"
+      "ss7-side\n local-ip 198.18.0.1\n local-ip 2001:2::1\n local-port 2906\n accept-peers any\n"
+      " peer stp-a\n  remote-ip 198.18.0.9\n  remote-ip 2001:2::9\n  routing-context 7\n"
+      " connect stp-b\n  remote-ip 2001:2::10\n  remote-port 2907\n  local-ip 2001:2::1\n  role ipsp\n  routing-context 8\n"
+      "registrar\n colocated\n  asap-ip ::1\n  asap-port 13863\n  enrp-ip ::1\n  enrp-port 19901\n"
+      "  enrp-peer 198.18.0.5 9901\n  server-id 42\n remote 198.18.0.6 3863\n"
+      "pool gwc\n pool-wait 500\n drain-deadline 1000\n max-queue 100\n congestion onset 80 abatement 20\n"
+      "route r1\n dpc 10.20.0 mask 8\n opc 1.2.3\n si isup\n si sccp\n ni international\n cic-range 1 31\n pool gwc\n";
+  const auto first = parse(text);
+  ASSERT_TRUE(first.ok) << first.text;
+  EXPECT_TRUE(first.problems.empty()) << first.problems.front();
+  for (const char* expected : {" point-code 10.20.30\n", "  remote-ip 2001:2::9\n", "  role ipsp\n",
+                               "  enrp-peer 198.18.0.5 9901\n", " congestion onset 80 abatement 20\n",
+                               " dpc 10.20.0 mask 8\n", " si sccp\n si isup\n", " cic-range 1 31\n",
+                               " log-level m3ua debug\n"})
+    EXPECT_NE(first.text.find(expected), std::string::npos) << expected << "\n" << first.text;
+  const auto second = parse(first.text);
+  ASSERT_TRUE(second.ok) << second.text;
+  EXPECT_EQ(second.text, first.text);
+}
+
+TEST(SgConfig, BadValuesNameTheLine) {
+  auto bad_pc = parse("sg\n point-code 9.999.9\n");
+  ASSERT_FALSE(bad_pc.ok);
+  EXPECT_EQ(bad_pc.text.rfind("test.cfg:2: invalid point code '9.999.9'", 0), 0U) << bad_pc.text;
+  auto bad_ip = parse("ss7-side\n peer x\n  remote-ip 300.1.1.1\n");
+  ASSERT_FALSE(bad_ip.ok);
+  EXPECT_EQ(bad_ip.text, "test.cfg:3: invalid IP address '300.1.1.1'") << bad_ip.text;
+  auto bad_cic = parse("route r\n cic-range 10 5\n");
+  ASSERT_FALSE(bad_cic.ok);
+  EXPECT_EQ(bad_cic.text, "test.cfg:2: first CIC above last CIC");
+  auto unknown = parse("pool gwc\n policy fastest\n");
+  ASSERT_FALSE(unknown.ok);
+  EXPECT_EQ(unknown.text, "test.cfg:2: invalid command 'policy fastest'");
+}
+
+TEST(SgConfig, ValidationFindsWhatNoSingleLineShows) {
+  auto o = parse("sg\n point-code 0.23.1\nss7-side\n local-ip 127.0.0.1\nroute r\n dpc 0.23.1\n pool nowhere\n");
+  ASSERT_TRUE(o.ok) << o.text;
+  auto has = [&](const std::string& needle) {
+    return std::any_of(o.problems.begin(), o.problems.end(),
+                       [&](const std::string& p) { return p.find(needle) != std::string::npos; });
+  };
+  EXPECT_TRUE(has("route r: pool nowhere is not configured"));
+  EXPECT_TRUE(has("registrar: neither colocated nor any remote registrar"));
+  EXPECT_TRUE(has("accept-peers configured but no peer"));
+}
+
+}  // namespace
+}  // namespace sg
