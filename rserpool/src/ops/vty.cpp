@@ -257,9 +257,10 @@ Result<void, ConfigError> Vty::start(const std::string& config_file, const std::
 
     auto result = im.read_config(config_file, embedded, source_name);
     if (result && im.options.telnet_port != 0 &&
-        telnet_init_dynif(OTC_GLOBAL, nullptr, im.options.telnet_address.c_str(), im.options.telnet_port) != 0) {
+        telnet_init_default(OTC_GLOBAL, nullptr, im.options.telnet_port) != 0) {
+      // The address (127.0.0.1 unless the config says `line vty` / `bind`).
       result = unexpected(ConfigError{"telnet", 0,
-                                      "cannot listen on " + im.options.telnet_address + ":" +
+                                      std::string("cannot listen on ") + vty_get_bind_addr() + " port " +
                                           std::to_string(im.options.telnet_port)});
     }
     const bool ok = result.ok();

@@ -49,7 +49,8 @@ struct ConfigError {
 struct VtyOptions {
   std::string app_name = "sgd";
   std::string version = "0.1";
-  std::string telnet_address = "127.0.0.1";
+  // Default telnet port; the address is 127.0.0.1 unless the configuration
+  // says otherwise with libosmocore's `line vty` / `bind ADDRESS [PORT]`.
   std::uint16_t telnet_port = 0;  // 0: no telnet
 };
 
