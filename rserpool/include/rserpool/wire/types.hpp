@@ -64,6 +64,10 @@ struct PolicyParameters {
   std::uint32_t degradation = 0;  // LUD, PLU
   std::uint32_t dpf = 0;          // WRAND-DPF: weight DPF; LU-DPF: load DPF
   std::uint32_t distance = 0;     // DPF policies
+  // Policy-specific value of a policy type this codec does not know
+  // (!is_known_policy), kept verbatim so a registrar can store and forward
+  // it; always empty for known types (see docs/conformance.md).
+  Bytes raw_value;
   friend bool operator==(const PolicyParameters&, const PolicyParameters&) = default;
 };
 

@@ -1,0 +1,60 @@
+#pragma once
+// Binds one transport association to one mxua::Endpoint: association
+// up/down and received PPID-3 messages go into the endpoint, its actions go
+// to an ActionRunner (shared by every association of an SgpNode, or owned by
+// an ASP). Messages with another PPID are counted and dropped. On the TCP
+// mapping the endpoint is told of at least 2 outbound streams, so DATA never
+// has to use stream 0.
+#include <functional>
+#include <memory>
+
+#include "mxua/driver/action_runner.hpp"
+#include "mxua/fsm/endpoint.hpp"
+
+namespace mxua::driver {
+
+class AssociationDriver : public tr::AssociationHandler, public std::enable_shared_from_this<AssociationDriver> {
+ public:
+  // Decides at association up whether the peer may stay (allow-lists).
+  using Admission = std::function<bool(const tr::AssociationInfo&)>;
+
+  AssociationDriver(std::shared_ptr<ActionRunner> runner, Endpoint endpoint, Admission admit = {});
+  // An ASP (or IPSP) endpoint with a runner of its own whose timers feed
+  // this endpoint.
+  static std::shared_ptr<AssociationDriver> standalone(boost::asio::io_context& io, Endpoint endpoint,
+                                                       Events& events);
+
+  void on_up(tr::Association& assoc, const tr::AssociationInfo& info) override;
+  void on_message(tr::Association& assoc, tr::Message&& msg) override;
+  void on_restart(tr::Association& assoc, const tr::AssociationInfo& info) override;
+  void on_send_failed(tr::Association& assoc, std::vector<tr::Message>&& unsent) override;
+  void on_down(tr::Association& assoc, tr::DownReason reason) override;
+
+  // DATA from the local MTP3 user to the peer (ASP: only while active for
+  // the RC; SGP: routed by the node's traffic mode).
+  void send_data(const DataView& d);
+  // Runs any endpoint request (activate, register, ...) through the runner:
+  // driver.request([&](Endpoint& e, TimePoint now) { return e.requesting()->shutdown(now); });
+  void request(const std::function<Actions(Endpoint&, TimePoint)>& fn);
+
+  Endpoint& endpoint() noexcept { return endpoint_; }
+  AssocId id() const noexcept { return endpoint_.association(); }
+  bool up() const noexcept { return up_; }
+  std::shared_ptr<tr::Association> association() const { return assoc_.lock(); }
+  ActionRunner& runner() noexcept { return *runner_; }
+  const DriverCounters& counters() const noexcept { return runner_->counters(); }
+
+ private:
+  std::uint16_t streams_for(const tr::AssociationInfo& info) const;
+  void run(Actions& acts) { runner_->run(acts); }
+
+  std::shared_ptr<ActionRunner> runner_;
+  Endpoint endpoint_;
+  Admission admit_;
+  std::weak_ptr<tr::Association> assoc_;
+  bool up_ = false;
+  bool refused_ = false;
+  Actions scratch_;  // reused on the receive path
+};
+
+}  // namespace mxua::driver

@@ -1,0 +1,60 @@
+#pragma once
+// An SGP on the network: a transport Listener, one SgpNode shared by every
+// accepted association (AS state spans associations), and an allow-list of
+// peer addresses. A peer none of whose addresses is on the list is aborted
+// at association up, counted (refused_peers) and logged, unless accept_any.
+#include <map>
+#include <memory>
+#include <system_error>
+#include <vector>
+
+#include "mxua/driver/association_driver.hpp"
+#include "rserpool/base/result.hpp"
+#include "rserpool/transport/endpoint.hpp"
+
+namespace mxua::driver {
+
+struct SgpServerConfig {
+  tr::EndpointConfig transport;  // local addresses / port / kind / SCTP options
+  SgpConfig sgp;
+  std::vector<rserpool::IpAddress> allowed_peers;
+  bool accept_any = false;
+};
+
+class SgpServer {
+ public:
+  static rserpool::Result<std::unique_ptr<SgpServer>, std::error_code> open(boost::asio::io_context& io,
+                                                                            SgpServerConfig cfg, Events& events);
+  ~SgpServer();  // stops listening and aborts the associations
+  SgpServer(const SgpServer&) = delete;
+  SgpServer& operator=(const SgpServer&) = delete;
+
+  // SS7 -> ASP: the node picks the AS (RC or routing key) and the ASP.
+  void route(const DataView& d);
+  // Any other node operation (announce, ...) through the runner.
+  void request(const std::function<Actions(SgpNode&, TimePoint)>& fn);
+
+  SgpNode& node() noexcept { return node_; }
+  std::uint16_t port() const noexcept { return listener_->port(); }
+  const DriverCounters& counters() const noexcept { return runner_->counters(); }
+  tr::TransportCounters& transport_counters() noexcept { return listener_->counters(); }
+  // Associations currently up (admitted).
+  std::vector<AssocId> associations() const;
+  std::shared_ptr<tr::Association> association(AssocId id) const { return runner_->association(id); }
+  TimePoint now() const { return runner_->now(); }
+  void close();
+
+ private:
+  SgpServer(boost::asio::io_context& io, SgpServerConfig cfg, Events& events);
+  bool admit(const tr::AssociationInfo& info) const;
+
+  SgpServerConfig cfg_;
+  SgpNode node_;
+  std::shared_ptr<ActionRunner> runner_;
+  std::shared_ptr<tr::Listener> listener_;
+  std::map<AssocId, std::weak_ptr<AssociationDriver>> drivers_;
+  AssocId next_assoc_ = 1;
+  Actions scratch_;
+};
+
+}  // namespace mxua::driver

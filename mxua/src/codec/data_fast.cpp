@@ -1,0 +1,159 @@
+// DATA fast path: the SG relays DATA at high rates, so decoding borrows the
+// user data from the received buffer and encoding writes straight into a
+// caller buffer. Both walk the bytes once.
+#include <cstring>
+
+#include "mxua/codec.hpp"
+
+namespace mxua {
+namespace {
+
+using rserpool::load_u16;
+using rserpool::load_u32;
+
+inline void store_u16(std::uint8_t* p, std::uint16_t v) noexcept {
+  p[0] = static_cast<std::uint8_t>(v >> 8);
+  p[1] = static_cast<std::uint8_t>(v);
+}
+inline void store_u32(std::uint8_t* p, std::uint32_t v) noexcept {
+  p[0] = static_cast<std::uint8_t>(v >> 24);
+  p[1] = static_cast<std::uint8_t>(v >> 16);
+  p[2] = static_cast<std::uint8_t>(v >> 8);
+  p[3] = static_cast<std::uint8_t>(v);
+}
+inline std::uint8_t* put_u32_param(std::uint8_t* p, Tag t, std::uint32_t v) noexcept {
+  store_u16(p, static_cast<std::uint16_t>(t));
+  store_u16(p + 2, 8);
+  store_u32(p + 4, v);
+  return p + 8;
+}
+
+rserpool::Unexpected<M3uaError> fail(ErrorCode c, std::string detail, ByteView offending) {
+  M3uaError e;
+  e.code = c;
+  e.detail = std::move(detail);
+  e.msg_class = 1;
+  e.msg_type = type::kData;
+  const auto n = offending.size() < kDiagnosticBytes ? offending.size() : kDiagnosticBytes;
+  e.diagnostic.assign(offending.begin(), offending.begin() + static_cast<std::ptrdiff_t>(n));
+  return rserpool::unexpected(std::move(e));
+}
+
+}  // namespace
+
+std::size_t encoded_data_size(const DataView& d) noexcept {
+  std::size_t n = kHeaderSize + rserpool::pad4(16 + d.protocol_data.user_data.size());
+  if (d.network_appearance) n += 8;
+  if (d.routing_context) n += 8;
+  if (d.correlation_id) n += 8;
+  return n;
+}
+
+std::size_t encode_data(const DataView& d, std::span<std::uint8_t> out) noexcept {
+  const std::size_t total = encoded_data_size(d);
+  if (out.size() < total) return 0;
+  std::uint8_t* p = out.data();
+  p[0] = kVersion;
+  p[1] = 0;
+  p[2] = static_cast<std::uint8_t>(MessageClass::Transfer);
+  p[3] = type::kData;
+  store_u32(p + 4, static_cast<std::uint32_t>(total));
+  p += kHeaderSize;
+  if (d.network_appearance) p = put_u32_param(p, Tag::NetworkAppearance, *d.network_appearance);
+  if (d.routing_context) p = put_u32_param(p, Tag::RoutingContext, *d.routing_context);
+  const auto& pd = d.protocol_data;
+  const std::size_t ud = pd.user_data.size();
+  store_u16(p, static_cast<std::uint16_t>(Tag::ProtocolData));
+  store_u16(p + 2, static_cast<std::uint16_t>(16 + ud));
+  store_u32(p + 4, pd.opc.value & 0x00ffffffU);
+  store_u32(p + 8, pd.dpc.value & 0x00ffffffU);
+  p[12] = pd.si;
+  p[13] = pd.ni;
+  p[14] = pd.mp;
+  p[15] = pd.sls;
+  if (ud != 0) std::memcpy(p + 16, pd.user_data.data(), ud);
+  const std::size_t padded = rserpool::pad4(16 + ud);
+  std::memset(p + 16 + ud, 0, padded - 16 - ud);
+  p += padded;
+  if (d.correlation_id) p = put_u32_param(p, Tag::CorrelationId, *d.correlation_id);
+  return static_cast<std::size_t>(p - out.data());
+}
+
+void encode_data(const DataView& d, Bytes& out) {
+  out.resize(encoded_data_size(d));
+  (void)encode_data(d, std::span<std::uint8_t>(out));
+}
+
+rserpool::Result<DataView, M3uaError> decode_data(ByteView wire, const DecodeLimits& limits) {
+  auto hdr = decode_header(wire, limits);
+  if (!hdr) return rserpool::unexpected(std::move(hdr.error()));
+  if (hdr->msg_class != static_cast<std::uint8_t>(MessageClass::Transfer) || hdr->msg_type != type::kData)
+    return fail(ErrorCode::UnexpectedMessage, "not a DATA message", wire);
+  DataView d;
+  bool have_pd = false;
+  const std::uint8_t* p = wire.data() + kHeaderSize;
+  const std::uint8_t* end = wire.data() + hdr->length;
+  while (p != end) {
+    const auto left = static_cast<std::size_t>(end - p);
+    if (left < 4) return fail(ErrorCode::ParameterFieldError, "trailing bytes after the last parameter", wire);
+    const auto tag = load_u16(p);
+    const std::size_t len = load_u16(p + 2);
+    if (len < 4 || len > left) return fail(ErrorCode::ParameterFieldError, "parameter length out of bounds", wire);
+    const std::uint8_t* v = p + 4;
+    const std::size_t vlen = len - 4;
+    switch (static_cast<Tag>(tag)) {
+      case Tag::NetworkAppearance:
+      case Tag::RoutingContext:
+      case Tag::CorrelationId: {
+        auto& slot = tag == static_cast<std::uint16_t>(Tag::NetworkAppearance) ? d.network_appearance
+                     : tag == static_cast<std::uint16_t>(Tag::RoutingContext)  ? d.routing_context
+                                                                                : d.correlation_id;
+        if (vlen != 4) return fail(ErrorCode::ParameterFieldError, "DATA carries one 32-bit value here", wire);
+        if (slot) return fail(ErrorCode::UnexpectedParameter, "repeated parameter", wire);
+        slot = load_u32(v);
+        break;
+      }
+      case Tag::ProtocolData:
+        if (have_pd) return fail(ErrorCode::UnexpectedParameter, "repeated Protocol Data", wire);
+        if (vlen < 12) return fail(ErrorCode::ParameterFieldError, "Protocol Data shorter than 12 bytes", wire);
+        have_pd = true;
+        d.protocol_data.opc = PointCode{load_u32(v) & 0x00ffffffU};
+        d.protocol_data.dpc = PointCode{load_u32(v + 4) & 0x00ffffffU};
+        d.protocol_data.si = v[8];
+        d.protocol_data.ni = v[9];
+        d.protocol_data.mp = v[10];
+        d.protocol_data.sls = v[11];
+        d.protocol_data.user_data = ByteView(v + 12, vlen - 12);
+        break;
+      default:
+        return fail(ErrorCode::UnexpectedParameter, "parameter not allowed in DATA", wire);
+    }
+    // The last parameter's padding may be left out of the message length.
+    const std::size_t step = rserpool::pad4(len);
+    p += step <= left ? step : left;
+  }
+  if (!have_pd) return fail(ErrorCode::MissingParameter, "DATA without Protocol Data", wire);
+  return d;
+}
+
+Data to_owned(const DataView& v) {
+  Data d;
+  d.network_appearance = v.network_appearance;
+  d.routing_context = v.routing_context;
+  d.correlation_id = v.correlation_id;
+  const auto& s = v.protocol_data;
+  d.protocol_data = ProtocolData{s.opc, s.dpc, s.si, s.ni, s.mp, s.sls, Bytes(s.user_data.begin(), s.user_data.end())};
+  return d;
+}
+
+DataView to_view(const Data& d) noexcept {
+  DataView v;
+  v.network_appearance = d.network_appearance;
+  v.routing_context = d.routing_context;
+  v.correlation_id = d.correlation_id;
+  const auto& s = d.protocol_data;
+  v.protocol_data = ProtocolDataView{s.opc, s.dpc, s.si, s.ni, s.mp, s.sls, ByteView(s.user_data)};
+  return v;
+}
+
+}  // namespace mxua

@@ -1,0 +1,84 @@
+#include "mxua/driver/sgp_server.hpp"
+
+#include <algorithm>
+
+#include "rserpool/base/log.hpp"
+
+namespace mxua::driver {
+
+SgpServer::SgpServer(boost::asio::io_context& io, SgpServerConfig cfg, Events& events)
+    : cfg_(std::move(cfg)), node_(cfg_.sgp), runner_(ActionRunner::create(io, events)) {
+  runner_->set_timer_sink([this](TimerId id, TimePoint now) { return node_.timer_expired(id, now); });
+}
+
+rserpool::Result<std::unique_ptr<SgpServer>, std::error_code> SgpServer::open(boost::asio::io_context& io,
+                                                                              SgpServerConfig cfg, Events& events) {
+  // M3UA needs stream 0 plus at least one DATA stream.
+  cfg.transport.out_streams = std::max<std::uint16_t>(cfg.transport.out_streams, 2);
+  cfg.transport.in_streams = std::max<std::uint16_t>(cfg.transport.in_streams, 2);
+  if (cfg.transport.name.empty()) cfg.transport.name = "m3ua-sgp";
+  std::unique_ptr<SgpServer> s(new SgpServer(io, std::move(cfg), events));  // private constructor
+  SgpServer* self = s.get();
+  auto l = tr::Listener::open(io, self->cfg_.transport, [self](const std::shared_ptr<tr::Association>&) {
+    // Prune the drivers whose association has gone.
+    std::erase_if(self->drivers_, [](const auto& kv) { return kv.second.expired(); });
+    const AssocId id = self->next_assoc_++;
+    auto d = std::make_shared<AssociationDriver>(self->runner_, Endpoint::sgp(id, self->node_),
+                                                 [self](const tr::AssociationInfo& info) { return self->admit(info); });
+    self->drivers_[id] = d;
+    return std::shared_ptr<tr::AssociationHandler>(d);
+  });
+  if (!l) return rserpool::unexpected(l.error());
+  s->listener_ = std::move(*l);
+  rserpool::log::get("m3ua")->info("SGP listening on port {} ({})", s->listener_->port(),
+                                   tr::to_string(s->listener_->kind()));
+  return s;
+}
+
+SgpServer::~SgpServer() {
+  close();
+  runner_->cancel_timers();
+  runner_->set_timer_sink({});
+}
+
+void SgpServer::close() {
+  if (listener_) listener_->close();
+  for (auto& [id, weak] : drivers_) {
+    if (auto d = weak.lock()) {
+      if (auto a = d->association()) {
+        a->set_handler(nullptr);  // the node dies with us: no notifications into it
+        a->abort();
+      }
+    }
+  }
+  drivers_.clear();
+}
+
+bool SgpServer::admit(const tr::AssociationInfo& info) const {
+  if (cfg_.accept_any) return true;
+  return std::any_of(info.remote.begin(), info.remote.end(), [&](const rserpool::TransportAddress& a) {
+    return std::find(cfg_.allowed_peers.begin(), cfg_.allowed_peers.end(), a.ip) != cfg_.allowed_peers.end();
+  });
+}
+
+void SgpServer::route(const DataView& d) {
+  Actions acts = std::move(scratch_);
+  acts.clear();
+  node_.route(d, runner_->now(), acts);
+  runner_->run(acts);
+  scratch_ = std::move(acts);
+}
+
+void SgpServer::request(const std::function<Actions(SgpNode&, TimePoint)>& fn) {
+  auto acts = fn(node_, runner_->now());
+  runner_->run(acts);
+}
+
+std::vector<AssocId> SgpServer::associations() const {
+  std::vector<AssocId> out;
+  for (const auto& [id, weak] : drivers_)
+    if (auto d = weak.lock(); d && d->up()) out.push_back(id);
+  return out;
+}
+
+}  // namespace mxua::driver

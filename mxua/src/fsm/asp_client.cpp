@@ -1,0 +1,411 @@
+#include "mxua/fsm/asp_client.hpp"
+
+#include <algorithm>
+
+namespace mxua {
+namespace {
+
+constexpr MessageId kAspUpId{3, type::kAspUp};
+constexpr MessageId kAspDnId{3, type::kAspDn};
+constexpr MessageId kAspAcId{4, type::kAspAc};
+constexpr MessageId kAspIaId{4, type::kAspIa};
+
+std::vector<std::uint32_t> sorted(std::vector<std::uint32_t> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+}  // namespace
+
+AspClient::AspClient(AspClientConfig cfg) : cfg_(std::move(cfg)), beat_(cfg_.assoc, cfg_.t_beat) {}
+
+AspState AspClient::state() const noexcept {
+  if (!up_) return AspState::Down;
+  return active_.empty() ? AspState::Inactive : AspState::Active;
+}
+
+bool AspClient::active_for(std::optional<std::uint32_t> rc) const {
+  if (active_.count(rc) != 0) return true;
+  // Activated without RC: the SGP decides the ASes, so any RC is accepted.
+  return active_.count(std::nullopt) != 0;
+}
+
+void AspClient::drop(DropReason r, Actions& out) {
+  drops_.add(r);
+  out.push_back(Drop{cfg_.assoc, r, 1});
+}
+
+void AspClient::send_err(Err e, Actions& out) { out.push_back(Send{cfg_.assoc, 0, encode(Message{std::move(e)})}); }
+
+Actions AspClient::association_up(TimePoint now, std::optional<std::uint16_t> outbound_streams) {
+  Actions out;
+  if (outbound_streams) cfg_.outbound_streams = *outbound_streams;
+  queue_.clear();
+  outstanding_ = false;
+  up_ = false;
+  active_.clear();
+  beat_.start(now, out);
+  // The ASP always starts with ASPUP (RFC 4666 4.3.4.1).
+  enqueue(kAspUpId, Message{AspUp{cfg_.asp_id, std::nullopt}}, {}, std::nullopt, out);
+  return out;
+}
+
+Actions AspClient::association_down(TimePoint now) {
+  (void)now;
+  Actions out;
+  beat_.stop(out);
+  if (outstanding_) out.push_back(StopTimer{TimerId{TimerKind::Tack, cfg_.assoc, 0}});
+  queue_.clear();
+  outstanding_ = false;
+  restore_.clear();
+  go_down(out);
+  return out;
+}
+
+void AspClient::go_down(Actions& out) {
+  const auto before = state();
+  for (const auto& rc : active_) out.push_back(AspStateChanged{cfg_.assoc, rc, AspState::Active, AspState::Down});
+  active_.clear();
+  up_ = false;
+  if (before != AspState::Down) out.push_back(AspStateChanged{cfg_.assoc, std::nullopt, before, AspState::Down});
+}
+
+void AspClient::set_active(std::optional<std::uint32_t> rc, bool active, Actions& out) {
+  const bool was = active_.count(rc) != 0;
+  if (was == active) return;
+  const auto before = state();
+  if (active)
+    active_.insert(rc);
+  else
+    active_.erase(rc);
+  out.push_back(AspStateChanged{cfg_.assoc, rc, active ? AspState::Inactive : AspState::Active,
+                                active ? AspState::Active : AspState::Inactive});
+  if (state() != before) out.push_back(AspStateChanged{cfg_.assoc, std::nullopt, before, state()});
+}
+
+void AspClient::enqueue(MessageId id, const Message& m, std::vector<std::uint32_t> rcs,
+                        std::optional<TrafficMode> mode, Actions& out) {
+  queue_.push_back(Request{id, encode(m), std::move(rcs), mode, 0});
+  pump(out);
+}
+
+void AspClient::pump(Actions& out) {
+  if (outstanding_ || queue_.empty()) return;
+  auto& r = queue_.front();
+  // ASPSM on stream 0; ASPTM may use any stream, stream 0 keeps it ordered
+  // with the ASPSM that precedes it.
+  out.push_back(Send{cfg_.assoc, 0, r.bytes});
+  out.push_back(StartTimer{TimerId{TimerKind::Tack, cfg_.assoc, 0}, cfg_.t_ack});
+  r.sent = 1;
+  outstanding_ = true;
+}
+
+bool AspClient::front_is(std::uint8_t cls, std::uint8_t t) const {
+  return outstanding_ && !queue_.empty() && queue_.front().id == MessageId{cls, t};
+}
+
+void AspClient::complete_front(Actions& out) {
+  out.push_back(StopTimer{TimerId{TimerKind::Tack, cfg_.assoc, 0}});
+  queue_.pop_front();
+  outstanding_ = false;
+  pump(out);
+}
+
+void AspClient::enqueue_activations(const std::vector<AspActivation>& acts, Actions& out) {
+  for (const auto& a : acts)
+    enqueue(kAspAcId, Message{AspAc{a.traffic_mode, a.routing_contexts, std::nullopt}}, a.routing_contexts,
+            a.traffic_mode, out);
+}
+
+Actions AspClient::timer_expired(TimerId id, TimePoint now) {
+  Actions out;
+  if (id.kind == TimerKind::Tbeat) {
+    beat_.expired(now, out);
+    return out;
+  }
+  if (id.kind != TimerKind::Tack || !outstanding_ || queue_.empty()) return out;
+  auto& r = queue_.front();
+  if (r.sent > cfg_.max_retransmissions) {
+    out.push_back(RequestFailed{cfg_.assoc, r.id, std::nullopt});
+    queue_.pop_front();
+    outstanding_ = false;
+    pump(out);
+    return out;
+  }
+  ++r.sent;
+  ++retransmissions_;
+  out.push_back(Send{cfg_.assoc, 0, r.bytes});
+  out.push_back(StartTimer{TimerId{TimerKind::Tack, cfg_.assoc, 0}, cfg_.t_ack});
+  return out;
+}
+
+Actions AspClient::activate(AspActivation a, TimePoint now) {
+  (void)now;
+  Actions out;
+  if (!up_) {
+    // Nothing but ASPUP before ASPUP ACK; remember it for after.
+    cfg_.activations.push_back(std::move(a));
+    return out;
+  }
+  enqueue_activations({a}, out);
+  return out;
+}
+
+Actions AspClient::inactivate(std::vector<std::uint32_t> rcs, TimePoint now) {
+  (void)now;
+  Actions out;
+  if (up_) enqueue(kAspIaId, Message{AspIa{rcs, std::nullopt}}, rcs, std::nullopt, out);
+  return out;
+}
+
+Actions AspClient::shutdown(TimePoint now) {
+  (void)now;
+  Actions out;
+  enqueue(kAspDnId, Message{AspDn{}}, {}, std::nullopt, out);
+  return out;
+}
+
+Actions AspClient::register_keys(std::vector<RoutingKey> keys, TimePoint now) {
+  (void)now;
+  Actions out;
+  if (!up_ || keys.empty()) {
+    drop(DropReason::BeforeAspUp, out);
+    return out;
+  }
+  out.push_back(Send{cfg_.assoc, 0, encode(Message{RegReq{std::move(keys)}})});
+  return out;
+}
+
+Actions AspClient::deregister(std::vector<std::uint32_t> rcs, TimePoint now) {
+  (void)now;
+  Actions out;
+  if (!up_ || rcs.empty()) {
+    drop(DropReason::BeforeAspUp, out);
+    return out;
+  }
+  out.push_back(Send{cfg_.assoc, 0, encode(Message{DeregReq{std::move(rcs)}})});
+  return out;
+}
+
+Actions AspClient::send_ssnm(const Message& m, TimePoint now) {
+  (void)now;
+  Actions out;
+  if (!up_) {
+    drop(DropReason::BeforeAspUp, out);
+    return out;
+  }
+  out.push_back(Send{cfg_.assoc, 0, encode(m)});
+  return out;
+}
+
+void AspClient::send_data(const DataView& d, Actions& out) {
+  if (!active_for(d.routing_context)) {
+    drop(DropReason::NotActive, out);
+    return;
+  }
+  const auto stream = data_stream(d.protocol_data.sls, cfg_.outbound_streams);
+  if (!stream) {
+    drop(DropReason::NoDataStream, out);
+    return;
+  }
+  Send s{cfg_.assoc, *stream, {}};
+  if (cfg_.network_appearance && !d.network_appearance) {
+    DataView copy = d;
+    copy.network_appearance = cfg_.network_appearance;
+    encode_data(copy, s.bytes);
+  } else {
+    encode_data(d, s.bytes);
+  }
+  out.push_back(std::move(s));
+}
+
+void AspClient::receive(std::uint16_t stream, ByteView bytes, TimePoint now, Actions& out) {
+  beat_.seen(now);
+  auto hdr = decode_header(bytes, cfg_.limits);
+  if (hdr && hdr->msg_class == static_cast<std::uint8_t>(MessageClass::Transfer)) {
+    auto d = decode_data(bytes, cfg_.limits);
+    if (d) {
+      handle_data(*d, stream, bytes, now, out);
+      return;
+    }
+    if (auto e = make_error_reply(d.error())) send_err(std::move(*e), out);
+    drop(DropReason::Malformed, out);
+    return;
+  }
+  auto m = decode(bytes, cfg_.limits);
+  if (!m) {
+    if (auto e = make_error_reply(m.error())) send_err(std::move(*e), out);
+    drop(DropReason::Malformed, out);
+    return;
+  }
+  handle(*m, stream, bytes, now, out);
+}
+
+void AspClient::handle_data(const DataView& d, std::uint16_t stream, ByteView raw, TimePoint now, Actions& out) {
+  (void)now;
+  if (stream == 0) {
+    send_err(make_err(ErrorCode::InvalidStreamIdentifier, raw), out);
+    drop(DropReason::InvalidStream, out);
+    return;
+  }
+  // DATA may overtake the ASPAC ACK on another stream: accept it while an
+  // ASPAC is outstanding.
+  if (!active_for(d.routing_context) && !front_is(4, type::kAspAc)) {
+    if (cfg_.err_on_unexpected_data) {
+      Err e = make_err(ErrorCode::UnexpectedMessage, {});
+      if (d.routing_context) e.routing_contexts.push_back(*d.routing_context);
+      send_err(std::move(e), out);
+    }
+    drop(DropReason::NotActive, out);
+    return;
+  }
+  out.push_back(DataIndication{cfg_.assoc, d.routing_context.value_or(0), to_owned(d)});
+}
+
+void AspClient::handle(const Message& m, std::uint16_t stream, ByteView raw, TimePoint now, Actions& out) {
+  const auto id = message_id(m);
+  if (wants_stream_zero(id.msg_class, id.msg_type) && stream != 0) {
+    if (!std::holds_alternative<Err>(m)) send_err(make_err(ErrorCode::InvalidStreamIdentifier, raw), out);
+    drop(DropReason::InvalidStream, out);
+    return;
+  }
+  if (const auto* dv = std::get_if<Data>(&m)) {
+    handle_data(to_view(*dv), stream, raw, now, out);
+    return;
+  }
+  // Before ASPUP ACK only the ASPSM answers, ERR, NTFY and BEAT count
+  // (RFC 4666 4.3.4.1: the ASP discards anything else).
+  const bool aspsm_or_mgmt = id.msg_class == 3 || id.msg_class == 0;
+  if (!up_ && !aspsm_or_mgmt) {
+    drop(DropReason::BeforeAspUp, out);
+    return;
+  }
+
+  std::visit(
+      [&](const auto& msg) {
+        using T = std::decay_t<decltype(msg)>;
+        if constexpr (std::is_same_v<T, AspUpAck>) {
+          if (front_is(3, type::kAspUp)) {
+            complete_front(out);
+            const auto before = state();
+            up_ = true;
+            if (before == AspState::Down)
+              out.push_back(AspStateChanged{cfg_.assoc, std::nullopt, AspState::Down, AspState::Inactive});
+            auto acts = restore_.empty() ? (cfg_.auto_activate ? cfg_.activations : std::vector<AspActivation>{})
+                                         : std::exchange(restore_, {});
+            enqueue_activations(acts, out);
+            return;
+          }
+          // Unsolicited (RFC 4666 4.3.4.1): consider ourselves INACTIVE; if we
+          // were not, report it and go back to where we were.
+          const auto before = state();
+          if (before == AspState::Inactive) return;
+          std::vector<AspActivation> back;
+          for (const auto& rc : active_)
+            back.push_back(AspActivation{rc ? std::vector<std::uint32_t>{*rc} : std::vector<std::uint32_t>{},
+                                         std::nullopt});
+          for (const auto& rc : std::set<std::optional<std::uint32_t>>(active_)) set_active(rc, false, out);
+          if (!up_) {
+            up_ = true;
+            out.push_back(AspStateChanged{cfg_.assoc, std::nullopt, AspState::Down, AspState::Inactive});
+          }
+          send_err(make_err(ErrorCode::UnexpectedMessage, raw), out);
+          if (before == AspState::Down)
+            enqueue(kAspDnId, Message{AspDn{}}, {}, std::nullopt, out);
+          else
+            enqueue_activations(back, out);
+        } else if constexpr (std::is_same_v<T, AspDnAck>) {
+          const bool solicited = front_is(3, type::kAspDn);
+          const auto before = state();
+          std::vector<AspActivation> back;
+          for (const auto& rc : active_)
+            back.push_back(AspActivation{rc ? std::vector<std::uint32_t>{*rc} : std::vector<std::uint32_t>{},
+                                         std::nullopt});
+          if (solicited) complete_front(out);
+          go_down(out);
+          // Unsolicited while up: return to the previous state.
+          if (!solicited && before != AspState::Down) {
+            restore_ = std::move(back);
+            enqueue(kAspUpId, Message{AspUp{cfg_.asp_id, std::nullopt}}, {}, std::nullopt, out);
+          }
+        } else if constexpr (std::is_same_v<T, AspAcAck>) {
+          if (!front_is(4, type::kAspAc)) {
+            drop(DropReason::UnexpectedMessage, out);
+            return;
+          }
+          const auto req_rcs = queue_.front().rcs;
+          // The ACK must echo the requested RCs; ACK without RC for a request
+          // without RC activates "all", tracked as nullopt.
+          if (!req_rcs.empty() && sorted(msg.routing_contexts) != sorted(req_rcs) && !msg.routing_contexts.empty()) {
+            drop(DropReason::UnexpectedMessage, out);
+            return;
+          }
+          complete_front(out);
+          if (req_rcs.empty()) {
+            if (msg.routing_contexts.empty()) set_active(std::nullopt, true, out);
+            for (auto rc : msg.routing_contexts) set_active(rc, true, out);
+          } else {
+            for (auto rc : req_rcs) set_active(rc, true, out);
+          }
+        } else if constexpr (std::is_same_v<T, AspIaAck>) {
+          const bool solicited = front_is(4, type::kAspIa);
+          std::vector<std::optional<std::uint32_t>> which;
+          if (msg.routing_contexts.empty())
+            which.assign(active_.begin(), active_.end());
+          else
+            for (auto rc : msg.routing_contexts) {
+              which.emplace_back(rc);
+              if (active_.count(std::nullopt)) which.emplace_back(std::nullopt);
+            }
+          std::vector<AspActivation> back;
+          for (const auto& rc : which)
+            if (active_.count(rc))
+              back.push_back(AspActivation{rc ? std::vector<std::uint32_t>{*rc} : std::vector<std::uint32_t>{},
+                                           std::nullopt});
+          if (solicited) complete_front(out);
+          for (const auto& rc : which) set_active(rc, false, out);
+          // Unsolicited ASPIA ACK (RFC 4666 4.3.4.4): recover if we were active.
+          if (!solicited && cfg_.auto_activate) enqueue_activations(back, out);
+        } else if constexpr (std::is_same_v<T, Ntfy>) {
+          out.push_back(NtfyIndication{cfg_.assoc, msg});
+          if (msg.status.type == StatusType::Other && msg.status.info == status_info::kAlternateAspActive) {
+            // Override takeover: this ASP is now INACTIVE for those ASes.
+            if (msg.routing_contexts.empty()) {
+              for (const auto& rc : std::set<std::optional<std::uint32_t>>(active_)) set_active(rc, false, out);
+            } else {
+              for (auto rc : msg.routing_contexts) set_active(rc, false, out);
+            }
+          }
+        } else if constexpr (std::is_same_v<T, Err>) {
+          out.push_back(ErrIndication{cfg_.assoc, msg});
+          // An ERR while a request is outstanding answers that request.
+          if (outstanding_ && !queue_.empty()) {
+            const auto rid = queue_.front().id;
+            out.push_back(RequestFailed{cfg_.assoc, rid, msg.code});
+            complete_front(out);
+          }
+        } else if constexpr (std::is_same_v<T, Beat>) {
+          out.push_back(Send{cfg_.assoc, stream, encode(Message{beat_ack_for(msg)})});
+        } else if constexpr (std::is_same_v<T, BeatAck>) {
+          // Liveness already noted.
+        } else if constexpr (std::is_same_v<T, Duna> || std::is_same_v<T, Dava> || std::is_same_v<T, Scon> ||
+                             std::is_same_v<T, Dupu> || std::is_same_v<T, Drst>) {
+          destinations_.apply(m, cfg_.assoc, out);
+        } else if constexpr (std::is_same_v<T, RegRsp>) {
+          for (const auto& r : msg.results) {
+            RoutingKey k;
+            k.local_rk_id = r.local_rk_id;
+            out.push_back(RegistrationIndication{cfg_.assoc, std::move(k), r});
+          }
+        } else if constexpr (std::is_same_v<T, DeregRsp>) {
+          for (const auto& r : msg.results) out.push_back(DeregistrationIndication{cfg_.assoc, r});
+        } else {
+          // Requests (ASPUP, ASPAC, REG REQ, DAUD, ...) are for an SGP or IPSP.
+          send_err(make_err(ErrorCode::UnexpectedMessage, raw), out);
+          drop(DropReason::UnexpectedMessage, out);
+        }
+      },
+      m);
+}
+
+}  // namespace mxua

@@ -1,0 +1,316 @@
+// ASAP message codec (RFC 5352 section 2).
+#include "rserpool/wire/asap.hpp"
+
+#include <type_traits>
+
+#include "codec.hpp"
+#include "fields.hpp"
+
+namespace rserpool::wire::asap {
+
+using namespace detail;
+
+std::string_view to_string(MessageType t) noexcept {
+  switch (t) {
+    case MessageType::registration: return "ASAP_REGISTRATION";
+    case MessageType::deregistration: return "ASAP_DEREGISTRATION";
+    case MessageType::registration_response: return "ASAP_REGISTRATION_RESPONSE";
+    case MessageType::deregistration_response: return "ASAP_DEREGISTRATION_RESPONSE";
+    case MessageType::handle_resolution: return "ASAP_HANDLE_RESOLUTION";
+    case MessageType::handle_resolution_response: return "ASAP_HANDLE_RESOLUTION_RESPONSE";
+    case MessageType::endpoint_keep_alive: return "ASAP_ENDPOINT_KEEP_ALIVE";
+    case MessageType::endpoint_keep_alive_ack: return "ASAP_ENDPOINT_KEEP_ALIVE_ACK";
+    case MessageType::endpoint_unreachable: return "ASAP_ENDPOINT_UNREACHABLE";
+    case MessageType::server_announce: return "ASAP_SERVER_ANNOUNCE";
+    case MessageType::cookie: return "ASAP_COOKIE";
+    case MessageType::cookie_echo: return "ASAP_COOKIE_ECHO";
+    case MessageType::business_card: return "ASAP_BUSINESS_CARD";
+    case MessageType::error: return "ASAP_ERROR";
+  }
+  return "ASAP_UNKNOWN";
+}
+
+static_assert(std::variant_size_v<Message> == 14 && std::is_same_v<std::variant_alternative_t<0, Message>, Registration> &&
+                  std::is_same_v<std::variant_alternative_t<13, Message>, Error>,
+              "Message alternatives must stay in type-code order");
+
+MessageType message_type(const Message& m) noexcept {
+  // The variant lists the messages in type-code order, 0x01 first.
+  return static_cast<MessageType>(m.index() + 1);
+}
+
+namespace {
+
+std::uint8_t flags(const Message& m) {
+  if (const auto* r = std::get_if<RegistrationResponse>(&m)) return r->rejected ? kRejectFlag : 0;
+  if (const auto* r = std::get_if<HandleResolution>(&m)) return r->subscribe ? kSubscribeFlag : 0;
+  if (const auto* r = std::get_if<HandleResolutionResponse>(&m)) return r->accepted ? kAcceptFlag : 0;
+  if (const auto* k = std::get_if<EndpointKeepAlive>(&m)) return k->home ? kHomeFlag : 0;
+  return 0;
+}
+
+void put_error_if_any(Encoder& e, const std::vector<OperationErrorCause>& causes) {
+  if (!causes.empty()) put_operation_error(e, causes);
+}
+
+void put_body(Encoder& e, const Registration& m) {
+  put_pool_handle(e, m.pool_handle);
+  put_pool_element(e, m.pool_element);
+}
+void put_body(Encoder& e, const Deregistration& m) {
+  put_pool_handle(e, m.pool_handle);
+  put_u32_parameter(e, ParameterType::pe_identifier, m.pe_id);
+}
+void put_body(Encoder& e, const RegistrationResponse& m) {
+  put_pool_handle(e, m.pool_handle);
+  put_u32_parameter(e, ParameterType::pe_identifier, m.pe_id);
+  put_error_if_any(e, m.error);
+}
+void put_body(Encoder& e, const DeregistrationResponse& m) {
+  put_pool_handle(e, m.pool_handle);
+  put_u32_parameter(e, ParameterType::pe_identifier, m.pe_id);
+  put_error_if_any(e, m.error);
+}
+void put_body(Encoder& e, const HandleResolution& m) {
+  put_pool_handle(e, m.pool_handle);
+  if (m.items) put_u32_parameter(e, ParameterType::handle_resolution_option, *m.items);
+}
+void put_body(Encoder& e, const HandleResolutionResponse& m) {
+  put_pool_handle(e, m.pool_handle);
+  if (m.overall_policy) put_policy(e, *m.overall_policy);
+  for (const auto& pe : m.pool_elements) put_pool_element(e, pe);
+  put_error_if_any(e, m.error);
+}
+void put_body(Encoder& e, const EndpointKeepAlive& m) {
+  e.u32(m.server_id);
+  put_pool_handle(e, m.pool_handle);
+  if (m.pe_id) put_u32_parameter(e, ParameterType::pe_identifier, *m.pe_id);
+}
+void put_body(Encoder& e, const EndpointKeepAliveAck& m) {
+  put_pool_handle(e, m.pool_handle);
+  put_u32_parameter(e, ParameterType::pe_identifier, m.pe_id);
+}
+void put_body(Encoder& e, const EndpointUnreachable& m) {
+  put_pool_handle(e, m.pool_handle);
+  put_u32_parameter(e, ParameterType::pe_identifier, m.pe_id);
+}
+void put_body(Encoder& e, const ServerAnnounce& m) {
+  e.u32(m.server_id);
+  for (const auto& t : m.transports) put_transport(e, t);
+}
+void put_body(Encoder& e, const Cookie& m) { put_opaque(e, ParameterType::cookie, m.cookie); }
+void put_body(Encoder& e, const CookieEcho& m) { put_opaque(e, ParameterType::cookie, m.cookie); }
+void put_body(Encoder& e, const BusinessCard& m) {
+  put_pool_handle(e, m.pool_handle);
+  for (const auto& pe : m.pool_elements) put_pool_element(e, pe);
+}
+void put_body(Encoder& e, const Error& m) { put_operation_error(e, m.causes); }
+
+}  // namespace
+
+void encode_into(const Message& m, Bytes& out) {
+  const std::size_t before = out.size();
+  try {
+    Encoder e(out);
+    const auto start = e.begin_message(static_cast<std::uint8_t>(message_type(m)), flags(m));
+    std::visit([&](const auto& msg) { put_body(e, msg); }, m);
+    e.end_message(start);
+  } catch (...) {
+    out.resize(before);  // leave the caller's buffer as it was
+    throw;
+  }
+}
+
+void encode_resolution_response(Bytes& out, bool accepted, const PoolHandle& pool_handle,
+                                const std::optional<PolicyParameters>& overall_policy,
+                                std::span<const ByteView> encoded_pool_elements) {
+  const std::size_t before = out.size();
+  try {
+    Encoder e(out);
+    const auto start = e.begin_message(static_cast<std::uint8_t>(MessageType::handle_resolution_response),
+                                       accepted ? kAcceptFlag : 0);
+    put_pool_handle(e, pool_handle);
+    if (overall_policy) put_policy(e, *overall_policy);
+    for (const ByteView pe : encoded_pool_elements) {
+      e.align();
+      e.bytes(pe);
+    }
+    e.end_message(start);
+  } catch (...) {
+    out.resize(before);
+    throw;
+  }
+}
+
+Bytes encode(const Message& m) {
+  Bytes out;
+  out.reserve(128);
+  encode_into(m, out);
+  return out;
+}
+
+namespace {
+
+namespace al = detail::allow;
+
+// Messages whose body is Pool Handle + PE Identifier (mandatory both).
+template <class M>
+Status handle_and_id(ByteView body, Context& ctx, M& out) {
+  Fields f;
+  if (auto e = collect(body, al::pool_handle | al::pe_identifier, ctx, f)) return e;
+  if (!f.pool_handle) return missing("pool handle missing");
+  if (!f.pe_id) return missing("PE identifier missing");
+  out.pool_handle = std::move(*f.pool_handle);
+  out.pe_id = *f.pe_id;
+  return std::nullopt;
+}
+
+template <class M>
+Status handle_id_error(ByteView body, Context& ctx, M& out) {
+  Fields f;
+  if (auto e = collect(body, al::pool_handle | al::pe_identifier | al::operation_error, ctx, f)) return e;
+  if (!f.pool_handle) return missing("pool handle missing");
+  if (!f.pe_id) return missing("PE identifier missing");
+  out.pool_handle = std::move(*f.pool_handle);
+  out.pe_id = *f.pe_id;
+  out.error = std::move(f.error);
+  return std::nullopt;
+}
+
+Status decode_body(const Header& h, Context& ctx, Message& out) {
+  const ByteView body = h.body;
+  switch (static_cast<MessageType>(h.type)) {
+    case MessageType::registration: {
+      Fields f;
+      if (auto e = collect(body, al::pool_handle | al::pool_element, ctx, f)) return e;
+      if (!f.pool_handle) return missing("pool handle missing");
+      if (!f.pool_element) return missing("pool element missing");
+      out = Registration{std::move(*f.pool_handle), std::move(*f.pool_element)};
+      return std::nullopt;
+    }
+    case MessageType::deregistration: {
+      Deregistration m;
+      if (auto e = handle_and_id(body, ctx, m)) return e;
+      out = std::move(m);
+      return std::nullopt;
+    }
+    case MessageType::registration_response: {
+      RegistrationResponse m;
+      m.rejected = (h.flags & kRejectFlag) != 0;
+      if (auto e = handle_id_error(body, ctx, m)) return e;
+      out = std::move(m);
+      return std::nullopt;
+    }
+    case MessageType::deregistration_response: {
+      DeregistrationResponse m;
+      if (auto e = handle_id_error(body, ctx, m)) return e;
+      out = std::move(m);
+      return std::nullopt;
+    }
+    case MessageType::handle_resolution: {
+      Fields f;
+      if (auto e = collect(body, al::pool_handle | al::handle_resolution_option, ctx, f)) return e;
+      if (!f.pool_handle) return missing("pool handle missing");
+      out = HandleResolution{(h.flags & kSubscribeFlag) != 0, std::move(*f.pool_handle), f.items};
+      return std::nullopt;
+    }
+    case MessageType::handle_resolution_response: {
+      Fields f;
+      if (auto e = collect(body, al::pool_handle | al::policy | al::pool_elements | al::operation_error, ctx, f)) {
+        return e;
+      }
+      if (!f.pool_handle) return missing("pool handle missing");
+      out = HandleResolutionResponse{(h.flags & kAcceptFlag) != 0, std::move(*f.pool_handle), std::move(f.policy),
+                                     std::move(f.pool_elements), std::move(f.error)};
+      return std::nullopt;
+    }
+    case MessageType::endpoint_keep_alive: {
+      if (body.size() < 4) {
+        return make_error(DecodeFailure::truncated, std::nullopt, {}, "keep-alive without server identifier");
+      }
+      Fields f;
+      if (auto e = collect(body.subspan(4), al::pool_handle | al::pe_identifier, ctx, f)) return e;
+      if (!f.pool_handle) return missing("pool handle missing");
+      out = EndpointKeepAlive{(h.flags & kHomeFlag) != 0, load_u32(body.data()), std::move(*f.pool_handle), f.pe_id};
+      return std::nullopt;
+    }
+    case MessageType::endpoint_keep_alive_ack: {
+      EndpointKeepAliveAck m;
+      if (auto e = handle_and_id(body, ctx, m)) return e;
+      out = std::move(m);
+      return std::nullopt;
+    }
+    case MessageType::endpoint_unreachable: {
+      EndpointUnreachable m;
+      if (auto e = handle_and_id(body, ctx, m)) return e;
+      out = std::move(m);
+      return std::nullopt;
+    }
+    case MessageType::server_announce: {
+      if (body.size() < 4) {
+        return make_error(DecodeFailure::truncated, std::nullopt, {}, "server announce without server identifier");
+      }
+      Fields f;
+      if (auto e = collect(body.subspan(4), al::announce_transports, ctx, f)) return e;
+      out = ServerAnnounce{load_u32(body.data()), std::move(f.transports)};
+      return std::nullopt;
+    }
+    case MessageType::cookie:
+    case MessageType::cookie_echo: {
+      Fields f;
+      if (auto e = collect(body, al::cookie, ctx, f)) return e;
+      if (!f.cookie) return missing("cookie missing");
+      if (h.type == static_cast<std::uint8_t>(MessageType::cookie)) {
+        out = Cookie{std::move(*f.cookie)};
+      } else {
+        out = CookieEcho{std::move(*f.cookie)};
+      }
+      return std::nullopt;
+    }
+    case MessageType::business_card: {
+      Fields f;
+      if (auto e = collect(body, al::pool_handle | al::pool_elements, ctx, f)) return e;
+      if (!f.pool_handle) return missing("pool handle missing");
+      out = BusinessCard{std::move(*f.pool_handle), std::move(f.pool_elements)};
+      return std::nullopt;
+    }
+    case MessageType::error: {
+      Fields f;
+      if (auto e = collect(body, al::operation_error, ctx, f)) return e;
+      if (!f.has_error) return missing("operation error missing");
+      out = Error{std::move(f.error)};
+      return std::nullopt;
+    }
+  }
+  return unrecognized_message(h);
+}
+
+}  // namespace
+
+Result<Decoded<Message>, DecodeError> decode(ByteView data) {
+  Header h;
+  if (auto e = read_header(data, h)) return unexpected(std::move(*e));
+  Decoded<Message> d;
+  Context ctx{&d.unrecognized, 0};
+  if (auto e = decode_body(h, ctx, d.message)) {
+    e->message_type = h.type;
+    return unexpected(std::move(*e));
+  }
+  return d;
+}
+
+std::optional<Error> error_reply(const DecodeError& e) {
+  if (e.silent() || e.message_type == static_cast<std::uint8_t>(MessageType::error)) return std::nullopt;
+  // Message header + Operation Error header + cause header.
+  constexpr std::size_t overhead = 4 + 4 + 4;
+  return Error{{OperationErrorCause{*e.cause, bounded_info(e.offending, overhead)}}};
+}
+
+std::optional<Error> error_reply(const Decoded<Message>& d) {
+  if (d.unrecognized.empty() || std::holds_alternative<Error>(d.message)) return std::nullopt;
+  auto causes = bounded_causes(d.unrecognized, 4 + 4);
+  if (causes.empty()) return std::nullopt;
+  return Error{std::move(causes)};
+}
+
+}  // namespace rserpool::wire::asap

@@ -1,0 +1,373 @@
+#include "mxua/fsm/asp_client.hpp"
+
+#include "fsm_helpers.hpp"
+
+namespace mxua {
+namespace {
+
+using namespace test;
+
+constexpr AssocId kA = 7;
+const TimerId kTack{TimerKind::Tack, kA, 0};
+
+AspClientConfig config() {
+  AspClientConfig c;
+  c.assoc = kA;
+  c.asp_id = 11;
+  c.activations = {AspActivation{{100}, TrafficMode::Loadshare}};
+  c.outbound_streams = 5;
+  return c;
+}
+
+Bytes wire(const Message& m) { return encode(m); }
+
+// Brings the client to ASP-ACTIVE for RC 100.
+void bring_up(AspClient& c) {
+  (void)c.association_up(0ms);
+  (void)c.receive(0, wire(AspUpAck{}), 1ms);
+  (void)c.receive(0, wire(AspAcAck{TrafficMode::Loadshare, {100}, {}}), 2ms);
+  ASSERT_EQ(c.state(), AspState::Active);
+}
+
+Data data(std::uint8_t sls, std::optional<std::uint32_t> rc = 100) {
+  Data d;
+  d.routing_context = rc;
+  d.protocol_data = ProtocolData{PointCode{1}, PointCode{2}, 5, 2, 0, sls, Bytes{1, 2, 3}};
+  return d;
+}
+
+TEST(AspClient, SendsAspUpOnStreamZeroAfterAssociationUp) {
+  AspClient c(config());
+  auto a = c.association_up(0ms);
+  auto s = sent(a);
+  ASSERT_EQ(s.size(), 1U);
+  EXPECT_EQ(s[0].stream, 0);
+  EXPECT_EQ(std::get<AspUp>(s[0].msg).asp_id, 11U);
+  auto t = all_of<StartTimer>(a);
+  ASSERT_EQ(t.size(), 1U);
+  EXPECT_EQ(t[0].id, kTack);
+  EXPECT_EQ(t[0].duration, 2000ms);  // default T(ack)
+  EXPECT_EQ(c.state(), AspState::Down);
+}
+
+TEST(AspClient, TackRetransmitsThenGivesUp) {
+  auto cfg = config();
+  cfg.t_ack = 500ms;
+  cfg.max_retransmissions = 2;
+  AspClient c(cfg);
+  Timers timers;
+  timers.apply(c.association_up(0ms), 0ms);
+  int aspups = 0;
+  std::vector<TimePoint> when;
+  Actions last;
+  while (auto due = timers.pop_due(10s)) {
+    last = c.timer_expired(due->first, due->second);
+    timers.apply(last, due->second);
+    aspups += static_cast<int>(sent_of<AspUp>(last).size());
+    when.push_back(due->second);
+  }
+  EXPECT_EQ(aspups, 2);
+  EXPECT_EQ(when, (std::vector<TimePoint>{500ms, 1000ms, 1500ms}));
+  auto f = all_of<RequestFailed>(last);
+  ASSERT_EQ(f.size(), 1U);
+  EXPECT_EQ(f[0].request, (MessageId{3, type::kAspUp}));
+  EXPECT_FALSE(f[0].error.has_value());
+  EXPECT_EQ(c.retransmissions(), 2U);
+  EXPECT_EQ(c.state(), AspState::Down);
+}
+
+TEST(AspClient, AspUpAckThenAspAcThenAspAcAck) {
+  AspClient c(config());
+  Timers timers;
+  timers.apply(c.association_up(0ms), 0ms);
+  auto a = c.receive(0, wire(AspUpAck{}), 10ms);
+  timers.apply(a, 10ms);
+  auto changes = all_of<AspStateChanged>(a);
+  ASSERT_EQ(changes.size(), 1U);
+  EXPECT_EQ(changes[0].to, AspState::Inactive);
+  auto ac = sent_of<AspAc>(a);
+  ASSERT_EQ(ac.size(), 1U);
+  EXPECT_EQ(ac[0].routing_contexts, (std::vector<std::uint32_t>{100}));
+  EXPECT_EQ(ac[0].traffic_mode, TrafficMode::Loadshare);
+  EXPECT_TRUE(timers.running(kTack));  // now for the ASPAC
+  // ASPAC is retransmitted on T(ack) too.
+  auto re = c.timer_expired(kTack, 2010ms);
+  EXPECT_EQ(sent_of<AspAc>(re).size(), 1U);
+  timers.apply(re, 2010ms);
+  a = c.receive(0, wire(AspAcAck{TrafficMode::Loadshare, {100}, {}}), 2100ms);
+  timers.apply(a, 2100ms);
+  EXPECT_FALSE(timers.running(kTack));
+  EXPECT_EQ(c.state(), AspState::Active);
+  EXPECT_TRUE(c.active_for(100));
+  EXPECT_FALSE(c.active_for(101));
+}
+
+TEST(AspClient, AspIaAndAspDnWithRetransmission) {
+  AspClient c(config());
+  bring_up(c);
+  auto a = c.inactivate({100}, 3ms);
+  ASSERT_EQ(sent_of<AspIa>(a).size(), 1U);
+  EXPECT_EQ(sent_of<AspIa>(c.timer_expired(kTack, 2003ms)).size(), 1U);
+  a = c.receive(0, wire(AspIaAck{{100}, {}}), 2100ms);
+  EXPECT_EQ(c.state(), AspState::Inactive);
+  a = c.shutdown(2200ms);
+  ASSERT_EQ(sent_of<AspDn>(a).size(), 1U);
+  EXPECT_EQ(sent_of<AspDn>(c.timer_expired(kTack, 4200ms)).size(), 1U);
+  a = c.receive(0, wire(AspDnAck{}), 4300ms);
+  EXPECT_EQ(c.state(), AspState::Down);
+  EXPECT_EQ(all_of<StopTimer>(a).size(), 1U);
+}
+
+TEST(AspClient, DiscardsTrafficBeforeAspUpAck) {
+  AspClient c(config());
+  (void)c.association_up(0ms);
+  auto a = c.receive(1, wire(data(1)), 1ms);
+  EXPECT_EQ(count_drops(a, DropReason::NotActive) + count_drops(a, DropReason::BeforeAspUp), 1);
+  EXPECT_TRUE(all_of<DataIndication>(a).empty());
+  Duna duna;
+  duna.affected_point_codes = {MaskedPointCode{0, PointCode{2}}};
+  a = c.receive(0, wire(duna), 1ms);
+  EXPECT_EQ(count_drops(a, DropReason::BeforeAspUp), 1);
+  EXPECT_EQ(c.destinations().size(), 0U);
+}
+
+TEST(AspClient, UnsolicitedAspUpAckWhileActiveSendsErrAndReactivates) {
+  AspClient c(config());
+  bring_up(c);
+  auto a = c.receive(0, wire(AspUpAck{}), 5ms);
+  EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::UnexpectedMessage}));
+  EXPECT_EQ(c.state(), AspState::Inactive);
+  auto ac = sent_of<AspAc>(a);
+  ASSERT_EQ(ac.size(), 1U);  // back to the previous state
+  EXPECT_EQ(ac[0].routing_contexts, (std::vector<std::uint32_t>{100}));
+  (void)c.receive(0, wire(AspAcAck{std::nullopt, {100}, {}}), 6ms);
+  EXPECT_EQ(c.state(), AspState::Active);
+}
+
+TEST(AspClient, UnsolicitedAspUpAckWhileInactiveIsAccepted) {
+  auto cfg = config();
+  cfg.auto_activate = false;
+  AspClient c(cfg);
+  (void)c.association_up(0ms);
+  (void)c.receive(0, wire(AspUpAck{}), 1ms);
+  auto a = c.receive(0, wire(AspUpAck{}), 2ms);
+  EXPECT_TRUE(sent(a).empty());
+  EXPECT_EQ(c.state(), AspState::Inactive);
+}
+
+TEST(AspClient, UnsolicitedAspIaAckMakesInactiveAndRecovers) {
+  AspClient c(config());
+  bring_up(c);
+  auto a = c.receive(0, wire(AspIaAck{{100}, {}}), 5ms);
+  EXPECT_FALSE(c.active_for(100));
+  EXPECT_EQ(sent_of<AspAc>(a).size(), 1U);
+}
+
+TEST(AspClient, UnsolicitedAspDnAckGoesDownAndComesBack) {
+  AspClient c(config());
+  bring_up(c);
+  auto a = c.receive(0, wire(AspDnAck{}), 5ms);
+  EXPECT_EQ(c.state(), AspState::Down);
+  EXPECT_EQ(sent_of<AspUp>(a).size(), 1U);
+  a = c.receive(0, wire(AspUpAck{}), 6ms);
+  auto ac = sent_of<AspAc>(a);
+  ASSERT_EQ(ac.size(), 1U);
+  EXPECT_EQ(ac[0].routing_contexts, (std::vector<std::uint32_t>{100}));
+}
+
+TEST(AspClient, OverrideTakeoverNotifyMakesInactive) {
+  AspClient c(config());
+  bring_up(c);
+  Ntfy n{Status{StatusType::Other, status_info::kAlternateAspActive}, 12, {100}, {}};
+  auto a = c.receive(0, wire(n), 5ms);
+  EXPECT_EQ(all_of<NtfyIndication>(a).size(), 1U);
+  EXPECT_EQ(c.state(), AspState::Inactive);
+  auto ch = all_of<AspStateChanged>(a);
+  ASSERT_FALSE(ch.empty());
+  EXPECT_EQ(ch[0].routing_context, 100U);
+  EXPECT_EQ(ch[0].to, AspState::Inactive);
+}
+
+TEST(AspClient, ErrAnswersTheOutstandingRequest) {
+  AspClient c(config());
+  (void)c.association_up(0ms);
+  (void)c.receive(0, wire(AspUpAck{}), 1ms);
+  Err e;
+  e.code = ErrorCode::NoConfiguredAsForAsp;
+  e.routing_contexts = {100};
+  auto a = c.receive(0, wire(e), 2ms);
+  auto f = all_of<RequestFailed>(a);
+  ASSERT_EQ(f.size(), 1U);
+  EXPECT_EQ(f[0].request, (MessageId{4, type::kAspAc}));
+  EXPECT_EQ(f[0].error, ErrorCode::NoConfiguredAsForAsp);
+  EXPECT_TRUE(errs(a).empty());  // never an ERR for an ERR
+  EXPECT_EQ(c.state(), AspState::Inactive);
+}
+
+TEST(AspClient, ReceivedDataChecksStreamAndState) {
+  AspClient c(config());
+  bring_up(c);
+  auto a = c.receive(0, wire(data(3)), 5ms);
+  EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::InvalidStreamIdentifier}));
+  EXPECT_EQ(count_drops(a, DropReason::InvalidStream), 1);
+  a = c.receive(2, wire(data(3)), 5ms);
+  auto ind = all_of<DataIndication>(a);
+  ASSERT_EQ(ind.size(), 1U);
+  EXPECT_EQ(ind[0].data, data(3));
+  // RC we are not active for: ERR Unexpected Message carrying the RC.
+  a = c.receive(2, wire(data(3, 555)), 5ms);
+  auto e = sent_of<Err>(a);
+  ASSERT_EQ(e.size(), 1U);
+  EXPECT_EQ(e[0].code, ErrorCode::UnexpectedMessage);
+  EXPECT_EQ(e[0].routing_contexts, (std::vector<std::uint32_t>{555}));
+}
+
+TEST(AspClient, SendDataUsesSlsStreamsAndNeedsActive) {
+  AspClient c(config());
+  auto a = c.send_data(to_view(data(1)));
+  EXPECT_EQ(count_drops(a, DropReason::NotActive), 1);
+  bring_up(c);
+  for (std::uint8_t sls = 0; sls < 16; ++sls) {
+    const auto d = data(sls);
+    a = c.send_data(to_view(d));
+    auto s = all_of<Send>(a);
+    ASSERT_EQ(s.size(), 1U);
+    EXPECT_EQ(s[0].stream, 1 + sls % 4);  // 5 outbound streams: 1..4 for DATA
+    EXPECT_EQ(std::get<Data>(*decode(s[0].bytes)), d);
+  }
+}
+
+TEST(AspClient, BeatAckEchoesAndTimeoutAtTwiceTbeat) {
+  auto cfg = config();
+  cfg.t_beat = 1000ms;
+  cfg.t_ack = 100s;  // keep the ASPUP retransmissions out of the way
+  AspClient c(cfg);
+  Timers timers;
+  timers.apply(c.association_up(0ms), 0ms);
+  const TimerId tb{TimerKind::Tbeat, kA, 0};
+  EXPECT_EQ(timers.deadline(tb), 1000ms);
+  // A BEAT from the peer is echoed unchanged on its stream.
+  const Bytes beat = wire(Beat{Bytes{9, 8, 7}});
+  auto a = c.receive(3, beat, 10ms);
+  auto s = all_of<Send>(a);
+  ASSERT_EQ(s.size(), 1U);
+  EXPECT_EQ(s[0].stream, 3);
+  auto ack = decode(s[0].bytes);
+  EXPECT_EQ(std::get<BeatAck>(*ack).heartbeat_data, (Bytes{9, 8, 7}));
+  // Our BEAT at 1 s; nothing more from the peer -> unavailable at 2 x T(beat) after 10 ms.
+  auto due = timers.pop_due(1000ms);
+  a = c.timer_expired(due->first, due->second);
+  EXPECT_EQ(sent_of<Beat>(a).size(), 1U);
+  timers.apply(a, due->second);
+  due = timers.pop_due(2000ms);
+  a = c.timer_expired(due->first, due->second);
+  EXPECT_TRUE(all_of<PeerUnavailable>(a).empty());  // 1990 ms since the last message
+  timers.apply(a, due->second);
+  due = timers.pop_due(3000ms);
+  a = c.timer_expired(due->first, due->second);
+  EXPECT_EQ(all_of<PeerUnavailable>(a).size(), 1U);
+}
+
+TEST(AspClient, BeatAckKeepsThePeerAlive) {
+  auto cfg = config();
+  cfg.t_beat = 1000ms;
+  cfg.t_ack = 100s;  // keep the ASPUP retransmissions out of the way
+  AspClient c(cfg);
+  Timers timers;
+  timers.apply(c.association_up(0ms), 0ms);
+  for (int i = 1; i <= 10; ++i) {
+    const TimePoint t = 1000ms * i;
+    auto due = timers.pop_due(t);
+    ASSERT_TRUE(due);
+    auto a = c.timer_expired(due->first, t);
+    ASSERT_TRUE(all_of<PeerUnavailable>(a).empty()) << i;
+    auto b = sent_of<Beat>(a);
+    ASSERT_EQ(b.size(), 1U);
+    timers.apply(a, t);
+    (void)c.receive(0, wire(beat_ack_for(b[0])), t + 50ms);
+  }
+}
+
+TEST(AspClient, SsnmUpdatesTheDestinationTable) {
+  AspClient c(config());
+  bring_up(c);
+  Duna duna;
+  duna.routing_contexts = {100};
+  duna.affected_point_codes = {MaskedPointCode{3, PointCode{0x1018}}};
+  auto a = c.receive(0, wire(duna), 5ms);
+  auto ch = all_of<DestinationStateChanged>(a);
+  ASSERT_EQ(ch.size(), 1U);
+  EXPECT_EQ(ch[0].availability, DestinationAvailability::Unavailable);
+  EXPECT_EQ(c.destinations().lookup(PointCode{0x101c})->availability, DestinationAvailability::Unavailable);
+  Dava dava;
+  dava.affected_point_codes = {MaskedPointCode{0, PointCode{0x101c}}};
+  (void)c.receive(0, wire(dava), 6ms);
+  EXPECT_EQ(c.destinations().lookup(PointCode{0x101c})->availability, DestinationAvailability::Available);
+  EXPECT_EQ(c.destinations().lookup(PointCode{0x101d})->availability, DestinationAvailability::Unavailable);
+  Scon scon;
+  scon.affected_point_codes = {MaskedPointCode{0, PointCode{0x101c}}};
+  scon.congestion_level = 2;
+  (void)c.receive(0, wire(scon), 7ms);
+  EXPECT_EQ(c.destinations().lookup(PointCode{0x101c})->congestion_level, 2);
+  Dupu dupu;
+  dupu.affected_point_codes = {MaskedPointCode{0, PointCode{0x101c}}};
+  dupu.user_cause = UserCause{UnavailabilityCause::UnequippedRemoteUser, si::kIsup};
+  a = c.receive(0, wire(dupu), 8ms);
+  ASSERT_EQ(all_of<DestinationStateChanged>(a).size(), 1U);
+  EXPECT_EQ(all_of<DestinationStateChanged>(a)[0].user_unavailable->user, si::kIsup);
+  // The ASP may audit.
+  Daud daud;
+  daud.affected_point_codes = {MaskedPointCode{0, PointCode{0x101c}}};
+  EXPECT_EQ(sent_of<Daud>(c.send_ssnm(daud, 9ms)).size(), 1U);
+}
+
+TEST(AspClient, RegistrationRequestsAndResponses) {
+  AspClient c(config());
+  RoutingKey k;
+  k.local_rk_id = 1;
+  k.destinations = {RoutingKeyDestination{MaskedPointCode{0, PointCode{2}}, {5}, {}}};
+  (void)c.association_up(0ms);
+  EXPECT_EQ(count_drops(c.register_keys({k}, 0ms), DropReason::BeforeAspUp), 1);
+  (void)c.receive(0, wire(AspUpAck{}), 1ms);
+  auto a = c.register_keys({k}, 2ms);
+  auto req = sent_of<RegReq>(a);
+  ASSERT_EQ(req.size(), 1U);
+  EXPECT_EQ(req[0].routing_keys[0], k);
+  a = c.receive(0, wire(RegRsp{{RegistrationResult{1, RegistrationStatus::Success, 300}}}), 3ms);
+  auto ind = all_of<RegistrationIndication>(a);
+  ASSERT_EQ(ind.size(), 1U);
+  EXPECT_EQ(ind[0].result.routing_context, 300U);
+  a = c.deregister({300}, 4ms);
+  EXPECT_EQ(sent_of<DeregReq>(a).size(), 1U);
+  a = c.receive(0, wire(DeregRsp{{DeregistrationResult{300, DeregistrationStatus::Success}}}), 5ms);
+  EXPECT_EQ(all_of<DeregistrationIndication>(a).size(), 1U);
+}
+
+TEST(AspClient, RequestsFromThePeerAreUnexpected) {
+  AspClient c(config());
+  bring_up(c);
+  auto a = c.receive(0, wire(AspUp{}), 5ms);
+  EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::UnexpectedMessage}));
+  // Management off stream 0.
+  a = c.receive(2, wire(AspUpAck{}), 5ms);
+  EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::InvalidStreamIdentifier}));
+  // Malformed: answered, and a malformed ERR is not.
+  a = c.receive(0, Bytes{1, 0, 3, 1, 0, 0, 0, 9, 0}, 5ms);
+  EXPECT_EQ(errs(a).size(), 1U);
+  a = c.receive(0, Bytes{1, 0, 0, 0, 0, 0, 0, 9, 0}, 5ms);
+  EXPECT_TRUE(errs(a).empty());
+  EXPECT_EQ(count_drops(a, DropReason::Malformed), 1);
+}
+
+TEST(AspClient, AssociationDownResetsEverything) {
+  AspClient c(config());
+  bring_up(c);
+  auto a = c.association_down(10ms);
+  EXPECT_EQ(c.state(), AspState::Down);
+  auto ch = all_of<AspStateChanged>(a);
+  ASSERT_FALSE(ch.empty());
+  EXPECT_EQ(ch.back().to, AspState::Down);
+}
+
+}  // namespace
+}  // namespace mxua
