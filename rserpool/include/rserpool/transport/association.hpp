@@ -1,0 +1,88 @@
+#pragma once
+// A message-oriented association, whatever carries it (kernel SCTP or the
+// TCP mapping). Everything runs on the io_context thread that created it;
+// notifications are delivered from that thread, never from inside send(),
+// close() or abort().
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "rserpool/base/ip_address.hpp"
+#include "rserpool/base/result.hpp"
+#include "rserpool/transport/config.hpp"
+#include "rserpool/transport/message.hpp"
+
+namespace rserpool::transport {
+
+struct TransportCounters;
+
+struct AssociationInfo {
+  TransportKind kind = TransportKind::tcp;   // never automatic once created
+  std::uint16_t inbound_streams = 0;         // negotiated
+  std::uint16_t outbound_streams = 0;        // negotiated
+  std::vector<TransportAddress> local;       // bound addresses
+  std::vector<TransportAddress> remote;      // peer addresses (several with multi-homing)
+};
+
+class Association;
+
+// Notifications. Order per association: on_up, then any number of
+// on_message / on_restart / on_send_failed, then exactly one on_down (also
+// when the association never came up: DownReason::connect_failed). After
+// on_down the association drops its handler. Undelivered messages are
+// always handed back through on_send_failed *before* on_down.
+class AssociationHandler {
+ public:
+  virtual ~AssociationHandler() = default;
+  virtual void on_up(Association& /*assoc*/, const AssociationInfo& /*info*/) {}
+  virtual void on_message(Association& /*assoc*/, Message&& /*msg*/) {}
+  // SCTP restart (the peer's endpoint came back with the same addresses);
+  // messages queued before it may be lost, as with any SCTP restart.
+  virtual void on_restart(Association& /*assoc*/, const AssociationInfo& /*info*/) {}
+  // Messages accepted by send() and not delivered, in the order they were
+  // sent, with their ppid/stream/unordered so they can be re-sent elsewhere.
+  virtual void on_send_failed(Association& /*assoc*/, std::vector<Message>&& /*unsent*/) {}
+  virtual void on_down(Association& /*assoc*/, DownReason /*reason*/) {}
+};
+
+class Association : public std::enable_shared_from_this<Association> {
+ public:
+  virtual ~Association() = default;
+  Association(const Association&) = delete;
+  Association& operator=(const Association&) = delete;
+
+  // Queues one message. Allowed before on_up (held until the association
+  // is up). Errors are immediate refusals; accepted messages are either
+  // delivered or handed back through on_send_failed.
+  virtual Result<void, SendError> send(Message msg) = 0;
+  // Graceful: stop accepting sends, deliver what is queued, then close.
+  virtual void close() = 0;
+  // Immediate: SCTP ABORT / TCP reset. Hands back what this side still
+  // holds: the TCP mapping everything unacknowledged; kernel SCTP only what
+  // never reached the kernel (Linux drops its queue with a one-to-one socket).
+  virtual void abort() = 0;
+
+  virtual bool is_up() const noexcept = 0;
+  virtual const AssociationInfo& info() const noexcept = 0;
+  // Messages accepted by send() and not yet known to be delivered: for the
+  // TCP mapping the not-yet-acknowledged ones, for SCTP those still in user
+  // space (the kernel's queue is not visible).
+  virtual std::size_t queued() const noexcept = 0;
+
+  std::uint64_t id() const noexcept { return id_; }
+  TransportCounters& counters() const noexcept { return *counters_; }
+  // Replaces the handler (e.g. a listener's user taking ownership). A null
+  // handler silences notifications; undelivered messages are then dropped
+  // and counted as send-failed.
+  void set_handler(std::shared_ptr<AssociationHandler> h) { handler_ = std::move(h); }
+
+ protected:
+  Association(std::shared_ptr<TransportCounters> counters, std::shared_ptr<AssociationHandler> handler);
+  std::shared_ptr<AssociationHandler> handler_;
+  std::shared_ptr<TransportCounters> counters_;
+
+ private:
+  std::uint64_t id_;
+};
+
+}  // namespace rserpool::transport

@@ -1,0 +1,107 @@
+#pragma once
+// Per-endpoint configuration, shared by both backends. Time values are
+// plain std::chrono durations so configuration files can map onto them.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rserpool/base/ip_address.hpp"
+
+namespace rserpool::transport {
+
+struct TransportCounters;
+
+enum class TransportKind : std::uint8_t {
+  sctp,       // kernel SCTP through lksctp, one-to-one sockets
+  tcp,        // the TCP mapping (docs/transport.md)
+  automatic,  // kernel SCTP when the kernel has it, otherwise TCP (with a warning)
+};
+
+std::string_view to_string(TransportKind k) noexcept;
+// "sctp", "tcp" or "auto" (configuration files).
+std::optional<TransportKind> parse_transport_kind(std::string_view text) noexcept;
+
+using Millis = std::chrono::milliseconds;
+
+// Kernel SCTP tuning. Defaults are the RFC 4960 protocol defaults except
+// nodelay, which is on: signalling wants latency, not bundling.
+struct SctpOptions {
+  bool nodelay = true;                   // SCTP_NODELAY
+  bool heartbeat_enabled = true;         // SCTP_PEER_ADDR_PARAMS spp_flags
+  Millis heartbeat_interval{30000};      // spp_hbinterval
+  std::uint16_t path_max_retrans = 5;    // spp_pathmaxrxt
+  std::uint16_t association_max_retrans = 10;  // SCTP_ASSOCINFO sasoc_asocmaxrxt
+  Millis rto_initial{3000};              // SCTP_RTOINFO
+  Millis rto_min{1000};
+  Millis rto_max{60000};
+  std::uint16_t max_init_attempts = 8;   // SCTP_INITMSG sinit_max_attempts
+  Millis max_init_timeout{60000};        // sinit_max_init_timeo
+
+  // Linux arms its heartbeat timer for max(hbinterval + rto/2, 200 ms) plus
+  // up to one RTO of jitter, and fails the association at the first timer
+  // that finds association_max_retrans unanswered heartbeats. With this
+  // profile (two unanswered heartbeats are fatal) a dead peer is declared
+  // about three timer periods after it died: 0.6-0.9 s on a LAN, up to about
+  // 1.2 s in UML. Faster detection needs an application heartbeat (M3UA
+  // BEAT, ASAP keep-alive). Suits a pool whose members fail over, not a WAN.
+  static SctpOptions aggressive() {
+    SctpOptions o;
+    o.heartbeat_interval = Millis{100};
+    o.rto_initial = Millis{100};
+    o.rto_min = Millis{50};
+    o.rto_max = Millis{100};
+    o.path_max_retrans = 1;
+    o.association_max_retrans = 1;
+    o.max_init_attempts = 3;
+    o.max_init_timeout = Millis{500};
+    return o;
+  }
+};
+
+// TCP mapping tuning (framing, heartbeat and acknowledgement rules are in
+// docs/transport.md).
+struct TcpMappingOptions {
+  Millis heartbeat_interval{1000};  // probe after this much silence from the peer
+  Millis heartbeat_timeout{3000};   // down after this much silence (also bounds INIT and connect)
+  std::size_t max_unacked = 4096;   // messages written but not yet acknowledged
+
+  static TcpMappingOptions aggressive() {
+    TcpMappingOptions o;
+    o.heartbeat_interval = Millis{100};
+    o.heartbeat_timeout = Millis{400};
+    return o;
+  }
+};
+
+inline constexpr std::size_t kDefaultMaxMessageSize = 65536 + 1024;  // 64 KiB plus headroom
+
+struct EndpointConfig {
+  // Several addresses give SCTP multi-homing (sctp_bindx / sctp_connectx).
+  // TCP binds the first local address and tries the remote ones in order.
+  // Empty local_addresses: wildcard (dual-stack where the host allows it).
+  std::vector<IpAddress> local_addresses;
+  std::uint16_t local_port = 0;  // 0: ephemeral (a listener reports its port)
+  std::vector<IpAddress> remote_addresses;
+  std::uint16_t remote_port = 0;
+
+  TransportKind kind = TransportKind::automatic;
+  SctpOptions sctp;
+  TcpMappingOptions tcp;
+
+  std::size_t max_message_size = kDefaultMaxMessageSize;
+  std::uint16_t out_streams = 16;  // requested outbound streams
+  std::uint16_t in_streams = 16;   // maximum inbound streams accepted
+  std::size_t send_queue_limit = 65536;  // messages queued in user space per association
+
+  // Shared by the listener and every association it creates; created on
+  // demand when null. Not thread-safe: one io_context thread per endpoint.
+  std::shared_ptr<TransportCounters> counters;
+  std::string name;  // used in log lines
+};
+
+}  // namespace rserpool::transport

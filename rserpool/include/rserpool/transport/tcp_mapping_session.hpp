@@ -1,0 +1,138 @@
+#pragma once
+// The TCP mapping's per-association protocol, sans-I/O: INIT exchange,
+// sequence numbers, cumulative acknowledgements, the retransmit queue of
+// unacknowledged messages, heartbeats and the shutdown handshake. The
+// Asio driver feeds it bytes and time and writes what it produces.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "rserpool/base/bytes.hpp"
+#include "rserpool/base/result.hpp"
+#include "rserpool/transport/message.hpp"
+#include "rserpool/transport/tcp_frame.hpp"
+
+namespace rserpool::transport::tcpmap {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+
+struct SessionOptions {
+  std::uint16_t out_streams = 16;
+  std::uint16_t in_streams = 16;
+  std::size_t max_message_size = 65536 + 1024;
+  std::chrono::milliseconds heartbeat_interval{1000};
+  std::chrono::milliseconds heartbeat_timeout{3000};
+  std::size_t max_unacked = 4096;
+  std::size_t send_queue_limit = 65536;
+};
+
+// Why the session gave up on the peer's input.
+enum class SessionError : std::uint8_t {
+  malformed_frame,   // FrameDecoder error other than oversized
+  oversized_frame,
+  data_before_init,
+  duplicate_init,
+  invalid_stream,    // DATA on a stream we did not accept
+  bad_sequence,      // DATA out of sequence
+  bad_ack,           // acknowledges something never sent
+  data_after_shutdown,
+};
+std::string_view to_string(SessionError e) noexcept;
+
+struct SessionEvents {
+  bool became_up = false;
+  bool peer_shutdown = false;  // SHUTDOWN received: peer is done sending
+  std::vector<Message> messages;
+  // Messages queued before up on a stream the peer does not accept.
+  std::vector<Message> refused;
+  std::optional<SessionError> error;
+  std::optional<FrameError> frame_error;  // detail when error is malformed/oversized
+};
+
+enum class TimerVerdict : std::uint8_t { ok, heartbeat_due, timed_out };
+
+class Session {
+ public:
+  Session(SessionOptions options, TimePoint now);
+
+  // Queues a message (before or after up). Refusals are immediate.
+  Result<void, SendError> submit(Message msg);
+
+  // Consumes bytes from the peer. Stops at the first error (the session is
+  // then failed and the association must close).
+  void on_bytes(ByteView data, TimePoint now, SessionEvents& events);
+
+  // Appends what should be written now: control frames first (INIT, acks,
+  // heartbeat answers), then queued DATA within the unacknowledged window.
+  // Messages written move to the retransmit queue until acknowledged.
+  // Returns the number of bytes appended.
+  std::size_t produce(Bytes& out, std::size_t max_bytes = 256 * 1024);
+  bool has_output() const noexcept;
+
+  // Heartbeat and liveness: call at next_deadline(). heartbeat_due queues a
+  // HEARTBEAT (written by the next produce()).
+  TimerVerdict on_timer(TimePoint now);
+  TimePoint next_deadline() const noexcept;
+
+  // Graceful close: no more submits; a SHUTDOWN frame goes out once every
+  // queued message is written and acknowledged.
+  void request_shutdown() noexcept { shutdown_requested_ = true; }
+  bool shutdown_sent() const noexcept { return shutdown_sent_; }
+  bool peer_shutdown() const noexcept { return peer_shutdown_; }
+
+  // Everything not known to be delivered, in send order: first the
+  // unacknowledged (written) messages, then the not-yet-written ones.
+  // Leaves the session with nothing queued.
+  std::vector<Message> take_undelivered();
+
+  bool up() const noexcept { return up_; }
+  bool failed() const noexcept { return failed_; }
+  std::uint16_t outbound_streams() const noexcept { return negotiated_out_; }
+  std::uint16_t inbound_streams() const noexcept { return negotiated_in_; }
+  std::size_t unacked() const noexcept { return unacked_.size(); }
+  std::size_t pending() const noexcept { return pending_.size(); }
+  std::uint64_t heartbeats_sent() const noexcept { return heartbeats_sent_; }
+
+ private:
+  struct Sent {
+    std::uint32_t sequence;
+    Message msg;
+  };
+  void fail(SessionEvents& events, SessionError e);
+  void handle(Frame&& f, SessionEvents& events);
+
+  SessionOptions opt_;
+  FrameDecoder decoder_;
+  bool up_ = false;
+  bool failed_ = false;
+  bool init_sent_ = false;
+  bool shutdown_requested_ = false;
+  bool shutdown_sent_ = false;
+  bool peer_shutdown_ = false;
+  std::uint16_t negotiated_out_ = 0;
+  std::uint16_t negotiated_in_ = 0;
+
+  // Outbound.
+  std::deque<Message> pending_;  // accepted, not yet written
+  std::deque<Sent> unacked_;     // written, not yet acknowledged
+  std::uint32_t next_sequence_ = 1;
+
+  // Inbound.
+  std::uint32_t expected_sequence_ = 0;  // set by the peer's INIT
+  std::uint32_t last_received_ = 0;
+  bool ack_due_ = false;
+  std::vector<std::uint32_t> heartbeat_acks_due_;
+
+  // Liveness.
+  TimePoint last_heard_;
+  TimePoint last_probe_;
+  bool heartbeat_due_ = false;
+  std::uint32_t heartbeat_nonce_ = 0;
+  std::uint64_t heartbeats_sent_ = 0;
+};
+
+}  // namespace rserpool::transport::tcpmap

@@ -1,0 +1,431 @@
+#include "sctp_association.hpp"
+
+#include <netinet/in.h>  // before netinet/sctp.h, which pulls in linux/in.h
+#include <netinet/sctp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "socket_address.hpp"
+
+namespace rserpool::transport::detail {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+constexpr std::size_t kRecvChunk = 64 * 1024;
+// Chunk flags as the kernel copies them into ssfe_info.snd_flags.
+constexpr std::uint16_t kChunkFlagLast = 0x01;
+constexpr std::uint16_t kChunkFlagFirst = 0x02;
+constexpr std::uint16_t kChunkFlagUnordered = 0x04;
+}  // namespace
+
+SctpAssociation::SctpAssociation(asio::io_context& io, const EndpointConfig& cfg,
+                                 std::shared_ptr<TransportCounters> counters,
+                                 std::shared_ptr<AssociationHandler> handler)
+    : AssociationBase(std::move(counters), std::move(handler), cfg.name.empty() ? "sctp" : cfg.name),
+      sd_(io),
+      max_message_size_(cfg.max_message_size),
+      configured_out_streams_(cfg.out_streams),
+      send_queue_limit_(cfg.send_queue_limit),
+      rx_buf_(kRecvChunk) {
+  info_.kind = TransportKind::sctp;
+}
+
+SctpAssociation::~SctpAssociation() = default;
+
+void SctpAssociation::start_connect(UniqueFd fd, const std::vector<IpAddress>& remotes, std::uint16_t port,
+                                    int family) {
+  client_ = true;
+  auto packed = pack_sockaddrs(remotes, port, family);
+  sctp_assoc_t assoc_id = 0;
+  const int rc = ::sctp_connectx(fd.get(), reinterpret_cast<sockaddr*>(packed.data()),
+                                 static_cast<int>(remotes.size()), &assoc_id);
+  const int err = rc == 0 ? 0 : errno;
+  sd_.assign(fd.release());
+  if (rc != 0 && err != EINPROGRESS) {
+    logger()->info("{}: sctp_connectx: {}", label(), std::generic_category().message(err));
+    asio::post(sd_.get_executor(), [self = std::static_pointer_cast<SctpAssociation>(shared_from_this())] {
+      self->finish(DownReason::connect_failed);
+    });
+    return;
+  }
+  wait_connected();
+}
+
+void SctpAssociation::wait_connected() {
+  sd_.async_wait(asio::posix::descriptor_base::wait_write,
+                 [self = std::static_pointer_cast<SctpAssociation>(shared_from_this())](error_code ec) {
+                   if (ec || self->finished()) return;
+                   int err = 0;
+                   socklen_t len = sizeof err;
+                   ::getsockopt(self->fd(), SOL_SOCKET, SO_ERROR, &err, &len);
+                   if (err != 0) {
+                     logger()->info("{}: association #{} connect failed: {}", self->label(), self->id(),
+                                    std::generic_category().message(err));
+                     return self->finish(DownReason::connect_failed);
+                   }
+                   self->become_up();
+                   if (self->finished()) return;
+                   self->wait_readable();
+                   self->try_send();
+                 });
+}
+
+void SctpAssociation::start_accepted(UniqueFd fd) {
+  sd_.assign(fd.release());
+  asio::post(sd_.get_executor(), [self = std::static_pointer_cast<SctpAssociation>(shared_from_this())] {
+    if (self->finished()) return;
+    self->become_up();
+    if (self->finished()) return;
+    self->wait_readable();
+    self->try_send();
+  });
+}
+
+void SctpAssociation::become_up() {
+  if (up_) return;
+  sctp_status st{};
+  socklen_t len = sizeof st;
+  if (::getsockopt(fd(), IPPROTO_SCTP, SCTP_STATUS, &st, &len) == 0) {
+    info_.inbound_streams = st.sstat_instrms;
+    info_.outbound_streams = st.sstat_outstrms;
+  }
+  info_.local = sctp_local_addresses(fd());
+  info_.remote = sctp_peer_addresses(fd());
+  up_ = true;
+  if (client_) ++counters_->associations_connected;
+  logger()->info("{}: association #{} {} -> {} up ({} in / {} out streams)", label(), id(), describe(info_.local),
+                 describe(info_.remote), info_.inbound_streams, info_.outbound_streams);
+  log_effective_timers();
+  // Streams were checked against the configured count; the peer may grant fewer.
+  std::vector<Message> refused;
+  for (auto it = txq_.begin(); it != txq_.end();) {
+    if (it->msg.stream >= info_.outbound_streams) {
+      refused.push_back(std::move(it->msg));
+      it = txq_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  notify_up();
+  if (!refused.empty() && !finished()) {
+    counters_->send_failed_messages += refused.size();
+    auto self = shared_from_this();
+    if (auto h = handler_) h->on_send_failed(*this, std::move(refused));
+  }
+}
+
+void SctpAssociation::log_effective_timers() {
+  auto l = logger();
+  if (!l->should_log(spdlog::level::debug)) return;
+  // What the kernel actually uses, which may differ from what was asked for.
+  sctp_rtoinfo rto{};
+  socklen_t len = sizeof rto;
+  ::getsockopt(fd(), IPPROTO_SCTP, SCTP_RTOINFO, &rto, &len);
+  sctp_assocparams ap{};
+  len = sizeof ap;
+  ::getsockopt(fd(), IPPROTO_SCTP, SCTP_ASSOCINFO, &ap, &len);
+  sctp_paddrparams pp{};
+  len = sizeof pp;
+  ::getsockopt(fd(), IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, &len);
+  l->debug("{}: association #{}: rto initial/min/max {}/{}/{} ms, assoc max retrans {}, heartbeat {} ms, "
+           "path max retrans {}",
+           label(), id(), rto.srto_initial, rto.srto_min, rto.srto_max, ap.sasoc_asocmaxrxt,
+           std::uint32_t{pp.spp_hbinterval}, std::uint16_t{pp.spp_pathmaxrxt});
+}
+
+Result<void, SendError> SctpAssociation::send(Message msg) {
+  if (finished() || local_shutdown_ || peer_shutdown_ || pending_down_ || send_broken_)
+    return unexpected(SendError::not_connected);
+  if (msg.payload.size() > max_message_size_) {
+    ++counters_->oversized_sends;
+    return unexpected(SendError::message_too_large);
+  }
+  const std::uint16_t streams = up_ ? info_.outbound_streams : configured_out_streams_;
+  if (msg.stream >= streams) return unexpected(SendError::invalid_stream);
+  if (txq_.size() >= send_queue_limit_) return unexpected(SendError::queue_full);
+  ++counters_->messages_out;
+  counters_->bytes_out += msg.payload.size();
+  txq_.push_back(Queued{next_context_++, std::move(msg)});
+  if (up_) try_send();
+  return {};
+}
+
+void SctpAssociation::try_send() {
+  while (!txq_.empty() && !write_waiting_ && !send_broken_ && !finished()) {
+    const Queued& q = txq_.front();
+    sctp_sndinfo si{};
+    si.snd_sid = q.msg.stream;
+    si.snd_flags = q.msg.unordered ? SCTP_UNORDERED : 0;
+    si.snd_ppid = htonl(q.msg.ppid);  // the kernel copies it onto the wire as is
+    si.snd_context = q.context;
+    alignas(cmsghdr) std::uint8_t cbuf[CMSG_SPACE(sizeof(sctp_sndinfo))] = {};
+    iovec iov{const_cast<std::uint8_t*>(q.msg.payload.data()), q.msg.payload.size()};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cbuf;
+    mh.msg_controllen = sizeof cbuf;
+    cmsghdr* cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = IPPROTO_SCTP;
+    cm->cmsg_type = SCTP_SNDINFO;
+    cm->cmsg_len = CMSG_LEN(sizeof(sctp_sndinfo));
+    std::memcpy(CMSG_DATA(cm), &si, sizeof si);
+    const ssize_t n = ::sendmsg(fd(), &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n >= 0) {
+      txq_.pop_front();
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      write_waiting_ = true;
+      sd_.async_wait(asio::posix::descriptor_base::wait_write,
+                     [self = std::static_pointer_cast<SctpAssociation>(shared_from_this())](error_code ec) {
+                       self->write_waiting_ = false;
+                       if (ec || self->finished()) return;
+                       self->try_send();
+                     });
+      return;
+    }
+    // The association is going away; the read side reports how, and the
+    // queue is handed back then.
+    logger()->debug("{}: association #{} sendmsg: {}", label(), id(), std::generic_category().message(errno));
+    send_broken_ = true;
+    return;
+  }
+  if (txq_.empty() && local_shutdown_ && !shutdown_sent_ && !finished()) {
+    shutdown_sent_ = true;
+    ::shutdown(fd(), SHUT_WR);  // SCTP SHUTDOWN after the kernel's queue drains
+  }
+}
+
+void SctpAssociation::wait_readable() {
+  sd_.async_wait(asio::posix::descriptor_base::wait_read,
+                 [self = std::static_pointer_cast<SctpAssociation>(shared_from_this())](error_code ec) {
+                   if (ec || self->finished()) return;
+                   self->drain();
+                 });
+}
+
+void SctpAssociation::drain() {
+  for (int budget = 0; budget < 256; ++budget) {
+    alignas(cmsghdr) std::uint8_t cbuf[CMSG_SPACE(sizeof(sctp_rcvinfo)) + 64] = {};
+    iovec iov{rx_buf_.data(), rx_buf_.size()};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cbuf;
+    mh.msg_controllen = sizeof cbuf;
+    const ssize_t n = ::recvmsg(fd(), &mh, MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      return handle_recv_error(errno);
+    }
+    if (n == 0) {
+      if (pending_down_) return finish(*pending_down_);
+      return finish(local_shutdown_ ? DownReason::local_close : DownReason::peer_closed);
+    }
+    const auto len = static_cast<std::size_t>(n);
+    if (mh.msg_flags & MSG_NOTIFICATION) {
+      notif_.insert(notif_.end(), rx_buf_.begin(), rx_buf_.begin() + n);
+      if (mh.msg_flags & MSG_EOR) {
+        handle_notification();
+        notif_.clear();
+      }
+    } else {
+      handle_data(rx_buf_.data(), len, mh);
+    }
+    if (finished()) return;
+  }
+  if (pending_down_) return finish(*pending_down_);
+  wait_readable();
+}
+
+void SctpAssociation::handle_data(const std::uint8_t* data, std::size_t n, const msghdr& mh) {
+  if (!rx_started_) {
+    rx_started_ = true;
+    rx_meta_ = Message{};
+    for (cmsghdr* cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(const_cast<msghdr*>(&mh), cm)) {
+      if (cm->cmsg_level == IPPROTO_SCTP && cm->cmsg_type == SCTP_RCVINFO) {
+        sctp_rcvinfo ri{};
+        std::memcpy(&ri, CMSG_DATA(cm), sizeof ri);
+        rx_meta_.ppid = ntohl(ri.rcv_ppid);
+        rx_meta_.stream = ri.rcv_sid;
+        rx_meta_.unordered = (ri.rcv_flags & SCTP_UNORDERED) != 0;
+      }
+    }
+  }
+  if (rx_msg_.size() + n > max_message_size_) {
+    ++counters_->oversized_frames;
+    logger()->warn("{}: association #{} from {}: message larger than {} bytes; aborting", label(), id(),
+                   describe(info_.remote), max_message_size_);
+    pending_down_ = DownReason::protocol_error;
+    return do_abort();
+  }
+  rx_msg_.insert(rx_msg_.end(), data, data + n);
+  if (!(mh.msg_flags & MSG_EOR)) return;  // partial delivery: more of this message follows
+  Message m = std::move(rx_meta_);
+  m.payload = std::move(rx_msg_);
+  rx_msg_ = Bytes{};
+  rx_started_ = false;
+  ++counters_->messages_in;
+  counters_->bytes_in += m.payload.size();
+  notify_message(std::move(m));
+}
+
+void SctpAssociation::handle_notification() {
+  if (notif_.size() < sizeof(std::uint16_t)) return;
+  std::uint16_t type = 0;  // sn_header.sn_type, first in every notification
+  std::memcpy(&type, notif_.data(), sizeof type);
+  switch (type) {
+    case SCTP_ASSOC_CHANGE: {
+      if (notif_.size() < sizeof(sctp_assoc_change)) return;
+      sctp_assoc_change ac{};
+      std::memcpy(&ac, notif_.data(), sizeof ac);
+      switch (ac.sac_state) {
+        case SCTP_COMM_UP:
+          become_up();
+          return;
+        case SCTP_COMM_LOST:
+          // RFC 6458 6.1.1: an ABORT received from the peer is appended in sac_info.
+          if (!up_)
+            pending_down_ = DownReason::connect_failed;
+          else if (!pending_down_)
+            pending_down_ = ac.sac_length > sizeof(sctp_assoc_change) ? DownReason::aborted
+                                                                     : DownReason::communication_lost;
+          logger()->info("{}: association #{}: COMM_LOST (error {})", label(), id(), ac.sac_error);
+          return;
+        case SCTP_RESTART:
+          ++counters_->associations_restarted;
+          logger()->warn("{}: association #{} to {}: peer restarted", label(), id(), describe(info_.remote));
+          notify_restart();
+          return;
+        case SCTP_SHUTDOWN_COMP:
+          if (!pending_down_) pending_down_ = local_shutdown_ ? DownReason::local_close : DownReason::peer_closed;
+          return;
+        case SCTP_CANT_STR_ASSOC:
+          pending_down_ = DownReason::connect_failed;
+          return;
+        default:
+          return;
+      }
+    }
+    case SCTP_SHUTDOWN_EVENT:
+      peer_shutdown_ = true;
+      return;
+    case SCTP_SEND_FAILED_EVENT: {
+      if (notif_.size() < sizeof(sctp_send_failed_event)) return;
+      sctp_send_failed_event sf{};
+      std::memcpy(&sf, notif_.data(), sizeof sf);
+      const std::size_t end = std::min<std::size_t>(sf.ssf_length, notif_.size());
+      const std::size_t begin = sizeof(sctp_send_failed_event);
+      Failed& f = failed_[sf.ssfe_info.snd_context];
+      f.msg.ppid = ntohl(sf.ssfe_info.snd_ppid);
+      f.msg.stream = sf.ssfe_info.snd_sid;
+      f.msg.unordered = (sf.ssfe_info.snd_flags & kChunkFlagUnordered) != 0;
+      if (end > begin) f.msg.payload.insert(f.msg.payload.end(), notif_.begin() + static_cast<std::ptrdiff_t>(begin),
+                                            notif_.begin() + static_cast<std::ptrdiff_t>(end));
+      if (sf.ssfe_info.snd_flags & kChunkFlagFirst) f.complete_start = true;
+      if (sf.ssfe_info.snd_flags & kChunkFlagLast) f.complete_end = true;
+      logger()->debug("{}: association #{}: send failed ctx {} flags {:#x}/{:#x} {} bytes", label(), id(),
+                      sf.ssfe_info.snd_context, sf.ssf_flags, sf.ssfe_info.snd_flags, end > begin ? end - begin : 0);
+      return;
+    }
+    case SCTP_PEER_ADDR_CHANGE: {
+      if (notif_.size() < sizeof(sctp_paddr_change)) return;
+      sctp_paddr_change pc{};
+      std::memcpy(&pc, notif_.data(), sizeof pc);
+      auto addr = from_sockaddr(reinterpret_cast<const sockaddr*>(&pc.spc_aaddr));
+      static constexpr const char* kStates[] = {"available", "unreachable", "removed", "added", "made-primary", "confirmed", "potentially-failed"};
+      const char* state = pc.spc_state >= 0 && static_cast<std::size_t>(pc.spc_state) < std::size(kStates) ? kStates[pc.spc_state] : "?";
+      logger()->info("{}: association #{}: peer address {} {}", label(), id(), addr ? addr->to_string() : "?", state);
+      return;
+    }
+    case SCTP_REMOTE_ERROR:
+      logger()->warn("{}: association #{}: remote error from {}", label(), id(), describe(info_.remote));
+      return;
+    default:
+      return;
+  }
+}
+
+void SctpAssociation::handle_recv_error(int err) {
+  if (pending_down_) return finish(*pending_down_);
+  if (!up_) return finish(DownReason::connect_failed);
+  switch (err) {
+    case ECONNRESET:
+      return finish(DownReason::aborted);
+    case ETIMEDOUT:
+      return finish(DownReason::communication_lost);
+    default:
+      logger()->warn("{}: association #{}: recvmsg: {}", label(), id(), std::generic_category().message(err));
+      return finish(DownReason::communication_lost);
+  }
+}
+
+void SctpAssociation::close() {
+  if (finished() || local_shutdown_) return;
+  local_shutdown_ = true;
+  if (up_) try_send();  // SHUTDOWN once the user-space queue is in the kernel; before up, after it
+}
+
+void SctpAssociation::abort() {
+  if (finished() || abort_posted_) return;
+  local_shutdown_ = true;
+  abort_posted_ = true;
+  if (!pending_down_) pending_down_ = DownReason::local_close;
+  asio::post(sd_.get_executor(),
+             [self = std::static_pointer_cast<SctpAssociation>(shared_from_this())] { self->do_abort(); });
+}
+
+void SctpAssociation::do_abort() {
+  // Linux refuses SCTP_ABORT through sendmsg on one-to-one sockets (EINVAL),
+  // so the ABORT comes from the linger-0 close in finish(). The kernel's
+  // queue goes with the socket: only the user-space queue is handed back.
+  finish(pending_down_.value_or(DownReason::local_close));
+}
+
+std::vector<Message> SctpAssociation::undelivered() {
+  std::vector<std::pair<std::uint32_t, Failed*>> order;
+  for (auto& [ctx, f] : failed_) order.emplace_back(next_context_ - ctx, &f);  // age, wrap-safe
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<Message> out;
+  for (auto& [age, f] : order) {
+    if (!f->complete_start || !f->complete_end) {
+      // Some fragments reached the peer: the rest cannot be rebuilt into the
+      // original message. Count it as lost rather than hand back garbage.
+      logger()->warn("{}: association #{}: partially transmitted message ({} bytes unsent) cannot be handed back",
+                     label(), id(), f->msg.payload.size());
+      continue;
+    }
+    out.push_back(std::move(f->msg));
+  }
+  failed_.clear();
+  for (auto& q : txq_) out.push_back(std::move(q.msg));
+  txq_.clear();
+  return out;
+}
+
+void SctpAssociation::finish(DownReason reason) {
+  if (finished()) return;
+  error_code ec;
+  auto unsent = undelivered();
+  if (sd_.is_open()) {
+    if (reason == DownReason::protocol_error || reason == DownReason::local_close) {
+      ::linger lg{1, 0};  // ABORT rather than a SHUTDOWN that might wait
+      ::setsockopt(fd(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
+    sd_.close(ec);
+  }
+  notify_down(reason, std::move(unsent));
+}
+
+}  // namespace rserpool::transport::detail

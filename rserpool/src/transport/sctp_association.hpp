@@ -1,0 +1,80 @@
+#pragma once
+// Kernel SCTP backend: one one-to-one socket per association, driven by
+// readiness waits on an Asio descriptor and sendmsg/recvmsg with RFC 6458
+// ancillary data.
+#include <boost/asio/posix/stream_descriptor.hpp>
+
+#include <deque>
+#include <map>
+#include <optional>
+
+#include "association_base.hpp"
+#include "sctp_socket.hpp"
+
+namespace rserpool::transport::detail {
+
+class SctpAssociation final : public AssociationBase {
+ public:
+  SctpAssociation(boost::asio::io_context& io, const EndpointConfig& cfg, std::shared_ptr<TransportCounters> counters,
+                  std::shared_ptr<AssociationHandler> handler);
+  ~SctpAssociation() override;
+
+  void start_connect(UniqueFd fd, const std::vector<IpAddress>& remotes, std::uint16_t port, int family);
+  void start_accepted(UniqueFd fd);
+
+  Result<void, SendError> send(Message msg) override;
+  void close() override;
+  void abort() override;
+  std::size_t queued() const noexcept override { return txq_.size(); }
+
+ private:
+  struct Queued {
+    std::uint32_t context;  // echoed back by the kernel in SCTP_SEND_FAILED_EVENT
+    Message msg;
+  };
+  struct Failed {
+    Message msg;
+    bool complete_start = false;  // first fragment seen
+    bool complete_end = false;    // last fragment seen
+  };
+
+  int fd() noexcept { return sd_.native_handle(); }
+  void wait_connected();
+  void become_up();
+  void log_effective_timers();
+  void wait_readable();
+  void drain();
+  void handle_data(const std::uint8_t* data, std::size_t n, const struct msghdr& mh);
+  void handle_notification();
+  void handle_recv_error(int err);
+  void try_send();
+  void do_abort();
+  void finish(DownReason reason);
+  std::vector<Message> undelivered();
+
+  boost::asio::posix::stream_descriptor sd_;
+  std::size_t max_message_size_;
+  std::uint16_t configured_out_streams_;
+  std::size_t send_queue_limit_;
+
+  std::deque<Queued> txq_;  // accepted by send(), not yet taken by the kernel
+  std::uint32_t next_context_ = 1;
+  bool write_waiting_ = false;
+  bool send_broken_ = false;
+
+  Bytes rx_buf_;
+  Bytes rx_msg_;        // message being reassembled (partial delivery)
+  bool rx_started_ = false;
+  Message rx_meta_;     // ppid/stream/unordered of rx_msg_
+  Bytes notif_;         // notification being reassembled
+
+  std::map<std::uint32_t, Failed> failed_;
+  std::optional<DownReason> pending_down_;
+  bool client_ = false;
+  bool local_shutdown_ = false;
+  bool shutdown_sent_ = false;
+  bool peer_shutdown_ = false;
+  bool abort_posted_ = false;
+};
+
+}  // namespace rserpool::transport::detail

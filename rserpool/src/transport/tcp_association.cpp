@@ -1,0 +1,257 @@
+#include "tcp_association.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "socket_address.hpp"
+
+namespace rserpool::transport::detail {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+tcpmap::SessionOptions TcpAssociation::session_options(const EndpointConfig& cfg) {
+  tcpmap::SessionOptions o;
+  o.out_streams = cfg.out_streams;
+  o.in_streams = cfg.in_streams;
+  o.max_message_size = cfg.max_message_size;
+  o.heartbeat_interval = cfg.tcp.heartbeat_interval;
+  o.heartbeat_timeout = cfg.tcp.heartbeat_timeout;
+  o.max_unacked = cfg.tcp.max_unacked;
+  o.send_queue_limit = cfg.send_queue_limit;
+  return o;
+}
+
+TcpAssociation::TcpAssociation(asio::io_context& io, const EndpointConfig& cfg,
+                               std::shared_ptr<TransportCounters> counters, std::shared_ptr<AssociationHandler> handler)
+    : AssociationBase(std::move(counters), std::move(handler), cfg.name.empty() ? "tcp" : cfg.name),
+      socket_(io),
+      timer_(io),
+      session_(session_options(cfg), tcpmap::Clock::now()),
+      read_buf_(64 * 1024) {
+  info_.kind = TransportKind::tcp;
+}
+
+void TcpAssociation::start_connect(std::vector<tcp::endpoint> remotes, std::optional<tcp::endpoint> local) {
+  client_ = true;
+  remotes_ = std::move(remotes);
+  local_ = std::move(local);
+  arm_timer();  // bounds the whole connect + INIT exchange by heartbeat_timeout
+  // Posted: a synchronous failure must not notify before connect() returns.
+  asio::post(socket_.get_executor(),
+             [self = std::static_pointer_cast<TcpAssociation>(shared_from_this())] { self->try_next_remote(); });
+}
+
+void TcpAssociation::try_next_remote() {
+  if (finished()) return;
+  if (remote_index_ >= remotes_.size()) return finish(DownReason::connect_failed, false);
+  const tcp::endpoint remote = remotes_[remote_index_++];
+  error_code ec;
+  if (socket_.is_open()) socket_.close(ec);
+  socket_.open(remote.protocol(), ec);
+  if (!ec && local_) {
+    socket_.set_option(tcp::socket::reuse_address(true), ec);
+    socket_.bind(*local_, ec);
+  }
+  if (ec) {
+    logger()->warn("{}: cannot open/bind towards {}: {}", label(), remote.address().to_string(), ec.message());
+    return try_next_remote();
+  }
+  socket_.async_connect(remote, [self = std::static_pointer_cast<TcpAssociation>(shared_from_this())](error_code e) {
+    if (self->finished()) return;
+    if (e) {
+      logger()->debug("{}: connect failed: {}", self->label(), e.message());
+      return self->try_next_remote();
+    }
+    self->on_connected();
+  });
+}
+
+void TcpAssociation::start_accepted(tcp::socket socket) {
+  socket_ = std::move(socket);
+  arm_timer();
+  on_connected();
+}
+
+void TcpAssociation::on_connected() {
+  connected_ = true;
+  error_code ec;
+  socket_.set_option(tcp::no_delay(true), ec);  // one signalling message per segment, no Nagle wait
+  auto le = socket_.local_endpoint(ec);
+  if (!ec) info_.local = {TransportAddress{from_asio(le.address()), le.port()}};
+  auto re = socket_.remote_endpoint(ec);
+  if (!ec) info_.remote = {TransportAddress{from_asio(re.address()), re.port()}};
+  read_loop();
+  flush();  // INIT
+}
+
+Result<void, SendError> TcpAssociation::send(Message msg) {
+  if (finished() || local_shutdown_) return unexpected(SendError::not_connected);
+  const std::size_t size = msg.payload.size();
+  auto r = session_.submit(std::move(msg));
+  if (!r) {
+    if (r.error() == SendError::message_too_large) ++counters_->oversized_sends;
+    return r;
+  }
+  ++counters_->messages_out;
+  counters_->bytes_out += size;
+  flush();
+  return {};
+}
+
+void TcpAssociation::flush() {
+  if (writing_ || !connected_ || finished() || !session_.has_output()) return;
+  write_buf_.clear();
+  session_.produce(write_buf_);
+  if (write_buf_.empty()) return;
+  writing_ = true;
+  asio::async_write(socket_, asio::buffer(write_buf_),
+                    [self = std::static_pointer_cast<TcpAssociation>(shared_from_this())](error_code ec, std::size_t) {
+                      self->writing_ = false;
+                      if (self->finished()) return;
+                      if (ec) return self->fail_with_error(ec);
+                      if (self->shutdown_complete()) return;
+                      self->flush();
+                    });
+}
+
+void TcpAssociation::read_loop() {
+  socket_.async_read_some(asio::buffer(read_buf_),
+                          [self = std::static_pointer_cast<TcpAssociation>(shared_from_this())](error_code ec,
+                                                                                               std::size_t n) {
+                            if (self->finished()) return;
+                            if (ec) return self->fail_with_error(ec);
+                            self->on_read(n);
+                          });
+}
+
+void TcpAssociation::on_read(std::size_t n) {
+  tcpmap::SessionEvents ev;
+  session_.on_bytes(ByteView(read_buf_.data(), n), tcpmap::Clock::now(), ev);
+  if (ev.became_up) {
+    up_ = true;
+    if (client_) ++counters_->associations_connected;
+    info_.inbound_streams = session_.inbound_streams();
+    info_.outbound_streams = session_.outbound_streams();
+    logger()->info("{}: association #{} {} -> {} up ({} in / {} out streams)", label(), id(), describe(info_.local),
+                   describe(info_.remote), info_.inbound_streams, info_.outbound_streams);
+    notify_up();
+    if (!ev.refused.empty() && !finished()) {
+      counters_->send_failed_messages += ev.refused.size();
+      auto self = shared_from_this();
+      if (auto h = handler_) h->on_send_failed(*this, std::move(ev.refused));
+    }
+  }
+  for (auto& m : ev.messages) {
+    if (finished()) return;
+    ++counters_->messages_in;
+    counters_->bytes_in += m.payload.size();
+    notify_message(std::move(m));
+  }
+  if (finished()) return;
+  if (ev.error) {
+    if (*ev.error == tcpmap::SessionError::oversized_frame)
+      ++counters_->oversized_frames;
+    else
+      ++counters_->malformed_frames;
+    logger()->warn("{}: association #{} from {}: {}{}{}; closing", label(), id(), describe(info_.remote),
+                   tcpmap::to_string(*ev.error), ev.frame_error ? ": " : "",
+                   ev.frame_error ? tcpmap::to_string(*ev.frame_error) : "");
+    return finish(DownReason::protocol_error, true);
+  }
+  if (ev.peer_shutdown) session_.request_shutdown();  // answer with ours once our data is acknowledged
+  flush();  // the cumulative ack for this read batch, and anything the handlers sent
+  if (shutdown_complete()) return;
+  read_loop();
+}
+
+bool TcpAssociation::shutdown_complete() {
+  // Our SHUTDOWN is written and the peer's is in: nothing is outstanding either way.
+  if (writing_ || !session_.shutdown_sent() || !session_.peer_shutdown()) return false;
+  finish(local_shutdown_ ? DownReason::local_close : DownReason::peer_closed, false);
+  return true;
+}
+
+void TcpAssociation::arm_timer() {
+  timer_.expires_at(session_.next_deadline());
+  timer_.async_wait([self = std::static_pointer_cast<TcpAssociation>(shared_from_this())](error_code ec) {
+    if (ec || self->finished()) return;
+    self->on_timer();
+  });
+}
+
+void TcpAssociation::on_timer() {
+  switch (session_.on_timer(tcpmap::Clock::now())) {
+    case tcpmap::TimerVerdict::timed_out:
+      if (!up_) {
+        logger()->warn("{}: association #{}: no INIT from peer in time", label(), id());
+        return finish(DownReason::connect_failed, true);
+      }
+      logger()->warn("{}: association #{} to {}: heartbeat timeout", label(), id(), describe(info_.remote));
+      return finish(DownReason::heartbeat_timeout, true);
+    case tcpmap::TimerVerdict::heartbeat_due:
+      ++counters_->heartbeats_sent;
+      flush();
+      break;
+    case tcpmap::TimerVerdict::ok:
+      break;
+  }
+  arm_timer();
+}
+
+void TcpAssociation::fail_with_error(const error_code& ec) {
+  if (ec == asio::error::operation_aborted) return;
+  if (!up_) return finish(DownReason::connect_failed, false);
+  if (ec == asio::error::eof) {
+    // A clean FIN without our SHUTDOWN exchange means the peer process went
+    // away (crash, kill) rather than closing the association.
+    if (session_.peer_shutdown())
+      return finish(local_shutdown_ ? DownReason::local_close : DownReason::peer_closed, false);
+    return finish(DownReason::aborted, false);
+  }
+  if (ec == asio::error::connection_reset || ec == asio::error::broken_pipe) {
+    if (session_.shutdown_sent() && session_.unacked() == 0 && session_.pending() == 0)
+      return finish(local_shutdown_ ? DownReason::local_close : DownReason::peer_closed, false);
+    return finish(DownReason::aborted, false);
+  }
+  logger()->warn("{}: association #{}: {}", label(), id(), ec.message());
+  finish(DownReason::communication_lost, false);
+}
+
+void TcpAssociation::close() {
+  if (finished() || local_shutdown_) return;
+  local_shutdown_ = true;
+  session_.request_shutdown();  // before up too: SHUTDOWN follows the queued data
+  flush();
+}
+
+void TcpAssociation::abort() {
+  if (finished()) return;
+  local_shutdown_ = true;
+  post_finish(DownReason::local_close, true);
+}
+
+void TcpAssociation::post_finish(DownReason reason, bool reset) {
+  if (closing_posted_) return;
+  closing_posted_ = true;
+  asio::post(socket_.get_executor(), [self = std::static_pointer_cast<TcpAssociation>(shared_from_this()), reason,
+                                      reset] { self->finish(reason, reset); });
+}
+
+void TcpAssociation::finish(DownReason reason, bool reset) {
+  if (finished()) return;
+  error_code ec;
+  timer_.cancel();
+  if (socket_.is_open()) {
+    if (reset) {
+      socket_.set_option(asio::socket_base::linger(true, 0), ec);  // RST: tell the peer at once
+    } else {
+      socket_.shutdown(tcp::socket::shutdown_both, ec);
+    }
+    socket_.close(ec);
+  }
+  connected_ = false;
+  notify_down(reason, session_.take_undelivered());
+}
+
+}  // namespace rserpool::transport::detail

@@ -1,0 +1,58 @@
+#pragma once
+// The TCP mapping's Asio driver: a thin shell around tcpmap::Session.
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "association_base.hpp"
+#include "rserpool/transport/config.hpp"
+#include "rserpool/transport/tcp_mapping_session.hpp"
+
+namespace rserpool::transport::detail {
+
+class TcpAssociation final : public AssociationBase {
+ public:
+  using tcp = boost::asio::ip::tcp;
+
+  TcpAssociation(boost::asio::io_context& io, const EndpointConfig& cfg, std::shared_ptr<TransportCounters> counters,
+                 std::shared_ptr<AssociationHandler> handler);
+
+  // Client role: tries each remote in order.
+  void start_connect(std::vector<tcp::endpoint> remotes, std::optional<tcp::endpoint> local);
+  // Server role: an accepted socket.
+  void start_accepted(tcp::socket socket);
+
+  Result<void, SendError> send(Message msg) override;
+  void close() override;
+  void abort() override;
+  std::size_t queued() const noexcept override { return session_.unacked() + session_.pending(); }
+
+ private:
+  void try_next_remote();
+  void on_connected();
+  void read_loop();
+  void on_read(std::size_t n);
+  void flush();
+  bool shutdown_complete();
+  void arm_timer();
+  void on_timer();
+  void fail_with_error(const boost::system::error_code& ec);
+  void finish(DownReason reason, bool reset);
+  void post_finish(DownReason reason, bool reset);
+  tcpmap::SessionOptions session_options(const EndpointConfig& cfg);
+
+  tcp::socket socket_;
+  boost::asio::steady_timer timer_;
+  tcpmap::Session session_;
+  std::vector<tcp::endpoint> remotes_;
+  std::size_t remote_index_ = 0;
+  std::optional<tcp::endpoint> local_;
+  bool client_ = false;
+  bool connected_ = false;
+  bool writing_ = false;
+  bool local_shutdown_ = false;  // close() was called
+  bool closing_posted_ = false;
+  Bytes read_buf_;
+  Bytes write_buf_;
+};
+
+}  // namespace rserpool::transport::detail

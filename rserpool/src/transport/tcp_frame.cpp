@@ -1,0 +1,133 @@
+#include "rserpool/transport/tcp_frame.hpp"
+
+#include <algorithm>
+
+namespace rserpool::transport::tcpmap {
+
+Frame Frame::init(std::uint16_t out_streams, std::uint16_t in_streams, std::uint32_t initial_sequence) {
+  Frame f;
+  f.type = FrameType::init;
+  f.out_streams = out_streams;
+  f.in_streams = in_streams;
+  f.sequence = initial_sequence;
+  return f;
+}
+
+Frame Frame::data(std::uint32_t sequence, std::uint32_t ppid, std::uint16_t stream, bool unordered, Bytes payload) {
+  Frame f;
+  f.type = FrameType::data;
+  f.sequence = sequence;
+  f.ppid = ppid;
+  f.stream = stream;
+  f.unordered = unordered;
+  f.payload = std::move(payload);
+  return f;
+}
+
+Frame Frame::control(FrameType type, std::uint32_t sequence) {
+  Frame f;
+  f.type = type;
+  f.sequence = sequence;
+  return f;
+}
+
+namespace {
+void put_header(Bytes& out, FrameType type, std::uint8_t flags, std::uint16_t stream, std::uint32_t length,
+                std::uint32_t word3, std::uint32_t sequence) {
+  ByteWriter w(out);
+  w.u8(static_cast<std::uint8_t>((kVersion << 4) | static_cast<std::uint8_t>(type)));
+  w.u8(flags);
+  w.u16(stream);
+  w.u32(length);
+  w.u32(word3);
+  w.u32(sequence);
+}
+}  // namespace
+
+void FrameEncoder::encode_data(std::uint32_t sequence, std::uint32_t ppid, std::uint16_t stream, bool unordered,
+                               ByteView payload, Bytes& out) {
+  out.reserve(out.size() + kHeaderSize + payload.size());
+  put_header(out, FrameType::data, unordered ? kFlagUnordered : 0, stream, static_cast<std::uint32_t>(payload.size()),
+             ppid, sequence);
+  out.insert(out.end(), payload.begin(), payload.end());
+}
+
+void FrameEncoder::encode(const Frame& f, Bytes& out) {
+  switch (f.type) {
+    case FrameType::data:
+      encode_data(f.sequence, f.ppid, f.stream, f.unordered, f.payload, out);
+      return;
+    case FrameType::init:
+      put_header(out, f.type, 0, 0, 0, (std::uint32_t{f.out_streams} << 16) | f.in_streams, f.sequence);
+      return;
+    case FrameType::data_ack:
+    case FrameType::heartbeat:
+    case FrameType::heartbeat_ack:
+    case FrameType::shutdown:
+      put_header(out, f.type, 0, 0, 0, 0, f.sequence);
+      return;
+  }
+}
+
+Result<void, FrameError> FrameDecoder::parse_header() {
+  const std::uint8_t* h = header_;
+  if ((h[0] >> 4) != kVersion) return unexpected(FrameError::bad_version);
+  const auto type = static_cast<std::uint8_t>(h[0] & 0x0f);
+  if (type < static_cast<std::uint8_t>(FrameType::init) || type > static_cast<std::uint8_t>(FrameType::shutdown))
+    return unexpected(FrameError::unknown_type);
+  const std::uint8_t flags = h[1];
+  const std::uint32_t length = load_u32(h + 4);
+  current_ = Frame{};
+  current_.type = static_cast<FrameType>(type);
+  current_.sequence = load_u32(h + 12);
+  if (current_.type == FrameType::data) {
+    if ((flags & ~kFlagUnordered) != 0) return unexpected(FrameError::reserved_flags);
+    if (length > max_payload_) return unexpected(FrameError::oversized);
+    current_.unordered = (flags & kFlagUnordered) != 0;
+    current_.stream = load_u16(h + 2);
+    current_.ppid = load_u32(h + 8);
+    payload_needed_ = length;
+    current_.payload.reserve(length);
+  } else {
+    if (flags != 0) return unexpected(FrameError::reserved_flags);
+    if (length != 0) return unexpected(FrameError::bad_length);
+    if (current_.type == FrameType::init) {
+      current_.out_streams = load_u16(h + 8);
+      current_.in_streams = load_u16(h + 10);
+    }
+    payload_needed_ = 0;
+  }
+  return {};
+}
+
+Result<std::optional<Frame>, FrameError> FrameDecoder::next(ByteView data, std::size_t& consumed) {
+  consumed = 0;
+  if (error_) return unexpected(*error_);
+  while (consumed < data.size() || (in_payload_ && payload_needed_ == 0)) {
+    if (!in_payload_) {
+      const std::size_t take = std::min(kHeaderSize - header_fill_, data.size() - consumed);
+      std::copy_n(data.begin() + static_cast<std::ptrdiff_t>(consumed), take, header_ + header_fill_);
+      header_fill_ += take;
+      consumed += take;
+      if (header_fill_ < kHeaderSize) break;
+      header_fill_ = 0;
+      if (auto r = parse_header(); !r) {
+        error_ = r.error();
+        return unexpected(*error_);
+      }
+      in_payload_ = true;
+    }
+    const std::size_t take = std::min(payload_needed_, data.size() - consumed);
+    auto first = data.begin() + static_cast<std::ptrdiff_t>(consumed);
+    current_.payload.insert(current_.payload.end(), first, first + static_cast<std::ptrdiff_t>(take));
+    payload_needed_ -= take;
+    consumed += take;
+    if (payload_needed_ == 0) {
+      in_payload_ = false;
+      return std::optional<Frame>(std::move(current_));
+    }
+  }
+  return std::optional<Frame>{};
+}
+
+}  // namespace rserpool::transport::tcpmap

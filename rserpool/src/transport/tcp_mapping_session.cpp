@@ -1,0 +1,168 @@
+#include "rserpool/transport/tcp_mapping_session.hpp"
+
+#include <algorithm>
+
+namespace rserpool::transport::tcpmap {
+namespace {
+// A peer may probe faster than we answer; answering a handful is enough to
+// prove liveness, and the bound keeps a hostile peer from growing memory.
+constexpr std::size_t kMaxPendingHeartbeatAcks = 8;
+}  // namespace
+
+Session::Session(SessionOptions options, TimePoint now)
+    : opt_(options), decoder_(options.max_message_size), last_heard_(now), last_probe_(now) {}
+
+Result<void, SendError> Session::submit(Message msg) {
+  if (failed_ || shutdown_requested_ || peer_shutdown_) return unexpected(SendError::not_connected);
+  if (msg.payload.size() > opt_.max_message_size) return unexpected(SendError::message_too_large);
+  const std::uint16_t streams = up_ ? negotiated_out_ : opt_.out_streams;
+  if (msg.stream >= streams) return unexpected(SendError::invalid_stream);
+  if (pending_.size() + unacked_.size() >= opt_.send_queue_limit) return unexpected(SendError::queue_full);
+  pending_.push_back(std::move(msg));
+  return {};
+}
+
+void Session::fail(SessionEvents& events, SessionError e) {
+  failed_ = true;
+  if (!events.error) events.error = e;
+}
+
+void Session::on_bytes(ByteView data, TimePoint now, SessionEvents& events) {
+  if (failed_) return;
+  if (!data.empty()) last_heard_ = now;
+  std::size_t pos = 0;
+  while (pos < data.size() && !failed_) {
+    std::size_t consumed = 0;
+    auto r = decoder_.next(data.subspan(pos), consumed);
+    pos += consumed;
+    if (!r) {
+      events.frame_error = r.error();
+      fail(events, r.error() == FrameError::oversized ? SessionError::oversized_frame : SessionError::malformed_frame);
+      return;
+    }
+    if (!r->has_value()) break;
+    handle(std::move(**r), events);
+  }
+}
+
+void Session::handle(Frame&& f, SessionEvents& events) {
+  if (f.type == FrameType::init) {
+    if (up_) return fail(events, SessionError::duplicate_init);
+    negotiated_out_ = std::min(opt_.out_streams, f.in_streams);
+    negotiated_in_ = std::min(opt_.in_streams, f.out_streams);
+    expected_sequence_ = f.sequence;
+    last_received_ = f.sequence - 1;  // cumulative ack before any DATA
+    up_ = true;
+    events.became_up = true;
+    // Streams were checked against our configured count; the peer may accept fewer.
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->stream >= negotiated_out_) {
+        events.refused.push_back(std::move(*it));
+        it = pending_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    return;
+  }
+  if (!up_) return fail(events, SessionError::data_before_init);
+  switch (f.type) {
+    case FrameType::data: {
+      if (peer_shutdown_) return fail(events, SessionError::data_after_shutdown);
+      if (f.sequence != expected_sequence_) return fail(events, SessionError::bad_sequence);
+      if (f.stream >= negotiated_in_) return fail(events, SessionError::invalid_stream);
+      last_received_ = f.sequence;
+      ++expected_sequence_;
+      ack_due_ = true;
+      events.messages.push_back(Message{f.ppid, f.stream, f.unordered, std::move(f.payload)});
+      return;
+    }
+    case FrameType::data_ack: {
+      // Serial arithmetic: how many of our sequence numbers lie after the ack.
+      const std::uint32_t after = (next_sequence_ - 1) - f.sequence;
+      if (after > unacked_.size()) return fail(events, SessionError::bad_ack);
+      while (unacked_.size() > after) unacked_.pop_front();
+      return;
+    }
+    case FrameType::heartbeat:
+      if (heartbeat_acks_due_.size() < kMaxPendingHeartbeatAcks) heartbeat_acks_due_.push_back(f.sequence);
+      return;
+    case FrameType::heartbeat_ack:
+      return;  // liveness was recorded when the bytes arrived
+    case FrameType::shutdown:
+      peer_shutdown_ = true;
+      events.peer_shutdown = true;
+      return;
+    case FrameType::init:
+      return;  // handled above
+  }
+}
+
+bool Session::has_output() const noexcept {
+  if (failed_) return false;
+  if (!init_sent_ || !heartbeat_acks_due_.empty() || ack_due_ || heartbeat_due_) return true;
+  if (!up_) return false;
+  if (!pending_.empty() && unacked_.size() < opt_.max_unacked) return true;
+  return shutdown_requested_ && !shutdown_sent_ && pending_.empty() && unacked_.empty();
+}
+
+std::size_t Session::produce(Bytes& out, std::size_t max_bytes) {
+  if (failed_) return 0;
+  const std::size_t start = out.size();
+  if (!init_sent_) {
+    FrameEncoder::encode(Frame::init(opt_.out_streams, opt_.in_streams, next_sequence_), out);
+    init_sent_ = true;
+  }
+  for (auto nonce : heartbeat_acks_due_) FrameEncoder::encode(Frame::control(FrameType::heartbeat_ack, nonce), out);
+  heartbeat_acks_due_.clear();
+  if (ack_due_) {
+    FrameEncoder::encode(Frame::control(FrameType::data_ack, last_received_), out);
+    ack_due_ = false;
+  }
+  if (heartbeat_due_) {
+    FrameEncoder::encode(Frame::control(FrameType::heartbeat, ++heartbeat_nonce_), out);
+    heartbeat_due_ = false;
+    ++heartbeats_sent_;
+  }
+  if (up_) {
+    while (!pending_.empty() && unacked_.size() < opt_.max_unacked && out.size() - start < max_bytes) {
+      Message& m = pending_.front();
+      FrameEncoder::encode_data(next_sequence_, m.ppid, m.stream, m.unordered, m.payload, out);
+      unacked_.push_back(Sent{next_sequence_, std::move(m)});
+      ++next_sequence_;
+      pending_.pop_front();
+    }
+    if (shutdown_requested_ && !shutdown_sent_ && pending_.empty() && unacked_.empty()) {
+      FrameEncoder::encode(Frame::control(FrameType::shutdown, 0), out);
+      shutdown_sent_ = true;
+    }
+  }
+  return out.size() - start;
+}
+
+TimerVerdict Session::on_timer(TimePoint now) {
+  if (now - last_heard_ >= opt_.heartbeat_timeout) return TimerVerdict::timed_out;
+  if (now - last_heard_ >= opt_.heartbeat_interval && now - last_probe_ >= opt_.heartbeat_interval) {
+    heartbeat_due_ = true;
+    last_probe_ = now;
+    return TimerVerdict::heartbeat_due;
+  }
+  return TimerVerdict::ok;
+}
+
+TimePoint Session::next_deadline() const noexcept {
+  const TimePoint probe = std::max(last_heard_, last_probe_) + opt_.heartbeat_interval;
+  return std::min(probe, last_heard_ + opt_.heartbeat_timeout);
+}
+
+std::vector<Message> Session::take_undelivered() {
+  std::vector<Message> out;
+  out.reserve(unacked_.size() + pending_.size());
+  for (auto& s : unacked_) out.push_back(std::move(s.msg));
+  for (auto& m : pending_) out.push_back(std::move(m));
+  unacked_.clear();
+  pending_.clear();
+  return out;
+}
+
+}  // namespace rserpool::transport::tcpmap

@@ -1,0 +1,656 @@
+// One suite, two backends: SG_TEST_TRANSPORT=tcp (the TCP mapping, on the
+// host) or =sctp (kernel SCTP, inside UML). Every wait is bounded.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+
+#include "peer_process.hpp"
+#include "rserpool/transport/endpoint.hpp"
+#include "rserpool/transport/tcp_frame.hpp"
+
+using namespace rserpool;
+using namespace rserpool::transport;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+bool sctp_backend() {
+  const char* v = std::getenv("SG_TEST_TRANSPORT");
+  return v != nullptr && std::string(v) == "sctp";
+}
+TransportKind backend() { return sctp_backend() ? TransportKind::sctp : TransportKind::tcp; }
+const char* backend_arg() { return sctp_backend() ? "sctp" : "tcp"; }
+
+// Records every notification; optionally echoes.
+struct Recorder : AssociationHandler {
+  bool up = false;
+  AssociationInfo info;
+  std::vector<Message> received;
+  std::vector<Message> failed;
+  std::optional<DownReason> down;
+  Clock::time_point down_at;
+  int restarts = 0;
+  bool echo = false;
+  std::vector<std::string> order;  // notification sequence
+
+  void on_up(Association&, const AssociationInfo& i) override {
+    up = true;
+    info = i;
+    order.push_back("up");
+  }
+  void on_message(Association& a, Message&& m) override {
+    if (echo) (void)a.send(m);  // may be refused when the association is failing
+    received.push_back(std::move(m));
+  }
+  void on_restart(Association&, const AssociationInfo&) override { ++restarts; }
+  void on_send_failed(Association&, std::vector<Message>&& unsent) override {
+    order.push_back("send-failed");
+    for (auto& m : unsent) failed.push_back(std::move(m));
+  }
+  void on_down(Association&, DownReason r) override {
+    down = r;
+    down_at = Clock::now();
+    order.push_back("down");
+  }
+};
+
+struct Fixture : ::testing::Test {
+  boost::asio::io_context io;
+
+  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
+    const auto deadline = Clock::now() + limit;
+    while (!done()) {
+      if (Clock::now() > deadline) return false;
+      io.run_for(2ms);
+      io.restart();
+    }
+    return true;
+  }
+  void settle(std::chrono::milliseconds d) {
+    run_until([] { return false; }, d);
+  }
+
+  EndpointConfig config(IpAddress local, bool aggressive = false) {
+    EndpointConfig c;
+    c.kind = backend();
+    c.local_addresses = {local};
+    if (aggressive) {
+      c.sctp = SctpOptions::aggressive();
+      c.tcp = TcpMappingOptions::aggressive();
+    }
+    return c;
+  }
+
+  // A listener whose associations echo (or just record), kept in `served`.
+  std::vector<std::shared_ptr<Recorder>> served;
+  std::vector<std::shared_ptr<Association>> served_assocs;
+  std::shared_ptr<Listener> listen(EndpointConfig c, bool echo = true) {
+    auto l = Listener::open(io, std::move(c), [this, echo](const std::shared_ptr<Association>& a) {
+      auto r = std::make_shared<Recorder>();
+      r->echo = echo;
+      served.push_back(r);
+      served_assocs.push_back(a);
+      return r;
+    });
+    EXPECT_TRUE(l.ok()) << (l.ok() ? "" : l.error().message());
+    return l.ok() ? *l : nullptr;
+  }
+
+  std::shared_ptr<Association> connect_to(EndpointConfig c, IpAddress remote, std::uint16_t port,
+                                          std::shared_ptr<Recorder> rec) {
+    c.remote_addresses = {remote};
+    c.remote_port = port;
+    auto a = transport::connect(io, std::move(c), rec);
+    EXPECT_TRUE(a.ok()) << (a.ok() ? "" : a.error().message());
+    return a.ok() ? *a : nullptr;
+  }
+
+  static bool ipv6_loopback_usable() {
+    const int fd = ::socket(AF_INET6, SOCK_DGRAM, 0);
+    if (fd < 0) return false;
+    sockaddr_in6 sa{};
+    sa.sin6_family = AF_INET6;
+    sa.sin6_addr = in6addr_loopback;
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+    ::close(fd);
+    return ok;
+  }
+};
+
+Message indexed(std::uint32_t idx, std::size_t size, std::uint32_t ppid = 3, std::uint16_t stream = 0,
+                bool unordered = false) {
+  Message m{ppid, stream, unordered, Bytes(size)};
+  for (std::size_t i = 0; i < size; ++i) m.payload[i] = static_cast<std::uint8_t>((i * 31 + idx) & 0xff);
+  if (size >= 4) {
+    m.payload[0] = static_cast<std::uint8_t>(idx >> 24);
+    m.payload[1] = static_cast<std::uint8_t>(idx >> 16);
+    m.payload[2] = static_cast<std::uint8_t>(idx >> 8);
+    m.payload[3] = static_cast<std::uint8_t>(idx);
+  }
+  return m;
+}
+
+std::uint32_t index_of(const Message& m) { return m.payload.size() >= 4 ? load_u32(m.payload.data()) : 0; }
+
+}  // namespace
+
+class Transport : public Fixture {};
+
+TEST_F(Transport, AutoSelectionMatchesKernelSupport) {
+  const TransportKind k = resolve_kind(TransportKind::automatic);
+  EXPECT_EQ(k, kernel_sctp_available() ? TransportKind::sctp : TransportKind::tcp);
+  EXPECT_EQ(resolve_kind(TransportKind::tcp), TransportKind::tcp);
+  EXPECT_EQ(resolve_kind(TransportKind::sctp), TransportKind::sctp);
+  EXPECT_EQ(parse_transport_kind("auto"), TransportKind::automatic);
+  EXPECT_EQ(parse_transport_kind("sctp"), TransportKind::sctp);
+  EXPECT_EQ(parse_transport_kind("tcp"), TransportKind::tcp);
+  EXPECT_FALSE(parse_transport_kind("udp").has_value());
+  EXPECT_EQ(to_string(TransportKind::automatic), "auto");
+  if (sctp_backend()) { EXPECT_TRUE(kernel_sctp_available()) << "SG_TEST_TRANSPORT=sctp needs kernel SCTP"; }
+}
+
+TEST_F(Transport, MessageBoundariesKeptFromOneByteTo64KiB) {
+  auto listener = listen(config(IpAddress::v4_loopback()));
+  ASSERT_TRUE(listener);
+  EXPECT_EQ(listener->kind(), backend());
+  auto rec = std::make_shared<Recorder>();
+  auto assoc = connect_to(config(IpAddress::v4_loopback()), IpAddress::v4_loopback(), listener->port(), rec);
+  ASSERT_TRUE(assoc);
+  // 66000 exceeds one 64 KiB read: reassembly across reads (SCTP partial delivery, TCP frames).
+  const std::vector<std::size_t> sizes = {1, 2, 3, 4, 5, 7, 15, 16, 17, 100, 1000, 1452, 1500, 4096, 9000, 65535, 65536, 66000};
+  // Sent back to back before up: a stream transport would merge them.
+  std::uint32_t idx = 0;
+  for (auto s : sizes) ASSERT_TRUE(assoc->send(indexed(idx++, s)).ok());
+  ASSERT_TRUE(run_until([&] { return rec->received.size() == sizes.size(); }));
+  EXPECT_TRUE(rec->up);
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    EXPECT_EQ(rec->received[i].payload.size(), sizes[i]);
+    EXPECT_EQ(rec->received[i], indexed(static_cast<std::uint32_t>(i), sizes[i]));
+  }
+  EXPECT_EQ(rec->info.kind, backend());
+  EXPECT_GE(assoc->counters().messages_out, sizes.size());
+  EXPECT_EQ(assoc->counters().messages_in, sizes.size());
+  assoc->close();
+  ASSERT_TRUE(run_until([&] { return rec->down.has_value(); }));
+  EXPECT_EQ(*rec->down, DownReason::local_close);
+  EXPECT_TRUE(rec->failed.empty());
+}
+
+TEST_F(Transport, PpidStreamAndUnorderedPreserved) {
+  auto lc = config(IpAddress::v4_loopback());
+  lc.in_streams = 20;
+  lc.out_streams = 20;
+  auto listener = listen(lc);
+  ASSERT_TRUE(listener);
+  auto rec = std::make_shared<Recorder>();
+  auto cc = config(IpAddress::v4_loopback());
+  cc.out_streams = 20;
+  cc.in_streams = 20;
+  auto assoc = connect_to(cc, IpAddress::v4_loopback(), listener->port(), rec);
+  ASSERT_TRUE(run_until([&] { return rec->up; }));
+  EXPECT_EQ(rec->info.outbound_streams, 20);
+  EXPECT_EQ(rec->info.inbound_streams, 20);
+  std::vector<Message> sent;
+  for (std::uint32_t i = 0; i < 200; ++i) {
+    auto m = indexed(i, 8 + i % 50, /*ppid*/ i % 4 == 0 ? 3 : 11 + i % 3, static_cast<std::uint16_t>(i % 20),
+                     /*unordered*/ i % 7 == 0);
+    sent.push_back(m);
+    ASSERT_TRUE(assoc->send(std::move(m)).ok());
+  }
+  ASSERT_TRUE(run_until([&] { return rec->received.size() == sent.size(); }));
+  // Exactly the same messages came back, attributes included.
+  std::map<std::uint32_t, Message> by_index;
+  for (auto& m : rec->received) by_index.emplace(index_of(m), m);
+  ASSERT_EQ(by_index.size(), sent.size());
+  for (auto& m : sent) EXPECT_EQ(by_index.at(index_of(m)), m);
+  // Ordered messages keep their order within each stream.
+  std::map<std::uint16_t, std::uint32_t> last;
+  for (auto& m : rec->received) {
+    if (m.unordered) continue;
+    auto it = last.find(m.stream);
+    if (it != last.end()) { EXPECT_LT(it->second, index_of(m)) << "stream " << m.stream; }
+    last[m.stream] = index_of(m);
+  }
+  EXPECT_EQ(assoc->send(Message{3, 20, false, Bytes{1}}).error(), SendError::invalid_stream);
+  assoc->abort();
+  ASSERT_TRUE(run_until([&] { return rec->down.has_value(); }));
+}
+
+TEST_F(Transport, FiftyConcurrentAssociationsToOneListener) {
+  auto listener = listen(config(IpAddress::v4_loopback()));
+  ASSERT_TRUE(listener);
+  constexpr int kClients = 50;
+  constexpr std::uint32_t kPerClient = 20;
+  std::vector<std::shared_ptr<Recorder>> recs;
+  std::vector<std::shared_ptr<Association>> assocs;
+  for (int c = 0; c < kClients; ++c) {
+    auto rec = std::make_shared<Recorder>();
+    auto a = connect_to(config(IpAddress::v4_loopback()), IpAddress::v4_loopback(), listener->port(), rec);
+    ASSERT_TRUE(a);
+    for (std::uint32_t i = 0; i < kPerClient; ++i)
+      ASSERT_TRUE(a->send(indexed(static_cast<std::uint32_t>(c) * 1000 + i, 40 + i)).ok());
+    recs.push_back(rec);
+    assocs.push_back(a);
+  }
+  ASSERT_TRUE(run_until(
+      [&] {
+        for (auto& r : recs)
+          if (r->received.size() < kPerClient) return false;
+        return true;
+      },
+      8s));
+  for (int c = 0; c < kClients; ++c) {
+    ASSERT_EQ(recs[static_cast<std::size_t>(c)]->received.size(), kPerClient);
+    for (std::uint32_t i = 0; i < kPerClient; ++i)
+      EXPECT_EQ(recs[static_cast<std::size_t>(c)]->received[i], indexed(static_cast<std::uint32_t>(c) * 1000 + i, 40 + i));
+  }
+  EXPECT_EQ(listener->counters().associations_accepted, static_cast<std::uint64_t>(kClients));
+  EXPECT_EQ(assocs[0]->counters().associations_connected, 1u);  // each client has its own counters here
+  for (auto& a : assocs) a->close();
+  ASSERT_TRUE(run_until([&] {
+    for (auto& r : served)
+      if (!r->down) return false;
+    return true;
+  }));
+  for (auto& r : served) EXPECT_EQ(*r->down, DownReason::peer_closed);
+}
+
+TEST_F(Transport, Ipv6Loopback) {
+  if (!ipv6_loopback_usable()) GTEST_SKIP() << "no IPv6 loopback on this host";
+  auto listener = listen(config(IpAddress::v6_loopback()));
+  ASSERT_TRUE(listener);
+  auto rec = std::make_shared<Recorder>();
+  auto assoc = connect_to(config(IpAddress::v6_loopback()), IpAddress::v6_loopback(), listener->port(), rec);
+  ASSERT_TRUE(assoc);
+  for (std::uint32_t i = 0; i < 10; ++i) ASSERT_TRUE(assoc->send(indexed(i, 100 * i + 4, 12, 1)).ok());
+  ASSERT_TRUE(run_until([&] { return rec->received.size() == 10; }));
+  for (std::uint32_t i = 0; i < 10; ++i) EXPECT_EQ(rec->received[i], indexed(i, 100 * i + 4, 12, 1));
+  ASSERT_FALSE(rec->info.remote.empty());
+  EXPECT_TRUE(rec->info.remote.front().ip.is_v6());
+  EXPECT_EQ(rec->info.remote.front().ip, IpAddress::v6_loopback());
+  assoc->close();
+  ASSERT_TRUE(run_until([&] { return rec->down.has_value(); }));
+}
+
+TEST_F(Transport, ConnectRefusedReportsConnectFailed) {
+  // A port nobody listens on: take one from a listener, then close it.
+  std::uint16_t port = 0;
+  {
+    auto l = listen(config(IpAddress::v4_loopback()));
+    ASSERT_TRUE(l);
+    port = l->port();
+    l->close();
+  }
+  settle(20ms);
+  auto rec = std::make_shared<Recorder>();
+  auto assoc = connect_to(config(IpAddress::v4_loopback(), true), IpAddress::v4_loopback(), port, rec);
+  ASSERT_TRUE(assoc);
+  ASSERT_TRUE(assoc->send(indexed(1, 10)).ok());
+  ASSERT_TRUE(run_until([&] { return rec->down.has_value(); }, 5s));
+  EXPECT_EQ(*rec->down, DownReason::connect_failed);
+  EXPECT_FALSE(rec->up);
+  ASSERT_EQ(rec->failed.size(), 1u);  // queued before up, handed back
+  EXPECT_EQ(rec->failed[0], indexed(1, 10));
+  EXPECT_EQ(assoc->send(indexed(2, 10)).error(), SendError::not_connected);
+}
+
+TEST_F(Transport, GracefulCloseDeliversEverythingQueued) {
+  auto listener = listen(config(IpAddress::v4_loopback()), /*echo*/ false);
+  ASSERT_TRUE(listener);
+  auto rec = std::make_shared<Recorder>();
+  auto assoc = connect_to(config(IpAddress::v4_loopback()), IpAddress::v4_loopback(), listener->port(), rec);
+  for (std::uint32_t i = 0; i < 300; ++i) ASSERT_TRUE(assoc->send(indexed(i, 1000)).ok());
+  assoc->close();
+  EXPECT_EQ(assoc->send(indexed(999, 10)).error(), SendError::not_connected);
+  ASSERT_TRUE(run_until([&] { return rec->down.has_value() && !served.empty() && served[0]->down.has_value(); }));
+  EXPECT_EQ(*rec->down, DownReason::local_close);
+  EXPECT_TRUE(rec->failed.empty());
+  ASSERT_EQ(served[0]->received.size(), 300u);
+  for (std::uint32_t i = 0; i < 300; ++i) EXPECT_EQ(index_of(served[0]->received[i]), i);
+  EXPECT_EQ(*served[0]->down, DownReason::peer_closed);
+  EXPECT_EQ(listener->counters().closed_by(DownReason::peer_closed), 1u);
+}
+
+TEST_F(Transport, OversizedMessageRejected) {
+  auto lc = config(IpAddress::v4_loopback());
+  lc.max_message_size = 1000;
+  auto listener = listen(lc);
+  ASSERT_TRUE(listener);
+  auto rec = std::make_shared<Recorder>();
+  auto cc = config(IpAddress::v4_loopback());
+  auto assoc = connect_to(cc, IpAddress::v4_loopback(), listener->port(), rec);
+  // Refused locally above our own limit.
+  EXPECT_EQ(assoc->send(Message{3, 0, false, Bytes(kDefaultMaxMessageSize + 1)}).error(), SendError::message_too_large);
+  EXPECT_EQ(assoc->counters().oversized_sends, 1u);
+  ASSERT_TRUE(run_until([&] { return rec->up; }));
+  // Within ours but above the peer's: the peer closes that association.
+  ASSERT_TRUE(assoc->send(indexed(1, 999)).ok());
+  ASSERT_TRUE(assoc->send(indexed(2, 5000)).ok());
+  ASSERT_TRUE(run_until([&] { return rec->down.has_value() && !served.empty() && served[0]->down.has_value(); }));
+  EXPECT_EQ(*served[0]->down, DownReason::protocol_error);
+  EXPECT_EQ(listener->counters().oversized_frames, 1u);
+  ASSERT_GE(served[0]->received.size(), 1u);
+  EXPECT_EQ(served[0]->received[0], indexed(1, 999));
+  // The listener goes on.
+  auto rec2 = std::make_shared<Recorder>();
+  auto assoc2 = connect_to(cc, IpAddress::v4_loopback(), listener->port(), rec2);
+  ASSERT_TRUE(assoc2->send(indexed(3, 10)).ok());
+  ASSERT_TRUE(run_until([&] { return rec2->received.size() == 1; }));
+  assoc2->abort();
+  ASSERT_TRUE(run_until([&] { return rec2->down.has_value(); }));
+}
+
+TEST_F(Transport, KilledPeerReportedDownPromptly) {
+  PeerProcess peer({backend_arg(), "echo", "127.0.0.1", "aggressive"});
+  ASSERT_TRUE(peer.started());
+  const auto port = peer.wait_port(5s);
+  ASSERT_NE(port, 0);
+  auto rec = std::make_shared<Recorder>();
+  auto assoc = connect_to(config(IpAddress::v4_loopback(), true), IpAddress::v4_loopback(), port, rec);
+  ASSERT_TRUE(assoc->send(indexed(7, 64)).ok());
+  ASSERT_TRUE(run_until([&] { return rec->received.size() == 1; }));
+  const auto killed_at = Clock::now();
+  peer.kill_hard();
+  ASSERT_TRUE(run_until([&] { return rec->down.has_value(); }, 3s));
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(rec->down_at - killed_at);
+  // The kernel closes the dead process's socket: FIN/RST or SHUTDOWN/ABORT,
+  // no timeout involved (UML's slow process teardown gets more room).
+  std::printf("killed peer reported down after %lld ms\n", static_cast<long long>(took.count()));
+  EXPECT_LT(took.count(), sctp_backend() ? 1000 : 500) << "reported after " << took.count() << " ms";
+  EXPECT_TRUE(*rec->down == DownReason::aborted || *rec->down == DownReason::peer_closed) << to_string(*rec->down);
+}
+
+namespace {
+// Freezing the peer process: the TCP mapping's heartbeat notices. Kernel
+// SCTP cannot: the peer's kernel keeps answering HEARTBEATs for a stopped
+// process. Its equivalent is a frozen host: the peer's address is removed
+// from the UML dummy interface, so packets to it go out dummy0 and vanish.
+bool set_path(bool up) {
+  const std::string cmd =
+      std::string("ip addr ") + (up ? "add" : "del") + " 198.18.0.2/24 dev dummy0 2>/dev/null";
+  return std::system(cmd.c_str()) == 0;
+}
+}  // namespace
+
+TEST_F(Transport, FrozenPeerReportedDownWithinHeartbeatBound) {
+  const bool sctp = sctp_backend();
+  IpAddress local = IpAddress::v4_loopback();
+  IpAddress remote = IpAddress::v4_loopback();
+  if (sctp) {
+    if (std::system("ip -o addr show dev dummy0 2>/dev/null | grep -q 198.18.0.2") != 0)
+      GTEST_SKIP() << "needs the UML dummy interface dummy0 with 198.18.0.1/.2 (tests/uml/run-in-uml.sh)";
+    local = *IpAddress::parse("198.18.0.1");
+    remote = *IpAddress::parse("198.18.0.2");
+  }
+  PeerProcess peer({backend_arg(), "sink", remote.to_string(), "aggressive"});
+  const auto port = peer.wait_port(5s);
+  ASSERT_NE(port, 0);
+  auto rec = std::make_shared<Recorder>();
+  auto assoc = connect_to(config(local, true), remote, port, rec);
+  ASSERT_TRUE(assoc->send(indexed(1, 32)).ok());
+  ASSERT_TRUE(run_until([&] { return peer.received().size() == 1; }));
+  settle(300ms);  // idle but alive: heartbeats answered, nothing reported
+  EXPECT_FALSE(rec->down.has_value());
+  const auto frozen_at = Clock::now();
+  peer.freeze();
+  if (sctp) { ASSERT_TRUE(set_path(false)); }
+  const bool went_down = run_until([&] { return rec->down.has_value(); }, 3s);
+  if (sctp) set_path(true);
+  peer.thaw();
+  ASSERT_TRUE(went_down);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(rec->down_at - frozen_at);
+  std::printf("frozen peer reported down after %lld ms\n", static_cast<long long>(took.count()));
+  // TCP mapping: heartbeat_timeout 400 ms. Kernel SCTP: three heartbeat
+  // timer periods of at least 200 ms each (see SctpOptions::aggressive),
+  // which UML on a loaded host stretches (0.8-1.7 s measured; the bound
+  // leaves room for CI load, the printed figure is the measurement).
+  EXPECT_LT(took.count(), sctp ? 2500 : 1000) << "reported after " << took.count() << " ms";
+  if (sctp)
+    EXPECT_EQ(*rec->down, DownReason::communication_lost);
+  else
+    EXPECT_EQ(*rec->down, DownReason::heartbeat_timeout);
+  EXPECT_EQ(assoc->counters().closed_by(*rec->down), 1u);
+}
+
+TEST_F(Transport, SendFailedHandsBackExactlyTheUndelivered) {
+  const bool sctp = sctp_backend();
+  PeerProcess peer({backend_arg(), "sink", "127.0.0.1", "aggressive"});
+  const auto port = peer.wait_port(5s);
+  ASSERT_NE(port, 0);
+  auto rec = std::make_shared<Recorder>();
+  auto cfg = config(IpAddress::v4_loopback(), true);
+  cfg.tcp.heartbeat_timeout = 5000ms;  // the peer is frozen on purpose: only the kill may end it
+  cfg.tcp.heartbeat_interval = 1000ms;
+  auto assoc = connect_to(cfg, IpAddress::v4_loopback(), port, rec);
+  std::uint32_t sent = 0;
+  constexpr std::uint32_t kBefore = 50;
+  for (; sent < kBefore; ++sent) ASSERT_TRUE(assoc->send(indexed(sent, 200, 3, 0)).ok());
+  ASSERT_TRUE(run_until([&] { return peer.received().size() == kBefore && assoc->queued() == 0; }));
+  peer.freeze();
+  // While it is frozen: enough to fill the peer's receive buffer and ours.
+  const std::uint32_t kDuring = sctp ? 400 : 200;
+  const std::size_t size = sctp ? 8000 : 200;
+  for (; sent < kBefore + kDuring; ++sent) ASSERT_TRUE(assoc->send(indexed(sent, size, 3, 0)).ok());
+  settle(200ms);
+  peer.kill_hard();
+  ASSERT_TRUE(run_until([&] { return rec->down.has_value(); }, 3s));
+  const auto& got = peer.received();
+  ASSERT_EQ(got.size(), kBefore);  // nothing read while frozen
+  std::set<std::uint32_t> received(got.begin(), got.end());
+  std::set<std::uint32_t> handed_back;
+  std::uint32_t prev = 0;
+  for (std::size_t i = 0; i < rec->failed.size(); ++i) {
+    const auto& m = rec->failed[i];
+    const auto idx = index_of(m);
+    EXPECT_EQ(m, indexed(idx, idx < kBefore ? 200 : size, 3, 0)) << "handed back intact";
+    if (i > 0) { EXPECT_GT(idx, prev) << "handed back in send order"; }
+    prev = idx;
+    EXPECT_EQ(received.count(idx), 0u) << "message " << idx << " both delivered and handed back";
+    handed_back.insert(idx);
+  }
+  EXPECT_EQ(handed_back.size(), rec->failed.size());
+  EXPECT_EQ(rec->order.back(), "down");
+  if (!sctp) {
+    // The TCP mapping knows exactly: received + handed back == sent.
+    EXPECT_EQ(received.size() + handed_back.size(), sent);
+    EXPECT_EQ(*rec->down, DownReason::aborted);
+  } else {
+    // Kernel SCTP hands back what its peer never acknowledged; what the peer's
+    // kernel acknowledged but the frozen process never read is lost with it.
+    EXPECT_LE(received.size() + handed_back.size(), sent);
+    EXPECT_GT(handed_back.size(), 0u) << "the peer's window was full: some must come back";
+    // Those that come back are the newest ones, up to the last sent.
+    EXPECT_EQ(*handed_back.rbegin(), sent - 1);
+  }
+  EXPECT_EQ(assoc->counters().send_failed_messages, rec->failed.size());
+}
+
+// Garbage, truncation and bad frames only make sense for the TCP mapping.
+class TcpMappingRobustness : public Fixture {
+ protected:
+  void SetUp() override {
+    if (sctp_backend()) GTEST_SKIP() << "TCP mapping framing only";
+  }
+  // Sends raw bytes on a plain TCP connection, then waits until the listener
+  // has reported the association down.
+  void raw_session(std::uint16_t port, const Bytes& bytes, bool close_after) {
+    const std::size_t before = served.size();
+    boost::asio::ip::tcp::socket s(io);
+    boost::system::error_code ec;
+    s.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
+    ASSERT_FALSE(ec) << ec.message();
+    boost::asio::write(s, boost::asio::buffer(bytes), ec);
+    if (close_after) s.close(ec);
+    ASSERT_TRUE(run_until([&] { return served.size() == before + 1 && served.back()->down; }, 3s));
+    s.close(ec);
+  }
+};
+
+TEST_F(TcpMappingRobustness, MalformedFramesCloseOnlyThatAssociation) {
+  auto listener = listen(config(IpAddress::v4_loopback()));
+  ASSERT_TRUE(listener);
+  auto& ctr = listener->counters();
+
+  raw_session(listener->port(), Bytes{'G', 'E', 'T', ' ', '/', ' ', 'H', 'T', 'T', 'P', '/', '1', '.', '0', '\r', '\n'}, false);
+  EXPECT_EQ(*served.back()->down, DownReason::protocol_error);
+  EXPECT_EQ(ctr.malformed_frames, 1u);
+
+  Bytes unknown;
+  tcpmap::FrameEncoder::encode(tcpmap::Frame::init(4, 4, 1), unknown);
+  Bytes bad(16, 0);
+  bad[0] = 0x19;  // version 1, type 9
+  unknown.insert(unknown.end(), bad.begin(), bad.end());
+  raw_session(listener->port(), unknown, false);
+  EXPECT_EQ(*served.back()->down, DownReason::protocol_error);
+  EXPECT_EQ(ctr.malformed_frames, 2u);
+
+  Bytes before_init;
+  tcpmap::FrameEncoder::encode(tcpmap::Frame::data(1, 3, 0, false, Bytes{1, 2, 3}), before_init);
+  raw_session(listener->port(), before_init, false);
+  EXPECT_EQ(*served.back()->down, DownReason::protocol_error);
+  EXPECT_EQ(ctr.malformed_frames, 3u);
+
+  Bytes oversized;
+  tcpmap::FrameEncoder::encode(tcpmap::Frame::init(4, 4, 1), oversized);
+  Bytes huge_header = {0x12, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 3, 0, 0, 0, 1};
+  oversized.insert(oversized.end(), huge_header.begin(), huge_header.end());
+  raw_session(listener->port(), oversized, false);
+  EXPECT_EQ(*served.back()->down, DownReason::protocol_error);
+  EXPECT_EQ(ctr.oversized_frames, 1u);
+
+  Bytes truncated;
+  tcpmap::FrameEncoder::encode(tcpmap::Frame::init(4, 4, 1), truncated);
+  tcpmap::FrameEncoder::encode(tcpmap::Frame::data(1, 3, 0, false, Bytes(100, 7)), truncated);
+  truncated.resize(truncated.size() - 50);
+  raw_session(listener->port(), truncated, true);
+  EXPECT_EQ(*served.back()->down, DownReason::aborted);  // FIN mid-frame, no SHUTDOWN
+  EXPECT_TRUE(served.back()->received.empty());
+
+  EXPECT_EQ(ctr.closed_by(DownReason::protocol_error), 4u);
+  EXPECT_EQ(ctr.associations_accepted, 5u);
+
+  // The listener still serves well-behaved peers.
+  auto rec = std::make_shared<Recorder>();
+  auto assoc = connect_to(config(IpAddress::v4_loopback()), IpAddress::v4_loopback(), listener->port(), rec);
+  ASSERT_TRUE(assoc->send(indexed(1, 100)).ok());
+  ASSERT_TRUE(run_until([&] { return rec->received.size() == 1; }));
+  EXPECT_EQ(rec->received[0], indexed(1, 100));
+  assoc->close();
+  ASSERT_TRUE(run_until([&] { return rec->down.has_value(); }));
+}
+
+TEST_F(TcpMappingRobustness, SilentClientWithoutInitIsDroppedByTimeout) {
+  auto lc = config(IpAddress::v4_loopback(), true);
+  auto listener = listen(lc);
+  ASSERT_TRUE(listener);
+  boost::asio::ip::tcp::socket s(io);
+  boost::system::error_code ec;
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), listener->port()}, ec);
+  ASSERT_FALSE(ec);
+  ASSERT_TRUE(run_until([&] { return !served.empty() && served[0]->down.has_value(); }, 3s));
+  EXPECT_EQ(*served[0]->down, DownReason::connect_failed);
+}
+
+TEST_F(Transport, MultiHomedAssociation) {
+  EndpointConfig lc;
+  EndpointConfig cc;
+  std::vector<IpAddress> remotes;
+  if (sctp_backend()) {
+    // Both families on one association: bindx/connectx with v4 and v6 addresses.
+    if (std::system("ip -o addr show dev dummy0 2>/dev/null | grep -q 2001:2::2") != 0)
+      GTEST_SKIP() << "needs the UML dummy interface dummy0 (tests/uml/run-in-uml.sh)";
+    lc = config(*IpAddress::parse("198.18.0.2"));
+    lc.local_addresses.push_back(*IpAddress::parse("2001:2::2"));
+    cc = config(*IpAddress::parse("198.18.0.1"));
+    cc.local_addresses.push_back(*IpAddress::parse("2001:2::1"));
+    remotes = {*IpAddress::parse("198.18.0.2"), *IpAddress::parse("2001:2::2")};
+  } else {
+    // TCP binds one address per acceptor and tries the remotes in order:
+    // nothing listens on 127.0.0.2, so the second address is used.
+    lc = config(IpAddress::v4_loopback());
+    if (ipv6_loopback_usable()) lc.local_addresses.push_back(IpAddress::v6_loopback());
+    cc = config(IpAddress::v4_loopback());
+    cc.local_addresses.clear();
+    remotes = {*IpAddress::parse("127.0.0.2"), IpAddress::v4_loopback()};
+  }
+  auto listener = listen(lc);
+  ASSERT_TRUE(listener);
+  EXPECT_EQ(listener->local_addresses().size(), lc.local_addresses.size());
+  auto rec = std::make_shared<Recorder>();
+  cc.remote_addresses = remotes;
+  cc.remote_port = listener->port();
+  auto a = transport::connect(io, cc, rec);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE((*a)->send(indexed(1, 500)).ok());
+  ASSERT_TRUE(run_until([&] { return rec->received.size() == 1; }));
+  EXPECT_EQ(rec->received[0], indexed(1, 500));
+  if (sctp_backend()) {
+    EXPECT_EQ(rec->info.remote.size(), 2u) << "peer addresses";
+    EXPECT_EQ(rec->info.local.size(), 2u) << "local addresses";
+  } else {
+    ASSERT_EQ(rec->info.remote.size(), 1u);
+    EXPECT_EQ(rec->info.remote[0].ip, IpAddress::v4_loopback());
+  }
+  if (lc.local_addresses.size() > 1 && !sctp_backend()) {
+    // The second acceptor (IPv6) answers on the same port.
+    auto rec6 = std::make_shared<Recorder>();
+    auto a6 = connect_to(config(IpAddress::v6_loopback()), IpAddress::v6_loopback(), listener->port(), rec6);
+    ASSERT_TRUE(a6->send(indexed(2, 10)).ok());
+    ASSERT_TRUE(run_until([&] { return rec6->received.size() == 1; }));
+    a6->abort();
+  }
+  (*a)->close();
+  ASSERT_TRUE(run_until([&] { return rec->down.has_value(); }));
+  EXPECT_EQ(*rec->down, DownReason::local_close);
+}
+
+TEST_F(Transport, LocalAbortHandsBackUndelivered) {
+  const bool sctp = sctp_backend();
+  PeerProcess peer({backend_arg(), "sink", "127.0.0.1"});
+  const auto port = peer.wait_port(5s);
+  ASSERT_NE(port, 0);
+  auto rec = std::make_shared<Recorder>();
+  auto assoc = connect_to(config(IpAddress::v4_loopback()), IpAddress::v4_loopback(), port, rec);
+  std::uint32_t sent = 0;
+  for (; sent < 20; ++sent) ASSERT_TRUE(assoc->send(indexed(sent, 100)).ok());
+  ASSERT_TRUE(run_until([&] { return peer.received().size() == 20 && assoc->queued() == 0; }));
+  peer.freeze();
+  const std::size_t size = sctp ? 8000 : 100;
+  for (; sent < 420; ++sent) ASSERT_TRUE(assoc->send(indexed(sent, size)).ok());
+  settle(100ms);
+  assoc->abort();
+  EXPECT_FALSE(rec->down.has_value()) << "never reported from inside abort()";
+  ASSERT_TRUE(run_until([&] { return rec->down.has_value(); }));
+  EXPECT_EQ(*rec->down, DownReason::local_close);
+  peer.kill_hard();
+  ASSERT_EQ(peer.received().size(), 20u);
+  ASSERT_FALSE(rec->failed.empty());
+  for (std::size_t i = 0; i < rec->failed.size(); ++i) {
+    const auto idx = index_of(rec->failed[i]);
+    EXPECT_GE(idx, 20u);
+    EXPECT_EQ(rec->failed[i], indexed(idx, size));
+    if (i > 0) {
+      EXPECT_GT(idx, index_of(rec->failed[i - 1]));
+    }
+  }
+  if (!sctp) {
+    EXPECT_EQ(rec->failed.size(), 400u);  // all unacknowledged: exact
+  } else {
+    // Only what never reached the kernel (its queue dies with the socket).
+    EXPECT_LT(rec->failed.size(), 400u);
+    EXPECT_EQ(index_of(rec->failed.back()), sent - 1);
+  }
+}

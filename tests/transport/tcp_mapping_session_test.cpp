@@ -1,0 +1,291 @@
+// The TCP mapping protocol core in virtual time: two sessions wired back
+// to back, bytes moved by hand, no sockets and no clock.
+#include <gtest/gtest.h>
+
+#include "rserpool/transport/tcp_mapping_session.hpp"
+
+using namespace rserpool;
+using namespace rserpool::transport;
+using namespace rserpool::transport::tcpmap;
+using namespace std::chrono_literals;
+
+namespace {
+
+Message msg(std::uint32_t i, std::uint16_t stream = 0) {
+  Bytes p;
+  ByteWriter w(p);
+  w.u32(i);
+  w.u32(~i);
+  return Message{3, stream, false, p};
+}
+
+struct Pair {
+  TimePoint now{};
+  SessionOptions opt_a;
+  SessionOptions opt_b;
+  Session a;
+  Session b;
+  SessionEvents ev_a;  // what a received
+  SessionEvents ev_b;
+
+  explicit Pair(SessionOptions oa = {}, SessionOptions ob = {})
+      : opt_a(oa), opt_b(ob), a(oa, TimePoint{}), b(ob, TimePoint{}) {}
+
+  // Moves everything each side has to say to the other until both are quiet.
+  void pump() {
+    for (int i = 0; i < 100; ++i) {
+      Bytes ab, ba;
+      a.produce(ab);
+      b.produce(ba);
+      if (ab.empty() && ba.empty()) return;
+      b.on_bytes(ab, now, ev_b);
+      a.on_bytes(ba, now, ev_a);
+    }
+    FAIL() << "pump did not settle";
+  }
+};
+
+}  // namespace
+
+TEST(TcpMappingSession, InitNegotiatesStreamsBothWays) {
+  SessionOptions oa;
+  oa.out_streams = 10;
+  oa.in_streams = 4;
+  SessionOptions ob;
+  ob.out_streams = 8;
+  ob.in_streams = 6;
+  Pair p(oa, ob);
+  EXPECT_FALSE(p.a.up());
+  p.pump();
+  ASSERT_TRUE(p.a.up());
+  ASSERT_TRUE(p.b.up());
+  EXPECT_TRUE(p.ev_a.became_up);
+  EXPECT_EQ(p.a.outbound_streams(), 6);  // min(a out 10, b in 6)
+  EXPECT_EQ(p.a.inbound_streams(), 4);   // min(a in 4, b out 8)
+  EXPECT_EQ(p.b.outbound_streams(), 4);
+  EXPECT_EQ(p.b.inbound_streams(), 6);
+}
+
+TEST(TcpMappingSession, MessagesQueuedBeforeUpFlowAfterInit) {
+  Pair p;
+  for (std::uint32_t i = 0; i < 5; ++i) ASSERT_TRUE(p.a.submit(msg(i)).ok());
+  p.pump();
+  ASSERT_EQ(p.ev_b.messages.size(), 5u);
+  for (std::uint32_t i = 0; i < 5; ++i) EXPECT_EQ(p.ev_b.messages[i], msg(i));
+  EXPECT_EQ(p.a.unacked(), 0u);  // b acknowledged cumulatively
+  EXPECT_EQ(p.a.pending(), 0u);
+}
+
+TEST(TcpMappingSession, MessagesOnStreamsThePeerRefusesAreHandedBackAtUp) {
+  SessionOptions ob;
+  ob.in_streams = 2;
+  Pair p({}, ob);
+  ASSERT_TRUE(p.a.submit(msg(1, 1)).ok());
+  ASSERT_TRUE(p.a.submit(msg(2, 5)).ok());  // fine by a's configuration, not by b's
+  p.pump();
+  ASSERT_EQ(p.ev_a.refused.size(), 1u);
+  EXPECT_EQ(p.ev_a.refused[0], msg(2, 5));
+  ASSERT_EQ(p.ev_b.messages.size(), 1u);
+  EXPECT_EQ(p.a.submit(msg(3, 2)).error(), SendError::invalid_stream);
+}
+
+TEST(TcpMappingSession, UnackedAndPendingHandedBackInOrder) {
+  SessionOptions oa;
+  oa.max_unacked = 3;
+  Pair p(oa, {});
+  p.pump();
+  for (std::uint32_t i = 0; i < 10; ++i) ASSERT_TRUE(p.a.submit(msg(i)).ok());
+  Bytes wire;
+  p.a.produce(wire);  // writes 3 (window), b never sees them
+  EXPECT_EQ(p.a.unacked(), 3u);
+  EXPECT_EQ(p.a.pending(), 7u);
+  auto back = p.a.take_undelivered();
+  ASSERT_EQ(back.size(), 10u);
+  for (std::uint32_t i = 0; i < 10; ++i) EXPECT_EQ(back[i], msg(i));
+}
+
+TEST(TcpMappingSession, AcknowledgedMessagesAreNotHandedBack) {
+  Pair p;
+  p.pump();
+  for (std::uint32_t i = 0; i < 4; ++i) ASSERT_TRUE(p.a.submit(msg(i)).ok());
+  p.pump();  // delivered and acked
+  for (std::uint32_t i = 4; i < 6; ++i) ASSERT_TRUE(p.a.submit(msg(i)).ok());
+  Bytes lost;
+  p.a.produce(lost);  // written, never arrives
+  auto back = p.a.take_undelivered();
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0], msg(4));
+  EXPECT_EQ(back[1], msg(5));
+}
+
+TEST(TcpMappingSession, WindowLimitsUnackedAndReopensOnAck) {
+  SessionOptions oa;
+  oa.max_unacked = 2;
+  Pair p(oa, {});
+  p.pump();
+  for (std::uint32_t i = 0; i < 7; ++i) ASSERT_TRUE(p.a.submit(msg(i)).ok());
+  p.pump();
+  EXPECT_EQ(p.ev_b.messages.size(), 7u);
+  EXPECT_EQ(p.a.unacked(), 0u);
+}
+
+TEST(TcpMappingSession, SendRefusals) {
+  SessionOptions oa;
+  oa.max_message_size = 10;
+  oa.send_queue_limit = 2;
+  oa.out_streams = 2;
+  Pair p(oa, {});
+  EXPECT_EQ(p.a.submit(Message{0, 0, false, Bytes(11)}).error(), SendError::message_too_large);
+  EXPECT_EQ(p.a.submit(Message{0, 2, false, Bytes(1)}).error(), SendError::invalid_stream);
+  EXPECT_TRUE(p.a.submit(Message{0, 1, false, Bytes(10)}).ok());
+  EXPECT_TRUE(p.a.submit(Message{0, 0, false, Bytes(0)}).ok());
+  EXPECT_EQ(p.a.submit(Message{0, 0, false, Bytes(1)}).error(), SendError::queue_full);
+  p.a.request_shutdown();
+  EXPECT_EQ(p.a.submit(Message{0, 0, false, Bytes(1)}).error(), SendError::not_connected);
+}
+
+TEST(TcpMappingSession, HeartbeatAfterSilenceAndTimeoutWithoutAnswer) {
+  SessionOptions o;
+  o.heartbeat_interval = 100ms;
+  o.heartbeat_timeout = 350ms;
+  Pair p(o, o);
+  p.pump();  // INIT both ways at t=0
+  EXPECT_EQ(p.a.next_deadline(), TimePoint{} + 100ms);
+  EXPECT_EQ(p.a.on_timer(TimePoint{} + 99ms), TimerVerdict::ok);
+  EXPECT_EQ(p.a.on_timer(TimePoint{} + 100ms), TimerVerdict::heartbeat_due);
+  Bytes hb;
+  p.a.produce(hb);
+  EXPECT_EQ(hb.size(), kHeaderSize);
+  EXPECT_EQ(p.a.heartbeats_sent(), 1u);
+  // Peer is silent (frozen): probes every interval, then gives up.
+  EXPECT_EQ(p.a.next_deadline(), TimePoint{} + 200ms);
+  EXPECT_EQ(p.a.on_timer(TimePoint{} + 200ms), TimerVerdict::heartbeat_due);
+  EXPECT_EQ(p.a.on_timer(TimePoint{} + 300ms), TimerVerdict::heartbeat_due);
+  EXPECT_EQ(p.a.next_deadline(), TimePoint{} + 350ms);
+  EXPECT_EQ(p.a.on_timer(TimePoint{} + 350ms), TimerVerdict::timed_out);
+}
+
+TEST(TcpMappingSession, HeartbeatAnsweredKeepsAssociationAlive) {
+  SessionOptions o;
+  o.heartbeat_interval = 100ms;
+  o.heartbeat_timeout = 350ms;
+  Pair p(o, o);
+  p.pump();
+  for (int step = 1; step <= 20; ++step) {
+    p.now = TimePoint{} + step * 100ms;
+    EXPECT_NE(p.a.on_timer(p.now), TimerVerdict::timed_out);
+    EXPECT_NE(p.b.on_timer(p.now), TimerVerdict::timed_out);
+    p.pump();
+  }
+  EXPECT_GT(p.a.heartbeats_sent() + p.b.heartbeats_sent(), 0u);
+}
+
+TEST(TcpMappingSession, TrafficSuppressesHeartbeats) {
+  SessionOptions o;
+  o.heartbeat_interval = 100ms;
+  o.heartbeat_timeout = 350ms;
+  Pair p(o, o);
+  p.pump();
+  for (int step = 1; step <= 20; ++step) {
+    p.now = TimePoint{} + step * 50ms;
+    ASSERT_TRUE(p.a.submit(msg(static_cast<std::uint32_t>(step))).ok());
+    ASSERT_TRUE(p.b.submit(msg(static_cast<std::uint32_t>(step))).ok());
+    p.pump();
+    EXPECT_EQ(p.a.on_timer(p.now), TimerVerdict::ok);
+  }
+  EXPECT_EQ(p.a.heartbeats_sent(), 0u);
+}
+
+TEST(TcpMappingSession, ShutdownWaitsForAcknowledgement) {
+  Pair p;
+  p.pump();
+  ASSERT_TRUE(p.a.submit(msg(1)).ok());
+  p.a.request_shutdown();
+  Bytes first;
+  p.a.produce(first);
+  EXPECT_FALSE(p.a.shutdown_sent());  // DATA still unacknowledged
+  p.b.on_bytes(first, p.now, p.ev_b);
+  p.pump();
+  EXPECT_TRUE(p.a.shutdown_sent());
+  EXPECT_TRUE(p.ev_b.peer_shutdown);
+  EXPECT_EQ(p.ev_b.messages.size(), 1u);
+}
+
+namespace {
+SessionEvents feed(Session& s, const Bytes& b) {
+  SessionEvents ev;
+  s.on_bytes(b, TimePoint{}, ev);
+  return ev;
+}
+Bytes frames(std::initializer_list<Frame> fs) {
+  Bytes out;
+  for (const auto& f : fs) FrameEncoder::encode(f, out);
+  return out;
+}
+}  // namespace
+
+TEST(TcpMappingSession, ProtocolViolations) {
+  {
+    Session s({}, TimePoint{});
+    auto ev = feed(s, frames({Frame::data(1, 0, 0, false, {})}));
+    EXPECT_EQ(ev.error, SessionError::data_before_init);
+    EXPECT_TRUE(s.failed());
+  }
+  {
+    Session s({}, TimePoint{});
+    auto ev = feed(s, frames({Frame::init(4, 4, 1), Frame::init(4, 4, 1)}));
+    EXPECT_EQ(ev.error, SessionError::duplicate_init);
+  }
+  {
+    Session s({}, TimePoint{});
+    auto ev = feed(s, frames({Frame::init(4, 4, 7), Frame::data(8, 0, 0, false, {})}));
+    EXPECT_EQ(ev.error, SessionError::bad_sequence);
+  }
+  {
+    Session s({}, TimePoint{});  // accepts 16 inbound streams; peer offers 32
+    auto ev = feed(s, frames({Frame::init(32, 4, 1), Frame::data(1, 0, 20, false, {})}));
+    EXPECT_EQ(ev.error, SessionError::invalid_stream);
+  }
+  {
+    Session s({}, TimePoint{});
+    auto ev = feed(s, frames({Frame::init(4, 4, 1), Frame::control(FrameType::data_ack, 5)}));
+    EXPECT_EQ(ev.error, SessionError::bad_ack);
+  }
+  {
+    Session s({}, TimePoint{});
+    auto ev = feed(s, frames({Frame::init(4, 4, 1), Frame::control(FrameType::shutdown, 0),
+                              Frame::data(1, 0, 0, false, {})}));
+    EXPECT_EQ(ev.error, SessionError::data_after_shutdown);
+  }
+  {
+    SessionOptions o;
+    o.max_message_size = 8;
+    Session s(o, TimePoint{});
+    auto ev = feed(s, frames({Frame::init(4, 4, 1), Frame::data(1, 0, 0, false, Bytes(9))}));
+    EXPECT_EQ(ev.error, SessionError::oversized_frame);
+    EXPECT_EQ(ev.frame_error, FrameError::oversized);
+  }
+  {
+    Session s({}, TimePoint{});
+    auto ev = feed(s, Bytes(16, 0xff));
+    EXPECT_EQ(ev.error, SessionError::malformed_frame);
+  }
+}
+
+TEST(TcpMappingSession, SequenceNumbersWrap) {
+  Session s({}, TimePoint{});
+  auto ev = feed(s, frames({Frame::init(4, 4, 0xfffffffe), Frame::data(0xfffffffe, 0, 0, false, {}),
+                            Frame::data(0xffffffff, 0, 0, false, {}), Frame::data(0, 0, 0, false, {})}));
+  EXPECT_FALSE(ev.error);
+  EXPECT_EQ(ev.messages.size(), 3u);
+  Bytes out;
+  s.produce(out);  // INIT then DATA-ACK 0
+  FrameDecoder d(100);
+  std::size_t consumed = 0;
+  auto init = d.next(out, consumed);
+  ASSERT_TRUE(init.ok() && init->has_value());
+  auto ack = d.next(ByteView(out).subspan(consumed), consumed);
+  ASSERT_TRUE(ack.ok() && ack->has_value());
+  EXPECT_EQ((*ack)->type, FrameType::data_ack);
+  EXPECT_EQ((*ack)->sequence, 0u);
+}
