@@ -19,7 +19,6 @@ trap 'rm -rf "$work"' EXIT
 count() {
   local ops=$1 out=$work/cg.$1
   local args=()
-  for a in "$@"; do :; done
   for a in "${cmd[@]}"; do args+=("${a//\{N\}/$ops}"); done
   valgrind --tool=callgrind --callgrind-out-file="$out" "${args[@]}" >/dev/null 2>"$work/vg.$ops" ||
     { echo "command failed under callgrind:" >&2; tail -n 20 "$work/vg.$ops" >&2; exit 1; }
