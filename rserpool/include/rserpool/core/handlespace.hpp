@@ -1,0 +1,290 @@
+#pragma once
+// The handlespace: pools of pool elements as an ENRP server (registrar) or a
+// pool user's cache keeps them. Sans-I/O: no sockets, no clock. Time is
+// passed in as a steady_clock time point, so a test or a simulation can run
+// it on virtual time. Not thread-safe: one owner (the registrar's event
+// loop) drives it.
+//
+// Cost per operation, n = PEs in the pool, P = pools, k = PEs of one owner,
+// N = items asked for, E = PEs in the whole handlespace:
+//
+//  register, new PE               O(log n + log k + log E); pools are found
+//                                 by hash, O(1) expected, creation O(log P)
+//  re-register (update)           O(1) expected + the policy's re-key
+//                                 (O(1) RR/RAND, O(log n) others); the expiry
+//                                 is re-keyed in O(1) amortized when the new
+//                                 expiry is the latest, else O(log E)
+//  deregister                     O(log n) (ordered id map erase), the
+//                                 owner and expiry indexes by stored position
+//  lookup                         O(1) expected (hashed pool, hashed PE id)
+//  resolve (handle resolution)    O(1) pool lookup + the policy's select, see
+//                                 policy.hpp: O(N), O(N + log n) or O(N log n)
+//  pe_checksum(owner)             O(1): kept incrementally on every change
+//  owned_by(owner)                O(k)
+//  next_expiry                    O(1); expire(t): O(log E) per removed PE
+//  mark_owned_by / sweep_marked   O(k) / O(removed x log)
+//  change_owner(from, to)         O(k log k)
+//  handle_table_page(K)           O(log P + log n + K), or O(log k + K) for
+//                                 one owner's PEs (W bit)
+//
+// Pool consistency (RFC 5352 3.1, digest 2.2.2): a pool takes its policy
+// type, user transport type and transport use from its first PE; a later PE
+// (new or re-registering) must match them or is rejected with cause 0x5,
+// 0x7 or 0x8. Exception: the only member of a pool may re-register with new
+// characteristics; the pool then takes them over, as if it had been
+// recreated (otherwise a restarted, reconfigured PE would be locked out until
+// its old registration expired). An empty pool is removed.
+//
+// Pointers to entries stay valid until that entry is removed (deregistration,
+// expiry, sweep, removal by owner, or a sole member re-registering with new
+// pool characteristics). Updates, owner changes and resolutions keep them.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "rserpool/base/ip_address.hpp"
+#include "rserpool/base/result.hpp"
+#include "rserpool/core/pe_checksum.hpp"
+#include "rserpool/core/policy.hpp"
+#include "rserpool/core/random.hpp"
+#include "rserpool/wire/types.hpp"
+
+namespace rserpool::core {
+
+using TimePoint = std::chrono::steady_clock::time_point;
+
+class Pool;
+class PoolElementEntry;
+
+namespace detail {
+// Index keys are stored inline, so index comparisons never chase pointers.
+struct OwnerKey {
+  std::uint64_t pool_rank;  // the pool's creation number
+  PeIdentifier id;
+  friend auto operator<=>(const OwnerKey&, const OwnerKey&) = default;
+};
+struct ExpiryKey {
+  std::chrono::steady_clock::time_point at;
+  std::uint64_t pool_rank;
+  PeIdentifier id;
+  friend auto operator<=>(const ExpiryKey&, const ExpiryKey&) = default;
+};
+using OwnerIndex = std::map<OwnerKey, PoolElementEntry*>;
+using ExpiryIndex = std::map<ExpiryKey, PoolElementEntry*>;
+}  // namespace detail
+
+// Byte-wise pool handle order. Same order as PoolHandle's operator<=>, but
+// written with memcmp because g++ 12 at -O2 raises a false
+// -Wstringop-overread on std::vector<uint8_t>'s <=> (an error with -Werror).
+struct PoolHandleLess {
+  bool operator()(const PoolHandle& a, const PoolHandle& b) const noexcept;
+};
+
+// One PE and the bookkeeping the registrar keeps about it.
+class PoolElementEntry {
+ public:
+  // The PE parameter as registered; home_registrar always equals owner().
+  const PoolElementParameter& element() const noexcept { return pe_; }
+  PeIdentifier id() const noexcept { return pe_.id; }
+  ServerIdentifier owner() const noexcept { return pe_.home_registrar; }
+  const PoolHandle& pool_handle() const noexcept;
+  TimePoint registered_at() const noexcept { return registered_at_; }  // first registration
+  TimePoint updated_at() const noexcept { return updated_at_; }        // last (re-)registration
+  std::optional<TimePoint> expires_at() const noexcept { return expires_at_; }  // none = infinite life
+  // Where the REGISTRATION (or ENRP update) came from, if the caller said.
+  const std::optional<TransportAddress>& source() const noexcept { return source_; }
+  bool marked() const noexcept { return marked_; }  // ENRP resync mark
+  std::uint32_t unreachable_reports() const noexcept { return unreachable_reports_; }
+  // LUD degradation counter (0 for other policies).
+  std::uint32_t degradation_count() const;
+  // Opaque bytes the caller may keep with the PE, typically its encoded PE
+  // parameter TLV so that resolutions do not re-encode it. Cleared whenever
+  // the PE parameter changes (re-registration, new home registrar).
+  const Bytes& cached_encoding() const noexcept { return cached_encoding_; }
+
+ private:
+  friend class Handlespace;
+  friend class Pool;
+  PoolElementParameter pe_;
+  Pool* pool_ = nullptr;
+  Slot slot_ = 0;
+  TimePoint registered_at_{};
+  TimePoint updated_at_{};
+  std::optional<TimePoint> expires_at_;
+  std::optional<TransportAddress> source_;
+  bool marked_ = false;
+  std::uint32_t unreachable_reports_ = 0;
+  Bytes cached_encoding_;
+  // Positions in the handlespace's indexes: removal and re-keying need no
+  // search (std::map iterators stay valid until their own node is erased).
+  detail::OwnerIndex::iterator owner_pos_{};
+  detail::ExpiryIndex::iterator expiry_pos_{};
+};
+
+struct RegistrationContext {
+  ServerIdentifier owner = 0;  // becomes the PE's home registrar
+  TimePoint now{};
+  std::optional<TransportAddress> source;
+  // ASAP registrations: reject (0x4) a PE identifier that is already taken
+  // by a PE whose user transport shares no address with the new one. ENRP
+  // updates from peers leave it off: the peer has decided already.
+  bool check_unique_id = false;
+  // A policy type this implementation does not know: ASAP registrations
+  // reject it (invalid values); a registrar may accept it from ENRP peers,
+  // keeping the parameters verbatim and answering resolutions for such a
+  // pool in round-robin order (the PU applies its own rule anyway).
+  bool accept_unknown_policy = false;
+};
+
+struct RegistrationOutcome {
+  bool new_element = false;            // false: re-registration (update)
+  bool new_pool = false;
+  ServerIdentifier previous_owner = 0;  // for an update; 0 for a new PE
+};
+
+// A rejected registration with what the Operation Error needs.
+struct RegistrationRejection {
+  ErrorCause cause = ErrorCause::unspecified;
+  std::optional<PolicyParameters> pool_policy;       // 0x5: the pool's policy (type set)
+  std::optional<TransportParameter> pool_transport;  // 0x7: a transport of the pool's type
+  friend bool operator==(const RegistrationRejection&, const RegistrationRejection&) = default;
+};
+
+struct RemovedElement {
+  PoolHandle pool;
+  PoolElementParameter element;  // element.home_registrar = its owner
+  bool pool_removed = false;     // it was the last member
+};
+
+// Keyset cursor for ENRP_HANDLE_TABLE_RESPONSE paging. A full download
+// walks the entries in (pool handle, PE id) order; an own-children-only
+// download (W bit) walks the owner's entries in (pool creation order, PE id)
+// order, straight off the owner index. A page holds the entries strictly
+// after the cursor as the handlespace is when the page is built. So,
+// whatever changes between pages: an entry that exists for the whole session
+// is sent exactly once, with its attributes as of its page; an entry added
+// (removed) mid-session is sent iff its key is still ahead of the cursor when
+// it is added (removed: iff it was already sent); no entry is sent twice,
+// except, in W mode only, the PEs of a pool that was emptied and recreated
+// mid-session (its new creation rank is ahead). Receivers merge a repeated
+// entry by replacing it (RFC 5353), so that is harmless.
+struct HandleTableCursor {
+  std::optional<std::pair<PoolHandle, PeIdentifier>> last;  // nullopt: start
+  std::uint64_t last_pool_rank = 0;                         // W mode
+  friend bool operator==(const HandleTableCursor&, const HandleTableCursor&) = default;
+};
+
+struct HandleTablePage {
+  std::vector<const PoolElementEntry*> entries;  // a pool's entries are adjacent
+  HandleTableCursor next;                        // pass back for the next page
+  bool more = false;                             // the M bit
+};
+
+struct HandlespaceConfig {
+  std::uint64_t seed = 1;         // for the random policies
+  std::size_t max_increment = 1;  // see policy.hpp
+};
+
+class Handlespace {
+ public:
+  explicit Handlespace(HandlespaceConfig config = {});
+  ~Handlespace();
+  Handlespace(const Handlespace&) = delete;
+  Handlespace& operator=(const Handlespace&) = delete;
+  Handlespace(Handlespace&&) noexcept;
+  Handlespace& operator=(Handlespace&&) noexcept;
+
+  // ASAP_REGISTRATION grant or ENRP ADD_PE. The registration life comes from
+  // pe.registration_life_ms (kInfiniteLifetime: never expires).
+  Result<RegistrationOutcome, RegistrationRejection> register_element(const PoolHandle& pool,
+                                                                      const PoolElementParameter& pe,
+                                                                      const RegistrationContext& ctx);
+  // nullopt when unknown (ASAP still answers success, RFC 5352 3.2).
+  std::optional<RemovedElement> deregister_element(const PoolHandle& pool, PeIdentifier id);
+
+  const PoolElementEntry* find(const PoolHandle& pool, PeIdentifier id) const;
+  std::optional<PolicyType> pool_policy(const PoolHandle& pool) const;
+  std::size_t pool_size(const PoolHandle& pool) const;
+  std::size_t pool_count() const noexcept { return pools_.size(); }
+  std::size_t element_count() const noexcept { return element_count_; }
+  std::vector<PoolHandle> pool_handles() const;
+  std::vector<const PoolElementEntry*> elements_of(const PoolHandle& pool) const;  // by PE id
+
+  // Handle resolution: fills `out` (cleared first) with up to max_items PEs
+  // chosen by the pool's policy and returns the pool's policy type (for the
+  // overall policy parameter), or unknown_pool_handle.
+  Result<PolicyType, ErrorCause> resolve(const PoolHandle& pool, std::size_t max_items,
+                                         std::vector<const PoolElementEntry*>& out,
+                                         std::optional<std::size_t> max_increment = {});
+
+  // Owner (home registrar) index and the per-owner PE checksum.
+  std::vector<const PoolElementEntry*> owned_by(ServerIdentifier owner) const;  // (pool rank, id) order
+  std::size_t owned_count(ServerIdentifier owner) const;
+  std::uint16_t pe_checksum(ServerIdentifier owner) const;
+  std::uint16_t pe_checksum_rsplib(ServerIdentifier owner) const;  // see PeChecksum::value_rsplib
+  std::vector<ServerIdentifier> owners() const;  // ascending
+
+  // Registration lifetime expiry.
+  std::optional<TimePoint> next_expiry() const;
+  std::vector<RemovedElement> expire(TimePoint now);  // every PE with expiry <= now
+
+  // ENRP resync: mark the peer's PEs, let the download re-register them
+  // (which clears the mark), then sweep what is still marked.
+  std::size_t mark_owned_by(ServerIdentifier owner);
+  std::vector<RemovedElement> sweep_marked(ServerIdentifier owner);
+  std::vector<RemovedElement> remove_owned_by(ServerIdentifier owner);
+
+  // Takeover: every PE of `from` now has `to` as home. Returns the moved
+  // entries (the new home sends each an ENDPOINT_KEEP_ALIVE with H=1).
+  std::vector<const PoolElementEntry*> change_owner(ServerIdentifier from, ServerIdentifier to);
+  bool set_owner(const PoolHandle& pool, PeIdentifier id, ServerIdentifier to);
+
+  // ENDPOINT_UNREACHABLE bookkeeping: returns the PE's new report count
+  // (0 if unknown). The caller compares it with MAX-BAD-PE-REPORT.
+  std::uint32_t report_unreachable(const PoolHandle& pool, PeIdentifier id);
+
+  // Stores bytes in entry.cached_encoding(); `entry` must belong to this
+  // handlespace (any pointer it handed out and has not invalidated).
+  void set_cached_encoding(const PoolElementEntry& entry, Bytes encoding);
+
+  HandleTablePage handle_table_page(const HandleTableCursor& from, std::size_t max_elements,
+                                    std::optional<ServerIdentifier> owned_by = {}) const;
+
+  Random& random() noexcept { return rng_; }
+
+  using OwnerKey = detail::OwnerKey;
+  using ExpiryKey = detail::ExpiryKey;
+
+ private:
+  struct OwnerRecord {
+    detail::OwnerIndex elements;
+    PeChecksum checksum;
+  };
+
+  Pool* find_pool(const PoolHandle& pool) const;
+  void owner_add(PoolElementEntry& e);
+  void owner_remove(PoolElementEntry& e);
+  void index_add(PoolElementEntry& e);
+  void index_remove(PoolElementEntry& e);
+  RemovedElement remove_entry(Pool& pool, PeIdentifier id);
+  void set_owner(PoolElementEntry& e, ServerIdentifier to);
+
+  // Ordered by handle for the handle-table walk; hashed for lookups.
+  std::map<PoolHandle, std::unique_ptr<Pool>, PoolHandleLess> pools_;
+  std::unordered_map<std::string_view, Pool*> pool_lookup_;  // views into Pool::handle()
+  std::unordered_map<ServerIdentifier, OwnerRecord> owners_;
+  detail::ExpiryIndex expiry_;
+  std::uint64_t next_pool_rank_ = 1;
+  std::size_t element_count_ = 0;
+  std::size_t max_increment_ = 1;
+  Random rng_;
+  std::vector<Slot> scratch_;
+};
+
+}  // namespace rserpool::core

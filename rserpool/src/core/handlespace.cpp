@@ -1,0 +1,398 @@
+#include "rserpool/core/handlespace.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "pool.hpp"
+
+namespace rserpool::core {
+
+bool PoolHandleLess::operator()(const PoolHandle& a, const PoolHandle& b) const noexcept {
+  const std::size_t n = std::min(a.bytes().size(), b.bytes().size());
+  const int c = n == 0 ? 0 : std::memcmp(a.bytes().data(), b.bytes().data(), n);
+  return c != 0 ? c < 0 : a.bytes().size() < b.bytes().size();
+}
+
+namespace {
+
+// Two user transports that share no address cannot be the same PE.
+bool disjoint(const TransportParameter& a, const TransportParameter& b) {
+  if (a.addresses.empty() || b.addresses.empty()) return false;
+  for (const auto& x : a.addresses)
+    if (std::find(b.addresses.begin(), b.addresses.end(), x) != b.addresses.end()) return false;
+  return true;
+}
+
+std::optional<TimePoint> expiry_of(const PoolElementParameter& pe, TimePoint now) {
+  if (pe.registration_life_ms == kInfiniteLifetime) return std::nullopt;
+  return now + std::chrono::milliseconds(pe.registration_life_ms);
+}
+
+RegistrationRejection reject(ErrorCause c) { return RegistrationRejection{c, std::nullopt, std::nullopt}; }
+
+}  // namespace
+
+// ---- PoolElementEntry -------------------------------------------------------
+
+const PoolHandle& PoolElementEntry::pool_handle() const noexcept { return pool_->handle(); }
+
+std::uint32_t PoolElementEntry::degradation_count() const { return pool_->selection().degradation_count(slot_); }
+
+// ---- Handlespace ------------------------------------------------------------
+
+Handlespace::Handlespace(HandlespaceConfig config)
+    : max_increment_(config.max_increment), rng_(config.seed) {}
+Handlespace::~Handlespace() = default;
+Handlespace::Handlespace(Handlespace&&) noexcept = default;
+Handlespace& Handlespace::operator=(Handlespace&&) noexcept = default;
+
+Pool* Handlespace::find_pool(const PoolHandle& pool) const {
+  const auto& b = pool.bytes();
+  auto it = pool_lookup_.find(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+  return it == pool_lookup_.end() ? nullptr : it->second;
+}
+
+namespace {
+std::string_view view_of(const PoolHandle& h) {
+  return {reinterpret_cast<const char*>(h.bytes().data()), h.bytes().size()};
+}
+}  // namespace
+
+void Handlespace::owner_add(PoolElementEntry& e) {
+  OwnerRecord& o = owners_[e.owner()];
+  e.owner_pos_ = o.elements.emplace(OwnerKey{e.pool_->rank(), e.id()}, &e).first;
+  o.checksum.add(pe_block_word_sum(e.pool_->handle_sum(), e.id()));
+}
+
+void Handlespace::owner_remove(PoolElementEntry& e) {
+  auto it = owners_.find(e.owner());
+  it->second.elements.erase(e.owner_pos_);
+  it->second.checksum.remove(pe_block_word_sum(e.pool_->handle_sum(), e.id()));
+  if (it->second.elements.empty()) owners_.erase(it);
+}
+
+void Handlespace::index_add(PoolElementEntry& e) {
+  owner_add(e);
+  // Expiries mostly arrive in time order: hint at the end.
+  if (e.expires_at_)
+    e.expiry_pos_ = expiry_.emplace_hint(expiry_.end(), ExpiryKey{*e.expires_at_, e.pool_->rank(), e.id()}, &e);
+}
+
+void Handlespace::index_remove(PoolElementEntry& e) {
+  if (e.expires_at_) expiry_.erase(e.expiry_pos_);
+  owner_remove(e);
+}
+
+Result<RegistrationOutcome, RegistrationRejection> Handlespace::register_element(const PoolHandle& handle,
+                                                                                 const PoolElementParameter& pe,
+                                                                                 const RegistrationContext& ctx) {
+  if (handle.empty() || handle.bytes().size() > kMaxPoolHandleSize ||
+      (find_policy(pe.policy.type) == nullptr && !ctx.accept_unknown_policy) ||
+      pe.registration_life_ms < kInfiniteLifetime)
+    return unexpected(reject(ErrorCause::invalid_values));
+
+  RegistrationOutcome outcome;
+  TimePoint registered_at = ctx.now;
+  Pool* pool = find_pool(handle);
+  if (pool != nullptr) {
+    PoolElementEntry* existing = pool->find(pe.id);
+    if (existing != nullptr && ctx.check_unique_id && disjoint(existing->pe_.user_transport, pe.user_transport))
+      return unexpected(reject(ErrorCause::non_unique_pe_identifier));
+
+    const bool same_policy = pe.policy.type == pool->policy_type();
+    const bool same_protocol = pe.user_transport.protocol == pool->transport_template().protocol;
+    const bool same_use = pe.user_transport.use == pool->transport_template().use;
+    const bool sole_member = existing != nullptr && pool->size() == 1;
+    if (!sole_member) {
+      if (!same_policy) {
+        PolicyParameters pool_policy;
+        pool_policy.type = pool->policy_type();
+        return unexpected(RegistrationRejection{ErrorCause::inconsistent_pooling_policy, pool_policy, std::nullopt});
+      }
+      if (!same_protocol)
+        return unexpected(
+            RegistrationRejection{ErrorCause::inconsistent_transport_type, std::nullopt, pool->transport_template()});
+      if (!same_use) return unexpected(reject(ErrorCause::inconsistent_data_control));
+    }
+
+    if (existing != nullptr && same_policy && same_protocol && same_use) {
+      // Re-registration: replace the attributes, keep the PE's slot. The
+      // indexes are touched only where their key changes (the owner rarely
+      // does; the expiry nearly always), and re-keyed in place.
+      PoolElementEntry& e = *existing;
+      outcome.previous_owner = e.owner();
+      const bool owner_changes = e.owner() != ctx.owner;
+      if (owner_changes) owner_remove(e);
+      const std::optional<TimePoint> expires = expiry_of(pe, ctx.now);
+      if (expires != e.expires_at_) {
+        const ExpiryKey key{expires.value_or(TimePoint{}), pool->rank(), e.id()};
+        if (e.expires_at_) {
+          auto node = expiry_.extract(e.expiry_pos_);
+          if (expires) {
+            node.key() = key;
+            e.expiry_pos_ = expiry_.insert(expiry_.end(), std::move(node));
+          }
+        } else if (expires) {
+          e.expiry_pos_ = expiry_.emplace_hint(expiry_.end(), key, &e);
+        }
+      }
+      e.pe_ = pe;
+      e.pe_.home_registrar = ctx.owner;
+      e.updated_at_ = ctx.now;
+      e.expires_at_ = expires;
+      e.source_ = ctx.source;
+      e.marked_ = false;
+      e.unreachable_reports_ = 0;
+      e.cached_encoding_.clear();
+      pool->change_policy_values(e, pe.policy);
+      if (owner_changes) owner_add(e);
+      return outcome;
+    }
+    if (existing != nullptr) {
+      // The sole member changed the pool's characteristics: recreate it.
+      outcome.previous_owner = existing->owner();
+      registered_at = existing->registered_at_;
+      (void)remove_entry(*pool, pe.id);
+      pool = nullptr;
+    } else {
+      outcome.new_element = true;
+    }
+  } else {
+    outcome.new_element = true;
+  }
+
+  if (pool == nullptr) {
+    auto created = std::make_unique<Pool>(handle, pe, next_pool_rank_++);
+    pool = created.get();
+    pool_lookup_.emplace(view_of(pool->handle()), pool);
+    pools_.emplace(handle, std::move(created));
+    outcome.new_pool = true;
+  }
+  PoolElementEntry& e = pool->insert(pe);
+  e.pe_.home_registrar = ctx.owner;
+  e.registered_at_ = registered_at;
+  e.updated_at_ = ctx.now;
+  e.expires_at_ = expiry_of(pe, ctx.now);
+  e.source_ = ctx.source;
+  index_add(e);
+  ++element_count_;
+  return outcome;
+}
+
+RemovedElement Handlespace::remove_entry(Pool& pool, PeIdentifier id) {
+  PoolElementEntry* e = pool.find(id);
+  index_remove(*e);
+  PoolElementEntry gone = pool.extract(id);
+  --element_count_;
+  RemovedElement removed{pool.handle(), std::move(gone.pe_), pool.size() == 0};
+  if (removed.pool_removed) {
+    pool_lookup_.erase(view_of(pool.handle()));
+    pools_.erase(removed.pool);  // destroys `pool`
+  }
+  return removed;
+}
+
+std::optional<RemovedElement> Handlespace::deregister_element(const PoolHandle& handle, PeIdentifier id) {
+  Pool* pool = find_pool(handle);
+  if (pool == nullptr || pool->find(id) == nullptr) return std::nullopt;
+  return remove_entry(*pool, id);
+}
+
+const PoolElementEntry* Handlespace::find(const PoolHandle& handle, PeIdentifier id) const {
+  Pool* pool = find_pool(handle);
+  return pool == nullptr ? nullptr : pool->find(id);
+}
+
+std::optional<PolicyType> Handlespace::pool_policy(const PoolHandle& handle) const {
+  Pool* pool = find_pool(handle);
+  if (pool == nullptr) return std::nullopt;
+  return pool->policy_type();
+}
+
+std::size_t Handlespace::pool_size(const PoolHandle& handle) const {
+  Pool* pool = find_pool(handle);
+  return pool == nullptr ? 0 : pool->size();
+}
+
+std::vector<PoolHandle> Handlespace::pool_handles() const {
+  std::vector<PoolHandle> out;
+  out.reserve(pools_.size());
+  for (const auto& [h, p] : pools_) out.push_back(h);
+  return out;
+}
+
+std::vector<const PoolElementEntry*> Handlespace::elements_of(const PoolHandle& handle) const {
+  std::vector<const PoolElementEntry*> out;
+  if (Pool* pool = find_pool(handle)) {
+    out.reserve(pool->size());
+    for (const auto& [id, e] : pool->elements()) out.push_back(&e);
+  }
+  return out;
+}
+
+Result<PolicyType, ErrorCause> Handlespace::resolve(const PoolHandle& handle, std::size_t max_items,
+                                                    std::vector<const PoolElementEntry*>& out,
+                                                    std::optional<std::size_t> max_increment) {
+  out.clear();
+  Pool* pool = find_pool(handle);
+  if (pool == nullptr) return unexpected(ErrorCause::unknown_pool_handle);
+  pool->select(max_items, max_increment.value_or(max_increment_), rng_, scratch_, out);
+  return pool->policy_type();
+}
+
+std::vector<const PoolElementEntry*> Handlespace::owned_by(ServerIdentifier owner) const {
+  std::vector<const PoolElementEntry*> out;
+  auto it = owners_.find(owner);
+  if (it != owners_.end()) {
+    out.reserve(it->second.elements.size());
+    for (const auto& [key, e] : it->second.elements) out.push_back(e);
+  }
+  return out;
+}
+
+std::size_t Handlespace::owned_count(ServerIdentifier owner) const {
+  auto it = owners_.find(owner);
+  return it == owners_.end() ? 0 : it->second.elements.size();
+}
+
+std::uint16_t Handlespace::pe_checksum(ServerIdentifier owner) const {
+  auto it = owners_.find(owner);
+  return it == owners_.end() ? PeChecksum{}.value() : it->second.checksum.value();
+}
+
+std::uint16_t Handlespace::pe_checksum_rsplib(ServerIdentifier owner) const {
+  auto it = owners_.find(owner);
+  return it == owners_.end() ? PeChecksum{}.value_rsplib() : it->second.checksum.value_rsplib();
+}
+
+std::vector<ServerIdentifier> Handlespace::owners() const {
+  std::vector<ServerIdentifier> out;
+  out.reserve(owners_.size());
+  for (const auto& [id, rec] : owners_) out.push_back(id);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::optional<TimePoint> Handlespace::next_expiry() const {
+  if (expiry_.empty()) return std::nullopt;
+  return expiry_.begin()->first.at;
+}
+
+std::vector<RemovedElement> Handlespace::expire(TimePoint now) {
+  std::vector<RemovedElement> out;
+  while (!expiry_.empty() && expiry_.begin()->first.at <= now) {
+    PoolElementEntry* e = expiry_.begin()->second;
+    out.push_back(remove_entry(*e->pool_, e->id()));
+  }
+  return out;
+}
+
+std::size_t Handlespace::mark_owned_by(ServerIdentifier owner) {
+  auto it = owners_.find(owner);
+  if (it == owners_.end()) return 0;
+  for (auto& [key, e] : it->second.elements) e->marked_ = true;
+  return it->second.elements.size();
+}
+
+std::vector<RemovedElement> Handlespace::sweep_marked(ServerIdentifier owner) {
+  std::vector<std::pair<PoolHandle, PeIdentifier>> doomed;
+  if (auto it = owners_.find(owner); it != owners_.end())
+    for (const auto& [key, e] : it->second.elements)
+      if (e->marked()) doomed.emplace_back(e->pool_handle(), e->id());
+  std::vector<RemovedElement> out;
+  out.reserve(doomed.size());
+  for (const auto& [h, id] : doomed) out.push_back(remove_entry(*find_pool(h), id));
+  return out;
+}
+
+std::vector<RemovedElement> Handlespace::remove_owned_by(ServerIdentifier owner) {
+  std::vector<std::pair<PoolHandle, PeIdentifier>> doomed;
+  if (auto it = owners_.find(owner); it != owners_.end())
+    for (const auto& [key, e] : it->second.elements) doomed.emplace_back(e->pool_handle(), e->id());
+  std::vector<RemovedElement> out;
+  out.reserve(doomed.size());
+  for (const auto& [h, id] : doomed) out.push_back(remove_entry(*find_pool(h), id));
+  return out;
+}
+
+void Handlespace::set_owner(PoolElementEntry& e, ServerIdentifier to) {
+  if (e.owner() == to) return;
+  owner_remove(e);
+  e.pe_.home_registrar = to;
+  e.cached_encoding_.clear();  // the home registrar is part of the PE parameter
+  e.marked_ = false;           // the mark belonged to the resync of the old owner
+  owner_add(e);
+}
+
+std::vector<const PoolElementEntry*> Handlespace::change_owner(ServerIdentifier from, ServerIdentifier to) {
+  std::vector<const PoolElementEntry*> moved;
+  auto it = owners_.find(from);
+  if (it == owners_.end()) return moved;
+  std::vector<PoolElementEntry*> entries;
+  entries.reserve(it->second.elements.size());
+  for (const auto& [key, e] : it->second.elements) entries.push_back(e);
+  for (PoolElementEntry* e : entries) set_owner(*e, to);
+  moved.assign(entries.begin(), entries.end());
+  return moved;
+}
+
+bool Handlespace::set_owner(const PoolHandle& handle, PeIdentifier id, ServerIdentifier to) {
+  Pool* pool = find_pool(handle);
+  PoolElementEntry* e = pool == nullptr ? nullptr : pool->find(id);
+  if (e == nullptr) return false;
+  set_owner(*e, to);
+  return true;
+}
+
+std::uint32_t Handlespace::report_unreachable(const PoolHandle& handle, PeIdentifier id) {
+  Pool* pool = find_pool(handle);
+  PoolElementEntry* e = pool == nullptr ? nullptr : pool->find(id);
+  if (e == nullptr) return 0;
+  if (e->unreachable_reports_ != UINT32_MAX) ++e->unreachable_reports_;
+  return e->unreachable_reports_;
+}
+
+void Handlespace::set_cached_encoding(const PoolElementEntry& entry, Bytes encoding) {
+  // The handlespace owns every entry it hands out; only the view was const.
+  const_cast<PoolElementEntry&>(entry).cached_encoding_ = std::move(encoding);
+}
+
+HandleTablePage Handlespace::handle_table_page(const HandleTableCursor& from, std::size_t max_elements,
+                                               std::optional<ServerIdentifier> owned_by) const {
+  HandleTablePage page;
+  page.next = from;
+  const std::size_t limit = std::max<std::size_t>(max_elements, 1);
+
+  if (owned_by) {
+    auto rec = owners_.find(*owned_by);
+    if (rec == owners_.end()) return page;
+    const auto& index = rec->second.elements;
+    auto it = from.last ? index.upper_bound(OwnerKey{from.last_pool_rank, from.last->second}) : index.begin();
+    for (; it != index.end() && page.entries.size() < limit; ++it) page.entries.push_back(it->second);
+    page.more = it != index.end();
+  } else {
+    auto pit = from.last ? pools_.lower_bound(from.last->first) : pools_.begin();
+    bool resume_inside = from.last && pit != pools_.end() && !PoolHandleLess{}(from.last->first, pit->first);
+    for (; pit != pools_.end(); ++pit, resume_inside = false) {
+      const auto& elements = pit->second->elements();
+      auto eit = resume_inside ? elements.upper_bound(from.last->second) : elements.begin();
+      for (; eit != elements.end(); ++eit) {
+        if (page.entries.size() == limit) {
+          page.more = true;
+          break;
+        }
+        page.entries.push_back(&eit->second);
+      }
+      if (page.more) break;
+    }
+  }
+  if (!page.entries.empty()) {
+    const PoolElementEntry* e = page.entries.back();
+    page.next.last = std::make_pair(e->pool_handle(), e->id());
+    page.next.last_pool_rank = e->pool_->rank();
+  }
+  return page;
+}
+
+}  // namespace rserpool::core

@@ -1,0 +1,64 @@
+#include "pool.hpp"
+
+#include <cassert>
+
+#include "selections.hpp"
+
+namespace rserpool::core {
+
+Pool::Pool(PoolHandle handle, const PoolElementParameter& first, std::uint64_t rank)
+    : handle_(std::move(handle)),
+      rank_(rank),
+      policy_type_(first.policy.type),
+      transport_(first.user_transport),
+      handle_sum_(pool_handle_word_sum(handle_)),
+      selection_(find_policy(first.policy.type) != nullptr ? find_policy(first.policy.type)->make()
+                                                           : make_round_robin_selection()) {}
+
+PoolElementEntry* Pool::find(PeIdentifier id) noexcept {
+  auto it = lookup_.find(id);
+  return it == lookup_.end() ? nullptr : it->second;
+}
+
+PoolElementEntry& Pool::insert(const PoolElementParameter& pe) {
+  auto [it, inserted] = elements_.try_emplace(pe.id);
+  assert(inserted);
+  PoolElementEntry& e = it->second;
+  e.pe_ = pe;
+  e.pool_ = this;
+  lookup_.emplace(pe.id, &e);
+  if (free_slots_.empty()) {
+    e.slot_ = static_cast<Slot>(by_slot_.size());
+    by_slot_.push_back(&e);
+  } else {
+    e.slot_ = free_slots_.back();
+    free_slots_.pop_back();
+    by_slot_[e.slot_] = &e;
+  }
+  selection_->add(e.slot_, pe.policy);
+  return e;
+}
+
+void Pool::change_policy_values(PoolElementEntry& e, const PolicyParameters& p) {
+  selection_->change(e.slot_, p);
+}
+
+PoolElementEntry Pool::extract(PeIdentifier id) {
+  lookup_.erase(id);
+  auto node = elements_.extract(id);
+  PoolElementEntry& e = node.mapped();
+  selection_->remove(e.slot_);
+  by_slot_[e.slot_] = nullptr;
+  free_slots_.push_back(e.slot_);
+  e.pool_ = nullptr;
+  return std::move(e);
+}
+
+void Pool::select(std::size_t max_items, std::size_t max_increment, Random& rng, std::vector<Slot>& scratch,
+                  std::vector<const PoolElementEntry*>& out) {
+  scratch.clear();
+  selection_->select(max_items, max_increment, rng, scratch);
+  for (Slot s : scratch) out.push_back(by_slot_[s]);
+}
+
+}  // namespace rserpool::core

@@ -1,0 +1,53 @@
+#pragma once
+// One pool: its members keyed by PE identifier (stable addresses, ordered for
+// the handle-table download), the characteristics it took from its first PE,
+// and the policy's selection index over the members' slots.
+#include <map>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "rserpool/core/handlespace.hpp"
+#include "rserpool/core/policy.hpp"
+
+namespace rserpool::core {
+
+class Pool {
+ public:
+  // A policy type without a descriptor gets round-robin selection. The rank
+  // is the pool's creation number, unique for the handlespace's life.
+  Pool(PoolHandle handle, const PoolElementParameter& first, std::uint64_t rank);
+
+  std::uint64_t rank() const noexcept { return rank_; }
+
+  const PoolHandle& handle() const noexcept { return handle_; }
+  PolicyType policy_type() const noexcept { return policy_type_; }
+  const TransportParameter& transport_template() const noexcept { return transport_; }
+  std::uint64_t handle_sum() const noexcept { return handle_sum_; }
+  std::size_t size() const noexcept { return elements_.size(); }
+  const std::map<PeIdentifier, PoolElementEntry>& elements() const noexcept { return elements_; }
+  std::map<PeIdentifier, PoolElementEntry>& elements() noexcept { return elements_; }
+  const PoolSelection& selection() const noexcept { return *selection_; }
+
+  PoolElementEntry* find(PeIdentifier id) noexcept;
+  PoolElementEntry& insert(const PoolElementParameter& pe);
+  void change_policy_values(PoolElementEntry& e, const PolicyParameters& p);
+  PoolElementEntry extract(PeIdentifier id);
+
+  void select(std::size_t max_items, std::size_t max_increment, Random& rng, std::vector<Slot>& scratch,
+              std::vector<const PoolElementEntry*>& out);
+
+ private:
+  PoolHandle handle_;
+  std::uint64_t rank_;
+  PolicyType policy_type_;
+  TransportParameter transport_;
+  std::uint64_t handle_sum_;
+  std::unique_ptr<PoolSelection> selection_;
+  std::map<PeIdentifier, PoolElementEntry> elements_;            // ordered walk
+  std::unordered_map<PeIdentifier, PoolElementEntry*> lookup_;  // O(1) find
+  std::vector<PoolElementEntry*> by_slot_;
+  std::vector<Slot> free_slots_;
+};
+
+}  // namespace rserpool::core
