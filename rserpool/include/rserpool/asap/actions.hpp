@@ -1,0 +1,188 @@
+#pragma once
+// What the sans-I/O ASAP endpoints (PoolElement, PoolUser, Session,
+// PeSession) ask their driver to do. Every event method takes the current
+// virtual time and appends Actions; the driver executes them in order. Order
+// matters: a session's failover emits COOKIE_ECHO, then the failover
+// callback, then the re-sent data, and the driver must keep that order.
+//
+// Addressing: an AssocId names an association to a registrar (ENRP server).
+// For the configured registrar list, entry k is AssocId k. Associations a
+// registrar opens towards us (takeover) get driver-chosen ids at or above
+// kInboundAssocBase. A SessionId names one enhanced-mode session.
+#include <chrono>
+#include <cstdint>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "rserpool/base/bytes.hpp"
+#include "rserpool/base/ip_address.hpp"
+#include "rserpool/wire/asap.hpp"
+#include "rserpool/wire/types.hpp"
+
+namespace rserpool::asap {
+
+// Virtual time: milliseconds since the driver's epoch. The cores never read
+// a clock.
+using Time = std::chrono::milliseconds;
+using Duration = std::chrono::milliseconds;
+
+using AssocId = std::uint32_t;
+inline constexpr AssocId kInboundAssocBase = 0x10000;
+using SessionId = std::uint32_t;
+
+// RFC 5352 section 7 timers. Cache staleness is checked against `now`
+// when the cache is used, so it needs no timer.
+enum class TimerKind : std::uint8_t {
+  t1_enrp_request,
+  t2_registration,
+  t3_deregistration,
+  t4_reregistration,
+  t5_server_hunt,
+  t7_enrp_outdate,  // key = AssocId of a registrar learned from an announce
+};
+std::string_view to_string(TimerKind k) noexcept;
+
+// A named timer. `key` tells instances of one kind apart (T1 runs once per
+// outstanding handle resolution); 0 for the single-instance timers.
+struct Timer {
+  TimerKind kind = TimerKind::t1_enrp_request;
+  std::uint32_t key = 0;
+  friend bool operator==(const Timer&, const Timer&) = default;
+};
+
+// (Re)arms the timer: a running timer with the same name is replaced.
+struct StartTimer {
+  Timer timer;
+  Duration after{0};
+  friend bool operator==(const StartTimer&, const StartTimer&) = default;
+};
+struct StopTimer {
+  Timer timer;
+  friend bool operator==(const StopTimer&, const StopTimer&) = default;
+};
+
+// Registrar (ENRP server) associations.
+struct ConnectRegistrar {
+  AssocId assoc = 0;
+  TransportAddress address;
+};
+struct DisconnectRegistrar {
+  AssocId assoc = 0;
+};
+struct SendToRegistrar {
+  AssocId assoc = 0;
+  wire::asap::Message message;
+};
+
+// Enhanced-mode sessions, pool-user side: the association to the current
+// PE carries ASAP control messages (PPID 11) and user data (the user PPID).
+struct ConnectPe {
+  SessionId session = 0;
+  PoolElementParameter pe;
+};
+struct DisconnectPe {
+  SessionId session = 0;
+};
+struct SendControlToPe {
+  SessionId session = 0;
+  wire::asap::Message message;
+};
+struct SendDataToPe {
+  SessionId session = 0;
+  Bytes data;
+};
+
+// Enhanced mode, pool-element side: control message to the PU on `pu`, the
+// association the driver identifies the PU by.
+struct SendControlToPu {
+  std::uint32_t pu = 0;
+  wire::asap::Message message;
+};
+
+// ---- notifications to the application --------------------------------
+
+enum class RegistrationCode : std::uint8_t {
+  granted,       // R=0 (causes, if any, are warnings)
+  rejected,      // R=1, causes say why
+  timeout,       // T2 expired MAX-REG-ATTEMPT times
+  no_registrar,  // a server hunt round ended without any registrar up
+};
+std::string_view to_string(RegistrationCode c) noexcept;
+
+struct RegistrationResult {
+  RegistrationCode code = RegistrationCode::granted;
+  PeIdentifier pe_id = 0;
+  bool renewal = false;  // answer to a re-registration (T4 or policy update)
+  std::vector<OperationErrorCause> causes;
+};
+
+enum class DeregistrationCode : std::uint8_t { done, refused, timeout };
+std::string_view to_string(DeregistrationCode c) noexcept;
+
+struct DeregistrationResult {
+  DeregistrationCode code = DeregistrationCode::done;
+  PeIdentifier pe_id = 0;
+  std::vector<OperationErrorCause> causes;
+};
+
+// The PE (or PU) now sends its requests to this registrar.
+struct HomeRegistrarChanged {
+  AssocId assoc = 0;
+  ServerIdentifier server_id = 0;  // 0 when not known (found by the hunt)
+};
+
+// Handle resolution finished (answer to a request): call
+// get_primary_server() again.
+struct PoolResolved {
+  PoolHandle pool;
+};
+// A subscription pushed a new list for a cached pool.
+struct PoolUpdated {
+  PoolHandle pool;
+};
+enum class ResolutionFailure : std::uint8_t { unknown_pool, empty_pool, timeout, rejected, no_registrar };
+std::string_view to_string(ResolutionFailure f) noexcept;
+struct ResolutionFailed {
+  PoolHandle pool;
+  ResolutionFailure reason = ResolutionFailure::timeout;
+  std::vector<OperationErrorCause> causes;
+};
+
+// Enhanced mode. The failover callback: the new association is up and the
+// cookie (if any) has been echoed; the application may re-synchronise now,
+// before the re-sent data goes out.
+struct FailoverCallback {
+  SessionId session = 0;
+  PeIdentifier failed_pe = 0;
+  PoolElementParameter new_pe;
+};
+// Failover finished: the session is served by `new_pe`.
+struct FailoverIndication {
+  SessionId session = 0;
+  PeIdentifier new_pe = 0;
+};
+// No PE left to fail over to (the pool was re-resolved and is empty, or
+// every PE failed); data stays queued until the pool is resolved again.
+struct SessionStalled {
+  SessionId session = 0;
+};
+// PE side: the PU echoed a cookie after failing over to us.
+struct CookieIndication {
+  std::uint32_t pu = 0;
+  Bytes cookie;
+};
+// PU side: the PE sent a business card (new failover order).
+struct BusinessCardReceived {
+  SessionId session = 0;
+  std::size_t entries = 0;
+};
+
+using Action = std::variant<StartTimer, StopTimer, ConnectRegistrar, DisconnectRegistrar, SendToRegistrar,
+                            ConnectPe, DisconnectPe, SendControlToPe, SendDataToPe, SendControlToPu,
+                            RegistrationResult, DeregistrationResult, HomeRegistrarChanged, PoolResolved,
+                            PoolUpdated, ResolutionFailed, FailoverCallback, FailoverIndication, SessionStalled,
+                            CookieIndication, BusinessCardReceived>;
+using Actions = std::vector<Action>;
+
+}  // namespace rserpool::asap

@@ -1,0 +1,91 @@
+#pragma once
+// Pool element side of ASAP (RFC 5352 3.1-3.4, 3.6), sans-I/O.
+//
+// Service primitives: register_pe() (REGISTER), deregister() (DEREGISTER),
+// update_policy() (re-registration with the same PE identifier, e.g. a new
+// load for the least-used family). Events: registrar association up / failed
+// / lost, decoded ASAP messages from a registrar, timer expiries. Every
+// outcome of a registration ends in one RegistrationResult notification.
+//
+// Timers: T2-registration per attempt (MAX-REG-ATTEMPT attempts, a server
+// hunt between them), T3-deregistration, T4-reregistration =
+// min(10 min, life - 20 s) unless configured, T5 through the hunt.
+#include <optional>
+
+#include "rserpool/asap/actions.hpp"
+#include "rserpool/asap/registrar_hunt.hpp"
+#include "rserpool/wire/types.hpp"
+
+namespace rserpool::asap {
+
+struct PoolElementConfig {
+  PoolHandle pool;
+  PeIdentifier pe_id = 0;  // chosen by the owner (random, RFC 4086); kept for life
+  TransportParameter user_transport;
+  PolicyParameters policy;
+  std::int32_t registration_life_ms = 30'000;  // kInfiniteLifetime allowed
+  HuntConfig hunt;
+  Duration t2_registration = std::chrono::seconds(30);
+  Duration t3_deregistration = std::chrono::seconds(30);
+  unsigned max_reg_attempt = 2;
+  // T4 = min(reregistration_cap, life - reregistration_margin), or this
+  // value when set.
+  std::optional<Duration> reregistration_interval;
+  Duration reregistration_cap = std::chrono::minutes(10);
+  Duration reregistration_margin = std::chrono::seconds(20);
+};
+
+class PoolElement {
+ public:
+  enum class State : std::uint8_t { idle, registering, registered, deregistering };
+
+  explicit PoolElement(PoolElementConfig config);
+
+  State state() const noexcept { return state_; }
+  PeIdentifier pe_id() const noexcept { return config_.pe_id; }
+  const PolicyParameters& policy() const noexcept { return config_.policy; }
+  const RegistrarHunt& hunt() const noexcept { return hunt_; }
+  // The T4 interval this configuration yields.
+  Duration reregistration_interval() const noexcept;
+
+  // Service primitives.
+  void register_pe(Time now, Actions& out);
+  void deregister(Time now, Actions& out);
+  // New policy values; re-registers at once when registered or registering.
+  void update_policy(const PolicyParameters& policy, Time now, Actions& out);
+
+  // Registrar associations.
+  void on_registrar_connected(AssocId assoc, Time now, Actions& out);
+  void on_registrar_connect_failed(AssocId assoc, Time now, Actions& out);
+  void on_registrar_lost(AssocId assoc, Time now, Actions& out);
+  void on_registrar_message(AssocId assoc, const wire::asap::Message& m, Time now, Actions& out);
+  void on_timer(const Timer& t, Time now, Actions& out);
+  // ASAP_SERVER_ANNOUNCE received (multicast, from `source`): learned
+  // registrars join the hunt list for T7-ENRPoutdate.
+  void on_server_announce(const wire::asap::ServerAnnounce& a, const IpAddress& source, Time now, Actions& out);
+
+ private:
+  enum class Pending : std::uint8_t { none, registration, deregistration };
+
+  wire::asap::Registration registration_message() const;
+  void send_registration(Actions& out);
+  void send_deregistration(Actions& out);
+  void send_pending(Actions& out);
+  void on_registration_response(const wire::asap::RegistrationResponse& r, Actions& out);
+  void on_deregistration_response(const wire::asap::DeregistrationResponse& r, Actions& out);
+  void on_keep_alive(AssocId assoc, const wire::asap::EndpointKeepAlive& k, Actions& out);
+  void finish_registration(RegistrationCode code, std::vector<OperationErrorCause> causes, Actions& out);
+
+  PoolElementConfig config_;
+  RegistrarHunt hunt_;
+  State state_ = State::idle;
+  Pending pending_ = Pending::none;  // waiting for a home to send this
+  bool awaiting_response_ = false;   // T2 or T3 running
+  bool renewal_ = false;             // current registration is a re-registration
+  bool no_registrar_reported_ = false;
+  unsigned attempts_ = 0;
+};
+
+std::string_view to_string(PoolElement::State s) noexcept;
+
+}  // namespace rserpool::asap

@@ -1,0 +1,103 @@
+#pragma once
+// Enhanced-mode sessions (draft-ietf-rserpool-service 3.3, 4.4-4.5; RFC
+// 5352 3.8-3.9), sans-I/O.
+//
+// Session (pool-user side): one session to a pool handle, served by one PE
+// at a time over an association that carries both ASAP control messages and
+// user data. On a failure the transport hands back what it had not sent;
+// the session picks the next PE (the PE's business-card order if it sent
+// one, else the pool policy through PoolUser), connects, and then, in this
+// order and nothing else in between:
+//   1. COOKIE_ECHO with the newest cookie, as the first control message,
+//   2. FailoverCallback to the application (it may re-synchronise),
+//   3. the unsent messages, then what was queued meanwhile, in order,
+//   4. FailoverIndication(new PE).
+// Each failed PE is reported once (ENDPOINT_UNREACHABLE through PoolUser).
+//
+// PeSession (pool-element side): SET_COOKIE sends ASAP_COOKIE, a received
+// COOKIE_ECHO becomes CookieIndication, send_business_card() sends the
+// preferred failover order.
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "rserpool/asap/actions.hpp"
+#include "rserpool/asap/pool_user.hpp"
+
+namespace rserpool::asap {
+
+struct SessionConfig {
+  SessionId id = 0;
+  PoolHandle pool;
+  std::size_t max_queued = 4096;  // messages held while no PE is connected
+};
+
+class Session {
+ public:
+  enum class State : std::uint8_t { idle, resolving, connecting, established, stalled, closed };
+
+  Session(SessionConfig config, PoolUser& pool_user);
+
+  State state() const noexcept { return state_; }
+  SessionId id() const noexcept { return config_.id; }
+  std::optional<PeIdentifier> current_pe() const noexcept;
+  std::size_t queued() const noexcept { return queue_.size(); }
+  const std::optional<Bytes>& last_cookie() const noexcept { return cookie_; }
+  const std::vector<PoolElementParameter>& failover_order() const noexcept { return card_; }
+
+  // Service primitives. send*() return false when the message was not
+  // accepted (queue full, session closed, unknown PE, not connected for
+  // pass-through).
+  void open(Time now, Actions& out);
+  void close(Time now, Actions& out);
+  bool send(Bytes data, Time now, Actions& out);                        // to the pool
+  bool send_to(PeIdentifier pe, Bytes data, Time now, Actions& out);     // to one PE
+  bool send_pass_through(Bytes data, Actions& out);                      // no queue, no re-send
+
+  // Events. The driver forwards PoolResolved / PoolUpdated /
+  // ResolutionFailed for this session's pool.
+  void on_pool_resolved(Time now, Actions& out);
+  void on_pool_resolution_failed(Time now, Actions& out);
+  void on_pe_connected(Time now, Actions& out);
+  void on_pe_connect_failed(Time now, Actions& out);
+  // The association to the current PE failed; `unsent` is what the
+  // transport had accepted but not delivered, oldest first.
+  void on_pe_failure(std::vector<Bytes> unsent, Time now, Actions& out);
+  void on_pe_message(const wire::asap::Message& m, Time now, Actions& out);
+
+ private:
+  void fail_current(std::vector<Bytes> unsent, Time now, Actions& out);
+  // Connects to the next candidate; false when there is none.
+  bool connect_next(Time now, Actions& out);
+  void connect(PoolElementParameter pe, Actions& out);
+  void flush_queue(Actions& out);
+  void stall(Actions& out);
+
+  SessionConfig config_;
+  PoolUser& pool_user_;
+  State state_ = State::idle;
+  std::optional<PoolElementParameter> current_;
+  std::optional<PeIdentifier> failed_pe_;  // set while a failover runs
+  bool served_ = false;                    // a PE has served this session
+  std::vector<PeIdentifier> tried_;        // failed during this failover
+  std::deque<Bytes> queue_;
+  std::optional<Bytes> cookie_;               // newest only (RFC 5352 3.8)
+  std::vector<PoolElementParameter> card_;    // business-card failover order
+};
+
+std::string_view to_string(Session::State s) noexcept;
+
+class PeSession {
+ public:
+  PeSession(std::uint32_t pu, PoolHandle pool) : pu_(pu), pool_(std::move(pool)) {}
+
+  void set_cookie(Bytes cookie, Actions& out);
+  void send_business_card(std::vector<PoolElementParameter> order, Actions& out);
+  void on_pu_message(const wire::asap::Message& m, Actions& out);
+
+ private:
+  std::uint32_t pu_;
+  PoolHandle pool_;
+};
+
+}  // namespace rserpool::asap

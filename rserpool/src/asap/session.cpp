@@ -1,0 +1,193 @@
+#include "rserpool/asap/session.hpp"
+
+#include <algorithm>
+
+namespace rserpool::asap {
+
+std::string_view to_string(Session::State s) noexcept {
+  switch (s) {
+    case Session::State::idle: return "idle";
+    case Session::State::resolving: return "resolving";
+    case Session::State::connecting: return "connecting";
+    case Session::State::established: return "established";
+    case Session::State::stalled: return "stalled";
+    case Session::State::closed: return "closed";
+  }
+  return "?";
+}
+
+Session::Session(SessionConfig config, PoolUser& pool_user) : config_(std::move(config)), pool_user_(pool_user) {}
+
+std::optional<PeIdentifier> Session::current_pe() const noexcept {
+  if (!current_) return std::nullopt;
+  return current_->id;
+}
+
+void Session::open(Time now, Actions& out) {
+  if (state_ != State::idle && state_ != State::closed) return;
+  state_ = State::resolving;
+  if (auto pe = pool_user_.get_primary_server(config_.pool, now, out)) connect(std::move(*pe), out);
+}
+
+void Session::close(Time /*now*/, Actions& out) {
+  if (state_ == State::connecting || state_ == State::established) out.push_back(DisconnectPe{config_.id});
+  state_ = State::closed;
+  served_ = false;
+  current_.reset();
+  failed_pe_.reset();
+  tried_.clear();
+  queue_.clear();
+}
+
+void Session::connect(PoolElementParameter pe, Actions& out) {
+  state_ = State::connecting;
+  current_ = std::move(pe);
+  out.push_back(ConnectPe{config_.id, *current_});
+}
+
+bool Session::connect_next(Time now, Actions& out) {
+  // The PE's business card, when it sent one, is the failover order
+  // (RFC 5352 3.9 BC2); otherwise the pool's policy decides.
+  for (const auto& pe : card_) {
+    if (std::find(tried_.begin(), tried_.end(), pe.id) != tried_.end()) continue;
+    connect(pe, out);
+    return true;
+  }
+  if (auto pe = pool_user_.select(config_.pool, tried_, now)) {
+    connect(std::move(*pe), out);
+    return true;
+  }
+  return false;
+}
+
+bool Session::send(Bytes data, Time /*now*/, Actions& out) {
+  if (state_ == State::closed) return false;
+  if (state_ == State::established && queue_.empty()) {
+    out.push_back(SendDataToPe{config_.id, std::move(data)});
+    return true;
+  }
+  if (queue_.size() >= config_.max_queued) return false;
+  queue_.push_back(std::move(data));
+  return true;
+}
+
+bool Session::send_to(PeIdentifier pe, Bytes data, Time now, Actions& out) {
+  if (state_ == State::closed) return false;
+  if (current_ && current_->id == pe && state_ != State::resolving && state_ != State::stalled)
+    return send(std::move(data), now, out);
+  std::optional<PoolElementParameter> target = pool_user_.cached_pe(config_.pool, pe);
+  if (!target) {
+    auto it = std::find_if(card_.begin(), card_.end(), [pe](const auto& p) { return p.id == pe; });
+    if (it != card_.end()) target = *it;
+  }
+  if (!target) return false;
+  if (queue_.size() >= config_.max_queued) return false;
+  // A deliberate move, not a failover: no cookie, no callback.
+  if (state_ == State::connecting || state_ == State::established) out.push_back(DisconnectPe{config_.id});
+  failed_pe_.reset();
+  tried_.clear();
+  queue_.push_back(std::move(data));
+  connect(std::move(*target), out);
+  return true;
+}
+
+bool Session::send_pass_through(Bytes data, Actions& out) {
+  if (state_ != State::established) return false;
+  out.push_back(SendDataToPe{config_.id, std::move(data)});
+  return true;
+}
+
+void Session::on_pool_resolved(Time now, Actions& out) {
+  if (state_ != State::resolving && state_ != State::stalled) return;
+  if (connect_next(now, out)) return;
+  stall(out);
+}
+
+void Session::stall(Actions& out) {
+  state_ = State::stalled;
+  // The next list (a later resolution or a pushed update) gets a clean
+  // slate; PoolUser still skips PEs whose failure is recent.
+  tried_.clear();
+  out.push_back(SessionStalled{config_.id});
+}
+
+void Session::on_pool_resolution_failed(Time /*now*/, Actions& out) {
+  if (state_ != State::resolving) return;
+  stall(out);
+}
+
+void Session::on_pe_connected(Time /*now*/, Actions& out) {
+  if (state_ != State::connecting || !current_) return;
+  state_ = State::established;
+  // A failure before the session was ever served is not a failover: there
+  // is no state to carry over and nothing for the application to re-sync.
+  if (failed_pe_ && served_) {
+    // Ordering is the point of enhanced mode: the new PE must see the
+    // cookie before anything else, and the application must be able to
+    // re-synchronise before the old traffic reaches the new PE.
+    if (cookie_) out.push_back(SendControlToPe{config_.id, wire::asap::CookieEcho{*cookie_}});
+    out.push_back(FailoverCallback{config_.id, *failed_pe_, *current_});
+    flush_queue(out);
+    out.push_back(FailoverIndication{config_.id, current_->id});
+    failed_pe_.reset();
+  } else {
+    flush_queue(out);
+    failed_pe_.reset();
+  }
+  served_ = true;
+  tried_.clear();
+}
+
+void Session::flush_queue(Actions& out) {
+  for (auto& d : queue_) out.push_back(SendDataToPe{config_.id, std::move(d)});
+  queue_.clear();
+}
+
+void Session::on_pe_connect_failed(Time now, Actions& out) {
+  if (state_ != State::connecting) return;
+  fail_current({}, now, out);
+}
+
+void Session::on_pe_failure(std::vector<Bytes> unsent, Time now, Actions& out) {
+  if (state_ != State::connecting && state_ != State::established) return;
+  out.push_back(DisconnectPe{config_.id});
+  fail_current(std::move(unsent), now, out);
+}
+
+void Session::fail_current(std::vector<Bytes> unsent, Time now, Actions& out) {
+  const PeIdentifier failed = current_->id;
+  pool_user_.report_failure(config_.pool, failed, now, out);
+  // What the transport handed back is older than anything queued since.
+  queue_.insert(queue_.begin(), std::make_move_iterator(unsent.begin()), std::make_move_iterator(unsent.end()));
+  tried_.push_back(failed);
+  failed_pe_ = failed;
+  current_.reset();
+  if (connect_next(now, out)) return;
+  // Nobody left in the list: ask the registrar for a fresh one. tried_
+  // stays, so a business card cannot send us back to a PE that just failed.
+  state_ = State::resolving;
+  pool_user_.resolve(config_.pool, now, out);
+}
+
+void Session::on_pe_message(const wire::asap::Message& m, Time /*now*/, Actions& out) {
+  if (const auto* c = std::get_if<wire::asap::Cookie>(&m)) {
+    cookie_ = c->cookie;  // keep only the newest
+  } else if (const auto* b = std::get_if<wire::asap::BusinessCard>(&m)) {
+    card_ = b->pool_elements;
+    out.push_back(BusinessCardReceived{config_.id, card_.size()});
+  }
+}
+
+void PeSession::set_cookie(Bytes cookie, Actions& out) {
+  out.push_back(SendControlToPu{pu_, wire::asap::Cookie{std::move(cookie)}});
+}
+
+void PeSession::send_business_card(std::vector<PoolElementParameter> order, Actions& out) {
+  out.push_back(SendControlToPu{pu_, wire::asap::BusinessCard{pool_, std::move(order)}});
+}
+
+void PeSession::on_pu_message(const wire::asap::Message& m, Actions& out) {
+  if (const auto* e = std::get_if<wire::asap::CookieEcho>(&m)) out.push_back(CookieIndication{pu_, e->cookie});
+}
+
+}  // namespace rserpool::asap

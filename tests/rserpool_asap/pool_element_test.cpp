@@ -1,0 +1,365 @@
+// Pool element side of ASAP with virtual time: registration, T2 retries,
+// T4 re-registration, policy updates, keep-alives, home changes,
+// deregistration.
+#include "rserpool/asap/pool_element.hpp"
+
+#include "asap_test_support.hpp"
+
+namespace rserpool::asap::test {
+namespace {
+
+constexpr PeIdentifier kPe = 0x1a2b3c4d;
+
+PoolElementConfig pe_config(int registrars = 2) {
+  PoolElementConfig c;
+  c.pool = PoolHandle("gw-pool");
+  c.pe_id = kPe;
+  c.user_transport.protocol = TransportProtocol::sctp;
+  c.user_transport.port = 2905;
+  c.user_transport.use = TransportUse::data_and_control;
+  c.user_transport.addresses.push_back(*IpAddress::parse("192.0.2.10"));
+  c.policy.type = PolicyType::least_used;
+  c.policy.load = 100;
+  c.registration_life_ms = 30'000;
+  c.hunt = hunt_config(registrars);
+  return c;
+}
+
+wire::asap::RegistrationResponse granted() { return {false, PoolHandle("gw-pool"), kPe, {}}; }
+
+// Registers and brings registrar 0 up as home; returns the actions of the
+// connect event (which carry the REGISTRATION).
+Actions start_registration(PoolElement& p, Time now = 0ms) {
+  Actions a;
+  p.register_pe(now, a);
+  Actions c;
+  p.on_registrar_connected(0, now, c);
+  return c;
+}
+
+void register_ok(PoolElement& p) {
+  start_registration(p);
+  Actions r;
+  p.on_registrar_message(0, granted(), 1ms, r);
+  ASSERT_EQ(p.state(), PoolElement::State::registered);
+}
+
+TEST(PoolElement, RegisterHuntsThenSendsRegistrationAndStartsT2) {
+  PoolElement p(pe_config());
+  Actions a;
+  p.register_pe(0ms, a);
+  EXPECT_EQ(connects(a), (std::vector<AssocId>{0, 1}));
+  EXPECT_TRUE(sent<wire::asap::Registration>(a).empty());
+  Actions c;
+  p.on_registrar_connected(0, 5ms, c);
+  auto regs = sent<wire::asap::Registration>(c);
+  ASSERT_EQ(regs.size(), 1u);
+  EXPECT_EQ(regs[0].first, 0u);
+  const auto& r = regs[0].second;
+  EXPECT_EQ(r.pool_handle, PoolHandle("gw-pool"));
+  EXPECT_EQ(r.pool_element.id, kPe);
+  EXPECT_EQ(r.pool_element.registration_life_ms, 30'000);
+  EXPECT_EQ(r.pool_element.policy.type, PolicyType::least_used);
+  EXPECT_EQ(r.pool_element.policy.load, 100u);
+  EXPECT_EQ(r.pool_element.user_transport.use, TransportUse::data_and_control);
+  EXPECT_FALSE(r.pool_element.asap_transport);  // the registrar fills it in
+  EXPECT_TRUE(starts(c, TimerKind::t2_registration, 30s));
+  EXPECT_EQ(count<DisconnectRegistrar>(c), 1u);  // the other hunt attempt
+}
+
+TEST(PoolElement, GrantStopsT2StartsT4AndReports) {
+  PoolElement p(pe_config());
+  start_registration(p);
+  Actions r;
+  p.on_registrar_message(0, granted(), 10ms, r);
+  EXPECT_TRUE(stops(r, TimerKind::t2_registration));
+  // life 30 s: T4 = min(10 min, 30 s - 20 s) = 10 s.
+  EXPECT_TRUE(starts(r, TimerKind::t4_reregistration, 10s));
+  auto res = only<RegistrationResult>(r);
+  EXPECT_EQ(res.code, RegistrationCode::granted);
+  EXPECT_EQ(res.pe_id, kPe);
+  EXPECT_FALSE(res.renewal);
+}
+
+TEST(PoolElement, ReregistrationIntervalFollowsLifetime) {
+  auto c = pe_config();
+  c.registration_life_ms = 3'600'000;  // one hour: capped at 10 min
+  EXPECT_EQ(PoolElement(c).reregistration_interval(), Duration(10min));
+  c.registration_life_ms = kInfiniteLifetime;
+  EXPECT_EQ(PoolElement(c).reregistration_interval(), Duration(10min));
+  c.registration_life_ms = 120'000;
+  EXPECT_EQ(PoolElement(c).reregistration_interval(), Duration(100s));
+  c.registration_life_ms = 10'000;  // shorter than the 20 s margin: half life
+  EXPECT_EQ(PoolElement(c).reregistration_interval(), Duration(5s));
+  c.reregistration_interval = 2500ms;
+  EXPECT_EQ(PoolElement(c).reregistration_interval(), Duration(2500ms));
+}
+
+TEST(PoolElement, T4ExpiryReregistersWithSamePeIdentifier) {
+  PoolElement p(pe_config());
+  register_ok(p);
+  Actions t;
+  p.on_timer(Timer{TimerKind::t4_reregistration, 0}, 10'001ms, t);
+  auto regs = sent<wire::asap::Registration>(t);
+  ASSERT_EQ(regs.size(), 1u);
+  EXPECT_EQ(regs[0].second.pool_element.id, kPe);
+  EXPECT_TRUE(starts(t, TimerKind::t2_registration, 30s));
+  Actions r;
+  p.on_registrar_message(0, granted(), 10'010ms, r);
+  auto res = only<RegistrationResult>(r);
+  EXPECT_EQ(res.code, RegistrationCode::granted);
+  EXPECT_TRUE(res.renewal);
+  EXPECT_TRUE(starts(r, TimerKind::t4_reregistration, 10s));
+}
+
+TEST(PoolElement, T2RetriesUpToMaxRegAttemptThenTimesOut) {
+  PoolElement p(pe_config(1));
+  start_registration(p);
+  // First T2 expiry: the home is abandoned, a hunt runs, then attempt 2.
+  Actions t1;
+  p.on_timer(Timer{TimerKind::t2_registration, 0}, 30s, t1);
+  EXPECT_EQ(only<DisconnectRegistrar>(t1).assoc, 0u);
+  EXPECT_EQ(connects(t1), (std::vector<AssocId>{0}));
+  EXPECT_EQ(count<RegistrationResult>(t1), 0u);
+  Actions c;
+  p.on_registrar_connected(0, 31s, c);
+  EXPECT_EQ(sent<wire::asap::Registration>(c).size(), 1u);
+  EXPECT_TRUE(starts(c, TimerKind::t2_registration, 30s));
+  // Second expiry: MAX-REG-ATTEMPT (2) reached.
+  Actions t2;
+  p.on_timer(Timer{TimerKind::t2_registration, 0}, 61s, t2);
+  EXPECT_EQ(only<RegistrationResult>(t2).code, RegistrationCode::timeout);
+  EXPECT_TRUE(sent<wire::asap::Registration>(t2).empty());
+  EXPECT_EQ(p.state(), PoolElement::State::idle);
+  // A late answer changes nothing.
+  Actions late;
+  p.on_registrar_message(0, granted(), 62s, late);
+  EXPECT_TRUE(late.empty());
+}
+
+TEST(PoolElement, RejectionReportsTheCause) {
+  PoolElement p(pe_config());
+  start_registration(p);
+  wire::asap::RegistrationResponse rej{true, PoolHandle("gw-pool"), kPe,
+                                       {OperationErrorCause{ErrorCause::inconsistent_pooling_policy, {}}}};
+  Actions r;
+  p.on_registrar_message(0, rej, 5ms, r);
+  auto res = only<RegistrationResult>(r);
+  EXPECT_EQ(res.code, RegistrationCode::rejected);
+  ASSERT_EQ(res.causes.size(), 1u);
+  EXPECT_EQ(res.causes[0].code, ErrorCause::inconsistent_pooling_policy);
+  EXPECT_EQ(p.state(), PoolElement::State::idle);
+  EXPECT_FALSE(starts(r, TimerKind::t4_reregistration, 10s));
+}
+
+TEST(PoolElement, ResponseForAnotherPeIsIgnored) {
+  PoolElement p(pe_config());
+  start_registration(p);
+  Actions r;
+  p.on_registrar_message(0, wire::asap::RegistrationResponse{false, PoolHandle("gw-pool"), kPe + 1, {}}, 5ms, r);
+  p.on_registrar_message(0, wire::asap::RegistrationResponse{false, PoolHandle("other"), kPe, {}}, 5ms, r);
+  EXPECT_TRUE(r.empty());
+  EXPECT_EQ(p.state(), PoolElement::State::registering);
+}
+
+TEST(PoolElement, HuntRoundWithoutRegistrarReportsNoRegistrarOnce) {
+  PoolElement p(pe_config());
+  Actions a;
+  p.register_pe(0ms, a);
+  Actions f;
+  p.on_registrar_connect_failed(0, 1ms, f);
+  p.on_registrar_connect_failed(1, 2ms, f);
+  Actions t;
+  p.on_timer(Timer{TimerKind::t5_server_hunt, 0}, 10s, t);
+  EXPECT_EQ(only<RegistrationResult>(t).code, RegistrationCode::no_registrar);
+  EXPECT_TRUE(starts(t, TimerKind::t5_server_hunt, 20s));
+  EXPECT_EQ(count<ConnectRegistrar>(t), 2u);
+  Actions t2;
+  p.on_timer(Timer{TimerKind::t5_server_hunt, 0}, 30s, t2);
+  EXPECT_EQ(count<RegistrationResult>(t2), 0u);
+  EXPECT_TRUE(starts(t2, TimerKind::t5_server_hunt, 40s));
+  // The hunt goes on, and a registrar that comes up still gets the
+  // registration.
+  Actions c;
+  p.on_registrar_connected(1, 35s, c);
+  EXPECT_EQ(sent<wire::asap::Registration>(c).size(), 1u);
+}
+
+TEST(PoolElement, PolicyUpdateReregistersWithNewLoad) {
+  PoolElement p(pe_config());
+  register_ok(p);
+  PolicyParameters pol;
+  pol.type = PolicyType::least_used;
+  pol.load = 0x80000000u;
+  Actions u;
+  p.update_policy(pol, 3s, u);
+  EXPECT_TRUE(stops(u, TimerKind::t4_reregistration));
+  auto regs = sent<wire::asap::Registration>(u);
+  ASSERT_EQ(regs.size(), 1u);
+  EXPECT_EQ(regs[0].first, 0u);
+  EXPECT_EQ(regs[0].second.pool_element.id, kPe);
+  EXPECT_EQ(regs[0].second.pool_element.policy.load, 0x80000000u);
+  Actions r;
+  p.on_registrar_message(0, granted(), 3100ms, r);
+  EXPECT_TRUE(only<RegistrationResult>(r).renewal);
+}
+
+TEST(PoolElement, PolicyUpdateWhileIdleOnlyStoresIt) {
+  PoolElement p(pe_config());
+  PolicyParameters pol;
+  pol.type = PolicyType::least_used;
+  pol.load = 7;
+  Actions u;
+  p.update_policy(pol, 0ms, u);
+  EXPECT_TRUE(u.empty());
+  auto c = start_registration(p);
+  EXPECT_EQ(sent<wire::asap::Registration>(c).at(0).second.pool_element.policy.load, 7u);
+}
+
+TEST(PoolElement, KeepAliveForOtherPoolIsDropped) {
+  PoolElement p(pe_config());
+  register_ok(p);
+  Actions k;
+  p.on_registrar_message(0, wire::asap::EndpointKeepAlive{false, 0x77, PoolHandle("not-ours"), std::nullopt}, 5s,
+                         k);
+  EXPECT_TRUE(k.empty());
+}
+
+TEST(PoolElement, KeepAliveIsAnsweredOnTheSendersAssociation) {
+  PoolElement p(pe_config());
+  register_ok(p);
+  Actions k;
+  p.on_registrar_message(1, wire::asap::EndpointKeepAlive{false, 0x77, PoolHandle("gw-pool"), kPe}, 5s, k);
+  auto acks = sent<wire::asap::EndpointKeepAliveAck>(k);
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].first, 1u);
+  EXPECT_EQ(acks[0].second.pe_id, kPe);
+  EXPECT_EQ(acks[0].second.pool_handle, PoolHandle("gw-pool"));
+  EXPECT_EQ(count<HomeRegistrarChanged>(k), 0u);  // H = 0: home unchanged
+  EXPECT_EQ(p.hunt().home(), AssocId{0});
+}
+
+TEST(PoolElement, HomeBitAdoptsTheSenderAsHome) {
+  PoolElement p(pe_config());
+  register_ok(p);
+  const AssocId inbound = kInboundAssocBase + 4;
+  Actions k;
+  p.on_registrar_message(inbound, wire::asap::EndpointKeepAlive{true, 0xabcd, PoolHandle("gw-pool"), kPe}, 5s, k);
+  ASSERT_EQ(sent<wire::asap::EndpointKeepAliveAck>(k).size(), 1u);
+  EXPECT_EQ(sent<wire::asap::EndpointKeepAliveAck>(k)[0].first, inbound);
+  auto h = only<HomeRegistrarChanged>(k);
+  EXPECT_EQ(h.assoc, inbound);
+  EXPECT_EQ(h.server_id, 0xabcdu);
+  // The next re-registration goes to the new home and names it.
+  Actions t;
+  p.on_timer(Timer{TimerKind::t4_reregistration, 0}, 10s, t);
+  auto regs = sent<wire::asap::Registration>(t);
+  ASSERT_EQ(regs.size(), 1u);
+  EXPECT_EQ(regs[0].first, inbound);
+  EXPECT_EQ(regs[0].second.pool_element.home_registrar, 0xabcdu);
+  // The same H-bit keep-alive again: answered, no new adoption.
+  Actions k2;
+  p.on_registrar_message(inbound, wire::asap::EndpointKeepAlive{true, 0xabcd, PoolHandle("gw-pool"), kPe}, 11s,
+                         k2);
+  EXPECT_EQ(count<HomeRegistrarChanged>(k2), 0u);
+  EXPECT_EQ(sent<wire::asap::EndpointKeepAliveAck>(k2).size(), 1u);
+}
+
+TEST(PoolElement, HomeLossReregistersAtTheNewHome) {
+  PoolElement p(pe_config());
+  register_ok(p);
+  Actions l;
+  p.on_registrar_lost(0, 4s, l);
+  EXPECT_TRUE(stops(l, TimerKind::t4_reregistration));
+  EXPECT_EQ(count<ConnectRegistrar>(l), 2u);
+  EXPECT_EQ(p.state(), PoolElement::State::registering);
+  Actions c;
+  p.on_registrar_connected(1, 4100ms, c);
+  auto regs = sent<wire::asap::Registration>(c);
+  ASSERT_EQ(regs.size(), 1u);
+  EXPECT_EQ(regs[0].first, 1u);
+  EXPECT_EQ(regs[0].second.pool_element.id, kPe);
+  Actions r;
+  p.on_registrar_message(1, granted(), 4200ms, r);
+  EXPECT_EQ(only<RegistrationResult>(r).code, RegistrationCode::granted);
+}
+
+TEST(PoolElement, LossOfANonHomeAssociationChangesNothing) {
+  PoolElement p(pe_config());
+  register_ok(p);
+  Actions l;
+  p.on_registrar_lost(kInboundAssocBase + 1, 4s, l);
+  EXPECT_TRUE(l.empty());
+  EXPECT_EQ(p.state(), PoolElement::State::registered);
+}
+
+TEST(PoolElement, DeregistrationSendsT3AndReports) {
+  PoolElement p(pe_config());
+  register_ok(p);
+  Actions d;
+  p.deregister(5s, d);
+  EXPECT_TRUE(stops(d, TimerKind::t4_reregistration));
+  auto ds = sent<wire::asap::Deregistration>(d);
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].second.pe_id, kPe);
+  EXPECT_TRUE(starts(d, TimerKind::t3_deregistration, 30s));
+  Actions r;
+  p.on_registrar_message(0, wire::asap::DeregistrationResponse{PoolHandle("gw-pool"), kPe, {}}, 5100ms, r);
+  EXPECT_TRUE(stops(r, TimerKind::t3_deregistration));
+  EXPECT_EQ(only<DeregistrationResult>(r).code, DeregistrationCode::done);
+  EXPECT_EQ(p.state(), PoolElement::State::idle);
+}
+
+TEST(PoolElement, DeregistrationTimesOutAfterMaxAttempts) {
+  PoolElement p(pe_config(1));
+  register_ok(p);
+  Actions d;
+  p.deregister(5s, d);
+  Actions t;
+  p.on_timer(Timer{TimerKind::t3_deregistration, 0}, 35s, t);
+  EXPECT_EQ(count<DeregistrationResult>(t), 0u);
+  Actions c;
+  p.on_registrar_connected(0, 36s, c);
+  EXPECT_EQ(sent<wire::asap::Deregistration>(c).size(), 1u);
+  Actions t2;
+  p.on_timer(Timer{TimerKind::t3_deregistration, 0}, 66s, t2);
+  EXPECT_EQ(only<DeregistrationResult>(t2).code, DeregistrationCode::timeout);
+}
+
+TEST(PoolElement, UnsolicitedDeregistrationResponseTriggersReregistration) {
+  PoolElement p(pe_config());
+  register_ok(p);
+  Actions r;
+  p.on_registrar_message(0, wire::asap::DeregistrationResponse{PoolHandle("gw-pool"), kPe, {}}, 7s, r);
+  EXPECT_EQ(sent<wire::asap::Registration>(r).size(), 1u);
+  EXPECT_EQ(p.state(), PoolElement::State::registering);
+}
+
+TEST(PoolElement, OutdatedAnnouncedRegistrarIsNotHunted) {
+  auto cfg = pe_config(0);
+  PoolElement p(cfg);
+  Actions ann;
+  p.on_server_announce(wire::asap::ServerAnnounce{0x51, {}}, *IpAddress::parse("10.1.2.3"), 0ms, ann);
+  EXPECT_TRUE(starts(ann, TimerKind::t7_enrp_outdate, 5s, 0));
+  Actions t7;
+  p.on_timer(Timer{TimerKind::t7_enrp_outdate, 0}, 5s, t7);
+  Actions r;
+  p.register_pe(6s, r);
+  EXPECT_EQ(count<ConnectRegistrar>(r), 0u);
+  // Announced again: tried by the running hunt.
+  Actions ann2;
+  p.on_server_announce(wire::asap::ServerAnnounce{0x51, {}}, *IpAddress::parse("10.1.2.3"), 7s, ann2);
+  EXPECT_EQ(count<ConnectRegistrar>(ann2), 1u);
+}
+
+TEST(PoolElement, StaleTimersAreIgnored) {
+  PoolElement p(pe_config());
+  Actions a;
+  p.on_timer(Timer{TimerKind::t2_registration, 0}, 1s, a);
+  p.on_timer(Timer{TimerKind::t4_reregistration, 0}, 1s, a);
+  p.on_timer(Timer{TimerKind::t3_deregistration, 0}, 1s, a);
+  EXPECT_TRUE(a.empty());
+}
+
+}  // namespace
+}  // namespace rserpool::asap::test

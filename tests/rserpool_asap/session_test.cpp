@@ -1,0 +1,278 @@
+// Enhanced-mode sessions with virtual time: failover order (cookie, then
+// callback, then re-sent data), business-card failover order, PE-side
+// cookie and business card.
+#include "rserpool/asap/session.hpp"
+
+#include "asap_test_support.hpp"
+
+namespace rserpool::asap::test {
+namespace {
+
+const PoolHandle kPool("sg-pool");
+constexpr SessionId kSid = 7;
+
+Bytes bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
+
+struct Fixture {
+  PoolUser pu{[] {
+    PoolUserConfig c;
+    c.hunt = hunt_config(1);
+    c.stale_cache = 30s;
+    return c;
+  }()};
+  Session session{SessionConfig{kSid, kPool, 16}, pu};
+
+  Fixture() {
+    Actions a;
+    session.open(0ms, a);
+    pu.on_registrar_connected(0, 0ms, a);
+    Actions r;
+    wire::asap::HandleResolutionResponse resp;
+    resp.pool_handle = kPool;
+    resp.pool_elements = {pe(1), pe(2), pe(3)};
+    pu.on_registrar_message(0, resp, 1ms, r);
+    Actions o;
+    session.on_pool_resolved(1ms, o);
+    EXPECT_EQ(only<ConnectPe>(o).pe.id, 1u);
+  }
+
+  void establish() {
+    Actions c;
+    session.on_pe_connected(2ms, c);
+    ASSERT_EQ(session.state(), Session::State::established);
+  }
+};
+
+TEST(Session, DataSentBeforeTheAssociationIsUpIsFlushedOnConnect) {
+  Fixture f;
+  Actions a;
+  EXPECT_TRUE(f.session.send(bytes("a"), 1ms, a));
+  EXPECT_TRUE(f.session.send(bytes("b"), 1ms, a));
+  EXPECT_TRUE(a.empty());
+  Actions c;
+  f.session.on_pe_connected(2ms, c);
+  auto d = all<SendDataToPe>(c);
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].data, bytes("a"));
+  EXPECT_EQ(d[1].data, bytes("b"));
+  EXPECT_EQ(count<FailoverCallback>(c), 0u);
+  Actions s;
+  EXPECT_TRUE(f.session.send(bytes("c"), 3ms, s));
+  EXPECT_EQ(only<SendDataToPe>(s).data, bytes("c"));
+}
+
+TEST(Session, FailoverSendsCookieThenCallbackThenResentDataInOrder) {
+  Fixture f;
+  f.establish();
+  Actions m;
+  f.session.on_pe_message(wire::asap::Cookie{bytes("old-cookie")}, 3ms, m);
+  f.session.on_pe_message(wire::asap::Cookie{bytes("new-cookie")}, 4ms, m);
+
+  Actions fail;
+  f.session.on_pe_failure({bytes("u1"), bytes("u2")}, 5ms, fail);
+  EXPECT_EQ(count<DisconnectPe>(fail), 1u);
+  auto unreach = sent<wire::asap::EndpointUnreachable>(fail);
+  ASSERT_EQ(unreach.size(), 1u);
+  EXPECT_EQ(unreach[0].second.pe_id, 1u);
+  EXPECT_EQ(only<ConnectPe>(fail).pe.id, 2u);
+  // Sent during the failover: queued behind the unsent messages.
+  Actions q;
+  EXPECT_TRUE(f.session.send(bytes("d3"), 6ms, q));
+  EXPECT_TRUE(q.empty());
+
+  Actions up;
+  f.session.on_pe_connected(7ms, up);
+  ASSERT_EQ(up.size(), 6u);
+  const auto* echo = std::get_if<SendControlToPe>(&up[0]);
+  ASSERT_NE(echo, nullptr);
+  const auto* ce = std::get_if<wire::asap::CookieEcho>(&echo->message);
+  ASSERT_NE(ce, nullptr);
+  EXPECT_EQ(ce->cookie, bytes("new-cookie"));  // only the newest cookie
+  const auto* cb = std::get_if<FailoverCallback>(&up[1]);
+  ASSERT_NE(cb, nullptr);
+  EXPECT_EQ(cb->failed_pe, 1u);
+  EXPECT_EQ(cb->new_pe.id, 2u);
+  ASSERT_TRUE(std::holds_alternative<SendDataToPe>(up[2]));
+  EXPECT_EQ(std::get<SendDataToPe>(up[2]).data, bytes("u1"));
+  EXPECT_EQ(std::get<SendDataToPe>(up[3]).data, bytes("u2"));
+  EXPECT_EQ(std::get<SendDataToPe>(up[4]).data, bytes("d3"));
+  const auto* ind = std::get_if<FailoverIndication>(&up[5]);
+  ASSERT_NE(ind, nullptr);
+  EXPECT_EQ(ind->new_pe, 2u);
+  EXPECT_EQ(f.session.current_pe(), PeIdentifier{2});
+}
+
+TEST(Session, FailureBeforeFirstConnectIsNoFailover) {
+  Fixture f;
+  Actions a;
+  EXPECT_TRUE(f.session.send(bytes("first"), 1ms, a));
+  Actions fail;
+  f.session.on_pe_connect_failed(2ms, fail);
+  EXPECT_EQ(sent<wire::asap::EndpointUnreachable>(fail).at(0).second.pe_id, 1u);
+  EXPECT_EQ(only<ConnectPe>(fail).pe.id, 2u);
+  Actions up;
+  f.session.on_pe_connected(3ms, up);
+  EXPECT_EQ(count<FailoverCallback>(up), 0u);
+  EXPECT_EQ(count<FailoverIndication>(up), 0u);
+  EXPECT_EQ(only<SendDataToPe>(up).data, bytes("first"));
+}
+
+TEST(Session, FailoverWithoutCookieStartsWithTheCallback) {
+  Fixture f;
+  f.establish();
+  Actions fail;
+  f.session.on_pe_failure({bytes("u1")}, 5ms, fail);
+  Actions up;
+  f.session.on_pe_connected(6ms, up);
+  ASSERT_EQ(up.size(), 3u);
+  EXPECT_TRUE(std::holds_alternative<FailoverCallback>(up[0]));
+  EXPECT_TRUE(std::holds_alternative<SendDataToPe>(up[1]));
+  EXPECT_TRUE(std::holds_alternative<FailoverIndication>(up[2]));
+}
+
+TEST(Session, BusinessCardOrderOverridesThePoolPolicy) {
+  Fixture f;
+  f.establish();
+  Actions m;
+  wire::asap::BusinessCard card{kPool, {pe(1), pe(3), pe(2)}};
+  f.session.on_pe_message(card, 3ms, m);
+  EXPECT_EQ(only<BusinessCardReceived>(m).entries, 3u);
+  Actions fail;
+  f.session.on_pe_failure({}, 4ms, fail);
+  // Round robin would pick PE 2; the card says 3 (1 is the failed one).
+  EXPECT_EQ(only<ConnectPe>(fail).pe.id, 3u);
+  // 3 cannot be reached either: next in the card is 2.
+  Actions fail2;
+  f.session.on_pe_connect_failed(5ms, fail2);
+  EXPECT_EQ(only<ConnectPe>(fail2).pe.id, 2u);
+  EXPECT_EQ(sent<wire::asap::EndpointUnreachable>(fail2).at(0).second.pe_id, 3u);
+  Actions up;
+  f.session.on_pe_connected(6ms, up);
+  // The callback names the PE that failed last.
+  EXPECT_EQ(only<FailoverCallback>(up).failed_pe, 3u);
+  EXPECT_EQ(only<FailoverIndication>(up).new_pe, 2u);
+}
+
+TEST(Session, AllPesFailedResolvesAgainThenResumes) {
+  Fixture f;
+  f.establish();
+  Actions a;
+  f.session.on_pe_failure({bytes("x")}, 3ms, a);  // 1 -> 2
+  f.session.on_pe_connect_failed(4ms, a);          // 2 -> 3
+  Actions last;
+  f.session.on_pe_connect_failed(5ms, last);       // 3 -> nobody
+  EXPECT_EQ(count<ConnectPe>(last), 0u);
+  EXPECT_EQ(sent<wire::asap::HandleResolution>(last).size(), 1u);
+  EXPECT_EQ(f.session.state(), Session::State::resolving);
+  // Every PE reported exactly once along the way.
+  EXPECT_EQ(sent<wire::asap::EndpointUnreachable>(a).size() + sent<wire::asap::EndpointUnreachable>(last).size(),
+            3u);
+  wire::asap::HandleResolutionResponse resp;
+  resp.pool_handle = kPool;
+  resp.pool_elements = {pe(1), pe(2), pe(3), pe(4)};
+  Actions r;
+  f.pu.on_registrar_message(0, resp, 6ms, r);
+  ASSERT_EQ(count<PoolResolved>(r), 1u);
+  Actions o;
+  f.session.on_pool_resolved(6ms, o);
+  EXPECT_EQ(only<ConnectPe>(o).pe.id, 4u);  // the others failed recently
+  Actions up;
+  f.session.on_pe_connected(7ms, up);
+  EXPECT_EQ(only<FailoverCallback>(up).failed_pe, 3u);
+  EXPECT_EQ(only<SendDataToPe>(up).data, bytes("x"));
+}
+
+TEST(Session, EmptyPoolStallsTheSession) {
+  Fixture f;
+  f.establish();
+  Actions a;
+  f.session.on_pe_failure({}, 3ms, a);
+  f.session.on_pe_connect_failed(4ms, a);
+  f.session.on_pe_connect_failed(5ms, a);
+  wire::asap::HandleResolutionResponse resp;
+  resp.pool_handle = kPool;
+  resp.pool_elements = {pe(1)};
+  Actions r;
+  f.pu.on_registrar_message(0, resp, 6ms, r);
+  Actions o;
+  f.session.on_pool_resolved(6ms, o);
+  EXPECT_EQ(only<SessionStalled>(o).session, kSid);
+  EXPECT_EQ(f.session.state(), Session::State::stalled);
+  EXPECT_TRUE(f.session.send(bytes("kept"), 7ms, o));
+  EXPECT_EQ(f.session.queued(), 1u);
+}
+
+TEST(Session, SendToASpecificPeMovesTheSessionWithoutFailover) {
+  Fixture f;
+  f.establish();
+  Actions a;
+  EXPECT_TRUE(f.session.send_to(3, bytes("to-3"), 3ms, a));
+  EXPECT_EQ(count<DisconnectPe>(a), 1u);
+  EXPECT_EQ(only<ConnectPe>(a).pe.id, 3u);
+  EXPECT_TRUE(sent<wire::asap::EndpointUnreachable>(a).empty());
+  Actions up;
+  f.session.on_pe_connected(4ms, up);
+  EXPECT_EQ(count<FailoverCallback>(up), 0u);
+  EXPECT_EQ(only<SendDataToPe>(up).data, bytes("to-3"));
+  Actions b;
+  EXPECT_FALSE(f.session.send_to(99, bytes("nobody"), 5ms, b));
+  EXPECT_TRUE(b.empty());
+}
+
+TEST(Session, PassThroughNeedsAnEstablishedAssociation) {
+  Fixture f;
+  Actions a;
+  EXPECT_FALSE(f.session.send_pass_through(bytes("p"), a));
+  f.establish();
+  EXPECT_TRUE(f.session.send_pass_through(bytes("p"), a));
+  EXPECT_EQ(only<SendDataToPe>(a).data, bytes("p"));
+  // Pass-through data is not re-sent on failover: only what the transport
+  // hands back is.
+  Actions fail;
+  f.session.on_pe_failure({}, 3ms, fail);
+  Actions up;
+  f.session.on_pe_connected(4ms, up);
+  EXPECT_EQ(count<SendDataToPe>(up), 0u);
+}
+
+TEST(Session, QueueIsBounded) {
+  Fixture f;
+  Actions a;
+  for (int i = 0; i < 16; ++i) EXPECT_TRUE(f.session.send(bytes("q"), 1ms, a));
+  EXPECT_FALSE(f.session.send(bytes("overflow"), 1ms, a));
+}
+
+TEST(Session, CloseDropsEverything) {
+  Fixture f;
+  f.establish();
+  Actions a;
+  f.session.close(3ms, a);
+  EXPECT_EQ(count<DisconnectPe>(a), 1u);
+  EXPECT_FALSE(f.session.send(bytes("late"), 4ms, a));
+}
+
+TEST(PeSession, CookieBusinessCardAndCookieIndication) {
+  PeSession s(42, kPool);
+  Actions a;
+  s.set_cookie(bytes("state-1"), a);
+  s.send_business_card({pe(2), pe(3)}, a);
+  ASSERT_EQ(a.size(), 2u);
+  const auto& c = std::get<SendControlToPu>(a[0]);
+  EXPECT_EQ(c.pu, 42u);
+  EXPECT_EQ(std::get<wire::asap::Cookie>(c.message).cookie, bytes("state-1"));
+  const auto& b = std::get<wire::asap::BusinessCard>(std::get<SendControlToPu>(a[1]).message);
+  EXPECT_EQ(b.pool_handle, kPool);
+  ASSERT_EQ(b.pool_elements.size(), 2u);
+  EXPECT_EQ(b.pool_elements[0].id, 2u);
+  Actions e;
+  s.on_pu_message(wire::asap::CookieEcho{bytes("state-1")}, e);
+  auto ind = only<CookieIndication>(e);
+  EXPECT_EQ(ind.pu, 42u);
+  EXPECT_EQ(ind.cookie, bytes("state-1"));
+  Actions other;
+  s.on_pu_message(wire::asap::Cookie{bytes("x")}, other);
+  EXPECT_TRUE(other.empty());
+}
+
+}  // namespace
+}  // namespace rserpool::asap::test
