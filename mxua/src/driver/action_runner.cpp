@@ -16,7 +16,7 @@ const std::shared_ptr<spdlog::logger>& logger() {
 }  // namespace
 
 std::shared_ptr<ActionRunner> ActionRunner::create(boost::asio::io_context& io, Events& events) {
-  return std::shared_ptr<ActionRunner>(new ActionRunner(io, events));  // private constructor
+  return std::make_shared<ActionRunner>(Key{}, io, events);
 }
 
 ActionRunner::~ActionRunner() { cancel_timers(); }
@@ -91,25 +91,26 @@ void ActionRunner::send(Send& s) {
   if (b.tcp && b.outbound_streams > 1 && stream >= b.outbound_streams)
     stream = static_cast<std::uint16_t>(b.outbound_streams - 1U);
   const bool is_data = s.bytes.size() > 2 && s.bytes[2] == static_cast<std::uint8_t>(MessageClass::Transfer);
-  if (!b.assoc->is_up()) {
-    // Going down (on_down not yet delivered): hand DATA back rather than
-    // let send() refuse it and lose the bytes.
-    std::vector<tr::Message> lost;
-    lost.push_back(tr::Message{kM3uaPpid, stream, false, std::move(s.bytes)});
-    hand_back(s.assoc, std::move(lost));
-    return;
-  }
+  // send() takes the message by value, so a refused DATA would be gone:
+  // keep a copy in a reused buffer (no allocation in the steady state) to
+  // hand it back for failover.
+  if (is_data) spare_.assign(s.bytes.begin(), s.bytes.end());
   auto r = b.assoc->send(tr::Message{kM3uaPpid, stream, false, std::move(s.bytes)});
   if (r) {
     ++counters_.messages_out;
     return;
   }
-  // send() took the message by value: on refusal (queue full, too large)
-  // the bytes are gone, so the loss is counted and logged here.
   ++counters_.send_refused;
-  if (is_data) ++counters_.data_refused;
   logger()->warn("assoc {}: send refused ({}): {}", s.assoc, is_data ? "DATA" : "management",
                  tr::to_string(r.error()));
+  if (!is_data) {
+    ++counters_.mgmt_lost;
+    return;
+  }
+  std::vector<tr::Message> refused;
+  refused.push_back(tr::Message{kM3uaPpid, stream, false, std::move(spare_)});
+  spare_ = Bytes{};
+  hand_back(s.assoc, std::move(refused));
 }
 
 void ActionRunner::start_timer(const StartTimer& t) {

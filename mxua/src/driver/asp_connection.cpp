@@ -14,7 +14,7 @@ const std::shared_ptr<spdlog::logger>& logger() {
 
 }  // namespace
 
-AspConnection::AspConnection(boost::asio::io_context& io, AspConnectionConfig cfg, Events& user)
+AspConnection::AspConnection(Key, boost::asio::io_context& io, AspConnectionConfig cfg, Events& user)
     : io_(io), cfg_(std::move(cfg)), user_(user), retry_(io), backoff_(cfg_.reconnect_initial) {}
 
 std::shared_ptr<AspConnection> AspConnection::create(boost::asio::io_context& io, AspConnectionConfig cfg,
@@ -25,7 +25,7 @@ std::shared_ptr<AspConnection> AspConnection::create(boost::asio::io_context& io
   // With RKM the ASPACs wait for the RCs the SGP assigns.
   if (!cfg.registrations.empty()) cfg.asp.auto_activate = false;
   cfg.asp.outbound_streams = std::max<std::uint16_t>(cfg.asp.outbound_streams, 2);
-  std::shared_ptr<AspConnection> c(new AspConnection(io, std::move(cfg), user));  // private constructor
+  auto c = std::make_shared<AspConnection>(Key{}, io, std::move(cfg), user);
   c->driver_ = AssociationDriver::standalone(io, Endpoint::asp(c->cfg_.asp), *c);
   return c;
 }

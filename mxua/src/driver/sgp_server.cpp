@@ -6,7 +6,7 @@
 
 namespace mxua::driver {
 
-SgpServer::SgpServer(boost::asio::io_context& io, SgpServerConfig cfg, Events& events)
+SgpServer::SgpServer(Key, boost::asio::io_context& io, SgpServerConfig cfg, Events& events)
     : cfg_(std::move(cfg)), node_(cfg_.sgp), runner_(ActionRunner::create(io, events)) {
   runner_->set_timer_sink([this](TimerId id, TimePoint now) { return node_.timer_expired(id, now); });
 }
@@ -17,7 +17,7 @@ rserpool::Result<std::unique_ptr<SgpServer>, std::error_code> SgpServer::open(bo
   cfg.transport.out_streams = std::max<std::uint16_t>(cfg.transport.out_streams, 2);
   cfg.transport.in_streams = std::max<std::uint16_t>(cfg.transport.in_streams, 2);
   if (cfg.transport.name.empty()) cfg.transport.name = "m3ua-sgp";
-  std::unique_ptr<SgpServer> s(new SgpServer(io, std::move(cfg), events));  // private constructor
+  auto s = std::make_unique<SgpServer>(Key{}, io, std::move(cfg), events);
   SgpServer* self = s.get();
   auto l = tr::Listener::open(io, self->cfg_.transport, [self](const std::shared_ptr<tr::Association>&) {
     // Prune the drivers whose association has gone.

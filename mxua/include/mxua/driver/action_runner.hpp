@@ -36,10 +36,13 @@ class VirtualClock {
 };
 
 class ActionRunner : public std::enable_shared_from_this<ActionRunner> {
+  struct Key {};  // construction only through create(): timers need weak_from_this()
+
  public:
   using TimerSink = std::function<Actions(TimerId, TimePoint)>;
 
   static std::shared_ptr<ActionRunner> create(boost::asio::io_context& io, Events& events);
+  ActionRunner(Key, boost::asio::io_context& io, Events& events) : io_(io), events_(events) {}
   ~ActionRunner();
   ActionRunner(const ActionRunner&) = delete;
   ActionRunner& operator=(const ActionRunner&) = delete;
@@ -72,8 +75,6 @@ class ActionRunner : public std::enable_shared_from_this<ActionRunner> {
   void cancel_timers();
 
  private:
-  ActionRunner(boost::asio::io_context& io, Events& events) : io_(io), events_(events) {}
-
   struct Bound {
     std::shared_ptr<tr::Association> assoc;
     std::uint16_t outbound_streams = 0;
@@ -98,6 +99,7 @@ class ActionRunner : public std::enable_shared_from_this<ActionRunner> {
   std::map<TimerId, Timer> timers_;
   std::uint64_t next_generation_ = 1;
   DriverCounters counters_;
+  Bytes spare_;  // copy of the DATA being sent, for hand-back on refusal
 };
 
 }  // namespace mxua::driver

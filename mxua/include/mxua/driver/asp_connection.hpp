@@ -25,9 +25,12 @@ struct AspConnectionConfig {
 };
 
 class AspConnection : public Events, public std::enable_shared_from_this<AspConnection> {
+  struct Key {};  // construction only through create()
+
  public:
   static std::shared_ptr<AspConnection> create(boost::asio::io_context& io, AspConnectionConfig cfg,
                                                Events& user);
+  AspConnection(Key, boost::asio::io_context& io, AspConnectionConfig cfg, Events& user);
   ~AspConnection() override;
 
   // Connects now; reconnects by itself afterwards until stop().
@@ -67,7 +70,6 @@ class AspConnection : public Events, public std::enable_shared_from_this<AspConn
   void on_send_failed(AssocId a, std::vector<Data>&& unsent) override { user_.on_send_failed(a, std::move(unsent)); }
 
  private:
-  AspConnection(boost::asio::io_context& io, AspConnectionConfig cfg, Events& user);
   void connect();
   void schedule_reconnect();
 

@@ -43,8 +43,7 @@ struct DriverCounters {
   std::uint64_t messages_in = 0;         // PPID 3 messages fed to the cores
   std::uint64_t messages_out = 0;        // Send actions accepted by the transport
   std::uint64_t foreign_ppid = 0;        // received with a PPID other than 3: dropped
-  std::uint64_t send_refused = 0;        // transport send() refused (queue full, too large): lost
-  std::uint64_t data_refused = 0;        // of which DATA
+  std::uint64_t send_refused = 0;        // transport send() refused (not connected, queue full, ...)
   std::uint64_t data_handed_back = 0;    // DATA given to Events::on_send_failed
   std::uint64_t mgmt_lost = 0;           // non-DATA messages refused or handed back: dropped
   std::uint64_t undecodable_handed_back = 0;  // handed back but not decodable (should not happen)

@@ -22,9 +22,12 @@ struct SgpServerConfig {
 };
 
 class SgpServer {
+  struct Key {};  // construction only through open()
+
  public:
   static rserpool::Result<std::unique_ptr<SgpServer>, std::error_code> open(boost::asio::io_context& io,
                                                                             SgpServerConfig cfg, Events& events);
+  SgpServer(Key, boost::asio::io_context& io, SgpServerConfig cfg, Events& events);
   ~SgpServer();  // stops listening and aborts the associations
   SgpServer(const SgpServer&) = delete;
   SgpServer& operator=(const SgpServer&) = delete;
@@ -45,7 +48,6 @@ class SgpServer {
   void close();
 
  private:
-  SgpServer(boost::asio::io_context& io, SgpServerConfig cfg, Events& events);
   bool admit(const tr::AssociationInfo& info) const;
 
   SgpServerConfig cfg_;
