@@ -1,0 +1,79 @@
+#pragma once
+// Registrar configuration: identity, ASAP server behaviour, ENRP timers.
+// All durations are virtual-time spans; the core never reads a clock.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "rserpool/wire/types.hpp"
+
+namespace rserpool::registrar {
+
+using Duration = std::chrono::milliseconds;
+
+// Token bucket parameters: `rate` tokens per second, at most `burst` saved.
+struct RateLimit {
+  double rate = 0;  // 0 = unlimited
+  double burst = 0;
+};
+
+struct RegistrarConfig {
+  ServerIdentifier server_id = 1;  // non-zero (RFC 5353 2.2)
+  // Where peers and PEs reach our ENRP/ASAP endpoint; sent in PRESENCE
+  // replies and LIST_RESPONSE. Empty = not advertised.
+  std::optional<TransportParameter> enrp_transport;
+  std::vector<ServerIdentifier> peers;     // statically configured ENRP peers
+  std::optional<ServerIdentifier> mentor;  // full handlespace download at start
+  std::uint64_t seed = 1;                  // keep-alive jitter and random policies
+
+  // --- ASAP server side (RFC 5352 section 3) ---
+  std::uint32_t default_resolution_items = 3;  // no 0x803f option
+  std::uint32_t max_resolution_items = 128;    // cap on 0x803f
+  bool keep_alive_audit = true;                // periodic ENDPOINT_KEEP_ALIVE to owned PEs
+  Duration keep_alive_interval{5000};          // mean; actual spread +/-50 %
+  Duration keep_alive_timeout{5000};           // no ACK within this: PE removed
+  std::uint32_t max_bad_pe_reports = 3;        // MAX-BAD-PE-REPORT
+  bool remove_pes_on_association_down = true;  // as rspregistrar does
+  // The PE's user transport addresses must be among the association's peer
+  // addresses (RFC 5352 3.1 / 6.x security); otherwise reject with this cause.
+  bool check_pe_addresses = true;
+  ErrorCause address_check_cause = ErrorCause::rejected_security;
+  // Per client association. Excess resolutions are answered with 0x6 when
+  // `answer_rate_limited`, else dropped; excess unreachable reports are
+  // dropped; excess registrations rejected with 0x6.
+  RateLimit resolution_rate{200, 400};
+  RateLimit unreachable_rate{10, 20};
+  RateLimit registration_rate{100, 200};
+  bool answer_rate_limited = true;
+  std::size_t max_pes_per_association = 4096;
+
+  // --- ENRP (RFC 5353) ---
+  Duration peer_heartbeat_cycle{30000};   // PEER-HEARTBEAT-CYCLE
+  Duration max_time_last_heard{61000};    // MAX-TIME-LAST-HEARD
+  Duration max_time_no_response{5000};    // MAX-TIME-NO-RESPONSE
+  Duration takeover_expire{5000};         // TAKEOVER-EXPIRE-INTERVAL (rsplib 5 s)
+  Duration table_session_timeout{5000};   // idle HANDLE_TABLE session is dropped
+  std::size_t handle_table_page_size = 128;  // PEs per HANDLE_TABLE_RESPONSE
+
+  // RFC 5353 section 7 timers, RFC 5352 has no audit defaults (rsplib's).
+  static RegistrarConfig rfc_defaults(ServerIdentifier id) {
+    RegistrarConfig c;
+    c.server_id = id;
+    return c;
+  }
+  // rsplib-like fast failure detection (heartbeat 2.444 s, last heard 5 s).
+  static RegistrarConfig aggressive(ServerIdentifier id) {
+    RegistrarConfig c;
+    c.server_id = id;
+    c.peer_heartbeat_cycle = Duration{2444};
+    c.max_time_last_heard = Duration{5000};
+    c.max_time_no_response = Duration{2000};
+    c.takeover_expire = Duration{3000};
+    c.keep_alive_interval = Duration{2000};
+    c.keep_alive_timeout = Duration{2000};
+    return c;
+  }
+};
+
+}  // namespace rserpool::registrar

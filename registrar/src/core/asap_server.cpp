@@ -1,0 +1,356 @@
+// ASAP server side (RFC 5352 section 3): registration, deregistration,
+// handle resolution with subscriptions, keep-alive audit, unreachable
+// reports, lifetime expiry.
+#include <algorithm>
+#include <variant>
+
+#include "registrar/registrar.hpp"
+#include "rserpool/wire/parameters.hpp"
+
+namespace rserpool::registrar {
+
+namespace asap = wire::asap;
+namespace enrp = wire::enrp;
+
+void Registrar::handle_asap(AssociationId aid, AsapAssociation& a, asap::Message&& m, TimePoint now) {
+  if (auto* r = std::get_if<asap::Registration>(&m)) return on_registration(aid, a, *r, now);
+  if (auto* d = std::get_if<asap::Deregistration>(&m)) return on_deregistration(aid, a, *d);
+  if (auto* h = std::get_if<asap::HandleResolution>(&m)) return on_handle_resolution(aid, a, *h, now);
+  if (auto* k = std::get_if<asap::EndpointKeepAliveAck>(&m)) return on_keep_alive_ack(aid, *k, now);
+  if (auto* u = std::get_if<asap::EndpointUnreachable>(&m)) return on_endpoint_unreachable(a, *u, now);
+  if (std::holds_alternative<asap::Error>(m)) {
+    ++counters_.asap_errors_received;
+    return;
+  }
+  // Server-to-client messages (responses, KEEP_ALIVE, ANNOUNCE) or
+  // PE-to-PU ones (COOKIE, BUSINESS_CARD) have no meaning here.
+  ++counters_.asap_unexpected;
+}
+
+namespace {
+asap::RegistrationResponse reject(const PoolHandle& pool, PeIdentifier id, ErrorCause cause, Bytes info = {}) {
+  asap::RegistrationResponse resp;
+  resp.rejected = true;
+  resp.pool_handle = pool;
+  resp.pe_id = id;
+  resp.error.push_back(OperationErrorCause{cause, std::move(info)});
+  return resp;
+}
+}  // namespace
+
+void Registrar::on_registration(AssociationId aid, AsapAssociation& a, const asap::Registration& r, TimePoint now) {
+  const PeIdentifier id = r.pool_element.id;
+  auto refuse = [&](ErrorCause cause, Bytes info = {}) {
+    ++counters_.registrations_rejected;
+    out_.push_back(SendAsap{aid, asap::encode(reject(r.pool_handle, id, cause, std::move(info)))});
+  };
+  if (!a.registrations.take(now)) {
+    ++counters_.registrations_rate_limited;
+    return refuse(ErrorCause::lack_of_resources);
+  }
+  const PeKey key{r.pool_handle, id};
+  if (a.elements.size() >= config_.max_pes_per_association && !a.elements.count(key)) {
+    return refuse(ErrorCause::lack_of_resources);
+  }
+  if (id == 0) return refuse(ErrorCause::invalid_values, wire::encode_pe_identifier(id));
+  if (!is_known_policy(static_cast<std::uint32_t>(r.pool_element.policy.type))) {
+    return refuse(ErrorCause::invalid_values, wire::encode_parameter(r.pool_element.policy));
+  }
+  if (config_.check_pe_addresses) {
+    for (const IpAddress& ip : r.pool_element.user_transport.addresses) {
+      if (std::find(a.addresses.begin(), a.addresses.end(), ip) == a.addresses.end()) {
+        return refuse(config_.address_check_cause, wire::encode_parameter(r.pool_element.user_transport));
+      }
+    }
+  }
+  PoolElementParameter pe = r.pool_element;
+  pe.home_registrar = config_.server_id;
+  // The ASAP transport is where *we* reach the PE: its association.
+  TransportParameter asap_transport;
+  asap_transport.protocol = TransportProtocol::sctp;
+  asap_transport.port = a.port;
+  asap_transport.use = TransportUse::data_only;
+  asap_transport.addresses = a.addresses;
+  if (asap_transport.addresses.empty()) {
+    pe.asap_transport.reset();
+  } else {
+    pe.asap_transport = std::move(asap_transport);
+  }
+  core::RegistrationContext ctx;
+  ctx.owner = config_.server_id;
+  ctx.now = now;
+  ctx.check_unique_id = true;
+  auto outcome = hs_.register_element(r.pool_handle, pe, ctx);
+  if (!outcome) {
+    const auto& rej = outcome.error();
+    Bytes info;
+    if (rej.pool_policy) info = wire::encode_parameter(*rej.pool_policy);
+    if (rej.pool_transport) info = wire::encode_parameter(*rej.pool_transport);
+    return refuse(rej.cause, std::move(info));
+  }
+  if (outcome->new_element) {
+    ++counters_.registrations;
+    notify(Event::pe_registered, r.pool_handle, id);
+  } else {
+    ++counters_.reregistrations;
+    notify(Event::pe_reregistered, r.pool_handle, id);
+  }
+  adopt(key, aid, now);
+  asap::RegistrationResponse resp;
+  resp.pool_handle = r.pool_handle;
+  resp.pe_id = id;
+  out_.push_back(SendAsap{aid, asap::encode(resp)});
+  if (const auto* e = hs_.find(r.pool_handle, id)) {
+    broadcast_update(enrp::UpdateAction::add_pe, r.pool_handle, e->element());
+  }
+  pool_changed(r.pool_handle);
+}
+
+void Registrar::on_deregistration(AssociationId aid, AsapAssociation& a, const asap::Deregistration& d) {
+  asap::DeregistrationResponse resp;
+  resp.pool_handle = d.pool_handle;
+  resp.pe_id = d.pe_id;
+  const PeKey key{d.pool_handle, d.pe_id};
+  if (hs_.find(d.pool_handle, d.pe_id) != nullptr) {
+    auto o = owned_.find(key);
+    if (!a.elements.count(key) || o == owned_.end() || o->second.association != aid) {
+      // Only the PE itself, on the association it registered over, may take
+      // itself out (RFC 5352 3.3 / 6: a PU must not deregister others).
+      ++counters_.deregistrations_rejected;
+      resp.error.push_back(OperationErrorCause{ErrorCause::rejected_security, wire::encode_pe_identifier(d.pe_id)});
+      out_.push_back(SendAsap{aid, asap::encode(resp)});
+      return;
+    }
+    ++counters_.deregistrations;
+    remove_owned(key, Event::pe_deregistered);
+  }
+  // Unknown PE: success all the same (RFC 5352 3.3).
+  out_.push_back(SendAsap{aid, asap::encode(resp)});
+}
+
+void Registrar::send_resolution(AssociationId aid, const PoolHandle& pool, std::uint32_t items, bool accepted) {
+  std::vector<const core::PoolElementEntry*> chosen;
+  auto policy = hs_.resolve(pool, items, chosen);
+  if (!policy) {
+    ++counters_.resolutions_unknown_pool;
+    asap::HandleResolutionResponse resp;
+    resp.accepted = accepted;
+    resp.pool_handle = pool;
+    resp.error.push_back(OperationErrorCause{ErrorCause::unknown_pool_handle, wire::encode_parameter(pool)});
+    out_.push_back(SendAsap{aid, asap::encode(resp)});
+    return;
+  }
+  std::vector<ByteView> encoded;
+  encoded.reserve(chosen.size());
+  for (const auto* e : chosen) {
+    if (e->cached_encoding().empty()) hs_.set_cached_encoding(*e, wire::encode_parameter(e->element()));
+    encoded.emplace_back(e->cached_encoding());
+  }
+  std::optional<PolicyParameters> overall;
+  if (!chosen.empty()) {
+    overall = PolicyParameters{};
+    overall->type = chosen.front()->element().policy.type;
+  }
+  Bytes msg;
+  asap::encode_resolution_response(msg, accepted, pool, overall, encoded);
+  out_.push_back(SendAsap{aid, std::move(msg)});
+}
+
+void Registrar::on_handle_resolution(AssociationId aid, AsapAssociation& a, const asap::HandleResolution& r,
+                                     TimePoint now) {
+  if (!a.resolutions.take(now)) {
+    ++counters_.resolutions_rate_limited;
+    if (config_.answer_rate_limited) {
+      asap::HandleResolutionResponse resp;
+      resp.pool_handle = r.pool_handle;
+      resp.error.push_back(OperationErrorCause{ErrorCause::lack_of_resources, {}});
+      out_.push_back(SendAsap{aid, asap::encode(resp)});
+    }
+    return;
+  }
+  ++counters_.resolutions;
+  std::uint32_t items = r.items.value_or(config_.default_resolution_items);
+  items = std::clamp<std::uint32_t>(items, 1, std::max<std::uint32_t>(1, config_.max_resolution_items));
+  if (r.subscribe) {
+    // Subscriptions live as long as the association (RFC 5352 3.8); a
+    // subscription to a pool that does not exist yet is kept too, so the
+    // subscriber learns when it appears.
+    a.subscriptions[r.pool_handle] = Subscription{items};
+    subscribers_[r.pool_handle].insert(aid);
+  }
+  send_resolution(aid, r.pool_handle, items, r.subscribe);
+}
+
+void Registrar::flush_subscriptions() {
+  if (changed_pools_.empty()) return;
+  auto pools = std::exchange(changed_pools_, {});
+  for (const PoolHandle& pool : pools) {
+    auto s = subscribers_.find(pool);
+    if (s == subscribers_.end()) continue;
+    for (AssociationId aid : s->second) {
+      auto a = associations_.find(aid);
+      if (a == associations_.end()) continue;
+      auto sub = a->second.subscriptions.find(pool);
+      if (sub == a->second.subscriptions.end()) continue;
+      ++counters_.subscription_updates;
+      send_resolution(aid, pool, sub->second.items, true);
+    }
+  }
+}
+
+void Registrar::on_keep_alive_ack(AssociationId aid, const asap::EndpointKeepAliveAck& k, TimePoint now) {
+  const PeKey key{k.pool_handle, k.pe_id};
+  auto o = owned_.find(key);
+  if (o == owned_.end()) {
+    ++counters_.asap_unexpected;
+    return;
+  }
+  ++counters_.keep_alive_acks;
+  if (o->second.association != aid) {
+    // A taken-over PE answering on its new association: bind it there.
+    if (o->second.association) {
+      auto old = associations_.find(*o->second.association);
+      if (old != associations_.end()) old->second.elements.erase(key);
+    }
+    o->second.association = aid;
+    associations_[aid].elements.insert(key);
+  }
+  o->second.ack_deadline.reset();
+  o->second.next_audit = jittered_audit(now);
+  reschedule(o->first, o->second);
+}
+
+void Registrar::on_endpoint_unreachable(AsapAssociation& a, const asap::EndpointUnreachable& u, TimePoint now) {
+  if (!a.unreachables.take(now)) {
+    ++counters_.unreachable_rate_limited;
+    return;
+  }
+  ++counters_.unreachable_reports;
+  const PeKey key{u.pool_handle, u.pe_id};
+  auto o = owned_.find(key);
+  // Only the home server acts; others would desynchronise the handlespace.
+  if (o == owned_.end()) return;
+  const std::uint32_t reports = hs_.report_unreachable(u.pool_handle, u.pe_id);
+  if (config_.max_bad_pe_reports != 0 && reports >= config_.max_bad_pe_reports) {
+    remove_owned(key, Event::pe_unreachable_removed);
+    return;
+  }
+  if (!o->second.ack_deadline) send_keep_alive(key, o->second, false, now);
+}
+
+TimePoint Registrar::jittered_audit(TimePoint now) {
+  const auto base = config_.keep_alive_interval.count();
+  if (base <= 0) return now + config_.keep_alive_interval;
+  // Uniform in [0.5, 1.5] x interval (RFC 5352 3.5: spread the audit).
+  const auto span = static_cast<std::uint64_t>(base) + 1;
+  const auto offset = static_cast<std::int64_t>(rng_.uniform(span)) + base / 2;
+  return now + Duration{offset};
+}
+
+void Registrar::reschedule(const PeKey& owned_key, OwnedPe& st) {
+  const PeKey* key = &owned_key;
+  agenda_.erase({st.agenda_at, key});
+  if (st.ack_deadline) {
+    st.agenda_at = *st.ack_deadline;
+  } else if (config_.keep_alive_audit) {
+    st.agenda_at = st.next_audit;
+  } else {
+    return;
+  }
+  agenda_.insert({st.agenda_at, key});
+}
+
+void Registrar::adopt(const PeKey& key, std::optional<AssociationId> aid, TimePoint now) {
+  auto [it, inserted] = owned_.try_emplace(key);
+  OwnedPe& st = it->second;
+  if (!inserted && st.association && st.association != aid) {
+    auto old = associations_.find(*st.association);
+    if (old != associations_.end()) old->second.elements.erase(key);
+  }
+  st.association = aid;
+  if (aid) associations_[*aid].elements.insert(key);
+  st.ack_deadline.reset();
+  st.next_audit = jittered_audit(now);
+  reschedule(it->first, st);
+}
+
+void Registrar::disown(const PeKey& key) {
+  auto o = owned_.find(key);
+  if (o == owned_.end()) return;
+  agenda_.erase({o->second.agenda_at, &o->first});
+  if (o->second.association) {
+    auto a = associations_.find(*o->second.association);
+    if (a != associations_.end()) a->second.elements.erase(key);
+  }
+  owned_.erase(o);
+}
+
+void Registrar::remove_owned(const PeKey& key, Event why) {
+  const PeKey k = key;  // `key` may point into a container disown() erases from
+  disown(k);
+  auto removed = hs_.deregister_element(k.pool, k.id);
+  if (!removed) return;
+  broadcast_update(enrp::UpdateAction::del_pe, k.pool, removed->element);
+  notify(why, k.pool, k.id);
+  pool_changed(k.pool);
+}
+
+void Registrar::send_keep_alive(const PeKey& key, OwnedPe& st, bool home, TimePoint now) {
+  asap::EndpointKeepAlive ka;
+  ka.home = home;
+  ka.server_id = config_.server_id;
+  ka.pool_handle = key.pool;
+  ka.pe_id = key.id;
+  ++counters_.keep_alives_sent;
+  if (st.association) {
+    out_.push_back(SendAsap{*st.association, asap::encode(ka)});
+  } else if (const auto* e = hs_.find(key.pool, key.id); e && e->element().asap_transport) {
+    out_.push_back(SendAsapToElement{key.pool, key.id, *e->element().asap_transport, asap::encode(ka)});
+  }
+  // With no way to reach the PE, the deadline removes it.
+  st.ack_deadline = now + config_.keep_alive_timeout;
+  reschedule(owned_.find(key)->first, st);
+}
+
+void Registrar::process_keep_alive_agenda(TimePoint now) {
+  while (!agenda_.empty() && agenda_.begin()->first <= now) {
+    const PeKey key = *agenda_.begin()->second;
+    auto o = owned_.find(key);
+    if (o == owned_.end()) {
+      agenda_.erase(agenda_.begin());
+      continue;
+    }
+    if (o->second.ack_deadline) {
+      ++counters_.keep_alive_timeouts;
+      remove_owned(key, Event::pe_keep_alive_timeout);
+    } else {
+      send_keep_alive(key, o->second, false, now);
+    }
+  }
+}
+
+void Registrar::process_expiry(TimePoint now) {
+  auto next = hs_.next_expiry();
+  if (!next || *next > now) return;
+  for (auto& removed : hs_.expire(now)) {
+    ++counters_.expirations;
+    const PeKey key{removed.pool, removed.element.id};
+    auto o = owned_.find(key);
+    if (o != owned_.end()) {
+      // Tell the PE it is gone (unsolicited DEREGISTRATION_RESPONSE) and
+      // the peers (they expire their copy too, but may run late).
+      if (o->second.association) {
+        asap::DeregistrationResponse resp;
+        resp.pool_handle = removed.pool;
+        resp.pe_id = removed.element.id;
+        out_.push_back(SendAsap{*o->second.association, asap::encode(resp)});
+      }
+      disown(key);
+      broadcast_update(enrp::UpdateAction::del_pe, removed.pool, removed.element);
+    }
+    notify(Event::pe_expired, removed.pool, removed.element.id);
+    pool_changed(removed.pool);
+  }
+}
+
+}  // namespace rserpool::registrar

@@ -1,0 +1,401 @@
+// ASAP server side of the registrar, sans-I/O, on virtual time.
+#include <gtest/gtest.h>
+
+#include "test_support.hpp"
+
+using namespace regtest;
+namespace asap = rserpool::wire::asap;
+
+namespace {
+
+struct AsapFixture : ::testing::Test {
+  RegistrarConfig cfg = [] {
+    auto c = RegistrarConfig::rfc_defaults(0x1000);
+    c.keep_alive_interval = 4000ms;
+    c.keep_alive_timeout = 1000ms;
+    return c;
+  }();
+  std::unique_ptr<Registrar> reg;
+  TimePoint now = at(1000ms);
+
+  void SetUp() override { make(); }
+  void make() {
+    reg = std::make_unique<Registrar>(cfg);
+    (void)reg->on_asap_association_up(1, {ip(1)}, 4001, now);
+    (void)reg->on_asap_association_up(2, {ip(2)}, 4002, now);
+    (void)reg->on_asap_association_up(9, {ip(9)}, 4009, now);  // a PU
+  }
+  std::vector<Action> send(AssociationId aid, const Bytes& b) { return reg->on_asap_message(aid, b, now); }
+  std::vector<Action> send(AssociationId aid, const asap::Message& m) { return send(aid, asap::encode(m)); }
+  asap::RegistrationResponse register_pe(AssociationId aid, const std::string& pool, const PoolElementParameter& pe) {
+    auto acts = send(aid, registration(pool, pe));
+    auto r = asap_of<asap::RegistrationResponse>(acts, aid);
+    EXPECT_EQ(r.size(), 1u);
+    return r.empty() ? asap::RegistrationResponse{} : r.front();
+  }
+};
+
+TEST_F(AsapFixture, RegistrationMakesUsHomeAndFillsAsapTransport) {
+  auto r = register_pe(1, "pool", make_pe(42, 1));
+  EXPECT_FALSE(r.rejected);
+  EXPECT_EQ(r.pe_id, 42u);
+  const auto* e = reg->handlespace().find(PoolHandle{"pool"}, 42);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->owner(), 0x1000u);
+  ASSERT_TRUE(e->element().asap_transport);
+  EXPECT_EQ(e->element().asap_transport->port, 4001);
+  EXPECT_EQ(e->element().asap_transport->addresses, std::vector<IpAddress>{ip(1)});
+  EXPECT_EQ(reg->counters().registrations, 1u);
+  // Re-registration is an update, not a new PE.
+  r = register_pe(1, "pool", make_pe(42, 1));
+  EXPECT_FALSE(r.rejected);
+  EXPECT_EQ(reg->counters().reregistrations, 1u);
+  EXPECT_EQ(reg->handlespace().element_count(), 1u);
+}
+
+TEST_F(AsapFixture, InconsistentPoolingPolicyIsRejectedWithPoolPolicy) {
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(1, 1)).rejected);
+  auto r = register_pe(2, "pool", make_pe(2, 2, 30000, PolicyType::least_used));
+  ASSERT_TRUE(r.rejected);
+  ASSERT_EQ(r.error.size(), 1u);
+  EXPECT_EQ(r.error[0].code, ErrorCause::inconsistent_pooling_policy);
+  EXPECT_FALSE(r.error[0].info.empty());
+  EXPECT_EQ(reg->counters().registrations_rejected, 1u);
+}
+
+TEST_F(AsapFixture, InconsistentTransportTypeAndDataControl) {
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(1, 1)).rejected);
+  auto tcp = make_pe(2, 2);
+  tcp.user_transport.protocol = TransportProtocol::tcp;
+  auto r = register_pe(2, "pool", tcp);
+  ASSERT_TRUE(r.rejected);
+  EXPECT_EQ(r.error.at(0).code, ErrorCause::inconsistent_transport_type);
+  auto ctl = make_pe(3, 2);
+  ctl.user_transport.use = TransportUse::data_and_control;
+  r = register_pe(2, "pool", ctl);
+  ASSERT_TRUE(r.rejected);
+  EXPECT_EQ(r.error.at(0).code, ErrorCause::inconsistent_data_control);
+}
+
+TEST_F(AsapFixture, UserTransportOutsideAssociationAddressesIsRejectedForSecurity) {
+  auto r = register_pe(1, "pool", make_pe(7, 2));  // claims 10.0.0.2 over 10.0.0.1's association
+  ASSERT_TRUE(r.rejected);
+  EXPECT_EQ(r.error.at(0).code, ErrorCause::rejected_security);
+  EXPECT_EQ(reg->handlespace().element_count(), 0u);
+  cfg.address_check_cause = ErrorCause::invalid_values;
+  make();
+  EXPECT_EQ(register_pe(1, "pool", make_pe(7, 2)).error.at(0).code, ErrorCause::invalid_values);
+  cfg.check_pe_addresses = false;
+  make();
+  EXPECT_FALSE(register_pe(1, "pool", make_pe(7, 2)).rejected);
+}
+
+TEST_F(AsapFixture, UnknownPolicyAndZeroIdAreInvalidValues) {
+  auto pe = make_pe(5, 1);
+  pe.policy.type = static_cast<PolicyType>(0x7777);
+  EXPECT_EQ(register_pe(1, "pool", pe).error.at(0).code, ErrorCause::invalid_values);
+  EXPECT_EQ(register_pe(1, "pool", make_pe(0, 1)).error.at(0).code, ErrorCause::invalid_values);
+}
+
+TEST_F(AsapFixture, DeregistrationOnlyByThePeItself) {
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(42, 1)).rejected);
+  auto acts = send(9, asap::Deregistration{PoolHandle{"pool"}, 42});
+  auto resp = asap_of<asap::DeregistrationResponse>(acts, 9);
+  ASSERT_EQ(resp.size(), 1u);
+  ASSERT_EQ(resp[0].error.size(), 1u);
+  EXPECT_EQ(resp[0].error[0].code, ErrorCause::rejected_security);
+  EXPECT_EQ(reg->counters().deregistrations_rejected, 1u);
+  EXPECT_NE(reg->handlespace().find(PoolHandle{"pool"}, 42), nullptr);
+
+  acts = send(1, asap::Deregistration{PoolHandle{"pool"}, 42});
+  resp = asap_of<asap::DeregistrationResponse>(acts, 1);
+  ASSERT_EQ(resp.size(), 1u);
+  EXPECT_TRUE(resp[0].error.empty());
+  EXPECT_EQ(reg->handlespace().element_count(), 0u);
+  EXPECT_TRUE(has_event(acts, Event::pe_deregistered));
+  // Unknown PE: success anyway.
+  acts = send(1, asap::Deregistration{PoolHandle{"pool"}, 42});
+  resp = asap_of<asap::DeregistrationResponse>(acts, 1);
+  ASSERT_EQ(resp.size(), 1u);
+  EXPECT_TRUE(resp[0].error.empty());
+}
+
+TEST_F(AsapFixture, LifetimeExpirySendsUnsolicitedDeregistrationResponse) {
+  cfg.keep_alive_audit = false;
+  make();
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(42, 1, 3000)).rejected);
+  const auto& t = reg->timers();
+  auto it = t.find(TimerKey{TimerKind::lifetime_expiry, 0});
+  ASSERT_NE(it, t.end());
+  EXPECT_EQ(it->second, now + 3000ms);
+  auto acts = reg->on_timer(it->first, now + 2999ms);
+  EXPECT_EQ(reg->handlespace().element_count(), 1u);
+  acts = reg->on_timer(TimerKey{TimerKind::lifetime_expiry, 0}, now + 3000ms);
+  EXPECT_EQ(reg->handlespace().element_count(), 0u);
+  EXPECT_EQ(asap_of<asap::DeregistrationResponse>(acts, 1).size(), 1u);
+  EXPECT_TRUE(has_event(acts, Event::pe_expired));
+  EXPECT_EQ(reg->timers().count(TimerKey{TimerKind::lifetime_expiry, 0}), 0u);
+}
+
+TEST_F(AsapFixture, HandleResolutionItemsDefaultOptionAndCap) {
+  cfg.check_pe_addresses = false;
+  cfg.max_resolution_items = 5;
+  make();
+  for (PeIdentifier i = 1; i <= 8; ++i) ASSERT_FALSE(register_pe(1, "pool", make_pe(i, 1)).rejected);
+  auto resolve = [&](std::optional<std::uint32_t> items) {
+    auto r = asap_of<asap::HandleResolutionResponse>(send(9, asap::HandleResolution{false, PoolHandle{"pool"}, items}), 9);
+    EXPECT_EQ(r.size(), 1u);
+    return r.empty() ? std::size_t{0} : r[0].pool_elements.size();
+  };
+  EXPECT_EQ(resolve(std::nullopt), 3u);
+  EXPECT_EQ(resolve(2u), 2u);
+  EXPECT_EQ(resolve(100u), 5u);
+  EXPECT_EQ(resolve(0u), 1u);
+  auto r = asap_of<asap::HandleResolutionResponse>(send(9, asap::HandleResolution{false, PoolHandle{"none"}, {}}), 9);
+  ASSERT_EQ(r.size(), 1u);
+  ASSERT_EQ(r[0].error.size(), 1u);
+  EXPECT_EQ(r[0].error[0].code, ErrorCause::unknown_pool_handle);
+  EXPECT_EQ(reg->counters().resolutions_unknown_pool, 1u);
+}
+
+TEST_F(AsapFixture, SubscriptionIsAcceptedPushedAndDroppedWithAssociation) {
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(1, 1)).rejected);
+  auto r = asap_of<asap::HandleResolutionResponse>(send(9, asap::HandleResolution{true, PoolHandle{"pool"}, {}}), 9);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_TRUE(r[0].accepted);
+  EXPECT_EQ(r[0].pool_elements.size(), 1u);
+  // A new PE: the subscriber gets the new pool contents unasked.
+  auto acts = send(2, registration("pool", make_pe(2, 2)));
+  auto pushed = asap_of<asap::HandleResolutionResponse>(acts, 9);
+  ASSERT_EQ(pushed.size(), 1u);
+  EXPECT_TRUE(pushed[0].accepted);
+  EXPECT_EQ(pushed[0].pool_elements.size(), 2u);
+  // Removal is pushed too.
+  acts = send(2, asap::Deregistration{PoolHandle{"pool"}, 2});
+  EXPECT_EQ(asap_of<asap::HandleResolutionResponse>(acts, 9).size(), 1u);
+  (void)reg->on_asap_association_down(9, now);
+  (void)reg->on_asap_association_up(9, {ip(9)}, 4009, now);
+  acts = send(2, registration("pool", make_pe(3, 2)));
+  EXPECT_TRUE(asap_of<asap::HandleResolutionResponse>(acts, 9).empty());
+}
+
+TEST_F(AsapFixture, KeepAliveAuditIsJitteredAndAckKeepsThePe) {
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(42, 1, -1)).rejected);
+  auto ka = reg->timers().at(TimerKey{TimerKind::keep_alive, 0});
+  EXPECT_GE(ka, now + 2000ms);
+  EXPECT_LE(ka, now + 6000ms);
+  auto acts = reg->on_timer(TimerKey{TimerKind::keep_alive, 0}, ka);
+  auto kas = asap_of<asap::EndpointKeepAlive>(acts, 1);
+  ASSERT_EQ(kas.size(), 1u);
+  EXPECT_FALSE(kas[0].home);
+  EXPECT_EQ(kas[0].server_id, 0x1000u);
+  EXPECT_EQ(kas[0].pe_id, 42u);
+  EXPECT_EQ(reg->timers().at(TimerKey{TimerKind::keep_alive, 0}), ka + 1000ms);
+  (void)reg->on_asap_message(1, asap::encode(asap::EndpointKeepAliveAck{PoolHandle{"pool"}, 42}), ka + 10ms);
+  EXPECT_EQ(reg->counters().keep_alive_acks, 1u);
+  auto next = reg->timers().at(TimerKey{TimerKind::keep_alive, 0});
+  EXPECT_GE(next, ka + 2010ms);
+  // No ACK this time: removed, with the timeout counted.
+  (void)reg->on_timer(TimerKey{TimerKind::keep_alive, 0}, next);
+  acts = reg->on_timer(TimerKey{TimerKind::keep_alive, 0}, next + 1000ms);
+  EXPECT_TRUE(has_event(acts, Event::pe_keep_alive_timeout));
+  EXPECT_EQ(reg->handlespace().element_count(), 0u);
+  EXPECT_EQ(reg->counters().keep_alive_timeouts, 1u);
+}
+
+TEST_F(AsapFixture, KeepAliveSpreadCoversTheJitterRange) {
+  cfg.check_pe_addresses = false;
+  make();
+  for (PeIdentifier i = 1; i <= 200; ++i) ASSERT_FALSE(register_pe(1, "pool", make_pe(i, 1, -1)).rejected);
+  // Walk the agenda: every KEEP_ALIVE goes out in [2 s, 6 s] after registration,
+  // and they are spread, not in one burst.
+  std::set<std::int64_t> seconds;
+  auto t = now;
+  std::size_t sent = 0;
+  while (sent < 200) {
+    auto due = reg->timers().at(TimerKey{TimerKind::keep_alive, 0});
+    ASSERT_LE(due, now + 6000ms);
+    ASSERT_GE(due, now + 2000ms);
+    auto acts = reg->on_timer(TimerKey{TimerKind::keep_alive, 0}, due);
+    auto kas = asap_of<asap::EndpointKeepAlive>(acts, 1);
+    sent += kas.size();
+    for (auto& k : kas) (void)reg->on_asap_message(1, asap::encode(asap::EndpointKeepAliveAck{k.pool_handle, *k.pe_id}), due);
+    seconds.insert(std::chrono::duration_cast<std::chrono::seconds>(due - now).count());
+    t = due;
+  }
+  EXPECT_GE(seconds.size(), 4u);
+}
+
+TEST_F(AsapFixture, EndpointUnreachableProbesThenRemovesAtThreshold) {
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(42, 1, -1)).rejected);
+  auto acts = send(9, asap::EndpointUnreachable{PoolHandle{"pool"}, 42});
+  EXPECT_EQ(asap_of<asap::EndpointKeepAlive>(acts, 1).size(), 1u);  // immediate probe
+  acts = send(9, asap::EndpointUnreachable{PoolHandle{"pool"}, 42});
+  EXPECT_TRUE(asap_of<asap::EndpointKeepAlive>(acts, 1).empty());  // probe already out
+  EXPECT_EQ(reg->handlespace().element_count(), 1u);
+  acts = send(9, asap::EndpointUnreachable{PoolHandle{"pool"}, 42});
+  EXPECT_TRUE(has_event(acts, Event::pe_unreachable_removed));
+  EXPECT_EQ(reg->handlespace().element_count(), 0u);
+  EXPECT_EQ(reg->counters().unreachable_reports, 3u);
+}
+
+TEST_F(AsapFixture, ResolutionRateLimitAnswersLackOfResources) {
+  cfg.resolution_rate = RateLimit{1, 3};
+  make();
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(1, 1)).rejected);
+  std::size_t refused = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto r = asap_of<asap::HandleResolutionResponse>(send(9, asap::HandleResolution{false, PoolHandle{"pool"}, {}}), 9);
+    ASSERT_EQ(r.size(), 1u);
+    if (!r[0].error.empty() && r[0].error[0].code == ErrorCause::lack_of_resources) ++refused;
+  }
+  EXPECT_EQ(refused, 7u);
+  EXPECT_EQ(reg->counters().resolutions_rate_limited, 7u);
+  now += 2000ms;  // refilled 2 tokens
+  auto r = asap_of<asap::HandleResolutionResponse>(send(9, asap::HandleResolution{false, PoolHandle{"pool"}, {}}), 9);
+  EXPECT_TRUE(r.at(0).error.empty());
+  // Dropping instead of answering.
+  cfg.answer_rate_limited = false;
+  cfg.resolution_rate = RateLimit{1, 1};
+  make();
+  (void)send(9, asap::HandleResolution{false, PoolHandle{"pool"}, {}});
+  EXPECT_TRUE(asap_sent(send(9, asap::HandleResolution{false, PoolHandle{"pool"}, {}}), 9).empty());
+}
+
+TEST_F(AsapFixture, UnreachableReportRateLimitDrops) {
+  cfg.unreachable_rate = RateLimit{1, 2};
+  cfg.max_bad_pe_reports = 100;
+  make();
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(42, 1, -1)).rejected);
+  for (int i = 0; i < 6; ++i) (void)send(9, asap::EndpointUnreachable{PoolHandle{"pool"}, 42});
+  EXPECT_EQ(reg->counters().unreachable_reports, 2u);
+  EXPECT_EQ(reg->counters().unreachable_rate_limited, 4u);
+}
+
+TEST_F(AsapFixture, RegistrationFloodIsRefusedWithLackOfResources) {
+  cfg.registration_rate = RateLimit{10, 20};
+  cfg.check_pe_addresses = false;
+  make();
+  std::size_t ok = 0, refused = 0;
+  for (PeIdentifier i = 1; i <= 100; ++i) {
+    auto r = register_pe(1, "flood", make_pe(i, 1));
+    (r.rejected ? refused : ok)++;
+    if (r.rejected) {
+      EXPECT_EQ(r.error.at(0).code, ErrorCause::lack_of_resources);
+    }
+  }
+  EXPECT_EQ(ok, 20u);
+  EXPECT_EQ(refused, 80u);
+  EXPECT_EQ(reg->counters().registrations_rate_limited, 80u);
+  // A cap on PEs per association as well.
+  cfg.registration_rate = {};
+  cfg.max_pes_per_association = 5;
+  make();
+  for (PeIdentifier i = 1; i <= 5; ++i) EXPECT_FALSE(register_pe(1, "p", make_pe(i, 1)).rejected);
+  EXPECT_TRUE(register_pe(1, "p", make_pe(6, 1)).rejected);
+  EXPECT_FALSE(register_pe(1, "p", make_pe(5, 1)).rejected);  // re-registration still fine
+}
+
+TEST_F(AsapFixture, AssociationDownRemovesItsPesUnlessConfiguredOtherwise) {
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(1, 1)).rejected);
+  ASSERT_FALSE(register_pe(2, "pool", make_pe(2, 2)).rejected);
+  auto acts = reg->on_asap_association_down(1, now);
+  EXPECT_TRUE(has_event(acts, Event::pe_association_lost));
+  EXPECT_EQ(reg->handlespace().find(PoolHandle{"pool"}, 1), nullptr);
+  EXPECT_NE(reg->handlespace().find(PoolHandle{"pool"}, 2), nullptr);
+  cfg.remove_pes_on_association_down = false;
+  make();
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(1, 1)).rejected);
+  (void)reg->on_asap_association_down(1, now);
+  EXPECT_NE(reg->handlespace().find(PoolHandle{"pool"}, 1), nullptr);
+}
+
+TEST_F(AsapFixture, MalformedInputIsAnsweredOrDroppedAndCounted) {
+  // Garbage shorter than a header: dropped silently.
+  EXPECT_TRUE(asap_sent(send(9, Bytes{0x01}), 9).empty());
+  // Unknown message type with top bits 01: Unrecognized Message.
+  auto acts = send(9, Bytes{0x45, 0x00, 0x00, 0x04});
+  auto errs = asap_of<asap::Error>(acts, 9);
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0].causes.at(0).code, ErrorCause::unrecognized_message);
+  // Unknown message type with top bits 00: dropped silently.
+  EXPECT_TRUE(asap_sent(send(9, Bytes{0x15, 0x00, 0x00, 0x04}), 9).empty());
+  // A REGISTRATION truncated inside its PE TLV.
+  auto good = registration("pool", make_pe(1, 9));
+  for (std::size_t cut = 4; cut < good.size(); cut += 3) {
+    Bytes bad(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(cut));
+    bad[2] = static_cast<std::uint8_t>(cut >> 8);
+    bad[3] = static_cast<std::uint8_t>(cut & 0xff);
+    (void)send(9, bad);
+  }
+  EXPECT_EQ(reg->handlespace().element_count(), 0u);
+  // A parameter of unknown type with top bits 01 inside: Unrecognized Parameter.
+  Bytes with_unknown = wire::asap::encode(asap::HandleResolution{false, PoolHandle{"pool"}, {}});
+  const Bytes tlv{0x40, 0x77, 0x00, 0x04};
+  with_unknown.insert(with_unknown.end(), tlv.begin(), tlv.end());
+  with_unknown[3] = static_cast<std::uint8_t>(with_unknown.size());
+  errs = asap_of<asap::Error>(send(9, with_unknown), 9);
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0].causes.at(0).code, ErrorCause::unrecognized_parameter);
+  std::uint64_t counted = 0;
+  for (auto c : reg->counters().asap_decode_errors) counted += c;
+  EXPECT_GE(counted, 4u);
+  // An ASAP_ERROR is never answered with an error, and server-side messages are ignored.
+  EXPECT_TRUE(asap_sent(send(9, asap::Error{{OperationErrorCause{ErrorCause::unspecified, {}}}}), 9).empty());
+  EXPECT_TRUE(asap_sent(send(9, asap::RegistrationResponse{false, PoolHandle{"x"}, 1, {}}), 9).empty());
+  EXPECT_EQ(reg->counters().asap_unexpected, 1u);
+}
+
+TEST_F(AsapFixture, UnknownParameterTopBitsSkipOrReport) {
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(1, 1)).rejected);
+  auto with_tlv = [](std::uint8_t hi) {
+    Bytes b = wire::asap::encode(asap::HandleResolution{false, PoolHandle{"pool"}, {}});
+    const Bytes tlv{hi, 0x77, 0x00, 0x08, 1, 2, 3, 4};
+    b.insert(b.end(), tlv.begin(), tlv.end());
+    b[3] = static_cast<std::uint8_t>(b.size());
+    return b;
+  };
+  // 10: skipped silently, the resolution is answered.
+  auto acts = send(9, with_tlv(0x80));
+  EXPECT_EQ(asap_of<asap::HandleResolutionResponse>(acts, 9).size(), 1u);
+  EXPECT_TRUE(asap_of<asap::Error>(acts, 9).empty());
+  // 11: skipped and reported, the resolution is still answered.
+  acts = send(9, with_tlv(0xC0));
+  EXPECT_EQ(asap_of<asap::HandleResolutionResponse>(acts, 9).size(), 1u);
+  auto errs = asap_of<asap::Error>(acts, 9);
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0].causes.at(0).code, ErrorCause::unrecognized_parameter);
+  // 00: the whole message is dropped silently.
+  EXPECT_TRUE(asap_sent(send(9, with_tlv(0x00)), 9).empty());
+}
+
+TEST_F(AsapFixture, APeCannotDeregisterAnotherPe) {
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(1, 1)).rejected);
+  ASSERT_FALSE(register_pe(2, "pool", make_pe(2, 2)).rejected);
+  auto resp = asap_of<asap::DeregistrationResponse>(send(2, asap::Deregistration{PoolHandle{"pool"}, 1}), 2);
+  ASSERT_EQ(resp.size(), 1u);
+  ASSERT_EQ(resp[0].error.size(), 1u);
+  EXPECT_EQ(resp[0].error[0].code, ErrorCause::rejected_security);
+  EXPECT_EQ(reg->handlespace().element_count(), 2u);
+  // Nor re-register it from its own association (its addresses are not ours).
+  auto r = register_pe(2, "pool", make_pe(1, 1));
+  ASSERT_TRUE(r.rejected);
+  EXPECT_EQ(r.error.at(0).code, ErrorCause::rejected_security);
+}
+
+TEST_F(AsapFixture, RandomBytesNeverCrash) {
+  rserpool::core::Random rnd(7);
+  for (int i = 0; i < 5000; ++i) {
+    Bytes b(rnd.uniform(64) + 1);
+    for (auto& x : b) x = static_cast<std::uint8_t>(rnd.next());
+    if (b.size() >= 4 && (i % 2) == 0) {
+      b[0] = static_cast<std::uint8_t>(rnd.uniform(15));
+      b[2] = 0;
+      b[3] = static_cast<std::uint8_t>(b.size());
+    }
+    (void)send(9, b);
+  }
+  SUCCEED();
+}
+
+}  // namespace
