@@ -109,37 +109,25 @@ void put_body(Encoder& e, const Error& m) { put_operation_error(e, m.causes); }
 }  // namespace
 
 void encode_into(const Message& m, Bytes& out) {
-  const std::size_t before = out.size();
-  try {
-    Encoder e(out);
-    const auto start = e.begin_message(static_cast<std::uint8_t>(message_type(m)), flags(m));
-    std::visit([&](const auto& msg) { put_body(e, msg); }, m);
-    e.end_message(start);
-  } catch (...) {
-    out.resize(before);  // leave the caller's buffer as it was
-    throw;
-  }
+  Encoder e(out);
+  const auto start = e.begin_message(static_cast<std::uint8_t>(message_type(m)), flags(m));
+  std::visit([&](const auto& msg) { put_body(e, msg); }, m);
+  e.end_message(start);
 }
 
 void encode_resolution_response(Bytes& out, bool accepted, const PoolHandle& pool_handle,
                                 const std::optional<PolicyParameters>& overall_policy,
                                 std::span<const ByteView> encoded_pool_elements) {
-  const std::size_t before = out.size();
-  try {
-    Encoder e(out);
-    const auto start = e.begin_message(static_cast<std::uint8_t>(MessageType::handle_resolution_response),
-                                       accepted ? kAcceptFlag : 0);
-    put_pool_handle(e, pool_handle);
-    if (overall_policy) put_policy(e, *overall_policy);
-    for (const ByteView pe : encoded_pool_elements) {
-      e.align();
-      e.bytes(pe);
-    }
-    e.end_message(start);
-  } catch (...) {
-    out.resize(before);
-    throw;
+  Encoder e(out);
+  const auto start = e.begin_message(static_cast<std::uint8_t>(MessageType::handle_resolution_response),
+                                     accepted ? kAcceptFlag : 0);
+  put_pool_handle(e, pool_handle);
+  if (overall_policy) put_policy(e, *overall_policy);
+  for (const ByteView pe : encoded_pool_elements) {
+    e.align();
+    e.bytes(pe);
   }
+  e.end_message(start);
 }
 
 Bytes encode(const Message& m) {

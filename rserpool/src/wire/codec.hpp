@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
@@ -28,8 +29,12 @@ namespace rserpool::wire::detail {
 // is then a few hundred instructions instead of one push_back per byte.
 class Encoder {
  public:
-  explicit Encoder(Bytes& out) : out_(out), base_(out.size()), end_(out.size()) {}
-  ~Encoder() { out_.resize(end_); }
+  explicit Encoder(Bytes& out)
+      : out_(out), base_(out.size()), end_(out.size()), exceptions_(std::uncaught_exceptions()) {}
+  // Trims the buffer to what was written; when an exception (an over-long
+  // message) unwinds through the encoder, removes all it wrote, so the
+  // caller's buffer is left as it was.
+  ~Encoder() { out_.resize(std::uncaught_exceptions() > exceptions_ ? base_ : end_); }
   Encoder(const Encoder&) = delete;
   Encoder& operator=(const Encoder&) = delete;
 
@@ -95,6 +100,7 @@ class Encoder {
   Bytes& out_;
   std::size_t base_;
   std::size_t end_;
+  int exceptions_;
 };
 
 struct Tlv {

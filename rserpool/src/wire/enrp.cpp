@@ -82,22 +82,16 @@ void put_body(Encoder& e, const Error& m) { put_operation_error(e, m.causes); }
 }  // namespace
 
 void encode_into(const Message& m, Bytes& out) {
-  const std::size_t before = out.size();
-  try {
-    Encoder e(out);
-    const auto start = e.begin_message(static_cast<std::uint8_t>(message_type(m)), flags(m));
-    std::visit(
-        [&](const auto& msg) {
-          e.u32(msg.sender_id);
-          e.u32(msg.receiver_id);
-          put_body(e, msg);
-        },
-        m);
-    e.end_message(start);
-  } catch (...) {
-    out.resize(before);
-    throw;
-  }
+  Encoder e(out);
+  const auto start = e.begin_message(static_cast<std::uint8_t>(message_type(m)), flags(m));
+  std::visit(
+      [&](const auto& msg) {
+        e.u32(msg.sender_id);
+        e.u32(msg.receiver_id);
+        put_body(e, msg);
+      },
+      m);
+  e.end_message(start);
 }
 
 Bytes encode(const Message& m) {
