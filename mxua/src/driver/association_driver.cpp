@@ -63,6 +63,10 @@ void AssociationDriver::on_up(tr::Association& assoc, const tr::AssociationInfo&
 void AssociationDriver::on_message(tr::Association& assoc, tr::Message&& msg) {
   if (!up_) return;
   if (msg.ppid != kM3uaPpid) {
+    if (other_ppid_) {  // e.g. the ASAP control channel (PPID 11) beside M3UA
+      other_ppid_(std::move(msg));
+      return;
+    }
     ++runner_->counters().foreign_ppid;
     logger()->debug("assoc {}: dropped a message with PPID {} (not M3UA)", id(), msg.ppid);
     return;

@@ -37,6 +37,11 @@ class AssociationDriver : public tr::AssociationHandler, public std::enable_shar
   // driver.request([&](Endpoint& e, TimePoint now) { return e.requesting()->shutdown(now); });
   void request(const std::function<Actions(Endpoint&, TimePoint)>& fn);
 
+  // Messages with a PPID other than M3UA's go here instead of being dropped:
+  // an RSerPool pool user and element multiplex the ASAP control channel
+  // (PPID 11: cookies, business cards) on the same association.
+  using OtherPpidHandler = std::function<void(tr::Message&&)>;
+  void set_other_ppid_handler(OtherPpidHandler h) { other_ppid_ = std::move(h); }
   Endpoint& endpoint() noexcept { return endpoint_; }
   AssocId id() const noexcept { return endpoint_.association(); }
   bool up() const noexcept { return up_; }
@@ -51,6 +56,7 @@ class AssociationDriver : public tr::AssociationHandler, public std::enable_shar
   std::shared_ptr<ActionRunner> runner_;
   Endpoint endpoint_;
   Admission admit_;
+  OtherPpidHandler other_ppid_;
   std::weak_ptr<tr::Association> assoc_;
   bool up_ = false;
   bool refused_ = false;
