@@ -90,6 +90,18 @@ TEST_F(AsapFixture, UserTransportOutsideAssociationAddressesIsRejectedForSecurit
   EXPECT_FALSE(register_pe(1, "pool", make_pe(7, 2)).rejected);
 }
 
+TEST_F(AsapFixture, ForeignAddressesBesideOwnOnesAreDroppedNotRegistered) {
+  auto pe = make_pe(7, 1);  // 10.0.0.1: the association's own address
+  auto foreign = make_pe(8, 2);
+  pe.user_transport.addresses.push_back(foreign.user_transport.addresses.at(0));
+  auto r = register_pe(1, "pool", pe);
+  ASSERT_FALSE(r.rejected);
+  const auto* e = reg->handlespace().find(PoolHandle{"pool"}, 7);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->element().user_transport.addresses, make_pe(7, 1).user_transport.addresses);
+  EXPECT_EQ(reg->counters().foreign_addresses_removed, 1u);
+}
+
 TEST_F(AsapFixture, UnknownPolicyAndZeroIdAreInvalidValues) {
   auto pe = make_pe(5, 1);
   pe.policy.type = static_cast<PolicyType>(0x7777);

@@ -154,6 +154,36 @@ TEST_F(Fixture, AFailedPesFlowsAllGoToOneHeirWithTheCookie) {
   EXPECT_EQ(fresh.size(), 2U);
 }
 
+// Seen end to end: the PE's association failed, then the registrar dropped
+// it (or a reconnect attempt failed again). Neither may pick a second heir
+// and echo the same calls to it: two controllers would answer one call.
+TEST_F(Fixture, LaterRemovalOrRetryOfAFailedPeKeepsItsOneHeir) {
+  auto d = make();
+  bring_up(*d, {1, 2, 3});
+  d->cookie_received(1, {0x01});
+  std::vector<std::uint16_t> on_pe1;
+  for (std::uint16_t cic = 0; cic < 30; ++cic) {
+    auto sent = only<action::SendData>(d->message(isup(ss7::encode_iam(cic, "1")), t0));
+    if (sent[0].pe == 1) on_pe1.push_back(cic);
+  }
+  ASSERT_GE(on_pe1.size(), 4U);
+  (void)d->association_failed(1, {}, t0);
+  std::set<PeIdentifier> heirs;
+  std::size_t cookies = 0;
+  auto send_rel = [&](std::uint16_t cic) {
+    auto a = d->message(isup(ss7::encode_rel(cic)), t0);
+    cookies += only<action::SendCookieEcho>(a).size();
+    heirs.insert(only<action::SendData>(a)[0].pe);
+  };
+  send_rel(on_pe1[0]);
+  (void)d->association_failed(1, {}, t0 + 500ms);  // a reconnect attempt failed
+  send_rel(on_pe1[1]);
+  (void)d->member_removed(1, t0 + 1s);             // the registrar dropped it
+  for (std::size_t i = 2; i < on_pe1.size(); ++i) send_rel(on_pe1[i]);
+  EXPECT_EQ(heirs.size(), 1U);
+  EXPECT_EQ(cookies, 1U);
+}
+
 TEST_F(Fixture, ConnectingPeQueuesAndFlushesInOrderAfterCookies) {
   auto d = make();
   bring_up(*d, {1});

@@ -30,6 +30,9 @@ struct Counters {
   std::uint64_t deregistrations = 0, deregistrations_rejected = 0;
   std::uint64_t resolutions = 0, resolutions_unknown_pool = 0, resolutions_rate_limited = 0;
   std::uint64_t registrations_rate_limited = 0;
+  // Registered user-transport addresses dropped because the registering
+  // association does not carry them (check_pe_addresses).
+  std::uint64_t foreign_addresses_removed = 0;
   std::uint64_t unreachable_reports = 0, unreachable_rate_limited = 0;
   std::uint64_t keep_alives_sent = 0, keep_alive_acks = 0, keep_alive_timeouts = 0;
   std::uint64_t expirations = 0, subscription_updates = 0;

@@ -56,14 +56,23 @@ void Registrar::on_registration(AssociationId aid, AsapAssociation& a, const asa
   if (!is_known_policy(static_cast<std::uint32_t>(r.pool_element.policy.type))) {
     return refuse(ErrorCause::invalid_values, wire::encode_parameter(r.pool_element.policy));
   }
-  if (config_.check_pe_addresses) {
-    for (const IpAddress& ip : r.pool_element.user_transport.addresses) {
-      if (std::find(a.addresses.begin(), a.addresses.end(), ip) == a.addresses.end()) {
-        return refuse(config_.address_check_cause, wire::encode_parameter(r.pool_element.user_transport));
-      }
-    }
-  }
   PoolElementParameter pe = r.pool_element;
+  if (config_.check_pe_addresses) {
+    // Only addresses the registering association itself carries may be
+    // registered, so a PE cannot point pool users at someone else. A PE
+    // that lists more (rsplib registers every local address, IPv6 ones
+    // included, over an IPv4-only association) keeps the verified subset;
+    // one that lists none of its own is refused.
+    auto& listed = pe.user_transport.addresses;
+    const auto before = listed.size();
+    std::erase_if(listed, [&](const IpAddress& ip) {
+      return std::find(a.addresses.begin(), a.addresses.end(), ip) == a.addresses.end();
+    });
+    if (listed.empty() && before != 0) {
+      return refuse(config_.address_check_cause, wire::encode_parameter(r.pool_element.user_transport));
+    }
+    counters_.foreign_addresses_removed += before - listed.size();
+  }
   pe.home_registrar = config_.server_id;
   // The ASAP transport is where *we* reach the PE: its association.
   TransportParameter asap_transport;

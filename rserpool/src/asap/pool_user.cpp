@@ -35,6 +35,12 @@ std::optional<PoolElementParameter> PoolUser::cached_pe(const PoolHandle& pool, 
   return std::nullopt;
 }
 
+std::vector<PoolElementParameter> PoolUser::cached_list(const PoolHandle& pool) const {
+  auto it = cache_.find(pool);
+  if (it == cache_.end()) return {};
+  return it->second.list;
+}
+
 void PoolUser::expire_failures(Entry& e, Time now) const {
   std::erase_if(e.failures, [&](const Failure& f) {
     return now - f.at >= config_.stale_cache || !lists(e.list, f.pe);

@@ -319,7 +319,14 @@ void SctpAssociation::handle_notification() {
       }
     }
     case SCTP_SHUTDOWN_EVENT:
+      // The peer closed (a process that exits closes gracefully when it has
+      // nothing unread). Everything it sent came before this notification,
+      // and it will read nothing more: report the association down now and
+      // hand back what is still ours, instead of refusing sends until the
+      // kernel's SHUTDOWN handshake completes (seconds, with data still
+      // outstanding). The kernel finishes that handshake after our close().
       peer_shutdown_ = true;
+      if (up_ && !pending_down_ && !local_shutdown_) pending_down_ = DownReason::peer_closed;
       return;
     case SCTP_SEND_FAILED_EVENT: {
       if (notif_.size() < sizeof(sctp_send_failed_event)) return;

@@ -116,6 +116,7 @@ Result<UniqueFd, std::error_code> open_sctp_socket(const EndpointConfig& cfg, in
   }
   const int on = 1;
   set_opt(fd.get(), SOL_SOCKET, SO_REUSEADDR, on, "SO_REUSEADDR");
+  if (cfg.reuse_port) set_opt(fd.get(), SOL_SOCKET, SO_REUSEPORT, on, "SO_REUSEPORT");
   if (auto r = apply_options(fd.get(), cfg); !r) return unexpected(r.error());
 
   if (!cfg.local_addresses.empty()) {

@@ -102,6 +102,10 @@ std::string render(const SgConfig& c) {
   o << " network-indicator " << ni_name(c.network_indicator) << "\n";
   o << " transport " << to_string(c.transport) << "\n";
   o << " timer-profile " << to_string(c.timers) << "\n";
+  for (const auto& ip : c.pe_local_ips) o << " pe-local-ip " << ip.to_string() << "\n";
+  if (c.pe_beat_ms) o << " pe-beat " << *c.pe_beat_ms << "\n";
+  if (c.metrics_endpoint)
+    o << " metrics-endpoint " << c.metrics_endpoint->ip.to_string() << " " << c.metrics_endpoint->port << "\n";
   for (const auto& [cat, level] : c.log_levels) o << " log-level " << cat << " " << level << "\n";
   o << "ss7-side\n";
   for (const auto& ip : c.ss7.listen_ips) o << " local-ip " << ip.to_string() << "\n";

@@ -96,6 +96,22 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
                     changed(c, ConfigChange::log_level, c.args[0]);
                   });
 
+  vty.add_command(sg_node, "pe-local-ip (A.B.C.D|X:X::X:X)",
+                  doc({"Local address for the associations to gateway controllers (repeat: multi-homing)"}, kIpDoc),
+                  [cfg](CommandContext& c) {
+                    if (auto a = ip(c, 0)) cfg->pe_local_ips.push_back(*a);
+                  });
+  vty.add_command(sg_node, "pe-beat <0-60000>",
+                  {"M3UA BEAT interval towards the gateway controllers (hung-peer detection)",
+                   "Milliseconds (0: off)"},
+                  [cfg](CommandContext& c) { cfg->pe_beat_ms = static_cast<std::uint32_t>(*number(c.args[0])); });
+  vty.add_command(sg_node, "metrics-endpoint (A.B.C.D|X:X::X:X) <1-65535>",
+                  doc({"Prometheus text endpoint (GET /metrics)"}, {"IPv4 address", "IPv6 address", "TCP port"}),
+                  [cfg](CommandContext& c) {
+                    if (auto a = ip(c, 0))
+                      cfg->metrics_endpoint = rserpool::TransportAddress{*a, static_cast<std::uint16_t>(*number(c.args[1]))};
+                  });
+
   // --- ss7-side --------------------------------------------------------------
   vty.add_command(kConfigNode, "ss7-side", {"The SS7-facing M3UA side"}, [ss7_node](CommandContext& c) {
     c.enter_node = ss7_node;

@@ -46,6 +46,10 @@ std::vector<Action> PoolDistributor::member_added(PeIdentifier pe, const rserpoo
 }
 
 std::vector<Action> PoolDistributor::member_removed(PeIdentifier pe, TimePoint now) {
+  return drain(pe, config_.drain_deadline, now);
+}
+
+std::vector<Action> PoolDistributor::drain(PeIdentifier pe, Duration deadline, TimePoint now) {
   std::vector<Action> out;
   auto it = members_.find(pe);
   if (it == members_.end()) return out;
@@ -67,7 +71,7 @@ std::vector<Action> PoolDistributor::member_removed(PeIdentifier pe, TimePoint n
     return out;
   }
   m.state = MemberState::draining;
-  m.drain_deadline = now + config_.drain_deadline;
+  m.drain_deadline = now + deadline;
   ++counters_.drains;
   // Only calls are worth keeping on a leaving PE; other flows move now.
   for (const auto& f : flows_.flows_of(pe))
@@ -86,6 +90,10 @@ void PoolDistributor::finish_drain(PeIdentifier pe, std::vector<Action>& out) {
 
 std::size_t PoolDistributor::orphan_flows_of(PeIdentifier pe, const std::optional<rserpool::Bytes>& cookie) {
   auto flows = flows_.take_flows_of(pe);
+  // Nothing new to orphan (the PE's flows already went with an earlier
+  // failure, and it is now being removed or retried): the estate and its
+  // heir stay as they are, so the cookie is never echoed to a second heir.
+  if (flows.empty()) return 0;
   Estate& estate = estates_[pe];
   if (cookie) estate.cookie = cookie;
   estate.heir.reset();  // a new failure picks a new heir and a new cookie
@@ -367,6 +375,18 @@ std::optional<MemberState> PoolDistributor::state_of(PeIdentifier pe) const {
   auto it = members_.find(pe);
   if (it == members_.end()) return std::nullopt;
   return it->second.state;
+}
+
+std::vector<PeIdentifier> PoolDistributor::members() const {
+  std::vector<PeIdentifier> ids;
+  ids.reserve(members_.size());
+  for (const auto& [id, m] : members_) ids.push_back(id);
+  return ids;
+}
+
+std::size_t PoolDistributor::queue_depth(PeIdentifier pe) const {
+  auto it = members_.find(pe);
+  return it == members_.end() ? 0 : it->second.queue.size();
 }
 
 }  // namespace sg

@@ -67,6 +67,8 @@ class PoolUser {
   void resolve(const PoolHandle& pool, Time now, Actions& out);
   // The cached entry for `pe`, if the pool is cached and lists it.
   std::optional<PoolElementParameter> cached_pe(const PoolHandle& pool, PeIdentifier pe) const;
+  // The cached list for `pool` as the registrar sent it (empty when not cached).
+  std::vector<PoolElementParameter> cached_list(const PoolHandle& pool) const;
   bool is_cached(const PoolHandle& pool) const;
   bool is_fresh(const PoolHandle& pool, Time now) const;
   bool is_subscribed(const PoolHandle& pool) const;

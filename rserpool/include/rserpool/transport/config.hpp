@@ -97,6 +97,10 @@ struct EndpointConfig {
   std::uint16_t out_streams = 16;  // requested outbound streams
   std::uint16_t in_streams = 16;   // maximum inbound streams accepted
   std::size_t send_queue_limit = 65536;  // messages queued in user space per association
+  // Kernel SCTP only: SO_REUSEPORT, so an association can be started from
+  // the port (and the same addresses) a listener of ours is bound to, as
+  // rsplib's one-to-many ENRP socket does. Both sockets must set it.
+  bool reuse_port = false;
 
   // Shared by the listener and every association it creates; created on
   // demand when null. Not thread-safe: one io_context thread per endpoint.

@@ -86,6 +86,16 @@ struct SgConfig {
   std::uint8_t network_indicator = 2;  // national
   TransportChoice transport = TransportChoice::automatic;
   TimerProfile timers = TimerProfile::standard;
+  // Local addresses of the associations to the gateway controllers (empty:
+  // any, except loopback towards controllers registered on loopback).
+  std::vector<rserpool::IpAddress> pe_local_ips;
+  // M3UA BEAT interval on the links to the gateway controllers: the only
+  // way to see a controller that hangs while its kernel still answers (two
+  // intervals without any message = failed). 0: off; unset: 500 ms with the
+  // aggressive profile, 5000 ms with the standard one.
+  std::optional<std::uint32_t> pe_beat_ms;
+  // Prometheus text endpoint (GET /metrics), when set.
+  std::optional<rserpool::TransportAddress> metrics_endpoint;
   Ss7Side ss7;
   RegistrarSettings registrar;
   std::map<std::string, PoolSettings> pools;

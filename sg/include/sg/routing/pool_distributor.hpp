@@ -120,6 +120,8 @@ class PoolDistributor {
                                    TimePoint now);
   // The PE left the pool (deregistered, or expired at the registrar): drain.
   std::vector<Action> member_removed(rserpool::PeIdentifier pe, TimePoint now);
+  // The operator drains the PE: as member_removed, with its own deadline.
+  std::vector<Action> drain(rserpool::PeIdentifier pe, Duration deadline, TimePoint now);
 
   // --- Association events, from the M3UA/transport driver ---------------
   std::vector<Action> association_up(rserpool::PeIdentifier pe, TimePoint now);
@@ -144,7 +146,11 @@ class PoolDistributor {
   // --- Inspection -------------------------------------------------------
   const DistributorCounters& counters() const noexcept { return counters_; }
   std::optional<MemberState> state_of(rserpool::PeIdentifier pe) const;
+  std::vector<rserpool::PeIdentifier> members() const;
+  // Messages waiting behind a PE whose association is not up yet.
+  std::size_t queue_depth(rserpool::PeIdentifier pe) const;
   std::size_t flow_count(rserpool::PeIdentifier pe) const { return flows_.count_of(pe); }
+  std::vector<FlowKey> flows_of(rserpool::PeIdentifier pe) const { return flows_.flows_of(pe); }
   std::size_t flow_count() const noexcept { return flows_.size(); }
   std::size_t pool_wait_depth() const noexcept { return pool_wait_.size(); }
   bool pool_available() const noexcept { return !unavailable_signalled_; }

@@ -1,0 +1,120 @@
+#pragma once
+// The registrar on real sockets: an Asio driver around the sans-I/O
+// Registrar core. It owns the ASAP listener (PEs and PUs, PPID 11), the ENRP
+// listener and the associations to and from peers (PPID 12), one
+// steady_timer per core TimerKey, and the connections to taken-over PEs
+// (SendAsapToElement). Everything runs on the io_context's thread; every
+// accessor below must be called on that thread too (post to it from others).
+//
+// ENRP trust: only associations whose peer addresses are configured peers or
+// in `enrp_allowed` are accepted (unless `accept_unconfigured_peers`);
+// refusals are counted and logged. The core would make any PRESENCE sender
+// a peer, so this filter is the daemon's security boundary.
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "registrar/registrar.hpp"
+#include "rserpool/base/ip_address.hpp"
+#include "rserpool/base/result.hpp"
+#include "rserpool/transport/config.hpp"
+
+namespace rserpool::registrar {
+
+namespace detail {
+struct ServerState;
+}
+
+struct ServerConfig {
+  RegistrarConfig core;  // server id, timers (rfc_defaults()/aggressive())
+  transport::TransportKind kind = transport::TransportKind::automatic;  // ASAP and ENRP transport
+  std::vector<IpAddress> asap_addresses;  // empty: wildcard
+  std::uint16_t asap_port = 3863;         // 0: ephemeral (tests)
+  std::vector<IpAddress> enrp_addresses;  // empty: wildcard
+  std::uint16_t enrp_port = 9901;         // 0: ephemeral
+  // Configured peers, by address: their server ids are learnt when they
+  // speak. Each one's own PEs reach us by the PRESENCE checksum audit.
+  std::vector<TransportAddress> enrp_peers;
+  bool accept_unconfigured_peers = false;    // ENRP allow-list (trust nobody by default)
+  std::vector<IpAddress> enrp_allowed;       // extra addresses allowed to peer
+  bool aggressive_transport = false;         // SctpOptions/TcpMappingOptions::aggressive()
+  // Delay between attempts to (re)connect a configured peer.
+  std::chrono::milliseconds peer_reconnect_interval{1000};
+  // ASAP_SERVER_ANNOUNCE (RFC 5352 3.6) over UDP to this group (rsplib's
+  // default is 239.0.0.50:3863) or unicast address, every
+  // `announce_interval`. None: off (the default; PEs are configured with
+  // the registrar's address).
+  std::optional<TransportAddress> announce_to;
+  std::chrono::milliseconds announce_interval{2000};
+  std::optional<IpAddress> announce_interface;  // outgoing interface for a multicast group
+  std::string name = "registrar";  // log prefix
+};
+
+// What the driver itself counts (the core's protocol counters are in
+// core().counters()).
+struct ServerCounters {
+  std::uint64_t asap_associations_accepted = 0, asap_associations_closed = 0;
+  std::uint64_t asap_messages_received = 0, asap_messages_sent = 0, asap_send_failures = 0;
+  std::uint64_t asap_wrong_ppid = 0;  // non-ASAP PPID on the ASAP port: dropped
+  std::uint64_t element_connects = 0, element_connect_failures = 0;  // SendAsapToElement
+  std::uint64_t enrp_associations_accepted = 0, enrp_associations_refused = 0;
+  std::uint64_t enrp_connects = 0, enrp_connect_failures = 0;
+  std::uint64_t enrp_messages_received = 0, enrp_messages_sent = 0, enrp_send_failures = 0;
+  std::uint64_t enrp_wrong_ppid = 0;
+  std::uint64_t enrp_unroutable = 0;      // SendEnrp to a peer with no association and no address
+  std::uint64_t enrp_sender_changed = 0;  // an association spoke for a second server id: closed
+  std::uint64_t timers_fired = 0, notifications = 0;
+  std::uint64_t announces_sent = 0, announce_failures = 0;
+};
+
+// One ENRP peer as the driver sees it (for `show peers`).
+struct PeerView {
+  ServerIdentifier id = 0;                 // 0: configured, not heard from yet
+  std::optional<TransportAddress> address;  // association's remote (or configured) address
+  bool configured = false;
+  bool association_up = false;
+  bool active = false;  // the core's view (monitored, not declared dead)
+  std::optional<std::chrono::steady_clock::time_point> last_heard;
+  std::optional<std::uint16_t> last_checksum;  // from its last PRESENCE
+  std::size_t owned_pes = 0;                   // PEs with this peer as home, in our handlespace
+};
+
+class RegistrarServer {
+ public:
+  // Opens the listeners (bind errors are returned as text), arms the core's
+  // timers and starts connecting the configured peers.
+  static Result<std::unique_ptr<RegistrarServer>, std::string> start(boost::asio::io_context& io, ServerConfig cfg);
+  ~RegistrarServer();  // stop()
+  RegistrarServer(const RegistrarServer&) = delete;
+  RegistrarServer& operator=(const RegistrarServer&) = delete;
+
+  // Closes the listeners and every association gracefully (queued messages
+  // are still delivered), cancels timers. Idempotent.
+  void stop();
+
+  std::uint16_t asap_port() const;
+  std::uint16_t enrp_port() const;
+  transport::TransportKind kind() const;  // resolved: sctp or tcp
+  const Registrar& core() const;          // handlespace, counters, peers
+  ServerIdentifier id() const;
+  const ServerConfig& config() const;
+  const ServerCounters& counters() const;
+  std::vector<PeerView> peers() const;
+  std::chrono::steady_clock::time_point started_at() const;
+  std::size_t asap_association_count() const;
+
+  // Every core Notify (after it is logged), e.g. for metrics or a co-located user.
+  void set_event_handler(std::function<void(const Notify&)> handler);
+
+ private:
+  explicit RegistrarServer(std::shared_ptr<detail::ServerState> state);
+  std::shared_ptr<detail::ServerState> impl_;
+};
+
+}  // namespace rserpool::registrar

@@ -1,0 +1,273 @@
+// Config-file grammar of rserpool-registrar (node `registrar`).
+#include "daemon_config.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <sstream>
+
+#include "rserpool/base/log.hpp"
+
+namespace rserpool::registrar::daemon {
+namespace {
+
+using ops::CommandContext;
+using ops::kConfigNode;
+
+std::optional<std::uint64_t> number(const std::string& s) {
+  std::uint64_t v = 0;
+  const bool hex = s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+  const char* first = s.data() + (hex ? 2 : 0);
+  auto [p, ec] = std::from_chars(first, s.data() + s.size(), v, hex ? 16 : 10);
+  if (ec != std::errc{} || p != s.data() + s.size() || first == s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<IpAddress> ip(CommandContext& c, std::size_t i) {
+  auto a = IpAddress::parse(c.args.at(i));
+  if (!a) c.error = "invalid IP address '" + c.args.at(i) + "'";
+  return a;
+}
+
+constexpr std::pair<TimerName, const char*> kTimerNames[] = {
+    {TimerName::keep_alive_interval, "keep-alive-interval"},
+    {TimerName::keep_alive_timeout, "keep-alive-timeout"},
+    {TimerName::peer_heartbeat_cycle, "peer-heartbeat-cycle"},
+    {TimerName::max_time_last_heard, "max-time-last-heard"},
+    {TimerName::max_time_no_response, "max-time-no-response"},
+    {TimerName::takeover_expire, "takeover-expire"},
+};
+
+const char* timer_name(TimerName t) {
+  for (const auto& [n, s] : kTimerNames) {
+    if (n == t) return s;
+  }
+  return "?";
+}
+
+std::string ip_text(const IpAddress& a) { return a.to_string(); }
+
+const std::vector<std::string> kIpDoc = {"IPv4 address", "IPv6 address"};
+const std::vector<std::string> kLevelDoc = {"Log level of a category",
+                                            "Category (registrar, transport, all, ...)",
+                                            "Trace", "Debug", "Info", "Warnings", "Errors", "Critical", "Off"};
+
+}  // namespace
+
+void declare_config_commands(ops::Vty& vty, DaemonConfig& config) {
+  const int node = vty.add_node("registrar", "%s(config-registrar)# ");
+  DaemonConfig* cfg = &config;
+  vty.add_command(kConfigNode, "registrar", {"The ENRP server (registrar)"},
+                  [node](CommandContext& c) { c.enter_node = node; });
+  vty.add_command(node, "server-id ID", {"Our ENRP server identifier (RFC 5353 2.2)", "Non-zero, decimal or 0x hex"},
+                  [cfg](CommandContext& c) {
+                    auto v = number(c.args[0]);
+                    if (!v || *v == 0 || *v > 0xffffffffULL) {
+                      c.error = "server-id must be 1..0xffffffff, not '" + c.args[0] + "'";
+                      return;
+                    }
+                    cfg->server_id = static_cast<ServerIdentifier>(*v);
+                  });
+  vty.add_command(node, "transport (auto|sctp|tcp)",
+                  {"Transport for ASAP and ENRP", "Kernel SCTP when available, else the TCP mapping",
+                   "Kernel SCTP only", "The TCP mapping only"},
+                  [cfg](CommandContext& c) { cfg->transport = *transport::parse_transport_kind(c.args[0]); });
+  vty.add_command(node, "asap local-ip (A.B.C.D|X:X::X:X)",
+                  {"ASAP side (pool elements and users)", "Listen on this address (repeatable: multi-homing)",
+                   kIpDoc[0], kIpDoc[1]},
+                  [cfg](CommandContext& c) {
+                    if (auto a = ip(c, 0)) cfg->asap_addresses.push_back(*a);
+                  });
+  vty.add_command(node, "asap-port <0-65535>", {"ASAP listening port", "Port (3863; 0: ephemeral)"},
+                  [cfg](CommandContext& c) { cfg->asap_port = static_cast<std::uint16_t>(*number(c.args[0])); });
+  vty.add_command(node, "enrp local-ip (A.B.C.D|X:X::X:X)",
+                  {"ENRP side (peer registrars)", "Listen on this address (repeatable; advertised to peers)",
+                   kIpDoc[0], kIpDoc[1]},
+                  [cfg](CommandContext& c) {
+                    if (auto a = ip(c, 0)) cfg->enrp_addresses.push_back(*a);
+                  });
+  vty.add_command(node, "enrp-port <0-65535>", {"ENRP listening port", "Port (9901; 0: ephemeral)"},
+                  [cfg](CommandContext& c) { cfg->enrp_port = static_cast<std::uint16_t>(*number(c.args[0])); });
+  vty.add_command(node, "peer (A.B.C.D|X:X::X:X) <1-65535>",
+                  {"A peer registrar we connect to and trust (repeatable)", kIpDoc[0], kIpDoc[1], "Its ENRP port"},
+                  [cfg](CommandContext& c) {
+                    if (auto a = ip(c, 0)) {
+                      cfg->peers.push_back(TransportAddress{*a, static_cast<std::uint16_t>(*number(c.args[1]))});
+                    }
+                  });
+  vty.add_command(node, "allow-peer (A.B.C.D|X:X::X:X)",
+                  {"Accept ENRP associations from this address too (repeatable)", kIpDoc[0], kIpDoc[1]},
+                  [cfg](CommandContext& c) {
+                    if (auto a = ip(c, 0)) cfg->allowed.push_back(*a);
+                  });
+  vty.add_command(node, "accept-peers (configured|any)",
+                  {"Which registrars may peer with us", "Only configured and allowed addresses", "Anyone"},
+                  [cfg](CommandContext& c) { cfg->accept_any_peer = c.args[0] == "any"; });
+  vty.add_command(node, "timer-profile (rfc|aggressive)",
+                  {"ENRP and keep-alive timers", "RFC 5353 defaults (heartbeat 30 s, last heard 61 s)",
+                   "rsplib-like (heartbeat 2.444 s, last heard 5 s, keep-alive 2 s)"},
+                  [cfg](CommandContext& c) {
+                    cfg->timer_profile = c.args[0] == "aggressive" ? TimerProfile::aggressive : TimerProfile::rfc;
+                  });
+  vty.add_command(node, "transport-profile (standard|aggressive)",
+                  {"Transport failure detection", "Protocol defaults", "Sub-second dead-peer detection"},
+                  [cfg](CommandContext& c) { cfg->aggressive_transport = c.args[0] == "aggressive"; });
+  vty.add_command(node,
+                  "timer (keep-alive-interval|keep-alive-timeout|peer-heartbeat-cycle|max-time-last-heard|"
+                  "max-time-no-response|takeover-expire) <1-86400000>",
+                  {"Override one timer of the profile", "Mean interval of ENDPOINT_KEEP_ALIVE audits",
+                   "KEEP_ALIVE_ACK deadline", "PEER-HEARTBEAT-CYCLE", "MAX-TIME-LAST-HEARD", "MAX-TIME-NO-RESPONSE",
+                   "TAKEOVER-EXPIRE-INTERVAL", "Milliseconds"},
+                  [cfg](CommandContext& c) {
+                    for (const auto& [n, s] : kTimerNames) {
+                      if (c.args[0] == s) cfg->timers_ms[n] = static_cast<std::uint32_t>(*number(c.args[1]));
+                    }
+                  });
+  vty.add_command(node, "max-bad-pe-report <1-1000>",
+                  {"ENDPOINT_UNREACHABLE reports that remove a PE (MAX-BAD-PE-REPORT)", "Reports"},
+                  [cfg](CommandContext& c) { cfg->max_bad_pe_reports = static_cast<std::uint32_t>(*number(c.args[0])); });
+  vty.add_command(node, "rate-limit (resolution|registration|unreachable) <0-1000000> <0-1000000>",
+                  {"Per-association token bucket", "HANDLE_RESOLUTION", "REGISTRATION", "ENDPOINT_UNREACHABLE",
+                   "Messages per second (0: unlimited)", "Burst"},
+                  [cfg](CommandContext& c) {
+                    RateLimit r{static_cast<double>(*number(c.args[1])), static_cast<double>(*number(c.args[2]))};
+                    if (r.rate > 0 && r.burst < 1) {
+                      c.error = "burst must be at least 1 when the rate is limited";
+                      return;
+                    }
+                    if (c.args[0] == "resolution") cfg->resolution_rate = r;
+                    else if (c.args[0] == "registration") cfg->registration_rate = r;
+                    else cfg->unreachable_rate = r;
+                  });
+  vty.add_command(node, "max-pes-per-association <1-1000000>",
+                  {"PEs one association may register", "Count"},
+                  [cfg](CommandContext& c) { cfg->max_pes_per_association = static_cast<std::size_t>(*number(c.args[0])); });
+  vty.add_command(node, "announce (A.B.C.D|X:X::X:X) <1-65535>",
+                  {"Send ASAP_SERVER_ANNOUNCE (rsplib's group: 239.0.0.50 3863)", "IPv4 group or address",
+                   "IPv6 group or address", "UDP port"},
+                  [cfg](CommandContext& c) {
+                    if (auto a = ip(c, 0)) {
+                      cfg->announce_to = TransportAddress{*a, static_cast<std::uint16_t>(*number(c.args[1]))};
+                    }
+                  });
+  vty.add_command(node, "no announce", {"Negate", "No ASAP_SERVER_ANNOUNCE (the default)"},
+                  [cfg](CommandContext&) { cfg->announce_to.reset(); });
+  vty.add_command(node, "announce-interval <100-60000>", {"Time between announces", "Milliseconds (2000)"},
+                  [cfg](CommandContext& c) {
+                    cfg->announce_interval_ms = static_cast<std::uint32_t>(*number(c.args[0]));
+                  });
+  vty.add_command(node, "announce-interface (A.B.C.D|X:X::X:X)",
+                  {"Outgoing interface for multicast announces", kIpDoc[0], kIpDoc[1]},
+                  [cfg](CommandContext& c) {
+                    if (auto a = ip(c, 0)) cfg->announce_interface = *a;
+                  });
+  vty.add_command(node, "metrics-port <1-65535>",
+                  {"Serve Prometheus GET /metrics on 127.0.0.1", "TCP port"},
+                  [cfg](CommandContext& c) { cfg->metrics_port = static_cast<std::uint16_t>(*number(c.args[0])); });
+  vty.add_command(node, "no metrics-port", {"Negate", "No Prometheus endpoint"},
+                  [cfg](CommandContext&) { cfg->metrics_port.reset(); });
+  vty.add_command(node, "log-level WORD (trace|debug|info|warn|error|critical|off)", kLevelDoc,
+                  [cfg](CommandContext& c) {
+                    cfg->log_levels[c.args[0]] = c.args[1];
+                    if (!c.from_config_file) log::set_level(c.args[0], c.args[1]);
+                  });
+  // The same at run time from the enable node, without touching the config.
+  vty.add_command(ops::kEnableNode, "log-level WORD (trace|debug|info|warn|error|critical|off)", kLevelDoc,
+                  [](CommandContext& c) {
+                    if (!log::set_level(c.args[0], c.args[1])) c.error = "unknown level '" + c.args[1] + "'";
+                  });
+}
+
+std::string render(const DaemonConfig& c) {
+  std::ostringstream o;
+  o << "registrar\n";
+  if (c.server_id) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "0x%08x", *c.server_id);
+    o << " server-id " << buf << "\n";
+  }
+  o << " transport " << transport::to_string(c.transport) << "\n";
+  for (const auto& a : c.asap_addresses) o << " asap local-ip " << ip_text(a) << "\n";
+  o << " asap-port " << c.asap_port << "\n";
+  for (const auto& a : c.enrp_addresses) o << " enrp local-ip " << ip_text(a) << "\n";
+  o << " enrp-port " << c.enrp_port << "\n";
+  for (const auto& p : c.peers) o << " peer " << ip_text(p.ip) << " " << p.port << "\n";
+  for (const auto& a : c.allowed) o << " allow-peer " << ip_text(a) << "\n";
+  o << " accept-peers " << (c.accept_any_peer ? "any" : "configured") << "\n";
+  o << " timer-profile " << (c.timer_profile == TimerProfile::aggressive ? "aggressive" : "rfc") << "\n";
+  o << " transport-profile " << (c.aggressive_transport ? "aggressive" : "standard") << "\n";
+  for (const auto& [t, ms] : c.timers_ms) o << " timer " << timer_name(t) << " " << ms << "\n";
+  if (c.max_bad_pe_reports) o << " max-bad-pe-report " << *c.max_bad_pe_reports << "\n";
+  auto rate = [&](const char* what, const std::optional<RateLimit>& r) {
+    if (r) {
+      o << " rate-limit " << what << " " << static_cast<std::uint64_t>(r->rate) << " "
+        << static_cast<std::uint64_t>(r->burst) << "\n";
+    }
+  };
+  rate("resolution", c.resolution_rate);
+  rate("registration", c.registration_rate);
+  rate("unreachable", c.unreachable_rate);
+  if (c.max_pes_per_association) o << " max-pes-per-association " << *c.max_pes_per_association << "\n";
+  if (c.announce_to) o << " announce " << ip_text(c.announce_to->ip) << " " << c.announce_to->port << "\n";
+  if (c.announce_interval_ms) o << " announce-interval " << *c.announce_interval_ms << "\n";
+  if (c.announce_interface) o << " announce-interface " << ip_text(*c.announce_interface) << "\n";
+  if (c.metrics_port) o << " metrics-port " << *c.metrics_port << "\n";
+  for (const auto& [cat, level] : c.log_levels) o << " log-level " << cat << " " << level << "\n";
+  return o.str();
+}
+
+std::string validate(const DaemonConfig& c) {
+  const std::uint32_t hb = c.timers_ms.count(TimerName::peer_heartbeat_cycle)
+                               ? c.timers_ms.at(TimerName::peer_heartbeat_cycle)
+                               : (c.timer_profile == TimerProfile::aggressive ? 2444U : 30000U);
+  const std::uint32_t heard = c.timers_ms.count(TimerName::max_time_last_heard)
+                                  ? c.timers_ms.at(TimerName::max_time_last_heard)
+                                  : (c.timer_profile == TimerProfile::aggressive ? 5000U : 61000U);
+  if (heard <= hb) {
+    return "max-time-last-heard (" + std::to_string(heard) + " ms) must exceed peer-heartbeat-cycle (" +
+           std::to_string(hb) + " ms), or healthy peers are declared dead";
+  }
+  if (c.asap_port != 0 && c.asap_port == c.enrp_port &&
+      (c.asap_addresses == c.enrp_addresses || c.asap_addresses.empty() || c.enrp_addresses.empty())) {
+    return "asap-port and enrp-port must differ";
+  }
+  return {};
+}
+
+ServerConfig to_server_config(const DaemonConfig& c, ServerIdentifier id) {
+  ServerConfig s;
+  s.core = c.timer_profile == TimerProfile::aggressive ? RegistrarConfig::aggressive(id)
+                                                       : RegistrarConfig::rfc_defaults(id);
+  s.core.seed = (std::uint64_t{id} << 32) ^ 0x5eedULL;
+  for (const auto& [t, ms] : c.timers_ms) {
+    const Duration d{ms};
+    switch (t) {
+      case TimerName::keep_alive_interval: s.core.keep_alive_interval = d; break;
+      case TimerName::keep_alive_timeout: s.core.keep_alive_timeout = d; break;
+      case TimerName::peer_heartbeat_cycle: s.core.peer_heartbeat_cycle = d; break;
+      case TimerName::max_time_last_heard: s.core.max_time_last_heard = d; break;
+      case TimerName::max_time_no_response: s.core.max_time_no_response = d; break;
+      case TimerName::takeover_expire: s.core.takeover_expire = d; break;
+    }
+  }
+  if (c.max_bad_pe_reports) s.core.max_bad_pe_reports = *c.max_bad_pe_reports;
+  if (c.resolution_rate) s.core.resolution_rate = *c.resolution_rate;
+  if (c.registration_rate) s.core.registration_rate = *c.registration_rate;
+  if (c.unreachable_rate) s.core.unreachable_rate = *c.unreachable_rate;
+  if (c.max_pes_per_association) s.core.max_pes_per_association = *c.max_pes_per_association;
+  s.kind = c.transport;
+  s.asap_addresses = c.asap_addresses;
+  s.asap_port = c.asap_port;
+  s.enrp_addresses = c.enrp_addresses;
+  s.enrp_port = c.enrp_port;
+  s.enrp_peers = c.peers;
+  s.enrp_allowed = c.allowed;
+  s.accept_unconfigured_peers = c.accept_any_peer;
+  s.aggressive_transport = c.aggressive_transport;
+  s.announce_to = c.announce_to;
+  if (c.announce_interval_ms) s.announce_interval = std::chrono::milliseconds{*c.announce_interval_ms};
+  s.announce_interface = c.announce_interface;
+  s.name = "registrar";
+  return s;
+}
+
+}  // namespace rserpool::registrar::daemon

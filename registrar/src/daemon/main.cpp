@@ -1,0 +1,153 @@
+// rserpool-registrar: an ENRP server (RFC 5352 server side, RFC 5353) with
+// an Osmocom-style config file and telnet CLI.
+//
+//   rserpool-registrar [-c FILE] [-t] [--transport auto|sctp|tcp]
+//
+// The data path (RegistrarServer) runs on the main thread's io_context; the
+// VTY runs on its own thread and reaches the data path by posting to it.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "daemon_config.hpp"
+#include "daemon_ops.hpp"
+#include "registrar/server.hpp"
+#include "rserpool/base/log.hpp"
+#include "rserpool/ops/prometheus_endpoint.hpp"
+#include "rserpool/ops/vty.hpp"
+
+namespace {
+
+using namespace rserpool;
+using namespace rserpool::registrar;
+
+constexpr std::uint16_t kVtyPort = 4261;
+constexpr const char* kEmbeddedConfig = "registrar\n";
+
+struct Options {
+  std::string config_file;
+  bool check_only = false;
+  std::optional<transport::TransportKind> transport;
+};
+
+void usage(const char* argv0) {
+  std::fprintf(stderr,
+               "usage: %s [-c FILE] [-t] [--transport auto|sctp|tcp]\n"
+               "  -c FILE      configuration (default: built-in, all addresses, ports 3863/9901)\n"
+               "  -t           check the configuration and exit\n"
+               "  --transport  override the configured transport\n"
+               "The CLI listens on telnet 127.0.0.1:%u (change with `line vty` / `bind ADDR [PORT]`).\n",
+               argv0, kVtyPort);
+}
+
+std::optional<Options> parse_args(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "-c" && i + 1 < argc) {
+      o.config_file = argv[++i];
+    } else if (a == "-t") {
+      o.check_only = true;
+    } else if (a == "--transport" && i + 1 < argc) {
+      o.transport = transport::parse_transport_kind(argv[++i]);
+      if (!o.transport) return std::nullopt;
+    } else {
+      return std::nullopt;
+    }
+  }
+  return o;
+}
+
+ServerIdentifier random_server_id() {
+  std::random_device rd;
+  std::uniform_int_distribution<std::uint32_t> d(1, 0xffffffffU);
+  return d(rd);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto opts = parse_args(argc, argv);
+  if (!opts) {
+    usage(argv[0]);
+    return 2;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  boost::asio::io_context io;
+  daemon::DaemonConfig dc;
+  daemon::Running running{io, nullptr, {}};
+  ops::VtyOptions vo;
+  vo.app_name = "rserpool-registrar";
+  vo.version = "0.1";
+  vo.telnet_port = opts->check_only ? 0 : kVtyPort;
+  ops::Vty vty(vo);
+  daemon::declare_config_commands(vty, dc);
+  daemon::declare_show_commands(vty, running);
+  vty.set_config_writer([&dc] { return daemon::render(dc); });
+  const std::string source = opts->config_file.empty() ? "<built-in>" : opts->config_file;
+  if (auto r = vty.start(opts->config_file, opts->config_file.empty() ? kEmbeddedConfig : "", source); !r) {
+    std::fprintf(stderr, "%s\n", r.error().to_string().c_str());
+    return 1;
+  }
+  // The VTY thread filled dc while reading; start() returned after that.
+  if (opts->transport) dc.transport = *opts->transport;
+  if (auto problem = daemon::validate(dc); !problem.empty()) {
+    std::fprintf(stderr, "%s: %s\n", source.c_str(), problem.c_str());
+    vty.stop();
+    return 1;
+  }
+  if (opts->check_only) {
+    std::printf("%s: configuration OK\n", source.c_str());
+    vty.stop();
+    return 0;
+  }
+  for (const auto& [category, level] : dc.log_levels) log::set_level(category, level);
+
+  const ServerIdentifier id = dc.server_id ? *dc.server_id : random_server_id();
+  auto server = RegistrarServer::start(io, daemon::to_server_config(dc, id));
+  if (!server) {
+    std::fprintf(stderr, "rserpool-registrar: %s\n", server.error().c_str());
+    vty.stop();
+    return 1;
+  }
+  daemon::describe_metrics(running);
+  running.server = server->get();
+  std::shared_ptr<ops::PrometheusEndpoint> prometheus;
+  if (dc.metrics_port) {
+    auto p = ops::PrometheusEndpoint::open(io, TransportAddress{IpAddress::v4_loopback(), *dc.metrics_port},
+                                           running.metrics);
+    if (!p) {
+      std::fprintf(stderr, "rserpool-registrar: metrics port %u: %s\n", *dc.metrics_port, p.error().message().c_str());
+      (*server)->stop();
+      vty.stop();
+      return 1;
+    }
+    prometheus = *p;
+  }
+
+  // SIGTERM/SIGINT: close associations gracefully (queued messages still
+  // go out), give that a moment, then leave the loop.
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  boost::asio::steady_timer grace(io);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    log::get("registrar")->info("signal {}: shutting down", sig);
+    (*server)->stop();
+    if (prometheus) prometheus->close();
+    grace.expires_after(std::chrono::milliseconds(300));
+    grace.async_wait([&io](const boost::system::error_code&) { io.stop(); });
+  });
+  log::get("registrar")->info("rserpool-registrar running, server id {:08x}", id);
+  io.run();
+  vty.stop();
+  running.server = nullptr;
+  return 0;
+}

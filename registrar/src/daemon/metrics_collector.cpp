@@ -1,0 +1,136 @@
+// The registrar's counters as metric samples (CLI `show counters` and
+// Prometheus GET /metrics), collected on the io thread.
+#include <string>
+#include <utility>
+
+#include "daemon_ops.hpp"
+
+namespace rserpool::registrar::daemon {
+namespace {
+
+using ops::MetricFamily;
+using ops::Sample;
+
+struct CoreCounter {
+  const char* name;
+  const char* help;
+  std::uint64_t Counters::*field;
+};
+
+constexpr CoreCounter kCore[] = {
+    {"registrar_registrations_total", "REGISTRATIONs accepted (new PEs)", &Counters::registrations},
+    {"registrar_reregistrations_total", "REGISTRATIONs updating a known PE", &Counters::reregistrations},
+    {"registrar_registrations_rejected_total", "REGISTRATIONs rejected", &Counters::registrations_rejected},
+    {"registrar_registrations_rate_limited_total", "REGISTRATIONs over the rate limit",
+     &Counters::registrations_rate_limited},
+    {"registrar_deregistrations_total", "DEREGISTRATIONs", &Counters::deregistrations},
+    {"registrar_deregistrations_rejected_total", "DEREGISTRATIONs of another association's PE",
+     &Counters::deregistrations_rejected},
+    {"registrar_resolutions_total", "HANDLE_RESOLUTIONs answered", &Counters::resolutions},
+    {"registrar_resolutions_unknown_pool_total", "HANDLE_RESOLUTIONs for an unknown pool",
+     &Counters::resolutions_unknown_pool},
+    {"registrar_resolutions_rate_limited_total", "HANDLE_RESOLUTIONs over the rate limit",
+     &Counters::resolutions_rate_limited},
+    {"registrar_unreachable_reports_total", "ENDPOINT_UNREACHABLEs", &Counters::unreachable_reports},
+    {"registrar_unreachable_rate_limited_total", "ENDPOINT_UNREACHABLEs over the rate limit",
+     &Counters::unreachable_rate_limited},
+    {"registrar_keep_alives_sent_total", "ENDPOINT_KEEP_ALIVEs sent", &Counters::keep_alives_sent},
+    {"registrar_keep_alive_acks_total", "ENDPOINT_KEEP_ALIVE_ACKs received", &Counters::keep_alive_acks},
+    {"registrar_keep_alive_timeouts_total", "PEs removed for a missing KEEP_ALIVE_ACK", &Counters::keep_alive_timeouts},
+    {"registrar_expirations_total", "PEs whose registration life ended", &Counters::expirations},
+    {"registrar_subscription_updates_total", "Pushed HANDLE_RESOLUTION_RESPONSEs", &Counters::subscription_updates},
+    {"registrar_asap_unexpected_total", "ASAP messages a server does not expect", &Counters::asap_unexpected},
+    {"registrar_asap_errors_received_total", "ASAP ERRORs received", &Counters::asap_errors_received},
+    {"registrar_enrp_received_total", "ENRP messages processed", &Counters::enrp_received},
+    {"registrar_enrp_misaddressed_total", "ENRP messages for another server", &Counters::enrp_misaddressed},
+    {"registrar_enrp_errors_received_total", "ENRP_ERRORs received", &Counters::enrp_errors_received},
+    {"registrar_updates_sent_total", "HANDLE_UPDATEs sent", &Counters::updates_sent},
+    {"registrar_updates_applied_total", "HANDLE_UPDATEs and table entries applied", &Counters::updates_applied},
+    {"registrar_updates_ignored_total", "HANDLE_UPDATEs and table entries ignored", &Counters::updates_ignored},
+    {"registrar_checksum_mismatches_total", "PRESENCE checksums differing from our view",
+     &Counters::checksum_mismatches},
+    {"registrar_resyncs_total", "Handle table resynchronisations started", &Counters::resyncs},
+    {"registrar_takeovers_won_total", "Takeovers we executed", &Counters::takeovers_won},
+    {"registrar_takeovers_aborted_total", "Takeovers abandoned", &Counters::takeovers_aborted},
+    {"registrar_peers_dead_total", "Peers declared dead", &Counters::peers_dead},
+};
+
+struct DriverCounter {
+  const char* name;
+  const char* help;
+  std::uint64_t ServerCounters::*field;
+};
+
+constexpr DriverCounter kDriver[] = {
+    {"registrar_asap_associations_accepted_total", "ASAP associations accepted",
+     &ServerCounters::asap_associations_accepted},
+    {"registrar_asap_associations_closed_total", "ASAP associations ended", &ServerCounters::asap_associations_closed},
+    {"registrar_asap_messages_received_total", "ASAP messages received", &ServerCounters::asap_messages_received},
+    {"registrar_asap_messages_sent_total", "ASAP messages sent", &ServerCounters::asap_messages_sent},
+    {"registrar_asap_send_failures_total", "ASAP messages not delivered", &ServerCounters::asap_send_failures},
+    {"registrar_asap_wrong_ppid_total", "Non-ASAP PPIDs on the ASAP port", &ServerCounters::asap_wrong_ppid},
+    {"registrar_element_connects_total", "Connections to taken-over PEs", &ServerCounters::element_connects},
+    {"registrar_element_connect_failures_total", "Failed connections to taken-over PEs",
+     &ServerCounters::element_connect_failures},
+    {"registrar_enrp_associations_accepted_total", "ENRP associations accepted",
+     &ServerCounters::enrp_associations_accepted},
+    {"registrar_enrp_associations_refused_total", "ENRP associations from untrusted addresses",
+     &ServerCounters::enrp_associations_refused},
+    {"registrar_enrp_connects_total", "ENRP associations we started", &ServerCounters::enrp_connects},
+    {"registrar_enrp_connect_failures_total", "ENRP associations that did not come up",
+     &ServerCounters::enrp_connect_failures},
+    {"registrar_enrp_messages_received_total", "ENRP messages received", &ServerCounters::enrp_messages_received},
+    {"registrar_enrp_messages_sent_total", "ENRP messages sent", &ServerCounters::enrp_messages_sent},
+    {"registrar_enrp_send_failures_total", "ENRP messages not delivered", &ServerCounters::enrp_send_failures},
+    {"registrar_enrp_wrong_ppid_total", "Non-ENRP PPIDs on ENRP associations", &ServerCounters::enrp_wrong_ppid},
+    {"registrar_enrp_unroutable_total", "ENRP messages for a server we cannot reach", &ServerCounters::enrp_unroutable},
+    {"registrar_enrp_sender_changed_total", "ENRP messages with a foreign sender id on a bound association",
+     &ServerCounters::enrp_sender_changed},
+    {"registrar_announces_sent_total", "ASAP_SERVER_ANNOUNCEs sent", &ServerCounters::announces_sent},
+    {"registrar_announce_failures_total", "ASAP_SERVER_ANNOUNCEs that could not be sent",
+     &ServerCounters::announce_failures},
+};
+
+}  // namespace
+
+void describe_metrics(Running& running) {
+  auto& m = running.metrics;
+  for (const auto& c : kCore) m.describe(MetricFamily{c.name, c.help, MetricFamily::Type::counter});
+  for (const auto& c : kDriver) m.describe(MetricFamily{c.name, c.help, MetricFamily::Type::counter});
+  m.describe(MetricFamily{"registrar_asap_decode_errors_total", "Undecodable ASAP messages, by cause answered",
+                          MetricFamily::Type::counter});
+  m.describe(MetricFamily{"registrar_enrp_decode_errors_total", "Undecodable ENRP messages, by cause answered",
+                          MetricFamily::Type::counter});
+  m.describe(MetricFamily{"registrar_pools", "Pools in the handlespace", MetricFamily::Type::gauge});
+  m.describe(MetricFamily{"registrar_pool_elements", "PEs in the handlespace", MetricFamily::Type::gauge});
+  m.describe(MetricFamily{"registrar_pool_elements_home", "PEs we are home registrar for", MetricFamily::Type::gauge});
+  m.describe(MetricFamily{"registrar_peers_active", "ENRP peers alive", MetricFamily::Type::gauge});
+  m.describe(MetricFamily{"registrar_asap_associations", "ASAP associations open", MetricFamily::Type::gauge});
+  Running* r = &running;
+  m.add_collector([r](std::vector<Sample>& out) {
+    if (!r->server) return;
+    const auto& s = *r->server;
+    const auto& c = s.core().counters();
+    for (const auto& k : kCore) out.push_back(Sample{k.name, {}, static_cast<double>(c.*(k.field))});
+    const auto& d = s.counters();
+    for (const auto& k : kDriver) out.push_back(Sample{k.name, {}, static_cast<double>(d.*(k.field))});
+    auto causes = [&](const char* name, const std::array<std::uint64_t, 12>& a) {
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        if (a[i] == 0) continue;
+        const std::string cause = i == 11 ? std::string("silent")
+                                          : std::string(to_string(static_cast<ErrorCause>(i)));
+        out.push_back(Sample{name, {{"cause", cause}}, static_cast<double>(a[i])});
+      }
+    };
+    causes("registrar_asap_decode_errors_total", c.asap_decode_errors);
+    causes("registrar_enrp_decode_errors_total", c.enrp_decode_errors);
+    const auto& hs = s.core().handlespace();
+    out.push_back(Sample{"registrar_pools", {}, static_cast<double>(hs.pool_count())});
+    out.push_back(Sample{"registrar_pool_elements", {}, static_cast<double>(hs.element_count())});
+    out.push_back(Sample{"registrar_pool_elements_home", {}, static_cast<double>(hs.owned_count(s.id()))});
+    out.push_back(Sample{"registrar_peers_active", {}, static_cast<double>(s.core().active_peers().size())});
+    out.push_back(Sample{"registrar_asap_associations", {}, static_cast<double>(s.asap_association_count())});
+  });
+}
+
+}  // namespace rserpool::registrar::daemon

@@ -1,0 +1,234 @@
+// Show commands of rserpool-registrar.
+#include <boost/asio/post.hpp>
+
+#include <charconv>
+#include <cstdio>
+#include <future>
+#include <memory>
+#include <sstream>
+
+#include "daemon_ops.hpp"
+
+namespace rserpool::registrar::daemon {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string hex32(std::uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08x", v);
+  return buf;
+}
+
+std::string seconds(Clock::duration d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f s", std::chrono::duration<double>(d).count());
+  return buf;
+}
+
+std::string protocol(TransportProtocol p) {
+  switch (p) {
+    case TransportProtocol::sctp: return "sctp";
+    case TransportProtocol::tcp: return "tcp";
+    case TransportProtocol::udp: return "udp";
+    case TransportProtocol::dccp: return "dccp";
+    case TransportProtocol::udp_lite: return "udp-lite";
+    case TransportProtocol::opaque: return "opaque";
+  }
+  return "?";
+}
+
+std::string transport_text(const TransportParameter& t) {
+  std::string s = protocol(t.protocol);
+  for (const auto& a : t.addresses) s += " " + a.to_string();
+  s += " port " + std::to_string(t.port);
+  if (t.protocol == TransportProtocol::sctp || t.protocol == TransportProtocol::tcp) {
+    s += t.use == TransportUse::data_and_control ? " (data+control)" : " (data only)";
+  }
+  return s;
+}
+
+std::string policy_text(const PolicyParameters& p) {
+  std::string s(to_string(p.type));
+  auto field = [&](const char* name, std::uint32_t v) {
+    if (v != 0) s += std::string(" ") + name + " " + std::to_string(v);
+  };
+  field("weight", p.weight);
+  field("priority", p.priority);
+  field("load", p.load);
+  field("degradation", p.degradation);
+  field("dpf", p.dpf);
+  field("distance", p.distance);
+  return s;
+}
+
+void pe_text(std::ostringstream& o, const core::PoolElementEntry& e, Clock::time_point now) {
+  const auto& pe = e.element();
+  o << " PE " << hex32(pe.id) << " home " << hex32(pe.home_registrar) << " life ";
+  if (pe.registration_life_ms == kInfiniteLifetime) {
+    o << "infinite";
+  } else {
+    o << pe.registration_life_ms << " ms";
+    if (auto x = e.expires_at()) o << " (expires in " << seconds(*x - now) << ")";
+  }
+  o << ", registered " << seconds(now - e.registered_at()) << " ago\n";
+  o << "  user transport " << transport_text(pe.user_transport) << "\n";
+  o << "  policy " << policy_text(pe.policy) << "\n";
+  if (pe.asap_transport) o << "  asap transport " << transport_text(*pe.asap_transport) << "\n";
+  if (e.unreachable_reports() != 0) o << "  unreachable reports " << e.unreachable_reports() << "\n";
+}
+
+std::optional<std::uint32_t> parse_id(const std::string& s) {
+  std::uint64_t v = 0;
+  const bool hex = s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+  const char* first = s.data() + (hex ? 2 : 0);
+  auto [p, ec] = std::from_chars(first, s.data() + s.size(), v, hex ? 16 : 10);
+  if (ec != std::errc{} || p != s.data() + s.size() || v > 0xffffffffULL) return std::nullopt;
+  return static_cast<std::uint32_t>(v);
+}
+
+}  // namespace
+
+std::optional<std::string> on_io(boost::asio::io_context& io, std::function<std::string()> fn,
+                                 std::chrono::milliseconds timeout) {
+  auto done = std::make_shared<std::promise<std::string>>();
+  auto answer = done->get_future();
+  boost::asio::post(io, [done, fn = std::move(fn)] { done->set_value(fn()); });
+  if (answer.wait_for(timeout) != std::future_status::ready) return std::nullopt;
+  return answer.get();
+}
+
+std::string show_registrar(const RegistrarServer& s) {
+  std::ostringstream o;
+  const auto& c = s.config();
+  const auto& hs = s.core().handlespace();
+  auto addresses = [](const std::vector<IpAddress>& v) {
+    if (v.empty()) return std::string("any");
+    std::string t;
+    for (const auto& a : v) t += (t.empty() ? "" : " ") + a.to_string();
+    return t;
+  };
+  std::size_t active = s.core().active_peers().size();
+  o << "Registrar " << hex32(s.id()) << "\n";
+  o << " transport " << transport::to_string(s.kind()) << "\n";
+  o << " ASAP " << addresses(c.asap_addresses) << " port " << s.asap_port() << "\n";
+  o << " ENRP " << addresses(c.enrp_addresses) << " port " << s.enrp_port() << "\n";
+  o << " uptime " << seconds(Clock::now() - s.started_at()) << "\n";
+  o << " pools " << hs.pool_count() << ", pool elements " << hs.element_count() << " (home here "
+    << hs.owned_count(s.id()) << ")\n";
+  o << " peers " << active << " active, " << c.enrp_peers.size() << " configured\n";
+  o << " ASAP associations " << s.asap_association_count() << "\n";
+  o << " timers: peer-heartbeat-cycle " << c.core.peer_heartbeat_cycle.count() << " ms, max-time-last-heard "
+    << c.core.max_time_last_heard.count() << " ms, max-time-no-response " << c.core.max_time_no_response.count()
+    << " ms, takeover-expire " << c.core.takeover_expire.count() << " ms, keep-alive "
+    << c.core.keep_alive_interval.count() << "/" << c.core.keep_alive_timeout.count() << " ms\n";
+  return o.str();
+}
+
+std::string show_pools(const RegistrarServer& s) {
+  const auto& hs = s.core().handlespace();
+  std::ostringstream o;
+  char line[160];
+  std::snprintf(line, sizeof line, "%-32s %-24s %6s %6s\n", "Pool", "Policy", "PEs", "Home");
+  o << line;
+  for (const auto& pool : hs.pool_handles()) {
+    const auto elements = hs.elements_of(pool);
+    std::size_t home = 0;
+    for (const auto* e : elements) home += e->owner() == s.id() ? 1U : 0U;
+    const auto policy = hs.pool_policy(pool);
+    std::snprintf(line, sizeof line, "%-32s %-24s %6zu %6zu\n", pool.to_string().c_str(),
+                  policy ? std::string(to_string(*policy)).c_str() : "?", elements.size(), home);
+    o << line;
+  }
+  return o.str();
+}
+
+std::string show_pool(const RegistrarServer& s, const std::string& name) {
+  const auto& hs = s.core().handlespace();
+  const PoolHandle pool(name);
+  const auto policy = hs.pool_policy(pool);
+  if (!policy) return "% no pool '" + name + "'\n";
+  std::ostringstream o;
+  const auto elements = hs.elements_of(pool);
+  o << "Pool " << name << ": policy " << to_string(*policy) << ", " << elements.size() << " PE(s)\n";
+  const auto now = Clock::now();
+  for (const auto* e : elements) pe_text(o, *e, now);
+  return o.str();
+}
+
+std::string show_pe(const RegistrarServer& s, PeIdentifier id) {
+  const auto& hs = s.core().handlespace();
+  std::ostringstream o;
+  const auto now = Clock::now();
+  for (const auto& pool : hs.pool_handles()) {
+    if (const auto* e = hs.find(pool, id)) {
+      o << "Pool " << pool.to_string() << ":\n";
+      pe_text(o, *e, now);
+    }
+  }
+  if (o.str().empty()) return "% no PE " + hex32(id) + "\n";
+  return o.str();
+}
+
+std::string show_peers(const RegistrarServer& s) {
+  std::ostringstream o;
+  char line[200];
+  std::snprintf(line, sizeof line, "%-10s  %-40s %-6s %-5s %-8s %-12s %-8s %s\n", "Server", "Address", "Config",
+                "Assoc", "State", "Last heard", "Checksum", "PEs");
+  o << line;
+  const auto now = Clock::now();
+  for (const auto& p : s.peers()) {
+    const std::string heard = p.last_heard ? seconds(now - *p.last_heard) + " ago" : "never";
+    char sum[8] = "-";
+    if (p.last_checksum) std::snprintf(sum, sizeof sum, "0x%04x", *p.last_checksum);
+    std::snprintf(line, sizeof line, "%-10s  %-40s %-6s %-5s %-8s %-12s %-8s %zu\n",
+                  p.id ? hex32(p.id).c_str() : "?", p.address ? p.address->to_string().c_str() : "-",
+                  p.configured ? "yes" : "no", p.association_up ? "up" : "down",
+                  p.active ? "active" : (p.id ? "dead" : "unknown"), heard.c_str(), sum, p.owned_pes);
+    o << line;
+  }
+  return o.str();
+}
+
+void declare_show_commands(ops::Vty& vty, Running& running) {
+  Running* r = &running;
+  // Runs a view on the io thread and prints it (or why it could not).
+  auto view = [r](ops::CommandContext& c, std::function<std::string(const RegistrarServer&)> fn) {
+    auto text = on_io(r->io, [r, fn = std::move(fn)] {
+      return r->server ? fn(*r->server) : std::string("% registrar not running\n");
+    });
+    if (!text) {
+      c.error = "data path did not answer in time";
+      return;
+    }
+    c.out = *text;
+  };
+  vty.add_show_command("show registrar", {"Show running state", "Identity, ports, uptime, totals"},
+                       [view](ops::CommandContext& c) { view(c, show_registrar); });
+  vty.add_show_command("show pools", {"Show running state", "Pools in the handlespace"},
+                       [view](ops::CommandContext& c) { view(c, show_pools); });
+  vty.add_show_command("show pool NAME", {"Show running state", "One pool and its pool elements", "Pool handle"},
+                       [view](ops::CommandContext& c) {
+                         const std::string name = c.args[0];
+                         view(c, [name](const RegistrarServer& s) { return show_pool(s, name); });
+                       });
+  vty.add_show_command("show pe ID", {"Show running state", "One pool element (in every pool)", "PE identifier (decimal or 0x hex)"},
+                       [view](ops::CommandContext& c) {
+                         auto id = parse_id(c.args[0]);
+                         if (!id) {
+                           c.error = "invalid PE identifier '" + c.args[0] + "'";
+                           return;
+                         }
+                         view(c, [id](const RegistrarServer& s) { return show_pe(s, *id); });
+                       });
+  vty.add_show_command("show peers", {"Show running state", "ENRP peers"},
+                       [view](ops::CommandContext& c) { view(c, show_peers); });
+  vty.add_show_command("show counters", {"Show running state", "Protocol and driver counters"},
+                       [r](ops::CommandContext& c) {
+                         auto text = on_io(r->io, [r] { return ops::MetricsRegistry::to_table(r->metrics.collect()); });
+                         if (!text) c.error = "data path did not answer in time";
+                         else c.out = *text;
+                       });
+}
+
+}  // namespace rserpool::registrar::daemon

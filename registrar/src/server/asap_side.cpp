@@ -1,0 +1,113 @@
+// ASAP side of the driver: associations from PEs and PUs on the ASAP port,
+// and our own connections to PEs taken over from a dead peer.
+#include <utility>
+
+#include "server_impl.hpp"
+
+namespace rserpool::registrar::detail {
+
+namespace {
+
+std::shared_ptr<transport::AssociationHandler> asap_handler(std::weak_ptr<ServerState> s) {
+  return make_link_handler(std::move(s), &ServerState::asap_up, &ServerState::asap_message,
+                           &ServerState::asap_send_failed, &ServerState::asap_down);
+}
+
+}  // namespace
+
+std::shared_ptr<transport::AssociationHandler> ServerState::accept_asap(
+    const std::shared_ptr<transport::Association>& a) {
+  if (stopped) return nullptr;
+  asap[a->id()] = AsapLink{a, std::nullopt, false};
+  return asap_handler(weak_from_this());
+}
+
+void ServerState::asap_up(transport::Association& a, const transport::AssociationInfo& info) {
+  auto it = asap.find(a.id());
+  if (it == asap.end() || stopped) return;
+  it->second.up = true;
+  if (!it->second.element_target) ++counters.asap_associations_accepted;
+  const std::uint16_t port = info.remote.empty() ? 0 : info.remote.front().port;
+  log->debug("{}: ASAP association {} up from {}", cfg.name, a.id(),
+             info.remote.empty() ? std::string("?") : info.remote.front().to_string());
+  execute(core.on_asap_association_up(a.id(), ips_of(info.remote), port, Clock::now()));
+}
+
+void ServerState::asap_message(transport::Association& a, transport::Message&& m) {
+  if (stopped || !asap.count(a.id())) return;
+  // rsplib sends ASAP with PPID 11; 0 ("unspecified") is tolerated, anything
+  // else is another protocol on the wrong port.
+  if (m.ppid != kAsapPpid && m.ppid != 0) {
+    ++counters.asap_wrong_ppid;
+    log->debug("{}: ASAP association {}: dropped message with PPID {}", cfg.name, a.id(), m.ppid);
+    return;
+  }
+  ++counters.asap_messages_received;
+  execute(core.on_asap_message(a.id(), m.payload, Clock::now()));
+}
+
+void ServerState::asap_send_failed(transport::Association& a, std::size_t count) {
+  counters.asap_send_failures += count;
+  log->debug("{}: ASAP association {}: {} message(s) not delivered", cfg.name, a.id(), count);
+}
+
+void ServerState::asap_down(transport::Association& a, transport::DownReason why) {
+  auto it = asap.find(a.id());
+  if (it == asap.end()) return;
+  const bool element = it->second.element_target.has_value();
+  if (element) {
+    auto e = element_links.find(*it->second.element_target);
+    if (e != element_links.end() && e->second == a.id()) element_links.erase(e);
+    if (why == transport::DownReason::connect_failed) ++counters.element_connect_failures;
+  } else {
+    ++counters.asap_associations_closed;
+  }
+  asap.erase(it);
+  log->debug("{}: ASAP association {} down ({})", cfg.name, a.id(), transport::to_string(why));
+  if (stopped) return;
+  execute(core.on_asap_association_down(a.id(), Clock::now()));
+}
+
+void ServerState::send_asap(AssociationId id, Bytes&& message) {
+  auto it = asap.find(id);
+  if (it == asap.end()) {
+    ++counters.asap_send_failures;
+    return;
+  }
+  auto r = it->second.association->send(transport::Message{kAsapPpid, 0, false, std::move(message)});
+  if (!r) {
+    ++counters.asap_send_failures;
+    log->debug("{}: ASAP association {}: send refused ({})", cfg.name, id, transport::to_string(r.error()));
+    return;
+  }
+  ++counters.asap_messages_sent;
+}
+
+void ServerState::send_asap_to_element(SendAsapToElement&& s) {
+  const auto& t = s.asap_transport;
+  if (t.addresses.empty() || t.port == 0) {
+    ++counters.element_connect_failures;
+    return;
+  }
+  const TransportAddress target{t.addresses.front(), t.port};
+  if (auto e = element_links.find(target); e != element_links.end()) {
+    return send_asap(e->second, std::move(s.message));
+  }
+  auto ep = endpoint({}, 0, cfg.name + "/asap-pe");
+  ep.remote_addresses = t.addresses;
+  ep.remote_port = t.port;
+  auto a = transport::connect(io, ep, asap_handler(weak_from_this()));
+  if (!a) {
+    ++counters.element_connect_failures;
+    log->info("{}: cannot reach taken-over PE {:08x} at {}: {}", cfg.name, s.pe, target.to_string(),
+              a.error().message());
+    return;
+  }
+  ++counters.element_connects;
+  const auto id = (*a)->id();
+  asap[id] = AsapLink{*a, target, false};
+  element_links[target] = id;
+  send_asap(id, std::move(s.message));
+}
+
+}  // namespace rserpool::registrar::detail

@@ -1,0 +1,86 @@
+#pragma once
+// Enhanced-mode session, pool-user side (draft-ietf-rserpool-service;
+// RFC 5352 3.8-3.9) on Boost.Asio. Created by PoolUserService::open_session.
+//
+// One association to the serving PE carries user data (options.data_ppid)
+// and the ASAP control channel (PPID 11: ASAP_COOKIE, ASAP_COOKIE_ECHO,
+// ASAP_BUSINESS_CARD). On a failure (association lost, connect failed) the
+// session reports the PE unreachable once, picks the next PE (business card
+// order first, else the pool policy), connects and then, in this order:
+//   1. COOKIE_ECHO with the newest cookie,
+//   2. the failover handler (synchronously: what it sends goes out first),
+//   3. every message the transport handed back as unsent, then what was
+//      queued meanwhile, oldest first,
+//   4. the failover-done handler (FAILOVER_INDICATION).
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "rserpool/asap/actions.hpp"
+#include "rserpool/transport/config.hpp"
+#include "rserpool/transport/message.hpp"
+
+namespace rserpool::asap {
+
+struct SessionOptions {
+  std::uint32_t data_ppid = 0;     // user PPID (rsplib's echo uses 0)
+  std::uint16_t data_stream = 0;
+  std::size_t max_queued = 4096;   // held while no PE is connected
+  bool aggressive = false;         // aggressive failure detection towards the PE
+  // Applied to every PE association after endpoint_for() (timers, names).
+  std::function<void(transport::EndpointConfig&)> tune;
+  // For request/response services: a PE that answers nothing for this long
+  // after data was sent to it is treated as failed (association aborted,
+  // failover). Kernel SCTP cannot see a hung PE whose kernel still answers
+  // heartbeats; this can. 0 = off.
+  std::chrono::milliseconds silence_timeout{0};
+};
+
+struct PoolSessionCounters {
+  std::uint64_t sent = 0;        // data messages handed to a PE association
+  std::uint64_t received = 0;    // data messages from PEs
+  std::uint64_t resent = 0;      // handed back by a transport and sent again
+  std::uint64_t failovers = 0;   // completed failovers
+  std::uint64_t refused = 0;     // send*() returned false
+  std::uint64_t silent_pe = 0;   // failures declared by silence_timeout
+};
+
+class PoolSession {
+ public:
+  struct Impl;
+  explicit PoolSession(std::shared_ptr<Impl> impl);
+  // Closes the association to the PE (graceful).
+  ~PoolSession();
+  PoolSession(const PoolSession&) = delete;
+  PoolSession& operator=(const PoolSession&) = delete;
+
+  // Handlers (set them right after open_session; nothing is delivered
+  // before the io_context runs).
+  void on_data(std::function<void(PeIdentifier from, transport::Message&& msg)> h);
+  void on_failover(std::function<void(const FailoverCallback&)> h);       // step 2 above
+  void on_failover_done(std::function<void(const FailoverIndication&)> h);  // step 4 above
+  void on_stalled(std::function<void()> h);  // nobody to fail over to; data stays queued
+  void on_business_card(std::function<void(const BusinessCardReceived&)> h);
+  void on_established(std::function<void(const PoolElementParameter& pe)> h);  // each new PE association up
+
+  // DATA_SEND to the pool (queued while connecting, failover-managed).
+  // false: not accepted (queue full, closed).
+  bool send(Bytes data);
+  // To one PE of the pool (moves the session there, no failover semantics).
+  bool send_to(PeIdentifier pe, Bytes data);
+  // On the current association only; never queued or re-sent.
+  bool send_pass_through(Bytes data);
+  void close();
+
+  std::optional<PeIdentifier> current_pe() const;
+  bool established() const;
+  std::size_t queued() const;
+  const PoolSessionCounters& counters() const;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace rserpool::asap

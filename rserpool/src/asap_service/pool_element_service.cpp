@@ -1,0 +1,150 @@
+#include "rserpool/asap/service/pool_element_service.hpp"
+
+#include <variant>
+
+#include "registrar_links.hpp"
+#include "rserpool/base/log.hpp"
+#include "service_clock.hpp"
+#include "timer_table.hpp"
+
+namespace rserpool::asap {
+
+using service_detail::RegistrarLinks;
+
+struct PoolElementService::Impl : std::enable_shared_from_this<Impl> {
+  Impl(boost::asio::io_context& io, PoolElementConfig pe, RegistrarAccess access)
+      : pool_handle(pe.pool),
+        core(with_registrars(std::move(pe), access)),
+        name("pe/" + core_pool_name() + "/" + std::to_string(core.pe_id())),
+        timers(io, [this](const Timer& t) { on_timer(t); }),
+        links(io, std::move(access), name, link_events()) {}
+
+  static PoolElementConfig with_registrars(PoolElementConfig pe, const RegistrarAccess& access) {
+    if (pe.hunt.registrars.empty()) pe.hunt.registrars = access.registrars;
+    return pe;
+  }
+  std::string core_pool_name() const { return pool_handle.to_string(); }
+
+  RegistrarLinks::Events link_events() {
+    RegistrarLinks::Events e;
+    e.connected = [this](AssocId id) {
+      ++counters.registrar_associations;
+      step([&](Actions& out) { core.on_registrar_connected(id, clock.now(), out); });
+    };
+    e.connect_failed = [this](AssocId id) {
+      step([&](Actions& out) { core.on_registrar_connect_failed(id, clock.now(), out); });
+    };
+    e.lost = [this](AssocId id) {
+      log::get("asap")->info("{}: registrar association {} lost", name, id);
+      step([&](Actions& out) { core.on_registrar_lost(id, clock.now(), out); });
+    };
+    e.message = [this](AssocId id, const wire::asap::Message& m) {
+      if (std::holds_alternative<wire::asap::EndpointKeepAlive>(m)) ++counters.keep_alives;
+      step([&](Actions& out) { core.on_registrar_message(id, m, clock.now(), out); });
+    };
+    e.decode_error = [this] { ++counters.decode_errors; };
+    return e;
+  }
+
+  // Runs one core event and executes what it asked for, in order. The
+  // shared_ptr keeps this alive if a callback destroys the service.
+  template <class F>
+  void step(F&& f) {
+    if (closed) return;
+    auto self = shared_from_this();
+    Actions out;
+    f(out);
+    run(out);
+  }
+
+  void run(Actions& out) {
+    for (auto& a : out) {
+      if (closed) return;
+      std::visit([this](auto& x) { execute(x); }, a);
+    }
+  }
+
+  void on_timer(const Timer& t) {
+    step([&](Actions& out) { core.on_timer(t, clock.now(), out); });
+  }
+
+  void execute(StartTimer& s) { timers.start(s.timer, s.after); }
+  void execute(StopTimer& s) { timers.stop(s.timer); }
+  void execute(ConnectRegistrar& c) {
+    log::get("asap")->debug("{}: connecting to registrar {} ({})", name, c.assoc, c.address.to_string());
+    links.connect(c.assoc, c.address);
+  }
+  void execute(DisconnectRegistrar& d) { links.disconnect(d.assoc); }
+  void execute(SendToRegistrar& s) { links.send(s.assoc, s.message); }
+  void execute(RegistrationResult& r) {
+    if (r.code == RegistrationCode::granted)
+      ++counters.registrations_granted;
+    else if (r.code != RegistrationCode::no_registrar)
+      ++counters.registrations_failed;
+    log::get("asap")->info("{}: registration{} {}", name, r.renewal ? " renewal" : "", to_string(r.code));
+    if (auto cb = on_registration) cb(r);  // a copy: the callback may replace it
+  }
+  void execute(DeregistrationResult& r) {
+    log::get("asap")->info("{}: deregistration {}", name, to_string(r.code));
+    if (auto done = std::exchange(on_deregistered, nullptr)) done(r);
+  }
+  void execute(HomeRegistrarChanged& h) {
+    log::get("asap")->info("{}: home registrar is now {} (server id {:#x})", name, h.assoc, h.server_id);
+    if (auto cb = on_home_changed) cb(h);
+  }
+  template <class T>
+  void execute(T&) {}  // pool-user and session actions: not produced by a PE
+
+  void shutdown() {
+    closed = true;
+    timers.cancel_all();
+    links.close_all();
+  }
+
+  PoolHandle pool_handle;
+  PoolElement core;
+  std::string name;
+  service_detail::ServiceClock clock;
+  service_detail::TimerTable timers;
+  RegistrarLinks links;
+  PoolElementServiceCounters counters;
+  std::function<void(const RegistrationResult&)> on_registration;
+  std::function<void(const HomeRegistrarChanged&)> on_home_changed;
+  std::function<void(const DeregistrationResult&)> on_deregistered;
+  bool closed = false;
+};
+
+PoolElementService::PoolElementService(boost::asio::io_context& io, PoolElementConfig pe, RegistrarAccess access)
+    : impl_(std::make_shared<Impl>(io, std::move(pe), std::move(access))) {}
+
+PoolElementService::~PoolElementService() {
+  if (impl_) impl_->shutdown();
+}
+
+void PoolElementService::on_registration(std::function<void(const RegistrationResult&)> cb) {
+  impl_->on_registration = std::move(cb);
+}
+void PoolElementService::on_home_changed(std::function<void(const HomeRegistrarChanged&)> cb) {
+  impl_->on_home_changed = std::move(cb);
+}
+
+void PoolElementService::register_pe() {
+  impl_->step([&](Actions& out) { impl_->core.register_pe(impl_->clock.now(), out); });
+}
+
+void PoolElementService::update_policy(const PolicyParameters& p) {
+  impl_->step([&](Actions& out) { impl_->core.update_policy(p, impl_->clock.now(), out); });
+}
+
+void PoolElementService::deregister(std::function<void(const DeregistrationResult&)> done) {
+  impl_->on_deregistered = std::move(done);
+  impl_->step([&](Actions& out) { impl_->core.deregister(impl_->clock.now(), out); });
+}
+
+PoolElement::State PoolElementService::state() const { return impl_->core.state(); }
+PeIdentifier PoolElementService::pe_id() const { return impl_->core.pe_id(); }
+std::optional<AssocId> PoolElementService::home() const { return impl_->core.hunt().home(); }
+const PoolHandle& PoolElementService::pool() const { return impl_->pool_handle; }
+const PoolElementServiceCounters& PoolElementService::counters() const { return impl_->counters; }
+
+}  // namespace rserpool::asap

@@ -1,0 +1,297 @@
+#include "rserpool/asap/service/pool_session.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+
+#include "pool_user_impl.hpp"
+#include "rserpool/asap/service/control_channel.hpp"
+#include "rserpool/asap/service/endpoint_mapping.hpp"
+#include "rserpool/asap/service/registrar_access.hpp"
+#include "rserpool/base/log.hpp"
+#include "rserpool/transport/endpoint.hpp"
+
+namespace rserpool::asap {
+
+namespace {
+
+// Forwards one PE association's notifications to its session, tagged with
+// the generation so notifications of a replaced association are ignored.
+class PeLinkHandler : public transport::AssociationHandler {
+ public:
+  PeLinkHandler(std::weak_ptr<PoolSession::Impl> s, std::uint64_t gen) : s_(std::move(s)), gen_(gen) {}
+  void on_up(transport::Association&, const transport::AssociationInfo&) override {
+    if (auto s = s_.lock()) s->on_up(gen_);
+  }
+  void on_message(transport::Association&, transport::Message&& m) override {
+    if (auto s = s_.lock()) s->on_message(gen_, std::move(m));
+  }
+  void on_send_failed(transport::Association&, std::vector<transport::Message>&& unsent) override {
+    if (auto s = s_.lock()) s->on_send_failed(gen_, std::move(unsent));
+  }
+  void on_down(transport::Association&, transport::DownReason reason) override {
+    if (auto s = s_.lock()) s->on_down(gen_, reason);
+  }
+
+ private:
+  std::weak_ptr<PoolSession::Impl> s_;
+  std::uint64_t gen_;
+};
+
+}  // namespace
+
+PoolSession::Impl::Impl(std::shared_ptr<PoolUserService::Impl> svc, SessionConfig cfg, SessionOptions opts)
+    : service(svc), pool(cfg.pool), core(std::move(cfg), svc->core), options(std::move(opts)) {}
+
+void PoolSession::Impl::connect_pe(const PoolElementParameter& target) {
+  disconnect_pe();
+  auto svc = service.lock();
+  if (!svc) return;
+  const std::uint64_t gen = ++generation;
+  pe = target;
+  auto cfg = endpoint_for(target.user_transport);
+  if (!cfg) {
+    log::get("asap")->warn("{}: session {}: PE {:#x} unusable: {}", svc->name, core.id(), target.id, cfg.error());
+    // Reported from the io_context: the core is still emitting actions.
+    boost::asio::post(svc->io, [weak = weak_from_this(), gen] {
+      if (auto s = weak.lock()) s->on_down(gen, transport::DownReason::connect_failed);
+    });
+    return;
+  }
+  if (options.aggressive) {
+    cfg->sctp = transport::SctpOptions::aggressive();
+    cfg->tcp = transport::TcpMappingOptions::aggressive();
+  }
+  cfg->name = svc->name + "/session" + std::to_string(core.id());
+  if (options.tune) options.tune(*cfg);
+  auto a = transport::connect(svc->io, std::move(*cfg), std::make_shared<PeLinkHandler>(weak_from_this(), gen));
+  if (!a) {
+    log::get("asap")->warn("{}: session {}: cannot connect to PE {:#x}: {}", svc->name, core.id(), target.id,
+                           a.error().message());
+    boost::asio::post(svc->io, [weak = weak_from_this(), gen] {
+      if (auto s = weak.lock()) s->on_down(gen, transport::DownReason::connect_failed);
+    });
+    return;
+  }
+  assoc = std::move(*a);
+}
+
+void PoolSession::Impl::expect_answer() {
+  if (options.silence_timeout.count() <= 0 || awaiting_answer) return;
+  auto svc = service.lock();
+  if (!svc) return;
+  awaiting_answer = true;
+  if (!silence) silence = std::make_unique<boost::asio::steady_timer>(svc->io);
+  silence->expires_after(options.silence_timeout);
+  silence->async_wait([weak = weak_from_this(), gen = generation](const boost::system::error_code& ec) {
+    if (ec) return;
+    auto self = weak.lock();
+    if (!self || self->closed || gen != self->generation || !self->awaiting_answer || !self->assoc) return;
+    ++self->counters.silent_pe;
+    log::get("asap")->warn("session {}: PE {:#x} silent for {} ms: treated as failed", self->core.id(),
+                           self->pe ? self->pe->id : 0, self->options.silence_timeout.count());
+    // The abort's hand-back and down notification arrive through the
+    // handler like any other failure and start the failover.
+    self->assoc->abort();
+  });
+}
+
+void PoolSession::Impl::answered() {
+  if (!awaiting_answer) return;
+  awaiting_answer = false;
+  if (silence) silence->cancel();
+}
+
+void PoolSession::Impl::disconnect_pe() {
+  ++generation;  // whatever the old association still reports is stale
+  answered();
+  up = false;
+  handed_back.clear();
+  if (assoc) {
+    assoc->set_handler(nullptr);
+    assoc->close();
+    assoc.reset();
+  }
+}
+
+void PoolSession::Impl::send_control(const wire::asap::Message& m) {
+  if (!assoc) return;
+  if (auto r = assoc->send(control_message(m)); !r)
+    log::get("asap")->warn("session {}: control message refused: {}", core.id(), transport::to_string(r.error()));
+}
+
+void PoolSession::Impl::send_data(Bytes&& data) {
+  if (!assoc) {
+    // The core only sends while established; keep it for the failover.
+    handed_back.push_back(std::move(data));
+    return;
+  }
+  transport::Message m;
+  m.ppid = options.data_ppid;
+  m.stream = options.data_stream;
+  m.payload = std::move(data);
+  auto r = assoc->send(std::move(m));
+  if (r) {
+    ++counters.sent;
+    expect_answer();
+    return;
+  }
+  ++counters.refused;
+  log::get("asap")->warn("session {}: data refused by the association: {}", core.id(),
+                         transport::to_string(r.error()));
+}
+
+void PoolSession::Impl::on_up(std::uint64_t gen) {
+  if (gen != generation) return;
+  up = true;
+  const auto now_pe = pe;
+  step([&](Actions& out) {
+    if (auto svc = service.lock()) core.on_pe_connected(svc->clock.now(), out);
+    return true;
+  });
+  if (auto h = on_established; now_pe && h && gen == generation) h(*now_pe);
+}
+
+void PoolSession::Impl::on_message(std::uint64_t gen, transport::Message&& m) {
+  if (gen != generation) return;
+  answered();
+  if (m.ppid == kAsapPpid) {
+    auto d = decode_control(m.payload);
+    if (d.reply && assoc) (void)assoc->send(std::move(*d.reply));
+    if (!d.message) {
+      if (auto svc = service.lock()) ++svc->counters.decode_errors;
+      return;
+    }
+    step([&](Actions& out) {
+      if (auto svc = service.lock()) core.on_pe_message(*d.message, svc->clock.now(), out);
+      return true;
+    });
+    return;
+  }
+  ++counters.received;
+  // A copy: the handler may close or destroy this session.
+  if (auto h = on_data) h(pe ? pe->id : 0, std::move(m));
+}
+
+void PoolSession::Impl::on_send_failed(std::uint64_t gen, std::vector<transport::Message>&& unsent) {
+  if (gen != generation) return;
+  // Control messages are not re-sent: the core echoes the cookie itself.
+  for (auto& m : unsent)
+    if (m.ppid != kAsapPpid) handed_back.push_back(std::move(m.payload));
+}
+
+void PoolSession::Impl::on_down(std::uint64_t gen, transport::DownReason reason) {
+  if (gen != generation) return;
+  const bool was_up = up;
+  auto unsent = std::move(handed_back);
+  handed_back.clear();
+  if (assoc) assoc->set_handler(nullptr);
+  assoc.reset();
+  up = false;
+  answered();
+  ++generation;
+  if (auto svc = service.lock())
+    log::get("asap")->info("{}: session {}: association to PE {:#x} down ({}), {} message(s) handed back",
+                           svc->name, core.id(), pe ? pe->id : 0, transport::to_string(reason), unsent.size());
+  counters.resent += unsent.size();
+  step([&](Actions& out) {
+    auto svc = service.lock();
+    if (!svc) return false;
+    if (was_up)
+      core.on_pe_failure(std::move(unsent), svc->clock.now(), out);
+    else
+      core.on_pe_connect_failed(svc->clock.now(), out);
+    return true;
+  });
+}
+
+void PoolSession::Impl::arm_stall_retry() {
+  auto svc = service.lock();
+  if (!svc) return;
+  if (!stall_retry) stall_retry = std::make_unique<boost::asio::steady_timer>(svc->io);
+  stall_retry->expires_after(std::max(svc->core_stale_cache, Duration{100}));
+  stall_retry->async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    if (ec) return;
+    auto self = weak.lock();
+    if (!self || self->closed || self->core.state() != Session::State::stalled) return;
+    self->step([&](Actions& out) {
+      if (auto s = self->service.lock()) s->core.resolve(self->pool, s->clock.now(), out);
+      return true;
+    });
+    if (self->core.state() == Session::State::stalled) self->arm_stall_retry();
+  });
+}
+
+void PoolSession::Impl::shutdown() {
+  if (stall_retry) stall_retry->cancel();
+  if (silence) silence->cancel();
+  disconnect_pe();
+  closed = true;
+}
+
+// ---- public API ---------------------------------------------------------
+
+PoolSession::PoolSession(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+PoolSession::~PoolSession() {
+  if (!impl_) return;
+  close();
+  if (auto svc = impl_->service.lock()) svc->sessions.erase(impl_->core.id());
+}
+
+void PoolSession::on_data(std::function<void(PeIdentifier, transport::Message&&)> h) { impl_->on_data = std::move(h); }
+void PoolSession::on_failover(std::function<void(const FailoverCallback&)> h) { impl_->on_failover = std::move(h); }
+void PoolSession::on_failover_done(std::function<void(const FailoverIndication&)> h) {
+  impl_->on_failover_done = std::move(h);
+}
+void PoolSession::on_stalled(std::function<void()> h) { impl_->on_stalled = std::move(h); }
+void PoolSession::on_business_card(std::function<void(const BusinessCardReceived&)> h) {
+  impl_->on_business_card = std::move(h);
+}
+void PoolSession::on_established(std::function<void(const PoolElementParameter&)> h) {
+  impl_->on_established = std::move(h);
+}
+
+bool PoolSession::send(Bytes data) {
+  auto& s = *impl_;
+  const bool ok = s.step([&](Actions& out) {
+    auto svc = s.service.lock();
+    return svc && s.core.send(std::move(data), svc->clock.now(), out);
+  });
+  if (!ok) ++s.counters.refused;
+  return ok;
+}
+
+bool PoolSession::send_to(PeIdentifier pe, Bytes data) {
+  auto& s = *impl_;
+  const bool ok = s.step([&](Actions& out) {
+    auto svc = s.service.lock();
+    return svc && s.core.send_to(pe, std::move(data), svc->clock.now(), out);
+  });
+  if (!ok) ++s.counters.refused;
+  return ok;
+}
+
+bool PoolSession::send_pass_through(Bytes data) {
+  auto& s = *impl_;
+  const bool ok = s.step([&](Actions& out) { return s.core.send_pass_through(std::move(data), out); });
+  if (!ok) ++s.counters.refused;
+  return ok;
+}
+
+void PoolSession::close() {
+  auto& s = *impl_;
+  if (s.closed) return;
+  s.step([&](Actions& out) {
+    if (auto svc = s.service.lock()) s.core.close(svc->clock.now(), out);
+    return true;
+  });
+  s.shutdown();
+}
+
+std::optional<PeIdentifier> PoolSession::current_pe() const { return impl_->core.current_pe(); }
+bool PoolSession::established() const { return impl_->core.state() == Session::State::established; }
+std::size_t PoolSession::queued() const { return impl_->core.queued(); }
+const PoolSessionCounters& PoolSession::counters() const { return impl_->counters; }
+
+}  // namespace rserpool::asap

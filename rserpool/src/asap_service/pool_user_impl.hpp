@@ -1,0 +1,125 @@
+#pragma once
+// Internals shared by PoolUserService and PoolSession: the service owns the
+// PoolUser core and executes every action, including those a Session core
+// emits (they name the session by SessionId).
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "registrar_links.hpp"
+#include "rserpool/asap/service/pool_user_service.hpp"
+#include "rserpool/asap/session.hpp"
+#include "rserpool/transport/association.hpp"
+#include "service_clock.hpp"
+#include "timer_table.hpp"
+
+namespace rserpool::asap {
+
+struct PoolUserService::Impl : std::enable_shared_from_this<Impl> {
+  Impl(boost::asio::io_context& io, PoolUserConfig pu, RegistrarAccess access);
+
+  template <class F>
+  void step(F&& f) {
+    if (closed) return;
+    auto self = shared_from_this();
+    Actions out;
+    f(out);
+    run(out);
+  }
+  void run(Actions& out);
+  void shutdown();
+
+  // Notifications for a pool, fanned out to handlers, watchers, sessions.
+  void pool_resolved(const PoolHandle& pool, bool pushed);
+  void pool_failed(const ResolutionFailed& f);
+  void notify_watcher(const PoolHandle& pool);
+  void arm_watch_timer(const PoolHandle& pool);
+  std::shared_ptr<PoolSession::Impl> session(SessionId id);
+
+  template <class T>
+  void execute(T& a);
+
+  boost::asio::io_context& io;
+  PoolUser core;
+  std::string name = "pu";
+  service_detail::ServiceClock clock;
+  service_detail::TimerTable timers;
+  service_detail::RegistrarLinks links;
+  PoolUserServiceCounters counters;
+
+  struct Watch {
+    WatchHandler cb;
+    std::optional<PeList> last;  // what cb saw last
+    std::unique_ptr<boost::asio::steady_timer> refresh;
+  };
+  std::map<PoolHandle, std::vector<ResolveHandler>> resolving;
+  std::map<PoolHandle, std::vector<ServerHandler>> awaiting_server;
+  std::map<PoolHandle, Watch> watches;
+  std::map<SessionId, std::weak_ptr<PoolSession::Impl>> sessions;
+  SessionId next_session = 1;
+  Duration core_stale_cache{5000};  // PoolUserConfig::stale_cache
+  bool closed = false;
+};
+
+struct PoolSession::Impl : std::enable_shared_from_this<PoolSession::Impl> {
+  Impl(std::shared_ptr<PoolUserService::Impl> svc, SessionConfig cfg, SessionOptions options);
+
+  // Runs a Session core event through the service's executor.
+  template <class F>
+  bool step(F&& f) {
+    auto svc = service.lock();
+    if (!svc || svc->closed || closed) return false;
+    auto self = shared_from_this();
+    bool accepted = false;
+    svc->step([&](Actions& out) { accepted = f(out); });
+    return accepted;
+  }
+
+  // Actions addressed to this session.
+  void connect_pe(const PoolElementParameter& pe);
+  void disconnect_pe();
+  void send_control(const wire::asap::Message& m);
+  void send_data(Bytes&& data);
+
+  // Association events (the handler checks it is the current one).
+  void on_up(std::uint64_t gen);
+  void on_message(std::uint64_t gen, transport::Message&& m);
+  void on_send_failed(std::uint64_t gen, std::vector<transport::Message>&& unsent);
+  void on_down(std::uint64_t gen, transport::DownReason reason);
+
+  void shutdown();
+  // While stalled, ask the registrar again every stale_cache: PEs may have
+  // registered since (the core waits for a resolution, it never polls).
+  void arm_stall_retry();
+  // silence_timeout: armed by the first data sent after the last message
+  // received from the PE, cancelled by any message from it.
+  void expect_answer();
+  void answered();
+
+  std::weak_ptr<PoolUserService::Impl> service;
+  std::unique_ptr<boost::asio::steady_timer> stall_retry;
+  std::unique_ptr<boost::asio::steady_timer> silence;
+  bool awaiting_answer = false;
+  PoolHandle pool;
+  Session core;
+  SessionOptions options;
+  PoolSessionCounters counters;
+  std::shared_ptr<transport::Association> assoc;
+  std::optional<PoolElementParameter> pe;  // the PE `assoc` goes to
+  std::uint64_t generation = 0;
+  bool up = false;
+  std::vector<Bytes> handed_back;  // data the current association gave back
+  bool closed = false;
+
+  std::function<void(PeIdentifier, transport::Message&&)> on_data;
+  std::function<void(const FailoverCallback&)> on_failover;
+  std::function<void(const FailoverIndication&)> on_failover_done;
+  std::function<void()> on_stalled;
+  std::function<void(const BusinessCardReceived&)> on_business_card;
+  std::function<void(const PoolElementParameter&)> on_established;
+};
+
+}  // namespace rserpool::asap

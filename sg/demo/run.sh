@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# The signalling gateway demo: installs what is missing, builds, then runs
+# sgd (embedded default configuration, co-located registrar) with three
+# gateway controllers (gwc-sim, with cookies) and the SS7 load generator
+# (ss7-gen). Shows per-controller traffic every second, kills one controller
+# (SIGKILL) halfway, and ends with a summary and an SVG plot of the traffic.
+#
+#   sudo sg/demo/run.sh [--duration S] [--cps N] [--no-deps] [--no-build] [--out DIR]
+#
+# Exit status: 0 when the gateway did its job; 1 when something went wrong
+# (sgd did not start, no call completed, calls lost after the failover,
+# messages for unknown calls); 2 on a usage or setup error.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+duration=30
+cps=100
+deps=1
+build=1
+out=""
+build_dir="$root/build-demo"
+
+usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --duration) duration=${2:?}; shift 2 ;;
+    --cps) cps=${2:?}; shift 2 ;;
+    --no-deps) deps=0; shift ;;
+    --no-build) build=0; shift ;;
+    --out) out=${2:?}; shift 2 ;;
+    --build-dir) build_dir=${2:?}; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+[[ $duration =~ ^[0-9]+$ && $duration -ge 6 ]] || { echo "run.sh: --duration needs at least 6 s" >&2; exit 2; }
+[[ $cps =~ ^[0-9]+$ && $cps -ge 1 ]] || { echo "run.sh: --cps needs a positive integer" >&2; exit 2; }
+
+say() { printf '\033[1m== %s\033[0m\n' "$*"; }
+
+if [[ $deps -eq 1 ]]; then
+  say "dependencies"
+  "$root/conf/install-deps.sh" build
+  command -v python3 >/dev/null || "$root/conf/install-deps.sh" demo
+fi
+
+if [[ $build -eq 1 ]]; then
+  say "build ($build_dir, Release)"
+  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSG_TESTS=OFF >/dev/null
+  cmake --build "$build_dir" --target sgd gwc-sim ss7-gen
+fi
+sgd_bin="$build_dir/sg/sgd"
+gwc_bin="$build_dir/sg/gwc-sim"
+gen_bin="$build_dir/sg/ss7-gen"
+for b in "$sgd_bin" "$gwc_bin" "$gen_bin"; do
+  [[ -x $b ]] || { echo "run.sh: $b is missing (build first, or drop --no-build)" >&2; exit 2; }
+done
+
+out=${out:-$(mktemp -d /tmp/sg-demo.XXXXXX)}
+mkdir -p "$out"
+csv="$out/traffic.csv"
+svg="$out/traffic.svg"
+
+# The embedded default configuration uses these ports on loopback.
+for port in 2905 3863 9901 4260; do
+  if ss -Hltn "sport = :$port" 2>/dev/null | grep -q . || ss -Hln -A sctp "sport = :$port" 2>/dev/null | grep -q .; then
+    echo "run.sh: port $port is in use (another sgd or registrar running?)" >&2
+    exit 2
+  fi
+done
+
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  sleep 0.5
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+  echo "FAILED: $*" >&2
+  echo "logs: $out" >&2
+  exit 1
+}
+
+# Kernel SCTP when the kernel has it (load the module if it is there), the
+# TCP mapping otherwise: sgd's default is `transport auto`, and so are we.
+modprobe -q sctp 2>/dev/null || true
+transport=auto
+now_ms() { date +%s%3N; }
+
+say "starting sgd (embedded default configuration, co-located registrar)"
+"$sgd_bin" >"$out/sgd.log" 2>&1 &
+sgd_pid=$!
+pids+=("$sgd_pid")
+for _ in $(seq 1 100); do
+  (exec 3<>/dev/tcp/127.0.0.1/4260) 2>/dev/null && break
+  kill -0 "$sgd_pid" 2>/dev/null || fail "sgd exited: $(tail -5 "$out/sgd.log")"
+  sleep 0.1
+done
+sleep 0.3
+kill -0 "$sgd_pid" 2>/dev/null || fail "sgd exited: $(tail -5 "$out/sgd.log")"
+kind=$(grep -q "falling back to the TCP mapping" "$out/sgd.log" && echo "TCP mapping (no kernel SCTP)" || echo "kernel SCTP")
+echo "sgd running (pid $sgd_pid), transport: $kind"
+
+names=(gwc-1 gwc-2 gwc-3)
+declare -A pe_pid
+for n in "${names[@]}"; do
+  "$gwc_bin" --name "$n" --pool gwc --registrar 127.0.0.1:3863 --listen 127.0.0.1:0 --transport "$transport" \
+    --cookies --aggressive --answer-delay 20 --stats-interval 1000 >"$out/$n.log" 2>&1 &
+  pe_pid[$n]=$!
+  pids+=("$!")
+  disown "$!"  # no job-control noise when one is killed
+done
+for n in "${names[@]}"; do
+  for _ in $(seq 1 100); do
+    grep -q "^event registered" "$out/$n.log" && break
+    kill -0 "${pe_pid[$n]}" 2>/dev/null || fail "$n exited: $(tail -3 "$out/$n.log")"
+    sleep 0.1
+  done
+  grep -q "^event registered" "$out/$n.log" || fail "$n did not register"
+  echo "$n registered as PE $(sed -n 's/^event listening.*pe_id=\(0x[0-9a-f]*\).*/\1/p' "$out/$n.log")"
+done
+sleep 1  # sgd learns the pool and connects to its members
+
+victim=gwc-2
+kill_at=$((duration / 2))
+say "traffic: $cps calls/s (+ $((cps / 2)) SCCP queries/s) for ${duration}s; $victim gets SIGKILL at ${kill_at}s"
+"$gen_bin" --connect 127.0.0.1:2905 --transport "$transport" --cps "$cps" --sccp-rate $((cps / 2)) --hold 1000 \
+  --duration "$duration" --answer-timeout 4000 --aggressive --stats-interval 1000 >"$out/ss7-gen.log" 2>&1 &
+gen_pid=$!
+pids+=("$gen_pid")
+
+field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
+last_stats() { grep '^stats ' "$1" 2>/dev/null | tail -1; }
+
+echo "t_ms,series,value" >"$csv"
+start=$(now_ms)
+killed_ms=""
+tick=0
+while kill -0 "$gen_pid" 2>/dev/null; do
+  tick=$((tick + 1))
+  delay=$(( start + tick * 1000 - $(now_ms) ))
+  [[ $delay -gt 0 ]] && sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
+  t=$(( $(now_ms) - start ))
+  line=$(printf 't=%3ds' $((t / 1000)))
+  for n in "${names[@]}"; do
+    # messages/s from the controller's own last two stats lines
+    read -r rate calls < <(grep '^stats ' "$out/$n.log" 2>/dev/null | tail -2 | awk '
+      { for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+        tot[NR] = f["in"] + f["out"]; t[NR] = f["t_ms"]; c = f["calls_active"] }
+      END { r = (NR == 2 && t[2] > t[1]) ? int((tot[2] - tot[1]) * 1000 / (t[2] - t[1])) : 0; print r, (c == "" ? 0 : c) }')
+    if [[ -n $killed_ms && $n == "$victim" ]]; then
+      line+=$(printf ' | %s      killed' "$n")
+      rate=0
+    else
+      line+=$(printf ' | %s %5d msg/s %4s calls' "$n" "$rate" "$calls")
+    fi
+    echo "$t,$n,$rate" >>"$csv"
+  done
+  g=$(last_stats "$out/ss7-gen.log")
+  [[ -n $g ]] && line+=$(printf ' | ss7: %s done %s failed' "$(field "$g" calls_completed)" "$(field "$g" calls_failed)")
+  echo "$line"
+  kill -0 "$sgd_pid" 2>/dev/null || fail "sgd died during the run"
+  if [[ -z $killed_ms && $t -ge $((kill_at * 1000)) ]]; then
+    kill -KILL "${pe_pid[$victim]}"
+    killed_ms=$(( $(now_ms) ))
+    echo "$((killed_ms - start)),event,$victim killed" >>"$csv"
+    printf '\033[1m>> SIGKILL %s (pid %s)\033[0m\n' "$victim" "${pe_pid[$victim]}"
+  fi
+done
+wait "$gen_pid" || fail "ss7-gen failed: $(tail -3 "$out/ss7-gen.log")"
+
+summary=$(grep '^summary ' "$out/ss7-gen.log" | tail -1)
+[[ -n $summary ]] || fail "ss7-gen wrote no summary"
+sleep 1.2  # one more stats line from the survivors
+unknown=0
+for n in "${names[@]}"; do
+  [[ $n == "$victim" ]] && continue
+  s=$(last_stats "$out/$n.log")
+  unknown=$(( unknown + $(field "$s" unknown_call) ))
+done
+late=0
+while read -r started; do
+  [[ -n $started && -n $killed_ms && $started -gt $((killed_ms + 2000)) ]] && late=$((late + 1))
+done < <(sed -n 's/^event failed-call.*started_unix_ms=\([0-9]*\).*/\1/p' "$out/ss7-gen.log")
+answer_max_ms=$(( $(field "$summary" answer_max_us) / 1000 ))
+failover_ms=$(( answer_max_ms > 20 ? answer_max_ms - 20 : 0 ))
+
+say "summary"
+printf '  calls: %s attempted, %s completed, %s failed (%s started after the failover was over)\n' \
+  "$(field "$summary" calls_attempted)" "$(field "$summary" calls_completed)" "$(field "$summary" calls_failed)" "$late"
+printf '  SCCP queries: %s sent, %s answered\n' "$(field "$summary" sccp_sent)" "$(field "$summary" sccp_answered)"
+printf '  messages: %s sent, %s received by the SS7 side; losses %s\n' "$(field "$summary" messages_sent)" \
+  "$(field "$summary" messages_received)" "$(field "$summary" losses)"
+printf '  answer latency: p50 %s us, p99 %s us, max %s us\n' "$(field "$summary" answer_p50_us)" \
+  "$(field "$summary" answer_p99_us)" "$(field "$summary" answer_max_us)"
+printf '  messages for unknown calls at the surviving controllers: %s\n' "$unknown"
+printf '  failover time (worst extra answer delay seen by a caller): %s ms\n' "$failover_ms"
+for n in "${names[@]}"; do
+  s=$(last_stats "$out/$n.log")
+  printf '  %s: %s calls offered, %s adopted from a cookie\n' "$n" "$(field "$s" calls_offered)" "$(field "$s" calls_adopted)"
+done
+
+if python3 "$root/sg/demo/plot_traffic.py" "$csv" "$svg" --title "sgd: messages/s per gateway controller, $victim killed at ${kill_at}s"; then
+  echo "plot: $svg"
+else
+  echo "plot: could not be written (data in $csv)" >&2
+fi
+echo "logs: $out"
+
+completed=$(field "$summary" calls_completed)
+[[ ${completed:-0} -gt 0 ]] || fail "no call completed"
+[[ $late -eq 0 ]] || fail "$late calls lost after the failover"
+[[ $unknown -eq 0 ]] || fail "$unknown messages for unknown calls (cookie failover)"
+kill -0 "$sgd_pid" 2>/dev/null || fail "sgd died"
+say "OK"

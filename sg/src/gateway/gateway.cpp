@@ -1,0 +1,499 @@
+#include "sg/gateway/gateway.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <random>
+#include <sstream>
+
+#include "pool_runtime.hpp"
+#include "registrar/server.hpp"
+#include "rserpool/asap/service/pool_user_service.hpp"
+#include "rserpool/base/log.hpp"
+#include "rserpool/ops/prometheus_endpoint.hpp"
+#include "rserpool/transport/endpoint.hpp"
+#include "sg/routing/flow.hpp"
+#include "sg/routing/route_table.hpp"
+#include "ss7_side.hpp"
+
+namespace sg {
+namespace {
+
+namespace tr = rserpool::transport;
+using gateway::PoolRuntime;
+using gateway::M3uaSide;
+
+auto logger() {
+  static auto l = rserpool::log::get("sgd");
+  return l;
+}
+
+tr::TransportKind kind_of(TransportChoice t) {
+  switch (t) {
+    case TransportChoice::sctp: return tr::TransportKind::sctp;
+    case TransportChoice::tcp: return tr::TransportKind::tcp;
+    case TransportChoice::automatic: break;
+  }
+  return tr::TransportKind::automatic;
+}
+
+std::uint64_t clock_seed() {
+  return static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^ 0x5347'4457ULL;
+}
+
+// Where the co-located registrar is reached from inside the process: its
+// first ASAP address, or loopback of the same family when it is a wildcard.
+rserpool::IpAddress reach(const std::vector<rserpool::IpAddress>& listen) {
+  if (listen.empty()) return rserpool::IpAddress::v4_loopback();
+  const auto& a = listen.front();
+  if (!a.is_unspecified()) return a;
+  return a.is_v6() ? rserpool::IpAddress::v6_loopback() : rserpool::IpAddress::v4_loopback();
+}
+
+std::string key_text(const RoutingKey& k, mxua::PcFormat f) {
+  std::ostringstream o;
+  o << "dpc " << mxua::format_point_code(mxua::PointCode{k.dpc.point_code}, f);
+  if (k.dpc.wildcard_bits) o << "/" << unsigned{k.dpc.wildcard_bits};
+  if (k.opc) {
+    o << " opc " << mxua::format_point_code(mxua::PointCode{k.opc->point_code}, f);
+    if (k.opc->wildcard_bits) o << "/" << unsigned{k.opc->wildcard_bits};
+  }
+  if (k.service_indicators.any()) {
+    o << " si";
+    for (std::size_t i = 0; i < k.service_indicators.size(); ++i)
+      if (k.service_indicators.test(i)) o << " " << i;
+  }
+  if (k.network_indicator) o << " ni " << unsigned{*k.network_indicator};
+  if (k.cics) o << " cic " << k.cics->first << "-" << k.cics->last;
+  return o.str();
+}
+
+}  // namespace
+
+struct Gateway::Impl {
+  Impl(boost::asio::io_context& i, SgConfig c, GatewayOptions o)
+      : io(i), config(std::move(c)), options(o), shutdown_timer(i) {}
+
+  boost::asio::io_context& io;
+  SgConfig config;
+  GatewayOptions options;
+  tr::TransportKind kind = tr::TransportKind::tcp;
+  bool aggressive = false;
+  GatewayCounters counters;
+  RouteTable routes;
+  std::unique_ptr<rserpool::registrar::RegistrarServer> registrar;
+  std::unique_ptr<rserpool::asap::PoolUserService> pool_user;
+  rserpool::asap::RegistrarAccess access;
+  std::unique_ptr<M3uaSide> ss7;
+  std::map<std::string, std::unique_ptr<PoolRuntime>> pools;
+  gateway::LinkProfile link_profile;
+  rserpool::ops::MetricsRegistry metrics;
+  std::shared_ptr<rserpool::ops::PrometheusEndpoint> prometheus;
+  boost::asio::steady_timer shutdown_timer;
+  std::uint64_t no_route_suppressed = 0;
+  TimePoint no_route_window{};
+  std::uint64_t next_seed = 1;
+  bool shutting_down = false;
+
+  rserpool::Result<void, std::string> build();
+  void start_pool(const PoolSettings& p);
+  void from_ss7(MtpMessage&& m);
+  std::vector<mxua::MaskedPointCode> destinations_of(const std::string& pool) const;
+  void describe_metrics();
+  void collect(std::vector<rserpool::ops::Sample>& out) const;
+  void finish_shutdown(std::chrono::steady_clock::time_point deadline, std::function<void()> done);
+};
+
+rserpool::Result<void, std::string> Gateway::Impl::build() {
+  kind = tr::resolve_kind(kind_of(config.transport));
+  aggressive = config.timers == TimerProfile::aggressive;
+  next_seed = options.seed != 0 ? options.seed : clock_seed();
+  for (const auto& [category, level] : config.log_levels) rserpool::log::set_level(category, level);
+
+  link_profile.sctp = aggressive ? tr::SctpOptions::aggressive() : tr::SctpOptions{};
+  link_profile.tcp = aggressive ? tr::TcpMappingOptions::aggressive() : tr::TcpMappingOptions{};
+  // Kernel SCTP cannot see a hung but alive controller: M3UA BEAT can.
+  const std::uint32_t beat = config.pe_beat_ms.value_or(aggressive ? 500U : 5000U);
+  if (beat != 0) link_profile.t_beat = std::chrono::milliseconds(beat);
+  link_profile.retry_initial = aggressive ? std::chrono::milliseconds(500) : std::chrono::milliseconds(2000);
+  link_profile.local_addresses = config.pe_local_ips;
+  link_profile.retry_max = aggressive ? std::chrono::milliseconds(5000) : std::chrono::milliseconds(30000);
+
+  for (const auto& r : config.routes) {
+    if (!r.has_dpc || r.pool.empty()) continue;
+    if (auto added = routes.add(Route{r.name, r.key, rserpool::PoolHandle(r.pool)}); !added)
+      return rserpool::unexpected("route " + r.name + ": " + std::string(to_string(added.error())));
+  }
+
+  if (const auto& co = config.registrar.colocated) {
+    rserpool::registrar::ServerConfig sc;
+    std::uint32_t id = co->server_id.value_or(0);
+    while (id == 0) id = static_cast<std::uint32_t>(std::mt19937_64(next_seed)());
+    sc.core = aggressive ? rserpool::registrar::RegistrarConfig::aggressive(id)
+                         : rserpool::registrar::RegistrarConfig::rfc_defaults(id);
+    sc.core.seed = next_seed;
+    sc.kind = kind;
+    sc.asap_addresses = co->asap_ips;
+    sc.asap_port = co->asap_port;
+    sc.enrp_addresses = co->enrp_ips;
+    sc.enrp_port = co->enrp_port;
+    sc.enrp_peers = co->enrp_peers;
+    sc.aggressive_transport = aggressive;
+    sc.name = "registrar";
+    auto server = rserpool::registrar::RegistrarServer::start(io, std::move(sc));
+    if (!server) return rserpool::unexpected("co-located registrar: " + server.error());
+    registrar = std::move(*server);
+    access.registrars.push_back(rserpool::TransportAddress{reach(co->asap_ips), registrar->asap_port()});
+    logger()->info("co-located registrar {:08x}: ASAP port {}, ENRP port {}", registrar->id(), registrar->asap_port(),
+                   registrar->enrp_port());
+  }
+  for (const auto& r : config.registrar.remote) access.registrars.push_back(r);
+  access.kind = kind;
+  access.aggressive = aggressive;
+  if (access.registrars.empty()) return rserpool::unexpected(std::string("no registrar configured"));
+
+  rserpool::asap::PoolUserConfig pu;
+  pu.subscribe = true;
+  pu.stale_cache = aggressive ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(5000);
+  pu.seed = next_seed + 1;
+  pool_user = std::make_unique<rserpool::asap::PoolUserService>(io, pu, access);
+
+  gateway::Ss7Profile sp;
+  sp.kind = kind;
+  sp.sctp = link_profile.sctp;
+  sp.tcp = link_profile.tcp;
+  gateway::Ss7Hooks hooks;
+  hooks.data = [this](MtpMessage&& m) { from_ss7(std::move(m)); };
+  auto side = M3uaSide::open(io, config, sp, std::move(hooks), counters);
+  if (!side) return rserpool::unexpected(side.error());
+  ss7 = std::move(*side);
+
+  for (const auto& [name, p] : config.pools) start_pool(p);
+  describe_metrics();
+  if (config.metrics_endpoint) {
+    auto ep = rserpool::ops::PrometheusEndpoint::open(io, *config.metrics_endpoint, metrics);
+    if (!ep) return rserpool::unexpected("metrics-endpoint " + config.metrics_endpoint->to_string() + ": " + ep.error().message());
+    prometheus = std::move(*ep);
+    logger()->info("Prometheus metrics on http://{}/metrics", rserpool::TransportAddress{config.metrics_endpoint->ip, prometheus->port()}.to_string());
+  }
+  logger()->info("sgd started: transport {}, timers {}, {} pool(s), {} route(s)", tr::to_string(kind),
+                 to_string(config.timers), pools.size(), routes.routes().size());
+  return {};
+}
+
+void Gateway::Impl::start_pool(const PoolSettings& p) {
+  if (pools.count(p.handle)) return;
+  gateway::PoolHooks hooks;
+  const std::string name = p.handle;
+  hooks.report_unreachable = [this, name](rserpool::PeIdentifier pe) {
+    if (pool_user) pool_user->report_failure(rserpool::PoolHandle(name), pe);
+  };
+  hooks.to_ss7 = [this](MtpMessage&& m) {
+    if (ss7) ss7->send(m);
+  };
+  hooks.availability = [this, name](bool available) {
+    if (ss7) ss7->announce(destinations_of(name), available);
+  };
+  hooks.congestion = [this, name](bool onset) {
+    if (!ss7) return;
+    std::vector<mxua::PointCode> pcs;
+    for (const auto& d : destinations_of(name)) pcs.push_back(d.pc);
+    ss7->congestion(pcs, onset);
+  };
+  auto rt = std::make_unique<PoolRuntime>(io, name, p.distributor, link_profile, std::move(hooks), counters,
+                                          next_seed + 2 + pools.size());
+  PoolRuntime* raw = rt.get();
+  pools.emplace(name, std::move(rt));
+  pool_user->watch(rserpool::PoolHandle(name), [raw](const rserpool::asap::PoolUserService::PeList& list) {
+    raw->members(list);
+  });
+  logger()->info("pool {}: watching", name);
+}
+
+std::vector<mxua::MaskedPointCode> Gateway::Impl::destinations_of(const std::string& pool) const {
+  std::vector<mxua::MaskedPointCode> out;
+  for (const Route* r : routes.routes_to(rserpool::PoolHandle(pool))) {
+    mxua::MaskedPointCode pc{r->key.dpc.wildcard_bits, mxua::PointCode{r->key.dpc.point_code}};
+    if (std::find(out.begin(), out.end(), pc) == out.end()) out.push_back(pc);
+  }
+  return out;
+}
+
+void Gateway::Impl::from_ss7(MtpMessage&& m) {
+  const auto c = classify(m);
+  const Route* route = routes.lookup(m, c.cic);
+  if (route) {
+    auto it = pools.find(route->pool.to_string());
+    if (it != pools.end()) {
+      it->second->message(std::move(m));
+      return;
+    }
+  }
+  counters.drop(GatewayDrop::no_route);
+  const auto now = Clock::now();
+  if (now - no_route_window >= std::chrono::seconds(1)) {
+    if (no_route_suppressed) logger()->warn("{} more message(s) without a route in the last second", no_route_suppressed);
+    no_route_window = now;
+    no_route_suppressed = 0;
+    logger()->warn("no route for OPC {} DPC {} SI {}: dropped", m.opc, m.dpc, m.si);
+  } else {
+    ++no_route_suppressed;
+  }
+}
+
+void Gateway::Impl::describe_metrics() {
+  using T = rserpool::ops::MetricFamily::Type;
+  const std::vector<std::tuple<const char*, const char*, T>> families = {
+      {"sg_ss7_messages_total", "M3UA DATA messages from (in) and to (out) the SS7 side", T::counter},
+      {"sg_ss7_bytes_total", "MTP3-user bytes from (in) and to (out) the SS7 side", T::counter},
+      {"sg_pe_messages_total", "DATA messages to (out) and from (in) each pool element", T::counter},
+      {"sg_pe_bytes_total", "MTP3-user bytes to (out) and from (in) each pool element", T::counter},
+      {"sg_pe_flows", "Flows bound to each pool element", T::gauge},
+      {"sg_pe_link_failures_total", "Link failures per pool element", T::counter},
+      {"sg_pool_accepted_total", "Messages the pool distributor accepted", T::counter},
+      {"sg_pool_sent_total", "Messages sent to a pool element", T::counter},
+      {"sg_pool_queued_total", "Messages queued (PE connecting or pool-wait)", T::counter},
+      {"sg_pool_resent_after_failover_total", "Messages re-sent after a failover (hand-back and queued)", T::counter},
+      {"sg_failovers_total", "PE failures handled", T::counter},
+      {"sg_flows_moved_total", "Flows moved to an heir", T::counter},
+      {"sg_cookies_echoed_total", "ASAP COOKIE_ECHO sent to heirs", T::counter},
+      {"sg_cookies_received_total", "ASAP COOKIE received from pool elements", T::counter},
+      {"sg_drains_total", "PEs drained", T::counter},
+      {"sg_unreachable_reported_total", "ENDPOINT_UNREACHABLE reports", T::counter},
+      {"sg_drops_total", "Messages dropped, by reason", T::counter},
+      {"sg_pool_flows", "Flows in the pool", T::gauge},
+      {"sg_pool_wait_depth", "Messages waiting for a usable PE", T::gauge},
+      {"sg_pool_available", "1 when the pool can take traffic", T::gauge},
+      {"sg_pool_members", "PEs per distributor state", T::gauge},
+      {"sg_duna_sent_total", "DUNA sent, per destination", T::counter},
+      {"sg_dava_sent_total", "DAVA sent, per destination", T::counter},
+      {"sg_scon_sent_total", "SCON sent, per destination", T::counter},
+      {"sg_ss7_associations", "SS7-side associations up", T::gauge},
+      {"sg_ss7_refused_associations_total", "SS7 associations refused by the allow-list", T::counter},
+      {"sg_m3ua_drops_total", "Messages dropped by the SS7-side M3UA layer, by reason", T::counter},
+  };
+  for (const auto& [name, help, type] : families) metrics.describe({name, help, type});
+  metrics.add_collector([this](std::vector<rserpool::ops::Sample>& out) { collect(out); });
+}
+
+void Gateway::Impl::collect(std::vector<rserpool::ops::Sample>& out) const {
+  auto add = [&](const char* name, std::uint64_t v, std::map<std::string, std::string> labels = {}) {
+    out.push_back(rserpool::ops::Sample{name, std::move(labels), static_cast<double>(v)});
+  };
+  add("sg_ss7_messages_total", counters.ss7_in.messages, {{"direction", "in"}});
+  add("sg_ss7_messages_total", counters.ss7_out.messages, {{"direction", "out"}});
+  add("sg_ss7_bytes_total", counters.ss7_in.bytes, {{"direction", "in"}});
+  add("sg_ss7_bytes_total", counters.ss7_out.bytes, {{"direction", "out"}});
+  for (std::size_t i = 0; i < kGatewayDrops; ++i)
+    add("sg_drops_total", counters.drops[i], {{"reason", std::string(to_string(static_cast<GatewayDrop>(i)))}});
+  add("sg_duna_sent_total", counters.duna_sent);
+  add("sg_dava_sent_total", counters.dava_sent);
+  add("sg_scon_sent_total", counters.scon_sent);
+  if (ss7) ss7->collect(out);
+  for (const auto& [name, p] : pools) p->collect(out);
+}
+
+void Gateway::Impl::finish_shutdown(std::chrono::steady_clock::time_point deadline, std::function<void()> done) {
+  std::size_t open = ss7 ? ss7->open_associations() : 0;
+  for (const auto& [name, p] : pools) open += p->open_links();
+  if (open != 0 && std::chrono::steady_clock::now() < deadline) {
+    shutdown_timer.expires_after(std::chrono::milliseconds(20));
+    shutdown_timer.async_wait([this, deadline, done = std::move(done)](const boost::system::error_code& ec) mutable {
+      if (!ec) finish_shutdown(deadline, std::move(done));
+    });
+    return;
+  }
+  if (open != 0) logger()->warn("shutdown: {} association(s) still open at the deadline: aborting them", open);
+  if (ss7) ss7->stop();
+  if (prometheus) prometheus->close();
+  pool_user.reset();  // no more membership callbacks into the pools
+  pools.clear();
+  if (registrar) registrar->stop();
+  logger()->info("sgd stopped");
+  if (done) done();
+}
+
+std::string_view to_string(GatewayDrop d) noexcept {
+  switch (d) {
+    case GatewayDrop::no_route: return "no-route";
+    case GatewayDrop::no_ss7_path: return "no-ss7-path";
+    case GatewayDrop::ss7_refused: return "ss7-refused";
+    case GatewayDrop::link_refused: return "link-refused";
+    case GatewayDrop::Count_: break;
+  }
+  return "unknown";
+}
+
+// ---------------------------------------------------------------------------
+
+Gateway::Gateway(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Gateway::~Gateway() {
+  if (!impl_) return;
+  impl_->shutdown_timer.cancel();
+  if (impl_->prometheus) impl_->prometheus->close();
+  impl_->pool_user.reset();
+  impl_->pools.clear();
+  impl_->ss7.reset();
+  impl_->registrar.reset();
+}
+
+rserpool::Result<std::unique_ptr<Gateway>, std::string> Gateway::start(boost::asio::io_context& io, SgConfig config,
+                                                                      GatewayOptions options) {
+  auto impl = std::make_unique<Impl>(io, std::move(config), options);
+  if (auto problems = validate(impl->config); !problems.empty()) {
+    std::string all;
+    for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
+    return rserpool::unexpected(all);
+  }
+  if (auto r = impl->build(); !r) return rserpool::unexpected(r.error());
+  return std::unique_ptr<Gateway>(new Gateway(std::move(impl)));
+}
+
+void Gateway::shutdown(std::function<void()> done) {
+  auto& d = *impl_;
+  if (d.shutting_down) return;
+  d.shutting_down = true;
+  logger()->info("shutting down: ASPDN to the gateway controllers and upstream");
+  if (d.ss7) d.ss7->begin_shutdown();
+  for (auto& [name, p] : d.pools) p->close_links();
+  d.shutdown_timer.expires_after(std::chrono::milliseconds(300));
+  d.shutdown_timer.async_wait([&d, done = std::move(done)](const boost::system::error_code& ec) mutable {
+    if (ec) return;
+    if (d.ss7) d.ss7->close_associations();
+    d.finish_shutdown(std::chrono::steady_clock::now() + std::chrono::milliseconds(1500), std::move(done));
+  });
+}
+
+std::optional<std::uint16_t> Gateway::ss7_port() const { return impl_->ss7 ? impl_->ss7->sgp_port() : std::nullopt; }
+std::optional<std::uint16_t> Gateway::metrics_port() const {
+  if (!impl_->prometheus) return std::nullopt;
+  return impl_->prometheus->port();
+}
+std::optional<std::uint16_t> Gateway::registrar_asap_port() const {
+  if (!impl_->registrar) return std::nullopt;
+  return impl_->registrar->asap_port();
+}
+std::optional<std::uint16_t> Gateway::registrar_enrp_port() const {
+  if (!impl_->registrar) return std::nullopt;
+  return impl_->registrar->enrp_port();
+}
+
+rserpool::Result<void, std::string> Gateway::drain(const std::string& pool, rserpool::PeIdentifier pe,
+                                                   std::optional<Duration> deadline) {
+  if (!pool.empty()) {
+    auto it = impl_->pools.find(pool);
+    if (it == impl_->pools.end()) return rserpool::unexpected("no pool " + pool);
+    return it->second->drain(pe, deadline);
+  }
+  for (auto& [name, p] : impl_->pools)
+    if (p->distributor().state_of(pe)) return p->drain(pe, deadline);
+  char b[64];
+  std::snprintf(b, sizeof b, "no pool has PE %08x", pe);
+  return rserpool::unexpected(std::string(b));
+}
+
+rserpool::Result<void, std::string> Gateway::set_route(const RouteSettings& r) {
+  impl_->routes.remove(r.name);
+  if (!r.has_dpc || r.pool.empty()) return {};  // incomplete: not routed until it is
+  if (!impl_->pools.count(r.pool)) return rserpool::unexpected("route " + r.name + ": pool " + r.pool + " is not configured");
+  if (auto added = impl_->routes.add(Route{r.name, r.key, rserpool::PoolHandle(r.pool)}); !added)
+    return rserpool::unexpected("route " + r.name + ": " + std::string(to_string(added.error())));
+  logger()->info("route {} now {} -> pool {}", r.name, key_text(r.key, impl_->config.pc_format), r.pool);
+  return {};
+}
+
+bool Gateway::remove_route(const std::string& name) {
+  const bool removed = impl_->routes.remove(name);
+  if (removed) logger()->info("route {} removed", name);
+  return removed;
+}
+
+void Gateway::add_pool(const PoolSettings& pool) {
+  if (impl_->shutting_down || impl_->pools.count(pool.handle)) return;
+  impl_->start_pool(pool);
+}
+
+std::string Gateway::show_pools(const std::string& pool) const {
+  std::string out;
+  for (const auto& [name, p] : impl_->pools)
+    if (pool.empty() || pool == name) out += p->show();
+  if (out.empty()) out = pool.empty() ? "no pools configured\n" : "no pool " + pool + "\n";
+  return out;
+}
+
+std::string Gateway::show_flows(const std::string& pool) const {
+  std::string out;
+  for (const auto& [name, p] : impl_->pools)
+    if (pool.empty() || pool == name) out += p->show_flows();
+  if (out.empty()) out = "no pool " + pool + "\n";
+  return out;
+}
+
+std::string Gateway::show_ss7() const { return impl_->ss7 ? impl_->ss7->show() : std::string("no SS7 side\n"); }
+
+std::string Gateway::show_routes() const {
+  std::ostringstream o;
+  if (impl_->routes.routes().empty()) o << "no routes\n";
+  for (const auto& r : impl_->routes.routes())
+    o << "route " << r.name << ": " << key_text(r.key, impl_->config.pc_format) << " -> pool " << r.pool.to_string()
+      << "\n";
+  return o.str();
+}
+
+std::string Gateway::show_registrar() const {
+  std::ostringstream o;
+  const auto& d = *impl_;
+  if (d.registrar) {
+    const auto& r = *d.registrar;
+    char id[16];
+    std::snprintf(id, sizeof id, "%08x", r.id());
+    o << "co-located registrar " << id << ": " << tr::to_string(r.kind()) << ", ASAP port " << r.asap_port()
+      << ", ENRP port " << r.enrp_port() << ", " << r.asap_association_count() << " ASAP association(s)\n";
+    const auto& hs = r.core().handlespace();
+    o << "  handlespace: " << hs.pool_count() << " pool(s), " << hs.element_count() << " PE(s)\n";
+    for (const auto& h : hs.pool_handles()) o << "    pool " << h.to_string() << "\n";
+    const auto peers = r.peers();
+    o << "  ENRP peers: " << peers.size() << "\n";
+    for (const auto& p : peers) {
+      std::snprintf(id, sizeof id, "%08x", p.id);
+      o << "    " << id << " " << (p.address ? p.address->to_string() : std::string("?"))
+        << (p.association_up ? " up" : " down") << (p.active ? " active" : "") << ", owns " << p.owned_pes
+        << " PE(s)\n";
+    }
+  }
+  o << "pool user: registrars";
+  for (const auto& a : d.access.registrars) o << " " << a.to_string();
+  const auto home = d.pool_user ? d.pool_user->home() : std::nullopt;
+  if (home && *home < d.access.registrars.size())
+    o << "; home " << d.access.registrars[*home].to_string() << "\n";
+  else
+    o << "; home " << (home ? "an announced registrar" : "none yet") << "\n";
+  if (d.pool_user) {
+    const auto& c = d.pool_user->counters();
+    o << "  resolutions " << c.resolutions_sent << " failed " << c.resolutions_failed << " unreachable-reports "
+      << c.unreachable_reports << " registrar-associations " << c.registrar_associations << "\n";
+  }
+  return o.str();
+}
+
+std::string Gateway::show_counters() const { return rserpool::ops::MetricsRegistry::to_table(collect()); }
+
+std::vector<rserpool::ops::Sample> Gateway::collect() const { return impl_->metrics.collect(); }
+const rserpool::ops::MetricsRegistry& Gateway::metrics() const { return impl_->metrics; }
+const GatewayCounters& Gateway::counters() const { return impl_->counters; }
+
+const PoolDistributor* Gateway::distributor(const std::string& pool) const {
+  auto it = impl_->pools.find(pool);
+  return it == impl_->pools.end() ? nullptr : &it->second->distributor();
+}
+
+std::vector<std::string> Gateway::pools() const {
+  std::vector<std::string> names;
+  for (const auto& [name, p] : impl_->pools) names.push_back(name);
+  return names;
+}
+
+}  // namespace sg

@@ -1,0 +1,225 @@
+#include "controller.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include "rserpool/asap/service/control_channel.hpp"
+#include "rserpool/base/log.hpp"
+#include "sg/gwc_link/profile.hpp"
+
+namespace sg::gwcsim {
+namespace {
+
+namespace tr = rserpool::transport;
+namespace drv = mxua::driver;
+
+std::shared_ptr<spdlog::logger> logger() {
+  static auto l = rserpool::log::get("gwc-sim");
+  return l;
+}
+
+}  // namespace
+
+// One SG association: the M3UA driver and its indications.
+class GatewayController::Link : public drv::Events {
+ public:
+  Link(GatewayController& owner, LinkId id) : owner_(owner), id_(id) {
+    driver_ = drv::AssociationDriver::standalone(
+        owner.io_, mxua::Endpoint::ipsp(gwc_link::pool_element_side()), *this);
+    driver_->set_other_ppid_handler([this](tr::Message&& m) { owner_.control(id_, std::move(m)); });
+  }
+  ~Link() override {
+    // The association may outlive us by a callback or two: silence it.
+    if (auto a = driver_->association()) a->set_handler(nullptr);
+  }
+  Link(const Link&) = delete;
+  Link& operator=(const Link&) = delete;
+
+  drv::AssociationDriver& driver() { return *driver_; }
+  std::shared_ptr<drv::AssociationDriver> handler() { return driver_; }
+  bool up() const { return driver_->up(); }
+
+  void on_association_up(mxua::AssocId, const tr::AssociationInfo& info) override {
+    logger()->info("SG association {} up from {}", id_,
+                   info.remote.empty() ? std::string("?") : info.remote.front().to_string());
+  }
+  void on_association_down(mxua::AssocId, tr::DownReason r) override {
+    logger()->info("SG association {} down: {}", id_, tr::to_string(r));
+    owner_.link_down(id_);
+  }
+  void on_data(mxua::DataIndication&& d) override { owner_.data(id_, d.data); }
+  void on_asp_state(const mxua::AspStateChanged& c) override {
+    logger()->info("SG association {}: peer ASP {} -> {}", id_, mxua::to_string(c.from), mxua::to_string(c.to));
+  }
+  void on_drop(const mxua::Drop& d) override {
+    logger()->debug("SG association {}: dropped {} ({})", id_, d.count, mxua::to_string(d.reason));
+  }
+
+ private:
+  GatewayController& owner_;
+  LinkId id_;
+  std::shared_ptr<drv::AssociationDriver> driver_;
+};
+
+rserpool::Result<std::unique_ptr<GatewayController>, std::error_code> GatewayController::open(
+    boost::asio::io_context& io, ControllerConfig cfg) {
+  auto c = std::make_unique<GatewayController>(io, std::move(cfg));
+  GatewayController* self = c.get();
+  std::weak_ptr<bool> alive = c->alive_;
+  auto l = tr::Listener::open(io, c->cfg_.listen,
+                              [self, alive](const std::shared_ptr<tr::Association>&)
+                                  -> std::shared_ptr<tr::AssociationHandler> {
+                                if (alive.expired()) return nullptr;
+                                const LinkId id = self->next_link_++;
+                                auto link = std::make_unique<Link>(*self, id);
+                                auto h = link->handler();
+                                self->links_.emplace(id, std::move(link));
+                                self->accepted(id);
+                                return h;
+                              });
+  if (!l) return rserpool::unexpected(l.error());
+  c->listener_ = *l;
+  return c;
+}
+
+GatewayController::GatewayController(boost::asio::io_context& io, ControllerConfig cfg)
+    : io_(io), cfg_(std::move(cfg)), model_(cfg_.calls), answer_timer_(io) {}
+
+GatewayController::~GatewayController() {
+  *alive_ = false;
+  if (listener_) listener_->close();
+  links_.clear();
+}
+
+std::size_t GatewayController::associations_up() const {
+  std::size_t n = 0;
+  for (const auto& [id, l] : links_) n += l->up() ? 1U : 0U;
+  return n;
+}
+
+void GatewayController::close() {
+  if (listener_) listener_->close();
+  answer_timer_.cancel();
+  for (auto& [id, l] : links_)
+    if (auto a = l->driver().association()) a->close();
+}
+
+void GatewayController::accepted(LinkId) { ++counters_.associations; }
+
+void GatewayController::link_down(LinkId id) {
+  if (last_link_ == id) last_link_ = 0;
+  // Not from inside the driver's own callback: it is still on the stack.
+  boost::asio::post(io_, [this, id, alive = std::weak_ptr<bool>(alive_)] {
+    if (!alive.expired()) links_.erase(id);
+  });
+}
+
+void GatewayController::data(LinkId id, const mxua::Data& d) {
+  ++counters_.messages_in;
+  last_link_ = id;
+  const auto& p = d.protocol_data;
+  const MtpMessage m{p.opc.value, p.dpc.value, p.si, p.ni, p.mp, p.sls, p.user_data};
+  const auto before = model_.counters();
+  const auto calls_before = model_.active_calls();
+  const auto replies = model_.on_message(m, sim::Clock::now());
+  const auto& after = model_.counters();
+  // The cookie goes out before the replies it covers (same association,
+  // ordered): whatever the SG forwarded, it holds a cookie at least as new.
+  if (after.calls_offered != before.calls_offered || after.calls_released != before.calls_released ||
+      model_.active_calls() != calls_before)
+    table_changed();
+  for (const auto& r : replies) send(id, r);
+  schedule_answers();
+}
+
+void GatewayController::send(LinkId id, const MtpMessage& m) {
+  auto it = links_.find(id);
+  if (it == links_.end() || !it->second->up()) {
+    ++counters_.send_failed;
+    return;
+  }
+  mxua::DataView d;
+  d.routing_context = gwc_link::kRoutingContext;
+  d.protocol_data = mxua::ProtocolDataView{mxua::PointCode{m.opc}, mxua::PointCode{m.dpc}, m.si, m.ni, m.mp, m.sls,
+                                           rserpool::ByteView(m.data)};
+  it->second->driver().send_data(d);
+  ++counters_.messages_out;
+}
+
+GatewayController::LinkId GatewayController::reply_link() const {
+  if (last_link_ != 0) return last_link_;
+  for (const auto& [id, l] : links_)
+    if (l->up()) return id;
+  return 0;
+}
+
+void GatewayController::schedule_answers() {
+  auto next = model_.next_deadline();
+  if (!next) return;
+  if (answer_timer_.expiry() > sim::Clock::now() && answer_timer_.expiry() <= *next) return;  // already due sooner
+  answer_timer_.expires_at(*next);
+  answer_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    auto out = model_.advance(sim::Clock::now());
+    if (!out.empty()) {
+      table_changed();  // ringing -> answered is in the cookie, before the ANM
+      const LinkId id = reply_link();
+      for (const auto& m : out) send(id, m);
+    }
+    schedule_answers();
+  });
+}
+
+void GatewayController::table_changed() {
+  if (changed_) changed_();
+  // Synchronously, before the data that follows the change: an heir must
+  // never receive a cookie older than what its predecessor answered (a
+  // ringing call in the cookie after the ANM left would be answered twice).
+  if (cfg_.cookies) send_cookie();
+}
+
+void GatewayController::send_cookie() {
+  const auto msg = gwc_link::control_message(rserpool::wire::asap::Cookie{model_.make_cookie()});
+  for (auto& [id, l] : links_) {
+    auto a = l->driver().association();
+    if (!a || !l->up()) continue;
+    if (a->send(msg)) ++counters_.cookies_sent;
+    else ++counters_.send_failed;
+  }
+}
+
+void GatewayController::control(LinkId id, tr::Message&& m) {
+  if (m.ppid != gwc_link::kAsapPpid) {
+    ++counters_.control_errors;
+    logger()->warn("SG association {}: message with PPID {} ignored", id, m.ppid);
+    return;
+  }
+  auto decoded = rserpool::asap::decode_control(m.payload);
+  if (!decoded.message) {
+    ++counters_.control_errors;
+    logger()->warn("SG association {}: undecodable ASAP control message", id);
+    auto it = links_.find(id);
+    if (decoded.reply && it != links_.end())
+      if (auto a = it->second->driver().association()) (void)a->send(std::move(*decoded.reply));
+    return;
+  }
+  const auto* echo = std::get_if<rserpool::wire::asap::CookieEcho>(&*decoded.message);
+  if (!echo) {
+    ++counters_.control_errors;
+    logger()->info("SG association {}: ASAP {} on the data association ignored", id,
+                   static_cast<unsigned>(rserpool::wire::asap::message_type(*decoded.message)));
+    return;
+  }
+  ++counters_.cookie_echoes;
+  auto adopted = model_.adopt_cookie(echo->cookie, sim::Clock::now());
+  if (!adopted) {
+    ++counters_.cookies_rejected;
+    logger()->warn("SG association {}: COOKIE_ECHO rejected (error {})", id, static_cast<int>(adopted.error()));
+    return;
+  }
+  logger()->info("SG association {}: COOKIE_ECHO, {} calls adopted", id, *adopted);
+  last_link_ = id;
+  table_changed();
+  schedule_answers();
+}
+
+}  // namespace sg::gwcsim

@@ -1,0 +1,88 @@
+#pragma once
+// The gateway controller's M3UA side on Boost.Asio: a listener on the user
+// transport it registers, one responding IPSP (gwc_link::pool_element_side)
+// per SG association, the call model answering what arrives, and the ASAP
+// control channel beside M3UA on the same association: ASAP_COOKIE (the
+// call table) after every change when cookies are on, ASAP_COOKIE_ECHO from
+// the SG after a failover (the calls of the failed peer are adopted).
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <system_error>
+
+#include "mxua/driver/association_driver.hpp"
+#include "rserpool/base/result.hpp"
+#include "rserpool/transport/endpoint.hpp"
+#include "sg/sim/gwc_call_model.hpp"
+
+namespace sg::gwcsim {
+
+struct ControllerConfig {
+  rserpool::transport::EndpointConfig listen;
+  sim::GwcConfig calls;
+  bool cookies = false;
+};
+
+struct ControllerCounters {
+  std::uint64_t messages_in = 0;   // DATA from the SG
+  std::uint64_t messages_out = 0;  // DATA to the SG
+  std::uint64_t send_failed = 0;   // no association to answer on, or refused
+  std::uint64_t cookies_sent = 0;
+  std::uint64_t cookie_echoes = 0;
+  std::uint64_t cookies_rejected = 0;
+  std::uint64_t control_errors = 0;  // undecodable or unexpected ASAP on the data association
+  std::uint64_t associations = 0;    // accepted in total
+};
+
+class GatewayController {
+ public:
+  static rserpool::Result<std::unique_ptr<GatewayController>, std::error_code> open(boost::asio::io_context& io,
+                                                                                    ControllerConfig cfg);
+  GatewayController(boost::asio::io_context& io, ControllerConfig cfg);
+  ~GatewayController();
+  GatewayController(const GatewayController&) = delete;
+  GatewayController& operator=(const GatewayController&) = delete;
+
+  std::uint16_t port() const noexcept { return listener_->port(); }
+  rserpool::transport::TransportKind kind() const noexcept { return listener_->kind(); }
+  const sim::GwcCallModel& calls() const noexcept { return model_; }
+  const ControllerCounters& counters() const noexcept { return counters_; }
+  std::size_t associations_up() const;
+
+  // Called after the call table changed (load reporting).
+  void on_calls_changed(std::function<void()> cb) { changed_ = std::move(cb); }
+  // Stops accepting and closes every association gracefully.
+  void close();
+
+ private:
+  class Link;
+  friend class Link;
+  using LinkId = std::uint64_t;
+
+  void accepted(LinkId id);
+  void data(LinkId id, const mxua::Data& d);
+  void control(LinkId id, rserpool::transport::Message&& m);
+  void link_down(LinkId id);
+  void send(LinkId id, const MtpMessage& m);
+  LinkId reply_link() const;
+  void schedule_answers();
+  void table_changed();
+  void send_cookie();
+
+  boost::asio::io_context& io_;
+  ControllerConfig cfg_;
+  std::shared_ptr<rserpool::transport::Listener> listener_;
+  std::map<LinkId, std::unique_ptr<Link>> links_;
+  LinkId next_link_ = 1;
+  LinkId last_link_ = 0;  // the association the SG used last: answers go back on it
+  sim::GwcCallModel model_;
+  boost::asio::steady_timer answer_timer_;
+  std::function<void()> changed_;
+  ControllerCounters counters_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace sg::gwcsim

@@ -1,0 +1,41 @@
+#pragma once
+// gwc-sim's command line: the pool it joins, its registrars, the M3UA
+// listener the SG connects to, its selection policy and call behaviour.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rserpool/base/ip_address.hpp"
+#include "rserpool/transport/config.hpp"
+#include "rserpool/wire/types.hpp"
+
+namespace sg::gwcsim {
+
+struct Options {
+  std::string pool = "gwc";
+  std::vector<rserpool::TransportAddress> registrars;  // default 127.0.0.1:3863
+  rserpool::TransportAddress listen;                   // default 127.0.0.1:0
+  rserpool::transport::TransportKind transport = rserpool::transport::TransportKind::automatic;
+  rserpool::PolicyParameters policy;  // default round robin
+  // Least-used family: a fixed load in percent, or (none) the share of
+  // `capacity` calls in progress, reported as it changes.
+  std::optional<double> fixed_load_percent;
+  std::uint32_t capacity = 1000;
+  std::chrono::milliseconds load_interval{500};  // at most one policy update per interval
+  std::chrono::milliseconds answer_delay{20};
+  bool cookies = false;
+  std::chrono::milliseconds stats_interval{0};
+  std::chrono::milliseconds shutdown_grace{2000};  // SIGTERM: calls in progress may finish
+  std::int32_t registration_life_ms = 30'000;
+  std::optional<rserpool::PeIdentifier> pe_id;  // default random
+  bool aggressive = false;
+  std::string name = "gwc-sim";
+};
+
+std::optional<Options> parse_options(int argc, char** argv, std::string& message, int& exit_code);
+
+bool least_used_family(rserpool::PolicyType t) noexcept;
+
+}  // namespace sg::gwcsim

@@ -1,0 +1,155 @@
+// sgd: the signalling gateway daemon. M3UA from the SS7 side, load-shared
+// over a pool of gateway controllers found through RSerPool (ASAP/ENRP).
+//
+//   sgd [-c FILE] [-t] [-p VTY_PORT]
+//
+// Without -c the embedded default configuration (conf/sgd-default.cfg) is
+// used. -t checks the configuration and exits (0: valid). Configuration
+// errors name file, line and reason, and sgd refuses to start. The telnet
+// CLI listens on 127.0.0.1:4260 (libosmocore `line vty` / `bind` changes it).
+// SIGTERM / SIGINT: graceful shutdown, exit 0.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "rserpool/base/log.hpp"
+#include "rserpool/ops/vty.hpp"
+#include "sg/config/sg_config.hpp"
+#include "sg/config/sg_config_commands.hpp"
+#include "sg/gateway/cli.hpp"
+#include "sg/gateway/gateway.hpp"
+#include "sg/sgd_default_config.hpp"
+
+namespace {
+
+constexpr const char* kVersion = "0.1";
+
+void usage(std::FILE* to) {
+  std::fprintf(to,
+               "usage: sgd [-c FILE] [-t] [-p PORT]\n"
+               "  -c, --config FILE   configuration file (default: the embedded default)\n"
+               "  -t, --test          check the configuration and exit\n"
+               "  -p, --vty-port PORT telnet CLI port on 127.0.0.1 (default %u)\n"
+               "  -h, --help          this text\n"
+               "  -V, --version       version\n",
+               static_cast<unsigned>(sg::kSgdVtyPort));
+}
+
+struct Args {
+  std::string config_file;
+  bool test = false;
+  std::uint16_t vty_port = sg::kSgdVtyPort;
+};
+
+// 0: run; otherwise the exit status (-1 means 0 after --help/--version).
+int parse(int argc, char** argv, Args& a) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](const char* what) -> const char* {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "sgd: %s needs a value\n", what);
+        return nullptr;
+      }
+      return argv[++i];
+    };
+    if (arg == "-c" || arg == "--config") {
+      const char* v = value("-c");
+      if (!v) return 2;
+      a.config_file = v;
+    } else if (arg == "-t" || arg == "--test") {
+      a.test = true;
+    } else if (arg == "-p" || arg == "--vty-port") {
+      const char* v = value("-p");
+      if (!v) return 2;
+      char* end = nullptr;
+      const long port = std::strtol(v, &end, 10);
+      if (*end != '\0' || port < 0 || port > 65535) {
+        std::fprintf(stderr, "sgd: invalid port '%s'\n", v);
+        return 2;
+      }
+      a.vty_port = static_cast<std::uint16_t>(port);
+    } else if (arg == "-h" || arg == "--help") {
+      usage(stdout);
+      return -1;
+    } else if (arg == "-V" || arg == "--version") {
+      std::printf("sgd %s\n", kVersion);
+      return -1;
+    } else {
+      std::fprintf(stderr, "sgd: unknown argument '%s'\n", arg.c_str());
+      usage(stderr);
+      return 2;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  if (int rc = parse(argc, argv, args); rc != 0) return rc < 0 ? 0 : rc;
+  std::signal(SIGPIPE, SIG_IGN);
+
+  const std::string source = args.config_file.empty() ? std::string("sgd-default.cfg") : args.config_file;
+  boost::asio::io_context io(1);
+  sg::SgConfig config;
+  rserpool::ops::VtyOptions vo;
+  vo.app_name = "sgd";
+  vo.version = kVersion;
+  vo.telnet_port = args.test ? 0 : args.vty_port;
+  rserpool::ops::Vty vty(vo);
+  sg::GatewayCli cli(vty, io);
+  sg::declare_config_commands(vty, config, cli.config_change_handler(config));
+
+  auto started = vty.start(args.config_file, args.config_file.empty() ? std::string(sg::kSgdDefaultConfig) : std::string(),
+                           source);
+  if (!started) {
+    std::fprintf(stderr, "%s\n", started.error().to_string().c_str());
+    return 1;
+  }
+  sg::SgConfig running;
+  vty.run_on([&] { running = config; });
+  if (auto problems = sg::validate(running); !problems.empty()) {
+    for (const auto& p : problems) std::fprintf(stderr, "%s: %s\n", source.c_str(), p.c_str());
+    vty.stop();
+    return 1;
+  }
+  if (args.test) {
+    std::printf("%s: configuration OK\n", source.c_str());
+    vty.stop();
+    return 0;
+  }
+
+  auto gateway = sg::Gateway::start(io, std::move(running));
+  if (!gateway) {
+    std::fprintf(stderr, "sgd: cannot start: %s\n", gateway.error().c_str());
+    vty.stop();
+    return 1;
+  }
+  cli.attach(gateway->get());
+
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  bool stopping = false;
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    rserpool::log::get("sgd")->info("signal {}: graceful shutdown", sig);
+    stopping = true;
+    (*gateway)->shutdown([&] {
+      cli.attach(nullptr);
+      io.stop();
+    });
+  });
+  rserpool::log::get("sgd")->info("sgd {} running; CLI on telnet port {}", kVersion, vty.telnet_port());
+  io.run();
+  cli.attach(nullptr);
+  vty.stop();
+  gateway->reset();
+  return stopping ? 0 : 1;
+}

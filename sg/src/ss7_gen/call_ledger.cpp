@@ -1,0 +1,68 @@
+#include "call_ledger.hpp"
+
+#include "sg/ss7/isup.hpp"
+
+namespace sg::ss7gen {
+
+using T = ss7::IsupMessageType;
+
+void CallLedger::sent(const MtpMessage& m, sim::TimePoint now) {
+  if (m.si != kSiIsup) return;
+  auto h = ss7::parse_isup_header(m.data);
+  if (!h) return;
+  switch (static_cast<T>(h->message_type)) {
+    case T::iam:
+      calls_[h->cic] = Entry{now + timeout_, now, std::chrono::system_clock::now(), false};
+      break;
+    case T::rel:
+      if (auto it = calls_.find(h->cic); it != calls_.end()) it->second.deadline = now + timeout_;
+      break;
+    case T::rlc:
+      calls_.erase(h->cic);  // we completed a release of the far end
+      break;
+    default:
+      break;
+  }
+}
+
+std::optional<FailedCall> CallLedger::received(const MtpMessage& m, sim::TimePoint now) {
+  if (m.si != kSiIsup) return std::nullopt;
+  auto h = ss7::parse_isup_header(m.data);
+  if (!h) return std::nullopt;
+  auto it = calls_.find(h->cic);
+  if (it == calls_.end()) return std::nullopt;
+  switch (static_cast<T>(h->message_type)) {
+    case T::anm:
+      // Hold and release are the generator's; only the release timer remains.
+      if (!it->second.answered) answer_latency_ = now - it->second.iam_sent;
+      it->second.answered = true;
+      it->second.deadline = sim::TimePoint::max();
+      break;
+    case T::rlc:
+      calls_.erase(it);
+      break;
+    case T::rel: {
+      FailedCall f{h->cic, it->second.started};
+      calls_.erase(it);
+      return f;
+    }
+    default:
+      break;
+  }
+  return std::nullopt;
+}
+
+std::vector<FailedCall> CallLedger::expired(sim::TimePoint now) {
+  std::vector<FailedCall> out;
+  for (auto it = calls_.begin(); it != calls_.end();) {
+    if (it->second.deadline <= now) {
+      out.push_back({it->first, it->second.started});
+      it = calls_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return out;
+}
+
+}  // namespace sg::ss7gen

@@ -1,0 +1,164 @@
+#include "options.hpp"
+
+#include <charconv>
+#include <cstdlib>
+#include <string_view>
+
+#include "mxua/point_code.hpp"
+
+namespace sg::ss7gen {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: ss7-gen [options]\n"
+    "  --connect ADDR:PORT     SGP to connect to as ASP (repeatable: multi-homing; default 127.0.0.1:2905)\n"
+    "  --transport auto|sctp|tcp\n"
+    "  --rc N | --no-rc        routing context in ASPAC/DATA (default 100)\n"
+    "  --register              RKM: register a routing key for our OPC instead (osmo-stp)\n"
+    "  --opc PC --dpc PC       point codes, ITU 3-8-3 or decimal (default 0.23.2 -> 0.23.1)\n"
+    "  --ni N                  network indicator (default 2, national)\n"
+    "  --cps N                 ISUP calls per second (default 50)\n"
+    "  --hold MS               ANM to REL (default 200)\n"
+    "  --answer-timeout MS     IAM to ANM / REL to RLC before a call counts as failed (default 5000)\n"
+    "  --cics A-B              circuit range (default 1-2000)\n"
+    "  --sccp-rate N           SCCP UDT queries per second (default 0)\n"
+    "  --duration S            origination time in seconds (default 10)\n"
+    "  --drain-timeout MS      wait for calls in progress after the duration (default 6000)\n"
+    "  --max-rate              throughput mode: a closed loop of SCCP queries\n"
+    "  --window N              queries in flight in throughput mode (default 64)\n"
+    "  --payload BYTES         SCCP user data per query in throughput mode (default 32)\n"
+    "  --stats-interval MS     periodic machine-readable 'stats' lines on stdout\n"
+    "  --aggressive            fast failure detection on the SGP association\n"
+    "  --connect-timeout MS    give up when not ASP-ACTIVE by then (default 10000)\n"
+    "  --name NAME\n";
+
+template <typename T>
+bool number(std::string_view s, T& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc{} && p == s.data() + s.size();
+}
+
+bool real(std::string_view s, double& out) {
+  std::string copy(s);
+  char* end = nullptr;
+  out = std::strtod(copy.c_str(), &end);
+  return end && *end == '\0' && !copy.empty() && out >= 0;
+}
+
+}  // namespace
+
+std::optional<Options> parse_options(int argc, char** argv, std::string& message, int& exit_code) {
+  Options o;
+  exit_code = 2;
+  auto fail = [&](std::string why) -> std::optional<Options> {
+    message = "ss7-gen: " + why + "\n" + kUsage;
+    return std::nullopt;
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    auto value = [&]() -> std::optional<std::string_view> {
+      if (i + 1 >= argc) return std::nullopt;
+      return std::string_view(argv[++i]);
+    };
+    auto ms = [&](std::chrono::milliseconds& out) {
+      auto v = value();
+      std::int64_t n = 0;
+      if (!v || !number(*v, n) || n < 0) return false;
+      out = std::chrono::milliseconds(n);
+      return true;
+    };
+    if (arg == "--help" || arg == "-h") {
+      message = kUsage;
+      exit_code = 0;
+      return std::nullopt;
+    } else if (arg == "--connect") {
+      auto v = value();
+      auto a = v ? rserpool::TransportAddress::parse(*v) : std::nullopt;
+      if (!a) return fail("--connect needs ADDR:PORT (IPv6 as [addr]:port)");
+      o.connect.push_back(*a);
+    } else if (arg == "--transport") {
+      auto v = value();
+      auto k = v ? rserpool::transport::parse_transport_kind(*v) : std::nullopt;
+      if (!k) return fail("--transport is auto, sctp or tcp");
+      o.transport = *k;
+    } else if (arg == "--rc") {
+      auto v = value();
+      std::uint32_t rc = 0;
+      if (!v || !number(*v, rc)) return fail("--rc needs a number");
+      o.routing_context = rc;
+    } else if (arg == "--no-rc") {
+      o.routing_context.reset();
+    } else if (arg == "--register") {
+      o.register_key = true;
+    } else if (arg == "--opc" || arg == "--dpc") {
+      auto v = value();
+      if (!v) return fail(std::string(arg) + " needs a point code");
+      (arg == "--opc" ? o.opc_text : o.dpc_text) = std::string(*v);
+    } else if (arg == "--ni") {
+      auto v = value();
+      unsigned ni = 0;
+      if (!v || !number(*v, ni) || ni > 3) return fail("--ni is 0-3");
+      o.ni = static_cast<std::uint8_t>(ni);
+    } else if (arg == "--cps") {
+      auto v = value();
+      if (!v || !real(*v, o.cps)) return fail("--cps needs a non-negative number");
+    } else if (arg == "--sccp-rate") {
+      auto v = value();
+      if (!v || !real(*v, o.sccp_rate)) return fail("--sccp-rate needs a non-negative number");
+    } else if (arg == "--duration") {
+      auto v = value();
+      if (!v || !real(*v, o.duration_s)) return fail("--duration needs seconds");
+    } else if (arg == "--hold") {
+      if (!ms(o.hold)) return fail("--hold needs milliseconds");
+    } else if (arg == "--answer-timeout") {
+      if (!ms(o.answer_timeout)) return fail("--answer-timeout needs milliseconds");
+    } else if (arg == "--drain-timeout") {
+      if (!ms(o.drain_timeout)) return fail("--drain-timeout needs milliseconds");
+    } else if (arg == "--connect-timeout") {
+      if (!ms(o.connect_timeout)) return fail("--connect-timeout needs milliseconds");
+    } else if (arg == "--stats-interval") {
+      if (!ms(o.stats_interval)) return fail("--stats-interval needs milliseconds");
+    } else if (arg == "--cics") {
+      auto v = value();
+      if (!v) return fail("--cics needs A-B");
+      const auto dash = v->find('-');
+      unsigned a = 0, b = 0;
+      if (dash == std::string_view::npos || !number(v->substr(0, dash), a) || !number(v->substr(dash + 1), b) ||
+          a > b || b > 4095)
+        return fail("--cics needs A-B within 0-4095");
+      o.first_cic = static_cast<std::uint16_t>(a);
+      o.cic_count = static_cast<std::uint16_t>(b - a + 1);
+    } else if (arg == "--max-rate") {
+      o.max_rate = true;
+    } else if (arg == "--window") {
+      auto v = value();
+      if (!v || !number(*v, o.window) || o.window == 0) return fail("--window needs a positive number");
+    } else if (arg == "--payload") {
+      auto v = value();
+      if (!v || !number(*v, o.payload) || o.payload < 16 || o.payload > 200)
+        return fail("--payload is 16-200 bytes");
+    } else if (arg == "--aggressive") {
+      o.aggressive = true;
+    } else if (arg == "--name") {
+      auto v = value();
+      if (!v) return fail("--name needs a value");
+      o.name = std::string(*v);
+    } else {
+      return fail("unknown option " + std::string(arg));
+    }
+  }
+  if (o.connect.empty()) o.connect.push_back(*rserpool::TransportAddress::parse("127.0.0.1:2905"));
+  for (const auto& a : o.connect)
+    if (a.port != o.connect.front().port) return fail("all --connect addresses need the same port");
+  auto opc = mxua::parse_point_code(o.opc_text, mxua::PcFormat::Itu);
+  if (!opc) return fail("--opc: " + opc.error());
+  auto dpc = mxua::parse_point_code(o.dpc_text, mxua::PcFormat::Itu);
+  if (!dpc) return fail("--dpc: " + dpc.error());
+  o.opc = opc->value;
+  o.dpc = dpc->value;
+  if (!o.max_rate && o.cps <= 0 && o.sccp_rate <= 0) return fail("nothing to send: --cps and --sccp-rate are 0");
+  exit_code = 0;
+  return o;
+}
+
+}  // namespace sg::ss7gen

@@ -1,0 +1,174 @@
+// Three rserpool-registrar processes peered over ENRP (TCP mapping on
+// loopback, or kernel SCTP inside UML with SG_TEST_TRANSPORT=sctp), PEs from rserpool-loadgen at each, checked through each
+// daemon's telnet CLI: a registrar killed with SIGKILL (a real crash, not a
+// graceful stop) has its PEs taken over by exactly one survivor, and comes
+// back with the whole handlespace when restarted.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdlib>
+#include <functional>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "process.hpp"
+#include "telnet_client.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kPesEach = 30;
+
+struct Totals {
+  long elements = -1;
+  long home_here = -1;
+};
+
+struct DaemonCluster : ::testing::Test {
+  std::filesystem::path dir;
+  // Test-specific ports: 10 per registrar from a pid-derived base.
+  std::uint16_t base = static_cast<std::uint16_t>(30000 + (::getpid() % 1500) * 20);
+  std::array<std::optional<sgtest::ChildProcess>, 3> daemons;
+  std::vector<sgtest::ChildProcess> loadgens;
+
+  std::uint16_t asap(int i) const { return static_cast<std::uint16_t>(base + i * 5); }
+  std::uint16_t enrp(int i) const { return static_cast<std::uint16_t>(base + i * 5 + 1); }
+  std::uint16_t vty(int i) const { return static_cast<std::uint16_t>(base + i * 5 + 2); }
+  std::string log(const std::string& name) const { return (dir / (name + ".log")).string(); }
+
+  // SG_TEST_TRANSPORT=sctp runs the same test over kernel SCTP (inside UML).
+  static std::string transport() {
+    const char* t = std::getenv("SG_TEST_TRANSPORT");
+    return t && std::string(t) == "sctp" ? "sctp" : "tcp";
+  }
+
+  void SetUp() override {
+    if (transport() == "sctp" && (::geteuid() != 0 || !std::filesystem::exists("/proc/sys/net/sctp")))
+      GTEST_SKIP() << "needs kernel SCTP: run inside UML (tests/uml/run-in-uml.sh)";
+    char templ[] = "/tmp/sg-reg-daemons.XXXXXX";
+    ASSERT_NE(::mkdtemp(templ), nullptr);
+    dir = templ;
+  }
+  void TearDown() override {
+    loadgens.clear();
+    for (auto& d : daemons) d.reset();
+    if (HasFailure()) {
+      for (int i = 0; i < 3; ++i) {
+        auto t = sgtest::read_file(log("registrar-" + std::to_string(i)));
+        if (t.size() > 4000) t = "...\n" + t.substr(t.size() - 4000);
+        std::cerr << "----- registrar " << i << " -----\n" << t;
+      }
+    } else {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  }
+
+  // Registrar i peers with every other one.
+  void start(int i) {
+    const auto cfg = (dir / ("registrar-" + std::to_string(i) + ".cfg")).string();
+    std::ofstream f(cfg);
+    f << "line vty\n bind 127.0.0.1 " << vty(i) << "\n"
+      << "registrar\n server-id " << (0x100 + i) << "\n transport " << transport() << "\n"
+      << " asap local-ip 127.0.0.1\n asap-port " << asap(i) << "\n"
+      << " enrp local-ip 127.0.0.1\n enrp-port " << enrp(i) << "\n";
+    for (int j = 0; j < 3; ++j)
+      if (j != i) f << " peer 127.0.0.1 " << enrp(j) << "\n";
+    // Fast peer failure detection; PE audits rare, so PEs whose association
+    // died with their registrar stay for the whole test.
+    f << " timer peer-heartbeat-cycle 300\n timer max-time-last-heard 2000\n"
+         " timer max-time-no-response 600\n timer takeover-expire 1000\n"
+         " timer keep-alive-interval 600000\n timer keep-alive-timeout 600000\n"
+         " transport-profile aggressive\n rate-limit registration 0 0\n";
+    f.close();
+    daemons[static_cast<std::size_t>(i)] =
+        sgtest::ChildProcess::spawn({SG_REGISTRAR_BIN, "-c", cfg}, log("registrar-" + std::to_string(i)));
+    ASSERT_TRUE(daemons[static_cast<std::size_t>(i)].has_value());
+    ASSERT_TRUE(sgtest::wait_for_listener(sgtest::Protocol::tcp, vty(i), 10s)) << "registrar " << i << " CLI";
+  }
+
+  // "pool elements N (home here M)" from `show registrar`.
+  Totals totals(int i) {
+    Totals t;
+    auto c = sgtest::TelnetClient::connect("127.0.0.1", vty(i), 2s);
+    if (!c || !c->read_until_prompt(2s)) return t;
+    auto out = c->run("show registrar", 2s);
+    if (!out) return t;
+    std::smatch m;
+    static const std::regex re(R"(pool elements (\d+) \(home here (\d+)\))");
+    if (std::regex_search(*out, m, re)) {
+      t.elements = std::stol(m[1]);
+      t.home_here = std::stol(m[2]);
+    }
+    return t;
+  }
+
+  bool wait_for(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      if (cond()) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return cond();
+  }
+
+  void register_at(int i) {
+    auto p = sgtest::ChildProcess::spawn(
+        {SG_LOADGEN_BIN, "--registrar", "127.0.0.1:" + std::to_string(asap(i)), "--transport", transport(), "--pes",
+         std::to_string(kPesEach), "--pool-prefix", "Cluster" + std::to_string(i), "--pools", "3",
+         "--seed", std::to_string(1000 + i), "--hold", "-1"},
+        log("loadgen-" + std::to_string(i)));
+    ASSERT_TRUE(p.has_value());
+    loadgens.push_back(std::move(*p));
+  }
+};
+
+TEST_F(DaemonCluster, KilledRegistrarTakenOverByOneSurvivorAndResynchronisedOnRestart) {
+  for (int i = 0; i < 3; ++i) ASSERT_NO_FATAL_FAILURE(start(i));
+  for (int i = 0; i < 3; ++i) ASSERT_NO_FATAL_FAILURE(register_at(i));
+  const long total = 3 * kPesEach;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        for (int i = 0; i < 3; ++i) {
+          auto t = totals(i);
+          if (t.elements != total || t.home_here != kPesEach) return false;
+        }
+        return true;
+      },
+      15s))
+      << "every registrar must hold all " << total << " PEs, " << kPesEach << " of them at home";
+
+  daemons[2]->signal(SIGKILL);
+  daemons[2].reset();
+  const auto t0 = Clock::now();
+  // Exactly one survivor becomes home for the dead registrar's PEs.
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto a = totals(0), b = totals(1);
+        return a.elements == total && b.elements == total && a.home_here + b.home_here == total &&
+               (a.home_here == 2 * kPesEach || b.home_here == 2 * kPesEach);
+      },
+      15s))
+      << "registrar 0: " << totals(0).elements << "/" << totals(0).home_here << ", registrar 1: "
+      << totals(1).elements << "/" << totals(1).home_here;
+  std::cerr << "takeover complete "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count()
+            << " ms after SIGKILL\n";
+
+  ASSERT_NO_FATAL_FAILURE(start(2));
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto c = totals(2);
+        return c.elements == total && c.home_here == 0;
+      },
+      15s))
+      << "restarted registrar holds " << totals(2).elements << " PEs (" << totals(2).home_here << " at home)";
+}
+
+}  // namespace

@@ -1,0 +1,343 @@
+// The rserpool-registrar process: config file, telnet CLI, counters that
+// match the traffic, Prometheus, bad configurations, SIGTERM. Ports are
+// chosen by the test; everything on 127.0.0.1 over the TCP mapping.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <deque>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <thread>
+#include <tuple>
+
+#include "process.hpp"
+#include "rserpool/transport/endpoint.hpp"
+#include "rserpool/wire/asap.hpp"
+#include "telnet_client.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using namespace rserpool;
+namespace asap = wire::asap;
+using Clock = std::chrono::steady_clock;
+
+const std::string kBinary = SG_REGISTRAR_BIN;
+
+// SG_TEST_TRANSPORT=sctp (inside UML) runs the same scenarios over kernel SCTP.
+bool use_sctp() {
+  const char* k = std::getenv("SG_TEST_TRANSPORT");
+  return k && std::string(k) == "sctp";
+}
+
+std::uint16_t free_tcp_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+std::string write_file(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+// Minimal HTTP GET on loopback.
+std::string http_get(std::uint16_t port, const std::string& path) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    return {};
+  }
+  timeval tv{3, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const std::string req = "GET " + path + " HTTP/1.0\r\n\r\n";
+  (void)!write(fd, req.data(), req.size());
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+  close(fd);
+  return out;
+}
+
+struct Client : transport::AssociationHandler {
+  bool up = false, down = false;
+  std::deque<transport::Message> inbox;
+  void on_up(transport::Association&, const transport::AssociationInfo&) override { up = true; }
+  void on_message(transport::Association&, transport::Message&& m) override { inbox.push_back(std::move(m)); }
+  void on_down(transport::Association&, transport::DownReason) override { down = true; }
+};
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    asap_port = free_tcp_port();
+    enrp_port = free_tcp_port();
+    vty_port = free_tcp_port();
+    metrics_port = free_tcp_port();
+  }
+
+  std::string config_text() const {
+    return "line vty\n bind 127.0.0.1 " + std::to_string(vty_port) +
+           "\n"
+           "registrar\n"
+           " server-id 0x00c0ffee\n"
+           " transport " + std::string(use_sctp() ? "sctp" : "tcp") + "\n"
+           " asap local-ip 127.0.0.1\n"
+           " asap-port " + std::to_string(asap_port) +
+           "\n"
+           " enrp local-ip 127.0.0.1\n"
+           " enrp-port " + std::to_string(enrp_port) +
+           "\n"
+           " timer-profile aggressive\n"
+           " timer keep-alive-interval 60000\n"
+           " metrics-port " + std::to_string(metrics_port) + "\n";
+  }
+
+  std::optional<sgtest::ChildProcess> start_daemon(const std::string& cfg_path) {
+    log_path = ::testing::TempDir() + "/rserpool-registrar-" + std::to_string(vty_port) + ".log";
+    auto child = sgtest::ChildProcess::spawn({kBinary, "-c", cfg_path}, log_path);
+    if (!child) return child;
+    if (!sgtest::wait_for_listener(sgtest::Protocol::tcp, vty_port, 5s) ||
+        !sgtest::wait_for_listener(use_sctp() ? sgtest::Protocol::sctp : sgtest::Protocol::tcp, asap_port, 5s)) {
+      ADD_FAILURE() << "daemon did not start:\n" << sgtest::read_file(log_path);
+      return std::nullopt;
+    }
+    return child;
+  }
+
+  bool run_until(const std::function<bool()>& pred, Clock::duration timeout = 3s) {
+    const auto deadline = Clock::now() + timeout;
+    while (!pred()) {
+      if (Clock::now() > deadline) return false;
+      io.restart();
+      io.run_for(2ms);
+    }
+    return true;
+  }
+
+  std::shared_ptr<Client> connect_asap() {
+    auto c = std::make_shared<Client>();
+    transport::EndpointConfig e;
+    e.kind = use_sctp() ? transport::TransportKind::sctp : transport::TransportKind::tcp;
+    e.local_addresses = {IpAddress::v4_loopback()};
+    e.remote_addresses = {IpAddress::v4_loopback()};
+    e.remote_port = asap_port;
+    auto a = transport::connect(io, e, c);
+    EXPECT_TRUE(a.ok());
+    if (a.ok()) associations.push_back(*a);
+    EXPECT_TRUE(run_until([&] { return c->up || c->down; }));
+    return c;
+  }
+
+  std::optional<asap::Message> request(Client& c, transport::Association& a, const asap::Message& m) {
+    EXPECT_TRUE(a.send(transport::Message{11, 0, false, asap::encode(m)}).ok());
+    if (!run_until([&] { return !c.inbox.empty(); })) return std::nullopt;
+    auto d = asap::decode(c.inbox.front().payload);
+    c.inbox.pop_front();
+    if (!d.ok()) return std::nullopt;
+    return std::move(d.value().message);
+  }
+
+  static PoolElementParameter pe(PeIdentifier id) {
+    PoolElementParameter p;
+    p.id = id;
+    p.registration_life_ms = 60000;
+    p.user_transport.protocol = TransportProtocol::sctp;
+    p.user_transport.port = 7000;
+    p.user_transport.addresses = {IpAddress::v4_loopback()};
+    p.policy.type = PolicyType::weighted_round_robin;
+    p.policy.weight = 5;
+    return p;
+  }
+
+  std::uint16_t asap_port = 0, enrp_port = 0, vty_port = 0, metrics_port = 0;
+  std::string log_path;
+  boost::asio::io_context io;
+  std::vector<std::shared_ptr<transport::Association>> associations;
+};
+
+TEST_F(DaemonTest, ShowCommandsAndCountersMatchTheTrafficSigtermExitsZero) {
+  auto daemon = start_daemon(write_file("registrar-ok.cfg", config_text()));
+  ASSERT_TRUE(daemon);
+
+  // Traffic: two PEs register, a PU resolves three times, one PE deregisters
+  // another's id (refused).
+  auto pe1 = connect_asap();
+  auto pe2 = connect_asap();
+  auto pu = connect_asap();
+  ASSERT_TRUE(pe1->up && pe2->up && pu->up);
+  for (auto [c, a, id] : {std::tuple{pe1, associations[0], 0x1111u}, std::tuple{pe2, associations[1], 0x2222u}}) {
+    auto r = request(*c, *a, asap::Registration{PoolHandle("gwc"), pe(id)});
+    ASSERT_TRUE(r && std::holds_alternative<asap::RegistrationResponse>(*r));
+    EXPECT_FALSE(std::get<asap::RegistrationResponse>(*r).rejected);
+  }
+  for (int i = 0; i < 3; ++i) {
+    asap::HandleResolution hr;
+    hr.pool_handle = PoolHandle("gwc");
+    auto r = request(*pu, *associations[2], hr);
+    ASSERT_TRUE(r && std::holds_alternative<asap::HandleResolutionResponse>(*r));
+    EXPECT_EQ(std::get<asap::HandleResolutionResponse>(*r).pool_elements.size(), 2u);
+  }
+  auto refused = request(*pu, *associations[2], asap::Deregistration{PoolHandle("gwc"), 0x1111});
+  ASSERT_TRUE(refused && std::holds_alternative<asap::DeregistrationResponse>(*refused));
+
+  auto vty = sgtest::TelnetClient::connect("127.0.0.1", vty_port);
+  ASSERT_TRUE(vty);
+  ASSERT_TRUE(vty->read_until_prompt());
+  auto counters = vty->run("show counters");
+  ASSERT_TRUE(counters);
+  EXPECT_NE(counters->find("registrar_registrations_total 2"), std::string::npos) << *counters;
+  EXPECT_NE(counters->find("registrar_resolutions_total 3"), std::string::npos) << *counters;
+  EXPECT_NE(counters->find("registrar_deregistrations_rejected_total 1"), std::string::npos) << *counters;
+  EXPECT_NE(counters->find("registrar_asap_associations_accepted_total 3"), std::string::npos) << *counters;
+  EXPECT_NE(counters->find("registrar_pool_elements 2"), std::string::npos) << *counters;
+
+  auto reg = vty->run("show registrar");
+  ASSERT_TRUE(reg);
+  EXPECT_NE(reg->find("Registrar 0x00c0ffee"), std::string::npos) << *reg;
+  EXPECT_NE(reg->find("port " + std::to_string(asap_port)), std::string::npos) << *reg;
+  EXPECT_NE(reg->find("pool elements 2"), std::string::npos) << *reg;
+
+  auto pools = vty->run("show pools");
+  ASSERT_TRUE(pools);
+  EXPECT_NE(pools->find("gwc"), std::string::npos) << *pools;
+  EXPECT_NE(pools->find("Weighted Round Robin"), std::string::npos) << *pools;
+
+  auto pool = vty->run("show pool gwc");
+  ASSERT_TRUE(pool);
+  EXPECT_NE(pool->find("PE 0x00001111 home 0x00c0ffee"), std::string::npos) << *pool;
+  EXPECT_NE(pool->find("PE 0x00002222"), std::string::npos) << *pool;
+  EXPECT_NE(pool->find("user transport sctp 127.0.0.1 port 7000"), std::string::npos) << *pool;
+  EXPECT_NE(pool->find("weight 5"), std::string::npos) << *pool;
+
+  auto one = vty->run("show pe 0x2222");
+  ASSERT_TRUE(one);
+  EXPECT_NE(one->find("PE 0x00002222"), std::string::npos) << *one;
+  EXPECT_EQ(one->find("0x00001111"), std::string::npos) << *one;
+  auto none = vty->run("show pe 42");
+  ASSERT_TRUE(none);
+  EXPECT_NE(none->find("no PE"), std::string::npos) << *none;
+  auto peers = vty->run("show peers");
+  ASSERT_TRUE(peers);
+  EXPECT_NE(peers->find("Server"), std::string::npos) << *peers;
+
+  // Run-time log level, and the same counters over Prometheus.
+  ASSERT_TRUE(vty->run("enable"));
+  auto lvl = vty->run("log-level registrar debug");
+  ASSERT_TRUE(lvl);
+  EXPECT_EQ(lvl->find("%"), std::string::npos) << *lvl;
+  const auto metrics = http_get(metrics_port, "/metrics");
+  EXPECT_NE(metrics.find("registrar_registrations_total 2"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("# TYPE registrar_pool_elements gauge"), std::string::npos) << metrics;
+
+  // A PE's association ends: its PE goes, as with rspregistrar.
+  associations[1]->close();
+  ASSERT_TRUE(run_until([&] { return pe2->down; }));
+  std::optional<std::string> counters2;
+  for (int i = 0; i < 100; ++i) {
+    counters2 = vty->run("show counters");
+    if (!counters2 || counters2->find("registrar_pool_elements 1\n") != std::string::npos) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_TRUE(counters2);
+  EXPECT_NE(counters2->find("registrar_pool_elements 1\n"), std::string::npos) << *counters2;
+  EXPECT_NE(counters2->find("registrar_asap_associations_closed_total 1"), std::string::npos) << *counters2;
+
+  ASSERT_TRUE(daemon->signal(SIGTERM));
+  const auto t0 = Clock::now();
+  auto status = daemon->wait(5s);
+  ASSERT_TRUE(status.has_value()) << "no exit after SIGTERM";
+  EXPECT_EQ(*status, 0) << sgtest::read_file(log_path);
+  EXPECT_LT(Clock::now() - t0, 3s);
+  // The PEs saw their associations closed.
+  EXPECT_TRUE(run_until([&] { return pe1->down && pu->down; }));
+}
+
+TEST_F(DaemonTest, BadConfigNamesFileAndLineAndRefusesToStart) {
+  const auto path = write_file("registrar-bad.cfg", "registrar\n server-id 7\n asap-port 99999\n");
+  const auto log = ::testing::TempDir() + "/registrar-bad.log";
+  auto child = sgtest::ChildProcess::spawn({kBinary, "-c", path}, log);
+  ASSERT_TRUE(child);
+  auto status = child->wait(5s);
+  ASSERT_TRUE(status);
+  EXPECT_NE(*status, 0);
+  EXPECT_NE(sgtest::read_file(log).find("registrar-bad.cfg:3:"), std::string::npos) << sgtest::read_file(log);
+
+  const auto path0 = write_file("registrar-zero.cfg", "registrar\n server-id 0\n");
+  auto zero = sgtest::ChildProcess::spawn({kBinary, "-t", "-c", path0}, log);
+  ASSERT_TRUE(zero);
+  status = zero->wait(5s);
+  ASSERT_TRUE(status);
+  EXPECT_NE(*status, 0);
+  EXPECT_NE(sgtest::read_file(log).find("registrar-zero.cfg:2: server-id must be"), std::string::npos)
+      << sgtest::read_file(log);
+
+  // Whole-file checks: a heartbeat slower than the dead-peer limit.
+  const auto path2 =
+      write_file("registrar-timers.cfg", "registrar\n timer peer-heartbeat-cycle 9000\n timer max-time-last-heard 5000\n");
+  auto timers = sgtest::ChildProcess::spawn({kBinary, "-t", "-c", path2}, log);
+  ASSERT_TRUE(timers);
+  status = timers->wait(5s);
+  ASSERT_TRUE(status);
+  EXPECT_NE(*status, 0);
+  EXPECT_NE(sgtest::read_file(log).find("max-time-last-heard"), std::string::npos) << sgtest::read_file(log);
+}
+
+TEST_F(DaemonTest, CheckOnlyAcceptsTheShippedExampleAndAGoodFile) {
+  const auto log = ::testing::TempDir() + "/registrar-check.log";
+  auto shipped = sgtest::ChildProcess::spawn({kBinary, "-t", "-c", SG_REGISTRAR_EXAMPLE_CFG}, log);
+  ASSERT_TRUE(shipped);
+  auto status = shipped->wait(5s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(*status, 0) << sgtest::read_file(log);
+  auto good = sgtest::ChildProcess::spawn({kBinary, "-t", "-c", write_file("registrar-t.cfg", config_text())}, log);
+  ASSERT_TRUE(good);
+  status = good->wait(5s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(*status, 0) << sgtest::read_file(log);
+  EXPECT_NE(sgtest::read_file(log).find("configuration OK"), std::string::npos);
+  // -t opened nothing.
+  EXPECT_FALSE(sgtest::wait_for_listener(use_sctp() ? sgtest::Protocol::sctp : sgtest::Protocol::tcp, asap_port, 100ms));
+}
+
+TEST_F(DaemonTest, PortInUseRefusesToStart) {
+  // Occupy the ASAP port.
+  const int fd = socket(AF_INET, SOCK_STREAM, use_sctp() ? IPPROTO_SCTP : 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(asap_port);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(fd, 1), 0);
+  const auto log = ::testing::TempDir() + "/registrar-inuse.log";
+  auto child = sgtest::ChildProcess::spawn({kBinary, "-c", write_file("registrar-inuse.cfg", config_text())}, log);
+  ASSERT_TRUE(child);
+  auto status = child->wait(5s);
+  close(fd);
+  ASSERT_TRUE(status);
+  EXPECT_NE(*status, 0);
+  EXPECT_NE(sgtest::read_file(log).find("cannot listen for ASAP"), std::string::npos) << sgtest::read_file(log);
+}
+
+}  // namespace

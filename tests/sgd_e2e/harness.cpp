@@ -1,0 +1,222 @@
+#include "harness.hpp"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "telnet_client.hpp"
+
+namespace e2e {
+
+Fields parse_fields(const std::string& line) {
+  Fields f;
+  std::istringstream in(line);
+  std::string word;
+  bool first = true;
+  while (in >> word) {
+    if (first) {
+      f["kind"] = word;
+      first = false;
+      continue;
+    }
+    const auto eq = word.find('=');
+    if (eq == std::string::npos) {
+      if (!f.count("event")) f["event"] = word;  // "event registered ..."
+      continue;
+    }
+    f[word.substr(0, eq)] = word.substr(eq + 1);
+  }
+  return f;
+}
+
+std::int64_t num(const Fields& f, const std::string& key, std::int64_t fallback) {
+  auto it = f.find(key);
+  if (it == f.end()) return fallback;
+  return std::strtoll(it->second.c_str(), nullptr, 0);
+}
+
+std::vector<Fields> lines(const std::string& log_path, const std::string& kind) {
+  std::vector<Fields> out;
+  std::istringstream in(sgtest::read_file(log_path));
+  std::string line;
+  const std::string prefix = kind + " ";
+  while (std::getline(in, line))
+    if (line.rfind(prefix, 0) == 0) out.push_back(parse_fields(line));
+  return out;
+}
+
+std::optional<Fields> last_line(const std::string& log_path, const std::string& kind) {
+  auto all = lines(log_path, kind);
+  if (all.empty()) return std::nullopt;
+  return all.back();
+}
+
+std::vector<Fields> events(const std::string& log_path, const std::string& event) {
+  std::vector<Fields> out;
+  for (auto& f : lines(log_path, "event"))
+    if (f["event"] == event) out.push_back(f);
+  return out;
+}
+
+std::int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::uint16_t free_tcp_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof a;
+  std::uint16_t port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  ::close(fd);
+  return port;
+}
+
+std::string transport() {
+  const char* t = std::getenv("SG_TEST_TRANSPORT");
+  return t && *t ? t : "tcp";
+}
+
+std::string local_ip() { return transport() == "sctp" ? "198.18.0.1" : "127.0.0.1"; }
+
+std::string Bin::sgd() { return SG_SGD_BIN; }
+std::string Bin::gwc_sim() { return SG_GWC_SIM_BIN; }
+std::string Bin::ss7_gen() { return SG_SS7_GEN_BIN; }
+std::string Bin::registrar() { return SG_REGISTRAR_BIN; }
+
+WorkDir::WorkDir(const std::string& test_name) {
+  const char* base = std::getenv("SG_E2E_DIR");
+  std::filesystem::path root = base && *base ? base : std::filesystem::temp_directory_path() / "sgd-e2e";
+  std::filesystem::path d = root / (test_name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  dir_ = d.string();
+}
+
+std::string sgd_config(const SgdSpec& s) {
+  const std::string ip = local_ip();
+  std::ostringstream c;
+  c << "line vty\n bind 127.0.0.1 " << s.ports.vty << "\n"
+    << "sg\n point-code-format itu\n point-code 0.23.1\n network-indicator national\n transport " << transport()
+    << "\n timer-profile " << s.timer_profile << "\n"
+    << "ss7-side\n local-ip " << ip << "\n local-port " << s.ports.ss7 << "\n accept-peers configured\n"
+    << " peer ss7-gen\n  remote-ip " << (s.ss7_peer_ip.empty() ? ip : s.ss7_peer_ip)
+    << "\n  routing-context 100\n"
+    << "registrar\n";
+  if (s.colocated)
+    c << " colocated\n  asap-ip " << ip << "\n  asap-port " << s.ports.asap << "\n  enrp-ip " << ip
+      << "\n  enrp-port " << s.ports.enrp << "\n";
+  for (const auto& r : s.remote_registrars) c << " remote " << r << "\n";
+  c << "pool gwc\n pool-wait 2000\n drain-deadline 30000\n max-queue 10000\n congestion onset 8000 abatement 2000\n"
+    << s.pool_extra << "route isup-to-gwc\n dpc 0.23.1\n si isup\n pool gwc\n"
+    << "route sccp-to-gwc\n dpc 0.23.1\n si sccp\n pool gwc\n";
+  return c.str();
+}
+
+bool Process::wait_line(const std::string& kind, const std::string& first_word,
+                        std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (auto& f : lines(log_, kind))
+      if (first_word.empty() || f["event"] == first_word) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+void Process::kill_now() {
+  if (child_) {
+    child_->signal(SIGKILL);
+    (void)child_->wait(2s);
+  }
+}
+
+Process start_sgd(const WorkDir& w, const SgdSpec& s, const std::string& name) {
+  const auto cfg = w.path(name + ".cfg");
+  std::ofstream(cfg) << sgd_config(s);
+  const auto log = w.path(name + ".log");
+  auto p = sgtest::ChildProcess::spawn({Bin::sgd(), "-c", cfg, "-p", std::to_string(s.ports.vty)}, log);
+  if (!p) return {};
+  const auto proto = transport() == "sctp" ? sgtest::Protocol::sctp : sgtest::Protocol::tcp;
+  if (!sgtest::wait_for_listener(proto, s.ports.ss7, 10s)) return {};
+  if (s.colocated && !sgtest::wait_for_listener(proto, s.ports.asap, 5s)) return {};
+  return Process(std::move(*p), log);
+}
+
+Process start_gwc(const WorkDir& w, const GwcSpec& g) {
+  std::vector<std::string> argv{Bin::gwc_sim(), "--name", g.name, "--pool", "gwc", "--transport", transport(),
+                                "--listen", local_ip() + ":0", "--stats-interval", "250"};
+  for (const auto& r : g.registrars) {
+    argv.push_back("--registrar");
+    argv.push_back(r);
+  }
+  if (g.cookies) argv.push_back("--cookies");
+  if (g.aggressive) argv.push_back("--aggressive");
+  argv.insert(argv.end(), g.extra.begin(), g.extra.end());
+  const auto log = w.path(g.name + ".log");
+  auto p = sgtest::ChildProcess::spawn(argv, log);
+  if (!p) return {};
+  Process proc(std::move(*p), log);
+  if (!proc.wait_line("event", "registered", 10s)) return {};
+  return proc;
+}
+
+Process start_ss7gen(const WorkDir& w, std::uint16_t sgp_port, const std::vector<std::string>& extra,
+                     const std::string& name) {
+  std::vector<std::string> argv{Bin::ss7_gen(), "--name", name, "--transport", transport(), "--connect",
+                                local_ip() + ":" + std::to_string(sgp_port), "--stats-interval", "250"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  const auto log = w.path(name + ".log");
+  auto p = sgtest::ChildProcess::spawn(argv, log);
+  if (!p) return {};
+  return Process(std::move(*p), log);
+}
+
+Process start_registrar(const WorkDir& w, const std::string& name, std::uint16_t asap, std::uint16_t enrp,
+                        std::uint16_t vty, const std::vector<std::uint16_t>& enrp_peers, std::uint32_t server_id) {
+  const std::string ip = local_ip();
+  const auto cfg = w.path(name + ".cfg");
+  {
+    std::ofstream c(cfg);
+    c << "line vty\n bind 127.0.0.1 " << vty << "\n"
+      << "registrar\n server-id " << server_id << "\n transport " << transport() << "\n asap local-ip " << ip
+      << "\n asap-port " << asap << "\n enrp local-ip " << ip << "\n enrp-port " << enrp << "\n";
+    for (auto p : enrp_peers) c << " peer " << ip << " " << p << "\n";
+    c << " accept-peers configured\n timer-profile aggressive\n";
+  }
+  const auto log = w.path(name + ".log");
+  auto p = sgtest::ChildProcess::spawn({Bin::registrar(), "-c", cfg}, log);
+  if (!p) return {};
+  const auto proto = transport() == "sctp" ? sgtest::Protocol::sctp : sgtest::Protocol::tcp;
+  if (!sgtest::wait_for_listener(proto, asap, 10s)) return {};
+  return Process(std::move(*p), log);
+}
+
+std::optional<std::string> cli(std::uint16_t vty_port, const std::string& command) {
+  auto t = sgtest::TelnetClient::connect("127.0.0.1", vty_port);
+  if (!t || !t->read_until_prompt()) return std::nullopt;
+  if (!t->run("enable")) return std::nullopt;
+  return t->run(command);
+}
+
+std::int64_t sum_last(const std::vector<Process*>& ps, const std::string& key) {
+  std::int64_t s = 0;
+  for (auto* p : ps)
+    if (auto f = p->last("stats")) s += std::max<std::int64_t>(0, num(*f, key, 0));
+  return s;
+}
+
+}  // namespace e2e

@@ -1,0 +1,114 @@
+#pragma once
+// Process-level harness for the gateway's end-to-end tests: sgd, gwc-sim,
+// ss7-gen and rserpool-registrar as real processes on loopback (or UML's
+// addresses) with test-specific ports, their machine-readable output lines
+// ("stats k=v ...", "event k=v ...", "summary k=v ...") parsed back, and the
+// sgd CLI driven over telnet.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "process.hpp"
+
+namespace e2e {
+
+using namespace std::chrono_literals;
+using Fields = std::map<std::string, std::string>;
+
+// "stats a=1 b=x" -> {a:1, b:x}; the first word is the kind.
+Fields parse_fields(const std::string& line);
+std::int64_t num(const Fields& f, const std::string& key, std::int64_t fallback = -1);
+
+// Lines of a child's log that start with `kind ` (stats, event, summary).
+std::vector<Fields> lines(const std::string& log_path, const std::string& kind);
+std::optional<Fields> last_line(const std::string& log_path, const std::string& kind);
+// Event lines whose first field is `event` (e.g. "registered", "duna").
+std::vector<Fields> events(const std::string& log_path, const std::string& event);
+
+std::int64_t unix_ms_now();
+
+// A free port for `proto` right now (bound to 0 and released).
+std::uint16_t free_tcp_port();
+
+std::string transport();  // SG_TEST_TRANSPORT (tcp on the host, sctp in UML); default tcp
+std::string local_ip();   // 127.0.0.1 with tcp, 198.18.0.1 with sctp (rsplib-friendly in UML)
+
+struct Bin {
+  static std::string sgd();
+  static std::string gwc_sim();
+  static std::string ss7_gen();
+  static std::string registrar();
+};
+
+// A test's working directory (logs, configs), kept when the test fails.
+class WorkDir {
+ public:
+  explicit WorkDir(const std::string& test_name);
+  std::string path(const std::string& file) const { return dir_ + "/" + file; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
+struct SgdPorts {
+  std::uint16_t ss7 = 0;
+  std::uint16_t asap = 0;
+  std::uint16_t enrp = 0;
+  std::uint16_t vty = 0;
+};
+
+struct SgdSpec {
+  SgdPorts ports;
+  std::string pool_extra;  // lines appended to the pool node (e.g. " pool-wait 1000")
+  bool colocated = true;
+  std::vector<std::string> remote_registrars;  // "ADDR PORT"
+  std::string timer_profile = "aggressive";
+  std::string ss7_peer_ip;  // the SS7 peer's address (default: local_ip())
+};
+
+std::string sgd_config(const SgdSpec& s);
+
+class Process {
+ public:
+  Process() = default;
+  Process(sgtest::ChildProcess p, std::string log) : child_(std::move(p)), log_(std::move(log)) {}
+  bool started() const { return child_.has_value(); }
+  sgtest::ChildProcess& child() { return *child_; }
+  const std::string& log() const { return log_; }
+  std::string output() const { return sgtest::read_file(log_); }
+  // Waits until a line `kind ...` with field `key`=`value` (or any value
+  // when empty) appears.
+  bool wait_line(const std::string& kind, const std::string& first_word, std::chrono::milliseconds timeout) const;
+  std::optional<Fields> last(const std::string& kind) const { return last_line(log_, kind); }
+  void kill_now();
+
+ private:
+  std::optional<sgtest::ChildProcess> child_;
+  std::string log_;
+};
+
+Process start_sgd(const WorkDir& w, const SgdSpec& s, const std::string& name = "sgd");
+struct GwcSpec {
+  std::string name;
+  std::vector<std::string> registrars;  // ADDR:PORT
+  std::vector<std::string> extra;       // more options
+  bool cookies = true;
+  bool aggressive = true;
+};
+Process start_gwc(const WorkDir& w, const GwcSpec& g);
+Process start_ss7gen(const WorkDir& w, std::uint16_t sgp_port, const std::vector<std::string>& extra,
+                     const std::string& name = "ss7-gen");
+Process start_registrar(const WorkDir& w, const std::string& name, std::uint16_t asap, std::uint16_t enrp,
+                        std::uint16_t vty, const std::vector<std::uint16_t>& enrp_peers, std::uint32_t server_id);
+
+// Sends a command to a daemon's CLI (enable first); its output.
+std::optional<std::string> cli(std::uint16_t vty_port, const std::string& command);
+
+// Sum of a stats field over the last stats line of several processes.
+std::int64_t sum_last(const std::vector<Process*>& ps, const std::string& key);
+
+}  // namespace e2e
