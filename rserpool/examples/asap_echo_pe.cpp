@@ -6,6 +6,8 @@
 //
 // Output (stdout, one line per event, for scripts and tests):
 //   listening <kind> port <port>
+//   asap-port <port>                      (where a taking-over registrar reaches us)
+//   home <assoc> server-id 0x<id> [takeover]
 //   registered pe=0x<id> [renewal]        | registration <code> pe=0x<id>
 //   pu-up <n> / pu-down <n> / cookie-echo <n> <cookie text>
 //   deregistered <code>
@@ -28,8 +30,11 @@ void usage() {
   std::cerr << "usage: asap-echo-pe [--pool NAME] [--registrar ADDR[:PORT]]... [--transport sctp|tcp|auto]\n"
                "                    [--local ADDR]... [--port N] [--pe-id HEX] [--policy rr|random|wrr:W|lu:PCT|prio:P]\n"
                "                    [--life MS] [--reregister MS] [--cookie] [--aggressive] [--log-level LEVEL]\n"
+               "                    [--asap-port N] [--no-takeover]\n"
                "  --local: listen addresses, also registered as the PE's user transport (default: wildcard;\n"
                "           then --advertise ADDR... says what to register)\n"
+               "  --asap-port: port for registrar takeovers (ENRP), also the source port of the registrar\n"
+               "           associations (default: ephemeral); --no-takeover: do not listen\n"
                "  SIGTERM / SIGINT: deregister, then exit\n";
 }
 
@@ -46,6 +51,7 @@ int main(int argc, char** argv) {
   std::int32_t life = 30'000;
   std::optional<long> reregister;
   bool cookie = false;
+  asap::TakeoverListen takeover;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     auto value = [&]() -> std::string_view {
@@ -93,6 +99,12 @@ int main(int argc, char** argv) {
       auto p = asap_example::parse_number<long>(value());
       if (!p || *p <= 0) bad("--reregister");
       reregister = *p;
+    } else if (a == "--asap-port") {
+      auto p = asap_example::parse_number<std::uint16_t>(value());
+      if (!p) bad("--asap-port");
+      takeover.port = *p;
+    } else if (a == "--no-takeover") {
+      takeover.enabled = false;
     } else if (a == "--cookie") {
       cookie = true;
     } else if (a == "--aggressive") {
@@ -141,7 +153,9 @@ int main(int argc, char** argv) {
   cfg.policy = policy;
   cfg.registration_life_ms = life;
   if (reregister) cfg.reregistration_interval = std::chrono::milliseconds(*reregister);
-  asap::PoolElementService pe(io, cfg, access);
+  asap::PoolElementService pe(io, cfg, access, takeover);
+  std::printf("asap-port %u\n", pe.asap_port());
+  std::fflush(stdout);
 
   pe_server.on_pu_up([&](asap::PuId pu) {
     std::printf("pu-up %u\n", pu);
@@ -169,7 +183,8 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   });
   pe.on_home_changed([](const asap::HomeRegistrarChanged& h) {
-    std::printf("home %u server-id 0x%08x\n", h.assoc, h.server_id);
+    std::printf("home %u server-id 0x%08x%s\n", h.assoc, h.server_id,
+                h.assoc >= asap::kInboundAssocBase ? " takeover" : "");
     std::fflush(stdout);
   });
   pe.register_pe();

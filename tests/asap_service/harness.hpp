@@ -63,7 +63,8 @@ inline void run_for(boost::asio::io_context& io, std::chrono::milliseconds d) {
 }
 
 inline std::unique_ptr<rserpool::registrar::RegistrarServer> start_registrar(
-    boost::asio::io_context& io, rserpool::ServerIdentifier id, std::vector<TransportAddress> peers = {}) {
+    boost::asio::io_context& io, rserpool::ServerIdentifier id, std::vector<TransportAddress> peers = {},
+    const std::function<void(rserpool::registrar::ServerConfig&)>& tweak = {}) {
   rserpool::registrar::ServerConfig cfg;
   cfg.core = rserpool::registrar::RegistrarConfig::aggressive(id);
   cfg.kind = test_kind();
@@ -75,6 +76,7 @@ inline std::unique_ptr<rserpool::registrar::RegistrarServer> start_registrar(
   cfg.enrp_allowed = {IpAddress::v4_loopback()};
   cfg.peer_reconnect_interval = 200ms;
   cfg.name = "registrar-" + std::to_string(id);
+  if (tweak) tweak(cfg);
   auto r = rserpool::registrar::RegistrarServer::start(io, cfg);
   if (!r) {
     ADD_FAILURE() << "registrar start: " << r.error();

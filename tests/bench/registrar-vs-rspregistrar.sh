@@ -47,7 +47,10 @@ if [[ $download -gt 0 ]]; then
   trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
   base=$((20000 + RANDOM % 20000))
   for n in a b; do
+    # SG_DOWNLOAD_MENTOR=off: B learns A's PEs by the checksum audit only
+    # (`no mentor`), the path before the mentor download existed.
     if [[ $n == a ]]; then off=0; peer=""; else off=10; peer=" peer 127.0.0.1 $((base + 1))"; fi
+    [[ $n == b && ${SG_DOWNLOAD_MENTOR:-on} == off ]] && peer+=$'\n no mentor'
     cat >"$work/$n.cfg" <<EOT
 line vty
  bind 127.0.0.1 $((base + off + 2))

@@ -75,13 +75,14 @@ class AsapInterop : public ::testing::Test {
   }
   // Lines fed to rspterminal's stdin every `interval_ms`, its output
   // timestamped line by line (unix ms) so failover gaps can be measured.
-  sgtest::ChildProcess& rspterminal(const std::string& name, int lines, int interval_ms) {
+  sgtest::ChildProcess& rspterminal(const std::string& name, int lines, int interval_ms,
+                                    const std::string& registrar = kRegistrar) {
     const std::string feed = "perl -e '$|=1; for my $i (1.." + std::to_string(lines) +
                              ") { print \"line $i\\n\"; select(undef,undef,undef," +
                              std::to_string(interval_ms / 1000.0) + "); } sleep 2;'";
     const std::string stamp = "perl -MTime::HiRes=time -ne '$|=1; printf(\"%d %s\", time()*1000, $_)'";
     return spawn(name, {"sh", "-c",
-                        feed + " | rspterminal -poolhandle=EchoPool -registrar=" + kRegistrar +
+                        feed + " | rspterminal -poolhandle=EchoPool -registrar=" + registrar +
                             " -asapannounce=off 2>&1 | " + stamp});
   }
 
@@ -115,7 +116,9 @@ TEST_F(AsapInterop, OurEchoPuFailsOverBetweenRsplibEchoPes) {
                                "sctp", "--count", "400", "--interval", "10", "--timeout", "30000"});
   ASSERT_TRUE(wait_for_text(log("echo-pu"), "reply 30 pe=0x11111111", 15s)) << sgtest::read_file(log("echo-pu"));
   rspserver("pe2", 0x22222222);
-  std::this_thread::sleep_for(1500ms);
+  // rspserver prints nothing when it is registered; under load (UML on a
+  // busy host) 1.5 s was seen not to be enough, leaving the pool empty.
+  std::this_thread::sleep_for(3000ms);
   const long long killed_at = unix_ms();
   ASSERT_TRUE(children_.at("pe1").signal(SIGKILL));
   const auto status = pu.wait(40s);
@@ -134,6 +137,53 @@ TEST_F(AsapInterop, OurEchoPuFailsOverBetweenRsplibEchoPes) {
   // read (docs/transport.md): a few messages at 10 ms intervals.
   EXPECT_LE(std::stoi(m[1]), 10) << out;
   std::printf("[failover] interop sctp: %s of 400 lost\n", std::string(m[1]).c_str());
+}
+
+// ENRP takeover by rsplib towards our PE (RFC 5353 3.9): our PE knows only
+// the first rspregistrar; one of two others, peered with it, takes the PE
+// over when the first is killed. It reaches the PE on the ASAP transport address
+// the first one recorded (the source port of the PE's registrar
+// association, where the PE listens) with an H-bit ENDPOINT_KEEP_ALIVE; the
+// PE adopts it and registers there.
+TEST_F(AsapInterop, RspregistrarTakeoverReachesOurPeOnItsAsapPort) {
+  // rsplib completes a takeover when the INIT_TAKEOVER_ACKs arrive (with no
+  // other peer to acknowledge, it lets the takeover expire): two more
+  // registrars, peered with the first and with each other.
+  const std::vector<std::string> common = {"-asapannounce=off", "-enrpannounce=off", "-mentordiscoverytimeout=300",
+                                           "-peerheartbeatcycle=500", "-peermaxtimelastheard=1000",
+                                           "-peermaxtimenoresponse=500", "-takeoverexpiryinterval=2000",
+                                           "-loglevel=3"};
+  auto with = [&](std::vector<std::string> argv) {
+    argv.insert(argv.end(), common.begin(), common.end());
+    return argv;
+  };
+  spawn("rspregistrar2", with({"rspregistrar", "-asap=198.18.0.2:3863", "-enrp=198.18.0.2:9901",
+                               "-peer=198.18.0.1:9901"}));
+  spawn("rspregistrar3", with({"rspregistrar", "-asap=198.18.0.2:3864", "-enrp=198.18.0.2:9902",
+                               "-peer=198.18.0.1:9901", "-peer=198.18.0.2:9901"}));
+  // With peers configured they end their initialization after the mentor
+  // discovery (about 5 s), then peer.
+  for (const char* r : {"rspregistrar2", "rspregistrar3"})
+    ASSERT_TRUE(wait_for_text(log(r), "The registrar is ready", 15s)) << sgtest::read_file(log(r));
+  std::this_thread::sleep_for(1500ms);
+  spawn("echo-pe", {ASAP_ECHO_PE_PATH, "--pool", "EchoPool", "--registrar", kRegistrar, "--transport", "sctp",
+                    "--local", "198.18.0.2", "--pe-id", "5eed0002"});
+  ASSERT_TRUE(wait_for_text(log("echo-pe"), "registered pe=0x5eed0002", 10s)) << sgtest::read_file(log("echo-pe"));
+  std::this_thread::sleep_for(1500ms);  // the handle update reaches the second registrar
+  const long long killed_at = unix_ms();
+  ASSERT_TRUE(registrar_->signal(SIGKILL));
+  ASSERT_TRUE(wait_for_text(log("echo-pe"), " takeover\n", 20s))
+      << sgtest::read_file(log("echo-pe")) << sgtest::read_file(log("rspregistrar2"))
+      << sgtest::read_file(log("rspregistrar3"));
+  ASSERT_TRUE(wait_for_text(log("echo-pe"), "registered pe=0x5eed0002 renewal", 5s))
+      << sgtest::read_file(log("echo-pe")) << sgtest::read_file(log("rspregistrar2"));
+  std::printf("[takeover] interop sctp: rspregistrar SIGKILL -> our PE re-registered at the taking-over "
+              "rspregistrar: %lld ms\n",
+              unix_ms() - killed_at);
+  // Homed at the new registrar: a pool user asking it is served by our PE.
+  rspterminal("rspterminal", 3, 200, "198.18.0.2:3863");
+  ASSERT_TRUE(wait_for_text(log("rspterminal"), "from PE $5eed0002> line 3", 15s))
+      << sgtest::read_file(log("rspterminal"));
 }
 
 // rsplib's own pool user, same scenario, for the failover comparison.

@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <functional>
 #include <filesystem>
+#include <optional>
+#include <vector>
 #include <fstream>
 #include <regex>
 #include <thread>
@@ -70,16 +72,21 @@ struct DaemonCluster : ::testing::Test {
     }
   }
 
-  // Registrar i peers with every other one.
-  void start(int i) {
+  // Registrar i peers with every other one (or with `peers`), plus `extra` config lines.
+  void start(int i, std::optional<std::vector<int>> peers = std::nullopt, const std::string& extra = "") {
     const auto cfg = (dir / ("registrar-" + std::to_string(i) + ".cfg")).string();
     std::ofstream f(cfg);
     f << "line vty\n bind 127.0.0.1 " << vty(i) << "\n"
       << "registrar\n server-id " << (0x100 + i) << "\n transport " << transport() << "\n"
       << " asap local-ip 127.0.0.1\n asap-port " << asap(i) << "\n"
       << " enrp local-ip 127.0.0.1\n enrp-port " << enrp(i) << "\n";
-    for (int j = 0; j < 3; ++j)
-      if (j != i) f << " peer 127.0.0.1 " << enrp(j) << "\n";
+    if (!peers) {
+      peers.emplace();
+      for (int j = 0; j < 3; ++j)
+        if (j != i) peers->push_back(j);
+    }
+    for (int j : *peers) f << " peer 127.0.0.1 " << enrp(j) << "\n";
+    f << extra;
     // Fast peer failure detection; PE audits rare, so PEs whose association
     // died with their registrar stay for the whole test.
     f << " timer peer-heartbeat-cycle 300\n timer max-time-last-heard 2000\n"
@@ -91,6 +98,12 @@ struct DaemonCluster : ::testing::Test {
         sgtest::ChildProcess::spawn({SG_REGISTRAR_BIN, "-c", cfg}, log("registrar-" + std::to_string(i)));
     ASSERT_TRUE(daemons[static_cast<std::size_t>(i)].has_value());
     ASSERT_TRUE(sgtest::wait_for_listener(sgtest::Protocol::tcp, vty(i), 10s)) << "registrar " << i << " CLI";
+  }
+
+  std::string show_registrar(int i) {
+    auto c = sgtest::TelnetClient::connect("127.0.0.1", vty(i), 2s);
+    if (!c || !c->read_until_prompt(2s)) return {};
+    return c->run("show registrar", 2s).value_or("");
   }
 
   // "pool elements N (home here M)" from `show registrar`.
@@ -122,7 +135,11 @@ struct DaemonCluster : ::testing::Test {
     auto p = sgtest::ChildProcess::spawn(
         {SG_LOADGEN_BIN, "--registrar", "127.0.0.1:" + std::to_string(asap(i)), "--transport", transport(), "--pes",
          std::to_string(kPesEach), "--pool-prefix", "Cluster" + std::to_string(i), "--pools", "3",
-         "--seed", std::to_string(1000 + i), "--hold", "-1"},
+         "--seed", std::to_string(1000 + i), "--hold", "-1",
+         // Single-homed on loopback like the registrars: a multi-homed
+         // association over UML's dummy addresses was lost now and then
+         // (COMM_LOST with the aggressive transport profile under load).
+         "--local", "127.0.0.1"},
         log("loadgen-" + std::to_string(i)));
     ASSERT_TRUE(p.has_value());
     loadgens.push_back(std::move(*p));
@@ -169,6 +186,50 @@ TEST_F(DaemonCluster, KilledRegistrarTakenOverByOneSurvivorAndResynchronisedOnRe
       },
       15s))
       << "restarted registrar holds " << totals(2).elements << " PEs (" << totals(2).home_here << " at home)";
+  // It learnt them from a mentor (RFC 5353 3.3), the first peer to answer,
+  // not piecemeal through the checksum audit.
+  const auto text = show_registrar(2);
+  EXPECT_NE(text.find("synchronised: handlespace from mentor 0x0000010"), std::string::npos) << text;
+  EXPECT_NE(text.find(std::to_string(total) + " PEs in"), std::string::npos) << text;
+}
+
+// A registrar started with `mentor ADDR PORT` downloads the whole
+// handlespace from it (HANDLE_TABLE_REQUEST W=0 pages) before it calls
+// itself synchronised, including PEs whose home is a third registrar: the
+// checksum audit alone (W=1) only brings each peer's own PEs.
+TEST_F(DaemonCluster, MentorDownloadBringsTheWholeHandlespaceAtStart) {
+  // 0 and 1 peer with each other; 2 will know only its mentor 0.
+  ASSERT_NO_FATAL_FAILURE(start(0, std::vector<int>{1}));
+  ASSERT_NO_FATAL_FAILURE(start(1, std::vector<int>{0}));
+  ASSERT_NO_FATAL_FAILURE(register_at(0));
+  ASSERT_NO_FATAL_FAILURE(register_at(1));
+  const long total = 2 * kPesEach;
+  ASSERT_TRUE(wait_for([&] { return totals(0).elements == total && totals(1).elements == total; }, 15s));
+  const auto t0 = Clock::now();
+  ASSERT_NO_FATAL_FAILURE(start(2, std::vector<int>{},
+                                " mentor 127.0.0.1 " + std::to_string(enrp(0)) + "\n mentor-wait 10000\n"));
+  std::string text;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        text = show_registrar(2);
+        return text.find("synchronised: handlespace from mentor 0x00000100") != std::string::npos;
+      },
+      15s))
+      << text;
+  std::cerr << "mentor download complete " << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count()
+            << " ms after start\n";
+  EXPECT_NE(text.find(std::to_string(total) + " PEs in"), std::string::npos) << text;
+  const auto t = totals(2);
+  EXPECT_EQ(t.elements, total) << text;
+  EXPECT_EQ(t.home_here, 0) << text;
+  // Registrar 1's PEs came from the mentor's table, not from 1 itself.
+  auto c = sgtest::TelnetClient::connect("127.0.0.1", vty(2), 2s);
+  ASSERT_TRUE(c && c->read_until_prompt(2s));
+  const auto counters = c->run("show counters", 2s).value_or("");
+  EXPECT_NE(counters.find("registrar_mentor_elements_total " + std::to_string(total) + "\n"), std::string::npos)
+      << counters;
+  auto pools = c->run("show pool Cluster1-0", 2s).value_or("");
+  EXPECT_NE(pools.find("home 0x00000101"), std::string::npos) << pools;
 }
 
 }  // namespace

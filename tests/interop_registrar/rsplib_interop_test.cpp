@@ -19,6 +19,7 @@
 
 #include "asap_client.hpp"
 #include "process.hpp"
+#include "telnet_client.hpp"
 #include "tshark.hpp"
 
 namespace {
@@ -101,7 +102,7 @@ struct RsplibInterop : ::testing::Test {
   }
 
   // Our daemon on 198.18.0.1, peering with rspregistrar when `peer_rsp`.
-  void start_ours(bool peer_rsp) {
+  void start_ours(bool peer_rsp, const std::string& extra = "") {
     const auto cfg = (dir / "registrar.cfg").string();
     std::ofstream f(cfg);
     f << "registrar\n"
@@ -118,6 +119,7 @@ struct RsplibInterop : ::testing::Test {
          " enrp local-ip " << kOurAddr << "\n"
          " enrp-port " << kEnrpPort << "\n";
     if (peer_rsp) f << " peer " << kRspAddr << " " << kEnrpPort << "\n";
+    f << extra;
     // hsdump connects from whichever local address the kernel picks.
     f << " allow-peer " << kOurAddr << "\n"
       << " allow-peer " << kRspAddr << "\n"
@@ -338,6 +340,31 @@ TEST_F(RsplibInterop, RspregistrarKeepsOurPesAfterOursIsKilled) {
   h << std::hex << home;
   stage("PE still resolvable at rspregistrar, home $" + h.str());
   expect_echo("PoolAtOurs", kRspAddr);
+}
+
+// rspregistrar as our mentor (RFC 5353 3.3): started with `mentor ADDR
+// PORT`, our daemon asks rspregistrar for its peer list and its whole
+// handle table (W=0, paged) and reports itself synchronised from it; the
+// PE registered at rspregistrar is then resolvable at ours.
+TEST_F(RsplibInterop, RspregistrarIsOurMentorAtStart) {
+  start_rspregistrar(true);
+  start_rspserver("PoolAtRsp", kRspAddr);
+  ASSERT_EQ(wait_resolvable(kRspAddr, "PoolAtRsp", std::chrono::seconds(20)).size(), 1u);
+  start_ours(false, std::string(" mentor ") + kRspAddr + " " + std::to_string(kEnrpPort) + "\n");
+  const auto t0 = Clock::now();
+  std::string text;
+  while (Clock::now() - t0 < std::chrono::seconds(20)) {
+    auto c = sgtest::TelnetClient::connect("127.0.0.1", 4261, std::chrono::seconds(2));
+    if (c && c->read_until_prompt(std::chrono::seconds(2))) {
+      text = c->run("show registrar", std::chrono::seconds(2)).value_or("");
+      if (text.find("synchronised:") != std::string::npos) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  stage("our registrar: " + text.substr(text.find("synchronis") == std::string::npos ? 0 : text.find("synchronis")));
+  EXPECT_NE(text.find("synchronised: handlespace from mentor 0x"), std::string::npos) << text;
+  EXPECT_NE(text.find(" 1 PEs in"), std::string::npos) << text;
+  EXPECT_EQ(wait_resolvable(kOurAddr, "PoolAtRsp", std::chrono::seconds(5)).size(), 1u);
 }
 
 // The benchmark's workload (tests/bench/registrar-vs-rspregistrar.sh) as a

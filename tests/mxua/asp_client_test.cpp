@@ -288,6 +288,36 @@ TEST(AspClient, BeatAckKeepsThePeerAlive) {
   }
 }
 
+// An event loop running late fires T(beat) long after the peer's BEAT ACK
+// arrived but before it was read: one late expiry with nothing read is one
+// silent interval, not 2 x T(beat) of silence.
+TEST(AspClient, LateBeatTimerDoesNotFailAPeerWhoseAnswerIsStillUnread) {
+  auto cfg = config();
+  cfg.t_beat = 500ms;
+  cfg.t_ack = 100s;
+  AspClient c(cfg);
+  Timers timers;
+  timers.apply(c.association_up(0ms), 0ms);
+  (void)c.receive(0, wire(Beat{Bytes{1}}), 100ms);  // the peer is alive
+  auto a = c.timer_expired(TimerId{TimerKind::Tbeat, kA, 0}, 500ms);
+  auto b = sent_of<Beat>(a);
+  ASSERT_EQ(b.size(), 1U);
+  // The loop stalls for 2.8 s; the timer runs before the waiting BEAT ACK is read.
+  a = c.timer_expired(TimerId{TimerKind::Tbeat, kA, 0}, 3300ms);
+  EXPECT_TRUE(all_of<PeerUnavailable>(a).empty());
+  auto b2 = sent_of<Beat>(a);
+  ASSERT_EQ(b2.size(), 1U);
+  (void)c.receive(0, wire(beat_ack_for(b[0])), 3301ms);
+  (void)c.receive(0, wire(beat_ack_for(b2[0])), 3302ms);
+  a = c.timer_expired(TimerId{TimerKind::Tbeat, kA, 0}, 3800ms);
+  EXPECT_TRUE(all_of<PeerUnavailable>(a).empty());
+  // A peer that really went quiet is still failed after two silent intervals.
+  a = c.timer_expired(TimerId{TimerKind::Tbeat, kA, 0}, 4300ms);
+  EXPECT_TRUE(all_of<PeerUnavailable>(a).empty());
+  a = c.timer_expired(TimerId{TimerKind::Tbeat, kA, 0}, 4800ms);
+  EXPECT_EQ(all_of<PeerUnavailable>(a).size(), 1U);
+}
+
 TEST(AspClient, SsnmUpdatesTheDestinationTable) {
   AspClient c(config());
   bring_up(c);

@@ -10,6 +10,19 @@
 //   osmo  osmo-stp relays between A and B, both registered with RKM
 //         (kernel SCTP only, i.e. inside UML; osmo-stp must be installed).
 //   both  ours then osmo in the same run, and the ratio.
+//
+//   m3ua_load --echo-asp ADDR:PORT --echo-rc RC [--echo-pc PC] [--local ADDR] [--local-port P]
+//             [--transport tcp|sctp]
+//
+//   An ASP behind an STP that returns every DATA to its sender (OPC and
+//   DPC swapped, the user data unchanged): the far end of a closed loop
+//   driven by ss7-gen --max-rate (tests/bench/sgd-vs-osmo-stp-uml.sh).
+//   With --echo-pc it registers routing key (RC, DPC = PC, loadshare) with
+//   RKM first; without, it only activates RC in loadshare mode (an ASP the
+//   STP has configured statically: osmo-stp 1.6 matches it by its address
+//   and port, hence --local/--local-port, and only then counts it for the
+//   AS). Prints "echo-asp active rc=N" once ACTIVE and
+//   "echo-asp echoed=N" on SIGTERM.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +32,8 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include <boost/asio/signal_set.hpp>
 
 #include "harness.hpp"
 #include "process.hpp"
@@ -259,9 +274,132 @@ void print(const char* name, const Options& o, const Result& r) {
               static_cast<unsigned long long>(r.messages), o.seconds, r.rate, r.p50_us, r.p99_us);
 }
 
+
+// --- echoing ASP (see the header comment) ---
+
+struct EchoOptions {
+  rserpool::TransportAddress stp;
+  std::optional<rserpool::IpAddress> local;
+  std::uint32_t local_port = 0;
+  std::uint32_t rc = 0;
+  std::uint32_t pc = 0;
+  tr::TransportKind kind = tr::TransportKind::sctp;
+};
+
+int run_echo_asp(const EchoOptions& o) {
+  boost::asio::io_context io;
+  AspConnectionConfig c;
+  c.transport.kind = o.kind;
+  c.transport.sctp.nodelay = true;
+  c.transport.remote_addresses = {o.stp.ip};
+  c.transport.remote_port = o.stp.port;
+  if (o.local) c.transport.local_addresses = {*o.local};
+  c.transport.local_port = static_cast<std::uint16_t>(o.local_port);
+  if (o.pc != 0) {
+    RoutingKey k;
+    k.local_rk_id = 1;
+    k.routing_context = o.rc;
+    k.traffic_mode = TrafficMode::Loadshare;
+    k.destinations = {RoutingKeyDestination{MaskedPointCode{0, PointCode{o.pc}}, {}, {}}};
+    c.registrations = {k};
+  } else {
+    c.asp.activations = {AspActivation{{o.rc}, TrafficMode::Loadshare}};
+  }
+  c.reconnect = false;
+  Sink ev;
+  auto conn = AspConnection::create(io, c, ev);
+  std::uint64_t echoed = 0;
+  std::uint64_t refused = 0;
+  std::optional<std::uint32_t> rc;
+  ev.hook = [&](const Data& d) {
+    if (!rc) return;  // DATA before ACTIVE cannot be answered on our RC
+    DataView v = to_view(d);
+    std::swap(v.protocol_data.opc, v.protocol_data.dpc);
+    v.routing_context = rc;
+    if (conn->send_data(v)) ++echoed;
+    else ++refused;
+  };
+  conn->start();
+  bool stopping = false;
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code&, int) { stopping = true; });
+  const auto our_rc = [&]() -> std::optional<std::uint32_t> {
+    if (o.pc == 0) return o.rc;
+    if (conn->registered_contexts().empty()) return std::nullopt;
+    return conn->registered_contexts().front();
+  };
+  if (!run_until(io, [&] { return stopping || (our_rc() && conn->active_for(our_rc())); }, 15s) || stopping) {
+    std::fprintf(stderr, "echo-asp: not ACTIVE at %s (registration refused or STP absent)\n", o.stp.to_string().c_str());
+    return 1;
+  }
+  rc = our_rc();
+  std::printf("echo-asp active rc=%u\n", *rc);
+  std::fflush(stdout);
+  while (!stopping) {
+    io.run_for(200ms);
+    io.restart();
+  }
+  conn->stop();
+  io.run_for(100ms);
+  std::printf("echo-asp echoed=%llu refused=%llu\n", static_cast<unsigned long long>(echoed),
+              static_cast<unsigned long long>(refused));
+  return 0;
+}
+
+int echo_main(int argc, char** argv) {
+  EchoOptions o;
+  bool have_stp = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const std::string v = i + 1 < argc ? argv[i + 1] : "";
+    auto number = [&](std::uint32_t& out) {
+      char* end = nullptr;
+      const auto n = std::strtoul(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0') return false;
+      out = static_cast<std::uint32_t>(n);
+      return true;
+    };
+    bool ok = true;
+    if (a == "--echo-asp") {
+      auto t = rserpool::TransportAddress::parse(v);
+      ok = t.has_value();
+      if (ok) o.stp = *t;
+      have_stp = ok;
+    } else if (a == "--echo-rc") {
+      ok = number(o.rc);
+    } else if (a == "--echo-pc") {
+      ok = number(o.pc);
+    } else if (a == "--local") {
+      o.local = rserpool::IpAddress::parse(v);
+      ok = o.local.has_value();
+    } else if (a == "--local-port") {
+      ok = number(o.local_port) && o.local_port <= 65535;
+    } else if (a == "--transport") {
+      o.kind = v == "tcp" ? tr::TransportKind::tcp : tr::TransportKind::sctp;
+    } else {
+      ok = false;
+    }
+    if (!ok) {
+      std::fprintf(stderr,
+                   "usage: %s --echo-asp ADDR:PORT --echo-rc RC [--echo-pc PC] [--local ADDR] [--local-port P]"
+                   " [--transport tcp|sctp]\n",
+                   argv[0]);
+      return 2;
+    }
+    ++i;
+  }
+  if (!have_stp || o.rc == 0) {
+    std::fprintf(stderr, "echo-asp needs --echo-asp ADDR:PORT and --echo-rc (non-zero)\n");
+    return 2;
+  }
+  rserpool::log::set_level("all", "warn");
+  return run_echo_asp(o);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "--echo-asp") return echo_main(argc, argv);
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];

@@ -389,3 +389,121 @@ TEST(EnrpPeering, UnknownMessagesAndParametersGetEnrpError) {
 }
 
 }  // namespace
+
+namespace {
+
+// Delivers every ENRP message `from` addressed to `to`, back and forth,
+// until both are quiet (a reliable, instantaneous network of two).
+void pump(Registrar& x, Registrar& y, std::vector<Action> acts, TimePoint now) {
+  Registrar* from = &x;
+  Registrar* to = &y;
+  for (int round = 0; round < 10000 && !acts.empty(); ++round) {
+    std::vector<Action> next;
+    for (const auto& a : acts) {
+      if (const auto* s = std::get_if<SendEnrp>(&a); s && s->peer == to->id()) {
+        auto r = to->on_enrp_message(s->message, now);
+        next.insert(next.end(), r.begin(), r.end());
+      }
+    }
+    acts = std::move(next);
+    std::swap(from, to);
+  }
+}
+
+// A mentor holding 5 PEs: 3 of its own, 2 whose home is kC.
+Registrar mentor_with_five(TimePoint now) {
+  auto cfg = config(kA, {kC});
+  cfg.handle_table_page_size = 2;
+  Registrar a(cfg);
+  (void)a.start(now);
+  (void)a.on_asap_association_up(1, {ip(1)}, 5000, now);
+  for (PeIdentifier id : {1u, 2u, 3u}) (void)a.on_asap_message(1, registration("p", make_pe(id, 1)), now);
+  for (PeIdentifier id : {4u, 5u}) {
+    (void)deliver(a, enrp::HandleUpdate{kC, kA, false, enrp::UpdateAction::add_pe, PoolHandle{"q"}, owned(id, kC)}, now);
+  }
+  return a;
+}
+
+}  // namespace
+
+TEST(EnrpPeering, MentorLearntAtRunTimeGivesTheWholeTableInPages) {
+  Registrar a = mentor_with_five(at(0ms));
+  ASSERT_EQ(a.handlespace().element_count(), 5u);
+  Registrar d(config(0x400, {}));
+  (void)d.start(at(0ms));
+  EXPECT_EQ(d.mentor_download().state, MentorDownload::State::none);
+  // The driver has just learnt which id speaks for the mentor's address.
+  auto acts = d.start_mentor_download(kA, at(10ms));
+  EXPECT_EQ(enrp_of<enrp::ListRequest>(acts).size(), 1u);
+  auto req = enrp_of<enrp::HandleTableRequest>(acts);
+  ASSERT_EQ(req.size(), 1u);
+  EXPECT_FALSE(req[0].second.own_children_only);  // W=0: everything, not just the mentor's own
+  EXPECT_EQ(d.mentor_download().state, MentorDownload::State::downloading);
+  EXPECT_EQ(d.mentor_download().mentor, kA);
+  // Still learning: another server's table request is refused (R=1).
+  auto busy = enrp_of<enrp::HandleTableResponse>(deliver(d, enrp::HandleTableRequest{kB, 0x400, false}, at(11ms)));
+  ASSERT_EQ(busy.size(), 1u);
+  EXPECT_TRUE(busy[0].second.rejected);
+  // A second call while one runs changes nothing.
+  EXPECT_TRUE(enrp_of<enrp::HandleTableRequest>(d.start_mentor_download(kB, at(12ms))).empty());
+
+  pump(d, a, std::move(acts), at(20ms));
+  const Registrar& dd = d;
+  EXPECT_EQ(dd.handlespace().element_count(), 5u);
+  ASSERT_NE(dd.handlespace().find(PoolHandle{"q"}, 4), nullptr);
+  EXPECT_EQ(dd.handlespace().find(PoolHandle{"q"}, 4)->owner(), kC);  // not only the mentor's own PEs
+  EXPECT_EQ(dd.handlespace().find(PoolHandle{"p"}, 1)->owner(), kA);
+  EXPECT_EQ(dd.mentor_download().state, MentorDownload::State::done);
+  EXPECT_EQ(dd.mentor_download().pages, 3u);  // 2 + 2 + 1 with page size 2
+  EXPECT_EQ(dd.mentor_download().elements, 5u);
+  EXPECT_EQ(dd.counters().mentor_elements, 5u);
+  EXPECT_EQ(dd.counters().resyncs, 0u);
+}
+
+TEST(EnrpPeering, MentorDownloadQueuesBehindAnAuditOfTheSameServer) {
+  Registrar d(config(0x400, {}));
+  (void)d.start(at(0ms));
+  // The mentor's PRESENCE reached the core first: its checksum differs, so
+  // an audit download (W=1) is in flight; responses carry no W bit.
+  auto acts = deliver(d, enrp::Presence{kA, 0x400, false, 0x1234, std::nullopt}, at(1ms));
+  auto audit = enrp_of<enrp::HandleTableRequest>(acts);
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_TRUE(audit[0].second.own_children_only);
+  acts = d.start_mentor_download(kA, at(2ms));
+  EXPECT_TRUE(enrp_of<enrp::HandleTableRequest>(acts).empty());
+  EXPECT_EQ(d.mentor_download().state, MentorDownload::State::queued);
+  // The audit's last page: now the whole table is asked for.
+  acts = deliver(d, enrp::HandleTableResponse{kA, 0x400, false, false, {enrp::PoolEntry{PoolHandle{"p"}, {owned(8, kA)}}}},
+                 at(3ms));
+  auto req = enrp_of<enrp::HandleTableRequest>(acts);
+  ASSERT_EQ(req.size(), 1u);
+  EXPECT_FALSE(req[0].second.own_children_only);
+  EXPECT_EQ(d.mentor_download().state, MentorDownload::State::downloading);
+  (void)deliver(d, enrp::HandleTableResponse{kA, 0x400, false, false,
+                                             {enrp::PoolEntry{PoolHandle{"p"}, {owned(8, kA), owned(9, kC)}}}},
+                at(4ms));
+  EXPECT_EQ(d.mentor_download().state, MentorDownload::State::done);
+  EXPECT_EQ(d.mentor_download().elements, 2u);
+  EXPECT_NE(d.handlespace().find(PoolHandle{"p"}, 9), nullptr);
+}
+
+TEST(EnrpPeering, MentorThatRefusesOrFallsSilentEndsTheDownload) {
+  Registrar d(config(0x400, {}));
+  (void)d.start(at(0ms));
+  (void)d.start_mentor_download(kA, at(1ms));
+  // The mentor is itself still starting: R=1.
+  (void)deliver(d, enrp::HandleTableResponse{kA, 0x400, false, true, {}}, at(2ms));
+  EXPECT_EQ(d.mentor_download().state, MentorDownload::State::rejected);
+  // Not learning any more: our table is served.
+  auto served = enrp_of<enrp::HandleTableResponse>(deliver(d, enrp::HandleTableRequest{kB, 0x400, false}, at(3ms)));
+  ASSERT_EQ(served.size(), 1u);
+  EXPECT_FALSE(served[0].second.rejected);
+
+  Registrar e(config(0x500, {}));
+  (void)e.start(at(0ms));
+  (void)e.start_mentor_download(kA, at(1ms));
+  const auto deadline = e.timers().at(TimerKey{TimerKind::table_request, kA});
+  (void)e.on_timer(TimerKey{TimerKind::table_request, kA}, deadline);
+  EXPECT_EQ(e.mentor_download().state, MentorDownload::State::stalled);
+  EXPECT_EQ(e.mentor_download().finished, deadline);
+}

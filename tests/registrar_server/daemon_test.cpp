@@ -341,3 +341,103 @@ TEST_F(DaemonTest, PortInUseRefusesToStart) {
 }
 
 }  // namespace
+
+namespace {
+
+// Runs `rserpool-registrar -t -c FILE` and returns (exit status, output).
+std::pair<int, std::string> check_config(const std::string& name, const std::string& text) {
+  const auto path = write_file(name, text);
+  const auto log = ::testing::TempDir() + "/" + name + ".log";
+  auto child = sgtest::ChildProcess::spawn({kBinary, "-t", "-c", path}, log);
+  if (!child) return {-1, "spawn failed"};
+  auto status = child->wait(5s);
+  return {status.value_or(-1), sgtest::read_file(log)};
+}
+
+}  // namespace
+
+TEST_F(DaemonTest, ResolutionCapAddressCheckAndMentorOptionsParse) {
+  auto [ok, out] = check_config("registrar-opts.cfg",
+                                "registrar\n max-resolution-items 2\n check-pe-addresses off\n"
+                                " mentor 127.0.0.1 9999\n mentor-wait 1500\n");
+  EXPECT_EQ(ok, 0) << out;
+  std::tie(ok, out) = check_config("registrar-opts2.cfg", "registrar\n check-pe-addresses on\n mentor first-peer\n no mentor\n");
+  EXPECT_EQ(ok, 0) << out;
+  // Each bad line is named by file and line.
+  const std::pair<const char*, const char*> bad[] = {
+      {"registrar\n server-id 9\n max-resolution-items 0\n", "registrar-bad1.cfg:3:"},
+      {"registrar\n max-resolution-items 1025\n", "registrar-bad2.cfg:2:"},
+      {"registrar\n asap-port 4000\n check-pe-addresses maybe\n", "registrar-bad3.cfg:3:"},
+      {"registrar\n mentor 127.0.0.1 0\n", "registrar-bad4.cfg:2:"},
+      {"registrar\n mentor 300.1.1.1 9901\n", "registrar-bad5.cfg:2:"},
+      {"registrar\n mentor-wait 50\n", "registrar-bad6.cfg:2:"},
+  };
+  int n = 0;
+  for (const auto& [text, where] : bad) {
+    std::tie(ok, out) = check_config("registrar-bad" + std::to_string(++n) + ".cfg", text);
+    EXPECT_NE(ok, 0) << text;
+    EXPECT_NE(out.find(where), std::string::npos) << text << "->\n" << out;
+  }
+  // Whole-file check: a mentor that is ourselves.
+  std::tie(ok, out) = check_config("registrar-self.cfg",
+                                   "registrar\n enrp local-ip 127.0.0.1\n enrp-port 9911\n mentor 127.0.0.1 9911\n");
+  EXPECT_NE(ok, 0);
+  EXPECT_NE(out.find("registrar-self.cfg: mentor 127.0.0.1:9911 is this registrar's own ENRP endpoint"),
+            std::string::npos)
+      << out;
+}
+
+// Over the wire: with `max-resolution-items 2` a PU asking for 5 gets 2;
+// with `check-pe-addresses off` a PE may register an address its
+// association does not carry (the default rejects it with 0xa).
+TEST_F(DaemonTest, ResolutionCapAndAddressCheckApplyOverTheWire) {
+  auto daemon = start_daemon(write_file(
+      "registrar-cap.cfg", config_text() + " max-resolution-items 2\n check-pe-addresses off\n no mentor\n"));
+  ASSERT_TRUE(daemon);
+  auto pe_c = connect_asap();
+  ASSERT_TRUE(pe_c->up);
+  for (PeIdentifier id : {0x31u, 0x32u, 0x33u, 0x34u}) {
+    auto p = pe(id);
+    if (id == 0x34) p.user_transport.addresses = {IpAddress::v4({192, 0, 2, 77}), *IpAddress::parse("2001:db8::77")};
+    auto r = request(*pe_c, *associations[0], asap::Registration{PoolHandle("capped"), p});
+    ASSERT_TRUE(r && std::holds_alternative<asap::RegistrationResponse>(*r));
+    EXPECT_FALSE(std::get<asap::RegistrationResponse>(*r).rejected) << std::hex << id;
+  }
+  auto pu = connect_asap();
+  asap::HandleResolution hr;
+  hr.pool_handle = PoolHandle("capped");
+  hr.items = 5;
+  auto r = request(*pu, *associations[1], hr);
+  ASSERT_TRUE(r && std::holds_alternative<asap::HandleResolutionResponse>(*r));
+  EXPECT_EQ(std::get<asap::HandleResolutionResponse>(*r).pool_elements.size(), 2u);
+  auto vty = sgtest::TelnetClient::connect("127.0.0.1", vty_port);
+  ASSERT_TRUE(vty && vty->read_until_prompt());
+  auto shown = vty->run("show pe 0x34");
+  ASSERT_TRUE(shown);
+  EXPECT_NE(shown->find("192.0.2.77 2001:db8::77"), std::string::npos) << *shown;
+  ASSERT_TRUE(vty->run("enable"));
+  auto running = vty->run("show running-config");
+  ASSERT_TRUE(running);
+  EXPECT_NE(running->find(" max-resolution-items 2\n"), std::string::npos) << *running;
+  EXPECT_NE(running->find(" check-pe-addresses off\n"), std::string::npos) << *running;
+  EXPECT_NE(running->find(" no mentor\n"), std::string::npos) << *running;
+  auto reg = vty->run("show registrar");
+  ASSERT_TRUE(reg);
+  EXPECT_NE(reg->find("synchronised: no mentor"), std::string::npos) << *reg;
+  ASSERT_TRUE(daemon->signal(SIGTERM));
+  EXPECT_TRUE(daemon->wait(5s).has_value());
+
+  // The same PE against the default: refused with "rejected due to security".
+  auto strict = start_daemon(write_file("registrar-strict.cfg", config_text()));
+  ASSERT_TRUE(strict);
+  associations.clear();
+  auto pe_s = connect_asap();
+  auto p = pe(0x34);
+  p.user_transport.addresses = {IpAddress::v4({192, 0, 2, 77})};
+  auto refused = request(*pe_s, *associations[0], asap::Registration{PoolHandle("capped"), p});
+  ASSERT_TRUE(refused && std::holds_alternative<asap::RegistrationResponse>(*refused));
+  const auto& rr = std::get<asap::RegistrationResponse>(*refused);
+  EXPECT_TRUE(rr.rejected);
+  ASSERT_FALSE(rr.error.empty());
+  EXPECT_EQ(rr.error.front().code, ErrorCause::rejected_security);
+}

@@ -250,19 +250,115 @@ TEST(PoolElement, HomeBitAdoptsTheSenderAsHome) {
   auto h = only<HomeRegistrarChanged>(k);
   EXPECT_EQ(h.assoc, inbound);
   EXPECT_EQ(h.server_id, 0xabcdu);
-  // The next re-registration goes to the new home and names it.
-  Actions t;
-  p.on_timer(Timer{TimerKind::t4_reregistration, 0}, 10s, t);
-  auto regs = sent<wire::asap::Registration>(t);
+  // The new home gets a registration at once, naming it, on its association.
+  auto regs = sent<wire::asap::Registration>(k);
   ASSERT_EQ(regs.size(), 1u);
   EXPECT_EQ(regs[0].first, inbound);
   EXPECT_EQ(regs[0].second.pool_element.home_registrar, 0xabcdu);
+  EXPECT_TRUE(stops(k, TimerKind::t4_reregistration));
+  EXPECT_TRUE(starts(k, TimerKind::t2_registration, 30s));
+  Actions g;
+  p.on_registrar_message(inbound, granted(), 5100ms, g);
+  auto res = only<RegistrationResult>(g);
+  EXPECT_EQ(res.code, RegistrationCode::granted);
+  EXPECT_TRUE(res.renewal);
   // The same H-bit keep-alive again: answered, no new adoption.
   Actions k2;
   p.on_registrar_message(inbound, wire::asap::EndpointKeepAlive{true, 0xabcd, PoolHandle("gw-pool"), kPe}, 11s,
                          k2);
   EXPECT_EQ(count<HomeRegistrarChanged>(k2), 0u);
   EXPECT_EQ(sent<wire::asap::EndpointKeepAliveAck>(k2).size(), 1u);
+}
+
+TEST(PoolElement, WithoutReregisterOnTakeoverTheNextT4GoesToTheNewHome) {
+  auto cfg = pe_config();
+  cfg.reregister_on_takeover = false;
+  PoolElement p(cfg);
+  register_ok(p);
+  const AssocId inbound = kInboundAssocBase + 1;
+  Actions k;
+  p.on_registrar_message(inbound, wire::asap::EndpointKeepAlive{true, 0xabcd, PoolHandle("gw-pool"), kPe}, 5s, k);
+  EXPECT_EQ(only<HomeRegistrarChanged>(k).assoc, inbound);
+  EXPECT_TRUE(sent<wire::asap::Registration>(k).empty());
+  Actions t;
+  p.on_timer(Timer{TimerKind::t4_reregistration, 0}, 10s, t);
+  auto regs = sent<wire::asap::Registration>(t);
+  ASSERT_EQ(regs.size(), 1u);
+  EXPECT_EQ(regs[0].first, inbound);
+  EXPECT_EQ(regs[0].second.pool_element.home_registrar, 0xabcdu);
+}
+
+// RFC 5353 takeover: the home died, the PE hunts (here its only configured
+// registrar, which is gone), and the registrar that took over opens an
+// association to the PE's ASAP transport with an H-bit keep-alive. That
+// ends the hunt and the registration goes there.
+TEST(PoolElement, TakeoverKeepAliveEndsTheHuntAndGetsTheRegistration) {
+  PoolElement p(pe_config(1));
+  register_ok(p);
+  Actions l;
+  p.on_registrar_lost(0, 4s, l);
+  EXPECT_TRUE(p.hunt().hunting());
+  EXPECT_EQ(connects(l), std::vector<AssocId>{0});
+  const AssocId inbound = kInboundAssocBase;
+  Actions k;
+  p.on_registrar_message(inbound, wire::asap::EndpointKeepAlive{true, 0x5eed, PoolHandle("gw-pool"), kPe}, 6s, k);
+  // ACK first, on the registrar's own association.
+  ASSERT_FALSE(k.empty());
+  const auto* ack = std::get_if<SendToRegistrar>(&k.front());
+  ASSERT_NE(ack, nullptr);
+  EXPECT_EQ(ack->assoc, inbound);
+  EXPECT_TRUE(std::holds_alternative<wire::asap::EndpointKeepAliveAck>(ack->message));
+  EXPECT_FALSE(p.hunt().hunting());
+  EXPECT_TRUE(stops(k, TimerKind::t5_server_hunt));
+  ASSERT_EQ(all<DisconnectRegistrar>(k).size(), 1u);  // the pending attempt to the dead home
+  EXPECT_EQ(all<DisconnectRegistrar>(k)[0].assoc, 0u);
+  EXPECT_EQ(only<HomeRegistrarChanged>(k).server_id, 0x5eedu);
+  auto regs = sent<wire::asap::Registration>(k);
+  ASSERT_EQ(regs.size(), 1u);
+  EXPECT_EQ(regs[0].first, inbound);
+  EXPECT_EQ(regs[0].second.pool_element.home_registrar, 0x5eedu);
+  EXPECT_EQ(regs[0].second.pool_element.id, kPe);
+  Actions g;
+  p.on_registrar_message(inbound, granted(), 6100ms, g);
+  EXPECT_EQ(only<RegistrationResult>(g).code, RegistrationCode::granted);
+  EXPECT_EQ(p.state(), PoolElement::State::registered);
+  EXPECT_EQ(p.hunt().home(), inbound);
+  // The taken-over home is lost later: hunting the configured list again.
+  Actions l2;
+  p.on_registrar_lost(inbound, 9s, l2);
+  EXPECT_TRUE(p.hunt().hunting());
+  EXPECT_EQ(p.state(), PoolElement::State::registering);
+}
+
+TEST(PoolElement, RegistrationInFlightAtTheOldHomeIsResentToTheTakeoverHome) {
+  PoolElement p(pe_config());
+  register_ok(p);
+  Actions t;
+  p.on_timer(Timer{TimerKind::t4_reregistration, 0}, 10s, t);
+  ASSERT_EQ(sent<wire::asap::Registration>(t).size(), 1u);
+  const AssocId inbound = kInboundAssocBase + 2;
+  Actions k;
+  p.on_registrar_message(inbound, wire::asap::EndpointKeepAlive{true, 0x77, PoolHandle("gw-pool"), kPe}, 11s, k);
+  EXPECT_TRUE(stops(k, TimerKind::t2_registration));
+  auto regs = sent<wire::asap::Registration>(k);
+  ASSERT_EQ(regs.size(), 1u);
+  EXPECT_EQ(regs[0].first, inbound);
+  // The old home's T2 expiry (stale) must not abandon the new home.
+  Actions g;
+  p.on_registrar_message(inbound, granted(), 11100ms, g);
+  EXPECT_EQ(only<RegistrationResult>(g).code, RegistrationCode::granted);
+  EXPECT_EQ(p.hunt().home(), inbound);
+}
+
+TEST(PoolElement, RegistrarToPeMessagesAreClassified) {
+  EXPECT_TRUE(PoolElement::is_registrar_to_pe(wire::asap::EndpointKeepAlive{true, 1, PoolHandle("p"), 2}));
+  EXPECT_TRUE(PoolElement::is_registrar_to_pe(granted()));
+  EXPECT_TRUE(PoolElement::is_registrar_to_pe(wire::asap::DeregistrationResponse{PoolHandle("p"), 2, {}}));
+  EXPECT_TRUE(PoolElement::is_registrar_to_pe(wire::asap::Error{}));
+  EXPECT_FALSE(PoolElement::is_registrar_to_pe(wire::asap::HandleResolution{}));
+  EXPECT_FALSE(PoolElement::is_registrar_to_pe(wire::asap::Registration{}));
+  EXPECT_FALSE(PoolElement::is_registrar_to_pe(wire::asap::Cookie{}));
+  EXPECT_FALSE(PoolElement::is_registrar_to_pe(wire::asap::EndpointKeepAliveAck{}));
 }
 
 TEST(PoolElement, HomeLossReregistersAtTheNewHome) {

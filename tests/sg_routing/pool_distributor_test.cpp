@@ -292,6 +292,85 @@ TEST_F(Fixture, CallsOriginatedByAPeStayWithIt) {
   EXPECT_EQ(d->flow_count(), 0U);
 }
 
+// A PE the registrar keeps listing is retried; each retry that fails
+// belongs to the same failure event: one ENDPOINT_UNREACHABLE, one
+// failover. A successful reconnection ends the event, so the next failure
+// is reported again.
+TEST_F(Fixture, FailedRetriesOfAListedPeAreOneFailureEventUntilItIsUpAgain) {
+  auto d = make();
+  bring_up(*d, {1, 2});
+  (void)d->message(sccp(1, 1), t0);  // PE 1 carried traffic: worth reporting
+  std::size_t reports = 0;
+  reports += only<action::ReportUnreachable>(d->association_failed(1, {}, t0)).size();
+  for (int retry = 1; retry <= 4; ++retry) {
+    const auto t = t0 + retry * 500ms;
+    ASSERT_EQ(only<action::Connect>(d->member_added(1, rr, t)).size(), 1U) << "retry " << retry;
+    (void)d->message(sccp(1, 2), t);  // the flow goes on at its heir meanwhile
+    reports += only<action::ReportUnreachable>(d->association_failed(1, {}, t + 10ms)).size();
+  }
+  EXPECT_EQ(reports, 1U);
+  EXPECT_EQ(d->counters().failovers, 1U);
+  // Back for real, then failing again: a new event, reported again.
+  (void)d->member_added(1, rr, t0 + 3s);
+  (void)d->association_up(1, t0 + 3s);
+  (void)d->message(sccp(5, 3), t0 + 3s);
+  EXPECT_EQ(only<action::ReportUnreachable>(d->association_failed(1, {}, t0 + 4s)).size(), 1U);
+  EXPECT_EQ(d->counters().failovers, 2U);
+}
+
+// No traffic needed: a pool served from start() with no active PE is
+// announced unavailable once pool-wait has passed, and only once.
+TEST_F(Fixture, PoolWithoutActivePeAtStartIsAnnouncedUnavailableWithoutTraffic) {
+  config.pool_wait = 100ms;
+  auto d = make();
+  d->start(t0);
+  ASSERT_TRUE(d->next_deadline());
+  EXPECT_EQ(*d->next_deadline(), t0 + 100ms);
+  EXPECT_TRUE(only<action::PoolUnavailable>(d->advance(t0 + 99ms)).empty());
+  // A PE that is still connecting at the deadline does not count.
+  (void)d->member_added(1, rr, t0 + 50ms);
+  EXPECT_EQ(only<action::PoolUnavailable>(d->advance(t0 + 100ms)).size(), 1U);
+  EXPECT_FALSE(d->pool_available());
+  // Nothing more is due (no busy timer), until the PE comes up: DAVA.
+  EXPECT_FALSE(d->next_deadline());
+  EXPECT_TRUE(only<action::PoolUnavailable>(d->advance(t0 + 300ms)).empty());
+  EXPECT_EQ(only<action::PoolAvailable>(d->association_up(1, t0 + 400ms)).size(), 1U);
+  EXPECT_TRUE(d->pool_available());
+}
+
+TEST_F(Fixture, PoolWithAnActivePeWithinPoolWaitAnnouncesNothing) {
+  config.pool_wait = 100ms;
+  auto d = make();
+  d->start(t0);
+  (void)d->member_added(1, rr, t0 + 10ms);
+  EXPECT_TRUE(only<action::PoolAvailable>(d->association_up(1, t0 + 20ms)).empty()) << "never said unavailable";
+  EXPECT_FALSE(d->next_deadline());
+  EXPECT_TRUE(d->advance(t0 + 200ms).empty());
+  EXPECT_TRUE(d->pool_available());
+}
+
+// Operator changes reach a running pool: the pool-wait clock uses the new
+// value, the congestion state follows the new thresholds.
+TEST_F(Fixture, ReconfigureTakesEffectOnARunningPool) {
+  config.pool_wait = 2s;
+  config.congestion_onset = 100;
+  config.congestion_abatement = 10;
+  auto d = make();
+  d->start(t0);
+  EXPECT_EQ(*d->next_deadline(), t0 + 2s);
+  for (std::uint8_t i = 0; i < 5; ++i) (void)d->message(sccp(i, i), t0);  // waiting: no PE
+  DistributorConfig changed = config;
+  changed.pool_wait = 300ms;
+  changed.congestion_onset = 5;
+  changed.congestion_abatement = 1;
+  auto a = d->reconfigure(changed, t0 + 1ms);
+  ASSERT_EQ(only<action::Congestion>(a).size(), 1U);
+  EXPECT_TRUE(only<action::Congestion>(a)[0].onset);
+  EXPECT_EQ(d->config().pool_wait, 300ms);
+  EXPECT_EQ(*d->next_deadline(), t0 + 300ms);
+  EXPECT_EQ(only<action::PoolUnavailable>(d->advance(t0 + 300ms)).size(), 1U);
+}
+
 // Deterministic simulation: random traffic, PE failures with random
 // hand-backs, returns, drains. After each run: every accepted message was
 // received exactly once or dropped with a reason, and each flow's messages

@@ -238,5 +238,41 @@ TEST(SgdDaemon, RunsAnswersTheCliDrainsAPeAndStopsGracefullyOnSigterm) {
   EXPECT_NE(sgtest::read_file(log).find("sgd stopped"), std::string::npos);
 }
 
+// A pool typed into the running daemon, and changes to a configured one:
+// their settings reach the running pools without a restart.
+TEST(SgdDaemon, PoolsConfiguredAtRunTimeTakeTheirSettingsAtOnce) {
+  const Ports ports;
+  const auto path = write_file("runtime-pool.cfg", config_text(ports));
+  const auto log = temp_path("runtime-pool.log");
+  auto sgd = sgtest::ChildProcess::spawn({SGD_BIN, "-c", path, "-p", std::to_string(ports.vty)}, log);
+  ASSERT_TRUE(sgd);
+  ASSERT_TRUE(sgtest::wait_for_listener(sgtest::Protocol::tcp, ports.vty, 5s)) << sgtest::read_file(log);
+  auto cli = sgtest::TelnetClient::connect("127.0.0.1", ports.vty);
+  ASSERT_TRUE(cli);
+  ASSERT_TRUE(cli->read_until_prompt());
+  EXPECT_NE(cli->run("show pool gwc").value_or("").find("pool-wait 500 ms"), std::string::npos);
+
+  ASSERT_TRUE(cli->run("enable"));
+  ASSERT_TRUE(cli->run("configure terminal"));
+  for (const char* line : {"pool extra", "pool-wait 300", "drain-deadline 1234", "max-queue 77",
+                           "congestion onset 50 abatement 5", "exit", "pool gwc", "pool-wait 700", "end"}) {
+    auto out = cli->run(line);
+    ASSERT_TRUE(out) << line;
+    EXPECT_EQ(out->find("%"), std::string::npos) << line << ": " << *out;
+  }
+  const auto extra = cli->run("show pool extra").value_or("");
+  EXPECT_NE(extra.find("pool extra:"), std::string::npos) << extra;
+  EXPECT_NE(extra.find("pool-wait 300 ms, drain-deadline 1234 ms, max-queue 77, congestion onset 50 abatement 5"),
+            std::string::npos)
+      << extra;
+  const auto gwc = cli->run("show pool gwc").value_or("");
+  EXPECT_NE(gwc.find("pool-wait 700 ms"), std::string::npos) << gwc;
+
+  ASSERT_TRUE(sgd->signal(SIGTERM));
+  const auto status = sgd->wait(5s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(*status, 0) << sgtest::read_file(log);
+}
+
 }  // namespace
 }  // namespace sgdtest

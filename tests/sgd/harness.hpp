@@ -116,6 +116,7 @@ inline mxua::DataView view_of(const mxua::Data& d) {
 
 // What a test gateway controller saw, in arrival order.
 struct PeEvent {
+  std::uint16_t stream = 0;        // the SCTP stream (a label on the TCP mapping)
   bool cookie_echo = false;
   rserpool::Bytes cookie;          // cookie_echo
   std::optional<std::uint16_t> cic;  // data
@@ -125,6 +126,24 @@ struct PeEvent {
 // A gateway controller: accepts the gateway's association on a listener
 // (M3UA IPSP responder + ASAP control channel), registered in pool "gwc".
 class TestPe : public mxua::driver::Events {
+  // Sits between the association and the M3UA driver to note the stream of
+  // each message before the driver (or the control handler) sees it.
+  struct StreamTap : tr::AssociationHandler {
+    StreamTap(TestPe& o, std::shared_ptr<mxua::driver::AssociationDriver> d) : owner(o), driver(std::move(d)) {}
+    void on_up(tr::Association& a, const tr::AssociationInfo& i) override { driver->on_up(a, i); }
+    void on_message(tr::Association& a, tr::Message&& m) override {
+      owner.stream_ = m.stream;
+      driver->on_message(a, std::move(m));
+    }
+    void on_restart(tr::Association& a, const tr::AssociationInfo& i) override { driver->on_restart(a, i); }
+    void on_send_failed(tr::Association& a, std::vector<tr::Message>&& u) override {
+      driver->on_send_failed(a, std::move(u));
+    }
+    void on_down(tr::Association& a, tr::DownReason r) override { driver->on_down(a, r); }
+    TestPe& owner;
+    std::shared_ptr<mxua::driver::AssociationDriver> driver;
+  };
+
  public:
   TestPe(boost::asio::io_context& io, rserpool::TransportAddress registrar, rserpool::PeIdentifier id,
          rserpool::PolicyParameters policy = {})
@@ -145,7 +164,7 @@ class TestPe : public mxua::driver::Events {
       d->set_other_ppid_handler([this](tr::Message&& m) { on_control(std::move(m)); });
       driver_ = d;
       ++accepts;
-      return std::static_pointer_cast<tr::AssociationHandler>(d);
+      return std::static_pointer_cast<tr::AssociationHandler>(std::make_shared<StreamTap>(*this, d));
     });
     if (!l) throw std::runtime_error("listener: " + l.error().message());
     listener_ = *l;
@@ -175,6 +194,13 @@ class TestPe : public mxua::driver::Events {
   void hang() {
     if (auto a = driver_ ? driver_->association() : nullptr) a->set_handler(nullptr);
     if (listener_) listener_->close();  // nor does it accept new associations
+  }
+  // Crashed, but its registration lives on (the registrar still lists it):
+  // the association is gone and reconnections are refused.
+  void crash_keeping_registration() {
+    if (listener_) listener_->close();
+    listener_.reset();
+    abort_association();
   }
   // Gone for good: no listener, no registration.
   void stop() {
@@ -215,6 +241,7 @@ class TestPe : public mxua::driver::Events {
                                d.data.protocol_data.mp,        d.data.protocol_data.sls,
                                std::move(d.data.protocol_data.user_data)};
     e.cic = cic_of(e.message);
+    e.stream = stream_;
     events.push_back(std::move(e));
     ++data_count;
   }
@@ -227,6 +254,7 @@ class TestPe : public mxua::driver::Events {
     if (!d) return;
     if (auto* e = std::get_if<rserpool::wire::asap::CookieEcho>(&d->message)) {
       PeEvent ev;
+      ev.stream = m.stream;
       ev.cookie_echo = true;
       ev.cookie = e->cookie;
       events.push_back(std::move(ev));
@@ -241,6 +269,7 @@ class TestPe : public mxua::driver::Events {
   std::shared_ptr<mxua::driver::AssociationDriver> driver_;
   std::unique_ptr<rserpool::asap::PoolElementService> service_;
   bool active_ = false;
+  std::uint16_t stream_ = 0;  // of the message being delivered
 };
 
 // The SS7 side: an ASP connected to the gateway's SGP with RC 100.

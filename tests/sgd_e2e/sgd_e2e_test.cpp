@@ -39,6 +39,18 @@ class SgdE2e : public ::testing::Test {
   }
   static std::string tail(const std::string& s, std::size_t n) { return s.size() > n ? s.substr(s.size() - n) : s; }
 
+  // UML runs every process and the kernel's SCTP on one slow emulated CPU
+  // (about 1,000 relayed messages/s, docs/performance.md): lighter loads there.
+  static bool uml() { return transport() == "sctp"; }
+  static std::string rate(const char* host, const char* in_uml) { return uml() ? in_uml : host; }
+
+  // A process the fixture owns, so TearDown can still print its log.
+  Process& keep(Process p) {
+    extra_.push_back(std::make_unique<Process>(std::move(p)));
+    all_.push_back(extra_.back().get());
+    return *extra_.back();
+  }
+
   std::string registrar_address() const { return local_ip() + ":" + std::to_string(ports_.asap); }
 
   bool start_sgd(SgdSpec spec = {}) {
@@ -134,26 +146,19 @@ class SgdE2e : public ::testing::Test {
   Process sgd_;
   Process gen_;
   std::vector<std::unique_ptr<Process>> pes_;
+  std::vector<std::unique_ptr<Process>> extra_;
   std::vector<const Process*> all_;
 };
 
-bool uml_only_failover() { return transport() == "sctp"; }
-
-#define HOST_ONLY()                                                                  \
-  do {                                                                               \
-    if (uml_only_failover()) GTEST_SKIP() << "host (TCP mapping) only";              \
-  } while (0)
-
 TEST_F(SgdE2e, RoundRobinSpreadsCallsEvenly) {
-  HOST_ONLY();
   ASSERT_TRUE(start_sgd());
   for (auto n : {"pe1", "pe2", "pe3"}) ASSERT_TRUE(start_pe(n).started()) << n;
   ASSERT_TRUE(pes_linked(5s));
-  start_gen({"--cps", "150", "--hold", "100", "--duration", "3", "--cics", "1-1000"});
+  start_gen({"--cps", rate("150", "60"), "--hold", "100", "--duration", "3", "--cics", "1-1000"});
   auto s = gen_summary(15s);
   print_result("round-robin", s);
   const auto attempted = num(s, "calls_attempted");
-  EXPECT_GT(attempted, 300);
+  EXPECT_GT(attempted, uml() ? 120 : 300);
   EXPECT_EQ(num(s, "calls_completed"), attempted);
   EXPECT_EQ(num(s, "losses"), 0);
   EXPECT_EQ(num(s, "unexpected"), 0);
@@ -167,13 +172,12 @@ TEST_F(SgdE2e, RoundRobinSpreadsCallsEvenly) {
 }
 
 TEST_F(SgdE2e, LeastUsedFollowsLoad) {
-  HOST_ONLY();
   ASSERT_TRUE(start_sgd());
   ASSERT_TRUE(start_pe("light1", {"--policy", "least-used", "--load", "10"}).started());
   ASSERT_TRUE(start_pe("light2", {"--policy", "least-used", "--load", "10"}).started());
   ASSERT_TRUE(start_pe("heavy", {"--policy", "least-used", "--load", "70"}).started());
   ASSERT_TRUE(pes_linked(5s));
-  start_gen({"--cps", "100", "--hold", "100", "--duration", "3"});
+  start_gen({"--cps", rate("100", "50"), "--hold", "100", "--duration", "3"});
   auto s = gen_summary(15s);
   print_result("least-used", s);
   const auto attempted = num(s, "calls_attempted");
@@ -191,23 +195,23 @@ TEST_F(SgdE2e, LeastUsedFollowsLoad) {
 }
 
 TEST_F(SgdE2e, CircuitsStickAndStayInOrderUnderLoad) {
-  HOST_ONLY();
   ASSERT_TRUE(start_sgd());
   for (auto n : {"pe1", "pe2", "pe3"}) ASSERT_TRUE(start_pe(n, {}, false).started()) << n;
   ASSERT_TRUE(pes_linked(5s));
   // Few circuits, short calls: every circuit is reused many times and each
   // new call on it may go to another PE.
-  start_gen({"--cps", "400", "--hold", "30", "--cics", "1-120", "--sccp-rate", "300", "--duration", "3"});
+  start_gen({"--cps", rate("400", "60"), "--hold", "30", "--cics", rate("1-120", "1-20"), "--sccp-rate",
+             rate("300", "40"), "--duration", "3"});
   auto s = gen_summary(15s);
   print_result("stickiness", s);
-  EXPECT_GT(num(s, "calls_attempted"), 1000);
+  EXPECT_GT(num(s, "calls_attempted"), uml() ? 100 : 1000);
   EXPECT_EQ(num(s, "calls_failed"), 0);
   EXPECT_EQ(num(s, "losses"), 0);
   EXPECT_EQ(num(s, "unexpected"), 0);
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(sum_last(pe_ptrs(), "order_violations"), 0);
   EXPECT_EQ(sum_last(pe_ptrs(), "unknown_call"), 0);
-  EXPECT_GT(sum_last(pe_ptrs(), "sccp_answered"), 600);
+  EXPECT_GT(sum_last(pe_ptrs(), "sccp_answered"), uml() ? 80 : 600);
 }
 
 // SIGKILL of a PE under load: failover to one heir with the cookie.
@@ -216,9 +220,8 @@ TEST_F(SgdE2e, KilledPeFailsOverWithoutLosingCalls) {
   for (auto n : {"pe1", "pe2", "pe3"}) ASSERT_TRUE(start_pe(n).started()) << n;
   ASSERT_TRUE(pes_linked(5s));
   // UML runs every process on one slow emulated CPU: a lighter load there.
-  const bool uml = transport() == "sctp";
-  start_gen({"--cps", uml ? "40" : "200", "--hold", "300", "--sccp-rate", uml ? "20" : "100", "--duration",
-             uml ? "6" : "5", "--cics", "1-2000"});
+  start_gen({"--cps", rate("200", "40"), "--hold", "300", "--sccp-rate", rate("100", "20"), "--duration",
+             rate("5", "6"), "--cics", "1-2000"});
   const auto t0 = gen_active_ms(10s);
   ASSERT_GT(t0, 0);
   sleep_until_ms(t0 + 2000);
@@ -235,9 +238,13 @@ TEST_F(SgdE2e, KilledPeFailsOverWithoutLosingCalls) {
   // in UML); no call that started after that may fail.
   const auto late = failed_after(kill_ms + 1500);
   EXPECT_TRUE(late.empty()) << late.size() << " calls failed that started after detection";
-  // Duplicate answers around the kill are possible (see docs/performance.md,
-  // "sgd end to end"): shown, not asserted.
+  // One heir per failed PE, and its cookie is never older than what the
+  // failed PE had sent: no call is answered twice (a duplicate ACM/ANM, or
+  // an answer for a call the SS7 side no longer has, is "unexpected").
   std::printf("  unexpected messages at the SS7 side: %lld\n", static_cast<long long>(num(s, "unexpected")));
+  EXPECT_EQ(num(s, "unexpected"), 0);
+  EXPECT_TRUE(events(gen_.log(), "unexpected").empty()) << events(gen_.log(), "unexpected").size()
+                                                        << " duplicate or unknown answers at the SS7 side";
   std::this_thread::sleep_for(300ms);
   std::vector<Process*> survivors{pes_[0].get(), pes_[2].get()};
   EXPECT_EQ(sum_last(survivors, "unknown_call"), 0) << "cookies did not carry the calls";
@@ -249,11 +256,10 @@ TEST_F(SgdE2e, KilledPeFailsOverWithoutLosingCalls) {
 // SIGSTOP: the PE's kernel still acknowledges; only heartbeats (TCP mapping)
 // or M3UA BEAT (SCTP) find it.
 TEST_F(SgdE2e, HungPeIsDetectedAndFailedOver) {
-  HOST_ONLY();
   ASSERT_TRUE(start_sgd());
   for (auto n : {"pe1", "pe2", "pe3"}) ASSERT_TRUE(start_pe(n).started()) << n;
   ASSERT_TRUE(pes_linked(5s));
-  start_gen({"--cps", "150", "--hold", "300", "--duration", "5"});
+  start_gen({"--cps", rate("150", "40"), "--hold", "300", "--duration", "5"});
   const auto t0 = gen_active_ms(10s);
   ASSERT_GT(t0, 0);
   sleep_until_ms(t0 + 1500);
@@ -262,7 +268,9 @@ TEST_F(SgdE2e, HungPeIsDetectedAndFailedOver) {
   auto s = gen_summary(20s);
   pes_[2]->child().signal(SIGCONT);
   print_result("sigstop", s);
-  const auto late = failed_after(stop_ms + 1500);
+  // M3UA BEAT every 500 ms, two unanswered: 1.5 s at worst, plus UML's
+  // scheduling delays there.
+  const auto late = failed_after(stop_ms + (uml() ? 2500 : 1500));
   EXPECT_TRUE(late.empty()) << late.size() << " calls failed that started after detection";
   std::this_thread::sleep_for(300ms);
   std::vector<Process*> survivors{pes_[0].get(), pes_[1].get()};
@@ -271,13 +279,12 @@ TEST_F(SgdE2e, HungPeIsDetectedAndFailedOver) {
 }
 
 TEST_F(SgdE2e, WholePoolDownAnnouncesDunaThenDava) {
-  HOST_ONLY();
   SgdSpec spec;
   spec.pool_extra = " pool-wait 1000\n";
   ASSERT_TRUE(start_sgd(spec));
   ASSERT_TRUE(start_pe("only").started());
   ASSERT_TRUE(pes_linked(5s));
-  start_gen({"--cps", "50", "--hold", "100", "--duration", "8", "--answer-timeout", "2000"});
+  start_gen({"--cps", rate("50", "30"), "--hold", "100", "--duration", "8", "--answer-timeout", "2000"});
   const auto t0 = gen_active_ms(10s);
   ASSERT_GT(t0, 0);
   sleep_until_ms(t0 + 1000);
@@ -301,12 +308,11 @@ TEST_F(SgdE2e, WholePoolDownAnnouncesDunaThenDava) {
 }
 
 TEST_F(SgdE2e, DrainedPeGetsNoNewCallsAndFinishesItsOwn) {
-  HOST_ONLY();
   ASSERT_TRUE(start_sgd());
   ASSERT_TRUE(start_pe("keep").started());
   ASSERT_TRUE(start_pe("drain").started());
   ASSERT_TRUE(pes_linked(5s));
-  start_gen({"--cps", "100", "--hold", "1000", "--duration", "4"});
+  start_gen({"--cps", rate("100", "30"), "--hold", "1000", "--duration", "4"});
   const auto t0 = gen_active_ms(10s);
   ASSERT_GT(t0, 0);
   sleep_until_ms(t0 + 1500);
@@ -315,7 +321,7 @@ TEST_F(SgdE2e, DrainedPeGetsNoNewCallsAndFinishesItsOwn) {
   auto out = cli(ports_.vty, "drain pe " + id);
   ASSERT_TRUE(out.has_value());
   std::printf("  drain pe %s: %s\n", id.c_str(), out->c_str());
-  std::this_thread::sleep_for(400ms);  // in-flight IAMs arrive, stats line follows
+  std::this_thread::sleep_for(uml() ? 1000ms : 400ms);  // in-flight IAMs arrive, stats line follows
   const auto offered_at_drain = num(*pes_[1]->last("stats"), "calls_offered");
   const auto active_at_drain = num(*pes_[1]->last("stats"), "calls_active");
   auto s = gen_summary(20s);
@@ -334,15 +340,12 @@ TEST_F(SgdE2e, DrainedPeGetsNoNewCallsAndFinishesItsOwn) {
 // both. The registrar most of them are homed at dies: traffic goes on and
 // the PEs re-home.
 TEST_F(SgdE2e, RegistrarDeathDoesNotStopTraffic) {
-  HOST_ONLY();
   const std::uint16_t a1 = free_tcp_port(), e1 = free_tcp_port(), v1 = free_tcp_port();
   const std::uint16_t a2 = free_tcp_port(), e2 = free_tcp_port(), v2 = free_tcp_port();
-  auto r1 = start_registrar(*work_, "registrar1", a1, e1, v1, {e2}, 1);
+  auto& r1 = keep(start_registrar(*work_, "registrar1", a1, e1, v1, {e2}, 1));
   ASSERT_TRUE(r1.started());
-  all_.push_back(&r1);
-  auto r2 = start_registrar(*work_, "registrar2", a2, e2, v2, {e1}, 2);
+  auto& r2 = keep(start_registrar(*work_, "registrar2", a2, e2, v2, {e1}, 2));
   ASSERT_TRUE(r2.started());
-  all_.push_back(&r2);
   const std::string ra1 = local_ip() + ":" + std::to_string(a1), ra2 = local_ip() + ":" + std::to_string(a2);
   SgdSpec spec;
   spec.colocated = false;
@@ -350,7 +353,7 @@ TEST_F(SgdE2e, RegistrarDeathDoesNotStopTraffic) {
   ASSERT_TRUE(start_sgd(spec));
   for (auto n : {"pe1", "pe2", "pe3"}) ASSERT_TRUE(start_pe(n, {}, true, {ra1, ra2}).started()) << n;
   ASSERT_TRUE(pes_linked(8s));
-  start_gen({"--cps", "100", "--hold", "200", "--duration", "6"});
+  start_gen({"--cps", rate("100", "40"), "--hold", "200", "--duration", "6"});
   const auto t0 = gen_active_ms(10s);
   ASSERT_GT(t0, 0);
   sleep_until_ms(t0 + 2000);

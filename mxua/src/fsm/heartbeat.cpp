@@ -4,9 +4,10 @@
 
 namespace mxua {
 
-void Heartbeat::start(TimePoint now, Actions& out) {
+void Heartbeat::start(TimePoint /*now*/, Actions& out) {
   if (!period_) return;
-  last_rx_ = now;
+  received_at_beat_ = received_;
+  silent_intervals_ = 0;
   running_ = true;
   out.push_back(StartTimer{timer(), *period_});
 }
@@ -19,11 +20,13 @@ void Heartbeat::stop(Actions& out) {
 
 void Heartbeat::expired(TimePoint now, Actions& out) {
   if (!period_ || !running_) return;
-  if (now - last_rx_ >= 2 * *period_) {
+  silent_intervals_ = received_ == received_at_beat_ ? silent_intervals_ + 1 : 0;
+  if (silent_intervals_ >= 2) {
     running_ = false;
     out.push_back(PeerUnavailable{assoc_});
     return;
   }
+  received_at_beat_ = received_;
   ++seq_;
   // Our own opaque data: a sequence number and the send time, so a BEAT ACK
   // can be told apart from a stale one when debugging.

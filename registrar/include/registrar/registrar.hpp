@@ -45,7 +45,26 @@ struct Counters {
   std::uint64_t updates_sent = 0, updates_applied = 0, updates_ignored = 0;
   std::uint64_t checksum_mismatches = 0, resyncs = 0, takeovers_won = 0, takeovers_aborted = 0;
   std::uint64_t peers_dead = 0;
+  // Initial synchronisation (RFC 5353 3.3): pages and PEs received from the mentor.
+  std::uint64_t mentor_pages = 0, mentor_elements = 0;
 };
+
+// Where the initial handlespace download from a mentor (RFC 5353 3.3) stands.
+struct MentorDownload {
+  enum class State : std::uint8_t {
+    none,         // no mentor chosen
+    queued,       // the mentor is busy with our audit download; ours follows it
+    downloading,  // HANDLE_TABLE_REQUEST W=0 pages in flight
+    done,         // last page (M=0) received
+    rejected,     // the mentor answered R=1 (itself still starting): the audit fills in
+    stalled,      // the mentor stopped answering or died: the audit fills in
+  };
+  ServerIdentifier mentor = 0;
+  State state = State::none;
+  std::uint64_t pages = 0, elements = 0;
+  TimePoint started{}, finished{};
+};
+std::string_view to_string(MentorDownload::State s) noexcept;
 
 class Registrar {
  public:
@@ -54,6 +73,16 @@ class Registrar {
   // Announces ourselves to the configured peers (reply-required PRESENCE),
   // asks the mentor for the peer list and the whole handlespace, arms timers.
   std::vector<Action> start(TimePoint now);
+
+  // RFC 5353 3.3: learn the peer list (LIST_REQUEST) and the whole
+  // handlespace (HANDLE_TABLE_REQUEST W=0, paged with the M bit) from
+  // `mentor`. For a driver whose peers are configured by address: it calls
+  // this once it knows which server id speaks for the mentor's address,
+  // before delivering that server's first message. Until the last page, we
+  // answer other servers' table requests with R=1. Ignored when a mentor
+  // download already ran or runs. Equivalent to RegistrarConfig::mentor.
+  std::vector<Action> start_mentor_download(ServerIdentifier mentor, TimePoint now);
+  const MentorDownload& mentor_download() const noexcept { return mentor_; }
 
   // An ASAP association (PE or PU) is up. `peer_addresses` are the
   // association's peer addresses, `peer_port` its peer port: they become the
@@ -93,6 +122,16 @@ class Registrar {
       return core::PoolHandleLess{}(a.pool, b.pool);
     }
   };
+  // Points at a key of owned_ (map nodes never move), so recording which
+  // association a PE registered over allocates no copy of its pool handle.
+  // Lookups take a PeKey.
+  struct PeKeyPtrLess {
+    using is_transparent = void;
+    bool operator()(const PeKey* a, const PeKey* b) const noexcept { return PeKeyLess{}(*a, *b); }
+    bool operator()(const PeKey* a, const PeKey& b) const noexcept { return PeKeyLess{}(*a, b); }
+    bool operator()(const PeKey& a, const PeKey* b) const noexcept { return PeKeyLess{}(a, *b); }
+  };
+  using ElementSet = std::set<const PeKey*, PeKeyPtrLess>;
   // Agenda entries point at the keys of owned_ (map nodes never move), so
   // re-arming an audit allocates nothing.
   struct AgendaLess {
@@ -108,6 +147,7 @@ class Registrar {
     std::optional<TimePoint> ack_deadline;     // keep-alive outstanding
     TimePoint next_audit{};
     TimePoint agenda_at{};
+    bool in_agenda = false;  // agenda_ holds {agenda_at, its key}
   };
   struct Subscription {
     std::uint32_t items = 0;
@@ -116,7 +156,7 @@ class Registrar {
     std::vector<IpAddress> addresses;
     std::uint16_t port = 0;
     std::map<PoolHandle, Subscription, core::PoolHandleLess> subscriptions;
-    std::set<PeKey, PeKeyLess> elements;  // PEs registered over it
+    ElementSet elements;  // PEs registered over it: keys of owned_, removed by disown()
     TokenBucket resolutions, unreachables, registrations;
   };
   struct Peer {
@@ -143,7 +183,7 @@ class Registrar {
 
   // asap_server.cpp
   void handle_asap(AssociationId aid, AsapAssociation& a, wire::asap::Message&& m, TimePoint now);
-  void on_registration(AssociationId aid, AsapAssociation& a, const wire::asap::Registration& r, TimePoint now);
+  void on_registration(AssociationId aid, AsapAssociation& a, wire::asap::Registration& r, TimePoint now);
   void on_deregistration(AssociationId aid, AsapAssociation& a, const wire::asap::Deregistration& d);
   void on_handle_resolution(AssociationId aid, AsapAssociation& a, const wire::asap::HandleResolution& r,
                             TimePoint now);
@@ -183,13 +223,19 @@ class Registrar {
   void process_peers(TimePoint now);
   void heartbeat(TimePoint now);
   bool initial_download_pending() const;
+  void begin_mentor_download(ServerIdentifier mentor, TimePoint now);
+  void mentor_download_ended(ServerIdentifier peer, MentorDownload::State how, TimePoint now);
 
   // registrar.cpp
-  void notify(Event e, const PoolHandle& pool = {}, PeIdentifier pe = 0, ServerIdentifier server = 0);
-  void pool_changed(const PoolHandle& pool) { changed_pools_.insert(pool); }
+  void notify(Event e, PoolHandle pool = {}, PeIdentifier pe = 0, ServerIdentifier server = 0);
+  // Only subscribers care which pools changed (pushes at finish()).
+  void pool_changed(const PoolHandle& pool) {
+    if (!subscribers_.empty() && subscribers_.count(pool) != 0) changed_pools_.insert(pool);
+  }
+  void begin_event() { out_.reserve(4); }  // one allocation for a typical event's actions
   void run_due(TimePoint now);
   std::vector<Action> finish(TimePoint now);
-  void arm(std::map<TimerKey, TimePoint>& want, TimerKey key, TimePoint at);
+  void arm(TimerKey key, TimePoint at) { want_.emplace_back(key, at); }
 
   RegistrarConfig config_;
   core::Handlespace hs_;
@@ -204,8 +250,10 @@ class Registrar {
   std::map<ServerIdentifier, Peer> peers_;
   std::map<ServerIdentifier, Takeover> takeovers_;
   std::map<TimerKey, TimePoint> armed_;
+  std::vector<std::pair<TimerKey, TimePoint>> want_;  // finish()'s scratch, kept for its capacity
   TimePoint next_heartbeat_{};
   bool started_ = false;
+  MentorDownload mentor_;
 };
 
 }  // namespace rserpool::registrar

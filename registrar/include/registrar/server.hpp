@@ -41,6 +41,15 @@ struct ServerConfig {
   // Configured peers, by address: their server ids are learnt when they
   // speak. Each one's own PEs reach us by the PRESENCE checksum audit.
   std::vector<TransportAddress> enrp_peers;
+  // Initial synchronisation (RFC 5353 3.3): the whole handlespace is
+  // downloaded from a mentor. `mentor`: the registrar at this ENRP address
+  // (it is also a configured peer). Without it and with `mentor_from_peers`,
+  // the first configured peer that answers. No candidate answering within
+  // `mentor_wait`: we start alone (later arrivals reach us by the PRESENCE
+  // checksum audit).
+  std::optional<TransportAddress> mentor;
+  bool mentor_from_peers = true;
+  std::chrono::milliseconds mentor_wait{5000};
   bool accept_unconfigured_peers = false;    // ENRP allow-list (trust nobody by default)
   std::vector<IpAddress> enrp_allowed;       // extra addresses allowed to peer
   bool aggressive_transport = false;         // SctpOptions/TcpMappingOptions::aggressive()
@@ -69,6 +78,7 @@ struct ServerCounters {
   std::uint64_t enrp_wrong_ppid = 0;
   std::uint64_t enrp_unroutable = 0;      // SendEnrp to a peer with no association and no address
   std::uint64_t enrp_sender_changed = 0;  // an association spoke for a second server id: closed
+  std::uint64_t enrp_listed_servers_refused = 0;  // LIST_RESPONSE entries outside the allow-list
   std::uint64_t timers_fired = 0, notifications = 0;
   std::uint64_t announces_sent = 0, announce_failures = 0;
 };
@@ -83,6 +93,19 @@ struct PeerView {
   std::optional<std::chrono::steady_clock::time_point> last_heard;
   std::optional<std::uint16_t> last_checksum;  // from its last PRESENCE
   std::size_t owned_pes = 0;                   // PEs with this peer as home, in our handlespace
+};
+
+// Where the initial synchronisation stands (`show registrar`).
+struct Synchronisation {
+  enum class State : std::uint8_t {
+    synchronised,     // no mentor to wait for, or the download ended (see `download`)
+    awaiting_mentor,  // no mentor candidate has answered yet
+    downloading,      // pages from the mentor in flight
+  };
+  State state = State::synchronised;
+  bool mentor_timed_out = false;        // no candidate answered within mentor_wait
+  std::optional<TransportAddress> mentor_address;  // configured `mentor`, if any
+  MentorDownload download;              // the core's record (state none: no mentor used)
 };
 
 class RegistrarServer {
@@ -108,6 +131,7 @@ class RegistrarServer {
   std::vector<PeerView> peers() const;
   std::chrono::steady_clock::time_point started_at() const;
   std::size_t asap_association_count() const;
+  Synchronisation synchronisation() const;
 
   // Every core Notify (after it is logged), e.g. for metrics or a co-located user.
   void set_event_handler(std::function<void(const Notify&)> handler);

@@ -28,6 +28,12 @@ void Registrar::handle_asap(AssociationId aid, AsapAssociation& a, asap::Message
 }
 
 namespace {
+// std::set::erase by an equivalent key needs C++23; find it first.
+template <class Set, class Key>
+void erase_element(Set& set, const Key& key) {
+  if (auto it = set.find(key); it != set.end()) set.erase(it);
+}
+
 asap::RegistrationResponse reject(const PoolHandle& pool, PeIdentifier id, ErrorCause cause, Bytes info = {}) {
   asap::RegistrationResponse resp;
   resp.rejected = true;
@@ -38,7 +44,7 @@ asap::RegistrationResponse reject(const PoolHandle& pool, PeIdentifier id, Error
 }
 }  // namespace
 
-void Registrar::on_registration(AssociationId aid, AsapAssociation& a, const asap::Registration& r, TimePoint now) {
+void Registrar::on_registration(AssociationId aid, AsapAssociation& a, asap::Registration& r, TimePoint now) {
   const PeIdentifier id = r.pool_element.id;
   auto refuse = [&](ErrorCause cause, Bytes info = {}) {
     ++counters_.registrations_rejected;
@@ -56,22 +62,25 @@ void Registrar::on_registration(AssociationId aid, AsapAssociation& a, const asa
   if (!is_known_policy(static_cast<std::uint32_t>(r.pool_element.policy.type))) {
     return refuse(ErrorCause::invalid_values, wire::encode_parameter(r.pool_element.policy));
   }
-  PoolElementParameter pe = r.pool_element;
+  // Only addresses the registering association itself carries may be
+  // registered, so a PE cannot point pool users at someone else. A PE
+  // that lists more (rsplib registers every local address, IPv6 ones
+  // included, over an IPv4-only association) keeps the verified subset;
+  // one that lists none of its own is refused.
+  const auto foreign = [&](const IpAddress& ip) {
+    return std::find(a.addresses.begin(), a.addresses.end(), ip) == a.addresses.end();
+  };
   if (config_.check_pe_addresses) {
-    // Only addresses the registering association itself carries may be
-    // registered, so a PE cannot point pool users at someone else. A PE
-    // that lists more (rsplib registers every local address, IPv6 ones
-    // included, over an IPv4-only association) keeps the verified subset;
-    // one that lists none of its own is refused.
-    auto& listed = pe.user_transport.addresses;
-    const auto before = listed.size();
-    std::erase_if(listed, [&](const IpAddress& ip) {
-      return std::find(a.addresses.begin(), a.addresses.end(), ip) == a.addresses.end();
-    });
-    if (listed.empty() && before != 0) {
+    const auto& listed = r.pool_element.user_transport.addresses;
+    if (!listed.empty() && std::all_of(listed.begin(), listed.end(), foreign)) {
       return refuse(config_.address_check_cause, wire::encode_parameter(r.pool_element.user_transport));
     }
-    counters_.foreign_addresses_removed += before - listed.size();
+  }
+  PoolElementParameter pe = std::move(r.pool_element);  // the decoded message is ours to consume
+  if (config_.check_pe_addresses) {
+    const auto before = pe.user_transport.addresses.size();
+    std::erase_if(pe.user_transport.addresses, foreign);
+    counters_.foreign_addresses_removed += before - pe.user_transport.addresses.size();
   }
   pe.home_registrar = config_.server_id;
   // The ASAP transport is where *we* reach the PE: its association.
@@ -105,14 +114,18 @@ void Registrar::on_registration(AssociationId aid, AsapAssociation& a, const asa
     notify(Event::pe_reregistered, r.pool_handle, id);
   }
   adopt(key, aid, now);
+  const auto answer_at = static_cast<std::ptrdiff_t>(out_.size());
   asap::RegistrationResponse resp;
-  resp.pool_handle = r.pool_handle;
   resp.pe_id = id;
-  out_.push_back(SendAsap{aid, asap::encode(resp)});
-  if (const auto* e = hs_.find(r.pool_handle, id)) {
-    broadcast_update(enrp::UpdateAction::add_pe, r.pool_handle, e->element());
+  if (!peers_.empty()) {
+    if (const auto* e = hs_.find(r.pool_handle, id)) {
+      broadcast_update(enrp::UpdateAction::add_pe, r.pool_handle, e->element());
+    }
   }
   pool_changed(r.pool_handle);
+  resp.pool_handle = std::move(r.pool_handle);  // the last use of the decoded message
+  // Answer first: the ENRP updates above are queued behind it.
+  out_.insert(out_.begin() + answer_at, SendAsap{aid, asap::encode(asap::Message{std::move(resp)})});
 }
 
 void Registrar::on_deregistration(AssociationId aid, AsapAssociation& a, const asap::Deregistration& d) {
@@ -127,14 +140,14 @@ void Registrar::on_deregistration(AssociationId aid, AsapAssociation& a, const a
       // itself out (RFC 5352 3.3 / 6: a PU must not deregister others).
       ++counters_.deregistrations_rejected;
       resp.error.push_back(OperationErrorCause{ErrorCause::rejected_security, wire::encode_pe_identifier(d.pe_id)});
-      out_.push_back(SendAsap{aid, asap::encode(resp)});
+      out_.push_back(SendAsap{aid, asap::encode(asap::Message{std::move(resp)})});
       return;
     }
     ++counters_.deregistrations;
     remove_owned(key, Event::pe_deregistered);
   }
   // Unknown PE: success all the same (RFC 5352 3.3).
-  out_.push_back(SendAsap{aid, asap::encode(resp)});
+  out_.push_back(SendAsap{aid, asap::encode(asap::Message{std::move(resp)})});
 }
 
 void Registrar::send_resolution(AssociationId aid, const PoolHandle& pool, std::uint32_t items, bool accepted) {
@@ -146,7 +159,7 @@ void Registrar::send_resolution(AssociationId aid, const PoolHandle& pool, std::
     resp.accepted = accepted;
     resp.pool_handle = pool;
     resp.error.push_back(OperationErrorCause{ErrorCause::unknown_pool_handle, wire::encode_parameter(pool)});
-    out_.push_back(SendAsap{aid, asap::encode(resp)});
+    out_.push_back(SendAsap{aid, asap::encode(asap::Message{std::move(resp)})});
     return;
   }
   std::vector<ByteView> encoded;
@@ -173,7 +186,7 @@ void Registrar::on_handle_resolution(AssociationId aid, AsapAssociation& a, cons
       asap::HandleResolutionResponse resp;
       resp.pool_handle = r.pool_handle;
       resp.error.push_back(OperationErrorCause{ErrorCause::lack_of_resources, {}});
-      out_.push_back(SendAsap{aid, asap::encode(resp)});
+      out_.push_back(SendAsap{aid, asap::encode(asap::Message{std::move(resp)})});
     }
     return;
   }
@@ -219,10 +232,10 @@ void Registrar::on_keep_alive_ack(AssociationId aid, const asap::EndpointKeepAli
     // A taken-over PE answering on its new association: bind it there.
     if (o->second.association) {
       auto old = associations_.find(*o->second.association);
-      if (old != associations_.end()) old->second.elements.erase(key);
+      if (old != associations_.end()) erase_element(old->second.elements, key);
     }
     o->second.association = aid;
-    associations_[aid].elements.insert(key);
+    associations_[aid].elements.insert(&o->first);
   }
   o->second.ack_deadline.reset();
   o->second.next_audit = jittered_audit(now);
@@ -258,7 +271,10 @@ TimePoint Registrar::jittered_audit(TimePoint now) {
 
 void Registrar::reschedule(const PeKey& owned_key, OwnedPe& st) {
   const PeKey* key = &owned_key;
-  agenda_.erase({st.agenda_at, key});
+  // Re-arming moves the PE's agenda node instead of freeing and allocating one.
+  decltype(agenda_)::node_type node;
+  if (st.in_agenda) node = agenda_.extract({st.agenda_at, key});
+  st.in_agenda = false;
   if (st.ack_deadline) {
     st.agenda_at = *st.ack_deadline;
   } else if (config_.keep_alive_audit) {
@@ -266,7 +282,13 @@ void Registrar::reschedule(const PeKey& owned_key, OwnedPe& st) {
   } else {
     return;
   }
-  agenda_.insert({st.agenda_at, key});
+  st.in_agenda = true;
+  if (node) {
+    node.value().first = st.agenda_at;
+    agenda_.insert(std::move(node));
+  } else {
+    agenda_.insert({st.agenda_at, key});
+  }
 }
 
 void Registrar::adopt(const PeKey& key, std::optional<AssociationId> aid, TimePoint now) {
@@ -274,10 +296,10 @@ void Registrar::adopt(const PeKey& key, std::optional<AssociationId> aid, TimePo
   OwnedPe& st = it->second;
   if (!inserted && st.association && st.association != aid) {
     auto old = associations_.find(*st.association);
-    if (old != associations_.end()) old->second.elements.erase(key);
+    if (old != associations_.end()) erase_element(old->second.elements, key);
   }
   st.association = aid;
-  if (aid) associations_[*aid].elements.insert(key);
+  if (aid) associations_[*aid].elements.insert(&it->first);
   st.ack_deadline.reset();
   st.next_audit = jittered_audit(now);
   reschedule(it->first, st);
@@ -286,22 +308,24 @@ void Registrar::adopt(const PeKey& key, std::optional<AssociationId> aid, TimePo
 void Registrar::disown(const PeKey& key) {
   auto o = owned_.find(key);
   if (o == owned_.end()) return;
-  agenda_.erase({o->second.agenda_at, &o->first});
+  if (o->second.in_agenda) agenda_.erase({o->second.agenda_at, &o->first});
   if (o->second.association) {
     auto a = associations_.find(*o->second.association);
-    if (a != associations_.end()) a->second.elements.erase(key);
+    if (a != associations_.end()) erase_element(a->second.elements, key);
   }
   owned_.erase(o);
 }
 
 void Registrar::remove_owned(const PeKey& key, Event why) {
-  const PeKey k = key;  // `key` may point into a container disown() erases from
-  disown(k);
-  auto removed = hs_.deregister_element(k.pool, k.id);
-  if (!removed) return;
-  broadcast_update(enrp::UpdateAction::del_pe, k.pool, removed->element);
-  notify(why, k.pool, k.id);
-  pool_changed(k.pool);
+  // Handlespace first: `key` may be the one inside owned_, which disown()
+  // erases last.
+  auto removed = hs_.deregister_element(key.pool, key.id);
+  if (removed) {
+    broadcast_update(enrp::UpdateAction::del_pe, key.pool, removed->element);
+    pool_changed(key.pool);
+    notify(why, std::move(removed->pool), key.id);  // the handlespace's copy, not a new one
+  }
+  disown(key);
 }
 
 void Registrar::send_keep_alive(const PeKey& key, OwnedPe& st, bool home, TimePoint now) {
@@ -312,9 +336,10 @@ void Registrar::send_keep_alive(const PeKey& key, OwnedPe& st, bool home, TimePo
   ka.pe_id = key.id;
   ++counters_.keep_alives_sent;
   if (st.association) {
-    out_.push_back(SendAsap{*st.association, asap::encode(ka)});
+    out_.push_back(SendAsap{*st.association, asap::encode(asap::Message{std::move(ka)})});
   } else if (const auto* e = hs_.find(key.pool, key.id); e && e->element().asap_transport) {
-    out_.push_back(SendAsapToElement{key.pool, key.id, *e->element().asap_transport, asap::encode(ka)});
+    out_.push_back(SendAsapToElement{key.pool, key.id, *e->element().asap_transport,
+                                     asap::encode(asap::Message{std::move(ka)})});
   }
   // With no way to reach the PE, the deadline removes it.
   st.ack_deadline = now + config_.keep_alive_timeout;
@@ -352,13 +377,13 @@ void Registrar::process_expiry(TimePoint now) {
         asap::DeregistrationResponse resp;
         resp.pool_handle = removed.pool;
         resp.pe_id = removed.element.id;
-        out_.push_back(SendAsap{*o->second.association, asap::encode(resp)});
+        out_.push_back(SendAsap{*o->second.association, asap::encode(asap::Message{std::move(resp)})});
       }
       disown(key);
       broadcast_update(enrp::UpdateAction::del_pe, removed.pool, removed.element);
     }
-    notify(Event::pe_expired, removed.pool, removed.element.id);
     pool_changed(removed.pool);
+    notify(Event::pe_expired, std::move(removed.pool), removed.element.id);
   }
 }
 

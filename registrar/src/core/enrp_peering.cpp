@@ -118,14 +118,53 @@ void Registrar::start_download(ServerIdentifier peer_id, bool own_only, TimePoin
 }
 
 bool Registrar::initial_download_pending() const {
-  if (!config_.mentor) return false;
-  auto it = peers_.find(*config_.mentor);
-  return it != peers_.end() && it->second.downloading && !it->second.download_own_only;
+  return mentor_.state == MentorDownload::State::downloading || mentor_.state == MentorDownload::State::queued;
+}
+
+std::vector<Action> Registrar::start_mentor_download(ServerIdentifier mentor, TimePoint now) {
+  run_due(now);
+  if (mentor != 0 && mentor != config_.server_id && mentor_.state == MentorDownload::State::none) {
+    auto [it, inserted] = peers_.try_emplace(mentor);
+    if (inserted) {
+      it->second.last_heard = now;
+      notify(Event::peer_up, {}, 0, mentor);
+    }
+    begin_mentor_download(mentor, now);
+  }
+  return finish(now);
+}
+
+void Registrar::begin_mentor_download(ServerIdentifier mentor, TimePoint now) {
+  config_.mentor = mentor;
+  mentor_.mentor = mentor;
+  mentor_.started = now;
+  Peer& peer = peers_[mentor];
+  if (peer.downloading && peer.download_own_only) {
+    // An audit download (W=1) from this server is in flight, and responses
+    // carry no W bit: ours would be mistaken for its pages. Queue behind it.
+    mentor_.state = MentorDownload::State::queued;
+    return;
+  }
+  mentor_.state = MentorDownload::State::downloading;
+  send_enrp(mentor, enrp::ListRequest{config_.server_id, mentor});
+  start_download(mentor, false, now);
+}
+
+void Registrar::mentor_download_ended(ServerIdentifier peer, MentorDownload::State how, TimePoint now) {
+  if (peer != mentor_.mentor) return;
+  if (mentor_.state == MentorDownload::State::queued && how == MentorDownload::State::done) {
+    // The audit download it waited for is over: now the whole table.
+    begin_mentor_download(peer, now);
+    return;
+  }
+  if (mentor_.state != MentorDownload::State::downloading && mentor_.state != MentorDownload::State::queued) return;
+  mentor_.state = how;
+  mentor_.finished = now;
 }
 
 void Registrar::on_table_request(const enrp::HandleTableRequest& r, TimePoint now) {
   Peer& peer = peers_[r.sender_id];
-  if (initial_download_pending() && r.sender_id != *config_.mentor) {
+  if (initial_download_pending() && r.sender_id != mentor_.mentor) {
     // Still learning the handlespace from our mentor: a partial table would
     // make the requester sweep PEs it should keep (RFC 5353 3.2: answer R=1).
     enrp::HandleTableResponse busy;
@@ -188,9 +227,19 @@ void Registrar::on_table_response(const enrp::HandleTableResponse& r, TimePoint 
     ++counters_.updates_ignored;
     return;
   }
+  const bool initial = !peer.download_own_only && mentor_.state == MentorDownload::State::downloading &&
+                       r.sender_id == mentor_.mentor;
   if (!r.rejected) {
     for (const auto& pool : r.pools) {
       for (const auto& pe : pool.pool_elements) apply_peer_element(r.sender_id, pool.pool_handle, pe, now);
+      if (initial) {
+        mentor_.elements += pool.pool_elements.size();
+        counters_.mentor_elements += pool.pool_elements.size();
+      }
+    }
+    if (initial) {
+      ++mentor_.pages;
+      ++counters_.mentor_pages;
     }
   }
   Peer& p = peers_[r.sender_id];  // apply may not invalidate, but stay safe
@@ -211,6 +260,10 @@ void Registrar::on_table_response(const enrp::HandleTableResponse& r, TimePoint 
       pool_changed(removed.pool);
     }
     notify(Event::resync_done, {}, 0, r.sender_id);
+  }
+  if (initial || mentor_.state == MentorDownload::State::queued) {
+    mentor_download_ended(r.sender_id, r.rejected && initial ? MentorDownload::State::rejected : MentorDownload::State::done,
+                          now);
   }
 }
 
@@ -312,6 +365,7 @@ void Registrar::execute_takeover(ServerIdentifier target, TimePoint now) {
       peers_.erase(it);
     }
   }
+  mentor_download_ended(target, MentorDownload::State::stalled, now);
   notify(Event::takeover_won, {}, 0, target);
   for (const auto* e : hs_.change_owner(target, config_.server_id)) {
     const PeKey key{e->pool_handle(), e->id()};
@@ -337,8 +391,8 @@ void Registrar::on_takeover_server(const enrp::TakeoverServer& t, TimePoint now)
       peers_.erase(it);
     }
   }
+  mentor_download_ended(t.target_id, MentorDownload::State::stalled, now);
   (void)hs_.change_owner(t.target_id, t.sender_id);
-  (void)now;
   notify(Event::taken_over_by_peer, {}, 0, t.target_id);
 }
 
@@ -348,6 +402,7 @@ void Registrar::process_peers(TimePoint now) {
     if (p.downloading && now >= p.download_deadline) {
       // The peer stopped answering mid-download: give up; a later audit retries.
       p.downloading = false;
+      mentor_download_ended(id, MentorDownload::State::stalled, now);
     }
     if (!p.active) continue;
     if (p.reply_deadline) {
@@ -363,6 +418,7 @@ void Registrar::process_peers(TimePoint now) {
     p.inactive_since = now;
     p.reply_deadline.reset();
     p.downloading = false;
+    mentor_download_ended(id, MentorDownload::State::stalled, now);
     ++counters_.peers_dead;
     notify(Event::peer_dead, {}, 0, id);
     if (!takeovers_.count(id)) start_takeover(id, now);

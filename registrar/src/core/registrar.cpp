@@ -1,6 +1,7 @@
 // Entry points, timer bookkeeping and notifications of the registrar core.
 #include "registrar/registrar.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace rserpool::registrar {
@@ -38,6 +39,18 @@ std::string_view to_string(Event e) noexcept {
   return "?";
 }
 
+std::string_view to_string(MentorDownload::State s) noexcept {
+  switch (s) {
+    case MentorDownload::State::none: return "none";
+    case MentorDownload::State::queued: return "queued";
+    case MentorDownload::State::downloading: return "downloading";
+    case MentorDownload::State::done: return "done";
+    case MentorDownload::State::rejected: return "rejected";
+    case MentorDownload::State::stalled: return "stalled";
+  }
+  return "?";
+}
+
 Registrar::Registrar(RegistrarConfig config)
     : config_(std::move(config)), hs_(core::HandlespaceConfig{config_.seed, 1}), rng_(config_.seed ^ 0xa5a5a5a5ULL) {}
 
@@ -60,8 +73,7 @@ std::vector<Action> Registrar::start(TimePoint now) {
       send_presence(*config_.mentor, true, true);
       m.reply_deadline = now + config_.max_time_no_response;
     }
-    send_enrp(*config_.mentor, wire::enrp::ListRequest{config_.server_id, *config_.mentor});
-    start_download(*config_.mentor, false, now);
+    begin_mentor_download(*config_.mentor, now);
   }
   next_heartbeat_ = now + config_.peer_heartbeat_cycle;
   return finish(now);
@@ -87,13 +99,15 @@ std::vector<Action> Registrar::on_asap_association_down(AssociationId id, TimePo
     s->second.erase(id);
     if (s->second.empty()) subscribers_.erase(s);
   }
-  const auto elements = it->second.elements;
+  // Each pointer stays valid until its own PE is disowned: removing one PE
+  // never removes another.
+  const ElementSet elements = std::move(it->second.elements);
   associations_.erase(it);
-  for (const PeKey& key : elements) {
-    auto o = owned_.find(key);
+  for (const PeKey* key : elements) {
+    auto o = owned_.find(*key);
     if (o == owned_.end() || o->second.association != id) continue;
     if (config_.remove_pes_on_association_down) {
-      remove_owned(key, Event::pe_association_lost);
+      remove_owned(*key, Event::pe_association_lost);
     } else {
       o->second.association.reset();
     }
@@ -102,6 +116,7 @@ std::vector<Action> Registrar::on_asap_association_down(AssociationId id, TimePo
 }
 
 std::vector<Action> Registrar::on_asap_message(AssociationId id, ByteView message, TimePoint now) {
+  begin_event();
   run_due(now);
   auto it = associations_.find(id);
   if (it == associations_.end()) {
@@ -128,6 +143,7 @@ std::vector<Action> Registrar::on_asap_message(AssociationId id, ByteView messag
 }
 
 std::vector<Action> Registrar::on_enrp_message(ByteView message, TimePoint now, ServerIdentifier from) {
+  begin_event();
   run_due(now);
   auto decoded = wire::enrp::decode(message);
   if (!decoded) {
@@ -163,39 +179,55 @@ void Registrar::run_due(TimePoint now) {
   }
 }
 
-void Registrar::notify(Event e, const PoolHandle& pool, PeIdentifier pe, ServerIdentifier server) {
-  out_.push_back(Notify{e, pool, pe, server});
+void Registrar::notify(Event e, PoolHandle pool, PeIdentifier pe, ServerIdentifier server) {
+  out_.push_back(Notify{e, std::move(pool), pe, server});
 }
 
-void Registrar::arm(std::map<TimerKey, TimePoint>& want, TimerKey key, TimePoint at) { want[key] = at; }
-
+// Every event ends here: push subscription updates, then tell the driver
+// which timers changed. The wanted set is rebuilt into a reused vector and
+// merged against what is armed, so an event that moves no deadline
+// allocates nothing here.
 std::vector<Action> Registrar::finish(TimePoint now) {
   (void)now;
   flush_subscriptions();
-  std::map<TimerKey, TimePoint> want;
-  if (auto e = hs_.next_expiry()) arm(want, {TimerKind::lifetime_expiry, 0}, *e);
-  if (!agenda_.empty()) arm(want, {TimerKind::keep_alive, 0}, agenda_.begin()->first);
+  want_.clear();
+  if (auto e = hs_.next_expiry()) arm({TimerKind::lifetime_expiry, 0}, *e);
+  if (!agenda_.empty()) arm({TimerKind::keep_alive, 0}, agenda_.begin()->first);
   if (started_) {
-    arm(want, {TimerKind::peer_heartbeat, 0}, next_heartbeat_);
+    arm({TimerKind::peer_heartbeat, 0}, next_heartbeat_);
     for (const auto& [id, p] : peers_) {
       if (p.active) {
-        arm(want, {TimerKind::peer_monitor, id},
+        arm({TimerKind::peer_monitor, id},
             p.reply_deadline ? *p.reply_deadline : p.last_heard + config_.max_time_last_heard);
       } else if (!takeovers_.count(id) && hs_.owned_count(id) > 0) {
-        arm(want, {TimerKind::peer_monitor, id}, p.inactive_since + 2 * config_.takeover_expire);
+        arm({TimerKind::peer_monitor, id}, p.inactive_since + 2 * config_.takeover_expire);
       }
-      if (p.downloading) arm(want, {TimerKind::table_request, id}, p.download_deadline);
+      if (p.downloading) arm({TimerKind::table_request, id}, p.download_deadline);
     }
-    for (const auto& [target, t] : takeovers_) arm(want, {TimerKind::takeover, target}, t.expires);
+    for (const auto& [target, t] : takeovers_) arm({TimerKind::takeover, target}, t.expires);
   }
-  for (const auto& [key, at] : armed_) {
-    if (!want.count(key)) out_.push_back(StopTimer{key});
+  std::sort(want_.begin(), want_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  auto armed = armed_.begin();
+  for (const auto& [key, at] : want_) {
+    while (armed != armed_.end() && armed->first < key) {
+      out_.push_back(StopTimer{armed->first});
+      armed = armed_.erase(armed);
+    }
+    if (armed != armed_.end() && armed->first == key) {
+      if (armed->second != at) {
+        armed->second = at;
+        out_.push_back(StartTimer{key, at});
+      }
+      ++armed;
+    } else {
+      armed_.emplace_hint(armed, key, at);
+      out_.push_back(StartTimer{key, at});
+    }
   }
-  for (const auto& [key, at] : want) {
-    auto it = armed_.find(key);
-    if (it == armed_.end() || it->second != at) out_.push_back(StartTimer{key, at});
+  while (armed != armed_.end()) {
+    out_.push_back(StopTimer{armed->first});
+    armed = armed_.erase(armed);
   }
-  armed_ = std::move(want);
   return std::exchange(out_, {});
 }
 

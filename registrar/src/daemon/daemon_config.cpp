@@ -1,6 +1,7 @@
 // Config-file grammar of rserpool-registrar (node `registrar`).
 #include "daemon_config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <sstream>
@@ -141,6 +142,41 @@ void declare_config_commands(ops::Vty& vty, DaemonConfig& config) {
   vty.add_command(node, "max-pes-per-association <1-1000000>",
                   {"PEs one association may register", "Count"},
                   [cfg](CommandContext& c) { cfg->max_pes_per_association = static_cast<std::size_t>(*number(c.args[0])); });
+  vty.add_command(node, "max-resolution-items <1-1024>",
+                  {"Most PEs one HANDLE_RESOLUTION_RESPONSE carries (cap on option 0x803f)",
+                   "Items (128; rsplib caps at 1024)"},
+                  [cfg](CommandContext& c) {
+                    cfg->max_resolution_items = static_cast<std::uint32_t>(*number(c.args[0]));
+                  });
+  vty.add_command(node, "check-pe-addresses (on|off)",
+                  {"A PE may only register addresses its association carries (RFC 5352 security)",
+                   "Foreign addresses dropped; none left: rejected with 0xa (default)",
+                   "Registered as given (PEs behind NAT or registering for others)"},
+                  [cfg](CommandContext& c) { cfg->check_pe_addresses = c.args[0] == "on"; });
+  vty.add_command(node, "mentor (A.B.C.D|X:X::X:X) <1-65535>",
+                  {"Download the handlespace at start from this registrar (RFC 5353 3.3); also a peer",
+                   kIpDoc[0], kIpDoc[1], "Its ENRP port"},
+                  [cfg](CommandContext& c) {
+                    if (auto a = ip(c, 0)) {
+                      cfg->mentor_mode = MentorMode::address;
+                      cfg->mentor = TransportAddress{*a, static_cast<std::uint16_t>(*number(c.args[1]))};
+                    }
+                  });
+  vty.add_command(node, "mentor first-peer",
+                  {"Download the handlespace at start (RFC 5353 3.3)",
+                   "From the first configured peer that answers (default)"},
+                  [cfg](CommandContext&) {
+                    cfg->mentor_mode = MentorMode::first_peer;
+                    cfg->mentor.reset();
+                  });
+  vty.add_command(node, "no mentor", {"Negate", "No download at start: peers' PEs arrive by the checksum audit"},
+                  [cfg](CommandContext&) {
+                    cfg->mentor_mode = MentorMode::off;
+                    cfg->mentor.reset();
+                  });
+  vty.add_command(node, "mentor-wait <100-600000>",
+                  {"How long to wait at start for a mentor to answer", "Milliseconds (5000)"},
+                  [cfg](CommandContext& c) { cfg->mentor_wait_ms = static_cast<std::uint32_t>(*number(c.args[0])); });
   vty.add_command(node, "announce (A.B.C.D|X:X::X:X) <1-65535>",
                   {"Send ASAP_SERVER_ANNOUNCE (rsplib's group: 239.0.0.50 3863)", "IPv4 group or address",
                    "IPv6 group or address", "UDP port"},
@@ -207,6 +243,16 @@ std::string render(const DaemonConfig& c) {
   rate("registration", c.registration_rate);
   rate("unreachable", c.unreachable_rate);
   if (c.max_pes_per_association) o << " max-pes-per-association " << *c.max_pes_per_association << "\n";
+  if (c.max_resolution_items) o << " max-resolution-items " << *c.max_resolution_items << "\n";
+  if (c.check_pe_addresses) o << " check-pe-addresses " << (*c.check_pe_addresses ? "on" : "off") << "\n";
+  switch (c.mentor_mode) {
+    case MentorMode::address:
+      if (c.mentor) o << " mentor " << ip_text(c.mentor->ip) << " " << c.mentor->port << "\n";
+      break;
+    case MentorMode::off: o << " no mentor\n"; break;
+    case MentorMode::first_peer: break;
+  }
+  if (c.mentor_wait_ms) o << " mentor-wait " << *c.mentor_wait_ms << "\n";
   if (c.announce_to) o << " announce " << ip_text(c.announce_to->ip) << " " << c.announce_to->port << "\n";
   if (c.announce_interval_ms) o << " announce-interval " << *c.announce_interval_ms << "\n";
   if (c.announce_interface) o << " announce-interface " << ip_text(*c.announce_interface) << "\n";
@@ -229,6 +275,10 @@ std::string validate(const DaemonConfig& c) {
   if (c.asap_port != 0 && c.asap_port == c.enrp_port &&
       (c.asap_addresses == c.enrp_addresses || c.asap_addresses.empty() || c.enrp_addresses.empty())) {
     return "asap-port and enrp-port must differ";
+  }
+  if (c.mentor_mode == MentorMode::address && c.mentor && c.mentor->port == c.enrp_port &&
+      std::find(c.enrp_addresses.begin(), c.enrp_addresses.end(), c.mentor->ip) != c.enrp_addresses.end()) {
+    return "mentor " + c.mentor->to_string() + " is this registrar's own ENRP endpoint";
   }
   return {};
 }
@@ -254,6 +304,11 @@ ServerConfig to_server_config(const DaemonConfig& c, ServerIdentifier id) {
   if (c.registration_rate) s.core.registration_rate = *c.registration_rate;
   if (c.unreachable_rate) s.core.unreachable_rate = *c.unreachable_rate;
   if (c.max_pes_per_association) s.core.max_pes_per_association = *c.max_pes_per_association;
+  if (c.max_resolution_items) s.core.max_resolution_items = *c.max_resolution_items;
+  if (c.check_pe_addresses) s.core.check_pe_addresses = *c.check_pe_addresses;
+  s.mentor = c.mentor_mode == MentorMode::address ? c.mentor : std::nullopt;
+  s.mentor_from_peers = c.mentor_mode == MentorMode::first_peer;
+  if (c.mentor_wait_ms) s.mentor_wait = std::chrono::milliseconds{*c.mentor_wait_ms};
   s.kind = c.transport;
   s.asap_addresses = c.asap_addresses;
   s.asap_port = c.asap_port;

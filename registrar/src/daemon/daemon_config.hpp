@@ -24,6 +24,13 @@ enum class TimerName : std::uint8_t {
   takeover_expire,
 };
 
+// Initial synchronisation (RFC 5353 3.3): where the handlespace comes from.
+enum class MentorMode : std::uint8_t {
+  first_peer,  // the first configured peer that answers (default)
+  address,     // `mentor ADDR PORT`
+  off,         // `no mentor`: peers' PEs arrive by the checksum audit only
+};
+
 struct DaemonConfig {
   std::optional<ServerIdentifier> server_id;  // none: random at start (as rsplib)
   transport::TransportKind transport = transport::TransportKind::automatic;
@@ -40,6 +47,11 @@ struct DaemonConfig {
   std::optional<std::uint32_t> max_bad_pe_reports;
   std::optional<RateLimit> resolution_rate, registration_rate, unreachable_rate;
   std::optional<std::size_t> max_pes_per_association;
+  std::optional<std::uint32_t> max_resolution_items;
+  std::optional<bool> check_pe_addresses;
+  MentorMode mentor_mode = MentorMode::first_peer;
+  std::optional<TransportAddress> mentor;  // with MentorMode::address
+  std::optional<std::uint32_t> mentor_wait_ms;
   std::optional<TransportAddress> announce_to;  // ASAP_SERVER_ANNOUNCE target; none: off
   std::optional<std::uint32_t> announce_interval_ms;
   std::optional<IpAddress> announce_interface;

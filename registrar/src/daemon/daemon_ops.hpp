@@ -37,5 +37,7 @@ std::string show_pools(const RegistrarServer& s);
 std::string show_pool(const RegistrarServer& s, const std::string& name);
 std::string show_pe(const RegistrarServer& s, PeIdentifier id);
 std::string show_peers(const RegistrarServer& s);
+// One line: "synchronised: ..." or "synchronisation: awaiting|downloading ...".
+std::string synchronisation_text(const Synchronisation& sync, std::chrono::steady_clock::time_point now);
 
 }  // namespace rserpool::registrar::daemon

@@ -53,6 +53,9 @@ constexpr CoreCounter kCore[] = {
     {"registrar_takeovers_won_total", "Takeovers we executed", &Counters::takeovers_won},
     {"registrar_takeovers_aborted_total", "Takeovers abandoned", &Counters::takeovers_aborted},
     {"registrar_peers_dead_total", "Peers declared dead", &Counters::peers_dead},
+    {"registrar_mentor_pages_total", "HANDLE_TABLE_RESPONSE pages of the initial mentor download",
+     &Counters::mentor_pages},
+    {"registrar_mentor_elements_total", "PEs received in the initial mentor download", &Counters::mentor_elements},
 };
 
 struct DriverCounter {
@@ -86,6 +89,8 @@ constexpr DriverCounter kDriver[] = {
     {"registrar_enrp_unroutable_total", "ENRP messages for a server we cannot reach", &ServerCounters::enrp_unroutable},
     {"registrar_enrp_sender_changed_total", "ENRP messages with a foreign sender id on a bound association",
      &ServerCounters::enrp_sender_changed},
+    {"registrar_enrp_listed_servers_refused_total", "LIST_RESPONSE entries outside the ENRP allow-list",
+     &ServerCounters::enrp_listed_servers_refused},
     {"registrar_announces_sent_total", "ASAP_SERVER_ANNOUNCEs sent", &ServerCounters::announces_sent},
     {"registrar_announce_failures_total", "ASAP_SERVER_ANNOUNCEs that could not be sent",
      &ServerCounters::announce_failures},

@@ -89,6 +89,38 @@ std::optional<std::uint32_t> parse_id(const std::string& s) {
 
 }  // namespace
 
+std::string synchronisation_text(const Synchronisation& sync, Clock::time_point now) {
+  using D = MentorDownload::State;
+  const auto& d = sync.download;
+  const auto ms = [](Clock::duration x) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(x).count()) + " ms";
+  };
+  const std::string progress = std::to_string(d.elements) + " PEs in " + std::to_string(d.pages) + " page(s)";
+  switch (sync.state) {
+    case Synchronisation::State::awaiting_mentor:
+      return "synchronisation: awaiting mentor " +
+             (sync.mentor_address ? sync.mentor_address->to_string() : std::string("(first configured peer)"));
+    case Synchronisation::State::downloading:
+      return "synchronisation: downloading from mentor " + hex32(d.mentor) +
+             (d.state == D::queued ? " (after its audit download)" : "") + ", " + progress + " so far, " +
+             ms(now - d.started);
+    case Synchronisation::State::synchronised: break;
+  }
+  switch (d.state) {
+    case D::done:
+      return "synchronised: handlespace from mentor " + hex32(d.mentor) + ", " + progress + ", " +
+             ms(d.finished - d.started);
+    case D::rejected:
+      return "synchronised: mentor " + hex32(d.mentor) + " refused (R=1, still starting); checksum audit";
+    case D::stalled:
+      return "synchronised: mentor " + hex32(d.mentor) + " stopped answering after " + progress +
+             "; checksum audit";
+    default: break;
+  }
+  if (sync.mentor_timed_out) return "synchronised: no mentor answered; checksum audit";
+  return "synchronised: no mentor";
+}
+
 std::optional<std::string> on_io(boost::asio::io_context& io, std::function<std::string()> fn,
                                  std::chrono::milliseconds timeout) {
   auto done = std::make_shared<std::promise<std::string>>();
@@ -118,6 +150,7 @@ std::string show_registrar(const RegistrarServer& s) {
     << hs.owned_count(s.id()) << ")\n";
   o << " peers " << active << " active, " << c.enrp_peers.size() << " configured\n";
   o << " ASAP associations " << s.asap_association_count() << "\n";
+  o << " " << synchronisation_text(s.synchronisation(), Clock::now()) << "\n";
   o << " timers: peer-heartbeat-cycle " << c.core.peer_heartbeat_cycle.count() << " ms, max-time-last-heard "
     << c.core.max_time_last_heard.count() << " ms, max-time-no-response " << c.core.max_time_no_response.count()
     << " ms, takeover-expire " << c.core.takeover_expire.count() << " ms, keep-alive "

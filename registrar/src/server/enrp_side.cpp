@@ -27,6 +27,7 @@ std::shared_ptr<transport::AssociationHandler> enrp_handler(std::weak_ptr<Server
 // receiving server id (RFC 5353 section 2).
 constexpr std::size_t kEnrpHeader = 12;
 constexpr std::uint8_t kPresenceType = 0x01;
+constexpr std::uint8_t kListResponseType = 0x06;
 
 Result<std::shared_ptr<transport::Association>, std::error_code> unexpected_error() {
   return unexpected(std::make_error_code(std::errc::not_connected));
@@ -205,19 +206,92 @@ void ServerState::enrp_message(transport::Association& a, transport::Message&& m
     ps.link = a.id();  // answer where it last spoke
     ps.last_heard = now;
     ps.remote = l.remote;
+    std::optional<ServerInformation> info;
     if (b[0] == kPresenceType) {
       if (auto d = wire::enrp::decode(b)) {
         const auto& p = std::get<wire::enrp::Presence>(d.value().message);
         ps.checksum = p.pe_checksum;
         if (p.server_information && p.server_information->id == sender &&
             !p.server_information->transport.addresses.empty()) {
+          info = p.server_information;
           ps.learned = TransportAddress{p.server_information->transport.addresses.front(),
                                         p.server_information->transport.port};
         }
       }
+    } else if (b[0] == kListResponseType) {
+      filter_list_response(m.payload);
+    }
+    // Before the core sees this server's first PRESENCE: its checksum
+    // would start an audit download that the mentor download must not
+    // overlap.
+    if (mentor_wait == MentorWait::waiting) consider_mentor(l, sender, info);
+  }
+  execute(core.on_enrp_message(m.payload, now, l.peer));
+}
+
+// The core makes every server of a LIST_RESPONSE a peer and would declare
+// one it cannot reach dead and take its PEs over. Keep the servers we may
+// talk to (the allow-list applies to them as to associations), and remember
+// where they are so SendEnrp can connect.
+void ServerState::filter_list_response(Bytes& message) {
+  auto d = wire::enrp::decode(message);
+  if (!d) return;
+  auto& list = std::get<wire::enrp::ListResponse>(d.value().message);
+  const auto before = list.servers.size();
+  std::erase_if(list.servers, [&](const ServerInformation& s) {
+    if (s.id == core.id()) return false;
+    std::vector<TransportAddress> at;
+    for (const auto& ip : s.transport.addresses) at.push_back(TransportAddress{ip, s.transport.port});
+    if (at.empty() || !allowed_peer(at)) return true;
+    PeerState& ps = peer_state[s.id];
+    if (!ps.learned) ps.learned = at.front();
+    return false;
+  });
+  if (list.servers.size() != before) {
+    counters.enrp_listed_servers_refused += before - list.servers.size();
+    log->info("{}: LIST_RESPONSE from {:08x}: {} server(s) outside the allow-list ignored", cfg.name, list.sender_id,
+              before - list.servers.size());
+    message = wire::enrp::encode(list);
+  }
+}
+
+void ServerState::start_mentor_wait() {
+  if (!cfg.mentor && !(cfg.mentor_from_peers && !cfg.enrp_peers.empty())) return;
+  mentor_wait = MentorWait::waiting;
+  mentor_timer = std::make_unique<boost::asio::steady_timer>(io);
+  mentor_timer->expires_after(cfg.mentor_wait);
+  mentor_timer->async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    if (ec) return;
+    auto s = weak.lock();
+    if (!s || s->stopped || s->mentor_wait != MentorWait::waiting) return;
+    s->mentor_wait = MentorWait::timed_out;
+    s->log->warn("{}: no mentor answered within {} ms: starting with our own handlespace (the checksum audit "
+                 "brings peers' PEs)",
+                 s->cfg.name, s->cfg.mentor_wait.count());
+  });
+}
+
+// Which configured peer is speaking: the slot of our own association to it,
+// or the ENRP endpoint its Server Information names (its associations to us
+// come from other ports over the TCP mapping).
+void ServerState::consider_mentor(const EnrpLink& l, ServerIdentifier sender,
+                                  const std::optional<ServerInformation>& info) {
+  std::optional<std::size_t> slot = l.slot;
+  for (std::size_t i = 0; !slot && i < slots.size(); ++i) {
+    const auto& want = slots[i].address;
+    if (l.remote == want) slot = i;
+    if (info && info->transport.port == want.port &&
+        std::find(info->transport.addresses.begin(), info->transport.addresses.end(), want.ip) !=
+            info->transport.addresses.end()) {
+      slot = i;
     }
   }
-  execute(core.on_enrp_message(b, now, l.peer));
+  if (!slot || (mentor_slot && *slot != *mentor_slot)) return;
+  mentor_wait = MentorWait::chosen;
+  if (mentor_timer) mentor_timer->cancel();
+  log->info("{}: mentor {} is server {:08x}: downloading its handlespace", cfg.name,
+            slots[*slot].address.to_string(), sender);
+  execute(core.start_mentor_download(sender, Clock::now()));
 }
 
 void ServerState::enrp_send_failed(transport::Association& a, std::size_t count) {
@@ -284,8 +358,20 @@ void ServerState::send_enrp(ServerIdentifier peer, Bytes&& message) {
     if (ps != peer_state.end() && ps->second.learned && allowed_peer({*ps->second.learned}) &&
         now - ps->second.last_connect >= cfg.peer_reconnect_interval) {
       ps->second.last_connect = now;
-      link = connect_enrp({ps->second.learned->ip}, ps->second.learned->port, std::nullopt, peer);
-      if (link) ps->second.link = link;
+      const auto slot = std::find_if(slots.begin(), slots.end(),
+                                     [&](const Slot& s) { return s.address == *ps->second.learned; });
+      if (slot != slots.end()) {
+        // A configured peer's endpoint: its slot owns the connection. The
+        // slot binds whichever server answers there, which after a restart
+        // is a new id; a link preset to the old id would drop its answers
+        // and, looking usable, keep the slot from reconnecting.
+        const auto i = static_cast<std::size_t>(slot - slots.begin());
+        if (!slots[i].link) connect_slot(i);
+        link = slots[i].link;
+      } else {
+        link = connect_enrp({ps->second.learned->ip}, ps->second.learned->port, std::nullopt, peer);
+        if (link) ps->second.link = link;
+      }
     }
   }
   if (!link) {

@@ -78,6 +78,11 @@ Result<void, std::string> ServerState::open() {
     t.addresses = cfg.enrp_addresses;
     cfg.core.enrp_transport = t;
   }
+  if (cfg.mentor) {
+    auto at = std::find(cfg.enrp_peers.begin(), cfg.enrp_peers.end(), *cfg.mentor);
+    if (at == cfg.enrp_peers.end()) at = cfg.enrp_peers.insert(cfg.enrp_peers.end(), *cfg.mentor);
+    mentor_slot = static_cast<std::size_t>(at - cfg.enrp_peers.begin());
+  }
   for (const auto& p : cfg.enrp_peers) trusted.insert(p.ip);
   for (const auto& a : cfg.enrp_allowed) trusted.insert(a);
 
@@ -94,6 +99,7 @@ Result<void, std::string> ServerState::open() {
     s.retry = std::make_unique<asio::steady_timer>(io);
     slots.push_back(std::move(s));
   }
+  start_mentor_wait();
   for (std::size_t i = 0; i < slots.size(); ++i) connect_slot(i);
   if (auto r = open_announces(); !r) {
     stop();
@@ -113,6 +119,7 @@ void ServerState::stop() {
     if (s.retry) s.retry->cancel();
   }
   if (announce_timer) announce_timer->cancel();
+  if (mentor_timer) mentor_timer->cancel();
   if (announcer) announcer->close();
   // close() notifies on_down later, from the io thread; copy the handles
   // first since the maps shrink as that happens.
@@ -169,7 +176,10 @@ void ServerState::notify(const Notify& n) {
     case Event::pe_registered:
     case Event::pe_reregistered:
     case Event::pe_deregistered:
-      log->debug("{}: {} pool '{}' PE {:08x}", cfg.name, to_string(n.event), n.pool.to_string(), n.pe);
+      // The hot path: build no pool name text unless it is logged.
+      if (log->should_log(spdlog::level::debug)) {
+        log->debug("{}: {} pool '{}' PE {:08x}", cfg.name, to_string(n.event), n.pool.to_string(), n.pe);
+      }
       break;
     case Event::pe_expired:
     case Event::pe_keep_alive_timeout:
@@ -210,6 +220,20 @@ const ServerConfig& RegistrarServer::config() const { return impl_->cfg; }
 const ServerCounters& RegistrarServer::counters() const { return impl_->counters; }
 std::chrono::steady_clock::time_point RegistrarServer::started_at() const { return impl_->started_at; }
 std::size_t RegistrarServer::asap_association_count() const { return impl_->asap.size(); }
+Synchronisation RegistrarServer::synchronisation() const {
+  const auto& s = *impl_;
+  Synchronisation out;
+  out.download = s.core.mentor_download();
+  out.mentor_address = s.cfg.mentor;
+  out.mentor_timed_out = s.mentor_wait == detail::ServerState::MentorWait::timed_out;
+  using D = MentorDownload::State;
+  if (s.mentor_wait == detail::ServerState::MentorWait::waiting) {
+    out.state = Synchronisation::State::awaiting_mentor;
+  } else if (out.download.state == D::downloading || out.download.state == D::queued) {
+    out.state = Synchronisation::State::downloading;
+  }
+  return out;
+}
 void RegistrarServer::set_event_handler(std::function<void(const Notify&)> handler) {
   impl_->on_event = std::move(handler);
 }

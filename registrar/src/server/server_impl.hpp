@@ -93,6 +93,15 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
   void add_server_information(Bytes& message) const;
   bool allowed_peer(const std::vector<TransportAddress>& remote) const;
   std::optional<std::uint64_t> usable_link(ServerIdentifier peer);
+  void filter_list_response(Bytes& message);
+
+  // --- initial synchronisation (enrp_side.cpp) ---
+  enum class MentorWait : std::uint8_t { none, waiting, chosen, timed_out };
+  void start_mentor_wait();
+  void consider_mentor(const EnrpLink& l, ServerIdentifier sender, const std::optional<ServerInformation>& info);
+  MentorWait mentor_wait = MentorWait::none;
+  std::optional<std::size_t> mentor_slot;  // the configured `mentor`
+  std::unique_ptr<boost::asio::steady_timer> mentor_timer;
 
   // --- announces (announce.cpp) ---
   Result<void, std::string> open_announces();

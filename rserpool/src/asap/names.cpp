@@ -44,4 +44,12 @@ std::string_view to_string(ResolutionFailure f) noexcept {
   return "?";
 }
 
+std::string_view to_string(PassThroughFailure f) noexcept {
+  switch (f) {
+    case PassThroughFailure::connect_failed: return "connect-failed";
+    case PassThroughFailure::lost: return "lost";
+  }
+  return "?";
+}
+
 }  // namespace rserpool::asap

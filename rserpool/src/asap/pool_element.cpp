@@ -230,7 +230,38 @@ void PoolElement::on_keep_alive(AssocId assoc, const wire::asap::EndpointKeepAli
   if (k.pool_handle != config_.pool || state_ == State::idle) return;
   // KA2: answer on the sender's association whatever the H bit.
   out.push_back(SendToRegistrar{assoc, wire::asap::EndpointKeepAliveAck{config_.pool, config_.pe_id}});
-  if (k.home && hunt_.adopt(assoc, k.server_id, out)) send_pending(out);
+  if (!k.home) return;
+  const auto previous = hunt_.home();
+  if (!hunt_.adopt(assoc, k.server_id, out)) return;
+  if (pending_ != Pending::none) {
+    // The home was lost and the hunt had not found one yet: the takeover
+    // answers it.
+    send_pending(out);
+    return;
+  }
+  if (previous == assoc) return;  // the home told us its server id
+  if (awaiting_response_) {
+    // In flight at the old home, which may be dead: ask the new one, or T2
+    // would later abandon the new home for the old one's silence.
+    out.push_back(StopTimer{state_ == State::deregistering ? kT3 : kT2});
+    awaiting_response_ = false;
+    if (state_ == State::deregistering) send_deregistration(out);
+    else send_registration(out);
+    return;
+  }
+  if (state_ == State::registered && config_.reregister_on_takeover) {
+    out.push_back(StopTimer{kT4});
+    state_ = State::registering;
+    renewal_ = true;
+    attempts_ = 0;
+    send_registration(out);
+  }
+}
+
+bool PoolElement::is_registrar_to_pe(const wire::asap::Message& m) noexcept {
+  return std::holds_alternative<wire::asap::RegistrationResponse>(m) ||
+         std::holds_alternative<wire::asap::DeregistrationResponse>(m) ||
+         std::holds_alternative<wire::asap::EndpointKeepAlive>(m) || std::holds_alternative<wire::asap::Error>(m);
 }
 
 void PoolElement::on_timer(const Timer& t, Time /*now*/, Actions& out) {

@@ -16,7 +16,8 @@ std::string_view to_string(Session::State s) noexcept {
   return "?";
 }
 
-Session::Session(SessionConfig config, PoolUser& pool_user) : config_(std::move(config)), pool_user_(pool_user) {}
+Session::Session(SessionConfig config, PoolUser& pool_user)
+    : config_(std::move(config)), pool_user_(pool_user), channels_(config_.id, config_.pass_through) {}
 
 std::optional<PeIdentifier> Session::current_pe() const noexcept {
   if (!current_) return std::nullopt;
@@ -31,6 +32,7 @@ void Session::open(Time now, Actions& out) {
 
 void Session::close(Time /*now*/, Actions& out) {
   if (state_ == State::connecting || state_ == State::established) out.push_back(DisconnectPe{config_.id});
+  channels_.close_all(out);
   state_ = State::closed;
   served_ = false;
   current_.reset();
@@ -93,8 +95,22 @@ bool Session::send_to(PeIdentifier pe, Bytes data, Time now, Actions& out) {
 
 bool Session::send_pass_through(Bytes data, Actions& out) {
   if (state_ != State::established) return false;
-  out.push_back(SendDataToPe{config_.id, std::move(data)});
+  out.push_back(SendDataToPe{config_.id, std::move(data), true});
   return true;
+}
+
+Result<ChannelId, PassThroughError> Session::send_to_address(const TransportParameter& address, Bytes data,
+                                                             Actions& out) {
+  if (state_ == State::closed) return unexpected(PassThroughError::session_closed);
+  return channels_.send(address, std::move(data), out);
+}
+
+void Session::close_address(const TransportParameter& address, Actions& out) { channels_.close(address, out); }
+
+void Session::on_address_connected(ChannelId channel, Actions& out) { channels_.on_connected(channel, out); }
+
+void Session::on_address_failed(ChannelId channel, std::size_t undelivered, Actions& out) {
+  channels_.on_failed(channel, undelivered, out);
 }
 
 void Session::on_pool_resolved(Time now, Actions& out) {

@@ -4,6 +4,7 @@
 
 #include "registrar_links.hpp"
 #include "rserpool/base/log.hpp"
+#include "rserpool/transport/endpoint.hpp"
 #include "service_clock.hpp"
 #include "timer_table.hpp"
 
@@ -12,12 +13,14 @@ namespace rserpool::asap {
 using service_detail::RegistrarLinks;
 
 struct PoolElementService::Impl : std::enable_shared_from_this<Impl> {
-  Impl(boost::asio::io_context& io, PoolElementConfig pe, RegistrarAccess access)
-      : pool_handle(pe.pool),
+  Impl(boost::asio::io_context& io_context, PoolElementConfig pe, RegistrarAccess access, TakeoverListen takeover)
+      : io(io_context),
+        takeover_cfg(std::move(takeover)),
+        pool_handle(pe.pool),
         core(with_registrars(std::move(pe), access)),
         name("pe/" + core_pool_name() + "/" + std::to_string(core.pe_id())),
-        timers(io, [this](const Timer& t) { on_timer(t); }),
-        links(io, std::move(access), name, link_events()) {}
+        timers(io_context, [this](const Timer& t) { on_timer(t); }),
+        links(io_context, std::move(access), name, link_events()) {}
 
   static PoolElementConfig with_registrars(PoolElementConfig pe, const RegistrarAccess& access) {
     if (pe.hunt.registrars.empty()) pe.hunt.registrars = access.registrars;
@@ -39,12 +42,70 @@ struct PoolElementService::Impl : std::enable_shared_from_this<Impl> {
       step([&](Actions& out) { core.on_registrar_lost(id, clock.now(), out); });
     };
     e.message = [this](AssocId id, const wire::asap::Message& m) {
-      if (std::holds_alternative<wire::asap::EndpointKeepAlive>(m)) ++counters.keep_alives;
+      if (id >= kInboundAssocBase && !PoolElement::is_registrar_to_pe(m)) {
+        // Whoever opened this association, a PE only takes registrar
+        // messages from it. Logged at 1, 2, 4, 8...: a flood stays readable.
+        const auto n = ++counters.inbound_ignored;
+        log::get("asap")->log((n & (n - 1)) == 0 ? spdlog::level::info : spdlog::level::debug,
+                              "{}: ignored {} on inbound association {} ({} so far)", name,
+                              wire::asap::to_string(wire::asap::message_type(m)), id, n);
+        return;
+      }
+      auto self = shared_from_this();  // a callback may destroy the service
+      const bool keep_alive = std::holds_alternative<wire::asap::EndpointKeepAlive>(m);
+      if (keep_alive) ++counters.keep_alives;
+      in_keep_alive = keep_alive;
       step([&](Actions& out) { core.on_registrar_message(id, m, clock.now(), out); });
+      in_keep_alive = false;
     };
     e.decode_error = [this] { ++counters.decode_errors; };
+    e.accepted_up = [this](AssocId id) {
+      ++counters.inbound_associations;
+      log::get("asap")->info("{}: registrar association {} accepted on ASAP port {}", name, id, asap_port());
+    };
     return e;
   }
+
+  // Opens the ASAP listener and makes the registrar associations start
+  // from its port. Soft failure: the PE still registers.
+  void listen() {
+    if (!takeover_cfg.enabled) return;
+    transport::EndpointConfig cfg = registrar_endpoint(links.access(), TransportAddress{});
+    cfg.remote_addresses.clear();
+    cfg.remote_port = 0;
+    cfg.local_addresses = takeover_cfg.local_addresses;
+    cfg.local_port = takeover_cfg.port;
+    cfg.reuse_port = true;
+    cfg.name = name + "/asap";
+    auto l = transport::Listener::open(io, std::move(cfg),
+                                       [weak = weak_from_this()](const std::shared_ptr<transport::Association>& a)
+                                           -> std::shared_ptr<transport::AssociationHandler> {
+                                         auto self = weak.lock();
+                                         if (!self || self->closed) return nullptr;
+                                         return self->accept_registrar(a);
+                                       });
+    if (!l) {
+      log::get("asap")->warn("{}: cannot listen for registrar takeovers on port {}: {}", name, takeover_cfg.port,
+                             l.error().message());
+      return;
+    }
+    listener = std::move(*l);
+    links.set_local_endpoint(takeover_cfg.local_addresses, listener->port());
+    log::get("asap")->info("{}: ASAP transport port {} (registrar takeovers)", name, listener->port());
+  }
+
+  std::shared_ptr<transport::AssociationHandler> accept_registrar(const std::shared_ptr<transport::Association>& a) {
+    if (links.accepted_count() >= takeover_cfg.max_associations) {
+      ++counters.inbound_refused;
+      log::get("asap")->warn("{}: refused a registrar association: {} already open", name,
+                             takeover_cfg.max_associations);
+      return nullptr;
+    }
+    const AssocId id = next_inbound++;
+    return links.accept(id, a);
+  }
+
+  std::uint16_t asap_port() const { return listener ? listener->port() : 0; }
 
   // Runs one core event and executes what it asked for, in order. The
   // shared_ptr keeps this alive if a callback destroys the service.
@@ -89,7 +150,17 @@ struct PoolElementService::Impl : std::enable_shared_from_this<Impl> {
     if (auto done = std::exchange(on_deregistered, nullptr)) done(r);
   }
   void execute(HomeRegistrarChanged& h) {
-    log::get("asap")->info("{}: home registrar is now {} (server id {:#x})", name, h.assoc, h.server_id);
+    const char* how = "hunt";
+    if (h.assoc >= kInboundAssocBase) {
+      ++counters.homes_by_takeover;
+      how = "takeover on inbound association";
+    } else if (in_keep_alive) {
+      ++counters.homes_by_keep_alive;
+      how = "H bit";
+    } else {
+      ++counters.homes_by_hunt;
+    }
+    log::get("asap")->info("{}: home registrar is now {} (server id {:#x}, by {})", name, h.assoc, h.server_id, how);
     if (auto cb = on_home_changed) cb(h);
   }
   template <class T>
@@ -97,10 +168,16 @@ struct PoolElementService::Impl : std::enable_shared_from_this<Impl> {
 
   void shutdown() {
     closed = true;
+    if (listener) listener->close();
     timers.cancel_all();
     links.close_all();
   }
 
+  boost::asio::io_context& io;
+  TakeoverListen takeover_cfg;
+  std::shared_ptr<transport::Listener> listener;
+  AssocId next_inbound = kInboundAssocBase;
+  bool in_keep_alive = false;  // HomeRegistrarChanged now comes from an H bit
   PoolHandle pool_handle;
   PoolElement core;
   std::string name;
@@ -114,8 +191,11 @@ struct PoolElementService::Impl : std::enable_shared_from_this<Impl> {
   bool closed = false;
 };
 
-PoolElementService::PoolElementService(boost::asio::io_context& io, PoolElementConfig pe, RegistrarAccess access)
-    : impl_(std::make_shared<Impl>(io, std::move(pe), std::move(access))) {}
+PoolElementService::PoolElementService(boost::asio::io_context& io, PoolElementConfig pe, RegistrarAccess access,
+                                       TakeoverListen takeover)
+    : impl_(std::make_shared<Impl>(io, std::move(pe), std::move(access), std::move(takeover))) {
+  impl_->listen();
+}
 
 PoolElementService::~PoolElementService() {
   if (impl_) impl_->shutdown();
@@ -146,5 +226,6 @@ PeIdentifier PoolElementService::pe_id() const { return impl_->core.pe_id(); }
 std::optional<AssocId> PoolElementService::home() const { return impl_->core.hunt().home(); }
 const PoolHandle& PoolElementService::pool() const { return impl_->pool_handle; }
 const PoolElementServiceCounters& PoolElementService::counters() const { return impl_->counters; }
+std::uint16_t PoolElementService::asap_port() const { return impl_->asap_port(); }
 
 }  // namespace rserpool::asap

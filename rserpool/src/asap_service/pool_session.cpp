@@ -38,6 +38,37 @@ class PeLinkHandler : public transport::AssociationHandler {
   std::uint64_t gen_;
 };
 
+// The same for one pass-through channel.
+class AddressLinkHandler : public transport::AssociationHandler {
+ public:
+  AddressLinkHandler(std::weak_ptr<PoolSession::Impl> s, ChannelId ch, std::uint64_t gen)
+      : s_(std::move(s)), ch_(ch), gen_(gen) {}
+  void on_up(transport::Association&, const transport::AssociationInfo&) override {
+    if (auto s = s_.lock()) s->on_address_up(ch_, gen_);
+  }
+  void on_message(transport::Association&, transport::Message&& m) override {
+    if (auto s = s_.lock()) s->on_address_message(ch_, gen_, std::move(m));
+  }
+  void on_send_failed(transport::Association&, std::vector<transport::Message>&& unsent) override {
+    std::size_t data = 0;
+    for (const auto& m : unsent)
+      if (m.ppid != kAsapPpid) ++data;
+    if (auto s = s_.lock()) s->on_address_send_failed(ch_, gen_, data);
+  }
+  void on_down(transport::Association&, transport::DownReason reason) override {
+    if (auto s = s_.lock()) s->on_address_down(ch_, gen_, reason);
+  }
+
+ private:
+  std::weak_ptr<PoolSession::Impl> s_;
+  ChannelId ch_;
+  std::uint64_t gen_;
+};
+
+// Far more than a transport can hand back (send_queue_limit plus the TCP
+// mapping's unacknowledged window).
+constexpr std::uint64_t kPassThroughMemory = 1u << 17;
+
 }  // namespace
 
 PoolSession::Impl::Impl(std::shared_ptr<PoolUserService::Impl> svc, SessionConfig cfg, SessionOptions opts)
@@ -107,6 +138,8 @@ void PoolSession::Impl::disconnect_pe() {
   answered();
   up = false;
   handed_back.clear();
+  data_on_assoc = 0;
+  pass_through_positions.clear();
   if (assoc) {
     assoc->set_handler(nullptr);
     assoc->close();
@@ -120,8 +153,12 @@ void PoolSession::Impl::send_control(const wire::asap::Message& m) {
     log::get("asap")->warn("session {}: control message refused: {}", core.id(), transport::to_string(r.error()));
 }
 
-void PoolSession::Impl::send_data(Bytes&& data) {
+void PoolSession::Impl::send_data(Bytes&& data, bool pass_through) {
   if (!assoc) {
+    if (pass_through) {
+      ++counters.pass_through_dropped;
+      return;
+    }
     // The core only sends while established; keep it for the failover.
     handed_back.push_back(std::move(data));
     return;
@@ -133,6 +170,13 @@ void PoolSession::Impl::send_data(Bytes&& data) {
   auto r = assoc->send(std::move(m));
   if (r) {
     ++counters.sent;
+    if (pass_through) {
+      ++counters.pass_through_sent;
+      pass_through_positions.push_back(data_on_assoc);
+    }
+    ++data_on_assoc;
+    while (!pass_through_positions.empty() && pass_through_positions.front() + kPassThroughMemory < data_on_assoc)
+      pass_through_positions.pop_front();
     expect_answer();
     return;
   }
@@ -185,6 +229,23 @@ void PoolSession::Impl::on_down(std::uint64_t gen, transport::DownReason reason)
   const bool was_up = up;
   auto unsent = std::move(handed_back);
   handed_back.clear();
+  if (!pass_through_positions.empty() && unsent.size() <= data_on_assoc) {
+    // The hand-back is the newest unsent.size() data messages: drop the
+    // pass-through ones among them.
+    const std::uint64_t first = data_on_assoc - unsent.size();
+    std::vector<Bytes> kept;
+    kept.reserve(unsent.size());
+    for (std::size_t i = 0; i < unsent.size(); ++i) {
+      const std::uint64_t pos = first + i;
+      if (std::binary_search(pass_through_positions.begin(), pass_through_positions.end(), pos))
+        ++counters.pass_through_dropped;
+      else
+        kept.push_back(std::move(unsent[i]));
+    }
+    unsent = std::move(kept);
+  }
+  data_on_assoc = 0;
+  pass_through_positions.clear();
   if (assoc) assoc->set_handler(nullptr);
   assoc.reset();
   up = false;
@@ -201,6 +262,112 @@ void PoolSession::Impl::on_down(std::uint64_t gen, transport::DownReason reason)
       core.on_pe_failure(std::move(unsent), svc->clock.now(), out);
     else
       core.on_pe_connect_failed(svc->clock.now(), out);
+    return true;
+  });
+}
+
+void PoolSession::Impl::connect_address(ChannelId channel, const TransportParameter& address) {
+  disconnect_address(channel);
+  auto svc = service.lock();
+  if (!svc) return;
+  const std::uint64_t gen = next_address_generation++;
+  auto report_failure = [&](const std::string& why) {
+    log::get("asap")->warn("{}: session {}: pass-through channel {} cannot connect: {}", svc->name, core.id(),
+                           channel, why);
+    address_links[channel] = AddressLink{nullptr, gen, false, 0};
+    // From the io_context: the core is still emitting actions.
+    boost::asio::post(svc->io, [weak = weak_from_this(), channel, gen] {
+      if (auto s = weak.lock()) s->on_address_down(channel, gen, transport::DownReason::connect_failed);
+    });
+  };
+  auto cfg = endpoint_for(address);
+  if (!cfg) return report_failure(cfg.error());
+  if (options.aggressive) {
+    cfg->sctp = transport::SctpOptions::aggressive();
+    cfg->tcp = transport::TcpMappingOptions::aggressive();
+  }
+  cfg->name = svc->name + "/session" + std::to_string(core.id()) + "/pass" + std::to_string(channel);
+  if (options.tune) options.tune(*cfg);
+  auto a = transport::connect(svc->io, std::move(*cfg),
+                              std::make_shared<AddressLinkHandler>(weak_from_this(), channel, gen));
+  if (!a) return report_failure(a.error().message());
+  address_links[channel] = AddressLink{std::move(*a), gen, false, 0};
+}
+
+void PoolSession::Impl::send_to_address(ChannelId channel, Bytes&& data) {
+  auto it = address_links.find(channel);
+  if (it == address_links.end() || !it->second.assoc) {
+    ++counters.pass_through_dropped;
+    return;
+  }
+  auto r = it->second.assoc->send(transport::Message{options.data_ppid, options.data_stream, false, std::move(data)});
+  if (r) {
+    ++counters.pass_through_sent;
+    return;
+  }
+  ++counters.pass_through_dropped;
+  log::get("asap")->warn("session {}: pass-through channel {} refused a message: {}", core.id(), channel,
+                         transport::to_string(r.error()));
+}
+
+void PoolSession::Impl::disconnect_address(ChannelId channel) {
+  auto it = address_links.find(channel);
+  if (it == address_links.end()) return;
+  if (it->second.assoc) {
+    it->second.assoc->set_handler(nullptr);
+    it->second.assoc->close();
+  }
+  address_links.erase(it);
+}
+
+void PoolSession::Impl::close_addresses() {
+  while (!address_links.empty()) disconnect_address(address_links.begin()->first);
+}
+
+void PoolSession::Impl::on_address_up(ChannelId channel, std::uint64_t gen) {
+  auto it = address_links.find(channel);
+  if (it == address_links.end() || it->second.generation != gen) return;
+  it->second.up = true;
+  step([&](Actions& out) {
+    core.on_address_connected(channel, out);
+    return true;
+  });
+}
+
+void PoolSession::Impl::on_address_message(ChannelId channel, std::uint64_t gen, transport::Message&& m) {
+  auto it = address_links.find(channel);
+  if (it == address_links.end() || it->second.generation != gen) return;
+  if (m.ppid == kAsapPpid) {
+    // Cookies and business cards belong to the session's own PE; a
+    // pass-through destination has no say in its failover.
+    ++counters.pass_through_ignored;
+    log::get("asap")->debug("session {}: ASAP control message on pass-through channel {} ignored", core.id(),
+                            channel);
+    return;
+  }
+  ++counters.pass_through_received;
+  const TransportParameter* from = core.pass_through().address_of(channel);
+  if (!from) return;
+  const TransportParameter address = *from;
+  if (auto h = on_pass_through_data) h(address, std::move(m));
+}
+
+void PoolSession::Impl::on_address_send_failed(ChannelId channel, std::uint64_t gen, std::size_t count) {
+  auto it = address_links.find(channel);
+  if (it == address_links.end() || it->second.generation != gen) return;
+  it->second.undelivered += count;
+}
+
+void PoolSession::Impl::on_address_down(ChannelId channel, std::uint64_t gen, transport::DownReason reason) {
+  auto it = address_links.find(channel);
+  if (it == address_links.end() || it->second.generation != gen) return;
+  const std::size_t undelivered = it->second.undelivered;
+  if (it->second.assoc) it->second.assoc->set_handler(nullptr);
+  address_links.erase(it);
+  log::get("asap")->info("session {}: pass-through channel {} down ({})", core.id(), channel,
+                         transport::to_string(reason));
+  step([&](Actions& out) {
+    core.on_address_failed(channel, undelivered, out);
     return true;
   });
 }
@@ -226,6 +393,7 @@ void PoolSession::Impl::shutdown() {
   if (stall_retry) stall_retry->cancel();
   if (silence) silence->cancel();
   disconnect_pe();
+  close_addresses();
   closed = true;
 }
 
@@ -277,6 +445,37 @@ bool PoolSession::send_pass_through(Bytes data) {
   const bool ok = s.step([&](Actions& out) { return s.core.send_pass_through(std::move(data), out); });
   if (!ok) ++s.counters.refused;
   return ok;
+}
+
+Result<ChannelId, PassThroughError> PoolSession::send_to_address(const TransportParameter& address, Bytes data) {
+  auto& s = *impl_;
+  std::optional<Result<ChannelId, PassThroughError>> r;
+  s.step([&](Actions& out) {
+    r.emplace(s.core.send_to_address(address, std::move(data), out));
+    return r->ok();
+  });
+  if (!r) r.emplace(unexpected(PassThroughError::session_closed));  // service gone or session closed
+  if (!r->ok()) {
+    ++s.counters.refused;
+    ++s.counters.pass_through_refused;
+    log::get("asap")->debug("session {}: pass-through send refused: {}", s.core.id(), to_string(r->error()));
+  }
+  return std::move(*r);
+}
+
+void PoolSession::close_address(const TransportParameter& address) {
+  auto& s = *impl_;
+  s.step([&](Actions& out) {
+    s.core.close_address(address, out);
+    return true;
+  });
+}
+
+void PoolSession::on_pass_through_data(std::function<void(const TransportParameter&, transport::Message&&)> h) {
+  impl_->on_pass_through_data = std::move(h);
+}
+void PoolSession::on_pass_through_failed(std::function<void(const PassThroughFailed&)> h) {
+  impl_->on_pass_through_failed = std::move(h);
 }
 
 void PoolSession::close() {

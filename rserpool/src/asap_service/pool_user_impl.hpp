@@ -5,8 +5,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <deque>
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "registrar_links.hpp"
@@ -58,6 +60,11 @@ struct PoolUserService::Impl : std::enable_shared_from_this<Impl> {
   std::map<PoolHandle, std::vector<ResolveHandler>> resolving;
   std::map<PoolHandle, std::vector<ServerHandler>> awaiting_server;
   std::map<PoolHandle, Watch> watches;
+  // Pools whose last resolution failed, and why: a watched empty pool fails
+  // every refresh, so only a change of state is worth an info line.
+  // Keyed by the handle's text: rare, and GCC 12 warns (-Wstringop-overread)
+  // on a second PoolHandle-keyed map inlined here.
+  std::map<std::string, ResolutionFailure, std::less<>> failing;
   std::map<SessionId, std::weak_ptr<PoolSession::Impl>> sessions;
   SessionId next_session = 1;
   Duration core_stale_cache{5000};  // PoolUserConfig::stale_cache
@@ -82,13 +89,22 @@ struct PoolSession::Impl : std::enable_shared_from_this<PoolSession::Impl> {
   void connect_pe(const PoolElementParameter& pe);
   void disconnect_pe();
   void send_control(const wire::asap::Message& m);
-  void send_data(Bytes&& data);
+  void send_data(Bytes&& data, bool pass_through = false);
+  // Pass-through channels (DATA_SEND by transport address).
+  void connect_address(ChannelId channel, const TransportParameter& address);
+  void send_to_address(ChannelId channel, Bytes&& data);
+  void disconnect_address(ChannelId channel);
+  void close_addresses();
 
   // Association events (the handler checks it is the current one).
   void on_up(std::uint64_t gen);
   void on_message(std::uint64_t gen, transport::Message&& m);
   void on_send_failed(std::uint64_t gen, std::vector<transport::Message>&& unsent);
   void on_down(std::uint64_t gen, transport::DownReason reason);
+  void on_address_up(ChannelId channel, std::uint64_t gen);
+  void on_address_message(ChannelId channel, std::uint64_t gen, transport::Message&& m);
+  void on_address_send_failed(ChannelId channel, std::uint64_t gen, std::size_t count);
+  void on_address_down(ChannelId channel, std::uint64_t gen, transport::DownReason reason);
 
   void shutdown();
   // While stalled, ask the registrar again every stale_cache: PEs may have
@@ -112,7 +128,21 @@ struct PoolSession::Impl : std::enable_shared_from_this<PoolSession::Impl> {
   std::uint64_t generation = 0;
   bool up = false;
   std::vector<Bytes> handed_back;  // data the current association gave back
+  // send_pass_through() data on the current association must not be
+  // re-sent: the transport hands back a suffix of what was sent, so the
+  // positions (in data messages sent on this association) identify it.
+  std::uint64_t data_on_assoc = 0;
+  std::deque<std::uint64_t> pass_through_positions;
   bool closed = false;
+
+  struct AddressLink {
+    std::shared_ptr<transport::Association> assoc;
+    std::uint64_t generation = 0;
+    bool up = false;
+    std::size_t undelivered = 0;  // handed back by the transport
+  };
+  std::map<ChannelId, AddressLink> address_links;
+  std::uint64_t next_address_generation = 1;
 
   std::function<void(PeIdentifier, transport::Message&&)> on_data;
   std::function<void(const FailoverCallback&)> on_failover;
@@ -120,6 +150,8 @@ struct PoolSession::Impl : std::enable_shared_from_this<PoolSession::Impl> {
   std::function<void()> on_stalled;
   std::function<void(const BusinessCardReceived&)> on_business_card;
   std::function<void(const PoolElementParameter&)> on_established;
+  std::function<void(const TransportParameter&, transport::Message&&)> on_pass_through_data;
+  std::function<void(const PassThroughFailed&)> on_pass_through_failed;
 };
 
 }  // namespace rserpool::asap

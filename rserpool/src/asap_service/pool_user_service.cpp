@@ -82,7 +82,12 @@ void PoolUserService::Impl::execute(T& a) {
     pool_resolved(a.pool, true);
   } else if constexpr (std::is_same_v<A, ResolutionFailed>) {
     ++counters.resolutions_failed;
-    log::get("asap")->info("{}: resolution of {} failed: {}", name, a.pool.to_string(), to_string(a.reason));
+    auto [it, first] = failing.try_emplace(a.pool.to_string(), a.reason);
+    const bool news = first || it->second != a.reason;
+    it->second = a.reason;
+    log::get("asap")->log(news ? spdlog::level::info : spdlog::level::debug, "{}: resolution of {} failed: {}{}",
+                          name, a.pool.to_string(), to_string(a.reason),
+                          news ? " (repeats are logged at debug level until it changes)" : "");
     pool_failed(a);
   } else if constexpr (std::is_same_v<A, ConnectPe>) {
     if (auto s = session(a.session)) s->connect_pe(a.pe);
@@ -91,7 +96,7 @@ void PoolUserService::Impl::execute(T& a) {
   } else if constexpr (std::is_same_v<A, SendControlToPe>) {
     if (auto s = session(a.session)) s->send_control(a.message);
   } else if constexpr (std::is_same_v<A, SendDataToPe>) {
-    if (auto s = session(a.session)) s->send_data(std::move(a.data));
+    if (auto s = session(a.session)) s->send_data(std::move(a.data), a.pass_through);
   } else if constexpr (std::is_same_v<A, FailoverCallback>) {
     if (auto s = session(a.session)) {
       log::get("asap")->info("{}: session {} fails over from PE {:#x} to PE {:#x}", name, a.session, a.failed_pe,
@@ -110,6 +115,20 @@ void PoolUserService::Impl::execute(T& a) {
       s->arm_stall_retry();
       if (auto h = s->on_stalled) h();
     }
+  } else if constexpr (std::is_same_v<A, ConnectAddress>) {
+    if (auto s = session(a.session)) s->connect_address(a.channel, a.address);
+  } else if constexpr (std::is_same_v<A, SendDataToAddress>) {
+    if (auto s = session(a.session)) s->send_to_address(a.channel, std::move(a.data));
+  } else if constexpr (std::is_same_v<A, DisconnectAddress>) {
+    if (auto s = session(a.session)) s->disconnect_address(a.channel);
+  } else if constexpr (std::is_same_v<A, PassThroughFailed>) {
+    if (auto s = session(a.session)) {
+      ++s->counters.pass_through_failures;
+      s->counters.pass_through_dropped += a.dropped;
+      log::get("asap")->info("{}: session {}: pass-through channel {} {}: {} message(s) dropped", name, a.session,
+                             a.channel, to_string(a.reason), a.dropped);
+      if (auto h = s->on_pass_through_failed) h(a);
+    }
   } else if constexpr (std::is_same_v<A, BusinessCardReceived>) {
     if (auto s = session(a.session); s && s->on_business_card) {
       auto h = s->on_business_card;
@@ -122,6 +141,8 @@ void PoolUserService::Impl::execute(T& a) {
 
 void PoolUserService::Impl::pool_resolved(const PoolHandle& pool, bool pushed) {
   const Time now = clock.now();
+  if (!failing.empty() && failing.erase(pool.to_string()) != 0)
+    log::get("asap")->info("{}: {} resolves again", name, pool.to_string());
   if (!pushed) {
     if (auto it = resolving.find(pool); it != resolving.end()) {
       auto handlers = std::move(it->second);
@@ -312,8 +333,10 @@ void PoolUserService::report_failure(const PoolHandle& pool, PeIdentifier pe) {
 std::unique_ptr<PoolSession> PoolUserService::open_session(const PoolHandle& pool, SessionOptions options) {
   auto& s = *impl_;
   const SessionId id = s.next_session++;
-  auto impl = std::make_shared<PoolSession::Impl>(impl_, SessionConfig{id, pool, options.max_queued},
-                                                  std::move(options));
+  SessionConfig cfg{id, pool, options.max_queued, {}};
+  cfg.pass_through.max_channels = options.max_pass_through_channels;
+  cfg.pass_through.max_queued = options.max_pass_through_queued;
+  auto impl = std::make_shared<PoolSession::Impl>(impl_, std::move(cfg), std::move(options));
   s.sessions[id] = impl;
   // Opened from the io_context so the caller can install its handlers first.
   boost::asio::post(s.io, [weak = std::weak_ptr<PoolSession::Impl>(impl)] {

@@ -10,7 +10,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "rserpool/asap/actions.hpp"
 #include "rserpool/asap/service/registrar_access.hpp"
@@ -27,6 +29,8 @@ class RegistrarLinks {
     std::function<void(AssocId)> lost;
     std::function<void(AssocId, const wire::asap::Message&)> message;
     std::function<void()> decode_error;
+    // An association a registrar opened to us (accept()) came up.
+    std::function<void(AssocId)> accepted_up;
   };
 
   RegistrarLinks(boost::asio::io_context& io, RegistrarAccess access, std::string name, Events events);
@@ -38,6 +42,15 @@ class RegistrarLinks {
   // connect failure from the io_context, never from inside this call.
   void connect(AssocId id, const TransportAddress& address);
   void disconnect(AssocId id);
+  // Opens every later registrar association from this local port (and
+  // addresses; empty: wildcard) with SO_REUSEPORT, so a listener of ours on
+  // the same port is the ASAP transport address registrars record for us.
+  void set_local_endpoint(std::vector<IpAddress> addresses, std::uint16_t port);
+  // Takes over an association a registrar opened to us (ENRP takeover) as
+  // `id`; returns the handler to give the listener. Its loss is reported
+  // through `lost` once it was up; it never counts as a connect failure.
+  std::shared_ptr<transport::AssociationHandler> accept(AssocId id, std::shared_ptr<transport::Association> assoc);
+  std::size_t accepted_count() const noexcept;
   // false when the association is unknown or refused the message.
   bool send(AssocId id, const wire::asap::Message& m);
   void close_all();
@@ -51,6 +64,8 @@ class RegistrarLinks {
     std::shared_ptr<transport::Association> assoc;
     std::uint64_t generation = 0;
     bool up = false;
+    bool accepted = false;  // opened by the registrar
+    std::optional<TransportAddress> from_port_to;  // opened from local_port_ to this registrar
   };
   void on_up(AssocId id, std::uint64_t gen);
   void on_message(AssocId id, std::uint64_t gen, transport::Message&& m);
@@ -61,6 +76,12 @@ class RegistrarLinks {
   std::string name_;
   Events events_;
   std::map<AssocId, Link> links_;
+  std::vector<IpAddress> local_addresses_;
+  std::uint16_t local_port_ = 0;
+  // TCP mapping: registrars whose last association from local_port_ failed
+  // (it may be refused while the previous one's 4-tuple is in TIME_WAIT);
+  // the next attempt uses an ephemeral port.
+  std::vector<TransportAddress> avoid_port_to_;
   std::uint64_t next_generation_ = 1;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

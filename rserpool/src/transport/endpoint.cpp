@@ -107,6 +107,7 @@ class TcpListener final : public Listener, public std::enable_shared_from_this<T
       }
       if (ec) return unexpected(std::error_code(ec.value(), std::generic_category()));
       acc.set_option(asio::socket_base::reuse_address(true), ec);
+      if (cfg_.reuse_port) acc.set_option(detail::ReusePort(true), ec);
       if (ep.protocol() == asio::ip::tcp::v6()) acc.set_option(asio::ip::v6_only(!wildcard), ec);
       acc.bind(ep, ec);
       if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);

@@ -28,6 +28,7 @@ TcpAssociation::TcpAssociation(asio::io_context& io, const EndpointConfig& cfg,
       socket_(io),
       timer_(io),
       session_(session_options(cfg), tcpmap::Clock::now()),
+      reuse_port_(cfg.reuse_port),
       read_buf_(64 * 1024) {
   info_.kind = TransportKind::tcp;
 }
@@ -51,6 +52,7 @@ void TcpAssociation::try_next_remote() {
   socket_.open(remote.protocol(), ec);
   if (!ec && local_) {
     socket_.set_option(tcp::socket::reuse_address(true), ec);
+    if (!ec && reuse_port_) socket_.set_option(ReusePort(true), ec);
     socket_.bind(*local_, ec);
   }
   if (ec) {

@@ -47,6 +47,7 @@ class TcpAssociation final : public AssociationBase {
   std::size_t remote_index_ = 0;
   std::optional<tcp::endpoint> local_;
   bool client_ = false;
+  bool reuse_port_ = false;  // EndpointConfig::reuse_port: SO_REUSEPORT before bind
   bool connected_ = false;
   bool writing_ = false;
   bool local_shutdown_ = false;  // close() was called

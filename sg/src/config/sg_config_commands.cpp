@@ -225,21 +225,27 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
                     c.enter_object = &cfg->pool(c.args[0]);
                     changed(c, ConfigChange::pool, c.args[0]);
                   });
+  // Each setting typed at run time reaches the running pool at once.
+  auto pool_changed = [changed](CommandContext& c) { changed(c, ConfigChange::pool, object<PoolSettings>(c).handle); };
   vty.add_command(pool_node, "pool-wait <0-600000>",
-                  {"How long traffic waits while no PE is usable", "Milliseconds"}, [](CommandContext& c) {
+                  {"How long traffic waits while no PE is usable", "Milliseconds"}, [pool_changed](CommandContext& c) {
                     object<PoolSettings>(c).distributor.pool_wait = std::chrono::milliseconds(*number(c.args[0]));
+                    pool_changed(c);
                   });
   vty.add_command(pool_node, "drain-deadline <0-86400000>",
-                  {"How long a leaving PE keeps its calls", "Milliseconds"}, [](CommandContext& c) {
+                  {"How long a leaving PE keeps its calls", "Milliseconds"}, [pool_changed](CommandContext& c) {
                     object<PoolSettings>(c).distributor.drain_deadline = std::chrono::milliseconds(*number(c.args[0]));
+                    pool_changed(c);
                   });
-  vty.add_command(pool_node, "max-queue <1-10000000>", {"Bound of each queue", "Messages"}, [](CommandContext& c) {
-    object<PoolSettings>(c).distributor.max_queue = *number(c.args[0]);
-  });
+  vty.add_command(pool_node, "max-queue <1-10000000>", {"Bound of each queue", "Messages"},
+                  [pool_changed](CommandContext& c) {
+                    object<PoolSettings>(c).distributor.max_queue = *number(c.args[0]);
+                    pool_changed(c);
+                  });
   vty.add_command(pool_node, "congestion onset <1-10000000> abatement <0-10000000>",
                   {"Congestion signalling (SCON) thresholds", "Queued messages that start congestion", "Messages",
                    "Queued messages that end it", "Messages"},
-                  [](CommandContext& c) {
+                  [pool_changed](CommandContext& c) {
                     auto& d = object<PoolSettings>(c).distributor;
                     const auto onset = *number(c.args[0]);
                     const auto abatement = *number(c.args[1]);
@@ -249,6 +255,7 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
                     }
                     d.congestion_onset = onset;
                     d.congestion_abatement = abatement;
+                    pool_changed(c);
                   });
 
   // --- route -----------------------------------------------------------------

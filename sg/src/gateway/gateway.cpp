@@ -402,6 +402,9 @@ rserpool::Result<void, std::string> Gateway::set_route(const RouteSettings& r) {
   if (auto added = impl_->routes.add(Route{r.name, r.key, rserpool::PoolHandle(r.pool)}); !added)
     return rserpool::unexpected("route " + r.name + ": " + std::string(to_string(added.error())));
   logger()->info("route {} now {} -> pool {}", r.name, key_text(r.key, impl_->config.pc_format), r.pool);
+  // A route to a pool announced unavailable: its destination is too.
+  if (impl_->ss7 && !impl_->pools.at(r.pool)->distributor().pool_available())
+    impl_->ss7->announce({mxua::MaskedPointCode{r.key.dpc.wildcard_bits, mxua::PointCode{r.key.dpc.point_code}}}, false);
   return {};
 }
 
@@ -412,7 +415,11 @@ bool Gateway::remove_route(const std::string& name) {
 }
 
 void Gateway::add_pool(const PoolSettings& pool) {
-  if (impl_->shutting_down || impl_->pools.count(pool.handle)) return;
+  if (impl_->shutting_down) return;
+  if (auto it = impl_->pools.find(pool.handle); it != impl_->pools.end()) {
+    it->second->configure(pool.distributor);
+    return;
+  }
   impl_->start_pool(pool);
 }
 

@@ -65,8 +65,28 @@ std::string PeLink::remote() const {
   return assoc_->info().remote.front().to_string();
 }
 
+std::uint16_t PeLink::outbound_streams() {
+  // What M3UA itself uses to pick DATA streams (data_stream()).
+  const auto* client = driver_->endpoint().requesting();
+  return client ? client->config().outbound_streams : std::uint16_t{0};
+}
+
+void PeLink::send_control(std::vector<gwc_link::StreamMessage>& messages) {
+  for (auto& c : messages) {
+    auto r = assoc_->send(tr::Message{gwc_link::kAsapPpid, c.stream, false, std::move(c.payload)});
+    if (!r) logger()->warn("PE {:08x}: COOKIE_ECHO on stream {} refused: {}", pe_, c.stream, tr::to_string(r.error()));
+  }
+  messages.clear();
+}
+
 bool PeLink::send(const MtpMessage& m) {
   if (state_ != LinkState::active) return false;
+  if (echo_.pending() != 0) {
+    if (auto stream = mxua::data_stream(m.sls, outbound_streams())) {
+      echo_.before_data(*stream, control_out_);
+      send_control(control_out_);
+    }
+  }
   driver_->send_data(to_data_view(m, gwc_link::kRoutingContext));
   counters_->out.add(m.data.size());
   return true;
@@ -74,11 +94,8 @@ bool PeLink::send(const MtpMessage& m) {
 
 bool PeLink::send_cookie_echo(const rserpool::Bytes& cookie) {
   if (!assoc_ || state_ != LinkState::active) return false;
-  auto r = assoc_->send(gwc_link::control_message(asap::CookieEcho{cookie}));
-  if (!r) {
-    logger()->warn("PE {:08x}: COOKIE_ECHO refused: {}", pe_, tr::to_string(r.error()));
-    return false;
-  }
+  echo_.echo(asap::encode(asap::CookieEcho{cookie}), outbound_streams(), control_out_);
+  send_control(control_out_);
   ++counters_->cookie_echoes_sent;
   return true;
 }
@@ -108,6 +125,7 @@ void PeLink::abort() {
 
 void PeLink::on_association_up(mxua::AssocId, const tr::AssociationInfo& info) {
   if (state_ == LinkState::connecting) state_ = LinkState::m3ua_starting;
+  echo_.clear();
   logger()->info("PE {:08x}: association up ({}), starting M3UA IPSP", pe_,
                  info.remote.empty() ? std::string("?") : info.remote.front().to_string());
 }
@@ -174,6 +192,7 @@ void PeLink::on_association_down(mxua::AssocId, tr::DownReason r) {
     fail(std::string(tr::to_string(r)).c_str());
   }
   if (grace_) grace_->cancel();
+  echo_.clear();
   // The association drops its handler after this: nothing refers to us any more.
   auto keep = std::move(self_);
 }

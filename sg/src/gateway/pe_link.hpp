@@ -26,6 +26,7 @@
 #include "rserpool/transport/config.hpp"
 #include "rserpool/wire/types.hpp"
 #include "sg/gateway/counters.hpp"
+#include "sg/gwc_link/echo_before_data.hpp"
 #include "sg/routing/mtp_message.hpp"
 
 namespace sg::gateway {
@@ -58,7 +59,8 @@ class PeLink : public mxua::driver::Events, public std::enable_shared_from_this<
 
   // DATA to the PE with the link's routing context; false when refused.
   bool send(const MtpMessage& m);
-  // ASAP_COOKIE_ECHO on the same association (stream 0, PPID 11).
+  // ASAP_COOKIE_ECHO on the same association (PPID 11), before any later
+  // DATA on every stream that DATA uses (gwc_link::EchoBeforeData).
   bool send_cookie_echo(const rserpool::Bytes& cookie);
   // Graceful: ASPDN, then SCTP SHUTDOWN / TCP close once it is answered (or
   // after a short grace period). No failure is reported afterwards.
@@ -84,6 +86,8 @@ class PeLink : public mxua::driver::Events, public std::enable_shared_from_this<
  private:
   void fail(const char* why);
   void on_control(rserpool::transport::Message&& m);
+  std::uint16_t outbound_streams();
+  void send_control(std::vector<gwc_link::StreamMessage>& messages);
 
   rserpool::PeIdentifier pe_;
   PeLinkHooks hooks_;
@@ -92,6 +96,8 @@ class PeLink : public mxua::driver::Events, public std::enable_shared_from_this<
   std::shared_ptr<rserpool::transport::Association> assoc_;
   std::shared_ptr<PeLink> self_;  // alive while the association is
   std::vector<MtpMessage> handed_back_;
+  gwc_link::EchoBeforeData echo_;
+  std::vector<gwc_link::StreamMessage> control_out_;  // scratch
   std::optional<boost::asio::steady_timer> grace_;
   LinkState state_ = LinkState::connecting;
   bool failure_reported_ = false;

@@ -64,7 +64,21 @@ PoolRuntime::PoolRuntime(boost::asio::io_context& io, std::string name, Distribu
       gateway_counters_(counters),
       selector_(seed),
       distributor_(config, selector_),
-      timer_(io) {}
+      timer_(io) {
+  // From now on, a pool that gets no active PE within pool-wait is
+  // announced unavailable, whether or not traffic arrived.
+  distributor_.start(now());
+  arm_timer();
+}
+
+void PoolRuntime::configure(const DistributorConfig& config) {
+  if (config == distributor_.config()) return;
+  run(distributor_.reconfigure(config, now()));
+  logger()->info("pool {}: pool-wait {} ms, drain-deadline {} ms, max-queue {}, congestion {}/{}", name_,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(config.pool_wait).count(),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(config.drain_deadline).count(),
+                 config.max_queue, config.congestion_onset, config.congestion_abatement);
+}
 
 PoolRuntime::~PoolRuntime() {
   timer_.cancel();
@@ -345,6 +359,11 @@ std::string PoolRuntime::show(bool with_header) const {
       << " PE(s) registered, " << distributor_.flow_count() << " flow(s), pool-wait "
       << distributor_.pool_wait_depth() << ", " << (distributor_.pool_available() ? "available" : "UNAVAILABLE")
       << "\n";
+    const auto& cfg = distributor_.config();
+    o << "  pool-wait " << std::chrono::duration_cast<std::chrono::milliseconds>(cfg.pool_wait).count()
+      << " ms, drain-deadline " << std::chrono::duration_cast<std::chrono::milliseconds>(cfg.drain_deadline).count()
+      << " ms, max-queue " << cfg.max_queue << ", congestion onset " << cfg.congestion_onset << " abatement "
+      << cfg.congestion_abatement << "\n";
     o << "  accepted " << c.accepted << " sent " << c.sent << " queued " << c.queued << " failovers " << c.failovers
       << " flows-moved " << c.flows_moved << " cookies-echoed " << c.cookies_echoed << " resent "
       << c.resent_after_failover << " drains " << c.drains << "\n";

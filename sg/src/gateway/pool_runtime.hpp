@@ -59,6 +59,8 @@ class PoolRuntime {
   // The whole current PE list (pool user service watch()).
   void members(const std::vector<rserpool::PoolElementParameter>& list);
   void message(MtpMessage&& m);
+  // New settings typed at run time (pool-wait, drain-deadline, queues).
+  void configure(const DistributorConfig& config);
   // Operator drain; deadline nullopt: the pool's drain-deadline.
   rserpool::Result<void, std::string> drain(rserpool::PeIdentifier pe, std::optional<Duration> deadline);
   // Graceful: ASPDN and close on every link. Returns how many were open.

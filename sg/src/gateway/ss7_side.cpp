@@ -5,6 +5,8 @@
 #include <set>
 #include <sstream>
 
+#include <boost/asio/post.hpp>
+
 #include "mtp_conversion.hpp"
 #include "rserpool/base/log.hpp"
 
@@ -53,8 +55,8 @@ struct M3uaSide::Connection : mxua::driver::Events {
   std::shared_ptr<mxua::driver::AspConnection> conn;  // declared last: destroyed first
 };
 
-M3uaSide::M3uaSide(boost::asio::io_context& /*io*/, Ss7Hooks hooks, GatewayCounters& counters)
-    : hooks_(std::move(hooks)), counters_(counters) {}
+M3uaSide::M3uaSide(boost::asio::io_context& io, Ss7Hooks hooks, GatewayCounters& counters)
+    : io_(io), hooks_(std::move(hooks)), counters_(counters) {}
 
 M3uaSide::~M3uaSide() {
   stopping_ = true;
@@ -203,6 +205,11 @@ void M3uaSide::send(const MtpMessage& m) {
 
 void M3uaSide::announce(const std::vector<mxua::MaskedPointCode>& destinations, bool available) {
   if (destinations.empty()) return;
+  for (const auto& pc : destinations) {
+    auto it = std::find(unavailable_.begin(), unavailable_.end(), pc);
+    if (available && it != unavailable_.end()) unavailable_.erase(it);
+    if (!available && it == unavailable_.end()) unavailable_.push_back(pc);
+  }
   const auto a = available ? mxua::DestinationAvailability::Available : mxua::DestinationAvailability::Unavailable;
   if (sgp_) {
     sgp_->request([&](mxua::SgpNode& node, mxua::TimePoint now) {
@@ -298,6 +305,26 @@ void M3uaSide::on_association_refused(mxua::AssocId, const tr::AssociationInfo& 
 void M3uaSide::on_asp_state(const mxua::AspStateChanged& c) {
   logger()->info("SGP: ASP on association {} {} -> {}{}", c.assoc, mxua::to_string(c.from), mxua::to_string(c.to),
                  c.routing_context ? " (RC " + std::to_string(*c.routing_context) + ")" : std::string());
+  if (c.to != mxua::AspState::Active || !c.routing_context || unavailable_.empty() || !sgp_) return;
+  // After the ASPAC ACK that is being sent with this very change: an ASP
+  // hears SSNM only once it is active.
+  boost::asio::post(io_, [this, alive = std::weak_ptr<bool>(alive_), assoc = c.assoc, rc = *c.routing_context] {
+    if (!alive.expired()) tell_unavailable(assoc, rc);
+  });
+}
+
+void M3uaSide::tell_unavailable(mxua::AssocId assoc, std::uint32_t routing_context) {
+  if (stopping_ || !sgp_ || unavailable_.empty()) return;
+  if (sgp_->node().asp_state(assoc, routing_context) != mxua::AspState::Active) return;
+  mxua::Duna duna;
+  duna.routing_contexts = {routing_context};
+  duna.affected_point_codes = unavailable_;
+  sgp_->request([&](mxua::SgpNode&, mxua::TimePoint) {
+    return mxua::Actions{mxua::Send{assoc, 0, mxua::encode(mxua::Message{duna})}};
+  });
+  counters_.duna_sent += unavailable_.size();
+  logger()->warn("DUNA for {} destination(s) to the ASP on association {} (RC {}), active while they are unavailable",
+                 unavailable_.size(), assoc, routing_context);
 }
 
 void M3uaSide::on_as_state(const mxua::AsStateChanged& c) {

@@ -46,7 +46,9 @@ class M3uaSide : public mxua::driver::Events {
 
   // DATA from a gateway controller towards the SS7 network.
   void send(const MtpMessage& m);
-  // DUNA (available false) / DAVA for these destinations, to every active ASP.
+  // DUNA (available false) / DAVA for these destinations, to every active
+  // ASP. Destinations left unavailable are announced again to each ASP that
+  // becomes active later (an STP that connects while a pool is empty).
   void announce(const std::vector<mxua::MaskedPointCode>& destinations, bool available);
   // SCON for these destinations (level 1 at onset, 0 at abatement).
   void congestion(const std::vector<mxua::PointCode>& destinations, bool onset);
@@ -82,18 +84,22 @@ class M3uaSide : public mxua::driver::Events {
   void received(mxua::DataIndication&& d, std::optional<std::size_t> connection);
   bool send_via_sgp(const MtpMessage& m, std::optional<std::uint32_t> rc);
   bool send_via_connection(std::size_t i, const MtpMessage& m);
+  void tell_unavailable(mxua::AssocId assoc, std::uint32_t routing_context);
 
+  boost::asio::io_context& io_;
   Ss7Hooks hooks_;
   GatewayCounters& counters_;
   std::unique_ptr<mxua::driver::SgpServer> sgp_;
   std::vector<std::unique_ptr<Connection>> connections_;
   std::vector<std::uint32_t> as_order_;  // configured ASes' RCs, configuration order
   std::map<std::uint32_t, Origin> origins_;  // point code -> where its traffic came from
+  std::vector<mxua::MaskedPointCode> unavailable_;  // announced DUNA, no DAVA since
   std::map<mxua::AssocId, std::string> sgp_peers_;
   std::array<std::uint64_t, mxua::kDropReasons> m3ua_drops_{};
   std::uint64_t refused_ = 0;
   std::string listen_text_;
   bool stopping_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for posted work
 };
 
 }  // namespace sg::gateway

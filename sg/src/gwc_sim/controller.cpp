@@ -210,10 +210,17 @@ void GatewayController::control(LinkId id, tr::Message&& m) {
     return;
   }
   ++counters_.cookie_echoes;
+  const auto duplicates_before = model_.counters().duplicate_cookies;
+  // Accepted on any stream: the SG repeats the cookie on each data stream
+  // it uses, so that it precedes the data there; repeats change nothing.
   auto adopted = model_.adopt_cookie(echo->cookie, sim::Clock::now());
   if (!adopted) {
     ++counters_.cookies_rejected;
     logger()->warn("SG association {}: COOKIE_ECHO rejected (error {})", id, static_cast<int>(adopted.error()));
+    return;
+  }
+  if (model_.counters().duplicate_cookies != duplicates_before) {
+    logger()->debug("SG association {}: COOKIE_ECHO repeated on stream {}", id, m.stream);
     return;
   }
   logger()->info("SG association {}: COOKIE_ECHO, {} calls adopted", id, *adopted);

@@ -29,6 +29,17 @@ std::string_view to_string(MemberState s) noexcept {
 PoolDistributor::PoolDistributor(DistributorConfig config, MemberSelector& selector)
     : config_(config), selector_(selector) {}
 
+void PoolDistributor::start(TimePoint now) { track_availability(now); }
+
+std::vector<Action> PoolDistributor::reconfigure(const DistributorConfig& config, TimePoint /*now*/) {
+  std::vector<Action> out;
+  config_ = config;
+  // pool_wait and drain deadlines are read when next_deadline() is asked;
+  // the congestion state must follow the new thresholds at once.
+  update_congestion(out);
+  return out;
+}
+
 std::vector<Action> PoolDistributor::member_added(PeIdentifier pe, const rserpool::PolicyParameters& policy,
                                                   TimePoint now) {
   std::vector<Action> out;
@@ -36,8 +47,9 @@ std::vector<Action> PoolDistributor::member_added(PeIdentifier pe, const rserpoo
   Member& m = it->second;
   m.policy = policy;
   if (inserted || m.state == MemberState::failed) {
+    // A retry of a failed PE stays in its failure event (no second report)
+    // until its association is up again.
     m.state = MemberState::connecting;
-    m.reported_unreachable = false;
     out.push_back(action::Connect{pe});
     // Traffic waiting for any PE can queue behind this one now.
     flush_pool_wait(now, out);
@@ -76,16 +88,17 @@ std::vector<Action> PoolDistributor::drain(PeIdentifier pe, Duration deadline, T
   // Only calls are worth keeping on a leaving PE; other flows move now.
   for (const auto& f : flows_.flows_of(pe))
     if (!f.circuit) flows_.release(f);
-  if (flows_.count_of(pe) == 0) finish_drain(pe, out);
+  if (flows_.count_of(pe) == 0) finish_drain(pe, now, out);
   return out;
 }
 
-void PoolDistributor::finish_drain(PeIdentifier pe, std::vector<Action>& out) {
+void PoolDistributor::finish_drain(PeIdentifier pe, TimePoint now, std::vector<Action>& out) {
   auto it = members_.find(pe);
   if (it == members_.end()) return;
   counters_.flows_moved += orphan_flows_of(pe, it->second.latest_cookie);
   out.push_back(action::Disconnect{pe});
   members_.erase(it);
+  track_availability(now);
 }
 
 std::size_t PoolDistributor::orphan_flows_of(PeIdentifier pe, const std::optional<rserpool::Bytes>& cookie) {
@@ -134,6 +147,9 @@ std::vector<Action> PoolDistributor::association_up(PeIdentifier pe, TimePoint n
   }
   Member& m = it->second;
   if (m.state == MemberState::connecting || m.state == MemberState::failed) m.state = MemberState::active;
+  // Up again: the failure event (if any) is over; a later failure is news.
+  m.failure_event = false;
+  m.reported_unreachable = false;
   // Cookies first: the new PE must have the call state before any data.
   for (auto& cookie : m.echo_before_data) {
     out.push_back(action::SendCookieEcho{pe, std::move(cookie)});
@@ -174,7 +190,10 @@ std::vector<Action> PoolDistributor::association_failed(PeIdentifier pe, std::ve
   if (m.state == MemberState::failed && handed_back.empty()) return out;
   const bool was_draining = m.state == MemberState::draining;
   m.state = MemberState::failed;
-  ++counters_.failovers;
+  if (!m.failure_event) {
+    m.failure_event = true;
+    ++counters_.failovers;
+  }
   if ((m.carried_traffic || !handed_back.empty()) && !m.reported_unreachable) {
     m.reported_unreachable = true;
     out.push_back(action::ReportUnreachable{pe});
@@ -187,7 +206,7 @@ std::vector<Action> PoolDistributor::association_failed(PeIdentifier pe, std::ve
   m.queue.clear();
   m.echo_before_data.clear();
   if (was_draining) members_.erase(it);
-  if (!has_usable_member() && !no_member_since_) no_member_since_ = now;
+  track_availability(now);
   for (auto& msg : again) {
     auto c = classify(msg);
     ++counters_.resent_after_failover;
@@ -272,7 +291,7 @@ void PoolDistributor::route(MtpMessage m, const ClassifiedMessage& c, TimePoint 
   deliver(*target, member, std::move(m), out);
   if (call_over) {
     flows_.release(c.flow);
-    if (member.state == MemberState::draining && flows_.count_of(*target) == 0) finish_drain(*target, out);
+    if (member.state == MemberState::draining && flows_.count_of(*target) == 0) finish_drain(*target, now, out);
   }
 }
 
@@ -309,6 +328,18 @@ std::optional<PeIdentifier> PoolDistributor::select_for_new_flow() {
   // contain rather than follow.
   const bool valid = std::any_of(candidates_.begin(), candidates_.end(), [&](const Candidate& c) { return c.id == pick; });
   return valid ? pick : candidates_.front().id;
+}
+
+bool PoolDistributor::has_active_member() const {
+  return std::any_of(members_.begin(), members_.end(),
+                     [](const auto& kv) { return kv.second.state == MemberState::active; });
+}
+
+void PoolDistributor::track_availability(TimePoint now) {
+  if (has_active_member())
+    no_member_since_.reset();
+  else if (!no_member_since_)
+    no_member_since_ = now;
 }
 
 bool PoolDistributor::has_usable_member() const {
@@ -352,10 +383,15 @@ std::optional<TimePoint> PoolDistributor::next_deadline() const {
 
 std::vector<Action> PoolDistributor::advance(TimePoint now) {
   std::vector<Action> out;
-  if (no_member_since_ && !unavailable_signalled_ && now >= *no_member_since_ + config_.pool_wait &&
-      !has_usable_member()) {
-    unavailable_signalled_ = true;
-    out.push_back(action::PoolUnavailable{});
+  // A PE still connecting when the time is up does not count: the SS7
+  // side hears DUNA now and DAVA once an association is up.
+  if (no_member_since_ && !unavailable_signalled_ && now >= *no_member_since_ + config_.pool_wait) {
+    if (has_active_member()) {
+      no_member_since_.reset();
+    } else {
+      unavailable_signalled_ = true;
+      out.push_back(action::PoolUnavailable{});
+    }
   }
   while (!pool_wait_.empty() && now >= pool_wait_.front().since + config_.pool_wait) {
     ++counters_.dropped_pool_unavailable;
@@ -366,7 +402,7 @@ std::vector<Action> PoolDistributor::advance(TimePoint now) {
   std::vector<PeIdentifier> expired;
   for (const auto& [id, m] : members_)
     if (m.state == MemberState::draining && m.drain_deadline && now >= *m.drain_deadline) expired.push_back(id);
-  for (auto id : expired) finish_drain(id, out);
+  for (auto id : expired) finish_drain(id, now, out);
   update_congestion(out);
   return out;
 }

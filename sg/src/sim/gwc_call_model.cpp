@@ -1,5 +1,7 @@
 #include "sg/sim/gwc_call_model.hpp"
 
+#include <algorithm>
+
 #include "sg/ss7/isup.hpp"
 #include "sg/ss7/sccp.hpp"
 
@@ -7,6 +9,9 @@ namespace sg::sim {
 namespace {
 
 constexpr std::uint8_t kCookieVersion = 1;
+// Cookies remembered as adopted: far more than the failover events whose
+// repeats can still be in flight (one per data stream each).
+constexpr std::size_t kRememberedCookies = 256;
 
 }  // namespace
 
@@ -148,6 +153,13 @@ rserpool::Result<std::size_t, CookieError> GwcCallModel::adopt_cookie(rserpool::
   if (r.u8() != kCookieVersion) return rserpool::unexpected(CookieError::bad_version);
   const std::uint32_t n = r.u32();
   if (std::uint64_t{n} * 13 != r.remaining()) return rserpool::unexpected(CookieError::truncated);
+  // The signature covers the whole table: equal signatures, same cookie.
+  if (std::find(adopted_signatures_.begin(), adopted_signatures_.end(), mac) != adopted_signatures_.end()) {
+    ++counters_.duplicate_cookies;
+    return std::size_t{0};
+  }
+  adopted_signatures_.push_back(mac);
+  if (adopted_signatures_.size() > kRememberedCookies) adopted_signatures_.pop_front();
   std::size_t adopted = 0;
   for (std::uint32_t i = 0; i < n; ++i) {
     CircuitId id;

@@ -1,7 +1,14 @@
 #pragma once
 // BEAT procedure (RFC 4666 4.3.4.6): every T(beat) a BEAT goes out with
-// Heartbeat Data of our own; the peer is declared unavailable when neither a
-// BEAT ACK nor any other message arrived for 2 x T(beat).
+// Heartbeat Data of our own; the peer is declared unavailable when two
+// T(beat) intervals in a row end with no message from it (BEAT ACK or any
+// other), i.e. after 2 x T(beat) of silence.
+//
+// Silence is counted in intervals, not measured as elapsed time: when the
+// event loop runs late, the timer can fire seconds after the peer's answer
+// arrived but before it was read. Judging by the clock would then fail a
+// healthy peer; counting intervals gives the loop one more T(beat) to read
+// what is waiting.
 #include <optional>
 
 #include "mxua/fsm/actions.hpp"
@@ -15,7 +22,7 @@ class Heartbeat {
   bool enabled() const noexcept { return period_.has_value(); }
   void start(TimePoint now, Actions& out);
   void stop(Actions& out);
-  void seen(TimePoint now) noexcept { last_rx_ = now; }
+  void seen(TimePoint /*now*/) noexcept { ++received_; }
   // T(beat) expired: sends the next BEAT, or reports PeerUnavailable.
   void expired(TimePoint now, Actions& out);
   TimerId timer() const noexcept { return TimerId{TimerKind::Tbeat, assoc_, 0}; }
@@ -24,7 +31,9 @@ class Heartbeat {
  private:
   AssocId assoc_;
   std::optional<Millis> period_;
-  TimePoint last_rx_{0};
+  std::uint64_t received_ = 0;          // messages seen from the peer
+  std::uint64_t received_at_beat_ = 0;  // received_ when the interval began
+  unsigned silent_intervals_ = 0;
   std::uint32_t seq_ = 0;
   bool running_ = false;
 };

@@ -91,6 +91,29 @@ struct SendControlToPe {
 struct SendDataToPe {
   SessionId session = 0;
   Bytes data;
+  // DATA_SEND pass-through: if the association fails, this message is
+  // dropped rather than handed to the failover.
+  bool pass_through = false;
+};
+
+// Enhanced mode, DATA_SEND "by transport address" (draft-ietf-rserpool-
+// service 4.4): a pass-through channel of the session to an address that
+// need not be a PE of the pool. No failover, no re-send: what a failed
+// channel had not delivered is dropped and reported (PassThroughFailed).
+using ChannelId = std::uint32_t;
+struct ConnectAddress {
+  SessionId session = 0;
+  ChannelId channel = 0;
+  TransportParameter address;
+};
+struct SendDataToAddress {
+  SessionId session = 0;
+  ChannelId channel = 0;
+  Bytes data;
+};
+struct DisconnectAddress {
+  SessionId session = 0;
+  ChannelId channel = 0;
 };
 
 // Enhanced mode, pool-element side: control message to the PU on `pu`, the
@@ -172,6 +195,18 @@ struct CookieIndication {
   std::uint32_t pu = 0;
   Bytes cookie;
 };
+// A pass-through channel failed; `dropped` messages (waiting for the
+// connection or handed back by the transport) were not delivered and are
+// not re-sent. The session's current PE is not affected.
+enum class PassThroughFailure : std::uint8_t { connect_failed, lost };
+std::string_view to_string(PassThroughFailure f) noexcept;
+struct PassThroughFailed {
+  SessionId session = 0;
+  ChannelId channel = 0;
+  TransportParameter address;
+  PassThroughFailure reason = PassThroughFailure::connect_failed;
+  std::size_t dropped = 0;
+};
 // PU side: the PE sent a business card (new failover order).
 struct BusinessCardReceived {
   SessionId session = 0;
@@ -182,7 +217,8 @@ using Action = std::variant<StartTimer, StopTimer, ConnectRegistrar, DisconnectR
                             ConnectPe, DisconnectPe, SendControlToPe, SendDataToPe, SendControlToPu,
                             RegistrationResult, DeregistrationResult, HomeRegistrarChanged, PoolResolved,
                             PoolUpdated, ResolutionFailed, FailoverCallback, FailoverIndication, SessionStalled,
-                            CookieIndication, BusinessCardReceived>;
+                            CookieIndication, BusinessCardReceived, ConnectAddress, SendDataToAddress,
+                            DisconnectAddress, PassThroughFailed>;
 using Actions = std::vector<Action>;
 
 }  // namespace rserpool::asap

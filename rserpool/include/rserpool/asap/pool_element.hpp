@@ -33,6 +33,11 @@ struct PoolElementConfig {
   std::optional<Duration> reregistration_interval;
   Duration reregistration_cap = std::chrono::minutes(10);
   Duration reregistration_margin = std::chrono::seconds(20);
+  // A registrar that makes itself home with the H bit on another
+  // association (ENRP takeover, RFC 5353 3.9) gets a registration at once,
+  // so it learns our current Home-ENRP-Id and owns us on that association;
+  // otherwise the next T4 re-registration goes there.
+  bool reregister_on_takeover = true;
 };
 
 class PoolElement {
@@ -60,6 +65,11 @@ class PoolElement {
   void on_registrar_lost(AssocId assoc, Time now, Actions& out);
   void on_registrar_message(AssocId assoc, const wire::asap::Message& m, Time now, Actions& out);
   void on_timer(const Timer& t, Time now, Actions& out);
+  // Messages a registrar sends to a PE (RFC 5352 table: REGISTRATION_- and
+  // DEREGISTRATION_RESPONSE, ENDPOINT_KEEP_ALIVE, ERROR). A driver that
+  // accepts registrar associations (takeover) acts only on these.
+  static bool is_registrar_to_pe(const wire::asap::Message& m) noexcept;
+
   // ASAP_SERVER_ANNOUNCE received (multicast, from `source`): learned
   // registrars join the hunt list for T7-ENRPoutdate.
   void on_server_announce(const wire::asap::ServerAnnounce& a, const IpAddress& source, Time now, Actions& out);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "rserpool/asap/actions.hpp"
+#include "rserpool/asap/pass_through.hpp"
 #include "rserpool/asap/pool_user.hpp"
 
 namespace rserpool::asap {
@@ -30,6 +31,7 @@ struct SessionConfig {
   SessionId id = 0;
   PoolHandle pool;
   std::size_t max_queued = 4096;  // messages held while no PE is connected
+  PassThroughConfig pass_through{};  // DATA_SEND by transport address
 };
 
 class Session {
@@ -53,6 +55,14 @@ class Session {
   bool send(Bytes data, Time now, Actions& out);                        // to the pool
   bool send_to(PeIdentifier pe, Bytes data, Time now, Actions& out);     // to one PE
   bool send_pass_through(Bytes data, Actions& out);                      // no queue, no re-send
+  // DATA_SEND by transport address: a pass-through channel to `address`
+  // (pass_through.hpp), independent of the current PE; no failover, no
+  // re-send. Refusals are returned; later failures come as
+  // PassThroughFailed.
+  Result<ChannelId, PassThroughError> send_to_address(const TransportParameter& address, Bytes data,
+                                                      Actions& out);
+  void close_address(const TransportParameter& address, Actions& out);
+  const PassThroughChannels& pass_through() const noexcept { return channels_; }
 
   // Events. The driver forwards PoolResolved / PoolUpdated /
   // ResolutionFailed for this session's pool.
@@ -64,6 +74,9 @@ class Session {
   // transport had accepted but not delivered, oldest first.
   void on_pe_failure(std::vector<Bytes> unsent, Time now, Actions& out);
   void on_pe_message(const wire::asap::Message& m, Time now, Actions& out);
+  // Pass-through channel events.
+  void on_address_connected(ChannelId channel, Actions& out);
+  void on_address_failed(ChannelId channel, std::size_t undelivered, Actions& out);
 
  private:
   void fail_current(std::vector<Bytes> unsent, Time now, Actions& out);
@@ -83,6 +96,7 @@ class Session {
   std::deque<Bytes> queue_;
   std::optional<Bytes> cookie_;               // newest only (RFC 5352 3.8)
   std::vector<PoolElementParameter> card_;    // business-card failover order
+  PassThroughChannels channels_;
 };
 
 std::string_view to_string(Session::State s) noexcept;

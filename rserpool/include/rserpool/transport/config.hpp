@@ -45,18 +45,22 @@ struct SctpOptions {
   // Linux arms its heartbeat timer for max(hbinterval + rto/2, 200 ms) plus
   // up to one RTO of jitter, and fails the association at the first timer
   // that finds association_max_retrans unanswered heartbeats. With this
-  // profile (two unanswered heartbeats are fatal) a dead peer is declared
-  // about three timer periods after it died: 0.6-0.9 s on a LAN, up to about
-  // 1.2 s in UML. Faster detection needs an application heartbeat (M3UA
-  // BEAT, ASAP keep-alive). Suits a pool whose members fail over, not a WAN.
+  // profile (four unanswered heartbeats are fatal) a dead peer is declared
+  // about four to five timer periods after it died: 0.8-1.2 s on a LAN, up
+  // to about 2 s in UML. A killed process is seen at once (its kernel sends
+  // ABORT or SHUTDOWN); a hung one needs an application heartbeat (M3UA
+  // BEAT, ASAP keep-alive). One or two lost retransmissions must not be
+  // fatal: with a single retransmission allowed, a peer whose SACKs were
+  // late by 200-300 ms under load lost healthy associations (19 of them in
+  // the UML failover benchmark), so this profile allows three.
   static SctpOptions aggressive() {
     SctpOptions o;
     o.heartbeat_interval = Millis{100};
     o.rto_initial = Millis{100};
     o.rto_min = Millis{50};
-    o.rto_max = Millis{100};
-    o.path_max_retrans = 1;
-    o.association_max_retrans = 1;
+    o.rto_max = Millis{200};
+    o.path_max_retrans = 2;
+    o.association_max_retrans = 3;
     o.max_init_attempts = 3;
     o.max_init_timeout = Millis{500};
     return o;
@@ -97,9 +101,11 @@ struct EndpointConfig {
   std::uint16_t out_streams = 16;  // requested outbound streams
   std::uint16_t in_streams = 16;   // maximum inbound streams accepted
   std::size_t send_queue_limit = 65536;  // messages queued in user space per association
-  // Kernel SCTP only: SO_REUSEPORT, so an association can be started from
-  // the port (and the same addresses) a listener of ours is bound to, as
-  // rsplib's one-to-many ENRP socket does. Both sockets must set it.
+  // SO_REUSEPORT (kernel SCTP and the TCP mapping), so an association can be
+  // started from the port (and the same addresses) a listener of ours is
+  // bound to, as rsplib's one-to-many ENRP socket does, and a PE can register
+  // from the port it accepts a taking-over registrar on. Both sockets must
+  // set it.
   bool reuse_port = false;
 
   // Shared by the listener and every association it creates; created on

@@ -60,7 +60,9 @@ class Gateway {
   // Adds or replaces a route (incomplete ones are removed until complete).
   rserpool::Result<void, std::string> set_route(const RouteSettings& route);
   bool remove_route(const std::string& name);
-  // A pool configured at run time starts being watched.
+  // A pool configured at run time starts being watched; for a pool that
+  // runs already, its settings (pool-wait, drain-deadline, queue bounds)
+  // take effect at once.
   void add_pool(const PoolSettings& pool);
 
   // --- Inspection (the CLI's show commands) -----------------------------------

@@ -10,8 +10,10 @@
 // The same association carries the ASAP control channel (PPID 11) beside
 // M3UA (PPID 3), as RSerPool's enhanced mode does: the controller sends
 // ASAP_COOKIE with its call state; after a failover the SG sends
-// ASAP_COOKIE_ECHO to the heir before any DATA. Same association, so the
-// cookie cannot overtake or be overtaken by the data it describes.
+// ASAP_COOKIE_ECHO to the heir before any DATA, on the same association and
+// on the stream of that DATA (echo_before_data.hpp): SCTP orders only within
+// a stream, so the cookie is repeated once on each data stream, and the
+// controller accepts it on any stream and treats repeats as one.
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -32,7 +34,8 @@ inline constexpr std::uint32_t kM3uaPpid = 3;
 mxua::IpspConfig pool_user_side(std::optional<std::chrono::milliseconds> t_beat = std::nullopt);
 mxua::IpspConfig pool_element_side(std::optional<std::chrono::milliseconds> t_beat = std::nullopt);
 
-// One ASAP control message as a transport message on stream 0.
+// One ASAP control message as a transport message on stream 0 (the SG's
+// COOKIE_ECHO goes per data stream instead: EchoBeforeData).
 rserpool::transport::Message control_message(const rserpool::wire::asap::Message& m);
 
 }  // namespace sg::gwc_link

@@ -19,7 +19,12 @@
 //   before any data. The cookie is the failed PE's state as a whole, so it
 //   has exactly one heir, as in RSerPool's enhanced-mode session failover;
 //   new flows keep being balanced over all live PEs.
-// - A failure is reported to the registrar (ENDPOINT_UNREACHABLE) once.
+// - A failure is reported to the registrar (ENDPOINT_UNREACHABLE) once per
+//   failure event: failed reconnection attempts belong to the same event,
+//   a successful reconnection ends it.
+// - A pool with no active PE for pool_wait (from start() on, so also at
+//   start-up) is announced unavailable (DUNA); available again (DAVA) when
+//   a PE's association comes up.
 // - A PE that deregisters is drained: no new flows; calls in progress stay
 //   until released or until the drain deadline, then move like a failover.
 #include <chrono>
@@ -55,6 +60,7 @@ struct DistributorConfig {
   // Above this fill of a queue the SS7 side is told of congestion (SCON).
   std::size_t congestion_onset = 8000;
   std::size_t congestion_abatement = 2000;
+  friend bool operator==(const DistributorConfig&, const DistributorConfig&) = default;
 };
 
 enum class DropReason : std::uint8_t { pool_unavailable, queue_full, no_route, member_gone };
@@ -114,6 +120,14 @@ class PoolDistributor {
  public:
   PoolDistributor(DistributorConfig config, MemberSelector& selector);
 
+  // The pool is served from `now` on: if no PE is active by now + pool_wait
+  // the pool is announced unavailable, even before any traffic arrived.
+  void start(TimePoint now);
+  // New settings for a running pool (operator change). Queues already
+  // longer than a new bound are not cut: only new messages see it.
+  std::vector<Action> reconfigure(const DistributorConfig& config, TimePoint now);
+  const DistributorConfig& config() const noexcept { return config_; }
+
   // --- Pool membership, from ASAP handle resolution ---------------------
   // A PE appeared (or its policy values changed). New PEs start connecting.
   std::vector<Action> member_added(rserpool::PeIdentifier pe, const rserpool::PolicyParameters& policy,
@@ -164,6 +178,9 @@ class PoolDistributor {
     std::vector<rserpool::Bytes> echo_before_data;  // cookies to send when up
     std::optional<TimePoint> drain_deadline;
     bool carried_traffic = false;  // report unreachable only if we tried it
+    // A failure event lasts from the first failure to the next association
+    // up: failed reconnection attempts are not new failovers or reports.
+    bool failure_event = false;
     bool reported_unreachable = false;
   };
   // The flows a failed (or drained) PE left behind, and who inherits them.
@@ -181,7 +198,7 @@ class PoolDistributor {
   void route(MtpMessage m, const ClassifiedMessage& c, TimePoint now, std::vector<Action>& out);
   void deliver(rserpool::PeIdentifier pe, Member& member, MtpMessage m, std::vector<Action>& out);
   std::optional<rserpool::PeIdentifier> select_for_new_flow();
-  void finish_drain(rserpool::PeIdentifier pe, std::vector<Action>& out);
+  void finish_drain(rserpool::PeIdentifier pe, TimePoint now, std::vector<Action>& out);
   // Unbinds every flow of `pe` into its estate; returns how many.
   std::size_t orphan_flows_of(rserpool::PeIdentifier pe, const std::optional<rserpool::Bytes>& cookie);
   std::optional<rserpool::PeIdentifier> heir_for(rserpool::PeIdentifier origin);
@@ -189,6 +206,9 @@ class PoolDistributor {
   void flush_pool_wait(TimePoint now, std::vector<Action>& out);
   void update_congestion(std::vector<Action>& out);
   bool has_usable_member() const;
+  bool has_active_member() const;
+  // Starts (or stops) the clock of "no active PE" that leads to DUNA.
+  void track_availability(TimePoint now);
 
   DistributorConfig config_;
   MemberSelector& selector_;

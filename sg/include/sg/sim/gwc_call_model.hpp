@@ -11,6 +11,7 @@
 // those calls, so their later messages are not "unknown".
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <vector>
@@ -39,6 +40,7 @@ struct GwcCounters {
   std::uint64_t adopted_calls = 0;
   std::uint64_t sccp_answered = 0;
   std::uint64_t cookies_rejected = 0;
+  std::uint64_t duplicate_cookies = 0;  // an echo of a cookie already adopted
 };
 
 enum class CookieError : std::uint8_t { truncated, bad_version, bad_signature };
@@ -55,7 +57,10 @@ class GwcCallModel {
 
   // The call table as an ASAP cookie (signed with the pool secret).
   rserpool::Bytes make_cookie() const;
-  // COOKIE_ECHO from the SG: take over the calls of a failed peer.
+  // COOKIE_ECHO from the SG: take over the calls of a failed peer. The SG
+  // echoes one cookie on every stream it sends DATA on, so a repeat of a
+  // cookie already adopted changes nothing (0 adopted): the calls it lists
+  // may have progressed or ended here since.
   rserpool::Result<std::size_t, CookieError> adopt_cookie(rserpool::ByteView cookie, TimePoint now);
 
   const GwcCounters& counters() const noexcept { return counters_; }
@@ -81,6 +86,7 @@ class GwcCallModel {
 
   GwcConfig config_;
   std::map<CircuitId, Call> calls_;
+  std::deque<std::uint64_t> adopted_signatures_;  // recent cookies adopted, bounded
   GwcCounters counters_;
 };
 

@@ -19,6 +19,8 @@
 #include <optional>
 
 #include "rserpool/asap/actions.hpp"
+#include "rserpool/asap/pass_through.hpp"
+#include "rserpool/base/result.hpp"
 #include "rserpool/transport/config.hpp"
 #include "rserpool/transport/message.hpp"
 
@@ -36,6 +38,10 @@ struct SessionOptions {
   // failover). Kernel SCTP cannot see a hung PE whose kernel still answers
   // heartbeats; this can. 0 = off.
   std::chrono::milliseconds silence_timeout{0};
+  // DATA_SEND by transport address: channels per session, messages held
+  // per channel while it connects.
+  std::size_t max_pass_through_channels = 8;
+  std::size_t max_pass_through_queued = 1024;
 };
 
 struct PoolSessionCounters {
@@ -45,6 +51,13 @@ struct PoolSessionCounters {
   std::uint64_t failovers = 0;   // completed failovers
   std::uint64_t refused = 0;     // send*() returned false
   std::uint64_t silent_pe = 0;   // failures declared by silence_timeout
+  // DATA_SEND by transport address (send_to_address) and send_pass_through.
+  std::uint64_t pass_through_sent = 0;      // handed to an association
+  std::uint64_t pass_through_received = 0;  // data from pass-through channels
+  std::uint64_t pass_through_refused = 0;   // send_to_address() errors
+  std::uint64_t pass_through_failures = 0;  // channels that failed (PassThroughFailed)
+  std::uint64_t pass_through_dropped = 0;   // accepted, not delivered, not re-sent
+  std::uint64_t pass_through_ignored = 0;   // ASAP control messages on a pass-through channel
 };
 
 class PoolSession {
@@ -70,8 +83,21 @@ class PoolSession {
   bool send(Bytes data);
   // To one PE of the pool (moves the session there, no failover semantics).
   bool send_to(PeIdentifier pe, Bytes data);
-  // On the current association only; never queued or re-sent.
+  // On the current association only; never queued or re-sent (if the
+  // association fails, it is dropped and counted in pass_through_dropped).
   bool send_pass_through(Bytes data);
+  // DATA_SEND by transport address (draft-ietf-rserpool-service 4.4,
+  // "pass thru"): opens, or reuses, a channel of this session to `address`
+  // (SCTP or TCP-mapping transport parameter, like a registered user
+  // transport; any host, not only PEs of the pool) and sends user data
+  // (options.data_ppid) on it. No failover, no re-send, no effect on the
+  // session's PE. Refusals are returned at once; a failure later (refused
+  // connection, lost association) calls on_pass_through_failed with what
+  // was dropped, and the next send opens a new channel.
+  Result<ChannelId, PassThroughError> send_to_address(const TransportParameter& address, Bytes data);
+  void close_address(const TransportParameter& address);
+  void on_pass_through_data(std::function<void(const TransportParameter& from, transport::Message&& msg)> h);
+  void on_pass_through_failed(std::function<void(const PassThroughFailed&)> h);
   void close();
 
   std::optional<PeIdentifier> current_pe() const;
