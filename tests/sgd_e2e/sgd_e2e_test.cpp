@@ -259,7 +259,9 @@ TEST_F(SgdE2e, HungPeIsDetectedAndFailedOver) {
   ASSERT_TRUE(start_sgd());
   for (auto n : {"pe1", "pe2", "pe3"}) ASSERT_TRUE(start_pe(n).started()) << n;
   ASSERT_TRUE(pes_linked(5s));
-  start_gen({"--cps", rate("150", "40"), "--hold", "300", "--duration", "5"});
+  // Calls must outlive detection so that their release reaches the heir
+  // (the cookie goes ahead of it): in UML detection takes up to ~2 s.
+  start_gen({"--cps", rate("150", "40"), "--hold", rate("300", "3000"), "--duration", "5"});
   const auto t0 = gen_active_ms(10s);
   ASSERT_GT(t0, 0);
   sleep_until_ms(t0 + 1500);
