@@ -1,6 +1,7 @@
 #include "options.hpp"
 
-#include <charconv>
+#include "sg/sim/command_line.hpp"
+
 #include <cstdlib>
 #include <string_view>
 
@@ -27,17 +28,6 @@ constexpr const char* kUsage =
     "  --pe-id N               PE identifier (decimal or 0x hex; default random)\n"
     "  --aggressive            fast failure detection (registrar and SG associations)\n"
     "  --name NAME\n";
-
-template <typename T>
-bool number(std::string_view s, T& out) {
-  int base = 10;
-  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-    s.remove_prefix(2);
-    base = 16;
-  }
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, base);
-  return ec == std::errc{} && p == s.data() + s.size();
-}
 
 std::optional<rserpool::PolicyType> policy_type(std::string_view s) {
   using P = rserpool::PolicyType;
@@ -69,88 +59,73 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& message
     message = "gwc-sim: " + why + "\n" + kUsage;
     return std::nullopt;
   };
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    auto value = [&]() -> std::optional<std::string_view> {
-      if (i + 1 >= argc) return std::nullopt;
-      return std::string_view(argv[++i]);
-    };
-    auto ms = [&](std::chrono::milliseconds& out) {
-      auto v = value();
-      std::int64_t n = 0;
-      if (!v || !number(*v, n) || n < 0) return false;
-      out = std::chrono::milliseconds(n);
-      return true;
-    };
-    auto u32 = [&](std::uint32_t& out) {
-      auto v = value();
-      return v && number(*v, out);
-    };
+  sim::ArgCursor args(argc, argv, sim::NumberBase::decimal_or_hex);
+  while (args.next()) {
+    const std::string_view arg = args.flag();
     if (arg == "--help" || arg == "-h") {
       message = kUsage;
       exit_code = 0;
       return std::nullopt;
     } else if (arg == "--pool") {
-      auto v = value();
+      auto v = args.value();
       if (!v || v->empty()) return fail("--pool needs a handle");
       o.pool = std::string(*v);
     } else if (arg == "--registrar") {
-      auto v = value();
+      auto v = args.value();
       auto a = v ? rserpool::TransportAddress::parse(*v) : std::nullopt;
       if (!a) return fail("--registrar needs ADDR:PORT");
       o.registrars.push_back(*a);
     } else if (arg == "--listen") {
-      auto v = value();
+      auto v = args.value();
       auto a = v ? rserpool::TransportAddress::parse(*v) : std::nullopt;
       if (!a) return fail("--listen needs ADDR:PORT");
       o.listen = *a;
     } else if (arg == "--transport") {
-      auto v = value();
+      auto v = args.value();
       auto k = v ? rserpool::transport::parse_transport_kind(*v) : std::nullopt;
       if (!k) return fail("--transport is auto, sctp or tcp");
       o.transport = *k;
     } else if (arg == "--policy") {
-      auto v = value();
+      auto v = args.value();
       auto p = v ? policy_type(*v) : std::nullopt;
       if (!p) return fail("unknown --policy");
       o.policy.type = *p;
     } else if (arg == "--weight") {
-      if (!u32(o.policy.weight)) return fail("--weight needs a number");
+      if (!args.number(o.policy.weight)) return fail("--weight needs a number");
     } else if (arg == "--priority") {
-      if (!u32(o.policy.priority)) return fail("--priority needs a number");
+      if (!args.number(o.policy.priority)) return fail("--priority needs a number");
     } else if (arg == "--degradation") {
-      if (!u32(o.policy.degradation)) return fail("--degradation needs a number");
+      if (!args.number(o.policy.degradation)) return fail("--degradation needs a number");
     } else if (arg == "--load") {
-      auto v = value();
+      auto v = args.value();
       std::string copy(v.value_or(""));
       char* end = nullptr;
       const double pct = std::strtod(copy.c_str(), &end);
       if (copy.empty() || !end || *end != '\0' || pct < 0 || pct > 100) return fail("--load is 0-100 (percent)");
       o.fixed_load_percent = pct;
     } else if (arg == "--capacity") {
-      if (!u32(o.capacity) || o.capacity == 0) return fail("--capacity needs a positive number");
+      if (!args.number(o.capacity) || o.capacity == 0) return fail("--capacity needs a positive number");
     } else if (arg == "--load-interval") {
-      if (!ms(o.load_interval)) return fail("--load-interval needs milliseconds");
+      if (!args.milliseconds(o.load_interval)) return fail("--load-interval needs milliseconds");
     } else if (arg == "--answer-delay") {
-      if (!ms(o.answer_delay)) return fail("--answer-delay needs milliseconds");
+      if (!args.milliseconds(o.answer_delay)) return fail("--answer-delay needs milliseconds");
     } else if (arg == "--cookies") {
       o.cookies = true;
     } else if (arg == "--stats-interval") {
-      if (!ms(o.stats_interval)) return fail("--stats-interval needs milliseconds");
+      if (!args.milliseconds(o.stats_interval)) return fail("--stats-interval needs milliseconds");
     } else if (arg == "--shutdown-grace") {
-      if (!ms(o.shutdown_grace)) return fail("--shutdown-grace needs milliseconds");
+      if (!args.milliseconds(o.shutdown_grace)) return fail("--shutdown-grace needs milliseconds");
     } else if (arg == "--life") {
-      auto v = value();
-      if (!v || !number(*v, o.registration_life_ms) || o.registration_life_ms <= 0)
+      if (!args.number(o.registration_life_ms) || o.registration_life_ms <= 0)
         return fail("--life needs positive milliseconds");
     } else if (arg == "--pe-id") {
       std::uint32_t id = 0;
-      if (!u32(id) || id == 0) return fail("--pe-id needs a non-zero number");
+      if (!args.number(id) || id == 0) return fail("--pe-id needs a non-zero number");
       o.pe_id = id;
     } else if (arg == "--aggressive") {
       o.aggressive = true;
     } else if (arg == "--name") {
-      auto v = value();
+      auto v = args.value();
       if (!v) return fail("--name needs a value");
       o.name = std::string(*v);
     } else {

@@ -1,6 +1,7 @@
 #include "options.hpp"
 
-#include <charconv>
+#include "sg/sim/command_line.hpp"
+
 #include <cstdlib>
 #include <string_view>
 
@@ -32,12 +33,6 @@ constexpr const char* kUsage =
     "  --connect-timeout MS    give up when not ASP-ACTIVE by then (default 10000)\n"
     "  --name NAME\n";
 
-template <typename T>
-bool number(std::string_view s, T& out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc{} && p == s.data() + s.size();
-}
-
 bool real(std::string_view s, double& out) {
   std::string copy(s);
   char* end = nullptr;
@@ -54,93 +49,79 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& message
     message = "ss7-gen: " + why + "\n" + kUsage;
     return std::nullopt;
   };
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    auto value = [&]() -> std::optional<std::string_view> {
-      if (i + 1 >= argc) return std::nullopt;
-      return std::string_view(argv[++i]);
-    };
-    auto ms = [&](std::chrono::milliseconds& out) {
-      auto v = value();
-      std::int64_t n = 0;
-      if (!v || !number(*v, n) || n < 0) return false;
-      out = std::chrono::milliseconds(n);
-      return true;
-    };
+  sim::ArgCursor args(argc, argv, sim::NumberBase::decimal);
+  while (args.next()) {
+    const std::string_view arg = args.flag();
     if (arg == "--help" || arg == "-h") {
       message = kUsage;
       exit_code = 0;
       return std::nullopt;
     } else if (arg == "--connect") {
-      auto v = value();
+      auto v = args.value();
       auto a = v ? rserpool::TransportAddress::parse(*v) : std::nullopt;
       if (!a) return fail("--connect needs ADDR:PORT (IPv6 as [addr]:port)");
       o.connect.push_back(*a);
     } else if (arg == "--transport") {
-      auto v = value();
+      auto v = args.value();
       auto k = v ? rserpool::transport::parse_transport_kind(*v) : std::nullopt;
       if (!k) return fail("--transport is auto, sctp or tcp");
       o.transport = *k;
     } else if (arg == "--rc") {
-      auto v = value();
       std::uint32_t rc = 0;
-      if (!v || !number(*v, rc)) return fail("--rc needs a number");
+      if (!args.number(rc)) return fail("--rc needs a number");
       o.routing_context = rc;
     } else if (arg == "--no-rc") {
       o.routing_context.reset();
     } else if (arg == "--register") {
       o.register_key = true;
     } else if (arg == "--opc" || arg == "--dpc") {
-      auto v = value();
+      auto v = args.value();
       if (!v) return fail(std::string(arg) + " needs a point code");
       (arg == "--opc" ? o.opc_text : o.dpc_text) = std::string(*v);
     } else if (arg == "--ni") {
-      auto v = value();
       unsigned ni = 0;
-      if (!v || !number(*v, ni) || ni > 3) return fail("--ni is 0-3");
+      if (!args.number(ni) || ni > 3) return fail("--ni is 0-3");
       o.ni = static_cast<std::uint8_t>(ni);
     } else if (arg == "--cps") {
-      auto v = value();
+      auto v = args.value();
       if (!v || !real(*v, o.cps)) return fail("--cps needs a non-negative number");
     } else if (arg == "--sccp-rate") {
-      auto v = value();
+      auto v = args.value();
       if (!v || !real(*v, o.sccp_rate)) return fail("--sccp-rate needs a non-negative number");
     } else if (arg == "--duration") {
-      auto v = value();
+      auto v = args.value();
       if (!v || !real(*v, o.duration_s)) return fail("--duration needs seconds");
     } else if (arg == "--hold") {
-      if (!ms(o.hold)) return fail("--hold needs milliseconds");
+      if (!args.milliseconds(o.hold)) return fail("--hold needs milliseconds");
     } else if (arg == "--answer-timeout") {
-      if (!ms(o.answer_timeout)) return fail("--answer-timeout needs milliseconds");
+      if (!args.milliseconds(o.answer_timeout)) return fail("--answer-timeout needs milliseconds");
     } else if (arg == "--drain-timeout") {
-      if (!ms(o.drain_timeout)) return fail("--drain-timeout needs milliseconds");
+      if (!args.milliseconds(o.drain_timeout)) return fail("--drain-timeout needs milliseconds");
     } else if (arg == "--connect-timeout") {
-      if (!ms(o.connect_timeout)) return fail("--connect-timeout needs milliseconds");
+      if (!args.milliseconds(o.connect_timeout)) return fail("--connect-timeout needs milliseconds");
     } else if (arg == "--stats-interval") {
-      if (!ms(o.stats_interval)) return fail("--stats-interval needs milliseconds");
+      if (!args.milliseconds(o.stats_interval)) return fail("--stats-interval needs milliseconds");
     } else if (arg == "--cics") {
-      auto v = value();
+      auto v = args.value();
       if (!v) return fail("--cics needs A-B");
       const auto dash = v->find('-');
       unsigned a = 0, b = 0;
-      if (dash == std::string_view::npos || !number(v->substr(0, dash), a) || !number(v->substr(dash + 1), b) ||
-          a > b || b > 4095)
+      if (dash == std::string_view::npos || !sim::parse_number(v->substr(0, dash), a) ||
+          !sim::parse_number(v->substr(dash + 1), b) || a > b || b > 4095)
         return fail("--cics needs A-B within 0-4095");
       o.first_cic = static_cast<std::uint16_t>(a);
       o.cic_count = static_cast<std::uint16_t>(b - a + 1);
     } else if (arg == "--max-rate") {
       o.max_rate = true;
     } else if (arg == "--window") {
-      auto v = value();
-      if (!v || !number(*v, o.window) || o.window == 0) return fail("--window needs a positive number");
+      if (!args.number(o.window) || o.window == 0) return fail("--window needs a positive number");
     } else if (arg == "--payload") {
-      auto v = value();
-      if (!v || !number(*v, o.payload) || o.payload < 16 || o.payload > 200)
+      if (!args.number(o.payload) || o.payload < 16 || o.payload > 200)
         return fail("--payload is 16-200 bytes");
     } else if (arg == "--aggressive") {
       o.aggressive = true;
     } else if (arg == "--name") {
-      auto v = value();
+      auto v = args.value();
       if (!v) return fail("--name needs a value");
       o.name = std::string(*v);
     } else {
