@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "event_loop.hpp"
 #include "registrar/server.hpp"
 #include "rserpool/asap/service/pe_session_server.hpp"
 #include "rserpool/asap/service/pool_element_service.hpp"
@@ -34,33 +35,13 @@ using rserpool::PeIdentifier;
 using rserpool::PoolHandle;
 using rserpool::TransportAddress;
 
-inline rserpool::transport::TransportKind test_kind() {
-  const char* v = std::getenv("SG_TEST_TRANSPORT");
-  return v && std::string(v) == "sctp" ? rserpool::transport::TransportKind::sctp
-                                       : rserpool::transport::TransportKind::tcp;
-}
+using sgtest::run_for;
+using sgtest::run_until;
+// The transport this binary was registered for.
+inline rserpool::transport::TransportKind test_kind() { return sgtest::backend(); }
 
 inline Bytes text(const std::string& s) { return Bytes(s.begin(), s.end()); }
 inline std::string text(const Bytes& b) { return std::string(b.begin(), b.end()); }
-
-// Runs `io` until `done()` or the timeout; true when done.
-inline bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
-                      std::chrono::milliseconds timeout) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= end) return false;
-    io.restart();
-    io.run_for(5ms);
-  }
-  return true;
-}
-inline void run_for(boost::asio::io_context& io, std::chrono::milliseconds d) {
-  const auto end = std::chrono::steady_clock::now() + d;
-  while (std::chrono::steady_clock::now() < end) {
-    io.restart();
-    io.run_for(5ms);
-  }
-}
 
 inline std::unique_ptr<rserpool::registrar::RegistrarServer> start_registrar(
     boost::asio::io_context& io, rserpool::ServerIdentifier id, std::vector<TransportAddress> peers = {},

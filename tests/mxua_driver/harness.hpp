@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "event_loop.hpp"
 #include "mxua/codec.hpp"
 #include "mxua/driver/asp_connection.hpp"
 #include "mxua/driver/sgp_server.hpp"
@@ -20,11 +21,9 @@ namespace tr = rserpool::transport;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-inline bool sctp_backend() {
-  const char* v = std::getenv("SG_TEST_TRANSPORT");
-  return v != nullptr && std::string(v) == "sctp";
-}
-inline tr::TransportKind backend() { return sctp_backend() ? tr::TransportKind::sctp : tr::TransportKind::tcp; }
+using sgtest::backend;
+using sgtest::run_until;
+using sgtest::sctp_backend;
 
 inline rserpool::IpAddress ip(const char* text) { return *rserpool::IpAddress::parse(text); }
 
@@ -85,16 +84,6 @@ struct Recorder : mxua::driver::Events {
 };
 
 // Runs the loop until done() or the limit; false on timeout.
-inline bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
-                      std::chrono::milliseconds limit = 5s) {
-  const auto deadline = Clock::now() + limit;
-  while (!done()) {
-    if (Clock::now() > deadline) return false;
-    io.run_for(2ms);
-    io.restart();
-  }
-  return true;
-}
 
 // DATA with the routing label and a payload that carries (sls, seq).
 inline mxua::Data make_data(std::uint32_t opc, std::uint32_t dpc, std::uint8_t si, std::uint8_t sls,

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "event_loop.hpp"
 #include "mxua/driver/asp_connection.hpp"
 #include "mxua/driver/association_driver.hpp"
 #include "rserpool/asap/service/endpoint_mapping.hpp"
@@ -33,11 +34,10 @@ namespace tr = rserpool::transport;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-inline bool sctp_backend() {
-  const char* v = std::getenv("SG_TEST_TRANSPORT");
-  return v != nullptr && std::string(v) == "sctp";
-}
-inline tr::TransportKind backend() { return sctp_backend() ? tr::TransportKind::sctp : tr::TransportKind::tcp; }
+using sgtest::backend;
+using sgtest::run_for;
+using sgtest::run_until;
+using sgtest::sctp_backend;
 inline rserpool::IpAddress ip(const char* text) { return *rserpool::IpAddress::parse(text); }
 inline rserpool::IpAddress loopback() { return ip("127.0.0.1"); }
 
@@ -45,19 +45,6 @@ inline constexpr std::uint32_t kGatewayPc = 0x0B9;  // 0.23.1 (ITU 3-8-3)
 inline constexpr std::uint32_t kSs7PeerPc = 0x0A1;  // 0.20.1
 inline constexpr std::uint32_t kPeerRc = 100;
 
-inline bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
-                      std::chrono::milliseconds limit = 5s) {
-  const auto deadline = Clock::now() + limit;
-  while (!done()) {
-    if (Clock::now() > deadline) return false;
-    io.run_for(2ms);
-    io.restart();
-  }
-  return true;
-}
-inline void run_for(boost::asio::io_context& io, std::chrono::milliseconds d) {
-  run_until(io, [] { return false; }, d);
-}
 
 // Everything on loopback, ephemeral ports, co-located registrar, aggressive
 // timers, one pool "gwc" for ISUP and SCCP to 0.23.1.
