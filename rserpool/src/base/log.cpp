@@ -6,6 +6,9 @@
 #include <map>
 #include <mutex>
 
+#include "rserpool/base/log_limiter.hpp"
+#include "rserpool/base/time.hpp"
+
 namespace rserpool::log {
 namespace {
 
@@ -24,7 +27,34 @@ Registry& registry() {
   return r;
 }
 
+struct Limits {
+  std::mutex mutex;
+  LogLimiter limiter;
+  std::string key;  // scratch: category + '/' + cause
+};
+
+Limits& limits() {
+  static Limits l;
+  return l;
+}
+
 }  // namespace
+
+Admission admit(std::string_view category, std::string_view cause) {
+  auto& l = limits();
+  std::lock_guard lock(l.mutex);
+  l.key.assign(category);
+  l.key += '/';
+  l.key += cause;
+  const auto v = l.limiter.admit(l.key, SteadyClock::instance().now());
+  return Admission{v.emit, v.suppressed};
+}
+
+std::uint64_t suppressed_total() {
+  auto& l = limits();
+  std::lock_guard lock(l.mutex);
+  return l.limiter.total_suppressed();
+}
 
 std::shared_ptr<spdlog::logger> get(std::string_view category) {
   auto& r = registry();
