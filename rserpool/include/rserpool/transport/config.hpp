@@ -41,6 +41,10 @@ struct SctpOptions {
   Millis rto_max{60000};
   std::uint16_t max_init_attempts = 8;   // SCTP_INITMSG sinit_max_attempts
   Millis max_init_timeout{60000};        // sinit_max_init_timeo
+  // Our own delayed SACK (SCTP_DELAYED_SACK): unset keeps the kernel's
+  // (200 ms, every second packet on Linux).
+  std::optional<Millis> sack_delay;      // sack_delay
+  std::optional<std::uint32_t> sack_frequency;  // sack_freq
 
   // Linux arms its heartbeat timer for max(hbinterval + rto/2, 200 ms) plus
   // up to one RTO of jitter, and fails the association at the first timer
