@@ -54,10 +54,10 @@ void BM_DistributeExistingFlow(benchmark::State& state) {
   FirstCandidate sel;
   PoolDistributor d(DistributorConfig{}, sel);
   const TimePoint t{};
-  for (rserpool::PeIdentifier pe : {1U, 2U, 3U}) {
-    (void)d.member_added(pe, {}, t);
-    (void)d.association_up(pe, t);
-  }
+  std::vector<rserpool::PoolElementParameter> pool(3);
+  for (rserpool::PeIdentifier pe : {1U, 2U, 3U}) pool[pe - 1].id = pe;
+  (void)d.handlespace(pool, t);
+  for (rserpool::PeIdentifier pe : {1U, 2U, 3U}) (void)d.association_up(pe, t);
   const auto calls = static_cast<std::uint16_t>(state.range(0));
   for (std::uint16_t cic = 0; cic < calls; ++cic) (void)d.message(isup(ss7::encode_iam(cic, "1")), t);
   std::vector<MtpMessage> msgs;
@@ -78,10 +78,10 @@ void BM_DistributeCallLifecycle(benchmark::State& state) {
   FirstCandidate sel;
   PoolDistributor d(DistributorConfig{}, sel);
   const TimePoint t{};
-  for (rserpool::PeIdentifier pe : {1U, 2U, 3U}) {
-    (void)d.member_added(pe, {}, t);
-    (void)d.association_up(pe, t);
-  }
+  std::vector<rserpool::PoolElementParameter> pool(3);
+  for (rserpool::PeIdentifier pe : {1U, 2U, 3U}) pool[pe - 1].id = pe;
+  (void)d.handlespace(pool, t);
+  for (rserpool::PeIdentifier pe : {1U, 2U, 3U}) (void)d.association_up(pe, t);
   const MtpMessage iam = isup(ss7::encode_iam(9, "4930123456"));
   const MtpMessage rel = isup(ss7::encode_rel(9));
   const MtpMessage rlc = isup(ss7::encode_rlc(9));

@@ -28,6 +28,17 @@ TEST(Classify, IsupIsKeyedByCircuitInBothDirections) {
   EXPECT_NE(classify(isup(1, 2, ss7::encode_iam(78, "1"))).flow, iam.flow);
 }
 
+// ANSI T1.113 CICs are 14 bits; ITU-T Q.763 CICs 12 (the two bits above
+// are spare there). Circuits 4096 apart are distinct circuits in ANSI.
+TEST(Classify, AnsiCicsAreFourteenBits) {
+  const auto high = isup(1, 2, ss7::encode_iam(4101, "1"));
+  const auto low = isup(1, 2, ss7::encode_iam(5, "1"));
+  EXPECT_EQ(classify(high, ss7::IsupVariant::ansi).cic, 4101);
+  EXPECT_NE(classify(high, ss7::IsupVariant::ansi).flow, classify(low, ss7::IsupVariant::ansi).flow);
+  EXPECT_EQ(classify(high, ss7::IsupVariant::itu).cic, 5) << "ITU ignores the spare bits";
+  EXPECT_EQ(classify(isup(1, 2, ss7::encode_rlc(16383)), ss7::IsupVariant::ansi).cic, 16383);
+}
+
 TEST(Classify, OtherUserPartsAndBrokenIsupUseSls) {
   MtpMessage sccp;
   sccp.opc = 1;

@@ -27,7 +27,7 @@ TEST(PolicyMemberSelector, RoundRobinRotatesOverUsablePes) {
   PolicyMemberSelector s;
   std::vector<rserpool::PoolElementParameter> list{pe(1, PolicyType::round_robin), pe(2, PolicyType::round_robin),
                                                    pe(3, PolicyType::round_robin)};
-  s.update(std::nullopt, list);
+  s.members_changed(std::nullopt, list);
   auto c = all(list);
   std::map<rserpool::PeIdentifier, int> n;
   for (int i = 0; i < 30; ++i) ++n[s.pick(c)];
@@ -43,7 +43,7 @@ TEST(PolicyMemberSelector, LeastUsedPicksTheLowestLoad) {
   std::vector<rserpool::PoolElementParameter> list{pe(1, PolicyType::least_used, 0x80000000),
                                                    pe(2, PolicyType::least_used, 0x10000000),
                                                    pe(3, PolicyType::least_used, 0x40000000)};
-  s.update(lu, list);
+  s.members_changed(lu, list);
   EXPECT_EQ(s.policy(), PolicyType::least_used);
   auto c = all(list);
   EXPECT_EQ(s.pick(c), 2U);
@@ -53,7 +53,7 @@ TEST(PolicyMemberSelector, LeastUsedPicksTheLowestLoad) {
 
 TEST(PolicyMemberSelector, UnlistedUsablePeStillGetsFlows) {
   PolicyMemberSelector s;
-  s.update(std::nullopt, {});
+  s.members_changed(std::nullopt, {});
   rserpool::PolicyParameters p;
   std::vector<Candidate> c{Candidate{7, &p, 5}, Candidate{8, &p, 1}};
   EXPECT_EQ(s.pick(c), 8U);

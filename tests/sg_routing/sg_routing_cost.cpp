@@ -30,10 +30,10 @@ int main(int argc, char** argv) {
   Rotate rotate;
   sg::PoolDistributor d(sg::DistributorConfig{}, rotate);
   const sg::TimePoint t{};
-  for (rserpool::PeIdentifier pe : {1U, 2U, 3U}) {
-    (void)d.member_added(pe, {}, t);
-    (void)d.association_up(pe, t);
-  }
+  std::vector<rserpool::PoolElementParameter> pool(3);
+  for (rserpool::PeIdentifier pe : {1U, 2U, 3U}) pool[pe - 1].id = pe;
+  (void)d.handlespace(pool, t);
+  for (rserpool::PeIdentifier pe : {1U, 2U, 3U}) (void)d.association_up(pe, t);
   sg::MtpMessage m;
   m.opc = 100;
   m.dpc = 200;

@@ -29,8 +29,8 @@ TEST(GwcCallModel, AnswersAndReleasesACall) {
   EXPECT_EQ(type_of(r[0]), 0x06);  // ACM
   EXPECT_EQ(r[0].opc, 2U);         // back toward the caller
   EXPECT_EQ(r[0].dpc, 1U);
-  EXPECT_TRUE(gwc.advance(t + 10ms).empty());
-  auto anm = gwc.advance(t + 20ms);
+  EXPECT_TRUE(gwc.on_timeout(t + 10ms).empty());
+  auto anm = gwc.on_timeout(t + 20ms);
   ASSERT_EQ(anm.size(), 1U);
   EXPECT_EQ(type_of(anm[0]), 0x09);
   auto rlc = gwc.on_message(isup_in(ss7::encode_rel(7)), t + 30ms);
@@ -39,6 +39,37 @@ TEST(GwcCallModel, AnswersAndReleasesACall) {
   EXPECT_EQ(gwc.active_calls(), 0U);
   EXPECT_EQ(gwc.counters().unknown_call_messages, 0U);
   EXPECT_EQ(gwc.counters().calls_released, 1U);
+}
+
+// Fencing, the controller's half: the SG aborted the association that
+// carried these calls after moving them to an heir; a controller resuming
+// from a stall must not answer them. Calls of other associations stay.
+TEST(GwcCallModel, CallsOfACutOffAssociationAreGivenUpUnanswered) {
+  GwcCallModel gwc;
+  TimePoint t{};
+  (void)gwc.on_message(isup_in(ss7::encode_iam(1, "1")), t, /*via=*/1);
+  (void)gwc.on_message(isup_in(ss7::encode_iam(2, "1")), t, /*via=*/2);
+  (void)gwc.on_message(isup_in(ss7::encode_iam(3, "1")), t, /*via=*/1);
+  EXPECT_EQ(gwc.give_up_calls_of(1), 2U);
+  EXPECT_EQ(gwc.counters().calls_given_up, 2U);
+  auto anm = gwc.on_timeout(t + 1s);
+  ASSERT_EQ(anm.size(), 1U) << "only the call of the association still up is answered";
+  EXPECT_EQ(ss7::parse_isup_header(anm[0].data)->cic, 2);
+  // A call a later message brought over another association moved with it.
+  (void)gwc.on_message(isup_in(ss7::encode_iam(4, "1")), t, 1);
+  (void)gwc.on_message(isup_in(ss7::encode_acm(4)), t, 2);
+  EXPECT_EQ(gwc.give_up_calls_of(1), 0U);
+}
+
+TEST(GwcCallModel, AnsiCircuitsAreFourteenBits) {
+  GwcConfig c;
+  c.isup_variant = ss7::IsupVariant::ansi;
+  GwcCallModel gwc(c);
+  TimePoint t{};
+  (void)gwc.on_message(isup_in(ss7::encode_iam(5, "1")), t);
+  (void)gwc.on_message(isup_in(ss7::encode_iam(4101, "1")), t);
+  EXPECT_EQ(gwc.active_calls(), 2U);
+  EXPECT_EQ(gwc.counters().ordering_violations, 0U) << "4101 is not a second seizure of CIC 5";
 }
 
 TEST(GwcCallModel, CountsUnknownCallsAndDoubleSeizure) {
@@ -96,11 +127,11 @@ TEST(Ss7CallGenerator, OriginatesAtTheConfiguredRateAndTimesOut) {
   TimePoint t{};
   Ss7CallGenerator gen(cfg, t);
   std::size_t iams = 0;
-  for (int ms = 0; ms < 1000; ++ms) iams += gen.advance(t + std::chrono::milliseconds(ms)).size();
+  for (int ms = 0; ms < 1000; ++ms) iams += gen.on_timeout(t + std::chrono::milliseconds(ms)).size();
   EXPECT_EQ(iams, 100U);
   EXPECT_EQ(gen.stats().calls_started, 100U);
   gen.stop_originating();
-  (void)gen.advance(t + 3s);
+  (void)gen.on_timeout(t + 3s);
   EXPECT_EQ(gen.stats().calls_failed, 100U);  // nobody answered
   EXPECT_TRUE(gen.idle());
 }
@@ -112,19 +143,19 @@ TEST(Ss7CallGenerator, CompletesACallWithAController) {
   TimePoint t{};
   Ss7CallGenerator gen(cfg, t);
   GwcCallModel gwc;
-  std::vector<MtpMessage> to_gwc = gen.advance(t);
+  std::vector<MtpMessage> to_gwc = gen.on_timeout(t);
   ASSERT_EQ(to_gwc.size(), 1U);
   for (int ms = 0; ms <= 200; ++ms) {
     const TimePoint now = t + std::chrono::milliseconds(ms);
     std::vector<MtpMessage> to_gen;
     for (auto& m : to_gwc)
       for (auto& r : gwc.on_message(m, now)) to_gen.push_back(r);
-    for (auto& r : gwc.advance(now)) to_gen.push_back(r);
+    for (auto& r : gwc.on_timeout(now)) to_gen.push_back(r);
     to_gwc.clear();
     for (auto& m : to_gen)
       for (auto& r : gen.on_message(m, now)) to_gwc.push_back(r);
     if (ms > 0) gen.stop_originating();
-    for (auto& m : gen.advance(now)) to_gwc.push_back(m);
+    for (auto& m : gen.on_timeout(now)) to_gwc.push_back(m);
   }
   EXPECT_EQ(gen.stats().calls_completed, 1U);
   EXPECT_EQ(gen.stats().answer_latency.count(), 1U);

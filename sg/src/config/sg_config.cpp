@@ -104,6 +104,8 @@ std::string render(const SgConfig& c) {
   o << " timer-profile " << to_string(c.timers) << "\n";
   for (const auto& ip : c.pe_local_ips) o << " pe-local-ip " << ip.to_string() << "\n";
   if (c.pe_beat_ms) o << " pe-beat " << *c.pe_beat_ms << "\n";
+  if (c.pe_audit_bound_ms) o << " pe-audit-bound " << *c.pe_audit_bound_ms << "\n";
+  if (c.pe_suspicion_ms) o << " pe-suspicion " << *c.pe_suspicion_ms << "\n";
   if (c.metrics_endpoint)
     o << " metrics-endpoint " << c.metrics_endpoint->ip.to_string() << " " << c.metrics_endpoint->port << "\n";
   for (const auto& [cat, level] : c.log_levels) o << " log-level " << cat << " " << level << "\n";

@@ -105,6 +105,14 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
                   {"M3UA BEAT interval towards the gateway controllers (hung-peer detection)",
                    "Milliseconds (0: off)"},
                   [cfg](CommandContext& c) { cfg->pe_beat_ms = static_cast<std::uint32_t>(*number(c.args[0])); });
+  vty.add_command(sg_node, "pe-audit-bound <100-600000>",
+                  {"Fencing: wait for the registrar's audit of a reported controller before reconnecting",
+                   "Milliseconds after the ENDPOINT_UNREACHABLE report"},
+                  [cfg](CommandContext& c) { cfg->pe_audit_bound_ms = static_cast<std::uint32_t>(*number(c.args[0])); });
+  vty.add_command(sg_node, "pe-suspicion <100-600000>",
+                  {"A controller the registrar lost while its link is up is suspected this long",
+                   "Milliseconds"},
+                  [cfg](CommandContext& c) { cfg->pe_suspicion_ms = static_cast<std::uint32_t>(*number(c.args[0])); });
   vty.add_command(sg_node, "metrics-endpoint (A.B.C.D|X:X::X:X) <1-65535>",
                   doc({"Prometheus text endpoint (GET /metrics)"}, {"IPv4 address", "IPv6 address", "TCP port"}),
                   [cfg](CommandContext& c) {

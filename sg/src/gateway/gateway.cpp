@@ -8,10 +8,13 @@
 #include <random>
 #include <sstream>
 
+#include "pool_metrics.hpp"
 #include "pool_runtime.hpp"
+#include "pool_text.hpp"
 #include "registrar/server.hpp"
 #include "rserpool/asap/service/pool_user_service.hpp"
 #include "rserpool/base/log.hpp"
+#include "rserpool/base/time.hpp"
 #include "rserpool/ops/prometheus_endpoint.hpp"
 #include "rserpool/transport/endpoint.hpp"
 #include "sg/routing/flow.hpp"
@@ -74,9 +77,14 @@ std::string key_text(const RoutingKey& k, mxua::PcFormat f) {
 
 struct Gateway::Impl {
   Impl(boost::asio::io_context& i, SgConfig c, GatewayOptions o)
-      : io(i), config(std::move(c)), options(o), shutdown_timer(i) {}
+      : io(i),
+        clock(o.clock ? *o.clock : rserpool::SteadyClock::instance()),
+        config(std::move(c)),
+        options(o),
+        shutdown_timer(i) {}
 
   boost::asio::io_context& io;
+  const rserpool::Clock& clock;
   SgConfig config;
   GatewayOptions options;
   tr::TransportKind kind = tr::TransportKind::tcp;
@@ -89,11 +97,10 @@ struct Gateway::Impl {
   std::unique_ptr<M3uaSide> ss7;
   std::map<std::string, std::unique_ptr<PoolRuntime>> pools;
   gateway::LinkProfile link_profile;
+  DistributorProfile distributor_profile;
   rserpool::ops::MetricsRegistry metrics;
   std::shared_ptr<rserpool::ops::PrometheusEndpoint> prometheus;
   boost::asio::steady_timer shutdown_timer;
-  std::uint64_t no_route_suppressed = 0;
-  TimePoint no_route_window{};
   std::uint64_t next_seed = 1;
   bool shutting_down = false;
 
@@ -101,9 +108,8 @@ struct Gateway::Impl {
   void start_pool(const PoolSettings& p);
   void from_ss7(MtpMessage&& m);
   std::vector<mxua::MaskedPointCode> destinations_of(const std::string& pool) const;
-  void describe_metrics();
   void collect(std::vector<rserpool::ops::Sample>& out) const;
-  void finish_shutdown(std::chrono::steady_clock::time_point deadline, std::function<void()> done);
+  void finish_shutdown(TimePoint deadline, std::function<void()> done);
 };
 
 rserpool::Result<void, std::string> Gateway::Impl::build() {
@@ -117,9 +123,31 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
   // Kernel SCTP cannot see a hung but alive controller: M3UA BEAT can.
   const std::uint32_t beat = config.pe_beat_ms.value_or(aggressive ? 500U : 5000U);
   if (beat != 0) link_profile.t_beat = std::chrono::milliseconds(beat);
-  link_profile.retry_initial = aggressive ? std::chrono::milliseconds(500) : std::chrono::milliseconds(2000);
   link_profile.local_addresses = config.pe_local_ips;
-  link_profile.retry_max = aggressive ? std::chrono::milliseconds(5000) : std::chrono::milliseconds(30000);
+
+  // How the pools judge their PEs (docs/gateway.md, "Membership").
+  auto& dp = distributor_profile;
+  // ANSI T1.113 ISUP carries a 14-bit CIC, ITU-T Q.763 a 12-bit one.
+  dp.isup_variant = config.pc_format == mxua::PcFormat::Ansi ? ss7::IsupVariant::ansi : ss7::IsupVariant::itu;
+  auto& mc = dp.membership;
+  mc.retry_initial = aggressive ? std::chrono::milliseconds(500) : std::chrono::milliseconds(2000);
+  mc.retry_max = aggressive ? std::chrono::milliseconds(5000) : std::chrono::milliseconds(30000);
+  // A reported PE is audited by its home registrar: one keep-alive timeout,
+  // then its removal reaches us within one re-resolution (or at once over
+  // the subscription).
+  const auto keep_alive_timeout = aggressive ? rserpool::registrar::RegistrarConfig::aggressive(1).keep_alive_timeout
+                                             : rserpool::registrar::RegistrarConfig::rfc_defaults(1).keep_alive_timeout;
+  const rserpool::Duration resolution = aggressive ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(5000);
+  mc.audit_bound = config.pe_audit_bound_ms ? rserpool::Duration(std::chrono::milliseconds(*config.pe_audit_bound_ms))
+                                            : rserpool::Duration(keep_alive_timeout) + resolution;
+  // A suspected PE is alive once M3UA BEAT would have failed it: its two
+  // silent intervals plus one for a late event loop.
+  if (config.pe_suspicion_ms)
+    mc.suspicion = std::chrono::milliseconds(*config.pe_suspicion_ms);
+  else if (link_profile.t_beat)
+    mc.suspicion = 3 * *link_profile.t_beat;
+  else
+    mc.suspicion = aggressive ? std::chrono::milliseconds(1500) : std::chrono::milliseconds(15000);
 
   for (const auto& r : config.routes) {
     if (!r.has_dpc || r.pool.empty()) continue;
@@ -171,7 +199,8 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
   ss7 = std::move(*side);
 
   for (const auto& [name, p] : config.pools) start_pool(p);
-  describe_metrics();
+  gateway::describe_gateway_metrics(metrics);
+  metrics.add_collector([this](std::vector<rserpool::ops::Sample>& out) { collect(out); });
   if (config.metrics_endpoint) {
     auto ep = rserpool::ops::PrometheusEndpoint::open(io, *config.metrics_endpoint, metrics);
     if (!ep) return rserpool::unexpected("metrics-endpoint " + config.metrics_endpoint->to_string() + ": " + ep.error().message());
@@ -202,12 +231,12 @@ void Gateway::Impl::start_pool(const PoolSettings& p) {
     for (const auto& d : destinations_of(name)) pcs.push_back(d.pc);
     ss7->congestion(pcs, onset);
   };
-  auto rt = std::make_unique<PoolRuntime>(io, name, p.distributor, link_profile, std::move(hooks), counters,
-                                          next_seed + 2 + pools.size());
+  auto rt = std::make_unique<PoolRuntime>(io, clock, name, p.distributor, distributor_profile, link_profile,
+                                          std::move(hooks), counters, next_seed + 2 + pools.size());
   PoolRuntime* raw = rt.get();
   pools.emplace(name, std::move(rt));
   pool_user->watch(rserpool::PoolHandle(name), [raw](const rserpool::asap::PoolUserService::PeList& list) {
-    raw->members(list);
+    raw->handlespace(list);
   });
   logger()->info("pool {}: watching", name);
 }
@@ -222,7 +251,7 @@ std::vector<mxua::MaskedPointCode> Gateway::Impl::destinations_of(const std::str
 }
 
 void Gateway::Impl::from_ss7(MtpMessage&& m) {
-  const auto c = classify(m);
+  const auto c = classify(m, distributor_profile.isup_variant);
   const Route* route = routes.lookup(m, c.cic);
   if (route) {
     auto it = pools.find(route->pool.to_string());
@@ -231,51 +260,9 @@ void Gateway::Impl::from_ss7(MtpMessage&& m) {
       return;
     }
   }
+  // Before any pool: the gateway's own drop reason, counted once here.
   counters.drop(GatewayDrop::no_route);
-  const auto now = Clock::now();
-  if (now - no_route_window >= std::chrono::seconds(1)) {
-    if (no_route_suppressed) logger()->warn("{} more message(s) without a route in the last second", no_route_suppressed);
-    no_route_window = now;
-    no_route_suppressed = 0;
-    logger()->warn("no route for OPC {} DPC {} SI {}: dropped", m.opc, m.dpc, m.si);
-  } else {
-    ++no_route_suppressed;
-  }
-}
-
-void Gateway::Impl::describe_metrics() {
-  using T = rserpool::ops::MetricFamily::Type;
-  const std::vector<std::tuple<const char*, const char*, T>> families = {
-      {"sg_ss7_messages_total", "M3UA DATA messages from (in) and to (out) the SS7 side", T::counter},
-      {"sg_ss7_bytes_total", "MTP3-user bytes from (in) and to (out) the SS7 side", T::counter},
-      {"sg_pe_messages_total", "DATA messages to (out) and from (in) each pool element", T::counter},
-      {"sg_pe_bytes_total", "MTP3-user bytes to (out) and from (in) each pool element", T::counter},
-      {"sg_pe_flows", "Flows bound to each pool element", T::gauge},
-      {"sg_pe_link_failures_total", "Link failures per pool element", T::counter},
-      {"sg_pool_accepted_total", "Messages the pool distributor accepted", T::counter},
-      {"sg_pool_sent_total", "Messages sent to a pool element", T::counter},
-      {"sg_pool_queued_total", "Messages queued (PE connecting or pool-wait)", T::counter},
-      {"sg_pool_resent_after_failover_total", "Messages re-sent after a failover (hand-back and queued)", T::counter},
-      {"sg_failovers_total", "PE failures handled", T::counter},
-      {"sg_flows_moved_total", "Flows moved to an heir", T::counter},
-      {"sg_cookies_echoed_total", "ASAP COOKIE_ECHO sent to heirs", T::counter},
-      {"sg_cookies_received_total", "ASAP COOKIE received from pool elements", T::counter},
-      {"sg_drains_total", "PEs drained", T::counter},
-      {"sg_unreachable_reported_total", "ENDPOINT_UNREACHABLE reports", T::counter},
-      {"sg_drops_total", "Messages dropped, by reason", T::counter},
-      {"sg_pool_flows", "Flows in the pool", T::gauge},
-      {"sg_pool_wait_depth", "Messages waiting for a usable PE", T::gauge},
-      {"sg_pool_available", "1 when the pool can take traffic", T::gauge},
-      {"sg_pool_members", "PEs per distributor state", T::gauge},
-      {"sg_duna_sent_total", "DUNA sent, per destination", T::counter},
-      {"sg_dava_sent_total", "DAVA sent, per destination", T::counter},
-      {"sg_scon_sent_total", "SCON sent, per destination", T::counter},
-      {"sg_ss7_associations", "SS7-side associations up", T::gauge},
-      {"sg_ss7_refused_associations_total", "SS7 associations refused by the allow-list", T::counter},
-      {"sg_m3ua_drops_total", "Messages dropped by the SS7-side M3UA layer, by reason", T::counter},
-  };
-  for (const auto& [name, help, type] : families) metrics.describe({name, help, type});
-  metrics.add_collector([this](std::vector<rserpool::ops::Sample>& out) { collect(out); });
+  rserpool::log::warn_limited(logger(), "no route", "no route for OPC {} DPC {} SI {}: dropped", m.opc, m.dpc, m.si);
 }
 
 void Gateway::Impl::collect(std::vector<rserpool::ops::Sample>& out) const {
@@ -292,13 +279,13 @@ void Gateway::Impl::collect(std::vector<rserpool::ops::Sample>& out) const {
   add("sg_dava_sent_total", counters.dava_sent);
   add("sg_scon_sent_total", counters.scon_sent);
   if (ss7) ss7->collect(out);
-  for (const auto& [name, p] : pools) p->collect(out);
+  for (const auto& [name, p] : pools) gateway::collect_pool(*p, out);
 }
 
-void Gateway::Impl::finish_shutdown(std::chrono::steady_clock::time_point deadline, std::function<void()> done) {
+void Gateway::Impl::finish_shutdown(TimePoint deadline, std::function<void()> done) {
   std::size_t open = ss7 ? ss7->open_associations() : 0;
   for (const auto& [name, p] : pools) open += p->open_links();
-  if (open != 0 && std::chrono::steady_clock::now() < deadline) {
+  if (open != 0 && clock.now() < deadline) {
     shutdown_timer.expires_after(std::chrono::milliseconds(20));
     shutdown_timer.async_wait([this, deadline, done = std::move(done)](const boost::system::error_code& ec) mutable {
       if (!ec) finish_shutdown(deadline, std::move(done));
@@ -363,7 +350,7 @@ void Gateway::shutdown(std::function<void()> done) {
   d.shutdown_timer.async_wait([&d, done = std::move(done)](const boost::system::error_code& ec) mutable {
     if (ec) return;
     if (d.ss7) d.ss7->close_associations();
-    d.finish_shutdown(std::chrono::steady_clock::now() + std::chrono::milliseconds(1500), std::move(done));
+    d.finish_shutdown(d.clock.now() + std::chrono::milliseconds(1500), std::move(done));
   });
 }
 
@@ -426,7 +413,7 @@ void Gateway::add_pool(const PoolSettings& pool) {
 std::string Gateway::show_pools(const std::string& pool) const {
   std::string out;
   for (const auto& [name, p] : impl_->pools)
-    if (pool.empty() || pool == name) out += p->show();
+    if (pool.empty() || pool == name) out += gateway::show_pool(*p);
   if (out.empty()) out = pool.empty() ? "no pools configured\n" : "no pool " + pool + "\n";
   return out;
 }
@@ -434,7 +421,7 @@ std::string Gateway::show_pools(const std::string& pool) const {
 std::string Gateway::show_flows(const std::string& pool) const {
   std::string out;
   for (const auto& [name, p] : impl_->pools)
-    if (pool.empty() || pool == name) out += p->show_flows();
+    if (pool.empty() || pool == name) out += gateway::show_flows(*p);
   if (out.empty()) out = "no pool " + pool + "\n";
   return out;
 }

@@ -1,19 +1,18 @@
 #pragma once
-// The gateway's association to one pool element (gateway controller): M3UA
-// IPSP single exchange with the gateway as initiator (gwc_link profile), and
-// the ASAP control channel (PPID 11) on the same association for cookies.
+// The executor of one gwc_link::Link (sg/gwc_link/link.hpp): the transport
+// association to a gateway controller, the M3UA IPSP driver on it (mxua),
+// the ASAP control channel beside it, and one OS timer for the link's
+// timers. Every decision (when the link is up, when it failed, what is
+// handed back, what a fenced link may still deliver, cookie before data)
+// is the core's; this class feeds it events, performs its actions and
+// writes the log lines, each naming the PE and its address.
 //
-// The link is "up" for the distributor only once the IPSP is ACTIVE for the
-// link's routing context: before that DATA would be refused by M3UA. It is
-// "failed" once, at the first of: association down, M3UA leaving ACTIVE,
-// BEAT timeout (the driver aborts the association and reports it down).
-// DATA the transport handed back before the failure is collected and given
-// to the failure hook, so the distributor re-sends it first.
-//
-// Lifetime: the transport association holds the driver, which refers to
-// this object; the link therefore keeps itself alive until the association
-// is down, and detach() silences the hooks when its owner goes away first.
+// Lifetime: the transport association holds the M3UA driver, which refers
+// to this object; the link therefore keeps itself alive until the
+// association is down, and detach() silences the hooks when its owner goes
+// away first.
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <functional>
 #include <memory>
@@ -23,56 +22,60 @@
 
 #include "mxua/driver/association_driver.hpp"
 #include "rserpool/base/result.hpp"
+#include "rserpool/base/time.hpp"
 #include "rserpool/transport/config.hpp"
 #include "rserpool/wire/types.hpp"
-#include "sg/gateway/counters.hpp"
-#include "sg/gwc_link/echo_before_data.hpp"
+#include "sg/gwc_link/link.hpp"
 #include "sg/routing/mtp_message.hpp"
 
 namespace sg::gateway {
 
 struct PeLinkHooks {
   std::function<void(rserpool::PeIdentifier)> up;
-  // `handed_back`: DATA accepted by the transport and not delivered, oldest
-  // first. Called once per failure; later hand-backs arrive with an empty
-  // failure flag (first == false).
-  std::function<void(rserpool::PeIdentifier, std::vector<MtpMessage>&& handed_back, bool first)> failed;
+  // Once per association: it failed; `handed_back` is what to re-send.
+  std::function<void(rserpool::PeIdentifier, std::vector<MtpMessage>&& handed_back)> failed;
+  // A link we closed or fenced is down; what it did not deliver.
+  std::function<void(rserpool::PeIdentifier, std::vector<MtpMessage>&& handed_back)> closed;
   std::function<void(rserpool::PeIdentifier, MtpMessage&&)> data;
   std::function<void(rserpool::PeIdentifier, rserpool::Bytes&&)> cookie;
 };
 
-enum class LinkState : std::uint8_t { connecting, m3ua_starting, active, closing, failed };
-std::string_view to_string(LinkState s) noexcept;
+using gwc_link::LinkState;
 
 class PeLink : public mxua::driver::Events, public std::enable_shared_from_this<PeLink> {
   struct Key {};
 
  public:
   // Starts the association at once; the outcome arrives through the hooks.
-  static rserpool::Result<std::shared_ptr<PeLink>, std::string> open(boost::asio::io_context& io,
-                                                                    rserpool::PeIdentifier pe,
-                                                                    rserpool::transport::EndpointConfig endpoint,
-                                                                    std::optional<std::chrono::milliseconds> t_beat,
-                                                                    PeLinkHooks hooks, std::shared_ptr<PeLinkCounters> counters);
-  PeLink(Key, rserpool::PeIdentifier pe, PeLinkHooks hooks, std::shared_ptr<PeLinkCounters> counters);
+  // `label` names the link in every log line ("pool gwc PE 1a2b3c4d at
+  // 192.0.2.1:4000/sctp").
+  static rserpool::Result<std::shared_ptr<PeLink>, std::string> open(
+      boost::asio::io_context& io, const rserpool::Clock& clock, rserpool::PeIdentifier pe, std::string label,
+      rserpool::transport::EndpointConfig endpoint, std::optional<std::chrono::milliseconds> t_beat,
+      PeLinkHooks hooks, std::shared_ptr<gwc_link::LinkCounters> counters);
+  PeLink(Key, boost::asio::io_context& io, const rserpool::Clock& clock, rserpool::PeIdentifier pe,
+         std::string label, PeLinkHooks hooks, std::shared_ptr<gwc_link::LinkCounters> counters);
   ~PeLink() override;
 
-  // DATA to the PE with the link's routing context; false when refused.
-  bool send(const MtpMessage& m);
+  // DATA to the PE (never refused: a link that cannot carry it hands it
+  // back through the failure hook).
+  void send(MtpMessage&& m);
   // ASAP_COOKIE_ECHO on the same association (PPID 11), before any later
-  // DATA on every stream that DATA uses (gwc_link::EchoBeforeData).
+  // DATA on every stream that DATA uses. False when the link is not active.
   bool send_cookie_echo(const rserpool::Bytes& cookie);
-  // Graceful: ASPDN, then SCTP SHUTDOWN / TCP close once it is answered (or
-  // after a short grace period). No failure is reported afterwards.
+  // Graceful: ASPDN, then SCTP SHUTDOWN / TCP close.
   void close();
-  // Immediate, for teardown: no hooks afterwards.
+  // Fencing: abort at once; what it still delivers is dropped.
+  void fence();
+  // Teardown of the gateway: abort, no hooks afterwards.
   void abort();
   // The owner is gone: no more hooks (the association may still finish).
   void detach() { hooks_ = {}; }
 
-  LinkState state() const noexcept { return state_; }
+  LinkState state() const noexcept { return core_.state(); }
+  bool open_association() const noexcept { return core_.live(); }
   rserpool::PeIdentifier pe() const noexcept { return pe_; }
-  std::string remote() const;
+  const std::string& label() const noexcept { return label_; }
 
   // mxua::driver::Events
   void on_association_up(mxua::AssocId a, const rserpool::transport::AssociationInfo& i) override;
@@ -84,23 +87,25 @@ class PeLink : public mxua::driver::Events, public std::enable_shared_from_this<
   void on_drop(const mxua::Drop& d) override;
 
  private:
-  void fail(const char* why);
-  void on_control(rserpool::transport::Message&& m);
+  void execute(gwc_link::Actions& actions);
+  void arm_timer();
   std::uint16_t outbound_streams();
-  void send_control(std::vector<gwc_link::StreamMessage>& messages);
 
+  boost::asio::io_context& io_;
+  const rserpool::Clock& clock_;
   rserpool::PeIdentifier pe_;
+  std::string label_;
   PeLinkHooks hooks_;
-  std::shared_ptr<PeLinkCounters> counters_;
+  gwc_link::Link core_;
   std::shared_ptr<mxua::driver::AssociationDriver> driver_;
   std::shared_ptr<rserpool::transport::Association> assoc_;
   std::shared_ptr<PeLink> self_;  // alive while the association is
-  std::vector<MtpMessage> handed_back_;
-  gwc_link::EchoBeforeData echo_;
-  std::vector<gwc_link::StreamMessage> control_out_;  // scratch
-  std::optional<boost::asio::steady_timer> grace_;
-  LinkState state_ = LinkState::connecting;
-  bool failure_reported_ = false;
+  boost::asio::steady_timer timer_;
+  std::optional<rserpool::TimePoint> armed_for_;
+  // Set while our DATA is inside the M3UA driver: a drop it reports then is
+  // a refusal of that DATA.
+  bool sending_ = false;
+  std::optional<mxua::DropReason> refused_;
 };
 
 }  // namespace sg::gateway

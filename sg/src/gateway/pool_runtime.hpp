@@ -1,13 +1,12 @@
 #pragma once
-// One configured pool at run time: its PoolDistributor (sans-I/O) driven on
-// the io_context, the links to its pool elements, membership from ASAP.
-//
-// Membership: every watch() list from the pool user service is diffed
-// against the previous one into member_added (new PE, or new policy values)
-// and member_removed (the PE left the handlespace: drain). A PE whose link
-// failed while the registrar still lists it is retried with a backoff, so a
-// controller that restarts under the same identifier comes back; a PE the
-// operator drained is ignored until the registrar forgets it.
+// The executor of one configured pool: its PoolDistributor (sans-I/O: every
+// decision about membership, failover, fencing, suspicion and retries is
+// there) driven on the io_context, the links to its pool elements, and one
+// OS timer armed at the distributor's next_deadline(). It turns the pool
+// user service's PE lists and the links' events into distributor events,
+// and the distributor's actions into link operations, hook calls and log
+// lines. Rendering (CLI text, metric samples) is in pool_text.cpp and
+// pool_metrics.cpp.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -16,12 +15,11 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "pe_link.hpp"
-#include "rserpool/ops/metrics.hpp"
+#include "rserpool/base/time.hpp"
 #include "rserpool/transport/config.hpp"
 #include "sg/gateway/counters.hpp"
 #include "sg/routing/policy_member_selector.hpp"
@@ -37,8 +35,6 @@ struct LinkProfile {
   // Local addresses to bind (empty: any; loopback towards a PE on loopback,
   // so that SCTP does not advertise addresses the PE cannot answer from).
   std::vector<rserpool::IpAddress> local_addresses;
-  std::chrono::milliseconds retry_initial{1000};
-  std::chrono::milliseconds retry_max{10000};
 };
 
 struct PoolHooks {
@@ -50,14 +46,15 @@ struct PoolHooks {
 
 class PoolRuntime {
  public:
-  PoolRuntime(boost::asio::io_context& io, std::string name, DistributorConfig config, LinkProfile profile,
-              PoolHooks hooks, GatewayCounters& counters, std::uint64_t seed);
+  PoolRuntime(boost::asio::io_context& io, const rserpool::Clock& clock, std::string name, DistributorConfig config,
+              DistributorProfile profile, LinkProfile links, PoolHooks hooks, GatewayCounters& counters,
+              std::uint64_t seed);
   ~PoolRuntime();  // aborts the links
   PoolRuntime(const PoolRuntime&) = delete;
   PoolRuntime& operator=(const PoolRuntime&) = delete;
 
   // The whole current PE list (pool user service watch()).
-  void members(const std::vector<rserpool::PoolElementParameter>& list);
+  void handlespace(const std::vector<rserpool::PoolElementParameter>& list);
   void message(MtpMessage&& m);
   // New settings typed at run time (pool-wait, drain-deadline, queues).
   void configure(const DistributorConfig& config);
@@ -67,50 +64,46 @@ class PoolRuntime {
   std::size_t close_links();
   std::size_t open_links() const;
 
+  // --- Inspection (pool_text.cpp, pool_metrics.cpp) ---------------------------
   const std::string& name() const noexcept { return name_; }
   const PoolDistributor& distributor() const noexcept { return distributor_; }
   const PolicyMemberSelector& selector() const noexcept { return selector_; }
-  std::uint64_t drops(DropReason r) const noexcept;
-
-  // For the CLI (text) and the metrics collector.
-  std::string show(bool with_header = true) const;
-  std::string show_flows() const;
-  void collect(std::vector<rserpool::ops::Sample>& out) const;
+  std::optional<LinkState> link_state(rserpool::PeIdentifier pe) const;
+  // Per PE, across its successive links.
+  const std::map<rserpool::PeIdentifier, std::shared_ptr<gwc_link::LinkCounters>>& link_counters() const noexcept {
+    return link_counters_;
+  }
+  std::uint64_t unreachable_reported() const noexcept { return unreachable_reported_; }
+  // DATA from links already cut off, dropped there (the distributor counts
+  // what reached it from a fenced PE).
+  std::uint64_t dropped_after_fence() const noexcept;
 
  private:
-  struct Retry {
-    std::unique_ptr<boost::asio::steady_timer> timer;
-    std::chrono::milliseconds backoff{0};
-  };
-
   void run(std::vector<Action>&& actions);
-  void connect(rserpool::PeIdentifier pe);
+  void connect(rserpool::PeIdentifier pe, const rserpool::TransportParameter& transport);
   void send(rserpool::PeIdentifier pe, MtpMessage&& m);
-  void schedule_retry(rserpool::PeIdentifier pe);
+  void retire(std::shared_ptr<PeLink> link);
   void arm_timer();
-  void link_up(rserpool::PeIdentifier pe);
-  void link_failed(rserpool::PeIdentifier pe, std::vector<MtpMessage>&& back, bool first);
-  std::shared_ptr<PeLinkCounters> counters_of(rserpool::PeIdentifier pe);
-  static TimePoint now() { return Clock::now(); }
+  std::shared_ptr<gwc_link::LinkCounters> counters_of(rserpool::PeIdentifier pe);
+  std::string label(rserpool::PeIdentifier pe) const;
+  TimePoint now() const { return clock_.now(); }
 
   boost::asio::io_context& io_;
+  const rserpool::Clock& clock_;
   std::string name_;
   LinkProfile profile_;
   PoolHooks hooks_;
   GatewayCounters& gateway_counters_;
   PolicyMemberSelector selector_;
   PoolDistributor distributor_;
-  std::map<rserpool::PeIdentifier, rserpool::PoolElementParameter> known_;  // the registrar's view
   std::map<rserpool::PeIdentifier, std::shared_ptr<PeLink>> links_;
-  std::vector<std::weak_ptr<PeLink>> closing_;
-  std::map<rserpool::PeIdentifier, std::shared_ptr<PeLinkCounters>> link_counters_;
-  std::map<rserpool::PeIdentifier, Retry> retries_;
-  std::set<rserpool::PeIdentifier> drained_;  // by the operator: ignored while listed
+  std::vector<std::weak_ptr<PeLink>> retired_;  // closing or fenced, until their association is down
+  std::map<rserpool::PeIdentifier, std::shared_ptr<gwc_link::LinkCounters>> link_counters_;
+  std::map<rserpool::PeIdentifier, std::string> addresses_;  // where each PE was last connected, for logs
   boost::asio::steady_timer timer_;
   std::optional<TimePoint> armed_for_;
   std::uint64_t unreachable_reported_ = 0;
-  TimePoint drop_log_window_{};
-  std::uint64_t drops_suppressed_ = 0;
+  bool stopping_ = false;  // close_links(): the gateway is shutting down
 };
 
 }  // namespace sg::gateway

@@ -4,12 +4,12 @@
 
 namespace sg {
 
-void PolicyMemberSelector::update(std::optional<rserpool::PolicyParameters> overall_policy,
-                                  std::vector<rserpool::PoolElementParameter> elements) {
+void PolicyMemberSelector::members_changed(std::optional<rserpool::PolicyParameters> overall_policy,
+                                           std::span<const rserpool::PoolElementParameter> elements) {
   // No overall policy parameter means Round Robin (RFC 5352 2.2.6).
   const auto type = overall_policy ? overall_policy->type : rserpool::PolicyType::round_robin;
   if (type != selector_.policy()) selector_.set_policy(type);
-  elements_ = std::move(elements);
+  elements_.assign(elements.begin(), elements.end());
   selector_.list_changed();
 }
 

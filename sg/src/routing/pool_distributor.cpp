@@ -10,8 +10,8 @@ std::string_view to_string(DropReason r) noexcept {
   switch (r) {
     case DropReason::pool_unavailable: return "pool-unavailable";
     case DropReason::queue_full: return "queue-full";
-    case DropReason::no_route: return "no-route";
-    case DropReason::member_gone: return "member-gone";
+    case DropReason::fenced_member: return "fenced-pe";
+    case DropReason::Count_: break;
   }
   return "unknown";
 }
@@ -20,86 +20,574 @@ std::string_view to_string(MemberState s) noexcept {
   switch (s) {
     case MemberState::connecting: return "connecting";
     case MemberState::active: return "active";
+    case MemberState::suspect: return "suspect";
     case MemberState::draining: return "draining";
     case MemberState::failed: return "failed";
   }
   return "unknown";
 }
 
-PoolDistributor::PoolDistributor(DistributorConfig config, MemberSelector& selector)
-    : config_(config), selector_(selector) {}
+std::string_view to_string(MemberNews n) noexcept {
+  switch (n) {
+    case MemberNews::joined: return "joined the pool";
+    case MemberNews::moved: return "registered a new user transport: reconnecting";
+    case MemberNews::suspected: return "left the handlespace while its link is up: suspected, no new flows";
+    case MemberNews::proven_alive: return "link stayed up through the suspicion: alive, draining";
+    case MemberNews::relisted: return "listed again: back in service";
+    case MemberNews::draining: return "draining";
+    case MemberNews::drained: return "drain finished";
+    case MemberNews::fenced: return "fenced: calls failed over, association aborted until the registrar shows it alive";
+    case MemberNews::audit_passed: return "still listed after the registrar's audit: reconnecting";
+    case MemberNews::retrying: return "retrying";
+    case MemberNews::removed: return "removed";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// Which of `handed_back` (oldest first) are copies kept in `kept` (send
+// order): walked from the newest, as the transport hands back the tail of
+// what it was given. The first message that is not a kept copy was sent
+// before the copies were taken, and so was everything older: stop there, so
+// that an ambiguity (equal bytes) costs a duplicate, never a loss.
+std::vector<bool> copies_in(const std::vector<MtpMessage>& handed_back, const std::deque<MtpMessage>& kept) {
+  std::vector<bool> is_copy(handed_back.size(), false);
+  auto k = kept.rbegin();
+  for (std::size_t i = handed_back.size(); i-- > 0;) {
+    auto found = std::find(k, kept.rend(), handed_back[i]);
+    if (found == kept.rend()) break;
+    is_copy[i] = true;
+    k = std::next(found);
+  }
+  return is_copy;
+}
+
+}  // namespace
+
+PoolDistributor::PoolDistributor(DistributorConfig config, MemberSelector& selector, DistributorProfile profile)
+    : config_(config), profile_(profile), selector_(selector) {}
 
 void PoolDistributor::start(TimePoint now) { track_availability(now); }
 
 std::vector<Action> PoolDistributor::reconfigure(const DistributorConfig& config, TimePoint /*now*/) {
   std::vector<Action> out;
   config_ = config;
-  // pool_wait and drain deadlines are read when next_deadline() is asked;
-  // the congestion state must follow the new thresholds at once.
+  // Running clocks follow the new pool-wait; drain deadlines already set
+  // stay (they were promised); the congestion state follows the new
+  // thresholds at once.
+  if (no_member_since_ && !unavailable_signalled_)
+    timers_.arm(TimerKey{TimerKind::availability}, *no_member_since_ + config_.pool_wait);
+  arm_pool_wait();
   update_congestion(out);
   return out;
 }
 
-std::vector<Action> PoolDistributor::member_added(PeIdentifier pe, const rserpool::PolicyParameters& policy,
-                                                  TimePoint now) {
+// --- Membership -------------------------------------------------------------
+
+std::vector<Action> PoolDistributor::handlespace(std::span<const rserpool::PoolElementParameter> list,
+                                                 TimePoint now) {
   std::vector<Action> out;
-  auto [it, inserted] = members_.try_emplace(pe);
-  Member& m = it->second;
-  m.policy = policy;
-  if (inserted || m.state == MemberState::failed) {
-    // A retry of a failed PE stays in its failure event (no second report)
-    // until its association is up again.
-    m.state = MemberState::connecting;
-    out.push_back(action::Connect{pe});
-    // Traffic waiting for any PE can queue behind this one now.
-    flush_pool_wait(now, out);
+  const auto changes = membership_.update(list);
+  if (changes.empty()) return out;
+  const auto selectable = membership_.selectable();
+  selector_.members_changed(membership_.overall_policy(), selectable);
+  for (const auto& ch : changes) {
+    switch (ch.what) {
+      case MembershipChange::left: loss_notice(ch.pe, now, out); break;
+      case MembershipChange::joined: join(ch.pe, now, out); break;
+      case MembershipChange::moved: moved(ch.pe, now, out); break;
+      case MembershipChange::policy_changed:
+        if (auto it = members_.find(ch.pe); it != members_.end()) it->second.policy = membership_.listed(ch.pe)->policy;
+        break;
+    }
   }
+  update_congestion(out);
   return out;
 }
 
-std::vector<Action> PoolDistributor::member_removed(PeIdentifier pe, TimePoint now) {
-  return drain(pe, config_.drain_deadline, now);
+void PoolDistributor::join(PeIdentifier pe, TimePoint now, std::vector<Action>& out) {
+  const auto* listing = membership_.listed(pe);
+  auto [it, inserted] = members_.try_emplace(pe);
+  Member& m = it->second;
+  m.policy = listing->policy;
+  m.transport = listing->user_transport;
+  if (inserted) {
+    out.push_back(action::News{pe, MemberNews::joined});
+    connect(pe, m, now, out);
+    return;
+  }
+  // Still known: it left while we had an association (suspected, or being
+  // drained) and registered again.
+  if (m.state == MemberState::suspect) {
+    prove_alive(pe, now, out);
+  } else if (m.state == MemberState::draining) {
+    m.state = MemberState::active;
+    timers_.cancel(TimerKey{TimerKind::drain, pe});
+    out.push_back(action::News{pe, MemberNews::relisted});
+    became_active(now, out);
+  }
 }
 
-std::vector<Action> PoolDistributor::drain(PeIdentifier pe, Duration deadline, TimePoint now) {
-  std::vector<Action> out;
+void PoolDistributor::loss_notice(PeIdentifier pe, TimePoint now, std::vector<Action>& out) {
   auto it = members_.find(pe);
-  if (it == members_.end()) return out;
+  if (it == members_.end()) return;
   Member& m = it->second;
-  if (m.state == MemberState::draining) return out;
-  const bool had_association = m.state == MemberState::active;
-  if (!had_association) {
-    // Never carried traffic (or already failed): nothing to drain. Anything
-    // queued behind it goes elsewhere, in order.
-    std::deque<MtpMessage> queued = std::move(m.queue);
-    queued_total_ -= queued.size();
-    orphan_flows_of(pe, m.latest_cookie);
-    if (m.state == MemberState::connecting) out.push_back(action::Disconnect{pe});
-    members_.erase(it);
-    for (auto& msg : queued) {
-      auto c = classify(msg);
-      route(std::move(msg), c, now, out);
-    }
-    return out;
+  switch (m.state) {
+    case MemberState::connecting:
+    case MemberState::failed:
+      // No association that could still hold calls: forget it.
+      out.push_back(action::News{pe, MemberNews::removed});
+      remove_member(pe, now, out);
+      return;
+    case MemberState::active:
+      // The registrar may have seen its death before our link did (its
+      // own ASAP association dropped first): suspect, do not drain yet.
+      m.state = MemberState::suspect;
+      ++counters_.suspicions;
+      timers_.arm(TimerKey{TimerKind::suspicion, pe}, now + profile_.membership.suspicion);
+      out.push_back(action::News{pe, MemberNews::suspected});
+      track_availability(now);
+      return;
+    case MemberState::suspect:
+    case MemberState::draining: return;
   }
+}
+
+void PoolDistributor::moved(PeIdentifier pe, TimePoint now, std::vector<Action>& out) {
+  auto it = members_.find(pe);
+  if (it == members_.end()) return;
+  Member& m = it->second;
+  const auto* listing = membership_.listed(pe);
+  m.policy = listing->policy;
+  m.transport = listing->user_transport;
+  out.push_back(action::News{pe, MemberNews::moved});
+  switch (m.state) {
+    case MemberState::connecting: connect(pe, m, now, out); return;
+    case MemberState::active:
+    case MemberState::suspect:
+    case MemberState::draining:
+      // The association leads to the old registration: its calls fail over.
+      fail_member(pe, {}, Loss::cut_off, now, out);
+      break;
+    case MemberState::failed: break;
+  }
+  // A new registration is the registrar's word that it lives: no audit wait.
+  auto again = members_.find(pe);
+  if (again == members_.end() || again->second.state != MemberState::failed) return;
+  again->second.audit_passed = true;
+  timers_.cancel(TimerKey{TimerKind::audit, pe});
+  timers_.cancel(TimerKey{TimerKind::retry, pe});
+  connect(pe, again->second, now, out);
+}
+
+void PoolDistributor::connect(PeIdentifier pe, Member& m, TimePoint now, std::vector<Action>& out) {
+  m.state = MemberState::connecting;
+  out.push_back(action::Connect{pe, m.transport});
+  // Traffic waiting for any PE can queue behind this one now.
+  flush_pool_wait(now, out);
+}
+
+rserpool::Result<std::vector<Action>, PoolDistributor::DrainRefusal> PoolDistributor::drain(
+    PeIdentifier pe, std::optional<Duration> deadline, TimePoint now) {
+  auto it = members_.find(pe);
+  if (it == members_.end()) return rserpool::unexpected(DrainRefusal::unknown_pe);
+  Member& m = it->second;
+  if (m.state == MemberState::draining || (m.state == MemberState::suspect && m.drain_requested))
+    return rserpool::unexpected(DrainRefusal::already_draining);
+  std::vector<Action> out;
+  membership_.set_operator_drained(pe);
+  const auto selectable = membership_.selectable();
+  selector_.members_changed(membership_.overall_policy(), selectable);
+  const Duration d = deadline.value_or(config_.drain_deadline);
+  switch (m.state) {
+    case MemberState::connecting:
+    case MemberState::failed:
+      // Never carried traffic (or already failed over): nothing to drain.
+      remove_member(pe, now, out);
+      break;
+    case MemberState::suspect: m.drain_requested = d; break;  // once it proves alive
+    case MemberState::active: start_drain(pe, d, now, out); break;
+    case MemberState::draining: break;
+  }
+  update_congestion(out);
+  return out;
+}
+
+void PoolDistributor::start_drain(PeIdentifier pe, Duration deadline, TimePoint now, std::vector<Action>& out) {
+  Member& m = members_.at(pe);
   m.state = MemberState::draining;
-  m.drain_deadline = now + deadline;
   ++counters_.drains;
+  timers_.arm(TimerKey{TimerKind::drain, pe}, now + deadline);
+  out.push_back(action::News{pe, MemberNews::draining});
   // Only calls are worth keeping on a leaving PE; other flows move now.
   for (const auto& f : flows_.flows_of(pe))
     if (!f.circuit) flows_.release(f);
   if (flows_.count_of(pe) == 0) finish_drain(pe, now, out);
-  return out;
+  track_availability(now);
 }
 
 void PoolDistributor::finish_drain(PeIdentifier pe, TimePoint now, std::vector<Action>& out) {
   auto it = members_.find(pe);
   if (it == members_.end()) return;
-  counters_.flows_moved += orphan_flows_of(pe, it->second.latest_cookie);
-  out.push_back(action::Disconnect{pe});
+  const std::size_t moved = orphan_flows_of(pe, it->second.latest_cookie);
+  counters_.flows_moved += moved;
+  if (moved != 0) {
+    // Its calls move to an heir: the old controller must not answer them
+    // any more. What the association hands back comes through handed_back().
+    ++counters_.fenced;
+    out.push_back(action::Fence{pe});
+  } else {
+    out.push_back(action::Disconnect{pe});
+  }
+  out.push_back(action::News{pe, MemberNews::drained});
+  std::vector<MtpMessage> held(std::make_move_iterator(it->second.queue.begin()),
+                               std::make_move_iterator(it->second.queue.end()));
+  queued_total_ -= held.size();
+  cancel_member_timers(pe);
   members_.erase(it);
   track_availability(now);
+  reroute(std::move(held), now, out);
 }
+
+void PoolDistributor::prove_alive(PeIdentifier pe, TimePoint now, std::vector<Action>& out) {
+  Member& m = members_.at(pe);
+  timers_.cancel(TimerKey{TimerKind::suspicion, pe});
+  m.since_notice.clear();
+  ++counters_.suspicions_cleared;
+  const bool listed = membership_.listed(pe) != nullptr;
+  const auto drain_requested = m.drain_requested;
+  m.drain_requested.reset();
+  m.state = MemberState::active;
+  out.push_back(action::News{pe, listed ? MemberNews::relisted : MemberNews::proven_alive});
+  // Messages held while the copies were at their bound go first, in order.
+  while (!m.queue.empty()) {
+    MtpMessage msg = std::move(m.queue.front());
+    m.queue.pop_front();
+    --queued_total_;
+    deliver(pe, m, std::move(msg), out);
+  }
+  if (listed && !drain_requested) {
+    became_active(now, out);
+    return;
+  }
+  if (listed) {
+    // The operator asked for a drain while it was suspected.
+    membership_.set_operator_drained(pe);
+    const auto selectable = membership_.selectable();
+    selector_.members_changed(membership_.overall_policy(), selectable);
+  }
+  // Alive, but no longer in the pool: a graceful departure.
+  start_drain(pe, drain_requested.value_or(config_.drain_deadline), now, out);
+}
+
+void PoolDistributor::remove_member(PeIdentifier pe, TimePoint now, std::vector<Action>& out) {
+  auto it = members_.find(pe);
+  if (it == members_.end()) return;
+  Member& m = it->second;
+  std::vector<MtpMessage> queued(std::make_move_iterator(m.queue.begin()), std::make_move_iterator(m.queue.end()));
+  queued_total_ -= queued.size();
+  orphan_flows_of(pe, m.latest_cookie);
+  if (m.state == MemberState::connecting) out.push_back(action::Disconnect{pe});
+  cancel_member_timers(pe);
+  members_.erase(it);
+  track_availability(now);
+  // Anything queued behind it goes elsewhere, in order.
+  reroute(std::move(queued), now, out);
+}
+
+void PoolDistributor::cancel_member_timers(PeIdentifier pe) {
+  for (auto kind : {TimerKind::drain, TimerKind::suspicion, TimerKind::audit, TimerKind::retry})
+    timers_.cancel(TimerKey{kind, pe});
+}
+
+// --- Association events -----------------------------------------------------
+
+std::vector<Action> PoolDistributor::association_up(PeIdentifier pe, TimePoint now) {
+  std::vector<Action> out;
+  auto it = members_.find(pe);
+  if (it == members_.end()) {
+    out.push_back(action::Disconnect{pe});
+    return out;
+  }
+  Member& m = it->second;
+  if (m.state != MemberState::connecting) return out;
+  m.state = MemberState::active;
+  // Up again: the failure event (if any) is over; a later failure is news.
+  m.failure_event = false;
+  m.reported_unreachable = false;
+  m.audit_passed = false;
+  m.backoff = Duration{0};
+  timers_.cancel(TimerKey{TimerKind::audit, pe});
+  timers_.cancel(TimerKey{TimerKind::retry, pe});
+  // Cookies first: the new PE must have the call state before any data.
+  for (auto& cookie : m.echo_before_data) {
+    out.push_back(action::SendCookieEcho{pe, std::move(cookie)});
+    ++counters_.cookies_echoed;
+  }
+  m.echo_before_data.clear();
+  while (!m.queue.empty()) {
+    out.push_back(action::SendData{pe, std::move(m.queue.front())});
+    m.queue.pop_front();
+    --queued_total_;
+    ++counters_.sent;
+    m.carried_traffic = true;
+  }
+  became_active(now, out);
+  flush_pool_wait(now, out);
+  update_congestion(out);
+  return out;
+}
+
+std::vector<Action> PoolDistributor::association_failed(PeIdentifier pe, std::vector<MtpMessage> handed_back,
+                                                        TimePoint now) {
+  std::vector<Action> out;
+  auto it = members_.find(pe);
+  if (it == members_.end() || it->second.state == MemberState::failed) {
+    // Not an association we count on (the PE was removed, or failed over
+    // already): its hand-back still must not be lost.
+    reroute_counted(std::move(handed_back), now, out);
+    update_congestion(out);
+    return out;
+  }
+  fail_member(pe, std::move(handed_back), Loss::failed, now, out);
+  return out;
+}
+
+std::vector<Action> PoolDistributor::handed_back(PeIdentifier /*pe*/, std::vector<MtpMessage> messages,
+                                                TimePoint now) {
+  // An association we closed or cut off gave back what it had not
+  // delivered: re-routed like a failover's hand-back (a fence we ordered
+  // never follows a loss notice, so there are no kept copies to match).
+  std::vector<Action> out;
+  reroute_counted(std::move(messages), now, out);
+  update_congestion(out);
+  return out;
+}
+
+std::vector<Action> PoolDistributor::association_closed(PeIdentifier pe, std::vector<MtpMessage> leftovers,
+                                                        TimePoint now) {
+  std::vector<Action> out;
+  auto it = members_.find(pe);
+  if (it == members_.end() || it->second.state == MemberState::failed) {
+    reroute_counted(std::move(leftovers), now, out);
+    update_congestion(out);
+    return out;
+  }
+  fail_member(pe, std::move(leftovers), Loss::closed, now, out);
+  return out;
+}
+
+void PoolDistributor::fail_member(PeIdentifier pe, std::vector<MtpMessage> handed_back, Loss loss, TimePoint now,
+                                  std::vector<Action>& out) {
+  Member& m = members_.at(pe);
+  const MemberState was = m.state;
+  m.state = MemberState::failed;
+  if (!m.failure_event) {
+    m.failure_event = true;
+    ++counters_.failovers;
+  }
+  // RFC 5351 3.6 / RFC 5352 3.5: tell the registrar, once per failure event,
+  // and only about a PE we tried to use.
+  if (loss == Loss::failed && (m.carried_traffic || !handed_back.empty()) && !m.reported_unreachable) {
+    m.reported_unreachable = true;
+    m.reported_at = now;
+    out.push_back(action::ReportUnreachable{pe});
+  }
+  const std::size_t moved = orphan_flows_of(pe, m.latest_cookie);
+  counters_.flows_moved += moved;
+  if (was != MemberState::connecting && loss != Loss::closed) {
+    // Fencing: its calls belong to an heir now. The association is aborted
+    // (a no-op when it is down already) and whatever it still delivers is
+    // dropped; it is reconnected only once the registrar shows it alive.
+    ++counters_.fenced;
+    out.push_back(action::Fence{pe});
+    out.push_back(action::News{pe, MemberNews::fenced});
+  }
+  // Oldest first: what the transport gave back and was sent before any
+  // loss notice, the copies kept since the notice, then what never left.
+  std::vector<MtpMessage> again;
+  if (!m.since_notice.empty()) {
+    const auto is_copy = copies_in(handed_back, m.since_notice);
+    for (std::size_t i = 0; i < handed_back.size(); ++i)
+      if (!is_copy[i]) again.push_back(std::move(handed_back[i]));
+    counters_.kept_since_notice += m.since_notice.size();
+    for (auto& c : m.since_notice) again.push_back(std::move(c));
+    m.since_notice.clear();
+  } else {
+    again = std::move(handed_back);
+  }
+  for (auto& q : m.queue) again.push_back(std::move(q));
+  queued_total_ -= m.queue.size();
+  m.queue.clear();
+  m.echo_before_data.clear();
+  m.drain_requested.reset();
+  timers_.cancel(TimerKey{TimerKind::suspicion, pe});
+  timers_.cancel(TimerKey{TimerKind::drain, pe});
+
+  const bool listed = membership_.listed(pe) != nullptr;
+  if (!listed || was == MemberState::draining || membership_.operator_drained(pe)) {
+    // Leaving anyway: no reconnection.
+    cancel_member_timers(pe);
+    members_.erase(pe);
+  } else if (m.reported_unreachable && !m.audit_passed) {
+    // The home registrar audits a reported PE (ENDPOINT_KEEP_ALIVE) and
+    // removes it when the audit fails: wait for its verdict.
+    timers_.arm(TimerKey{TimerKind::audit, pe}, m.reported_at + profile_.membership.audit_bound);
+  } else {
+    const auto& mc = profile_.membership;
+    m.backoff = m.backoff == Duration{0} ? mc.retry_initial : std::min(m.backoff * 2, mc.retry_max);
+    timers_.arm(TimerKey{TimerKind::retry, pe}, now + m.backoff);
+  }
+  track_availability(now);
+  reroute_counted(std::move(again), now, out);
+  update_congestion(out);
+}
+
+void PoolDistributor::cookie_received(PeIdentifier pe, rserpool::Bytes cookie) {
+  auto it = members_.find(pe);
+  // A fenced PE's state is not the pool's any more: its calls have an heir.
+  if (it != members_.end() && it->second.state != MemberState::failed) it->second.latest_cookie = std::move(cookie);
+}
+
+// --- Traffic ------------------------------------------------------------------
+
+std::vector<Action> PoolDistributor::message(MtpMessage m, TimePoint now) {
+  std::vector<Action> out;
+  ++counters_.accepted;
+  const auto c = classify(m);
+  route(std::move(m), c, now, out);
+  return out;
+}
+
+PoolDistributor::FromMember PoolDistributor::from_member(PeIdentifier pe, const MtpMessage& m, TimePoint now) {
+  FromMember r;
+  auto it = members_.find(pe);
+  if (it != members_.end() && it->second.state == MemberState::failed) {
+    // Sent before the abort took effect: the calls it speaks of are the
+    // heir's now. Forwarding it would answer them twice.
+    ++counters_.drops[static_cast<std::size_t>(DropReason::fenced_member)];
+    r.forward = false;
+    return r;
+  }
+  const auto c = classify(m);
+  if (!c.flow.circuit) return r;
+  const auto owner = flows_.find(c.flow);
+  if (c.event == CallEvent::release_complete) {
+    if (owner && *owner != pe) return r;  // not its circuit to release
+    flows_.release(c.flow);
+    if (it != members_.end() && it->second.state == MemberState::suspect) {
+      // A suspect that completes a release did process what we sent on
+      // that circuit: those copies need no second delivery.
+      auto& kept = it->second.since_notice;
+      std::erase_if(kept, [&](const MtpMessage& k) { return classify(k).flow == c.flow; });
+    }
+    if (it != members_.end() && it->second.state == MemberState::draining && flows_.count_of(pe) == 0)
+      finish_drain(pe, now, r.actions);
+    return r;
+  }
+  if (!owner && it != members_.end()) flows_.assign(c.flow, pe);
+  return r;
+}
+
+void PoolDistributor::reroute(std::vector<MtpMessage> messages, TimePoint now, std::vector<Action>& out) {
+  for (auto& msg : messages) {
+    const auto c = classify(msg);
+    route(std::move(msg), c, now, out);
+  }
+}
+
+void PoolDistributor::reroute_counted(std::vector<MtpMessage> messages, TimePoint now, std::vector<Action>& out) {
+  counters_.resent_after_failover += messages.size();
+  reroute(std::move(messages), now, out);
+}
+
+void PoolDistributor::route(MtpMessage m, const ClassifiedMessage& c, TimePoint now, std::vector<Action>& out) {
+  std::optional<PeIdentifier> target = flows_.find(c.flow);
+  if (target) {
+    auto it = members_.find(*target);
+    const bool usable = it != members_.end() && it->second.state != MemberState::failed;
+    // A new call on a circuit still bound to a leaving (or suspected) PE
+    // goes elsewhere; the rest of its calls stays.
+    const bool leaving = usable && (it->second.state == MemberState::draining ||
+                                    it->second.state == MemberState::suspect);
+    if (!usable || (leaving && c.event == CallEvent::setup)) target.reset();
+  }
+  auto orphan = target ? orphans_.end() : orphans_.find(c.flow);
+  if (!target) {
+    target = orphan != orphans_.end() ? heir_for(orphan->second) : select_for_new_flow();
+    if (!target) {
+      track_availability(now);
+      if (pool_wait_.size() >= config_.max_queue) {
+        drop(std::move(m), DropReason::queue_full, out);
+        return;
+      }
+      pool_wait_.push_back(Waiting{std::move(m), now});
+      ++queued_total_;
+      ++counters_.queued;
+      if (pool_wait_.size() == 1) arm_pool_wait();
+      update_congestion(out);
+      return;
+    }
+    flows_.assign(c.flow, *target);
+    Member& member = members_.at(*target);
+    if (orphan != orphans_.end()) {
+      // The flow's previous PE failed: its heir gets the latest cookie once,
+      // before any of the flow's data.
+      const PeIdentifier origin = orphan->second;
+      orphans_.erase(orphan);
+      auto estate = estates_.find(origin);
+      if (estate != estates_.end()) {
+        if (estate->second.cookie && estate->second.echoed_to.insert(*target).second) {
+          if (member.state == MemberState::active) {
+            out.push_back(action::SendCookieEcho{*target, *estate->second.cookie});
+            ++counters_.cookies_echoed;
+          } else {
+            member.echo_before_data.push_back(*estate->second.cookie);
+          }
+        }
+        if (--estate->second.flows == 0) estates_.erase(estate);
+      }
+    }
+  }
+  Member& member = members_.at(*target);
+  const bool call_over = c.event == CallEvent::release_complete;
+  deliver(*target, member, std::move(m), out);
+  if (call_over) {
+    flows_.release(c.flow);
+    if (member.state == MemberState::draining && flows_.count_of(*target) == 0) finish_drain(*target, now, out);
+  }
+}
+
+void PoolDistributor::deliver(PeIdentifier pe, Member& member, MtpMessage m, std::vector<Action>& out) {
+  member.carried_traffic = true;  // we tried to send to it: a failure is worth reporting
+  // A suspect keeps a copy of everything it is sent; at the copies' bound
+  // (or behind messages held there already) the rest waits for the verdict.
+  const bool hold = member.state == MemberState::connecting ||
+                    (member.state == MemberState::suspect &&
+                     (!member.queue.empty() || member.since_notice.size() >= config_.max_queue));
+  if (hold) {
+    if (member.queue.size() >= config_.max_queue) {
+      drop(std::move(m), DropReason::queue_full, out);
+      return;
+    }
+    member.queue.push_back(std::move(m));
+    ++queued_total_;
+    ++counters_.queued;
+    update_congestion(out);
+    return;
+  }
+  if (member.state == MemberState::suspect) member.since_notice.push_back(m);
+  ++counters_.sent;
+  out.push_back(action::SendData{pe, std::move(m)});
+}
+
+void PoolDistributor::drop(MtpMessage m, DropReason r, std::vector<Action>& out) {
+  ++counters_.drops[static_cast<std::size_t>(r)];
+  out.push_back(action::Drop{std::move(m), r});
+}
+
+// --- Selection and heirs ----------------------------------------------------
 
 std::size_t PoolDistributor::orphan_flows_of(PeIdentifier pe, const std::optional<rserpool::Bytes>& cookie) {
   auto flows = flows_.take_flows_of(pe);
@@ -138,185 +626,11 @@ std::optional<PeIdentifier> PoolDistributor::heir_for(PeIdentifier origin) {
   return it->second.heir;
 }
 
-std::vector<Action> PoolDistributor::association_up(PeIdentifier pe, TimePoint now) {
-  std::vector<Action> out;
-  auto it = members_.find(pe);
-  if (it == members_.end()) {
-    out.push_back(action::Disconnect{pe});
-    return out;
-  }
-  Member& m = it->second;
-  if (m.state == MemberState::connecting || m.state == MemberState::failed) m.state = MemberState::active;
-  // Up again: the failure event (if any) is over; a later failure is news.
-  m.failure_event = false;
-  m.reported_unreachable = false;
-  // Cookies first: the new PE must have the call state before any data.
-  for (auto& cookie : m.echo_before_data) {
-    out.push_back(action::SendCookieEcho{pe, std::move(cookie)});
-    ++counters_.cookies_echoed;
-  }
-  m.echo_before_data.clear();
-  while (!m.queue.empty()) {
-    out.push_back(action::SendData{pe, std::move(m.queue.front())});
-    m.queue.pop_front();
-    --queued_total_;
-    ++counters_.sent;
-    m.carried_traffic = true;
-  }
-  no_member_since_.reset();
-  if (unavailable_signalled_) {
-    unavailable_signalled_ = false;
-    out.push_back(action::PoolAvailable{});
-  }
-  flush_pool_wait(now, out);
-  update_congestion(out);
-  return out;
-}
-
-std::vector<Action> PoolDistributor::association_failed(PeIdentifier pe, std::vector<MtpMessage> handed_back,
-                                                        TimePoint now) {
-  std::vector<Action> out;
-  auto it = members_.find(pe);
-  if (it == members_.end()) {
-    // Unknown PE (already removed): its hand-back still must not be lost.
-    for (auto& msg : handed_back) {
-      auto c = classify(msg);
-      ++counters_.resent_after_failover;
-      route(std::move(msg), c, now, out);
-    }
-    return out;
-  }
-  Member& m = it->second;
-  if (m.state == MemberState::failed && handed_back.empty()) return out;
-  const bool was_draining = m.state == MemberState::draining;
-  m.state = MemberState::failed;
-  if (!m.failure_event) {
-    m.failure_event = true;
-    ++counters_.failovers;
-  }
-  if ((m.carried_traffic || !handed_back.empty()) && !m.reported_unreachable) {
-    m.reported_unreachable = true;
-    out.push_back(action::ReportUnreachable{pe});
-  }
-  counters_.flows_moved += orphan_flows_of(pe, m.latest_cookie);
-  // Oldest first: what the transport gave back, then what never left.
-  std::vector<MtpMessage> again = std::move(handed_back);
-  for (auto& q : m.queue) again.push_back(std::move(q));
-  queued_total_ -= m.queue.size();
-  m.queue.clear();
-  m.echo_before_data.clear();
-  if (was_draining) members_.erase(it);
-  track_availability(now);
-  for (auto& msg : again) {
-    auto c = classify(msg);
-    ++counters_.resent_after_failover;
-    route(std::move(msg), c, now, out);
-  }
-  update_congestion(out);
-  return out;
-}
-
-void PoolDistributor::cookie_received(PeIdentifier pe, rserpool::Bytes cookie) {
-  auto it = members_.find(pe);
-  if (it != members_.end()) it->second.latest_cookie = std::move(cookie);
-}
-
-std::vector<Action> PoolDistributor::message(MtpMessage m, TimePoint now) {
-  std::vector<Action> out;
-  ++counters_.accepted;
-  auto c = classify(m);
-  route(std::move(m), c, now, out);
-  return out;
-}
-
-void PoolDistributor::observe_from_member(PeIdentifier pe, const MtpMessage& m) {
-  auto c = classify(m);
-  if (!c.flow.circuit) return;
-  if (c.event == CallEvent::release_complete) {
-    flows_.release(c.flow);
-    return;
-  }
-  if (!flows_.find(c.flow) && members_.count(pe) != 0) flows_.assign(c.flow, pe);
-}
-
-void PoolDistributor::route(MtpMessage m, const ClassifiedMessage& c, TimePoint now, std::vector<Action>& out) {
-  std::optional<PeIdentifier> target = flows_.find(c.flow);
-  if (target) {
-    auto it = members_.find(*target);
-    const bool usable = it != members_.end() && it->second.state != MemberState::failed;
-    // A new call on a circuit still bound to a leaving PE goes elsewhere.
-    const bool new_call_on_draining =
-        usable && c.event == CallEvent::setup && it->second.state == MemberState::draining;
-    if (!usable || new_call_on_draining) target.reset();
-  }
-  auto orphan = target ? orphans_.end() : orphans_.find(c.flow);
-  if (!target) {
-    target = orphan != orphans_.end() ? heir_for(orphan->second) : select_for_new_flow();
-    if (!target) {
-      if (!no_member_since_) no_member_since_ = now;
-      if (pool_wait_.size() >= config_.max_queue) {
-        ++counters_.dropped_queue_full;
-        out.push_back(action::Drop{std::move(m), DropReason::queue_full});
-        return;
-      }
-      pool_wait_.push_back(Waiting{std::move(m), now});
-      ++queued_total_;
-      ++counters_.queued;
-      update_congestion(out);
-      return;
-    }
-    flows_.assign(c.flow, *target);
-    Member& member = members_.at(*target);
-    if (orphan != orphans_.end()) {
-      // The flow's previous PE failed: its heir gets the latest cookie once,
-      // before any of the flow's data.
-      const PeIdentifier origin = orphan->second;
-      orphans_.erase(orphan);
-      auto estate = estates_.find(origin);
-      if (estate != estates_.end()) {
-        if (estate->second.cookie && estate->second.echoed_to.insert(*target).second) {
-          if (member.state == MemberState::active) {
-            out.push_back(action::SendCookieEcho{*target, *estate->second.cookie});
-            ++counters_.cookies_echoed;
-          } else {
-            member.echo_before_data.push_back(*estate->second.cookie);
-          }
-        }
-        if (--estate->second.flows == 0) estates_.erase(estate);
-      }
-    }
-  }
-  Member& member = members_.at(*target);
-  const bool call_over = c.event == CallEvent::release_complete;
-  deliver(*target, member, std::move(m), out);
-  if (call_over) {
-    flows_.release(c.flow);
-    if (member.state == MemberState::draining && flows_.count_of(*target) == 0) finish_drain(*target, now, out);
-  }
-}
-
-void PoolDistributor::deliver(PeIdentifier pe, Member& member, MtpMessage m, std::vector<Action>& out) {
-  member.carried_traffic = true;  // we tried to send to it: a failure is worth reporting
-  if (member.state == MemberState::connecting) {
-    if (member.queue.size() >= config_.max_queue) {
-      ++counters_.dropped_queue_full;
-      out.push_back(action::Drop{std::move(m), DropReason::queue_full});
-      return;
-    }
-    member.queue.push_back(std::move(m));
-    ++queued_total_;
-    ++counters_.queued;
-    update_congestion(out);
-    return;
-  }
-  ++counters_.sent;
-  out.push_back(action::SendData{pe, std::move(m)});
-}
-
 std::optional<PeIdentifier> PoolDistributor::select_for_new_flow() {
   candidates_.clear();
   // Prefer PEs whose association is up; a connecting PE takes new flows
-  // only when none is up (its traffic queues until it is).
+  // only when none is up (its traffic queues until it is). Suspected and
+  // draining PEs take none.
   for (const auto& [id, m] : members_)
     if (m.state == MemberState::active) candidates_.push_back(Candidate{id, &m.policy, flows_.count_of(id)});
   if (candidates_.empty())
@@ -326,20 +640,16 @@ std::optional<PeIdentifier> PoolDistributor::select_for_new_flow() {
   const PeIdentifier pick = selector_.pick(candidates_);
   // A selector must choose among the candidates; anything else is a bug we
   // contain rather than follow.
-  const bool valid = std::any_of(candidates_.begin(), candidates_.end(), [&](const Candidate& c) { return c.id == pick; });
+  const bool valid =
+      std::any_of(candidates_.begin(), candidates_.end(), [&](const Candidate& c) { return c.id == pick; });
   return valid ? pick : candidates_.front().id;
 }
+
+// --- Availability, queues, congestion ---------------------------------------
 
 bool PoolDistributor::has_active_member() const {
   return std::any_of(members_.begin(), members_.end(),
                      [](const auto& kv) { return kv.second.state == MemberState::active; });
-}
-
-void PoolDistributor::track_availability(TimePoint now) {
-  if (has_active_member())
-    no_member_since_.reset();
-  else if (!no_member_since_)
-    no_member_since_ = now;
 }
 
 bool PoolDistributor::has_usable_member() const {
@@ -348,13 +658,41 @@ bool PoolDistributor::has_usable_member() const {
   });
 }
 
+void PoolDistributor::track_availability(TimePoint now) {
+  if (has_active_member()) {
+    no_member_since_.reset();
+    timers_.cancel(TimerKey{TimerKind::availability});
+  } else if (!no_member_since_) {
+    no_member_since_ = now;
+    if (!unavailable_signalled_) timers_.arm(TimerKey{TimerKind::availability}, now + config_.pool_wait);
+  }
+}
+
+void PoolDistributor::became_active(TimePoint now, std::vector<Action>& out) {
+  no_member_since_.reset();
+  timers_.cancel(TimerKey{TimerKind::availability});
+  if (unavailable_signalled_) {
+    unavailable_signalled_ = false;
+    out.push_back(action::PoolAvailable{});
+  }
+  flush_pool_wait(now, out);
+}
+
+void PoolDistributor::arm_pool_wait() {
+  if (pool_wait_.empty())
+    timers_.cancel(TimerKey{TimerKind::pool_wait});
+  else
+    timers_.arm(TimerKey{TimerKind::pool_wait}, pool_wait_.front().since + config_.pool_wait);
+}
+
 void PoolDistributor::flush_pool_wait(TimePoint now, std::vector<Action>& out) {
   if (pool_wait_.empty() || !has_usable_member()) return;
   std::deque<Waiting> waiting = std::move(pool_wait_);
   pool_wait_.clear();
   queued_total_ -= waiting.size();
+  arm_pool_wait();
   for (auto& w : waiting) {
-    auto c = classify(w.message);
+    const auto c = classify(w.message);
     route(std::move(w.message), c, now, out);
   }
 }
@@ -369,43 +707,64 @@ void PoolDistributor::update_congestion(std::vector<Action>& out) {
   }
 }
 
-std::optional<TimePoint> PoolDistributor::next_deadline() const {
-  std::optional<TimePoint> next;
-  auto consider = [&](TimePoint t) {
-    if (!next || t < *next) next = t;
-  };
-  if (no_member_since_ && !unavailable_signalled_) consider(*no_member_since_ + config_.pool_wait);
-  if (!pool_wait_.empty()) consider(pool_wait_.front().since + config_.pool_wait);
-  for (const auto& [id, m] : members_)
-    if (m.drain_deadline && m.state == MemberState::draining) consider(*m.drain_deadline);
-  return next;
-}
+// --- Time ---------------------------------------------------------------------
 
-std::vector<Action> PoolDistributor::advance(TimePoint now) {
+std::vector<Action> PoolDistributor::on_timeout(TimePoint now) {
   std::vector<Action> out;
-  // A PE still connecting when the time is up does not count: the SS7
-  // side hears DUNA now and DAVA once an association is up.
-  if (no_member_since_ && !unavailable_signalled_ && now >= *no_member_since_ + config_.pool_wait) {
-    if (has_active_member()) {
-      no_member_since_.reset();
-    } else {
-      unavailable_signalled_ = true;
-      out.push_back(action::PoolUnavailable{});
+  while (auto key = timers_.take_due(now)) {
+    const PeIdentifier pe = key->pe;
+    auto it = members_.find(pe);
+    switch (key->kind) {
+      case TimerKind::availability:
+        // A PE still connecting when the time is up does not count: the SS7
+        // side hears DUNA now and DAVA once an association is up.
+        if (has_active_member()) {
+          no_member_since_.reset();
+        } else if (!unavailable_signalled_) {
+          unavailable_signalled_ = true;
+          out.push_back(action::PoolUnavailable{});
+        }
+        break;
+      case TimerKind::pool_wait:
+        while (!pool_wait_.empty() && now >= pool_wait_.front().since + config_.pool_wait) {
+          MtpMessage m = std::move(pool_wait_.front().message);
+          pool_wait_.pop_front();
+          --queued_total_;
+          drop(std::move(m), DropReason::pool_unavailable, out);
+        }
+        arm_pool_wait();
+        break;
+      case TimerKind::drain:
+        if (it != members_.end() && it->second.state == MemberState::draining) finish_drain(pe, now, out);
+        break;
+      case TimerKind::suspicion:
+        // Its link stayed up: the registrar's notice was a departure, not a death.
+        if (it != members_.end() && it->second.state == MemberState::suspect) prove_alive(pe, now, out);
+        break;
+      case TimerKind::audit:
+        if (it != members_.end() && it->second.state == MemberState::failed && membership_.listed(pe)) {
+          it->second.audit_passed = true;
+          ++counters_.audits_passed;
+          ++counters_.reconnect_attempts;
+          out.push_back(action::News{pe, MemberNews::audit_passed});
+          connect(pe, it->second, now, out);
+        }
+        break;
+      case TimerKind::retry:
+        if (it != members_.end() && it->second.state == MemberState::failed && membership_.listed(pe) &&
+            !membership_.operator_drained(pe)) {
+          ++counters_.reconnect_attempts;
+          out.push_back(action::News{pe, MemberNews::retrying});
+          connect(pe, it->second, now, out);
+        }
+        break;
     }
   }
-  while (!pool_wait_.empty() && now >= pool_wait_.front().since + config_.pool_wait) {
-    ++counters_.dropped_pool_unavailable;
-    out.push_back(action::Drop{std::move(pool_wait_.front().message), DropReason::pool_unavailable});
-    pool_wait_.pop_front();
-    --queued_total_;
-  }
-  std::vector<PeIdentifier> expired;
-  for (const auto& [id, m] : members_)
-    if (m.state == MemberState::draining && m.drain_deadline && now >= *m.drain_deadline) expired.push_back(id);
-  for (auto id : expired) finish_drain(id, now, out);
   update_congestion(out);
   return out;
 }
+
+// --- Inspection -----------------------------------------------------------------
 
 std::optional<MemberState> PoolDistributor::state_of(PeIdentifier pe) const {
   auto it = members_.find(pe);
@@ -423,6 +782,11 @@ std::vector<PeIdentifier> PoolDistributor::members() const {
 std::size_t PoolDistributor::queue_depth(PeIdentifier pe) const {
   auto it = members_.find(pe);
   return it == members_.end() ? 0 : it->second.queue.size();
+}
+
+std::size_t PoolDistributor::kept_depth(PeIdentifier pe) const {
+  auto it = members_.find(pe);
+  return it == members_.end() ? 0 : it->second.since_notice.size();
 }
 
 }  // namespace sg

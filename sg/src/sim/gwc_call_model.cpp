@@ -26,7 +26,7 @@ MtpMessage GwcCallModel::reply(const CircuitId& id, const Call& call, rserpool::
   return m;
 }
 
-std::vector<MtpMessage> GwcCallModel::on_message(const MtpMessage& m, TimePoint now) {
+std::vector<MtpMessage> GwcCallModel::on_message(const MtpMessage& m, TimePoint now, std::uint64_t via) {
   std::vector<MtpMessage> out;
   if (m.si == kSiSccp) {
     // Answer a query by returning it to its caller.
@@ -45,7 +45,7 @@ std::vector<MtpMessage> GwcCallModel::on_message(const MtpMessage& m, TimePoint 
     return out;
   }
   if (m.si != kSiIsup) return out;
-  auto h = ss7::parse_isup_header(m.data);
+  auto h = ss7::parse_isup_header(m.data, config_.isup_variant);
   if (!h) {
     ++counters_.unknown_call_messages;
     return out;
@@ -61,6 +61,7 @@ std::vector<MtpMessage> GwcCallModel::on_message(const MtpMessage& m, TimePoint 
       call.answer_at = now + config_.answer_delay;
       call.ni = m.ni;
       call.sls = m.sls;
+      call.via = via;
       calls_[id] = call;
       out.push_back(reply(id, call, ss7::encode_acm(h->cic)));
       break;
@@ -85,13 +86,16 @@ std::vector<MtpMessage> GwcCallModel::on_message(const MtpMessage& m, TimePoint 
       ++counters_.unknown_call_messages;
       break;
     default:
-      if (it == calls_.end()) ++counters_.unknown_call_messages;
+      if (it == calls_.end())
+        ++counters_.unknown_call_messages;
+      else
+        it->second.via = via;
       break;
   }
   return out;
 }
 
-std::vector<MtpMessage> GwcCallModel::advance(TimePoint now) {
+std::vector<MtpMessage> GwcCallModel::on_timeout(TimePoint now) {
   std::vector<MtpMessage> out;
   for (auto& [id, call] : calls_) {
     if (call.state == CallState::ringing && call.answer_at <= now) {
@@ -101,6 +105,12 @@ std::vector<MtpMessage> GwcCallModel::advance(TimePoint now) {
     }
   }
   return out;
+}
+
+std::size_t GwcCallModel::give_up_calls_of(std::uint64_t via) {
+  const auto n = std::erase_if(calls_, [via](const auto& kv) { return kv.second.via == via; });
+  counters_.calls_given_up += n;
+  return n;
 }
 
 std::optional<TimePoint> GwcCallModel::next_deadline() const {
@@ -140,7 +150,8 @@ rserpool::Bytes GwcCallModel::make_cookie() const {
   return body;
 }
 
-rserpool::Result<std::size_t, CookieError> GwcCallModel::adopt_cookie(rserpool::ByteView cookie, TimePoint now) {
+rserpool::Result<std::size_t, CookieError> GwcCallModel::adopt_cookie(rserpool::ByteView cookie, TimePoint now,
+                                                                      std::uint64_t via) {
   if (cookie.size() < 1 + 4 + 8) return rserpool::unexpected(CookieError::truncated);
   const auto body = cookie.first(cookie.size() - 8);
   const auto mac = (std::uint64_t{rserpool::load_u32(&cookie[body.size()])} << 32) |
@@ -171,6 +182,7 @@ rserpool::Result<std::size_t, CookieError> GwcCallModel::adopt_cookie(rserpool::
     call.ni = r.u8();
     call.sls = r.u8();
     call.answer_at = now;  // a ringing call is answered by its new controller now
+    call.via = via;
     if (calls_.emplace(id, call).second) ++adopted;
   }
   counters_.adopted_calls += adopted;

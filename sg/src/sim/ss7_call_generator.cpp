@@ -6,8 +6,8 @@
 namespace sg::sim {
 namespace {
 
-Clock::duration interval(double per_second) {
-  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / per_second));
+rserpool::Duration interval(double per_second) {
+  return std::chrono::duration_cast<rserpool::Duration>(std::chrono::duration<double>(1.0 / per_second));
 }
 
 }  // namespace
@@ -37,7 +37,7 @@ std::optional<std::uint16_t> Ss7CallGenerator::free_circuit() {
   return std::nullopt;
 }
 
-std::vector<MtpMessage> Ss7CallGenerator::advance(TimePoint now) {
+std::vector<MtpMessage> Ss7CallGenerator::on_timeout(TimePoint now) {
   std::vector<MtpMessage> out;
   if (originating_ && config_.calls_per_second > 0) {
     const auto step = interval(config_.calls_per_second);
@@ -122,7 +122,7 @@ std::vector<MtpMessage> Ss7CallGenerator::on_message(const MtpMessage& m, TimePo
     sccp_pending_.erase(it);
     return {};
   }
-  auto h = ss7::parse_isup_header(m.data);
+  auto h = ss7::parse_isup_header(m.data, config_.isup_variant);
   if (m.si != kSiIsup || !h) {
     ++stats_.unexpected_messages;
     return {};

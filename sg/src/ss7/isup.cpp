@@ -7,9 +7,11 @@ using rserpool::Bytes;
 using rserpool::ByteWriter;
 
 void header(ByteWriter& w, std::uint16_t cic, IsupMessageType t) {
-  // CIC is the one little-endian field in ISUP.
+  // CIC is the one little-endian field in ISUP: 12 bits in ITU-T Q.763,
+  // 14 in ANSI T1.113 (an ITU CIC never sets bits 12-13, so one encoder
+  // serves both; the bits above are spare).
   w.u8(static_cast<std::uint8_t>(cic & 0xFF));
-  w.u8(static_cast<std::uint8_t>((cic >> 8) & 0x0F));
+  w.u8(static_cast<std::uint8_t>((cic >> 8) & 0x3F));
   w.u8(static_cast<std::uint8_t>(t));
 }
 

@@ -94,6 +94,15 @@ struct SgConfig {
   // intervals without any message = failed). 0: off; unset: 500 ms with the
   // aggressive profile, 5000 ms with the standard one.
   std::optional<std::uint32_t> pe_beat_ms;
+  // Fencing: how long after reporting a failed controller unreachable the
+  // gateway waits for the registrar's audit before reconnecting to it while
+  // it stays listed. Unset: the registrar keep-alive timeout plus one
+  // re-resolution (3 s aggressive, 10 s standard).
+  std::optional<std::uint32_t> pe_audit_bound_ms;
+  // How long a controller the registrar lost while our link to it is up
+  // stays suspected (no new traffic) before it counts as alive. Unset:
+  // 3 x pe-beat (1.5 s aggressive, 15 s standard).
+  std::optional<std::uint32_t> pe_suspicion_ms;
   // Prometheus text endpoint (GET /metrics), when set.
   std::optional<rserpool::TransportAddress> metrics_endpoint;
   Ss7Side ss7;

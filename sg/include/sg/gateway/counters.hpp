@@ -12,13 +12,14 @@
 namespace sg {
 
 // Why the gateway dropped a message it had received. The distributor's
-// reasons (pool-unavailable, queue-full, member-gone) are counted per pool
-// from its DistributorCounters; these are the gateway's own.
+// reasons (pool-unavailable, queue-full, fenced-pe: sg/routing/
+// pool_distributor.hpp) are counted per pool; these are the gateway's own,
+// counted before a message reaches a pool or after it left one.
 enum class GatewayDrop : std::uint8_t {
   no_route,          // SS7 -> pool: no route matches the routing label
   no_ss7_path,       // PE -> SS7: no SS7 association can carry it
   ss7_refused,       // PE -> SS7: the M3UA layer refused it (ASP not active)
-  link_refused,      // to a PE: the association refused the message synchronously
+  link_refused,      // to a PE without a link: re-routed as that PE's failure (not lost)
   Count_
 };
 inline constexpr std::size_t kGatewayDrops = static_cast<std::size_t>(GatewayDrop::Count_);
@@ -33,15 +34,6 @@ struct TrafficCounters {
   }
 };
 
-struct PeLinkCounters {
-  TrafficCounters in;   // from the PE (towards SS7)
-  TrafficCounters out;  // to the PE
-  std::uint64_t cookies_received = 0;
-  std::uint64_t cookie_echoes_sent = 0;
-  std::uint64_t connects = 0;
-  std::uint64_t failures = 0;
-  std::uint64_t control_decode_errors = 0;
-};
 
 struct GatewayCounters {
   TrafficCounters ss7_in;   // DATA from the SS7 side

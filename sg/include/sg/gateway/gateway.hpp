@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "rserpool/base/result.hpp"
+#include "rserpool/base/time.hpp"
 #include "rserpool/ops/metrics.hpp"
 #include "sg/config/sg_config.hpp"
 #include "sg/gateway/counters.hpp"
@@ -30,6 +31,8 @@ namespace sg {
 
 struct GatewayOptions {
   std::uint64_t seed = 0;  // selection randomness; 0: from the clock
+  // Where the drivers read `now` (default: the process's steady clock).
+  const rserpool::Clock* clock = nullptr;
 };
 
 class Gateway {

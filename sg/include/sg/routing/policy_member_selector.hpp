@@ -4,6 +4,7 @@
 // policy over the latest handle-resolution answer (core::PoolUserSelector),
 // with the PEs that are not usable right now excluded.
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "rserpool/core/pool_user_selection.hpp"
@@ -16,9 +17,10 @@ class PolicyMemberSelector : public MemberSelector {
  public:
   explicit PolicyMemberSelector(std::uint64_t seed = 0x5347u) : rng_(seed) {}
 
-  // A fresh handle-resolution answer (or subscription update).
-  void update(std::optional<rserpool::PolicyParameters> overall_policy,
-              std::vector<rserpool::PoolElementParameter> elements);
+  // A fresh handle-resolution answer (or subscription update), minus the
+  // PEs the operator drained: the distributor calls it on every change.
+  void members_changed(std::optional<rserpool::PolicyParameters> overall_policy,
+                       std::span<const rserpool::PoolElementParameter> elements) override;
   const std::vector<rserpool::PoolElementParameter>& elements() const noexcept { return elements_; }
   rserpool::PolicyType policy() const noexcept { return selector_.policy(); }
 

@@ -1,7 +1,11 @@
 #pragma once
 // The gateway's pool user for one pool: it decides which pool element (a
-// gateway controller) gets each message, keeps flows sticky, and runs the
-// failover. Sans-I/O: events in, actions out, virtual time passed in.
+// gateway controller) gets each message, keeps flows sticky, runs the
+// failover, and judges each PE from what the registrar and the link say.
+// Sans-I/O (docs/architecture.md, "The substrate"): events in with `now`,
+// typed actions out, its timers in one TimerSet behind next_deadline() /
+// on_timeout(now). The driver (sgd's PoolRuntime, or a simulation) executes
+// the actions and holds no decision.
 //
 // Guarantees, with the reasons operators care about:
 // - A flow (ISUP circuit, or OPC/DPC/SI/SLS) stays on one PE while that PE
@@ -22,40 +26,57 @@
 // - A failure is reported to the registrar (ENDPOINT_UNREACHABLE) once per
 //   failure event: failed reconnection attempts belong to the same event,
 //   a successful reconnection ends it.
+// - Fencing: a PE whose calls failed over is cut off (its association
+//   aborted, whatever it still sends dropped and counted) and not
+//   reconnected until the registrar shows it alive again (MembershipConfig).
+// - A registrar's loss notice while the link is up is a failure suspicion:
+//   no new flows go there; what is sent to it from then on is kept, and
+//   re-sent to the heir if the link fails, or forgotten when the PE proves
+//   alive (link up for MembershipConfig::suspicion, or listed again); a PE
+//   that proved alive but is not listed is then drained. A kept copy can
+//   reach the heir although the suspect processed it (nothing tells us it
+//   did, except an RLC for its circuit, which discards that circuit's
+//   copies): a possible duplicate is the price of never losing a message
+//   that the dying PE's kernel acknowledged and its process never read.
 // - A pool with no active PE for pool_wait (from start() on, so also at
 //   start-up) is announced unavailable (DUNA); available again (DAVA) when
 //   a PE's association comes up.
-// - A PE that deregisters is drained: no new flows; calls in progress stay
-//   until released or until the drain deadline, then move like a failover.
-#include <chrono>
+// - A drained PE gets no new flows; calls in progress stay until released
+//   or until the drain deadline, then move like a failover.
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <optional>
 #include <set>
 #include <span>
-#include <unordered_map>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
+#include "rserpool/base/result.hpp"
+#include "rserpool/base/time.hpp"
+#include "rserpool/base/timer_set.hpp"
 #include "rserpool/wire/types.hpp"
 #include "sg/routing/flow.hpp"
 #include "sg/routing/flow_table.hpp"
+#include "sg/routing/membership.hpp"
 #include "sg/routing/mtp_message.hpp"
 
 namespace sg {
 
-using Clock = std::chrono::steady_clock;
-using TimePoint = Clock::time_point;
-using Duration = Clock::duration;
+using rserpool::Duration;
+using rserpool::TimePoint;
 
+// Per-pool operator settings (`pool NAME` in the configuration).
 struct DistributorConfig {
   // How long messages wait while the pool has no usable PE.
   Duration pool_wait = std::chrono::milliseconds(2000);
   // How long a draining PE keeps its calls.
   Duration drain_deadline = std::chrono::seconds(30);
-  // Bound of each queue (per PE while connecting, and the pool-wait queue).
+  // Bound of each queue (per PE while connecting, the pool-wait queue, and
+  // the copies kept for a suspected PE).
   std::size_t max_queue = 10000;
   // Above this fill of a queue the SS7 side is told of congestion (SCON).
   std::size_t congestion_onset = 8000;
@@ -63,11 +84,50 @@ struct DistributorConfig {
   friend bool operator==(const DistributorConfig&, const DistributorConfig&) = default;
 };
 
-enum class DropReason : std::uint8_t { pool_unavailable, queue_full, no_route, member_gone };
+// Gateway-wide settings every pool shares.
+struct DistributorProfile {
+  // How ISUP circuits are keyed: the CIC is 12 bits in ITU-T Q.763, 14 bits
+  // in ANSI T1.113 (sgd: `point-code-format`).
+  ss7::IsupVariant isup_variant = ss7::IsupVariant::itu;
+  MembershipConfig membership;
+};
+
+// Why the distributor dropped a message. Every reason is produced here and
+// counted (counters().dropped(reason)); the gateway's own reasons (no route,
+// no SS7 path) are counted by the gateway.
+enum class DropReason : std::uint8_t {
+  pool_unavailable,  // waited pool_wait with no usable PE
+  queue_full,        // a queue was at max_queue
+  fenced_member,     // sent by a PE after its calls failed over: never forwarded
+  Count_
+};
+inline constexpr std::size_t kDropReasons = static_cast<std::size_t>(DropReason::Count_);
 std::string_view to_string(DropReason r) noexcept;
 
-enum class MemberState : std::uint8_t { connecting, active, draining, failed };
+enum class MemberState : std::uint8_t {
+  connecting,  // association (re)starting; takes new flows only when no PE is active
+  active,      // association up, M3UA active
+  suspect,     // the registrar lost it while our link is up: no new flows, sends kept
+  draining,    // leaving: no new flows, calls stay until released or the deadline
+  failed,      // association failed: fenced, reconnection waits (audit or back-off)
+};
 std::string_view to_string(MemberState s) noexcept;
+
+// What happened to a PE, for the operator's log.
+enum class MemberNews : std::uint8_t {
+  joined,           // listed: connecting
+  moved,            // registered a new user transport: reconnecting there
+  suspected,        // registrar's loss notice while the link is up
+  proven_alive,     // suspicion over: the link stayed up
+  relisted,         // listed again while suspected or draining: back in service
+  draining,         // drain started (loss notice confirmed, or the operator)
+  drained,          // drain finished: association closed
+  fenced,           // calls failed over; reconnection waits for the registrar
+  audit_passed,     // still listed audit_bound after our report: reconnecting
+  retrying,         // reconnection attempt after the back-off
+  removed,          // forgotten (left the handlespace with no association)
+};
+std::string_view to_string(MemberNews n) noexcept;
 
 // The pool user's view of one PE, as handle resolution reports it.
 struct Candidate {
@@ -76,17 +136,28 @@ struct Candidate {
   std::size_t flows = 0;
 };
 
-// Picks the PE for a new flow among the usable ones, by the pool's policy.
+// The seam where a PE is chosen for a new flow (and, through
+// heir_for, for a failed PE's estate). The RFC 5356 policy is one
+// implementation (PolicyMemberSelector); tests use round robin.
 class MemberSelector {
  public:
   virtual ~MemberSelector() = default;
   // `candidates` is never empty; returns one of their ids.
   virtual rserpool::PeIdentifier pick(std::span<const Candidate> candidates) = 0;
+  // The registrar's list changed: `selectable` are the listed PEs the
+  // operator did not drain, `overall` the pool's policy.
+  virtual void members_changed(std::optional<rserpool::PolicyParameters> /*overall*/,
+                               std::span<const rserpool::PoolElementParameter> /*selectable*/) {}
 };
 
 namespace action {
-struct Connect { rserpool::PeIdentifier pe; };
+// Open an association to the PE's user transport (replacing any older one).
+struct Connect { rserpool::PeIdentifier pe; rserpool::TransportParameter transport; };
+// Graceful: ASPDN, then SCTP SHUTDOWN / TCP-mapping close.
 struct Disconnect { rserpool::PeIdentifier pe; };
+// Abort the association at once; whatever it still delivers is dropped
+// (counted), what it hands back comes back through handed_back().
+struct Fence { rserpool::PeIdentifier pe; };
 struct SendData { rserpool::PeIdentifier pe; MtpMessage message; };
 struct SendCookieEcho { rserpool::PeIdentifier pe; rserpool::Bytes cookie; };
 struct ReportUnreachable { rserpool::PeIdentifier pe; };
@@ -96,29 +167,35 @@ struct Drop { MtpMessage message; DropReason reason; };
 struct PoolUnavailable {};
 struct PoolAvailable {};
 struct Congestion { bool onset; };
+struct News { rserpool::PeIdentifier pe; MemberNews what; };
 }  // namespace action
 
-using Action = std::variant<action::Connect, action::Disconnect, action::SendData, action::SendCookieEcho,
-                            action::ReportUnreachable, action::Drop, action::PoolUnavailable,
-                            action::PoolAvailable, action::Congestion>;
+using Action = std::variant<action::Connect, action::Disconnect, action::Fence, action::SendData,
+                            action::SendCookieEcho, action::ReportUnreachable, action::Drop,
+                            action::PoolUnavailable, action::PoolAvailable, action::Congestion, action::News>;
 
 struct DistributorCounters {
   std::uint64_t accepted = 0;
-  std::uint64_t sent = 0;
+  std::uint64_t sent = 0;    // SendData actions (including re-sends)
   std::uint64_t queued = 0;
   std::uint64_t resent_after_failover = 0;
   std::uint64_t failovers = 0;
   std::uint64_t flows_moved = 0;
   std::uint64_t cookies_echoed = 0;
   std::uint64_t drains = 0;
-  std::uint64_t dropped_pool_unavailable = 0;
-  std::uint64_t dropped_queue_full = 0;
-  std::uint64_t dropped_member_gone = 0;
+  std::uint64_t fenced = 0;             // PEs cut off after a failover
+  std::uint64_t audits_passed = 0;      // fences lifted by audit_bound
+  std::uint64_t reconnect_attempts = 0;
+  std::uint64_t suspicions = 0;         // loss notices while the link was up
+  std::uint64_t suspicions_cleared = 0; // ... after which the PE proved alive
+  std::uint64_t kept_since_notice = 0;  // messages re-sent because a suspect failed
+  std::array<std::uint64_t, kDropReasons> drops{};
+  std::uint64_t dropped(DropReason r) const noexcept { return drops[static_cast<std::size_t>(r)]; }
 };
 
 class PoolDistributor {
  public:
-  PoolDistributor(DistributorConfig config, MemberSelector& selector);
+  PoolDistributor(DistributorConfig config, MemberSelector& selector, DistributorProfile profile = {});
 
   // The pool is served from `now` on: if no PE is active by now + pool_wait
   // the pool is announced unavailable, even before any traffic arrived.
@@ -127,61 +204,87 @@ class PoolDistributor {
   // longer than a new bound are not cut: only new messages see it.
   std::vector<Action> reconfigure(const DistributorConfig& config, TimePoint now);
   const DistributorConfig& config() const noexcept { return config_; }
+  const DistributorProfile& profile() const noexcept { return profile_; }
 
   // --- Pool membership, from ASAP handle resolution ---------------------
-  // A PE appeared (or its policy values changed). New PEs start connecting.
-  std::vector<Action> member_added(rserpool::PeIdentifier pe, const rserpool::PolicyParameters& policy,
-                                   TimePoint now);
-  // The PE left the pool (deregistered, or expired at the registrar): drain.
-  std::vector<Action> member_removed(rserpool::PeIdentifier pe, TimePoint now);
-  // The operator drains the PE: as member_removed, with its own deadline.
-  std::vector<Action> drain(rserpool::PeIdentifier pe, Duration deadline, TimePoint now);
+  // The registrar's whole current PE list (resolution or subscription).
+  std::vector<Action> handlespace(std::span<const rserpool::PoolElementParameter> list, TimePoint now);
+  enum class DrainRefusal : std::uint8_t { unknown_pe, already_draining };
+  // The operator drains the PE (no new flows; calls stay until released or
+  // `deadline`, default the pool's drain_deadline).
+  rserpool::Result<std::vector<Action>, DrainRefusal> drain(rserpool::PeIdentifier pe,
+                                                             std::optional<Duration> deadline, TimePoint now);
 
-  // --- Association events, from the M3UA/transport driver ---------------
+  // --- Association events, from the PE link -----------------------------
   std::vector<Action> association_up(rserpool::PeIdentifier pe, TimePoint now);
   // The association failed (lost, aborted, M3UA ASP down, heartbeat or BEAT
-  // timeout). `handed_back` are the messages the transport could not
-  // deliver, oldest first.
+  // timeout, M3UA refused our DATA); reported once per association, when it
+  // is down. `handed_back`: what it accepted and did not deliver, oldest
+  // first.
   std::vector<Action> association_failed(rserpool::PeIdentifier pe, std::vector<MtpMessage> handed_back,
+                                         TimePoint now);
+  // What an association that we closed or fenced handed back: re-routed.
+  std::vector<Action> handed_back(rserpool::PeIdentifier pe, std::vector<MtpMessage> messages, TimePoint now);
+  // An association the gateway closed while still counting on the PE (the
+  // gateway's own shutdown) is down: its calls move like a failover, its
+  // leftovers are re-routed, but the PE did nothing wrong: no report, no
+  // fence, reconnection with the back-off.
+  std::vector<Action> association_closed(rserpool::PeIdentifier pe, std::vector<MtpMessage> leftovers,
                                          TimePoint now);
   // The PE's control channel delivered a new ASAP cookie.
   void cookie_received(rserpool::PeIdentifier pe, rserpool::Bytes cookie);
 
   // --- Traffic ---------------------------------------------------------
   std::vector<Action> message(MtpMessage m, TimePoint now);
-  // A message the PE sent toward the SS7 side: binds the circuit to that PE
-  // (calls the controller originates) and ends it on release.
-  void observe_from_member(rserpool::PeIdentifier pe, const MtpMessage& m);
+  // A message the PE sent toward the SS7 side. `forward` false: drop it
+  // (counted as fenced_member): the PE was cut off, its calls belong to an
+  // heir. Forwarded messages bind their circuit to the PE (calls the
+  // controller originates) and end it on release (which may end a drain).
+  struct FromMember {
+    bool forward = true;
+    std::vector<Action> actions;
+  };
+  FromMember from_member(rserpool::PeIdentifier pe, const MtpMessage& m, TimePoint now);
 
   // --- Time -------------------------------------------------------------
-  std::optional<TimePoint> next_deadline() const;
-  std::vector<Action> advance(TimePoint now);
+  std::optional<TimePoint> next_deadline() const { return timers_.next_deadline(); }
+  std::vector<Action> on_timeout(TimePoint now);
 
   // --- Inspection -------------------------------------------------------
   const DistributorCounters& counters() const noexcept { return counters_; }
+  const Membership& membership() const noexcept { return membership_; }
   std::optional<MemberState> state_of(rserpool::PeIdentifier pe) const;
   std::vector<rserpool::PeIdentifier> members() const;
   // Messages waiting behind a PE whose association is not up yet.
   std::size_t queue_depth(rserpool::PeIdentifier pe) const;
+  // Messages kept since a loss notice (suspect PEs).
+  std::size_t kept_depth(rserpool::PeIdentifier pe) const;
   std::size_t flow_count(rserpool::PeIdentifier pe) const { return flows_.count_of(pe); }
   std::vector<FlowKey> flows_of(rserpool::PeIdentifier pe) const { return flows_.flows_of(pe); }
   std::size_t flow_count() const noexcept { return flows_.size(); }
   std::size_t pool_wait_depth() const noexcept { return pool_wait_.size(); }
   bool pool_available() const noexcept { return !unavailable_signalled_; }
+  ClassifiedMessage classify(const MtpMessage& m) const { return sg::classify(m, profile_.isup_variant); }
 
  private:
   struct Member {
     MemberState state = MemberState::connecting;
     rserpool::PolicyParameters policy;
-    std::deque<MtpMessage> queue;  // waiting for the association to come up
+    rserpool::TransportParameter transport;
+    std::deque<MtpMessage> queue;  // waiting for the association (or for a suspect to clear)
     std::optional<rserpool::Bytes> latest_cookie;
     std::vector<rserpool::Bytes> echo_before_data;  // cookies to send when up
-    std::optional<TimePoint> drain_deadline;
     bool carried_traffic = false;  // report unreachable only if we tried it
     // A failure event lasts from the first failure to the next association
     // up: failed reconnection attempts are not new failovers or reports.
     bool failure_event = false;
     bool reported_unreachable = false;
+    TimePoint reported_at{};
+    bool audit_passed = false;  // the fence is lifted; back-off from here
+    Duration backoff{0};
+    // Suspicion: copies of what was sent since the registrar's loss notice.
+    std::deque<MtpMessage> since_notice;
+    std::optional<Duration> drain_requested;  // operator drain while suspected
   };
   // The flows a failed (or drained) PE left behind, and who inherits them.
   struct Estate {
@@ -194,11 +297,39 @@ class PoolDistributor {
     MtpMessage message;
     TimePoint since;
   };
+  // Timers (rserpool::TimerSet): per pool and per PE.
+  enum class TimerKind : std::uint8_t { availability, pool_wait, drain, suspicion, audit, retry };
+  struct TimerKey {
+    TimerKind kind;
+    rserpool::PeIdentifier pe = 0;
+    friend auto operator<=>(const TimerKey&, const TimerKey&) = default;
+  };
 
   void route(MtpMessage m, const ClassifiedMessage& c, TimePoint now, std::vector<Action>& out);
   void deliver(rserpool::PeIdentifier pe, Member& member, MtpMessage m, std::vector<Action>& out);
   std::optional<rserpool::PeIdentifier> select_for_new_flow();
+  void join(rserpool::PeIdentifier pe, TimePoint now, std::vector<Action>& out);
+  void loss_notice(rserpool::PeIdentifier pe, TimePoint now, std::vector<Action>& out);
+  void moved(rserpool::PeIdentifier pe, TimePoint now, std::vector<Action>& out);
+  void connect(rserpool::PeIdentifier pe, Member& m, TimePoint now, std::vector<Action>& out);
+  void start_drain(rserpool::PeIdentifier pe, Duration deadline, TimePoint now, std::vector<Action>& out);
   void finish_drain(rserpool::PeIdentifier pe, TimePoint now, std::vector<Action>& out);
+  void prove_alive(rserpool::PeIdentifier pe, TimePoint now, std::vector<Action>& out);
+  // The member's association is gone (or cut off by us): failover.
+  enum class Loss : std::uint8_t {
+    failed,     // the link failed: report, fence, wait for the registrar
+    cut_off,    // we cut it off (it registered anew): fence, no report
+    closed,     // we closed it (shutdown): neither
+  };
+  void fail_member(rserpool::PeIdentifier pe, std::vector<MtpMessage> handed_back, Loss loss, TimePoint now,
+                   std::vector<Action>& out);
+  // Drops a member with no association (connecting, failed): its queue is
+  // re-routed, its timers cancelled.
+  void remove_member(rserpool::PeIdentifier pe, TimePoint now, std::vector<Action>& out);
+  void became_active(TimePoint now, std::vector<Action>& out);
+  void reroute(std::vector<MtpMessage> messages, TimePoint now, std::vector<Action>& out);
+  // The same, counted as re-sent after a failover.
+  void reroute_counted(std::vector<MtpMessage> messages, TimePoint now, std::vector<Action>& out);
   // Unbinds every flow of `pe` into its estate; returns how many.
   std::size_t orphan_flows_of(rserpool::PeIdentifier pe, const std::optional<rserpool::Bytes>& cookie);
   std::optional<rserpool::PeIdentifier> heir_for(rserpool::PeIdentifier origin);
@@ -209,9 +340,14 @@ class PoolDistributor {
   bool has_active_member() const;
   // Starts (or stops) the clock of "no active PE" that leads to DUNA.
   void track_availability(TimePoint now);
+  void arm_pool_wait();
+  void cancel_member_timers(rserpool::PeIdentifier pe);
+  void drop(MtpMessage m, DropReason r, std::vector<Action>& out);
 
   DistributorConfig config_;
+  DistributorProfile profile_;
   MemberSelector& selector_;
+  Membership membership_;
   std::map<rserpool::PeIdentifier, Member> members_;  // ordered: deterministic iteration
   FlowTable flows_;
   // Flows whose PE failed or left -> that PE, whose estate says where they go.
@@ -222,6 +358,7 @@ class PoolDistributor {
   std::optional<TimePoint> no_member_since_;
   bool unavailable_signalled_ = false;
   bool congested_ = false;
+  rserpool::TimerSet<TimerKey> timers_;
   DistributorCounters counters_;
   std::vector<Candidate> candidates_;  // scratch, reused per selection
 };

@@ -18,17 +18,20 @@
 
 #include "rserpool/base/bytes.hpp"
 #include "rserpool/base/result.hpp"
+#include "rserpool/base/time.hpp"
 #include "sg/routing/mtp_message.hpp"
+#include "sg/ss7/isup.hpp"
 
 namespace sg::sim {
 
-using Clock = std::chrono::steady_clock;
-using TimePoint = Clock::time_point;
+using rserpool::TimePoint;
+using Clock = std::chrono::steady_clock;  // the tools' own loops only
 
 struct GwcConfig {
   std::chrono::milliseconds answer_delay{20};  // IAM to ANM
   // Shared by the pool's PEs so that a cookie from a peer is recognised.
   std::uint64_t cookie_secret = 0x5347'5f52'5345'5250ULL;
+  ss7::IsupVariant isup_variant = ss7::IsupVariant::itu;  // ANSI: 14-bit CICs
 };
 
 struct GwcCounters {
@@ -41,6 +44,7 @@ struct GwcCounters {
   std::uint64_t sccp_answered = 0;
   std::uint64_t cookies_rejected = 0;
   std::uint64_t duplicate_cookies = 0;  // an echo of a cookie already adopted
+  std::uint64_t calls_given_up = 0;     // stale: the SG cut off the association that carried them
 };
 
 enum class CookieError : std::uint8_t { truncated, bad_version, bad_signature };
@@ -50,10 +54,19 @@ class GwcCallModel {
   explicit GwcCallModel(GwcConfig config = {}) : config_(config) {}
 
   // A message from the SG; returns what the controller sends back.
-  std::vector<MtpMessage> on_message(const MtpMessage& m, TimePoint now);
+  // `via` names the SG association it came over (any tag the caller
+  // chooses): a call belongs to the association that last carried it.
+  std::vector<MtpMessage> on_message(const MtpMessage& m, TimePoint now, std::uint64_t via = 0);
   // Answers whose time has come.
-  std::vector<MtpMessage> advance(TimePoint now);
+  std::vector<MtpMessage> on_timeout(TimePoint now);
+  std::vector<MtpMessage> advance(TimePoint now) { return on_timeout(now); }  // former name
   std::optional<TimePoint> next_deadline() const;
+  // The SG cut off association `via` (an abort after it failed this
+  // controller over: it was hung, or unreachable): the calls it carried
+  // belong to an heir now, which holds them through our cookie. Answering
+  // them later would answer them twice: they are forgotten, unanswered.
+  // Returns how many.
+  std::size_t give_up_calls_of(std::uint64_t via);
 
   // The call table as an ASAP cookie (signed with the pool secret).
   rserpool::Bytes make_cookie() const;
@@ -61,7 +74,8 @@ class GwcCallModel {
   // echoes one cookie on every stream it sends DATA on, so a repeat of a
   // cookie already adopted changes nothing (0 adopted): the calls it lists
   // may have progressed or ended here since.
-  rserpool::Result<std::size_t, CookieError> adopt_cookie(rserpool::ByteView cookie, TimePoint now);
+  rserpool::Result<std::size_t, CookieError> adopt_cookie(rserpool::ByteView cookie, TimePoint now,
+                                                          std::uint64_t via = 0);
 
   const GwcCounters& counters() const noexcept { return counters_; }
   std::size_t active_calls() const noexcept { return calls_.size(); }
@@ -79,6 +93,7 @@ class GwcCallModel {
     TimePoint answer_at{};
     std::uint8_t ni = 0;
     std::uint8_t sls = 0;
+    std::uint64_t via = 0;  // the SG association that last carried it
   };
 
   MtpMessage reply(const CircuitId& id, const Call& call, rserpool::Bytes isup) const;

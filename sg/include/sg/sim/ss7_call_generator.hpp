@@ -10,13 +10,18 @@
 #include <optional>
 #include <vector>
 
+#include "rserpool/base/time.hpp"
 #include "sg/routing/mtp_message.hpp"
 #include "sg/sim/latency_recorder.hpp"
+#include "sg/ss7/isup.hpp"
 
 namespace sg::sim {
 
+// The product's one time type (docs/architecture.md, "The substrate").
+using rserpool::TimePoint;
+// Only for the tools' own loops, which read the clock themselves; the
+// models take `now`.
 using Clock = std::chrono::steady_clock;
-using TimePoint = Clock::time_point;
 
 struct GeneratorConfig {
   std::uint32_t opc = 1;    // the generator's own point code
@@ -29,6 +34,7 @@ struct GeneratorConfig {
   std::chrono::milliseconds hold_time{100};         // ANM to REL
   std::chrono::milliseconds answer_timeout{10000};  // IAM to ANM (T7-like)
   std::chrono::milliseconds release_timeout{10000}; // REL to RLC (T1-like)
+  ss7::IsupVariant isup_variant = ss7::IsupVariant::itu;  // ANSI: 14-bit CICs
 };
 
 struct GeneratorStats {
@@ -50,7 +56,9 @@ class Ss7CallGenerator {
   Ss7CallGenerator(GeneratorConfig config, TimePoint start);
 
   // Messages due by `now`: new calls, releases, SCCP queries.
-  std::vector<MtpMessage> advance(TimePoint now);
+  std::vector<MtpMessage> on_timeout(TimePoint now);
+  // The former name, for callers not moved yet (ss7-gen's main loop).
+  std::vector<MtpMessage> advance(TimePoint now) { return on_timeout(now); }
   std::vector<MtpMessage> on_message(const MtpMessage& m, TimePoint now);
   std::optional<TimePoint> next_deadline() const;
 

@@ -67,8 +67,9 @@ Result<IsupHeader, IsupError> parse_isup_header(rserpool::ByteView isup, IsupVar
 inline constexpr std::uint8_t kCauseNormalClearing = 16;
 inline constexpr std::uint8_t kCauseTemporaryFailure = 41;
 
-// Encoders for the ITU basic call flow. `called` and `calling` are decimal
-// digit strings (BCD-encoded, E.164 numbering plan, national number).
+// Encoders for the basic call flow (ITU-T layout; the CIC keeps 14 bits,
+// enough for ANSI circuits). `called` and `calling` are decimal digit
+// strings (BCD-encoded, E.164 numbering plan, national number).
 rserpool::Bytes encode_iam(std::uint16_t cic, std::string_view called, std::string_view calling = {});
 rserpool::Bytes encode_acm(std::uint16_t cic);
 rserpool::Bytes encode_anm(std::uint16_t cic);
