@@ -44,7 +44,7 @@ class GatewayController::Link : public drv::Events {
   }
   void on_association_down(mxua::AssocId, tr::DownReason r) override {
     logger()->info("SG association {} down: {}", id_, tr::to_string(r));
-    owner_.link_down(id_);
+    owner_.link_down(id_, r);
   }
   void on_data(mxua::DataIndication&& d) override { owner_.data(id_, d.data); }
   void on_asp_state(const mxua::AspStateChanged& c) override {
@@ -82,7 +82,11 @@ rserpool::Result<std::unique_ptr<GatewayController>, std::error_code> GatewayCon
 }
 
 GatewayController::GatewayController(boost::asio::io_context& io, ControllerConfig cfg)
-    : io_(io), cfg_(std::move(cfg)), model_(cfg_.calls), answer_timer_(io) {}
+    : io_(io),
+      cfg_(std::move(cfg)),
+      model_(cfg_.calls),
+      clock_(cfg_.clock ? *cfg_.clock : rserpool::SteadyClock::instance()),
+      answer_timer_(io) {}
 
 GatewayController::~GatewayController() {
   *alive_ = false;
@@ -99,14 +103,28 @@ std::size_t GatewayController::associations_up() const {
 void GatewayController::close() {
   if (listener_) listener_->close();
   answer_timer_.cancel();
+  answer_armed_for_.reset();
   for (auto& [id, l] : links_)
     if (auto a = l->driver().association()) a->close();
 }
 
 void GatewayController::accepted(LinkId) { ++counters_.associations; }
 
-void GatewayController::link_down(LinkId id) {
+void GatewayController::link_down(LinkId id, tr::DownReason reason) {
   if (last_link_ == id) last_link_ = 0;
+  // Abnormal loss: the SG has failed us over (it aborts the association of
+  // a controller it fenced) and an heir holds these calls through our
+  // cookie. A graceful close (drain finished, SG shutdown) keeps them.
+  const bool cut_off = reason == tr::DownReason::aborted || reason == tr::DownReason::communication_lost ||
+                       reason == tr::DownReason::heartbeat_timeout || reason == tr::DownReason::protocol_error;
+  if (cut_off) {
+    if (const auto n = model_.give_up_calls_of(id); n != 0) {
+      counters_.calls_given_up += n;
+      logger()->warn("SG association {} cut off ({}): {} call(s) it carried given up (the SG moved them)", id,
+                     tr::to_string(reason), n);
+      table_changed();
+    }
+  }
   // Not from inside the driver's own callback: it is still on the stack.
   boost::asio::post(io_, [this, id, alive = std::weak_ptr<bool>(alive_)] {
     if (!alive.expired()) links_.erase(id);
@@ -120,7 +138,7 @@ void GatewayController::data(LinkId id, const mxua::Data& d) {
   const MtpMessage m{p.opc.value, p.dpc.value, p.si, p.ni, p.mp, p.sls, p.user_data};
   const auto before = model_.counters();
   const auto calls_before = model_.active_calls();
-  const auto replies = model_.on_message(m, sim::Clock::now());
+  const auto replies = model_.on_message(m, clock_.now(), id);
   const auto& after = model_.counters();
   // The cookie goes out before the replies it covers (same association,
   // ordered): whatever the SG forwarded, it holds a cookie at least as new.
@@ -155,11 +173,13 @@ GatewayController::LinkId GatewayController::reply_link() const {
 void GatewayController::schedule_answers() {
   auto next = model_.next_deadline();
   if (!next) return;
-  if (answer_timer_.expiry() > sim::Clock::now() && answer_timer_.expiry() <= *next) return;  // already due sooner
-  answer_timer_.expires_at(*next);
+  if (answer_armed_for_ && *answer_armed_for_ <= *next) return;  // already due sooner
+  answer_armed_for_ = next;
+  answer_timer_.expires_after(*next - clock_.now());
   answer_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
-    auto out = model_.advance(sim::Clock::now());
+    answer_armed_for_.reset();
+    auto out = model_.on_timeout(clock_.now());
     if (!out.empty()) {
       table_changed();  // ringing -> answered is in the cookie, before the ANM
       const LinkId id = reply_link();
@@ -213,7 +233,7 @@ void GatewayController::control(LinkId id, tr::Message&& m) {
   const auto duplicates_before = model_.counters().duplicate_cookies;
   // Accepted on any stream: the SG repeats the cookie on each data stream
   // it uses, so that it precedes the data there; repeats change nothing.
-  auto adopted = model_.adopt_cookie(echo->cookie, sim::Clock::now());
+  auto adopted = model_.adopt_cookie(echo->cookie, clock_.now(), id);
   if (!adopted) {
     ++counters_.cookies_rejected;
     logger()->warn("SG association {}: COOKIE_ECHO rejected (error {})", id, static_cast<int>(adopted.error()));

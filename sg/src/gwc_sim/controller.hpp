@@ -5,16 +5,26 @@
 // control channel beside M3UA on the same association: ASAP_COOKIE (the
 // call table) after every change when cookies are on, ASAP_COOKIE_ECHO from
 // the SG after a failover (the calls of the failed peer are adopted).
+//
+// Fencing, the controller's half: when the SG cuts an association off (it
+// aborts it after failing this controller over, e.g. because the process
+// was stopped longer than the SG's failure detection) or the association
+// dies abnormally, the calls that association carried have an heir at the
+// SG. They are given up unanswered, so that a controller that resumes
+// cannot answer them a second time. A graceful close (drain, SG shutdown)
+// keeps them.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <system_error>
 
 #include "mxua/driver/association_driver.hpp"
 #include "rserpool/base/result.hpp"
+#include "rserpool/base/time.hpp"
 #include "rserpool/transport/endpoint.hpp"
 #include "sg/sim/gwc_call_model.hpp"
 
@@ -24,6 +34,7 @@ struct ControllerConfig {
   rserpool::transport::EndpointConfig listen;
   sim::GwcConfig calls;
   bool cookies = false;
+  const rserpool::Clock* clock = nullptr;  // default: the process's steady clock
 };
 
 struct ControllerCounters {
@@ -35,6 +46,7 @@ struct ControllerCounters {
   std::uint64_t cookies_rejected = 0;
   std::uint64_t control_errors = 0;  // undecodable or unexpected ASAP on the data association
   std::uint64_t associations = 0;    // accepted in total
+  std::uint64_t calls_given_up = 0;  // carried by an association the SG cut off
 };
 
 class GatewayController {
@@ -65,7 +77,7 @@ class GatewayController {
   void accepted(LinkId id);
   void data(LinkId id, const mxua::Data& d);
   void control(LinkId id, rserpool::transport::Message&& m);
-  void link_down(LinkId id);
+  void link_down(LinkId id, rserpool::transport::DownReason reason);
   void send(LinkId id, const MtpMessage& m);
   LinkId reply_link() const;
   void schedule_answers();
@@ -79,7 +91,9 @@ class GatewayController {
   LinkId next_link_ = 1;
   LinkId last_link_ = 0;  // the association the SG used last: answers go back on it
   sim::GwcCallModel model_;
+  const rserpool::Clock& clock_;
   boost::asio::steady_timer answer_timer_;
+  std::optional<rserpool::TimePoint> answer_armed_for_;
   std::function<void()> changed_;
   ControllerCounters counters_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
