@@ -203,7 +203,7 @@ TEST_F(GatewayFixture, FailedPeFlowsMoveToOneHeirThatGetsTheCookieFirstAndNothin
 
   const auto& c = pool().counters();
   EXPECT_EQ(c.accepted, 2U * kCalls);
-  EXPECT_EQ(c.dropped_pool_unavailable + c.dropped_queue_full + c.dropped_member_gone, 0U);
+  EXPECT_EQ(c.dropped(sg::DropReason::pool_unavailable) + c.dropped(sg::DropReason::queue_full), 0U);
   EXPECT_EQ(c.failovers, 1U);
   EXPECT_EQ(c.cookies_echoed, 1U);
   EXPECT_EQ(c.flows_moved, victim_cics.size());
@@ -247,7 +247,7 @@ TEST_F(GatewayFixture, PoolWithoutPeSendsDunaThenDavaWhenAPeArrives) {
   start_peer();
   ASSERT_TRUE(peer->send(isup(sg::ss7::encode_iam(7, "4930"), 7)));
   // The message waits pool-wait, then is dropped; DUNA was due already.
-  ASSERT_TRUE(run_until(io, [&] { return pool().counters().dropped_pool_unavailable == 1; }, 3s)) << gw->show_pools();
+  ASSERT_TRUE(run_until(io, [&] { return pool().counters().dropped(sg::DropReason::pool_unavailable) == 1; }, 3s)) << gw->show_pools();
   ASSERT_TRUE(run_until(io, [&] { return !peer->destinations.empty(); }, 1s)) << gw->show_pools();
   EXPECT_EQ(peer->destinations[0].availability, mxua::DestinationAvailability::Unavailable);
   EXPECT_EQ(peer->destinations[0].destination.pc.value, kGatewayPc);
@@ -303,9 +303,11 @@ TEST_F(GatewayFixture, AnAspActivatingWhileThePoolIsEmptyHearsDuna) {
 }
 
 // A controller crashed, but its registration lives on (the registrar still
-// lists it): the gateway keeps retrying it, and reports it unreachable once
-// for the whole failure, not once per failed retry (the registrar would
-// drop it after MAX-BAD-PE-REPORT retries otherwise).
+// lists it): the gateway fences it (no reconnection before the registrar's
+// audit bound, 3 s with the aggressive profile), then retries with a
+// back-off, and reports it unreachable once for the whole failure, not once
+// per failed retry (the registrar would drop it after MAX-BAD-PE-REPORT
+// retries otherwise).
 TEST_F(GatewayFixture, ListedButDeadPeIsReportedUnreachableOnceAcrossFailedRetries) {
   start_gateway(test_config());
   for (rserpool::PeIdentifier id : {0x11111111u, 0x22222222u}) add_pe(id);
@@ -321,15 +323,67 @@ TEST_F(GatewayFixture, ListedButDeadPeIsReportedUnreachableOnceAcrossFailedRetri
       if (s.name == name && (label.empty() || (s.labels.count("pe") && s.labels.at("pe") == label))) return s.value;
     return -1.0;
   };
-  // Retries after 0.5, 1.5 and 3.5 s (aggressive: 0.5 s doubling): three fail.
-  ASSERT_TRUE(run_until(io, [&] { return value("sg_pe_link_failures_total", "11111111") >= 4.0; }, 6s))
+  ASSERT_TRUE(run_until(io, [&] { return value("sg_pe_link_failures_total", "11111111") == 1.0; }, 3s));
+  // Fenced: no attempt while the registrar may still be auditing it.
+  run_for(io, 2s);
+  EXPECT_EQ(value("sg_pe_link_failures_total", "11111111"), 1.0) << "reconnected before the audit bound";
+  EXPECT_EQ(value("sg_pool_fenced_total"), 1.0) << gw->show_counters();
+  // Then at the audit bound (3 s) and 0.5, 1 s after that: three more fail.
+  ASSERT_TRUE(run_until(io, [&] { return value("sg_pe_link_failures_total", "11111111") >= 4.0; }, 8s))
       << gw->show_pools();
   EXPECT_EQ(value("sg_unreachable_reported_total"), 1.0) << gw->show_counters();
   EXPECT_EQ(value("sg_failovers_total"), 1.0) << "failed retries are not new failovers";
+  EXPECT_GE(value("sg_pool_audits_passed_total"), 1.0);
   EXPECT_NE(gw->show_registrar().find("unreachable-reports 1 "), std::string::npos) << gw->show_registrar();
   // Still listed, still retried.
   EXPECT_TRUE(pool().state_of(dead.id())) << gw->show_pools();
   EXPECT_NE(gw->show_pools().find("11111111"), std::string::npos);
+}
+
+// Issue 14: a controller stopped under calls is failed over by M3UA BEAT;
+// its association is aborted and not reopened before the registrar's audit
+// bound, although the controller keeps accepting; once the bound passed
+// with the controller still registered, it is reconnected and serves again.
+TEST_F(GatewayFixture, AFrozenControllerIsFencedThenReconnectedAfterTheAuditBound) {
+  start_gateway(test_config());
+  for (rserpool::PeIdentifier id : {0x11111111u, 0x22222222u}) add_pe(id);
+  ASSERT_TRUE(run_until(io, [&] { return active_members() == 2; }, 8s)) << gw->show_pools();
+  start_peer();
+  for (std::uint16_t cic = 1; cic <= 10; ++cic) ASSERT_TRUE(peer->send(isup(sg::ss7::encode_iam(cic, "49"), cic)));
+  ASSERT_TRUE(run_until(io, [&] { return pes[0]->data_count + pes[1]->data_count == 10; }));
+  TestPe& frozen = *pes[0];
+  ASSERT_EQ(frozen.accepts, 1U);
+  frozen.freeze();
+  ASSERT_TRUE(run_until(io, [&] { return pool().counters().failovers == 1; }, 3s)) << gw->show_pools();
+  EXPECT_EQ(pool().state_of(frozen.id()), sg::MemberState::failed);
+  EXPECT_EQ(pool().counters().fenced, 1U);
+  run_for(io, 1500ms);
+  EXPECT_EQ(frozen.accepts, 1U) << "reconnected before the registrar could audit it";
+  ASSERT_TRUE(run_until(io, [&] { return pool().state_of(frozen.id()) == sg::MemberState::active; }, 6s))
+      << gw->show_pools();
+  EXPECT_EQ(frozen.accepts, 2U);
+  EXPECT_EQ(pool().counters().audits_passed, 1U);
+  EXPECT_NE(gw->show_pools().find("fenced 1 audits-passed 1"), std::string::npos) << gw->show_pools();
+}
+
+// `point-code-format ansi`: ANSI ISUP CICs are 14 bits, so circuits 4096
+// apart are two circuits with two calls, on two flows.
+TEST_F(GatewayFixture, AnsiCircuitsFourThousandNinetySixApartAreTwoFlows) {
+  auto cfg = test_config();
+  cfg.pc_format = mxua::PcFormat::Ansi;
+  start_gateway(cfg);
+  add_pe(0x11111111u);
+  ASSERT_TRUE(run_until(io, [&] { return active_members() == 1; }, 8s)) << gw->show_pools();
+  start_peer();
+  ASSERT_TRUE(peer->send(isup(sg::ss7::encode_iam(5, "49"), 5)));
+  ASSERT_TRUE(peer->send(isup(sg::ss7::encode_iam(4101, "49"), 4101)));
+  ASSERT_TRUE(run_until(io, [&] { return pes[0]->data_count == 2; }));
+  EXPECT_NE(gw->show_flows("gwc").find("pool gwc: 2 flow(s)"), std::string::npos) << gw->show_flows("gwc");
+  EXPECT_NE(gw->show_pools().find("ISUP CIC ANSI 14-bit"), std::string::npos) << gw->show_pools();
+  // The release of 4101 ends that call only.
+  ASSERT_TRUE(peer->send(isup(sg::ss7::encode_rlc(4101), 4101)));
+  ASSERT_TRUE(run_until(io, [&] { return pes[0]->data_count == 3; }));
+  EXPECT_EQ(pool().flow_count(), 1U);
 }
 
 // Log lines of one category, kept for the duration of a test.
@@ -420,6 +474,21 @@ TEST_F(GatewayFixture, RoutesChangeAtRunTimeAndUnroutedTrafficIsCounted) {
   ASSERT_TRUE(gw->remove_route("isup"));
   ASSERT_TRUE(peer->send(isup(sg::ss7::encode_iam(1, "49"), 1)));
   ASSERT_TRUE(run_until(io, [&] { return gw->counters().dropped(sg::GatewayDrop::no_route) == 1; }));
+  // Counted once, by the gateway (no pool saw it); every drop reason a pool
+  // exports is one its distributor produces.
+  double no_route = 0;
+  for (const auto& sample : gw->collect()) {
+    if (sample.name != "sg_drops_total") continue;
+    const auto& reason = sample.labels.at("reason");
+    if (reason == "no-route") {
+      EXPECT_FALSE(sample.labels.count("pool")) << "no-route counted per pool too";
+      no_route += sample.value;
+    }
+    if (sample.labels.count("pool")) {
+      EXPECT_TRUE(reason == "pool-unavailable" || reason == "queue-full" || reason == "fenced-pe") << reason;
+    }
+  }
+  EXPECT_EQ(no_route, 1.0);
   sg::RouteSettings r;
   r.name = "isup-again";
   r.key.dpc = sg::PointCodeMatch{kGatewayPc, 0};

@@ -182,6 +182,13 @@ class TestPe : public mxua::driver::Events {
     if (auto a = driver_ ? driver_->association() : nullptr) a->set_handler(nullptr);
     if (listener_) listener_->close();  // nor does it accept new associations
   }
+  // Stopped (SIGSTOP) with its registration alive: its kernel still
+  // answers, the process reads nothing on the data association (M3UA BEAT
+  // goes unanswered); unlike hang(), it keeps accepting, so the gateway
+  // could reconnect to it.
+  void freeze() {
+    if (auto a = driver_ ? driver_->association() : nullptr) a->set_handler(nullptr);
+  }
   // Crashed, but its registration lives on (the registrar still lists it):
   // the association is gone and reconnections are refused.
   void crash_keeping_registration() {
