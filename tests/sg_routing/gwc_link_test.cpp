@@ -104,8 +104,12 @@ TEST_F(LinkFixture, AssociationLossIsAFailureWithTheTransportsReason) {
 // goes to failover with the link.
 TEST_F(LinkFixture, DataRefusedByM3uaFailsTheLinkOverWithThatMessage) {
   bring_up();
+  link.send(data(5), out);  // the executor hands it to M3UA, which drops it
+  ASSERT_EQ(only<action::SendData>(out).size(), 1U);
+  out.clear();
   link.refused(data(5), out);
   EXPECT_EQ(counters->m3ua_refused, 1U);
+  EXPECT_EQ(counters->out.messages, 0U) << "not counted as sent";
   EXPECT_EQ(only<action::AbortAssociation>(out).size(), 1U);
   out.clear();
   link.association_down(tr::DownReason::local_close, out);

@@ -147,9 +147,12 @@ void PeLink::arm_timer() {
 }
 
 void PeLink::send(MtpMessage&& m) {
-  gwc_link::Actions out;
+  // The hot path: reuse one action vector (a re-entrant call finds it
+  // moved out and uses a fresh one).
+  gwc_link::Actions out = std::move(scratch_);
   core_.send(std::move(m), out);
   execute(out);
+  scratch_ = std::move(out);
 }
 
 bool PeLink::send_cookie_echo(const rserpool::Bytes& cookie) {
@@ -212,9 +215,10 @@ void PeLink::on_drop(const mxua::Drop& d) {
 }
 
 void PeLink::on_data(mxua::DataIndication&& d) {
-  gwc_link::Actions out;
+  gwc_link::Actions out = std::move(scratch_);
   core_.data(to_mtp(std::move(d.data.protocol_data)), out);
   execute(out);
+  scratch_ = std::move(out);
 }
 
 void PeLink::on_send_failed(mxua::AssocId, std::vector<mxua::Data>&& unsent) {

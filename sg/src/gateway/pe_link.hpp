@@ -106,6 +106,7 @@ class PeLink : public mxua::driver::Events, public std::enable_shared_from_this<
   // a refusal of that DATA.
   bool sending_ = false;
   std::optional<mxua::DropReason> refused_;
+  gwc_link::Actions scratch_;  // reused on the data paths
 };
 
 }  // namespace sg::gateway

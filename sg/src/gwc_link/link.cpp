@@ -1,5 +1,7 @@
 #include "sg/gwc_link/link.hpp"
 
+#include <algorithm>
+
 #include "rserpool/wire/asap.hpp"
 #include "sg/gwc_link/profile.hpp"
 
@@ -223,6 +225,11 @@ void Link::send(MtpMessage m, Actions& out) {
 
 void Link::refused(MtpMessage m, Actions& out) {
   ++counters_->m3ua_refused;
+  // It was counted out when handed to M3UA: it never left.
+  if (counters_->out.messages != 0) {
+    --counters_->out.messages;
+    counters_->out.bytes -= std::min<std::uint64_t>(counters_->out.bytes, m.data.size());
+  }
   held_.push_back(std::move(m));
   if (state_ == LinkState::failing || state_ == LinkState::aborting) return;
   if (live()) {
