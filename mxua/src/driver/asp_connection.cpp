@@ -26,7 +26,7 @@ std::shared_ptr<AspConnection> AspConnection::create(boost::asio::io_context& io
   if (!cfg.registrations.empty()) cfg.asp.auto_activate = false;
   cfg.asp.outbound_streams = std::max<std::uint16_t>(cfg.asp.outbound_streams, 2);
   auto c = std::make_shared<AspConnection>(Key{}, io, std::move(cfg), user);
-  c->driver_ = AssociationDriver::standalone(io, Endpoint::asp(c->cfg_.asp), *c);
+  c->driver_ = AssociationDriver::standalone(io, Endpoint::asp(c->cfg_.asp), *c, c->cfg_.transport.name);
   return c;
 }
 
@@ -63,7 +63,7 @@ void AspConnection::connect() {
 void AspConnection::schedule_reconnect() {
   if (!running_ || !cfg_.reconnect) return;
   retry_.expires_after(backoff_);
-  logger()->info("ASP {}: reconnecting in {} ms", cfg_.transport.name, backoff_.count());
+  logger()->info("ASP {}: reconnecting in {} ms", cfg_.transport.name, rserpool::to_millis(backoff_));
   backoff_ = std::min(backoff_ * 2, cfg_.reconnect_max);
   retry_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto self = weak.lock();

@@ -8,7 +8,8 @@ namespace mxua::driver {
 
 SgpServer::SgpServer(Key, boost::asio::io_context& io, SgpServerConfig cfg, Events& events)
     : cfg_(std::move(cfg)), node_(cfg_.sgp), runner_(ActionRunner::create(io, events)) {
-  runner_->set_timer_sink([this](TimerId id, TimePoint now) { return node_.timer_expired(id, now); });
+  runner_->set_core_timers(ActionRunner::CoreTimers{[this] { return node_.next_deadline(); },
+                                                    [this](TimePoint now, Actions& out) { node_.on_timeout(now, out); }});
 }
 
 rserpool::Result<std::unique_ptr<SgpServer>, std::error_code> SgpServer::open(boost::asio::io_context& io,
@@ -22,7 +23,7 @@ rserpool::Result<std::unique_ptr<SgpServer>, std::error_code> SgpServer::open(bo
   auto l = tr::Listener::open(io, self->cfg_.transport, [self](const std::shared_ptr<tr::Association>&) {
     // Prune the drivers whose association has gone.
     std::erase_if(self->drivers_, [](const auto& kv) { return kv.second.expired(); });
-    const AssocId id = self->next_assoc_++;
+    const AssocId id = next_association_id();
     auto d = std::make_shared<AssociationDriver>(self->runner_, Endpoint::sgp(id, self->node_),
                                                  [self](const tr::AssociationInfo& info) { return self->admit(info); });
     self->drivers_[id] = d;
@@ -37,8 +38,8 @@ rserpool::Result<std::unique_ptr<SgpServer>, std::error_code> SgpServer::open(bo
 
 SgpServer::~SgpServer() {
   close();
-  runner_->cancel_timers();
-  runner_->set_timer_sink({});
+  runner_->cancel_timer();
+  runner_->set_core_timers({});
 }
 
 void SgpServer::close() {

@@ -19,6 +19,19 @@ std::vector<std::uint32_t> sorted(std::vector<std::uint32_t> v) {
 
 AspClient::AspClient(AspClientConfig cfg) : cfg_(std::move(cfg)), beat_(cfg_.assoc, cfg_.t_beat) {}
 
+void AspClient::set_association(AssocId assoc) noexcept {
+  cfg_.assoc = assoc;
+  beat_.rebind(assoc);
+  timers_.clear();
+}
+
+void AspClient::sync_beat() {
+  if (auto due = beat_.due())
+    timers_.arm(beat_.timer(), *due);
+  else
+    timers_.cancel(beat_.timer());
+}
+
 AspState AspClient::state() const noexcept {
   if (!up_) return AspState::Down;
   return active_.empty() ? AspState::Inactive : AspState::Active;
@@ -35,26 +48,32 @@ void AspClient::drop(DropReason r, Actions& out) {
   out.push_back(Drop{cfg_.assoc, r, 1});
 }
 
-void AspClient::send_err(Err e, Actions& out) { out.push_back(Send{cfg_.assoc, 0, encode(Message{std::move(e)})}); }
+void AspClient::send_err(Err e, Actions& out) {
+  errs_.count_sent(e.code);
+  out.push_back(Send{cfg_.assoc, 0, Message{std::move(e)}});
+}
 
 Actions AspClient::association_up(TimePoint now, std::optional<std::uint16_t> outbound_streams) {
   Actions out;
+  now_ = now;
   if (outbound_streams) cfg_.outbound_streams = *outbound_streams;
   queue_.clear();
   outstanding_ = false;
   up_ = false;
   active_.clear();
-  beat_.start(now, out);
+  timers_.clear();
+  beat_.start(now);
+  sync_beat();
   // The ASP always starts with ASPUP (RFC 4666 4.3.4.1).
   enqueue(kAspUpId, Message{AspUp{cfg_.asp_id, std::nullopt}}, {}, std::nullopt, out);
   return out;
 }
 
 Actions AspClient::association_down(TimePoint now) {
-  (void)now;
+  now_ = now;
   Actions out;
-  beat_.stop(out);
-  if (outstanding_) out.push_back(StopTimer{TimerId{TimerKind::Tack, cfg_.assoc, 0}});
+  beat_.stop();
+  timers_.clear();
   queue_.clear();
   outstanding_ = false;
   restore_.clear();
@@ -85,7 +104,7 @@ void AspClient::set_active(std::optional<std::uint32_t> rc, bool active, Actions
 
 void AspClient::enqueue(MessageId id, const Message& m, std::vector<std::uint32_t> rcs,
                         std::optional<TrafficMode> mode, Actions& out) {
-  queue_.push_back(Request{id, encode(m), std::move(rcs), mode, 0});
+  queue_.push_back(Request{id, m, std::move(rcs), mode, 0});
   pump(out);
 }
 
@@ -94,10 +113,14 @@ void AspClient::pump(Actions& out) {
   auto& r = queue_.front();
   // ASPSM on stream 0; ASPTM may use any stream, stream 0 keeps it ordered
   // with the ASPSM that precedes it.
-  out.push_back(Send{cfg_.assoc, 0, r.bytes});
-  out.push_back(StartTimer{TimerId{TimerKind::Tack, cfg_.assoc, 0}, cfg_.t_ack});
   r.sent = 1;
   outstanding_ = true;
+  transmit(r, now_, out);
+}
+
+void AspClient::transmit(const Request& r, TimePoint now, Actions& out) {
+  out.push_back(Send{cfg_.assoc, 0, r.message});
+  timers_.arm(TimerKey{TimerKind::Tack, cfg_.assoc}, now + cfg_.t_ack);
 }
 
 bool AspClient::front_is(std::uint8_t cls, std::uint8_t t) const {
@@ -105,7 +128,7 @@ bool AspClient::front_is(std::uint8_t cls, std::uint8_t t) const {
 }
 
 void AspClient::complete_front(Actions& out) {
-  out.push_back(StopTimer{TimerId{TimerKind::Tack, cfg_.assoc, 0}});
+  timers_.cancel(TimerKey{TimerKind::Tack, cfg_.assoc});
   queue_.pop_front();
   outstanding_ = false;
   pump(out);
@@ -117,30 +140,31 @@ void AspClient::enqueue_activations(const std::vector<AspActivation>& acts, Acti
             a.traffic_mode, out);
 }
 
-Actions AspClient::timer_expired(TimerId id, TimePoint now) {
-  Actions out;
-  if (id.kind == TimerKind::Tbeat) {
-    beat_.expired(now, out);
-    return out;
+void AspClient::on_timeout(TimePoint now, Actions& out) {
+  now_ = now;
+  while (auto key = timers_.take_due(now)) {
+    if (key->kind == TimerKind::Tbeat) {
+      beat_.expired(now, out);
+      sync_beat();
+      continue;
+    }
+    if (key->kind != TimerKind::Tack || !outstanding_ || queue_.empty()) continue;
+    auto& r = queue_.front();
+    if (r.sent > cfg_.max_retransmissions) {
+      out.push_back(RequestFailed{cfg_.assoc, r.id, std::nullopt, std::nullopt});
+      queue_.pop_front();
+      outstanding_ = false;
+      pump(out);
+      continue;
+    }
+    ++r.sent;
+    ++retransmissions_;
+    transmit(r, now, out);
   }
-  if (id.kind != TimerKind::Tack || !outstanding_ || queue_.empty()) return out;
-  auto& r = queue_.front();
-  if (r.sent > cfg_.max_retransmissions) {
-    out.push_back(RequestFailed{cfg_.assoc, r.id, std::nullopt});
-    queue_.pop_front();
-    outstanding_ = false;
-    pump(out);
-    return out;
-  }
-  ++r.sent;
-  ++retransmissions_;
-  out.push_back(Send{cfg_.assoc, 0, r.bytes});
-  out.push_back(StartTimer{TimerId{TimerKind::Tack, cfg_.assoc, 0}, cfg_.t_ack});
-  return out;
 }
 
 Actions AspClient::activate(AspActivation a, TimePoint now) {
-  (void)now;
+  now_ = now;
   Actions out;
   if (!up_) {
     // Nothing but ASPUP before ASPUP ACK; remember it for after.
@@ -152,49 +176,49 @@ Actions AspClient::activate(AspActivation a, TimePoint now) {
 }
 
 Actions AspClient::inactivate(std::vector<std::uint32_t> rcs, TimePoint now) {
-  (void)now;
+  now_ = now;
   Actions out;
   if (up_) enqueue(kAspIaId, Message{AspIa{rcs, std::nullopt}}, rcs, std::nullopt, out);
   return out;
 }
 
 Actions AspClient::shutdown(TimePoint now) {
-  (void)now;
+  now_ = now;
   Actions out;
   enqueue(kAspDnId, Message{AspDn{}}, {}, std::nullopt, out);
   return out;
 }
 
 Actions AspClient::register_keys(std::vector<RoutingKey> keys, TimePoint now) {
-  (void)now;
+  now_ = now;
   Actions out;
   if (!up_ || keys.empty()) {
     drop(DropReason::BeforeAspUp, out);
     return out;
   }
-  out.push_back(Send{cfg_.assoc, 0, encode(Message{RegReq{std::move(keys)}})});
+  out.push_back(Send{cfg_.assoc, 0, Message{RegReq{std::move(keys)}}});
   return out;
 }
 
 Actions AspClient::deregister(std::vector<std::uint32_t> rcs, TimePoint now) {
-  (void)now;
+  now_ = now;
   Actions out;
   if (!up_ || rcs.empty()) {
     drop(DropReason::BeforeAspUp, out);
     return out;
   }
-  out.push_back(Send{cfg_.assoc, 0, encode(Message{DeregReq{std::move(rcs)}})});
+  out.push_back(Send{cfg_.assoc, 0, Message{DeregReq{std::move(rcs)}}});
   return out;
 }
 
 Actions AspClient::send_ssnm(const Message& m, TimePoint now) {
-  (void)now;
+  now_ = now;
   Actions out;
   if (!up_) {
     drop(DropReason::BeforeAspUp, out);
     return out;
   }
-  out.push_back(Send{cfg_.assoc, 0, encode(m)});
+  out.push_back(Send{cfg_.assoc, 0, m});
   return out;
 }
 
@@ -208,18 +232,13 @@ void AspClient::send_data(const DataView& d, Actions& out) {
     drop(DropReason::NoDataStream, out);
     return;
   }
-  Send s{cfg_.assoc, *stream, {}};
-  if (cfg_.network_appearance && !d.network_appearance) {
-    DataView copy = d;
-    copy.network_appearance = cfg_.network_appearance;
-    encode_data(copy, s.bytes);
-  } else {
-    encode_data(d, s.bytes);
-  }
+  SendData s{cfg_.assoc, *stream, d, std::nullopt};
+  if (cfg_.network_appearance && !d.network_appearance) s.data.network_appearance = cfg_.network_appearance;
   out.push_back(std::move(s));
 }
 
 void AspClient::receive(std::uint16_t stream, ByteView bytes, TimePoint now, Actions& out) {
+  now_ = now;
   beat_.seen(now);
   auto hdr = decode_header(bytes, cfg_.limits);
   if (hdr && hdr->msg_class == static_cast<std::uint8_t>(MessageClass::Transfer)) {
@@ -263,6 +282,7 @@ void AspClient::handle_data(const DataView& d, std::uint16_t stream, ByteView ra
 }
 
 void AspClient::handle(const Message& m, std::uint16_t stream, ByteView raw, TimePoint now, Actions& out) {
+  now_ = now;
   const auto id = message_id(m);
   if (wants_stream_zero(id.msg_class, id.msg_type) && stream != 0) {
     if (!std::holds_alternative<Err>(m)) send_err(make_err(ErrorCode::InvalidStreamIdentifier, raw), out);
@@ -377,15 +397,16 @@ void AspClient::handle(const Message& m, std::uint16_t stream, ByteView raw, Tim
             }
           }
         } else if constexpr (std::is_same_v<T, Err>) {
+          errs_.count_received(msg.code);
           out.push_back(ErrIndication{cfg_.assoc, msg});
           // An ERR while a request is outstanding answers that request.
           if (outstanding_ && !queue_.empty()) {
             const auto rid = queue_.front().id;
-            out.push_back(RequestFailed{cfg_.assoc, rid, msg.code});
+            out.push_back(RequestFailed{cfg_.assoc, rid, msg.code, std::nullopt});
             complete_front(out);
           }
         } else if constexpr (std::is_same_v<T, Beat>) {
-          out.push_back(Send{cfg_.assoc, stream, encode(Message{beat_ack_for(msg)})});
+          out.push_back(Send{cfg_.assoc, stream, Message{beat_ack_for(msg)}});
         } else if constexpr (std::is_same_v<T, BeatAck>) {
           // Liveness already noted.
         } else if constexpr (std::is_same_v<T, Duna> || std::is_same_v<T, Dava> || std::is_same_v<T, Scon> ||

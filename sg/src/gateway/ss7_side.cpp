@@ -320,7 +320,7 @@ void M3uaSide::tell_unavailable(mxua::AssocId assoc, std::uint32_t routing_conte
   duna.routing_contexts = {routing_context};
   duna.affected_point_codes = unavailable_;
   sgp_->request([&](mxua::SgpNode&, mxua::TimePoint) {
-    return mxua::Actions{mxua::Send{assoc, 0, mxua::encode(mxua::Message{duna})}};
+    return mxua::Actions{mxua::Send{assoc, 0, mxua::Message{duna}}};
   });
   counters_.duna_sent += unavailable_.size();
   logger()->warn("DUNA for {} destination(s) to the ASP on association {} (RC {}), active while they are unavailable",

@@ -55,7 +55,6 @@ class SgpServer {
   std::shared_ptr<ActionRunner> runner_;
   std::shared_ptr<tr::Listener> listener_;
   std::map<AssocId, std::weak_ptr<AssociationDriver>> drivers_;
-  AssocId next_assoc_ = 1;
   Actions scratch_;
 };
 

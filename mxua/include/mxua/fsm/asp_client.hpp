@@ -1,10 +1,13 @@
 #pragma once
 // ASP side of one association (RFC 4666 4.3.1, the node that sends the
-// requests): ASPUP right after the association comes up, then one ASPAC per
-// configured activation; ASPUP, ASPAC, ASPIA and ASPDN are retransmitted on
-// T(ack) until acknowledged or max_retransmissions is reached. Requests go
-// out one at a time so one T(ack) per association suffices. Also used as the
-// requesting half of an IPSP.
+// requests): ASPUP right after the association comes up (4.3.4.1), then one
+// ASPAC per configured activation (4.3.4.3); ASPUP, ASPAC, ASPIA and ASPDN
+// are retransmitted on T(ack) until acknowledged or max_retransmissions is
+// reached. Requests go out one at a time so one T(ack) per association
+// suffices. Also used as the requesting half of an IPSP.
+//
+// Timers (T(ack), T(beat)) live in the core's TimerSet: the driver arms one
+// OS timer at next_deadline() and calls on_timeout(now).
 #include <deque>
 #include <optional>
 #include <set>
@@ -15,6 +18,7 @@
 #include "mxua/fsm/actions.hpp"
 #include "mxua/fsm/destination_table.hpp"
 #include "mxua/fsm/heartbeat.hpp"
+#include "rserpool/base/timer_set.hpp"
 
 namespace mxua {
 
@@ -30,9 +34,9 @@ struct AspClientConfig {
   std::optional<std::uint32_t> asp_id;
   std::vector<AspActivation> activations{AspActivation{}};
   bool auto_activate = true;  // send the activations as soon as ASPUP is acknowledged
-  Millis t_ack{2000};
+  Duration t_ack = Millis{2000};
   unsigned max_retransmissions = 4;  // after the first transmission
-  std::optional<Millis> t_beat;      // BEAT only on transports without their own heartbeat
+  std::optional<Duration> t_beat;    // BEAT only on transports without their own heartbeat
   std::uint16_t outbound_streams = 2;
   std::optional<std::uint32_t> network_appearance;  // put into DATA we send
   bool err_on_unexpected_data = true;              // ERR 0x06 for DATA while not active (else drop only)
@@ -52,7 +56,14 @@ class AspClient {
   }
   // Appends to `out`: a driver can reuse one vector for every message.
   void receive(std::uint16_t stream, ByteView bytes, TimePoint now, Actions& out);
-  Actions timer_expired(TimerId id, TimePoint now);
+  // The substrate's timer convention (docs/architecture.md).
+  std::optional<TimePoint> next_deadline() const { return timers_.next_deadline(); }
+  void on_timeout(TimePoint now, Actions& out);
+  Actions on_timeout(TimePoint now) {
+    Actions out;
+    on_timeout(now, out);
+    return out;
+  }
 
   // Layer-management requests.
   Actions activate(AspActivation a, TimePoint now);
@@ -81,12 +92,17 @@ class AspClient {
   const DestinationTable& destinations() const noexcept { return destinations_; }
   const DropCounters& drops() const noexcept { return drops_; }
   const AspClientConfig& config() const noexcept { return cfg_; }
+  const ErrCounters& errors() const noexcept { return errs_; }
   std::uint64_t retransmissions() const noexcept { return retransmissions_; }
+  // The driver's association id, set before association_up (the driver
+  // gives every association a process-unique id).
+  void set_association(AssocId assoc) noexcept;
+  const rserpool::TimerSet<TimerKey>& timers() const noexcept { return timers_; }
 
  private:
   struct Request {
     MessageId id;
-    Bytes bytes;
+    Message message;
     std::vector<std::uint32_t> rcs;
     std::optional<TrafficMode> mode;
     unsigned sent = 0;
@@ -101,6 +117,8 @@ class AspClient {
   void enqueue_activations(const std::vector<AspActivation>& acts, Actions& out);
   void send_err(Err e, Actions& out);
   void drop(DropReason r, Actions& out);
+  void transmit(const Request& r, TimePoint now, Actions& out);
+  void sync_beat();
 
   AspClientConfig cfg_;
   bool up_ = false;                                // ASP-INACTIVE or better
@@ -109,8 +127,11 @@ class AspClient {
   bool outstanding_ = false;
   std::vector<AspActivation> restore_;  // activations to redo after an unsolicited ACK
   Heartbeat beat_;
+  rserpool::TimerSet<TimerKey> timers_;
+  TimePoint now_{};  // of the event being handled (request transmissions arm T(ack) from it)
   DestinationTable destinations_;
   DropCounters drops_;
+  ErrCounters errs_;
   std::uint64_t retransmissions_ = 0;
 };
 
