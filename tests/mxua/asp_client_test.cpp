@@ -48,19 +48,20 @@ TEST(AspClient, SendsAspUpOnStreamZeroAfterAssociationUp) {
   EXPECT_EQ(c.state(), AspState::Down);
 }
 
-TEST(AspClient, TackRetransmitsThenGivesUp) {
+TEST(AspClient, TackRetransmitsThenReportsTheFailure) {
   auto cfg = config();
   cfg.t_ack = 500ms;
   cfg.max_retransmissions = 2;
   AspClient c(cfg);
   (void)c.association_up(at(0ms));
-  auto e = advance(c, at(10s));
+  auto e = advance(c, at(2s));
   EXPECT_EQ(sent_of<AspUp>(e.actions).size(), 2U);
   EXPECT_EQ(e.fired, (std::vector<TimePoint>{at(500ms), at(1000ms), at(1500ms)}));
   auto f = all_of<RequestFailed>(e.actions);
   ASSERT_EQ(f.size(), 1U);
   EXPECT_EQ(f[0].request, (MessageId{3, type::kAspUp}));
   EXPECT_FALSE(f[0].error.has_value());
+  EXPECT_EQ(f[0].retry_at, at(2500ms));  // not given up: again after the back-off
   EXPECT_EQ(c.retransmissions(), 2U);
   EXPECT_EQ(c.state(), AspState::Down);
 }

@@ -101,6 +101,10 @@ void ActionRunner::run(Actions& actions) {
           } else if constexpr (std::is_same_v<T, RequestFailed>) {
             events_.on_request_failed(a);
           } else if constexpr (std::is_same_v<T, Drop>) {
+            if (a.reason == DropReason::OpcScreened)
+              rserpool::log::warn_limited(logger(), "M3UA OPC screened",
+                                          "{}: DATA with an originating point code the peer may not use: dropped",
+                                          label(a.assoc));
             events_.on_drop(a);
           }
         },

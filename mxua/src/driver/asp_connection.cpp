@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <boost/asio/ip/udp.hpp>
+
 #include "rserpool/base/log.hpp"
 
 namespace mxua::driver {
@@ -10,6 +12,22 @@ namespace {
 const std::shared_ptr<spdlog::logger>& logger() {
   static const auto l = rserpool::log::get("m3ua");
   return l;
+}
+
+// The source address the kernel would use towards `remote` (a UDP socket's
+// connect() chooses it and sends nothing).
+std::optional<rserpool::IpAddress> routed_source(boost::asio::io_context& io, const rserpool::IpAddress& remote) {
+  boost::system::error_code ec;
+  const auto to = boost::asio::ip::make_address(remote.to_string(), ec);
+  if (ec) return std::nullopt;
+  boost::asio::ip::udp::socket s(io);
+  s.open(to.is_v4() ? boost::asio::ip::udp::v4() : boost::asio::ip::udp::v6(), ec);
+  if (ec) return std::nullopt;
+  s.connect(boost::asio::ip::udp::endpoint(to, 9), ec);
+  if (ec) return std::nullopt;
+  const auto local = s.local_endpoint(ec);
+  if (ec) return std::nullopt;
+  return rserpool::IpAddress::parse(local.address().to_string());
 }
 
 }  // namespace
@@ -53,7 +71,10 @@ void AspConnection::stop() {
 
 void AspConnection::connect() {
   ++connects_;
-  auto a = tr::connect(io_, cfg_.transport, driver_);
+  tr::EndpointConfig transport = cfg_.transport;
+  if (transport.local_addresses.empty() && cfg_.bind_routed_source && !transport.remote_addresses.empty())
+    if (auto src = routed_source(io_, transport.remote_addresses.front())) transport.local_addresses = {*src};
+  auto a = tr::connect(io_, std::move(transport), driver_);
   if (!a) {
     logger()->warn("ASP {}: connect: {}", cfg_.transport.name, a.error().message());
     schedule_reconnect();

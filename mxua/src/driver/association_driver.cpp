@@ -19,10 +19,16 @@ std::string addresses_text(const tr::AssociationInfo& info) {
   return t;
 }
 
+std::string all_addresses(const tr::AssociationInfo& info) {
+  std::string t;
+  for (const auto& a : info.remote) t += (t.empty() ? "" : ", ") + a.to_string();
+  return t.empty() ? std::string("none") : t;
+}
+
 }  // namespace
 
-AssociationDriver::AssociationDriver(std::shared_ptr<ActionRunner> runner, Endpoint endpoint, Admission admit)
-    : runner_(std::move(runner)), endpoint_(std::move(endpoint)), admit_(std::move(admit)) {}
+AssociationDriver::AssociationDriver(std::shared_ptr<ActionRunner> runner, Endpoint endpoint)
+    : runner_(std::move(runner)), endpoint_(std::move(endpoint)) {}
 
 std::shared_ptr<AssociationDriver> AssociationDriver::standalone(boost::asio::io_context& io, Endpoint endpoint,
                                                                  Events& events, std::string name) {
@@ -64,24 +70,32 @@ std::uint16_t AssociationDriver::streams_for(const tr::AssociationInfo& info) co
 void AssociationDriver::on_up(tr::Association& assoc, const tr::AssociationInfo& info) {
   assoc_ = assoc.weak_from_this();
   peer_address_ = addresses_text(info);
-  if (admit_ && !admit_(info)) {
-    refused_ = true;
-    ++runner_->counters().refused_peers;
-    rserpool::log::warn_limited(logger(), "M3UA association refused", "{}: peer not on the allow-list: aborting",
-                                label());
-    runner_->events().on_association_refused(id(), info);
-    assoc.abort();
+  // The core decides whether this peer may stay (an SGP binds the
+  // association to a configured peer by all its addresses).
+  std::vector<rserpool::IpAddress> remote;
+  for (const auto& a : info.remote) remote.push_back(a.ip);
+  auto acts = endpoint_.association_up(streams_for(info), runner_->now(), remote);
+  if (std::any_of(acts.begin(), acts.end(), [](const Action& a) { return std::holds_alternative<AssociationRefused>(a); })) {
+    refuse(assoc, info);
     return;
   }
   up_ = true;
   ++runner_->counters().associations_up;
   logger()->info("{}: up over {} ({} out / {} in streams)", label(), tr::to_string(info.kind),
                  info.outbound_streams, info.inbound_streams);
-  runner_->attach(id(), assoc.shared_from_this(), info,
-                  peer_label());
+  runner_->attach(id(), assoc.shared_from_this(), info, peer_label());
   runner_->events().on_association_up(id(), info);
-  auto acts = endpoint_.association_up(streams_for(info), runner_->now());
   run(acts);
+}
+
+void AssociationDriver::refuse(tr::Association& assoc, const tr::AssociationInfo& info) {
+  refused_ = true;
+  ++runner_->counters().refused_peers;
+  rserpool::log::warn_limited(logger(), "M3UA association refused",
+                              "{}: refused: its addresses ({}) are not all of one configured peer", label(),
+                              all_addresses(info));
+  runner_->events().on_association_refused(id(), info);
+  assoc.abort();
 }
 
 void AssociationDriver::on_message(tr::Association& assoc, tr::Message&& msg) {

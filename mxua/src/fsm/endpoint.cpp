@@ -50,6 +50,12 @@ Actions Endpoint::association_up(std::uint16_t outbound_streams, TimePoint now) 
   return out;
 }
 
+Actions Endpoint::association_up(std::uint16_t outbound_streams, TimePoint now,
+                                 const std::vector<rserpool::IpAddress>& remote) {
+  if (role_ == Role::Sgp) return node_->association_up(assoc_, remote, outbound_streams, now);
+  return association_up(outbound_streams, now);
+}
+
 Actions Endpoint::association_down(TimePoint now) {
   Actions out;
   if (node_) out = node_->association_down(assoc_, now);

@@ -4,11 +4,16 @@
 
 namespace mxua {
 
-SgpNode::SgpNode(SgpConfig cfg) : cfg_(std::move(cfg)), rkm_(cfg_) {
+SgpNode::SgpNode(SgpConfig cfg) : cfg_(std::move(cfg)), peers_(cfg_.peers), rkm_(cfg_) {
   for (const auto& a : cfg_.application_servers) {
     if (!a.destinations.empty())
       rkm_.keys().add(RoutingKeyEntry{a.routing_context, a.network_appearance, a.destinations});
-    as_.emplace(a.routing_context, ApplicationServer(a, false));
+    // Owners by name; a name that is no configured peer owns nothing (the
+    // AS then serves nobody rather than everybody).
+    std::vector<PeerId> owners;
+    for (const auto& name : a.owners)
+      if (auto id = peers_.find(name)) owners.push_back(*id);
+    as_.emplace(a.routing_context, ApplicationServer(a, false, std::move(owners)));
   }
 }
 
@@ -110,8 +115,34 @@ std::optional<RouteDecision> SgpNode::decide(const DataView& d) const {
 // ---------------------------------------------------------------- events
 
 Actions SgpNode::association_up(AssocId assoc, std::uint16_t outbound_streams, TimePoint now) {
+  return up(assoc, std::nullopt, outbound_streams, now);
+}
+
+Actions SgpNode::association_up(AssocId assoc, const std::vector<rserpool::IpAddress>& remote,
+                                std::uint16_t outbound_streams, TimePoint now) {
+  const auto peer = peers_.bind(remote);
+  if (!peer && !cfg_.accept_unknown_peers) {
+    // Not every address of the association is one configured peer's.
+    ++refused_;
+    Actions out;
+    if (asps_.find(assoc)) {  // an SCTP restart now from addresses not the peer's: gone
+      Actions down = association_down(assoc, now);
+      out.insert(out.end(), std::make_move_iterator(down.begin()), std::make_move_iterator(down.end()));
+    }
+    out.push_back(AssociationRefused{assoc});
+    return out;
+  }
+  return up(assoc, peer, outbound_streams, now);
+}
+
+std::optional<PeerId> SgpNode::peer_of(AssocId assoc) const {
+  const Asp* asp = asps_.find(assoc);
+  return asp ? asp->peer : std::nullopt;
+}
+
+Actions SgpNode::up(AssocId assoc, std::optional<PeerId> peer, std::uint16_t outbound_streams, TimePoint now) {
   Actions out;
-  auto [asp, fresh] = asps_.add(assoc, outbound_streams, cfg_.t_beat);
+  auto [asp, fresh] = asps_.add(assoc, outbound_streams, cfg_.t_beat, peer);
   if (!fresh) asp_down(*asp, true, now, out);  // SCTP restart: the ASP is DOWN again
   asp->beat.start(now);
   sync_beat(*asp);
@@ -238,6 +269,13 @@ void SgpNode::handle_data(AssocId assoc, const DataView& d, std::uint16_t stream
     drop(assoc, DropReason::NotActive, out);
     return;
   }
+  // Per-peer OPC screening: a peer may originate only its configured point
+  // codes; anything else is dropped and counted, without an ERR that
+  // would tell the sender what passes.
+  if (asp->peer && !peers_.permits_opc(*asp->peer, d.protocol_data.opc)) {
+    drop(assoc, DropReason::OpcScreened, out);
+    return;
+  }
   out.push_back(DataIndication{assoc, as->routing_context(), to_owned(d)});
 }
 
@@ -349,7 +387,7 @@ void SgpNode::on_aspdn(Asp& asp, TimePoint now, Actions& out) {
 void SgpNode::on_aspac(Asp& asp, const AspAc& m, TimePoint now, Actions& out) {
   std::vector<ApplicationServer*> targets;
   std::vector<std::uint32_t> accepted;
-  auto mode_ok = [&](const ApplicationServer& as) { return !m.traffic_mode || *m.traffic_mode == as.mode(); };
+  auto mode_ok = [&](const ApplicationServer& as) { return as.accepts_mode(m.traffic_mode); };
   const bool blocked = asp.asp_id && std::find(cfg_.blocked_asp_ids.begin(), cfg_.blocked_asp_ids.end(),
                                                *asp.asp_id) != cfg_.blocked_asp_ids.end();
   auto refuse = [&](ErrorCode code, std::uint32_t rc) {
@@ -392,12 +430,21 @@ void SgpNode::on_aspac(Asp& asp, const AspAc& m, TimePoint now, Actions& out) {
       }
   }
   if (targets.empty()) return;
-  out.push_back(Send{asp.assoc, 0, Message{AspAcAck{m.traffic_mode, accepted, std::nullopt}}});
+  // The ACK names the mode in force: the one asked for, or, when the ASPAC
+  // left it to us, the AS's (one AS) so a following ASP learns it.
+  std::optional<TrafficMode> ack_mode = m.traffic_mode;
+  if (!ack_mode && targets.size() == 1) ack_mode = targets.front()->mode();
+  out.push_back(Send{asp.assoc, 0, Message{AspAcAck{ack_mode, accepted, std::nullopt}}});
   const bool was_active = active_anywhere(asp.assoc);
   auto ctx = context(now, out);
   for (ApplicationServer* as : targets) {
+    const bool newly = !as->is_active(asp.assoc);
+    if (m.traffic_mode && *m.traffic_mode != as->mode()) as->adopt_mode(*m.traffic_mode);
     if (auto displaced = as->activate(asp, ctx); displaced && !active_anywhere(*displaced))
       out.push_back(AspStateChanged{*displaced, std::nullopt, AspState::Active, AspState::Inactive});
+    // RFC 4666 4.5.1: what the SG knows to be unavailable or restricted,
+    // told to the ASP once it can hear SSNM (after the ACK).
+    if (newly) ssnm_.tell_newly_active(asp.assoc, as->routing_context(), out);
   }
   if (!was_active && active_anywhere(asp.assoc))
     out.push_back(AspStateChanged{asp.assoc, std::nullopt, AspState::Inactive, AspState::Active});

@@ -16,10 +16,7 @@ namespace mxua::driver {
 
 class AssociationDriver : public tr::AssociationHandler, public std::enable_shared_from_this<AssociationDriver> {
  public:
-  // Decides at association up whether the peer may stay (allow-lists).
-  using Admission = std::function<bool(const tr::AssociationInfo&)>;
-
-  AssociationDriver(std::shared_ptr<ActionRunner> runner, Endpoint endpoint, Admission admit = {});
+  AssociationDriver(std::shared_ptr<ActionRunner> runner, Endpoint endpoint);
   // An ASP (or IPSP) endpoint with a runner of its own whose timers feed
   // this endpoint. The endpoint gets a process-unique association id;
   // `name` (the peer's name, the PE identifier) prefixes its log lines.
@@ -60,11 +57,11 @@ class AssociationDriver : public tr::AssociationHandler, public std::enable_shar
  private:
   std::uint16_t streams_for(const tr::AssociationInfo& info) const;
   std::string peer_label() const;
+  void refuse(tr::Association& assoc, const tr::AssociationInfo& info);
   void run(Actions& acts) { runner_->run(acts); }
 
   std::shared_ptr<ActionRunner> runner_;
   Endpoint endpoint_;
-  Admission admit_;
   OtherPpidHandler other_ppid_;
   std::weak_ptr<tr::Association> assoc_;
   std::string name_;

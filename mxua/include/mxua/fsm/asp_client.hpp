@@ -6,9 +6,18 @@
 // reached. Requests go out one at a time so one T(ack) per association
 // suffices. Also used as the requesting half of an IPSP.
 //
-// Timers (T(ack), T(beat)) live in the core's TimerSet: the driver arms one
-// OS timer at next_deadline() and calls on_timeout(now).
+// A request the SGP refuses (ERR) or never answers (T(ack) exhausted) is
+// not given up: ASPUP and ASPAC are sent again after a back-off that grows
+// from retry_initial to retry_max (reset by an acknowledgement), and the
+// refusal is kept for the operator (last_refusal()). An ASPAC refused with
+// ERR Unsupported Traffic Mode Type (RFC 4666 4.3.4.3, 3.8.1) is asked
+// again at once when the ASP follows the SGP's mode: without the Traffic
+// Mode Type (the SGP applies the AS's mode), then with each other mode.
+//
+// Timers (T(ack), T(beat), the back-off) live in the core's TimerSet: the
+// driver arms one OS timer at next_deadline() and calls on_timeout(now).
 #include <deque>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -18,6 +27,7 @@
 #include "mxua/fsm/actions.hpp"
 #include "mxua/fsm/destination_table.hpp"
 #include "mxua/fsm/heartbeat.hpp"
+#include "mxua/fsm/sgp/sgp_peers.hpp"
 #include "rserpool/base/timer_set.hpp"
 
 namespace mxua {
@@ -40,7 +50,25 @@ struct AspClientConfig {
   std::uint16_t outbound_streams = 2;
   std::optional<std::uint32_t> network_appearance;  // put into DATA we send
   bool err_on_unexpected_data = true;              // ERR 0x06 for DATA while not active (else drop only)
+  // Follow the SGP's traffic mode when it refuses ours (see above).
+  bool follow_peer_mode = false;
+  // Back-off before a refused or unanswered ASPUP / ASPAC goes out again.
+  Duration retry_initial = Millis{1000};
+  Duration retry_max = Millis{30000};
+  // Originating point codes the SGP may send us DATA from (OPC screening,
+  // sgp_peers.hpp); empty: any.
+  std::vector<MaskedPointCode> originating_point_codes{};
   DecodeLimits limits;
+};
+
+// The last request the peer refused or left unanswered.
+struct RequestRefusal {
+  MessageId request;
+  std::optional<ErrorCode> error;          // nullopt: no answer within T(ack) and its retransmissions
+  std::optional<TrafficMode> traffic_mode;  // of a refused ASPAC
+  std::vector<std::uint32_t> routing_contexts;
+  TimePoint at{};
+  std::optional<TimePoint> retry_at;  // nullopt: not retried (ASPIA, ASPDN)
 };
 
 class AspClient {
@@ -93,6 +121,14 @@ class AspClient {
   const DropCounters& drops() const noexcept { return drops_; }
   const AspClientConfig& config() const noexcept { return cfg_; }
   const ErrCounters& errors() const noexcept { return errs_; }
+  const std::optional<RequestRefusal>& last_refusal() const noexcept { return last_refusal_; }
+  std::uint64_t refusals() const noexcept { return refusals_; }
+  std::uint64_t mode_retries() const noexcept { return mode_retries_; }
+  // The traffic mode the SGP accepted for an activation (nullopt: not
+  // active, or the ACK and the request named none).
+  std::optional<TrafficMode> traffic_mode(std::optional<std::uint32_t> rc) const;
+  // Requests waiting for their back-off to end.
+  std::size_t deferred() const noexcept { return deferred_.size(); }
   std::uint64_t retransmissions() const noexcept { return retransmissions_; }
   // The driver's association id, set before association_up (the driver
   // gives every association a process-unique id).
@@ -104,8 +140,11 @@ class AspClient {
     MessageId id;
     Message message;
     std::vector<std::uint32_t> rcs;
-    std::optional<TrafficMode> mode;
+    std::optional<TrafficMode> mode;  // as configured
     unsigned sent = 0;
+    std::optional<TrafficMode> asked;                  // the Traffic Mode Type of the current ASPAC
+    std::vector<std::optional<TrafficMode>> tried{};   // modes the SGP refused (follow)
+    TimePoint retry_at{};
   };
   void enqueue(MessageId id, const Message& m, std::vector<std::uint32_t> rcs, std::optional<TrafficMode> mode,
                Actions& out);
@@ -119,6 +158,10 @@ class AspClient {
   void drop(DropReason r, Actions& out);
   void transmit(const Request& r, TimePoint now, Actions& out);
   void sync_beat();
+  void refused(std::optional<ErrorCode> error, Actions& out);
+  bool follow_mode(Request& r, Actions& out);
+  void retry_due(TimePoint now, Actions& out);
+  void arm_retry();
 
   AspClientConfig cfg_;
   bool up_ = false;                                // ASP-INACTIVE or better
@@ -133,6 +176,12 @@ class AspClient {
   DropCounters drops_;
   ErrCounters errs_;
   std::uint64_t retransmissions_ = 0;
+  std::deque<Request> deferred_;  // refused, waiting for the back-off (oldest first)
+  Duration backoff_;
+  std::optional<RequestRefusal> last_refusal_;
+  std::uint64_t refusals_ = 0;
+  std::uint64_t mode_retries_ = 0;
+  std::map<std::optional<std::uint32_t>, std::optional<TrafficMode>> modes_;
 };
 
 }  // namespace mxua

@@ -38,6 +38,10 @@ class Endpoint {
   AssocId association() const noexcept { return assoc_; }
 
   Actions association_up(std::uint16_t outbound_streams, TimePoint now);
+  // With the peer's addresses: an SGP endpoint binds the association to a
+  // configured peer or refuses it (SgpNode::association_up).
+  Actions association_up(std::uint16_t outbound_streams, TimePoint now,
+                         const std::vector<rserpool::IpAddress>& remote);
   Actions association_down(TimePoint now);
   Actions receive(std::uint16_t stream, ByteView bytes, TimePoint now);
   // The earlier of the two halves' deadlines; on_timeout runs both.

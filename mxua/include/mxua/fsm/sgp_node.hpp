@@ -40,7 +40,14 @@ class SgpNode {
  public:
   explicit SgpNode(SgpConfig cfg);
 
+  // An association whose peer is not checked (an IPSP link, a test).
   Actions association_up(AssocId assoc, std::uint16_t outbound_streams, TimePoint now);
+  // An association from these peer addresses (all of them, as the
+  // transport reports them): bound to the configured peer every address
+  // belongs to, or refused with AssociationRefused (sgp_peers.hpp) unless
+  // unknown peers are accepted.
+  Actions association_up(AssocId assoc, const std::vector<rserpool::IpAddress>& remote,
+                         std::uint16_t outbound_streams, TimePoint now);
   Actions association_down(AssocId assoc, TimePoint now);
   Actions receive(AssocId assoc, std::uint16_t stream, ByteView bytes, TimePoint now) {
     Actions out;
@@ -91,6 +98,10 @@ class SgpNode {
   const ApplicationServer* application_server(std::uint32_t rc) const;
   const AsMap& application_servers() const noexcept { return as_; }
   const AspTable& asps() const noexcept { return asps_; }
+  const SgpPeers& peers() const noexcept { return peers_; }
+  // The configured peer an association is bound to.
+  std::optional<PeerId> peer_of(AssocId assoc) const;
+  std::uint64_t refused_associations() const noexcept { return refused_; }
   const DropCounters& drops() const noexcept { return drops_; }
   const ErrCounters& errors() const noexcept { return errs_; }
   const RoutingKeyTable& routing_keys() const noexcept { return rkm_.keys(); }
@@ -99,6 +110,7 @@ class SgpNode {
   const rserpool::TimerSet<TimerKey>& timers() const noexcept { return timers_; }
 
  private:
+  Actions up(AssocId assoc, std::optional<PeerId> peer, std::uint16_t outbound_streams, TimePoint now);
   SgpContext context(TimePoint now, Actions& out) { return SgpContext{asps_, timers_, cfg_, drops_, now, out}; }
   ApplicationServer* find_as(std::uint32_t rc);
   const ApplicationServer* find_as(std::uint32_t rc) const;
@@ -120,6 +132,7 @@ class SgpNode {
   void on_dereg_req(Asp& asp, const DeregReq& m, TimePoint now, Actions& out);
 
   SgpConfig cfg_;
+  SgpPeers peers_;
   AspTable asps_;
   AsMap as_;
   RoutingKeyManagement rkm_;
@@ -127,6 +140,7 @@ class SgpNode {
   rserpool::TimerSet<TimerKey> timers_;
   DropCounters drops_;
   ErrCounters errs_;
+  std::uint64_t refused_ = 0;
 };
 
 }  // namespace mxua

@@ -20,9 +20,16 @@ const Status kInsufficient{StatusType::Other, status_info::kInsufficientAspResou
 
 bool ApplicationServer::is_active(AssocId a) const { return std::binary_search(active_.begin(), active_.end(), a); }
 
+bool ApplicationServer::owned_by(const Asp& asp) const {
+  if (dynamic_) return dynamic_owner_ == asp.peer;
+  if (cfg_.owners.empty()) return true;
+  return asp.peer && std::find(owners_.begin(), owners_.end(), *asp.peer) != owners_.end();
+}
+
 bool ApplicationServer::allows(const Asp& asp) const {
   if (registrants_.count(asp.assoc) != 0) return true;
   if (dynamic_) return false;
+  if (!owned_by(asp)) return false;
   if (cfg_.asp_ids.empty()) return true;
   return asp.asp_id && std::find(cfg_.asp_ids.begin(), cfg_.asp_ids.end(), *asp.asp_id) != cfg_.asp_ids.end();
 }
@@ -57,10 +64,19 @@ void ApplicationServer::notify_members(const AspTable& asps, Status st, bool ina
   }
 }
 
+bool ApplicationServer::accepts_mode(std::optional<TrafficMode> m) const {
+  if (!m || *m == mode_) return true;
+  // RFC 4666 4.3.4.3: a mode that differs from the AS's is refused, unless
+  // the AS follows its ASPs and none is active in another mode.
+  return cfg_.accept_peer_mode && is_known(*m) && active_.empty();
+}
+
 void ApplicationServer::set_state(AsState to, Actions& out) {
   if (state_ == to) return;
   out.push_back(AsStateChanged{cfg_.routing_context, state_, to});
   state_ = to;
+  // Out of use: a mode taken from an ASP gives way to the configured one.
+  if (to == AsState::Inactive || to == AsState::Down) mode_ = cfg_.mode;
 }
 
 bool ApplicationServer::update(SgpContext& ctx) {

@@ -4,9 +4,14 @@
 
 namespace mxua {
 
-std::pair<Asp*, bool> AspTable::add(AssocId assoc, std::uint16_t outbound_streams, std::optional<Duration> t_beat) {
-  auto [it, fresh] = asps_.try_emplace(assoc, Asp{assoc, outbound_streams, false, std::nullopt, Heartbeat(assoc, t_beat)});
-  if (!fresh) it->second.outbound_streams = outbound_streams;
+std::pair<Asp*, bool> AspTable::add(AssocId assoc, std::uint16_t outbound_streams, std::optional<Duration> t_beat,
+                                    std::optional<PeerId> peer) {
+  auto [it, fresh] =
+      asps_.try_emplace(assoc, Asp{assoc, outbound_streams, false, std::nullopt, Heartbeat(assoc, t_beat), peer});
+  if (!fresh) {
+    it->second.outbound_streams = outbound_streams;
+    it->second.peer = peer;
+  }
   return {&it->second, fresh};
 }
 

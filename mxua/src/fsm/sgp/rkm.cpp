@@ -18,11 +18,16 @@ RegistrationResult RoutingKeyManagement::register_key(const Asp& asp, const Rout
   }
   std::optional<std::uint32_t> rc = keys_.find_equal(k.destinations, k.network_appearance);
   if (k.routing_context) {
-    if (ases.count(*k.routing_context) == 0) return fail(RegistrationStatus::InvalidRoutingKey);
+    auto named = ases.find(*k.routing_context);
+    if (named == ases.end()) return fail(RegistrationStatus::InvalidRoutingKey);
+    // Another peer's AS: refused before anything about it is told.
+    if (!named->second.owned_by(asp)) return fail(RegistrationStatus::PermissionDenied);
     if (rc != k.routing_context) return fail(RegistrationStatus::RoutingKeyChangeRefused);
   }
   if (rc) {
     ApplicationServer& as = ases.at(*rc);
+    // The key is another peer's (configured owner, or registered by it).
+    if (!as.owned_by(asp)) return fail(RegistrationStatus::PermissionDenied);
     if (as.registered_by(asp.assoc)) return fail(RegistrationStatus::AlreadyRegistered);
     if (k.traffic_mode && *k.traffic_mode != as.mode()) return fail(RegistrationStatus::UnsupportedTrafficHandlingMode);
     if (!as.dynamic() && !as.config().asp_ids.empty() && !as.allows(asp))
@@ -40,7 +45,7 @@ RegistrationResult RoutingKeyManagement::register_key(const Asp& asp, const Rout
     c.mode = k.traffic_mode.value_or(cfg.default_dynamic_mode);
     c.network_appearance = k.network_appearance;
     c.destinations = k.destinations;
-    ApplicationServer as(std::move(c), true);
+    ApplicationServer as(std::move(c), true, {}, asp.peer);
     as.add_registrant(asp.assoc);
     keys_.add(RoutingKeyEntry{new_rc, k.network_appearance, k.destinations});
     ases.emplace(new_rc, std::move(as));

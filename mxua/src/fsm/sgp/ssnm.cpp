@@ -1,5 +1,7 @@
 #include "mxua/fsm/sgp/ssnm.hpp"
 
+#include <algorithm>
+
 namespace mxua {
 
 std::vector<std::uint32_t> active_contexts(const AsMap& ases, AssocId assoc) {
@@ -49,6 +51,28 @@ void SgpSsnm::announce_user_unavailable(PointCode pc, UserCause uc, const AspTab
     d.user_cause = uc;
     out.push_back(Send{id, 0, Message{std::move(d)}});
   }
+}
+
+void SgpSsnm::tell_newly_active(AssocId assoc, std::uint32_t rc, Actions& out) const {
+  // Several messages when the list is long: receivers bound the point
+  // codes they accept per message.
+  constexpr std::size_t kPerMessage = 32;
+  std::vector<MaskedPointCode> unavailable, restricted;
+  destinations_.for_each([&](MaskedPointCode range, const DestinationStatus& st) {
+    if (st.availability == DestinationAvailability::Unavailable) unavailable.push_back(range);
+    if (st.availability == DestinationAvailability::Restricted) restricted.push_back(range);
+  });
+  auto emit = [&](const std::vector<MaskedPointCode>& pcs, bool down) {
+    for (std::size_t i = 0; i < pcs.size(); i += kPerMessage) {
+      SsnmCommon c;
+      c.routing_contexts = {rc};
+      c.affected_point_codes.assign(pcs.begin() + static_cast<std::ptrdiff_t>(i),
+                                    pcs.begin() + static_cast<std::ptrdiff_t>(std::min(pcs.size(), i + kPerMessage)));
+      out.push_back(Send{assoc, 0, down ? Message{Duna{c}} : Message{Drst{c}}});
+    }
+  };
+  emit(unavailable, true);
+  emit(restricted, false);
 }
 
 void SgpSsnm::on_daud(AssocId from, const Daud& m, const SgpConfig& cfg, ErrCounters& errs, Actions& out) const {

@@ -30,12 +30,25 @@ struct SgpContext {
 
 class ApplicationServer {
  public:
-  ApplicationServer(AsConfig cfg, bool dynamic) : cfg_(std::move(cfg)), dynamic_(dynamic) {}
+  // `owners`: the configured peers named in cfg.owners (resolved by the
+  // node); `owner`: for an AS created by RKM, the registering ASP's peer.
+  ApplicationServer(AsConfig cfg, bool dynamic, std::vector<PeerId> owners = {},
+                    std::optional<PeerId> owner = std::nullopt)
+      : cfg_(std::move(cfg)),
+        dynamic_(dynamic),
+        owners_(std::move(owners)),
+        dynamic_owner_(owner),
+        mode_(cfg_.mode) {}
 
   std::uint32_t routing_context() const noexcept { return cfg_.routing_context; }
   const AsConfig& config() const noexcept { return cfg_; }
   AsState state() const noexcept { return state_; }
-  TrafficMode mode() const noexcept { return cfg_.mode; }
+  // The mode in force: the configured one, or the one an ASP asked for
+  // when the AS accepts the peer's mode (RFC 4666 4.3.4.3).
+  TrafficMode mode() const noexcept { return mode_; }
+  // Whether an ASPAC asking for `m` is acceptable now; adopt() takes it.
+  bool accepts_mode(std::optional<TrafficMode> m) const;
+  void adopt_mode(TrafficMode m) { mode_ = m; }
   bool dynamic() const noexcept { return dynamic_; }
   const std::vector<AssocId>& active() const noexcept { return active_; }  // sorted
   bool is_active(AssocId a) const;
@@ -43,9 +56,12 @@ class ApplicationServer {
   TimerKey recovery_timer() const noexcept { return TimerKey{TimerKind::Tr, cfg_.routing_context}; }
 
   // Whether this ASP may serve the AS: it registered the AS's key, or the
-  // AS is configured (not created by RKM) and lists the ASP's Identifier or
-  // no Identifier at all.
+  // AS is configured (not created by RKM), owned by the ASP's peer (or by
+  // no peer), and lists the ASP's Identifier or no Identifier at all.
   bool allows(const Asp& asp) const;
+  // Whether this ASP's peer owns the AS (configured owners, or the peer
+  // that registered a dynamic AS): the RKM permission check.
+  bool owned_by(const Asp& asp) const;
   bool serves(const Asp& asp) const { return asp.up && allows(asp); }
   std::size_t members_up(const AspTable& asps) const;
 
@@ -94,6 +110,9 @@ class ApplicationServer {
 
   AsConfig cfg_;
   bool dynamic_ = false;
+  std::vector<PeerId> owners_;
+  std::optional<PeerId> dynamic_owner_;
+  TrafficMode mode_;
   AsState state_ = AsState::Down;
   std::vector<AssocId> active_;  // sorted: loadshare maps SLS over this order
   std::set<AssocId> registrants_;

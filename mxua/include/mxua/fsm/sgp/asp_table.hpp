@@ -17,6 +17,7 @@ struct Asp {
   bool up = false;  // ASP-INACTIVE or better (ASPUP accepted)
   std::optional<std::uint32_t> asp_id;
   Heartbeat beat;
+  std::optional<PeerId> peer{};  // the configured peer the association is bound to
 };
 
 class AspTable {
@@ -25,7 +26,8 @@ class AspTable {
 
   // The association's ASP, created DOWN; an existing one (SCTP restart) is
   // returned as it is with fresh = false.
-  std::pair<Asp*, bool> add(AssocId assoc, std::uint16_t outbound_streams, std::optional<Duration> t_beat);
+  std::pair<Asp*, bool> add(AssocId assoc, std::uint16_t outbound_streams, std::optional<Duration> t_beat,
+                            std::optional<PeerId> peer = std::nullopt);
   void remove(AssocId assoc) { asps_.erase(assoc); }
   Asp* find(AssocId assoc);
   const Asp* find(AssocId assoc) const;

@@ -7,6 +7,7 @@
 
 #include "mxua/codec.hpp"
 #include "mxua/fsm/actions.hpp"
+#include "mxua/fsm/sgp/sgp_peers.hpp"
 
 namespace mxua {
 
@@ -18,12 +19,27 @@ struct AsConfig {
   std::optional<std::uint32_t> network_appearance;
   std::vector<RoutingKeyDestination> destinations;  // static routing key; empty: reachable by RC only
   std::vector<std::uint32_t> asp_ids;               // ASPs allowed to serve it; empty: any ASP
+  // Configured peers (SgpConfig::peers, by name) whose associations may
+  // serve the AS; empty: any association. An ASPAC, REG REQ or DATA for
+  // the AS from another peer is refused (Invalid Routing Context,
+  // Permission Denied).
+  std::vector<std::string> owners{};
+  // RFC 4666 4.3.4.3: an ASPAC asking another traffic mode than `mode` is
+  // refused with ERR Unsupported Traffic Mode Type, unless this is set:
+  // then the AS takes the mode the ASP asks for while no other ASP is
+  // active in it (and returns to `mode` when it is no longer in use).
+  bool accept_peer_mode = false;
 };
 
 enum class RkmPermission : std::uint8_t { StaticOnly, DynamicPermitted };
 
 struct SgpConfig {
   std::vector<AsConfig> application_servers;
+  // Configured peers (sgp_peers.hpp). With peers, an association given
+  // with its addresses (SgpNode::association_up) is bound to the peer all
+  // its addresses belong to, or refused unless accept_unknown_peers.
+  std::vector<SgpPeerConfig> peers{};
+  bool accept_unknown_peers = false;
   RkmPermission rkm = RkmPermission::StaticOnly;
   TrafficMode default_dynamic_mode = TrafficMode::Loadshare;
   std::uint32_t first_dynamic_rc = 0x10000;

@@ -27,6 +27,12 @@ class SgpSsnm {
   void announce_user_unavailable(PointCode pc, UserCause uc, const AspTable& asps, const AsMap& ases,
                                  Actions& out);
 
+  // An ASP became ACTIVE in the AS `rc` (RFC 4666 4.5.1): it hears, after
+  // its ASPAC ACK, DUNA for the destinations the SG has announced
+  // unavailable and DRST for the restricted ones, so an STP that connects
+  // while a destination is down does not send into a void.
+  void tell_newly_active(AssocId assoc, std::uint32_t rc, Actions& out) const;
+
   // DAUD (RFC 4666 4.5.3): DUNA / DAVA / DRST per point code, SCON for a
   // congested one, ERR Destination Status Unknown (0x14) with the point
   // codes the SG knows nothing of (or DAVA when so configured).
