@@ -112,7 +112,8 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
   next_seed = options.seed != 0 ? options.seed : clock_seed();
   for (const auto& [category, level] : config.log_levels) rserpool::log::set_level(category, level);
 
-  link_profile.sctp = aggressive ? tr::SctpOptions::aggressive() : tr::SctpOptions{};
+  // Each side: the timer profile, then its own `sctp ...` overrides.
+  link_profile.sctp = apply(config.pe_sctp, sctp_profile(config.timers));
   link_profile.tcp = aggressive ? tr::TcpMappingOptions::aggressive() : tr::TcpMappingOptions{};
   // Kernel SCTP cannot see a hung but alive controller: M3UA BEAT can.
   const std::uint32_t beat = config.pe_beat_ms.value_or(aggressive ? 500U : 5000U);
@@ -134,6 +135,8 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
     sc.core = aggressive ? rserpool::registrar::RegistrarConfig::aggressive(id)
                          : rserpool::registrar::RegistrarConfig::rfc_defaults(id);
     sc.core.seed = next_seed;
+    if (co->keep_alive_interval_ms) sc.core.keep_alive_interval = std::chrono::milliseconds(*co->keep_alive_interval_ms);
+    if (co->keep_alive_timeout_ms) sc.core.keep_alive_timeout = std::chrono::milliseconds(*co->keep_alive_timeout_ms);
     sc.kind = kind;
     sc.asap_addresses = co->asap_ips;
     sc.asap_port = co->asap_port;
@@ -162,8 +165,10 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
 
   gateway::Ss7Profile sp;
   sp.kind = kind;
-  sp.sctp = link_profile.sctp;
+  sp.sctp = apply(config.ss7.sctp, sctp_profile(config.timers));
   sp.tcp = link_profile.tcp;
+  sp.retry_initial = aggressive ? std::chrono::milliseconds(500) : std::chrono::milliseconds(1000);
+  sp.retry_max = aggressive ? std::chrono::milliseconds(5000) : std::chrono::milliseconds(30000);
   gateway::Ss7Hooks hooks;
   hooks.data = [this](MtpMessage&& m) { from_ss7(std::move(m)); };
   auto side = M3uaSide::open(io, config, sp, std::move(hooks), counters);
@@ -273,6 +278,11 @@ void Gateway::Impl::describe_metrics() {
       {"sg_ss7_associations", "SS7-side associations up", T::gauge},
       {"sg_ss7_refused_associations_total", "SS7 associations refused by the allow-list", T::counter},
       {"sg_m3ua_drops_total", "Messages dropped by the SS7-side M3UA layer, by reason", T::counter},
+      {"sg_m3ua_errors_total", "M3UA ERR messages on the SS7 side, by direction and error code", T::counter},
+      {"sg_ss7_request_refusals_total", "ASPUP/ASPAC refused or unanswered, per STP connection", T::counter},
+      {"sg_ss7_return_paths", "Point codes with a learnt return path", T::gauge},
+      {"sg_ss7_return_path_refused_total", "DATA that tried to move another peer's return path", T::counter},
+      {"sg_ss7_return_path_evicted_total", "Return paths forgotten at capacity (least recently used)", T::counter},
   };
   for (const auto& [name, help, type] : families) metrics.describe({name, help, type});
   metrics.add_collector([this](std::vector<rserpool::ops::Sample>& out) { collect(out); });

@@ -46,6 +46,7 @@ rserpool::Result<std::shared_ptr<PeLink>, std::string> PeLink::open(
     if (auto l = weak.lock()) l->on_control(std::move(m));
   });
   if (endpoint.name.empty()) endpoint.name = "pe-" + std::to_string(pe);
+  link->driver_->set_name(endpoint.name);  // m3ua log lines name the PE
   auto assoc = tr::connect(io, std::move(endpoint), link->driver_);
   if (!assoc) return rserpool::unexpected(assoc.error().message());
   link->assoc_ = std::move(*assoc);
