@@ -11,6 +11,7 @@
 #include "mtp_conversion.hpp"
 #include "mxua/driver/asp_connection.hpp"
 #include "mxua/driver/sgp_server.hpp"
+#include "ss7_plan.hpp"
 #include "ss7_side.hpp"
 
 namespace sg::gateway {
@@ -76,6 +77,58 @@ struct Ss7SideFixture : ::testing::Test {
     return a;
   }
 };
+
+// The plan: what the configuration makes of the cores, without I/O (the
+// same plan a simulation builds from).
+TEST(Ss7Plan, PeersAndConnectsBecomeCoreConfigurations) {
+  SgConfig c;
+  c.ss7.listen_ips = {ip("192.0.2.10")};
+  Ss7Peer a{"stp-a", {ip("192.0.2.1")}, 100};
+  a.traffic_mode = mxua::TrafficMode::Override;
+  a.negotiation = ModeNegotiation::follow;
+  a.allowed_opcs = {mxua::MaskedPointCode{0, mxua::PointCode{0x111}}};
+  Ss7Peer b{"stp-b", {ip("192.0.2.2")}, 100};  // a mated pair: one AS, two owners
+  b.traffic_mode = mxua::TrafficMode::Override;
+  b.negotiation = ModeNegotiation::follow;
+  Ss7Peer d{"stp-d", {ip("192.0.2.4")}, 300};
+  c.ss7.peers = {a, b, d};
+  Ss7Connect k;
+  k.name = "stp-k";
+  k.remote_ips = {ip("192.0.2.9")};
+  k.routing_context = 7;
+  k.negotiation = ModeNegotiation::follow;
+  c.ss7.connects.push_back(k);
+  auto plan = plan_ss7(c, 500ms, 5s);
+  ASSERT_TRUE(plan.sgp);
+  ASSERT_EQ(plan.sgp->peers.size(), 3U);
+  EXPECT_EQ(plan.sgp->peers[0].originating_point_codes, a.allowed_opcs);
+  ASSERT_EQ(plan.sgp->application_servers.size(), 2U);
+  const auto& as100 = plan.sgp->application_servers[0];
+  EXPECT_EQ(as100.routing_context, 100U);
+  EXPECT_EQ(as100.owners, (std::vector<std::string>{"stp-a", "stp-b"}));
+  EXPECT_EQ(as100.mode, mxua::TrafficMode::Override);
+  EXPECT_TRUE(as100.accept_peer_mode);
+  EXPECT_EQ(plan.sgp->application_servers[1].owners, (std::vector<std::string>{"stp-d"}));
+  EXPECT_FALSE(plan.sgp->accept_unknown_peers);
+  ASSERT_EQ(plan.connects.size(), 1U);
+  EXPECT_TRUE(plan.connects[0].asp.follow_peer_mode);
+  EXPECT_EQ(plan.connects[0].asp.retry_initial, 500ms);
+  EXPECT_EQ(plan.connects[0].asp.activations.at(0).routing_contexts, (std::vector<std::uint32_t>{7}));
+  // Unknown destinations: AS 100 through either owner, then AS 300, then the connection.
+  std::vector<mxua::ReturnPath> offered;
+  plan.return_paths.route(mxua::PointCode{0x999}, [&](const mxua::ReturnPath& p) {
+    offered.push_back(p);
+    return false;
+  });
+  EXPECT_EQ(offered, (std::vector<mxua::ReturnPath>{{0, 100}, {1, 100}, {2, 300}, {Ss7Plan::kConnectionOwner, 7}}));
+  // stp-a's own point code: only stp-a's path.
+  offered.clear();
+  plan.return_paths.route(mxua::PointCode{0x111}, [&](const mxua::ReturnPath& p) {
+    offered.push_back(p);
+    return false;
+  });
+  EXPECT_EQ(offered, (std::vector<mxua::ReturnPath>{{0, 100}}));
+}
 
 // Two configured peers, each owning a routing context. Peer B cannot
 // activate A's; the answers for a point code follow the peer that taught

@@ -79,6 +79,10 @@ void AssociationDriver::on_up(tr::Association& assoc, const tr::AssociationInfo&
     refuse(assoc, info);
     return;
   }
+  // An SGP names the association by the configured peer it bound it to.
+  if (name_.empty() && endpoint_.role() == Role::Sgp)
+    if (auto peer = endpoint_.serving()->peer_of(id()))
+      if (const auto* c = endpoint_.serving()->peers().config(*peer)) name_ = c->name;
   up_ = true;
   ++runner_->counters().associations_up;
   logger()->info("{}: up over {} ({} out / {} in streams)", label(), tr::to_string(info.kind),

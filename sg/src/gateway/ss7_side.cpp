@@ -1,10 +1,10 @@
 #include "ss7_side.hpp"
 
 #include <algorithm>
-#include <set>
 #include <sstream>
 
 #include "mtp_conversion.hpp"
+#include "ss7_plan.hpp"
 #include "rserpool/base/log.hpp"
 
 namespace sg::gateway {
@@ -30,8 +30,9 @@ std::string rc_text(const std::optional<std::uint32_t>& rc) {
 // One client connection to an STP, with the events adapter that tells the
 // side which connection spoke.
 struct M3uaSide::Connection : mxua::driver::Events {
-  Connection(M3uaSide& s, std::size_t i, Ss7Connect c) : side(s), index(i), cfg(std::move(c)) {}
-  mxua::PathOwner owner() const { return kConnectionOwner + static_cast<mxua::PathOwner>(index); }
+  Connection(M3uaSide& s, std::size_t i, Ss7Connect c, mxua::PathOwner o)
+      : side(s), index(i), cfg(std::move(c)), path_owner(o) {}
+  mxua::PathOwner owner() const { return path_owner; }
 
   void on_association_up(mxua::AssocId a, const tr::AssociationInfo& info) override {
     logger()->info("connect {}: association {} up with {}", cfg.name, a, peer_text(info));
@@ -62,6 +63,7 @@ struct M3uaSide::Connection : mxua::driver::Events {
   M3uaSide& side;
   std::size_t index;
   Ss7Connect cfg;
+  mxua::PathOwner path_owner;
   std::shared_ptr<mxua::driver::AspConnection> conn;  // declared last: destroyed first
 };
 
@@ -79,7 +81,9 @@ rserpool::Result<std::unique_ptr<M3uaSide>, std::string> M3uaSide::open(boost::a
                                                                      Ss7Hooks hooks, GatewayCounters& counters) {
   auto side = std::make_unique<M3uaSide>(io, std::move(hooks), counters);
   const auto& ss7 = config.ss7;
-  if (!ss7.listen_ips.empty()) {
+  Ss7Plan plan = plan_ss7(config, profile.retry_initial, profile.retry_max);
+  side->paths_ = std::move(plan.return_paths);
+  if (plan.sgp) {
     mxua::driver::SgpServerConfig sc;
     sc.transport.local_addresses = ss7.listen_ips;
     sc.transport.local_port = ss7.listen_port;
@@ -87,46 +91,8 @@ rserpool::Result<std::unique_ptr<M3uaSide>, std::string> M3uaSide::open(boost::a
     sc.transport.sctp = profile.sctp;
     sc.transport.tcp = profile.tcp;
     sc.transport.name = "ss7-sgp";
-    // Each configured peer with its addresses and OPC screen; each peer's
-    // routing context is an AS the peer owns (peers naming the same RC
-    // share its AS). Without any, one AS (RC 0) that any ASP may activate.
-    // ASPs may also register keys (RKM): what they register is theirs.
-    std::map<std::uint32_t, std::size_t> by_rc;
-    mxua::PathOwner index = 0;
-    for (const auto& p : ss7.peers) {
-      sc.sgp.peers.push_back(mxua::SgpPeerConfig{p.name, p.remote_ips, p.allowed_opcs});
-      side->paths_.set_owned(index++, p.allowed_opcs);
-      if (!p.routing_context) continue;
-      auto [it, fresh] = by_rc.try_emplace(*p.routing_context, sc.sgp.application_servers.size());
-      if (fresh) {
-        mxua::AsConfig as;
-        as.name = p.name;
-        as.routing_context = *p.routing_context;
-        as.mode = p.traffic_mode;
-        as.accept_peer_mode = p.negotiation == ModeNegotiation::follow;
-        sc.sgp.application_servers.push_back(as);
-      }
-      sc.sgp.application_servers[it->second].owners.push_back(p.name);
-    }
-    if (sc.sgp.application_servers.empty()) {
-      mxua::AsConfig as;
-      as.name = "default";
-      as.routing_context = 0;
-      sc.sgp.application_servers.push_back(as);
-    }
-    // Answers for unknown destinations: through each AS in configuration
-    // order (one path per owner, so a point code a peer is configured to
-    // originate finds that peer's).
-    for (const auto& as : sc.sgp.application_servers) {
-      side->ases_.push_back(as);
-      if (as.owners.empty()) side->paths_.add_default(mxua::ReturnPath{kAnyOwner, as.routing_context});
-      for (const auto& owner : as.owners)
-        for (mxua::PathOwner i = 0; i < ss7.peers.size(); ++i)
-          if (std::next(ss7.peers.begin(), i)->name == owner)
-            side->paths_.add_default(mxua::ReturnPath{i, as.routing_context});
-    }
-    sc.sgp.rkm = mxua::RkmPermission::DynamicPermitted;
-    sc.sgp.accept_unknown_peers = ss7.accept_any_peer;
+    sc.sgp = std::move(*plan.sgp);
+    side->ases_ = sc.sgp.application_servers;
     auto server = mxua::driver::SgpServer::open(io, std::move(sc), *side);
     if (!server) {
       std::string where;
@@ -141,11 +107,9 @@ rserpool::Result<std::unique_ptr<M3uaSide>, std::string> M3uaSide::open(boost::a
     side->listen_text_ = t.str();
     logger()->info("SGP listening on {}", side->listen_text_);
   }
-  std::size_t index = 0;
-  for (const auto& k : ss7.connects) {
-    auto c = std::make_unique<Connection>(*side, index++, k);
-    side->paths_.set_owned(c->owner(), k.allowed_opcs);
-    side->paths_.add_default(mxua::ReturnPath{c->owner(), k.routing_context});
+  for (auto& planned : plan.connects) {
+    const auto& k = planned.config;
+    auto c = std::make_unique<Connection>(*side, side->connections_.size(), k, planned.owner);
     mxua::driver::AspConnectionConfig ac;
     ac.transport.remote_addresses = k.remote_ips;
     ac.transport.remote_port = k.remote_port;
@@ -154,13 +118,7 @@ rserpool::Result<std::unique_ptr<M3uaSide>, std::string> M3uaSide::open(boost::a
     ac.transport.sctp = profile.sctp;
     ac.transport.tcp = profile.tcp;
     ac.transport.name = k.name;
-    ac.asp.activations = {mxua::AspActivation{
-        k.routing_context ? std::vector<std::uint32_t>{*k.routing_context} : std::vector<std::uint32_t>{},
-        k.traffic_mode}};
-    ac.asp.follow_peer_mode = k.negotiation == ModeNegotiation::follow;
-    ac.asp.retry_initial = profile.retry_initial;
-    ac.asp.retry_max = profile.retry_max;
-    ac.asp.originating_point_codes = k.allowed_opcs;
+    ac.asp = std::move(planned.asp);
     c->conn = mxua::driver::AspConnection::create(io, std::move(ac), *c);
     c->conn->start();
     logger()->info("connect {}: connecting as {} to {} port {}, traffic mode {} ({})", k.name,
@@ -199,7 +157,7 @@ void M3uaSide::received(mxua::DataIndication&& d, mxua::PathOwner owner, std::op
 
 void M3uaSide::on_data(mxua::DataIndication&& d) {
   auto it = sgp_links_.find(d.assoc);
-  const mxua::PathOwner owner = it != sgp_links_.end() ? it->second.owner : kAnyOwner + d.assoc;
+  const mxua::PathOwner owner = it != sgp_links_.end() ? it->second.owner : Ss7Plan::kAnyOwner + d.assoc;
   const std::uint32_t rc = d.routing_context;
   received(std::move(d), owner, rc);
 }
@@ -220,8 +178,8 @@ bool M3uaSide::send_via_connection(std::size_t i, const MtpMessage& m) {
 }
 
 bool M3uaSide::send_via(const mxua::ReturnPath& path, const MtpMessage& m) {
-  if (path.owner >= kConnectionOwner && path.owner < kAnyOwner)
-    return send_via_connection(path.owner - kConnectionOwner, m);
+  if (path.owner >= Ss7Plan::kConnectionOwner && path.owner < Ss7Plan::kAnyOwner)
+    return send_via_connection(path.owner - Ss7Plan::kConnectionOwner, m);
   return path.routing_context && send_via_sgp(m, *path.routing_context);
 }
 
@@ -322,7 +280,7 @@ std::size_t M3uaSide::open_associations() const {
 void M3uaSide::on_association_up(mxua::AssocId a, const tr::AssociationInfo& i) {
   // The core has bound the association to its peer by now.
   const auto peer = sgp_ ? sgp_->node().peer_of(a) : std::nullopt;
-  const mxua::PathOwner owner = peer ? *peer : kAnyOwner + a;
+  const mxua::PathOwner owner = peer ? *peer : Ss7Plan::kAnyOwner + a;
   sgp_links_[a] = SgpLink{owner, peer_text(i)};
   paths_.link_up(owner);
   logger()->info("SGP: association {} up with peer {} ({})", a, peer_name(a), peer_text(i));

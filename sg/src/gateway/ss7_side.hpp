@@ -13,7 +13,8 @@
 //     goes back the way its DPC's traffic came (bounded, least recently used
 //     first out, owned by the peer that taught it), else by the default paths.
 // This file feeds the cores events and carries out their answers; the
-// decisions are theirs. Rendering for the CLI and metrics: ss7_show.cpp.
+// decisions are theirs. What cores to build comes from ss7_plan.hpp (pure);
+// rendering for the CLI and metrics from ss7_show.cpp.
 #include <boost/asio/io_context.hpp>
 
 #include <functional>
@@ -131,11 +132,6 @@ class M3uaSide : public mxua::driver::Events {
 
  private:
   struct Connection;
-
-  // Owners of return paths: configured SGP peers by index, connections
-  // from kConnectionOwner, associations of unconfigured peers from kAnyOwner.
-  static constexpr mxua::PathOwner kConnectionOwner = 0x4000'0000;
-  static constexpr mxua::PathOwner kAnyOwner = 0x8000'0000;
 
   void received(mxua::DataIndication&& d, mxua::PathOwner owner, std::optional<std::uint32_t> rc);
   bool send_via(const mxua::ReturnPath& path, const MtpMessage& m);
