@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "harness.hpp"
 #include "rserpool/transport/endpoint.hpp"
@@ -220,6 +221,27 @@ TEST_F(DriverFixture, ASecondPeerCannotActivateTheFirstPeersRoutingContext) {
   EXPECT_FALSE(asp_b->active_for(kRc));
   asp_b->stop();
   asp_x->stop();
+}
+
+// Log lines and actions name associations by id: unique in the process,
+// never reused, never 0 (every controller link used to be "assoc 0").
+TEST_F(DriverFixture, AssociationIdsAreUniqueInTheProcessAndNeverZero) {
+  open_sgp(sgp_config());
+  std::set<AssocId> ids;
+  std::vector<std::shared_ptr<AspConnection>> asps;
+  std::vector<Recorder> events(3);
+  for (auto& ev : events) {
+    asps.push_back(AspConnection::create(io, asp_config(), ev));
+    ids.insert(asps.back()->id());
+    asps.back()->start();
+  }
+  ASSERT_TRUE(run_until(io, [&] { return sgp->associations().size() == 3; }));
+  for (auto id : sgp->associations()) ids.insert(id);
+  EXPECT_EQ(ids.size(), 6U);  // three ASP ends, three SGP ends
+  EXPECT_EQ(ids.count(0), 0U);
+  const auto next = next_association_id();
+  EXPECT_GT(next, *ids.rbegin());
+  for (auto& a : asps) a->stop();
 }
 
 TEST_F(DriverFixture, AbortedAssociationGivesAspDownAsPendingThenTr) {

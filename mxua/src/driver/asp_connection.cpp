@@ -57,6 +57,13 @@ AspConnection::~AspConnection() {
   }
 }
 
+std::string AspConnection::remote_text() const {
+  std::string t;
+  for (const auto& a : cfg_.transport.remote_addresses)
+    t += (t.empty() ? "" : ",") + rserpool::TransportAddress{a, cfg_.transport.remote_port}.to_string();
+  return t.empty() ? std::string("?") : t;
+}
+
 void AspConnection::start() {
   if (running_) return;
   running_ = true;
@@ -76,7 +83,8 @@ void AspConnection::connect() {
     if (auto src = routed_source(io_, transport.remote_addresses.front())) transport.local_addresses = {*src};
   auto a = tr::connect(io_, std::move(transport), driver_);
   if (!a) {
-    logger()->warn("ASP {}: connect: {}", cfg_.transport.name, a.error().message());
+    rserpool::log::warn_limited(logger(), "M3UA connect failed", "ASP {} ({}): connect: {}", cfg_.transport.name,
+                                remote_text(), a.error().message());
     schedule_reconnect();
   }
 }
@@ -84,7 +92,7 @@ void AspConnection::connect() {
 void AspConnection::schedule_reconnect() {
   if (!running_ || !cfg_.reconnect) return;
   retry_.expires_after(backoff_);
-  logger()->info("ASP {}: reconnecting in {} ms", cfg_.transport.name, rserpool::to_millis(backoff_));
+  logger()->info("ASP {} ({}): reconnecting in {} ms", cfg_.transport.name, remote_text(), rserpool::to_millis(backoff_));
   backoff_ = std::min(backoff_ * 2, cfg_.reconnect_max);
   retry_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto self = weak.lock();
@@ -136,8 +144,10 @@ void AspConnection::on_asp_state(const AspStateChanged& c) {
 void AspConnection::on_registration(const RegistrationIndication& r) {
   user_.on_registration(r);
   if (r.result.status != RegistrationStatus::Success) {
-    logger()->warn("ASP {}: registration of local key {} refused (status {})", cfg_.transport.name,
-                   r.result.local_rk_id, static_cast<std::uint32_t>(r.result.status));
+    rserpool::log::warn_limited(logger(), "M3UA registration refused",
+                                "ASP {} ({}): registration of local key {} refused: {} ({})", cfg_.transport.name,
+                                remote_text(), r.result.local_rk_id, to_string(r.result.status),
+                                static_cast<std::uint32_t>(r.result.status));
     return;
   }
   const std::uint32_t rc = r.result.routing_context;

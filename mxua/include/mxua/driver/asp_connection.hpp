@@ -80,6 +80,7 @@ class AspConnection : public Events, public std::enable_shared_from_this<AspConn
  private:
   void connect();
   void schedule_reconnect();
+  std::string remote_text() const;
 
   boost::asio::io_context& io_;
   AspConnectionConfig cfg_;
