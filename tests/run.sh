@@ -4,15 +4,15 @@
 # 1. installs the missing Debian packages (conf/install-deps.sh test)
 # 2. builds what the suite runs (target sg_suite) with warnings as errors,
 #    without debug information, the libraries with a precompiled header
-# 3. then runs, on two workers sharing the two CPUs:
+# 3. then runs three lanes at once on the two CPUs (the UML and host tests
+#    mostly wait, the fuzzing build uses what they leave):
 #    - the kernel-SCTP and interoperability tests (rsplib, osmo-stp) inside
-#      a User-Mode-Linux kernel with real kernel SCTP (first, on one CPU:
-#      UML is uniprocessor);
-#    - the host tests (TCP mapping, sans-I/O cores, codecs + tshark);
+#      a User-Mode-Linux kernel with real kernel SCTP;
+#    - the host tests (TCP mapping, sans-I/O cores, codecs + tshark), then
+#      the Debian packages: built from this build, checked, installed where
+#      allowed (tests/packaging/deb-test.sh);
 #    - the libFuzzer targets (clang; only the fuzz targets and what they link
-#      are built), each fuzzed for a bounded time;
-#    - the Debian packages: built, checked, installed where allowed
-#      (tests/packaging/deb-test.sh).
+#      are built), each fuzzed for a bounded time.
 #    Each stage writes its own log, printed whole when the stage ends, so
 #    the stages never interleave.
 # 4. one summary line per place the tests ran, with times, and the total
@@ -138,47 +138,37 @@ show() {  # show NAME TITLE: prints a finished stage's log whole
   cat "$logs/$1.log"
 }
 
-# Two workers share the two CPUs. Worker 1 boots UML first (one CPU: UML is
-# uniprocessor); worker 2 takes the host-side stages from a queue, longest
-# first, and worker 1 joins it when UML is done. Each stage's log is printed
-# whole when it ends, under a lock, so nothing interleaves.
-queue=$logs/queue
-: >"$queue"
-for s in deb fuzz host; do skipped "$s" || echo "$s" >>"$queue"; done
-pop() { { flock 9; head -n 1 "$queue"; sed -i 1d "$queue"; } 9>"$logs/queue.lock"; }
-run_stage() {  # run_stage NAME JOBS
-  case $1 in
-    uml) timed uml uml_stage ;;
-    host) timed host host_stage "$2" ;;
-    fuzz) timed fuzz fuzz_stage "$2" ;;
-    deb) timed deb deb_stage "$2" ;;
-  esac
+# Three lanes at once. Measured (docs/performance.md, "CI run time"), the UML
+# stage and the host tests mostly wait (UML: about 3 CPU-minutes in 6
+# minutes; the host tests: 14 CPU-seconds in 2 minutes), while the fuzzing
+# build is CPU-bound: the fuzzing lane uses the CPU time they leave. Each
+# stage's log is printed whole when it ends, under a lock, so nothing
+# interleaves.
+run_stage() {  # run_stage NAME
   local title
   case $1 in
-    uml) title="kernel-SCTP and interop tests inside User-Mode-Linux" ;;
-    host) title="host tests" ;;
-    fuzz) title="fuzzing (clang, libFuzzer, $fuzz_seconds s per target)" ;;
-    deb) title="Debian packages" ;;
+    uml) timed uml uml_stage; title="kernel-SCTP and interop tests inside User-Mode-Linux" ;;
+    host) timed host host_stage "$jobs"; title="host tests" ;;
+    fuzz) timed fuzz fuzz_stage "$jobs"; title="fuzzing (clang, libFuzzer, $fuzz_seconds s per target)" ;;
+    deb) timed deb deb_stage "$jobs"; title="Debian packages" ;;
   esac
   { flock 9; show "$1" "$title"; } 9>"$logs/print.lock"
 }
-worker() {  # worker JOBS [FIRST]
-  local jobs_each=$1 next
-  [[ -n ${2:-} ]] && run_stage "$2" "$jobs_each"
-  while next=$(pop) && [[ -n $next ]]; do run_stage "$next" "$jobs_each"; done
+lane() {  # lane STAGE...: the stages one after the other (skipped ones left out)
+  local s
+  for s in "$@"; do skipped "$s" || run_stage "$s"; done
 }
 
 if [[ ${SG_SERIAL:-0} == 1 ]]; then
-  skipped uml || run_stage uml "$jobs"
-  worker "$jobs"
+  lane uml host fuzz deb
 else
-  first=
-  skipped uml || first=uml
-  echo "two workers: UML first on one, then both take stages from: $(tr '\n' ' ' <"$queue")"
-  worker 1 "$first" &
-  w1=$!
-  worker 1
-  wait "$w1" || true
+  echo "three lanes at once: [uml] [host, deb] [fuzz]"
+  lane uml &
+  uml_lane=$!
+  lane fuzz &
+  fuzz_lane=$!
+  lane host deb
+  wait "$uml_lane" "$fuzz_lane" || true
 fi
 
 # --- summary --------------------------------------------------------------------
