@@ -77,18 +77,13 @@ TEST(AsapService, UnknownPoolFailsResolution) {
 
 TEST(AsapService, NoRegistrarReachableIsReported) {
   boost::asio::io_context io;
-  // A port nobody listens on (a registrar that was started and stopped).
-  std::uint16_t dead_port = 0;
-  {
-    auto reg = start_registrar(io, 0x1003);
-    ASSERT_TRUE(reg);
-    dead_port = reg->asap_port();
-    reg->stop();
-    run_for(io, 50ms);
-  }
+  // A registrar address that refuses every association (bound, never
+  // listening: nobody can take the port while the test runs).
+  RefusingPort dead;
+  ASSERT_NE(dead.port, 0);
   auto cfg = pu_config();
   cfg.hunt.t5_initial = 300ms;
-  asap::PoolUserService pu(io, cfg, access_to({{IpAddress::v4_loopback(), dead_port}}));
+  asap::PoolUserService pu(io, cfg, access_to({dead.address()}));
   std::optional<rserpool::Result<asap::PoolUserService::PeList, asap::ResolutionFailed>> resolved;
   pu.resolve(kPool, [&](auto r) { resolved.emplace(std::move(r)); });
   ASSERT_TRUE(run_until(io, [&] { return resolved.has_value(); }, 5s));

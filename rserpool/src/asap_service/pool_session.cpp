@@ -92,7 +92,8 @@ void PoolSession::Impl::connect_pe(const PoolElementParameter& target) {
   pe = target;
   auto cfg = endpoint_for(target.user_transport);
   if (!cfg) {
-    log::get("asap")->warn("{}: session {}: PE {:#x} unusable: {}", svc->name, core.id(), target.id, cfg.error());
+    log::warn_limited(log::get("asap"), "unusable PE transport", "{}: session {}: PE {:#x} unusable: {}", svc->name,
+                      core.id(), target.id, cfg.error());
     // Reported from the io_context: the core is still emitting actions.
     boost::asio::post(svc->io, [weak = weak_from_this(), gen] {
       if (auto s = weak.lock()) s->on_down(gen, transport::DownReason::connect_failed);
@@ -119,7 +120,8 @@ void PoolSession::Impl::connect_pe(const PoolElementParameter& target) {
 
 void PoolSession::Impl::abort_pe(const AbortPe& a) {
   ++counters.silent_pe;
-  log::get("asap")->warn("session {}: PE {:#x} silent for {} ms: treated as failed", core.id(), a.pe,
+  log::warn_limited(log::get("asap"), "silent PE", "session {}: PE {:#x} silent for {} ms: treated as failed", core.id(),
+                    a.pe,
                          to_millis(a.silent_for));
   // The abort's hand-back and down notification arrive through the
   // handler like any other failure and reach the core as on_pe_failure().
@@ -159,7 +161,8 @@ void PoolSession::Impl::disconnect_pe() {
 void PoolSession::Impl::send_control(const wire::asap::Message& m) {
   if (!assoc) return;
   if (auto r = assoc->send(control_message(m)); !r)
-    log::get("asap")->warn("session {}: control message refused: {}", core.id(), transport::to_string(r.error()));
+    log::warn_limited(log::get("asap"), "control message refused", "session {}: control message refused: {}", core.id(),
+                      transport::to_string(r.error()));
 }
 
 void PoolSession::Impl::send_data(Bytes&& data, bool pass_through) {
@@ -189,7 +192,7 @@ void PoolSession::Impl::send_data(Bytes&& data, bool pass_through) {
     return;
   }
   ++counters.refused;
-  log::get("asap")->warn("session {}: data refused by the association: {}", core.id(),
+  log::warn_limited(log::get("asap"), "data refused", "session {}: data refused by the association: {}", core.id(),
                          transport::to_string(r.error()));
 }
 
@@ -283,7 +286,8 @@ void PoolSession::Impl::connect_address(ChannelId channel, const TransportParame
   if (!svc) return;
   const std::uint64_t gen = next_address_generation++;
   auto report_failure = [&](const std::string& why) {
-    log::get("asap")->warn("{}: session {}: pass-through channel {} cannot connect: {}", svc->name, core.id(),
+    log::warn_limited(log::get("asap"), "pass-through connect failed",
+                      "{}: session {}: pass-through channel {} cannot connect: {}", svc->name, core.id(),
                            channel, why);
     address_links[channel] = AddressLink{nullptr, gen, false, 0};
     // From the io_context: the core is still emitting actions.
@@ -317,7 +321,8 @@ void PoolSession::Impl::send_to_address(ChannelId channel, Bytes&& data) {
     return;
   }
   ++counters.pass_through_dropped;
-  log::get("asap")->warn("session {}: pass-through channel {} refused a message: {}", core.id(), channel,
+  log::warn_limited(log::get("asap"), "pass-through data refused",
+                    "session {}: pass-through channel {} refused a message: {}", core.id(), channel,
                          transport::to_string(r.error()));
 }
 

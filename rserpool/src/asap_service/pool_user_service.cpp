@@ -125,7 +125,8 @@ void PoolUserService::Impl::execute(T& a) {
     }
   } else if constexpr (std::is_same_v<A, SessionStalled>) {
     if (auto s = session(a.session)) {
-      log::get("asap")->warn("{}: session {} has no PE to fail over to", name, a.session);
+      log::warn_limited(log::get("asap"), "session stalled", "{}: session {} has no PE to fail over to", name,
+                        a.session);
       if (auto h = s->on_stalled) h();
     }
   } else if constexpr (std::is_same_v<A, ConnectAddress>) {

@@ -21,16 +21,29 @@ struct AssociationInfo {
   std::uint16_t inbound_streams = 0;         // negotiated
   std::uint16_t outbound_streams = 0;        // negotiated
   std::vector<TransportAddress> local;       // bound addresses
-  std::vector<TransportAddress> remote;      // peer addresses (several with multi-homing)
+  // Peer addresses: for SCTP every address of the association (from
+  // sctp_getpaddrs: all the peer listed in its INIT/INIT-ACK), so an owner
+  // can check each of them, not "any one matches". Filled in before the
+  // listener's accept filter and accept handler run.
+  std::vector<TransportAddress> remote;
 };
 
 class Association;
 
+// The send queue when send() started refusing (queue_full).
+struct SendQueueStatus {
+  std::size_t messages = 0;       // queued at that moment
+  std::size_t bytes = 0;
+  std::size_t message_limit = 0;  // EndpointConfig::send_queue_limit
+  std::size_t byte_limit = 0;     // EndpointConfig::send_queue_bytes
+};
+
 // Notifications. Order per association: on_up, then any number of
-// on_message / on_restart / on_send_failed, then exactly one on_down (also
-// when the association never came up: DownReason::connect_failed). After
-// on_down the association drops its handler. Undelivered messages are
-// always handed back through on_send_failed *before* on_down.
+// on_message / on_restart / on_send_failed / on_send_queue_full, then
+// exactly one on_down (also when the association never came up:
+// DownReason::connect_failed). After on_down the association drops its
+// handler. Undelivered messages are always handed back through
+// on_send_failed *before* on_down.
 class AssociationHandler {
  public:
   virtual ~AssociationHandler() = default;
@@ -42,6 +55,12 @@ class AssociationHandler {
   // Messages accepted by send() and not delivered, in the order they were
   // sent, with their ppid/stream/unordered so they can be re-sent elsewhere.
   virtual void on_send_failed(Association& /*assoc*/, std::vector<Message>&& /*unsent*/) {}
+  // The peer does not read: the send queue is at its bound and send()
+  // refuses with queue_full. Reported once per episode (again only after
+  // the queue drained to half its bounds). With PeerNotReading::abort the
+  // transport aborts the association right after this call; otherwise the
+  // owner decides (abort() it, or wait and re-send later).
+  virtual void on_send_queue_full(Association& /*assoc*/, const SendQueueStatus& /*status*/) {}
   virtual void on_down(Association& /*assoc*/, DownReason /*reason*/) {}
 };
 
@@ -68,6 +87,8 @@ class Association : public std::enable_shared_from_this<Association> {
   // TCP mapping the not-yet-acknowledged ones, for SCTP those still in user
   // space (the kernel's queue is not visible).
   virtual std::size_t queued() const noexcept = 0;
+  // Payload bytes of those messages.
+  virtual std::size_t queued_bytes() const noexcept { return 0; }
 
   std::uint64_t id() const noexcept { return id_; }
   TransportCounters& counters() const noexcept { return *counters_; }

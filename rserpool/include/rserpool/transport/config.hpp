@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 namespace rserpool::transport {
 
 struct TransportCounters;
+struct AssociationInfo;
 
 enum class TransportKind : std::uint8_t {
   sctp,       // kernel SCTP through lksctp, one-to-one sockets
@@ -76,7 +78,9 @@ struct SctpOptions {
 struct TcpMappingOptions {
   Millis heartbeat_interval{1000};  // probe after this much silence from the peer
   Millis heartbeat_timeout{3000};   // down after this much silence (also bounds INIT and connect)
-  std::size_t max_unacked = 4096;   // messages written but not yet acknowledged
+  // Messages written but not yet acknowledged (the window); they count
+  // against send_queue_limit / send_queue_bytes too.
+  std::size_t max_unacked = 1024;
 
   static TcpMappingOptions aggressive() {
     TcpMappingOptions o;
@@ -87,6 +91,21 @@ struct TcpMappingOptions {
 };
 
 inline constexpr std::size_t kDefaultMaxMessageSize = 65536 + 1024;  // 64 KiB plus headroom
+
+// What the transport does when a peer does not read: the send queue reached
+// send_queue_limit or send_queue_bytes and send() refuses (queue_full).
+enum class PeerNotReading : std::uint8_t {
+  report,  // tell the owner (AssociationHandler::on_send_queue_full) and keep the association
+  abort,   // tell the owner, then abort the association (DownReason::peer_not_reading)
+};
+std::string_view to_string(PeerNotReading p) noexcept;
+
+// Decides from an accepted association's addresses (every peer address of
+// an SCTP association, from sctp_getpaddrs) whether to keep it; false
+// aborts it at once (SCTP ABORT / TCP RST) and counts it
+// (TransportCounters::associations_refused). Runs before the listener's
+// accept handler, on the io_context thread.
+using AcceptFilter = std::function<bool(const AssociationInfo&)>;
 
 struct EndpointConfig {
   // Several addresses give SCTP multi-homing (sctp_bindx / sctp_connectx).
@@ -104,7 +123,16 @@ struct EndpointConfig {
   std::size_t max_message_size = kDefaultMaxMessageSize;
   std::uint16_t out_streams = 16;  // requested outbound streams
   std::uint16_t in_streams = 16;   // maximum inbound streams accepted
-  std::size_t send_queue_limit = 65536;  // messages queued in user space per association
+  // Per association, what send() accepted and the peer has not taken yet
+  // (SCTP: the user-space queue; TCP mapping: unwritten plus written and
+  // unacknowledged). Beyond either bound send() refuses with queue_full, and
+  // the owner hears of it once per episode (on_send_queue_full). A message
+  // larger than send_queue_bytes is still accepted into an empty queue.
+  std::size_t send_queue_limit = 4096;          // messages
+  std::size_t send_queue_bytes = 1024 * 1024;   // payload bytes
+  PeerNotReading peer_not_reading = PeerNotReading::report;
+  // Listener only (see AcceptFilter); empty: keep every association.
+  AcceptFilter accept_filter;
   // SO_REUSEPORT (kernel SCTP and the TCP mapping), so an association can be
   // started from the port (and the same addresses) a listener of ours is
   // bound to, as rsplib's one-to-many ENRP socket does, and a PE can register
