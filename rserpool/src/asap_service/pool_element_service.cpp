@@ -86,8 +86,11 @@ struct PoolElementService::Impl : std::enable_shared_from_this<Impl> {
                                          return self->accept_registrar(a);
                                        });
     if (!l) {
-      log::get("asap")->warn("{}: cannot listen for registrar takeovers on port {}: {}", name, takeover_cfg.port,
-                             l.error().message());
+      // Name what was tried: the addresses (or the wildcard) and the port.
+      std::string where = takeover_cfg.local_addresses.empty() ? std::string("the wildcard address") : std::string();
+      for (const auto& a : takeover_cfg.local_addresses) where += (where.empty() ? "" : ",") + a.to_string();
+      log::get("asap")->warn("{}: cannot listen for registrar takeovers on {} port {}{}: {}", name, where,
+                             takeover_cfg.port, takeover_cfg.port == 0 ? " (ephemeral)" : "", l.error().message());
       return;
     }
     listener = std::move(*l);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -54,6 +55,7 @@ struct Vty::Impl {
 
   std::thread thread;
   int wake_fd = -1;
+  std::atomic<std::uint16_t> bound_port{0};  // telnet, as bound (set on the VTY thread)
   osmo_fd wake{};
   std::mutex mutex;
   std::deque<std::function<void()>> tasks;
@@ -258,11 +260,14 @@ Result<void, ConfigError> Vty::start(const std::string& config_file, const std::
     auto result = im.read_config(config_file, embedded, source_name);
     if (result && im.options.telnet_port != 0 &&
         telnet_init_default(OTC_GLOBAL, nullptr, im.options.telnet_port) != 0) {
-      // The address (127.0.0.1 unless the config says `line vty` / `bind`).
+      // The address and port actually tried: 127.0.0.1 and the default
+      // port unless the configuration said `line vty` / `bind ADDRESS [PORT]`.
       result = unexpected(ConfigError{"telnet", 0,
                                       std::string("cannot listen on ") + vty_get_bind_addr() + " port " +
-                                          std::to_string(im.options.telnet_port)});
+                                          std::to_string(vty_get_bind_port(im.options.telnet_port))});
     }
+    if (result && im.options.telnet_port != 0)
+      im.bound_port = static_cast<std::uint16_t>(vty_get_bind_port(im.options.telnet_port));
     const bool ok = result.ok();
     ready.set_value(std::move(result));
     if (!ok) return;
@@ -294,7 +299,12 @@ void Vty::stop() {
   Impl::current = nullptr;
 }
 
-std::uint16_t Vty::telnet_port() const noexcept { return impl_->options.telnet_port; }
+std::uint16_t Vty::telnet_port() const noexcept {
+  // The port telnet listens on (a `bind ADDRESS PORT` in the configuration
+  // overrides the default), once started.
+  const std::uint16_t bound = impl_->bound_port.load();
+  return bound != 0 ? bound : impl_->options.telnet_port;
+}
 
 void Vty::run_on(std::function<void()> fn) {
   std::promise<void> done;

@@ -137,23 +137,22 @@ void SctpAssociation::become_up() {
   }
 }
 
+std::optional<SctpParameters> SctpAssociation::sctp_parameters() const {
+  // native_handle() is not const in Asio; reading socket options changes nothing.
+  auto& sd = const_cast<asio::posix::stream_descriptor&>(sd_);
+  if (!sd.is_open()) return std::nullopt;
+  return sctp_parameters_of(sd.native_handle());
+}
+
 void SctpAssociation::log_effective_timers() {
   auto l = logger();
   if (!l->should_log(spdlog::level::debug)) return;
   // What the kernel actually uses, which may differ from what was asked for.
-  sctp_rtoinfo rto{};
-  socklen_t len = sizeof rto;
-  ::getsockopt(fd(), IPPROTO_SCTP, SCTP_RTOINFO, &rto, &len);
-  sctp_assocparams ap{};
-  len = sizeof ap;
-  ::getsockopt(fd(), IPPROTO_SCTP, SCTP_ASSOCINFO, &ap, &len);
-  sctp_paddrparams pp{};
-  len = sizeof pp;
-  ::getsockopt(fd(), IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, &len);
+  const auto p = sctp_parameters_of(fd());
   l->debug("{}: association #{}: rto initial/min/max {}/{}/{} ms, assoc max retrans {}, heartbeat {} ms, "
-           "path max retrans {}",
-           label(), id(), rto.srto_initial, rto.srto_min, rto.srto_max, ap.sasoc_asocmaxrxt,
-           std::uint32_t{pp.spp_hbinterval}, std::uint16_t{pp.spp_pathmaxrxt});
+           "path max retrans {}, sack delay {} ms every {} packets",
+           label(), id(), p.rto_initial.count(), p.rto_min.count(), p.rto_max.count(), p.association_max_retrans,
+           p.heartbeat_interval.count(), p.path_max_retrans, p.sack_delay.count(), p.sack_frequency);
 }
 
 Result<void, SendError> SctpAssociation::send(Message msg) {

@@ -30,6 +30,7 @@ class SctpAssociation final : public AssociationBase {
   void abort() override;
   std::size_t queued() const noexcept override { return txq_.size(); }
   std::size_t queued_bytes() const noexcept override { return txq_bytes_; }
+  std::optional<SctpParameters> sctp_parameters() const override;
 
  private:
   struct Queued {

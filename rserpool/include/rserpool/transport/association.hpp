@@ -3,8 +3,10 @@
 // TCP mapping). Everything runs on the io_context thread that created it;
 // notifications are delivered from that thread, never from inside send(),
 // close() or abort().
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "rserpool/base/ip_address.hpp"
@@ -29,6 +31,22 @@ struct AssociationInfo {
 };
 
 class Association;
+
+// What the kernel uses for one SCTP association (read back with
+// getsockopt), which may differ from what EndpointConfig::sctp asked for:
+// kernel limits, values the peer's INIT changed, RTO as measured.
+struct SctpParameters {
+  std::chrono::milliseconds rto_initial{0}, rto_min{0}, rto_max{0};
+  std::chrono::milliseconds rto{0};   // primary path, current
+  std::chrono::milliseconds srtt{0};  // primary path, smoothed round-trip time
+  std::chrono::milliseconds heartbeat_interval{0};
+  bool heartbeat_enabled = false;
+  std::uint16_t path_max_retrans = 0;
+  std::uint16_t association_max_retrans = 0;
+  std::chrono::milliseconds sack_delay{0};  // 0 with sack_frequency 1: every packet SACKed at once
+  std::uint32_t sack_frequency = 0;
+  bool nodelay = false;
+};
 
 // The send queue when send() started refusing (queue_full).
 struct SendQueueStatus {
@@ -89,6 +107,9 @@ class Association : public std::enable_shared_from_this<Association> {
   virtual std::size_t queued() const noexcept = 0;
   // Payload bytes of those messages.
   virtual std::size_t queued_bytes() const noexcept { return 0; }
+  // Kernel SCTP only (nullopt for the TCP mapping, and before the socket
+  // exists): the effective protocol parameters, for operators and tests.
+  virtual std::optional<SctpParameters> sctp_parameters() const { return std::nullopt; }
 
   std::uint64_t id() const noexcept { return id_; }
   TransportCounters& counters() const noexcept { return *counters_; }
