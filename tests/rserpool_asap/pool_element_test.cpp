@@ -449,6 +449,7 @@ TEST(PoolElement, UnsolicitedDeregistrationResponseTriggersReregistration) {
   p.on_registrar_message(0, wire::asap::DeregistrationResponse{PoolHandle("gw-pool"), kPe, {}}, at(7s), r);
   EXPECT_EQ(sent<wire::asap::Registration>(r).size(), 1u);
   EXPECT_EQ(p.state(), PoolElement::State::registering);
+  EXPECT_EQ(p.dropped_by_registrar(), 1u);
 }
 
 TEST(PoolElement, OutdatedAnnouncedRegistrarIsNotHunted) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "rserpool/base/log.hpp"
 
 namespace rserpool::asap {
 
@@ -246,8 +245,7 @@ void PoolElement::on_deregistration_response(AssocId assoc, const wire::asap::De
   if (state_ == State::registered) {
     // Unsolicited: the registrar let our lifetime expire (RFC 5352 3.2).
     // The application still wants to be in the pool, so register again.
-    rserpool::log::warn_limited(rserpool::log::get("asap"), "registration dropped by the registrar",
-                                "PE {:08x}: registrar dropped the registration, re-registering", config_.pe_id);
+    ++dropped_by_registrar_;  // the driver reports it (cores do not log)
     timers_.cancel(kT4);
     state_ = State::registering;
     renewal_ = true;

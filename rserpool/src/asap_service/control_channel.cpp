@@ -19,7 +19,7 @@ ControlDecode decode_control(ByteView payload) {
     // What a peer sends never decides how much is written.
     log::warn_limited(log::get("asap"), "undecodable ASAP message", "undecodable ASAP message ({} bytes): {} ({})",
                       payload.size(),
-                           wire::to_string(d.error().failure), d.error().detail);
+                      wire::to_string(d.error().failure), d.error().detail);
     if (auto e = wire::asap::error_reply(d.error())) out.reply = control_message(*e);
     return out;
   }

@@ -48,8 +48,16 @@ struct PoolElementService::Impl : std::enable_shared_from_this<Impl> {
       if (keep_alive) ++counters.keep_alives;
       in_keep_alive = keep_alive;
       bool taken = true;
+      const auto dropped = core.dropped_by_registrar();
       step([&](Actions& out) { taken = core.on_registrar_message(id, m, clock.now(), out); });
       in_keep_alive = false;
+      if (closed) return;
+      if (core.dropped_by_registrar() != dropped) {
+        ++counters.registrations_dropped;
+        log::warn_limited(log::get("asap"), "registration dropped by the registrar",
+                          "{}: registrar {} dropped our registration (lifetime ran out there): registering again",
+                          name, id);
+      }
       if (!taken && id >= kInboundAssocBase) {
         // Whoever opened this association, a PE only takes registrar
         // messages from it (the core said no).

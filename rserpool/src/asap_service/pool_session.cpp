@@ -120,9 +120,8 @@ void PoolSession::Impl::connect_pe(const PoolElementParameter& target) {
 
 void PoolSession::Impl::abort_pe(const AbortPe& a) {
   ++counters.silent_pe;
-  log::warn_limited(log::get("asap"), "silent PE", "session {}: PE {:#x} silent for {} ms: treated as failed", core.id(),
-                    a.pe,
-                         to_millis(a.silent_for));
+  log::warn_limited(log::get("asap"), "silent PE", "session {}: PE {:#x} silent for {} ms: treated as failed",
+                    core.id(), a.pe, to_millis(a.silent_for));
   // The abort's hand-back and down notification arrive through the
   // handler like any other failure and reach the core as on_pe_failure().
   if (assoc) {
@@ -193,7 +192,7 @@ void PoolSession::Impl::send_data(Bytes&& data, bool pass_through) {
   }
   ++counters.refused;
   log::warn_limited(log::get("asap"), "data refused", "session {}: data refused by the association: {}", core.id(),
-                         transport::to_string(r.error()));
+                    transport::to_string(r.error()));
 }
 
 void PoolSession::Impl::on_up(std::uint64_t gen) {
@@ -288,7 +287,7 @@ void PoolSession::Impl::connect_address(ChannelId channel, const TransportParame
   auto report_failure = [&](const std::string& why) {
     log::warn_limited(log::get("asap"), "pass-through connect failed",
                       "{}: session {}: pass-through channel {} cannot connect: {}", svc->name, core.id(),
-                           channel, why);
+                      channel, why);
     address_links[channel] = AddressLink{nullptr, gen, false, 0};
     // From the io_context: the core is still emitting actions.
     boost::asio::post(svc->io, [weak = weak_from_this(), channel, gen] {
@@ -323,7 +322,7 @@ void PoolSession::Impl::send_to_address(ChannelId channel, Bytes&& data) {
   ++counters.pass_through_dropped;
   log::warn_limited(log::get("asap"), "pass-through data refused",
                     "session {}: pass-through channel {} refused a message: {}", core.id(), channel,
-                         transport::to_string(r.error()));
+                    transport::to_string(r.error()));
 }
 
 void PoolSession::Impl::disconnect_address(ChannelId channel) {

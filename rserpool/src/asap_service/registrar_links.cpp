@@ -119,7 +119,7 @@ bool RegistrarLinks::send(AssocId id, const wire::asap::Message& m) {
   if (!r) {
     log::warn_limited(log::get("asap"), "registrar association refused a message",
                       "{}: registrar association {} refused {}: {}", name_, id,
-                           wire::asap::to_string(wire::asap::message_type(m)), transport::to_string(r.error()));
+                      wire::asap::to_string(wire::asap::message_type(m)), transport::to_string(r.error()));
     return false;
   }
   return true;

@@ -93,7 +93,7 @@ void AssociationBase::notify_down(DownReason reason, std::vector<Message>&& unde
   rserpool::log::info_limited(logger(), to_string(reason), "{}: association #{} {} -> {} down: {}{}", label(), id(),
                               describe(info_.local), describe(info_.remote), to_string(reason),
                               undelivered.empty() ? std::string{}
-                                                  : fmt::format(", {} message(s) handed back", undelivered.size()));
+                              : fmt::format(", {} message(s) handed back", undelivered.size()));
   if (!undelivered.empty()) {
     counters_->send_failed_messages += undelivered.size();
     if (h) h->on_send_failed(*this, std::move(undelivered));

@@ -86,7 +86,7 @@ void TcpAssociation::try_next_remote() {
     // Name both ends as tried: the local bind is the usual culprit.
     log::warn_limited(logger(), "cannot open or bind", "{}: cannot open/bind {} towards {}: {}", label(),
                       local_ ? TransportAddress{from_asio(local_->address()), local_->port()}.to_string()
-                             : std::string("an ephemeral port"),
+                      : std::string("an ephemeral port"),
                       TransportAddress{from_asio(remote.address()), remote.port()}.to_string(), ec.message());
     return try_next_remote();
   }

@@ -59,6 +59,9 @@ class PoolElement {
   const PolicyParameters& policy() const noexcept { return config_.policy; }
   const RegistrarHunt& hunt() const noexcept { return hunt_; }
   const TimerSet<Timer>& timers() const noexcept { return timers_; }
+  // Unsolicited DEREGISTRATION_RESPONSEs from the home (our lifetime ran out
+  // there), each answered by registering again.
+  std::uint64_t dropped_by_registrar() const noexcept { return dropped_by_registrar_; }
   // The T4 interval this configuration yields.
   Duration reregistration_interval() const noexcept;
 
@@ -120,6 +123,7 @@ class PoolElement {
   bool renewal_ = false;             // current registration is a re-registration
   bool no_registrar_reported_ = false;
   unsigned attempts_ = 0;
+  std::uint64_t dropped_by_registrar_ = 0;
 };
 
 std::string_view to_string(PoolElement::State s) noexcept;

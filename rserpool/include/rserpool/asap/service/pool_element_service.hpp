@@ -35,6 +35,7 @@ struct PoolElementServiceCounters {
   std::uint64_t inbound_associations = 0;  // registrar associations accepted (came up)
   std::uint64_t inbound_refused = 0;       // over TakeoverListen::max_associations
   std::uint64_t inbound_ignored = 0;       // messages a registrar does not send a PE: dropped
+  std::uint64_t registrations_dropped = 0; // the home let our lifetime run out (we registered again)
 };
 
 // The PE's ASAP transport address (RFC 5352 2.2.1: the home registrar
