@@ -319,8 +319,12 @@ TEST_F(SpuriousRetransmissions, LegacyAggressiveProfileRetransmitsForNothing) {
   }
 }
 
-// After: RTO floor 250 ms, above the peer's 200 ms delayed SACK.
+// After: RTO floor 250 ms, above the peer's 200 ms delayed SACK. None is
+// expected; on a loaded build host UML's timers can still make one SACK
+// later than the floor, so the test allows two in fifty, and checks that
+// whatever is retransmitted waited for the floor (no RTO-floor artefact).
 TEST_F(SpuriousRetransmissions, AggressiveProfileDoesNotRetransmitWhatThePeerHas) {
   const auto r = measure(SctpOptions::aggressive(), "aggressive");
-  EXPECT_LE(r.per_minute(), 1.0);
+  EXPECT_LE(r.retransmitted * 25, r.data_chunks) << "at most 4 % of the DATA chunks";
+  for (double d : r.delay_ms) EXPECT_GE(d, 245.0) << "retransmitted before the RTO floor";
 }
