@@ -4,13 +4,18 @@
 // io_context loop. SG_TEST_TRANSPORT=tcp (host) or sctp (UML) picks the
 // transport of every association.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <future>
 #include <optional>
@@ -22,6 +27,7 @@
 
 #include "event_loop.hpp"
 #include "registrar/server.hpp"
+#include "rserpool/asap/service/endpoint_mapping.hpp"
 #include "rserpool/asap/service/pe_session_server.hpp"
 #include "rserpool/asap/service/pool_element_service.hpp"
 #include "rserpool/asap/service/pool_user_service.hpp"
@@ -77,6 +83,36 @@ inline rserpool::asap::RegistrarAccess access_to(std::vector<TransportAddress> r
   a.aggressive = aggressive;
   return a;
 }
+
+// A port that refuses associations for as long as this object lives: a
+// socket of the test's transport bound to loopback port 0 (the kernel's
+// choice, read back) that never listens, so TCP answers SYN with RST and
+// SCTP answers INIT with ABORT. Nobody else can take the port meanwhile,
+// unlike a port "freed" by closing a listener.
+struct RefusingPort {
+  RefusingPort() {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC,
+                  test_kind() == rserpool::transport::TransportKind::sctp ? IPPROTO_SCTP : IPPROTO_TCP);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+      ADD_FAILURE() << "cannot bind 127.0.0.1:0: " << std::strerror(errno);
+      return;
+    }
+    socklen_t len = sizeof sa;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+    port = ntohs(sa.sin_port);
+  }
+  ~RefusingPort() {
+    if (fd >= 0) ::close(fd);
+  }
+  RefusingPort(const RefusingPort&) = delete;
+  RefusingPort& operator=(const RefusingPort&) = delete;
+  TransportAddress address() const { return {IpAddress::v4_loopback(), port}; }
+  int fd = -1;
+  std::uint16_t port = 0;
+};
 
 // A pool element that echoes user data and records what it saw, per PU
 // association, in arrival order ("cookie:<text>" / "data:<text>").

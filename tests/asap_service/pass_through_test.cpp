@@ -114,16 +114,12 @@ TEST(AsapPassThrough, AnAddressThatRefusesIsReportedAndTheSessionCarriesOn) {
   Served s;
   s.start();
   if (HasFatalFailure()) return;
-  // A port that was just in use and is closed now: SCTP answers the INIT
-  // with ABORT, TCP with RST.
-  rserpool::TransportParameter refusing;
-  {
-    SideServer gone(s.io, IpAddress::v4_loopback());
-    ASSERT_TRUE(gone.server);
-    refusing = gone.server->user_transport();
-    gone.server->shutdown(true);
-  }
-  run_for(s.io, 50ms);
+  // A port bound and never listening: SCTP answers the INIT with ABORT,
+  // TCP with RST.
+  RefusingPort refuser;
+  ASSERT_NE(refuser.port, 0);
+  const rserpool::TransportParameter refusing =
+      asap::user_transport_for(test_kind(), {IpAddress::v4_loopback()}, refuser.port);
 
   std::vector<asap::PassThroughFailed> failures;
   s.session->on_pass_through_failed([&](const asap::PassThroughFailed& f) { failures.push_back(f); });

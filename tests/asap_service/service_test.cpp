@@ -77,18 +77,13 @@ TEST(AsapService, UnknownPoolFailsResolution) {
 
 TEST(AsapService, NoRegistrarReachableIsReported) {
   boost::asio::io_context io;
-  // A port nobody listens on (a registrar that was started and stopped).
-  std::uint16_t dead_port = 0;
-  {
-    auto reg = start_registrar(io, 0x1003);
-    ASSERT_TRUE(reg);
-    dead_port = reg->asap_port();
-    reg->stop();
-    run_for(io, 50ms);
-  }
+  // A registrar address that refuses every association (bound, never
+  // listening: nobody can take the port while the test runs).
+  RefusingPort dead;
+  ASSERT_NE(dead.port, 0);
   auto cfg = pu_config();
   cfg.hunt.t5_initial = 300ms;
-  asap::PoolUserService pu(io, cfg, access_to({{IpAddress::v4_loopback(), dead_port}}));
+  asap::PoolUserService pu(io, cfg, access_to({dead.address()}));
   std::optional<rserpool::Result<asap::PoolUserService::PeList, asap::ResolutionFailed>> resolved;
   pu.resolve(kPool, [&](auto r) { resolved.emplace(std::move(r)); });
   ASSERT_TRUE(run_until(io, [&] { return resolved.has_value(); }, 5s));
@@ -493,6 +488,41 @@ TEST(AsapService, EndpointMappingCoversBothTransportsAndRefusesTheRest) {
   EXPECT_FALSE(asap::endpoint_for(t).ok());
   t.addresses.clear();
   EXPECT_FALSE(asap::endpoint_for(t).ok());
+}
+
+}  // namespace
+}  // namespace asaptest
+
+namespace asaptest {
+namespace {
+
+// The driver's time is the clock it was given (docs/architecture.md): with
+// a ManualClock that does not move, a cached resolution stays fresh however
+// long the wall clock runs, and moving the clock past stale_cache makes the
+// next resolve() ask the registrar again.
+TEST(AsapService, TheDriverRunsOnTheClockItIsGiven) {
+  boost::asio::io_context io;
+  auto reg = start_registrar(io, 0x1009);
+  ASSERT_TRUE(reg);
+  EchoPe pe(io, kPool, 0xA9, access_to({asap_address(*reg)}));
+  ASSERT_TRUE(run_until(io, [&] { return pe.granted() == 1; }, 5s));
+  rserpool::ManualClock clock(rserpool::TimePoint{} + std::chrono::hours(1));
+  auto cfg = pu_config();  // stale_cache 300 ms
+  asap::PoolUserService pu(io, cfg, access_to({asap_address(*reg)}), clock);
+  auto resolve = [&] {
+    std::optional<rserpool::Result<asap::PoolUserService::PeList, asap::ResolutionFailed>> r;
+    pu.resolve(kPool, [&](auto x) { r.emplace(std::move(x)); });
+    EXPECT_TRUE(run_until(io, [&] { return r.has_value(); }, 5s));
+    return r.has_value() && r->ok();
+  };
+  ASSERT_TRUE(resolve());
+  EXPECT_EQ(pu.counters().resolutions_sent, 1u);
+  run_for(io, 500ms);  // wall clock past stale_cache; the driver's clock is not
+  ASSERT_TRUE(resolve());
+  EXPECT_EQ(pu.counters().resolutions_sent, 1u) << "answered from the cache: still fresh on the given clock";
+  clock.advance(400ms);
+  ASSERT_TRUE(resolve());
+  EXPECT_EQ(pu.counters().resolutions_sent, 2u);
 }
 
 }  // namespace

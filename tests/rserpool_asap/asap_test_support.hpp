@@ -3,12 +3,14 @@
 // Actions vector by type, build registrar addresses and PE parameters.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "rserpool/asap/actions.hpp"
 #include "rserpool/asap/registrar_hunt.hpp"
+#include "rserpool/base/time.hpp"
 
 namespace rserpool::asap::test {
 
@@ -44,16 +46,34 @@ std::vector<std::pair<AssocId, M>> sent(const Actions& a) {
   return r;
 }
 
-inline bool starts(const Actions& a, TimerKind k, Duration after, std::uint32_t key = 0) {
-  for (const auto& s : all<StartTimer>(a))
-    if (s.timer == Timer{k, key} && s.after == after) return true;
-  return false;
+// Virtual time: tests count from the clock's epoch.
+inline TimePoint at(Duration d) { return TimePoint{} + d; }
+
+// A timer of a core (its own TimerSet, or its hunt's for PoolElement and
+// PoolUser): when it is due, if armed.
+template <class Core>
+std::optional<TimePoint> deadline(const Core& c, TimerKind k, std::uint32_t key = 0) {
+  if (auto d = c.timers().deadline(Timer{k, key})) return d;
+  if constexpr (requires { c.hunt(); }) return c.hunt().timers().deadline(Timer{k, key});
+  return std::nullopt;
+}
+template <class Core>
+bool armed(const Core& c, TimerKind k, std::uint32_t key = 0) {
+  return deadline(c, k, key).has_value();
+}
+// Armed to fire at `when`.
+template <class Core>
+bool armed_at(const Core& c, TimerKind k, TimePoint when, std::uint32_t key = 0) {
+  return deadline(c, k, key) == when;
 }
 
-inline bool stops(const Actions& a, TimerKind k, std::uint32_t key = 0) {
-  for (const auto& s : all<StopTimer>(a))
-    if (s.timer == Timer{k, key}) return true;
-  return false;
+// Advances a core to `when`: whatever is due then fires (substrate
+// convention: on_timeout(now) handles every timer due at now).
+template <class Core>
+Actions fire(Core& c, TimePoint when) {
+  Actions out;
+  c.on_timeout(when, out);
+  return out;
 }
 
 inline std::vector<AssocId> connects(const Actions& a) {

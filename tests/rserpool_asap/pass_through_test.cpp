@@ -39,17 +39,17 @@ struct Fixture {
 
   Fixture() {
     Actions a;
-    session.open(0ms, a);
-    pu.on_registrar_connected(0, 0ms, a);
+    session.open(at(0ms), a);
+    pu.on_registrar_connected(0, at(0ms), a);
     wire::asap::HandleResolutionResponse resp;
     resp.pool_handle = kPool;
     resp.pool_elements = {pe(1), pe(2)};
     Actions r;
-    pu.on_registrar_message(0, resp, 1ms, r);
+    pu.on_registrar_message(0, resp, at(1ms), r);
     Actions o;
-    session.on_pool_resolved(1ms, o);
+    session.on_pool_resolved(at(1ms), o);
     Actions c;
-    session.on_pe_connected(2ms, c);
+    session.on_pe_connected(at(2ms), c);
     EXPECT_EQ(session.state(), Session::State::established);
   }
 };
@@ -119,7 +119,7 @@ TEST(PassThrough, RefusedConnectionIsReportedAndLeavesTheSessionAlone) {
   EXPECT_EQ(f.session.current_pe(), 1u);
   EXPECT_EQ(f.session.pass_through().open_channels(), 0u);
   Actions s;
-  EXPECT_TRUE(f.session.send(bytes("to-pool"), 5ms, s));
+  EXPECT_TRUE(f.session.send(bytes("to-pool"), at(5ms), s));
   EXPECT_EQ(only<SendDataToPe>(s).data, bytes("to-pool"));
   // A late or repeated failure of the forgotten channel changes nothing.
   Actions late;
@@ -177,7 +177,7 @@ TEST(PassThrough, RefusalsAreValues) {
   EXPECT_EQ(count<DisconnectAddress>(c), 1u);
   ASSERT_TRUE(f.session.send_to_address(address("192.0.2.3", 7), bytes("q"), c).ok());
   Actions cl;
-  f.session.close(9ms, cl);
+  f.session.close(at(9ms), cl);
   EXPECT_EQ(count<DisconnectAddress>(cl), 2u);
   EXPECT_EQ(f.session.send_to_address(address("192.0.2.1", 7), bytes("q"), cl).error(),
             PassThroughError::session_closed);
@@ -186,10 +186,10 @@ TEST(PassThrough, RefusalsAreValues) {
 TEST(PassThrough, PassThroughOnTheCurrentAssociationIsMarkedNotToBeResent) {
   Fixture f;
   Actions a;
-  ASSERT_TRUE(f.session.send_pass_through(bytes("p"), a));
+  ASSERT_TRUE(f.session.send_pass_through(bytes("p"), at(3ms), a));
   EXPECT_TRUE(only<SendDataToPe>(a).pass_through);
   Actions b;
-  ASSERT_TRUE(f.session.send(bytes("d"), 3ms, b));
+  ASSERT_TRUE(f.session.send(bytes("d"), at(3ms), b));
   EXPECT_FALSE(only<SendDataToPe>(b).pass_through);
 }
 

@@ -29,7 +29,7 @@ wire::asap::RegistrationResponse granted() { return {false, PoolHandle("gw-pool"
 
 // Registers and brings registrar 0 up as home; returns the actions of the
 // connect event (which carry the REGISTRATION).
-Actions start_registration(PoolElement& p, Time now = 0ms) {
+Actions start_registration(PoolElement& p, TimePoint now = at(0ms)) {
   Actions a;
   p.register_pe(now, a);
   Actions c;
@@ -40,18 +40,18 @@ Actions start_registration(PoolElement& p, Time now = 0ms) {
 void register_ok(PoolElement& p) {
   start_registration(p);
   Actions r;
-  p.on_registrar_message(0, granted(), 1ms, r);
+  p.on_registrar_message(0, granted(), at(1ms), r);
   ASSERT_EQ(p.state(), PoolElement::State::registered);
 }
 
 TEST(PoolElement, RegisterHuntsThenSendsRegistrationAndStartsT2) {
   PoolElement p(pe_config());
   Actions a;
-  p.register_pe(0ms, a);
+  p.register_pe(at(0ms), a);
   EXPECT_EQ(connects(a), (std::vector<AssocId>{0, 1}));
   EXPECT_TRUE(sent<wire::asap::Registration>(a).empty());
   Actions c;
-  p.on_registrar_connected(0, 5ms, c);
+  p.on_registrar_connected(0, at(5ms), c);
   auto regs = sent<wire::asap::Registration>(c);
   ASSERT_EQ(regs.size(), 1u);
   EXPECT_EQ(regs[0].first, 0u);
@@ -63,18 +63,20 @@ TEST(PoolElement, RegisterHuntsThenSendsRegistrationAndStartsT2) {
   EXPECT_EQ(r.pool_element.policy.load, 100u);
   EXPECT_EQ(r.pool_element.user_transport.use, TransportUse::data_and_control);
   EXPECT_FALSE(r.pool_element.asap_transport);  // the registrar fills it in
-  EXPECT_TRUE(starts(c, TimerKind::t2_registration, 30s));
+  EXPECT_TRUE(armed_at(p, TimerKind::t2_registration, at(5ms + 30s)));
   EXPECT_EQ(count<DisconnectRegistrar>(c), 1u);  // the other hunt attempt
+  EXPECT_FALSE(armed(p, TimerKind::t5_server_hunt));  // SH3
 }
 
 TEST(PoolElement, GrantStopsT2StartsT4AndReports) {
   PoolElement p(pe_config());
   start_registration(p);
   Actions r;
-  p.on_registrar_message(0, granted(), 10ms, r);
-  EXPECT_TRUE(stops(r, TimerKind::t2_registration));
+  p.on_registrar_message(0, granted(), at(10ms), r);
+  EXPECT_FALSE(armed(p, TimerKind::t2_registration));
   // life 30 s: T4 = min(10 min, 30 s - 20 s) = 10 s.
-  EXPECT_TRUE(starts(r, TimerKind::t4_reregistration, 10s));
+  EXPECT_TRUE(armed_at(p, TimerKind::t4_reregistration, at(10ms + 10s)));
+  EXPECT_EQ(p.next_deadline(), at(10ms + 10s));
   auto res = only<RegistrationResult>(r);
   EXPECT_EQ(res.code, RegistrationCode::granted);
   EXPECT_EQ(res.pe_id, kPe);
@@ -98,42 +100,41 @@ TEST(PoolElement, ReregistrationIntervalFollowsLifetime) {
 TEST(PoolElement, T4ExpiryReregistersWithSamePeIdentifier) {
   PoolElement p(pe_config());
   register_ok(p);
-  Actions t;
-  p.on_timer(Timer{TimerKind::t4_reregistration, 0}, 10'001ms, t);
+  // Granted at 1 ms: T4 is due at 10.001 s, not before.
+  EXPECT_TRUE(fire(p, at(10'000ms)).empty());
+  Actions t = fire(p, at(10'001ms));
   auto regs = sent<wire::asap::Registration>(t);
   ASSERT_EQ(regs.size(), 1u);
   EXPECT_EQ(regs[0].second.pool_element.id, kPe);
-  EXPECT_TRUE(starts(t, TimerKind::t2_registration, 30s));
+  EXPECT_TRUE(armed_at(p, TimerKind::t2_registration, at(10'001ms + 30s)));
   Actions r;
-  p.on_registrar_message(0, granted(), 10'010ms, r);
+  p.on_registrar_message(0, granted(), at(10'010ms), r);
   auto res = only<RegistrationResult>(r);
   EXPECT_EQ(res.code, RegistrationCode::granted);
   EXPECT_TRUE(res.renewal);
-  EXPECT_TRUE(starts(r, TimerKind::t4_reregistration, 10s));
+  EXPECT_TRUE(armed_at(p, TimerKind::t4_reregistration, at(10'010ms + 10s)));
 }
 
 TEST(PoolElement, T2RetriesUpToMaxRegAttemptThenTimesOut) {
   PoolElement p(pe_config(1));
   start_registration(p);
   // First T2 expiry: the home is abandoned, a hunt runs, then attempt 2.
-  Actions t1;
-  p.on_timer(Timer{TimerKind::t2_registration, 0}, 30s, t1);
+  Actions t1 = fire(p, at(30s));
   EXPECT_EQ(only<DisconnectRegistrar>(t1).assoc, 0u);
   EXPECT_EQ(connects(t1), (std::vector<AssocId>{0}));
   EXPECT_EQ(count<RegistrationResult>(t1), 0u);
   Actions c;
-  p.on_registrar_connected(0, 31s, c);
+  p.on_registrar_connected(0, at(31s), c);
   EXPECT_EQ(sent<wire::asap::Registration>(c).size(), 1u);
-  EXPECT_TRUE(starts(c, TimerKind::t2_registration, 30s));
+  EXPECT_TRUE(armed_at(p, TimerKind::t2_registration, at(31s + 30s)));
   // Second expiry: MAX-REG-ATTEMPT (2) reached.
-  Actions t2;
-  p.on_timer(Timer{TimerKind::t2_registration, 0}, 61s, t2);
+  Actions t2 = fire(p, at(61s));
   EXPECT_EQ(only<RegistrationResult>(t2).code, RegistrationCode::timeout);
   EXPECT_TRUE(sent<wire::asap::Registration>(t2).empty());
   EXPECT_EQ(p.state(), PoolElement::State::idle);
   // A late answer changes nothing.
   Actions late;
-  p.on_registrar_message(0, granted(), 62s, late);
+  p.on_registrar_message(0, granted(), at(62s), late);
   EXPECT_TRUE(late.empty());
 }
 
@@ -143,21 +144,21 @@ TEST(PoolElement, RejectionReportsTheCause) {
   wire::asap::RegistrationResponse rej{true, PoolHandle("gw-pool"), kPe,
                                        {OperationErrorCause{ErrorCause::inconsistent_pooling_policy, {}}}};
   Actions r;
-  p.on_registrar_message(0, rej, 5ms, r);
+  p.on_registrar_message(0, rej, at(5ms), r);
   auto res = only<RegistrationResult>(r);
   EXPECT_EQ(res.code, RegistrationCode::rejected);
   ASSERT_EQ(res.causes.size(), 1u);
   EXPECT_EQ(res.causes[0].code, ErrorCause::inconsistent_pooling_policy);
   EXPECT_EQ(p.state(), PoolElement::State::idle);
-  EXPECT_FALSE(starts(r, TimerKind::t4_reregistration, 10s));
+  EXPECT_FALSE(armed(p, TimerKind::t4_reregistration));
 }
 
 TEST(PoolElement, ResponseForAnotherPeIsIgnored) {
   PoolElement p(pe_config());
   start_registration(p);
   Actions r;
-  p.on_registrar_message(0, wire::asap::RegistrationResponse{false, PoolHandle("gw-pool"), kPe + 1, {}}, 5ms, r);
-  p.on_registrar_message(0, wire::asap::RegistrationResponse{false, PoolHandle("other"), kPe, {}}, 5ms, r);
+  p.on_registrar_message(0, wire::asap::RegistrationResponse{false, PoolHandle("gw-pool"), kPe + 1, {}}, at(5ms), r);
+  p.on_registrar_message(0, wire::asap::RegistrationResponse{false, PoolHandle("other"), kPe, {}}, at(5ms), r);
   EXPECT_TRUE(r.empty());
   EXPECT_EQ(p.state(), PoolElement::State::registering);
 }
@@ -165,23 +166,44 @@ TEST(PoolElement, ResponseForAnotherPeIsIgnored) {
 TEST(PoolElement, HuntRoundWithoutRegistrarReportsNoRegistrarOnce) {
   PoolElement p(pe_config());
   Actions a;
-  p.register_pe(0ms, a);
-  Actions f;
-  p.on_registrar_connect_failed(0, 1ms, f);
-  p.on_registrar_connect_failed(1, 2ms, f);
+  p.register_pe(at(0ms), a);
+  // Both registrars refuse, at every sweep: the attempts fail at once.
+  auto refuse = [&p](const Actions& acts, TimePoint now) {
+    for (AssocId id : connects(acts)) {
+      Actions f;
+      p.on_registrar_connect_failed(id, now, f);
+    }
+  };
+  refuse(a, at(1ms));
   Actions t;
-  p.on_timer(Timer{TimerKind::t5_server_hunt, 0}, 10s, t);
+  while (p.next_deadline() && *p.next_deadline() <= at(10s)) {
+    const TimePoint when = *p.next_deadline();
+    Actions x = fire(p, when);
+    refuse(x, when);
+    t.insert(t.end(), x.begin(), x.end());
+  }
   EXPECT_EQ(only<RegistrationResult>(t).code, RegistrationCode::no_registrar);
-  EXPECT_TRUE(starts(t, TimerKind::t5_server_hunt, 20s));
-  EXPECT_EQ(count<ConnectRegistrar>(t), 2u);
+  EXPECT_TRUE(armed_at(p, TimerKind::t5_server_hunt, at(10s + 20s)));
   Actions t2;
-  p.on_timer(Timer{TimerKind::t5_server_hunt, 0}, 30s, t2);
+  while (p.next_deadline() && *p.next_deadline() <= at(30s)) {
+    const TimePoint when = *p.next_deadline();
+    Actions x = fire(p, when);
+    refuse(x, when);
+    t2.insert(t2.end(), x.begin(), x.end());
+  }
   EXPECT_EQ(count<RegistrationResult>(t2), 0u);
-  EXPECT_TRUE(starts(t2, TimerKind::t5_server_hunt, 40s));
-  // The hunt goes on, and a registrar that comes up still gets the
-  // registration.
+  EXPECT_TRUE(armed_at(p, TimerKind::t5_server_hunt, at(30s + 40s)));
+  // The hunt goes on (sweeps every few seconds now), and a registrar that
+  // comes up still gets the registration.
+  Actions s;
+  TimePoint when{};
+  while (connects(s).empty()) {
+    when = *p.next_deadline();
+    s = fire(p, when);
+  }
+  EXPECT_LT(when, at(30s + 40s));  // a sweep, before the next T5
   Actions c;
-  p.on_registrar_connected(1, 35s, c);
+  p.on_registrar_connected(connects(s).front(), when + 1ms, c);
   EXPECT_EQ(sent<wire::asap::Registration>(c).size(), 1u);
 }
 
@@ -192,15 +214,15 @@ TEST(PoolElement, PolicyUpdateReregistersWithNewLoad) {
   pol.type = PolicyType::least_used;
   pol.load = 0x80000000u;
   Actions u;
-  p.update_policy(pol, 3s, u);
-  EXPECT_TRUE(stops(u, TimerKind::t4_reregistration));
+  p.update_policy(pol, at(3s), u);
+  EXPECT_FALSE(armed(p, TimerKind::t4_reregistration));
   auto regs = sent<wire::asap::Registration>(u);
   ASSERT_EQ(regs.size(), 1u);
   EXPECT_EQ(regs[0].first, 0u);
   EXPECT_EQ(regs[0].second.pool_element.id, kPe);
   EXPECT_EQ(regs[0].second.pool_element.policy.load, 0x80000000u);
   Actions r;
-  p.on_registrar_message(0, granted(), 3100ms, r);
+  p.on_registrar_message(0, granted(), at(3100ms), r);
   EXPECT_TRUE(only<RegistrationResult>(r).renewal);
 }
 
@@ -210,7 +232,7 @@ TEST(PoolElement, PolicyUpdateWhileIdleOnlyStoresIt) {
   pol.type = PolicyType::least_used;
   pol.load = 7;
   Actions u;
-  p.update_policy(pol, 0ms, u);
+  p.update_policy(pol, at(0ms), u);
   EXPECT_TRUE(u.empty());
   auto c = start_registration(p);
   EXPECT_EQ(sent<wire::asap::Registration>(c).at(0).second.pool_element.policy.load, 7u);
@@ -220,7 +242,7 @@ TEST(PoolElement, KeepAliveForOtherPoolIsDropped) {
   PoolElement p(pe_config());
   register_ok(p);
   Actions k;
-  p.on_registrar_message(0, wire::asap::EndpointKeepAlive{false, 0x77, PoolHandle("not-ours"), std::nullopt}, 5s,
+  p.on_registrar_message(0, wire::asap::EndpointKeepAlive{false, 0x77, PoolHandle("not-ours"), std::nullopt}, at(5s),
                          k);
   EXPECT_TRUE(k.empty());
 }
@@ -229,7 +251,7 @@ TEST(PoolElement, KeepAliveIsAnsweredOnTheSendersAssociation) {
   PoolElement p(pe_config());
   register_ok(p);
   Actions k;
-  p.on_registrar_message(1, wire::asap::EndpointKeepAlive{false, 0x77, PoolHandle("gw-pool"), kPe}, 5s, k);
+  p.on_registrar_message(1, wire::asap::EndpointKeepAlive{false, 0x77, PoolHandle("gw-pool"), kPe}, at(5s), k);
   auto acks = sent<wire::asap::EndpointKeepAliveAck>(k);
   ASSERT_EQ(acks.size(), 1u);
   EXPECT_EQ(acks[0].first, 1u);
@@ -244,7 +266,7 @@ TEST(PoolElement, HomeBitAdoptsTheSenderAsHome) {
   register_ok(p);
   const AssocId inbound = kInboundAssocBase + 4;
   Actions k;
-  p.on_registrar_message(inbound, wire::asap::EndpointKeepAlive{true, 0xabcd, PoolHandle("gw-pool"), kPe}, 5s, k);
+  p.on_registrar_message(inbound, wire::asap::EndpointKeepAlive{true, 0xabcd, PoolHandle("gw-pool"), kPe}, at(5s), k);
   ASSERT_EQ(sent<wire::asap::EndpointKeepAliveAck>(k).size(), 1u);
   EXPECT_EQ(sent<wire::asap::EndpointKeepAliveAck>(k)[0].first, inbound);
   auto h = only<HomeRegistrarChanged>(k);
@@ -255,16 +277,16 @@ TEST(PoolElement, HomeBitAdoptsTheSenderAsHome) {
   ASSERT_EQ(regs.size(), 1u);
   EXPECT_EQ(regs[0].first, inbound);
   EXPECT_EQ(regs[0].second.pool_element.home_registrar, 0xabcdu);
-  EXPECT_TRUE(stops(k, TimerKind::t4_reregistration));
-  EXPECT_TRUE(starts(k, TimerKind::t2_registration, 30s));
+  EXPECT_FALSE(armed(p, TimerKind::t4_reregistration));
+  EXPECT_TRUE(armed_at(p, TimerKind::t2_registration, at(5s + 30s)));
   Actions g;
-  p.on_registrar_message(inbound, granted(), 5100ms, g);
+  p.on_registrar_message(inbound, granted(), at(5100ms), g);
   auto res = only<RegistrationResult>(g);
   EXPECT_EQ(res.code, RegistrationCode::granted);
   EXPECT_TRUE(res.renewal);
   // The same H-bit keep-alive again: answered, no new adoption.
   Actions k2;
-  p.on_registrar_message(inbound, wire::asap::EndpointKeepAlive{true, 0xabcd, PoolHandle("gw-pool"), kPe}, 11s,
+  p.on_registrar_message(inbound, wire::asap::EndpointKeepAlive{true, 0xabcd, PoolHandle("gw-pool"), kPe}, at(11s),
                          k2);
   EXPECT_EQ(count<HomeRegistrarChanged>(k2), 0u);
   EXPECT_EQ(sent<wire::asap::EndpointKeepAliveAck>(k2).size(), 1u);
@@ -277,11 +299,10 @@ TEST(PoolElement, WithoutReregisterOnTakeoverTheNextT4GoesToTheNewHome) {
   register_ok(p);
   const AssocId inbound = kInboundAssocBase + 1;
   Actions k;
-  p.on_registrar_message(inbound, wire::asap::EndpointKeepAlive{true, 0xabcd, PoolHandle("gw-pool"), kPe}, 5s, k);
+  p.on_registrar_message(inbound, wire::asap::EndpointKeepAlive{true, 0xabcd, PoolHandle("gw-pool"), kPe}, at(5s), k);
   EXPECT_EQ(only<HomeRegistrarChanged>(k).assoc, inbound);
   EXPECT_TRUE(sent<wire::asap::Registration>(k).empty());
-  Actions t;
-  p.on_timer(Timer{TimerKind::t4_reregistration, 0}, 10s, t);
+  Actions t = fire(p, at(1ms + 10s));
   auto regs = sent<wire::asap::Registration>(t);
   ASSERT_EQ(regs.size(), 1u);
   EXPECT_EQ(regs[0].first, inbound);
@@ -296,12 +317,12 @@ TEST(PoolElement, TakeoverKeepAliveEndsTheHuntAndGetsTheRegistration) {
   PoolElement p(pe_config(1));
   register_ok(p);
   Actions l;
-  p.on_registrar_lost(0, 4s, l);
+  p.on_registrar_lost(0, at(4s), l);
   EXPECT_TRUE(p.hunt().hunting());
   EXPECT_EQ(connects(l), std::vector<AssocId>{0});
   const AssocId inbound = kInboundAssocBase;
   Actions k;
-  p.on_registrar_message(inbound, wire::asap::EndpointKeepAlive{true, 0x5eed, PoolHandle("gw-pool"), kPe}, 6s, k);
+  p.on_registrar_message(inbound, wire::asap::EndpointKeepAlive{true, 0x5eed, PoolHandle("gw-pool"), kPe}, at(6s), k);
   // ACK first, on the registrar's own association.
   ASSERT_FALSE(k.empty());
   const auto* ack = std::get_if<SendToRegistrar>(&k.front());
@@ -309,7 +330,7 @@ TEST(PoolElement, TakeoverKeepAliveEndsTheHuntAndGetsTheRegistration) {
   EXPECT_EQ(ack->assoc, inbound);
   EXPECT_TRUE(std::holds_alternative<wire::asap::EndpointKeepAliveAck>(ack->message));
   EXPECT_FALSE(p.hunt().hunting());
-  EXPECT_TRUE(stops(k, TimerKind::t5_server_hunt));
+  EXPECT_FALSE(armed(p, TimerKind::t5_server_hunt));
   ASSERT_EQ(all<DisconnectRegistrar>(k).size(), 1u);  // the pending attempt to the dead home
   EXPECT_EQ(all<DisconnectRegistrar>(k)[0].assoc, 0u);
   EXPECT_EQ(only<HomeRegistrarChanged>(k).server_id, 0x5eedu);
@@ -319,13 +340,13 @@ TEST(PoolElement, TakeoverKeepAliveEndsTheHuntAndGetsTheRegistration) {
   EXPECT_EQ(regs[0].second.pool_element.home_registrar, 0x5eedu);
   EXPECT_EQ(regs[0].second.pool_element.id, kPe);
   Actions g;
-  p.on_registrar_message(inbound, granted(), 6100ms, g);
+  p.on_registrar_message(inbound, granted(), at(6100ms), g);
   EXPECT_EQ(only<RegistrationResult>(g).code, RegistrationCode::granted);
   EXPECT_EQ(p.state(), PoolElement::State::registered);
   EXPECT_EQ(p.hunt().home(), inbound);
   // The taken-over home is lost later: hunting the configured list again.
   Actions l2;
-  p.on_registrar_lost(inbound, 9s, l2);
+  p.on_registrar_lost(inbound, at(9s), l2);
   EXPECT_TRUE(p.hunt().hunting());
   EXPECT_EQ(p.state(), PoolElement::State::registering);
 }
@@ -333,19 +354,19 @@ TEST(PoolElement, TakeoverKeepAliveEndsTheHuntAndGetsTheRegistration) {
 TEST(PoolElement, RegistrationInFlightAtTheOldHomeIsResentToTheTakeoverHome) {
   PoolElement p(pe_config());
   register_ok(p);
-  Actions t;
-  p.on_timer(Timer{TimerKind::t4_reregistration, 0}, 10s, t);
+  Actions t = fire(p, at(1ms + 10s));
   ASSERT_EQ(sent<wire::asap::Registration>(t).size(), 1u);
   const AssocId inbound = kInboundAssocBase + 2;
   Actions k;
-  p.on_registrar_message(inbound, wire::asap::EndpointKeepAlive{true, 0x77, PoolHandle("gw-pool"), kPe}, 11s, k);
-  EXPECT_TRUE(stops(k, TimerKind::t2_registration));
+  p.on_registrar_message(inbound, wire::asap::EndpointKeepAlive{true, 0x77, PoolHandle("gw-pool"), kPe}, at(11s), k);
+  // T2 now runs for the registration sent to the new home.
+  EXPECT_TRUE(armed_at(p, TimerKind::t2_registration, at(11s + 30s)));
   auto regs = sent<wire::asap::Registration>(k);
   ASSERT_EQ(regs.size(), 1u);
   EXPECT_EQ(regs[0].first, inbound);
   // The old home's T2 expiry (stale) must not abandon the new home.
   Actions g;
-  p.on_registrar_message(inbound, granted(), 11100ms, g);
+  p.on_registrar_message(inbound, granted(), at(11100ms), g);
   EXPECT_EQ(only<RegistrationResult>(g).code, RegistrationCode::granted);
   EXPECT_EQ(p.hunt().home(), inbound);
 }
@@ -365,18 +386,18 @@ TEST(PoolElement, HomeLossReregistersAtTheNewHome) {
   PoolElement p(pe_config());
   register_ok(p);
   Actions l;
-  p.on_registrar_lost(0, 4s, l);
-  EXPECT_TRUE(stops(l, TimerKind::t4_reregistration));
+  p.on_registrar_lost(0, at(4s), l);
+  EXPECT_FALSE(armed(p, TimerKind::t4_reregistration));
   EXPECT_EQ(count<ConnectRegistrar>(l), 2u);
   EXPECT_EQ(p.state(), PoolElement::State::registering);
   Actions c;
-  p.on_registrar_connected(1, 4100ms, c);
+  p.on_registrar_connected(1, at(4100ms), c);
   auto regs = sent<wire::asap::Registration>(c);
   ASSERT_EQ(regs.size(), 1u);
   EXPECT_EQ(regs[0].first, 1u);
   EXPECT_EQ(regs[0].second.pool_element.id, kPe);
   Actions r;
-  p.on_registrar_message(1, granted(), 4200ms, r);
+  p.on_registrar_message(1, granted(), at(4200ms), r);
   EXPECT_EQ(only<RegistrationResult>(r).code, RegistrationCode::granted);
 }
 
@@ -384,7 +405,7 @@ TEST(PoolElement, LossOfANonHomeAssociationChangesNothing) {
   PoolElement p(pe_config());
   register_ok(p);
   Actions l;
-  p.on_registrar_lost(kInboundAssocBase + 1, 4s, l);
+  p.on_registrar_lost(kInboundAssocBase + 1, at(4s), l);
   EXPECT_TRUE(l.empty());
   EXPECT_EQ(p.state(), PoolElement::State::registered);
 }
@@ -393,15 +414,16 @@ TEST(PoolElement, DeregistrationSendsT3AndReports) {
   PoolElement p(pe_config());
   register_ok(p);
   Actions d;
-  p.deregister(5s, d);
-  EXPECT_TRUE(stops(d, TimerKind::t4_reregistration));
+  p.deregister(at(5s), d);
+  EXPECT_FALSE(armed(p, TimerKind::t4_reregistration));
   auto ds = sent<wire::asap::Deregistration>(d);
   ASSERT_EQ(ds.size(), 1u);
   EXPECT_EQ(ds[0].second.pe_id, kPe);
-  EXPECT_TRUE(starts(d, TimerKind::t3_deregistration, 30s));
+  EXPECT_TRUE(armed_at(p, TimerKind::t3_deregistration, at(5s + 30s)));
   Actions r;
-  p.on_registrar_message(0, wire::asap::DeregistrationResponse{PoolHandle("gw-pool"), kPe, {}}, 5100ms, r);
-  EXPECT_TRUE(stops(r, TimerKind::t3_deregistration));
+  p.on_registrar_message(0, wire::asap::DeregistrationResponse{PoolHandle("gw-pool"), kPe, {}}, at(5100ms), r);
+  EXPECT_FALSE(armed(p, TimerKind::t3_deregistration));
+  EXPECT_FALSE(p.next_deadline().has_value());
   EXPECT_EQ(only<DeregistrationResult>(r).code, DeregistrationCode::done);
   EXPECT_EQ(p.state(), PoolElement::State::idle);
 }
@@ -410,15 +432,13 @@ TEST(PoolElement, DeregistrationTimesOutAfterMaxAttempts) {
   PoolElement p(pe_config(1));
   register_ok(p);
   Actions d;
-  p.deregister(5s, d);
-  Actions t;
-  p.on_timer(Timer{TimerKind::t3_deregistration, 0}, 35s, t);
+  p.deregister(at(5s), d);
+  Actions t = fire(p, at(35s));
   EXPECT_EQ(count<DeregistrationResult>(t), 0u);
   Actions c;
-  p.on_registrar_connected(0, 36s, c);
+  p.on_registrar_connected(0, at(36s), c);
   EXPECT_EQ(sent<wire::asap::Deregistration>(c).size(), 1u);
-  Actions t2;
-  p.on_timer(Timer{TimerKind::t3_deregistration, 0}, 66s, t2);
+  Actions t2 = fire(p, at(66s));
   EXPECT_EQ(only<DeregistrationResult>(t2).code, DeregistrationCode::timeout);
 }
 
@@ -426,35 +446,62 @@ TEST(PoolElement, UnsolicitedDeregistrationResponseTriggersReregistration) {
   PoolElement p(pe_config());
   register_ok(p);
   Actions r;
-  p.on_registrar_message(0, wire::asap::DeregistrationResponse{PoolHandle("gw-pool"), kPe, {}}, 7s, r);
+  p.on_registrar_message(0, wire::asap::DeregistrationResponse{PoolHandle("gw-pool"), kPe, {}}, at(7s), r);
   EXPECT_EQ(sent<wire::asap::Registration>(r).size(), 1u);
   EXPECT_EQ(p.state(), PoolElement::State::registering);
+  EXPECT_EQ(p.dropped_by_registrar(), 1u);
 }
 
 TEST(PoolElement, OutdatedAnnouncedRegistrarIsNotHunted) {
   auto cfg = pe_config(0);
   PoolElement p(cfg);
   Actions ann;
-  p.on_server_announce(wire::asap::ServerAnnounce{0x51, {}}, *IpAddress::parse("10.1.2.3"), 0ms, ann);
-  EXPECT_TRUE(starts(ann, TimerKind::t7_enrp_outdate, 5s, 0));
-  Actions t7;
-  p.on_timer(Timer{TimerKind::t7_enrp_outdate, 0}, 5s, t7);
+  p.on_server_announce(wire::asap::ServerAnnounce{0x51, {}}, *IpAddress::parse("10.1.2.3"), at(0ms), ann);
+  EXPECT_TRUE(armed_at(p, TimerKind::t7_enrp_outdate, at(5s), 0));
+  Actions t7 = fire(p, at(5s));
   Actions r;
-  p.register_pe(6s, r);
+  p.register_pe(at(6s), r);
   EXPECT_EQ(count<ConnectRegistrar>(r), 0u);
   // Announced again: tried by the running hunt.
   Actions ann2;
-  p.on_server_announce(wire::asap::ServerAnnounce{0x51, {}}, *IpAddress::parse("10.1.2.3"), 7s, ann2);
+  p.on_server_announce(wire::asap::ServerAnnounce{0x51, {}}, *IpAddress::parse("10.1.2.3"), at(7s), ann2);
   EXPECT_EQ(count<ConnectRegistrar>(ann2), 1u);
 }
 
-TEST(PoolElement, StaleTimersAreIgnored) {
+TEST(PoolElement, NothingIsDueBeforeItsDeadline) {
   PoolElement p(pe_config());
-  Actions a;
-  p.on_timer(Timer{TimerKind::t2_registration, 0}, 1s, a);
-  p.on_timer(Timer{TimerKind::t4_reregistration, 0}, 1s, a);
-  p.on_timer(Timer{TimerKind::t3_deregistration, 0}, 1s, a);
-  EXPECT_TRUE(a.empty());
+  EXPECT_FALSE(p.next_deadline().has_value());  // idle: no timer at all
+  EXPECT_TRUE(fire(p, at(1h)).empty());
+  register_ok(p);
+  const TimePoint t4 = *deadline(p, TimerKind::t4_reregistration);
+  EXPECT_TRUE(fire(p, t4 - 1ns).empty());
+  EXPECT_EQ(sent<wire::asap::Registration>(fire(p, t4)).size(), 1u);
+}
+
+// Responses count only from the registrar the request went to: anyone can
+// open an association to our ASAP port (takeover) and send one.
+TEST(PoolElement, ResponsesFromAnotherAssociationAreIgnored) {
+  PoolElement p(pe_config());
+  start_registration(p);
+  const AssocId stranger = kInboundAssocBase + 7;
+  wire::asap::RegistrationResponse rej{true, PoolHandle("gw-pool"), kPe, {}};
+  Actions r;
+  EXPECT_TRUE(p.on_registrar_message(stranger, rej, at(5ms), r));
+  EXPECT_TRUE(p.on_registrar_message(stranger, wire::asap::Error{}, at(5ms), r));
+  EXPECT_TRUE(r.empty());
+  EXPECT_EQ(p.state(), PoolElement::State::registering);
+  Actions g;
+  p.on_registrar_message(0, granted(), at(6ms), g);
+  EXPECT_EQ(only<RegistrationResult>(g).code, RegistrationCode::granted);
+  // Nor can a stranger's DEREGISTRATION_RESPONSE make us re-register.
+  Actions d;
+  p.on_registrar_message(stranger, wire::asap::DeregistrationResponse{PoolHandle("gw-pool"), kPe, {}}, at(7ms), d);
+  EXPECT_TRUE(d.empty());
+  EXPECT_EQ(p.state(), PoolElement::State::registered);
+  // A message a registrar never sends a PE is refused outright.
+  Actions h;
+  EXPECT_FALSE(p.on_registrar_message(stranger, wire::asap::HandleResolution{}, at(8ms), h));
+  EXPECT_TRUE(h.empty());
 }
 
 }  // namespace

@@ -20,25 +20,30 @@ struct Fixture {
     c.stale_cache = 30s;
     return c;
   }()};
-  Session session{SessionConfig{kSid, kPool, 16}, pu};
+  Session session;
 
-  Fixture() {
+  static SessionConfig config(Duration silence) {
+    SessionConfig c{kSid, kPool, 16};
+    c.silence_timeout = silence;
+    return c;
+  }
+  explicit Fixture(Duration silence = Duration::zero()) : session(config(silence), pu) {
     Actions a;
-    session.open(0ms, a);
-    pu.on_registrar_connected(0, 0ms, a);
+    session.open(at(0ms), a);
+    pu.on_registrar_connected(0, at(0ms), a);
     Actions r;
     wire::asap::HandleResolutionResponse resp;
     resp.pool_handle = kPool;
     resp.pool_elements = {pe(1), pe(2), pe(3)};
-    pu.on_registrar_message(0, resp, 1ms, r);
+    pu.on_registrar_message(0, resp, at(1ms), r);
     Actions o;
-    session.on_pool_resolved(1ms, o);
+    session.on_pool_resolved(at(1ms), o);
     EXPECT_EQ(only<ConnectPe>(o).pe.id, 1u);
   }
 
   void establish() {
     Actions c;
-    session.on_pe_connected(2ms, c);
+    session.on_pe_connected(at(2ms), c);
     ASSERT_EQ(session.state(), Session::State::established);
   }
 };
@@ -46,18 +51,18 @@ struct Fixture {
 TEST(Session, DataSentBeforeTheAssociationIsUpIsFlushedOnConnect) {
   Fixture f;
   Actions a;
-  EXPECT_TRUE(f.session.send(bytes("a"), 1ms, a));
-  EXPECT_TRUE(f.session.send(bytes("b"), 1ms, a));
+  EXPECT_TRUE(f.session.send(bytes("a"), at(1ms), a));
+  EXPECT_TRUE(f.session.send(bytes("b"), at(1ms), a));
   EXPECT_TRUE(a.empty());
   Actions c;
-  f.session.on_pe_connected(2ms, c);
+  f.session.on_pe_connected(at(2ms), c);
   auto d = all<SendDataToPe>(c);
   ASSERT_EQ(d.size(), 2u);
   EXPECT_EQ(d[0].data, bytes("a"));
   EXPECT_EQ(d[1].data, bytes("b"));
   EXPECT_EQ(count<FailoverCallback>(c), 0u);
   Actions s;
-  EXPECT_TRUE(f.session.send(bytes("c"), 3ms, s));
+  EXPECT_TRUE(f.session.send(bytes("c"), at(3ms), s));
   EXPECT_EQ(only<SendDataToPe>(s).data, bytes("c"));
 }
 
@@ -65,11 +70,11 @@ TEST(Session, FailoverSendsCookieThenCallbackThenResentDataInOrder) {
   Fixture f;
   f.establish();
   Actions m;
-  f.session.on_pe_message(wire::asap::Cookie{bytes("old-cookie")}, 3ms, m);
-  f.session.on_pe_message(wire::asap::Cookie{bytes("new-cookie")}, 4ms, m);
+  f.session.on_pe_message(wire::asap::Cookie{bytes("old-cookie")}, at(3ms), m);
+  f.session.on_pe_message(wire::asap::Cookie{bytes("new-cookie")}, at(4ms), m);
 
   Actions fail;
-  f.session.on_pe_failure({bytes("u1"), bytes("u2")}, 5ms, fail);
+  f.session.on_pe_failure({bytes("u1"), bytes("u2")}, at(5ms), fail);
   EXPECT_EQ(count<DisconnectPe>(fail), 1u);
   auto unreach = sent<wire::asap::EndpointUnreachable>(fail);
   ASSERT_EQ(unreach.size(), 1u);
@@ -77,11 +82,11 @@ TEST(Session, FailoverSendsCookieThenCallbackThenResentDataInOrder) {
   EXPECT_EQ(only<ConnectPe>(fail).pe.id, 2u);
   // Sent during the failover: queued behind the unsent messages.
   Actions q;
-  EXPECT_TRUE(f.session.send(bytes("d3"), 6ms, q));
+  EXPECT_TRUE(f.session.send(bytes("d3"), at(6ms), q));
   EXPECT_TRUE(q.empty());
 
   Actions up;
-  f.session.on_pe_connected(7ms, up);
+  f.session.on_pe_connected(at(7ms), up);
   ASSERT_EQ(up.size(), 6u);
   const auto* echo = std::get_if<SendControlToPe>(&up[0]);
   ASSERT_NE(echo, nullptr);
@@ -105,13 +110,13 @@ TEST(Session, FailoverSendsCookieThenCallbackThenResentDataInOrder) {
 TEST(Session, FailureBeforeFirstConnectIsNoFailover) {
   Fixture f;
   Actions a;
-  EXPECT_TRUE(f.session.send(bytes("first"), 1ms, a));
+  EXPECT_TRUE(f.session.send(bytes("first"), at(1ms), a));
   Actions fail;
-  f.session.on_pe_connect_failed(2ms, fail);
+  f.session.on_pe_connect_failed(at(2ms), fail);
   EXPECT_EQ(sent<wire::asap::EndpointUnreachable>(fail).at(0).second.pe_id, 1u);
   EXPECT_EQ(only<ConnectPe>(fail).pe.id, 2u);
   Actions up;
-  f.session.on_pe_connected(3ms, up);
+  f.session.on_pe_connected(at(3ms), up);
   EXPECT_EQ(count<FailoverCallback>(up), 0u);
   EXPECT_EQ(count<FailoverIndication>(up), 0u);
   EXPECT_EQ(only<SendDataToPe>(up).data, bytes("first"));
@@ -121,9 +126,9 @@ TEST(Session, FailoverWithoutCookieStartsWithTheCallback) {
   Fixture f;
   f.establish();
   Actions fail;
-  f.session.on_pe_failure({bytes("u1")}, 5ms, fail);
+  f.session.on_pe_failure({bytes("u1")}, at(5ms), fail);
   Actions up;
-  f.session.on_pe_connected(6ms, up);
+  f.session.on_pe_connected(at(6ms), up);
   ASSERT_EQ(up.size(), 3u);
   EXPECT_TRUE(std::holds_alternative<FailoverCallback>(up[0]));
   EXPECT_TRUE(std::holds_alternative<SendDataToPe>(up[1]));
@@ -135,19 +140,19 @@ TEST(Session, BusinessCardOrderOverridesThePoolPolicy) {
   f.establish();
   Actions m;
   wire::asap::BusinessCard card{kPool, {pe(1), pe(3), pe(2)}};
-  f.session.on_pe_message(card, 3ms, m);
+  f.session.on_pe_message(card, at(3ms), m);
   EXPECT_EQ(only<BusinessCardReceived>(m).entries, 3u);
   Actions fail;
-  f.session.on_pe_failure({}, 4ms, fail);
+  f.session.on_pe_failure({}, at(4ms), fail);
   // Round robin would pick PE 2; the card says 3 (1 is the failed one).
   EXPECT_EQ(only<ConnectPe>(fail).pe.id, 3u);
   // 3 cannot be reached either: next in the card is 2.
   Actions fail2;
-  f.session.on_pe_connect_failed(5ms, fail2);
+  f.session.on_pe_connect_failed(at(5ms), fail2);
   EXPECT_EQ(only<ConnectPe>(fail2).pe.id, 2u);
   EXPECT_EQ(sent<wire::asap::EndpointUnreachable>(fail2).at(0).second.pe_id, 3u);
   Actions up;
-  f.session.on_pe_connected(6ms, up);
+  f.session.on_pe_connected(at(6ms), up);
   // The callback names the PE that failed last.
   EXPECT_EQ(only<FailoverCallback>(up).failed_pe, 3u);
   EXPECT_EQ(only<FailoverIndication>(up).new_pe, 2u);
@@ -157,10 +162,10 @@ TEST(Session, AllPesFailedResolvesAgainThenResumes) {
   Fixture f;
   f.establish();
   Actions a;
-  f.session.on_pe_failure({bytes("x")}, 3ms, a);  // 1 -> 2
-  f.session.on_pe_connect_failed(4ms, a);          // 2 -> 3
+  f.session.on_pe_failure({bytes("x")}, at(3ms), a);  // 1 -> 2
+  f.session.on_pe_connect_failed(at(4ms), a);          // 2 -> 3
   Actions last;
-  f.session.on_pe_connect_failed(5ms, last);       // 3 -> nobody
+  f.session.on_pe_connect_failed(at(5ms), last);       // 3 -> nobody
   EXPECT_EQ(count<ConnectPe>(last), 0u);
   EXPECT_EQ(sent<wire::asap::HandleResolution>(last).size(), 1u);
   EXPECT_EQ(f.session.state(), Session::State::resolving);
@@ -171,13 +176,13 @@ TEST(Session, AllPesFailedResolvesAgainThenResumes) {
   resp.pool_handle = kPool;
   resp.pool_elements = {pe(1), pe(2), pe(3), pe(4)};
   Actions r;
-  f.pu.on_registrar_message(0, resp, 6ms, r);
+  f.pu.on_registrar_message(0, resp, at(6ms), r);
   ASSERT_EQ(count<PoolResolved>(r), 1u);
   Actions o;
-  f.session.on_pool_resolved(6ms, o);
+  f.session.on_pool_resolved(at(6ms), o);
   EXPECT_EQ(only<ConnectPe>(o).pe.id, 4u);  // the others failed recently
   Actions up;
-  f.session.on_pe_connected(7ms, up);
+  f.session.on_pe_connected(at(7ms), up);
   EXPECT_EQ(only<FailoverCallback>(up).failed_pe, 3u);
   EXPECT_EQ(only<SendDataToPe>(up).data, bytes("x"));
 }
@@ -186,19 +191,19 @@ TEST(Session, EmptyPoolStallsTheSession) {
   Fixture f;
   f.establish();
   Actions a;
-  f.session.on_pe_failure({}, 3ms, a);
-  f.session.on_pe_connect_failed(4ms, a);
-  f.session.on_pe_connect_failed(5ms, a);
+  f.session.on_pe_failure({}, at(3ms), a);
+  f.session.on_pe_connect_failed(at(4ms), a);
+  f.session.on_pe_connect_failed(at(5ms), a);
   wire::asap::HandleResolutionResponse resp;
   resp.pool_handle = kPool;
   resp.pool_elements = {pe(1)};
   Actions r;
-  f.pu.on_registrar_message(0, resp, 6ms, r);
+  f.pu.on_registrar_message(0, resp, at(6ms), r);
   Actions o;
-  f.session.on_pool_resolved(6ms, o);
+  f.session.on_pool_resolved(at(6ms), o);
   EXPECT_EQ(only<SessionStalled>(o).session, kSid);
   EXPECT_EQ(f.session.state(), Session::State::stalled);
-  EXPECT_TRUE(f.session.send(bytes("kept"), 7ms, o));
+  EXPECT_TRUE(f.session.send(bytes("kept"), at(7ms), o));
   EXPECT_EQ(f.session.queued(), 1u);
 }
 
@@ -206,49 +211,141 @@ TEST(Session, SendToASpecificPeMovesTheSessionWithoutFailover) {
   Fixture f;
   f.establish();
   Actions a;
-  EXPECT_TRUE(f.session.send_to(3, bytes("to-3"), 3ms, a));
+  EXPECT_TRUE(f.session.send_to(3, bytes("to-3"), at(3ms), a));
   EXPECT_EQ(count<DisconnectPe>(a), 1u);
   EXPECT_EQ(only<ConnectPe>(a).pe.id, 3u);
   EXPECT_TRUE(sent<wire::asap::EndpointUnreachable>(a).empty());
   Actions up;
-  f.session.on_pe_connected(4ms, up);
+  f.session.on_pe_connected(at(4ms), up);
   EXPECT_EQ(count<FailoverCallback>(up), 0u);
   EXPECT_EQ(only<SendDataToPe>(up).data, bytes("to-3"));
   Actions b;
-  EXPECT_FALSE(f.session.send_to(99, bytes("nobody"), 5ms, b));
+  EXPECT_FALSE(f.session.send_to(99, bytes("nobody"), at(5ms), b));
   EXPECT_TRUE(b.empty());
 }
 
 TEST(Session, PassThroughNeedsAnEstablishedAssociation) {
   Fixture f;
   Actions a;
-  EXPECT_FALSE(f.session.send_pass_through(bytes("p"), a));
+  EXPECT_FALSE(f.session.send_pass_through(bytes("p"), at(3ms), a));
   f.establish();
-  EXPECT_TRUE(f.session.send_pass_through(bytes("p"), a));
+  EXPECT_TRUE(f.session.send_pass_through(bytes("p"), at(3ms), a));
   EXPECT_EQ(only<SendDataToPe>(a).data, bytes("p"));
   // Pass-through data is not re-sent on failover: only what the transport
   // hands back is.
   Actions fail;
-  f.session.on_pe_failure({}, 3ms, fail);
+  f.session.on_pe_failure({}, at(3ms), fail);
   Actions up;
-  f.session.on_pe_connected(4ms, up);
+  f.session.on_pe_connected(at(4ms), up);
   EXPECT_EQ(count<SendDataToPe>(up), 0u);
 }
 
 TEST(Session, QueueIsBounded) {
   Fixture f;
   Actions a;
-  for (int i = 0; i < 16; ++i) EXPECT_TRUE(f.session.send(bytes("q"), 1ms, a));
-  EXPECT_FALSE(f.session.send(bytes("overflow"), 1ms, a));
+  for (int i = 0; i < 16; ++i) EXPECT_TRUE(f.session.send(bytes("q"), at(1ms), a));
+  EXPECT_FALSE(f.session.send(bytes("overflow"), at(1ms), a));
 }
 
 TEST(Session, CloseDropsEverything) {
   Fixture f;
   f.establish();
   Actions a;
-  f.session.close(3ms, a);
+  f.session.close(at(3ms), a);
   EXPECT_EQ(count<DisconnectPe>(a), 1u);
-  EXPECT_FALSE(f.session.send(bytes("late"), 4ms, a));
+  EXPECT_FALSE(f.session.send(bytes("late"), at(4ms), a));
+}
+
+// While stalled the core asks the registrar again every stale_cache (PEs
+// may have registered since): it never waits for the driver to poll.
+TEST(Session, StalledSessionResolvesAgainEveryStaleCache) {
+  Fixture f;  // stale_cache 30 s
+  f.establish();
+  Actions a;
+  f.session.on_pe_failure({}, at(3ms), a);
+  f.session.on_pe_connect_failed(at(4ms), a);
+  f.session.on_pe_connect_failed(at(5ms), a);
+  wire::asap::HandleResolutionResponse resp;
+  resp.pool_handle = kPool;
+  resp.pool_elements = {pe(1)};
+  Actions r;
+  f.pu.on_registrar_message(0, resp, at(6ms), r);
+  Actions o;
+  f.session.on_pool_resolved(at(6ms), o);
+  ASSERT_EQ(f.session.state(), Session::State::stalled);
+  EXPECT_TRUE(armed_at(f.session, TimerKind::session_stall_retry, at(6ms + 30s)));
+  EXPECT_TRUE(fire(f.session, at(6ms + 30s) - 1ns).empty());
+  Actions t = fire(f.session, at(6ms + 30s));
+  EXPECT_EQ(sent<wire::asap::HandleResolution>(t).size(), 1u);
+  EXPECT_TRUE(armed_at(f.session, TimerKind::session_stall_retry, at(6ms + 60s)));
+  // A PE appears: the session connects and stops asking.
+  resp.pool_elements = {pe(4)};
+  f.pu.on_registrar_message(0, resp, at(31s), r);
+  Actions o2;
+  f.session.on_pool_resolved(at(31s), o2);
+  EXPECT_EQ(only<ConnectPe>(o2).pe.id, 4u);
+  EXPECT_FALSE(armed(f.session, TimerKind::session_stall_retry));
+}
+
+// silence_timeout: data sent and nothing heard from the PE for that long
+// declares it failed. The association is aborted (AbortPe); what the
+// transport hands back comes with the failure report and goes, in order,
+// to the next PE.
+TEST(Session, SilentPeIsAbortedAndFailedOver) {
+  Fixture f(250ms);
+  f.establish();
+  EXPECT_FALSE(f.session.next_deadline().has_value());  // nothing sent yet
+  Actions s;
+  ASSERT_TRUE(f.session.send(bytes("q1"), at(10ms), s));
+  ASSERT_TRUE(f.session.send(bytes("q2"), at(20ms), s));
+  // The first unanswered data starts the wait; more data does not push it.
+  EXPECT_TRUE(armed_at(f.session, TimerKind::session_silence, at(10ms + 250ms)));
+  EXPECT_TRUE(fire(f.session, at(259ms)).empty());
+  Actions t = fire(f.session, at(260ms));
+  const auto abort = only<AbortPe>(t);
+  EXPECT_EQ(abort.pe, 1u);
+  EXPECT_EQ(abort.silent_for, 250ms);
+  EXPECT_EQ(f.session.state(), Session::State::aborting);
+  // Sent while the abort is under way: held, not handed to the dying PE.
+  Actions h;
+  ASSERT_TRUE(f.session.send(bytes("q3"), at(261ms), h));
+  EXPECT_TRUE(h.empty());
+  EXPECT_FALSE(f.session.send_pass_through(bytes("p"), at(261ms), h));
+  // The transport hands back q2 (q1 was delivered) and reports the loss.
+  Actions fail;
+  f.session.on_pe_failure({bytes("q2")}, at(262ms), fail);
+  EXPECT_EQ(sent<wire::asap::EndpointUnreachable>(fail).at(0).second.pe_id, 1u);
+  EXPECT_EQ(only<ConnectPe>(fail).pe.id, 2u);
+  Actions up;
+  f.session.on_pe_connected(at(263ms), up);
+  auto d = all<SendDataToPe>(up);
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].data, bytes("q2"));
+  EXPECT_EQ(d[1].data, bytes("q3"));
+  EXPECT_EQ(only<FailoverCallback>(up).failed_pe, 1u);
+  // The re-sent data waits for the new PE's answer in turn.
+  EXPECT_TRUE(armed_at(f.session, TimerKind::session_silence, at(263ms + 250ms)));
+}
+
+TEST(Session, AnyMessageFromThePeStopsTheSilenceTimer) {
+  Fixture f(250ms);
+  f.establish();
+  Actions s;
+  f.session.send(bytes("ask"), at(10ms), s);
+  f.session.on_pe_data(at(200ms));
+  EXPECT_FALSE(armed(f.session, TimerKind::session_silence));
+  EXPECT_TRUE(fire(f.session, at(1s)).empty());
+  f.session.send(bytes("ask-again"), at(2s), s);
+  Actions m;
+  f.session.on_pe_message(wire::asap::Cookie{bytes("c")}, at(2100ms), m);  // control counts too
+  EXPECT_FALSE(armed(f.session, TimerKind::session_silence));
+  EXPECT_EQ(f.session.state(), Session::State::established);
+  // Off (the default): data never arms it.
+  Fixture plain;
+  plain.establish();
+  Actions p;
+  plain.session.send(bytes("x"), at(3ms), p);
+  EXPECT_FALSE(plain.session.next_deadline().has_value());
 }
 
 TEST(PeSession, CookieBusinessCardAndCookieIndication) {

@@ -317,8 +317,18 @@ TEST(Malformed, ErrorReplyInfoIsBoundedToFitOneMessage) {
   EXPECT_NO_THROW((void)enrp::encode(*ereply));
 }
 
-TEST(Malformed, GarbageNeverCrashes) {
-  // A deterministic pseudo-random sweep on top of the fuzzers.
+// A deterministic pseudo-random sweep on top of the fuzzers. Every input
+// has one of three observable outcomes, and each is checked: accepted (and
+// then it survives a re-encode unchanged), refused with an Operation Error
+// cause (and the ERROR reply the receiver sends carries exactly that cause
+// and encodes to a message that decodes again), or refused silently (and
+// there is no reply). The sweep must reach all three.
+struct Outcomes {
+  std::size_t accepted = 0, reported = 0, silent = 0;
+};
+
+TEST(Malformed, GarbageGetsATypedErrorAndTheProtocolsReply) {
+  Outcomes a_out, e_out;
   std::uint32_t x = 12345;
   for (int i = 0; i < 20000; ++i) {
     Bytes b(4 + (x % 60));
@@ -328,10 +338,56 @@ TEST(Malformed, GarbageNeverCrashes) {
     }
     b[0] = static_cast<std::uint8_t>(1 + (x % 14));
     b = with_length(b, b.size() - (x % 4));
-    (void)asap::decode(b);
-    (void)enrp::decode(b);
+    SCOPED_TRACE(i);
+
+    auto ad = asap::decode(b);
+    if (ad) {
+      ++a_out.accepted;
+      auto again = asap::decode(asap::encode(ad->message));
+      ASSERT_TRUE(again.ok());
+      EXPECT_TRUE(again->message == ad->message);
+    } else if (ad.error().cause) {
+      ++a_out.reported;
+      EXPECT_LE(ad.error().offending.size(), kMaxMessageSize);
+      auto reply = asap::error_reply(ad.error());
+      ASSERT_TRUE(reply.has_value());
+      ASSERT_FALSE(reply->causes.empty());
+      EXPECT_EQ(reply->causes[0].code, *ad.error().cause);
+      auto sent = asap::decode(asap::encode(*reply));
+      ASSERT_TRUE(sent.ok());
+      EXPECT_TRUE(std::holds_alternative<asap::Error>(sent->message));
+    } else {
+      ++a_out.silent;
+      EXPECT_FALSE(asap::error_reply(ad.error()).has_value());
+    }
+
+    auto ed = enrp::decode(b);
+    if (ed) {
+      ++e_out.accepted;
+      auto again = enrp::decode(enrp::encode(ed->message));
+      ASSERT_TRUE(again.ok());
+      EXPECT_TRUE(again->message == ed->message);
+    } else if (ed.error().cause) {
+      ++e_out.reported;
+      auto reply = enrp::error_reply(ed.error(), 1, 2);
+      ASSERT_TRUE(reply.has_value());
+      ASSERT_FALSE(reply->causes.empty());
+      EXPECT_EQ(reply->causes[0].code, *ed.error().cause);
+      EXPECT_EQ(reply->sender_id, 1u);
+      auto sent = enrp::decode(enrp::encode(*reply));
+      ASSERT_TRUE(sent.ok());
+      EXPECT_TRUE(std::holds_alternative<enrp::Error>(sent->message));
+    } else {
+      ++e_out.silent;
+      EXPECT_FALSE(enrp::error_reply(ed.error(), 1, 2).has_value());
+    }
   }
-  SUCCEED();
+  std::printf("ASAP: %zu accepted, %zu refused with a cause, %zu silently; ENRP: %zu / %zu / %zu\n",
+              a_out.accepted, a_out.reported, a_out.silent, e_out.accepted, e_out.reported, e_out.silent);
+  EXPECT_GT(a_out.reported, 0u);
+  EXPECT_GT(a_out.silent, 0u);
+  EXPECT_GT(e_out.reported, 0u);
+  EXPECT_GT(e_out.silent, 0u);
 }
 
 }  // namespace

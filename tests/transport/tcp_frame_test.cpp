@@ -188,6 +188,23 @@ TEST(TcpFrame, TruncatedInputWaitsForMore) {
   EXPECT_EQ((*r)->payload, Bytes(50, 9));
 }
 
+// A peer announcing a large DATA frame and sending little of it makes us
+// hold what arrived, not what the header claims.
+TEST(TcpFrame, PartialFrameHoldsWhatArrivedNotWhatWasAnnounced) {
+  Bytes out;
+  FrameEncoder::encode(Frame::data(1, 3, 0, false, Bytes(60'000, 7)), out);
+  FrameDecoder d(65'536);
+  std::size_t consumed = 0;
+  auto r = d.next(ByteView(out).first(kHeaderSize + 10), consumed);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->has_value());
+  EXPECT_LE(d.held_bytes(), 4096u);
+  r = d.next(ByteView(out).subspan(kHeaderSize + 10), consumed);
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(r->has_value());
+  EXPECT_EQ((*r)->payload, Bytes(60'000, 7));
+}
+
 TEST(TcpFrame, RandomGarbageNeverCrashes) {
   std::uint32_t x = 12345;
   for (int round = 0; round < 2000; ++round) {

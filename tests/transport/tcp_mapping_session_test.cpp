@@ -144,6 +144,33 @@ TEST(TcpMappingSession, SendRefusals) {
   EXPECT_EQ(p.a.submit(Message{0, 0, false, Bytes(1)}).error(), SendError::not_connected);
 }
 
+// The queue (unwritten plus unacknowledged) is bounded in bytes too; an
+// empty queue takes any one message up to max_message_size.
+TEST(TcpMappingSession, QueueBoundedInBytesAndReleasedByAcks) {
+  SessionOptions oa;
+  oa.send_queue_bytes = 1000;
+  Pair p(oa, {});
+  p.pump();
+  EXPECT_TRUE(p.a.submit(Message{0, 0, false, Bytes(600)}).ok());
+  EXPECT_TRUE(p.a.submit(Message{0, 0, false, Bytes(400)}).ok());
+  EXPECT_EQ(p.a.queued_bytes(), 1000u);
+  EXPECT_EQ(p.a.submit(Message{0, 0, false, Bytes(1)}).error(), SendError::queue_full);
+  Bytes out;
+  p.a.produce(out);  // written: still held until acknowledged
+  EXPECT_EQ(p.a.queued_bytes(), 1000u);
+  EXPECT_EQ(p.a.submit(Message{0, 0, false, Bytes(1)}).error(), SendError::queue_full);
+  SessionEvents ev;
+  p.b.on_bytes(out, p.now, ev);
+  Bytes ack;
+  p.b.produce(ack);
+  p.a.on_bytes(ack, p.now, p.ev_a);
+  EXPECT_EQ(p.a.queued_bytes(), 0u);
+  EXPECT_TRUE(p.a.submit(Message{0, 0, false, Bytes(2000)}).ok()) << "an empty queue takes a large message";
+  EXPECT_EQ(p.a.submit(Message{0, 0, false, Bytes(1)}).error(), SendError::queue_full);
+  EXPECT_EQ(p.a.take_undelivered().size(), 1u);
+  EXPECT_EQ(p.a.queued_bytes(), 0u);
+}
+
 TEST(TcpMappingSession, HeartbeatAfterSilenceAndTimeoutWithoutAnswer) {
   SessionOptions o;
   o.heartbeat_interval = 100ms;

@@ -10,6 +10,10 @@ std::string_view to_string(TimerKind k) noexcept {
     case TimerKind::t4_reregistration: return "T4-reregistration";
     case TimerKind::t5_server_hunt: return "T5-Serverhunt";
     case TimerKind::t7_enrp_outdate: return "T7-ENRPoutdate";
+    case TimerKind::hunt_retry: return "hunt-retry";
+    case TimerKind::cache_refresh: return "cache-refresh";
+    case TimerKind::session_silence: return "session-silence";
+    case TimerKind::session_stall_retry: return "session-stall-retry";
   }
   return "?";
 }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "rserpool/base/log.hpp"
 
 namespace rserpool::asap {
 
@@ -23,15 +22,37 @@ std::string_view to_string(PoolElement::State s) noexcept {
   return "?";
 }
 
-PoolElement::PoolElement(PoolElementConfig config) : config_(std::move(config)), hunt_(config_.hunt) {}
+PoolElement::PoolElement(PoolElementConfig config)
+    : config_(std::move(config)),
+      rng_(config_.seed != 0 ? config_.seed : 0x9e3779b97f4a7c15ULL ^ config_.pe_id),
+      hunt_(config_.hunt, rng_) {}
+
+std::optional<TimePoint> PoolElement::next_deadline() const {
+  auto own = timers_.next_deadline();
+  auto hunt = hunt_.next_deadline();
+  if (!own) return hunt;
+  if (!hunt) return own;
+  return std::min(*own, *hunt);
+}
+
+void PoolElement::on_timeout(TimePoint now, Actions& out) {
+  while (auto t = timers_.take_due(now)) on_timer(*t, now, out);
+  if (hunt_.on_timeout(now, out) && pending_ == Pending::registration && !no_registrar_reported_) {
+    // A whole T5 round without a registrar: keep hunting, but tell the
+    // application now rather than never.
+    no_registrar_reported_ = true;
+    out.push_back(RegistrationResult{RegistrationCode::no_registrar, config_.pe_id, renewal_, {}});
+  }
+}
 
 Duration PoolElement::reregistration_interval() const noexcept {
   if (config_.reregistration_interval) return *config_.reregistration_interval;
   if (config_.registration_life_ms < 0) return config_.reregistration_cap;  // infinite life
-  const Duration by_life = Duration(config_.registration_life_ms) - config_.reregistration_margin;
+  const Duration life = std::chrono::milliseconds(config_.registration_life_ms);  // on the wire in ms
+  const Duration by_life = life - config_.reregistration_margin;
   // A life shorter than the margin would give T4 <= 0: renew at half life
   // instead, but not in a tight loop.
-  const Duration usable = by_life > Duration(0) ? by_life : Duration(config_.registration_life_ms / 2);
+  const Duration usable = by_life > Duration::zero() ? by_life : life / 2;
   return std::max(std::min(config_.reregistration_cap, usable), kMinReregistration);
 }
 
@@ -46,120 +67,122 @@ wire::asap::Registration PoolElement::registration_message() const {
   return r;
 }
 
-void PoolElement::register_pe(Time /*now*/, Actions& out) {
+void PoolElement::register_pe(TimePoint now, Actions& out) {
   if (state_ == State::registering && awaiting_response_) return;  // already on its way
   renewal_ = state_ == State::registered;
-  if (state_ == State::registered) out.push_back(StopTimer{kT4});
+  if (state_ == State::registered) timers_.cancel(kT4);
   if (state_ == State::deregistering) {
-    out.push_back(StopTimer{kT3});
+    timers_.cancel(kT3);
     awaiting_response_ = false;
   }
   state_ = State::registering;
   attempts_ = 0;
   no_registrar_reported_ = false;
-  send_registration(out);
+  send_registration(now, out);
 }
 
-void PoolElement::send_registration(Actions& out) {
+void PoolElement::send_registration(TimePoint now, Actions& out) {
   const auto home = hunt_.home();
   if (!home) {
     pending_ = Pending::registration;
-    hunt_.start(out);
+    hunt_.start(now, out);
     return;
   }
   pending_ = Pending::none;
   ++attempts_;
+  request_assoc_ = *home;
   out.push_back(SendToRegistrar{*home, registration_message()});
-  out.push_back(StartTimer{kT2, config_.t2_registration});
+  timers_.arm(kT2, now + config_.t2_registration);
   awaiting_response_ = true;
 }
 
-void PoolElement::send_deregistration(Actions& out) {
+void PoolElement::send_deregistration(TimePoint now, Actions& out) {
   const auto home = hunt_.home();
   if (!home) {
     pending_ = Pending::deregistration;
-    hunt_.start(out);
+    hunt_.start(now, out);
     return;
   }
   pending_ = Pending::none;
   ++attempts_;
+  request_assoc_ = *home;
   out.push_back(SendToRegistrar{*home, wire::asap::Deregistration{config_.pool, config_.pe_id}});
-  out.push_back(StartTimer{kT3, config_.t3_deregistration});
+  timers_.arm(kT3, now + config_.t3_deregistration);
   awaiting_response_ = true;
 }
 
-void PoolElement::send_pending(Actions& out) {
+void PoolElement::send_pending(TimePoint now, Actions& out) {
   switch (pending_) {
-    case Pending::registration: send_registration(out); break;
-    case Pending::deregistration: send_deregistration(out); break;
+    case Pending::registration: send_registration(now, out); break;
+    case Pending::deregistration: send_deregistration(now, out); break;
     case Pending::none: break;
   }
 }
 
-void PoolElement::deregister(Time /*now*/, Actions& out) {
+void PoolElement::deregister(TimePoint now, Actions& out) {
   if (state_ == State::deregistering) return;
-  out.push_back(StopTimer{kT4});
+  timers_.cancel(kT4);
   if (state_ == State::idle) {
     // Nothing registered: the answer is known without asking (a registrar
     // answers success for unknown PEs too).
     out.push_back(DeregistrationResult{DeregistrationCode::done, config_.pe_id, {}});
     return;
   }
-  if (awaiting_response_) out.push_back(StopTimer{kT2});
+  if (awaiting_response_) timers_.cancel(kT2);
   awaiting_response_ = false;
   state_ = State::deregistering;
   attempts_ = 0;
-  send_deregistration(out);
+  send_deregistration(now, out);
 }
 
-void PoolElement::update_policy(const PolicyParameters& policy, Time /*now*/, Actions& out) {
+void PoolElement::update_policy(const PolicyParameters& policy, TimePoint now, Actions& out) {
   config_.policy = policy;
   if (state_ != State::registered && state_ != State::registering) return;
   // RFC 5352 3.1: a registered PE re-registers, same PE identifier, to
   // change its policy values.
   if (state_ == State::registered) {
-    out.push_back(StopTimer{kT4});
+    timers_.cancel(kT4);
     renewal_ = true;
   }
   state_ = State::registering;
   attempts_ = 0;
-  send_registration(out);
+  send_registration(now, out);
 }
 
 void PoolElement::finish_registration(RegistrationCode code, std::vector<OperationErrorCause> causes,
-                                      Actions& out) {
+                                      TimePoint now, Actions& out) {
   out.push_back(RegistrationResult{code, config_.pe_id, renewal_, std::move(causes)});
   if (code == RegistrationCode::granted) {
     state_ = State::registered;
     attempts_ = 0;
-    out.push_back(StartTimer{kT4, reregistration_interval()});
+    timers_.arm(kT4, now + reregistration_interval());
   } else {
     state_ = State::idle;
     pending_ = Pending::none;
-    out.push_back(StopTimer{kT4});
+    timers_.cancel(kT4);
   }
 }
 
-void PoolElement::on_registrar_connected(AssocId assoc, Time /*now*/, Actions& out) {
-  if (hunt_.on_connected(assoc, out)) send_pending(out);
+void PoolElement::on_registrar_connected(AssocId assoc, TimePoint now, Actions& out) {
+  if (hunt_.on_connected(assoc, now, out)) send_pending(now, out);
 }
 
-void PoolElement::on_registrar_connect_failed(AssocId assoc, Time /*now*/, Actions& out) {
-  hunt_.on_connect_failed(assoc, out);
+void PoolElement::on_registrar_connect_failed(AssocId assoc, TimePoint now, Actions& out) {
+  hunt_.on_connect_failed(assoc, now, out);
 }
 
-void PoolElement::on_registrar_lost(AssocId assoc, Time /*now*/, Actions& out) {
-  if (!hunt_.on_lost(assoc, out)) return;
+void PoolElement::on_registrar_lost(AssocId assoc, TimePoint now, Actions& out) {
+  if (!hunt_.on_lost(assoc, now, out)) return;
   // The home died: whatever was in flight there is lost. Register (or
   // deregister) again at the next home the hunt finds.
   if (awaiting_response_) {
-    out.push_back(StopTimer{state_ == State::deregistering ? kT3 : kT2});
+    timers_.cancel(state_ == State::deregistering ? kT3 : kT2);
     awaiting_response_ = false;
   }
   switch (state_) {
     case State::idle: break;
     case State::registered:
-      out.push_back(StopTimer{kT4});
+      timers_.cancel(kT4);
       state_ = State::registering;
       renewal_ = true;
       attempts_ = 0;
@@ -173,38 +196,46 @@ void PoolElement::on_registrar_lost(AssocId assoc, Time /*now*/, Actions& out) {
   }
 }
 
-void PoolElement::on_registrar_message(AssocId assoc, const wire::asap::Message& m, Time /*now*/,
+bool PoolElement::on_registrar_message(AssocId assoc, const wire::asap::Message& m, TimePoint now,
                                        Actions& out) {
+  if (!is_registrar_to_pe(m)) return false;  // not for a PE on a registrar association
   if (const auto* r = std::get_if<wire::asap::RegistrationResponse>(&m)) {
-    on_registration_response(*r, out);
+    on_registration_response(assoc, *r, now, out);
   } else if (const auto* d = std::get_if<wire::asap::DeregistrationResponse>(&m)) {
-    on_deregistration_response(*d, out);
+    on_deregistration_response(assoc, *d, now, out);
   } else if (const auto* k = std::get_if<wire::asap::EndpointKeepAlive>(&m)) {
-    on_keep_alive(assoc, *k, out);
+    on_keep_alive(assoc, *k, now, out);
   } else if (const auto* e = std::get_if<wire::asap::Error>(&m)) {
     // The registrar could not parse what we sent: the registration in
-    // flight will not be answered otherwise.
-    if (state_ == State::registering && awaiting_response_) {
-      out.push_back(StopTimer{kT2});
+    // flight will not be answered otherwise. Only the registrar it went to
+    // can say so (anyone may open an association to our ASAP port).
+    if (state_ == State::registering && awaiting_response_ && assoc == request_assoc_) {
+      timers_.cancel(kT2);
       awaiting_response_ = false;
-      finish_registration(RegistrationCode::rejected, e->causes, out);
+      finish_registration(RegistrationCode::rejected, e->causes, now, out);
     }
   }
-  // Other message types are not for a PE on its registrar association.
+  return true;
 }
 
-void PoolElement::on_registration_response(const wire::asap::RegistrationResponse& r, Actions& out) {
+void PoolElement::on_registration_response(AssocId assoc, const wire::asap::RegistrationResponse& r,
+                                           TimePoint now, Actions& out) {
   if (r.pool_handle != config_.pool || r.pe_id != config_.pe_id) return;
   if (state_ != State::registering || !awaiting_response_) return;  // late or duplicate
-  out.push_back(StopTimer{kT2});
+  if (assoc != request_assoc_) return;  // not from the registrar we asked
+  timers_.cancel(kT2);
   awaiting_response_ = false;
-  finish_registration(r.rejected ? RegistrationCode::rejected : RegistrationCode::granted, r.error, out);
+  finish_registration(r.rejected ? RegistrationCode::rejected : RegistrationCode::granted, r.error, now, out);
 }
 
-void PoolElement::on_deregistration_response(const wire::asap::DeregistrationResponse& r, Actions& out) {
+void PoolElement::on_deregistration_response(AssocId assoc, const wire::asap::DeregistrationResponse& r,
+                                             TimePoint now, Actions& out) {
   if (r.pool_handle != config_.pool || r.pe_id != config_.pe_id) return;
+  // Answers count only from the registrar we asked; an unsolicited one
+  // (lifetime expired) only from the home.
+  if (assoc != (awaiting_response_ ? std::optional<AssocId>(request_assoc_) : hunt_.home())) return;
   if (state_ == State::deregistering && awaiting_response_) {
-    out.push_back(StopTimer{kT3});
+    timers_.cancel(kT3);
     awaiting_response_ = false;
     state_ = State::idle;
     out.push_back(DeregistrationResult{r.error.empty() ? DeregistrationCode::done : DeregistrationCode::refused,
@@ -214,17 +245,17 @@ void PoolElement::on_deregistration_response(const wire::asap::DeregistrationRes
   if (state_ == State::registered) {
     // Unsolicited: the registrar let our lifetime expire (RFC 5352 3.2).
     // The application still wants to be in the pool, so register again.
-    rserpool::log::get("asap")->warn("PE {:08x}: registrar dropped the registration, re-registering",
-                                     config_.pe_id);
-    out.push_back(StopTimer{kT4});
+    ++dropped_by_registrar_;  // the driver reports it (cores do not log)
+    timers_.cancel(kT4);
     state_ = State::registering;
     renewal_ = true;
     attempts_ = 0;
-    send_registration(out);
+    send_registration(now, out);
   }
 }
 
-void PoolElement::on_keep_alive(AssocId assoc, const wire::asap::EndpointKeepAlive& k, Actions& out) {
+void PoolElement::on_keep_alive(AssocId assoc, const wire::asap::EndpointKeepAlive& k, TimePoint now,
+                                Actions& out) {
   // KA1: not our pool handle -> drop silently. A PE that is not registered
   // has nothing to confirm either.
   if (k.pool_handle != config_.pool || state_ == State::idle) return;
@@ -236,25 +267,25 @@ void PoolElement::on_keep_alive(AssocId assoc, const wire::asap::EndpointKeepAli
   if (pending_ != Pending::none) {
     // The home was lost and the hunt had not found one yet: the takeover
     // answers it.
-    send_pending(out);
+    send_pending(now, out);
     return;
   }
   if (previous == assoc) return;  // the home told us its server id
   if (awaiting_response_) {
     // In flight at the old home, which may be dead: ask the new one, or T2
     // would later abandon the new home for the old one's silence.
-    out.push_back(StopTimer{state_ == State::deregistering ? kT3 : kT2});
+    timers_.cancel(state_ == State::deregistering ? kT3 : kT2);
     awaiting_response_ = false;
-    if (state_ == State::deregistering) send_deregistration(out);
-    else send_registration(out);
+    if (state_ == State::deregistering) send_deregistration(now, out);
+    else send_registration(now, out);
     return;
   }
   if (state_ == State::registered && config_.reregister_on_takeover) {
-    out.push_back(StopTimer{kT4});
+    timers_.cancel(kT4);
     state_ = State::registering;
     renewal_ = true;
     attempts_ = 0;
-    send_registration(out);
+    send_registration(now, out);
   }
 }
 
@@ -264,18 +295,18 @@ bool PoolElement::is_registrar_to_pe(const wire::asap::Message& m) noexcept {
          std::holds_alternative<wire::asap::EndpointKeepAlive>(m) || std::holds_alternative<wire::asap::Error>(m);
 }
 
-void PoolElement::on_timer(const Timer& t, Time /*now*/, Actions& out) {
+void PoolElement::on_timer(const Timer& t, TimePoint now, Actions& out) {
   switch (t.kind) {
     case TimerKind::t2_registration:
       if (state_ != State::registering || !awaiting_response_) return;
       awaiting_response_ = false;
       if (attempts_ >= config_.max_reg_attempt) {
-        finish_registration(RegistrationCode::timeout, {}, out);
+        finish_registration(RegistrationCode::timeout, {}, now, out);
         return;
       }
       // The home is not answering: hunt for another one, then retry.
       pending_ = Pending::registration;
-      hunt_.abandon_home(out);
+      hunt_.abandon_home(now, out);
       return;
     case TimerKind::t3_deregistration:
       if (state_ != State::deregistering || !awaiting_response_) return;
@@ -287,30 +318,22 @@ void PoolElement::on_timer(const Timer& t, Time /*now*/, Actions& out) {
         return;
       }
       pending_ = Pending::deregistration;
-      hunt_.abandon_home(out);
+      hunt_.abandon_home(now, out);
       return;
     case TimerKind::t4_reregistration:
       if (state_ != State::registered) return;
       state_ = State::registering;
       renewal_ = true;
       attempts_ = 0;
-      send_registration(out);
+      send_registration(now, out);
       return;
-    case TimerKind::t5_server_hunt:
-      if (hunt_.on_t5_expiry(out) && pending_ == Pending::registration && !no_registrar_reported_) {
-        // Keep hunting, but tell the application now rather than never.
-        no_registrar_reported_ = true;
-        out.push_back(RegistrationResult{RegistrationCode::no_registrar, config_.pe_id, renewal_, {}});
-      }
-      return;
-    case TimerKind::t7_enrp_outdate: hunt_.on_t7_expiry(t.key); return;
-    case TimerKind::t1_enrp_request: return;
+    default: return;  // the hunt's timers live in the hunt
   }
 }
 
-void PoolElement::on_server_announce(const wire::asap::ServerAnnounce& a, const IpAddress& source, Time /*now*/,
+void PoolElement::on_server_announce(const wire::asap::ServerAnnounce& a, const IpAddress& source, TimePoint now,
                                      Actions& out) {
-  hunt_.on_server_announce(a, source, out);
+  hunt_.on_server_announce(a, source, now, out);
 }
 
 }  // namespace rserpool::asap

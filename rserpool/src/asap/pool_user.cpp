@@ -6,13 +6,59 @@ namespace rserpool::asap {
 
 namespace {
 Timer t1(std::uint32_t key) { return Timer{TimerKind::t1_enrp_request, key}; }
+Timer refresh(std::uint32_t key) { return Timer{TimerKind::cache_refresh, key}; }
+constexpr Duration kMinRefresh = std::chrono::milliseconds(100);
+// Reports waiting for a home registrar: more distinct failures than this
+// while no registrar is reachable are not worth remembering.
+constexpr std::size_t kMaxUnsentReports = 256;
 bool lists(const std::vector<PoolElementParameter>& list, PeIdentifier id) {
   return std::any_of(list.begin(), list.end(), [id](const auto& pe) { return pe.id == id; });
 }
 }  // namespace
 
 PoolUser::PoolUser(PoolUserConfig config)
-    : config_(std::move(config)), hunt_(config_.hunt), rng_(config_.seed) {}
+    : config_(std::move(config)), rng_(config_.seed), hunt_(config_.hunt, rng_) {}
+
+std::optional<TimePoint> PoolUser::next_deadline() const {
+  auto own = timers_.next_deadline();
+  auto hunt = hunt_.next_deadline();
+  if (!own) return hunt;
+  if (!hunt) return own;
+  return std::min(*own, *hunt);
+}
+
+void PoolUser::on_timeout(TimePoint now, Actions& out) {
+  while (auto t = timers_.take_due(now)) on_timer(*t, now, out);
+  if (!hunt_.on_timeout(now, out)) return;
+  // A whole hunt round without a registrar: requests that never left fail
+  // now instead of hanging (the hunt itself goes on).
+  for (auto it = requests_.begin(); it != requests_.end();) {
+    if (it->second.sent) {
+      ++it;
+      continue;
+    }
+    out.push_back(ResolutionFailed{it->first, ResolutionFailure::no_registrar, {}});
+    it = requests_.erase(it);
+  }
+}
+
+Duration PoolUser::refresh_period() const noexcept {
+  return std::max(Duration(config_.stale_cache * 9 / 10), kMinRefresh);
+}
+
+void PoolUser::watch(const PoolHandle& pool, TimePoint now, Actions& out) {
+  auto [it, inserted] = watches_.try_emplace(pool, 0);
+  if (inserted) it->second = next_key_++;
+  timers_.arm(refresh(it->second), now + refresh_period());
+  if (!is_fresh(pool, now)) resolve(pool, now, out);
+}
+
+void PoolUser::unwatch(const PoolHandle& pool) {
+  auto it = watches_.find(pool);
+  if (it == watches_.end()) return;
+  timers_.cancel(refresh(it->second));
+  watches_.erase(it);
+}
 
 bool PoolUser::is_cached(const PoolHandle& pool) const { return cache_.contains(pool); }
 
@@ -21,7 +67,7 @@ bool PoolUser::is_subscribed(const PoolHandle& pool) const {
   return it != cache_.end() && it->second.subscribed;
 }
 
-bool PoolUser::is_fresh(const PoolHandle& pool, Time now) const {
+bool PoolUser::is_fresh(const PoolHandle& pool, TimePoint now) const {
   auto it = cache_.find(pool);
   if (it == cache_.end()) return false;
   return it->second.subscribed || now - it->second.fetched < config_.stale_cache;
@@ -41,14 +87,15 @@ std::vector<PoolElementParameter> PoolUser::cached_list(const PoolHandle& pool) 
   return it->second.list;
 }
 
-void PoolUser::expire_failures(Entry& e, Time now) const {
+void PoolUser::expire_failures(Entry& e, TimePoint now) const {
   std::erase_if(e.failures, [&](const Failure& f) {
     return now - f.at >= config_.stale_cache || !lists(e.list, f.pe);
   });
 }
 
 std::optional<PoolElementParameter> PoolUser::select(const PoolHandle& pool,
-                                                     std::span<const PeIdentifier> also_excluded, Time now) {
+                                                     std::span<const PeIdentifier> also_excluded,
+                                                     TimePoint now) {
   auto it = cache_.find(pool);
   if (it == cache_.end()) return std::nullopt;
   Entry& e = it->second;
@@ -61,7 +108,7 @@ std::optional<PoolElementParameter> PoolUser::select(const PoolHandle& pool,
   return e.list[*index];
 }
 
-std::optional<PoolElementParameter> PoolUser::get_primary_server(const PoolHandle& pool, Time now,
+std::optional<PoolElementParameter> PoolUser::get_primary_server(const PoolHandle& pool, TimePoint now,
                                                                  Actions& out) {
   // C1-C4: a fresh entry answers without asking; a stale one answers and
   // is refreshed in parallel; a miss asks and answers later.
@@ -71,13 +118,14 @@ std::optional<PoolElementParameter> PoolUser::get_primary_server(const PoolHandl
   return pe;
 }
 
-std::optional<PoolElementParameter> PoolUser::get_next_server(const PoolHandle& pool, Time now, Actions& out) {
+std::optional<PoolElementParameter> PoolUser::get_next_server(const PoolHandle& pool, TimePoint now,
+                                                              Actions& out) {
   auto it = cache_.find(pool);
   if (it != cache_.end() && it->second.current) report_failure(pool, *it->second.current, now, out);
   return get_primary_server(pool, now, out);
 }
 
-void PoolUser::report_failure(const PoolHandle& pool, PeIdentifier pe, Time now, Actions& out) {
+void PoolUser::report_failure(const PoolHandle& pool, PeIdentifier pe, TimePoint now, Actions& out) {
   auto it = cache_.find(pool);
   if (it != cache_.end()) {
     Entry& e = it->second;
@@ -91,8 +139,10 @@ void PoolUser::report_failure(const PoolHandle& pool, PeIdentifier pe, Time now,
   if (const auto home = hunt_.home()) {
     out.push_back(SendToRegistrar{*home, std::move(report)});
   } else {
-    unsent_reports_.push_back(std::move(report));
-    hunt_.start(out);
+    // Bounded: a report is only worth sending for a distinct failure, and
+    // the cache entry (when there is one) already de-duplicates them.
+    if (unsent_reports_.size() < kMaxUnsentReports) unsent_reports_.push_back(std::move(report));
+    hunt_.start(now, out);
   }
 }
 
@@ -103,34 +153,34 @@ void PoolUser::flush_reports(Actions& out) {
   unsent_reports_.clear();
 }
 
-void PoolUser::resolve(const PoolHandle& pool, Time /*now*/, Actions& out) {
+void PoolUser::resolve(const PoolHandle& pool, TimePoint now, Actions& out) {
   auto [it, inserted] = requests_.try_emplace(pool);
   if (!inserted) return;  // one outstanding request per pool
   it->second.key = next_key_++;
   it->second.subscribe = config_.subscribe;
-  send_request(pool, it->second, out);
+  send_request(pool, it->second, now, out);
 }
 
-void PoolUser::send_request(const PoolHandle& pool, Request& r, Actions& out) {
+void PoolUser::send_request(const PoolHandle& pool, Request& r, TimePoint now, Actions& out) {
   const auto home = hunt_.home();
   if (!home) {
     r.sent = false;
-    hunt_.start(out);
+    hunt_.start(now, out);
     return;
   }
   r.sent = true;
   out.push_back(SendToRegistrar{*home, wire::asap::HandleResolution{r.subscribe, pool, config_.items}});
-  out.push_back(StartTimer{t1(r.key), config_.t1_enrp_request});
+  timers_.arm(t1(r.key), now + config_.t1_enrp_request);
 }
 
-void PoolUser::on_registrar_connected(AssocId assoc, Time now, Actions& out) {
+void PoolUser::on_registrar_connected(AssocId assoc, TimePoint now, Actions& out) {
   const bool replaces_home = hunt_.home().has_value();
-  if (!hunt_.on_connected(assoc, out)) return;
+  if (!hunt_.on_connected(assoc, now, out)) return;
   if (replaces_home) {
     // Found while T1 retries ran against a silent home: what was in flight
     // there goes to the new home, and subscriptions are renewed there.
     for (auto& [pool, r] : requests_) {
-      if (r.sent) out.push_back(StopTimer{t1(r.key)});
+      if (r.sent) timers_.cancel(t1(r.key));
       r.sent = false;
     }
     for (auto& [pool, e] : cache_) {
@@ -141,20 +191,20 @@ void PoolUser::on_registrar_connected(AssocId assoc, Time now, Actions& out) {
     }
   }
   for (auto& [pool, r] : requests_)
-    if (!r.sent) send_request(pool, r, out);
+    if (!r.sent) send_request(pool, r, now, out);
   flush_reports(out);
 }
 
-void PoolUser::on_registrar_connect_failed(AssocId assoc, Time /*now*/, Actions& out) {
-  hunt_.on_connect_failed(assoc, out);
+void PoolUser::on_registrar_connect_failed(AssocId assoc, TimePoint now, Actions& out) {
+  hunt_.on_connect_failed(assoc, now, out);
 }
 
-void PoolUser::on_registrar_lost(AssocId assoc, Time now, Actions& out) {
-  if (!hunt_.on_lost(assoc, out)) return;
+void PoolUser::on_registrar_lost(AssocId assoc, TimePoint now, Actions& out) {
+  if (!hunt_.on_lost(assoc, now, out)) return;
   // Requests in flight there will not be answered; subscriptions are not
   // shared between registrars: queue both for the next home.
   for (auto& [pool, r] : requests_) {
-    if (r.sent) out.push_back(StopTimer{t1(r.key)});
+    if (r.sent) timers_.cancel(t1(r.key));
     r.sent = false;
     r.retransmits = 0;
   }
@@ -166,8 +216,10 @@ void PoolUser::on_registrar_lost(AssocId assoc, Time now, Actions& out) {
   }
 }
 
-void PoolUser::on_registrar_message(AssocId assoc, const wire::asap::Message& m, Time now, Actions& out) {
-  if (const auto* r = std::get_if<wire::asap::HandleResolutionResponse>(&m)) {
+void PoolUser::on_registrar_message(AssocId assoc, const wire::asap::Message& m, TimePoint now, Actions& out) {
+  if (const auto* r = std::get_if<wire::asap::HandleResolutionResponse>(&m); r && hunt_.home() == assoc) {
+    // Only the home answers our requests and pushes our subscriptions; a
+    // late answer from a registrar we left is not the current view.
     on_resolution_response(*r, now, out);
   } else if (const auto* e = std::get_if<wire::asap::Error>(&m); e && hunt_.home() == assoc) {
     // The home could not process what we sent (RFC 5352 3.10). ASAP_ERROR
@@ -179,19 +231,20 @@ void PoolUser::on_registrar_message(AssocId assoc, const wire::asap::Message& m,
         ++it;
         continue;
       }
-      out.push_back(StopTimer{t1(it->second.key)});
+      timers_.cancel(t1(it->second.key));
       out.push_back(ResolutionFailed{it->first, ResolutionFailure::rejected, e->causes});
       it = requests_.erase(it);
     }
   }
 }
 
-void PoolUser::on_resolution_response(const wire::asap::HandleResolutionResponse& r, Time now, Actions& out) {
+void PoolUser::on_resolution_response(const wire::asap::HandleResolutionResponse& r, TimePoint now,
+                                      Actions& out) {
   auto req = requests_.find(r.pool_handle);
   const bool solicited = req != requests_.end() && req->second.sent;
   bool asked_subscription = false;
   if (solicited) {
-    out.push_back(StopTimer{t1(req->second.key)});
+    timers_.cancel(t1(req->second.key));
     asked_subscription = req->second.subscribe;
     requests_.erase(req);
   }
@@ -223,28 +276,17 @@ void PoolUser::on_resolution_response(const wire::asap::HandleResolutionResponse
     out.push_back(PoolUpdated{r.pool_handle});
 }
 
-void PoolUser::on_server_announce(const wire::asap::ServerAnnounce& a, const IpAddress& source, Time /*now*/,
+void PoolUser::on_server_announce(const wire::asap::ServerAnnounce& a, const IpAddress& source, TimePoint now,
                                   Actions& out) {
-  hunt_.on_server_announce(a, source, out);
+  hunt_.on_server_announce(a, source, now, out);
 }
 
-void PoolUser::on_timer(const Timer& t, Time /*now*/, Actions& out) {
-  if (t.kind == TimerKind::t7_enrp_outdate) {
-    hunt_.on_t7_expiry(t.key);
-    return;
-  }
-  if (t.kind == TimerKind::t5_server_hunt) {
-    if (!hunt_.on_t5_expiry(out)) return;
-    // A whole hunt round without a registrar: requests that never left
-    // fail now instead of hanging (the hunt itself goes on).
-    for (auto it = requests_.begin(); it != requests_.end();) {
-      if (it->second.sent) {
-        ++it;
-        continue;
-      }
-      out.push_back(ResolutionFailed{it->first, ResolutionFailure::no_registrar, {}});
-      it = requests_.erase(it);
-    }
+void PoolUser::on_timer(const Timer& t, TimePoint now, Actions& out) {
+  if (t.kind == TimerKind::cache_refresh) {
+    auto w = std::find_if(watches_.begin(), watches_.end(), [&](const auto& kv) { return kv.second == t.key; });
+    if (w == watches_.end()) return;
+    if (!is_subscribed(w->first)) resolve(w->first, now, out);
+    timers_.arm(t, now + refresh_period());
     return;
   }
   if (t.kind != TimerKind::t1_enrp_request) return;
@@ -257,8 +299,8 @@ void PoolUser::on_timer(const Timer& t, Time /*now*/, Actions& out) {
     return;
   }
   ++it->second.retransmits;
-  send_request(it->first, it->second, out);
-  hunt_.start_alternative(out);  // RFC 5352 3.3: hunt in parallel
+  send_request(it->first, it->second, now, out);
+  hunt_.start_alternative(now, out);  // RFC 5352 3.3: hunt in parallel
 }
 
 }  // namespace rserpool::asap

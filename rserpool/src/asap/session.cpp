@@ -4,12 +4,19 @@
 
 namespace rserpool::asap {
 
+namespace {
+constexpr Timer kSilence{TimerKind::session_silence, 0};
+constexpr Timer kStallRetry{TimerKind::session_stall_retry, 0};
+constexpr Duration kMinStallRetry = std::chrono::milliseconds(100);
+}  // namespace
+
 std::string_view to_string(Session::State s) noexcept {
   switch (s) {
     case Session::State::idle: return "idle";
     case Session::State::resolving: return "resolving";
     case Session::State::connecting: return "connecting";
     case Session::State::established: return "established";
+    case Session::State::aborting: return "aborting";
     case Session::State::stalled: return "stalled";
     case Session::State::closed: return "closed";
   }
@@ -24,15 +31,44 @@ std::optional<PeIdentifier> Session::current_pe() const noexcept {
   return current_->id;
 }
 
-void Session::open(Time now, Actions& out) {
+void Session::on_timeout(TimePoint now, Actions& out) {
+  while (auto t = timers_.take_due(now)) {
+    if (t->kind == TimerKind::session_silence) {
+      if (state_ != State::established || !current_) continue;
+      // Declared failed; the association is aborted and its loss, with what
+      // it hands back, arrives as on_pe_failure().
+      state_ = State::aborting;
+      out.push_back(AbortPe{config_.id, current_->id, config_.silence_timeout});
+    } else if (t->kind == TimerKind::session_stall_retry) {
+      if (state_ != State::stalled) continue;
+      pool_user_.resolve(config_.pool, now, out);
+      if (state_ == State::stalled)
+        timers_.arm(kStallRetry, now + std::max(pool_user_.stale_cache(), kMinStallRetry));
+    }
+  }
+}
+
+void Session::heard_from_pe() { timers_.cancel(kSilence); }
+
+void Session::send_data(Bytes data, bool pass_through, TimePoint now, Actions& out) {
+  out.push_back(SendDataToPe{config_.id, std::move(data), pass_through});
+  // The first data after the PE's last message starts the wait for an
+  // answer; more data does not push it back.
+  if (config_.silence_timeout > Duration::zero() && !timers_.armed(kSilence))
+    timers_.arm(kSilence, now + config_.silence_timeout);
+}
+
+void Session::open(TimePoint now, Actions& out) {
   if (state_ != State::idle && state_ != State::closed) return;
   state_ = State::resolving;
   if (auto pe = pool_user_.get_primary_server(config_.pool, now, out)) connect(std::move(*pe), out);
 }
 
-void Session::close(Time /*now*/, Actions& out) {
-  if (state_ == State::connecting || state_ == State::established) out.push_back(DisconnectPe{config_.id});
+void Session::close(TimePoint /*now*/, Actions& out) {
+  if (state_ == State::connecting || state_ == State::established || state_ == State::aborting)
+    out.push_back(DisconnectPe{config_.id});
   channels_.close_all(out);
+  timers_.clear();
   state_ = State::closed;
   served_ = false;
   current_.reset();
@@ -43,11 +79,12 @@ void Session::close(Time /*now*/, Actions& out) {
 
 void Session::connect(PoolElementParameter pe, Actions& out) {
   state_ = State::connecting;
+  timers_.clear();  // a new association: nothing to wait for yet
   current_ = std::move(pe);
   out.push_back(ConnectPe{config_.id, *current_});
 }
 
-bool Session::connect_next(Time now, Actions& out) {
+bool Session::connect_next(TimePoint now, Actions& out) {
   // The PE's business card, when it sent one, is the failover order
   // (RFC 5352 3.9 BC2); otherwise the pool's policy decides.
   for (const auto& pe : card_) {
@@ -62,10 +99,10 @@ bool Session::connect_next(Time now, Actions& out) {
   return false;
 }
 
-bool Session::send(Bytes data, Time /*now*/, Actions& out) {
+bool Session::send(Bytes data, TimePoint now, Actions& out) {
   if (state_ == State::closed) return false;
   if (state_ == State::established && queue_.empty()) {
-    out.push_back(SendDataToPe{config_.id, std::move(data)});
+    send_data(std::move(data), false, now, out);
     return true;
   }
   if (queue_.size() >= config_.max_queued) return false;
@@ -73,10 +110,13 @@ bool Session::send(Bytes data, Time /*now*/, Actions& out) {
   return true;
 }
 
-bool Session::send_to(PeIdentifier pe, Bytes data, Time now, Actions& out) {
+bool Session::send_to(PeIdentifier pe, Bytes data, TimePoint now, Actions& out) {
   if (state_ == State::closed) return false;
   if (current_ && current_->id == pe && state_ != State::resolving && state_ != State::stalled)
     return send(std::move(data), now, out);
+  // Moving away while the silent PE's association is being aborted would
+  // lose its hand-back: wait for the failure report.
+  if (state_ == State::aborting) return false;
   std::optional<PoolElementParameter> target = pool_user_.cached_pe(config_.pool, pe);
   if (!target) {
     auto it = std::find_if(card_.begin(), card_.end(), [pe](const auto& p) { return p.id == pe; });
@@ -93,9 +133,9 @@ bool Session::send_to(PeIdentifier pe, Bytes data, Time now, Actions& out) {
   return true;
 }
 
-bool Session::send_pass_through(Bytes data, Actions& out) {
+bool Session::send_pass_through(Bytes data, TimePoint now, Actions& out) {
   if (state_ != State::established) return false;
-  out.push_back(SendDataToPe{config_.id, std::move(data), true});
+  send_data(std::move(data), true, now, out);
   return true;
 }
 
@@ -113,26 +153,31 @@ void Session::on_address_failed(ChannelId channel, std::size_t undelivered, Acti
   channels_.on_failed(channel, undelivered, out);
 }
 
-void Session::on_pool_resolved(Time now, Actions& out) {
+void Session::on_pool_resolved(TimePoint now, Actions& out) {
   if (state_ != State::resolving && state_ != State::stalled) return;
   if (connect_next(now, out)) return;
-  stall(out);
+  stall(now, out);
 }
 
-void Session::stall(Actions& out) {
+void Session::stall(TimePoint now, Actions& out) {
+  const bool was_stalled = state_ == State::stalled;
   state_ = State::stalled;
   // The next list (a later resolution or a pushed update) gets a clean
   // slate; PoolUser still skips PEs whose failure is recent.
   tried_.clear();
+  // The core waits for a resolution, it never polls the registrar by
+  // itself: ask again every stale_cache while nobody is usable.
+  if (!was_stalled || !timers_.armed(kStallRetry))
+    timers_.arm(kStallRetry, now + std::max(pool_user_.stale_cache(), kMinStallRetry));
   out.push_back(SessionStalled{config_.id});
 }
 
-void Session::on_pool_resolution_failed(Time /*now*/, Actions& out) {
+void Session::on_pool_resolution_failed(TimePoint now, Actions& out) {
   if (state_ != State::resolving) return;
-  stall(out);
+  stall(now, out);
 }
 
-void Session::on_pe_connected(Time /*now*/, Actions& out) {
+void Session::on_pe_connected(TimePoint now, Actions& out) {
   if (state_ != State::connecting || !current_) return;
   state_ = State::established;
   // A failure before the session was ever served is not a failover: there
@@ -143,34 +188,35 @@ void Session::on_pe_connected(Time /*now*/, Actions& out) {
     // re-synchronise before the old traffic reaches the new PE.
     if (cookie_) out.push_back(SendControlToPe{config_.id, wire::asap::CookieEcho{*cookie_}});
     out.push_back(FailoverCallback{config_.id, *failed_pe_, *current_});
-    flush_queue(out);
+    flush_queue(now, out);
     out.push_back(FailoverIndication{config_.id, current_->id});
     failed_pe_.reset();
   } else {
-    flush_queue(out);
+    flush_queue(now, out);
     failed_pe_.reset();
   }
   served_ = true;
   tried_.clear();
 }
 
-void Session::flush_queue(Actions& out) {
-  for (auto& d : queue_) out.push_back(SendDataToPe{config_.id, std::move(d)});
+void Session::flush_queue(TimePoint now, Actions& out) {
+  for (auto& d : queue_) send_data(std::move(d), false, now, out);
   queue_.clear();
 }
 
-void Session::on_pe_connect_failed(Time now, Actions& out) {
+void Session::on_pe_connect_failed(TimePoint now, Actions& out) {
   if (state_ != State::connecting) return;
   fail_current({}, now, out);
 }
 
-void Session::on_pe_failure(std::vector<Bytes> unsent, Time now, Actions& out) {
-  if (state_ != State::connecting && state_ != State::established) return;
+void Session::on_pe_failure(std::vector<Bytes> unsent, TimePoint now, Actions& out) {
+  if (state_ != State::connecting && state_ != State::established && state_ != State::aborting) return;
   out.push_back(DisconnectPe{config_.id});
   fail_current(std::move(unsent), now, out);
 }
 
-void Session::fail_current(std::vector<Bytes> unsent, Time now, Actions& out) {
+void Session::fail_current(std::vector<Bytes> unsent, TimePoint now, Actions& out) {
+  timers_.cancel(kSilence);
   const PeIdentifier failed = current_->id;
   pool_user_.report_failure(config_.pool, failed, now, out);
   // What the transport handed back is older than anything queued since.
@@ -185,7 +231,10 @@ void Session::fail_current(std::vector<Bytes> unsent, Time now, Actions& out) {
   pool_user_.resolve(config_.pool, now, out);
 }
 
-void Session::on_pe_message(const wire::asap::Message& m, Time /*now*/, Actions& out) {
+void Session::on_pe_data(TimePoint /*now*/) { heard_from_pe(); }
+
+void Session::on_pe_message(const wire::asap::Message& m, TimePoint /*now*/, Actions& out) {
+  heard_from_pe();
   if (const auto* c = std::get_if<wire::asap::Cookie>(&m)) {
     cookie_ = c->cookie;  // keep only the newest
   } else if (const auto* b = std::get_if<wire::asap::BusinessCard>(&m)) {

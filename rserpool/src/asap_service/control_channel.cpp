@@ -16,8 +16,10 @@ ControlDecode decode_control(ByteView payload) {
   ControlDecode out;
   auto d = wire::asap::decode(payload);
   if (!d) {
-    log::get("asap")->warn("undecodable ASAP message ({} bytes): {} ({})", payload.size(),
-                           wire::to_string(d.error().failure), d.error().detail);
+    // What a peer sends never decides how much is written.
+    log::warn_limited(log::get("asap"), "undecodable ASAP message", "undecodable ASAP message ({} bytes): {} ({})",
+                      payload.size(),
+                      wire::to_string(d.error().failure), d.error().detail);
     if (auto e = wire::asap::error_reply(d.error())) out.reply = control_message(*e);
     return out;
   }

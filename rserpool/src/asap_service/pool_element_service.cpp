@@ -2,24 +2,25 @@
 
 #include <variant>
 
+#include "core_timer.hpp"
 #include "registrar_links.hpp"
 #include "rserpool/base/log.hpp"
 #include "rserpool/transport/endpoint.hpp"
-#include "service_clock.hpp"
-#include "timer_table.hpp"
 
 namespace rserpool::asap {
 
 using service_detail::RegistrarLinks;
 
 struct PoolElementService::Impl : std::enable_shared_from_this<Impl> {
-  Impl(boost::asio::io_context& io_context, PoolElementConfig pe, RegistrarAccess access, TakeoverListen takeover)
+  Impl(boost::asio::io_context& io_context, PoolElementConfig pe, RegistrarAccess access, TakeoverListen takeover,
+       const Clock& c)
       : io(io_context),
+        clock(c),
         takeover_cfg(std::move(takeover)),
         pool_handle(pe.pool),
         core(with_registrars(std::move(pe), access)),
         name("pe/" + core_pool_name() + "/" + std::to_string(core.pe_id())),
-        timers(io_context, [this](const Timer& t) { on_timer(t); }),
+        timer(io_context, c, [this] { step([&](Actions& out) { core.on_timeout(clock.now(), out); }); }),
         links(io_context, std::move(access), name, link_events()) {}
 
   static PoolElementConfig with_registrars(PoolElementConfig pe, const RegistrarAccess& access) {
@@ -42,21 +43,29 @@ struct PoolElementService::Impl : std::enable_shared_from_this<Impl> {
       step([&](Actions& out) { core.on_registrar_lost(id, clock.now(), out); });
     };
     e.message = [this](AssocId id, const wire::asap::Message& m) {
-      if (id >= kInboundAssocBase && !PoolElement::is_registrar_to_pe(m)) {
-        // Whoever opened this association, a PE only takes registrar
-        // messages from it. Logged at 1, 2, 4, 8...: a flood stays readable.
-        const auto n = ++counters.inbound_ignored;
-        log::get("asap")->log((n & (n - 1)) == 0 ? spdlog::level::info : spdlog::level::debug,
-                              "{}: ignored {} on inbound association {} ({} so far)", name,
-                              wire::asap::to_string(wire::asap::message_type(m)), id, n);
-        return;
-      }
       auto self = shared_from_this();  // a callback may destroy the service
       const bool keep_alive = std::holds_alternative<wire::asap::EndpointKeepAlive>(m);
       if (keep_alive) ++counters.keep_alives;
       in_keep_alive = keep_alive;
-      step([&](Actions& out) { core.on_registrar_message(id, m, clock.now(), out); });
+      bool taken = true;
+      const auto dropped = core.dropped_by_registrar();
+      step([&](Actions& out) { taken = core.on_registrar_message(id, m, clock.now(), out); });
       in_keep_alive = false;
+      if (closed) return;
+      if (core.dropped_by_registrar() != dropped) {
+        ++counters.registrations_dropped;
+        log::warn_limited(log::get("asap"), "registration dropped by the registrar",
+                          "{}: registrar {} dropped our registration (lifetime ran out there): registering again",
+                          name, id);
+      }
+      if (!taken && id >= kInboundAssocBase) {
+        // Whoever opened this association, a PE only takes registrar
+        // messages from it (the core said no).
+        const auto n = ++counters.inbound_ignored;
+        log::warn_limited(log::get("asap"), "message not for a PE on an inbound association",
+                          "{}: ignored {} on inbound association {} ({} so far)", name,
+                          wire::asap::to_string(wire::asap::message_type(m)), id, n);
+      }
     };
     e.decode_error = [this] { ++counters.decode_errors; };
     e.accepted_up = [this](AssocId id) {
@@ -85,8 +94,11 @@ struct PoolElementService::Impl : std::enable_shared_from_this<Impl> {
                                          return self->accept_registrar(a);
                                        });
     if (!l) {
-      log::get("asap")->warn("{}: cannot listen for registrar takeovers on port {}: {}", name, takeover_cfg.port,
-                             l.error().message());
+      // Name what was tried: the addresses (or the wildcard) and the port.
+      std::string where = takeover_cfg.local_addresses.empty() ? std::string("the wildcard address") : std::string();
+      for (const auto& a : takeover_cfg.local_addresses) where += (where.empty() ? "" : ",") + a.to_string();
+      log::get("asap")->warn("{}: cannot listen for registrar takeovers on {} port {}{}: {}", name, where,
+                             takeover_cfg.port, takeover_cfg.port == 0 ? " (ephemeral)" : "", l.error().message());
       return;
     }
     listener = std::move(*l);
@@ -97,8 +109,9 @@ struct PoolElementService::Impl : std::enable_shared_from_this<Impl> {
   std::shared_ptr<transport::AssociationHandler> accept_registrar(const std::shared_ptr<transport::Association>& a) {
     if (links.accepted_count() >= takeover_cfg.max_associations) {
       ++counters.inbound_refused;
-      log::get("asap")->warn("{}: refused a registrar association: {} already open", name,
-                             takeover_cfg.max_associations);
+      log::warn_limited(log::get("asap"), "inbound registrar association refused",
+                        "{}: refused a registrar association: {} already open", name,
+                        takeover_cfg.max_associations);
       return nullptr;
     }
     const AssocId id = next_inbound++;
@@ -107,8 +120,9 @@ struct PoolElementService::Impl : std::enable_shared_from_this<Impl> {
 
   std::uint16_t asap_port() const { return listener ? listener->port() : 0; }
 
-  // Runs one core event and executes what it asked for, in order. The
-  // shared_ptr keeps this alive if a callback destroys the service.
+  // Runs one core event, executes what it asked for in order, and re-arms
+  // the OS timer at the core's next deadline. The shared_ptr keeps this
+  // alive if a callback destroys the service.
   template <class F>
   void step(F&& f) {
     if (closed) return;
@@ -116,6 +130,7 @@ struct PoolElementService::Impl : std::enable_shared_from_this<Impl> {
     Actions out;
     f(out);
     run(out);
+    if (!closed) timer.arm(core.next_deadline());
   }
 
   void run(Actions& out) {
@@ -125,12 +140,6 @@ struct PoolElementService::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  void on_timer(const Timer& t) {
-    step([&](Actions& out) { core.on_timer(t, clock.now(), out); });
-  }
-
-  void execute(StartTimer& s) { timers.start(s.timer, s.after); }
-  void execute(StopTimer& s) { timers.stop(s.timer); }
   void execute(ConnectRegistrar& c) {
     log::get("asap")->debug("{}: connecting to registrar {} ({})", name, c.assoc, c.address.to_string());
     links.connect(c.assoc, c.address);
@@ -169,11 +178,12 @@ struct PoolElementService::Impl : std::enable_shared_from_this<Impl> {
   void shutdown() {
     closed = true;
     if (listener) listener->close();
-    timers.cancel_all();
+    timer.disarm();
     links.close_all();
   }
 
   boost::asio::io_context& io;
+  const Clock& clock;
   TakeoverListen takeover_cfg;
   std::shared_ptr<transport::Listener> listener;
   AssocId next_inbound = kInboundAssocBase;
@@ -181,8 +191,7 @@ struct PoolElementService::Impl : std::enable_shared_from_this<Impl> {
   PoolHandle pool_handle;
   PoolElement core;
   std::string name;
-  service_detail::ServiceClock clock;
-  service_detail::TimerTable timers;
+  service_detail::CoreTimer timer;
   RegistrarLinks links;
   PoolElementServiceCounters counters;
   std::function<void(const RegistrationResult&)> on_registration;
@@ -192,8 +201,8 @@ struct PoolElementService::Impl : std::enable_shared_from_this<Impl> {
 };
 
 PoolElementService::PoolElementService(boost::asio::io_context& io, PoolElementConfig pe, RegistrarAccess access,
-                                       TakeoverListen takeover)
-    : impl_(std::make_shared<Impl>(io, std::move(pe), std::move(access), std::move(takeover))) {
+                                       TakeoverListen takeover, const Clock& clock)
+    : impl_(std::make_shared<Impl>(io, std::move(pe), std::move(access), std::move(takeover), clock)) {
   impl_->listen();
 }
 

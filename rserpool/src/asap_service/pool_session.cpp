@@ -72,7 +72,17 @@ constexpr std::uint64_t kPassThroughMemory = 1u << 17;
 }  // namespace
 
 PoolSession::Impl::Impl(std::shared_ptr<PoolUserService::Impl> svc, SessionConfig cfg, SessionOptions opts)
-    : service(svc), pool(cfg.pool), core(std::move(cfg), svc->core), options(std::move(opts)) {}
+    : service(svc),
+      pool(cfg.pool),
+      core(std::move(cfg), svc->core),
+      timer(svc->io, svc->clock,
+            [this] {
+              step([&](Actions& out) {
+                if (auto s = service.lock()) core.on_timeout(s->clock.now(), out);
+                return true;
+              });
+            }),
+      options(std::move(opts)) {}
 
 void PoolSession::Impl::connect_pe(const PoolElementParameter& target) {
   disconnect_pe();
@@ -82,7 +92,8 @@ void PoolSession::Impl::connect_pe(const PoolElementParameter& target) {
   pe = target;
   auto cfg = endpoint_for(target.user_transport);
   if (!cfg) {
-    log::get("asap")->warn("{}: session {}: PE {:#x} unusable: {}", svc->name, core.id(), target.id, cfg.error());
+    log::warn_limited(log::get("asap"), "unusable PE transport", "{}: session {}: PE {:#x} unusable: {}", svc->name,
+                      core.id(), target.id, cfg.error());
     // Reported from the io_context: the core is still emitting actions.
     boost::asio::post(svc->io, [weak = weak_from_this(), gen] {
       if (auto s = weak.lock()) s->on_down(gen, transport::DownReason::connect_failed);
@@ -107,35 +118,34 @@ void PoolSession::Impl::connect_pe(const PoolElementParameter& target) {
   assoc = std::move(*a);
 }
 
-void PoolSession::Impl::expect_answer() {
-  if (options.silence_timeout.count() <= 0 || awaiting_answer) return;
-  auto svc = service.lock();
-  if (!svc) return;
-  awaiting_answer = true;
-  if (!silence) silence = std::make_unique<boost::asio::steady_timer>(svc->io);
-  silence->expires_after(options.silence_timeout);
-  silence->async_wait([weak = weak_from_this(), gen = generation](const boost::system::error_code& ec) {
-    if (ec) return;
-    auto self = weak.lock();
-    if (!self || self->closed || gen != self->generation || !self->awaiting_answer || !self->assoc) return;
-    ++self->counters.silent_pe;
-    log::get("asap")->warn("session {}: PE {:#x} silent for {} ms: treated as failed", self->core.id(),
-                           self->pe ? self->pe->id : 0, self->options.silence_timeout.count());
-    // The abort's hand-back and down notification arrive through the
-    // handler like any other failure and start the failover.
-    self->assoc->abort();
-  });
-}
-
-void PoolSession::Impl::answered() {
-  if (!awaiting_answer) return;
-  awaiting_answer = false;
-  if (silence) silence->cancel();
+void PoolSession::Impl::abort_pe(const AbortPe& a) {
+  ++counters.silent_pe;
+  log::warn_limited(log::get("asap"), "silent PE", "session {}: PE {:#x} silent for {} ms: treated as failed",
+                    core.id(), a.pe, to_millis(a.silent_for));
+  // The abort's hand-back and down notification arrive through the
+  // handler like any other failure and reach the core as on_pe_failure().
+  if (assoc) {
+    assoc->abort();
+    return;
+  }
+  // No association left to abort: report the failure from the io_context
+  // (the core is still emitting actions) with what was handed back so far.
+  if (auto svc = service.lock())
+    boost::asio::post(svc->io, [weak = weak_from_this()] {
+      auto self = weak.lock();
+      if (!self) return;
+      auto unsent = std::exchange(self->handed_back, {});
+      self->step([&](Actions& out) {
+        auto sv = self->service.lock();
+        if (!sv) return false;
+        self->core.on_pe_failure(std::move(unsent), sv->clock.now(), out);
+        return true;
+      });
+    });
 }
 
 void PoolSession::Impl::disconnect_pe() {
   ++generation;  // whatever the old association still reports is stale
-  answered();
   up = false;
   handed_back.clear();
   data_on_assoc = 0;
@@ -150,7 +160,8 @@ void PoolSession::Impl::disconnect_pe() {
 void PoolSession::Impl::send_control(const wire::asap::Message& m) {
   if (!assoc) return;
   if (auto r = assoc->send(control_message(m)); !r)
-    log::get("asap")->warn("session {}: control message refused: {}", core.id(), transport::to_string(r.error()));
+    log::warn_limited(log::get("asap"), "control message refused", "session {}: control message refused: {}", core.id(),
+                      transport::to_string(r.error()));
 }
 
 void PoolSession::Impl::send_data(Bytes&& data, bool pass_through) {
@@ -177,12 +188,11 @@ void PoolSession::Impl::send_data(Bytes&& data, bool pass_through) {
     ++data_on_assoc;
     while (!pass_through_positions.empty() && pass_through_positions.front() + kPassThroughMemory < data_on_assoc)
       pass_through_positions.pop_front();
-    expect_answer();
     return;
   }
   ++counters.refused;
-  log::get("asap")->warn("session {}: data refused by the association: {}", core.id(),
-                         transport::to_string(r.error()));
+  log::warn_limited(log::get("asap"), "data refused", "session {}: data refused by the association: {}", core.id(),
+                    transport::to_string(r.error()));
 }
 
 void PoolSession::Impl::on_up(std::uint64_t gen) {
@@ -198,7 +208,6 @@ void PoolSession::Impl::on_up(std::uint64_t gen) {
 
 void PoolSession::Impl::on_message(std::uint64_t gen, transport::Message&& m) {
   if (gen != generation) return;
-  answered();
   if (m.ppid == kAsapPpid) {
     auto d = decode_control(m.payload);
     if (d.reply && assoc) (void)assoc->send(std::move(*d.reply));
@@ -213,6 +222,11 @@ void PoolSession::Impl::on_message(std::uint64_t gen, transport::Message&& m) {
     return;
   }
   ++counters.received;
+  // The PE answered (silence_timeout); no actions follow from that.
+  if (auto svc = service.lock()) {
+    core.on_pe_data(svc->clock.now());
+    rearm();
+  }
   // A copy: the handler may close or destroy this session.
   if (auto h = on_data) h(pe ? pe->id : 0, std::move(m));
 }
@@ -249,7 +263,6 @@ void PoolSession::Impl::on_down(std::uint64_t gen, transport::DownReason reason)
   if (assoc) assoc->set_handler(nullptr);
   assoc.reset();
   up = false;
-  answered();
   ++generation;
   if (auto svc = service.lock())
     log::get("asap")->info("{}: session {}: association to PE {:#x} down ({}), {} message(s) handed back",
@@ -272,8 +285,9 @@ void PoolSession::Impl::connect_address(ChannelId channel, const TransportParame
   if (!svc) return;
   const std::uint64_t gen = next_address_generation++;
   auto report_failure = [&](const std::string& why) {
-    log::get("asap")->warn("{}: session {}: pass-through channel {} cannot connect: {}", svc->name, core.id(),
-                           channel, why);
+    log::warn_limited(log::get("asap"), "pass-through connect failed",
+                      "{}: session {}: pass-through channel {} cannot connect: {}", svc->name, core.id(),
+                      channel, why);
     address_links[channel] = AddressLink{nullptr, gen, false, 0};
     // From the io_context: the core is still emitting actions.
     boost::asio::post(svc->io, [weak = weak_from_this(), channel, gen] {
@@ -306,8 +320,9 @@ void PoolSession::Impl::send_to_address(ChannelId channel, Bytes&& data) {
     return;
   }
   ++counters.pass_through_dropped;
-  log::get("asap")->warn("session {}: pass-through channel {} refused a message: {}", core.id(), channel,
-                         transport::to_string(r.error()));
+  log::warn_limited(log::get("asap"), "pass-through data refused",
+                    "session {}: pass-through channel {} refused a message: {}", core.id(), channel,
+                    transport::to_string(r.error()));
 }
 
 void PoolSession::Impl::disconnect_address(ChannelId channel) {
@@ -372,26 +387,8 @@ void PoolSession::Impl::on_address_down(ChannelId channel, std::uint64_t gen, tr
   });
 }
 
-void PoolSession::Impl::arm_stall_retry() {
-  auto svc = service.lock();
-  if (!svc) return;
-  if (!stall_retry) stall_retry = std::make_unique<boost::asio::steady_timer>(svc->io);
-  stall_retry->expires_after(std::max(svc->core_stale_cache, Duration{100}));
-  stall_retry->async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
-    if (ec) return;
-    auto self = weak.lock();
-    if (!self || self->closed || self->core.state() != Session::State::stalled) return;
-    self->step([&](Actions& out) {
-      if (auto s = self->service.lock()) s->core.resolve(self->pool, s->clock.now(), out);
-      return true;
-    });
-    if (self->core.state() == Session::State::stalled) self->arm_stall_retry();
-  });
-}
-
 void PoolSession::Impl::shutdown() {
-  if (stall_retry) stall_retry->cancel();
-  if (silence) silence->cancel();
+  timer.disarm();
   disconnect_pe();
   close_addresses();
   closed = true;
@@ -442,7 +439,10 @@ bool PoolSession::send_to(PeIdentifier pe, Bytes data) {
 
 bool PoolSession::send_pass_through(Bytes data) {
   auto& s = *impl_;
-  const bool ok = s.step([&](Actions& out) { return s.core.send_pass_through(std::move(data), out); });
+  const bool ok = s.step([&](Actions& out) {
+    auto svc = s.service.lock();
+    return svc && s.core.send_pass_through(std::move(data), svc->clock.now(), out);
+  });
   if (!ok) ++s.counters.refused;
   return ok;
 }

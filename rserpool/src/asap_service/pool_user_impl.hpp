@@ -1,9 +1,10 @@
 #pragma once
 // Internals shared by PoolUserService and PoolSession: the service owns the
 // PoolUser core and executes every action, including those a Session core
-// emits (they name the session by SessionId).
+// emits (they name the session by SessionId). One OS timer per core: the
+// PoolUser's here, each Session's in its PoolSession::Impl; every step
+// re-arms the PoolUser's and those of the sessions it touched.
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <deque>
 #include <map>
@@ -11,17 +12,16 @@
 #include <string>
 #include <vector>
 
+#include "core_timer.hpp"
 #include "registrar_links.hpp"
 #include "rserpool/asap/service/pool_user_service.hpp"
 #include "rserpool/asap/session.hpp"
 #include "rserpool/transport/association.hpp"
-#include "service_clock.hpp"
-#include "timer_table.hpp"
 
 namespace rserpool::asap {
 
 struct PoolUserService::Impl : std::enable_shared_from_this<Impl> {
-  Impl(boost::asio::io_context& io, PoolUserConfig pu, RegistrarAccess access);
+  Impl(boost::asio::io_context& io, PoolUserConfig pu, RegistrarAccess access, const Clock& clock);
 
   template <class F>
   void step(F&& f) {
@@ -30,32 +30,36 @@ struct PoolUserService::Impl : std::enable_shared_from_this<Impl> {
     Actions out;
     f(out);
     run(out);
+    rearm();
   }
   void run(Actions& out);
+  // The PoolUser's timer and those of the sessions touched since the last
+  // call, each at its core's next deadline.
+  void rearm();
   void shutdown();
 
   // Notifications for a pool, fanned out to handlers, watchers, sessions.
   void pool_resolved(const PoolHandle& pool, bool pushed);
   void pool_failed(const ResolutionFailed& f);
   void notify_watcher(const PoolHandle& pool);
-  void arm_watch_timer(const PoolHandle& pool);
+  // The session an action names (marked for re-arming), if it is alive.
   std::shared_ptr<PoolSession::Impl> session(SessionId id);
 
   template <class T>
   void execute(T& a);
 
   boost::asio::io_context& io;
+  const Clock& clock;
   PoolUser core;
   std::string name = "pu";
-  service_detail::ServiceClock clock;
-  service_detail::TimerTable timers;
+  service_detail::CoreTimer timer;
   service_detail::RegistrarLinks links;
   PoolUserServiceCounters counters;
+  std::vector<SessionId> touched;
 
   struct Watch {
     WatchHandler cb;
     std::optional<PeList> last;  // what cb saw last
-    std::unique_ptr<boost::asio::steady_timer> refresh;
   };
   std::map<PoolHandle, std::vector<ResolveHandler>> resolving;
   std::map<PoolHandle, std::vector<ServerHandler>> awaiting_server;
@@ -67,27 +71,32 @@ struct PoolUserService::Impl : std::enable_shared_from_this<Impl> {
   std::map<std::string, ResolutionFailure, std::less<>> failing;
   std::map<SessionId, std::weak_ptr<PoolSession::Impl>> sessions;
   SessionId next_session = 1;
-  Duration core_stale_cache{5000};  // PoolUserConfig::stale_cache
   bool closed = false;
 };
 
 struct PoolSession::Impl : std::enable_shared_from_this<PoolSession::Impl> {
   Impl(std::shared_ptr<PoolUserService::Impl> svc, SessionConfig cfg, SessionOptions options);
 
-  // Runs a Session core event through the service's executor.
+  // Runs a Session core event through the service's executor (which
+  // re-arms this session's timer afterwards).
   template <class F>
   bool step(F&& f) {
     auto svc = service.lock();
     if (!svc || svc->closed || closed) return false;
     auto self = shared_from_this();
     bool accepted = false;
+    svc->touched.push_back(core.id());
     svc->step([&](Actions& out) { accepted = f(out); });
     return accepted;
+  }
+  void rearm() {
+    if (!closed) timer.arm(core.next_deadline());
   }
 
   // Actions addressed to this session.
   void connect_pe(const PoolElementParameter& pe);
   void disconnect_pe();
+  void abort_pe(const AbortPe& a);
   void send_control(const wire::asap::Message& m);
   void send_data(Bytes&& data, bool pass_through = false);
   // Pass-through channels (DATA_SEND by transport address).
@@ -107,20 +116,11 @@ struct PoolSession::Impl : std::enable_shared_from_this<PoolSession::Impl> {
   void on_address_down(ChannelId channel, std::uint64_t gen, transport::DownReason reason);
 
   void shutdown();
-  // While stalled, ask the registrar again every stale_cache: PEs may have
-  // registered since (the core waits for a resolution, it never polls).
-  void arm_stall_retry();
-  // silence_timeout: armed by the first data sent after the last message
-  // received from the PE, cancelled by any message from it.
-  void expect_answer();
-  void answered();
 
   std::weak_ptr<PoolUserService::Impl> service;
-  std::unique_ptr<boost::asio::steady_timer> stall_retry;
-  std::unique_ptr<boost::asio::steady_timer> silence;
-  bool awaiting_answer = false;
   PoolHandle pool;
   Session core;
+  service_detail::CoreTimer timer;
   SessionOptions options;
   PoolSessionCounters counters;
   std::shared_ptr<transport::Association> assoc;

@@ -16,10 +16,12 @@ PoolUserConfig with_registrars(PoolUserConfig pu, const RegistrarAccess& access)
 }
 }  // namespace
 
-PoolUserService::Impl::Impl(boost::asio::io_context& io_context, PoolUserConfig pu, RegistrarAccess access)
+PoolUserService::Impl::Impl(boost::asio::io_context& io_context, PoolUserConfig pu, RegistrarAccess access,
+                            const Clock& c)
     : io(io_context),
+      clock(c),
       core(with_registrars(std::move(pu), access)),
-      timers(io_context, [this](const Timer& t) { step([&](Actions& out) { core.on_timer(t, clock.now(), out); }); }),
+      timer(io_context, c, [this] { step([&](Actions& out) { core.on_timeout(clock.now(), out); }); }),
       links(io_context, std::move(access), name, [this] {
         service_detail::RegistrarLinks::Events e;
         e.connected = [this](AssocId id) {
@@ -47,23 +49,33 @@ void PoolUserService::Impl::run(Actions& out) {
   }
 }
 
+void PoolUserService::Impl::rearm() {
+  if (closed) return;
+  timer.arm(core.next_deadline());
+  // A handler run by a re-armed session may touch others: take the list.
+  while (!touched.empty()) {
+    const SessionId id = touched.back();
+    touched.pop_back();
+    auto it = sessions.find(id);
+    if (it == sessions.end()) continue;
+    if (auto s = it->second.lock()) s->rearm();
+  }
+}
+
 // Held for the duration of one action: a handler may destroy its session.
 std::shared_ptr<PoolSession::Impl> PoolUserService::Impl::session(SessionId id) {
   auto it = sessions.find(id);
   if (it == sessions.end()) return nullptr;
   auto s = it->second.lock();
   if (!s || s->closed) return nullptr;
+  touched.push_back(id);
   return s;
 }
 
 template <class T>
 void PoolUserService::Impl::execute(T& a) {
   using A = std::decay_t<T>;
-  if constexpr (std::is_same_v<A, StartTimer>) {
-    timers.start(a.timer, a.after);
-  } else if constexpr (std::is_same_v<A, StopTimer>) {
-    timers.stop(a.timer);
-  } else if constexpr (std::is_same_v<A, ConnectRegistrar>) {
+  if constexpr (std::is_same_v<A, ConnectRegistrar>) {
     log::get("asap")->debug("{}: connecting to registrar {} ({})", name, a.assoc, a.address.to_string());
     links.connect(a.assoc, a.address);
   } else if constexpr (std::is_same_v<A, DisconnectRegistrar>) {
@@ -93,6 +105,8 @@ void PoolUserService::Impl::execute(T& a) {
     if (auto s = session(a.session)) s->connect_pe(a.pe);
   } else if constexpr (std::is_same_v<A, DisconnectPe>) {
     if (auto s = session(a.session)) s->disconnect_pe();
+  } else if constexpr (std::is_same_v<A, AbortPe>) {
+    if (auto s = session(a.session)) s->abort_pe(a);
   } else if constexpr (std::is_same_v<A, SendControlToPe>) {
     if (auto s = session(a.session)) s->send_control(a.message);
   } else if constexpr (std::is_same_v<A, SendDataToPe>) {
@@ -111,8 +125,8 @@ void PoolUserService::Impl::execute(T& a) {
     }
   } else if constexpr (std::is_same_v<A, SessionStalled>) {
     if (auto s = session(a.session)) {
-      log::get("asap")->warn("{}: session {} has no PE to fail over to", name, a.session);
-      s->arm_stall_retry();
+      log::warn_limited(log::get("asap"), "session stalled", "{}: session {} has no PE to fail over to", name,
+                        a.session);
       if (auto h = s->on_stalled) h();
     }
   } else if constexpr (std::is_same_v<A, ConnectAddress>) {
@@ -140,7 +154,7 @@ void PoolUserService::Impl::execute(T& a) {
 }
 
 void PoolUserService::Impl::pool_resolved(const PoolHandle& pool, bool pushed) {
-  const Time now = clock.now();
+  const TimePoint now = clock.now();
   if (!failing.empty() && failing.erase(pool.to_string()) != 0)
     log::get("asap")->info("{}: {} resolves again", name, pool.to_string());
   if (!pushed) {
@@ -166,6 +180,7 @@ void PoolUserService::Impl::pool_resolved(const PoolHandle& pool, bool pushed) {
                               s->core.state() != Session::State::connecting)
       waiting.push_back(std::move(s));
   for (auto& s : waiting) {
+    touched.push_back(s->core.id());
     Actions out;
     s->core.on_pool_resolved(now, out);
     run(out);
@@ -184,11 +199,12 @@ void PoolUserService::Impl::pool_failed(const ResolutionFailed& f) {
     for (auto& h : handlers) h(std::nullopt);
   }
   notify_watcher(f.pool);
-  const Time now = clock.now();
+  const TimePoint now = clock.now();
   std::vector<std::shared_ptr<PoolSession::Impl>> waiting;
   for (auto& [id, weak] : sessions)
     if (auto s = weak.lock(); s && !s->closed && s->pool == f.pool) waiting.push_back(std::move(s));
   for (auto& s : waiting) {
+    touched.push_back(s->core.id());
     Actions out;
     s->core.on_pool_resolution_failed(now, out);
     run(out);
@@ -205,37 +221,13 @@ void PoolUserService::Impl::notify_watcher(const PoolHandle& pool) {
   cb(list);
 }
 
-void PoolUserService::Impl::arm_watch_timer(const PoolHandle& pool) {
-  auto it = watches.find(pool);
-  if (it == watches.end()) return;
-  auto& timer = it->second.refresh;
-  if (!timer) timer = std::make_unique<boost::asio::steady_timer>(io);
-  // Re-resolve a little before the entry goes stale, so a watched pool
-  // never answers from a stale cache.
-  auto period = std::chrono::duration_cast<Duration>(core_stale_cache * 9 / 10);
-  if (period < Duration{100}) period = Duration{100};
-  timer->expires_after(period);
-  timer->async_wait([weak = weak_from_this(), pool, t = timer.get()](const boost::system::error_code& ec) {
-    if (ec) return;
-    auto self = weak.lock();
-    if (!self || self->closed) return;
-    auto w = self->watches.find(pool);
-    if (w == self->watches.end() || w->second.refresh.get() != t) return;
-    if (!self->core.is_subscribed(pool))
-      self->step([&](Actions& out) { self->core.resolve(pool, self->clock.now(), out); });
-    self->arm_watch_timer(pool);
-  });
-}
-
 void PoolUserService::Impl::shutdown() {
   closed = true;
-  for (auto& [pool, w] : watches)
-    if (w.refresh) w.refresh->cancel();
   watches.clear();
   for (auto& [id, weak] : sessions)
     if (auto s = weak.lock()) s->shutdown();
   sessions.clear();
-  timers.cancel_all();
+  timer.disarm();
   links.close_all();
   resolving.clear();
   awaiting_server.clear();
@@ -243,10 +235,9 @@ void PoolUserService::Impl::shutdown() {
 
 // ---- public API ---------------------------------------------------------
 
-PoolUserService::PoolUserService(boost::asio::io_context& io, PoolUserConfig pu, RegistrarAccess access)
-    : impl_(std::make_shared<Impl>(io, pu, std::move(access))) {
-  impl_->core_stale_cache = pu.stale_cache;
-}
+PoolUserService::PoolUserService(boost::asio::io_context& io, PoolUserConfig pu, RegistrarAccess access,
+                                 const Clock& clock)
+    : impl_(std::make_shared<Impl>(io, std::move(pu), std::move(access), clock)) {}
 
 PoolUserService::~PoolUserService() {
   if (impl_) impl_->shutdown();
@@ -278,21 +269,21 @@ void PoolUserService::watch(const PoolHandle& pool, WatchHandler cb) {
   auto& w = s.watches[pool];
   w.cb = std::move(cb);
   w.last.reset();
-  s.arm_watch_timer(pool);
-  if (s.core.is_fresh(pool, s.clock.now())) {
+  const bool fresh = s.core.is_fresh(pool, s.clock.now());
+  s.step([&](Actions& out) { s.core.watch(pool, s.clock.now(), out); });
+  if (fresh) {
     boost::asio::post(s.io, [weak = s.weak_from_this(), pool] {
       if (auto self = weak.lock(); self && !self->closed) self->notify_watcher(pool);
     });
-    return;
   }
-  s.step([&](Actions& out) { s.core.resolve(pool, s.clock.now(), out); });
 }
 
 void PoolUserService::unwatch(const PoolHandle& pool) {
-  auto it = impl_->watches.find(pool);
-  if (it == impl_->watches.end()) return;
-  if (it->second.refresh) it->second.refresh->cancel();
-  impl_->watches.erase(it);
+  auto& s = *impl_;
+  // find + erase(iterator): erase(key) makes GCC 12 warn (-Wstringop-overread).
+  if (auto it = s.watches.find(pool); it != s.watches.end()) s.watches.erase(it);
+  s.core.unwatch(pool);
+  if (!s.closed) s.rearm();
 }
 
 namespace {
@@ -333,7 +324,7 @@ void PoolUserService::report_failure(const PoolHandle& pool, PeIdentifier pe) {
 std::unique_ptr<PoolSession> PoolUserService::open_session(const PoolHandle& pool, SessionOptions options) {
   auto& s = *impl_;
   const SessionId id = s.next_session++;
-  SessionConfig cfg{id, pool, options.max_queued, {}};
+  SessionConfig cfg{id, pool, options.max_queued, {}, options.silence_timeout};
   cfg.pass_through.max_channels = options.max_pass_through_channels;
   cfg.pass_through.max_queued = options.max_pass_through_queued;
   auto impl = std::make_shared<PoolSession::Impl>(impl_, std::move(cfg), std::move(options));

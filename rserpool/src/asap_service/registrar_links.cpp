@@ -117,8 +117,9 @@ bool RegistrarLinks::send(AssocId id, const wire::asap::Message& m) {
   }
   auto r = it->second.assoc->send(control_message(m));
   if (!r) {
-    log::get("asap")->warn("{}: registrar association {} refused {}: {}", name_, id,
-                           wire::asap::to_string(wire::asap::message_type(m)), transport::to_string(r.error()));
+    log::warn_limited(log::get("asap"), "registrar association refused a message",
+                      "{}: registrar association {} refused {}: {}", name_, id,
+                      wire::asap::to_string(wire::asap::message_type(m)), transport::to_string(r.error()));
     return false;
   }
   return true;

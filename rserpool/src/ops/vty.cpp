@@ -103,11 +103,11 @@ struct Vty::Impl {
 
   std::thread thread;
   int wake_fd = -1;
+  std::atomic<std::uint16_t> bound_port{0};  // telnet, as bound (set on the VTY thread)
   osmo_fd wake{};
   std::mutex mutex;
   std::deque<std::function<void()>> tasks;
   bool stopping = false;
-  std::uint16_t bound_port = 0;  // telnet's, once listening
 
   // Set while a configuration source is being read.
   FILE* reading = nullptr;
@@ -320,7 +320,7 @@ Result<void, ConfigError> Vty::start(const std::string& config_file, const std::
         telnet_started = true;
         const auto bound = registered_listener_port();
         im.bound_port = bound.value_or(static_cast<std::uint16_t>(port));
-        g_bound_telnet_port = im.bound_port;
+        g_bound_telnet_port = im.bound_port.load();
       }
     }
     const bool ok = result.ok();
@@ -356,7 +356,8 @@ void Vty::stop() {
 }
 
 std::uint16_t Vty::telnet_port() const noexcept {
-  return impl_->bound_port != 0 ? impl_->bound_port : impl_->options.telnet_port;
+  const std::uint16_t bound = impl_->bound_port.load();
+  return bound != 0 ? bound : impl_->options.telnet_port;
 }
 
 void Vty::run_on(std::function<void()> fn) {

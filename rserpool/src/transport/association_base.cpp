@@ -31,6 +31,41 @@ std::string describe(const std::vector<TransportAddress>& addrs) {
   return s.empty() ? "-" : s;
 }
 
+AssociationBase::AssociationBase(const EndpointConfig& cfg, std::shared_ptr<TransportCounters> counters,
+                                 std::shared_ptr<AssociationHandler> handler, std::string name)
+    : Association(std::move(counters), std::move(handler)),
+      name_(std::move(name)),
+      queue_limit_(cfg.send_queue_limit),
+      queue_bytes_(cfg.send_queue_bytes),
+      peer_not_reading_(cfg.peer_not_reading) {}
+
+bool AssociationBase::admit_to_queue(std::size_t messages, std::size_t bytes, std::size_t size) {
+  const bool fits = messages < queue_limit_ && (bytes == 0 || bytes + size <= queue_bytes_);
+  if (fits) {
+    // Hysteresis: a queue that hovers at its bound is one episode, not one
+    // report per acknowledgement.
+    if (queue_full_reported_ && messages <= queue_limit_ / 2 && bytes <= queue_bytes_ / 2)
+      queue_full_reported_ = false;
+    return true;
+  }
+  ++counters_->send_queue_refused;
+  if (queue_full_reported_) return false;
+  queue_full_reported_ = true;
+  ++counters_->send_queue_full;
+  const SendQueueStatus status{messages, bytes, queue_limit_, queue_bytes_};
+  rserpool::log::warn_limited(logger(), "peer not reading",
+                              "{}: association #{} to {}: send queue full ({} messages, {} bytes): peer not reading{}",
+                              label(), id(), describe(info_.remote), messages, bytes,
+                              peer_not_reading_ == PeerNotReading::abort ? ", aborting" : "");
+  post([self = std::static_pointer_cast<AssociationBase>(shared_from_this()), status] {
+    if (self->finished()) return;
+    if (auto h = self->handler_) h->on_send_queue_full(*self, status);
+    if (self->peer_not_reading_ == PeerNotReading::abort && !self->finished())
+      self->abort_for(DownReason::peer_not_reading);
+  });
+  return false;
+}
+
 void AssociationBase::notify_up() {
   auto self = shared_from_this();
   if (auto h = handler_) h->on_up(*this, info_);
@@ -53,9 +88,12 @@ void AssociationBase::notify_down(DownReason reason, std::vector<Message>&& unde
   auto self = shared_from_this();
   auto h = std::move(handler_);
   counters_->count_close(reason);
-  logger()->info("{}: association #{} {} -> {} down: {}{}", label(), id(), describe(info_.local),
-                 describe(info_.remote), to_string(reason),
-                 undelivered.empty() ? std::string{} : fmt::format(", {} message(s) handed back", undelivered.size()));
+  // Rate-limited per reason: a flood of associations (one peer connecting
+  // and failing in a loop) must not decide how much is written.
+  rserpool::log::info_limited(logger(), to_string(reason), "{}: association #{} {} -> {} down: {}{}", label(), id(),
+                              describe(info_.local), describe(info_.remote), to_string(reason),
+                              undelivered.empty() ? std::string{}
+                              : fmt::format(", {} message(s) handed back", undelivered.size()));
   if (!undelivered.empty()) {
     counters_->send_failed_messages += undelivered.size();
     if (h) h->on_send_failed(*this, std::move(undelivered));

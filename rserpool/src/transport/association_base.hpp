@@ -1,8 +1,10 @@
 #pragma once
 // Shared plumbing of both backends: notification delivery with the
-// ordering guarantees of AssociationHandler, counting, and logging.
+// ordering guarantees of AssociationHandler, counting, the send queue's
+// bounds and its "peer not reading" report, and logging.
 #include <spdlog/spdlog.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -19,9 +21,8 @@ class AssociationBase : public Association {
   const AssociationInfo& info() const noexcept override { return info_; }
 
  protected:
-  AssociationBase(std::shared_ptr<TransportCounters> counters, std::shared_ptr<AssociationHandler> handler,
-                  std::string name)
-      : Association(std::move(counters), std::move(handler)), name_(std::move(name)) {}
+  AssociationBase(const EndpointConfig& cfg, std::shared_ptr<TransportCounters> counters,
+                  std::shared_ptr<AssociationHandler> handler, std::string name);
 
   // Each keeps the association and the handler alive across the call, as
   // the handler may drop its last reference or replace itself.
@@ -33,12 +34,28 @@ class AssociationBase : public Association {
   bool finished() const noexcept { return finished_; }
   const std::string& label() const noexcept { return name_; }
 
+  // Send queue bounds (EndpointConfig::send_queue_limit / _bytes). Whether
+  // one more message of `size` bytes fits a queue holding `messages` /
+  // `bytes`; a refusal is counted and, once per episode, reported to the
+  // owner from the io_context (never from inside send()), then acted upon
+  // per EndpointConfig::peer_not_reading.
+  bool admit_to_queue(std::size_t messages, std::size_t bytes, std::size_t size);
+  // The backend's executor, for notifications that must not run inside an
+  // API call.
+  virtual void post(std::function<void()> f) = 0;
+  // Abort for a local reason the peer caused (peer_not_reading).
+  virtual void abort_for(DownReason reason) = 0;
+
   AssociationInfo info_;
   bool up_ = false;
 
  private:
   std::string name_;
   bool finished_ = false;
+  std::size_t queue_limit_;
+  std::size_t queue_bytes_;
+  PeerNotReading peer_not_reading_;
+  bool queue_full_reported_ = false;
 };
 
 std::string describe(const std::vector<TransportAddress>& addrs);

@@ -14,6 +14,7 @@
 #include <cerrno>
 
 #include "association_base.hpp"
+#include "rserpool/base/log.hpp"
 #include "sctp_association.hpp"
 #include "sctp_socket.hpp"
 #include "socket_address.hpp"
@@ -80,8 +81,41 @@ Result<std::shared_ptr<Association>, std::error_code> connect_sctp(asio::io_cont
   return std::shared_ptr<Association>(assoc);
 }
 
-// Accept errors such as EMFILE repeat at once; pause instead of spinning.
+// Accept errors such as EMFILE repeat at once (the connection stays in the
+// backlog): pause accepting instead of spinning, count it, warn (limited).
 constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
+
+void accept_failed(TransportCounters& counters, const std::string& name, const std::string& why) {
+  ++counters.accept_errors;
+  rserpool::log::warn_limited(logger(), "accept failed", "{}: accept: {}; pausing accepts for {} ms", name, why,
+                              kAcceptRetry.count());
+}
+
+// The owner's accept filter (EndpointConfig::accept_filter): false refuses.
+bool admitted(const EndpointConfig& cfg, TransportCounters& counters, const AssociationInfo& info,
+              const std::string& name) {
+  if (!cfg.accept_filter || cfg.accept_filter(info)) return true;
+  ++counters.associations_refused;
+  rserpool::log::info_limited(logger(), "association refused by filter", "{}: association from {} refused", name,
+                              detail::describe(info.remote));
+  return false;
+}
+
+// What a listener knows about an accepted SCTP association before it
+// exists as an object: every address of both ends and the stream counts.
+AssociationInfo sctp_accepted_info(int fd) {
+  AssociationInfo info;
+  info.kind = TransportKind::sctp;
+  info.local = detail::sctp_local_addresses(fd);
+  info.remote = detail::sctp_peer_addresses(fd);
+  sctp_status st{};
+  socklen_t len = sizeof st;
+  if (::getsockopt(fd, IPPROTO_SCTP, SCTP_STATUS, &st, &len) == 0) {
+    info.inbound_streams = st.sstat_instrms;
+    info.outbound_streams = st.sstat_outstrms;
+  }
+  return info;
+}
 
 class TcpListener final : public Listener, public std::enable_shared_from_this<TcpListener> {
  public:
@@ -141,7 +175,7 @@ class TcpListener final : public Listener, public std::enable_shared_from_this<T
     acceptors_[i].async_accept([self = shared_from_this(), i](error_code ec, asio::ip::tcp::socket s) {
       if (self->closed_ || ec == asio::error::operation_aborted) return;
       if (ec) {
-        logger()->warn("{}: accept: {}", self->name(), ec.message());
+        accept_failed(*self->counters_, self->name(), ec.message());
         self->retry_.expires_after(kAcceptRetry);
         self->retry_.async_wait([self, i](error_code e) {
           if (!e && !self->closed_) self->accept_next(i);
@@ -155,14 +189,21 @@ class TcpListener final : public Listener, public std::enable_shared_from_this<T
 
   void accepted(asio::ip::tcp::socket s) {
     ++counters_->associations_accepted;
+    AssociationInfo info;
+    info.kind = TransportKind::tcp;
+    error_code ec;
+    if (auto le = s.local_endpoint(ec); !ec) info.local = {TransportAddress{detail::from_asio(le.address()), le.port()}};
+    if (auto re = s.remote_endpoint(ec); !ec) info.remote = {TransportAddress{detail::from_asio(re.address()), re.port()}};
+    auto refuse = [&s] {
+      error_code e;
+      s.set_option(asio::socket_base::linger(true, 0), e);  // RST
+      s.close(e);
+    };
+    if (!admitted(cfg_, *counters_, info, name())) return refuse();
     auto assoc = std::make_shared<detail::TcpAssociation>(io_, cfg_, counters_, nullptr);
+    assoc->preset_info(std::move(info));
     auto handler = on_accept_ ? on_accept_(assoc) : nullptr;
-    if (!handler) {
-      error_code ec;
-      s.set_option(asio::socket_base::linger(true, 0), ec);
-      s.close(ec);
-      return;
-    }
+    if (!handler) return refuse();
     assoc->set_handler(std::move(handler));
     assoc->start_accepted(std::move(s));
   }
@@ -229,7 +270,7 @@ class SctpListener final : public Listener, public std::enable_shared_from_this<
       if (fd < 0) {
         if (errno == EINTR || errno == ECONNABORTED) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-        logger()->warn("{}: accept: {}", name(), std::generic_category().message(errno));
+        accept_failed(*counters_, name(), std::generic_category().message(errno));
         retry_.expires_after(kAcceptRetry);
         retry_.async_wait([self = shared_from_this()](error_code e) {
           if (!e && !self->closed_) self->wait_accept();
@@ -238,12 +279,21 @@ class SctpListener final : public Listener, public std::enable_shared_from_this<
       }
       detail::UniqueFd owned(fd);
       ++counters_->associations_accepted;
-      auto assoc = std::make_shared<detail::SctpAssociation>(io_, cfg_, counters_, nullptr);
-      auto handler = on_accept_ ? on_accept_(assoc) : nullptr;
-      if (!handler) {
+      AssociationInfo info = sctp_accepted_info(owned.get());
+      auto refuse = [&owned] {
         ::linger lg{1, 0};
         ::setsockopt(owned.get(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-        continue;  // owned closes: ABORT
+      };  // then owned closes: ABORT
+      if (!admitted(cfg_, *counters_, info, name())) {
+        refuse();
+        continue;
+      }
+      auto assoc = std::make_shared<detail::SctpAssociation>(io_, cfg_, counters_, nullptr);
+      assoc->preset_info(std::move(info));
+      auto handler = on_accept_ ? on_accept_(assoc) : nullptr;
+      if (!handler) {
+        refuse();
+        continue;
       }
       assoc->set_handler(std::move(handler));
       assoc->start_accepted(std::move(owned));

@@ -15,6 +15,7 @@ std::string_view to_string(DownReason r) noexcept {
     case DownReason::protocol_error: return "protocol-error";
     case DownReason::local_close: return "local-close";
     case DownReason::connect_failed: return "connect-failed";
+    case DownReason::peer_not_reading: return "peer-not-reading";
   }
   return "unknown";
 }
@@ -25,6 +26,14 @@ std::string_view to_string(SendError e) noexcept {
     case SendError::invalid_stream: return "invalid-stream";
     case SendError::message_too_large: return "message-too-large";
     case SendError::queue_full: return "queue-full";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(PeerNotReading p) noexcept {
+  switch (p) {
+    case PeerNotReading::report: return "report";
+    case PeerNotReading::abort: return "abort";
   }
   return "unknown";
 }

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "rserpool/base/log.hpp"
 #include "socket_address.hpp"
 
 namespace rserpool::transport::detail {
@@ -19,7 +20,10 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 namespace {
-constexpr std::size_t kRecvChunk = 64 * 1024;
+// The read buffer an association starts with and returns to when idle:
+// signalling messages are small, and an idle association should cost
+// little (issue 14: 64 KiB each made 8,000 idle associations 544 MB).
+constexpr std::size_t kRecvInitial = 4 * 1024;
 // Chunk flags as the kernel copies them into ssfe_info.snd_flags.
 constexpr std::uint16_t kChunkFlagLast = 0x01;
 constexpr std::uint16_t kChunkFlagFirst = 0x02;
@@ -29,16 +33,24 @@ constexpr std::uint16_t kChunkFlagUnordered = 0x04;
 SctpAssociation::SctpAssociation(asio::io_context& io, const EndpointConfig& cfg,
                                  std::shared_ptr<TransportCounters> counters,
                                  std::shared_ptr<AssociationHandler> handler)
-    : AssociationBase(std::move(counters), std::move(handler), cfg.name.empty() ? "sctp" : cfg.name),
+    : AssociationBase(cfg, std::move(counters), std::move(handler), cfg.name.empty() ? "sctp" : cfg.name),
       sd_(io),
       max_message_size_(cfg.max_message_size),
       configured_out_streams_(cfg.out_streams),
-      send_queue_limit_(cfg.send_queue_limit),
-      rx_buf_(kRecvChunk) {
+      rx_buf_(kRecvInitial) {
   info_.kind = TransportKind::sctp;
 }
 
 SctpAssociation::~SctpAssociation() = default;
+
+void SctpAssociation::post(std::function<void()> f) { asio::post(sd_.get_executor(), std::move(f)); }
+
+void SctpAssociation::abort_for(DownReason reason) {
+  if (finished()) return;
+  local_shutdown_ = true;
+  pending_down_ = reason;
+  do_abort();
+}
 
 void SctpAssociation::start_connect(UniqueFd fd, const std::vector<IpAddress>& remotes, std::uint16_t port,
                                     int family) {
@@ -50,7 +62,7 @@ void SctpAssociation::start_connect(UniqueFd fd, const std::vector<IpAddress>& r
   const int err = rc == 0 ? 0 : errno;
   sd_.assign(fd.release());
   if (rc != 0 && err != EINPROGRESS) {
-    logger()->info("{}: sctp_connectx: {}", label(), std::generic_category().message(err));
+    log::info_limited(logger(), "connect failed", "{}: sctp_connectx: {}", label(), std::generic_category().message(err));
     asio::post(sd_.get_executor(), [self = std::static_pointer_cast<SctpAssociation>(shared_from_this())] {
       self->finish(DownReason::connect_failed);
     });
@@ -67,8 +79,8 @@ void SctpAssociation::wait_connected() {
                    socklen_t len = sizeof err;
                    ::getsockopt(self->fd(), SOL_SOCKET, SO_ERROR, &err, &len);
                    if (err != 0) {
-                     logger()->info("{}: association #{} connect failed: {}", self->label(), self->id(),
-                                    std::generic_category().message(err));
+                     log::info_limited(logger(), "connect failed", "{}: association #{} connect failed: {}",
+                                       self->label(), self->id(), std::generic_category().message(err));
                      return self->finish(DownReason::connect_failed);
                    }
                    self->become_up();
@@ -97,12 +109,15 @@ void SctpAssociation::become_up() {
     info_.inbound_streams = st.sstat_instrms;
     info_.outbound_streams = st.sstat_outstrms;
   }
-  info_.local = sctp_local_addresses(fd());
-  info_.remote = sctp_peer_addresses(fd());
+  // Every address of the association, as the peer listed them (and as it
+  // may have changed them since the listener read them).
+  if (auto local = sctp_local_addresses(fd()); !local.empty()) info_.local = std::move(local);
+  if (auto remote = sctp_peer_addresses(fd()); !remote.empty()) info_.remote = std::move(remote);
   up_ = true;
   if (client_) ++counters_->associations_connected;
-  logger()->info("{}: association #{} {} -> {} up ({} in / {} out streams)", label(), id(), describe(info_.local),
-                 describe(info_.remote), info_.inbound_streams, info_.outbound_streams);
+  log::info_limited(logger(), "association up", "{}: association #{} {} -> {} up ({} in / {} out streams)", label(),
+                    id(), describe(info_.local), describe(info_.remote), info_.inbound_streams,
+                    info_.outbound_streams);
   log_effective_timers();
   // Streams were checked against the configured count; the peer may grant fewer.
   std::vector<Message> refused;
@@ -122,23 +137,22 @@ void SctpAssociation::become_up() {
   }
 }
 
+std::optional<SctpParameters> SctpAssociation::sctp_parameters() const {
+  // native_handle() is not const in Asio; reading socket options changes nothing.
+  auto& sd = const_cast<asio::posix::stream_descriptor&>(sd_);
+  if (!sd.is_open()) return std::nullopt;
+  return sctp_parameters_of(sd.native_handle());
+}
+
 void SctpAssociation::log_effective_timers() {
   auto l = logger();
   if (!l->should_log(spdlog::level::debug)) return;
   // What the kernel actually uses, which may differ from what was asked for.
-  sctp_rtoinfo rto{};
-  socklen_t len = sizeof rto;
-  ::getsockopt(fd(), IPPROTO_SCTP, SCTP_RTOINFO, &rto, &len);
-  sctp_assocparams ap{};
-  len = sizeof ap;
-  ::getsockopt(fd(), IPPROTO_SCTP, SCTP_ASSOCINFO, &ap, &len);
-  sctp_paddrparams pp{};
-  len = sizeof pp;
-  ::getsockopt(fd(), IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, &len);
+  const auto p = sctp_parameters_of(fd());
   l->debug("{}: association #{}: rto initial/min/max {}/{}/{} ms, assoc max retrans {}, heartbeat {} ms, "
-           "path max retrans {}",
-           label(), id(), rto.srto_initial, rto.srto_min, rto.srto_max, ap.sasoc_asocmaxrxt,
-           std::uint32_t{pp.spp_hbinterval}, std::uint16_t{pp.spp_pathmaxrxt});
+           "path max retrans {}, sack delay {} ms every {} packets",
+           label(), id(), p.rto_initial.count(), p.rto_min.count(), p.rto_max.count(), p.association_max_retrans,
+           p.heartbeat_interval.count(), p.path_max_retrans, p.sack_delay.count(), p.sack_frequency);
 }
 
 Result<void, SendError> SctpAssociation::send(Message msg) {
@@ -150,9 +164,10 @@ Result<void, SendError> SctpAssociation::send(Message msg) {
   }
   const std::uint16_t streams = up_ ? info_.outbound_streams : configured_out_streams_;
   if (msg.stream >= streams) return unexpected(SendError::invalid_stream);
-  if (txq_.size() >= send_queue_limit_) return unexpected(SendError::queue_full);
+  if (!admit_to_queue(txq_.size(), txq_bytes_, msg.payload.size())) return unexpected(SendError::queue_full);
   ++counters_->messages_out;
   counters_->bytes_out += msg.payload.size();
+  txq_bytes_ += msg.payload.size();
   txq_.push_back(Queued{next_context_++, std::move(msg)});
   if (up_) try_send();
   return {};
@@ -180,6 +195,7 @@ void SctpAssociation::try_send() {
     std::memcpy(CMSG_DATA(cm), &si, sizeof si);
     const ssize_t n = ::sendmsg(fd(), &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n >= 0) {
+      txq_bytes_ -= q.msg.payload.size();
       txq_.pop_front();
       continue;
     }
@@ -215,6 +231,7 @@ void SctpAssociation::wait_readable() {
 }
 
 void SctpAssociation::drain() {
+  rx_largest_ = 0;
   for (int budget = 0; budget < 256; ++budget) {
     alignas(cmsghdr) std::uint8_t cbuf[CMSG_SPACE(sizeof(sctp_rcvinfo)) + 64] = {};
     iovec iov{rx_buf_.data(), rx_buf_.size()};
@@ -226,7 +243,12 @@ void SctpAssociation::drain() {
     const ssize_t n = ::recvmsg(fd(), &mh, MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        // Idle now: a buffer grown for large messages goes back to small
+        // unless this drain still needed it.
+        if (rx_buf_.size() > kRecvInitial && rx_largest_ < kRecvInitial) Bytes(kRecvInitial).swap(rx_buf_);
+        break;
+      }
       return handle_recv_error(errno);
     }
     if (n == 0) {
@@ -234,6 +256,10 @@ void SctpAssociation::drain() {
       return finish(local_shutdown_ ? DownReason::local_close : DownReason::peer_closed);
     }
     const auto len = static_cast<std::size_t>(n);
+    rx_largest_ = std::max(rx_largest_, len);
+    // A read that filled the buffer without ending its message: larger ones
+    // are arriving, read them in fewer calls (up to one message per call).
+    const bool grow = len == rx_buf_.size() && !(mh.msg_flags & MSG_EOR) && rx_buf_.size() < max_message_size_;
     if (mh.msg_flags & MSG_NOTIFICATION) {
       notif_.insert(notif_.end(), rx_buf_.begin(), rx_buf_.begin() + n);
       if (mh.msg_flags & MSG_EOR) {
@@ -244,6 +270,7 @@ void SctpAssociation::drain() {
       handle_data(rx_buf_.data(), len, mh);
     }
     if (finished()) return;
+    if (grow) rx_buf_.resize(std::min(rx_buf_.size() * 2, std::max(max_message_size_, kRecvInitial)));
   }
   if (pending_down_) return finish(*pending_down_);
   wait_readable();
@@ -265,8 +292,8 @@ void SctpAssociation::handle_data(const std::uint8_t* data, std::size_t n, const
   }
   if (rx_msg_.size() + n > max_message_size_) {
     ++counters_->oversized_frames;
-    logger()->warn("{}: association #{} from {}: message larger than {} bytes; aborting", label(), id(),
-                   describe(info_.remote), max_message_size_);
+    log::warn_limited(logger(), "oversized message", "{}: association #{} from {}: message larger than {} bytes; aborting",
+                      label(), id(), describe(info_.remote), max_message_size_);
     pending_down_ = DownReason::protocol_error;
     return do_abort();
   }
@@ -301,11 +328,13 @@ void SctpAssociation::handle_notification() {
           else if (!pending_down_)
             pending_down_ = ac.sac_length > sizeof(sctp_assoc_change) ? DownReason::aborted
                                                                      : DownReason::communication_lost;
-          logger()->info("{}: association #{}: COMM_LOST (error {})", label(), id(), ac.sac_error);
+          log::info_limited(logger(), "COMM_LOST", "{}: association #{}: COMM_LOST (error {})", label(), id(),
+                            ac.sac_error);
           return;
         case SCTP_RESTART:
           ++counters_->associations_restarted;
-          logger()->warn("{}: association #{} to {}: peer restarted", label(), id(), describe(info_.remote));
+          log::warn_limited(logger(), "peer restarted", "{}: association #{} to {}: peer restarted", label(), id(),
+                            describe(info_.remote));
           notify_restart();
           return;
         case SCTP_SHUTDOWN_COMP:
@@ -353,11 +382,13 @@ void SctpAssociation::handle_notification() {
       auto addr = from_sockaddr(reinterpret_cast<const sockaddr*>(&pc.spc_aaddr));
       static constexpr const char* kStates[] = {"available", "unreachable", "removed", "added", "made-primary", "confirmed", "potentially-failed"};
       const char* state = pc.spc_state >= 0 && static_cast<std::size_t>(pc.spc_state) < std::size(kStates) ? kStates[pc.spc_state] : "?";
-      logger()->info("{}: association #{}: peer address {} {}", label(), id(), addr ? addr->to_string() : "?", state);
+      log::info_limited(logger(), "peer address change", "{}: association #{}: peer address {} {}", label(), id(),
+                        addr ? addr->to_string() : "?", state);
       return;
     }
     case SCTP_REMOTE_ERROR:
-      logger()->warn("{}: association #{}: remote error from {}", label(), id(), describe(info_.remote));
+      log::warn_limited(logger(), "remote error", "{}: association #{}: remote error from {}", label(), id(),
+                        describe(info_.remote));
       return;
     default:
       return;
@@ -373,7 +404,8 @@ void SctpAssociation::handle_recv_error(int err) {
     case ETIMEDOUT:
       return finish(DownReason::communication_lost);
     default:
-      logger()->warn("{}: association #{}: recvmsg: {}", label(), id(), std::generic_category().message(err));
+      log::warn_limited(logger(), "recvmsg error", "{}: association #{}: recvmsg: {}", label(), id(),
+                        std::generic_category().message(err));
       return finish(DownReason::communication_lost);
   }
 }
@@ -409,8 +441,9 @@ std::vector<Message> SctpAssociation::undelivered() {
     if (!f->complete_start || !f->complete_end) {
       // Some fragments reached the peer: the rest cannot be rebuilt into the
       // original message. Count it as lost rather than hand back garbage.
-      logger()->warn("{}: association #{}: partially transmitted message ({} bytes unsent) cannot be handed back",
-                     label(), id(), f->msg.payload.size());
+      log::warn_limited(logger(), "partial message lost",
+                        "{}: association #{}: partially transmitted message ({} bytes unsent) cannot be handed back",
+                        label(), id(), f->msg.payload.size());
       continue;
     }
     out.push_back(std::move(f->msg));
@@ -418,6 +451,7 @@ std::vector<Message> SctpAssociation::undelivered() {
   failed_.clear();
   for (auto& q : txq_) out.push_back(std::move(q.msg));
   txq_.clear();
+  txq_bytes_ = 0;
   return out;
 }
 
@@ -426,7 +460,8 @@ void SctpAssociation::finish(DownReason reason) {
   error_code ec;
   auto unsent = undelivered();
   if (sd_.is_open()) {
-    if (reason == DownReason::protocol_error || reason == DownReason::local_close) {
+    if (reason == DownReason::protocol_error || reason == DownReason::local_close ||
+        reason == DownReason::peer_not_reading) {
       ::linger lg{1, 0};  // ABORT rather than a SHUTDOWN that might wait
       ::setsockopt(fd(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     }

@@ -20,12 +20,17 @@ class SctpAssociation final : public AssociationBase {
   ~SctpAssociation() override;
 
   void start_connect(UniqueFd fd, const std::vector<IpAddress>& remotes, std::uint16_t port, int family);
+  // An accepted socket whose addresses the listener already read (info()
+  // is complete from here on, before the owner's accept handler runs).
   void start_accepted(UniqueFd fd);
+  void preset_info(AssociationInfo info) { info_ = std::move(info); }
 
   Result<void, SendError> send(Message msg) override;
   void close() override;
   void abort() override;
   std::size_t queued() const noexcept override { return txq_.size(); }
+  std::size_t queued_bytes() const noexcept override { return txq_bytes_; }
+  std::optional<SctpParameters> sctp_parameters() const override;
 
  private:
   struct Queued {
@@ -39,6 +44,8 @@ class SctpAssociation final : public AssociationBase {
   };
 
   int fd() noexcept { return sd_.native_handle(); }
+  void post(std::function<void()> f) override;
+  void abort_for(DownReason reason) override;
   void wait_connected();
   void become_up();
   void log_effective_timers();
@@ -55,14 +62,17 @@ class SctpAssociation final : public AssociationBase {
   boost::asio::posix::stream_descriptor sd_;
   std::size_t max_message_size_;
   std::uint16_t configured_out_streams_;
-  std::size_t send_queue_limit_;
 
   std::deque<Queued> txq_;  // accepted by send(), not yet taken by the kernel
+  std::size_t txq_bytes_ = 0;
   std::uint32_t next_context_ = 1;
   bool write_waiting_ = false;
   bool send_broken_ = false;
 
+  // Sized by what arrives: small, doubled while reads fill it (up to
+  // max_message_size), back to small when a drain found only small reads.
   Bytes rx_buf_;
+  std::size_t rx_largest_ = 0;  // largest read of the current drain
   Bytes rx_msg_;        // message being reassembled (partial delivery)
   bool rx_started_ = false;
   Message rx_meta_;     // ppid/stream/unordered of rx_msg_

@@ -76,6 +76,20 @@ Result<void, std::error_code> apply_options(int fd, const EndpointConfig& cfg) {
   pp.spp_flags = o.heartbeat_enabled ? SPP_HB_ENABLE : SPP_HB_DISABLE;
   if (!set_opt(fd, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, pp, "SCTP_PEER_ADDR_PARAMS")) return unexpected(last_error());
 
+  // Our delayed SACK (RFC 6458 8.1.19). A delay of 0 leaves the kernel's
+  // delay alone; a frequency of 1 turns delaying off (SACK every packet).
+  if (o.sack_delay || o.sack_frequency) {
+    const std::uint32_t delay = o.sack_delay ? ms(*o.sack_delay) : 0;
+    // RFC 9260 6.2: a SACK MUST NOT be delayed by more than 500 ms.
+    if ((o.sack_delay && (delay == 0 || delay > 500)) || (o.sack_frequency && *o.sack_frequency == 0))
+      return unexpected(std::make_error_code(std::errc::invalid_argument));
+    sctp_sack_info si{};
+    si.sack_assoc_id = 0;  // socket default, inherited by its associations
+    si.sack_delay = delay;
+    si.sack_freq = o.sack_frequency.value_or(0);
+    if (!set_opt(fd, IPPROTO_SCTP, SCTP_DELAYED_SACK, si, "SCTP_DELAYED_SACK")) return unexpected(last_error());
+  }
+
   // RFC 6458 sctp_rcvinfo per message: ppid, stream, unordered flag.
   const int on = 1;
   if (!set_opt(fd, IPPROTO_SCTP, SCTP_RECVRCVINFO, on, "SCTP_RECVRCVINFO")) return unexpected(last_error());
@@ -130,6 +144,41 @@ Result<UniqueFd, std::error_code> open_sctp_socket(const EndpointConfig& cfg, in
     if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) return unexpected(last_error());
   }
   return fd;
+}
+
+SctpParameters sctp_parameters_of(int fd) {
+  SctpParameters p;
+  auto get = [fd](int name, auto& value) {
+    socklen_t len = sizeof value;
+    return ::getsockopt(fd, IPPROTO_SCTP, name, &value, &len) == 0;
+  };
+  sctp_rtoinfo rto{};
+  if (get(SCTP_RTOINFO, rto)) {
+    p.rto_initial = Millis{rto.srto_initial};
+    p.rto_min = Millis{rto.srto_min};
+    p.rto_max = Millis{rto.srto_max};
+  }
+  sctp_assocparams ap{};
+  if (get(SCTP_ASSOCINFO, ap)) p.association_max_retrans = ap.sasoc_asocmaxrxt;
+  sctp_paddrparams pp{};
+  if (get(SCTP_PEER_ADDR_PARAMS, pp)) {
+    p.heartbeat_interval = Millis{pp.spp_hbinterval};
+    p.heartbeat_enabled = (pp.spp_flags & SPP_HB_ENABLE) != 0;
+    p.path_max_retrans = pp.spp_pathmaxrxt;
+  }
+  sctp_sack_info si{};
+  if (get(SCTP_DELAYED_SACK, si)) {
+    p.sack_delay = Millis{si.sack_delay};
+    p.sack_frequency = si.sack_freq;
+  }
+  int nodelay = 0;
+  if (get(SCTP_NODELAY, nodelay)) p.nodelay = nodelay != 0;
+  sctp_status st{};
+  if (get(SCTP_STATUS, st)) {
+    p.rto = Millis{st.sstat_primary.spinfo_rto};
+    p.srtt = Millis{st.sstat_primary.spinfo_srtt};
+  }
+  return p;
 }
 
 std::vector<TransportAddress> sctp_local_addresses(int fd) {

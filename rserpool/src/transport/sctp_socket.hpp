@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "rserpool/base/result.hpp"
+#include "rserpool/transport/association.hpp"
 #include "rserpool/transport/config.hpp"
 
 namespace rserpool::transport::detail {
@@ -37,6 +38,8 @@ int sctp_family_for(const std::vector<IpAddress>& a, const std::vector<IpAddress
 Result<UniqueFd, std::error_code> open_sctp_socket(const EndpointConfig& cfg, int family);
 // Reads the local and peer address lists of the association on fd.
 std::vector<TransportAddress> sctp_local_addresses(int fd);
+// The kernel's effective parameters of the association on fd.
+SctpParameters sctp_parameters_of(int fd);
 std::vector<TransportAddress> sctp_peer_addresses(int fd);
 
 }  // namespace rserpool::transport::detail

@@ -3,12 +3,31 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include "rserpool/base/log.hpp"
 #include "socket_address.hpp"
 
 namespace rserpool::transport::detail {
 
 namespace asio = boost::asio;
 using boost::system::error_code;
+
+namespace {
+// One read buffer per thread, shared by every association the thread runs:
+// Session::on_bytes decodes a read completely (copying what it keeps) before
+// any notification, so the buffer is free again before a handler runs. An
+// idle association therefore holds no read buffer at all (issue 14: 64 KiB
+// each made 8,000 idle associations 544 MB).
+constexpr std::size_t kReadChunk = 64 * 1024;
+Bytes& thread_read_buffer() {
+  thread_local Bytes buf(kReadChunk);
+  return buf;
+}
+// A write buffer grown by a burst is released once it is written and
+// nothing more is queued.
+constexpr std::size_t kKeptWriteBuffer = 16 * 1024;
+// Reads per readiness wake-up before yielding to other associations.
+constexpr int kReadBudget = 16;
+}  // namespace
 
 tcpmap::SessionOptions TcpAssociation::session_options(const EndpointConfig& cfg) {
   tcpmap::SessionOptions o;
@@ -19,18 +38,26 @@ tcpmap::SessionOptions TcpAssociation::session_options(const EndpointConfig& cfg
   o.heartbeat_timeout = cfg.tcp.heartbeat_timeout;
   o.max_unacked = cfg.tcp.max_unacked;
   o.send_queue_limit = cfg.send_queue_limit;
+  o.send_queue_bytes = cfg.send_queue_bytes;
   return o;
 }
 
 TcpAssociation::TcpAssociation(asio::io_context& io, const EndpointConfig& cfg,
                                std::shared_ptr<TransportCounters> counters, std::shared_ptr<AssociationHandler> handler)
-    : AssociationBase(std::move(counters), std::move(handler), cfg.name.empty() ? "tcp" : cfg.name),
+    : AssociationBase(cfg, std::move(counters), std::move(handler), cfg.name.empty() ? "tcp" : cfg.name),
       socket_(io),
       timer_(io),
       session_(session_options(cfg), tcpmap::Clock::now()),
-      reuse_port_(cfg.reuse_port),
-      read_buf_(64 * 1024) {
+      reuse_port_(cfg.reuse_port) {
   info_.kind = TransportKind::tcp;
+}
+
+void TcpAssociation::post(std::function<void()> f) { asio::post(socket_.get_executor(), std::move(f)); }
+
+void TcpAssociation::abort_for(DownReason reason) {
+  if (finished()) return;
+  local_shutdown_ = true;
+  finish(reason, true);
 }
 
 void TcpAssociation::start_connect(std::vector<tcp::endpoint> remotes, std::optional<tcp::endpoint> local) {
@@ -56,7 +83,11 @@ void TcpAssociation::try_next_remote() {
     socket_.bind(*local_, ec);
   }
   if (ec) {
-    logger()->warn("{}: cannot open/bind towards {}: {}", label(), remote.address().to_string(), ec.message());
+    // Name both ends as tried: the local bind is the usual culprit.
+    log::warn_limited(logger(), "cannot open or bind", "{}: cannot open/bind {} towards {}: {}", label(),
+                      local_ ? TransportAddress{from_asio(local_->address()), local_->port()}.to_string()
+                      : std::string("an ephemeral port"),
+                      TransportAddress{from_asio(remote.address()), remote.port()}.to_string(), ec.message());
     return try_next_remote();
   }
   socket_.async_connect(remote, [self = std::static_pointer_cast<TcpAssociation>(shared_from_this())](error_code e) {
@@ -79,6 +110,7 @@ void TcpAssociation::on_connected() {
   connected_ = true;
   error_code ec;
   socket_.set_option(tcp::no_delay(true), ec);  // one signalling message per segment, no Nagle wait
+  socket_.non_blocking(true, ec);               // reads drain the socket after a readiness wait
   auto le = socket_.local_endpoint(ec);
   if (!ec) info_.local = {TransportAddress{from_asio(le.address()), le.port()}};
   auto re = socket_.remote_endpoint(ec);
@@ -90,6 +122,9 @@ void TcpAssociation::on_connected() {
 Result<void, SendError> TcpAssociation::send(Message msg) {
   if (finished() || local_shutdown_) return unexpected(SendError::not_connected);
   const std::size_t size = msg.payload.size();
+  // The bounds (unwritten plus unacknowledged) are the same as SCTP's; the
+  // session checks them again (it is usable on its own).
+  if (!admit_to_queue(queued(), session_.queued_bytes(), size)) return unexpected(SendError::queue_full);
   auto r = session_.submit(std::move(msg));
   if (!r) {
     if (r.error() == SendError::message_too_large) ++counters_->oversized_sends;
@@ -113,30 +148,45 @@ void TcpAssociation::flush() {
                       if (self->finished()) return;
                       if (ec) return self->fail_with_error(ec);
                       if (self->shutdown_complete()) return;
+                      if (!self->session_.has_output() && self->write_buf_.capacity() > kKeptWriteBuffer)
+                        Bytes().swap(self->write_buf_);
                       self->flush();
                     });
 }
 
 void TcpAssociation::read_loop() {
-  socket_.async_read_some(asio::buffer(read_buf_),
-                          [self = std::static_pointer_cast<TcpAssociation>(shared_from_this())](error_code ec,
-                                                                                               std::size_t n) {
-                            if (self->finished()) return;
-                            if (ec) return self->fail_with_error(ec);
-                            self->on_read(n);
-                          });
+  socket_.async_wait(tcp::socket::wait_read,
+                     [self = std::static_pointer_cast<TcpAssociation>(shared_from_this())](error_code ec) {
+                       if (self->finished()) return;
+                       if (ec) return self->fail_with_error(ec);
+                       self->on_readable();
+                     });
 }
 
-void TcpAssociation::on_read(std::size_t n) {
+void TcpAssociation::on_readable() {
+  Bytes& buf = thread_read_buffer();
+  for (int i = 0; i < kReadBudget; ++i) {
+    error_code ec;
+    const std::size_t n = socket_.read_some(asio::buffer(buf), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+    if (ec) return fail_with_error(ec);  // includes eof
+    if (!on_read(ByteView(buf.data(), n))) return;
+    if (n < buf.size()) break;  // drained
+  }
+  read_loop();
+}
+
+bool TcpAssociation::on_read(ByteView bytes) {
   tcpmap::SessionEvents ev;
-  session_.on_bytes(ByteView(read_buf_.data(), n), tcpmap::Clock::now(), ev);
+  session_.on_bytes(bytes, tcpmap::Clock::now(), ev);
   if (ev.became_up) {
     up_ = true;
     if (client_) ++counters_->associations_connected;
     info_.inbound_streams = session_.inbound_streams();
     info_.outbound_streams = session_.outbound_streams();
-    logger()->info("{}: association #{} {} -> {} up ({} in / {} out streams)", label(), id(), describe(info_.local),
-                   describe(info_.remote), info_.inbound_streams, info_.outbound_streams);
+    log::info_limited(logger(), "association up", "{}: association #{} {} -> {} up ({} in / {} out streams)", label(),
+                      id(), describe(info_.local), describe(info_.remote), info_.inbound_streams,
+                      info_.outbound_streams);
     notify_up();
     if (!ev.refused.empty() && !finished()) {
       counters_->send_failed_messages += ev.refused.size();
@@ -145,26 +195,26 @@ void TcpAssociation::on_read(std::size_t n) {
     }
   }
   for (auto& m : ev.messages) {
-    if (finished()) return;
+    if (finished()) return false;
     ++counters_->messages_in;
     counters_->bytes_in += m.payload.size();
     notify_message(std::move(m));
   }
-  if (finished()) return;
+  if (finished()) return false;
   if (ev.error) {
     if (*ev.error == tcpmap::SessionError::oversized_frame)
       ++counters_->oversized_frames;
     else
       ++counters_->malformed_frames;
-    logger()->warn("{}: association #{} from {}: {}{}{}; closing", label(), id(), describe(info_.remote),
-                   tcpmap::to_string(*ev.error), ev.frame_error ? ": " : "",
-                   ev.frame_error ? tcpmap::to_string(*ev.frame_error) : "");
-    return finish(DownReason::protocol_error, true);
+    log::warn_limited(logger(), "malformed frame", "{}: association #{} from {}: {}{}{}; closing", label(), id(),
+                      describe(info_.remote), tcpmap::to_string(*ev.error), ev.frame_error ? ": " : "",
+                      ev.frame_error ? tcpmap::to_string(*ev.frame_error) : "");
+    finish(DownReason::protocol_error, true);
+    return false;
   }
   if (ev.peer_shutdown) session_.request_shutdown();  // answer with ours once our data is acknowledged
   flush();  // the cumulative ack for this read batch, and anything the handlers sent
-  if (shutdown_complete()) return;
-  read_loop();
+  return !shutdown_complete();
 }
 
 bool TcpAssociation::shutdown_complete() {
@@ -186,10 +236,12 @@ void TcpAssociation::on_timer() {
   switch (session_.on_timer(tcpmap::Clock::now())) {
     case tcpmap::TimerVerdict::timed_out:
       if (!up_) {
-        logger()->warn("{}: association #{}: no INIT from peer in time", label(), id());
+        log::warn_limited(logger(), "no INIT in time", "{}: association #{} with {}: no INIT from peer in time",
+                          label(), id(), describe(info_.remote));
         return finish(DownReason::connect_failed, true);
       }
-      logger()->warn("{}: association #{} to {}: heartbeat timeout", label(), id(), describe(info_.remote));
+      log::warn_limited(logger(), "heartbeat timeout", "{}: association #{} to {}: heartbeat timeout", label(), id(),
+                        describe(info_.remote));
       return finish(DownReason::heartbeat_timeout, true);
     case tcpmap::TimerVerdict::heartbeat_due:
       ++counters_->heartbeats_sent;
@@ -216,7 +268,8 @@ void TcpAssociation::fail_with_error(const error_code& ec) {
       return finish(local_shutdown_ ? DownReason::local_close : DownReason::peer_closed, false);
     return finish(DownReason::aborted, false);
   }
-  logger()->warn("{}: association #{}: {}", label(), id(), ec.message());
+  log::warn_limited(logger(), "socket error", "{}: association #{} with {}: {}", label(), id(),
+                    describe(info_.remote), ec.message());
   finish(DownReason::communication_lost, false);
 }
 

@@ -18,19 +18,27 @@ class TcpAssociation final : public AssociationBase {
 
   // Client role: tries each remote in order.
   void start_connect(std::vector<tcp::endpoint> remotes, std::optional<tcp::endpoint> local);
-  // Server role: an accepted socket.
+  // Server role: an accepted socket (its addresses already in info()).
   void start_accepted(tcp::socket socket);
+  void preset_info(AssociationInfo info) { info_ = std::move(info); }
 
   Result<void, SendError> send(Message msg) override;
   void close() override;
   void abort() override;
   std::size_t queued() const noexcept override { return session_.unacked() + session_.pending(); }
+  std::size_t queued_bytes() const noexcept override { return session_.queued_bytes(); }
 
  private:
+  void post(std::function<void()> f) override;
+  void abort_for(DownReason reason) override;
   void try_next_remote();
   void on_connected();
+  // Waits for the socket to be readable, then reads what is there through
+  // the thread's read buffer: an idle association holds no read buffer.
   void read_loop();
-  void on_read(std::size_t n);
+  void on_readable();
+  // Processes one read; false when the association ended (or shut down).
+  bool on_read(ByteView bytes);
   void flush();
   bool shutdown_complete();
   void arm_timer();
@@ -52,8 +60,7 @@ class TcpAssociation final : public AssociationBase {
   bool writing_ = false;
   bool local_shutdown_ = false;  // close() was called
   bool closing_posted_ = false;
-  Bytes read_buf_;
-  Bytes write_buf_;
+  Bytes write_buf_;  // released after a large write once idle
 };
 
 }  // namespace rserpool::transport::detail

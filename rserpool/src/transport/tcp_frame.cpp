@@ -69,6 +69,10 @@ void FrameEncoder::encode(const Frame& f, Bytes& out) {
   }
 }
 
+namespace {
+constexpr std::size_t kReserveOnHeader = 4096;
+}  // namespace
+
 Result<void, FrameError> FrameDecoder::parse_header() {
   const std::uint8_t* h = header_;
   if ((h[0] >> 4) != kVersion) return unexpected(FrameError::bad_version);
@@ -87,7 +91,10 @@ Result<void, FrameError> FrameDecoder::parse_header() {
     current_.stream = load_u16(h + 2);
     current_.ppid = load_u32(h + 8);
     payload_needed_ = length;
-    current_.payload.reserve(length);
+    // Reserve what a small message needs, not what the header claims: a
+    // peer announcing 64 KiB and sending nothing more must not make us hold
+    // 64 KiB (the payload grows as its bytes actually arrive).
+    current_.payload.reserve(std::min<std::size_t>(length, kReserveOnHeader));
   } else {
     if (flags != 0) return unexpected(FrameError::reserved_flags);
     if (length != 0) return unexpected(FrameError::bad_length);

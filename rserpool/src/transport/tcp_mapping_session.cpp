@@ -18,6 +18,9 @@ Result<void, SendError> Session::submit(Message msg) {
   const std::uint16_t streams = up_ ? negotiated_out_ : opt_.out_streams;
   if (msg.stream >= streams) return unexpected(SendError::invalid_stream);
   if (pending_.size() + unacked_.size() >= opt_.send_queue_limit) return unexpected(SendError::queue_full);
+  if (queued_bytes_ != 0 && queued_bytes_ + msg.payload.size() > opt_.send_queue_bytes)
+    return unexpected(SendError::queue_full);
+  queued_bytes_ += msg.payload.size();
   pending_.push_back(std::move(msg));
   return {};
 }
@@ -81,7 +84,10 @@ void Session::handle(Frame&& f, SessionEvents& events) {
       // Serial arithmetic: how many of our sequence numbers lie after the ack.
       const std::uint32_t after = (next_sequence_ - 1) - f.sequence;
       if (after > unacked_.size()) return fail(events, SessionError::bad_ack);
-      while (unacked_.size() > after) unacked_.pop_front();
+      while (unacked_.size() > after) {
+        queued_bytes_ -= unacked_.front().msg.payload.size();
+        unacked_.pop_front();
+      }
       return;
     }
     case FrameType::heartbeat:
@@ -162,6 +168,7 @@ std::vector<Message> Session::take_undelivered() {
   for (auto& m : pending_) out.push_back(std::move(m));
   unacked_.clear();
   pending_.clear();
+  queued_bytes_ = 0;
   return out;
 }
 

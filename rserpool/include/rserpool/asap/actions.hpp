@@ -1,15 +1,21 @@
 #pragma once
 // What the sans-I/O ASAP endpoints (PoolElement, PoolUser, Session,
 // PeSession) ask their driver to do. Every event method takes the current
-// virtual time and appends Actions; the driver executes them in order. Order
-// matters: a session's failover emits COOKIE_ECHO, then the failover
-// callback, then the re-sent data, and the driver must keep that order.
+// time (rserpool::TimePoint, base/time.hpp) and appends Actions; the driver
+// executes them in order. Order matters: a session's failover emits
+// COOKIE_ECHO, then the failover callback, then the re-sent data, and the
+// driver must keep that order.
+//
+// Timers are not actions: each core keeps its own in a TimerSet<Timer>
+// (base/timer_set.hpp) and exposes next_deadline() and on_timeout(now)
+// (docs/architecture.md, "The substrate").
 //
 // Addressing: an AssocId names an association to a registrar (ENRP server).
 // For the configured registrar list, entry k is AssocId k. Associations a
 // registrar opens towards us (takeover) get driver-chosen ids at or above
 // kInboundAssocBase. A SessionId names one enhanced-mode session.
 #include <chrono>
+#include <compare>
 #include <cstdint>
 #include <string_view>
 #include <variant>
@@ -17,49 +23,40 @@
 
 #include "rserpool/base/bytes.hpp"
 #include "rserpool/base/ip_address.hpp"
+#include "rserpool/base/time.hpp"
 #include "rserpool/wire/asap.hpp"
 #include "rserpool/wire/types.hpp"
 
 namespace rserpool::asap {
 
-// Virtual time: milliseconds since the driver's epoch. The cores never read
-// a clock.
-using Time = std::chrono::milliseconds;
-using Duration = std::chrono::milliseconds;
-
 using AssocId = std::uint32_t;
 inline constexpr AssocId kInboundAssocBase = 0x10000;
 using SessionId = std::uint32_t;
 
-// RFC 5352 section 7 timers. Cache staleness is checked against `now`
-// when the cache is used, so it needs no timer.
+// The cores' timers: RFC 5352 section 7 (T1-T5, T7), then ours. Cache
+// staleness is checked against `now` when the cache is used, so it needs
+// no timer.
 enum class TimerKind : std::uint8_t {
-  t1_enrp_request,
+  t1_enrp_request,    // key = request id
   t2_registration,
   t3_deregistration,
   t4_reregistration,
   t5_server_hunt,
-  t7_enrp_outdate,  // key = AssocId of a registrar learned from an announce
+  t7_enrp_outdate,    // key = AssocId of a registrar learned from an announce
+  hunt_retry,         // next sweep over the registrar list after a back-off (RFC 5352 3.6 SH4)
+  cache_refresh,      // key = watch id: keep a watched pool resolved
+  session_silence,    // enhanced mode: the PE has not answered data for silence_timeout
+  session_stall_retry,  // enhanced mode: a stalled session asks the registrar again
 };
 std::string_view to_string(TimerKind k) noexcept;
 
-// A named timer. `key` tells instances of one kind apart (T1 runs once per
-// outstanding handle resolution); 0 for the single-instance timers.
+// A named timer, the key of a core's TimerSet. `key` tells instances of one
+// kind apart (T1 runs once per outstanding handle resolution); 0 for the
+// single-instance timers.
 struct Timer {
   TimerKind kind = TimerKind::t1_enrp_request;
   std::uint32_t key = 0;
-  friend bool operator==(const Timer&, const Timer&) = default;
-};
-
-// (Re)arms the timer: a running timer with the same name is replaced.
-struct StartTimer {
-  Timer timer;
-  Duration after{0};
-  friend bool operator==(const StartTimer&, const StartTimer&) = default;
-};
-struct StopTimer {
-  Timer timer;
-  friend bool operator==(const StopTimer&, const StopTimer&) = default;
+  friend auto operator<=>(const Timer&, const Timer&) = default;
 };
 
 // Registrar (ENRP server) associations.
@@ -83,6 +80,15 @@ struct ConnectPe {
 };
 struct DisconnectPe {
   SessionId session = 0;
+};
+// The PE stayed silent for silence_timeout after data was sent to it: abort
+// the association (SCTP ABORT / TCP reset) and report the hand-back and the
+// loss through on_pe_failure() as for any other failure. Data sent to the
+// session meanwhile waits in the core.
+struct AbortPe {
+  SessionId session = 0;
+  PeIdentifier pe = 0;
+  Duration silent_for{0};
 };
 struct SendControlToPe {
   SessionId session = 0;
@@ -213,8 +219,8 @@ struct BusinessCardReceived {
   std::size_t entries = 0;
 };
 
-using Action = std::variant<StartTimer, StopTimer, ConnectRegistrar, DisconnectRegistrar, SendToRegistrar,
-                            ConnectPe, DisconnectPe, SendControlToPe, SendDataToPe, SendControlToPu,
+using Action = std::variant<ConnectRegistrar, DisconnectRegistrar, SendToRegistrar,
+                            ConnectPe, DisconnectPe, AbortPe, SendControlToPe, SendDataToPe, SendControlToPu,
                             RegistrationResult, DeregistrationResult, HomeRegistrarChanged, PoolResolved,
                             PoolUpdated, ResolutionFailed, FailoverCallback, FailoverIndication, SessionStalled,
                             CookieIndication, BusinessCardReceived, ConnectAddress, SendDataToAddress,

@@ -45,4 +45,17 @@ void warn_limited(const std::shared_ptr<spdlog::logger>& logger, std::string_vie
   logger->warn(format, std::forward<Args>(args)...);
 }
 
+// The same at info level, for routine lines that a peer can still multiply
+// (an association up or down per connection attempt).
+template <class... Args>
+void info_limited(const std::shared_ptr<spdlog::logger>& logger, std::string_view cause,
+                  spdlog::format_string_t<Args...> format, Args&&... args) {
+  if (!logger->should_log(spdlog::level::info)) return;
+  const Admission a = admit(logger->name(), cause);
+  if (!a.emit) return;
+  if (a.suppressed != 0)
+    logger->info("({} similar suppressed: {})", a.suppressed, cause);
+  logger->info(format, std::forward<Args>(args)...);
+}
+
 }  // namespace rserpool::log

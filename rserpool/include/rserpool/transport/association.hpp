@@ -3,8 +3,10 @@
 // TCP mapping). Everything runs on the io_context thread that created it;
 // notifications are delivered from that thread, never from inside send(),
 // close() or abort().
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "rserpool/base/ip_address.hpp"
@@ -21,16 +23,45 @@ struct AssociationInfo {
   std::uint16_t inbound_streams = 0;         // negotiated
   std::uint16_t outbound_streams = 0;        // negotiated
   std::vector<TransportAddress> local;       // bound addresses
-  std::vector<TransportAddress> remote;      // peer addresses (several with multi-homing)
+  // Peer addresses: for SCTP every address of the association (from
+  // sctp_getpaddrs: all the peer listed in its INIT/INIT-ACK), so an owner
+  // can check each of them, not "any one matches". Filled in before the
+  // listener's accept filter and accept handler run.
+  std::vector<TransportAddress> remote;
 };
 
 class Association;
 
+// What the kernel uses for one SCTP association (read back with
+// getsockopt), which may differ from what EndpointConfig::sctp asked for:
+// kernel limits, values the peer's INIT changed, RTO as measured.
+struct SctpParameters {
+  std::chrono::milliseconds rto_initial{0}, rto_min{0}, rto_max{0};
+  std::chrono::milliseconds rto{0};   // primary path, current
+  std::chrono::milliseconds srtt{0};  // primary path, smoothed round-trip time
+  std::chrono::milliseconds heartbeat_interval{0};
+  bool heartbeat_enabled = false;
+  std::uint16_t path_max_retrans = 0;
+  std::uint16_t association_max_retrans = 0;
+  std::chrono::milliseconds sack_delay{0};  // 0 with sack_frequency 1: every packet SACKed at once
+  std::uint32_t sack_frequency = 0;
+  bool nodelay = false;
+};
+
+// The send queue when send() started refusing (queue_full).
+struct SendQueueStatus {
+  std::size_t messages = 0;       // queued at that moment
+  std::size_t bytes = 0;
+  std::size_t message_limit = 0;  // EndpointConfig::send_queue_limit
+  std::size_t byte_limit = 0;     // EndpointConfig::send_queue_bytes
+};
+
 // Notifications. Order per association: on_up, then any number of
-// on_message / on_restart / on_send_failed, then exactly one on_down (also
-// when the association never came up: DownReason::connect_failed). After
-// on_down the association drops its handler. Undelivered messages are
-// always handed back through on_send_failed *before* on_down.
+// on_message / on_restart / on_send_failed / on_send_queue_full, then
+// exactly one on_down (also when the association never came up:
+// DownReason::connect_failed). After on_down the association drops its
+// handler. Undelivered messages are always handed back through
+// on_send_failed *before* on_down.
 class AssociationHandler {
  public:
   virtual ~AssociationHandler() = default;
@@ -42,6 +73,12 @@ class AssociationHandler {
   // Messages accepted by send() and not delivered, in the order they were
   // sent, with their ppid/stream/unordered so they can be re-sent elsewhere.
   virtual void on_send_failed(Association& /*assoc*/, std::vector<Message>&& /*unsent*/) {}
+  // The peer does not read: the send queue is at its bound and send()
+  // refuses with queue_full. Reported once per episode (again only after
+  // the queue drained to half its bounds). With PeerNotReading::abort the
+  // transport aborts the association right after this call; otherwise the
+  // owner decides (abort() it, or wait and re-send later).
+  virtual void on_send_queue_full(Association& /*assoc*/, const SendQueueStatus& /*status*/) {}
   virtual void on_down(Association& /*assoc*/, DownReason /*reason*/) {}
 };
 
@@ -68,6 +105,11 @@ class Association : public std::enable_shared_from_this<Association> {
   // TCP mapping the not-yet-acknowledged ones, for SCTP those still in user
   // space (the kernel's queue is not visible).
   virtual std::size_t queued() const noexcept = 0;
+  // Payload bytes of those messages.
+  virtual std::size_t queued_bytes() const noexcept { return 0; }
+  // Kernel SCTP only (nullopt for the TCP mapping, and before the socket
+  // exists): the effective protocol parameters, for operators and tests.
+  virtual std::optional<SctpParameters> sctp_parameters() const { return std::nullopt; }
 
   std::uint64_t id() const noexcept { return id_; }
   TransportCounters& counters() const noexcept { return *counters_; }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 namespace rserpool::transport {
 
 struct TransportCounters;
+struct AssociationInfo;
 
 enum class TransportKind : std::uint8_t {
   sctp,       // kernel SCTP through lksctp, one-to-one sockets
@@ -28,45 +30,67 @@ std::optional<TransportKind> parse_transport_kind(std::string_view text) noexcep
 
 using Millis = std::chrono::milliseconds;
 
-// Kernel SCTP tuning. Defaults are the RFC 4960 protocol defaults except
-// nodelay, which is on: signalling wants latency, not bundling.
+// Kernel SCTP tuning. Defaults are the RFC 4960 (RFC 9260 section 16)
+// protocol defaults except nodelay, which is on: signalling wants latency,
+// not bundling. Every field is applied to the socket before bind / connect
+// / listen, so accepted associations inherit them (docs/transport.md).
 struct SctpOptions {
   bool nodelay = true;                   // SCTP_NODELAY
   bool heartbeat_enabled = true;         // SCTP_PEER_ADDR_PARAMS spp_flags
-  Millis heartbeat_interval{30000};      // spp_hbinterval
-  std::uint16_t path_max_retrans = 5;    // spp_pathmaxrxt
-  std::uint16_t association_max_retrans = 10;  // SCTP_ASSOCINFO sasoc_asocmaxrxt
-  Millis rto_initial{3000};              // SCTP_RTOINFO
-  Millis rto_min{1000};
-  Millis rto_max{60000};
-  std::uint16_t max_init_attempts = 8;   // SCTP_INITMSG sinit_max_attempts
-  Millis max_init_timeout{60000};        // sinit_max_init_timeo
-  // Our own delayed SACK (SCTP_DELAYED_SACK): unset keeps the kernel's
-  // (200 ms, every second packet on Linux).
-  std::optional<Millis> sack_delay;      // sack_delay
-  std::optional<std::uint32_t> sack_frequency;  // sack_freq
+  Millis heartbeat_interval{30000};      // spp_hbinterval (HB.interval)
+  std::uint16_t path_max_retrans = 5;    // spp_pathmaxrxt (Path.Max.Retrans)
+  std::uint16_t association_max_retrans = 10;  // SCTP_ASSOCINFO sasoc_asocmaxrxt (Association.Max.Retrans)
+  Millis rto_initial{3000};              // SCTP_RTOINFO (RTO.Initial)
+  Millis rto_min{1000};                  // RTO.Min
+  Millis rto_max{60000};                 // RTO.Max
+  std::uint16_t max_init_attempts = 8;   // SCTP_INITMSG sinit_max_attempts (Max.Init.Retransmits + 1)
+  Millis max_init_timeout{60000};        // sinit_max_init_timeo (caps the INIT timer)
+  // Our own delayed SACK (SCTP_DELAYED_SACK, RFC 9260 6.2): how long we may
+  // hold a SACK (1..500 ms) and after how many packets we SACK at once (1:
+  // every packet, no delay). Unset keeps the kernel's (Linux: 200 ms, every
+  // second packet). A peer whose RTO floor is below our delay retransmits
+  // what we already have.
+  std::optional<Millis> sack_delay;
+  std::optional<std::uint32_t> sack_frequency;
 
-  // Linux arms its heartbeat timer for max(hbinterval + rto/2, 200 ms) plus
-  // up to one RTO of jitter, and fails the association at the first timer
-  // that finds association_max_retrans unanswered heartbeats. With this
-  // profile (four unanswered heartbeats are fatal) a dead peer is declared
-  // about four to five timer periods after it died: 0.8-1.2 s on a LAN, up
-  // to about 2 s in UML. A killed process is seen at once (its kernel sends
-  // ABORT or SHUTDOWN); a hung one needs an application heartbeat (M3UA
-  // BEAT, ASAP keep-alive). One or two lost retransmissions must not be
-  // fatal: with a single retransmission allowed, a peer whose SACKs were
-  // late by 200-300 ms under load lost healthy associations (19 of them in
-  // the UML failover benchmark), so this profile allows three.
+  // For links whose far end must be declared dead within about a second
+  // (SG <-> gateway controllers, registrars), tuned against real peers:
+  //
+  // - RTO floor 250 ms: the other side of such a link is often not ours
+  //   (osmo-stp, rsplib, any Linux peer) and holds its SACK for the common
+  //   200 ms when a single packet arrives. A floor below that makes an
+  //   idle-ish association retransmit what the peer already has (the
+  //   earlier 50 ms floor: 67-72 spurious retransmissions in 15 s, each
+  //   50-60 ms after its original; docs/performance.md). rto_max 300 ms
+  //   keeps the exponential back-off short on a LAN.
+  // - Our own delayed SACK matched to that floor: 50 ms (a fifth of it),
+  //   every second packet, so a peer using this profile never waits on our
+  //   SACK long enough to retransmit, and SACK traffic stays halved under
+  //   load.
+  // - Dead-peer detection stays fast through heartbeats: Linux arms the
+  //   heartbeat timer for max(hbinterval + rto/2, 200 ms) plus up to one RTO
+  //   of jitter, doubles the RTO (up to rto_max) on each unanswered one, and
+  //   fails the association at the first timer that finds
+  //   association_max_retrans unanswered. With hbinterval 50 ms each period
+  //   is 200-500 ms, so a dead peer (host gone) is declared about 1-2 s
+  //   after it died; a killed process is seen at once (its kernel sends
+  //   ABORT or SHUTDOWN); a hung one needs an application heartbeat (M3UA
+  //   BEAT, ASAP keep-alive, the session silence timeout). One or two lost
+  //   retransmissions must not be fatal: with a single one allowed, peers
+  //   whose SACKs were late by 200-300 ms under load lost healthy
+  //   associations, so this profile allows three.
   static SctpOptions aggressive() {
     SctpOptions o;
-    o.heartbeat_interval = Millis{100};
-    o.rto_initial = Millis{100};
-    o.rto_min = Millis{50};
-    o.rto_max = Millis{200};
+    o.heartbeat_interval = Millis{50};
+    o.rto_initial = Millis{300};
+    o.rto_min = Millis{250};
+    o.rto_max = Millis{300};
     o.path_max_retrans = 2;
     o.association_max_retrans = 3;
     o.max_init_attempts = 3;
     o.max_init_timeout = Millis{500};
+    o.sack_delay = Millis{50};
+    o.sack_frequency = 2;
     return o;
   }
 };
@@ -76,7 +100,9 @@ struct SctpOptions {
 struct TcpMappingOptions {
   Millis heartbeat_interval{1000};  // probe after this much silence from the peer
   Millis heartbeat_timeout{3000};   // down after this much silence (also bounds INIT and connect)
-  std::size_t max_unacked = 4096;   // messages written but not yet acknowledged
+  // Messages written but not yet acknowledged (the window); they count
+  // against send_queue_limit / send_queue_bytes too.
+  std::size_t max_unacked = 1024;
 
   static TcpMappingOptions aggressive() {
     TcpMappingOptions o;
@@ -87,6 +113,21 @@ struct TcpMappingOptions {
 };
 
 inline constexpr std::size_t kDefaultMaxMessageSize = 65536 + 1024;  // 64 KiB plus headroom
+
+// What the transport does when a peer does not read: the send queue reached
+// send_queue_limit or send_queue_bytes and send() refuses (queue_full).
+enum class PeerNotReading : std::uint8_t {
+  report,  // tell the owner (AssociationHandler::on_send_queue_full) and keep the association
+  abort,   // tell the owner, then abort the association (DownReason::peer_not_reading)
+};
+std::string_view to_string(PeerNotReading p) noexcept;
+
+// Decides from an accepted association's addresses (every peer address of
+// an SCTP association, from sctp_getpaddrs) whether to keep it; false
+// aborts it at once (SCTP ABORT / TCP RST) and counts it
+// (TransportCounters::associations_refused). Runs before the listener's
+// accept handler, on the io_context thread.
+using AcceptFilter = std::function<bool(const AssociationInfo&)>;
 
 struct EndpointConfig {
   // Several addresses give SCTP multi-homing (sctp_bindx / sctp_connectx).
@@ -104,7 +145,16 @@ struct EndpointConfig {
   std::size_t max_message_size = kDefaultMaxMessageSize;
   std::uint16_t out_streams = 16;  // requested outbound streams
   std::uint16_t in_streams = 16;   // maximum inbound streams accepted
-  std::size_t send_queue_limit = 65536;  // messages queued in user space per association
+  // Per association, what send() accepted and the peer has not taken yet
+  // (SCTP: the user-space queue; TCP mapping: unwritten plus written and
+  // unacknowledged). Beyond either bound send() refuses with queue_full, and
+  // the owner hears of it once per episode (on_send_queue_full). A message
+  // larger than send_queue_bytes is still accepted into an empty queue.
+  std::size_t send_queue_limit = 4096;          // messages
+  std::size_t send_queue_bytes = 1024 * 1024;   // payload bytes
+  PeerNotReading peer_not_reading = PeerNotReading::report;
+  // Listener only (see AcceptFilter); empty: keep every association.
+  AcceptFilter accept_filter;
   // SO_REUSEPORT (kernel SCTP and the TCP mapping), so an association can be
   // started from the port (and the same addresses) a listener of ours is
   // bound to, as rsplib's one-to-many ENRP socket does, and a PE can register

@@ -22,6 +22,11 @@ struct TransportCounters {
   std::uint64_t bytes_out = 0;
   std::uint64_t send_failed_messages = 0;  // handed back through on_send_failed
   std::uint64_t heartbeats_sent = 0;       // TCP mapping HEARTBEAT frames
+  // Hostile or broken peers and local limits.
+  std::uint64_t send_queue_refused = 0;    // send() refused with queue_full (messages)
+  std::uint64_t send_queue_full = 0;       // episodes reported through on_send_queue_full
+  std::uint64_t associations_refused = 0;  // accepted, then refused by the listener's accept filter
+  std::uint64_t accept_errors = 0;         // accept() failures (EMFILE, ENFILE, ENOBUFS ...): each pauses accepting
 
   std::uint64_t closed_by(DownReason r) const noexcept { return closed[static_cast<std::size_t>(r)]; }
   void count_close(DownReason r) noexcept { ++closed[static_cast<std::size_t>(r)]; }

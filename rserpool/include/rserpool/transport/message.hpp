@@ -28,8 +28,9 @@ enum class DownReason : std::uint8_t {
   protocol_error,      // malformed, oversized or out-of-order input
   local_close,         // close() or abort() on this side
   connect_failed,      // association never came up
+  peer_not_reading,    // aborted by us: the send queue stayed full (EndpointConfig::peer_not_reading)
 };
-inline constexpr std::size_t kDownReasonCount = 7;
+inline constexpr std::size_t kDownReasonCount = 8;
 
 std::string_view to_string(DownReason r) noexcept;
 
@@ -38,7 +39,7 @@ enum class SendError : std::uint8_t {
   not_connected,      // closing, closed, or down
   invalid_stream,     // stream >= negotiated (or configured) outbound streams
   message_too_large,  // payload > max_message_size
-  queue_full,         // send_queue_limit messages already waiting
+  queue_full,         // send_queue_limit messages or send_queue_bytes already waiting
 };
 
 std::string_view to_string(SendError e) noexcept;

@@ -89,6 +89,9 @@ class FrameDecoder {
   // True between frames (no partial header or payload buffered).
   bool idle() const noexcept { return header_fill_ == 0 && !in_payload_; }
   std::optional<FrameError> error() const noexcept { return error_; }
+  // Memory held for the frame being decoded: grows with the bytes that
+  // arrive, not with the length the header announces.
+  std::size_t held_bytes() const noexcept { return current_.payload.capacity(); }
 
  private:
   Result<void, FrameError> parse_header();

@@ -26,8 +26,9 @@ struct SessionOptions {
   std::size_t max_message_size = 65536 + 1024;
   std::chrono::milliseconds heartbeat_interval{1000};
   std::chrono::milliseconds heartbeat_timeout{3000};
-  std::size_t max_unacked = 4096;
-  std::size_t send_queue_limit = 65536;
+  std::size_t max_unacked = 1024;
+  std::size_t send_queue_limit = 4096;          // messages, unwritten plus unacknowledged
+  std::size_t send_queue_bytes = 1024 * 1024;   // their payload bytes (an empty queue takes any one message)
 };
 
 // Why the session gave up on the peer's input.
@@ -95,6 +96,8 @@ class Session {
   std::uint16_t inbound_streams() const noexcept { return negotiated_in_; }
   std::size_t unacked() const noexcept { return unacked_.size(); }
   std::size_t pending() const noexcept { return pending_.size(); }
+  // Payload bytes of the unacknowledged and the unwritten messages.
+  std::size_t queued_bytes() const noexcept { return queued_bytes_; }
   std::uint64_t heartbeats_sent() const noexcept { return heartbeats_sent_; }
 
  private:
@@ -119,6 +122,7 @@ class Session {
   // Outbound.
   std::deque<Message> pending_;  // accepted, not yet written
   std::deque<Sent> unacked_;     // written, not yet acknowledged
+  std::size_t queued_bytes_ = 0;
   std::uint32_t next_sequence_ = 1;
 
   // Inbound.

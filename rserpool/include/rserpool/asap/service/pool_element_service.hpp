@@ -1,7 +1,8 @@
 #pragma once
 // One registered pool element on Boost.Asio: drives the sans-I/O
 // asap::PoolElement (registration, T2/T3/T4, hunt, keep-alive answers) with
-// registrar associations (PPID 11) and one steady_timer per core timer.
+// registrar associations (PPID 11) and one OS timer armed at the core's
+// next_deadline(), on the clock it is given (the steady clock by default).
 //
 // Threading: construct, call and destroy on the thread that runs `io`;
 // callbacks are invoked on that thread. Callbacks may destroy the service.
@@ -15,6 +16,7 @@
 
 #include "rserpool/asap/pool_element.hpp"
 #include "rserpool/asap/service/registrar_access.hpp"
+#include "rserpool/base/time.hpp"
 
 namespace rserpool::asap {
 
@@ -33,6 +35,7 @@ struct PoolElementServiceCounters {
   std::uint64_t inbound_associations = 0;  // registrar associations accepted (came up)
   std::uint64_t inbound_refused = 0;       // over TakeoverListen::max_associations
   std::uint64_t inbound_ignored = 0;       // messages a registrar does not send a PE: dropped
+  std::uint64_t registrations_dropped = 0; // the home let our lifetime run out (we registered again)
 };
 
 // The PE's ASAP transport address (RFC 5352 2.2.1: the home registrar
@@ -52,7 +55,7 @@ class PoolElementService {
   // Listening for takeovers fails soft: logged, and the PE works as before
   // (ephemeral source ports, re-homing by hunt or H bit only).
   PoolElementService(boost::asio::io_context& io, PoolElementConfig pe, RegistrarAccess access,
-                     TakeoverListen takeover = {});
+                     TakeoverListen takeover = {}, const Clock& clock = SteadyClock::instance());
   // Cancels timers and closes the registrar associations; no DEREGISTRATION
   // (use deregister() first for a graceful exit).
   ~PoolElementService();

@@ -2,7 +2,8 @@
 // One pool user (any number of pools) on Boost.Asio: drives the sans-I/O
 // asap::PoolUser (cache, handle resolution, T1, subscriptions, hunt,
 // ENDPOINT_UNREACHABLE once per failure event) and the enhanced-mode
-// sessions opened on it (pool_session.hpp).
+// sessions opened on it (pool_session.hpp), with one OS timer per core
+// armed at its next_deadline() on the clock it is given.
 //
 // Threading: construct, call and destroy on the thread that runs `io`;
 // handlers are invoked on that thread, never from inside the call that
@@ -20,6 +21,7 @@
 #include "rserpool/asap/service/pool_session.hpp"
 #include "rserpool/asap/service/registrar_access.hpp"
 #include "rserpool/base/result.hpp"
+#include "rserpool/base/time.hpp"
 
 namespace rserpool::asap {
 
@@ -39,7 +41,8 @@ class PoolUserService {
   using WatchHandler = std::function<void(const PeList&)>;
   using ServerHandler = std::function<void(std::optional<PoolElementParameter>)>;
 
-  PoolUserService(boost::asio::io_context& io, PoolUserConfig pu, RegistrarAccess access);
+  PoolUserService(boost::asio::io_context& io, PoolUserConfig pu, RegistrarAccess access,
+                  const Clock& clock = SteadyClock::instance());
   ~PoolUserService();
   PoolUserService(const PoolUserService&) = delete;
   PoolUserService& operator=(const PoolUserService&) = delete;
