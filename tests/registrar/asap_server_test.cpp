@@ -136,17 +136,16 @@ TEST_F(AsapFixture, LifetimeExpirySendsUnsolicitedDeregistrationResponse) {
   cfg.keep_alive_audit = false;
   make();
   ASSERT_FALSE(register_pe(1, "pool", make_pe(42, 1, 3000)).rejected);
-  const auto& t = reg->timers();
-  auto it = t.find(TimerKey{TimerKind::lifetime_expiry, 0});
-  ASSERT_NE(it, t.end());
-  EXPECT_EQ(it->second, now + 3000ms);
-  auto acts = reg->on_timer(it->first, now + 2999ms);
+  EXPECT_EQ(reg->deadline(TimerKey{TimerKind::lifetime_expiry, 0}), now + 3000ms);
+  EXPECT_EQ(reg->next_deadline(), now + 3000ms);
+  auto acts = reg->on_timeout(now + 2999ms);
   EXPECT_EQ(reg->handlespace().element_count(), 1u);
-  acts = reg->on_timer(TimerKey{TimerKind::lifetime_expiry, 0}, now + 3000ms);
+  acts = reg->on_timeout(now + 3000ms);
   EXPECT_EQ(reg->handlespace().element_count(), 0u);
   EXPECT_EQ(asap_of<asap::DeregistrationResponse>(acts, 1).size(), 1u);
   EXPECT_TRUE(has_event(acts, Event::pe_expired));
-  EXPECT_EQ(reg->timers().count(TimerKey{TimerKind::lifetime_expiry, 0}), 0u);
+  EXPECT_FALSE(reg->deadline(TimerKey{TimerKind::lifetime_expiry, 0}).has_value());
+  EXPECT_FALSE(reg->next_deadline().has_value());
 }
 
 TEST_F(AsapFixture, HandleResolutionItemsDefaultOptionAndCap) {
@@ -193,23 +192,23 @@ TEST_F(AsapFixture, SubscriptionIsAcceptedPushedAndDroppedWithAssociation) {
 
 TEST_F(AsapFixture, KeepAliveAuditIsJitteredAndAckKeepsThePe) {
   ASSERT_FALSE(register_pe(1, "pool", make_pe(42, 1, -1)).rejected);
-  auto ka = reg->timers().at(TimerKey{TimerKind::keep_alive, 0});
+  auto ka = *reg->deadline(TimerKey{TimerKind::keep_alive, 0});
   EXPECT_GE(ka, now + 2000ms);
   EXPECT_LE(ka, now + 6000ms);
-  auto acts = reg->on_timer(TimerKey{TimerKind::keep_alive, 0}, ka);
+  auto acts = reg->on_timeout(ka);
   auto kas = asap_of<asap::EndpointKeepAlive>(acts, 1);
   ASSERT_EQ(kas.size(), 1u);
   EXPECT_FALSE(kas[0].home);
   EXPECT_EQ(kas[0].server_id, 0x1000u);
   EXPECT_EQ(kas[0].pe_id, 42u);
-  EXPECT_EQ(reg->timers().at(TimerKey{TimerKind::keep_alive, 0}), ka + 1000ms);
+  EXPECT_EQ(*reg->deadline(TimerKey{TimerKind::keep_alive, 0}), ka + 1000ms);
   (void)reg->on_asap_message(1, asap::encode(asap::EndpointKeepAliveAck{PoolHandle{"pool"}, 42}), ka + 10ms);
   EXPECT_EQ(reg->counters().keep_alive_acks, 1u);
-  auto next = reg->timers().at(TimerKey{TimerKind::keep_alive, 0});
+  auto next = *reg->deadline(TimerKey{TimerKind::keep_alive, 0});
   EXPECT_GE(next, ka + 2010ms);
   // No ACK this time: removed, with the timeout counted.
-  (void)reg->on_timer(TimerKey{TimerKind::keep_alive, 0}, next);
-  acts = reg->on_timer(TimerKey{TimerKind::keep_alive, 0}, next + 1000ms);
+  (void)reg->on_timeout(next);
+  acts = reg->on_timeout(next + 1000ms);
   EXPECT_TRUE(has_event(acts, Event::pe_keep_alive_timeout));
   EXPECT_EQ(reg->handlespace().element_count(), 0u);
   EXPECT_EQ(reg->counters().keep_alive_timeouts, 1u);
@@ -225,10 +224,10 @@ TEST_F(AsapFixture, KeepAliveSpreadCoversTheJitterRange) {
   auto t = now;
   std::size_t sent = 0;
   while (sent < 200) {
-    auto due = reg->timers().at(TimerKey{TimerKind::keep_alive, 0});
+    auto due = *reg->deadline(TimerKey{TimerKind::keep_alive, 0});
     ASSERT_LE(due, now + 6000ms);
     ASSERT_GE(due, now + 2000ms);
-    auto acts = reg->on_timer(TimerKey{TimerKind::keep_alive, 0}, due);
+    auto acts = reg->on_timeout(due);
     auto kas = asap_of<asap::EndpointKeepAlive>(acts, 1);
     sent += kas.size();
     for (auto& k : kas) (void)reg->on_asap_message(1, asap::encode(asap::EndpointKeepAliveAck{k.pool_handle, *k.pe_id}), due);

@@ -289,7 +289,7 @@ ServerConfig to_server_config(const DaemonConfig& c, ServerIdentifier id) {
                                                        : RegistrarConfig::rfc_defaults(id);
   s.core.seed = (std::uint64_t{id} << 32) ^ 0x5eedULL;
   for (const auto& [t, ms] : c.timers_ms) {
-    const Duration d{ms};
+    const std::chrono::milliseconds d{ms};
     switch (t) {
       case TimerName::keep_alive_interval: s.core.keep_alive_interval = d; break;
       case TimerName::keep_alive_timeout: s.core.keep_alive_timeout = d; break;

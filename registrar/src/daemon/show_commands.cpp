@@ -145,12 +145,12 @@ std::string show_registrar(const RegistrarServer& s) {
   o << " transport " << transport::to_string(s.kind()) << "\n";
   o << " ASAP " << addresses(c.asap_addresses) << " port " << s.asap_port() << "\n";
   o << " ENRP " << addresses(c.enrp_addresses) << " port " << s.enrp_port() << "\n";
-  o << " uptime " << seconds(Clock::now() - s.started_at()) << "\n";
+  o << " uptime " << seconds(s.now() - s.started_at()) << "\n";
   o << " pools " << hs.pool_count() << ", pool elements " << hs.element_count() << " (home here "
     << hs.owned_count(s.id()) << ")\n";
   o << " peers " << active << " active, " << c.enrp_peers.size() << " configured\n";
   o << " ASAP associations " << s.asap_association_count() << "\n";
-  o << " " << synchronisation_text(s.synchronisation(), Clock::now()) << "\n";
+  o << " " << synchronisation_text(s.synchronisation(), s.now()) << "\n";
   o << " timers: peer-heartbeat-cycle " << c.core.peer_heartbeat_cycle.count() << " ms, max-time-last-heard "
     << c.core.max_time_last_heard.count() << " ms, max-time-no-response " << c.core.max_time_no_response.count()
     << " ms, takeover-expire " << c.core.takeover_expire.count() << " ms, keep-alive "
@@ -184,7 +184,7 @@ std::string show_pool(const RegistrarServer& s, const std::string& name) {
   std::ostringstream o;
   const auto elements = hs.elements_of(pool);
   o << "Pool " << name << ": policy " << to_string(*policy) << ", " << elements.size() << " PE(s)\n";
-  const auto now = Clock::now();
+  const auto now = s.now();
   for (const auto* e : elements) pe_text(o, *e, now);
   return o.str();
 }
@@ -192,7 +192,7 @@ std::string show_pool(const RegistrarServer& s, const std::string& name) {
 std::string show_pe(const RegistrarServer& s, PeIdentifier id) {
   const auto& hs = s.core().handlespace();
   std::ostringstream o;
-  const auto now = Clock::now();
+  const auto now = s.now();
   for (const auto& pool : hs.pool_handles()) {
     if (const auto* e = hs.find(pool, id)) {
       o << "Pool " << pool.to_string() << ":\n";
@@ -209,7 +209,7 @@ std::string show_peers(const RegistrarServer& s) {
   std::snprintf(line, sizeof line, "%-10s  %-40s %-6s %-5s %-8s %-12s %-8s %s\n", "Server", "Address", "Config",
                 "Assoc", "State", "Last heard", "Checksum", "PEs");
   o << line;
-  const auto now = Clock::now();
+  const auto now = s.now();
   for (const auto& p : s.peers()) {
     const std::string heard = p.last_heard ? seconds(now - *p.last_heard) + " ago" : "never";
     char sum[8] = "-";

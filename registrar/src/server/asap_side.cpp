@@ -30,7 +30,7 @@ void ServerState::asap_up(transport::Association& a, const transport::Associatio
   const std::uint16_t port = info.remote.empty() ? 0 : info.remote.front().port;
   log->debug("{}: ASAP association {} up from {}", cfg.name, a.id(),
              info.remote.empty() ? std::string("?") : info.remote.front().to_string());
-  execute(core.on_asap_association_up(a.id(), ips_of(info.remote), port, Clock::now()));
+  execute(core.on_asap_association_up(a.id(), ips_of(info.remote), port, now()));
 }
 
 void ServerState::asap_message(transport::Association& a, transport::Message&& m) {
@@ -43,7 +43,7 @@ void ServerState::asap_message(transport::Association& a, transport::Message&& m
     return;
   }
   ++counters.asap_messages_received;
-  execute(core.on_asap_message(a.id(), m.payload, Clock::now()));
+  execute(core.on_asap_message(a.id(), m.payload, now()));
 }
 
 void ServerState::asap_send_failed(transport::Association& a, std::size_t count) {
@@ -65,10 +65,19 @@ void ServerState::asap_down(transport::Association& a, transport::DownReason why
   asap.erase(it);
   log->debug("{}: ASAP association {} down ({})", cfg.name, a.id(), transport::to_string(why));
   if (stopped) return;
-  execute(core.on_asap_association_down(a.id(), Clock::now()));
+  execute(core.on_asap_association_down(a.id(), now()));
 }
 
-void ServerState::send_asap(AssociationId id, Bytes&& message) {
+// Encoded here, once, as the message leaves.
+void ServerState::send_asap(AssociationId id, const AsapOut& message) {
+  if (!asap.count(id)) {
+    ++counters.asap_send_failures;
+    return;
+  }
+  send_asap_bytes(id, encode(message));
+}
+
+void ServerState::send_asap_bytes(AssociationId id, Bytes&& message) {
   auto it = asap.find(id);
   if (it == asap.end()) {
     ++counters.asap_send_failures;
@@ -91,7 +100,7 @@ void ServerState::send_asap_to_element(SendAsapToElement&& s) {
   }
   const TransportAddress target{t.addresses.front(), t.port};
   if (auto e = element_links.find(target); e != element_links.end()) {
-    return send_asap(e->second, std::move(s.message));
+    return send_asap_bytes(e->second, wire::asap::encode(s.message));
   }
   auto ep = endpoint({}, 0, cfg.name + "/asap-pe");
   ep.remote_addresses = t.addresses;
@@ -107,7 +116,7 @@ void ServerState::send_asap_to_element(SendAsapToElement&& s) {
   const auto id = (*a)->id();
   asap[id] = AsapLink{*a, target, false};
   element_links[target] = id;
-  send_asap(id, std::move(s.message));
+  send_asap_bytes(id, wire::asap::encode(s.message));
 }
 
 }  // namespace rserpool::registrar::detail

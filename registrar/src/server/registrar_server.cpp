@@ -1,5 +1,5 @@
-// RegistrarServer: life of the driver, execution of the core's actions and
-// its named timers.
+// RegistrarServer: life of the driver, and the execution of the two cores'
+// actions (Registrar, PeerDirectory) with one OS timer each.
 #include <boost/asio/io_context.hpp>
 
 #include <algorithm>
@@ -21,8 +21,31 @@ std::vector<IpAddress> ips_of(const std::vector<TransportAddress>& addresses) {
   return ips;
 }
 
+namespace {
+DirectoryConfig directory_config(const ServerConfig& c) {
+  DirectoryConfig d;
+  d.self = c.core.server_id;
+  d.peers = c.enrp_peers;
+  d.allowed = c.enrp_allowed;
+  d.accept_any = c.accept_unconfigured_peers;
+  d.mentor = c.mentor;
+  d.mentor_from_peers = c.mentor_from_peers;
+  d.mentor_wait = c.mentor_wait;
+  d.reconnect_interval = c.peer_reconnect_interval;
+  d.presence_retry = c.core.peer_heartbeat_cycle;
+  return d;
+}
+}  // namespace
+
 ServerState::ServerState(asio::io_context& io_context, ServerConfig config)
-    : io(io_context), cfg(std::move(config)), core(cfg.core), log(log::get("registrar")) {}
+    : io(io_context),
+      cfg(std::move(config)),
+      clock(cfg.clock != nullptr ? cfg.clock : &SteadyClock::instance()),
+      core(cfg.core),
+      directory(directory_config(cfg)),
+      core_timer(io_context),
+      directory_timer(io_context),
+      log(log::get("registrar")) {}
 
 transport::EndpointConfig ServerState::endpoint(const std::vector<IpAddress>& local, std::uint16_t port,
                                                 std::string name) const {
@@ -38,6 +61,15 @@ transport::EndpointConfig ServerState::endpoint(const std::vector<IpAddress>& lo
   return e;
 }
 
+namespace {
+// "127.0.0.1 port 3863", "all addresses port 0": what we tried to bind.
+std::string where(const std::vector<IpAddress>& addresses, std::uint16_t port) {
+  std::string s;
+  for (const auto& a : addresses) s += (s.empty() ? "" : ",") + a.to_string();
+  return (s.empty() ? std::string("all addresses") : s) + " port " + std::to_string(port);
+}
+}  // namespace
+
 Result<void, std::string> ServerState::open() {
   if (cfg.core.server_id == 0) return unexpected(std::string("server id must not be 0 (RFC 5353 2.2)"));
   if (cfg.kind == transport::TransportKind::sctp && !transport::kernel_sctp_available()) {
@@ -51,7 +83,10 @@ Result<void, std::string> ServerState::open() {
     auto s = weak.lock();
     return s ? s->accept_asap(a) : nullptr;
   });
-  if (!al) return unexpected("cannot listen for ASAP on port " + std::to_string(cfg.asap_port) + ": " + al.error().message());
+  if (!al) {
+    return unexpected("cannot listen for ASAP on " + where(cfg.asap_addresses, cfg.asap_port) + ": " +
+                      al.error().message());
+  }
   asap_listener = *al;
   asap_port = asap_listener->port();
 
@@ -64,7 +99,8 @@ Result<void, std::string> ServerState::open() {
   });
   if (!el) {
     asap_listener->close();
-    return unexpected("cannot listen for ENRP on port " + std::to_string(cfg.enrp_port) + ": " + el.error().message());
+    return unexpected("cannot listen for ENRP on " + where(cfg.enrp_addresses, cfg.enrp_port) + ": " +
+                      el.error().message());
   }
   enrp_listener = *el;
   enrp_port = enrp_listener->port();
@@ -78,29 +114,15 @@ Result<void, std::string> ServerState::open() {
     t.addresses = cfg.enrp_addresses;
     cfg.core.enrp_transport = t;
   }
-  if (cfg.mentor) {
-    auto at = std::find(cfg.enrp_peers.begin(), cfg.enrp_peers.end(), *cfg.mentor);
-    if (at == cfg.enrp_peers.end()) at = cfg.enrp_peers.insert(cfg.enrp_peers.end(), *cfg.mentor);
-    mentor_slot = static_cast<std::size_t>(at - cfg.enrp_peers.begin());
-  }
-  for (const auto& p : cfg.enrp_peers) trusted.insert(p.ip);
-  for (const auto& a : cfg.enrp_allowed) trusted.insert(a);
-
   // The core only knows server ids; configured peers are addresses whose
-  // ids we learn when they speak, so the core starts with no static peers.
+  // ids the directory learns when they speak, so the core starts with no
+  // static peers.
   core = Registrar(cfg.core);
-  started_at = Clock::now();
+  started_at = now();
   log->info("{}: server id {:08x}, ASAP {} port {}, ENRP port {}, {} configured peer(s)", cfg.name, cfg.core.server_id,
             transport::to_string(kind), asap_port, enrp_port, cfg.enrp_peers.size());
-  execute(core.start(Clock::now()));
-  for (std::size_t i = 0; i < cfg.enrp_peers.size(); ++i) {
-    Slot s;
-    s.address = cfg.enrp_peers[i];
-    s.retry = std::make_unique<asio::steady_timer>(io);
-    slots.push_back(std::move(s));
-  }
-  start_mentor_wait();
-  for (std::size_t i = 0; i < slots.size(); ++i) connect_slot(i);
+  execute(core.start(now()));
+  execute(directory.start(now()));
   if (auto r = open_announces(); !r) {
     stop();
     return r;
@@ -113,19 +135,15 @@ void ServerState::stop() {
   stopped = true;
   if (asap_listener) asap_listener->close();
   if (enrp_listener) enrp_listener->close();
-  for (auto& [key, t] : timers) t->cancel();
-  timers.clear();
-  for (auto& s : slots) {
-    if (s.retry) s.retry->cancel();
-  }
+  core_timer.cancel();
+  directory_timer.cancel();
   if (announce_timer) announce_timer->cancel();
-  if (mentor_timer) mentor_timer->cancel();
   if (announcer) announcer->close();
   // close() notifies on_down later, from the io thread; copy the handles
   // first since the maps shrink as that happens.
   std::vector<std::shared_ptr<transport::Association>> all;
   for (auto& [id, l] : asap) all.push_back(l.association);
-  for (auto& [id, l] : enrp) all.push_back(l.association);
+  for (auto& [id, a] : enrp) all.push_back(a);
   for (auto& a : all) a->close();
   log->info("{}: stopped ({} ASAP and {} ENRP associations closing)", cfg.name, asap.size(), enrp.size());
 }
@@ -134,40 +152,51 @@ void ServerState::execute(std::vector<Action>&& actions) {
   if (stopped) return;
   for (auto& action : actions) {
     if (auto* s = std::get_if<SendAsap>(&action)) {
-      send_asap(s->association, std::move(s->message));
+      send_asap(s->association, s->message);
     } else if (auto* e = std::get_if<SendEnrp>(&action)) {
-      send_enrp(e->peer, std::move(e->message));
-    } else if (auto* t = std::get_if<StartTimer>(&action)) {
-      start_timer(t->key, t->at);
-    } else if (auto* st = std::get_if<StopTimer>(&action)) {
-      stop_timer(st->key);
+      send_enrp(e->peer, e->message);
     } else if (auto* n = std::get_if<Notify>(&action)) {
       notify(*n);
     } else if (auto* el = std::get_if<SendAsapToElement>(&action)) {
       send_asap_to_element(std::move(*el));
     }
   }
+  arm_timers();
 }
 
-void ServerState::start_timer(const TimerKey& key, TimePoint at) {
-  auto& t = timers[key];
-  if (!t) t = std::make_unique<asio::steady_timer>(io);
-  t->expires_at(at);
-  t->async_wait([weak = weak_from_this(), key](const boost::system::error_code& ec) {
-    if (ec) return;
+void ServerState::execute(std::vector<DirectoryAction>&& actions) {
+  if (stopped) return;
+  for (auto& action : actions) {
+    if (auto* c = std::get_if<ConnectPeer>(&action)) {
+      connect_peer(*c);
+    } else if (auto* p = std::get_if<SendPresenceOn>(&action)) {
+      send_enrp_on(p->link, core.presence(0, true));
+    } else if (auto* a = std::get_if<AbortLink>(&action)) {
+      abort_enrp(a->link);
+    } else if (auto* m = std::get_if<StartMentorDownload>(&action)) {
+      execute(core.start_mentor_download(m->mentor, now()));
+    } else if (auto* e = std::get_if<DirectoryEvent>(&action)) {
+      report(*e);
+    }
+  }
+  arm_timers();
+}
+
+void ServerState::arm_timers() {
+  if (stopped) return;
+  std::weak_ptr<ServerState> weak = weak_from_this();
+  core_timer.arm(core.next_deadline(), now(), [weak] {
     auto s = weak.lock();
     if (!s || s->stopped) return;
     ++s->counters.timers_fired;
-    // A fire that raced with a re-arm is harmless: the core acts on what is due.
-    s->execute(s->core.on_timer(key, Clock::now()));
+    s->execute(s->core.on_timeout(s->now()));
   });
-}
-
-void ServerState::stop_timer(const TimerKey& key) {
-  auto it = timers.find(key);
-  if (it == timers.end()) return;
-  it->second->cancel();
-  timers.erase(it);
+  directory_timer.arm(directory.next_deadline(), now(), [weak] {
+    auto s = weak.lock();
+    if (!s || s->stopped) return;
+    ++s->counters.timers_fired;
+    s->execute(s->directory.on_timeout(s->now()));
+  });
 }
 
 void ServerState::notify(const Notify& n) {
@@ -198,6 +227,34 @@ void ServerState::notify(const Notify& n) {
   if (on_event) on_event(n);
 }
 
+void ServerState::report(const DirectoryEvent& e) {
+  const std::string at = e.address ? e.address->to_string() : std::string("?");
+  switch (e.kind) {
+    case DirectoryEvent::Kind::refused_untrusted:
+      log->warn("{}: refused ENRP association from {} (not a configured or allowed peer)", cfg.name, at);
+      break;
+    case DirectoryEvent::Kind::bound:
+      log->info("{}: ENRP association {} speaks for server {:08x}", cfg.name, e.link, e.server);
+      break;
+    case DirectoryEvent::Kind::sender_changed:
+      log->warn("{}: ENRP association {} bound to server {:08x} carried a message from another server: dropped",
+                cfg.name, e.link, e.server);
+      break;
+    case DirectoryEvent::Kind::listed_refused:
+      log->info("{}: LIST_RESPONSE from {:08x}: {} server(s) outside the allow-list ignored", cfg.name, e.server,
+                e.count);
+      break;
+    case DirectoryEvent::Kind::mentor_chosen:
+      log->info("{}: mentor {} is server {:08x}: downloading its handlespace", cfg.name, at, e.server);
+      break;
+    case DirectoryEvent::Kind::mentor_timed_out:
+      log->warn("{}: no mentor answered within {} ms: starting with our own handlespace (the checksum audit "
+                "brings peers' PEs)",
+                cfg.name, to_millis(cfg.mentor_wait));
+      break;
+  }
+}
+
 }  // namespace detail
 
 RegistrarServer::RegistrarServer(std::shared_ptr<detail::ServerState> state) : impl_(std::move(state)) {}
@@ -215,67 +272,65 @@ std::uint16_t RegistrarServer::asap_port() const { return impl_->asap_port; }
 std::uint16_t RegistrarServer::enrp_port() const { return impl_->enrp_port; }
 transport::TransportKind RegistrarServer::kind() const { return impl_->kind; }
 const Registrar& RegistrarServer::core() const { return impl_->core; }
+const PeerDirectory& RegistrarServer::directory() const { return impl_->directory; }
 ServerIdentifier RegistrarServer::id() const { return impl_->core.id(); }
 const ServerConfig& RegistrarServer::config() const { return impl_->cfg; }
-const ServerCounters& RegistrarServer::counters() const { return impl_->counters; }
-std::chrono::steady_clock::time_point RegistrarServer::started_at() const { return impl_->started_at; }
+TimePoint RegistrarServer::now() const { return impl_->now(); }
+TimePoint RegistrarServer::started_at() const { return impl_->started_at; }
 std::size_t RegistrarServer::asap_association_count() const { return impl_->asap.size(); }
+
+ServerCounters RegistrarServer::counters() const {
+  ServerCounters c = impl_->counters;
+  const auto& d = impl_->directory.counters();
+  c.enrp_associations_accepted = d.associations_accepted;
+  c.enrp_associations_refused = d.associations_refused;
+  c.enrp_sender_changed = d.sender_changed;
+  c.enrp_listed_servers_refused = d.listed_servers_refused;
+  c.enrp_unroutable = d.unroutable;
+  return c;
+}
+
 Synchronisation RegistrarServer::synchronisation() const {
   const auto& s = *impl_;
   Synchronisation out;
   out.download = s.core.mentor_download();
   out.mentor_address = s.cfg.mentor;
-  out.mentor_timed_out = s.mentor_wait == detail::ServerState::MentorWait::timed_out;
+  out.mentor_timed_out = s.directory.mentor_wait() == MentorWait::timed_out;
   using D = MentorDownload::State;
-  if (s.mentor_wait == detail::ServerState::MentorWait::waiting) {
+  if (s.directory.mentor_wait() == MentorWait::waiting) {
     out.state = Synchronisation::State::awaiting_mentor;
   } else if (out.download.state == D::downloading || out.download.state == D::queued) {
     out.state = Synchronisation::State::downloading;
   }
   return out;
 }
+
 void RegistrarServer::set_event_handler(std::function<void(const Notify&)> handler) {
   impl_->on_event = std::move(handler);
 }
 
 std::vector<PeerView> RegistrarServer::peers() const {
   const auto& s = *impl_;
-  std::map<ServerIdentifier, PeerView> by_id;
   std::vector<PeerView> out;
-  for (const auto& [id, st] : s.peer_state) {
+  std::vector<ServerIdentifier> seen;
+  for (const auto& d : s.directory.peers()) {
     PeerView v;
-    v.id = id;
-    v.address = st.remote ? st.remote : st.learned;
-    v.active = s.core.peer_active(id);
-    v.last_heard = st.last_heard;
-    v.last_checksum = st.checksum;
-    v.owned_pes = s.core.handlespace().owned_count(id);
-    if (st.link) {
-      auto l = s.enrp.find(*st.link);
-      v.association_up = l != s.enrp.end() && l->second.up;
-    }
-    by_id[id] = v;
-  }
-  for (const auto& slot : s.slots) {
-    if (slot.last_id != 0 && by_id.count(slot.last_id)) {
-      auto& v = by_id[slot.last_id];
-      v.configured = true;
-      v.address = slot.address;
-      continue;
-    }
-    PeerView v;
-    v.configured = true;
-    v.address = slot.address;
-    if (slot.link) {
-      auto l = s.enrp.find(*slot.link);
-      v.association_up = l != s.enrp.end() && l->second.up;
+    v.id = d.id;
+    v.address = d.address;
+    v.configured = d.configured;
+    v.association_up = d.association_up;
+    v.last_heard = d.last_heard;
+    v.last_checksum = d.last_checksum;
+    if (d.id != 0) {
+      v.active = s.core.peer_active(d.id);
+      v.owned_pes = s.core.handlespace().owned_count(d.id);
+      seen.push_back(d.id);
     }
     out.push_back(v);
   }
-  for (auto& [id, v] : by_id) out.push_back(v);
   // Also peers the core knows only from others (LIST_RESPONSE, updates).
   for (ServerIdentifier id : s.core.active_peers()) {
-    if (by_id.count(id)) continue;
+    if (std::find(seen.begin(), seen.end(), id) != seen.end()) continue;
     PeerView v;
     v.id = id;
     v.active = true;

@@ -1,0 +1,34 @@
+#pragma once
+// Protocol counters of one registrar core (its three entities share them).
+// Drivers export them (CLI `show counters`, Prometheus).
+#include <array>
+#include <cstdint>
+
+namespace rserpool::registrar {
+
+struct Counters {
+  // ASAP
+  std::uint64_t registrations = 0, registrations_rejected = 0, reregistrations = 0;
+  std::uint64_t deregistrations = 0, deregistrations_rejected = 0;
+  std::uint64_t resolutions = 0, resolutions_unknown_pool = 0, resolutions_rate_limited = 0;
+  std::uint64_t registrations_rate_limited = 0;
+  // Registered user-transport addresses dropped because the registering
+  // association does not carry them (check_pe_addresses).
+  std::uint64_t foreign_addresses_removed = 0;
+  std::uint64_t unreachable_reports = 0, unreachable_rate_limited = 0;
+  std::uint64_t keep_alives_sent = 0, keep_alive_acks = 0, keep_alive_timeouts = 0;
+  std::uint64_t expirations = 0, subscription_updates = 0;
+  std::uint64_t asap_unexpected = 0, asap_errors_received = 0;
+  // Decode failures by the cause answered (index = ErrorCause, 11 = silent).
+  std::array<std::uint64_t, 12> asap_decode_errors{};
+  std::array<std::uint64_t, 12> enrp_decode_errors{};
+  // ENRP
+  std::uint64_t enrp_received = 0, enrp_misaddressed = 0, enrp_errors_received = 0;
+  std::uint64_t updates_sent = 0, updates_applied = 0, updates_ignored = 0;
+  std::uint64_t checksum_mismatches = 0, resyncs = 0, takeovers_won = 0, takeovers_aborted = 0;
+  std::uint64_t peers_dead = 0;
+  // Initial synchronisation (RFC 5353 3.3): pages and PEs received from the mentor.
+  std::uint64_t mentor_pages = 0, mentor_elements = 0;
+};
+
+}  // namespace rserpool::registrar
