@@ -394,8 +394,13 @@ TEST_F(AsapFixture, APeCannotDeregisterAnotherPe) {
   EXPECT_EQ(r.error.at(0).code, ErrorCause::rejected_security);
 }
 
-TEST_F(AsapFixture, RandomBytesNeverCrash) {
+// Random bytes on a pool user's association: every undecodable message gets
+// exactly the answer the codec's error policy gives (an ASAP_ERROR with its
+// cause, or nothing for a silent drop) and is counted by cause; afterwards
+// the registrar still registers and resolves on the same association.
+TEST_F(AsapFixture, RandomBytesGetTheCodecsAnswerAreCountedAndTheServerStillServes) {
   rserpool::core::Random rnd(7);
+  std::uint64_t undecodable = 0, errors_expected = 0, errors_sent = 0;
   for (int i = 0; i < 5000; ++i) {
     Bytes b(rnd.uniform(64) + 1);
     for (auto& x : b) x = static_cast<std::uint8_t>(rnd.next());
@@ -404,9 +409,34 @@ TEST_F(AsapFixture, RandomBytesNeverCrash) {
       b[2] = 0;
       b[3] = static_cast<std::uint8_t>(b.size());
     }
-    (void)send(9, b);
+    const auto decoded = asap::decode(b);
+    const auto acts = send(9, b);
+    if (decoded) continue;
+    ++undecodable;
+    const auto expected = asap::error_reply(decoded.error());
+    const auto errs = asap_of<asap::Error>(acts, 9);
+    ASSERT_EQ(errs.size(), expected ? 1u : 0u) << "input " << i;
+    if (expected) {
+      ++errors_expected;
+      errors_sent += errs.size();
+      EXPECT_EQ(errs[0], *expected) << "input " << i;
+    }
+    EXPECT_EQ(asap_sent(acts, 9).size(), errs.size()) << "nothing but the error for undecodable input " << i;
   }
-  SUCCEED();
+  ASSERT_GT(undecodable, 1000u);
+  ASSERT_GT(errors_expected, 100u);
+  EXPECT_EQ(errors_sent, errors_expected);
+  std::uint64_t counted = 0;
+  for (auto c : reg->counters().asap_decode_errors) counted += c;
+  EXPECT_EQ(counted, undecodable);
+  // Still serving, on the very association that sent the garbage.
+  cfg.check_pe_addresses = false;
+  const auto r = register_pe(9, "after-storm", make_pe(4242, 9));
+  EXPECT_FALSE(r.rejected);
+  auto res = asap_of<asap::HandleResolutionResponse>(send(9, asap::HandleResolution{false, PoolHandle{"after-storm"}, {}}), 9);
+  ASSERT_EQ(res.size(), 1u);
+  ASSERT_EQ(res[0].pool_elements.size(), 1u);
+  EXPECT_EQ(res[0].pool_elements[0].id, 4242u);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // The rserpool-registrar process: config file, telnet CLI, counters that
-// match the traffic, Prometheus, bad configurations, SIGTERM. Ports are
-// chosen by the test; everything on 127.0.0.1 over the TCP mapping.
+// match the traffic, Prometheus, bad configurations, SIGTERM. Every
+// listener is configured with port 0 and the daemon reports what it bound
+// (--ports-file); everything on 127.0.0.1 over the TCP mapping (or kernel
+// SCTP inside UML).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -20,6 +22,7 @@
 #include <thread>
 #include <tuple>
 
+#include "daemon_ports.hpp"
 #include "process.hpp"
 #include "rserpool/transport/endpoint.hpp"
 #include "rserpool/wire/asap.hpp"
@@ -38,18 +41,6 @@ const std::string kBinary = SG_REGISTRAR_BIN;
 bool use_sctp() {
   const char* k = std::getenv("SG_TEST_TRANSPORT");
   return k && std::string(k) == "sctp";
-}
-
-std::uint16_t free_tcp_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
 }
 
 std::string write_file(const std::string& name, const std::string& text) {
@@ -90,39 +81,41 @@ struct Client : transport::AssociationHandler {
 
 class DaemonTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    asap_port = free_tcp_port();
-    enrp_port = free_tcp_port();
-    vty_port = free_tcp_port();
-    metrics_port = free_tcp_port();
-  }
-
-  std::string config_text() const {
-    return "line vty\n bind 127.0.0.1 " + std::to_string(vty_port) +
-           "\n"
+  // Port 0 everywhere: the daemon reports what it bound.
+  static std::string config_text(std::uint16_t asap = 0) {
+    return "line vty\n bind 127.0.0.1 0\n"
            "registrar\n"
            " server-id 0x00c0ffee\n"
            " transport " + std::string(use_sctp() ? "sctp" : "tcp") + "\n"
            " asap local-ip 127.0.0.1\n"
-           " asap-port " + std::to_string(asap_port) +
-           "\n"
+           " asap-port " + std::to_string(asap) + "\n"
            " enrp local-ip 127.0.0.1\n"
-           " enrp-port " + std::to_string(enrp_port) +
-           "\n"
+           " enrp-port 0\n"
            " timer-profile aggressive\n"
            " timer keep-alive-interval 60000\n"
-           " metrics-port " + std::to_string(metrics_port) + "\n";
+           " metrics-port 0\n";
   }
 
   std::optional<sgtest::ChildProcess> start_daemon(const std::string& cfg_path) {
-    log_path = ::testing::TempDir() + "/rserpool-registrar-" + std::to_string(vty_port) + ".log";
-    auto child = sgtest::ChildProcess::spawn({kBinary, "-c", cfg_path}, log_path);
+    const std::string tag = std::to_string(::getpid()) + "-" + std::to_string(++started_);
+    log_path = ::testing::TempDir() + "/rserpool-registrar-" + tag + ".log";
+    const std::string ports_path = ::testing::TempDir() + "/rserpool-registrar-" + tag + ".ports";
+    std::remove(ports_path.c_str());
+    auto child = sgtest::ChildProcess::spawn({kBinary, "-c", cfg_path, "--ports-file", ports_path}, log_path);
     if (!child) return child;
-    if (!sgtest::wait_for_listener(sgtest::Protocol::tcp, vty_port, 5s) ||
-        !sgtest::wait_for_listener(use_sctp() ? sgtest::Protocol::sctp : sgtest::Protocol::tcp, asap_port, 5s)) {
+    auto ports = regtest::wait_for_ports(*child, ports_path);
+    if (!ports) {
       ADD_FAILURE() << "daemon did not start:\n" << sgtest::read_file(log_path);
       return std::nullopt;
     }
+    asap_port = ports->asap();
+    enrp_port = ports->enrp();
+    vty_port = ports->vty();
+    metrics_port = ports->metrics();
+    EXPECT_NE(asap_port, 0);
+    EXPECT_NE(enrp_port, 0);
+    EXPECT_NE(vty_port, 0);
+    EXPECT_NE(metrics_port, 0);
     return child;
   }
 
@@ -172,6 +165,7 @@ class DaemonTest : public ::testing::Test {
   }
 
   std::uint16_t asap_port = 0, enrp_port = 0, vty_port = 0, metrics_port = 0;
+  int started_ = 0;
   std::string log_path;
   boost::asio::io_context io;
   std::vector<std::shared_ptr<transport::Association>> associations;
@@ -317,27 +311,62 @@ TEST_F(DaemonTest, CheckOnlyAcceptsTheShippedExampleAndAGoodFile) {
   ASSERT_TRUE(status);
   EXPECT_EQ(*status, 0) << sgtest::read_file(log);
   EXPECT_NE(sgtest::read_file(log).find("configuration OK"), std::string::npos);
-  // -t opened nothing.
-  EXPECT_FALSE(sgtest::wait_for_listener(use_sctp() ? sgtest::Protocol::sctp : sgtest::Protocol::tcp, asap_port, 100ms));
+  // -t opened nothing: no ports to report.
+  const auto ports = ::testing::TempDir() + "/registrar-t.ports";
+  std::remove(ports.c_str());
+  auto checked = sgtest::ChildProcess::spawn(
+      {kBinary, "-t", "-c", write_file("registrar-t2.cfg", config_text()), "--ports-file", ports}, log);
+  ASSERT_TRUE(checked);
+  status = checked->wait(5s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(*status, 0) << sgtest::read_file(log);
+  EXPECT_FALSE(regtest::parse_ports_file(ports).has_value());
 }
 
-TEST_F(DaemonTest, PortInUseRefusesToStart) {
-  // Occupy the ASAP port.
+TEST_F(DaemonTest, PortInUseRefusesToStartNamingWhatItTried) {
+  // Occupy a port of our own (bound to 0, read back) and give it to the daemon.
   const int fd = socket(AF_INET, SOCK_STREAM, use_sctp() ? IPPROTO_SCTP : 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(asap_port);
   ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
   ASSERT_EQ(listen(fd, 1), 0);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const std::uint16_t taken = ntohs(a.sin_port);
   const auto log = ::testing::TempDir() + "/registrar-inuse.log";
-  auto child = sgtest::ChildProcess::spawn({kBinary, "-c", write_file("registrar-inuse.cfg", config_text())}, log);
+  auto child =
+      sgtest::ChildProcess::spawn({kBinary, "-c", write_file("registrar-inuse.cfg", config_text(taken))}, log);
   ASSERT_TRUE(child);
   auto status = child->wait(5s);
-  close(fd);
   ASSERT_TRUE(status);
   EXPECT_NE(*status, 0);
-  EXPECT_NE(sgtest::read_file(log).find("cannot listen for ASAP"), std::string::npos) << sgtest::read_file(log);
+  EXPECT_NE(sgtest::read_file(log).find("cannot listen for ASAP on 127.0.0.1 port " + std::to_string(taken)),
+            std::string::npos)
+      << sgtest::read_file(log);
+  close(fd);
+  // The telnet CLI on a port in use: the message names the port tried, not
+  // the built-in default (it named 4261 whatever `bind` said).
+  const int tcp = socket(AF_INET, SOCK_STREAM, 0);
+  a.sin_port = 0;
+  ASSERT_EQ(bind(tcp, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(tcp, 1), 0);
+  len = sizeof a;
+  ASSERT_EQ(getsockname(tcp, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const std::uint16_t vty_taken = ntohs(a.sin_port);
+  const std::string text = config_text();
+  const auto vty_cfg = write_file("registrar-vty-inuse.cfg", "line vty\n bind 127.0.0.1 " + std::to_string(vty_taken) +
+                                                                  "\n" + text.substr(text.find("registrar\n")));
+  const auto log2 = ::testing::TempDir() + "/registrar-vty-inuse.log";
+  auto second = sgtest::ChildProcess::spawn({kBinary, "-c", vty_cfg}, log2);
+  ASSERT_TRUE(second);
+  status = second->wait(5s);
+  close(tcp);
+  ASSERT_TRUE(status);
+  EXPECT_NE(*status, 0);
+  EXPECT_NE(sgtest::read_file(log2).find("cannot listen on 127.0.0.1 port " + std::to_string(vty_taken)),
+            std::string::npos)
+      << sgtest::read_file(log2);
 }
 
 }  // namespace

@@ -196,8 +196,8 @@ void declare_config_commands(ops::Vty& vty, DaemonConfig& config) {
                   [cfg](CommandContext& c) {
                     if (auto a = ip(c, 0)) cfg->announce_interface = *a;
                   });
-  vty.add_command(node, "metrics-port <1-65535>",
-                  {"Serve Prometheus GET /metrics on 127.0.0.1", "TCP port"},
+  vty.add_command(node, "metrics-port <0-65535>",
+                  {"Serve Prometheus GET /metrics on 127.0.0.1", "TCP port (0: ephemeral, see --ports-file)"},
                   [cfg](CommandContext& c) { cfg->metrics_port = static_cast<std::uint16_t>(*number(c.args[0])); });
   vty.add_command(node, "no metrics-port", {"Negate", "No Prometheus endpoint"},
                   [cfg](CommandContext&) { cfg->metrics_port.reset(); });

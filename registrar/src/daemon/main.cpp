@@ -1,7 +1,7 @@
 // rserpool-registrar: an ENRP server (RFC 5352 server side, RFC 5353) with
 // an Osmocom-style config file and telnet CLI.
 //
-//   rserpool-registrar [-c FILE] [-t] [--transport auto|sctp|tcp]
+//   rserpool-registrar [-c FILE] [-t] [--transport auto|sctp|tcp] [--ports-file PATH]
 //
 // The data path (RegistrarServer) runs on the main thread's io_context; the
 // VTY runs on its own thread and reaches the data path by posting to it.
@@ -9,13 +9,19 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "daemon_config.hpp"
 #include "daemon_ops.hpp"
@@ -36,14 +42,18 @@ struct Options {
   std::string config_file;
   bool check_only = false;
   std::optional<transport::TransportKind> transport;
+  std::string ports_file;
 };
 
 void usage(const char* argv0) {
   std::fprintf(stderr,
-               "usage: %s [-c FILE] [-t] [--transport auto|sctp|tcp]\n"
-               "  -c FILE      configuration (default: built-in, all addresses, ports 3863/9901)\n"
-               "  -t           check the configuration and exit\n"
-               "  --transport  override the configured transport\n"
+               "usage: %s [-c FILE] [-t] [--transport auto|sctp|tcp] [--ports-file PATH]\n"
+               "  -c FILE       configuration (default: built-in, all addresses, ports 3863/9901)\n"
+               "  -t            check the configuration and exit\n"
+               "  --transport   override the configured transport\n"
+               "  --ports-file  once every listener is bound, write `NAME PORT` lines (asap, enrp,\n"
+               "                vty, metrics) to PATH, atomically: with port 0 in the configuration\n"
+               "                this is how a supervisor or a test learns the ports\n"
                "The CLI listens on telnet 127.0.0.1:%u (change with `line vty` / `bind ADDR [PORT]`).\n",
                argv0, kVtyPort);
 }
@@ -56,6 +66,8 @@ std::optional<Options> parse_args(int argc, char** argv) {
       o.config_file = argv[++i];
     } else if (a == "-t") {
       o.check_only = true;
+    } else if (a == "--ports-file" && i + 1 < argc) {
+      o.ports_file = argv[++i];
     } else if (a == "--transport" && i + 1 < argc) {
       o.transport = transport::parse_transport_kind(argv[++i]);
       if (!o.transport) return std::nullopt;
@@ -64,6 +76,19 @@ std::optional<Options> parse_args(int argc, char** argv) {
     }
   }
   return o;
+}
+
+// Written to a temporary file in the same directory, then renamed: a reader
+// sees either no file or the whole list.
+bool write_ports_file(const std::string& path, const std::vector<std::pair<std::string, std::uint16_t>>& ports) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    for (const auto& [name, port] : ports) f << name << " " << port << "\n";
+    f.flush();
+    if (!f) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
 ServerIdentifier random_server_id() {
@@ -125,12 +150,25 @@ int main(int argc, char** argv) {
     auto p = ops::PrometheusEndpoint::open(io, TransportAddress{IpAddress::v4_loopback(), *dc.metrics_port},
                                            running.metrics);
     if (!p) {
-      std::fprintf(stderr, "rserpool-registrar: metrics port %u: %s\n", *dc.metrics_port, p.error().message().c_str());
+      std::fprintf(stderr, "rserpool-registrar: cannot listen for metrics on 127.0.0.1 port %u: %s\n",
+                   *dc.metrics_port, p.error().message().c_str());
       (*server)->stop();
       vty.stop();
       return 1;
     }
     prometheus = *p;
+  }
+  if (!opts->ports_file.empty()) {
+    std::vector<std::pair<std::string, std::uint16_t>> ports = {
+        {"asap", (*server)->asap_port()}, {"enrp", (*server)->enrp_port()}, {"vty", vty.telnet_port()}};
+    if (prometheus) ports.emplace_back("metrics", prometheus->port());
+    if (!write_ports_file(opts->ports_file, ports)) {
+      std::fprintf(stderr, "rserpool-registrar: cannot write the ports file %s: %s\n", opts->ports_file.c_str(),
+                   std::strerror(errno));
+      (*server)->stop();
+      vty.stop();
+      return 1;
+    }
   }
 
   // SIGTERM/SIGINT: close associations gracefully (queued messages still

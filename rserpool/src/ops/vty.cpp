@@ -1,11 +1,15 @@
 #include "rserpool/ops/vty.hpp"
 
+#include <dirent.h>
+#include <netinet/in.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <fstream>
@@ -14,6 +18,7 @@
 #include <sstream>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 extern "C" {
 #include <osmocom/core/select.h>
@@ -30,6 +35,43 @@ std::string ConfigError::to_string() const {
   if (line > 0) s += ":" + std::to_string(line);
   return s + ": " + reason;
 }
+
+namespace {
+
+// libosmocore keeps its telnet socket to itself: the listening socket it
+// opened is the one that was not among our descriptors before. Used to
+// report the port actually bound when the configuration asks for port 0.
+std::vector<int> open_fds() {
+  std::vector<int> fds;
+  if (DIR* d = opendir("/proc/self/fd")) {
+    const int own = dirfd(d);  // the listing's own descriptor is no socket of anyone's
+    while (const dirent* e = readdir(d)) {
+      if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+      const int fd = std::atoi(e->d_name);
+      if (fd != own) fds.push_back(fd);
+    }
+    closedir(d);
+  }
+  std::sort(fds.begin(), fds.end());
+  return fds;
+}
+
+std::uint16_t listening_port_among_new(const std::vector<int>& before) {
+  for (int fd : open_fds()) {
+    if (std::binary_search(before.begin(), before.end(), fd)) continue;
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || listening == 0) continue;
+    sockaddr_storage ss{};
+    socklen_t sl = sizeof ss;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &sl) != 0) continue;
+    if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port);
+    if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port);
+  }
+  return 0;
+}
+
+}  // namespace
 
 struct Vty::Impl {
   struct Command {
@@ -53,6 +95,7 @@ struct Vty::Impl {
   std::string app_name, app_version;
 
   std::thread thread;
+  std::uint16_t bound_telnet_port = 0;  // what telnet really listens on (`bind ADDR 0`: ephemeral)
   int wake_fd = -1;
   osmo_fd wake{};
   std::mutex mutex;
@@ -256,12 +299,17 @@ Result<void, ConfigError> Vty::start(const std::string& config_file, const std::
     osmo_fd_register(&im.wake);
 
     auto result = im.read_config(config_file, embedded, source_name);
-    if (result && im.options.telnet_port != 0 &&
-        telnet_init_default(OTC_GLOBAL, nullptr, im.options.telnet_port) != 0) {
-      // The address (127.0.0.1 unless the config says `line vty` / `bind`).
-      result = unexpected(ConfigError{"telnet", 0,
-                                      std::string("cannot listen on ") + vty_get_bind_addr() + " port " +
-                                          std::to_string(im.options.telnet_port)});
+    if (result && im.options.telnet_port != 0) {
+      const auto before = open_fds();
+      if (telnet_init_default(OTC_GLOBAL, nullptr, im.options.telnet_port) != 0) {
+        // The address and port tried: 127.0.0.1 and the default port unless
+        // the config says otherwise (`line vty` / `bind ADDR [PORT]`).
+        result = unexpected(ConfigError{"telnet", 0,
+                                        std::string("cannot listen on ") + vty_get_bind_addr() + " port " +
+                                            std::to_string(vty_get_bind_port(im.options.telnet_port))});
+      } else {
+        im.bound_telnet_port = listening_port_among_new(before);
+      }
     }
     const bool ok = result.ok();
     ready.set_value(std::move(result));
@@ -294,7 +342,9 @@ void Vty::stop() {
   Impl::current = nullptr;
 }
 
-std::uint16_t Vty::telnet_port() const noexcept { return impl_->options.telnet_port; }
+std::uint16_t Vty::telnet_port() const noexcept {
+  return impl_->bound_telnet_port != 0 ? impl_->bound_telnet_port : impl_->options.telnet_port;
+}
 
 void Vty::run_on(std::function<void()> fn) {
   std::promise<void> done;

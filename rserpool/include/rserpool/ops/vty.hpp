@@ -80,6 +80,8 @@ class Vty {
   Result<void, ConfigError> start(const std::string& config_file, const std::string& embedded = {},
                                   const std::string& source_name = {});
   void stop();
+  // The port telnet listens on once start() returned (the one bound, also
+  // with `bind ADDR 0`); the default port before that.
   std::uint16_t telnet_port() const noexcept;
 
   // Runs `fn` on the VTY thread and waits for it (for tests and for the
