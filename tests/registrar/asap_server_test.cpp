@@ -237,17 +237,131 @@ TEST_F(AsapFixture, KeepAliveSpreadCoversTheJitterRange) {
   EXPECT_GE(seconds.size(), 4u);
 }
 
-TEST_F(AsapFixture, EndpointUnreachableProbesThenRemovesAtThreshold) {
+// Issue 14 item 1: ENDPOINT_UNREACHABLE makes the home audit the PE; only
+// a failed audit removes it. Three reports used to remove a PE at once,
+// whether or not it answered.
+TEST_F(AsapFixture, UnreachableReportsAuditThePeAndNeverRemoveOneThatAnswers) {
+  cfg.unreachable_rate = {};  // the rule, not the rate limit, is under test
+  make();
   ASSERT_FALSE(register_pe(1, "pool", make_pe(42, 1, -1)).rejected);
+  // Reporters: the PU, the other PE and 20 more pool users.
+  std::vector<AssociationId> reporters{9, 2};
+  for (AssociationId a = 100; a < 120; ++a) {
+    (void)reg->on_asap_association_up(a, {ip(static_cast<std::uint8_t>(a))}, 5000, now);
+    reporters.push_back(a);
+  }
+  std::size_t audits = 0, refuted_events = 0;
+  for (int round = 0; round < 50; ++round) {
+    for (AssociationId a : reporters) {
+      auto acts = send(a, asap::EndpointUnreachable{PoolHandle{"pool"}, 42});
+      EXPECT_FALSE(has_event(acts, Event::pe_unreachable_removed));
+      for (const auto& ka : asap_of<asap::EndpointKeepAlive>(acts, 1)) {
+        ++audits;
+        EXPECT_EQ(ka.pe_id, 42u);
+      }
+    }
+    // The PE answers its audit a little later.
+    now += 300ms;
+    auto acts = reg->on_asap_message(1, asap::encode(asap::EndpointKeepAliveAck{PoolHandle{"pool"}, 42}), now);
+    if (has_event(acts, Event::pe_reported_but_answering)) ++refuted_events;
+    EXPECT_EQ(reg->asap_server().unreachable_reporters(PoolHandle{"pool"}, 42), 0u) << "an answer clears the count";
+    now += 700ms;
+    (void)reg->on_timeout(now);
+    ASSERT_NE(reg->handlespace().find(PoolHandle{"pool"}, 42), nullptr) << "removed in round " << round;
+  }
+  EXPECT_EQ(reg->counters().unreachable_reports, 50u * reporters.size());
+  EXPECT_EQ(reg->counters().unreachable_removals, 0u);
+  EXPECT_EQ(reg->counters().keep_alive_timeouts, 0u);
+  EXPECT_EQ(audits, 50u);  // one audit per round: never a second while one is out
+  EXPECT_EQ(reg->counters().unreachable_audits, 50u);
+  EXPECT_EQ(refuted_events, 50u);  // 22 distinct reporters >= MAX-BAD-PE-REPORT each round
+  EXPECT_EQ(reg->counters().unreachable_refuted, 50u);
+}
+
+TEST_F(AsapFixture, ADeadPeIsRemovedOneKeepAliveTimeoutAfterTheFirstReport) {
+  cfg.keep_alive_audit = false;  // no periodic audit: the report alone must find it
+  make();
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(42, 1, -1)).rejected);
+  const TimePoint first = now + 10s;
+  now = first;
   auto acts = send(9, asap::EndpointUnreachable{PoolHandle{"pool"}, 42});
-  EXPECT_EQ(asap_of<asap::EndpointKeepAlive>(acts, 1).size(), 1u);  // immediate probe
-  acts = send(9, asap::EndpointUnreachable{PoolHandle{"pool"}, 42});
-  EXPECT_TRUE(asap_of<asap::EndpointKeepAlive>(acts, 1).empty());  // probe already out
-  EXPECT_EQ(reg->handlespace().element_count(), 1u);
-  acts = send(9, asap::EndpointUnreachable{PoolHandle{"pool"}, 42});
+  ASSERT_EQ(asap_of<asap::EndpointKeepAlive>(acts, 1).size(), 1u);
+  EXPECT_EQ(reg->next_deadline(), first + cfg.keep_alive_timeout);
+  // More reports meanwhile change nothing about the deadline.
+  now += 400ms;
+  (void)send(2, asap::EndpointUnreachable{PoolHandle{"pool"}, 42});
+  (void)reg->on_timeout(first + cfg.keep_alive_timeout - 1ms);
+  ASSERT_NE(reg->handlespace().find(PoolHandle{"pool"}, 42), nullptr);
+  acts = reg->on_timeout(first + cfg.keep_alive_timeout);
   EXPECT_TRUE(has_event(acts, Event::pe_unreachable_removed));
-  EXPECT_EQ(reg->handlespace().element_count(), 0u);
-  EXPECT_EQ(reg->counters().unreachable_reports, 3u);
+  EXPECT_EQ(reg->handlespace().find(PoolHandle{"pool"}, 42), nullptr);
+  EXPECT_EQ(reg->counters().unreachable_removals, 1u);
+  std::printf("[unreachable] dead PE removed %lld ms after the first report (keep-alive timeout %lld ms)\n",
+              static_cast<long long>(rserpool::to_millis(first + cfg.keep_alive_timeout - first)),
+              static_cast<long long>(rserpool::to_millis(cfg.keep_alive_timeout)));
+}
+
+TEST_F(AsapFixture, ReportsCountOncePerAssociationPerInterval) {
+  cfg.unreachable_rate = {};
+  cfg.keep_alive_timeout = 60s;  // the audit stays outstanding: only counting is looked at
+  make();
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(42, 1, -1)).rejected);
+  for (int i = 0; i < 100; ++i) (void)send(9, asap::EndpointUnreachable{PoolHandle{"pool"}, 42});
+  EXPECT_EQ(reg->asap_server().unreachable_reporters(PoolHandle{"pool"}, 42), 1u);
+  (void)send(2, asap::EndpointUnreachable{PoolHandle{"pool"}, 42});
+  EXPECT_EQ(reg->asap_server().unreachable_reporters(PoolHandle{"pool"}, 42), 2u);
+  // A new interval starts the count again.
+  now += cfg.unreachable_report_interval;
+  (void)send(9, asap::EndpointUnreachable{PoolHandle{"pool"}, 42});
+  EXPECT_EQ(reg->asap_server().unreachable_reporters(PoolHandle{"pool"}, 42), 1u);
+  EXPECT_NE(reg->handlespace().find(PoolHandle{"pool"}, 42), nullptr);
+}
+
+// Issue 14 item 5: a PE identifier belongs to the association that
+// registered it. From the same host (same address, another port) an
+// attacker used to re-register it, re-point it, and remove it by closing.
+TEST_F(AsapFixture, APeIdentifierBelongsToTheAssociationThatRegisteredIt) {
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(42, 1, -1)).rejected);
+  (void)reg->on_asap_association_up(3, {ip(1)}, 6666, now);  // same host, another process
+  auto hijack = make_pe(42, 1, -1);
+  hijack.user_transport.port = 6667;  // would point pool users at the attacker
+  auto r = register_pe(3, "pool", hijack);
+  ASSERT_TRUE(r.rejected);
+  ASSERT_EQ(r.error.size(), 1u);
+  EXPECT_EQ(r.error[0].code, ErrorCause::non_unique_pe_identifier);
+  EXPECT_EQ(reg->counters().registrations_refused_owned, 1u);
+  // Nor deregister it, nor answer its keep-alives.
+  auto d = asap_of<asap::DeregistrationResponse>(send(3, asap::Deregistration{PoolHandle{"pool"}, 42}), 3);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].error.at(0).code, ErrorCause::rejected_security);
+  (void)send(3, asap::EndpointKeepAliveAck{PoolHandle{"pool"}, 42});
+  EXPECT_EQ(reg->counters().keep_alive_acks_foreign, 1u);
+  // Closing its association removes nothing of the owner's.
+  (void)reg->on_asap_association_down(3, now);
+  const auto* e = reg->handlespace().find(PoolHandle{"pool"}, 42);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->element().user_transport.port, 7000);
+  EXPECT_EQ(reg->asap_server().association_of(PoolHandle{"pool"}, 42), std::optional<AssociationId>{1});
+  // The owner itself may re-register (and change its transport).
+  auto moved = make_pe(42, 1, -1);
+  moved.user_transport.port = 7100;
+  EXPECT_FALSE(register_pe(1, "pool", moved).rejected);
+  EXPECT_EQ(reg->handlespace().find(PoolHandle{"pool"}, 42)->element().user_transport.port, 7100);
+}
+
+TEST_F(AsapFixture, ARefusedNewcomerGetsTheIdentifierOnceTheSilentOwnerIsAudited) {
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(42, 1, -1)).rejected);
+  (void)reg->on_asap_association_up(3, {ip(1)}, 6666, now);  // the PE restarted on a new association
+  auto acts = send(3, registration("pool", make_pe(42, 1, -1)));
+  ASSERT_TRUE(asap_of<asap::RegistrationResponse>(acts, 3).at(0).rejected);
+  // The incumbent is audited at once; it does not answer (its old
+  // association is a leftover): gone one keep-alive timeout later.
+  EXPECT_EQ(asap_of<asap::EndpointKeepAlive>(acts, 1).size(), 1u);
+  (void)reg->on_timeout(now + cfg.keep_alive_timeout);
+  EXPECT_EQ(reg->handlespace().find(PoolHandle{"pool"}, 42), nullptr);
+  now += cfg.keep_alive_timeout + 1ms;
+  EXPECT_FALSE(register_pe(3, "pool", make_pe(42, 1, -1)).rejected);
+  EXPECT_EQ(reg->asap_server().association_of(PoolHandle{"pool"}, 42), std::optional<AssociationId>{3});
 }
 
 TEST_F(AsapFixture, ResolutionRateLimitAnswersLackOfResources) {
@@ -388,10 +502,10 @@ TEST_F(AsapFixture, APeCannotDeregisterAnotherPe) {
   ASSERT_EQ(resp[0].error.size(), 1u);
   EXPECT_EQ(resp[0].error[0].code, ErrorCause::rejected_security);
   EXPECT_EQ(reg->handlespace().element_count(), 2u);
-  // Nor re-register it from its own association (its addresses are not ours).
+  // Nor re-register it from its own association: the identifier is taken.
   auto r = register_pe(2, "pool", make_pe(1, 1));
   ASSERT_TRUE(r.rejected);
-  EXPECT_EQ(r.error.at(0).code, ErrorCause::rejected_security);
+  EXPECT_EQ(r.error.at(0).code, ErrorCause::non_unique_pe_identifier);
 }
 
 // Random bytes on a pool user's association: every undecodable message gets

@@ -78,6 +78,12 @@ enum class Event : std::uint8_t {
   taken_over_by_peer,
   resync_started,
   resync_done,
+  // A PE that MAX-BAD-PE-REPORT distinct associations reported unreachable
+  // answered its audit: kept (RFC 5352 3.5 with the RFC 5355 2.1 threat in mind).
+  pe_reported_but_answering,
+  // A REGISTRATION for a PE identifier that another live association owns:
+  // refused with 0x4 (pool, pe; `association` is the one refused).
+  pe_identity_conflict,
 };
 std::string_view to_string(Event e) noexcept;
 
@@ -85,7 +91,8 @@ struct Notify {
   Event event = Event::pe_registered;
   PoolHandle pool;
   PeIdentifier pe = 0;
-  ServerIdentifier server = 0;  // peer / takeover target / initiator
+  ServerIdentifier server = 0;     // peer / takeover target / initiator
+  AssociationId association = 0;  // the ASAP association concerned, when there is one
 };
 
 using Action = std::variant<SendAsap, SendAsapToElement, SendEnrp, Notify>;

@@ -67,6 +67,18 @@ class AsapServer {
   std::size_t association_count() const noexcept { return associations_.size(); }
   std::size_t home_count() const noexcept { return owned_.size(); }
   bool is_home_for(const PoolHandle& pool, PeIdentifier id) const { return owned_.count(PeKey{pool, id}) != 0; }
+  // Distinct associations that reported the PE unreachable in the current
+  // interval (0 once it answered).
+  std::size_t unreachable_reporters(const PoolHandle& pool, PeIdentifier id) const {
+    auto o = owned_.find(PeKey{pool, id});
+    return o == owned_.end() ? 0 : o->second.reporters.size();
+  }
+  // The association the PE registered over (none: not ours, or taken over
+  // and not heard from yet).
+  std::optional<AssociationId> association_of(const PoolHandle& pool, PeIdentifier id) const {
+    auto o = owned_.find(PeKey{pool, id});
+    return o == owned_.end() ? std::nullopt : o->second.association;
+  }
   std::optional<TimePoint> keep_alive_deadline() const {
     if (agenda_.empty()) return std::nullopt;
     return agenda_.begin()->first;
@@ -109,6 +121,10 @@ class AsapServer {
     TimePoint next_audit{};
     TimePoint agenda_at{};
     bool in_agenda = false;  // agenda_ holds {agenda_at, its key}
+    // Distinct associations that reported the PE unreachable since
+    // `reports_since` (RFC 5352 3.5); cleared by its answer.
+    std::vector<AssociationId> reporters;
+    TimePoint reports_since{};
   };
   struct Subscription {
     std::uint32_t items = 0;
@@ -125,7 +141,9 @@ class AsapServer {
   void on_deregistration(AssociationId aid, Association& a, wire::asap::Deregistration& d);
   void on_handle_resolution(AssociationId aid, Association& a, wire::asap::HandleResolution& r, TimePoint now);
   void on_keep_alive_ack(AssociationId aid, const wire::asap::EndpointKeepAliveAck& k, TimePoint now);
-  void on_endpoint_unreachable(Association& a, const wire::asap::EndpointUnreachable& u, TimePoint now);
+  void on_endpoint_unreachable(AssociationId aid, Association& a, const wire::asap::EndpointUnreachable& u,
+                               TimePoint now);
+  bool may_speak_for(const Association& a, const PoolHandle& pool, PeIdentifier id) const;
   void send_resolution(AssociationId aid, PoolHandle pool, std::uint32_t items, bool accepted);
   void send_keep_alive(const PeKey& key, OwnedPe& st, bool home, TimePoint now);
   void process_keep_alive_agenda(TimePoint now);

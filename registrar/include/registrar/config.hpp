@@ -35,7 +35,16 @@ struct RegistrarConfig {
   bool keep_alive_audit = true;                     // periodic ENDPOINT_KEEP_ALIVE to owned PEs
   Duration keep_alive_interval = std::chrono::milliseconds{5000};  // mean; actual spread +/-50 %
   Duration keep_alive_timeout = std::chrono::milliseconds{5000};   // no ACK within this: PE removed
+  // ENDPOINT_UNREACHABLE (RFC 5352 3.5) starts an audit of the PE: a
+  // KEEP_ALIVE it must answer within keep_alive_timeout; only a failed
+  // audit removes it. Reports are counted once per reporting association
+  // per PE per `unreachable_report_interval`; an answer clears the count.
+  // MAX-BAD-PE-REPORT distinct reporters against a PE that still answers
+  // is an operator event (Event::pe_reported_but_answering), not a
+  // removal: pool users cannot vote a healthy PE out (RFC 5355 2.1, the
+  // ENDPOINT_UNREACHABLE flood; RFC 5352 3.5 makes the removal a SHOULD).
   std::uint32_t max_bad_pe_reports = 3;  // MAX-BAD-PE-REPORT
+  Duration unreachable_report_interval = std::chrono::milliseconds{5000};
   bool remove_pes_on_association_down = true;  // as rspregistrar does
   // The PE's user transport addresses must be among the association's peer
   // addresses (RFC 5352 3.1 / 6.x security); otherwise reject with this cause.
@@ -74,6 +83,7 @@ struct RegistrarConfig {
     c.takeover_expire = std::chrono::milliseconds{3000};
     c.keep_alive_interval = std::chrono::milliseconds{2000};
     c.keep_alive_timeout = std::chrono::milliseconds{2000};
+    c.unreachable_report_interval = std::chrono::milliseconds{2000};
     return c;
   }
 };

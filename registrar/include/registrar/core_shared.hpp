@@ -26,8 +26,9 @@ struct CoreShared {
   std::vector<Action> out;
 
   ServerIdentifier self() const noexcept { return config.server_id; }
-  void notify(Event e, PoolHandle pool = {}, PeIdentifier pe = 0, ServerIdentifier server = 0) {
-    out.push_back(Notify{e, std::move(pool), pe, server});
+  void notify(Event e, PoolHandle pool = {}, PeIdentifier pe = 0, ServerIdentifier server = 0,
+              AssociationId association = 0) {
+    out.push_back(Notify{e, std::move(pool), pe, server, association});
   }
   // Never to ourselves nor to "nobody".
   void send_enrp(ServerIdentifier peer, wire::enrp::Message m) {

@@ -16,6 +16,13 @@ struct Counters {
   // association does not carry them (check_pe_addresses).
   std::uint64_t foreign_addresses_removed = 0;
   std::uint64_t unreachable_reports = 0, unreachable_rate_limited = 0;
+  // ENDPOINT_UNREACHABLE -> audit (RFC 5352 3.5): audits started by a
+  // report, PEs removed because the audit failed, reported PEs that answered.
+  std::uint64_t unreachable_audits = 0, unreachable_removals = 0, unreachable_refuted = 0;
+  // PE identity: registrations of an identifier another live association
+  // owns (refused, 0x4); KEEP_ALIVE_ACKs for a PE from an association that
+  // may not speak for it (ignored).
+  std::uint64_t registrations_refused_owned = 0, keep_alive_acks_foreign = 0;
   std::uint64_t keep_alives_sent = 0, keep_alive_acks = 0, keep_alive_timeouts = 0;
   std::uint64_t expirations = 0, subscription_updates = 0;
   std::uint64_t asap_unexpected = 0, asap_errors_received = 0;

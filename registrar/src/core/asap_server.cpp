@@ -70,7 +70,7 @@ void AsapServer::on_message(AssociationId aid, asap::Message&& m, TimePoint now)
   if (auto* d = std::get_if<asap::Deregistration>(&m)) return on_deregistration(aid, a, *d);
   if (auto* h = std::get_if<asap::HandleResolution>(&m)) return on_handle_resolution(aid, a, *h, now);
   if (auto* k = std::get_if<asap::EndpointKeepAliveAck>(&m)) return on_keep_alive_ack(aid, *k, now);
-  if (auto* u = std::get_if<asap::EndpointUnreachable>(&m)) return on_endpoint_unreachable(a, *u, now);
+  if (auto* u = std::get_if<asap::EndpointUnreachable>(&m)) return on_endpoint_unreachable(aid, a, *u, now);
   if (std::holds_alternative<asap::Error>(m)) {
     ++s_.counters.asap_errors_received;
     return;
@@ -100,6 +100,18 @@ void AsapServer::on_registration(AssociationId aid, Association& a, asap::Regist
   if (id == 0) return refuse(ErrorCause::invalid_values, wire::encode_pe_identifier(id));
   if (!is_known_policy(static_cast<std::uint32_t>(r.pool_element.policy.type))) {
     return refuse(ErrorCause::invalid_values, wire::encode_parameter(r.pool_element.policy));
+  }
+  // A PE identifier belongs to the association that registered it (RFC 5352
+  // 3.1 / RFC 5355 2.1, registration spoofing): while that association is
+  // up, nobody else may register, move or re-point it. The incumbent is
+  // audited at once, so an owner that is really gone makes room within one
+  // keep-alive timeout and the newcomer's next attempt succeeds.
+  if (auto o = owned_.find(key); o != owned_.end() && o->second.association && *o->second.association != aid &&
+                                 associations_.count(*o->second.association) != 0) {
+    ++c.registrations_refused_owned;
+    s_.notify(Event::pe_identity_conflict, r.pool_handle, id, 0, aid);
+    if (!o->second.ack_deadline) send_keep_alive(o->first, o->second, false, now);
+    return refuse(ErrorCause::non_unique_pe_identifier, wire::encode_pe_identifier(id));
   }
   // Only addresses the registering association itself carries may be
   // registered, so a PE cannot point pool users at someone else. A PE
@@ -260,6 +272,25 @@ void AsapServer::flush_subscriptions() {
   }
 }
 
+// Whether an association other than the PE's own may answer for it: only
+// one whose addresses are the PE's (its ASAP transport, or the user
+// transport it registered), so a stranger cannot bind a taken-over PE to
+// itself and then remove it by closing.
+bool AsapServer::may_speak_for(const Association& a, const PoolHandle& pool, PeIdentifier id) const {
+  if (!s_.config.check_pe_addresses) return true;
+  const auto* e = s_.handlespace.find(pool, id);
+  if (e == nullptr) return false;
+  const auto& pe = e->element();
+  const auto listed = [&](const IpAddress& ip) {
+    const auto& u = pe.user_transport.addresses;
+    if (std::find(u.begin(), u.end(), ip) != u.end()) return true;
+    return pe.asap_transport &&
+           std::find(pe.asap_transport->addresses.begin(), pe.asap_transport->addresses.end(), ip) !=
+               pe.asap_transport->addresses.end();
+  };
+  return std::any_of(a.addresses.begin(), a.addresses.end(), listed);
+}
+
 void AsapServer::on_keep_alive_ack(AssociationId aid, const asap::EndpointKeepAliveAck& k, TimePoint now) {
   const PeKey key{k.pool_handle, k.pe_id};
   auto o = owned_.find(key);
@@ -267,22 +298,45 @@ void AsapServer::on_keep_alive_ack(AssociationId aid, const asap::EndpointKeepAl
     ++s_.counters.asap_unexpected;
     return;
   }
-  ++s_.counters.keep_alive_acks;
-  if (o->second.association != aid) {
-    // A taken-over PE answering on its new association: bind it there.
-    if (o->second.association) {
-      auto old = associations_.find(*o->second.association);
+  OwnedPe& st = o->second;
+  if (st.association != aid) {
+    // A taken-over PE answering on a new association: bind it there, but
+    // only while its own association is gone and only from its addresses.
+    const bool owner_up = st.association && associations_.count(*st.association) != 0;
+    auto a = associations_.find(aid);
+    if (owner_up || a == associations_.end() || !may_speak_for(a->second, k.pool_handle, k.pe_id)) {
+      ++s_.counters.keep_alive_acks_foreign;
+      return;
+    }
+    if (st.association) {
+      auto old = associations_.find(*st.association);
       if (old != associations_.end()) erase_element(old->second.elements, key);
     }
-    o->second.association = aid;
-    associations_[aid].elements.insert(&o->first);
+    st.association = aid;
+    a->second.elements.insert(&o->first);
   }
-  o->second.ack_deadline.reset();
-  o->second.next_audit = jittered_audit(now);
-  reschedule(o->first, o->second);
+  ++s_.counters.keep_alive_acks;
+  if (!st.reporters.empty()) {
+    // Reported unreachable, yet it answers: the reports were wrong (a
+    // pool user's own path, or a lie). Kept; said once it is notable.
+    if (s_.config.max_bad_pe_reports != 0 && st.reporters.size() >= s_.config.max_bad_pe_reports) {
+      s_.notify(Event::pe_reported_but_answering, k.pool_handle, k.pe_id, 0, aid);
+    }
+    ++s_.counters.unreachable_refuted;
+    st.reporters.clear();
+  }
+  st.ack_deadline.reset();
+  st.next_audit = jittered_audit(now);
+  reschedule(o->first, st);
 }
 
-void AsapServer::on_endpoint_unreachable(Association& a, const asap::EndpointUnreachable& u, TimePoint now) {
+// RFC 5352 3.5: a report makes the home audit the PE at once (ENDPOINT_KEEP_ALIVE);
+// the PE is removed when the audit fails, never for the reports themselves,
+// so no number of reports removes a PE that answers, and a dead PE goes
+// within one keep-alive timeout of the first report. Each association
+// counts once per PE and interval.
+void AsapServer::on_endpoint_unreachable(AssociationId aid, Association& a, const asap::EndpointUnreachable& u,
+                                         TimePoint now) {
   if (!a.unreachables.take(now)) {
     ++s_.counters.unreachable_rate_limited;
     return;
@@ -292,12 +346,20 @@ void AsapServer::on_endpoint_unreachable(Association& a, const asap::EndpointUnr
   auto o = owned_.find(key);
   // Only the home server acts; others would desynchronise the handlespace.
   if (o == owned_.end()) return;
-  const std::uint32_t reports = s_.handlespace.report_unreachable(u.pool_handle, u.pe_id);
-  if (s_.config.max_bad_pe_reports != 0 && reports >= s_.config.max_bad_pe_reports) {
-    remove_owned(key, Event::pe_unreachable_removed);
-    return;
+  OwnedPe& st = o->second;
+  if (st.reporters.empty() || now - st.reports_since >= s_.config.unreachable_report_interval) {
+    st.reporters.clear();
+    st.reports_since = now;
   }
-  if (!o->second.ack_deadline) send_keep_alive(o->first, o->second, false, now);
+  constexpr std::size_t kMaxReportersTracked = 64;  // enough to count past any threshold
+  if (std::find(st.reporters.begin(), st.reporters.end(), aid) == st.reporters.end() &&
+      st.reporters.size() < kMaxReportersTracked) {
+    st.reporters.push_back(aid);
+  }
+  if (!st.ack_deadline) {
+    ++s_.counters.unreachable_audits;
+    send_keep_alive(o->first, st, false, now);
+  }
 }
 
 TimePoint AsapServer::jittered_audit(TimePoint now) {
@@ -418,7 +480,9 @@ void AsapServer::process_keep_alive_agenda(TimePoint now) {
     }
     if (o->second.ack_deadline) {
       ++s_.counters.keep_alive_timeouts;
-      remove_owned(key, Event::pe_keep_alive_timeout);
+      const bool reported = !o->second.reporters.empty();
+      if (reported) ++s_.counters.unreachable_removals;
+      remove_owned(key, reported ? Event::pe_unreachable_removed : Event::pe_keep_alive_timeout);
     } else {
       send_keep_alive(o->first, o->second, false, now);
     }

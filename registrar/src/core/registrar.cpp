@@ -41,6 +41,8 @@ std::string_view to_string(Event e) noexcept {
     case Event::taken_over_by_peer: return "taken-over-by-peer";
     case Event::resync_started: return "resync-started";
     case Event::resync_done: return "resync-done";
+    case Event::pe_reported_but_answering: return "pe-reported-but-answering";
+    case Event::pe_identity_conflict: return "pe-identity-conflict";
   }
   return "?";
 }

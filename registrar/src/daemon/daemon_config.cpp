@@ -36,6 +36,7 @@ constexpr std::pair<TimerName, const char*> kTimerNames[] = {
     {TimerName::max_time_last_heard, "max-time-last-heard"},
     {TimerName::max_time_no_response, "max-time-no-response"},
     {TimerName::takeover_expire, "takeover-expire"},
+    {TimerName::unreachable_report_interval, "unreachable-report-interval"},
 };
 
 const char* timer_name(TimerName t) {
@@ -114,17 +115,20 @@ void declare_config_commands(ops::Vty& vty, DaemonConfig& config) {
                   [cfg](CommandContext& c) { cfg->aggressive_transport = c.args[0] == "aggressive"; });
   vty.add_command(node,
                   "timer (keep-alive-interval|keep-alive-timeout|peer-heartbeat-cycle|max-time-last-heard|"
-                  "max-time-no-response|takeover-expire) <1-86400000>",
+                  "max-time-no-response|takeover-expire|unreachable-report-interval) <1-86400000>",
                   {"Override one timer of the profile", "Mean interval of ENDPOINT_KEEP_ALIVE audits",
                    "KEEP_ALIVE_ACK deadline", "PEER-HEARTBEAT-CYCLE", "MAX-TIME-LAST-HEARD", "MAX-TIME-NO-RESPONSE",
-                   "TAKEOVER-EXPIRE-INTERVAL", "Milliseconds"},
+                   "TAKEOVER-EXPIRE-INTERVAL", "Interval in which each association's ENDPOINT_UNREACHABLE counts once",
+                   "Milliseconds"},
                   [cfg](CommandContext& c) {
                     for (const auto& [n, s] : kTimerNames) {
                       if (c.args[0] == s) cfg->timers_ms[n] = static_cast<std::uint32_t>(*number(c.args[1]));
                     }
                   });
   vty.add_command(node, "max-bad-pe-report <1-1000>",
-                  {"ENDPOINT_UNREACHABLE reports that remove a PE (MAX-BAD-PE-REPORT)", "Reports"},
+                  {"Distinct associations reporting a PE unreachable that make an answering PE an operator event "
+                   "(MAX-BAD-PE-REPORT; a report audits the PE, only a failed audit removes it)",
+                   "Reports"},
                   [cfg](CommandContext& c) { cfg->max_bad_pe_reports = static_cast<std::uint32_t>(*number(c.args[0])); });
   vty.add_command(node, "rate-limit (resolution|registration|unreachable) <0-1000000> <0-1000000>",
                   {"Per-association token bucket", "HANDLE_RESOLUTION", "REGISTRATION", "ENDPOINT_UNREACHABLE",
@@ -297,6 +301,7 @@ ServerConfig to_server_config(const DaemonConfig& c, ServerIdentifier id) {
       case TimerName::max_time_last_heard: s.core.max_time_last_heard = d; break;
       case TimerName::max_time_no_response: s.core.max_time_no_response = d; break;
       case TimerName::takeover_expire: s.core.takeover_expire = d; break;
+      case TimerName::unreachable_report_interval: s.core.unreachable_report_interval = d; break;
     }
   }
   if (c.max_bad_pe_reports) s.core.max_bad_pe_reports = *c.max_bad_pe_reports;

@@ -22,6 +22,7 @@ enum class TimerName : std::uint8_t {
   max_time_last_heard,
   max_time_no_response,
   takeover_expire,
+  unreachable_report_interval,
 };
 
 // Initial synchronisation (RFC 5353 3.3): where the handlespace comes from.

@@ -62,7 +62,7 @@ std::string policy_text(const PolicyParameters& p) {
   return s;
 }
 
-void pe_text(std::ostringstream& o, const core::PoolElementEntry& e, Clock::time_point now) {
+void pe_text(std::ostringstream& o, const RegistrarServer& s, const core::PoolElementEntry& e, Clock::time_point now) {
   const auto& pe = e.element();
   o << " PE " << hex32(pe.id) << " home " << hex32(pe.home_registrar) << " life ";
   if (pe.registration_life_ms == kInfiniteLifetime) {
@@ -75,7 +75,9 @@ void pe_text(std::ostringstream& o, const core::PoolElementEntry& e, Clock::time
   o << "  user transport " << transport_text(pe.user_transport) << "\n";
   o << "  policy " << policy_text(pe.policy) << "\n";
   if (pe.asap_transport) o << "  asap transport " << transport_text(*pe.asap_transport) << "\n";
-  if (e.unreachable_reports() != 0) o << "  unreachable reports " << e.unreachable_reports() << "\n";
+  if (const auto n = s.core().asap_server().unreachable_reporters(e.pool_handle(), pe.id); n != 0) {
+    o << "  reported unreachable by " << n << " association(s), audit running\n";
+  }
 }
 
 std::optional<std::uint32_t> parse_id(const std::string& s) {
@@ -185,7 +187,7 @@ std::string show_pool(const RegistrarServer& s, const std::string& name) {
   const auto elements = hs.elements_of(pool);
   o << "Pool " << name << ": policy " << to_string(*policy) << ", " << elements.size() << " PE(s)\n";
   const auto now = s.now();
-  for (const auto* e : elements) pe_text(o, *e, now);
+  for (const auto* e : elements) pe_text(o, s, *e, now);
   return o.str();
 }
 
@@ -196,7 +198,7 @@ std::string show_pe(const RegistrarServer& s, PeIdentifier id) {
   for (const auto& pool : hs.pool_handles()) {
     if (const auto* e = hs.find(pool, id)) {
       o << "Pool " << pool.to_string() << ":\n";
-      pe_text(o, *e, now);
+      pe_text(o, s, *e, now);
     }
   }
   if (o.str().empty()) return "% no PE " + hex32(id) + "\n";

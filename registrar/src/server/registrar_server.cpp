@@ -214,14 +214,27 @@ void ServerState::notify(const Notify& n) {
     case Event::pe_keep_alive_timeout:
     case Event::pe_unreachable_removed:
     case Event::pe_association_lost:
-      log->info("{}: {} pool '{}' PE {:08x}", cfg.name, to_string(n.event), n.pool.to_string(), n.pe);
+      limited(spdlog::level::info, to_string(n.event), "{}: {} pool '{}' PE {:08x}", cfg.name, to_string(n.event),
+              n.pool.to_string(), n.pe);
+      break;
+    case Event::pe_reported_but_answering:
+      limited(spdlog::level::warn, to_string(n.event),
+              "{}: pool '{}' PE {:08x} answers its audit although several associations report it unreachable "
+              "(kept; last report on association {})",
+              cfg.name, n.pool.to_string(), n.pe, n.association);
+      break;
+    case Event::pe_identity_conflict:
+      limited(spdlog::level::warn, to_string(n.event),
+              "{}: ASAP association {} registered pool '{}' PE {:08x}, which another live association owns: "
+              "refused (0x4), the owner is audited",
+              cfg.name, n.association, n.pool.to_string(), n.pe);
       break;
     case Event::peer_dead:
     case Event::takeover_aborted:
-      log->warn("{}: {} server {:08x}", cfg.name, to_string(n.event), n.server);
+      limited(spdlog::level::warn, to_string(n.event), "{}: {} server {:08x}", cfg.name, to_string(n.event), n.server);
       break;
     default:
-      log->info("{}: {} server {:08x}", cfg.name, to_string(n.event), n.server);
+      limited(spdlog::level::info, to_string(n.event), "{}: {} server {:08x}", cfg.name, to_string(n.event), n.server);
       break;
   }
   if (on_event) on_event(n);
@@ -231,18 +244,23 @@ void ServerState::report(const DirectoryEvent& e) {
   const std::string at = e.address ? e.address->to_string() : std::string("?");
   switch (e.kind) {
     case DirectoryEvent::Kind::refused_untrusted:
-      log->warn("{}: refused ENRP association from {} (not a configured or allowed peer)", cfg.name, at);
+      limited(spdlog::level::warn, "refused ENRP association",
+              "{}: refused ENRP association from {} (not every address is a configured or allowed peer's)", cfg.name,
+              at);
       break;
     case DirectoryEvent::Kind::bound:
-      log->info("{}: ENRP association {} speaks for server {:08x}", cfg.name, e.link, e.server);
+      limited(spdlog::level::info, "ENRP association bound", "{}: ENRP association {} speaks for server {:08x}",
+              cfg.name, e.link, e.server);
       break;
     case DirectoryEvent::Kind::sender_changed:
-      log->warn("{}: ENRP association {} bound to server {:08x} carried a message from another server: dropped",
-                cfg.name, e.link, e.server);
+      limited(spdlog::level::warn, "ENRP sender changed",
+              "{}: ENRP association {} bound to server {:08x} carried a message from another server: dropped",
+              cfg.name, e.link, e.server);
       break;
     case DirectoryEvent::Kind::listed_refused:
-      log->info("{}: LIST_RESPONSE from {:08x}: {} server(s) outside the allow-list ignored", cfg.name, e.server,
-                e.count);
+      limited(spdlog::level::warn, "LIST_RESPONSE servers refused",
+              "{}: LIST_RESPONSE from {:08x}: {} server(s) outside the allow-list ignored", cfg.name, e.server,
+              e.count);
       break;
     case DirectoryEvent::Kind::mentor_chosen:
       log->info("{}: mentor {} is server {:08x}: downloading its handlespace", cfg.name, at, e.server);

@@ -68,6 +68,9 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
   void arm_timers();
   void notify(const Notify& n);
   void report(const DirectoryEvent& e);
+  template <class... Args>
+  void limited(spdlog::level::level_enum level, std::string_view cause, spdlog::format_string_t<Args...> format,
+               Args&&... args);
   transport::EndpointConfig endpoint(const std::vector<IpAddress>& local, std::uint16_t port, std::string name) const;
 
   // --- ASAP (asap_side.cpp) ---
@@ -123,6 +126,20 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
   std::map<TransportAddress, AssociationId> element_links;
   std::map<LinkId, std::shared_ptr<transport::Association>> enrp;
 };
+
+// Every line a peer can cause goes through the process's rate limiter
+// (rserpool::log::admit, per category and cause): a few per window, then
+// one "N similar suppressed" note. What a peer sends never decides how much
+// is written.
+template <class... Args>
+inline void ServerState::limited(spdlog::level::level_enum level, std::string_view cause,
+                          spdlog::format_string_t<Args...> format, Args&&... args) {
+  if (!log->should_log(level)) return;
+  const auto a = rserpool::log::admit(log->name(), cause);
+  if (!a.emit) return;
+  if (a.suppressed != 0) log->log(level, "({} similar suppressed: {})", a.suppressed, cause);
+  log->log(level, format, std::forward<Args>(args)...);
+}
 
 // Forwards an association's notifications to the server while it exists.
 template <class Up, class Msg, class Failed, class Down>
