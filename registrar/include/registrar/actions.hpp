@@ -21,6 +21,11 @@ namespace rserpool::registrar {
 
 using AssociationId = std::uint64_t;  // driver's handle for one ASAP association
 
+// What an accepted ENRP association may be (the peer directory decides):
+// a peer of the server group, or a monitor that may read the handlespace
+// (handle table, server list) and is never a peer.
+enum class EnrpRole : std::uint8_t { peer, monitor };
+
 // A HANDLE_RESOLUTION_RESPONSE whose Pool Element parameters are already
 // encoded: the handlespace keeps each PE's encoded TLV, so answering a
 // resolution copies bytes instead of building PE values. The views point
@@ -62,6 +67,12 @@ struct SendEnrp {
   wire::enrp::Message message;
 };
 
+// Abort an ASAP association: refused at admission (caps), or an idle client
+// making way for a newcomer (config.hpp, AssociationCaps).
+struct AbortAsap {
+  AssociationId association = 0;
+};
+
 enum class Event : std::uint8_t {
   pe_registered,
   pe_reregistered,
@@ -84,6 +95,17 @@ enum class Event : std::uint8_t {
   // A REGISTRATION for a PE identifier that another live association owns:
   // refused with 0x4 (pool, pe; `association` is the one refused).
   pe_identity_conflict,
+  // Association caps (`association` concerned, `server` unused): refused
+  // because its source address holds max_per_address, refused because the
+  // registrar is full with no idle client to evict, evicted as the longest
+  // idle client to make room.
+  asap_association_refused_per_address,
+  asap_association_refused_full,
+  asap_association_evicted,
+  // An ASAP / ENRP message that could not be decoded (answered or dropped
+  // by the codec's rule, counted by cause).
+  asap_message_malformed,
+  enrp_message_malformed,
 };
 std::string_view to_string(Event e) noexcept;
 
@@ -95,7 +117,7 @@ struct Notify {
   AssociationId association = 0;  // the ASAP association concerned, when there is one
 };
 
-using Action = std::variant<SendAsap, SendAsapToElement, SendEnrp, Notify>;
+using Action = std::variant<SendAsap, SendAsapToElement, SendEnrp, AbortAsap, Notify>;
 
 // The core's named timers, for inspection (Registrar::deadline()). Drivers
 // need none of this: they arm one OS timer at next_deadline().

@@ -40,6 +40,8 @@ class AsapServer {
   AsapServer& operator=(const AsapServer&) = delete;
 
   // --- events (the Registrar façade routes them here) ---
+  // Admission (AssociationCaps): a refused association, or an idle client
+  // evicted to make room, is named in an AbortAsap action.
   void on_association_up(AssociationId id, std::vector<IpAddress> peer_addresses, std::uint16_t peer_port,
                          TimePoint now);
   void on_association_down(AssociationId id, TimePoint now);
@@ -65,6 +67,8 @@ class AsapServer {
 
   // --- inspection ---
   std::size_t association_count() const noexcept { return associations_.size(); }
+  // Associations carrying no PE (pool users, PEs not registered yet).
+  std::size_t client_count() const;
   std::size_t home_count() const noexcept { return owned_.size(); }
   bool is_home_for(const PoolHandle& pool, PeIdentifier id) const { return owned_.count(PeKey{pool, id}) != 0; }
   // Distinct associations that reported the PE unreachable in the current
@@ -132,6 +136,7 @@ class AsapServer {
   struct Association {
     std::vector<IpAddress> addresses;
     std::uint16_t port = 0;
+    TimePoint last_active{};  // last message received (idle clients make room first)
     std::map<PoolHandle, Subscription, core::PoolHandleLess> subscriptions;
     ElementSet elements;  // PEs registered over it: keys of owned_, removed by disown()
     TokenBucket resolutions, unreachables, registrations;
@@ -153,10 +158,15 @@ class AsapServer {
   void reschedule(const PeKey& owned_key, OwnedPe& st);  // owned_key: the key inside owned_
   void remove_owned(const PeKey& key, Event why);
   TimePoint jittered_audit(TimePoint now);
+  // Admission: room for one more association from `source`, evicting the
+  // longest idle client if need be. False: refuse (the event is notified).
+  bool make_room(AssociationId newcomer, const IpAddress& source, TimePoint now);
+  void release(AssociationId id, Association& a);
 
   CoreShared& s_;
   HandleUpdateSink& peers_;
   std::map<AssociationId, Association> associations_;
+  std::map<IpAddress, std::size_t> per_source_;  // admitted associations by first peer address
   std::map<PeKey, OwnedPe, PeKeyLess> owned_;
   std::set<std::pair<TimePoint, const PeKey*>, AgendaLess> agenda_;
   std::map<PoolHandle, std::set<AssociationId>, core::PoolHandleLess> subscribers_;

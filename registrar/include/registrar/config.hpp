@@ -19,6 +19,23 @@ struct RateLimit {
   double burst = 0;
 };
 
+// How many ASAP associations the ASAP server keeps, and how it makes room
+// (RFC 5355 2.1: flooding by unauthorised endpoints). An association that
+// carries no registered PE is a "client" (a pool user, or a PE that has not
+// registered yet). Clients may hold at most `max_associations -
+// reserved_for_pes` slots, so associations carrying PEs always have room.
+// When the client share (or the whole) is full, the client idle for longest
+// (nothing received for `client_idle`, no subscription) makes way for the
+// newcomer; with none idle, the newcomer is refused. One source address may
+// hold at most `max_per_address`. The daemon keeps max_associations below
+// its RLIMIT_NOFILE (docs/registrar.md).
+struct AssociationCaps {
+  std::size_t max_associations = 4000;  // 0 = unlimited
+  std::size_t reserved_for_pes = 1000;
+  std::size_t max_per_address = 256;  // 0 = unlimited
+  Duration client_idle = std::chrono::seconds(10);
+};
+
 struct RegistrarConfig {
   ServerIdentifier server_id = 1;  // non-zero (RFC 5353 2.2)
   // Where peers and PEs reach our ENRP endpoint: the Server Information of
@@ -32,6 +49,10 @@ struct RegistrarConfig {
   // --- ASAP server side (RFC 5352 section 3) ---
   std::uint32_t default_resolution_items = 3;  // no 0x803f option
   std::uint32_t max_resolution_items = 128;    // cap on 0x803f
+  // Most bytes of PE parameters in one HANDLE_RESOLUTION_RESPONSE: PEs with
+  // many addresses end the answer early instead of exceeding what the
+  // transport carries (64 KiB) or what a slow reader may hold.
+  std::size_t max_resolution_bytes = 32 * 1024;
   bool keep_alive_audit = true;                     // periodic ENDPOINT_KEEP_ALIVE to owned PEs
   Duration keep_alive_interval = std::chrono::milliseconds{5000};  // mean; actual spread +/-50 %
   Duration keep_alive_timeout = std::chrono::milliseconds{5000};   // no ACK within this: PE removed
@@ -58,6 +79,10 @@ struct RegistrarConfig {
   RateLimit registration_rate{100, 200};
   bool answer_rate_limited = true;
   std::size_t max_pes_per_association = 4096;
+  // Pools one association may subscribe to (RFC 5352 3.8); beyond it the
+  // resolution is answered without the A bit (subscription not accepted).
+  std::size_t max_subscriptions_per_association = 64;
+  AssociationCaps caps;
 
   // --- ENRP (RFC 5353) ---
   Duration peer_heartbeat_cycle = std::chrono::milliseconds{30000};   // PEER-HEARTBEAT-CYCLE
@@ -66,6 +91,7 @@ struct RegistrarConfig {
   Duration takeover_expire = std::chrono::milliseconds{5000};         // TAKEOVER-EXPIRE-INTERVAL (rsplib 5 s)
   Duration table_session_timeout = std::chrono::milliseconds{5000};   // idle HANDLE_TABLE session is dropped
   std::size_t handle_table_page_size = 128;  // PEs per HANDLE_TABLE_RESPONSE
+  std::size_t max_monitor_sessions = 16;     // monitors' handle table dumps in progress
 
   // RFC 5353 section 7 timers, RFC 5352 has no audit defaults (rsplib's).
   static RegistrarConfig rfc_defaults(ServerIdentifier id) {

@@ -26,6 +26,13 @@ struct Counters {
   std::uint64_t keep_alives_sent = 0, keep_alive_acks = 0, keep_alive_timeouts = 0;
   std::uint64_t expirations = 0, subscription_updates = 0;
   std::uint64_t asap_unexpected = 0, asap_errors_received = 0;
+  std::uint64_t asap_unknown_association = 0;  // messages on an association not admitted: dropped
+  // Association caps (AssociationCaps): refused by source address, refused
+  // full, idle clients evicted to make room; subscriptions refused (A=0).
+  std::uint64_t associations_refused_per_address = 0, associations_refused_full = 0, associations_evicted = 0;
+  std::uint64_t subscriptions_refused = 0;
+  // Resolution answers cut short by max_resolution_bytes.
+  std::uint64_t resolutions_truncated = 0;
   // Decode failures by the cause answered (index = ErrorCause, 11 = silent).
   std::array<std::uint64_t, 12> asap_decode_errors{};
   std::array<std::uint64_t, 12> enrp_decode_errors{};
@@ -34,6 +41,9 @@ struct Counters {
   std::uint64_t updates_sent = 0, updates_applied = 0, updates_ignored = 0;
   std::uint64_t checksum_mismatches = 0, resyncs = 0, takeovers_won = 0, takeovers_aborted = 0;
   std::uint64_t peers_dead = 0;
+  // Monitors (read-only ENRP clients): table and list requests served,
+  // other messages ignored.
+  std::uint64_t monitor_requests = 0, monitor_ignored = 0;
   // Initial synchronisation (RFC 5353 3.3): pages and PEs received from the mentor.
   std::uint64_t mentor_pages = 0, mentor_elements = 0;
 };

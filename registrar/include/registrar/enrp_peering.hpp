@@ -65,6 +65,10 @@ class EnrpPeering final : public HandleUpdateSink {
   bool admit(const wire::enrp::Message& m, TimePoint now);
   // Every message type except the takeover ones (takeover.hpp).
   void on_message(wire::enrp::Message&& m, TimePoint now);
+  // From a monitor (a handlespace dump): PRESENCE answered, handle table
+  // served in pages, server list answered; nothing else, and the sender
+  // never becomes a peer.
+  void on_monitor_message(const wire::enrp::Message& m, TimePoint now);
   std::optional<TimePoint> next_deadline() const { return timers_.next_deadline(); }
   void on_timeout(TimePoint now);
 
@@ -97,6 +101,13 @@ class EnrpPeering final : public HandleUpdateSink {
   std::optional<TimePoint> deadline(const TimerKey& key) const { return timers_.deadline(key); }
 
  private:
+  // A handle table download in progress (a peer's or a monitor's).
+  struct TableSession {
+    bool serving = false;
+    bool own_only = false;
+    core::HandleTableCursor cursor;
+    TimePoint last{};
+  };
   struct Peer {
     bool configured = false;
     bool active = true;
@@ -108,12 +119,10 @@ class EnrpPeering final : public HandleUpdateSink {
     bool downloading = false;
     bool download_own_only = false;
     // The peer's download from us.
-    bool serving = false;
-    bool serving_own_only = false;
-    core::HandleTableCursor serve_cursor;
-    TimePoint serve_last{};
+    TableSession serving;
   };
 
+  void serve_table(ServerIdentifier to, TableSession& session, bool own_only, TimePoint now);
   Peer& touch_peer(ServerIdentifier id, TimePoint now);
   void watch(ServerIdentifier id, Peer& p);  // arms the monitor timer for an active peer
   void on_presence(const wire::enrp::Presence& p, TimePoint now);
@@ -136,6 +145,7 @@ class EnrpPeering final : public HandleUpdateSink {
   AsapServer& asap_;
   TakeoverHooks* takeover_ = nullptr;
   std::map<ServerIdentifier, Peer> peers_;
+  std::map<ServerIdentifier, TableSession> monitor_sessions_;  // bounded: max_monitor_sessions
   TimerSet<TimerKey> timers_;  // peer_heartbeat, peer_monitor(id), table_request(id)
   bool started_ = false;
   MentorDownload mentor_;

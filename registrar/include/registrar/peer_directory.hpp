@@ -3,9 +3,14 @@
 // Sans-I/O, beside the Registrar core (which names peers by server id
 // only). It decides:
 //
-// * trust: an inbound ENRP association is accepted only when its peer
-//   addresses are a configured peer's or allowed ones (RFC 5353 6.1: the
-//   server group is closed to strangers), or with `accept_any`;
+// * trust: an inbound ENRP association is accepted as a peer only when
+//   every one of its peer addresses belongs to one configured peer or is
+//   allowed (RFC 5353 6.1: the server group is closed to strangers; with
+//   SCTP multi-homing one address in an INIT list proves nothing), or with
+//   `accept_any`; as a monitor when every address is a monitor's;
+// * monitors (handlespace dumps, rsplib's hsdump) may ask for the handle
+//   table and the server list and get PRESENCE answered, and are never
+//   peers: no takeover, no connect-back, no peer-dead warning;
 // * binding: an association speaks for the server id in the sender field of
 //   the first message it carries; a second id on it is refused (one
 //   association cannot speak for two servers);
@@ -31,6 +36,7 @@
 #include <variant>
 #include <vector>
 
+#include "registrar/actions.hpp"
 #include "rserpool/base/bytes.hpp"
 #include "rserpool/base/ip_address.hpp"
 #include "rserpool/base/result.hpp"
@@ -48,6 +54,11 @@ struct DirectoryConfig {
   std::vector<TransportAddress> peers;
   std::vector<IpAddress> allowed;  // further addresses that may open ENRP associations
   bool accept_any = false;         // trust nobody by default
+  std::vector<IpAddress> monitors;  // read-only clients (handle table, server list), never peers
+  // Inbound ENRP associations held at once (all roles), and monitors among
+  // them; beyond either the newcomer is refused (room for the peers).
+  std::size_t max_links = 64;
+  std::size_t max_monitor_links = 8;
   // Initial synchronisation: the registrar at this address (made a
   // configured peer if it is not one); without it and with
   // `mentor_from_peers`, the first configured peer that answers.
@@ -85,6 +96,7 @@ struct StartMentorDownload {
 struct DirectoryEvent {
   enum class Kind : std::uint8_t {
     refused_untrusted,   // inbound association from addresses outside the trust rules
+    refused_full,        // inbound association over max_links / max_monitor_links
     bound,               // an association speaks for `server`
     sender_changed,      // an association bound to `server` carried another id: dropped
     listed_refused,      // LIST_RESPONSE servers outside the trust rules (`count`)
@@ -101,8 +113,10 @@ std::string_view to_string(DirectoryEvent::Kind k) noexcept;
 
 using DirectoryAction = std::variant<ConnectPeer, SendPresenceOn, AbortLink, StartMentorDownload, DirectoryEvent>;
 
+
 struct DirectoryCounters {
   std::uint64_t associations_accepted = 0, associations_refused = 0;
+  std::uint64_t monitors_accepted = 0, associations_refused_full = 0;
   std::uint64_t sender_changed = 0;         // an association spoke for a second server id: dropped
   std::uint64_t listed_servers_refused = 0;  // LIST_RESPONSE entries outside the trust rules
   std::uint64_t unroutable = 0;              // a message to a server with no association and no address
@@ -141,6 +155,7 @@ class PeerDirectory {
   struct Delivery {
     bool deliver = false;
     ServerIdentifier from = 0;
+    EnrpRole role = EnrpRole::peer;
   };
   Delivery on_message(LinkId link, ByteView raw,
                       Result<wire::Decoded<wire::enrp::Message>, wire::DecodeError>& decoded, TimePoint now,
@@ -169,6 +184,7 @@ class PeerDirectory {
  private:
   struct Link {
     bool outbound = false;
+    EnrpRole role = EnrpRole::peer;
     std::optional<std::size_t> slot;  // configured peer it serves
     ServerIdentifier peer = 0;        // bound at the first message (or by the slot)
     bool up = false;
@@ -196,7 +212,8 @@ class PeerDirectory {
     friend auto operator<=>(const TimerKey&, const TimerKey&) = default;
   };
 
-  bool trusted(const std::vector<TransportAddress>& remote) const;
+  std::optional<EnrpRole> classify(const std::vector<TransportAddress>& remote) const;
+  bool trusted_peer(const std::vector<TransportAddress>& remote) const;
   std::optional<LinkId> usable_link(ServerIdentifier peer) const;
   void arm_slot(std::size_t slot, TimePoint now);
   void slot_timer(std::size_t slot, TimePoint now, std::vector<DirectoryAction>& out);
@@ -210,7 +227,7 @@ class PeerDirectory {
   std::map<LinkId, Link> links_;
   std::vector<Slot> slots_;
   std::map<ServerIdentifier, PeerState> peer_state_;
-  std::set<IpAddress> trusted_;  // configured peer addresses + allow-list
+  std::set<IpAddress> allowed_, monitors_;
   std::optional<std::size_t> mentor_slot_;
   MentorWait mentor_wait_ = MentorWait::none;
   TimerSet<TimerKey> timers_;

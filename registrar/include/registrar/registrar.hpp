@@ -62,10 +62,15 @@ class Registrar {
 
   // One ENRP message, from the server `from` the driver knows is at the
   // other end of the association (0 if unknown; it addresses ENRP_ERRORs
-  // for messages whose sender field cannot be read). The decoded form lets
-  // a driver that had to look at the message (peer directory) decode once.
-  std::vector<Action> on_enrp_message(ByteView message, TimePoint now, ServerIdentifier from = 0);
-  std::vector<Action> on_enrp_message(EnrpDecodeResult&& decoded, TimePoint now, ServerIdentifier from = 0);
+  // for messages whose sender field cannot be read), in the role the peer
+  // directory gave that association. A monitor's messages are answered
+  // read-only (PRESENCE, HANDLE_TABLE_REQUEST, LIST_REQUEST) and never
+  // make it a peer. The decoded form lets a driver that had to look at
+  // the message (peer directory) decode once.
+  std::vector<Action> on_enrp_message(ByteView message, TimePoint now, ServerIdentifier from = 0,
+                                      EnrpRole role = EnrpRole::peer);
+  std::vector<Action> on_enrp_message(EnrpDecodeResult&& decoded, TimePoint now, ServerIdentifier from = 0,
+                                      EnrpRole role = EnrpRole::peer);
 
   // The substrate's timer convention: the earliest instant something is
   // due, and handling whatever is due at `now` (early or stale calls are

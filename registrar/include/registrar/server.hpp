@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "registrar/outbound_queues.hpp"
 #include "registrar/peer_directory.hpp"
 #include "registrar/registrar.hpp"
 #include "rserpool/base/ip_address.hpp"
@@ -58,6 +59,11 @@ struct ServerConfig {
   std::chrono::milliseconds mentor_wait{5000};
   bool accept_unconfigured_peers = false;    // ENRP allow-list (trust nobody by default)
   std::vector<IpAddress> enrp_allowed;       // extra addresses allowed to peer
+  // Read-only ENRP clients (handlespace dumps such as rsplib's hsdump):
+  // every address of their association must be listed here.
+  std::vector<IpAddress> enrp_monitors;
+  std::size_t max_enrp_links = 64;         // inbound ENRP associations at once (all roles)
+  std::size_t max_monitor_links = 8;       // monitors among them
   bool aggressive_transport = false;         // SctpOptions/TcpMappingOptions::aggressive()
   // Delay between attempts to (re)connect a configured peer.
   std::chrono::milliseconds peer_reconnect_interval{1000};
@@ -68,6 +74,13 @@ struct ServerConfig {
   std::optional<TransportAddress> announce_to;
   std::chrono::milliseconds announce_interval{2000};
   std::optional<IpAddress> announce_interface;  // outgoing interface for a multicast group
+  // What is kept queued for a peer that does not read, per association and
+  // in all; over the bound the association is aborted (outbound_queues.hpp).
+  OutboundConfig outbound;
+  // After associations holding this much memory went away, unused heap is
+  // given back to the system (malloc_trim), so RSS returns to its baseline
+  // after a flood. 0: never.
+  std::size_t trim_after_released_bytes = 8 * 1024 * 1024;
   std::string name = "registrar";  // log prefix
   // Where time comes from (null: the process's steady clock).
   const Clock* clock = nullptr;
@@ -80,7 +93,7 @@ struct ServerCounters {
   std::uint64_t asap_messages_received = 0, asap_messages_sent = 0, asap_send_failures = 0;
   std::uint64_t asap_wrong_ppid = 0;  // non-ASAP PPID on the ASAP port: dropped
   std::uint64_t element_connects = 0, element_connect_failures = 0;  // SendAsapToElement
-  std::uint64_t enrp_associations_accepted = 0, enrp_associations_refused = 0;
+  std::uint64_t enrp_associations_accepted = 0, enrp_associations_refused = 0, enrp_monitors_accepted = 0;
   std::uint64_t enrp_connects = 0, enrp_connect_failures = 0;
   std::uint64_t enrp_messages_received = 0, enrp_messages_sent = 0, enrp_send_failures = 0;
   std::uint64_t enrp_wrong_ppid = 0;
@@ -89,6 +102,11 @@ struct ServerCounters {
   std::uint64_t enrp_listed_servers_refused = 0;  // LIST_RESPONSE entries outside the allow-list
   std::uint64_t timers_fired = 0, notifications = 0;  // OS timers of the two cores
   std::uint64_t announces_sent = 0, announce_failures = 0;
+  // Associations aborted because they held more than their bound (a peer
+  // that does not read), by reason: messages, bytes, the total of all.
+  std::uint64_t asap_aborted_send_queue = 0, enrp_aborted_send_queue = 0;
+  std::uint64_t asap_aborted_by_caps = 0;  // refused at admission or evicted (AbortAsap)
+  std::uint64_t memory_trims = 0;
 };
 
 // One ENRP peer as the driver sees it (for `show peers`).

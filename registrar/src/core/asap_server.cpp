@@ -32,23 +32,82 @@ asap::RegistrationResponse reject(const PoolHandle& pool, PeIdentifier id, Error
 
 void AsapServer::on_association_up(AssociationId id, std::vector<IpAddress> peer_addresses, std::uint16_t peer_port,
                                    TimePoint now) {
+  if (associations_.count(id) != 0) return;  // announced twice: the first admission stands
+  const IpAddress source = peer_addresses.empty() ? IpAddress{} : peer_addresses.front();
+  if (!make_room(id, source, now)) {
+    s_.out.push_back(AbortAsap{id});
+    return;
+  }
   Association& a = associations_[id];
   a.addresses = std::move(peer_addresses);
   a.port = peer_port;
+  a.last_active = now;
   a.resolutions = TokenBucket(s_.config.resolution_rate, now);
   a.unreachables = TokenBucket(s_.config.unreachable_rate, now);
   a.registrations = TokenBucket(s_.config.registration_rate, now);
+  ++per_source_[source];
 }
 
-void AsapServer::on_association_down(AssociationId id, TimePoint) {
-  auto it = associations_.find(id);
-  if (it == associations_.end()) return;
-  for (const auto& [pool, sub] : it->second.subscriptions) {
+std::size_t AsapServer::client_count() const {
+  return static_cast<std::size_t>(
+      std::count_if(associations_.begin(), associations_.end(), [](const auto& a) { return a.second.elements.empty(); }));
+}
+
+// RFC 5355 2.1 (flooding): every association costs a descriptor and
+// buffers, so their number is bounded (AssociationCaps). Associations that
+// carry PEs are never evicted; idle clients make room for newcomers.
+bool AsapServer::make_room(AssociationId newcomer, const IpAddress& source, TimePoint now) {
+  const auto& caps = s_.config.caps;
+  if (caps.max_per_address != 0) {
+    auto it = per_source_.find(source);
+    if (it != per_source_.end() && it->second >= caps.max_per_address) {
+      ++s_.counters.associations_refused_per_address;
+      s_.notify(Event::asap_association_refused_per_address, {}, 0, 0, newcomer);
+      return false;
+    }
+  }
+  if (caps.max_associations == 0) return true;
+  const std::size_t client_cap =
+      caps.max_associations > caps.reserved_for_pes ? caps.max_associations - caps.reserved_for_pes : 1;
+  if (associations_.size() < caps.max_associations && client_count() < client_cap) return true;
+  // Full: the client idle for longest, if it has been idle long enough.
+  auto victim = associations_.end();
+  for (auto it = associations_.begin(); it != associations_.end(); ++it) {
+    const Association& a = it->second;
+    if (!a.elements.empty() || !a.subscriptions.empty() || now - a.last_active < caps.client_idle) continue;
+    if (victim == associations_.end() || a.last_active < victim->second.last_active) victim = it;
+  }
+  if (victim == associations_.end()) {
+    ++s_.counters.associations_refused_full;
+    s_.notify(Event::asap_association_refused_full, {}, 0, 0, newcomer);
+    return false;
+  }
+  const AssociationId evicted = victim->first;
+  ++s_.counters.associations_evicted;
+  s_.notify(Event::asap_association_evicted, {}, 0, 0, evicted);
+  s_.out.push_back(AbortAsap{evicted});
+  release(evicted, victim->second);
+  associations_.erase(victim);
+  return true;
+}
+
+// Forgets what an association held besides its PEs (subscriptions, its
+// count for its source address).
+void AsapServer::release(AssociationId id, Association& a) {
+  for (const auto& [pool, sub] : a.subscriptions) {
     auto s = subscribers_.find(pool);
     if (s == subscribers_.end()) continue;
     s->second.erase(id);
     if (s->second.empty()) subscribers_.erase(s);
   }
+  const IpAddress source = a.addresses.empty() ? IpAddress{} : a.addresses.front();
+  if (auto it = per_source_.find(source); it != per_source_.end() && --it->second == 0) per_source_.erase(it);
+}
+
+void AsapServer::on_association_down(AssociationId id, TimePoint) {
+  auto it = associations_.find(id);
+  if (it == associations_.end()) return;
+  release(id, it->second);
   // Each pointer stays valid until its own PE is disowned: removing one PE
   // never removes another.
   const ElementSet elements = std::move(it->second.elements);
@@ -65,7 +124,10 @@ void AsapServer::on_association_down(AssociationId id, TimePoint) {
 }
 
 void AsapServer::on_message(AssociationId aid, asap::Message&& m, TimePoint now) {
-  Association& a = associations_[aid];
+  auto it = associations_.find(aid);
+  if (it == associations_.end()) return;  // the façade drops messages of unknown associations
+  Association& a = it->second;
+  a.last_active = now;
   if (auto* r = std::get_if<asap::Registration>(&m)) return on_registration(aid, a, *r, now);
   if (auto* d = std::get_if<asap::Deregistration>(&m)) return on_deregistration(aid, a, *d);
   if (auto* h = std::get_if<asap::HandleResolution>(&m)) return on_handle_resolution(aid, a, *h, now);
@@ -218,8 +280,16 @@ void AsapServer::send_resolution(AssociationId aid, PoolHandle pool, std::uint32
   ResolutionAnswer answer;
   answer.accepted = accepted;
   answer.pool_elements.reserve(chosen.size());
+  std::size_t bytes = 0;
   for (const auto* e : chosen) {
     if (e->cached_encoding().empty()) hs.set_cached_encoding(*e, wire::encode_parameter(e->element()));
+    // Bounded in bytes as well as items: PEs with many addresses end the
+    // answer early (at least one PE always goes).
+    bytes += e->cached_encoding().size();
+    if (bytes > s_.config.max_resolution_bytes && !answer.pool_elements.empty()) {
+      ++s_.counters.resolutions_truncated;
+      break;
+    }
     answer.pool_elements.emplace_back(e->cached_encoding());
   }
   if (!chosen.empty()) {
@@ -245,14 +315,25 @@ void AsapServer::on_handle_resolution(AssociationId aid, Association& a, asap::H
   ++s_.counters.resolutions;
   std::uint32_t items = r.items.value_or(cfg.default_resolution_items);
   items = std::clamp<std::uint32_t>(items, 1, std::max<std::uint32_t>(1, cfg.max_resolution_items));
+  bool accepted = false;
   if (r.subscribe) {
     // Subscriptions live as long as the association (RFC 5352 3.8); a
     // subscription to a pool that does not exist yet is kept too, so the
-    // subscriber learns when it appears.
-    a.subscriptions[r.pool_handle] = Subscription{items};
-    subscribers_[r.pool_handle].insert(aid);
+    // subscriber learns when it appears. Bounded per association: beyond
+    // the bound the answer says A=0 (not accepted).
+    auto sub = a.subscriptions.find(r.pool_handle);
+    if (sub != a.subscriptions.end()) {
+      sub->second.items = items;
+      accepted = true;
+    } else if (a.subscriptions.size() < cfg.max_subscriptions_per_association) {
+      a.subscriptions.emplace(r.pool_handle, Subscription{items});
+      subscribers_[r.pool_handle].insert(aid);
+      accepted = true;
+    } else {
+      ++s_.counters.subscriptions_refused;
+    }
   }
-  send_resolution(aid, std::move(r.pool_handle), items, r.subscribe);
+  send_resolution(aid, std::move(r.pool_handle), items, accepted);
 }
 
 void AsapServer::flush_subscriptions() {

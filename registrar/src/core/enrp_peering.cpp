@@ -208,26 +208,31 @@ void EnrpPeering::mentor_download_ended(ServerIdentifier peer, MentorDownload::S
 
 void EnrpPeering::on_table_request(const enrp::HandleTableRequest& r, TimePoint now) {
   Peer& peer = peers_[r.sender_id];
-  if (initial_download_pending() && r.sender_id != mentor_.mentor) {
+  serve_table(r.sender_id, peer.serving, r.own_children_only, now);
+}
+
+// One page of our handle table (RFC 5353 3.2), the next one on each request
+// while the requester's session lasts (M bit). W=1: our own PEs only.
+void EnrpPeering::serve_table(ServerIdentifier to, TableSession& session, bool own_only, TimePoint now) {
+  if (initial_download_pending() && to != mentor_.mentor) {
     // Still learning the handlespace from our mentor: a partial table would
     // make the requester sweep PEs it should keep (RFC 5353 3.2: answer R=1).
     enrp::HandleTableResponse busy;
     busy.sender_id = s_.self();
-    busy.receiver_id = r.sender_id;
+    busy.receiver_id = to;
     busy.rejected = true;
-    return s_.send_enrp(r.sender_id, std::move(busy));
+    return s_.send_enrp(to, std::move(busy));
   }
-  if (!peer.serving || peer.serving_own_only != r.own_children_only ||
-      now - peer.serve_last > s_.config.table_session_timeout) {
-    peer.serve_cursor = {};
-    peer.serving_own_only = r.own_children_only;
+  if (!session.serving || session.own_only != own_only || now - session.last > s_.config.table_session_timeout) {
+    session.cursor = {};
+    session.own_only = own_only;
   }
   const auto page =
-      s_.handlespace.handle_table_page(peer.serve_cursor, std::max<std::size_t>(1, s_.config.handle_table_page_size),
-                                       r.own_children_only ? std::optional{s_.self()} : std::nullopt);
+      s_.handlespace.handle_table_page(session.cursor, std::max<std::size_t>(1, s_.config.handle_table_page_size),
+                                       own_only ? std::optional{s_.self()} : std::nullopt);
   enrp::HandleTableResponse resp;
   resp.sender_id = s_.self();
-  resp.receiver_id = r.sender_id;
+  resp.receiver_id = to;
   resp.more_to_send = page.more;
   for (const auto* e : page.entries) {
     if (resp.pools.empty() || resp.pools.back().pool_handle != e->pool_handle()) {
@@ -235,10 +240,46 @@ void EnrpPeering::on_table_request(const enrp::HandleTableRequest& r, TimePoint 
     }
     resp.pools.back().pool_elements.push_back(e->element());
   }
-  peer.serving = page.more;
-  peer.serve_cursor = page.next;
-  peer.serve_last = now;
-  s_.send_enrp(r.sender_id, std::move(resp));
+  session.serving = page.more;
+  session.cursor = page.next;
+  session.last = now;
+  s_.send_enrp(to, std::move(resp));
+}
+
+void EnrpPeering::on_monitor_message(const enrp::Message& m, TimePoint now) {
+  ++s_.counters.enrp_received;
+  const ServerIdentifier sender = enrp::sender_id(m);
+  const ServerIdentifier receiver = std::visit([](const auto& x) { return x.receiver_id; }, m);
+  if (sender == 0 || sender == s_.self() || (receiver != 0 && receiver != s_.self())) {
+    ++s_.counters.enrp_misaddressed;
+    return;
+  }
+  if (const auto* p = std::get_if<enrp::Presence>(&m)) {
+    if (p->reply_required) send_presence(sender, false);
+    return;
+  }
+  if (const auto* r = std::get_if<enrp::HandleTableRequest>(&m)) {
+    auto it = monitor_sessions_.find(sender);
+    if (it == monitor_sessions_.end()) {
+      // Bounded: the session idle for longest makes way.
+      if (monitor_sessions_.size() >= std::max<std::size_t>(1, s_.config.max_monitor_sessions)) {
+        auto oldest = std::min_element(monitor_sessions_.begin(), monitor_sessions_.end(),
+                                       [](const auto& a, const auto& b) { return a.second.last < b.second.last; });
+        monitor_sessions_.erase(oldest);
+      }
+      it = monitor_sessions_.emplace(sender, TableSession{}).first;
+    }
+    ++s_.counters.monitor_requests;
+    serve_table(sender, it->second, r->own_children_only, now);
+    if (!it->second.serving) monitor_sessions_.erase(it);  // the last page went out
+    return;
+  }
+  if (std::holds_alternative<enrp::ListRequest>(m)) {
+    ++s_.counters.monitor_requests;
+    return on_list_request(sender);
+  }
+  // A monitor has nothing to tell us (updates, takeovers, tables).
+  ++s_.counters.monitor_ignored;
 }
 
 void EnrpPeering::apply_peer_element(ServerIdentifier sender, const PoolHandle& pool, const PoolElementParameter& pe,

@@ -12,6 +12,7 @@ namespace enrp = wire::enrp;
 std::string_view to_string(DirectoryEvent::Kind k) noexcept {
   switch (k) {
     case DirectoryEvent::Kind::refused_untrusted: return "refused-untrusted";
+    case DirectoryEvent::Kind::refused_full: return "refused-full";
     case DirectoryEvent::Kind::bound: return "bound";
     case DirectoryEvent::Kind::sender_changed: return "sender-changed";
     case DirectoryEvent::Kind::listed_refused: return "listed-refused";
@@ -40,11 +41,9 @@ PeerDirectory::PeerDirectory(DirectoryConfig config) : config_(std::move(config)
     if (at == config_.peers.end()) at = config_.peers.insert(config_.peers.end(), *config_.mentor);
     mentor_slot_ = static_cast<std::size_t>(at - config_.peers.begin());
   }
-  for (const auto& p : config_.peers) {
-    trusted_.insert(p.ip);
-    slots_.push_back(Slot{p, std::nullopt, 0, {}, 0});
-  }
-  for (const auto& a : config_.allowed) trusted_.insert(a);
+  for (const auto& p : config_.peers) slots_.push_back(Slot{p, std::nullopt, 0, {}, 0});
+  allowed_.insert(config_.allowed.begin(), config_.allowed.end());
+  monitors_.insert(config_.monitors.begin(), config_.monitors.end());
 }
 
 std::vector<DirectoryAction> PeerDirectory::start(TimePoint now) {
@@ -59,9 +58,28 @@ std::vector<DirectoryAction> PeerDirectory::start(TimePoint now) {
   return out;
 }
 
-bool PeerDirectory::trusted(const std::vector<TransportAddress>& remote) const {
+// Every peer address of the association must belong to the one configured
+// peer (or be allowed): an SCTP INIT lists whatever addresses its host has,
+// so a tool on the same host as a peer would otherwise pass for that peer.
+bool PeerDirectory::trusted_peer(const std::vector<TransportAddress>& remote) const {
   if (config_.accept_any) return true;
-  return std::any_of(remote.begin(), remote.end(), [&](const TransportAddress& a) { return trusted_.count(a.ip) != 0; });
+  if (remote.empty()) return false;
+  const auto all_in = [&](const auto& belongs) {
+    return std::all_of(remote.begin(), remote.end(), [&](const TransportAddress& a) { return belongs(a.ip); });
+  };
+  if (all_in([&](const IpAddress& ip) { return allowed_.count(ip) != 0; })) return true;
+  return std::any_of(slots_.begin(), slots_.end(), [&](const Slot& s) {
+    return all_in([&](const IpAddress& ip) { return ip == s.address.ip || allowed_.count(ip) != 0; });
+  });
+}
+
+std::optional<EnrpRole> PeerDirectory::classify(const std::vector<TransportAddress>& remote) const {
+  if (trusted_peer(remote)) return EnrpRole::peer;
+  if (!remote.empty() && std::all_of(remote.begin(), remote.end(),
+                                     [&](const TransportAddress& a) { return monitors_.count(a.ip) != 0; })) {
+    return EnrpRole::monitor;
+  }
+  return std::nullopt;
 }
 
 void PeerDirectory::on_accepted(LinkId link) { links_[link] = Link{}; }
@@ -94,19 +112,33 @@ std::vector<DirectoryAction> PeerDirectory::on_up(LinkId link, const std::vector
   if (it == links_.end()) return out;
   Link& l = it->second;
   if (!remote.empty()) l.remote = remote.front();
-  if (!l.outbound && !trusted(remote)) {
-    ++counters_.associations_refused;
-    out.emplace_back(DirectoryEvent{DirectoryEvent::Kind::refused_untrusted, link, 0, l.remote, 0});
+  const auto refuse = [&](DirectoryEvent::Kind why) {
+    ++(why == DirectoryEvent::Kind::refused_full ? counters_.associations_refused_full : counters_.associations_refused);
+    out.emplace_back(DirectoryEvent{why, link, 0, l.remote, 0});
     links_.erase(it);
     out.emplace_back(AbortLink{link});
     return out;
+  };
+  if (!l.outbound) {
+    const auto role = classify(remote);
+    if (!role) return refuse(DirectoryEvent::Kind::refused_untrusted);
+    std::size_t inbound = 0, monitors = 0;
+    for (const auto& [id, other] : links_) {
+      if (id == link || other.outbound || !other.up) continue;
+      ++inbound;
+      if (other.role == EnrpRole::monitor) ++monitors;
+    }
+    if (inbound >= config_.max_links || (*role == EnrpRole::monitor && monitors >= config_.max_monitor_links)) {
+      return refuse(DirectoryEvent::Kind::refused_full);
+    }
+    l.role = *role;
   }
   l.up = true;
   if (l.slot) slots_[*l.slot].failures = 0;
   if (l.outbound) {
     if (l.slot) out.emplace_back(SendPresenceOn{link});
   } else {
-    ++counters_.associations_accepted;
+    ++(l.role == EnrpRole::monitor ? counters_.monitors_accepted : counters_.associations_accepted);
   }
   return out;
 }
@@ -118,6 +150,20 @@ PeerDirectory::Delivery PeerDirectory::on_message(LinkId link, ByteView raw,
   if (it == links_.end()) return {};
   Link& l = it->second;
   const ServerIdentifier sender = decoded ? enrp::sender_id(decoded.value().message) : header_sender(raw);
+  if (l.role == EnrpRole::monitor) {
+    // A monitor speaks for itself on this association only: answers go
+    // back on it; nothing is remembered to connect to, no mentor, no peer.
+    if (sender != 0 && sender != config_.self) {
+      if (l.peer == 0) {
+        l.peer = sender;
+      } else if (l.peer != sender) {
+        ++counters_.sender_changed;
+        out.emplace_back(DirectoryEvent{DirectoryEvent::Kind::sender_changed, link, l.peer, l.remote, 0});
+        return {};
+      }
+    }
+    return {true, l.peer, EnrpRole::monitor};
+  }
   if (sender != 0 && sender != config_.self) {
     if (l.peer == 0) {
       l.peer = sender;
@@ -169,7 +215,7 @@ void PeerDirectory::filter_list_response(enrp::ListResponse& list, std::vector<D
     if (s.id == config_.self) return false;
     std::vector<TransportAddress> at;
     for (const auto& ip : s.transport.addresses) at.push_back(TransportAddress{ip, s.transport.port});
-    if (at.empty() || !trusted(at)) return true;
+    if (at.empty() || !trusted_peer(at)) return true;
     PeerState& ps = peer_state_[s.id];
     if (!ps.learned) ps.learned = at.front();
     return false;
@@ -240,7 +286,7 @@ PeerDirectory::Route PeerDirectory::route(ServerIdentifier peer, TimePoint now) 
   // A peer we know only by its Server Information: connect if we trust it,
   // at most once per reconnect interval.
   auto ps = peer_state_.find(peer);
-  if (ps != peer_state_.end() && ps->second.learned && trusted({*ps->second.learned}) &&
+  if (ps != peer_state_.end() && ps->second.learned && trusted_peer({*ps->second.learned}) &&
       (!ps->second.last_connect || now - *ps->second.last_connect >= config_.reconnect_interval)) {
     ps->second.last_connect = now;
     const auto slot = std::find_if(slots_.begin(), slots_.end(),

@@ -43,6 +43,11 @@ std::string_view to_string(Event e) noexcept {
     case Event::resync_done: return "resync-done";
     case Event::pe_reported_but_answering: return "pe-reported-but-answering";
     case Event::pe_identity_conflict: return "pe-identity-conflict";
+    case Event::asap_association_refused_per_address: return "asap-association-refused-per-address";
+    case Event::asap_association_refused_full: return "asap-association-refused-full";
+    case Event::asap_association_evicted: return "asap-association-evicted";
+    case Event::asap_message_malformed: return "asap-message-malformed";
+    case Event::enrp_message_malformed: return "enrp-message-malformed";
   }
   return "?";
 }
@@ -127,14 +132,16 @@ std::vector<Action> Registrar::on_asap_message(AssociationId id, ByteView messag
   begin_event(now);
   auto& s = p_->shared;
   if (!p_->asap.has_association(id)) {
-    // The driver must announce the association first; be tolerant and treat
-    // it as one without known addresses (registrations then fail the check).
-    p_->asap.on_association_up(id, {}, 0, now);
+    // Not announced, or refused at admission (its abort is on its way):
+    // nothing it sends is acted on.
+    ++s.counters.asap_unknown_association;
+    return finish();
   }
   auto decoded = asap::decode(message);
   if (!decoded) {
     const auto& err = decoded.error();
     ++s.counters.asap_decode_errors[err.cause ? static_cast<std::size_t>(*err.cause) % 11 : 11];
+    s.notify(Event::asap_message_malformed, {}, 0, 0, id);
     if (auto reply = asap::error_reply(err)) s.send_asap(id, asap::Message{std::move(*reply)});
     return finish();
   }
@@ -143,16 +150,18 @@ std::vector<Action> Registrar::on_asap_message(AssociationId id, ByteView messag
   return finish();
 }
 
-std::vector<Action> Registrar::on_enrp_message(ByteView message, TimePoint now, ServerIdentifier from) {
-  return on_enrp_message(enrp::decode(message), now, from);
+std::vector<Action> Registrar::on_enrp_message(ByteView message, TimePoint now, ServerIdentifier from, EnrpRole role) {
+  return on_enrp_message(enrp::decode(message), now, from, role);
 }
 
-std::vector<Action> Registrar::on_enrp_message(EnrpDecodeResult&& decoded, TimePoint now, ServerIdentifier from) {
+std::vector<Action> Registrar::on_enrp_message(EnrpDecodeResult&& decoded, TimePoint now, ServerIdentifier from,
+                                               EnrpRole role) {
   begin_event(now);
   auto& s = p_->shared;
   if (!decoded) {
     const auto& err = decoded.error();
     ++s.counters.enrp_decode_errors[err.cause ? static_cast<std::size_t>(*err.cause) % 11 : 11];
+    s.notify(Event::enrp_message_malformed, {}, 0, from);
     if (from != 0) {
       if (auto reply = enrp::error_reply(err, s.self(), from)) s.send_enrp(from, std::move(*reply));
     }
@@ -165,6 +174,10 @@ std::vector<Action> Registrar::on_enrp_message(EnrpDecodeResult&& decoded, TimeP
       report->receiver_id = sender;
       s.send_enrp(sender, std::move(*report));
     }
+  }
+  if (role == EnrpRole::monitor) {
+    p_->peering.on_monitor_message(m, now);
+    return finish();
   }
   if (!p_->peering.admit(m, now)) return finish();
   if (const auto* t = std::get_if<enrp::InitTakeover>(&m)) {

@@ -9,8 +9,10 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -91,6 +93,38 @@ bool write_ports_file(const std::string& path, const std::vector<std::pair<std::
   return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
+// The caps must agree with the open-file limit (systemd's LimitNOFILE):
+// every association is a descriptor, and running out of descriptors locks
+// out every new PE (issue 14 item 3: `accept: Too many open files`). What
+// the process itself holds is kept aside, then the ENRP associations
+// (inbound bound + ours to configured peers); ASAP gets the rest at most.
+std::optional<std::string> fit_caps_to_open_file_limit(ServerConfig& sc) {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return std::nullopt;
+  const auto limit = static_cast<std::size_t>(rl.rlim_cur);
+  constexpr std::size_t kProcess = 64;  // listeners, telnet, metrics, logs, epoll, eventfds, announces
+  const std::size_t enrp = sc.max_enrp_links + 2 * sc.enrp_peers.size() + 2;
+  if (limit < kProcess + enrp + 16) {
+    return "the open-file limit (" + std::to_string(limit) + ") leaves no room for associations: raise it (" +
+           std::to_string(kProcess + enrp + 16) + " at least) or lower max-enrp-associations";
+  }
+  const std::size_t budget = limit - kProcess - enrp;
+  auto& caps = sc.core.caps;
+  if (caps.max_associations == 0 || caps.max_associations > budget) {
+    log::get("registrar")
+        ->warn("max-associations {} lowered to {} to stay below the open-file limit {} (LimitNOFILE)",
+               caps.max_associations == 0 ? std::string("unlimited") : std::to_string(caps.max_associations), budget,
+               limit);
+    caps.max_associations = budget;
+    caps.reserved_for_pes = std::min(caps.reserved_for_pes, budget / 4);
+  }
+  log::get("registrar")
+      ->info("associations: ASAP at most {} ({} per address, {} kept for PEs), ENRP inbound at most {}; open-file "
+             "limit {}",
+             caps.max_associations, caps.max_per_address, caps.reserved_for_pes, sc.max_enrp_links, limit);
+  return std::nullopt;
+}
+
 ServerIdentifier random_server_id() {
   std::random_device rd;
   std::uniform_int_distribution<std::uint32_t> d(1, 0xffffffffU);
@@ -137,7 +171,13 @@ int main(int argc, char** argv) {
   for (const auto& [category, level] : dc.log_levels) log::set_level(category, level);
 
   const ServerIdentifier id = dc.server_id ? *dc.server_id : random_server_id();
-  auto server = RegistrarServer::start(io, daemon::to_server_config(dc, id));
+  auto sc = daemon::to_server_config(dc, id);
+  if (auto problem = fit_caps_to_open_file_limit(sc)) {
+    std::fprintf(stderr, "rserpool-registrar: %s\n", problem->c_str());
+    vty.stop();
+    return 1;
+  }
+  auto server = RegistrarServer::start(io, std::move(sc));
   if (!server) {
     std::fprintf(stderr, "rserpool-registrar: %s\n", server.error().c_str());
     vty.stop();

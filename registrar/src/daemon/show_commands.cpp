@@ -151,7 +151,11 @@ std::string show_registrar(const RegistrarServer& s) {
   o << " pools " << hs.pool_count() << ", pool elements " << hs.element_count() << " (home here "
     << hs.owned_count(s.id()) << ")\n";
   o << " peers " << active << " active, " << c.enrp_peers.size() << " configured\n";
-  o << " ASAP associations " << s.asap_association_count() << "\n";
+  const auto& caps = c.core.caps;
+  o << " ASAP associations " << s.asap_association_count() << " (at most " << caps.max_associations << ", "
+    << caps.max_per_address << " per address, " << caps.reserved_for_pes << " kept for PEs)\n";
+  o << " ENRP associations " << s.directory().link_count() << " (inbound at most " << c.max_enrp_links
+    << ", monitors " << c.max_monitor_links << ")\n";
   o << " " << synchronisation_text(s.synchronisation(), s.now()) << "\n";
   o << " timers: peer-heartbeat-cycle " << c.core.peer_heartbeat_cycle.count() << " ms, max-time-last-heard "
     << c.core.max_time_last_heard.count() << " ms, max-time-no-response " << c.core.max_time_no_response.count()

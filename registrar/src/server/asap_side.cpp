@@ -63,6 +63,10 @@ void ServerState::asap_down(transport::Association& a, transport::DownReason why
     ++counters.asap_associations_closed;
   }
   asap.erase(it);
+  // What it held: its queue here, and the transport's buffers (about a
+  // read buffer's worth).
+  released(outbound.held_bytes(a.id()) + kAssociationFootprint);
+  outbound.forget(a.id());
   log->debug("{}: ASAP association {} down ({})", cfg.name, a.id(), transport::to_string(why));
   if (stopped) return;
   execute(core.on_asap_association_down(a.id(), now()));
@@ -83,13 +87,23 @@ void ServerState::send_asap_bytes(AssociationId id, Bytes&& message) {
     ++counters.asap_send_failures;
     return;
   }
-  auto r = it->second.association->send(transport::Message{kAsapPpid, 0, false, std::move(message)});
+  const std::size_t bytes = message.size();
+  auto& association = *it->second.association;
+  auto r = association.send(transport::Message{kAsapPpid, 0, false, std::move(message)});
   if (!r) {
     ++counters.asap_send_failures;
     log->debug("{}: ASAP association {}: send refused ({})", cfg.name, id, transport::to_string(r.error()));
     return;
   }
   ++counters.asap_messages_sent;
+  account_sent(association, LinkClass::asap, bytes);
+}
+
+void ServerState::abort_asap(AssociationId id) {
+  auto it = asap.find(id);
+  if (it == asap.end()) return;
+  ++counters.asap_aborted_by_caps;
+  it->second.association->abort();  // on_down follows from the io thread
 }
 
 void ServerState::send_asap_to_element(SendAsapToElement&& s) {

@@ -92,7 +92,7 @@ void ServerState::enrp_message(transport::Association& a, transport::Message&& m
   std::vector<DirectoryAction> acts;
   const auto delivery = directory.on_message(a.id(), m.payload, decoded, t, acts);
   execute(std::move(acts));
-  if (delivery.deliver) execute(core.on_enrp_message(std::move(decoded), t, delivery.from));
+  if (delivery.deliver) execute(core.on_enrp_message(std::move(decoded), t, delivery.from, delivery.role));
 }
 
 void ServerState::enrp_send_failed(transport::Association& a, std::size_t count) {
@@ -104,6 +104,8 @@ void ServerState::enrp_down(transport::Association& a, transport::DownReason why
   auto it = enrp.find(a.id());
   if (it == enrp.end()) return;
   enrp.erase(it);
+  released(outbound.held_bytes(a.id()) + kAssociationFootprint);
+  outbound.forget(a.id());
   if (directory.link_known(a.id())) {
     log->info("{}: ENRP association {} down: {}", cfg.name, a.id(), transport::to_string(why));
   }
@@ -143,12 +145,16 @@ void ServerState::send_enrp_on(LinkId link, const wire::enrp::Message& message) 
     ++counters.enrp_send_failures;
     return;
   }
-  auto r = it->second->send(transport::Message{kEnrpPpid, 0, false, wire::enrp::encode(message)});
+  Bytes bytes = wire::enrp::encode(message);
+  const std::size_t size = bytes.size();
+  auto association = it->second;
+  auto r = association->send(transport::Message{kEnrpPpid, 0, false, std::move(bytes)});
   if (!r) {
     ++counters.enrp_send_failures;
     return;
   }
   ++counters.enrp_messages_sent;
+  account_sent(*association, LinkClass::enrp, size);
 }
 
 }  // namespace rserpool::registrar::detail

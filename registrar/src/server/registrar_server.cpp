@@ -2,6 +2,8 @@
 // actions (Registrar, PeerDirectory) with one OS timer each.
 #include <boost/asio/io_context.hpp>
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -28,6 +30,9 @@ DirectoryConfig directory_config(const ServerConfig& c) {
   d.peers = c.enrp_peers;
   d.allowed = c.enrp_allowed;
   d.accept_any = c.accept_unconfigured_peers;
+  d.monitors = c.enrp_monitors;
+  d.max_links = c.max_enrp_links;
+  d.max_monitor_links = c.max_monitor_links;
   d.mentor = c.mentor;
   d.mentor_from_peers = c.mentor_from_peers;
   d.mentor_wait = c.mentor_wait;
@@ -43,6 +48,7 @@ ServerState::ServerState(asio::io_context& io_context, ServerConfig config)
       clock(cfg.clock != nullptr ? cfg.clock : &SteadyClock::instance()),
       core(cfg.core),
       directory(directory_config(cfg)),
+      outbound(cfg.outbound),
       core_timer(io_context),
       directory_timer(io_context),
       log(log::get("registrar")) {}
@@ -138,6 +144,7 @@ void ServerState::stop() {
   core_timer.cancel();
   directory_timer.cancel();
   if (announce_timer) announce_timer->cancel();
+  if (trim_timer) trim_timer->cancel();
   if (announcer) announcer->close();
   // close() notifies on_down later, from the io thread; copy the handles
   // first since the maps shrink as that happens.
@@ -159,9 +166,50 @@ void ServerState::execute(std::vector<Action>&& actions) {
       notify(*n);
     } else if (auto* el = std::get_if<SendAsapToElement>(&action)) {
       send_asap_to_element(std::move(*el));
+    } else if (auto* ab = std::get_if<AbortAsap>(&action)) {
+      abort_asap(ab->association);
     }
   }
   arm_timers();
+}
+
+void ServerState::account_sent(transport::Association& a, LinkClass cls, std::size_t bytes) {
+  const auto abort = outbound.on_sent(a.id(), cls, bytes, a.queued());
+  if (!abort) return;
+  const char* why = abort->reason == OutboundQueues::Reason::messages ? "messages"
+                    : abort->reason == OutboundQueues::Reason::bytes  ? "bytes"
+                                                                       : "total of all associations";
+  const bool asap_link = asap.count(abort->link) != 0;
+  (asap_link ? counters.asap_aborted_send_queue : counters.enrp_aborted_send_queue) += 1;
+  limited(spdlog::level::warn, "send queue bound",
+          "{}: {} association {} does not read: {} messages, {} bytes held (bound: {}): aborted", cfg.name,
+          asap_link ? "ASAP" : "ENRP", abort->link, abort->held_messages, abort->held_bytes, why);
+  released(abort->held_bytes);
+  if (asap_link) {
+    if (auto it = asap.find(abort->link); it != asap.end()) it->second.association->abort();
+  } else {
+    abort_enrp(abort->link);
+  }
+}
+
+// Large frees leave the heap's top pages mapped; give them back once the
+// flood is over so RSS returns to its baseline (measured in
+// docs/security.md). Not per free: once a second at most.
+void ServerState::released(std::size_t bytes) {
+  if (cfg.trim_after_released_bytes == 0) return;
+  released_since_trim += bytes;
+  if (released_since_trim < cfg.trim_after_released_bytes || (trim_timer && trim_armed)) return;
+  if (!trim_timer) trim_timer = std::make_unique<asio::steady_timer>(io);
+  trim_armed = true;
+  trim_timer->expires_after(std::chrono::seconds(1));
+  trim_timer->async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    auto s = weak.lock();
+    if (ec || !s) return;
+    s->trim_armed = false;
+    s->released_since_trim = 0;
+    ++s->counters.memory_trims;
+    ::malloc_trim(0);
+  });
 }
 
 void ServerState::execute(std::vector<DirectoryAction>&& actions) {
@@ -229,6 +277,28 @@ void ServerState::notify(const Notify& n) {
               "refused (0x4), the owner is audited",
               cfg.name, n.association, n.pool.to_string(), n.pe);
       break;
+    case Event::asap_association_refused_per_address:
+      limited(spdlog::level::warn, to_string(n.event),
+              "{}: ASAP association {} refused: its address already holds {} associations", cfg.name, n.association,
+              cfg.core.caps.max_per_address);
+      break;
+    case Event::asap_association_refused_full:
+      limited(spdlog::level::warn, to_string(n.event),
+              "{}: ASAP association {} refused: {} associations, none idle to make room", cfg.name, n.association,
+              core.asap_server().association_count());
+      break;
+    case Event::asap_association_evicted:
+      limited(spdlog::level::info, to_string(n.event),
+              "{}: ASAP association {} (idle, no PE, no subscription) closed to make room", cfg.name, n.association);
+      break;
+    case Event::asap_message_malformed:
+      limited(spdlog::level::warn, to_string(n.event), "{}: malformed ASAP message on association {}", cfg.name,
+              n.association);
+      break;
+    case Event::enrp_message_malformed:
+      limited(spdlog::level::warn, to_string(n.event), "{}: malformed ENRP message from server {:08x}", cfg.name,
+              n.server);
+      break;
     case Event::peer_dead:
     case Event::takeover_aborted:
       limited(spdlog::level::warn, to_string(n.event), "{}: {} server {:08x}", cfg.name, to_string(n.event), n.server);
@@ -247,6 +317,11 @@ void ServerState::report(const DirectoryEvent& e) {
       limited(spdlog::level::warn, "refused ENRP association",
               "{}: refused ENRP association from {} (not every address is a configured or allowed peer's)", cfg.name,
               at);
+      break;
+    case DirectoryEvent::Kind::refused_full:
+      limited(spdlog::level::warn, "refused ENRP association (full)",
+              "{}: refused ENRP association from {}: {} inbound ENRP associations (or monitors) already", cfg.name,
+              at, cfg.max_enrp_links);
       break;
     case DirectoryEvent::Kind::bound:
       limited(spdlog::level::info, "ENRP association bound", "{}: ENRP association {} speaks for server {:08x}",
@@ -301,7 +376,8 @@ ServerCounters RegistrarServer::counters() const {
   ServerCounters c = impl_->counters;
   const auto& d = impl_->directory.counters();
   c.enrp_associations_accepted = d.associations_accepted;
-  c.enrp_associations_refused = d.associations_refused;
+  c.enrp_associations_refused = d.associations_refused + d.associations_refused_full;
+  c.enrp_monitors_accepted = d.monitors_accepted;
   c.enrp_sender_changed = d.sender_changed;
   c.enrp_listed_servers_refused = d.listed_servers_refused;
   c.enrp_unroutable = d.unroutable;

@@ -23,6 +23,9 @@ namespace rserpool::registrar {
 
 inline constexpr std::uint32_t kAsapPpid = 11;
 inline constexpr std::uint32_t kEnrpPpid = 12;
+// Memory an association costs in the transport beyond what it queues (its
+// read buffer, about 64 KiB): counts towards giving memory back after a flood.
+inline constexpr std::size_t kAssociationFootprint = 64 * 1024;
 
 namespace detail {
 
@@ -87,6 +90,7 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
   void send_asap(AssociationId id, const AsapOut& message);
   void send_asap_bytes(AssociationId id, Bytes&& message);
   void send_asap_to_element(SendAsapToElement&& s);
+  void abort_asap(AssociationId id);
 
   // --- ENRP (enrp_side.cpp) ---
   std::shared_ptr<transport::AssociationHandler> accept_enrp(const std::shared_ptr<transport::Association>& a);
@@ -100,6 +104,15 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
   void send_enrp_on(LinkId link, const wire::enrp::Message& message);
   void abort_enrp(LinkId link);
 
+  // --- memory (registrar_server.cpp) ---
+  // A message the transport accepted: the bound of what is held for the
+  // association (OutboundQueues) may abort it.
+  void account_sent(transport::Association& a, LinkClass cls, std::size_t bytes);
+  void released(std::size_t bytes);  // an association holding `bytes` ended
+  std::size_t released_since_trim = 0;
+  bool trim_armed = false;
+  std::unique_ptr<boost::asio::steady_timer> trim_timer;
+
   // --- announces (announce.cpp) ---
   Result<void, std::string> open_announces();
   void announce();
@@ -112,6 +125,7 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
   const Clock* clock;
   Registrar core;
   PeerDirectory directory;
+  OutboundQueues outbound;
   CoreTimer core_timer, directory_timer;
   ServerCounters counters;
   std::shared_ptr<spdlog::logger> log;
