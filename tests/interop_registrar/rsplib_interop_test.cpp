@@ -34,6 +34,7 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kOurAddr = "198.18.0.1";
 constexpr const char* kRspAddr = "198.18.0.2";
 constexpr const char* kOurAddr6 = "2001:2::1";
+constexpr const char* kRspAddr6 = "2001:2::2";
 constexpr ServerIdentifier kOurId = 0x5e000001;
 constexpr const char* kOurIdText = "0x5e000001";
 // rsplib's well-known ports, for rspregistrar (it cannot report what it
@@ -124,10 +125,12 @@ struct RsplibInterop : ::testing::Test {
          " enrp-port 0\n";
     if (peer_rsp) f << " peer " << kRspAddr << " " << kEnrpPort << "\n";
     f << extra;
-    // hsdump connects from whichever local address the kernel picks.
-    f << " allow-peer " << kOurAddr << "\n"
-      << " allow-peer " << kRspAddr << "\n"
-         " timer-profile aggressive\n"
+    // rspregistrar peers from its one ENRP address. hsdump is a monitor
+    // (read-only, never a peer): its SCTP INIT lists every address of this
+    // host, and each must be a monitor's.
+    f << " allow-peer " << kRspAddr << "\n";
+    for (const char* a : {kOurAddr, kRspAddr, kOurAddr6, kRspAddr6}) f << " monitor " << a << "\n";
+    f << " timer-profile aggressive\n"
          " log-level all info\n";
     f << "line vty\n bind 127.0.0.1 0\n";
     f.close();
@@ -272,6 +275,41 @@ TEST_F(RsplibInterop, RspserverRegistersRspterminalEchoesHsdumpLists) {
   char id[16];
   std::snprintf(id, sizeof id, "%08x", *pes.begin());
   EXPECT_NE(out.find(id), std::string::npos) << "hsdump does not list PE $" << id;
+}
+
+// hsdump in the monitor role (issue 14 item 8): without `accept-peers any`
+// and without being a peer, it reads our handlespace; after it exits our
+// registrar reports no peer death, starts no takeover and never connects
+// back to it.
+TEST_F(RsplibInterop, HsdumpIsAMonitorNeverAPeer) {
+  start_ours(false);
+  start_rspserver("MonitoredPool", kOurAddr);
+  const auto pes = wait_resolvable(kOurAddr, "MonitoredPool", std::chrono::seconds(10));
+  ASSERT_EQ(pes.size(), 1u);
+  for (int run = 0; run < 2; ++run) {
+    stage("hsdump as a monitor, run " + std::to_string(run));
+    const auto log = log_for("hsdump-monitor-" + std::to_string(run));
+    auto h = sgtest::ChildProcess::spawn(
+        {"sh", "-c", std::string("timeout 8 hsdump ") + kOurAddr + ":" + std::to_string(our_ports.enrp()) + " -logcolor=off"},
+        log);
+    ASSERT_TRUE(h.has_value());
+    ASSERT_TRUE(h->wait(std::chrono::seconds(12)).has_value());
+    const auto out = sgtest::read_file(log);
+    EXPECT_NE(out.find("MonitoredPool"), std::string::npos) << "hsdump does not list our pool:\n" << out;
+  }
+  // Past MAX-TIME-LAST-HEARD + MAX-TIME-NO-RESPONSE of the aggressive profile.
+  std::this_thread::sleep_for(std::chrono::seconds(8));
+  auto c = sgtest::TelnetClient::connect("127.0.0.1", our_ports.vty(), std::chrono::seconds(2));
+  ASSERT_TRUE(c && c->read_until_prompt(std::chrono::seconds(2)));
+  const auto counters = c->run("show counters", std::chrono::seconds(2)).value_or("");
+  EXPECT_NE(counters.find("registrar_enrp_monitors_accepted_total 2\n"), std::string::npos) << counters;
+  EXPECT_NE(counters.find("registrar_peers_dead_total 0\n"), std::string::npos) << counters;
+  EXPECT_NE(counters.find("registrar_takeovers_won_total 0\n"), std::string::npos) << counters;
+  EXPECT_NE(counters.find("registrar_enrp_connects_total 0\n"), std::string::npos) << counters;
+  const auto ours_log = sgtest::read_file(logs.front().second);
+  EXPECT_EQ(ours_log.find("peer-dead"), std::string::npos) << ours_log;
+  EXPECT_EQ(ours_log.find("takeover"), std::string::npos) << ours_log;
+  EXPECT_EQ(ours_log.find("refused ENRP association"), std::string::npos) << ours_log;
 }
 
 TEST_F(RsplibInterop, PeeredWithRspregistrarBothWaysUnderCapture) {

@@ -79,7 +79,8 @@ void ServerState::enrp_up(transport::Association& a, const transport::Associatio
 }
 
 void ServerState::enrp_message(transport::Association& a, transport::Message&& m) {
-  if (stopped || !enrp.count(a.id())) return;
+  // A refused association (its abort under way) delivers nothing.
+  if (stopped || !enrp.count(a.id()) || !directory.link_known(a.id())) return;
   if (m.ppid != kEnrpPpid && m.ppid != 0) {
     ++counters.enrp_wrong_ppid;
     return;
