@@ -99,6 +99,28 @@ TEST(AssociationCaps, IdleClientsMakeRoomPesAreNeverEvictedNewcomersRefusedWhenN
   EXPECT_EQ(reg.handlespace().element_count(), 5u);
 }
 
+// A burst of connections: each accepted one holds a descriptor before it is
+// up, so the global cap applies at accept (the driver refuses at once and
+// the process never runs out of descriptors while aborts are under way).
+TEST(AssociationCaps, AcceptedAssociationsCountBeforeTheyAreUp) {
+  Registrar reg(capped(10, 2, 0));
+  TimePoint t = at(0ms);
+  for (AssociationId a = 1; a <= 10; ++a) EXPECT_TRUE(aborted(reg.on_asap_association_accepted(a, t)).empty());
+  auto acts = reg.on_asap_association_accepted(11, t);
+  EXPECT_EQ(aborted(acts), std::vector<AssociationId>{11});
+  EXPECT_TRUE(has_event(acts, Event::asap_association_refused_full));
+  // One that never comes up and goes: room again.
+  (void)reg.on_asap_association_down(4, t);
+  EXPECT_TRUE(aborted(reg.on_asap_association_accepted(12, t)).empty());
+  // Up ones idle past client_idle make room at accept too.
+  for (AssociationId a : {1u, 2u, 3u}) (void)reg.on_asap_association_up(a, {ip(static_cast<std::uint8_t>(a))}, 4000, t);
+  t += 11s;
+  acts = reg.on_asap_association_accepted(13, t);
+  ASSERT_EQ(aborted(acts).size(), 1u);
+  EXPECT_EQ(aborted(acts)[0], 1u);
+  EXPECT_TRUE(has_event(acts, Event::asap_association_evicted));
+}
+
 TEST(AssociationCaps, SubscriptionsAndResolutionAnswersAreBounded) {
   auto cfg = capped(0, 0, 0);
   cfg.max_subscriptions_per_association = 3;

@@ -40,6 +40,10 @@ class AsapServer {
   AsapServer& operator=(const AsapServer&) = delete;
 
   // --- events (the Registrar façade routes them here) ---
+  // A new association was accepted; its addresses are not known yet. Its
+  // descriptor counts already, so the global cap applies here (an idle
+  // client may be evicted to make room); false: refuse it at once.
+  bool on_association_accepted(AssociationId id, TimePoint now);
   // Admission (AssociationCaps): a refused association, or an idle client
   // evicted to make room, is named in an AbortAsap action.
   void on_association_up(AssociationId id, std::vector<IpAddress> peer_addresses, std::uint16_t peer_port,
@@ -161,12 +165,14 @@ class AsapServer {
   // Admission: room for one more association from `source`, evicting the
   // longest idle client if need be. False: refuse (the event is notified).
   bool make_room(AssociationId newcomer, const IpAddress& source, TimePoint now);
+  bool evict_idle_client(TimePoint now);
   void release(AssociationId id, Association& a);
 
   CoreShared& s_;
   HandleUpdateSink& peers_;
   std::map<AssociationId, Association> associations_;
   std::map<IpAddress, std::size_t> per_source_;  // admitted associations by first peer address
+  std::set<AssociationId> accepted_;               // accepted, not up yet (their descriptors count)
   std::map<PeKey, OwnedPe, PeKeyLess> owned_;
   std::set<std::pair<TimePoint, const PeKey*>, AgendaLess> agenda_;
   std::map<PoolHandle, std::set<AssociationId>, core::PoolHandleLess> subscribers_;

@@ -144,7 +144,9 @@ class PeerDirectory {
   std::vector<DirectoryAction> start(TimePoint now);
 
   // --- associations ---
-  void on_accepted(LinkId link);  // inbound, not up yet
+  // Inbound, not up yet: false when max_links (plus our own connections to
+  // configured peers) are held already; the driver refuses it at once.
+  bool on_accepted(LinkId link);
   void on_connecting(const ConnectPeer& request, LinkId link, TimePoint now);
   void on_connect_failed(const ConnectPeer& request, TimePoint now);
   // Up: for an inbound association the trust decision (AbortLink when

@@ -52,6 +52,11 @@ class Registrar {
   // download already ran or runs. Equivalent to RegistrarConfig::mentor.
   std::vector<Action> start_mentor_download(ServerIdentifier mentor, TimePoint now);
 
+  // An ASAP association was accepted (not up yet, addresses unknown): room
+  // under the global cap, or an AbortAsap naming it (the driver refuses it
+  // at once, freeing its descriptor) and, when an idle client makes room,
+  // an AbortAsap naming that one.
+  std::vector<Action> on_asap_association_accepted(AssociationId id, TimePoint now);
   // An ASAP association (PE or PU) is up. `peer_addresses` are the
   // association's peer addresses, `peer_port` its peer port: they become the
   // PE's ASAP transport and bound the addresses a PE may register.

@@ -30,8 +30,21 @@ asap::RegistrationResponse reject(const PoolHandle& pool, PeIdentifier id, Error
 }
 }  // namespace
 
+bool AsapServer::on_association_accepted(AssociationId id, TimePoint now) {
+  const auto& caps = s_.config.caps;
+  if (caps.max_associations != 0 && associations_.size() + accepted_.size() >= caps.max_associations &&
+      !evict_idle_client(now)) {
+    ++s_.counters.associations_refused_full;
+    s_.notify(Event::asap_association_refused_full, {}, 0, 0, id);
+    return false;
+  }
+  accepted_.insert(id);
+  return true;
+}
+
 void AsapServer::on_association_up(AssociationId id, std::vector<IpAddress> peer_addresses, std::uint16_t peer_port,
                                    TimePoint now) {
+  accepted_.erase(id);
   if (associations_.count(id) != 0) return;  // announced twice: the first admission stands
   const IpAddress source = peer_addresses.empty() ? IpAddress{} : peer_addresses.front();
   if (!make_room(id, source, now)) {
@@ -70,18 +83,22 @@ bool AsapServer::make_room(AssociationId newcomer, const IpAddress& source, Time
   const std::size_t client_cap =
       caps.max_associations > caps.reserved_for_pes ? caps.max_associations - caps.reserved_for_pes : 1;
   if (associations_.size() < caps.max_associations && client_count() < client_cap) return true;
-  // Full: the client idle for longest, if it has been idle long enough.
+  if (evict_idle_client(now)) return true;
+  ++s_.counters.associations_refused_full;
+  s_.notify(Event::asap_association_refused_full, {}, 0, 0, newcomer);
+  return false;
+}
+
+// The client (no PE, no subscription) idle for longest goes, if it has
+// been idle for client_idle.
+bool AsapServer::evict_idle_client(TimePoint now) {
   auto victim = associations_.end();
   for (auto it = associations_.begin(); it != associations_.end(); ++it) {
     const Association& a = it->second;
-    if (!a.elements.empty() || !a.subscriptions.empty() || now - a.last_active < caps.client_idle) continue;
+    if (!a.elements.empty() || !a.subscriptions.empty() || now - a.last_active < s_.config.caps.client_idle) continue;
     if (victim == associations_.end() || a.last_active < victim->second.last_active) victim = it;
   }
-  if (victim == associations_.end()) {
-    ++s_.counters.associations_refused_full;
-    s_.notify(Event::asap_association_refused_full, {}, 0, 0, newcomer);
-    return false;
-  }
+  if (victim == associations_.end()) return false;
   const AssociationId evicted = victim->first;
   ++s_.counters.associations_evicted;
   s_.notify(Event::asap_association_evicted, {}, 0, 0, evicted);
@@ -105,6 +122,7 @@ void AsapServer::release(AssociationId id, Association& a) {
 }
 
 void AsapServer::on_association_down(AssociationId id, TimePoint) {
+  accepted_.erase(id);
   auto it = associations_.find(id);
   if (it == associations_.end()) return;
   release(id, it->second);

@@ -82,7 +82,16 @@ std::optional<EnrpRole> PeerDirectory::classify(const std::vector<TransportAddre
   return std::nullopt;
 }
 
-void PeerDirectory::on_accepted(LinkId link) { links_[link] = Link{}; }
+bool PeerDirectory::on_accepted(LinkId link) {
+  std::size_t inbound = 0;
+  for (const auto& [id, l] : links_) inbound += l.outbound ? 0 : 1;
+  if (inbound >= config_.max_links) {
+    ++counters_.associations_refused_full;
+    return false;
+  }
+  links_[link] = Link{};
+  return true;
+}
 
 void PeerDirectory::on_connecting(const ConnectPeer& request, LinkId link, TimePoint now) {
   ++counters_.connects;

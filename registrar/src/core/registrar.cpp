@@ -115,6 +115,12 @@ std::vector<Action> Registrar::start_mentor_download(ServerIdentifier mentor, Ti
   return finish();
 }
 
+std::vector<Action> Registrar::on_asap_association_accepted(AssociationId id, TimePoint now) {
+  begin_event(now);
+  if (!p_->asap.on_association_accepted(id, now)) p_->shared.out.push_back(AbortAsap{id});
+  return finish();
+}
+
 std::vector<Action> Registrar::on_asap_association_up(AssociationId id, std::vector<IpAddress> peer_addresses,
                                                       std::uint16_t peer_port, TimePoint now) {
   begin_event(now);

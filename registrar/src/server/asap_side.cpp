@@ -1,5 +1,6 @@
 // ASAP side of the driver: associations from PEs and PUs on the ASAP port,
 // and our own connections to PEs taken over from a dead peer.
+#include <algorithm>
 #include <utility>
 
 #include "server_impl.hpp"
@@ -15,9 +16,24 @@ std::shared_ptr<transport::AssociationHandler> asap_handler(std::weak_ptr<Server
 
 }  // namespace
 
+// Refused here, the association never gets a handler: the listener aborts
+// it and frees its descriptor at once (a burst of connections cannot run
+// the process out of descriptors while aborts are under way).
 std::shared_ptr<transport::AssociationHandler> ServerState::accept_asap(
     const std::shared_ptr<transport::Association>& a) {
   if (stopped) return nullptr;
+  auto acts = core.on_asap_association_accepted(a->id(), now());
+  const bool refused = std::any_of(acts.begin(), acts.end(), [&](const Action& x) {
+    const auto* abort = std::get_if<AbortAsap>(&x);
+    return abort != nullptr && abort->association == a->id();
+  });
+  if (refused) ++counters.asap_aborted_by_caps;
+  std::erase_if(acts, [&](const Action& x) {
+    const auto* abort = std::get_if<AbortAsap>(&x);
+    return abort != nullptr && abort->association == a->id();
+  });
+  execute(std::move(acts));
+  if (refused) return nullptr;
   asap[a->id()] = AsapLink{a, std::nullopt, false};
   return asap_handler(weak_from_this());
 }

@@ -21,8 +21,12 @@ std::shared_ptr<transport::AssociationHandler> enrp_handler(std::weak_ptr<Server
 std::shared_ptr<transport::AssociationHandler> ServerState::accept_enrp(
     const std::shared_ptr<transport::Association>& a) {
   if (stopped) return nullptr;
+  if (!directory.on_accepted(a->id())) {  // refused: the listener aborts it at once
+    limited(spdlog::level::warn, "refused ENRP association (full)",
+            "{}: refused ENRP association: {} inbound ENRP associations already", cfg.name, cfg.max_enrp_links);
+    return nullptr;
+  }
   enrp[a->id()] = a;
-  directory.on_accepted(a->id());
   return enrp_handler(weak_from_this());
 }
 
