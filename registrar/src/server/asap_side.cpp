@@ -138,8 +138,8 @@ void ServerState::send_asap_to_element(SendAsapToElement&& s) {
   auto a = transport::connect(io, ep, asap_handler(weak_from_this()));
   if (!a) {
     ++counters.element_connect_failures;
-    log->info("{}: cannot reach taken-over PE {:08x} at {}: {}", cfg.name, s.pe, target.to_string(),
-              a.error().message());
+    limited(spdlog::level::info, "taken-over PE unreachable", "{}: cannot reach taken-over PE {:08x} at {}: {}",
+            cfg.name, s.pe, target.to_string(), a.error().message());
     return;
   }
   ++counters.element_connects;

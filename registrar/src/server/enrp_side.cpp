@@ -76,8 +76,8 @@ void ServerState::enrp_up(transport::Association& a, const transport::Associatio
   if (stopped || !enrp.count(a.id())) return;
   auto acts = directory.on_up(a.id(), info.remote, now());
   if (directory.link_known(a.id())) {
-    log->info("{}: ENRP association {} with {} up", cfg.name, a.id(),
-              info.remote.empty() ? std::string("?") : info.remote.front().to_string());
+    limited(spdlog::level::info, "ENRP association up", "{}: ENRP association {} with {} up", cfg.name, a.id(),
+            info.remote.empty() ? std::string("?") : info.remote.front().to_string());
   }
   execute(std::move(acts));
 }
@@ -112,7 +112,8 @@ void ServerState::enrp_down(transport::Association& a, transport::DownReason why
   released(outbound.held_bytes(a.id()) + kAssociationFootprint);
   outbound.forget(a.id());
   if (directory.link_known(a.id())) {
-    log->info("{}: ENRP association {} down: {}", cfg.name, a.id(), transport::to_string(why));
+    limited(spdlog::level::info, "ENRP association down", "{}: ENRP association {} down: {}", cfg.name, a.id(),
+            transport::to_string(why));
   }
   if (why == transport::DownReason::connect_failed) ++counters.enrp_connect_failures;
   directory.on_down(a.id(), why == transport::DownReason::connect_failed, now());
