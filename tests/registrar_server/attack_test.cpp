@@ -370,17 +370,20 @@ TEST_F(Attack, FloodsWriteAtMostTwentyLines) {
   auto daemon = start_daemon(write_file("attack-logs.cfg", config_text() + " log-level transport error\n"));
   ASSERT_TRUE(daemon);
   // 2,000 ENRP associations from an address that is no peer's, 100 at a
-  // time (each comes up, is refused and aborted).
+  // time (each comes up, is refused and aborted; over kernel SCTP a
+  // client's connect may itself fail when the ABORT beats it).
   auto before = sgtest::read_file(log_path).size();
+  long opened = 0;
   for (int batch = 0; batch < 20; ++batch) {
     std::vector<SilentClient> wave;
     for (int i = 0; i < 100; ++i) {
       if (auto c = SilentClient::connect(enrp_port)) wave.push_back(std::move(*c));
     }
-    ASSERT_EQ(wave.size(), 100u);
-    ASSERT_TRUE(wait_for([&] { return count("registrar_enrp_associations_refused_total") >= 100 * (batch + 1); }, 10s))
-        << show("show counters");
+    opened += static_cast<long>(wave.size());
+    ASSERT_TRUE(wait_for([&] { return count("registrar_enrp_associations_refused_total") >= opened; }, 10s))
+        << opened << " opened\n" << show("show counters");
   }
+  EXPECT_GE(opened, 1900);
   const auto refused_log = sgtest::read_file(log_path).substr(before);
   const auto refused_lines = count_lines(refused_log);
   std::printf("[logs] %ld refused ENRP associations wrote %zu line(s)\n", count("registrar_enrp_associations_refused_total"),
