@@ -50,7 +50,8 @@ class AsapServer {
                          TimePoint now);
   void on_association_down(AssociationId id, TimePoint now);
   bool has_association(AssociationId id) const { return associations_.count(id) != 0; }
-  void on_message(AssociationId id, wire::asap::Message&& m, TimePoint now);
+  // False: the association is unknown (not announced, or refused): dropped.
+  bool on_message(AssociationId id, wire::asap::Message&& m, TimePoint now);
   std::optional<TimePoint> next_deadline() const;
   void on_timeout(TimePoint now);
   // End of every event: one push per changed pool to its subscribers.

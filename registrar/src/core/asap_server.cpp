@@ -141,23 +141,29 @@ void AsapServer::on_association_down(AssociationId id, TimePoint) {
   }
 }
 
-void AsapServer::on_message(AssociationId aid, asap::Message&& m, TimePoint now) {
+bool AsapServer::on_message(AssociationId aid, asap::Message&& m, TimePoint now) {
   auto it = associations_.find(aid);
-  if (it == associations_.end()) return;  // the façade drops messages of unknown associations
+  if (it == associations_.end()) return false;
   Association& a = it->second;
   a.last_active = now;
-  if (auto* r = std::get_if<asap::Registration>(&m)) return on_registration(aid, a, *r, now);
-  if (auto* d = std::get_if<asap::Deregistration>(&m)) return on_deregistration(aid, a, *d);
-  if (auto* h = std::get_if<asap::HandleResolution>(&m)) return on_handle_resolution(aid, a, *h, now);
-  if (auto* k = std::get_if<asap::EndpointKeepAliveAck>(&m)) return on_keep_alive_ack(aid, *k, now);
-  if (auto* u = std::get_if<asap::EndpointUnreachable>(&m)) return on_endpoint_unreachable(aid, a, *u, now);
-  if (std::holds_alternative<asap::Error>(m)) {
+  if (auto* r = std::get_if<asap::Registration>(&m)) {
+    on_registration(aid, a, *r, now);
+  } else if (auto* d = std::get_if<asap::Deregistration>(&m)) {
+    on_deregistration(aid, a, *d);
+  } else if (auto* h = std::get_if<asap::HandleResolution>(&m)) {
+    on_handle_resolution(aid, a, *h, now);
+  } else if (auto* k = std::get_if<asap::EndpointKeepAliveAck>(&m)) {
+    on_keep_alive_ack(aid, *k, now);
+  } else if (auto* u = std::get_if<asap::EndpointUnreachable>(&m)) {
+    on_endpoint_unreachable(aid, a, *u, now);
+  } else if (std::holds_alternative<asap::Error>(m)) {
     ++s_.counters.asap_errors_received;
-    return;
+  } else {
+    // Server-to-client messages (responses, KEEP_ALIVE, ANNOUNCE) or
+    // PE-to-PU ones (COOKIE, BUSINESS_CARD) have no meaning here.
+    ++s_.counters.asap_unexpected;
   }
-  // Server-to-client messages (responses, KEEP_ALIVE, ANNOUNCE) or
-  // PE-to-PU ones (COOKIE, BUSINESS_CARD) have no meaning here.
-  ++s_.counters.asap_unexpected;
+  return true;
 }
 
 void AsapServer::on_registration(AssociationId aid, Association& a, asap::Registration& r, TimePoint now) {

@@ -137,22 +137,30 @@ std::vector<Action> Registrar::on_asap_association_down(AssociationId id, TimePo
 std::vector<Action> Registrar::on_asap_message(AssociationId id, ByteView message, TimePoint now) {
   begin_event(now);
   auto& s = p_->shared;
-  if (!p_->asap.has_association(id)) {
-    // Not announced, or refused at admission (its abort is on its way):
-    // nothing it sends is acted on.
-    ++s.counters.asap_unknown_association;
-    return finish();
-  }
   auto decoded = asap::decode(message);
   if (!decoded) {
+    // Not announced, or refused at admission (its abort is on its way):
+    // nothing it sends is acted on, not even with an error.
+    if (!p_->asap.has_association(id)) {
+      ++s.counters.asap_unknown_association;
+      return finish();
+    }
     const auto& err = decoded.error();
     ++s.counters.asap_decode_errors[err.cause ? static_cast<std::size_t>(*err.cause) % 11 : 11];
     s.notify(Event::asap_message_malformed, {}, 0, 0, id);
     if (auto reply = asap::error_reply(err)) s.send_asap(id, asap::Message{std::move(*reply)});
     return finish();
   }
-  if (auto report = asap::error_reply(decoded.value())) s.send_asap(id, asap::Message{std::move(*report)});
-  p_->asap.on_message(id, std::move(decoded.value().message), now);
+  auto report = asap::error_reply(decoded.value());
+  const auto answered_at = s.out.size();
+  if (!p_->asap.on_message(id, std::move(decoded.value().message), now)) {
+    ++s.counters.asap_unknown_association;
+    return finish();
+  }
+  // "Skip and report" parameters: reported before the message's answer.
+  if (report) {
+    s.out.insert(s.out.begin() + static_cast<std::ptrdiff_t>(answered_at), SendAsap{id, asap::Message{std::move(*report)}});
+  }
   return finish();
 }
 
