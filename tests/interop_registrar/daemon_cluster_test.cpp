@@ -1,8 +1,14 @@
 // Three rserpool-registrar processes peered over ENRP (TCP mapping on
-// loopback, or kernel SCTP inside UML with SG_TEST_TRANSPORT=sctp), PEs from rserpool-loadgen at each, checked through each
-// daemon's telnet CLI: a registrar killed with SIGKILL (a real crash, not a
-// graceful stop) has its PEs taken over by exactly one survivor, and comes
-// back with the whole handlespace when restarted.
+// loopback, or kernel SCTP inside UML with SG_TEST_TRANSPORT=sctp), PEs
+// from rserpool-loadgen at each, checked through each daemon's telnet CLI:
+// a registrar killed with SIGKILL (a real crash, not a graceful stop) has
+// its PEs taken over by exactly one survivor, and comes back with the whole
+// handlespace when restarted.
+//
+// Every listener binds port 0 and each daemon reports its ports
+// (--ports-file). Registrars start one after another: a later one is given
+// the earlier ones' real ENRP ports, and the earlier ones learn it from its
+// PRESENCE (they allow 127.0.0.1 to peer).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -17,6 +23,7 @@
 #include <regex>
 #include <thread>
 
+#include "../registrar_server/daemon_ports.hpp"
 #include "process.hpp"
 #include "telnet_client.hpp"
 
@@ -34,14 +41,13 @@ struct Totals {
 
 struct DaemonCluster : ::testing::Test {
   std::filesystem::path dir;
-  // Test-specific ports: 10 per registrar from a pid-derived base.
-  std::uint16_t base = static_cast<std::uint16_t>(30000 + (::getpid() % 1500) * 20);
   std::array<std::optional<sgtest::ChildProcess>, 3> daemons;
+  std::array<regtest::DaemonPorts, 3> ports;  // what each one bound (its ports file)
   std::vector<sgtest::ChildProcess> loadgens;
 
-  std::uint16_t asap(int i) const { return static_cast<std::uint16_t>(base + i * 5); }
-  std::uint16_t enrp(int i) const { return static_cast<std::uint16_t>(base + i * 5 + 1); }
-  std::uint16_t vty(int i) const { return static_cast<std::uint16_t>(base + i * 5 + 2); }
+  std::uint16_t asap(int i) const { return ports[static_cast<std::size_t>(i)].asap(); }
+  std::uint16_t enrp(int i) const { return ports[static_cast<std::size_t>(i)].enrp(); }
+  std::uint16_t vty(int i) const { return ports[static_cast<std::size_t>(i)].vty(); }
   std::string log(const std::string& name) const { return (dir / (name + ".log")).string(); }
 
   // SG_TEST_TRANSPORT=sctp runs the same test over kernel SCTP (inside UML).
@@ -72,18 +78,21 @@ struct DaemonCluster : ::testing::Test {
     }
   }
 
-  // Registrar i peers with every other one (or with `peers`), plus `extra` config lines.
+  // Registrar i peers with the running registrars in `peers` (by default
+  // every one started before it, by the ENRP port it reported), plus
+  // `extra` config lines.
   void start(int i, std::optional<std::vector<int>> peers = std::nullopt, const std::string& extra = "") {
     const auto cfg = (dir / ("registrar-" + std::to_string(i) + ".cfg")).string();
     std::ofstream f(cfg);
-    f << "line vty\n bind 127.0.0.1 " << vty(i) << "\n"
+    f << "line vty\n bind 127.0.0.1 0\n"
       << "registrar\n server-id " << (0x100 + i) << "\n transport " << transport() << "\n"
-      << " asap local-ip 127.0.0.1\n asap-port " << asap(i) << "\n"
-      << " enrp local-ip 127.0.0.1\n enrp-port " << enrp(i) << "\n";
+      << " asap local-ip 127.0.0.1\n asap-port 0\n"
+      << " enrp local-ip 127.0.0.1\n enrp-port 0\n"
+      << " allow-peer 127.0.0.1\n";
     if (!peers) {
       peers.emplace();
       for (int j = 0; j < 3; ++j)
-        if (j != i) peers->push_back(j);
+        if (j != i && daemons[static_cast<std::size_t>(j)]) peers->push_back(j);
     }
     for (int j : *peers) f << " peer 127.0.0.1 " << enrp(j) << "\n";
     f << extra;
@@ -94,10 +103,15 @@ struct DaemonCluster : ::testing::Test {
          " timer keep-alive-interval 600000\n timer keep-alive-timeout 600000\n"
          " transport-profile aggressive\n rate-limit registration 0 0\n";
     f.close();
-    daemons[static_cast<std::size_t>(i)] =
-        sgtest::ChildProcess::spawn({SG_REGISTRAR_BIN, "-c", cfg}, log("registrar-" + std::to_string(i)));
-    ASSERT_TRUE(daemons[static_cast<std::size_t>(i)].has_value());
-    ASSERT_TRUE(sgtest::wait_for_listener(sgtest::Protocol::tcp, vty(i), 10s)) << "registrar " << i << " CLI";
+    const auto ports_file = (dir / ("registrar-" + std::to_string(i) + ".ports")).string();
+    std::filesystem::remove(ports_file);
+    auto& d = daemons[static_cast<std::size_t>(i)];
+    d = sgtest::ChildProcess::spawn({SG_REGISTRAR_BIN, "-c", cfg, "--ports-file", ports_file},
+                                    log("registrar-" + std::to_string(i)));
+    ASSERT_TRUE(d.has_value());
+    auto bound = regtest::wait_for_ports(*d, ports_file);
+    ASSERT_TRUE(bound.has_value()) << "registrar " << i << " did not start";
+    ports[static_cast<std::size_t>(i)] = *bound;
   }
 
   std::string show_registrar(int i) {
@@ -198,8 +212,9 @@ TEST_F(DaemonCluster, KilledRegistrarTakenOverByOneSurvivorAndResynchronisedOnRe
 // itself synchronised, including PEs whose home is a third registrar: the
 // checksum audit alone (W=1) only brings each peer's own PEs.
 TEST_F(DaemonCluster, MentorDownloadBringsTheWholeHandlespaceAtStart) {
-  // 0 and 1 peer with each other; 2 will know only its mentor 0.
-  ASSERT_NO_FATAL_FAILURE(start(0, std::vector<int>{1}));
+  // 0 and 1 peer with each other (1 is given 0's port, 0 learns 1 from its
+  // PRESENCE); 2 will know only its mentor 0.
+  ASSERT_NO_FATAL_FAILURE(start(0, std::vector<int>{}));
   ASSERT_NO_FATAL_FAILURE(start(1, std::vector<int>{0}));
   ASSERT_NO_FATAL_FAILURE(register_at(0));
   ASSERT_NO_FATAL_FAILURE(register_at(1));

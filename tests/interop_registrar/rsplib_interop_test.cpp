@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "../registrar_server/daemon_ports.hpp"
 #include "asap_client.hpp"
 #include "process.hpp"
 #include "telnet_client.hpp"
@@ -33,8 +34,11 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kOurAddr = "198.18.0.1";
 constexpr const char* kRspAddr = "198.18.0.2";
 constexpr const char* kOurAddr6 = "2001:2::1";
+constexpr const char* kRspAddr6 = "2001:2::2";
 constexpr ServerIdentifier kOurId = 0x5e000001;
 constexpr const char* kOurIdText = "0x5e000001";
+// rsplib's well-known ports, for rspregistrar (it cannot report what it
+// bound); our daemon binds port 0 and reports its ports (--ports-file).
 constexpr std::uint16_t kAsapPort = 3863;
 constexpr std::uint16_t kEnrpPort = 9901;
 
@@ -65,6 +69,7 @@ struct RsplibInterop : ::testing::Test {
   std::vector<sgtest::ChildProcess> others;
   std::size_t last_pool_size = 0;  // PEs in the last answer wait_home() got
   std::string rspregistrar_log;
+  regtest::DaemonPorts our_ports;  // what our daemon bound
 
   void SetUp() override {
     if (::geteuid() != 0 || !transport::kernel_sctp_available())
@@ -115,23 +120,34 @@ struct RsplibInterop : ::testing::Test {
          // check_pe_addresses.
          " asap local-ip " << kOurAddr << "\n"
          " asap local-ip " << kOurAddr6 << "\n"
-         " asap-port " << kAsapPort << "\n"
+         " asap-port 0\n"
          " enrp local-ip " << kOurAddr << "\n"
-         " enrp-port " << kEnrpPort << "\n";
+         " enrp-port 0\n";
     if (peer_rsp) f << " peer " << kRspAddr << " " << kEnrpPort << "\n";
     f << extra;
-    // hsdump connects from whichever local address the kernel picks.
-    f << " allow-peer " << kOurAddr << "\n"
-      << " allow-peer " << kRspAddr << "\n"
-         " timer-profile aggressive\n"
+    // rspregistrar peers from its one ENRP address. hsdump is a monitor
+    // (read-only, never a peer): its SCTP INIT lists every address of this
+    // host, and each must be a monitor's.
+    f << " allow-peer " << kRspAddr << "\n";
+    for (const char* a : {kOurAddr, kRspAddr, kOurAddr6, kRspAddr6}) f << " monitor " << a << "\n";
+    f << " timer-profile aggressive\n"
          " log-level all info\n";
+    f << "line vty\n bind 127.0.0.1 0\n";
     f.close();
     stage("starting rserpool-registrar");
-    ours = sgtest::ChildProcess::spawn({SG_REGISTRAR_BIN, "-c", cfg}, log_for("rserpool-registrar"));
+    const auto ports_file = (dir / "registrar.ports").string();
+    std::filesystem::remove(ports_file);
+    ours = sgtest::ChildProcess::spawn({SG_REGISTRAR_BIN, "-c", cfg, "--ports-file", ports_file},
+                                       log_for("rserpool-registrar"));
     ASSERT_TRUE(ours.has_value());
-    ASSERT_TRUE(sgtest::wait_for_listener(sgtest::Protocol::sctp, kAsapPort, std::chrono::seconds(5)))
-        << "rserpool-registrar does not listen on ASAP";
-    ASSERT_TRUE(ours->running()) << "rserpool-registrar exited";
+    auto ports = regtest::wait_for_ports(*ours, ports_file);
+    ASSERT_TRUE(ports.has_value()) << "rserpool-registrar did not start";
+    our_ports = *ports;
+  }
+
+  // Where PEs and PUs reach a registrar: ours reported its port, rspregistrar uses the well-known one.
+  std::uint16_t asap_port_of(const char* registrar) const {
+    return std::string(registrar) == kOurAddr ? our_ports.asap() : kAsapPort;
   }
 
   // rspregistrar on 198.18.0.2 with our registrar as static peer. It spends
@@ -144,7 +160,7 @@ struct RsplibInterop : ::testing::Test {
                                      "-peerheartbeatcycle=1000", "-peermaxtimelastheard=3000",
                                      "-peermaxtimenoresponse=1000", "-takeoverexpiryinterval=2000",
                                      "-loglevel=3", "-logcolor=off"};
-    if (peer_ours) argv.push_back(std::string("-peer=") + kOurAddr + ":" + std::to_string(kEnrpPort));
+    if (peer_ours) argv.push_back(std::string("-peer=") + kOurAddr + ":" + std::to_string(our_ports.enrp()));
     stage("starting rspregistrar");
     rspregistrar_log = log_for("rspregistrar");
     rspreg = sgtest::ChildProcess::spawn(argv, rspregistrar_log);
@@ -155,7 +171,7 @@ struct RsplibInterop : ::testing::Test {
   void start_rspserver(const std::string& pool, const char* registrar) {
     stage("starting rspserver for " + pool + " at " + registrar);
     auto p = sgtest::ChildProcess::spawn({"rspserver", "-echo", "-poolhandle=" + pool,
-                                          std::string("-registrar=") + registrar + ":" + std::to_string(kAsapPort),
+                                          std::string("-registrar=") + registrar + ":" + std::to_string(asap_port_of(registrar)),
                                           "-asapannounce=off", "-loglevel=2", "-logcolor=off"},
                                          log_for("rspserver-" + pool));
     ASSERT_TRUE(p.has_value());
@@ -168,7 +184,7 @@ struct RsplibInterop : ::testing::Test {
     std::set<PeIdentifier> got;
     const auto deadline = Clock::now() + timeout;
     while (Clock::now() < deadline) {
-      auto r = resolve_once(io, transport::TransportKind::sctp, ta(registrar, kAsapPort), PoolHandle(pool), 16,
+      auto r = resolve_once(io, transport::TransportKind::sctp, ta(registrar, asap_port_of(registrar)), PoolHandle(pool), 16,
                             std::chrono::seconds(2));
       if (r && !r->empty()) return *r;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -184,7 +200,7 @@ struct RsplibInterop : ::testing::Test {
     const auto t0 = Clock::now();
     last_pool_size = 0;
     while (Clock::now() - t0 < timeout) {
-      auto c = AsapClient::connect(io, transport::TransportKind::sctp, ta(registrar, kAsapPort));
+      auto c = AsapClient::connect(io, transport::TransportKind::sctp, ta(registrar, asap_port_of(registrar)));
       if (c && run_until(io, [&] { return c->up() || c->down(); }, std::chrono::seconds(2)) && c->up()) {
         c->resolve(PoolHandle(pool), 4);
         const bool answered =
@@ -213,7 +229,7 @@ struct RsplibInterop : ::testing::Test {
     const std::string token = "sg-echo-" + pool;
     const std::string log = log_for("rspterminal-" + pool + "-" + registrar);
     const std::string cmd = "(echo " + token + "; sleep 2) | timeout 4 rspterminal -poolhandle=" + pool +
-                            " -registrar=" + registrar + ":" + std::to_string(kAsapPort) +
+                            " -registrar=" + registrar + ":" + std::to_string(asap_port_of(registrar)) +
                             " -asapannounce=off -loglevel=2 -logcolor=off";
     stage("rspterminal " + pool + " via " + registrar);
     auto p = sgtest::ChildProcess::spawn({"sh", "-c", cmd}, log);
@@ -251,7 +267,7 @@ TEST_F(RsplibInterop, RspserverRegistersRspterminalEchoesHsdumpLists) {
   stage("hsdump");
   const auto log = log_for("hsdump");
   auto h = sgtest::ChildProcess::spawn(
-      {"sh", "-c", std::string("timeout 8 hsdump ") + kOurAddr + ":" + std::to_string(kEnrpPort) + " -logcolor=off"}, log);
+      {"sh", "-c", std::string("timeout 8 hsdump ") + kOurAddr + ":" + std::to_string(our_ports.enrp()) + " -logcolor=off"}, log);
   ASSERT_TRUE(h.has_value());
   ASSERT_TRUE(h->wait(std::chrono::seconds(12)).has_value());
   const auto out = sgtest::read_file(log);
@@ -259,6 +275,41 @@ TEST_F(RsplibInterop, RspserverRegistersRspterminalEchoesHsdumpLists) {
   char id[16];
   std::snprintf(id, sizeof id, "%08x", *pes.begin());
   EXPECT_NE(out.find(id), std::string::npos) << "hsdump does not list PE $" << id;
+}
+
+// hsdump in the monitor role (issue 14 item 8): without `accept-peers any`
+// and without being a peer, it reads our handlespace; after it exits our
+// registrar reports no peer death, starts no takeover and never connects
+// back to it.
+TEST_F(RsplibInterop, HsdumpIsAMonitorNeverAPeer) {
+  start_ours(false);
+  start_rspserver("MonitoredPool", kOurAddr);
+  const auto pes = wait_resolvable(kOurAddr, "MonitoredPool", std::chrono::seconds(10));
+  ASSERT_EQ(pes.size(), 1u);
+  for (int run = 0; run < 2; ++run) {
+    stage("hsdump as a monitor, run " + std::to_string(run));
+    const auto log = log_for("hsdump-monitor-" + std::to_string(run));
+    auto h = sgtest::ChildProcess::spawn(
+        {"sh", "-c", std::string("timeout 8 hsdump ") + kOurAddr + ":" + std::to_string(our_ports.enrp()) + " -logcolor=off"},
+        log);
+    ASSERT_TRUE(h.has_value());
+    ASSERT_TRUE(h->wait(std::chrono::seconds(12)).has_value());
+    const auto out = sgtest::read_file(log);
+    EXPECT_NE(out.find("MonitoredPool"), std::string::npos) << "hsdump does not list our pool:\n" << out;
+  }
+  // Past MAX-TIME-LAST-HEARD + MAX-TIME-NO-RESPONSE of the aggressive profile.
+  std::this_thread::sleep_for(std::chrono::seconds(8));
+  auto c = sgtest::TelnetClient::connect("127.0.0.1", our_ports.vty(), std::chrono::seconds(2));
+  ASSERT_TRUE(c && c->read_until_prompt(std::chrono::seconds(2)));
+  const auto counters = c->run("show counters", std::chrono::seconds(2)).value_or("");
+  EXPECT_NE(counters.find("registrar_enrp_monitors_accepted_total 2\n"), std::string::npos) << counters;
+  EXPECT_NE(counters.find("registrar_peers_dead_total 0\n"), std::string::npos) << counters;
+  EXPECT_NE(counters.find("registrar_takeovers_won_total 0\n"), std::string::npos) << counters;
+  EXPECT_NE(counters.find("registrar_enrp_connects_total 0\n"), std::string::npos) << counters;
+  const auto ours_log = sgtest::read_file(logs.front().second);
+  EXPECT_EQ(ours_log.find("peer-dead"), std::string::npos) << ours_log;
+  EXPECT_EQ(ours_log.find("takeover"), std::string::npos) << ours_log;
+  EXPECT_EQ(ours_log.find("refused ENRP association"), std::string::npos) << ours_log;
 }
 
 TEST_F(RsplibInterop, PeeredWithRspregistrarBothWaysUnderCapture) {
@@ -347,14 +398,16 @@ TEST_F(RsplibInterop, RspregistrarKeepsOurPesAfterOursIsKilled) {
 // handle table (W=0, paged) and reports itself synchronised from it; the
 // PE registered at rspregistrar is then resolvable at ours.
 TEST_F(RsplibInterop, RspregistrarIsOurMentorAtStart) {
-  start_rspregistrar(true);
+  // rspregistrar is started first and knows no peer: we connect to it, and
+  // it takes any registrar that speaks ENRP.
+  start_rspregistrar(false);
   start_rspserver("PoolAtRsp", kRspAddr);
   ASSERT_EQ(wait_resolvable(kRspAddr, "PoolAtRsp", std::chrono::seconds(20)).size(), 1u);
   start_ours(false, std::string(" mentor ") + kRspAddr + " " + std::to_string(kEnrpPort) + "\n");
   const auto t0 = Clock::now();
   std::string text;
   while (Clock::now() - t0 < std::chrono::seconds(20)) {
-    auto c = sgtest::TelnetClient::connect("127.0.0.1", 4261, std::chrono::seconds(2));
+    auto c = sgtest::TelnetClient::connect("127.0.0.1", our_ports.vty(), std::chrono::seconds(2));
     if (c && c->read_until_prompt(std::chrono::seconds(2))) {
       text = c->run("show registrar", std::chrono::seconds(2)).value_or("");
       if (text.find("synchronised:") != std::string::npos) break;
@@ -378,7 +431,7 @@ TEST_F(RsplibInterop, LoadgenWorkloadAgainstRspregistrarAndOurs) {
     if (name == "ours") start_ours(false);
     stage("loadgen against " + name);
     const auto out_log = log_for("loadgen-" + name);
-    auto p = sgtest::ChildProcess::spawn({SG_LOADGEN_BIN, "--registrar", std::string(addr) + ":" + std::to_string(kAsapPort),
+    auto p = sgtest::ChildProcess::spawn({SG_LOADGEN_BIN, "--registrar", std::string(addr) + ":" + std::to_string(asap_port_of(addr)),
                                           "--transport", "sctp", "--local", kOtherAddrFor(addr), "--pes", "100",
                                           "--pools", "2", "--resolutions", "300", "--items", "3", "--window", "4",
                                           "--timeout", "30"},

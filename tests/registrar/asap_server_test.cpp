@@ -136,17 +136,16 @@ TEST_F(AsapFixture, LifetimeExpirySendsUnsolicitedDeregistrationResponse) {
   cfg.keep_alive_audit = false;
   make();
   ASSERT_FALSE(register_pe(1, "pool", make_pe(42, 1, 3000)).rejected);
-  const auto& t = reg->timers();
-  auto it = t.find(TimerKey{TimerKind::lifetime_expiry, 0});
-  ASSERT_NE(it, t.end());
-  EXPECT_EQ(it->second, now + 3000ms);
-  auto acts = reg->on_timer(it->first, now + 2999ms);
+  EXPECT_EQ(reg->deadline(TimerKey{TimerKind::lifetime_expiry, 0}), now + 3000ms);
+  EXPECT_EQ(reg->next_deadline(), now + 3000ms);
+  auto acts = reg->on_timeout(now + 2999ms);
   EXPECT_EQ(reg->handlespace().element_count(), 1u);
-  acts = reg->on_timer(TimerKey{TimerKind::lifetime_expiry, 0}, now + 3000ms);
+  acts = reg->on_timeout(now + 3000ms);
   EXPECT_EQ(reg->handlespace().element_count(), 0u);
   EXPECT_EQ(asap_of<asap::DeregistrationResponse>(acts, 1).size(), 1u);
   EXPECT_TRUE(has_event(acts, Event::pe_expired));
-  EXPECT_EQ(reg->timers().count(TimerKey{TimerKind::lifetime_expiry, 0}), 0u);
+  EXPECT_FALSE(reg->deadline(TimerKey{TimerKind::lifetime_expiry, 0}).has_value());
+  EXPECT_FALSE(reg->next_deadline().has_value());
 }
 
 TEST_F(AsapFixture, HandleResolutionItemsDefaultOptionAndCap) {
@@ -193,23 +192,23 @@ TEST_F(AsapFixture, SubscriptionIsAcceptedPushedAndDroppedWithAssociation) {
 
 TEST_F(AsapFixture, KeepAliveAuditIsJitteredAndAckKeepsThePe) {
   ASSERT_FALSE(register_pe(1, "pool", make_pe(42, 1, -1)).rejected);
-  auto ka = reg->timers().at(TimerKey{TimerKind::keep_alive, 0});
+  auto ka = *reg->deadline(TimerKey{TimerKind::keep_alive, 0});
   EXPECT_GE(ka, now + 2000ms);
   EXPECT_LE(ka, now + 6000ms);
-  auto acts = reg->on_timer(TimerKey{TimerKind::keep_alive, 0}, ka);
+  auto acts = reg->on_timeout(ka);
   auto kas = asap_of<asap::EndpointKeepAlive>(acts, 1);
   ASSERT_EQ(kas.size(), 1u);
   EXPECT_FALSE(kas[0].home);
   EXPECT_EQ(kas[0].server_id, 0x1000u);
   EXPECT_EQ(kas[0].pe_id, 42u);
-  EXPECT_EQ(reg->timers().at(TimerKey{TimerKind::keep_alive, 0}), ka + 1000ms);
+  EXPECT_EQ(*reg->deadline(TimerKey{TimerKind::keep_alive, 0}), ka + 1000ms);
   (void)reg->on_asap_message(1, asap::encode(asap::EndpointKeepAliveAck{PoolHandle{"pool"}, 42}), ka + 10ms);
   EXPECT_EQ(reg->counters().keep_alive_acks, 1u);
-  auto next = reg->timers().at(TimerKey{TimerKind::keep_alive, 0});
+  auto next = *reg->deadline(TimerKey{TimerKind::keep_alive, 0});
   EXPECT_GE(next, ka + 2010ms);
   // No ACK this time: removed, with the timeout counted.
-  (void)reg->on_timer(TimerKey{TimerKind::keep_alive, 0}, next);
-  acts = reg->on_timer(TimerKey{TimerKind::keep_alive, 0}, next + 1000ms);
+  (void)reg->on_timeout(next);
+  acts = reg->on_timeout(next + 1000ms);
   EXPECT_TRUE(has_event(acts, Event::pe_keep_alive_timeout));
   EXPECT_EQ(reg->handlespace().element_count(), 0u);
   EXPECT_EQ(reg->counters().keep_alive_timeouts, 1u);
@@ -225,10 +224,10 @@ TEST_F(AsapFixture, KeepAliveSpreadCoversTheJitterRange) {
   auto t = now;
   std::size_t sent = 0;
   while (sent < 200) {
-    auto due = reg->timers().at(TimerKey{TimerKind::keep_alive, 0});
+    auto due = *reg->deadline(TimerKey{TimerKind::keep_alive, 0});
     ASSERT_LE(due, now + 6000ms);
     ASSERT_GE(due, now + 2000ms);
-    auto acts = reg->on_timer(TimerKey{TimerKind::keep_alive, 0}, due);
+    auto acts = reg->on_timeout(due);
     auto kas = asap_of<asap::EndpointKeepAlive>(acts, 1);
     sent += kas.size();
     for (auto& k : kas) (void)reg->on_asap_message(1, asap::encode(asap::EndpointKeepAliveAck{k.pool_handle, *k.pe_id}), due);
@@ -238,17 +237,131 @@ TEST_F(AsapFixture, KeepAliveSpreadCoversTheJitterRange) {
   EXPECT_GE(seconds.size(), 4u);
 }
 
-TEST_F(AsapFixture, EndpointUnreachableProbesThenRemovesAtThreshold) {
+// Issue 14 item 1: ENDPOINT_UNREACHABLE makes the home audit the PE; only
+// a failed audit removes it. Three reports used to remove a PE at once,
+// whether or not it answered.
+TEST_F(AsapFixture, UnreachableReportsAuditThePeAndNeverRemoveOneThatAnswers) {
+  cfg.unreachable_rate = {};  // the rule, not the rate limit, is under test
+  make();
   ASSERT_FALSE(register_pe(1, "pool", make_pe(42, 1, -1)).rejected);
+  // Reporters: the PU, the other PE and 20 more pool users.
+  std::vector<AssociationId> reporters{9, 2};
+  for (AssociationId a = 100; a < 120; ++a) {
+    (void)reg->on_asap_association_up(a, {ip(static_cast<std::uint8_t>(a))}, 5000, now);
+    reporters.push_back(a);
+  }
+  std::size_t audits = 0, refuted_events = 0;
+  for (int round = 0; round < 50; ++round) {
+    for (AssociationId a : reporters) {
+      auto acts = send(a, asap::EndpointUnreachable{PoolHandle{"pool"}, 42});
+      EXPECT_FALSE(has_event(acts, Event::pe_unreachable_removed));
+      for (const auto& ka : asap_of<asap::EndpointKeepAlive>(acts, 1)) {
+        ++audits;
+        EXPECT_EQ(ka.pe_id, 42u);
+      }
+    }
+    // The PE answers its audit a little later.
+    now += 300ms;
+    auto acts = reg->on_asap_message(1, asap::encode(asap::EndpointKeepAliveAck{PoolHandle{"pool"}, 42}), now);
+    if (has_event(acts, Event::pe_reported_but_answering)) ++refuted_events;
+    EXPECT_EQ(reg->asap_server().unreachable_reporters(PoolHandle{"pool"}, 42), 0u) << "an answer clears the count";
+    now += 700ms;
+    (void)reg->on_timeout(now);
+    ASSERT_NE(reg->handlespace().find(PoolHandle{"pool"}, 42), nullptr) << "removed in round " << round;
+  }
+  EXPECT_EQ(reg->counters().unreachable_reports, 50u * reporters.size());
+  EXPECT_EQ(reg->counters().unreachable_removals, 0u);
+  EXPECT_EQ(reg->counters().keep_alive_timeouts, 0u);
+  EXPECT_EQ(audits, 50u);  // one audit per round: never a second while one is out
+  EXPECT_EQ(reg->counters().unreachable_audits, 50u);
+  EXPECT_EQ(refuted_events, 50u);  // 22 distinct reporters >= MAX-BAD-PE-REPORT each round
+  EXPECT_EQ(reg->counters().unreachable_refuted, 50u);
+}
+
+TEST_F(AsapFixture, ADeadPeIsRemovedOneKeepAliveTimeoutAfterTheFirstReport) {
+  cfg.keep_alive_audit = false;  // no periodic audit: the report alone must find it
+  make();
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(42, 1, -1)).rejected);
+  const TimePoint first = now + 10s;
+  now = first;
   auto acts = send(9, asap::EndpointUnreachable{PoolHandle{"pool"}, 42});
-  EXPECT_EQ(asap_of<asap::EndpointKeepAlive>(acts, 1).size(), 1u);  // immediate probe
-  acts = send(9, asap::EndpointUnreachable{PoolHandle{"pool"}, 42});
-  EXPECT_TRUE(asap_of<asap::EndpointKeepAlive>(acts, 1).empty());  // probe already out
-  EXPECT_EQ(reg->handlespace().element_count(), 1u);
-  acts = send(9, asap::EndpointUnreachable{PoolHandle{"pool"}, 42});
+  ASSERT_EQ(asap_of<asap::EndpointKeepAlive>(acts, 1).size(), 1u);
+  EXPECT_EQ(reg->next_deadline(), first + cfg.keep_alive_timeout);
+  // More reports meanwhile change nothing about the deadline.
+  now += 400ms;
+  (void)send(2, asap::EndpointUnreachable{PoolHandle{"pool"}, 42});
+  (void)reg->on_timeout(first + cfg.keep_alive_timeout - 1ms);
+  ASSERT_NE(reg->handlespace().find(PoolHandle{"pool"}, 42), nullptr);
+  acts = reg->on_timeout(first + cfg.keep_alive_timeout);
   EXPECT_TRUE(has_event(acts, Event::pe_unreachable_removed));
-  EXPECT_EQ(reg->handlespace().element_count(), 0u);
-  EXPECT_EQ(reg->counters().unreachable_reports, 3u);
+  EXPECT_EQ(reg->handlespace().find(PoolHandle{"pool"}, 42), nullptr);
+  EXPECT_EQ(reg->counters().unreachable_removals, 1u);
+  std::printf("[unreachable] dead PE removed %lld ms after the first report (keep-alive timeout %lld ms)\n",
+              static_cast<long long>(rserpool::to_millis(first + cfg.keep_alive_timeout - first)),
+              static_cast<long long>(rserpool::to_millis(cfg.keep_alive_timeout)));
+}
+
+TEST_F(AsapFixture, ReportsCountOncePerAssociationPerInterval) {
+  cfg.unreachable_rate = {};
+  cfg.keep_alive_timeout = 60s;  // the audit stays outstanding: only counting is looked at
+  make();
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(42, 1, -1)).rejected);
+  for (int i = 0; i < 100; ++i) (void)send(9, asap::EndpointUnreachable{PoolHandle{"pool"}, 42});
+  EXPECT_EQ(reg->asap_server().unreachable_reporters(PoolHandle{"pool"}, 42), 1u);
+  (void)send(2, asap::EndpointUnreachable{PoolHandle{"pool"}, 42});
+  EXPECT_EQ(reg->asap_server().unreachable_reporters(PoolHandle{"pool"}, 42), 2u);
+  // A new interval starts the count again.
+  now += cfg.unreachable_report_interval;
+  (void)send(9, asap::EndpointUnreachable{PoolHandle{"pool"}, 42});
+  EXPECT_EQ(reg->asap_server().unreachable_reporters(PoolHandle{"pool"}, 42), 1u);
+  EXPECT_NE(reg->handlespace().find(PoolHandle{"pool"}, 42), nullptr);
+}
+
+// Issue 14 item 5: a PE identifier belongs to the association that
+// registered it. From the same host (same address, another port) an
+// attacker used to re-register it, re-point it, and remove it by closing.
+TEST_F(AsapFixture, APeIdentifierBelongsToTheAssociationThatRegisteredIt) {
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(42, 1, -1)).rejected);
+  (void)reg->on_asap_association_up(3, {ip(1)}, 6666, now);  // same host, another process
+  auto hijack = make_pe(42, 1, -1);
+  hijack.user_transport.port = 6667;  // would point pool users at the attacker
+  auto r = register_pe(3, "pool", hijack);
+  ASSERT_TRUE(r.rejected);
+  ASSERT_EQ(r.error.size(), 1u);
+  EXPECT_EQ(r.error[0].code, ErrorCause::non_unique_pe_identifier);
+  EXPECT_EQ(reg->counters().registrations_refused_owned, 1u);
+  // Nor deregister it, nor answer its keep-alives.
+  auto d = asap_of<asap::DeregistrationResponse>(send(3, asap::Deregistration{PoolHandle{"pool"}, 42}), 3);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].error.at(0).code, ErrorCause::rejected_security);
+  (void)send(3, asap::EndpointKeepAliveAck{PoolHandle{"pool"}, 42});
+  EXPECT_EQ(reg->counters().keep_alive_acks_foreign, 1u);
+  // Closing its association removes nothing of the owner's.
+  (void)reg->on_asap_association_down(3, now);
+  const auto* e = reg->handlespace().find(PoolHandle{"pool"}, 42);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->element().user_transport.port, 7000);
+  EXPECT_EQ(reg->asap_server().association_of(PoolHandle{"pool"}, 42), std::optional<AssociationId>{1});
+  // The owner itself may re-register (and change its transport).
+  auto moved = make_pe(42, 1, -1);
+  moved.user_transport.port = 7100;
+  EXPECT_FALSE(register_pe(1, "pool", moved).rejected);
+  EXPECT_EQ(reg->handlespace().find(PoolHandle{"pool"}, 42)->element().user_transport.port, 7100);
+}
+
+TEST_F(AsapFixture, ARefusedNewcomerGetsTheIdentifierOnceTheSilentOwnerIsAudited) {
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(42, 1, -1)).rejected);
+  (void)reg->on_asap_association_up(3, {ip(1)}, 6666, now);  // the PE restarted on a new association
+  auto acts = send(3, registration("pool", make_pe(42, 1, -1)));
+  ASSERT_TRUE(asap_of<asap::RegistrationResponse>(acts, 3).at(0).rejected);
+  // The incumbent is audited at once; it does not answer (its old
+  // association is a leftover): gone one keep-alive timeout later.
+  EXPECT_EQ(asap_of<asap::EndpointKeepAlive>(acts, 1).size(), 1u);
+  (void)reg->on_timeout(now + cfg.keep_alive_timeout);
+  EXPECT_EQ(reg->handlespace().find(PoolHandle{"pool"}, 42), nullptr);
+  now += cfg.keep_alive_timeout + 1ms;
+  EXPECT_FALSE(register_pe(3, "pool", make_pe(42, 1, -1)).rejected);
+  EXPECT_EQ(reg->asap_server().association_of(PoolHandle{"pool"}, 42), std::optional<AssociationId>{3});
 }
 
 TEST_F(AsapFixture, ResolutionRateLimitAnswersLackOfResources) {
@@ -389,14 +502,19 @@ TEST_F(AsapFixture, APeCannotDeregisterAnotherPe) {
   ASSERT_EQ(resp[0].error.size(), 1u);
   EXPECT_EQ(resp[0].error[0].code, ErrorCause::rejected_security);
   EXPECT_EQ(reg->handlespace().element_count(), 2u);
-  // Nor re-register it from its own association (its addresses are not ours).
+  // Nor re-register it from its own association: the identifier is taken.
   auto r = register_pe(2, "pool", make_pe(1, 1));
   ASSERT_TRUE(r.rejected);
-  EXPECT_EQ(r.error.at(0).code, ErrorCause::rejected_security);
+  EXPECT_EQ(r.error.at(0).code, ErrorCause::non_unique_pe_identifier);
 }
 
-TEST_F(AsapFixture, RandomBytesNeverCrash) {
+// Random bytes on a pool user's association: every undecodable message gets
+// exactly the answer the codec's error policy gives (an ASAP_ERROR with its
+// cause, or nothing for a silent drop) and is counted by cause; afterwards
+// the registrar still registers and resolves on the same association.
+TEST_F(AsapFixture, RandomBytesGetTheCodecsAnswerAreCountedAndTheServerStillServes) {
   rserpool::core::Random rnd(7);
+  std::uint64_t undecodable = 0, errors_expected = 0, errors_sent = 0;
   for (int i = 0; i < 5000; ++i) {
     Bytes b(rnd.uniform(64) + 1);
     for (auto& x : b) x = static_cast<std::uint8_t>(rnd.next());
@@ -405,9 +523,34 @@ TEST_F(AsapFixture, RandomBytesNeverCrash) {
       b[2] = 0;
       b[3] = static_cast<std::uint8_t>(b.size());
     }
-    (void)send(9, b);
+    const auto decoded = asap::decode(b);
+    const auto acts = send(9, b);
+    if (decoded) continue;
+    ++undecodable;
+    const auto expected = asap::error_reply(decoded.error());
+    const auto errs = asap_of<asap::Error>(acts, 9);
+    ASSERT_EQ(errs.size(), expected ? 1u : 0u) << "input " << i;
+    if (expected) {
+      ++errors_expected;
+      errors_sent += errs.size();
+      EXPECT_EQ(errs[0], *expected) << "input " << i;
+    }
+    EXPECT_EQ(asap_sent(acts, 9).size(), errs.size()) << "nothing but the error for undecodable input " << i;
   }
-  SUCCEED();
+  ASSERT_GT(undecodable, 1000u);
+  ASSERT_GT(errors_expected, 100u);
+  EXPECT_EQ(errors_sent, errors_expected);
+  std::uint64_t counted = 0;
+  for (auto c : reg->counters().asap_decode_errors) counted += c;
+  EXPECT_EQ(counted, undecodable);
+  // Still serving, on the very association that sent the garbage.
+  cfg.check_pe_addresses = false;
+  const auto r = register_pe(9, "after-storm", make_pe(4242, 9));
+  EXPECT_FALSE(r.rejected);
+  auto res = asap_of<asap::HandleResolutionResponse>(send(9, asap::HandleResolution{false, PoolHandle{"after-storm"}, {}}), 9);
+  ASSERT_EQ(res.size(), 1u);
+  ASSERT_EQ(res[0].pool_elements.size(), 1u);
+  EXPECT_EQ(res[0].pool_elements[0].id, 4242u);
 }
 
 }  // namespace

@@ -41,8 +41,8 @@ TEST(EnrpPeering, StartAnnouncesAndArmsHeartbeat) {
   ASSERT_EQ(pres.size(), 2u);
   EXPECT_TRUE(pres[0].second.reply_required);
   EXPECT_EQ(pres[0].second.pe_checksum, 0xFFFF);
-  EXPECT_EQ(a.timers().at(TimerKey{TimerKind::peer_heartbeat, 0}), at(2444ms));
-  acts = a.on_timer(TimerKey{TimerKind::peer_heartbeat, 0}, at(2444ms));
+  EXPECT_EQ(*a.deadline(TimerKey{TimerKind::peer_heartbeat, 0}), at(2444ms));
+  acts = a.on_timeout(at(2444ms));
   // Both peers stayed silent past MAX-TIME-NO-RESPONSE: dead; configured
   // peers still get our heartbeat so they find us again when they return.
   EXPECT_TRUE(has_event(acts, Event::peer_dead));
@@ -50,7 +50,7 @@ TEST(EnrpPeering, StartAnnouncesAndArmsHeartbeat) {
   EXPECT_FALSE(a.peer_active(kB));
   Registrar b(config(kB, {kA}));
   (void)b.start(at(0ms));
-  acts = b.on_timer(TimerKey{TimerKind::peer_heartbeat, 0}, at(1000ms));
+  acts = b.on_timeout(at(1000ms));
   EXPECT_TRUE(enrp_of<enrp::Presence>(acts).empty());  // not yet due
 }
 
@@ -178,12 +178,12 @@ TEST(EnrpPeering, FailureDetectionLeadsToTakeoverAndExecution) {
                 at(2ms));
   // B keeps talking, C goes silent.
   (void)deliver(a, enrp::Presence{kB, kA, false, 0xFFFF, {}}, at(4000ms));
-  auto acts = a.on_timer(TimerKey{TimerKind::peer_monitor, kC}, at(5002ms));
+  auto acts = a.on_timeout(at(5002ms));
   auto pres = enrp_of<enrp::Presence>(acts);
   ASSERT_EQ(pres.size(), 1u);
   EXPECT_EQ(pres[0].first, kC);
   EXPECT_TRUE(pres[0].second.reply_required);
-  acts = a.on_timer(TimerKey{TimerKind::peer_monitor, kC}, at(7002ms));
+  acts = a.on_timeout(at(7002ms));
   EXPECT_TRUE(has_event(acts, Event::peer_dead));
   auto inits = enrp_of<enrp::InitTakeover>(acts);
   ASSERT_EQ(inits.size(), 2u);  // B and the target C
@@ -197,9 +197,7 @@ TEST(EnrpPeering, FailureDetectionLeadsToTakeoverAndExecution) {
   bool home_ka = false;
   for (const auto& act : acts) {
     if (const auto* s = std::get_if<SendAsapToElement>(&act)) {
-      auto d = asap::decode(s->message);
-      ASSERT_TRUE(d);
-      const auto& ka = std::get<asap::EndpointKeepAlive>(d.value().message);
+      const auto& ka = std::get<asap::EndpointKeepAlive>(s->message);
       home_ka = ka.home && ka.server_id == kA && s->pe == 5;
     }
   }
@@ -213,14 +211,14 @@ TEST(EnrpPeering, TakenOverPeIsBoundByItsAckAndAuditedThere) {
   (void)a.start(at(0ms));
   (void)deliver(a, enrp::HandleUpdate{kC, kA, false, enrp::UpdateAction::add_pe, PoolHandle{"p"}, owned(5, kC)},
                 at(1ms));
-  (void)a.on_timer(TimerKey{TimerKind::peer_monitor, kC}, at(5001ms));  // silent: reply-required PRESENCE
-  (void)a.on_timer(TimerKey{TimerKind::peer_monitor, kC}, at(7001ms));  // no answer: dead, no other peer to ask
+  (void)a.on_timeout(at(5001ms));  // silent: reply-required PRESENCE
+  (void)a.on_timeout(at(7001ms));  // no answer: dead, no other peer to ask
   ASSERT_EQ(a.handlespace().find(PoolHandle{"p"}, 5)->owner(), kA);
   // The PE connects and acknowledges the H=1 keep-alive on a new association.
   (void)a.on_asap_association_up(77, {ip(1)}, 6000, at(7010ms));
   (void)a.on_asap_message(77, asap::encode(asap::EndpointKeepAliveAck{PoolHandle{"p"}, 5}), at(7020ms));
-  const auto due = a.timers().at(TimerKey{TimerKind::keep_alive, 0});
-  auto acts = a.on_timer(TimerKey{TimerKind::keep_alive, 0}, due);
+  const auto due = *a.deadline(TimerKey{TimerKind::keep_alive, 0});
+  auto acts = a.on_timeout(due);
   EXPECT_EQ(asap_of<asap::EndpointKeepAlive>(acts, 77).size(), 1u);
   // Its association going down now removes it (rspregistrar's behaviour).
   acts = a.on_asap_association_down(77, due + 1ms);
@@ -239,7 +237,7 @@ TEST(EnrpPeering, PeerChangesArePushedToSubscribersAndPeerCopiesExpire) {
   ASSERT_EQ(pushed.size(), 1u);
   EXPECT_EQ(pushed[0].pool_elements.size(), 1u);
   // B's copy expires here too, without a DEL_PE from us (not ours).
-  acts = a.on_timer(TimerKey{TimerKind::lifetime_expiry, 0}, at(3010ms));
+  acts = a.on_timeout(at(3010ms));
   EXPECT_EQ(a.handlespace().element_count(), 0u);
   EXPECT_TRUE(enrp_of<enrp::HandleUpdate>(acts).empty());
   EXPECT_EQ(asap_of<asap::HandleResolutionResponse>(acts, 9).size(), 1u);
@@ -267,10 +265,10 @@ TEST(EnrpPeering, OrphanedPesAreTakenOverWhenTheInitiatorVanishes) {
   (void)deliver(b, enrp::InitTakeover{kA, kB, kC}, at(10ms));  // we ACK, C is no longer watched
   ASSERT_FALSE(b.peer_active(kC));
   // A never completes (it died too). After 2 x TAKEOVER-EXPIRE, B takes over.
-  const auto due = b.timers().at(TimerKey{TimerKind::peer_monitor, kC});
+  const auto due = *b.deadline(TimerKey{TimerKind::orphan_check, kC});
   EXPECT_EQ(due, at(6010ms));
   (void)deliver(b, enrp::Presence{kA, kB, false, 0xFFFF, {}}, at(5000ms));  // A alive but silent about C
-  auto acts = b.on_timer(TimerKey{TimerKind::peer_monitor, kC}, due);
+  auto acts = b.on_timeout(due);
   EXPECT_TRUE(has_event(acts, Event::takeover_started));
   acts = deliver(b, enrp::InitTakeoverAck{kA, kB, kC}, due + 10ms);
   EXPECT_TRUE(has_event(acts, Event::takeover_won));
@@ -285,8 +283,8 @@ TEST(EnrpPeering, ConflictingTakeoversHigherIdWins) {
   // Both consider C dead (it never answered the start-up PRESENCE).
   (void)deliver(a, enrp::Presence{kB, kA, false, 0xFFFF, {}}, at(1900ms));
   (void)deliver(b, enrp::Presence{kA, kB, false, 0xFFFF, {}}, at(1900ms));
-  (void)a.on_timer(TimerKey{TimerKind::peer_monitor, kC}, at(2000ms));
-  (void)b.on_timer(TimerKey{TimerKind::peer_monitor, kC}, at(2000ms));
+  (void)a.on_timeout(at(2000ms));
+  (void)b.on_timeout(at(2000ms));
   ASSERT_TRUE(a.takeover_in_progress(kC));
   ASSERT_TRUE(b.takeover_in_progress(kC));
   // RFC 5353 3.9.1: A (lower id) aborts and acknowledges B's attempt; B
@@ -307,7 +305,7 @@ TEST(EnrpPeering, TargetPresenceAbortsAndExpiryAbandons) {
   Registrar a(config(kA, {kB, kC}));
   (void)a.start(at(0ms));
   (void)deliver(a, enrp::Presence{kB, kA, false, 0xFFFF, {}}, at(1900ms));
-  (void)a.on_timer(TimerKey{TimerKind::peer_monitor, kC}, at(2000ms));
+  (void)a.on_timeout(at(2000ms));
   ASSERT_TRUE(a.takeover_in_progress(kC));
   auto acts = deliver(a, enrp::Presence{kC, kA, false, 0xFFFF, {}}, at(2100ms));
   EXPECT_TRUE(has_event(acts, Event::takeover_aborted));
@@ -320,10 +318,10 @@ TEST(EnrpPeering, TargetPresenceAbortsAndExpiryAbandons) {
   EXPECT_EQ(enrp_of<enrp::Presence>(acts).size(), 2u);
   // No ACK in time: abandoned.
   (void)deliver(a, enrp::Presence{kB, kA, false, 0xFFFF, {}}, at(7000ms));
-  (void)a.on_timer(TimerKey{TimerKind::peer_monitor, kC}, at(7200ms));  // C silent again
-  (void)a.on_timer(TimerKey{TimerKind::peer_monitor, kC}, at(9300ms));
+  (void)a.on_timeout(at(7200ms));  // C silent again
+  (void)a.on_timeout(at(9300ms));
   ASSERT_TRUE(a.takeover_in_progress(kC));
-  acts = a.on_timer(TimerKey{TimerKind::takeover, kC}, at(12400ms));
+  acts = a.on_timeout(at(12400ms));
   EXPECT_FALSE(a.takeover_in_progress(kC));
 }
 
@@ -401,7 +399,7 @@ void pump(Registrar& x, Registrar& y, std::vector<Action> acts, TimePoint now) {
     std::vector<Action> next;
     for (const auto& a : acts) {
       if (const auto* s = std::get_if<SendEnrp>(&a); s && s->peer == to->id()) {
-        auto r = to->on_enrp_message(s->message, now);
+        auto r = to->on_enrp_message(enrp::encode(s->message), now);
         next.insert(next.end(), r.begin(), r.end());
       }
     }
@@ -502,8 +500,8 @@ TEST(EnrpPeering, MentorThatRefusesOrFallsSilentEndsTheDownload) {
   Registrar e(config(0x500, {}));
   (void)e.start(at(0ms));
   (void)e.start_mentor_download(kA, at(1ms));
-  const auto deadline = e.timers().at(TimerKey{TimerKind::table_request, kA});
-  (void)e.on_timer(TimerKey{TimerKind::table_request, kA}, deadline);
+  const auto deadline = *e.deadline(TimerKey{TimerKind::table_request, kA});
+  (void)e.on_timeout(deadline);
   EXPECT_EQ(e.mentor_download().state, MentorDownload::State::stalled);
   EXPECT_EQ(e.mentor_download().finished, deadline);
 }

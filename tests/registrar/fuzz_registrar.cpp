@@ -45,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       default:
         now += std::chrono::milliseconds{static_cast<std::int64_t>(n) * 50 + 1};
-        (void)reg.on_timer(TimerKey{}, now);
+        (void)reg.on_timeout(now);
         break;
     }
   }

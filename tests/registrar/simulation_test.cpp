@@ -6,11 +6,13 @@
 // REGISTRAR_SIM_SEED=<n>.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <set>
 #include <sstream>
@@ -126,6 +128,7 @@ class Simulation {
     collect(s);
     ++stats_.crashes;
     regs_[static_cast<std::size_t>(s)].reset();
+    armed_[static_cast<std::size_t>(s)].reset();
     ++inc(s);
     // Associations die with it; their PEs notice a little later.
     for (auto it = assocs_.begin(); it != assocs_.end();) {
@@ -141,33 +144,42 @@ class Simulation {
   }
 
   // --- timers and actions ---
+  // The driver's part: execute the actions (encoding each message once, as
+  // it leaves), then hold one timer per core at its next_deadline().
   void execute(int s, std::vector<Action> actions) {
-    const std::uint64_t incarnation = inc(s);
     for (auto& a : actions) {
-      if (auto* st = std::get_if<StartTimer>(&a)) {
-        const TimerKey key = st->key;
-        const TimePoint when = st->at;
-        queue_.push({std::max(when, now_), seq_++, [this, s, incarnation, key, when] {
-                       if (!live(s) || inc(s) != incarnation) return;
-                       auto it = reg(s).timers().find(key);
-                       if (it == reg(s).timers().end() || it->second != when) return;
-                       execute(s, reg(s).on_timer(key, now_));
-                     }});
-      } else if (auto* se = std::get_if<SendEnrp>(&a)) {
+      if (auto* se = std::get_if<SendEnrp>(&a)) {
         send_enrp(s, *se);
       } else if (auto* sa = std::get_if<SendAsap>(&a)) {
         auto it = assocs_.find(sa->association);
         if (it == assocs_.end()) continue;
         const int pe = it->second.pe;
         const AssociationId aid = sa->association;
-        Bytes msg = std::move(sa->message);
+        Bytes msg = encode(sa->message);
         after(ms(1 + rnd_.uniform(5)), [this, pe, aid, msg, s] { to_pe(pe, aid, s, msg); });
       } else if (auto* sx = std::get_if<SendAsapToElement>(&a)) {
         const int pe = find_pe(sx->pool, sx->pe);
-        Bytes msg = std::move(sx->message);
+        Bytes msg = asap::encode(sx->message);
         if (pe >= 0) after(ms(1 + rnd_.uniform(5)), [this, pe, msg, s] { to_pe_direct(pe, s, msg); });
       }
     }
+    if (live(s)) rearm(s);
+  }
+
+  void rearm(int s) {
+    auto& armed = armed_[static_cast<std::size_t>(s)];
+    const auto due = reg(s).next_deadline();
+    if (due == armed) return;
+    armed = due;
+    if (!due) return;
+    const std::uint64_t generation = ++timer_generation_[static_cast<std::size_t>(s)];
+    const std::uint64_t incarnation = inc(s);
+    queue_.push({std::max(*due, now_), seq_++, [this, s, incarnation, generation] {
+                   if (!live(s) || inc(s) != incarnation) return;
+                   if (timer_generation_[static_cast<std::size_t>(s)] != generation) return;
+                   armed_[static_cast<std::size_t>(s)].reset();
+                   execute(s, reg(s).on_timeout(now_));
+                 }});
   }
 
   void send_enrp(int from, SendEnrp& se) {
@@ -175,7 +187,7 @@ class Simulation {
     if (to < 0) return;
     if (cut_.count({std::min(from, to), std::max(from, to)})) return;
     if (lossy_ && rnd_.uniform(100) < 5) return;
-    Bytes msg = std::move(se.message);
+    Bytes msg = enrp::encode(se.message);
     const auto delay = ms(1 + rnd_.uniform(lossy_ ? 80 : 20));  // random delay = reordering
     const ServerIdentifier sender = slot_id(from);
     after(delay, [this, to, msg, sender] {
@@ -443,6 +455,8 @@ class Simulation {
   TimePoint now_{};
   std::array<std::unique_ptr<Registrar>, kRegistrars> regs_{};
   std::array<std::uint64_t, kRegistrars> incarnation_{};
+  std::array<std::optional<TimePoint>, kRegistrars> armed_{};  // each core's OS timer
+  std::array<std::uint64_t, kRegistrars> timer_generation_{};
   std::vector<Pe> pes_;
   std::map<AssociationId, Assoc> assocs_;
   AssociationId next_assoc_ = 1;

@@ -40,7 +40,8 @@ inline std::vector<wire::asap::Message> asap_sent(const std::vector<Action>& act
   std::vector<wire::asap::Message> out;
   for (const auto& a : actions) {
     if (const auto* s = std::get_if<SendAsap>(&a); s && s->association == aid) {
-      auto d = wire::asap::decode(s->message);
+      // What the driver would send: encoded once, at the edge.
+      auto d = wire::asap::decode(encode(s->message));
       if (d) out.push_back(d.value().message);
     }
   }
@@ -61,10 +62,7 @@ std::vector<std::pair<ServerIdentifier, M>> enrp_of(const std::vector<Action>& a
   std::vector<std::pair<ServerIdentifier, M>> out;
   for (const auto& a : actions) {
     if (const auto* s = std::get_if<SendEnrp>(&a)) {
-      auto d = wire::enrp::decode(s->message);
-      if (d) {
-        if (auto* x = std::get_if<M>(&d.value().message)) out.emplace_back(s->peer, *x);
-      }
+      if (auto* x = std::get_if<M>(&s->message)) out.emplace_back(s->peer, *x);
     }
   }
   return out;

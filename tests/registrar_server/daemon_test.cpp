@@ -1,181 +1,13 @@
 // The rserpool-registrar process: config file, telnet CLI, counters that
-// match the traffic, Prometheus, bad configurations, SIGTERM. Ports are
-// chosen by the test; everything on 127.0.0.1 over the TCP mapping.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <gtest/gtest.h>
-
-#include <boost/asio/io_context.hpp>
-
-#include <chrono>
-#include <csignal>
-#include <cstdlib>
-#include <deque>
-#include <fstream>
-#include <functional>
-#include <string>
-#include <thread>
-#include <tuple>
-
-#include "process.hpp"
-#include "rserpool/transport/endpoint.hpp"
-#include "rserpool/wire/asap.hpp"
-#include "telnet_client.hpp"
+// match the traffic, Prometheus, bad configurations, SIGTERM. Every
+// listener is configured with port 0 and the daemon reports what it bound
+// (--ports-file); everything on 127.0.0.1 over the TCP mapping (or kernel
+// SCTP inside UML).
+#include "daemon_fixture.hpp"
 
 namespace {
 
-using namespace std::chrono_literals;
-using namespace rserpool;
-namespace asap = wire::asap;
-using Clock = std::chrono::steady_clock;
-
-const std::string kBinary = SG_REGISTRAR_BIN;
-
-// SG_TEST_TRANSPORT=sctp (inside UML) runs the same scenarios over kernel SCTP.
-bool use_sctp() {
-  const char* k = std::getenv("SG_TEST_TRANSPORT");
-  return k && std::string(k) == "sctp";
-}
-
-std::uint16_t free_tcp_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
-std::string write_file(const std::string& name, const std::string& text) {
-  const std::string path = ::testing::TempDir() + "/" + name;
-  std::ofstream(path) << text;
-  return path;
-}
-
-// Minimal HTTP GET on loopback.
-std::string http_get(std::uint16_t port, const std::string& path) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(port);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    close(fd);
-    return {};
-  }
-  timeval tv{3, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  const std::string req = "GET " + path + " HTTP/1.0\r\n\r\n";
-  (void)!write(fd, req.data(), req.size());
-  std::string out;
-  char buf[4096];
-  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
-  close(fd);
-  return out;
-}
-
-struct Client : transport::AssociationHandler {
-  bool up = false, down = false;
-  std::deque<transport::Message> inbox;
-  void on_up(transport::Association&, const transport::AssociationInfo&) override { up = true; }
-  void on_message(transport::Association&, transport::Message&& m) override { inbox.push_back(std::move(m)); }
-  void on_down(transport::Association&, transport::DownReason) override { down = true; }
-};
-
-class DaemonTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    asap_port = free_tcp_port();
-    enrp_port = free_tcp_port();
-    vty_port = free_tcp_port();
-    metrics_port = free_tcp_port();
-  }
-
-  std::string config_text() const {
-    return "line vty\n bind 127.0.0.1 " + std::to_string(vty_port) +
-           "\n"
-           "registrar\n"
-           " server-id 0x00c0ffee\n"
-           " transport " + std::string(use_sctp() ? "sctp" : "tcp") + "\n"
-           " asap local-ip 127.0.0.1\n"
-           " asap-port " + std::to_string(asap_port) +
-           "\n"
-           " enrp local-ip 127.0.0.1\n"
-           " enrp-port " + std::to_string(enrp_port) +
-           "\n"
-           " timer-profile aggressive\n"
-           " timer keep-alive-interval 60000\n"
-           " metrics-port " + std::to_string(metrics_port) + "\n";
-  }
-
-  std::optional<sgtest::ChildProcess> start_daemon(const std::string& cfg_path) {
-    log_path = ::testing::TempDir() + "/rserpool-registrar-" + std::to_string(vty_port) + ".log";
-    auto child = sgtest::ChildProcess::spawn({kBinary, "-c", cfg_path}, log_path);
-    if (!child) return child;
-    if (!sgtest::wait_for_listener(sgtest::Protocol::tcp, vty_port, 5s) ||
-        !sgtest::wait_for_listener(use_sctp() ? sgtest::Protocol::sctp : sgtest::Protocol::tcp, asap_port, 5s)) {
-      ADD_FAILURE() << "daemon did not start:\n" << sgtest::read_file(log_path);
-      return std::nullopt;
-    }
-    return child;
-  }
-
-  bool run_until(const std::function<bool()>& pred, Clock::duration timeout = 3s) {
-    const auto deadline = Clock::now() + timeout;
-    while (!pred()) {
-      if (Clock::now() > deadline) return false;
-      io.restart();
-      io.run_for(2ms);
-    }
-    return true;
-  }
-
-  std::shared_ptr<Client> connect_asap() {
-    auto c = std::make_shared<Client>();
-    transport::EndpointConfig e;
-    e.kind = use_sctp() ? transport::TransportKind::sctp : transport::TransportKind::tcp;
-    e.local_addresses = {IpAddress::v4_loopback()};
-    e.remote_addresses = {IpAddress::v4_loopback()};
-    e.remote_port = asap_port;
-    auto a = transport::connect(io, e, c);
-    EXPECT_TRUE(a.ok());
-    if (a.ok()) associations.push_back(*a);
-    EXPECT_TRUE(run_until([&] { return c->up || c->down; }));
-    return c;
-  }
-
-  std::optional<asap::Message> request(Client& c, transport::Association& a, const asap::Message& m) {
-    EXPECT_TRUE(a.send(transport::Message{11, 0, false, asap::encode(m)}).ok());
-    if (!run_until([&] { return !c.inbox.empty(); })) return std::nullopt;
-    auto d = asap::decode(c.inbox.front().payload);
-    c.inbox.pop_front();
-    if (!d.ok()) return std::nullopt;
-    return std::move(d.value().message);
-  }
-
-  static PoolElementParameter pe(PeIdentifier id) {
-    PoolElementParameter p;
-    p.id = id;
-    p.registration_life_ms = 60000;
-    p.user_transport.protocol = TransportProtocol::sctp;
-    p.user_transport.port = 7000;
-    p.user_transport.addresses = {IpAddress::v4_loopback()};
-    p.policy.type = PolicyType::weighted_round_robin;
-    p.policy.weight = 5;
-    return p;
-  }
-
-  std::uint16_t asap_port = 0, enrp_port = 0, vty_port = 0, metrics_port = 0;
-  std::string log_path;
-  boost::asio::io_context io;
-  std::vector<std::shared_ptr<transport::Association>> associations;
-};
+using namespace regdaemon;
 
 TEST_F(DaemonTest, ShowCommandsAndCountersMatchTheTrafficSigtermExitsZero) {
   auto daemon = start_daemon(write_file("registrar-ok.cfg", config_text()));
@@ -317,27 +149,62 @@ TEST_F(DaemonTest, CheckOnlyAcceptsTheShippedExampleAndAGoodFile) {
   ASSERT_TRUE(status);
   EXPECT_EQ(*status, 0) << sgtest::read_file(log);
   EXPECT_NE(sgtest::read_file(log).find("configuration OK"), std::string::npos);
-  // -t opened nothing.
-  EXPECT_FALSE(sgtest::wait_for_listener(use_sctp() ? sgtest::Protocol::sctp : sgtest::Protocol::tcp, asap_port, 100ms));
+  // -t opened nothing: no ports to report.
+  const auto ports = ::testing::TempDir() + "/registrar-t.ports";
+  std::remove(ports.c_str());
+  auto checked = sgtest::ChildProcess::spawn(
+      {kBinary, "-t", "-c", write_file("registrar-t2.cfg", config_text()), "--ports-file", ports}, log);
+  ASSERT_TRUE(checked);
+  status = checked->wait(5s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(*status, 0) << sgtest::read_file(log);
+  EXPECT_FALSE(regtest::parse_ports_file(ports).has_value());
 }
 
-TEST_F(DaemonTest, PortInUseRefusesToStart) {
-  // Occupy the ASAP port.
+TEST_F(DaemonTest, PortInUseRefusesToStartNamingWhatItTried) {
+  // Occupy a port of our own (bound to 0, read back) and give it to the daemon.
   const int fd = socket(AF_INET, SOCK_STREAM, use_sctp() ? IPPROTO_SCTP : 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(asap_port);
   ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
   ASSERT_EQ(listen(fd, 1), 0);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const std::uint16_t taken = ntohs(a.sin_port);
   const auto log = ::testing::TempDir() + "/registrar-inuse.log";
-  auto child = sgtest::ChildProcess::spawn({kBinary, "-c", write_file("registrar-inuse.cfg", config_text())}, log);
+  auto child =
+      sgtest::ChildProcess::spawn({kBinary, "-c", write_file("registrar-inuse.cfg", config_text(taken))}, log);
   ASSERT_TRUE(child);
   auto status = child->wait(5s);
-  close(fd);
   ASSERT_TRUE(status);
   EXPECT_NE(*status, 0);
-  EXPECT_NE(sgtest::read_file(log).find("cannot listen for ASAP"), std::string::npos) << sgtest::read_file(log);
+  EXPECT_NE(sgtest::read_file(log).find("cannot listen for ASAP on 127.0.0.1 port " + std::to_string(taken)),
+            std::string::npos)
+      << sgtest::read_file(log);
+  close(fd);
+  // The telnet CLI on a port in use: the message names the port tried, not
+  // the built-in default (it named 4261 whatever `bind` said).
+  const int tcp = socket(AF_INET, SOCK_STREAM, 0);
+  a.sin_port = 0;
+  ASSERT_EQ(bind(tcp, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(tcp, 1), 0);
+  len = sizeof a;
+  ASSERT_EQ(getsockname(tcp, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const std::uint16_t vty_taken = ntohs(a.sin_port);
+  const std::string text = config_text();
+  const auto vty_cfg = write_file("registrar-vty-inuse.cfg", "line vty\n bind 127.0.0.1 " + std::to_string(vty_taken) +
+                                                                  "\n" + text.substr(text.find("registrar\n")));
+  const auto log2 = ::testing::TempDir() + "/registrar-vty-inuse.log";
+  auto second = sgtest::ChildProcess::spawn({kBinary, "-c", vty_cfg}, log2);
+  ASSERT_TRUE(second);
+  status = second->wait(5s);
+  close(tcp);
+  ASSERT_TRUE(status);
+  EXPECT_NE(*status, 0);
+  EXPECT_NE(sgtest::read_file(log2).find("cannot listen on 127.0.0.1 port " + std::to_string(vty_taken)),
+            std::string::npos)
+      << sgtest::read_file(log2);
 }
 
 }  // namespace

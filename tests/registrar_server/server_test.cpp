@@ -241,8 +241,8 @@ TEST_P(ServerTest, RegistrationWithAnAddressOutsideTheAssociationIsRejected) {
 
 TEST_P(ServerTest, KeepAliveAnsweredKeepsThePeSilentPeIsRemoved) {
   auto cfg = config(0x104);
-  cfg.core.keep_alive_interval = Duration{150};
-  cfg.core.keep_alive_timeout = Duration{150};
+  cfg.core.keep_alive_interval = std::chrono::milliseconds{150};
+  cfg.core.keep_alive_timeout = std::chrono::milliseconds{150};
   auto server = start(cfg);
   ASSERT_TRUE(server);
   auto alive = connect(server->asap_port());
@@ -353,12 +353,12 @@ class PeeringTest : public ServerTest {
  protected:
   ServerConfig fast(ServerIdentifier id) {
     auto c = config(id);
-    c.core.peer_heartbeat_cycle = Duration{200};
-    c.core.max_time_last_heard = Duration{600};
-    c.core.max_time_no_response = Duration{300};
-    c.core.takeover_expire = Duration{500};
-    c.core.keep_alive_interval = Duration{5000};
-    c.core.keep_alive_timeout = Duration{1000};
+    c.core.peer_heartbeat_cycle = std::chrono::milliseconds{200};
+    c.core.max_time_last_heard = std::chrono::milliseconds{600};
+    c.core.max_time_no_response = std::chrono::milliseconds{300};
+    c.core.takeover_expire = std::chrono::milliseconds{500};
+    c.core.keep_alive_interval = std::chrono::milliseconds{5000};
+    c.core.keep_alive_timeout = std::chrono::milliseconds{1000};
     c.peer_reconnect_interval = std::chrono::milliseconds{200};
     return c;
   }

@@ -1,40 +1,56 @@
 #pragma once
-// What the registrar core asks its driver to do. The driver owns sockets and
-// timers; the core only returns these values.
-#include <chrono>
+// What the registrar core asks its driver to do. Messages are values
+// (wire::asap / wire::enrp): the driver encodes each one once, when it
+// executes the action. Timers are not actions: the core keeps them and the
+// driver asks next_deadline() after every event (docs/architecture.md,
+// "The substrate").
 #include <compare>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "rserpool/base/bytes.hpp"
+#include "rserpool/base/time.hpp"
+#include "rserpool/wire/asap.hpp"
+#include "rserpool/wire/enrp.hpp"
 #include "rserpool/wire/types.hpp"
 
 namespace rserpool::registrar {
 
-using TimePoint = std::chrono::steady_clock::time_point;
 using AssociationId = std::uint64_t;  // driver's handle for one ASAP association
 
-enum class TimerKind : std::uint8_t {
-  lifetime_expiry,  // next registration life end
-  keep_alive,       // next keep-alive audit send or ACK deadline
-  peer_heartbeat,   // PEER-HEARTBEAT-CYCLE
-  peer_monitor,     // per peer: MAX-TIME-LAST-HEARD / MAX-TIME-NO-RESPONSE
-  takeover,         // per target: TAKEOVER-EXPIRE-INTERVAL
-  table_request,    // per peer: our HANDLE_TABLE download stalls
-};
-std::string_view to_string(TimerKind k) noexcept;
+// What an accepted ENRP association may be (the peer directory decides):
+// a peer of the server group, or a monitor that may read the handlespace
+// (handle table, server list) and is never a peer.
+enum class EnrpRole : std::uint8_t { peer, monitor };
 
-struct TimerKey {
-  TimerKind kind = TimerKind::lifetime_expiry;
-  ServerIdentifier peer = 0;  // for per-peer timers
-  friend auto operator<=>(const TimerKey&, const TimerKey&) = default;
+// A HANDLE_RESOLUTION_RESPONSE whose Pool Element parameters are already
+// encoded: the handlespace keeps each PE's encoded TLV, so answering a
+// resolution copies bytes instead of building PE values. The views point
+// into the core's handlespace and stay valid until the next call into the
+// core: a driver encodes the actions of one call before it feeds the next
+// event (encode() below).
+struct ResolutionAnswer {
+  bool accepted = false;  // A flag: subscription accepted
+  PoolHandle pool_handle;
+  std::optional<PolicyParameters> overall_policy;
+  std::vector<ByteView> pool_elements;  // encoded Pool Element parameters
 };
+
+// What goes out on an ASAP association: any ASAP message, or a resolution
+// answer built from cached PE parameters.
+using AsapOut = std::variant<wire::asap::Message, ResolutionAnswer>;
+
+// Appends the message to `out` (one SCTP user message, padded to 4).
+void encode_into(const AsapOut& m, Bytes& out);
+Bytes encode(const AsapOut& m);
 
 // One ASAP message on an association the driver told us about.
 struct SendAsap {
   AssociationId association = 0;
-  Bytes message;
+  AsapOut message;
 };
 // An ASAP message to a PE we have no association with (taken over from a
 // dead peer): the driver connects to the PE's ASAP transport.
@@ -42,21 +58,19 @@ struct SendAsapToElement {
   PoolHandle pool;
   PeIdentifier pe = 0;
   TransportParameter asap_transport;
-  Bytes message;
+  wire::asap::Message message;
 };
 // One ENRP message to one peer (the driver maps server id -> association).
 // Group-casts are expanded by the core into one action per peer.
 struct SendEnrp {
   ServerIdentifier peer = 0;
-  Bytes message;
+  wire::enrp::Message message;
 };
-// (Re)arm a named timer; replaces an earlier StartTimer of the same key.
-struct StartTimer {
-  TimerKey key;
-  TimePoint at{};
-};
-struct StopTimer {
-  TimerKey key;
+
+// Abort an ASAP association: refused at admission (caps), or an idle client
+// making way for a newcomer (config.hpp, AssociationCaps).
+struct AbortAsap {
+  AssociationId association = 0;
 };
 
 enum class Event : std::uint8_t {
@@ -75,6 +89,23 @@ enum class Event : std::uint8_t {
   taken_over_by_peer,
   resync_started,
   resync_done,
+  // A PE that MAX-BAD-PE-REPORT distinct associations reported unreachable
+  // answered its audit: kept (RFC 5352 3.5 with the RFC 5355 2.1 threat in mind).
+  pe_reported_but_answering,
+  // A REGISTRATION for a PE identifier that another live association owns:
+  // refused with 0x4 (pool, pe; `association` is the one refused).
+  pe_identity_conflict,
+  // Association caps (`association` concerned, `server` unused): refused
+  // because its source address holds max_per_address, refused because the
+  // registrar is full with no idle client to evict, evicted as the longest
+  // idle client to make room.
+  asap_association_refused_per_address,
+  asap_association_refused_full,
+  asap_association_evicted,
+  // An ASAP / ENRP message that could not be decoded (answered or dropped
+  // by the codec's rule, counted by cause).
+  asap_message_malformed,
+  enrp_message_malformed,
 };
 std::string_view to_string(Event e) noexcept;
 
@@ -82,9 +113,29 @@ struct Notify {
   Event event = Event::pe_registered;
   PoolHandle pool;
   PeIdentifier pe = 0;
-  ServerIdentifier server = 0;  // peer / takeover target / initiator
+  ServerIdentifier server = 0;     // peer / takeover target / initiator
+  AssociationId association = 0;  // the ASAP association concerned, when there is one
 };
 
-using Action = std::variant<SendAsap, SendAsapToElement, SendEnrp, StartTimer, StopTimer, Notify>;
+using Action = std::variant<SendAsap, SendAsapToElement, SendEnrp, AbortAsap, Notify>;
+
+// The core's named timers, for inspection (Registrar::deadline()). Drivers
+// need none of this: they arm one OS timer at next_deadline().
+enum class TimerKind : std::uint8_t {
+  lifetime_expiry,  // next registration life end (ASAP server)
+  keep_alive,       // next keep-alive audit send or ACK deadline (ASAP server)
+  peer_heartbeat,   // PEER-HEARTBEAT-CYCLE (ENRP peering)
+  peer_monitor,     // per peer: MAX-TIME-LAST-HEARD / MAX-TIME-NO-RESPONSE (ENRP peering)
+  table_request,    // per peer: our HANDLE_TABLE download stalls (ENRP peering)
+  takeover,         // per target: TAKEOVER-EXPIRE-INTERVAL (takeover)
+  orphan_check,     // per silent peer that still owns PEs after someone else's takeover (takeover)
+};
+std::string_view to_string(TimerKind k) noexcept;
+
+struct TimerKey {
+  TimerKind kind = TimerKind::lifetime_expiry;
+  ServerIdentifier peer = 0;  // for per-peer timers
+  friend auto operator<=>(const TimerKey&, const TimerKey&) = default;
+};
 
 }  // namespace rserpool::registrar

@@ -1,15 +1,20 @@
 #pragma once
-// The registrar on real sockets: an Asio driver around the sans-I/O
-// Registrar core. It owns the ASAP listener (PEs and PUs, PPID 11), the ENRP
-// listener and the associations to and from peers (PPID 12), one
-// steady_timer per core TimerKey, and the connections to taken-over PEs
-// (SendAsapToElement). Everything runs on the io_context's thread; every
-// accessor below must be called on that thread too (post to it from others).
+// The registrar on real sockets: an Asio driver that executes the actions
+// of two sans-I/O cores, the Registrar (ASAP server, ENRP peering,
+// takeover) and the PeerDirectory (which ENRP association speaks for which
+// server, trust, routing, configured-peer connections, mentor choice). It
+// owns the ASAP listener (PEs and PUs, PPID 11), the ENRP listener and the
+// associations to and from peers (PPID 12), the connections to taken-over
+// PEs (SendAsapToElement), and one OS timer per core armed at its
+// next_deadline(). Time comes from the injected Clock. Everything runs on
+// the io_context's thread; every accessor below must be called on that
+// thread too (post to it from others).
 //
-// ENRP trust: only associations whose peer addresses are configured peers or
-// in `enrp_allowed` are accepted (unless `accept_unconfigured_peers`);
-// refusals are counted and logged. The core would make any PRESENCE sender
-// a peer, so this filter is the daemon's security boundary.
+// ENRP trust (the directory's rule): only associations whose peer addresses
+// are configured peers or in `enrp_allowed` are accepted (unless
+// `accept_unconfigured_peers`); refusals are counted and logged. The core
+// would make any PRESENCE sender a peer, so this rule is the daemon's
+// security boundary.
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
@@ -20,6 +25,8 @@
 #include <string>
 #include <vector>
 
+#include "registrar/outbound_queues.hpp"
+#include "registrar/peer_directory.hpp"
 #include "registrar/registrar.hpp"
 #include "rserpool/base/ip_address.hpp"
 #include "rserpool/base/result.hpp"
@@ -52,6 +59,11 @@ struct ServerConfig {
   std::chrono::milliseconds mentor_wait{5000};
   bool accept_unconfigured_peers = false;    // ENRP allow-list (trust nobody by default)
   std::vector<IpAddress> enrp_allowed;       // extra addresses allowed to peer
+  // Read-only ENRP clients (handlespace dumps such as rsplib's hsdump):
+  // every address of their association must be listed here.
+  std::vector<IpAddress> enrp_monitors;
+  std::size_t max_enrp_links = 64;         // inbound ENRP associations at once (all roles)
+  std::size_t max_monitor_links = 8;       // monitors among them
   bool aggressive_transport = false;         // SctpOptions/TcpMappingOptions::aggressive()
   // Delay between attempts to (re)connect a configured peer.
   std::chrono::milliseconds peer_reconnect_interval{1000};
@@ -62,7 +74,16 @@ struct ServerConfig {
   std::optional<TransportAddress> announce_to;
   std::chrono::milliseconds announce_interval{2000};
   std::optional<IpAddress> announce_interface;  // outgoing interface for a multicast group
+  // What is kept queued for a peer that does not read, per association and
+  // in all; over the bound the association is aborted (outbound_queues.hpp).
+  OutboundConfig outbound;
+  // After associations holding this much memory went away, unused heap is
+  // given back to the system (malloc_trim), so RSS returns to its baseline
+  // after a flood. 0: never.
+  std::size_t trim_after_released_bytes = 8 * 1024 * 1024;
   std::string name = "registrar";  // log prefix
+  // Where time comes from (null: the process's steady clock).
+  const Clock* clock = nullptr;
 };
 
 // What the driver itself counts (the core's protocol counters are in
@@ -72,15 +93,20 @@ struct ServerCounters {
   std::uint64_t asap_messages_received = 0, asap_messages_sent = 0, asap_send_failures = 0;
   std::uint64_t asap_wrong_ppid = 0;  // non-ASAP PPID on the ASAP port: dropped
   std::uint64_t element_connects = 0, element_connect_failures = 0;  // SendAsapToElement
-  std::uint64_t enrp_associations_accepted = 0, enrp_associations_refused = 0;
+  std::uint64_t enrp_associations_accepted = 0, enrp_associations_refused = 0, enrp_monitors_accepted = 0;
   std::uint64_t enrp_connects = 0, enrp_connect_failures = 0;
   std::uint64_t enrp_messages_received = 0, enrp_messages_sent = 0, enrp_send_failures = 0;
   std::uint64_t enrp_wrong_ppid = 0;
   std::uint64_t enrp_unroutable = 0;      // SendEnrp to a peer with no association and no address
   std::uint64_t enrp_sender_changed = 0;  // an association spoke for a second server id: closed
   std::uint64_t enrp_listed_servers_refused = 0;  // LIST_RESPONSE entries outside the allow-list
-  std::uint64_t timers_fired = 0, notifications = 0;
+  std::uint64_t timers_fired = 0, notifications = 0;  // OS timers of the two cores
   std::uint64_t announces_sent = 0, announce_failures = 0;
+  // Associations aborted because they held more than their bound (a peer
+  // that does not read), by reason: messages, bytes, the total of all.
+  std::uint64_t asap_aborted_send_queue = 0, enrp_aborted_send_queue = 0;
+  std::uint64_t asap_aborted_by_caps = 0;  // refused at admission or evicted (AbortAsap)
+  std::uint64_t memory_trims = 0;
 };
 
 // One ENRP peer as the driver sees it (for `show peers`).
@@ -90,7 +116,7 @@ struct PeerView {
   bool configured = false;
   bool association_up = false;
   bool active = false;  // the core's view (monitored, not declared dead)
-  std::optional<std::chrono::steady_clock::time_point> last_heard;
+  std::optional<TimePoint> last_heard;
   std::optional<std::uint16_t> last_checksum;  // from its last PRESENCE
   std::size_t owned_pes = 0;                   // PEs with this peer as home, in our handlespace
 };
@@ -127,9 +153,12 @@ class RegistrarServer {
   const Registrar& core() const;          // handlespace, counters, peers
   ServerIdentifier id() const;
   const ServerConfig& config() const;
-  const ServerCounters& counters() const;
+  // The driver's counters with the peer directory's decisions folded in.
+  ServerCounters counters() const;
+  const PeerDirectory& directory() const;
   std::vector<PeerView> peers() const;
-  std::chrono::steady_clock::time_point started_at() const;
+  TimePoint now() const;  // the injected clock
+  TimePoint started_at() const;
   std::size_t asap_association_count() const;
   Synchronisation synchronisation() const;
 

@@ -4,12 +4,12 @@
 #include <chrono>
 
 #include "registrar/config.hpp"
+#include "rserpool/base/time.hpp"
 
 namespace rserpool::registrar {
 
 class TokenBucket {
  public:
-  using TimePoint = std::chrono::steady_clock::time_point;
   TokenBucket() = default;
   TokenBucket(RateLimit limit, TimePoint now) : limit_(limit), tokens_(limit.burst), last_(now) {}
 

@@ -1,31 +1,17 @@
 // ASAP server side (RFC 5352 section 3): registration, deregistration,
 // handle resolution with subscriptions, keep-alive audit, unreachable
 // reports, lifetime expiry.
+#include "registrar/asap_server.hpp"
+
 #include <algorithm>
 #include <variant>
 
-#include "registrar/registrar.hpp"
 #include "rserpool/wire/parameters.hpp"
 
 namespace rserpool::registrar {
 
 namespace asap = wire::asap;
 namespace enrp = wire::enrp;
-
-void Registrar::handle_asap(AssociationId aid, AsapAssociation& a, asap::Message&& m, TimePoint now) {
-  if (auto* r = std::get_if<asap::Registration>(&m)) return on_registration(aid, a, *r, now);
-  if (auto* d = std::get_if<asap::Deregistration>(&m)) return on_deregistration(aid, a, *d);
-  if (auto* h = std::get_if<asap::HandleResolution>(&m)) return on_handle_resolution(aid, a, *h, now);
-  if (auto* k = std::get_if<asap::EndpointKeepAliveAck>(&m)) return on_keep_alive_ack(aid, *k, now);
-  if (auto* u = std::get_if<asap::EndpointUnreachable>(&m)) return on_endpoint_unreachable(a, *u, now);
-  if (std::holds_alternative<asap::Error>(m)) {
-    ++counters_.asap_errors_received;
-    return;
-  }
-  // Server-to-client messages (responses, KEEP_ALIVE, ANNOUNCE) or
-  // PE-to-PU ones (COOKIE, BUSINESS_CARD) have no meaning here.
-  ++counters_.asap_unexpected;
-}
 
 namespace {
 // std::set::erase by an equivalent key needs C++23; find it first.
@@ -44,23 +30,174 @@ asap::RegistrationResponse reject(const PoolHandle& pool, PeIdentifier id, Error
 }
 }  // namespace
 
-void Registrar::on_registration(AssociationId aid, AsapAssociation& a, asap::Registration& r, TimePoint now) {
+bool AsapServer::on_association_accepted(AssociationId id, TimePoint now) {
+  const auto& caps = s_.config.caps;
+  if (caps.max_associations != 0 && associations_.size() + accepted_.size() >= caps.max_associations &&
+      !evict_idle_client(now)) {
+    ++s_.counters.associations_refused_full;
+    s_.notify(Event::asap_association_refused_full, {}, 0, 0, id);
+    return false;
+  }
+  accepted_.insert(id);
+  return true;
+}
+
+void AsapServer::on_association_up(AssociationId id, std::vector<IpAddress> peer_addresses, std::uint16_t peer_port,
+                                   TimePoint now) {
+  accepted_.erase(id);
+  if (associations_.count(id) != 0) return;  // announced twice: the first admission stands
+  const IpAddress source = peer_addresses.empty() ? IpAddress{} : peer_addresses.front();
+  if (!make_room(id, source, now)) {
+    s_.out.push_back(AbortAsap{id});
+    return;
+  }
+  Association& a = associations_[id];
+  a.addresses = std::move(peer_addresses);
+  a.port = peer_port;
+  a.last_active = now;
+  a.resolutions = TokenBucket(s_.config.resolution_rate, now);
+  a.unreachables = TokenBucket(s_.config.unreachable_rate, now);
+  a.registrations = TokenBucket(s_.config.registration_rate, now);
+  ++per_source_[source];
+}
+
+std::size_t AsapServer::client_count() const {
+  return static_cast<std::size_t>(
+      std::count_if(associations_.begin(), associations_.end(), [](const auto& a) { return a.second.elements.empty(); }));
+}
+
+// RFC 5355 2.1 (flooding): every association costs a descriptor and
+// buffers, so their number is bounded (AssociationCaps). Associations that
+// carry PEs are never evicted; idle clients make room for newcomers.
+bool AsapServer::make_room(AssociationId newcomer, const IpAddress& source, TimePoint now) {
+  const auto& caps = s_.config.caps;
+  if (caps.max_per_address != 0) {
+    auto it = per_source_.find(source);
+    if (it != per_source_.end() && it->second >= caps.max_per_address) {
+      ++s_.counters.associations_refused_per_address;
+      s_.notify(Event::asap_association_refused_per_address, {}, 0, 0, newcomer);
+      return false;
+    }
+  }
+  if (caps.max_associations == 0) return true;
+  const std::size_t client_cap =
+      caps.max_associations > caps.reserved_for_pes ? caps.max_associations - caps.reserved_for_pes : 1;
+  if (associations_.size() < caps.max_associations && client_count() < client_cap) return true;
+  if (evict_idle_client(now)) return true;
+  ++s_.counters.associations_refused_full;
+  s_.notify(Event::asap_association_refused_full, {}, 0, 0, newcomer);
+  return false;
+}
+
+// The client (no PE, no subscription) idle for longest goes, if it has
+// been idle for client_idle.
+bool AsapServer::evict_idle_client(TimePoint now) {
+  auto victim = associations_.end();
+  for (auto it = associations_.begin(); it != associations_.end(); ++it) {
+    const Association& a = it->second;
+    if (!a.elements.empty() || !a.subscriptions.empty() || now - a.last_active < s_.config.caps.client_idle) continue;
+    if (victim == associations_.end() || a.last_active < victim->second.last_active) victim = it;
+  }
+  if (victim == associations_.end()) return false;
+  const AssociationId evicted = victim->first;
+  ++s_.counters.associations_evicted;
+  s_.notify(Event::asap_association_evicted, {}, 0, 0, evicted);
+  s_.out.push_back(AbortAsap{evicted});
+  release(evicted, victim->second);
+  associations_.erase(victim);
+  return true;
+}
+
+// Forgets what an association held besides its PEs (subscriptions, its
+// count for its source address).
+void AsapServer::release(AssociationId id, Association& a) {
+  for (const auto& [pool, sub] : a.subscriptions) {
+    auto s = subscribers_.find(pool);
+    if (s == subscribers_.end()) continue;
+    s->second.erase(id);
+    if (s->second.empty()) subscribers_.erase(s);
+  }
+  const IpAddress source = a.addresses.empty() ? IpAddress{} : a.addresses.front();
+  if (auto it = per_source_.find(source); it != per_source_.end() && --it->second == 0) per_source_.erase(it);
+}
+
+void AsapServer::on_association_down(AssociationId id, TimePoint) {
+  accepted_.erase(id);
+  auto it = associations_.find(id);
+  if (it == associations_.end()) return;
+  release(id, it->second);
+  // Each pointer stays valid until its own PE is disowned: removing one PE
+  // never removes another.
+  const ElementSet elements = std::move(it->second.elements);
+  associations_.erase(it);
+  for (const PeKey* key : elements) {
+    auto o = owned_.find(*key);
+    if (o == owned_.end() || o->second.association != id) continue;
+    if (s_.config.remove_pes_on_association_down) {
+      remove_owned(*key, Event::pe_association_lost);
+    } else {
+      o->second.association.reset();
+    }
+  }
+}
+
+bool AsapServer::on_message(AssociationId aid, asap::Message&& m, TimePoint now) {
+  auto it = associations_.find(aid);
+  if (it == associations_.end()) return false;
+  Association& a = it->second;
+  a.last_active = now;
+  if (auto* r = std::get_if<asap::Registration>(&m)) {
+    on_registration(aid, a, *r, now);
+  } else if (auto* d = std::get_if<asap::Deregistration>(&m)) {
+    on_deregistration(aid, a, *d);
+  } else if (auto* h = std::get_if<asap::HandleResolution>(&m)) {
+    on_handle_resolution(aid, a, *h, now);
+  } else if (auto* k = std::get_if<asap::EndpointKeepAliveAck>(&m)) {
+    on_keep_alive_ack(aid, *k, now);
+  } else if (auto* u = std::get_if<asap::EndpointUnreachable>(&m)) {
+    on_endpoint_unreachable(aid, a, *u, now);
+  } else if (std::holds_alternative<asap::Error>(m)) {
+    ++s_.counters.asap_errors_received;
+  } else {
+    // Server-to-client messages (responses, KEEP_ALIVE, ANNOUNCE) or
+    // PE-to-PU ones (COOKIE, BUSINESS_CARD) have no meaning here.
+    ++s_.counters.asap_unexpected;
+  }
+  return true;
+}
+
+void AsapServer::on_registration(AssociationId aid, Association& a, asap::Registration& r, TimePoint now) {
+  auto& c = s_.counters;
+  const auto& cfg = s_.config;
+  auto& hs = s_.handlespace;
   const PeIdentifier id = r.pool_element.id;
   auto refuse = [&](ErrorCause cause, Bytes info = {}) {
-    ++counters_.registrations_rejected;
-    out_.push_back(SendAsap{aid, asap::encode(reject(r.pool_handle, id, cause, std::move(info)))});
+    ++c.registrations_rejected;
+    s_.send_asap(aid, asap::Message{reject(r.pool_handle, id, cause, std::move(info))});
   };
   if (!a.registrations.take(now)) {
-    ++counters_.registrations_rate_limited;
+    ++c.registrations_rate_limited;
     return refuse(ErrorCause::lack_of_resources);
   }
   const PeKey key{r.pool_handle, id};
-  if (a.elements.size() >= config_.max_pes_per_association && !a.elements.count(key)) {
+  if (a.elements.size() >= cfg.max_pes_per_association && !a.elements.count(key)) {
     return refuse(ErrorCause::lack_of_resources);
   }
   if (id == 0) return refuse(ErrorCause::invalid_values, wire::encode_pe_identifier(id));
   if (!is_known_policy(static_cast<std::uint32_t>(r.pool_element.policy.type))) {
     return refuse(ErrorCause::invalid_values, wire::encode_parameter(r.pool_element.policy));
+  }
+  // A PE identifier belongs to the association that registered it (RFC 5352
+  // 3.1 / RFC 5355 2.1, registration spoofing): while that association is
+  // up, nobody else may register, move or re-point it. The incumbent is
+  // audited at once, so an owner that is really gone makes room within one
+  // keep-alive timeout and the newcomer's next attempt succeeds.
+  if (auto o = owned_.find(key); o != owned_.end() && o->second.association && *o->second.association != aid &&
+                                 associations_.count(*o->second.association) != 0) {
+    ++c.registrations_refused_owned;
+    s_.notify(Event::pe_identity_conflict, r.pool_handle, id, 0, aid);
+    if (!o->second.ack_deadline) send_keep_alive(o->first, o->second, false, now);
+    return refuse(ErrorCause::non_unique_pe_identifier, wire::encode_pe_identifier(id));
   }
   // Only addresses the registering association itself carries may be
   // registered, so a PE cannot point pool users at someone else. A PE
@@ -70,19 +207,19 @@ void Registrar::on_registration(AssociationId aid, AsapAssociation& a, asap::Reg
   const auto foreign = [&](const IpAddress& ip) {
     return std::find(a.addresses.begin(), a.addresses.end(), ip) == a.addresses.end();
   };
-  if (config_.check_pe_addresses) {
+  if (cfg.check_pe_addresses) {
     const auto& listed = r.pool_element.user_transport.addresses;
     if (!listed.empty() && std::all_of(listed.begin(), listed.end(), foreign)) {
-      return refuse(config_.address_check_cause, wire::encode_parameter(r.pool_element.user_transport));
+      return refuse(cfg.address_check_cause, wire::encode_parameter(r.pool_element.user_transport));
     }
   }
   PoolElementParameter pe = std::move(r.pool_element);  // the decoded message is ours to consume
-  if (config_.check_pe_addresses) {
+  if (cfg.check_pe_addresses) {
     const auto before = pe.user_transport.addresses.size();
     std::erase_if(pe.user_transport.addresses, foreign);
-    counters_.foreign_addresses_removed += before - pe.user_transport.addresses.size();
+    c.foreign_addresses_removed += before - pe.user_transport.addresses.size();
   }
-  pe.home_registrar = config_.server_id;
+  pe.home_registrar = s_.self();
   // The ASAP transport is where *we* reach the PE: its association.
   TransportParameter asap_transport;
   asap_transport.protocol = TransportProtocol::sctp;
@@ -95,10 +232,10 @@ void Registrar::on_registration(AssociationId aid, AsapAssociation& a, asap::Reg
     pe.asap_transport = std::move(asap_transport);
   }
   core::RegistrationContext ctx;
-  ctx.owner = config_.server_id;
+  ctx.owner = s_.self();
   ctx.now = now;
   ctx.check_unique_id = true;
-  auto outcome = hs_.register_element(r.pool_handle, pe, ctx);
+  auto outcome = hs.register_element(r.pool_handle, pe, ctx);
   if (!outcome) {
     const auto& rej = outcome.error();
     Bytes info;
@@ -107,103 +244,123 @@ void Registrar::on_registration(AssociationId aid, AsapAssociation& a, asap::Reg
     return refuse(rej.cause, std::move(info));
   }
   if (outcome->new_element) {
-    ++counters_.registrations;
-    notify(Event::pe_registered, r.pool_handle, id);
+    ++c.registrations;
+    s_.notify(Event::pe_registered, r.pool_handle, id);
   } else {
-    ++counters_.reregistrations;
-    notify(Event::pe_reregistered, r.pool_handle, id);
+    ++c.reregistrations;
+    s_.notify(Event::pe_reregistered, r.pool_handle, id);
   }
   adopt(key, aid, now);
-  const auto answer_at = static_cast<std::ptrdiff_t>(out_.size());
+  const auto answer_at = static_cast<std::ptrdiff_t>(s_.out.size());
   asap::RegistrationResponse resp;
   resp.pe_id = id;
-  if (!peers_.empty()) {
-    if (const auto* e = hs_.find(r.pool_handle, id)) {
-      broadcast_update(enrp::UpdateAction::add_pe, r.pool_handle, e->element());
+  if (peers_.has_peers()) {
+    if (const auto* e = hs.find(r.pool_handle, id)) {
+      peers_.element_changed(enrp::UpdateAction::add_pe, r.pool_handle, e->element());
     }
   }
   pool_changed(r.pool_handle);
   resp.pool_handle = std::move(r.pool_handle);  // the last use of the decoded message
   // Answer first: the ENRP updates above are queued behind it.
-  out_.insert(out_.begin() + answer_at, SendAsap{aid, asap::encode(asap::Message{std::move(resp)})});
+  s_.out.insert(s_.out.begin() + answer_at, SendAsap{aid, asap::Message{std::move(resp)}});
 }
 
-void Registrar::on_deregistration(AssociationId aid, AsapAssociation& a, const asap::Deregistration& d) {
+void AsapServer::on_deregistration(AssociationId aid, Association& a, asap::Deregistration& d) {
   asap::DeregistrationResponse resp;
-  resp.pool_handle = d.pool_handle;
   resp.pe_id = d.pe_id;
   const PeKey key{d.pool_handle, d.pe_id};
-  if (hs_.find(d.pool_handle, d.pe_id) != nullptr) {
+  if (s_.handlespace.find(d.pool_handle, d.pe_id) != nullptr) {
     auto o = owned_.find(key);
     if (!a.elements.count(key) || o == owned_.end() || o->second.association != aid) {
       // Only the PE itself, on the association it registered over, may take
       // itself out (RFC 5352 3.3 / 6: a PU must not deregister others).
-      ++counters_.deregistrations_rejected;
+      ++s_.counters.deregistrations_rejected;
       resp.error.push_back(OperationErrorCause{ErrorCause::rejected_security, wire::encode_pe_identifier(d.pe_id)});
-      out_.push_back(SendAsap{aid, asap::encode(asap::Message{std::move(resp)})});
+      resp.pool_handle = std::move(d.pool_handle);
+      s_.send_asap(aid, asap::Message{std::move(resp)});
       return;
     }
-    ++counters_.deregistrations;
+    ++s_.counters.deregistrations;
     remove_owned(key, Event::pe_deregistered);
   }
   // Unknown PE: success all the same (RFC 5352 3.3).
-  out_.push_back(SendAsap{aid, asap::encode(asap::Message{std::move(resp)})});
+  resp.pool_handle = std::move(d.pool_handle);
+  s_.send_asap(aid, asap::Message{std::move(resp)});
 }
 
-void Registrar::send_resolution(AssociationId aid, const PoolHandle& pool, std::uint32_t items, bool accepted) {
+void AsapServer::send_resolution(AssociationId aid, PoolHandle pool, std::uint32_t items, bool accepted) {
+  auto& hs = s_.handlespace;
   std::vector<const core::PoolElementEntry*> chosen;
-  auto policy = hs_.resolve(pool, items, chosen);
+  auto policy = hs.resolve(pool, items, chosen);
   if (!policy) {
-    ++counters_.resolutions_unknown_pool;
+    ++s_.counters.resolutions_unknown_pool;
     asap::HandleResolutionResponse resp;
     resp.accepted = accepted;
-    resp.pool_handle = pool;
     resp.error.push_back(OperationErrorCause{ErrorCause::unknown_pool_handle, wire::encode_parameter(pool)});
-    out_.push_back(SendAsap{aid, asap::encode(asap::Message{std::move(resp)})});
+    resp.pool_handle = std::move(pool);
+    s_.send_asap(aid, asap::Message{std::move(resp)});
     return;
   }
-  std::vector<ByteView> encoded;
-  encoded.reserve(chosen.size());
+  ResolutionAnswer answer;
+  answer.accepted = accepted;
+  answer.pool_elements.reserve(chosen.size());
+  std::size_t bytes = 0;
   for (const auto* e : chosen) {
-    if (e->cached_encoding().empty()) hs_.set_cached_encoding(*e, wire::encode_parameter(e->element()));
-    encoded.emplace_back(e->cached_encoding());
+    if (e->cached_encoding().empty()) hs.set_cached_encoding(*e, wire::encode_parameter(e->element()));
+    // Bounded in bytes as well as items: PEs with many addresses end the
+    // answer early (at least one PE always goes).
+    bytes += e->cached_encoding().size();
+    if (bytes > s_.config.max_resolution_bytes && !answer.pool_elements.empty()) {
+      ++s_.counters.resolutions_truncated;
+      break;
+    }
+    answer.pool_elements.emplace_back(e->cached_encoding());
   }
-  std::optional<PolicyParameters> overall;
   if (!chosen.empty()) {
-    overall = PolicyParameters{};
-    overall->type = chosen.front()->element().policy.type;
+    answer.overall_policy = PolicyParameters{};
+    answer.overall_policy->type = chosen.front()->element().policy.type;
   }
-  Bytes msg;
-  asap::encode_resolution_response(msg, accepted, pool, overall, encoded);
-  out_.push_back(SendAsap{aid, std::move(msg)});
+  answer.pool_handle = std::move(pool);
+  s_.send_asap(aid, std::move(answer));
 }
 
-void Registrar::on_handle_resolution(AssociationId aid, AsapAssociation& a, const asap::HandleResolution& r,
-                                     TimePoint now) {
+void AsapServer::on_handle_resolution(AssociationId aid, Association& a, asap::HandleResolution& r, TimePoint now) {
+  const auto& cfg = s_.config;
   if (!a.resolutions.take(now)) {
-    ++counters_.resolutions_rate_limited;
-    if (config_.answer_rate_limited) {
+    ++s_.counters.resolutions_rate_limited;
+    if (cfg.answer_rate_limited) {
       asap::HandleResolutionResponse resp;
-      resp.pool_handle = r.pool_handle;
+      resp.pool_handle = std::move(r.pool_handle);
       resp.error.push_back(OperationErrorCause{ErrorCause::lack_of_resources, {}});
-      out_.push_back(SendAsap{aid, asap::encode(asap::Message{std::move(resp)})});
+      s_.send_asap(aid, asap::Message{std::move(resp)});
     }
     return;
   }
-  ++counters_.resolutions;
-  std::uint32_t items = r.items.value_or(config_.default_resolution_items);
-  items = std::clamp<std::uint32_t>(items, 1, std::max<std::uint32_t>(1, config_.max_resolution_items));
+  ++s_.counters.resolutions;
+  std::uint32_t items = r.items.value_or(cfg.default_resolution_items);
+  items = std::clamp<std::uint32_t>(items, 1, std::max<std::uint32_t>(1, cfg.max_resolution_items));
+  bool accepted = false;
   if (r.subscribe) {
     // Subscriptions live as long as the association (RFC 5352 3.8); a
     // subscription to a pool that does not exist yet is kept too, so the
-    // subscriber learns when it appears.
-    a.subscriptions[r.pool_handle] = Subscription{items};
-    subscribers_[r.pool_handle].insert(aid);
+    // subscriber learns when it appears. Bounded per association: beyond
+    // the bound the answer says A=0 (not accepted).
+    auto sub = a.subscriptions.find(r.pool_handle);
+    if (sub != a.subscriptions.end()) {
+      sub->second.items = items;
+      accepted = true;
+    } else if (a.subscriptions.size() < cfg.max_subscriptions_per_association) {
+      a.subscriptions.emplace(r.pool_handle, Subscription{items});
+      subscribers_[r.pool_handle].insert(aid);
+      accepted = true;
+    } else {
+      ++s_.counters.subscriptions_refused;
+    }
   }
-  send_resolution(aid, r.pool_handle, items, r.subscribe);
+  send_resolution(aid, std::move(r.pool_handle), items, accepted);
 }
 
-void Registrar::flush_subscriptions() {
+void AsapServer::flush_subscriptions() {
   if (changed_pools_.empty()) return;
   auto pools = std::exchange(changed_pools_, {});
   for (const PoolHandle& pool : pools) {
@@ -214,62 +371,112 @@ void Registrar::flush_subscriptions() {
       if (a == associations_.end()) continue;
       auto sub = a->second.subscriptions.find(pool);
       if (sub == a->second.subscriptions.end()) continue;
-      ++counters_.subscription_updates;
+      ++s_.counters.subscription_updates;
       send_resolution(aid, pool, sub->second.items, true);
     }
   }
 }
 
-void Registrar::on_keep_alive_ack(AssociationId aid, const asap::EndpointKeepAliveAck& k, TimePoint now) {
+// Whether an association other than the PE's own may answer for it: only
+// one whose addresses are the PE's (its ASAP transport, or the user
+// transport it registered), so a stranger cannot bind a taken-over PE to
+// itself and then remove it by closing.
+bool AsapServer::may_speak_for(const Association& a, const PoolHandle& pool, PeIdentifier id) const {
+  if (!s_.config.check_pe_addresses) return true;
+  const auto* e = s_.handlespace.find(pool, id);
+  if (e == nullptr) return false;
+  const auto& pe = e->element();
+  const auto listed = [&](const IpAddress& ip) {
+    const auto& u = pe.user_transport.addresses;
+    if (std::find(u.begin(), u.end(), ip) != u.end()) return true;
+    return pe.asap_transport &&
+           std::find(pe.asap_transport->addresses.begin(), pe.asap_transport->addresses.end(), ip) !=
+               pe.asap_transport->addresses.end();
+  };
+  return std::any_of(a.addresses.begin(), a.addresses.end(), listed);
+}
+
+void AsapServer::on_keep_alive_ack(AssociationId aid, const asap::EndpointKeepAliveAck& k, TimePoint now) {
   const PeKey key{k.pool_handle, k.pe_id};
   auto o = owned_.find(key);
   if (o == owned_.end()) {
-    ++counters_.asap_unexpected;
+    ++s_.counters.asap_unexpected;
     return;
   }
-  ++counters_.keep_alive_acks;
-  if (o->second.association != aid) {
-    // A taken-over PE answering on its new association: bind it there.
-    if (o->second.association) {
-      auto old = associations_.find(*o->second.association);
+  OwnedPe& st = o->second;
+  if (st.association != aid) {
+    // A taken-over PE answering on a new association: bind it there, but
+    // only while its own association is gone and only from its addresses.
+    const bool owner_up = st.association && associations_.count(*st.association) != 0;
+    auto a = associations_.find(aid);
+    if (owner_up || a == associations_.end() || !may_speak_for(a->second, k.pool_handle, k.pe_id)) {
+      ++s_.counters.keep_alive_acks_foreign;
+      return;
+    }
+    if (st.association) {
+      auto old = associations_.find(*st.association);
       if (old != associations_.end()) erase_element(old->second.elements, key);
     }
-    o->second.association = aid;
-    associations_[aid].elements.insert(&o->first);
+    st.association = aid;
+    a->second.elements.insert(&o->first);
   }
-  o->second.ack_deadline.reset();
-  o->second.next_audit = jittered_audit(now);
-  reschedule(o->first, o->second);
+  ++s_.counters.keep_alive_acks;
+  if (!st.reporters.empty()) {
+    // Reported unreachable, yet it answers: the reports were wrong (a
+    // pool user's own path, or a lie). Kept; said once it is notable.
+    if (s_.config.max_bad_pe_reports != 0 && st.reporters.size() >= s_.config.max_bad_pe_reports) {
+      s_.notify(Event::pe_reported_but_answering, k.pool_handle, k.pe_id, 0, aid);
+    }
+    ++s_.counters.unreachable_refuted;
+    st.reporters.clear();
+  }
+  st.ack_deadline.reset();
+  st.next_audit = jittered_audit(now);
+  reschedule(o->first, st);
 }
 
-void Registrar::on_endpoint_unreachable(AsapAssociation& a, const asap::EndpointUnreachable& u, TimePoint now) {
+// RFC 5352 3.5: a report makes the home audit the PE at once (ENDPOINT_KEEP_ALIVE);
+// the PE is removed when the audit fails, never for the reports themselves,
+// so no number of reports removes a PE that answers, and a dead PE goes
+// within one keep-alive timeout of the first report. Each association
+// counts once per PE and interval.
+void AsapServer::on_endpoint_unreachable(AssociationId aid, Association& a, const asap::EndpointUnreachable& u,
+                                         TimePoint now) {
   if (!a.unreachables.take(now)) {
-    ++counters_.unreachable_rate_limited;
+    ++s_.counters.unreachable_rate_limited;
     return;
   }
-  ++counters_.unreachable_reports;
+  ++s_.counters.unreachable_reports;
   const PeKey key{u.pool_handle, u.pe_id};
   auto o = owned_.find(key);
   // Only the home server acts; others would desynchronise the handlespace.
   if (o == owned_.end()) return;
-  const std::uint32_t reports = hs_.report_unreachable(u.pool_handle, u.pe_id);
-  if (config_.max_bad_pe_reports != 0 && reports >= config_.max_bad_pe_reports) {
-    remove_owned(key, Event::pe_unreachable_removed);
-    return;
+  OwnedPe& st = o->second;
+  if (st.reporters.empty() || now - st.reports_since >= s_.config.unreachable_report_interval) {
+    st.reporters.clear();
+    st.reports_since = now;
   }
-  if (!o->second.ack_deadline) send_keep_alive(key, o->second, false, now);
+  constexpr std::size_t kMaxReportersTracked = 64;  // enough to count past any threshold
+  if (std::find(st.reporters.begin(), st.reporters.end(), aid) == st.reporters.end() &&
+      st.reporters.size() < kMaxReportersTracked) {
+    st.reporters.push_back(aid);
+  }
+  if (!st.ack_deadline) {
+    ++s_.counters.unreachable_audits;
+    send_keep_alive(o->first, st, false, now);
+  }
 }
 
-TimePoint Registrar::jittered_audit(TimePoint now) {
-  const auto base = config_.keep_alive_interval.count();
-  if (base <= 0) return now + config_.keep_alive_interval;
+TimePoint AsapServer::jittered_audit(TimePoint now) {
+  const auto base = to_millis(s_.config.keep_alive_interval);
+  if (base <= 0) return now + s_.config.keep_alive_interval;
   // Uniform in [0.5, 1.5] x interval (RFC 5352 3.5: spread the audit).
   const auto span = static_cast<std::uint64_t>(base) + 1;
-  const auto offset = static_cast<std::int64_t>(rng_.uniform(span)) + base / 2;
-  return now + Duration{offset};
+  const auto offset = static_cast<std::int64_t>(s_.rng.uniform(span)) + base / 2;
+  return now + std::chrono::milliseconds{offset};
 }
 
-void Registrar::reschedule(const PeKey& owned_key, OwnedPe& st) {
+void AsapServer::reschedule(const PeKey& owned_key, OwnedPe& st) {
   const PeKey* key = &owned_key;
   // Re-arming moves the PE's agenda node instead of freeing and allocating one.
   decltype(agenda_)::node_type node;
@@ -277,7 +484,7 @@ void Registrar::reschedule(const PeKey& owned_key, OwnedPe& st) {
   st.in_agenda = false;
   if (st.ack_deadline) {
     st.agenda_at = *st.ack_deadline;
-  } else if (config_.keep_alive_audit) {
+  } else if (s_.config.keep_alive_audit) {
     st.agenda_at = st.next_audit;
   } else {
     return;
@@ -291,7 +498,7 @@ void Registrar::reschedule(const PeKey& owned_key, OwnedPe& st) {
   }
 }
 
-void Registrar::adopt(const PeKey& key, std::optional<AssociationId> aid, TimePoint now) {
+void AsapServer::adopt(const PeKey& key, std::optional<AssociationId> aid, TimePoint now) {
   auto [it, inserted] = owned_.try_emplace(key);
   OwnedPe& st = it->second;
   if (!inserted && st.association && st.association != aid) {
@@ -305,7 +512,17 @@ void Registrar::adopt(const PeKey& key, std::optional<AssociationId> aid, TimePo
   reschedule(it->first, st);
 }
 
-void Registrar::disown(const PeKey& key) {
+void AsapServer::adopt_taken_over(const PoolHandle& pool, PeIdentifier id, TimePoint now) {
+  const PeKey key{pool, id};
+  adopt(key, std::nullopt, now);
+  // "Adopt me as your home": the PE answers with a KEEP_ALIVE_ACK.
+  auto o = owned_.find(key);
+  send_keep_alive(o->first, o->second, true, now);
+}
+
+void AsapServer::disown(const PoolHandle& pool, PeIdentifier id) { disown(PeKey{pool, id}); }
+
+void AsapServer::disown(const PeKey& key) {
   auto o = owned_.find(key);
   if (o == owned_.end()) return;
   if (o->second.in_agenda) agenda_.erase({o->second.agenda_at, &o->first});
@@ -316,37 +533,49 @@ void Registrar::disown(const PeKey& key) {
   owned_.erase(o);
 }
 
-void Registrar::remove_owned(const PeKey& key, Event why) {
+void AsapServer::remove_owned(const PeKey& key, Event why) {
   // Handlespace first: `key` may be the one inside owned_, which disown()
   // erases last.
-  auto removed = hs_.deregister_element(key.pool, key.id);
+  auto removed = s_.handlespace.deregister_element(key.pool, key.id);
   if (removed) {
-    broadcast_update(enrp::UpdateAction::del_pe, key.pool, removed->element);
+    peers_.element_changed(enrp::UpdateAction::del_pe, key.pool, removed->element);
     pool_changed(key.pool);
-    notify(why, std::move(removed->pool), key.id);  // the handlespace's copy, not a new one
+    s_.notify(why, std::move(removed->pool), key.id);  // the handlespace's copy, not a new one
   }
   disown(key);
 }
 
-void Registrar::send_keep_alive(const PeKey& key, OwnedPe& st, bool home, TimePoint now) {
+// `key` is the one inside owned_ (the agenda points at it).
+void AsapServer::send_keep_alive(const PeKey& key, OwnedPe& st, bool home, TimePoint now) {
   asap::EndpointKeepAlive ka;
   ka.home = home;
-  ka.server_id = config_.server_id;
+  ka.server_id = s_.self();
   ka.pool_handle = key.pool;
   ka.pe_id = key.id;
-  ++counters_.keep_alives_sent;
+  ++s_.counters.keep_alives_sent;
   if (st.association) {
-    out_.push_back(SendAsap{*st.association, asap::encode(asap::Message{std::move(ka)})});
-  } else if (const auto* e = hs_.find(key.pool, key.id); e && e->element().asap_transport) {
-    out_.push_back(SendAsapToElement{key.pool, key.id, *e->element().asap_transport,
-                                     asap::encode(asap::Message{std::move(ka)})});
+    s_.send_asap(*st.association, asap::Message{std::move(ka)});
+  } else if (const auto* e = s_.handlespace.find(key.pool, key.id); e && e->element().asap_transport) {
+    s_.out.push_back(SendAsapToElement{key.pool, key.id, *e->element().asap_transport, asap::Message{std::move(ka)}});
   }
   // With no way to reach the PE, the deadline removes it.
-  st.ack_deadline = now + config_.keep_alive_timeout;
-  reschedule(owned_.find(key)->first, st);
+  st.ack_deadline = now + s_.config.keep_alive_timeout;
+  reschedule(key, st);
 }
 
-void Registrar::process_keep_alive_agenda(TimePoint now) {
+std::optional<TimePoint> AsapServer::next_deadline() const {
+  auto e = s_.handlespace.next_expiry();
+  if (agenda_.empty()) return e;
+  const TimePoint k = agenda_.begin()->first;
+  return e && *e < k ? *e : k;
+}
+
+void AsapServer::on_timeout(TimePoint now) {
+  process_expiry(now);
+  process_keep_alive_agenda(now);
+}
+
+void AsapServer::process_keep_alive_agenda(TimePoint now) {
   while (!agenda_.empty() && agenda_.begin()->first <= now) {
     const PeKey key = *agenda_.begin()->second;
     auto o = owned_.find(key);
@@ -355,19 +584,21 @@ void Registrar::process_keep_alive_agenda(TimePoint now) {
       continue;
     }
     if (o->second.ack_deadline) {
-      ++counters_.keep_alive_timeouts;
-      remove_owned(key, Event::pe_keep_alive_timeout);
+      ++s_.counters.keep_alive_timeouts;
+      const bool reported = !o->second.reporters.empty();
+      if (reported) ++s_.counters.unreachable_removals;
+      remove_owned(key, reported ? Event::pe_unreachable_removed : Event::pe_keep_alive_timeout);
     } else {
-      send_keep_alive(key, o->second, false, now);
+      send_keep_alive(o->first, o->second, false, now);
     }
   }
 }
 
-void Registrar::process_expiry(TimePoint now) {
-  auto next = hs_.next_expiry();
+void AsapServer::process_expiry(TimePoint now) {
+  auto next = s_.handlespace.next_expiry();
   if (!next || *next > now) return;
-  for (auto& removed : hs_.expire(now)) {
-    ++counters_.expirations;
+  for (auto& removed : s_.handlespace.expire(now)) {
+    ++s_.counters.expirations;
     const PeKey key{removed.pool, removed.element.id};
     auto o = owned_.find(key);
     if (o != owned_.end()) {
@@ -377,13 +608,13 @@ void Registrar::process_expiry(TimePoint now) {
         asap::DeregistrationResponse resp;
         resp.pool_handle = removed.pool;
         resp.pe_id = removed.element.id;
-        out_.push_back(SendAsap{*o->second.association, asap::encode(asap::Message{std::move(resp)})});
+        s_.send_asap(*o->second.association, asap::Message{std::move(resp)});
       }
       disown(key);
-      broadcast_update(enrp::UpdateAction::del_pe, removed.pool, removed.element);
+      peers_.element_changed(enrp::UpdateAction::del_pe, removed.pool, removed.element);
     }
     pool_changed(removed.pool);
-    notify(Event::pe_expired, std::move(removed.pool), removed.element.id);
+    s_.notify(Event::pe_expired, std::move(removed.pool), removed.element.id);
   }
 }
 

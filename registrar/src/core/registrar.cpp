@@ -1,4 +1,6 @@
-// Entry points, timer bookkeeping and notifications of the registrar core.
+// The registrar façade: routes events to the ASAP server, ENRP peering and
+// takeover entities, handles what is due first, and hands the event's
+// actions back.
 #include "registrar/registrar.hpp"
 
 #include <algorithm>
@@ -6,14 +8,18 @@
 
 namespace rserpool::registrar {
 
+namespace asap = wire::asap;
+namespace enrp = wire::enrp;
+
 std::string_view to_string(TimerKind k) noexcept {
   switch (k) {
     case TimerKind::lifetime_expiry: return "lifetime-expiry";
     case TimerKind::keep_alive: return "keep-alive";
     case TimerKind::peer_heartbeat: return "peer-heartbeat";
     case TimerKind::peer_monitor: return "peer-monitor";
-    case TimerKind::takeover: return "takeover";
     case TimerKind::table_request: return "table-request";
+    case TimerKind::takeover: return "takeover";
+    case TimerKind::orphan_check: return "orphan-check";
   }
   return "?";
 }
@@ -35,213 +41,209 @@ std::string_view to_string(Event e) noexcept {
     case Event::taken_over_by_peer: return "taken-over-by-peer";
     case Event::resync_started: return "resync-started";
     case Event::resync_done: return "resync-done";
+    case Event::pe_reported_but_answering: return "pe-reported-but-answering";
+    case Event::pe_identity_conflict: return "pe-identity-conflict";
+    case Event::asap_association_refused_per_address: return "asap-association-refused-per-address";
+    case Event::asap_association_refused_full: return "asap-association-refused-full";
+    case Event::asap_association_evicted: return "asap-association-evicted";
+    case Event::asap_message_malformed: return "asap-message-malformed";
+    case Event::enrp_message_malformed: return "enrp-message-malformed";
   }
   return "?";
 }
 
-std::string_view to_string(MentorDownload::State s) noexcept {
-  switch (s) {
-    case MentorDownload::State::none: return "none";
-    case MentorDownload::State::queued: return "queued";
-    case MentorDownload::State::downloading: return "downloading";
-    case MentorDownload::State::done: return "done";
-    case MentorDownload::State::rejected: return "rejected";
-    case MentorDownload::State::stalled: return "stalled";
+void encode_into(const AsapOut& m, Bytes& out) {
+  if (const auto* r = std::get_if<ResolutionAnswer>(&m)) {
+    asap::encode_resolution_response(out, r->accepted, r->pool_handle, r->overall_policy, r->pool_elements);
+    return;
   }
-  return "?";
+  asap::encode_into(std::get<asap::Message>(m), out);
 }
 
-Registrar::Registrar(RegistrarConfig config)
-    : config_(std::move(config)), hs_(core::HandlespaceConfig{config_.seed, 1}), rng_(config_.seed ^ 0xa5a5a5a5ULL) {}
+Bytes encode(const AsapOut& m) {
+  Bytes out;
+  encode_into(m, out);
+  return out;
+}
+
+// The entities reference each other and the shared state: they live
+// together, behind one pointer, so the façade moves as a whole.
+struct Registrar::Parts {
+  explicit Parts(RegistrarConfig config)
+      : shared(std::move(config)), asap(shared, peering), peering(shared, asap), takeover(shared, peering, asap) {
+    peering.set_takeover(takeover);
+  }
+  CoreShared shared;
+  AsapServer asap;
+  EnrpPeering peering;
+  Takeover takeover;
+};
+
+Registrar::Registrar(RegistrarConfig config) : p_(std::make_unique<Parts>(std::move(config))) {}
+Registrar::Registrar(Registrar&&) noexcept = default;
+Registrar& Registrar::operator=(Registrar&&) noexcept = default;
+Registrar::~Registrar() = default;
+
+void Registrar::begin_event(TimePoint now) {
+  p_->shared.out.reserve(4);  // one allocation for a typical event's actions
+  // What is due first: a late timer must not reorder protocol decisions.
+  // Handling one entity's expiry may make another's due (a dead peer starts
+  // a takeover that completes at once); each round consumes what it handles.
+  for (int round = 0; round < 4; ++round) {
+    const auto d = next_deadline();
+    if (!d || *d > now) break;
+    p_->asap.on_timeout(now);
+    p_->peering.on_timeout(now);
+    p_->takeover.on_timeout(now);
+  }
+}
+
+std::vector<Action> Registrar::finish() {
+  p_->asap.flush_subscriptions();
+  return std::exchange(p_->shared.out, {});
+}
 
 std::vector<Action> Registrar::start(TimePoint now) {
-  started_ = true;
-  for (ServerIdentifier p : config_.peers) {
-    if (p == 0 || p == config_.server_id) continue;
-    Peer& peer = peers_[p];
-    peer.configured = true;
-    peer.active = true;
-    peer.last_heard = now;
-    send_presence(p, true, true);
-    peer.reply_deadline = now + config_.max_time_no_response;
-  }
-  if (config_.mentor && *config_.mentor != config_.server_id) {
-    Peer& m = peers_[*config_.mentor];
-    if (!m.configured) {
-      m.configured = true;
-      m.last_heard = now;
-      send_presence(*config_.mentor, true, true);
-      m.reply_deadline = now + config_.max_time_no_response;
-    }
-    begin_mentor_download(*config_.mentor, now);
-  }
-  next_heartbeat_ = now + config_.peer_heartbeat_cycle;
-  return finish(now);
+  begin_event(now);
+  p_->peering.start(now);
+  return finish();
+}
+
+std::vector<Action> Registrar::start_mentor_download(ServerIdentifier mentor, TimePoint now) {
+  begin_event(now);
+  p_->peering.start_mentor_download(mentor, now);
+  return finish();
+}
+
+std::vector<Action> Registrar::on_asap_association_accepted(AssociationId id, TimePoint now) {
+  begin_event(now);
+  if (!p_->asap.on_association_accepted(id, now)) p_->shared.out.push_back(AbortAsap{id});
+  return finish();
 }
 
 std::vector<Action> Registrar::on_asap_association_up(AssociationId id, std::vector<IpAddress> peer_addresses,
                                                       std::uint16_t peer_port, TimePoint now) {
-  AsapAssociation& a = associations_[id];
-  a.addresses = std::move(peer_addresses);
-  a.port = peer_port;
-  a.resolutions = TokenBucket(config_.resolution_rate, now);
-  a.unreachables = TokenBucket(config_.unreachable_rate, now);
-  a.registrations = TokenBucket(config_.registration_rate, now);
-  return finish(now);
+  begin_event(now);
+  p_->asap.on_association_up(id, std::move(peer_addresses), peer_port, now);
+  return finish();
 }
 
 std::vector<Action> Registrar::on_asap_association_down(AssociationId id, TimePoint now) {
-  auto it = associations_.find(id);
-  if (it == associations_.end()) return finish(now);
-  for (const auto& [pool, sub] : it->second.subscriptions) {
-    auto s = subscribers_.find(pool);
-    if (s == subscribers_.end()) continue;
-    s->second.erase(id);
-    if (s->second.empty()) subscribers_.erase(s);
-  }
-  // Each pointer stays valid until its own PE is disowned: removing one PE
-  // never removes another.
-  const ElementSet elements = std::move(it->second.elements);
-  associations_.erase(it);
-  for (const PeKey* key : elements) {
-    auto o = owned_.find(*key);
-    if (o == owned_.end() || o->second.association != id) continue;
-    if (config_.remove_pes_on_association_down) {
-      remove_owned(*key, Event::pe_association_lost);
-    } else {
-      o->second.association.reset();
-    }
-  }
-  return finish(now);
+  begin_event(now);
+  p_->asap.on_association_down(id, now);
+  return finish();
 }
 
 std::vector<Action> Registrar::on_asap_message(AssociationId id, ByteView message, TimePoint now) {
-  begin_event();
-  run_due(now);
-  auto it = associations_.find(id);
-  if (it == associations_.end()) {
-    // The driver must announce the association first; be tolerant and treat
-    // it as one without known addresses (registrations then fail the check).
-    auto r = on_asap_association_up(id, {}, 0, now);
-    out_ = std::move(r);
-    it = associations_.find(id);
-  }
-  auto decoded = wire::asap::decode(message);
+  begin_event(now);
+  auto& s = p_->shared;
+  auto decoded = asap::decode(message);
   if (!decoded) {
-    const auto& err = decoded.error();
-    ++counters_.asap_decode_errors[err.cause ? static_cast<std::size_t>(*err.cause) % 11 : 11];
-    if (auto reply = wire::asap::error_reply(err)) {
-      out_.push_back(SendAsap{id, wire::asap::encode(*reply)});
+    // Not announced, or refused at admission (its abort is on its way):
+    // nothing it sends is acted on, not even with an error.
+    if (!p_->asap.has_association(id)) {
+      ++s.counters.asap_unknown_association;
+      return finish();
     }
-    return finish(now);
+    const auto& err = decoded.error();
+    ++s.counters.asap_decode_errors[err.cause ? static_cast<std::size_t>(*err.cause) % 11 : 11];
+    s.notify(Event::asap_message_malformed, {}, 0, 0, id);
+    if (auto reply = asap::error_reply(err)) s.send_asap(id, asap::Message{std::move(*reply)});
+    return finish();
   }
-  if (auto report = wire::asap::error_reply(decoded.value())) {
-    out_.push_back(SendAsap{id, wire::asap::encode(*report)});
+  auto report = asap::error_reply(decoded.value());
+  const auto answered_at = s.out.size();
+  if (!p_->asap.on_message(id, std::move(decoded.value().message), now)) {
+    ++s.counters.asap_unknown_association;
+    return finish();
   }
-  handle_asap(id, it->second, std::move(decoded.value().message), now);
-  return finish(now);
+  // "Skip and report" parameters: reported before the message's answer.
+  if (report) {
+    s.out.insert(s.out.begin() + static_cast<std::ptrdiff_t>(answered_at), SendAsap{id, asap::Message{std::move(*report)}});
+  }
+  return finish();
 }
 
-std::vector<Action> Registrar::on_enrp_message(ByteView message, TimePoint now, ServerIdentifier from) {
-  begin_event();
-  run_due(now);
-  auto decoded = wire::enrp::decode(message);
+std::vector<Action> Registrar::on_enrp_message(ByteView message, TimePoint now, ServerIdentifier from, EnrpRole role) {
+  return on_enrp_message(enrp::decode(message), now, from, role);
+}
+
+std::vector<Action> Registrar::on_enrp_message(EnrpDecodeResult&& decoded, TimePoint now, ServerIdentifier from,
+                                               EnrpRole role) {
+  begin_event(now);
+  auto& s = p_->shared;
   if (!decoded) {
     const auto& err = decoded.error();
-    ++counters_.enrp_decode_errors[err.cause ? static_cast<std::size_t>(*err.cause) % 11 : 11];
+    ++s.counters.enrp_decode_errors[err.cause ? static_cast<std::size_t>(*err.cause) % 11 : 11];
+    s.notify(Event::enrp_message_malformed, {}, 0, from);
     if (from != 0) {
-      if (auto reply = wire::enrp::error_reply(err, config_.server_id, from)) send_enrp(from, std::move(*reply));
+      if (auto reply = enrp::error_reply(err, s.self(), from)) s.send_enrp(from, std::move(*reply));
     }
-    return finish(now);
+    return finish();
   }
-  const ServerIdentifier sender = wire::enrp::sender_id(decoded.value().message);
-  if (auto report = wire::enrp::error_reply(decoded.value(), config_.server_id)) {
-    if (sender != 0 && sender != config_.server_id) {
+  auto& m = decoded.value().message;
+  const ServerIdentifier sender = enrp::sender_id(m);
+  if (auto report = enrp::error_reply(decoded.value(), s.self())) {
+    if (sender != 0 && sender != s.self()) {
       report->receiver_id = sender;
-      send_enrp(sender, std::move(*report));
+      s.send_enrp(sender, std::move(*report));
     }
   }
-  handle_enrp(std::move(decoded.value().message), now);
-  return finish(now);
-}
-
-std::vector<Action> Registrar::on_timer(TimerKey, TimePoint now) {
-  run_due(now);
-  return finish(now);
-}
-
-void Registrar::run_due(TimePoint now) {
-  process_expiry(now);
-  process_keep_alive_agenda(now);
-  if (started_) {
-    process_peers(now);
-    if (now >= next_heartbeat_) heartbeat(now);
+  if (role == EnrpRole::monitor) {
+    p_->peering.on_monitor_message(m, now);
+    return finish();
   }
+  if (!p_->peering.admit(m, now)) return finish();
+  if (const auto* t = std::get_if<enrp::InitTakeover>(&m)) {
+    p_->takeover.on_init_takeover(*t, now);
+  } else if (const auto* a = std::get_if<enrp::InitTakeoverAck>(&m)) {
+    p_->takeover.on_init_takeover_ack(*a, now);
+  } else if (const auto* ts = std::get_if<enrp::TakeoverServer>(&m)) {
+    p_->takeover.on_takeover_server(*ts, now);
+  } else {
+    p_->peering.on_message(std::move(m), now);
+  }
+  return finish();
 }
 
-void Registrar::notify(Event e, PoolHandle pool, PeIdentifier pe, ServerIdentifier server) {
-  out_.push_back(Notify{e, std::move(pool), pe, server});
+std::optional<TimePoint> Registrar::next_deadline() const {
+  std::optional<TimePoint> best;
+  for (auto d : {p_->asap.next_deadline(), p_->peering.next_deadline(), p_->takeover.next_deadline()}) {
+    if (d && (!best || *d < *best)) best = d;
+  }
+  return best;
 }
 
-// Every event ends here: push subscription updates, then tell the driver
-// which timers changed. The wanted set is rebuilt into a reused vector and
-// merged against what is armed, so an event that moves no deadline
-// allocates nothing here.
-std::vector<Action> Registrar::finish(TimePoint now) {
-  (void)now;
-  flush_subscriptions();
-  want_.clear();
-  if (auto e = hs_.next_expiry()) arm({TimerKind::lifetime_expiry, 0}, *e);
-  if (!agenda_.empty()) arm({TimerKind::keep_alive, 0}, agenda_.begin()->first);
-  if (started_) {
-    arm({TimerKind::peer_heartbeat, 0}, next_heartbeat_);
-    for (const auto& [id, p] : peers_) {
-      if (p.active) {
-        arm({TimerKind::peer_monitor, id},
-            p.reply_deadline ? *p.reply_deadline : p.last_heard + config_.max_time_last_heard);
-      } else if (!takeovers_.count(id) && hs_.owned_count(id) > 0) {
-        arm({TimerKind::peer_monitor, id}, p.inactive_since + 2 * config_.takeover_expire);
-      }
-      if (p.downloading) arm({TimerKind::table_request, id}, p.download_deadline);
-    }
-    for (const auto& [target, t] : takeovers_) arm({TimerKind::takeover, target}, t.expires);
-  }
-  std::sort(want_.begin(), want_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  auto armed = armed_.begin();
-  for (const auto& [key, at] : want_) {
-    while (armed != armed_.end() && armed->first < key) {
-      out_.push_back(StopTimer{armed->first});
-      armed = armed_.erase(armed);
-    }
-    if (armed != armed_.end() && armed->first == key) {
-      if (armed->second != at) {
-        armed->second = at;
-        out_.push_back(StartTimer{key, at});
-      }
-      ++armed;
-    } else {
-      armed_.emplace_hint(armed, key, at);
-      out_.push_back(StartTimer{key, at});
-    }
-  }
-  while (armed != armed_.end()) {
-    out_.push_back(StopTimer{armed->first});
-    armed = armed_.erase(armed);
-  }
-  return std::exchange(out_, {});
+std::vector<Action> Registrar::on_timeout(TimePoint now) {
+  begin_event(now);
+  return finish();
 }
 
-std::vector<ServerIdentifier> Registrar::active_peers() const {
-  std::vector<ServerIdentifier> v;
-  for (const auto& [id, p] : peers_) {
-    if (p.active) v.push_back(id);
-  }
-  return v;
+enrp::Presence Registrar::presence(ServerIdentifier receiver, bool reply_required) const {
+  return p_->peering.presence(receiver, reply_required);
 }
 
-bool Registrar::peer_active(ServerIdentifier peer) const {
-  auto it = peers_.find(peer);
-  return it != peers_.end() && it->second.active;
+ServerIdentifier Registrar::id() const noexcept { return p_->shared.self(); }
+const RegistrarConfig& Registrar::config() const noexcept { return p_->shared.config; }
+const core::Handlespace& Registrar::handlespace() const noexcept { return p_->shared.handlespace; }
+const Counters& Registrar::counters() const noexcept { return p_->shared.counters; }
+std::vector<ServerIdentifier> Registrar::active_peers() const { return p_->peering.active_peer_ids(); }
+bool Registrar::peer_active(ServerIdentifier peer) const { return p_->peering.peer_active(peer); }
+bool Registrar::takeover_in_progress(ServerIdentifier target) const { return p_->takeover.in_progress(target); }
+const MentorDownload& Registrar::mentor_download() const noexcept { return p_->peering.mentor_download(); }
+const AsapServer& Registrar::asap_server() const noexcept { return p_->asap; }
+
+std::optional<TimePoint> Registrar::deadline(const TimerKey& key) const {
+  switch (key.kind) {
+    case TimerKind::lifetime_expiry: return p_->shared.handlespace.next_expiry();
+    case TimerKind::keep_alive: return p_->asap.keep_alive_deadline();
+    case TimerKind::peer_heartbeat:
+    case TimerKind::peer_monitor:
+    case TimerKind::table_request: return p_->peering.deadline(key);
+    case TimerKind::takeover:
+    case TimerKind::orphan_check: return p_->takeover.deadline(key);
+  }
+  return std::nullopt;
 }
 
 }  // namespace rserpool::registrar

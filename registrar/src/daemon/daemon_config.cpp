@@ -36,6 +36,7 @@ constexpr std::pair<TimerName, const char*> kTimerNames[] = {
     {TimerName::max_time_last_heard, "max-time-last-heard"},
     {TimerName::max_time_no_response, "max-time-no-response"},
     {TimerName::takeover_expire, "takeover-expire"},
+    {TimerName::unreachable_report_interval, "unreachable-report-interval"},
 };
 
 const char* timer_name(TimerName t) {
@@ -100,6 +101,46 @@ void declare_config_commands(ops::Vty& vty, DaemonConfig& config) {
                   [cfg](CommandContext& c) {
                     if (auto a = ip(c, 0)) cfg->allowed.push_back(*a);
                   });
+  vty.add_command(node, "monitor (A.B.C.D|X:X::X:X)",
+                  {"A read-only ENRP client (handlespace dump, rsplib's hsdump) at this address (repeatable): it may "
+                   "read the handle table and the server list, and is never a peer (every address of its "
+                   "association must be listed)",
+                   kIpDoc[0], kIpDoc[1]},
+                  [cfg](CommandContext& c) {
+                    if (auto a = ip(c, 0)) cfg->monitors.push_back(*a);
+                  });
+  vty.add_command(node, "max-associations <1-1000000>",
+                  {"ASAP associations held at once (kept below the process's open-file limit)", "Count (4000)"},
+                  [cfg](CommandContext& c) { cfg->max_associations = static_cast<std::size_t>(*number(c.args[0])); });
+  vty.add_command(node, "max-associations-per-address <1-1000000>",
+                  {"ASAP associations one source address may hold", "Count (256)"}, [cfg](CommandContext& c) {
+                    cfg->max_associations_per_address = static_cast<std::size_t>(*number(c.args[0]));
+                  });
+  vty.add_command(node, "pe-reserved-associations <0-1000000>",
+                  {"Of max-associations, slots only associations carrying registered PEs may use", "Count (1000)"},
+                  [cfg](CommandContext& c) {
+                    cfg->pe_reserved_associations = static_cast<std::size_t>(*number(c.args[0]));
+                  });
+  vty.add_command(node, "client-idle <100-3600000>",
+                  {"An association without PE or subscription idle this long makes room for a newcomer when full",
+                   "Milliseconds (10000)"},
+                  [cfg](CommandContext& c) { cfg->client_idle_ms = static_cast<std::uint32_t>(*number(c.args[0])); });
+  vty.add_command(node, "max-enrp-associations <1-100000>",
+                  {"Inbound ENRP associations held at once (peers and monitors)", "Count (64)"},
+                  [cfg](CommandContext& c) {
+                    cfg->max_enrp_associations = static_cast<std::size_t>(*number(c.args[0]));
+                  });
+  vty.add_command(node, "max-monitors <1-1000>", {"Monitors connected at once", "Count (8)"},
+                  [cfg](CommandContext& c) { cfg->max_monitors = static_cast<std::size_t>(*number(c.args[0])); });
+  vty.add_command(node, "send-queue-limit (asap|enrp) <1-10000000> <1024-4294967295>",
+                  {"What may be held for an association that does not read; over it, the association is aborted",
+                   "Pool elements and users (1024 messages, 2097152 bytes)",
+                   "Peer registrars (16384 messages, 33554432 bytes)", "Messages", "Bytes"},
+                  [cfg](CommandContext& c) {
+                    QueueLimits q{static_cast<std::size_t>(*number(c.args[1])), static_cast<std::size_t>(*number(c.args[2]))};
+                    if (c.args[0] == "asap") cfg->send_queue_asap = q;
+                    else cfg->send_queue_enrp = q;
+                  });
   vty.add_command(node, "accept-peers (configured|any)",
                   {"Which registrars may peer with us", "Only configured and allowed addresses", "Anyone"},
                   [cfg](CommandContext& c) { cfg->accept_any_peer = c.args[0] == "any"; });
@@ -114,17 +155,20 @@ void declare_config_commands(ops::Vty& vty, DaemonConfig& config) {
                   [cfg](CommandContext& c) { cfg->aggressive_transport = c.args[0] == "aggressive"; });
   vty.add_command(node,
                   "timer (keep-alive-interval|keep-alive-timeout|peer-heartbeat-cycle|max-time-last-heard|"
-                  "max-time-no-response|takeover-expire) <1-86400000>",
+                  "max-time-no-response|takeover-expire|unreachable-report-interval) <1-86400000>",
                   {"Override one timer of the profile", "Mean interval of ENDPOINT_KEEP_ALIVE audits",
                    "KEEP_ALIVE_ACK deadline", "PEER-HEARTBEAT-CYCLE", "MAX-TIME-LAST-HEARD", "MAX-TIME-NO-RESPONSE",
-                   "TAKEOVER-EXPIRE-INTERVAL", "Milliseconds"},
+                   "TAKEOVER-EXPIRE-INTERVAL", "Interval in which each association's ENDPOINT_UNREACHABLE counts once",
+                   "Milliseconds"},
                   [cfg](CommandContext& c) {
                     for (const auto& [n, s] : kTimerNames) {
                       if (c.args[0] == s) cfg->timers_ms[n] = static_cast<std::uint32_t>(*number(c.args[1]));
                     }
                   });
   vty.add_command(node, "max-bad-pe-report <1-1000>",
-                  {"ENDPOINT_UNREACHABLE reports that remove a PE (MAX-BAD-PE-REPORT)", "Reports"},
+                  {"Distinct associations reporting a PE unreachable that make an answering PE an operator event "
+                   "(MAX-BAD-PE-REPORT; a report audits the PE, only a failed audit removes it)",
+                   "Reports"},
                   [cfg](CommandContext& c) { cfg->max_bad_pe_reports = static_cast<std::uint32_t>(*number(c.args[0])); });
   vty.add_command(node, "rate-limit (resolution|registration|unreachable) <0-1000000> <0-1000000>",
                   {"Per-association token bucket", "HANDLE_RESOLUTION", "REGISTRATION", "ENDPOINT_UNREACHABLE",
@@ -196,8 +240,8 @@ void declare_config_commands(ops::Vty& vty, DaemonConfig& config) {
                   [cfg](CommandContext& c) {
                     if (auto a = ip(c, 0)) cfg->announce_interface = *a;
                   });
-  vty.add_command(node, "metrics-port <1-65535>",
-                  {"Serve Prometheus GET /metrics on 127.0.0.1", "TCP port"},
+  vty.add_command(node, "metrics-port <0-65535>",
+                  {"Serve Prometheus GET /metrics on 127.0.0.1", "TCP port (0: ephemeral, see --ports-file)"},
                   [cfg](CommandContext& c) { cfg->metrics_port = static_cast<std::uint16_t>(*number(c.args[0])); });
   vty.add_command(node, "no metrics-port", {"Negate", "No Prometheus endpoint"},
                   [cfg](CommandContext&) { cfg->metrics_port.reset(); });
@@ -229,6 +273,15 @@ std::string render(const DaemonConfig& c) {
   for (const auto& p : c.peers) o << " peer " << ip_text(p.ip) << " " << p.port << "\n";
   for (const auto& a : c.allowed) o << " allow-peer " << ip_text(a) << "\n";
   o << " accept-peers " << (c.accept_any_peer ? "any" : "configured") << "\n";
+  for (const auto& a : c.monitors) o << " monitor " << ip_text(a) << "\n";
+  if (c.max_associations) o << " max-associations " << *c.max_associations << "\n";
+  if (c.max_associations_per_address) o << " max-associations-per-address " << *c.max_associations_per_address << "\n";
+  if (c.pe_reserved_associations) o << " pe-reserved-associations " << *c.pe_reserved_associations << "\n";
+  if (c.client_idle_ms) o << " client-idle " << *c.client_idle_ms << "\n";
+  if (c.max_enrp_associations) o << " max-enrp-associations " << *c.max_enrp_associations << "\n";
+  if (c.max_monitors) o << " max-monitors " << *c.max_monitors << "\n";
+  if (c.send_queue_asap) o << " send-queue-limit asap " << c.send_queue_asap->max_messages << " " << c.send_queue_asap->max_bytes << "\n";
+  if (c.send_queue_enrp) o << " send-queue-limit enrp " << c.send_queue_enrp->max_messages << " " << c.send_queue_enrp->max_bytes << "\n";
   o << " timer-profile " << (c.timer_profile == TimerProfile::aggressive ? "aggressive" : "rfc") << "\n";
   o << " transport-profile " << (c.aggressive_transport ? "aggressive" : "standard") << "\n";
   for (const auto& [t, ms] : c.timers_ms) o << " timer " << timer_name(t) << " " << ms << "\n";
@@ -276,6 +329,11 @@ std::string validate(const DaemonConfig& c) {
       (c.asap_addresses == c.enrp_addresses || c.asap_addresses.empty() || c.enrp_addresses.empty())) {
     return "asap-port and enrp-port must differ";
   }
+  if (c.max_associations && c.pe_reserved_associations && *c.pe_reserved_associations >= *c.max_associations) {
+    return "pe-reserved-associations (" + std::to_string(*c.pe_reserved_associations) +
+           ") must be less than max-associations (" + std::to_string(*c.max_associations) +
+           "), or no pool user can connect";
+  }
   if (c.mentor_mode == MentorMode::address && c.mentor && c.mentor->port == c.enrp_port &&
       std::find(c.enrp_addresses.begin(), c.enrp_addresses.end(), c.mentor->ip) != c.enrp_addresses.end()) {
     return "mentor " + c.mentor->to_string() + " is this registrar's own ENRP endpoint";
@@ -289,7 +347,7 @@ ServerConfig to_server_config(const DaemonConfig& c, ServerIdentifier id) {
                                                        : RegistrarConfig::rfc_defaults(id);
   s.core.seed = (std::uint64_t{id} << 32) ^ 0x5eedULL;
   for (const auto& [t, ms] : c.timers_ms) {
-    const Duration d{ms};
+    const std::chrono::milliseconds d{ms};
     switch (t) {
       case TimerName::keep_alive_interval: s.core.keep_alive_interval = d; break;
       case TimerName::keep_alive_timeout: s.core.keep_alive_timeout = d; break;
@@ -297,6 +355,7 @@ ServerConfig to_server_config(const DaemonConfig& c, ServerIdentifier id) {
       case TimerName::max_time_last_heard: s.core.max_time_last_heard = d; break;
       case TimerName::max_time_no_response: s.core.max_time_no_response = d; break;
       case TimerName::takeover_expire: s.core.takeover_expire = d; break;
+      case TimerName::unreachable_report_interval: s.core.unreachable_report_interval = d; break;
     }
   }
   if (c.max_bad_pe_reports) s.core.max_bad_pe_reports = *c.max_bad_pe_reports;
@@ -317,6 +376,18 @@ ServerConfig to_server_config(const DaemonConfig& c, ServerIdentifier id) {
   s.enrp_peers = c.peers;
   s.enrp_allowed = c.allowed;
   s.accept_unconfigured_peers = c.accept_any_peer;
+  s.enrp_monitors = c.monitors;
+  if (c.max_associations) {
+    s.core.caps.max_associations = *c.max_associations;
+    s.core.caps.reserved_for_pes = *c.max_associations / 4;  // unless set below
+  }
+  if (c.max_associations_per_address) s.core.caps.max_per_address = *c.max_associations_per_address;
+  if (c.pe_reserved_associations) s.core.caps.reserved_for_pes = *c.pe_reserved_associations;
+  if (c.client_idle_ms) s.core.caps.client_idle = std::chrono::milliseconds{*c.client_idle_ms};
+  if (c.max_enrp_associations) s.max_enrp_links = *c.max_enrp_associations;
+  if (c.max_monitors) s.max_monitor_links = *c.max_monitors;
+  if (c.send_queue_asap) s.outbound.asap = *c.send_queue_asap;
+  if (c.send_queue_enrp) s.outbound.enrp = *c.send_queue_enrp;
   s.aggressive_transport = c.aggressive_transport;
   s.announce_to = c.announce_to;
   if (c.announce_interval_ms) s.announce_interval = std::chrono::milliseconds{*c.announce_interval_ms};

@@ -22,6 +22,7 @@ enum class TimerName : std::uint8_t {
   max_time_last_heard,
   max_time_no_response,
   takeover_expire,
+  unreachable_report_interval,
 };
 
 // Initial synchronisation (RFC 5353 3.3): where the handlespace comes from.
@@ -41,6 +42,11 @@ struct DaemonConfig {
   std::vector<TransportAddress> peers;
   std::vector<IpAddress> allowed;
   bool accept_any_peer = false;
+  std::vector<IpAddress> monitors;  // read-only ENRP clients (hsdump)
+  std::optional<std::size_t> max_associations, max_associations_per_address, pe_reserved_associations;
+  std::optional<std::uint32_t> client_idle_ms;
+  std::optional<std::size_t> max_enrp_associations, max_monitors;
+  std::optional<QueueLimits> send_queue_asap, send_queue_enrp;
   TimerProfile timer_profile = TimerProfile::rfc;
   bool aggressive_transport = false;
   std::map<TimerName, std::uint32_t> timers_ms;

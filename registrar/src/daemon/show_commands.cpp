@@ -62,7 +62,7 @@ std::string policy_text(const PolicyParameters& p) {
   return s;
 }
 
-void pe_text(std::ostringstream& o, const core::PoolElementEntry& e, Clock::time_point now) {
+void pe_text(std::ostringstream& o, const RegistrarServer& s, const core::PoolElementEntry& e, Clock::time_point now) {
   const auto& pe = e.element();
   o << " PE " << hex32(pe.id) << " home " << hex32(pe.home_registrar) << " life ";
   if (pe.registration_life_ms == kInfiniteLifetime) {
@@ -75,7 +75,9 @@ void pe_text(std::ostringstream& o, const core::PoolElementEntry& e, Clock::time
   o << "  user transport " << transport_text(pe.user_transport) << "\n";
   o << "  policy " << policy_text(pe.policy) << "\n";
   if (pe.asap_transport) o << "  asap transport " << transport_text(*pe.asap_transport) << "\n";
-  if (e.unreachable_reports() != 0) o << "  unreachable reports " << e.unreachable_reports() << "\n";
+  if (const auto n = s.core().asap_server().unreachable_reporters(e.pool_handle(), pe.id); n != 0) {
+    o << "  reported unreachable by " << n << " association(s), audit running\n";
+  }
 }
 
 std::optional<std::uint32_t> parse_id(const std::string& s) {
@@ -145,12 +147,16 @@ std::string show_registrar(const RegistrarServer& s) {
   o << " transport " << transport::to_string(s.kind()) << "\n";
   o << " ASAP " << addresses(c.asap_addresses) << " port " << s.asap_port() << "\n";
   o << " ENRP " << addresses(c.enrp_addresses) << " port " << s.enrp_port() << "\n";
-  o << " uptime " << seconds(Clock::now() - s.started_at()) << "\n";
+  o << " uptime " << seconds(s.now() - s.started_at()) << "\n";
   o << " pools " << hs.pool_count() << ", pool elements " << hs.element_count() << " (home here "
     << hs.owned_count(s.id()) << ")\n";
   o << " peers " << active << " active, " << c.enrp_peers.size() << " configured\n";
-  o << " ASAP associations " << s.asap_association_count() << "\n";
-  o << " " << synchronisation_text(s.synchronisation(), Clock::now()) << "\n";
+  const auto& caps = c.core.caps;
+  o << " ASAP associations " << s.asap_association_count() << " (at most " << caps.max_associations << ", "
+    << caps.max_per_address << " per address, " << caps.reserved_for_pes << " kept for PEs)\n";
+  o << " ENRP associations " << s.directory().link_count() << " (inbound at most " << c.max_enrp_links
+    << ", monitors " << c.max_monitor_links << ")\n";
+  o << " " << synchronisation_text(s.synchronisation(), s.now()) << "\n";
   o << " timers: peer-heartbeat-cycle " << c.core.peer_heartbeat_cycle.count() << " ms, max-time-last-heard "
     << c.core.max_time_last_heard.count() << " ms, max-time-no-response " << c.core.max_time_no_response.count()
     << " ms, takeover-expire " << c.core.takeover_expire.count() << " ms, keep-alive "
@@ -184,19 +190,19 @@ std::string show_pool(const RegistrarServer& s, const std::string& name) {
   std::ostringstream o;
   const auto elements = hs.elements_of(pool);
   o << "Pool " << name << ": policy " << to_string(*policy) << ", " << elements.size() << " PE(s)\n";
-  const auto now = Clock::now();
-  for (const auto* e : elements) pe_text(o, *e, now);
+  const auto now = s.now();
+  for (const auto* e : elements) pe_text(o, s, *e, now);
   return o.str();
 }
 
 std::string show_pe(const RegistrarServer& s, PeIdentifier id) {
   const auto& hs = s.core().handlespace();
   std::ostringstream o;
-  const auto now = Clock::now();
+  const auto now = s.now();
   for (const auto& pool : hs.pool_handles()) {
     if (const auto* e = hs.find(pool, id)) {
       o << "Pool " << pool.to_string() << ":\n";
-      pe_text(o, *e, now);
+      pe_text(o, s, *e, now);
     }
   }
   if (o.str().empty()) return "% no PE " + hex32(id) + "\n";
@@ -209,7 +215,7 @@ std::string show_peers(const RegistrarServer& s) {
   std::snprintf(line, sizeof line, "%-10s  %-40s %-6s %-5s %-8s %-12s %-8s %s\n", "Server", "Address", "Config",
                 "Assoc", "State", "Last heard", "Checksum", "PEs");
   o << line;
-  const auto now = Clock::now();
+  const auto now = s.now();
   for (const auto& p : s.peers()) {
     const std::string heard = p.last_heard ? seconds(now - *p.last_heard) + " ago" : "never";
     char sum[8] = "-";

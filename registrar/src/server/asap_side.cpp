@@ -1,5 +1,6 @@
 // ASAP side of the driver: associations from PEs and PUs on the ASAP port,
 // and our own connections to PEs taken over from a dead peer.
+#include <algorithm>
 #include <utility>
 
 #include "server_impl.hpp"
@@ -15,9 +16,24 @@ std::shared_ptr<transport::AssociationHandler> asap_handler(std::weak_ptr<Server
 
 }  // namespace
 
+// Refused here, the association never gets a handler: the listener aborts
+// it and frees its descriptor at once (a burst of connections cannot run
+// the process out of descriptors while aborts are under way).
 std::shared_ptr<transport::AssociationHandler> ServerState::accept_asap(
     const std::shared_ptr<transport::Association>& a) {
   if (stopped) return nullptr;
+  auto acts = core.on_asap_association_accepted(a->id(), now());
+  const bool refused = std::any_of(acts.begin(), acts.end(), [&](const Action& x) {
+    const auto* abort = std::get_if<AbortAsap>(&x);
+    return abort != nullptr && abort->association == a->id();
+  });
+  if (refused) ++counters.asap_aborted_by_caps;
+  std::erase_if(acts, [&](const Action& x) {
+    const auto* abort = std::get_if<AbortAsap>(&x);
+    return abort != nullptr && abort->association == a->id();
+  });
+  execute(std::move(acts));
+  if (refused) return nullptr;
   asap[a->id()] = AsapLink{a, std::nullopt, false};
   return asap_handler(weak_from_this());
 }
@@ -30,7 +46,7 @@ void ServerState::asap_up(transport::Association& a, const transport::Associatio
   const std::uint16_t port = info.remote.empty() ? 0 : info.remote.front().port;
   log->debug("{}: ASAP association {} up from {}", cfg.name, a.id(),
              info.remote.empty() ? std::string("?") : info.remote.front().to_string());
-  execute(core.on_asap_association_up(a.id(), ips_of(info.remote), port, Clock::now()));
+  execute(core.on_asap_association_up(a.id(), ips_of(info.remote), port, now()));
 }
 
 void ServerState::asap_message(transport::Association& a, transport::Message&& m) {
@@ -43,7 +59,7 @@ void ServerState::asap_message(transport::Association& a, transport::Message&& m
     return;
   }
   ++counters.asap_messages_received;
-  execute(core.on_asap_message(a.id(), m.payload, Clock::now()));
+  execute(core.on_asap_message(a.id(), m.payload, now()));
 }
 
 void ServerState::asap_send_failed(transport::Association& a, std::size_t count) {
@@ -63,24 +79,47 @@ void ServerState::asap_down(transport::Association& a, transport::DownReason why
     ++counters.asap_associations_closed;
   }
   asap.erase(it);
+  // What it held: its queue here, and the transport's buffers (about a
+  // read buffer's worth).
+  released(outbound.held_bytes(a.id()) + kAssociationFootprint);
+  outbound.forget(a.id());
   log->debug("{}: ASAP association {} down ({})", cfg.name, a.id(), transport::to_string(why));
   if (stopped) return;
-  execute(core.on_asap_association_down(a.id(), Clock::now()));
+  execute(core.on_asap_association_down(a.id(), now()));
 }
 
-void ServerState::send_asap(AssociationId id, Bytes&& message) {
+// Encoded here, once, as the message leaves.
+void ServerState::send_asap(AssociationId id, const AsapOut& message) {
+  if (!asap.count(id)) {
+    ++counters.asap_send_failures;
+    return;
+  }
+  send_asap_bytes(id, encode(message));
+}
+
+void ServerState::send_asap_bytes(AssociationId id, Bytes&& message) {
   auto it = asap.find(id);
   if (it == asap.end()) {
     ++counters.asap_send_failures;
     return;
   }
-  auto r = it->second.association->send(transport::Message{kAsapPpid, 0, false, std::move(message)});
+  const std::size_t bytes = message.size();
+  auto& association = *it->second.association;
+  auto r = association.send(transport::Message{kAsapPpid, 0, false, std::move(message)});
   if (!r) {
     ++counters.asap_send_failures;
     log->debug("{}: ASAP association {}: send refused ({})", cfg.name, id, transport::to_string(r.error()));
     return;
   }
   ++counters.asap_messages_sent;
+  account_sent(association, LinkClass::asap, bytes);
+}
+
+void ServerState::abort_asap(AssociationId id) {
+  auto it = asap.find(id);
+  if (it == asap.end()) return;
+  ++counters.asap_aborted_by_caps;
+  it->second.association->abort();  // on_down follows from the io thread
 }
 
 void ServerState::send_asap_to_element(SendAsapToElement&& s) {
@@ -91,7 +130,7 @@ void ServerState::send_asap_to_element(SendAsapToElement&& s) {
   }
   const TransportAddress target{t.addresses.front(), t.port};
   if (auto e = element_links.find(target); e != element_links.end()) {
-    return send_asap(e->second, std::move(s.message));
+    return send_asap_bytes(e->second, wire::asap::encode(s.message));
   }
   auto ep = endpoint({}, 0, cfg.name + "/asap-pe");
   ep.remote_addresses = t.addresses;
@@ -99,15 +138,15 @@ void ServerState::send_asap_to_element(SendAsapToElement&& s) {
   auto a = transport::connect(io, ep, asap_handler(weak_from_this()));
   if (!a) {
     ++counters.element_connect_failures;
-    log->info("{}: cannot reach taken-over PE {:08x} at {}: {}", cfg.name, s.pe, target.to_string(),
-              a.error().message());
+    limited(spdlog::level::info, "taken-over PE unreachable", "{}: cannot reach taken-over PE {:08x} at {}: {}",
+            cfg.name, s.pe, target.to_string(), a.error().message());
     return;
   }
   ++counters.element_connects;
   const auto id = (*a)->id();
   asap[id] = AsapLink{*a, target, false};
   element_links[target] = id;
-  send_asap(id, std::move(s.message));
+  send_asap_bytes(id, wire::asap::encode(s.message));
 }
 
 }  // namespace rserpool::registrar::detail

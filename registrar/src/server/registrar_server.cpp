@@ -1,6 +1,8 @@
-// RegistrarServer: life of the driver, execution of the core's actions and
-// its named timers.
+// RegistrarServer: life of the driver, and the execution of the two cores'
+// actions (Registrar, PeerDirectory) with one OS timer each.
 #include <boost/asio/io_context.hpp>
+
+#include <malloc.h>
 
 #include <algorithm>
 #include <utility>
@@ -21,8 +23,35 @@ std::vector<IpAddress> ips_of(const std::vector<TransportAddress>& addresses) {
   return ips;
 }
 
+namespace {
+DirectoryConfig directory_config(const ServerConfig& c) {
+  DirectoryConfig d;
+  d.self = c.core.server_id;
+  d.peers = c.enrp_peers;
+  d.allowed = c.enrp_allowed;
+  d.accept_any = c.accept_unconfigured_peers;
+  d.monitors = c.enrp_monitors;
+  d.max_links = c.max_enrp_links;
+  d.max_monitor_links = c.max_monitor_links;
+  d.mentor = c.mentor;
+  d.mentor_from_peers = c.mentor_from_peers;
+  d.mentor_wait = c.mentor_wait;
+  d.reconnect_interval = c.peer_reconnect_interval;
+  d.presence_retry = c.core.peer_heartbeat_cycle;
+  return d;
+}
+}  // namespace
+
 ServerState::ServerState(asio::io_context& io_context, ServerConfig config)
-    : io(io_context), cfg(std::move(config)), core(cfg.core), log(log::get("registrar")) {}
+    : io(io_context),
+      cfg(std::move(config)),
+      clock(cfg.clock != nullptr ? cfg.clock : &SteadyClock::instance()),
+      core(cfg.core),
+      directory(directory_config(cfg)),
+      outbound(cfg.outbound),
+      core_timer(io_context),
+      directory_timer(io_context),
+      log(log::get("registrar")) {}
 
 transport::EndpointConfig ServerState::endpoint(const std::vector<IpAddress>& local, std::uint16_t port,
                                                 std::string name) const {
@@ -38,6 +67,15 @@ transport::EndpointConfig ServerState::endpoint(const std::vector<IpAddress>& lo
   return e;
 }
 
+namespace {
+// "127.0.0.1 port 3863", "all addresses port 0": what we tried to bind.
+std::string where(const std::vector<IpAddress>& addresses, std::uint16_t port) {
+  std::string s;
+  for (const auto& a : addresses) s += (s.empty() ? "" : ",") + a.to_string();
+  return (s.empty() ? std::string("all addresses") : s) + " port " + std::to_string(port);
+}
+}  // namespace
+
 Result<void, std::string> ServerState::open() {
   if (cfg.core.server_id == 0) return unexpected(std::string("server id must not be 0 (RFC 5353 2.2)"));
   if (cfg.kind == transport::TransportKind::sctp && !transport::kernel_sctp_available()) {
@@ -51,7 +89,10 @@ Result<void, std::string> ServerState::open() {
     auto s = weak.lock();
     return s ? s->accept_asap(a) : nullptr;
   });
-  if (!al) return unexpected("cannot listen for ASAP on port " + std::to_string(cfg.asap_port) + ": " + al.error().message());
+  if (!al) {
+    return unexpected("cannot listen for ASAP on " + where(cfg.asap_addresses, cfg.asap_port) + ": " +
+                      al.error().message());
+  }
   asap_listener = *al;
   asap_port = asap_listener->port();
 
@@ -64,7 +105,8 @@ Result<void, std::string> ServerState::open() {
   });
   if (!el) {
     asap_listener->close();
-    return unexpected("cannot listen for ENRP on port " + std::to_string(cfg.enrp_port) + ": " + el.error().message());
+    return unexpected("cannot listen for ENRP on " + where(cfg.enrp_addresses, cfg.enrp_port) + ": " +
+                      el.error().message());
   }
   enrp_listener = *el;
   enrp_port = enrp_listener->port();
@@ -78,29 +120,15 @@ Result<void, std::string> ServerState::open() {
     t.addresses = cfg.enrp_addresses;
     cfg.core.enrp_transport = t;
   }
-  if (cfg.mentor) {
-    auto at = std::find(cfg.enrp_peers.begin(), cfg.enrp_peers.end(), *cfg.mentor);
-    if (at == cfg.enrp_peers.end()) at = cfg.enrp_peers.insert(cfg.enrp_peers.end(), *cfg.mentor);
-    mentor_slot = static_cast<std::size_t>(at - cfg.enrp_peers.begin());
-  }
-  for (const auto& p : cfg.enrp_peers) trusted.insert(p.ip);
-  for (const auto& a : cfg.enrp_allowed) trusted.insert(a);
-
   // The core only knows server ids; configured peers are addresses whose
-  // ids we learn when they speak, so the core starts with no static peers.
+  // ids the directory learns when they speak, so the core starts with no
+  // static peers.
   core = Registrar(cfg.core);
-  started_at = Clock::now();
+  started_at = now();
   log->info("{}: server id {:08x}, ASAP {} port {}, ENRP port {}, {} configured peer(s)", cfg.name, cfg.core.server_id,
             transport::to_string(kind), asap_port, enrp_port, cfg.enrp_peers.size());
-  execute(core.start(Clock::now()));
-  for (std::size_t i = 0; i < cfg.enrp_peers.size(); ++i) {
-    Slot s;
-    s.address = cfg.enrp_peers[i];
-    s.retry = std::make_unique<asio::steady_timer>(io);
-    slots.push_back(std::move(s));
-  }
-  start_mentor_wait();
-  for (std::size_t i = 0; i < slots.size(); ++i) connect_slot(i);
+  execute(core.start(now()));
+  execute(directory.start(now()));
   if (auto r = open_announces(); !r) {
     stop();
     return r;
@@ -113,19 +141,16 @@ void ServerState::stop() {
   stopped = true;
   if (asap_listener) asap_listener->close();
   if (enrp_listener) enrp_listener->close();
-  for (auto& [key, t] : timers) t->cancel();
-  timers.clear();
-  for (auto& s : slots) {
-    if (s.retry) s.retry->cancel();
-  }
+  core_timer.cancel();
+  directory_timer.cancel();
   if (announce_timer) announce_timer->cancel();
-  if (mentor_timer) mentor_timer->cancel();
+  if (trim_timer) trim_timer->cancel();
   if (announcer) announcer->close();
   // close() notifies on_down later, from the io thread; copy the handles
   // first since the maps shrink as that happens.
   std::vector<std::shared_ptr<transport::Association>> all;
   for (auto& [id, l] : asap) all.push_back(l.association);
-  for (auto& [id, l] : enrp) all.push_back(l.association);
+  for (auto& [id, a] : enrp) all.push_back(a);
   for (auto& a : all) a->close();
   log->info("{}: stopped ({} ASAP and {} ENRP associations closing)", cfg.name, asap.size(), enrp.size());
 }
@@ -134,40 +159,92 @@ void ServerState::execute(std::vector<Action>&& actions) {
   if (stopped) return;
   for (auto& action : actions) {
     if (auto* s = std::get_if<SendAsap>(&action)) {
-      send_asap(s->association, std::move(s->message));
+      send_asap(s->association, s->message);
     } else if (auto* e = std::get_if<SendEnrp>(&action)) {
-      send_enrp(e->peer, std::move(e->message));
-    } else if (auto* t = std::get_if<StartTimer>(&action)) {
-      start_timer(t->key, t->at);
-    } else if (auto* st = std::get_if<StopTimer>(&action)) {
-      stop_timer(st->key);
+      send_enrp(e->peer, e->message);
     } else if (auto* n = std::get_if<Notify>(&action)) {
       notify(*n);
     } else if (auto* el = std::get_if<SendAsapToElement>(&action)) {
       send_asap_to_element(std::move(*el));
+    } else if (auto* ab = std::get_if<AbortAsap>(&action)) {
+      abort_asap(ab->association);
     }
+  }
+  arm_timers();
+}
+
+void ServerState::account_sent(transport::Association& a, LinkClass cls, std::size_t bytes) {
+  const auto abort = outbound.on_sent(a.id(), cls, bytes, a.queued());
+  if (!abort) return;
+  const char* why = abort->reason == OutboundQueues::Reason::messages ? "messages"
+                    : abort->reason == OutboundQueues::Reason::bytes  ? "bytes"
+                                                                       : "total of all associations";
+  const bool asap_link = asap.count(abort->link) != 0;
+  (asap_link ? counters.asap_aborted_send_queue : counters.enrp_aborted_send_queue) += 1;
+  limited(spdlog::level::warn, "send queue bound",
+          "{}: {} association {} does not read: {} messages, {} bytes held (bound: {}): aborted", cfg.name,
+          asap_link ? "ASAP" : "ENRP", abort->link, abort->held_messages, abort->held_bytes, why);
+  released(abort->held_bytes);
+  if (asap_link) {
+    if (auto it = asap.find(abort->link); it != asap.end()) it->second.association->abort();
+  } else {
+    abort_enrp(abort->link);
   }
 }
 
-void ServerState::start_timer(const TimerKey& key, TimePoint at) {
-  auto& t = timers[key];
-  if (!t) t = std::make_unique<asio::steady_timer>(io);
-  t->expires_at(at);
-  t->async_wait([weak = weak_from_this(), key](const boost::system::error_code& ec) {
-    if (ec) return;
+// Large frees leave the heap's top pages mapped; give them back once the
+// flood is over so RSS returns to its baseline (measured in
+// docs/security.md). Not per free: once a second at most.
+void ServerState::released(std::size_t bytes) {
+  if (cfg.trim_after_released_bytes == 0) return;
+  released_since_trim += bytes;
+  if (released_since_trim < cfg.trim_after_released_bytes || (trim_timer && trim_armed)) return;
+  if (!trim_timer) trim_timer = std::make_unique<asio::steady_timer>(io);
+  trim_armed = true;
+  trim_timer->expires_after(std::chrono::seconds(1));
+  trim_timer->async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
     auto s = weak.lock();
-    if (!s || s->stopped) return;
-    ++s->counters.timers_fired;
-    // A fire that raced with a re-arm is harmless: the core acts on what is due.
-    s->execute(s->core.on_timer(key, Clock::now()));
+    if (ec || !s) return;
+    s->trim_armed = false;
+    s->released_since_trim = 0;
+    ++s->counters.memory_trims;
+    ::malloc_trim(0);
   });
 }
 
-void ServerState::stop_timer(const TimerKey& key) {
-  auto it = timers.find(key);
-  if (it == timers.end()) return;
-  it->second->cancel();
-  timers.erase(it);
+void ServerState::execute(std::vector<DirectoryAction>&& actions) {
+  if (stopped) return;
+  for (auto& action : actions) {
+    if (auto* c = std::get_if<ConnectPeer>(&action)) {
+      connect_peer(*c);
+    } else if (auto* p = std::get_if<SendPresenceOn>(&action)) {
+      send_enrp_on(p->link, core.presence(0, true));
+    } else if (auto* a = std::get_if<AbortLink>(&action)) {
+      abort_enrp(a->link);
+    } else if (auto* m = std::get_if<StartMentorDownload>(&action)) {
+      execute(core.start_mentor_download(m->mentor, now()));
+    } else if (auto* e = std::get_if<DirectoryEvent>(&action)) {
+      report(*e);
+    }
+  }
+  arm_timers();
+}
+
+void ServerState::arm_timers() {
+  if (stopped) return;
+  std::weak_ptr<ServerState> weak = weak_from_this();
+  core_timer.arm(core.next_deadline(), now(), [weak] {
+    auto s = weak.lock();
+    if (!s || s->stopped) return;
+    ++s->counters.timers_fired;
+    s->execute(s->core.on_timeout(s->now()));
+  });
+  directory_timer.arm(directory.next_deadline(), now(), [weak] {
+    auto s = weak.lock();
+    if (!s || s->stopped) return;
+    ++s->counters.timers_fired;
+    s->execute(s->directory.on_timeout(s->now()));
+  });
 }
 
 void ServerState::notify(const Notify& n) {
@@ -185,17 +262,90 @@ void ServerState::notify(const Notify& n) {
     case Event::pe_keep_alive_timeout:
     case Event::pe_unreachable_removed:
     case Event::pe_association_lost:
-      log->info("{}: {} pool '{}' PE {:08x}", cfg.name, to_string(n.event), n.pool.to_string(), n.pe);
+      limited(spdlog::level::info, to_string(n.event), "{}: {} pool '{}' PE {:08x}", cfg.name, to_string(n.event),
+              n.pool.to_string(), n.pe);
+      break;
+    case Event::pe_reported_but_answering:
+      limited(spdlog::level::warn, to_string(n.event),
+              "{}: pool '{}' PE {:08x} answers its audit although several associations report it unreachable "
+              "(kept; last report on association {})",
+              cfg.name, n.pool.to_string(), n.pe, n.association);
+      break;
+    case Event::pe_identity_conflict:
+      limited(spdlog::level::warn, to_string(n.event),
+              "{}: ASAP association {} registered pool '{}' PE {:08x}, which another live association owns: "
+              "refused (0x4), the owner is audited",
+              cfg.name, n.association, n.pool.to_string(), n.pe);
+      break;
+    case Event::asap_association_refused_per_address:
+      limited(spdlog::level::warn, to_string(n.event),
+              "{}: ASAP association {} refused: its address already holds {} associations", cfg.name, n.association,
+              cfg.core.caps.max_per_address);
+      break;
+    case Event::asap_association_refused_full:
+      limited(spdlog::level::warn, to_string(n.event),
+              "{}: ASAP association {} refused: {} associations, none idle to make room", cfg.name, n.association,
+              core.asap_server().association_count());
+      break;
+    case Event::asap_association_evicted:
+      limited(spdlog::level::info, to_string(n.event),
+              "{}: ASAP association {} (idle, no PE, no subscription) closed to make room", cfg.name, n.association);
+      break;
+    case Event::asap_message_malformed:
+      limited(spdlog::level::warn, to_string(n.event), "{}: malformed ASAP message on association {}", cfg.name,
+              n.association);
+      break;
+    case Event::enrp_message_malformed:
+      limited(spdlog::level::warn, to_string(n.event), "{}: malformed ENRP message from server {:08x}", cfg.name,
+              n.server);
       break;
     case Event::peer_dead:
     case Event::takeover_aborted:
-      log->warn("{}: {} server {:08x}", cfg.name, to_string(n.event), n.server);
+      limited(spdlog::level::warn, to_string(n.event), "{}: {} server {:08x}", cfg.name, to_string(n.event), n.server);
       break;
     default:
-      log->info("{}: {} server {:08x}", cfg.name, to_string(n.event), n.server);
+      limited(spdlog::level::info, to_string(n.event), "{}: {} server {:08x}", cfg.name, to_string(n.event), n.server);
       break;
   }
   if (on_event) on_event(n);
+}
+
+void ServerState::report(const DirectoryEvent& e) {
+  const std::string at = e.address ? e.address->to_string() : std::string("?");
+  switch (e.kind) {
+    case DirectoryEvent::Kind::refused_untrusted:
+      limited(spdlog::level::warn, "refused ENRP association",
+              "{}: refused ENRP association from {} (not every address is a configured or allowed peer's)", cfg.name,
+              at);
+      break;
+    case DirectoryEvent::Kind::refused_full:
+      limited(spdlog::level::warn, "refused ENRP association (full)",
+              "{}: refused ENRP association from {}: {} inbound ENRP associations (or monitors) already", cfg.name,
+              at, cfg.max_enrp_links);
+      break;
+    case DirectoryEvent::Kind::bound:
+      limited(spdlog::level::info, "ENRP association bound", "{}: ENRP association {} speaks for server {:08x}",
+              cfg.name, e.link, e.server);
+      break;
+    case DirectoryEvent::Kind::sender_changed:
+      limited(spdlog::level::warn, "ENRP sender changed",
+              "{}: ENRP association {} bound to server {:08x} carried a message from another server: dropped",
+              cfg.name, e.link, e.server);
+      break;
+    case DirectoryEvent::Kind::listed_refused:
+      limited(spdlog::level::warn, "LIST_RESPONSE servers refused",
+              "{}: LIST_RESPONSE from {:08x}: {} server(s) outside the allow-list ignored", cfg.name, e.server,
+              e.count);
+      break;
+    case DirectoryEvent::Kind::mentor_chosen:
+      log->info("{}: mentor {} is server {:08x}: downloading its handlespace", cfg.name, at, e.server);
+      break;
+    case DirectoryEvent::Kind::mentor_timed_out:
+      log->warn("{}: no mentor answered within {} ms: starting with our own handlespace (the checksum audit "
+                "brings peers' PEs)",
+                cfg.name, to_millis(cfg.mentor_wait));
+      break;
+  }
 }
 
 }  // namespace detail
@@ -215,67 +365,66 @@ std::uint16_t RegistrarServer::asap_port() const { return impl_->asap_port; }
 std::uint16_t RegistrarServer::enrp_port() const { return impl_->enrp_port; }
 transport::TransportKind RegistrarServer::kind() const { return impl_->kind; }
 const Registrar& RegistrarServer::core() const { return impl_->core; }
+const PeerDirectory& RegistrarServer::directory() const { return impl_->directory; }
 ServerIdentifier RegistrarServer::id() const { return impl_->core.id(); }
 const ServerConfig& RegistrarServer::config() const { return impl_->cfg; }
-const ServerCounters& RegistrarServer::counters() const { return impl_->counters; }
-std::chrono::steady_clock::time_point RegistrarServer::started_at() const { return impl_->started_at; }
+TimePoint RegistrarServer::now() const { return impl_->now(); }
+TimePoint RegistrarServer::started_at() const { return impl_->started_at; }
 std::size_t RegistrarServer::asap_association_count() const { return impl_->asap.size(); }
+
+ServerCounters RegistrarServer::counters() const {
+  ServerCounters c = impl_->counters;
+  const auto& d = impl_->directory.counters();
+  c.enrp_associations_accepted = d.associations_accepted;
+  c.enrp_associations_refused = d.associations_refused + d.associations_refused_full;
+  c.enrp_monitors_accepted = d.monitors_accepted;
+  c.enrp_sender_changed = d.sender_changed;
+  c.enrp_listed_servers_refused = d.listed_servers_refused;
+  c.enrp_unroutable = d.unroutable;
+  return c;
+}
+
 Synchronisation RegistrarServer::synchronisation() const {
   const auto& s = *impl_;
   Synchronisation out;
   out.download = s.core.mentor_download();
   out.mentor_address = s.cfg.mentor;
-  out.mentor_timed_out = s.mentor_wait == detail::ServerState::MentorWait::timed_out;
+  out.mentor_timed_out = s.directory.mentor_wait() == MentorWait::timed_out;
   using D = MentorDownload::State;
-  if (s.mentor_wait == detail::ServerState::MentorWait::waiting) {
+  if (s.directory.mentor_wait() == MentorWait::waiting) {
     out.state = Synchronisation::State::awaiting_mentor;
   } else if (out.download.state == D::downloading || out.download.state == D::queued) {
     out.state = Synchronisation::State::downloading;
   }
   return out;
 }
+
 void RegistrarServer::set_event_handler(std::function<void(const Notify&)> handler) {
   impl_->on_event = std::move(handler);
 }
 
 std::vector<PeerView> RegistrarServer::peers() const {
   const auto& s = *impl_;
-  std::map<ServerIdentifier, PeerView> by_id;
   std::vector<PeerView> out;
-  for (const auto& [id, st] : s.peer_state) {
+  std::vector<ServerIdentifier> seen;
+  for (const auto& d : s.directory.peers()) {
     PeerView v;
-    v.id = id;
-    v.address = st.remote ? st.remote : st.learned;
-    v.active = s.core.peer_active(id);
-    v.last_heard = st.last_heard;
-    v.last_checksum = st.checksum;
-    v.owned_pes = s.core.handlespace().owned_count(id);
-    if (st.link) {
-      auto l = s.enrp.find(*st.link);
-      v.association_up = l != s.enrp.end() && l->second.up;
-    }
-    by_id[id] = v;
-  }
-  for (const auto& slot : s.slots) {
-    if (slot.last_id != 0 && by_id.count(slot.last_id)) {
-      auto& v = by_id[slot.last_id];
-      v.configured = true;
-      v.address = slot.address;
-      continue;
-    }
-    PeerView v;
-    v.configured = true;
-    v.address = slot.address;
-    if (slot.link) {
-      auto l = s.enrp.find(*slot.link);
-      v.association_up = l != s.enrp.end() && l->second.up;
+    v.id = d.id;
+    v.address = d.address;
+    v.configured = d.configured;
+    v.association_up = d.association_up;
+    v.last_heard = d.last_heard;
+    v.last_checksum = d.last_checksum;
+    if (d.id != 0) {
+      v.active = s.core.peer_active(d.id);
+      v.owned_pes = s.core.handlespace().owned_count(d.id);
+      seen.push_back(d.id);
     }
     out.push_back(v);
   }
-  for (auto& [id, v] : by_id) out.push_back(v);
   // Also peers the core knows only from others (LIST_RESPONSE, updates).
   for (ServerIdentifier id : s.core.active_peers()) {
-    if (by_id.count(id)) continue;
+    if (std::find(seen.begin(), seen.end(), id) != seen.end()) continue;
     PeerView v;
     v.id = id;
     v.active = true;

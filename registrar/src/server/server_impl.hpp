@@ -1,14 +1,16 @@
 #pragma once
 // Private state of RegistrarServer, shared by the files of the driver:
-// registrar_server.cpp (life, actions, timers), asap_side.cpp (PEs and PUs),
-// enrp_side.cpp (peers). Association handlers hold a weak pointer to it, so
-// a notification arriving after the server is gone is simply ignored.
+// registrar_server.cpp (life, the two cores' actions and timers),
+// asap_side.cpp (PE and PU associations), enrp_side.cpp (peer
+// associations). The driver decides nothing: every protocol decision is the
+// Registrar core's or the PeerDirectory's; this executes their actions.
+// Association handlers hold a weak pointer to it, so a notification
+// arriving after the server is gone is simply ignored.
 #include <boost/asio/steady_timer.hpp>
 
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <vector>
 
 #include "registrar/server.hpp"
@@ -21,21 +23,57 @@ namespace rserpool::registrar {
 
 inline constexpr std::uint32_t kAsapPpid = 11;
 inline constexpr std::uint32_t kEnrpPpid = 12;
-
-using Clock = std::chrono::steady_clock;
+// Memory an association costs in the transport beyond what it queues (its
+// read buffer, about 64 KiB): counts towards giving memory back after a flood.
+inline constexpr std::size_t kAssociationFootprint = 64 * 1024;
 
 namespace detail {
+
+// One OS timer for one core, armed at the core's next_deadline().
+class CoreTimer {
+ public:
+  explicit CoreTimer(boost::asio::io_context& io) : timer_(io) {}
+  // Re-arms when the deadline moved; `fire` runs when it is reached.
+  template <class Fire>
+  void arm(std::optional<TimePoint> deadline, TimePoint now, Fire fire) {
+    if (deadline == armed_) return;
+    armed_ = deadline;
+    timer_.cancel();
+    if (!deadline) return;
+    // A wait of (deadline - now) on the OS clock: the same with the steady
+    // clock, and still sane with a virtual one.
+    timer_.expires_after(*deadline > now ? *deadline - now : Duration::zero());
+    timer_.async_wait([this, fire = std::move(fire)](const boost::system::error_code& ec) {
+      if (ec) return;
+      armed_.reset();
+      fire();
+    });
+  }
+  void cancel() {
+    armed_.reset();
+    timer_.cancel();
+  }
+
+ private:
+  boost::asio::steady_timer timer_;
+  std::optional<TimePoint> armed_;
+};
 
 struct ServerState : std::enable_shared_from_this<ServerState> {
   ServerState(boost::asio::io_context& io_context, ServerConfig config);
 
-  // --- life (registrar_server.cpp) ---
+  // --- life and the cores (registrar_server.cpp) ---
   Result<void, std::string> open();
   void stop();
-  void execute(std::vector<Action>&& actions);
-  void start_timer(const TimerKey& key, TimePoint at);
-  void stop_timer(const TimerKey& key);
+  TimePoint now() const { return clock->now(); }
+  void execute(std::vector<Action>&& actions);           // the Registrar core's
+  void execute(std::vector<DirectoryAction>&& actions);  // the PeerDirectory's
+  void arm_timers();
   void notify(const Notify& n);
+  void report(const DirectoryEvent& e);
+  template <class... Args>
+  void limited(spdlog::level::level_enum level, std::string_view cause, spdlog::format_string_t<Args...> format,
+               Args&&... args);
   transport::EndpointConfig endpoint(const std::vector<IpAddress>& local, std::uint16_t port, std::string name) const;
 
   // --- ASAP (asap_side.cpp) ---
@@ -49,59 +87,31 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
   void asap_message(transport::Association& a, transport::Message&& m);
   void asap_send_failed(transport::Association& a, std::size_t count);
   void asap_down(transport::Association& a, transport::DownReason why);
-  void send_asap(AssociationId id, Bytes&& message);
+  void send_asap(AssociationId id, const AsapOut& message);
+  void send_asap_bytes(AssociationId id, Bytes&& message);
   void send_asap_to_element(SendAsapToElement&& s);
+  void abort_asap(AssociationId id);
 
   // --- ENRP (enrp_side.cpp) ---
-  struct EnrpLink {
-    std::shared_ptr<transport::Association> association;
-    bool outbound = false;
-    std::optional<std::size_t> slot;  // configured peer it serves
-    ServerIdentifier peer = 0;        // bound at the first message (or by the slot)
-    bool up = false;
-    std::optional<TransportAddress> remote;
-  };
-  // A configured peer: we keep an association to it.
-  struct Slot {
-    TransportAddress address;
-    std::optional<std::uint64_t> link;
-    ServerIdentifier last_id = 0;
-    std::unique_ptr<boost::asio::steady_timer> retry;
-    Clock::time_point last_presence{};
-    unsigned failures = 0;  // consecutive failed connects: back off up to 16x
-  };
-  struct PeerState {
-    std::optional<std::uint64_t> link;  // where we send (the last association it spoke on)
-    std::optional<Clock::time_point> last_heard;
-    std::optional<std::uint16_t> checksum;
-    std::optional<TransportAddress> learned;  // from its Server Information
-    Clock::time_point last_connect{};
-    std::optional<TransportAddress> remote;  // remote address of the last association
-  };
   std::shared_ptr<transport::AssociationHandler> accept_enrp(const std::shared_ptr<transport::Association>& a);
-  void connect_slot(std::size_t slot);
-  void arm_slot(std::size_t slot);
-  void on_slot_timer(std::size_t slot);
-  std::optional<std::uint64_t> connect_enrp(const std::vector<IpAddress>& addresses, std::uint16_t port,
-                                            std::optional<std::size_t> slot, ServerIdentifier peer);
+  void connect_peer(const ConnectPeer& request);
+  std::optional<LinkId> open_enrp(const ConnectPeer& request);
   void enrp_up(transport::Association& a, const transport::AssociationInfo& info);
   void enrp_message(transport::Association& a, transport::Message&& m);
   void enrp_send_failed(transport::Association& a, std::size_t count);
   void enrp_down(transport::Association& a, transport::DownReason why);
-  void send_enrp(ServerIdentifier peer, Bytes&& message);
-  void send_presence_on(EnrpLink& link);
-  void add_server_information(Bytes& message) const;
-  bool allowed_peer(const std::vector<TransportAddress>& remote) const;
-  std::optional<std::uint64_t> usable_link(ServerIdentifier peer);
-  void filter_list_response(Bytes& message);
+  void send_enrp(ServerIdentifier peer, const wire::enrp::Message& message);
+  void send_enrp_on(LinkId link, const wire::enrp::Message& message);
+  void abort_enrp(LinkId link);
 
-  // --- initial synchronisation (enrp_side.cpp) ---
-  enum class MentorWait : std::uint8_t { none, waiting, chosen, timed_out };
-  void start_mentor_wait();
-  void consider_mentor(const EnrpLink& l, ServerIdentifier sender, const std::optional<ServerInformation>& info);
-  MentorWait mentor_wait = MentorWait::none;
-  std::optional<std::size_t> mentor_slot;  // the configured `mentor`
-  std::unique_ptr<boost::asio::steady_timer> mentor_timer;
+  // --- memory (registrar_server.cpp) ---
+  // A message the transport accepted: the bound of what is held for the
+  // association (OutboundQueues) may abort it.
+  void account_sent(transport::Association& a, LinkClass cls, std::size_t bytes);
+  void released(std::size_t bytes);  // an association holding `bytes` ended
+  std::size_t released_since_trim = 0;
+  bool trim_armed = false;
+  std::unique_ptr<boost::asio::steady_timer> trim_timer;
 
   // --- announces (announce.cpp) ---
   Result<void, std::string> open_announces();
@@ -112,24 +122,38 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
 
   boost::asio::io_context& io;
   ServerConfig cfg;
+  const Clock* clock;
   Registrar core;
+  PeerDirectory directory;
+  OutboundQueues outbound;
+  CoreTimer core_timer, directory_timer;
   ServerCounters counters;
   std::shared_ptr<spdlog::logger> log;
   transport::TransportKind kind = transport::TransportKind::tcp;
   std::shared_ptr<transport::Listener> asap_listener, enrp_listener;
   std::uint16_t asap_port = 0, enrp_port = 0;
   bool stopped = false;
-  Clock::time_point started_at{};
+  TimePoint started_at{};
   std::function<void(const Notify&)> on_event;
 
-  std::map<std::uint64_t, AsapLink> asap;
-  std::map<TransportAddress, std::uint64_t> element_links;
-  std::map<std::uint64_t, EnrpLink> enrp;
-  std::vector<Slot> slots;
-  std::map<ServerIdentifier, PeerState> peer_state;
-  std::set<IpAddress> trusted;  // configured peer addresses + allow-list
-  std::map<TimerKey, std::unique_ptr<boost::asio::steady_timer>> timers;
+  std::map<AssociationId, AsapLink> asap;
+  std::map<TransportAddress, AssociationId> element_links;
+  std::map<LinkId, std::shared_ptr<transport::Association>> enrp;
 };
+
+// Every line a peer can cause goes through the process's rate limiter
+// (rserpool::log::admit, per category and cause): a few per window, then
+// one "N similar suppressed" note. What a peer sends never decides how much
+// is written.
+template <class... Args>
+inline void ServerState::limited(spdlog::level::level_enum level, std::string_view cause,
+                          spdlog::format_string_t<Args...> format, Args&&... args) {
+  if (!log->should_log(level)) return;
+  const auto a = rserpool::log::admit(log->name(), cause);
+  if (!a.emit) return;
+  if (a.suppressed != 0) log->log(level, "({} similar suppressed: {})", a.suppressed, cause);
+  log->log(level, format, std::forward<Args>(args)...);
+}
 
 // Forwards an association's notifications to the server while it exists.
 template <class Up, class Msg, class Failed, class Down>

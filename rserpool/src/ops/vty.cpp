@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 extern "C" {
 #include <osmocom/core/select.h>

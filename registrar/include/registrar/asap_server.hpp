@@ -1,0 +1,183 @@
+#pragma once
+// The ASAP server entity of a registrar (RFC 5352 section 3, server side):
+// REGISTRATION, DEREGISTRATION, HANDLE_RESOLUTION with subscriptions, the
+// ENDPOINT_KEEP_ALIVE audit of the PEs we are home for, ENDPOINT_UNREACHABLE
+// reports and registration life expiry. Part of the Registrar core; it
+// shares the handlespace with ENRP peering (enrp_peering.hpp) and takeover
+// (takeover.hpp) and tells peering about every local change.
+//
+// Timers: the lifetime index of the handlespace and the keep-alive agenda
+// (one entry per PE we are home for, re-armed by moving its node, so an
+// audit costs no allocation at 100,000 PEs) are this entity's deadlines.
+#include <map>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "registrar/core_shared.hpp"
+#include "registrar/token_bucket.hpp"
+#include "rserpool/base/ip_address.hpp"
+#include "rserpool/wire/asap.hpp"
+#include "rserpool/wire/enrp.hpp"
+
+namespace rserpool::registrar {
+
+// Where the ASAP server reports the changes of PEs it is home for: ENRP
+// peering turns them into HANDLE_UPDATEs (RFC 5353 3.8).
+class HandleUpdateSink {
+ public:
+  virtual ~HandleUpdateSink() = default;
+  virtual void element_changed(wire::enrp::UpdateAction action, const PoolHandle& pool,
+                               const PoolElementParameter& pe) = 0;
+  virtual bool has_peers() const = 0;
+};
+
+class AsapServer {
+ public:
+  AsapServer(CoreShared& shared, HandleUpdateSink& peers) : s_(shared), peers_(peers) {}
+  AsapServer(const AsapServer&) = delete;
+  AsapServer& operator=(const AsapServer&) = delete;
+
+  // --- events (the Registrar façade routes them here) ---
+  // A new association was accepted; its addresses are not known yet. Its
+  // descriptor counts already, so the global cap applies here (an idle
+  // client may be evicted to make room); false: refuse it at once.
+  bool on_association_accepted(AssociationId id, TimePoint now);
+  // Admission (AssociationCaps): a refused association, or an idle client
+  // evicted to make room, is named in an AbortAsap action.
+  void on_association_up(AssociationId id, std::vector<IpAddress> peer_addresses, std::uint16_t peer_port,
+                         TimePoint now);
+  void on_association_down(AssociationId id, TimePoint now);
+  bool has_association(AssociationId id) const { return associations_.count(id) != 0; }
+  // False: the association is unknown (not announced, or refused): dropped.
+  bool on_message(AssociationId id, wire::asap::Message&& m, TimePoint now);
+  std::optional<TimePoint> next_deadline() const;
+  void on_timeout(TimePoint now);
+  // End of every event: one push per changed pool to its subscribers.
+  void flush_subscriptions();
+
+  // --- from ENRP peering and takeover ---
+  // A PE we were home for now has another home (re-registered there, or
+  // taken over): stop auditing it.
+  void disown(const PoolHandle& pool, PeIdentifier id);
+  // We took the PE over (RFC 5353 3.9): audit it from now on, starting
+  // with "adopt me as your home" (ENDPOINT_KEEP_ALIVE H=1).
+  void adopt_taken_over(const PoolHandle& pool, PeIdentifier id, TimePoint now);
+  // The handlespace changed for a reason of ENRP's (peer update, resync
+  // sweep, takeover): subscribers of the pool get a push at the event's end.
+  void pool_changed(const PoolHandle& pool) {
+    if (!subscribers_.empty() && subscribers_.count(pool) != 0) changed_pools_.insert(pool);
+  }
+
+  // --- inspection ---
+  std::size_t association_count() const noexcept { return associations_.size(); }
+  // Associations carrying no PE (pool users, PEs not registered yet).
+  std::size_t client_count() const;
+  std::size_t home_count() const noexcept { return owned_.size(); }
+  bool is_home_for(const PoolHandle& pool, PeIdentifier id) const { return owned_.count(PeKey{pool, id}) != 0; }
+  // Distinct associations that reported the PE unreachable in the current
+  // interval (0 once it answered).
+  std::size_t unreachable_reporters(const PoolHandle& pool, PeIdentifier id) const {
+    auto o = owned_.find(PeKey{pool, id});
+    return o == owned_.end() ? 0 : o->second.reporters.size();
+  }
+  // The association the PE registered over (none: not ours, or taken over
+  // and not heard from yet).
+  std::optional<AssociationId> association_of(const PoolHandle& pool, PeIdentifier id) const {
+    auto o = owned_.find(PeKey{pool, id});
+    return o == owned_.end() ? std::nullopt : o->second.association;
+  }
+  std::optional<TimePoint> keep_alive_deadline() const {
+    if (agenda_.empty()) return std::nullopt;
+    return agenda_.begin()->first;
+  }
+
+ private:
+  struct PeKey {
+    PoolHandle pool;
+    PeIdentifier id = 0;
+  };
+  struct PeKeyLess {
+    bool operator()(const PeKey& a, const PeKey& b) const noexcept {
+      if (a.id != b.id) return a.id < b.id;
+      return core::PoolHandleLess{}(a.pool, b.pool);
+    }
+  };
+  // Points at a key of owned_ (map nodes never move), so recording which
+  // association a PE registered over allocates no copy of its pool handle.
+  // Lookups take a PeKey.
+  struct PeKeyPtrLess {
+    using is_transparent = void;
+    bool operator()(const PeKey* a, const PeKey* b) const noexcept { return PeKeyLess{}(*a, *b); }
+    bool operator()(const PeKey* a, const PeKey& b) const noexcept { return PeKeyLess{}(*a, b); }
+    bool operator()(const PeKey& a, const PeKey* b) const noexcept { return PeKeyLess{}(a, *b); }
+  };
+  using ElementSet = std::set<const PeKey*, PeKeyPtrLess>;
+  // Agenda entries point at the keys of owned_ (map nodes never move), so
+  // re-arming an audit allocates nothing.
+  struct AgendaLess {
+    bool operator()(const std::pair<TimePoint, const PeKey*>& a,
+                    const std::pair<TimePoint, const PeKey*>& b) const noexcept {
+      if (a.first != b.first) return a.first < b.first;
+      return PeKeyLess{}(*a.second, *b.second);
+    }
+  };
+  // What we keep about a PE we are home for, beside the handlespace entry.
+  struct OwnedPe {
+    std::optional<AssociationId> association;  // none: taken over, not yet heard from
+    std::optional<TimePoint> ack_deadline;     // keep-alive outstanding
+    TimePoint next_audit{};
+    TimePoint agenda_at{};
+    bool in_agenda = false;  // agenda_ holds {agenda_at, its key}
+    // Distinct associations that reported the PE unreachable since
+    // `reports_since` (RFC 5352 3.5); cleared by its answer.
+    std::vector<AssociationId> reporters;
+    TimePoint reports_since{};
+  };
+  struct Subscription {
+    std::uint32_t items = 0;
+  };
+  struct Association {
+    std::vector<IpAddress> addresses;
+    std::uint16_t port = 0;
+    TimePoint last_active{};  // last message received (idle clients make room first)
+    std::map<PoolHandle, Subscription, core::PoolHandleLess> subscriptions;
+    ElementSet elements;  // PEs registered over it: keys of owned_, removed by disown()
+    TokenBucket resolutions, unreachables, registrations;
+  };
+
+  void on_registration(AssociationId aid, Association& a, wire::asap::Registration& r, TimePoint now);
+  void on_deregistration(AssociationId aid, Association& a, wire::asap::Deregistration& d);
+  void on_handle_resolution(AssociationId aid, Association& a, wire::asap::HandleResolution& r, TimePoint now);
+  void on_keep_alive_ack(AssociationId aid, const wire::asap::EndpointKeepAliveAck& k, TimePoint now);
+  void on_endpoint_unreachable(AssociationId aid, Association& a, const wire::asap::EndpointUnreachable& u,
+                               TimePoint now);
+  bool may_speak_for(const Association& a, const PoolHandle& pool, PeIdentifier id) const;
+  void send_resolution(AssociationId aid, PoolHandle pool, std::uint32_t items, bool accepted);
+  void send_keep_alive(const PeKey& key, OwnedPe& st, bool home, TimePoint now);
+  void process_keep_alive_agenda(TimePoint now);
+  void process_expiry(TimePoint now);
+  void adopt(const PeKey& key, std::optional<AssociationId> aid, TimePoint now);
+  void disown(const PeKey& key);
+  void reschedule(const PeKey& owned_key, OwnedPe& st);  // owned_key: the key inside owned_
+  void remove_owned(const PeKey& key, Event why);
+  TimePoint jittered_audit(TimePoint now);
+  // Admission: room for one more association from `source`, evicting the
+  // longest idle client if need be. False: refuse (the event is notified).
+  bool make_room(AssociationId newcomer, const IpAddress& source, TimePoint now);
+  bool evict_idle_client(TimePoint now);
+  void release(AssociationId id, Association& a);
+
+  CoreShared& s_;
+  HandleUpdateSink& peers_;
+  std::map<AssociationId, Association> associations_;
+  std::map<IpAddress, std::size_t> per_source_;  // admitted associations by first peer address
+  std::set<AssociationId> accepted_;               // accepted, not up yet (their descriptors count)
+  std::map<PeKey, OwnedPe, PeKeyLess> owned_;
+  std::set<std::pair<TimePoint, const PeKey*>, AgendaLess> agenda_;
+  std::map<PoolHandle, std::set<AssociationId>, core::PoolHandleLess> subscribers_;
+  std::set<PoolHandle, core::PoolHandleLess> changed_pools_;
+};
+
+}  // namespace rserpool::registrar

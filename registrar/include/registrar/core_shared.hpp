@@ -1,0 +1,41 @@
+#pragma once
+// What the entities of one registrar core share (RFC 5353 1.3: the ASAP
+// server, ENRP peering and takeover all work on one handlespace): the
+// configuration, the handlespace, the counters, the seeded generator, and
+// the actions of the event being handled. Owned by Registrar; the entities
+// hold a reference.
+#include <utility>
+#include <vector>
+
+#include "registrar/actions.hpp"
+#include "registrar/config.hpp"
+#include "registrar/counters.hpp"
+#include "rserpool/core/handlespace.hpp"
+#include "rserpool/core/random.hpp"
+
+namespace rserpool::registrar {
+
+struct CoreShared {
+  explicit CoreShared(RegistrarConfig c)
+      : config(std::move(c)), handlespace(core::HandlespaceConfig{config.seed, 1}), rng(config.seed ^ 0xa5a5a5a5ULL) {}
+
+  RegistrarConfig config;
+  core::Handlespace handlespace;
+  core::Random rng;
+  Counters counters;
+  std::vector<Action> out;
+
+  ServerIdentifier self() const noexcept { return config.server_id; }
+  void notify(Event e, PoolHandle pool = {}, PeIdentifier pe = 0, ServerIdentifier server = 0,
+              AssociationId association = 0) {
+    out.push_back(Notify{e, std::move(pool), pe, server, association});
+  }
+  // Never to ourselves nor to "nobody".
+  void send_enrp(ServerIdentifier peer, wire::enrp::Message m) {
+    if (peer == 0 || peer == config.server_id) return;
+    out.push_back(SendEnrp{peer, std::move(m)});
+  }
+  void send_asap(AssociationId association, AsapOut m) { out.push_back(SendAsap{association, std::move(m)}); }
+};
+
+}  // namespace rserpool::registrar
