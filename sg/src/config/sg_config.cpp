@@ -140,6 +140,8 @@ std::string render(const SgConfig& c) {
   for (const auto& r : c.registrar.remote) o << " remote " << r.ip.to_string() << " " << r.port << "\n";
   for (const auto& [name, p] : c.pools) {
     o << "pool " << name << "\n";
+    o << " placement " << to_string(p.distributor.placement) << "\n";
+    o << " placement-settle " << ms(p.distributor.placement_settle) << "\n";
     o << " pool-wait " << ms(p.distributor.pool_wait) << "\n";
     o << " drain-deadline " << ms(p.distributor.drain_deadline) << "\n";
     o << " max-queue " << p.distributor.max_queue << "\n";

@@ -250,6 +250,22 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
                     object<PoolSettings>(c).distributor.max_queue = *number(c.args[0]);
                     pool_changed(c);
                   });
+  vty.add_command(pool_node, "placement (rendezvous|policy)",
+                  {"How new flows are placed on the pool's PEs",
+                   "Weighted rendezvous hash over the members: the same choice at both gateways of a pair and after a restart",
+                   "The RFC 5356 policy the PEs registered (load-based policies)"},
+                  [pool_changed](CommandContext& c) {
+                    object<PoolSettings>(c).distributor.placement =
+                        c.args[0] == "policy" ? PlacementMode::policy : PlacementMode::rendezvous;
+                    pool_changed(c);
+                  });
+  vty.add_command(pool_node, "placement-settle <0-60000>",
+                  {"How long the pool's PE list must stay unchanged after start-up before calls in progress are placed",
+                   "Milliseconds"},
+                  [pool_changed](CommandContext& c) {
+                    object<PoolSettings>(c).distributor.placement_settle = std::chrono::milliseconds(*number(c.args[0]));
+                    pool_changed(c);
+                  });
   vty.add_command(pool_node, "congestion onset <1-10000000> abatement <0-10000000>",
                   {"Congestion signalling (SCON) thresholds", "Queued messages that start congestion", "Messages",
                    "Queued messages that end it", "Messages"},
