@@ -47,6 +47,12 @@ class GatewayController::Link : public drv::Events {
     owner_.link_down(id_, r);
   }
   void on_data(mxua::DataIndication&& d) override { owner_.data(id_, d.data); }
+  // What the transport could not deliver to a dying SG goes out through
+  // another SG association (or waits for one), in order.
+  void on_send_failed(mxua::AssocId, std::vector<mxua::Data>&& unsent) override {
+    set_active(false);
+    owner_.handed_back(id_, std::move(unsent));
+  }
   void on_asp_state(const mxua::AspStateChanged& c) override {
     logger()->info("SG association {}: peer ASP {} -> {}", id_, mxua::to_string(c.from), mxua::to_string(c.to));
     if (c.to == mxua::AspState::Active) owner_.link_active(id_);
@@ -184,6 +190,18 @@ void GatewayController::send(LinkId id, const MtpMessage& m) {
   ++counters_.held_for_sg;
 }
 
+void GatewayController::handed_back(LinkId id, std::vector<mxua::Data>&& unsent) {
+  if (unsent.empty()) return;
+  if (last_link_ == id) last_link_ = 0;
+  counters_.handed_back += unsent.size();
+  logger()->info("SG association {}: {} message(s) not delivered: re-sent through another SG association", id,
+                 unsent.size());
+  for (const auto& d : unsent) {
+    const auto& p = d.protocol_data;
+    send(0, MtpMessage{p.opc.value, p.dpc.value, p.si, p.ni, p.mp, p.sls, p.user_data});
+  }
+}
+
 void GatewayController::link_active(LinkId id) {
   auto it = links_.find(id);
   if (it == links_.end()) return;
@@ -233,8 +251,11 @@ void GatewayController::schedule_answers() {
     auto out = model_.on_timeout(clock_.now());
     if (!out.empty()) {
       table_changed();  // ringing -> answered is in the cookie, before the ANM
-      const LinkId id = reply_link();
-      for (const auto& m : out) send(id, m);
+      // Back the way the call came (its SG holds its flow), else any SG.
+      for (const auto& m : out) {
+        const auto via = model_.via_of(m);
+        send(via ? *via : reply_link(), m);
+      }
     }
     schedule_answers();
   });

@@ -57,6 +57,7 @@ struct ControllerCounters {
   std::uint64_t calls_kept = 0;      // carried by an association whose SG died: kept for its mate or next run
   std::uint64_t held_for_sg = 0;     // sent while no SG association was active: waited for one
   std::uint64_t held_expired = 0;    // ... and expired (or overflowed) before one came
+  std::uint64_t handed_back = 0;     // not delivered by a lost SG association: re-sent through another
 };
 
 class GatewayController {
@@ -92,6 +93,8 @@ class GatewayController {
   bool send_now(LinkId id, const MtpMessage& m);
   // An SG association became active: what waited goes first, in order.
   void link_active(LinkId id);
+  // The transport of a lost association gave back what it did not deliver.
+  void handed_back(LinkId id, std::vector<mxua::Data>&& unsent);
   LinkId reply_link() const;
   void schedule_answers();
   void table_changed();

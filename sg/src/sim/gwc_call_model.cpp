@@ -126,6 +126,16 @@ std::vector<MtpMessage> GwcCallModel::on_timeout(TimePoint now) {
   return out;
 }
 
+std::optional<std::uint64_t> GwcCallModel::via_of(const MtpMessage& reply) const {
+  if (reply.si != kSiIsup) return std::nullopt;
+  auto h = ss7::parse_isup_header(reply.data, config_.isup_variant);
+  if (!h) return std::nullopt;
+  // Our replies go from the point code we serve to the caller's.
+  auto it = calls_.find(CircuitId{reply.dpc, reply.opc, h->cic});
+  if (it == calls_.end()) return std::nullopt;
+  return it->second.via;
+}
+
 std::size_t GwcCallModel::give_up_calls_of(std::uint64_t via) {
   const auto n = std::erase_if(calls_, [via](const auto& kv) { return kv.second.via == via; });
   counters_.calls_given_up += n;

@@ -86,6 +86,10 @@ class GwcCallModel {
   // graceful close keeps them too. Returns how many were given up.
   std::size_t association_lost(std::uint64_t via, bool abnormal, TimePoint now);
 
+  // The SG association that last carried the call a reply of ours belongs
+  // to (answers go back the way the call came, while it lives).
+  std::optional<std::uint64_t> via_of(const MtpMessage& reply) const;
+
   // The call table as an ASAP cookie (signed with the pool secret).
   rserpool::Bytes make_cookie() const;
   // COOKIE_ECHO from the SG: take over the calls of a failed peer. The SG
