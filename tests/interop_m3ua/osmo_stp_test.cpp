@@ -3,6 +3,10 @@
 // point codes with RKM and exchange DATA through it. (b) osmo-stp is an ASP
 // (client role) of OUR SGP; it relays between our SGP and one of our ASPs
 // registered on its own listener, so DATA crosses its ASP link both ways.
+// (c) Traffic modes (RFC 4666 4.3.4.3) in both topologies, with osmo-stp's
+// AS in override (its default) and in loadshare, against our strict and
+// following configurations: what is refused is refused with ERR 0x05 and
+// reported, what is negotiated carries DATA both ways.
 // Skipped only when not root or without kernel SCTP (not inside UML);
 // a missing osmo-stp is a failure.
 #include <gtest/gtest.h>
@@ -33,6 +37,8 @@ constexpr std::uint32_t kPcA = 100;    // our ASP A
 constexpr std::uint32_t kPcB = 200;    // our ASP B / our SGP's side in (b)
 constexpr std::uint32_t kPcC = 300;    // our ASP C in (b)
 constexpr std::uint32_t kRcSg = 10;    // the AS osmo-stp serves towards our SGP in (b)
+constexpr std::uint32_t kPcSgd = 400;  // our "connect" ASP's point code in (c)
+constexpr std::uint32_t kRcSgd = 20;   // its AS at osmo-stp
 
 // Progress with elapsed time, so a slow UML run shows where the time went.
 void stage(const char* what) {
@@ -280,5 +286,180 @@ TEST_F(OsmoStpFixture, OsmoStpAsAspOfOurSgpExchangesDataBothWays) {
   EXPECT_TRUE(ev_sgp.err.empty());
   EXPECT_EQ((*sgp)->node().drops()[DropReason::Malformed], 0U);
 }
+
+// --------------------------------------------------------------- (c) traffic modes
+
+// osmo-stp's `traffic-mode` line for an AS: "" keeps osmo-stp's default
+// (override, not sent in its ASPAC).
+std::string mode_line(const std::string& mode) { return mode.empty() ? std::string() : "  traffic-mode " + mode + "\n"; }
+
+struct StpAsCase {
+  const char* osmo_mode;       // osmo-stp's AS: "override", "loadshare", "" (its default)
+  TrafficMode ours;            // what our side is configured with
+  bool follow;                 // traffic-mode-negotiation follow
+  bool negotiated;             // expected: the AS goes ACTIVE and DATA flows
+};
+std::ostream& operator<<(std::ostream& o, const StpAsCase& c) {
+  return o << "osmo " << (*c.osmo_mode ? c.osmo_mode : "default") << ", ours " << to_string(c.ours)
+           << (c.follow ? " follow" : " strict");
+}
+
+// (c1) Our ASP (as sgd's `connect`) towards osmo-stp's listener, where a
+// static AS (RC 20, DPC kPcSgd) is served by a static ASP matching our
+// address: osmo-stp checks our ASPAC's traffic mode against its AS's.
+struct StpAsTrafficMode : OsmoStpFixture, ::testing::WithParamInterface<StpAsCase> {};
+
+TEST_P(StpAsTrafficMode, OurAspTowardsOsmoStp) {
+  const auto& tc = GetParam();
+  start_stp(stp_listener_config() +
+            " asp asp-sgd 0 " + std::to_string(kStpPort) + " m3ua\n"
+            "  remote-ip 198.18.0.2\n"
+            "  local-ip 198.18.0.1\n"
+            "  role sg\n"
+            "  sctp-role server\n"
+            " as as-sgd m3ua\n"
+            "  asp asp-sgd\n" + mode_line(tc.osmo_mode) +
+            "  routing-key " + std::to_string(kRcSgd) + " " + pc(kPcSgd) + "\n"
+            " route-table system\n"
+            "  update route " + pc(kPcSgd) + " 7.255.7 linkset as-sgd\n");
+  Recorder ev_c, ev_sgd;
+  auto c = rkm_asp(ev_c, kPcC, 3);
+  AspConnectionConfig ac;
+  ac.transport = sctp_to("198.18.0.1", kStpPort);
+  ac.transport.local_addresses = {ip("198.18.0.2")};
+  ac.transport.name = "connect-stp";
+  ac.asp.activations = {AspActivation{{kRcSgd}, tc.ours}};
+  ac.asp.follow_peer_mode = tc.follow;
+  ac.asp.retry_initial = 400ms;
+  ac.reconnect = false;
+  auto sgd = AspConnection::create(io, ac, ev_sgd);
+  sgd->start();
+  if (!tc.negotiated) {
+    // Refused with ERR Unsupported Traffic Mode Type, reported, retried.
+    ASSERT_TRUE(run_until(io, [&] { return sgd->client().refusals() >= 2; }, 8s))
+        << "refusals " << sgd->client().refusals() << ", state " << to_string(sgd->state());
+    EXPECT_FALSE(sgd->active_for(kRcSgd));
+    ASSERT_TRUE(sgd->client().last_refusal());
+    EXPECT_EQ(sgd->client().last_refusal()->error, ErrorCode::UnsupportedTrafficModeType);
+    EXPECT_GE(sgd->client().errors().received_of(ErrorCode::UnsupportedTrafficModeType), 2U);
+    return;
+  }
+  ASSERT_TRUE(run_until(io, [&] { return active(c) && sgd->active_for(kRcSgd); }, 8s))
+      << "ours: " << to_string(sgd->state()) << ", refusals " << sgd->client().refusals() << ", C "
+      << to_string(c->state());
+  stage("our ASP active at osmo-stp");
+  if (tc.follow) {
+    EXPECT_EQ(sgd->client().mode_retries(), std::string(tc.osmo_mode) == "override" ? 1U : 0U);
+  }
+  const auto rc_c = c->registered_contexts().front();
+  // Ours -> osmo-stp -> C, and C -> osmo-stp -> ours (routed by osmo-stp's routing key DPC kPcSgd).
+  check_relay(
+      [&](const Data& d) {
+        auto x = d;
+        x.routing_context = kRcSgd;
+        EXPECT_TRUE(sgd->send_data(to_view(x)));
+      },
+      ev_c, kPcSgd, kPcC, 100);
+  check_relay(
+      [&](const Data& d) {
+        auto x = d;
+        x.routing_context = rc_c;
+        EXPECT_TRUE(c->send_data(to_view(x)));
+      },
+      ev_sgd, kPcC, kPcSgd, 100);
+  for (const auto& ind : ev_sgd.data) EXPECT_EQ(ind.data.routing_context, kRcSgd);
+  sgd->stop();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Modes, StpAsTrafficMode,
+    ::testing::Values(StpAsCase{"override", TrafficMode::Loadshare, false, false},  // the issue's report
+                      StpAsCase{"override", TrafficMode::Loadshare, true, true},    // follow: asks again
+                      StpAsCase{"override", TrafficMode::Override, false, true},
+                      StpAsCase{"loadshare", TrafficMode::Loadshare, false, true},
+                      StpAsCase{"", TrafficMode::Loadshare, true, true}),  // osmo-stp's default AS
+    [](const auto& param_info) {
+      const auto& c = param_info.param;
+      return std::string(*c.osmo_mode ? c.osmo_mode : "default") + "_ours_" + std::string(to_string(c.ours)) +
+             (c.follow ? "_follow" : "_strict");
+    });
+
+// (c2) osmo-stp's ASP towards our SGP, its AS in each mode; our AS in
+// loadshare, strict or following.
+struct SgpTrafficMode : OsmoStpFixture, ::testing::WithParamInterface<StpAsCase> {};
+
+TEST_P(SgpTrafficMode, OsmoStpAspTowardsOurSgp) {
+  const auto& tc = GetParam();
+  Recorder ev_sgp;
+  SgpServerConfig sc;
+  sc.transport.kind = tr::TransportKind::sctp;
+  sc.transport.sctp = tr::SctpOptions::aggressive();
+  sc.transport.local_addresses = {ip("198.18.0.1")};
+  sc.transport.local_port = kOurSgpPort;
+  sc.sgp.peers = {SgpPeerConfig{"osmo-stp", {ip("198.18.0.2")}, {}}};
+  AsConfig as;
+  as.name = "as-osmo";
+  as.routing_context = kRcSg;
+  as.mode = tc.ours;
+  as.accept_peer_mode = tc.follow;
+  as.owners = {"osmo-stp"};
+  as.destinations = {RoutingKeyDestination{MaskedPointCode{0, PointCode{kPcC}}, {}, {}}};
+  sc.sgp.application_servers = {as};
+  auto sgp = SgpServer::open(io, sc, ev_sgp);
+  ASSERT_TRUE(sgp.ok()) << sgp.error().message();
+  start_stp(stp_listener_config() +
+            " asp to-our-sgp " + std::to_string(kOurSgpPort) +
+            " 0 m3ua\n"
+            "  remote-ip 198.18.0.1\n"
+            "  local-ip 198.18.0.2\n"
+            "  role asp\n"
+            "  sctp-role client\n"
+            " as as-our-sgp m3ua\n"
+            "  asp to-our-sgp\n" + mode_line(tc.osmo_mode) +
+            "  routing-key " + std::to_string(kRcSg) + " " + pc(kPcStp) +
+            "\n"
+            " route-table system\n"
+            "  update route " + pc(kPcB) + " 7.255.7 linkset as-our-sgp\n");
+  const auto& node = (*sgp)->node();
+  if (!tc.negotiated) {
+    ASSERT_TRUE(run_until(io, [&] { return node.errors().sent_of(ErrorCode::UnsupportedTrafficModeType) >= 1; }, 8s))
+        << "associations " << (*sgp)->associations().size();
+    run_for(io, 500ms);
+    EXPECT_NE(node.as_state(kRcSg), AsState::Active);
+    return;
+  }
+  Recorder ev_c;
+  auto c = rkm_asp(ev_c, kPcC, 3);
+  ASSERT_TRUE(run_until(io, [&] { return active(c) && node.as_state(kRcSg) == AsState::Active; }, 8s))
+      << "C: " << to_string(c->state()) << ", our AS: "
+      << (node.as_state(kRcSg) ? to_string(*node.as_state(kRcSg)) : "none") << ", ERR 0x05 sent "
+      << node.errors().sent_of(ErrorCode::UnsupportedTrafficModeType);
+  EXPECT_EQ(node.errors().sent_of(ErrorCode::UnsupportedTrafficModeType), 0U);
+  if (std::string(tc.osmo_mode) == "override") {
+    EXPECT_EQ(node.application_server(kRcSg)->mode(), TrafficMode::Override);
+  }
+  check_relay([&](const Data& d) { (*sgp)->route(to_view(d)); }, ev_c, kPcB, kPcC, 100);
+  const auto rc_c = c->registered_contexts().front();
+  check_relay(
+      [&](const Data& d) {
+        auto x = d;
+        x.routing_context = rc_c;
+        EXPECT_TRUE(c->send_data(to_view(x)));
+      },
+      ev_sgp, kPcC, kPcB, 100);
+  for (const auto& ind : ev_sgp.data) EXPECT_EQ(ind.routing_context, kRcSg);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Modes, SgpTrafficMode,
+    ::testing::Values(StpAsCase{"override", TrafficMode::Loadshare, false, false},  // ERR 0x05, as the issue saw
+                      StpAsCase{"override", TrafficMode::Loadshare, true, true},    // our AS follows
+                      StpAsCase{"loadshare", TrafficMode::Loadshare, false, true},
+                      StpAsCase{"", TrafficMode::Loadshare, false, true}),  // osmo-stp's default, mode not sent
+    [](const auto& param_info) {
+      const auto& c = param_info.param;
+      return std::string(*c.osmo_mode ? c.osmo_mode : "default") + "_ours_" + std::string(to_string(c.ours)) +
+             (c.follow ? "_follow" : "_strict");
+    });
 
 }  // namespace

@@ -88,9 +88,9 @@ SgpNode loadshare_node(unsigned asps) {
   c.application_servers = {a};
   SgpNode n(c);
   for (AssocId id = 1; id <= asps; ++id) {
-    (void)n.association_up(id, 17, 0ms);
-    (void)n.receive(id, 0, encode(Message{AspUp{id, {}}}), 0ms);
-    (void)n.receive(id, 0, encode(Message{AspAc{TrafficMode::Loadshare, {100}, {}}}), 0ms);
+    (void)n.association_up(id, 17, TimePoint{});
+    (void)n.receive(id, 0, encode(Message{AspUp{id, {}}}), TimePoint{});
+    (void)n.receive(id, 0, encode(Message{AspAc{TrafficMode::Loadshare, {100}, {}}}), TimePoint{});
   }
   return n;
 }
@@ -124,7 +124,7 @@ void BM_SgpLoadshareDecideByKey(benchmark::State& st) {
 }
 BENCHMARK(BM_SgpLoadshareDecideByKey);
 
-// Whole SS7 -> ASP step: decide, copy, encode, one Send action.
+// Whole SS7 -> ASP step: decide, one SendData action (the driver encodes it).
 void BM_SgpRouteAndEncode(benchmark::State& st) {
   SgpNode n = loadshare_node(4);
   DataView d = sample();
@@ -133,7 +133,7 @@ void BM_SgpRouteAndEncode(benchmark::State& st) {
   for (auto _ : st) {
     out.clear();
     d.protocol_data.sls = static_cast<std::uint8_t>(sls++ & 15U);
-    n.route(d, 0ms, out);
+    n.route(d, TimePoint{}, out);
     benchmark::DoNotOptimize(out.data());
   }
   st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations()));
@@ -148,7 +148,7 @@ void BM_SgpReceiveData(benchmark::State& st) {
   Actions out;
   for (auto _ : st) {
     out.clear();
-    n.receive(1, 1, wire, 0ms, out);
+    n.receive(1, 1, wire, TimePoint{}, out);
     benchmark::DoNotOptimize(out.data());
   }
   st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations()));
@@ -179,16 +179,16 @@ int loop(const std::string& op, long n) {
     } else if (op == "decode_data_owning") {
       sink += decode(wire).ok();
     } else if (op == "decide_rc") {
-      sink += node.decide(d)->assoc;
+      sink += node.decide(d)->asps.front();
     } else if (op == "decide_key") {
-      sink += node.decide(by_key)->assoc;
+      sink += node.decide(by_key)->asps.front();
     } else if (op == "route_encode") {
       out.clear();
-      node.route(d, 0ms, out);
+      node.route(d, TimePoint{}, out);
       sink += out.size();
     } else if (op == "receive_data") {
       out.clear();
-      one.receive(1, 1, wire, 0ms, out);
+      one.receive(1, 1, wire, TimePoint{}, out);
       sink += out.size();
     } else {
       std::fprintf(stderr, "unknown op %s\n", op.c_str());

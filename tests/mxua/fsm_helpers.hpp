@@ -1,6 +1,9 @@
 #pragma once
-// Helpers for the state-machine tests: pick actions by type, decode what was
-// sent, and a virtual timer wheel that follows StartTimer / StopTimer.
+// Helpers for the state-machine tests: pick actions by type, read what was
+// sent (each message is encoded and decoded again, so what a core emits is
+// also checked to be encodable), and virtual time: instants are
+// TimePoint{} + an offset, and a core's timers run through its
+// next_deadline() / on_timeout(now).
 #include <gtest/gtest.h>
 
 #include <map>
@@ -12,6 +15,23 @@ namespace mxua::test {
 
 using namespace std::chrono_literals;
 
+// An instant of virtual time: the epoch plus `d`.
+constexpr TimePoint at(Duration d) noexcept { return TimePoint{} + d; }
+
+// The bytes a driver would put on the wire for a Send / SendData.
+inline Bytes wire_of(const Action& a) {
+  Bytes b;
+  if (const auto* s = std::get_if<Send>(&a)) encode(s->message, b);
+  if (const auto* s = std::get_if<SendData>(&a)) encode_data(s->view(), b);
+  return b;
+}
+
+inline std::uint16_t stream_of(const Action& a) {
+  if (const auto* s = std::get_if<Send>(&a)) return s->stream;
+  if (const auto* s = std::get_if<SendData>(&a)) return s->stream;
+  return 0;
+}
+
 struct Sent {
   AssocId assoc;
   std::uint16_t stream;
@@ -20,12 +40,16 @@ struct Sent {
 
 inline std::vector<Sent> sent(const Actions& as) {
   std::vector<Sent> out;
-  for (const auto& a : as)
-    if (const auto* s = std::get_if<Send>(&a)) {
-      auto m = decode(s->bytes);
-      EXPECT_TRUE(m.ok()) << "we sent something we cannot decode: " << (m.ok() ? "" : m.error().detail);
-      if (m.ok()) out.push_back(Sent{s->assoc, s->stream, std::move(*m)});
-    }
+  for (const auto& a : as) {
+    AssocId to = 0;
+    std::uint16_t stream = 0;
+    if (const auto* s = std::get_if<Send>(&a)) to = s->assoc, stream = s->stream;
+    else if (const auto* d = std::get_if<SendData>(&a)) to = d->assoc, stream = d->stream;
+    else continue;
+    auto m = decode(wire_of(a));
+    EXPECT_TRUE(m.ok()) << "we sent something we cannot decode: " << (m.ok() ? "" : m.error().detail);
+    if (m.ok()) out.push_back(Sent{to, stream, std::move(*m)});
+  }
   return out;
 }
 
@@ -54,11 +78,12 @@ inline std::vector<ErrorCode> errs(const Actions& as, std::optional<AssocId> to 
 // Index of the first Send of message type M (to `to`), or -1.
 template <class M>
 int index_of(const Actions& as, std::optional<AssocId> to = std::nullopt) {
-  for (std::size_t i = 0; i < as.size(); ++i)
-    if (const auto* s = std::get_if<Send>(&as[i]); s && (!to || s->assoc == *to)) {
-      auto m = decode(s->bytes);
-      if (m.ok() && std::holds_alternative<M>(*m)) return static_cast<int>(i);
-    }
+  for (std::size_t i = 0; i < as.size(); ++i) {
+    if (const auto* s = std::get_if<Send>(&as[i]); s && (!to || s->assoc == *to) && std::holds_alternative<M>(s->message))
+      return static_cast<int>(i);
+    if constexpr (std::is_same_v<M, Data>)
+      if (const auto* d = std::get_if<SendData>(&as[i]); d && (!to || d->assoc == *to)) return static_cast<int>(i);
+  }
   return -1;
 }
 
@@ -77,34 +102,22 @@ inline bool has_ntfy(const Actions& as, AssocId to, StatusType t, std::uint16_t 
   return false;
 }
 
-// Virtual timers: the test advances time and fires what expired.
-class Timers {
- public:
-  void apply(const Actions& as, TimePoint now) {
-    for (const auto& a : as) {
-      if (const auto* s = std::get_if<StartTimer>(&a)) running_[s->id] = now + s->duration;
-      if (const auto* s = std::get_if<StopTimer>(&a)) running_.erase(s->id);
-    }
-  }
-  bool running(TimerId id) const { return running_.count(id) != 0; }
-  std::optional<TimePoint> deadline(TimerId id) const {
-    auto it = running_.find(id);
-    if (it == running_.end()) return std::nullopt;
-    return it->second;
-  }
-  // The earliest timer due at or before `until`, removed from the wheel.
-  std::optional<std::pair<TimerId, TimePoint>> pop_due(TimePoint until) {
-    auto best = running_.end();
-    for (auto it = running_.begin(); it != running_.end(); ++it)
-      if (it->second <= until && (best == running_.end() || it->second < best->second)) best = it;
-    if (best == running_.end()) return std::nullopt;
-    auto r = *best;
-    running_.erase(best);
-    return r;
-  }
-
- private:
-  std::map<TimerId, TimePoint> running_;
+// Runs a core's timers in deadline order up to `until` (each expiry at its
+// own deadline) and returns what they did, with the instants they fired at.
+struct Expiries {
+  Actions actions;
+  std::vector<TimePoint> fired;
 };
+template <class Core>
+Expiries advance(Core& core, TimePoint until) {
+  Expiries e;
+  while (auto due = core.next_deadline()) {
+    if (*due > until) break;
+    auto acts = core.on_timeout(*due);
+    e.fired.push_back(*due);
+    e.actions.insert(e.actions.end(), std::make_move_iterator(acts.begin()), std::make_move_iterator(acts.end()));
+  }
+  return e;
+}
 
 }  // namespace mxua::test

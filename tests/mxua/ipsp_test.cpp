@@ -29,15 +29,15 @@ struct Link {
     for (int guard = 0; guard < 100 && (!from_a.empty() || !from_b.empty()); ++guard) {
       Actions next_a, next_b;
       for (auto& act : from_a) {
-        if (auto* s = std::get_if<Send>(&act)) {
-          auto r = b.receive(s->stream, s->bytes, now);
+        if (std::holds_alternative<Send>(act) || std::holds_alternative<SendData>(act)) {
+          auto r = b.receive(stream_of(act), wire_of(act), now);
           next_b.insert(next_b.end(), r.begin(), r.end());
         }
         seen_a.push_back(act);
       }
       for (auto& act : from_b) {
-        if (auto* s = std::get_if<Send>(&act)) {
-          auto r = a.receive(s->stream, s->bytes, now);
+        if (std::holds_alternative<Send>(act) || std::holds_alternative<SendData>(act)) {
+          auto r = a.receive(stream_of(act), wire_of(act), now);
           next_a.insert(next_a.end(), r.begin(), r.end());
         }
         seen_b.push_back(act);
@@ -67,17 +67,17 @@ TEST(Endpoint, AspAgainstSgpComesUpAndCarriesDataBothWays) {
   ac.activations = {AspActivation{{kRc}, TrafficMode::Loadshare}};
   auto asp = Endpoint::asp(ac);
   Link link{asp, sgp, {}, {}};
-  link.run(asp.association_up(4, 0ms), sgp.association_up(4, 0ms), 0ms);
+  link.run(asp.association_up(4, at(0ms)), sgp.association_up(4, at(0ms)), at(0ms));
   EXPECT_EQ(asp.requesting()->state(), AspState::Active);
   EXPECT_EQ(node.as_state(kRc), AsState::Active);
   EXPECT_EQ(all_of<NtfyIndication>(link.seen_a).size(), 2U);  // AS-INACTIVE, then AS-ACTIVE
   // SS7 -> ASP and ASP -> SS7.
   auto d = data(3);
-  link.run({}, sgp.send_data(to_view(d), 1ms), 1ms);
+  link.run({}, sgp.send_data(to_view(d), at(1ms)), at(1ms));
   auto at_asp = all_of<DataIndication>(link.seen_a);
   ASSERT_EQ(at_asp.size(), 1U);
   EXPECT_EQ(at_asp[0].data, d);
-  link.run(asp.send_data(to_view(d), 2ms), {}, 2ms);
+  link.run(asp.send_data(to_view(d), at(2ms)), {}, at(2ms));
   auto at_sgp = all_of<DataIndication>(link.seen_b);
   ASSERT_EQ(at_sgp.size(), 1U);
   EXPECT_EQ(at_sgp[0].data, d);
@@ -104,7 +104,7 @@ TEST(Endpoint, IpspSingleExchange) {
   EXPECT_EQ(a.serving(), nullptr);
   EXPECT_EQ(b.requesting(), nullptr);
   Link link{a, b, {}, {}};
-  link.run(a.association_up(4, 0ms), b.association_up(4, 0ms), 0ms);
+  link.run(a.association_up(4, at(0ms)), b.association_up(4, at(0ms)), at(0ms));
   // One exchange per step: ASPUP/ACK and ASPAC/ACK only, both sides ACTIVE.
   EXPECT_EQ(sent_of<AspUp>(link.seen_a).size(), 1U);
   EXPECT_TRUE(sent_of<AspUp>(link.seen_b).empty());
@@ -112,7 +112,7 @@ TEST(Endpoint, IpspSingleExchange) {
   EXPECT_EQ(a.requesting()->state(), AspState::Active);
   EXPECT_EQ(b.serving()->asp_state(1, kRc), AspState::Active);
   auto d = data(7);
-  link.run(a.send_data(to_view(d), 1ms), b.send_data(to_view(d), 1ms), 1ms);
+  link.run(a.send_data(to_view(d), at(1ms)), b.send_data(to_view(d), at(1ms)), at(1ms));
   EXPECT_EQ(all_of<DataIndication>(link.seen_a).size(), 1U);
   EXPECT_EQ(all_of<DataIndication>(link.seen_b).size(), 1U);
   EXPECT_TRUE(errs(link.seen_a).empty());
@@ -123,7 +123,7 @@ TEST(Endpoint, IpspDoubleExchange) {
   auto a = Endpoint::ipsp(ipsp(IpspExchange::Double, true));
   auto b = Endpoint::ipsp(ipsp(IpspExchange::Double, false));
   Link link{a, b, {}, {}};
-  link.run(a.association_up(4, 0ms), b.association_up(4, 0ms), 0ms);
+  link.run(a.association_up(4, at(0ms)), b.association_up(4, at(0ms)), at(0ms));
   // Requests in both directions: 4 messages per step.
   EXPECT_EQ(sent_of<AspUp>(link.seen_a).size(), 1U);
   EXPECT_EQ(sent_of<AspUp>(link.seen_b).size(), 1U);
@@ -134,14 +134,14 @@ TEST(Endpoint, IpspDoubleExchange) {
   EXPECT_EQ(a.serving()->asp_state(1, kRc), AspState::Active);
   EXPECT_EQ(b.serving()->asp_state(1, kRc), AspState::Active);
   auto d = data(9);
-  link.run(a.send_data(to_view(d), 1ms), b.send_data(to_view(d), 1ms), 1ms);
+  link.run(a.send_data(to_view(d), at(1ms)), b.send_data(to_view(d), at(1ms)), at(1ms));
   EXPECT_EQ(all_of<DataIndication>(link.seen_a).size(), 1U);
   EXPECT_EQ(all_of<DataIndication>(link.seen_b).size(), 1U);
   EXPECT_TRUE(errs(link.seen_a).empty());
   EXPECT_TRUE(errs(link.seen_b).empty());
-  // Timers route to the right half.
-  auto t = a.timer_expired(TimerId{TimerKind::Tr, 0, kRc}, 5ms);
-  EXPECT_TRUE(t.empty());
+  // Each half keeps its timers; the endpoint reports the earlier deadline.
+  EXPECT_EQ(a.next_deadline(), std::nullopt);  // no T(ack) outstanding, no T(beat), no AS pending
+  EXPECT_TRUE(a.on_timeout(at(5ms)).empty());
 }
 
 }  // namespace

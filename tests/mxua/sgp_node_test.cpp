@@ -9,7 +9,7 @@ using namespace test;
 
 constexpr std::uint32_t kRc = 100;
 constexpr AssocId kA1 = 1, kA2 = 2, kA3 = 3;
-const TimerId kTr{TimerKind::Tr, 0, kRc};
+const TimerKey kTr{TimerKind::Tr, kRc};
 
 AsConfig as_config(TrafficMode mode, unsigned n = 1) {
   AsConfig a;
@@ -30,14 +30,14 @@ SgpConfig config(TrafficMode mode = TrafficMode::Loadshare, unsigned n = 1) {
 Bytes wire(const Message& m) { return encode(m); }
 
 Actions up(SgpNode& n, AssocId a, std::optional<std::uint32_t> asp_id = std::nullopt, std::uint16_t streams = 5) {
-  Actions out = n.association_up(a, streams, 0ms);
-  auto more = n.receive(a, 0, wire(AspUp{asp_id ? asp_id : std::optional<std::uint32_t>(a + 100), {}}), 0ms);
+  Actions out = n.association_up(a, streams, at(0ms));
+  auto more = n.receive(a, 0, wire(AspUp{asp_id ? asp_id : std::optional<std::uint32_t>(a + 100), {}}), at(0ms));
   out.insert(out.end(), more.begin(), more.end());
   return out;
 }
 
 Actions activate(SgpNode& n, AssocId a, std::optional<TrafficMode> mode = std::nullopt,
-                 std::vector<std::uint32_t> rcs = {kRc}, TimePoint now = 0ms) {
+                 std::vector<std::uint32_t> rcs = {kRc}, TimePoint now = at(0ms)) {
   return n.receive(a, 0, wire(AspAc{mode, rcs, {}}), now);
 }
 
@@ -75,7 +75,7 @@ TEST(SgpAspsm, AspUpIsAckedThenNtfyAsInactive) {
 TEST(SgpAspsm, AspUpWhileInactiveIsAckedAgain) {
   SgpNode n(config());
   (void)up(n, kA1);
-  auto a = n.receive(kA1, 0, wire(AspUp{}), 1ms);
+  auto a = n.receive(kA1, 0, wire(AspUp{}), at(1ms));
   EXPECT_EQ(sent_of<AspUpAck>(a).size(), 1U);
   EXPECT_TRUE(errs(a).empty());
 }
@@ -85,7 +85,7 @@ TEST(SgpAspsm, AspUpWhileActiveAcksSendsErrAndGoesInactive) {
   (void)up(n, kA1);
   (void)activate(n, kA1);
   ASSERT_EQ(n.as_state(kRc), AsState::Active);
-  auto a = n.receive(kA1, 0, wire(AspUp{}), 1ms);
+  auto a = n.receive(kA1, 0, wire(AspUp{}), at(1ms));
   EXPECT_EQ(sent_of<AspUpAck>(a).size(), 1U);
   EXPECT_EQ(errs(a, kA1), (std::vector<ErrorCode>{ErrorCode::UnexpectedMessage}));
   EXPECT_EQ(n.asp_state(kA1), AspState::Inactive);
@@ -97,40 +97,40 @@ TEST(SgpAspsm, AspUpRefusals) {
   cfg.blocked_asp_ids = {66};
   cfg.require_asp_id = false;
   SgpNode n(cfg);
-  (void)n.association_up(kA1, 5, 0ms);
-  auto a = n.receive(kA1, 0, wire(AspUp{66, {}}), 0ms);
+  (void)n.association_up(kA1, 5, at(0ms));
+  auto a = n.receive(kA1, 0, wire(AspUp{66, {}}), at(0ms));
   EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::RefusedManagementBlocking}));
   EXPECT_EQ(n.asp_state(kA1), AspState::Down);
   (void)up(n, kA2, 5);
-  (void)n.association_up(kA3, 5, 0ms);
-  a = n.receive(kA3, 0, wire(AspUp{5, {}}), 0ms);
+  (void)n.association_up(kA3, 5, at(0ms));
+  a = n.receive(kA3, 0, wire(AspUp{5, {}}), at(0ms));
   EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::InvalidAspIdentifier}));
 
   cfg.require_asp_id = true;
   SgpNode strict(cfg);
-  (void)strict.association_up(kA1, 5, 0ms);
-  a = strict.receive(kA1, 0, wire(AspUp{}), 0ms);
+  (void)strict.association_up(kA1, 5, at(0ms));
+  a = strict.receive(kA1, 0, wire(AspUp{}), at(0ms));
   EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::AspIdentifierRequired}));
 }
 
 TEST(SgpAspsm, MessagesBeforeAspUpAreRefused) {
   SgpNode n(config());
-  (void)n.association_up(kA1, 5, 0ms);
+  (void)n.association_up(kA1, 5, at(0ms));
   auto a = activate(n, kA1);
   EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::UnexpectedMessage}));
   EXPECT_EQ(count_drops(a, DropReason::BeforeAspUp), 1);
-  a = n.receive(kA1, 1, from_asp(1), 0ms);
+  a = n.receive(kA1, 1, from_asp(1), at(0ms));
   EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::UnexpectedMessage}));
   EXPECT_TRUE(all_of<DataIndication>(a).empty());
   // ASPDN from a DOWN ASP is still acknowledged.
-  a = n.receive(kA1, 0, wire(AspDn{}), 0ms);
+  a = n.receive(kA1, 0, wire(AspDn{}), at(0ms));
   EXPECT_EQ(sent_of<AspDnAck>(a).size(), 1U);
 }
 
 TEST(SgpAspsm, AspDnTakesTheAspDown) {
   SgpNode n(config());
   (void)up(n, kA1);
-  auto a = n.receive(kA1, 0, wire(AspDn{}), 1ms);
+  auto a = n.receive(kA1, 0, wire(AspDn{}), at(1ms));
   EXPECT_EQ(sent_of<AspDnAck>(a).size(), 1U);
   EXPECT_EQ(n.asp_state(kA1), AspState::Down);
   EXPECT_EQ(n.as_state(kRc), AsState::Down);  // IA2DN
@@ -141,7 +141,7 @@ TEST(SgpAspsm, AspDnFromActiveGoesDownWithAspFailureAndAsPending) {
   (void)up(n, kA1, 11);
   (void)up(n, kA2, 12);
   (void)activate(n, kA1);
-  auto a = n.receive(kA1, 0, wire(AspDn{}), 1ms);
+  auto a = n.receive(kA1, 0, wire(AspDn{}), at(1ms));
   EXPECT_EQ(index_of<AspDnAck>(a, kA1), 0);
   EXPECT_EQ(n.asp_state(kA1), AspState::Down);
   EXPECT_EQ(n.as_state(kRc), AsState::Pending);
@@ -154,51 +154,51 @@ TEST(SgpAspsm, SctpRestartTakesTheAspDown) {
   SgpNode n(config());
   (void)up(n, kA1);
   (void)activate(n, kA1);
-  auto a = n.association_up(kA1, 5, 10ms);  // restart indication: same association comes up again
+  auto a = n.association_up(kA1, 5, at(10ms));  // restart indication: same association comes up again
   EXPECT_EQ(n.asp_state(kA1), AspState::Down);
   EXPECT_EQ(n.as_state(kRc), AsState::Pending);
   auto ch = all_of<AspStateChanged>(a);
   ASSERT_FALSE(ch.empty());
   EXPECT_EQ(ch.back().to, AspState::Down);
   // The ASP starts over with ASPUP / ASPAC and gets the queue back.
-  (void)n.route(ss7(4), 20ms);
-  (void)n.receive(kA1, 0, wire(AspUp{}), 30ms);
-  a = activate(n, kA1, std::nullopt, {kRc}, 40ms);
+  (void)n.route(ss7(4), at(20ms));
+  (void)n.receive(kA1, 0, wire(AspUp{}), at(30ms));
+  a = activate(n, kA1, std::nullopt, {kRc}, at(40ms));
   EXPECT_EQ(n.as_state(kRc), AsState::Active);
   EXPECT_EQ(sent_of<Data>(a, kA1).size(), 1U);
 }
 
 TEST(SgpAspsm, ManagementOffStreamZeroAndDataOnStreamZero) {
   SgpNode n(config());
-  (void)n.association_up(kA1, 5, 0ms);
-  auto a = n.receive(kA1, 1, wire(AspUp{}), 0ms);
+  (void)n.association_up(kA1, 5, at(0ms));
+  auto a = n.receive(kA1, 1, wire(AspUp{}), at(0ms));
   EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::InvalidStreamIdentifier}));
-  (void)n.receive(kA1, 0, wire(AspUp{}), 0ms);
+  (void)n.receive(kA1, 0, wire(AspUp{}), at(0ms));
   (void)activate(n, kA1);
-  a = n.receive(kA1, 0, from_asp(1), 0ms);
+  a = n.receive(kA1, 0, from_asp(1), at(0ms));
   EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::InvalidStreamIdentifier}));
   EXPECT_EQ(count_drops(a, DropReason::InvalidStream), 1);
   // BEAT may use any stream and is echoed on it.
-  a = n.receive(kA1, 3, wire(Beat{Bytes{1, 2}}), 0ms);
-  auto s = all_of<Send>(a);
+  a = n.receive(kA1, 3, wire(Beat{Bytes{1, 2}}), at(0ms));
+  auto s = sent(a);
   ASSERT_EQ(s.size(), 1U);
   EXPECT_EQ(s[0].stream, 3);
-  EXPECT_EQ(std::get<BeatAck>(*decode(s[0].bytes)).heartbeat_data, (Bytes{1, 2}));
+  EXPECT_EQ(std::get<BeatAck>(s[0].msg).heartbeat_data, (Bytes{1, 2}));
 }
 
 TEST(SgpAspsm, MalformedInputIsAnsweredButNeverAnErr) {
   SgpNode n(config());
   (void)up(n, kA1);
-  auto a = n.receive(kA1, 0, Bytes{1, 0, 7, 1, 0, 0, 0, 8}, 0ms);
+  auto a = n.receive(kA1, 0, Bytes{1, 0, 7, 1, 0, 0, 0, 8}, at(0ms));
   auto e = sent_of<Err>(a);
   ASSERT_EQ(e.size(), 1U);
   EXPECT_EQ(e[0].code, ErrorCode::UnsupportedMessageClass);
   EXPECT_EQ(e[0].diagnostic, (Bytes{1, 0, 7, 1, 0, 0, 0, 8}));
-  a = n.receive(kA1, 0, Bytes{1, 0, 0, 0, 0, 0, 0, 8}, 0ms);  // ERR without Error Code
+  a = n.receive(kA1, 0, Bytes{1, 0, 0, 0, 0, 0, 0, 8}, at(0ms));  // ERR without Error Code
   EXPECT_TRUE(sent(a).empty());
   EXPECT_EQ(count_drops(a, DropReason::Malformed), 1);
   EXPECT_EQ(n.drops()[DropReason::Malformed], 2U);
-  a = n.receive(99, 0, wire(AspUp{}), 0ms);
+  a = n.receive(99, 0, wire(AspUp{}), at(0ms));
   EXPECT_EQ(count_drops(a, DropReason::UnknownAssociation), 1);
 }
 
@@ -225,11 +225,11 @@ TEST(SgpAsptm, AspAcKnownRcAckThenNtfyAsActive) {
 TEST(SgpAsptm, AspAcErrorCases) {
   SgpNode n(config());
   (void)up(n, kA1);
-  // Unknown RC -> No Configured AS for ASP, with the RC.
+  // Unknown RC -> Invalid Routing Context, with the RC (RFC 4666 3.8.1).
   auto a = activate(n, kA1, std::nullopt, {555});
   auto e = sent_of<Err>(a);
   ASSERT_EQ(e.size(), 1U);
-  EXPECT_EQ(e[0].code, ErrorCode::NoConfiguredAsForAsp);
+  EXPECT_EQ(e[0].code, ErrorCode::InvalidRoutingContext);
   EXPECT_EQ(e[0].routing_contexts, (std::vector<std::uint32_t>{555}));
   EXPECT_TRUE(sent_of<AspAcAck>(a).empty());
   // Traffic mode other than the AS's.
@@ -238,7 +238,7 @@ TEST(SgpAsptm, AspAcErrorCases) {
   EXPECT_EQ(n.asp_state(kA1), AspState::Inactive);
   // One good and one bad RC: ACK for the good one, ERR for the bad one.
   a = activate(n, kA1, std::nullopt, {kRc, 555});
-  EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::NoConfiguredAsForAsp}));
+  EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::InvalidRoutingContext}));
   EXPECT_EQ(sent_of<AspAcAck>(a)[0].routing_contexts, (std::vector<std::uint32_t>{kRc}));
 }
 
@@ -260,8 +260,9 @@ TEST(SgpAsptm, AspAcWithoutRc) {
   {
     SgpNode n(SgpConfig{});  // no AS at all
     (void)up(n, kA1);
-    EXPECT_EQ(errs(activate(n, kA1, std::nullopt, {})), (std::vector<ErrorCode>{ErrorCode::InvalidRoutingContext}));
-    EXPECT_EQ(errs(n.receive(kA1, 0, wire(AspIa{}), 0ms)), (std::vector<ErrorCode>{ErrorCode::NoConfiguredAsForAsp}));
+    // No RC and no AS known for the ASP: No Configured AS for ASP (RFC 4666 3.8.1).
+    EXPECT_EQ(errs(activate(n, kA1, std::nullopt, {})), (std::vector<ErrorCode>{ErrorCode::NoConfiguredAsForAsp}));
+    EXPECT_EQ(errs(n.receive(kA1, 0, wire(AspIa{}), at(0ms))), (std::vector<ErrorCode>{ErrorCode::NoConfiguredAsForAsp}));
   }
 }
 
@@ -272,7 +273,7 @@ TEST(SgpAsptm, AspAcFromAspNotInTheAsAllowList) {
   (void)up(n, kA1, 101);
   (void)up(n, kA2, 102);
   EXPECT_TRUE(errs(activate(n, kA1)).empty());
-  EXPECT_EQ(errs(activate(n, kA2)), (std::vector<ErrorCode>{ErrorCode::NoConfiguredAsForAsp}));
+  EXPECT_EQ(errs(activate(n, kA2)), (std::vector<ErrorCode>{ErrorCode::InvalidRoutingContext}));
 }
 
 TEST(SgpAsptm, AspIaCases) {
@@ -280,26 +281,23 @@ TEST(SgpAsptm, AspIaCases) {
   (void)up(n, kA1);
   (void)up(n, kA2);
   (void)activate(n, kA1);
-  auto a = n.receive(kA1, 0, wire(AspIa{{555}, {}}), 1ms);
+  auto a = n.receive(kA1, 0, wire(AspIa{{555}, {}}), at(1ms));
   auto e = sent_of<Err>(a);
   ASSERT_EQ(e.size(), 1U);
   EXPECT_EQ(e[0].code, ErrorCode::InvalidRoutingContext);
   EXPECT_EQ(e[0].routing_contexts, (std::vector<std::uint32_t>{555}));
-  a = n.receive(kA1, 0, wire(AspIa{{kRc}, {}}), 1ms);
+  a = n.receive(kA1, 0, wire(AspIa{{kRc}, {}}), at(1ms));
   EXPECT_EQ(sent_of<AspIaAck>(a).size(), 1U);
   EXPECT_EQ(n.asp_state(kA1), AspState::Inactive);
   // AC2PN: T(r) starts, the INACTIVE ASPs hear AS-PENDING after the ACK.
   EXPECT_EQ(n.as_state(kRc), AsState::Pending);
-  auto t = all_of<StartTimer>(a);
-  ASSERT_EQ(t.size(), 1U);
-  EXPECT_EQ(t[0].id, kTr);
-  EXPECT_EQ(t[0].duration, 2000ms);
+  EXPECT_EQ(n.timers().deadline(kTr), at(1ms) + 2000ms);
   EXPECT_TRUE(has_ntfy(a, kA2, StatusType::AsStateChange, status_info::kAsPending));
   EXPECT_TRUE(has_ntfy(a, kA1, StatusType::AsStateChange, status_info::kAsPending));
   EXPECT_GT(index_of<Ntfy>(a), index_of<AspIaAck>(a));
   // ASPIA without RC with RKs: inactive everywhere, ACKed.
   (void)activate(n, kA2);
-  a = n.receive(kA2, 0, wire(AspIa{}), 2ms);
+  a = n.receive(kA2, 0, wire(AspIa{}), at(2ms));
   EXPECT_EQ(sent_of<AspIaAck>(a).size(), 1U);
   EXPECT_EQ(n.asp_state(kA2), AspState::Inactive);
 }
@@ -311,15 +309,13 @@ TEST(SgpAs, PendingQueuesAndFlushesToTheFirstActiveAsp) {
   (void)up(n, kA1);
   (void)up(n, kA2);
   (void)activate(n, kA1);
-  (void)n.receive(kA1, 0, wire(AspIa{}), 1ms);
+  (void)n.receive(kA1, 0, wire(AspIa{}), at(1ms));
   ASSERT_EQ(n.as_state(kRc), AsState::Pending);
-  for (std::uint8_t i = 0; i < 5; ++i) EXPECT_TRUE(sent(n.route(ss7(i), 2ms)).empty());
+  for (std::uint8_t i = 0; i < 5; ++i) EXPECT_TRUE(sent(n.route(ss7(i), at(2ms))).empty());
   EXPECT_EQ(n.queued(kRc), 5U);
-  auto a = activate(n, kA2, std::nullopt, {kRc}, 500ms);  // PN2AC before T(r)
+  auto a = activate(n, kA2, std::nullopt, {kRc}, at(500ms));  // PN2AC before T(r)
   EXPECT_EQ(n.as_state(kRc), AsState::Active);
-  auto stop = all_of<StopTimer>(a);
-  ASSERT_EQ(stop.size(), 1U);
-  EXPECT_EQ(stop[0].id, kTr);
+  EXPECT_FALSE(n.timers().armed(kTr));
   auto data = sent_of<Data>(a, kA2);
   ASSERT_EQ(data.size(), 5U);
   for (std::uint8_t i = 0; i < 5; ++i) {
@@ -335,39 +331,37 @@ TEST(SgpAs, TrExpiryDropsTheQueueAndCountsIt) {
   cfg.t_r = 700ms;
   cfg.pending_queue_limit = 3;
   SgpNode n(cfg);
-  Timers timers;
-  timers.apply(up(n, kA1), 0ms);
-  timers.apply(up(n, kA2), 0ms);
-  timers.apply(activate(n, kA1), 0ms);
-  timers.apply(n.association_down(kA1, 100ms), 100ms);  // the active ASP fails
+  (void)up(n, kA1);
+  (void)up(n, kA2);
+  (void)activate(n, kA1);
+  (void)n.association_down(kA1, at(100ms));  // the active ASP fails
   ASSERT_EQ(n.as_state(kRc), AsState::Pending);
-  EXPECT_EQ(timers.deadline(kTr), 800ms);
+  EXPECT_EQ(n.next_deadline(), at(800ms));
   Actions a;
   for (std::uint8_t i = 0; i < 4; ++i) {
-    auto r = n.route(ss7(i), 200ms);
+    auto r = n.route(ss7(i), at(200ms));
     a.insert(a.end(), r.begin(), r.end());
   }
   EXPECT_EQ(count_drops(a, DropReason::QueueFull), 1);  // bounded queue
-  auto due = timers.pop_due(10s);
-  ASSERT_TRUE(due);
-  EXPECT_EQ(due->first, kTr);
-  a = n.timer_expired(due->first, due->second);
+  auto e = advance(n, at(10s));
+  EXPECT_EQ(e.fired, (std::vector<TimePoint>{at(800ms)}));
+  a = e.actions;
   EXPECT_EQ(count_drops(a, DropReason::TrExpired), 3);
   EXPECT_EQ(n.drops()[DropReason::TrExpired], 3U);
   EXPECT_EQ(n.as_state(kRc), AsState::Inactive);  // PN2IA: kA2 still up
   EXPECT_TRUE(has_ntfy(a, kA2, StatusType::AsStateChange, status_info::kAsInactive));
   // Now inactive: traffic is dropped, not queued.
-  EXPECT_EQ(count_drops(n.route(ss7(1), 900ms), DropReason::NoActiveAsp), 1);
+  EXPECT_EQ(count_drops(n.route(ss7(1), at(900ms)), DropReason::NoActiveAsp), 1);
 }
 
 TEST(SgpAs, TrExpiryWithEveryAspDownGoesDown) {
   SgpNode n(config());
   (void)up(n, kA1);
   (void)activate(n, kA1);
-  auto a = n.association_down(kA1, 10ms);
+  auto a = n.association_down(kA1, at(10ms));
   EXPECT_EQ(n.as_state(kRc), AsState::Pending);
-  EXPECT_EQ(all_of<StartTimer>(a).size(), 1U);
-  a = n.timer_expired(kTr, 2010ms);
+  EXPECT_EQ(n.timers().deadline(kTr), at(2010ms));
+  a = n.on_timeout(at(2010ms));
   EXPECT_EQ(n.as_state(kRc), AsState::Down);  // PN2DN
   auto ch = all_of<AsStateChanged>(a);
   ASSERT_EQ(ch.size(), 1U);
@@ -382,14 +376,14 @@ TEST(SgpAs, LoadshareNeedsNActiveAsps) {
   auto a = activate(n, kA1);
   EXPECT_EQ(n.as_state(kRc), AsState::Inactive);
   EXPECT_TRUE(has_ntfy(a, kA2, StatusType::Other, status_info::kInsufficientAspResources));
-  EXPECT_EQ(count_drops(n.route(ss7(1), 0ms), DropReason::NoActiveAsp), 1);
+  EXPECT_EQ(count_drops(n.route(ss7(1), at(0ms)), DropReason::NoActiveAsp), 1);
   a = activate(n, kA2);
   EXPECT_EQ(n.as_state(kRc), AsState::Active);
   EXPECT_TRUE(has_ntfy(a, kA1, StatusType::AsStateChange, status_info::kAsActive));
   EXPECT_TRUE(has_ntfy(a, kA2, StatusType::AsStateChange, status_info::kAsActive));
   // AS-ACTIVE persists with one ASP, with an Insufficient ASP resources NTFY.
   (void)up(n, kA3);
-  a = n.receive(kA2, 0, wire(AspIa{}), 1ms);
+  a = n.receive(kA2, 0, wire(AspIa{}), at(1ms));
   EXPECT_EQ(n.as_state(kRc), AsState::Active);
   EXPECT_TRUE(has_ntfy(a, kA3, StatusType::Other, status_info::kInsufficientAspResources));
 }
@@ -409,8 +403,8 @@ TEST(SgpAs, LoadshareKeepsEachSlsOnOneAspAndInOrder) {
       payloads[round] = Bytes{static_cast<std::uint8_t>(round)};
       DataView d = ss7(sls);
       d.protocol_data.user_data = payloads[round];
-      for (const auto& s : all_of<Send>(n.route(d, 0ms))) {
-        auto m = std::get<Data>(*decode(s.bytes));
+      for (const auto& s : sent(n.route(d, at(0ms)))) {
+        const auto& m = std::get<Data>(s.msg);
         where[sls].insert({s.assoc, s.stream});
         order[sls].push_back(m.protocol_data.user_data[0]);
         used.insert(s.assoc);
@@ -428,7 +422,8 @@ TEST(SgpAs, LoadshareKeepsEachSlsOnOneAspAndInOrder) {
   for (std::uint8_t sls = 0; sls < 16; ++sls) {
     auto t = n.decide(ss7(sls));
     ASSERT_TRUE(t);
-    EXPECT_EQ(where[sls].count({t->assoc, t->stream}), 1U);
+    ASSERT_EQ(t->asps.size(), 1U);
+    EXPECT_EQ(where[sls].begin()->first, t->asps.front());
   }
 }
 
@@ -437,7 +432,7 @@ TEST(SgpAs, OverrideTakeoverNotifiesTheDisplacedAsp) {
   (void)up(n, kA1, 11);
   (void)up(n, kA2, 12);
   (void)activate(n, kA1, TrafficMode::Override);
-  EXPECT_EQ(sent_of<Data>(n.route(ss7(1), 0ms), kA1).size(), 1U);
+  EXPECT_EQ(sent_of<Data>(n.route(ss7(1), at(0ms)), kA1).size(), 1U);
   auto a = activate(n, kA2, TrafficMode::Override);
   EXPECT_EQ(sent_of<AspAcAck>(a, kA2).size(), 1U);
   auto nt = ntfys(a, kA1);
@@ -449,7 +444,7 @@ TEST(SgpAs, OverrideTakeoverNotifiesTheDisplacedAsp) {
   EXPECT_EQ(n.asp_state(kA1, kRc), AspState::Inactive);
   EXPECT_EQ(n.active_asps(kRc), (std::vector<AssocId>{kA2}));
   EXPECT_EQ(n.as_state(kRc), AsState::Active);
-  auto r = n.route(ss7(1), 0ms);
+  auto r = n.route(ss7(1), at(0ms));
   EXPECT_EQ(sent_of<Data>(r, kA2).size(), 1U);
   EXPECT_TRUE(sent_of<Data>(r, kA1).empty());
 }
@@ -459,23 +454,57 @@ TEST(SgpAs, BroadcastTagsTheFirstDataAfterActivationWithACorrelationId) {
   (void)up(n, kA1);
   (void)up(n, kA2);
   (void)activate(n, kA1, TrafficMode::Broadcast);
-  auto first = sent_of<Data>(n.route(ss7(1), 0ms));
+  auto first = sent_of<Data>(n.route(ss7(1), at(0ms)));
   ASSERT_EQ(first.size(), 1U);
   ASSERT_TRUE(first[0].correlation_id);
-  auto second = sent_of<Data>(n.route(ss7(2), 0ms));
+  auto second = sent_of<Data>(n.route(ss7(2), at(0ms)));
   ASSERT_EQ(second.size(), 1U);
   EXPECT_FALSE(second[0].correlation_id);
   (void)activate(n, kA2, TrafficMode::Broadcast);
-  auto third = n.route(ss7(3), 0ms);
+  auto third = n.route(ss7(3), at(0ms));
   auto to1 = sent_of<Data>(third, kA1), to2 = sent_of<Data>(third, kA2);
   ASSERT_EQ(to1.size(), 1U);
   ASSERT_EQ(to2.size(), 1U);
   ASSERT_TRUE(to1[0].correlation_id && to2[0].correlation_id);
   EXPECT_EQ(*to1[0].correlation_id, *to2[0].correlation_id);  // same message, same id
   EXPECT_NE(*to1[0].correlation_id, *first[0].correlation_id);  // unique per tagging
-  auto fourth = sent_of<Data>(n.route(ss7(4), 0ms));
+  auto fourth = sent_of<Data>(n.route(ss7(4), at(0ms)));
   EXPECT_EQ(fourth.size(), 2U);
   for (const auto& d : fourth) EXPECT_FALSE(d.correlation_id);
+}
+
+// decide() and route() share one selection (traffic_distribution): in
+// every mode the ASPs decide() names are exactly the ones route() sends to.
+// (decide() used to name only the first active ASP in broadcast mode.)
+TEST(SgpAs, DecideNamesExactlyTheAspsRouteSendsToInEveryMode) {
+  for (auto mode : {TrafficMode::Override, TrafficMode::Loadshare, TrafficMode::Broadcast}) {
+    SgpNode n(config(mode));
+    for (auto a : {kA1, kA2, kA3}) {
+      (void)up(n, a);
+      (void)activate(n, a, mode);
+    }
+    for (std::uint8_t sls = 0; sls < 16; ++sls) {
+      auto d = n.decide(ss7(sls));
+      ASSERT_TRUE(d) << to_string(mode);
+      EXPECT_EQ(d->routing_context, kRc);
+      EXPECT_EQ(d->mode, mode);
+      const std::set<AssocId> decided(d->asps.begin(), d->asps.end());
+      std::set<AssocId> routed;
+      for (const auto& s : sent(n.route(ss7(sls), at(0ms)))) routed.insert(s.assoc);
+      EXPECT_EQ(decided, routed) << to_string(mode) << " SLS " << int(sls);
+    }
+  }
+  // Broadcast: all three, override: the last one to activate.
+  SgpNode b(config(TrafficMode::Broadcast));
+  for (auto a : {kA1, kA2, kA3}) (void)up(b, a), (void)activate(b, a, TrafficMode::Broadcast);
+  EXPECT_EQ(b.decide(ss7(5))->asps.size(), 3U);
+  SgpNode o(config(TrafficMode::Override));
+  for (auto a : {kA1, kA2, kA3}) (void)up(o, a), (void)activate(o, a, TrafficMode::Override);
+  ASSERT_EQ(o.decide(ss7(5))->asps.size(), 1U);
+  EXPECT_EQ(o.decide(ss7(5))->asps.front(), kA3);
+  // Nothing is decided when nothing would be delivered.
+  SgpNode idle(config());
+  EXPECT_FALSE(idle.decide(ss7(1)));
 }
 
 TEST(SgpAs, AspFailureIsNotifiedToTheOtherAsps) {
@@ -484,14 +513,14 @@ TEST(SgpAs, AspFailureIsNotifiedToTheOtherAsps) {
   (void)up(n, kA2, 12);
   (void)activate(n, kA1);
   (void)activate(n, kA2);
-  auto a = n.association_down(kA1, 5ms);
+  auto a = n.association_down(kA1, at(5ms));
   auto nt = ntfys(a, kA2);
   ASSERT_FALSE(nt.empty());
   EXPECT_EQ(nt[0].status.info, status_info::kAspFailure);
   EXPECT_EQ(nt[0].asp_id, 11U);
   EXPECT_EQ(n.as_state(kRc), AsState::Active);
   EXPECT_EQ(n.active_asps(kRc), (std::vector<AssocId>{kA2}));
-  for (std::uint8_t sls = 0; sls < 8; ++sls) EXPECT_EQ(n.decide(ss7(sls))->assoc, kA2);
+  for (std::uint8_t sls = 0; sls < 8; ++sls) EXPECT_EQ(n.decide(ss7(sls))->asps.front(), kA2);
 }
 
 // --------------------------------------------------------------- DATA from ASPs
@@ -501,26 +530,26 @@ TEST(SgpData, FromAspChecksRcStateAndNa) {
   cfg.application_servers[0].network_appearance = 7;
   SgpNode n(cfg);
   (void)up(n, kA1);
-  auto a = n.receive(kA1, 1, from_asp(1), 0ms);
+  auto a = n.receive(kA1, 1, from_asp(1), at(0ms));
   auto e = sent_of<Err>(a);
   ASSERT_EQ(e.size(), 1U);
   EXPECT_EQ(e[0].code, ErrorCode::UnexpectedMessage);
   EXPECT_EQ(e[0].routing_contexts, (std::vector<std::uint32_t>{kRc}));
   EXPECT_EQ(count_drops(a, DropReason::NotActive), 1);
   (void)activate(n, kA1);
-  a = n.receive(kA1, 1, from_asp(1), 0ms);
+  a = n.receive(kA1, 1, from_asp(1), at(0ms));
   auto ind = all_of<DataIndication>(a);
   ASSERT_EQ(ind.size(), 1U);
   EXPECT_EQ(ind[0].routing_context, kRc);
   EXPECT_EQ(ind[0].data.protocol_data.dpc.value, 0x0813U);
-  a = n.receive(kA1, 1, from_asp(1, 555), 0ms);
+  a = n.receive(kA1, 1, from_asp(1, 555), at(0ms));
   EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::InvalidRoutingContext}));
-  a = n.receive(kA1, 1, from_asp(1, std::nullopt), 0ms);  // RC may be left out with one AS
+  a = n.receive(kA1, 1, from_asp(1, std::nullopt), at(0ms));  // RC may be left out with one AS
   EXPECT_EQ(all_of<DataIndication>(a).size(), 1U);
   Data wrong_na;
   wrong_na.network_appearance = 8;
   wrong_na.routing_context = kRc;
-  a = n.receive(kA1, 1, wire(wrong_na), 0ms);
+  a = n.receive(kA1, 1, wire(wrong_na), at(0ms));
   e = sent_of<Err>(a);
   ASSERT_EQ(e.size(), 1U);
   EXPECT_EQ(e[0].code, ErrorCode::InvalidNetworkAppearance);
@@ -532,7 +561,7 @@ TEST(SgpData, SilentDropWhenConfigured) {
   cfg.err_on_unexpected_data = false;
   SgpNode n(cfg);
   (void)up(n, kA1);
-  auto a = n.receive(kA1, 1, from_asp(1), 0ms);
+  auto a = n.receive(kA1, 1, from_asp(1), at(0ms));
   EXPECT_TRUE(sent(a).empty());
   EXPECT_EQ(count_drops(a, DropReason::NotActive), 1);
 }
@@ -541,9 +570,9 @@ TEST(SgpData, RoutingByKeyAndStreams) {
   SgpNode n(config());
   (void)up(n, kA1, std::nullopt, 1);  // one outbound stream only: DATA cannot avoid 0
   (void)activate(n, kA1);
-  EXPECT_EQ(count_drops(n.route(ss7(1), 0ms), DropReason::NoDataStream), 1);
-  EXPECT_EQ(count_drops(n.route(ss7(1, 0x2000), 0ms), DropReason::NoRoutingKey), 1);
-  EXPECT_EQ(count_drops(n.route(ss7(1, 0x101c, si::kSccp), 0ms), DropReason::NoRoutingKey), 1);
+  EXPECT_EQ(count_drops(n.route(ss7(1), at(0ms)), DropReason::NoDataStream), 1);
+  EXPECT_EQ(count_drops(n.route(ss7(1, 0x2000), at(0ms)), DropReason::NoRoutingKey), 1);
+  EXPECT_EQ(count_drops(n.route(ss7(1, 0x101c, si::kSccp), at(0ms)), DropReason::NoRoutingKey), 1);
 }
 
 // --------------------------------------------------------------- SSNM
@@ -553,24 +582,24 @@ TEST(SgpSsnm, AnnouncesToActiveAspsAndAnswersDaudFromTheTable) {
   (void)up(n, kA1);
   (void)up(n, kA2);
   (void)activate(n, kA1);
-  auto a = n.announce(MaskedPointCode{0, PointCode{0x2000}}, DestinationAvailability::Unavailable, 0ms);
+  auto a = n.announce(MaskedPointCode{0, PointCode{0x2000}}, DestinationAvailability::Unavailable, at(0ms));
   auto duna = sent_of<Duna>(a);
   ASSERT_EQ(duna.size(), 1U);  // only kA1 is active
   EXPECT_EQ(sent_of<Duna>(a, kA1).size(), 1U);
   EXPECT_EQ(duna[0].routing_contexts, (std::vector<std::uint32_t>{kRc}));
-  (void)n.announce(MaskedPointCode{0, PointCode{0x2001}}, DestinationAvailability::Available, 0ms);
-  a = n.announce_congestion(PointCode{0x2001}, 2, 0ms);
+  (void)n.announce(MaskedPointCode{0, PointCode{0x2001}}, DestinationAvailability::Available, at(0ms));
+  a = n.announce_congestion(PointCode{0x2001}, 2, at(0ms));
   ASSERT_EQ(sent_of<Scon>(a).size(), 1U);
   EXPECT_EQ(sent_of<Scon>(a)[0].congestion_level, 2);
-  a = n.announce_user_unavailable(PointCode{0x2001}, UserCause{UnavailabilityCause::UnequippedRemoteUser, 5}, 0ms);
+  a = n.announce_user_unavailable(PointCode{0x2001}, UserCause{UnavailabilityCause::UnequippedRemoteUser, 5}, at(0ms));
   ASSERT_EQ(sent_of<Dupu>(a).size(), 1U);
-  (void)n.announce(MaskedPointCode{0, PointCode{0x2002}}, DestinationAvailability::Restricted, 0ms);
+  (void)n.announce(MaskedPointCode{0, PointCode{0x2002}}, DestinationAvailability::Restricted, at(0ms));
 
   Daud daud;
   daud.routing_contexts = {kRc};
   daud.affected_point_codes = {MaskedPointCode{0, PointCode{0x2000}}, MaskedPointCode{0, PointCode{0x2001}},
                                MaskedPointCode{0, PointCode{0x2002}}, MaskedPointCode{0, PointCode{0x3000}}};
-  a = n.receive(kA2, 0, wire(daud), 0ms);
+  a = n.receive(kA2, 0, wire(daud), at(0ms));
   auto un = sent_of<Duna>(a, kA2);
   auto av = sent_of<Dava>(a, kA2);
   auto rs = sent_of<Drst>(a, kA2);
@@ -597,7 +626,7 @@ TEST(SgpSsnm, DaudForUnknownDestinationCanBeAnsweredAvailable) {
   (void)up(n, kA1);
   Daud daud;
   daud.affected_point_codes = {MaskedPointCode{0, PointCode{0x3000}}};
-  auto a = n.receive(kA1, 0, wire(daud), 0ms);
+  auto a = n.receive(kA1, 0, wire(daud), at(0ms));
   EXPECT_EQ(sent_of<Dava>(a).size(), 1U);
   EXPECT_TRUE(errs(a).empty());
 }
@@ -609,7 +638,7 @@ TEST(SgpSsnm, SconFromAnAspUpdatesTheTable) {
   Scon s;
   s.affected_point_codes = {MaskedPointCode{0, PointCode{0x0813}}};
   s.congestion_level = 3;
-  auto a = n.receive(kA1, 0, wire(s), 0ms);
+  auto a = n.receive(kA1, 0, wire(s), at(0ms));
   EXPECT_EQ(all_of<DestinationStateChanged>(a).size(), 1U);
   EXPECT_EQ(n.destinations().lookup(PointCode{0x0813})->congestion_level, 3);
 }
@@ -626,13 +655,13 @@ RoutingKey key(std::uint32_t lrk, std::uint32_t dpc, std::vector<std::uint8_t> s
 TEST(SgpRkm, StaticOnlyRefusesNewKeysButRegistersProvisionedOnes) {
   SgpNode n(config());
   (void)up(n, kA1);
-  auto a = n.receive(kA1, 0, wire(RegReq{{key(1, 0x2000), key(2, 0x101c)}}), 0ms);
+  auto a = n.receive(kA1, 0, wire(RegReq{{key(1, 0x2000), key(2, 0x101c)}}), at(0ms));
   auto rsp = sent_of<RegRsp>(a);
   ASSERT_EQ(rsp.size(), 1U);
   ASSERT_EQ(rsp[0].results.size(), 2U);
   EXPECT_EQ(rsp[0].results[0], (RegistrationResult{1, RegistrationStatus::NotCurrentlyProvisioned, 0}));
   EXPECT_EQ(rsp[0].results[1], (RegistrationResult{2, RegistrationStatus::Success, kRc}));
-  a = n.receive(kA1, 0, wire(RegReq{{key(3, 0x101c)}}), 0ms);
+  a = n.receive(kA1, 0, wire(RegReq{{key(3, 0x101c)}}), at(0ms));
   EXPECT_EQ(sent_of<RegRsp>(a)[0].results[0].status, RegistrationStatus::AlreadyRegistered);
 }
 
@@ -643,7 +672,7 @@ TEST(SgpRkm, DynamicRegistrationCreatesAnAsThatCarriesTraffic) {
   (void)up(n, kA1);
   auto k = key(1, 0x2000);
   k.traffic_mode = TrafficMode::Override;
-  auto a = n.receive(kA1, 0, wire(RegReq{{k}}), 0ms);
+  auto a = n.receive(kA1, 0, wire(RegReq{{k}}), at(0ms));
   auto rsp = sent_of<RegRsp>(a);
   ASSERT_EQ(rsp.size(), 1U);
   const auto r = rsp[0].results[0];
@@ -652,30 +681,30 @@ TEST(SgpRkm, DynamicRegistrationCreatesAnAsThatCarriesTraffic) {
   EXPECT_EQ(n.as_state(r.routing_context), AsState::Inactive);
   EXPECT_TRUE(has_ntfy(a, kA1, StatusType::AsStateChange, status_info::kAsInactive));
   EXPECT_EQ(all_of<RegistrationIndication>(a).size(), 1U);
-  (void)n.receive(kA1, 0, wire(AspAc{TrafficMode::Override, {r.routing_context}, {}}), 0ms);
+  (void)n.receive(kA1, 0, wire(AspAc{TrafficMode::Override, {r.routing_context}, {}}), at(0ms));
   EXPECT_EQ(n.as_state(r.routing_context), AsState::Active);
-  auto d = sent_of<Data>(n.route(ss7(1, 0x2000), 0ms), kA1);
+  auto d = sent_of<Data>(n.route(ss7(1, 0x2000), at(0ms)), kA1);
   ASSERT_EQ(d.size(), 1U);
   EXPECT_EQ(d[0].routing_context, r.routing_context);
   // Bad traffic mode, and the same key again.
   auto bad = key(2, 0x3000);
   bad.traffic_mode = static_cast<TrafficMode>(9);
-  a = n.receive(kA1, 0, wire(RegReq{{bad, key(3, 0x2000)}}), 0ms);
+  a = n.receive(kA1, 0, wire(RegReq{{bad, key(3, 0x2000)}}), at(0ms));
   rsp = sent_of<RegRsp>(a);
   EXPECT_EQ(rsp[0].results[0].status, RegistrationStatus::UnsupportedTrafficHandlingMode);
   EXPECT_EQ(rsp[0].results[1].status, RegistrationStatus::AlreadyRegistered);
   // Deregistration: refused while active, then accepted; the AS disappears.
-  a = n.receive(kA1, 0, wire(DeregReq{{r.routing_context, 777, kRc}}), 0ms);
+  a = n.receive(kA1, 0, wire(DeregReq{{r.routing_context, 777, kRc}}), at(0ms));
   auto dr = sent_of<DeregRsp>(a);
   ASSERT_EQ(dr.size(), 1U);
   EXPECT_EQ(dr[0].results[0].status, DeregistrationStatus::AspCurrentlyActive);
   EXPECT_EQ(dr[0].results[1].status, DeregistrationStatus::InvalidRoutingContext);
   EXPECT_EQ(dr[0].results[2].status, DeregistrationStatus::NotRegistered);
-  (void)n.receive(kA1, 0, wire(AspIa{{r.routing_context}, {}}), 0ms);
-  a = n.receive(kA1, 0, wire(DeregReq{{r.routing_context}}), 0ms);
+  (void)n.receive(kA1, 0, wire(AspIa{{r.routing_context}, {}}), at(0ms));
+  a = n.receive(kA1, 0, wire(DeregReq{{r.routing_context}}), at(0ms));
   EXPECT_EQ(sent_of<DeregRsp>(a)[0].results[0].status, DeregistrationStatus::Success);
   EXPECT_FALSE(n.as_state(r.routing_context).has_value());
-  EXPECT_EQ(count_drops(n.route(ss7(1, 0x2000), 0ms), DropReason::NoRoutingKey), 1);
+  EXPECT_EQ(count_drops(n.route(ss7(1, 0x2000), at(0ms)), DropReason::NoRoutingKey), 1);
 }
 
 TEST(SgpRkm, DynamicLimitAndRcChecks) {
@@ -688,7 +717,7 @@ TEST(SgpRkm, DynamicLimitAndRcChecks) {
   named.routing_context = 4242;
   auto changed = key(4, 0x5000);
   changed.routing_context = kRc;  // exists, but with another key
-  auto a = n.receive(kA1, 0, wire(RegReq{{key(1, 0x2000), key(2, 0x3000), named, changed}}), 0ms);
+  auto a = n.receive(kA1, 0, wire(RegReq{{key(1, 0x2000), key(2, 0x3000), named, changed}}), at(0ms));
   auto res = sent_of<RegRsp>(a)[0].results;
   EXPECT_EQ(res[0].status, RegistrationStatus::Success);
   EXPECT_EQ(res[1].status, RegistrationStatus::InsufficientResources);
@@ -701,18 +730,18 @@ TEST(SgpRkm, DynamicKeysGoAwayWithTheAsp) {
   cfg.rkm = RkmPermission::DynamicPermitted;
   SgpNode n(cfg);
   (void)up(n, kA1);
-  auto a = n.receive(kA1, 0, wire(RegReq{{key(1, 0x2000)}}), 0ms);
+  auto a = n.receive(kA1, 0, wire(RegReq{{key(1, 0x2000)}}), at(0ms));
   const auto rc = sent_of<RegRsp>(a)[0].results[0].routing_context;
   EXPECT_TRUE(n.as_state(rc).has_value());
-  (void)n.association_down(kA1, 1ms);
+  (void)n.association_down(kA1, at(1ms));
   EXPECT_FALSE(n.as_state(rc).has_value());
   EXPECT_EQ(n.routing_keys().size(), 1U);  // the static one stays
 }
 
 TEST(SgpRkm, RegistrationBeforeAspUpIsRefused) {
   SgpNode n(config());
-  (void)n.association_up(kA1, 5, 0ms);
-  auto a = n.receive(kA1, 0, wire(RegReq{{key(1, 0x101c)}}), 0ms);
+  (void)n.association_up(kA1, 5, at(0ms));
+  auto a = n.receive(kA1, 0, wire(RegReq{{key(1, 0x101c)}}), at(0ms));
   EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::UnexpectedMessage}));
 }
 
@@ -722,16 +751,12 @@ TEST(SgpBeat, PeerDownAfterTwiceTbeatWithoutTraffic) {
   auto cfg = config();
   cfg.t_beat = 500ms;
   SgpNode n(cfg);
-  Timers timers;
-  timers.apply(n.association_up(kA1, 5, 0ms), 0ms);
-  auto due = timers.pop_due(10s);
-  ASSERT_EQ(due->second, 500ms);
-  auto a = n.timer_expired(due->first, due->second);
+  (void)n.association_up(kA1, 5, at(0ms));
+  ASSERT_EQ(n.next_deadline(), at(500ms));
+  auto a = n.on_timeout(at(500ms));
   EXPECT_EQ(sent_of<Beat>(a).size(), 1U);
-  timers.apply(a, due->second);
-  due = timers.pop_due(10s);
-  ASSERT_EQ(due->second, 1000ms);
-  a = n.timer_expired(due->first, due->second);
+  ASSERT_EQ(n.next_deadline(), at(1000ms));
+  a = n.on_timeout(at(1000ms));
   auto pu = all_of<PeerUnavailable>(a);
   ASSERT_EQ(pu.size(), 1U);
   EXPECT_EQ(pu[0].assoc, kA1);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "harness.hpp"
 #include "rserpool/transport/endpoint.hpp"
@@ -162,6 +163,87 @@ TEST_F(DriverFixture, PeerNotOnTheAllowListIsRefused) {
   EXPECT_TRUE(sgp->associations().empty());
 }
 
+// Issue 14 item 4 over real sockets: two configured peers on different
+// addresses (127.0.0.1 and 127.0.0.2), each owning one routing context.
+// The second peer's ASPAC for the first one's RC gets ERR Invalid Routing
+// Context and activates nothing; a host that is no configured peer is
+// aborted at association up; the owner still activates its RC.
+TEST_F(DriverFixture, ASecondPeerCannotActivateTheFirstPeersRoutingContext) {
+  constexpr std::uint32_t kRcB = 200;
+  auto c = sgp_config();
+  c.allowed_peers.clear();
+  c.sgp.peers = {SgpPeerConfig{"peer-a", {ip("127.0.0.1")}, {}}, SgpPeerConfig{"peer-b", {ip("127.0.0.2")}, {}}};
+  c.sgp.application_servers[0].owners = {"peer-a"};
+  AsConfig b;
+  b.name = "as-200";
+  b.routing_context = kRcB;
+  b.owners = {"peer-b"};
+  c.sgp.application_servers.push_back(b);
+  open_sgp(std::move(c));
+
+  // Peer B (bound to 127.0.0.2) asks for A's RC 100.
+  Recorder ev_b;
+  auto cb = asp_config();
+  cb.transport.local_addresses = {ip("127.0.0.2")};
+  cb.asp.asp_id = 8;
+  cb.asp.retry_initial = 10s;  // one attempt within the test
+  auto asp_b = AspConnection::create(io, cb, ev_b);
+  asp_b->start();
+  ASSERT_TRUE(run_until(io, [&] { return !ev_b.failed.empty(); })) << "no answer to B's ASPAC";
+  ASSERT_EQ(ev_b.err.size(), 1U);
+  EXPECT_EQ(ev_b.err[0].err.code, ErrorCode::InvalidRoutingContext);
+  EXPECT_EQ(ev_b.err[0].err.routing_contexts, (std::vector<std::uint32_t>{kRc}));
+  EXPECT_EQ(ev_b.failed[0].error, ErrorCode::InvalidRoutingContext);
+  ASSERT_TRUE(asp_b->client().last_refusal());
+  EXPECT_EQ(asp_b->state(), AspState::Inactive);
+  EXPECT_FALSE(asp_b->active_for(kRc));
+  EXPECT_NE(sgp->node().as_state(kRc), AsState::Active);
+  EXPECT_EQ(sgp->node().errors().sent_of(ErrorCode::InvalidRoutingContext), 1U);
+  // Its own RC it may activate.
+  asp_b->request([](AspClient& client, TimePoint now) { return client.activate(AspActivation{{kRcB}, TrafficMode::Loadshare}, now); });
+  ASSERT_TRUE(run_until(io, [&] { return asp_b->active_for(kRcB); }));
+
+  // A host that is no configured peer (127.0.0.3) never gets in.
+  Recorder ev_x;
+  auto cx = asp_config();
+  cx.transport.local_addresses = {ip("127.0.0.3")};
+  cx.asp.asp_id = 9;
+  auto asp_x = AspConnection::create(io, cx, ev_x);
+  asp_x->start();
+  ASSERT_TRUE(run_until(io, [&] { return ev_x.downs > 0; }));
+  EXPECT_EQ(sgp->node().refused_associations(), 1U);
+  EXPECT_EQ(sgp_events.refused, 1);
+
+  // The owner (127.0.0.1: the routed source towards 127.0.0.1) activates RC 100.
+  start_asp(asp_config());
+  ASSERT_TRUE(wait_active());
+  EXPECT_EQ(sgp->node().active_asps(kRc).size(), 1U);
+  EXPECT_FALSE(asp_b->active_for(kRc));
+  asp_b->stop();
+  asp_x->stop();
+}
+
+// Log lines and actions name associations by id: unique in the process,
+// never reused, never 0 (every controller link used to be "assoc 0").
+TEST_F(DriverFixture, AssociationIdsAreUniqueInTheProcessAndNeverZero) {
+  open_sgp(sgp_config());
+  std::set<AssocId> ids;
+  std::vector<std::shared_ptr<AspConnection>> asps;
+  std::vector<Recorder> events(3);
+  for (auto& ev : events) {
+    asps.push_back(AspConnection::create(io, asp_config(), ev));
+    ids.insert(asps.back()->id());
+    asps.back()->start();
+  }
+  ASSERT_TRUE(run_until(io, [&] { return sgp->associations().size() == 3; }));
+  for (auto id : sgp->associations()) ids.insert(id);
+  EXPECT_EQ(ids.size(), 6U);  // three ASP ends, three SGP ends
+  EXPECT_EQ(ids.count(0), 0U);
+  const auto next = next_association_id();
+  EXPECT_GT(next, *ids.rbegin());
+  for (auto& a : asps) a->stop();
+}
+
 TEST_F(DriverFixture, AbortedAssociationGivesAspDownAsPendingThenTr) {
   open_sgp(sgp_config());
   start_asp(asp_config());
@@ -266,6 +348,9 @@ TEST_F(DriverFixture, MalformedM3uaGetsErrAndTheAssociationSurvives) {
   auto c = transport();
   c.remote_addresses = {ip("127.0.0.1")};
   c.remote_port = sgp->port();
+  // Bound: a wildcard SCTP socket lists every address of the host in its
+  // INIT, and the SGP accepts a peer only when all of them are the peer's.
+  c.local_addresses = {ip("127.0.0.1")};
   auto a = tr::connect(io, c, peer);
   ASSERT_TRUE(a.ok());
   ASSERT_TRUE(run_until(io, [&] { return peer->up; }));

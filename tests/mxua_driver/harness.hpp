@@ -22,6 +22,7 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 using sgtest::backend;
+using sgtest::run_for;
 using sgtest::run_until;
 using sgtest::sctp_backend;
 

@@ -1,5 +1,6 @@
 #include "mxua/driver/action_runner.hpp"
 
+#include <atomic>
 #include <type_traits>
 
 #include "mxua/codec.hpp"
@@ -13,16 +14,35 @@ const std::shared_ptr<spdlog::logger>& logger() {
   return l;
 }
 
-}  // namespace
-
-std::shared_ptr<ActionRunner> ActionRunner::create(boost::asio::io_context& io, Events& events) {
-  return std::make_shared<ActionRunner>(Key{}, io, events);
+std::string rc_text(const std::vector<std::uint32_t>& rcs) {
+  if (rcs.empty()) return {};
+  std::string t = " (RC";
+  for (auto rc : rcs) t += " " + std::to_string(rc);
+  return t + ")";
 }
 
-ActionRunner::~ActionRunner() { cancel_timers(); }
+}  // namespace
 
-void ActionRunner::attach(AssocId assoc, std::shared_ptr<tr::Association> a, const tr::AssociationInfo& info) {
-  assocs_[assoc] = Bound{std::move(a), info.outbound_streams, info.kind == tr::TransportKind::tcp};
+AssocId next_association_id() noexcept {
+  static std::atomic<AssocId> next{1};
+  AssocId id = next.fetch_add(1, std::memory_order_relaxed);
+  if (id == 0) id = next.fetch_add(1, std::memory_order_relaxed);  // after 2^32 associations
+  return id;
+}
+
+std::shared_ptr<ActionRunner> ActionRunner::create(boost::asio::io_context& io, Events& events,
+                                                   const rserpool::Clock& clock) {
+  return std::make_shared<ActionRunner>(Key{}, io, events, clock);
+}
+
+ActionRunner::ActionRunner(Key, boost::asio::io_context& io, Events& events, const rserpool::Clock& clock)
+    : io_(io), events_(events), clock_(clock), timer_(io) {}
+
+ActionRunner::~ActionRunner() { cancel_timer(); }
+
+void ActionRunner::attach(AssocId assoc, std::shared_ptr<tr::Association> a, const tr::AssociationInfo& info,
+                          std::string label) {
+  assocs_[assoc] = Bound{std::move(a), info.outbound_streams, info.kind == tr::TransportKind::tcp, std::move(label)};
 }
 
 void ActionRunner::detach(AssocId assoc) { assocs_.erase(assoc); }
@@ -32,19 +52,32 @@ std::shared_ptr<tr::Association> ActionRunner::association(AssocId assoc) const 
   return it == assocs_.end() ? nullptr : it->second.assoc;
 }
 
+std::string ActionRunner::label(AssocId assoc) const {
+  auto it = assocs_.find(assoc);
+  std::string t = "assoc " + std::to_string(assoc);
+  if (it != assocs_.end() && !it->second.label.empty()) t += " (" + it->second.label + ")";
+  return t;
+}
+
 void ActionRunner::run(Actions& actions) {
+  ++depth_;
   for (auto& action : actions) {
     std::visit(
         [&](auto& a) {
           using T = std::decay_t<decltype(a)>;
           if constexpr (std::is_same_v<T, Send>) {
-            send(a);
-          } else if constexpr (std::is_same_v<T, StartTimer>) {
-            start_timer(a);
-          } else if constexpr (std::is_same_v<T, StopTimer>) {
-            stop_timer(a);
+            if (const auto* e = std::get_if<Err>(&a.message)) log_err_sent(a.assoc, *e);
+            Bytes bytes;
+            encode(a.message, bytes);
+            send(a.assoc, a.stream, false, bytes);
+          } else if constexpr (std::is_same_v<T, SendData>) {
+            Bytes bytes;
+            encode_data(a.view(), bytes);
+            send(a.assoc, a.stream, true, bytes);
           } else if constexpr (std::is_same_v<T, PeerUnavailable>) {
             peer_unavailable(a.assoc);
+          } else if constexpr (std::is_same_v<T, AssociationRefused>) {
+            refused(a.assoc);
           } else if constexpr (std::is_same_v<T, AspStateChanged>) {
             events_.on_asp_state(a);
           } else if constexpr (std::is_same_v<T, AsStateChanged>) {
@@ -54,6 +87,10 @@ void ActionRunner::run(Actions& actions) {
           } else if constexpr (std::is_same_v<T, NtfyIndication>) {
             events_.on_ntfy(a);
           } else if constexpr (std::is_same_v<T, ErrIndication>) {
+            // The peer refused something of ours: say what, by the code's name.
+            rserpool::log::warn_limited(logger(), "M3UA ERR received", "{}: peer sent ERR {} (0x{:02x}){}",
+                                        label(a.assoc), to_string(a.err.code),
+                                        static_cast<std::uint32_t>(a.err.code), rc_text(a.err.routing_contexts));
             events_.on_err(a);
           } else if constexpr (std::is_same_v<T, DestinationStateChanged>) {
             events_.on_destination_state(a);
@@ -64,45 +101,53 @@ void ActionRunner::run(Actions& actions) {
           } else if constexpr (std::is_same_v<T, RequestFailed>) {
             events_.on_request_failed(a);
           } else if constexpr (std::is_same_v<T, Drop>) {
+            if (a.reason == DropReason::OpcScreened)
+              rserpool::log::warn_limited(logger(), "M3UA OPC screened",
+                                          "{}: DATA with an originating point code the peer may not use: dropped",
+                                          label(a.assoc));
             events_.on_drop(a);
           }
         },
         action);
   }
   actions.clear();
+  if (--depth_ == 0) rearm();
 }
 
-void ActionRunner::send(Send& s) {
-  auto it = assocs_.find(s.assoc);
+void ActionRunner::log_err_sent(AssocId assoc, const Err& e) {
+  rserpool::log::warn_limited(logger(), "M3UA ERR sent", "{}: sent ERR {} (0x{:02x}){}", label(assoc),
+                              to_string(e.code), static_cast<std::uint32_t>(e.code), rc_text(e.routing_contexts));
+}
+
+void ActionRunner::send(AssocId assoc, std::uint16_t stream, bool is_data, Bytes& bytes) {
+  auto it = assocs_.find(assoc);
   if (it == assocs_.end()) {
     // The core still believes in an association the transport has lost
     // (its down notification is on the way): nothing to deliver to.
     ++counters_.no_association;
     std::vector<tr::Message> lost;
-    lost.push_back(tr::Message{kM3uaPpid, s.stream, false, std::move(s.bytes)});
-    hand_back(s.assoc, std::move(lost));
+    lost.push_back(tr::Message{kM3uaPpid, stream, false, std::move(bytes)});
+    hand_back(assoc, std::move(lost));
     return;
   }
   Bound& b = it->second;
-  std::uint16_t stream = s.stream;
   // The TCP mapping's streams are labels only (one byte stream, no head-of-
   // line relief): fold a stream the peer did not grant onto the last one so
   // a short grant never blocks DATA. Stream 0 stays stream 0.
   if (b.tcp && b.outbound_streams > 1 && stream >= b.outbound_streams)
     stream = static_cast<std::uint16_t>(b.outbound_streams - 1U);
-  const bool is_data = s.bytes.size() > 2 && s.bytes[2] == static_cast<std::uint8_t>(MessageClass::Transfer);
   // send() takes the message by value, so a refused DATA would be gone:
   // keep a copy in a reused buffer (no allocation in the steady state) to
   // hand it back for failover.
-  if (is_data) spare_.assign(s.bytes.begin(), s.bytes.end());
-  auto r = b.assoc->send(tr::Message{kM3uaPpid, stream, false, std::move(s.bytes)});
+  if (is_data) spare_.assign(bytes.begin(), bytes.end());
+  auto r = b.assoc->send(tr::Message{kM3uaPpid, stream, false, std::move(bytes)});
   if (r) {
     ++counters_.messages_out;
     return;
   }
   ++counters_.send_refused;
-  logger()->warn("assoc {}: send refused ({}): {}", s.assoc, is_data ? "DATA" : "management",
-                 tr::to_string(r.error()));
+  rserpool::log::warn_limited(logger(), "M3UA send refused", "{}: send refused ({}): {}", label(assoc),
+                              is_data ? "DATA" : "management", tr::to_string(r.error()));
   if (!is_data) {
     ++counters_.mgmt_lost;
     return;
@@ -110,44 +155,51 @@ void ActionRunner::send(Send& s) {
   std::vector<tr::Message> refused;
   refused.push_back(tr::Message{kM3uaPpid, stream, false, std::move(spare_)});
   spare_ = Bytes{};
-  hand_back(s.assoc, std::move(refused));
+  hand_back(assoc, std::move(refused));
 }
 
-void ActionRunner::start_timer(const StartTimer& t) {
-  auto& slot = timers_[t.id];
-  if (!slot.timer) slot.timer = std::make_unique<boost::asio::steady_timer>(io_);
-  slot.generation = next_generation_++;
-  slot.timer->expires_at(clock_.to_steady(now() + t.duration));
-  slot.timer->async_wait([weak = weak_from_this(), id = t.id, gen = slot.generation](boost::system::error_code ec) {
+void ActionRunner::rearm() {
+  const auto due = core_.next_deadline ? core_.next_deadline() : std::nullopt;
+  if (due == armed_at_) return;
+  armed_at_ = due;
+  const std::uint64_t gen = ++generation_;
+  timer_.cancel();
+  if (!due) return;
+  timer_.expires_at(*due);
+  timer_.async_wait([weak = weak_from_this(), gen](boost::system::error_code ec) {
     if (ec) return;
-    if (auto self = weak.lock()) self->fire(id, gen);
+    if (auto self = weak.lock()) self->fire(gen);
   });
 }
 
-void ActionRunner::stop_timer(const StopTimer& t) {
-  auto it = timers_.find(t.id);
-  if (it == timers_.end()) return;
-  it->second.timer->cancel();
-  timers_.erase(it);
+void ActionRunner::fire(std::uint64_t generation) {
+  // Re-armed or cancelled after this expiry was queued: stale.
+  if (generation != generation_) return;
+  armed_at_.reset();
+  ++counters_.timers_fired;
+  if (!core_.on_timeout) return;
+  Actions acts;
+  core_.on_timeout(now(), acts);
+  run(acts);  // re-arms
 }
 
-void ActionRunner::fire(TimerId id, std::uint64_t generation) {
-  auto it = timers_.find(id);
-  // A restart or stop after the expiry was queued: this firing is stale.
-  if (it == timers_.end() || it->second.generation != generation) return;
-  timers_.erase(it);
-  ++counters_.timers_fired;
-  logger()->debug("{} expired (assoc {}, rc {})", timer_name(id.kind), id.assoc, id.rc);
-  if (!sink_) return;
-  auto actions = sink_(id, now());
-  run(actions);
+void ActionRunner::cancel_timer() {
+  ++generation_;
+  armed_at_.reset();
+  timer_.cancel();
 }
 
 void ActionRunner::peer_unavailable(AssocId assoc) {
   ++counters_.peer_unavailable;
   auto a = association(assoc);
-  logger()->warn("assoc {}: no answer to BEAT within 2 x T(beat): aborting", assoc);
+  rserpool::log::warn_limited(logger(), "M3UA BEAT timeout", "{}: no answer to BEAT within 2 x T(beat): aborting",
+                              label(assoc));
   if (a) a->abort();  // on_down follows from the transport
+}
+
+void ActionRunner::refused(AssocId assoc) {
+  ++counters_.refused_peers;
+  if (auto a = association(assoc)) a->abort();
 }
 
 void ActionRunner::hand_back(AssocId assoc, std::vector<tr::Message>&& unsent) {
@@ -168,13 +220,8 @@ void ActionRunner::hand_back(AssocId assoc, std::vector<tr::Message>&& unsent) {
   }
   if (data.empty()) return;
   counters_.data_handed_back += data.size();
-  logger()->info("assoc {}: {} DATA message(s) not delivered, handed back", assoc, data.size());
+  logger()->info("{}: {} DATA message(s) not delivered, handed back", label(assoc), data.size());
   events_.on_send_failed(assoc, std::move(data));
-}
-
-void ActionRunner::cancel_timers() {
-  for (auto& [id, t] : timers_) t.timer->cancel();
-  timers_.clear();
 }
 
 }  // namespace mxua::driver

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <boost/asio/ip/udp.hpp>
+
 #include "rserpool/base/log.hpp"
 
 namespace mxua::driver {
@@ -10,6 +12,22 @@ namespace {
 const std::shared_ptr<spdlog::logger>& logger() {
   static const auto l = rserpool::log::get("m3ua");
   return l;
+}
+
+// The source address the kernel would use towards `remote` (a UDP socket's
+// connect() chooses it and sends nothing).
+std::optional<rserpool::IpAddress> routed_source(boost::asio::io_context& io, const rserpool::IpAddress& remote) {
+  boost::system::error_code ec;
+  const auto to = boost::asio::ip::make_address(remote.to_string(), ec);
+  if (ec) return std::nullopt;
+  boost::asio::ip::udp::socket s(io);
+  s.open(to.is_v4() ? boost::asio::ip::udp::v4() : boost::asio::ip::udp::v6(), ec);
+  if (ec) return std::nullopt;
+  s.connect(boost::asio::ip::udp::endpoint(to, 9), ec);
+  if (ec) return std::nullopt;
+  const auto local = s.local_endpoint(ec);
+  if (ec) return std::nullopt;
+  return rserpool::IpAddress::parse(local.address().to_string());
 }
 
 }  // namespace
@@ -26,7 +44,7 @@ std::shared_ptr<AspConnection> AspConnection::create(boost::asio::io_context& io
   if (!cfg.registrations.empty()) cfg.asp.auto_activate = false;
   cfg.asp.outbound_streams = std::max<std::uint16_t>(cfg.asp.outbound_streams, 2);
   auto c = std::make_shared<AspConnection>(Key{}, io, std::move(cfg), user);
-  c->driver_ = AssociationDriver::standalone(io, Endpoint::asp(c->cfg_.asp), *c);
+  c->driver_ = AssociationDriver::standalone(io, Endpoint::asp(c->cfg_.asp), *c, c->cfg_.transport.name);
   return c;
 }
 
@@ -37,6 +55,13 @@ AspConnection::~AspConnection() {
     a->set_handler(nullptr);
     a->abort();
   }
+}
+
+std::string AspConnection::remote_text() const {
+  std::string t;
+  for (const auto& a : cfg_.transport.remote_addresses)
+    t += (t.empty() ? "" : ",") + rserpool::TransportAddress{a, cfg_.transport.remote_port}.to_string();
+  return t.empty() ? std::string("?") : t;
 }
 
 void AspConnection::start() {
@@ -53,9 +78,13 @@ void AspConnection::stop() {
 
 void AspConnection::connect() {
   ++connects_;
-  auto a = tr::connect(io_, cfg_.transport, driver_);
+  tr::EndpointConfig transport = cfg_.transport;
+  if (transport.local_addresses.empty() && cfg_.bind_routed_source && !transport.remote_addresses.empty())
+    if (auto src = routed_source(io_, transport.remote_addresses.front())) transport.local_addresses = {*src};
+  auto a = tr::connect(io_, std::move(transport), driver_);
   if (!a) {
-    logger()->warn("ASP {}: connect: {}", cfg_.transport.name, a.error().message());
+    rserpool::log::warn_limited(logger(), "M3UA connect failed", "ASP {} ({}): connect: {}", cfg_.transport.name,
+                                remote_text(), a.error().message());
     schedule_reconnect();
   }
 }
@@ -63,7 +92,7 @@ void AspConnection::connect() {
 void AspConnection::schedule_reconnect() {
   if (!running_ || !cfg_.reconnect) return;
   retry_.expires_after(backoff_);
-  logger()->info("ASP {}: reconnecting in {} ms", cfg_.transport.name, backoff_.count());
+  logger()->info("ASP {} ({}): reconnecting in {} ms", cfg_.transport.name, remote_text(), rserpool::to_millis(backoff_));
   backoff_ = std::min(backoff_ * 2, cfg_.reconnect_max);
   retry_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto self = weak.lock();
@@ -115,8 +144,10 @@ void AspConnection::on_asp_state(const AspStateChanged& c) {
 void AspConnection::on_registration(const RegistrationIndication& r) {
   user_.on_registration(r);
   if (r.result.status != RegistrationStatus::Success) {
-    logger()->warn("ASP {}: registration of local key {} refused (status {})", cfg_.transport.name,
-                   r.result.local_rk_id, static_cast<std::uint32_t>(r.result.status));
+    rserpool::log::warn_limited(logger(), "M3UA registration refused",
+                                "ASP {} ({}): registration of local key {} refused: {} ({})", cfg_.transport.name,
+                                remote_text(), r.result.local_rk_id, to_string(r.result.status),
+                                static_cast<std::uint32_t>(r.result.status));
     return;
   }
   const std::uint32_t rc = r.result.routing_context;

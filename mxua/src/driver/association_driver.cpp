@@ -12,25 +12,52 @@ const std::shared_ptr<spdlog::logger>& logger() {
   return l;
 }
 
-std::string peer_text(const tr::AssociationInfo& info) {
+std::string addresses_text(const tr::AssociationInfo& info) {
   if (info.remote.empty()) return "?";
-  return info.remote.front().to_string();
+  std::string t = info.remote.front().to_string();
+  if (info.remote.size() > 1) t += " +" + std::to_string(info.remote.size() - 1);
+  return t;
+}
+
+std::string all_addresses(const tr::AssociationInfo& info) {
+  std::string t;
+  for (const auto& a : info.remote) t += (t.empty() ? "" : ", ") + a.to_string();
+  return t.empty() ? std::string("none") : t;
 }
 
 }  // namespace
 
-AssociationDriver::AssociationDriver(std::shared_ptr<ActionRunner> runner, Endpoint endpoint, Admission admit)
-    : runner_(std::move(runner)), endpoint_(std::move(endpoint)), admit_(std::move(admit)) {}
+AssociationDriver::AssociationDriver(std::shared_ptr<ActionRunner> runner, Endpoint endpoint)
+    : runner_(std::move(runner)), endpoint_(std::move(endpoint)) {}
 
 std::shared_ptr<AssociationDriver> AssociationDriver::standalone(boost::asio::io_context& io, Endpoint endpoint,
-                                                                 Events& events) {
+                                                                 Events& events, std::string name) {
   auto runner = ActionRunner::create(io, events);
+  endpoint.set_association(next_association_id());
   auto d = std::make_shared<AssociationDriver>(runner, std::move(endpoint));
-  runner->set_timer_sink([weak = std::weak_ptr<AssociationDriver>(d)](TimerId id, TimePoint now) {
-    auto self = weak.lock();
-    return self ? self->endpoint_.timer_expired(id, now) : Actions{};
-  });
+  d->name_ = std::move(name);
+  std::weak_ptr<AssociationDriver> weak = d;
+  runner->set_core_timers(ActionRunner::CoreTimers{
+      [weak]() -> std::optional<TimePoint> {
+        auto self = weak.lock();
+        return self ? self->endpoint_.next_deadline() : std::nullopt;
+      },
+      [weak](TimePoint now, Actions& out) {
+        if (auto self = weak.lock()) {
+          auto acts = self->endpoint_.on_timeout(now);
+          out.insert(out.end(), std::make_move_iterator(acts.begin()), std::make_move_iterator(acts.end()));
+        }
+      }});
   return d;
+}
+
+std::string AssociationDriver::label() const {
+  const std::string peer = peer_label();
+  return "assoc " + std::to_string(id()) + (peer.empty() ? std::string() : " (" + peer + ")");
+}
+
+std::string AssociationDriver::peer_label() const {
+  return name_.empty() ? peer_address_ : name_ + " " + peer_address_;
 }
 
 std::uint16_t AssociationDriver::streams_for(const tr::AssociationInfo& info) const {
@@ -42,25 +69,41 @@ std::uint16_t AssociationDriver::streams_for(const tr::AssociationInfo& info) co
 
 void AssociationDriver::on_up(tr::Association& assoc, const tr::AssociationInfo& info) {
   assoc_ = assoc.weak_from_this();
-  if (admit_ && !admit_(info)) {
-    refused_ = true;
-    ++runner_->counters().refused_peers;
-    logger()->warn("assoc {}: peer {} not on the allow-list: aborting", id(), peer_text(info));
-    runner_->events().on_association_refused(id(), info);
-    assoc.abort();
+  peer_address_ = addresses_text(info);
+  // The core decides whether this peer may stay (an SGP binds the
+  // association to a configured peer by all its addresses).
+  std::vector<rserpool::IpAddress> remote;
+  for (const auto& a : info.remote) remote.push_back(a.ip);
+  auto acts = endpoint_.association_up(streams_for(info), runner_->now(), remote);
+  if (std::any_of(acts.begin(), acts.end(), [](const Action& a) { return std::holds_alternative<AssociationRefused>(a); })) {
+    refuse(assoc, info);
     return;
   }
+  // An SGP names the association by the configured peer it bound it to.
+  if (name_.empty() && endpoint_.role() == Role::Sgp)
+    if (auto peer = endpoint_.serving()->peer_of(id()))
+      if (const auto* c = endpoint_.serving()->peers().config(*peer)) name_ = c->name;
   up_ = true;
   ++runner_->counters().associations_up;
-  logger()->info("assoc {}: up over {} with {} ({} out / {} in streams)", id(), tr::to_string(info.kind),
-                 peer_text(info), info.outbound_streams, info.inbound_streams);
-  runner_->attach(id(), assoc.shared_from_this(), info);
+  logger()->info("{}: up over {} ({} out / {} in streams)", label(), tr::to_string(info.kind),
+                 info.outbound_streams, info.inbound_streams);
+  runner_->attach(id(), assoc.shared_from_this(), info, peer_label());
   runner_->events().on_association_up(id(), info);
-  auto acts = endpoint_.association_up(streams_for(info), runner_->now());
   run(acts);
 }
 
+void AssociationDriver::refuse(tr::Association& assoc, const tr::AssociationInfo& info) {
+  refused_ = true;
+  ++runner_->counters().refused_peers;
+  rserpool::log::warn_limited(logger(), "M3UA association refused",
+                              "{}: refused: its addresses ({}) are not all of one configured peer", label(),
+                              all_addresses(info));
+  runner_->events().on_association_refused(id(), info);
+  assoc.abort();
+}
+
 void AssociationDriver::on_message(tr::Association& assoc, tr::Message&& msg) {
+  (void)assoc;
   if (!up_) return;
   if (msg.ppid != kM3uaPpid) {
     if (other_ppid_) {  // e.g. the ASAP control channel (PPID 11) beside M3UA
@@ -68,7 +111,8 @@ void AssociationDriver::on_message(tr::Association& assoc, tr::Message&& msg) {
       return;
     }
     ++runner_->counters().foreign_ppid;
-    logger()->debug("assoc {}: dropped a message with PPID {} (not M3UA)", id(), msg.ppid);
+    rserpool::log::warn_limited(logger(), "M3UA foreign PPID", "{}: dropped a message with PPID {} (not M3UA)",
+                                label(), msg.ppid);
     return;
   }
   ++runner_->counters().messages_in;
@@ -88,25 +132,27 @@ void AssociationDriver::on_message(tr::Association& assoc, tr::Message&& msg) {
 
 void AssociationDriver::on_restart(tr::Association& assoc, const tr::AssociationInfo& info) {
   // The peer's endpoint restarted: whatever M3UA state it had is gone.
-  logger()->warn("assoc {}: SCTP restart: ASP state reset", id());
+  rserpool::log::warn_limited(logger(), "SCTP restart", "{}: SCTP restart: ASP state reset", label());
   auto down = endpoint_.association_down(runner_->now());
   run(down);
-  runner_->attach(id(), assoc.shared_from_this(), info);
+  runner_->attach(id(), assoc.shared_from_this(), info, peer_label());
   auto acts = endpoint_.association_up(streams_for(info), runner_->now());
   run(acts);
 }
 
 void AssociationDriver::on_send_failed(tr::Association& assoc, std::vector<tr::Message>&& unsent) {
+  (void)assoc;
   runner_->hand_back(id(), std::move(unsent));
 }
 
 void AssociationDriver::on_down(tr::Association& assoc, tr::DownReason reason) {
+  (void)assoc;
   const bool was_up = up_;
   up_ = false;
   if (refused_) return;
   runner_->detach(id());
   if (was_up) ++runner_->counters().associations_down;
-  logger()->info("assoc {}: down ({})", id(), tr::to_string(reason));
+  logger()->info("{}: down ({})", label(), tr::to_string(reason));
   if (was_up) {
     auto acts = endpoint_.association_down(runner_->now());
     run(acts);

@@ -8,7 +8,8 @@ namespace mxua::driver {
 
 SgpServer::SgpServer(Key, boost::asio::io_context& io, SgpServerConfig cfg, Events& events)
     : cfg_(std::move(cfg)), node_(cfg_.sgp), runner_(ActionRunner::create(io, events)) {
-  runner_->set_timer_sink([this](TimerId id, TimePoint now) { return node_.timer_expired(id, now); });
+  runner_->set_core_timers(ActionRunner::CoreTimers{[this] { return node_.next_deadline(); },
+                                                    [this](TimePoint now, Actions& out) { node_.on_timeout(now, out); }});
 }
 
 rserpool::Result<std::unique_ptr<SgpServer>, std::error_code> SgpServer::open(boost::asio::io_context& io,
@@ -17,14 +18,19 @@ rserpool::Result<std::unique_ptr<SgpServer>, std::error_code> SgpServer::open(bo
   cfg.transport.out_streams = std::max<std::uint16_t>(cfg.transport.out_streams, 2);
   cfg.transport.in_streams = std::max<std::uint16_t>(cfg.transport.in_streams, 2);
   if (cfg.transport.name.empty()) cfg.transport.name = "m3ua-sgp";
+  // The allow-list is the core's (SgpNode binds each association to a
+  // configured peer by ALL its addresses): a plain address list is one
+  // peer; accept_any lets unconfigured peers in.
+  if (cfg.sgp.peers.empty() && !cfg.allowed_peers.empty())
+    cfg.sgp.peers.push_back(SgpPeerConfig{"allowed", cfg.allowed_peers, {}});
+  if (cfg.accept_any) cfg.sgp.accept_unknown_peers = true;
   auto s = std::make_unique<SgpServer>(Key{}, io, std::move(cfg), events);
   SgpServer* self = s.get();
   auto l = tr::Listener::open(io, self->cfg_.transport, [self](const std::shared_ptr<tr::Association>&) {
     // Prune the drivers whose association has gone.
     std::erase_if(self->drivers_, [](const auto& kv) { return kv.second.expired(); });
-    const AssocId id = self->next_assoc_++;
-    auto d = std::make_shared<AssociationDriver>(self->runner_, Endpoint::sgp(id, self->node_),
-                                                 [self](const tr::AssociationInfo& info) { return self->admit(info); });
+    const AssocId id = next_association_id();
+    auto d = std::make_shared<AssociationDriver>(self->runner_, Endpoint::sgp(id, self->node_));
     self->drivers_[id] = d;
     return std::shared_ptr<tr::AssociationHandler>(d);
   });
@@ -37,8 +43,8 @@ rserpool::Result<std::unique_ptr<SgpServer>, std::error_code> SgpServer::open(bo
 
 SgpServer::~SgpServer() {
   close();
-  runner_->cancel_timers();
-  runner_->set_timer_sink({});
+  runner_->cancel_timer();
+  runner_->set_core_timers({});
 }
 
 void SgpServer::close() {
@@ -52,13 +58,6 @@ void SgpServer::close() {
     }
   }
   drivers_.clear();
-}
-
-bool SgpServer::admit(const tr::AssociationInfo& info) const {
-  if (cfg_.accept_any) return true;
-  return std::any_of(info.remote.begin(), info.remote.end(), [&](const rserpool::TransportAddress& a) {
-    return std::find(cfg_.allowed_peers.begin(), cfg_.allowed_peers.end(), a.ip) != cfg_.allowed_peers.end();
-  });
 }
 
 void SgpServer::route(const DataView& d) {

@@ -17,7 +17,27 @@ std::vector<std::uint32_t> sorted(std::vector<std::uint32_t> v) {
 
 }  // namespace
 
-AspClient::AspClient(AspClientConfig cfg) : cfg_(std::move(cfg)), beat_(cfg_.assoc, cfg_.t_beat) {}
+AspClient::AspClient(AspClientConfig cfg)
+    : cfg_(std::move(cfg)), beat_(cfg_.assoc, cfg_.t_beat), backoff_(cfg_.retry_initial) {}
+
+std::optional<TrafficMode> AspClient::traffic_mode(std::optional<std::uint32_t> rc) const {
+  auto it = modes_.find(rc);
+  if (it == modes_.end()) it = modes_.find(std::nullopt);  // activated without RC: every AS
+  return it == modes_.end() ? std::nullopt : it->second;
+}
+
+void AspClient::set_association(AssocId assoc) noexcept {
+  cfg_.assoc = assoc;
+  beat_.rebind(assoc);
+  timers_.clear();
+}
+
+void AspClient::sync_beat() {
+  if (auto due = beat_.due())
+    timers_.arm(beat_.timer(), *due);
+  else
+    timers_.cancel(beat_.timer());
+}
 
 AspState AspClient::state() const noexcept {
   if (!up_) return AspState::Down;
@@ -35,27 +55,37 @@ void AspClient::drop(DropReason r, Actions& out) {
   out.push_back(Drop{cfg_.assoc, r, 1});
 }
 
-void AspClient::send_err(Err e, Actions& out) { out.push_back(Send{cfg_.assoc, 0, encode(Message{std::move(e)})}); }
+void AspClient::send_err(Err e, Actions& out) {
+  errs_.count_sent(e.code);
+  out.push_back(Send{cfg_.assoc, 0, Message{std::move(e)}});
+}
 
 Actions AspClient::association_up(TimePoint now, std::optional<std::uint16_t> outbound_streams) {
   Actions out;
+  now_ = now;
   if (outbound_streams) cfg_.outbound_streams = *outbound_streams;
   queue_.clear();
+  deferred_.clear();
+  backoff_ = cfg_.retry_initial;
   outstanding_ = false;
   up_ = false;
   active_.clear();
-  beat_.start(now, out);
+  modes_.clear();
+  timers_.clear();
+  beat_.start(now);
+  sync_beat();
   // The ASP always starts with ASPUP (RFC 4666 4.3.4.1).
   enqueue(kAspUpId, Message{AspUp{cfg_.asp_id, std::nullopt}}, {}, std::nullopt, out);
   return out;
 }
 
 Actions AspClient::association_down(TimePoint now) {
-  (void)now;
+  now_ = now;
   Actions out;
-  beat_.stop(out);
-  if (outstanding_) out.push_back(StopTimer{TimerId{TimerKind::Tack, cfg_.assoc, 0}});
+  beat_.stop();
+  timers_.clear();
   queue_.clear();
+  deferred_.clear();
   outstanding_ = false;
   restore_.clear();
   go_down(out);
@@ -74,10 +104,12 @@ void AspClient::set_active(std::optional<std::uint32_t> rc, bool active, Actions
   const bool was = active_.count(rc) != 0;
   if (was == active) return;
   const auto before = state();
-  if (active)
+  if (active) {
     active_.insert(rc);
-  else
+  } else {
     active_.erase(rc);
+    modes_.erase(rc);
+  }
   out.push_back(AspStateChanged{cfg_.assoc, rc, active ? AspState::Inactive : AspState::Active,
                                 active ? AspState::Active : AspState::Inactive});
   if (state() != before) out.push_back(AspStateChanged{cfg_.assoc, std::nullopt, before, state()});
@@ -85,7 +117,7 @@ void AspClient::set_active(std::optional<std::uint32_t> rc, bool active, Actions
 
 void AspClient::enqueue(MessageId id, const Message& m, std::vector<std::uint32_t> rcs,
                         std::optional<TrafficMode> mode, Actions& out) {
-  queue_.push_back(Request{id, encode(m), std::move(rcs), mode, 0});
+  queue_.push_back(Request{id, m, std::move(rcs), mode, 0, mode});
   pump(out);
 }
 
@@ -94,10 +126,14 @@ void AspClient::pump(Actions& out) {
   auto& r = queue_.front();
   // ASPSM on stream 0; ASPTM may use any stream, stream 0 keeps it ordered
   // with the ASPSM that precedes it.
-  out.push_back(Send{cfg_.assoc, 0, r.bytes});
-  out.push_back(StartTimer{TimerId{TimerKind::Tack, cfg_.assoc, 0}, cfg_.t_ack});
   r.sent = 1;
   outstanding_ = true;
+  transmit(r, now_, out);
+}
+
+void AspClient::transmit(const Request& r, TimePoint now, Actions& out) {
+  out.push_back(Send{cfg_.assoc, 0, r.message});
+  timers_.arm(TimerKey{TimerKind::Tack, cfg_.assoc}, now + cfg_.t_ack);
 }
 
 bool AspClient::front_is(std::uint8_t cls, std::uint8_t t) const {
@@ -105,7 +141,7 @@ bool AspClient::front_is(std::uint8_t cls, std::uint8_t t) const {
 }
 
 void AspClient::complete_front(Actions& out) {
-  out.push_back(StopTimer{TimerId{TimerKind::Tack, cfg_.assoc, 0}});
+  timers_.cancel(TimerKey{TimerKind::Tack, cfg_.assoc});
   queue_.pop_front();
   outstanding_ = false;
   pump(out);
@@ -117,30 +153,104 @@ void AspClient::enqueue_activations(const std::vector<AspActivation>& acts, Acti
             a.traffic_mode, out);
 }
 
-Actions AspClient::timer_expired(TimerId id, TimePoint now) {
-  Actions out;
-  if (id.kind == TimerKind::Tbeat) {
-    beat_.expired(now, out);
-    return out;
+void AspClient::on_timeout(TimePoint now, Actions& out) {
+  now_ = now;
+  while (auto key = timers_.take_due(now)) {
+    if (key->kind == TimerKind::Tbeat) {
+      beat_.expired(now, out);
+      sync_beat();
+      continue;
+    }
+    if (key->kind == TimerKind::Retry) {
+      retry_due(now, out);
+      continue;
+    }
+    if (key->kind != TimerKind::Tack || !outstanding_ || queue_.empty()) continue;
+    auto& r = queue_.front();
+    if (r.sent > cfg_.max_retransmissions) {
+      refused(std::nullopt, out);  // unanswered: tried again after the back-off
+      continue;
+    }
+    ++r.sent;
+    ++retransmissions_;
+    transmit(r, now, out);
   }
-  if (id.kind != TimerKind::Tack || !outstanding_ || queue_.empty()) return out;
-  auto& r = queue_.front();
-  if (r.sent > cfg_.max_retransmissions) {
-    out.push_back(RequestFailed{cfg_.assoc, r.id, std::nullopt});
-    queue_.pop_front();
-    outstanding_ = false;
-    pump(out);
-    return out;
+}
+
+// The outstanding request is refused (ERR) or unanswered: it leaves the
+// queue; ASPUP and ASPAC come back after the back-off, which grows with
+// each refusal.
+void AspClient::refused(std::optional<ErrorCode> error, Actions& out) {
+  Request r = std::move(queue_.front());
+  queue_.pop_front();
+  outstanding_ = false;
+  timers_.cancel(TimerKey{TimerKind::Tack, cfg_.assoc});
+  ++refusals_;
+  RequestRefusal refusal{r.id, error, r.asked, r.rcs, now_, std::nullopt};
+  if (r.id == kAspUpId || r.id == kAspAcId) {
+    r.retry_at = now_ + backoff_;
+    refusal.retry_at = r.retry_at;
+    backoff_ = std::min<Duration>(backoff_ * 2, cfg_.retry_max);
+    // The next attempt starts again from the configured mode.
+    r.asked = r.mode;
+    r.tried.clear();
+    r.sent = 0;
+    if (r.id == kAspAcId) r.message = Message{AspAc{r.mode, r.rcs, std::nullopt}};
+    deferred_.push_back(std::move(r));
+    arm_retry();
   }
-  ++r.sent;
-  ++retransmissions_;
-  out.push_back(Send{cfg_.assoc, 0, r.bytes});
-  out.push_back(StartTimer{TimerId{TimerKind::Tack, cfg_.assoc, 0}, cfg_.t_ack});
-  return out;
+  out.push_back(RequestFailed{cfg_.assoc, refusal.request, error, refusal.retry_at});
+  last_refusal_ = std::move(refusal);
+  pump(out);
+}
+
+// ERR Unsupported Traffic Mode Type for our ASPAC: when following the SGP,
+// ask again at once with the next mode not refused yet; "no Traffic Mode
+// Type" comes first, so the SGP applies the AS's own mode.
+bool AspClient::follow_mode(Request& r, Actions& out) {
+  if (!cfg_.follow_peer_mode || r.id != kAspAcId) return false;
+  r.tried.push_back(r.asked);
+  const std::optional<TrafficMode> candidates[] = {std::nullopt, TrafficMode::Override, TrafficMode::Loadshare,
+                                                   TrafficMode::Broadcast};
+  for (const auto& c : candidates) {
+    if (std::find(r.tried.begin(), r.tried.end(), c) != r.tried.end()) continue;
+    r.asked = c;
+    r.message = Message{AspAc{c, r.rcs, std::nullopt}};
+    r.sent = 1;
+    ++mode_retries_;
+    transmit(r, now_, out);
+    return true;
+  }
+  return false;
+}
+
+void AspClient::arm_retry() {
+  const TimerKey key{TimerKind::Retry, cfg_.assoc};
+  if (deferred_.empty()) {
+    timers_.cancel(key);
+    return;
+  }
+  TimePoint first = deferred_.front().retry_at;
+  for (const auto& r : deferred_) first = std::min(first, r.retry_at);
+  timers_.arm(key, first);
+}
+
+void AspClient::retry_due(TimePoint now, Actions& out) {
+  for (auto it = deferred_.begin(); it != deferred_.end();) {
+    if (it->retry_at > now) {
+      ++it;
+      continue;
+    }
+    // An ASPAC waits for the ASP to be up; going up re-activates anyway.
+    if (it->id != kAspAcId || up_) queue_.push_back(std::move(*it));
+    it = deferred_.erase(it);
+  }
+  arm_retry();
+  pump(out);
 }
 
 Actions AspClient::activate(AspActivation a, TimePoint now) {
-  (void)now;
+  now_ = now;
   Actions out;
   if (!up_) {
     // Nothing but ASPUP before ASPUP ACK; remember it for after.
@@ -152,49 +262,49 @@ Actions AspClient::activate(AspActivation a, TimePoint now) {
 }
 
 Actions AspClient::inactivate(std::vector<std::uint32_t> rcs, TimePoint now) {
-  (void)now;
+  now_ = now;
   Actions out;
   if (up_) enqueue(kAspIaId, Message{AspIa{rcs, std::nullopt}}, rcs, std::nullopt, out);
   return out;
 }
 
 Actions AspClient::shutdown(TimePoint now) {
-  (void)now;
+  now_ = now;
   Actions out;
   enqueue(kAspDnId, Message{AspDn{}}, {}, std::nullopt, out);
   return out;
 }
 
 Actions AspClient::register_keys(std::vector<RoutingKey> keys, TimePoint now) {
-  (void)now;
+  now_ = now;
   Actions out;
   if (!up_ || keys.empty()) {
     drop(DropReason::BeforeAspUp, out);
     return out;
   }
-  out.push_back(Send{cfg_.assoc, 0, encode(Message{RegReq{std::move(keys)}})});
+  out.push_back(Send{cfg_.assoc, 0, Message{RegReq{std::move(keys)}}});
   return out;
 }
 
 Actions AspClient::deregister(std::vector<std::uint32_t> rcs, TimePoint now) {
-  (void)now;
+  now_ = now;
   Actions out;
   if (!up_ || rcs.empty()) {
     drop(DropReason::BeforeAspUp, out);
     return out;
   }
-  out.push_back(Send{cfg_.assoc, 0, encode(Message{DeregReq{std::move(rcs)}})});
+  out.push_back(Send{cfg_.assoc, 0, Message{DeregReq{std::move(rcs)}}});
   return out;
 }
 
 Actions AspClient::send_ssnm(const Message& m, TimePoint now) {
-  (void)now;
+  now_ = now;
   Actions out;
   if (!up_) {
     drop(DropReason::BeforeAspUp, out);
     return out;
   }
-  out.push_back(Send{cfg_.assoc, 0, encode(m)});
+  out.push_back(Send{cfg_.assoc, 0, m});
   return out;
 }
 
@@ -208,18 +318,13 @@ void AspClient::send_data(const DataView& d, Actions& out) {
     drop(DropReason::NoDataStream, out);
     return;
   }
-  Send s{cfg_.assoc, *stream, {}};
-  if (cfg_.network_appearance && !d.network_appearance) {
-    DataView copy = d;
-    copy.network_appearance = cfg_.network_appearance;
-    encode_data(copy, s.bytes);
-  } else {
-    encode_data(d, s.bytes);
-  }
+  SendData s{cfg_.assoc, *stream, d, std::nullopt};
+  if (cfg_.network_appearance && !d.network_appearance) s.data.network_appearance = cfg_.network_appearance;
   out.push_back(std::move(s));
 }
 
 void AspClient::receive(std::uint16_t stream, ByteView bytes, TimePoint now, Actions& out) {
+  now_ = now;
   beat_.seen(now);
   auto hdr = decode_header(bytes, cfg_.limits);
   if (hdr && hdr->msg_class == static_cast<std::uint8_t>(MessageClass::Transfer)) {
@@ -259,10 +364,15 @@ void AspClient::handle_data(const DataView& d, std::uint16_t stream, ByteView ra
     drop(DropReason::NotActive, out);
     return;
   }
+  if (!opc_permitted(cfg_.originating_point_codes, d.protocol_data.opc)) {
+    drop(DropReason::OpcScreened, out);  // counted, no ERR
+    return;
+  }
   out.push_back(DataIndication{cfg_.assoc, d.routing_context.value_or(0), to_owned(d)});
 }
 
 void AspClient::handle(const Message& m, std::uint16_t stream, ByteView raw, TimePoint now, Actions& out) {
+  now_ = now;
   const auto id = message_id(m);
   if (wants_stream_zero(id.msg_class, id.msg_type) && stream != 0) {
     if (!std::holds_alternative<Err>(m)) send_err(make_err(ErrorCode::InvalidStreamIdentifier, raw), out);
@@ -287,6 +397,10 @@ void AspClient::handle(const Message& m, std::uint16_t stream, ByteView raw, Tim
         if constexpr (std::is_same_v<T, AspUpAck>) {
           if (front_is(3, type::kAspUp)) {
             complete_front(out);
+            backoff_ = cfg_.retry_initial;
+            // The activations are sent afresh: refused ones need not wait.
+            std::erase_if(deferred_, [](const Request& r) { return r.id == kAspAcId; });
+            arm_retry();
             const auto before = state();
             up_ = true;
             if (before == AspState::Down)
@@ -334,6 +448,7 @@ void AspClient::handle(const Message& m, std::uint16_t stream, ByteView raw, Tim
             return;
           }
           const auto req_rcs = queue_.front().rcs;
+          const std::optional<TrafficMode> mode = msg.traffic_mode ? msg.traffic_mode : queue_.front().asked;
           // The ACK must echo the requested RCs; ACK without RC for a request
           // without RC activates "all", tracked as nullopt.
           if (!req_rcs.empty() && sorted(msg.routing_contexts) != sorted(req_rcs) && !msg.routing_contexts.empty()) {
@@ -341,11 +456,17 @@ void AspClient::handle(const Message& m, std::uint16_t stream, ByteView raw, Tim
             return;
           }
           complete_front(out);
+          backoff_ = cfg_.retry_initial;
+          std::vector<std::optional<std::uint32_t>> now_active;
           if (req_rcs.empty()) {
-            if (msg.routing_contexts.empty()) set_active(std::nullopt, true, out);
-            for (auto rc : msg.routing_contexts) set_active(rc, true, out);
+            if (msg.routing_contexts.empty()) now_active.emplace_back(std::nullopt);
+            for (auto rc : msg.routing_contexts) now_active.emplace_back(rc);
           } else {
-            for (auto rc : req_rcs) set_active(rc, true, out);
+            for (auto rc : req_rcs) now_active.emplace_back(rc);
+          }
+          for (const auto& rc : now_active) {
+            set_active(rc, true, out);
+            modes_[rc] = mode;
           }
         } else if constexpr (std::is_same_v<T, AspIaAck>) {
           const bool solicited = front_is(4, type::kAspIa);
@@ -377,15 +498,15 @@ void AspClient::handle(const Message& m, std::uint16_t stream, ByteView raw, Tim
             }
           }
         } else if constexpr (std::is_same_v<T, Err>) {
+          errs_.count_received(msg.code);
           out.push_back(ErrIndication{cfg_.assoc, msg});
           // An ERR while a request is outstanding answers that request.
           if (outstanding_ && !queue_.empty()) {
-            const auto rid = queue_.front().id;
-            out.push_back(RequestFailed{cfg_.assoc, rid, msg.code});
-            complete_front(out);
+            if (msg.code == ErrorCode::UnsupportedTrafficModeType && follow_mode(queue_.front(), out)) return;
+            refused(msg.code, out);
           }
         } else if constexpr (std::is_same_v<T, Beat>) {
-          out.push_back(Send{cfg_.assoc, stream, encode(Message{beat_ack_for(msg)})});
+          out.push_back(Send{cfg_.assoc, stream, Message{beat_ack_for(msg)}});
         } else if constexpr (std::is_same_v<T, BeatAck>) {
           // Liveness already noted.
         } else if constexpr (std::is_same_v<T, Duna> || std::is_same_v<T, Dava> || std::is_same_v<T, Scon> ||

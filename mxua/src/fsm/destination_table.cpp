@@ -11,30 +11,37 @@ bool covers(MaskedPointCode outer, MaskedPointCode inner) {
 
 }  // namespace
 
-DestinationTable::Entry& DestinationTable::exact(MaskedPointCode range) {
+DestinationTable::Entry* DestinationTable::exact(MaskedPointCode range) {
   for (auto& e : entries_)
-    if (e.range == range) return e;
+    if (e.range == range) return &e;
+  if (entries_.size() >= kMaxEntries) {
+    ++overflow_;
+    return nullptr;
+  }
   // A new specific entry starts from what the covering range says.
   Entry e{range, {}};
   if (auto s = lookup(range.pc)) e.status = *s;
   entries_.push_back(std::move(e));
-  return entries_.back();
+  return &entries_.back();
 }
 
 void DestinationTable::set_availability(MaskedPointCode range, DestinationAvailability a) {
   std::erase_if(entries_, [&](const Entry& e) { return covers(range, e.range); });
-  auto& e = exact(range);
-  e.status.availability = a;
-  if (a == DestinationAvailability::Available) e.status.unavailable_users.clear();
-  if (a == DestinationAvailability::Unavailable) e.status.congestion_level = 0;
+  Entry* e = exact(range);
+  if (!e) return;
+  e->status.availability = a;
+  if (a == DestinationAvailability::Available) e->status.unavailable_users.clear();
+  if (a == DestinationAvailability::Unavailable) e->status.congestion_level = 0;
 }
 
 void DestinationTable::set_congestion(PointCode pc, std::uint8_t level) {
-  exact(MaskedPointCode{0, pc}).status.congestion_level = level;
+  if (Entry* e = exact(MaskedPointCode{0, pc})) e->status.congestion_level = level;
 }
 
 void DestinationTable::set_user_unavailable(PointCode pc, UserCause uc) {
-  auto& users = exact(MaskedPointCode{0, pc}).status.unavailable_users;
+  Entry* e = exact(MaskedPointCode{0, pc});
+  if (!e) return;
+  auto& users = e->status.unavailable_users;
   for (auto& u : users)
     if (u.user == uc.user) {
       u = uc;

@@ -1,5 +1,7 @@
 #include "mxua/fsm/endpoint.hpp"
 
+#include <algorithm>
+
 namespace mxua {
 namespace {
 
@@ -48,6 +50,12 @@ Actions Endpoint::association_up(std::uint16_t outbound_streams, TimePoint now) 
   return out;
 }
 
+Actions Endpoint::association_up(std::uint16_t outbound_streams, TimePoint now,
+                                 const std::vector<rserpool::IpAddress>& remote) {
+  if (role_ == Role::Sgp) return node_->association_up(assoc_, remote, outbound_streams, now);
+  return association_up(outbound_streams, now);
+}
+
 Actions Endpoint::association_down(TimePoint now) {
   Actions out;
   if (node_) out = node_->association_down(assoc_, now);
@@ -85,11 +93,24 @@ Actions Endpoint::receive(std::uint16_t stream, ByteView bytes, TimePoint now) {
   return out;
 }
 
-Actions Endpoint::timer_expired(TimerId id, TimePoint now) {
-  if (id.kind == TimerKind::Tr) return node_ ? node_->timer_expired(id, now) : Actions{};
-  if (id.kind == TimerKind::Tack) return client_ ? client_->timer_expired(id, now) : Actions{};
-  if (client_) return client_->timer_expired(id, now);
-  return node_ ? node_->timer_expired(id, now) : Actions{};
+std::optional<TimePoint> Endpoint::next_deadline() const {
+  std::optional<TimePoint> a = client_ ? client_->next_deadline() : std::nullopt;
+  std::optional<TimePoint> b = node_ && owned_node_ ? node_->next_deadline() : std::nullopt;
+  if (a && b) return std::min(*a, *b);
+  return a ? a : b;
+}
+
+Actions Endpoint::on_timeout(TimePoint now) {
+  Actions out;
+  if (client_) client_->on_timeout(now, out);
+  // A shared SgpNode (role Sgp) runs its timers through its own driver.
+  if (owned_node_) owned_node_->on_timeout(now, out);
+  return out;
+}
+
+void Endpoint::set_association(AssocId assoc) {
+  assoc_ = assoc;
+  if (client_) client_->set_association(assoc);
 }
 
 Actions Endpoint::send_data(const DataView& d, TimePoint now) {

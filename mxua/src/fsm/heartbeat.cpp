@@ -1,28 +1,21 @@
 #include "mxua/fsm/heartbeat.hpp"
 
-#include "mxua/codec.hpp"
+#include "rserpool/base/bytes.hpp"
 
 namespace mxua {
 
-void Heartbeat::start(TimePoint /*now*/, Actions& out) {
+void Heartbeat::start(TimePoint now) {
   if (!period_) return;
   received_at_beat_ = received_;
   silent_intervals_ = 0;
-  running_ = true;
-  out.push_back(StartTimer{timer(), *period_});
-}
-
-void Heartbeat::stop(Actions& out) {
-  if (!running_) return;
-  running_ = false;
-  out.push_back(StopTimer{timer()});
+  due_ = now + *period_;
 }
 
 void Heartbeat::expired(TimePoint now, Actions& out) {
-  if (!period_ || !running_) return;
+  if (!period_ || !due_) return;
   silent_intervals_ = received_ == received_at_beat_ ? silent_intervals_ + 1 : 0;
   if (silent_intervals_ >= 2) {
-    running_ = false;
+    due_.reset();
     out.push_back(PeerUnavailable{assoc_});
     return;
   }
@@ -33,9 +26,9 @@ void Heartbeat::expired(TimePoint now, Actions& out) {
   Bytes hb;
   rserpool::ByteWriter w(hb);
   w.u32(seq_);
-  w.u32(static_cast<std::uint32_t>(now.count()));
-  out.push_back(Send{assoc_, 0, encode(Message{Beat{std::move(hb)}})});
-  out.push_back(StartTimer{timer(), *period_});
+  w.u32(static_cast<std::uint32_t>(rserpool::to_millis(now.time_since_epoch())));
+  out.push_back(Send{assoc_, 0, Message{Beat{std::move(hb)}}});
+  due_ = now + *period_;
 }
 
 BeatAck beat_ack_for(const Beat& b) { return BeatAck{b.heartbeat_data}; }

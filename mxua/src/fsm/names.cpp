@@ -26,6 +26,7 @@ std::string_view timer_name(TimerKind k) noexcept {
     case TimerKind::Tack: return "T(ack)";
     case TimerKind::Tr: return "T(r)";
     case TimerKind::Tbeat: return "T(beat)";
+    case TimerKind::Retry: return "retry";
   }
   return "?";
 }
@@ -43,6 +44,7 @@ std::string_view to_string(DropReason r) noexcept {
     case DropReason::QueueFull: return "pending-queue-full";
     case DropReason::TrExpired: return "t_r-expired";
     case DropReason::NoDataStream: return "no-data-stream";
+    case DropReason::OpcScreened: return "opc-screened";
     case DropReason::Count_: break;
   }
   return "?";

@@ -18,6 +18,27 @@ std::string_view to_string(TimerProfile t) noexcept {
   return t == TimerProfile::aggressive ? "aggressive" : "standard";
 }
 
+std::string_view to_string(ModeNegotiation n) noexcept { return n == ModeNegotiation::follow ? "follow" : "strict"; }
+
+rserpool::transport::SctpOptions sctp_profile(TimerProfile t) {
+  return t == TimerProfile::aggressive ? rserpool::transport::SctpOptions::aggressive()
+                                       : rserpool::transport::SctpOptions{};
+}
+
+rserpool::transport::SctpOptions apply(const SctpOverrides& o, rserpool::transport::SctpOptions p) {
+  using Ms = std::chrono::milliseconds;
+  if (o.rto_initial_ms) p.rto_initial = Ms(*o.rto_initial_ms);
+  if (o.rto_min_ms) p.rto_min = Ms(*o.rto_min_ms);
+  if (o.rto_max_ms) p.rto_max = Ms(*o.rto_max_ms);
+  if (o.path_max_retransmissions) p.path_max_retrans = *o.path_max_retransmissions;
+  if (o.association_max_retransmissions) p.association_max_retrans = *o.association_max_retransmissions;
+  if (o.heartbeat_interval_ms) p.heartbeat_interval = Ms(*o.heartbeat_interval_ms);
+  if (o.heartbeat) p.heartbeat_enabled = *o.heartbeat;
+  if (o.sack_delay_ms) p.sack_delay = Ms(*o.sack_delay_ms);
+  if (o.sack_frequency) p.sack_frequency = *o.sack_frequency;
+  return p;
+}
+
 PoolSettings& SgConfig::pool(const std::string& handle) {
   auto [it, inserted] = pools.try_emplace(handle);
   if (inserted) it->second.handle = handle;
@@ -55,6 +76,35 @@ std::vector<std::string> validate(const SgConfig& c) {
   if (c.registrar.colocated && c.registrar.colocated->asap_ips.empty())
     problems.emplace_back("registrar colocated: no asap-ip: pool elements could not register");
   if (c.routes.empty()) problems.emplace_back("no route: no traffic would reach a pool");
+  // Peers are told apart by their addresses (every address of an SCTP
+  // association must be one peer's): two peers may not share one.
+  for (auto a = c.ss7.peers.begin(); a != c.ss7.peers.end(); ++a)
+    for (auto b = std::next(a); b != c.ss7.peers.end(); ++b) {
+      for (const auto& ip : a->remote_ips)
+        if (std::find(b->remote_ips.begin(), b->remote_ips.end(), ip) != b->remote_ips.end())
+          problems.push_back("ss7-side peers " + a->name + " and " + b->name + " share remote-ip " + ip.to_string() +
+                             ": an association from it could not be told apart");
+      // Peers naming one routing context share its AS: one mode for it.
+      if (a->routing_context && a->routing_context == b->routing_context &&
+          (a->traffic_mode != b->traffic_mode || a->negotiation != b->negotiation))
+        problems.push_back("ss7-side peers " + a->name + " and " + b->name + " share routing-context " +
+                           std::to_string(*a->routing_context) + " with different traffic-mode settings");
+    }
+  auto check_sctp = [&](const std::string& where, const SctpOverrides& o) {
+    if (o.empty()) return;
+    const auto e = apply(o, sctp_profile(c.timers));
+    const auto ms = [](std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; };
+    if (e.rto_min > e.rto_initial || e.rto_initial > e.rto_max)
+      problems.push_back(where + ": SCTP RTO min " + ms(e.rto_min) + ", initial " + ms(e.rto_initial) + ", max " +
+                         ms(e.rto_max) + " (timer-profile " + std::string(to_string(c.timers)) +
+                         " then the overrides): min <= initial <= max is required");
+  };
+  check_sctp("ss7-side", c.ss7.sctp);
+  check_sctp("sg pe-sctp", c.pe_sctp);
+  if (const auto& co = c.registrar.colocated; co && co->keep_alive_interval_ms && co->keep_alive_timeout_ms &&
+                                              *co->keep_alive_timeout_ms > 2 * *co->keep_alive_interval_ms)
+    problems.push_back("registrar colocated: keep-alive-timeout above twice keep-alive-interval: a dead PE would "
+                       "outlive two audits");
   for (const auto& r : c.routes) {
     if (!r.has_dpc) problems.push_back("route " + r.name + ": no dpc");
     if (r.pool.empty()) problems.push_back("route " + r.name + ": no pool");
@@ -91,6 +141,22 @@ std::string si_name(std::size_t si) {
 
 long long ms(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
 
+void render_sctp(std::ostringstream& o, const std::string& indent, const std::string& prefix, const SctpOverrides& s) {
+  const std::string p = indent + prefix + " ";
+  if (s.rto_initial_ms) o << p << "rto-initial " << *s.rto_initial_ms << "\n";
+  if (s.rto_min_ms) o << p << "rto-min " << *s.rto_min_ms << "\n";
+  if (s.rto_max_ms) o << p << "rto-max " << *s.rto_max_ms << "\n";
+  if (s.path_max_retransmissions) o << p << "path-max-retransmissions " << *s.path_max_retransmissions << "\n";
+  if (s.association_max_retransmissions)
+    o << p << "association-max-retransmissions " << *s.association_max_retransmissions << "\n";
+  if (s.heartbeat_interval_ms) o << p << "heartbeat-interval " << *s.heartbeat_interval_ms << "\n";
+  if (s.heartbeat) o << p << "heartbeat " << (*s.heartbeat ? "on" : "off") << "\n";
+  if (s.sack_delay_ms) o << p << "sack-delay " << *s.sack_delay_ms << "\n";
+  if (s.sack_frequency) o << p << "sack-frequency " << *s.sack_frequency << "\n";
+}
+
+std::string mode_name(mxua::TrafficMode m) { return std::string(mxua::to_string(m)); }
+
 }  // namespace
 
 std::string render(const SgConfig& c) {
@@ -106,6 +172,7 @@ std::string render(const SgConfig& c) {
   if (c.pe_beat_ms) o << " pe-beat " << *c.pe_beat_ms << "\n";
   if (c.pe_audit_bound_ms) o << " pe-audit-bound " << *c.pe_audit_bound_ms << "\n";
   if (c.pe_suspicion_ms) o << " pe-suspicion " << *c.pe_suspicion_ms << "\n";
+  render_sctp(o, " ", "pe-sctp", c.pe_sctp);
   if (c.metrics_endpoint)
     o << " metrics-endpoint " << c.metrics_endpoint->ip.to_string() << " " << c.metrics_endpoint->port << "\n";
   for (const auto& [cat, level] : c.log_levels) o << " log-level " << cat << " " << level << "\n";
@@ -113,10 +180,21 @@ std::string render(const SgConfig& c) {
   for (const auto& ip : c.ss7.listen_ips) o << " local-ip " << ip.to_string() << "\n";
   o << " local-port " << c.ss7.listen_port << "\n";
   o << " accept-peers " << (c.ss7.accept_any_peer ? "any" : "configured") << "\n";
+  render_sctp(o, " ", "sctp", c.ss7.sctp);
+  const auto opcs = [&](const std::vector<mxua::MaskedPointCode>& list) {
+    for (const auto& m : list) {
+      o << "  allowed-opc " << pc(m.pc.value);
+      if (m.mask != 0) o << " mask " << int{m.mask};
+      o << "\n";
+    }
+  };
   for (const auto& p : c.ss7.peers) {
     o << " peer " << p.name << "\n";
     for (const auto& ip : p.remote_ips) o << "  remote-ip " << ip.to_string() << "\n";
     if (p.routing_context) o << "  routing-context " << *p.routing_context << "\n";
+    o << "  traffic-mode " << mode_name(p.traffic_mode) << "\n";
+    o << "  traffic-mode-negotiation " << to_string(p.negotiation) << "\n";
+    opcs(p.allowed_opcs);
   }
   for (const auto& k : c.ss7.connects) {
     o << " connect " << k.name << "\n";
@@ -125,6 +203,9 @@ std::string render(const SgConfig& c) {
     for (const auto& ip : k.local_ips) o << "  local-ip " << ip.to_string() << "\n";
     o << "  role " << (k.role == PeerRole::asp ? "asp" : "ipsp") << "\n";
     if (k.routing_context) o << "  routing-context " << *k.routing_context << "\n";
+    o << "  traffic-mode " << mode_name(k.traffic_mode) << "\n";
+    o << "  traffic-mode-negotiation " << to_string(k.negotiation) << "\n";
+    opcs(k.allowed_opcs);
   }
   o << "registrar\n";
   if (c.registrar.colocated) {
@@ -136,6 +217,8 @@ std::string render(const SgConfig& c) {
     o << "  enrp-port " << r.enrp_port << "\n";
     for (const auto& p : r.enrp_peers) o << "  enrp-peer " << p.ip.to_string() << " " << p.port << "\n";
     if (r.server_id) o << "  server-id " << *r.server_id << "\n";
+    if (r.keep_alive_interval_ms) o << "  keep-alive-interval " << *r.keep_alive_interval_ms << "\n";
+    if (r.keep_alive_timeout_ms) o << "  keep-alive-timeout " << *r.keep_alive_timeout_ms << "\n";
   }
   for (const auto& r : c.registrar.remote) o << " remote " << r.ip.to_string() << " " << r.port << "\n";
   for (const auto& [name, p] : c.pools) {

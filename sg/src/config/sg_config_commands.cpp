@@ -1,6 +1,7 @@
 #include "sg/config/sg_config_commands.hpp"
 
 #include <charconv>
+#include <functional>
 
 namespace sg {
 namespace {
@@ -35,6 +36,97 @@ T& object(CommandContext& c) {
 }
 
 const std::vector<std::string> kIpDoc = {"IPv4 address", "IPv6 address"};
+
+std::optional<mxua::TrafficMode> traffic_mode(const std::string& s) {
+  if (s == "override") return mxua::TrafficMode::Override;
+  if (s == "loadshare") return mxua::TrafficMode::Loadshare;
+  if (s == "broadcast") return mxua::TrafficMode::Broadcast;
+  return std::nullopt;
+}
+
+// The SCTP parameter commands of one node (`prefix` "sctp" or "pe-sctp");
+// `get` finds the overrides the node configures. RTO values are checked
+// against the other RTO values set in the same node, so an inconsistent
+// line is named with its file and line.
+void declare_sctp_commands(rserpool::ops::Vty& vty, int node, const std::string& prefix, const std::string& what,
+                           std::function<SctpOverrides&(CommandContext&)> get) {
+  const std::string head = "SCTP of " + what;
+  auto rto = [get](CommandContext& c, std::optional<std::uint32_t> SctpOverrides::*field, const char* name) {
+    auto& o = get(c);
+    const auto v = static_cast<std::uint32_t>(*number(c.args[0]));
+    auto t = o;
+    t.*field = v;
+    if (t.rto_min_ms && t.rto_max_ms && *t.rto_min_ms > *t.rto_max_ms) {
+      c.error = std::string(name) + " " + std::to_string(v) + ": rto-min " + std::to_string(*t.rto_min_ms) +
+                " ms is above rto-max " + std::to_string(*t.rto_max_ms) + " ms";
+      return;
+    }
+    if (t.rto_initial_ms && ((t.rto_min_ms && *t.rto_initial_ms < *t.rto_min_ms) ||
+                             (t.rto_max_ms && *t.rto_initial_ms > *t.rto_max_ms))) {
+      c.error = std::string(name) + " " + std::to_string(v) + ": rto-initial " + std::to_string(*t.rto_initial_ms) +
+                " ms is outside rto-min..rto-max";
+      return;
+    }
+    o = t;
+  };
+  vty.add_command(node, prefix + " rto-initial <10-600000>", {head, "Initial retransmission timeout (SCTP_RTOINFO)", "Milliseconds"},
+                  [rto](CommandContext& c) { rto(c, &SctpOverrides::rto_initial_ms, "rto-initial"); });
+  vty.add_command(node, prefix + " rto-min <10-600000>",
+                  {head, "Lowest retransmission timeout: keep it above the peer's delayed SACK (typically 200 ms)",
+                   "Milliseconds"},
+                  [rto](CommandContext& c) { rto(c, &SctpOverrides::rto_min_ms, "rto-min"); });
+  vty.add_command(node, prefix + " rto-max <10-600000>", {head, "Highest retransmission timeout", "Milliseconds"},
+                  [rto](CommandContext& c) { rto(c, &SctpOverrides::rto_max_ms, "rto-max"); });
+  vty.add_command(node, prefix + " path-max-retransmissions <1-20>",
+                  {head, "Retransmissions before a path is marked down (spp_pathmaxrxt)", "Count"},
+                  [get](CommandContext& c) { get(c).path_max_retransmissions = static_cast<std::uint16_t>(*number(c.args[0])); });
+  vty.add_command(node, prefix + " association-max-retransmissions <1-40>",
+                  {head, "Retransmissions before the association fails (sasoc_asocmaxrxt)", "Count"},
+                  [get](CommandContext& c) {
+                    get(c).association_max_retransmissions = static_cast<std::uint16_t>(*number(c.args[0]));
+                  });
+  vty.add_command(node, prefix + " heartbeat-interval <10-3600000>",
+                  {head, "SCTP heartbeat interval (spp_hbinterval)", "Milliseconds"},
+                  [get](CommandContext& c) { get(c).heartbeat_interval_ms = static_cast<std::uint32_t>(*number(c.args[0])); });
+  vty.add_command(node, prefix + " heartbeat (on|off)", {head, "SCTP heartbeats", "Send heartbeats", "No heartbeats"},
+                  [get](CommandContext& c) { get(c).heartbeat = c.args[0] == "on"; });
+  vty.add_command(node, prefix + " sack-delay <1-500>",
+                  {head, "Our delayed SACK (SCTP_DELAYED_SACK sack_delay)", "Milliseconds"},
+                  [get](CommandContext& c) { get(c).sack_delay_ms = static_cast<std::uint32_t>(*number(c.args[0])); });
+  vty.add_command(node, prefix + " sack-frequency <1-16>",
+                  {head, "Packets received before a SACK is sent (sack_freq; 1: no delay)", "Count"},
+                  [get](CommandContext& c) { get(c).sack_frequency = static_cast<std::uint32_t>(*number(c.args[0])); });
+}
+
+// traffic-mode, traffic-mode-negotiation and allowed-opc of a peer or connect node.
+template <class T>
+void declare_traffic_commands(rserpool::ops::Vty& vty, int node, SgConfig* cfg, bool serving) {
+  vty.add_command(node, "traffic-mode (override|loadshare|broadcast)",
+                  {serving ? "Traffic mode of the peer's AS (RFC 4666 4.3.4.3)" : "Traffic mode our ASPAC asks for",
+                   "One active ASP at a time", "Shared by SLS over the active ASPs", "Every active ASP"},
+                  [](CommandContext& c) { object<T>(c).traffic_mode = *traffic_mode(c.args[0]); });
+  vty.add_command(node, "traffic-mode-negotiation (strict|follow)",
+                  {"When the other side's AS uses another traffic mode",
+                   serving ? "Refuse the ASPAC with ERR Unsupported Traffic Mode Type" : "Report the refusal, retry later",
+                   serving ? "Take the mode the peer's ASPAC asks for" : "Ask again with the STP's mode"},
+                  [](CommandContext& c) {
+                    object<T>(c).negotiation = c.args[0] == "follow" ? ModeNegotiation::follow : ModeNegotiation::strict;
+                  });
+  auto opc = [cfg](CommandContext& c, std::optional<std::uint64_t> mask) {
+    auto pc = mxua::parse_point_code(c.args[0], cfg->pc_format);
+    if (!pc) {
+      c.error = "invalid point code '" + c.args[0] + "': " + pc.error();
+      return;
+    }
+    object<T>(c).allowed_opcs.push_back(mxua::MaskedPointCode{static_cast<std::uint8_t>(mask.value_or(0)), *pc});
+  };
+  vty.add_command(node, "allowed-opc PC", {"An originating point code its DATA may carry (repeat; none: any)", "Point code"},
+                  [opc](CommandContext& c) { opc(c, std::nullopt); });
+  vty.add_command(node, "allowed-opc PC mask <0-24>",
+                  {"A range of originating point codes its DATA may carry", "Point code", "Wildcard the low-order bits",
+                   "Number of bits"},
+                  [opc](CommandContext& c) { opc(c, number(c.args[1])); });
+}
 
 std::vector<std::string> doc(std::initializer_list<std::string> first, const std::vector<std::string>& more = {}) {
   std::vector<std::string> d(first);
@@ -113,6 +205,8 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
                   {"A controller the registrar lost while its link is up is suspected this long",
                    "Milliseconds"},
                   [cfg](CommandContext& c) { cfg->pe_suspicion_ms = static_cast<std::uint32_t>(*number(c.args[0])); });
+  declare_sctp_commands(vty, sg_node, "pe-sctp", "the links to the gateway controllers",
+                        [cfg](CommandContext&) -> SctpOverrides& { return cfg->pe_sctp; });
   vty.add_command(sg_node, "metrics-endpoint (A.B.C.D|X:X::X:X) <1-65535>",
                   doc({"Prometheus text endpoint (GET /metrics)"}, {"IPv4 address", "IPv6 address", "TCP port"}),
                   [cfg](CommandContext& c) {
@@ -133,12 +227,16 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
   vty.add_command(ss7_node, "accept-peers (configured|any)",
                   {"Which upstream peers may connect", "Only the configured peers' addresses", "Anyone"},
                   [cfg](CommandContext& c) { cfg->ss7.accept_any_peer = c.args[0] == "any"; });
+  declare_sctp_commands(vty, ss7_node, "sctp", "the SS7 side (SGP and STP connections)",
+                        [cfg](CommandContext&) -> SctpOverrides& { return cfg->ss7.sctp; });
   vty.add_command(ss7_node, "peer NAME", {"An upstream peer allowed to connect", "Peer name"},
                   [cfg, peer_node](CommandContext& c) {
                     auto it = std::find_if(cfg->ss7.peers.begin(), cfg->ss7.peers.end(),
                                            [&](const Ss7Peer& p) { return p.name == c.args[0]; });
                     if (it == cfg->ss7.peers.end()) {
-                      cfg->ss7.peers.push_back(Ss7Peer{c.args[0], {}, {}});
+                      Ss7Peer p;
+                      p.name = c.args[0];
+                      cfg->ss7.peers.push_back(std::move(p));
                       it = std::prev(cfg->ss7.peers.end());
                     }
                     c.enter_node = peer_node;
@@ -150,6 +248,7 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
                   });
   vty.add_command(peer_node, "routing-context <0-4294967295>", {"Routing context of the peer's AS", "Value"},
                   [](CommandContext& c) { object<Ss7Peer>(c).routing_context = static_cast<std::uint32_t>(*number(c.args[0])); });
+  declare_traffic_commands<Ss7Peer>(vty, peer_node, cfg, true);
   vty.add_command(ss7_node, "connect NAME", {"An upstream STP to connect to", "Name"},
                   [cfg, connect_node](CommandContext& c) {
                     auto it = std::find_if(cfg->ss7.connects.begin(), cfg->ss7.connects.end(),
@@ -180,6 +279,7 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
                   [](CommandContext& c) {
                     object<Ss7Connect>(c).routing_context = static_cast<std::uint32_t>(*number(c.args[0]));
                   });
+  declare_traffic_commands<Ss7Connect>(vty, connect_node, cfg, false);
 
   // --- registrar -------------------------------------------------------------
   vty.add_command(kConfigNode, "registrar", {"ENRP registrars for the pools"}, [registrar_node](CommandContext& c) {
@@ -220,6 +320,16 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
   vty.add_command(colocated_node, "server-id <1-4294967295>", {"ENRP server identifier", "Identifier"},
                   [](CommandContext& c) {
                     object<ColocatedRegistrar>(c).server_id = static_cast<std::uint32_t>(*number(c.args[0]));
+                  });
+  vty.add_command(colocated_node, "keep-alive-interval <100-3600000>",
+                  {"Mean interval of the ENDPOINT_KEEP_ALIVE audit of owned PEs (RFC 5352)", "Milliseconds"},
+                  [](CommandContext& c) {
+                    object<ColocatedRegistrar>(c).keep_alive_interval_ms = static_cast<std::uint32_t>(*number(c.args[0]));
+                  });
+  vty.add_command(colocated_node, "keep-alive-timeout <100-3600000>",
+                  {"A PE that does not answer its keep-alive within this is removed", "Milliseconds"},
+                  [](CommandContext& c) {
+                    object<ColocatedRegistrar>(c).keep_alive_timeout_ms = static_cast<std::uint32_t>(*number(c.args[0]));
                   });
 
   // --- pool ------------------------------------------------------------------

@@ -118,7 +118,8 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
   next_seed = options.seed != 0 ? options.seed : clock_seed();
   for (const auto& [category, level] : config.log_levels) rserpool::log::set_level(category, level);
 
-  link_profile.sctp = aggressive ? tr::SctpOptions::aggressive() : tr::SctpOptions{};
+  // Each side: the timer profile, then its own `sctp ...` overrides.
+  link_profile.sctp = apply(config.pe_sctp, sctp_profile(config.timers));
   link_profile.tcp = aggressive ? tr::TcpMappingOptions::aggressive() : tr::TcpMappingOptions{};
   // Kernel SCTP cannot see a hung but alive controller: M3UA BEAT can.
   const std::uint32_t beat = config.pe_beat_ms.value_or(aggressive ? 500U : 5000U);
@@ -162,6 +163,8 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
     sc.core = aggressive ? rserpool::registrar::RegistrarConfig::aggressive(id)
                          : rserpool::registrar::RegistrarConfig::rfc_defaults(id);
     sc.core.seed = next_seed;
+    if (co->keep_alive_interval_ms) sc.core.keep_alive_interval = std::chrono::milliseconds(*co->keep_alive_interval_ms);
+    if (co->keep_alive_timeout_ms) sc.core.keep_alive_timeout = std::chrono::milliseconds(*co->keep_alive_timeout_ms);
     sc.kind = kind;
     sc.asap_addresses = co->asap_ips;
     sc.asap_port = co->asap_port;
@@ -190,8 +193,10 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
 
   gateway::Ss7Profile sp;
   sp.kind = kind;
-  sp.sctp = link_profile.sctp;
+  sp.sctp = apply(config.ss7.sctp, sctp_profile(config.timers));
   sp.tcp = link_profile.tcp;
+  sp.retry_initial = aggressive ? std::chrono::milliseconds(500) : std::chrono::milliseconds(1000);
+  sp.retry_max = aggressive ? std::chrono::milliseconds(5000) : std::chrono::milliseconds(30000);
   gateway::Ss7Hooks hooks;
   hooks.data = [this](MtpMessage&& m) { from_ss7(std::move(m)); };
   auto side = M3uaSide::open(io, config, sp, std::move(hooks), counters);

@@ -35,6 +35,7 @@ rserpool::Result<std::shared_ptr<PeLink>, std::string> PeLink::open(
     l->execute(out);
   });
   if (endpoint.name.empty()) endpoint.name = "pe-" + std::to_string(pe);
+  link->driver_->set_name(endpoint.name);  // m3ua log lines name the PE
   auto assoc = tr::connect(io, std::move(endpoint), link->driver_);
   if (!assoc) return rserpool::unexpected(assoc.error().message());
   link->assoc_ = std::move(*assoc);

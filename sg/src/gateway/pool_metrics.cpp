@@ -46,6 +46,11 @@ void describe_gateway_metrics(rserpool::ops::MetricsRegistry& registry) {
       {"sg_ss7_associations", "SS7-side associations up", T::gauge},
       {"sg_ss7_refused_associations_total", "SS7 associations refused by the allow-list", T::counter},
       {"sg_m3ua_drops_total", "Messages dropped by the SS7-side M3UA layer, by reason", T::counter},
+      {"sg_m3ua_errors_total", "M3UA ERR messages on the SS7 side, by direction and error code", T::counter},
+      {"sg_ss7_request_refusals_total", "ASPUP/ASPAC refused or unanswered, per STP connection", T::counter},
+      {"sg_ss7_return_paths", "Point codes with a learnt return path", T::gauge},
+      {"sg_ss7_return_path_refused_total", "DATA that tried to move another peer's return path", T::counter},
+      {"sg_ss7_return_path_evicted_total", "Return paths forgotten at capacity (least recently used)", T::counter},
   };
   for (const auto& [name, help, type] : families) registry.describe({name, help, type});
 }

@@ -1,21 +1,16 @@
 #include "ss7_side.hpp"
 
 #include <algorithm>
-#include <array>
-#include <set>
 #include <sstream>
 
-#include <boost/asio/post.hpp>
-
 #include "mtp_conversion.hpp"
+#include "ss7_plan.hpp"
 #include "rserpool/base/log.hpp"
 
 namespace sg::gateway {
 namespace {
 
 namespace tr = rserpool::transport;
-
-constexpr std::size_t kMaxOrigins = 65536;
 
 auto logger() {
   static auto l = rserpool::log::get("ss7");
@@ -26,32 +21,49 @@ std::string peer_text(const tr::AssociationInfo& info) {
   return info.remote.empty() ? std::string("?") : info.remote.front().to_string();
 }
 
+std::string rc_text(const std::optional<std::uint32_t>& rc) {
+  return rc ? " (RC " + std::to_string(*rc) + ")" : std::string();
+}
+
 }  // namespace
 
 // One client connection to an STP, with the events adapter that tells the
 // side which connection spoke.
 struct M3uaSide::Connection : mxua::driver::Events {
-  Connection(M3uaSide& s, std::size_t i, Ss7Connect c) : side(s), index(i), cfg(std::move(c)) {}
-  void on_association_up(mxua::AssocId, const tr::AssociationInfo& info) override {
-    logger()->info("connect {}: association up with {}", cfg.name, peer_text(info));
+  Connection(M3uaSide& s, std::size_t i, Ss7Connect c, mxua::PathOwner o)
+      : side(s), index(i), cfg(std::move(c)), path_owner(o) {}
+  mxua::PathOwner owner() const { return path_owner; }
+
+  void on_association_up(mxua::AssocId a, const tr::AssociationInfo& info) override {
+    logger()->info("connect {}: association {} up with {}", cfg.name, a, peer_text(info));
+    side.paths_.link_up(owner());
   }
-  void on_association_down(mxua::AssocId, tr::DownReason r) override {
-    logger()->info("connect {}: association down ({})", cfg.name, tr::to_string(r));
+  void on_association_down(mxua::AssocId a, tr::DownReason r) override {
+    logger()->info("connect {}: association {} down ({})", cfg.name, a, tr::to_string(r));
+    side.paths_.link_down(owner());
     if (side.stopping_ && conn) conn->stop();  // no reconnect while shutting down
   }
-  void on_data(mxua::DataIndication&& d) override { side.received(std::move(d), index); }
+  void on_data(mxua::DataIndication&& d) override {
+    side.received(std::move(d), owner(), cfg.routing_context);
+  }
   void on_asp_state(const mxua::AspStateChanged& c) override {
     logger()->info("connect {}: ASP {} -> {}{}", cfg.name, mxua::to_string(c.from), mxua::to_string(c.to),
-                   c.routing_context ? " (RC " + std::to_string(*c.routing_context) + ")" : std::string());
+                   rc_text(c.routing_context));
   }
-  void on_drop(const mxua::Drop& d) override { side.on_drop(d); }
   void on_request_failed(const mxua::RequestFailed& r) override {
-    logger()->warn("connect {}: M3UA request {}/{} failed", cfg.name, r.request.msg_class, r.request.msg_type);
+    const std::string why = r.error ? "ERR " + std::string(mxua::to_string(*r.error)) : std::string("no answer");
+    const std::string again =
+        r.retry_at ? "; again in " + std::to_string(rserpool::to_millis(*r.retry_at - rserpool::SteadyClock::instance().now())) +
+                         " ms"
+                   : std::string();
+    rserpool::log::warn_limited(logger(), "M3UA request refused", "connect {}: {} refused: {}{}", cfg.name,
+                                mxua::message_name(r.request.msg_class, r.request.msg_type), why, again);
   }
 
   M3uaSide& side;
   std::size_t index;
   Ss7Connect cfg;
+  mxua::PathOwner path_owner;
   std::shared_ptr<mxua::driver::AspConnection> conn;  // declared last: destroyed first
 };
 
@@ -69,7 +81,9 @@ rserpool::Result<std::unique_ptr<M3uaSide>, std::string> M3uaSide::open(boost::a
                                                                      Ss7Hooks hooks, GatewayCounters& counters) {
   auto side = std::make_unique<M3uaSide>(io, std::move(hooks), counters);
   const auto& ss7 = config.ss7;
-  if (!ss7.listen_ips.empty()) {
+  Ss7Plan plan = plan_ss7(config, profile.retry_initial, profile.retry_max);
+  side->paths_ = std::move(plan.return_paths);
+  if (plan.sgp) {
     mxua::driver::SgpServerConfig sc;
     sc.transport.local_addresses = ss7.listen_ips;
     sc.transport.local_port = ss7.listen_port;
@@ -77,29 +91,8 @@ rserpool::Result<std::unique_ptr<M3uaSide>, std::string> M3uaSide::open(boost::a
     sc.transport.sctp = profile.sctp;
     sc.transport.tcp = profile.tcp;
     sc.transport.name = "ss7-sgp";
-    // One AS per configured peer routing context; without any, one AS
-    // (RC 0) that any ASP may activate. ASPs may also register keys (RKM).
-    std::set<std::uint32_t> rcs;
-    for (const auto& p : ss7.peers) {
-      for (const auto& ip : p.remote_ips) sc.allowed_peers.push_back(ip);
-      if (p.routing_context && rcs.insert(*p.routing_context).second) {
-        mxua::AsConfig as;
-        as.name = p.name;
-        as.routing_context = *p.routing_context;
-        as.mode = mxua::TrafficMode::Loadshare;
-        sc.sgp.application_servers.push_back(as);
-        side->as_order_.push_back(as.routing_context);
-      }
-    }
-    if (sc.sgp.application_servers.empty()) {
-      mxua::AsConfig as;
-      as.name = "default";
-      as.routing_context = 0;
-      sc.sgp.application_servers.push_back(as);
-      side->as_order_.push_back(0);
-    }
-    sc.sgp.rkm = mxua::RkmPermission::DynamicPermitted;
-    sc.accept_any = ss7.accept_any_peer;
+    sc.sgp = std::move(*plan.sgp);
+    side->ases_ = sc.sgp.application_servers;
     auto server = mxua::driver::SgpServer::open(io, std::move(sc), *side);
     if (!server) {
       std::string where;
@@ -114,9 +107,9 @@ rserpool::Result<std::unique_ptr<M3uaSide>, std::string> M3uaSide::open(boost::a
     side->listen_text_ = t.str();
     logger()->info("SGP listening on {}", side->listen_text_);
   }
-  std::size_t index = 0;
-  for (const auto& k : ss7.connects) {
-    auto c = std::make_unique<Connection>(*side, index++, k);
+  for (auto& planned : plan.connects) {
+    const auto& k = planned.config;
+    auto c = std::make_unique<Connection>(*side, side->connections_.size(), k, planned.owner);
     mxua::driver::AspConnectionConfig ac;
     ac.transport.remote_addresses = k.remote_ips;
     ac.transport.remote_port = k.remote_port;
@@ -125,13 +118,13 @@ rserpool::Result<std::unique_ptr<M3uaSide>, std::string> M3uaSide::open(boost::a
     ac.transport.sctp = profile.sctp;
     ac.transport.tcp = profile.tcp;
     ac.transport.name = k.name;
-    ac.asp.activations = {mxua::AspActivation{
-        k.routing_context ? std::vector<std::uint32_t>{*k.routing_context} : std::vector<std::uint32_t>{},
-        mxua::TrafficMode::Loadshare}};
+    ac.asp = std::move(planned.asp);
     c->conn = mxua::driver::AspConnection::create(io, std::move(ac), *c);
     c->conn->start();
-    logger()->info("connect {}: connecting as {} to {} port {}", k.name, k.role == PeerRole::ipsp ? "IPSP" : "ASP",
-                   k.remote_ips.empty() ? std::string("?") : k.remote_ips.front().to_string(), k.remote_port);
+    logger()->info("connect {}: connecting as {} to {} port {}, traffic mode {} ({})", k.name,
+                   k.role == PeerRole::ipsp ? "IPSP" : "ASP",
+                   k.remote_ips.empty() ? std::string("?") : k.remote_ips.front().to_string(), k.remote_port,
+                   mxua::to_string(k.traffic_mode), to_string(k.negotiation));
     side->connections_.push_back(std::move(c));
   }
   return side;
@@ -142,34 +135,37 @@ std::optional<std::uint16_t> M3uaSide::sgp_port() const {
   return sgp_->port();
 }
 
-void M3uaSide::received(mxua::DataIndication&& d, std::optional<std::size_t> connection) {
+std::string M3uaSide::peer_name(mxua::AssocId a) const {
+  if (!sgp_) return "-";
+  const auto peer = sgp_->node().peer_of(a);
+  const auto* c = peer ? sgp_->node().peers().config(*peer) : nullptr;
+  return c ? c->name : std::string("-");
+}
+
+// DATA from the SS7 side: it teaches the return path of its OPC (the core
+// keeps or refuses the lesson), then goes to the gateway.
+void M3uaSide::received(mxua::DataIndication&& d, mxua::PathOwner owner, std::optional<std::uint32_t> rc) {
   const auto& p = d.data.protocol_data;
   counters_.ss7_in.add(p.user_data.size());
-  std::optional<std::uint32_t> rc = d.data.routing_context;
-  if (!rc && !connection) rc = d.routing_context;
-  // Bounded: the allow-listed peers' point codes, not an attacker's table.
-  if (origins_.size() >= kMaxOrigins && !origins_.count(p.opc.value)) origins_.clear();
-  Origin& o = origins_[p.opc.value];
-  o.connection = connection;
-  o.routing_context = rc;
+  if (paths_.learn(p.opc, mxua::ReturnPath{owner, rc}) == mxua::ReturnPaths::Learn::Refused)
+    rserpool::log::warn_limited(logger(), "return path refused",
+                                "DATA with OPC {} on association {} did not move that point code's return path: it "
+                                "belongs to another peer",
+                                p.opc.value, d.assoc);
   if (hooks_.data) hooks_.data(to_mtp(std::move(d.data.protocol_data)));
 }
 
-void M3uaSide::on_data(mxua::DataIndication&& d) { received(std::move(d), std::nullopt); }
+void M3uaSide::on_data(mxua::DataIndication&& d) {
+  auto it = sgp_links_.find(d.assoc);
+  const mxua::PathOwner owner = it != sgp_links_.end() ? it->second.owner : Ss7Plan::kAnyOwner + d.assoc;
+  const std::uint32_t rc = d.routing_context;
+  received(std::move(d), owner, rc);
+}
 
-bool M3uaSide::send_via_sgp(const MtpMessage& m, std::optional<std::uint32_t> rc) {
+bool M3uaSide::send_via_sgp(const MtpMessage& m, std::uint32_t rc) {
   if (!sgp_) return false;
-  if (!rc) {
-    for (auto candidate : as_order_)
-      if (sgp_->node().as_state(candidate) == mxua::AsState::Active) {
-        rc = candidate;
-        break;
-      }
-  }
-  if (!rc) return false;
-  if (sgp_->node().as_state(*rc) != mxua::AsState::Active &&
-      sgp_->node().as_state(*rc) != mxua::AsState::Pending)
-    return false;
+  const auto st = sgp_->node().as_state(rc);
+  if (st != mxua::AsState::Active && st != mxua::AsState::Pending) return false;
   sgp_->route(to_data_view(m, rc));
   return true;
 }
@@ -177,39 +173,33 @@ bool M3uaSide::send_via_sgp(const MtpMessage& m, std::optional<std::uint32_t> rc
 bool M3uaSide::send_via_connection(std::size_t i, const MtpMessage& m) {
   if (i >= connections_.size() || !connections_[i]->conn) return false;
   auto& c = *connections_[i];
+  if (!c.conn->active_for(c.cfg.routing_context)) return false;
   return c.conn->send_data(to_data_view(m, c.cfg.routing_context));
 }
 
+bool M3uaSide::send_via(const mxua::ReturnPath& path, const MtpMessage& m) {
+  if (path.owner >= Ss7Plan::kConnectionOwner && path.owner < Ss7Plan::kAnyOwner)
+    return send_via_connection(path.owner - Ss7Plan::kConnectionOwner, m);
+  return path.routing_context && send_via_sgp(m, *path.routing_context);
+}
+
 void M3uaSide::send(const MtpMessage& m) {
-  bool sent = false;
   bool tried = false;
-  if (auto o = origins_.find(m.dpc); o != origins_.end()) {
+  const bool sent = paths_.route(mxua::PointCode{m.dpc}, [&](const mxua::ReturnPath& p) {
     tried = true;
-    sent = o->second.connection ? send_via_connection(*o->second.connection, m)
-                                : send_via_sgp(m, o->second.routing_context);
-  }
-  if (!sent) {
-    // Unknown destination, or its path is down: any active path.
-    if (sgp_ && send_via_sgp(m, std::nullopt)) sent = true;
-    for (std::size_t i = 0; !sent && i < connections_.size(); ++i)
-      if (connections_[i]->conn && connections_[i]->conn->active_for(connections_[i]->cfg.routing_context))
-        sent = send_via_connection(i, m);
-  }
+    return send_via(p, m);
+  });
   if (sent) {
     counters_.ss7_out.add(m.data.size());
     return;
   }
   counters_.drop(tried ? GatewayDrop::ss7_refused : GatewayDrop::no_ss7_path);
-  logger()->debug("no SS7 path for DATA to DPC {}", m.dpc);
+  rserpool::log::warn_limited(logger(), "no SS7 path", "DATA to DPC {} dropped: {}", m.dpc,
+                              tried ? "no path to it is active" : "no path to it is configured");
 }
 
 void M3uaSide::announce(const std::vector<mxua::MaskedPointCode>& destinations, bool available) {
   if (destinations.empty()) return;
-  for (const auto& pc : destinations) {
-    auto it = std::find(unavailable_.begin(), unavailable_.end(), pc);
-    if (available && it != unavailable_.end()) unavailable_.erase(it);
-    if (!available && it == unavailable_.end()) unavailable_.push_back(pc);
-  }
   const auto a = available ? mxua::DestinationAvailability::Available : mxua::DestinationAvailability::Unavailable;
   if (sgp_) {
     sgp_->request([&](mxua::SgpNode& node, mxua::TimePoint now) {
@@ -288,97 +278,98 @@ std::size_t M3uaSide::open_associations() const {
 }
 
 void M3uaSide::on_association_up(mxua::AssocId a, const tr::AssociationInfo& i) {
-  sgp_peers_[a] = peer_text(i);
-  logger()->info("SGP: association {} up with {}", a, peer_text(i));
+  // The core has bound the association to its peer by now.
+  const auto peer = sgp_ ? sgp_->node().peer_of(a) : std::nullopt;
+  const mxua::PathOwner owner = peer ? *peer : Ss7Plan::kAnyOwner + a;
+  sgp_links_[a] = SgpLink{owner, peer_text(i)};
+  paths_.link_up(owner);
+  logger()->info("SGP: association {} up with peer {} ({})", a, peer_name(a), peer_text(i));
 }
 
 void M3uaSide::on_association_down(mxua::AssocId a, tr::DownReason r) {
-  logger()->info("SGP: association {} with {} down ({})", a, sgp_peers_[a], tr::to_string(r));
-  sgp_peers_.erase(a);
+  auto it = sgp_links_.find(a);
+  if (it == sgp_links_.end()) return;
+  logger()->info("SGP: association {} with {} down ({})", a, it->second.address, tr::to_string(r));
+  paths_.link_down(it->second.owner);
+  sgp_links_.erase(it);
 }
 
-void M3uaSide::on_association_refused(mxua::AssocId, const tr::AssociationInfo& i) {
-  ++refused_;
-  logger()->warn("SGP: refused an association from {} (not a configured peer)", peer_text(i));
+void M3uaSide::on_association_refused(mxua::AssocId a, const tr::AssociationInfo& i) {
+  // Counted by the core (refused_associations) and logged by the driver.
+  (void)a;
+  (void)i;
 }
 
 void M3uaSide::on_asp_state(const mxua::AspStateChanged& c) {
-  logger()->info("SGP: ASP on association {} {} -> {}{}", c.assoc, mxua::to_string(c.from), mxua::to_string(c.to),
-                 c.routing_context ? " (RC " + std::to_string(*c.routing_context) + ")" : std::string());
-  if (c.to != mxua::AspState::Active || !c.routing_context || unavailable_.empty() || !sgp_) return;
-  // After the ASPAC ACK that is being sent with this very change: an ASP
-  // hears SSNM only once it is active.
-  boost::asio::post(io_, [this, alive = std::weak_ptr<bool>(alive_), assoc = c.assoc, rc = *c.routing_context] {
-    if (!alive.expired()) tell_unavailable(assoc, rc);
-  });
-}
-
-void M3uaSide::tell_unavailable(mxua::AssocId assoc, std::uint32_t routing_context) {
-  if (stopping_ || !sgp_ || unavailable_.empty()) return;
-  if (sgp_->node().asp_state(assoc, routing_context) != mxua::AspState::Active) return;
-  mxua::Duna duna;
-  duna.routing_contexts = {routing_context};
-  duna.affected_point_codes = unavailable_;
-  sgp_->request([&](mxua::SgpNode&, mxua::TimePoint) {
-    return mxua::Actions{mxua::Send{assoc, 0, mxua::encode(mxua::Message{duna})}};
-  });
-  counters_.duna_sent += unavailable_.size();
-  logger()->warn("DUNA for {} destination(s) to the ASP on association {} (RC {}), active while they are unavailable",
-                 unavailable_.size(), assoc, routing_context);
+  logger()->info("SGP: ASP on association {} (peer {}) {} -> {}{}", c.assoc, peer_name(c.assoc),
+                 mxua::to_string(c.from), mxua::to_string(c.to), rc_text(c.routing_context));
 }
 
 void M3uaSide::on_as_state(const mxua::AsStateChanged& c) {
   logger()->info("SGP: AS RC {} {} -> {}", c.routing_context, mxua::to_string(c.from), mxua::to_string(c.to));
 }
 
-void M3uaSide::on_drop(const mxua::Drop& d) {
-  m3ua_drops_[static_cast<std::size_t>(d.reason)] += d.count;
-}
-
-std::string M3uaSide::show() const {
-  std::ostringstream o;
+Ss7Status M3uaSide::status() const {
+  Ss7Status s;
+  s.now = rserpool::SteadyClock::instance().now();
+  auto add_counters = [&](const mxua::DropCounters& d, const mxua::ErrCounters& e) {
+    for (std::size_t i = 0; i < mxua::kDropReasons; ++i) s.m3ua_drops.by_reason[i] += d.by_reason[i];
+    for (std::size_t i = 0; i < mxua::ErrCounters::kCodes; ++i) {
+      s.errors.sent[i] += e.sent[i];
+      s.errors.received[i] += e.received[i];
+    }
+    s.errors.sent_other += e.sent_other;
+    s.errors.received_other += e.received_other;
+  };
   if (sgp_) {
-    o << "SGP on " << listen_text_ << "\n";
+    const auto& node = sgp_->node();
+    s.sgp = true;
+    s.listen_text = listen_text_;
     for (auto id : sgp_->associations()) {
-      auto it = sgp_peers_.find(id);
-      o << "  association " << id << " peer " << (it != sgp_peers_.end() ? it->second : std::string("?"))
-        << " ASP " << mxua::to_string(sgp_->node().asp_state(id)) << "\n";
+      auto it = sgp_links_.find(id);
+      s.associations.push_back(Ss7Status::Association{id, peer_name(id),
+                                                      it != sgp_links_.end() ? it->second.address : "?",
+                                                      node.asp_state(id)});
     }
-    for (auto rc : as_order_) {
-      auto st = sgp_->node().as_state(rc);
-      o << "  AS RC " << rc << ": " << (st ? mxua::to_string(*st) : std::string_view("-")) << ", active ASPs "
-        << sgp_->node().active_asps(rc).size() << ", queued " << sgp_->node().queued(rc) << "\n";
+    for (const auto& cfg : ases_) {
+      Ss7Status::As a;
+      a.rc = cfg.routing_context;
+      a.name = cfg.name;
+      a.state = node.as_state(cfg.routing_context);
+      const auto* as = node.application_server(cfg.routing_context);
+      a.mode = as ? as->mode() : cfg.mode;
+      a.active = node.active_asps(cfg.routing_context).size();
+      a.queued = node.queued(cfg.routing_context);
+      s.ases.push_back(std::move(a));
     }
-    o << "  refused associations " << refused_ << "\n";
-  } else {
-    o << "SGP: not listening (no ss7-side local-ip)\n";
+    s.refused_associations = node.refused_associations();
+    add_counters(node.drops(), node.errors());
   }
   for (const auto& c : connections_) {
-    o << "connect " << c->cfg.name << " to "
-      << (c->cfg.remote_ips.empty() ? std::string("?") : c->cfg.remote_ips.front().to_string()) << " port "
-      << c->cfg.remote_port << " as " << (c->cfg.role == PeerRole::ipsp ? "IPSP" : "ASP");
-    if (c->conn)
-      o << ": ASP " << mxua::to_string(c->conn->state()) << ", connects " << c->conn->connects();
-    o << "\n";
-  }
-  o << "M3UA drops:";
-  bool any = false;
-  for (std::size_t i = 0; i < m3ua_drops_.size(); ++i)
-    if (m3ua_drops_[i] != 0) {
-      o << " " << mxua::to_string(static_cast<mxua::DropReason>(i)) << "=" << m3ua_drops_[i];
-      any = true;
+    Ss7Status::Connection x;
+    x.name = c->cfg.name;
+    x.remote = c->cfg.remote_ips.empty() ? std::string("?") : c->cfg.remote_ips.front().to_string();
+    x.port = c->cfg.remote_port;
+    x.ipsp = c->cfg.role == PeerRole::ipsp;
+    x.configured_mode = c->cfg.traffic_mode;
+    x.follow = c->cfg.negotiation == ModeNegotiation::follow;
+    if (c->conn) {
+      auto& client = c->conn->client();
+      x.state = client.state();
+      x.connects = c->conn->connects();
+      x.accepted_mode = client.traffic_mode(c->cfg.routing_context);
+      x.last_refusal = client.last_refusal();
+      x.refusals = client.refusals();
+      add_counters(client.drops(), client.errors());
     }
-  o << (any ? "\n" : " none\n");
-  return o.str();
-}
-
-void M3uaSide::collect(std::vector<rserpool::ops::Sample>& out) const {
-  out.push_back({"sg_ss7_associations", {}, static_cast<double>(open_associations())});
-  out.push_back({"sg_ss7_refused_associations_total", {}, static_cast<double>(refused_)});
-  for (std::size_t i = 0; i < m3ua_drops_.size(); ++i)
-    out.push_back({"sg_m3ua_drops_total",
-                   {{"reason", std::string(mxua::to_string(static_cast<mxua::DropReason>(i)))}},
-                   static_cast<double>(m3ua_drops_[i])});
+    s.connections.push_back(std::move(x));
+  }
+  s.no_ss7_path = counters_.dropped(GatewayDrop::no_ss7_path);
+  s.ss7_refused = counters_.dropped(GatewayDrop::ss7_refused);
+  s.return_paths = paths_.counters();
+  s.return_path_entries = paths_.size();
+  s.return_path_capacity = paths_.capacity();
+  return s;
 }
 
 }  // namespace sg::gateway

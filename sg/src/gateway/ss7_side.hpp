@@ -1,15 +1,22 @@
 #pragma once
-// The SS7-facing M3UA side of the gateway: an SGP listener for upstream ASPs
-// (an STP, a load generator; allow-list of configured peers) and/or client
-// connections to STPs (as ASP; `role ipsp` uses the same single-exchange
-// initiator procedure, which is what an IPSP initiator sends).
-//
-// Return path: DATA a gateway controller sends goes back where its DPC was
-// last seen as an OPC (the association that carried that point code's
-// traffic, with its routing context), else to the first AS that is active.
+// The SS7-facing M3UA side of the gateway, an executor of sans-I/O cores:
+//   - an SGP listener for upstream ASPs (an STP, a load generator): one
+//     mxua::SgpNode decides which association is which configured peer
+//     (every address must be the peer's), which peer owns which routing
+//     context, OPC screening, traffic modes, and DUNA/DRST to an ASP that
+//     becomes active while destinations are down (RFC 4666 4.5.1);
+//   - client connections to STPs (as ASP; `role ipsp` uses the same
+//     single-exchange initiator procedure): one mxua::AspClient each, which
+//     retries refused requests with a back-off and follows the STP's traffic
+//     mode when configured to;
+//   - the return paths (mxua::ReturnPaths): DATA a gateway controller sends
+//     goes back the way its DPC's traffic came (bounded, least recently used
+//     first out, owned by the peer that taught it), else by the default paths.
+// This file feeds the cores events and carries out their answers; the
+// decisions are theirs. What cores to build comes from ss7_plan.hpp (pure);
+// rendering for the CLI and metrics from ss7_show.cpp.
 #include <boost/asio/io_context.hpp>
 
-#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -19,6 +26,7 @@
 
 #include "mxua/driver/asp_connection.hpp"
 #include "mxua/driver/sgp_server.hpp"
+#include "mxua/fsm/return_paths.hpp"
 #include "rserpool/base/result.hpp"
 #include "rserpool/ops/metrics.hpp"
 #include "sg/config/sg_config.hpp"
@@ -28,13 +36,61 @@ namespace sg::gateway {
 
 struct Ss7Profile {
   rserpool::transport::TransportKind kind = rserpool::transport::TransportKind::automatic;
-  rserpool::transport::SctpOptions sctp;
+  rserpool::transport::SctpOptions sctp;  // the timer profile, then `ss7-side sctp ...`
   rserpool::transport::TcpMappingOptions tcp;
+  // Back-off of a refused ASPUP/ASPAC on the STP connections.
+  std::chrono::milliseconds retry_initial{1000};
+  std::chrono::milliseconds retry_max{30000};
 };
 
 struct Ss7Hooks {
   std::function<void(MtpMessage&&)> data;  // DATA from the SS7 side
 };
+
+// A snapshot of the side for `show m3ua` and the metrics (ss7_show.cpp).
+struct Ss7Status {
+  struct Association {
+    mxua::AssocId id = 0;
+    std::string peer;     // configured peer name, or "-" (accept-peers any)
+    std::string address;  // as the transport reported it
+    mxua::AspState state = mxua::AspState::Down;
+  };
+  struct As {
+    std::uint32_t rc = 0;
+    std::string name;
+    std::optional<mxua::AsState> state;
+    mxua::TrafficMode mode = mxua::TrafficMode::Loadshare;
+    std::size_t active = 0;
+    std::size_t queued = 0;
+  };
+  struct Connection {
+    std::string name;
+    std::string remote;
+    std::uint16_t port = 0;
+    bool ipsp = false;
+    mxua::AspState state = mxua::AspState::Down;
+    std::uint64_t connects = 0;
+    mxua::TrafficMode configured_mode = mxua::TrafficMode::Loadshare;
+    bool follow = false;
+    std::optional<mxua::TrafficMode> accepted_mode;
+    std::optional<mxua::RequestRefusal> last_refusal;
+    std::uint64_t refusals = 0;
+  };
+  bool sgp = false;
+  std::string listen_text;
+  std::vector<Association> associations;
+  std::vector<As> ases;
+  std::uint64_t refused_associations = 0;
+  std::vector<Connection> connections;
+  mxua::DropCounters m3ua_drops;  // SGP and connections together
+  mxua::ErrCounters errors;       // ERR sent and received, by code
+  std::uint64_t no_ss7_path = 0, ss7_refused = 0;  // DATA from the controllers not sent
+  mxua::ReturnPathCounters return_paths;
+  std::size_t return_path_entries = 0, return_path_capacity = 0;
+  rserpool::TimePoint now{};
+};
+std::string render(const Ss7Status& s);
+void collect(const Ss7Status& s, std::vector<rserpool::ops::Sample>& out);
 
 class M3uaSide : public mxua::driver::Events {
  public:
@@ -47,8 +103,8 @@ class M3uaSide : public mxua::driver::Events {
   // DATA from a gateway controller towards the SS7 network.
   void send(const MtpMessage& m);
   // DUNA (available false) / DAVA for these destinations, to every active
-  // ASP. Destinations left unavailable are announced again to each ASP that
-  // becomes active later (an STP that connects while a pool is empty).
+  // ASP of the SGP. The SGP core remembers them: an ASP that becomes
+  // active later hears of those still unavailable.
   void announce(const std::vector<mxua::MaskedPointCode>& destinations, bool available);
   // SCON for these destinations (level 1 at onset, 0 at abatement).
   void congestion(const std::vector<mxua::PointCode>& destinations, bool onset);
@@ -62,8 +118,9 @@ class M3uaSide : public mxua::driver::Events {
   std::size_t open_associations() const;
 
   std::optional<std::uint16_t> sgp_port() const;
-  std::string show() const;
-  void collect(std::vector<rserpool::ops::Sample>& out) const;
+  Ss7Status status() const;
+  std::string show() const { return render(status()); }
+  void collect(std::vector<rserpool::ops::Sample>& out) const { gateway::collect(status(), out); }
 
   // mxua::driver::Events (the SGP's associations)
   void on_association_up(mxua::AssocId a, const rserpool::transport::AssociationInfo& i) override;
@@ -72,34 +129,30 @@ class M3uaSide : public mxua::driver::Events {
   void on_data(mxua::DataIndication&& d) override;
   void on_asp_state(const mxua::AspStateChanged& c) override;
   void on_as_state(const mxua::AsStateChanged& c) override;
-  void on_drop(const mxua::Drop& d) override;
 
  private:
-  struct Origin {
-    std::optional<std::size_t> connection;  // nullopt: our SGP
-    std::optional<std::uint32_t> routing_context;
-  };
   struct Connection;
 
-  void received(mxua::DataIndication&& d, std::optional<std::size_t> connection);
-  bool send_via_sgp(const MtpMessage& m, std::optional<std::uint32_t> rc);
+  void received(mxua::DataIndication&& d, mxua::PathOwner owner, std::optional<std::uint32_t> rc);
+  bool send_via(const mxua::ReturnPath& path, const MtpMessage& m);
+  bool send_via_sgp(const MtpMessage& m, std::uint32_t rc);
   bool send_via_connection(std::size_t i, const MtpMessage& m);
-  void tell_unavailable(mxua::AssocId assoc, std::uint32_t routing_context);
+  std::string peer_name(mxua::AssocId a) const;
 
   boost::asio::io_context& io_;
   Ss7Hooks hooks_;
   GatewayCounters& counters_;
   std::unique_ptr<mxua::driver::SgpServer> sgp_;
   std::vector<std::unique_ptr<Connection>> connections_;
-  std::vector<std::uint32_t> as_order_;  // configured ASes' RCs, configuration order
-  std::map<std::uint32_t, Origin> origins_;  // point code -> where its traffic came from
-  std::vector<mxua::MaskedPointCode> unavailable_;  // announced DUNA, no DAVA since
-  std::map<mxua::AssocId, std::string> sgp_peers_;
-  std::array<std::uint64_t, mxua::kDropReasons> m3ua_drops_{};
-  std::uint64_t refused_ = 0;
+  std::vector<mxua::AsConfig> ases_;  // configured ASes, configuration order
+  mxua::ReturnPaths paths_;
+  struct SgpLink {
+    mxua::PathOwner owner = 0;
+    std::string address;
+  };
+  std::map<mxua::AssocId, SgpLink> sgp_links_;
   std::string listen_text_;
   bool stopping_ = false;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for posted work
 };
 
 }  // namespace sg::gateway

@@ -4,6 +4,7 @@
 // `registrations`, one REG REQ and an ASPAC for every RC the SGP assigns
 // (RKM, RFC 4666 4.4.1). When the association fails it reconnects with
 // exponential backoff (reset once the ASP is ACTIVE again) and starts over.
+// A refused ASPUP/ASPAC is retried by the ASP core itself (asp_client.hpp).
 #include <boost/asio/steady_timer.hpp>
 
 #include <memory>
@@ -22,6 +23,13 @@ struct AspConnectionConfig {
   Millis reconnect_initial{100};
   Millis reconnect_max{5000};
   bool reconnect = true;
+  // Without transport.local_addresses, bind the source address the routing
+  // table picks towards the first remote address, so the INIT lists that
+  // one address rather than every address of the host (an SGP that trusts
+  // a peer only when all the association's addresses are the peer's, as
+  // ours does, then recognizes it). Configure local addresses for
+  // multi-homing.
+  bool bind_routed_source = true;
 };
 
 class AspConnection : public Events, public std::enable_shared_from_this<AspConnection> {
@@ -72,6 +80,7 @@ class AspConnection : public Events, public std::enable_shared_from_this<AspConn
  private:
   void connect();
   void schedule_reconnect();
+  std::string remote_text() const;
 
   boost::asio::io_context& io_;
   AspConnectionConfig cfg_;

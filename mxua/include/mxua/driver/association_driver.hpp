@@ -7,6 +7,7 @@
 // has to use stream 0.
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "mxua/driver/action_runner.hpp"
 #include "mxua/fsm/endpoint.hpp"
@@ -15,14 +16,12 @@ namespace mxua::driver {
 
 class AssociationDriver : public tr::AssociationHandler, public std::enable_shared_from_this<AssociationDriver> {
  public:
-  // Decides at association up whether the peer may stay (allow-lists).
-  using Admission = std::function<bool(const tr::AssociationInfo&)>;
-
-  AssociationDriver(std::shared_ptr<ActionRunner> runner, Endpoint endpoint, Admission admit = {});
+  AssociationDriver(std::shared_ptr<ActionRunner> runner, Endpoint endpoint);
   // An ASP (or IPSP) endpoint with a runner of its own whose timers feed
-  // this endpoint.
+  // this endpoint. The endpoint gets a process-unique association id;
+  // `name` (the peer's name, the PE identifier) prefixes its log lines.
   static std::shared_ptr<AssociationDriver> standalone(boost::asio::io_context& io, Endpoint endpoint,
-                                                       Events& events);
+                                                       Events& events, std::string name = {});
 
   void on_up(tr::Association& assoc, const tr::AssociationInfo& info) override;
   void on_message(tr::Association& assoc, tr::Message&& msg) override;
@@ -42,6 +41,12 @@ class AssociationDriver : public tr::AssociationHandler, public std::enable_shar
   // (PPID 11: cookies, business cards) on the same association.
   using OtherPpidHandler = std::function<void(tr::Message&&)>;
   void set_other_ppid_handler(OtherPpidHandler h) { other_ppid_ = std::move(h); }
+  // How log lines name the peer (configured peer name, PE identifier);
+  // the peer's address is added once the association is up.
+  void set_name(std::string name) { name_ = std::move(name); }
+  const std::string& name() const noexcept { return name_; }
+  // "assoc 12 (stp-a 192.0.2.1:2905)"
+  std::string label() const;
   Endpoint& endpoint() noexcept { return endpoint_; }
   AssocId id() const noexcept { return endpoint_.association(); }
   bool up() const noexcept { return up_; }
@@ -51,13 +56,16 @@ class AssociationDriver : public tr::AssociationHandler, public std::enable_shar
 
  private:
   std::uint16_t streams_for(const tr::AssociationInfo& info) const;
+  std::string peer_label() const;
+  void refuse(tr::Association& assoc, const tr::AssociationInfo& info);
   void run(Actions& acts) { runner_->run(acts); }
 
   std::shared_ptr<ActionRunner> runner_;
   Endpoint endpoint_;
-  Admission admit_;
   OtherPpidHandler other_ppid_;
   std::weak_ptr<tr::Association> assoc_;
+  std::string name_;
+  std::string peer_address_;
   bool up_ = false;
   bool refused_ = false;
   Actions scratch_;  // reused on the receive path

@@ -1,8 +1,11 @@
 #pragma once
-// An SGP on the network: a transport Listener, one SgpNode shared by every
-// accepted association (AS state spans associations), and an allow-list of
-// peer addresses. A peer none of whose addresses is on the list is aborted
-// at association up, counted (refused_peers) and logged, unless accept_any.
+// An SGP on the network: a transport Listener and one SgpNode shared by
+// every accepted association (AS state spans associations). Which peers may
+// stay is the node's decision (SgpConfig::peers, sgp_peers.hpp): an
+// association not every address of which belongs to one configured peer is
+// aborted at association up, counted (refused_peers) and logged, unless
+// unknown peers are accepted. `allowed_peers` is shorthand for one peer
+// with those addresses; `accept_any` for accept_unknown_peers.
 #include <map>
 #include <memory>
 #include <system_error>
@@ -17,7 +20,7 @@ namespace mxua::driver {
 struct SgpServerConfig {
   tr::EndpointConfig transport;  // local addresses / port / kind / SCTP options
   SgpConfig sgp;
-  std::vector<rserpool::IpAddress> allowed_peers;
+  std::vector<rserpool::IpAddress> allowed_peers;  // used when sgp.peers is empty
   bool accept_any = false;
 };
 
@@ -48,14 +51,12 @@ class SgpServer {
   void close();
 
  private:
-  bool admit(const tr::AssociationInfo& info) const;
 
   SgpServerConfig cfg_;
   SgpNode node_;
   std::shared_ptr<ActionRunner> runner_;
   std::shared_ptr<tr::Listener> listener_;
   std::map<AssocId, std::weak_ptr<AssociationDriver>> drivers_;
-  AssocId next_assoc_ = 1;
   Actions scratch_;
 };
 

@@ -1,11 +1,23 @@
 #pragma once
 // ASP side of one association (RFC 4666 4.3.1, the node that sends the
-// requests): ASPUP right after the association comes up, then one ASPAC per
-// configured activation; ASPUP, ASPAC, ASPIA and ASPDN are retransmitted on
-// T(ack) until acknowledged or max_retransmissions is reached. Requests go
-// out one at a time so one T(ack) per association suffices. Also used as the
-// requesting half of an IPSP.
+// requests): ASPUP right after the association comes up (4.3.4.1), then one
+// ASPAC per configured activation (4.3.4.3); ASPUP, ASPAC, ASPIA and ASPDN
+// are retransmitted on T(ack) until acknowledged or max_retransmissions is
+// reached. Requests go out one at a time so one T(ack) per association
+// suffices. Also used as the requesting half of an IPSP.
+//
+// A request the SGP refuses (ERR) or never answers (T(ack) exhausted) is
+// not given up: ASPUP and ASPAC are sent again after a back-off that grows
+// from retry_initial to retry_max (reset by an acknowledgement), and the
+// refusal is kept for the operator (last_refusal()). An ASPAC refused with
+// ERR Unsupported Traffic Mode Type (RFC 4666 4.3.4.3, 3.8.1) is asked
+// again at once when the ASP follows the SGP's mode: without the Traffic
+// Mode Type (the SGP applies the AS's mode), then with each other mode.
+//
+// Timers (T(ack), T(beat), the back-off) live in the core's TimerSet: the
+// driver arms one OS timer at next_deadline() and calls on_timeout(now).
 #include <deque>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -15,6 +27,8 @@
 #include "mxua/fsm/actions.hpp"
 #include "mxua/fsm/destination_table.hpp"
 #include "mxua/fsm/heartbeat.hpp"
+#include "mxua/fsm/sgp/sgp_peers.hpp"
+#include "rserpool/base/timer_set.hpp"
 
 namespace mxua {
 
@@ -30,13 +44,31 @@ struct AspClientConfig {
   std::optional<std::uint32_t> asp_id;
   std::vector<AspActivation> activations{AspActivation{}};
   bool auto_activate = true;  // send the activations as soon as ASPUP is acknowledged
-  Millis t_ack{2000};
+  Duration t_ack = Millis{2000};
   unsigned max_retransmissions = 4;  // after the first transmission
-  std::optional<Millis> t_beat;      // BEAT only on transports without their own heartbeat
+  std::optional<Duration> t_beat;    // BEAT only on transports without their own heartbeat
   std::uint16_t outbound_streams = 2;
   std::optional<std::uint32_t> network_appearance;  // put into DATA we send
   bool err_on_unexpected_data = true;              // ERR 0x06 for DATA while not active (else drop only)
+  // Follow the SGP's traffic mode when it refuses ours (see above).
+  bool follow_peer_mode = false;
+  // Back-off before a refused or unanswered ASPUP / ASPAC goes out again.
+  Duration retry_initial = Millis{1000};
+  Duration retry_max = Millis{30000};
+  // Originating point codes the SGP may send us DATA from (OPC screening,
+  // sgp_peers.hpp); empty: any.
+  std::vector<MaskedPointCode> originating_point_codes{};
   DecodeLimits limits;
+};
+
+// The last request the peer refused or left unanswered.
+struct RequestRefusal {
+  MessageId request;
+  std::optional<ErrorCode> error;          // nullopt: no answer within T(ack) and its retransmissions
+  std::optional<TrafficMode> traffic_mode;  // of a refused ASPAC
+  std::vector<std::uint32_t> routing_contexts;
+  TimePoint at{};
+  std::optional<TimePoint> retry_at;  // nullopt: not retried (ASPIA, ASPDN)
 };
 
 class AspClient {
@@ -52,7 +84,14 @@ class AspClient {
   }
   // Appends to `out`: a driver can reuse one vector for every message.
   void receive(std::uint16_t stream, ByteView bytes, TimePoint now, Actions& out);
-  Actions timer_expired(TimerId id, TimePoint now);
+  // The substrate's timer convention (docs/architecture.md).
+  std::optional<TimePoint> next_deadline() const { return timers_.next_deadline(); }
+  void on_timeout(TimePoint now, Actions& out);
+  Actions on_timeout(TimePoint now) {
+    Actions out;
+    on_timeout(now, out);
+    return out;
+  }
 
   // Layer-management requests.
   Actions activate(AspActivation a, TimePoint now);
@@ -81,15 +120,31 @@ class AspClient {
   const DestinationTable& destinations() const noexcept { return destinations_; }
   const DropCounters& drops() const noexcept { return drops_; }
   const AspClientConfig& config() const noexcept { return cfg_; }
+  const ErrCounters& errors() const noexcept { return errs_; }
+  const std::optional<RequestRefusal>& last_refusal() const noexcept { return last_refusal_; }
+  std::uint64_t refusals() const noexcept { return refusals_; }
+  std::uint64_t mode_retries() const noexcept { return mode_retries_; }
+  // The traffic mode the SGP accepted for an activation (nullopt: not
+  // active, or the ACK and the request named none).
+  std::optional<TrafficMode> traffic_mode(std::optional<std::uint32_t> rc) const;
+  // Requests waiting for their back-off to end.
+  std::size_t deferred() const noexcept { return deferred_.size(); }
   std::uint64_t retransmissions() const noexcept { return retransmissions_; }
+  // The driver's association id, set before association_up (the driver
+  // gives every association a process-unique id).
+  void set_association(AssocId assoc) noexcept;
+  const rserpool::TimerSet<TimerKey>& timers() const noexcept { return timers_; }
 
  private:
   struct Request {
     MessageId id;
-    Bytes bytes;
+    Message message;
     std::vector<std::uint32_t> rcs;
-    std::optional<TrafficMode> mode;
+    std::optional<TrafficMode> mode;  // as configured
     unsigned sent = 0;
+    std::optional<TrafficMode> asked;                  // the Traffic Mode Type of the current ASPAC
+    std::vector<std::optional<TrafficMode>> tried{};   // modes the SGP refused (follow)
+    TimePoint retry_at{};
   };
   void enqueue(MessageId id, const Message& m, std::vector<std::uint32_t> rcs, std::optional<TrafficMode> mode,
                Actions& out);
@@ -101,6 +156,12 @@ class AspClient {
   void enqueue_activations(const std::vector<AspActivation>& acts, Actions& out);
   void send_err(Err e, Actions& out);
   void drop(DropReason r, Actions& out);
+  void transmit(const Request& r, TimePoint now, Actions& out);
+  void sync_beat();
+  void refused(std::optional<ErrorCode> error, Actions& out);
+  bool follow_mode(Request& r, Actions& out);
+  void retry_due(TimePoint now, Actions& out);
+  void arm_retry();
 
   AspClientConfig cfg_;
   bool up_ = false;                                // ASP-INACTIVE or better
@@ -109,9 +170,18 @@ class AspClient {
   bool outstanding_ = false;
   std::vector<AspActivation> restore_;  // activations to redo after an unsolicited ACK
   Heartbeat beat_;
+  rserpool::TimerSet<TimerKey> timers_;
+  TimePoint now_{};  // of the event being handled (request transmissions arm T(ack) from it)
   DestinationTable destinations_;
   DropCounters drops_;
+  ErrCounters errs_;
   std::uint64_t retransmissions_ = 0;
+  std::deque<Request> deferred_;  // refused, waiting for the back-off (oldest first)
+  Duration backoff_;
+  std::optional<RequestRefusal> last_refusal_;
+  std::uint64_t refusals_ = 0;
+  std::uint64_t mode_retries_ = 0;
+  std::map<std::optional<std::uint32_t>, std::optional<TrafficMode>> modes_;
 };
 
 }  // namespace mxua

@@ -19,6 +19,10 @@ struct DestinationStatus {
 
 class DestinationTable {
  public:
+  // A peer's SSNM decides what is stored: at most this many entries; new
+  // ones beyond are not kept (counted in overflow()).
+  static constexpr std::size_t kMaxEntries = 16384;
+
   // Replaces the status of `range`; entries strictly inside the range are
   // removed because the new information covers them.
   void set_availability(MaskedPointCode range, DestinationAvailability a);
@@ -27,6 +31,12 @@ class DestinationTable {
 
   std::optional<DestinationStatus> lookup(PointCode pc) const;
   std::size_t size() const noexcept { return entries_.size(); }
+  std::uint64_t overflow() const noexcept { return overflow_; }
+  // Every entry, in the order it was created.
+  template <class F>
+  void for_each(F&& f) const {
+    for (const auto& e : entries_) f(e.range, e.status);
+  }
 
   // Applies a received SSNM message (DUNA, DAVA, SCON, DUPU, DRST) and
   // appends one DestinationStateChanged per affected entry. Other messages
@@ -38,8 +48,9 @@ class DestinationTable {
     MaskedPointCode range;
     DestinationStatus status;
   };
-  Entry& exact(MaskedPointCode range);
+  Entry* exact(MaskedPointCode range);
   std::vector<Entry> entries_;
+  std::uint64_t overflow_ = 0;
 };
 
 }  // namespace mxua

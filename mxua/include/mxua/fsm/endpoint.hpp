@@ -8,7 +8,8 @@
 //         double exchange (both sides send requests: requests go to the
 //         serving half, ACKs to the requesting half).
 // Bytes in with their stream number, actions out: the transport driver calls
-// association_up/down, receive and timer_expired and executes the actions.
+// association_up/down and receive, arms one OS timer at next_deadline() and
+// calls on_timeout(now) when it fires, and executes the actions.
 #include <memory>
 #include <optional>
 
@@ -37,9 +38,17 @@ class Endpoint {
   AssocId association() const noexcept { return assoc_; }
 
   Actions association_up(std::uint16_t outbound_streams, TimePoint now);
+  // With the peer's addresses: an SGP endpoint binds the association to a
+  // configured peer or refuses it (SgpNode::association_up).
+  Actions association_up(std::uint16_t outbound_streams, TimePoint now,
+                         const std::vector<rserpool::IpAddress>& remote);
   Actions association_down(TimePoint now);
   Actions receive(std::uint16_t stream, ByteView bytes, TimePoint now);
-  Actions timer_expired(TimerId id, TimePoint now);
+  // The earlier of the two halves' deadlines; on_timeout runs both.
+  std::optional<TimePoint> next_deadline() const;
+  Actions on_timeout(TimePoint now);
+  // The driver's association id (process-unique), before association_up.
+  void set_association(AssocId assoc);
   // DATA from the local MTP3 user towards the peer.
   Actions send_data(const DataView& d, TimePoint now);
 

@@ -1,67 +1,53 @@
 #pragma once
-// SGP side (RFC 4666 4.3.1-4.3.2): per-ASP state for every association, the
-// AS state machine (AS-DOWN/INACTIVE/ACTIVE/PENDING, T(r), bounded queue),
-// traffic modes, NTFY, SSNM with a destination-state table, RKM with a
-// routing-key table. AS state spans associations, so one SgpNode serves all
-// the ASP associations of a local SGP; actions name their association.
-// Also the responding half of an IPSP (with one association).
-#include <deque>
+// The SGP side of M3UA (RFC 4666 1.2, 4.3): one SgpNode serves every ASP
+// association of a local SGP, because AS state spans associations; actions
+// name their association. Also the responding half of an IPSP.
+//
+// A thin composition of the RFC's entities (mxua/fsm/sgp/):
+//   AspTable               per-ASP state, ASPUP admission (4.3.1, 4.3.4.1)
+//   ApplicationServer      one per routing context: AS state machine, T(r),
+//                          pending queue, NTFY (4.3.2, 4.3.4.3, 4.3.4.5)
+//   traffic distribution   override / loadshare / broadcast (4.3.4.3)
+//   SgpSsnm                destination states, DAUD answers (4.5)
+//   RoutingKeyManagement   REG / DEREG (4.4)
+// The node decodes, dispatches, and keeps the timers of all of them
+// (T(r) per AS, T(beat) per ASP) in one TimerSet: next_deadline() and
+// on_timeout(now) are its whole timer interface.
 #include <map>
 #include <optional>
-#include <set>
-#include <string>
+#include <span>
 #include <vector>
 
-#include "mxua/codec.hpp"
-#include "mxua/fsm/actions.hpp"
-#include "mxua/fsm/destination_table.hpp"
-#include "mxua/fsm/heartbeat.hpp"
-#include "mxua/fsm/routing_key_table.hpp"
+#include "mxua/fsm/sgp/application_server.hpp"
+#include "mxua/fsm/sgp/asp_table.hpp"
+#include "mxua/fsm/sgp/rkm.hpp"
+#include "mxua/fsm/sgp/sgp_config.hpp"
+#include "mxua/fsm/sgp/ssnm.hpp"
+#include "rserpool/base/timer_set.hpp"
 
 namespace mxua {
 
-struct AsConfig {
-  std::string name;
+// Where route() sends one DATA message now: its AS and the ASPs (one for
+// override and loadshare, every active ASP for broadcast). `asps` is valid
+// until the node's next event.
+struct RouteDecision {
   std::uint32_t routing_context = 0;
   TrafficMode mode = TrafficMode::Loadshare;
-  unsigned min_active_asps = 1;  // n: ASPs needed before AS-ACTIVE (loadshare start-up)
-  std::optional<std::uint32_t> network_appearance;
-  std::vector<RoutingKeyDestination> destinations;  // static routing key; empty: reachable by RC only
-  std::vector<std::uint32_t> asp_ids;               // ASPs allowed to serve it; empty: any ASP
-};
-
-enum class RkmPermission : std::uint8_t { StaticOnly, DynamicPermitted };
-
-struct SgpConfig {
-  std::vector<AsConfig> application_servers;
-  RkmPermission rkm = RkmPermission::StaticOnly;
-  TrafficMode default_dynamic_mode = TrafficMode::Loadshare;
-  std::uint32_t first_dynamic_rc = 0x10000;
-  std::size_t max_dynamic_as = 256;
-  Millis t_r{2000};
-  std::size_t pending_queue_limit = 1024;
-  std::optional<Millis> t_beat;
-  bool require_asp_id = false;
-  bool rc_required = false;  // ASPAC without RC -> ERR Missing Parameter
-  bool err_on_unexpected_data = true;
-  bool daud_unknown_is_available = false;  // else ERR Destination Status Unknown
-  std::vector<std::uint32_t> blocked_asp_ids;  // management blocking: ERR 0x0d
-  std::optional<std::uint32_t> asp_id;         // our own, sent in ASPUP ACK (IPSP)
-  DecodeLimits limits;
-};
-
-// Where one DATA message goes (for the relay fast path).
-struct RouteTarget {
-  AssocId assoc = 0;
-  std::uint16_t stream = 0;
-  std::uint32_t routing_context = 0;
+  std::span<const AssocId> asps;
 };
 
 class SgpNode {
  public:
   explicit SgpNode(SgpConfig cfg);
 
+  // An association whose peer is not checked (an IPSP link, a test).
   Actions association_up(AssocId assoc, std::uint16_t outbound_streams, TimePoint now);
+  // An association from these peer addresses (all of them, as the
+  // transport reports them): bound to the configured peer every address
+  // belongs to, or refused with AssociationRefused (sgp_peers.hpp) unless
+  // unknown peers are accepted.
+  Actions association_up(AssocId assoc, const std::vector<rserpool::IpAddress>& remote,
+                         std::uint16_t outbound_streams, TimePoint now);
   Actions association_down(AssocId assoc, TimePoint now);
   Actions receive(AssocId assoc, std::uint16_t stream, ByteView bytes, TimePoint now) {
     Actions out;
@@ -70,7 +56,15 @@ class SgpNode {
   }
   // Appends to `out`: a driver can reuse one vector for every message.
   void receive(AssocId assoc, std::uint16_t stream, ByteView bytes, TimePoint now, Actions& out);
-  Actions timer_expired(TimerId id, TimePoint now);
+
+  // The substrate's timer convention (docs/architecture.md).
+  std::optional<TimePoint> next_deadline() const { return timers_.next_deadline(); }
+  void on_timeout(TimePoint now, Actions& out);
+  Actions on_timeout(TimePoint now) {
+    Actions out;
+    on_timeout(now, out);
+    return out;
+  }
 
   // SS7 -> ASP direction: picks the AS by RC or routing key and sends per its
   // traffic mode, queues while AS-PENDING, drops with a reason otherwise.
@@ -80,8 +74,9 @@ class SgpNode {
     route(d, now, out);
     return out;
   }
-  // The routing decision alone (override / loadshare), no encoding.
-  std::optional<RouteTarget> decide(const DataView& d) const;
+  // The decision route() would execute for this DATA now, without sending:
+  // nullopt when it would not deliver (no AS, AS not ACTIVE).
+  std::optional<RouteDecision> decide(const DataView& d) const;
 
   // Destination state as seen by the SG: announced to the active ASPs
   // (DUNA / DAVA / DRST / SCON / DUPU) and used to answer DAUD.
@@ -100,70 +95,52 @@ class SgpNode {
   std::optional<AsState> as_state(std::uint32_t rc) const;
   std::vector<AssocId> active_asps(std::uint32_t rc) const;
   std::size_t queued(std::uint32_t rc) const;
+  const ApplicationServer* application_server(std::uint32_t rc) const;
+  const AsMap& application_servers() const noexcept { return as_; }
+  const AspTable& asps() const noexcept { return asps_; }
+  const SgpPeers& peers() const noexcept { return peers_; }
+  // The configured peer an association is bound to.
+  std::optional<PeerId> peer_of(AssocId assoc) const;
+  std::uint64_t refused_associations() const noexcept { return refused_; }
   const DropCounters& drops() const noexcept { return drops_; }
-  const RoutingKeyTable& routing_keys() const noexcept { return rkt_; }
-  DestinationTable& destinations() noexcept { return destinations_; }
+  const ErrCounters& errors() const noexcept { return errs_; }
+  const RoutingKeyTable& routing_keys() const noexcept { return rkm_.keys(); }
+  DestinationTable& destinations() noexcept { return ssnm_.destinations(); }
   const SgpConfig& config() const noexcept { return cfg_; }
+  const rserpool::TimerSet<TimerKey>& timers() const noexcept { return timers_; }
 
  private:
-  struct Peer {
-    AssocId assoc = 0;
-    std::uint16_t outbound_streams = 2;
-    bool up = false;  // ASP-INACTIVE or better
-    std::optional<std::uint32_t> asp_id;
-    Heartbeat beat;
-  };
-  struct As {
-    AsConfig cfg;
-    AsState state = AsState::Down;
-    std::vector<AssocId> active;  // sorted: loadshare maps SLS over this order
-    std::set<AssocId> registrants;
-    std::deque<Data> queue;
-    bool dynamic = false;
-    bool tag_correlation = false;  // broadcast: next DATA carries a Correlation Id
-  };
+  Actions up(AssocId assoc, std::optional<PeerId> peer, std::uint16_t outbound_streams, TimePoint now);
+  SgpContext context(TimePoint now, Actions& out) { return SgpContext{asps_, timers_, cfg_, drops_, now, out}; }
+  ApplicationServer* find_as(std::uint32_t rc);
+  const ApplicationServer* find_as(std::uint32_t rc) const;
+  std::optional<std::uint32_t> as_for(const DataView& d) const;
+  bool active_anywhere(AssocId a) const;
+  void sync_beat(Asp& asp);
 
-  Peer* peer(AssocId a);
-  As* find_as(std::uint32_t rc);
-  bool allowed(const As& as, const Peer& p) const;
-  bool serves(const As& as, const Peer& p) const { return p.up && allowed(as, p); }
-  bool is_active(const As& as, AssocId a) const;
-  std::size_t members_up(const As& as) const;
-
-  void send(AssocId a, std::uint16_t stream, const Message& m, Actions& out);
   void send_err(AssocId a, Err e, Actions& out);
   void drop(AssocId a, DropReason r, Actions& out, std::uint32_t n = 1);
-  void ntfy(const As& as, AssocId to, Status st, std::optional<std::uint32_t> asp_id, Actions& out);
-  void ntfy_all(const As& as, Status st, bool inactive_only, std::optional<AssocId> except,
-                std::optional<std::uint32_t> asp_id, Actions& out);
+  void asp_down(Asp& asp, bool failure, TimePoint now, Actions& out);
+  void withdraw_registrations(Asp& asp, TimePoint now, Actions& out);
+  void remove_as(std::uint32_t rc, TimePoint now, Actions& out);
 
-  void activate(Peer& p, As& as, TimePoint now, Actions& out);
-  void deactivate(Peer& p, As& as, bool failure, TimePoint now, Actions& out);
-  void peer_down(Peer& p, bool failure, TimePoint now, Actions& out);
-  bool recompute(As& as, TimePoint now, Actions& out);
-  void set_as_state(As& as, AsState to, Actions& out);
-  void deliver(As& as, const DataView& d, Actions& out);
-  void flush(As& as, TimePoint now, Actions& out);
-  void remove_as(std::uint32_t rc, Actions& out);
-
-  void on_aspup(Peer& p, const AspUp& m, ByteView raw, TimePoint now, Actions& out);
-  void on_aspdn(Peer& p, TimePoint now, Actions& out);
-  void on_aspac(Peer& p, const AspAc& m, TimePoint now, Actions& out);
-  void on_aspia(Peer& p, const AspIa& m, TimePoint now, Actions& out);
-  void on_reg_req(Peer& p, const RegReq& m, TimePoint now, Actions& out);
-  void on_dereg_req(Peer& p, const DeregReq& m, TimePoint now, Actions& out);
-  void on_daud(Peer& p, const Daud& m, Actions& out);
-  RegistrationResult register_key(Peer& p, const RoutingKey& k, Actions& out);
+  void on_aspup(Asp& asp, const AspUp& m, ByteView raw, TimePoint now, Actions& out);
+  void on_aspdn(Asp& asp, TimePoint now, Actions& out);
+  void on_aspac(Asp& asp, const AspAc& m, TimePoint now, Actions& out);
+  void on_aspia(Asp& asp, const AspIa& m, TimePoint now, Actions& out);
+  void on_reg_req(Asp& asp, const RegReq& m, TimePoint now, Actions& out);
+  void on_dereg_req(Asp& asp, const DeregReq& m, TimePoint now, Actions& out);
 
   SgpConfig cfg_;
-  std::map<AssocId, Peer> peers_;
-  std::map<std::uint32_t, As> as_;
-  RoutingKeyTable rkt_;
-  DestinationTable destinations_;
+  SgpPeers peers_;
+  AspTable asps_;
+  AsMap as_;
+  RoutingKeyManagement rkm_;
+  SgpSsnm ssnm_;
+  rserpool::TimerSet<TimerKey> timers_;
   DropCounters drops_;
-  std::uint32_t next_dynamic_rc_;
-  std::uint32_t next_correlation_id_ = 1;
-  std::size_t dynamic_count_ = 0;
+  ErrCounters errs_;
+  std::uint64_t refused_ = 0;
 };
 
 }  // namespace mxua

@@ -10,8 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "mxua/constants.hpp"
 #include "mxua/point_code.hpp"
 #include "rserpool/base/ip_address.hpp"
+#include "rserpool/transport/config.hpp"
 #include "sg/routing/pool_distributor.hpp"
 #include "sg/routing/route_table.hpp"
 
@@ -22,11 +24,39 @@ enum class TransportChoice : std::uint8_t { automatic, sctp, tcp };
 // (SCTP heartbeat and RTO, M3UA BEAT, ASAP keep-alives).
 enum class TimerProfile : std::uint8_t { standard, aggressive };
 enum class PeerRole : std::uint8_t { asp, ipsp };
+// RFC 4666 4.3.4.3: what happens when the other side's AS uses another
+// traffic mode. strict: our SGP refuses the ASPAC (ERR Unsupported Traffic
+// Mode Type), our ASP reports the refusal and retries later with its own
+// mode; follow: our SGP takes the mode the ASP asks for (while no other
+// ASP is active in the AS), our ASP asks again with the SGP's mode.
+enum class ModeNegotiation : std::uint8_t { strict, follow };
+
+// SCTP parameters set one by one; each one unset keeps the timer profile's
+// value (the profile applies first, then these).
+struct SctpOverrides {
+  std::optional<std::uint32_t> rto_initial_ms;
+  std::optional<std::uint32_t> rto_min_ms;
+  std::optional<std::uint32_t> rto_max_ms;
+  std::optional<std::uint16_t> path_max_retransmissions;
+  std::optional<std::uint16_t> association_max_retransmissions;
+  std::optional<std::uint32_t> heartbeat_interval_ms;
+  std::optional<bool> heartbeat;
+  std::optional<std::uint32_t> sack_delay_ms;
+  std::optional<std::uint32_t> sack_frequency;
+  bool empty() const noexcept { return *this == SctpOverrides{}; }
+  friend bool operator==(const SctpOverrides&, const SctpOverrides&) = default;
+};
+// The profile's options with the overrides applied.
+rserpool::transport::SctpOptions apply(const SctpOverrides& o, rserpool::transport::SctpOptions profile);
 
 struct Ss7Peer {  // an upstream peer allowed to connect to our SGP
   std::string name;
   std::vector<rserpool::IpAddress> remote_ips;
   std::optional<std::uint32_t> routing_context;
+  mxua::TrafficMode traffic_mode = mxua::TrafficMode::Loadshare;  // of its AS
+  ModeNegotiation negotiation = ModeNegotiation::strict;
+  // OPC screening: the originating point codes its DATA may carry; empty: any.
+  std::vector<mxua::MaskedPointCode> allowed_opcs{};
   friend bool operator==(const Ss7Peer&, const Ss7Peer&) = default;
 };
 
@@ -37,13 +67,17 @@ struct Ss7Connect {  // an upstream STP we connect to as ASP or IPSP
   std::vector<rserpool::IpAddress> local_ips;
   PeerRole role = PeerRole::asp;
   std::optional<std::uint32_t> routing_context;
+  mxua::TrafficMode traffic_mode = mxua::TrafficMode::Loadshare;  // asked in our ASPAC
+  ModeNegotiation negotiation = ModeNegotiation::strict;
+  std::vector<mxua::MaskedPointCode> allowed_opcs{};
   friend bool operator==(const Ss7Connect&, const Ss7Connect&) = default;
 };
 
 struct Ss7Side {
   std::vector<rserpool::IpAddress> listen_ips;  // empty: no SGP listener
   std::uint16_t listen_port = 2905;
-  bool accept_any_peer = false;  // false: only configured peers' addresses
+  bool accept_any_peer = false;  // false: only configured peers (every address of an association)
+  SctpOverrides sctp{};          // SGP listener and STP connections
   // Lists: a VTY node keeps a pointer to the entry it configures.
   std::list<Ss7Peer> peers;
   std::list<Ss7Connect> connects;
@@ -57,6 +91,10 @@ struct ColocatedRegistrar {
   std::uint16_t enrp_port = 9901;
   std::vector<rserpool::TransportAddress> enrp_peers;
   std::optional<std::uint32_t> server_id;  // random when absent
+  // ENDPOINT_KEEP_ALIVE audit of the PEs it owns (RFC 5352); unset: the
+  // timer profile's value.
+  std::optional<std::uint32_t> keep_alive_interval_ms{};
+  std::optional<std::uint32_t> keep_alive_timeout_ms{};
   friend bool operator==(const ColocatedRegistrar&, const ColocatedRegistrar&) = default;
 };
 
@@ -103,6 +141,8 @@ struct SgConfig {
   // stays suspected (no new traffic) before it counts as alive. Unset:
   // 3 x pe-beat (1.5 s aggressive, 15 s standard).
   std::optional<std::uint32_t> pe_suspicion_ms;
+  // SCTP of the links to the gateway controllers (profile, then these).
+  SctpOverrides pe_sctp;
   // Prometheus text endpoint (GET /metrics), when set.
   std::optional<rserpool::TransportAddress> metrics_endpoint;
   Ss7Side ss7;
@@ -123,5 +163,8 @@ std::string render(const SgConfig& config);
 
 std::string_view to_string(TransportChoice t) noexcept;
 std::string_view to_string(TimerProfile t) noexcept;
+std::string_view to_string(ModeNegotiation n) noexcept;
+// The SCTP options of a timer profile, before any override.
+rserpool::transport::SctpOptions sctp_profile(TimerProfile t);
 
 }  // namespace sg

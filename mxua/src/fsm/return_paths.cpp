@@ -1,0 +1,77 @@
+#include "mxua/fsm/return_paths.hpp"
+
+#include <algorithm>
+
+namespace mxua {
+
+void ReturnPaths::set_owned(PathOwner owner, std::vector<MaskedPointCode> pcs) {
+  if (pcs.empty())
+    owned_.erase(owner);
+  else
+    owned_[owner] = std::move(pcs);
+}
+
+std::vector<PathOwner> ReturnPaths::static_owners(PointCode pc) const {
+  std::vector<PathOwner> out;
+  for (const auto& [owner, pcs] : owned_)
+    if (std::any_of(pcs.begin(), pcs.end(), [&](const MaskedPointCode& m) { return m.contains(pc); }))
+      out.push_back(owner);
+  return out;
+}
+
+std::size_t ReturnPaths::links(PathOwner owner) const {
+  auto it = links_.find(owner);
+  return it == links_.end() ? 0 : it->second;
+}
+
+void ReturnPaths::link_down(PathOwner owner) {
+  auto it = links_.find(owner);
+  if (it == links_.end()) return;
+  if (--it->second != 0) return;
+  links_.erase(it);
+  for (auto e = lru_.begin(); e != lru_.end();) {
+    if (e->path.owner != owner) {
+      ++e;
+      continue;
+    }
+    index_.erase(e->pc);
+    e = lru_.erase(e);
+    ++counters_.released;
+  }
+}
+
+ReturnPaths::Learn ReturnPaths::learn(PointCode opc, const ReturnPath& via) {
+  const auto owners = static_owners(opc);
+  const bool owns = std::find(owners.begin(), owners.end(), via.owner) != owners.end();
+  if (!owners.empty() && !owns) {
+    ++counters_.refused;  // another owner's configured point code
+    return Learn::Refused;
+  }
+  if (auto it = index_.find(opc.value); it != index_.end()) {
+    Entry& e = *it->second;
+    if (e.path.owner != via.owner && !owns) {
+      ++counters_.refused;  // first owner keeps it while it has a link up
+      return Learn::Refused;
+    }
+    e.path = via;
+    lru_.splice(lru_.begin(), lru_, it->second);
+    return Learn::Refreshed;
+  }
+  lru_.push_front(Entry{opc.value, via});
+  index_.emplace(opc.value, lru_.begin());
+  ++counters_.learned;
+  while (index_.size() > capacity_) {
+    index_.erase(lru_.back().pc);
+    lru_.pop_back();
+    ++counters_.evicted;
+  }
+  return Learn::New;
+}
+
+std::optional<ReturnPath> ReturnPaths::lookup(PointCode dpc) const {
+  auto it = index_.find(dpc.value);
+  if (it == index_.end()) return std::nullopt;
+  return it->second->path;
+}
+
+}  // namespace mxua
