@@ -317,6 +317,11 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
                     if (auto a = ip(c, 0))
                       object<ColocatedRegistrar>(c).enrp_peers.push_back({*a, static_cast<std::uint16_t>(*number(c.args[1]))});
                   });
+  vty.add_command(colocated_node, "enrp-allow (A.B.C.D|X:X::X:X)",
+                  doc({"Accept ENRP associations from this address (a mate that connects to us)"}, kIpDoc),
+                  [](CommandContext& c) {
+                    if (auto a = ip(c, 0)) object<ColocatedRegistrar>(c).enrp_allowed.push_back(*a);
+                  });
   vty.add_command(colocated_node, "server-id <1-4294967295>", {"ENRP server identifier", "Identifier"},
                   [](CommandContext& c) {
                     object<ColocatedRegistrar>(c).server_id = static_cast<std::uint32_t>(*number(c.args[0]));
