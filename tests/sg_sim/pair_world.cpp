@@ -9,6 +9,7 @@
 
 #include "sg/routing/pool_member_selector.hpp"
 #include "sg/routing/rendezvous.hpp"
+#include "sg/sim/sg_load_share.hpp"
 
 namespace sg::sim::pair {
 namespace {
@@ -33,7 +34,6 @@ struct Gateway {
   bool alive = false;
   std::optional<TimePoint> killed_at;
   std::optional<TimePoint> restarted_at;
-  bool ss7_reachable = false;  // the SS7 side's association to it is active
   std::deque<InFlight> from_ss7;  // SS7 side -> gateway
   std::deque<std::pair<MtpMessage, TimePoint>> to_ss7;
 };
@@ -55,7 +55,8 @@ struct Controller {
 
 class World {
  public:
-  explicit World(const Scenario& s) : s_(s), gen_(config(s), TimePoint{}) {
+  explicit World(const Scenario& s)
+      : s_(s), gen_(config(s), TimePoint{}), ss7_(SgLoadShareConfig{static_cast<std::size_t>(s.gateways), 10000, 50ms}) {
     gws_.resize(static_cast<std::size_t>(s.gateways));
     for (auto id : s.controllers) add_controller(id);
     listed_ = std::set<PeIdentifier>(s.controllers.begin(), s.controllers.end());
@@ -64,7 +65,7 @@ class World {
     for (int g = 0; g < s.gateways; ++g) {
       publish(g);
       for (auto& [id, c] : pes_) complete_connect(g, id);
-      gw(g).ss7_reachable = true;
+      ss7_out(ss7_.sg_active(static_cast<std::size_t>(g), now_));
       apply(g, gw(g).distributor->on_timeout(now_ + s.placement_settle));
     }
   }
@@ -164,7 +165,7 @@ class World {
         relist_step_ = i + 1;
         publish(s_.victim, relist_step_);
       }
-      if (now_ == *w.restarted_at + s_.ss7_reconnect) w.ss7_reachable = true;
+      if (now_ == *w.restarted_at + s_.ss7_reconnect) ss7_out(ss7_.sg_active(static_cast<std::size_t>(s_.victim), now_));
     }
     for (auto& [id, c] : pes_)
       for (int g = 0; g < s_.gateways; ++g)
@@ -258,13 +259,11 @@ class World {
       // The SS7 side moves the dead gateway's SLSs to its mate (M3UA ASP
       // failover), starting with what the transport handed back.
       Gateway& w = gw(g);
-      w.ss7_reachable = false;
-      std::deque<MtpMessage> back_to_ss7;
+      std::vector<MtpMessage> back_to_ss7;
       for (auto& f : w.from_ss7) back_to_ss7.push_back(std::get<MtpMessage>(std::move(f.item)));
       w.from_ss7.clear();
       handed_back_to_ss7_ += back_to_ss7.size();
-      for (auto& m : ss7_held_) back_to_ss7.push_back(std::move(m));
-      ss7_held_ = std::move(back_to_ss7);
+      ss7_out(ss7_.sg_lost(static_cast<std::size_t>(g), std::move(back_to_ss7), now_));
       for (auto& [id, c] : pes_) {
         auto& a = assoc(c, g);
         if (!a.up) continue;
@@ -387,30 +386,17 @@ class World {
     c.held.push_back(std::move(m));
   }
 
-  // The SS7 side: SLS load sharing over the gateways it reaches (ISUP keeps
-  // a circuit on one SLS, so on one gateway while both live); nothing
-  // reachable: it waits, in order.
-  void ss7_send(MtpMessage m) {
-    std::vector<int> up;
-    for (int g = 0; g < s_.gateways; ++g)
-      if (gw(g).ss7_reachable) up.push_back(g);
-    if (up.empty() || !ss7_held_.empty()) {
-      ss7_held_.push_back(std::move(m));
-      return;
-    }
-    const int g = up[static_cast<std::size_t>(m.sls) % up.size()];
-    gw(g).from_ss7.push_back(InFlight{std::move(m), now_ + kDelay});
-  }
-  void flush_ss7_held() {
-    std::deque<MtpMessage> held = std::move(ss7_held_);
-    ss7_held_.clear();
-    for (auto& m : held) ss7_send(std::move(m));
+  // The SS7 side: SLS load sharing over the gateways whose ASP is active
+  // (SgLoadShare, as ss7-gen --pair does).
+  void ss7_send(MtpMessage m) { ss7_out(ss7_.send(std::move(m), now_)); }
+  void ss7_out(std::vector<SgLoadShare::Send> sends) {
+    for (auto& s : sends) gw(static_cast<int>(s.sg)).from_ss7.push_back(InFlight{std::move(s.message), now_ + kDelay});
   }
 
   // --- Timers -------------------------------------------------------------------
 
   void timers() {
-    flush_ss7_held();
+    ss7_out(ss7_.on_timeout(now_));
     if (now_ == at(s_.stop_originating)) gen_.stop_originating();
     for (auto& m : gen_.on_timeout(now_)) ss7_send(std::move(m));
     for (auto& [id, c] : pes_) {
@@ -482,7 +468,7 @@ class World {
   std::map<PeIdentifier, Controller> pes_;
   std::set<PeIdentifier> listed_;
   TimePoint now_{};
-  std::deque<MtpMessage> ss7_held_;
+  SgLoadShare ss7_;
   std::vector<std::pair<int, TimePoint>> lost_at_;
   std::map<std::uint16_t, std::set<std::uint8_t>> phases_;
   std::size_t relist_step_ = 0;
