@@ -56,7 +56,7 @@ struct Controller {
 class World {
  public:
   explicit World(const Scenario& s)
-      : s_(s), gen_(config(s), TimePoint{}), ss7_(SgLoadShareConfig{static_cast<std::size_t>(s.gateways), 10000, 50ms}) {
+      : s_(s), gen_(config(s), TimePoint{}), ss7_(ss7_config(s)) {
     gws_.resize(static_cast<std::size_t>(s.gateways));
     for (auto id : s.controllers) add_controller(id);
     listed_ = std::set<PeIdentifier>(s.controllers.begin(), s.controllers.end());
@@ -89,6 +89,15 @@ class World {
     g.answer_timeout = 3s;
     g.release_timeout = 3s;
     return g;
+  }
+  // The SS7 side holds its traffic (2 s at most) while no gateway is
+  // reachable, as an STP's controlled rerouting does.
+  static SgLoadShareConfig ss7_config(const Scenario& s) {
+    SgLoadShareConfig c;
+    c.sgs = static_cast<std::size_t>(s.gateways);
+    c.max_wait = 2000ms;
+    c.changeback = 50ms;
+    return c;
   }
   Gateway& gw(int g) { return gws_[static_cast<std::size_t>(g)]; }
   Controller::Assoc& assoc(Controller& c, int g) { return c.assoc[static_cast<std::size_t>(g)]; }

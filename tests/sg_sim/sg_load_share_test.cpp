@@ -73,5 +73,25 @@ TEST(SgLoadShare, WithNoSgActiveMessagesWaitInOrderBounded) {
   EXPECT_EQ(ls.counters().changebacks, 0U);
 }
 
+// What waits for an SG waits max_wait at most; with max_wait 0 nothing
+// waits (the SS7 network discards toward an unavailable route).
+TEST(SgLoadShare, WaitingIsBoundedInTime) {
+  const TimePoint t{};
+  SgLoadShare waits;  // 2 s
+  (void)waits.send(msg(1, 1), t);
+  (void)waits.send(msg(1, 2), t + 1500ms);
+  ASSERT_EQ(waits.next_deadline(), t + 2s);
+  (void)waits.on_timeout(t + 2s);
+  EXPECT_EQ(waits.counters().dropped, 1U);
+  EXPECT_EQ(where(waits.sg_active(0, t + 2100ms)), (W{{0, 2}}));
+
+  SgLoadShareConfig c;
+  c.max_wait = 0ms;
+  SgLoadShare discards(c);
+  EXPECT_TRUE(discards.send(msg(1, 1), t).empty());
+  EXPECT_EQ(discards.counters().dropped, 1U);
+  EXPECT_EQ(discards.waiting(), 0U);
+}
+
 }  // namespace
 }  // namespace sg::sim

@@ -22,19 +22,23 @@ std::optional<std::size_t> SgLoadShare::pick(std::uint8_t sls) const {
 
 std::optional<std::size_t> SgLoadShare::route_of(std::uint8_t sls) const { return pick(sls); }
 
-void SgLoadShare::hold(MtpMessage m) {
+void SgLoadShare::hold(MtpMessage m, rserpool::TimePoint since) {
+  if (config_.max_wait.count() <= 0 || config_.max_held == 0) {
+    ++counters_.dropped;
+    return;
+  }
   if (held_.size() >= config_.max_held) {
     held_.pop_front();
     ++counters_.dropped;
   }
-  held_.push_back(std::move(m));
+  held_.push_back(Held{std::move(m), since});
   ++counters_.held;
 }
 
-void SgLoadShare::route(MtpMessage m, std::vector<Send>& out) {
+void SgLoadShare::route(MtpMessage m, rserpool::TimePoint now, std::vector<Send>& out) {
   const auto sg = pick(m.sls);
   if (!sg) {
-    hold(std::move(m));
+    hold(std::move(m), now);
     return;
   }
   Sg& s = sgs_[*sg];
@@ -51,20 +55,20 @@ void SgLoadShare::route(MtpMessage m, std::vector<Send>& out) {
   out.push_back(Send{*sg, std::move(m)});
 }
 
-void SgLoadShare::flush(std::vector<Send>& out) {
-  std::deque<MtpMessage> waiting = std::move(held_);
+void SgLoadShare::flush(rserpool::TimePoint now, std::vector<Send>& out) {
+  std::deque<Held> waiting = std::move(held_);
   held_.clear();
-  for (auto& m : waiting) route(std::move(m), out);
+  for (auto& h : waiting) route(std::move(h.message), now, out);
 }
 
-std::vector<SgLoadShare::Send> SgLoadShare::send(MtpMessage m, rserpool::TimePoint /*now*/) {
+std::vector<SgLoadShare::Send> SgLoadShare::send(MtpMessage m, rserpool::TimePoint now) {
   std::vector<Send> out;
   // Behind anything that waits for an SG: order.
   if (!held_.empty()) {
-    hold(std::move(m));
+    hold(std::move(m), now);
     return out;
   }
-  route(std::move(m), out);
+  route(std::move(m), now, out);
   return out;
 }
 
@@ -82,12 +86,12 @@ std::vector<SgLoadShare::Send> SgLoadShare::sg_active(std::size_t sg, rserpool::
     s.changeback_until = now + config_.changeback;
     ++counters_.changebacks;
   }
-  flush(out);
+  flush(now, out);
   return out;
 }
 
 std::vector<SgLoadShare::Send> SgLoadShare::sg_lost(std::size_t sg, std::vector<MtpMessage> handed_back,
-                                                    rserpool::TimePoint /*now*/) {
+                                                    rserpool::TimePoint now) {
   std::vector<Send> out;
   Sg& s = sgs_.at(sg);
   const bool was_active = s.active;
@@ -101,12 +105,12 @@ std::vector<SgLoadShare::Send> SgLoadShare::sg_lost(std::size_t sg, std::vector<
   counters_.resent += again.size();
   for (auto& m : s.changeback_held) again.push_back(std::move(m));
   s.changeback_held.clear();
-  if (!held_.empty()) {
-    // Nothing active before either: all of it waits, in order.
-    for (auto& m : held_) again.push_back(std::move(m));
-    held_.clear();
+  // (What waits already is older still and stays first: with nothing
+  // active, route() queues `again` behind it.)
+  for (auto& m : again) {
+    if (held_.empty()) route(std::move(m), now, out);
+    else hold(std::move(m), now);
   }
-  for (auto& m : again) route(std::move(m), out);
   return out;
 }
 
@@ -114,11 +118,19 @@ std::optional<rserpool::TimePoint> SgLoadShare::next_deadline() const {
   std::optional<rserpool::TimePoint> next;
   for (const auto& s : sgs_)
     if (s.changeback_until && (!next || *s.changeback_until < *next)) next = s.changeback_until;
+  if (!held_.empty()) {
+    const auto expiry = held_.front().since + config_.max_wait;
+    if (!next || expiry < *next) next = expiry;
+  }
   return next;
 }
 
 std::vector<SgLoadShare::Send> SgLoadShare::on_timeout(rserpool::TimePoint now) {
   std::vector<Send> out;
+  while (!held_.empty() && held_.front().since + config_.max_wait <= now) {
+    held_.pop_front();
+    ++counters_.dropped;
+  }
   for (std::size_t i = 0; i < sgs_.size(); ++i) {
     Sg& s = sgs_[i];
     if (!s.changeback_until || *s.changeback_until > now) continue;

@@ -21,13 +21,16 @@ namespace sg::sim {
 struct SgLoadShareConfig {
   std::size_t sgs = 2;
   std::size_t max_held = 10000;  // messages waiting for an SG; beyond it the oldest is dropped
+  // How long a message may wait for an SG (0: not at all: dropped at once,
+  // as an SS7 network discards toward an unavailable route).
+  std::chrono::milliseconds max_wait{2000};
   std::chrono::milliseconds changeback{50};
 };
 
 struct SgLoadShareCounters {
   std::vector<std::uint64_t> sent;  // per SG
   std::uint64_t held = 0;           // waited for an SG (none active, or a changeback)
-  std::uint64_t dropped = 0;        // overflowed the bound while waiting
+  std::uint64_t dropped = 0;        // no SG within max_wait, or beyond max_held
   std::uint64_t resent = 0;         // handed back by a lost SG's transport, re-sent elsewhere
   std::uint64_t failovers = 0;
   std::uint64_t changebacks = 0;
@@ -74,13 +77,17 @@ class SgLoadShare {
   // The SG that owns `sls` when all are active (sls mod n), else the next
   // active one after it.
   std::optional<std::size_t> pick(std::uint8_t sls) const;
-  void route(MtpMessage m, std::vector<Send>& out);
-  void hold(MtpMessage m);
-  void flush(std::vector<Send>& out);
+  void route(MtpMessage m, rserpool::TimePoint now, std::vector<Send>& out);
+  void hold(MtpMessage m, rserpool::TimePoint since);
+  void flush(rserpool::TimePoint now, std::vector<Send>& out);
 
   SgLoadShareConfig config_;
   std::vector<Sg> sgs_;
-  std::deque<MtpMessage> held_;
+  struct Held {
+    MtpMessage message;
+    rserpool::TimePoint since;
+  };
+  std::deque<Held> held_;
   SgLoadShareCounters counters_;
 };
 
