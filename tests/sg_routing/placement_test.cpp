@@ -220,6 +220,7 @@ TEST_F(Pair, TheSurvivorPlacesItsMatesCallsWhereTheMatePlacedThem) {
     EXPECT_EQ(sent_to(b->message(isup(ss7::encode_rlc(cic), cic), t0 + 1s)), pe) << "cic " << cic;
   }
   EXPECT_EQ(b->flow_count(), 0U);
+  EXPECT_EQ(b->counters().calls_taken_over, placed.size());
 }
 
 // A controller dies under both gateways: each moves the calls it placed to
@@ -338,6 +339,7 @@ TEST_F(Pair, ARestartedGatewayPlacesCallsInProgressOnlyOnceThePoolHasSettled) {
   auto settled = b->on_timeout(t1 + 380ms);
   EXPECT_TRUE(b->placement_settled());
   EXPECT_EQ(sent_to(settled), 33U);
+  EXPECT_EQ(b->counters().held_for_settle, 1U);
   for (auto [cic, pe] : placed) {
     if (cic != on_33) {
       EXPECT_EQ(sent_to(b->message(isup(ss7::encode_rel(cic), cic), t1 + 400ms)), pe);

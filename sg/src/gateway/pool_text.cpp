@@ -81,6 +81,7 @@ std::string show_pool(const PoolRuntime& pool, bool with_header) {
       << " suspicions " << c.suspicions << " (cleared " << c.suspicions_cleared << ", re-sent "
       << c.kept_since_notice << ") dropped-from-fenced "
       << c.dropped(DropReason::fenced_member) + pool.dropped_after_fence() << "\n";
+    o << "  calls-taken-over " << c.calls_taken_over << " held-for-settle " << c.held_for_settle << "\n";
   }
   char line[256];
   std::snprintf(line, sizeof line, "  %-8s  %-26s %-10s %-13s %-28s %7s %10s %10s %6s\n", "PE", "address", "state",

@@ -552,14 +552,17 @@ void PoolDistributor::route(MtpMessage m, const ClassifiedMessage& c, TimePoint 
     // settled after start-up it waits, in order, with the pool-wait traffic.
     const bool in_progress = c.flow.circuit && c.event != CallEvent::setup && selector_.shared();
     if (orphan == orphans_.end() && in_progress && !settled_ && has_usable_member()) {
+      if (!rerouting_waiting_) ++counters_.held_for_settle;  // once per message, not per flush
       hold(std::move(m), now, out);
       return;
     }
-    if (orphan != orphans_.end())
+    if (orphan != orphans_.end()) {
       target = heir_for(orphan->second);
-    else
+    } else {
       target = select(Placement{in_progress ? Placement::Purpose::call_in_progress : Placement::Purpose::new_flow,
                                 c.flow, 0});
+      if (target && in_progress) ++counters_.calls_taken_over;
+    }
     if (!target) {
       track_availability(now);
       hold(std::move(m), now, out);
@@ -600,9 +603,9 @@ void PoolDistributor::hold(MtpMessage m, TimePoint now, std::vector<Action>& out
     drop(std::move(m), DropReason::queue_full, out);
     return;
   }
-  pool_wait_.push_back(Waiting{std::move(m), now});
+  pool_wait_.push_back(Waiting{std::move(m), rerouting_waiting_ ? waiting_since_ : now});
   ++queued_total_;
-  ++counters_.queued;
+  if (!rerouting_waiting_) ++counters_.queued;
   if (pool_wait_.size() == 1) arm_pool_wait();
   update_congestion(out);
 }
@@ -758,10 +761,13 @@ void PoolDistributor::flush_pool_wait(TimePoint now, std::vector<Action>& out) {
   pool_wait_.clear();
   queued_total_ -= waiting.size();
   arm_pool_wait();
+  rerouting_waiting_ = true;
   for (auto& w : waiting) {
     const auto c = classify(w.message);
+    waiting_since_ = w.since;  // a message that waits again keeps its age
     route(std::move(w.message), c, now, out);
   }
+  rerouting_waiting_ = false;
 }
 
 void PoolDistributor::update_congestion(std::vector<Action>& out) {

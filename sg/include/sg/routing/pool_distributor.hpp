@@ -228,6 +228,8 @@ struct DistributorCounters {
   std::uint64_t suspicions = 0;         // loss notices while the link was up
   std::uint64_t suspicions_cleared = 0; // ... after which the PE proved alive
   std::uint64_t kept_since_notice = 0;  // messages re-sent because a suspect failed
+  std::uint64_t calls_taken_over = 0;   // calls this gateway did not set up, placed by the shared hash
+  std::uint64_t held_for_settle = 0;    // messages of such calls that waited for the start-up settle
   std::array<std::uint64_t, kDropReasons> drops{};
   std::uint64_t dropped(DropReason r) const noexcept { return drops[static_cast<std::size_t>(r)]; }
 };
@@ -406,6 +408,8 @@ class PoolDistributor {
   bool unavailable_signalled_ = false;
   bool congested_ = false;
   bool settled_ = false;
+  bool rerouting_waiting_ = false;  // flush_pool_wait() is re-routing the pool-wait queue
+  TimePoint waiting_since_{};       // ... and this is the current message's age
   std::optional<TimePoint> first_listed_;
   rserpool::TimerSet<TimerKey> timers_;
   DistributorCounters counters_;
