@@ -11,10 +11,14 @@ build_pkgs=(build-essential cmake ninja-build pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev libosmocore-dev)
 # Kernel SCTP inside User-Mode-Linux, and the real peers we test against.
 uml_pkgs=(user-mode-linux kmod iproute2 procps psmisc tshark rsplib-registrar rsplib-tools osmo-stp)
-test_pkgs=(clang valgrind python3)
+# The demo's plot (and its test) use matplotlib; the packaging test builds
+# and checks the Debian packages (debian/).
+plot_pkgs=(python3 python3-matplotlib)
+deb_pkgs=(debhelper lintian help2man)
+test_pkgs=(clang valgrind "${plot_pkgs[@]}" "${deb_pkgs[@]}")
 case "$profile" in
   build) want=("${build_pkgs[@]}") ;;
-  demo) want=("${build_pkgs[@]}" "${uml_pkgs[@]}" python3) ;;
+  demo) want=("${build_pkgs[@]}" "${uml_pkgs[@]}" "${plot_pkgs[@]}") ;;
   test) want=("${build_pkgs[@]}" "${uml_pkgs[@]}" "${test_pkgs[@]}") ;;
   *) echo "usage: $0 [build|test|demo]" >&2; exit 2 ;;
 esac

@@ -2,13 +2,28 @@
 # The whole test suite, from a fresh Debian 12 machine:
 #   sudo tests/run.sh
 # 1. installs the missing Debian packages (conf/install-deps.sh test)
-# 2. builds everything with warnings as errors (build/)
-# 3. runs the host tests (TCP mapping, sans-I/O cores, codecs + tshark)
-# 4. boots a User-Mode-Linux kernel with real kernel SCTP and runs the
-#    kernel-SCTP and interoperability tests (rsplib, osmo-stp) inside it
-# 5. builds the libFuzzer targets with clang and fuzzes each for a bounded time
-# Stages can be skipped for local work: SG_SKIP="fuzz uml" tests/run.sh
-# SG_FUZZ_SECONDS sets the time per fuzz target (default 60).
+# 2. builds what the suite runs (target sg_suite) with warnings as errors,
+#    without debug information, the libraries with a precompiled header
+# 3. then runs three lanes at once on the two CPUs (the UML and host tests
+#    mostly wait, the fuzzing build uses what they leave):
+#    - the kernel-SCTP and interoperability tests (rsplib, osmo-stp) inside
+#      a User-Mode-Linux kernel with real kernel SCTP;
+#    - the host tests (TCP mapping, sans-I/O cores, codecs + tshark), then
+#      the Debian packages: built from this build, checked, installed where
+#      allowed (tests/packaging/deb-test.sh);
+#    - the libFuzzer targets (clang; only the fuzz targets and what they link
+#      are built), each fuzzed for a bounded time.
+#    Each stage writes its own log, printed whole when the stage ends, so
+#    the stages never interleave.
+# 4. one summary line per place the tests ran, with times, and the total
+#    "N passed, N failed". Any failing stage fails the run, and so does a
+#    UML stage that ran no test.
+#
+# Stages can be skipped for local work: SG_SKIP="fuzz uml deb host" tests/run.sh
+# SG_FUZZ_SECONDS sets the time per fuzz target (default 45).
+# SG_DEB_INSTALL=1 (default when CI=true and root) installs the packages
+# into this machine to test them, and purges them again.
+# SG_SERIAL=1 runs the stages one after the other, each with every CPU.
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -16,78 +31,189 @@ cd "$top"
 skip=" ${SG_SKIP:-} "
 jobs=$(nproc)
 build=${SG_BUILD_DIR:-$top/build}
-summary=()
+fuzz_build=${SG_FUZZ_BUILD_DIR:-$top/build-fuzz}
+fuzz_seconds=${SG_FUZZ_SECONDS:-45}
+logs=$build/run-logs
+mkdir -p "$build"
 t0=$SECONDS
+declare -A took
 
 stage() { printf '\n===== %s =====\n' "$*"; }
 skipped() { [[ $skip == *" $1 "* ]]; }
 
+# timed NAME COMMAND...: runs a stage, writes "rc wall_s cpu_user_s cpu_sys_s"
+# to $logs/NAME.status (CPU time of the stage and all it started, which the
+# load of a shared machine distorts less than wall time).
+timed() {
+  local name=$1 rc=0 TIMEFORMAT='%R %U %S'
+  shift
+  { time "$@"; } 2>"$logs/$name.time" || rc=$?
+  echo "$rc $(tail -n 1 "$logs/$name.time")" >"$logs/$name.status"
+}
+
 # Counts what ctest ran from its closing line "N% tests passed, F tests failed out of T".
 ctest_counts() {
   local log=$1 line
-  line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1 || true)
+  line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" 2>/dev/null | tail -n 1 || true)
   if [[ -z $line ]]; then echo "0 0"; return; fi
   local failed total
   failed=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
   total=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\2/' <<<"$line")
   echo "$total $failed"
 }
+# Counts the packaging test's closing line "packages: N checks passed, M failed".
+deb_counts() {
+  local line
+  line=$(grep -E '^packages: [0-9]+ checks passed, [0-9]+ failed' "$1" 2>/dev/null | tail -n 1 || true)
+  [[ -n $line ]] || { echo "0 0"; return; }
+  sed -E 's/^packages: ([0-9]+) checks passed, ([0-9]+) failed.*/\1 \2/' <<<"$line"
+}
 
 stage "dependencies"
 conf/install-deps.sh test
 
-stage "build ($build)"
-cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSG_WERROR=ON >/dev/null
-cmake --build "$build" -j"$jobs"
+# The CI build: the developers' optimisation (-O2), no debug information, a
+# shared precompiled header for the libraries and programs
+# (docs/performance.md, "CI run time").
+build_stage() {
+  cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSG_DEBUG_INFO=OFF -DSG_PCH=ON \
+    -DSG_WERROR=ON -DSG_BENCHMARKS=OFF 2>&1 >/dev/null &&
+    cmake --build "$build" --target sg_suite -j"$jobs" 2>&1
+}
+stage "build ($build, target sg_suite)"
+rm -rf "$logs" && mkdir -p "$logs"
+timed build build_stage
+read -r rc secs user sys <"$logs/build.status"
+took[build]="${secs%.*} s, CPU ${user%.*} + ${sys%.*} s"
+if [[ $rc -ne 0 ]]; then
+  stage "summary ($((SECONDS - t0)) s)"
+  echo "build: failed, no test ran"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 
-status=0
-stage "host tests"
-set +e
-ctest --test-dir "$build" -L host -j"$jobs" --output-on-failure --timeout 300 2>&1 | tee "$build/host-tests.log"
-host_rc=${PIPESTATUS[0]}
-set -e
-read -r host_total host_failed < <(ctest_counts "$build/host-tests.log")
-summary+=("host: $host_total tests ran, $host_failed failed")
-[[ $host_rc -eq 0 && $host_total -gt 0 ]] || status=1
+# Every tshark test must run here: a missing tshark fails them.
+export SG_REQUIRE_TSHARK=1
 
-if ! skipped uml; then
-  stage "kernel-SCTP and interop tests inside User-Mode-Linux"
-  set +e
-  tests/uml/run-in-uml.sh --timeout 2400 -- \
+# --- the stages -----------------------------------------------------------------
+uml_stage() {
+  tests/uml/run-in-uml.sh --timeout 1500 -- \
     ctest --test-dir "$build" -L 'kernel-sctp|interop' -j1 --output-on-failure --timeout 600 \
-    2>&1 | tee "$build/uml-tests.log"
-  uml_rc=${PIPESTATUS[0]}
-  set -e
-  read -r uml_total uml_failed < <(ctest_counts "$build/uml-tests.log")
-  summary+=("uml (kernel SCTP): $uml_total tests ran, $uml_failed failed")
-  if [[ $uml_total -eq 0 ]]; then
-    echo "run.sh: the UML stage ran no test: that is a failure" >&2
-    status=1
+    >"$logs/uml.log" 2>&1
+}
+
+host_stage() {
+  ctest --test-dir "$build" -L host -j"$1" --output-on-failure --timeout 300 >"$logs/host.log" 2>&1
+}
+
+fuzz_stage() {
+  local t=$SECONDS
+  {
+    echo "fuzzing: clang, libFuzzer, $fuzz_seconds s per target"
+    CC=clang CXX=clang++ cmake -S "$top" -B "$fuzz_build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DSG_DEBUG_INFO=OFF -DSG_FUZZ=ON -DSG_BENCHMARKS=OFF -DSG_FUZZ_SECONDS="$fuzz_seconds" >/dev/null &&
+      cmake --build "$fuzz_build" --target sg_fuzz_targets -j"$1" || return 1
+    echo "fuzz build: $((SECONDS - t)) s"
+    echo "fuzz targets: $(ctest --test-dir "$fuzz_build" -L fuzz -N | grep -c 'Test *#')"
+    ctest --test-dir "$fuzz_build" -L fuzz -j"$1" --output-on-failure
+  } >"$logs/fuzz.log" 2>&1
+}
+
+deb_stage() {
+  local install=${SG_DEB_INSTALL:-}
+  if [[ -z $install ]]; then
+    install=0
+    [[ ${CI:-} == true && $(id -u) -eq 0 ]] && install=1
   fi
-  [[ $uml_rc -eq 0 ]] || status=1
+  # The packages take the programs of this build (compiled and tested
+  # above) rather than compiling them a second time.
+  SG_DEB_PREBUILT=$build SG_DEB_INSTALL=$install SG_DEB_JOBS=$1 tests/packaging/deb-test.sh "$build/deb" \
+    >"$logs/deb.log" 2>&1
+}
+
+show() {  # show NAME TITLE: prints a finished stage's log whole
+  local rc wall user sys
+  read -r rc wall user sys <"$logs/$1.status"
+  stage "$2 (${wall%.*} s, CPU ${user%.*} + ${sys%.*} s)"
+  cat "$logs/$1.log"
+}
+
+# Three lanes at once. Measured (docs/performance.md, "CI run time"), the UML
+# stage and the host tests mostly wait (UML: about 3 CPU-minutes in 6
+# minutes; the host tests: 14 CPU-seconds in 2 minutes), while the fuzzing
+# build is CPU-bound: the fuzzing lane uses the CPU time they leave. Each
+# stage's log is printed whole when it ends, under a lock, so nothing
+# interleaves.
+run_stage() {  # run_stage NAME
+  local title
+  case $1 in
+    uml) timed uml uml_stage; title="kernel-SCTP and interop tests inside User-Mode-Linux" ;;
+    host) timed host host_stage "$jobs"; title="host tests" ;;
+    fuzz) timed fuzz fuzz_stage "$jobs"; title="fuzzing (clang, libFuzzer, $fuzz_seconds s per target)" ;;
+    deb) timed deb deb_stage "$jobs"; title="Debian packages" ;;
+  esac
+  { flock 9; show "$1" "$title"; } 9>"$logs/print.lock"
+}
+lane() {  # lane STAGE...: the stages one after the other (skipped ones left out)
+  local s
+  for s in "$@"; do skipped "$s" || run_stage "$s"; done
+}
+
+if [[ ${SG_SERIAL:-0} == 1 ]]; then
+  lane uml host fuzz deb
+else
+  echo "three lanes at once: [uml] [host, deb] [fuzz]"
+  lane uml &
+  uml_lane=$!
+  lane fuzz &
+  fuzz_lane=$!
+  lane host deb
+  wait "$uml_lane" "$fuzz_lane" || true
 fi
 
+# --- summary --------------------------------------------------------------------
+status=0 passed=0 failed=0
+summary=()
+if ! skipped host; then
+  read -r rc secs _ <"$logs/host.status"
+  read -r total nfail < <(ctest_counts "$logs/host.log")
+  summary+=("host: $total tests ran, $nfail failed (${secs%.*} s)")
+  passed=$((passed + total - nfail)) failed=$((failed + nfail))
+  [[ $rc -eq 0 && $total -gt 0 ]] || status=1
+fi
+if ! skipped uml; then
+  read -r rc secs _ <"$logs/uml.status"
+  read -r total nfail < <(ctest_counts "$logs/uml.log")
+  summary+=("uml (kernel SCTP): $total tests ran, $nfail failed (${secs%.*} s)")
+  passed=$((passed + total - nfail)) failed=$((failed + nfail))
+  if [[ $total -eq 0 ]]; then
+    summary+=("uml: the UML stage ran no test: that is a failure")
+    status=1 failed=$((failed + 1))
+  fi
+  [[ $rc -eq 0 ]] || status=1
+fi
 if ! skipped fuzz; then
-  stage "fuzzing (clang, libFuzzer, ${SG_FUZZ_SECONDS:-60} s per target)"
-  fuzz_build=${SG_FUZZ_BUILD_DIR:-$top/build-fuzz}
-  CC=clang CXX=clang++ cmake -S "$top" -B "$fuzz_build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DSG_FUZZ=ON -DSG_BENCHMARKS=OFF -DSG_FUZZ_SECONDS="${SG_FUZZ_SECONDS:-60}" >/dev/null
-  cmake --build "$fuzz_build" -j"$jobs"
-  set +e
-  ctest --test-dir "$fuzz_build" -L fuzz -j"$jobs" --output-on-failure 2>&1 | tee "$fuzz_build/fuzz-tests.log"
-  fuzz_rc=${PIPESTATUS[0]}
-  set -e
-  read -r fuzz_total fuzz_failed < <(ctest_counts "$fuzz_build/fuzz-tests.log")
-  summary+=("fuzz: $fuzz_total targets ran, $fuzz_failed failed")
-  [[ $fuzz_rc -eq 0 && $fuzz_total -gt 0 ]] || status=1
+  read -r rc secs _ <"$logs/fuzz.status"
+  read -r total nfail < <(ctest_counts "$logs/fuzz.log")
+  summary+=("fuzz: $total targets ran, $nfail failed (${secs%.*} s, $fuzz_seconds s each)")
+  passed=$((passed + total - nfail)) failed=$((failed + nfail))
+  if [[ $rc -ne 0 || $total -eq 0 ]]; then
+    status=1
+    [[ $nfail -gt 0 ]] || failed=$((failed + 1))  # a broken build counts as a failure
+  fi
+fi
+if ! skipped deb; then
+  read -r rc secs _ <"$logs/deb.status"
+  read -r npass nfail < <(deb_counts "$logs/deb.log")
+  summary+=("packages: $npass checks passed, $nfail failed (${secs%.*} s)")
+  passed=$((passed + npass)) failed=$((failed + nfail))
+  if [[ $rc -ne 0 || $npass -eq 0 ]]; then
+    status=1
+    [[ $nfail -gt 0 ]] || failed=$((failed + 1))
+  fi
 fi
 
-stage "summary ($((SECONDS - t0)) s)"
+stage "summary ($((SECONDS - t0)) s; build ${took[build]})"
 printf '%s\n' "${summary[@]}"
-passed=0 failed=0
-read -r t f < <(ctest_counts "$build/host-tests.log"); passed=$((passed + t - f)); failed=$((failed + f))
-if [[ -f $build/uml-tests.log ]] && ! skipped uml; then
-  read -r t f < <(ctest_counts "$build/uml-tests.log"); passed=$((passed + t - f)); failed=$((failed + f))
-fi
 echo "$passed passed, $failed failed"
 exit $status

@@ -1,19 +1,25 @@
-#!/usr/bin/env python3
-"""Per-PE traffic over time, with events marked, as a standalone SVG.
+#!/usr/bin/python3
+"""The demo's picture, drawn with matplotlib (Debian: python3-matplotlib).
 
-Input: a CSV written by the demo, one row per sample:
+Input: the CSV the demo writes, one row per sample:
     t_ms,series,value
-and optional event rows:
+where a series is a gateway controller's messages/s ("PE 11", ...) or the
+SS7 side's running call totals ("calls completed", "calls failed"), and
+event rows mark what happened (the SIGKILL of a controller):
     t_ms,event,LABEL
-Usage: plot_traffic.py traffic.csv out.svg [--title TITLE]
-No third-party modules: the demo must run on a bare Debian 12.
+
+Output: a PNG (and an SVG with --svg) with two panels on one time axis:
+messages/s per controller, and calls completed and failed; every event is a
+dashed vertical line across both, labelled.
+
+Usage: plot_traffic.py traffic.csv out.png [--svg out.svg] [--title TITLE]
 """
+import argparse
 import csv
 import sys
 from collections import defaultdict
-from xml.sax.saxutils import escape
 
-COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+CALL_SERIES = ("calls completed", "calls failed")
 
 
 def load(path):
@@ -21,9 +27,9 @@ def load(path):
     events = []
     with open(path, newline="") as f:
         for row in csv.reader(f):
-            if not row or row[0].startswith("#") or row[0] == "t_ms":
+            if len(row) < 3 or row[0].startswith("#") or row[0] == "t_ms":
                 continue
-            t = float(row[0])
+            t = float(row[0]) / 1000.0
             if row[1] == "event":
                 events.append((t, row[2]))
             else:
@@ -33,81 +39,67 @@ def load(path):
     return series, events
 
 
-def nice_max(v):
-    if v <= 0:
-        return 1.0
-    magnitude = 10 ** (len(str(int(v))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        if step * magnitude >= v:
-            return step * magnitude
-    return 10 * magnitude
+def render(series, events, title, outputs):
+    import matplotlib
+    matplotlib.use("Agg")  # no display: files only
+    import matplotlib.pyplot as plt
 
+    controllers = sorted(name for name in series if name not in CALL_SERIES)
+    calls = [name for name in CALL_SERIES if name in series]
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(10, 6.5), dpi=100,
+                                      gridspec_kw={"height_ratios": [2, 1]})
+    fig.suptitle(title)
+    for name in controllers:
+        ts, vs = zip(*series[name])
+        top.plot(ts, vs, linewidth=1.8, label=name)
+    top.set_ylabel("messages/s")
+    top.set_ylim(bottom=0)
+    top.grid(True, alpha=0.3)
+    if controllers:
+        top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="controller")
 
-def render(series, events, title, unit="messages/s"):
-    width, height = 960, 480
-    left, right, top, bottom = 70, 160, 50, 50
-    pw, ph = width - left - right, height - top - bottom
-    all_t = [t for pts in series.values() for t, _ in pts] + [t for t, _ in events]
-    t0, t1 = (min(all_t), max(all_t)) if all_t else (0.0, 1.0)
-    if t1 <= t0:
-        t1 = t0 + 1
-    ymax = nice_max(max([v for pts in series.values() for _, v in pts] or [1]))
+    styles = {"calls completed": ("black", "-"), "calls failed": ("tab:red", "-")}
+    for name in calls:
+        ts, vs = zip(*series[name])
+        color, style = styles[name]
+        bottom.step(ts, vs, where="post", color=color, linestyle=style, linewidth=1.8,
+                    label=f"{name} ({int(vs[-1])})")
+    bottom.set_ylabel("calls")
+    bottom.set_xlabel("time (s)")
+    bottom.set_ylim(bottom=0)
+    bottom.grid(True, alpha=0.3)
+    if calls:
+        bottom.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
-    def x(t):
-        return left + (t - t0) / (t1 - t0) * pw
-
-    def y(v):
-        return top + ph - v / ymax * ph
-
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'font-family="sans-serif" font-size="12">',
-           f'<rect width="{width}" height="{height}" fill="white"/>',
-           f'<text x="{width / 2}" y="25" text-anchor="middle" font-size="16">{escape(title)}</text>']
-    for i in range(6):  # horizontal grid and y labels
-        v = ymax * i / 5
-        out.append(f'<line x1="{left}" y1="{y(v):.1f}" x2="{left + pw}" y2="{y(v):.1f}" stroke="#ddd"/>')
-        out.append(f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:g}</text>')
-    span_s = (t1 - t0) / 1000
-    step_s = max(1, round(span_s / 10))
-    s = 0
-    while s <= span_s:  # x labels in seconds
-        t = t0 + s * 1000
-        out.append(f'<line x1="{x(t):.1f}" y1="{top + ph}" x2="{x(t):.1f}" y2="{top + ph + 4}" stroke="black"/>')
-        out.append(f'<text x="{x(t):.1f}" y="{top + ph + 18}" text-anchor="middle">{s:g}</text>')
-        s += step_s
-    out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="black"/>')
-    out.append(f'<text x="{left + pw / 2}" y="{height - 10}" text-anchor="middle">time (s)</text>')
-    out.append(f'<text x="18" y="{top + ph / 2}" text-anchor="middle" '
-               f'transform="rotate(-90 18 {top + ph / 2})">{escape(unit)}</text>')
     for t, label in events:
-        out.append(f'<line x1="{x(t):.1f}" y1="{top}" x2="{x(t):.1f}" y2="{top + ph}" '
-                   f'stroke="black" stroke-dasharray="6,4"/>')
-        out.append(f'<text x="{x(t) + 4:.1f}" y="{top + 14}">{escape(label)}</text>')
-    for i, (name, pts) in enumerate(sorted(series.items())):
-        color = COLORS[i % len(COLORS)]
-        path = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in pts)
-        out.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
-        ly = top + 20 + i * 20
-        out.append(f'<line x1="{left + pw + 15}" y1="{ly}" x2="{left + pw + 40}" y2="{ly}" '
-                   f'stroke="{color}" stroke-width="3"/>')
-        out.append(f'<text x="{left + pw + 46}" y="{ly + 4}">{escape(name)}</text>')
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+        for ax in (top, bottom):
+            ax.axvline(t, color="black", linestyle="--", linewidth=1.2)
+        top.annotate(label, xy=(t, 0.5), xycoords=("data", "axes fraction"), xytext=(6, 0),
+                     textcoords="offset points", fontsize=9,
+                     bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85})
+
+    fig.tight_layout()
+    for path in outputs:
+        fig.savefig(path, bbox_inches="tight")
+    plt.close(fig)
 
 
 def main(argv):
-    if len(argv) < 3:
-        print(__doc__, file=sys.stderr)
-        return 2
-    title = "Traffic per gateway controller"
-    if "--title" in argv:
-        title = argv[argv.index("--title") + 1]
-    series, events = load(argv[1])
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("csv")
+    ap.add_argument("png")
+    ap.add_argument("--svg")
+    ap.add_argument("--title", default="Traffic per gateway controller")
+    args = ap.parse_args(argv[1:])
+    series, events = load(args.csv)
     if not series:
-        print(f"{argv[1]}: no samples", file=sys.stderr)
+        print(f"{args.csv}: no samples", file=sys.stderr)
         return 1
-    with open(argv[2], "w") as f:
-        f.write(render(series, events, title))
+    try:
+        render(series, events, args.title, [args.png] + ([args.svg] if args.svg else []))
+    except ImportError as e:
+        print(f"plot_traffic: {e}: install python3-matplotlib (conf/install-deps.sh demo)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -3,7 +3,7 @@
 # sgd (embedded default configuration, co-located registrar) with three
 # gateway controllers (gwc-sim, with cookies) and the SS7 load generator
 # (ss7-gen). Shows per-controller traffic every second, kills one controller
-# (SIGKILL) halfway, and ends with a summary and an SVG plot of the traffic.
+# (SIGKILL) halfway, and ends with a summary and a plot of the traffic (PNG and SVG, matplotlib).
 #
 #   sudo sg/demo/run.sh [--duration S] [--cps N] [--no-deps] [--no-build] [--out DIR]
 #
@@ -41,7 +41,8 @@ say() { printf '\033[1m== %s\033[0m\n' "$*"; }
 if [[ $deps -eq 1 ]]; then
   say "dependencies"
   "$root/conf/install-deps.sh" build
-  command -v python3 >/dev/null || "$root/conf/install-deps.sh" demo
+  # The plot: matplotlib from Debian (python3-matplotlib, in the demo profile).
+  /usr/bin/python3 -c 'import matplotlib' 2>/dev/null || "$root/conf/install-deps.sh" demo
 fi
 
 if [[ $build -eq 1 ]]; then
@@ -59,6 +60,7 @@ done
 out=${out:-$(mktemp -d /tmp/sg-demo.XXXXXX)}
 mkdir -p "$out"
 csv="$out/traffic.csv"
+png="$out/traffic.png"
 svg="$out/traffic.svg"
 
 # The embedded default configuration uses these ports on loopback.
@@ -161,7 +163,11 @@ while kill -0 "$gen_pid" 2>/dev/null; do
     echo "$t,$n,$rate" >>"$csv"
   done
   g=$(last_stats "$out/ss7-gen.log")
-  [[ -n $g ]] && line+=$(printf ' | ss7: %s done %s failed' "$(field "$g" calls_completed)" "$(field "$g" calls_failed)")
+  if [[ -n $g ]]; then
+    line+=$(printf ' | ss7: %s done %s failed' "$(field "$g" calls_completed)" "$(field "$g" calls_failed)")
+    echo "$t,calls completed,$(field "$g" calls_completed)" >>"$csv"
+    echo "$t,calls failed,$(field "$g" calls_failed)" >>"$csv"
+  fi
   echo "$line"
   kill -0 "$sgd_pid" 2>/dev/null || fail "sgd died during the run"
   if [[ -z $killed_ms && $t -ge $((kill_at * 1000)) ]]; then
@@ -204,8 +210,9 @@ for n in "${names[@]}"; do
   printf '  %s: %s calls offered, %s adopted from a cookie\n' "$n" "$(field "$s" calls_offered)" "$(field "$s" calls_adopted)"
 done
 
-if python3 "$root/sg/demo/plot_traffic.py" "$csv" "$svg" --title "sgd: messages/s per gateway controller, $victim killed at ${kill_at}s"; then
-  echo "plot: $svg"
+if /usr/bin/python3 "$root/sg/demo/plot_traffic.py" "$csv" "$png" --svg "$svg" \
+    --title "sgd: messages/s per gateway controller, $victim killed at ${kill_at}s"; then
+  echo "plot: $png (also $svg)"
 else
   echo "plot: could not be written (data in $csv)" >&2
 fi

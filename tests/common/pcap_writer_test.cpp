@@ -8,7 +8,7 @@ namespace {
 // A hand-made M3UA ASPUP and a hand-made ASAP handle resolution prove that
 // the frames we write are what tshark expects, independently of our codecs.
 TEST(PcapWriter, TsharkDecodesHandMadeM3uaAndAsap) {
-  if (!sgtest::tshark_available()) GTEST_SKIP() << "tshark not installed";
+  SG_REQUIRE_TSHARK();
   const std::string path = ::testing::TempDir() + "pcap_writer_test.pcap";
   {
     sgtest::PcapWriter w(path);

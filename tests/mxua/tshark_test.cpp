@@ -23,7 +23,7 @@ std::vector<Message> every_type() {
 }
 
 TEST(M3uaTshark, EveryMessageTypeDecodesCleanly) {
-  if (!sgtest::tshark_available()) GTEST_SKIP() << "tshark not installed";
+  SG_REQUIRE_TSHARK();
   const std::string path = ::testing::TempDir() + "mxua_every_type.pcap";
   const auto ms = every_type();
   {
@@ -66,7 +66,7 @@ TEST(M3uaTshark, EveryMessageTypeDecodesCleanly) {
 }
 
 TEST(M3uaTshark, FieldExtractionOfData) {
-  if (!sgtest::tshark_available()) GTEST_SKIP() << "tshark not installed";
+  SG_REQUIRE_TSHARK();
   const std::string path = ::testing::TempDir() + "mxua_data_fields.pcap";
   {
     sgtest::PcapWriter w(path);

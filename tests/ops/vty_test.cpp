@@ -30,17 +30,21 @@ int in_child(const std::function<int()>& body) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 200 + WTERMSIG(status);
 }
 
-std::uint16_t free_tcp_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
+// A listening socket held by the test, so that its port is certainly taken.
+struct HeldPort {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  std::uint16_t port = 0;
+  HeldPort() {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && listen(fd, 1) == 0 &&
+        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+      port = ntohs(a.sin_port);
+  }
+  ~HeldPort() { close(fd); }
+};
 
 // A small configuration language like the daemons': pools with a policy.
 struct Model {
@@ -137,19 +141,20 @@ TEST(Vty, MissingFileIsAnError) {
 }
 
 TEST(Vty, TelnetShowConfigureAndWriteFile) {
-  const std::uint16_t port = free_tcp_port();
   const std::string saved = ::testing::TempDir() + "vty_written_" + std::to_string(getpid()) + ".cfg";
   std::ofstream(saved) << "pool gwc\n";
   EXPECT_EQ(in_child([&] {
               VtyOptions o;
-              o.telnet_port = port;
+              o.telnet_any_port = true;
               Vty vty(o);
               Model model;
               std::string current;
               declare_pool_language(vty, model, current);
               auto r = vty.start(saved);
               if (!r) return 1;
-              auto t = sgtest::TelnetClient::connect("127.0.0.1", port);
+              const auto port = vty_bound_port();
+              if (!port) return 9;
+              auto t = sgtest::TelnetClient::connect("127.0.0.1", *port);
               if (!t || !t->read_until_prompt()) return 2;
               auto shown = t->run("show pools");
               if (!shown || shown->find("pool gwc policy round-robin") == std::string::npos) return 3;
@@ -163,6 +168,73 @@ TEST(Vty, TelnetShowConfigureAndWriteFile) {
               const std::string text = sgtest::read_file(saved);
               std::fprintf(stderr, "written:\n%s\n", text.c_str());
               return text.find("pool sccp\n policy least-used\n") != std::string::npos ? 0 : 8;
+            }),
+            0);
+}
+
+// Port 0: the kernel's choice is read back from the listening socket, and
+// both vty_bound_port() and telnet_port() say it; nothing after stop().
+TEST(Vty, TelnetOnPortZeroReportsTheBoundPort) {
+  EXPECT_EQ(in_child([] {
+              if (vty_bound_port()) return 1;
+              VtyOptions o;
+              o.telnet_any_port = true;
+              Vty vty(o);
+              if (!vty.start({}, "!\n", "empty.cfg")) return 2;
+              const auto port = vty_bound_port();
+              if (!port || *port == 0) return 3;
+              std::fprintf(stderr, "bound %u\n", unsigned{*port});
+              if (vty.telnet_port() != *port) return 4;
+              if (!sgtest::wait_for_listener(sgtest::Protocol::tcp, *port, std::chrono::seconds(1))) return 5;
+              auto t = sgtest::TelnetClient::connect("127.0.0.1", *port);
+              if (!t || !t->read_until_prompt()) return 6;
+              vty.stop();
+              return vty_bound_port() ? 7 : 0;
+            }),
+            0);
+}
+
+// The configuration's `line vty` / `bind ADDRESS 0` wins over the option's
+// default port, and is what is reported.
+TEST(Vty, ConfiguredBindPortZeroWinsAndIsReported) {
+  HeldPort held;  // the option's default port, taken: it must not be tried
+  ASSERT_NE(held.port, 0);
+  EXPECT_EQ(in_child([&] {
+              VtyOptions o;
+              o.telnet_port = held.port;
+              Vty vty(o);
+              auto r = vty.start({}, "line vty\n bind 127.0.0.1 0\n", "bind.cfg");
+              if (!r) {
+                std::fprintf(stderr, "%s\n", r.error().to_string().c_str());
+                return 1;
+              }
+              const auto port = vty_bound_port();
+              if (!port || *port == held.port || *port == 0) return 2;
+              return vty.telnet_port() == *port ? 0 : 3;
+            }),
+            0);
+  EXPECT_EQ(in_child([] {
+              Vty vty(VtyOptions{});  // no telnet
+              if (!vty.start({}, "!\n", "none.cfg")) return 1;
+              return vty_bound_port() ? 2 : 0;
+            }),
+            0);
+}
+
+// A taken port: the error names the address and port actually tried (the
+// configuration's, not the option's default).
+TEST(Vty, TelnetPortInUseNamesTheAddressAndPortTried) {
+  HeldPort held;
+  ASSERT_NE(held.port, 0);
+  EXPECT_EQ(in_child([&] {
+              VtyOptions o;
+              o.telnet_port = 4261;
+              Vty vty(o);
+              auto r = vty.start({}, "line vty\n bind 127.0.0.1 " + std::to_string(held.port) + "\n", "taken.cfg");
+              if (r) return 1;
+              const auto text = r.error().to_string();
+              std::fprintf(stderr, "got: %s\n", text.c_str());
+              return text == "telnet: cannot listen on 127.0.0.1 port " + std::to_string(held.port) ? 0 : 2;
             }),
             0);
 }

@@ -23,7 +23,7 @@ std::size_t count(const std::string& hay, const std::string& needle) {
 class Tshark : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!sgtest::tshark_available()) GTEST_SKIP() << "tshark not installed";
+    SG_REQUIRE_TSHARK();
   }
 
   std::string decode_all() {

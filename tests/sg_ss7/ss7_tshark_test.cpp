@@ -35,7 +35,7 @@ rserpool::Bytes m3ua_data(std::uint8_t si, std::uint8_t sls, const rserpool::Byt
 }
 
 TEST(Ss7Tshark, DecodesIsupCallFlowAndSccpUdt) {
-  if (!sgtest::tshark_available()) GTEST_SKIP() << "tshark not installed";
+  SG_REQUIRE_TSHARK();
   const std::string path = ::testing::TempDir() + "ss7_tshark_test.pcap";
   {
     sgtest::PcapWriter w(path);

@@ -13,28 +13,19 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <future>
 #include <thread>
 
 #include "harness.hpp"
+#include "ports_file.hpp"
 #include "process.hpp"
 #include "telnet_client.hpp"
 
 namespace sgdtest {
 namespace {
-
-std::uint16_t free_tcp_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 std::string temp_path(const std::string& name) {
   return ::testing::TempDir() + "sgd_daemon_" + std::to_string(getpid()) + "_" + name;
@@ -65,12 +56,13 @@ std::string http_get_metrics(std::uint16_t port) {
   return out;
 }
 
+// Every listener on port 0 unless a test says otherwise: sgd reports what it
+// bound in its --ports-file.
 struct Ports {
-  std::uint16_t metrics = free_tcp_port();
-  std::uint16_t ss7 = free_tcp_port();
-  std::uint16_t asap = free_tcp_port();
-  std::uint16_t enrp = free_tcp_port();
-  std::uint16_t vty = free_tcp_port();
+  std::uint16_t metrics = 0;
+  std::uint16_t ss7 = 0;
+  std::uint16_t asap = 0;
+  std::uint16_t enrp = 0;
 };
 
 std::string config_text(const Ports& p) {
@@ -104,6 +96,31 @@ struct Run {
   int status = -1;
   std::string output;
 };
+
+// sgd started on `config`, every port 0, with the ports it reported.
+struct Daemon {
+  std::optional<sgtest::ChildProcess> child;
+  std::string log;
+  sgtest::PortMap ports;
+  std::string failure;
+};
+
+Daemon start_sgd(const std::string& name, const std::string& config) {
+  Daemon d;
+  const auto path = write_file(name + ".cfg", config);
+  d.log = temp_path(name + ".log");
+  const auto ports_file = temp_path(name + ".ports");
+  std::remove(ports_file.c_str());
+  d.child = sgtest::ChildProcess::spawn({SGD_BIN, "-c", path, "-p", "0", "--ports-file", ports_file}, d.log);
+  if (!d.child) {
+    d.failure = "cannot start " SGD_BIN;
+    return d;
+  }
+  auto ports = sgtest::wait_for_ports_file(ports_file, *d.child, 10s, &d.failure);
+  if (ports) d.ports = *ports;
+  d.failure += "\n" + sgtest::read_file(d.log);
+  return d;
+}
 
 Run run_sgd(const std::vector<std::string>& args, const std::string& log_name) {
   std::vector<std::string> argv{SGD_BIN};
@@ -186,14 +203,66 @@ struct PeThread {
   }
 };
 
+// Port 0 everywhere: sgd writes every listener's port to its --ports-file
+// (whole, by rename) once all are open, and each one is really there.
+TEST(SgdDaemon, ReportsThePortsItBoundForPortZero) {
+  auto d = start_sgd("ports", config_text(Ports{}));
+  ASSERT_TRUE(d.child);
+  ASSERT_EQ(d.ports.size(), 5u) << d.failure;
+  for (const char* name : {"m3ua", "asap", "enrp", "vty", "metrics"}) {
+    ASSERT_TRUE(d.ports.count(name)) << name;
+    const auto port = d.ports.at(name);
+    EXPECT_NE(port, 0) << name;
+    EXPECT_TRUE(sgtest::wait_for_listener(sgtest::Protocol::tcp, port, 1s)) << name << " " << port;
+    const auto mine = sgtest::listening_ports(d.child->pid(), sgtest::Protocol::tcp);
+    EXPECT_NE(std::find(mine.begin(), mine.end(), port), mine.end()) << name << " " << port << " is not sgd's";
+  }
+  // The log names the CLI's real port, not the 0 it was given.
+  EXPECT_NE(sgtest::read_file(d.log).find("telnet port " + std::to_string(d.ports.at("vty"))), std::string::npos)
+      << sgtest::read_file(d.log);
+  // A second sgd on port 0 beside the first: no conflict, other ports.
+  auto second = start_sgd("ports2", config_text(Ports{}));
+  ASSERT_EQ(second.ports.size(), 5u) << second.failure;
+  EXPECT_NE(second.ports.at("m3ua"), d.ports.at("m3ua"));
+  EXPECT_NE(second.ports.at("vty"), d.ports.at("vty"));
+}
+
+// A port that is taken: sgd refuses to start and says which address and
+// port it tried (the port is held by this test, so nothing races for it).
+TEST(SgdDaemon, RefusesAPortInUseNamingAddressAndPort) {
+  const int holder = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(holder, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(holder, 1), 0);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(getsockname(holder, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const auto taken = ntohs(a.sin_port);
+
+  Ports ports;
+  ports.ss7 = taken;
+  auto r = run_sgd({"-c", write_file("taken.cfg", config_text(ports)), "-p", "0"}, "taken.log");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("127.0.0.1"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(std::to_string(taken)), std::string::npos) << r.output;
+
+  // The CLI's port, from -p: the same.
+  r = run_sgd({"-c", write_file("taken-vty.cfg", config_text(Ports{})), "-p", std::to_string(taken)}, "taken-vty.log");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("cannot listen on 127.0.0.1 port " + std::to_string(taken)), std::string::npos) << r.output;
+  close(holder);
+}
+
 TEST(SgdDaemon, RunsAnswersTheCliDrainsAPeAndStopsGracefullyOnSigterm) {
-  const Ports ports;
-  const auto path = write_file("run.cfg", config_text(ports));
-  const auto log = temp_path("run.log");
-  auto sgd = sgtest::ChildProcess::spawn({SGD_BIN, "-c", path, "-p", std::to_string(ports.vty)}, log);
-  ASSERT_TRUE(sgd);
-  ASSERT_TRUE(sgtest::wait_for_listener(sgtest::Protocol::tcp, ports.vty, 5s)) << sgtest::read_file(log);
-  ASSERT_TRUE(sgtest::wait_for_listener(sgtest::Protocol::tcp, ports.asap, 5s)) << sgtest::read_file(log);
+  auto d = start_sgd("run", config_text(Ports{}));
+  ASSERT_TRUE(d.child);
+  ASSERT_EQ(d.ports.size(), 5u) << d.failure;
+  auto& sgd = d.child;
+  const auto& log = d.log;
+  struct {
+    std::uint16_t vty, asap, metrics;
+  } ports{d.ports.at("vty"), d.ports.at("asap"), d.ports.at("metrics")};
   auto cli = sgtest::TelnetClient::connect("127.0.0.1", ports.vty);
   ASSERT_TRUE(cli);
   ASSERT_TRUE(cli->read_until_prompt());
@@ -241,13 +310,12 @@ TEST(SgdDaemon, RunsAnswersTheCliDrainsAPeAndStopsGracefullyOnSigterm) {
 // A pool typed into the running daemon, and changes to a configured one:
 // their settings reach the running pools without a restart.
 TEST(SgdDaemon, PoolsConfiguredAtRunTimeTakeTheirSettingsAtOnce) {
-  const Ports ports;
-  const auto path = write_file("runtime-pool.cfg", config_text(ports));
-  const auto log = temp_path("runtime-pool.log");
-  auto sgd = sgtest::ChildProcess::spawn({SGD_BIN, "-c", path, "-p", std::to_string(ports.vty)}, log);
-  ASSERT_TRUE(sgd);
-  ASSERT_TRUE(sgtest::wait_for_listener(sgtest::Protocol::tcp, ports.vty, 5s)) << sgtest::read_file(log);
-  auto cli = sgtest::TelnetClient::connect("127.0.0.1", ports.vty);
+  auto d = start_sgd("runtime-pool", config_text(Ports{}));
+  ASSERT_TRUE(d.child);
+  ASSERT_TRUE(d.ports.count("vty")) << d.failure;
+  auto& sgd = d.child;
+  const auto& log = d.log;
+  auto cli = sgtest::TelnetClient::connect("127.0.0.1", d.ports.at("vty"));
   ASSERT_TRUE(cli);
   ASSERT_TRUE(cli->read_until_prompt());
   EXPECT_NE(cli->run("show pool gwc").value_or("").find("pool-wait 500 ms"), std::string::npos);

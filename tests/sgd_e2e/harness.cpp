@@ -1,8 +1,6 @@
 #include "harness.hpp"
 
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -70,21 +68,6 @@ std::int64_t unix_ms_now() {
       .count();
 }
 
-std::uint16_t free_tcp_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  std::uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
-}
-
 std::string transport() {
   const char* t = std::getenv("SG_TEST_TRANSPORT");
   return t && *t ? t : "tcp";
@@ -109,16 +92,15 @@ WorkDir::WorkDir(const std::string& test_name) {
 std::string sgd_config(const SgdSpec& s) {
   const std::string ip = local_ip();
   std::ostringstream c;
-  c << "line vty\n bind 127.0.0.1 " << s.ports.vty << "\n"
+  c << "line vty\n bind 127.0.0.1 0\n"
     << "sg\n point-code-format itu\n point-code 0.23.1\n network-indicator national\n transport " << transport()
     << "\n timer-profile " << s.timer_profile << "\n"
-    << "ss7-side\n local-ip " << ip << "\n local-port " << s.ports.ss7 << "\n accept-peers configured\n"
+    << "ss7-side\n local-ip " << ip << "\n local-port 0\n accept-peers configured\n"
     << " peer ss7-gen\n  remote-ip " << (s.ss7_peer_ip.empty() ? ip : s.ss7_peer_ip)
     << "\n  routing-context 100\n"
     << "registrar\n";
   if (s.colocated)
-    c << " colocated\n  asap-ip " << ip << "\n  asap-port " << s.ports.asap << "\n  enrp-ip " << ip
-      << "\n  enrp-port " << s.ports.enrp << "\n";
+    c << " colocated\n  asap-ip " << ip << "\n  asap-port 0\n  enrp-ip " << ip << "\n  enrp-port 0\n";
   for (const auto& r : s.remote_registrars) c << " remote " << r << "\n";
   c << "pool gwc\n pool-wait 2000\n drain-deadline 30000\n max-queue 10000\n congestion onset 8000 abatement 2000\n"
     << s.pool_extra << "route isup-to-gwc\n dpc 0.23.1\n si isup\n pool gwc\n"
@@ -148,12 +130,16 @@ Process start_sgd(const WorkDir& w, const SgdSpec& s, const std::string& name) {
   const auto cfg = w.path(name + ".cfg");
   std::ofstream(cfg) << sgd_config(s);
   const auto log = w.path(name + ".log");
-  auto p = sgtest::ChildProcess::spawn({Bin::sgd(), "-c", cfg, "-p", std::to_string(s.ports.vty)}, log);
-  if (!p) return {};
-  const auto proto = transport() == "sctp" ? sgtest::Protocol::sctp : sgtest::Protocol::tcp;
-  if (!sgtest::wait_for_listener(proto, s.ports.ss7, 10s)) return {};
-  if (s.colocated && !sgtest::wait_for_listener(proto, s.ports.asap, 5s)) return {};
-  return Process(std::move(*p), log);
+  const auto ports_file = w.path(name + ".ports");
+  auto p = sgtest::ChildProcess::spawn({Bin::sgd(), "-c", cfg, "-p", "0", "--ports-file", ports_file}, log);
+  if (!p) return Process::failed("cannot start " + Bin::sgd());
+  std::string why;
+  auto ports = sgtest::wait_for_ports_file(ports_file, *p, 10s, &why);
+  if (!ports) return Process::failed(name + ": " + why + "\n" + sgtest::read_file(log));
+  for (const char* needed : {"m3ua", "vty"})
+    if (!ports->count(needed)) return Process::failed(name + " reported no " + needed + " port");
+  if (s.colocated && !ports->count("asap")) return Process::failed(name + " reported no asap port");
+  return Process(std::move(*p), log, std::move(*ports));
 }
 
 Process start_gwc(const WorkDir& w, const GwcSpec& g) {
@@ -168,9 +154,10 @@ Process start_gwc(const WorkDir& w, const GwcSpec& g) {
   argv.insert(argv.end(), g.extra.begin(), g.extra.end());
   const auto log = w.path(g.name + ".log");
   auto p = sgtest::ChildProcess::spawn(argv, log);
-  if (!p) return {};
+  if (!p) return Process::failed("cannot start " + Bin::gwc_sim());
   Process proc(std::move(*p), log);
-  if (!proc.wait_line("event", "registered", 10s)) return {};
+  if (!proc.wait_line("event", "registered", 10s))
+    return Process::failed(g.name + " did not register within 10 s\n" + proc.output());
   return proc;
 }
 
@@ -181,28 +168,32 @@ Process start_ss7gen(const WorkDir& w, std::uint16_t sgp_port, const std::vector
   argv.insert(argv.end(), extra.begin(), extra.end());
   const auto log = w.path(name + ".log");
   auto p = sgtest::ChildProcess::spawn(argv, log);
-  if (!p) return {};
+  if (!p) return Process::failed("cannot start " + Bin::ss7_gen());
   return Process(std::move(*p), log);
 }
 
-Process start_registrar(const WorkDir& w, const std::string& name, std::uint16_t asap, std::uint16_t enrp,
-                        std::uint16_t vty, const std::vector<std::uint16_t>& enrp_peers, std::uint32_t server_id) {
+Process start_registrar(const WorkDir& w, const std::string& name, const std::vector<std::uint16_t>& enrp_peers,
+                        std::uint32_t server_id) {
   const std::string ip = local_ip();
   const auto cfg = w.path(name + ".cfg");
   {
     std::ofstream c(cfg);
-    c << "line vty\n bind 127.0.0.1 " << vty << "\n"
+    c << "line vty\n bind 127.0.0.1 0\n"
       << "registrar\n server-id " << server_id << "\n transport " << transport() << "\n asap local-ip " << ip
-      << "\n asap-port " << asap << "\n enrp local-ip " << ip << "\n enrp-port " << enrp << "\n";
+      << "\n asap-port 0\n enrp local-ip " << ip << "\n enrp-port 0\n";
     for (auto p : enrp_peers) c << " peer " << ip << " " << p << "\n";
-    c << " accept-peers configured\n timer-profile aggressive\n";
+    c << " accept-peers " << (enrp_peers.empty() ? "any" : "configured") << "\n timer-profile aggressive\n";
   }
   const auto log = w.path(name + ".log");
-  auto p = sgtest::ChildProcess::spawn({Bin::registrar(), "-c", cfg}, log);
-  if (!p) return {};
-  const auto proto = transport() == "sctp" ? sgtest::Protocol::sctp : sgtest::Protocol::tcp;
-  if (!sgtest::wait_for_listener(proto, asap, 10s)) return {};
-  return Process(std::move(*p), log);
+  const auto ports_file = w.path(name + ".ports");
+  auto p = sgtest::ChildProcess::spawn({Bin::registrar(), "-c", cfg, "--ports-file", ports_file}, log);
+  if (!p) return Process::failed("cannot start " + Bin::registrar());
+  std::string why;
+  auto ports = sgtest::wait_for_ports_file(ports_file, *p, 10s, &why);
+  if (!ports) return Process::failed(name + ": " + why + "\n" + sgtest::read_file(log));
+  for (const char* needed : {"asap", "enrp"})
+    if (!ports->count(needed)) return Process::failed(name + " reported no " + needed + " port");
+  return Process(std::move(*p), log, std::move(*ports));
 }
 
 std::optional<std::string> cli(std::uint16_t vty_port, const std::string& command) {

@@ -1,9 +1,11 @@
 #pragma once
 // Process-level harness for the gateway's end-to-end tests: sgd, gwc-sim,
 // ss7-gen and rserpool-registrar as real processes on loopback (or UML's
-// addresses) with test-specific ports, their machine-readable output lines
-// ("stats k=v ...", "event k=v ...", "summary k=v ...") parsed back, and the
-// sgd CLI driven over telnet.
+// addresses), their machine-readable output lines ("stats k=v ...",
+// "event k=v ...", "summary k=v ...") parsed back, and the sgd CLI driven
+// over telnet. Every listener binds port 0 and the harness reads back what
+// was bound (the daemons' --ports-file, gwc-sim's "event listening" line):
+// no port is ever picked in advance.
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -11,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "ports_file.hpp"
 #include "process.hpp"
 
 namespace e2e {
@@ -29,9 +32,6 @@ std::optional<Fields> last_line(const std::string& log_path, const std::string& 
 std::vector<Fields> events(const std::string& log_path, const std::string& event);
 
 std::int64_t unix_ms_now();
-
-// A free port for `proto` right now (bound to 0 and released).
-std::uint16_t free_tcp_port();
 
 std::string transport();  // SG_TEST_TRANSPORT (tcp on the host, sctp in UML); default tcp
 std::string local_ip();   // 127.0.0.1 with tcp, 198.18.0.1 with sctp (rsplib-friendly in UML)
@@ -54,15 +54,7 @@ class WorkDir {
   std::string dir_;
 };
 
-struct SgdPorts {
-  std::uint16_t ss7 = 0;
-  std::uint16_t asap = 0;
-  std::uint16_t enrp = 0;
-  std::uint16_t vty = 0;
-};
-
 struct SgdSpec {
-  SgdPorts ports;
   std::string pool_extra;  // lines appended to the pool node (e.g. " pool-wait 1000")
   bool colocated = true;
   std::vector<std::string> remote_registrars;  // "ADDR PORT"
@@ -75,8 +67,22 @@ std::string sgd_config(const SgdSpec& s);
 class Process {
  public:
   Process() = default;
-  Process(sgtest::ChildProcess p, std::string log) : child_(std::move(p)), log_(std::move(log)) {}
+  Process(sgtest::ChildProcess p, std::string log, sgtest::PortMap ports = {})
+      : child_(std::move(p)), log_(std::move(log)), ports_(std::move(ports)) {}
   bool started() const { return child_.has_value(); }
+  // A port the process reported it bound ("m3ua", "asap", "enrp", "vty",
+  // "metrics"); 0 when it reported none of that name.
+  std::uint16_t port(const std::string& name) const {
+    auto it = ports_.find(name);
+    return it == ports_.end() ? 0 : it->second;
+  }
+  // Why start_* returned a process that did not start (for the assertion).
+  const std::string& failure() const { return failure_; }
+  static Process failed(std::string why) {
+    Process p;
+    p.failure_ = std::move(why);
+    return p;
+  }
   sgtest::ChildProcess& child() { return *child_; }
   const std::string& log() const { return log_; }
   std::string output() const { return sgtest::read_file(log_); }
@@ -89,8 +95,11 @@ class Process {
  private:
   std::optional<sgtest::ChildProcess> child_;
   std::string log_;
+  sgtest::PortMap ports_;
+  std::string failure_;
 };
 
+// sgd on port 0 everywhere; the ports it bound are in Process::port().
 Process start_sgd(const WorkDir& w, const SgdSpec& s, const std::string& name = "sgd");
 struct GwcSpec {
   std::string name;
@@ -102,8 +111,12 @@ struct GwcSpec {
 Process start_gwc(const WorkDir& w, const GwcSpec& g);
 Process start_ss7gen(const WorkDir& w, std::uint16_t sgp_port, const std::vector<std::string>& extra,
                      const std::string& name = "ss7-gen");
-Process start_registrar(const WorkDir& w, const std::string& name, std::uint16_t asap, std::uint16_t enrp,
-                        std::uint16_t vty, const std::vector<std::uint16_t>& enrp_peers, std::uint32_t server_id);
+// rserpool-registrar on port 0 everywhere (asap, enrp, vty read back from
+// its --ports-file). It peers with the registrars whose ENRP ports are in
+// `enrp_peers`; with none it accepts any peer (the later ones announce
+// themselves to it).
+Process start_registrar(const WorkDir& w, const std::string& name, const std::vector<std::uint16_t>& enrp_peers,
+                        std::uint32_t server_id);
 
 // Sends a command to a daemon's CLI (enable first); its output.
 std::optional<std::string> cli(std::uint16_t vty_port, const std::string& command);

@@ -21,7 +21,6 @@ class SgdInterop : public ::testing::Test {
   void SetUp() override {
     if (transport() != "sctp") GTEST_SKIP() << "needs kernel SCTP (UML)";
     work_.emplace(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ports_ = {free_tcp_port(), free_tcp_port(), free_tcp_port(), free_tcp_port()};
   }
   void TearDown() override {
     if (HasFailure() && work_) {
@@ -53,7 +52,6 @@ class SgdInterop : public ::testing::Test {
   }
 
   std::optional<WorkDir> work_;
-  SgdPorts ports_;
   std::vector<std::unique_ptr<Process>> procs_;
   std::vector<const Process*> all_;
 };
@@ -63,30 +61,33 @@ class SgdInterop : public ::testing::Test {
 TEST_F(SgdInterop, OsmoStpFeedsTrafficThroughSgd) {
   if (!have("osmo-stp")) GTEST_SKIP() << "osmo-stp not installed";
   SgdSpec spec;
-  spec.ports = ports_;
   spec.ss7_peer_ip = "198.18.0.2";  // osmo-stp's client ASP binds this one
   auto& sgd = keep(start_sgd(*work_, spec));
-  ASSERT_TRUE(sgd.started());
-  const std::string reg = "198.18.0.1:" + std::to_string(ports_.asap);
-  for (auto n : {"pe1", "pe2", "pe3"}) ASSERT_TRUE(keep(start_gwc(*work_, GwcSpec{n, {reg}, {}, true, true})).started());
+  ASSERT_TRUE(sgd.started()) << sgd.failure();
+  const std::string reg = "198.18.0.1:" + std::to_string(sgd.port("asap"));
+  for (auto n : {"pe1", "pe2", "pe3"}) {
+    auto& pe = keep(start_gwc(*work_, GwcSpec{n, {reg}, {}, true, true}));
+    ASSERT_TRUE(pe.started()) << pe.failure();
+  }
 
-  const std::uint16_t stp_port = free_tcp_port();
+  // osmo-stp's M3UA server on port 0; the port it bound is read back from
+  // the kernel (its client ASP toward sgd does not listen).
   const auto cfg = work_->path("osmo-stp.cfg");
   std::ofstream(cfg) << "log stderr\n logging level set-all notice\n"
                         "cs7 instance 0\n point-code 0.0.1\n"
                         " xua rkm routing-key-allocation dynamic-permitted\n"
-                        " listen m3ua "
-                     << stp_port
-                     << "\n  local-ip 198.18.0.1\n  accept-asp-connections dynamic-permitted\n"
+                        " listen m3ua 0\n  local-ip 198.18.0.1\n  accept-asp-connections dynamic-permitted\n"
                         " asp to-sgd "
-                     << ports_.ss7
+                     << sgd.port("m3ua")
                      << " 0 m3ua\n  remote-ip 198.18.0.1\n  local-ip 198.18.0.2\n  role asp\n  sctp-role client\n"
                         " as as-sgd m3ua\n  asp to-sgd\n  traffic-mode loadshare\n  routing-key 100 0.0.1\n"
                         " route-table system\n  update route 0.23.1 7.255.7 linkset as-sgd\n";
   auto stp = sgtest::ChildProcess::spawn({"osmo-stp", "-c", cfg}, work_->path("osmo-stp.log"));
   ASSERT_TRUE(stp.has_value());
   auto& stp_proc = keep(Process(std::move(*stp), work_->path("osmo-stp.log")));
-  ASSERT_TRUE(sgtest::wait_for_listener(sgtest::Protocol::sctp, stp_port, 5s)) << stp_proc.output();
+  const auto stp_listen = sgtest::wait_for_listening_port(stp_proc.child(), sgtest::Protocol::sctp, 5s);
+  ASSERT_TRUE(stp_listen) << "osmo-stp does not listen for M3UA on 198.18.0.1\n" << stp_proc.output();
+  const std::uint16_t stp_port = *stp_listen;
   std::this_thread::sleep_for(1500ms);  // osmo-stp's ASP to sgd comes up
 
   auto& gen = keep(Process(*sgtest::ChildProcess::spawn(
@@ -109,28 +110,33 @@ TEST_F(SgdInterop, OsmoStpFeedsTrafficThroughSgd) {
 // resolves the pool there.
 TEST_F(SgdInterop, RspregistrarServesSgdAndThePool) {
   if (!have("rspregistrar")) GTEST_SKIP() << "rsplib not installed";
-  const std::uint16_t asap = free_tcp_port();
-  const std::uint16_t enrp = free_tcp_port();
-  auto r = sgtest::ChildProcess::spawn({"rspregistrar", "-asap=198.18.0.1:" + std::to_string(asap),
-                                        "-enrp=198.18.0.1:" + std::to_string(enrp), "-asapannounce=off",
-                                        "-enrpannounce=off", "-mentordiscoverytimeout=300", "-loglevel=2"},
+  // rspregistrar on port 0, ASAP and ENRP on two addresses so that the
+  // kernel's socket table tells which listener is which.
+  auto r = sgtest::ChildProcess::spawn({"rspregistrar", "-asap=198.18.0.1:0", "-enrp=198.18.0.2:0",
+                                        "-asapannounce=off", "-enrpannounce=off", "-mentordiscoverytimeout=300",
+                                        "-loglevel=2"},
                                        work_->path("rspregistrar.log"));
   ASSERT_TRUE(r.has_value());
   auto& reg_proc = keep(Process(std::move(*r), work_->path("rspregistrar.log")));
-  ASSERT_TRUE(sgtest::wait_for_listener(sgtest::Protocol::sctp, asap, 5s)) << reg_proc.output();
+  const auto asap_listen =
+      sgtest::wait_for_listening_port(reg_proc.child(), sgtest::Protocol::sctp, 5s, "198.18.0.1");
+  ASSERT_TRUE(asap_listen) << "rspregistrar does not listen for ASAP on 198.18.0.1\n" << reg_proc.output();
+  const std::uint16_t asap = *asap_listen;
   std::this_thread::sleep_for(700ms);  // past its mentor discovery
 
   SgdSpec spec;
-  spec.ports = ports_;
   spec.colocated = false;
   spec.remote_registrars = {"198.18.0.1 " + std::to_string(asap)};
   auto& sgd = keep(start_sgd(*work_, spec));
-  ASSERT_TRUE(sgd.started());
+  ASSERT_TRUE(sgd.started()) << sgd.failure();
   const std::string reg = "198.18.0.1:" + std::to_string(asap);
-  for (auto n : {"pe1", "pe2", "pe3"}) ASSERT_TRUE(keep(start_gwc(*work_, GwcSpec{n, {reg}, {}, true, true})).started());
+  for (auto n : {"pe1", "pe2", "pe3"}) {
+    auto& pe = keep(start_gwc(*work_, GwcSpec{n, {reg}, {}, true, true}));
+    ASSERT_TRUE(pe.started()) << pe.failure();
+  }
   std::this_thread::sleep_for(2s);  // sgd resolves the pool and connects
 
-  auto& gen = keep(start_ss7gen(*work_, ports_.ss7, {"--cps", "30", "--hold", "200", "--duration", "4"}));
+  auto& gen = keep(start_ss7gen(*work_, sgd.port("m3ua"), {"--cps", "30", "--hold", "200", "--duration", "4"}));
   auto s = finish(gen, 30s);
   std::printf("[rspregistrar] attempted=%s completed=%s failed=%s\n", s["calls_attempted"].c_str(),
               s["calls_completed"].c_str(), s["calls_failed"].c_str());

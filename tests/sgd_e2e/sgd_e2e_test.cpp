@@ -28,7 +28,6 @@ class SgdE2e : public ::testing::Test {
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     work_.emplace(info->name());
-    ports_ = {free_tcp_port(), free_tcp_port(), free_tcp_port(), free_tcp_port()};
   }
   void TearDown() override {
     if (HasFailure()) {
@@ -51,13 +50,15 @@ class SgdE2e : public ::testing::Test {
     return *extra_.back();
   }
 
-  std::string registrar_address() const { return local_ip() + ":" + std::to_string(ports_.asap); }
+  std::string registrar_address() const { return local_ip() + ":" + std::to_string(sgd_.port("asap")); }
 
-  bool start_sgd(SgdSpec spec = {}) {
-    spec.ports = ports_;
+  // sgd on ports it chose and reported; false (with the reason in the
+  // failure message) when it did not come up.
+  ::testing::AssertionResult start_sgd(SgdSpec spec = {}) {
     sgd_ = e2e::start_sgd(*work_, spec);
     all_.push_back(&sgd_);
-    return sgd_.started();
+    if (sgd_.started()) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << sgd_.failure();
   }
   Process& start_pe(const std::string& name, std::vector<std::string> extra = {}, bool cookies = true,
                     std::vector<std::string> registrars = {}) {
@@ -82,7 +83,7 @@ class SgdE2e : public ::testing::Test {
     return false;
   }
   Process& start_gen(std::vector<std::string> args) {
-    gen_ = start_ss7gen(*work_, ports_.ss7, args);
+    gen_ = start_ss7gen(*work_, sgd_.port("m3ua"), args);
     all_.push_back(&gen_);
     return gen_;
   }
@@ -122,7 +123,7 @@ class SgdE2e : public ::testing::Test {
   }
   // A counter from `show counters` ("name ... N"), -1 if absent.
   std::int64_t sgd_counter(const std::string& name) {
-    auto out = cli(ports_.vty, "show counters");
+    auto out = cli(sgd_.port("vty"), "show counters");
     if (!out) return -1;
     std::regex re(name + R"([^0-9\n]*([0-9]+))");
     std::smatch m;
@@ -142,7 +143,6 @@ class SgdE2e : public ::testing::Test {
   }
 
   std::optional<WorkDir> work_;
-  SgdPorts ports_;
   Process sgd_;
   Process gen_;
   std::vector<std::unique_ptr<Process>> pes_;
@@ -152,7 +152,7 @@ class SgdE2e : public ::testing::Test {
 
 TEST_F(SgdE2e, RoundRobinSpreadsCallsEvenly) {
   ASSERT_TRUE(start_sgd());
-  for (auto n : {"pe1", "pe2", "pe3"}) ASSERT_TRUE(start_pe(n).started()) << n;
+  for (auto n : {"pe1", "pe2", "pe3"}) ASSERT_TRUE(start_pe(n).started()) << pes_.back()->failure();
   ASSERT_TRUE(pes_linked(5s));
   start_gen({"--cps", rate("150", "60"), "--hold", "100", "--duration", "3", "--cics", "1-1000"});
   auto s = gen_summary(15s);
@@ -217,7 +217,7 @@ TEST_F(SgdE2e, CircuitsStickAndStayInOrderUnderLoad) {
 // SIGKILL of a PE under load: failover to one heir with the cookie.
 TEST_F(SgdE2e, KilledPeFailsOverWithoutLosingCalls) {
   ASSERT_TRUE(start_sgd());
-  for (auto n : {"pe1", "pe2", "pe3"}) ASSERT_TRUE(start_pe(n).started()) << n;
+  for (auto n : {"pe1", "pe2", "pe3"}) ASSERT_TRUE(start_pe(n).started()) << pes_.back()->failure();
   ASSERT_TRUE(pes_linked(5s));
   // UML runs every process on one slow emulated CPU: a lighter load there.
   start_gen({"--cps", rate("200", "40"), "--hold", "300", "--sccp-rate", rate("100", "20"), "--duration",
@@ -250,14 +250,14 @@ TEST_F(SgdE2e, KilledPeFailsOverWithoutLosingCalls) {
   EXPECT_EQ(sum_last(survivors, "unknown_call"), 0) << "cookies did not carry the calls";
   EXPECT_EQ(sum_last(survivors, "order_violations"), 0);
   EXPECT_GE(sum_last(survivors, "cookie_echoes"), 1);
-  EXPECT_EQ(sgd_counter("unreachable"), 1) << cli(ports_.vty, "show counters").value_or("(no CLI)");
+  EXPECT_EQ(sgd_counter("unreachable"), 1) << cli(sgd_.port("vty"), "show counters").value_or("(no CLI)");
 }
 
 // SIGSTOP: the PE's kernel still acknowledges; only heartbeats (TCP mapping)
 // or M3UA BEAT (SCTP) find it.
 TEST_F(SgdE2e, HungPeIsDetectedAndFailedOver) {
   ASSERT_TRUE(start_sgd());
-  for (auto n : {"pe1", "pe2", "pe3"}) ASSERT_TRUE(start_pe(n).started()) << n;
+  for (auto n : {"pe1", "pe2", "pe3"}) ASSERT_TRUE(start_pe(n).started()) << pes_.back()->failure();
   ASSERT_TRUE(pes_linked(5s));
   // Calls must outlive detection so that their release reaches the heir
   // (the cookie goes ahead of it): in UML detection takes up to ~2 s.
@@ -320,7 +320,7 @@ TEST_F(SgdE2e, DrainedPeGetsNoNewCallsAndFinishesItsOwn) {
   sleep_until_ms(t0 + 1500);
   const auto id = pe_id(*pes_[1]);
   ASSERT_FALSE(id.empty());
-  auto out = cli(ports_.vty, "drain pe " + id);
+  auto out = cli(sgd_.port("vty"), "drain pe " + id);
   ASSERT_TRUE(out.has_value());
   std::printf("  drain pe %s: %s\n", id.c_str(), out->c_str());
   std::this_thread::sleep_for(uml() ? 1000ms : 400ms);  // in-flight IAMs arrive, stats line follows
@@ -342,12 +342,11 @@ TEST_F(SgdE2e, DrainedPeGetsNoNewCallsAndFinishesItsOwn) {
 // both. The registrar most of them are homed at dies: traffic goes on and
 // the PEs re-home.
 TEST_F(SgdE2e, RegistrarDeathDoesNotStopTraffic) {
-  const std::uint16_t a1 = free_tcp_port(), e1 = free_tcp_port(), v1 = free_tcp_port();
-  const std::uint16_t a2 = free_tcp_port(), e2 = free_tcp_port(), v2 = free_tcp_port();
-  auto& r1 = keep(start_registrar(*work_, "registrar1", a1, e1, v1, {e2}, 1));
-  ASSERT_TRUE(r1.started());
-  auto& r2 = keep(start_registrar(*work_, "registrar2", a2, e2, v2, {e1}, 2));
-  ASSERT_TRUE(r2.started());
+  auto& r1 = keep(start_registrar(*work_, "registrar1", {}, 1));
+  ASSERT_TRUE(r1.started()) << r1.failure();
+  auto& r2 = keep(start_registrar(*work_, "registrar2", {r1.port("enrp")}, 2));
+  ASSERT_TRUE(r2.started()) << r2.failure();
+  const std::uint16_t a1 = r1.port("asap"), a2 = r2.port("asap");
   const std::string ra1 = local_ip() + ":" + std::to_string(a1), ra2 = local_ip() + ":" + std::to_string(a2);
   SgdSpec spec;
   spec.colocated = false;

@@ -9,8 +9,9 @@
 # Inside the guest: root, lo up (127.0.0.1, ::1), and dummy0 with 198.18.0.1/24,
 # 198.18.0.2/24, 2001:2::1/64 and 2001:2::2/64 (benchmarking ranges; nothing
 # leaves the guest). The current directory and every SG_*, GTEST_* and CTEST_*
-# variable are carried in. Exit status: the command's, or 124 on timeout,
-# or 125 when the kernel did not run the command at all.
+# variable are carried in; TMPDIR (and gtest's TEST_TMPDIR) is a directory of
+# this run, not the host's /tmp. Exit status: the command's, or 124 on
+# timeout, or 125 when the kernel did not run the command at all.
 set -euo pipefail
 
 timeout_s=900
@@ -20,7 +21,7 @@ while [[ $# -gt 0 ]]; do
     --timeout) timeout_s=$2; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) break ;;
   esac
 done

@@ -32,6 +32,13 @@ ip -6 addr add 2001:2::2/64 dev dummy0 nodad
 ip link set dummy0 up
 hostname sg-uml
 
+# The guest shares the host's file system (hostfs), and tests name their
+# temporary files after their pid: a guest pid can equal the pid of a host
+# test running at the same time (tests/run.sh runs both lanes at once).
+# The guest's temporary files go to a directory of this run instead.
+mkdir -p "$run/tmp"
+export TMPDIR="$run/tmp" TEST_TMPDIR="$run/tmp/"
+
 sh "$run/cmd.sh" >>"$log" 2>&1
 echo $? >"$run/rc"
 sync

@@ -1,11 +1,16 @@
 #include "rserpool/ops/vty.hpp"
 
+#include <dirent.h>
+#include <netinet/in.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <fstream>
@@ -24,6 +29,50 @@ extern "C" {
 }
 
 namespace rserpool::ops {
+
+namespace {
+
+// 0: no telnet listener (not started, stopped, or none configured).
+std::atomic<std::uint16_t> g_bound_telnet_port{0};
+
+// The port of libosmocore's telnet server socket. It keeps the socket to
+// itself, but registers it in the select loop of the thread that called
+// telnet_init: on the VTY thread, the only listening socket registered there
+// (the other registered fd is our wake-up eventfd). Runs on the VTY thread.
+std::optional<std::uint16_t> registered_listener_port() {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return std::nullopt;
+  std::optional<std::uint16_t> port;
+  while (const dirent* e = readdir(dir)) {
+    char* end = nullptr;
+    const long fd = std::strtol(e->d_name, &end, 10);
+    if (end == e->d_name || *end != '\0' || fd < 0 || fd > 1 << 20) continue;
+    if (osmo_fd_get_by_fd(static_cast<int>(fd)) == nullptr) continue;
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || listening == 0)
+      continue;
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof addr;
+    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
+    if (addr.ss_family == AF_INET) {
+      port = ntohs(reinterpret_cast<const sockaddr_in*>(&addr)->sin_port);
+    } else if (addr.ss_family == AF_INET6) {
+      port = ntohs(reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_port);
+    }
+    if (port) break;
+  }
+  closedir(dir);
+  return port;
+}
+
+}  // namespace
+
+std::optional<std::uint16_t> vty_bound_port() {
+  const auto p = g_bound_telnet_port.load();
+  if (p == 0) return std::nullopt;
+  return p;
+}
 
 std::string ConfigError::to_string() const {
   std::string s = file;
@@ -58,6 +107,7 @@ struct Vty::Impl {
   std::mutex mutex;
   std::deque<std::function<void()>> tasks;
   bool stopping = false;
+  std::uint16_t bound_port = 0;  // telnet's, once listening
 
   // Set while a configuration source is being read.
   FILE* reading = nullptr;
@@ -256,12 +306,22 @@ Result<void, ConfigError> Vty::start(const std::string& config_file, const std::
     osmo_fd_register(&im.wake);
 
     auto result = im.read_config(config_file, embedded, source_name);
-    if (result && im.options.telnet_port != 0 &&
-        telnet_init_default(OTC_GLOBAL, nullptr, im.options.telnet_port) != 0) {
-      // The address (127.0.0.1 unless the config says `line vty` / `bind`).
-      result = unexpected(ConfigError{"telnet", 0,
-                                      std::string("cannot listen on ") + vty_get_bind_addr() + " port " +
-                                          std::to_string(im.options.telnet_port)});
+    const bool want_telnet = im.options.telnet_port != 0 || im.options.telnet_any_port;
+    bool telnet_started = false;
+    if (result && want_telnet) {
+      // The address and port actually tried: 127.0.0.1 and the option's port
+      // unless the configuration says `line vty` / `bind ADDRESS [PORT]`.
+      const int port = vty_get_bind_port(im.options.telnet_port);
+      if (telnet_init_default(OTC_GLOBAL, nullptr, im.options.telnet_port) != 0) {
+        result = unexpected(ConfigError{"telnet", 0,
+                                        std::string("cannot listen on ") + vty_get_bind_addr() + " port " +
+                                            std::to_string(port)});
+      } else {
+        telnet_started = true;
+        const auto bound = registered_listener_port();
+        im.bound_port = bound.value_or(static_cast<std::uint16_t>(port));
+        g_bound_telnet_port = im.bound_port;
+      }
     }
     const bool ok = result.ok();
     ready.set_value(std::move(result));
@@ -273,7 +333,8 @@ Result<void, ConfigError> Vty::start(const std::string& config_file, const std::
       }
       osmo_select_main_ctx(0);
     }
-    if (im.options.telnet_port != 0) telnet_exit();  // crashes when telnet never started
+    g_bound_telnet_port = 0;
+    if (telnet_started) telnet_exit();  // crashes when telnet never started
   });
   auto result = started.get();
   if (!result) {
@@ -294,7 +355,9 @@ void Vty::stop() {
   Impl::current = nullptr;
 }
 
-std::uint16_t Vty::telnet_port() const noexcept { return impl_->options.telnet_port; }
+std::uint16_t Vty::telnet_port() const noexcept {
+  return impl_->bound_port != 0 ? impl_->bound_port : impl_->options.telnet_port;
+}
 
 void Vty::run_on(std::function<void()> fn) {
   std::promise<void> done;

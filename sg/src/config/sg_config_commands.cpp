@@ -207,8 +207,8 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
                   [cfg](CommandContext& c) { cfg->pe_suspicion_ms = static_cast<std::uint32_t>(*number(c.args[0])); });
   declare_sctp_commands(vty, sg_node, "pe-sctp", "the links to the gateway controllers",
                         [cfg](CommandContext&) -> SctpOverrides& { return cfg->pe_sctp; });
-  vty.add_command(sg_node, "metrics-endpoint (A.B.C.D|X:X::X:X) <1-65535>",
-                  doc({"Prometheus text endpoint (GET /metrics)"}, {"IPv4 address", "IPv6 address", "TCP port"}),
+  vty.add_command(sg_node, "metrics-endpoint (A.B.C.D|X:X::X:X) <0-65535>",
+                  doc({"Prometheus text endpoint (GET /metrics)"}, {"IPv4 address", "IPv6 address", "TCP port (0: any free port)"}),
                   [cfg](CommandContext& c) {
                     if (auto a = ip(c, 0))
                       cfg->metrics_endpoint = rserpool::TransportAddress{*a, static_cast<std::uint16_t>(*number(c.args[1]))};
@@ -222,7 +222,7 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
                   [cfg](CommandContext& c) {
                     if (auto a = ip(c, 0)) cfg->ss7.listen_ips.push_back(*a);
                   });
-  vty.add_command(ss7_node, "local-port <1-65535>", {"SGP listening port", "Port (M3UA: 2905)"},
+  vty.add_command(ss7_node, "local-port <0-65535>", {"SGP listening port", "Port (M3UA: 2905; 0: any free port, see sgd --ports-file)"},
                   [cfg](CommandContext& c) { cfg->ss7.listen_port = static_cast<std::uint16_t>(*number(c.args[0])); });
   vty.add_command(ss7_node, "accept-peers (configured|any)",
                   {"Which upstream peers may connect", "Only the configured peers' addresses", "Anyone"},
@@ -301,14 +301,14 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
                   [](CommandContext& c) {
                     if (auto a = ip(c, 0)) object<ColocatedRegistrar>(c).asap_ips.push_back(*a);
                   });
-  vty.add_command(colocated_node, "asap-port <1-65535>", {"ASAP port", "Port (3863)"}, [](CommandContext& c) {
+  vty.add_command(colocated_node, "asap-port <0-65535>", {"ASAP port", "Port (3863; 0: any free port, see sgd --ports-file)"}, [](CommandContext& c) {
     object<ColocatedRegistrar>(c).asap_port = static_cast<std::uint16_t>(*number(c.args[0]));
   });
   vty.add_command(colocated_node, "enrp-ip (A.B.C.D|X:X::X:X)", doc({"ENRP listening address"}, kIpDoc),
                   [](CommandContext& c) {
                     if (auto a = ip(c, 0)) object<ColocatedRegistrar>(c).enrp_ips.push_back(*a);
                   });
-  vty.add_command(colocated_node, "enrp-port <1-65535>", {"ENRP port", "Port (9901)"}, [](CommandContext& c) {
+  vty.add_command(colocated_node, "enrp-port <0-65535>", {"ENRP port", "Port (9901; 0: any free port, see sgd --ports-file)"}, [](CommandContext& c) {
     object<ColocatedRegistrar>(c).enrp_port = static_cast<std::uint16_t>(*number(c.args[0]));
   });
   vty.add_command(colocated_node, "enrp-peer (A.B.C.D|X:X::X:X) <1-65535>",

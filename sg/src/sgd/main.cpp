@@ -1,13 +1,15 @@
 // sgd: the signalling gateway daemon. M3UA from the SS7 side, load-shared
 // over a pool of gateway controllers found through RSerPool (ASAP/ENRP).
 //
-//   sgd [-c FILE] [-t] [-p VTY_PORT]
+//   sgd [-c FILE] [-t] [-p VTY_PORT] [--ports-file PATH]
 //
 // Without -c the embedded default configuration (conf/sgd-default.cfg) is
 // used. -t checks the configuration and exits (0: valid). Configuration
 // errors name file, line and reason, and sgd refuses to start. The telnet
 // CLI listens on 127.0.0.1:4260 (libosmocore `line vty` / `bind` changes it).
-// SIGTERM / SIGINT: graceful shutdown, exit 0.
+// Every listener accepts port 0 (the kernel chooses); --ports-file writes
+// what was bound, "NAME PORT" per line (m3ua, asap, enrp, vty, metrics), once
+// all listeners are open. SIGTERM / SIGINT: graceful shutdown, exit 0.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
@@ -20,6 +22,7 @@
 #include <string>
 
 #include "rserpool/base/log.hpp"
+#include "rserpool/ops/ports_file.hpp"
 #include "rserpool/ops/vty.hpp"
 #include "sg/config/sg_config.hpp"
 #include "sg/config/sg_config_commands.hpp"
@@ -33,17 +36,23 @@ constexpr const char* kVersion = "0.1";
 
 void usage(std::FILE* to) {
   std::fprintf(to,
-               "usage: sgd [-c FILE] [-t] [-p PORT]\n"
-               "  -c, --config FILE   configuration file (default: the embedded default)\n"
-               "  -t, --test          check the configuration and exit\n"
-               "  -p, --vty-port PORT telnet CLI port on 127.0.0.1 (default %u)\n"
-               "  -h, --help          this text\n"
-               "  -V, --version       version\n",
+               "usage: sgd [-c FILE] [-t] [-p PORT] [--ports-file PATH]\n"
+               "  -c, --config FILE     configuration file (default: the embedded default)\n"
+               "  -t, --test            check the configuration and exit\n"
+               "  -p, --vty-port PORT   telnet CLI port on 127.0.0.1 (default %u; 0: any free port;\n"
+               "                        a `line vty` / `bind ADDRESS PORT` in the configuration wins)\n"
+               "      --ports-file PATH once every listener is open, write the ports bound there,\n"
+               "                        one \"NAME PORT\" line each (m3ua, asap, enrp, vty, metrics)\n"
+               "  -h, --help            this text\n"
+               "  -V, --version         version\n"
+               "The configuration commands are in docs/configuration.md; the CLI's `list`\n"
+               "and `?` show them on a running daemon.\n",
                static_cast<unsigned>(sg::kSgdVtyPort));
 }
 
 struct Args {
   std::string config_file;
+  std::string ports_file;
   bool test = false;
   std::uint16_t vty_port = sg::kSgdVtyPort;
 };
@@ -63,6 +72,10 @@ int parse(int argc, char** argv, Args& a) {
       const char* v = value("-c");
       if (!v) return 2;
       a.config_file = v;
+    } else if (arg == "--ports-file") {
+      const char* v = value("--ports-file");
+      if (!v) return 2;
+      a.ports_file = v;
     } else if (arg == "-t" || arg == "--test") {
       a.test = true;
     } else if (arg == "-p" || arg == "--vty-port") {
@@ -104,6 +117,7 @@ int main(int argc, char** argv) {
   vo.app_name = "sgd";
   vo.version = kVersion;
   vo.telnet_port = args.test ? 0 : args.vty_port;
+  vo.telnet_any_port = !args.test && args.vty_port == 0;
   rserpool::ops::Vty vty(vo);
   sg::GatewayCli cli(vty, io);
   sg::declare_config_commands(vty, config, cli.config_change_handler(config));
@@ -134,6 +148,22 @@ int main(int argc, char** argv) {
     return 1;
   }
   cli.attach(gateway->get());
+
+  if (!args.ports_file.empty()) {
+    rserpool::ops::BoundPorts bound;
+    const auto& g = **gateway;
+    if (auto p = g.ss7_port()) bound.emplace_back("m3ua", *p);
+    if (auto p = g.registrar_asap_port()) bound.emplace_back("asap", *p);
+    if (auto p = g.registrar_enrp_port()) bound.emplace_back("enrp", *p);
+    if (auto p = rserpool::ops::vty_bound_port()) bound.emplace_back("vty", *p);
+    if (auto p = g.metrics_port()) bound.emplace_back("metrics", *p);
+    if (auto written = rserpool::ops::write_ports_file(args.ports_file, bound); !written) {
+      std::fprintf(stderr, "sgd: cannot write the ports file %s\n", written.error().c_str());
+      cli.attach(nullptr);
+      vty.stop();
+      return 1;
+    }
+  }
 
   boost::asio::signal_set signals(io, SIGTERM, SIGINT);
   bool stopping = false;

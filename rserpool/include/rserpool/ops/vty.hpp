@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,7 +52,11 @@ struct VtyOptions {
   std::string version = "0.1";
   // Default telnet port; the address is 127.0.0.1 unless the configuration
   // says otherwise with libosmocore's `line vty` / `bind ADDRESS [PORT]`.
-  std::uint16_t telnet_port = 0;  // 0: no telnet
+  std::uint16_t telnet_port = 0;  // 0: no telnet (unless telnet_any_port)
+  // With telnet_port 0, listen on a port the kernel chooses (tests; the
+  // daemon reports it, see vty_bound_port()). A `bind ADDRESS PORT` in the
+  // configuration still wins over both.
+  bool telnet_any_port = false;
 };
 
 class Vty {
@@ -80,6 +85,8 @@ class Vty {
   Result<void, ConfigError> start(const std::string& config_file, const std::string& embedded = {},
                                   const std::string& source_name = {});
   void stop();
+  // The port telnet listens on once start() returned (the one the kernel
+  // chose when asked for port 0); the configured default before that.
   std::uint16_t telnet_port() const noexcept;
 
   // Runs `fn` on the VTY thread and waits for it (for tests and for the
@@ -90,5 +97,10 @@ class Vty {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The port the process's telnet CLI listens on, read from the listening
+// socket itself after Vty::start() (libosmocore keeps one telnet listener per
+// process and does not say which port it bound); nullopt without telnet.
+std::optional<std::uint16_t> vty_bound_port();
 
 }  // namespace rserpool::ops
