@@ -10,7 +10,7 @@ namespace {
 
 class FirstCandidate : public MemberSelector {
  public:
-  rserpool::PeIdentifier pick(std::span<const Candidate> c) override { return c[n_++ % c.size()].id; }
+  rserpool::PeIdentifier pick(const Placement&, std::span<const Candidate> c) override { return c[n_++ % c.size()].id; }
 
  private:
   std::size_t n_ = 0;

@@ -30,10 +30,10 @@ TEST(PolicyMemberSelector, RoundRobinRotatesOverUsablePes) {
   s.members_changed(std::nullopt, list);
   auto c = all(list);
   std::map<rserpool::PeIdentifier, int> n;
-  for (int i = 0; i < 30; ++i) ++n[s.pick(c)];
+  for (int i = 0; i < 30; ++i) ++n[s.pick(Placement{}, c)];
   EXPECT_EQ(n, (std::map<rserpool::PeIdentifier, int>{{1, 10}, {2, 10}, {3, 10}}));
   c.erase(c.begin() + 1);  // PE 2 not usable (association down)
-  for (int i = 0; i < 10; ++i) EXPECT_NE(s.pick(c), 2U);
+  for (int i = 0; i < 10; ++i) EXPECT_NE(s.pick(Placement{}, c), 2U);
 }
 
 TEST(PolicyMemberSelector, LeastUsedPicksTheLowestLoad) {
@@ -46,9 +46,9 @@ TEST(PolicyMemberSelector, LeastUsedPicksTheLowestLoad) {
   s.members_changed(lu, list);
   EXPECT_EQ(s.policy(), PolicyType::least_used);
   auto c = all(list);
-  EXPECT_EQ(s.pick(c), 2U);
+  EXPECT_EQ(s.pick(Placement{}, c), 2U);
   c.erase(c.begin() + 1);
-  EXPECT_EQ(s.pick(c), 3U);
+  EXPECT_EQ(s.pick(Placement{}, c), 3U);
 }
 
 TEST(PolicyMemberSelector, UnlistedUsablePeStillGetsFlows) {
@@ -56,7 +56,7 @@ TEST(PolicyMemberSelector, UnlistedUsablePeStillGetsFlows) {
   s.members_changed(std::nullopt, {});
   rserpool::PolicyParameters p;
   std::vector<Candidate> c{Candidate{7, &p, 5}, Candidate{8, &p, 1}};
-  EXPECT_EQ(s.pick(c), 8U);
+  EXPECT_EQ(s.pick(Placement{}, c), 8U);
 }
 
 }  // namespace

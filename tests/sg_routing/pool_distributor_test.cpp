@@ -16,7 +16,7 @@ using rserpool::PeIdentifier;
 // Round robin over the candidates' order, like an RR pool user.
 class RoundRobinSelector : public MemberSelector {
  public:
-  PeIdentifier pick(std::span<const Candidate> c) override { return c[next_++ % c.size()].id; }
+  PeIdentifier pick(const Placement&, std::span<const Candidate> c) override { return c[next_++ % c.size()].id; }
 
  private:
   std::size_t next_ = 0;

@@ -12,7 +12,7 @@ namespace {
 
 class Rotate : public sg::MemberSelector {
  public:
-  rserpool::PeIdentifier pick(std::span<const sg::Candidate> c) override { return c[n_++ % c.size()].id; }
+  rserpool::PeIdentifier pick(const sg::Placement&, std::span<const sg::Candidate> c) override { return c[n_++ % c.size()].id; }
 
  private:
   std::size_t n_ = 0;

@@ -61,6 +61,44 @@ TEST(GwcCallModel, CallsOfACutOffAssociationAreGivenUpUnanswered) {
   EXPECT_EQ(gwc.give_up_calls_of(1), 0U);
 }
 
+// An SG that dies (or restarts) loses its associations abnormally too; its
+// mate, or its next run, routes the calls back to us: they are kept. Only
+// right after a stall of our own is an abnormal loss the SG's fence.
+TEST(GwcCallModel, AnSgThatDiesLeavesItsCallsHereOnlyAStallMakesTheLossAFence) {
+  GwcCallModel gwc;
+  TimePoint t{};
+  (void)gwc.on_message(isup_in(ss7::encode_iam(1, "1")), t, /*via=*/1);
+  (void)gwc.on_message(isup_in(ss7::encode_iam(2, "1")), t, /*via=*/2);
+  // Ticking as the driver does (next_deadline), no stall: SG 1 dies.
+  TimePoint now = t;
+  for (int i = 0; i < 8; ++i) {
+    now = *gwc.next_deadline();
+    (void)gwc.on_timeout(now);
+  }
+  EXPECT_LE(*gwc.next_deadline() - now, 125ms) << "the stall watch keeps an idle controller ticking";
+  EXPECT_EQ(gwc.association_lost(1, /*abnormal=*/true, now), 0U);
+  EXPECT_EQ(gwc.active_calls(), 2U);
+  EXPECT_EQ(gwc.counters().calls_kept, 1U);
+  EXPECT_EQ(gwc.counters().stalls, 0U);
+  // Its mate brings the call's release: known here.
+  (void)gwc.on_message(isup_in(ss7::encode_rel(1)), now + 1ms, /*via=*/2);
+  EXPECT_EQ(gwc.counters().unknown_call_messages, 0U);
+
+  // Stopped for 3 s: the first event after it is SG 2's abort.
+  now += 3s;
+  EXPECT_EQ(gwc.association_lost(2, true, now), 1U);
+  EXPECT_EQ(gwc.counters().stalls, 1U);
+  EXPECT_EQ(gwc.counters().calls_given_up, 1U);
+}
+
+TEST(GwcCallModel, AGracefulCloseKeepsTheCallsEvenAfterAStall) {
+  GwcCallModel gwc;
+  TimePoint t{};
+  (void)gwc.on_message(isup_in(ss7::encode_iam(1, "1")), t, 1);
+  EXPECT_EQ(gwc.association_lost(1, /*abnormal=*/false, t + 5s), 0U);
+  EXPECT_EQ(gwc.active_calls(), 1U);
+}
+
 TEST(GwcCallModel, AnsiCircuitsAreFourteenBits) {
   GwcConfig c;
   c.isup_variant = ss7::IsupVariant::ansi;

@@ -32,7 +32,7 @@ using rserpool::PeIdentifier;
 
 class RoundRobin : public MemberSelector {
  public:
-  PeIdentifier pick(std::span<const Candidate> c) override { return c[n_++ % c.size()].id; }
+  PeIdentifier pick(const Placement&, std::span<const Candidate> c) override { return c[n_++ % c.size()].id; }
 
  private:
   std::size_t n_ = 0;

@@ -134,7 +134,12 @@ class TestPe : public mxua::driver::Events {
  public:
   TestPe(boost::asio::io_context& io, rserpool::TransportAddress registrar, rserpool::PeIdentifier id,
          rserpool::PolicyParameters policy = {})
-      : io_(io), registrar_(registrar), id_(id), policy_(policy) {}
+      : io_(io), registrars_{registrar}, id_(id), policy_(policy) {}
+  // Registered with the first registrar of the list that answers (the hunt
+  // order), like a controller of a mated pair that knows both registrars.
+  TestPe(boost::asio::io_context& io, std::vector<rserpool::TransportAddress> registrars, rserpool::PeIdentifier id,
+         rserpool::PolicyParameters policy = {})
+      : io_(io), registrars_(std::move(registrars)), id_(id), policy_(policy) {}
   ~TestPe() override { detach(); }
 
   void start() {
@@ -150,6 +155,7 @@ class TestPe : public mxua::driver::Events {
           io_, mxua::Endpoint::ipsp(sg::gwc_link::pool_element_side()), *this);
       d->set_other_ppid_handler([this](tr::Message&& m) { on_control(std::move(m)); });
       driver_ = d;
+      drivers_.push_back(d);  // a PE of a pair is associated with each gateway
       ++accepts;
       return std::static_pointer_cast<tr::AssociationHandler>(std::make_shared<StreamTap>(*this, d));
     });
@@ -162,7 +168,7 @@ class TestPe : public mxua::driver::Events {
     pc.policy = policy_;
     pc.registration_life_ms = 10000;
     rserpool::asap::RegistrarAccess access;
-    access.registrars = {registrar_};
+    access.registrars = registrars_;
     access.kind = backend();
     access.aggressive = true;
     service_ = std::make_unique<rserpool::asap::PoolElementService>(io_, pc, access);
@@ -206,9 +212,11 @@ class TestPe : public mxua::driver::Events {
   // Before destruction: the driver refers to us, so the association must
   // not notify it any more.
   void detach() {
-    if (auto a = driver_ ? driver_->association() : nullptr) a->set_handler(nullptr);
+    for (auto& d : drivers_)
+      if (auto a = d->association()) a->set_handler(nullptr);
     stop();
     driver_.reset();
+    drivers_.clear();
   }
   bool send_cookie(const std::string& text) {
     auto a = driver_ ? driver_->association() : nullptr;
@@ -256,11 +264,12 @@ class TestPe : public mxua::driver::Events {
   }
 
   boost::asio::io_context& io_;
-  rserpool::TransportAddress registrar_;
+  std::vector<rserpool::TransportAddress> registrars_;
   rserpool::PeIdentifier id_;
   rserpool::PolicyParameters policy_;
   std::shared_ptr<tr::Listener> listener_;
-  std::shared_ptr<mxua::driver::AssociationDriver> driver_;
+  std::shared_ptr<mxua::driver::AssociationDriver> driver_;  // the latest association
+  std::vector<std::shared_ptr<mxua::driver::AssociationDriver>> drivers_;
   std::unique_ptr<rserpool::asap::PoolElementService> service_;
   bool active_ = false;
   std::uint16_t stream_ = 0;  // of the message being delivered

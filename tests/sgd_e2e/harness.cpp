@@ -95,12 +95,17 @@ std::string sgd_config(const SgdSpec& s) {
   c << "line vty\n bind 127.0.0.1 0\n"
     << "sg\n point-code-format itu\n point-code 0.23.1\n network-indicator national\n transport " << transport()
     << "\n timer-profile " << s.timer_profile << "\n"
-    << "ss7-side\n local-ip " << ip << "\n local-port 0\n accept-peers configured\n"
+    << "ss7-side\n local-ip " << ip << "\n local-port " << s.ss7_port << "\n accept-peers configured\n"
     << " peer ss7-gen\n  remote-ip " << (s.ss7_peer_ip.empty() ? ip : s.ss7_peer_ip)
     << "\n  routing-context 100\n"
     << "registrar\n";
-  if (s.colocated)
-    c << " colocated\n  asap-ip " << ip << "\n  asap-port 0\n  enrp-ip " << ip << "\n  enrp-port 0\n";
+  if (s.colocated) {
+    c << " colocated\n  asap-ip " << ip << "\n  asap-port " << s.asap_port << "\n  enrp-ip " << ip
+      << "\n  enrp-port " << s.enrp_port << "\n";
+    for (const auto& p : s.enrp_peers) c << "  enrp-peer " << p << "\n";
+    for (const auto& a : s.enrp_allow) c << "  enrp-allow " << a << "\n";
+    if (s.server_id != 0) c << "  server-id " << s.server_id << "\n";
+  }
   for (const auto& r : s.remote_registrars) c << " remote " << r << "\n";
   c << "pool gwc\n pool-wait 2000\n drain-deadline 30000\n max-queue 10000\n congestion onset 8000 abatement 2000\n"
     << s.pool_extra << "route isup-to-gwc\n dpc 0.23.1\n si isup\n pool gwc\n"

@@ -60,6 +60,13 @@ struct SgdSpec {
   std::vector<std::string> remote_registrars;  // "ADDR PORT"
   std::string timer_profile = "aggressive";
   std::string ss7_peer_ip;  // the SS7 peer's address (default: local_ip())
+  // A restart binds the ports its first run reported (0: the kernel chooses).
+  std::uint16_t ss7_port = 0;
+  std::uint16_t asap_port = 0;
+  std::uint16_t enrp_port = 0;
+  std::vector<std::string> enrp_peers;  // "ADDR PORT": the co-located registrar's ENRP peers (mentor)
+  std::vector<std::string> enrp_allow;  // addresses whose ENRP associations it accepts
+  std::uint32_t server_id = 0;          // 0: random
 };
 
 std::string sgd_config(const SgdSpec& s);

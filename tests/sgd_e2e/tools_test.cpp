@@ -66,6 +66,29 @@ TEST(Ss7GenOptions, ParsesRangesAndIpv6AndRefusesNonsense) {
   }
 }
 
+// The SS7 side of a mated pair: the mate's SGP (multi-homed: one port),
+// how long messages wait with no SG active, the changeback.
+TEST(Ss7GenOptions, MatedPairOptions) {
+  Argv a({"--connect", "127.0.0.1:2905", "--mate", "[::1]:2906", "--mate", "127.0.0.2:2906", "--hold-while-down",
+          "2000", "--changeback", "80"});
+  std::string msg;
+  int code = -1;
+  auto o = sg::ss7gen::parse_options(a.argc(), a.argv(), msg, code);
+  ASSERT_TRUE(o.has_value()) << msg;
+  ASSERT_EQ(o->mate.size(), 2U);
+  EXPECT_EQ(o->mate[0].port, 2906);
+  EXPECT_EQ(o->hold_while_down, 2000ms);
+  EXPECT_EQ(o->changeback, 80ms);
+  Argv defaults({});
+  auto d = sg::ss7gen::parse_options(defaults.argc(), defaults.argv(), msg, code);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_TRUE(d->mate.empty());
+  EXPECT_EQ(d->hold_while_down, 0ms) << "an unavailable route discards by default";
+  Argv ports({"--mate", "127.0.0.1:2906", "--mate", "127.0.0.2:2907"});
+  EXPECT_FALSE(sg::ss7gen::parse_options(ports.argc(), ports.argv(), msg, code).has_value());
+  EXPECT_NE(msg.find("--mate"), std::string::npos);
+}
+
 TEST(GwcSimOptions, PolicyLoadAndIdentifier) {
   Argv a({"--policy", "least-used", "--load", "25", "--pe-id", "0x2a", "--registrar", "[::1]:3863",
           "--registrar", "127.0.0.1:3863"});

@@ -216,6 +216,7 @@ std::string render(const SgConfig& c) {
     for (const auto& ip : r.enrp_ips) o << "  enrp-ip " << ip.to_string() << "\n";
     o << "  enrp-port " << r.enrp_port << "\n";
     for (const auto& p : r.enrp_peers) o << "  enrp-peer " << p.ip.to_string() << " " << p.port << "\n";
+    for (const auto& a : r.enrp_allowed) o << "  enrp-allow " << a.to_string() << "\n";
     if (r.server_id) o << "  server-id " << *r.server_id << "\n";
     if (r.keep_alive_interval_ms) o << "  keep-alive-interval " << *r.keep_alive_interval_ms << "\n";
     if (r.keep_alive_timeout_ms) o << "  keep-alive-timeout " << *r.keep_alive_timeout_ms << "\n";
@@ -223,6 +224,8 @@ std::string render(const SgConfig& c) {
   for (const auto& r : c.registrar.remote) o << " remote " << r.ip.to_string() << " " << r.port << "\n";
   for (const auto& [name, p] : c.pools) {
     o << "pool " << name << "\n";
+    o << " placement " << to_string(p.distributor.placement) << "\n";
+    o << " placement-settle " << ms(p.distributor.placement_settle) << "\n";
     o << " pool-wait " << ms(p.distributor.pool_wait) << "\n";
     o << " drain-deadline " << ms(p.distributor.drain_deadline) << "\n";
     o << " max-queue " << p.distributor.max_queue << "\n";

@@ -317,6 +317,11 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
                     if (auto a = ip(c, 0))
                       object<ColocatedRegistrar>(c).enrp_peers.push_back({*a, static_cast<std::uint16_t>(*number(c.args[1]))});
                   });
+  vty.add_command(colocated_node, "enrp-allow (A.B.C.D|X:X::X:X)",
+                  doc({"Accept ENRP associations from this address (a mate that connects to us)"}, kIpDoc),
+                  [](CommandContext& c) {
+                    if (auto a = ip(c, 0)) object<ColocatedRegistrar>(c).enrp_allowed.push_back(*a);
+                  });
   vty.add_command(colocated_node, "server-id <1-4294967295>", {"ENRP server identifier", "Identifier"},
                   [](CommandContext& c) {
                     object<ColocatedRegistrar>(c).server_id = static_cast<std::uint32_t>(*number(c.args[0]));
@@ -358,6 +363,22 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
   vty.add_command(pool_node, "max-queue <1-10000000>", {"Bound of each queue", "Messages"},
                   [pool_changed](CommandContext& c) {
                     object<PoolSettings>(c).distributor.max_queue = *number(c.args[0]);
+                    pool_changed(c);
+                  });
+  vty.add_command(pool_node, "placement (rendezvous|policy)",
+                  {"How new flows are placed on the pool's PEs",
+                   "Weighted rendezvous hash over the members: the same choice at both gateways of a pair and after a restart",
+                   "The RFC 5356 policy the PEs registered (load-based policies)"},
+                  [pool_changed](CommandContext& c) {
+                    object<PoolSettings>(c).distributor.placement =
+                        c.args[0] == "policy" ? PlacementMode::policy : PlacementMode::rendezvous;
+                    pool_changed(c);
+                  });
+  vty.add_command(pool_node, "placement-settle <0-60000>",
+                  {"How long the pool's PE list must stay unchanged after start-up before calls in progress are placed",
+                   "Milliseconds"},
+                  [pool_changed](CommandContext& c) {
+                    object<PoolSettings>(c).distributor.placement_settle = std::chrono::milliseconds(*number(c.args[0]));
                     pool_changed(c);
                   });
   vty.add_command(pool_node, "congestion onset <1-10000000> abatement <0-10000000>",

@@ -81,7 +81,8 @@ struct Gateway::Impl {
         clock(o.clock ? *o.clock : rserpool::SteadyClock::instance()),
         config(std::move(c)),
         options(o),
-        shutdown_timer(i) {}
+        shutdown_timer(i),
+        membership_timer(i) {}
 
   boost::asio::io_context& io;
   const rserpool::Clock& clock;
@@ -101,11 +102,18 @@ struct Gateway::Impl {
   rserpool::ops::MetricsRegistry metrics;
   std::shared_ptr<rserpool::ops::PrometheusEndpoint> prometheus;
   boost::asio::steady_timer shutdown_timer;
+  boost::asio::steady_timer membership_timer;  // check_empty_pools()
   std::uint64_t next_seed = 1;
   bool shutting_down = false;
 
   rserpool::Result<void, std::string> build();
   void start_pool(const PoolSettings& p);
+  // (Re)starts the pool user's watch of the pool: resolves it now.
+  void rewatch(const std::string& name);
+  void registrar_event(const rserpool::registrar::Notify& n);
+  // Re-resolves the pools that are empty here and not in the co-located
+  // registrar; re-arms itself.
+  void check_empty_pools();
   void from_ss7(MtpMessage&& m);
   std::vector<mxua::MaskedPointCode> destinations_of(const std::string& pool) const;
   void collect(std::vector<rserpool::ops::Sample>& out) const;
@@ -171,6 +179,7 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
     sc.enrp_addresses = co->enrp_ips;
     sc.enrp_port = co->enrp_port;
     sc.enrp_peers = co->enrp_peers;
+    sc.enrp_allowed = co->enrp_allowed;
     sc.aggressive_transport = aggressive;
     sc.name = "registrar";
     auto server = rserpool::registrar::RegistrarServer::start(io, std::move(sc));
@@ -204,6 +213,17 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
   ss7 = std::move(*side);
 
   for (const auto& [name, p] : config.pools) start_pool(p);
+  if (registrar) {
+    // A watched pool that resolved empty (at start-up: the controllers have
+    // not registered again yet, the mentor download is still running) is
+    // asked again only every refresh period (0.9 s aggressive), and the
+    // pool user drops the registrar's push for a pool it found empty. The
+    // co-located registrar is in this process: as soon as it lists PEs of
+    // such a pool (a local registration, or PEs learnt over ENRP), the pool
+    // is resolved again. A restart then carries traffic within a second.
+    registrar->set_event_handler([this](const rserpool::registrar::Notify& n) { registrar_event(n); });
+    check_empty_pools();
+  }
   gateway::describe_gateway_metrics(metrics);
   metrics.add_collector([this](std::vector<rserpool::ops::Sample>& out) { collect(out); });
   if (config.metrics_endpoint) {
@@ -215,6 +235,39 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
   logger()->info("sgd started: transport {}, timers {}, {} pool(s), {} route(s)", tr::to_string(kind),
                  to_string(config.timers), pools.size(), routes.routes().size());
   return {};
+}
+
+void Gateway::Impl::registrar_event(const rserpool::registrar::Notify& n) {
+  using E = rserpool::registrar::Event;
+  if (n.event != E::pe_registered && n.event != E::resync_done && n.event != E::takeover_won) return;
+  for (const auto& [name, p] : pools) {
+    if (p->distributor().membership().listed_count() != 0) continue;  // the subscription keeps it current
+    if (n.event == E::pe_registered && n.pool.to_string() != name) continue;
+    rewatch(name);
+  }
+}
+
+void Gateway::Impl::check_empty_pools() {
+  bool any_empty = false;
+  for (const auto& [name, p] : pools) {
+    if (p->distributor().membership().listed_count() != 0) continue;
+    any_empty = true;
+    if (registrar && registrar->core().handlespace().pool_size(rserpool::PoolHandle(name)) != 0) rewatch(name);
+  }
+  // Only while some pool is empty: a few map lookups every 20 ms.
+  membership_timer.expires_after(any_empty ? std::chrono::milliseconds(20) : std::chrono::milliseconds(200));
+  membership_timer.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !shutting_down) check_empty_pools();
+  });
+}
+
+void Gateway::Impl::rewatch(const std::string& name) {
+  auto it = pools.find(name);
+  if (it == pools.end() || !pool_user) return;
+  PoolRuntime* raw = it->second.get();
+  pool_user->watch(rserpool::PoolHandle(name), [raw](const rserpool::asap::PoolUserService::PeList& list) {
+    raw->handlespace(list);
+  });
 }
 
 void Gateway::Impl::start_pool(const PoolSettings& p) {
@@ -238,11 +291,8 @@ void Gateway::Impl::start_pool(const PoolSettings& p) {
   };
   auto rt = std::make_unique<PoolRuntime>(io, clock, name, p.distributor, distributor_profile, link_profile,
                                           std::move(hooks), counters, next_seed + 2 + pools.size());
-  PoolRuntime* raw = rt.get();
   pools.emplace(name, std::move(rt));
-  pool_user->watch(rserpool::PoolHandle(name), [raw](const rserpool::asap::PoolUserService::PeList& list) {
-    raw->handlespace(list);
-  });
+  rewatch(name);
   logger()->info("pool {}: watching", name);
 }
 
@@ -325,6 +375,7 @@ Gateway::Gateway(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Gateway::~Gateway() {
   if (!impl_) return;
   impl_->shutdown_timer.cancel();
+  impl_->membership_timer.cancel();
   if (impl_->prometheus) impl_->prometheus->close();
   impl_->pool_user.reset();
   impl_->pools.clear();

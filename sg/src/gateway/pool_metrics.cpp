@@ -35,6 +35,9 @@ void describe_gateway_metrics(rserpool::ops::MetricsRegistry& registry) {
       {"sg_pool_suspicions_total", "Registrar loss notices while the link to the PE was up", T::counter},
       {"sg_pool_suspicions_cleared_total", "Suspected PEs that proved alive", T::counter},
       {"sg_pool_kept_resent_total", "Messages kept since a loss notice and re-sent to an heir", T::counter},
+      {"sg_pool_calls_taken_over_total", "Calls this gateway did not set up (its mate's, or its previous run's), placed by the shared hash", T::counter},
+      {"sg_pool_held_for_settle_total", "Messages of such calls that waited for the start-up settle", T::counter},
+      {"sg_pool_placement_settled", "1 once the pool's PE list has settled after start-up", T::gauge},
       {"sg_drops_total", "Messages dropped, by reason", T::counter},
       {"sg_pool_flows", "Flows in the pool", T::gauge},
       {"sg_pool_wait_depth", "Messages waiting for a usable PE", T::gauge},
@@ -78,6 +81,9 @@ void collect_pool(const PoolRuntime& pool, std::vector<rserpool::ops::Sample>& o
   add("sg_pool_suspicions_total", n(c.suspicions));
   add("sg_pool_suspicions_cleared_total", n(c.suspicions_cleared));
   add("sg_pool_kept_resent_total", n(c.kept_since_notice));
+  add("sg_pool_calls_taken_over_total", n(c.calls_taken_over));
+  add("sg_pool_held_for_settle_total", n(c.held_for_settle));
+  add("sg_pool_placement_settled", d.placement_settled() ? 1.0 : 0.0);
   // Every reason the distributor can produce, nothing it cannot; what a
   // fenced PE sent is dropped by its link or by the distributor: one figure.
   for (std::size_t i = 0; i < kDropReasons; ++i) {

@@ -27,7 +27,7 @@ PoolRuntime::PoolRuntime(boost::asio::io_context& io, const rserpool::Clock& clo
       profile_(std::move(links)),
       hooks_(std::move(hooks)),
       gateway_counters_(counters),
-      selector_(seed),
+      selector_(config.placement, seed),
       distributor_(config, selector_, profile),
       timer_(io) {
   // From now on, a pool that gets no active PE within pool-wait is
@@ -45,10 +45,12 @@ PoolRuntime::~PoolRuntime() {
 
 void PoolRuntime::configure(const DistributorConfig& config) {
   if (config == distributor_.config()) return;
+  selector_.set_mode(config.placement);
   run(distributor_.reconfigure(config, now()));
-  logger()->info("pool {}: pool-wait {} ms, drain-deadline {} ms, max-queue {}, congestion {}/{}", name_,
-                 rserpool::to_millis(config.pool_wait), rserpool::to_millis(config.drain_deadline), config.max_queue,
-                 config.congestion_onset, config.congestion_abatement);
+  logger()->info("pool {}: placement {}, pool-wait {} ms, drain-deadline {} ms, max-queue {}, congestion {}/{}",
+                 name_, to_string(config.placement), rserpool::to_millis(config.pool_wait),
+                 rserpool::to_millis(config.drain_deadline), config.max_queue, config.congestion_onset,
+                 config.congestion_abatement);
 }
 
 std::shared_ptr<gwc_link::LinkCounters> PoolRuntime::counters_of(PeIdentifier pe) {

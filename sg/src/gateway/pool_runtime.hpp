@@ -22,7 +22,7 @@
 #include "rserpool/base/time.hpp"
 #include "rserpool/transport/config.hpp"
 #include "sg/gateway/counters.hpp"
-#include "sg/routing/policy_member_selector.hpp"
+#include "sg/routing/pool_member_selector.hpp"
 #include "sg/routing/pool_distributor.hpp"
 
 namespace sg::gateway {
@@ -67,7 +67,7 @@ class PoolRuntime {
   // --- Inspection (pool_text.cpp, pool_metrics.cpp) ---------------------------
   const std::string& name() const noexcept { return name_; }
   const PoolDistributor& distributor() const noexcept { return distributor_; }
-  const PolicyMemberSelector& selector() const noexcept { return selector_; }
+  const PoolMemberSelector& selector() const noexcept { return selector_; }
   std::optional<LinkState> link_state(rserpool::PeIdentifier pe) const;
   // Per PE, across its successive links.
   const std::map<rserpool::PeIdentifier, std::shared_ptr<gwc_link::LinkCounters>>& link_counters() const noexcept {
@@ -94,7 +94,7 @@ class PoolRuntime {
   LinkProfile profile_;
   PoolHooks hooks_;
   GatewayCounters& gateway_counters_;
-  PolicyMemberSelector selector_;
+  PoolMemberSelector selector_;
   PoolDistributor distributor_;
   std::map<rserpool::PeIdentifier, std::shared_ptr<PeLink>> links_;
   std::vector<std::weak_ptr<PeLink>> retired_;  // closing or fenced, until their association is down

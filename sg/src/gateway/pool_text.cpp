@@ -61,6 +61,11 @@ std::string show_pool(const PoolRuntime& pool, bool with_header) {
       << membership.listed_count() << " PE(s) registered, " << d.flow_count() << " flow(s), pool-wait "
       << d.pool_wait_depth() << ", " << (d.pool_available() ? "available" : "UNAVAILABLE") << "\n";
     const auto& cfg = d.config();
+    o << "  placement " << to_string(cfg.placement);
+    if (cfg.placement == PlacementMode::rendezvous)
+      o << " (settle " << rserpool::to_millis(cfg.placement_settle) << " ms, "
+        << (d.placement_settled() ? "settled" : "SETTLING: calls in progress wait") << ")";
+    o << "\n";
     o << "  pool-wait " << rserpool::to_millis(cfg.pool_wait) << " ms, drain-deadline "
       << rserpool::to_millis(cfg.drain_deadline) << " ms, max-queue " << cfg.max_queue << ", congestion onset "
       << cfg.congestion_onset << " abatement " << cfg.congestion_abatement << "\n";
@@ -76,6 +81,7 @@ std::string show_pool(const PoolRuntime& pool, bool with_header) {
       << " suspicions " << c.suspicions << " (cleared " << c.suspicions_cleared << ", re-sent "
       << c.kept_since_notice << ") dropped-from-fenced "
       << c.dropped(DropReason::fenced_member) + pool.dropped_after_fence() << "\n";
+    o << "  calls-taken-over " << c.calls_taken_over << " held-for-settle " << c.held_for_settle << "\n";
   }
   char line[256];
   std::snprintf(line, sizeof line, "  %-8s  %-26s %-10s %-13s %-28s %7s %10s %10s %6s\n", "PE", "address", "state",

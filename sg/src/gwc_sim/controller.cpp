@@ -47,9 +47,18 @@ class GatewayController::Link : public drv::Events {
     owner_.link_down(id_, r);
   }
   void on_data(mxua::DataIndication&& d) override { owner_.data(id_, d.data); }
+  // What the transport could not deliver to a dying SG goes out through
+  // another SG association (or waits for one), in order.
+  void on_send_failed(mxua::AssocId, std::vector<mxua::Data>&& unsent) override {
+    set_active(false);
+    owner_.handed_back(id_, std::move(unsent));
+  }
   void on_asp_state(const mxua::AspStateChanged& c) override {
     logger()->info("SG association {}: peer ASP {} -> {}", id_, mxua::to_string(c.from), mxua::to_string(c.to));
+    if (c.to == mxua::AspState::Active) owner_.link_active(id_);
   }
+  bool active() const { return active_; }
+  void set_active(bool a) { active_ = a; }
   void on_drop(const mxua::Drop& d) override {
     logger()->debug("SG association {}: dropped {} ({})", id_, d.count, mxua::to_string(d.reason));
   }
@@ -58,7 +67,15 @@ class GatewayController::Link : public drv::Events {
   GatewayController& owner_;
   LinkId id_;
   std::shared_ptr<drv::AssociationDriver> driver_;
+  bool active_ = false;
 };
+
+namespace {
+// Bounds of what waits for an SG association: far more than one SG restart
+// carries at the loads we simulate, and older than any caller waits.
+constexpr std::size_t kMaxHeld = 10000;
+constexpr auto kMaxHeldAge = std::chrono::seconds(10);
+}  // namespace
 
 rserpool::Result<std::unique_ptr<GatewayController>, std::error_code> GatewayController::open(
     boost::asio::io_context& io, ControllerConfig cfg) {
@@ -112,18 +129,24 @@ void GatewayController::accepted(LinkId) { ++counters_.associations; }
 
 void GatewayController::link_down(LinkId id, tr::DownReason reason) {
   if (last_link_ == id) last_link_ = 0;
-  // Abnormal loss: the SG has failed us over (it aborts the association of
-  // a controller it fenced) and an heir holds these calls through our
-  // cookie. A graceful close (drain finished, SG shutdown) keeps them.
-  const bool cut_off = reason == tr::DownReason::aborted || reason == tr::DownReason::communication_lost ||
-                       reason == tr::DownReason::heartbeat_timeout || reason == tr::DownReason::protocol_error;
-  if (cut_off) {
-    if (const auto n = model_.give_up_calls_of(id); n != 0) {
-      counters_.calls_given_up += n;
-      logger()->warn("SG association {} cut off ({}): {} call(s) it carried given up (the SG moved them)", id,
-                     tr::to_string(reason), n);
-      table_changed();
-    }
+  if (auto it = links_.find(id); it != links_.end()) it->second->set_active(false);
+  // Abnormal loss: either the SG fenced us (right after a stall of ours: an
+  // heir holds these calls through our cookie) or the SG died (its mate or
+  // its next run routes them to us again). The model tells which.
+  const bool abnormal = reason == tr::DownReason::aborted || reason == tr::DownReason::communication_lost ||
+                        reason == tr::DownReason::heartbeat_timeout || reason == tr::DownReason::protocol_error;
+  const auto kept_before = model_.counters().calls_kept;
+  if (const auto n = model_.association_lost(id, abnormal, clock_.now()); n != 0) {
+    counters_.calls_given_up += n;
+    logger()->warn("SG association {} cut off ({}) right after this controller stalled: {} call(s) it carried "
+                   "given up (the SG moved them)",
+                   id, tr::to_string(reason), n);
+    table_changed();
+  } else if (const auto kept = model_.counters().calls_kept - kept_before; kept != 0) {
+    counters_.calls_kept += kept;
+    logger()->info("SG association {} lost ({}): {} call(s) it carried kept (the SG died or restarts: its mate or "
+                   "its next run routes them here)",
+                   id, tr::to_string(reason), kept);
   }
   // Not from inside the driver's own callback: it is still on the stack.
   boost::asio::post(io_, [this, id, alive = std::weak_ptr<bool>(alive_)] {
@@ -150,23 +173,69 @@ void GatewayController::data(LinkId id, const mxua::Data& d) {
 }
 
 void GatewayController::send(LinkId id, const MtpMessage& m) {
-  auto it = links_.find(id);
-  if (it == links_.end() || !it->second->up()) {
-    ++counters_.send_failed;
-    return;
+  // Behind what waits already (order), else on `id`, else on any active SG
+  // association (an SG's mate carries its calls' answers), else it waits.
+  if (held_.empty()) {
+    if (send_now(id, m)) return;
+    for (const auto& [other, l] : links_)
+      if (other != id && send_now(other, m)) return;
   }
+  const auto now = clock_.now();
+  while (!held_.empty() && (held_.size() >= kMaxHeld || now - held_.front().since > kMaxHeldAge)) {
+    held_.pop_front();
+    ++counters_.held_expired;
+    ++counters_.send_failed;
+  }
+  held_.push_back(Held{m, now});
+  ++counters_.held_for_sg;
+}
+
+void GatewayController::handed_back(LinkId id, std::vector<mxua::Data>&& unsent) {
+  if (unsent.empty()) return;
+  if (last_link_ == id) last_link_ = 0;
+  counters_.handed_back += unsent.size();
+  logger()->info("SG association {}: {} message(s) not delivered: re-sent through another SG association", id,
+                 unsent.size());
+  for (const auto& d : unsent) {
+    const auto& p = d.protocol_data;
+    send(0, MtpMessage{p.opc.value, p.dpc.value, p.si, p.ni, p.mp, p.sls, p.user_data});
+  }
+}
+
+void GatewayController::link_active(LinkId id) {
+  auto it = links_.find(id);
+  if (it == links_.end()) return;
+  it->second->set_active(true);
+  const auto now = clock_.now();
+  if (!held_.empty())
+    logger()->info("SG association {} active: sending the {} message(s) that waited for an SG", id, held_.size());
+  while (!held_.empty()) {
+    if (now - held_.front().since > kMaxHeldAge) {
+      ++counters_.held_expired;
+      ++counters_.send_failed;
+    } else if (!send_now(id, held_.front().message)) {
+      return;
+    }
+    held_.pop_front();
+  }
+}
+
+bool GatewayController::send_now(LinkId id, const MtpMessage& m) {
+  auto it = links_.find(id);
+  if (it == links_.end() || !it->second->up() || !it->second->active()) return false;
   mxua::DataView d;
   d.routing_context = gwc_link::kRoutingContext;
   d.protocol_data = mxua::ProtocolDataView{mxua::PointCode{m.opc}, mxua::PointCode{m.dpc}, m.si, m.ni, m.mp, m.sls,
                                            rserpool::ByteView(m.data)};
   it->second->driver().send_data(d);
   ++counters_.messages_out;
+  return true;
 }
 
 GatewayController::LinkId GatewayController::reply_link() const {
   if (last_link_ != 0) return last_link_;
   for (const auto& [id, l] : links_)
-    if (l->up()) return id;
+    if (l->up() && l->active()) return id;
   return 0;
 }
 
@@ -182,8 +251,11 @@ void GatewayController::schedule_answers() {
     auto out = model_.on_timeout(clock_.now());
     if (!out.empty()) {
       table_changed();  // ringing -> answered is in the cookie, before the ANM
-      const LinkId id = reply_link();
-      for (const auto& m : out) send(id, m);
+      // Back the way the call came (its SG holds its flow), else any SG.
+      for (const auto& m : out) {
+        const auto via = model_.via_of(m);
+        send(via ? *via : reply_link(), m);
+      }
     }
     schedule_answers();
   });

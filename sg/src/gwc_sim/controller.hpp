@@ -6,16 +6,23 @@
 // call table) after every change when cookies are on, ASAP_COOKIE_ECHO from
 // the SG after a failover (the calls of the failed peer are adopted).
 //
-// Fencing, the controller's half: when the SG cuts an association off (it
-// aborts it after failing this controller over, e.g. because the process
-// was stopped longer than the SG's failure detection) or the association
-// dies abnormally, the calls that association carried have an heir at the
-// SG. They are given up unanswered, so that a controller that resumes
-// cannot answer them a second time. A graceful close (drain, SG shutdown)
-// keeps them.
+// Fencing, the controller's half: when the SG cuts an association off
+// because this controller was stopped longer than its failure detection,
+// the calls that association carried have an heir at the SG: they are given
+// up unanswered, so that a controller that resumes cannot answer them a
+// second time. An abnormal loss is taken as such a fence only right after a
+// stall of our own (GwcCallModel::association_lost); otherwise the SG died
+// or restarts, and its calls stay here: its mate, or its next run, routes
+// them to us by the same placement. A graceful close keeps them too.
+//
+// What the controller sends towards the SS7 side while no SG association is
+// active (between an SG's death and its restart, or its mate's takeover)
+// waits, in order, bounded in number and age, and leaves on the first
+// association that becomes active.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -47,6 +54,10 @@ struct ControllerCounters {
   std::uint64_t control_errors = 0;  // undecodable or unexpected ASAP on the data association
   std::uint64_t associations = 0;    // accepted in total
   std::uint64_t calls_given_up = 0;  // carried by an association the SG cut off
+  std::uint64_t calls_kept = 0;      // carried by an association whose SG died: kept for its mate or next run
+  std::uint64_t held_for_sg = 0;     // sent while no SG association was active: waited for one
+  std::uint64_t held_expired = 0;    // ... and expired (or overflowed) before one came
+  std::uint64_t handed_back = 0;     // not delivered by a lost SG association: re-sent through another
 };
 
 class GatewayController {
@@ -79,6 +90,11 @@ class GatewayController {
   void control(LinkId id, rserpool::transport::Message&& m);
   void link_down(LinkId id, rserpool::transport::DownReason reason);
   void send(LinkId id, const MtpMessage& m);
+  bool send_now(LinkId id, const MtpMessage& m);
+  // An SG association became active: what waited goes first, in order.
+  void link_active(LinkId id);
+  // The transport of a lost association gave back what it did not deliver.
+  void handed_back(LinkId id, std::vector<mxua::Data>&& unsent);
   LinkId reply_link() const;
   void schedule_answers();
   void table_changed();
@@ -96,6 +112,11 @@ class GatewayController {
   std::optional<rserpool::TimePoint> answer_armed_for_;
   std::function<void()> changed_;
   ControllerCounters counters_;
+  struct Held {
+    MtpMessage message;
+    rserpool::TimePoint since;
+  };
+  std::deque<Held> held_;  // towards the SS7 side, waiting for an active SG association
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -13,7 +13,7 @@ void PolicyMemberSelector::members_changed(std::optional<rserpool::PolicyParamet
   selector_.list_changed();
 }
 
-rserpool::PeIdentifier PolicyMemberSelector::pick(std::span<const Candidate> candidates) {
+rserpool::PeIdentifier PolicyMemberSelector::pick(const Placement& /*what*/, std::span<const Candidate> candidates) {
   excluded_.clear();
   for (const auto& e : elements_) {
     const bool usable = std::any_of(candidates.begin(), candidates.end(),

@@ -16,6 +16,14 @@ std::string_view to_string(DropReason r) noexcept {
   return "unknown";
 }
 
+std::string_view to_string(PlacementMode m) noexcept {
+  switch (m) {
+    case PlacementMode::rendezvous: return "rendezvous";
+    case PlacementMode::policy: return "policy";
+  }
+  return "unknown";
+}
+
 std::string_view to_string(MemberState s) noexcept {
   switch (s) {
     case MemberState::connecting: return "connecting";
@@ -90,6 +98,7 @@ std::vector<Action> PoolDistributor::handlespace(std::span<const rserpool::PoolE
   std::vector<Action> out;
   const auto changes = membership_.update(list);
   if (changes.empty()) return out;
+  membership_moved(now);
   const auto selectable = membership_.selectable();
   selector_.members_changed(membership_.overall_policy(), selectable);
   for (const auto& ch : changes) {
@@ -104,6 +113,28 @@ std::vector<Action> PoolDistributor::handlespace(std::span<const rserpool::PoolE
   }
   update_congestion(out);
   return out;
+}
+
+void PoolDistributor::membership_moved(TimePoint now) {
+  if (settled_) return;
+  if (!selector_.shared()) {
+    // Only a shared placement needs to see the pool whole (a switch to one
+    // later finds the gateway running, its view complete).
+    settled_ = true;
+    return;
+  }
+  if (membership_.listed_count() == 0) {
+    timers_.cancel(TimerKey{TimerKind::settle});
+    return;
+  }
+  // Settled once the list has stayed the same for placement_settle, and at
+  // the latest three settle times (never more than half the pool-wait, which
+  // the held messages must survive) after the first list: a PE that keeps
+  // flapping must not hold the calls in progress back for good.
+  if (!first_listed_) first_listed_ = now;
+  const Duration settle = config_.placement_settle;
+  const Duration bound = std::min<Duration>(3 * settle, config_.pool_wait / 2);
+  timers_.arm(TimerKey{TimerKind::settle}, std::min(now + settle, *first_listed_ + bound));
 }
 
 void PoolDistributor::join(PeIdentifier pe, TimePoint now, std::vector<Action>& out) {
@@ -515,18 +546,26 @@ void PoolDistributor::route(MtpMessage m, const ClassifiedMessage& c, TimePoint 
   }
   auto orphan = target ? orphans_.end() : orphans_.find(c.flow);
   if (!target) {
-    target = orphan != orphans_.end() ? heir_for(orphan->second) : select_for_new_flow();
+    // A call this gateway did not set up (its mate placed it, or this
+    // gateway before a restart): with a shared placement it is placed where
+    // they placed it, provided the pool is seen whole; until the PE list has
+    // settled after start-up it waits, in order, with the pool-wait traffic.
+    const bool in_progress = c.flow.circuit && c.event != CallEvent::setup && selector_.shared();
+    if (orphan == orphans_.end() && in_progress && !settled_ && has_usable_member()) {
+      if (!rerouting_waiting_) ++counters_.held_for_settle;  // once per message, not per flush
+      hold(std::move(m), now, out);
+      return;
+    }
+    if (orphan != orphans_.end()) {
+      target = heir_for(orphan->second);
+    } else {
+      target = select(Placement{in_progress ? Placement::Purpose::call_in_progress : Placement::Purpose::new_flow,
+                                c.flow, 0});
+      if (target && in_progress) ++counters_.calls_taken_over;
+    }
     if (!target) {
       track_availability(now);
-      if (pool_wait_.size() >= config_.max_queue) {
-        drop(std::move(m), DropReason::queue_full, out);
-        return;
-      }
-      pool_wait_.push_back(Waiting{std::move(m), now});
-      ++queued_total_;
-      ++counters_.queued;
-      if (pool_wait_.size() == 1) arm_pool_wait();
-      update_congestion(out);
+      hold(std::move(m), now, out);
       return;
     }
     flows_.assign(c.flow, *target);
@@ -557,6 +596,18 @@ void PoolDistributor::route(MtpMessage m, const ClassifiedMessage& c, TimePoint 
     flows_.release(c.flow);
     if (member.state == MemberState::draining && flows_.count_of(*target) == 0) finish_drain(*target, now, out);
   }
+}
+
+void PoolDistributor::hold(MtpMessage m, TimePoint now, std::vector<Action>& out) {
+  if (pool_wait_.size() >= config_.max_queue) {
+    drop(std::move(m), DropReason::queue_full, out);
+    return;
+  }
+  pool_wait_.push_back(Waiting{std::move(m), rerouting_waiting_ ? waiting_since_ : now});
+  ++queued_total_;
+  if (!rerouting_waiting_) ++counters_.queued;
+  if (pool_wait_.size() == 1) arm_pool_wait();
+  update_congestion(out);
 }
 
 void PoolDistributor::deliver(PeIdentifier pe, Member& member, MtpMessage m, std::vector<Action>& out) {
@@ -620,24 +671,43 @@ bool PoolDistributor::usable(PeIdentifier pe) const {
 }
 
 std::optional<PeIdentifier> PoolDistributor::heir_for(PeIdentifier origin) {
+  // The estate's heir is chosen once (and again only if it becomes
+  // unusable); with a shared placement it is a function of the failed PE
+  // and the survivors, so a mated gateway echoes the cookie to the same one.
+  const Placement what{Placement::Purpose::heir, FlowKey{}, origin};
   auto it = estates_.find(origin);
-  if (it == estates_.end()) return select_for_new_flow();
-  if (!it->second.heir || !usable(*it->second.heir)) it->second.heir = select_for_new_flow();
+  if (it == estates_.end()) return select(what);
+  if (!it->second.heir || !usable(*it->second.heir)) it->second.heir = select(what);
   return it->second.heir;
 }
 
-std::optional<PeIdentifier> PoolDistributor::select_for_new_flow() {
+std::optional<PeIdentifier> PoolDistributor::select(const Placement& what) {
   candidates_.clear();
-  // Prefer PEs whose association is up; a connecting PE takes new flows
-  // only when none is up (its traffic queues until it is). Suspected and
-  // draining PEs take none.
-  for (const auto& [id, m] : members_)
-    if (m.state == MemberState::active) candidates_.push_back(Candidate{id, &m.policy, flows_.count_of(id)});
-  if (candidates_.empty())
+  auto offer = [&](PeIdentifier id, const Member& m) {
+    candidates_.push_back(Candidate{id, &m.policy, flows_.count_of(id)});
+  };
+  if (what.purpose == Placement::Purpose::call_in_progress) {
+    // Where its placing gateway put it: a suspected or draining PE keeps
+    // its calls in progress, so it is a candidate here too.
     for (const auto& [id, m] : members_)
-      if (m.state == MemberState::connecting) candidates_.push_back(Candidate{id, &m.policy, flows_.count_of(id)});
+      if (m.state != MemberState::failed) offer(id, m);
+  } else if (selector_.shared()) {
+    // The same choice as a mated gateway whose associations are in another
+    // state: every PE we count on, whether its association is up yet or not.
+    for (const auto& [id, m] : members_)
+      if (m.state == MemberState::active || m.state == MemberState::connecting) offer(id, m);
+  } else {
+    // Prefer PEs whose association is up; a connecting PE takes new flows
+    // only when none is up (its traffic queues until it is). Suspected and
+    // draining PEs take none.
+    for (const auto& [id, m] : members_)
+      if (m.state == MemberState::active) offer(id, m);
+    if (candidates_.empty())
+      for (const auto& [id, m] : members_)
+        if (m.state == MemberState::connecting) offer(id, m);
+  }
   if (candidates_.empty()) return std::nullopt;
-  const PeIdentifier pick = selector_.pick(candidates_);
+  const PeIdentifier pick = selector_.pick(what, candidates_);
   // A selector must choose among the candidates; anything else is a bug we
   // contain rather than follow.
   const bool valid =
@@ -691,10 +761,13 @@ void PoolDistributor::flush_pool_wait(TimePoint now, std::vector<Action>& out) {
   pool_wait_.clear();
   queued_total_ -= waiting.size();
   arm_pool_wait();
+  rerouting_waiting_ = true;
   for (auto& w : waiting) {
     const auto c = classify(w.message);
+    waiting_since_ = w.since;  // a message that waits again keeps its age
     route(std::move(w.message), c, now, out);
   }
+  rerouting_waiting_ = false;
 }
 
 void PoolDistributor::update_congestion(std::vector<Action>& out) {
@@ -724,6 +797,10 @@ std::vector<Action> PoolDistributor::on_timeout(TimePoint now) {
           unavailable_signalled_ = true;
           out.push_back(action::PoolUnavailable{});
         }
+        break;
+      case TimerKind::settle:
+        settled_ = true;
+        flush_pool_wait(now, out);
         break;
       case TimerKind::pool_wait:
         while (!pool_wait_.empty() && now >= pool_wait_.front().since + config_.pool_wait) {

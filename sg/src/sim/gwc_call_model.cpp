@@ -26,7 +26,25 @@ MtpMessage GwcCallModel::reply(const CircuitId& id, const Call& call, rserpool::
   return m;
 }
 
+void GwcCallModel::observe(TimePoint now) {
+  if (last_event_ && now - *last_event_ >= config_.stall_bound) {
+    resumed_at_ = now;
+    ++counters_.stalls;
+  }
+  if (!last_event_ || now > *last_event_) last_event_ = now;
+}
+
+std::size_t GwcCallModel::association_lost(std::uint64_t via, bool abnormal, TimePoint now) {
+  observe(now);
+  const bool fenced = abnormal && resumed_at_ && now - *resumed_at_ <= config_.fenced_after_stall;
+  if (fenced) return give_up_calls_of(via);
+  counters_.calls_kept += static_cast<std::uint64_t>(
+      std::count_if(calls_.begin(), calls_.end(), [via](const auto& kv) { return kv.second.via == via; }));
+  return 0;
+}
+
 std::vector<MtpMessage> GwcCallModel::on_message(const MtpMessage& m, TimePoint now, std::uint64_t via) {
+  observe(now);
   std::vector<MtpMessage> out;
   if (m.si == kSiSccp) {
     // Answer a query by returning it to its caller.
@@ -96,6 +114,7 @@ std::vector<MtpMessage> GwcCallModel::on_message(const MtpMessage& m, TimePoint 
 }
 
 std::vector<MtpMessage> GwcCallModel::on_timeout(TimePoint now) {
+  observe(now);
   std::vector<MtpMessage> out;
   for (auto& [id, call] : calls_) {
     if (call.state == CallState::ringing && call.answer_at <= now) {
@@ -107,6 +126,16 @@ std::vector<MtpMessage> GwcCallModel::on_timeout(TimePoint now) {
   return out;
 }
 
+std::optional<std::uint64_t> GwcCallModel::via_of(const MtpMessage& reply) const {
+  if (reply.si != kSiIsup) return std::nullopt;
+  auto h = ss7::parse_isup_header(reply.data, config_.isup_variant);
+  if (!h) return std::nullopt;
+  // Our replies go from the point code we serve to the caller's.
+  auto it = calls_.find(CircuitId{reply.dpc, reply.opc, h->cic});
+  if (it == calls_.end()) return std::nullopt;
+  return it->second.via;
+}
+
 std::size_t GwcCallModel::give_up_calls_of(std::uint64_t via) {
   const auto n = std::erase_if(calls_, [via](const auto& kv) { return kv.second.via == via; });
   counters_.calls_given_up += n;
@@ -115,6 +144,8 @@ std::size_t GwcCallModel::give_up_calls_of(std::uint64_t via) {
 
 std::optional<TimePoint> GwcCallModel::next_deadline() const {
   std::optional<TimePoint> next;
+  // The stall watch: an event at least every half stall_bound.
+  if (last_event_) next = *last_event_ + config_.stall_bound / 2;
   for (const auto& [id, call] : calls_)
     if (call.state == CallState::ringing && (!next || call.answer_at < *next)) next = call.answer_at;
   return next;
@@ -152,6 +183,7 @@ rserpool::Bytes GwcCallModel::make_cookie() const {
 
 rserpool::Result<std::size_t, CookieError> GwcCallModel::adopt_cookie(rserpool::ByteView cookie, TimePoint now,
                                                                       std::uint64_t via) {
+  observe(now);
   if (cookie.size() < 1 + 4 + 8) return rserpool::unexpected(CookieError::truncated);
   const auto body = cookie.first(cookie.size() - 8);
   const auto mac = (std::uint64_t{rserpool::load_u32(&cookie[body.size()])} << 32) |

@@ -1,11 +1,13 @@
 // ss7-gen: the SS7 side of the gateway under load. It connects to the SG's
 // SGP (or to an STP) as an M3UA ASP and either originates ISUP calls and
 // SCCP queries at a steady rate (Ss7CallGenerator) or runs a closed loop of
-// SCCP queries for throughput (--max-rate). Machine-readable lines on
-// stdout: "stats ..." every --stats-interval, "event ..." for DUNA/DAVA and
-// failed calls, one "summary ..." at the end. Exit status: 0 when it ran
-// (the numbers say how well), 1 when the ASP never became active, 2 on a
-// usage error.
+// SCCP queries for throughput (--max-rate). With --mate it is the SS7 side
+// of a mated pair of SGs: one ASP connection to each, SLS load sharing,
+// failover when one is lost and changeback when it returns (SgLoadShare).
+// Machine-readable lines on stdout: "stats ..." every --stats-interval,
+// "event ..." for DUNA/DAVA, SGs lost and active, and failed calls, one
+// "summary ..." at the end. Exit status: 0 when it ran (the numbers say how
+// well), 1 when no ASP ever became active, 2 on a usage error.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -20,6 +22,7 @@
 #include "mxua/point_code.hpp"
 #include "options.hpp"
 #include "rserpool/base/log.hpp"
+#include "sg/sim/sg_load_share.hpp"
 #include "sg/sim/ss7_call_generator.hpp"
 #include "sg/ss7/isup.hpp"
 #include "udt_window.hpp"
@@ -47,34 +50,34 @@ MtpMessage to_mtp(const mxua::Data& d) {
   return MtpMessage{p.opc.value, p.dpc.value, p.si, p.ni, p.mp, p.sls, p.user_data};
 }
 
-class Generator : public drv::Events {
+class Generator;
+
+// The M3UA indications of one SG's connection, tagged with its index.
+class SgEvents : public drv::Events {
+ public:
+  SgEvents(Generator& g, std::size_t sg) : g_(g), sg_(sg) {}
+  void on_asp_state(const mxua::AspStateChanged& c) override;
+  void on_data(mxua::DataIndication&& d) override;
+  void on_destination_state(const mxua::DestinationStateChanged& d) override;
+  void on_association_down(mxua::AssocId, tr::DownReason r) override;
+  void on_send_failed(mxua::AssocId, std::vector<mxua::Data>&& unsent) override;
+
+ private:
+  Generator& g_;
+  std::size_t sg_;
+};
+
+class Generator {
  public:
   Generator(boost::asio::io_context& io, Options o)
       : io_(io), o_(std::move(o)), tick_(io), stats_timer_(io), phase_timer_(io), ledger_(o_.answer_timeout),
-        log_(rserpool::log::get("ss7-gen")) {}
+        log_(rserpool::log::get("ss7-gen")), share_(share_config(o_)) {}
 
   void start() {
-    drv::AspConnectionConfig c;
-    c.transport.kind = o_.transport;
-    for (const auto& a : o_.connect) c.transport.remote_addresses.push_back(a.ip);
-    c.transport.remote_port = o_.connect.front().port;
-    c.transport.name = o_.name;
-    if (o_.aggressive) {
-      c.transport.sctp = tr::SctpOptions::aggressive();
-      c.transport.tcp = tr::TcpMappingOptions::aggressive();
-    }
-    if (o_.register_key) {
-      mxua::RoutingKey k;
-      k.local_rk_id = 1;
-      k.traffic_mode = mxua::TrafficMode::Override;
-      k.destinations = {mxua::RoutingKeyDestination{mxua::MaskedPointCode{0, mxua::PointCode{o_.opc}}, {}, {}}};
-      c.registrations = {k};
-    } else {
-      c.asp.activations = {mxua::AspActivation{{}, mxua::TrafficMode::Loadshare}};
-      if (o_.routing_context) c.asp.activations.front().routing_contexts = {*o_.routing_context};
-    }
-    conn_ = drv::AspConnection::create(io_, c, *this);
-    conn_->start();
+    add_sg(o_.connect, o_.mate.empty() ? o_.name : o_.name + "/sg0");
+    if (!o_.mate.empty()) add_sg(o_.mate, o_.name + "/sg1");
+    for (auto& sg : sgs_) sg.conn->start();
+    schedule_share();
     phase_timer_.expires_after(o_.connect_timeout);
     phase_timer_.async_wait([this](boost::system::error_code ec) {
       if (ec || started_) return;
@@ -83,6 +86,32 @@ class Generator : public drv::Events {
       exit_code_ = 1;
       finish();
     });
+  }
+
+  // ---- One SG's connection (SgEvents)
+  // The first DATA an SG brings after it became ACTIVE: traffic flows
+  // through it again ("time until calls flow" after its restart).
+  void sg_data(std::size_t i) {
+    Sg& sg = sgs_[i];
+    if (!sg.awaiting_traffic) return;
+    sg.awaiting_traffic = false;
+    std::printf("event sg-traffic sg=%zu unix_ms=%" PRId64 "\n", i, unix_ms());
+    std::fflush(stdout);
+  }
+  void sg_asp_state(std::size_t i, const mxua::AspStateChanged& c) {
+    log_->info("SG {}: ASP {} -> {}", i, mxua::to_string(c.from), mxua::to_string(c.to));
+    sg_check(i);
+    if (!started_ && active()) begin();
+  }
+  void sg_down(std::size_t i, tr::DownReason r) {
+    log_->warn("association to SG {} down: {}", i, tr::to_string(r));
+    sg_check(i);
+  }
+  // What the transport did not deliver: re-sent through another SG once
+  // this one is taken as lost (or when it is back).
+  void sg_handed_back(std::size_t i, std::vector<mxua::Data>&& unsent) {
+    // (The association's down report follows: sg_check() then hands them to SgLoadShare.)
+    for (auto& d : unsent) sgs_[i].handed_back.push_back(to_mtp(d));
   }
 
   // SIGINT/SIGTERM: stop originating, let calls finish, report.
@@ -97,12 +126,8 @@ class Generator : public drv::Events {
 
   int exit_code() const noexcept { return exit_code_; }
 
-  // ---- M3UA indications
-  void on_asp_state(const mxua::AspStateChanged& c) override {
-    log_->info("ASP {} -> {}", mxua::to_string(c.from), mxua::to_string(c.to));
-    if (!started_ && active()) begin();
-  }
-  void on_data(mxua::DataIndication&& d) override {
+  // ---- M3UA indications (from every SG)
+  void on_data(mxua::DataIndication&& d) {
     auto m = to_mtp(d.data);
     const auto now = sim::Clock::now();
     ++received_;
@@ -119,24 +144,125 @@ class Generator : public drv::Events {
     send_all(generator_->on_message(m, now), now);
     if (generator_->stats().unexpected_messages != unexpected_before) report_unexpected(m);
   }
-  void on_destination_state(const mxua::DestinationStateChanged& d) override {
+  void on_destination_state(const mxua::DestinationStateChanged& d) {
     const bool down = d.availability == mxua::DestinationAvailability::Unavailable;
     (down ? duna_ : dava_)++;
     std::printf("event %s pc=%s unix_ms=%" PRId64 "\n", down ? "duna" : "dava",
                 mxua::format_point_code(d.destination.pc, mxua::PcFormat::Itu).c_str(), unix_ms());
     std::fflush(stdout);
   }
-  void on_association_down(mxua::AssocId, tr::DownReason r) override {
-    log_->warn("association to the SGP down: {}", tr::to_string(r));
-  }
 
  private:
-  bool active() const {
-    if (o_.register_key) {
-      const auto& rcs = conn_->registered_contexts();
-      return !rcs.empty() && conn_->active_for(rcs.front());
+  struct Sg {
+    std::unique_ptr<SgEvents> events;
+    std::shared_ptr<drv::AspConnection> conn;
+    bool active = false;  // as SgLoadShare knows it
+    bool awaiting_traffic = false;
+    std::vector<MtpMessage> handed_back;
+  };
+
+  static sim::SgLoadShareConfig share_config(const Options& o) {
+    sim::SgLoadShareConfig c;
+    c.sgs = o.mate.empty() ? 1 : 2;
+    c.max_wait = o.hold_while_down;
+    c.changeback = o.changeback;
+    return c;
+  }
+
+  void add_sg(const std::vector<rserpool::TransportAddress>& where, const std::string& name) {
+    drv::AspConnectionConfig c;
+    c.transport.kind = o_.transport;
+    for (const auto& a : where) c.transport.remote_addresses.push_back(a.ip);
+    c.transport.remote_port = where.front().port;
+    c.transport.name = name;
+    if (o_.aggressive) {
+      c.transport.sctp = tr::SctpOptions::aggressive();
+      c.transport.tcp = tr::TcpMappingOptions::aggressive();
+      // An SG that restarts is back within a second: look for it often.
+      c.reconnect_initial = std::chrono::milliseconds{20};
+      c.reconnect_max = std::chrono::milliseconds{250};
     }
-    return conn_->active_for(o_.routing_context);
+    if (o_.register_key) {
+      mxua::RoutingKey k;
+      k.local_rk_id = 1;
+      k.traffic_mode = mxua::TrafficMode::Override;
+      k.destinations = {mxua::RoutingKeyDestination{mxua::MaskedPointCode{0, mxua::PointCode{o_.opc}}, {}, {}}};
+      c.registrations = {k};
+    } else {
+      c.asp.activations = {mxua::AspActivation{{}, mxua::TrafficMode::Loadshare}};
+      if (o_.routing_context) c.asp.activations.front().routing_contexts = {*o_.routing_context};
+    }
+    Sg sg;
+    sg.events = std::make_unique<SgEvents>(*this, sgs_.size());
+    sg.conn = drv::AspConnection::create(io_, c, *sg.events);
+    sgs_.push_back(std::move(sg));
+  }
+
+  std::optional<std::uint32_t> rc_of(const Sg& sg) const {
+    if (!o_.register_key) return o_.routing_context;
+    const auto& rcs = sg.conn->registered_contexts();
+    return rcs.empty() ? std::nullopt : std::optional<std::uint32_t>(rcs.front());
+  }
+  bool sg_is_active(const Sg& sg) const {
+    if (o_.register_key) {
+      const auto rc = rc_of(sg);
+      return rc && sg.conn->active_for(rc);
+    }
+    return sg.conn->active_for(o_.routing_context);
+  }
+  bool active() const {
+    return std::any_of(sgs_.begin(), sgs_.end(), [this](const Sg& sg) { return sg_is_active(sg); });
+  }
+
+  // Tells SgLoadShare what changed on SG `i`: ACTIVE now, or lost.
+  void sg_check(std::size_t i) {
+    Sg& sg = sgs_[i];
+    const bool now_active = sg_is_active(sg);
+    const auto now = sim::Clock::now();
+    if (now_active && !sg.active) {
+      sg.active = true;
+      sg.awaiting_traffic = true;
+      std::printf("event sg-active sg=%zu unix_ms=%" PRId64 "\n", i, unix_ms());
+      std::fflush(stdout);
+      route(share_.sg_active(i, now));
+    } else if (!now_active && sg.active) {
+      sg.active = false;
+      std::printf("event sg-lost sg=%zu handed_back=%zu unix_ms=%" PRId64 "\n", i, sg.handed_back.size(), unix_ms());
+      std::fflush(stdout);
+      route(share_.sg_lost(i, std::move(sg.handed_back), now));
+      sg.handed_back.clear();
+    }
+    schedule_share();
+  }
+
+  // The messages SgLoadShare sends now, each on its SG.
+  void route(std::vector<sim::SgLoadShare::Send>&& sends) {
+    for (auto& s : sends) {
+      Sg& sg = sgs_[s.sg];
+      const auto& m = s.message;
+      mxua::DataView d;
+      d.routing_context = rc_of(sg);
+      d.protocol_data = mxua::ProtocolDataView{mxua::PointCode{m.opc}, mxua::PointCode{m.dpc}, m.si, m.ni, m.mp,
+                                               m.sls, rserpool::ByteView(m.data)};
+      if (sg.conn->send_data(d)) ++sent_;
+      else ++send_refused_;
+    }
+  }
+
+  // SgLoadShare's timers: changebacks, and expiry of what waits for an SG.
+  void schedule_share() {
+    const auto next = share_.next_deadline();
+    if (!next) return;
+    if (share_armed_ && *share_armed_ <= *next) return;
+    share_armed_ = next;
+    auto timer = std::make_shared<boost::asio::steady_timer>(io_);
+    timer->expires_at(*next);
+    timer->async_wait([this, timer](boost::system::error_code ec) {
+      if (ec || finished_) return;
+      share_armed_.reset();
+      route(share_.on_timeout(sim::Clock::now()));
+      schedule_share();
+    });
   }
 
   void begin() {
@@ -145,8 +271,6 @@ class Generator : public drv::Events {
     const auto now = sim::Clock::now();
     start_ = now;
     last_stats_ = now;
-    if (o_.register_key) rc_ = conn_->registered_contexts().front();
-    else rc_ = o_.routing_context;
     std::printf("event active unix_ms=%" PRId64 "\n", unix_ms());
     std::fflush(stdout);
     if (o_.max_rate) {
@@ -218,13 +342,9 @@ class Generator : public drv::Events {
   void send_all(std::vector<MtpMessage>&& out, sim::TimePoint now) {
     for (auto& m : out) {
       if (generator_) ledger_.sent(m, now);
-      mxua::DataView d;
-      d.routing_context = rc_;
-      d.protocol_data = mxua::ProtocolDataView{mxua::PointCode{m.opc}, mxua::PointCode{m.dpc}, m.si, m.ni, m.mp,
-                                               m.sls, rserpool::ByteView(m.data)};
-      if (conn_->send_data(d)) ++sent_;
-      else ++send_refused_;
+      route(share_.send(std::move(m), now));
     }
+    schedule_share();
   }
 
   // A message that fits no call state (duplicate answer, unknown circuit).
@@ -259,10 +379,13 @@ class Generator : public drv::Events {
   void print_stats() {
     const auto now = sim::Clock::now();
     const auto t_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - start_).count();
+    const auto& sc = share_.counters();
     std::printf("stats name=%s t_ms=%lld unix_ms=%" PRId64 " active=%d sent=%" PRIu64 " received=%" PRIu64
-                " send_refused=%" PRIu64 " duna=%" PRIu64 " dava=%" PRIu64,
+                " send_refused=%" PRIu64 " duna=%" PRIu64 " dava=%" PRIu64 " waiting=%zu discarded=%" PRIu64,
                 o_.name.c_str(), static_cast<long long>(t_ms), unix_ms(), active() ? 1 : 0, sent_, received_,
-                send_refused_, duna_, dava_);
+                send_refused_, duna_, dava_, share_.waiting(), sc.dropped);
+    for (std::size_t i = 0; i < sgs_.size() && sgs_.size() > 1; ++i)
+      std::printf(" sg%zu_active=%d sg%zu_sent=%" PRIu64, i, sgs_[i].active ? 1 : 0, i, sc.sent[i]);
     if (generator_) {
       const auto& s = generator_->stats();
       std::printf(" calls_started=%" PRIu64 " calls_completed=%" PRIu64 " calls_failed=%" PRIu64
@@ -289,19 +412,21 @@ class Generator : public drv::Events {
     stats_timer_.cancel();
     phase_timer_.cancel();
     if (started_) print_summary();
-    if (!conn_) {
+    if (sgs_.empty()) {
       io_.stop();
       return;
     }
     // Leave as an ASP should (ASPDN), then close; bounded.
-    if (conn_->state() != mxua::AspState::Down)
-      conn_->request([](mxua::AspClient& c, mxua::TimePoint now) { return c.shutdown(now); });
+    for (auto& sg : sgs_)
+      if (sg.conn->state() != mxua::AspState::Down)
+        sg.conn->request([](mxua::AspClient& c, mxua::TimePoint now) { return c.shutdown(now); });
     phase_timer_.expires_after(100ms);
     phase_timer_.async_wait([this](boost::system::error_code) {
-      if (auto a = conn_->association()) a->close();  // graceful, before stop() would abort
-      phase_timer_.expires_after(50ms);               // shorter than the reconnect backoff
+      for (auto& sg : sgs_)
+        if (auto a = sg.conn->association()) a->close();  // graceful, before stop() would abort
+      phase_timer_.expires_after(15ms);  // shorter than the reconnect backoff
       phase_timer_.async_wait([this](boost::system::error_code) {
-        conn_->stop();
+        for (auto& sg : sgs_) sg.conn->stop();
         io_.stop();
       });
     });
@@ -310,9 +435,12 @@ class Generator : public drv::Events {
   void print_summary() {
     const auto end = originating_ended_ ? origination_end_ : sim::Clock::now();
     const double secs = std::chrono::duration<double>(end - start_).count();
+    const auto& sc = share_.counters();
     std::printf("summary name=%s duration_s=%.3f messages_sent=%" PRIu64 " messages_received=%" PRIu64
-                " send_refused=%" PRIu64 " duna=%" PRIu64 " dava=%" PRIu64,
-                o_.name.c_str(), secs, sent_, received_, send_refused_, duna_, dava_);
+                " send_refused=%" PRIu64 " duna=%" PRIu64 " dava=%" PRIu64 " waited=%" PRIu64 " discarded=%" PRIu64
+                " resent=%" PRIu64 " sg_failovers=%" PRIu64 " sg_changebacks=%" PRIu64,
+                o_.name.c_str(), secs, sent_, received_, send_refused_, duna_, dava_, sc.held, sc.dropped, sc.resent,
+                sc.failovers, sc.changebacks);
     if (generator_) {
       const auto& s = generator_->stats();
       const std::uint64_t sccp_lost = s.sccp_sent - s.sccp_answered;
@@ -347,8 +475,7 @@ class Generator : public drv::Events {
   boost::asio::steady_timer tick_;
   boost::asio::steady_timer stats_timer_;
   boost::asio::steady_timer phase_timer_;
-  std::shared_ptr<drv::AspConnection> conn_;
-  std::optional<std::uint32_t> rc_;
+  std::vector<Sg> sgs_;
   std::optional<sim::Ss7CallGenerator> generator_;
   std::optional<UdtWindow> window_;
   CallLedger ledger_;
@@ -367,7 +494,20 @@ class Generator : public drv::Events {
   std::uint64_t send_refused_ = 0;
   std::uint64_t duna_ = 0;
   std::uint64_t dava_ = 0;
+  sim::SgLoadShare share_;
+  std::optional<sim::TimePoint> share_armed_;
 };
+
+void SgEvents::on_asp_state(const mxua::AspStateChanged& c) { g_.sg_asp_state(sg_, c); }
+void SgEvents::on_data(mxua::DataIndication&& d) {
+  g_.sg_data(sg_);
+  g_.on_data(std::move(d));
+}
+void SgEvents::on_destination_state(const mxua::DestinationStateChanged& d) { g_.on_destination_state(d); }
+void SgEvents::on_association_down(mxua::AssocId, tr::DownReason r) { g_.sg_down(sg_, r); }
+void SgEvents::on_send_failed(mxua::AssocId, std::vector<mxua::Data>&& unsent) {
+  g_.sg_handed_back(sg_, std::move(unsent));
+}
 
 }  // namespace
 }  // namespace sg::ss7gen

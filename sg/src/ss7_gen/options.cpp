@@ -13,6 +13,10 @@ namespace {
 constexpr const char* kUsage =
     "usage: ss7-gen [options]\n"
     "  --connect ADDR:PORT     SGP to connect to as ASP (repeatable: multi-homing; default 127.0.0.1:2905)\n"
+    "  --mate ADDR:PORT        the mate SG of a pair (repeatable: multi-homing): SLS load sharing over both,\n"
+    "                          failover when one is lost, time-controlled changeback when it returns\n"
+    "  --changeback MS         how long a returning SG's SLSs wait so its mate's traffic arrives first (default 50)\n"
+    "  --hold-while-down MS    messages wait this long while no SG is ACTIVE (default 0: discarded)\n"
     "  --transport auto|sctp|tcp\n"
     "  --rc N | --no-rc        routing context in ASPAC/DATA (default 100)\n"
     "  --register              RKM: register a routing key for our OPC instead (osmo-stp)\n"
@@ -61,6 +65,15 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& message
       auto a = v ? rserpool::TransportAddress::parse(*v) : std::nullopt;
       if (!a) return fail("--connect needs ADDR:PORT (IPv6 as [addr]:port)");
       o.connect.push_back(*a);
+    } else if (arg == "--mate") {
+      auto v = args.value();
+      auto a = v ? rserpool::TransportAddress::parse(*v) : std::nullopt;
+      if (!a) return fail("--mate needs ADDR:PORT (IPv6 as [addr]:port)");
+      o.mate.push_back(*a);
+    } else if (arg == "--changeback") {
+      if (!args.milliseconds(o.changeback)) return fail("--changeback needs milliseconds");
+    } else if (arg == "--hold-while-down") {
+      if (!args.milliseconds(o.hold_while_down)) return fail("--hold-while-down needs milliseconds");
     } else if (arg == "--transport") {
       auto v = args.value();
       auto k = v ? rserpool::transport::parse_transport_kind(*v) : std::nullopt;
@@ -131,6 +144,8 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& message
   if (o.connect.empty()) o.connect.push_back(*rserpool::TransportAddress::parse("127.0.0.1:2905"));
   for (const auto& a : o.connect)
     if (a.port != o.connect.front().port) return fail("all --connect addresses need the same port");
+  for (const auto& a : o.mate)
+    if (a.port != o.mate.front().port) return fail("all --mate addresses need the same port");
   auto opc = mxua::parse_point_code(o.opc_text, mxua::PcFormat::Itu);
   if (!opc) return fail("--opc: " + opc.error());
   auto dpc = mxua::parse_point_code(o.dpc_text, mxua::PcFormat::Itu);

@@ -15,6 +15,13 @@ namespace sg::ss7gen {
 
 struct Options {
   std::vector<rserpool::TransportAddress> connect;  // SGP addresses (multi-homed: same port)
+  // The mate SG of a pair (multi-homed: same port): SLS load sharing over
+  // the two, failover when one is lost, changeback when it returns.
+  std::vector<rserpool::TransportAddress> mate;
+  // How long messages wait while no SG is ACTIVE (0: discarded, as toward
+  // an unavailable route); and the time-controlled changeback.
+  std::chrono::milliseconds hold_while_down{0};
+  std::chrono::milliseconds changeback{50};
   rserpool::transport::TransportKind transport = rserpool::transport::TransportKind::automatic;
   std::optional<std::uint32_t> routing_context = 100;  // none: ASPAC without RC
   bool register_key = false;  // RKM REG REQ for our DPC instead of a configured RC (osmo-stp)

@@ -90,6 +90,10 @@ struct ColocatedRegistrar {
   std::vector<rserpool::IpAddress> enrp_ips;
   std::uint16_t enrp_port = 9901;
   std::vector<rserpool::TransportAddress> enrp_peers;
+  // Addresses whose ENRP associations are accepted although no enrp-peer
+  // names them (the mate of a pair that connects to us: its registrar knows
+  // our port, we need not know its).
+  std::vector<rserpool::IpAddress> enrp_allowed;
   std::optional<std::uint32_t> server_id;  // random when absent
   // ENDPOINT_KEEP_ALIVE audit of the PEs it owns (RFC 5352); unset: the
   // timer profile's value.

@@ -24,7 +24,8 @@ class PolicyMemberSelector : public MemberSelector {
   const std::vector<rserpool::PoolElementParameter>& elements() const noexcept { return elements_; }
   rserpool::PolicyType policy() const noexcept { return selector_.policy(); }
 
-  rserpool::PeIdentifier pick(std::span<const Candidate> candidates) override;
+  // The policy does not look at what the PE is for.
+  rserpool::PeIdentifier pick(const Placement& what, std::span<const Candidate> candidates) override;
 
  private:
   rserpool::core::PoolUserSelector selector_;

@@ -18,11 +18,16 @@
 // - On a PE failure, the messages the transport handed back unsent and the
 //   messages queued for that PE are re-routed first, in their original
 //   order, before anything newer.
-// - A failed PE's flows all move to one successor, chosen by the pool
-//   policy, which receives the failed PE's latest ASAP cookie (COOKIE_ECHO)
-//   before any data. The cookie is the failed PE's state as a whole, so it
-//   has exactly one heir, as in RSerPool's enhanced-mode session failover;
-//   new flows keep being balanced over all live PEs.
+// - A failed PE's flows all move to one successor, which receives the
+//   failed PE's latest ASAP cookie (COOKIE_ECHO) before any data. The
+//   cookie is the failed PE's state as a whole, so it has exactly one heir,
+//   as in RSerPool's enhanced-mode session failover; new flows keep being
+//   balanced over all live PEs.
+// - Placement (new flows and heirs) is the selector's (MemberSelector). A
+//   shared one (rendezvous hashing) makes it a function of the flow (or of
+//   the failed PE) and the pool's members: a mated gateway, or this one
+//   after a restart, places a call where it was placed and picks the same
+//   heir. A bound flow keeps its PE while that PE lives, whatever joins.
 // - A failure is reported to the registrar (ENDPOINT_UNREACHABLE) once per
 //   failure event: failed reconnection attempts belong to the same event,
 //   a successful reconnection ends it.
@@ -69,6 +74,9 @@ namespace sg {
 using rserpool::Duration;
 using rserpool::TimePoint;
 
+enum class PlacementMode : std::uint8_t { rendezvous, policy };
+std::string_view to_string(PlacementMode m) noexcept;
+
 // Per-pool operator settings (`pool NAME` in the configuration).
 struct DistributorConfig {
   // How long messages wait while the pool has no usable PE.
@@ -81,6 +89,16 @@ struct DistributorConfig {
   // Above this fill of a queue the SS7 side is told of congestion (SCON).
   std::size_t congestion_onset = 8000;
   std::size_t congestion_abatement = 2000;
+  // How new flows are placed (sgd: `placement`): by weighted rendezvous
+  // hashing over the pool's members (the same choice at both gateways of a
+  // mated pair and across a restart) or by the RFC 5356 policy the PEs
+  // registered. Read by the pool's selector (PoolMemberSelector).
+  PlacementMode placement = PlacementMode::rendezvous;
+  // With a shared placement, how long the registrar's PE list must stay
+  // unchanged after start-up before calls this gateway did not place are
+  // placed (they wait in order meanwhile): a restarted gateway must not
+  // hash them over a pool whose members are still registering again.
+  Duration placement_settle = std::chrono::milliseconds(300);
   friend bool operator==(const DistributorConfig&, const DistributorConfig&) = default;
 };
 
@@ -136,18 +154,39 @@ struct Candidate {
   std::size_t flows = 0;
 };
 
-// The seam where a PE is chosen for a new flow (and, through
-// heir_for, for a failed PE's estate). The RFC 5356 policy is one
-// implementation (PolicyMemberSelector); tests use round robin.
+// What a PE is chosen for: the key a shared placement hashes.
+struct Placement {
+  enum class Purpose : std::uint8_t {
+    new_flow,          // a call set up here, or a non-call flow
+    call_in_progress,  // a call this gateway did not place (its mate did, or its previous run)
+    heir,              // the successor of a failed PE: `failed` is the key
+  };
+  Purpose purpose = Purpose::new_flow;
+  FlowKey flow{};
+  rserpool::PeIdentifier failed = 0;
+};
+
+// The seam where a PE is chosen for a new flow (and, through heir_for, for
+// a failed PE's estate): the only place a PE or an heir is chosen. The RFC
+// 5356 policy is one implementation (PolicyMemberSelector), the weighted
+// rendezvous hash another (RendezvousMemberSelector); PoolMemberSelector
+// switches between them per pool; tests use round robin.
 class MemberSelector {
  public:
   virtual ~MemberSelector() = default;
   // `candidates` is never empty; returns one of their ids.
-  virtual rserpool::PeIdentifier pick(std::span<const Candidate> candidates) = 0;
+  virtual rserpool::PeIdentifier pick(const Placement& what, std::span<const Candidate> candidates) = 0;
   // The registrar's list changed: `selectable` are the listed PEs the
   // operator did not drain, `overall` the pool's policy.
   virtual void members_changed(std::optional<rserpool::PolicyParameters> /*overall*/,
                                std::span<const rserpool::PoolElementParameter> /*selectable*/) {}
+  // True when the choice is a function of the key and the candidates
+  // alone, so that another gateway seeing the same pool makes the same one
+  // (a mated pair, or this gateway after a restart). The distributor then
+  // offers every usable PE (an association still starting included: the
+  // choice must not depend on our own links) and places calls in progress
+  // that it did not place once its view of the pool has settled.
+  virtual bool shared() const { return false; }
 };
 
 namespace action {
@@ -189,6 +228,8 @@ struct DistributorCounters {
   std::uint64_t suspicions = 0;         // loss notices while the link was up
   std::uint64_t suspicions_cleared = 0; // ... after which the PE proved alive
   std::uint64_t kept_since_notice = 0;  // messages re-sent because a suspect failed
+  std::uint64_t calls_taken_over = 0;   // calls this gateway did not set up, placed by the shared hash
+  std::uint64_t held_for_settle = 0;    // messages of such calls that waited for the start-up settle
   std::array<std::uint64_t, kDropReasons> drops{};
   std::uint64_t dropped(DropReason r) const noexcept { return drops[static_cast<std::size_t>(r)]; }
 };
@@ -264,6 +305,9 @@ class PoolDistributor {
   std::size_t flow_count() const noexcept { return flows_.size(); }
   std::size_t pool_wait_depth() const noexcept { return pool_wait_.size(); }
   bool pool_available() const noexcept { return !unavailable_signalled_; }
+  // The registrar's list has been stable since start-up for the placement
+  // settle time: calls this gateway did not place are placed from now on.
+  bool placement_settled() const noexcept { return settled_; }
   ClassifiedMessage classify(const MtpMessage& m) const { return sg::classify(m, profile_.isup_variant); }
 
  private:
@@ -298,7 +342,7 @@ class PoolDistributor {
     TimePoint since;
   };
   // Timers (rserpool::TimerSet): per pool and per PE.
-  enum class TimerKind : std::uint8_t { availability, pool_wait, drain, suspicion, audit, retry };
+  enum class TimerKind : std::uint8_t { availability, pool_wait, settle, drain, suspicion, audit, retry };
   struct TimerKey {
     TimerKind kind;
     rserpool::PeIdentifier pe = 0;
@@ -307,7 +351,10 @@ class PoolDistributor {
 
   void route(MtpMessage m, const ClassifiedMessage& c, TimePoint now, std::vector<Action>& out);
   void deliver(rserpool::PeIdentifier pe, Member& member, MtpMessage m, std::vector<Action>& out);
-  std::optional<rserpool::PeIdentifier> select_for_new_flow();
+  // Into the pool-wait queue (no usable PE, or the placement not settled).
+  void hold(MtpMessage m, TimePoint now, std::vector<Action>& out);
+  // A PE for `what` among the usable ones (see MemberSelector::shared()).
+  std::optional<rserpool::PeIdentifier> select(const Placement& what);
   void join(rserpool::PeIdentifier pe, TimePoint now, std::vector<Action>& out);
   void loss_notice(rserpool::PeIdentifier pe, TimePoint now, std::vector<Action>& out);
   void moved(rserpool::PeIdentifier pe, TimePoint now, std::vector<Action>& out);
@@ -340,6 +387,8 @@ class PoolDistributor {
   bool has_active_member() const;
   // Starts (or stops) the clock of "no active PE" that leads to DUNA.
   void track_availability(TimePoint now);
+  // Start-up: (re)arms the settle timer after a change of the PE list.
+  void membership_moved(TimePoint now);
   void arm_pool_wait();
   void cancel_member_timers(rserpool::PeIdentifier pe);
   void drop(MtpMessage m, DropReason r, std::vector<Action>& out);
@@ -358,6 +407,10 @@ class PoolDistributor {
   std::optional<TimePoint> no_member_since_;
   bool unavailable_signalled_ = false;
   bool congested_ = false;
+  bool settled_ = false;
+  bool rerouting_waiting_ = false;  // flush_pool_wait() is re-routing the pool-wait queue
+  TimePoint waiting_since_{};       // ... and this is the current message's age
+  std::optional<TimePoint> first_listed_;
   rserpool::TimerSet<TimerKey> timers_;
   DistributorCounters counters_;
   std::vector<Candidate> candidates_;  // scratch, reused per selection

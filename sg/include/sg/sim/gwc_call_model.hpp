@@ -32,6 +32,15 @@ struct GwcConfig {
   // Shared by the pool's PEs so that a cookie from a peer is recognised.
   std::uint64_t cookie_secret = 0x5347'5f52'5345'5250ULL;
   ss7::IsupVariant isup_variant = ss7::IsupVariant::itu;  // ANSI: 14-bit CICs
+  // Self-fencing: a controller whose own loop did not run for this long has
+  // been stopped (SIGSTOP, a VM freeze, a long pause); an SG may have failed
+  // it over meanwhile. An association lost abnormally within
+  // `fenced_after_stall` of such a resumption was cut off by an SG that
+  // moved its calls. Any other abnormal loss is an SG that died or
+  // restarted: its calls stay here, for its mate or its next run to route
+  // to us. Below the fastest SG failure detection (2 x 500 ms M3UA BEAT).
+  std::chrono::milliseconds stall_bound{250};
+  std::chrono::milliseconds fenced_after_stall{1000};
 };
 
 struct GwcCounters {
@@ -45,6 +54,8 @@ struct GwcCounters {
   std::uint64_t cookies_rejected = 0;
   std::uint64_t duplicate_cookies = 0;  // an echo of a cookie already adopted
   std::uint64_t calls_given_up = 0;     // stale: the SG cut off the association that carried them
+  std::uint64_t calls_kept = 0;         // on an association an SG lost by dying, not by fencing us
+  std::uint64_t stalls = 0;             // our own loop stopped for stall_bound or longer
 };
 
 enum class CookieError : std::uint8_t { truncated, bad_version, bad_signature };
@@ -67,6 +78,17 @@ class GwcCallModel {
   // them later would answer them twice: they are forgotten, unanswered.
   // Returns how many.
   std::size_t give_up_calls_of(std::uint64_t via);
+  // Association `via` to an SG is gone. `abnormal`: lost or aborted, not a
+  // graceful close. Decides between the two meanings of an abnormal loss:
+  // right after a stall of our own, the SG fenced us (give_up_calls_of);
+  // otherwise the SG died or restarted and its calls stay here (a mated SG,
+  // or the restarted one, routes them to us by the same placement). A
+  // graceful close keeps them too. Returns how many were given up.
+  std::size_t association_lost(std::uint64_t via, bool abnormal, TimePoint now);
+
+  // The SG association that last carried the call a reply of ours belongs
+  // to (answers go back the way the call came, while it lives).
+  std::optional<std::uint64_t> via_of(const MtpMessage& reply) const;
 
   // The call table as an ASAP cookie (signed with the pool secret).
   rserpool::Bytes make_cookie() const;
@@ -97,11 +119,17 @@ class GwcCallModel {
   };
 
   MtpMessage reply(const CircuitId& id, const Call& call, rserpool::Bytes isup) const;
+  // Every event passes here: a gap longer than stall_bound since the last
+  // one is a stall of our own loop (next_deadline() keeps one due at least
+  // every half stall_bound, so an idle controller is not taken as stopped).
+  void observe(TimePoint now);
   std::uint64_t sign(rserpool::ByteView body) const;
 
   GwcConfig config_;
   std::map<CircuitId, Call> calls_;
   std::deque<std::uint64_t> adopted_signatures_;  // recent cookies adopted, bounded
+  std::optional<TimePoint> last_event_;
+  std::optional<TimePoint> resumed_at_;  // the end of our last stall
   GwcCounters counters_;
 };
 

@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+# Issue 15's two faults, repeated: (1) restart: sgd with three gateway
+# controllers (gwc-sim, cookies) under ss7-gen calls gets SIGKILL and is
+# started again 1 s later on the ports it had; (2) pair: two mated sgd
+# (co-located registrars peered over ENRP, the controllers registered with
+# both, ss7-gen load-sharing over both by SLS); one of them (A and B in
+# turn) gets SIGKILL, and is started again 1.5 s later. Per repetition and
+# as min / p50 / max: the time until calls flow (restart: from the restart
+# to the first message the SS7 side receives through the restarted sgd;
+# pair: from the kill until the SS7 side has moved the lost sgd's traffic,
+# and from the restart until the restarted sgd carries its share again),
+# failed calls, messages for unknown calls at the controllers, duplicates
+# (or any unexpected message) at the SS7 side. Every daemon binds port 0 and
+# reports its ports (--ports-file); a restart binds the ports reported.
+#
+#   tests/bench/sgd-hitless.sh BUILD_DIR [--reps N] [--fault restart|pair|both] [--transport tcp|sctp]
+#                              [--ip ADDR] [--cps N]
+# Kernel SCTP inside UML:
+#   tests/uml/run-in-uml.sh --timeout 1800 -- tests/bench/sgd-hitless.sh build --transport sctp --ip 198.18.0.1 --cps 40
+set -euo pipefail
+build=${1:?usage: sgd-hitless.sh BUILD_DIR [options]}
+shift
+reps=10
+fault=both
+transport=tcp
+ip=127.0.0.1
+cps=200
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --reps) reps=$2; shift 2 ;;
+    --fault) fault=$2; shift 2 ;;
+    --transport) transport=$2; shift 2 ;;
+    --ip) ip=$2; shift 2 ;;
+    --cps) cps=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+sgd_bin=$build/sg/sgd
+gwc_bin=$build/sg/gwc-sim
+gen_bin=$build/sg/ss7-gen
+work=$(mktemp -d /tmp/sgd-hitless.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  pids=()
+}
+trap cleanup EXIT
+now_ms() { date +%s%3N; }
+sleep_until_ms() { local d=$(( $1 - $(now_ms) )); (( d > 0 )) && sleep "$(printf '%d.%03d' $((d / 1000)) $((d % 1000)))"; return 0; }
+
+# sgd_config NAME SS7_PORT ASAP_PORT ENRP_PORT SERVER_ID [registrar lines...]
+sgd_config() {
+  local name=$1 ss7=$2 asap=$3 enrp=$4 id=$5
+  shift 5
+  {
+    printf 'line vty\n bind 127.0.0.1 0\nsg\n point-code-format itu\n point-code 0.23.1\n transport %s\n timer-profile aggressive\n' "$transport"
+    printf 'ss7-side\n local-ip %s\n local-port %s\n accept-peers configured\n peer ss7-gen\n  remote-ip %s\n  routing-context 100\n' "$ip" "$ss7" "$ip"
+    printf 'registrar\n colocated\n  asap-ip %s\n  asap-port %s\n  enrp-ip %s\n  enrp-port %s\n  server-id %s\n' "$ip" "$asap" "$ip" "$enrp" "$id"
+    for line in "$@"; do printf '  %s\n' "$line"; done
+    printf 'pool gwc\nroute isup-to-gwc\n dpc 0.23.1\n si isup\n pool gwc\nroute sccp-to-gwc\n dpc 0.23.1\n si sccp\n pool gwc\n'
+  } >"$work/$name.cfg"
+}
+# start_sgd NAME: starts it, waits for its ports file; sets PORTS_<name>_*
+start_sgd() {
+  local name=$1
+  rm -f "$work/$name.ports"
+  "$sgd_bin" -c "$work/$name.cfg" -p 0 --ports-file "$work/$name.ports" >>"$work/$name.log" 2>&1 &
+  eval "pid_${name//-/_}=$!"
+  pids+=($!)
+  for _ in $(seq 1 100); do [[ -s $work/$name.ports ]] && break; sleep 0.05; done
+  [[ -s $work/$name.ports ]] || { echo "$name did not start: $(tail -5 "$work/$name.log")" >&2; exit 1; }
+}
+port_of() { awk -v n="$2" '$1 == n { print $2 }' "$work/$1.ports"; }
+start_pes() {
+  local regs=() r
+  for r in "$@"; do regs+=(--registrar "$r"); done
+  for i in 1 2 3; do
+    "$gwc_bin" --name "pe$i" "${regs[@]}" --listen "$ip:0" --transport "$transport" --cookies --aggressive \
+      --stats-interval 250 >"$work/pe$i.log" 2>&1 &
+    pids+=($!)
+  done
+  for i in 1 2 3; do
+    for _ in $(seq 1 100); do grep -q '^event registered' "$work/pe$i.log" && break; sleep 0.05; done
+  done
+}
+# Waits until every controller has N SG associations up.
+pes_linked() {
+  local n=$1
+  for _ in $(seq 1 200); do
+    local ok=1 i
+    for i in 1 2 3; do
+      local a
+      a=$({ grep '^stats' "$work/pe$i.log" || true; } | tail -1 | tr ' ' '\n' | awk -F= '$1 == "associations" { print $2 }')
+      [[ ${a:-0} -ge $n ]] || ok=0
+    done
+    [[ $ok -eq 1 ]] && return 0
+    sleep 0.05
+  done
+  echo "controllers not linked to $n gateway(s)" >&2
+  return 1
+}
+wait_active() {
+  for _ in $(seq 1 200); do grep -q '^event active' "$work/gen.log" && return 0; sleep 0.05; done
+  echo "ss7-gen never active" >&2
+  exit 1
+}
+gen_active_ms() { { grep '^event active' "$work/gen.log" || true; } | head -1 | tr ' ' '\n' | awk -F= '$1 == "unix_ms" { print $2 }'; }
+
+# report FAULT REP KILL_MS RESTART_MS VICTIM_SG -> one result line
+report() {
+  sleep 0.6  # the controllers' last stats lines
+  python3 - "$work" "$@" <<'PY'
+import sys, glob
+work, fault, rep, kill, restart, victim = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+def fields(line):
+    return dict(x.split("=", 1) for x in line.split()[1:] if "=" in x)
+events, summary, stats = [], {}, []
+for line in open(f"{work}/gen.log"):
+    w = line.split()
+    if not w: continue
+    if w[0] == "event": events.append((w[1], fields(line)))
+    elif w[0] == "summary": summary = fields(line)
+    elif w[0] == "stats": stats.append(fields(line))
+def first(name, sg, after):
+    for n, f in events:
+        if n == name and int(f.get("sg", -1)) == sg and int(f["unix_ms"]) >= after: return int(f["unix_ms"])
+    return None
+unknown = 0
+for p in sorted(glob.glob(f"{work}/pe*.log")):
+    last = [l for l in open(p) if l.startswith("stats")]
+    if last: unknown += int(fields(last[-1]).get("unknown_call", 0))
+out = [f"{fault} rep {rep}"]
+if fault == "restart":
+    t = first("sg-traffic", 0, restart)
+    out.append(f"calls flow {t - restart if t else -1} ms after the restart")
+else:
+    lost = first("sg-lost", victim, kill)
+    back = first("sg-traffic", victim, restart)
+    # Traffic moved: the worst answer latency in the second after the kill.
+    worst = max([int(s.get("interval_max_answer_us", 0)) for s in stats if kill < int(s["unix_ms"]) <= kill + 1000] or [0])
+    out.append(f"killed sg{victim}: moved {lost - kill if lost else -1} ms after the kill, worst answer {worst / 1000:.1f} ms, share back {back - restart if back else -1} ms after the restart")
+out.append(f"calls {summary.get('calls_attempted')} failed {summary.get('calls_failed')} unknown {unknown} unexpected {summary.get('unexpected')}")
+print("; ".join(out))
+PY
+}
+
+run_restart() {
+  local rep=$1
+  rm -f "$work"/*.log "$work"/*.ports
+  sgd_config sgd 0 0 0 21313
+  start_sgd sgd
+  local ss7 asap enrp
+  ss7=$(port_of sgd m3ua); asap=$(port_of sgd asap); enrp=$(port_of sgd enrp)
+  start_pes "$ip:$asap"
+  pes_linked 1
+  "$gen_bin" --name ss7-gen --connect "$ip:$ss7" --transport "$transport" --cps "$cps" --hold 300 \
+    --answer-timeout 4000 --sccp-rate 50 --duration 5 --aggressive --hold-while-down 3000 --stats-interval 100 \
+    >"$work/gen.log" 2>&1 &
+  local gen=$!
+  pids+=($gen)
+  wait_active
+  local t0 kill restart
+  t0=$(gen_active_ms)
+  sleep_until_ms $((t0 + 2000))
+  kill=$(now_ms)
+  kill -KILL "$pid_sgd"
+  sleep_until_ms $((kill + 1000))
+  sgd_config sgd "$ss7" "$asap" "$enrp" 21313
+  restart=$(now_ms)
+  start_sgd sgd
+  wait "$gen" || true
+  report restart "$rep" "$kill" "$restart" 0 | tee -a "$work/results"
+  cleanup
+}
+
+run_pair() {
+  local rep=$1 victim=$(( $1 % 2 ))
+  rm -f "$work"/*.log "$work"/*.ports
+  sgd_config sgd-a 0 0 0 21313 "enrp-allow $ip"
+  start_sgd sgd-a
+  local a_ss7 a_asap a_enrp
+  a_ss7=$(port_of sgd-a m3ua); a_asap=$(port_of sgd-a asap); a_enrp=$(port_of sgd-a enrp)
+  sgd_config sgd-b 0 0 0 21314 "enrp-peer $ip $a_enrp"
+  start_sgd sgd-b
+  local b_ss7 b_asap b_enrp
+  b_ss7=$(port_of sgd-b m3ua); b_asap=$(port_of sgd-b asap); b_enrp=$(port_of sgd-b enrp)
+  start_pes "$ip:$a_asap" "$ip:$b_asap"
+  pes_linked 2
+  "$gen_bin" --name ss7-gen --connect "$ip:$a_ss7" --mate "$ip:$b_ss7" --transport "$transport" --cps "$cps" \
+    --hold 300 --answer-timeout 4000 --sccp-rate 50 --duration 6 --aggressive --hold-while-down 2000 \
+    --stats-interval 100 >"$work/gen.log" 2>&1 &
+  local gen=$!
+  pids+=($gen)
+  wait_active
+  local t0 kill restart
+  t0=$(gen_active_ms)
+  sleep_until_ms $((t0 + 2000))
+  kill=$(now_ms)
+  if [[ $victim -eq 0 ]]; then kill -KILL "$pid_sgd_a"; else kill -KILL "$pid_sgd_b"; fi
+  sleep_until_ms $((kill + 1500))
+  restart=$(now_ms)
+  if [[ $victim -eq 0 ]]; then
+    sgd_config sgd-a "$a_ss7" "$a_asap" "$a_enrp" 21313 "enrp-allow $ip" "enrp-peer $ip $b_enrp"
+    start_sgd sgd-a
+  else
+    sgd_config sgd-b "$b_ss7" "$b_asap" "$b_enrp" 21314 "enrp-peer $ip $a_enrp"
+    start_sgd sgd-b
+  fi
+  wait "$gen" || true
+  report pair "$rep" "$kill" "$restart" "$victim" | tee -a "$work/results"
+  cleanup
+}
+
+: >"$work/results"
+for r in $(seq 1 "$reps"); do
+  [[ $fault == restart || $fault == both ]] && run_restart "$r"
+  [[ $fault == pair || $fault == both ]] && run_pair "$r"
+done
+python3 - "$work/results" <<'PY'
+import re, sys
+rows = [l.strip() for l in open(sys.argv[1]) if l.strip()]
+def stat(vals):
+    v = sorted(vals)
+    return f"min {v[0]}, p50 {v[len(v)//2]}, max {v[-1]}" if v else "none"
+for fault in ("restart", "pair"):
+    mine = [r for r in rows if r.startswith(fault)]
+    if not mine: continue
+    n = lambda key: [int(m.group(1)) for r in mine for m in [re.search(key, r)] if m]
+    print(f"== {fault}: {len(mine)} repetitions")
+    if fault == "restart":
+        print(f"  calls flow after the restart (ms): {stat(n(r'calls flow (-?\d+) ms'))}")
+    else:
+        print(f"  traffic moved after the kill (ms): {stat(n(r'moved (-?\d+) ms'))}")
+        print(f"  share back after the restart (ms): {stat(n(r'share back (-?\d+) ms'))}")
+    print(f"  calls per run: {stat(n(r'calls (\d+) failed'))}")
+    print(f"  failed calls: total {sum(n(r'failed (\d+)'))}, per run {stat(n(r'failed (\d+)'))}")
+    print(f"  unknown-call messages at the controllers: total {sum(n(r'unknown (\d+)'))}")
+    print(f"  duplicates / unexpected at the SS7 side: total {sum(n(r'unexpected (\d+)'))}")
+PY
+echo "# logs of the last run and every result line: $work"

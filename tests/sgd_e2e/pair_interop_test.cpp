@@ -1,0 +1,153 @@
+// Issue 15 with a real STP, inside UML (kernel SCTP): osmo-stp in front of
+// two mated sgd (one AS, both sgd its ASPs, traffic mode loadshare), three
+// gwc-sim controllers with cookies registered with both sgd's co-located
+// registrars (peered over ENRP), ss7-gen behind osmo-stp. One sgd is killed
+// (SIGKILL) under calls and restarted: osmo-stp moves the AS's traffic to
+// the survivor and back; no call fails, no controller sees an unknown call,
+// no duplicate reaches ss7-gen.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "harness.hpp"
+
+namespace e2e {
+namespace {
+
+bool have(const std::string& prog) {
+  return std::system(("command -v " + prog + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+class SgdPairInterop : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (transport() != "sctp") GTEST_SKIP() << "needs kernel SCTP (UML)";
+    if (!have("osmo-stp")) GTEST_SKIP() << "osmo-stp not installed";
+    work_.emplace(::testing::UnitTest::GetInstance()->current_test_info()->name());
+  }
+  void TearDown() override {
+    if (HasFailure() && work_) {
+      std::fprintf(stderr, "logs kept in %s\n", work_->dir().c_str());
+      for (const auto& p : procs_) {
+        const auto out = p->output();
+        std::fprintf(stderr, "---- %s (tail)\n%s\n", p->log().c_str(),
+                     out.substr(out.size() > 2500 ? out.size() - 2500 : 0).c_str());
+      }
+    }
+  }
+  Process& keep(Process p) {
+    procs_.push_back(std::make_unique<Process>(std::move(p)));
+    return *procs_.back();
+  }
+  // osmo-stp's configuration: its client ASPs toward both sgd in one AS.
+  std::string stp_config(std::uint16_t a_port, std::uint16_t b_port) const {
+    std::ostringstream c;
+    c << "log stderr\n logging level set-all notice\n"
+         "cs7 instance 0\n point-code 0.0.1\n"
+         " xua rkm routing-key-allocation dynamic-permitted\n"
+         " listen m3ua 0\n  local-ip 198.18.0.1\n  accept-asp-connections dynamic-permitted\n";
+    for (auto [name, port] : {std::pair{"to-sgd-a", a_port}, std::pair{"to-sgd-b", b_port}})
+      c << " asp " << name << " " << port
+        << " 0 m3ua\n  remote-ip 198.18.0.1\n  local-ip 198.18.0.2\n  role asp\n  sctp-role client\n";
+    c << " as as-sgd m3ua\n  asp to-sgd-a\n  asp to-sgd-b\n  traffic-mode loadshare\n  routing-key 100 0.0.1\n"
+         " route-table system\n  update route 0.23.1 7.255.7 linkset as-sgd\n";
+    return c.str();
+  }
+  // A pool counter from an sgd's CLI.
+  static std::int64_t pool_counter(const Process& sgd, const std::string& name) {
+    auto out = cli(sgd.port("vty"), "show counters");
+    if (!out) return -1;
+    std::istringstream in(*out);
+    std::string line;
+    while (std::getline(in, line))
+      if (line.rfind(name + "{", 0) == 0) return std::stoll(line.substr(line.rfind(' ') + 1));
+    return -1;
+  }
+
+  std::optional<WorkDir> work_;
+  std::vector<std::unique_ptr<Process>> procs_;
+};
+
+TEST_F(SgdPairInterop, OsmoStpMovesTheLoadOffAKilledSgdAndBackWithoutAFailedCall) {
+  SgdSpec spec_a;
+  spec_a.ss7_peer_ip = "198.18.0.2";  // osmo-stp's client ASPs bind this one
+  spec_a.enrp_allow = {"198.18.0.1"};
+  spec_a.server_id = 0x5341;
+  auto& a = keep(start_sgd(*work_, spec_a, "sgd-a"));
+  ASSERT_TRUE(a.started()) << a.failure();
+  SgdSpec spec_b;
+  spec_b.ss7_peer_ip = "198.18.0.2";
+  spec_b.enrp_peers = {"198.18.0.1 " + std::to_string(a.port("enrp"))};
+  spec_b.server_id = 0x5342;
+  auto* b = &keep(start_sgd(*work_, spec_b, "sgd-b"));
+  ASSERT_TRUE(b->started()) << b->failure();
+  std::vector<Process*> pes;
+  for (auto n : {"pe1", "pe2", "pe3"}) {
+    auto& pe = keep(start_gwc(*work_, GwcSpec{n,
+                                              {"198.18.0.1:" + std::to_string(a.port("asap")),
+                                               "198.18.0.1:" + std::to_string(b->port("asap"))},
+                                              {},
+                                              true,
+                                              true}));
+    ASSERT_TRUE(pe.started()) << pe.failure();
+    pes.push_back(&pe);
+  }
+
+  const auto cfg = work_->path("osmo-stp.cfg");
+  std::ofstream(cfg) << stp_config(a.port("m3ua"), b->port("m3ua"));
+  auto stp = sgtest::ChildProcess::spawn({"osmo-stp", "-c", cfg}, work_->path("osmo-stp.log"));
+  ASSERT_TRUE(stp.has_value());
+  auto& stp_proc = keep(Process(std::move(*stp), work_->path("osmo-stp.log")));
+  const auto stp_port = sgtest::wait_for_listening_port(stp_proc.child(), sgtest::Protocol::sctp, 5s, "198.18.0.1");
+  ASSERT_TRUE(stp_port) << "osmo-stp does not listen for M3UA on 198.18.0.1\n" << stp_proc.output();
+  std::this_thread::sleep_for(2s);  // osmo-stp's ASPs to both sgd come up, the controllers link to both
+
+  auto& gen = keep(Process(*sgtest::ChildProcess::spawn(
+                               {Bin::ss7_gen(), "--name", "ss7-gen", "--transport", "sctp", "--connect",
+                                "198.18.0.1:" + std::to_string(*stp_port), "--register", "--cps", "30", "--hold",
+                                "300", "--answer-timeout", "4000", "--sccp-rate", "10", "--duration", "9",
+                                "--stats-interval", "250"},
+                               work_->path("ss7-gen.log")),
+                           work_->path("ss7-gen.log")));
+  ASSERT_TRUE(gen.wait_line("event", "active", 10s)) << gen.output();
+  std::this_thread::sleep_for(2500ms);
+  const auto b_before = pool_counter(*b, "sg_pool_accepted_total");
+  EXPECT_GT(b_before, 0) << "osmo-stp load-shares over both sgd";
+  b->kill_now();
+  std::this_thread::sleep_for(1500ms);
+  const auto a_during = pool_counter(a, "sg_pool_accepted_total");
+  b = &keep(start_sgd(*work_, [&] {
+    SgdSpec again = spec_b;
+    again.ss7_port = b->port("m3ua");
+    again.asap_port = b->port("asap");
+    again.enrp_port = b->port("enrp");
+    return again;
+  }(), "sgd-b-restarted"));
+  ASSERT_TRUE(b->started()) << b->failure();
+
+  auto rc = gen.child().wait(60s);
+  ASSERT_TRUE(rc.has_value()) << "ss7-gen did not finish";
+  auto s = gen.last("summary").value_or(Fields{});
+  const auto b_after = pool_counter(*b, "sg_pool_accepted_total");
+  const auto a_after = pool_counter(a, "sg_pool_accepted_total");
+  std::this_thread::sleep_for(700ms);
+  std::vector<Process*> pe_list(pes.begin(), pes.end());
+  const auto unknown = sum_last(pe_list, "unknown_call");
+  std::printf("[osmo-stp pair] calls %s, failed %s, unexpected %s; sgd A carried %lld messages (%lld by the time "
+              "B restarted), restarted B carried %lld; unknown at the controllers %lld\n",
+              s["calls_attempted"].c_str(), s["calls_failed"].c_str(), s["unexpected"].c_str(),
+              static_cast<long long>(a_after), static_cast<long long>(a_during), static_cast<long long>(b_after),
+              static_cast<long long>(unknown));
+  EXPECT_GT(num(s, "calls_attempted"), 200);
+  EXPECT_GT(a_after, a_during) << "A went on carrying";
+  EXPECT_GT(b_after, 0) << "osmo-stp gave the restarted sgd its share back";
+  EXPECT_EQ(num(s, "calls_failed"), 0);
+  EXPECT_EQ(num(s, "calls_completed"), num(s, "calls_attempted"));
+  EXPECT_EQ(num(s, "unexpected"), 0);
+  EXPECT_EQ(unknown, 0);
+}
+
+}  // namespace
+}  // namespace e2e

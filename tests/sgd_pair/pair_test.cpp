@@ -1,0 +1,181 @@
+// Issue 15, the wiring: two gateways in one process, each with its
+// co-located registrar (peered over ENRP: b's downloads a's handlespace),
+// three gateway controllers registered once, an SS7 peer on each gateway.
+// The gateways share nothing but the registrars' view of the pool, yet a
+// call set up through one continues through the other on the same
+// controller when the first dies, and again when it comes back; a gateway
+// restarted alone finds its calls where its previous run put them. Host:
+// TCP mapping; UML: kernel SCTP (SG_TEST_TRANSPORT=sctp).
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "harness.hpp"
+
+namespace sgdtest {
+namespace {
+
+constexpr rserpool::PeIdentifier kPes[] = {0x11111111u, 0x22222222u, 0x33333333u};
+
+struct PairFixture : ::testing::Test {
+  boost::asio::io_context io;
+  std::unique_ptr<sg::Gateway> a, b;
+  sg::SgConfig config_a, config_b;
+  std::vector<std::unique_ptr<TestPe>> pes;
+  std::unique_ptr<Ss7Peer> peer_a, peer_b;
+
+  static sg::SgConfig config(std::uint32_t server_id) {
+    auto c = test_config();
+    c.registrar.colocated->server_id = server_id;
+    return c;
+  }
+  std::unique_ptr<sg::Gateway> start(const sg::SgConfig& c, std::uint64_t seed) {
+    auto g = sg::Gateway::start(io, c, sg::GatewayOptions{seed});
+    EXPECT_TRUE(g) << (g ? std::string() : g.error());
+    return g ? std::move(*g) : nullptr;
+  }
+  // a accepts its mate's ENRP association; b connects to a and downloads
+  // its handlespace (mentor).
+  void start_pair() {
+    config_a = config(0x5341);
+    config_a.registrar.colocated->enrp_allowed = {loopback()};
+    a = start(config_a, 41);
+    ASSERT_TRUE(a);
+    remember_ports(config_a, *a);
+    config_b = config(0x5342);
+    config_b.registrar.colocated->enrp_peers = {{loopback(), *a->registrar_enrp_port()}};
+    b = start(config_b, 42);
+    ASSERT_TRUE(b);
+    remember_ports(config_b, *b);
+  }
+  // A restart binds the ports the first run was given.
+  static void remember_ports(sg::SgConfig& c, const sg::Gateway& g) {
+    c.ss7.listen_port = *g.ss7_port();
+    c.registrar.colocated->asap_port = *g.registrar_asap_port();
+    c.registrar.colocated->enrp_port = *g.registrar_enrp_port();
+  }
+  void add_pes(std::vector<rserpool::TransportAddress> registrars) {
+    for (auto id : kPes) {
+      pes.push_back(std::make_unique<TestPe>(io, registrars, id));
+      pes.back()->start();
+    }
+  }
+  static std::size_t active(const sg::Gateway& g) {
+    const auto& d = *g.distributor("gwc");
+    std::size_t n = 0;
+    for (auto id : d.members())
+      if (d.state_of(id) == sg::MemberState::active) ++n;
+    return n;
+  }
+  bool ready(const sg::Gateway& g) { return active(g) == 3 && g.distributor("gwc")->placement_settled(); }
+  // Which controller got each circuit's messages (data only), in order.
+  std::map<std::uint16_t, std::vector<rserpool::PeIdentifier>> owners() const {
+    std::map<std::uint16_t, std::vector<rserpool::PeIdentifier>> o;
+    for (const auto& p : pes)
+      for (const auto& e : p->events)
+        if (!e.cookie_echo && e.cic) o[*e.cic].push_back(p->id());
+    return o;
+  }
+  std::size_t data_count() const {
+    std::size_t n = 0;
+    for (const auto& p : pes) n += p->data_count;
+    return n;
+  }
+  // Each circuit reached exactly one controller, with `messages` messages.
+  void expect_one_owner_each(std::uint16_t circuits, std::size_t messages) {
+    const auto o = owners();
+    ASSERT_EQ(o.size(), circuits);
+    for (const auto& [cic, who] : o) {
+      EXPECT_EQ(who.size(), messages) << "cic " << cic;
+      EXPECT_EQ(std::set<rserpool::PeIdentifier>(who.begin(), who.end()).size(), 1U)
+          << "cic " << cic << " reached more than one controller";
+    }
+  }
+  void TearDown() override {
+    peer_a.reset();
+    peer_b.reset();
+    pes.clear();
+    a.reset();
+    b.reset();
+    run_for(io, 20ms);
+  }
+};
+
+constexpr std::uint16_t kCircuits = 64;
+
+// The SS7 side load-shares by SLS: even circuits through a, odd through b
+// (ISUP's SLS is the CIC's low bits, so a circuit keeps its gateway).
+Ss7Peer& via(PairFixture& f, std::uint16_t cic) { return cic % 2 == 0 ? *f.peer_a : *f.peer_b; }
+
+TEST_F(PairFixture, ACallSetUpThroughOneGatewayContinuesThroughItsMateOnTheSameController) {
+  start_pair();
+  add_pes({{loopback(), *a->registrar_asap_port()}, {loopback(), *b->registrar_asap_port()}});
+  ASSERT_TRUE(run_until(io, [&] { return ready(*a) && ready(*b); }, 10s)) << a->show_pools() << b->show_pools();
+  peer_a = std::make_unique<Ss7Peer>(io, *a->ss7_port());
+  peer_b = std::make_unique<Ss7Peer>(io, *b->ss7_port());
+  ASSERT_TRUE(run_until(io, [&] { return peer_a->active() && peer_b->active(); }, 5s));
+
+  for (std::uint16_t cic = 1; cic <= kCircuits; ++cic) ASSERT_TRUE(via(*this, cic).send(isup(sg::ss7::encode_iam(cic, "49301"), cic)));
+  ASSERT_TRUE(run_until(io, [&] { return data_count() == kCircuits; }, 5s));
+  const auto placed = owners();
+  std::set<rserpool::PeIdentifier> used;
+  for (const auto& [cic, who] : placed) used.insert(who.front());
+  EXPECT_EQ(used.size(), 3U) << "the hash spreads circuits over the pool";
+
+  // a dies: the SS7 side moves its circuits to b, which never saw their IAM.
+  peer_a.reset();
+  a.reset();
+  for (std::uint16_t cic = 1; cic <= kCircuits; ++cic) ASSERT_TRUE(peer_b->send(isup(sg::ss7::encode_rel(cic), cic)));
+  ASSERT_TRUE(run_until(io, [&] { return data_count() == 2 * kCircuits; }, 5s)) << b->show_pools();
+  expect_one_owner_each(kCircuits, 2);
+  EXPECT_EQ(b->distributor("gwc")->counters().failovers, 0U);
+
+  // a comes back on its ports, its registrar downloading b's handlespace
+  // (b is now its mentor), and takes its circuits back: calls b set up
+  // meanwhile continue on their controllers.
+  for (auto& p : pes) p->events.clear(), p->data_count = 0;
+  for (std::uint16_t cic = 1; cic <= kCircuits; ++cic) ASSERT_TRUE(peer_b->send(isup(sg::ss7::encode_iam(cic, "49302"), cic)));
+  ASSERT_TRUE(run_until(io, [&] { return data_count() == kCircuits; }, 5s));
+  config_a.registrar.colocated->enrp_peers = {{loopback(), *b->registrar_enrp_port()}};
+  a = start(config_a, 43);
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(run_until(io, [&] { return ready(*a); }, 10s)) << a->show_pools() << a->show_registrar();
+  peer_a = std::make_unique<Ss7Peer>(io, *a->ss7_port());
+  ASSERT_TRUE(run_until(io, [&] { return peer_a->active(); }, 5s));
+  for (std::uint16_t cic = 1; cic <= kCircuits; ++cic) ASSERT_TRUE(via(*this, cic).send(isup(sg::ss7::encode_rel(cic), cic)));
+  ASSERT_TRUE(run_until(io, [&] { return data_count() == 2 * kCircuits; }, 5s)) << a->show_pools();
+  expect_one_owner_each(kCircuits, 2);
+}
+
+// A gateway alone, restarted on its ports: the controllers register again
+// with its (new, empty) registrar; the releases of the calls its previous
+// run set up reach the controllers that hold them.
+TEST_F(PairFixture, ARestartedGatewayFindsItsCallsWhereItsPreviousRunPutThem) {
+  config_a = config(0x5341);
+  a = start(config_a, 41);
+  ASSERT_TRUE(a);
+  remember_ports(config_a, *a);
+  add_pes({{loopback(), *a->registrar_asap_port()}});
+  ASSERT_TRUE(run_until(io, [&] { return ready(*a); }, 10s)) << a->show_pools();
+  peer_a = std::make_unique<Ss7Peer>(io, *a->ss7_port());
+  ASSERT_TRUE(run_until(io, [&] { return peer_a->active(); }, 5s));
+  for (std::uint16_t cic = 1; cic <= kCircuits; ++cic) ASSERT_TRUE(peer_a->send(isup(sg::ss7::encode_iam(cic, "49301"), cic)));
+  ASSERT_TRUE(run_until(io, [&] { return data_count() == kCircuits; }, 5s));
+
+  a.reset();  // aborts everything, as a killed process's kernel does
+  run_for(io, 100ms);
+  const auto restarted = Clock::now();
+  a = start(config_a, 44);
+  ASSERT_TRUE(a);
+  // The SS7 peer reconnects by itself; send as soon as a controller is back.
+  ASSERT_TRUE(run_until(io, [&] { return peer_a->active() && active(*a) >= 1; }, 15s)) << a->show_pools();
+  for (std::uint16_t cic = 1; cic <= kCircuits; ++cic) ASSERT_TRUE(peer_a->send(isup(sg::ss7::encode_rel(cic), cic)));
+  ASSERT_TRUE(run_until(io, [&] { return data_count() == 2 * kCircuits; }, 15s)) << a->show_pools();
+  expect_one_owner_each(kCircuits, 2);
+  std::printf("  restart: every call's release on its controller %lld ms after the restart\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - restarted).count()));
+}
+
+}  // namespace
+}  // namespace sgdtest
