@@ -308,3 +308,32 @@ TEST_F(DaemonTest, ResolutionCapAndAddressCheckApplyOverTheWire) {
   ASSERT_FALSE(rr.error.empty());
   EXPECT_EQ(rr.error.front().code, ErrorCause::rejected_security);
 }
+
+// Issue 17: each SCTP parameter of the registrar's associations is a
+// configuration command (transport-profile first, then these); the daemon
+// serves with them and writes them back. Over kernel SCTP (UML) the same
+// options reach the sockets through the transport (tests/transport,
+// SctpTuning.EveryOptionReachesTheKernel).
+TEST_F(DaemonTest, SctpParametersAreSetOneByOne) {
+  auto daemon = start_daemon(write_file(
+      "registrar-sctp.cfg", config_text() + " transport-profile aggressive\n sctp rto-initial 400\n sctp rto-min 250\n"
+                                            " sctp rto-max 800\n sctp sack-delay 40\n sctp heartbeat-interval 500\n"
+                                            " sctp association-max-retransmissions 4\n"));
+  ASSERT_TRUE(daemon);
+  auto pe_c = connect_asap();
+  ASSERT_TRUE(pe_c->up);
+  auto r = request(*pe_c, *associations[0], asap::Registration{PoolHandle("tuned"), pe(0x51)});
+  ASSERT_TRUE(r && std::holds_alternative<asap::RegistrationResponse>(*r));
+  EXPECT_FALSE(std::get<asap::RegistrationResponse>(*r).rejected);
+  auto vty = sgtest::TelnetClient::connect("127.0.0.1", vty_port);
+  ASSERT_TRUE(vty && vty->read_until_prompt());
+  ASSERT_TRUE(vty->run("enable"));
+  auto running = vty->run("show running-config");
+  ASSERT_TRUE(running);
+  for (const char* line : {" sctp rto-initial 400\n", " sctp rto-min 250\n", " sctp rto-max 800\n",
+                           " sctp heartbeat-interval 500\n", " sctp association-max-retransmissions 4\n",
+                           " sctp sack-delay 40\n"})
+    EXPECT_NE(running->find(line), std::string::npos) << line << *running;
+  ASSERT_TRUE(daemon->signal(SIGTERM));
+  EXPECT_TRUE(daemon->wait(5s).has_value());
+}

@@ -94,6 +94,7 @@ TEST(SgConfig, EveryCommandRoundTrips) {
       "  traffic-mode broadcast\n  traffic-mode-negotiation follow\n"
       "registrar\n colocated\n  asap-ip ::1\n  asap-port 13863\n  enrp-ip ::1\n  enrp-port 19901\n"
       "  enrp-peer 198.18.0.5 9901\n  server-id 42\n  keep-alive-interval 1500\n  keep-alive-timeout 1000\n"
+      "  sctp rto-min 200\n  sctp sack-delay 30\n"
       " remote 198.18.0.6 3863\n"
       "pool gwc\n pool-wait 500\n drain-deadline 1000\n max-queue 100\n congestion onset 80 abatement 20\n"
       "route r1\n dpc 10.20.0 mask 8\n opc 1.2.3\n si isup\n si sccp\n ni international\n cic-range 1 31\n pool gwc\n";
@@ -108,7 +109,8 @@ TEST(SgConfig, EveryCommandRoundTrips) {
                                "  traffic-mode override\n  traffic-mode-negotiation follow\n  allowed-opc 1.2.3\n"
                                "  allowed-opc 1.2.0 mask 8\n",
                                "  traffic-mode broadcast\n  traffic-mode-negotiation follow\n",
-                               "  keep-alive-interval 1500\n  keep-alive-timeout 1000\n"})
+                               "  keep-alive-interval 1500\n  keep-alive-timeout 1000\n",
+                               "  sctp rto-min 200\n  sctp sack-delay 30\n"})
     EXPECT_NE(first.text.find(expected), std::string::npos) << expected << "\n" << first.text;
   const auto second = parse(first.text);
   ASSERT_TRUE(second.ok) << second.text;
@@ -148,6 +150,9 @@ TEST(SgConfig, InconsistentSctpTimersNameTheLine) {
   ASSERT_FALSE(o.ok);
   EXPECT_EQ(o.text.rfind("test.cfg:3: rto-initial 200: rto-initial 200 ms is outside rto-min..rto-max", 0), 0U)
       << o.text;
+  o = parse("registrar\n colocated\n  sctp rto-max 400\n  sctp rto-min 500\n");
+  ASSERT_FALSE(o.ok);
+  EXPECT_EQ(o.text, "test.cfg:4: rto-min 500: rto-min 500 ms is above rto-max 400 ms") << o.text;
   o = parse("ss7-side\n sctp sack-delay 900\n");
   ASSERT_FALSE(o.ok);
   EXPECT_EQ(o.text.rfind("test.cfg:2:", 0), 0U) << o.text;

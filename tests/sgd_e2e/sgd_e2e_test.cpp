@@ -172,7 +172,11 @@ TEST_F(SgdE2e, RoundRobinSpreadsCallsEvenly) {
 }
 
 TEST_F(SgdE2e, LeastUsedFollowsLoad) {
-  ASSERT_TRUE(start_sgd());
+  // A load-based pool follows the policy the PEs registered (the default
+  // placement is the rendezvous hash, for mated pairs and restarts).
+  SgdSpec spec;
+  spec.pool_extra = " placement policy\n";
+  ASSERT_TRUE(start_sgd(spec));
   ASSERT_TRUE(start_pe("light1", {"--policy", "least-used", "--load", "10"}).started());
   ASSERT_TRUE(start_pe("light2", {"--policy", "least-used", "--load", "10"}).started());
   ASSERT_TRUE(start_pe("heavy", {"--policy", "least-used", "--load", "70"}).started());
@@ -314,7 +318,10 @@ TEST_F(SgdE2e, DrainedPeGetsNoNewCallsAndFinishesItsOwn) {
   ASSERT_TRUE(start_pe("keep").started());
   ASSERT_TRUE(start_pe("drain").started());
   ASSERT_TRUE(pes_linked(5s));
-  start_gen({"--cps", rate("100", "30"), "--hold", "1000", "--duration", "4"});
+  // Calls held well past the wait below (UML: 1 s for in-flight IAMs and the
+  // next stats line), so the drained PE still has calls of its own to
+  // finish when it is sampled.
+  start_gen({"--cps", rate("100", "30"), "--hold", rate("1000", "2500"), "--duration", "4"});
   const auto t0 = gen_active_ms(10s);
   ASSERT_GT(t0, 0);
   sleep_until_ms(t0 + 1500);

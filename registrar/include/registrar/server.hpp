@@ -65,6 +65,9 @@ struct ServerConfig {
   std::size_t max_enrp_links = 64;         // inbound ENRP associations at once (all roles)
   std::size_t max_monitor_links = 8;       // monitors among them
   bool aggressive_transport = false;         // SctpOptions/TcpMappingOptions::aggressive()
+  // Set: the SCTP options of every association (the profile with the
+  // operator's overrides applied), in place of the profile's.
+  std::optional<transport::SctpOptions> sctp;
   // Delay between attempts to (re)connect a configured peer.
   std::chrono::milliseconds peer_reconnect_interval{1000};
   // ASAP_SERVER_ANNOUNCE (RFC 5352 3.6) over UDP to this group (rsplib's

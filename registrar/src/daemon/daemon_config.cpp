@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "rserpool/base/log.hpp"
+#include "rserpool/ops/sctp_commands.hpp"
 
 namespace rserpool::registrar::daemon {
 namespace {
@@ -153,6 +154,8 @@ void declare_config_commands(ops::Vty& vty, DaemonConfig& config) {
   vty.add_command(node, "transport-profile (standard|aggressive)",
                   {"Transport failure detection", "Protocol defaults", "Sub-second dead-peer detection"},
                   [cfg](CommandContext& c) { cfg->aggressive_transport = c.args[0] == "aggressive"; });
+  rserpool::ops::declare_sctp_commands(vty, node, "sctp", "the ASAP and ENRP associations",
+                                       [cfg](CommandContext&) -> rserpool::ops::SctpOverrides& { return cfg->sctp; });
   vty.add_command(node,
                   "timer (keep-alive-interval|keep-alive-timeout|peer-heartbeat-cycle|max-time-last-heard|"
                   "max-time-no-response|takeover-expire|unreachable-report-interval) <1-86400000>",
@@ -284,6 +287,7 @@ std::string render(const DaemonConfig& c) {
   if (c.send_queue_enrp) o << " send-queue-limit enrp " << c.send_queue_enrp->max_messages << " " << c.send_queue_enrp->max_bytes << "\n";
   o << " timer-profile " << (c.timer_profile == TimerProfile::aggressive ? "aggressive" : "rfc") << "\n";
   o << " transport-profile " << (c.aggressive_transport ? "aggressive" : "standard") << "\n";
+  rserpool::ops::render_sctp(o, " ", "sctp", c.sctp);
   for (const auto& [t, ms] : c.timers_ms) o << " timer " << timer_name(t) << " " << ms << "\n";
   if (c.max_bad_pe_reports) o << " max-bad-pe-report " << *c.max_bad_pe_reports << "\n";
   auto rate = [&](const char* what, const std::optional<RateLimit>& r) {
@@ -333,6 +337,11 @@ std::string validate(const DaemonConfig& c) {
     return "pe-reserved-associations (" + std::to_string(*c.pe_reserved_associations) +
            ") must be less than max-associations (" + std::to_string(*c.max_associations) +
            "), or no pool user can connect";
+  }
+  if (!c.sctp.empty()) {
+    const auto problem = rserpool::ops::check_rto(rserpool::ops::apply(
+        c.sctp, c.aggressive_transport ? transport::SctpOptions::aggressive() : transport::SctpOptions{}));
+    if (!problem.empty()) return "sctp (transport-profile, then the overrides): " + problem;
   }
   if (c.mentor_mode == MentorMode::address && c.mentor && c.mentor->port == c.enrp_port &&
       std::find(c.enrp_addresses.begin(), c.enrp_addresses.end(), c.mentor->ip) != c.enrp_addresses.end()) {
@@ -389,6 +398,9 @@ ServerConfig to_server_config(const DaemonConfig& c, ServerIdentifier id) {
   if (c.send_queue_asap) s.outbound.asap = *c.send_queue_asap;
   if (c.send_queue_enrp) s.outbound.enrp = *c.send_queue_enrp;
   s.aggressive_transport = c.aggressive_transport;
+  if (!c.sctp.empty())
+    s.sctp = rserpool::ops::apply(c.sctp, c.aggressive_transport ? transport::SctpOptions::aggressive()
+                                                                  : transport::SctpOptions{});
   s.announce_to = c.announce_to;
   if (c.announce_interval_ms) s.announce_interval = std::chrono::milliseconds{*c.announce_interval_ms};
   s.announce_interface = c.announce_interface;

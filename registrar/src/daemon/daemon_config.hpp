@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "registrar/server.hpp"
+#include "rserpool/ops/sctp_overrides.hpp"
 #include "rserpool/ops/vty.hpp"
 
 namespace rserpool::registrar::daemon {
@@ -49,6 +50,8 @@ struct DaemonConfig {
   std::optional<QueueLimits> send_queue_asap, send_queue_enrp;
   TimerProfile timer_profile = TimerProfile::rfc;
   bool aggressive_transport = false;
+  // SCTP parameters one by one, over the transport profile.
+  rserpool::ops::SctpOverrides sctp;
   std::map<TimerName, std::uint32_t> timers_ms;
   std::optional<std::uint32_t> max_bad_pe_reports;
   std::optional<RateLimit> resolution_rate, registration_rate, unreachable_rate;

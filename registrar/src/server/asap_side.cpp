@@ -109,6 +109,10 @@ void ServerState::send_asap_bytes(AssociationId id, Bytes&& message) {
   if (!r) {
     ++counters.asap_send_failures;
     log->debug("{}: ASAP association {}: send refused ({})", cfg.name, id, transport::to_string(r.error()));
+    // The transport's backstop was reached before the core's bound (a
+    // configuration with larger class bounds): same policy, a peer that
+    // does not read is aborted, counted as such.
+    if (r.error() == transport::SendError::queue_full) queue_full_abort(association, LinkClass::asap);
     return;
   }
   ++counters.asap_messages_sent;

@@ -157,6 +157,7 @@ void ServerState::send_enrp_on(LinkId link, const wire::enrp::Message& message) 
   auto r = association->send(transport::Message{kEnrpPpid, 0, false, std::move(bytes)});
   if (!r) {
     ++counters.enrp_send_failures;
+    if (r.error() == transport::SendError::queue_full) queue_full_abort(*association, LinkClass::enrp);
     return;
   }
   ++counters.enrp_messages_sent;

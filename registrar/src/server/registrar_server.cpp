@@ -63,6 +63,15 @@ transport::EndpointConfig ServerState::endpoint(const std::vector<IpAddress>& lo
     e.sctp = transport::SctpOptions::aggressive();
     e.tcp = transport::TcpMappingOptions::aggressive();
   }
+  if (cfg.sctp) e.sctp = *cfg.sctp;
+  // The policy for a peer that does not read lives in OutboundQueues (the
+  // core): the transport's own bound is only a backstop above the largest
+  // class bound, or it would refuse sends before the core has decided.
+  const auto& o = cfg.outbound;
+  const std::size_t messages = std::max(o.asap.max_messages, o.enrp.max_messages);
+  const std::size_t bytes = std::max(o.asap.max_bytes, o.enrp.max_bytes);
+  if (messages != 0) e.send_queue_limit = std::max(e.send_queue_limit, messages + 64);
+  if (bytes != 0) e.send_queue_bytes = std::max(e.send_queue_bytes, bytes + 256 * 1024);
   e.name = std::move(name);
   return e;
 }
@@ -189,6 +198,18 @@ void ServerState::account_sent(transport::Association& a, LinkClass cls, std::si
     if (auto it = asap.find(abort->link); it != asap.end()) it->second.association->abort();
   } else {
     abort_enrp(abort->link);
+  }
+}
+
+void ServerState::queue_full_abort(transport::Association& a, LinkClass cls) {
+  if (!a.is_up()) return;  // already aborted: one count per association
+  (cls == LinkClass::asap ? counters.asap_aborted_send_queue : counters.enrp_aborted_send_queue) += 1;
+  limited(spdlog::level::warn, "send queue bound", "{}: {} association {} does not read: {} messages held: aborted",
+          cfg.name, cls == LinkClass::asap ? "ASAP" : "ENRP", a.id(), a.queued());
+  if (cls == LinkClass::asap) {
+    a.abort();
+  } else {
+    abort_enrp(a.id());
   }
 }
 

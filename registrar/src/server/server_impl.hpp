@@ -108,6 +108,7 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
   // A message the transport accepted: the bound of what is held for the
   // association (OutboundQueues) may abort it.
   void account_sent(transport::Association& a, LinkClass cls, std::size_t bytes);
+  void queue_full_abort(transport::Association& a, LinkClass cls);
   void released(std::size_t bytes);  // an association holding `bytes` ended
   std::size_t released_since_trim = 0;
   bool trim_armed = false;

@@ -25,20 +25,6 @@ rserpool::transport::SctpOptions sctp_profile(TimerProfile t) {
                                        : rserpool::transport::SctpOptions{};
 }
 
-rserpool::transport::SctpOptions apply(const SctpOverrides& o, rserpool::transport::SctpOptions p) {
-  using Ms = std::chrono::milliseconds;
-  if (o.rto_initial_ms) p.rto_initial = Ms(*o.rto_initial_ms);
-  if (o.rto_min_ms) p.rto_min = Ms(*o.rto_min_ms);
-  if (o.rto_max_ms) p.rto_max = Ms(*o.rto_max_ms);
-  if (o.path_max_retransmissions) p.path_max_retrans = *o.path_max_retransmissions;
-  if (o.association_max_retransmissions) p.association_max_retrans = *o.association_max_retransmissions;
-  if (o.heartbeat_interval_ms) p.heartbeat_interval = Ms(*o.heartbeat_interval_ms);
-  if (o.heartbeat) p.heartbeat_enabled = *o.heartbeat;
-  if (o.sack_delay_ms) p.sack_delay = Ms(*o.sack_delay_ms);
-  if (o.sack_frequency) p.sack_frequency = *o.sack_frequency;
-  return p;
-}
-
 PoolSettings& SgConfig::pool(const std::string& handle) {
   auto [it, inserted] = pools.try_emplace(handle);
   if (inserted) it->second.handle = handle;
@@ -101,6 +87,7 @@ std::vector<std::string> validate(const SgConfig& c) {
   };
   check_sctp("ss7-side", c.ss7.sctp);
   check_sctp("sg pe-sctp", c.pe_sctp);
+  if (c.registrar.colocated) check_sctp("registrar colocated sctp", c.registrar.colocated->sctp);
   if (const auto& co = c.registrar.colocated; co && co->keep_alive_interval_ms && co->keep_alive_timeout_ms &&
                                               *co->keep_alive_timeout_ms > 2 * *co->keep_alive_interval_ms)
     problems.push_back("registrar colocated: keep-alive-timeout above twice keep-alive-interval: a dead PE would "
@@ -141,19 +128,7 @@ std::string si_name(std::size_t si) {
 
 long long ms(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
 
-void render_sctp(std::ostringstream& o, const std::string& indent, const std::string& prefix, const SctpOverrides& s) {
-  const std::string p = indent + prefix + " ";
-  if (s.rto_initial_ms) o << p << "rto-initial " << *s.rto_initial_ms << "\n";
-  if (s.rto_min_ms) o << p << "rto-min " << *s.rto_min_ms << "\n";
-  if (s.rto_max_ms) o << p << "rto-max " << *s.rto_max_ms << "\n";
-  if (s.path_max_retransmissions) o << p << "path-max-retransmissions " << *s.path_max_retransmissions << "\n";
-  if (s.association_max_retransmissions)
-    o << p << "association-max-retransmissions " << *s.association_max_retransmissions << "\n";
-  if (s.heartbeat_interval_ms) o << p << "heartbeat-interval " << *s.heartbeat_interval_ms << "\n";
-  if (s.heartbeat) o << p << "heartbeat " << (*s.heartbeat ? "on" : "off") << "\n";
-  if (s.sack_delay_ms) o << p << "sack-delay " << *s.sack_delay_ms << "\n";
-  if (s.sack_frequency) o << p << "sack-frequency " << *s.sack_frequency << "\n";
-}
+using rserpool::ops::render_sctp;
 
 std::string mode_name(mxua::TrafficMode m) { return std::string(mxua::to_string(m)); }
 
@@ -220,6 +195,7 @@ std::string render(const SgConfig& c) {
     if (r.server_id) o << "  server-id " << *r.server_id << "\n";
     if (r.keep_alive_interval_ms) o << "  keep-alive-interval " << *r.keep_alive_interval_ms << "\n";
     if (r.keep_alive_timeout_ms) o << "  keep-alive-timeout " << *r.keep_alive_timeout_ms << "\n";
+    render_sctp(o, "  ", "sctp", r.sctp);
   }
   for (const auto& r : c.registrar.remote) o << " remote " << r.ip.to_string() << " " << r.port << "\n";
   for (const auto& [name, p] : c.pools) {

@@ -1,5 +1,7 @@
 #include "sg/config/sg_config_commands.hpp"
 
+#include "rserpool/ops/sctp_commands.hpp"
+
 #include <charconv>
 #include <functional>
 
@@ -44,59 +46,7 @@ std::optional<mxua::TrafficMode> traffic_mode(const std::string& s) {
   return std::nullopt;
 }
 
-// The SCTP parameter commands of one node (`prefix` "sctp" or "pe-sctp");
-// `get` finds the overrides the node configures. RTO values are checked
-// against the other RTO values set in the same node, so an inconsistent
-// line is named with its file and line.
-void declare_sctp_commands(rserpool::ops::Vty& vty, int node, const std::string& prefix, const std::string& what,
-                           std::function<SctpOverrides&(CommandContext&)> get) {
-  const std::string head = "SCTP of " + what;
-  auto rto = [get](CommandContext& c, std::optional<std::uint32_t> SctpOverrides::*field, const char* name) {
-    auto& o = get(c);
-    const auto v = static_cast<std::uint32_t>(*number(c.args[0]));
-    auto t = o;
-    t.*field = v;
-    if (t.rto_min_ms && t.rto_max_ms && *t.rto_min_ms > *t.rto_max_ms) {
-      c.error = std::string(name) + " " + std::to_string(v) + ": rto-min " + std::to_string(*t.rto_min_ms) +
-                " ms is above rto-max " + std::to_string(*t.rto_max_ms) + " ms";
-      return;
-    }
-    if (t.rto_initial_ms && ((t.rto_min_ms && *t.rto_initial_ms < *t.rto_min_ms) ||
-                             (t.rto_max_ms && *t.rto_initial_ms > *t.rto_max_ms))) {
-      c.error = std::string(name) + " " + std::to_string(v) + ": rto-initial " + std::to_string(*t.rto_initial_ms) +
-                " ms is outside rto-min..rto-max";
-      return;
-    }
-    o = t;
-  };
-  vty.add_command(node, prefix + " rto-initial <10-600000>", {head, "Initial retransmission timeout (SCTP_RTOINFO)", "Milliseconds"},
-                  [rto](CommandContext& c) { rto(c, &SctpOverrides::rto_initial_ms, "rto-initial"); });
-  vty.add_command(node, prefix + " rto-min <10-600000>",
-                  {head, "Lowest retransmission timeout: keep it above the peer's delayed SACK (typically 200 ms)",
-                   "Milliseconds"},
-                  [rto](CommandContext& c) { rto(c, &SctpOverrides::rto_min_ms, "rto-min"); });
-  vty.add_command(node, prefix + " rto-max <10-600000>", {head, "Highest retransmission timeout", "Milliseconds"},
-                  [rto](CommandContext& c) { rto(c, &SctpOverrides::rto_max_ms, "rto-max"); });
-  vty.add_command(node, prefix + " path-max-retransmissions <1-20>",
-                  {head, "Retransmissions before a path is marked down (spp_pathmaxrxt)", "Count"},
-                  [get](CommandContext& c) { get(c).path_max_retransmissions = static_cast<std::uint16_t>(*number(c.args[0])); });
-  vty.add_command(node, prefix + " association-max-retransmissions <1-40>",
-                  {head, "Retransmissions before the association fails (sasoc_asocmaxrxt)", "Count"},
-                  [get](CommandContext& c) {
-                    get(c).association_max_retransmissions = static_cast<std::uint16_t>(*number(c.args[0]));
-                  });
-  vty.add_command(node, prefix + " heartbeat-interval <10-3600000>",
-                  {head, "SCTP heartbeat interval (spp_hbinterval)", "Milliseconds"},
-                  [get](CommandContext& c) { get(c).heartbeat_interval_ms = static_cast<std::uint32_t>(*number(c.args[0])); });
-  vty.add_command(node, prefix + " heartbeat (on|off)", {head, "SCTP heartbeats", "Send heartbeats", "No heartbeats"},
-                  [get](CommandContext& c) { get(c).heartbeat = c.args[0] == "on"; });
-  vty.add_command(node, prefix + " sack-delay <1-500>",
-                  {head, "Our delayed SACK (SCTP_DELAYED_SACK sack_delay)", "Milliseconds"},
-                  [get](CommandContext& c) { get(c).sack_delay_ms = static_cast<std::uint32_t>(*number(c.args[0])); });
-  vty.add_command(node, prefix + " sack-frequency <1-16>",
-                  {head, "Packets received before a SACK is sent (sack_freq; 1: no delay)", "Count"},
-                  [get](CommandContext& c) { get(c).sack_frequency = static_cast<std::uint32_t>(*number(c.args[0])); });
-}
+using rserpool::ops::declare_sctp_commands;
 
 // traffic-mode, traffic-mode-negotiation and allowed-opc of a peer or connect node.
 template <class T>
@@ -311,6 +261,8 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
   vty.add_command(colocated_node, "enrp-port <0-65535>", {"ENRP port", "Port (9901; 0: any free port, see sgd --ports-file)"}, [](CommandContext& c) {
     object<ColocatedRegistrar>(c).enrp_port = static_cast<std::uint16_t>(*number(c.args[0]));
   });
+  declare_sctp_commands(vty, colocated_node, "sctp", "the co-located registrar's ASAP and ENRP associations",
+                        [](CommandContext& c) -> SctpOverrides& { return object<ColocatedRegistrar>(c).sctp; });
   vty.add_command(colocated_node, "enrp-peer (A.B.C.D|X:X::X:X) <1-65535>",
                   {"A peer registrar (mentor)", "IPv4 address", "IPv6 address", "ENRP port (9901)"},
                   [](CommandContext& c) {

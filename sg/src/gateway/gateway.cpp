@@ -181,6 +181,7 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
     sc.enrp_peers = co->enrp_peers;
     sc.enrp_allowed = co->enrp_allowed;
     sc.aggressive_transport = aggressive;
+    if (!co->sctp.empty()) sc.sctp = apply(co->sctp, sctp_profile(config.timers));
     sc.name = "registrar";
     auto server = rserpool::registrar::RegistrarServer::start(io, std::move(sc));
     if (!server) return rserpool::unexpected("co-located registrar: " + server.error());

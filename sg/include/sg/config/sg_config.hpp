@@ -13,6 +13,7 @@
 #include "mxua/constants.hpp"
 #include "mxua/point_code.hpp"
 #include "rserpool/base/ip_address.hpp"
+#include "rserpool/ops/sctp_overrides.hpp"
 #include "rserpool/transport/config.hpp"
 #include "sg/routing/pool_distributor.hpp"
 #include "sg/routing/route_table.hpp"
@@ -32,22 +33,10 @@ enum class PeerRole : std::uint8_t { asp, ipsp };
 enum class ModeNegotiation : std::uint8_t { strict, follow };
 
 // SCTP parameters set one by one; each one unset keeps the timer profile's
-// value (the profile applies first, then these).
-struct SctpOverrides {
-  std::optional<std::uint32_t> rto_initial_ms;
-  std::optional<std::uint32_t> rto_min_ms;
-  std::optional<std::uint32_t> rto_max_ms;
-  std::optional<std::uint16_t> path_max_retransmissions;
-  std::optional<std::uint16_t> association_max_retransmissions;
-  std::optional<std::uint32_t> heartbeat_interval_ms;
-  std::optional<bool> heartbeat;
-  std::optional<std::uint32_t> sack_delay_ms;
-  std::optional<std::uint32_t> sack_frequency;
-  bool empty() const noexcept { return *this == SctpOverrides{}; }
-  friend bool operator==(const SctpOverrides&, const SctpOverrides&) = default;
-};
-// The profile's options with the overrides applied.
-rserpool::transport::SctpOptions apply(const SctpOverrides& o, rserpool::transport::SctpOptions profile);
+// value (the profile applies first, then these). Shared with the registrar
+// daemon (rserpool/ops/sctp_commands.hpp).
+using rserpool::ops::SctpOverrides;
+using rserpool::ops::apply;
 
 struct Ss7Peer {  // an upstream peer allowed to connect to our SGP
   std::string name;
@@ -99,6 +88,8 @@ struct ColocatedRegistrar {
   // timer profile's value.
   std::optional<std::uint32_t> keep_alive_interval_ms{};
   std::optional<std::uint32_t> keep_alive_timeout_ms{};
+  // Its ASAP and ENRP associations (timer-profile first, then these).
+  SctpOverrides sctp{};
   friend bool operator==(const ColocatedRegistrar&, const ColocatedRegistrar&) = default;
 };
 
