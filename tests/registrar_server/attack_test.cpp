@@ -400,7 +400,13 @@ TEST_F(Attack, FloodsWriteAtMostTwentyLines) {
     (void)a.send(transport::Message{11, 0, false, bad});
     if (i % 200 == 199) run_until([&] { return a.queued() < 50; }, 2s);
   }
-  ASSERT_TRUE(run_until([&] { return c->inbox.size() >= 10000; }, 30s)) << c->inbox.size();
+  // Waits while answers keep coming (a loaded machine runs UML slowly);
+  // fails only when they stop short of 10,000.
+  for (std::size_t seen = 0; c->inbox.size() < 10000 && (seen == 0 || c->inbox.size() > seen);) {
+    seen = std::max<std::size_t>(c->inbox.size(), 1);
+    run_until([&] { return c->inbox.size() >= 10000; }, 10s);
+  }
+  ASSERT_GE(c->inbox.size(), 10000u);
   run_until([] { return false; }, 200ms);
   const auto bad_log = sgtest::read_file(log_path).substr(before);
   const auto bad_lines = count_lines(bad_log);
