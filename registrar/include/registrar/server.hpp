@@ -83,7 +83,7 @@ struct ServerConfig {
   // After associations holding this much memory went away, unused heap is
   // given back to the system (malloc_trim), so RSS returns to its baseline
   // after a flood. 0: never.
-  std::size_t trim_after_released_bytes = 8 * 1024 * 1024;
+  std::size_t trim_after_released_bytes = 1024 * 1024;
   std::string name = "registrar";  // log prefix
   // Where time comes from (null: the process's steady clock).
   const Clock* clock = nullptr;
