@@ -14,7 +14,10 @@
 # reports its ports (--ports-file); a restart binds the ports reported.
 #
 #   tests/bench/sgd-hitless.sh BUILD_DIR [--reps N] [--fault restart|pair|both] [--transport tcp|sctp]
-#                              [--ip ADDR] [--cps N]
+#                              [--ip ADDR] [--cps N] [--settle MS]
+# --settle MS: the pool's placement-settle (default: sgd's, 300 ms), with a
+# pool-wait long enough for the messages held meanwhile (2 x MS + 400, at
+# least 2 s).
 # Kernel SCTP inside UML:
 #   tests/uml/run-in-uml.sh --timeout 1800 -- tests/bench/sgd-hitless.sh build --transport sctp --ip 198.18.0.1 --cps 40
 set -euo pipefail
@@ -25,6 +28,7 @@ fault=both
 transport=tcp
 ip=127.0.0.1
 cps=200
+settle=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --reps) reps=$2; shift 2 ;;
@@ -32,6 +36,7 @@ while [[ $# -gt 0 ]]; do
     --transport) transport=$2; shift 2 ;;
     --ip) ip=$2; shift 2 ;;
     --cps) cps=$2; shift 2 ;;
+    --settle) settle=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -58,7 +63,12 @@ sgd_config() {
     printf 'ss7-side\n local-ip %s\n local-port %s\n accept-peers configured\n peer ss7-gen\n  remote-ip %s\n  routing-context 100\n' "$ip" "$ss7" "$ip"
     printf 'registrar\n colocated\n  asap-ip %s\n  asap-port %s\n  enrp-ip %s\n  enrp-port %s\n  server-id %s\n' "$ip" "$asap" "$ip" "$enrp" "$id"
     for line in "$@"; do printf '  %s\n' "$line"; done
-    printf 'pool gwc\nroute isup-to-gwc\n dpc 0.23.1\n si isup\n pool gwc\nroute sccp-to-gwc\n dpc 0.23.1\n si sccp\n pool gwc\n'
+    printf 'pool gwc\n'
+    if [[ -n $settle ]]; then
+      local wait=$(( 2 * settle + 400 ))
+      printf ' placement-settle %s\n pool-wait %s\n' "$settle" $(( wait > 2000 ? wait : 2000 ))
+    fi
+    printf 'route isup-to-gwc\n dpc 0.23.1\n si isup\n pool gwc\nroute sccp-to-gwc\n dpc 0.23.1\n si sccp\n pool gwc\n'
   } >"$work/$name.cfg"
 }
 # start_sgd NAME: starts it, waits for its ports file; sets PORTS_<name>_*
@@ -141,7 +151,15 @@ else:
     # Traffic moved: the worst answer latency in the second after the kill.
     worst = max([int(s.get("interval_max_answer_us", 0)) for s in stats if kill < int(s["unix_ms"]) <= kill + 1000] or [0])
     out.append(f"killed sg{victim}: moved {lost - kill if lost else -1} ms after the kill, worst answer {worst / 1000:.1f} ms, share back {back - restart if back else -1} ms after the restart")
-out.append(f"calls {summary.get('calls_attempted')} failed {summary.get('calls_failed')} unknown {unknown} unexpected {summary.get('unexpected')} sccp lost {summary.get('sccp_lost')}")
+# A failed call whose last message (IAM or REL) left the SS7 side from 200 ms
+# before the kill until the SS7 side saw the loss was lost with the killed
+# process (what its kernel acknowledged: kernel SCTP); any other is a loss
+# of the design.
+lost_at = first("sg-lost", victim if fault == "pair" else 0, kill - 200) or kill
+window = (kill - 200, max(kill, lost_at) + 50)
+at_kill = sum(1 for n, f in events if n == "failed-call"
+              and window[0] <= int(f.get("last_sent_unix_ms", f["started_unix_ms"])) <= window[1])
+out.append(f"calls {summary.get('calls_attempted')} failed {summary.get('calls_failed')} at-kill {at_kill} unknown {unknown} unexpected {summary.get('unexpected')} sccp lost {summary.get('sccp_lost')}")
 print("; ".join(out))
 PY
 }
@@ -214,6 +232,7 @@ run_pair() {
 }
 
 : >"$work/results"
+echo "# sgd-hitless: transport $transport, $cps calls/s, placement-settle ${settle:-default}; $(uptime)"
 for r in $(seq 1 "$reps"); do
   [[ $fault == restart || $fault == both ]] && run_restart "$r"
   [[ $fault == pair || $fault == both ]] && run_pair "$r"
@@ -238,7 +257,8 @@ for fault in ("restart", "pair"):
         print("  share back after the restart (ms): " + stat(n(r"share back (-?\d+) ms")))
     print("  calls per run: " + stat(n(r"calls (\d+) failed")))
     failed = n(r"failed (\d+)")
-    print("  failed calls: total %d, per run %s" % (sum(failed), stat(failed)))
+    at_kill = n(r"at-kill (\d+)")
+    print("  failed calls: total %d, per run %s; of them lost in the kill's in-flight window: %d" % (sum(failed), stat(failed), sum(at_kill)))
     unknown = n(r"unknown (\d+)")
     print("  unknown-call messages at the controllers: total %d, per run %s" % (sum(unknown), stat(unknown)))
     dup = n(r"unexpected (\d+)")
