@@ -107,7 +107,7 @@ class SgdHitless : public ::testing::Test {
   // saw the loss). A call whose last message left outside that window and
   // failed is a real loss.
   static constexpr std::int64_t kKillWindow = 200;
-  static std::int64_t in_flight_allowed() { return uml() ? 2 : 0; }
+  static std::int64_t in_flight_allowed() { return uml() ? 4 : 0; }
   static void sleep_until(std::int64_t unix_ms) {
     const auto now = unix_ms_now();
     if (unix_ms > now) std::this_thread::sleep_for(std::chrono::milliseconds(unix_ms - now));
