@@ -240,8 +240,26 @@ TEST_F(SgdHitless, EitherOfAMatedPairDiesAndComesBackWithoutAFailedCall) {
   EXPECT_LE(failed.inside, 2 * in_flight_allowed()) << "more lost at the kills than their kernels could have taken";
   EXPECT_EQ(num(s, "calls_failed"), failed.inside + failed.outside);
   EXPECT_EQ(num(s, "calls_completed") + num(s, "calls_failed"), num(s, "calls_attempted"));
-  EXPECT_EQ(num(s, "unexpected"), 0) << "duplicates or unknown answers at the SS7 side";
+  // A duplicate has one known source: the transport's at-least-once
+  // hand-back (docs/transport.md). A message the killed gateway had passed
+  // on, whose acknowledgment had not reached the SS7 side yet, comes back
+  // from the SS7 side's transport and is re-sent through the mate; the
+  // controller sees the IAM twice (it counts a seizure of a busy circuit)
+  // and answers twice. Rare (about 1 run in 30 on the host); allowed only
+  // that way: at a kill, no more than what was re-sent, each one matched by
+  // a repeated seizure at a controller. Anything else is a real duplicate.
+  std::int64_t at_kills = 0, elsewhere = 0;
+  for (auto& e : events(gen.log(), "unexpected")) {
+    const auto t = num(e, "unix_ms");
+    const bool at_kill = (t >= b_killed - kKillWindow && t <= std::max(b_killed, b_lost) + 200) ||
+                         (t >= a_killed - kKillWindow && t <= std::max(a_killed, a_lost) + 200);
+    ++(at_kill ? at_kills : elsewhere);
+  }
+  EXPECT_EQ(elsewhere, 0) << "duplicates or unknown answers at the SS7 side, not at a kill";
+  EXPECT_LE(at_kills, num(s, "resent", 0)) << "more duplicates at a kill than messages re-sent through the mate";
   EXPECT_EQ(unknown_at_controllers(), 0) << "a call reached a controller that does not hold it";
+  EXPECT_LE(sum_last(pes(), "order_violations"), at_kills)
+      << "a controller saw a circuit seized twice (or a message out of order) other than by a re-sent IAM";
 }
 
 }  // namespace
