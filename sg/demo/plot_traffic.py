@@ -3,14 +3,17 @@
 
 Input: the CSV the demo writes, one row per sample:
     t_ms,series,value
-where a series is a gateway controller's messages/s ("PE 11", ...) or the
-SS7 side's running call totals ("calls completed", "calls failed"), and
-event rows mark what happened (the SIGKILL of a controller):
+where a series is a gateway controller's messages/s ("PE 11", ...), what
+the SS7 side sends to each gateway of a mated pair, messages/s ("sgd A",
+"sgd B": any series named "sgd ..."), or the SS7 side's running call totals
+("calls completed", "calls failed"), and event rows mark what happened (the
+SIGKILL of a controller or of a gateway, a gateway's restart):
     t_ms,event,LABEL
 
-Output: a PNG (and an SVG with --svg) with two panels on one time axis:
-messages/s per controller, and calls completed and failed; every event is a
-dashed vertical line across both, labelled.
+Output: a PNG (and an SVG with --svg) with panels on one time axis:
+messages/s per controller, messages/s per gateway (only when there are
+"sgd ..." series), and calls completed and failed; every event is a dashed
+vertical line across all of them, labelled.
 
 Usage: plot_traffic.py traffic.csv out.png [--svg out.svg] [--title TITLE]
 """
@@ -20,6 +23,7 @@ import sys
 from collections import defaultdict
 
 CALL_SERIES = ("calls completed", "calls failed")
+GATEWAY_PREFIX = "sgd "
 
 
 def load(path):
@@ -44,10 +48,24 @@ def render(series, events, title, outputs):
     matplotlib.use("Agg")  # no display: files only
     import matplotlib.pyplot as plt
 
-    controllers = sorted(name for name in series if name not in CALL_SERIES)
+    gateways = sorted(name for name in series if name.startswith(GATEWAY_PREFIX))
+    controllers = sorted(name for name in series if name not in CALL_SERIES and name not in gateways)
     calls = [name for name in CALL_SERIES if name in series]
-    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(10, 6.5), dpi=100,
-                                      gridspec_kw={"height_ratios": [2, 1]})
+    if gateways:
+        fig, (top, middle, bottom) = plt.subplots(3, 1, sharex=True, figsize=(10, 8.5), dpi=100,
+                                                  gridspec_kw={"height_ratios": [2, 1.3, 1]})
+        for name in gateways:
+            ts, vs = zip(*series[name])
+            middle.plot(ts, vs, linewidth=1.8, label=name)
+        middle.set_ylabel("SS7 side, msg/s")
+        middle.set_ylim(bottom=0)
+        middle.grid(True, alpha=0.3)
+        middle.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="gateway")
+        panels = (top, middle, bottom)
+    else:
+        fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(10, 6.5), dpi=100,
+                                          gridspec_kw={"height_ratios": [2, 1]})
+        panels = (top, bottom)
     fig.suptitle(title)
     for name in controllers:
         ts, vs = zip(*series[name])
@@ -71,10 +89,11 @@ def render(series, events, title, outputs):
     if calls:
         bottom.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
-    for t, label in events:
-        for ax in (top, bottom):
+    for i, (t, label) in enumerate(events):
+        for ax in panels:
             ax.axvline(t, color="black", linestyle="--", linewidth=1.2)
-        top.annotate(label, xy=(t, 0.5), xycoords=("data", "axes fraction"), xytext=(6, 0),
+        # staggered, so that labels of nearby events do not overlap
+        top.annotate(label, xy=(t, 0.5 - 0.12 * (i % 3)), xycoords=("data", "axes fraction"), xytext=(6, 0),
                      textcoords="offset points", fontsize=9,
                      bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85})
 

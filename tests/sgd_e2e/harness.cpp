@@ -215,4 +215,29 @@ std::int64_t sum_last(const std::vector<Process*>& ps, const std::string& key) {
   return s;
 }
 
+FailedCalls failed_calls(const Process& gen, const std::vector<std::pair<std::int64_t, std::int64_t>>& windows) {
+  FailedCalls f;
+  for (auto& e : events(gen.log(), "failed-call")) {
+    const auto t = num(e, "last_sent_unix_ms", num(e, "started_unix_ms"));
+    bool in = false;
+    for (auto [from, to] : windows) in = in || (t >= from && t <= to);
+    ++(in ? f.inside : f.outside);
+  }
+  return f;
+}
+
+bool stats_after(const std::vector<Process*>& ps, std::int64_t unix_ms, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    bool all = true;
+    for (auto* p : ps) {
+      auto f = p->last("stats");
+      all = all && f && num(*f, "unix_ms", 0) >= unix_ms;
+    }
+    if (all) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
 }  // namespace e2e

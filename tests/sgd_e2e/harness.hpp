@@ -128,6 +128,20 @@ Process start_registrar(const WorkDir& w, const std::string& name, const std::ve
 // Sends a command to a daemon's CLI (enable first); its output.
 std::optional<std::string> cli(std::uint16_t vty_port, const std::string& command);
 
+// ss7-gen's failed calls ("event failed-call ... last_sent_unix_ms=T"), split
+// by whether the call's last message from the SS7 side (the IAM or the REL
+// whose answer never came) left inside one of `windows` ([from, to], unix
+// ms) or outside all of them.
+struct FailedCalls {
+  std::int64_t inside = 0;
+  std::int64_t outside = 0;
+};
+FailedCalls failed_calls(const Process& gen, const std::vector<std::pair<std::int64_t, std::int64_t>>& windows);
+
+// Waits until every process has written a stats line stamped (unix_ms) at
+// or after `unix_ms`: its counters then include everything up to then.
+bool stats_after(const std::vector<Process*>& ps, std::int64_t unix_ms, std::chrono::milliseconds timeout);
+
 // Sum of a stats field over the last stats line of several processes.
 std::int64_t sum_last(const std::vector<Process*>& ps, const std::string& key);
 

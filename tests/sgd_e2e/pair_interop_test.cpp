@@ -3,8 +3,9 @@
 // gwc-sim controllers with cookies registered with both sgd's co-located
 // registrars (peered over ENRP), ss7-gen behind osmo-stp. One sgd is killed
 // (SIGKILL) under calls and restarted: osmo-stp moves the AS's traffic to
-// the survivor and back; no call fails, no controller sees an unknown call,
-// no duplicate reaches ss7-gen.
+// the survivor and back; no call fails but what the killed sgd's kernel
+// acknowledged in the instant before the kill, no controller sees an
+// unknown call, no duplicate reaches ss7-gen.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -66,6 +67,30 @@ class SgdPairInterop : public ::testing::Test {
     return -1;
   }
 
+  // Every controller has an association up to both gateways.
+  static bool linked_to_both(const std::vector<Process*>& pes, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      bool all = true;
+      for (auto* p : pes) {
+        auto f = p->last("stats");
+        all = all && f && num(*f, "associations", 0) >= 2;
+      }
+      if (all) return true;
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+  // The gateway has accepted traffic from the SS7 side.
+  static bool carrying(const Process& sgd, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      if (pool_counter(sgd, "sg_pool_accepted_total") > 0) return true;
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+
   std::optional<WorkDir> work_;
   std::vector<std::unique_ptr<Process>> procs_;
 };
@@ -102,7 +127,7 @@ TEST_F(SgdPairInterop, OsmoStpMovesTheLoadOffAKilledSgdAndBackWithoutAFailedCall
   auto& stp_proc = keep(Process(std::move(*stp), work_->path("osmo-stp.log")));
   const auto stp_port = sgtest::wait_for_listening_port(stp_proc.child(), sgtest::Protocol::sctp, 5s, "198.18.0.1");
   ASSERT_TRUE(stp_port) << "osmo-stp does not listen for M3UA on 198.18.0.1\n" << stp_proc.output();
-  std::this_thread::sleep_for(2s);  // osmo-stp's ASPs to both sgd come up, the controllers link to both
+  ASSERT_TRUE(linked_to_both(pes, 10s)) << "every controller must be linked to both gateways";
 
   auto& gen = keep(Process(*sgtest::ChildProcess::spawn(
                                {Bin::ss7_gen(), "--name", "ss7-gen", "--transport", "sctp", "--connect",
@@ -112,11 +137,12 @@ TEST_F(SgdPairInterop, OsmoStpMovesTheLoadOffAKilledSgdAndBackWithoutAFailedCall
                                work_->path("ss7-gen.log")),
                            work_->path("ss7-gen.log")));
   ASSERT_TRUE(gen.wait_line("event", "active", 10s)) << gen.output();
-  std::this_thread::sleep_for(2500ms);
-  const auto b_before = pool_counter(*b, "sg_pool_accepted_total");
-  EXPECT_GT(b_before, 0) << "osmo-stp load-shares over both sgd";
+  // osmo-stp load-shares over both sgd once its ASPs to both are active.
+  ASSERT_TRUE(carrying(a, 10s) && carrying(*b, 10s)) << "osmo-stp does not load-share over both sgd";
+  std::this_thread::sleep_for(1500ms);  // calls in progress through both
+  const auto b_killed = unix_ms_now();
   b->kill_now();
-  std::this_thread::sleep_for(1500ms);
+  std::this_thread::sleep_for(1500ms);  // the outage: A alone
   const auto a_during = pool_counter(a, "sg_pool_accepted_total");
   b = &keep(start_sgd(*work_, [&] {
     SgdSpec again = spec_b;
@@ -132,9 +158,12 @@ TEST_F(SgdPairInterop, OsmoStpMovesTheLoadOffAKilledSgdAndBackWithoutAFailedCall
   auto s = gen.last("summary").value_or(Fields{});
   const auto b_after = pool_counter(*b, "sg_pool_accepted_total");
   const auto a_after = pool_counter(a, "sg_pool_accepted_total");
-  std::this_thread::sleep_for(700ms);
   std::vector<Process*> pe_list(pes.begin(), pes.end());
+  EXPECT_TRUE(stats_after(pe_list, unix_ms_now(), 5s)) << "a controller stopped reporting";
   const auto unknown = sum_last(pe_list, "unknown_call");
+  // What B's kernel acknowledged in the instant before the kill is lost
+  // with B (kernel SCTP: docs/transport.md); nothing else may fail.
+  const auto failed = failed_calls(gen, {{b_killed - 200, b_killed + 100}});
   std::printf("[osmo-stp pair] calls %s, failed %s, unexpected %s; sgd A carried %lld messages (%lld by the time "
               "B restarted), restarted B carried %lld; unknown at the controllers %lld\n",
               s["calls_attempted"].c_str(), s["calls_failed"].c_str(), s["unexpected"].c_str(),
@@ -143,8 +172,12 @@ TEST_F(SgdPairInterop, OsmoStpMovesTheLoadOffAKilledSgdAndBackWithoutAFailedCall
   EXPECT_GT(num(s, "calls_attempted"), 200);
   EXPECT_GT(a_after, a_during) << "A went on carrying";
   EXPECT_GT(b_after, 0) << "osmo-stp gave the restarted sgd its share back";
-  EXPECT_EQ(num(s, "calls_failed"), 0);
-  EXPECT_EQ(num(s, "calls_completed"), num(s, "calls_attempted"));
+  std::printf("[osmo-stp pair] failed calls: %lld in the kill's in-flight window, %lld outside\n",
+              static_cast<long long>(failed.inside), static_cast<long long>(failed.outside));
+  EXPECT_EQ(failed.outside, 0) << "a call failed whose last message did not leave at the kill";
+  EXPECT_LE(failed.inside, 2) << "more lost at the kill than B's kernel could have taken";
+  EXPECT_EQ(num(s, "calls_failed"), failed.inside + failed.outside);
+  EXPECT_EQ(num(s, "calls_completed") + num(s, "calls_failed"), num(s, "calls_attempted"));
   EXPECT_EQ(num(s, "unexpected"), 0);
   EXPECT_EQ(unknown, 0);
 }

@@ -162,4 +162,30 @@ TEST(CallLedger, NamesTheCallsThatFailed) {
   EXPECT_EQ(rel->cic, 1);
 }
 
+// A call answered, then released by this side, whose RLC never came: the
+// REL is the message that was lost, and when it left is what tells a loss
+// at a gateway's kill from a later one.
+TEST(CallLedger, NamesTheLastMessageOfAFailedCall) {
+  sg::ss7gen::CallLedger ledger(1000ms);
+  const auto t0 = sg::sim::Clock::now();
+  auto isup = [](rserpool::Bytes b) {
+    sg::MtpMessage m;
+    m.si = sg::kSiIsup;
+    m.data = std::move(b);
+    return m;
+  };
+  ledger.sent(isup(sg::ss7::encode_iam(3, "49303", "49403")), t0);
+  ledger.sent(isup(sg::ss7::encode_iam(4, "49304", "49404")), t0);
+  EXPECT_FALSE(ledger.received(isup(sg::ss7::encode_anm(3)), t0 + 20ms).has_value());
+  ledger.sent(isup(sg::ss7::encode_rel(3)), t0 + 300ms);
+  auto failed = ledger.expired(t0 + 1300ms);
+  ASSERT_EQ(failed.size(), 2U);
+  EXPECT_EQ(failed[0].cic, 3);
+  EXPECT_STREQ(failed[0].last_type, "rel");
+  EXPECT_GE(failed[0].last_sent, failed[0].started);
+  EXPECT_EQ(failed[1].cic, 4);
+  EXPECT_STREQ(failed[1].last_type, "iam");
+  EXPECT_EQ(failed[1].last_sent, failed[1].started);
+}
+
 }  // namespace

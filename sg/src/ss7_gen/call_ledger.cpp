@@ -11,11 +11,17 @@ void CallLedger::sent(const MtpMessage& m, sim::TimePoint now) {
   auto h = ss7::parse_isup_header(m.data);
   if (!h) return;
   switch (static_cast<T>(h->message_type)) {
-    case T::iam:
-      calls_[h->cic] = Entry{now + timeout_, now, std::chrono::system_clock::now(), false};
+    case T::iam: {
+      const auto wall = std::chrono::system_clock::now();
+      calls_[h->cic] = Entry{now + timeout_, now, wall, false, wall, "iam"};
       break;
+    }
     case T::rel:
-      if (auto it = calls_.find(h->cic); it != calls_.end()) it->second.deadline = now + timeout_;
+      if (auto it = calls_.find(h->cic); it != calls_.end()) {
+        it->second.deadline = now + timeout_;
+        it->second.last_sent = std::chrono::system_clock::now();
+        it->second.last_type = "rel";
+      }
       break;
     case T::rlc:
       calls_.erase(h->cic);  // we completed a release of the far end
@@ -42,7 +48,7 @@ std::optional<FailedCall> CallLedger::received(const MtpMessage& m, sim::TimePoi
       calls_.erase(it);
       break;
     case T::rel: {
-      FailedCall f{h->cic, it->second.started};
+      FailedCall f{h->cic, it->second.started, it->second.last_sent, it->second.last_type};
       calls_.erase(it);
       return f;
     }
@@ -56,7 +62,7 @@ std::vector<FailedCall> CallLedger::expired(sim::TimePoint now) {
   std::vector<FailedCall> out;
   for (auto it = calls_.begin(); it != calls_.end();) {
     if (it->second.deadline <= now) {
-      out.push_back({it->first, it->second.started});
+      out.push_back({it->first, it->second.started, it->second.last_sent, it->second.last_type});
       it = calls_.erase(it);
     } else {
       ++it;

@@ -19,6 +19,12 @@ namespace sg::ss7gen {
 struct FailedCall {
   std::uint16_t cic = 0;
   std::chrono::system_clock::time_point started;
+  // The call's last message from this side (IAM or REL) and when it left:
+  // the message whose answer never came. A message that a killed gateway's
+  // kernel acknowledged just before the kill is lost with it; this tells
+  // those apart from calls lost later.
+  std::chrono::system_clock::time_point last_sent;
+  const char* last_type = "iam";
 };
 
 class CallLedger {
@@ -43,6 +49,8 @@ class CallLedger {
     sim::TimePoint iam_sent{};
     std::chrono::system_clock::time_point started;
     bool answered = false;
+    std::chrono::system_clock::time_point last_sent;
+    const char* last_type = "iam";
   };
   std::chrono::milliseconds timeout_;
   std::map<std::uint16_t, Entry> calls_;

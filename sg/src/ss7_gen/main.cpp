@@ -59,6 +59,7 @@ class SgEvents : public drv::Events {
   void on_asp_state(const mxua::AspStateChanged& c) override;
   void on_data(mxua::DataIndication&& d) override;
   void on_destination_state(const mxua::DestinationStateChanged& d) override;
+  void on_association_up(mxua::AssocId, const tr::AssociationInfo& i) override;
   void on_association_down(mxua::AssocId, tr::DownReason r) override;
   void on_send_failed(mxua::AssocId, std::vector<mxua::Data>&& unsent) override;
 
@@ -102,6 +103,21 @@ class Generator {
     log_->info("SG {}: ASP {} -> {}", i, mxua::to_string(c.from), mxua::to_string(c.to));
     sg_check(i);
     if (!started_ && active()) begin();
+  }
+  // A reconnection to an SG that is down, on the same host, can connect to
+  // itself: the kernel may pick the SG's port as the ephemeral source port,
+  // and a connect from a port to itself succeeds (SCTP and TCP
+  // simultaneous open). Such an association talks to itself (ASPUP against
+  // ASPUP) and holds the port the restarted SG needs; cut it off at once
+  // and try again.
+  void sg_up(std::size_t i, const tr::AssociationInfo& info) {
+    bool self = false;
+    for (const auto& l : info.local)
+      for (const auto& r : info.remote) self = self || l == r;
+    if (!self) return;
+    ++self_connections_;
+    log_->warn("SG {}: the association connected to itself (source port = the SG's port), aborting it", i);
+    if (auto a = sgs_[i].conn->association()) a->abort();
   }
   void sg_down(std::size_t i, tr::DownReason r) {
     log_->warn("association to SG {} down: {}", i, tr::to_string(r));
@@ -363,7 +379,9 @@ class Generator {
   }
 
   void report_failed(const FailedCall& f, const char* why) {
-    std::printf("event failed-call cic=%u reason=%s started_unix_ms=%" PRId64 "\n", f.cic, why, unix_ms(f.started));
+    std::printf("event failed-call cic=%u reason=%s started_unix_ms=%" PRId64 " last_sent=%s last_sent_unix_ms=%" PRId64
+                "\n",
+                f.cic, why, unix_ms(f.started), f.last_type, unix_ms(f.last_sent));
     std::fflush(stdout);
   }
 
@@ -438,9 +456,9 @@ class Generator {
     const auto& sc = share_.counters();
     std::printf("summary name=%s duration_s=%.3f messages_sent=%" PRIu64 " messages_received=%" PRIu64
                 " send_refused=%" PRIu64 " duna=%" PRIu64 " dava=%" PRIu64 " waited=%" PRIu64 " discarded=%" PRIu64
-                " resent=%" PRIu64 " sg_failovers=%" PRIu64 " sg_changebacks=%" PRIu64,
+                " resent=%" PRIu64 " sg_failovers=%" PRIu64 " sg_changebacks=%" PRIu64 " self_connections=%" PRIu64,
                 o_.name.c_str(), secs, sent_, received_, send_refused_, duna_, dava_, sc.held, sc.dropped, sc.resent,
-                sc.failovers, sc.changebacks);
+                sc.failovers, sc.changebacks, self_connections_);
     if (generator_) {
       const auto& s = generator_->stats();
       const std::uint64_t sccp_lost = s.sccp_sent - s.sccp_answered;
@@ -493,6 +511,7 @@ class Generator {
   std::uint64_t received_ = 0;
   std::uint64_t send_refused_ = 0;
   std::uint64_t duna_ = 0;
+  std::uint64_t self_connections_ = 0;  // associations that connected to themselves (aborted)
   std::uint64_t dava_ = 0;
   sim::SgLoadShare share_;
   std::optional<sim::TimePoint> share_armed_;
@@ -504,6 +523,7 @@ void SgEvents::on_data(mxua::DataIndication&& d) {
   g_.on_data(std::move(d));
 }
 void SgEvents::on_destination_state(const mxua::DestinationStateChanged& d) { g_.on_destination_state(d); }
+void SgEvents::on_association_up(mxua::AssocId, const tr::AssociationInfo& i) { g_.sg_up(sg_, i); }
 void SgEvents::on_association_down(mxua::AssocId, tr::DownReason r) { g_.sg_down(sg_, r); }
 void SgEvents::on_send_failed(mxua::AssocId, std::vector<mxua::Data>&& unsent) {
   g_.sg_handed_back(sg_, std::move(unsent));
