@@ -101,6 +101,11 @@ std::vector<Action> PoolDistributor::handlespace(std::span<const rserpool::PoolE
   membership_moved(now);
   const auto selectable = membership_.selectable();
   selector_.members_changed(membership_.overall_policy(), selectable);
+  // The whole list first, then the waiting traffic: placed after the first
+  // joiner alone, a shared placement would hash over part of the pool and
+  // disagree with a mate that saw the list whole (found by the seeded
+  // simulation, tests/sg_sim/seed_world.cpp).
+  applying_list_ = true;
   for (const auto& ch : changes) {
     switch (ch.what) {
       case MembershipChange::left: loss_notice(ch.pe, now, out); break;
@@ -111,6 +116,8 @@ std::vector<Action> PoolDistributor::handlespace(std::span<const rserpool::PoolE
         break;
     }
   }
+  applying_list_ = false;
+  flush_pool_wait(now, out);
   update_congestion(out);
   return out;
 }
@@ -215,8 +222,9 @@ void PoolDistributor::moved(PeIdentifier pe, TimePoint now, std::vector<Action>&
 void PoolDistributor::connect(PeIdentifier pe, Member& m, TimePoint now, std::vector<Action>& out) {
   m.state = MemberState::connecting;
   out.push_back(action::Connect{pe, m.transport});
-  // Traffic waiting for any PE can queue behind this one now.
-  flush_pool_wait(now, out);
+  // Traffic waiting for any PE can queue behind this one now (after the
+  // whole list, when a list is being applied).
+  if (!applying_list_) flush_pool_wait(now, out);
 }
 
 rserpool::Result<std::vector<Action>, PoolDistributor::DrainRefusal> PoolDistributor::drain(

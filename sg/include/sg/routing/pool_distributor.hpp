@@ -409,6 +409,7 @@ class PoolDistributor {
   bool congested_ = false;
   bool settled_ = false;
   bool rerouting_waiting_ = false;  // flush_pool_wait() is re-routing the pool-wait queue
+  bool applying_list_ = false;     // handlespace() is applying a new PE list
   TimePoint waiting_since_{};       // ... and this is the current message's age
   std::optional<TimePoint> first_listed_;
   rserpool::TimerSet<TimerKey> timers_;
