@@ -435,6 +435,11 @@ void PoolDistributor::fail_member(PeIdentifier pe, std::vector<MtpMessage> hande
   }
   const std::size_t moved = orphan_flows_of(pe, m.latest_cookie);
   counters_.flows_moved += moved;
+  // The heir is chosen now, over the survivors of this moment, not when the
+  // first orphan is routed: a mate chooses at its own failure detection, and
+  // a PE joining in between would otherwise give the two gateways different
+  // heirs (found by the seeded simulation, tests/sg_sim/seed_world.cpp).
+  if (moved != 0) (void)heir_for(pe);
   if (was != MemberState::connecting && loss != Loss::closed) {
     // Fencing: its calls belong to an heir now. The association is aborted
     // (a no-op when it is down already) and whatever it still delivers is
