@@ -30,6 +30,7 @@ struct Packet {
   MtpMessage data;
   rserpool::Bytes payload;
   bool kept_copy = false;       // the gateway keeps a copy (sent to a suspect)
+  std::uint64_t seq = 0;        // send order (set by Pipe::send)
 };
 
 class Pipe {
@@ -40,6 +41,7 @@ class Pipe {
     TimePoint arrives = now + delay + extra;
     if (arrives < last) arrives = last;
     last = arrives;
+    p.seq = seq;
     queue_.emplace(std::make_pair(arrives, seq), std::move(p));
   }
   std::optional<TimePoint> next() const {

@@ -89,21 +89,22 @@ struct Assoc {
   // Arrived at a kernel whose association is gone (ABORT answers them):
   // not acknowledged, so the sender's transport hands them back.
   std::vector<Packet> rejected_to_ctl, rejected_to_gw;
+  // Oldest first: what was rejected and what is still on its way, merged
+  // in send order (a retransmitted message is older than what overtook it).
+  static std::vector<Packet> merged(std::vector<Packet>& rejected, Pipe& pipe) {
+    std::vector<Packet> all = std::move(rejected);
+    rejected.clear();
+    for (auto& p : pipe.take_all()) all.push_back(std::move(p));
+    std::stable_sort(all.begin(), all.end(), [](const Packet& x, const Packet& y) { return x.seq < y.seq; });
+    return all;
+  }
   std::vector<MtpMessage> take_unsent_to_ctl() {
     std::vector<MtpMessage> back;
-    for (auto& p : rejected_to_ctl)
-      if (!p.control) back.push_back(std::move(p.data));
-    rejected_to_ctl.clear();
-    for (auto& p : to_ctl.take_all())
+    for (auto& p : merged(rejected_to_ctl, to_ctl))
       if (!p.control) back.push_back(std::move(p.data));
     return back;
   }
-  std::vector<Packet> take_unsent_to_gw() {
-    std::vector<Packet> back = std::move(rejected_to_gw);
-    rejected_to_gw.clear();
-    for (auto& p : to_gw.take_all()) back.push_back(std::move(p));
-    return back;
-  }
+  std::vector<Packet> take_unsent_to_gw() { return merged(rejected_to_gw, to_gw); }
 };
 
 enum class Proc : std::uint8_t { running, hung, dead };
@@ -118,6 +119,7 @@ struct Controller {
   std::deque<MtpMessage> held;       // no association up: waits, in order
   std::size_t last_gw = SIZE_MAX;
   bool kernel_alive = true;          // exit_notice: the kernel acknowledges what the dead process never reads
+  std::optional<TimePoint> fenced_until;  // a gateway fenced it; the audit bound has not passed
   std::vector<std::pair<std::uint64_t, bool>> unseen_aborts;  // cut while it was hung (and by a gateway's death)
 };
 
@@ -339,9 +341,7 @@ class World {
     if (w.dist) accumulate(w);
     w.alive = true;
     ++w.incarnation;
-    // A restart moves SLSs back (changeback): the calls on them meet a
-    // gateway that did not place them, as at a death.
-    if (w.incarnation > 1) gateway_event();
+
     w.ledger = Ledger{};
     w.started_at = now_;
     w.link_of.clear();
@@ -364,6 +364,9 @@ class World {
       if (!gws_[g].alive || gws_[g].incarnation != inc) return;
       ev("ss7-asp-active", g);
       ss7_out(ss7_->sg_active(g, now_));
+      // A restarted gateway takes its SLSs back after the changeback: the
+      // calls on them meet a gateway that did not place them, as at a death.
+      if (gws_[g].incarnation > 1) schedule_at(now_ + 50ms, [this] { gateway_event(); });
     });
   }
 
@@ -436,6 +439,7 @@ class World {
         connect(g, cn->pe);
       } else if (auto* f = std::get_if<action::Fence>(&act)) {
         ev("fence", g, f->pe);
+        if (Controller* fc = controller(f->pe)) fc->fenced_until = now_ + 2s + 1s;  // audit bound, re-listing
         for (auto& h : heirs_) h.second.erase(f->pe);  // cut off: no longer anyone's living heir
         retire(g, f->pe, /*fence=*/true);
       } else if (auto* dc = std::get_if<action::Disconnect>(&act)) {
@@ -671,8 +675,14 @@ class World {
   // that does not hold them.
   void gateway_event() {
     last_gateway_death_ = now_;
+    // A controller fenced but still listed (hung, or not audited yet) is in
+    // a restarted gateway's hash and not in its mate's: every call in
+    // progress is exposed then (finding, docs/architecture.md).
+    const bool fenced_but_listed = std::any_of(ctls_.begin(), ctls_.end(), [&](const Controller& c) {
+      return c.listed && c.fenced_until && *c.fenced_until > now_;
+    });
     for (auto& [cic, rec] : calls_)
-      if (rec.open && rec.started <= last_pool_change_) expose_call(cic, Why::membership);
+      if (rec.open && (fenced_but_listed || rec.started <= last_pool_change_)) expose_call(cic, Why::membership);
   }
   void pool_changed() {
     last_pool_change_ = now_;
@@ -734,6 +744,12 @@ class World {
     }
   }
 
+  std::vector<std::uint16_t> calls_in_echo(const Packet& p) {
+    auto d = asap::decode(p.payload);
+    if (!d) return {};
+    auto* ck = std::get_if<asap::CookieEcho>(&d->message);
+    return ck ? calls_in(ck->cookie) : std::vector<std::uint16_t>{};
+  }
   std::vector<std::uint16_t> calls_in_cookie(const Packet& p) {
     auto d = asap::decode(p.payload);
     if (!d) return {};
@@ -984,6 +1000,7 @@ class World {
     pool_changed();
     c.proc = Proc::dead;
     c.kernel_alive = false;
+    for (const auto& m : c.held) expose(m, Why::controller_sent);
     c.held.clear();
     // Its kernel aborts every association: the gateways see it one delay
     // later; what they sent that had not arrived is handed back.
@@ -1028,6 +1045,8 @@ class World {
   void hang_controller(Controller& c, rserpool::Duration resume_after) {
     if (c.proc != Proc::running) return;
     expose_ringing(c);
+    // Its replies that wait for a gateway wait for it to run again.
+    for (const auto& m : c.held) expose(m, Why::kernel);
     c.proc = Proc::hung;
     const auto hung_at = now_;
     // M3UA BEAT goes unanswered: each gateway fails its link then.
@@ -1040,6 +1059,13 @@ class World {
         ev("beat-timeout", a->g, id, aid);
         gwc_link::Actions out;
         // The driver aborts the association; the transport then reports it down.
+        // What its kernel holds unread is given up now (whatever it does
+        // with it when it resumes, its answers are dropped: fenced).
+        for (const auto& p : a->unread) {
+          if (!p.control && !p.kept_copy) expose(p.data, Why::kernel);
+          // A cookie it never adopted: the calls it carried have no holder.
+          if (p.control) for (auto cic : calls_in_echo(p)) expose_call(cic, Why::kernel);
+        }
         a->link->send_failed(a->take_unsent_to_ctl());
         gw_association_down(*a, rserpool::transport::DownReason::heartbeat_timeout);
         schedule_at(now_ + a->delay, [this, aid2 = aid] {
@@ -1082,6 +1108,7 @@ class World {
     expose_ringing(c);
     pool_changed();
     c.proc = Proc::dead;
+    for (const auto& m : c.held) expose(m, Why::controller_sent);
     c.held.clear();
     schedule_at(now_ + notice, [this, id = c.id] {
       controller(id)->listed = false;
