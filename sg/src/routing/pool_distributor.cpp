@@ -433,7 +433,12 @@ void PoolDistributor::fail_member(PeIdentifier pe, std::vector<MtpMessage> hande
     m.reported_at = now;
     out.push_back(action::ReportUnreachable{pe});
   }
-  const std::size_t moved = orphan_flows_of(pe, m.latest_cookie);
+  // An heir that fails before its association came up never received the
+  // cookie it was to adopt: the flows it inherited still need that one
+  // (found by the seeded simulation, tests/sg_sim/seed_world.cpp).
+  std::optional<rserpool::Bytes> cookie = m.latest_cookie;
+  if (!cookie && !m.echo_before_data.empty()) cookie = m.echo_before_data.back();
+  const std::size_t moved = orphan_flows_of(pe, cookie);
   counters_.flows_moved += moved;
   // The heir is chosen now, over the survivors of this moment, not when the
   // first orphan is routed: a mate chooses at its own failure detection, and
