@@ -182,6 +182,7 @@ void PoolDistributor::loss_notice(PeIdentifier pe, TimePoint now, std::vector<Ac
       // The registrar may have seen its death before our link did (its
       // own ASAP association dropped first): suspect, do not drain yet.
       m.state = MemberState::suspect;
+      reassign_heirs_of(pe);
       ++counters_.suspicions;
       timers_.arm(TimerKey{TimerKind::suspicion, pe}, now + profile_.membership.suspicion);
       out.push_back(action::News{pe, MemberNews::suspected});
@@ -445,6 +446,7 @@ void PoolDistributor::fail_member(PeIdentifier pe, std::vector<MtpMessage> hande
   // a PE joining in between would otherwise give the two gateways different
   // heirs (found by the seeded simulation, tests/sg_sim/seed_world.cpp).
   if (moved != 0) (void)heir_for(pe);
+  reassign_heirs_of(pe);
   if (was != MemberState::connecting && loss != Loss::closed) {
     // Fencing: its calls belong to an heir now. The association is aborted
     // (a no-op when it is down already) and whatever it still delivers is
@@ -686,6 +688,15 @@ bool PoolDistributor::usable(PeIdentifier pe) const {
   auto it = members_.find(pe);
   return it != members_.end() &&
          (it->second.state == MemberState::active || it->second.state == MemberState::connecting);
+}
+
+void PoolDistributor::reassign_heirs_of(PeIdentifier pe) {
+  // An heir that cannot take traffic any more is replaced at once, not when
+  // the estate's next flow is routed, for the same reason as the first
+  // choice: a mate replaces it at its own detection, over the same pool
+  // (found by the seeded simulation, tests/sg_sim/seed_world.cpp).
+  for (auto& [origin, estate] : estates_)
+    if (estate.heir == pe) estate.heir = select(Placement{Placement::Purpose::heir, FlowKey{}, origin});
 }
 
 std::optional<PeIdentifier> PoolDistributor::heir_for(PeIdentifier origin) {
