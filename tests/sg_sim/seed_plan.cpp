@@ -48,7 +48,7 @@ Plan draw_plan(std::uint64_t seed, std::mt19937_64& rng) {
   p.gateways = uniform(0, 1) == 0 ? 1 : 2;
   p.controllers = static_cast<std::size_t>(uniform(3, 5));
   p.calls_per_second = static_cast<double>(uniform(50, 200));
-  p.sccp_per_second = static_cast<double>(uniform(0, 40));
+  p.sccp_per_second = static_cast<double>(uniform(0, 400));
   p.hold_time = millis(100, 600);
   p.originate_for = millis(1200, 2000);
   p.end = p.originate_for + 5000ms;

@@ -26,6 +26,7 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <tuple>
 #include <variant>
 
 #include "mxua/fsm/actions.hpp"
@@ -115,6 +116,7 @@ struct Controller {
   Proc proc = Proc::running;
   bool listed = true;
   std::uint16_t port = 0;
+  std::uint32_t incarnation = 0;
   std::vector<std::uint64_t> assoc;  // per gateway: the association it uses (0: none)
   std::deque<MtpMessage> held;       // no association up: waits, in order
   std::size_t last_gw = SIZE_MAX;
@@ -339,6 +341,12 @@ class World {
   void start_gateway(std::size_t g) {
     Gateway& w = gws_[g];
     if (w.dist) accumulate(w);
+    // A restarted gateway cannot know that a listed controller is hung: it
+    // places new flows there (connecting) and they wait for M3UA T(ack)
+    // (finding, docs/architecture.md): what it carries meanwhile may fail.
+    if (w.incarnation > 0 &&
+        std::any_of(ctls_.begin(), ctls_.end(), [](const Controller& c) { return c.proc == Proc::hung; }))
+      hung_at_restart_ = now_;
     w.alive = true;
     ++w.incarnation;
 
@@ -640,9 +648,16 @@ class World {
     a.ctl_active = false;
     // Acknowledged by its kernel and unread: gone with the association.
     for (auto& p : a.unread)
-      if (!p.control) lost_in_kernel(p);
+      if (!p.control) lost_in_kernel(a, p);
     a.unread.clear();
-    if (!c || c->proc == Proc::dead) return;
+    if (!c || c->proc == Proc::dead) {
+      // Handed back to a process that is gone: lost with it.
+      for (auto& p : unsent) {
+        if (!p.control) expose(p.data, Why::controller_sent);
+        else for (auto cic : calls_in_cookie(p)) expose_call(cic, Why::controller_sent);
+      }
+      return;
+    }
     if (c->assoc[a.g] == a.id) c->assoc[a.g] = 0;
     if (c->last_gw == a.g) c->last_gw = SIZE_MAX;
     if (c->proc == Proc::hung) {
@@ -675,6 +690,7 @@ class World {
   // that does not hold them.
   void gateway_event() {
     last_gateway_death_ = now_;
+    if (gws_.size() > 1) order_exempt_until_ = now_ + 300ms;
     // A controller fenced but still listed (hung, or not audited yet) is in
     // a restarted gateway's hash and not in its mate's: every call in
     // progress is exposed then (finding, docs/architecture.md).
@@ -691,8 +707,12 @@ class World {
       if (rec.open && rec.started <= *last_gateway_death_) expose_call(cic, Why::membership);
   }
 
-  void lost_in_kernel(const Packet& p) {
-    if (p.kept_copy) return;  // the gateway kept a copy for the heir
+  void lost_in_kernel(const Assoc& a, const Packet& p) {
+    if (p.kept_copy && !a.gateway_died && gws_[a.g].alive) {
+      // The gateway kept a copy for the heir: lost only if it dies first.
+      kept_in_gateway_[a.g].push_back(p.data);
+      return;
+    }
     ++out_.lost_in_kernel;
     ev("lost-in-kernel", tag(p.data));
     expose(p.data, Why::kernel);
@@ -707,7 +727,7 @@ class World {
         continue;
       }
       if (c->proc == Proc::dead) {
-        if (!p->control) lost_in_kernel(*p);
+        if (!p->control) lost_in_kernel(a, *p);
         continue;
       }
       if (c->proc == Proc::hung) {
@@ -778,6 +798,7 @@ class World {
     c.last_gw = a.g;
     const auto& after = c.model->counters();
     ev("ctl-read", c.id, tag(p.data), a.id);
+    check_sls_order(c, p.data);
     if (after.unknown_call_messages != before.unknown_call_messages ||
         after.ordering_violations != before.ordering_violations) {
       auto h = ss7::parse_isup_header(p.data.data);
@@ -797,6 +818,22 @@ class World {
         c.model->active_calls() != calls_before)
       table_changed(c);
     for (auto& r : replies) controller_send(c, a.g, std::move(r));
+  }
+
+  // Per-SLS order (SCCP class 1 relies on it): the SS7 side numbers its
+  // queries, and each SLS carries every 16th; at a controller the numbers
+  // of one SLS must rise (a kept copy may repeat the last one).
+  void check_sls_order(const Controller& c, const MtpMessage& m) {
+    if (m.si != kSiSccp) return;
+    auto u = ss7::decode_udt(m.data);
+    if (!u || u->data.size() < 4) return;
+    const auto seq = rserpool::load_u32(u->data.data());
+    auto& last = sls_seen_[{c.id, c.incarnation, m.sls}];
+    if (last && seq < *last && now_ > order_exempt_until_) {
+      violation("controller " + std::to_string(c.id) + " got SCCP query " + std::to_string(seq) + " after " +
+                std::to_string(*last) + " on SLS " + std::to_string(m.sls));
+    }
+    if (!last || seq > *last) last = seq;
   }
 
   // As gwc-sim: the cookie (its call table) to every association, before
@@ -873,7 +910,7 @@ class World {
   void check_failures() {
     for (auto cic : gen_->take_failed_circuits()) {
       calls_[cic].open = false;
-      if (exempt(cic)) {
+      if (exempt(cic) || (hung_at_restart_ && calls_[cic].started + 3s >= *hung_at_restart_)) {
         ++out_.exempt_calls;
         continue;
       }
@@ -1035,6 +1072,7 @@ class World {
     c.proc = Proc::running;
     c.kernel_alive = true;
     c.model = std::make_unique<GwcCallModel>();
+    ++c.incarnation;
     c.assoc.assign(gws_.size(), 0);
     c.last_gw = SIZE_MAX;
     c.port = static_cast<std::uint16_t>(c.port + 100);  // registers anew
@@ -1121,7 +1159,7 @@ class World {
         if (a->pe != id || a->ctl_down) continue;
         a->ctl_down = true;
         for (auto& p : a->unread)
-          if (!p.control) lost_in_kernel(p);
+          if (!p.control) lost_in_kernel(*a, p);
         a->unread.clear();
         schedule_at(now_ + a->delay, [this, aid2 = aid] {
           Assoc* y = assoc(aid2);
@@ -1148,6 +1186,8 @@ class World {
     if (!w.alive) return;
     ++out_.gateway_kills;
     gateway_event();
+    for (const auto& m : kept_in_gateway_[g]) expose(m, Why::gateway);
+    kept_in_gateway_[g].clear();
     for (auto& [k, e] : w.ledger.entries) {
       for (std::int64_t i = 0; i < e.count; ++i) {
         ++out_.lost_with_gateway;
@@ -1201,7 +1241,7 @@ class World {
     out_.calls_failed = st.calls_failed;
     if (!gen_->idle()) violation("calls still in progress at the end: " + std::to_string(gen_->calls_in_progress()));
     const auto lost_queries = st.sccp_sent - st.sccp_answered;
-    if (lost_queries > exempt_queries_.size())
+    if (lost_queries > exempt_queries_.size() && !hung_at_restart_)
       violation(std::to_string(lost_queries) + " SCCP queries unanswered, " + std::to_string(exempt_queries_.size()) +
                 " exempt");
     for (auto& c : ctls_)
@@ -1250,6 +1290,14 @@ class World {
   TimePoint last_pool_change_{};
   std::optional<TimePoint> last_gateway_death_;
   std::map<std::uint64_t, PeIdentifier> cookie_origin_;
+  std::map<std::tuple<PeIdentifier, std::uint32_t, std::uint8_t>, std::optional<std::uint32_t>> sls_seen_;
+  // An SLS moved to the mate when its gateway died: what the dead one had
+  // in flight to a controller may arrive after what the mate sends (two
+  // paths; an STP's time-controlled changeover, Q.704 5.6, would hold the
+  // diverted traffic; SgLoadShare does so only at changeback). Counted.
+  TimePoint order_exempt_until_{};
+  std::optional<TimePoint> hung_at_restart_;
+  std::map<std::size_t, std::vector<MtpMessage>> kept_in_gateway_;  // lost in a kernel, copy kept by that gateway
   std::map<PeIdentifier, std::set<PeIdentifier>> heirs_;
 };
 
