@@ -832,7 +832,11 @@ TEST_F(Fixture, SimulatedFailuresLoseNothingAndKeepFlowOrder) {
     }
     for (std::uint32_t id = 0; id < next_id; ++id) {
       const int got = received.count(id) ? received[id] : 0;
-      if (dropped.count(id)) {
+      if (dropped.count(id) && may_repeat.count(id)) {
+        // A kept copy (possible duplicate) may be dropped after the
+        // original was processed.
+        EXPECT_LE(got, 1) << "seed " << seed << " id " << id << " dropped and delivered twice";
+      } else if (dropped.count(id)) {
         EXPECT_EQ(got, 0) << "seed " << seed << " id " << id << " dropped and delivered";
       } else if (may_repeat.count(id)) {
         EXPECT_GE(got, 1) << "seed " << seed << " id " << id << " lost";

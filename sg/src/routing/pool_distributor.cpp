@@ -101,6 +101,11 @@ std::vector<Action> PoolDistributor::handlespace(std::span<const rserpool::PoolE
   membership_moved(now);
   const auto selectable = membership_.selectable();
   selector_.members_changed(membership_.overall_policy(), selectable);
+  // The whole list first, then the waiting traffic: placed after the first
+  // joiner alone, a shared placement would hash over part of the pool and
+  // disagree with a mate that saw the list whole (found by the seeded
+  // simulation, tests/sg_sim/seed_world.cpp).
+  applying_list_ = true;
   for (const auto& ch : changes) {
     switch (ch.what) {
       case MembershipChange::left: loss_notice(ch.pe, now, out); break;
@@ -111,6 +116,8 @@ std::vector<Action> PoolDistributor::handlespace(std::span<const rserpool::PoolE
         break;
     }
   }
+  applying_list_ = false;
+  flush_pool_wait(now, out);
   update_congestion(out);
   return out;
 }
@@ -175,6 +182,7 @@ void PoolDistributor::loss_notice(PeIdentifier pe, TimePoint now, std::vector<Ac
       // The registrar may have seen its death before our link did (its
       // own ASAP association dropped first): suspect, do not drain yet.
       m.state = MemberState::suspect;
+      reassign_heirs_of(pe);
       ++counters_.suspicions;
       timers_.arm(TimerKey{TimerKind::suspicion, pe}, now + profile_.membership.suspicion);
       out.push_back(action::News{pe, MemberNews::suspected});
@@ -215,8 +223,9 @@ void PoolDistributor::moved(PeIdentifier pe, TimePoint now, std::vector<Action>&
 void PoolDistributor::connect(PeIdentifier pe, Member& m, TimePoint now, std::vector<Action>& out) {
   m.state = MemberState::connecting;
   out.push_back(action::Connect{pe, m.transport});
-  // Traffic waiting for any PE can queue behind this one now.
-  flush_pool_wait(now, out);
+  // Traffic waiting for any PE can queue behind this one now (after the
+  // whole list, when a list is being applied).
+  if (!applying_list_) flush_pool_wait(now, out);
 }
 
 rserpool::Result<std::vector<Action>, PoolDistributor::DrainRefusal> PoolDistributor::drain(
@@ -425,8 +434,19 @@ void PoolDistributor::fail_member(PeIdentifier pe, std::vector<MtpMessage> hande
     m.reported_at = now;
     out.push_back(action::ReportUnreachable{pe});
   }
-  const std::size_t moved = orphan_flows_of(pe, m.latest_cookie);
+  // An heir that fails before its association came up never received the
+  // cookie it was to adopt: the flows it inherited still need that one
+  // (found by the seeded simulation, tests/sg_sim/seed_world.cpp).
+  std::optional<rserpool::Bytes> cookie = m.latest_cookie;
+  if (!cookie && !m.echo_before_data.empty()) cookie = m.echo_before_data.back();
+  const std::size_t moved = orphan_flows_of(pe, cookie);
   counters_.flows_moved += moved;
+  // The heir is chosen now, over the survivors of this moment, not when the
+  // first orphan is routed: a mate chooses at its own failure detection, and
+  // a PE joining in between would otherwise give the two gateways different
+  // heirs (found by the seeded simulation, tests/sg_sim/seed_world.cpp).
+  if (moved != 0) (void)heir_for(pe);
+  reassign_heirs_of(pe);
   if (was != MemberState::connecting && loss != Loss::closed) {
     // Fencing: its calls belong to an heir now. The association is aborted
     // (a no-op when it is down already) and whatever it still delivers is
@@ -668,6 +688,15 @@ bool PoolDistributor::usable(PeIdentifier pe) const {
   auto it = members_.find(pe);
   return it != members_.end() &&
          (it->second.state == MemberState::active || it->second.state == MemberState::connecting);
+}
+
+void PoolDistributor::reassign_heirs_of(PeIdentifier pe) {
+  // An heir that cannot take traffic any more is replaced at once, not when
+  // the estate's next flow is routed, for the same reason as the first
+  // choice: a mate replaces it at its own detection, over the same pool
+  // (found by the seeded simulation, tests/sg_sim/seed_world.cpp).
+  for (auto& [origin, estate] : estates_)
+    if (estate.heir == pe) estate.heir = select(Placement{Placement::Purpose::heir, FlowKey{}, origin});
 }
 
 std::optional<PeIdentifier> PoolDistributor::heir_for(PeIdentifier origin) {

@@ -91,6 +91,7 @@ std::vector<MtpMessage> Ss7CallGenerator::on_timeout(TimePoint now) {
       ++it;
     } else {
       ++stats_.calls_failed;  // no answer, or no release complete
+      if (config_.record_failures) failed_circuits_.push_back(it->first);
       it = calls_.erase(it);
     }
   }
@@ -160,6 +161,7 @@ std::vector<MtpMessage> Ss7CallGenerator::on_message(const MtpMessage& m, TimePo
       // The far end released: complete it.
       calls_.erase(it);
       ++stats_.calls_failed;
+      if (config_.record_failures) failed_circuits_.push_back(h->cic);
       ++stats_.messages_sent;
       return {to_pool(h->cic, ss7::encode_rlc(h->cic))};
     }

@@ -380,6 +380,8 @@ class PoolDistributor {
   // Unbinds every flow of `pe` into its estate; returns how many.
   std::size_t orphan_flows_of(rserpool::PeIdentifier pe, const std::optional<rserpool::Bytes>& cookie);
   std::optional<rserpool::PeIdentifier> heir_for(rserpool::PeIdentifier origin);
+  // Estates whose heir is `pe` (which just became unusable) get a new one.
+  void reassign_heirs_of(rserpool::PeIdentifier pe);
   bool usable(rserpool::PeIdentifier pe) const;
   void flush_pool_wait(TimePoint now, std::vector<Action>& out);
   void update_congestion(std::vector<Action>& out);
@@ -409,6 +411,7 @@ class PoolDistributor {
   bool congested_ = false;
   bool settled_ = false;
   bool rerouting_waiting_ = false;  // flush_pool_wait() is re-routing the pool-wait queue
+  bool applying_list_ = false;     // handlespace() is applying a new PE list
   TimePoint waiting_since_{};       // ... and this is the current message's age
   std::optional<TimePoint> first_listed_;
   rserpool::TimerSet<TimerKey> timers_;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "rserpool/base/time.hpp"
@@ -35,6 +36,9 @@ struct GeneratorConfig {
   std::chrono::milliseconds answer_timeout{10000};  // IAM to ANM (T7-like)
   std::chrono::milliseconds release_timeout{10000}; // REL to RLC (T1-like)
   ss7::IsupVariant isup_variant = ss7::IsupVariant::itu;  // ANSI: 14-bit CICs
+  // Keep the circuit of every failed call for take_failed_circuits() (the
+  // deterministic simulation attributes each failure to a call).
+  bool record_failures = false;
 };
 
 struct GeneratorStats {
@@ -67,6 +71,9 @@ class Ss7CallGenerator {
   bool idle() const noexcept { return calls_.empty() && sccp_pending_.empty(); }
   std::size_t calls_in_progress() const noexcept { return calls_.size(); }
   const GeneratorStats& stats() const noexcept { return stats_; }
+  // The circuits whose call failed since the last call, in order
+  // (GeneratorConfig::record_failures).
+  std::vector<std::uint16_t> take_failed_circuits() { return std::exchange(failed_circuits_, {}); }
 
  private:
   enum class Phase : std::uint8_t { setup, ringing, answered, releasing };
@@ -88,6 +95,7 @@ class Ss7CallGenerator {
   std::map<std::uint16_t, Call> calls_;
   std::map<std::uint32_t, TimePoint> sccp_pending_;
   GeneratorStats stats_;
+  std::vector<std::uint16_t> failed_circuits_;
 };
 
 }  // namespace sg::sim

@@ -1,0 +1,103 @@
+// What a seed draws: topology, load, network and faults (seed_world.hpp).
+#include <cstdio>
+#include <random>
+
+#include "seed_world.hpp"
+
+namespace sg::sim::seeded {
+
+using namespace std::chrono_literals;
+
+std::string_view to_string(FaultKind k) noexcept {
+  switch (k) {
+    case FaultKind::controller_kill: return "controller-kill";
+    case FaultKind::controller_hang: return "controller-hang";
+    case FaultKind::controller_exit_notice: return "controller-exit-notice";
+    case FaultKind::gateway_kill: return "gateway-kill";
+  }
+  return "?";
+}
+
+namespace {
+long ms_of(rserpool::Duration d) { return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()); }
+}  // namespace
+
+std::string Plan::describe() const {
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "seed %llu: %zu gateway(s), %zu controllers, %.0f calls/s, %.0f queries/s, hold %ld ms, "
+                "%u streams, retransmit p=%.3f rto %ld ms, BEAT detection %ld ms",
+                static_cast<unsigned long long>(seed), gateways, controllers, calls_per_second, sccp_per_second,
+                ms_of(hold_time), streams, retransmit_probability, ms_of(rto), ms_of(beat_detection));
+  std::string s = buf;
+  for (const auto& f : faults) {
+    std::snprintf(buf, sizeof buf, "; %s #%zu at %ld ms (a %ld ms, b %ld ms)", std::string(to_string(f.kind)).c_str(),
+                  f.target, ms_of(f.at), ms_of(f.a), ms_of(f.b));
+    s += buf;
+  }
+  return s;
+}
+
+// Draws the plan from the run's one generator (the world goes on drawing
+// from it: network delays and retransmissions).
+Plan draw_plan(std::uint64_t seed, std::mt19937_64& rng) {
+  auto uniform = [&](long lo, long hi) { return std::uniform_int_distribution<long>(lo, hi)(rng); };
+  auto millis = [&](long lo, long hi) { return rserpool::Duration(std::chrono::milliseconds(uniform(lo, hi))); };
+  Plan p;
+  p.seed = seed;
+  p.gateways = uniform(0, 1) == 0 ? 1 : 2;
+  p.controllers = static_cast<std::size_t>(uniform(3, 5));
+  p.calls_per_second = static_cast<double>(uniform(50, 200));
+  p.sccp_per_second = static_cast<double>(uniform(0, 400));
+  p.hold_time = millis(100, 600);
+  p.originate_for = millis(1200, 2000);
+  p.end = p.originate_for + 5000ms;
+  p.streams = static_cast<std::uint16_t>(uniform(2, 8));
+  const long loss = uniform(0, 2);
+  p.retransmit_probability = loss == 0 ? 0.0 : loss == 1 ? 0.005 : 0.03;
+  p.rto = millis(20, 120);
+  p.beat_detection = millis(1000, 1500);
+  // Faults on distinct controllers, at least two left untouched; at most
+  // one gateway kill.
+  const auto n = uniform(0, 3);
+  std::vector<bool> touched(p.controllers, false);
+  std::size_t touched_count = 0;
+  bool gateway_killed = false;
+  for (long i = 0; i < n; ++i) {
+    Fault f;
+    f.at = millis(200, static_cast<long>(ms_of(p.originate_for)) - 100);
+    const auto kind = uniform(0, 9);
+    if (kind >= 8) {
+      if (gateway_killed) continue;
+      gateway_killed = true;
+      f.kind = FaultKind::gateway_kill;
+      f.target = static_cast<std::size_t>(uniform(0, static_cast<long>(p.gateways) - 1));
+      // Alone: it restarts; one of a pair: its mate carries the load, it may come back.
+      f.a = p.gateways == 1 || uniform(0, 1) == 0 ? millis(100, 1000) : rserpool::Duration{0};
+      p.faults.push_back(f);
+      continue;
+    }
+    if (touched_count + 2 >= p.controllers) continue;
+    std::size_t c = 0;
+    do c = static_cast<std::size_t>(uniform(0, static_cast<long>(p.controllers) - 1));
+    while (touched[c]);
+    touched[c] = true;
+    ++touched_count;
+    f.target = c;
+    if (kind < 3) {
+      f.kind = FaultKind::controller_kill;
+      f.b = uniform(0, 1) == 0 ? millis(300, 1500) : rserpool::Duration{0};
+    } else if (kind < 6) {
+      f.kind = FaultKind::controller_hang;
+      f.a = millis(100, 3000);
+    } else {
+      f.kind = FaultKind::controller_exit_notice;
+      f.a = millis(0, 30);
+      f.b = millis(0, 50);
+    }
+    p.faults.push_back(f);
+  }
+  return p;
+}
+
+}  // namespace sg::sim::seeded

@@ -1,0 +1,84 @@
+#pragma once
+// The seeded whole-gateway simulation (FoundationDB style): one seed draws
+// a topology (one gateway or a mated pair, 3-5 controllers), a load, a
+// network (per-association delay, retransmission delays on some messages)
+// and a list of faults; the world then runs the real cores in virtual time
+// (PoolDistributor with Membership and its selector, one gwc_link::Link per
+// association, GwcCallModel in each controller, Ss7CallGenerator and
+// SgLoadShare on the SS7 side) and checks the gateway's promises.
+//
+// Everything is a function of the seed: one std::mt19937_64 seeded with it,
+// one virtual clock, no threads, ordered containers only. The same seed
+// gives the same trace (its hash is part of the outcome).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "rserpool/base/time.hpp"
+
+namespace sg::sim::seeded {
+
+enum class FaultKind : std::uint8_t {
+  controller_kill,         // SIGKILL: its kernel aborts every association
+  controller_hang,         // SIGSTOP, then SIGCONT (M3UA BEAT may fail it meanwhile)
+  controller_exit_notice,  // dies; the registrar's loss notice and the link failure come in either order
+  gateway_kill,            // SIGKILL of one gateway (alone: it restarts; of a pair: its mate takes over)
+};
+std::string_view to_string(FaultKind k) noexcept;
+
+struct Fault {
+  FaultKind kind = FaultKind::controller_kill;
+  rserpool::Duration at{};
+  std::size_t target = 0;      // controller index or gateway index
+  rserpool::Duration a{};      // hang: resume after; exit: registrar notice after; gateway: restart after
+  rserpool::Duration b{};      // exit: link failure after; controller: rejoin after (0: never)
+};
+
+struct Plan {
+  std::uint64_t seed = 0;
+  std::size_t gateways = 1;
+  std::size_t controllers = 3;
+  double calls_per_second = 100;
+  double sccp_per_second = 20;
+  rserpool::Duration hold_time{};
+  rserpool::Duration originate_for{};
+  rserpool::Duration end{};
+  std::uint16_t streams = 4;          // outbound streams of each gateway-controller association
+  double retransmit_probability = 0;  // per message: lost once, retransmitted one RTO later
+  rserpool::Duration rto{};
+  rserpool::Duration beat_detection{};  // a hung controller's link fails this long after it stopped
+  std::vector<Fault> faults;
+  std::string describe() const;
+};
+
+// Test-only deviations of the world (not of the cores): none by default.
+struct Options {
+  bool trace = false;  // keep the event lines (a replay)
+};
+
+struct Outcome {
+  Plan plan;
+  std::vector<std::string> violations;  // empty: every invariant held
+  std::uint64_t trace_hash = 0;
+  std::uint64_t events = 0;
+  std::vector<std::string> trace;  // Options::trace
+  // What happened, for the sweep's totals.
+  std::uint64_t calls_started = 0;
+  std::uint64_t calls_completed = 0;
+  std::uint64_t calls_failed = 0;
+  std::uint64_t exempt_calls = 0;          // calls the model says may fail (see seed_world.cpp)
+  std::uint64_t exposed_by_membership = 0; // ... of which: placed before a membership change, gateway died
+  std::uint64_t ringing_at_failure = 0;    // ... of which: ringing at a controller that failed (finding)
+  std::uint64_t lost_in_kernel = 0;        // messages a dead or hung controller's kernel acknowledged, never read
+  std::uint64_t lost_with_gateway = 0;     // messages a killed gateway held
+  std::uint64_t failovers = 0;
+  std::uint64_t cookies_echoed = 0;
+  std::uint64_t resent_after_failover = 0;
+  std::uint64_t gateway_kills = 0;
+};
+
+Outcome run(std::uint64_t seed, const Options& options = {});
+// The command that replays one seed with its trace.
+std::string replay_command(std::uint64_t seed);
+
+}  // namespace sg::sim::seeded
