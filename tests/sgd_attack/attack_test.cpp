@@ -523,7 +523,9 @@ TEST_F(SgdAttack, MalformedAsapFloodGetsAsapErrorAFewLogLinesAndBoundedResources
 // Connection floods from another host: idle associations on the SS7
 // listener (not a configured peer's address: refused at association up,
 // counted) and on the controllers' listener (the co-located registrar's
-// per-address cap refuses the excess at accept). sgd's descriptors stay
+// per-address cap refuses the excess at accept); and from the configured
+// SS7 peer's own address (the peer's association cap, the oldest idle one
+// closed for each newcomer, the peer's active ASP kept). sgd's descriptors stay
 // within the caps, a new controller still registers, calls go on, and the
 // descriptors come back when the attacker leaves.
 TEST_F(SgdAttack, IdleAssociationFloodIsBoundedAndLegitimatePeersAreServed) {
@@ -553,6 +555,16 @@ TEST_F(SgdAttack, IdleAssociationFloodIsBoundedAndLegitimatePeersAreServed) {
   ASSERT_TRUE(wait_for(strangers, settled, 20s)) << "SS7 held " << held(to_ss7) << ", ASAP held " << held(to_asap);
   strangers.run_for(200ms);
   const std::size_t ss7_held = held(to_ss7), asap_held = held(to_asap);
+  // Idle associations from the configured peer's own address (the same
+  // host, the same NAT): the peer's cap (16 by default) holds, the oldest
+  // idle one making room for each newcomer; ss7-gen's ASP, up, stays.
+  Attacker same_host(local_ip());
+  const std::size_t n_peer = 50, peer_cap = 16;
+  std::vector<std::shared_ptr<Link>> from_peer;
+  for (std::size_t i = 0; i < n_peer; ++i)
+    if (auto l = same_host.connect(local_ip(), sgd_.port("m3ua"))) from_peer.push_back(l);
+  same_host.run_for(200ms);
+  const std::size_t peer_held = held(from_peer);
   const long fds_flood = attack::open_fds(sgd_pid()), rss_flood = attack::rss_kib(sgd_pid());
   // A new controller registers (from its own address) while the flood holds.
   auto& late = start_pe("pe-late");
@@ -563,6 +575,8 @@ TEST_F(SgdAttack, IdleAssociationFloodIsBoundedAndLegitimatePeersAreServed) {
   ASSERT_TRUE(m3ua && reg) << "the CLI did not answer during the flood";
   strangers.close_all();
   strangers.run_for(100ms);
+  same_host.close_all();
+  same_host.run_for(100ms);
   const bool fds_back = wait_for([&] { return attack::open_fds(sgd_pid()) <= fds0 + 3; }, 8s);  // + the new PE's
   const long fds1 = attack::open_fds(sgd_pid()), rss1 = attack::rss_kib(sgd_pid());
   auto s = gen_summary(30s);
@@ -573,11 +587,18 @@ TEST_F(SgdAttack, IdleAssociationFloodIsBoundedAndLegitimatePeersAreServed) {
               n_ss7, other_host().c_str(), ss7_held, static_cast<long long>(field(*m3ua, "refused associations")),
               n_asap, asap_held, static_cast<long long>(field(*reg, "refused per-address")), fds0, fds_flood, fds1,
               rss0, rss_flood, rss1);
+  std::printf("  %zu idle associations from the peer's own address %s: %zu held (cap %zu, ss7-gen's ASP holds one), "
+              "idle ones evicted %lld\n",
+              n_peer, local_ip().c_str(), peer_held, peer_cap,
+              static_cast<long long>(field(*m3ua, "idle ones evicted")));
+  EXPECT_LE(peer_held, peer_cap - 1) << "a peer's associations are not capped";
+  EXPECT_GE(field(*m3ua, "idle ones evicted"), static_cast<std::int64_t>(n_peer - (peer_cap - 1)));
   EXPECT_EQ(ss7_held, 0u) << "associations from an address no peer has stayed up";
   EXPECT_GE(field(*m3ua, "refused associations"), static_cast<std::int64_t>(n_ss7));
   EXPECT_LE(asap_held, per_address);
   EXPECT_GE(field(*reg, "refused per-address"), static_cast<std::int64_t>(n_asap - per_address));
   EXPECT_LE(fds_flood, fds0 + static_cast<long>(per_address) + 16) << "descriptors beyond the caps";
+  EXPECT_LE(attack::open_fds(sgd_pid()), fds0 + static_cast<long>(per_address + peer_cap) + 16);
   EXPECT_TRUE(fds_back) << "descriptors " << fds0 << " -> " << fds1;
   expect_calls_unhurt(s, uml() ? 100 : 200);
 }
