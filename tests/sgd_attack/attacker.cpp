@@ -8,6 +8,7 @@
 
 #include "mxua/codec.hpp"
 #include "process.hpp"
+#include "rserpool/base/log.hpp"
 #include "rserpool/wire/asap.hpp"
 
 namespace attack {
@@ -64,7 +65,11 @@ std::size_t Link::asap_errors() const {
   return n;
 }
 
-Attacker::Attacker(std::string local_ip) : local_ip_(std::move(local_ip)) {}
+Attacker::Attacker(std::string local_ip) : local_ip_(std::move(local_ip)) {
+  // Hundreds of attacker associations: their up/down lines would drown the
+  // figures the tests print.
+  rserpool::log::get("transport")->set_level(spdlog::level::warn);
+}
 
 Attacker::~Attacker() {
   close_all();

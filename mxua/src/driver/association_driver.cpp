@@ -89,8 +89,8 @@ void AssociationDriver::on_up(tr::Association& assoc, const tr::AssociationInfo&
       if (const auto* c = endpoint_.serving()->peers().config(*peer)) name_ = c->name;
   up_ = true;
   ++runner_->counters().associations_up;
-  logger()->info("{}: up over {} ({} out / {} in streams)", label(), tr::to_string(info.kind),
-                 info.outbound_streams, info.inbound_streams);
+  rserpool::log::info_limited(logger(), "M3UA association up", "{}: up over {} ({} out / {} in streams)", label(),
+                              tr::to_string(info.kind), info.outbound_streams, info.inbound_streams);
   runner_->attach(id(), assoc.shared_from_this(), info, peer_label());
   runner_->events().on_association_up(id(), info);
   run(acts);
@@ -161,7 +161,10 @@ void AssociationDriver::on_down(tr::Association& assoc, tr::DownReason reason) {
   if (refused_) return;
   runner_->detach(id());
   if (was_up) ++runner_->counters().associations_down;
-  logger()->info("{}: down ({})", label(), tr::to_string(reason));
+  // Rate-limited: a peer (or anyone, before the core refuses it) decides
+  // how many associations it opens and drops.
+  rserpool::log::info_limited(logger(), was_up ? "M3UA association down" : "M3UA association never up",
+                              "{}: down ({})", label(), tr::to_string(reason));
   if (was_up) {
     auto acts = endpoint_.association_down(runner_->now());
     run(acts);
