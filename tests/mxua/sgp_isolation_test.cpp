@@ -81,6 +81,42 @@ TEST(SgpPeers, AssociationIsBoundOnlyWhenEveryAddressBelongsToThePeer) {
   EXPECT_EQ(n.peer_of(kB1), PeerId{1});
 }
 
+// Issue 14 (connection floods): a host with a peer's address (the same
+// machine, the same NAT) opens idle associations without end. The peer
+// holds at most max_associations_per_peer; a newcomer closes the oldest
+// idle one (ASP DOWN), never an ASP that is up; with none idle it is
+// refused. Other peers are not affected.
+TEST(SgpPeers, APeersAssociationsAreCappedIdleOnesMakeRoomUpOnesStay) {
+  SgpConfig c = two_peers();
+  c.max_associations_per_peer = 3;
+  SgpNode n(c);
+  const auto a = ip("192.0.2.1");
+  EXPECT_FALSE(refused(up_from(n, 10, {a})));  // ASP up (ASPUP accepted)
+  EXPECT_FALSE(refused(n.association_up(11, {a}, 5, at(0ms))));  // idle
+  EXPECT_FALSE(refused(n.association_up(12, {a}, 5, at(0ms))));  // idle
+  // Full: the oldest idle one (11) makes room.
+  auto acts = n.association_up(13, {a}, 5, at(1ms));
+  auto closed = all_of<AssociationRefused>(acts);
+  ASSERT_EQ(closed.size(), 1U);
+  EXPECT_EQ(closed[0].assoc, 11U);
+  EXPECT_EQ(closed[0].why, AssociationRefused::Why::evicted);
+  EXPECT_EQ(n.evicted_associations(), 1U);
+  EXPECT_EQ(n.peer_of(11), std::nullopt);
+  EXPECT_EQ(n.peer_of(13), PeerId{0});
+  // Everything up: the newcomer is refused; the up ASP stays.
+  (void)n.receive(12, 0, encode(Message{AspUp{112, {}}}), at(2ms));
+  (void)n.receive(13, 0, encode(Message{AspUp{113, {}}}), at(2ms));
+  closed = all_of<AssociationRefused>(n.association_up(14, {a}, 5, at(3ms)));
+  ASSERT_EQ(closed.size(), 1U);
+  EXPECT_EQ(closed[0].assoc, 14U);
+  EXPECT_EQ(closed[0].why, AssociationRefused::Why::peer_full);
+  EXPECT_EQ(n.asp_state(10), AspState::Inactive);
+  // Another peer has its own share.
+  EXPECT_FALSE(refused(n.association_up(20, {ip("192.0.2.2")}, 5, at(3ms))));
+  // An SCTP restart of a held association is not a newcomer.
+  EXPECT_FALSE(refused(n.association_up(12, {a}, 5, at(4ms))));
+}
+
 TEST(SgpPeers, TwoPeersSharingAnAddressAreNeitherTrustedWithIt) {
   auto cfg = two_peers();
   cfg.peers[1].addresses.push_back(ip("192.0.2.1"));

@@ -478,6 +478,52 @@ TEST_F(Fixture, WhatAFencedPeStillSendsIsDroppedAndCounted) {
   EXPECT_EQ(only<action::SendData>(d->message(isup(ss7::encode_rlc(5)), t0 + 4s))[0].pe, 2U);
 }
 
+// Issue 14 item 6 at the daemon: a fenced controller resumes, registers
+// anew and is reconnected; it then sends what it held for its old
+// association (answers for calls that moved to the heir). Those are the
+// heir's calls: dropped and counted, never forwarded (a second ANM at the SS7
+// side). The heir's own messages on them pass; so do the controller's
+// messages on circuits it holds.
+TEST_F(Fixture, AReconnectedPeCannotSpeakForTheHeirsCalls) {
+  auto d = make();
+  bring_up(*d, {1, 2});
+  d->cookie_received(1, {0x01});
+  ASSERT_EQ(only<action::SendData>(d->message(isup(ss7::encode_iam(5, "1")), t0))[0].pe, 1U);
+  (void)d->association_failed(1, {}, t0 + 1s);
+  ASSERT_EQ(only<action::SendData>(d->message(isup(ss7::encode_rel(5)), t0 + 2s))[0].pe, 2U);  // the heir's now
+  // PE 1 registers anew (a new user transport): reconnected at once.
+  std::vector<rserpool::PoolElementParameter> l{listing(1, 5000), listing(2)};
+  ASSERT_EQ(only<action::Connect>(d->handlespace(l, t0 + 3s)).size(), 1U);
+  (void)d->association_up(1, t0 + 3s);
+  EXPECT_FALSE(d->from_member(1, isup_back(ss7::encode_anm(5)), t0 + 3s).forward);
+  EXPECT_FALSE(d->from_member(1, isup_back(ss7::encode_rlc(5)), t0 + 3s).forward);
+  EXPECT_EQ(d->counters().dropped(DropReason::foreign_call), 2U);
+  EXPECT_TRUE(d->from_member(2, isup_back(ss7::encode_rlc(5)), t0 + 3s).forward);
+  // The heir finished the call (the circuit is free): what PE 1 still says
+  // about it is stale all the same.
+  EXPECT_FALSE(d->from_member(1, isup_back(ss7::encode_anm(5)), t0 + 3s).forward);
+  EXPECT_EQ(d->counters().dropped(DropReason::foreign_call), 3U);
+  // A new call on circuit 5 placed on PE 1 is its own again.
+  for (std::uint16_t n = 0; n < 20; ++n) {
+    auto sent = only<action::SendData>(d->message(isup(ss7::encode_iam(5, "1")), t0 + 3s));
+    ASSERT_EQ(sent.size(), 1U);
+    if (sent[0].pe == 1) {
+      EXPECT_TRUE(d->from_member(1, isup_back(ss7::encode_anm(5)), t0 + 3s).forward);
+      break;
+    }
+    (void)d->from_member(sent[0].pe, isup_back(ss7::encode_rlc(5)), t0 + 3s);
+  }
+  // A new call on circuit 6 placed on PE 1 is its own to answer.
+  for (std::uint16_t cic = 6; cic < 40; ++cic) {
+    auto sent = only<action::SendData>(d->message(isup(ss7::encode_iam(cic, "1")), t0 + 3s));
+    if (sent.size() == 1 && sent[0].pe == 1) {
+      EXPECT_TRUE(d->from_member(1, isup_back(ss7::encode_anm(cic)), t0 + 3s).forward);
+      break;
+    }
+  }
+  EXPECT_EQ(d->counters().dropped(DropReason::foreign_call), 3U);
+}
+
 // --- A registrar's loss notice is a failure suspicion (issue 15) -------------
 
 struct Suspicion : Fixture {
@@ -673,13 +719,14 @@ TEST_F(Fixture, EveryDropReasonIsProducedAndCounted) {
   note(d->message(sccp(0, 2), t0));            // queue-full
   note(d->on_timeout(t0 + 10ms));              // pool-unavailable
   bring_up(*d, {1});
-  (void)d->message(sccp(0, 3), t0);
+  (void)d->message(isup(ss7::encode_iam(9, "1")), t0);                      // circuit 9: PE 1's call
+  EXPECT_FALSE(d->from_member(7, isup_back(ss7::encode_anm(9)), t0).forward);  // foreign-call
   (void)d->association_failed(1, {}, t0);
   EXPECT_FALSE(d->from_member(1, sccp(0, 4), t0).forward);  // fenced-pe
   for (std::size_t i = 0; i < kDropReasons; ++i) {
     const auto r = static_cast<DropReason>(i);
     EXPECT_EQ(d->counters().dropped(r), 1U) << to_string(r);
-    if (r != DropReason::fenced_member) {
+    if (r != DropReason::fenced_member && r != DropReason::foreign_call) {
       EXPECT_EQ(seen[r], 1U) << to_string(r);
     }
   }

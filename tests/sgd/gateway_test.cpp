@@ -485,7 +485,9 @@ TEST_F(GatewayFixture, RoutesChangeAtRunTimeAndUnroutedTrafficIsCounted) {
       no_route += sample.value;
     }
     if (sample.labels.count("pool")) {
-      EXPECT_TRUE(reason == "pool-unavailable" || reason == "queue-full" || reason == "fenced-pe") << reason;
+      EXPECT_TRUE(reason == "pool-unavailable" || reason == "queue-full" || reason == "fenced-pe" ||
+                  reason == "foreign-call")
+          << reason;
     }
   }
   EXPECT_EQ(no_route, 1.0);

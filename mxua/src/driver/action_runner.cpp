@@ -77,6 +77,11 @@ void ActionRunner::run(Actions& actions) {
           } else if constexpr (std::is_same_v<T, PeerUnavailable>) {
             peer_unavailable(a.assoc);
           } else if constexpr (std::is_same_v<T, AssociationRefused>) {
+            if (a.why == AssociationRefused::Why::evicted)
+              rserpool::log::warn_limited(logger(), "M3UA association evicted",
+                                          "{}: closed: an idle association (ASP DOWN) of a peer at its cap, to make "
+                                          "room for a newcomer",
+                                          label(a.assoc));
             refused(a.assoc);
           } else if constexpr (std::is_same_v<T, AspStateChanged>) {
             events_.on_asp_state(a);

@@ -75,8 +75,12 @@ void AssociationDriver::on_up(tr::Association& assoc, const tr::AssociationInfo&
   std::vector<rserpool::IpAddress> remote;
   for (const auto& a : info.remote) remote.push_back(a.ip);
   auto acts = endpoint_.association_up(streams_for(info), runner_->now(), remote);
-  if (std::any_of(acts.begin(), acts.end(), [](const Action& a) { return std::holds_alternative<AssociationRefused>(a); })) {
-    refuse(assoc, info);
+  const auto self = std::find_if(acts.begin(), acts.end(), [this](const Action& a) {
+    const auto* r = std::get_if<AssociationRefused>(&a);
+    return r && r->assoc == id();
+  });
+  if (self != acts.end()) {
+    refuse(assoc, info, std::get<AssociationRefused>(*self).why);
     return;
   }
   // An SGP names the association by the configured peer it bound it to.
@@ -85,19 +89,24 @@ void AssociationDriver::on_up(tr::Association& assoc, const tr::AssociationInfo&
       if (const auto* c = endpoint_.serving()->peers().config(*peer)) name_ = c->name;
   up_ = true;
   ++runner_->counters().associations_up;
-  logger()->info("{}: up over {} ({} out / {} in streams)", label(), tr::to_string(info.kind),
-                 info.outbound_streams, info.inbound_streams);
+  rserpool::log::info_limited(logger(), "M3UA association up", "{}: up over {} ({} out / {} in streams)", label(),
+                              tr::to_string(info.kind), info.outbound_streams, info.inbound_streams);
   runner_->attach(id(), assoc.shared_from_this(), info, peer_label());
   runner_->events().on_association_up(id(), info);
   run(acts);
 }
 
-void AssociationDriver::refuse(tr::Association& assoc, const tr::AssociationInfo& info) {
+void AssociationDriver::refuse(tr::Association& assoc, const tr::AssociationInfo& info, AssociationRefused::Why why) {
   refused_ = true;
   ++runner_->counters().refused_peers;
-  rserpool::log::warn_limited(logger(), "M3UA association refused",
-                              "{}: refused: its addresses ({}) are not all of one configured peer", label(),
-                              all_addresses(info));
+  if (why == AssociationRefused::Why::peer_full)
+    rserpool::log::warn_limited(logger(), "M3UA association refused: peer full",
+                                "{}: refused: its peer holds all the associations it may, none idle ({})", label(),
+                                all_addresses(info));
+  else
+    rserpool::log::warn_limited(logger(), "M3UA association refused",
+                                "{}: refused: its addresses ({}) are not all of one configured peer", label(),
+                                all_addresses(info));
   runner_->events().on_association_refused(id(), info);
   assoc.abort();
 }
@@ -152,7 +161,10 @@ void AssociationDriver::on_down(tr::Association& assoc, tr::DownReason reason) {
   if (refused_) return;
   runner_->detach(id());
   if (was_up) ++runner_->counters().associations_down;
-  logger()->info("{}: down ({})", label(), tr::to_string(reason));
+  // Rate-limited: a peer (or anyone, before the core refuses it) decides
+  // how many associations it opens and drops.
+  rserpool::log::info_limited(logger(), was_up ? "M3UA association down" : "M3UA association never up",
+                              "{}: down ({})", label(), tr::to_string(reason));
   if (was_up) {
     auto acts = endpoint_.association_down(runner_->now());
     run(acts);

@@ -132,7 +132,31 @@ Actions SgpNode::association_up(AssocId assoc, const std::vector<rserpool::IpAdd
     out.push_back(AssociationRefused{assoc});
     return out;
   }
-  return up(assoc, peer, outbound_streams, now);
+  Actions out;
+  if (cfg_.max_associations_per_peer != 0 && !asps_.find(assoc)) {
+    // The peer's share of associations (a host with its address could open
+    // any number): the oldest idle one makes room, else the newcomer waits.
+    std::size_t held = 0;
+    std::optional<AssocId> idle;
+    for (const auto& [id, asp] : asps_) {
+      if (asp.peer != peer) continue;
+      ++held;
+      if (!asp.up && !idle) idle = id;  // ids grow: the first is the oldest
+    }
+    if (held >= cfg_.max_associations_per_peer) {
+      if (!idle) {
+        ++refused_;
+        out.push_back(AssociationRefused{assoc, AssociationRefused::Why::peer_full});
+        return out;
+      }
+      ++evicted_;
+      out = association_down(*idle, now);
+      out.push_back(AssociationRefused{*idle, AssociationRefused::Why::evicted});
+    }
+  }
+  Actions more = up(assoc, peer, outbound_streams, now);
+  out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  return out;
 }
 
 std::optional<PeerId> SgpNode::peer_of(AssocId assoc) const {

@@ -155,6 +155,7 @@ std::string render(const SgConfig& c) {
   for (const auto& ip : c.ss7.listen_ips) o << " local-ip " << ip.to_string() << "\n";
   o << " local-port " << c.ss7.listen_port << "\n";
   o << " accept-peers " << (c.ss7.accept_any_peer ? "any" : "configured") << "\n";
+  o << " max-associations-per-peer " << c.ss7.max_associations_per_peer << "\n";
   render_sctp(o, " ", "sctp", c.ss7.sctp);
   const auto opcs = [&](const std::vector<mxua::MaskedPointCode>& list) {
     for (const auto& m : list) {

@@ -177,6 +177,9 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
   vty.add_command(ss7_node, "accept-peers (configured|any)",
                   {"Which upstream peers may connect", "Only the configured peers' addresses", "Anyone"},
                   [cfg](CommandContext& c) { cfg->ss7.accept_any_peer = c.args[0] == "any"; });
+  vty.add_command(ss7_node, "max-associations-per-peer <0-100000>",
+                  {"Associations one peer may hold (idle ones make room for a newcomer)", "Count (0: unlimited)"},
+                  [cfg](CommandContext& c) { cfg->ss7.max_associations_per_peer = static_cast<std::size_t>(*number(c.args[0])); });
   declare_sctp_commands(vty, ss7_node, "sctp", "the SS7 side (SGP and STP connections)",
                         [cfg](CommandContext&) -> SctpOverrides& { return cfg->ss7.sctp; });
   vty.add_command(ss7_node, "peer NAME", {"An upstream peer allowed to connect", "Peer name"},

@@ -503,6 +503,15 @@ std::string Gateway::show_registrar() const {
     std::snprintf(id, sizeof id, "%08x", r.id());
     o << "co-located registrar " << id << ": " << tr::to_string(r.kind()) << ", ASAP port " << r.asap_port()
       << ", ENRP port " << r.enrp_port() << ", " << r.asap_association_count() << " ASAP association(s)\n";
+    // What unauthenticated ASAP peers made it do (docs/security.md).
+    const auto& rc = r.core().counters();
+    std::uint64_t decode_errors = 0;
+    for (auto n : rc.asap_decode_errors) decode_errors += n;
+    o << "  unreachable reports " << rc.unreachable_reports << " (rate-limited " << rc.unreachable_rate_limited
+      << "), audits " << rc.unreachable_audits << ", refuted " << rc.unreachable_refuted << ", removals "
+      << rc.unreachable_removals << "\n  associations refused per-address " << rc.associations_refused_per_address
+      << " full " << rc.associations_refused_full << ", evicted " << rc.associations_evicted
+      << "; ASAP decode errors " << decode_errors << "\n";
     const auto& hs = r.core().handlespace();
     o << "  handlespace: " << hs.pool_count() << " pool(s), " << hs.element_count() << " PE(s)\n";
     for (const auto& h : hs.pool_handles()) o << "    pool " << h.to_string() << "\n";

@@ -48,6 +48,8 @@ void describe_gateway_metrics(rserpool::ops::MetricsRegistry& registry) {
       {"sg_scon_sent_total", "SCON sent, per destination", T::counter},
       {"sg_ss7_associations", "SS7-side associations up", T::gauge},
       {"sg_ss7_refused_associations_total", "SS7 associations refused by the allow-list", T::counter},
+      {"sg_ss7_evicted_associations_total", "Idle SS7 associations closed to make room for a newcomer of their peer",
+       T::counter},
       {"sg_m3ua_drops_total", "Messages dropped by the SS7-side M3UA layer, by reason", T::counter},
       {"sg_m3ua_errors_total", "M3UA ERR messages on the SS7 side, by direction and error code", T::counter},
       {"sg_ss7_request_refusals_total", "ASPUP/ASPAC refused or unanswered, per STP connection", T::counter},

@@ -242,8 +242,9 @@ void PoolRuntime::connect(PeIdentifier pe, const rserpool::TransportParameter& t
         if (hooks_.to_ss7) hooks_.to_ss7(std::move(m));
       } else {
         rserpool::log::warn_limited(logger(), "DATA from a fenced gateway controller",
-                                    "{}: DATA from a fenced controller dropped (OPC {} DPC {} SI {})", label(id), m.opc,
-                                    m.dpc, m.si);
+                                    "{}: DATA dropped: the controller is fenced or the call is another's (OPC {} DPC "
+                                    "{} SI {})",
+                                    label(id), m.opc, m.dpc, m.si);
       }
       if (!verdict.actions.empty()) run(std::move(verdict.actions));
     };

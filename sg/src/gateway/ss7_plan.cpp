@@ -52,6 +52,7 @@ Ss7Plan plan_ss7(const SgConfig& config, std::chrono::milliseconds retry_initial
     }
     sgp.rkm = mxua::RkmPermission::DynamicPermitted;
     sgp.accept_unknown_peers = ss7.accept_any_peer;
+    sgp.max_associations_per_peer = ss7.max_associations_per_peer;
     plan.sgp = std::move(sgp);
   }
   mxua::PathOwner owner = Ss7Plan::kConnectionOwner;

@@ -43,7 +43,8 @@ std::string render(const Ss7Status& s) {
     for (const auto& a : s.ases)
       o << "  AS " << a.name << " RC " << a.rc << ": " << (a.state ? mxua::to_string(*a.state) : std::string_view("-"))
         << ", " << mxua::to_string(a.mode) << ", active ASPs " << a.active << ", queued " << a.queued << "\n";
-    o << "  refused associations " << s.refused_associations << "\n";
+    o << "  refused associations " << s.refused_associations << ", idle ones evicted " << s.evicted_associations
+      << "\n";
   } else {
     o << "SGP: not listening (no ss7-side local-ip)\n";
   }
@@ -92,6 +93,7 @@ void collect(const Ss7Status& s, std::vector<rserpool::ops::Sample>& out) {
     if (c.state != mxua::AspState::Down) ++up;
   out.push_back({"sg_ss7_associations", {}, static_cast<double>(up)});
   out.push_back({"sg_ss7_refused_associations_total", {}, n(s.refused_associations)});
+  out.push_back({"sg_ss7_evicted_associations_total", {}, n(s.evicted_associations)});
   for (std::size_t i = 0; i < mxua::kDropReasons; ++i)
     out.push_back({"sg_m3ua_drops_total",
                    {{"reason", std::string(mxua::to_string(static_cast<mxua::DropReason>(i)))}},

@@ -343,6 +343,7 @@ Ss7Status M3uaSide::status() const {
       s.ases.push_back(std::move(a));
     }
     s.refused_associations = node.refused_associations();
+    s.evicted_associations = node.evicted_associations();
     add_counters(node.drops(), node.errors());
   }
   for (const auto& c : connections_) {

@@ -81,6 +81,7 @@ struct Ss7Status {
   std::vector<Association> associations;
   std::vector<As> ases;
   std::uint64_t refused_associations = 0;
+  std::uint64_t evicted_associations = 0;
   std::vector<Connection> connections;
   mxua::DropCounters m3ua_drops;  // SGP and connections together
   mxua::ErrCounters errors;       // ERR sent and received, by code

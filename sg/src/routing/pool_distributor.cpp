@@ -11,6 +11,7 @@ std::string_view to_string(DropReason r) noexcept {
     case DropReason::pool_unavailable: return "pool-unavailable";
     case DropReason::queue_full: return "queue-full";
     case DropReason::fenced_member: return "fenced-pe";
+    case DropReason::foreign_call: return "foreign-call";
     case DropReason::Count_: break;
   }
   return "unknown";
@@ -507,6 +508,9 @@ std::vector<Action> PoolDistributor::message(MtpMessage m, TimePoint now) {
   std::vector<Action> out;
   ++counters_.accepted;
   const auto c = classify(m);
+  // A new call on the circuit (not one re-sent after a failover): what the
+  // PE it was once taken from says about the circuit may count again.
+  if (c.event == CallEvent::setup && !taken_from_.empty()) taken_from_.erase(c.flow);
   route(std::move(m), c, now, out);
   return out;
 }
@@ -524,8 +528,27 @@ PoolDistributor::FromMember PoolDistributor::from_member(PeIdentifier pe, const 
   const auto c = classify(m);
   if (!c.flow.circuit) return r;
   const auto owner = flows_.find(c.flow);
+  if (auto t = taken_from_.find(c.flow);
+      t != taken_from_.end() && t->second == pe && profile_.membership.drop_stale_of_taken_calls) {
+    if (c.event == CallEvent::setup) {
+      taken_from_.erase(t);  // a new call of its own on the circuit
+    } else {
+      // A call taken from it at its failure, finished by the heir or not.
+      ++counters_.drops[static_cast<std::size_t>(DropReason::foreign_call)];
+      r.forward = false;
+      return r;
+    }
+  }
+  if (owner && *owner != pe) {
+    // The circuit's call is another PE's: the heir's, when this one was
+    // fenced and has since registered anew, and now sends what it still
+    // held for its old association (answers, releases). Forwarding would
+    // answer the call twice or release the heir's call (issue 14 item 6).
+    ++counters_.drops[static_cast<std::size_t>(DropReason::foreign_call)];
+    r.forward = false;
+    return r;
+  }
   if (c.event == CallEvent::release_complete) {
-    if (owner && *owner != pe) return r;  // not its circuit to release
     flows_.release(c.flow);
     if (it != members_.end() && it->second.state == MemberState::suspect) {
       // A suspect that completes a release did process what we sent on
@@ -671,6 +694,7 @@ std::size_t PoolDistributor::orphan_flows_of(PeIdentifier pe, const std::optiona
   estate.heir.reset();  // a new failure picks a new heir and a new cookie
   estate.echoed_to.clear();
   for (const auto& f : flows) {
+    taken_from_[f] = pe;
     auto [it, inserted] = orphans_.try_emplace(f, pe);
     if (!inserted) {
       // Already an orphan of an earlier failure: it now belongs here.

@@ -57,7 +57,7 @@ class AssociationDriver : public tr::AssociationHandler, public std::enable_shar
  private:
   std::uint16_t streams_for(const tr::AssociationInfo& info) const;
   std::string peer_label() const;
-  void refuse(tr::Association& assoc, const tr::AssociationInfo& info);
+  void refuse(tr::Association& assoc, const tr::AssociationInfo& info, AssociationRefused::Why why);
   void run(Actions& acts) { runner_->run(acts); }
 
   std::shared_ptr<ActionRunner> runner_;

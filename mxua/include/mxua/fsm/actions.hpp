@@ -124,9 +124,13 @@ struct PeerUnavailable {
   AssocId assoc = 0;
 };
 // The SGP refuses the association at once (its peer addresses do not all
-// belong to one configured peer): the driver aborts it.
+// belong to one configured peer, or its peer holds all the associations it
+// may), or closes an older idle one of the same peer to make room for a
+// newcomer: the driver aborts it.
 struct AssociationRefused {
+  enum class Why : std::uint8_t { not_a_peer, peer_full, evicted };
   AssocId assoc = 0;
+  Why why = Why::not_a_peer;
 };
 
 enum class DropReason : std::uint8_t {

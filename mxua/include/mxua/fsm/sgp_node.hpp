@@ -102,6 +102,8 @@ class SgpNode {
   // The configured peer an association is bound to.
   std::optional<PeerId> peer_of(AssocId assoc) const;
   std::uint64_t refused_associations() const noexcept { return refused_; }
+  // Idle (ASP-DOWN) associations closed to make room for a newcomer of the same peer.
+  std::uint64_t evicted_associations() const noexcept { return evicted_; }
   const DropCounters& drops() const noexcept { return drops_; }
   const ErrCounters& errors() const noexcept { return errs_; }
   const RoutingKeyTable& routing_keys() const noexcept { return rkm_.keys(); }
@@ -141,6 +143,7 @@ class SgpNode {
   DropCounters drops_;
   ErrCounters errs_;
   std::uint64_t refused_ = 0;
+  std::uint64_t evicted_ = 0;
 };
 
 }  // namespace mxua

@@ -66,6 +66,7 @@ struct Ss7Side {
   std::vector<rserpool::IpAddress> listen_ips;  // empty: no SGP listener
   std::uint16_t listen_port = 2905;
   bool accept_any_peer = false;  // false: only configured peers (every address of an association)
+  std::size_t max_associations_per_peer = 16;  // mxua::SgpConfig::max_associations_per_peer
   SctpOverrides sctp{};          // SGP listener and STP connections
   // Lists: a VTY node keeps a pointer to the entry it configures.
   std::list<Ss7Peer> peers;

@@ -42,6 +42,11 @@ struct MembershipConfig {
   // suspicion: the PE is taken as alive when its link stays up this long
   // (M3UA BEAT would have failed a hung peer by then: 3 x T(beat)).
   rserpool::Duration suspicion = std::chrono::milliseconds(15000);
+  // After the fence is lifted (a new registration, the audit bound), what
+  // the PE says about calls taken from it at its failure is stale: dropped,
+  // counted (DropReason::foreign_call), even once the heir has finished the
+  // call. Off only to show what the fence alone does (simulation tests).
+  bool drop_stale_of_taken_calls = true;
   friend bool operator==(const MembershipConfig&, const MembershipConfig&) = default;
 };
 

@@ -117,6 +117,7 @@ enum class DropReason : std::uint8_t {
   pool_unavailable,  // waited pool_wait with no usable PE
   queue_full,        // a queue was at max_queue
   fenced_member,     // sent by a PE after its calls failed over: never forwarded
+  foreign_call,      // sent by a PE on a circuit bound to another PE (the heir's call): never forwarded
   Count_
 };
 inline constexpr std::size_t kDropReasons = static_cast<std::size_t>(DropReason::Count_);
@@ -403,6 +404,11 @@ class PoolDistributor {
   FlowTable flows_;
   // Flows whose PE failed or left -> that PE, whose estate says where they go.
   std::unordered_map<FlowKey, rserpool::PeIdentifier, FlowKeyHash> orphans_;
+  // Calls taken from a failed (fenced) PE, by the PE they were taken from:
+  // what that PE still says about them after it is reconnected is stale,
+  // even once the heir has finished the call. Forgotten when a new call is
+  // set up on the circuit; at most one entry per circuit.
+  std::unordered_map<FlowKey, rserpool::PeIdentifier, FlowKeyHash> taken_from_;
   std::map<rserpool::PeIdentifier, Estate> estates_;
   std::deque<Waiting> pool_wait_;
   std::size_t queued_total_ = 0;

@@ -40,6 +40,14 @@ struct SgpConfig {
   // its addresses belong to, or refused unless accept_unknown_peers.
   std::vector<SgpPeerConfig> peers{};
   bool accept_unknown_peers = false;
+  // Associations one configured peer may hold (the unconfigured peers of
+  // accept_unknown_peers count as one); 0 = unlimited. A host with a peer's
+  // address (the same machine, the same NAT) could otherwise hold any
+  // number of idle associations, each a descriptor and buffers. When the
+  // peer is at its cap, its oldest association whose ASP is DOWN (no ASPUP
+  // accepted) is closed to make room; with none, the newcomer is refused.
+  // ASPs that are up are never closed for a newcomer.
+  std::size_t max_associations_per_peer = 16;
   RkmPermission rkm = RkmPermission::StaticOnly;
   TrafficMode default_dynamic_mode = TrafficMode::Loadshare;
   std::uint32_t first_dynamic_rc = 0x10000;
