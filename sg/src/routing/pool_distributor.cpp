@@ -539,7 +539,7 @@ PoolDistributor::FromMember PoolDistributor::from_member(PeIdentifier pe, const 
       return r;
     }
   }
-  if (owner && *owner != pe) {
+  if (owner && *owner != pe && profile_.membership.drop_stale_of_taken_calls) {
     // The circuit's call is another PE's: the heir's, when this one was
     // fenced and has since registered anew, and now sends what it still
     // held for its old association (answers, releases). Forwarding would
