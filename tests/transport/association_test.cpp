@@ -330,6 +330,42 @@ TEST_F(Transport, ConnectRefusedReportsConnectFailed) {
   EXPECT_EQ(assoc->send(indexed(2, 10)).error(), SendError::not_connected);
 }
 
+// A client bound to the very port it connects to, nobody listening there:
+// Linux completes TCP's simultaneous open with the socket as its own peer
+// (what an ephemeral source port equal to the destination port gives on a
+// restart). The association must not come up: it is aborted, counted, and
+// reported as a connect failure so its owner backs off and retries.
+TEST_F(Transport, ConnectionToItselfIsAbortedAndReportedAsConnectFailed) {
+  if (sctp_backend()) GTEST_SKIP() << "TCP simultaneous open; the SCTP path runs the same check";
+  // The port, held for the whole test (bound to port 0, read back, never
+  // listening); SO_REUSEADDR on both lets the client bind it too.
+  const int holder = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+  ASSERT_GE(holder, 0);
+  const int one = 1;
+  ASSERT_EQ(::setsockopt(holder, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(holder, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0) << std::strerror(errno);
+  socklen_t len = sizeof sa;
+  ASSERT_EQ(::getsockname(holder, reinterpret_cast<sockaddr*>(&sa), &len), 0);
+  const std::uint16_t port = ntohs(sa.sin_port);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{holder};
+  auto rec = std::make_shared<Recorder>();
+  auto c = config(IpAddress::v4_loopback(), true);
+  c.local_port = port;
+  auto assoc = connect_to(c, IpAddress::v4_loopback(), port, rec);
+  ASSERT_TRUE(assoc);
+  ASSERT_TRUE(run_until([&] { return rec->down.has_value(); }, 5s));
+  EXPECT_EQ(*rec->down, DownReason::connect_failed);
+  EXPECT_FALSE(rec->up);
+  EXPECT_EQ(assoc->counters().self_connections, 1U);
+  EXPECT_EQ(assoc->counters().associations_connected, 0U);
+}
+
 TEST_F(Transport, GracefulCloseDeliversEverythingQueued) {
   auto listener = listen(config(IpAddress::v4_loopback()), /*echo*/ false);
   ASSERT_TRUE(listener);

@@ -148,6 +148,10 @@ Result<void, std::string> ServerState::open() {
 void ServerState::stop() {
   if (stopped) return;
   stopped = true;
+  // The owner may be gone once stop() returns (the gateway's destructor
+  // stops its co-located registrar): the associations still closing must
+  // not call back into it.
+  on_event = nullptr;
   if (asap_listener) asap_listener->close();
   if (enrp_listener) enrp_listener->close();
   core_timer.cancel();

@@ -43,8 +43,11 @@ class CoreTimer {
     // A wait of (deadline - now) on the OS clock: the same with the steady
     // clock, and still sane with a virtual one.
     timer_.expires_after(*deadline > now ? *deadline - now : Duration::zero());
-    timer_.async_wait([this, fire = std::move(fire)](const boost::system::error_code& ec) {
-      if (ec) return;
+    // A wait that expired before the owner was destroyed completes with
+    // success although the destructor cancelled it: the token tells.
+    timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_), fire = std::move(fire)](
+                          const boost::system::error_code& ec) {
+      if (ec || alive.expired()) return;
       armed_.reset();
       fire();
     });
@@ -57,6 +60,7 @@ class CoreTimer {
  private:
   boost::asio::steady_timer timer_;
   std::optional<TimePoint> armed_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 struct ServerState : std::enable_shared_from_this<ServerState> {

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "rserpool/base/log.hpp"
+#include "rserpool/transport/self_connection.hpp"
 #include "socket_address.hpp"
 
 namespace rserpool::transport::detail {
@@ -81,6 +82,17 @@ void SctpAssociation::wait_connected() {
                    if (err != 0) {
                      log::info_limited(logger(), "connect failed", "{}: association #{} connect failed: {}",
                                        self->label(), self->id(), std::generic_category().message(err));
+                     return self->finish(DownReason::connect_failed);
+                   }
+                   if (is_self_connection(sctp_local_addresses(self->fd()), sctp_peer_addresses(self->fd()))) {
+                     // INIT collision with ourselves (see self_connection.hpp):
+                     // ABORT it (linger 0) and report a connect failure.
+                     ++self->counters_->self_connections;
+                     log::warn_limited(logger(), "connected to itself",
+                                       "{}: association #{} connected to itself (nobody listens there): aborted",
+                                       self->label(), self->id());
+                     ::linger lg{1, 0};
+                     ::setsockopt(self->fd(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
                      return self->finish(DownReason::connect_failed);
                    }
                    self->become_up();

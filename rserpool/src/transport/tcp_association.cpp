@@ -4,6 +4,7 @@
 #include <boost/asio/write.hpp>
 
 #include "rserpool/base/log.hpp"
+#include "rserpool/transport/self_connection.hpp"
 #include "socket_address.hpp"
 
 namespace rserpool::transport::detail {
@@ -96,8 +97,28 @@ void TcpAssociation::try_next_remote() {
       logger()->debug("{}: connect failed: {}", self->label(), e.message());
       return self->try_next_remote();
     }
+    if (self->connected_to_itself()) return self->try_next_remote();
     self->on_connected();
   });
+}
+
+bool TcpAssociation::connected_to_itself() {
+  error_code le_ec, re_ec;
+  const auto le = socket_.local_endpoint(le_ec);
+  const auto re = socket_.remote_endpoint(re_ec);
+  if (le_ec || re_ec) return false;
+  const TransportAddress local{from_asio(le.address()), le.port()};
+  const TransportAddress remote{from_asio(re.address()), re.port()};
+  if (!is_self_connection({local}, {remote})) return false;
+  // TCP simultaneous open with ourselves (see self_connection.hpp): RST it
+  // (linger 0) so the port is free again at once for whoever needs it.
+  ++counters_->self_connections;
+  log::warn_limited(logger(), "connected to itself", "{}: connected to itself at {} (nobody listens there): aborted",
+                    label(), remote.to_string());
+  error_code ec;
+  socket_.set_option(tcp::socket::linger(true, 0), ec);
+  socket_.close(ec);
+  return true;
 }
 
 void TcpAssociation::start_accepted(tcp::socket socket) {

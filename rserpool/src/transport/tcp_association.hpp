@@ -33,6 +33,9 @@ class TcpAssociation final : public AssociationBase {
   void abort_for(DownReason reason) override;
   void try_next_remote();
   void on_connected();
+  // After a successful connect: true (counted, socket aborted) when the
+  // association reached our own address and port.
+  bool connected_to_itself();
   // Waits for the socket to be readable, then reads what is there through
   // the thread's read buffer: an idle association holds no read buffer.
   void read_loop();

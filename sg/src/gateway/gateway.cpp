@@ -105,6 +105,10 @@ struct Gateway::Impl {
   boost::asio::steady_timer membership_timer;  // check_empty_pools()
   std::uint64_t next_seed = 1;
   bool shutting_down = false;
+  // The timer handlers hold a weak_ptr to this, never a bare `this`: a wait
+  // that expired before the gateway was destroyed is already queued in the
+  // io_context, cancel() cannot take it back and it completes with success.
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 
   rserpool::Result<void, std::string> build();
   void start_pool(const PoolSettings& p);
@@ -257,8 +261,8 @@ void Gateway::Impl::check_empty_pools() {
   }
   // Only while some pool is empty: a few map lookups every 20 ms.
   membership_timer.expires_after(any_empty ? std::chrono::milliseconds(20) : std::chrono::milliseconds(200));
-  membership_timer.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec && !shutting_down) check_empty_pools();
+  membership_timer.async_wait([this, token = std::weak_ptr<bool>(alive)](const boost::system::error_code& ec) {
+    if (!ec && !token.expired() && !shutting_down) check_empty_pools();
   });
 }
 
@@ -343,8 +347,9 @@ void Gateway::Impl::finish_shutdown(TimePoint deadline, std::function<void()> do
   for (const auto& [name, p] : pools) open += p->open_links();
   if (open != 0 && clock.now() < deadline) {
     shutdown_timer.expires_after(std::chrono::milliseconds(20));
-    shutdown_timer.async_wait([this, deadline, done = std::move(done)](const boost::system::error_code& ec) mutable {
-      if (!ec) finish_shutdown(deadline, std::move(done));
+    shutdown_timer.async_wait([this, token = std::weak_ptr<bool>(alive), deadline,
+                               done = std::move(done)](const boost::system::error_code& ec) mutable {
+      if (!ec && !token.expired()) finish_shutdown(deadline, std::move(done));
     });
     return;
   }
@@ -404,8 +409,9 @@ void Gateway::shutdown(std::function<void()> done) {
   if (d.ss7) d.ss7->begin_shutdown();
   for (auto& [name, p] : d.pools) p->close_links();
   d.shutdown_timer.expires_after(std::chrono::milliseconds(300));
-  d.shutdown_timer.async_wait([&d, done = std::move(done)](const boost::system::error_code& ec) mutable {
-    if (ec) return;
+  d.shutdown_timer.async_wait([&d, token = std::weak_ptr<bool>(d.alive),
+                               done = std::move(done)](const boost::system::error_code& ec) mutable {
+    if (ec || token.expired()) return;
     if (d.ss7) d.ss7->close_associations();
     d.finish_shutdown(d.clock.now() + std::chrono::milliseconds(1500), std::move(done));
   });

@@ -275,8 +275,10 @@ void PoolRuntime::arm_timer() {
     return;
   }
   timer_.expires_after(*next - clock_.now());
-  timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
+  // A wait that expired before we were destroyed completes with success
+  // even though the destructor cancelled the timer: the token tells.
+  timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
+    if (ec || alive.expired()) return;
     armed_for_.reset();
     run(distributor_.on_timeout(now()));
   });

@@ -104,6 +104,9 @@ class PoolRuntime {
   std::optional<TimePoint> armed_for_;
   std::uint64_t unreachable_reported_ = 0;
   bool stopping_ = false;  // close_links(): the gateway is shutting down
+  // Held weakly by the wait handler: a wait that had expired when we were
+  // destroyed still runs (with success) and must find us gone.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace sg::gateway

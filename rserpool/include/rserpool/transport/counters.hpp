@@ -27,6 +27,7 @@ struct TransportCounters {
   std::uint64_t send_queue_full = 0;       // episodes reported through on_send_queue_full
   std::uint64_t associations_refused = 0;  // accepted, then refused by the listener's accept filter
   std::uint64_t accept_errors = 0;         // accept() failures (EMFILE, ENFILE, ENOBUFS ...): each pauses accepting
+  std::uint64_t self_connections = 0;      // a connect that reached our own address and port: aborted, a connect failure
 
   std::uint64_t closed_by(DownReason r) const noexcept { return closed[static_cast<std::size_t>(r)]; }
   void count_close(DownReason r) noexcept { ++closed[static_cast<std::size_t>(r)]; }
