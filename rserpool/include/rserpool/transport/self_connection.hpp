@@ -13,13 +13,18 @@
 
 namespace rserpool::transport {
 
-// True when one of the association's local transport addresses is also one
-// of its remote ones: the association is connected to itself.
-inline bool is_self_connection(const std::vector<TransportAddress>& local,
-                               const std::vector<TransportAddress>& remote) {
-  return std::any_of(local.begin(), local.end(), [&](const TransportAddress& l) {
-    return std::find(remote.begin(), remote.end(), l) != remote.end();
-  });
+// True when the association's remote transport addresses are exactly its
+// local ones: a socket connected to itself sees its own address list as the
+// peer's. Sharing only some (one host's several addresses: a multi-homed
+// endpoint bound to all of them, talking to another endpoint on one of
+// them with the same port number) is a different endpoint, not itself.
+inline bool is_self_connection(std::vector<TransportAddress> local, std::vector<TransportAddress> remote) {
+  if (local.empty() || remote.empty()) return false;
+  std::sort(local.begin(), local.end());
+  std::sort(remote.begin(), remote.end());
+  local.erase(std::unique(local.begin(), local.end()), local.end());
+  remote.erase(std::unique(remote.begin(), remote.end()), remote.end());
+  return local == remote;
 }
 
 }  // namespace rserpool::transport
