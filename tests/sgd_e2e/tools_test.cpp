@@ -137,6 +137,28 @@ TEST(UdtWindow, KeepsTheWindowFullAndMeasures) {
   EXPECT_EQ(w.in_flight(), 3U);
 }
 
+// A counted run (--queries): exactly `limit` queries, whatever the window.
+TEST(UdtWindow, ACountedRunSendsExactlyItsQueries) {
+  sg::ss7gen::UdtWindow w({185, 186, 2, 4, 24, 6});
+  const auto t0 = sg::sim::Clock::now();
+  auto sent = w.start(t0);
+  ASSERT_EQ(sent.size(), 4U);
+  std::size_t total = sent.size();
+  for (std::size_t i = 0; i < sent.size(); ++i) {
+    auto next = w.on_message(echo(sent[i]), t0 + 1ms);
+    total += next.size();
+    for (auto& n : next) sent.push_back(std::move(n));
+  }
+  EXPECT_EQ(total, 6U);
+  EXPECT_TRUE(w.exhausted());
+  EXPECT_EQ(w.stats().answered, 6U);
+  EXPECT_EQ(w.in_flight(), 0U);
+  // A limit below the window: only that many go out at the start.
+  sg::ss7gen::UdtWindow small({185, 186, 2, 4, 24, 2});
+  EXPECT_EQ(small.start(t0).size(), 2U);
+  EXPECT_TRUE(small.exhausted());
+}
+
 TEST(CallLedger, NamesTheCallsThatFailed) {
   sg::ss7gen::CallLedger ledger(1000ms);
   const auto t0 = sg::sim::Clock::now();

@@ -149,6 +149,7 @@ class Generator {
     ++received_;
     if (window_) {
       send_all(window_->on_message(m, now), now);
+      if (window_->exhausted()) end_origination();  // a counted run: wait for the last answers
       return;
     }
     if (!generator_) return;
@@ -290,7 +291,7 @@ class Generator {
     std::printf("event active unix_ms=%" PRId64 "\n", unix_ms());
     std::fflush(stdout);
     if (o_.max_rate) {
-      window_.emplace(WindowConfig{o_.opc, o_.dpc, o_.ni, o_.window, o_.payload});
+      window_.emplace(WindowConfig{o_.opc, o_.dpc, o_.ni, o_.window, o_.payload, o_.queries});
       send_all(window_->start(now), now);
     } else {
       sim::GeneratorConfig g;

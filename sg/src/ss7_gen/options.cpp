@@ -32,6 +32,7 @@ constexpr const char* kUsage =
     "  --max-rate              throughput mode: a closed loop of SCCP queries\n"
     "  --window N              queries in flight in throughput mode (default 64)\n"
     "  --payload BYTES         SCCP user data per query in throughput mode (default 32)\n"
+    "  --queries N             throughput mode: N queries in all, then stop (a counted run; --duration still bounds it)\n"
     "  --stats-interval MS     periodic machine-readable 'stats' lines on stdout\n"
     "  --aggressive            fast failure detection on the SGP association\n"
     "  --connect-timeout MS    give up when not ASP-ACTIVE by then (default 10000)\n"
@@ -128,6 +129,8 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& message
       o.max_rate = true;
     } else if (arg == "--window") {
       if (!args.number(o.window) || o.window == 0) return fail("--window needs a positive number");
+    } else if (arg == "--queries") {
+      if (!args.number(o.queries) || o.queries == 0) return fail("--queries needs a positive number");
     } else if (arg == "--payload") {
       if (!args.number(o.payload) || o.payload < 16 || o.payload > 200)
         return fail("--payload is 16-200 bytes");

@@ -44,6 +44,9 @@ struct Options {
   bool max_rate = false;
   unsigned window = 64;
   std::size_t payload = 32;  // SCCP user data bytes in throughput mode
+  // Throughput mode: stop after this many queries (0: --duration decides),
+  // for counted runs (instructions or system calls per message).
+  std::uint64_t queries = 0;
   std::chrono::milliseconds stats_interval{0};  // 0: no periodic lines
   bool aggressive = false;
   std::string name = "ss7-gen";

@@ -7,7 +7,7 @@ namespace sg::ss7gen {
 std::vector<MtpMessage> UdtWindow::start(sim::TimePoint now) {
   std::vector<MtpMessage> out;
   out.reserve(config_.window);
-  for (unsigned i = 0; i < config_.window; ++i) out.push_back(query(now));
+  for (unsigned i = 0; i < config_.window && !exhausted(); ++i) out.push_back(query(now));
   return out;
 }
 
@@ -48,7 +48,7 @@ std::vector<MtpMessage> UdtWindow::on_message(const MtpMessage& m, sim::TimePoin
   stats_.latency.record(now - it->second);
   ++stats_.answered;
   pending_.erase(it);
-  if (!sending_) return {};
+  if (!sending_ || exhausted()) return {};
   std::vector<MtpMessage> out;
   out.push_back(query(now));
   return out;

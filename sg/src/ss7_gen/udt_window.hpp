@@ -19,6 +19,7 @@ struct WindowConfig {
   std::uint8_t ni = 2;
   unsigned window = 64;
   std::size_t payload = 32;  // user data bytes (sequence number first)
+  std::uint64_t limit = 0;   // queries in all (0: no limit)
 };
 
 struct WindowStats {
@@ -37,6 +38,8 @@ class UdtWindow {
   // An answer: the next query, unless stopped.
   std::vector<MtpMessage> on_message(const MtpMessage& m, sim::TimePoint now);
   void stop() noexcept { sending_ = false; }
+  // Every query of a counted run (WindowConfig::limit) has been sent.
+  bool exhausted() const noexcept { return config_.limit != 0 && seq_ >= config_.limit; }
   // Queries sent and not answered (losses, once the loop has stopped and drained).
   std::size_t in_flight() const noexcept { return pending_.size(); }
   const WindowStats& stats() const noexcept { return stats_; }
