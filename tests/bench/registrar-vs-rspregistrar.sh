@@ -99,6 +99,7 @@ fi
 # SG_BENCH_KEEP=1 keeps the logs and callgrind profiles (path printed).
 work=$(mktemp -d /tmp/sg-regbench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; if [[ ${SG_BENCH_KEEP:-0} == 1 ]]; then echo "kept $work"; else rm -rf "$work"; fi' EXIT
+echo "# command: tests/bench/registrar-vs-rspregistrar.sh $* (inside UML)"
 srv=198.18.0.1   # registrar under test
 cli=198.18.0.2   # load generator (and its PEs' user transport)
 
@@ -180,6 +181,13 @@ for k in reg1:registrations_per_s reg16:registrations_per_s res1:resolutions_per
   printf '%-28s %14s %14s %8s\n' "$w $f" "$a" "$b" "$r"
 done
 echo "(ratio = ours / rspregistrar for rates, rspregistrar / ours for latencies: above 1 is better for ours)"
+# One line per rate for whoever re-runs this after a change (issue 16's
+# target: at least 2x rspregistrar's registrations and resolutions per second).
+for k in reg1:registrations_per_s reg16:registrations_per_s res1:resolutions_per_s res16:resolutions_per_s; do
+  w=${k%%:*}; f=${k#*:}
+  a=$(field "${R[rspregistrar.$w]}" "$f"); b=$(field "${R[ours.$w]}" "$f")
+  echo "result registrar-vs-rspregistrar workload=$w $f ours=$b rspregistrar=$a ratio=$(ratio "$b" "$a") (target >= 2)"
+done
 fi
 
 if [[ $callgrind == 1 ]] && command -v valgrind >/dev/null; then
@@ -213,4 +221,6 @@ if [[ $callgrind == 1 ]] && command -v valgrind >/dev/null; then
   sa=$(per "${I[rspregistrar.res]}" "${I[rspregistrar.0]}" $cg_res); sb=$(per "${I[ours.res]}" "${I[ours.0]}" $cg_res)
   printf '%-28s %14s %14s %8s\n' "resolve (100 PEs, 3 items)" "$sa" "$sb" "$(ratio "$sa" "$sb")"
   echo "(ratio = rspregistrar / ours: above 1 means ours needs fewer instructions)"
+  echo "result registrar-instructions operation=register ours=$rb rspregistrar=$ra ratio=$(ratio "$ra" "$rb") (target <= 4500)"
+  echo "result registrar-instructions operation=resolve ours=$sb rspregistrar=$sa ratio=$(ratio "$sa" "$sb") (target <= 2000)"
 fi

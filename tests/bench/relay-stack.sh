@@ -66,6 +66,7 @@ wait_gwcs_active() {
 
 start_sgd() {  # DIR
   local d=$1
+  rm -f "$d/sgd.ports" "$d"/gwc-*.log
   cat >"$d/sgd.cfg" <<CFG
 line vty
  bind 127.0.0.1 0
@@ -111,6 +112,7 @@ CFG
 
 start_forwarder() {  # DIR
   local d=$1
+  rm -f "$d/registrar.ports" "$d/forwarder.log" "$d"/gwc-*.log
   cat >"$d/registrar.cfg" <<CFG
 line vty
  bind 127.0.0.1 0
@@ -139,10 +141,20 @@ CFG
 
 start_relay() {  # sgd|forwarder DIR
   case "$1" in
-    sgd) start_sgd "$2" ;;
-    forwarder) start_forwarder "$2" ;;
+    sgd) start_sgd "$2" || return 1 ;;
+    forwarder) start_forwarder "$2" || return 1 ;;
     *) echo "unknown relay $1" >&2; return 2 ;;
   esac
+  # Every process has started and the controllers' links are ACTIVE; let the
+  # start-up's stragglers (registrations, the pool's first resolution) end
+  # before anything is measured.
+  sleep 0.5
+}
+
+# warm_up DIR: one short run through the fresh stack, not reported (the
+# first queries through a new stack find cold caches and sockets).
+warm_up() {
+  run_load "$1" warm-up --max-rate --window 8 --duration 0.5 >/dev/null
 }
 
 # run_load DIR LOGNAME ARGS...: ss7-gen against the relay; prints its summary line.

@@ -11,8 +11,9 @@
 # association) -> relay -> three gwc-sim echoing each query -> relay ->
 # ss7-gen. Each query crosses the relay twice: msg/s = 2 x answered
 # queries/s; latency = query round trip at ss7-gen (two relay passes, four
-# transport hops). Rounds alternate forwarder, sgd; the summary takes the
-# median over rounds. Each line also gives the relay's own CPU time (user +
+# transport hops). Each stack gets a short warm-up run first; rounds
+# alternate the order (forwarder first, then sgd first); the summary takes
+# the median over rounds. Each line also gives the relay's own CPU time (user +
 # system, /proc/PID/stat) per relayed message: on a machine whose cores the
 # load tools share with the relay, that is the relay's cost even when the
 # loop is bound by the tools.
@@ -80,10 +81,13 @@ echo "# command: tests/bench/sgd-vs-forwarder.sh ${build#"$root"/} ${args[*]}"
 echo "# transport $transport on $ip, windows: $windows, ${seconds}s each, $rounds round(s); $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 : >"$work/results"
 for r in $(seq 1 "$rounds"); do
-  for relay in forwarder sgd; do
+  order="forwarder sgd"
+  (( r % 2 == 0 )) && order="sgd forwarder"  # alternate, so neither always runs first
+  for relay in $order; do
     d=$work/round-$r-$relay
     mkdir -p "$d"
     if ! start_relay "$relay" "$d"; then stop_relay_stack; continue; fi
+    warm_up "$d"
     for w in $windows; do
       t0=$(proc_ticks "$relay_pid")
       s=$(run_load "$d" "w$w" --max-rate --window "$w" --duration "$seconds")
@@ -137,6 +141,7 @@ if [[ $latency == 1 && ${best:-0} -gt 0 ]]; then
     d=$work/latency-$relay
     mkdir -p "$d"
     if ! start_relay "$relay" "$d"; then stop_relay_stack; continue; fi
+    warm_up "$d"
     s=$(run_load "$d" half --cps 0 --sccp-rate "$q" --duration "$seconds" --drain-timeout 2000)
     stop_relay_stack
     printf 'run relay=%s offered_queries_per_s=%s sccp_sent=%s sccp_answered=%s sccp_p50_us=%s sccp_p99_us=%s\n' \

@@ -245,6 +245,7 @@ run_gen() {  # DIR NAME WINDOW PORT EXTRA...
   fi
 }
 
+echo "# command: tests/bench/sgd-vs-osmo-stp-uml.sh ${build#"$root"/} ${args[*]}"
 echo "# UML: kernel SCTP, ${seconds}s per window, windows: $windows, payload $payload B, $rounds round(s)"
 echo "# osmo-stp $(osmo-stp --version 2>/dev/null | sed -n 's/.*version \([^ ]*\).*/\1/p' | head -1)"
 : >"$work/results"
@@ -303,4 +304,12 @@ for w in sorted({w for _, w in rows}):
     print(f"window {w:3d} | {med(s,'msg_per_s'):7.0f} {med(s,'rtt_p50_us'):7.0f}/{med(s,'rtt_p99_us'):7.0f} {med(s,'relay_cpu_us_per_msg'):5.0f} us | "
           f"{med(o,'msg_per_s'):7.0f} {med(o,'rtt_p50_us'):7.0f}/{med(o,'rtt_p99_us'):7.0f} {med(o,'relay_cpu_us_per_msg'):5.0f} us | {ratio:.2f} x"
           f"   (lost: sgd {sum(int(r['lost'] or 0) for r in s)}, osmo-stp {sum(int(r['lost'] or 0) for r in o)})")
+# One line per window for whoever re-runs this after a change (issue 16's
+# target: at least 2x osmo-stp's relay rate with 32 messages in flight).
+for w in sorted({w for _, w in rows}):
+    s, o = rows.get(("sgd", w), []), rows.get(("osmo-stp", w), [])
+    om = med(o, "msg_per_s")
+    ratio = med(s, "msg_per_s") / om if s and o and om > 0 else float("nan")
+    print(f"result sgd-vs-osmo-stp window={w} sgd_msg_per_s={med(s,'msg_per_s'):.0f} osmo_stp_msg_per_s={om:.0f} "
+          f"ratio={ratio:.2f} (target >= 2 at window 32) rounds={len(s)}")
 PY
