@@ -10,7 +10,9 @@
 # fresh relay each time, stopped with SIGTERM): per message =
 # (Ir(N2) - Ir(N1)) / (2 x (answered(N2) - answered(N1))), since every query
 # crosses the relay twice. Start-up, the pool's set-up and shut-down cancel
-# out. --transport sctp outside UML re-runs the script inside UML.
+# out. The same difference of malloc calls (operator new included) gives
+# the heap allocations per relayed message. --transport sctp outside UML
+# re-runs the script inside UML.
 # Last line per relay: "result instructions-per-relayed-message ...".
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -75,17 +77,44 @@ measure() {
   local ir
   ir=$(awk '/^(summary|totals):/ { print $2; exit }' "$d/callgrind.out" 2>/dev/null || true)
   [[ -n $ir && -n $s ]] || { echo "$relay: no callgrind total or no ss7-gen summary (logs: $d)" >&2; return 1; }
-  echo "$ir $(field "$s" answered) $(field "$s" lost)"
+  echo "$ir $(field "$s" answered) $(field "$s" lost) $(malloc_calls "$d/callgrind.out")"
+}
+
+# Calls of malloc recorded in a callgrind profile (operator new included:
+# it calls malloc): the sum of the calls= lines whose callee is malloc.
+malloc_calls() {
+  python3 - "$1" <<'PY'
+import re, sys
+names, callee, total = {}, None, 0
+pat = re.compile(r"^(c?fn)=\((\d+)\)(?: (.*))?$")
+for line in open(sys.argv[1], errors="replace"):
+    m = pat.match(line)
+    if m:
+        kind, i, name = m.groups()
+        if name:
+            names[i] = name.strip()
+        if kind == "cfn":
+            callee = names.get(i)
+        continue
+    if line.startswith("calls=") and callee == "malloc":
+        total += int(line[6:].split()[0])
+print(total)
+PY
 }
 
 for relay in $relays; do
-  read -r ir1 a1 l1 < <(measure "$relay" "$n1") || continue
-  read -r ir2 a2 l2 < <(measure "$relay" "$n2") || continue
-  echo "run relay=$relay queries=$n1 answered=$a1 lost=$l1 Ir=$ir1"
-  echo "run relay=$relay queries=$n2 answered=$a2 lost=$l2 Ir=$ir2"
-  awk -v r="$relay" -v t="$transport" -v w="$window" -v i1="$ir1" -v i2="$ir2" -v a1="$a1" -v a2="$a2" 'BEGIN {
+  # (no process substitution: UML's hostfs root has no /dev/fd)
+  m1=$(measure "$relay" "$n1") || continue
+  m2=$(measure "$relay" "$n2") || continue
+  read -r ir1 a1 l1 c1 <<<"$m1"
+  read -r ir2 a2 l2 c2 <<<"$m2"
+  echo "run relay=$relay queries=$n1 answered=$a1 lost=$l1 Ir=$ir1 malloc_calls=$c1"
+  echo "run relay=$relay queries=$n2 answered=$a2 lost=$l2 Ir=$ir2 malloc_calls=$c2"
+  awk -v r="$relay" -v t="$transport" -v w="$window" -v i1="$ir1" -v i2="$ir2" -v a1="$a1" -v a2="$a2" \
+      -v c1="$c1" -v c2="$c2" 'BEGIN {
     m = 2 * (a2 - a1)
     printf "result instructions-per-relayed-message relay=%s transport=%s window=%s ir_per_msg=%.0f (target <= 2000)", r, t, w, (m > 0 ? (i2 - i1) / m : 0)
+    printf " mallocs_per_msg=%.2f (target 0)", (m > 0 ? (c2 - c1) / m : 0)
     printf " (Ir %d - %d over %d messages)\n", i2, i1, m
   }'
 done
