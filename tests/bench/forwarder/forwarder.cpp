@@ -138,7 +138,7 @@ void Forwarder::received(Peer& p, tr::Message&& m) {
           ++counters_.no_peer;
           return;
         }
-        forward(p, *ss7_, std::move(m), layout);
+        forward(*ss7_, std::move(m), layout);
       } else {
         ++counters_.from_ss7;
         ss7_ = &p;  // answers go back to the SS7 peer that sent last
@@ -149,7 +149,7 @@ void Forwarder::received(Peer& p, tr::Message&& m) {
                                                                       "downstream peer");
           return;
         }
-        forward(p, *to, std::move(m), layout);
+        forward(*to, std::move(m), layout);
       }
       return;
     case Inbound::management:
@@ -178,8 +178,7 @@ void Forwarder::received(Peer& p, tr::Message&& m) {
   }
 }
 
-void Forwarder::forward(Peer& from, Peer& to, tr::Message&& m, const DataLayout& layout) {
-  (void)from;
+void Forwarder::forward(Peer& to, tr::Message&& m, const DataLayout& layout) {
   if (layout.routing_context_offset) {
     if (const auto rc = to.protocol.routing_context()) write_routing_context(m.payload, *layout.routing_context_offset, *rc);
   }

@@ -85,7 +85,8 @@ class Forwarder {
   void up(Peer& p, const rserpool::transport::AssociationInfo& info);
   void received(Peer& p, rserpool::transport::Message&& m);
   void down(Peer& p);
-  void forward(Peer& from, Peer& to, rserpool::transport::Message&& m, const DataLayout& layout);
+  // The routing context in place, a data stream the receiver has, send().
+  void forward(Peer& to, rserpool::transport::Message&& m, const DataLayout& layout);
   Peer* next_downstream();
   void send_replies(Peer& p);
 

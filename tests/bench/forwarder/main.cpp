@@ -15,7 +15,9 @@
 #include <cinttypes>
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "forwarder.hpp"
 #include "rserpool/base/log.hpp"
