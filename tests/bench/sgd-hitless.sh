@@ -145,6 +145,35 @@ out = [f"{fault} rep {rep}"]
 if fault == "restart":
     t = first("sg-traffic", 0, restart)
     out.append(f"calls flow {t - restart if t else -1} ms after the restart")
+    # Where the time goes, each phase from the restart: sgd wrote its ports
+    # (listening), each controller's registrar hunt found it (home), each
+    # controller's SG association came up, the SS7 side's ASP was active.
+    import os, re, time, datetime
+    def log_ms(line):
+        m = re.match(r"\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\.(\d{3})\]", line)
+        if not m: return None
+        t0 = datetime.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S")
+        return int(time.mktime(t0.timetuple())) * 1000 + int(m.group(2))
+    phases = []
+    try: phases.append("listening %d" % (os.stat(f"{work}/sgd.ports").st_mtime_ns // 1000000 - restart))
+    except OSError: phases.append("listening -1")
+    homes, links = [], []
+    for p in sorted(glob.glob(f"{work}/pe*.log")):
+        h = l = None
+        for line in open(p):
+            if h is None and line.startswith("event home-registrar"):
+                ms = int(fields(line)["unix_ms"])
+                if ms >= restart: h = ms - restart
+            if l is None and re.search(r"SG association \d+ up", line):
+                ms = log_ms(line)
+                if ms is not None and ms >= restart: l = ms - restart
+        homes.append(-1 if h is None else h)
+        links.append(-1 if l is None else l)
+    phases.append("homes " + "/".join(map(str, homes)))
+    phases.append("links " + "/".join(map(str, links)))
+    a = first("sg-active", 0, restart)
+    phases.append(f"ss7 active {a - restart if a else -1}")
+    out.append("phases (ms after the restart): " + ", ".join(phases))
 else:
     lost = first("sg-lost", victim, kill)
     back = first("sg-traffic", victim, restart)
@@ -251,6 +280,9 @@ for fault in ("restart", "pair"):
     print("== %s: %d repetitions" % (fault, len(mine)))
     if fault == "restart":
         print("  calls flow after the restart (ms): " + stat(n(r"calls flow (-?\d+) ms")))
+        print("  sgd listening after the restart (ms): " + stat(n(r"listening (-?\d+)")))
+        homes = [max(int(x) for x in m.group(1).split("/")) for r in mine for m in [re.search(r"homes ([-\d/]+)", r)] if m]
+        print("  last controller homed at it after the restart (ms): " + stat(homes))
     else:
         print("  traffic moved after the kill (ms): " + stat(n(r"moved (-?\d+) ms")))
         print("  worst answer in the second after the kill (ms): " + stat(n(r"worst answer ([\d.]+) ms", float)))

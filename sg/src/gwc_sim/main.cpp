@@ -214,14 +214,14 @@ class Simulator {
                 " calls_adopted=%" PRIu64 " cookies_rejected=%" PRIu64 " send_failed=%" PRIu64
                 " load_updates=%" PRIu64 " load=%u cookie_repeats=%" PRIu64 " calls_given_up=%" PRIu64
                 " calls_kept=%" PRIu64 " held_for_sg=%" PRIu64 " held_expired=%" PRIu64 " handed_back=%" PRIu64
-                " stalls=%" PRIu64 "\n",
+                " stalls=%" PRIu64 " repeated_releases=%" PRIu64 "\n",
                 o_.name.c_str(), service_->pe_id(), static_cast<long long>(t_ms), unix_ms(), registered_ ? 1 : 0,
                 controller_->associations_up(), c.messages_in, c.messages_out, controller_->calls().active_calls(),
                 m.calls_offered, m.calls_answered, m.calls_released, m.sccp_answered, m.unknown_call_messages,
                 m.ordering_violations, c.cookies_sent, c.cookie_echoes, m.adopted_calls,
                 m.cookies_rejected + c.cookies_rejected, c.send_failed, load_updates_, reported_load_,
                 m.duplicate_cookies, c.calls_given_up, c.calls_kept, c.held_for_sg, c.held_expired, c.handed_back,
-                m.stalls);
+                m.stalls, m.repeated_releases);
     std::fflush(stdout);
   }
 
