@@ -164,22 +164,16 @@ class SgdHitless : public ::testing::Test {
 // reconnects; traffic flows within a second of the restart and every call
 // in progress continues on its controller.
 TEST_F(SgdHitless, ARestartedSgdCarriesTrafficWithinASecondAndKeepsEveryCall) {
+  // The default placement-settle (300 ms): the controllers find the
+  // restarted registrar within the hunt's cap (200 ms) of its return, so
+  // their registrations spread less than the settle.
   SgdSpec spec;
-  // The controllers hunt for the lost registrar with a doubling back-off
-  // (sweeps about 0.6 s and 1.2 s after the loss, then 2.5 s): one whose
-  // sweep came just before the registrar was back returns up to about
-  // 1.1 x the outage later than the others (UML: sgd listens 0.2 s after
-  // its start, between two sweeps). The settle must outlast that spread,
-  // or that controller's calls in progress are placed without it; the
-  // default (300 ms) does not after a 1 s outage (docs/performance.md,
-  // "Hitless"). pool-wait: the held messages must outlive the settle.
-  spec.pool_extra = " pool-wait 3000\n placement-settle 1300\n";
   auto* sgd = &keep(start_sgd(*work_, spec));
   ASSERT_TRUE(sgd->started()) << sgd->failure();
   start_pes({local_ip() + ":" + std::to_string(sgd->port("asap"))});
   ASSERT_TRUE(pes_linked(1, 8s));
   auto& gen = keep(start_ss7gen(*work_, sgd->port("m3ua"),
-                                {"--cps", uml() ? "40" : "200", "--hold", "300", "--answer-timeout", "4000", "--t1", "1000",
+                                {"--cps", uml() ? "40" : "200", "--hold", "300", "--answer-timeout", "4000", "--t1", "2000",
                                  "--sccp-rate", uml() ? "10" : "50", "--duration", "6", "--aggressive",
                                  "--hold-while-down", "3000", "--stats-interval", "100"}));
   ASSERT_TRUE(gen.wait_line("event", "active", 10s));
@@ -191,6 +185,7 @@ TEST_F(SgdHitless, ARestartedSgdCarriesTrafficWithinASecondAndKeepsEveryCall) {
   const auto restarted = unix_ms_now();
   sgd = &keep(start_sgd(*work_, again(spec, *sgd), "sgd-restarted"));
   ASSERT_TRUE(sgd->started()) << sgd->failure();
+  const auto listening = unix_ms_now();  // it has reported its ports: every listener is open
 
   auto s = finish(gen, 30s);
   const auto traffic = event_after(gen, "sg-traffic", 0, restarted);
@@ -199,12 +194,15 @@ TEST_F(SgdHitless, ARestartedSgdCarriesTrafficWithinASecondAndKeepsEveryCall) {
               static_cast<long long>(traffic < 0 ? -1 : traffic - restarted), s["calls_attempted"].c_str(),
               s["calls_failed"].c_str(), s["unexpected"].c_str(), s["waited"].c_str(), s["discarded"].c_str());
   ASSERT_GE(traffic, 0) << "no traffic through the restarted sgd";
-  // Host: within a second. UML: sgd listens about 0.2 s after its start,
-  // where the controllers' hunt sweeps (about 1.13-1.26 s after the loss)
-  // fall; one that just missed it sweeps again 2.3-2.5 s after the loss, so
-  // calls may flow only 1.5 s after the restart (docs/performance.md,
-  // "Hitless": the target is not met there).
-  EXPECT_LE(traffic - restarted, uml() ? 2000 : 1000) << "traffic later than the hunt's bound after the restart";
+  // Within a second of the restart. In UML the process itself may take
+  // 0.2-0.7 s to start on a loaded machine (loading, not the gateway's
+  // doing): there the gateway's own part, from listening to traffic (the
+  // controllers' hunt, capped at 200 ms, their links, the SS7 side's
+  // reconnection), must fit in the second, and the whole in two.
+  std::printf("[restart] listening %lld ms after the restart, traffic %lld ms after listening\n",
+              static_cast<long long>(listening - restarted), static_cast<long long>(traffic - listening));
+  EXPECT_LE(traffic - (uml() ? listening : restarted), 1000) << "traffic later than a second after the restart";
+  EXPECT_LE(traffic - restarted, 2000);
   EXPECT_GT(num(s, "calls_attempted"), uml() ? 150 : 800);
   EXPECT_EQ(unknown_at_controllers(), 0) << "a call in progress reached a controller that does not hold it";
   // What was handed back at the kill goes out once the gateway is back.
@@ -247,7 +245,7 @@ TEST_F(SgdHitless, EitherOfAMatedPairDiesAndComesBackWithoutAFailedCall) {
   const std::string cps = uml() ? "40" : "200";
   auto& gen = keep(start_ss7gen(*work_, a.port("m3ua"),
                                 {"--mate", local_ip() + ":" + std::to_string(b->port("m3ua")), "--cps", cps, "--hold",
-                                 "300", "--answer-timeout", "4000", "--t1", "1000", "--sccp-rate", uml() ? "10" : "50", "--duration",
+                                 "300", "--answer-timeout", "4000", "--t1", "2000", "--sccp-rate", uml() ? "10" : "50", "--duration",
                                  "7", "--aggressive", "--hold-while-down", "2000", "--stats-interval", "100"}));
   ASSERT_TRUE(gen.wait_line("event", "active", 10s));
   const auto t0 = num(events(gen.log(), "active").front(), "unix_ms");
