@@ -155,8 +155,16 @@ if fault == "restart":
         t0 = datetime.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S")
         return int(time.mktime(t0.timetuple())) * 1000 + int(m.group(2))
     phases = []
-    try: phases.append("listening %d" % (os.stat(f"{work}/sgd.ports").st_mtime_ns // 1000000 - restart))
-    except OSError: phases.append("listening -1")
+    # The restarted sgd's first listener (its log's clock, the guest's: a
+    # file's mtime in UML comes from the host's clock).
+    listen = None
+    for line in open(f"{work}/sgd.log"):
+        if "registrar/asap: SCTP listening" in line or "registrar/asap: TCP listening" in line or "listening on" in line:
+            ms = log_ms(line)
+            if ms is not None and ms >= restart:
+                listen = ms
+                break
+    phases.append("listening %d" % (listen - restart if listen is not None else -1))
     homes, links = [], []
     for p in sorted(glob.glob(f"{work}/pe*.log")):
         h = l = None
@@ -184,11 +192,17 @@ else:
 # before the kill until the SS7 side saw the loss was lost with the killed
 # process (what its kernel acknowledged: kernel SCTP); any other is a loss
 # of the design.
+# The window opens as long before the kill as the path took just then (the
+# worst answer in the second before it, at least 200 ms): a starved machine
+# holds messages longer.
 lost_at = first("sg-lost", victim if fault == "pair" else 0, kill - 200) or kill
-window = (kill - 200, max(kill, lost_at) + 50)
-at_kill = sum(1 for n, f in events if n == "failed-call"
-              and window[0] <= int(f.get("last_sent_unix_ms", f["started_unix_ms"])) <= window[1])
-out.append(f"calls {summary.get('calls_attempted')} failed {summary.get('calls_failed')} at-kill {at_kill} unknown {unknown} unexpected {summary.get('unexpected')} sccp lost {summary.get('sccp_lost')}")
+path_ms = max([int(s.get("interval_max_answer_us", 0)) // 1000 + 50 for s in stats if kill - 1000 < int(s["unix_ms"]) <= kill + 100] or [0])
+window = (kill - max(200, path_ms), max(kill, lost_at) + 50)
+in_window = [f for n, f in events if n == "failed-call"
+             and window[0] <= int(f.get("last_sent_unix_ms", f["started_unix_ms"])) <= window[1]]
+at_kill = len(in_window)
+rel_lost = sum(1 for f in in_window if f.get("last_sent") == "rel")
+out.append(f"calls {summary.get('calls_attempted')} failed {summary.get('calls_failed')} at-kill {at_kill} unknown {unknown} unexpected {summary.get('unexpected')} sccp lost {summary.get('sccp_lost')} rel-repeated {summary.get('releases_repeated', 0)} at-kill-rel {rel_lost}")
 print("; ".join(out))
 PY
 }
@@ -203,7 +217,7 @@ run_restart() {
   start_pes "$ip:$asap"
   pes_linked 1
   "$gen_bin" --name ss7-gen --connect "$ip:$ss7" --transport "$transport" --cps "$cps" --hold 300 \
-    --answer-timeout 4000 --sccp-rate 50 --duration 5 --aggressive --hold-while-down 3000 --stats-interval 100 \
+    --answer-timeout 4000 --t1 2000 --sccp-rate 50 --duration 5 --aggressive --hold-while-down 3000 --stats-interval 100 \
     >"$work/gen.log" 2>&1 &
   local gen=$!
   pids+=($gen)
@@ -220,6 +234,7 @@ run_restart() {
   wait "$gen" || true
   report restart "$rep" "$kill" "$restart" 0 | tee -a "$work/results"
   cleanup
+  mkdir -p "$work/restart-$rep" && cp "$work"/*.log "$work/restart-$rep/" 2>/dev/null || true
 }
 
 run_pair() {
@@ -236,7 +251,7 @@ run_pair() {
   start_pes "$ip:$a_asap" "$ip:$b_asap"
   pes_linked 2
   "$gen_bin" --name ss7-gen --connect "$ip:$a_ss7" --mate "$ip:$b_ss7" --transport "$transport" --cps "$cps" \
-    --hold 300 --answer-timeout 4000 --sccp-rate 50 --duration 6 --aggressive --hold-while-down 2000 \
+    --hold 300 --answer-timeout 4000 --t1 2000 --sccp-rate 50 --duration 6 --aggressive --hold-while-down 2000 \
     --stats-interval 100 >"$work/gen.log" 2>&1 &
   local gen=$!
   pids+=($gen)
@@ -258,6 +273,7 @@ run_pair() {
   wait "$gen" || true
   report pair "$rep" "$kill" "$restart" "$victim" | tee -a "$work/results"
   cleanup
+  mkdir -p "$work/pair-$rep" && cp "$work"/*.log "$work/pair-$rep/" 2>/dev/null || true
 }
 
 : >"$work/results"
@@ -297,5 +313,7 @@ for fault in ("restart", "pair"):
     print("  duplicates / unexpected at the SS7 side: total %d, per run %s" % (sum(dup), stat(dup)))
     lost = n(r"sccp lost (\d+)")
     print("  SCCP queries lost: total %d" % sum(lost))
+    rep = n(r"rel-repeated (\d+)")
+    print("  RELs repeated at T1 (2 s) by the SS7 side: total %d" % sum(rep))
 PY
 echo "# logs of the last run and every result line: $work"
