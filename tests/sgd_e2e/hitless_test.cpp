@@ -164,7 +164,7 @@ class SgdHitless : public ::testing::Test {
 // reconnects; traffic flows within a second of the restart and every call
 // in progress continues on its controller.
 TEST_F(SgdHitless, ARestartedSgdCarriesTrafficWithinASecondAndKeepsEveryCall) {
-  // The default placement-settle (300 ms): the controllers find the
+  // The default placement-settle (600 ms): the controllers find the
   // restarted registrar within the hunt's cap (200 ms) of its return, so
   // their registrations spread less than the settle.
   SgdSpec spec;
