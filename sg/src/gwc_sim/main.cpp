@@ -56,6 +56,12 @@ class Simulator {
       cc.listen.tcp = tr::TcpMappingOptions::aggressive();
     }
     cc.calls.answer_delay = o_.answer_delay;
+    // A real fence needs the controller silent for at least the gateway's
+    // fastest failure detection (2 x 500 ms M3UA BEAT); a loaded host stalls
+    // a process for 250-700 ms without any fence (UML at load 8: calls
+    // given up after an SG's death, then unknown calls). The model's own
+    // default (250 ms) serves the simulations, whose hangs are longer.
+    cc.calls.stall_bound = std::chrono::milliseconds(750);
     cc.cookies = o_.cookies;
     auto c = GatewayController::open(io_, cc);
     if (!c) {
