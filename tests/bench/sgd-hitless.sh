@@ -145,6 +145,43 @@ out = [f"{fault} rep {rep}"]
 if fault == "restart":
     t = first("sg-traffic", 0, restart)
     out.append(f"calls flow {t - restart if t else -1} ms after the restart")
+    # Where the time goes, each phase from the restart: sgd wrote its ports
+    # (listening), each controller's registrar hunt found it (home), each
+    # controller's SG association came up, the SS7 side's ASP was active.
+    import os, re, time, datetime
+    def log_ms(line):
+        m = re.match(r"\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\.(\d{3})\]", line)
+        if not m: return None
+        t0 = datetime.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S")
+        return int(time.mktime(t0.timetuple())) * 1000 + int(m.group(2))
+    phases = []
+    # The restarted sgd's first listener (its log's clock, the guest's: a
+    # file's mtime in UML comes from the host's clock).
+    listen = None
+    for line in open(f"{work}/sgd.log"):
+        if "registrar/asap: SCTP listening" in line or "registrar/asap: TCP listening" in line or "listening on" in line:
+            ms = log_ms(line)
+            if ms is not None and ms >= restart:
+                listen = ms
+                break
+    phases.append("listening %d" % (listen - restart if listen is not None else -1))
+    homes, links = [], []
+    for p in sorted(glob.glob(f"{work}/pe*.log")):
+        h = l = None
+        for line in open(p):
+            if h is None and line.startswith("event home-registrar"):
+                ms = int(fields(line)["unix_ms"])
+                if ms >= restart: h = ms - restart
+            if l is None and re.search(r"SG association \d+ up", line):
+                ms = log_ms(line)
+                if ms is not None and ms >= restart: l = ms - restart
+        homes.append(-1 if h is None else h)
+        links.append(-1 if l is None else l)
+    phases.append("homes " + "/".join(map(str, homes)))
+    phases.append("links " + "/".join(map(str, links)))
+    a = first("sg-active", 0, restart)
+    phases.append(f"ss7 active {a - restart if a else -1}")
+    out.append("phases (ms after the restart): " + ", ".join(phases))
 else:
     lost = first("sg-lost", victim, kill)
     back = first("sg-traffic", victim, restart)
@@ -155,11 +192,17 @@ else:
 # before the kill until the SS7 side saw the loss was lost with the killed
 # process (what its kernel acknowledged: kernel SCTP); any other is a loss
 # of the design.
+# The window opens as long before the kill as the path took just then (the
+# worst answer in the second before it, at least 200 ms): a starved machine
+# holds messages longer.
 lost_at = first("sg-lost", victim if fault == "pair" else 0, kill - 200) or kill
-window = (kill - 200, max(kill, lost_at) + 50)
-at_kill = sum(1 for n, f in events if n == "failed-call"
-              and window[0] <= int(f.get("last_sent_unix_ms", f["started_unix_ms"])) <= window[1])
-out.append(f"calls {summary.get('calls_attempted')} failed {summary.get('calls_failed')} at-kill {at_kill} unknown {unknown} unexpected {summary.get('unexpected')} sccp lost {summary.get('sccp_lost')}")
+path_ms = max([int(s.get("interval_max_answer_us", 0)) // 1000 + 50 for s in stats if kill - 1000 < int(s["unix_ms"]) <= kill + 100] or [0])
+window = (kill - max(200, path_ms), max(kill, lost_at) + 50)
+in_window = [f for n, f in events if n == "failed-call"
+             and window[0] <= int(f.get("last_sent_unix_ms", f["started_unix_ms"])) <= window[1]]
+at_kill = len(in_window)
+rel_lost = sum(1 for f in in_window if f.get("last_sent") == "rel")
+out.append(f"calls {summary.get('calls_attempted')} failed {summary.get('calls_failed')} at-kill {at_kill} unknown {unknown} unexpected {summary.get('unexpected')} sccp lost {summary.get('sccp_lost')} rel-repeated {summary.get('releases_repeated', 0)} at-kill-rel {rel_lost}")
 print("; ".join(out))
 PY
 }
@@ -174,7 +217,7 @@ run_restart() {
   start_pes "$ip:$asap"
   pes_linked 1
   "$gen_bin" --name ss7-gen --connect "$ip:$ss7" --transport "$transport" --cps "$cps" --hold 300 \
-    --answer-timeout 4000 --sccp-rate 50 --duration 5 --aggressive --hold-while-down 3000 --stats-interval 100 \
+    --answer-timeout 4000 --t1 2000 --sccp-rate 50 --duration 5 --aggressive --hold-while-down 3000 --stats-interval 100 \
     >"$work/gen.log" 2>&1 &
   local gen=$!
   pids+=($gen)
@@ -191,6 +234,7 @@ run_restart() {
   wait "$gen" || true
   report restart "$rep" "$kill" "$restart" 0 | tee -a "$work/results"
   cleanup
+  mkdir -p "$work/restart-$rep" && cp "$work"/*.log "$work/restart-$rep/" 2>/dev/null || true
 }
 
 run_pair() {
@@ -207,7 +251,7 @@ run_pair() {
   start_pes "$ip:$a_asap" "$ip:$b_asap"
   pes_linked 2
   "$gen_bin" --name ss7-gen --connect "$ip:$a_ss7" --mate "$ip:$b_ss7" --transport "$transport" --cps "$cps" \
-    --hold 300 --answer-timeout 4000 --sccp-rate 50 --duration 6 --aggressive --hold-while-down 2000 \
+    --hold 300 --answer-timeout 4000 --t1 2000 --sccp-rate 50 --duration 6 --aggressive --hold-while-down 2000 \
     --stats-interval 100 >"$work/gen.log" 2>&1 &
   local gen=$!
   pids+=($gen)
@@ -229,6 +273,7 @@ run_pair() {
   wait "$gen" || true
   report pair "$rep" "$kill" "$restart" "$victim" | tee -a "$work/results"
   cleanup
+  mkdir -p "$work/pair-$rep" && cp "$work"/*.log "$work/pair-$rep/" 2>/dev/null || true
 }
 
 : >"$work/results"
@@ -251,6 +296,9 @@ for fault in ("restart", "pair"):
     print("== %s: %d repetitions" % (fault, len(mine)))
     if fault == "restart":
         print("  calls flow after the restart (ms): " + stat(n(r"calls flow (-?\d+) ms")))
+        print("  sgd listening after the restart (ms): " + stat(n(r"listening (-?\d+)")))
+        homes = [max(int(x) for x in m.group(1).split("/")) for r in mine for m in [re.search(r"homes ([-\d/]+)", r)] if m]
+        print("  last controller homed at it after the restart (ms): " + stat(homes))
     else:
         print("  traffic moved after the kill (ms): " + stat(n(r"moved (-?\d+) ms")))
         print("  worst answer in the second after the kill (ms): " + stat(n(r"worst answer ([\d.]+) ms", float)))
@@ -265,5 +313,7 @@ for fault in ("restart", "pair"):
     print("  duplicates / unexpected at the SS7 side: total %d, per run %s" % (sum(dup), stat(dup)))
     lost = n(r"sccp lost (\d+)")
     print("  SCCP queries lost: total %d" % sum(lost))
+    rep = n(r"rel-repeated (\d+)")
+    print("  RELs repeated at T1 (2 s) by the SS7 side: total %d" % sum(rep))
 PY
 echo "# logs of the last run and every result line: $work"

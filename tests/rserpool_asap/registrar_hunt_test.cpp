@@ -233,7 +233,7 @@ TEST(RegistrarHunt, NoRegistrarsConfiguredOnlyRunsT5) {
 // SH4 with every address refused (a registrar that is restarting refuses
 // at once): the next sweep starts after 20 ms, then 40, 80 ... each drawn
 // from [0.9 d, d], never above the running T5.
-TEST(RegistrarHunt, RefusedSweepsBackOffFromTwentyMillisecondsCappedByT5) {
+TEST(RegistrarHunt, RefusedSweepsBackOffFromTwentyMillisecondsCappedByRetryMax) {
   Hunt x(hunt_config(2));
   Actions a;
   x.h.start(at(0ms), a);
@@ -258,15 +258,23 @@ TEST(RegistrarHunt, RefusedSweepsBackOffFromTwentyMillisecondsCappedByT5) {
     refuse_all(e);
   }
   ASSERT_GE(gaps.size(), 8u);
+  // 20, 40, 80, 160 ms, then retry_max (200 ms) for as long as the hunt
+  // lasts, each drawn from [0.9 d, d] (a T5 expiry, at 10 s and 30 s,
+  // starts a round of its own in between: only the upper bound there).
   Duration nominal = 20ms;
-  for (std::size_t i = 0; i < 6; ++i) {
-    EXPECT_GE(gaps[i], nominal * 9 / 10) << i;
+  TimePoint when = at(0ms);
+  for (std::size_t i = 0; i < gaps.size(); ++i) {
+    when += gaps[i];
+    if (when < at(10s)) {
+      EXPECT_GE(gaps[i], nominal * 9 / 10) << i;
+    }
     EXPECT_LE(gaps[i], nominal) << i;
-    nominal *= 2;
+    nominal = std::min<Duration>(nominal * 2, 200ms);
   }
-  // T5 keeps its RFC schedule (10, 20, 40 s ...) and caps the back-off.
-  for (Duration g : gaps) EXPECT_LE(g, 60s);
-  EXPECT_LE(x.h.current_retry(), x.h.current_t5());
+  EXPECT_GE(gaps.size(), 250u);  // about five sweeps a second for 60 s
+  EXPECT_EQ(x.h.current_retry(), 200ms);
+  // T5 keeps its RFC schedule (10, 20, 40 s ...) regardless.
+  EXPECT_EQ(x.h.current_t5(), 40s);
   // A registrar that answers ends it all and resets both.
   Actions s;
   while (connects(s).empty()) {
@@ -279,6 +287,33 @@ TEST(RegistrarHunt, RefusedSweepsBackOffFromTwentyMillisecondsCappedByT5) {
   EXPECT_FALSE(x.next_deadline().has_value());
   EXPECT_EQ(x.h.current_retry(), 20ms);
   EXPECT_EQ(x.h.current_t5(), 10s);
+}
+
+// Without the cap (retry_max up to T5) the back-off doubles to the running
+// T5, as the RFC's own schedule would.
+TEST(RegistrarHunt, RetryMaxAtT5LetsTheBackOffDoubleToT5) {
+  auto cfg = hunt_config(1);
+  cfg.retry_max = cfg.t5_initial;
+  Hunt x(cfg);
+  Actions a;
+  x.h.start(at(0ms), a);
+  TimePoint now = at(0ms);
+  Actions f;
+  x.h.on_connect_failed(0, now, f);
+  std::vector<Duration> gaps;
+  TimePoint last = now;
+  while (gaps.size() < 9) {
+    now = *x.next_deadline();
+    Actions e;
+    x.h.on_timeout(now, e);
+    if (connects(e).empty()) continue;
+    gaps.push_back(now - last);
+    last = now;
+    Actions g;
+    x.h.on_connect_failed(0, now, g);
+  }
+  EXPECT_GE(gaps[8], 5120ms * 9 / 10);  // 20 ms x 2^8, past any 200 ms cap
+  EXPECT_LE(x.h.current_retry(), x.h.current_t5());
 }
 
 TEST(RegistrarHunt, BackOffJitterComesFromTheOwnersSeed) {

@@ -1,4 +1,5 @@
 #include "sg/routing/pool_distributor.hpp"
+#include "sg/routing/pool_member_selector.hpp"
 
 #include <gtest/gtest.h>
 
@@ -923,6 +924,34 @@ TEST_F(Fixture, SimulatedFailuresLoseNothingAndKeepFlowOrder) {
               static_cast<unsigned long long>(total.suspicions),
               static_cast<unsigned long long>(total.suspicions_cleared),
               static_cast<unsigned long long>(total.kept_since_notice));
+}
+
+// A hung controller (SIGSTOP) is fenced; if the registrar's audit passes it
+// late, the reconnection reaches its kernel, which accepts the association
+// its stopped process never serves. New flows must not wait behind that
+// attempt (they stalled for seconds in UML: sgd_e2e_sctp HungPe...): a PE
+// reconnecting after a failure takes new flows only once it is ACTIVE, also
+// with the shared (rendezvous) placement.
+TEST_F(Fixture, APeReconnectingAfterAFailureTakesNoNewFlowsUntilItIsActive) {
+  sg::PoolMemberSelector shared{sg::PlacementMode::rendezvous};
+  PoolDistributor d(config, shared, profile);
+  bring_up(d, {1, 2, 3});
+  (void)d.association_failed(3, {}, t0 + 100ms);
+  auto audited = d.on_timeout(t0 + 3100ms);
+  ASSERT_EQ(only<action::Connect>(audited).size(), 1U);
+  ASSERT_EQ(d.state_of(3), MemberState::connecting);
+  std::size_t sent_at_once = 0;
+  for (std::uint16_t cic = 1; cic <= 300; ++cic)
+    for (const auto& s : only<action::SendData>(d.message(isup(ss7::encode_iam(cic, "1")), t0 + 3200ms)))
+      sent_at_once += s.pe == 1 || s.pe == 2 ? 1U : 0U;
+  EXPECT_EQ(sent_at_once, 300U) << "new calls wait behind a PE that has not proven alive";
+  // Once ACTIVE it takes its share again; nothing was waiting for it.
+  EXPECT_TRUE(only<action::SendData>(d.association_up(3, t0 + 3300ms)).empty());
+  std::size_t to_three = 0;
+  for (std::uint16_t cic = 301; cic <= 600; ++cic)
+    for (const auto& s : only<action::SendData>(d.message(isup(ss7::encode_iam(cic, "1")), t0 + 3400ms)))
+      to_three += s.pe == 3 ? 1U : 0U;
+  EXPECT_GT(to_three, 50U);
 }
 
 }  // namespace

@@ -94,7 +94,7 @@ std::string sgd_config(const SgdSpec& s) {
   std::ostringstream c;
   c << "line vty\n bind 127.0.0.1 0\n"
     << "sg\n point-code-format itu\n point-code 0.23.1\n network-indicator national\n transport " << transport()
-    << "\n timer-profile " << s.timer_profile << "\n"
+    << "\n timer-profile " << s.timer_profile << "\n" << s.sg_extra
     << "ss7-side\n local-ip " << ip << "\n local-port " << s.ss7_port << "\n accept-peers configured\n"
     << " peer ss7-gen\n  remote-ip " << (s.ss7_peer_ip.empty() ? ip : s.ss7_peer_ip)
     << "\n  routing-context 100\n"

@@ -56,6 +56,7 @@ class WorkDir {
 
 struct SgdSpec {
   std::string pool_extra;  // lines appended to the pool node (e.g. " pool-wait 1000")
+  std::string sg_extra;    // lines appended to the sg node (e.g. " pe-audit-bound 100")
   bool colocated = true;
   std::vector<std::string> remote_registrars;  // "ADDR PORT"
   std::string timer_profile = "aggressive";

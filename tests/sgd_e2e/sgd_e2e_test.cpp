@@ -284,6 +284,33 @@ TEST_F(SgdE2e, HungPeIsDetectedAndFailedOver) {
   EXPECT_GE(sum_last(survivors, "cookie_echoes"), 1);
 }
 
+// The hung PE's fence is lifted before the registrar's audit could remove
+// it (pe-audit-bound 100 ms, as a busy registrar's late verdict does): sgd
+// reconnects, the stopped process's kernel accepts the association, and
+// M3UA never comes up. New calls must not wait behind that attempt (they
+// did: every call hashed to the hung PE failed until the end of the run).
+TEST_F(SgdE2e, AHungPeReadmittedEarlyTakesNoNewCallsUntilItAnswers) {
+  SgdSpec spec;
+  spec.sg_extra = " pe-audit-bound 100\n";
+  ASSERT_TRUE(start_sgd(spec));
+  for (auto n : {"pe1", "pe2", "pe3"}) ASSERT_TRUE(start_pe(n).started()) << pes_.back()->failure();
+  ASSERT_TRUE(pes_linked(5s));
+  start_gen({"--cps", rate("150", "40"), "--hold", "300", "--duration", "5", "--answer-timeout", "3000"});
+  const auto t0 = gen_active_ms(10s);
+  ASSERT_GT(t0, 0);
+  sleep_until_ms(t0 + 1500);
+  const auto stop_ms = unix_ms_now();
+  pes_[2]->child().signal(SIGSTOP);
+  auto s = gen_summary(20s);
+  pes_[2]->child().signal(SIGCONT);
+  print_result("sigstop, early audit", s);
+  const auto late = failed_after(stop_ms + (uml() ? 2500 : 1500));
+  EXPECT_TRUE(late.empty()) << late.size() << " calls failed that started after detection";
+  const auto reconnects = cli(sgd_.port("vty"), "show pool");
+  ASSERT_TRUE(reconnects.has_value());
+  std::printf("%s\n", reconnects->c_str());
+}
+
 TEST_F(SgdE2e, WholePoolDownAnnouncesDunaThenDava) {
   SgdSpec spec;
   spec.pool_extra = " pool-wait 1000\n";

@@ -100,12 +100,13 @@ void RegistrarHunt::schedule_sweep(TimePoint now) {
   // Uniform in [0.9 d, d]: spread across endpoints by their seeds, yet a
   // registrar back after a silence of s is tried again within about 1.1 s
   // (each sweep comes at most 1/0.9 of the time elapsed after the one
-  // before it; wider jitter would weaken that bound).
+  // before it, and at most retry_max after it; wider jitter would weaken
+  // that bound).
   const Duration d = retry_;
   const auto spread = static_cast<std::uint64_t>(d.count() / 10);
   const Duration delay = d - Duration(static_cast<Duration::rep>(rng_.uniform(spread + 1)));
   timers_.arm(kSweep, now + delay);
-  retry_ = std::min(retry_ * 2, t5_);  // capped by T5
+  retry_ = std::min({retry_ * 2, std::max(config_.retry_max, config_.retry_initial), t5_});
 }
 
 void RegistrarHunt::start_alternative(TimePoint now, Actions& out) {

@@ -747,8 +747,13 @@ std::optional<PeIdentifier> PoolDistributor::select(const Placement& what) {
   } else if (selector_.shared()) {
     // The same choice as a mated gateway whose associations are in another
     // state: every PE we count on, whether its association is up yet or not.
+    // Not a PE reconnecting after it failed here (failure_event): it must
+    // prove alive first (M3UA ACTIVE). A hung controller's kernel accepts
+    // the association its stopped process never serves; new flows waiting
+    // behind it would stall (the fence is lifted by the registrar's audit,
+    // which a busy registrar may pass late).
     for (const auto& [id, m] : members_)
-      if (m.state == MemberState::active || m.state == MemberState::connecting) offer(id, m);
+      if (m.state == MemberState::active || (m.state == MemberState::connecting && !m.failure_event)) offer(id, m);
   } else {
     // Prefer PEs whose association is up; a connecting PE takes new flows
     // only when none is up (its traffic queues until it is). Suspected and

@@ -88,12 +88,15 @@ std::vector<MtpMessage> GwcCallModel::on_message(const MtpMessage& m, TimePoint 
       Call call;
       call.ni = m.ni;
       call.sls = m.sls;
-      if (it == calls_.end()) {
-        ++counters_.unknown_call_messages;
-      } else {
+      if (it != calls_.end()) {
         call = it->second;
         calls_.erase(it);
         ++counters_.calls_released;
+        remember_released(id, now);
+      } else if (auto r = released_.find(id); r != released_.end() && r->second + config_.released_memory > now) {
+        ++counters_.repeated_releases;
+      } else {
+        ++counters_.unknown_call_messages;
       }
       // Q.764: a release is always completed, known call or not.
       out.push_back(reply(id, call, ss7::encode_rlc(h->cic)));
@@ -111,6 +114,20 @@ std::vector<MtpMessage> GwcCallModel::on_message(const MtpMessage& m, TimePoint 
       break;
   }
   return out;
+}
+
+void GwcCallModel::remember_released(const CircuitId& id, TimePoint now) {
+  // Bounded: expired entries and, beyond the cap, the oldest go first. An
+  // entry re-remembered later keeps its newest time in released_; its
+  // older queue entries are skipped when they come up.
+  while (!released_order_.empty() && (released_order_.front().first + config_.released_memory <= now ||
+                                      released_order_.size() >= config_.released_memory_max)) {
+    const auto& [when, old] = released_order_.front();
+    if (auto r = released_.find(old); r != released_.end() && r->second == when) released_.erase(r);
+    released_order_.pop_front();
+  }
+  released_[id] = now;
+  released_order_.emplace_back(now, id);
 }
 
 std::vector<MtpMessage> GwcCallModel::on_timeout(TimePoint now) {

@@ -29,7 +29,7 @@ MtpMessage Ss7CallGenerator::to_pool(std::uint16_t cic, rserpool::Bytes isup) co
 std::optional<std::uint16_t> Ss7CallGenerator::free_circuit() {
   for (std::uint16_t i = 0; i < config_.cic_count; ++i) {
     const auto cic = static_cast<std::uint16_t>(config_.first_cic + (cursor_ + i) % config_.cic_count);
-    if (calls_.count(cic) == 0) {
+    if (calls_.count(cic) == 0 && repeated_done_.count(cic) == 0) {
       cursor_ = static_cast<std::uint16_t>((cursor_ + i + 1) % config_.cic_count);
       return cic;
     }
@@ -86,7 +86,17 @@ std::vector<MtpMessage> Ss7CallGenerator::on_timeout(TimePoint now) {
     }
     if (call.phase == Phase::answered) {
       call.phase = Phase::releasing;
-      call.deadline = now + config_.release_timeout;
+      call.released = now;
+      call.deadline = now + (config_.release_repeat.count() > 0 ? std::min(config_.release_repeat, config_.release_timeout)
+                                                                 : config_.release_timeout);
+      out.push_back(to_pool(it->first, ss7::encode_rel(it->first)));
+      ++it;
+    } else if (call.phase == Phase::releasing && config_.release_repeat.count() > 0 &&
+               now < call.released + config_.release_timeout) {
+      // T1 expired (Q.764 2.9.6): REL again, T1 restarted.
+      call.repeated = true;
+      call.deadline = std::min(now + config_.release_repeat, call.released + config_.release_timeout);
+      ++stats_.releases_repeated;
       out.push_back(to_pool(it->first, ss7::encode_rel(it->first)));
       ++it;
     } else {
@@ -94,6 +104,10 @@ std::vector<MtpMessage> Ss7CallGenerator::on_timeout(TimePoint now) {
       if (config_.record_failures) failed_circuits_.push_back(it->first);
       it = calls_.erase(it);
     }
+  }
+  for (auto it = repeated_done_.begin(); it != repeated_done_.end();) {
+    if (it->second + config_.release_timeout <= now) it = repeated_done_.erase(it);
+    else ++it;
   }
   // Queries unanswered for as long as a call may wait count as lost.
   for (auto it = sccp_pending_.begin(); it != sccp_pending_.end();) {
@@ -130,6 +144,12 @@ std::vector<MtpMessage> Ss7CallGenerator::on_message(const MtpMessage& m, TimePo
   }
   auto it = calls_.find(h->cic);
   if (it == calls_.end()) {
+    // The RLC of a REL that was repeated: both came back. Expected.
+    if (static_cast<ss7::IsupMessageType>(h->message_type) == ss7::IsupMessageType::rlc &&
+        repeated_done_.erase(h->cic) > 0) {
+      ++stats_.repeated_rlc;
+      return {};
+    }
     ++stats_.unexpected_messages;
     return {};
   }
@@ -152,6 +172,7 @@ std::vector<MtpMessage> Ss7CallGenerator::on_message(const MtpMessage& m, TimePo
     case T::rlc:
       if (call.phase == Phase::releasing) {
         ++stats_.calls_completed;
+        if (call.repeated) repeated_done_[h->cic] = now;
         calls_.erase(it);
       } else {
         ++stats_.unexpected_messages;

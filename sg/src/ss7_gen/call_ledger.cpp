@@ -1,5 +1,7 @@
 #include "call_ledger.hpp"
 
+#include <string_view>
+
 #include "sg/ss7/isup.hpp"
 
 namespace sg::ss7gen {
@@ -17,7 +19,10 @@ void CallLedger::sent(const MtpMessage& m, sim::TimePoint now) {
       break;
     }
     case T::rel:
-      if (auto it = calls_.find(h->cic); it != calls_.end()) {
+      // A repeated REL (T1) keeps the first one's deadline and time: the
+      // generator's bound runs from the first, and the first is the one
+      // that was lost.
+      if (auto it = calls_.find(h->cic); it != calls_.end() && std::string_view(it->second.last_type) != "rel") {
         it->second.deadline = now + timeout_;
         it->second.last_sent = std::chrono::system_clock::now();
         it->second.last_type = "rel";

@@ -305,6 +305,7 @@ class Generator {
       g.hold_time = o_.hold;
       g.answer_timeout = o_.answer_timeout;
       g.release_timeout = o_.answer_timeout;
+      g.release_repeat = o_.t1;
       generator_.emplace(g, now);
       schedule_tick();
     }
@@ -467,13 +468,13 @@ class Generator {
                   " calls_blocked=%" PRIu64 " calls_unfinished=%zu sccp_sent=%" PRIu64 " sccp_answered=%" PRIu64
                   " sccp_lost=%" PRIu64 " losses=%" PRIu64 " unexpected=%" PRIu64
                   " answer_p50_us=%lld answer_p90_us=%lld answer_p99_us=%lld answer_max_us=%lld"
-                  " sccp_p50_us=%lld sccp_p99_us=%lld",
+                  " sccp_p50_us=%lld sccp_p99_us=%lld releases_repeated=%" PRIu64 " repeated_rlc=%" PRIu64,
                   s.calls_started, s.calls_completed, s.calls_failed, s.calls_blocked, generator_->calls_in_progress(),
                   s.sccp_sent, s.sccp_answered, sccp_lost,
                   s.calls_failed + generator_->calls_in_progress() + sccp_lost, s.unexpected_messages,
                   us(s.answer_latency.percentile(50)), us(s.answer_latency.percentile(90)),
                   us(s.answer_latency.percentile(99)), us(s.answer_latency.max()), us(s.sccp_latency.percentile(50)),
-                  us(s.sccp_latency.percentile(99)));
+                  us(s.sccp_latency.percentile(99)), s.releases_repeated, s.repeated_rlc);
     } else if (window_) {
       const auto& s = window_->stats();
       // Each answered query is two messages through the gateway.

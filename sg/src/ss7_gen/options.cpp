@@ -25,6 +25,8 @@ constexpr const char* kUsage =
     "  --cps N                 ISUP calls per second (default 50)\n"
     "  --hold MS               ANM to REL (default 200)\n"
     "  --answer-timeout MS     IAM to ANM / REL to RLC before a call counts as failed (default 5000)\n"
+    "  --t1 MS                 Q.764 T1: send a REL again when no RLC came within MS, until the\n"
+    "                          answer timeout (default 0: never); recovers a REL or RLC lost with a gateway\n"
     "  --cics A-B              circuit range (default 1-2000)\n"
     "  --sccp-rate N           SCCP UDT queries per second (default 0)\n"
     "  --duration S            origination time in seconds (default 10)\n"
@@ -107,6 +109,8 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& message
       if (!v || !real(*v, o.duration_s)) return fail("--duration needs seconds");
     } else if (arg == "--hold") {
       if (!args.milliseconds(o.hold)) return fail("--hold needs milliseconds");
+    } else if (arg == "--t1") {
+      if (!args.milliseconds(o.t1)) return fail("--t1 needs milliseconds");
     } else if (arg == "--answer-timeout") {
       if (!args.milliseconds(o.answer_timeout)) return fail("--answer-timeout needs milliseconds");
     } else if (arg == "--drain-timeout") {

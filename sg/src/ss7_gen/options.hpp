@@ -34,6 +34,8 @@ struct Options {
   double sccp_rate = 0;
   std::chrono::milliseconds hold{200};
   std::chrono::milliseconds answer_timeout{5000};
+  // Q.764 T1: an unanswered REL is sent again after this (0: never).
+  std::chrono::milliseconds t1{0};
   std::uint16_t first_cic = 1;
   std::uint16_t cic_count = 2000;
   double duration_s = 10;

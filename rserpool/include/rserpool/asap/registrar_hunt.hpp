@@ -11,12 +11,19 @@
 // SH4: a failed attempt is replaced by one to an address not yet tried in
 // this sweep. When every address of a sweep has failed (a registrar that
 // restarts refuses at once), the next sweep starts after a back-off instead
-// of idling until T5: `retry_initial` (20 ms), doubled each sweep, capped by
-// the running T5, each delay drawn from [0.9 d, d] with the owner's seeded
-// generator so that endpoints that lost one registrar together do not come
-// back in step. A registrar that returns after a silence of s is tried
-// again by about 1.1 s + 20 ms (within T5). The back-off is reset only when
-// a registrar comes up.
+// of idling until T5: `retry_initial` (20 ms), doubled each sweep up to
+// `retry_max` (200 ms; never beyond the running T5), each delay drawn from
+// [0.9 d, d] with the owner's seeded generator so that endpoints that lost
+// one registrar together do not come back in step. A registrar that
+// returns after a silence of s is tried again within min(1.1 s, retry_max)
+// + 20 ms. The back-off is reset only when a registrar comes up.
+// Why a cap: doubling alone makes the wait after a return grow with the
+// outage (a registrar co-located with a gateway that restarts in 1 s was
+// found only 1.1-1.3 s after its return when its start fell just after a
+// sweep). A sweep only starts when every attempt of the last one was
+// refused at once (the host is up, the process is not), so the cap costs
+// one INIT and its ABORT per address every retry_max; a silent host keeps
+// its attempts pending and is governed by T5 alone.
 #include <cstddef>
 #include <optional>
 #include <vector>
@@ -41,6 +48,9 @@ struct HuntConfig {
   // per sweep up to the running T5. Zero disables the sweeps (one sweep per
   // T5 round, the RFC's minimum).
   Duration retry_initial = std::chrono::milliseconds(20);
+  // The longest back-off between refused sweeps (the running T5 caps it
+  // too): a registrar that restarts is found within this of its return.
+  Duration retry_max = std::chrono::milliseconds(200);
 };
 
 class RegistrarHunt {

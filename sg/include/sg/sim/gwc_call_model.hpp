@@ -41,6 +41,10 @@ struct GwcConfig {
   // to us. Below the fastest SG failure detection (2 x 500 ms M3UA BEAT).
   std::chrono::milliseconds stall_bound{250};
   std::chrono::milliseconds fenced_after_stall{1000};
+  // How long a released circuit is remembered (repeated_releases); at
+  // most `released_memory_max` circuits.
+  std::chrono::milliseconds released_memory{10000};
+  std::size_t released_memory_max = 65536;
 };
 
 struct GwcCounters {
@@ -48,6 +52,10 @@ struct GwcCounters {
   std::uint64_t calls_answered = 0;  // ANMs sent
   std::uint64_t calls_released = 0;  // RLCs sent for known calls
   std::uint64_t unknown_call_messages = 0;
+  // A REL for a circuit this controller released within
+  // `released_memory` (answered RLC again, Q.764): the SS7 side's T1
+  // repeat after the first RLC was lost, not a misplaced call.
+  std::uint64_t repeated_releases = 0;
   std::uint64_t ordering_violations = 0;
   std::uint64_t adopted_calls = 0;
   std::uint64_t sccp_answered = 0;
@@ -127,6 +135,10 @@ class GwcCallModel {
 
   GwcConfig config_;
   std::map<CircuitId, Call> calls_;
+  // Circuits released here, oldest first (repeated_releases).
+  std::map<CircuitId, TimePoint> released_;
+  std::deque<std::pair<TimePoint, CircuitId>> released_order_;
+  void remember_released(const CircuitId& id, TimePoint now);
   std::deque<std::uint64_t> adopted_signatures_;  // recent cookies adopted, bounded
   std::optional<TimePoint> last_event_;
   std::optional<TimePoint> resumed_at_;  // the end of our last stall

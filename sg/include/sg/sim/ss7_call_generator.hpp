@@ -34,7 +34,14 @@ struct GeneratorConfig {
   double sccp_per_second = 0;
   std::chrono::milliseconds hold_time{100};         // ANM to REL
   std::chrono::milliseconds answer_timeout{10000};  // IAM to ANM (T7-like)
-  std::chrono::milliseconds release_timeout{10000}; // REL to RLC (T1-like)
+  std::chrono::milliseconds release_timeout{10000}; // REL to RLC, all repeats included (T5-like)
+  // Q.764 2.9.6 (T1): a REL not answered by RLC within `release_repeat` is
+  // sent again (until `release_timeout` from the first): what a killed
+  // gateway took with it (a REL its kernel acknowledged and its process
+  // never passed on, or the RLC coming back) is recovered the way an
+  // exchange recovers it. Zero: no repeat (the call fails at
+  // release_timeout).
+  std::chrono::milliseconds release_repeat{0};
   ss7::IsupVariant isup_variant = ss7::IsupVariant::itu;  // ANSI: 14-bit CICs
   // Keep the circuit of every failed call for take_failed_circuits() (the
   // deterministic simulation attributes each failure to a call).
@@ -47,6 +54,8 @@ struct GeneratorStats {
   std::uint64_t calls_failed = 0;      // a timer expired
   std::uint64_t calls_blocked = 0;     // no free circuit when one was due
   std::uint64_t unexpected_messages = 0;
+  std::uint64_t releases_repeated = 0;  // T1 expired: REL sent again
+  std::uint64_t repeated_rlc = 0;       // a second RLC for a call completed after a repeated REL
   std::uint64_t sccp_sent = 0;
   std::uint64_t sccp_answered = 0;
   std::uint64_t messages_sent = 0;
@@ -81,6 +90,8 @@ class Ss7CallGenerator {
     Phase phase = Phase::setup;
     TimePoint iam_sent{};
     TimePoint deadline{};  // next timer of this call: timeout or release
+    TimePoint released{};  // the first REL (T5-like bound of the repeats)
+    bool repeated = false;  // a REL was sent again
   };
 
   MtpMessage to_pool(std::uint16_t cic, rserpool::Bytes isup) const;
@@ -93,6 +104,9 @@ class Ss7CallGenerator {
   std::uint16_t cursor_ = 0;
   std::uint32_t sccp_seq_ = 0;
   std::map<std::uint16_t, Call> calls_;
+  // Circuits whose call completed after a repeated REL, until
+  // release_timeout: the RLC of the first REL may still come.
+  std::map<std::uint16_t, TimePoint> repeated_done_;
   std::map<std::uint32_t, TimePoint> sccp_pending_;
   GeneratorStats stats_;
   std::vector<std::uint16_t> failed_circuits_;
