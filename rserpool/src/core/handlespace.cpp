@@ -42,13 +42,15 @@ std::uint32_t PoolElementEntry::degradation_count() const { return pool_->select
 // ---- Handlespace ------------------------------------------------------------
 
 Handlespace::Handlespace(HandlespaceConfig config)
-    : max_increment_(config.max_increment), rng_(config.seed) {}
+    : arena_(std::make_shared<NodeArena>()),
+      expiry_(detail::ExpiryIndex::allocator_type(arena_)),
+      max_increment_(config.max_increment),
+      rng_(config.seed) {}
 Handlespace::~Handlespace() = default;
 Handlespace::Handlespace(Handlespace&&) noexcept = default;
 Handlespace& Handlespace::operator=(Handlespace&&) noexcept = default;
 
-Pool* Handlespace::find_pool(const PoolHandle& pool) const {
-  const auto& b = pool.bytes();
+Pool* Handlespace::find_pool(ByteView b) const {
   auto it = pool_lookup_.find(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
   return it == pool_lookup_.end() ? nullptr : it->second;
 }
@@ -60,7 +62,7 @@ std::string_view view_of(const PoolHandle& h) {
 }  // namespace
 
 void Handlespace::owner_add(PoolElementEntry& e) {
-  OwnerRecord& o = owners_[e.owner()];
+  OwnerRecord& o = owners_.try_emplace(e.owner(), arena_).first->second;
   e.owner_pos_ = o.elements.emplace(OwnerKey{e.pool_->rank(), e.id()}, &e).first;
   o.checksum.add(pe_block_word_sum(e.pool_->handle_sum(), e.id()));
 }
@@ -163,7 +165,7 @@ Result<RegistrationOutcome, RegistrationRejection> Handlespace::register_element
   }
 
   if (pool == nullptr) {
-    auto created = std::make_unique<Pool>(handle, pe, next_pool_rank_++);
+    auto created = std::make_unique<Pool>(handle, pe, next_pool_rank_++, arena_);
     pool = created.get();
     pool_lookup_.emplace(view_of(pool->handle()), pool);
     pools_.emplace(handle, std::move(created));
@@ -232,6 +234,12 @@ std::vector<const PoolElementEntry*> Handlespace::elements_of(const PoolHandle& 
 }
 
 Result<PolicyType, ErrorCause> Handlespace::resolve(const PoolHandle& handle, std::size_t max_items,
+                                                    std::vector<const PoolElementEntry*>& out,
+                                                    std::optional<std::size_t> max_increment) {
+  return resolve(ByteView(handle.bytes()), max_items, out, max_increment);
+}
+
+Result<PolicyType, ErrorCause> Handlespace::resolve(ByteView handle, std::size_t max_items,
                                                     std::vector<const PoolElementEntry*>& out,
                                                     std::optional<std::size_t> max_increment) {
   out.clear();

@@ -6,14 +6,17 @@
 
 namespace rserpool::core {
 
-Pool::Pool(PoolHandle handle, const PoolElementParameter& first, std::uint64_t rank)
+Pool::Pool(PoolHandle handle, const PoolElementParameter& first, std::uint64_t rank,
+           const std::shared_ptr<NodeArena>& arena)
     : handle_(std::move(handle)),
       rank_(rank),
       policy_type_(first.policy.type),
       transport_(first.user_transport),
       handle_sum_(pool_handle_word_sum(handle_)),
       selection_(find_policy(first.policy.type) != nullptr ? find_policy(first.policy.type)->make()
-                                                           : make_round_robin_selection()) {}
+                                                           : make_round_robin_selection()),
+      elements_(Elements::allocator_type(arena)),
+      lookup_(Lookup::allocator_type(arena)) {}
 
 PoolElementEntry* Pool::find(PeIdentifier id) noexcept {
   auto it = lookup_.find(id);

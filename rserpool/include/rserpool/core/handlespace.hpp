@@ -50,6 +50,7 @@
 
 #include "rserpool/base/ip_address.hpp"
 #include "rserpool/base/result.hpp"
+#include "rserpool/core/node_arena.hpp"
 #include "rserpool/core/pe_checksum.hpp"
 #include "rserpool/core/policy.hpp"
 #include "rserpool/core/random.hpp"
@@ -75,8 +76,11 @@ struct ExpiryKey {
   PeIdentifier id;
   friend auto operator<=>(const ExpiryKey&, const ExpiryKey&) = default;
 };
-using OwnerIndex = std::map<OwnerKey, PoolElementEntry*>;
-using ExpiryIndex = std::map<ExpiryKey, PoolElementEntry*>;
+// Nodes from the handlespace's arena (node_arena.hpp): no malloc per PE.
+using OwnerIndex = std::map<OwnerKey, PoolElementEntry*, std::less<OwnerKey>,
+                            ArenaAllocator<std::pair<const OwnerKey, PoolElementEntry*>>>;
+using ExpiryIndex = std::map<ExpiryKey, PoolElementEntry*, std::less<ExpiryKey>,
+                             ArenaAllocator<std::pair<const ExpiryKey, PoolElementEntry*>>>;
 }  // namespace detail
 
 // Byte-wise pool handle order. Same order as PoolHandle's operator<=>, but
@@ -222,6 +226,11 @@ class Handlespace {
   Result<PolicyType, ErrorCause> resolve(const PoolHandle& pool, std::size_t max_items,
                                          std::vector<const PoolElementEntry*>& out,
                                          std::optional<std::size_t> max_increment = {});
+  // The same, the pool named by its handle's bytes (a view into a received
+  // message: no PoolHandle is built).
+  Result<PolicyType, ErrorCause> resolve(ByteView pool, std::size_t max_items,
+                                         std::vector<const PoolElementEntry*>& out,
+                                         std::optional<std::size_t> max_increment = {});
 
   // Owner (home registrar) index and the per-owner PE checksum.
   std::vector<const PoolElementEntry*> owned_by(ServerIdentifier owner) const;  // (pool rank, id) order
@@ -263,11 +272,13 @@ class Handlespace {
 
  private:
   struct OwnerRecord {
+    explicit OwnerRecord(const std::shared_ptr<NodeArena>& arena) : elements(detail::OwnerIndex::allocator_type(arena)) {}
     detail::OwnerIndex elements;
     PeChecksum checksum;
   };
 
-  Pool* find_pool(const PoolHandle& pool) const;
+  Pool* find_pool(const PoolHandle& pool) const { return find_pool(ByteView(pool.bytes())); }
+  Pool* find_pool(ByteView pool) const;
   void owner_add(PoolElementEntry& e);
   void owner_remove(PoolElementEntry& e);
   void index_add(PoolElementEntry& e);
@@ -275,6 +286,10 @@ class Handlespace {
   RemovedElement remove_entry(Pool& pool, PeIdentifier id);
   void set_owner(PoolElementEntry& e, ServerIdentifier to);
 
+  // Nodes of every per-PE index (pools' members, owner, expiry): freed
+  // nodes are reused, so registrations and removals in steady state do not
+  // allocate. Declared first: the indexes share it.
+  std::shared_ptr<NodeArena> arena_;
   // Ordered by handle for the handle-table walk; hashed for lookups.
   std::map<PoolHandle, std::unique_ptr<Pool>, PoolHandleLess> pools_;
   std::unordered_map<std::string_view, Pool*> pool_lookup_;  // views into Pool::handle()
