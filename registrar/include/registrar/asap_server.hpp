@@ -17,6 +17,7 @@
 
 #include "registrar/core_shared.hpp"
 #include "registrar/token_bucket.hpp"
+#include "rserpool/core/node_arena.hpp"
 #include "rserpool/base/ip_address.hpp"
 #include "rserpool/wire/asap.hpp"
 #include "rserpool/wire/enrp.hpp"
@@ -52,6 +53,9 @@ class AsapServer {
   bool has_association(AssociationId id) const { return associations_.count(id) != 0; }
   // False: the association is unknown (not announced, or refused): dropped.
   bool on_message(AssociationId id, wire::asap::Message&& m, TimePoint now);
+  // A HANDLE_RESOLUTION decoded into views (the registrar's fast path):
+  // the same handling as through on_message(). False: unknown association.
+  bool on_handle_resolution(AssociationId id, const wire::asap::HandleResolutionView& r, TimePoint now);
   std::optional<TimePoint> next_deadline() const;
   void on_timeout(TimePoint now);
   // End of every event: one push per changed pool to its subscribers.
@@ -113,7 +117,9 @@ class AsapServer {
     bool operator()(const PeKey* a, const PeKey& b) const noexcept { return PeKeyLess{}(*a, b); }
     bool operator()(const PeKey& a, const PeKey* b) const noexcept { return PeKeyLess{}(a, *b); }
   };
-  using ElementSet = std::set<const PeKey*, PeKeyPtrLess>;
+  // Per-PE nodes (owned_, agenda_, each association's ElementSet) come from
+  // one arena (rserpool/core/node_arena.hpp): no malloc per PE in steady state.
+  using ElementSet = std::set<const PeKey*, PeKeyPtrLess, core::ArenaAllocator<const PeKey*>>;
   // Agenda entries point at the keys of owned_ (map nodes never move), so
   // re-arming an audit allocates nothing.
   struct AgendaLess {
@@ -139,6 +145,7 @@ class AsapServer {
     std::uint32_t items = 0;
   };
   struct Association {
+    explicit Association(const std::shared_ptr<core::NodeArena>& arena) : elements(ElementSet::allocator_type(arena)) {}
     std::vector<IpAddress> addresses;
     std::uint16_t port = 0;
     TimePoint last_active{};  // last message received (idle clients make room first)
@@ -149,12 +156,13 @@ class AsapServer {
 
   void on_registration(AssociationId aid, Association& a, wire::asap::Registration& r, TimePoint now);
   void on_deregistration(AssociationId aid, Association& a, wire::asap::Deregistration& d);
-  void on_handle_resolution(AssociationId aid, Association& a, wire::asap::HandleResolution& r, TimePoint now);
+  void on_handle_resolution(AssociationId aid, Association& a, bool subscribe, ByteView pool,
+                            std::optional<std::uint32_t> items, TimePoint now);
   void on_keep_alive_ack(AssociationId aid, const wire::asap::EndpointKeepAliveAck& k, TimePoint now);
   void on_endpoint_unreachable(AssociationId aid, Association& a, const wire::asap::EndpointUnreachable& u,
                                TimePoint now);
   bool may_speak_for(const Association& a, const PoolHandle& pool, PeIdentifier id) const;
-  void send_resolution(AssociationId aid, PoolHandle pool, std::uint32_t items, bool accepted);
+  void send_resolution(AssociationId aid, ByteView pool, std::uint32_t items, bool accepted);
   void send_keep_alive(const PeKey& key, OwnedPe& st, bool home, TimePoint now);
   void process_keep_alive_agenda(TimePoint now);
   void process_expiry(TimePoint now);
@@ -169,15 +177,21 @@ class AsapServer {
   bool evict_idle_client(TimePoint now);
   void release(AssociationId id, Association& a);
 
+  using AgendaEntry = std::pair<TimePoint, const PeKey*>;
+  using OwnedMap = std::map<PeKey, OwnedPe, PeKeyLess, core::ArenaAllocator<std::pair<const PeKey, OwnedPe>>>;
+  using Agenda = std::set<AgendaEntry, AgendaLess, core::ArenaAllocator<AgendaEntry>>;
+
   CoreShared& s_;
   HandleUpdateSink& peers_;
+  std::shared_ptr<core::NodeArena> arena_ = std::make_shared<core::NodeArena>();
   std::map<AssociationId, Association> associations_;
   std::map<IpAddress, std::size_t> per_source_;  // admitted associations by first peer address
   std::set<AssociationId> accepted_;               // accepted, not up yet (their descriptors count)
-  std::map<PeKey, OwnedPe, PeKeyLess> owned_;
-  std::set<std::pair<TimePoint, const PeKey*>, AgendaLess> agenda_;
+  OwnedMap owned_{OwnedMap::allocator_type(arena_)};
+  Agenda agenda_{Agenda::allocator_type(arena_)};
   std::map<PoolHandle, std::set<AssociationId>, core::PoolHandleLess> subscribers_;
   std::set<PoolHandle, core::PoolHandleLess> changed_pools_;
+  std::vector<const core::PoolElementEntry*> chosen_;  // reused by every resolution
 };
 
 }  // namespace rserpool::registrar

@@ -51,7 +51,7 @@ void AsapServer::on_association_up(AssociationId id, std::vector<IpAddress> peer
     s_.out.push_back(AbortAsap{id});
     return;
   }
-  Association& a = associations_[id];
+  Association& a = associations_.try_emplace(id, arena_).first->second;
   a.addresses = std::move(peer_addresses);
   a.port = peer_port;
   a.last_active = now;
@@ -151,7 +151,7 @@ bool AsapServer::on_message(AssociationId aid, asap::Message&& m, TimePoint now)
   } else if (auto* d = std::get_if<asap::Deregistration>(&m)) {
     on_deregistration(aid, a, *d);
   } else if (auto* h = std::get_if<asap::HandleResolution>(&m)) {
-    on_handle_resolution(aid, a, *h, now);
+    on_handle_resolution(aid, a, h->subscribe, h->pool_handle.bytes(), h->items, now);
   } else if (auto* k = std::get_if<asap::EndpointKeepAliveAck>(&m)) {
     on_keep_alive_ack(aid, *k, now);
   } else if (auto* u = std::get_if<asap::EndpointUnreachable>(&m)) {
@@ -288,24 +288,22 @@ void AsapServer::on_deregistration(AssociationId aid, Association& a, asap::Dere
   s_.send_asap(aid, asap::Message{std::move(resp)});
 }
 
-void AsapServer::send_resolution(AssociationId aid, PoolHandle pool, std::uint32_t items, bool accepted) {
+void AsapServer::send_resolution(AssociationId aid, ByteView pool, std::uint32_t items, bool accepted) {
   auto& hs = s_.handlespace;
-  std::vector<const core::PoolElementEntry*> chosen;
-  auto policy = hs.resolve(pool, items, chosen);
+  auto policy = hs.resolve(pool, items, chosen_);
   if (!policy) {
     ++s_.counters.resolutions_unknown_pool;
     asap::HandleResolutionResponse resp;
     resp.accepted = accepted;
-    resp.error.push_back(OperationErrorCause{ErrorCause::unknown_pool_handle, wire::encode_parameter(pool)});
-    resp.pool_handle = std::move(pool);
+    resp.pool_handle = PoolHandle(pool);
+    resp.error.push_back(OperationErrorCause{ErrorCause::unknown_pool_handle, wire::encode_parameter(resp.pool_handle)});
     s_.send_asap(aid, asap::Message{std::move(resp)});
     return;
   }
   ResolutionAnswer answer;
   answer.accepted = accepted;
-  answer.pool_elements.reserve(chosen.size());
   std::size_t bytes = 0;
-  for (const auto* e : chosen) {
+  for (const auto* e : chosen_) {
     if (e->cached_encoding().empty()) hs.set_cached_encoding(*e, wire::encode_parameter(e->element()));
     // Bounded in bytes as well as items: PEs with many addresses end the
     // answer early (at least one PE always goes).
@@ -314,50 +312,63 @@ void AsapServer::send_resolution(AssociationId aid, PoolHandle pool, std::uint32
       ++s_.counters.resolutions_truncated;
       break;
     }
-    answer.pool_elements.emplace_back(e->cached_encoding());
+    answer.pool_elements.push_back(e->cached_encoding());
   }
-  if (!chosen.empty()) {
+  if (!chosen_.empty()) {
     answer.overall_policy = PolicyParameters{};
-    answer.overall_policy->type = chosen.front()->element().policy.type;
+    answer.overall_policy->type = chosen_.front()->element().policy.type;
+    // The handlespace's copy: valid as long as the PE views are.
+    answer.pool_handle = chosen_.front()->pool_handle().bytes();
+  } else {
+    answer.pool_handle = pool;  // not reached: a pool has at least one PE
   }
-  answer.pool_handle = std::move(pool);
   s_.send_asap(aid, std::move(answer));
 }
 
-void AsapServer::on_handle_resolution(AssociationId aid, Association& a, asap::HandleResolution& r, TimePoint now) {
+bool AsapServer::on_handle_resolution(AssociationId aid, const asap::HandleResolutionView& r, TimePoint now) {
+  auto it = associations_.find(aid);
+  if (it == associations_.end()) return false;
+  it->second.last_active = now;
+  on_handle_resolution(aid, it->second, r.subscribe, r.pool_handle, r.items, now);
+  return true;
+}
+
+void AsapServer::on_handle_resolution(AssociationId aid, Association& a, bool subscribe, ByteView pool,
+                                      std::optional<std::uint32_t> requested, TimePoint now) {
   const auto& cfg = s_.config;
   if (!a.resolutions.take(now)) {
     ++s_.counters.resolutions_rate_limited;
     if (cfg.answer_rate_limited) {
       asap::HandleResolutionResponse resp;
-      resp.pool_handle = std::move(r.pool_handle);
+      resp.pool_handle = PoolHandle(pool);
       resp.error.push_back(OperationErrorCause{ErrorCause::lack_of_resources, {}});
       s_.send_asap(aid, asap::Message{std::move(resp)});
     }
     return;
   }
   ++s_.counters.resolutions;
-  std::uint32_t items = r.items.value_or(cfg.default_resolution_items);
+  std::uint32_t items = requested.value_or(cfg.default_resolution_items);
   items = std::clamp<std::uint32_t>(items, 1, std::max<std::uint32_t>(1, cfg.max_resolution_items));
   bool accepted = false;
-  if (r.subscribe) {
+  if (subscribe) {
     // Subscriptions live as long as the association (RFC 5352 3.8); a
     // subscription to a pool that does not exist yet is kept too, so the
     // subscriber learns when it appears. Bounded per association: beyond
     // the bound the answer says A=0 (not accepted).
-    auto sub = a.subscriptions.find(r.pool_handle);
+    PoolHandle handle(pool);
+    auto sub = a.subscriptions.find(handle);
     if (sub != a.subscriptions.end()) {
       sub->second.items = items;
       accepted = true;
     } else if (a.subscriptions.size() < cfg.max_subscriptions_per_association) {
-      a.subscriptions.emplace(r.pool_handle, Subscription{items});
-      subscribers_[r.pool_handle].insert(aid);
+      a.subscriptions.emplace(handle, Subscription{items});
+      subscribers_[std::move(handle)].insert(aid);
       accepted = true;
     } else {
       ++s_.counters.subscriptions_refused;
     }
   }
-  send_resolution(aid, std::move(r.pool_handle), items, accepted);
+  send_resolution(aid, pool, items, accepted);
 }
 
 void AsapServer::flush_subscriptions() {
@@ -372,7 +383,7 @@ void AsapServer::flush_subscriptions() {
       auto sub = a->second.subscriptions.find(pool);
       if (sub == a->second.subscriptions.end()) continue;
       ++s_.counters.subscription_updates;
-      send_resolution(aid, pool, sub->second.items, true);
+      send_resolution(aid, pool.bytes(), sub->second.items, true);
     }
   }
 }
@@ -506,7 +517,7 @@ void AsapServer::adopt(const PeKey& key, std::optional<AssociationId> aid, TimeP
     if (old != associations_.end()) erase_element(old->second.elements, key);
   }
   st.association = aid;
-  if (aid) associations_[*aid].elements.insert(&it->first);
+  if (aid) associations_.try_emplace(*aid, arena_).first->second.elements.insert(&it->first);
   st.ack_deadline.reset();
   st.next_audit = jittered_audit(now);
   reschedule(it->first, st);
