@@ -9,6 +9,8 @@
 // Timers: the lifetime index of the handlespace and the keep-alive agenda
 // (one entry per PE we are home for, re-armed by moving its node, so an
 // audit costs no allocation at 100,000 PEs) are this entity's deadlines.
+#include <algorithm>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <set>
@@ -79,17 +81,17 @@ class AsapServer {
   // Associations carrying no PE (pool users, PEs not registered yet).
   std::size_t client_count() const;
   std::size_t home_count() const noexcept { return owned_.size(); }
-  bool is_home_for(const PoolHandle& pool, PeIdentifier id) const { return owned_.count(PeKey{pool, id}) != 0; }
+  bool is_home_for(const PoolHandle& pool, PeIdentifier id) const { return owned_.count(PeKeyView{pool, id}) != 0; }
   // Distinct associations that reported the PE unreachable in the current
   // interval (0 once it answered).
   std::size_t unreachable_reporters(const PoolHandle& pool, PeIdentifier id) const {
-    auto o = owned_.find(PeKey{pool, id});
+    auto o = owned_.find(PeKeyView{pool, id});
     return o == owned_.end() ? 0 : o->second.reporters.size();
   }
   // The association the PE registered over (none: not ours, or taken over
   // and not heard from yet).
   std::optional<AssociationId> association_of(const PoolHandle& pool, PeIdentifier id) const {
-    auto o = owned_.find(PeKey{pool, id});
+    auto o = owned_.find(PeKeyView{pool, id});
     return o == owned_.end() ? std::nullopt : o->second.association;
   }
   std::optional<TimePoint> keep_alive_deadline() const {
@@ -102,23 +104,37 @@ class AsapServer {
     PoolHandle pool;
     PeIdentifier id = 0;
   };
+  // A key for lookups that borrows the handle's bytes (a received message's,
+  // or the handlespace's): finding an owned PE copies no pool handle.
+  struct PeKeyView {
+    ByteView pool;
+    PeIdentifier id = 0;
+    PeKeyView(ByteView p, PeIdentifier i) noexcept : pool(p), id(i) {}
+    PeKeyView(const PoolHandle& p, PeIdentifier i) noexcept : pool(p.bytes()), id(i) {}
+    PeKeyView(const PeKey& k) noexcept : pool(k.pool.bytes()), id(k.id) {}  // NOLINT: implicit by design
+  };
+  // Same order as PoolHandleLess on the handle, PE identifier first.
   struct PeKeyLess {
-    bool operator()(const PeKey& a, const PeKey& b) const noexcept {
+    using is_transparent = void;
+    static bool less(PeKeyView a, PeKeyView b) noexcept {
       if (a.id != b.id) return a.id < b.id;
-      return core::PoolHandleLess{}(a.pool, b.pool);
+      const std::size_t n = std::min(a.pool.size(), b.pool.size());
+      const int c = n == 0 ? 0 : std::memcmp(a.pool.data(), b.pool.data(), n);
+      return c != 0 ? c < 0 : a.pool.size() < b.pool.size();
     }
+    bool operator()(const PeKey& a, const PeKey& b) const noexcept { return less(a, b); }
+    bool operator()(const PeKey& a, PeKeyView b) const noexcept { return less(a, b); }
+    bool operator()(PeKeyView a, const PeKey& b) const noexcept { return less(a, b); }
   };
   // Points at a key of owned_ (map nodes never move), so recording which
   // association a PE registered over allocates no copy of its pool handle.
-  // Lookups take a PeKey.
+  // Lookups take a PeKey or a PeKeyView.
   struct PeKeyPtrLess {
     using is_transparent = void;
-    bool operator()(const PeKey* a, const PeKey* b) const noexcept { return PeKeyLess{}(*a, *b); }
-    bool operator()(const PeKey* a, const PeKey& b) const noexcept { return PeKeyLess{}(*a, b); }
-    bool operator()(const PeKey& a, const PeKey* b) const noexcept { return PeKeyLess{}(a, *b); }
+    bool operator()(const PeKey* a, const PeKey* b) const noexcept { return PeKeyLess::less(*a, *b); }
+    bool operator()(const PeKey* a, PeKeyView b) const noexcept { return PeKeyLess::less(*a, b); }
+    bool operator()(PeKeyView a, const PeKey* b) const noexcept { return PeKeyLess::less(a, *b); }
   };
-  // Per-PE nodes (owned_, agenda_, each association's ElementSet) come from
-  // one arena (rserpool/core/node_arena.hpp): no malloc per PE in steady state.
   using ElementSet = std::set<const PeKey*, PeKeyPtrLess, core::ArenaAllocator<const PeKey*>>;
   // Agenda entries point at the keys of owned_ (map nodes never move), so
   // re-arming an audit allocates nothing.
@@ -126,7 +142,7 @@ class AsapServer {
     bool operator()(const std::pair<TimePoint, const PeKey*>& a,
                     const std::pair<TimePoint, const PeKey*>& b) const noexcept {
       if (a.first != b.first) return a.first < b.first;
-      return PeKeyLess{}(*a.second, *b.second);
+      return PeKeyLess::less(*a.second, *b.second);
     }
   };
   // What we keep about a PE we are home for, beside the handlespace entry.
@@ -166,10 +182,10 @@ class AsapServer {
   void send_keep_alive(const PeKey& key, OwnedPe& st, bool home, TimePoint now);
   void process_keep_alive_agenda(TimePoint now);
   void process_expiry(TimePoint now);
-  void adopt(const PeKey& key, std::optional<AssociationId> aid, TimePoint now);
-  void disown(const PeKey& key);
+  void adopt(PeKeyView key, std::optional<AssociationId> aid, TimePoint now);
+  void disown(PeKeyView key);
   void reschedule(const PeKey& owned_key, OwnedPe& st);  // owned_key: the key inside owned_
-  void remove_owned(const PeKey& key, Event why);
+  void remove_owned(PeKeyView key, Event why);
   TimePoint jittered_audit(TimePoint now);
   // Admission: room for one more association from `source`, evicting the
   // longest idle client if need be. False: refuse (the event is notified).

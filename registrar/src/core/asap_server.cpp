@@ -179,7 +179,7 @@ void AsapServer::on_registration(AssociationId aid, Association& a, asap::Regist
     ++c.registrations_rate_limited;
     return refuse(ErrorCause::lack_of_resources);
   }
-  const PeKey key{r.pool_handle, id};
+  const PeKeyView key{r.pool_handle, id};
   if (a.elements.size() >= cfg.max_pes_per_association && !a.elements.count(key)) {
     return refuse(ErrorCause::lack_of_resources);
   }
@@ -235,7 +235,7 @@ void AsapServer::on_registration(AssociationId aid, Association& a, asap::Regist
   ctx.owner = s_.self();
   ctx.now = now;
   ctx.check_unique_id = true;
-  auto outcome = hs.register_element(r.pool_handle, pe, ctx);
+  auto outcome = hs.register_element(r.pool_handle, std::move(pe), ctx);  // `pe` is not used below
   if (!outcome) {
     const auto& rej = outcome.error();
     Bytes info;
@@ -268,7 +268,7 @@ void AsapServer::on_registration(AssociationId aid, Association& a, asap::Regist
 void AsapServer::on_deregistration(AssociationId aid, Association& a, asap::Deregistration& d) {
   asap::DeregistrationResponse resp;
   resp.pe_id = d.pe_id;
-  const PeKey key{d.pool_handle, d.pe_id};
+  const PeKeyView key{d.pool_handle, d.pe_id};
   if (s_.handlespace.find(d.pool_handle, d.pe_id) != nullptr) {
     auto o = owned_.find(key);
     if (!a.elements.count(key) || o == owned_.end() || o->second.association != aid) {
@@ -408,7 +408,7 @@ bool AsapServer::may_speak_for(const Association& a, const PoolHandle& pool, PeI
 }
 
 void AsapServer::on_keep_alive_ack(AssociationId aid, const asap::EndpointKeepAliveAck& k, TimePoint now) {
-  const PeKey key{k.pool_handle, k.pe_id};
+  const PeKeyView key{k.pool_handle, k.pe_id};
   auto o = owned_.find(key);
   if (o == owned_.end()) {
     ++s_.counters.asap_unexpected;
@@ -458,7 +458,7 @@ void AsapServer::on_endpoint_unreachable(AssociationId aid, Association& a, cons
     return;
   }
   ++s_.counters.unreachable_reports;
-  const PeKey key{u.pool_handle, u.pe_id};
+  const PeKeyView key{u.pool_handle, u.pe_id};
   auto o = owned_.find(key);
   // Only the home server acts; others would desynchronise the handlespace.
   if (o == owned_.end()) return;
@@ -509,8 +509,10 @@ void AsapServer::reschedule(const PeKey& owned_key, OwnedPe& st) {
   }
 }
 
-void AsapServer::adopt(const PeKey& key, std::optional<AssociationId> aid, TimePoint now) {
-  auto [it, inserted] = owned_.try_emplace(key);
+void AsapServer::adopt(PeKeyView key, std::optional<AssociationId> aid, TimePoint now) {
+  auto it = owned_.lower_bound(key);
+  const bool inserted = it == owned_.end() || PeKeyLess::less(key, it->first);
+  if (inserted) it = owned_.emplace_hint(it, PeKey{PoolHandle(key.pool), key.id}, OwnedPe{});
   OwnedPe& st = it->second;
   if (!inserted && st.association && st.association != aid) {
     auto old = associations_.find(*st.association);
@@ -531,9 +533,9 @@ void AsapServer::adopt_taken_over(const PoolHandle& pool, PeIdentifier id, TimeP
   send_keep_alive(o->first, o->second, true, now);
 }
 
-void AsapServer::disown(const PoolHandle& pool, PeIdentifier id) { disown(PeKey{pool, id}); }
+void AsapServer::disown(const PoolHandle& pool, PeIdentifier id) { disown(PeKeyView{pool, id}); }
 
-void AsapServer::disown(const PeKey& key) {
+void AsapServer::disown(PeKeyView key) {
   auto o = owned_.find(key);
   if (o == owned_.end()) return;
   if (o->second.in_agenda) agenda_.erase({o->second.agenda_at, &o->first});
@@ -544,13 +546,13 @@ void AsapServer::disown(const PeKey& key) {
   owned_.erase(o);
 }
 
-void AsapServer::remove_owned(const PeKey& key, Event why) {
-  // Handlespace first: `key` may be the one inside owned_, which disown()
-  // erases last.
+void AsapServer::remove_owned(PeKeyView key, Event why) {
+  // Handlespace first: `key` may view the key inside owned_, which
+  // disown() erases last.
   auto removed = s_.handlespace.deregister_element(key.pool, key.id);
   if (removed) {
-    peers_.element_changed(enrp::UpdateAction::del_pe, key.pool, removed->element);
-    pool_changed(key.pool);
+    peers_.element_changed(enrp::UpdateAction::del_pe, removed->pool, removed->element);
+    pool_changed(removed->pool);
     s_.notify(why, std::move(removed->pool), key.id);  // the handlespace's copy, not a new one
   }
   disown(key);

@@ -89,6 +89,12 @@ void Handlespace::index_remove(PoolElementEntry& e) {
 Result<RegistrationOutcome, RegistrationRejection> Handlespace::register_element(const PoolHandle& handle,
                                                                                  const PoolElementParameter& pe,
                                                                                  const RegistrationContext& ctx) {
+  return register_element(handle, PoolElementParameter(pe), ctx);
+}
+
+Result<RegistrationOutcome, RegistrationRejection> Handlespace::register_element(const PoolHandle& handle,
+                                                                                 PoolElementParameter&& pe,
+                                                                                 const RegistrationContext& ctx) {
   if (handle.empty() || handle.bytes().size() > kMaxPoolHandleSize ||
       (find_policy(pe.policy.type) == nullptr && !ctx.accept_unknown_policy) ||
       pe.registration_life_ms < kInfiniteLifetime)
@@ -139,7 +145,7 @@ Result<RegistrationOutcome, RegistrationRejection> Handlespace::register_element
           e.expiry_pos_ = expiry_.emplace_hint(expiry_.end(), key, &e);
         }
       }
-      e.pe_ = pe;
+      e.pe_ = std::move(pe);  // `pe` is not used below
       e.pe_.home_registrar = ctx.owner;
       e.updated_at_ = ctx.now;
       e.expires_at_ = expires;
@@ -147,7 +153,7 @@ Result<RegistrationOutcome, RegistrationRejection> Handlespace::register_element
       e.marked_ = false;
       e.unreachable_reports_ = 0;
       e.cached_encoding_.clear();
-      pool->change_policy_values(e, pe.policy);
+      pool->change_policy_values(e, e.pe_.policy);
       if (owner_changes) owner_add(e);
       return outcome;
     }
@@ -171,11 +177,11 @@ Result<RegistrationOutcome, RegistrationRejection> Handlespace::register_element
     pools_.emplace(handle, std::move(created));
     outcome.new_pool = true;
   }
-  PoolElementEntry& e = pool->insert(pe);
+  PoolElementEntry& e = pool->insert(std::move(pe));  // `pe` is not used below
   e.pe_.home_registrar = ctx.owner;
   e.registered_at_ = registered_at;
   e.updated_at_ = ctx.now;
-  e.expires_at_ = expiry_of(pe, ctx.now);
+  e.expires_at_ = expiry_of(e.pe_, ctx.now);
   e.source_ = ctx.source;
   index_add(e);
   ++element_count_;
@@ -196,6 +202,10 @@ RemovedElement Handlespace::remove_entry(Pool& pool, PeIdentifier id) {
 }
 
 std::optional<RemovedElement> Handlespace::deregister_element(const PoolHandle& handle, PeIdentifier id) {
+  return deregister_element(ByteView(handle.bytes()), id);
+}
+
+std::optional<RemovedElement> Handlespace::deregister_element(ByteView handle, PeIdentifier id) {
   Pool* pool = find_pool(handle);
   if (pool == nullptr || pool->find(id) == nullptr) return std::nullopt;
   return remove_entry(*pool, id);

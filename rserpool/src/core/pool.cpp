@@ -23,13 +23,13 @@ PoolElementEntry* Pool::find(PeIdentifier id) noexcept {
   return it == lookup_.end() ? nullptr : it->second;
 }
 
-PoolElementEntry& Pool::insert(const PoolElementParameter& pe) {
+PoolElementEntry& Pool::insert(PoolElementParameter&& pe) {
   auto [it, inserted] = elements_.try_emplace(pe.id);
   assert(inserted);
   PoolElementEntry& e = it->second;
-  e.pe_ = pe;
+  e.pe_ = std::move(pe);
   e.pool_ = this;
-  lookup_.emplace(pe.id, &e);
+  lookup_.emplace(e.pe_.id, &e);
   if (free_slots_.empty()) {
     e.slot_ = static_cast<Slot>(by_slot_.size());
     by_slot_.push_back(&e);
@@ -38,7 +38,7 @@ PoolElementEntry& Pool::insert(const PoolElementParameter& pe) {
     free_slots_.pop_back();
     by_slot_[e.slot_] = &e;
   }
-  selection_->add(e.slot_, pe.policy);
+  selection_->add(e.slot_, e.pe_.policy);
   return e;
 }
 

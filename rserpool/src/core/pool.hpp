@@ -37,7 +37,7 @@ class Pool {
   const PoolSelection& selection() const noexcept { return *selection_; }
 
   PoolElementEntry* find(PeIdentifier id) noexcept;
-  PoolElementEntry& insert(const PoolElementParameter& pe);
+  PoolElementEntry& insert(PoolElementParameter&& pe);
   void change_policy_values(PoolElementEntry& e, const PolicyParameters& p);
   PoolElementEntry extract(PeIdentifier id);
 

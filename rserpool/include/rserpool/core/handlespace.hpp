@@ -209,8 +209,13 @@ class Handlespace {
   Result<RegistrationOutcome, RegistrationRejection> register_element(const PoolHandle& pool,
                                                                       const PoolElementParameter& pe,
                                                                       const RegistrationContext& ctx);
+  // The same, taking the PE's parameter over (its address lists move into
+  // the handlespace instead of being copied). `pe` is left unspecified.
+  Result<RegistrationOutcome, RegistrationRejection> register_element(const PoolHandle& pool, PoolElementParameter&& pe,
+                                                                      const RegistrationContext& ctx);
   // nullopt when unknown (ASAP still answers success, RFC 5352 3.2).
   std::optional<RemovedElement> deregister_element(const PoolHandle& pool, PeIdentifier id);
+  std::optional<RemovedElement> deregister_element(ByteView pool, PeIdentifier id);
 
   const PoolElementEntry* find(const PoolHandle& pool, PeIdentifier id) const;
   std::optional<PolicyType> pool_policy(const PoolHandle& pool) const;
