@@ -20,6 +20,7 @@
 #include "registrar/core_shared.hpp"
 #include "registrar/token_bucket.hpp"
 #include "rserpool/core/node_arena.hpp"
+#include "rserpool/core/pool_handle_table.hpp"
 #include "rserpool/base/ip_address.hpp"
 #include "rserpool/wire/asap.hpp"
 #include "rserpool/wire/enrp.hpp"
@@ -81,70 +82,31 @@ class AsapServer {
   // Associations carrying no PE (pool users, PEs not registered yet).
   std::size_t client_count() const;
   std::size_t home_count() const noexcept { return owned_.size(); }
-  bool is_home_for(const PoolHandle& pool, PeIdentifier id) const { return owned_.count(PeKeyView{pool, id}) != 0; }
+  bool is_home_for(const PoolHandle& pool, PeIdentifier id) const;
   // Distinct associations that reported the PE unreachable in the current
   // interval (0 once it answered).
-  std::size_t unreachable_reporters(const PoolHandle& pool, PeIdentifier id) const {
-    auto o = owned_.find(PeKeyView{pool, id});
-    return o == owned_.end() ? 0 : o->second.reporters.size();
-  }
+  std::size_t unreachable_reporters(const PoolHandle& pool, PeIdentifier id) const;
   // The association the PE registered over (none: not ours, or taken over
   // and not heard from yet).
-  std::optional<AssociationId> association_of(const PoolHandle& pool, PeIdentifier id) const {
-    auto o = owned_.find(PeKeyView{pool, id});
-    return o == owned_.end() ? std::nullopt : o->second.association;
-  }
+  std::optional<AssociationId> association_of(const PoolHandle& pool, PeIdentifier id) const;
   std::optional<TimePoint> keep_alive_deadline() const {
     if (agenda_.empty()) return std::nullopt;
     return agenda_.begin()->first;
   }
 
  private:
+  // A PE we are home for: its pool's handle interned in handles_ (one copy
+  // per pool, compared as an integer), and its identifier. Ordered by
+  // (handle id, PE id); ids follow the order pools were first seen, so
+  // iteration stays a function of the inputs.
   struct PeKey {
-    PoolHandle pool;
+    core::PoolHandleTable::Id pool = 0;
     PeIdentifier id = 0;
+    friend auto operator<=>(const PeKey&, const PeKey&) = default;
   };
-  // A key for lookups that borrows the handle's bytes (a received message's,
-  // or the handlespace's): finding an owned PE copies no pool handle.
-  struct PeKeyView {
-    ByteView pool;
-    PeIdentifier id = 0;
-    PeKeyView(ByteView p, PeIdentifier i) noexcept : pool(p), id(i) {}
-    PeKeyView(const PoolHandle& p, PeIdentifier i) noexcept : pool(p.bytes()), id(i) {}
-    PeKeyView(const PeKey& k) noexcept : pool(k.pool.bytes()), id(k.id) {}  // NOLINT: implicit by design
-  };
-  // Same order as PoolHandleLess on the handle, PE identifier first.
-  struct PeKeyLess {
-    using is_transparent = void;
-    static bool less(PeKeyView a, PeKeyView b) noexcept {
-      if (a.id != b.id) return a.id < b.id;
-      const std::size_t n = std::min(a.pool.size(), b.pool.size());
-      const int c = n == 0 ? 0 : std::memcmp(a.pool.data(), b.pool.data(), n);
-      return c != 0 ? c < 0 : a.pool.size() < b.pool.size();
-    }
-    bool operator()(const PeKey& a, const PeKey& b) const noexcept { return less(a, b); }
-    bool operator()(const PeKey& a, PeKeyView b) const noexcept { return less(a, b); }
-    bool operator()(PeKeyView a, const PeKey& b) const noexcept { return less(a, b); }
-  };
-  // Points at a key of owned_ (map nodes never move), so recording which
-  // association a PE registered over allocates no copy of its pool handle.
-  // Lookups take a PeKey or a PeKeyView.
-  struct PeKeyPtrLess {
-    using is_transparent = void;
-    bool operator()(const PeKey* a, const PeKey* b) const noexcept { return PeKeyLess::less(*a, *b); }
-    bool operator()(const PeKey* a, PeKeyView b) const noexcept { return PeKeyLess::less(*a, b); }
-    bool operator()(PeKeyView a, const PeKey* b) const noexcept { return PeKeyLess::less(a, *b); }
-  };
-  using ElementSet = std::set<const PeKey*, PeKeyPtrLess, core::ArenaAllocator<const PeKey*>>;
-  // Agenda entries point at the keys of owned_ (map nodes never move), so
-  // re-arming an audit allocates nothing.
-  struct AgendaLess {
-    bool operator()(const std::pair<TimePoint, const PeKey*>& a,
-                    const std::pair<TimePoint, const PeKey*>& b) const noexcept {
-      if (a.first != b.first) return a.first < b.first;
-      return PeKeyLess::less(*a.second, *b.second);
-    }
-  };
+  // Per-PE nodes (owned_, agenda_, each association's ElementSet) come from
+  // one arena (rserpool/core/node_arena.hpp): no malloc per PE in steady state.
+  using ElementSet = std::set<PeKey, std::less<PeKey>, core::ArenaAllocator<PeKey>>;
   // What we keep about a PE we are home for, beside the handlespace entry.
   struct OwnedPe {
     std::optional<AssociationId> association;  // none: taken over, not yet heard from
@@ -166,7 +128,7 @@ class AsapServer {
     std::uint16_t port = 0;
     TimePoint last_active{};  // last message received (idle clients make room first)
     std::map<PoolHandle, Subscription, core::PoolHandleLess> subscriptions;
-    ElementSet elements;  // PEs registered over it: keys of owned_, removed by disown()
+    ElementSet elements;  // PEs registered over it, removed by disown()
     TokenBucket resolutions, unreachables, registrations;
   };
 
@@ -179,13 +141,19 @@ class AsapServer {
                                TimePoint now);
   bool may_speak_for(const Association& a, const PoolHandle& pool, PeIdentifier id) const;
   void send_resolution(AssociationId aid, ByteView pool, std::uint32_t items, bool accepted);
-  void send_keep_alive(const PeKey& key, OwnedPe& st, bool home, TimePoint now);
+  void send_keep_alive(PeKey key, OwnedPe& st, bool home, TimePoint now);
   void process_keep_alive_agenda(TimePoint now);
   void process_expiry(TimePoint now);
-  void adopt(PeKeyView key, std::optional<AssociationId> aid, TimePoint now);
-  void disown(PeKeyView key);
-  void reschedule(const PeKey& owned_key, OwnedPe& st);  // owned_key: the key inside owned_
-  void remove_owned(PeKeyView key, Event why);
+  // The key of a PE we may be home for (nullopt: not ours).
+  std::optional<PeKey> key_of(ByteView pool, PeIdentifier id) const {
+    auto h = handles_.find(pool);
+    if (!h) return std::nullopt;
+    return PeKey{*h, id};
+  }
+  PeKey adopt(ByteView pool, PeIdentifier id, std::optional<AssociationId> aid, TimePoint now);
+  void disown(PeKey key);
+  void reschedule(PeKey key, OwnedPe& st);
+  void remove_owned(PeKey key, Event why);
   TimePoint jittered_audit(TimePoint now);
   // Admission: room for one more association from `source`, evicting the
   // longest idle client if need be. False: refuse (the event is notified).
@@ -193,13 +161,14 @@ class AsapServer {
   bool evict_idle_client(TimePoint now);
   void release(AssociationId id, Association& a);
 
-  using AgendaEntry = std::pair<TimePoint, const PeKey*>;
-  using OwnedMap = std::map<PeKey, OwnedPe, PeKeyLess, core::ArenaAllocator<std::pair<const PeKey, OwnedPe>>>;
-  using Agenda = std::set<AgendaEntry, AgendaLess, core::ArenaAllocator<AgendaEntry>>;
+  using AgendaEntry = std::pair<TimePoint, PeKey>;
+  using OwnedMap = std::map<PeKey, OwnedPe, std::less<PeKey>, core::ArenaAllocator<std::pair<const PeKey, OwnedPe>>>;
+  using Agenda = std::set<AgendaEntry, std::less<AgendaEntry>, core::ArenaAllocator<AgendaEntry>>;
 
   CoreShared& s_;
   HandleUpdateSink& peers_;
   std::shared_ptr<core::NodeArena> arena_ = std::make_shared<core::NodeArena>();
+  core::PoolHandleTable handles_;  // one reference per owned_ entry
   std::map<AssociationId, Association> associations_;
   std::map<IpAddress, std::size_t> per_source_;  // admitted associations by first peer address
   std::set<AssociationId> accepted_;               // accepted, not up yet (their descriptors count)
