@@ -16,7 +16,9 @@
 
 // g++ 12 sees the replaced operator new inline and calls free() on its
 // pointers "mismatched"; they are malloc()'s, so they are not.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 
 namespace {
 std::size_t g_allocations = 0;
