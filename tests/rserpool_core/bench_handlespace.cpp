@@ -204,7 +204,7 @@ BENCHMARK(BM_PoolUserPick)->ArgNames({"policy", "entries"})->ArgsProduct({{0, 1,
 void one_pool_sizes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"policy", "pes", "pools"});
   for (std::int64_t policy : {0, 1, 2})
-    for (std::int64_t pes : {10, 100, 1000, 100000}) b->Args({policy, pes, 1});
+    for (std::int64_t pes : {10, 100, 1000, 10000, 100000}) b->Args({policy, pes, 1});
   for (std::int64_t policy : {0, 1, 2}) b->Args({policy, 200, 500});
 }
 

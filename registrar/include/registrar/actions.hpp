@@ -6,7 +6,9 @@
 // "The substrate").
 #include <compare>
 #include <cstdint>
+#include <array>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <variant>
 #include <vector>
@@ -32,11 +34,40 @@ enum class EnrpRole : std::uint8_t { peer, monitor };
 // into the core's handlespace and stay valid until the next call into the
 // core: a driver encodes the actions of one call before it feeds the next
 // event (encode() below).
+// The pool handle is a view too (the handlespace's copy of it).
+//
+// The views of the first kInline PEs are held inline, so an answer of the
+// default size (3 items) allocates nothing (issue 16).
+class EncodedElements {
+ public:
+  static constexpr std::size_t kInline = 4;
+  void push_back(ByteView v) {
+    if (n_ < kInline && spill_.empty()) {
+      inline_[n_++] = v;
+      return;
+    }
+    if (spill_.empty()) spill_.assign(inline_.begin(), inline_.begin() + static_cast<std::ptrdiff_t>(n_));
+    spill_.push_back(v);
+    ++n_;
+  }
+  std::span<const ByteView> view() const noexcept {
+    return spill_.empty() ? std::span<const ByteView>(inline_.data(), n_) : std::span<const ByteView>(spill_);
+  }
+  std::size_t size() const noexcept { return n_; }
+  bool empty() const noexcept { return n_ == 0; }
+  ByteView operator[](std::size_t i) const noexcept { return view()[i]; }
+
+ private:
+  std::array<ByteView, kInline> inline_{};
+  std::size_t n_ = 0;
+  std::vector<ByteView> spill_;
+};
+
 struct ResolutionAnswer {
   bool accepted = false;  // A flag: subscription accepted
-  PoolHandle pool_handle;
+  ByteView pool_handle;   // the handle's bytes in the handlespace
   std::optional<PolicyParameters> overall_policy;
-  std::vector<ByteView> pool_elements;  // encoded Pool Element parameters
+  EncodedElements pool_elements;  // encoded Pool Element parameters
 };
 
 // What goes out on an ASAP association: any ASAP message, or a resolution

@@ -9,6 +9,8 @@
 // Timers: the lifetime index of the handlespace and the keep-alive agenda
 // (one entry per PE we are home for, re-armed by moving its node, so an
 // audit costs no allocation at 100,000 PEs) are this entity's deadlines.
+#include <algorithm>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <set>
@@ -17,6 +19,8 @@
 
 #include "registrar/core_shared.hpp"
 #include "registrar/token_bucket.hpp"
+#include "rserpool/core/node_arena.hpp"
+#include "rserpool/core/pool_handle_table.hpp"
 #include "rserpool/base/ip_address.hpp"
 #include "rserpool/wire/asap.hpp"
 #include "rserpool/wire/enrp.hpp"
@@ -52,6 +56,9 @@ class AsapServer {
   bool has_association(AssociationId id) const { return associations_.count(id) != 0; }
   // False: the association is unknown (not announced, or refused): dropped.
   bool on_message(AssociationId id, wire::asap::Message&& m, TimePoint now);
+  // A HANDLE_RESOLUTION decoded into views (the registrar's fast path):
+  // the same handling as through on_message(). False: unknown association.
+  bool on_handle_resolution(AssociationId id, const wire::asap::HandleResolutionView& r, TimePoint now);
   std::optional<TimePoint> next_deadline() const;
   void on_timeout(TimePoint now);
   // End of every event: one push per changed pool to its subscribers.
@@ -75,54 +82,31 @@ class AsapServer {
   // Associations carrying no PE (pool users, PEs not registered yet).
   std::size_t client_count() const;
   std::size_t home_count() const noexcept { return owned_.size(); }
-  bool is_home_for(const PoolHandle& pool, PeIdentifier id) const { return owned_.count(PeKey{pool, id}) != 0; }
+  bool is_home_for(const PoolHandle& pool, PeIdentifier id) const;
   // Distinct associations that reported the PE unreachable in the current
   // interval (0 once it answered).
-  std::size_t unreachable_reporters(const PoolHandle& pool, PeIdentifier id) const {
-    auto o = owned_.find(PeKey{pool, id});
-    return o == owned_.end() ? 0 : o->second.reporters.size();
-  }
+  std::size_t unreachable_reporters(const PoolHandle& pool, PeIdentifier id) const;
   // The association the PE registered over (none: not ours, or taken over
   // and not heard from yet).
-  std::optional<AssociationId> association_of(const PoolHandle& pool, PeIdentifier id) const {
-    auto o = owned_.find(PeKey{pool, id});
-    return o == owned_.end() ? std::nullopt : o->second.association;
-  }
+  std::optional<AssociationId> association_of(const PoolHandle& pool, PeIdentifier id) const;
   std::optional<TimePoint> keep_alive_deadline() const {
     if (agenda_.empty()) return std::nullopt;
     return agenda_.begin()->first;
   }
 
  private:
+  // A PE we are home for: its pool's handle interned in handles_ (one copy
+  // per pool, compared as an integer), and its identifier. Ordered by
+  // (handle id, PE id); ids follow the order pools were first seen, so
+  // iteration stays a function of the inputs.
   struct PeKey {
-    PoolHandle pool;
+    core::PoolHandleTable::Id pool = 0;
     PeIdentifier id = 0;
+    friend auto operator<=>(const PeKey&, const PeKey&) = default;
   };
-  struct PeKeyLess {
-    bool operator()(const PeKey& a, const PeKey& b) const noexcept {
-      if (a.id != b.id) return a.id < b.id;
-      return core::PoolHandleLess{}(a.pool, b.pool);
-    }
-  };
-  // Points at a key of owned_ (map nodes never move), so recording which
-  // association a PE registered over allocates no copy of its pool handle.
-  // Lookups take a PeKey.
-  struct PeKeyPtrLess {
-    using is_transparent = void;
-    bool operator()(const PeKey* a, const PeKey* b) const noexcept { return PeKeyLess{}(*a, *b); }
-    bool operator()(const PeKey* a, const PeKey& b) const noexcept { return PeKeyLess{}(*a, b); }
-    bool operator()(const PeKey& a, const PeKey* b) const noexcept { return PeKeyLess{}(a, *b); }
-  };
-  using ElementSet = std::set<const PeKey*, PeKeyPtrLess>;
-  // Agenda entries point at the keys of owned_ (map nodes never move), so
-  // re-arming an audit allocates nothing.
-  struct AgendaLess {
-    bool operator()(const std::pair<TimePoint, const PeKey*>& a,
-                    const std::pair<TimePoint, const PeKey*>& b) const noexcept {
-      if (a.first != b.first) return a.first < b.first;
-      return PeKeyLess{}(*a.second, *b.second);
-    }
-  };
+  // Per-PE nodes (owned_, agenda_, each association's ElementSet) come from
+  // one arena (rserpool/core/node_arena.hpp): no malloc per PE in steady state.
+  using ElementSet = std::set<PeKey, std::less<PeKey>, core::ArenaAllocator<PeKey>>;
   // What we keep about a PE we are home for, beside the handlespace entry.
   struct OwnedPe {
     std::optional<AssociationId> association;  // none: taken over, not yet heard from
@@ -139,29 +123,37 @@ class AsapServer {
     std::uint32_t items = 0;
   };
   struct Association {
+    explicit Association(const std::shared_ptr<core::NodeArena>& arena) : elements(ElementSet::allocator_type(arena)) {}
     std::vector<IpAddress> addresses;
     std::uint16_t port = 0;
     TimePoint last_active{};  // last message received (idle clients make room first)
     std::map<PoolHandle, Subscription, core::PoolHandleLess> subscriptions;
-    ElementSet elements;  // PEs registered over it: keys of owned_, removed by disown()
+    ElementSet elements;  // PEs registered over it, removed by disown()
     TokenBucket resolutions, unreachables, registrations;
   };
 
   void on_registration(AssociationId aid, Association& a, wire::asap::Registration& r, TimePoint now);
   void on_deregistration(AssociationId aid, Association& a, wire::asap::Deregistration& d);
-  void on_handle_resolution(AssociationId aid, Association& a, wire::asap::HandleResolution& r, TimePoint now);
+  void on_handle_resolution(AssociationId aid, Association& a, bool subscribe, ByteView pool,
+                            std::optional<std::uint32_t> items, TimePoint now);
   void on_keep_alive_ack(AssociationId aid, const wire::asap::EndpointKeepAliveAck& k, TimePoint now);
   void on_endpoint_unreachable(AssociationId aid, Association& a, const wire::asap::EndpointUnreachable& u,
                                TimePoint now);
   bool may_speak_for(const Association& a, const PoolHandle& pool, PeIdentifier id) const;
-  void send_resolution(AssociationId aid, PoolHandle pool, std::uint32_t items, bool accepted);
-  void send_keep_alive(const PeKey& key, OwnedPe& st, bool home, TimePoint now);
+  void send_resolution(AssociationId aid, ByteView pool, std::uint32_t items, bool accepted);
+  void send_keep_alive(PeKey key, OwnedPe& st, bool home, TimePoint now);
   void process_keep_alive_agenda(TimePoint now);
   void process_expiry(TimePoint now);
-  void adopt(const PeKey& key, std::optional<AssociationId> aid, TimePoint now);
-  void disown(const PeKey& key);
-  void reschedule(const PeKey& owned_key, OwnedPe& st);  // owned_key: the key inside owned_
-  void remove_owned(const PeKey& key, Event why);
+  // The key of a PE we may be home for (nullopt: not ours).
+  std::optional<PeKey> key_of(ByteView pool, PeIdentifier id) const {
+    auto h = handles_.find(pool);
+    if (!h) return std::nullopt;
+    return PeKey{*h, id};
+  }
+  PeKey adopt(ByteView pool, PeIdentifier id, std::optional<AssociationId> aid, TimePoint now);
+  void disown(PeKey key);
+  void reschedule(PeKey key, OwnedPe& st);
+  void remove_owned(PeKey key, Event why);
   TimePoint jittered_audit(TimePoint now);
   // Admission: room for one more association from `source`, evicting the
   // longest idle client if need be. False: refuse (the event is notified).
@@ -169,15 +161,22 @@ class AsapServer {
   bool evict_idle_client(TimePoint now);
   void release(AssociationId id, Association& a);
 
+  using AgendaEntry = std::pair<TimePoint, PeKey>;
+  using OwnedMap = std::map<PeKey, OwnedPe, std::less<PeKey>, core::ArenaAllocator<std::pair<const PeKey, OwnedPe>>>;
+  using Agenda = std::set<AgendaEntry, std::less<AgendaEntry>, core::ArenaAllocator<AgendaEntry>>;
+
   CoreShared& s_;
   HandleUpdateSink& peers_;
+  std::shared_ptr<core::NodeArena> arena_ = std::make_shared<core::NodeArena>();
+  core::PoolHandleTable handles_;  // one reference per owned_ entry
   std::map<AssociationId, Association> associations_;
   std::map<IpAddress, std::size_t> per_source_;  // admitted associations by first peer address
   std::set<AssociationId> accepted_;               // accepted, not up yet (their descriptors count)
-  std::map<PeKey, OwnedPe, PeKeyLess> owned_;
-  std::set<std::pair<TimePoint, const PeKey*>, AgendaLess> agenda_;
+  OwnedMap owned_{OwnedMap::allocator_type(arena_)};
+  Agenda agenda_{Agenda::allocator_type(arena_)};
   std::map<PoolHandle, std::set<AssociationId>, core::PoolHandleLess> subscribers_;
   std::set<PoolHandle, core::PoolHandleLess> changed_pools_;
+  std::vector<const core::PoolElementEntry*> chosen_;  // reused by every resolution
 };
 
 }  // namespace rserpool::registrar

@@ -83,6 +83,12 @@ class Registrar {
   std::optional<TimePoint> next_deadline() const;
   std::vector<Action> on_timeout(TimePoint now);
 
+  // Hands an executed action vector back (its contents are dropped), so
+  // the next event's actions reuse its capacity instead of allocating
+  // (issue 16). Optional; a driver that does it allocates nothing per event
+  // for the actions.
+  void recycle(std::vector<Action>&& spent) noexcept;
+
   // Our PRESENCE (with Server Information) for a fresh ENRP association
   // whose server is not known yet (receiver 0).
   wire::enrp::Presence presence(ServerIdentifier receiver, bool reply_required) const;

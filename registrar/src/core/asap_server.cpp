@@ -14,12 +14,6 @@ namespace asap = wire::asap;
 namespace enrp = wire::enrp;
 
 namespace {
-// std::set::erase by an equivalent key needs C++23; find it first.
-template <class Set, class Key>
-void erase_element(Set& set, const Key& key) {
-  if (auto it = set.find(key); it != set.end()) set.erase(it);
-}
-
 asap::RegistrationResponse reject(const PoolHandle& pool, PeIdentifier id, ErrorCause cause, Bytes info = {}) {
   asap::RegistrationResponse resp;
   resp.rejected = true;
@@ -29,6 +23,23 @@ asap::RegistrationResponse reject(const PoolHandle& pool, PeIdentifier id, Error
   return resp;
 }
 }  // namespace
+
+bool AsapServer::is_home_for(const PoolHandle& pool, PeIdentifier id) const {
+  auto key = key_of(pool.bytes(), id);
+  return key && owned_.count(*key) != 0;
+}
+
+std::size_t AsapServer::unreachable_reporters(const PoolHandle& pool, PeIdentifier id) const {
+  auto key = key_of(pool.bytes(), id);
+  auto o = key ? owned_.find(*key) : owned_.end();
+  return o == owned_.end() ? 0 : o->second.reporters.size();
+}
+
+std::optional<AssociationId> AsapServer::association_of(const PoolHandle& pool, PeIdentifier id) const {
+  auto key = key_of(pool.bytes(), id);
+  auto o = key ? owned_.find(*key) : owned_.end();
+  return o == owned_.end() ? std::nullopt : o->second.association;
+}
 
 bool AsapServer::on_association_accepted(AssociationId id, TimePoint now) {
   const auto& caps = s_.config.caps;
@@ -51,7 +62,7 @@ void AsapServer::on_association_up(AssociationId id, std::vector<IpAddress> peer
     s_.out.push_back(AbortAsap{id});
     return;
   }
-  Association& a = associations_[id];
+  Association& a = associations_.try_emplace(id, arena_).first->second;
   a.addresses = std::move(peer_addresses);
   a.port = peer_port;
   a.last_active = now;
@@ -126,15 +137,13 @@ void AsapServer::on_association_down(AssociationId id, TimePoint) {
   auto it = associations_.find(id);
   if (it == associations_.end()) return;
   release(id, it->second);
-  // Each pointer stays valid until its own PE is disowned: removing one PE
-  // never removes another.
   const ElementSet elements = std::move(it->second.elements);
   associations_.erase(it);
-  for (const PeKey* key : elements) {
-    auto o = owned_.find(*key);
+  for (const PeKey& key : elements) {
+    auto o = owned_.find(key);
     if (o == owned_.end() || o->second.association != id) continue;
     if (s_.config.remove_pes_on_association_down) {
-      remove_owned(*key, Event::pe_association_lost);
+      remove_owned(key, Event::pe_association_lost);
     } else {
       o->second.association.reset();
     }
@@ -151,7 +160,7 @@ bool AsapServer::on_message(AssociationId aid, asap::Message&& m, TimePoint now)
   } else if (auto* d = std::get_if<asap::Deregistration>(&m)) {
     on_deregistration(aid, a, *d);
   } else if (auto* h = std::get_if<asap::HandleResolution>(&m)) {
-    on_handle_resolution(aid, a, *h, now);
+    on_handle_resolution(aid, a, h->subscribe, h->pool_handle.bytes(), h->items, now);
   } else if (auto* k = std::get_if<asap::EndpointKeepAliveAck>(&m)) {
     on_keep_alive_ack(aid, *k, now);
   } else if (auto* u = std::get_if<asap::EndpointUnreachable>(&m)) {
@@ -179,8 +188,8 @@ void AsapServer::on_registration(AssociationId aid, Association& a, asap::Regist
     ++c.registrations_rate_limited;
     return refuse(ErrorCause::lack_of_resources);
   }
-  const PeKey key{r.pool_handle, id};
-  if (a.elements.size() >= cfg.max_pes_per_association && !a.elements.count(key)) {
+  const auto known = key_of(r.pool_handle.bytes(), id);  // nullopt: not ours
+  if (a.elements.size() >= cfg.max_pes_per_association && !(known && a.elements.count(*known))) {
     return refuse(ErrorCause::lack_of_resources);
   }
   if (id == 0) return refuse(ErrorCause::invalid_values, wire::encode_pe_identifier(id));
@@ -192,7 +201,8 @@ void AsapServer::on_registration(AssociationId aid, Association& a, asap::Regist
   // up, nobody else may register, move or re-point it. The incumbent is
   // audited at once, so an owner that is really gone makes room within one
   // keep-alive timeout and the newcomer's next attempt succeeds.
-  if (auto o = owned_.find(key); o != owned_.end() && o->second.association && *o->second.association != aid &&
+  if (auto o = known ? owned_.find(*known) : owned_.end(); o != owned_.end() && o->second.association &&
+                                                           *o->second.association != aid &&
                                  associations_.count(*o->second.association) != 0) {
     ++c.registrations_refused_owned;
     s_.notify(Event::pe_identity_conflict, r.pool_handle, id, 0, aid);
@@ -235,7 +245,7 @@ void AsapServer::on_registration(AssociationId aid, Association& a, asap::Regist
   ctx.owner = s_.self();
   ctx.now = now;
   ctx.check_unique_id = true;
-  auto outcome = hs.register_element(r.pool_handle, pe, ctx);
+  auto outcome = hs.register_element(r.pool_handle, std::move(pe), ctx);  // `pe` is not used below
   if (!outcome) {
     const auto& rej = outcome.error();
     Bytes info;
@@ -250,7 +260,7 @@ void AsapServer::on_registration(AssociationId aid, Association& a, asap::Regist
     ++c.reregistrations;
     s_.notify(Event::pe_reregistered, r.pool_handle, id);
   }
-  adopt(key, aid, now);
+  adopt(r.pool_handle.bytes(), id, aid, now);
   const auto answer_at = static_cast<std::ptrdiff_t>(s_.out.size());
   asap::RegistrationResponse resp;
   resp.pe_id = id;
@@ -268,10 +278,10 @@ void AsapServer::on_registration(AssociationId aid, Association& a, asap::Regist
 void AsapServer::on_deregistration(AssociationId aid, Association& a, asap::Deregistration& d) {
   asap::DeregistrationResponse resp;
   resp.pe_id = d.pe_id;
-  const PeKey key{d.pool_handle, d.pe_id};
+  const auto key = key_of(d.pool_handle.bytes(), d.pe_id);
   if (s_.handlespace.find(d.pool_handle, d.pe_id) != nullptr) {
-    auto o = owned_.find(key);
-    if (!a.elements.count(key) || o == owned_.end() || o->second.association != aid) {
+    auto o = key ? owned_.find(*key) : owned_.end();
+    if (!key || !a.elements.count(*key) || o == owned_.end() || o->second.association != aid) {
       // Only the PE itself, on the association it registered over, may take
       // itself out (RFC 5352 3.3 / 6: a PU must not deregister others).
       ++s_.counters.deregistrations_rejected;
@@ -281,31 +291,29 @@ void AsapServer::on_deregistration(AssociationId aid, Association& a, asap::Dere
       return;
     }
     ++s_.counters.deregistrations;
-    remove_owned(key, Event::pe_deregistered);
+    remove_owned(*key, Event::pe_deregistered);
   }
   // Unknown PE: success all the same (RFC 5352 3.3).
   resp.pool_handle = std::move(d.pool_handle);
   s_.send_asap(aid, asap::Message{std::move(resp)});
 }
 
-void AsapServer::send_resolution(AssociationId aid, PoolHandle pool, std::uint32_t items, bool accepted) {
+void AsapServer::send_resolution(AssociationId aid, ByteView pool, std::uint32_t items, bool accepted) {
   auto& hs = s_.handlespace;
-  std::vector<const core::PoolElementEntry*> chosen;
-  auto policy = hs.resolve(pool, items, chosen);
+  auto policy = hs.resolve(pool, items, chosen_);
   if (!policy) {
     ++s_.counters.resolutions_unknown_pool;
     asap::HandleResolutionResponse resp;
     resp.accepted = accepted;
-    resp.error.push_back(OperationErrorCause{ErrorCause::unknown_pool_handle, wire::encode_parameter(pool)});
-    resp.pool_handle = std::move(pool);
+    resp.pool_handle = PoolHandle(pool);
+    resp.error.push_back(OperationErrorCause{ErrorCause::unknown_pool_handle, wire::encode_parameter(resp.pool_handle)});
     s_.send_asap(aid, asap::Message{std::move(resp)});
     return;
   }
   ResolutionAnswer answer;
   answer.accepted = accepted;
-  answer.pool_elements.reserve(chosen.size());
   std::size_t bytes = 0;
-  for (const auto* e : chosen) {
+  for (const auto* e : chosen_) {
     if (e->cached_encoding().empty()) hs.set_cached_encoding(*e, wire::encode_parameter(e->element()));
     // Bounded in bytes as well as items: PEs with many addresses end the
     // answer early (at least one PE always goes).
@@ -314,50 +322,63 @@ void AsapServer::send_resolution(AssociationId aid, PoolHandle pool, std::uint32
       ++s_.counters.resolutions_truncated;
       break;
     }
-    answer.pool_elements.emplace_back(e->cached_encoding());
+    answer.pool_elements.push_back(e->cached_encoding());
   }
-  if (!chosen.empty()) {
+  if (!chosen_.empty()) {
     answer.overall_policy = PolicyParameters{};
-    answer.overall_policy->type = chosen.front()->element().policy.type;
+    answer.overall_policy->type = chosen_.front()->element().policy.type;
+    // The handlespace's copy: valid as long as the PE views are.
+    answer.pool_handle = chosen_.front()->pool_handle().bytes();
+  } else {
+    answer.pool_handle = pool;  // not reached: a pool has at least one PE
   }
-  answer.pool_handle = std::move(pool);
   s_.send_asap(aid, std::move(answer));
 }
 
-void AsapServer::on_handle_resolution(AssociationId aid, Association& a, asap::HandleResolution& r, TimePoint now) {
+bool AsapServer::on_handle_resolution(AssociationId aid, const asap::HandleResolutionView& r, TimePoint now) {
+  auto it = associations_.find(aid);
+  if (it == associations_.end()) return false;
+  it->second.last_active = now;
+  on_handle_resolution(aid, it->second, r.subscribe, r.pool_handle, r.items, now);
+  return true;
+}
+
+void AsapServer::on_handle_resolution(AssociationId aid, Association& a, bool subscribe, ByteView pool,
+                                      std::optional<std::uint32_t> requested, TimePoint now) {
   const auto& cfg = s_.config;
   if (!a.resolutions.take(now)) {
     ++s_.counters.resolutions_rate_limited;
     if (cfg.answer_rate_limited) {
       asap::HandleResolutionResponse resp;
-      resp.pool_handle = std::move(r.pool_handle);
+      resp.pool_handle = PoolHandle(pool);
       resp.error.push_back(OperationErrorCause{ErrorCause::lack_of_resources, {}});
       s_.send_asap(aid, asap::Message{std::move(resp)});
     }
     return;
   }
   ++s_.counters.resolutions;
-  std::uint32_t items = r.items.value_or(cfg.default_resolution_items);
+  std::uint32_t items = requested.value_or(cfg.default_resolution_items);
   items = std::clamp<std::uint32_t>(items, 1, std::max<std::uint32_t>(1, cfg.max_resolution_items));
   bool accepted = false;
-  if (r.subscribe) {
+  if (subscribe) {
     // Subscriptions live as long as the association (RFC 5352 3.8); a
     // subscription to a pool that does not exist yet is kept too, so the
     // subscriber learns when it appears. Bounded per association: beyond
     // the bound the answer says A=0 (not accepted).
-    auto sub = a.subscriptions.find(r.pool_handle);
+    PoolHandle handle(pool);
+    auto sub = a.subscriptions.find(handle);
     if (sub != a.subscriptions.end()) {
       sub->second.items = items;
       accepted = true;
     } else if (a.subscriptions.size() < cfg.max_subscriptions_per_association) {
-      a.subscriptions.emplace(r.pool_handle, Subscription{items});
-      subscribers_[r.pool_handle].insert(aid);
+      a.subscriptions.emplace(handle, Subscription{items});
+      subscribers_[std::move(handle)].insert(aid);
       accepted = true;
     } else {
       ++s_.counters.subscriptions_refused;
     }
   }
-  send_resolution(aid, std::move(r.pool_handle), items, accepted);
+  send_resolution(aid, pool, items, accepted);
 }
 
 void AsapServer::flush_subscriptions() {
@@ -372,7 +393,7 @@ void AsapServer::flush_subscriptions() {
       auto sub = a->second.subscriptions.find(pool);
       if (sub == a->second.subscriptions.end()) continue;
       ++s_.counters.subscription_updates;
-      send_resolution(aid, pool, sub->second.items, true);
+      send_resolution(aid, pool.bytes(), sub->second.items, true);
     }
   }
 }
@@ -397,8 +418,8 @@ bool AsapServer::may_speak_for(const Association& a, const PoolHandle& pool, PeI
 }
 
 void AsapServer::on_keep_alive_ack(AssociationId aid, const asap::EndpointKeepAliveAck& k, TimePoint now) {
-  const PeKey key{k.pool_handle, k.pe_id};
-  auto o = owned_.find(key);
+  const auto key = key_of(k.pool_handle.bytes(), k.pe_id);
+  auto o = key ? owned_.find(*key) : owned_.end();
   if (o == owned_.end()) {
     ++s_.counters.asap_unexpected;
     return;
@@ -415,10 +436,10 @@ void AsapServer::on_keep_alive_ack(AssociationId aid, const asap::EndpointKeepAl
     }
     if (st.association) {
       auto old = associations_.find(*st.association);
-      if (old != associations_.end()) erase_element(old->second.elements, key);
+      if (old != associations_.end()) old->second.elements.erase(*key);
     }
     st.association = aid;
-    a->second.elements.insert(&o->first);
+    a->second.elements.insert(*key);
   }
   ++s_.counters.keep_alive_acks;
   if (!st.reporters.empty()) {
@@ -447,8 +468,8 @@ void AsapServer::on_endpoint_unreachable(AssociationId aid, Association& a, cons
     return;
   }
   ++s_.counters.unreachable_reports;
-  const PeKey key{u.pool_handle, u.pe_id};
-  auto o = owned_.find(key);
+  const auto key = key_of(u.pool_handle.bytes(), u.pe_id);
+  auto o = key ? owned_.find(*key) : owned_.end();
   // Only the home server acts; others would desynchronise the handlespace.
   if (o == owned_.end()) return;
   OwnedPe& st = o->second;
@@ -476,8 +497,7 @@ TimePoint AsapServer::jittered_audit(TimePoint now) {
   return now + std::chrono::milliseconds{offset};
 }
 
-void AsapServer::reschedule(const PeKey& owned_key, OwnedPe& st) {
-  const PeKey* key = &owned_key;
+void AsapServer::reschedule(PeKey key, OwnedPe& st) {
   // Re-arming moves the PE's agenda node instead of freeing and allocating one.
   decltype(agenda_)::node_type node;
   if (st.in_agenda) node = agenda_.extract({st.agenda_at, key});
@@ -498,65 +518,70 @@ void AsapServer::reschedule(const PeKey& owned_key, OwnedPe& st) {
   }
 }
 
-void AsapServer::adopt(const PeKey& key, std::optional<AssociationId> aid, TimePoint now) {
-  auto [it, inserted] = owned_.try_emplace(key);
-  OwnedPe& st = it->second;
-  if (!inserted && st.association && st.association != aid) {
-    auto old = associations_.find(*st.association);
-    if (old != associations_.end()) erase_element(old->second.elements, key);
+AsapServer::PeKey AsapServer::adopt(ByteView pool, PeIdentifier id, std::optional<AssociationId> aid, TimePoint now) {
+  auto known = key_of(pool, id);
+  auto it = known ? owned_.find(*known) : owned_.end();
+  if (it == owned_.end()) {
+    // A new owned PE holds one reference to its pool's interned handle.
+    it = owned_.emplace(PeKey{handles_.acquire(pool), id}, OwnedPe{}).first;
+  } else if (it->second.association && it->second.association != aid) {
+    auto old = associations_.find(*it->second.association);
+    if (old != associations_.end()) old->second.elements.erase(it->first);
   }
+  const PeKey key = it->first;
+  OwnedPe& st = it->second;
   st.association = aid;
-  if (aid) associations_[*aid].elements.insert(&it->first);
+  if (aid) associations_.try_emplace(*aid, arena_).first->second.elements.insert(key);
   st.ack_deadline.reset();
   st.next_audit = jittered_audit(now);
-  reschedule(it->first, st);
+  reschedule(key, st);
+  return key;
 }
 
 void AsapServer::adopt_taken_over(const PoolHandle& pool, PeIdentifier id, TimePoint now) {
-  const PeKey key{pool, id};
-  adopt(key, std::nullopt, now);
+  const PeKey key = adopt(pool.bytes(), id, std::nullopt, now);
   // "Adopt me as your home": the PE answers with a KEEP_ALIVE_ACK.
-  auto o = owned_.find(key);
-  send_keep_alive(o->first, o->second, true, now);
+  send_keep_alive(key, owned_.find(key)->second, true, now);
 }
 
-void AsapServer::disown(const PoolHandle& pool, PeIdentifier id) { disown(PeKey{pool, id}); }
+void AsapServer::disown(const PoolHandle& pool, PeIdentifier id) {
+  if (auto key = key_of(pool.bytes(), id)) disown(*key);
+}
 
-void AsapServer::disown(const PeKey& key) {
+void AsapServer::disown(PeKey key) {
   auto o = owned_.find(key);
   if (o == owned_.end()) return;
-  if (o->second.in_agenda) agenda_.erase({o->second.agenda_at, &o->first});
+  if (o->second.in_agenda) agenda_.erase({o->second.agenda_at, key});
   if (o->second.association) {
     auto a = associations_.find(*o->second.association);
-    if (a != associations_.end()) erase_element(a->second.elements, key);
+    if (a != associations_.end()) a->second.elements.erase(key);
   }
   owned_.erase(o);
+  handles_.release(key.pool);
 }
 
-void AsapServer::remove_owned(const PeKey& key, Event why) {
-  // Handlespace first: `key` may be the one inside owned_, which disown()
-  // erases last.
-  auto removed = s_.handlespace.deregister_element(key.pool, key.id);
+void AsapServer::remove_owned(PeKey key, Event why) {
+  auto removed = s_.handlespace.deregister_element(handles_.handle(key.pool).bytes(), key.id);
   if (removed) {
-    peers_.element_changed(enrp::UpdateAction::del_pe, key.pool, removed->element);
-    pool_changed(key.pool);
+    peers_.element_changed(enrp::UpdateAction::del_pe, removed->pool, removed->element);
+    pool_changed(removed->pool);
     s_.notify(why, std::move(removed->pool), key.id);  // the handlespace's copy, not a new one
   }
   disown(key);
 }
 
-// `key` is the one inside owned_ (the agenda points at it).
-void AsapServer::send_keep_alive(const PeKey& key, OwnedPe& st, bool home, TimePoint now) {
+void AsapServer::send_keep_alive(PeKey key, OwnedPe& st, bool home, TimePoint now) {
+  const PoolHandle& pool = handles_.handle(key.pool);
   asap::EndpointKeepAlive ka;
   ka.home = home;
   ka.server_id = s_.self();
-  ka.pool_handle = key.pool;
+  ka.pool_handle = pool;
   ka.pe_id = key.id;
   ++s_.counters.keep_alives_sent;
   if (st.association) {
     s_.send_asap(*st.association, asap::Message{std::move(ka)});
-  } else if (const auto* e = s_.handlespace.find(key.pool, key.id); e && e->element().asap_transport) {
-    s_.out.push_back(SendAsapToElement{key.pool, key.id, *e->element().asap_transport, asap::Message{std::move(ka)}});
+  } else if (const auto* e = s_.handlespace.find(pool, key.id); e && e->element().asap_transport) {
+    s_.out.push_back(SendAsapToElement{pool, key.id, *e->element().asap_transport, asap::Message{std::move(ka)}});
   }
   // With no way to reach the PE, the deadline removes it.
   st.ack_deadline = now + s_.config.keep_alive_timeout;
@@ -577,7 +602,7 @@ void AsapServer::on_timeout(TimePoint now) {
 
 void AsapServer::process_keep_alive_agenda(TimePoint now) {
   while (!agenda_.empty() && agenda_.begin()->first <= now) {
-    const PeKey key = *agenda_.begin()->second;
+    const PeKey key = agenda_.begin()->second;
     auto o = owned_.find(key);
     if (o == owned_.end()) {
       agenda_.erase(agenda_.begin());
@@ -599,8 +624,8 @@ void AsapServer::process_expiry(TimePoint now) {
   if (!next || *next > now) return;
   for (auto& removed : s_.handlespace.expire(now)) {
     ++s_.counters.expirations;
-    const PeKey key{removed.pool, removed.element.id};
-    auto o = owned_.find(key);
+    const auto key = key_of(removed.pool.bytes(), removed.element.id);
+    auto o = key ? owned_.find(*key) : owned_.end();
     if (o != owned_.end()) {
       // Tell the PE it is gone (unsolicited DEREGISTRATION_RESPONSE) and
       // the peers (they expire their copy too, but may run late).
@@ -610,7 +635,7 @@ void AsapServer::process_expiry(TimePoint now) {
         resp.pe_id = removed.element.id;
         s_.send_asap(*o->second.association, asap::Message{std::move(resp)});
       }
-      disown(key);
+      disown(*key);
       peers_.element_changed(enrp::UpdateAction::del_pe, removed.pool, removed.element);
     }
     pool_changed(removed.pool);

@@ -295,7 +295,7 @@ void EnrpPeering::apply_peer_element(ServerIdentifier sender, const PoolHandle& 
   ctx.owner = copy.home_registrar;
   ctx.now = now;
   ctx.accept_unknown_policy = true;
-  auto outcome = s_.handlespace.register_element(pool, copy, ctx);
+  auto outcome = s_.handlespace.register_element(pool, std::move(copy), ctx);  // `copy` is not used below
   if (!outcome) {
     ++s_.counters.updates_ignored;
     return;

@@ -54,7 +54,7 @@ std::string_view to_string(Event e) noexcept {
 
 void encode_into(const AsapOut& m, Bytes& out) {
   if (const auto* r = std::get_if<ResolutionAnswer>(&m)) {
-    asap::encode_resolution_response(out, r->accepted, r->pool_handle, r->overall_policy, r->pool_elements);
+    asap::encode_resolution_response(out, r->accepted, r->pool_handle, r->overall_policy, r->pool_elements.view());
     return;
   }
   asap::encode_into(std::get<asap::Message>(m), out);
@@ -103,6 +103,13 @@ std::vector<Action> Registrar::finish() {
   return std::exchange(p_->shared.out, {});
 }
 
+void Registrar::recycle(std::vector<Action>&& spent) noexcept {
+  auto& out = p_->shared.out;
+  if (!out.empty() || out.capacity() >= spent.capacity()) return;
+  spent.clear();
+  out.swap(spent);
+}
+
 std::vector<Action> Registrar::start(TimePoint now) {
   begin_event(now);
   p_->peering.start(now);
@@ -137,6 +144,12 @@ std::vector<Action> Registrar::on_asap_association_down(AssociationId id, TimePo
 std::vector<Action> Registrar::on_asap_message(AssociationId id, ByteView message, TimePoint now) {
   begin_event(now);
   auto& s = p_->shared;
+  // The common request decoded into views: no PoolHandle, no Message.
+  // Anything but its plain form takes the full decoder below.
+  if (auto view = asap::decode_handle_resolution_view(message)) {
+    if (!p_->asap.on_handle_resolution(id, *view, now)) ++s.counters.asap_unknown_association;
+    return finish();
+  }
   auto decoded = asap::decode(message);
   if (!decoded) {
     // Not announced, or refused at admission (its abort is on its way):

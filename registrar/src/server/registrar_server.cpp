@@ -183,6 +183,7 @@ void ServerState::execute(std::vector<Action>&& actions) {
       abort_asap(ab->association);
     }
   }
+  core.recycle(std::move(actions));  // the next event's actions reuse its capacity
   arm_timers();
 }
 

@@ -42,13 +42,15 @@ std::uint32_t PoolElementEntry::degradation_count() const { return pool_->select
 // ---- Handlespace ------------------------------------------------------------
 
 Handlespace::Handlespace(HandlespaceConfig config)
-    : max_increment_(config.max_increment), rng_(config.seed) {}
+    : arena_(std::make_shared<NodeArena>()),
+      expiry_(detail::ExpiryIndex::allocator_type(arena_)),
+      max_increment_(config.max_increment),
+      rng_(config.seed) {}
 Handlespace::~Handlespace() = default;
 Handlespace::Handlespace(Handlespace&&) noexcept = default;
 Handlespace& Handlespace::operator=(Handlespace&&) noexcept = default;
 
-Pool* Handlespace::find_pool(const PoolHandle& pool) const {
-  const auto& b = pool.bytes();
+Pool* Handlespace::find_pool(ByteView b) const {
   auto it = pool_lookup_.find(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
   return it == pool_lookup_.end() ? nullptr : it->second;
 }
@@ -60,7 +62,7 @@ std::string_view view_of(const PoolHandle& h) {
 }  // namespace
 
 void Handlespace::owner_add(PoolElementEntry& e) {
-  OwnerRecord& o = owners_[e.owner()];
+  OwnerRecord& o = owners_.try_emplace(e.owner(), arena_).first->second;
   e.owner_pos_ = o.elements.emplace(OwnerKey{e.pool_->rank(), e.id()}, &e).first;
   o.checksum.add(pe_block_word_sum(e.pool_->handle_sum(), e.id()));
 }
@@ -86,6 +88,12 @@ void Handlespace::index_remove(PoolElementEntry& e) {
 
 Result<RegistrationOutcome, RegistrationRejection> Handlespace::register_element(const PoolHandle& handle,
                                                                                  const PoolElementParameter& pe,
+                                                                                 const RegistrationContext& ctx) {
+  return register_element(handle, PoolElementParameter(pe), ctx);
+}
+
+Result<RegistrationOutcome, RegistrationRejection> Handlespace::register_element(const PoolHandle& handle,
+                                                                                 PoolElementParameter&& pe,
                                                                                  const RegistrationContext& ctx) {
   if (handle.empty() || handle.bytes().size() > kMaxPoolHandleSize ||
       (find_policy(pe.policy.type) == nullptr && !ctx.accept_unknown_policy) ||
@@ -137,7 +145,7 @@ Result<RegistrationOutcome, RegistrationRejection> Handlespace::register_element
           e.expiry_pos_ = expiry_.emplace_hint(expiry_.end(), key, &e);
         }
       }
-      e.pe_ = pe;
+      e.pe_ = std::move(pe);  // `pe` is not used below
       e.pe_.home_registrar = ctx.owner;
       e.updated_at_ = ctx.now;
       e.expires_at_ = expires;
@@ -145,7 +153,7 @@ Result<RegistrationOutcome, RegistrationRejection> Handlespace::register_element
       e.marked_ = false;
       e.unreachable_reports_ = 0;
       e.cached_encoding_.clear();
-      pool->change_policy_values(e, pe.policy);
+      pool->change_policy_values(e, e.pe_.policy);
       if (owner_changes) owner_add(e);
       return outcome;
     }
@@ -163,17 +171,17 @@ Result<RegistrationOutcome, RegistrationRejection> Handlespace::register_element
   }
 
   if (pool == nullptr) {
-    auto created = std::make_unique<Pool>(handle, pe, next_pool_rank_++);
+    auto created = std::make_unique<Pool>(handle, pe, next_pool_rank_++, arena_);
     pool = created.get();
     pool_lookup_.emplace(view_of(pool->handle()), pool);
     pools_.emplace(handle, std::move(created));
     outcome.new_pool = true;
   }
-  PoolElementEntry& e = pool->insert(pe);
+  PoolElementEntry& e = pool->insert(std::move(pe));  // `pe` is not used below
   e.pe_.home_registrar = ctx.owner;
   e.registered_at_ = registered_at;
   e.updated_at_ = ctx.now;
-  e.expires_at_ = expiry_of(pe, ctx.now);
+  e.expires_at_ = expiry_of(e.pe_, ctx.now);
   e.source_ = ctx.source;
   index_add(e);
   ++element_count_;
@@ -194,6 +202,10 @@ RemovedElement Handlespace::remove_entry(Pool& pool, PeIdentifier id) {
 }
 
 std::optional<RemovedElement> Handlespace::deregister_element(const PoolHandle& handle, PeIdentifier id) {
+  return deregister_element(ByteView(handle.bytes()), id);
+}
+
+std::optional<RemovedElement> Handlespace::deregister_element(ByteView handle, PeIdentifier id) {
   Pool* pool = find_pool(handle);
   if (pool == nullptr || pool->find(id) == nullptr) return std::nullopt;
   return remove_entry(*pool, id);
@@ -232,6 +244,12 @@ std::vector<const PoolElementEntry*> Handlespace::elements_of(const PoolHandle& 
 }
 
 Result<PolicyType, ErrorCause> Handlespace::resolve(const PoolHandle& handle, std::size_t max_items,
+                                                    std::vector<const PoolElementEntry*>& out,
+                                                    std::optional<std::size_t> max_increment) {
+  return resolve(ByteView(handle.bytes()), max_items, out, max_increment);
+}
+
+Result<PolicyType, ErrorCause> Handlespace::resolve(ByteView handle, std::size_t max_items,
                                                     std::vector<const PoolElementEntry*>& out,
                                                     std::optional<std::size_t> max_increment) {
   out.clear();

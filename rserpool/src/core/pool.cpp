@@ -6,27 +6,30 @@
 
 namespace rserpool::core {
 
-Pool::Pool(PoolHandle handle, const PoolElementParameter& first, std::uint64_t rank)
+Pool::Pool(PoolHandle handle, const PoolElementParameter& first, std::uint64_t rank,
+           const std::shared_ptr<NodeArena>& arena)
     : handle_(std::move(handle)),
       rank_(rank),
       policy_type_(first.policy.type),
       transport_(first.user_transport),
       handle_sum_(pool_handle_word_sum(handle_)),
       selection_(find_policy(first.policy.type) != nullptr ? find_policy(first.policy.type)->make()
-                                                           : make_round_robin_selection()) {}
+                                                           : make_round_robin_selection()),
+      elements_(Elements::allocator_type(arena)),
+      lookup_(Lookup::allocator_type(arena)) {}
 
 PoolElementEntry* Pool::find(PeIdentifier id) noexcept {
   auto it = lookup_.find(id);
   return it == lookup_.end() ? nullptr : it->second;
 }
 
-PoolElementEntry& Pool::insert(const PoolElementParameter& pe) {
+PoolElementEntry& Pool::insert(PoolElementParameter&& pe) {
   auto [it, inserted] = elements_.try_emplace(pe.id);
   assert(inserted);
   PoolElementEntry& e = it->second;
-  e.pe_ = pe;
+  e.pe_ = std::move(pe);
   e.pool_ = this;
-  lookup_.emplace(pe.id, &e);
+  lookup_.emplace(e.pe_.id, &e);
   if (free_slots_.empty()) {
     e.slot_ = static_cast<Slot>(by_slot_.size());
     by_slot_.push_back(&e);
@@ -35,7 +38,7 @@ PoolElementEntry& Pool::insert(const PoolElementParameter& pe) {
     free_slots_.pop_back();
     by_slot_[e.slot_] = &e;
   }
-  selection_->add(e.slot_, pe.policy);
+  selection_->add(e.slot_, e.pe_.policy);
   return e;
 }
 

@@ -16,7 +16,14 @@ class Pool {
  public:
   // A policy type without a descriptor gets round-robin selection. The rank
   // is the pool's creation number, unique for the handlespace's life.
-  Pool(PoolHandle handle, const PoolElementParameter& first, std::uint64_t rank);
+  using Elements = std::map<PeIdentifier, PoolElementEntry, std::less<PeIdentifier>,
+                            ArenaAllocator<std::pair<const PeIdentifier, PoolElementEntry>>>;
+  using Lookup = std::unordered_map<PeIdentifier, PoolElementEntry*, std::hash<PeIdentifier>, std::equal_to<PeIdentifier>,
+                                    ArenaAllocator<std::pair<const PeIdentifier, PoolElementEntry*>>>;
+
+  // Member nodes come from `arena` (the handlespace's).
+  Pool(PoolHandle handle, const PoolElementParameter& first, std::uint64_t rank,
+       const std::shared_ptr<NodeArena>& arena);
 
   std::uint64_t rank() const noexcept { return rank_; }
 
@@ -25,12 +32,12 @@ class Pool {
   const TransportParameter& transport_template() const noexcept { return transport_; }
   std::uint64_t handle_sum() const noexcept { return handle_sum_; }
   std::size_t size() const noexcept { return elements_.size(); }
-  const std::map<PeIdentifier, PoolElementEntry>& elements() const noexcept { return elements_; }
-  std::map<PeIdentifier, PoolElementEntry>& elements() noexcept { return elements_; }
+  const Elements& elements() const noexcept { return elements_; }
+  Elements& elements() noexcept { return elements_; }
   const PoolSelection& selection() const noexcept { return *selection_; }
 
   PoolElementEntry* find(PeIdentifier id) noexcept;
-  PoolElementEntry& insert(const PoolElementParameter& pe);
+  PoolElementEntry& insert(PoolElementParameter&& pe);
   void change_policy_values(PoolElementEntry& e, const PolicyParameters& p);
   PoolElementEntry extract(PeIdentifier id);
 
@@ -44,8 +51,8 @@ class Pool {
   TransportParameter transport_;
   std::uint64_t handle_sum_;
   std::unique_ptr<PoolSelection> selection_;
-  std::map<PeIdentifier, PoolElementEntry> elements_;            // ordered walk
-  std::unordered_map<PeIdentifier, PoolElementEntry*> lookup_;  // O(1) find
+  Elements elements_;  // ordered walk
+  Lookup lookup_;      // O(1) find
   std::vector<PoolElementEntry*> by_slot_;
   std::vector<Slot> free_slots_;
 };

@@ -130,6 +130,54 @@ void encode_resolution_response(Bytes& out, bool accepted, const PoolHandle& poo
   e.end_message(start);
 }
 
+void encode_resolution_response(Bytes& out, bool accepted, ByteView pool_handle,
+                                const std::optional<PolicyParameters>& overall_policy,
+                                std::span<const ByteView> encoded_pool_elements) {
+  Encoder e(out);
+  const auto start = e.begin_message(static_cast<std::uint8_t>(MessageType::handle_resolution_response),
+                                     accepted ? kAcceptFlag : 0);
+  put_opaque(e, ParameterType::pool_handle, pool_handle);
+  if (overall_policy) put_policy(e, *overall_policy);
+  for (const ByteView pe : encoded_pool_elements) {
+    e.align();
+    e.bytes(pe);
+  }
+  e.end_message(start);
+}
+
+std::optional<HandleResolutionView> decode_handle_resolution_view(ByteView data) noexcept {
+  // The framing rules of read_header() and TlvWalker, restricted to the
+  // plain form; every other case is left to decode().
+  if (data.size() < 4 || data[0] != static_cast<std::uint8_t>(MessageType::handle_resolution)) return std::nullopt;
+  const std::size_t length = load_u16(data.data() + 2);
+  if (length < 4 || length > data.size() || data.size() > pad4(length)) return std::nullopt;
+  const ByteView body = data.subspan(4, length - 4);
+  std::size_t pos = 0;
+  // One TLV at `pos` of `type`; its value, or an empty span when it is not there.
+  const auto tlv = [&](std::uint16_t type, ByteView& value) {
+    const std::size_t left = body.size() - pos;
+    if (left < 4 || load_u16(body.data() + pos) != type) return false;
+    const std::size_t l = load_u16(body.data() + pos + 2);
+    if (l < 4 || l > left) return false;
+    value = body.subspan(pos + 4, l - 4);
+    pos = std::min(pos + pad4(l), body.size());
+    return true;
+  };
+  HandleResolutionView v;
+  v.subscribe = (data[1] & kSubscribeFlag) != 0;
+  if (!tlv(static_cast<std::uint16_t>(ParameterType::pool_handle), v.pool_handle) || v.pool_handle.empty() ||
+      v.pool_handle.size() > kMaxPoolHandleSize)
+    return std::nullopt;
+  if (pos < body.size()) {
+    ByteView option;
+    if (!tlv(static_cast<std::uint16_t>(ParameterType::handle_resolution_option), option) || option.size() != 4)
+      return std::nullopt;
+    v.items = load_u32(option.data());
+  }
+  if (pos != body.size()) return std::nullopt;
+  return v;
+}
+
 Bytes encode(const Message& m) {
   Bytes out;
   out.reserve(128);

@@ -50,6 +50,7 @@
 
 #include "rserpool/base/ip_address.hpp"
 #include "rserpool/base/result.hpp"
+#include "rserpool/core/node_arena.hpp"
 #include "rserpool/core/pe_checksum.hpp"
 #include "rserpool/core/policy.hpp"
 #include "rserpool/core/random.hpp"
@@ -75,8 +76,11 @@ struct ExpiryKey {
   PeIdentifier id;
   friend auto operator<=>(const ExpiryKey&, const ExpiryKey&) = default;
 };
-using OwnerIndex = std::map<OwnerKey, PoolElementEntry*>;
-using ExpiryIndex = std::map<ExpiryKey, PoolElementEntry*>;
+// Nodes from the handlespace's arena (node_arena.hpp): no malloc per PE.
+using OwnerIndex = std::map<OwnerKey, PoolElementEntry*, std::less<OwnerKey>,
+                            ArenaAllocator<std::pair<const OwnerKey, PoolElementEntry*>>>;
+using ExpiryIndex = std::map<ExpiryKey, PoolElementEntry*, std::less<ExpiryKey>,
+                             ArenaAllocator<std::pair<const ExpiryKey, PoolElementEntry*>>>;
 }  // namespace detail
 
 // Byte-wise pool handle order. Same order as PoolHandle's operator<=>, but
@@ -205,8 +209,13 @@ class Handlespace {
   Result<RegistrationOutcome, RegistrationRejection> register_element(const PoolHandle& pool,
                                                                       const PoolElementParameter& pe,
                                                                       const RegistrationContext& ctx);
+  // The same, taking the PE's parameter over (its address lists move into
+  // the handlespace instead of being copied). `pe` is left unspecified.
+  Result<RegistrationOutcome, RegistrationRejection> register_element(const PoolHandle& pool, PoolElementParameter&& pe,
+                                                                      const RegistrationContext& ctx);
   // nullopt when unknown (ASAP still answers success, RFC 5352 3.2).
   std::optional<RemovedElement> deregister_element(const PoolHandle& pool, PeIdentifier id);
+  std::optional<RemovedElement> deregister_element(ByteView pool, PeIdentifier id);
 
   const PoolElementEntry* find(const PoolHandle& pool, PeIdentifier id) const;
   std::optional<PolicyType> pool_policy(const PoolHandle& pool) const;
@@ -220,6 +229,11 @@ class Handlespace {
   // chosen by the pool's policy and returns the pool's policy type (for the
   // overall policy parameter), or unknown_pool_handle.
   Result<PolicyType, ErrorCause> resolve(const PoolHandle& pool, std::size_t max_items,
+                                         std::vector<const PoolElementEntry*>& out,
+                                         std::optional<std::size_t> max_increment = {});
+  // The same, the pool named by its handle's bytes (a view into a received
+  // message: no PoolHandle is built).
+  Result<PolicyType, ErrorCause> resolve(ByteView pool, std::size_t max_items,
                                          std::vector<const PoolElementEntry*>& out,
                                          std::optional<std::size_t> max_increment = {});
 
@@ -263,11 +277,13 @@ class Handlespace {
 
  private:
   struct OwnerRecord {
+    explicit OwnerRecord(const std::shared_ptr<NodeArena>& arena) : elements(detail::OwnerIndex::allocator_type(arena)) {}
     detail::OwnerIndex elements;
     PeChecksum checksum;
   };
 
-  Pool* find_pool(const PoolHandle& pool) const;
+  Pool* find_pool(const PoolHandle& pool) const { return find_pool(ByteView(pool.bytes())); }
+  Pool* find_pool(ByteView pool) const;
   void owner_add(PoolElementEntry& e);
   void owner_remove(PoolElementEntry& e);
   void index_add(PoolElementEntry& e);
@@ -275,6 +291,10 @@ class Handlespace {
   RemovedElement remove_entry(Pool& pool, PeIdentifier id);
   void set_owner(PoolElementEntry& e, ServerIdentifier to);
 
+  // Nodes of every per-PE index (pools' members, owner, expiry): freed
+  // nodes are reused, so registrations and removals in steady state do not
+  // allocate. Declared first: the indexes share it.
+  std::shared_ptr<NodeArena> arena_;
   // Ordered by handle for the handle-table walk; hashed for lookups.
   std::map<PoolHandle, std::unique_ptr<Pool>, PoolHandleLess> pools_;
   std::unordered_map<std::string_view, Pool*> pool_lookup_;  // views into Pool::handle()

@@ -163,6 +163,26 @@ Bytes encode(const Message& m);
 void encode_resolution_response(Bytes& out, bool accepted, const PoolHandle& pool_handle,
                                 const std::optional<PolicyParameters>& overall_policy,
                                 std::span<const ByteView> encoded_pool_elements);
+// The same with the pool handle's bytes as a view (the registrar answers
+// with the handlespace's copy of the handle, not a new PoolHandle).
+void encode_resolution_response(Bytes& out, bool accepted, ByteView pool_handle,
+                                const std::optional<PolicyParameters>& overall_policy,
+                                std::span<const ByteView> encoded_pool_elements);
+
+// A HANDLE_RESOLUTION decoded into views of the received bytes, for the
+// registrar's hot path (issue 16: no allocation per resolution). Only the
+// plain form is taken: a valid header, the Pool Handle parameter (1 to
+// kMaxPoolHandleSize bytes), optionally followed by one Handle Resolution
+// Option, nothing else. Anything else (other order, unknown or repeated
+// parameters, errors) gives nullopt, and the caller decode()s the message,
+// which answers it by the full rules. Where this gives a view, decode()
+// gives the equal HandleResolution with nothing to report.
+struct HandleResolutionView {
+  bool subscribe = false;
+  ByteView pool_handle;  // the handle's bytes, inside the message
+  std::optional<std::uint32_t> items;
+};
+std::optional<HandleResolutionView> decode_handle_resolution_view(ByteView data) noexcept;
 
 // Decodes exactly one message: `data` holds the message and at most its
 // trailing padding.
