@@ -1,5 +1,7 @@
 #include "rserpool/transport/tcp_frame.hpp"
 
+#include "rserpool/base/buffer_pool.hpp"
+
 #include <algorithm>
 
 namespace rserpool::transport::tcpmap {
@@ -94,7 +96,9 @@ Result<void, FrameError> FrameDecoder::parse_header() {
     // Reserve what a small message needs, not what the header claims: a
     // peer announcing 64 KiB and sending nothing more must not make us hold
     // 64 KiB (the payload grows as its bytes actually arrive).
-    current_.payload.reserve(std::min<std::size_t>(length, kReserveOnHeader));
+    // A recycled buffer (buffer_pool.hpp): no allocation per message in
+    // steady state; the receiver gives it back once it has read it.
+    current_.payload = buffers::take(std::min<std::size_t>(length, kReserveOnHeader));
   } else {
     if (flags != 0) return unexpected(FrameError::reserved_flags);
     if (length != 0) return unexpected(FrameError::bad_length);
