@@ -21,7 +21,7 @@ gateway_ir() {
   echo "+ ${cmd[*]}" >&2
   SG_TEST_TRANSPORT=tcp "${cmd[@]}" >/dev/null 2>"$work/vg.$ops" ||
     { echo "failed under callgrind:" >&2; tail -n 20 "$work/vg.$ops" >&2; exit 1; }
-  callgrind_annotate "$work/cg.$ops-02" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}'
+  awk '/^totals:/ {print $2}' "$work/cg.$ops-02"
 }
 base=$(gateway_ir 0)
 full=$(gateway_ir "$n")

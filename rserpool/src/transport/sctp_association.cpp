@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "handler_memory.hpp"
+#include "write_batch.hpp"
 #include "rserpool/base/buffer_pool.hpp"
 #include "rserpool/base/log.hpp"
 #include "rserpool/base/time.hpp"
@@ -209,6 +210,13 @@ Result<void, SendError> SctpAssociation::send(Message msg) {
   }
   const std::uint16_t streams = up_ ? info_.outbound_streams : configured_out_streams_;
   if (msg.stream >= streams) return unexpected(SendError::invalid_stream);
+  // Writes wait for the end of the handler (schedule_send), but never so
+  // that the queue fills while the kernel could take it: a full batch, or a
+  // message that would not fit, sends what is queued now. Only what the
+  // kernel refuses makes the queue full ("peer not reading").
+  if (up_ && !write_waiting_ && !send_broken_ && !txq_.empty() &&
+      (txq_.size() >= kSendBatch || !queue_has_room(txq_.size(), txq_bytes_, msg.payload.size())))
+    try_send();
   if (!admit_to_queue(txq_.size(), txq_bytes_, msg.payload.size())) return unexpected(SendError::queue_full);
   ++counters_->messages_out;
   counters_->bytes_out += msg.payload.size();
@@ -221,6 +229,7 @@ Result<void, SendError> SctpAssociation::send(Message msg) {
 void SctpAssociation::schedule_send() {
   if (send_scheduled_ || write_waiting_) return;
   send_scheduled_ = true;
+  if (WriteBatch::open()) return WriteBatch::enlist(std::static_pointer_cast<AssociationBase>(shared_from_this()));
   // The io_context's own executor: the descriptor's polymorphic one would
   // drop the handler's allocator and allocate per post.
   asio::post(io_.get_executor(), recycled([self = std::static_pointer_cast<SctpAssociation>(shared_from_this())] {
@@ -300,8 +309,10 @@ void SctpAssociation::wait_readable() {
 }
 
 void SctpAssociation::drain() {
-  // One clock reading for everything this wake-up delivers (time.hpp).
+  // One clock reading for everything this wake-up delivers (time.hpp), and
+  // one sendmmsg per association for everything it makes us send.
   const TurnTime turn;
+  const WriteBatch write_batch;
   RecvBatch& rb = thread_recv_batch();
   for (int batch = 0; batch < kRecvBatches; ++batch) {
     rb.prepare();

@@ -27,6 +27,10 @@ class SctpAssociation final : public AssociationBase {
 
   Result<void, SendError> send(Message msg) override;
   void close() override;
+  void flush_deferred() override {
+    send_scheduled_ = false;
+    if (!finished()) try_send();
+  }
   void abort() override;
   std::size_t queued() const noexcept override { return txq_.size(); }
   std::size_t queued_bytes() const noexcept override { return txq_bytes_; }

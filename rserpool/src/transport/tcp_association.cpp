@@ -7,6 +7,7 @@
 #include "rserpool/base/time.hpp"
 #include "rserpool/transport/self_connection.hpp"
 #include "handler_memory.hpp"
+#include "write_batch.hpp"
 #include "socket_address.hpp"
 
 namespace rserpool::transport::detail {
@@ -165,6 +166,7 @@ void TcpAssociation::schedule_flush() {
   // leaves in one write (issue 16), not one write per message.
   if (flush_scheduled_ || writing_) return;
   flush_scheduled_ = true;
+  if (WriteBatch::open()) return WriteBatch::enlist(std::static_pointer_cast<AssociationBase>(shared_from_this()));
   // The io_context's own executor: the socket's polymorphic one would drop
   // the handler's allocator and allocate per post.
   asio::post(io_.get_executor(), recycled([self = std::static_pointer_cast<TcpAssociation>(shared_from_this())] {
@@ -201,8 +203,10 @@ void TcpAssociation::read_loop() {
 }
 
 void TcpAssociation::on_readable() {
-  // One clock reading for everything this wake-up delivers (time.hpp).
+  // One clock reading for everything this wake-up delivers (time.hpp), and
+  // one write per association for everything it makes us send.
   const TurnTime turn;
+  const WriteBatch write_batch;
   Bytes& buf = thread_read_buffer();
   for (int i = 0; i < kReadBudget; ++i) {
     error_code ec;

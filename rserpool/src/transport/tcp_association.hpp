@@ -24,6 +24,10 @@ class TcpAssociation final : public AssociationBase {
 
   Result<void, SendError> send(Message msg) override;
   void close() override;
+  void flush_deferred() override {
+    flush_scheduled_ = false;
+    flush();
+  }
   void abort() override;
   std::size_t queued() const noexcept override { return session_.unacked() + session_.pending(); }
   std::size_t queued_bytes() const noexcept override { return session_.queued_bytes(); }

@@ -36,13 +36,24 @@ Frame Frame::control(FrameType type, std::uint32_t sequence) {
 namespace {
 void put_header(Bytes& out, FrameType type, std::uint8_t flags, std::uint16_t stream, std::uint32_t length,
                 std::uint32_t word3, std::uint32_t sequence) {
-  ByteWriter w(out);
-  w.u8(static_cast<std::uint8_t>((kVersion << 4) | static_cast<std::uint8_t>(type)));
-  w.u8(flags);
-  w.u16(stream);
-  w.u32(length);
-  w.u32(word3);
-  w.u32(sequence);
+  // Written in place (one resize, no per-byte push_back): this runs for
+  // every frame on the relay path.
+  const std::size_t at = out.size();
+  out.resize(at + kHeaderSize);
+  std::uint8_t* p = out.data() + at;
+  auto put32 = [](std::uint8_t* q, std::uint32_t v) {
+    q[0] = static_cast<std::uint8_t>(v >> 24);
+    q[1] = static_cast<std::uint8_t>(v >> 16);
+    q[2] = static_cast<std::uint8_t>(v >> 8);
+    q[3] = static_cast<std::uint8_t>(v);
+  };
+  p[0] = static_cast<std::uint8_t>((kVersion << 4) | static_cast<std::uint8_t>(type));
+  p[1] = flags;
+  p[2] = static_cast<std::uint8_t>(stream >> 8);
+  p[3] = static_cast<std::uint8_t>(stream);
+  put32(p + 4, length);
+  put32(p + 8, word3);
+  put32(p + 12, sequence);
 }
 }  // namespace
 
