@@ -166,7 +166,7 @@ class TestPe : public mxua::driver::Events {
     pc.pe_id = id_;
     pc.user_transport = rserpool::asap::user_transport_for(backend(), {loopback()}, listener_->port());
     pc.policy = policy_;
-    pc.registration_life_ms = 10000;
+    pc.registration_life_ms = registration_life_ms;
     rserpool::asap::RegistrarAccess access;
     access.registrars = registrars_;
     access.kind = backend();
@@ -233,6 +233,7 @@ class TestPe : public mxua::driver::Events {
 
   std::vector<PeEvent> events;
   std::size_t data_count = 0;
+  std::int32_t registration_life_ms = 10000;  // set before start()
   std::size_t accepts = 0;
   bool registered = false;
 

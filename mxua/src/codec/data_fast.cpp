@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "mxua/codec.hpp"
+#include "rserpool/base/buffer_pool.hpp"
 
 namespace mxua {
 namespace {
@@ -142,7 +143,11 @@ Data to_owned(const DataView& v) {
   d.routing_context = v.routing_context;
   d.correlation_id = v.correlation_id;
   const auto& s = v.protocol_data;
-  d.protocol_data = ProtocolData{s.opc, s.dpc, s.si, s.ni, s.mp, s.sls, Bytes(s.user_data.begin(), s.user_data.end())};
+  // The user part goes into a recycled buffer (issue 16: the SGP's DATA
+  // indication on the relay path allocates nothing in steady state).
+  Bytes user = rserpool::buffers::take(s.user_data.size());
+  user.assign(s.user_data.begin(), s.user_data.end());
+  d.protocol_data = ProtocolData{s.opc, s.dpc, s.si, s.ni, s.mp, s.sls, std::move(user)};
   return d;
 }
 

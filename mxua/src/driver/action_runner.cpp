@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include "mxua/codec.hpp"
+#include "rserpool/base/buffer_pool.hpp"
 #include "rserpool/base/log.hpp"
 
 namespace mxua::driver {
@@ -67,13 +68,16 @@ void ActionRunner::run(Actions& actions) {
           using T = std::decay_t<decltype(a)>;
           if constexpr (std::is_same_v<T, Send>) {
             if (const auto* e = std::get_if<Err>(&a.message)) log_err_sent(a.assoc, *e);
-            Bytes bytes;
+            Bytes bytes = rserpool::buffers::take();
             encode(a.message, bytes);
-            send(a.assoc, a.stream, false, bytes);
+            send(a.assoc, a.stream, nullptr, bytes);
           } else if constexpr (std::is_same_v<T, SendData>) {
-            Bytes bytes;
-            encode_data(a.view(), bytes);
-            send(a.assoc, a.stream, true, bytes);
+            // Encoded once, into a recycled buffer the transport gives back
+            // to the pool when the peer has it (issue 16).
+            const DataView view = a.view();
+            Bytes bytes = rserpool::buffers::take();
+            encode_data(view, bytes);
+            send(a.assoc, a.stream, &view, bytes);
           } else if constexpr (std::is_same_v<T, PeerUnavailable>) {
             peer_unavailable(a.assoc);
           } else if constexpr (std::is_same_v<T, AssociationRefused>) {
@@ -124,7 +128,8 @@ void ActionRunner::log_err_sent(AssocId assoc, const Err& e) {
                               to_string(e.code), static_cast<std::uint32_t>(e.code), rc_text(e.routing_contexts));
 }
 
-void ActionRunner::send(AssocId assoc, std::uint16_t stream, bool is_data, Bytes& bytes) {
+void ActionRunner::send(AssocId assoc, std::uint16_t stream, const DataView* data, Bytes& bytes) {
+  const bool is_data = data != nullptr;
   auto it = assocs_.find(assoc);
   if (it == assocs_.end()) {
     // The core still believes in an association the transport has lost
@@ -141,10 +146,6 @@ void ActionRunner::send(AssocId assoc, std::uint16_t stream, bool is_data, Bytes
   // a short grant never blocks DATA. Stream 0 stays stream 0.
   if (b.tcp && b.outbound_streams > 1 && stream >= b.outbound_streams)
     stream = static_cast<std::uint16_t>(b.outbound_streams - 1U);
-  // send() takes the message by value, so a refused DATA would be gone:
-  // keep a copy in a reused buffer (no allocation in the steady state) to
-  // hand it back for failover.
-  if (is_data) spare_.assign(bytes.begin(), bytes.end());
   auto r = b.assoc->send(tr::Message{kM3uaPpid, stream, false, std::move(bytes)});
   if (r) {
     ++counters_.messages_out;
@@ -157,15 +158,25 @@ void ActionRunner::send(AssocId assoc, std::uint16_t stream, bool is_data, Bytes
     ++counters_.mgmt_lost;
     return;
   }
-  std::vector<tr::Message> refused;
-  refused.push_back(tr::Message{kM3uaPpid, stream, false, std::move(spare_)});
-  spare_ = Bytes{};
-  hand_back(assoc, std::move(refused));
+  // send() took the encoded bytes; the DATA itself is still in the action
+  // being executed: handed back for failover from there (no spare copy of
+  // every DATA, as before issue 16).
+  ++counters_.data_handed_back;
+  std::vector<Data> back;
+  back.push_back(to_owned(*data));
+  logger()->info("{}: 1 DATA message not delivered, handed back", label(assoc));
+  events_.on_send_failed(assoc, std::move(back));
 }
 
 void ActionRunner::rearm() {
   const auto due = core_.next_deadline ? core_.next_deadline() : std::nullopt;
   if (due == armed_at_) return;
+  // A deadline that moved later (a T(ack) answered, a timer re-armed further
+  // out) keeps the OS timer where it is: when it fires, the core finds
+  // nothing due and the timer is set again at the new deadline. Only an
+  // earlier deadline re-arms now, so the relay path does not re-arm an OS
+  // timer (and read the clock for it) per message (issue 16).
+  if (due && armed_at_ && *due > *armed_at_) return;
   armed_at_ = due;
   const std::uint64_t gen = ++generation_;
   timer_.cancel();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "rserpool/base/buffer_pool.hpp"
 #include "rserpool/base/log.hpp"
 
 namespace mxua::driver {
@@ -130,13 +131,18 @@ void AssociationDriver::on_message(tr::Association& assoc, tr::Message&& msg) {
   const auto now = runner_->now();
   if (endpoint_.role() == Role::Sgp) {
     endpoint_.serving()->receive(id(), msg.stream, msg.payload, now, acts);  // hot path: no allocation
-  } else if (endpoint_.role() == Role::Asp) {
+  } else if (endpoint_.role() == Role::Asp || (endpoint_.requesting() && !endpoint_.serving())) {
+    // An ASP, or a single-exchange IPSP (only the requesting half): the
+    // same hot path, into the reused vector.
     endpoint_.requesting()->receive(msg.stream, msg.payload, now, acts);
   } else {
     acts = endpoint_.receive(msg.stream, msg.payload, now);
   }
   run(acts);
   scratch_ = std::move(acts);
+  // The actions borrowed from the received bytes and are done: the buffer
+  // goes back to the thread's pool for the next message (issue 16).
+  rserpool::buffers::give(std::move(msg.payload));
 }
 
 void AssociationDriver::on_restart(tr::Association& assoc, const tr::AssociationInfo& info) {
@@ -173,14 +179,18 @@ void AssociationDriver::on_down(tr::Association& assoc, tr::DownReason reason) {
 }
 
 void AssociationDriver::send_data(const DataView& d) {
-  Actions acts;
+  // The hot path: a reused action vector (a re-entrant call finds it moved
+  // out and starts a fresh one).
+  Actions acts = std::move(send_scratch_);
+  acts.clear();
   const auto now = runner_->now();
   if (endpoint_.role() == Role::Asp) {
     endpoint_.requesting()->send_data(d, acts);
   } else {
-    acts = endpoint_.send_data(d, now);
+    endpoint_.send_data(d, now, acts);
   }
   run(acts);
+  send_scratch_ = std::move(acts);
 }
 
 void AssociationDriver::request(const std::function<Actions(Endpoint&, TimePoint)>& fn) {

@@ -115,6 +115,11 @@ void Endpoint::set_association(AssocId assoc) {
 
 Actions Endpoint::send_data(const DataView& d, TimePoint now) {
   Actions out;
+  send_data(d, now, out);
+  return out;
+}
+
+void Endpoint::send_data(const DataView& d, TimePoint now, Actions& out) {
   if (client_ && client_->active_for(d.routing_context)) {
     client_->send_data(d, out);
   } else if (node_) {
@@ -122,7 +127,6 @@ Actions Endpoint::send_data(const DataView& d, TimePoint now) {
   } else {
     client_->send_data(d, out);  // reports the drop
   }
-  return out;
 }
 
 }  // namespace mxua

@@ -1,5 +1,7 @@
 #include "association_base.hpp"
 
+#include "write_batch.hpp"
+
 #include <atomic>
 
 #include "rserpool/base/log.hpp"
@@ -99,6 +101,19 @@ void AssociationBase::notify_down(DownReason reason, std::vector<Message>&& unde
     if (h) h->on_send_failed(*this, std::move(undelivered));
   }
   if (h) h->on_down(*this, reason);
+}
+
+WriteBatch::~WriteBatch() {
+  if (outer_) return;
+  // Flushing can enlist more (a failed write notifies a handler that sends
+  // elsewhere): by index, until none is left.
+  auto& s = state();
+  for (std::size_t i = 0; i < s.enlisted.size(); ++i) {
+    auto a = std::move(s.enlisted[i]);
+    a->flush_deferred();
+  }
+  s.enlisted.clear();
+  s.open = false;
 }
 
 }  // namespace detail

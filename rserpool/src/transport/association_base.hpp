@@ -19,6 +19,8 @@ class AssociationBase : public Association {
  public:
   bool is_up() const noexcept override { return up_; }
   const AssociationInfo& info() const noexcept override { return info_; }
+  // Writes what send() queued during a WriteBatch (write_batch.hpp).
+  virtual void flush_deferred() = 0;
 
  protected:
   AssociationBase(const EndpointConfig& cfg, std::shared_ptr<TransportCounters> counters,
@@ -40,6 +42,10 @@ class AssociationBase : public Association {
   // owner from the io_context (never from inside send()), then acted upon
   // per EndpointConfig::peer_not_reading.
   bool admit_to_queue(std::size_t messages, std::size_t bytes, std::size_t size);
+  // The same test without its side effects: whether it would fit now.
+  bool queue_has_room(std::size_t messages, std::size_t bytes, std::size_t size) const noexcept {
+    return messages < queue_limit_ && (bytes == 0 || bytes + size <= queue_bytes_);
+  }
   // The backend's executor, for notifications that must not run inside an
   // API call.
   virtual void post(std::function<void()> f) = 0;

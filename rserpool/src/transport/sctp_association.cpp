@@ -10,8 +10,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
+#include "handler_memory.hpp"
+#include "write_batch.hpp"
+#include "rserpool/base/buffer_pool.hpp"
 #include "rserpool/base/log.hpp"
+#include "rserpool/base/time.hpp"
 #include "rserpool/transport/self_connection.hpp"
 #include "socket_address.hpp"
 
@@ -21,10 +26,41 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 namespace {
-// The read buffer an association starts with and returns to when idle:
-// signalling messages are small, and an idle association should cost
-// little (issue 14: 64 KiB each made 8,000 idle associations 544 MB).
-constexpr std::size_t kRecvInitial = 4 * 1024;
+// Reads: one recvmmsg takes up to kRecvBatch messages (or parts of one),
+// each into a kRecvChunk buffer of the thread's batch. The buffers are the
+// thread's, not the association's: an idle association holds none (issue
+// 14: 64 KiB each made 8,000 idle associations 544 MB). A message larger
+// than a chunk arrives in parts (no MSG_EOR) and is reassembled.
+constexpr unsigned kRecvBatch = 16;
+constexpr std::size_t kRecvChunk = 4 * 1024;
+constexpr std::size_t kRecvControl = CMSG_SPACE(sizeof(sctp_rcvinfo)) + 64;
+// Batches per readiness event before yielding to other associations.
+constexpr int kRecvBatches = 16;
+// Writes: one sendmmsg hands the kernel up to kSendBatch messages.
+constexpr unsigned kSendBatch = 16;
+
+struct RecvBatch {
+  alignas(cmsghdr) std::uint8_t control[kRecvBatch][kRecvControl];
+  std::uint8_t data[kRecvBatch][kRecvChunk];
+  iovec iov[kRecvBatch];
+  mmsghdr msgs[kRecvBatch];
+  // (Re)initialised before each call: the kernel writes the lengths back.
+  void prepare() noexcept {
+    for (unsigned i = 0; i < kRecvBatch; ++i) {
+      iov[i] = iovec{data[i], kRecvChunk};
+      msgs[i] = mmsghdr{};
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_control = control[i];
+      msgs[i].msg_hdr.msg_controllen = kRecvControl;
+    }
+  }
+};
+RecvBatch& thread_recv_batch() {
+  thread_local auto batch = std::make_unique<RecvBatch>();  // 66 KiB per thread, not per association
+  return *batch;
+}
+
 // Chunk flags as the kernel copies them into ssfe_info.snd_flags.
 constexpr std::uint16_t kChunkFlagLast = 0x01;
 constexpr std::uint16_t kChunkFlagFirst = 0x02;
@@ -35,10 +71,10 @@ SctpAssociation::SctpAssociation(asio::io_context& io, const EndpointConfig& cfg
                                  std::shared_ptr<TransportCounters> counters,
                                  std::shared_ptr<AssociationHandler> handler)
     : AssociationBase(cfg, std::move(counters), std::move(handler), cfg.name.empty() ? "sctp" : cfg.name),
+      io_(io),
       sd_(io),
       max_message_size_(cfg.max_message_size),
-      configured_out_streams_(cfg.out_streams),
-      rx_buf_(kRecvInitial) {
+      configured_out_streams_(cfg.out_streams) {
   info_.kind = TransportKind::sctp;
 }
 
@@ -133,14 +169,12 @@ void SctpAssociation::become_up() {
   log_effective_timers();
   // Streams were checked against the configured count; the peer may grant fewer.
   std::vector<Message> refused;
-  for (auto it = txq_.begin(); it != txq_.end();) {
-    if (it->msg.stream >= info_.outbound_streams) {
-      refused.push_back(std::move(it->msg));
-      it = txq_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  const std::uint16_t granted = info_.outbound_streams;
+  txq_.partition([granted](const Queued& q) { return q.msg.stream < granted; },
+                 [&](Queued& q) {
+                   txq_bytes_ -= q.msg.payload.size();
+                   refused.push_back(std::move(q.msg));
+                 });
   notify_up();
   if (!refused.empty() && !finished()) {
     counters_->send_failed_messages += refused.size();
@@ -176,50 +210,82 @@ Result<void, SendError> SctpAssociation::send(Message msg) {
   }
   const std::uint16_t streams = up_ ? info_.outbound_streams : configured_out_streams_;
   if (msg.stream >= streams) return unexpected(SendError::invalid_stream);
+  // Writes wait for the end of the handler (schedule_send), but never so
+  // that the queue fills while the kernel could take it: a full batch, or a
+  // message that would not fit, sends what is queued now. Only what the
+  // kernel refuses makes the queue full ("peer not reading").
+  if (up_ && !write_waiting_ && !send_broken_ && !txq_.empty() &&
+      (txq_.size() >= kSendBatch || !queue_has_room(txq_.size(), txq_bytes_, msg.payload.size())))
+    try_send();
   if (!admit_to_queue(txq_.size(), txq_bytes_, msg.payload.size())) return unexpected(SendError::queue_full);
   ++counters_->messages_out;
   counters_->bytes_out += msg.payload.size();
   txq_bytes_ += msg.payload.size();
   txq_.push_back(Queued{next_context_++, std::move(msg)});
-  if (up_) try_send();
+  if (up_) schedule_send();
   return {};
+}
+
+void SctpAssociation::schedule_send() {
+  if (send_scheduled_ || write_waiting_) return;
+  send_scheduled_ = true;
+  if (WriteBatch::open()) return WriteBatch::enlist(std::static_pointer_cast<AssociationBase>(shared_from_this()));
+  // The io_context's own executor: the descriptor's polymorphic one would
+  // drop the handler's allocator and allocate per post.
+  asio::post(io_.get_executor(), recycled([self = std::static_pointer_cast<SctpAssociation>(shared_from_this())] {
+    self->send_scheduled_ = false;
+    if (!self->finished()) self->try_send();
+  }));
 }
 
 void SctpAssociation::try_send() {
   while (!txq_.empty() && !write_waiting_ && !send_broken_ && !finished()) {
-    const Queued& q = txq_.front();
-    sctp_sndinfo si{};
-    si.snd_sid = q.msg.stream;
-    si.snd_flags = q.msg.unordered ? SCTP_UNORDERED : 0;
-    si.snd_ppid = htonl(q.msg.ppid);  // the kernel copies it onto the wire as is
-    si.snd_context = q.context;
-    alignas(cmsghdr) std::uint8_t cbuf[CMSG_SPACE(sizeof(sctp_sndinfo))] = {};
-    iovec iov{const_cast<std::uint8_t*>(q.msg.payload.data()), q.msg.payload.size()};
-    msghdr mh{};
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = cbuf;
-    mh.msg_controllen = sizeof cbuf;
-    cmsghdr* cm = CMSG_FIRSTHDR(&mh);
-    cm->cmsg_level = IPPROTO_SCTP;
-    cm->cmsg_type = SCTP_SNDINFO;
-    cm->cmsg_len = CMSG_LEN(sizeof(sctp_sndinfo));
-    std::memcpy(CMSG_DATA(cm), &si, sizeof si);
-    const ssize_t n = ::sendmsg(fd(), &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n >= 0) {
-      txq_bytes_ -= q.msg.payload.size();
-      txq_.pop_front();
-      continue;
+    // Up to kSendBatch queued messages in one sendmmsg, each with its own
+    // SCTP_SNDINFO (stream, PPID, unordered, context).
+    const auto count = static_cast<unsigned>(std::min<std::size_t>(txq_.size(), kSendBatch));
+    alignas(cmsghdr) std::uint8_t cbuf[kSendBatch][CMSG_SPACE(sizeof(sctp_sndinfo))];
+    iovec iov[kSendBatch];
+    mmsghdr msgs[kSendBatch];
+    for (unsigned i = 0; i < count; ++i) {
+      const Queued& q = txq_[i];
+      sctp_sndinfo si{};
+      si.snd_sid = q.msg.stream;
+      si.snd_flags = q.msg.unordered ? SCTP_UNORDERED : 0;
+      si.snd_ppid = htonl(q.msg.ppid);  // the kernel copies it onto the wire as is
+      si.snd_context = q.context;
+      std::memset(cbuf[i], 0, sizeof cbuf[i]);
+      iov[i] = iovec{const_cast<std::uint8_t*>(q.msg.payload.data()), q.msg.payload.size()};
+      msgs[i] = mmsghdr{};
+      msghdr& mh = msgs[i].msg_hdr;
+      mh.msg_iov = &iov[i];
+      mh.msg_iovlen = 1;
+      mh.msg_control = cbuf[i];
+      mh.msg_controllen = sizeof cbuf[i];
+      cmsghdr* cm = CMSG_FIRSTHDR(&mh);
+      cm->cmsg_level = IPPROTO_SCTP;
+      cm->cmsg_type = SCTP_SNDINFO;
+      cm->cmsg_len = CMSG_LEN(sizeof(sctp_sndinfo));
+      std::memcpy(CMSG_DATA(cm), &si, sizeof si);
     }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    const int n = ::sendmmsg(fd(), msgs, count, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      for (int i = 0; i < n; ++i) {
+        Queued& q = txq_.front();
+        txq_bytes_ -= q.msg.payload.size();
+        rserpool::buffers::give(std::move(q.msg.payload));  // in the kernel: the buffer is free again
+        txq_.pop_front();
+      }
+      continue;  // stopped short of the batch: the next call says why (EAGAIN, or an error)
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK) {
       write_waiting_ = true;
       sd_.async_wait(asio::posix::descriptor_base::wait_write,
-                     [self = std::static_pointer_cast<SctpAssociation>(shared_from_this())](error_code ec) {
+                     recycled([self = std::static_pointer_cast<SctpAssociation>(shared_from_this())](error_code ec) {
                        self->write_waiting_ = false;
                        if (ec || self->finished()) return;
                        self->try_send();
-                     });
+                     }));
       return;
     }
     // The association is going away; the read side reports how, and the
@@ -236,53 +302,47 @@ void SctpAssociation::try_send() {
 
 void SctpAssociation::wait_readable() {
   sd_.async_wait(asio::posix::descriptor_base::wait_read,
-                 [self = std::static_pointer_cast<SctpAssociation>(shared_from_this())](error_code ec) {
+                 recycled([self = std::static_pointer_cast<SctpAssociation>(shared_from_this())](error_code ec) {
                    if (ec || self->finished()) return;
                    self->drain();
-                 });
+                 }));
 }
 
 void SctpAssociation::drain() {
-  rx_largest_ = 0;
-  for (int budget = 0; budget < 256; ++budget) {
-    alignas(cmsghdr) std::uint8_t cbuf[CMSG_SPACE(sizeof(sctp_rcvinfo)) + 64] = {};
-    iovec iov{rx_buf_.data(), rx_buf_.size()};
-    msghdr mh{};
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = cbuf;
-    mh.msg_controllen = sizeof cbuf;
-    const ssize_t n = ::recvmsg(fd(), &mh, MSG_DONTWAIT);
-    if (n < 0) {
+  // One clock reading for everything this wake-up delivers (time.hpp), and
+  // one sendmmsg per association for everything it makes us send.
+  const TurnTime turn;
+  const WriteBatch write_batch;
+  RecvBatch& rb = thread_recv_batch();
+  for (int batch = 0; batch < kRecvBatches; ++batch) {
+    rb.prepare();
+    const int got = ::recvmmsg(fd(), rb.msgs, kRecvBatch, MSG_DONTWAIT, nullptr);
+    if (got < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        // Idle now: a buffer grown for large messages goes back to small
-        // unless this drain still needed it.
-        if (rx_buf_.size() > kRecvInitial && rx_largest_ < kRecvInitial) Bytes(kRecvInitial).swap(rx_buf_);
-        break;
-      }
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       return handle_recv_error(errno);
     }
-    if (n == 0) {
-      if (pending_down_) return finish(*pending_down_);
-      return finish(local_shutdown_ ? DownReason::local_close : DownReason::peer_closed);
-    }
-    const auto len = static_cast<std::size_t>(n);
-    rx_largest_ = std::max(rx_largest_, len);
-    // A read that filled the buffer without ending its message: larger ones
-    // are arriving, read them in fewer calls (up to one message per call).
-    const bool grow = len == rx_buf_.size() && !(mh.msg_flags & MSG_EOR) && rx_buf_.size() < max_message_size_;
-    if (mh.msg_flags & MSG_NOTIFICATION) {
-      notif_.insert(notif_.end(), rx_buf_.begin(), rx_buf_.begin() + n);
-      if (mh.msg_flags & MSG_EOR) {
-        handle_notification();
-        notif_.clear();
+    for (int i = 0; i < got; ++i) {
+      const msghdr& mh = rb.msgs[i].msg_hdr;
+      const std::size_t len = rb.msgs[i].msg_len;
+      if (len == 0) {  // end of file: the association is gone
+        if (pending_down_) return finish(*pending_down_);
+        return finish(local_shutdown_ ? DownReason::local_close : DownReason::peer_closed);
       }
-    } else {
-      handle_data(rx_buf_.data(), len, mh);
+      if (mh.msg_flags & MSG_NOTIFICATION) {
+        notif_.insert(notif_.end(), rb.data[i], rb.data[i] + len);
+        if (mh.msg_flags & MSG_EOR) {
+          handle_notification();
+          notif_.clear();
+        }
+      } else {
+        handle_data(rb.data[i], len, mh);
+      }
+      if (finished()) return;
     }
-    if (finished()) return;
-    if (grow) rx_buf_.resize(std::min(rx_buf_.size() * 2, std::max(max_message_size_, kRecvInitial)));
+    // Fewer than asked: the kernel's queue was empty (recvmmsg stops at the
+    // first EAGAIN), so no further call is needed to learn it.
+    if (static_cast<unsigned>(got) < kRecvBatch) break;
   }
   if (pending_down_) return finish(*pending_down_);
   wait_readable();
@@ -309,6 +369,7 @@ void SctpAssociation::handle_data(const std::uint8_t* data, std::size_t n, const
     pending_down_ = DownReason::protocol_error;
     return do_abort();
   }
+  if (rx_msg_.capacity() == 0) rx_msg_ = rserpool::buffers::take(n);  // recycled: given back by the reader
   rx_msg_.insert(rx_msg_.end(), data, data + n);
   if (!(mh.msg_flags & MSG_EOR)) return;  // partial delivery: more of this message follows
   Message m = std::move(rx_meta_);
@@ -461,7 +522,7 @@ std::vector<Message> SctpAssociation::undelivered() {
     out.push_back(std::move(f->msg));
   }
   failed_.clear();
-  for (auto& q : txq_) out.push_back(std::move(q.msg));
+  for (std::size_t i = 0; i < txq_.size(); ++i) out.push_back(std::move(txq_[i].msg));
   txq_.clear();
   txq_bytes_ = 0;
   return out;

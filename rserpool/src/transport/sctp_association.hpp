@@ -4,11 +4,11 @@
 // ancillary data.
 #include <boost/asio/posix/stream_descriptor.hpp>
 
-#include <deque>
 #include <map>
 #include <optional>
 
 #include "association_base.hpp"
+#include "rserpool/base/ring_queue.hpp"
 #include "sctp_socket.hpp"
 
 namespace rserpool::transport::detail {
@@ -27,6 +27,10 @@ class SctpAssociation final : public AssociationBase {
 
   Result<void, SendError> send(Message msg) override;
   void close() override;
+  void flush_deferred() override {
+    send_scheduled_ = false;
+    if (!finished()) try_send();
+  }
   void abort() override;
   std::size_t queued() const noexcept override { return txq_.size(); }
   std::size_t queued_bytes() const noexcept override { return txq_bytes_; }
@@ -34,7 +38,7 @@ class SctpAssociation final : public AssociationBase {
 
  private:
   struct Queued {
-    std::uint32_t context;  // echoed back by the kernel in SCTP_SEND_FAILED_EVENT
+    std::uint32_t context = 0;  // echoed back by the kernel in SCTP_SEND_FAILED_EVENT
     Message msg;
   };
   struct Failed {
@@ -55,24 +59,28 @@ class SctpAssociation final : public AssociationBase {
   void handle_notification();
   void handle_recv_error(int err);
   void try_send();
+  // send() defers the write to the end of the current handler, so that what
+  // one batch of input produces leaves in one sendmmsg (issue 16).
+  void schedule_send();
   void do_abort();
   void finish(DownReason reason);
   std::vector<Message> undelivered();
 
+  boost::asio::io_context& io_;
   boost::asio::posix::stream_descriptor sd_;
   std::size_t max_message_size_;
   std::uint16_t configured_out_streams_;
 
-  std::deque<Queued> txq_;  // accepted by send(), not yet taken by the kernel
+  RingQueue<Queued> txq_;  // accepted by send(), not yet taken by the kernel
   std::size_t txq_bytes_ = 0;
   std::uint32_t next_context_ = 1;
   bool write_waiting_ = false;
+  bool send_scheduled_ = false;
   bool send_broken_ = false;
 
-  // Sized by what arrives: small, doubled while reads fill it (up to
-  // max_message_size), back to small when a drain found only small reads.
-  Bytes rx_buf_;
-  std::size_t rx_largest_ = 0;  // largest read of the current drain
+  // Reads go through the thread's batch of receive buffers (recvmmsg);
+  // a message is copied out into a recycled buffer, reassembled there
+  // when the kernel delivers it in parts.
   Bytes rx_msg_;        // message being reassembled (partial delivery)
   bool rx_started_ = false;
   Message rx_meta_;     // ppid/stream/unordered of rx_msg_

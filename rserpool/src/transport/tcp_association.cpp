@@ -4,7 +4,10 @@
 #include <boost/asio/write.hpp>
 
 #include "rserpool/base/log.hpp"
+#include "rserpool/base/time.hpp"
 #include "rserpool/transport/self_connection.hpp"
+#include "handler_memory.hpp"
+#include "write_batch.hpp"
 #include "socket_address.hpp"
 
 namespace rserpool::transport::detail {
@@ -46,6 +49,7 @@ tcpmap::SessionOptions TcpAssociation::session_options(const EndpointConfig& cfg
 TcpAssociation::TcpAssociation(asio::io_context& io, const EndpointConfig& cfg,
                                std::shared_ptr<TransportCounters> counters, std::shared_ptr<AssociationHandler> handler)
     : AssociationBase(cfg, std::move(counters), std::move(handler), cfg.name.empty() ? "tcp" : cfg.name),
+      io_(io),
       socket_(io),
       timer_(io),
       session_(session_options(cfg), tcpmap::Clock::now()),
@@ -153,8 +157,22 @@ Result<void, SendError> TcpAssociation::send(Message msg) {
   }
   ++counters_->messages_out;
   counters_->bytes_out += size;
-  flush();
+  schedule_flush();
   return {};
+}
+
+void TcpAssociation::schedule_flush() {
+  // At the end of the current handler: what one batch of input produces
+  // leaves in one write (issue 16), not one write per message.
+  if (flush_scheduled_ || writing_) return;
+  flush_scheduled_ = true;
+  if (WriteBatch::open()) return WriteBatch::enlist(std::static_pointer_cast<AssociationBase>(shared_from_this()));
+  // The io_context's own executor: the socket's polymorphic one would drop
+  // the handler's allocator and allocate per post.
+  asio::post(io_.get_executor(), recycled([self = std::static_pointer_cast<TcpAssociation>(shared_from_this())] {
+    self->flush_scheduled_ = false;
+    self->flush();
+  }));
 }
 
 void TcpAssociation::flush() {
@@ -164,7 +182,7 @@ void TcpAssociation::flush() {
   if (write_buf_.empty()) return;
   writing_ = true;
   asio::async_write(socket_, asio::buffer(write_buf_),
-                    [self = std::static_pointer_cast<TcpAssociation>(shared_from_this())](error_code ec, std::size_t) {
+                    recycled([self = std::static_pointer_cast<TcpAssociation>(shared_from_this())](error_code ec, std::size_t) {
                       self->writing_ = false;
                       if (self->finished()) return;
                       if (ec) return self->fail_with_error(ec);
@@ -172,19 +190,23 @@ void TcpAssociation::flush() {
                       if (!self->session_.has_output() && self->write_buf_.capacity() > kKeptWriteBuffer)
                         Bytes().swap(self->write_buf_);
                       self->flush();
-                    });
+                    }));
 }
 
 void TcpAssociation::read_loop() {
   socket_.async_wait(tcp::socket::wait_read,
-                     [self = std::static_pointer_cast<TcpAssociation>(shared_from_this())](error_code ec) {
+                     recycled([self = std::static_pointer_cast<TcpAssociation>(shared_from_this())](error_code ec) {
                        if (self->finished()) return;
                        if (ec) return self->fail_with_error(ec);
                        self->on_readable();
-                     });
+                     }));
 }
 
 void TcpAssociation::on_readable() {
+  // One clock reading for everything this wake-up delivers (time.hpp), and
+  // one write per association for everything it makes us send.
+  const TurnTime turn;
+  const WriteBatch write_batch;
   Bytes& buf = thread_read_buffer();
   for (int i = 0; i < kReadBudget; ++i) {
     error_code ec;
@@ -198,8 +220,19 @@ void TcpAssociation::on_readable() {
 }
 
 bool TcpAssociation::on_read(ByteView bytes) {
-  tcpmap::SessionEvents ev;
-  session_.on_bytes(bytes, tcpmap::Clock::now(), ev);
+  // The events of the previous read, cleared: their vectors keep their
+  // storage (a re-entrant read would find them moved out and start afresh).
+  tcpmap::SessionEvents ev = std::move(events_);
+  ev.clear();
+  struct Keep {
+    tcpmap::SessionEvents& ev;
+    tcpmap::SessionEvents& slot;
+    ~Keep() {
+      ev.clear();
+      slot = std::move(ev);
+    }
+  } keep{ev, events_};
+  session_.on_bytes(bytes, SteadyClock::instance().now(), ev);
   if (ev.became_up) {
     up_ = true;
     if (client_) ++counters_->associations_connected;
@@ -247,14 +280,14 @@ bool TcpAssociation::shutdown_complete() {
 
 void TcpAssociation::arm_timer() {
   timer_.expires_at(session_.next_deadline());
-  timer_.async_wait([self = std::static_pointer_cast<TcpAssociation>(shared_from_this())](error_code ec) {
+  timer_.async_wait(recycled([self = std::static_pointer_cast<TcpAssociation>(shared_from_this())](error_code ec) {
     if (ec || self->finished()) return;
     self->on_timer();
-  });
+  }));
 }
 
 void TcpAssociation::on_timer() {
-  switch (session_.on_timer(tcpmap::Clock::now())) {
+  switch (session_.on_timer(SteadyClock::instance().now())) {
     case tcpmap::TimerVerdict::timed_out:
       if (!up_) {
         log::warn_limited(logger(), "no INIT in time", "{}: association #{} with {}: no INIT from peer in time",

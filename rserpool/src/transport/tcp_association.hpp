@@ -24,6 +24,10 @@ class TcpAssociation final : public AssociationBase {
 
   Result<void, SendError> send(Message msg) override;
   void close() override;
+  void flush_deferred() override {
+    flush_scheduled_ = false;
+    flush();
+  }
   void abort() override;
   std::size_t queued() const noexcept override { return session_.unacked() + session_.pending(); }
   std::size_t queued_bytes() const noexcept override { return session_.queued_bytes(); }
@@ -43,6 +47,7 @@ class TcpAssociation final : public AssociationBase {
   // Processes one read; false when the association ended (or shut down).
   bool on_read(ByteView bytes);
   void flush();
+  void schedule_flush();
   bool shutdown_complete();
   void arm_timer();
   void on_timer();
@@ -51,6 +56,7 @@ class TcpAssociation final : public AssociationBase {
   void post_finish(DownReason reason, bool reset);
   tcpmap::SessionOptions session_options(const EndpointConfig& cfg);
 
+  boost::asio::io_context& io_;
   tcp::socket socket_;
   boost::asio::steady_timer timer_;
   tcpmap::Session session_;
@@ -61,9 +67,11 @@ class TcpAssociation final : public AssociationBase {
   bool reuse_port_ = false;  // EndpointConfig::reuse_port: SO_REUSEPORT before bind
   bool connected_ = false;
   bool writing_ = false;
+  bool flush_scheduled_ = false;
   bool local_shutdown_ = false;  // close() was called
   bool closing_posted_ = false;
   Bytes write_buf_;  // released after a large write once idle
+  tcpmap::SessionEvents events_;  // reused by on_read
 };
 
 }  // namespace rserpool::transport::detail

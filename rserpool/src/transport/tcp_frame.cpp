@@ -1,5 +1,7 @@
 #include "rserpool/transport/tcp_frame.hpp"
 
+#include "rserpool/base/buffer_pool.hpp"
+
 #include <algorithm>
 
 namespace rserpool::transport::tcpmap {
@@ -34,13 +36,24 @@ Frame Frame::control(FrameType type, std::uint32_t sequence) {
 namespace {
 void put_header(Bytes& out, FrameType type, std::uint8_t flags, std::uint16_t stream, std::uint32_t length,
                 std::uint32_t word3, std::uint32_t sequence) {
-  ByteWriter w(out);
-  w.u8(static_cast<std::uint8_t>((kVersion << 4) | static_cast<std::uint8_t>(type)));
-  w.u8(flags);
-  w.u16(stream);
-  w.u32(length);
-  w.u32(word3);
-  w.u32(sequence);
+  // Written in place (one resize, no per-byte push_back): this runs for
+  // every frame on the relay path.
+  const std::size_t at = out.size();
+  out.resize(at + kHeaderSize);
+  std::uint8_t* p = out.data() + at;
+  auto put32 = [](std::uint8_t* q, std::uint32_t v) {
+    q[0] = static_cast<std::uint8_t>(v >> 24);
+    q[1] = static_cast<std::uint8_t>(v >> 16);
+    q[2] = static_cast<std::uint8_t>(v >> 8);
+    q[3] = static_cast<std::uint8_t>(v);
+  };
+  p[0] = static_cast<std::uint8_t>((kVersion << 4) | static_cast<std::uint8_t>(type));
+  p[1] = flags;
+  p[2] = static_cast<std::uint8_t>(stream >> 8);
+  p[3] = static_cast<std::uint8_t>(stream);
+  put32(p + 4, length);
+  put32(p + 8, word3);
+  put32(p + 12, sequence);
 }
 }  // namespace
 
@@ -94,7 +107,9 @@ Result<void, FrameError> FrameDecoder::parse_header() {
     // Reserve what a small message needs, not what the header claims: a
     // peer announcing 64 KiB and sending nothing more must not make us hold
     // 64 KiB (the payload grows as its bytes actually arrive).
-    current_.payload.reserve(std::min<std::size_t>(length, kReserveOnHeader));
+    // A recycled buffer (buffer_pool.hpp): no allocation per message in
+    // steady state; the receiver gives it back once it has read it.
+    current_.payload = buffers::take(std::min<std::size_t>(length, kReserveOnHeader));
   } else {
     if (flags != 0) return unexpected(FrameError::reserved_flags);
     if (length != 0) return unexpected(FrameError::bad_length);

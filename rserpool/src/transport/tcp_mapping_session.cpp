@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "rserpool/base/buffer_pool.hpp"
+
 namespace rserpool::transport::tcpmap {
 namespace {
 // A peer may probe faster than we answer; answering a handful is enough to
@@ -58,14 +60,12 @@ void Session::handle(Frame&& f, SessionEvents& events) {
     up_ = true;
     events.became_up = true;
     // Streams were checked against our configured count; the peer may accept fewer.
-    for (auto it = pending_.begin(); it != pending_.end();) {
-      if (it->stream >= negotiated_out_) {
-        events.refused.push_back(std::move(*it));
-        it = pending_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    const std::uint16_t granted = negotiated_out_;
+    pending_.partition([granted](const Message& m) { return m.stream < granted; },
+                       [&](Message& m) {
+                         queued_bytes_ -= m.payload.size();
+                         events.refused.push_back(std::move(m));
+                       });
     return;
   }
   if (!up_) return fail(events, SessionError::data_before_init);
@@ -86,6 +86,7 @@ void Session::handle(Frame&& f, SessionEvents& events) {
       if (after > unacked_.size()) return fail(events, SessionError::bad_ack);
       while (unacked_.size() > after) {
         queued_bytes_ -= unacked_.front().msg.payload.size();
+        buffers::give(std::move(unacked_.front().msg.payload));  // delivered: the buffer is free again
         unacked_.pop_front();
       }
       return;
@@ -164,8 +165,8 @@ TimePoint Session::next_deadline() const noexcept {
 std::vector<Message> Session::take_undelivered() {
   std::vector<Message> out;
   out.reserve(unacked_.size() + pending_.size());
-  for (auto& s : unacked_) out.push_back(std::move(s.msg));
-  for (auto& m : pending_) out.push_back(std::move(m));
+  for (std::size_t i = 0; i < unacked_.size(); ++i) out.push_back(std::move(unacked_[i].msg));
+  for (std::size_t i = 0; i < pending_.size(); ++i) out.push_back(std::move(pending_[i]));
   unacked_.clear();
   pending_.clear();
   queued_bytes_ = 0;

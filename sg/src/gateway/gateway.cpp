@@ -12,6 +12,7 @@
 #include "pool_runtime.hpp"
 #include "pool_text.hpp"
 #include "registrar/server.hpp"
+#include "rserpool/base/buffer_pool.hpp"
 #include "rserpool/asap/service/pool_user_service.hpp"
 #include "rserpool/base/log.hpp"
 #include "rserpool/base/time.hpp"
@@ -96,7 +97,9 @@ struct Gateway::Impl {
   std::unique_ptr<rserpool::asap::PoolUserService> pool_user;
   rserpool::asap::RegistrarAccess access;
   std::unique_ptr<M3uaSide> ss7;
-  std::map<std::string, std::unique_ptr<PoolRuntime>> pools;
+  // Transparent comparison: the relay path finds a pool by its handle's
+  // bytes without building a std::string per message (issue 16).
+  std::map<std::string, std::unique_ptr<PoolRuntime>, std::less<>> pools;
   gateway::LinkProfile link_profile;
   DistributorProfile distributor_profile;
   rserpool::ops::MetricsRegistry metrics;
@@ -284,6 +287,7 @@ void Gateway::Impl::start_pool(const PoolSettings& p) {
   };
   hooks.to_ss7 = [this](MtpMessage&& m) {
     if (ss7) ss7->send(m);
+    rserpool::buffers::give(std::move(m.data));  // encoded and queued: recycled (issue 16)
   };
   hooks.availability = [this, name](bool available) {
     if (ss7) ss7->announce(destinations_of(name), available);
@@ -314,9 +318,10 @@ void Gateway::Impl::from_ss7(MtpMessage&& m) {
   const auto c = classify(m, distributor_profile.isup_variant);
   const Route* route = routes.lookup(m, c.cic);
   if (route) {
-    auto it = pools.find(route->pool.to_string());
+    const auto& handle = route->pool.bytes();
+    auto it = pools.find(std::string_view(reinterpret_cast<const char*>(handle.data()), handle.size()));
     if (it != pools.end()) {
-      it->second->message(std::move(m));
+      it->second->message(std::move(m), c);  // classified once, here
       return;
     }
   }

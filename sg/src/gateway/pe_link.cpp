@@ -1,5 +1,7 @@
 #include "pe_link.hpp"
 
+#include "rserpool/base/buffer_pool.hpp"
+
 #include "mtp_conversion.hpp"
 #include "rserpool/base/log.hpp"
 #include "rserpool/transport/endpoint.hpp"
@@ -94,6 +96,8 @@ void PeLink::execute(gwc_link::Actions& actions) {
             refused_.reset();
             driver_->send_data(to_data_view(x.message, gwc_link::kRoutingContext));
             sending_ = false;
+            // Encoded and queued: its bytes go back to the pool (issue 16).
+            if (!refused_) rserpool::buffers::give(std::move(x.message.data));
             if (refused_) {
               // Nothing accepted is lost silently: counted, said, and
               // handed to failover with the link.

@@ -89,6 +89,16 @@ void PoolRuntime::handlespace(const std::vector<rserpool::PoolElementParameter>&
 
 void PoolRuntime::message(MtpMessage&& m) { run(distributor_.message(std::move(m), now())); }
 
+void PoolRuntime::message(MtpMessage&& m, const ClassifiedMessage& c) {
+  // A re-entrant call finds the vector moved out and starts a fresh one.
+  std::vector<Action> acts = std::move(message_scratch_);
+  acts.clear();
+  distributor_.message(std::move(m), c, now(), acts);
+  run(std::move(acts));
+  acts.clear();
+  message_scratch_ = std::move(acts);
+}
+
 rserpool::Result<void, std::string> PoolRuntime::drain(PeIdentifier pe, std::optional<Duration> deadline) {
   auto r = distributor_.drain(pe, deadline, now());
   if (!r) {

@@ -56,6 +56,9 @@ class PoolRuntime {
   // The whole current PE list (pool user service watch()).
   void handlespace(const std::vector<rserpool::PoolElementParameter>& list);
   void message(MtpMessage&& m);
+  // The relay path: classified once by the caller (same ISUP variant as
+  // the distributor's profile), one reused action vector.
+  void message(MtpMessage&& m, const ClassifiedMessage& c);
   // New settings typed at run time (pool-wait, drain-deadline, queues).
   void configure(const DistributorConfig& config);
   // Operator drain; deadline nullopt: the pool's drain-deadline.
@@ -98,6 +101,7 @@ class PoolRuntime {
   PoolDistributor distributor_;
   std::map<rserpool::PeIdentifier, std::shared_ptr<PeLink>> links_;
   std::vector<std::weak_ptr<PeLink>> retired_;  // closing or fenced, until their association is down
+  std::vector<Action> message_scratch_;          // reused by message() (issue 16)
   std::map<rserpool::PeIdentifier, std::shared_ptr<gwc_link::LinkCounters>> link_counters_;
   std::map<rserpool::PeIdentifier, std::string> addresses_;  // where each PE was last connected, for logs
   boost::asio::steady_timer timer_;

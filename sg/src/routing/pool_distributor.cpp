@@ -506,13 +506,17 @@ void PoolDistributor::cookie_received(PeIdentifier pe, rserpool::Bytes cookie) {
 
 std::vector<Action> PoolDistributor::message(MtpMessage m, TimePoint now) {
   std::vector<Action> out;
-  ++counters_.accepted;
   const auto c = classify(m);
+  message(std::move(m), c, now, out);
+  return out;
+}
+
+void PoolDistributor::message(MtpMessage m, const ClassifiedMessage& c, TimePoint now, std::vector<Action>& out) {
+  ++counters_.accepted;
   // A new call on the circuit (not one re-sent after a failover): what the
   // PE it was once taken from says about the circuit may count again.
   if (c.event == CallEvent::setup && !taken_from_.empty()) taken_from_.erase(c.flow);
   route(std::move(m), c, now, out);
-  return out;
 }
 
 PoolDistributor::FromMember PoolDistributor::from_member(PeIdentifier pe, const MtpMessage& m, TimePoint now) {

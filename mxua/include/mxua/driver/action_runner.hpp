@@ -83,7 +83,9 @@ class ActionRunner : public std::enable_shared_from_this<ActionRunner> {
     std::string label;
   };
 
-  void send(AssocId assoc, std::uint16_t stream, bool is_data, Bytes& bytes);
+  // `data`: the DATA being sent (nullptr for management), handed back
+  // from there if the transport refuses it.
+  void send(AssocId assoc, std::uint16_t stream, const DataView* data, Bytes& bytes);
   void log_err_sent(AssocId assoc, const Err& e);
   void rearm();
   void fire(std::uint64_t generation);
@@ -100,8 +102,6 @@ class ActionRunner : public std::enable_shared_from_this<ActionRunner> {
   int depth_ = 0;  // run() nesting: re-arm once, at the outermost level
   std::unordered_map<AssocId, Bound> assocs_;
   DriverCounters counters_;
-  Bytes wire_;   // encoding buffer, reused
-  Bytes spare_;  // copy of the DATA being sent, for hand-back on refusal
 };
 
 }  // namespace mxua::driver

@@ -68,7 +68,8 @@ class AssociationDriver : public tr::AssociationHandler, public std::enable_shar
   std::string peer_address_;
   bool up_ = false;
   bool refused_ = false;
-  Actions scratch_;  // reused on the receive path
+  Actions scratch_;       // reused on the receive path
+  Actions send_scratch_;  // reused by send_data
 };
 
 }  // namespace mxua::driver

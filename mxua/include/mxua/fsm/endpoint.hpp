@@ -51,6 +51,8 @@ class Endpoint {
   void set_association(AssocId assoc);
   // DATA from the local MTP3 user towards the peer.
   Actions send_data(const DataView& d, TimePoint now);
+  // The same, appending to `out` (a vector the driver reuses: issue 16).
+  void send_data(const DataView& d, TimePoint now, Actions& out);
 
   AspClient* requesting() noexcept { return client_.get(); }
   SgpNode* serving() noexcept { return node_; }

@@ -6,12 +6,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <vector>
 
 #include "rserpool/base/bytes.hpp"
 #include "rserpool/base/result.hpp"
+#include "rserpool/base/ring_queue.hpp"
 #include "rserpool/transport/message.hpp"
 #include "rserpool/transport/tcp_frame.hpp"
 
@@ -44,6 +44,8 @@ enum class SessionError : std::uint8_t {
 };
 std::string_view to_string(SessionError e) noexcept;
 
+// Reusable: clear() keeps the vectors' storage, so a driver that keeps one
+// per association allocates nothing per read in steady state.
 struct SessionEvents {
   bool became_up = false;
   bool peer_shutdown = false;  // SHUTDOWN received: peer is done sending
@@ -52,6 +54,14 @@ struct SessionEvents {
   std::vector<Message> refused;
   std::optional<SessionError> error;
   std::optional<FrameError> frame_error;  // detail when error is malformed/oversized
+  void clear() noexcept {
+    became_up = false;
+    peer_shutdown = false;
+    messages.clear();
+    refused.clear();
+    error.reset();
+    frame_error.reset();
+  }
 };
 
 enum class TimerVerdict : std::uint8_t { ok, heartbeat_due, timed_out };
@@ -102,7 +112,7 @@ class Session {
 
  private:
   struct Sent {
-    std::uint32_t sequence;
+    std::uint32_t sequence = 0;
     Message msg;
   };
   void fail(SessionEvents& events, SessionError e);
@@ -120,8 +130,9 @@ class Session {
   std::uint16_t negotiated_in_ = 0;
 
   // Outbound.
-  std::deque<Message> pending_;  // accepted, not yet written
-  std::deque<Sent> unacked_;     // written, not yet acknowledged
+  // Ring queues keep their storage: no allocation per message (issue 16).
+  RingQueue<Message> pending_;  // accepted, not yet written
+  RingQueue<Sent> unacked_;     // written, not yet acknowledged
   std::size_t queued_bytes_ = 0;
   std::uint32_t next_sequence_ = 1;
 

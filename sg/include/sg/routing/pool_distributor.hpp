@@ -282,6 +282,11 @@ class PoolDistributor {
 
   // --- Traffic ---------------------------------------------------------
   std::vector<Action> message(MtpMessage m, TimePoint now);
+  // The same for the relay path (issue 16): `c` is the message classified
+  // once by the caller (the route lookup needs its CIC too, with the same
+  // ISUP variant as profile().isup_variant), the actions are appended to
+  // `out`, a vector the caller reuses.
+  void message(MtpMessage m, const ClassifiedMessage& c, TimePoint now, std::vector<Action>& out);
   // A message the PE sent toward the SS7 side. `forward` false: drop it
   // (counted as fenced_member): the PE was cut off, its calls belong to an
   // heir. Forwarded messages bind their circuit to the PE (calls the
