@@ -1,0 +1,197 @@
+// The seeded world (seed_world.hpp): the executor of the cores' actions on a
+// simulated network, the faults, and the bookkeeping the invariants need.
+//
+// What the model says may fail (each counted, each attributed to a call):
+// - a message a controller's kernel acknowledged and its process never read
+//   (it died with the association still up, or it hung and was cut off),
+//   unless the gateway kept a copy (sent after the registrar's loss notice);
+// - a message a killed gateway held, or had sent and the network had not
+//   delivered when its kernel aborted;
+// - a message a dying controller had sent that had not arrived when its
+//   association went down (its cookie included: then its calls);
+// - docs/gateway.md's bound: a call in progress when a gateway died that
+//   was placed before the last membership change.
+// Every other call must complete; no controller may see a message for a
+// call it does not hold (unless that call is exempt); each circuit's
+// messages arrive in order; the SS7 side sees no duplicate ACM/ANM/RLC;
+// a failed controller's cookie has one living heir at a time; each
+// gateway's accounting balances.
+#include "seed_world_impl.hpp"
+
+namespace sg::sim::seeded {
+namespace world {
+
+void World::violation(const std::string& what) {
+  if (out_.violations.size() < 20) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "at %.3f ms: ",
+                  static_cast<double>((now_ - TimePoint{}).count()) / 1e6);
+    out_.violations.push_back(buf + what);
+  }
+  ev("VIOLATION");
+}
+
+void World::expose(const MtpMessage& m, Why why) {
+  if (m.si == kSiIsup) {
+    if (auto h = ss7::parse_isup_header(m.data)) expose_call(h->cic, why);
+  } else if (m.si == kSiSccp) {
+    if (auto u = ss7::decode_udt(m.data); u && u->data.size() >= 4)
+      exempt_queries_.insert(rserpool::load_u32(u->data.data()));
+  }
+}
+
+void World::expose_call(std::uint16_t cic, Why why) {
+  auto& rec = calls_[cic];
+  if (exempt_.emplace(cic, rec.serial).second) {
+    if (why == Why::membership) ++out_.exposed_by_membership;
+    if (why == Why::ringing) ++out_.ringing_at_failure;
+  }
+  ev("exempt", cic, rec.serial, static_cast<std::uint64_t>(why));
+}
+
+bool World::exempt(std::uint16_t cic) const {
+  auto it = calls_.find(cic);
+  return it != calls_.end() && exempt_.count({cic, it->second.serial}) != 0;
+}
+
+// Every call a controller holds (from its cookie, the call table);
+// `ringing_only`: those not answered yet.
+std::vector<std::uint16_t> World::calls_in(const rserpool::Bytes& cookie, bool ringing_only) {
+  std::vector<std::uint16_t> out;
+  rserpool::ByteReader r(cookie);
+  (void)r.u8();
+  const auto n = r.u32();
+  for (std::uint32_t i = 0; i < n; ++i) {
+    (void)r.u32();
+    (void)r.u32();
+    const auto cic = r.u16();
+    const auto state = r.u8();
+    if (!ringing_only || state != 2) out.push_back(cic);
+    (void)r.u8();
+    (void)r.u8();
+  }
+  return out;
+}
+
+// A call ringing at a controller that fails waits for the SS7 side's next
+// message on its circuit: the distributor echoes the cookie to the heir
+// with the flow's next message, and the SS7 side sends none before the
+// answer (finding; see docs/architecture.md, "Deterministic simulation").
+void World::expose_ringing(Controller& c) {
+  for (auto cic : calls_in(c.model->make_cookie(), /*ringing_only=*/true)) expose_call(cic, Why::ringing);
+}
+
+// Two faults within a call's lifetime (docs/gateway.md, "Calls placed
+// before a membership change"): a pool change and a gateway death, in
+// either order. The calls set up before the first may reach a controller
+// that does not hold them.
+void World::gateway_event() {
+  last_gateway_death_ = now_;
+  if (gws_.size() > 1) order_exempt_until_ = now_ + 300ms;
+  // A controller fenced but still listed (hung, or not audited yet) is in
+  // a restarted gateway's hash and not in its mate's: every call in
+  // progress is exposed then (finding, docs/architecture.md).
+  const bool fenced_but_listed = std::any_of(ctls_.begin(), ctls_.end(), [&](const Controller& c) {
+    return c.listed && c.fenced_until && *c.fenced_until > now_;
+  });
+  for (auto& [cic, rec] : calls_)
+    if (rec.open && (fenced_but_listed || rec.started <= last_pool_change_)) expose_call(cic, Why::membership);
+}
+
+void World::pool_changed() {
+  last_pool_change_ = now_;
+  if (!last_gateway_death_) return;
+  for (auto& [cic, rec] : calls_)
+    if (rec.open && rec.started <= *last_gateway_death_) expose_call(cic, Why::membership);
+}
+
+// Per-SLS order (SCCP class 1 relies on it): the SS7 side numbers its
+// queries, and each SLS carries every 16th; at a controller the numbers
+// of one SLS must rise (a kept copy may repeat the last one).
+void World::check_sls_order(const Controller& c, const MtpMessage& m) {
+  if (m.si != kSiSccp) return;
+  auto u = ss7::decode_udt(m.data);
+  if (!u || u->data.size() < 4) return;
+  const auto seq = rserpool::load_u32(u->data.data());
+  auto& last = sls_seen_[{c.id, c.incarnation, m.sls}];
+  if (last && seq < *last && now_ > order_exempt_until_) {
+    violation("controller " + std::to_string(c.id) + " got SCCP query " + std::to_string(seq) + " after " +
+              std::to_string(*last) + " on SLS " + std::to_string(m.sls));
+  }
+  if (!last || seq > *last) last = seq;
+}
+
+void World::check_failures() {
+  for (auto cic : gen_->take_failed_circuits()) {
+    calls_[cic].open = false;
+    if (exempt(cic) || (hung_at_restart_ && calls_[cic].started + 3s >= *hung_at_restart_)) {
+      ++out_.exempt_calls;
+      continue;
+    }
+    char buf[120];
+    std::snprintf(buf, sizeof buf, "call on circuit %u failed (call %u of that circuit)", cic, calls_[cic].serial);
+    violation(buf);
+  }
+}
+
+void World::note_heir(std::size_t g, PeIdentifier heir, const rserpool::Bytes& cookie) {
+  if (empty_table(cookie)) return;  // adopts nothing
+  auto it = cookie_origin_.find(fingerprint_bytes(cookie));
+  ev("cookie-echo", g, heir, it == cookie_origin_.end() ? 0 : it->second);
+  if (it == cookie_origin_.end()) return;
+  auto& living = heirs_[it->second];
+  std::erase_if(living, [&](PeIdentifier h) {
+    Controller* c = controller(h);
+    return !c || c->proc == Proc::dead;
+  });
+  living.insert(heir);
+  if (living.size() > 1) {
+    violation("the cookie of controller " + std::to_string(it->second) + " went to " + std::to_string(living.size()) +
+              " living heirs");
+  }
+}
+
+// A cookie's last 8 bytes are its MAC over the call table: its identity.
+std::uint64_t World::fingerprint_bytes(const rserpool::Bytes& b) {
+  if (b.size() < 13) return 0;
+  return (std::uint64_t{rserpool::load_u32(&b[b.size() - 8])} << 32) | rserpool::load_u32(&b[b.size() - 4]);
+}
+
+void World::finish() {
+  check_failures();
+  const auto& st = gen_->stats();
+  out_.calls_started = st.calls_started;
+  out_.calls_completed = st.calls_completed;
+  out_.calls_failed = st.calls_failed;
+  if (!gen_->idle()) violation("calls still in progress at the end: " + std::to_string(gen_->calls_in_progress()));
+  const auto lost_queries = st.sccp_sent - st.sccp_answered;
+  if (lost_queries > exempt_queries_.size() && !hung_at_restart_)
+    violation(std::to_string(lost_queries) + " SCCP queries unanswered, " + std::to_string(exempt_queries_.size()) +
+              " exempt");
+  for (auto& c : ctls_)
+    if (c.proc == Proc::running && !c.held.empty())
+      violation("controller " + std::to_string(c.id) + " still holds " + std::to_string(c.held.size()) + " message(s)");
+  for (std::size_t g = 0; g < gws_.size(); ++g) {
+    Gateway& w = gws_[g];
+    if (!w.alive) continue;
+    accumulate(w);
+    // Accounting: everything this incarnation accepted (or got back) has
+    // left it: sent, or dropped with a counted reason.
+    std::int64_t held = 0;
+    for (auto& [k, e] : w.ledger.entries)
+      if (e.count > 0) held += e.count;
+    std::size_t queued = w.dist->pool_wait_depth();
+    for (auto pe : w.dist->members()) queued += w.dist->queue_depth(pe);
+    if (held != 0 || queued != 0)
+      violation("gateway " + std::to_string(g) + ": " + std::to_string(held) + " accepted message(s) neither sent nor dropped, " +
+                std::to_string(queued) + " still queued");
+    std::uint64_t drops = 0;
+    for (std::size_t r = 0; r < kDropReasons; ++r) drops += w.dist->counters().drops[r];
+    (void)drops;
+  }
+  out_.trace_hash = hash_;
+}
+
+}  // namespace world
+
+}  // namespace sg::sim::seeded
