@@ -12,6 +12,7 @@ void World::fault(const Fault& f) {
     case FaultKind::controller_hang: hang_controller(ctls_[f.target], f.a); break;
     case FaultKind::controller_exit_notice: exit_controller(ctls_[f.target], f.a, f.b); break;
     case FaultKind::gateway_kill: kill_gateway(f.target, f.a); break;
+    case FaultKind::pool_outage: pool_outage(f.a); break;
   }
 }
 
@@ -46,6 +47,17 @@ void World::kill_controller(Controller& c, rserpool::Duration rejoin) {
   c.listed = false;
   relist_later();
   if (rejoin.count() > 0) schedule_at(now_ + rejoin, [this, id = c.id] { rejoin_controller(id); });
+}
+
+// Every controller dies at once (a power cut of their site): the pool is
+// empty until they rejoin. What was in progress, and what the SS7 side
+// starts meanwhile, may fail (the pool's DPC is unavailable: DUNA once
+// pool-wait passes).
+void World::pool_outage(rserpool::Duration rejoin) {
+  for (auto& [cic, rec] : calls_)
+    if (rec.open) expose_call(cic, Why::outage);
+  for (const auto& [fp, origin] : cookie_origin_) heir_exempt_cookies_.insert(fp);
+  for (auto& c : ctls_) kill_controller(c, rejoin);
 }
 
 void World::rejoin_controller(PeIdentifier id) {
@@ -187,16 +199,22 @@ void World::kill_gateway(std::size_t g, rserpool::Duration restart) {
   // back (one delay later, with the abort); what we had sent it and it
   // had not received by then is gone.
   const auto abort_at = now_ + w.ss7_delay;
+  w.sgp.reset();
   schedule_at(abort_at, [this, g] {
     Gateway& x = gws_[g];
+    // The transport hands back the DATA it had not delivered (SCTP
+    // SEND_FAILED: the encoded messages); other M3UA messages go with the
+    // association.
     std::vector<MtpMessage> back;
-    for (auto& p : x.from_ss7.take_all()) back.push_back(std::move(p.data));
+    for (auto& p : x.from_ss7.take_all())
+      if (auto m = data_in(p.payload)) back.push_back(std::move(*m));
     for (auto& p : x.to_ss7.take_all()) {
+      auto m = data_in(p.payload);
+      if (!m) continue;
       ++out_.lost_with_gateway;
-      expose(p.data, Why::gateway);
+      expose(*m, Why::gateway);
     }
-    ev("ss7-sg-lost", g, back.size());
-    ss7_out(ss7_->sg_lost(g, std::move(back), now_));
+    ss7_sees_abort(g, std::move(back));
   });
   for (auto& [id, a] : assocs_) {
     if (a->g != g || a->gw_down) continue;

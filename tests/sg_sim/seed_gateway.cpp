@@ -35,15 +35,11 @@ void World::start_gateway(std::size_t g) {
   schedule_at(now_ + kRegistrarDelay, [this, g, inc = w.incarnation] {
     if (gws_[g].alive && gws_[g].incarnation == inc) publish(g);
   });
-  // The SS7 side's association comes up and its ASP becomes ACTIVE.
-  schedule_at(now_ + 4 * w.ss7_delay + 1ms, [this, g, inc = w.incarnation] {
-    if (!gws_[g].alive || gws_[g].incarnation != inc) return;
-    ev("ss7-asp-active", g);
-    ss7_out(ss7_->sg_active(g, now_));
-    // A restarted gateway takes its SLSs back after the changeback: the
-    // calls on them meet a gateway that did not place them, as at a death.
-    if (gws_[g].incarnation > 1) schedule_at(now_ + 50ms, [this] { gateway_event(); });
-  });
+  // The SS7 side's association comes up after two round trips (INIT,
+  // COOKIE); its ASP then goes through ASPUP and ASPAC with the SGP.
+  w.sgp = std::make_unique<mxua::SgpNode>(sgp_config());
+  w.ss7_assoc = 0;
+  schedule_at(now_ + kSetupRoundTrips * 2 * w.ss7_delay, [this, g, inc = w.incarnation] { ss7_association_up(g, inc); });
 }
 
 void World::accumulate(const Gateway& w) {
@@ -116,15 +112,18 @@ void World::apply(std::size_t g, std::vector<Action> actions) {
     } else if (auto* dr = std::get_if<action::Drop>(&act)) {
       w.ledger.out(dr->message);
       ev("drop", g, tag(dr->message), static_cast<std::uint64_t>(dr->reason));
+      // Waited pool-wait while the pool was out: dropped with its reason,
+      // counted (the SS7 side had a DUNA for it by then).
+      if (dr->reason == DropReason::pool_unavailable && in_outage(now_)) expose(dr->message, Why::outage);
     } else if (auto* n = std::get_if<action::News>(&act)) {
       ev("news", g, n->pe, static_cast<std::uint64_t>(n->what));
       // The pool changed (a start-up's joins are not a change).
       if (n->what != MemberNews::retrying && !(n->what == MemberNews::joined && now_ - w.started_at < 1s))
         pool_changed();
     } else if (std::holds_alternative<action::PoolUnavailable>(act)) {
-      ev("pool-unavailable", g);
+      announce(g, false);
     } else if (std::holds_alternative<action::PoolAvailable>(act)) {
-      ev("pool-available", g);
+      announce(g, true);
     }
   }
 }
@@ -249,8 +248,7 @@ void World::run_link(Assoc& a, gwc_link::Actions& actions, bool kept) {
     } else if (auto* d = std::get_if<gwc_link::action::Deliver>(&act)) {
       auto verdict = w.dist->from_member(a.pe, d->message, now_);
       ev(verdict.forward ? "gw-forward" : "gw-drop-fenced", a.g, a.pe, tag(d->message));
-      if (verdict.forward) w.to_ss7.send(Packet{false, d->message.sls, d->message, {}, false}, now_, w.ss7_delay,
-                                         rserpool::Duration{0}, seq_++);
+      if (verdict.forward) gw_to_ss7(a.g, d->message);
       apply(a.g, std::move(verdict.actions));
     } else if (auto* ck = std::get_if<gwc_link::action::CookieReceived>(&act)) {
       w.dist->cookie_received(a.pe, std::move(ck->cookie));

@@ -114,7 +114,10 @@ void World::check_sls_order(const Controller& c, const MtpMessage& m) {
   if (!u || u->data.size() < 4) return;
   const auto seq = rserpool::load_u32(u->data.data());
   auto& last = sls_seen_[{c.id, c.incarnation, m.sls}];
-  if (last && seq < *last && now_ > order_exempt_until_) {
+  // A query the model lets fail (sent in a pool outage) may also come
+  // late: it waited in one gateway's pool-wait queue while a changeback
+  // moved its SLS to the mate (finding, docs/architecture.md).
+  if (last && seq < *last && now_ > order_exempt_until_ && !exempt_queries_.count(seq)) {
     violation("controller " + std::to_string(c.id) + " got SCCP query " + std::to_string(seq) + " after " +
               std::to_string(*last) + " on SLS " + std::to_string(m.sls));
   }
@@ -145,6 +148,14 @@ void World::note_heir(std::size_t g, PeIdentifier heir, const rserpool::Bytes& c
     return !c || c->proc == Proc::dead;
   });
   living.insert(heir);
+  if (living.size() > 1 && heir_exempt_cookies_.count(fingerprint_bytes(cookie))) {
+    // Its heirs died with the pool, each gateway of the pair saw the
+    // deaths in its own order, and chose the next heir in the cascade
+    // from its own view (finding, docs/architecture.md). Counted.
+    ++out_.heirs_split_by_outage;
+    ev("heirs-split-by-outage", it->second, living.size());
+    return;
+  }
   if (living.size() > 1) {
     violation("the cookie of controller " + std::to_string(it->second) + " went to " + std::to_string(living.size()) +
               " living heirs");
@@ -157,13 +168,91 @@ std::uint64_t World::fingerprint_bytes(const rserpool::Bytes& b) {
   return (std::uint64_t{rserpool::load_u32(&b[b.size() - 8])} << 32) | rserpool::load_u32(&b[b.size() - 4]);
 }
 
+// The pool as it is (not as any gateway believes it): a controller whose
+// process is not dead holds an association to gateway g that is up at
+// both ends with its ASP ACTIVE. A hung controller counts until the
+// gateway cuts it off (BEAT): the gateway cannot know before.
+bool World::usable(std::size_t g) const {
+  for (const auto& [id, a] : assocs_) {
+    if (a->g != g || !a->established || a->gw_down || a->ctl_down || !a->ctl_active) continue;
+    for (const auto& c : ctls_)
+      if (c.id == a->pe && c.proc != Proc::dead) return true;
+  }
+  return false;
+}
+
+bool World::in_outage(TimePoint t) const {
+  return std::any_of(outage_windows_.begin(), outage_windows_.end(),
+                     [&](const auto& w) { return t >= w.first && t < w.second; });
+}
+
+// The SS7 side heard DUNA (available false) or DAVA for the pool's DPC
+// from gateway g. A DAVA must not come from a gateway whose pool was
+// empty when it sent it (RFC 4666 4.5.1: DAVA says the SG can reach the
+// destination again).
+void World::dpc_announced(std::size_t g, bool available) {
+  Ss7Asp& asp = ss7_asps_[g];
+  const PoolTruth& t = pool_truth_[g];
+  if (available && !t.usable && now_ - t.last_usable > gws_[g].ss7_delay + kAnnounceSlack)
+    violation("the SS7 side got DAVA from gateway " + std::to_string(g) + " whose pool has been empty for " +
+              std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now_ - t.last_usable).count()) +
+              " ms");
+  if (asp.dpc_available == available) return;
+  asp.dpc_available = available;
+  asp.view_since = now_;
+}
+
+// DUNA / DAVA match the pool (checked after every step): while the SS7
+// side's ASP towards a living gateway is ACTIVE, the pool's DPC is
+// - unavailable (DUNA) once the pool has been empty for pool-wait plus
+//   the announcement's lag: the gateway must not leave the SS7 side
+//   sending into a void;
+// - available (DAVA) once the pool has had a usable controller for the
+//   announcement's lag: a DUNA must not outlive the outage.
+void World::check_destination_state() {
+  for (std::size_t g = 0; g < gws_.size(); ++g) {
+    PoolTruth& t = pool_truth_[g];
+    const bool u = gws_[g].alive && usable(g);
+    if (u != t.usable) {
+      t.usable = u;
+      t.since = now_;
+    }
+    if (u) t.last_usable = now_;
+    const Gateway& w = gws_[g];
+    const Ss7Asp& asp = ss7_asps_[g];
+    if (!w.alive || !asp.active) continue;
+    const auto lag = 2 * w.ss7_delay + kAnnounceSlack;
+    // Measured from when both held: the pool's state and the ASP's activity.
+    const auto since = std::max(t.since, asp.view_since);
+    if (!u && asp.dpc_available && now_ - since > w.dist->config().pool_wait + lag && !dpc_reported_[g]) {
+      dpc_reported_[g] = true;
+      violation("gateway " + std::to_string(g) + "'s pool has been empty for " +
+                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now_ - t.since).count()) +
+                " ms and the SS7 side had no DUNA");
+    }
+    if (u && !asp.dpc_available && now_ - since > lag && !dpc_reported_[g]) {
+      dpc_reported_[g] = true;
+      violation("gateway " + std::to_string(g) + "'s pool has had a controller for " +
+                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now_ - t.since).count()) +
+                " ms and the SS7 side still holds its DUNA");
+    }
+  }
+}
+
 void World::finish() {
   check_failures();
   const auto& st = gen_->stats();
   out_.calls_started = st.calls_started;
   out_.calls_completed = st.calls_completed;
   out_.calls_failed = st.calls_failed;
-  if (!gen_->idle()) violation("calls still in progress at the end: " + std::to_string(gen_->calls_in_progress()));
+  // A call the model lets fail may still be in its timeouts at the end
+  // (started late in a pool outage: answer, then release timeout).
+  std::size_t open_not_exempt = 0;
+  for (const auto& [cic, rec] : calls_)
+    if (rec.open && !exempt(cic)) ++open_not_exempt;
+  if (!gen_->idle() && open_not_exempt > 0)
+    violation("calls still in progress at the end: " + std::to_string(gen_->calls_in_progress()) + ", " +
+              std::to_string(open_not_exempt) + " not exempt");
   const auto lost_queries = st.sccp_sent - st.sccp_answered;
   if (lost_queries > exempt_queries_.size() && !hung_at_restart_)
     violation(std::to_string(lost_queries) + " SCCP queries unanswered, " + std::to_string(exempt_queries_.size()) +

@@ -14,6 +14,7 @@ std::string_view to_string(FaultKind k) noexcept {
     case FaultKind::controller_hang: return "controller-hang";
     case FaultKind::controller_exit_notice: return "controller-exit-notice";
     case FaultKind::gateway_kill: return "gateway-kill";
+    case FaultKind::pool_outage: return "pool-outage";
   }
   return "?";
 }
@@ -95,6 +96,18 @@ Plan draw_plan(std::uint64_t seed, std::mt19937_64& rng) {
       f.a = millis(0, 30);
       f.b = millis(0, 50);
     }
+    p.faults.push_back(f);
+  }
+  // One seed in eight empties the pool for a while (DUNA / DAVA). Drawn
+  // from a generator of its own, so the draws above (and the world's,
+  // which go on from `rng`) are those of the seeds before this fault kind.
+  std::mt19937_64 outage_rng(seed ^ 0x6f75746167650000ULL);
+  auto draw = [&](long lo, long hi) { return std::uniform_int_distribution<long>(lo, hi)(outage_rng); };
+  if (draw(0, 7) == 0) {
+    Fault f;
+    f.kind = FaultKind::pool_outage;
+    f.at = std::chrono::milliseconds(draw(300, static_cast<long>(ms_of(p.originate_for)) - 300));
+    f.a = std::chrono::milliseconds(draw(500, 4000));
     p.faults.push_back(f);
   }
   return p;

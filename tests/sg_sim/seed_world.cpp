@@ -25,6 +25,15 @@ World::World(std::uint64_t seed, const Options& o) : rng_(seed), opt_(o) {
   lc.changeback = 50ms;
   ss7_ = std::make_unique<SgLoadShare>(lc);
   gws_.resize(plan_.gateways);
+  // The SS7 side's ASP towards each gateway: ASPAC for the one routing
+  // context, loadshare; T(ack) as an STP's default.
+  ss7_asps_.resize(plan_.gateways);
+  for (auto& asp : ss7_asps_) {
+    mxua::AspClientConfig ac;
+    ac.activations = {mxua::AspActivation{{kRc}, mxua::TrafficMode::Loadshare}};
+    ac.outbound_streams = kSs7Streams;
+    asp.client = std::make_unique<mxua::AspClient>(ac);
+  }
   for (std::size_t i = 0; i < plan_.controllers; ++i) {
     Controller c;
     c.id = kFirstPe + 0x11 * static_cast<PeIdentifier>(i + 1);
@@ -33,6 +42,11 @@ World::World(std::uint64_t seed, const Options& o) : rng_(seed), opt_(o) {
     c.assoc.assign(plan_.gateways, 0);
     ctls_.push_back(std::move(c));
   }
+  pool_truth_.resize(plan_.gateways);
+  dpc_reported_.assign(plan_.gateways, false);
+  for (const auto& f : plan_.faults)
+    if (f.kind == FaultKind::pool_outage)
+      outage_windows_.emplace_back(TimePoint{} + f.at - 500ms, TimePoint{} + f.at + f.a + kOutageSettle);
   for (std::size_t g = 0; g < plan_.gateways; ++g) start_gateway(g);
   for (const auto& f : plan_.faults) schedule(f.at, [this, f] { fault(f); });
   schedule(plan_.originate_for, [this] { gen_->stop_originating(); });
@@ -60,8 +74,10 @@ std::optional<TimePoint> World::next_time() const {
   for (const auto& w : gws_) {
     if (!w.alive) continue;
     consider(w.dist->next_deadline());
+    consider(w.sgp->next_deadline());
     consider(w.from_ss7.next());
   }
+  for (const auto& asp : ss7_asps_) consider(asp.client->next_deadline());
   for (const auto& w : gws_) consider(w.to_ss7.next());
   for (const auto& c : ctls_)
     if (c.proc == Proc::running) consider(c.model->next_deadline());
@@ -87,6 +103,7 @@ void World::step() {
            a.rejected_to_ctl.empty() && a.rejected_to_gw.empty();
   });
   timers();
+  check_destination_state();
 }
 
 void World::ev(const char* what, std::uint64_t a, std::uint64_t b, std::uint64_t c) {
@@ -130,6 +147,12 @@ void World::timers() {
   }
   for (std::size_t g = 0; g < gws_.size(); ++g)
     if (gws_[g].alive) apply(g, gws_[g].dist->on_timeout(now_));
+  for (std::size_t g = 0; g < gws_.size(); ++g) {
+    if (!gws_[g].alive) continue;
+    if (auto d = gws_[g].sgp->next_deadline(); d && *d <= now_) run_sgp(g, gws_[g].sgp->on_timeout(now_));
+  }
+  for (std::size_t g = 0; g < ss7_asps_.size(); ++g)
+    if (auto d = ss7_asps_[g].client->next_deadline(); d && *d <= now_) run_asp(g, ss7_asps_[g].client->on_timeout(now_));
   for (auto& [id, a] : assocs_) {
     if (!a->link || a->gw_down) continue;
     if (auto d = a->link->next_deadline(); d && *d <= now_) {

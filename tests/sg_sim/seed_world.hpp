@@ -23,6 +23,7 @@ enum class FaultKind : std::uint8_t {
   controller_hang,         // SIGSTOP, then SIGCONT (M3UA BEAT may fail it meanwhile)
   controller_exit_notice,  // dies; the registrar's loss notice and the link failure come in either order
   gateway_kill,            // SIGKILL of one gateway (alone: it restarts; of a pair: its mate takes over)
+  pool_outage,             // every controller killed at once; all rejoin after `a` (the pool empties: DUNA, then DAVA)
 };
 std::string_view to_string(FaultKind k) noexcept;
 
@@ -30,7 +31,8 @@ struct Fault {
   FaultKind kind = FaultKind::controller_kill;
   rserpool::Duration at{};
   std::size_t target = 0;      // controller index or gateway index
-  rserpool::Duration a{};      // hang: resume after; exit: registrar notice after; gateway: restart after
+  rserpool::Duration a{};      // hang: resume after; exit: registrar notice after; gateway: restart after;
+                               // outage: rejoin after
   rserpool::Duration b{};      // exit: link failure after; controller: rejoin after (0: never)
 };
 
@@ -75,6 +77,9 @@ struct Outcome {
   std::uint64_t cookies_echoed = 0;
   std::uint64_t resent_after_failover = 0;
   std::uint64_t gateway_kills = 0;
+  std::uint64_t heirs_split_by_outage = 0;  // cookies given two living heirs across a pool outage (finding)
+  std::uint64_t no_ss7_path = 0;           // answers a gateway dropped: its SS7 association not up (counted)
+  std::uint64_t duna_seen = 0, dava_seen = 0;  // at the SS7 side, for the pool's DPC
 };
 
 Outcome run(std::uint64_t seed, const Options& options = {});

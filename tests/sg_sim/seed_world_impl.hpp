@@ -5,6 +5,7 @@
 //   seed_network.cpp      associations between parties (seed_net.hpp: one direction)
 //   seed_ss7_side.cpp     the SS7 side: call generator, SLS load sharing
 //   seed_gateway.cpp      each gateway: PoolDistributor, one gwc_link::Link per association
+//   seed_gateway_sgp.cpp  each gateway's SS7 face: the M3UA SGP core
 //   seed_controllers.cpp  the controllers: GwcCallModel, cookies
 //   seed_faults.cpp       crashes, hangs, exits, gateway kills
 //   seed_invariants.cpp   the invariants and what the model says may fail
@@ -20,7 +21,10 @@
 #include <set>
 #include <tuple>
 #include <variant>
+#include "mxua/codec.hpp"
 #include "mxua/fsm/actions.hpp"
+#include "mxua/fsm/asp_client.hpp"
+#include "mxua/fsm/sgp_node.hpp"
 #include "rserpool/wire/asap.hpp"
 #include "seed_net.hpp"
 #include "seed_world.hpp"
@@ -54,6 +58,43 @@ inline constexpr int kSetupRoundTrips = 2;
 inline constexpr int kAspRoundTrips = 2;
 // M3UA T(ack) towards a controller that does not answer ASPUP.
 inline constexpr auto kAspTimeout = 2000ms;
+
+// The SS7 side's M3UA association to each gateway: the STP is the ASP
+// (mxua::AspClient), the gateway the SGP (mxua::SgpNode) with one
+// Application Server, reachable by routing context, in loadshare mode.
+inline constexpr std::uint32_t kRc = 1;
+inline constexpr std::uint16_t kSs7Streams = 17;  // stream 0 and one per SLS
+// The point code the SS7 side routes to the controllers' pool (the
+// generator's DPC): what the gateway announces in DUNA / DAVA.
+inline constexpr std::uint32_t kPoolDpc = 2;
+
+// After a pool outage's controllers rejoin: their associations and ASPs
+// come up within this (what the SS7 side started meanwhile may fail).
+inline constexpr auto kOutageSettle = 300ms;
+// DUNA / DAVA may lag the pool's state by the SS7 association's delay,
+// the time a gateway takes to see a controller's association go (abort,
+// shutdown: at most 50 ms in these plans) and this slack.
+inline constexpr auto kAnnounceSlack = 100ms;
+
+// M3UA DATA <-> the gateway's MtpMessage (as sg/src/gateway/mtp_conversion.hpp).
+inline MtpMessage to_mtp(mxua::ProtocolData&& p) {
+  return MtpMessage{p.opc.value, p.dpc.value, p.si, p.ni, p.mp, p.sls, std::move(p.user_data)};
+}
+inline mxua::DataView to_data_view(const MtpMessage& m) {
+  mxua::DataView d;
+  d.routing_context = kRc;
+  d.protocol_data = mxua::ProtocolDataView{mxua::PointCode{m.opc}, mxua::PointCode{m.dpc}, m.si, m.ni, m.mp, m.sls,
+                                           rserpool::ByteView(m.data.data(), m.data.size())};
+  return d;
+}
+// The DATA in an encoded M3UA message (nothing for any other message).
+inline std::optional<MtpMessage> data_in(const rserpool::Bytes& wire) {
+  auto m = mxua::decode(wire);
+  if (!m) return std::nullopt;
+  auto* d = std::get_if<mxua::Data>(&*m);
+  if (!d) return std::nullopt;
+  return to_mtp(std::move(d->protocol_data));
+}
 
 inline std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
   h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
@@ -136,11 +177,26 @@ struct Gateway {
   std::unique_ptr<PoolMemberSelector> selector;
   std::unique_ptr<PoolDistributor> dist;
   std::map<PeIdentifier, std::uint64_t> link_of;  // the distributor's current link per PE
+  // Its SS7 face: the real M3UA SGP core, and the association from the
+  // SS7 side's ASP (M3UA messages, encoded, in Packet::payload).
+  std::unique_ptr<mxua::SgpNode> sgp;
+  mxua::AssocId ss7_assoc = 0;
   Pipe from_ss7, to_ss7;
   rserpool::Duration ss7_delay{};
   Ledger ledger;
   std::shared_ptr<gwc_link::LinkCounters> link_counters = std::make_shared<gwc_link::LinkCounters>();
   TimePoint started_at{};
+};
+
+// The SS7 side's ASP towards one gateway (the real M3UA ASP core).
+struct Ss7Asp {
+  std::unique_ptr<mxua::AspClient> client;
+  bool up = false;      // its association is up
+  bool active = false;  // ASP-ACTIVE: SgLoadShare sends through this gateway
+  // The pool's DPC as the gateway announced it (DUNA / DAVA); M3UA starts
+  // from available (RFC 4666 4.5.1).
+  bool dpc_available = true;
+  TimePoint view_since{};
 };
 
 struct CallRecord {
@@ -156,7 +212,7 @@ class World {
   Outcome run();
 
  private:
-  enum class Why : std::uint8_t { kernel, gateway, controller_sent, membership, ringing, gave_up };
+  enum class Why : std::uint8_t { kernel, gateway, controller_sent, membership, ringing, gave_up, outage };
 
   // seed_world.cpp: the run: scheduling, the trace, the cores' timers
   void schedule(rserpool::Duration at, std::function<void()> f) { schedule_at(TimePoint{} + at, std::move(f)); }
@@ -179,6 +235,15 @@ class World {
   void from_generator(std::vector<MtpMessage> ms);
   void deliver_ss7_side();
   void at_ss7(MtpMessage m);
+  void run_asp(std::size_t g, mxua::Actions actions);
+  void ss7_association_up(std::size_t g, int incarnation);
+  void ss7_sees_abort(std::size_t g, std::vector<MtpMessage> handed_back);
+
+  // seed_gateway_sgp.cpp: each gateway's SS7 face, the real M3UA SGP core
+  static mxua::SgpConfig sgp_config();
+  void run_sgp(std::size_t g, mxua::Actions actions);
+  void gw_to_ss7(std::size_t g, const MtpMessage& m);
+  void announce(std::size_t g, bool available);
 
   // seed_gateway.cpp: the gateways: distributor, registrar view, one gwc_link::Link per association
   void start_gateway(std::size_t g);
@@ -216,6 +281,7 @@ class World {
   void resume_controller(PeIdentifier id);
   void exit_controller(Controller& c, rserpool::Duration notice, rserpool::Duration link);
   void kill_gateway(std::size_t g, rserpool::Duration restart);
+  void pool_outage(rserpool::Duration rejoin);
 
   // seed_invariants.cpp: invariants, and what the model says may fail
   void violation(const std::string& what);
@@ -231,6 +297,10 @@ class World {
   void note_heir(std::size_t g, PeIdentifier heir, const rserpool::Bytes& cookie);
   static std::uint64_t fingerprint_bytes(const rserpool::Bytes& b);
   static bool empty_table(const rserpool::Bytes& b) { return b.size() < 5 || rserpool::load_u32(&b[1]) == 0; }
+  void dpc_announced(std::size_t g, bool available);
+  bool usable(std::size_t g) const;
+  void check_destination_state();
+  bool in_outage(TimePoint t) const;
   void finish();
 
   Plan plan_;
@@ -243,6 +313,8 @@ class World {
   std::map<std::pair<TimePoint, std::uint64_t>, std::function<void()>> events_;
   std::unique_ptr<Ss7CallGenerator> gen_;
   std::unique_ptr<SgLoadShare> ss7_;
+  std::vector<Ss7Asp> ss7_asps_;  // per gateway
+  mxua::AssocId m3ua_assoc_ids_ = 0;
   std::vector<Gateway> gws_;
   std::vector<Controller> ctls_;
   std::map<std::uint64_t, std::unique_ptr<Assoc>> assocs_;
@@ -264,6 +336,18 @@ class World {
   std::optional<TimePoint> hung_at_restart_;
   std::map<std::size_t, std::vector<MtpMessage>> kept_in_gateway_;  // lost in a kernel, copy kept by that gateway
   std::map<PeIdentifier, std::set<PeIdentifier>> heirs_;
+  // DUNA / DAVA against the pool's state, per gateway (seed_invariants.cpp).
+  struct PoolTruth {
+    bool usable = false;
+    TimePoint since{};         // usable has had this value since
+    TimePoint last_usable{};   // the last instant a controller was usable
+  };
+  std::vector<PoolTruth> pool_truth_;
+  std::vector<bool> dpc_reported_;  // one violation per gateway is enough
+  // Pool outages: [from, to) in which calls started and queries sent may
+  // fail (from: half a second before, for what was in flight).
+  std::vector<std::pair<TimePoint, TimePoint>> outage_windows_;
+  std::set<std::uint64_t> heir_exempt_cookies_;  // cookies that existed when the pool went out
 };
 
 }  // namespace world

@@ -41,7 +41,7 @@ TEST_P(SeedSweep, EveryInvariantHolds) {
   const std::uint64_t per = (seeds + kShards - 1) / kShards;
   const std::uint64_t from = first + shard * per;
   const std::uint64_t to = std::min(first + seeds, from + per);
-  std::uint64_t failed = 0, calls = 0, exempt = 0, exposed = 0, failovers = 0, kills = 0, echoes = 0;
+  std::uint64_t failed = 0, calls = 0, exempt = 0, exposed = 0, failovers = 0, kills = 0, echoes = 0, duna = 0, dava = 0;
   std::uint64_t first_failed = 0;
   const auto t0 = std::chrono::steady_clock::now();
   for (std::uint64_t seed = from; seed < to; ++seed) {
@@ -52,6 +52,8 @@ TEST_P(SeedSweep, EveryInvariantHolds) {
     failovers += o.failovers;
     kills += o.gateway_kills;
     echoes += o.cookies_echoed;
+    duna += o.duna_seen;
+    dava += o.dava_seen;
     EXPECT_GT(o.calls_started, 0U) << o.plan.describe();
     if (!o.violations.empty()) {
       if (failed++ == 0) first_failed = seed;
@@ -61,12 +63,13 @@ TEST_P(SeedSweep, EveryInvariantHolds) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("  seeds %llu..%llu: %llu failed (first %llu); %llu calls, %llu failed as the model allows, %llu exposed "
               "by the membership bound, "
-              "%llu failovers, %llu cookie echoes, %llu gateway kills; %.1f s\n",
+              "%llu failovers, %llu cookie echoes, %llu gateway kills, %llu DUNA, %llu DAVA; %.1f s\n",
               static_cast<unsigned long long>(from), static_cast<unsigned long long>(to - 1),
               static_cast<unsigned long long>(failed), static_cast<unsigned long long>(first_failed),
               static_cast<unsigned long long>(calls), static_cast<unsigned long long>(exempt),
               static_cast<unsigned long long>(exposed), static_cast<unsigned long long>(failovers),
-              static_cast<unsigned long long>(echoes), static_cast<unsigned long long>(kills), secs);
+              static_cast<unsigned long long>(echoes), static_cast<unsigned long long>(kills),
+              static_cast<unsigned long long>(duna), static_cast<unsigned long long>(dava), secs);
   EXPECT_EQ(failed, 0U) << "first failing seed " << first_failed << ": " << replay_command(first_failed);
 }
 
@@ -95,7 +98,7 @@ TEST(SeededSimulation, TheSeedsCoverEveryFault) {
     for (const auto& f : o.plan.faults) ++seen[{f.kind, o.plan.gateways}];
   }
   for (auto k : {FaultKind::controller_kill, FaultKind::controller_hang, FaultKind::controller_exit_notice,
-                 FaultKind::gateway_kill})
+                 FaultKind::gateway_kill, FaultKind::pool_outage})
     for (std::size_t g : {1U, 2U}) EXPECT_GT((seen[{k, g}]), 5) << to_string(k) << " with " << g << " gateway(s)";
 }
 
