@@ -13,6 +13,7 @@ void World::fault(const Fault& f) {
     case FaultKind::controller_exit_notice: exit_controller(ctls_[f.target], f.a, f.b); break;
     case FaultKind::gateway_kill: kill_gateway(f.target, f.a); break;
     case FaultKind::pool_outage: pool_outage(f.a); break;
+    case FaultKind::ss7_partition: ss7_partition(f); break;
   }
 }
 

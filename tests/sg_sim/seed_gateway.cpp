@@ -39,6 +39,10 @@ void World::start_gateway(std::size_t g) {
   // COOKIE); its ASP then goes through ASPUP and ASPAC with the SGP.
   w.sgp = std::make_unique<mxua::SgpNode>(sgp_config());
   w.ss7_assoc = 0;
+  w.ss7_cut_until.reset();
+  w.ss7_gw_lost = false;
+  w.rejected_from_stp.clear();
+  w.queued_for_ss7.clear();
   schedule_at(now_ + kSetupRoundTrips * 2 * w.ss7_delay, [this, g, inc = w.incarnation] { ss7_association_up(g, inc); });
 }
 

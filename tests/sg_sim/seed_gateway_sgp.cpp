@@ -45,6 +45,16 @@ void World::run_sgp(std::size_t g, mxua::Actions actions) {
       ev("gw-sgp-asp", g, static_cast<std::uint64_t>(ac->from), static_cast<std::uint64_t>(ac->to));
     } else if (auto* as = std::get_if<mxua::AsStateChanged>(&act)) {
       ev("gw-sgp-as", g, static_cast<std::uint64_t>(as->from), static_cast<std::uint64_t>(as->to));
+      if (as->to == mxua::AsState::Active) w.queued_for_ss7.clear();  // the pending queue went out first
+    } else if (auto* tr = std::get_if<mxua::Drop>(&act);
+               tr && (tr->reason == mxua::DropReason::TrExpired || tr->reason == mxua::DropReason::QueueFull)) {
+      // T(r) expired with no ASP back (RFC 4666 4.3.2): the pending queue
+      // is dropped, counted; oldest first.
+      ev("gw-sgp-tr-expired", g, tr->count);
+      for (std::uint32_t i = 0; i < tr->count && !w.queued_for_ss7.empty(); ++i) {
+        expose(w.queued_for_ss7.front(), Why::partition);
+        w.queued_for_ss7.pop_front();
+      }
     } else if (auto* dr = std::get_if<mxua::Drop>(&act)) {
       // Nothing the SS7 side sends here may be refused, and the gateway
       // routes towards the SS7 side only while the AS is up (gw_to_ss7).
@@ -71,6 +81,8 @@ void World::gw_to_ss7(std::size_t g, const MtpMessage& m) {
     expose(m, Why::gateway);
     return;
   }
+  // Held by the AS for T(r) (its only ASP went down: a partition).
+  if (st == mxua::AsState::Pending) w.queued_for_ss7.push_back(m);
   mxua::Actions out;
   w.sgp->route(to_data_view(m), now_, out);
   run_sgp(g, std::move(out));

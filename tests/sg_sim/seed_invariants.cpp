@@ -220,10 +220,11 @@ void World::check_destination_state() {
     if (u) t.last_usable = now_;
     const Gateway& w = gws_[g];
     const Ss7Asp& asp = ss7_asps_[g];
-    if (!w.alive || !asp.active) continue;
+    if (!w.alive || !asp.active || ss7_cut(g)) continue;
     const auto lag = 2 * w.ss7_delay + kAnnounceSlack;
-    // Measured from when both held: the pool's state and the ASP's activity.
-    const auto since = std::max(t.since, asp.view_since);
+    // Measured from when all held: the pool's state, the ASP's activity
+    // and an open path between them.
+    const auto since = std::max(std::max(t.since, asp.view_since), w.ss7_healed_at);
     if (!u && asp.dpc_available && now_ - since > w.dist->config().pool_wait + lag && !dpc_reported_[g]) {
       dpc_reported_[g] = true;
       violation("gateway " + std::to_string(g) + "'s pool has been empty for " +

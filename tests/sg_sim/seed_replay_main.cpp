@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   const bool trace = argc > 2 && std::strcmp(argv[2], "--trace") == 0;
   if (argc > 2 && !trace) {
     const auto count = std::strtoull(argv[2], nullptr, 10);
-    unsigned long long failed = 0, first = 0, duna = 0, dava = 0, no_path = 0, calls = 0, exempt = 0;
+    unsigned long long failed = 0, first = 0, duna = 0, dava = 0, no_path = 0, calls = 0, exempt = 0, cuts = 0,
+                       declared = 0, lost_cut = 0, split = 0;
     for (auto s = seed; s < seed + count; ++s) {
       const Outcome o = run(s);
       duna += o.duna_seen;
@@ -25,6 +26,10 @@ int main(int argc, char** argv) {
       no_path += o.no_ss7_path;
       calls += o.calls_started;
       exempt += o.exempt_calls;
+      cuts += o.ss7_cuts;
+      declared += o.ss7_cut_declared_lost;
+      lost_cut += o.lost_on_ss7_cut;
+      split += o.heirs_split_by_outage;
       if (o.violations.empty()) continue;
       if (failed++ == 0) first = s;
       if (failed <= 5) {
@@ -35,6 +40,9 @@ int main(int argc, char** argv) {
     std::printf("%llu calls, %llu failed as the model allows; DUNA %llu, DAVA %llu at the SS7 side; %llu answers "
                 "with no SS7 path\n",
                 calls, exempt, duna, dava, no_path);
+    std::printf("%llu SS7 partitions (%llu association ends gave up, %llu DATA lost with them); %llu heirs split by "
+                "an outage\n",
+                cuts, declared, lost_cut, split);
     std::printf("%llu of %llu seeds failed; first failing seed %llu\n", failed, count, first);
     return failed == 0 ? 0 : 1;
   }

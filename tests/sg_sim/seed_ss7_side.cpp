@@ -12,6 +12,7 @@ namespace world {
 void World::ss7_out(std::vector<SgLoadShare::Send> sends) {
   for (auto& s : sends) {
     ev("ss7-send", s.sg, tag(s.message));
+    if (in_ss7_cut_window(s.sg, now_)) expose(s.message, Why::partition);
     Ss7Asp& asp = ss7_asps_[s.sg];
     mxua::Actions out;
     asp.client->send_data(to_data_view(s.message), out);
@@ -26,6 +27,7 @@ void World::from_generator(std::vector<MtpMessage> ms) {
         auto& rec = calls_[h->cic];
         ++rec.serial;
         rec.started = now_;
+        rec.sls = m.sls;
         rec.open = true;
         rec.seen.clear();
       }
@@ -33,6 +35,13 @@ void World::from_generator(std::vector<MtpMessage> ms) {
     // Started while the pool is out: may fail (the SS7 side does not
     // route around a DUNA here; an STP with another route would).
     if (in_outage(now_)) expose(m, Why::outage);
+    // Sent while the STP is cut off from the gateway its SLS uses (or
+    // from every gateway: it waits in SgLoadShare): may fail.
+    for (std::size_t g = 0; g < gws_.size(); ++g) {
+      if (!in_ss7_cut_window(g, now_)) continue;
+      const auto route = ss7_->route_of(m.sls);
+      if (!route || *route == g) expose(m, Why::partition);
+    }
     ss7_out(ss7_->send(std::move(m), now_));
   }
   check_failures();
@@ -41,16 +50,31 @@ void World::from_generator(std::vector<MtpMessage> ms) {
 void World::deliver_ss7_side() {
   for (std::size_t g = 0; g < gws_.size(); ++g) {
     Gateway& w = gws_[g];
+    if (ss7_cut(g)) continue;  // nothing crosses a partition
     while (w.alive) {
       auto p = w.from_ss7.pop_due(now_);
       if (!p) break;
+      if (w.ss7_gw_lost) {
+        // The gateway's SCTP gave the association up: its ABORT answers,
+        // and the STP's transport hands this back when it learns.
+        w.rejected_from_stp.push_back(std::move(*p));
+        continue;
+      }
       mxua::Actions out;
       w.sgp->receive(w.ss7_assoc, p->stream, p->payload, now_, out);
       run_sgp(g, std::move(out));
     }
     while (auto p = w.to_ss7.pop_due(now_)) {
       Ss7Asp& asp = ss7_asps_[g];
-      if (!asp.up) continue;  // cannot happen: the abort takes what is in flight first
+      if (!asp.up) {
+        // The STP's SCTP gave the association up (a partition): ABORT; the
+        // gateway's driver gets it back and has no other way: lost.
+        if (auto m = data_in(p->payload)) {
+          ++out_.lost_on_ss7_cut;
+          expose(*m, Why::partition);
+        }
+        continue;
+      }
       mxua::Actions out;
       asp.client->receive(p->stream, p->payload, now_, out);
       run_asp(g, std::move(out));
@@ -111,9 +135,11 @@ void World::run_asp(std::size_t g, mxua::Actions actions) {
       if (active && !asp.active) {
         asp.active = true;
         ss7_out(ss7_->sg_active(g, now_));
-        // A restarted gateway takes its SLSs back after the changeback: the
-        // calls on them meet a gateway that did not place them, as at a death.
-        if (w.incarnation > 1) schedule_at(now_ + 50ms, [this] { gateway_event(); });
+        // A restarted gateway (or one the STP reconnected to) takes its SLSs
+        // back after the changeback: the calls on them meet a gateway that
+        // did not place them, as at a death.
+        if (asp.was_active) schedule_at(now_ + 50ms, [this] { gateway_event(); });
+        asp.was_active = true;
       }
     } else if (auto* ds = std::get_if<mxua::DestinationStateChanged>(&act)) {
       if (!ds->destination.contains(mxua::PointCode{kPoolDpc})) continue;

@@ -75,10 +75,13 @@ std::optional<TimePoint> World::next_time() const {
     if (!w.alive) continue;
     consider(w.dist->next_deadline());
     consider(w.sgp->next_deadline());
-    consider(w.from_ss7.next());
   }
   for (const auto& asp : ss7_asps_) consider(asp.client->next_deadline());
-  for (const auto& w : gws_) consider(w.to_ss7.next());
+  for (std::size_t g = 0; g < gws_.size(); ++g) {
+    if (ss7_cut(g)) continue;  // what waits at a partition moves when it heals (an event)
+    if (gws_[g].alive) consider(gws_[g].from_ss7.next());
+    consider(gws_[g].to_ss7.next());
+  }
   for (const auto& c : ctls_)
     if (c.proc == Proc::running) consider(c.model->next_deadline());
   for (const auto& [id, a] : assocs_) {

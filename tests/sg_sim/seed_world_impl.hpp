@@ -181,6 +181,13 @@ struct Gateway {
   // SS7 side's ASP (M3UA messages, encoded, in Packet::payload).
   std::unique_ptr<mxua::SgpNode> sgp;
   mxua::AssocId ss7_assoc = 0;
+  // A partition between the STP and this gateway (seed_ss7_partition.cpp):
+  // nothing crosses while now < ss7_cut_until.
+  std::optional<TimePoint> ss7_cut_until;
+  TimePoint ss7_healed_at{};
+  bool ss7_gw_lost = false;               // its SCTP declared the association lost
+  std::vector<Packet> rejected_from_stp;  // arrived after that: handed back to the STP with the ABORT
+  std::deque<MtpMessage> queued_for_ss7;  // routed while the AS was PENDING (held for T(r))
   Pipe from_ss7, to_ss7;
   rserpool::Duration ss7_delay{};
   Ledger ledger;
@@ -193,6 +200,7 @@ struct Ss7Asp {
   std::unique_ptr<mxua::AspClient> client;
   bool up = false;      // its association is up
   bool active = false;  // ASP-ACTIVE: SgLoadShare sends through this gateway
+  bool was_active = false;  // it was ACTIVE before (a restart or a reconnection: changeback)
   // The pool's DPC as the gateway announced it (DUNA / DAVA); M3UA starts
   // from available (RFC 4666 4.5.1).
   bool dpc_available = true;
@@ -201,6 +209,7 @@ struct Ss7Asp {
 
 struct CallRecord {
   std::uint32_t serial = 0;
+  std::uint8_t sls = 0;
   TimePoint started{};
   bool open = false;
   std::set<std::uint8_t> seen;  // ACM/ANM/RLC at the SS7 side
@@ -212,7 +221,7 @@ class World {
   Outcome run();
 
  private:
-  enum class Why : std::uint8_t { kernel, gateway, controller_sent, membership, ringing, gave_up, outage };
+  enum class Why : std::uint8_t { kernel, gateway, controller_sent, membership, ringing, gave_up, outage, partition };
 
   // seed_world.cpp: the run: scheduling, the trace, the cores' timers
   void schedule(rserpool::Duration at, std::function<void()> f) { schedule_at(TimePoint{} + at, std::move(f)); }
@@ -283,6 +292,14 @@ class World {
   void kill_gateway(std::size_t g, rserpool::Duration restart);
   void pool_outage(rserpool::Duration rejoin);
 
+  // seed_ss7_partition.cpp: the STP cut off from a gateway, then healed
+  void ss7_partition(const Fault& f);
+  bool ss7_cut(std::size_t g) const;
+  bool in_ss7_cut_window(std::size_t g, TimePoint t) const;
+  void stp_side_lost(std::size_t g);
+  void gateway_side_lost(std::size_t g);
+  void ss7_heal(std::size_t g, int incarnation);
+
   // seed_invariants.cpp: invariants, and what the model says may fail
   void violation(const std::string& what);
   void expose(const MtpMessage& m, Why why);
@@ -347,7 +364,10 @@ class World {
   // Pool outages: [from, to) in which calls started and queries sent may
   // fail (from: half a second before, for what was in flight).
   std::vector<std::pair<TimePoint, TimePoint>> outage_windows_;
-  std::set<std::uint64_t> heir_exempt_cookies_;  // cookies that existed when the pool went out
+  std::set<std::uint64_t> heir_exempt_cookies_;
+  // Partitions of the SS7 association: gateway, [from, to) in which what
+  // the STP starts through that gateway may fail.
+  std::vector<std::tuple<std::size_t, TimePoint, TimePoint>> cut_windows_;  // cookies that existed when the pool went out
 };
 
 }  // namespace world

@@ -98,8 +98,41 @@ TEST(SeededSimulation, TheSeedsCoverEveryFault) {
     for (const auto& f : o.plan.faults) ++seen[{f.kind, o.plan.gateways}];
   }
   for (auto k : {FaultKind::controller_kill, FaultKind::controller_hang, FaultKind::controller_exit_notice,
-                 FaultKind::gateway_kill, FaultKind::pool_outage})
+                 FaultKind::gateway_kill, FaultKind::pool_outage, FaultKind::ss7_partition})
     for (std::size_t g : {1U, 2U}) EXPECT_GT((seen[{k, g}]), 5) << to_string(k) << " with " << g << " gateway(s)";
+}
+
+// The DUNA/DAVA invariant is not vacuous: a pool outage longer than
+// pool-wait (2 s) plus the announcement's lag shows the SS7 side a DUNA
+// and then a DAVA from every gateway; one shorter than pool-wait shows
+// none (the pool is back before the gateway gives up on it).
+TEST(SeededSimulation, APoolOutageIsAnnouncedToTheSs7Side) {
+  int long_outages = 0, short_outages = 0;
+  for (std::uint64_t seed = 1; seed <= 400; ++seed) {
+    const Outcome o = run(seed);
+    // An outage, and no fault that empties a gateway's pool another way
+    // (a gateway killed and restarted starts empty; a partition).
+    const Fault* outage = nullptr;
+    bool other = false;
+    for (const auto& f : o.plan.faults) {
+      if (f.kind == FaultKind::pool_outage) outage = &f;
+      if (f.kind == FaultKind::gateway_kill || f.kind == FaultKind::ss7_partition) other = true;
+    }
+    if (!outage || other) continue;
+    const auto down = outage->a;
+    if (down > std::chrono::milliseconds(2500)) {
+      ++long_outages;
+      EXPECT_EQ(o.duna_seen, o.plan.gateways) << o.plan.describe();
+      EXPECT_EQ(o.dava_seen, o.plan.gateways) << o.plan.describe();
+    } else if (down < std::chrono::milliseconds(1500)) {
+      ++short_outages;
+      EXPECT_EQ(o.duna_seen, 0U) << o.plan.describe();
+      EXPECT_EQ(o.dava_seen, 0U) << o.plan.describe();
+    }
+    EXPECT_TRUE(o.violations.empty()) << o.plan.describe();
+  }
+  EXPECT_GT(long_outages, 3);
+  EXPECT_GT(short_outages, 1);
 }
 
 // SG_SIM_SEED=<n>: replays one seed and prints its trace.
