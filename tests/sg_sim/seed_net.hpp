@@ -67,6 +67,11 @@ class Pipe {
     return out;
   }
   bool empty() const noexcept { return queue_.empty(); }
+  // Looks at what is on its way, in arrival order.
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const auto& [k, p] : queue_) f(p);
+  }
 
  private:
   std::map<std::pair<TimePoint, std::uint64_t>, Packet> queue_;

@@ -1,4 +1,5 @@
 // What a seed draws: topology, load, network and faults (seed_world.hpp).
+#include <algorithm>
 #include <cstdio>
 #include <random>
 
@@ -14,6 +15,8 @@ std::string_view to_string(FaultKind k) noexcept {
     case FaultKind::controller_hang: return "controller-hang";
     case FaultKind::controller_exit_notice: return "controller-exit-notice";
     case FaultKind::gateway_kill: return "gateway-kill";
+    case FaultKind::pool_outage: return "pool-outage";
+    case FaultKind::ss7_partition: return "ss7-partition";
   }
   return "?";
 }
@@ -31,8 +34,8 @@ std::string Plan::describe() const {
                 ms_of(hold_time), streams, retransmit_probability, ms_of(rto), ms_of(beat_detection));
   std::string s = buf;
   for (const auto& f : faults) {
-    std::snprintf(buf, sizeof buf, "; %s #%zu at %ld ms (a %ld ms, b %ld ms)", std::string(to_string(f.kind)).c_str(),
-                  f.target, ms_of(f.at), ms_of(f.a), ms_of(f.b));
+    std::snprintf(buf, sizeof buf, "; %s #%zu at %ld ms (a %ld ms, b %ld ms, c %ld ms)",
+                  std::string(to_string(f.kind)).c_str(), f.target, ms_of(f.at), ms_of(f.a), ms_of(f.b), ms_of(f.c));
     s += buf;
   }
   return s;
@@ -96,6 +99,36 @@ Plan draw_plan(std::uint64_t seed, std::mt19937_64& rng) {
       f.b = millis(0, 50);
     }
     p.faults.push_back(f);
+  }
+  // One seed in eight empties the pool for a while (DUNA / DAVA). Drawn
+  // from a generator of its own, so the draws above (and the world's,
+  // which go on from `rng`) are those of the seeds before this fault kind.
+  std::mt19937_64 outage_rng(seed ^ 0x6f75746167650000ULL);
+  auto draw = [&](long lo, long hi) { return std::uniform_int_distribution<long>(lo, hi)(outage_rng); };
+  if (draw(0, 7) == 0) {
+    Fault f;
+    f.kind = FaultKind::pool_outage;
+    f.at = std::chrono::milliseconds(draw(300, static_cast<long>(ms_of(p.originate_for)) - 300));
+    f.a = std::chrono::milliseconds(draw(500, 4000));
+    p.faults.push_back(f);
+  }
+  // One seed in eight cuts the STP off from one gateway (not one that is
+  // killed) for 0.2-3 s; each end's SCTP declares the association lost
+  // 0.6-1.5 s into the cut (path failure detection), independently.
+  std::mt19937_64 cut_rng(seed ^ 0x7061727469740000ULL);
+  auto cut = [&](long lo, long hi) { return std::uniform_int_distribution<long>(lo, hi)(cut_rng); };
+  if (cut(0, 7) == 0) {
+    Fault f;
+    f.kind = FaultKind::ss7_partition;
+    f.target = static_cast<std::size_t>(cut(0, static_cast<long>(p.gateways) - 1));
+    f.at = std::chrono::milliseconds(cut(200, static_cast<long>(ms_of(p.originate_for)) - 200));
+    f.a = std::chrono::milliseconds(cut(200, 3000));
+    f.b = std::chrono::milliseconds(cut(600, 1500));
+    f.c = std::chrono::milliseconds(cut(600, 1500));
+    const bool killed = std::any_of(p.faults.begin(), p.faults.end(), [&](const Fault& k) {
+      return k.kind == FaultKind::gateway_kill && k.target == f.target;
+    });
+    if (!killed) p.faults.push_back(f);
   }
   return p;
 }

@@ -17,9 +17,19 @@ int main(int argc, char** argv) {
   const bool trace = argc > 2 && std::strcmp(argv[2], "--trace") == 0;
   if (argc > 2 && !trace) {
     const auto count = std::strtoull(argv[2], nullptr, 10);
-    unsigned long long failed = 0, first = 0;
+    unsigned long long failed = 0, first = 0, duna = 0, dava = 0, no_path = 0, calls = 0, exempt = 0, cuts = 0,
+                       declared = 0, lost_cut = 0, split = 0;
     for (auto s = seed; s < seed + count; ++s) {
       const Outcome o = run(s);
+      duna += o.duna_seen;
+      dava += o.dava_seen;
+      no_path += o.no_ss7_path;
+      calls += o.calls_started;
+      exempt += o.exempt_calls;
+      cuts += o.ss7_cuts;
+      declared += o.ss7_cut_declared_lost;
+      lost_cut += o.lost_on_ss7_cut;
+      split += o.heirs_split_by_outage;
       if (o.violations.empty()) continue;
       if (failed++ == 0) first = s;
       if (failed <= 5) {
@@ -27,6 +37,12 @@ int main(int argc, char** argv) {
         for (const auto& v : o.violations) std::printf("  %s\n", v.c_str());
       }
     }
+    std::printf("%llu calls, %llu failed as the model allows; DUNA %llu, DAVA %llu at the SS7 side; %llu answers "
+                "with no SS7 path\n",
+                calls, exempt, duna, dava, no_path);
+    std::printf("%llu SS7 partitions (%llu association ends gave up, %llu DATA lost with them); %llu heirs split by "
+                "an outage\n",
+                cuts, declared, lost_cut, split);
     std::printf("%llu of %llu seeds failed; first failing seed %llu\n", failed, count, first);
     return failed == 0 ? 0 : 1;
   }
@@ -40,6 +56,9 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(o.exposed_by_membership),
               static_cast<unsigned long long>(o.lost_in_kernel), static_cast<unsigned long long>(o.lost_with_gateway),
               static_cast<unsigned long long>(o.failovers), static_cast<unsigned long long>(o.cookies_echoed));
+  std::printf("DUNA %llu, DAVA %llu at the SS7 side; %llu answers with no SS7 path\n",
+              static_cast<unsigned long long>(o.duna_seen), static_cast<unsigned long long>(o.dava_seen),
+              static_cast<unsigned long long>(o.no_ss7_path));
   std::printf("trace hash %016llx, %llu events\n", static_cast<unsigned long long>(o.trace_hash),
               static_cast<unsigned long long>(o.events));
   for (const auto& v : o.violations) std::printf("BROKEN %s\n", v.c_str());

@@ -23,6 +23,8 @@ enum class FaultKind : std::uint8_t {
   controller_hang,         // SIGSTOP, then SIGCONT (M3UA BEAT may fail it meanwhile)
   controller_exit_notice,  // dies; the registrar's loss notice and the link failure come in either order
   gateway_kill,            // SIGKILL of one gateway (alone: it restarts; of a pair: its mate takes over)
+  pool_outage,             // every controller killed at once; all rejoin after `a` (the pool empties: DUNA, then DAVA)
+  ss7_partition,           // the STP cut off from one gateway for `a`; SCTP loss detection after `b` (STP), `c` (gateway)
 };
 std::string_view to_string(FaultKind k) noexcept;
 
@@ -30,8 +32,11 @@ struct Fault {
   FaultKind kind = FaultKind::controller_kill;
   rserpool::Duration at{};
   std::size_t target = 0;      // controller index or gateway index
-  rserpool::Duration a{};      // hang: resume after; exit: registrar notice after; gateway: restart after
-  rserpool::Duration b{};      // exit: link failure after; controller: rejoin after (0: never)
+  rserpool::Duration a{};      // hang: resume after; exit: registrar notice after; gateway: restart after;
+                               // outage: rejoin after
+  rserpool::Duration b{};      // exit: link failure after; controller: rejoin after (0: never);
+                               // partition: the STP's SCTP declares the association lost after
+  rserpool::Duration c{};      // partition: the gateway's SCTP declares it lost after
 };
 
 struct Plan {
@@ -75,6 +80,12 @@ struct Outcome {
   std::uint64_t cookies_echoed = 0;
   std::uint64_t resent_after_failover = 0;
   std::uint64_t gateway_kills = 0;
+  std::uint64_t heirs_split_by_outage = 0;  // cookies given two living heirs across a pool outage (finding)
+  std::uint64_t ss7_cuts = 0;               // partitions of an STP-gateway association
+  std::uint64_t ss7_cut_declared_lost = 0;  // ... where an end's SCTP declared it lost
+  std::uint64_t lost_on_ss7_cut = 0;        // DATA a gateway had sent towards the STP when it declared the loss
+  std::uint64_t no_ss7_path = 0;           // answers a gateway dropped: its SS7 association not up (counted)
+  std::uint64_t duna_seen = 0, dava_seen = 0;  // at the SS7 side, for the pool's DPC
 };
 
 Outcome run(std::uint64_t seed, const Options& options = {});

@@ -41,7 +41,7 @@ TEST_P(SeedSweep, EveryInvariantHolds) {
   const std::uint64_t per = (seeds + kShards - 1) / kShards;
   const std::uint64_t from = first + shard * per;
   const std::uint64_t to = std::min(first + seeds, from + per);
-  std::uint64_t failed = 0, calls = 0, exempt = 0, exposed = 0, failovers = 0, kills = 0, echoes = 0;
+  std::uint64_t failed = 0, calls = 0, exempt = 0, exposed = 0, failovers = 0, kills = 0, echoes = 0, duna = 0, dava = 0;
   std::uint64_t first_failed = 0;
   const auto t0 = std::chrono::steady_clock::now();
   for (std::uint64_t seed = from; seed < to; ++seed) {
@@ -52,6 +52,8 @@ TEST_P(SeedSweep, EveryInvariantHolds) {
     failovers += o.failovers;
     kills += o.gateway_kills;
     echoes += o.cookies_echoed;
+    duna += o.duna_seen;
+    dava += o.dava_seen;
     EXPECT_GT(o.calls_started, 0U) << o.plan.describe();
     if (!o.violations.empty()) {
       if (failed++ == 0) first_failed = seed;
@@ -61,12 +63,13 @@ TEST_P(SeedSweep, EveryInvariantHolds) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("  seeds %llu..%llu: %llu failed (first %llu); %llu calls, %llu failed as the model allows, %llu exposed "
               "by the membership bound, "
-              "%llu failovers, %llu cookie echoes, %llu gateway kills; %.1f s\n",
+              "%llu failovers, %llu cookie echoes, %llu gateway kills, %llu DUNA, %llu DAVA; %.1f s\n",
               static_cast<unsigned long long>(from), static_cast<unsigned long long>(to - 1),
               static_cast<unsigned long long>(failed), static_cast<unsigned long long>(first_failed),
               static_cast<unsigned long long>(calls), static_cast<unsigned long long>(exempt),
               static_cast<unsigned long long>(exposed), static_cast<unsigned long long>(failovers),
-              static_cast<unsigned long long>(echoes), static_cast<unsigned long long>(kills), secs);
+              static_cast<unsigned long long>(echoes), static_cast<unsigned long long>(kills),
+              static_cast<unsigned long long>(duna), static_cast<unsigned long long>(dava), secs);
   EXPECT_EQ(failed, 0U) << "first failing seed " << first_failed << ": " << replay_command(first_failed);
 }
 
@@ -95,8 +98,41 @@ TEST(SeededSimulation, TheSeedsCoverEveryFault) {
     for (const auto& f : o.plan.faults) ++seen[{f.kind, o.plan.gateways}];
   }
   for (auto k : {FaultKind::controller_kill, FaultKind::controller_hang, FaultKind::controller_exit_notice,
-                 FaultKind::gateway_kill})
+                 FaultKind::gateway_kill, FaultKind::pool_outage, FaultKind::ss7_partition})
     for (std::size_t g : {1U, 2U}) EXPECT_GT((seen[{k, g}]), 5) << to_string(k) << " with " << g << " gateway(s)";
+}
+
+// The DUNA/DAVA invariant is not vacuous: a pool outage longer than
+// pool-wait (2 s) plus the announcement's lag shows the SS7 side a DUNA
+// and then a DAVA from every gateway; one shorter than pool-wait shows
+// none (the pool is back before the gateway gives up on it).
+TEST(SeededSimulation, APoolOutageIsAnnouncedToTheSs7Side) {
+  int long_outages = 0, short_outages = 0;
+  for (std::uint64_t seed = 1; seed <= 400; ++seed) {
+    const Outcome o = run(seed);
+    // An outage, and no fault that empties a gateway's pool another way
+    // (a gateway killed and restarted starts empty; a partition).
+    const Fault* outage = nullptr;
+    bool other = false;
+    for (const auto& f : o.plan.faults) {
+      if (f.kind == FaultKind::pool_outage) outage = &f;
+      if (f.kind == FaultKind::gateway_kill || f.kind == FaultKind::ss7_partition) other = true;
+    }
+    if (!outage || other) continue;
+    const auto down = outage->a;
+    if (down > std::chrono::milliseconds(2500)) {
+      ++long_outages;
+      EXPECT_EQ(o.duna_seen, o.plan.gateways) << o.plan.describe();
+      EXPECT_EQ(o.dava_seen, o.plan.gateways) << o.plan.describe();
+    } else if (down < std::chrono::milliseconds(1500)) {
+      ++short_outages;
+      EXPECT_EQ(o.duna_seen, 0U) << o.plan.describe();
+      EXPECT_EQ(o.dava_seen, 0U) << o.plan.describe();
+    }
+    EXPECT_TRUE(o.violations.empty()) << o.plan.describe();
+  }
+  EXPECT_GT(long_outages, 3);
+  EXPECT_GT(short_outages, 1);
 }
 
 // SG_SIM_SEED=<n>: replays one seed and prints its trace.

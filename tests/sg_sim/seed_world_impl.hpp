@@ -1,0 +1,374 @@
+#pragma once
+// The seeded world's parties and the World that runs them (private to
+// the simulation; seed_world.hpp is its interface). One file per party:
+//   seed_world.cpp        the run: scheduling, the trace, the cores' timers
+//   seed_network.cpp      associations between parties (seed_net.hpp: one direction)
+//   seed_ss7_side.cpp     the SS7 side: call generator, SLS load sharing
+//   seed_gateway.cpp      each gateway: PoolDistributor, one gwc_link::Link per association
+//   seed_gateway_sgp.cpp  each gateway's SS7 face: the M3UA SGP core
+//   seed_controllers.cpp  the controllers: GwcCallModel, cookies
+//   seed_faults.cpp       crashes, hangs, exits, gateway kills
+//   seed_invariants.cpp   the invariants and what the model says may fail
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <tuple>
+#include <variant>
+#include "mxua/codec.hpp"
+#include "mxua/fsm/actions.hpp"
+#include "mxua/fsm/asp_client.hpp"
+#include "mxua/fsm/sgp_node.hpp"
+#include "rserpool/wire/asap.hpp"
+#include "seed_net.hpp"
+#include "seed_world.hpp"
+#include "sg/gwc_link/link.hpp"
+#include "sg/gwc_link/profile.hpp"
+#include "sg/routing/pool_distributor.hpp"
+#include "sg/routing/pool_member_selector.hpp"
+#include "sg/sim/gwc_call_model.hpp"
+#include "sg/sim/sg_load_share.hpp"
+#include "sg/sim/ss7_call_generator.hpp"
+#include "sg/ss7/isup.hpp"
+#include "sg/ss7/sccp.hpp"
+
+namespace sg::sim::seeded {
+
+Plan draw_plan(std::uint64_t seed, std::mt19937_64& rng);
+
+namespace world {
+
+
+using namespace std::chrono_literals;
+using rserpool::PeIdentifier;
+namespace asap = rserpool::wire::asap;
+
+inline constexpr PeIdentifier kFirstPe = 0x1000;
+// A registrar's view changes this long after a controller's association to
+// it drops (SIGKILL, exit) or after it registers.
+inline constexpr auto kRegistrarDelay = 5ms;
+// Association set-up (INIT, COOKIE) and M3UA ASPUP/ASPAC, in round trips.
+inline constexpr int kSetupRoundTrips = 2;
+inline constexpr int kAspRoundTrips = 2;
+// M3UA T(ack) towards a controller that does not answer ASPUP.
+inline constexpr auto kAspTimeout = 2000ms;
+
+// The SS7 side's M3UA association to each gateway: the STP is the ASP
+// (mxua::AspClient), the gateway the SGP (mxua::SgpNode) with one
+// Application Server, reachable by routing context, in loadshare mode.
+inline constexpr std::uint32_t kRc = 1;
+inline constexpr std::uint16_t kSs7Streams = 17;  // stream 0 and one per SLS
+// The point code the SS7 side routes to the controllers' pool (the
+// generator's DPC): what the gateway announces in DUNA / DAVA.
+inline constexpr std::uint32_t kPoolDpc = 2;
+
+// After a pool outage's controllers rejoin: their associations and ASPs
+// come up within this (what the SS7 side started meanwhile may fail).
+inline constexpr auto kOutageSettle = 300ms;
+// DUNA / DAVA may lag the pool's state by the SS7 association's delay,
+// the time a gateway takes to see a controller's association go (abort,
+// shutdown: at most 50 ms in these plans) and this slack.
+inline constexpr auto kAnnounceSlack = 100ms;
+
+// M3UA DATA <-> the gateway's MtpMessage (as sg/src/gateway/mtp_conversion.hpp).
+inline MtpMessage to_mtp(mxua::ProtocolData&& p) {
+  return MtpMessage{p.opc.value, p.dpc.value, p.si, p.ni, p.mp, p.sls, std::move(p.user_data)};
+}
+inline mxua::DataView to_data_view(const MtpMessage& m) {
+  mxua::DataView d;
+  d.routing_context = kRc;
+  d.protocol_data = mxua::ProtocolDataView{mxua::PointCode{m.opc}, mxua::PointCode{m.dpc}, m.si, m.ni, m.mp, m.sls,
+                                           rserpool::ByteView(m.data.data(), m.data.size())};
+  return d;
+}
+// The DATA in an encoded M3UA message (nothing for any other message).
+inline std::optional<MtpMessage> data_in(const rserpool::Bytes& wire) {
+  auto m = mxua::decode(wire);
+  if (!m) return std::nullopt;
+  auto* d = std::get_if<mxua::Data>(&*m);
+  if (!d) return std::nullopt;
+  return to_mtp(std::move(d->protocol_data));
+}
+
+inline std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
+  h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return h * 0x100000001b3ULL;
+}
+
+inline std::uint64_t fingerprint(const MtpMessage& m) {
+  std::uint64_t h = mix(mix(m.opc, m.dpc), (std::uint64_t{m.si} << 16) | (std::uint64_t{m.ni} << 8) | m.sls);
+  for (auto b : m.data) h = mix(h, b);
+  return h;
+}
+
+struct Assoc {
+  std::uint64_t id = 0;
+  std::size_t g = 0;
+  PeIdentifier pe = 0;
+  std::unique_ptr<gwc_link::Link> link;
+  rserpool::Duration delay{};
+  bool established = false;  // both kernels: the association exists
+  bool gw_down = false;      // the gateway's side saw it go (or the gateway died)
+  bool gateway_died = false; // ... because the gateway was killed (not a fence)
+  bool ctl_down = false;     // the controller's side saw it go
+  bool ctl_active = false;   // the controller answered ASPAC: it sends on it
+  Pipe to_ctl, to_gw;
+  std::deque<Packet> unread;  // arrived while the controller did not run
+  // Arrived at a kernel whose association is gone (ABORT answers them):
+  // not acknowledged, so the sender's transport hands them back.
+  std::vector<Packet> rejected_to_ctl, rejected_to_gw;
+  // Oldest first: what was rejected and what is still on its way, merged
+  // in send order (a retransmitted message is older than what overtook it).
+  static std::vector<Packet> merged(std::vector<Packet>& rejected, Pipe& pipe) {
+    std::vector<Packet> all = std::move(rejected);
+    rejected.clear();
+    for (auto& p : pipe.take_all()) all.push_back(std::move(p));
+    std::stable_sort(all.begin(), all.end(), [](const Packet& x, const Packet& y) { return x.seq < y.seq; });
+    return all;
+  }
+  std::vector<MtpMessage> take_unsent_to_ctl() {
+    std::vector<MtpMessage> back;
+    for (auto& p : merged(rejected_to_ctl, to_ctl))
+      if (!p.control) back.push_back(std::move(p.data));
+    return back;
+  }
+  std::vector<Packet> take_unsent_to_gw() { return merged(rejected_to_gw, to_gw); }
+};
+
+enum class Proc : std::uint8_t { running, hung, dead };
+
+struct Controller {
+  PeIdentifier id = 0;
+  std::unique_ptr<GwcCallModel> model;
+  Proc proc = Proc::running;
+  bool listed = true;
+  std::uint16_t port = 0;
+  std::uint32_t incarnation = 0;
+  std::vector<std::uint64_t> assoc;  // per gateway: the association it uses (0: none)
+  std::deque<MtpMessage> held;       // no association up: waits, in order
+  std::size_t last_gw = SIZE_MAX;
+  bool kernel_alive = true;          // exit_notice: the kernel acknowledges what the dead process never reads
+  std::optional<TimePoint> fenced_until;  // a gateway fenced it; the audit bound has not passed
+  std::vector<std::pair<std::uint64_t, bool>> unseen_aborts;  // cut while it was hung (and by a gateway's death)
+};
+
+struct Ledger {
+  struct Entry {
+    std::int64_t count = 0;
+    MtpMessage sample;
+  };
+  std::map<std::uint64_t, Entry> entries;
+  void in(const MtpMessage& m) {
+    auto& e = entries[fingerprint(m)];
+    if (e.count++ == 0) e.sample = m;
+  }
+  void out(const MtpMessage& m) { --entries[fingerprint(m)].count; }
+};
+
+struct Gateway {
+  bool alive = false;
+  int incarnation = 0;
+  std::unique_ptr<PoolMemberSelector> selector;
+  std::unique_ptr<PoolDistributor> dist;
+  std::map<PeIdentifier, std::uint64_t> link_of;  // the distributor's current link per PE
+  // Its SS7 face: the real M3UA SGP core, and the association from the
+  // SS7 side's ASP (M3UA messages, encoded, in Packet::payload).
+  std::unique_ptr<mxua::SgpNode> sgp;
+  mxua::AssocId ss7_assoc = 0;
+  // A partition between the STP and this gateway (seed_ss7_partition.cpp):
+  // nothing crosses while now < ss7_cut_until.
+  std::optional<TimePoint> ss7_cut_until;
+  TimePoint ss7_healed_at{};
+  bool ss7_gw_lost = false;               // its SCTP declared the association lost
+  std::vector<Packet> rejected_from_stp;  // arrived after that: handed back to the STP with the ABORT
+  std::deque<MtpMessage> queued_for_ss7;  // routed while the AS was PENDING (held for T(r))
+  Pipe from_ss7, to_ss7;
+  rserpool::Duration ss7_delay{};
+  Ledger ledger;
+  std::shared_ptr<gwc_link::LinkCounters> link_counters = std::make_shared<gwc_link::LinkCounters>();
+  TimePoint started_at{};
+};
+
+// The SS7 side's ASP towards one gateway (the real M3UA ASP core).
+struct Ss7Asp {
+  std::unique_ptr<mxua::AspClient> client;
+  bool up = false;      // its association is up
+  bool active = false;  // ASP-ACTIVE: SgLoadShare sends through this gateway
+  bool was_active = false;  // it was ACTIVE before (a restart or a reconnection: changeback)
+  // The pool's DPC as the gateway announced it (DUNA / DAVA); M3UA starts
+  // from available (RFC 4666 4.5.1).
+  bool dpc_available = true;
+  TimePoint view_since{};
+};
+
+struct CallRecord {
+  std::uint32_t serial = 0;
+  std::uint8_t sls = 0;
+  TimePoint started{};
+  bool open = false;
+  std::set<std::uint8_t> seen;  // ACM/ANM/RLC at the SS7 side
+};
+
+class World {
+ public:
+  World(std::uint64_t seed, const Options& o);
+  Outcome run();
+
+ private:
+  enum class Why : std::uint8_t { kernel, gateway, controller_sent, membership, ringing, gave_up, outage, partition };
+
+  // seed_world.cpp: the run: scheduling, the trace, the cores' timers
+  void schedule(rserpool::Duration at, std::function<void()> f) { schedule_at(TimePoint{} + at, std::move(f)); }
+  void schedule_at(TimePoint at, std::function<void()> f) { events_.emplace(std::make_pair(at, seq_++), std::move(f)); }
+  std::optional<TimePoint> next_time() const;
+  void step();
+  void ev(const char* what, std::uint64_t a = 0, std::uint64_t b = 0, std::uint64_t c = 0);
+  static std::uint64_t tag(const MtpMessage& m);
+  Assoc* assoc(std::uint64_t id);
+  void timers();
+
+  // seed_network.cpp: the network: packets on associations, retransmission draws, kernels
+  rserpool::Duration draw_delay(long lo_us, long hi_us);
+  rserpool::Duration draw_extra();
+  void lost_in_kernel(const Assoc& a, const Packet& p);
+  void deliver_assoc(Assoc& a);
+
+  // seed_ss7_side.cpp: the SS7 side: call generator, SLS load sharing, what reaches it
+  void ss7_out(std::vector<SgLoadShare::Send> sends);
+  void from_generator(std::vector<MtpMessage> ms);
+  void deliver_ss7_side();
+  void at_ss7(MtpMessage m);
+  void run_asp(std::size_t g, mxua::Actions actions);
+  void ss7_association_up(std::size_t g, int incarnation);
+  void ss7_sees_abort(std::size_t g, std::vector<MtpMessage> handed_back);
+
+  // seed_gateway_sgp.cpp: each gateway's SS7 face, the real M3UA SGP core
+  static mxua::SgpConfig sgp_config();
+  void run_sgp(std::size_t g, mxua::Actions actions);
+  void gw_to_ss7(std::size_t g, const MtpMessage& m);
+  void announce(std::size_t g, bool available);
+
+  // seed_gateway.cpp: the gateways: distributor, registrar view, one gwc_link::Link per association
+  void start_gateway(std::size_t g);
+  void accumulate(const Gateway& w);
+  void publish(std::size_t g);
+  void publish_all();
+  void relist_later();
+  void apply(std::size_t g, std::vector<Action> actions);
+  void retire(std::size_t g, PeIdentifier pe, bool fence);
+  void connect(std::size_t g, PeIdentifier pe);
+  void established(std::uint64_t id);
+  void asp_start(std::uint64_t id);
+  void asp_active(Assoc& a, Controller& c);
+  void run_link(Assoc& a, gwc_link::Actions& actions, bool kept);
+  void gateway_aborts(Assoc& a);
+  void gw_association_down(Assoc& a, rserpool::transport::DownReason why);
+
+  // seed_controllers.cpp: the controllers: call model, cookies, what they read and send
+  Controller* controller(PeIdentifier id);
+  void controller_sees_abort(Assoc& a);
+  void lose_association(Controller& c, std::uint64_t aid, bool gateway_died);
+  std::vector<std::uint16_t> calls_in_echo(const Packet& p);
+  std::vector<std::uint16_t> calls_in_cookie(const Packet& p);
+  void controller_reads(Controller& c, Assoc& a, Packet p);
+  void table_changed(Controller& c);
+  void controller_send(Controller& c, std::size_t via, MtpMessage m);
+  bool send_on(Controller& c, std::size_t g, const MtpMessage& m);
+  void flush_held(Controller& c);
+
+  // seed_faults.cpp: faults: crashes, hangs, exits, gateway kills
+  void fault(const Fault& f);
+  void kill_controller(Controller& c, rserpool::Duration rejoin);
+  void rejoin_controller(PeIdentifier id);
+  void hang_controller(Controller& c, rserpool::Duration resume_after);
+  void resume_controller(PeIdentifier id);
+  void exit_controller(Controller& c, rserpool::Duration notice, rserpool::Duration link);
+  void kill_gateway(std::size_t g, rserpool::Duration restart);
+  void pool_outage(rserpool::Duration rejoin);
+
+  // seed_ss7_partition.cpp: the STP cut off from a gateway, then healed
+  void ss7_partition(const Fault& f);
+  bool ss7_cut(std::size_t g) const;
+  bool in_ss7_cut_window(std::size_t g, TimePoint t) const;
+  void stp_side_lost(std::size_t g);
+  void gateway_side_lost(std::size_t g);
+  void ss7_heal(std::size_t g, int incarnation);
+
+  // seed_invariants.cpp: invariants, and what the model says may fail
+  void violation(const std::string& what);
+  void expose(const MtpMessage& m, Why why);
+  void expose_call(std::uint16_t cic, Why why);
+  bool exempt(std::uint16_t cic) const;
+  static std::vector<std::uint16_t> calls_in(const rserpool::Bytes& cookie, bool ringing_only = false);
+  void expose_ringing(Controller& c);
+  void gateway_event();
+  void pool_changed();
+  void check_sls_order(const Controller& c, const MtpMessage& m);
+  void check_failures();
+  void note_heir(std::size_t g, PeIdentifier heir, const rserpool::Bytes& cookie);
+  static std::uint64_t fingerprint_bytes(const rserpool::Bytes& b);
+  static bool empty_table(const rserpool::Bytes& b) { return b.size() < 5 || rserpool::load_u32(&b[1]) == 0; }
+  void dpc_announced(std::size_t g, bool available);
+  bool usable(std::size_t g) const;
+  void check_destination_state();
+  bool in_outage(TimePoint t) const;
+  void finish();
+
+  Plan plan_;
+  std::mt19937_64 rng_;
+  Options opt_;
+  Outcome out_;
+  TimePoint now_{};
+  std::uint64_t seq_ = 0;
+  std::uint64_t hash_ = 0xcbf29ce484222325ULL;
+  std::map<std::pair<TimePoint, std::uint64_t>, std::function<void()>> events_;
+  std::unique_ptr<Ss7CallGenerator> gen_;
+  std::unique_ptr<SgLoadShare> ss7_;
+  std::vector<Ss7Asp> ss7_asps_;  // per gateway
+  mxua::AssocId m3ua_assoc_ids_ = 0;
+  std::vector<Gateway> gws_;
+  std::vector<Controller> ctls_;
+  std::map<std::uint64_t, std::unique_ptr<Assoc>> assocs_;
+  std::uint64_t assoc_ids_ = 0;
+  std::set<std::uint64_t> pending_asp_;
+  std::map<std::uint16_t, CallRecord> calls_;
+  std::set<std::pair<std::uint16_t, std::uint32_t>> exempt_;
+  std::set<std::uint32_t> exempt_queries_;
+  std::uint64_t unknown_exempt_ = 0;
+  TimePoint last_pool_change_{};
+  std::optional<TimePoint> last_gateway_death_;
+  std::map<std::uint64_t, PeIdentifier> cookie_origin_;
+  std::map<std::tuple<PeIdentifier, std::uint32_t, std::uint8_t>, std::optional<std::uint32_t>> sls_seen_;
+  // An SLS moved to the mate when its gateway died: what the dead one had
+  // in flight to a controller may arrive after what the mate sends (two
+  // paths; an STP's time-controlled changeover, Q.704 5.6, would hold the
+  // diverted traffic; SgLoadShare does so only at changeback). Counted.
+  TimePoint order_exempt_until_{};
+  std::optional<TimePoint> hung_at_restart_;
+  std::map<std::size_t, std::vector<MtpMessage>> kept_in_gateway_;  // lost in a kernel, copy kept by that gateway
+  std::map<PeIdentifier, std::set<PeIdentifier>> heirs_;
+  // DUNA / DAVA against the pool's state, per gateway (seed_invariants.cpp).
+  struct PoolTruth {
+    bool usable = false;
+    TimePoint since{};         // usable has had this value since
+    TimePoint last_usable{};   // the last instant a controller was usable
+  };
+  std::vector<PoolTruth> pool_truth_;
+  std::vector<bool> dpc_reported_;  // one violation per gateway is enough
+  // Pool outages: [from, to) in which calls started and queries sent may
+  // fail (from: half a second before, for what was in flight).
+  std::vector<std::pair<TimePoint, TimePoint>> outage_windows_;
+  std::set<std::uint64_t> heir_exempt_cookies_;
+  // Partitions of the SS7 association: gateway, [from, to) in which what
+  // the STP starts through that gateway may fail.
+  std::vector<std::tuple<std::size_t, TimePoint, TimePoint>> cut_windows_;  // cookies that existed when the pool went out
+};
+
+}  // namespace world
+}  // namespace sg::sim::seeded
