@@ -150,6 +150,37 @@ TEST(AspClient, UnsolicitedAspIaAckMakesInactiveAndRecovers) {
   EXPECT_EQ(sent_of<AspAc>(a).size(), 1U);
 }
 
+// The AS without a Routing Context goes inactive with the RCs an
+// unsolicited ASPIA ACK names, and is asked back once, not once per RC.
+TEST(AspClient, UnsolicitedAspIaAckForSeveralRcsRecoversTheAsWithoutRcOnce) {
+  auto cfg = config();
+  cfg.activations = {AspActivation{{}, TrafficMode::Loadshare}, AspActivation{{100, 200}, TrafficMode::Loadshare}};
+  AspClient c(cfg);
+  (void)c.association_up(at(0ms));
+  (void)c.receive(0, wire(AspUpAck{}), at(1ms));
+  (void)c.receive(0, wire(AspAcAck{TrafficMode::Loadshare, {}, {}}), at(2ms));
+  (void)c.receive(0, wire(AspAcAck{TrafficMode::Loadshare, {100, 200}, {}}), at(3ms));
+  ASSERT_TRUE(c.active_for(100));
+  ASSERT_TRUE(c.active_for(200));
+  auto a = c.receive(0, wire(AspIaAck{{100, 200}, {}}), at(5ms));
+  EXPECT_FALSE(c.active_for(100));
+  EXPECT_FALSE(c.active_for(200));
+  EXPECT_EQ(c.state(), AspState::Inactive);
+  // Answer each ASPAC as it is sent (one outstanding at a time).
+  std::vector<std::vector<std::uint32_t>> asked;
+  for (int i = 0; i < 8; ++i) {
+    auto ac = sent_of<AspAc>(a);
+    if (ac.empty()) break;
+    ASSERT_EQ(ac.size(), 1U);
+    asked.push_back(ac[0].routing_contexts);
+    a = c.receive(0, wire(AspAcAck{TrafficMode::Loadshare, ac[0].routing_contexts, {}}),
+                  at(std::chrono::milliseconds(6 + i)));
+  }
+  EXPECT_EQ(asked, (std::vector<std::vector<std::uint32_t>>{{100}, {}, {200}}));
+  EXPECT_TRUE(c.active_for(100));
+  EXPECT_TRUE(c.active_for(200));
+}
+
 TEST(AspClient, UnsolicitedAspDnAckGoesDownAndComesBack) {
   AspClient c(config());
   bring_up(c);

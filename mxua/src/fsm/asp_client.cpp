@@ -473,11 +473,20 @@ void AspClient::handle(const Message& m, std::uint16_t stream, ByteView raw, Tim
           std::vector<std::optional<std::uint32_t>> which;
           if (msg.routing_contexts.empty())
             which.assign(active_.begin(), active_.end());
-          else
+          else {
+            // The AS without a Routing Context goes inactive with the first
+            // one named, once (it was pushed after every RC, so an
+            // unsolicited ASPIA ACK for n RCs queued n ASPACs for it).
+            // "Active without RC" is read as "the set's first element is
+            // nullopt" (nullopt sorts first), not as active_.count(nullopt):
+            // g++ 12 with -fsanitize=address reports a false
+            // -Wmaybe-uninitialized for the disengaged temporary's payload.
+            const bool no_rc_active = !active_.empty() && !active_.begin()->has_value();
             for (auto rc : msg.routing_contexts) {
               which.emplace_back(rc);
-              if (active_.count(std::nullopt)) which.emplace_back(std::nullopt);
+              if (no_rc_active && which.size() == 1) which.emplace_back(std::nullopt);
             }
+          }
           std::vector<AspActivation> back;
           for (const auto& rc : which)
             if (active_.count(rc))

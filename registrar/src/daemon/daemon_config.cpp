@@ -2,11 +2,11 @@
 #include "daemon_config.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <sstream>
 
 #include "rserpool/base/log.hpp"
+#include "rserpool/ops/number.hpp"
 #include "rserpool/ops/sctp_commands.hpp"
 
 namespace rserpool::registrar::daemon {
@@ -14,15 +14,7 @@ namespace {
 
 using ops::CommandContext;
 using ops::kConfigNode;
-
-std::optional<std::uint64_t> number(const std::string& s) {
-  std::uint64_t v = 0;
-  const bool hex = s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-  const char* first = s.data() + (hex ? 2 : 0);
-  auto [p, ec] = std::from_chars(first, s.data() + s.size(), v, hex ? 16 : 10);
-  if (ec != std::errc{} || p != s.data() + s.size() || first == s.data() + s.size()) return std::nullopt;
-  return v;
-}
+using ops::number_arg;
 
 std::optional<IpAddress> ip(CommandContext& c, std::size_t i) {
   auto a = IpAddress::parse(c.args.at(i));
@@ -63,9 +55,9 @@ void declare_config_commands(ops::Vty& vty, DaemonConfig& config) {
                   [node](CommandContext& c) { c.enter_node = node; });
   vty.add_command(node, "server-id ID", {"Our ENRP server identifier (RFC 5353 2.2)", "Non-zero, decimal or 0x hex"},
                   [cfg](CommandContext& c) {
-                    auto v = number(c.args[0]);
-                    if (!v || *v == 0 || *v > 0xffffffffULL) {
-                      c.error = "server-id must be 1..0xffffffff, not '" + c.args[0] + "'";
+                    auto v = ops::parse_number(c.args[0], 1, 0xffffffffULL, ops::NumberBase::decimal_or_hex);
+                    if (!v) {
+                      c.error = "server-id must be 1..0xffffffff: " + v.error();
                       return;
                     }
                     cfg->server_id = static_cast<ServerIdentifier>(*v);
@@ -81,7 +73,7 @@ void declare_config_commands(ops::Vty& vty, DaemonConfig& config) {
                     if (auto a = ip(c, 0)) cfg->asap_addresses.push_back(*a);
                   });
   vty.add_command(node, "asap-port <0-65535>", {"ASAP listening port", "Port (3863; 0: ephemeral)"},
-                  [cfg](CommandContext& c) { cfg->asap_port = static_cast<std::uint16_t>(*number(c.args[0])); });
+                  [cfg](CommandContext& c) { if (const auto n = number_arg<std::uint16_t>(c, 0)) cfg->asap_port = *n; });
   vty.add_command(node, "enrp local-ip (A.B.C.D|X:X::X:X)",
                   {"ENRP side (peer registrars)", "Listen on this address (repeatable; advertised to peers)",
                    kIpDoc[0], kIpDoc[1]},
@@ -89,12 +81,13 @@ void declare_config_commands(ops::Vty& vty, DaemonConfig& config) {
                     if (auto a = ip(c, 0)) cfg->enrp_addresses.push_back(*a);
                   });
   vty.add_command(node, "enrp-port <0-65535>", {"ENRP listening port", "Port (9901; 0: ephemeral)"},
-                  [cfg](CommandContext& c) { cfg->enrp_port = static_cast<std::uint16_t>(*number(c.args[0])); });
+                  [cfg](CommandContext& c) { if (const auto n = number_arg<std::uint16_t>(c, 0)) cfg->enrp_port = *n; });
   vty.add_command(node, "peer (A.B.C.D|X:X::X:X) <1-65535>",
                   {"A peer registrar we connect to and trust (repeatable)", kIpDoc[0], kIpDoc[1], "Its ENRP port"},
                   [cfg](CommandContext& c) {
-                    if (auto a = ip(c, 0)) {
-                      cfg->peers.push_back(TransportAddress{*a, static_cast<std::uint16_t>(*number(c.args[1]))});
+                    const auto port = number_arg<std::uint16_t>(c, 1);
+                    if (auto a = ip(c, 0); a && port) {
+                      cfg->peers.push_back(TransportAddress{*a, *port});
                     }
                   });
   vty.add_command(node, "allow-peer (A.B.C.D|X:X::X:X)",
@@ -112,33 +105,36 @@ void declare_config_commands(ops::Vty& vty, DaemonConfig& config) {
                   });
   vty.add_command(node, "max-associations <1-1000000>",
                   {"ASAP associations held at once (kept below the process's open-file limit)", "Count (4000)"},
-                  [cfg](CommandContext& c) { cfg->max_associations = static_cast<std::size_t>(*number(c.args[0])); });
+                  [cfg](CommandContext& c) { if (const auto n = number_arg<std::size_t>(c, 0)) cfg->max_associations = *n; });
   vty.add_command(node, "max-associations-per-address <1-1000000>",
                   {"ASAP associations one source address may hold", "Count (256)"}, [cfg](CommandContext& c) {
-                    cfg->max_associations_per_address = static_cast<std::size_t>(*number(c.args[0]));
+                    if (const auto n = number_arg<std::size_t>(c, 0)) cfg->max_associations_per_address = *n;
                   });
   vty.add_command(node, "pe-reserved-associations <0-1000000>",
                   {"Of max-associations, slots only associations carrying registered PEs may use", "Count (1000)"},
                   [cfg](CommandContext& c) {
-                    cfg->pe_reserved_associations = static_cast<std::size_t>(*number(c.args[0]));
+                    if (const auto n = number_arg<std::size_t>(c, 0)) cfg->pe_reserved_associations = *n;
                   });
   vty.add_command(node, "client-idle <100-3600000>",
                   {"An association without PE or subscription idle this long makes room for a newcomer when full",
                    "Milliseconds (10000)"},
-                  [cfg](CommandContext& c) { cfg->client_idle_ms = static_cast<std::uint32_t>(*number(c.args[0])); });
+                  [cfg](CommandContext& c) { if (const auto n = number_arg<std::uint32_t>(c, 0)) cfg->client_idle_ms = *n; });
   vty.add_command(node, "max-enrp-associations <1-100000>",
                   {"Inbound ENRP associations held at once (peers and monitors)", "Count (64)"},
                   [cfg](CommandContext& c) {
-                    cfg->max_enrp_associations = static_cast<std::size_t>(*number(c.args[0]));
+                    if (const auto n = number_arg<std::size_t>(c, 0)) cfg->max_enrp_associations = *n;
                   });
   vty.add_command(node, "max-monitors <1-1000>", {"Monitors connected at once", "Count (8)"},
-                  [cfg](CommandContext& c) { cfg->max_monitors = static_cast<std::size_t>(*number(c.args[0])); });
+                  [cfg](CommandContext& c) { if (const auto n = number_arg<std::size_t>(c, 0)) cfg->max_monitors = *n; });
   vty.add_command(node, "send-queue-limit (asap|enrp) <1-10000000> <1024-4294967295>",
                   {"What may be held for an association that does not read; over it, the association is aborted",
                    "Pool elements and users (1024 messages, 2097152 bytes)",
                    "Peer registrars (16384 messages, 33554432 bytes)", "Messages", "Bytes"},
                   [cfg](CommandContext& c) {
-                    QueueLimits q{static_cast<std::size_t>(*number(c.args[1])), static_cast<std::size_t>(*number(c.args[2]))};
+                    const auto messages = number_arg<std::size_t>(c, 1);
+                    const auto bytes = number_arg<std::size_t>(c, 2);
+                    if (!messages || !bytes) return;
+                    QueueLimits q{*messages, *bytes};
                     if (c.args[0] == "asap") cfg->send_queue_asap = q;
                     else cfg->send_queue_enrp = q;
                   });
@@ -164,20 +160,25 @@ void declare_config_commands(ops::Vty& vty, DaemonConfig& config) {
                    "TAKEOVER-EXPIRE-INTERVAL", "Interval in which each association's ENDPOINT_UNREACHABLE counts once",
                    "Milliseconds"},
                   [cfg](CommandContext& c) {
+                    const auto ms = number_arg<std::uint32_t>(c, 1);
+                    if (!ms) return;
                     for (const auto& [n, s] : kTimerNames) {
-                      if (c.args[0] == s) cfg->timers_ms[n] = static_cast<std::uint32_t>(*number(c.args[1]));
+                      if (c.args[0] == s) cfg->timers_ms[n] = *ms;
                     }
                   });
   vty.add_command(node, "max-bad-pe-report <1-1000>",
                   {"Distinct associations reporting a PE unreachable that make an answering PE an operator event "
                    "(MAX-BAD-PE-REPORT; a report audits the PE, only a failed audit removes it)",
                    "Reports"},
-                  [cfg](CommandContext& c) { cfg->max_bad_pe_reports = static_cast<std::uint32_t>(*number(c.args[0])); });
+                  [cfg](CommandContext& c) { if (const auto n = number_arg<std::uint32_t>(c, 0)) cfg->max_bad_pe_reports = *n; });
   vty.add_command(node, "rate-limit (resolution|registration|unreachable) <0-1000000> <0-1000000>",
                   {"Per-association token bucket", "HANDLE_RESOLUTION", "REGISTRATION", "ENDPOINT_UNREACHABLE",
                    "Messages per second (0: unlimited)", "Burst"},
                   [cfg](CommandContext& c) {
-                    RateLimit r{static_cast<double>(*number(c.args[1])), static_cast<double>(*number(c.args[2]))};
+                    const auto rate = number_arg<std::uint32_t>(c, 1);
+                    const auto burst = number_arg<std::uint32_t>(c, 2);
+                    if (!rate || !burst) return;
+                    RateLimit r{static_cast<double>(*rate), static_cast<double>(*burst)};
                     if (r.rate > 0 && r.burst < 1) {
                       c.error = "burst must be at least 1 when the rate is limited";
                       return;
@@ -188,12 +189,12 @@ void declare_config_commands(ops::Vty& vty, DaemonConfig& config) {
                   });
   vty.add_command(node, "max-pes-per-association <1-1000000>",
                   {"PEs one association may register", "Count"},
-                  [cfg](CommandContext& c) { cfg->max_pes_per_association = static_cast<std::size_t>(*number(c.args[0])); });
+                  [cfg](CommandContext& c) { if (const auto n = number_arg<std::size_t>(c, 0)) cfg->max_pes_per_association = *n; });
   vty.add_command(node, "max-resolution-items <1-1024>",
                   {"Most PEs one HANDLE_RESOLUTION_RESPONSE carries (cap on option 0x803f)",
                    "Items (128; rsplib caps at 1024)"},
                   [cfg](CommandContext& c) {
-                    cfg->max_resolution_items = static_cast<std::uint32_t>(*number(c.args[0]));
+                    if (const auto n = number_arg<std::uint32_t>(c, 0)) cfg->max_resolution_items = *n;
                   });
   vty.add_command(node, "check-pe-addresses (on|off)",
                   {"A PE may only register addresses its association carries (RFC 5352 security)",
@@ -204,9 +205,10 @@ void declare_config_commands(ops::Vty& vty, DaemonConfig& config) {
                   {"Download the handlespace at start from this registrar (RFC 5353 3.3); also a peer",
                    kIpDoc[0], kIpDoc[1], "Its ENRP port"},
                   [cfg](CommandContext& c) {
-                    if (auto a = ip(c, 0)) {
+                    const auto port = number_arg<std::uint16_t>(c, 1);
+                    if (auto a = ip(c, 0); a && port) {
                       cfg->mentor_mode = MentorMode::address;
-                      cfg->mentor = TransportAddress{*a, static_cast<std::uint16_t>(*number(c.args[1]))};
+                      cfg->mentor = TransportAddress{*a, *port};
                     }
                   });
   vty.add_command(node, "mentor first-peer",
@@ -223,20 +225,21 @@ void declare_config_commands(ops::Vty& vty, DaemonConfig& config) {
                   });
   vty.add_command(node, "mentor-wait <100-600000>",
                   {"How long to wait at start for a mentor to answer", "Milliseconds (5000)"},
-                  [cfg](CommandContext& c) { cfg->mentor_wait_ms = static_cast<std::uint32_t>(*number(c.args[0])); });
+                  [cfg](CommandContext& c) { if (const auto n = number_arg<std::uint32_t>(c, 0)) cfg->mentor_wait_ms = *n; });
   vty.add_command(node, "announce (A.B.C.D|X:X::X:X) <1-65535>",
                   {"Send ASAP_SERVER_ANNOUNCE (rsplib's group: 239.0.0.50 3863)", "IPv4 group or address",
                    "IPv6 group or address", "UDP port"},
                   [cfg](CommandContext& c) {
-                    if (auto a = ip(c, 0)) {
-                      cfg->announce_to = TransportAddress{*a, static_cast<std::uint16_t>(*number(c.args[1]))};
+                    const auto port = number_arg<std::uint16_t>(c, 1);
+                    if (auto a = ip(c, 0); a && port) {
+                      cfg->announce_to = TransportAddress{*a, *port};
                     }
                   });
   vty.add_command(node, "no announce", {"Negate", "No ASAP_SERVER_ANNOUNCE (the default)"},
                   [cfg](CommandContext&) { cfg->announce_to.reset(); });
   vty.add_command(node, "announce-interval <100-60000>", {"Time between announces", "Milliseconds (2000)"},
                   [cfg](CommandContext& c) {
-                    cfg->announce_interval_ms = static_cast<std::uint32_t>(*number(c.args[0]));
+                    if (const auto n = number_arg<std::uint32_t>(c, 0)) cfg->announce_interval_ms = *n;
                   });
   vty.add_command(node, "announce-interface (A.B.C.D|X:X::X:X)",
                   {"Outgoing interface for multicast announces", kIpDoc[0], kIpDoc[1]},
@@ -245,7 +248,7 @@ void declare_config_commands(ops::Vty& vty, DaemonConfig& config) {
                   });
   vty.add_command(node, "metrics-port <0-65535>",
                   {"Serve Prometheus GET /metrics on 127.0.0.1", "TCP port (0: ephemeral, see --ports-file)"},
-                  [cfg](CommandContext& c) { cfg->metrics_port = static_cast<std::uint16_t>(*number(c.args[0])); });
+                  [cfg](CommandContext& c) { if (const auto n = number_arg<std::uint16_t>(c, 0)) cfg->metrics_port = *n; });
   vty.add_command(node, "no metrics-port", {"Negate", "No Prometheus endpoint"},
                   [cfg](CommandContext&) { cfg->metrics_port.reset(); });
   vty.add_command(node, "log-level WORD (trace|debug|info|warn|error|critical|off)", kLevelDoc,

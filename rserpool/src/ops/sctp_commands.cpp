@@ -1,17 +1,8 @@
 #include "rserpool/ops/sctp_commands.hpp"
 
-#include <charconv>
+#include "rserpool/ops/number.hpp"
 
 namespace rserpool::ops {
-namespace {
-
-std::uint64_t number(const std::string& s) {
-  std::uint64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);  // the VTY matched a range already
-  return v;
-}
-
-}  // namespace
 
 transport::SctpOptions apply(const SctpOverrides& o, transport::SctpOptions p) {
   using Ms = std::chrono::milliseconds;
@@ -39,7 +30,9 @@ void declare_sctp_commands(Vty& vty, int node, const std::string& prefix, const 
   const std::string head = "SCTP of " + what;
   auto rto = [get](CommandContext& c, std::optional<std::uint32_t> SctpOverrides::*field, const char* name) {
     auto& o = get(c);
-    const auto v = static_cast<std::uint32_t>(number(c.args[0]));
+    const auto parsed = number_arg<std::uint32_t>(c, 0);
+    if (!parsed) return;
+    const auto v = *parsed;
     auto t = o;
     t.*field = v;
     if (t.rto_min_ms && t.rto_max_ms && *t.rto_min_ms > *t.rto_max_ms) {
@@ -67,26 +60,26 @@ void declare_sctp_commands(Vty& vty, int node, const std::string& prefix, const 
   vty.add_command(node, prefix + " path-max-retransmissions <1-20>",
                   {head, "Retransmissions before a path is marked down (spp_pathmaxrxt)", "Count"},
                   [get](CommandContext& c) {
-                    get(c).path_max_retransmissions = static_cast<std::uint16_t>(number(c.args[0]));
+                    if (const auto n = number_arg<std::uint16_t>(c, 0)) get(c).path_max_retransmissions = *n;
                   });
   vty.add_command(node, prefix + " association-max-retransmissions <1-40>",
                   {head, "Retransmissions before the association fails (sasoc_asocmaxrxt)", "Count"},
                   [get](CommandContext& c) {
-                    get(c).association_max_retransmissions = static_cast<std::uint16_t>(number(c.args[0]));
+                    if (const auto n = number_arg<std::uint16_t>(c, 0)) get(c).association_max_retransmissions = *n;
                   });
   vty.add_command(node, prefix + " heartbeat-interval <10-3600000>",
                   {head, "SCTP heartbeat interval (spp_hbinterval)", "Milliseconds"},
                   [get](CommandContext& c) {
-                    get(c).heartbeat_interval_ms = static_cast<std::uint32_t>(number(c.args[0]));
+                    if (const auto n = number_arg<std::uint32_t>(c, 0)) get(c).heartbeat_interval_ms = *n;
                   });
   vty.add_command(node, prefix + " heartbeat (on|off)", {head, "SCTP heartbeats", "Send heartbeats", "No heartbeats"},
                   [get](CommandContext& c) { get(c).heartbeat = c.args[0] == "on"; });
   vty.add_command(node, prefix + " sack-delay <1-500>",
                   {head, "Our delayed SACK (SCTP_DELAYED_SACK sack_delay)", "Milliseconds"},
-                  [get](CommandContext& c) { get(c).sack_delay_ms = static_cast<std::uint32_t>(number(c.args[0])); });
+                  [get](CommandContext& c) { if (const auto n = number_arg<std::uint32_t>(c, 0)) get(c).sack_delay_ms = *n; });
   vty.add_command(node, prefix + " sack-frequency <1-16>",
                   {head, "Packets received before a SACK is sent (sack_freq; 1: no delay)", "Count"},
-                  [get](CommandContext& c) { get(c).sack_frequency = static_cast<std::uint32_t>(number(c.args[0])); });
+                  [get](CommandContext& c) { if (const auto n = number_arg<std::uint32_t>(c, 0)) get(c).sack_frequency = *n; });
 }
 
 void render_sctp(std::ostringstream& o, const std::string& indent, const std::string& prefix, const SctpOverrides& s) {

@@ -324,9 +324,19 @@ Result<void, ConfigError> Vty::start(const std::string& config_file, const std::
         g_bound_telnet_port = im.bound_port.load();
       }
     }
+    // libosmocore's talloc contexts (osmo_ctx_init above) belong to this
+    // thread (osmo_ctx is thread-local): free them when it ends, or they
+    // are lost with it (LeakSanitizer reported them at every daemon exit).
+    const auto free_contexts = [] {
+      talloc_free(osmo_ctx);
+      osmo_ctx = nullptr;
+    };
     const bool ok = result.ok();
     ready.set_value(std::move(result));
-    if (!ok) return;
+    if (!ok) {
+      free_contexts();
+      return;
+    }
     for (;;) {
       {
         std::lock_guard lock(im.mutex);
@@ -336,6 +346,7 @@ Result<void, ConfigError> Vty::start(const std::string& config_file, const std::
     }
     g_bound_telnet_port = 0;
     if (telnet_started) telnet_exit();  // crashes when telnet never started
+    free_contexts();
   });
   auto result = started.get();
   if (!result) {

@@ -1,8 +1,8 @@
 #include "sg/config/sg_config_commands.hpp"
 
+#include "rserpool/ops/number.hpp"
 #include "rserpool/ops/sctp_commands.hpp"
 
-#include <charconv>
 #include <functional>
 
 namespace sg {
@@ -10,12 +10,11 @@ namespace {
 
 using rserpool::ops::CommandContext;
 using rserpool::ops::kConfigNode;
+using rserpool::ops::number_arg;
 
-std::optional<std::uint64_t> number(const std::string& s) {
-  std::uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
-  return v;
+// A point-code mask: the number of wildcarded low-order bits (`mask <0-24>`).
+std::optional<std::uint8_t> mask_arg(CommandContext& c, std::size_t i) {
+  return number_arg<std::uint8_t>(c, i, 0, 24);
 }
 
 std::optional<rserpool::IpAddress> ip(CommandContext& c, std::size_t i) {
@@ -62,20 +61,22 @@ void declare_traffic_commands(rserpool::ops::Vty& vty, int node, SgConfig* cfg, 
                   [](CommandContext& c) {
                     object<T>(c).negotiation = c.args[0] == "follow" ? ModeNegotiation::follow : ModeNegotiation::strict;
                   });
-  auto opc = [cfg](CommandContext& c, std::optional<std::uint64_t> mask) {
+  auto opc = [cfg](CommandContext& c, std::uint8_t mask) {
     auto pc = mxua::parse_point_code(c.args[0], cfg->pc_format);
     if (!pc) {
       c.error = "invalid point code '" + c.args[0] + "': " + pc.error();
       return;
     }
-    object<T>(c).allowed_opcs.push_back(mxua::MaskedPointCode{static_cast<std::uint8_t>(mask.value_or(0)), *pc});
+    object<T>(c).allowed_opcs.push_back(mxua::MaskedPointCode{mask, *pc});
   };
   vty.add_command(node, "allowed-opc PC", {"An originating point code its DATA may carry (repeat; none: any)", "Point code"},
-                  [opc](CommandContext& c) { opc(c, std::nullopt); });
+                  [opc](CommandContext& c) { opc(c, 0); });
   vty.add_command(node, "allowed-opc PC mask <0-24>",
                   {"A range of originating point codes its DATA may carry", "Point code", "Wildcard the low-order bits",
                    "Number of bits"},
-                  [opc](CommandContext& c) { opc(c, number(c.args[1])); });
+                  [opc](CommandContext& c) {
+                    if (const auto mask = mask_arg(c, 1)) opc(c, *mask);
+                  });
 }
 
 std::vector<std::string> doc(std::initializer_list<std::string> first, const std::vector<std::string>& more = {}) {
@@ -146,22 +147,23 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
   vty.add_command(sg_node, "pe-beat <0-60000>",
                   {"M3UA BEAT interval towards the gateway controllers (hung-peer detection)",
                    "Milliseconds (0: off)"},
-                  [cfg](CommandContext& c) { cfg->pe_beat_ms = static_cast<std::uint32_t>(*number(c.args[0])); });
+                  [cfg](CommandContext& c) { if (const auto n = number_arg<std::uint32_t>(c, 0)) cfg->pe_beat_ms = *n; });
   vty.add_command(sg_node, "pe-audit-bound <100-600000>",
                   {"Fencing: wait for the registrar's audit of a reported controller before reconnecting",
                    "Milliseconds after the ENDPOINT_UNREACHABLE report"},
-                  [cfg](CommandContext& c) { cfg->pe_audit_bound_ms = static_cast<std::uint32_t>(*number(c.args[0])); });
+                  [cfg](CommandContext& c) { if (const auto n = number_arg<std::uint32_t>(c, 0)) cfg->pe_audit_bound_ms = *n; });
   vty.add_command(sg_node, "pe-suspicion <100-600000>",
                   {"A controller the registrar lost while its link is up is suspected this long",
                    "Milliseconds"},
-                  [cfg](CommandContext& c) { cfg->pe_suspicion_ms = static_cast<std::uint32_t>(*number(c.args[0])); });
+                  [cfg](CommandContext& c) { if (const auto n = number_arg<std::uint32_t>(c, 0)) cfg->pe_suspicion_ms = *n; });
   declare_sctp_commands(vty, sg_node, "pe-sctp", "the links to the gateway controllers",
                         [cfg](CommandContext&) -> SctpOverrides& { return cfg->pe_sctp; });
   vty.add_command(sg_node, "metrics-endpoint (A.B.C.D|X:X::X:X) <0-65535>",
                   doc({"Prometheus text endpoint (GET /metrics)"}, {"IPv4 address", "IPv6 address", "TCP port (0: any free port)"}),
                   [cfg](CommandContext& c) {
-                    if (auto a = ip(c, 0))
-                      cfg->metrics_endpoint = rserpool::TransportAddress{*a, static_cast<std::uint16_t>(*number(c.args[1]))};
+                    const auto a = ip(c, 0);
+                    const auto port = number_arg<std::uint16_t>(c, 1);
+                    if (a && port) cfg->metrics_endpoint = rserpool::TransportAddress{*a, *port};
                   });
 
   // --- ss7-side --------------------------------------------------------------
@@ -173,13 +175,13 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
                     if (auto a = ip(c, 0)) cfg->ss7.listen_ips.push_back(*a);
                   });
   vty.add_command(ss7_node, "local-port <0-65535>", {"SGP listening port", "Port (M3UA: 2905; 0: any free port, see sgd --ports-file)"},
-                  [cfg](CommandContext& c) { cfg->ss7.listen_port = static_cast<std::uint16_t>(*number(c.args[0])); });
+                  [cfg](CommandContext& c) { if (const auto n = number_arg<std::uint16_t>(c, 0)) cfg->ss7.listen_port = *n; });
   vty.add_command(ss7_node, "accept-peers (configured|any)",
                   {"Which upstream peers may connect", "Only the configured peers' addresses", "Anyone"},
                   [cfg](CommandContext& c) { cfg->ss7.accept_any_peer = c.args[0] == "any"; });
   vty.add_command(ss7_node, "max-associations-per-peer <0-100000>",
                   {"Associations one peer may hold (idle ones make room for a newcomer)", "Count (0: unlimited)"},
-                  [cfg](CommandContext& c) { cfg->ss7.max_associations_per_peer = static_cast<std::size_t>(*number(c.args[0])); });
+                  [cfg](CommandContext& c) { if (const auto n = number_arg<std::size_t>(c, 0)) cfg->ss7.max_associations_per_peer = *n; });
   declare_sctp_commands(vty, ss7_node, "sctp", "the SS7 side (SGP and STP connections)",
                         [cfg](CommandContext&) -> SctpOverrides& { return cfg->ss7.sctp; });
   vty.add_command(ss7_node, "peer NAME", {"An upstream peer allowed to connect", "Peer name"},
@@ -200,7 +202,7 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
                     if (auto a = ip(c, 0)) object<Ss7Peer>(c).remote_ips.push_back(*a);
                   });
   vty.add_command(peer_node, "routing-context <0-4294967295>", {"Routing context of the peer's AS", "Value"},
-                  [](CommandContext& c) { object<Ss7Peer>(c).routing_context = static_cast<std::uint32_t>(*number(c.args[0])); });
+                  [](CommandContext& c) { if (const auto n = number_arg<std::uint32_t>(c, 0)) object<Ss7Peer>(c).routing_context = *n; });
   declare_traffic_commands<Ss7Peer>(vty, peer_node, cfg, true);
   vty.add_command(ss7_node, "connect NAME", {"An upstream STP to connect to", "Name"},
                   [cfg, connect_node](CommandContext& c) {
@@ -220,7 +222,7 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
                     if (auto a = ip(c, 0)) object<Ss7Connect>(c).remote_ips.push_back(*a);
                   });
   vty.add_command(connect_node, "remote-port <1-65535>", {"The STP's port", "Port"}, [](CommandContext& c) {
-    object<Ss7Connect>(c).remote_port = static_cast<std::uint16_t>(*number(c.args[0]));
+    if (const auto n = number_arg<std::uint16_t>(c, 0)) object<Ss7Connect>(c).remote_port = *n;
   });
   vty.add_command(connect_node, "local-ip (A.B.C.D|X:X::X:X)", doc({"Bind to this local address"}, kIpDoc),
                   [](CommandContext& c) {
@@ -230,7 +232,7 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
                   [](CommandContext& c) { object<Ss7Connect>(c).role = c.args[0] == "ipsp" ? PeerRole::ipsp : PeerRole::asp; });
   vty.add_command(connect_node, "routing-context <0-4294967295>", {"Routing context to activate", "Value"},
                   [](CommandContext& c) {
-                    object<Ss7Connect>(c).routing_context = static_cast<std::uint32_t>(*number(c.args[0]));
+                    if (const auto n = number_arg<std::uint32_t>(c, 0)) object<Ss7Connect>(c).routing_context = *n;
                   });
   declare_traffic_commands<Ss7Connect>(vty, connect_node, cfg, false);
 
@@ -247,30 +249,32 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
   vty.add_command(registrar_node, "remote (A.B.C.D|X:X::X:X) <1-65535>",
                   doc({"A registrar the pool user asks"}, {"IPv4 address", "IPv6 address", "ASAP port (3863)"}),
                   [cfg](CommandContext& c) {
-                    if (auto a = ip(c, 0))
-                      cfg->registrar.remote.push_back({*a, static_cast<std::uint16_t>(*number(c.args[1]))});
+                    const auto a = ip(c, 0);
+                    const auto port = number_arg<std::uint16_t>(c, 1);
+                    if (a && port) cfg->registrar.remote.push_back({*a, *port});
                   });
   vty.add_command(colocated_node, "asap-ip (A.B.C.D|X:X::X:X)", doc({"ASAP listening address"}, kIpDoc),
                   [](CommandContext& c) {
                     if (auto a = ip(c, 0)) object<ColocatedRegistrar>(c).asap_ips.push_back(*a);
                   });
   vty.add_command(colocated_node, "asap-port <0-65535>", {"ASAP port", "Port (3863; 0: any free port, see sgd --ports-file)"}, [](CommandContext& c) {
-    object<ColocatedRegistrar>(c).asap_port = static_cast<std::uint16_t>(*number(c.args[0]));
+    if (const auto n = number_arg<std::uint16_t>(c, 0)) object<ColocatedRegistrar>(c).asap_port = *n;
   });
   vty.add_command(colocated_node, "enrp-ip (A.B.C.D|X:X::X:X)", doc({"ENRP listening address"}, kIpDoc),
                   [](CommandContext& c) {
                     if (auto a = ip(c, 0)) object<ColocatedRegistrar>(c).enrp_ips.push_back(*a);
                   });
   vty.add_command(colocated_node, "enrp-port <0-65535>", {"ENRP port", "Port (9901; 0: any free port, see sgd --ports-file)"}, [](CommandContext& c) {
-    object<ColocatedRegistrar>(c).enrp_port = static_cast<std::uint16_t>(*number(c.args[0]));
+    if (const auto n = number_arg<std::uint16_t>(c, 0)) object<ColocatedRegistrar>(c).enrp_port = *n;
   });
   declare_sctp_commands(vty, colocated_node, "sctp", "the co-located registrar's ASAP and ENRP associations",
                         [](CommandContext& c) -> SctpOverrides& { return object<ColocatedRegistrar>(c).sctp; });
   vty.add_command(colocated_node, "enrp-peer (A.B.C.D|X:X::X:X) <1-65535>",
                   {"A peer registrar (mentor)", "IPv4 address", "IPv6 address", "ENRP port (9901)"},
                   [](CommandContext& c) {
-                    if (auto a = ip(c, 0))
-                      object<ColocatedRegistrar>(c).enrp_peers.push_back({*a, static_cast<std::uint16_t>(*number(c.args[1]))});
+                    const auto a = ip(c, 0);
+                    const auto port = number_arg<std::uint16_t>(c, 1);
+                    if (a && port) object<ColocatedRegistrar>(c).enrp_peers.push_back({*a, *port});
                   });
   vty.add_command(colocated_node, "enrp-allow (A.B.C.D|X:X::X:X)",
                   doc({"Accept ENRP associations from this address (a mate that connects to us)"}, kIpDoc),
@@ -279,17 +283,17 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
                   });
   vty.add_command(colocated_node, "server-id <1-4294967295>", {"ENRP server identifier", "Identifier"},
                   [](CommandContext& c) {
-                    object<ColocatedRegistrar>(c).server_id = static_cast<std::uint32_t>(*number(c.args[0]));
+                    if (const auto n = number_arg<std::uint32_t>(c, 0)) object<ColocatedRegistrar>(c).server_id = *n;
                   });
   vty.add_command(colocated_node, "keep-alive-interval <100-3600000>",
                   {"Mean interval of the ENDPOINT_KEEP_ALIVE audit of owned PEs (RFC 5352)", "Milliseconds"},
                   [](CommandContext& c) {
-                    object<ColocatedRegistrar>(c).keep_alive_interval_ms = static_cast<std::uint32_t>(*number(c.args[0]));
+                    if (const auto n = number_arg<std::uint32_t>(c, 0)) object<ColocatedRegistrar>(c).keep_alive_interval_ms = *n;
                   });
   vty.add_command(colocated_node, "keep-alive-timeout <100-3600000>",
                   {"A PE that does not answer its keep-alive within this is removed", "Milliseconds"},
                   [](CommandContext& c) {
-                    object<ColocatedRegistrar>(c).keep_alive_timeout_ms = static_cast<std::uint32_t>(*number(c.args[0]));
+                    if (const auto n = number_arg<std::uint32_t>(c, 0)) object<ColocatedRegistrar>(c).keep_alive_timeout_ms = *n;
                   });
 
   // --- pool ------------------------------------------------------------------
@@ -307,17 +311,23 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
   auto pool_changed = [changed](CommandContext& c) { changed(c, ConfigChange::pool, object<PoolSettings>(c).handle); };
   vty.add_command(pool_node, "pool-wait <0-600000>",
                   {"How long traffic waits while no PE is usable", "Milliseconds"}, [pool_changed](CommandContext& c) {
-                    object<PoolSettings>(c).distributor.pool_wait = std::chrono::milliseconds(*number(c.args[0]));
+                    const auto ms = number_arg<std::uint32_t>(c, 0);
+                    if (!ms) return;
+                    object<PoolSettings>(c).distributor.pool_wait = std::chrono::milliseconds(*ms);
                     pool_changed(c);
                   });
   vty.add_command(pool_node, "drain-deadline <0-86400000>",
                   {"How long a leaving PE keeps its calls", "Milliseconds"}, [pool_changed](CommandContext& c) {
-                    object<PoolSettings>(c).distributor.drain_deadline = std::chrono::milliseconds(*number(c.args[0]));
+                    const auto ms = number_arg<std::uint32_t>(c, 0);
+                    if (!ms) return;
+                    object<PoolSettings>(c).distributor.drain_deadline = std::chrono::milliseconds(*ms);
                     pool_changed(c);
                   });
   vty.add_command(pool_node, "max-queue <1-10000000>", {"Bound of each queue", "Messages"},
                   [pool_changed](CommandContext& c) {
-                    object<PoolSettings>(c).distributor.max_queue = *number(c.args[0]);
+                    const auto messages = number_arg<std::size_t>(c, 0);
+                    if (!messages) return;
+                    object<PoolSettings>(c).distributor.max_queue = *messages;
                     pool_changed(c);
                   });
   vty.add_command(pool_node, "placement (rendezvous|policy)",
@@ -333,7 +343,9 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
                   {"How long the pool's PE list must stay unchanged after start-up before calls in progress are placed",
                    "Milliseconds"},
                   [pool_changed](CommandContext& c) {
-                    object<PoolSettings>(c).distributor.placement_settle = std::chrono::milliseconds(*number(c.args[0]));
+                    const auto ms = number_arg<std::uint32_t>(c, 0);
+                    if (!ms) return;
+                    object<PoolSettings>(c).distributor.placement_settle = std::chrono::milliseconds(*ms);
                     pool_changed(c);
                   });
   vty.add_command(pool_node, "congestion onset <1-10000000> abatement <0-10000000>",
@@ -341,8 +353,11 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
                    "Queued messages that end it", "Messages"},
                   [pool_changed](CommandContext& c) {
                     auto& d = object<PoolSettings>(c).distributor;
-                    const auto onset = *number(c.args[0]);
-                    const auto abatement = *number(c.args[1]);
+                    const auto onset_arg = number_arg<std::size_t>(c, 0);
+                    const auto abatement_arg = number_arg<std::size_t>(c, 1);
+                    if (!onset_arg || !abatement_arg) return;
+                    const auto onset = *onset_arg;
+                    const auto abatement = *abatement_arg;
                     if (abatement >= onset) {
                       c.error = "abatement must be below onset";
                       return;
@@ -363,18 +378,18 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
                     if (!cfg->remove_route(c.args[0])) c.error = "no route named " + c.args[0];
                     changed(c, ConfigChange::route_removed, c.args[0]);
                   });
-  auto point_code_match = [cfg](CommandContext& c, std::optional<std::uint64_t> mask) -> std::optional<PointCodeMatch> {
+  auto point_code_match = [cfg](CommandContext& c, std::uint8_t mask) -> std::optional<PointCodeMatch> {
     auto pc = mxua::parse_point_code(c.args[0], cfg->pc_format);
     if (!pc) {
       c.error = "invalid point code '" + c.args[0] + "': " + pc.error();
       return std::nullopt;
     }
-    return PointCodeMatch{pc->value, static_cast<std::uint8_t>(mask.value_or(0))};
+    return PointCodeMatch{pc->value, mask};
   };
   auto route_changed = [changed](CommandContext& c) { changed(c, ConfigChange::route, object<RouteSettings>(c).name); };
   vty.add_command(route_node, "dpc PC", {"Destination point code", "Point code"},
                   [point_code_match, route_changed](CommandContext& c) {
-                    if (auto m = point_code_match(c, std::nullopt)) {
+                    if (auto m = point_code_match(c, 0)) {
                       object<RouteSettings>(c).key.dpc = *m;
                       object<RouteSettings>(c).has_dpc = true;
                       route_changed(c);
@@ -383,7 +398,9 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
   vty.add_command(route_node, "dpc PC mask <0-24>",
                   {"Destination point code", "Point code", "Wildcard the low-order bits", "Number of bits"},
                   [point_code_match, route_changed](CommandContext& c) {
-                    if (auto m = point_code_match(c, number(c.args[1]))) {
+                    const auto mask = mask_arg(c, 1);
+                    if (!mask) return;
+                    if (auto m = point_code_match(c, *mask)) {
                       object<RouteSettings>(c).key.dpc = *m;
                       object<RouteSettings>(c).has_dpc = true;
                       route_changed(c);
@@ -391,7 +408,7 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
                   });
   vty.add_command(route_node, "opc PC", {"Originating point code", "Point code"},
                   [point_code_match, route_changed](CommandContext& c) {
-                    if (auto m = point_code_match(c, std::nullopt)) {
+                    if (auto m = point_code_match(c, 0)) {
                       object<RouteSettings>(c).key.opc = *m;
                       route_changed(c);
                     }
@@ -399,7 +416,9 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
   vty.add_command(route_node, "opc PC mask <0-24>",
                   {"Originating point code", "Point code", "Wildcard the low-order bits", "Number of bits"},
                   [point_code_match, route_changed](CommandContext& c) {
-                    if (auto m = point_code_match(c, number(c.args[1]))) {
+                    const auto mask = mask_arg(c, 1);
+                    if (!mask) return;
+                    if (auto m = point_code_match(c, *mask)) {
                       object<RouteSettings>(c).key.opc = *m;
                       route_changed(c);
                     }
@@ -408,7 +427,12 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
                   {"Service indicator (repeat for several)", "ISUP (5)", "SCCP (3)", "TUP (4)", "Numeric value"},
                   [route_changed](CommandContext& c) {
                     const auto& a = c.args[0];
-                    const std::size_t si = a == "isup" ? 5 : a == "sccp" ? 3 : a == "tup" ? 4 : *number(a);
+                    std::size_t si = 0;
+                    if (a == "isup") si = 5;
+                    else if (a == "sccp") si = 3;
+                    else if (a == "tup") si = 4;
+                    else if (const auto n = number_arg<std::uint8_t>(c, 0, 0, 15)) si = *n;  // a 4-bit field
+                    else return;
                     object<RouteSettings>(c).key.service_indicators.set(si);
                     route_changed(c);
                   });
@@ -420,14 +444,15 @@ void declare_config_commands(rserpool::ops::Vty& vty, SgConfig& config, ConfigCh
                   });
   vty.add_command(route_node, "cic-range <0-16383> <0-16383>",
                   {"ISUP circuits of this route", "First CIC", "Last CIC"}, [route_changed](CommandContext& c) {
-                    const auto first = *number(c.args[0]);
-                    const auto last = *number(c.args[1]);
-                    if (first > last) {
+                    // A CIC is 12 bits in ITU ISUP, 14 in ANSI: the larger bound.
+                    const auto first = number_arg<std::uint16_t>(c, 0, 0, 16383);
+                    const auto last = number_arg<std::uint16_t>(c, 1, 0, 16383);
+                    if (!first || !last) return;
+                    if (*first > *last) {
                       c.error = "first CIC above last CIC";
                       return;
                     }
-                    object<RouteSettings>(c).key.cics =
-                        CicRange{static_cast<std::uint16_t>(first), static_cast<std::uint16_t>(last)};
+                    object<RouteSettings>(c).key.cics = CicRange{*first, *last};
                     route_changed(c);
                   });
   vty.add_command(route_node, "pool NAME", {"The pool this route leads to", "Pool handle"},
