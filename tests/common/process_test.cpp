@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <thread>
 
@@ -42,12 +43,16 @@ TEST(WaitForListener, SeesATcpListener) {
       {"python3", "-c", "import socket,time; s=socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); "
                         "open('" + port_file + "','w').write(str(s.getsockname()[1])); time.sleep(30)"});
   ASSERT_TRUE(child);
+  // The interpreter's start-up is the only wait here; on a loaded machine it
+  // has taken over 2 s, so wait for the port file (or the child's exit), not
+  // for a fixed number of polls.
   std::string port;
-  for (int i = 0; i < 200 && port.empty(); ++i) {
-    port = sgtest::read_file(port_file);
+  const auto give_up = std::chrono::steady_clock::now() + 30s;
+  while (port.empty() && child->running() && std::chrono::steady_clock::now() < give_up) {
     std::this_thread::sleep_for(10ms);
+    port = sgtest::read_file(port_file);
   }
-  ASSERT_FALSE(port.empty());
+  ASSERT_FALSE(port.empty()) << "the listener never wrote its port to " << port_file;
   EXPECT_TRUE(sgtest::wait_for_listener(sgtest::Protocol::tcp, static_cast<unsigned>(std::stoul(port)), 2s));
   EXPECT_FALSE(sgtest::wait_for_listener(sgtest::Protocol::tcp, 1, 100ms));
   std::remove(port_file.c_str());
