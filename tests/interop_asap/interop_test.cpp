@@ -73,7 +73,7 @@ class AsapInterop : public ::testing::Test {
                                          log("rspregistrar"));
     ASSERT_TRUE(r);
     registrar_.emplace(std::move(*r));
-    ASSERT_TRUE(sgtest::wait_for_listener(sgtest::Protocol::sctp, 3863, 5s)) << sgtest::read_file(log("rspregistrar"));
+    ASSERT_TRUE(sgtest::wait_for_listener(sgtest::Protocol::sctp, 3863, 20s)) << sgtest::read_file(log("rspregistrar"));
     std::this_thread::sleep_for(700ms);  // past the mentor discovery
   }
   void TearDown() override {

@@ -107,7 +107,7 @@ struct OsmoStpFixture : ::testing::Test {
     stage("starting osmo-stp");
     stp = sgtest::ChildProcess::spawn({"osmo-stp", "-c", cfg}, log_path);
     ASSERT_TRUE(stp.has_value()) << "cannot start osmo-stp";
-    ASSERT_TRUE(sgtest::wait_for_listener(sgtest::Protocol::sctp, kStpPort, 5s))
+    ASSERT_TRUE(sgtest::wait_for_listener(sgtest::Protocol::sctp, kStpPort, 20s))
         << "osmo-stp does not listen on SCTP port " << kStpPort;
     ASSERT_TRUE(stp->running()) << "osmo-stp exited";
     stage("osmo-stp listening");
