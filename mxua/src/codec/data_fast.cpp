@@ -1,9 +1,11 @@
 // DATA fast path: the SG relays DATA at high rates, so decoding borrows the
 // user data from the received buffer and encoding writes straight into a
 // caller buffer. Both walk the bytes once.
+#include <algorithm>
 #include <cstring>
 
 #include "mxua/codec.hpp"
+#include "mxua/rehead.hpp"
 #include "rserpool/base/buffer_pool.hpp"
 
 namespace mxua {
@@ -83,6 +85,43 @@ std::size_t encode_data(const DataView& d, std::span<std::uint8_t> out) noexcept
 void encode_data(const DataView& d, Bytes& out) {
   out.resize(encoded_data_size(d));
   (void)encode_data(d, std::span<std::uint8_t>(out));
+}
+
+bool rehead_data(Bytes& frame, const DataView& d, std::optional<std::uint32_t> na, std::optional<std::uint32_t> rc) {
+  const auto& pd = d.protocol_data;
+  const std::size_t ud = pd.user_data.size();
+  const std::uint8_t* const base = frame.data();
+  const std::uint8_t* const user = pd.user_data.data();
+  // The Protocol Data parameter (tag, length, 12 octets of label) sits right
+  // before the user data, and after at least a common header.
+  if (user == nullptr || base == nullptr || user < base + kHeaderSize + 16 || user + ud > base + frame.size())
+    return false;
+  const std::size_t pd_at = static_cast<std::size_t>(user - base) - 16;
+  const std::optional<std::uint32_t> correlation = d.correlation_id;  // d borrows from frame: read before writing
+  const std::size_t head = kHeaderSize + (na ? 8 : 0) + (rc ? 8 : 0);
+  const std::size_t pd_len = 16 + ud;
+  const std::size_t padded = rserpool::pad4(pd_len);
+  const std::size_t total = head + padded + (correlation ? 8 : 0);
+  const std::size_t need = std::max(total, pd_at + pd_len);
+  if (frame.size() < need) frame.resize(need);  // may move the storage: offsets only from here
+  std::uint8_t* p = frame.data();
+  if (pd_at != head) std::memmove(p + head, p + pd_at, pd_len);
+  store_u16(p + head, static_cast<std::uint16_t>(Tag::ProtocolData));
+  store_u16(p + head + 2, static_cast<std::uint16_t>(pd_len));
+  p[head + 4] = 0;  // the spare octet of the OPC and of the DPC, as encode_data() writes them
+  p[head + 8] = 0;
+  std::memset(p + head + pd_len, 0, padded - pd_len);
+  p[0] = kVersion;
+  p[1] = 0;
+  p[2] = static_cast<std::uint8_t>(MessageClass::Transfer);
+  p[3] = type::kData;
+  store_u32(p + 4, static_cast<std::uint32_t>(total));
+  std::uint8_t* q = p + kHeaderSize;
+  if (na) q = put_u32_param(q, Tag::NetworkAppearance, *na);
+  if (rc) q = put_u32_param(q, Tag::RoutingContext, *rc);
+  if (correlation) put_u32_param(p + head + padded, Tag::CorrelationId, *correlation);
+  frame.resize(total);
+  return true;
 }
 
 rserpool::Result<DataView, M3uaError> decode_data(ByteView wire, const DecodeLimits& limits) {
