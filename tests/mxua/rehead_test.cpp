@@ -7,6 +7,7 @@
 #include <string>
 
 #include "mxua/codec.hpp"
+#include "mxua/frame_loan.hpp"
 #include "mxua/rehead.hpp"
 
 namespace mxua {
@@ -121,6 +122,53 @@ TEST(M3uaRehead, RefusesAViewThatDoesNotBorrowFromTheFrame) {
   const Bytes before = frame;
   EXPECT_FALSE(rehead_data(frame, sample(ByteView(user), {}, Opt{100}, {}), {}, Opt{1}));
   EXPECT_EQ(frame, before);
+}
+
+// The receive side of the same idea: a DATA indication takes the received
+// frame over as its user part instead of copying it (frame_loan.hpp).
+TEST(M3uaFrameLoan, ADataIndicationTakesTheLentFrameOnce) {
+  const Bytes user = {9, 8, 7, 6, 5};
+  Bytes frame;
+  encode_data(sample(ByteView(user), {}, Opt{100}, Opt{3}), frame);
+  const auto* storage = frame.data();
+  auto d = decode_data(frame);
+  ASSERT_TRUE(d.ok());
+  {
+    const FrameLoan loan(frame);
+    Data taken = take_owned(*d);
+    EXPECT_EQ(taken.protocol_data.user_data, user);
+    EXPECT_EQ(taken.protocol_data.user_data.data(), storage) << "the frame's own storage, not a copy";
+    EXPECT_EQ(taken.routing_context, Opt{100});
+    EXPECT_EQ(taken.correlation_id, Opt{3});
+    EXPECT_EQ(taken.protocol_data.opc.value, 0x00abcdefU);
+    EXPECT_EQ(taken.protocol_data.sls, 0x5a);
+    EXPECT_TRUE(frame.empty());
+    // One taker: another DATA in the same scope gets a copy.
+    Bytes other;
+    encode_data(sample(ByteView(user), {}, Opt{1}, {}), other);
+    auto d2 = decode_data(other);
+    ASSERT_TRUE(d2.ok());
+    Data copied = take_owned(*d2);
+    EXPECT_EQ(copied.protocol_data.user_data, user);
+    EXPECT_FALSE(other.empty());
+  }
+}
+
+TEST(M3uaFrameLoan, WithoutALoanOrOutsideTheFrameItCopies) {
+  const Bytes user = {1, 2, 3};
+  Bytes frame;
+  encode_data(sample(ByteView(user), {}, Opt{100}, {}), frame);
+  auto d = decode_data(frame);
+  ASSERT_TRUE(d.ok());
+  Data a = take_owned(*d);  // no loan
+  EXPECT_EQ(a.protocol_data.user_data, user);
+  EXPECT_EQ(frame.size(), 36U);
+  Bytes unrelated = {0, 0, 0, 0};
+  const FrameLoan loan(unrelated);
+  Data b = take_owned(*d);  // d does not borrow from the lent bytes
+  EXPECT_EQ(b.protocol_data.user_data, user);
+  EXPECT_EQ(unrelated.size(), 4U);
+  EXPECT_EQ(frame.size(), 36U);
 }
 
 }  // namespace

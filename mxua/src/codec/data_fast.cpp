@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "mxua/codec.hpp"
+#include "mxua/frame_loan.hpp"
 #include "mxua/rehead.hpp"
 #include "rserpool/base/buffer_pool.hpp"
 
@@ -186,6 +187,23 @@ Data to_owned(const DataView& v) {
   // indication on the relay path allocates nothing in steady state).
   Bytes user = rserpool::buffers::take(s.user_data.size());
   user.assign(s.user_data.begin(), s.user_data.end());
+  d.protocol_data = ProtocolData{s.opc, s.dpc, s.si, s.ni, s.mp, s.sls, std::move(user)};
+  return d;
+}
+
+Data take_owned(const DataView& v) {
+  const auto& s = v.protocol_data;
+  Bytes* frame = FrameLoan::claim(s.user_data);
+  if (frame == nullptr) return to_owned(v);
+  Data d;
+  d.network_appearance = v.network_appearance;
+  d.routing_context = v.routing_context;
+  d.correlation_id = v.correlation_id;
+  const std::size_t n = s.user_data.size();
+  const auto at = static_cast<std::size_t>(s.user_data.data() - frame->data());
+  Bytes user = std::move(*frame);  // the storage moves with it: s.user_data still points into it
+  if (at != 0) std::memmove(user.data(), user.data() + at, n);
+  user.resize(n);  // shrinks: nothing written
   d.protocol_data = ProtocolData{s.opc, s.dpc, s.si, s.ni, s.mp, s.sls, std::move(user)};
   return d;
 }
