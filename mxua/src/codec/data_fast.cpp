@@ -1,9 +1,12 @@
 // DATA fast path: the SG relays DATA at high rates, so decoding borrows the
 // user data from the received buffer and encoding writes straight into a
 // caller buffer. Both walk the bytes once.
+#include <algorithm>
 #include <cstring>
 
 #include "mxua/codec.hpp"
+#include "mxua/frame_loan.hpp"
+#include "mxua/rehead.hpp"
 #include "rserpool/base/buffer_pool.hpp"
 
 namespace mxua {
@@ -85,6 +88,43 @@ void encode_data(const DataView& d, Bytes& out) {
   (void)encode_data(d, std::span<std::uint8_t>(out));
 }
 
+bool rehead_data(Bytes& frame, const DataView& d, std::optional<std::uint32_t> na, std::optional<std::uint32_t> rc) {
+  const auto& pd = d.protocol_data;
+  const std::size_t ud = pd.user_data.size();
+  const std::uint8_t* const base = frame.data();
+  const std::uint8_t* const user = pd.user_data.data();
+  // The Protocol Data parameter (tag, length, 12 octets of label) sits right
+  // before the user data, and after at least a common header.
+  if (user == nullptr || base == nullptr || user < base + kHeaderSize + 16 || user + ud > base + frame.size())
+    return false;
+  const std::size_t pd_at = static_cast<std::size_t>(user - base) - 16;
+  const std::optional<std::uint32_t> correlation = d.correlation_id;  // d borrows from frame: read before writing
+  const std::size_t head = kHeaderSize + (na ? 8 : 0) + (rc ? 8 : 0);
+  const std::size_t pd_len = 16 + ud;
+  const std::size_t padded = rserpool::pad4(pd_len);
+  const std::size_t total = head + padded + (correlation ? 8 : 0);
+  const std::size_t need = std::max(total, pd_at + pd_len);
+  if (frame.size() < need) frame.resize(need);  // may move the storage: offsets only from here
+  std::uint8_t* p = frame.data();
+  if (pd_at != head) std::memmove(p + head, p + pd_at, pd_len);
+  store_u16(p + head, static_cast<std::uint16_t>(Tag::ProtocolData));
+  store_u16(p + head + 2, static_cast<std::uint16_t>(pd_len));
+  p[head + 4] = 0;  // the spare octet of the OPC and of the DPC, as encode_data() writes them
+  p[head + 8] = 0;
+  std::memset(p + head + pd_len, 0, padded - pd_len);
+  p[0] = kVersion;
+  p[1] = 0;
+  p[2] = static_cast<std::uint8_t>(MessageClass::Transfer);
+  p[3] = type::kData;
+  store_u32(p + 4, static_cast<std::uint32_t>(total));
+  std::uint8_t* q = p + kHeaderSize;
+  if (na) q = put_u32_param(q, Tag::NetworkAppearance, *na);
+  if (rc) q = put_u32_param(q, Tag::RoutingContext, *rc);
+  if (correlation) put_u32_param(p + head + padded, Tag::CorrelationId, *correlation);
+  frame.resize(total);
+  return true;
+}
+
 rserpool::Result<DataView, M3uaError> decode_data(ByteView wire, const DecodeLimits& limits) {
   auto hdr = decode_header(wire, limits);
   if (!hdr) return rserpool::unexpected(std::move(hdr.error()));
@@ -147,6 +187,23 @@ Data to_owned(const DataView& v) {
   // indication on the relay path allocates nothing in steady state).
   Bytes user = rserpool::buffers::take(s.user_data.size());
   user.assign(s.user_data.begin(), s.user_data.end());
+  d.protocol_data = ProtocolData{s.opc, s.dpc, s.si, s.ni, s.mp, s.sls, std::move(user)};
+  return d;
+}
+
+Data take_owned(const DataView& v) {
+  const auto& s = v.protocol_data;
+  Bytes* frame = FrameLoan::claim(s.user_data);
+  if (frame == nullptr) return to_owned(v);
+  Data d;
+  d.network_appearance = v.network_appearance;
+  d.routing_context = v.routing_context;
+  d.correlation_id = v.correlation_id;
+  const std::size_t n = s.user_data.size();
+  const auto at = static_cast<std::size_t>(s.user_data.data() - frame->data());
+  Bytes user = std::move(*frame);  // the storage moves with it: s.user_data still points into it
+  if (at != 0) std::memmove(user.data(), user.data() + at, n);
+  user.resize(n);  // shrinks: nothing written
   d.protocol_data = ProtocolData{s.opc, s.dpc, s.si, s.ni, s.mp, s.sls, std::move(user)};
   return d;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "mxua/frame_loan.hpp"
 #include "rserpool/base/buffer_pool.hpp"
 #include "rserpool/base/log.hpp"
 
@@ -129,19 +130,25 @@ void AssociationDriver::on_message(tr::Association& assoc, tr::Message&& msg) {
   Actions acts = std::move(scratch_);
   acts.clear();
   const auto now = runner_->now();
-  if (endpoint_.role() == Role::Sgp) {
-    endpoint_.serving()->receive(id(), msg.stream, msg.payload, now, acts);  // hot path: no allocation
-  } else if (endpoint_.role() == Role::Asp || (endpoint_.requesting() && !endpoint_.serving())) {
-    // An ASP, or a single-exchange IPSP (only the requesting half): the
-    // same hot path, into the reused vector.
-    endpoint_.requesting()->receive(msg.stream, msg.payload, now, acts);
-  } else {
-    acts = endpoint_.receive(msg.stream, msg.payload, now);
+  {
+    // A DATA indication takes the received bytes over instead of copying
+    // its user part (frame_loan.hpp); the loan ends before any action runs.
+    const FrameLoan loan(msg.payload);
+    if (endpoint_.role() == Role::Sgp) {
+      endpoint_.serving()->receive(id(), msg.stream, msg.payload, now, acts);  // hot path: no allocation
+    } else if (endpoint_.role() == Role::Asp || (endpoint_.requesting() && !endpoint_.serving())) {
+      // An ASP, or a single-exchange IPSP (only the requesting half): the
+      // same hot path, into the reused vector.
+      endpoint_.requesting()->receive(msg.stream, msg.payload, now, acts);
+    } else {
+      acts = endpoint_.receive(msg.stream, msg.payload, now);
+    }
   }
   run(acts);
   scratch_ = std::move(acts);
   // The actions borrowed from the received bytes and are done: the buffer
-  // goes back to the thread's pool for the next message (issue 16).
+  // goes back to the thread's pool for the next message (issue 16), unless
+  // a DATA indication took it (then it is empty and give() ignores it).
   rserpool::buffers::give(std::move(msg.payload));
 }
 

@@ -1,4 +1,5 @@
 #include "mxua/fsm/asp_client.hpp"
+#include "mxua/frame_loan.hpp"
 
 #include <algorithm>
 
@@ -368,7 +369,9 @@ void AspClient::handle_data(const DataView& d, std::uint16_t stream, ByteView ra
     drop(DropReason::OpcScreened, out);  // counted, no ERR
     return;
   }
-  out.push_back(DataIndication{cfg_.assoc, d.routing_context.value_or(0), to_owned(d)});
+  // Last use of d: the indication takes the received frame when the driver
+  // lent it (frame_loan.hpp), instead of a copy of the user part.
+  out.push_back(DataIndication{cfg_.assoc, d.routing_context.value_or(0), take_owned(d)});
 }
 
 void AspClient::handle(const Message& m, std::uint16_t stream, ByteView raw, TimePoint now, Actions& out) {

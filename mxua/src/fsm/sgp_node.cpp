@@ -1,4 +1,5 @@
 #include "mxua/fsm/sgp_node.hpp"
+#include "mxua/frame_loan.hpp"
 
 #include <algorithm>
 
@@ -300,7 +301,9 @@ void SgpNode::handle_data(AssocId assoc, const DataView& d, std::uint16_t stream
     drop(assoc, DropReason::OpcScreened, out);
     return;
   }
-  out.push_back(DataIndication{assoc, as->routing_context(), to_owned(d)});
+  // Last use of d: the indication takes the received frame when the driver
+  // lent it (frame_loan.hpp), instead of a copy of the user part.
+  out.push_back(DataIndication{assoc, as->routing_context(), take_owned(d)});
 }
 
 void SgpNode::handle(AssocId assoc, const Message& m, std::uint16_t stream, ByteView raw, TimePoint now,

@@ -73,6 +73,7 @@ SctpAssociation::SctpAssociation(asio::io_context& io, const EndpointConfig& cfg
     : AssociationBase(cfg, std::move(counters), std::move(handler), cfg.name.empty() ? "sctp" : cfg.name),
       io_(io),
       sd_(io),
+      read_wait_(io),
       max_message_size_(cfg.max_message_size),
       configured_out_streams_(cfg.out_streams) {
   info_.kind = TransportKind::sctp;
@@ -133,7 +134,7 @@ void SctpAssociation::wait_connected() {
                    }
                    self->become_up();
                    if (self->finished()) return;
-                   self->wait_readable();
+                   self->wait_readable(false);
                    self->try_send();
                  });
 }
@@ -144,7 +145,7 @@ void SctpAssociation::start_accepted(UniqueFd fd) {
     if (self->finished()) return;
     self->become_up();
     if (self->finished()) return;
-    self->wait_readable();
+    self->wait_readable(false);
     self->try_send();
   });
 }
@@ -300,7 +301,15 @@ void SctpAssociation::try_send() {
   }
 }
 
-void SctpAssociation::wait_readable() {
+void SctpAssociation::wait_readable(bool exhausted) {
+  if (exhausted && ReadWait::kAvailable) {
+    read_wait_.start(sd_, shared_from_this(), [](void* owner, const error_code& ec) {
+      auto* self = static_cast<SctpAssociation*>(owner);
+      if (ec || self->finished()) return;
+      self->drain();
+    });
+    return;
+  }
   sd_.async_wait(asio::posix::descriptor_base::wait_read,
                  recycled([self = std::static_pointer_cast<SctpAssociation>(shared_from_this())](error_code ec) {
                    if (ec || self->finished()) return;
@@ -314,12 +323,16 @@ void SctpAssociation::drain() {
   const TurnTime turn;
   const WriteBatch write_batch;
   RecvBatch& rb = thread_recv_batch();
+  bool exhausted = false;  // the kernel's queue was seen empty
   for (int batch = 0; batch < kRecvBatches; ++batch) {
     rb.prepare();
     const int got = ::recvmmsg(fd(), rb.msgs, kRecvBatch, MSG_DONTWAIT, nullptr);
     if (got < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        exhausted = true;
+        break;
+      }
       return handle_recv_error(errno);
     }
     for (int i = 0; i < got; ++i) {
@@ -342,10 +355,13 @@ void SctpAssociation::drain() {
     }
     // Fewer than asked: the kernel's queue was empty (recvmmsg stops at the
     // first EAGAIN), so no further call is needed to learn it.
-    if (static_cast<unsigned>(got) < kRecvBatch) break;
+    if (static_cast<unsigned>(got) < kRecvBatch) {
+      exhausted = true;
+      break;
+    }
   }
   if (pending_down_) return finish(*pending_down_);
-  wait_readable();
+  wait_readable(exhausted);
 }
 
 void SctpAssociation::handle_data(const std::uint8_t* data, std::size_t n, const msghdr& mh) {

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "association_base.hpp"
+#include "read_wait.hpp"
 #include "rserpool/base/ring_queue.hpp"
 #include "sctp_socket.hpp"
 
@@ -53,7 +54,10 @@ class SctpAssociation final : public AssociationBase {
   void wait_connected();
   void become_up();
   void log_effective_timers();
-  void wait_readable();
+  // After a read that emptied the kernel's queue: ReadWait (no system
+  // call). After one that stopped at the budget: async_wait, whose epoll
+  // re-registration reports what is still waiting (read_wait.hpp).
+  void wait_readable(bool exhausted);
   void drain();
   void handle_data(const std::uint8_t* data, std::size_t n, const struct msghdr& mh);
   void handle_notification();
@@ -68,6 +72,7 @@ class SctpAssociation final : public AssociationBase {
 
   boost::asio::io_context& io_;
   boost::asio::posix::stream_descriptor sd_;
+  ReadWait read_wait_;
   std::size_t max_message_size_;
   std::uint16_t configured_out_streams_;
 

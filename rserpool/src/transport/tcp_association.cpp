@@ -51,6 +51,7 @@ TcpAssociation::TcpAssociation(asio::io_context& io, const EndpointConfig& cfg,
     : AssociationBase(cfg, std::move(counters), std::move(handler), cfg.name.empty() ? "tcp" : cfg.name),
       io_(io),
       socket_(io),
+      read_wait_(io),
       timer_(io),
       session_(session_options(cfg), tcpmap::Clock::now()),
       reuse_port_(cfg.reuse_port) {
@@ -193,7 +194,16 @@ void TcpAssociation::flush() {
                     }));
 }
 
-void TcpAssociation::read_loop() {
+void TcpAssociation::read_loop(bool exhausted) {
+  if (exhausted && ReadWait::kAvailable) {
+    read_wait_.start(socket_, shared_from_this(), [](void* owner, const error_code& ec) {
+      auto* self = static_cast<TcpAssociation*>(owner);
+      if (self->finished()) return;
+      if (ec) return self->fail_with_error(ec);
+      self->on_readable();
+    });
+    return;
+  }
   socket_.async_wait(tcp::socket::wait_read,
                      recycled([self = std::static_pointer_cast<TcpAssociation>(shared_from_this())](error_code ec) {
                        if (self->finished()) return;
@@ -208,15 +218,22 @@ void TcpAssociation::on_readable() {
   const TurnTime turn;
   const WriteBatch write_batch;
   Bytes& buf = thread_read_buffer();
+  bool exhausted = false;  // the socket was seen empty
   for (int i = 0; i < kReadBudget; ++i) {
     error_code ec;
     const std::size_t n = socket_.read_some(asio::buffer(buf), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      exhausted = true;
+      break;
+    }
     if (ec) return fail_with_error(ec);  // includes eof
     if (!on_read(ByteView(buf.data(), n))) return;
-    if (n < buf.size()) break;  // drained
+    if (n < buf.size()) {  // drained
+      exhausted = true;
+      break;
+    }
   }
-  read_loop();
+  read_loop(exhausted);
 }
 
 bool TcpAssociation::on_read(ByteView bytes) {

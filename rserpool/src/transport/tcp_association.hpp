@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "association_base.hpp"
+#include "read_wait.hpp"
 #include "rserpool/transport/config.hpp"
 #include "rserpool/transport/tcp_mapping_session.hpp"
 
@@ -42,7 +43,10 @@ class TcpAssociation final : public AssociationBase {
   bool connected_to_itself();
   // Waits for the socket to be readable, then reads what is there through
   // the thread's read buffer: an idle association holds no read buffer.
-  void read_loop();
+  // After a read that emptied the socket: ReadWait (no system call);
+  // otherwise async_wait, whose epoll re-registration reports what is
+  // still waiting (read_wait.hpp).
+  void read_loop(bool exhausted = false);
   void on_readable();
   // Processes one read; false when the association ended (or shut down).
   bool on_read(ByteView bytes);
@@ -58,6 +62,7 @@ class TcpAssociation final : public AssociationBase {
 
   boost::asio::io_context& io_;
   tcp::socket socket_;
+  ReadWait read_wait_;
   boost::asio::steady_timer timer_;
   tcpmap::Session session_;
   std::vector<tcp::endpoint> remotes_;

@@ -1,0 +1,46 @@
+#pragma once
+// The received bytes of one M3UA message, lent by the driver to the core
+// that decodes them, so that a DATA indication takes them over instead of
+// copying its user part out (issue 16: no copy, no second buffer per
+// relayed DATA on the receive side).
+//
+// The driver opens a FrameLoan around the core's receive call only (not
+// around the execution of the actions): nothing may borrow from the frame
+// once a core has taken it. A core takes it with take_owned(d), as the
+// last use of d and of the received bytes in that event.
+#include "mxua/messages.hpp"
+
+namespace mxua {
+
+class FrameLoan {
+ public:
+  explicit FrameLoan(Bytes& frame) noexcept : outer_(slot()) { slot() = &frame; }
+  ~FrameLoan() { slot() = outer_; }
+  FrameLoan(const FrameLoan&) = delete;
+  FrameLoan& operator=(const FrameLoan&) = delete;
+
+  // The lent frame when `part` lies inside it (it then ends the loan: one
+  // taker); nullptr otherwise.
+  static Bytes* claim(ByteView part) noexcept {
+    Bytes* f = slot();
+    if (f == nullptr || f->empty() || part.data() == nullptr) return nullptr;
+    if (part.data() < f->data() || part.data() + part.size() > f->data() + f->size()) return nullptr;
+    slot() = nullptr;
+    return f;
+  }
+
+ private:
+  static Bytes*& slot() noexcept {
+    thread_local Bytes* s = nullptr;
+    return s;
+  }
+  Bytes* outer_;
+};
+
+// to_owned(d), except that when d's user data lies in the frame lent on this
+// thread, the frame itself becomes the user part (moved to its front, the
+// rest cut off) instead of a copy in a fresh buffer. d must not be used
+// afterwards (its bytes have moved).
+Data take_owned(const DataView& d);
+
+}  // namespace mxua

@@ -1,0 +1,22 @@
+#pragma once
+// Relaying a DATA without decoding and re-encoding it (issue 16).
+#include <cstdint>
+#include <optional>
+
+#include "mxua/messages.hpp"
+
+namespace mxua {
+
+// Re-heads a received DATA in place: `frame` holds the message `d` was
+// decoded from (decode_data(); d borrows its user data from frame). The
+// Protocol Data parameter stays in frame (moved only when the new header is
+// longer or shorter than the old one, never copied out), a new common
+// header with Network Appearance `na` and Routing Context `rc` is written in
+// front of it and d's Correlation ID, if any, after it. The result is byte
+// for byte what encode_data() writes for d with `na` and `rc` (the OPC's and
+// DPC's spare octets and the padding zeroed, the length counting the final
+// padding). False, frame unchanged, when d does not borrow from frame.
+bool rehead_data(Bytes& frame, const DataView& d, std::optional<std::uint32_t> na,
+                 std::optional<std::uint32_t> rc);
+
+}  // namespace mxua
