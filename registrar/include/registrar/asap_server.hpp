@@ -172,6 +172,9 @@ class AsapServer {
   using AgendaEntry = std::pair<TimePoint, PeKey>;
   using OwnedMap = std::map<PeKey, OwnedPe, std::less<PeKey>, core::ArenaAllocator<std::pair<const PeKey, OwnedPe>>>;
   using Agenda = std::set<AgendaEntry, std::less<AgendaEntry>, core::ArenaAllocator<AgendaEntry>>;
+  // The same as the PeKey forms, for a PE already looked up.
+  void disown(OwnedMap::iterator o);
+  void remove_owned(OwnedMap::iterator o, Event why);
 
   CoreShared& s_;
   HandleUpdateSink& peers_;

@@ -143,7 +143,7 @@ void AsapServer::on_association_down(AssociationId id, TimePoint) {
     auto o = owned_.find(key);
     if (o == owned_.end() || o->second.association != id) continue;
     if (s_.config.remove_pes_on_association_down) {
-      remove_owned(key, Event::pe_association_lost);
+      remove_owned(o, Event::pe_association_lost);
     } else {
       o->second.association.reset();
     }
@@ -272,7 +272,7 @@ void AsapServer::on_registration(AssociationId aid, Association& a, ByteView poo
     s_.notify(Event::pe_reregistered, handle, id);
   }
   adopt(pool, id, aid, now, known, &a);
-  const auto answer_at = static_cast<std::ptrdiff_t>(s_.out.size());
+  const auto answer_at = s_.out.size();
   asap::RegistrationResponse resp;
   resp.pe_id = id;
   // The co-located registrar with no peers pays nothing for ENRP.
@@ -280,7 +280,7 @@ void AsapServer::on_registration(AssociationId aid, Association& a, ByteView poo
   pool_changed(pool);
   resp.pool_handle = handle;
   // Answer first: the ENRP updates above are queued behind it.
-  s_.out.insert(s_.out.begin() + answer_at, SendAsap{aid, asap::Message{std::move(resp)}});
+  s_.send_asap_at(answer_at, aid, asap::Message{std::move(resp)});
 }
 
 void AsapServer::on_deregistration(AssociationId aid, Association& a, asap::Deregistration& d) {
@@ -564,7 +564,11 @@ void AsapServer::disown(const PoolHandle& pool, PeIdentifier id) {
 
 void AsapServer::disown(PeKey key) {
   auto o = owned_.find(key);
-  if (o == owned_.end()) return;
+  if (o != owned_.end()) disown(o);
+}
+
+void AsapServer::disown(OwnedMap::iterator o) {
+  const PeKey key = o->first;
   if (o->second.in_agenda) agenda_.erase({o->second.agenda_at, key});
   if (o->second.association) {
     auto a = associations_.find(*o->second.association);
@@ -575,13 +579,26 @@ void AsapServer::disown(PeKey key) {
 }
 
 void AsapServer::remove_owned(PeKey key, Event why) {
+  auto o = owned_.find(key);
+  if (o != owned_.end()) return remove_owned(o, why);
+  // Not ours after all: the handlespace entry goes all the same.
+  auto removed = s_.handlespace.deregister_element(handles_.handle(key.pool).bytes(), key.id);
+  if (removed) {
+    if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::del_pe, removed->pool, removed->element);
+    pool_changed(removed->pool);
+    s_.notify(why, std::move(removed->pool), key.id);
+  }
+}
+
+void AsapServer::remove_owned(OwnedMap::iterator o, Event why) {
+  const PeKey key = o->first;
   auto removed = s_.handlespace.deregister_element(handles_.handle(key.pool).bytes(), key.id);
   if (removed) {
     if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::del_pe, removed->pool, removed->element);
     pool_changed(removed->pool);
     s_.notify(why, std::move(removed->pool), key.id);  // the handlespace's copy, not a new one
   }
-  disown(key);
+  disown(o);
 }
 
 void AsapServer::send_keep_alive(PeKey key, OwnedPe& st, bool home, TimePoint now) {
