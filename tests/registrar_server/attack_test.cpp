@@ -256,9 +256,14 @@ TEST_F(Attack, APeIdentifierCannotBeTakenFromTheSameHost) {
 // answers. Each is aborted at its send-queue bound; RSS stays bounded under
 // the attack and returns to within 10% of its baseline after it.
 TEST_F(Attack, ClientsThatNeverReadAreAbortedAndMemoryReturns) {
+  // Keep-alives every 10 min: the owner's client cannot answer audits
+  // while this thread floods, and on a loaded machine the test outlasts
+  // the fixture's 60 s interval (its PEs then expire one by one and the
+  // last resolution finds fewer than 128).
   auto daemon = start_daemon(write_file(
       "attack-unread.cfg", config_text() + " check-pe-addresses off\n rate-limit registration 0 0\n"
-                                          " rate-limit resolution 0 0\n max-resolution-items 128\n"));
+                                          " rate-limit resolution 0 0\n max-resolution-items 128\n"
+                                          " timer keep-alive-interval 600000\n"));
   ASSERT_TRUE(daemon);
   // A pool of 128 PEs with 8 addresses each: a full answer is about 9 KB.
   auto owner = connect_asap();

@@ -59,6 +59,9 @@ class AsapServer {
   // A HANDLE_RESOLUTION decoded into views (the registrar's fast path):
   // the same handling as through on_message(). False: unknown association.
   bool on_handle_resolution(AssociationId id, const wire::asap::HandleResolutionView& r, TimePoint now);
+  // A REGISTRATION decoded into a view (the registrar's fast path): the
+  // same handling as through on_message(). False: unknown association.
+  bool on_registration(AssociationId id, wire::asap::RegistrationView&& r, TimePoint now);
   std::optional<TimePoint> next_deadline() const;
   void on_timeout(TimePoint now);
   // End of every event: one push per changed pool to its subscribers.
@@ -75,6 +78,9 @@ class AsapServer {
   // sweep, takeover): subscribers of the pool get a push at the event's end.
   void pool_changed(const PoolHandle& pool) {
     if (!subscribers_.empty() && subscribers_.count(pool) != 0) changed_pools_.insert(pool);
+  }
+  void pool_changed(ByteView pool) {
+    if (!subscribers_.empty()) pool_changed(PoolHandle(pool));
   }
 
   // --- inspection ---
@@ -132,7 +138,7 @@ class AsapServer {
     TokenBucket resolutions, unreachables, registrations;
   };
 
-  void on_registration(AssociationId aid, Association& a, wire::asap::Registration& r, TimePoint now);
+  void on_registration(AssociationId aid, Association& a, ByteView pool, PoolElementParameter&& pe, TimePoint now);
   void on_deregistration(AssociationId aid, Association& a, wire::asap::Deregistration& d);
   void on_handle_resolution(AssociationId aid, Association& a, bool subscribe, ByteView pool,
                             std::optional<std::uint32_t> items, TimePoint now);
@@ -151,6 +157,8 @@ class AsapServer {
     return PeKey{*h, id};
   }
   PeKey adopt(ByteView pool, PeIdentifier id, std::optional<AssociationId> aid, TimePoint now);
+  PeKey adopt(ByteView pool, PeIdentifier id, std::optional<AssociationId> aid, TimePoint now, std::optional<PeKey> known,
+              Association* assoc);
   void disown(PeKey key);
   void reschedule(PeKey key, OwnedPe& st);
   void remove_owned(PeKey key, Event why);
@@ -164,6 +172,9 @@ class AsapServer {
   using AgendaEntry = std::pair<TimePoint, PeKey>;
   using OwnedMap = std::map<PeKey, OwnedPe, std::less<PeKey>, core::ArenaAllocator<std::pair<const PeKey, OwnedPe>>>;
   using Agenda = std::set<AgendaEntry, std::less<AgendaEntry>, core::ArenaAllocator<AgendaEntry>>;
+  // The same as the PeKey forms, for a PE already looked up.
+  void disown(OwnedMap::iterator o);
+  void remove_owned(OwnedMap::iterator o, Event why);
 
   CoreShared& s_;
   HandleUpdateSink& peers_;

@@ -28,7 +28,8 @@ struct CoreShared {
   ServerIdentifier self() const noexcept { return config.server_id; }
   void notify(Event e, PoolHandle pool = {}, PeIdentifier pe = 0, ServerIdentifier server = 0,
               AssociationId association = 0) {
-    out.push_back(Notify{e, std::move(pool), pe, server, association});
+    // Built in place: an action is a large variant, each move a copy.
+    out.emplace_back(std::in_place_type<Notify>, e, std::move(pool), pe, server, association);
   }
   // Never to ourselves nor to "nobody".
   void send_enrp(ServerIdentifier peer, wire::enrp::Message m) {
@@ -36,6 +37,11 @@ struct CoreShared {
     out.push_back(SendEnrp{peer, std::move(m)});
   }
   void send_asap(AssociationId association, AsapOut m) { out.push_back(SendAsap{association, std::move(m)}); }
+  // The answer to the message being handled, placed before what handling
+  // it queued at and after `at` (updates to peers, pushes to subscribers).
+  void send_asap_at(std::size_t at, AssociationId association, wire::asap::Message&& m) {
+    out.insert(out.begin() + static_cast<std::ptrdiff_t>(at), SendAsap{association, AsapOut{std::move(m)}});
+  }
 };
 
 }  // namespace rserpool::registrar

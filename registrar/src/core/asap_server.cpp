@@ -143,7 +143,7 @@ void AsapServer::on_association_down(AssociationId id, TimePoint) {
     auto o = owned_.find(key);
     if (o == owned_.end() || o->second.association != id) continue;
     if (s_.config.remove_pes_on_association_down) {
-      remove_owned(key, Event::pe_association_lost);
+      remove_owned(o, Event::pe_association_lost);
     } else {
       o->second.association.reset();
     }
@@ -156,7 +156,7 @@ bool AsapServer::on_message(AssociationId aid, asap::Message&& m, TimePoint now)
   Association& a = it->second;
   a.last_active = now;
   if (auto* r = std::get_if<asap::Registration>(&m)) {
-    on_registration(aid, a, *r, now);
+    on_registration(aid, a, r->pool_handle.bytes(), std::move(r->pool_element), now);
   } else if (auto* d = std::get_if<asap::Deregistration>(&m)) {
     on_deregistration(aid, a, *d);
   } else if (auto* h = std::get_if<asap::HandleResolution>(&m)) {
@@ -175,26 +175,37 @@ bool AsapServer::on_message(AssociationId aid, asap::Message&& m, TimePoint now)
   return true;
 }
 
-void AsapServer::on_registration(AssociationId aid, Association& a, asap::Registration& r, TimePoint now) {
+bool AsapServer::on_registration(AssociationId aid, asap::RegistrationView&& r, TimePoint now) {
+  auto it = associations_.find(aid);
+  if (it == associations_.end()) return false;
+  it->second.last_active = now;
+  on_registration(aid, it->second, r.pool_handle, std::move(r.pool_element), now);
+  return true;
+}
+
+// `pool` views the received message; a PoolHandle is built only where one
+// is kept or sent (the answer, the event, a new pool).
+void AsapServer::on_registration(AssociationId aid, Association& a, ByteView pool, PoolElementParameter&& pe,
+                                 TimePoint now) {
   auto& c = s_.counters;
   const auto& cfg = s_.config;
   auto& hs = s_.handlespace;
-  const PeIdentifier id = r.pool_element.id;
+  const PeIdentifier id = pe.id;
   auto refuse = [&](ErrorCause cause, Bytes info = {}) {
     ++c.registrations_rejected;
-    s_.send_asap(aid, asap::Message{reject(r.pool_handle, id, cause, std::move(info))});
+    s_.send_asap(aid, asap::Message{reject(PoolHandle(pool), id, cause, std::move(info))});
   };
   if (!a.registrations.take(now)) {
     ++c.registrations_rate_limited;
     return refuse(ErrorCause::lack_of_resources);
   }
-  const auto known = key_of(r.pool_handle.bytes(), id);  // nullopt: not ours
+  const auto known = key_of(pool, id);  // nullopt: not ours
   if (a.elements.size() >= cfg.max_pes_per_association && !(known && a.elements.count(*known))) {
     return refuse(ErrorCause::lack_of_resources);
   }
   if (id == 0) return refuse(ErrorCause::invalid_values, wire::encode_pe_identifier(id));
-  if (!is_known_policy(static_cast<std::uint32_t>(r.pool_element.policy.type))) {
-    return refuse(ErrorCause::invalid_values, wire::encode_parameter(r.pool_element.policy));
+  if (!is_known_policy(static_cast<std::uint32_t>(pe.policy.type))) {
+    return refuse(ErrorCause::invalid_values, wire::encode_parameter(pe.policy));
   }
   // A PE identifier belongs to the association that registered it (RFC 5352
   // 3.1 / RFC 5355 2.1, registration spoofing): while that association is
@@ -205,7 +216,7 @@ void AsapServer::on_registration(AssociationId aid, Association& a, asap::Regist
                                                            *o->second.association != aid &&
                                  associations_.count(*o->second.association) != 0) {
     ++c.registrations_refused_owned;
-    s_.notify(Event::pe_identity_conflict, r.pool_handle, id, 0, aid);
+    s_.notify(Event::pe_identity_conflict, PoolHandle(pool), id, 0, aid);
     if (!o->second.ack_deadline) send_keep_alive(o->first, o->second, false, now);
     return refuse(ErrorCause::non_unique_pe_identifier, wire::encode_pe_identifier(id));
   }
@@ -218,34 +229,30 @@ void AsapServer::on_registration(AssociationId aid, Association& a, asap::Regist
     return std::find(a.addresses.begin(), a.addresses.end(), ip) == a.addresses.end();
   };
   if (cfg.check_pe_addresses) {
-    const auto& listed = r.pool_element.user_transport.addresses;
+    const auto& listed = pe.user_transport.addresses;
     if (!listed.empty() && std::all_of(listed.begin(), listed.end(), foreign)) {
-      return refuse(cfg.address_check_cause, wire::encode_parameter(r.pool_element.user_transport));
+      return refuse(cfg.address_check_cause, wire::encode_parameter(pe.user_transport));
     }
-  }
-  PoolElementParameter pe = std::move(r.pool_element);  // the decoded message is ours to consume
-  if (cfg.check_pe_addresses) {
-    const auto before = pe.user_transport.addresses.size();
+    const auto before = listed.size();
     std::erase_if(pe.user_transport.addresses, foreign);
     c.foreign_addresses_removed += before - pe.user_transport.addresses.size();
   }
   pe.home_registrar = s_.self();
   // The ASAP transport is where *we* reach the PE: its association.
-  TransportParameter asap_transport;
-  asap_transport.protocol = TransportProtocol::sctp;
-  asap_transport.port = a.port;
-  asap_transport.use = TransportUse::data_only;
-  asap_transport.addresses = a.addresses;
-  if (asap_transport.addresses.empty()) {
+  if (a.addresses.empty()) {
     pe.asap_transport.reset();
   } else {
-    pe.asap_transport = std::move(asap_transport);
+    TransportParameter& asap_transport = pe.asap_transport.emplace();
+    asap_transport.protocol = TransportProtocol::sctp;
+    asap_transport.port = a.port;
+    asap_transport.use = TransportUse::data_only;
+    asap_transport.addresses = a.addresses;
   }
   core::RegistrationContext ctx;
   ctx.owner = s_.self();
   ctx.now = now;
   ctx.check_unique_id = true;
-  auto outcome = hs.register_element(r.pool_handle, std::move(pe), ctx);  // `pe` is not used below
+  auto outcome = hs.register_element(pool, std::move(pe), ctx);  // `pe` is not used below
   if (!outcome) {
     const auto& rej = outcome.error();
     Bytes info;
@@ -253,26 +260,27 @@ void AsapServer::on_registration(AssociationId aid, Association& a, asap::Regist
     if (rej.pool_transport) info = wire::encode_parameter(*rej.pool_transport);
     return refuse(rej.cause, std::move(info));
   }
+  // The handlespace's entry: its copy of the handle serves the answer, the
+  // event and the updates.
+  const core::PoolElementEntry* entry = outcome->entry;
+  const PoolHandle& handle = entry->pool_handle();
   if (outcome->new_element) {
     ++c.registrations;
-    s_.notify(Event::pe_registered, r.pool_handle, id);
+    s_.notify(Event::pe_registered, handle, id);
   } else {
     ++c.reregistrations;
-    s_.notify(Event::pe_reregistered, r.pool_handle, id);
+    s_.notify(Event::pe_reregistered, handle, id);
   }
-  adopt(r.pool_handle.bytes(), id, aid, now);
-  const auto answer_at = static_cast<std::ptrdiff_t>(s_.out.size());
+  adopt(pool, id, aid, now, known, &a);
+  const auto answer_at = s_.out.size();
   asap::RegistrationResponse resp;
   resp.pe_id = id;
-  if (peers_.has_peers()) {
-    if (const auto* e = hs.find(r.pool_handle, id)) {
-      peers_.element_changed(enrp::UpdateAction::add_pe, r.pool_handle, e->element());
-    }
-  }
-  pool_changed(r.pool_handle);
-  resp.pool_handle = std::move(r.pool_handle);  // the last use of the decoded message
+  // The co-located registrar with no peers pays nothing for ENRP.
+  if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::add_pe, handle, entry->element());
+  pool_changed(pool);
+  resp.pool_handle = handle;
   // Answer first: the ENRP updates above are queued behind it.
-  s_.out.insert(s_.out.begin() + answer_at, SendAsap{aid, asap::Message{std::move(resp)}});
+  s_.send_asap_at(answer_at, aid, asap::Message{std::move(resp)});
 }
 
 void AsapServer::on_deregistration(AssociationId aid, Association& a, asap::Deregistration& d) {
@@ -519,7 +527,13 @@ void AsapServer::reschedule(PeKey key, OwnedPe& st) {
 }
 
 AsapServer::PeKey AsapServer::adopt(ByteView pool, PeIdentifier id, std::optional<AssociationId> aid, TimePoint now) {
-  auto known = key_of(pool, id);
+  return adopt(pool, id, aid, now, key_of(pool, id), aid ? &associations_.try_emplace(*aid, arena_).first->second : nullptr);
+}
+
+// `known` is key_of(pool, id), `assoc` the association named by `aid`:
+// the registration has both at hand already.
+AsapServer::PeKey AsapServer::adopt(ByteView pool, PeIdentifier id, std::optional<AssociationId> aid, TimePoint now,
+                                    std::optional<PeKey> known, Association* assoc) {
   auto it = known ? owned_.find(*known) : owned_.end();
   if (it == owned_.end()) {
     // A new owned PE holds one reference to its pool's interned handle.
@@ -531,7 +545,7 @@ AsapServer::PeKey AsapServer::adopt(ByteView pool, PeIdentifier id, std::optiona
   const PeKey key = it->first;
   OwnedPe& st = it->second;
   st.association = aid;
-  if (aid) associations_.try_emplace(*aid, arena_).first->second.elements.insert(key);
+  if (assoc != nullptr) assoc->elements.insert(key);
   st.ack_deadline.reset();
   st.next_audit = jittered_audit(now);
   reschedule(key, st);
@@ -550,7 +564,11 @@ void AsapServer::disown(const PoolHandle& pool, PeIdentifier id) {
 
 void AsapServer::disown(PeKey key) {
   auto o = owned_.find(key);
-  if (o == owned_.end()) return;
+  if (o != owned_.end()) disown(o);
+}
+
+void AsapServer::disown(OwnedMap::iterator o) {
+  const PeKey key = o->first;
   if (o->second.in_agenda) agenda_.erase({o->second.agenda_at, key});
   if (o->second.association) {
     auto a = associations_.find(*o->second.association);
@@ -561,13 +579,26 @@ void AsapServer::disown(PeKey key) {
 }
 
 void AsapServer::remove_owned(PeKey key, Event why) {
+  auto o = owned_.find(key);
+  if (o != owned_.end()) return remove_owned(o, why);
+  // Not ours after all: the handlespace entry goes all the same.
   auto removed = s_.handlespace.deregister_element(handles_.handle(key.pool).bytes(), key.id);
   if (removed) {
-    peers_.element_changed(enrp::UpdateAction::del_pe, removed->pool, removed->element);
+    if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::del_pe, removed->pool, removed->element);
+    pool_changed(removed->pool);
+    s_.notify(why, std::move(removed->pool), key.id);
+  }
+}
+
+void AsapServer::remove_owned(OwnedMap::iterator o, Event why) {
+  const PeKey key = o->first;
+  auto removed = s_.handlespace.deregister_element(handles_.handle(key.pool).bytes(), key.id);
+  if (removed) {
+    if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::del_pe, removed->pool, removed->element);
     pool_changed(removed->pool);
     s_.notify(why, std::move(removed->pool), key.id);  // the handlespace's copy, not a new one
   }
-  disown(key);
+  disown(o);
 }
 
 void AsapServer::send_keep_alive(PeKey key, OwnedPe& st, bool home, TimePoint now) {
@@ -636,7 +667,7 @@ void AsapServer::process_expiry(TimePoint now) {
         s_.send_asap(*o->second.association, asap::Message{std::move(resp)});
       }
       disown(*key);
-      peers_.element_changed(enrp::UpdateAction::del_pe, removed.pool, removed.element);
+      if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::del_pe, removed.pool, removed.element);
     }
     pool_changed(removed.pool);
     s_.notify(Event::pe_expired, std::move(removed.pool), removed.element.id);

@@ -150,6 +150,12 @@ std::vector<Action> Registrar::on_asap_message(AssociationId id, ByteView messag
     if (!p_->asap.on_handle_resolution(id, *view, now)) ++s.counters.asap_unknown_association;
     return finish();
   }
+  // Likewise a plain REGISTRATION: its PE parameter is decoded straight
+  // into the value the handlespace keeps.
+  if (auto view = asap::decode_registration_view(message)) {
+    if (!p_->asap.on_registration(id, std::move(*view), now)) ++s.counters.asap_unknown_association;
+    return finish();
+  }
   auto decoded = asap::decode(message);
   if (!decoded) {
     // Not announced, or refused at admission (its abort is on its way):

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "rserpool/base/buffer_pool.hpp"
 #include "server_impl.hpp"
 
 namespace rserpool::registrar::detail {
@@ -60,6 +61,9 @@ void ServerState::asap_message(transport::Association& a, transport::Message&& m
   }
   ++counters.asap_messages_received;
   execute(core.on_asap_message(a.id(), m.payload, now()));
+  // The core keeps no view of it past the event: the transport reads the
+  // next message into this buffer (rserpool/base/buffer_pool.hpp).
+  buffers::give(std::move(m.payload));
 }
 
 void ServerState::asap_send_failed(transport::Association& a, std::size_t count) {
@@ -88,13 +92,17 @@ void ServerState::asap_down(transport::Association& a, transport::DownReason why
   execute(core.on_asap_association_down(a.id(), now()));
 }
 
-// Encoded here, once, as the message leaves.
+// Encoded here, once, as the message leaves, into a recycled buffer that
+// the transport gives back once the peer has it.
 void ServerState::send_asap(AssociationId id, const AsapOut& message) {
-  if (!asap.count(id)) {
+  auto it = asap.find(id);
+  if (it == asap.end()) {
     ++counters.asap_send_failures;
     return;
   }
-  send_asap_bytes(id, encode(message));
+  Bytes bytes = buffers::take(256);
+  encode_into(message, bytes);
+  send_asap_bytes(it, std::move(bytes));
 }
 
 void ServerState::send_asap_bytes(AssociationId id, Bytes&& message) {
@@ -103,6 +111,11 @@ void ServerState::send_asap_bytes(AssociationId id, Bytes&& message) {
     ++counters.asap_send_failures;
     return;
   }
+  send_asap_bytes(it, std::move(message));
+}
+
+void ServerState::send_asap_bytes(std::map<AssociationId, AsapLink>::iterator it, Bytes&& message) {
+  const AssociationId id = it->first;
   const std::size_t bytes = message.size();
   auto& association = *it->second.association;
   auto r = association.send(transport::Message{kAsapPpid, 0, false, std::move(message)});

@@ -93,6 +93,7 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
   void asap_down(transport::Association& a, transport::DownReason why);
   void send_asap(AssociationId id, const AsapOut& message);
   void send_asap_bytes(AssociationId id, Bytes&& message);
+  void send_asap_bytes(std::map<AssociationId, AsapLink>::iterator link, Bytes&& message);
   void send_asap_to_element(SendAsapToElement&& s);
   void abort_asap(AssociationId id);
 

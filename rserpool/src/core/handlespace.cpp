@@ -95,7 +95,13 @@ Result<RegistrationOutcome, RegistrationRejection> Handlespace::register_element
 Result<RegistrationOutcome, RegistrationRejection> Handlespace::register_element(const PoolHandle& handle,
                                                                                  PoolElementParameter&& pe,
                                                                                  const RegistrationContext& ctx) {
-  if (handle.empty() || handle.bytes().size() > kMaxPoolHandleSize ||
+  return register_element(handle.bytes(), std::move(pe), ctx);
+}
+
+Result<RegistrationOutcome, RegistrationRejection> Handlespace::register_element(ByteView handle,
+                                                                                 PoolElementParameter&& pe,
+                                                                                 const RegistrationContext& ctx) {
+  if (handle.empty() || handle.size() > kMaxPoolHandleSize ||
       (find_policy(pe.policy.type) == nullptr && !ctx.accept_unknown_policy) ||
       pe.registration_life_ms < kInfiniteLifetime)
     return unexpected(reject(ErrorCause::invalid_values));
@@ -155,14 +161,18 @@ Result<RegistrationOutcome, RegistrationRejection> Handlespace::register_element
       e.cached_encoding_.clear();
       pool->change_policy_values(e, e.pe_.policy);
       if (owner_changes) owner_add(e);
+      outcome.entry = &e;
       return outcome;
     }
     if (existing != nullptr) {
       // The sole member changed the pool's characteristics: recreate it.
       outcome.previous_owner = existing->owner();
       registered_at = existing->registered_at_;
+      // `handle` may view the pool's own copy, which goes with the pool.
+      const PoolHandle kept(handle);
       (void)remove_entry(*pool, pe.id);
       pool = nullptr;
+      return create_and_insert(kept.bytes(), std::move(pe), ctx, registered_at, outcome);
     } else {
       outcome.new_element = true;
     }
@@ -170,14 +180,28 @@ Result<RegistrationOutcome, RegistrationRejection> Handlespace::register_element
     outcome.new_element = true;
   }
 
-  if (pool == nullptr) {
-    auto created = std::make_unique<Pool>(handle, pe, next_pool_rank_++, arena_);
-    pool = created.get();
-    pool_lookup_.emplace(view_of(pool->handle()), pool);
-    pools_.emplace(handle, std::move(created));
-    outcome.new_pool = true;
+  if (pool != nullptr) {
+    outcome.entry = &insert(*pool, std::move(pe), ctx, registered_at);
+    return outcome;
   }
-  PoolElementEntry& e = pool->insert(std::move(pe));  // `pe` is not used below
+  return create_and_insert(handle, std::move(pe), ctx, registered_at, outcome);
+}
+
+RegistrationOutcome Handlespace::create_and_insert(ByteView handle, PoolElementParameter&& pe,
+                                                  const RegistrationContext& ctx, TimePoint registered_at,
+                                                  RegistrationOutcome outcome) {
+  auto created = std::make_unique<Pool>(PoolHandle(handle), pe, next_pool_rank_++, arena_);
+  Pool* pool = created.get();
+  pool_lookup_.emplace(view_of(pool->handle()), pool);
+  pools_.emplace(pool->handle(), std::move(created));
+  outcome.new_pool = true;
+  outcome.entry = &insert(*pool, std::move(pe), ctx, registered_at);
+  return outcome;
+}
+
+PoolElementEntry& Handlespace::insert(Pool& pool, PoolElementParameter&& pe, const RegistrationContext& ctx,
+                                      TimePoint registered_at) {
+  PoolElementEntry& e = pool.insert(std::move(pe));  // `pe` is not used below
   e.pe_.home_registrar = ctx.owner;
   e.registered_at_ = registered_at;
   e.updated_at_ = ctx.now;
@@ -185,7 +209,7 @@ Result<RegistrationOutcome, RegistrationRejection> Handlespace::register_element
   e.source_ = ctx.source;
   index_add(e);
   ++element_count_;
-  return outcome;
+  return e;
 }
 
 RemovedElement Handlespace::remove_entry(Pool& pool, PeIdentifier id) {
@@ -212,6 +236,10 @@ std::optional<RemovedElement> Handlespace::deregister_element(ByteView handle, P
 }
 
 const PoolElementEntry* Handlespace::find(const PoolHandle& handle, PeIdentifier id) const {
+  return find(handle.bytes(), id);
+}
+
+const PoolElementEntry* Handlespace::find(ByteView handle, PeIdentifier id) const {
   Pool* pool = find_pool(handle);
   return pool == nullptr ? nullptr : pool->find(id);
 }

@@ -150,6 +150,7 @@ struct RegistrationOutcome {
   bool new_element = false;            // false: re-registration (update)
   bool new_pool = false;
   ServerIdentifier previous_owner = 0;  // for an update; 0 for a new PE
+  const PoolElementEntry* entry = nullptr;  // the registered PE (valid as find()'s pointers are)
 };
 
 // A rejected registration with what the Operation Error needs.
@@ -213,11 +214,16 @@ class Handlespace {
   // the handlespace instead of being copied). `pe` is left unspecified.
   Result<RegistrationOutcome, RegistrationRejection> register_element(const PoolHandle& pool, PoolElementParameter&& pe,
                                                                       const RegistrationContext& ctx);
+  // The same, the pool named by its handle's bytes (a view into a received
+  // REGISTRATION: a PoolHandle is built only when the pool is new).
+  Result<RegistrationOutcome, RegistrationRejection> register_element(ByteView pool, PoolElementParameter&& pe,
+                                                                      const RegistrationContext& ctx);
   // nullopt when unknown (ASAP still answers success, RFC 5352 3.2).
   std::optional<RemovedElement> deregister_element(const PoolHandle& pool, PeIdentifier id);
   std::optional<RemovedElement> deregister_element(ByteView pool, PeIdentifier id);
 
   const PoolElementEntry* find(const PoolHandle& pool, PeIdentifier id) const;
+  const PoolElementEntry* find(ByteView pool, PeIdentifier id) const;
   std::optional<PolicyType> pool_policy(const PoolHandle& pool) const;
   std::size_t pool_size(const PoolHandle& pool) const;
   std::size_t pool_count() const noexcept { return pools_.size(); }
@@ -289,6 +295,10 @@ class Handlespace {
   void index_add(PoolElementEntry& e);
   void index_remove(PoolElementEntry& e);
   RemovedElement remove_entry(Pool& pool, PeIdentifier id);
+  PoolElementEntry& insert(Pool& pool, PoolElementParameter&& pe, const RegistrationContext& ctx,
+                           TimePoint registered_at);
+  RegistrationOutcome create_and_insert(ByteView handle, PoolElementParameter&& pe, const RegistrationContext& ctx,
+                                        TimePoint registered_at, RegistrationOutcome outcome);
   void set_owner(PoolElementEntry& e, ServerIdentifier to);
 
   // Nodes of every per-PE index (pools' members, owner, expiry): freed

@@ -11,6 +11,7 @@
 // Not thread-safe (one owner).
 #include <cassert>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
@@ -47,8 +48,9 @@ class PoolHandleTable {
       slots_.push_back(Slot{PoolHandle(handle), 0});
     }
     slots_[id].refs = 1;
-    // The key views the slot's own bytes: a PoolHandle's buffer does not
-    // move when the slot vector grows (vectors move their buffers).
+    // The key views the slot's own bytes: slots live in a deque, which
+    // never moves an element when it grows (a short PoolHandle holds its
+    // bytes inline, so moving the slot would move them).
     index_.emplace(view(slots_[id].handle.bytes()), id);
     return id;
   }
@@ -70,7 +72,7 @@ class PoolHandleTable {
   static std::string_view view(ByteView b) noexcept {
     return {reinterpret_cast<const char*>(b.data()), b.size()};
   }
-  std::vector<Slot> slots_;
+  std::deque<Slot> slots_;
   std::vector<Id> free_;
   std::unordered_map<std::string_view, Id> index_;
 };

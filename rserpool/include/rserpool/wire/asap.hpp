@@ -184,6 +184,21 @@ struct HandleResolutionView {
 };
 std::optional<HandleResolutionView> decode_handle_resolution_view(ByteView data) noexcept;
 
+// A REGISTRATION decoded for the registrar's hot path (issue 16): the pool
+// handle as a view into the received bytes, the PE parameter decoded
+// straight into the value the handlespace will keep (no Message, no
+// PoolHandle, no parameter bookkeeping). Only the plain form is taken: a
+// valid header, the Pool Handle parameter (1 to kMaxPoolHandleSize bytes),
+// then one Pool Element parameter, nothing else, and nothing in the PE
+// parameter to skip or report. Anything else gives nullopt and the caller
+// decode()s the message. Where this gives a value, decode() gives the
+// equal Registration with nothing to report.
+struct RegistrationView {
+  ByteView pool_handle;  // the handle's bytes, inside the message
+  PoolElementParameter pool_element;
+};
+std::optional<RegistrationView> decode_registration_view(ByteView data);
+
 // Decodes exactly one message: `data` holds the message and at most its
 // trailing padding.
 Result<Decoded<Message>, DecodeError> decode(ByteView data);

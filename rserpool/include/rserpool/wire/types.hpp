@@ -3,6 +3,8 @@
 // wire codecs, the handlespace, the registrar and the ASAP endpoints, so that
 // none of them depends on another's internals.
 #include <compare>
+#include <cstring>
+#include <memory>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,18 +17,68 @@
 namespace rserpool {
 
 // Opaque bytes (RFC 5354 3.9). Usually printable, but not necessarily.
+//
+// Held inline up to kInline bytes (rsplib's handles are at most 32), on the
+// heap beyond: a handle copied into an event, a response or a removed PE
+// costs no allocation (issue 16: no per-operation heap allocation in the
+// registrar). Ordered byte-wise, a shorter prefix first.
 class PoolHandle {
  public:
-  PoolHandle() = default;
-  explicit PoolHandle(std::string_view name) : bytes_(name.begin(), name.end()) {}
-  explicit PoolHandle(ByteView b) : bytes_(b.begin(), b.end()) {}
-  const Bytes& bytes() const noexcept { return bytes_; }
-  std::string to_string() const { return {bytes_.begin(), bytes_.end()}; }
-  bool empty() const noexcept { return bytes_.empty(); }
-  friend auto operator<=>(const PoolHandle&, const PoolHandle&) = default;
+  static constexpr std::size_t kInline = 48;
+
+  PoolHandle() noexcept = default;
+  explicit PoolHandle(std::string_view name) { assign(reinterpret_cast<const std::uint8_t*>(name.data()), name.size()); }
+  explicit PoolHandle(ByteView b) { assign(b.data(), b.size()); }
+  PoolHandle(const PoolHandle& o) { assign(o.data(), o.size_); }
+  PoolHandle(PoolHandle&& o) noexcept : size_(o.size_), heap_(std::move(o.heap_)) {
+    if (!heap_) std::memcpy(inline_, o.inline_, size_);
+    o.size_ = 0;
+  }
+  PoolHandle& operator=(const PoolHandle& o) {
+    if (this != &o) assign(o.data(), o.size_);
+    return *this;
+  }
+  PoolHandle& operator=(PoolHandle&& o) noexcept {
+    if (this == &o) return *this;
+    size_ = o.size_;
+    heap_ = std::move(o.heap_);
+    if (!heap_) std::memcpy(inline_, o.inline_, size_);
+    o.size_ = 0;
+    return *this;
+  }
+  ~PoolHandle() = default;
+
+  ByteView bytes() const noexcept { return {data(), size_}; }
+  std::string to_string() const { return {reinterpret_cast<const char*>(data()), size_}; }
+  bool empty() const noexcept { return size_ == 0; }
+
+  friend bool operator==(const PoolHandle& a, const PoolHandle& b) noexcept {
+    return a.size_ == b.size_ && (a.size_ == 0 || std::memcmp(a.data(), b.data(), a.size_) == 0);
+  }
+  friend std::strong_ordering operator<=>(const PoolHandle& a, const PoolHandle& b) noexcept {
+    const std::size_t n = a.size_ < b.size_ ? a.size_ : b.size_;
+    const int c = n == 0 ? 0 : std::memcmp(a.data(), b.data(), n);
+    if (c != 0) return c < 0 ? std::strong_ordering::less : std::strong_ordering::greater;
+    return a.size_ <=> b.size_;
+  }
 
  private:
-  Bytes bytes_;
+  const std::uint8_t* data() const noexcept { return heap_ ? heap_.get() : inline_; }
+  void assign(const std::uint8_t* p, std::size_t n) {
+    if (n <= kInline) {
+      heap_.reset();
+      if (n != 0) std::memmove(inline_, p, n);
+    } else {
+      auto h = std::make_unique<std::uint8_t[]>(n);
+      std::memcpy(h.get(), p, n);
+      heap_ = std::move(h);
+    }
+    size_ = n;
+  }
+
+  std::size_t size_ = 0;
+  std::unique_ptr<std::uint8_t[]> heap_;  // set only beyond kInline bytes
+  std::uint8_t inline_[kInline];
 };
 
 // Longest pool handle we accept; RFC 5354 sets no limit, rsplib uses 32.
