@@ -347,6 +347,41 @@ TEST_F(Pair, ARestartedGatewayPlacesCallsInProgressOnlyOnceThePoolHasSettled) {
   }
 }
 
+// The driver knows the list is the whole pool (a restarted gateway of a pair
+// whose registrar downloaded its mate's handlespace): the settle ends at
+// once, the held release goes where the hash over the whole pool puts it,
+// the one of the previous run. Before any list, and with a list the driver
+// did not vouch for, the settle's timer still decides.
+TEST_F(Pair, ARestartedGatewaySettlesAtOnceWhenItsListIsKnownComplete) {
+  config.placement_settle = 5s;
+  config.pool_wait = 20s;
+  make(PlacementMode::rendezvous);
+  bring_up(*a, {11, 22, 33}, t0);
+  std::map<std::uint16_t, PeIdentifier> placed;
+  for (std::uint16_t cic = 0; cic < 60; ++cic) placed[cic] = sent_to(a->message(isup(ss7::encode_iam(cic, "1"), cic), t0));
+  std::uint16_t on_33 = 0;
+  while (placed[on_33] != 33) ++on_33;
+
+  const TimePoint t1 = t0 + 100ms;
+  EXPECT_TRUE(b->list_complete(t1).empty());
+  EXPECT_FALSE(b->placement_settled()) << "no list yet: nothing to vouch for";
+  (void)list(*b, {11, 22, 33}, t1);
+  for (auto pe : {11, 22, 33}) (void)b->association_up(static_cast<PeIdentifier>(pe), t1);
+  EXPECT_TRUE(only<action::SendData>(b->message(isup(ss7::encode_rel(on_33), on_33), t1 + 1ms)).empty());
+  EXPECT_FALSE(b->placement_settled());
+  auto settled = b->list_complete(t1 + 5ms);
+  EXPECT_TRUE(b->placement_settled());
+  EXPECT_EQ(sent_to(settled), 33U);
+  EXPECT_EQ(b->pool_wait_depth(), 0U);
+  EXPECT_NE(b->next_deadline(), t1 + 5s) << "the settle's timer is cancelled";
+  EXPECT_TRUE(b->list_complete(t1 + 6ms).empty()) << "once settled, nothing more";
+  for (auto [cic, pe] : placed) {
+    if (cic != on_33) {
+      EXPECT_EQ(sent_to(b->message(isup(ss7::encode_rel(cic), cic), t1 + 10ms)), pe) << "cic " << cic;
+    }
+  }
+}
+
 // Without the settle (0 ms) the same release goes to the one controller
 // registered yet, which does not hold the call.
 TEST_F(Pair, WithoutTheSettleARestartedGatewayMisplacesCallsInProgress) {

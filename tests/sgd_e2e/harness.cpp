@@ -136,7 +136,9 @@ Process start_sgd(const WorkDir& w, const SgdSpec& s, const std::string& name) {
   std::ofstream(cfg) << sgd_config(s);
   const auto log = w.path(name + ".log");
   const auto ports_file = w.path(name + ".ports");
-  auto p = sgtest::ChildProcess::spawn({Bin::sgd(), "-c", cfg, "-p", "0", "--ports-file", ports_file}, log);
+  std::vector<std::string> argv{Bin::sgd(), "-c", cfg, "-p", "0", "--ports-file", ports_file};
+  if (!s.pool_memory.empty()) argv.insert(argv.end(), {"--pool-memory", s.pool_memory});
+  auto p = sgtest::ChildProcess::spawn(argv, log);
   if (!p) return Process::failed("cannot start " + Bin::sgd());
   std::string why;
   auto ports = sgtest::wait_for_ports_file(ports_file, *p, 10s, &why);

@@ -68,6 +68,7 @@ struct SgdSpec {
   std::vector<std::string> enrp_peers;  // "ADDR PORT": the co-located registrar's ENRP peers (mentor)
   std::vector<std::string> enrp_allow;  // addresses whose ENRP associations it accepts
   std::uint32_t server_id = 0;          // 0: random
+  std::string pool_memory;              // sgd --pool-memory PATH (empty: none)
 };
 
 std::string sgd_config(const SgdSpec& s);

@@ -166,8 +166,10 @@ class SgdHitless : public ::testing::Test {
 TEST_F(SgdHitless, ARestartedSgdCarriesTrafficWithinASecondAndKeepsEveryCall) {
   // The default placement-settle (600 ms): the controllers find the
   // restarted registrar within the hunt's cap (200 ms) of its return, so
-  // their registrations spread less than the settle.
+  // their registrations spread less than the settle. With its pool memory
+  // the restarted sgd settles as soon as the three are listed again.
   SgdSpec spec;
+  spec.pool_memory = work_->path("sgd.memory");
   auto* sgd = &keep(start_sgd(*work_, spec));
   ASSERT_TRUE(sgd->started()) << sgd->failure();
   start_pes({local_ip() + ":" + std::to_string(sgd->port("asap"))});
@@ -219,6 +221,9 @@ TEST_F(SgdHitless, ARestartedSgdCarriesTrafficWithinASecondAndKeepsEveryCall) {
   EXPECT_LE(failed.inside, in_flight_allowed(uml() ? 40 : 200, window)) << "more lost at the kill than it could hold";
   EXPECT_EQ(num(s, "calls_failed"), failed.inside + failed.outside);
   EXPECT_EQ(num(s, "calls_unfinished"), 0);
+  EXPECT_NE(sgtest::read_file(sgd->log()).find("the list equals the one the previous run placed by: settled"),
+            std::string::npos)
+      << "the restarted sgd did not settle on its remembered list";
 }
 
 // Two sgd with peered co-located registrars, the controllers registered

@@ -8,6 +8,7 @@
 #include <random>
 #include <sstream>
 
+#include "pool_memory.hpp"
 #include "pool_metrics.hpp"
 #include "pool_runtime.hpp"
 #include "pool_text.hpp"
@@ -19,6 +20,7 @@
 #include "rserpool/ops/prometheus_endpoint.hpp"
 #include "rserpool/transport/endpoint.hpp"
 #include "sg/routing/flow.hpp"
+#include "sg/routing/rendezvous.hpp"
 #include "sg/routing/route_table.hpp"
 #include "ss7_side.hpp"
 
@@ -108,6 +110,10 @@ struct Gateway::Impl {
   boost::asio::steady_timer membership_timer;  // check_empty_pools()
   std::uint64_t next_seed = 1;
   bool shutting_down = false;
+  // The previous run's lists (options.pool_memory) and what this run wrote
+  // there last (each pool's list once settled, kept current).
+  gateway::RememberedPools remembered;
+  gateway::RememberedPools written;
   // The timer handlers hold a weak_ptr to this, never a bare `this`: a wait
   // that expired before the gateway was destroyed is already queued in the
   // io_context, cancel() cannot take it back and it completes with success.
@@ -118,6 +124,13 @@ struct Gateway::Impl {
   // (Re)starts the pool user's watch of the pool: resolves it now.
   void rewatch(const std::string& name);
   void registrar_event(const rserpool::registrar::Notify& n);
+  // Ends a pool's start-up settle as soon as its list is known whole: the
+  // co-located registrar downloaded its mate's handlespace (a restarted
+  // gateway of a mated pair) and the pool's list equals what it holds.
+  void settle_if_complete(PoolRuntime& pool);
+  // Once a pool has settled: its list, rewritten to the memory file when it
+  // changed.
+  void remember(const PoolRuntime& pool);
   // Re-resolves the pools that are empty here and not in the co-located
   // registrar; re-arms itself.
   void check_empty_pools();
@@ -132,6 +145,16 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
   aggressive = config.timers == TimerProfile::aggressive;
   next_seed = options.seed != 0 ? options.seed : clock_seed();
   for (const auto& [category, level] : config.log_levels) rserpool::log::set_level(category, level);
+  if (!options.pool_memory.empty()) {
+    if (auto read = gateway::read_pool_memory(options.pool_memory)) {
+      remembered = std::move(*read);
+      written = remembered;
+      logger()->info("pool memory {}: {} pool(s) remembered", options.pool_memory, remembered.size());
+    } else {
+      // Without it the settle's timer decides, as on a first start.
+      logger()->warn("pool memory unusable, ignored: {}", read.error());
+    }
+  }
 
   // Each side: the timer profile, then its own `sctp ...` overrides.
   link_profile.sctp = apply(config.pe_sctp, sctp_profile(config.timers));
@@ -247,12 +270,55 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
 
 void Gateway::Impl::registrar_event(const rserpool::registrar::Notify& n) {
   using E = rserpool::registrar::Event;
+  if (n.event == E::resync_done)
+    for (const auto& [name, p] : pools) settle_if_complete(*p);
   if (n.event != E::pe_registered && n.event != E::resync_done && n.event != E::takeover_won) return;
   for (const auto& [name, p] : pools) {
     if (p->distributor().membership().listed_count() != 0) continue;  // the subscription keeps it current
     if (n.event == E::pe_registered && n.pool.to_string() != name) continue;
     rewatch(name);
   }
+}
+
+void Gateway::Impl::settle_if_complete(PoolRuntime& pool) {
+  const auto& membership = pool.distributor().membership();
+  if (pool.distributor().placement_settled() || membership.listed_count() == 0) return;
+  const auto list = gateway::remembered_of(membership);
+  // The list the previous run placed its flows by, whole again. Only for a
+  // gateway alone (its own registrar, no ENRP peer, no other registrar):
+  // while it was down nobody else placed calls, so no PE it does not
+  // remember holds one. A mate may have placed calls on a PE that joined
+  // meanwhile: a gateway of a pair waits for its registrar's download.
+  const auto& co = config.registrar.colocated;
+  const bool alone = co && co->enrp_peers.empty() && co->enrp_allowed.empty() && config.registrar.remote.empty();
+  if (auto it = remembered.find(pool.name()); alone && it != remembered.end() && it->second == list) {
+    logger()->info("pool {}: the list equals the one the previous run placed by: settled", pool.name());
+    pool.list_complete();
+    return;
+  }
+  // Only a finished download says the handlespace is whole: a registrar
+  // that started alone (no mate answered, or its mentor stalled) learns
+  // the pool one registration at a time, and the settle's timer decides.
+  if (!registrar ||
+      registrar->synchronisation().download.state != rserpool::registrar::MentorDownload::State::done)
+    return;
+  gateway::RememberedList held;
+  for (const auto* e : registrar->core().handlespace().elements_of(rserpool::PoolHandle(pool.name())))
+    held[e->id()] = rendezvous_weight(&e->element().policy);
+  // The same PEs with the same weights (what the hash uses).
+  if (held != list) return;
+  logger()->info("pool {}: the list equals the handlespace downloaded from the mate: settled", pool.name());
+  pool.list_complete();
+}
+
+void Gateway::Impl::remember(const PoolRuntime& pool) {
+  if (options.pool_memory.empty() || !pool.distributor().placement_settled()) return;
+  auto list = gateway::remembered_of(pool.distributor().membership());
+  auto& last = written[pool.name()];
+  if (last == list) return;
+  last = std::move(list);
+  if (auto w = gateway::write_pool_memory(options.pool_memory, written); !w)
+    rserpool::log::warn_limited(logger(), "pool memory", "pool memory not written: {}", w.error());
 }
 
 void Gateway::Impl::check_empty_pools() {
@@ -273,8 +339,10 @@ void Gateway::Impl::rewatch(const std::string& name) {
   auto it = pools.find(name);
   if (it == pools.end() || !pool_user) return;
   PoolRuntime* raw = it->second.get();
-  pool_user->watch(rserpool::PoolHandle(name), [raw](const rserpool::asap::PoolUserService::PeList& list) {
+  pool_user->watch(rserpool::PoolHandle(name), [this, raw](const rserpool::asap::PoolUserService::PeList& list) {
     raw->handlespace(list);
+    settle_if_complete(*raw);
+    remember(*raw);
   });
 }
 
@@ -288,6 +356,9 @@ void Gateway::Impl::start_pool(const PoolSettings& p) {
   hooks.to_ss7 = [this](MtpMessage&& m) {
     if (ss7) ss7->send(m);
     rserpool::buffers::give(std::move(m.data));  // encoded and queued: recycled (issue 16)
+  };
+  hooks.settled = [this, name] {
+    if (auto it = pools.find(name); it != pools.end()) remember(*it->second);
   };
   hooks.availability = [this, name](bool available) {
     if (ss7) ss7->announce(destinations_of(name), available);

@@ -145,6 +145,16 @@ void PoolDistributor::membership_moved(TimePoint now) {
   timers_.arm(TimerKey{TimerKind::settle}, std::min(now + settle, *first_listed_ + bound));
 }
 
+std::vector<Action> PoolDistributor::list_complete(TimePoint now) {
+  std::vector<Action> out;
+  if (settled_ || membership_.listed_count() == 0) return out;
+  settled_ = true;
+  timers_.cancel(TimerKey{TimerKind::settle});
+  flush_pool_wait(now, out);
+  update_congestion(out);
+  return out;
+}
+
 void PoolDistributor::join(PeIdentifier pe, TimePoint now, std::vector<Action>& out) {
   const auto* listing = membership_.listed(pe);
   auto [it, inserted] = members_.try_emplace(pe);

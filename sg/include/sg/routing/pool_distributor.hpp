@@ -255,6 +255,12 @@ class PoolDistributor {
   // --- Pool membership, from ASAP handle resolution ---------------------
   // The registrar's whole current PE list (resolution or subscription).
   std::vector<Action> handlespace(std::span<const rserpool::PoolElementParameter> list, TimePoint now);
+  // The driver knows the current list is the whole pool (the co-located
+  // registrar downloaded its mate's handlespace and the list equals it):
+  // the start-up settle ends now instead of after placement_settle, and the
+  // calls in progress held for it are placed. Nothing before the first
+  // list, nor once settled.
+  std::vector<Action> list_complete(TimePoint now);
   enum class DrainRefusal : std::uint8_t { unknown_pe, already_draining };
   // The operator drains the PE (no new flows; calls stay until released or
   // `deadline`, default the pool's drain_deadline).
