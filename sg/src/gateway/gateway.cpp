@@ -1,9 +1,11 @@
 #include "sg/gateway/gateway.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <map>
 #include <random>
 #include <sstream>
@@ -85,7 +87,8 @@ struct Gateway::Impl {
         config(std::move(c)),
         options(o),
         shutdown_timer(i),
-        membership_timer(i) {}
+        membership_timer(i),
+        ss7_hold_timer(i) {}
 
   boost::asio::io_context& io;
   const rserpool::Clock& clock;
@@ -108,6 +111,21 @@ struct Gateway::Impl {
   std::shared_ptr<rserpool::ops::PrometheusEndpoint> prometheus;
   boost::asio::steady_timer shutdown_timer;
   boost::asio::steady_timer membership_timer;  // check_empty_pools()
+  // DATA from the controllers while the SS7 side has no active path to its
+  // destination (a restart: the controllers' links come up before the SS7
+  // side's ASP is active, and they send at once what they held while the
+  // gateway was down), in arrival order; sent when a path becomes active,
+  // dropped (and counted, by the SS7 side) after kSs7Hold. RFC 4666's
+  // T(r) does the same for an AS that is pending.
+  struct HeldForSs7 {
+    MtpMessage message;
+    TimePoint since;
+  };
+  static constexpr auto kSs7Hold = std::chrono::milliseconds(2000);
+  static constexpr std::size_t kSs7HoldMax = 10000;
+  std::deque<HeldForSs7> ss7_held;
+  boost::asio::steady_timer ss7_hold_timer;
+  bool ss7_hold_armed = false;
   std::uint64_t next_seed = 1;
   bool shutting_down = false;
   // The previous run's lists (options.pool_memory) and what this run wrote
@@ -135,6 +153,10 @@ struct Gateway::Impl {
   // registrar; re-arms itself.
   void check_empty_pools();
   void from_ss7(MtpMessage&& m);
+  void to_ss7(MtpMessage&& m);
+  // Sends what was held, in order, while paths take it; drops what is older
+  // than kSs7Hold; re-arms the expiry.
+  void flush_ss7_held();
   std::vector<mxua::MaskedPointCode> destinations_of(const std::string& pool) const;
   void collect(std::vector<rserpool::ops::Sample>& out) const;
   void finish_shutdown(TimePoint deadline, std::function<void()> done);
@@ -239,6 +261,13 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
   sp.retry_max = aggressive ? std::chrono::milliseconds(5000) : std::chrono::milliseconds(30000);
   gateway::Ss7Hooks hooks;
   hooks.data = [this](MtpMessage&& m) { from_ss7(std::move(m)); };
+  // Out of the M3UA core's notification: sending from inside it would
+  // re-enter it.
+  hooks.path_active = [this] {
+    boost::asio::post(io, [this, token = std::weak_ptr<bool>(alive)] {
+      if (!token.expired() && ss7 && !ss7_held.empty()) flush_ss7_held();
+    });
+  };
   auto side = M3uaSide::open(io, config, sp, std::move(hooks), counters);
   if (!side) return rserpool::unexpected(side.error());
   ss7 = std::move(*side);
@@ -353,10 +382,7 @@ void Gateway::Impl::start_pool(const PoolSettings& p) {
   hooks.report_unreachable = [this, name](rserpool::PeIdentifier pe) {
     if (pool_user) pool_user->report_failure(rserpool::PoolHandle(name), pe);
   };
-  hooks.to_ss7 = [this](MtpMessage&& m) {
-    if (ss7) ss7->send(m);
-    rserpool::buffers::give(std::move(m.data));  // encoded and queued: recycled (issue 16)
-  };
+  hooks.to_ss7 = [this](MtpMessage&& m) { to_ss7(std::move(m)); };
   hooks.settled = [this, name] {
     if (auto it = pools.find(name); it != pools.end()) remember(*it->second);
   };
@@ -374,6 +400,45 @@ void Gateway::Impl::start_pool(const PoolSettings& p) {
   pools.emplace(name, std::move(rt));
   rewatch(name);
   logger()->info("pool {}: watching", name);
+}
+
+void Gateway::Impl::to_ss7(MtpMessage&& m) {
+  if (!ss7) return;
+  // Behind what is held: a circuit's messages keep their order.
+  if (ss7_held.empty() && ss7->send(m, true) != M3uaSide::SendResult::not_active) {
+    rserpool::buffers::give(std::move(m.data));  // encoded and queued: recycled (issue 16)
+    return;
+  }
+  if (ss7_held.size() >= kSs7HoldMax) {
+    (void)ss7->send(m);  // counted and logged as a drop
+    return;
+  }
+  if (ss7_held.empty()) logger()->info("no active SS7 path: holding DATA from the controllers (at most {} ms)", kSs7Hold.count());
+  ss7_held.push_back(HeldForSs7{std::move(m), clock.now()});
+  flush_ss7_held();
+}
+
+void Gateway::Impl::flush_ss7_held() {
+  const auto now = clock.now();
+  std::size_t sent = 0;
+  while (!ss7_held.empty()) {
+    auto& front = ss7_held.front();
+    const bool expired = now - front.since >= kSs7Hold;
+    const auto r = ss7->send(front.message, !expired);
+    if (r == M3uaSide::SendResult::not_active && !expired) break;
+    if (r == M3uaSide::SendResult::sent) ++sent;
+    rserpool::buffers::give(std::move(front.message.data));
+    ss7_held.pop_front();
+  }
+  if (sent != 0) logger()->info("an SS7 path is active: {} held message(s) sent, {} still held", sent, ss7_held.size());
+  if (ss7_held.empty() || ss7_hold_armed) return;
+  ss7_hold_armed = true;
+  ss7_hold_timer.expires_after(ss7_held.front().since + kSs7Hold - now);
+  ss7_hold_timer.async_wait([this, token = std::weak_ptr<bool>(alive)](const boost::system::error_code& ec) {
+    if (ec || token.expired()) return;
+    ss7_hold_armed = false;
+    if (ss7) flush_ss7_held();
+  });
 }
 
 std::vector<mxua::MaskedPointCode> Gateway::Impl::destinations_of(const std::string& pool) const {
@@ -458,6 +523,7 @@ Gateway::~Gateway() {
   if (!impl_) return;
   impl_->shutdown_timer.cancel();
   impl_->membership_timer.cancel();
+  impl_->ss7_hold_timer.cancel();
   if (impl_->prometheus) impl_->prometheus->close();
   impl_->pool_user.reset();
   impl_->pools.clear();
