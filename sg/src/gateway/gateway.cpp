@@ -146,6 +146,12 @@ struct Gateway::Impl {
   // co-located registrar downloaded its mate's handlespace (a restarted
   // gateway of a mated pair) and the pool's list equals what it holds.
   void settle_if_complete(PoolRuntime& pool);
+  // Its own registrar, no ENRP peer or allowed peer, no other registrar:
+  // nobody else places calls on its pools.
+  bool gateway_alone() const {
+    const auto& co = config.registrar.colocated;
+    return co && co->enrp_peers.empty() && co->enrp_allowed.empty() && config.registrar.remote.empty();
+  }
   // Once a pool has settled: its list, rewritten to the memory file when it
   // changed.
   void remember(const PoolRuntime& pool);
@@ -273,6 +279,14 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
   ss7 = std::move(*side);
 
   for (const auto& [name, p] : config.pools) start_pool(p);
+  // A gateway alone that remembers its pools: new calls wait for the list
+  // to be whole again too (at most the settle), so that the SS7 side's
+  // backlog is spread over the pool rather than piled on the first
+  // controller back.
+  if (gateway_alone())
+    for (const auto& [name, p] : pools)
+      if (auto it = remembered.find(name); it != remembered.end() && it->second.size() > 1)
+        p->hold_new_calls_until_settled();
   if (registrar) {
     // A watched pool that resolved empty (at start-up: the controllers have
     // not registered again yet, the mentor download is still running) is
@@ -318,9 +332,7 @@ void Gateway::Impl::settle_if_complete(PoolRuntime& pool) {
   // while it was down nobody else placed calls, so no PE it does not
   // remember holds one. A mate may have placed calls on a PE that joined
   // meanwhile: a gateway of a pair waits for its registrar's download.
-  const auto& co = config.registrar.colocated;
-  const bool alone = co && co->enrp_peers.empty() && co->enrp_allowed.empty() && config.registrar.remote.empty();
-  if (auto it = remembered.find(pool.name()); alone && it != remembered.end() && it->second == list) {
+  if (auto it = remembered.find(pool.name()); gateway_alone() && it != remembered.end() && it->second == list) {
     logger()->info("pool {}: the list equals the one the previous run placed by: settled", pool.name());
     pool.list_complete();
     return;

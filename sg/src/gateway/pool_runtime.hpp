@@ -59,6 +59,7 @@ class PoolRuntime {
   // The list is the whole pool (PoolDistributor::list_complete): the
   // start-up settle ends now.
   void list_complete();
+  void hold_new_calls_until_settled() { distributor_.hold_new_calls_until_settled(); }
   void message(MtpMessage&& m);
   // The relay path: classified once by the caller (same ISUP variant as
   // the distributor's profile), one reused action vector.
