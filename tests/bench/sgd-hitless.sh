@@ -14,10 +14,14 @@
 # reports its ports (--ports-file); a restart binds the ports reported.
 #
 #   tests/bench/sgd-hitless.sh BUILD_DIR [--reps N] [--fault restart|pair|both] [--transport tcp|sctp]
-#                              [--ip ADDR] [--cps N] [--settle MS]
-# --settle MS: the pool's placement-settle (default: sgd's, 300 ms), with a
+#                              [--ip ADDR] [--cps N] [--settle MS] [--no-memory] [--standby]
+# --settle MS: the pool's placement-settle (default: sgd's, 600 ms), with a
 # pool-wait long enough for the messages held meanwhile (2 x MS + 400, at
-# least 2 s).
+# least 2 s). Every sgd keeps its pools' PE lists in a --pool-memory file
+# (a restarted sgd alone settles once its list equals the remembered one);
+# --no-memory: without it (the settle's timer alone). --standby (restart):
+# a second sgd waits as a warm standby (--standby-lock) on the same ports and
+# takes over the moment the first is killed; times are then from the kill.
 # Kernel SCTP inside UML:
 #   tests/uml/run-in-uml.sh --timeout 1800 -- tests/bench/sgd-hitless.sh build --transport sctp --ip 198.18.0.1 --cps 40
 set -euo pipefail
@@ -29,6 +33,8 @@ transport=tcp
 ip=127.0.0.1
 cps=200
 settle=""
+memory=1
+standby=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --reps) reps=$2; shift 2 ;;
@@ -37,6 +43,8 @@ while [[ $# -gt 0 ]]; do
     --ip) ip=$2; shift 2 ;;
     --cps) cps=$2; shift 2 ;;
     --settle) settle=$2; shift 2 ;;
+    --no-memory) memory=0; shift ;;
+    --standby) standby=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -75,7 +83,10 @@ sgd_config() {
 start_sgd() {
   local name=$1
   rm -f "$work/$name.ports"
-  "$sgd_bin" -c "$work/$name.cfg" -p 0 --ports-file "$work/$name.ports" >>"$work/$name.log" 2>&1 &
+  local extra=()
+  [[ $memory -eq 1 ]] && extra=(--pool-memory "$work/${name%-standby}.memory")
+  [[ $standby -eq 1 ]] && extra+=(--standby-lock "$work/${name%-standby}.lock")
+  "$sgd_bin" -c "$work/$name.cfg" -p 0 --ports-file "$work/$name.ports" "${extra[@]}" >>"$work/$name.log" 2>&1 &
   eval "pid_${name//-/_}=$!"
   pids+=($!)
   disown $!  # no "Killed" from the shell when the fault hits it
@@ -165,6 +176,28 @@ if fault == "restart":
                 listen = ms
                 break
     phases.append("listening %d" % (listen - restart if listen is not None else -1))
+    # sgd's own start-up line: main() entered (exec and the dynamic loader
+    # before it), the configuration read, every listener open.
+    for line in open(f"{work}/sgd.log"):
+        m = re.search(r"start-up: main at unix_ms=(\d+), configuration read \+(\d+) ms, listeners open \+(\d+) ms.*listening at unix_ms=(\d+)", line)
+        if m and int(m.group(4)) >= restart:
+            main_at = int(m.group(1)) - restart
+            if main_at >= -50:
+                phases.append("main %d config %d listeners %d" % (main_at, main_at + int(m.group(2)), main_at + int(m.group(3))))
+            else:  # a standby: loaded and configured before the kill
+                phases.append("main standby config standby listeners %d" % (int(m.group(4)) - restart))
+            break
+    # sgd's pool: the first PE listed, the last of the three listed, the
+    # first and the last PE link active, and the settle's end.
+    pool_ms = {"listed": [], "active": [], "settled": []}
+    for line in open(f"{work}/sgd.log"):
+        ms = log_ms(line)
+        if ms is None or ms < restart: continue
+        if re.search(r"pool gwc: PE \S+ registered at", line): pool_ms["listed"].append(ms - restart)
+        elif re.search(r"pool gwc PE \S+ at \S+: M3UA active", line): pool_ms["active"].append(ms - restart)
+        elif "placement settled" in line: pool_ms["settled"].append(ms - restart)
+    def span(v): return "%d-%d" % (v[0], v[-1]) if v else "-1"
+    phases.append("sgd listed %s active %s settled %s" % (span(pool_ms["listed"]), span(pool_ms["active"]), span(pool_ms["settled"])))
     homes, links = [], []
     for p in sorted(glob.glob(f"{work}/pe*.log")):
         h = l = None
@@ -202,14 +235,19 @@ in_window = [f for n, f in events if n == "failed-call"
              and window[0] <= int(f.get("last_sent_unix_ms", f["started_unix_ms"])) <= window[1]]
 at_kill = len(in_window)
 rel_lost = sum(1 for f in in_window if f.get("last_sent") == "rel")
-out.append(f"calls {summary.get('calls_attempted')} failed {summary.get('calls_failed')} at-kill {at_kill} unknown {unknown} unexpected {summary.get('unexpected')} sccp lost {summary.get('sccp_lost')} rel-repeated {summary.get('releases_repeated', 0)} at-kill-rel {rel_lost}")
+# Per cause: an IAM that got nothing back (lost inside the killed gateway,
+# in its socket buffer or its memory, or its ACM was), an IAM whose ACM came
+# back but not its ANM (the answer was lost there).
+iam_silent = sum(1 for f in in_window if f.get("last_sent") == "iam" and f.get("acm", "0") == "0")
+iam_acm = sum(1 for f in in_window if f.get("last_sent") == "iam" and f.get("acm", "0") == "1")
+out.append(f"calls {summary.get('calls_attempted')} failed {summary.get('calls_failed')} at-kill {at_kill} unknown {unknown} unexpected {summary.get('unexpected')} sccp lost {summary.get('sccp_lost')} rel-repeated {summary.get('releases_repeated', 0)} at-kill-rel {rel_lost} at-kill-iam-silent {iam_silent} at-kill-iam-acm {iam_acm}")
 print("; ".join(out))
 PY
 }
 
 run_restart() {
   local rep=$1
-  rm -f "$work"/*.log "$work"/*.ports
+  rm -f "$work"/*.log "$work"/*.ports "$work"/*.memory
   sgd_config sgd 0 0 0 21313
   start_sgd sgd
   local ss7 asap enrp
@@ -222,15 +260,27 @@ run_restart() {
   local gen=$!
   pids+=($gen)
   wait_active
+  if [[ $standby -eq 1 ]]; then
+    # The warm standby: the same configuration and ports, waiting on the lock.
+    sgd_config sgd-standby "$ss7" "$asap" "$enrp" 21313
+    "$sgd_bin" -c "$work/sgd-standby.cfg" -p 0 --ports-file "$work/sgd-standby.ports" --standby-lock "$work/sgd.lock" \
+      $([[ $memory -eq 1 ]] && echo --pool-memory "$work/sgd.memory") >>"$work/sgd.log" 2>&1 &
+    pids+=($!)
+    disown $!
+  fi
   local t0 kill restart
   t0=$(gen_active_ms)
   sleep_until_ms $((t0 + 2000))
   kill=$(now_ms)
   kill -KILL "$pid_sgd"
-  sleep_until_ms $((kill + 1000))
-  sgd_config sgd "$ss7" "$asap" "$enrp" 21313
-  restart=$(now_ms)
-  start_sgd sgd
+  if [[ $standby -eq 1 ]]; then
+    restart=$kill
+  else
+    sleep_until_ms $((kill + 1000))
+    sgd_config sgd "$ss7" "$asap" "$enrp" 21313
+    restart=$(now_ms)
+    start_sgd sgd
+  fi
   wait "$gen" || true
   report restart "$rep" "$kill" "$restart" 0 | tee -a "$work/results"
   cleanup
@@ -239,7 +289,7 @@ run_restart() {
 
 run_pair() {
   local rep=$1 victim=$(( $1 % 2 ))
-  rm -f "$work"/*.log "$work"/*.ports
+  rm -f "$work"/*.log "$work"/*.ports "$work"/*.memory
   sgd_config sgd-a 0 0 0 21313 "enrp-allow $ip"
   start_sgd sgd-a
   local a_ss7 a_asap a_enrp
@@ -277,7 +327,7 @@ run_pair() {
 }
 
 : >"$work/results"
-echo "# sgd-hitless: transport $transport, $cps calls/s, placement-settle ${settle:-default}; $(uptime)"
+echo "# sgd-hitless: transport $transport, $cps calls/s, placement-settle ${settle:-default}, pool memory $memory, standby $standby; $(uptime)"
 for r in $(seq 1 "$reps"); do
   [[ $fault == restart || $fault == both ]] && run_restart "$r"
   [[ $fault == pair || $fault == both ]] && run_pair "$r"
@@ -297,6 +347,11 @@ for fault in ("restart", "pair"):
     if fault == "restart":
         print("  calls flow after the restart (ms): " + stat(n(r"calls flow (-?\d+) ms")))
         print("  sgd listening after the restart (ms): " + stat(n(r"listening (-?\d+)")))
+        print("  sgd's main() entered after the restart (ms): " + stat(n(r"main (-?\d+) config")))
+        print("  sgd's configuration read after the restart (ms): " + stat(n(r"config (-?\d+) listeners")))
+        print("  sgd's listeners open after the restart (ms): " + stat(n(r"listeners (-?\d+),")))
+        print("  SS7 side's ASP active after the restart (ms): " + stat(n(r"ss7 active (-?\d+)")))
+        print("  placement settled after the restart (ms): " + stat(n(r"settled (-?\d+)")))
         homes = [max(int(x) for x in m.group(1).split("/")) for r in mine for m in [re.search(r"homes ([-\d/]+)", r)] if m]
         print("  last controller homed at it after the restart (ms): " + stat(homes))
     else:
@@ -307,6 +362,8 @@ for fault in ("restart", "pair"):
     failed = n(r"failed (\d+)")
     at_kill = n(r"at-kill (\d+)")
     print("  failed calls: total %d, per run %s; of them lost in the kill's in-flight window: %d" % (sum(failed), stat(failed), sum(at_kill)))
+    print("    in the window by cause: IAM with nothing back %d, IAM with its ACM but no ANM %d, REL %d" % (
+        sum(n(r"at-kill-iam-silent (\d+)")), sum(n(r"at-kill-iam-acm (\d+)")), sum(n(r"at-kill-rel (\d+)"))))
     unknown = n(r"unknown (\d+)")
     print("  unknown-call messages at the controllers: total %d, per run %s" % (sum(unknown), stat(unknown)))
     dup = n(r"unexpected (\d+)")

@@ -34,6 +34,16 @@ MtpMessage isup(rserpool::Bytes data, std::uint16_t cic) {
   return m;
 }
 
+MtpMessage udt(std::uint8_t tag) {
+  MtpMessage m;
+  m.opc = kRemote;
+  m.dpc = kLocal;
+  m.si = kSiSccp;
+  m.sls = tag;
+  m.data = {tag};
+  return m;
+}
+
 template <class T>
 std::vector<T> only(const std::vector<Action>& actions) {
   std::vector<T> out;
@@ -345,6 +355,75 @@ TEST_F(Pair, ARestartedGatewayPlacesCallsInProgressOnlyOnceThePoolHasSettled) {
       EXPECT_EQ(sent_to(b->message(isup(ss7::encode_rel(cic), cic), t1 + 400ms)), pe);
     }
   }
+}
+
+// The driver knows the list is the whole pool (a restarted gateway of a pair
+// whose registrar downloaded its mate's handlespace): the settle ends at
+// once, the held release goes where the hash over the whole pool puts it,
+// the one of the previous run. Before any list, and with a list the driver
+// did not vouch for, the settle's timer still decides.
+TEST_F(Pair, ARestartedGatewaySettlesAtOnceWhenItsListIsKnownComplete) {
+  config.placement_settle = 5s;
+  config.pool_wait = 20s;
+  make(PlacementMode::rendezvous);
+  bring_up(*a, {11, 22, 33}, t0);
+  std::map<std::uint16_t, PeIdentifier> placed;
+  for (std::uint16_t cic = 0; cic < 60; ++cic) placed[cic] = sent_to(a->message(isup(ss7::encode_iam(cic, "1"), cic), t0));
+  std::uint16_t on_33 = 0;
+  while (placed[on_33] != 33) ++on_33;
+
+  const TimePoint t1 = t0 + 100ms;
+  EXPECT_TRUE(b->list_complete(t1).empty());
+  EXPECT_FALSE(b->placement_settled()) << "no list yet: nothing to vouch for";
+  (void)list(*b, {11, 22, 33}, t1);
+  for (auto pe : {11, 22, 33}) (void)b->association_up(static_cast<PeIdentifier>(pe), t1);
+  EXPECT_TRUE(only<action::SendData>(b->message(isup(ss7::encode_rel(on_33), on_33), t1 + 1ms)).empty());
+  EXPECT_FALSE(b->placement_settled());
+  auto settled = b->list_complete(t1 + 5ms);
+  EXPECT_TRUE(b->placement_settled());
+  EXPECT_EQ(sent_to(settled), 33U);
+  EXPECT_EQ(b->pool_wait_depth(), 0U);
+  EXPECT_NE(b->next_deadline(), t1 + 5s) << "the settle's timer is cancelled";
+  EXPECT_TRUE(b->list_complete(t1 + 6ms).empty()) << "once settled, nothing more";
+  for (auto [cic, pe] : placed) {
+    if (cic != on_33) {
+      EXPECT_EQ(sent_to(b->message(isup(ss7::encode_rel(cic), cic), t1 + 10ms)), pe) << "cic " << cic;
+    }
+  }
+}
+
+// A restarted gateway alone that remembers a bigger pool: new calls wait for
+// the settle too, then spread over the whole pool instead of all going to
+// the first controller back.
+TEST_F(Pair, NewCallsCanWaitForTheSettleTooWhenMoreControllersAreExpected) {
+  config.placement_settle = 5s;
+  config.pool_wait = 20s;
+  make(PlacementMode::rendezvous);
+  b->hold_new_calls_until_settled();
+  const TimePoint t1 = t0 + 100ms;
+  (void)list(*b, {11}, t1);
+  (void)b->association_up(11, t1);
+  std::size_t sent_early = 0;
+  for (std::uint16_t cic = 0; cic < 60; ++cic)
+    sent_early += only<action::SendData>(b->message(isup(ss7::encode_iam(cic, "1"), cic), t1 + 1ms)).size();
+  EXPECT_EQ(sent_early, 0U) << "new calls placed over a pool seen in part";
+  EXPECT_EQ(only<action::SendData>(b->message(udt(7), t1 + 1ms)).size(), 1U) << "non-call traffic goes at once";
+  (void)list(*b, {11, 22, 33}, t1 + 50ms);
+  auto settled = b->list_complete(t1 + 60ms);
+  // 22 and 33 are still connecting: theirs wait behind their associations.
+  auto up_22 = b->association_up(22, t1 + 70ms);
+  auto up_33 = b->association_up(33, t1 + 70ms);
+  std::map<PeIdentifier, int> per_pe;
+  for (const auto* acts : {&settled, &up_22, &up_33})
+    for (const auto& s : only<action::SendData>(*acts)) ++per_pe[s.pe];
+  EXPECT_EQ(per_pe.size(), 3U) << "the backlog spread over the whole pool";
+  int total = 0;
+  for (auto [pe, n] : per_pe) total += n;
+  EXPECT_EQ(total, 60);
+  // Without the driver's word, new calls go at once (a first start).
+  (void)list(*a, {11}, t1);
+  (void)a->association_up(11, t1);
+  EXPECT_EQ(only<action::SendData>(a->message(isup(ss7::encode_iam(1, "1"), 1), t1 + 1ms)).size(), 1U);
 }
 
 // Without the settle (0 ms) the same release goes to the one controller

@@ -131,12 +131,19 @@ void Process::kill_now() {
   }
 }
 
+std::vector<std::string> sgd_argv(const SgdSpec& s, const std::string& cfg, const std::string& ports_file) {
+  std::vector<std::string> argv{Bin::sgd(), "-c", cfg, "-p", "0", "--ports-file", ports_file};
+  if (!s.pool_memory.empty()) argv.insert(argv.end(), {"--pool-memory", s.pool_memory});
+  if (!s.standby_lock.empty()) argv.insert(argv.end(), {"--standby-lock", s.standby_lock});
+  return argv;
+}
+
 Process start_sgd(const WorkDir& w, const SgdSpec& s, const std::string& name) {
   const auto cfg = w.path(name + ".cfg");
   std::ofstream(cfg) << sgd_config(s);
   const auto log = w.path(name + ".log");
   const auto ports_file = w.path(name + ".ports");
-  auto p = sgtest::ChildProcess::spawn({Bin::sgd(), "-c", cfg, "-p", "0", "--ports-file", ports_file}, log);
+  auto p = sgtest::ChildProcess::spawn(sgd_argv(s, cfg, ports_file), log);
   if (!p) return Process::failed("cannot start " + Bin::sgd());
   std::string why;
   auto ports = sgtest::wait_for_ports_file(ports_file, *p, 10s, &why);

@@ -68,9 +68,13 @@ struct SgdSpec {
   std::vector<std::string> enrp_peers;  // "ADDR PORT": the co-located registrar's ENRP peers (mentor)
   std::vector<std::string> enrp_allow;  // addresses whose ENRP associations it accepts
   std::uint32_t server_id = 0;          // 0: random
+  std::string pool_memory;              // sgd --pool-memory PATH (empty: none)
+  std::string standby_lock;             // sgd --standby-lock PATH (empty: none)
 };
 
 std::string sgd_config(const SgdSpec& s);
+// sgd's command line for `s`, its configuration written to CFG.
+std::vector<std::string> sgd_argv(const SgdSpec& s, const std::string& cfg, const std::string& ports_file);
 
 class Process {
  public:

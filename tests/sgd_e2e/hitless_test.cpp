@@ -11,7 +11,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <thread>
 
 #include "harness.hpp"
@@ -166,8 +168,10 @@ class SgdHitless : public ::testing::Test {
 TEST_F(SgdHitless, ARestartedSgdCarriesTrafficWithinASecondAndKeepsEveryCall) {
   // The default placement-settle (600 ms): the controllers find the
   // restarted registrar within the hunt's cap (200 ms) of its return, so
-  // their registrations spread less than the settle.
+  // their registrations spread less than the settle. With its pool memory
+  // the restarted sgd settles as soon as the three are listed again.
   SgdSpec spec;
+  spec.pool_memory = work_->path("sgd.memory");
   auto* sgd = &keep(start_sgd(*work_, spec));
   ASSERT_TRUE(sgd->started()) << sgd->failure();
   start_pes({local_ip() + ":" + std::to_string(sgd->port("asap"))});
@@ -219,6 +223,59 @@ TEST_F(SgdHitless, ARestartedSgdCarriesTrafficWithinASecondAndKeepsEveryCall) {
   EXPECT_LE(failed.inside, in_flight_allowed(uml() ? 40 : 200, window)) << "more lost at the kill than it could hold";
   EXPECT_EQ(num(s, "calls_failed"), failed.inside + failed.outside);
   EXPECT_EQ(num(s, "calls_unfinished"), 0);
+  EXPECT_NE(sgtest::read_file(sgd->log()).find("the list equals the one the previous run placed by: settled"),
+            std::string::npos)
+      << "the restarted sgd did not settle on its remembered list";
+}
+
+// A warm standby (--standby-lock), loaded and configured on the running
+// sgd's ports, waits while that one runs and opens its listeners the moment
+// it is killed: no process start in the restart. Calls flow again through
+// it, and the calls in progress continue on their controllers.
+TEST_F(SgdHitless, AWarmStandbyTakesOverTheMomentTheRunningSgdIsKilled) {
+  SgdSpec spec;
+  spec.pool_memory = work_->path("sgd.memory");
+  spec.standby_lock = work_->path("sgd.lock");
+  auto& sgd = keep(start_sgd(*work_, spec));
+  ASSERT_TRUE(sgd.started()) << sgd.failure();
+  start_pes({local_ip() + ":" + std::to_string(sgd.port("asap"))});
+  ASSERT_TRUE(pes_linked(1, 8s));
+  const auto standby_spec = again(spec, sgd);
+  const auto cfg = work_->path("standby.cfg");
+  std::ofstream(cfg) << sgd_config(standby_spec);
+  const auto ports_file = work_->path("standby.ports");
+  auto standby = sgtest::ChildProcess::spawn(sgd_argv(standby_spec, cfg, ports_file), work_->path("standby.log"));
+  ASSERT_TRUE(standby);
+  auto& gen = keep(start_ss7gen(*work_, sgd.port("m3ua"),
+                                {"--cps", uml() ? "40" : "200", "--hold", "300", "--answer-timeout", "4000", "--t1", "2000",
+                                 "--duration", "4", "--aggressive", "--hold-while-down", "3000", "--stats-interval", "100"}));
+  ASSERT_TRUE(gen.wait_line("event", "active", 10s));
+  const auto t0 = num(events(gen.log(), "active").front(), "unix_ms");
+  sleep_until(t0 + 1500);
+  std::string why;
+  EXPECT_FALSE(sgtest::wait_for_ports_file(ports_file, *standby, 10ms, &why)) << "the standby started beside the running sgd";
+  EXPECT_TRUE(standby->running());
+  const auto killed = unix_ms_now();
+  sgd.kill_now();
+  auto ports = sgtest::wait_for_ports_file(ports_file, *standby, 10s, &why);
+  ASSERT_TRUE(ports) << why << "\n" << sgtest::read_file(work_->path("standby.log"));
+  const auto listening = unix_ms_now();
+  EXPECT_EQ(ports->at("m3ua"), sgd.port("m3ua"));
+  auto s = finish(gen, 30s);
+  const auto traffic = event_after(gen, "sg-traffic", 0, killed);
+  std::printf("[standby] killed: the standby listening %lld ms later, traffic %lld ms after the kill; calls %s, failed %s\n",
+              static_cast<long long>(listening - killed), static_cast<long long>(traffic < 0 ? -1 : traffic - killed),
+              s["calls_attempted"].c_str(), s["calls_failed"].c_str());
+  ASSERT_GE(traffic, 0) << "no traffic through the standby";
+  EXPECT_LE(traffic - killed, uml() ? 2000 : 1000) << "traffic later than a second after the kill";
+  EXPECT_EQ(unknown_at_controllers(), 0) << "a call in progress reached a controller that does not hold it";
+  const auto lost = event_after(gen, "sg-lost", 0, killed - kKillWindow);
+  const std::pair<std::int64_t, std::int64_t> window{in_flight_since(gen, killed), std::max(killed, lost) + 50};
+  const auto failed = failed_calls(gen, {window});
+  EXPECT_EQ(failed.outside, 0) << "calls failed whose last message did not leave at the kill";
+  EXPECT_LE(failed.inside, in_flight_allowed(uml() ? 40 : 200, window)) << "more lost at the kill than it could hold";
+  standby->signal(SIGKILL);
+  (void)standby->wait(2s);
 }
 
 // Two sgd with peered co-located registrars, the controllers registered

@@ -148,6 +148,42 @@ TEST_F(PairFixture, ACallSetUpThroughOneGatewayContinuesThroughItsMateOnTheSameC
   expect_one_owner_each(kCircuits, 2);
 }
 
+// The restarted gateway of a pair knows its pool whole as soon as its
+// registrar has downloaded the mate's handlespace: it settles then, not
+// after placement-settle (20 s here, far beyond the test's patience), and
+// the releases of the calls its mate set up while it was down still reach
+// the controllers that hold them.
+TEST_F(PairFixture, ARestartedMateSettlesOnceItsRegistrarHasTheMatesHandlespace) {
+  start_pair();
+  add_pes({{loopback(), *a->registrar_asap_port()}, {loopback(), *b->registrar_asap_port()}});
+  ASSERT_TRUE(run_until(io, [&] { return ready(*a) && ready(*b); }, 10s)) << a->show_pools() << b->show_pools();
+  peer_b = std::make_unique<Ss7Peer>(io, *b->ss7_port());
+  ASSERT_TRUE(run_until(io, [&] { return peer_b->active(); }, 5s));
+
+  peer_a.reset();
+  a.reset();
+  for (std::uint16_t cic = 1; cic <= kCircuits; ++cic) ASSERT_TRUE(peer_b->send(isup(sg::ss7::encode_iam(cic, "49302"), cic)));
+  ASSERT_TRUE(run_until(io, [&] { return data_count() == kCircuits; }, 5s)) << b->show_pools();
+
+  auto& settle = config_a.pool("gwc").distributor;
+  settle.placement_settle = 20s;
+  settle.pool_wait = 60s;
+  config_a.registrar.colocated->enrp_peers = {{loopback(), *b->registrar_enrp_port()}};
+  const auto restarted = Clock::now();
+  a = start(config_a, 45);
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(run_until(io, [&] { return ready(*a); }, 5s)) << a->show_pools() << a->show_registrar();
+  const auto settled_after = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - restarted);
+  peer_a = std::make_unique<Ss7Peer>(io, *a->ss7_port());
+  ASSERT_TRUE(run_until(io, [&] { return peer_a->active(); }, 5s));
+  for (std::uint16_t cic = 1; cic <= kCircuits; ++cic) ASSERT_TRUE(via(*this, cic).send(isup(sg::ss7::encode_rel(cic), cic)));
+  ASSERT_TRUE(run_until(io, [&] { return data_count() == 2 * kCircuits; }, 5s)) << a->show_pools();
+  expect_one_owner_each(kCircuits, 2);
+  EXPECT_EQ(a->distributor("gwc")->counters().calls_taken_over, kCircuits / 2) << "a placed b's calls by the hash";
+  std::printf("  restarted mate: settled %lld ms after its start (placement-settle 20 s)\n",
+              static_cast<long long>(settled_after.count()));
+}
+
 // A gateway alone, restarted on its ports: the controllers register again
 // with its (new, empty) registrar; the releases of the calls its previous
 // run set up reach the controllers that hold them.

@@ -1,13 +1,16 @@
 #include "sg/gateway/gateway.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <map>
 #include <random>
 #include <sstream>
 
+#include "pool_memory.hpp"
 #include "pool_metrics.hpp"
 #include "pool_runtime.hpp"
 #include "pool_text.hpp"
@@ -19,6 +22,7 @@
 #include "rserpool/ops/prometheus_endpoint.hpp"
 #include "rserpool/transport/endpoint.hpp"
 #include "sg/routing/flow.hpp"
+#include "sg/routing/rendezvous.hpp"
 #include "sg/routing/route_table.hpp"
 #include "ss7_side.hpp"
 
@@ -83,7 +87,8 @@ struct Gateway::Impl {
         config(std::move(c)),
         options(o),
         shutdown_timer(i),
-        membership_timer(i) {}
+        membership_timer(i),
+        ss7_hold_timer(i) {}
 
   boost::asio::io_context& io;
   const rserpool::Clock& clock;
@@ -106,8 +111,27 @@ struct Gateway::Impl {
   std::shared_ptr<rserpool::ops::PrometheusEndpoint> prometheus;
   boost::asio::steady_timer shutdown_timer;
   boost::asio::steady_timer membership_timer;  // check_empty_pools()
+  // DATA from the controllers while the SS7 side has no active path to its
+  // destination (a restart: the controllers' links come up before the SS7
+  // side's ASP is active, and they send at once what they held while the
+  // gateway was down), in arrival order; sent when a path becomes active,
+  // dropped (and counted, by the SS7 side) after kSs7Hold. RFC 4666's
+  // T(r) does the same for an AS that is pending.
+  struct HeldForSs7 {
+    MtpMessage message;
+    TimePoint since;
+  };
+  static constexpr auto kSs7Hold = std::chrono::milliseconds(2000);
+  static constexpr std::size_t kSs7HoldMax = 10000;
+  std::deque<HeldForSs7> ss7_held;
+  boost::asio::steady_timer ss7_hold_timer;
+  bool ss7_hold_armed = false;
   std::uint64_t next_seed = 1;
   bool shutting_down = false;
+  // The previous run's lists (options.pool_memory) and what this run wrote
+  // there last (each pool's list once settled, kept current).
+  gateway::RememberedPools remembered;
+  gateway::RememberedPools written;
   // The timer handlers hold a weak_ptr to this, never a bare `this`: a wait
   // that expired before the gateway was destroyed is already queued in the
   // io_context, cancel() cannot take it back and it completes with success.
@@ -118,10 +142,27 @@ struct Gateway::Impl {
   // (Re)starts the pool user's watch of the pool: resolves it now.
   void rewatch(const std::string& name);
   void registrar_event(const rserpool::registrar::Notify& n);
+  // Ends a pool's start-up settle as soon as its list is known whole: the
+  // co-located registrar downloaded its mate's handlespace (a restarted
+  // gateway of a mated pair) and the pool's list equals what it holds.
+  void settle_if_complete(PoolRuntime& pool);
+  // Its own registrar, no ENRP peer or allowed peer, no other registrar:
+  // nobody else places calls on its pools.
+  bool gateway_alone() const {
+    const auto& co = config.registrar.colocated;
+    return co && co->enrp_peers.empty() && co->enrp_allowed.empty() && config.registrar.remote.empty();
+  }
+  // Once a pool has settled: its list, rewritten to the memory file when it
+  // changed.
+  void remember(const PoolRuntime& pool);
   // Re-resolves the pools that are empty here and not in the co-located
   // registrar; re-arms itself.
   void check_empty_pools();
   void from_ss7(MtpMessage&& m);
+  void to_ss7(MtpMessage&& m);
+  // Sends what was held, in order, while paths take it; drops what is older
+  // than kSs7Hold; re-arms the expiry.
+  void flush_ss7_held();
   std::vector<mxua::MaskedPointCode> destinations_of(const std::string& pool) const;
   void collect(std::vector<rserpool::ops::Sample>& out) const;
   void finish_shutdown(TimePoint deadline, std::function<void()> done);
@@ -132,6 +173,16 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
   aggressive = config.timers == TimerProfile::aggressive;
   next_seed = options.seed != 0 ? options.seed : clock_seed();
   for (const auto& [category, level] : config.log_levels) rserpool::log::set_level(category, level);
+  if (!options.pool_memory.empty()) {
+    if (auto read = gateway::read_pool_memory(options.pool_memory)) {
+      remembered = std::move(*read);
+      written = remembered;
+      logger()->info("pool memory {}: {} pool(s) remembered", options.pool_memory, remembered.size());
+    } else {
+      // Without it the settle's timer decides, as on a first start.
+      logger()->warn("pool memory unusable, ignored: {}", read.error());
+    }
+  }
 
   // Each side: the timer profile, then its own `sctp ...` overrides.
   link_profile.sctp = apply(config.pe_sctp, sctp_profile(config.timers));
@@ -216,11 +267,26 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
   sp.retry_max = aggressive ? std::chrono::milliseconds(5000) : std::chrono::milliseconds(30000);
   gateway::Ss7Hooks hooks;
   hooks.data = [this](MtpMessage&& m) { from_ss7(std::move(m)); };
+  // Out of the M3UA core's notification: sending from inside it would
+  // re-enter it.
+  hooks.path_active = [this] {
+    boost::asio::post(io, [this, token = std::weak_ptr<bool>(alive)] {
+      if (!token.expired() && ss7 && !ss7_held.empty()) flush_ss7_held();
+    });
+  };
   auto side = M3uaSide::open(io, config, sp, std::move(hooks), counters);
   if (!side) return rserpool::unexpected(side.error());
   ss7 = std::move(*side);
 
   for (const auto& [name, p] : config.pools) start_pool(p);
+  // A gateway alone that remembers its pools: new calls wait for the list
+  // to be whole again too (at most the settle), so that the SS7 side's
+  // backlog is spread over the pool rather than piled on the first
+  // controller back.
+  if (gateway_alone())
+    for (const auto& [name, p] : pools)
+      if (auto it = remembered.find(name); it != remembered.end() && it->second.size() > 1)
+        p->hold_new_calls_until_settled();
   if (registrar) {
     // A watched pool that resolved empty (at start-up: the controllers have
     // not registered again yet, the mentor download is still running) is
@@ -247,12 +313,53 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
 
 void Gateway::Impl::registrar_event(const rserpool::registrar::Notify& n) {
   using E = rserpool::registrar::Event;
+  if (n.event == E::resync_done)
+    for (const auto& [name, p] : pools) settle_if_complete(*p);
   if (n.event != E::pe_registered && n.event != E::resync_done && n.event != E::takeover_won) return;
   for (const auto& [name, p] : pools) {
     if (p->distributor().membership().listed_count() != 0) continue;  // the subscription keeps it current
     if (n.event == E::pe_registered && n.pool.to_string() != name) continue;
     rewatch(name);
   }
+}
+
+void Gateway::Impl::settle_if_complete(PoolRuntime& pool) {
+  const auto& membership = pool.distributor().membership();
+  if (pool.distributor().placement_settled() || membership.listed_count() == 0) return;
+  const auto list = gateway::remembered_of(membership);
+  // The list the previous run placed its flows by, whole again. Only for a
+  // gateway alone (its own registrar, no ENRP peer, no other registrar):
+  // while it was down nobody else placed calls, so no PE it does not
+  // remember holds one. A mate may have placed calls on a PE that joined
+  // meanwhile: a gateway of a pair waits for its registrar's download.
+  if (auto it = remembered.find(pool.name()); gateway_alone() && it != remembered.end() && it->second == list) {
+    logger()->info("pool {}: the list equals the one the previous run placed by: settled", pool.name());
+    pool.list_complete();
+    return;
+  }
+  // Only a finished download says the handlespace is whole: a registrar
+  // that started alone (no mate answered, or its mentor stalled) learns
+  // the pool one registration at a time, and the settle's timer decides.
+  if (!registrar ||
+      registrar->synchronisation().download.state != rserpool::registrar::MentorDownload::State::done)
+    return;
+  gateway::RememberedList held;
+  for (const auto* e : registrar->core().handlespace().elements_of(rserpool::PoolHandle(pool.name())))
+    held[e->id()] = rendezvous_weight(&e->element().policy);
+  // The same PEs with the same weights (what the hash uses).
+  if (held != list) return;
+  logger()->info("pool {}: the list equals the handlespace downloaded from the mate: settled", pool.name());
+  pool.list_complete();
+}
+
+void Gateway::Impl::remember(const PoolRuntime& pool) {
+  if (options.pool_memory.empty() || !pool.distributor().placement_settled()) return;
+  auto list = gateway::remembered_of(pool.distributor().membership());
+  auto& last = written[pool.name()];
+  if (last == list) return;
+  last = std::move(list);
+  if (auto w = gateway::write_pool_memory(options.pool_memory, written); !w)
+    rserpool::log::warn_limited(logger(), "pool memory", "pool memory not written: {}", w.error());
 }
 
 void Gateway::Impl::check_empty_pools() {
@@ -273,8 +380,10 @@ void Gateway::Impl::rewatch(const std::string& name) {
   auto it = pools.find(name);
   if (it == pools.end() || !pool_user) return;
   PoolRuntime* raw = it->second.get();
-  pool_user->watch(rserpool::PoolHandle(name), [raw](const rserpool::asap::PoolUserService::PeList& list) {
+  pool_user->watch(rserpool::PoolHandle(name), [this, raw](const rserpool::asap::PoolUserService::PeList& list) {
     raw->handlespace(list);
+    settle_if_complete(*raw);
+    remember(*raw);
   });
 }
 
@@ -285,9 +394,9 @@ void Gateway::Impl::start_pool(const PoolSettings& p) {
   hooks.report_unreachable = [this, name](rserpool::PeIdentifier pe) {
     if (pool_user) pool_user->report_failure(rserpool::PoolHandle(name), pe);
   };
-  hooks.to_ss7 = [this](MtpMessage&& m) {
-    if (ss7) ss7->send(m);
-    rserpool::buffers::give(std::move(m.data));  // encoded and queued: recycled (issue 16)
+  hooks.to_ss7 = [this](MtpMessage&& m) { to_ss7(std::move(m)); };
+  hooks.settled = [this, name] {
+    if (auto it = pools.find(name); it != pools.end()) remember(*it->second);
   };
   hooks.availability = [this, name](bool available) {
     if (ss7) ss7->announce(destinations_of(name), available);
@@ -303,6 +412,45 @@ void Gateway::Impl::start_pool(const PoolSettings& p) {
   pools.emplace(name, std::move(rt));
   rewatch(name);
   logger()->info("pool {}: watching", name);
+}
+
+void Gateway::Impl::to_ss7(MtpMessage&& m) {
+  if (!ss7) return;
+  // Behind what is held: a circuit's messages keep their order.
+  if (ss7_held.empty() && ss7->send(m, true) != M3uaSide::SendResult::not_active) {
+    rserpool::buffers::give(std::move(m.data));  // encoded and queued: recycled (issue 16)
+    return;
+  }
+  if (ss7_held.size() >= kSs7HoldMax) {
+    (void)ss7->send(m);  // counted and logged as a drop
+    return;
+  }
+  if (ss7_held.empty()) logger()->info("no active SS7 path: holding DATA from the controllers (at most {} ms)", kSs7Hold.count());
+  ss7_held.push_back(HeldForSs7{std::move(m), clock.now()});
+  flush_ss7_held();
+}
+
+void Gateway::Impl::flush_ss7_held() {
+  const auto now = clock.now();
+  std::size_t sent = 0;
+  while (!ss7_held.empty()) {
+    auto& front = ss7_held.front();
+    const bool expired = now - front.since >= kSs7Hold;
+    const auto r = ss7->send(front.message, !expired);
+    if (r == M3uaSide::SendResult::not_active && !expired) break;
+    if (r == M3uaSide::SendResult::sent) ++sent;
+    rserpool::buffers::give(std::move(front.message.data));
+    ss7_held.pop_front();
+  }
+  if (sent != 0) logger()->info("an SS7 path is active: {} held message(s) sent, {} still held", sent, ss7_held.size());
+  if (ss7_held.empty() || ss7_hold_armed) return;
+  ss7_hold_armed = true;
+  ss7_hold_timer.expires_after(ss7_held.front().since + kSs7Hold - now);
+  ss7_hold_timer.async_wait([this, token = std::weak_ptr<bool>(alive)](const boost::system::error_code& ec) {
+    if (ec || token.expired()) return;
+    ss7_hold_armed = false;
+    if (ss7) flush_ss7_held();
+  });
 }
 
 std::vector<mxua::MaskedPointCode> Gateway::Impl::destinations_of(const std::string& pool) const {
@@ -387,6 +535,7 @@ Gateway::~Gateway() {
   if (!impl_) return;
   impl_->shutdown_timer.cancel();
   impl_->membership_timer.cancel();
+  impl_->ss7_hold_timer.cancel();
   if (impl_->prometheus) impl_->prometheus->close();
   impl_->pool_user.reset();
   impl_->pools.clear();

@@ -85,6 +85,20 @@ void PoolRuntime::handlespace(const std::vector<rserpool::PoolElementParameter>&
                    policy_text(pe.policy));
   }
   run(distributor_.handlespace(list, now()));
+  note_settled();
+}
+
+void PoolRuntime::list_complete() {
+  run(distributor_.list_complete(now()));
+  note_settled();
+}
+
+void PoolRuntime::note_settled() {
+  if (settle_noted_ || !distributor_.placement_settled()) return;
+  settle_noted_ = true;
+  logger()->info("pool {}: placement settled with {} PE(s) listed: calls in progress not placed here are placed now",
+                 name_, distributor_.membership().listed_count());
+  if (hooks_.settled) hooks_.settled();
 }
 
 void PoolRuntime::message(MtpMessage&& m) { run(distributor_.message(std::move(m), now())); }
@@ -291,6 +305,7 @@ void PoolRuntime::arm_timer() {
     if (ec || alive.expired()) return;
     armed_for_.reset();
     run(distributor_.on_timeout(now()));
+    note_settled();
   });
 }
 

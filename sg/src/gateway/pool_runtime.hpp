@@ -42,6 +42,7 @@ struct PoolHooks {
   std::function<void(MtpMessage&&)> to_ss7;     // DATA a PE sent
   std::function<void(bool available)> availability;  // DAVA / DUNA
   std::function<void(bool onset)> congestion;        // SCON
+  std::function<void()> settled;                     // the start-up settle ended
 };
 
 class PoolRuntime {
@@ -55,6 +56,10 @@ class PoolRuntime {
 
   // The whole current PE list (pool user service watch()).
   void handlespace(const std::vector<rserpool::PoolElementParameter>& list);
+  // The list is the whole pool (PoolDistributor::list_complete): the
+  // start-up settle ends now.
+  void list_complete();
+  void hold_new_calls_until_settled() { distributor_.hold_new_calls_until_settled(); }
   void message(MtpMessage&& m);
   // The relay path: classified once by the caller (same ISUP variant as
   // the distributor's profile), one reused action vector.
@@ -87,6 +92,9 @@ class PoolRuntime {
   void send(rserpool::PeIdentifier pe, MtpMessage&& m);
   void retire(std::shared_ptr<PeLink> link);
   void arm_timer();
+  // Logs the start-up settle's end once (where it can end: a new list, a
+  // timer, list_complete()), for the start-up phases of a restart.
+  void note_settled();
   std::shared_ptr<gwc_link::LinkCounters> counters_of(rserpool::PeIdentifier pe);
   std::string label(rserpool::PeIdentifier pe) const;
   TimePoint now() const { return clock_.now(); }
@@ -108,6 +116,7 @@ class PoolRuntime {
   std::optional<TimePoint> armed_for_;
   std::uint64_t unreachable_reported_ = 0;
   bool stopping_ = false;  // close_links(): the gateway is shutting down
+  bool settle_noted_ = false;
   // Held weakly by the wait handler: a wait that had expired when we were
   // destroyed still runs (with success) and must find us gone.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

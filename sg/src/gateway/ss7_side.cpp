@@ -49,6 +49,7 @@ struct M3uaSide::Connection : mxua::driver::Events {
   void on_asp_state(const mxua::AspStateChanged& c) override {
     logger()->info("connect {}: ASP {} -> {}{}", cfg.name, mxua::to_string(c.from), mxua::to_string(c.to),
                    rc_text(c.routing_context));
+    if (c.to == mxua::AspState::Active && side.hooks_.path_active) side.hooks_.path_active();
   }
   void on_request_failed(const mxua::RequestFailed& r) override {
     const std::string why = r.error ? "ERR " + std::string(mxua::to_string(*r.error)) : std::string("no answer");
@@ -183,7 +184,7 @@ bool M3uaSide::send_via(const mxua::ReturnPath& path, const MtpMessage& m) {
   return path.routing_context && send_via_sgp(m, *path.routing_context);
 }
 
-void M3uaSide::send(const MtpMessage& m) {
+M3uaSide::SendResult M3uaSide::send(const MtpMessage& m, bool caller_holds) {
   bool tried = false;
   const bool sent = paths_.route(mxua::PointCode{m.dpc}, [&](const mxua::ReturnPath& p) {
     tried = true;
@@ -191,11 +192,13 @@ void M3uaSide::send(const MtpMessage& m) {
   });
   if (sent) {
     counters_.ss7_out.add(m.data.size());
-    return;
+    return SendResult::sent;
   }
+  if (tried && caller_holds) return SendResult::not_active;
   counters_.drop(tried ? GatewayDrop::ss7_refused : GatewayDrop::no_ss7_path);
   rserpool::log::warn_limited(logger(), "no SS7 path", "DATA to DPC {} dropped: {}", m.dpc,
                               tried ? "no path to it is active" : "no path to it is configured");
+  return tried ? SendResult::not_active : SendResult::not_configured;
 }
 
 void M3uaSide::announce(const std::vector<mxua::MaskedPointCode>& destinations, bool available) {
@@ -307,6 +310,7 @@ void M3uaSide::on_asp_state(const mxua::AspStateChanged& c) {
 
 void M3uaSide::on_as_state(const mxua::AsStateChanged& c) {
   logger()->info("SGP: AS RC {} {} -> {}", c.routing_context, mxua::to_string(c.from), mxua::to_string(c.to));
+  if (c.to == mxua::AsState::Active && hooks_.path_active) hooks_.path_active();
 }
 
 Ss7Status M3uaSide::status() const {

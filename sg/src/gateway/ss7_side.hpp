@@ -45,6 +45,9 @@ struct Ss7Profile {
 
 struct Ss7Hooks {
   std::function<void(MtpMessage&&)> data;  // DATA from the SS7 side
+  // An AS (or a client connection's ASP) became active: DATA the gateway
+  // held for want of an active path can go now.
+  std::function<void()> path_active;
 };
 
 // A snapshot of the side for `show m3ua` and the metrics (ss7_show.cpp).
@@ -101,8 +104,11 @@ class M3uaSide : public mxua::driver::Events {
   M3uaSide(boost::asio::io_context& io, Ss7Hooks hooks, GatewayCounters& counters);
   ~M3uaSide() override;
 
-  // DATA from a gateway controller towards the SS7 network.
-  void send(const MtpMessage& m);
+  // DATA from a gateway controller towards the SS7 network. A path that is
+  // configured but not active: `caller_holds` true, the caller keeps the
+  // message (not counted as a drop); false, it is dropped and counted.
+  enum class SendResult : std::uint8_t { sent, not_active, not_configured };
+  SendResult send(const MtpMessage& m, bool caller_holds = false);
   // DUNA (available false) / DAVA for these destinations, to every active
   // ASP of the SGP. The SGP core remembers them: an ASP that becomes
   // active later hears of those still unavailable.

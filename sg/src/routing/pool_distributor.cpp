@@ -145,6 +145,16 @@ void PoolDistributor::membership_moved(TimePoint now) {
   timers_.arm(TimerKey{TimerKind::settle}, std::min(now + settle, *first_listed_ + bound));
 }
 
+std::vector<Action> PoolDistributor::list_complete(TimePoint now) {
+  std::vector<Action> out;
+  if (settled_ || membership_.listed_count() == 0) return out;
+  settled_ = true;
+  timers_.cancel(TimerKey{TimerKind::settle});
+  flush_pool_wait(now, out);
+  update_congestion(out);
+  return out;
+}
+
 void PoolDistributor::join(PeIdentifier pe, TimePoint now, std::vector<Action>& out) {
   const auto* listing = membership_.listed(pe);
   auto [it, inserted] = members_.try_emplace(pe);
@@ -598,7 +608,8 @@ void PoolDistributor::route(MtpMessage m, const ClassifiedMessage& c, TimePoint 
     // they placed it, provided the pool is seen whole; until the PE list has
     // settled after start-up it waits, in order, with the pool-wait traffic.
     const bool in_progress = c.flow.circuit && c.event != CallEvent::setup && selector_.shared();
-    if (orphan == orphans_.end() && in_progress && !settled_ && has_usable_member()) {
+    const bool new_call_waits = c.flow.circuit && c.event == CallEvent::setup && hold_new_calls_;
+    if (orphan == orphans_.end() && (in_progress || new_call_waits) && !settled_ && has_usable_member()) {
       if (!rerouting_waiting_) ++counters_.held_for_settle;  // once per message, not per flush
       hold(std::move(m), now, out);
       return;

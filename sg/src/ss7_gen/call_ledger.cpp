@@ -43,6 +43,9 @@ std::optional<FailedCall> CallLedger::received(const MtpMessage& m, sim::TimePoi
   auto it = calls_.find(h->cic);
   if (it == calls_.end()) return std::nullopt;
   switch (static_cast<T>(h->message_type)) {
+    case T::acm:
+      it->second.acm = true;
+      break;
     case T::anm:
       // Hold and release are the generator's; only the release timer remains.
       if (!it->second.answered) answer_latency_ = now - it->second.iam_sent;
@@ -53,7 +56,7 @@ std::optional<FailedCall> CallLedger::received(const MtpMessage& m, sim::TimePoi
       calls_.erase(it);
       break;
     case T::rel: {
-      FailedCall f{h->cic, it->second.started, it->second.last_sent, it->second.last_type};
+      FailedCall f{h->cic, it->second.started, it->second.last_sent, it->second.last_type, it->second.acm};
       calls_.erase(it);
       return f;
     }
@@ -67,7 +70,7 @@ std::vector<FailedCall> CallLedger::expired(sim::TimePoint now) {
   std::vector<FailedCall> out;
   for (auto it = calls_.begin(); it != calls_.end();) {
     if (it->second.deadline <= now) {
-      out.push_back({it->first, it->second.started, it->second.last_sent, it->second.last_type});
+      out.push_back({it->first, it->second.started, it->second.last_sent, it->second.last_type, it->second.acm});
       it = calls_.erase(it);
     } else {
       ++it;

@@ -25,6 +25,9 @@ struct FailedCall {
   // those apart from calls lost later.
   std::chrono::system_clock::time_point last_sent;
   const char* last_type = "iam";
+  // The far end's ACM came back: the IAM reached a controller, and what
+  // was lost is on the way back (the answer).
+  bool acm = false;
 };
 
 class CallLedger {
@@ -51,6 +54,7 @@ class CallLedger {
     bool answered = false;
     std::chrono::system_clock::time_point last_sent;
     const char* last_type = "iam";
+    bool acm = false;
   };
   std::chrono::milliseconds timeout_;
   std::map<std::uint16_t, Entry> calls_;

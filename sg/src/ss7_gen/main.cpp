@@ -382,8 +382,8 @@ class Generator {
 
   void report_failed(const FailedCall& f, const char* why) {
     std::printf("event failed-call cic=%u reason=%s started_unix_ms=%" PRId64 " last_sent=%s last_sent_unix_ms=%" PRId64
-                "\n",
-                f.cic, why, unix_ms(f.started), f.last_type, unix_ms(f.last_sent));
+                " acm=%d\n",
+                f.cic, why, unix_ms(f.started), f.last_type, unix_ms(f.last_sent), f.acm ? 1 : 0);
     std::fflush(stdout);
   }
 

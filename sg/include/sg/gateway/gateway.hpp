@@ -33,6 +33,10 @@ struct GatewayOptions {
   std::uint64_t seed = 0;  // selection randomness; 0: from the clock
   // Where the drivers read `now` (default: the process's steady clock).
   const rserpool::Clock* clock = nullptr;
+  // A file where each pool's PE list is remembered across restarts (empty:
+  // none): a restarted gateway whose list equals the remembered one settles
+  // at once (docs/gateway.md, "A gateway that starts").
+  std::string pool_memory{};
 };
 
 class Gateway {

@@ -255,6 +255,17 @@ class PoolDistributor {
   // --- Pool membership, from ASAP handle resolution ---------------------
   // The registrar's whole current PE list (resolution or subscription).
   std::vector<Action> handlespace(std::span<const rserpool::PoolElementParameter> list, TimePoint now);
+  // The driver knows the current list is the whole pool (the co-located
+  // registrar downloaded its mate's handlespace and the list equals it):
+  // the start-up settle ends now instead of after placement_settle, and the
+  // calls in progress held for it are placed. Nothing before the first
+  // list, nor once settled.
+  std::vector<Action> list_complete(TimePoint now);
+  // The driver expects the list to fill up soon (a restarted gateway alone
+  // whose memory lists more PEs): until the settle ends, new calls wait
+  // with the calls in progress instead of all going to the PEs listed
+  // first (the SS7 side's backlog, hashed over a pool of one).
+  void hold_new_calls_until_settled() noexcept { hold_new_calls_ = true; }
   enum class DrainRefusal : std::uint8_t { unknown_pe, already_draining };
   // The operator drains the PE (no new flows; calls stay until released or
   // `deadline`, default the pool's drain_deadline).
@@ -425,6 +436,7 @@ class PoolDistributor {
   bool unavailable_signalled_ = false;
   bool congested_ = false;
   bool settled_ = false;
+  bool hold_new_calls_ = false;  // hold_new_calls_until_settled()
   bool rerouting_waiting_ = false;  // flush_pool_wait() is re-routing the pool-wait queue
   bool applying_list_ = false;     // handlespace() is applying a new PE list
   TimePoint waiting_since_{};       // ... and this is the current message's age
