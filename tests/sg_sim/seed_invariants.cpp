@@ -92,7 +92,7 @@ void World::gateway_event() {
   // a restarted gateway's hash and not in its mate's: every call in
   // progress is exposed then (finding, docs/architecture.md).
   const bool fenced_but_listed = std::any_of(ctls_.begin(), ctls_.end(), [&](const Controller& c) {
-    return c.listed && c.fenced_until && *c.fenced_until > now_;
+    return listed(c) && c.fenced_until && *c.fenced_until > now_;
   });
   for (auto& [cic, rec] : calls_)
     if (rec.open && (fenced_but_listed || rec.started <= last_pool_change_)) expose_call(cic, Why::membership);
@@ -279,6 +279,9 @@ void World::finish() {
     for (std::size_t r = 0; r < kDropReasons; ++r) drops += w.dist->counters().drops[r];
     (void)drops;
   }
+  for (const auto& r : regs_)
+    if (r.alive && r.core->mentor_download().state == rserpool::registrar::MentorDownload::State::done)
+      ++out_.mentor_downloads;
   out_.trace_hash = hash_;
 }
 

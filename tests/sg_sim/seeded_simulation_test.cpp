@@ -100,6 +100,8 @@ TEST(SeededSimulation, TheSeedsCoverEveryFault) {
   for (auto k : {FaultKind::controller_kill, FaultKind::controller_hang, FaultKind::controller_exit_notice,
                  FaultKind::gateway_kill, FaultKind::pool_outage, FaultKind::ss7_partition})
     for (std::size_t g : {1U, 2U}) EXPECT_GT((seen[{k, g}]), 5) << to_string(k) << " with " << g << " gateway(s)";
+  EXPECT_GT((seen[{FaultKind::enrp_partition, 2U}]), 5);  // a pair's registrars only
+  EXPECT_EQ((seen[{FaultKind::enrp_partition, 1U}]), 0);
 }
 
 // The DUNA/DAVA invariant is not vacuous: a pool outage longer than
@@ -133,6 +135,39 @@ TEST(SeededSimulation, APoolOutageIsAnnouncedToTheSs7Side) {
   }
   EXPECT_GT(long_outages, 3);
   EXPECT_GT(short_outages, 1);
+}
+
+// The registrars are in the loop: every controller registers over ASAP;
+// graceful exits deregister; a pair's restarted gateway brings its
+// registrar back with a mentor download from the mate's; an ENRP partition
+// that outlasts SCTP's loss detection ends in a resynchronisation; the
+// convergence and pool-view checks ran (and held).
+TEST(SeededSimulation, TheRegistrarsServeThePool) {
+  std::uint64_t graceful = 0, deregistered = 0, restarts_in_pair = 0, mentors = 0, lost_enrp = 0, resyncs = 0,
+                converged = 0, views = 0;
+  for (std::uint64_t seed = 1; seed <= 300; ++seed) {
+    const Outcome o = run(seed);
+    EXPECT_GE(o.registrations, o.plan.controllers) << o.plan.describe();
+    for (const auto& f : o.plan.faults) {
+      if (f.kind == FaultKind::controller_exit_notice && f.graceful) ++graceful;
+      if (f.kind == FaultKind::gateway_kill && o.plan.gateways == 2 && f.a.count() > 0) ++restarts_in_pair;
+    }
+    deregistered += o.deregistrations;
+    mentors += o.mentor_downloads;
+    lost_enrp += o.enrp_cut_lost;
+    resyncs += o.resyncs;
+    converged += o.convergence_checks;
+    views += o.view_checks;
+    EXPECT_TRUE(o.violations.empty()) << o.plan.describe();
+  }
+  EXPECT_GT(graceful, 3U);
+  EXPECT_EQ(deregistered, graceful);
+  EXPECT_GT(restarts_in_pair, 3U);
+  EXPECT_GE(mentors, restarts_in_pair);
+  EXPECT_GT(lost_enrp, 3U);
+  EXPECT_GE(resyncs, lost_enrp);
+  EXPECT_GT(converged, 100U);
+  EXPECT_GT(views, 300U);
 }
 
 // SG_SIM_SEED=<n>: replays one seed and prints its trace.
