@@ -83,6 +83,12 @@ void World::rejoin_controller(PeIdentifier id) {
 void World::hang_controller(Controller& c, rserpool::Duration resume_after) {
   if (c.proc != Proc::running) return;
   expose_ringing(c);
+  // Hung before it registered again (its registrar died with a gateway
+  // and no living registrar lists it): no gateway can place anything on
+  // it, so a message for a call it holds goes to another controller (or
+  // waits for it in vain). A membership change, counted.
+  if (!listed(c))
+    for (auto cic : calls_in(c.model->make_cookie())) expose_call(cic, Why::membership);
   // Its replies that wait for a gateway wait for it to run again.
   for (const auto& m : c.held) expose(m, Why::kernel);
   c.proc = Proc::hung;
@@ -101,6 +107,10 @@ void World::hang_controller(Controller& c, rserpool::Duration resume_after) {
       // with it when it resumes, its answers are dropped: fenced).
       for (const auto& p : a->unread) {
         if (!p.control && !p.kept_copy) expose(p.data, Why::kernel);
+        // A copy kept since it was suspected (its registration gone while
+        // it hung) is re-sent to the heir now, after what the SLS carried
+        // to another controller meanwhile (finding, docs/architecture.md).
+        if (!p.control && p.kept_copy) order_exempt(p.data);
         // A cookie it never adopted: the calls it carried have no holder.
         if (p.control) for (auto cic : calls_in_echo(p)) expose_call(cic, Why::kernel);
       }
@@ -130,6 +140,9 @@ void World::resume_controller(PeIdentifier id) {
     if (bytes.empty()) {
       c.asap_links.erase(local);
       c.pe->on_registrar_lost(local, now_, out);
+    } else if (bytes.size() == 1 && bytes[0] == 0x02) {
+      c.asap_links.erase(local);
+      c.pe->on_registrar_connect_failed(local, now_, out);
     } else if (bytes.size() == 1) {
       c.pe->on_registrar_connected(local, now_, out);
     } else {

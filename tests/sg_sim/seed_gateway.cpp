@@ -106,9 +106,14 @@ void World::apply(std::size_t g, std::vector<Action> actions) {
       if (dr->reason == DropReason::pool_unavailable && in_outage(now_)) expose(dr->message, Why::outage);
     } else if (auto* n = std::get_if<action::News>(&act)) {
       ev("news", g, n->pe, static_cast<std::uint64_t>(n->what));
-      // The pool changed (a start-up's joins are not a change).
-      if (n->what != MemberNews::retrying && !(n->what == MemberNews::joined && now_ - w.started_at < 1s))
-        pool_changed();
+      // The pool changed. Joins before the first call are not a change;
+      // the controllers register one by one, so later joins are (calls
+      // placed before are hashed over fewer controllers). A pair's
+      // restarted gateway learns the whole pool at once (its registrar's
+      // mentor download): its joins change nothing the mate placed.
+      const bool startup_join = n->what == MemberNews::joined &&
+                                (calls_.empty() || (gws_.size() == 2 && w.incarnation > 1 && now_ - w.started_at < 1s));
+      if (n->what != MemberNews::retrying && !startup_join) pool_changed();
     } else if (auto* ru = std::get_if<action::ReportUnreachable>(&act)) {
       // sgd: PoolHooks::report_unreachable, through the pool user.
       ev("report-unreachable", g, ru->pe);

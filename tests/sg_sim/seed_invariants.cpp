@@ -105,6 +105,14 @@ void World::pool_changed() {
     if (rec.open && rec.started <= *last_gateway_death_) expose_call(cic, Why::membership);
 }
 
+// An SCCP query whose late arrival the model allows (counted).
+void World::order_exempt(const MtpMessage& m) {
+  if (m.si != kSiSccp) return;
+  auto u = ss7::decode_udt(m.data);
+  if (!u || u->data.size() < 4) return;
+  if (order_exempt_queries_.insert(rserpool::load_u32(u->data.data())).second) ++out_.reordered_after_suspicion;
+}
+
 // Per-SLS order (SCCP class 1 relies on it): the SS7 side numbers its
 // queries, and each SLS carries every 16th; at a controller the numbers
 // of one SLS must rise (a kept copy may repeat the last one).
@@ -117,7 +125,8 @@ void World::check_sls_order(const Controller& c, const MtpMessage& m) {
   // A query the model lets fail (sent in a pool outage) may also come
   // late: it waited in one gateway's pool-wait queue while a changeback
   // moved its SLS to the mate (finding, docs/architecture.md).
-  if (last && seq < *last && now_ > order_exempt_until_ && !exempt_queries_.count(seq)) {
+  if (last && seq < *last && now_ > order_exempt_until_ && !exempt_queries_.count(seq) &&
+      !order_exempt_queries_.count(seq)) {
     violation("controller " + std::to_string(c.id) + " got SCCP query " + std::to_string(seq) + " after " +
               std::to_string(*last) + " on SLS " + std::to_string(m.sls));
   }

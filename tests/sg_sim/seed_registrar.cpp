@@ -157,7 +157,11 @@ void World::asap_established(std::uint64_t id) {
       }
     } else {
       Controller& c = ctls_[l.owner];
-      if (c.proc == Proc::running && c.incarnation == l.owner_incarnation && c.pe && !inbound) {
+      if (c.proc != Proc::dead && c.incarnation == l.owner_incarnation && c.pe && !inbound) {
+        if (c.proc == Proc::hung) {
+          c.asap_unread.emplace_back(l.local, rserpool::Bytes{0x02});  // its socket reports it when it runs
+          return;
+        }
         c.pe->on_registrar_connect_failed(l.local, now_, out);
         run_pe(c, out);
       }

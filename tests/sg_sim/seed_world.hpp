@@ -96,6 +96,7 @@ struct Outcome {
   std::uint64_t enrp_cuts = 0, enrp_cut_lost = 0, enrp_lost_in_flight = 0, enrp_unroutable = 0;
   std::uint64_t asap_unsendable = 0;       // an ASAP message for an association already gone
   std::uint64_t convergence_checks = 0, view_checks = 0;
+  std::uint64_t reordered_after_suspicion = 0;  // SCCP queries re-sent from a hung suspect's kept copies (finding)
   std::uint64_t stale_transports = 0;      // registrars agree on PEs and owners, not on a transport (finding)
 };
 

@@ -180,7 +180,7 @@ struct Controller {
   std::unique_ptr<rserpool::asap::PoolElement> pe;
   std::map<rserpool::asap::AssocId, std::uint64_t> asap_links;
   rserpool::asap::AssocId next_inbound = rserpool::asap::kInboundAssocBase;
-  std::deque<std::pair<rserpool::asap::AssocId, rserpool::Bytes>> asap_unread;  // arrived while hung (empty: lost; 1 byte: up)
+  std::deque<std::pair<rserpool::asap::AssocId, rserpool::Bytes>> asap_unread;  // arrived while hung (empty: lost; 0x01: up; 0x02: connect failed)
   bool graceful = false;  // exit_notice: deregisters before it exits
 };
 
@@ -417,6 +417,7 @@ class World {
   void gateway_event();
   void pool_changed();
   void check_sls_order(const Controller& c, const MtpMessage& m);
+  void order_exempt(const MtpMessage& m);
   void check_failures();
   void note_heir(std::size_t g, PeIdentifier heir, const rserpool::Bytes& cookie);
   static std::uint64_t fingerprint_bytes(const rserpool::Bytes& b);
@@ -447,6 +448,7 @@ class World {
   std::map<std::uint16_t, CallRecord> calls_;
   std::set<std::pair<std::uint16_t, std::uint32_t>> exempt_;
   std::set<std::uint32_t> exempt_queries_;
+  std::set<std::uint32_t> order_exempt_queries_;
   std::uint64_t unknown_exempt_ = 0;
   TimePoint last_pool_change_{};
   std::optional<TimePoint> last_gateway_death_;
