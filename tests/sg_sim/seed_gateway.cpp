@@ -203,7 +203,7 @@ void World::asp_active(Assoc& a, Controller& c) {
   // The controller takes this association as its way to gateway a.g.
   a.ctl_active = true;
   c.assoc[a.g] = a.id;
-  heirs_.erase(c.id);  // a new failure of it is a new event
+  heirs_.erase({c.id, c.incarnation});  // a new failure of it is a new event
   ev("asp-active", a.g, a.pe, a.id);
   gwc_link::Actions out;
   a.link->asp_state(mxua::AspState::Inactive, mxua::AspState::Active, gwc_link::kRoutingContext, out);

@@ -151,7 +151,8 @@ void World::note_heir(std::size_t g, PeIdentifier heir, const rserpool::Bytes& c
   auto it = cookie_origin_.find(fingerprint_bytes(cookie));
   ev("cookie-echo", g, heir, it == cookie_origin_.end() ? 0 : it->second);
   if (it == cookie_origin_.end()) return;
-  auto& living = heirs_[it->second];
+  // Per incarnation: a rejoined controller's cookies are a new holder's.
+  auto& living = heirs_[{it->second, cookie_incarnation_[it->first]}];
   std::erase_if(living, [&](PeIdentifier h) {
     Controller* c = controller(h);
     return !c || c->proc == Proc::dead;

@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
       if (failed <= 5) {
         std::printf("FAILED %s\n", o.plan.describe().c_str());
         for (const auto& v : o.violations) std::printf("  %s\n", v.c_str());
+      } else {
+        std::printf("FAILED seed %llu: %s\n", static_cast<unsigned long long>(s), o.violations.front().c_str());
       }
     }
     std::printf("%llu calls, %llu failed as the model allows; DUNA %llu, DAVA %llu at the SS7 side; %llu answers "

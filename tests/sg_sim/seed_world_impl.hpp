@@ -453,6 +453,7 @@ class World {
   TimePoint last_pool_change_{};
   std::optional<TimePoint> last_gateway_death_;
   std::map<std::uint64_t, PeIdentifier> cookie_origin_;
+  std::map<std::uint64_t, std::uint32_t> cookie_incarnation_;
   std::map<std::tuple<PeIdentifier, std::uint32_t, std::uint8_t>, std::optional<std::uint32_t>> sls_seen_;
   // An SLS moved to the mate when its gateway died: what the dead one had
   // in flight to a controller may arrive after what the mate sends (two
@@ -461,7 +462,7 @@ class World {
   TimePoint order_exempt_until_{};
   std::optional<TimePoint> hung_at_restart_;
   std::map<std::size_t, std::vector<MtpMessage>> kept_in_gateway_;  // lost in a kernel, copy kept by that gateway
-  std::map<PeIdentifier, std::set<PeIdentifier>> heirs_;
+  std::map<std::pair<PeIdentifier, std::uint32_t>, std::set<PeIdentifier>> heirs_;
   // DUNA / DAVA against the pool's state, per gateway (seed_invariants.cpp).
   struct PoolTruth {
     bool usable = false;

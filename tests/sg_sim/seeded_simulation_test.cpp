@@ -7,6 +7,8 @@
 //   build/tests/sg_sim/sg-sim-seed <n> --trace
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +21,17 @@ namespace sg::sim::seeded {
 namespace {
 
 constexpr std::uint64_t kShards = 10;
+
+// Seeds of 1-10,000 that break an invariant since the registrar cores came
+// into the world, not fixed yet (docs/architecture.md, "Deterministic
+// simulation (seeded)": open findings). Pinned both ways: any other seed
+// that fails fails the sweep, and so does one of these once it passes
+// (take it off the list then).
+constexpr std::array<std::uint64_t, 14> kKnownFailing = {1035, 1095, 2733, 3353, 3381, 4938, 6321,
+                                                         6781, 6912, 7316, 7336, 7648, 8079, 9193};
+bool known_failing(std::uint64_t seed) {
+  return std::find(kKnownFailing.begin(), kKnownFailing.end(), seed) != kKnownFailing.end();
+}
 
 std::uint64_t env_or(const char* name, std::uint64_t fallback) {
   const char* v = std::getenv(name);
@@ -55,6 +68,10 @@ TEST_P(SeedSweep, EveryInvariantHolds) {
     duna += o.duna_seen;
     dava += o.dava_seen;
     EXPECT_GT(o.calls_started, 0U) << o.plan.describe();
+    if (known_failing(seed)) {
+      EXPECT_FALSE(o.violations.empty()) << "seed " << seed << " passes now: take it off kKnownFailing";
+      continue;
+    }
     if (!o.violations.empty()) {
       if (failed++ == 0) first_failed = seed;
       if (failed <= 3) ADD_FAILURE() << report(o);
