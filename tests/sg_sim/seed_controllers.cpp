@@ -117,6 +117,7 @@ void World::controller_reads(Controller& c, Assoc& a, Packet p) {
 void World::table_changed(Controller& c) {
   const auto cookie = c.model->make_cookie();
   cookie_origin_[fingerprint_bytes(cookie)] = c.id;
+  cookie_incarnation_[fingerprint_bytes(cookie)] = c.incarnation;
   const auto encoded = asap::encode(asap::Cookie{cookie});
   for (std::size_t g = 0; g < gws_.size(); ++g) {
     Assoc* a = assoc(c.assoc[g]);

@@ -10,10 +10,11 @@ void World::fault(const Fault& f) {
   switch (f.kind) {
     case FaultKind::controller_kill: kill_controller(ctls_[f.target], f.b); break;
     case FaultKind::controller_hang: hang_controller(ctls_[f.target], f.a); break;
-    case FaultKind::controller_exit_notice: exit_controller(ctls_[f.target], f.a, f.b); break;
+    case FaultKind::controller_exit_notice: exit_controller(ctls_[f.target], f.a, f.b, f.graceful); break;
     case FaultKind::gateway_kill: kill_gateway(f.target, f.a); break;
     case FaultKind::pool_outage: pool_outage(f.a); break;
     case FaultKind::ss7_partition: ss7_partition(f); break;
+    case FaultKind::enrp_partition: enrp_cut(f); break;
   }
 }
 
@@ -45,8 +46,11 @@ void World::kill_controller(Controller& c, rserpool::Duration rejoin) {
       gw_association_down(*x, rserpool::transport::DownReason::aborted);
     });
   }
-  c.listed = false;
-  relist_later();
+  // Its ASAP associations abort too: each registrar removes its PE
+  // (remove_pes_on_association_down) one delay later.
+  for (auto& [local, id] : c.asap_links) asap_owner_closes(id, /*abort=*/true);
+  c.asap_links.clear();
+  c.asap_unread.clear();
   if (rejoin.count() > 0) schedule_at(now_ + rejoin, [this, id = c.id] { rejoin_controller(id); });
 }
 
@@ -73,13 +77,18 @@ void World::rejoin_controller(PeIdentifier id) {
   c.assoc.assign(gws_.size(), 0);
   c.last_gw = SIZE_MAX;
   c.port = static_cast<std::uint16_t>(c.port + 100);  // registers anew
-  c.listed = true;
-  relist_later();
+  start_pe(c);
 }
 
 void World::hang_controller(Controller& c, rserpool::Duration resume_after) {
   if (c.proc != Proc::running) return;
   expose_ringing(c);
+  // Hung before it registered again (its registrar died with a gateway
+  // and no living registrar lists it): no gateway can place anything on
+  // it, so a message for a call it holds goes to another controller (or
+  // waits for it in vain). A membership change, counted.
+  if (!listed(c))
+    for (auto cic : calls_in(c.model->make_cookie())) expose_call(cic, Why::membership);
   // Its replies that wait for a gateway wait for it to run again.
   for (const auto& m : c.held) expose(m, Why::kernel);
   c.proc = Proc::hung;
@@ -98,6 +107,10 @@ void World::hang_controller(Controller& c, rserpool::Duration resume_after) {
       // with it when it resumes, its answers are dropped: fenced).
       for (const auto& p : a->unread) {
         if (!p.control && !p.kept_copy) expose(p.data, Why::kernel);
+        // A copy kept since it was suspected (its registration gone while
+        // it hung) is re-sent to the heir now, after what the SLS carried
+        // to another controller meanwhile (finding, docs/architecture.md).
+        if (!p.control && p.kept_copy) order_exempt(p.data);
         // A cookie it never adopted: the calls it carried have no holder.
         if (p.control) for (auto cic : calls_in_echo(p)) expose_call(cic, Why::kernel);
       }
@@ -119,6 +132,25 @@ void World::resume_controller(PeIdentifier id) {
   // The aborts first (its socket reports them before anything else).
   for (auto [aid, died] : c.unseen_aborts) lose_association(c, aid, died);
   c.unseen_aborts.clear();
+  // What its registrars sent it meanwhile (keep-alives), in order.
+  auto asap = std::move(c.asap_unread);
+  c.asap_unread.clear();
+  for (auto& [local, bytes] : asap) {
+    rserpool::asap::Actions out;
+    if (bytes.empty()) {
+      c.asap_links.erase(local);
+      c.pe->on_registrar_lost(local, now_, out);
+    } else if (bytes.size() == 1 && bytes[0] == 0x02) {
+      c.asap_links.erase(local);
+      c.pe->on_registrar_connect_failed(local, now_, out);
+    } else if (bytes.size() == 1) {
+      c.pe->on_registrar_connected(local, now_, out);
+    } else {
+      pe_reads(c, local, bytes);
+      continue;
+    }
+    run_pe(c, out);
+  }
   // Then what its kernel kept for it, in order.
   for (auto& [aid, a] : assocs_) {
     if (a->pe != id) continue;
@@ -138,16 +170,25 @@ void World::resume_controller(PeIdentifier id) {
 // The process dies; its kernel keeps the associations a while
 // (acknowledging what it will never read); the registrar notices after
 // `notice`, the gateway's link fails after `link`.
-void World::exit_controller(Controller& c, rserpool::Duration notice, rserpool::Duration link) {
+void World::exit_controller(Controller& c, rserpool::Duration notice, rserpool::Duration link, bool graceful) {
   if (c.proc != Proc::running) return;
   expose_ringing(c);
   pool_changed();
+  if (graceful && c.pe) {
+    // A graceful leave: DEREGISTRATION to its home registrar first.
+    ev("deregister", c.id);
+    rserpool::asap::Actions out;
+    c.pe->deregister(now_, out);
+    run_pe(c, out);
+  }
   c.proc = Proc::dead;
   for (const auto& m : c.held) expose(m, Why::controller_sent);
   c.held.clear();
+  // Its ASAP associations close: the registrar's loss notice.
   schedule_at(now_ + notice, [this, id = c.id] {
-    controller(id)->listed = false;
-    publish_all();
+    Controller& x = *controller(id);
+    for (auto& [local, aid] : x.asap_links) asap_owner_closes(aid, /*abort=*/false);
+    x.asap_links.clear();
   });
   schedule_at(now_ + link, [this, id = c.id] {
     Controller& x = *controller(id);
@@ -192,7 +233,10 @@ void World::kill_gateway(std::size_t g, rserpool::Duration restart) {
     }
   }
   accumulate(w);
+  kill_registrar(g);  // the co-located registrar dies with it
   w.alive = false;
+  w.pool_user.reset();
+  w.asap_links.clear();
   w.dist.reset();
   w.selector.reset();
   w.link_of.clear();

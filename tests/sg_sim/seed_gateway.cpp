@@ -31,10 +31,6 @@ void World::start_gateway(std::size_t g) {
   w.dist->start(now_);
   w.ss7_delay = draw_delay(200, 3000);
   ev("gateway-start", g, static_cast<std::uint64_t>(w.incarnation));
-  // Its registrar lists the pool (a mentor download, or at start-up).
-  schedule_at(now_ + kRegistrarDelay, [this, g, inc = w.incarnation] {
-    if (gws_[g].alive && gws_[g].incarnation == inc) publish(g);
-  });
   // The SS7 side's association comes up after two round trips (INIT,
   // COOKIE); its ASP then goes through ASPUP and ASPAC with the SGP.
   w.sgp = std::make_unique<mxua::SgpNode>(sgp_config());
@@ -44,6 +40,10 @@ void World::start_gateway(std::size_t g) {
   w.rejected_from_stp.clear();
   w.queued_for_ss7.clear();
   schedule_at(now_ + kSetupRoundTrips * 2 * w.ss7_delay, [this, g, inc = w.incarnation] { ss7_association_up(g, inc); });
+  // Its co-located registrar starts with it (a pair's: with a mentor
+  // download from the mate's); its pool view comes from the registrar.
+  start_registrar(g);
+  start_pool_user(g);
 }
 
 void World::accumulate(const Gateway& w) {
@@ -53,27 +53,12 @@ void World::accumulate(const Gateway& w) {
   out_.resent_after_failover += c.resent_after_failover;
 }
 
-void World::publish(std::size_t g) {
+// The pool user's watcher (sgd: PoolRuntime::handlespace).
+void World::publish(std::size_t g, const std::vector<rserpool::PoolElementParameter>& list) {
   Gateway& w = gws_[g];
   if (!w.alive) return;
-  std::vector<rserpool::PoolElementParameter> l;
-  for (const auto& c : ctls_) {
-    if (!c.listed) continue;
-    rserpool::PoolElementParameter p;
-    p.id = c.id;
-    p.user_transport.port = c.port;
-    l.push_back(p);
-  }
-  ev("handlespace", g, l.size());
-  apply(g, w.dist->handlespace(l, now_));
-}
-
-void World::publish_all() {
-  for (std::size_t g = 0; g < gws_.size(); ++g) publish(g);
-}
-
-void World::relist_later() {
-  schedule_at(now_ + kRegistrarDelay, [this] { publish_all(); });
+  ev("handlespace", g, list.size());
+  apply(g, w.dist->handlespace(list, now_));
 }
 
 // The distributor's actions.
@@ -121,9 +106,20 @@ void World::apply(std::size_t g, std::vector<Action> actions) {
       if (dr->reason == DropReason::pool_unavailable && in_outage(now_)) expose(dr->message, Why::outage);
     } else if (auto* n = std::get_if<action::News>(&act)) {
       ev("news", g, n->pe, static_cast<std::uint64_t>(n->what));
-      // The pool changed (a start-up's joins are not a change).
-      if (n->what != MemberNews::retrying && !(n->what == MemberNews::joined && now_ - w.started_at < 1s))
-        pool_changed();
+      // The pool changed. Joins before the first call are not a change;
+      // the controllers register one by one, so later joins are (calls
+      // placed before are hashed over fewer controllers). A pair's
+      // restarted gateway learns the whole pool at once (its registrar's
+      // mentor download): its joins change nothing the mate placed.
+      const bool startup_join = n->what == MemberNews::joined &&
+                                (calls_.empty() || (gws_.size() == 2 && w.incarnation > 1 && now_ - w.started_at < 1s));
+      if (n->what != MemberNews::retrying && !startup_join) pool_changed();
+    } else if (auto* ru = std::get_if<action::ReportUnreachable>(&act)) {
+      // sgd: PoolHooks::report_unreachable, through the pool user.
+      ev("report-unreachable", g, ru->pe);
+      rserpool::asap::Actions out;
+      w.pool_user->report_failure(rserpool::PoolHandle(kPool), ru->pe, now_, out);
+      run_pool_user(g, out);
     } else if (std::holds_alternative<action::PoolUnavailable>(act)) {
       announce(g, false);
     } else if (std::holds_alternative<action::PoolAvailable>(act)) {
@@ -207,7 +203,7 @@ void World::asp_active(Assoc& a, Controller& c) {
   // The controller takes this association as its way to gateway a.g.
   a.ctl_active = true;
   c.assoc[a.g] = a.id;
-  heirs_.erase(c.id);  // a new failure of it is a new event
+  heirs_.erase({c.id, c.incarnation});  // a new failure of it is a new event
   ev("asp-active", a.g, a.pe, a.id);
   gwc_link::Actions out;
   a.link->asp_state(mxua::AspState::Inactive, mxua::AspState::Active, gwc_link::kRoutingContext, out);

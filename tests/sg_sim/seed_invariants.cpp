@@ -92,7 +92,7 @@ void World::gateway_event() {
   // a restarted gateway's hash and not in its mate's: every call in
   // progress is exposed then (finding, docs/architecture.md).
   const bool fenced_but_listed = std::any_of(ctls_.begin(), ctls_.end(), [&](const Controller& c) {
-    return c.listed && c.fenced_until && *c.fenced_until > now_;
+    return listed(c) && c.fenced_until && *c.fenced_until > now_;
   });
   for (auto& [cic, rec] : calls_)
     if (rec.open && (fenced_but_listed || rec.started <= last_pool_change_)) expose_call(cic, Why::membership);
@@ -103,6 +103,14 @@ void World::pool_changed() {
   if (!last_gateway_death_) return;
   for (auto& [cic, rec] : calls_)
     if (rec.open && rec.started <= *last_gateway_death_) expose_call(cic, Why::membership);
+}
+
+// An SCCP query whose late arrival the model allows (counted).
+void World::order_exempt(const MtpMessage& m) {
+  if (m.si != kSiSccp) return;
+  auto u = ss7::decode_udt(m.data);
+  if (!u || u->data.size() < 4) return;
+  if (order_exempt_queries_.insert(rserpool::load_u32(u->data.data())).second) ++out_.reordered_after_suspicion;
 }
 
 // Per-SLS order (SCCP class 1 relies on it): the SS7 side numbers its
@@ -117,7 +125,8 @@ void World::check_sls_order(const Controller& c, const MtpMessage& m) {
   // A query the model lets fail (sent in a pool outage) may also come
   // late: it waited in one gateway's pool-wait queue while a changeback
   // moved its SLS to the mate (finding, docs/architecture.md).
-  if (last && seq < *last && now_ > order_exempt_until_ && !exempt_queries_.count(seq)) {
+  if (last && seq < *last && now_ > order_exempt_until_ && !exempt_queries_.count(seq) &&
+      !order_exempt_queries_.count(seq)) {
     violation("controller " + std::to_string(c.id) + " got SCCP query " + std::to_string(seq) + " after " +
               std::to_string(*last) + " on SLS " + std::to_string(m.sls));
   }
@@ -142,7 +151,8 @@ void World::note_heir(std::size_t g, PeIdentifier heir, const rserpool::Bytes& c
   auto it = cookie_origin_.find(fingerprint_bytes(cookie));
   ev("cookie-echo", g, heir, it == cookie_origin_.end() ? 0 : it->second);
   if (it == cookie_origin_.end()) return;
-  auto& living = heirs_[it->second];
+  // Per incarnation: a rejoined controller's cookies are a new holder's.
+  auto& living = heirs_[{it->second, cookie_incarnation_[it->first]}];
   std::erase_if(living, [&](PeIdentifier h) {
     Controller* c = controller(h);
     return !c || c->proc == Proc::dead;
@@ -279,6 +289,9 @@ void World::finish() {
     for (std::size_t r = 0; r < kDropReasons; ++r) drops += w.dist->counters().drops[r];
     (void)drops;
   }
+  for (const auto& r : regs_)
+    if (r.alive && r.core->mentor_download().state == rserpool::registrar::MentorDownload::State::done)
+      ++out_.mentor_downloads;
   out_.trace_hash = hash_;
 }
 

@@ -17,6 +17,7 @@ std::string_view to_string(FaultKind k) noexcept {
     case FaultKind::gateway_kill: return "gateway-kill";
     case FaultKind::pool_outage: return "pool-outage";
     case FaultKind::ss7_partition: return "ss7-partition";
+    case FaultKind::enrp_partition: return "enrp-partition";
   }
   return "?";
 }
@@ -34,8 +35,9 @@ std::string Plan::describe() const {
                 ms_of(hold_time), streams, retransmit_probability, ms_of(rto), ms_of(beat_detection));
   std::string s = buf;
   for (const auto& f : faults) {
-    std::snprintf(buf, sizeof buf, "; %s #%zu at %ld ms (a %ld ms, b %ld ms, c %ld ms)",
-                  std::string(to_string(f.kind)).c_str(), f.target, ms_of(f.at), ms_of(f.a), ms_of(f.b), ms_of(f.c));
+    std::snprintf(buf, sizeof buf, "; %s #%zu at %ld ms (a %ld ms, b %ld ms, c %ld ms%s)",
+                  std::string(to_string(f.kind)).c_str(), f.target, ms_of(f.at), ms_of(f.a), ms_of(f.b), ms_of(f.c),
+                  f.graceful ? ", deregisters" : "");
     s += buf;
   }
   return s;
@@ -129,6 +131,22 @@ Plan draw_plan(std::uint64_t seed, std::mt19937_64& rng) {
       return k.kind == FaultKind::gateway_kill && k.target == f.target;
     });
     if (!killed) p.faults.push_back(f);
+  }
+  // The registrars (own generator too): half the exits are graceful (the
+  // controller deregisters first); one pair in four loses the ENRP
+  // association between its registrars for 0.2-3 s (SCTP gives it up
+  // 0.6-1.5 s into the cut).
+  std::mt19937_64 reg_rng(seed ^ 0x656e727000000000ULL);
+  auto rd = [&](long lo, long hi) { return std::uniform_int_distribution<long>(lo, hi)(reg_rng); };
+  for (auto& f : p.faults)
+    if (f.kind == FaultKind::controller_exit_notice) f.graceful = rd(0, 1) == 1;
+  if (p.gateways == 2 && rd(0, 3) == 0) {
+    Fault f;
+    f.kind = FaultKind::enrp_partition;
+    f.at = std::chrono::milliseconds(rd(200, static_cast<long>(ms_of(p.originate_for))));
+    f.a = std::chrono::milliseconds(rd(200, 3000));
+    f.b = std::chrono::milliseconds(rd(600, 1500));
+    p.faults.push_back(f);
   }
   return p;
 }

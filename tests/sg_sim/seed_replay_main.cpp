@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
   if (argc > 2 && !trace) {
     const auto count = std::strtoull(argv[2], nullptr, 10);
     unsigned long long failed = 0, first = 0, duna = 0, dava = 0, no_path = 0, calls = 0, exempt = 0, cuts = 0,
-                       declared = 0, lost_cut = 0, split = 0;
+                       declared = 0, lost_cut = 0, split = 0, regs = 0, deregs = 0, audits = 0, reports = 0,
+                       resyncs = 0, mentors = 0, enrp_cuts = 0, enrp_lost = 0, conv = 0, views = 0;
     for (auto s = seed; s < seed + count; ++s) {
       const Outcome o = run(s);
       duna += o.duna_seen;
@@ -30,11 +31,23 @@ int main(int argc, char** argv) {
       declared += o.ss7_cut_declared_lost;
       lost_cut += o.lost_on_ss7_cut;
       split += o.heirs_split_by_outage;
+      regs += o.registrations;
+      deregs += o.deregistrations;
+      audits += o.audit_removals;
+      reports += o.unreachable_reports;
+      resyncs += o.resyncs;
+      mentors += o.mentor_downloads;
+      enrp_cuts += o.enrp_cuts;
+      enrp_lost += o.enrp_cut_lost;
+      conv += o.convergence_checks;
+      views += o.view_checks;
       if (o.violations.empty()) continue;
       if (failed++ == 0) first = s;
       if (failed <= 5) {
         std::printf("FAILED %s\n", o.plan.describe().c_str());
         for (const auto& v : o.violations) std::printf("  %s\n", v.c_str());
+      } else {
+        std::printf("FAILED seed %llu: %s\n", static_cast<unsigned long long>(s), o.violations.front().c_str());
       }
     }
     std::printf("%llu calls, %llu failed as the model allows; DUNA %llu, DAVA %llu at the SS7 side; %llu answers "
@@ -43,6 +56,10 @@ int main(int argc, char** argv) {
     std::printf("%llu SS7 partitions (%llu association ends gave up, %llu DATA lost with them); %llu heirs split by "
                 "an outage\n",
                 cuts, declared, lost_cut, split);
+    std::printf("registrars: %llu registrations, %llu deregistrations, %llu removed by a failed audit, %llu "
+                "ENDPOINT_UNREACHABLE, %llu resyncs, %llu mentor downloads done; %llu ENRP partitions (%llu gave the "
+                "association up); %llu convergence and %llu pool-view checks\n",
+                regs, deregs, audits, reports, resyncs, mentors, enrp_cuts, enrp_lost, conv, views);
     std::printf("%llu of %llu seeds failed; first failing seed %llu\n", failed, count, first);
     return failed == 0 ? 0 : 1;
   }
@@ -59,6 +76,11 @@ int main(int argc, char** argv) {
   std::printf("DUNA %llu, DAVA %llu at the SS7 side; %llu answers with no SS7 path\n",
               static_cast<unsigned long long>(o.duna_seen), static_cast<unsigned long long>(o.dava_seen),
               static_cast<unsigned long long>(o.no_ss7_path));
+  std::printf("registrars: %llu registrations, %llu deregistrations, %llu audit removals, %llu ENDPOINT_UNREACHABLE, "
+              "%llu resyncs\n",
+              static_cast<unsigned long long>(o.registrations), static_cast<unsigned long long>(o.deregistrations),
+              static_cast<unsigned long long>(o.audit_removals), static_cast<unsigned long long>(o.unreachable_reports),
+              static_cast<unsigned long long>(o.resyncs));
   std::printf("trace hash %016llx, %llu events\n", static_cast<unsigned long long>(o.trace_hash),
               static_cast<unsigned long long>(o.events));
   for (const auto& v : o.violations) std::printf("BROKEN %s\n", v.c_str());

@@ -42,12 +42,18 @@ World::World(std::uint64_t seed, const Options& o) : rng_(seed), opt_(o) {
     c.assoc.assign(plan_.gateways, 0);
     ctls_.push_back(std::move(c));
   }
+  regs_.resize(plan_.gateways);
+  view_reported_.assign(plan_.gateways, false);
+  view_checked_for_.assign(plan_.gateways, TimePoint::max());
+  enrp_.delay = draw_delay(200, 3000);
   pool_truth_.resize(plan_.gateways);
   dpc_reported_.assign(plan_.gateways, false);
   for (const auto& f : plan_.faults)
     if (f.kind == FaultKind::pool_outage)
       outage_windows_.emplace_back(TimePoint{} + f.at - 500ms, TimePoint{} + f.at + f.a + kOutageSettle);
   for (std::size_t g = 0; g < plan_.gateways; ++g) start_gateway(g);
+  // The controllers register with the registrars (ASAP).
+  for (auto& c : ctls_) start_pe(c);
   for (const auto& f : plan_.faults) schedule(f.at, [this, f] { fault(f); });
   schedule(plan_.originate_for, [this] { gen_->stop_originating(); });
 }
@@ -83,7 +89,20 @@ std::optional<TimePoint> World::next_time() const {
     consider(gws_[g].to_ss7.next());
   }
   for (const auto& c : ctls_)
-    if (c.proc == Proc::running) consider(c.model->next_deadline());
+    if (c.proc == Proc::running) {
+      consider(c.model->next_deadline());
+      if (c.pe) consider(c.pe->next_deadline());
+    }
+  for (const auto& r : regs_)
+    if (r.alive) consider(r.core->next_deadline());
+  for (const auto& w : gws_)
+    if (w.alive && w.pool_user) consider(w.pool_user->next_deadline());
+  for (const auto& [id, l] : asap_links_) {
+    consider(l.to_reg.next());
+    consider(l.to_owner.next());
+  }
+  if (!enrp_.cut_until)
+    for (const auto& pipe : enrp_.to) consider(pipe.next());
   for (const auto& [id, a] : assocs_) {
     consider(a->to_ctl.next());
     consider(a->to_gw.next());
@@ -99,6 +118,8 @@ void World::step() {
     f();
   }
   deliver_ss7_side();
+  deliver_enrp();
+  deliver_asap();
   for (auto& [id, a] : assocs_) deliver_assoc(*a);
   std::erase_if(assocs_, [](const auto& kv) {
     const Assoc& a = *kv.second;
@@ -107,6 +128,7 @@ void World::step() {
   });
   timers();
   check_destination_state();
+  check_convergence();
 }
 
 void World::ev(const char* what, std::uint64_t a, std::uint64_t b, std::uint64_t c) {
@@ -146,6 +168,26 @@ void World::timers() {
       if (via)
         if (Assoc* a = assoc(*via)) g = a->g;
       controller_send(c, g, std::move(m));
+    }
+  }
+  for (std::size_t g = 0; g < regs_.size(); ++g)
+    if (regs_[g].alive)
+      if (auto d = regs_[g].core->next_deadline(); d && *d <= now_) run_registrar(g, regs_[g].core->on_timeout(now_));
+  for (auto& c : ctls_) {
+    if (c.proc != Proc::running || !c.pe) continue;
+    if (auto d = c.pe->next_deadline(); d && *d <= now_) {
+      rserpool::asap::Actions out;
+      c.pe->on_timeout(now_, out);
+      run_pe(c, out);
+    }
+  }
+  for (std::size_t g = 0; g < gws_.size(); ++g) {
+    Gateway& w = gws_[g];
+    if (!w.alive || !w.pool_user) continue;
+    if (auto d = w.pool_user->next_deadline(); d && *d <= now_) {
+      rserpool::asap::Actions out;
+      w.pool_user->on_timeout(now_, out);
+      run_pool_user(g, out);
     }
   }
   for (std::size_t g = 0; g < gws_.size(); ++g)

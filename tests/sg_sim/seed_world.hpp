@@ -25,6 +25,7 @@ enum class FaultKind : std::uint8_t {
   gateway_kill,            // SIGKILL of one gateway (alone: it restarts; of a pair: its mate takes over)
   pool_outage,             // every controller killed at once; all rejoin after `a` (the pool empties: DUNA, then DAVA)
   ss7_partition,           // the STP cut off from one gateway for `a`; SCTP loss detection after `b` (STP), `c` (gateway)
+  enrp_partition,          // a pair's registrars cut off from each other for `a`; SCTP gives the association up after `b`
 };
 std::string_view to_string(FaultKind k) noexcept;
 
@@ -37,6 +38,7 @@ struct Fault {
   rserpool::Duration b{};      // exit: link failure after; controller: rejoin after (0: never);
                                // partition: the STP's SCTP declares the association lost after
   rserpool::Duration c{};      // partition: the gateway's SCTP declares it lost after
+  bool graceful = false;       // exit: the controller deregisters first (ASAP DEREGISTRATION)
 };
 
 struct Plan {
@@ -86,6 +88,16 @@ struct Outcome {
   std::uint64_t lost_on_ss7_cut = 0;        // DATA a gateway had sent towards the STP when it declared the loss
   std::uint64_t no_ss7_path = 0;           // answers a gateway dropped: its SS7 association not up (counted)
   std::uint64_t duna_seen = 0, dava_seen = 0;  // at the SS7 side, for the pool's DPC
+  // The registrars (seed_registrar.cpp).
+  std::uint64_t registrations = 0, deregistrations = 0, registrations_refused = 0;
+  std::uint64_t audit_removals = 0;        // a PE removed after a failed keep-alive audit
+  std::uint64_t unreachable_reports = 0;   // ENDPOINT_UNREACHABLE from a gateway
+  std::uint64_t resyncs = 0, mentor_downloads = 0;
+  std::uint64_t enrp_cuts = 0, enrp_cut_lost = 0, enrp_lost_in_flight = 0, enrp_unroutable = 0;
+  std::uint64_t asap_unsendable = 0;       // an ASAP message for an association already gone
+  std::uint64_t convergence_checks = 0, view_checks = 0;
+  std::uint64_t reordered_after_suspicion = 0;  // SCCP queries re-sent from a hung suspect's kept copies (finding)
+  std::uint64_t stale_transports = 0;      // registrars agree on PEs and owners, not on a transport (finding)
 };
 
 Outcome run(std::uint64_t seed, const Options& options = {});

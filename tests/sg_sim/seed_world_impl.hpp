@@ -8,6 +8,10 @@
 //   seed_gateway_sgp.cpp  each gateway's SS7 face: the M3UA SGP core
 //   seed_controllers.cpp  the controllers: GwcCallModel, cookies
 //   seed_faults.cpp       crashes, hangs, exits, gateway kills
+//   seed_registrar.cpp    each gateway's co-located registrar (the real core),
+//                         ENRP between a pair's registrars, ASAP associations
+//   seed_asap_ends.cpp    the ASAP ends: each controller's PoolElement, each
+//                         gateway's PoolUser (its pool view, as sgd's)
 //   seed_invariants.cpp   the invariants and what the model says may fail
 #include <algorithm>
 #include <cinttypes>
@@ -25,6 +29,10 @@
 #include "mxua/fsm/actions.hpp"
 #include "mxua/fsm/asp_client.hpp"
 #include "mxua/fsm/sgp_node.hpp"
+#include "registrar/registrar.hpp"
+#include "rserpool/asap/pool_element.hpp"
+#include "rserpool/asap/pool_user.hpp"
+#include "rserpool/wire/enrp.hpp"
 #include "rserpool/wire/asap.hpp"
 #include "seed_net.hpp"
 #include "seed_world.hpp"
@@ -50,9 +58,20 @@ using rserpool::PeIdentifier;
 namespace asap = rserpool::wire::asap;
 
 inline constexpr PeIdentifier kFirstPe = 0x1000;
-// A registrar's view changes this long after a controller's association to
-// it drops (SIGKILL, exit) or after it registers.
-inline constexpr auto kRegistrarDelay = 5ms;
+// The controllers' pool, as they register it and the gateways watch it.
+inline constexpr std::string_view kPool = "gwc-pool";
+// Each gateway's co-located registrar: server id kFirstRegistrar + g.
+inline constexpr rserpool::ServerIdentifier kFirstRegistrar = 0x52e90001;
+inline constexpr std::uint16_t kAsapPort = 3863;
+// The co-located registrar is in the gateway's process: its ASAP
+// association with the gateway's pool user is a loopback one.
+inline constexpr auto kLoopbackDelay = 20us;
+// sgd: while a pool lists no PE, the co-located registrar's handlespace is
+// looked at this often (Gateway::Impl::check_empty_pools).
+inline constexpr auto kEmptyPoolPoll = 20ms;
+// Registrars converge, and each gateway's pool view matches its
+// registrar's, within this of the last change once the network is whole.
+inline constexpr auto kConvergenceBound = 1000ms;
 // Association set-up (INIT, COOKIE) and M3UA ASPUP/ASPAC, in round trips.
 inline constexpr int kSetupRoundTrips = 2;
 inline constexpr int kAspRoundTrips = 2;
@@ -147,7 +166,6 @@ struct Controller {
   PeIdentifier id = 0;
   std::unique_ptr<GwcCallModel> model;
   Proc proc = Proc::running;
-  bool listed = true;
   std::uint16_t port = 0;
   std::uint32_t incarnation = 0;
   std::vector<std::uint64_t> assoc;  // per gateway: the association it uses (0: none)
@@ -156,6 +174,55 @@ struct Controller {
   bool kernel_alive = true;          // exit_notice: the kernel acknowledges what the dead process never reads
   std::optional<TimePoint> fenced_until;  // a gateway fenced it; the audit bound has not passed
   std::vector<std::pair<std::uint64_t, bool>> unseen_aborts;  // cut while it was hung (and by a gateway's death)
+  // ASAP (RFC 5352): its registration, the real PoolElement core, and its
+  // associations to registrars by the core's AssocId (hunt entry k is the
+  // registrar of gateway k; kInboundAssocBase and up: opened by a registrar).
+  std::unique_ptr<rserpool::asap::PoolElement> pe;
+  std::map<rserpool::asap::AssocId, std::uint64_t> asap_links;
+  rserpool::asap::AssocId next_inbound = rserpool::asap::kInboundAssocBase;
+  std::deque<std::pair<rserpool::asap::AssocId, rserpool::Bytes>> asap_unread;  // arrived while hung (empty: lost; 0x01: up; 0x02: connect failed)
+  bool graceful = false;  // exit_notice: deregisters before it exits
+};
+
+// One ASAP association between a registrar and a controller's
+// PoolElement or a gateway's PoolUser (one stream, in order, no loss while
+// up; when either end goes the other hears of it one delay later).
+struct AsapLink {
+  std::uint64_t id = 0;          // the registrar's AssociationId
+  std::size_t reg = 0;           // the registrar (its gateway's index)
+  int reg_incarnation = 0;
+  bool pool_user = false;        // a gateway's pool user (else a controller's PE)
+  std::size_t owner = 0;         // gateway index or controller index
+  std::uint32_t owner_incarnation = 0;
+  rserpool::asap::AssocId local = 0;  // the owner core's AssocId for it
+  rserpool::Duration delay{};
+  bool up = false;               // established at both ends
+  bool reg_gone = false;         // the registrar's end has been told it is down (or died)
+  bool owner_gone = false;       // the owner's end has been told (or died)
+  Pipe to_reg, to_owner;
+};
+
+// Each gateway's co-located registrar: the real registrar core (ASAP
+// server, ENRP peering, takeover around the handlespace), as sgd runs it.
+struct RegistrarNode {
+  bool alive = false;
+  int incarnation = 0;
+  rserpool::ServerIdentifier id = 0;
+  std::unique_ptr<rserpool::registrar::Registrar> core;
+  TimePoint started_at{};
+  std::optional<TimePoint> mentor_wait_until;  // its directory waits for a mentor (a pair's, at start)
+};
+
+// The ENRP association between a pair's registrars (one stream each way).
+struct EnrpAssoc {
+  bool up = false;
+  int inc[2] = {0, 0};           // the registrars' incarnations it joins
+  rserpool::Duration delay{};
+  Pipe to[2];                    // to[r]: towards registrar r
+  std::vector<std::pair<std::size_t, rserpool::Bytes>> pending;  // sent before it came up
+  bool connecting = false;
+  std::optional<TimePoint> cut_until;  // a partition: nothing crosses
+  TimePoint whole_since{};       // up, not cut, since
 };
 
 struct Ledger {
@@ -193,6 +260,11 @@ struct Gateway {
   Ledger ledger;
   std::shared_ptr<gwc_link::LinkCounters> link_counters = std::make_shared<gwc_link::LinkCounters>();
   TimePoint started_at{};
+  // Its pool view: the real ASAP PoolUser core, subscribed to the pool at
+  // its co-located registrar, as sgd's PoolUserService (AssocId 0).
+  std::unique_ptr<rserpool::asap::PoolUser> pool_user;
+  std::map<rserpool::asap::AssocId, std::uint64_t> asap_links;
+  std::optional<std::vector<rserpool::PoolElementParameter>> last_list;  // the watcher's last list
 };
 
 // The SS7 side's ASP towards one gateway (the real M3UA ASP core).
@@ -257,9 +329,7 @@ class World {
   // seed_gateway.cpp: the gateways: distributor, registrar view, one gwc_link::Link per association
   void start_gateway(std::size_t g);
   void accumulate(const Gateway& w);
-  void publish(std::size_t g);
-  void publish_all();
-  void relist_later();
+  void publish(std::size_t g, const std::vector<rserpool::PoolElementParameter>& list);
   void apply(std::size_t g, std::vector<Action> actions);
   void retire(std::size_t g, PeIdentifier pe, bool fence);
   void connect(std::size_t g, PeIdentifier pe);
@@ -288,7 +358,7 @@ class World {
   void rejoin_controller(PeIdentifier id);
   void hang_controller(Controller& c, rserpool::Duration resume_after);
   void resume_controller(PeIdentifier id);
-  void exit_controller(Controller& c, rserpool::Duration notice, rserpool::Duration link);
+  void exit_controller(Controller& c, rserpool::Duration notice, rserpool::Duration link, bool graceful);
   void kill_gateway(std::size_t g, rserpool::Duration restart);
   void pool_outage(rserpool::Duration rejoin);
 
@@ -300,6 +370,43 @@ class World {
   void gateway_side_lost(std::size_t g);
   void ss7_heal(std::size_t g, int incarnation);
 
+  // seed_registrar.cpp: the registrars, ENRP between them, ASAP associations
+  void start_registrar(std::size_t g);
+  void kill_registrar(std::size_t g);
+  void run_registrar(std::size_t g, std::vector<rserpool::registrar::Action> actions);
+  std::uint64_t open_asap(std::size_t reg, bool pool_user, std::size_t owner, rserpool::asap::AssocId local,
+                          rserpool::Duration delay);
+  void asap_established(std::uint64_t id);
+  void asap_owner_closes(std::uint64_t id, bool abort);
+  void asap_registrar_closes(std::uint64_t id);
+  void deliver_asap();
+  void registrar_reads(AsapLink& l, rserpool::Bytes bytes);
+  void send_to_element(std::size_t g, rserpool::registrar::SendAsapToElement&& s);
+  void enrp_connect();
+  void enrp_up();
+  void enrp_down();
+  void enrp_send(std::size_t from, rserpool::ServerIdentifier peer, const rserpool::wire::enrp::Message& m);
+  void deliver_enrp();
+  void enrp_cut(const Fault& f);
+  void enrp_heal();
+  bool enrp_whole() const;
+  void registrar_changed();
+  void check_convergence();
+  static std::string describe_pool(const rserpool::core::Handlespace& hs, bool with_owner, bool with_port);
+
+  // seed_asap_ends.cpp: the controllers' PoolElement, the gateways' PoolUser
+  rserpool::asap::PoolElementConfig pe_config(const Controller& c) const;
+  void start_pe(Controller& c);
+  void run_pe(Controller& c, rserpool::asap::Actions& actions);
+  void pe_reads(Controller& c, rserpool::asap::AssocId local, const rserpool::Bytes& bytes);
+  void start_pool_user(std::size_t g);
+  void run_pool_user(std::size_t g, rserpool::asap::Actions& actions);
+  void pool_user_reads(std::size_t g, rserpool::asap::AssocId local, const rserpool::Bytes& bytes);
+  void notify_watcher(std::size_t g);
+  void check_empty_pool(std::size_t g, int incarnation);
+  void registrar_event(std::size_t g, const rserpool::registrar::Notify& n);
+  bool listed(const Controller& c) const;
+
   // seed_invariants.cpp: invariants, and what the model says may fail
   void violation(const std::string& what);
   void expose(const MtpMessage& m, Why why);
@@ -310,6 +417,7 @@ class World {
   void gateway_event();
   void pool_changed();
   void check_sls_order(const Controller& c, const MtpMessage& m);
+  void order_exempt(const MtpMessage& m);
   void check_failures();
   void note_heir(std::size_t g, PeIdentifier heir, const rserpool::Bytes& cookie);
   static std::uint64_t fingerprint_bytes(const rserpool::Bytes& b);
@@ -340,10 +448,12 @@ class World {
   std::map<std::uint16_t, CallRecord> calls_;
   std::set<std::pair<std::uint16_t, std::uint32_t>> exempt_;
   std::set<std::uint32_t> exempt_queries_;
+  std::set<std::uint32_t> order_exempt_queries_;
   std::uint64_t unknown_exempt_ = 0;
   TimePoint last_pool_change_{};
   std::optional<TimePoint> last_gateway_death_;
   std::map<std::uint64_t, PeIdentifier> cookie_origin_;
+  std::map<std::uint64_t, std::uint32_t> cookie_incarnation_;
   std::map<std::tuple<PeIdentifier, std::uint32_t, std::uint8_t>, std::optional<std::uint32_t>> sls_seen_;
   // An SLS moved to the mate when its gateway died: what the dead one had
   // in flight to a controller may arrive after what the mate sends (two
@@ -352,7 +462,7 @@ class World {
   TimePoint order_exempt_until_{};
   std::optional<TimePoint> hung_at_restart_;
   std::map<std::size_t, std::vector<MtpMessage>> kept_in_gateway_;  // lost in a kernel, copy kept by that gateway
-  std::map<PeIdentifier, std::set<PeIdentifier>> heirs_;
+  std::map<std::pair<PeIdentifier, std::uint32_t>, std::set<PeIdentifier>> heirs_;
   // DUNA / DAVA against the pool's state, per gateway (seed_invariants.cpp).
   struct PoolTruth {
     bool usable = false;
@@ -368,6 +478,17 @@ class World {
   // Partitions of the SS7 association: gateway, [from, to) in which what
   // the STP starts through that gateway may fail.
   std::vector<std::tuple<std::size_t, TimePoint, TimePoint>> cut_windows_;  // cookies that existed when the pool went out
+  // The registrars (one per gateway, co-located), ENRP between a pair's,
+  // the ASAP associations to them.
+  std::vector<RegistrarNode> regs_;
+  EnrpAssoc enrp_;
+  std::map<std::uint64_t, AsapLink> asap_links_;
+  std::uint64_t asap_ids_ = 0;
+  TimePoint last_registrar_change_{};  // a registrar's handlespace changed (a local event), or one started
+  bool convergence_reported_ = false;
+  std::vector<bool> view_reported_;
+  TimePoint hs_checked_for_{TimePoint::max()};
+  std::vector<TimePoint> view_checked_for_;
 };
 
 }  // namespace world

@@ -21,6 +21,7 @@
 #include "rserpool/base/time.hpp"
 #include "rserpool/ops/prometheus_endpoint.hpp"
 #include "rserpool/transport/endpoint.hpp"
+#include "sg/gateway/pool_user_config.hpp"
 #include "sg/routing/flow.hpp"
 #include "sg/routing/rendezvous.hpp"
 #include "sg/routing/route_table.hpp"
@@ -253,10 +254,7 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
   access.aggressive = aggressive;
   if (access.registrars.empty()) return rserpool::unexpected(std::string("no registrar configured"));
 
-  rserpool::asap::PoolUserConfig pu;
-  pu.subscribe = true;
-  pu.stale_cache = aggressive ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(5000);
-  pu.seed = next_seed + 1;
+  const auto pu = gateway::pool_user_config(aggressive, next_seed + 1);
   pool_user = std::make_unique<rserpool::asap::PoolUserService>(io, pu, access);
 
   gateway::Ss7Profile sp;
