@@ -28,8 +28,9 @@ struct CoreShared {
   ServerIdentifier self() const noexcept { return config.server_id; }
   void notify(Event e, PoolHandle pool = {}, PeIdentifier pe = 0, ServerIdentifier server = 0,
               AssociationId association = 0) {
-    // Built in place: an action is a large variant, each move a copy.
-    out.emplace_back(std::in_place_type<Notify>, e, std::move(pool), pe, server, association);
+    // One move into the variant (clang 14 has no parenthesised aggregate
+    // initialisation, which building it in place would need).
+    out.emplace_back(std::in_place_type<Notify>, Notify{e, std::move(pool), pe, server, association});
   }
   // Never to ourselves nor to "nobody".
   void send_enrp(ServerIdentifier peer, wire::enrp::Message m) {
