@@ -1,21 +1,13 @@
 #include <gtest/gtest.h>
 
 #include "golden.hpp"
+#include "hex.hpp"
 #include "mxua/codec.hpp"
 
 namespace mxua {
 namespace {
 
-std::string hex(ByteView b) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (auto x : b) {
-    s += d[x >> 4];
-    s += d[x & 15];
-    s += ' ';
-  }
-  return s;
-}
+using test_bytes::hex;
 
 TEST(M3uaGolden, EveryVectorDecodesToItsValueAndEncodesBackToTheSameBytes) {
   const auto vs = golden::all();

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "hex.hpp"
 #include "mxua/codec.hpp"
 #include "mxua/frame_loan.hpp"
 #include "mxua/rehead.hpp"
@@ -13,16 +14,7 @@
 namespace mxua {
 namespace {
 
-std::string hex(ByteView b) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (auto x : b) {
-    s += d[x >> 4];
-    s += d[x & 15];
-    s += ' ';
-  }
-  return s;
-}
+using test_bytes::hex;
 
 using Opt = std::optional<std::uint32_t>;
 
