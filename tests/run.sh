@@ -4,10 +4,13 @@
 # 1. installs the missing Debian packages (conf/install-deps.sh test)
 # 2. builds what the suite runs (target sg_suite) with warnings as errors,
 #    without debug information, the libraries with a precompiled header
-# 3. then runs three lanes at once on the two CPUs (the UML and host tests
+# 3. then runs four lanes at once on the two CPUs (the UML and host tests
 #    mostly wait, the fuzzing build uses what they leave):
 #    - the kernel-SCTP and interoperability tests (rsplib, osmo-stp) inside
-#      a User-Mode-Linux kernel with real kernel SCTP;
+#      User-Mode-Linux kernels with real kernel SCTP, in two lanes of about
+#      the same length, each its own UML kernel: the interop and SCTP tuning
+#      tests (which wait on the peers' and tshark's start-up) in one, the
+#      other kernel-SCTP tests in the other;
 #    - the host tests (TCP mapping, sans-I/O cores, codecs + tshark), then
 #      the Debian packages: built from this build, checked, installed where
 #      allowed (tests/packaging/deb-test.sh);
@@ -20,6 +23,7 @@
 #    UML stage that ran no test.
 #
 # Stages can be skipped for local work: SG_SKIP="fuzz uml deb host" tests/run.sh
+# ("uml" skips both UML lanes; "uml-interop" or "uml-sctp" skips one).
 # SG_FUZZ_SECONDS sets the time per fuzz target (default 45).
 # SG_DEB_INSTALL=1 (default when CI=true and root) installs the packages
 # into this machine to test them, and purges them again.
@@ -39,7 +43,7 @@ t0=$SECONDS
 declare -A took
 
 stage() { printf '\n===== %s =====\n' "$*"; }
-skipped() { [[ $skip == *" $1 "* ]]; }
+skipped() { [[ $skip == *" $1 "* || ($1 == uml-* && $skip == *" uml "*) ]]; }
 
 # timed NAME COMMAND...: runs a stage, writes "rc wall_s cpu_user_s cpu_sys_s"
 # to $logs/NAME.status (CPU time of the stage and all it started, which the
@@ -96,10 +100,17 @@ fi
 export SG_REQUIRE_TSHARK=1
 
 # --- the stages -----------------------------------------------------------------
-uml_stage() {
+# The UML tests in two lanes, each in its own UML kernel (one UML kernel
+# runs on one CPU). The split is by name, so the two lanes are disjoint and
+# together run every test labelled kernel-sctp or interop; the summary
+# checks that both ran tests.
+uml_split='interop|transport_sctp_tuning'
+uml_stage() {  # uml_stage NAME CTEST-SELECTION...
+  local name=$1
+  shift
   tests/uml/run-in-uml.sh --timeout 1500 -- \
-    ctest --test-dir "$build" -L 'kernel-sctp|interop' -j1 --output-on-failure --timeout 600 \
-    >"$logs/uml.log" 2>&1
+    ctest --test-dir "$build" -L 'kernel-sctp|interop' "$@" -j1 --output-on-failure --timeout 600 \
+    >"$logs/$name.log" 2>&1
 }
 
 host_stage() {
@@ -138,16 +149,19 @@ show() {  # show NAME TITLE: prints a finished stage's log whole
   cat "$logs/$1.log"
 }
 
-# Three lanes at once. Measured (docs/performance.md, "CI run time"), the UML
-# stage and the host tests mostly wait (UML: about 3 CPU-minutes in 6
-# minutes; the host tests: 14 CPU-seconds in 2 minutes), while the fuzzing
-# build is CPU-bound: the fuzzing lane uses the CPU time they leave. Each
-# stage's log is printed whole when it ends, under a lock, so nothing
-# interleaves.
+# Four lanes at once. Measured (docs/performance.md, "CI run time"), one
+# UML lane alone took 948 s of wall time and 836 s of CPU: the UML kernel
+# keeps about one CPU busy, so two UML lanes fill the two CPUs and halve the
+# longest lane; the host tests (340 CPU-s in 470 s) and the fuzzing build
+# use what is left. Each stage's log is printed whole when it ends, under a
+# lock, so nothing interleaves.
 run_stage() {  # run_stage NAME
   local title
   case $1 in
-    uml) timed uml uml_stage; title="kernel-SCTP and interop tests inside User-Mode-Linux" ;;
+    uml-interop) timed uml-interop uml_stage uml-interop -R "$uml_split"
+      title="interop and SCTP tuning tests inside User-Mode-Linux" ;;
+    uml-sctp) timed uml-sctp uml_stage uml-sctp -E "$uml_split"
+      title="kernel-SCTP tests inside User-Mode-Linux" ;;
     host) timed host host_stage "$jobs"; title="host tests" ;;
     fuzz) timed fuzz fuzz_stage "$jobs"; title="fuzzing (clang, libFuzzer, $fuzz_seconds s per target)" ;;
     deb) timed deb deb_stage "$jobs"; title="Debian packages" ;;
@@ -160,15 +174,17 @@ lane() {  # lane STAGE...: the stages one after the other (skipped ones left out
 }
 
 if [[ ${SG_SERIAL:-0} == 1 ]]; then
-  lane uml host fuzz deb
+  lane uml-interop uml-sctp host fuzz deb
 else
-  echo "three lanes at once: [uml] [host, deb] [fuzz]"
-  lane uml &
-  uml_lane=$!
+  echo "four lanes at once: [uml-interop] [uml-sctp] [host, deb] [fuzz]"
+  lane uml-interop &
+  uml_interop_lane=$!
+  lane uml-sctp &
+  uml_sctp_lane=$!
   lane fuzz &
   fuzz_lane=$!
   lane host deb
-  wait "$uml_lane" "$fuzz_lane" || true
+  wait "$uml_interop_lane" "$uml_sctp_lane" "$fuzz_lane" || true
 fi
 
 # --- summary --------------------------------------------------------------------
@@ -181,17 +197,18 @@ if ! skipped host; then
   passed=$((passed + total - nfail)) failed=$((failed + nfail))
   [[ $rc -eq 0 && $total -gt 0 ]] || status=1
 fi
-if ! skipped uml; then
-  read -r rc secs _ <"$logs/uml.status"
-  read -r total nfail < <(ctest_counts "$logs/uml.log")
-  summary+=("uml (kernel SCTP): $total tests ran, $nfail failed (${secs%.*} s)")
+for lane_name in uml-interop uml-sctp; do
+  skipped "$lane_name" && continue
+  read -r rc secs _ <"$logs/$lane_name.status"
+  read -r total nfail < <(ctest_counts "$logs/$lane_name.log")
+  summary+=("$lane_name (UML kernel SCTP): $total tests ran, $nfail failed (${secs%.*} s)")
   passed=$((passed + total - nfail)) failed=$((failed + nfail))
   if [[ $total -eq 0 ]]; then
-    summary+=("uml: the UML stage ran no test: that is a failure")
+    summary+=("$lane_name: the UML lane ran no test: that is a failure")
     status=1 failed=$((failed + 1))
   fi
   [[ $rc -eq 0 ]] || status=1
-fi
+done
 if ! skipped fuzz; then
   read -r rc secs _ <"$logs/fuzz.status"
   read -r total nfail < <(ctest_counts "$logs/fuzz.log")
