@@ -14,7 +14,11 @@
 
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
+
+#include "../interop_registrar/asap_client.hpp"
 #include "process.hpp"
+#include "rserpool/base/ip_address.hpp"
 
 namespace {
 
@@ -25,6 +29,22 @@ const std::string kRegistrar = "198.18.0.1:3863";
 bool have(const char* tool) {
   const std::string cmd = std::string("command -v ") + tool + " >/dev/null 2>&1";
   return std::system(cmd.c_str()) == 0;
+}
+
+// Polls rspregistrar (handle resolution on a fresh association each time)
+// until `pe` is in EchoPool: rspserver prints nothing when it is
+// registered, and a fixed sleep was seen too short on a loaded machine.
+bool wait_registered(rserpool::PeIdentifier pe, std::chrono::milliseconds timeout) {
+  boost::asio::io_context io;
+  const rserpool::TransportAddress at{*rserpool::IpAddress::parse("198.18.0.1"), 3863};
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    auto r = regtest::resolve_once(io, rserpool::transport::TransportKind::sctp, at,
+                                   rserpool::PoolHandle("EchoPool"), 16, 2s);
+    if (r && r->count(pe) > 0) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
 }
 
 bool wait_for_text(const std::string& path, const std::string& what, std::chrono::milliseconds timeout) {
@@ -125,14 +145,12 @@ TEST_F(AsapInterop, OurEchoPeRegisteredAtRspregistrarServesRspterminal) {
 
 TEST_F(AsapInterop, OurEchoPuFailsOverBetweenRsplibEchoPes) {
   rspserver("pe1", 0x11111111);
-  std::this_thread::sleep_for(1500ms);  // rspserver registers
+  ASSERT_TRUE(wait_registered(0x11111111, 20s)) << sgtest::read_file(log("pe1"));
   auto& pu = spawn("echo-pu", {ASAP_ECHO_PU_PATH, "--pool", "EchoPool", "--registrar", kRegistrar, "--transport",
                                "sctp", "--count", "400", "--interval", "10", "--timeout", "30000"});
   ASSERT_TRUE(wait_for_text(log("echo-pu"), "reply 30 pe=0x11111111", 15s)) << sgtest::read_file(log("echo-pu"));
   rspserver("pe2", 0x22222222);
-  // rspserver prints nothing when it is registered; under load (UML on a
-  // busy host) 1.5 s was seen not to be enough, leaving the pool empty.
-  std::this_thread::sleep_for(3000ms);
+  ASSERT_TRUE(wait_registered(0x22222222, 20s)) << sgtest::read_file(log("pe2"));
   const long long killed_at = unix_ms();
   ASSERT_TRUE(children_.at("pe1").signal(SIGKILL));
   const auto status = pu.wait(40s);
