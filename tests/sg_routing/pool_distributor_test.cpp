@@ -651,6 +651,103 @@ TEST_F(Suspicion, CopiesAreBoundedAndTheRestWaitsForTheVerdict) {
   }
 }
 
+// --- An heir that is suspected or fails (seeded simulation, issue 15) --------
+
+// The lowest identifier among the candidates: a function of the candidates
+// alone, so each test knows who is chosen (new flows and heirs alike).
+class LowestSelector : public MemberSelector {
+ public:
+  PeIdentifier pick(const Placement&, std::span<const Candidate> c) override {
+    PeIdentifier best = c[0].id;
+    for (const auto& x : c) best = std::min(best, x.id);
+    return best;
+  }
+};
+
+// PE 1 holds calls on circuits 1-3 (cookie 0xA1) and fails; PE 2 is its
+// heir, PE 3 the next one; PE 2's own cookie (0xB1) predates its adoption.
+struct HeirCascade : Fixture {
+  LowestSelector lowest;
+  std::unique_ptr<PoolDistributor> d;
+  const rserpool::Bytes cookie_a{0xA1};
+  const rserpool::Bytes cookie_b{0xB1};
+  void SetUp() override {
+    d = std::make_unique<PoolDistributor>(config, lowest, profile);
+    bring_up(*d, {1, 2, 3});
+    d->cookie_received(1, cookie_a);
+    d->cookie_received(2, cookie_b);
+    for (std::uint16_t cic = 1; cic <= 3; ++cic)
+      ASSERT_EQ(only<action::SendData>(d->message(isup(ss7::encode_iam(cic, "1")), t0))[0].pe, 1U);
+    (void)d->association_failed(1, {}, t0 + 10ms);
+    // Circuit 1's next message takes PE 1's cookie to its heir.
+    auto a = d->message(isup(ss7::encode_acm(1)), t0 + 20ms);
+    ASSERT_EQ(only<action::SendCookieEcho>(a).size(), 1U);
+    ASSERT_EQ(only<action::SendCookieEcho>(a)[0].pe, 2U);
+    ASSERT_EQ(only<action::SendData>(a)[0].pe, 2U);
+  }
+  // The cookies and data of `actions`, in order, as "pe:cookie-byte" or
+  // "pe:cic".
+  std::vector<std::string> trail(const std::vector<Action>& actions) const {
+    std::vector<std::string> out;
+    for (const auto& a : actions) {
+      if (auto* c = std::get_if<action::SendCookieEcho>(&a))
+        out.push_back(std::to_string(c->pe) + ":cookie " + std::to_string(c->cookie.at(0)));
+      else if (auto* s = std::get_if<action::SendData>(&a))
+        out.push_back(std::to_string(s->pe) + ":cic " + std::to_string(*d->classify(s->message).cic));
+    }
+    return out;
+  }
+};
+
+// Seed 1095: the registrar lost the heir (hung, its registration gone with
+// a restarted registrar) while our link to it was up. A new heir then got
+// PE 1's cookie although PE 2 lived and held it: two controllers answering
+// one call. A suspect heir keeps its estate; what it is sent is kept.
+TEST_F(HeirCascade, ASuspectedHeirKeepsItsEstate) {
+  auto notice = list(*d, {3}, t0 + 30ms);
+  ASSERT_EQ(d->state_of(2), MemberState::suspect);
+  EXPECT_TRUE(only<action::SendCookieEcho>(notice).empty());
+  auto a = d->message(isup(ss7::encode_acm(2)), t0 + 40ms);
+  EXPECT_EQ(trail(a), (std::vector<std::string>{"2:cic 2"})) << "no second heir for PE 1's cookie";
+  EXPECT_EQ(d->kept_depth(2), 1U);
+}
+
+// Seeds 2733, 3381: the heir died before it sent a cookie of its own. The
+// calls it had inherited (bound to it, one handed back unsent) went with
+// its own estate to its heir, which got only PE 2's old cookie and did not
+// hold them; PE 1's remaining orphans went to another heir. Now PE 2's
+// estate carries PE 1's cookie and its orphans: one heir, both cookies
+// (its own first), before any data.
+TEST_F(HeirCascade, AFailedHeirPassesOnWhatItInherited) {
+  (void)list(*d, {2, 3}, t0 + 25ms);  // PE 1 leaves the handlespace
+  auto failed = d->association_failed(2, {isup(ss7::encode_rel(1))}, t0 + 30ms);
+  EXPECT_EQ(trail(failed), (std::vector<std::string>{"3:cookie 177", "3:cookie 161", "3:cic 1"}));
+  // PE 1's orphans still waiting go the same way, with no cookie again.
+  EXPECT_EQ(trail(d->message(isup(ss7::encode_acm(3)), t0 + 40ms)), (std::vector<std::string>{"3:cic 3"}));
+}
+
+// The same after a suspicion: the copies kept since the notice reach the
+// one heir after both cookies.
+TEST_F(HeirCascade, ASuspectedHeirThatFailsPassesOnItsEstateAndTheCopies) {
+  (void)list(*d, {3}, t0 + 30ms);
+  (void)d->message(isup(ss7::encode_acm(2)), t0 + 40ms);
+  auto failed = d->association_failed(2, {}, t0 + 50ms);
+  EXPECT_EQ(trail(failed), (std::vector<std::string>{"3:cookie 177", "3:cookie 161", "3:cic 2"}));
+  EXPECT_EQ(trail(d->message(isup(ss7::encode_acm(3)), t0 + 60ms)), (std::vector<std::string>{"3:cic 3"}));
+}
+
+// Once the heir has answered an inherited call and then sent a cookie, its
+// own cookie covers what it inherited: only that one is passed on (PE 1's
+// older one would revive calls it has finished since).
+TEST_F(HeirCascade, AnHeirsOwnCookieCoversWhatItAdopted) {
+  for (std::uint16_t cic = 2; cic <= 3; ++cic) (void)d->message(isup(ss7::encode_acm(cic)), t0 + 21ms);
+  ASSERT_TRUE(d->from_member(2, isup_back(ss7::encode_anm(1)), t0 + 22ms).forward);
+  d->cookie_received(2, {0xB2});
+  (void)d->association_failed(2, {}, t0 + 30ms);
+  EXPECT_EQ(trail(d->message(isup(ss7::encode_rel(1)), t0 + 40ms)),
+            (std::vector<std::string>{"3:cookie 178", "3:cic 1"}));
+}
+
 // No traffic needed: a pool served from start() with no active PE is
 // announced unavailable once pool-wait has passed, and only once.
 TEST_F(Fixture, PoolWithoutActivePeAtStartIsAnnouncedUnavailableWithoutTraffic) {

@@ -72,7 +72,20 @@ std::vector<bool> copies_in(const std::vector<MtpMessage>& handed_back, const st
   return is_copy;
 }
 
+// Appends `cookie` unless the list has it already (a cookie echoed twice
+// changes nothing at the heir; sent once, it is counted once).
+void add_cookie(std::vector<rserpool::Bytes>& cookies, rserpool::Bytes cookie) {
+  if (std::find(cookies.begin(), cookies.end(), cookie) == cookies.end()) cookies.push_back(std::move(cookie));
+}
+
 }  // namespace
+
+std::vector<rserpool::Bytes> PoolDistributor::cookies_of(const Member& m) {
+  std::vector<rserpool::Bytes> cookies;
+  if (m.latest_cookie) cookies.push_back(*m.latest_cookie);
+  for (const auto& c : m.inherited) add_cookie(cookies, c);
+  return cookies;
+}
 
 PoolDistributor::PoolDistributor(DistributorConfig config, MemberSelector& selector, DistributorProfile profile)
     : config_(config), profile_(profile), selector_(selector) {}
@@ -191,9 +204,12 @@ void PoolDistributor::loss_notice(PeIdentifier pe, TimePoint now, std::vector<Ac
       return;
     case MemberState::active:
       // The registrar may have seen its death before our link did (its
-      // own ASAP association dropped first): suspect, do not drain yet.
+      // own ASAP association dropped first): suspect, do not drain yet. An
+      // estate it is heir of stays with it (what it is sent is kept): a new
+      // heir now would give the cookie a second living heir if it lives
+      // (seed 1095), and split a dead heir's inherited calls from the
+      // orphans still waiting (seeds 2733, 3381).
       m.state = MemberState::suspect;
-      reassign_heirs_of(pe);
       ++counters_.suspicions;
       timers_.arm(TimerKey{TimerKind::suspicion, pe}, now + profile_.membership.suspicion);
       out.push_back(action::News{pe, MemberNews::suspected});
@@ -281,7 +297,7 @@ void PoolDistributor::start_drain(PeIdentifier pe, Duration deadline, TimePoint 
 void PoolDistributor::finish_drain(PeIdentifier pe, TimePoint now, std::vector<Action>& out) {
   auto it = members_.find(pe);
   if (it == members_.end()) return;
-  const std::size_t moved = orphan_flows_of(pe, it->second.latest_cookie);
+  const std::size_t moved = orphan_flows_of(pe, cookies_of(it->second));
   counters_.flows_moved += moved;
   if (moved != 0) {
     // Its calls move to an heir: the old controller must not answer them
@@ -338,7 +354,7 @@ void PoolDistributor::remove_member(PeIdentifier pe, TimePoint now, std::vector<
   Member& m = it->second;
   std::vector<MtpMessage> queued(std::make_move_iterator(m.queue.begin()), std::make_move_iterator(m.queue.end()));
   queued_total_ -= queued.size();
-  orphan_flows_of(pe, m.latest_cookie);
+  orphan_flows_of(pe, cookies_of(m));
   if (m.state == MemberState::connecting) out.push_back(action::Disconnect{pe});
   cancel_member_timers(pe);
   members_.erase(it);
@@ -445,19 +461,24 @@ void PoolDistributor::fail_member(PeIdentifier pe, std::vector<MtpMessage> hande
     m.reported_at = now;
     out.push_back(action::ReportUnreachable{pe});
   }
-  // An heir that fails before its association came up never received the
-  // cookie it was to adopt: the flows it inherited still need that one
-  // (found by the seeded simulation, tests/sg_sim/seed_world.cpp).
-  std::optional<rserpool::Bytes> cookie = m.latest_cookie;
-  if (!cookie && !m.echo_before_data.empty()) cookie = m.echo_before_data.back();
-  const std::size_t moved = orphan_flows_of(pe, cookie);
-  counters_.flows_moved += moved;
+  // Its own cookie, then those it inherited and has not covered with one of
+  // its own: an heir that fails before its association came up, or before
+  // it sent a cookie of its own, never passed on the calls it was to adopt
+  // (seeds 4031, 2733, 3381).
+  const std::size_t moved = orphan_flows_of(pe, cookies_of(m));
+  m.inherited.clear();
+  m.spoke_for_inherited = false;
+  // The estates it was heir of go to its heir with its own: the calls it
+  // inherited (bound to it now) and the orphans still on their way to it
+  // need the same state, and both gateways of a pair fold at their own
+  // detection of this failure, over the same survivors.
+  const std::size_t folded = fold_estates_into(pe);
+  counters_.flows_moved += moved + folded;
   // The heir is chosen now, over the survivors of this moment, not when the
   // first orphan is routed: a mate chooses at its own failure detection, and
   // a PE joining in between would otherwise give the two gateways different
   // heirs (found by the seeded simulation, tests/sg_sim/seed_world.cpp).
-  if (moved != 0) (void)heir_for(pe);
-  reassign_heirs_of(pe);
+  if (moved + folded != 0) (void)heir_for(pe);
   if (was != MemberState::connecting && loss != Loss::closed) {
     // Fencing: its calls belong to an heir now. The association is aborted
     // (a no-op when it is down already) and whatever it still delivers is
@@ -509,7 +530,16 @@ void PoolDistributor::fail_member(PeIdentifier pe, std::vector<MtpMessage> hande
 void PoolDistributor::cookie_received(PeIdentifier pe, rserpool::Bytes cookie) {
   auto it = members_.find(pe);
   // A fenced PE's state is not the pool's any more: its calls have an heir.
-  if (it != members_.end() && it->second.state != MemberState::failed) it->second.latest_cookie = std::move(cookie);
+  if (it == members_.end() || it->second.state == MemberState::failed) return;
+  Member& m = it->second;
+  m.latest_cookie = std::move(cookie);
+  // It has answered one of the calls it inherited, so it adopted them
+  // before this cookie (a controller sends its cookie before the replies it
+  // covers): its own cookie speaks for them from now on.
+  if (m.spoke_for_inherited) {
+    m.inherited.clear();
+    m.spoke_for_inherited = false;
+  }
 }
 
 // --- Traffic ------------------------------------------------------------------
@@ -561,6 +591,11 @@ PoolDistributor::FromMember PoolDistributor::from_member(PeIdentifier pe, const 
     ++counters_.drops[static_cast<std::size_t>(DropReason::foreign_call)];
     r.forward = false;
     return r;
+  }
+  if (it != members_.end() && owner == pe && !it->second.inherited.empty()) {
+    // One of the calls it inherited (taken from another PE): it adopted them.
+    if (auto t = taken_from_.find(c.flow); t != taken_from_.end() && t->second != pe)
+      it->second.spoke_for_inherited = true;
   }
   if (c.event == CallEvent::release_complete) {
     flows_.release(c.flow);
@@ -635,14 +670,7 @@ void PoolDistributor::route(MtpMessage m, const ClassifiedMessage& c, TimePoint 
       orphans_.erase(orphan);
       auto estate = estates_.find(origin);
       if (estate != estates_.end()) {
-        if (estate->second.cookie && estate->second.echoed_to.insert(*target).second) {
-          if (member.state == MemberState::active) {
-            out.push_back(action::SendCookieEcho{*target, *estate->second.cookie});
-            ++counters_.cookies_echoed;
-          } else {
-            member.echo_before_data.push_back(*estate->second.cookie);
-          }
-        }
+        echo_estate(estate->second, *target, member, out);
         if (--estate->second.flows == 0) estates_.erase(estate);
       }
     }
@@ -698,14 +726,14 @@ void PoolDistributor::drop(MtpMessage m, DropReason r, std::vector<Action>& out)
 
 // --- Selection and heirs ----------------------------------------------------
 
-std::size_t PoolDistributor::orphan_flows_of(PeIdentifier pe, const std::optional<rserpool::Bytes>& cookie) {
+std::size_t PoolDistributor::orphan_flows_of(PeIdentifier pe, std::vector<rserpool::Bytes> cookies) {
   auto flows = flows_.take_flows_of(pe);
   // Nothing new to orphan (the PE's flows already went with an earlier
   // failure, and it is now being removed or retried): the estate and its
   // heir stay as they are, so the cookie is never echoed to a second heir.
   if (flows.empty()) return 0;
   Estate& estate = estates_[pe];
-  if (cookie) estate.cookie = cookie;
+  if (!cookies.empty()) estate.cookies = std::move(cookies);
   estate.heir.reset();  // a new failure picks a new heir and a new cookie
   estate.echoed_to.clear();
   for (const auto& f : flows) {
@@ -729,23 +757,61 @@ bool PoolDistributor::usable(PeIdentifier pe) const {
          (it->second.state == MemberState::active || it->second.state == MemberState::connecting);
 }
 
-void PoolDistributor::reassign_heirs_of(PeIdentifier pe) {
-  // An heir that cannot take traffic any more is replaced at once, not when
-  // the estate's next flow is routed, for the same reason as the first
-  // choice: a mate replaces it at its own detection, over the same pool
-  // (found by the seeded simulation, tests/sg_sim/seed_world.cpp).
-  for (auto& [origin, estate] : estates_)
-    if (estate.heir == pe) estate.heir = select(Placement{Placement::Purpose::heir, FlowKey{}, origin});
+bool PoolDistributor::keeps_estates(PeIdentifier pe) const {
+  auto it = members_.find(pe);
+  return usable(pe) || (it != members_.end() && it->second.state == MemberState::suspect);
+}
+
+std::size_t PoolDistributor::fold_estates_into(PeIdentifier pe) {
+  std::size_t folded = 0;
+  for (auto it = estates_.begin(); it != estates_.end();) {
+    if (it->first == pe || it->second.heir != pe) {
+      ++it;
+      continue;
+    }
+    const PeIdentifier origin = it->first;
+    Estate& into = estates_[pe];  // std::map: `it` stays valid
+    if (folded == 0) {
+      // New contents: a new heir, and every cookie goes to it.
+      into.heir.reset();
+      into.echoed_to.clear();
+    }
+    for (auto& c : it->second.cookies) add_cookie(into.cookies, std::move(c));
+    for (auto& [flow, from] : orphans_) {
+      if (from != origin) continue;
+      from = pe;
+      ++into.flows;
+      ++folded;
+    }
+    it = estates_.erase(it);
+  }
+  return folded;
+}
+
+void PoolDistributor::echo_estate(Estate& estate, PeIdentifier target, Member& member, std::vector<Action>& out) {
+  if (estate.cookies.empty() || !estate.echoed_to.insert(target).second) return;
+  for (const auto& cookie : estate.cookies) {
+    add_cookie(member.inherited, cookie);
+    // A suspect's link is up: it gets the cookie now, like its data (kept).
+    if (member.state == MemberState::active || member.state == MemberState::suspect) {
+      out.push_back(action::SendCookieEcho{target, cookie});
+      ++counters_.cookies_echoed;
+    } else {
+      member.echo_before_data.push_back(cookie);
+    }
+  }
+  member.spoke_for_inherited = false;
 }
 
 std::optional<PeIdentifier> PoolDistributor::heir_for(PeIdentifier origin) {
-  // The estate's heir is chosen once (and again only if it becomes
-  // unusable); with a shared placement it is a function of the failed PE
+  // The estate's heir is chosen once (and again only if it leaves without
+  // failing: drained, or removed before its association came up; a failed
+  // heir's estates are folded into its own); with a shared placement it is a function of the failed PE
   // and the survivors, so a mated gateway echoes the cookie to the same one.
   const Placement what{Placement::Purpose::heir, FlowKey{}, origin};
   auto it = estates_.find(origin);
   if (it == estates_.end()) return select(what);
-  if (!it->second.heir || !usable(*it->second.heir)) it->second.heir = select(what);
+  if (!it->second.heir || !keeps_estates(*it->second.heir)) it->second.heir = select(what);
   return it->second.heir;
 }
 

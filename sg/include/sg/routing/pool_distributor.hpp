@@ -22,7 +22,13 @@
 //   failed PE's latest ASAP cookie (COOKIE_ECHO) before any data. The
 //   cookie is the failed PE's state as a whole, so it has exactly one heir,
 //   as in RSerPool's enhanced-mode session failover; new flows keep being
-//   balanced over all live PEs.
+//   balanced over all live PEs. An heir that is suspected stays the heir
+//   (what it is sent is kept, as for any suspect); an heir that fails
+//   passes its whole estate on: its own flows, the calls it inherited and
+//   the orphans still waiting for it go to its one heir, with its cookie
+//   and the cookies it inherited and has not covered with one of its own.
+//   So a cookie has one living heir, chosen by both gateways of a pair
+//   from the same failure, and no call is split from the state it needs.
 // - Placement (new flows and heirs) is the selector's (MemberSelector). A
 //   shared one (rendezvous hashing) makes it a function of the flow (or of
 //   the failed PE) and the pool's members: a mated gateway, or this one
@@ -339,6 +345,12 @@ class PoolDistributor {
     std::deque<MtpMessage> queue;  // waiting for the association (or for a suspect to clear)
     std::optional<rserpool::Bytes> latest_cookie;
     std::vector<rserpool::Bytes> echo_before_data;  // cookies to send when up
+    // The failed PEs' cookies echoed (or to be echoed) to it as an heir,
+    // oldest first. Its own cookie covers those calls only once it has
+    // adopted them: until it speaks for one of them and then sends a
+    // cookie, its own heir needs these too.
+    std::vector<rserpool::Bytes> inherited;
+    bool spoke_for_inherited = false;  // answered an inherited call since the last echo
     bool carried_traffic = false;  // report unreachable only if we tried it
     // A failure event lasts from the first failure to the next association
     // up: failed reconnection attempts are not new failovers or reports.
@@ -353,7 +365,10 @@ class PoolDistributor {
   };
   // The flows a failed (or drained) PE left behind, and who inherits them.
   struct Estate {
-    std::optional<rserpool::Bytes> cookie;
+    // The failed PE's latest cookie, then the cookies it had inherited and
+    // not yet covered by one of its own (an heir that fails passes on what
+    // it inherited: its flows and the estates it was heir of go to one heir).
+    std::vector<rserpool::Bytes> cookies;
     std::optional<rserpool::PeIdentifier> heir;
     std::set<rserpool::PeIdentifier> echoed_to;  // PEs that have this cookie
     std::size_t flows = 0;  // orphaned flows not yet rebound
@@ -399,11 +414,17 @@ class PoolDistributor {
   // The same, counted as re-sent after a failover.
   void reroute_counted(std::vector<MtpMessage> messages, TimePoint now, std::vector<Action>& out);
   // Unbinds every flow of `pe` into its estate; returns how many.
-  std::size_t orphan_flows_of(rserpool::PeIdentifier pe, const std::optional<rserpool::Bytes>& cookie);
+  std::size_t orphan_flows_of(rserpool::PeIdentifier pe, std::vector<rserpool::Bytes> cookies);
   std::optional<rserpool::PeIdentifier> heir_for(rserpool::PeIdentifier origin);
-  // Estates whose heir is `pe` (which just became unusable) get a new one.
-  void reassign_heirs_of(rserpool::PeIdentifier pe);
+  // `pe` failed: the estates it was heir of become part of its own (their
+  // orphans and cookies go to its heir). Returns how many flows came along.
+  std::size_t fold_estates_into(rserpool::PeIdentifier pe);
+  // Echoes the estate's cookies to `target` (once per estate and heir).
+  void echo_estate(Estate& estate, rserpool::PeIdentifier target, Member& member, std::vector<Action>& out);
+  static std::vector<rserpool::Bytes> cookies_of(const Member& m);
   bool usable(rserpool::PeIdentifier pe) const;
+  // An heir keeps its estates while usable or merely suspected.
+  bool keeps_estates(rserpool::PeIdentifier pe) const;
   void flush_pool_wait(TimePoint now, std::vector<Action>& out);
   void update_congestion(std::vector<Action>& out);
   bool has_usable_member() const;
