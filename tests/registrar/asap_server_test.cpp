@@ -214,6 +214,47 @@ TEST_F(AsapFixture, KeepAliveAuditIsJitteredAndAckKeepsThePe) {
   EXPECT_EQ(reg->counters().keep_alive_timeouts, 1u);
 }
 
+// A PE hung past keep-alive-timeout is removed; when it resumes it answers
+// the audit late, believing itself registered. The late ACK is answered
+// with an unsolicited DEREGISTRATION_RESPONSE (as for an expired
+// lifetime), which makes the PE register again; without it the PE stayed
+// listed nowhere until its next re-registration (simulation seed 8079).
+TEST_F(AsapFixture, ALateKeepAliveAckOfARemovedPeIsToldItIsNotRegistered) {
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(42, 1, -1)).rejected);
+  auto ka = *reg->deadline(TimerKey{TimerKind::keep_alive, 0});
+  ASSERT_EQ(asap_of<asap::EndpointKeepAlive>(reg->on_timeout(ka), 1).size(), 1u);
+  auto acts = reg->on_timeout(ka + cfg.keep_alive_timeout);
+  ASSERT_TRUE(has_event(acts, Event::pe_keep_alive_timeout));
+  ASSERT_EQ(reg->handlespace().element_count(), 0u);
+  // The PE resumes and answers on its association.
+  acts = reg->on_asap_message(1, asap::encode(asap::EndpointKeepAliveAck{PoolHandle{"pool"}, 42}),
+                              ka + cfg.keep_alive_timeout + 500ms);
+  auto told = asap_of<asap::DeregistrationResponse>(acts, 1);
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_EQ(told[0].pool_handle, PoolHandle{"pool"});
+  EXPECT_EQ(told[0].pe_id, 42u);
+  EXPECT_TRUE(told[0].error.empty());
+  EXPECT_EQ(reg->counters().keep_alive_acks_unregistered, 1u);
+  // It registers again over the same association.
+  EXPECT_FALSE(register_pe(1, "pool", make_pe(42, 1, -1)).rejected);
+  EXPECT_NE(reg->handlespace().find(PoolHandle{"pool"}, 42), nullptr);
+}
+
+// The answer goes only to the association the ACK came over and keeps no
+// state: a stranger learns nothing but "not registered" and cannot make
+// the registrar tell anyone else anything.
+TEST_F(AsapFixture, AnAckForAnUnknownPeIsAnsweredOnlyOnItsOwnAssociation) {
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(42, 1, -1)).rejected);
+  (void)reg->on_asap_association_down(1, now);  // the PE's registrar association closes: removed
+  ASSERT_EQ(reg->handlespace().element_count(), 0u);
+  // Unknown to the handlespace: a stranger's ACK gets "not registered" only
+  // on its own association, and nothing else changes.
+  auto acts = send(9, asap::EndpointKeepAliveAck{PoolHandle{"pool"}, 77});
+  EXPECT_EQ(asap_of<asap::DeregistrationResponse>(acts, 9).size(), 1u);
+  EXPECT_TRUE(asap_of<asap::DeregistrationResponse>(acts, 1).empty());
+  EXPECT_EQ(reg->handlespace().element_count(), 0u);
+}
+
 TEST_F(AsapFixture, KeepAliveSpreadCoversTheJitterRange) {
   cfg.check_pe_addresses = false;
   make();

@@ -23,6 +23,10 @@ struct Counters {
   // owns (refused, 0x4); KEEP_ALIVE_ACKs for a PE from an association that
   // may not speak for it (ignored).
   std::uint64_t registrations_refused_owned = 0, keep_alive_acks_foreign = 0;
+  // KEEP_ALIVE_ACKs for a PE the handlespace no longer lists (removed by a
+  // failed audit while it was hung): answered with an unsolicited
+  // DEREGISTRATION_RESPONSE so the PE registers again.
+  std::uint64_t keep_alive_acks_unregistered = 0;
   std::uint64_t keep_alives_sent = 0, keep_alive_acks = 0, keep_alive_timeouts = 0;
   std::uint64_t expirations = 0, subscription_updates = 0;
   std::uint64_t asap_unexpected = 0, asap_errors_received = 0;

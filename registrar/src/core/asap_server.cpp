@@ -429,7 +429,22 @@ void AsapServer::on_keep_alive_ack(AssociationId aid, const asap::EndpointKeepAl
   const auto key = key_of(k.pool_handle.bytes(), k.pe_id);
   auto o = key ? owned_.find(*key) : owned_.end();
   if (o == owned_.end()) {
-    ++s_.counters.asap_unexpected;
+    if (s_.handlespace.find(k.pool_handle, k.pe_id) == nullptr) {
+      // The PE answers an audit it was already removed for (it was hung
+      // past keep-alive-timeout, RFC 5352 3.5): it believes itself
+      // registered and would stay listed nowhere until its next
+      // re-registration. Tell it, as for an expired lifetime (RFC 5352
+      // 3.3: an unsolicited DEREGISTRATION_RESPONSE), and it registers
+      // again. Only on the association the ACK came over, one answer per
+      // ACK and no state kept: nothing another peer owns is touched.
+      ++s_.counters.keep_alive_acks_unregistered;
+      asap::DeregistrationResponse resp;
+      resp.pool_handle = k.pool_handle;
+      resp.pe_id = k.pe_id;
+      s_.send_asap(aid, asap::Message{std::move(resp)});
+      return;
+    }
+    ++s_.counters.asap_unexpected;  // listed, but another registrar's PE
     return;
   }
   OwnedPe& st = o->second;
