@@ -234,7 +234,11 @@ TEST_F(GatewayFixture, HungPeIsDetectedByM3uaBeatAndItsCallsMove) {
   const auto t0 = Clock::now();
   ASSERT_TRUE(run_until(io, [&] { return pool().counters().failovers == 1; }, 3s)) << gw->show_pools();
   const auto detection = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
-  EXPECT_LE(detection, 1500ms) << "aggressive profile: 2 x 500 ms BEAT";
+  // Aggressive profile: 2 x 500 ms BEAT. The exact bound is the link
+  // core's, tested in virtual time (AspClient.BeatAckEchoesAndTimeoutAtTwiceTbeat);
+  // here, over sockets on a loaded machine (1,538 ms seen inside UML), only
+  // that BEAT, not something faster or much later, failed the link.
+  EXPECT_LE(detection, 2500ms) << "aggressive profile: 2 x 500 ms BEAT";
   EXPECT_GE(detection, 400ms) << "faster than BEAT allows: something else failed the link";
   // The hung PE's calls continue on the other one.
   for (std::uint16_t cic = 1; cic <= 10; ++cic) ASSERT_TRUE(peer->send(isup(sg::ss7::encode_rel(cic), cic)));
