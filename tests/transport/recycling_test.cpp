@@ -100,16 +100,6 @@ TEST(TurnTime, OneReadingPerScopeAndNestedScopesKeepTheOuterOne) {
   }
   EXPECT_EQ(TurnTime::current(), nullptr);
   EXPECT_GT(clock.now(), first);
-  // A scope nobody asks the time in reads no clock: its first question
-  // gets the time of the question, not of the scope's opening.
-  {
-    const TurnTime turn;
-    EXPECT_TRUE(TurnTime::open());
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    const TimePoint asked = std::chrono::steady_clock::now();
-    EXPECT_GE(clock.now(), asked);
-  }
-  EXPECT_FALSE(TurnTime::open());
   // Virtual time is not touched by a turn.
   ManualClock manual(TimePoint{} + std::chrono::seconds(5));
   const TurnTime turn;

@@ -26,21 +26,19 @@ class Clock {
   virtual TimePoint now() const = 0;
 };
 
-// At most one clock read per readiness event (issue 16). A transport that
-// wakes up for a readable socket (and a driver whose timer fired) opens a
-// TurnTime for the batch it handles: the clock is read when something on
-// this thread first asks SteadyClock::now() inside the scope, not before (a
-// batch no core needs the time for reads none), and every later now() until
-// the scope ends returns that instant, so the drivers of the messages in
-// the batch (M3UA, the gateway, the registrar) share one reading instead of
-// taking two or three each (a system call each where there is no vDSO, as
-// in User-Mode Linux). Nested scopes keep the outer reading. ManualClock is
+// One clock read per readiness event (issue 16). A transport that wakes up
+// for a readable socket opens a TurnTime for the batch it reads: the clock
+// is read once, and every SteadyClock::now() on this thread until the scope
+// ends returns that instant, so the drivers of the messages in the batch
+// (M3UA, the gateway, the registrar) share one reading instead of taking
+// two or three each (a system call each where there is no vDSO, as in
+// User-Mode Linux). Nested scopes keep the outer reading. ManualClock is
 // unaffected: virtual time stays exactly what the test set.
 class TurnTime {
  public:
   TurnTime() noexcept : outer_(slot().active) {
     if (outer_) return;
-    slot().read = false;
+    slot().at = std::chrono::steady_clock::now();
     slot().active = true;
   }
   ~TurnTime() {
@@ -49,24 +47,12 @@ class TurnTime {
   TurnTime(const TurnTime&) = delete;
   TurnTime& operator=(const TurnTime&) = delete;
 
-  // The reading of the scope open on this thread (taken now if this is
-  // the scope's first question), if a scope is open.
-  static const TimePoint* current() noexcept {
-    Slot& s = slot();
-    if (!s.active) return nullptr;
-    if (!s.read) {
-      s.at = std::chrono::steady_clock::now();
-      s.read = true;
-    }
-    return &s.at;
-  }
-  // Whether a scope is open on this thread (reads no clock).
-  static bool open() noexcept { return slot().active; }
+  // The reading of the scope open on this thread, if any.
+  static const TimePoint* current() noexcept { return slot().active ? &slot().at : nullptr; }
 
  private:
   struct Slot {
     bool active = false;
-    bool read = false;
     TimePoint at{};
   };
   static Slot& slot() noexcept {
