@@ -194,6 +194,7 @@ void ActionRunner::fire(std::uint64_t generation) {
   armed_at_.reset();
   ++counters_.timers_fired;
   if (!core_.on_timeout) return;
+  const rserpool::TurnTime turn;  // what the expiry causes shares one reading
   Actions acts;
   core_.on_timeout(now(), acts);
   run(acts);  // re-arms

@@ -112,6 +112,7 @@ struct Gateway::Impl {
   std::shared_ptr<rserpool::ops::PrometheusEndpoint> prometheus;
   boost::asio::steady_timer shutdown_timer;
   boost::asio::steady_timer membership_timer;  // check_empty_pools()
+  bool membership_polling = false;             // check_empty_pools() running or armed
   // DATA from the controllers while the SS7 side has no active path to its
   // destination (a restart: the controllers' links come up before the SS7
   // side's ASP is active, and they send at once what they held while the
@@ -159,6 +160,7 @@ struct Gateway::Impl {
   // Re-resolves the pools that are empty here and not in the co-located
   // registrar; re-arms itself.
   void check_empty_pools();
+  void poll_empty_pools();  // starts check_empty_pools() unless it runs already
   void from_ss7(MtpMessage&& m);
   void to_ss7(MtpMessage&& m);
   // Sends what was held, in order, while paths take it; drops what is older
@@ -361,17 +363,36 @@ void Gateway::Impl::remember(const PoolRuntime& pool) {
 }
 
 void Gateway::Impl::check_empty_pools() {
+  // Set while a check runs or is scheduled: a watch answered at once from
+  // inside rewatch() does not start a second one.
+  membership_polling = true;
   bool any_empty = false;
   for (const auto& [name, p] : pools) {
     if (p->distributor().membership().listed_count() != 0) continue;
     any_empty = true;
     if (registrar && registrar->core().handlespace().pool_size(rserpool::PoolHandle(name)) != 0) rewatch(name);
   }
-  // Only while some pool is empty: a few map lookups every 20 ms.
-  membership_timer.expires_after(any_empty ? std::chrono::milliseconds(20) : std::chrono::milliseconds(200));
+  // Only while some pool is empty: a few map lookups every 20 ms. A pool
+  // empties only through its watch (the PE list it is given), which starts
+  // the check again (poll_empty_pools()): no timer runs while every pool
+  // has members, so the relay path meets no periodic timer re-arms and
+  // clock readings (issue 16; a 200 ms poll cost 0.1 system calls per
+  // relayed message at window 1 in UML).
+  if (!any_empty || shutting_down) {
+    membership_polling = false;
+    return;
+  }
+  membership_timer.expires_after(std::chrono::milliseconds(20));
   membership_timer.async_wait([this, token = std::weak_ptr<bool>(alive)](const boost::system::error_code& ec) {
-    if (!ec && !token.expired() && !shutting_down) check_empty_pools();
+    if (ec || token.expired()) return;
+    membership_polling = false;
+    if (!shutting_down) check_empty_pools();
   });
+}
+
+void Gateway::Impl::poll_empty_pools() {
+  if (!registrar || membership_polling || shutting_down) return;
+  check_empty_pools();
 }
 
 void Gateway::Impl::rewatch(const std::string& name) {
@@ -382,6 +403,7 @@ void Gateway::Impl::rewatch(const std::string& name) {
     raw->handlespace(list);
     settle_if_complete(*raw);
     remember(*raw);
+    if (raw->distributor().membership().listed_count() == 0) poll_empty_pools();
   });
 }
 
@@ -409,6 +431,7 @@ void Gateway::Impl::start_pool(const PoolSettings& p) {
                                           std::move(hooks), counters, next_seed + 2 + pools.size());
   pools.emplace(name, std::move(rt));
   rewatch(name);
+  poll_empty_pools();  // a new pool starts empty
   logger()->info("pool {}: watching", name);
 }
 

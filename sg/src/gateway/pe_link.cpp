@@ -53,7 +53,7 @@ PeLink::PeLink(Key, boost::asio::io_context& io, const rserpool::Clock& clock, r
       label_(std::move(label)),
       hooks_(std::move(hooks)),
       core_(std::move(counters)),
-      timer_(io) {}
+      timer_(io, clock, [this] { on_timer(); }) {}
 
 PeLink::~PeLink() = default;
 
@@ -132,23 +132,12 @@ void PeLink::execute(gwc_link::Actions& actions) {
   arm_timer();
 }
 
-void PeLink::arm_timer() {
-  const auto next = core_.next_deadline();
-  if (next == armed_for_) return;
-  armed_for_ = next;
-  if (!next) {
-    timer_.cancel();
-    return;
-  }
-  timer_.expires_after(*next - clock_.now());
-  timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
-    auto self = weak.lock();
-    if (ec || !self) return;
-    self->armed_for_.reset();
-    gwc_link::Actions out;
-    self->core_.on_timeout(self->clock_.now(), out);
-    self->execute(out);
-  });
+void PeLink::on_timer() {
+  auto self = weak_from_this().lock();  // what execute() does may drop the last other reference
+  if (!self) return;
+  gwc_link::Actions out;
+  core_.on_timeout(clock_.now(), out);
+  execute(out);  // re-arms at the next deadline
 }
 
 void PeLink::send(MtpMessage&& m) {

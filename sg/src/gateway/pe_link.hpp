@@ -12,7 +12,6 @@
 // association is down, and detach() silences the hooks when its owner goes
 // away first.
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <functional>
 #include <memory>
@@ -24,6 +23,7 @@
 #include "rserpool/base/result.hpp"
 #include "rserpool/base/time.hpp"
 #include "rserpool/transport/config.hpp"
+#include "rserpool/transport/deadline_timer.hpp"
 #include "rserpool/wire/types.hpp"
 #include "sg/gwc_link/link.hpp"
 #include "sg/routing/mtp_message.hpp"
@@ -88,7 +88,8 @@ class PeLink : public mxua::driver::Events, public std::enable_shared_from_this<
 
  private:
   void execute(gwc_link::Actions& actions);
-  void arm_timer();
+  void arm_timer() { timer_.arm(core_.next_deadline()); }
+  void on_timer();
   std::uint16_t outbound_streams();
 
   boost::asio::io_context& io_;
@@ -100,8 +101,8 @@ class PeLink : public mxua::driver::Events, public std::enable_shared_from_this<
   std::shared_ptr<mxua::driver::AssociationDriver> driver_;
   std::shared_ptr<rserpool::transport::Association> assoc_;
   std::shared_ptr<PeLink> self_;  // alive while the association is
-  boost::asio::steady_timer timer_;
-  std::optional<rserpool::TimePoint> armed_for_;
+  // Armed at the link core's next deadline; moves only earlier (issue 16).
+  rserpool::transport::DeadlineTimer timer_;
   // Set while our DATA is inside the M3UA driver: a drop it reports then is
   // a refusal of that DATA.
   bool sending_ = false;

@@ -29,7 +29,10 @@ PoolRuntime::PoolRuntime(boost::asio::io_context& io, const rserpool::Clock& clo
       gateway_counters_(counters),
       selector_(config.placement, seed),
       distributor_(config, selector_, profile),
-      timer_(io) {
+      timer_(io, clock, [this] {
+        run(distributor_.on_timeout(now()));  // re-arms at the next deadline
+        note_settled();
+      }) {
   // From now on, a pool that gets no active PE within pool-wait is
   // announced unavailable, whether or not traffic arrived.
   distributor_.start(now());
@@ -290,23 +293,6 @@ void PoolRuntime::connect(PeIdentifier pe, const rserpool::TransportParameter& t
   run(distributor_.association_failed(pe, {}, now()));
 }
 
-void PoolRuntime::arm_timer() {
-  const auto next = distributor_.next_deadline();
-  if (next == armed_for_) return;
-  armed_for_ = next;
-  if (!next) {
-    timer_.cancel();
-    return;
-  }
-  timer_.expires_after(*next - clock_.now());
-  // A wait that expired before we were destroyed completes with success
-  // even though the destructor cancelled the timer: the token tells.
-  timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
-    if (ec || alive.expired()) return;
-    armed_for_.reset();
-    run(distributor_.on_timeout(now()));
-    note_settled();
-  });
-}
+void PoolRuntime::arm_timer() { timer_.arm(distributor_.next_deadline()); }
 
 }  // namespace sg::gateway

@@ -8,7 +8,6 @@
 // lines. Rendering (CLI text, metric samples) is in pool_text.cpp and
 // pool_metrics.cpp.
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <functional>
@@ -21,6 +20,7 @@
 #include "pe_link.hpp"
 #include "rserpool/base/time.hpp"
 #include "rserpool/transport/config.hpp"
+#include "rserpool/transport/deadline_timer.hpp"
 #include "sg/gateway/counters.hpp"
 #include "sg/routing/pool_member_selector.hpp"
 #include "sg/routing/pool_distributor.hpp"
@@ -112,14 +112,11 @@ class PoolRuntime {
   std::vector<Action> message_scratch_;          // reused by message() (issue 16)
   std::map<rserpool::PeIdentifier, std::shared_ptr<gwc_link::LinkCounters>> link_counters_;
   std::map<rserpool::PeIdentifier, std::string> addresses_;  // where each PE was last connected, for logs
-  boost::asio::steady_timer timer_;
-  std::optional<TimePoint> armed_for_;
+  // Armed at the distributor's next deadline; moves only earlier (issue 16).
+  rserpool::transport::DeadlineTimer timer_;
   std::uint64_t unreachable_reported_ = 0;
   bool stopping_ = false;  // close_links(): the gateway is shutting down
   bool settle_noted_ = false;
-  // Held weakly by the wait handler: a wait that had expired when we were
-  // destroyed still runs (with success) and must find us gone.
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace sg::gateway
