@@ -748,24 +748,69 @@ TEST_F(HeirCascade, AnHeirsOwnCookieCoversWhatItAdopted) {
             (std::vector<std::string>{"3:cookie 178", "3:cic 1"}));
 }
 
-// No traffic needed: a pool served from start() with no active PE is
-// announced unavailable once pool-wait has passed, and only once.
-TEST_F(Fixture, PoolWithoutActivePeAtStartIsAnnouncedUnavailableWithoutTraffic) {
+// No traffic needed, and no pool-wait either: a pool served from start()
+// that has had no active PE yet cannot reach any controller and is
+// unavailable at once (a restarted gateway of a pair must not attract the
+// STP's traffic while its view of the pool is empty: seeds 3353, 4938, ...
+// of tests/sg_sim), announced only once; DAVA when a PE comes up.
+TEST_F(Fixture, PoolWithoutActivePeAtStartIsAnnouncedUnavailableAtOnce) {
   config.pool_wait = 100ms;
   auto d = make();
   d->start(t0);
   ASSERT_TRUE(d->next_deadline());
-  EXPECT_EQ(*d->next_deadline(), t0 + 100ms);
-  EXPECT_TRUE(only<action::PoolUnavailable>(d->on_timeout(t0 + 99ms)).empty());
-  // A PE that is still connecting at the deadline does not count.
+  EXPECT_EQ(*d->next_deadline(), t0) << "due at start, not after pool-wait";
+  EXPECT_EQ(only<action::PoolUnavailable>(d->on_timeout(t0)).size(), 1U);
+  EXPECT_FALSE(d->pool_available());
+  // A PE listed and still connecting does not make it available.
   (void)list(*d, {1}, t0 + 50ms);
-  EXPECT_EQ(only<action::PoolUnavailable>(d->on_timeout(t0 + 100ms)).size(), 1U);
   EXPECT_FALSE(d->pool_available());
   // Nothing more is due (no busy timer), until the PE comes up: DAVA.
   EXPECT_FALSE(d->next_deadline());
   EXPECT_TRUE(only<action::PoolUnavailable>(d->on_timeout(t0 + 300ms)).empty());
   EXPECT_EQ(only<action::PoolAvailable>(d->association_up(1, t0 + 400ms)).size(), 1U);
   EXPECT_TRUE(d->pool_available());
+}
+
+// Traffic that arrives anyway (an STP with no other route, or one that
+// ignores DUNA) is not lost silently: it waits pool-wait for a PE, goes to
+// the first one that comes up, and is dropped with a counted reason past
+// pool-wait.
+TEST_F(Fixture, TrafficAtAStartWithoutActivePeWaitsPoolWait) {
+  config.pool_wait = 100ms;
+  auto d = make();
+  d->start(t0);
+  (void)d->on_timeout(t0);
+  (void)d->message(sccp(0, 1), t0 + 10ms);
+  (void)d->message(sccp(1, 2), t0 + 60ms);
+  EXPECT_EQ(d->pool_wait_depth(), 2U);
+  auto expired = d->on_timeout(t0 + 110ms);
+  ASSERT_EQ(only<action::Drop>(expired).size(), 1U);
+  EXPECT_EQ(only<action::Drop>(expired)[0].reason, DropReason::pool_unavailable);
+  EXPECT_EQ(d->counters().dropped(DropReason::pool_unavailable), 1U);
+  (void)list(*d, {1}, t0 + 120ms);
+  auto up = d->association_up(1, t0 + 130ms);
+  EXPECT_EQ(only<action::PoolAvailable>(up).size(), 1U);
+  ASSERT_EQ(only<action::SendData>(up).size(), 1U);
+  EXPECT_EQ(only<action::SendData>(up)[0].message.data[0], 2);
+}
+
+// Once a PE has been active, a pool that empties keeps the hold-and-announce
+// rule: DUNA only after pool-wait with no active PE (a PE usually comes back
+// within it), whether or not traffic waits.
+TEST_F(Fixture, APoolThatEmptiesAfterItHadAnActivePeIsAnnouncedAfterPoolWait) {
+  config.pool_wait = 100ms;
+  auto d = make();
+  d->start(t0);
+  (void)d->on_timeout(t0);
+  (void)list(*d, {1}, t0 + 1ms);
+  EXPECT_EQ(only<action::PoolAvailable>(d->association_up(1, t0 + 2ms)).size(), 1U);
+  (void)d->association_failed(1, {}, t0 + 10ms);
+  ASSERT_TRUE(d->next_deadline());
+  EXPECT_EQ(*d->next_deadline(), t0 + 110ms);
+  EXPECT_TRUE(only<action::PoolUnavailable>(d->on_timeout(t0 + 109ms)).empty());
+  EXPECT_TRUE(d->pool_available());
+  EXPECT_EQ(only<action::PoolUnavailable>(d->on_timeout(t0 + 110ms)).size(), 1U);
+  EXPECT_FALSE(d->pool_available());
 }
 
 TEST_F(Fixture, PoolWithAnActivePeWithinPoolWaitAnnouncesNothing) {
@@ -787,6 +832,10 @@ TEST_F(Fixture, ReconfigureTakesEffectOnARunningPool) {
   config.congestion_abatement = 10;
   auto d = make();
   d->start(t0);
+  (void)list(*d, {1}, t0);
+  (void)d->association_up(1, t0);
+  (void)d->association_failed(1, {}, t0);  // had an active PE: the pool-wait rule
+  (void)list(*d, {}, t0);                   // and the registrar forgets it
   EXPECT_EQ(*d->next_deadline(), t0 + 2s);
   for (std::uint8_t i = 0; i < 5; ++i) (void)d->message(sccp(i, i), t0);  // waiting: no PE
   DistributorConfig changed = config;

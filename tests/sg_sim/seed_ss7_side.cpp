@@ -32,8 +32,9 @@ void World::from_generator(std::vector<MtpMessage> ms) {
         rec.seen.clear();
       }
     }
-    // Started while the pool is out: may fail (the SS7 side does not
-    // route around a DUNA here; an STP with another route would).
+    // Started while the pool is out: may fail (every gateway announces
+    // DUNA, so the STP has no route around it: the traffic waits in
+    // SgLoadShare or at a gateway, bounded).
     if (in_outage(now_)) expose(m, Why::outage);
     // Sent while the STP is cut off from the gateway its SLS uses (or
     // from every gateway: it waits in SgLoadShare): may fail.
@@ -107,8 +108,38 @@ void World::ss7_sees_abort(std::size_t g, std::vector<MtpMessage> handed_back) {
   ev("ss7-sg-lost", g, handed_back.size());
   asp.up = false;
   asp.active = false;
+  asp.routed = false;
   run_asp(g, asp.client->association_down(now_));
   ss7_out(ss7_->sg_lost(g, std::move(handed_back), now_));
+}
+
+// Whether the STP routes the pool's DPC through gateway g: while the ASP
+// towards it is ACTIVE and it has not announced the DPC unavailable. This
+// is a model of a real STP (osmo-stp, or any MTP3 routing over a pair of
+// SGs), not the product: a DUNA from one SG makes the route through it
+// unavailable, and the destination is reached over the other SG of the
+// pair (or, with none, its traffic waits in SgLoadShare, bounded, as an
+// STP buffers toward an unavailable route for a while); a DAVA brings the
+// route back after the changeback (Q.704 6.4). What was already sent
+// through g stays there (the gateway holds it, or drops it counted).
+void World::ss7_route(std::size_t g) {
+  Ss7Asp& asp = ss7_asps_[g];
+  const bool routable = asp.active && asp.dpc_available;
+  if (routable == asp.routed) return;
+  asp.routed = routable;
+  if (routable) {
+    ev("ss7-route-up", g);
+    ss7_out(ss7_->sg_active(g, now_));
+    // A restarted gateway (or one the STP reconnected to, or one that
+    // announced the DPC available again) takes its SLSs back after the
+    // changeback: the calls on them meet a gateway that did not place
+    // them, as at a death.
+    if (asp.was_routed) schedule_at(now_ + 50ms, [this] { gateway_event(); });
+    asp.was_routed = true;
+  } else {
+    ev("ss7-route-away", g);
+    ss7_out(ss7_->sg_lost(g, {}, now_));
+  }
 }
 
 // The ASP core's actions at the SS7 side.
@@ -134,19 +165,16 @@ void World::run_asp(std::size_t g, mxua::Actions actions) {
       const bool active = asp.client->active_for(kRc);
       if (active && !asp.active) {
         asp.active = true;
-        ss7_out(ss7_->sg_active(g, now_));
-        // A restarted gateway (or one the STP reconnected to) takes its SLSs
-        // back after the changeback: the calls on them meet a gateway that
-        // did not place them, as at a death.
-        if (asp.was_active) schedule_at(now_ + 50ms, [this] { gateway_event(); });
-        asp.was_active = true;
+        ss7_route(g);
       }
     } else if (auto* ds = std::get_if<mxua::DestinationStateChanged>(&act)) {
       if (!ds->destination.contains(mxua::PointCode{kPoolDpc})) continue;
       const bool available = ds->availability == mxua::DestinationAvailability::Available;
       ev(available ? "ss7-dava" : "ss7-duna", g);
       ++(available ? out_.dava_seen : out_.duna_seen);
+      out_.announcements.emplace_back(now_ - TimePoint{}, available);
       dpc_announced(g, available);
+      ss7_route(g);
     } else if (auto* dr = std::get_if<mxua::Drop>(&act)) {
       violation("the SS7 side's ASP towards gateway " + std::to_string(g) + " dropped " + std::to_string(dr->count) +
                 " message(s): " + std::string(mxua::to_string(dr->reason)));

@@ -12,6 +12,7 @@
 // gives the same trace (its hash is part of the outcome).
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "rserpool/base/time.hpp"
@@ -88,6 +89,8 @@ struct Outcome {
   std::uint64_t lost_on_ss7_cut = 0;        // DATA a gateway had sent towards the STP when it declared the loss
   std::uint64_t no_ss7_path = 0;           // answers a gateway dropped: its SS7 association not up (counted)
   std::uint64_t duna_seen = 0, dava_seen = 0;  // at the SS7 side, for the pool's DPC
+  // ... each with when it arrived (since the run's start) and whether it was DAVA.
+  std::vector<std::pair<rserpool::Duration, bool>> announcements;
   // The registrars (seed_registrar.cpp).
   std::uint64_t registrations = 0, deregistrations = 0, registrations_refused = 0;
   std::uint64_t audit_removals = 0;        // a PE removed after a failed keep-alive audit

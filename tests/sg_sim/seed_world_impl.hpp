@@ -271,8 +271,11 @@ struct Gateway {
 struct Ss7Asp {
   std::unique_ptr<mxua::AspClient> client;
   bool up = false;      // its association is up
-  bool active = false;  // ASP-ACTIVE: SgLoadShare sends through this gateway
-  bool was_active = false;  // it was ACTIVE before (a restart or a reconnection: changeback)
+  bool active = false;  // ASP-ACTIVE
+  // SgLoadShare sends through this gateway: ACTIVE and the DPC not
+  // announced unavailable (World::ss7_route, the STP's routing).
+  bool routed = false;
+  bool was_routed = false;  // it was routed before (a restart, a reconnection, a DAVA: changeback)
   // The pool's DPC as the gateway announced it (DUNA / DAVA); M3UA starts
   // from available (RFC 4666 4.5.1).
   bool dpc_available = true;
@@ -423,6 +426,7 @@ class World {
   static std::uint64_t fingerprint_bytes(const rserpool::Bytes& b);
   static bool empty_table(const rserpool::Bytes& b) { return b.size() < 5 || rserpool::load_u32(&b[1]) == 0; }
   void dpc_announced(std::size_t g, bool available);
+  void ss7_route(std::size_t g);
   bool usable(std::size_t g) const;
   void check_destination_state();
   bool in_outage(TimePoint t) const;

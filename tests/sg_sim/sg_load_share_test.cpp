@@ -58,6 +58,22 @@ TEST(SgLoadShare, AReturningSgTakesItsSlssBackAfterTheChangeback) {
   EXPECT_EQ(ls.counters().changebacks, 1U);
 }
 
+// An SG lost again within its changeback (its ASP activated and at once
+// heard DUNA) and then back: what SG 1 still carries of its SLSs may be on
+// its way, so the next return waits the changeback too (seed 3599).
+TEST(SgLoadShare, AnSgLostWithinItsChangebackWaitsAFullChangebackWhenBack) {
+  SgLoadShare ls;
+  const TimePoint t{};
+  (void)ls.sg_active(1, t);
+  EXPECT_EQ(where(ls.send(msg(4, 1), t)), (W{{1, 1}}));
+  EXPECT_TRUE(ls.sg_active(0, t + 10ms).empty());
+  EXPECT_TRUE(ls.sg_lost(0, {}, t + 10ms).empty());
+  EXPECT_TRUE(ls.sg_active(0, t + 13ms).empty());
+  EXPECT_TRUE(ls.send(msg(4, 2), t + 14ms).empty()) << "held for the changeback";
+  EXPECT_EQ(where(ls.on_timeout(t + 63ms)), (W{{0, 2}}));
+  EXPECT_EQ(ls.counters().changebacks, 2U);
+}
+
 // A lone SG restarting: messages wait in order, and nothing was diverted,
 // so no changeback when it is back.
 TEST(SgLoadShare, WithNoSgActiveMessagesWaitInOrderBounded) {

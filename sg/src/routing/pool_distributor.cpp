@@ -99,7 +99,7 @@ std::vector<Action> PoolDistributor::reconfigure(const DistributorConfig& config
   // stay (they were promised); the congestion state follows the new
   // thresholds at once.
   if (no_member_since_ && !unavailable_signalled_)
-    timers_.arm(TimerKey{TimerKind::availability}, *no_member_since_ + config_.pool_wait);
+    timers_.arm(TimerKey{TimerKind::availability}, availability_deadline(*no_member_since_));
   arm_pool_wait();
   update_congestion(out);
   return out;
@@ -873,11 +873,26 @@ void PoolDistributor::track_availability(TimePoint now) {
     timers_.cancel(TimerKey{TimerKind::availability});
   } else if (!no_member_since_) {
     no_member_since_ = now;
-    if (!unavailable_signalled_) timers_.arm(TimerKey{TimerKind::availability}, now + config_.pool_wait);
+    if (!unavailable_signalled_) timers_.arm(TimerKey{TimerKind::availability}, availability_deadline(now));
   }
 }
 
+// A pool that has had an active PE since start-up and lost it holds its
+// traffic for pool_wait before the SS7 side hears of it (a PE usually comes
+// back within that time, and the waiting traffic follows it). One that has
+// had none since start-up cannot reach any controller yet: it is
+// unavailable at once (the timer is due now), so that an ASP activating at
+// the SGP hears DUNA right after its ASPAC ACK (RFC 4666 4.5.1) and an STP
+// with another route (the mate of a pair) sends the traffic there instead
+// of into a queue that may outlive pool_wait (a restarted gateway whose
+// registrar has nothing to download while the ENRP link to its mate's is
+// cut: seeds 3353, 4938, ... of the seeded simulation).
+TimePoint PoolDistributor::availability_deadline(TimePoint empty_since) const {
+  return ever_active_ ? empty_since + config_.pool_wait : empty_since;
+}
+
 void PoolDistributor::became_active(TimePoint now, std::vector<Action>& out) {
+  ever_active_ = true;
   no_member_since_.reset();
   timers_.cancel(TimerKey{TimerKind::availability});
   if (unavailable_signalled_) {

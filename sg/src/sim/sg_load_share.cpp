@@ -96,6 +96,11 @@ std::vector<SgLoadShare::Send> SgLoadShare::sg_lost(std::size_t sg, std::vector<
   Sg& s = sgs_.at(sg);
   const bool was_active = s.active;
   s.active = false;
+  // Lost again within its changeback: what the other SGs carry of its
+  // SLSs is still on its way, so the next changeback must wait for it too
+  // (an ASP that activates and at once hears DUNA, seeded simulation seed
+  // 3599).
+  if (s.changeback_until) s.diverted = true;
   s.changeback_until.reset();
   if (was_active) ++counters_.failovers;
   // Oldest first: what the transport gave back, what waited for the

@@ -49,9 +49,13 @@
 //   did, except an RLC for its circuit, which discards that circuit's
 //   copies): a possible duplicate is the price of never losing a message
 //   that the dying PE's kernel acknowledged and its process never read.
-// - A pool with no active PE for pool_wait (from start() on, so also at
-//   start-up) is announced unavailable (DUNA); available again (DAVA) when
-//   a PE's association comes up.
+// - A pool that has had no active PE since start() is unavailable at once
+//   (DUNA): a gateway that cannot reach any controller must not attract
+//   SS7 traffic (a restarted gateway of a pair whose view stays empty: the
+//   STP sends that traffic to the mate). Once it has had one, a pool with
+//   no active PE for pool_wait is announced unavailable; available again
+//   (DAVA) when a PE's association comes up. Either way traffic that still
+//   arrives waits pool_wait (dropped and counted after that).
 // - A drained PE gets no new flows; calls in progress stay until released
 //   or until the drain deadline, then move like a failover.
 #include <array>
@@ -249,8 +253,9 @@ class PoolDistributor {
  public:
   PoolDistributor(DistributorConfig config, MemberSelector& selector, DistributorProfile profile = {});
 
-  // The pool is served from `now` on: if no PE is active by now + pool_wait
-  // the pool is announced unavailable, even before any traffic arrived.
+  // The pool is served from `now` on: until a PE's association is up the
+  // pool is unavailable (PoolUnavailable from on_timeout(now): the timer is
+  // due at once), even before any traffic arrived.
   void start(TimePoint now);
   // New settings for a running pool (operator change). Queues already
   // longer than a new bound are not cut: only new messages see it.
@@ -431,6 +436,8 @@ class PoolDistributor {
   bool has_active_member() const;
   // Starts (or stops) the clock of "no active PE" that leads to DUNA.
   void track_availability(TimePoint now);
+  // When a pool empty since `empty_since` is announced unavailable.
+  TimePoint availability_deadline(TimePoint empty_since) const;
   // Start-up: (re)arms the settle timer after a change of the PE list.
   void membership_moved(TimePoint now);
   void arm_pool_wait();
@@ -455,6 +462,7 @@ class PoolDistributor {
   std::size_t queued_total_ = 0;
   std::optional<TimePoint> no_member_since_;
   bool unavailable_signalled_ = false;
+  bool ever_active_ = false;  // a PE's association has been up since start()
   bool congested_ = false;
   bool settled_ = false;
   bool hold_new_calls_ = false;  // hold_new_calls_until_settled()
