@@ -6,6 +6,7 @@
 // over telnet. Every listener binds port 0 and the harness reads back what
 // was bound (the daemons' --ports-file, gwc-sim's "event listening" line):
 // no port is ever picked in advance.
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -142,6 +143,14 @@ struct FailedCalls {
   std::int64_t outside = 0;
 };
 FailedCalls failed_calls(const Process& gen, const std::vector<std::pair<std::int64_t, std::int64_t>>& windows);
+
+// What a killed gateway can take with it is what crossed it within the
+// kill's window: at most the calls started in it (each call has one message
+// outstanding at a time), and at least a few (one scheduling slice).
+inline std::int64_t in_flight_allowed(double cps, std::pair<std::int64_t, std::int64_t> window) {
+  return std::max<std::int64_t>(
+      4, static_cast<std::int64_t>(cps * static_cast<double>(window.second - window.first) / 1000.0) + 1);
+}
 
 // Waits until every process has written a stats line stamped (unix_ms) at
 // or after `unix_ms`: its counters then include everything up to then.

@@ -120,12 +120,6 @@ class SgdHitless : public ::testing::Test {
     }
     return kill - std::max<std::int64_t>(kKillWindow, worst_us / 1000 + 50);
   }
-  // What a gateway holds is what crossed it within the window: at most the
-  // calls started in it (each call has one message outstanding at a time),
-  // and at least a few (one scheduling slice).
-  static std::int64_t in_flight_allowed(double cps, std::pair<std::int64_t, std::int64_t> window) {
-    return std::max<std::int64_t>(4, static_cast<std::int64_t>(cps * static_cast<double>(window.second - window.first) / 1000.0) + 1);
-  }
   // A duplicate has one known source: the transports' at-least-once
   // hand-back (docs/transport.md). A message the killed gateway had passed
   // on, whose acknowledgment had not reached its sender yet, comes back from
