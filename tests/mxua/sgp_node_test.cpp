@@ -127,6 +127,46 @@ TEST(SgpAspsm, MessagesBeforeAspUpAreRefused) {
   EXPECT_EQ(sent_of<AspDnAck>(a).size(), 1U);
 }
 
+// The peer whose ASP state survived a reconnection (osmo-stp 1.6 after a
+// send error): its ASP stays ACTIVE and it sends DATA on the new
+// association without ever sending ASP Up. Refused with ERR and, once, the
+// association is reset so the peer starts over with ASP Up; management
+// before ASP Up (a conforming peer's ASPAC sent too early) is only refused.
+TEST(SgpAspsm, DataBeforeAspUpResetsTheAssociationOnce) {
+  SgpNode n(config());
+  (void)n.association_up(kA1, 5, at(0ms));
+  auto a = activate(n, kA1);  // ASPAC before ASPUP: refused, not reset
+  EXPECT_TRUE(all_of<AssociationRefused>(a).empty());
+  a = n.receive(kA1, 1, from_asp(1), at(1ms));
+  EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::UnexpectedMessage}));
+  EXPECT_EQ(count_drops(a, DropReason::BeforeAspUp), 1);
+  const auto reset = all_of<AssociationRefused>(a);
+  ASSERT_EQ(reset.size(), 1U);
+  EXPECT_EQ(reset[0].assoc, kA1);
+  EXPECT_EQ(reset[0].why, AssociationRefused::Why::data_before_asp_up);
+  EXPECT_EQ(n.stale_asp_resets(), 1U);
+  // What the peer sent before the abort took effect: refused, no second reset.
+  a = n.receive(kA1, 1, from_asp(2), at(2ms));
+  EXPECT_EQ(count_drops(a, DropReason::BeforeAspUp), 1);
+  EXPECT_TRUE(all_of<AssociationRefused>(a).empty());
+  EXPECT_EQ(n.stale_asp_resets(), 1U);
+  // An up ASP of another association is not touched.
+  (void)up(n, kA2);
+  a = n.receive(kA2, 1, from_asp(3), at(3ms));
+  EXPECT_TRUE(all_of<AssociationRefused>(a).empty());
+}
+
+TEST(SgpAspsm, DataBeforeAspUpOnlyRefusedWhenResetIsOff) {
+  auto cfg = config();
+  cfg.reset_on_data_before_asp_up = false;
+  SgpNode n(cfg);
+  (void)n.association_up(kA1, 5, at(0ms));
+  auto a = n.receive(kA1, 1, from_asp(1), at(1ms));
+  EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::UnexpectedMessage}));
+  EXPECT_TRUE(all_of<AssociationRefused>(a).empty());
+  EXPECT_EQ(n.stale_asp_resets(), 0U);
+}
+
 TEST(SgpAspsm, AspDnTakesTheAspDown) {
   SgpNode n(config());
   (void)up(n, kA1);

@@ -392,6 +392,39 @@ TEST_F(DriverFixture, MalformedM3uaGetsErrAndTheAssociationSurvives) {
   (*a)->abort();
 }
 
+// A peer whose ASP state outlived its association (osmo-stp 1.6 after a
+// failed send) sends DATA on a new association without ASP Up: the ERR
+// goes out and the association is aborted, so the peer starts over.
+TEST_F(DriverFixture, DataBeforeAspUpResetsTheAssociation) {
+  open_sgp(sgp_config());
+  auto peer = std::make_shared<RawPeer>();
+  auto c = transport();
+  c.remote_addresses = {ip("127.0.0.1")};
+  c.remote_port = sgp->port();
+  c.local_addresses = {ip("127.0.0.1")};
+  auto a = tr::connect(io, c, peer);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(run_until(io, [&] { return peer->up; }));
+  auto d = make_data(kAspPc, kSgPc, 5, 3, 9, kRc);
+  ASSERT_TRUE((*a)->send(tr::Message{3, 1, false, encode(Message{d})}).ok());
+  ASSERT_TRUE(run_until(io, [&] { return peer->down.has_value(); }));
+  EXPECT_EQ(sgp->node().stale_asp_resets(), 1U);
+  EXPECT_EQ(sgp->node().drops()[DropReason::BeforeAspUp], 1U);
+  // A new association that starts with ASP Up is served.
+  auto peer2 = std::make_shared<RawPeer>();
+  auto a2 = tr::connect(io, c, peer2);
+  ASSERT_TRUE(a2.ok());
+  ASSERT_TRUE(run_until(io, [&] { return peer2->up; }));
+  ASSERT_TRUE((*a2)->send(tr::Message{3, 0, false, encode(Message{AspUp{}})}).ok());
+  ASSERT_TRUE(run_until(io, [&] {
+    for (const auto& m : peer2->received)
+      if (auto msg = decode(m.payload); msg && std::holds_alternative<AspUpAck>(*msg)) return true;
+    return false;
+  }));
+  EXPECT_FALSE(peer2->down.has_value());
+  (*a2)->abort();
+}
+
 TEST_F(DriverFixture, UndeliveredDataIsHandedBackDecoded) {
   // DATA sent towards an association that is already gone comes back to
   // the user as Data, never silently lost.

@@ -86,6 +86,11 @@ void ActionRunner::run(Actions& actions) {
                                           "{}: closed: an idle association (ASP DOWN) of a peer at its cap, to make "
                                           "room for a newcomer",
                                           label(a.assoc));
+            else if (a.why == AssociationRefused::Why::data_before_asp_up)
+              rserpool::log::warn_limited(logger(), "M3UA stale ASP state",
+                                          "{}: DATA on an association whose ASP never sent ASP Up: the peer holds an "
+                                          "ASP state this association never had; aborted so it starts over with ASP Up",
+                                          label(a.assoc));
             refused(a.assoc);
           } else if constexpr (std::is_same_v<T, AspStateChanged>) {
             events_.on_asp_state(a);

@@ -251,6 +251,14 @@ void SgpNode::handle_data(AssocId assoc, const DataView& d, std::uint16_t stream
   if (!asp->up) {
     send_err(assoc, make_err(ErrorCode::UnexpectedMessage, raw), out);
     drop(assoc, DropReason::BeforeAspUp, out);
+    // RFC 4666 4.3.4.1/4.3.4.3: no conforming ASP sends DATA before its ASP
+    // Up (and ASP Active) are acknowledged; one that does holds a stale ASP
+    // state and would go on sending into refusals. Reset it (once).
+    if (cfg_.reset_on_data_before_asp_up && !asp->reset_requested) {
+      asp->reset_requested = true;
+      ++stale_asp_resets_;
+      out.push_back(AssociationRefused{assoc, AssociationRefused::Why::data_before_asp_up});
+    }
     return;
   }
   const ApplicationServer* as = nullptr;

@@ -54,6 +54,8 @@ void describe_gateway_metrics(rserpool::ops::MetricsRegistry& registry) {
       {"sg_m3ua_errors_total", "M3UA ERR messages on the SS7 side, by direction and error code", T::counter},
       {"sg_ss7_request_refusals_total", "ASPUP/ASPAC refused or unanswered, per STP connection", T::counter},
       {"sg_ss7_return_paths", "Point codes with a learnt return path", T::gauge},
+      {"sg_ss7_stale_asp_resets_total",
+       "SS7 associations aborted because their peer sent DATA without ever sending ASP Up on them", T::counter},
       {"sg_ss7_return_path_refused_total", "DATA that tried to move another peer's return path", T::counter},
       {"sg_ss7_return_path_evicted_total", "Return paths forgotten at capacity (least recently used)", T::counter},
   };

@@ -44,7 +44,7 @@ std::string render(const Ss7Status& s) {
       o << "  AS " << a.name << " RC " << a.rc << ": " << (a.state ? mxua::to_string(*a.state) : std::string_view("-"))
         << ", " << mxua::to_string(a.mode) << ", active ASPs " << a.active << ", queued " << a.queued << "\n";
     o << "  refused associations " << s.refused_associations << ", idle ones evicted " << s.evicted_associations
-      << "\n";
+      << ", reset for DATA before ASP Up " << s.stale_asp_resets << "\n";
   } else {
     o << "SGP: not listening (no ss7-side local-ip)\n";
   }
@@ -94,6 +94,7 @@ void collect(const Ss7Status& s, std::vector<rserpool::ops::Sample>& out) {
   out.push_back({"sg_ss7_associations", {}, static_cast<double>(up)});
   out.push_back({"sg_ss7_refused_associations_total", {}, n(s.refused_associations)});
   out.push_back({"sg_ss7_evicted_associations_total", {}, n(s.evicted_associations)});
+  out.push_back({"sg_ss7_stale_asp_resets_total", {}, n(s.stale_asp_resets)});
   for (std::size_t i = 0; i < mxua::kDropReasons; ++i)
     out.push_back({"sg_m3ua_drops_total",
                    {{"reason", std::string(mxua::to_string(static_cast<mxua::DropReason>(i)))}},

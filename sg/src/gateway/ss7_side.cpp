@@ -348,6 +348,7 @@ Ss7Status M3uaSide::status() const {
     }
     s.refused_associations = node.refused_associations();
     s.evicted_associations = node.evicted_associations();
+    s.stale_asp_resets = node.stale_asp_resets();
     add_counters(node.drops(), node.errors());
   }
   for (const auto& c : connections_) {

@@ -85,6 +85,7 @@ struct Ss7Status {
   std::vector<As> ases;
   std::uint64_t refused_associations = 0;
   std::uint64_t evicted_associations = 0;
+  std::uint64_t stale_asp_resets = 0;  // peers reset for DATA before ASP Up
   std::vector<Connection> connections;
   mxua::DropCounters m3ua_drops;  // SGP and connections together
   mxua::ErrCounters errors;       // ERR sent and received, by code

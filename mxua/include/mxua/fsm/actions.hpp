@@ -125,10 +125,11 @@ struct PeerUnavailable {
 };
 // The SGP refuses the association at once (its peer addresses do not all
 // belong to one configured peer, or its peer holds all the associations it
-// may), or closes an older idle one of the same peer to make room for a
-// newcomer: the driver aborts it.
+// may), closes an older idle one of the same peer to make room for a
+// newcomer, or resets one whose peer sends DATA without ever having sent
+// ASP Up on it (SgpConfig::reset_on_data_before_asp_up): the driver aborts it.
 struct AssociationRefused {
-  enum class Why : std::uint8_t { not_a_peer, peer_full, evicted };
+  enum class Why : std::uint8_t { not_a_peer, peer_full, evicted, data_before_asp_up };
   AssocId assoc = 0;
   Why why = Why::not_a_peer;
 };

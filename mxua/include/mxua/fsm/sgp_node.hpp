@@ -104,6 +104,8 @@ class SgpNode {
   std::uint64_t refused_associations() const noexcept { return refused_; }
   // Idle (ASP-DOWN) associations closed to make room for a newcomer of the same peer.
   std::uint64_t evicted_associations() const noexcept { return evicted_; }
+  // Associations reset for DATA before ASP Up (SgpConfig::reset_on_data_before_asp_up).
+  std::uint64_t stale_asp_resets() const noexcept { return stale_asp_resets_; }
   const DropCounters& drops() const noexcept { return drops_; }
   const ErrCounters& errors() const noexcept { return errs_; }
   const RoutingKeyTable& routing_keys() const noexcept { return rkm_.keys(); }
@@ -144,6 +146,7 @@ class SgpNode {
   ErrCounters errs_;
   std::uint64_t refused_ = 0;
   std::uint64_t evicted_ = 0;
+  std::uint64_t stale_asp_resets_ = 0;
 };
 
 }  // namespace mxua

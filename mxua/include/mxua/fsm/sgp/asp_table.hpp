@@ -18,6 +18,7 @@ struct Asp {
   std::optional<std::uint32_t> asp_id;
   Heartbeat beat;
   std::optional<PeerId> peer{};  // the configured peer the association is bound to
+  bool reset_requested = false;  // aborted for DATA before ASP Up (SgpConfig)
 };
 
 class AspTable {

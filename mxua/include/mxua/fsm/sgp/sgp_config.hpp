@@ -58,6 +58,18 @@ struct SgpConfig {
   bool require_asp_id = false;
   bool rc_required = false;  // ASPAC without RC -> ERR Missing Parameter
   bool err_on_unexpected_data = true;
+  // DATA on an association whose ASP never came up (no ASP Up accepted on
+  // it) comes from a peer that believes in an ASP state this association
+  // never had: an ASP sends nothing but ASPSM before its ASP Up is
+  // acknowledged (RFC 4666 4.3.4.1), and no DATA before its ASP Active is
+  // (4.3.4.3), so a conforming peer never does it. It happens when a peer's
+  // ASP state survives the loss of its association (seen with osmo-stp 1.6:
+  // a send error reconnects without telling its ASP state machine, which
+  // stays ACTIVE and sends DATA on the new association, never ASP Up).
+  // Every such message would be refused for as long as it lasts; the
+  // association is aborted instead, so the peer loses the stale state and
+  // starts over with ASP Up.
+  bool reset_on_data_before_asp_up = true;
   bool daud_unknown_is_available = false;  // else ERR Destination Status Unknown
   std::vector<std::uint32_t> blocked_asp_ids;  // management blocking: ERR 0x0d
   std::optional<std::uint32_t> asp_id;         // our own, sent in ASPUP ACK (IPSP)
