@@ -41,6 +41,19 @@ TEST(BufferPool, IsBoundedInCountAndInBufferSize) {
   EXPECT_EQ(buffers::stats().pooled, buffers::kMaxKept);
 }
 
+TEST(BufferPool, ShrinkFreesWhatABurstLeftBeyondTheKeep) {
+  std::vector<Bytes> held;
+  for (std::size_t i = 0; i < 100; ++i) held.push_back(buffers::take(64));
+  for (auto& b : held) buffers::give(std::move(b));
+  ASSERT_GE(buffers::stats().pooled, 100U);
+  buffers::shrink(8);
+  EXPECT_EQ(buffers::stats().pooled, 8U);
+  buffers::shrink(20);  // never grows the pool
+  EXPECT_EQ(buffers::stats().pooled, 8U);
+  buffers::shrink(0);
+  EXPECT_EQ(buffers::stats().pooled, 0U);
+}
+
 TEST(BufferPool, IsPerThread) {
   Bytes b = buffers::take(32);
   b.push_back(1);

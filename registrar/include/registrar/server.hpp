@@ -80,9 +80,9 @@ struct ServerConfig {
   // What is kept queued for a peer that does not read, per association and
   // in all; over the bound the association is aborted (outbound_queues.hpp).
   OutboundConfig outbound;
-  // After associations holding this much memory went away, unused heap is
-  // given back to the system (malloc_trim), so RSS returns to its baseline
-  // after a flood. 0: never.
+  // A second after associations went away, unused heap is given back to
+  // the system (malloc_trim) when at least this much is unused or was
+  // released, so RSS returns to its baseline after a flood. 0: never.
   std::size_t trim_after_released_bytes = 1024 * 1024;
   std::string name = "registrar";  // log prefix
   // Where time comes from (null: the process's steady clock).

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "rserpool/base/buffer_pool.hpp"
 #include "server_impl.hpp"
 
 namespace rserpool::registrar {
@@ -218,13 +219,19 @@ void ServerState::queue_full_abort(transport::Association& a, LinkClass cls) {
   }
 }
 
-// Large frees leave the heap's top pages mapped; give them back once the
-// flood is over so RSS returns to its baseline (measured in
-// docs/security.md). Not per free: once a second at most.
+constexpr std::size_t kBuffersKeptAfterTrim = 32;
+
+// Large frees leave the heap's pages mapped; give them back once a flood
+// is over so RSS returns to its baseline (measured in docs/security.md).
+// Any association that ends arms one check a second later (not per free,
+// and never more than once a second); the check trims when the heap then
+// holds at least `trim_after_released_bytes` unused. Deciding on what the
+// heap holds, not on what was released since the last trim, also returns
+// the memory of the associations that end just after a trim.
 void ServerState::released(std::size_t bytes) {
   if (cfg.trim_after_released_bytes == 0) return;
   released_since_trim += bytes;
-  if (released_since_trim < cfg.trim_after_released_bytes || (trim_timer && trim_armed)) return;
+  if (trim_timer && trim_armed) return;
   if (!trim_timer) trim_timer = std::make_unique<asio::steady_timer>(io);
   trim_armed = true;
   trim_timer->expires_after(std::chrono::seconds(1));
@@ -232,8 +239,13 @@ void ServerState::released(std::size_t bytes) {
     auto s = weak.lock();
     if (ec || !s) return;
     s->trim_armed = false;
+    const auto unused = ::mallinfo2().fordblks;
+    if (unused < s->cfg.trim_after_released_bytes && s->released_since_trim < s->cfg.trim_after_released_bytes) return;
     s->released_since_trim = 0;
     ++s->counters.memory_trims;
+    // The recycled message buffers the flood left (up to 2 MiB) go too;
+    // steady traffic refills the pool from a few dozen.
+    rserpool::buffers::shrink(kBuffersKeptAfterTrim);
     ::malloc_trim(0);
   });
 }

@@ -55,6 +55,12 @@ void give(Bytes&& b) noexcept {
   ++p->stats.kept;
 }
 
+void shrink(std::size_t keep) noexcept {
+  Pool* p = pool();
+  if (!p) return;
+  while (p->free.size() > keep) p->free.pop_back();  // the vector keeps its reserved slots
+}
+
 Stats stats() noexcept {
   Pool* p = pool();
   if (!p) return {};

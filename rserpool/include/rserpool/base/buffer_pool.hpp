@@ -31,6 +31,11 @@ Bytes take(std::size_t reserve = 0);
 // full or the buffer is larger than kMaxKeptCapacity.
 void give(Bytes&& b) noexcept;
 
+// Frees this thread's pooled buffers beyond `keep`: a process that gives
+// heap back after a burst (the registrar after a flood) calls it first, so
+// what the burst left in the pool is returned too.
+void shrink(std::size_t keep) noexcept;
+
 // This thread's pool, for tests and the benchmark.
 struct Stats {
   std::uint64_t taken = 0;
