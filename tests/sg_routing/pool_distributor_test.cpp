@@ -759,7 +759,9 @@ TEST_F(Fixture, PoolWithoutActivePeAtStartIsAnnouncedUnavailableAtOnce) {
   d->start(t0);
   ASSERT_TRUE(d->next_deadline());
   EXPECT_EQ(*d->next_deadline(), t0) << "due at start, not after pool-wait";
-  EXPECT_EQ(only<action::PoolUnavailable>(d->on_timeout(t0)).size(), 1U);
+  const auto at_start = only<action::PoolUnavailable>(d->on_timeout(t0));
+  ASSERT_EQ(at_start.size(), 1U);
+  EXPECT_TRUE(at_start[0].since_start);
   EXPECT_FALSE(d->pool_available());
   // A PE listed and still connecting does not make it available.
   (void)list(*d, {1}, t0 + 50ms);
@@ -809,7 +811,9 @@ TEST_F(Fixture, APoolThatEmptiesAfterItHadAnActivePeIsAnnouncedAfterPoolWait) {
   EXPECT_EQ(*d->next_deadline(), t0 + 110ms);
   EXPECT_TRUE(only<action::PoolUnavailable>(d->on_timeout(t0 + 109ms)).empty());
   EXPECT_TRUE(d->pool_available());
-  EXPECT_EQ(only<action::PoolUnavailable>(d->on_timeout(t0 + 110ms)).size(), 1U);
+  const auto after_loss = only<action::PoolUnavailable>(d->on_timeout(t0 + 110ms));
+  ASSERT_EQ(after_loss.size(), 1U);
+  EXPECT_FALSE(after_loss[0].since_start);
   EXPECT_FALSE(d->pool_available());
 }
 

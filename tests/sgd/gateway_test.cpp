@@ -267,8 +267,9 @@ TEST_F(GatewayFixture, PoolWithoutPeSendsDunaThenDavaWhenAPeArrives) {
 }
 
 // Start-up with an empty pool: the SS7 side must not have to send traffic
-// into the void to learn it. DUNA once pool-wait has passed, DAVA when a
-// PE's association is up.
+// into the void to learn it. DUNA at once (a pool that has had no active PE
+// since start is unavailable without waiting for pool-wait), once, and DAVA
+// when a PE's association is up.
 TEST_F(GatewayFixture, PoolEmptyAtStartUpIsAnnouncedWithoutAnyTraffic) {
   start_gateway(test_config(300ms));
   start_peer();

@@ -189,7 +189,10 @@ void PoolRuntime::run(std::vector<Action>&& actions) {
                                         name_, act.message.opc, act.message.dpc, act.message.si,
                                         to_string(act.reason));
           } else if constexpr (std::is_same_v<T, action::PoolUnavailable>) {
-            logger()->warn("pool {}: no usable PE for the pool-wait time: destinations unavailable", name_);
+            if (act.since_start)
+              logger()->warn("pool {}: no usable PE since start: destinations unavailable until one is up", name_);
+            else
+              logger()->warn("pool {}: no usable PE for the pool-wait time: destinations unavailable", name_);
             if (hooks_.availability) hooks_.availability(false);
           } else if constexpr (std::is_same_v<T, action::PoolAvailable>) {
             logger()->info("pool {}: available again", name_);

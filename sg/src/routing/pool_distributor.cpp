@@ -949,7 +949,7 @@ std::vector<Action> PoolDistributor::on_timeout(TimePoint now) {
           no_member_since_.reset();
         } else if (!unavailable_signalled_) {
           unavailable_signalled_ = true;
-          out.push_back(action::PoolUnavailable{});
+          out.push_back(action::PoolUnavailable{!ever_active_});
         }
         break;
       case TimerKind::settle:

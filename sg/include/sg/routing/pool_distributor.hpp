@@ -218,7 +218,9 @@ struct ReportUnreachable { rserpool::PeIdentifier pe; };
 struct Drop { MtpMessage message; DropReason reason; };
 // The pool can take no traffic: the SS7 side should hear DUNA for the
 // destinations routed to it; Available (DAVA) when it can again.
-struct PoolUnavailable {};
+// `since_start`: no PE has been active since start (announced at once),
+// else the pool lost its last one pool_wait ago.
+struct PoolUnavailable { bool since_start = false; };
 struct PoolAvailable {};
 struct Congestion { bool onset; };
 struct News { rserpool::PeIdentifier pe; MemberNews what; };
