@@ -163,12 +163,22 @@ TEST_F(SgdE2e, RoundRobinSpreadsCallsEvenly) {
   EXPECT_EQ(num(s, "losses"), 0);
   EXPECT_EQ(num(s, "unexpected"), 0);
   std::this_thread::sleep_for(300ms);  // one more stats line from each PE
+  // The rotation itself is exact and tested in virtual time
+  // (PolicyMemberSelector.RoundRobinRotatesOverUsablePes); over sockets a
+  // PE that is momentarily not usable loses its turns to the next one. In
+  // UML under the whole suite's load that was seen once (60/78/44 of 182),
+  // so there the bounds are wider: no PE starved, none taking half.
+  const auto low = uml() ? attempted / 6 : attempted / 4;
+  const auto high = uml() ? attempted / 2 : attempted * 42 / 100;
+  std::int64_t total = 0;
   for (auto* p : pe_ptrs()) {
     const auto offered = num(*p->last("stats"), "calls_offered");
+    total += offered;
     std::printf("  %s: %lld calls\n", p->log().c_str(), static_cast<long long>(offered));
-    EXPECT_GT(offered, attempted / 4) << p->log();
-    EXPECT_LT(offered, attempted * 42 / 100) << p->log();
+    EXPECT_GT(offered, low) << p->log();
+    EXPECT_LT(offered, high) << p->log();
   }
+  EXPECT_EQ(total, attempted) << "every call offered to exactly one PE";
 }
 
 TEST_F(SgdE2e, LeastUsedFollowsLoad) {

@@ -320,8 +320,11 @@ class SpuriousRetransmissions : public Fixture {
 TEST_F(SpuriousRetransmissions, LegacyAggressiveProfileRetransmitsForNothing) {
   const auto r = measure(legacy_aggressive(), "legacy-aggressive");
   EXPECT_GT(r.per_minute(), 20.0);
+  // Retransmitted before the peer's 200 ms delayed SACK could come: by the
+  // RTO floor, not for a lost packet. 58 ms measured (docs/performance.md); UML's
+  // timers under the whole suite's load stretched it to 160 ms once.
   if (!r.delay_ms.empty()) {
-    EXPECT_LT(r.median_delay(), 150.0) << "retransmitted by the RTO floor, not by a lost packet";
+    EXPECT_LT(r.median_delay(), 200.0) << "retransmitted by the RTO floor, not by a lost packet";
   }
 }
 
