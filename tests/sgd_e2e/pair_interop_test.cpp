@@ -70,7 +70,7 @@ class SgdPairInterop : public ::testing::Test {
     std::istringstream in(*out);
     std::string line;
     while (std::getline(in, line))
-      if (line.rfind(name + "{", 0) == 0 && line.find(labels) != std::string::npos)
+      if ((line.rfind(name + "{", 0) == 0 || line.rfind(name + " ", 0) == 0) && line.find(labels) != std::string::npos)
         return std::stoll(line.substr(line.rfind(' ') + 1));
     return -1;
   }
