@@ -340,31 +340,44 @@ struct RawPeer : tr::AssociationHandler {
   void on_up(tr::Association&, const tr::AssociationInfo&) override { up = true; }
   void on_message(tr::Association&, tr::Message&& m) override { received.push_back(std::move(m)); }
   void on_down(tr::Association&, tr::DownReason r) override { down = r; }
+  // Whether an M3UA message of type T came back.
+  template <class T>
+  bool got() const {
+    for (const auto& m : received)
+      if (auto msg = decode(m.payload); msg && std::holds_alternative<T>(*msg)) return true;
+    return false;
+  }
 };
+
+// A raw association from 127.0.0.1 to the fixture's SGP, up. Bound: a
+// wildcard SCTP socket lists every address of the host in its INIT, and the
+// SGP accepts a peer only when all of them are the peer's.
+std::shared_ptr<tr::Association> connect_raw(DriverFixture& f, const std::shared_ptr<RawPeer>& peer) {
+  auto c = f.transport();
+  c.remote_addresses = {ip("127.0.0.1")};
+  c.remote_port = f.sgp->port();
+  c.local_addresses = {ip("127.0.0.1")};
+  auto a = tr::connect(f.io, c, peer);
+  if (!a.ok() || !run_until(f.io, [&] { return peer->up; })) return nullptr;
+  return *a;
+}
 
 TEST_F(DriverFixture, MalformedM3uaGetsErrAndTheAssociationSurvives) {
   open_sgp(sgp_config());
   auto peer = std::make_shared<RawPeer>();
-  auto c = transport();
-  c.remote_addresses = {ip("127.0.0.1")};
-  c.remote_port = sgp->port();
-  // Bound: a wildcard SCTP socket lists every address of the host in its
-  // INIT, and the SGP accepts a peer only when all of them are the peer's.
-  c.local_addresses = {ip("127.0.0.1")};
-  auto a = tr::connect(io, c, peer);
-  ASSERT_TRUE(a.ok());
-  ASSERT_TRUE(run_until(io, [&] { return peer->up; }));
+  auto a = connect_raw(*this, peer);
+  ASSERT_TRUE(a);
 
   // Version 2 ASPUP: ERR Invalid Version (0x01).
   rserpool::Bytes bad = encode(Message{AspUp{}});
   bad[0] = 2;
-  ASSERT_TRUE((*a)->send(tr::Message{3, 0, false, bad}).ok());
+  ASSERT_TRUE(a->send(tr::Message{3, 0, false, bad}).ok());
   // Truncated parameter: length field larger than the message.
   rserpool::Bytes trunc = encode(Message{AspUp{7, std::nullopt}});
   trunc.resize(trunc.size() - 2);
-  ASSERT_TRUE((*a)->send(tr::Message{3, 0, false, trunc}).ok());
+  ASSERT_TRUE(a->send(tr::Message{3, 0, false, trunc}).ok());
   // Not M3UA at all: counted and dropped, no answer.
-  ASSERT_TRUE((*a)->send(tr::Message{99, 0, false, rserpool::Bytes{1, 2, 3, 4}}).ok());
+  ASSERT_TRUE(a->send(tr::Message{99, 0, false, rserpool::Bytes{1, 2, 3, 4}}).ok());
   ASSERT_TRUE(run_until(io, [&] { return peer->received.size() >= 2; }));
 
   std::vector<ErrorCode> codes;
@@ -381,15 +394,11 @@ TEST_F(DriverFixture, MalformedM3uaGetsErrAndTheAssociationSurvives) {
   EXPECT_EQ(sgp->counters().foreign_ppid, 1U);
 
   // Still alive: a good ASPUP is answered.
-  ASSERT_TRUE((*a)->send(tr::Message{3, 0, false, encode(Message{AspUp{}})}).ok());
-  ASSERT_TRUE(run_until(io, [&] {
-    for (const auto& m : peer->received)
-      if (auto msg = decode(m.payload); msg && std::holds_alternative<AspUpAck>(*msg)) return true;
-    return false;
-  }));
+  ASSERT_TRUE(a->send(tr::Message{3, 0, false, encode(Message{AspUp{}})}).ok());
+  ASSERT_TRUE(run_until(io, [&] { return peer->got<AspUpAck>(); }));
   EXPECT_FALSE(peer->down.has_value());
-  EXPECT_TRUE((*a)->is_up());
-  (*a)->abort();
+  EXPECT_TRUE(a->is_up());
+  a->abort();
 }
 
 // A peer whose ASP state outlived its association (osmo-stp 1.6 after a
@@ -398,31 +407,21 @@ TEST_F(DriverFixture, MalformedM3uaGetsErrAndTheAssociationSurvives) {
 TEST_F(DriverFixture, DataBeforeAspUpResetsTheAssociation) {
   open_sgp(sgp_config());
   auto peer = std::make_shared<RawPeer>();
-  auto c = transport();
-  c.remote_addresses = {ip("127.0.0.1")};
-  c.remote_port = sgp->port();
-  c.local_addresses = {ip("127.0.0.1")};
-  auto a = tr::connect(io, c, peer);
-  ASSERT_TRUE(a.ok());
-  ASSERT_TRUE(run_until(io, [&] { return peer->up; }));
+  auto a = connect_raw(*this, peer);
+  ASSERT_TRUE(a);
   auto d = make_data(kAspPc, kSgPc, 5, 3, 9, kRc);
-  ASSERT_TRUE((*a)->send(tr::Message{3, 1, false, encode(Message{d})}).ok());
+  ASSERT_TRUE(a->send(tr::Message{3, 1, false, encode(Message{d})}).ok());
   ASSERT_TRUE(run_until(io, [&] { return peer->down.has_value(); }));
   EXPECT_EQ(sgp->node().stale_asp_resets(), 1U);
   EXPECT_EQ(sgp->node().drops()[DropReason::BeforeAspUp], 1U);
   // A new association that starts with ASP Up is served.
   auto peer2 = std::make_shared<RawPeer>();
-  auto a2 = tr::connect(io, c, peer2);
-  ASSERT_TRUE(a2.ok());
-  ASSERT_TRUE(run_until(io, [&] { return peer2->up; }));
-  ASSERT_TRUE((*a2)->send(tr::Message{3, 0, false, encode(Message{AspUp{}})}).ok());
-  ASSERT_TRUE(run_until(io, [&] {
-    for (const auto& m : peer2->received)
-      if (auto msg = decode(m.payload); msg && std::holds_alternative<AspUpAck>(*msg)) return true;
-    return false;
-  }));
+  auto a2 = connect_raw(*this, peer2);
+  ASSERT_TRUE(a2);
+  ASSERT_TRUE(a2->send(tr::Message{3, 0, false, encode(Message{AspUp{}})}).ok());
+  ASSERT_TRUE(run_until(io, [&] { return peer2->got<AspUpAck>(); }));
   EXPECT_FALSE(peer2->down.has_value());
-  (*a2)->abort();
+  a2->abort();
 }
 
 TEST_F(DriverFixture, UndeliveredDataIsHandedBackDecoded) {

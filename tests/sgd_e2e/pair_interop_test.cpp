@@ -210,7 +210,7 @@ TEST_F(SgdPairInterop, OsmoStpMovesTheLoadOffAKilledSgdAndBackWithoutAFailedCall
   // disconnected (and logs it), then sends DATA on the new association to
   // the restarted B without ever sending ASP Up. B refuses that DATA (ERR,
   // counted as before-aspup) and resets the association once, so osmo-stp
-  // starts over with ASP Up (docs/interop.md). Each message lost so can fail
+  // starts over with ASP Up (docs/m3ua.md). Each message lost so can fail
   // at most one call; the gateway loses nothing on its own.
   const auto stp_lost = stp_dropped(stp_proc);
   const auto b_refused = pool_counter(*b, "sg_m3ua_drops_total", "before-aspup");
