@@ -97,6 +97,31 @@ TEST(IsupReleaseRepeat, TheFirstRlcArrivingLateIsAbsorbedNotADuplicate) {
   EXPECT_EQ(c.gen.stats().unexpected_messages, 0U);
 }
 
+// A gateway outage longer than two T1 periods (a restart whose process
+// start took 3 s, x CI of stop 21): the SS7 side held the first REL and two
+// repeats, and all three reach the controller when the gateway is back.
+// Each is answered (Q.764 2.9.6); the second and third RLC are expected,
+// a fourth is not.
+TEST(IsupReleaseRepeat, EveryRepeatedRelsRlcIsAbsorbedAndNoMore) {
+  OneCall c(1000ms);
+  std::vector<MtpMessage> held;
+  for (auto t = 120ms; t <= 2200ms; t += 10ms)
+    for (auto& m : c.at(t)) held.push_back(m);
+  ASSERT_EQ(held.size(), 3U);  // 0.12 s, T1 at 1.12 and 2.12
+  std::vector<MtpMessage> rlcs;
+  for (auto& rel : held)
+    for (auto& r : c.gwc.on_message(rel, TimePoint{} + 2300ms)) rlcs.push_back(r);
+  ASSERT_EQ(rlcs.size(), 3U);
+  EXPECT_EQ(c.gwc.counters().repeated_releases, 2U);
+  EXPECT_EQ(c.gwc.counters().unknown_call_messages, 0U);
+  for (auto& r : rlcs) (void)c.gen.on_message(r, TimePoint{} + 2310ms);
+  EXPECT_EQ(c.gen.stats().calls_completed, 1U);
+  EXPECT_EQ(c.gen.stats().repeated_rlc, 2U);
+  EXPECT_EQ(c.gen.stats().unexpected_messages, 0U) << "an answered repeat counted as a duplicate";
+  (void)c.gen.on_message(rlcs.back(), TimePoint{} + 2320ms);  // one RLC more than RELs sent
+  EXPECT_EQ(c.gen.stats().unexpected_messages, 1U);
+}
+
 TEST(IsupReleaseRepeat, ARelForACircuitNeverHeldIsStillAnUnknownCall) {
   GwcCallModel gwc;
   MtpMessage m;

@@ -89,12 +89,13 @@ std::vector<MtpMessage> Ss7CallGenerator::on_timeout(TimePoint now) {
       call.released = now;
       call.deadline = now + (config_.release_repeat.count() > 0 ? std::min(config_.release_repeat, config_.release_timeout)
                                                                  : config_.release_timeout);
+      call.rels = 1;
       out.push_back(to_pool(it->first, ss7::encode_rel(it->first)));
       ++it;
     } else if (call.phase == Phase::releasing && config_.release_repeat.count() > 0 &&
                now < call.released + config_.release_timeout) {
       // T1 expired (Q.764 2.9.6): REL again, T1 restarted.
-      call.repeated = true;
+      ++call.rels;
       call.deadline = std::min(now + config_.release_repeat, call.released + config_.release_timeout);
       ++stats_.releases_repeated;
       out.push_back(to_pool(it->first, ss7::encode_rel(it->first)));
@@ -106,7 +107,7 @@ std::vector<MtpMessage> Ss7CallGenerator::on_timeout(TimePoint now) {
     }
   }
   for (auto it = repeated_done_.begin(); it != repeated_done_.end();) {
-    if (it->second + config_.release_timeout <= now) it = repeated_done_.erase(it);
+    if (it->second.completed + config_.release_timeout <= now) it = repeated_done_.erase(it);
     else ++it;
   }
   // Queries unanswered for as long as a call may wait count as lost.
@@ -144,11 +145,14 @@ std::vector<MtpMessage> Ss7CallGenerator::on_message(const MtpMessage& m, TimePo
   }
   auto it = calls_.find(h->cic);
   if (it == calls_.end()) {
-    // The RLC of a REL that was repeated: both came back. Expected.
-    if (static_cast<ss7::IsupMessageType>(h->message_type) == ss7::IsupMessageType::rlc &&
-        repeated_done_.erase(h->cic) > 0) {
-      ++stats_.repeated_rlc;
-      return {};
+    // The RLC of a REL that was repeated: each REL is answered. Expected,
+    // as many times as RELs were sent beyond the one completed.
+    if (static_cast<ss7::IsupMessageType>(h->message_type) == ss7::IsupMessageType::rlc) {
+      if (auto done = repeated_done_.find(h->cic); done != repeated_done_.end()) {
+        if (--done->second.rlcs_due == 0) repeated_done_.erase(done);
+        ++stats_.repeated_rlc;
+        return {};
+      }
     }
     ++stats_.unexpected_messages;
     return {};
@@ -172,7 +176,7 @@ std::vector<MtpMessage> Ss7CallGenerator::on_message(const MtpMessage& m, TimePo
     case T::rlc:
       if (call.phase == Phase::releasing) {
         ++stats_.calls_completed;
-        if (call.repeated) repeated_done_[h->cic] = now;
+        if (call.rels > 1) repeated_done_[h->cic] = RepeatedDone{now, call.rels - 1};
         calls_.erase(it);
       } else {
         ++stats_.unexpected_messages;

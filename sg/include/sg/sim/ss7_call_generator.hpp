@@ -55,7 +55,7 @@ struct GeneratorStats {
   std::uint64_t calls_blocked = 0;     // no free circuit when one was due
   std::uint64_t unexpected_messages = 0;
   std::uint64_t releases_repeated = 0;  // T1 expired: REL sent again
-  std::uint64_t repeated_rlc = 0;       // a second RLC for a call completed after a repeated REL
+  std::uint64_t repeated_rlc = 0;       // a further RLC for a call completed after repeated RELs
   std::uint64_t sccp_sent = 0;
   std::uint64_t sccp_answered = 0;
   std::uint64_t messages_sent = 0;
@@ -91,7 +91,15 @@ class Ss7CallGenerator {
     TimePoint iam_sent{};
     TimePoint deadline{};  // next timer of this call: timeout or release
     TimePoint released{};  // the first REL (T5-like bound of the repeats)
-    bool repeated = false;  // a REL was sent again
+    std::uint32_t rels = 0;  // RELs sent: the first and every T1 repeat
+  };
+  // A call completed after repeated RELs: every REL is answered by an RLC
+  // (Q.764 2.9.6), so up to rels - 1 more RLCs may still come. A gateway
+  // outage longer than two T1 periods holds three RELs, and all three are
+  // delivered and answered when it is back.
+  struct RepeatedDone {
+    TimePoint completed{};
+    std::uint32_t rlcs_due = 0;
   };
 
   MtpMessage to_pool(std::uint16_t cic, rserpool::Bytes isup) const;
@@ -105,8 +113,8 @@ class Ss7CallGenerator {
   std::uint32_t sccp_seq_ = 0;
   std::map<std::uint16_t, Call> calls_;
   // Circuits whose call completed after a repeated REL, until
-  // release_timeout: the RLC of the first REL may still come.
-  std::map<std::uint16_t, TimePoint> repeated_done_;
+  // release_timeout or until every REL's RLC came.
+  std::map<std::uint16_t, RepeatedDone> repeated_done_;
   std::map<std::uint32_t, TimePoint> sccp_pending_;
   GeneratorStats stats_;
   std::vector<std::uint16_t> failed_circuits_;
