@@ -318,7 +318,7 @@ TEST_F(DaemonTest, SctpParametersAreSetOneByOne) {
   auto daemon = start_daemon(write_file(
       "registrar-sctp.cfg", config_text() + " transport-profile aggressive\n sctp rto-initial 400\n sctp rto-min 250\n"
                                             " sctp rto-max 800\n sctp sack-delay 40\n sctp heartbeat-interval 500\n"
-                                            " sctp association-max-retransmissions 4\n"));
+                                            " sctp association-max-retransmissions 4\n sctp receive-buffer 32768\n"));
   ASSERT_TRUE(daemon);
   auto pe_c = connect_asap();
   ASSERT_TRUE(pe_c->up);
@@ -332,7 +332,7 @@ TEST_F(DaemonTest, SctpParametersAreSetOneByOne) {
   ASSERT_TRUE(running);
   for (const char* line : {" sctp rto-initial 400\n", " sctp rto-min 250\n", " sctp rto-max 800\n",
                            " sctp heartbeat-interval 500\n", " sctp association-max-retransmissions 4\n",
-                           " sctp sack-delay 40\n"})
+                           " sctp sack-delay 40\n", " sctp receive-buffer 32768\n"})
     EXPECT_NE(running->find(line), std::string::npos) << line << *running;
   ASSERT_TRUE(daemon->signal(SIGTERM));
   EXPECT_TRUE(daemon->wait(5s).has_value());

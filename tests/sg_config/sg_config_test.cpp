@@ -87,7 +87,7 @@ TEST(SgConfig, EveryCommandRoundTrips) {
       " pe-sctp rto-max 2000\n pe-sctp path-max-retransmissions 3\n pe-sctp association-max-retransmissions 6\n"
       " pe-sctp heartbeat-interval 1000\n pe-sctp heartbeat off\n pe-sctp sack-frequency 1\n"
       "ss7-side\n local-ip 198.18.0.1\n local-ip 2001:2::1\n local-port 2906\n accept-peers any\n"
-      " sctp rto-min 300\n sctp sack-delay 40\n"
+      " sctp rto-min 300\n sctp sack-delay 40\n sctp receive-buffer 65536\n"
       " peer stp-a\n  remote-ip 198.18.0.9\n  remote-ip 2001:2::9\n  routing-context 7\n"
       "  traffic-mode override\n  traffic-mode-negotiation follow\n  allowed-opc 1.2.3\n  allowed-opc 1.2.0 mask 8\n"
       " connect stp-b\n  remote-ip 2001:2::10\n  remote-port 2907\n  local-ip 2001:2::1\n  role ipsp\n  routing-context 8\n"
@@ -106,6 +106,7 @@ TEST(SgConfig, EveryCommandRoundTrips) {
                                " dpc 10.20.0 mask 8\n", " si sccp\n si isup\n", " cic-range 1 31\n",
                                " log-level m3ua debug\n", " pe-sctp rto-min 250\n", " pe-sctp heartbeat off\n",
                                " pe-sctp sack-frequency 1\n", " sctp rto-min 300\n", " sctp sack-delay 40\n",
+                               " sctp receive-buffer 65536\n",
                                "  traffic-mode override\n  traffic-mode-negotiation follow\n  allowed-opc 1.2.3\n"
                                "  allowed-opc 1.2.0 mask 8\n",
                                "  traffic-mode broadcast\n  traffic-mode-negotiation follow\n",
@@ -156,6 +157,9 @@ TEST(SgConfig, InconsistentSctpTimersNameTheLine) {
   o = parse("ss7-side\n sctp sack-delay 900\n");
   ASSERT_FALSE(o.ok);
   EXPECT_EQ(o.text.rfind("test.cfg:2:", 0), 0U) << o.text;
+  o = parse("ss7-side\n sctp receive-buffer 1024\n");  // below a few messages' worth
+  ASSERT_FALSE(o.ok);
+  EXPECT_EQ(o.text.rfind("test.cfg:2:", 0), 0U) << o.text;
   o = parse("ss7-side\n peer p\n  allowed-opc 9.999.9\n");
   ASSERT_FALSE(o.ok);
   EXPECT_EQ(o.text.rfind("test.cfg:3: invalid point code '9.999.9'", 0), 0U) << o.text;
@@ -168,6 +172,7 @@ TEST(SgConfig, SctpOverridesApplyOnTopOfTheProfile) {
   o.rto_min_ms = 300;
   o.sack_delay_ms = 40;
   o.heartbeat = false;
+  o.receive_buffer = 32768;
   const auto aggressive = apply(o, sctp_profile(TimerProfile::aggressive));
   const auto base = rserpool::transport::SctpOptions::aggressive();
   EXPECT_EQ(aggressive.rto_min, std::chrono::milliseconds(300));
@@ -175,6 +180,8 @@ TEST(SgConfig, SctpOverridesApplyOnTopOfTheProfile) {
   EXPECT_EQ(aggressive.heartbeat_interval, base.heartbeat_interval);
   EXPECT_EQ(aggressive.sack_delay, std::chrono::milliseconds(40));
   EXPECT_FALSE(aggressive.heartbeat_enabled);
+  EXPECT_EQ(aggressive.receive_buffer, 32768U);
+  EXPECT_FALSE(base.receive_buffer.has_value());  // the kernel's unless set
   EXPECT_EQ(apply(SctpOverrides{}, sctp_profile(TimerProfile::standard)).rto_min,
             rserpool::transport::SctpOptions{}.rto_min);
   auto v = parse("sg\n timer-profile standard\nss7-side\n sctp rto-max 500\n");

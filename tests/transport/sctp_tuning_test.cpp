@@ -187,6 +187,45 @@ TEST_F(SctpTuning, EveryOptionReachesTheKernel) {
   run_until([&] { return client_sink->down && d_sink->down; });
 }
 
+// The receive buffer bounds the window the peer is given (a_rwnd, RFC 9260
+// 6.2.1): what the kernel acknowledges before the process reads, so what a
+// killed gateway takes with it. Set on the listener, inherited by an
+// accepted association; the connecting side sees the small window. Unset:
+// the kernel's default, several times larger.
+TEST_F(SctpTuning, ReceiveBufferBoundsTheWindowThePeerIsGiven) {
+  SctpOptions small;
+  small.receive_buffer = 16384;
+  auto bounded = listen(small);
+  auto unbounded = listen(SctpOptions{});
+  ASSERT_TRUE(bounded && unbounded);
+  auto b_sink = std::make_shared<Sink>();
+  auto u_sink = std::make_shared<Sink>();
+  auto b = connect(SctpOptions{}, bounded->port(), b_sink);
+  auto u = connect(SctpOptions{}, unbounded->port(), u_sink);
+  ASSERT_TRUE(b && u);
+  ASSERT_TRUE(run_until([&] { return b_sink->up && u_sink->up && served.size() == 2 && served[0]->up && served[1]->up; }));
+
+  const auto accepted = std::find_if(served_assocs.begin(), served_assocs.end(), [&](const auto& a) {
+    return !a->info().local.empty() && a->info().local.front().port == bounded->port();
+  });
+  ASSERT_NE(accepted, served_assocs.end());
+  const auto s = (*accepted)->sctp_parameters();
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->receive_buffer, 2 * 16384U);  // Linux books twice what is asked
+  const auto bp = b->sctp_parameters();
+  const auto up = u->sctp_parameters();
+  ASSERT_TRUE(bp && up);
+  std::printf("window given with receive-buffer 16384: %u bytes; with the kernel's default (%u bytes booked): %u bytes\n",
+              bp->peer_receive_window, up->receive_buffer, up->peer_receive_window);
+  EXPECT_GT(bp->peer_receive_window, 0U);
+  EXPECT_LE(bp->peer_receive_window, 16384U) << "the accepted association did not take the listener's buffer";
+  EXPECT_GT(up->peer_receive_window, 2 * 16384U) << "the kernel's default window is not larger than the bound";
+
+  b->close();
+  u->close();
+  run_until([&] { return b_sink->down && u_sink->down; });
+}
+
 namespace {
 
 struct Retransmissions {

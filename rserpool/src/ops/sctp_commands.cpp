@@ -15,6 +15,7 @@ transport::SctpOptions apply(const SctpOverrides& o, transport::SctpOptions p) {
   if (o.heartbeat) p.heartbeat_enabled = *o.heartbeat;
   if (o.sack_delay_ms) p.sack_delay = Ms(*o.sack_delay_ms);
   if (o.sack_frequency) p.sack_frequency = *o.sack_frequency;
+  if (o.receive_buffer) p.receive_buffer = *o.receive_buffer;
   return p;
 }
 
@@ -80,6 +81,12 @@ void declare_sctp_commands(Vty& vty, int node, const std::string& prefix, const 
   vty.add_command(node, prefix + " sack-frequency <1-16>",
                   {head, "Packets received before a SACK is sent (sack_freq; 1: no delay)", "Count"},
                   [get](CommandContext& c) { if (const auto n = number_arg<std::uint32_t>(c, 0)) get(c).sack_frequency = *n; });
+  vty.add_command(node, prefix + " receive-buffer <4096-16777216>",
+                  {head,
+                   "Socket receive buffer (SO_RCVBUF): bounds the receive window, what the kernel acknowledges "
+                   "before the process has read it",
+                   "Bytes"},
+                  [get](CommandContext& c) { if (const auto n = number_arg<std::uint32_t>(c, 0)) get(c).receive_buffer = *n; });
 }
 
 void render_sctp(std::ostringstream& o, const std::string& indent, const std::string& prefix, const SctpOverrides& s) {
@@ -94,6 +101,7 @@ void render_sctp(std::ostringstream& o, const std::string& indent, const std::st
   if (s.heartbeat) o << p << "heartbeat " << (*s.heartbeat ? "on" : "off") << "\n";
   if (s.sack_delay_ms) o << p << "sack-delay " << *s.sack_delay_ms << "\n";
   if (s.sack_frequency) o << p << "sack-frequency " << *s.sack_frequency << "\n";
+  if (s.receive_buffer) o << p << "receive-buffer " << *s.receive_buffer << "\n";
 }
 
 }  // namespace rserpool::ops

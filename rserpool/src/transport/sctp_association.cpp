@@ -197,9 +197,10 @@ void SctpAssociation::log_effective_timers() {
   // What the kernel actually uses, which may differ from what was asked for.
   const auto p = sctp_parameters_of(fd());
   l->debug("{}: association #{}: rto initial/min/max {}/{}/{} ms, assoc max retrans {}, heartbeat {} ms, "
-           "path max retrans {}, sack delay {} ms every {} packets",
+           "path max retrans {}, sack delay {} ms every {} packets, receive buffer {} bytes, peer's window {} bytes",
            label(), id(), p.rto_initial.count(), p.rto_min.count(), p.rto_max.count(), p.association_max_retrans,
-           p.heartbeat_interval.count(), p.path_max_retrans, p.sack_delay.count(), p.sack_frequency);
+           p.heartbeat_interval.count(), p.path_max_retrans, p.sack_delay.count(), p.sack_frequency, p.receive_buffer,
+           p.peer_receive_window);
 }
 
 Result<void, SendError> SctpAssociation::send(Message msg) {

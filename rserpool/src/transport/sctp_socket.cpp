@@ -90,6 +90,13 @@ Result<void, std::error_code> apply_options(int fd, const EndpointConfig& cfg) {
     if (!set_opt(fd, IPPROTO_SCTP, SCTP_DELAYED_SACK, si, "SCTP_DELAYED_SACK")) return unexpected(last_error());
   }
 
+  // Before bind/connect/listen: the association's receive window is sized
+  // from it when the association is set up.
+  if (o.receive_buffer) {
+    const int bytes = static_cast<int>(std::min<std::uint32_t>(*o.receive_buffer, 0x7fffffff));
+    if (!set_opt(fd, SOL_SOCKET, SO_RCVBUF, bytes, "SO_RCVBUF")) return unexpected(last_error());
+  }
+
   // RFC 6458 sctp_rcvinfo per message: ppid, stream, unordered flag.
   const int on = 1;
   if (!set_opt(fd, IPPROTO_SCTP, SCTP_RECVRCVINFO, on, "SCTP_RECVRCVINFO")) return unexpected(last_error());
@@ -177,7 +184,11 @@ SctpParameters sctp_parameters_of(int fd) {
   if (get(SCTP_STATUS, st)) {
     p.rto = Millis{st.sstat_primary.spinfo_rto};
     p.srtt = Millis{st.sstat_primary.spinfo_srtt};
+    p.peer_receive_window = st.sstat_rwnd;
   }
+  int rcvbuf = 0;
+  socklen_t len = sizeof rcvbuf;
+  if (::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) == 0) p.receive_buffer = static_cast<std::uint32_t>(rcvbuf);
   return p;
 }
 

@@ -8,7 +8,7 @@
 
 namespace rserpool::ops {
 
-// The nine commands `<prefix> rto-initial ...` .. `<prefix> sack-frequency
+// The ten commands `<prefix> rto-initial ...` .. `<prefix> receive-buffer
 // ...` on `node`; `get` finds the overrides the node configures. RTO values
 // are checked against the other RTO values set in the same node, so an
 // inconsistent line is named with its file and line.

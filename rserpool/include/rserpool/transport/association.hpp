@@ -46,6 +46,8 @@ struct SctpParameters {
   std::chrono::milliseconds sack_delay{0};  // 0 with sack_frequency 1: every packet SACKed at once
   std::uint32_t sack_frequency = 0;
   bool nodelay = false;
+  std::uint32_t receive_buffer = 0;       // SO_RCVBUF as the kernel books it (twice what was asked)
+  std::uint32_t peer_receive_window = 0;  // the peer's current a_rwnd (SCTP_STATUS sstat_rwnd)
 };
 
 // The send queue when send() started refusing (queue_full).

@@ -52,6 +52,14 @@ struct SctpOptions {
   // what we already have.
   std::optional<Millis> sack_delay;
   std::optional<std::uint32_t> sack_frequency;
+  // The socket's receive buffer (SO_RCVBUF, bytes as asked; Linux books
+  // twice that). SCTP advertises its receive window (a_rwnd, RFC 9260
+  // 6.2.1) from it, so it bounds what the kernel acknowledges to the peer
+  // before this process has read it: what a killed gateway takes with it.
+  // Set before connect/listen (an accepted association inherits the
+  // listener's). Unset keeps the kernel's (net.core.rmem_default, then
+  // SCTP's own sizing).
+  std::optional<std::uint32_t> receive_buffer;
 
   // For links whose far end must be declared dead within about a second
   // (SG <-> gateway controllers, registrars), tuned against real peers:
