@@ -4,7 +4,9 @@
 # started again 1 s later on the ports it had; (2) pair: two mated sgd
 # (co-located registrars peered over ENRP, the controllers registered with
 # both, ss7-gen load-sharing over both by SLS); one of them (A and B in
-# turn) gets SIGKILL, and is started again 1.5 s later. Per repetition and
+# turn) gets SIGKILL, and is started again 1.5 s later; calls go on for
+# 6.5 s after the restart (a process start in a loaded UML takes up to 3 s,
+# the share comes back 1.2-1.4 s after it). Per repetition and
 # as min / p50 / max: the time until calls flow (restart: from the restart
 # to the first message the SS7 side receives through the restarted sgd;
 # pair: from the kill until the SS7 side has moved the lost sgd's traffic,
@@ -301,7 +303,7 @@ run_pair() {
   start_pes "$ip:$a_asap" "$ip:$b_asap"
   pes_linked 2
   "$gen_bin" --name ss7-gen --connect "$ip:$a_ss7" --mate "$ip:$b_ss7" --transport "$transport" --cps "$cps" \
-    --hold 300 --answer-timeout 4000 --t1 2000 --sccp-rate 50 --duration 6 --aggressive --hold-while-down 2000 \
+    --hold 300 --answer-timeout 4000 --t1 2000 --sccp-rate 50 --duration 10 --aggressive --hold-while-down 2000 \
     --stats-interval 100 >"$work/gen.log" 2>&1 &
   local gen=$!
   pids+=($gen)
