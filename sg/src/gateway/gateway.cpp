@@ -20,11 +20,13 @@
 #include "rserpool/base/log.hpp"
 #include "rserpool/base/time.hpp"
 #include "rserpool/ops/prometheus_endpoint.hpp"
+#include "rserpool/transport/deadline_timer.hpp"
 #include "rserpool/transport/endpoint.hpp"
 #include "sg/gateway/pool_user_config.hpp"
 #include "sg/routing/flow.hpp"
 #include "sg/routing/rendezvous.hpp"
 #include "sg/routing/route_table.hpp"
+#include "sg/routing/ss7_hold.hpp"
 #include "ss7_side.hpp"
 
 namespace sg {
@@ -89,7 +91,7 @@ struct Gateway::Impl {
         options(o),
         shutdown_timer(i),
         membership_timer(i),
-        ss7_hold_timer(i) {}
+        ss7_hold_timer(i, clock, [this] { flush_ss7_held(); }) {}
 
   boost::asio::io_context& io;
   const rserpool::Clock& clock;
@@ -114,20 +116,9 @@ struct Gateway::Impl {
   boost::asio::steady_timer membership_timer;  // check_empty_pools()
   bool membership_polling = false;             // check_empty_pools() running or armed
   // DATA from the controllers while the SS7 side has no active path to its
-  // destination (a restart: the controllers' links come up before the SS7
-  // side's ASP is active, and they send at once what they held while the
-  // gateway was down), in arrival order; sent when a path becomes active,
-  // dropped (and counted, by the SS7 side) after kSs7Hold. RFC 4666's
-  // T(r) does the same for an AS that is pending.
-  struct HeldForSs7 {
-    MtpMessage message;
-    TimePoint since;
-  };
-  static constexpr auto kSs7Hold = std::chrono::milliseconds(2000);
-  static constexpr std::size_t kSs7HoldMax = 10000;
-  std::deque<HeldForSs7> ss7_held;
-  boost::asio::steady_timer ss7_hold_timer;
-  bool ss7_hold_armed = false;
+  // destination (the rule: sg/routing/ss7_hold.hpp).
+  Ss7Hold ss7_hold;
+  rserpool::transport::DeadlineTimer ss7_hold_timer;
   std::uint64_t next_seed = 1;
   bool shutting_down = false;
   // The previous run's lists (options.pool_memory) and what this run wrote
@@ -163,9 +154,11 @@ struct Gateway::Impl {
   void poll_empty_pools();  // starts check_empty_pools() unless it runs already
   void from_ss7(MtpMessage&& m);
   void to_ss7(MtpMessage&& m);
-  // Sends what was held, in order, while paths take it; drops what is older
-  // than kSs7Hold; re-arms the expiry.
+  // Ss7Hold::flush with the SS7 side as it is now; re-arms the expiry.
   void flush_ss7_held();
+  // The SS7 side's two attempts, for Ss7Hold.
+  Ss7Hold::Try try_ss7(MtpMessage& m);
+  void give_up_ss7(MtpMessage&& m);
   std::vector<mxua::MaskedPointCode> destinations_of(const std::string& pool) const;
   void collect(std::vector<rserpool::ops::Sample>& out) const;
   void finish_shutdown(TimePoint deadline, std::function<void()> done);
@@ -271,7 +264,7 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
   // re-enter it.
   hooks.path_active = [this] {
     boost::asio::post(io, [this, token = std::weak_ptr<bool>(alive)] {
-      if (!token.expired() && ss7 && !ss7_held.empty()) flush_ss7_held();
+      if (!token.expired()) flush_ss7_held();
     });
   };
   auto side = M3uaSide::open(io, config, sp, std::move(hooks), counters);
@@ -435,43 +428,36 @@ void Gateway::Impl::start_pool(const PoolSettings& p) {
   logger()->info("pool {}: watching", name);
 }
 
+Ss7Hold::Try Gateway::Impl::try_ss7(MtpMessage& m) {
+  if (ss7->send(m, true) == M3uaSide::SendResult::not_active) return Ss7Hold::Try::not_active;
+  rserpool::buffers::give(std::move(m.data));  // encoded and queued (or counted as dropped): recycled (issue 16)
+  return Ss7Hold::Try::gone;
+}
+
+void Gateway::Impl::give_up_ss7(MtpMessage&& m) {
+  (void)ss7->send(m);  // sent if a path is active now, else counted and logged as a drop
+  rserpool::buffers::give(std::move(m.data));
+}
+
 void Gateway::Impl::to_ss7(MtpMessage&& m) {
   if (!ss7) return;
-  // Behind what is held: a circuit's messages keep their order.
-  if (ss7_held.empty() && ss7->send(m, true) != M3uaSide::SendResult::not_active) {
-    rserpool::buffers::give(std::move(m.data));  // encoded and queued: recycled (issue 16)
-    return;
+  const auto offered = ss7_hold.offer(
+      std::move(m), clock.now(), [this](MtpMessage& x) { return try_ss7(x); },
+      [this](MtpMessage&& x) { give_up_ss7(std::move(x)); });
+  if (offered == Ss7Hold::Offered::held_first) {
+    logger()->info("no active SS7 path: holding DATA from the controllers (at most {} ms)",
+                   std::chrono::duration_cast<std::chrono::milliseconds>(ss7_hold.config().hold).count());
+    ss7_hold_timer.arm(ss7_hold.next_deadline());
   }
-  if (ss7_held.size() >= kSs7HoldMax) {
-    (void)ss7->send(m);  // counted and logged as a drop
-    return;
-  }
-  if (ss7_held.empty()) logger()->info("no active SS7 path: holding DATA from the controllers (at most {} ms)", kSs7Hold.count());
-  ss7_held.push_back(HeldForSs7{std::move(m), clock.now()});
-  flush_ss7_held();
 }
 
 void Gateway::Impl::flush_ss7_held() {
-  const auto now = clock.now();
-  std::size_t sent = 0;
-  while (!ss7_held.empty()) {
-    auto& front = ss7_held.front();
-    const bool expired = now - front.since >= kSs7Hold;
-    const auto r = ss7->send(front.message, !expired);
-    if (r == M3uaSide::SendResult::not_active && !expired) break;
-    if (r == M3uaSide::SendResult::sent) ++sent;
-    rserpool::buffers::give(std::move(front.message.data));
-    ss7_held.pop_front();
-  }
-  if (sent != 0) logger()->info("an SS7 path is active: {} held message(s) sent, {} still held", sent, ss7_held.size());
-  if (ss7_held.empty() || ss7_hold_armed) return;
-  ss7_hold_armed = true;
-  ss7_hold_timer.expires_after(ss7_held.front().since + kSs7Hold - now);
-  ss7_hold_timer.async_wait([this, token = std::weak_ptr<bool>(alive)](const boost::system::error_code& ec) {
-    if (ec || token.expired()) return;
-    ss7_hold_armed = false;
-    if (ss7) flush_ss7_held();
-  });
+  if (!ss7 || ss7_hold.empty()) return;
+  const auto f = ss7_hold.flush(
+      clock.now(), [this](MtpMessage& x) { return try_ss7(x); }, [this](MtpMessage&& x) { give_up_ss7(std::move(x)); });
+  if (f.sent != 0)
+    logger()->info("an SS7 path is active: {} held message(s) sent, {} still held", f.sent, ss7_hold.size());
+  ss7_hold_timer.arm(ss7_hold.next_deadline());
 }
 
 std::vector<mxua::MaskedPointCode> Gateway::Impl::destinations_of(const std::string& pool) const {
@@ -512,6 +498,11 @@ void Gateway::Impl::collect(std::vector<rserpool::ops::Sample>& out) const {
   add("sg_duna_sent_total", counters.duna_sent);
   add("sg_dava_sent_total", counters.dava_sent);
   add("sg_scon_sent_total", counters.scon_sent);
+  const auto& held = ss7_hold.counters();
+  add("sg_ss7_held", ss7_hold.size());
+  add("sg_ss7_held_total", held.held, {{"outcome", "held"}});
+  add("sg_ss7_held_total", held.expired, {{"outcome", "expired"}});
+  add("sg_ss7_held_total", held.overflow, {{"outcome", "overflow"}});
   if (ss7) ss7->collect(out);
   for (const auto& [name, p] : pools) gateway::collect_pool(*p, out);
 }
@@ -664,7 +655,16 @@ std::string Gateway::show_flows(const std::string& pool) const {
   return out;
 }
 
-std::string Gateway::show_ss7() const { return impl_->ss7 ? impl_->ss7->show() : std::string("no SS7 side\n"); }
+std::string Gateway::show_ss7() const {
+  if (!impl_->ss7) return "no SS7 side\n";
+  const auto& h = impl_->ss7_hold;
+  // Given-up messages are also in "DATA to SS7 not sent" above (the SS7 side counts the drop).
+  return impl_->ss7->show() + "DATA held for an active SS7 path: " + std::to_string(h.size()) + " now, " +
+         std::to_string(h.counters().held) + " in all, given up " + std::to_string(h.counters().expired) +
+         " after " + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(h.config().hold).count()) +
+         " ms and " + std::to_string(h.counters().overflow) + " beyond " + std::to_string(h.config().max_messages) +
+         "\n";
+}
 
 std::string Gateway::show_routes() const {
   std::ostringstream o;

@@ -14,6 +14,10 @@ void describe_gateway_metrics(rserpool::ops::MetricsRegistry& registry) {
   const std::vector<std::tuple<const char*, const char*, T>> families = {
       {"sg_ss7_messages_total", "M3UA DATA messages from (in) and to (out) the SS7 side", T::counter},
       {"sg_ss7_bytes_total", "MTP3-user bytes from (in) and to (out) the SS7 side", T::counter},
+      {"sg_ss7_held", "DATA from the controllers waiting for an active SS7 path", T::gauge},
+      {"sg_ss7_held_total",
+       "DATA from the controllers that waited for an active SS7 path, and those given up (expired, overflow)",
+       T::counter},
       {"sg_pe_messages_total", "DATA messages to (out) and from (in) each pool element", T::counter},
       {"sg_pe_bytes_total", "MTP3-user bytes to (out) and from (in) each pool element", T::counter},
       {"sg_pe_flows", "Flows bound to each pool element", T::gauge},
