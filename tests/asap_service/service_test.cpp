@@ -420,6 +420,40 @@ TEST(AsapService, SilentPeIsFailedOverBySilenceTimeout) {
   EXPECT_EQ(session->counters().failovers, 1u);
 }
 
+// Issue 16: each request arms the session's silence timer (nothing armed
+// yet, or a later instant than the one armed) and its answer stops it. The
+// OS timer moves only earlier: the first request arms it, the rest of the
+// exchanges touch it no more (its one expiry, silence_timeout after the
+// first request, finds nothing due and arms what is then next).
+TEST(AsapService, RequestAnswerTrafficDoesNotReArmTheSessionTimer) {
+  boost::asio::io_context io;
+  auto reg = start_registrar(io, 0x100E);
+  ASSERT_TRUE(reg);
+  EchoPe pe(io, kPool, 0x91, access_to({asap_address(*reg)}));
+  ASSERT_TRUE(run_until(io, [&] { return pe.granted() == 1; }, 5s));
+  asap::PoolUserService pu(io, pu_config(), access_to({asap_address(*reg)}));
+  asap::SessionOptions opts;
+  opts.silence_timeout = 30s;  // never reached: the test is about re-arms, not expiries
+  auto session = pu.open_session(kPool, opts);
+  std::size_t answers = 0;
+  session->on_data([&](PeIdentifier, rserpool::transport::Message&&) { ++answers; });
+  ASSERT_TRUE(session->send(text("first")));
+  ASSERT_TRUE(run_until(io, [&] { return answers == 1; }, 5s));
+  const auto before = session->counters().timer_rearms;
+  EXPECT_GE(before, 1u);
+  constexpr std::size_t kExchanges = 50;
+  for (std::size_t i = 1; i <= kExchanges; ++i) {
+    run_for(io, 1ms);  // a later silence deadline for each request
+    ASSERT_TRUE(session->send(text("m" + std::to_string(i))));
+    ASSERT_TRUE(run_until(io, [&] { return answers == 1 + i; }, 5s));
+  }
+  EXPECT_EQ(session->counters().received, kExchanges + 1);
+  EXPECT_EQ(session->counters().silent_pe, 0u);
+  EXPECT_EQ(session->counters().timer_rearms - before, 0u)
+      << kExchanges << " request/answer exchanges re-armed the session's OS timer "
+      << session->counters().timer_rearms - before << " times";
+}
+
 // A business card from the serving PE decides where the session fails over
 // to, ahead of the pool policy.
 TEST(AsapService, FailoverFollowsTheBusinessCard) {

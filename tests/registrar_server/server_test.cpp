@@ -271,6 +271,71 @@ TEST_P(ServerTest, KeepAliveAnsweredKeepsThePeSilentPeIsRemoved) {
   EXPECT_FALSE(k.home);
 }
 
+// Issue 16: the cores' OS timers move only earlier. Re-registrations push
+// the PE's lifetime expiry (the registrar's next deadline here: no audits,
+// and a life shorter than the first ENRP heartbeat's 2.4 s) out by however
+// long each round trip took; none of them may touch the OS timer. A timer that fires meanwhile (nothing is due that early, but the
+// driver may not know) arms once, so re-arms are bounded by expiries.
+TEST_P(ServerTest, ReRegistrationsThatOnlyPushTheLifetimeOutReArmNoTimer) {
+  auto cfg = config(0x10b);
+  cfg.core.keep_alive_audit = false;
+  auto server = start(cfg);
+  ASSERT_TRUE(server);
+  auto c = connect(server->asap_port());
+  ASSERT_FALSE(register_pe(*c, "pool-t", pe(0x77, {}, 1500)).rejected);
+  const auto before = server->counters();
+  const auto first_deadline = server->core().next_deadline();
+  ASSERT_TRUE(first_deadline.has_value());
+  constexpr int kRounds = 50;
+  for (int i = 0; i < kRounds; ++i) {
+    run_for(1ms);  // a later instant for each re-registration, whatever the clock's resolution
+    ASSERT_FALSE(register_pe(*c, "pool-t", pe(0x77, {}, 1500)).rejected);
+  }
+  const auto after = server->counters();
+  ASSERT_TRUE(server->core().next_deadline().has_value());
+  EXPECT_GT(*server->core().next_deadline(), *first_deadline) << "the premise: the deadline moved later";
+  EXPECT_EQ(server->core().counters().reregistrations, static_cast<std::uint64_t>(kRounds));
+  EXPECT_LE(after.timer_rearms - before.timer_rearms, after.timers_fired - before.timers_fired)
+      << kRounds << " re-registrations pushed the deadline out; the OS timer was re-armed "
+      << after.timer_rearms - before.timer_rearms << " times";
+}
+
+// A clock that counts the readings a driver takes outside a TurnTime (a
+// readiness event's or a timer expiry's single reading): the system calls
+// that are not shared (issue 16).
+class CountingClock final : public rserpool::Clock {
+ public:
+  TimePoint now() const override {
+    if (TurnTime::current() == nullptr) ++outside_turn;
+    return SteadyClock::instance().now();
+  }
+  mutable std::uint64_t outside_turn = 0;
+};
+
+// Issue 16: a timer expiry runs inside one TurnTime, so the registrar's
+// handler (the core's on_timeout, the KEEP_ALIVEs it sends, the re-arm)
+// takes no clock reading of its own; neither do the ACKs (a readiness
+// event's reading).
+TEST_P(ServerTest, KeepAliveRoundsReadTheClockOnlyInsideATurn) {
+  CountingClock clock;
+  auto cfg = config(0x10c);
+  cfg.clock = &clock;
+  cfg.core.keep_alive_interval = std::chrono::milliseconds{100};
+  cfg.core.keep_alive_timeout = std::chrono::milliseconds{2000};  // a loaded machine still answers in time
+  auto server = start(cfg);
+  ASSERT_TRUE(server);
+  auto c = connect(server->asap_port());
+  c->auto_ack = true;
+  ASSERT_FALSE(register_pe(*c, "pool-k", pe(0x78)).rejected);
+  const auto reads_before = clock.outside_turn;
+  const auto fired_before = server->counters().timers_fired;
+  ASSERT_TRUE(run_until([&] { return server->core().counters().keep_alive_acks >= 4; }, 10s));
+  EXPECT_GE(server->counters().timers_fired - fired_before, 4u);
+  EXPECT_EQ(clock.outside_turn - reads_before, 0u)
+      << "clock readings outside a turn over " << server->counters().timers_fired - fired_before << " expiries";
+  EXPECT_EQ(server->core().counters().keep_alive_timeouts, 0u);
+}
+
 TEST_P(ServerTest, AssociationCloseRemovesItsPes) {
   auto server = start(config(0x105));
   ASSERT_TRUE(server);

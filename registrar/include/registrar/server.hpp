@@ -104,6 +104,10 @@ struct ServerCounters {
   std::uint64_t enrp_sender_changed = 0;  // an association spoke for a second server id: closed
   std::uint64_t enrp_listed_servers_refused = 0;  // LIST_RESPONSE entries outside the allow-list
   std::uint64_t timers_fired = 0, notifications = 0;  // OS timers of the two cores
+  // How often the two cores' OS timers were (re-)armed. They move only
+  // earlier: events that push deadlines out (keep-alive answers,
+  // re-registrations) leave this flat (issue 16).
+  std::uint64_t timer_rearms = 0;
   std::uint64_t announces_sent = 0, announce_failures = 0;
   // Associations aborted because they held more than their bound (a peer
   // that does not read), by reason: messages, bytes, the total of all.

@@ -50,8 +50,8 @@ ServerState::ServerState(asio::io_context& io_context, ServerConfig config)
       core(cfg.core),
       directory(directory_config(cfg)),
       outbound(cfg.outbound),
-      core_timer(io_context),
-      directory_timer(io_context),
+      core_timer(io_context, *clock, [this] { core_expired(); }),
+      directory_timer(io_context, *clock, [this] { directory_expired(); }),
       log(log::get("registrar")) {}
 
 transport::EndpointConfig ServerState::endpoint(const std::vector<IpAddress>& local, std::uint16_t port,
@@ -270,19 +270,26 @@ void ServerState::execute(std::vector<DirectoryAction>&& actions) {
 
 void ServerState::arm_timers() {
   if (stopped) return;
-  std::weak_ptr<ServerState> weak = weak_from_this();
-  core_timer.arm(core.next_deadline(), now(), [weak] {
-    auto s = weak.lock();
-    if (!s || s->stopped) return;
-    ++s->counters.timers_fired;
-    s->execute(s->core.on_timeout(s->now()));
-  });
-  directory_timer.arm(directory.next_deadline(), now(), [weak] {
-    auto s = weak.lock();
-    if (!s || s->stopped) return;
-    ++s->counters.timers_fired;
-    s->execute(s->directory.on_timeout(s->now()));
-  });
+  core_timer.arm(core.next_deadline());
+  directory_timer.arm(directory.next_deadline());
+}
+
+// The timers run these inside a TurnTime: now() is one clock reading for
+// the core's on_timeout, the messages it sends and the re-arm. An expiry at
+// a deadline that has since moved later finds nothing due; execute() then
+// arms the new next_deadline().
+void ServerState::core_expired() {
+  if (stopped) return;
+  auto self = shared_from_this();  // a notification may release the owner's last reference
+  ++counters.timers_fired;
+  execute(core.on_timeout(now()));
+}
+
+void ServerState::directory_expired() {
+  if (stopped) return;
+  auto self = shared_from_this();
+  ++counters.timers_fired;
+  execute(directory.on_timeout(now()));
 }
 
 void ServerState::notify(const Notify& n) {
@@ -419,6 +426,7 @@ ServerCounters RegistrarServer::counters() const {
   c.enrp_sender_changed = d.sender_changed;
   c.enrp_listed_servers_refused = d.listed_servers_refused;
   c.enrp_unroutable = d.unroutable;
+  c.timer_rearms = impl_->core_timer.rearms() + impl_->directory_timer.rearms();
   return c;
 }
 

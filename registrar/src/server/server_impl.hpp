@@ -16,6 +16,7 @@
 #include "registrar/server.hpp"
 #include "rserpool/base/log.hpp"
 #include "rserpool/transport/association.hpp"
+#include "rserpool/transport/deadline_timer.hpp"
 #include "rserpool/transport/endpoint.hpp"
 #include "rserpool/transport/udp_endpoint.hpp"
 
@@ -29,40 +30,6 @@ inline constexpr std::size_t kAssociationFootprint = 64 * 1024;
 
 namespace detail {
 
-// One OS timer for one core, armed at the core's next_deadline().
-class CoreTimer {
- public:
-  explicit CoreTimer(boost::asio::io_context& io) : timer_(io) {}
-  // Re-arms when the deadline moved; `fire` runs when it is reached.
-  template <class Fire>
-  void arm(std::optional<TimePoint> deadline, TimePoint now, Fire fire) {
-    if (deadline == armed_) return;
-    armed_ = deadline;
-    timer_.cancel();
-    if (!deadline) return;
-    // A wait of (deadline - now) on the OS clock: the same with the steady
-    // clock, and still sane with a virtual one.
-    timer_.expires_after(*deadline > now ? *deadline - now : Duration::zero());
-    // A wait that expired before the owner was destroyed completes with
-    // success although the destructor cancelled it: the token tells.
-    timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_), fire = std::move(fire)](
-                          const boost::system::error_code& ec) {
-      if (ec || alive.expired()) return;
-      armed_.reset();
-      fire();
-    });
-  }
-  void cancel() {
-    armed_.reset();
-    timer_.cancel();
-  }
-
- private:
-  boost::asio::steady_timer timer_;
-  std::optional<TimePoint> armed_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-};
-
 struct ServerState : std::enable_shared_from_this<ServerState> {
   ServerState(boost::asio::io_context& io_context, ServerConfig config);
 
@@ -72,7 +39,14 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
   TimePoint now() const { return clock->now(); }
   void execute(std::vector<Action>&& actions);           // the Registrar core's
   void execute(std::vector<DirectoryAction>&& actions);  // the PeerDirectory's
+  // One OS timer per core (transport::DeadlineTimer): moved only earlier,
+  // so events that push the cores' deadlines out (a KEEP_ALIVE_ACK, a
+  // re-registration) cost no timer call and no clock reading; an expiry
+  // runs inside a TurnTime, one clock reading for the core's on_timeout and
+  // everything it causes (issue 16).
   void arm_timers();
+  void core_expired();
+  void directory_expired();
   void notify(const Notify& n);
   void report(const DirectoryEvent& e);
   template <class... Args>
@@ -132,7 +106,7 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
   Registrar core;
   PeerDirectory directory;
   OutboundQueues outbound;
-  CoreTimer core_timer, directory_timer;
+  transport::DeadlineTimer core_timer, directory_timer;
   ServerCounters counters;
   std::shared_ptr<spdlog::logger> log;
   transport::TransportKind kind = transport::TransportKind::tcp;

@@ -2,9 +2,9 @@
 
 #include <variant>
 
-#include "core_timer.hpp"
 #include "registrar_links.hpp"
 #include "rserpool/base/log.hpp"
+#include "rserpool/transport/deadline_timer.hpp"
 #include "rserpool/transport/endpoint.hpp"
 
 namespace rserpool::asap {
@@ -178,7 +178,7 @@ struct PoolElementService::Impl : std::enable_shared_from_this<Impl> {
   void shutdown() {
     closed = true;
     if (listener) listener->close();
-    timer.disarm();
+    timer.cancel();
     links.close_all();
   }
 
@@ -191,7 +191,7 @@ struct PoolElementService::Impl : std::enable_shared_from_this<Impl> {
   PoolHandle pool_handle;
   PoolElement core;
   std::string name;
-  service_detail::CoreTimer timer;
+  transport::DeadlineTimer timer;
   RegistrarLinks links;
   PoolElementServiceCounters counters;
   std::function<void(const RegistrationResult&)> on_registration;

@@ -388,7 +388,7 @@ void PoolSession::Impl::on_address_down(ChannelId channel, std::uint64_t gen, tr
 }
 
 void PoolSession::Impl::shutdown() {
-  timer.disarm();
+  timer.cancel();
   disconnect_pe();
   close_addresses();
   closed = true;

@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "core_timer.hpp"
 #include "registrar_links.hpp"
 #include "rserpool/asap/service/pool_user_service.hpp"
 #include "rserpool/asap/session.hpp"
 #include "rserpool/transport/association.hpp"
+#include "rserpool/transport/deadline_timer.hpp"
 
 namespace rserpool::asap {
 
@@ -52,7 +52,7 @@ struct PoolUserService::Impl : std::enable_shared_from_this<Impl> {
   const Clock& clock;
   PoolUser core;
   std::string name = "pu";
-  service_detail::CoreTimer timer;
+  transport::DeadlineTimer timer;
   service_detail::RegistrarLinks links;
   PoolUserServiceCounters counters;
   std::vector<SessionId> touched;
@@ -91,6 +91,7 @@ struct PoolSession::Impl : std::enable_shared_from_this<PoolSession::Impl> {
   }
   void rearm() {
     if (!closed) timer.arm(core.next_deadline());
+    counters.timer_rearms = timer.rearms();
   }
 
   // Actions addressed to this session.
@@ -120,7 +121,7 @@ struct PoolSession::Impl : std::enable_shared_from_this<PoolSession::Impl> {
   std::weak_ptr<PoolUserService::Impl> service;
   PoolHandle pool;
   Session core;
-  service_detail::CoreTimer timer;
+  transport::DeadlineTimer timer;
   SessionOptions options;
   PoolSessionCounters counters;
   std::shared_ptr<transport::Association> assoc;

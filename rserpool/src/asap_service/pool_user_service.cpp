@@ -227,7 +227,7 @@ void PoolUserService::Impl::shutdown() {
   for (auto& [id, weak] : sessions)
     if (auto s = weak.lock()) s->shutdown();
   sessions.clear();
-  timer.disarm();
+  timer.cancel();
   links.close_all();
   resolving.clear();
   awaiting_server.clear();

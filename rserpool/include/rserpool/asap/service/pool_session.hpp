@@ -58,6 +58,10 @@ struct PoolSessionCounters {
   std::uint64_t pass_through_failures = 0;  // channels that failed (PassThroughFailed)
   std::uint64_t pass_through_dropped = 0;   // accepted, not delivered, not re-sent
   std::uint64_t pass_through_ignored = 0;   // ASAP control messages on a pass-through channel
+  // How often the session's OS timer was (re-)armed. It moves only earlier
+  // (transport::DeadlineTimer): a request/answer exchange, which arms the
+  // silence timer and then stops it, leaves this flat (issue 16).
+  std::uint64_t timer_rearms = 0;
 };
 
 class PoolSession {
