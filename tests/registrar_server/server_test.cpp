@@ -274,8 +274,9 @@ TEST_P(ServerTest, KeepAliveAnsweredKeepsThePeSilentPeIsRemoved) {
 // Issue 16: the cores' OS timers move only earlier. Re-registrations push
 // the PE's lifetime expiry (the registrar's next deadline here: no audits,
 // and a life shorter than the first ENRP heartbeat's 2.4 s) out by however
-// long each round trip took; none of them may touch the OS timer. A timer that fires meanwhile (nothing is due that early, but the
-// driver may not know) arms once, so re-arms are bounded by expiries.
+// long each round trip took; none of them may touch the OS timer. A timer
+// that fires meanwhile (nothing is due that early, but the driver may not
+// know) arms once, so re-arms are bounded by expiries.
 TEST_P(ServerTest, ReRegistrationsThatOnlyPushTheLifetimeOutReArmNoTimer) {
   auto cfg = config(0x10b);
   cfg.core.keep_alive_audit = false;

@@ -491,6 +491,9 @@ void PoolSession::close() {
 std::optional<PeIdentifier> PoolSession::current_pe() const { return impl_->core.current_pe(); }
 bool PoolSession::established() const { return impl_->core.state() == Session::State::established; }
 std::size_t PoolSession::queued() const { return impl_->core.queued(); }
-const PoolSessionCounters& PoolSession::counters() const { return impl_->counters; }
+const PoolSessionCounters& PoolSession::counters() const {
+  impl_->counters.timer_rearms = impl_->timer.rearms();  // the timer's own count, read when asked
+  return impl_->counters;
+}
 
 }  // namespace rserpool::asap

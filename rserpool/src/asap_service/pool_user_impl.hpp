@@ -91,7 +91,6 @@ struct PoolSession::Impl : std::enable_shared_from_this<PoolSession::Impl> {
   }
   void rearm() {
     if (!closed) timer.arm(core.next_deadline());
-    counters.timer_rearms = timer.rearms();
   }
 
   // Actions addressed to this session.

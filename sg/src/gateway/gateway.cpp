@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <deque>
 #include <map>
 #include <random>
 #include <sstream>
