@@ -738,7 +738,12 @@ TEST_F(SgdAttack, SoakCallsUnderMixedAttacks) {
   users.close_all();
   strangers.run_for(100ms);
   users.run_for(100ms);
-  const bool fds_back = wait_for([&] { return attack::open_fds(sgd_pid()) <= base.fds + 1; }, 8s);
+  // As in the idle-association flood: over kernel SCTP in a loaded UML a
+  // stranger whose handshake was still under way when it gave up leaves an
+  // association at sgd that lingers until sgd's own heartbeats find the
+  // peer gone (CI: 12 still open 8 s after the aborts, gone at 8.5 s).
+  const bool fds_back =
+      wait_for([&] { return attack::open_fds(sgd_pid()) <= base.fds + 1; }, uml() ? 20s : 8s);
   const long rss1 = attack::rss_kib(sgd_pid()), fds1 = attack::open_fds(sgd_pid());
   const auto lines = attack::line_count(sgd_.log()) - base.lines;
   const auto reg = show("show registrar").value_or("");
