@@ -15,13 +15,15 @@ namespace {
 rserpool::IpAddress registrar_ip(std::size_t g) { return rserpool::IpAddress::v4({10, 1, 0, static_cast<std::uint8_t>(g + 1)}); }
 rserpool::IpAddress controller_ip(std::size_t i) { return rserpool::IpAddress::v4({10, 0, 0, static_cast<std::uint8_t>(i + 1)}); }
 rserpool::IpAddress gateway_ip(std::size_t g) { return rserpool::IpAddress::v4({10, 2, 0, static_cast<std::uint8_t>(g + 1)}); }
+constexpr std::uint16_t kEnrpPort = 9901;
 }  // namespace
 
 // sgd's co-located registrar with timers `aggressive` (as the rest of this
-// world: M3UA BEAT, retry, suspicion). As in sgd the core starts with no
-// static peers (they are addresses, bound to server ids by the peer
-// directory when they speak) and the mentor is the first configured peer
-// that answers within the directory's mentor_wait (5 s).
+// world: M3UA BEAT, retry, suspicion), started as RegistrarServer starts
+// it: the core with no static peers, then the peer directory, whose one
+// configured peer is the mate's registrar (an address; its server id is
+// bound when it speaks). The mentor is the first configured peer that
+// answers within the directory's mentor_wait (5 s).
 void World::start_registrar(std::size_t g) {
   RegistrarNode& r = regs_[g];
   r.alive = true;
@@ -31,16 +33,18 @@ void World::start_registrar(std::size_t g) {
   auto rc = reg::RegistrarConfig::aggressive(r.id);
   rc.seed = plan_.seed * 8 + g * 2 + static_cast<std::uint64_t>(r.incarnation);
   rserpool::TransportParameter t;
-  t.port = 9901;
+  t.port = kEnrpPort;
   t.addresses = {registrar_ip(g)};
   rc.enrp_transport = t;
-  r.mentor_wait_until.reset();
-  if (regs_.size() == 2) r.mentor_wait_until = now_ + 5s;
+  reg::DirectoryConfig dc;
+  dc.self = r.id;
+  if (regs_.size() == 2) dc.peers = {rserpool::TransportAddress{registrar_ip(1 - g), kEnrpPort}};
   r.core = std::make_unique<reg::Registrar>(rc);
+  r.directory = std::make_unique<reg::PeerDirectory>(dc);
   registrar_changed();
   ev("registrar-start", g, static_cast<std::uint64_t>(r.incarnation));
   run_registrar(g, r.core->start(now_));
-  if (regs_.size() == 2) enrp_connect();
+  if (r.alive) run_directory(g, r.directory->start(now_));
 }
 
 // Dies with its gateway (same process): every association it held aborts.
@@ -50,10 +54,13 @@ void World::kill_registrar(std::size_t g) {
   if (r.core->mentor_download().state == reg::MentorDownload::State::done) ++out_.mentor_downloads;
   r.alive = false;
   r.core.reset();
+  r.directory.reset();
   registrar_changed();
   for (auto& [id, l] : asap_links_)
     if (l.reg == g && !l.reg_gone) asap_registrar_closes(id);
-  if (regs_.size() == 2 && (enrp_.up || enrp_.connecting)) enrp_down();
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, l] : enrp_.links) ids.push_back(id);
+  for (auto id : ids) enrp_lose(id);
 }
 
 void World::registrar_changed() { last_registrar_change_ = now_; }
@@ -298,105 +305,183 @@ void World::registrar_reads(AsapLink& l, rserpool::Bytes bytes) {
 }
 
 // --- ENRP between a pair's registrars ------------------------------------
+//
+// This is sgd's ENRP driver (registrar/src/server/enrp_side.cpp) on the
+// simulated network: the peer directory decides who connects where, which
+// association speaks for which server, where a message goes and which peer
+// is the mentor; this opens, feeds and closes the associations it names.
 
-// The directory keeps an association to its configured peer: connected
-// when both run, again after a loss (its reconnect interval, 1 s).
-void World::enrp_connect() {
-  if (regs_.size() != 2 || enrp_.up || enrp_.connecting) return;
-  if (!regs_[0].alive || !regs_[1].alive || enrp_.cut_until) return;
-  enrp_.connecting = true;
-  ev("enrp-connect", static_cast<std::uint64_t>(regs_[0].incarnation), static_cast<std::uint64_t>(regs_[1].incarnation));
-  schedule_at(now_ + 4 * enrp_.delay, [this, i0 = regs_[0].incarnation, i1 = regs_[1].incarnation] {
-    if (!enrp_.connecting) return;
-    enrp_.connecting = false;
-    if (!regs_[0].alive || !regs_[1].alive || regs_[0].incarnation != i0 || regs_[1].incarnation != i1 ||
-        enrp_.cut_until) {
-      enrp_.pending.clear();
-      schedule_at(now_ + 1s, [this] { enrp_connect(); });
-      return;
+void World::run_directory(std::size_t g, std::vector<reg::DirectoryAction> actions) {
+  for (auto& act : actions) {
+    if (!regs_[g].alive) return;
+    if (auto* c = std::get_if<reg::ConnectPeer>(&act)) {
+      enrp_open(g, *c);
+    } else if (auto* p = std::get_if<reg::SendPresenceOn>(&act)) {
+      enrp_send_on(g, p->link, enrp::Message{regs_[g].core->presence(0, true)});
+    } else if (auto* a = std::get_if<reg::AbortLink>(&act)) {
+      enrp_abort(g, a->link);
+    } else if (auto* m = std::get_if<reg::StartMentorDownload>(&act)) {
+      ev("mentor-chosen", g, m->mentor);
+      run_registrar(g, regs_[g].core->start_mentor_download(m->mentor, now_));
+    } else if (auto* e = std::get_if<reg::DirectoryEvent>(&act)) {
+      ev("enrp-directory", g, static_cast<std::uint64_t>(e->kind), e->server);
     }
-    enrp_up();
-  });
+  }
 }
 
-void World::enrp_up() {
-  enrp_.up = true;
-  enrp_.inc[0] = regs_[0].incarnation;
-  enrp_.inc[1] = regs_[1].incarnation;
-  enrp_.whole_since = now_;
-  ev("enrp-up");
-  auto pending = std::move(enrp_.pending);
-  enrp_.pending.clear();
-  for (auto& [to, bytes] : pending) {
+// An association from registrar `g` to the configured peer's address (the
+// only one there is): the handshake takes two round trips; the directory
+// hears the outcome (up, or a failed connect it backs off from).
+std::uint64_t World::enrp_open(std::size_t g, const reg::ConnectPeer& request) {
+  if (regs_.size() != 2) {
+    regs_[g].directory->on_connect_failed(request, now_);
+    return 0;
+  }
+  EnrpLink l;
+  l.id = ++enrp_.ids;
+  l.from = g;
+  l.inc[g] = regs_[g].incarnation;
+  l.held[g] = true;
+  const auto id = l.id;
+  enrp_.links.emplace(id, std::move(l));
+  regs_[g].directory->on_connecting(request, id, now_);
+  ev("enrp-connect", g, id);
+  schedule_at(now_ + 4 * enrp_.delay, [this, id] { enrp_establish(id); });
+  return id;
+}
+
+// The handshake's end: up at both ends when both run and nothing cuts them
+// (the acceptor's directory may still refuse it), else a failed connect.
+void World::enrp_establish(std::uint64_t id) {
+  auto it = enrp_.links.find(id);
+  if (it == enrp_.links.end()) return;  // aborted meanwhile
+  EnrpLink& l = it->second;
+  const std::size_t a = l.from, b = 1 - a;
+  if (!regs_[a].alive || regs_[a].incarnation != l.inc[a] || !l.held[a]) {
+    enrp_.links.erase(it);  // its opener died: nobody holds it
+    return;
+  }
+  if (!regs_[b].alive || enrp_.cut_until || !regs_[b].directory->on_accepted(id)) {
+    ev("enrp-connect-failed", a, id);
+    out_.enrp_lost_in_flight += l.pending.size();
+    enrp_.links.erase(it);
+    regs_[a].directory->on_down(id, /*never_up=*/true, now_);
+    return;
+  }
+  l.up = true;
+  l.inc[b] = regs_[b].incarnation;
+  l.held[b] = true;
+  ev("enrp-up", a, id);
+  // What was sent before it came up leaves first (the transport's queue).
+  for (auto& [to, bytes] : l.pending) {
     Packet p;
     p.control = true;
     p.payload = std::move(bytes);
-    enrp_.to[to].send(std::move(p), now_, enrp_.delay, draw_extra(), seq_++);
+    l.to[to].send(std::move(p), now_, enrp_.delay, draw_extra(), seq_++);
   }
-  // Each directory's first message on a fresh association: a
-  // reply-required PRESENCE to a server not known yet (receiver 0; the
-  // directory's SendPresenceOn).
-  for (std::size_t r = 0; r < 2; ++r)
-    enrp_send(r, regs_[1 - r].id, enrp::Message{regs_[r].core->presence(0, true)});
+  l.pending.clear();
+  // SCTP connects from the ENRP port (as sgd does), so each end sees the
+  // other's ENRP endpoint.
+  auto acts_b = regs_[b].directory->on_up(id, {rserpool::TransportAddress{registrar_ip(a), kEnrpPort}}, now_);
+  auto acts_a = regs_[a].directory->on_up(id, {rserpool::TransportAddress{registrar_ip(b), kEnrpPort}}, now_);
+  run_directory(b, std::move(acts_b));
+  if (regs_[a].alive) run_directory(a, std::move(acts_a));
 }
 
-// Lost (a registrar died, or SCTP gave it up in a partition): what was on
-// its way is gone (the driver counts it: ENRP send failures).
-void World::enrp_down() {
-  if (!enrp_.up && !enrp_.connecting) return;
-  ev("enrp-down");
-  for (auto& pipe : enrp_.to) out_.enrp_lost_in_flight += pipe.take_all().size();
-  enrp_.pending.clear();
-  enrp_.up = false;
-  enrp_.connecting = false;
-  schedule_at(now_ + 1s, [this] { enrp_connect(); });
+// Registrar `g`'s directory aborts one: gone at once at its end, the other
+// end hears the ABORT one delay later; what was on its way is lost.
+void World::enrp_abort(std::size_t g, std::uint64_t id) {
+  auto it = enrp_.links.find(id);
+  if (it == enrp_.links.end() || !it->second.held[g]) return;
+  ev("enrp-abort", g, id);
+  it->second.held[g] = false;
+  regs_[g].directory->on_down(id, !it->second.up, now_);
+  schedule_at(now_ + enrp_.delay, [this, id] { enrp_lose(id); });
 }
 
+// Lost at both ends (a registrar died, SCTP gave it up in a partition, or
+// the ABORT arrived): each living end's directory is told; what was on its
+// way is gone (sgd's driver counts it: ENRP send failures).
+void World::enrp_lose(std::uint64_t id) {
+  auto it = enrp_.links.find(id);
+  if (it == enrp_.links.end()) return;
+  EnrpLink l = std::move(it->second);
+  enrp_.links.erase(it);
+  ev("enrp-down", l.from, id);
+  for (auto& pipe : l.to) out_.enrp_lost_in_flight += pipe.take_all().size();
+  out_.enrp_lost_in_flight += l.pending.size();
+  for (std::size_t r = 0; r < 2; ++r) {
+    if (!l.held[r] || !regs_[r].alive || regs_[r].incarnation != l.inc[r]) continue;
+    regs_[r].directory->on_down(id, !l.up, now_);
+  }
+}
+
+// The core's message to a server: the directory names the association (or
+// one to open first); none: dropped and counted, as sgd's driver does.
 void World::enrp_send(std::size_t from, rserpool::ServerIdentifier peer, const enrp::Message& m) {
-  const std::size_t to = peer - kFirstRegistrar;
-  if (regs_.size() != 2 || to > 1 || to == from) {
+  if (regs_.size() != 2) {
     ++out_.enrp_unroutable;
     return;
   }
-  rserpool::Bytes bytes = enrp::encode(m);
-  if (enrp_.up) {
-    Packet p;
-    p.control = true;
-    p.payload = std::move(bytes);
-    enrp_.to[to].send(std::move(p), now_, enrp_.delay, draw_extra(), seq_++);
+  auto route = regs_[from].directory->route(peer, now_);
+  if (route.connect) {
+    if (const auto id = enrp_open(from, *route.connect)) route.link = id;
+  }
+  if (!route.link) {
+    ++out_.enrp_unroutable;
     return;
   }
-  if (!enrp_.connecting) enrp_connect();
-  if (enrp_.connecting) {
-    enrp_.pending.emplace_back(to, std::move(bytes));
-    return;
-  }
-  ++out_.enrp_unroutable;  // no association and none to be had: dropped, as sgd's driver does
+  enrp_send_on(from, *route.link, m);
 }
 
+void World::enrp_send_on(std::size_t from, std::uint64_t id, const enrp::Message& m) {
+  auto it = enrp_.links.find(id);
+  if (it == enrp_.links.end() || !it->second.held[from]) {
+    ++out_.enrp_unroutable;
+    return;
+  }
+  EnrpLink& l = it->second;
+  rserpool::Bytes bytes = enrp::encode(m);
+  if (!l.up) {
+    l.pending.emplace_back(1 - from, std::move(bytes));
+    return;
+  }
+  Packet p;
+  p.control = true;
+  p.payload = std::move(bytes);
+  l.to[1 - from].send(std::move(p), now_, enrp_.delay, draw_extra(), seq_++);
+}
+
+// Decoded once: the directory looks at it (binding, mentor choice, the
+// LIST_RESPONSE filter), then the core takes it, as in sgd.
 void World::deliver_enrp() {
   if (regs_.size() != 2 || enrp_.cut_until) return;
-  for (std::size_t r = 0; r < 2; ++r) {
-    while (auto p = enrp_.to[r].pop_due(now_)) {
-      if (!enrp_.up || !regs_[r].alive) continue;
-      // The directory binds the peer's id at its first message; while it
-      // waits for a mentor, that peer is the mentor (StartMentorDownload
-      // before the message is delivered).
-      if (auto& wait = regs_[r].mentor_wait_until) {
-        if (now_ <= *wait) {
-          ev("mentor-chosen", r, regs_[1 - r].id);
-          run_registrar(r, regs_[r].core->start_mentor_download(regs_[1 - r].id, now_));
-        }
-        wait.reset();
-        if (!regs_[r].alive) continue;
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, l] : enrp_.links) ids.push_back(id);
+  for (auto id : ids) {
+    for (std::size_t r = 0; r < 2; ++r) {
+      while (true) {
+        auto it = enrp_.links.find(id);
+        if (it == enrp_.links.end()) break;
+        auto p = it->second.to[r].pop_due(now_);
+        if (!p) break;
+        if (!it->second.up || !it->second.held[r] || !regs_[r].alive) continue;
+        auto decoded = enrp::decode(p->payload);
+        std::vector<reg::DirectoryAction> acts;
+        const auto delivery = regs_[r].directory->on_message(id, p->payload, decoded, now_, acts);
+        run_directory(r, std::move(acts));
+        if (!regs_[r].alive) break;
+        if (delivery.deliver)
+          run_registrar(r, regs_[r].core->on_enrp_message(std::move(decoded), now_, delivery.from, delivery.role));
       }
-      run_registrar(r, regs_[r].core->on_enrp_message(p->payload, now_, regs_[1 - r].id));
     }
   }
 }
 
-// A partition between the two registrars for `a`: nothing crosses; if it
-// lasts longer than `b`, SCTP declares the association lost at both ends.
+// A partition between the two registrars for `a`: nothing crosses and no
+// handshake completes; if it lasts longer than `b`, SCTP declares every
+// association between them lost at both ends. The directories reconnect
+// on their own (their back-off).
 void World::enrp_cut(const Fault& f) {
   if (regs_.size() != 2) return;
   ++out_.enrp_cuts;
@@ -405,7 +490,9 @@ void World::enrp_cut(const Fault& f) {
     schedule_at(now_ + f.b, [this] {
       if (!enrp_.cut_until) return;
       ++out_.enrp_cut_lost;
-      enrp_down();
+      std::vector<std::uint64_t> ids;
+      for (const auto& [id, l] : enrp_.links) ids.push_back(id);
+      for (auto id : ids) enrp_lose(id);
     });
   }
   schedule_at(now_ + f.a, [this] { enrp_heal(); });
@@ -414,17 +501,21 @@ void World::enrp_cut(const Fault& f) {
 void World::enrp_heal() {
   enrp_.cut_until.reset();
   ev("enrp-heal");
-  if (enrp_.up) {
-    enrp_.whole_since = now_;
-    return;
-  }
-  // Given up meanwhile: the directory's next reconnect attempt (its
-  // interval is 1 s), or a message to the peer, opens a new one.
-  schedule_at(now_ + draw_delay(0, 1'000'000), [this] { enrp_connect(); });
 }
 
+// Both registrars run and some association between them is up at both
+// ends, with nothing cutting it.
 bool World::enrp_whole() const {
-  return regs_.size() == 2 && regs_[0].alive && regs_[1].alive && enrp_.up && !enrp_.cut_until;
+  if (regs_.size() != 2 || !regs_[0].alive || !regs_[1].alive || enrp_.cut_until) return false;
+  for (const auto& [id, l] : enrp_.links)
+    if (l.up && l.held[0] && l.held[1]) return true;
+  return false;
+}
+
+void World::track_enrp_whole() {
+  const bool whole = enrp_whole();
+  if (whole && !enrp_.whole) enrp_.whole_since = now_;
+  enrp_.whole = whole;
 }
 
 // --- invariants: registrars converge, pool views follow ---------------------

@@ -94,7 +94,10 @@ std::optional<TimePoint> World::next_time() const {
       if (c.pe) consider(c.pe->next_deadline());
     }
   for (const auto& r : regs_)
-    if (r.alive) consider(r.core->next_deadline());
+    if (r.alive) {
+      consider(r.core->next_deadline());
+      consider(r.directory->next_deadline());
+    }
   for (const auto& w : gws_)
     if (w.alive && w.pool_user) consider(w.pool_user->next_deadline());
   for (const auto& [id, l] : asap_links_) {
@@ -102,7 +105,8 @@ std::optional<TimePoint> World::next_time() const {
     consider(l.to_owner.next());
   }
   if (!enrp_.cut_until)
-    for (const auto& pipe : enrp_.to) consider(pipe.next());
+    for (const auto& [id, l] : enrp_.links)
+      for (const auto& pipe : l.to) consider(pipe.next());
   for (const auto& [id, a] : assocs_) {
     consider(a->to_ctl.next());
     consider(a->to_gw.next());
@@ -127,6 +131,7 @@ void World::step() {
            a.rejected_to_ctl.empty() && a.rejected_to_gw.empty();
   });
   timers();
+  track_enrp_whole();
   check_destination_state();
   check_convergence();
 }
@@ -170,9 +175,13 @@ void World::timers() {
       controller_send(c, g, std::move(m));
     }
   }
-  for (std::size_t g = 0; g < regs_.size(); ++g)
+  for (std::size_t g = 0; g < regs_.size(); ++g) {
     if (regs_[g].alive)
       if (auto d = regs_[g].core->next_deadline(); d && *d <= now_) run_registrar(g, regs_[g].core->on_timeout(now_));
+    if (regs_[g].alive)
+      if (auto d = regs_[g].directory->next_deadline(); d && *d <= now_)
+        run_directory(g, regs_[g].directory->on_timeout(now_));
+  }
   for (auto& c : ctls_) {
     if (c.proc != Proc::running || !c.pe) continue;
     if (auto d = c.pe->next_deadline(); d && *d <= now_) {

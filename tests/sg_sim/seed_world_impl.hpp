@@ -29,6 +29,7 @@
 #include "mxua/fsm/actions.hpp"
 #include "mxua/fsm/asp_client.hpp"
 #include "mxua/fsm/sgp_node.hpp"
+#include "registrar/peer_directory.hpp"
 #include "registrar/registrar.hpp"
 #include "rserpool/asap/pool_element.hpp"
 #include "rserpool/asap/pool_user.hpp"
@@ -210,19 +211,35 @@ struct RegistrarNode {
   rserpool::ServerIdentifier id = 0;
   std::unique_ptr<rserpool::registrar::Registrar> core;
   TimePoint started_at{};
-  std::optional<TimePoint> mentor_wait_until;  // its directory waits for a mentor (a pair's, at start)
+  // sgd's peer directory beside the core (the same object the daemon
+  // runs): which ENRP association speaks for which server, connecting to
+  // the configured peer (the mate's registrar) with its back-off, the
+  // mentor choice at start.
+  std::unique_ptr<rserpool::registrar::PeerDirectory> directory;
 };
 
-// The ENRP association between a pair's registrars (one stream each way).
-struct EnrpAssoc {
-  bool up = false;
+// One ENRP association between a pair's registrars, opened by `from`
+// towards the other's ENRP address when its directory asks (ConnectPeer or
+// a route that needs one). Both directories keep one to their configured
+// peer, so a pair usually holds two (one each way), as two sgd do.
+struct EnrpLink {
+  std::uint64_t id = 0;          // the LinkId both directories know it by
+  std::size_t from = 0;          // the registrar that connected
   int inc[2] = {0, 0};           // the registrars' incarnations it joins
-  rserpool::Duration delay{};
+  bool up = false;
+  bool held[2] = {false, false}; // end r's directory holds it (not told down yet)
   Pipe to[2];                    // to[r]: towards registrar r
   std::vector<std::pair<std::size_t, rserpool::Bytes>> pending;  // sent before it came up
-  bool connecting = false;
-  std::optional<TimePoint> cut_until;  // a partition: nothing crosses
-  TimePoint whole_since{};       // up, not cut, since
+};
+
+// The ENRP network between a pair's registrars.
+struct EnrpNet {
+  rserpool::Duration delay{};
+  std::map<std::uint64_t, EnrpLink> links;
+  std::uint64_t ids = 0;
+  std::optional<TimePoint> cut_until;  // a partition: nothing crosses, no handshake completes
+  bool whole = false;                  // enrp_whole() at the last step
+  TimePoint whole_since{};             // whole since
 };
 
 struct Ledger {
@@ -385,11 +402,15 @@ class World {
   void deliver_asap();
   void registrar_reads(AsapLink& l, rserpool::Bytes bytes);
   void send_to_element(std::size_t g, rserpool::registrar::SendAsapToElement&& s);
-  void enrp_connect();
-  void enrp_up();
-  void enrp_down();
+  void run_directory(std::size_t g, std::vector<rserpool::registrar::DirectoryAction> actions);
+  std::uint64_t enrp_open(std::size_t g, const rserpool::registrar::ConnectPeer& request);
+  void enrp_establish(std::uint64_t id);
+  void enrp_abort(std::size_t g, std::uint64_t id);
+  void enrp_lose(std::uint64_t id);
   void enrp_send(std::size_t from, rserpool::ServerIdentifier peer, const rserpool::wire::enrp::Message& m);
+  void enrp_send_on(std::size_t from, std::uint64_t id, const rserpool::wire::enrp::Message& m);
   void deliver_enrp();
+  void track_enrp_whole();
   void enrp_cut(const Fault& f);
   void enrp_heal();
   bool enrp_whole() const;
@@ -485,7 +506,7 @@ class World {
   // The registrars (one per gateway, co-located), ENRP between a pair's,
   // the ASAP associations to them.
   std::vector<RegistrarNode> regs_;
-  EnrpAssoc enrp_;
+  EnrpNet enrp_;
   std::map<std::uint64_t, AsapLink> asap_links_;
   std::uint64_t asap_ids_ = 0;
   TimePoint last_registrar_change_{};  // a registrar's handlespace changed (a local event), or one started
