@@ -65,7 +65,7 @@ void World::run_pe(Controller& c, asapc::Actions& actions) {
       Packet p;
       p.control = true;
       p.payload = rserpool::wire::asap::encode(s->message);
-      l->second.to_reg.send(std::move(p), now_, l->second.delay, rserpool::Duration{0}, seq_++);
+      l->second.to_reg.send(std::move(p), now_, l->second.delay, draw_extra(), seq_++);
     } else if (auto* r = std::get_if<asapc::RegistrationResult>(&act)) {
       ev("pe-registration", c.id, static_cast<std::uint64_t>(r->code), r->renewal);
       if (r->code != asapc::RegistrationCode::granted) ++out_.registrations_refused;
@@ -124,7 +124,7 @@ void World::run_pool_user(std::size_t g, asapc::Actions& actions) {
       Packet p;
       p.control = true;
       p.payload = rserpool::wire::asap::encode(s->message);
-      l->second.to_reg.send(std::move(p), now_, l->second.delay, rserpool::Duration{0}, seq_++);
+      l->second.to_reg.send(std::move(p), now_, l->second.delay, draw_extra(), seq_++);
     } else if (std::holds_alternative<asapc::PoolResolved>(act) || std::holds_alternative<asapc::PoolUpdated>(act) ||
                std::holds_alternative<asapc::ResolutionFailed>(act)) {
       notify_watcher(g);

@@ -182,6 +182,11 @@ void World::asp_start(std::uint64_t id) {
     Assoc* a = assoc(id);
     if (!a || a->gw_down || a->ctl_down) return;
     Controller* c = controller(a->pe);
+    // A process that is gone answers nothing: its kernel closes the
+    // association when it is its turn (an exit's `link` delay, seed 1477:
+    // the world had an exited controller answer ASPAC, and the gateway's
+    // DAVA followed from a pool the world held empty).
+    if (c->proc == Proc::dead) return;
     if (c->proc == Proc::hung) {
       // It answers when it resumes, unless T(ack) fails the request first.
       pending_asp_.insert(id);

@@ -77,7 +77,7 @@ void World::run_registrar(std::size_t g, std::vector<reg::Action> actions) {
       Packet p;
       p.control = true;
       p.payload = reg::encode(s->message);
-      it->second.to_owner.send(std::move(p), now_, it->second.delay, rserpool::Duration{0}, seq_++);
+      it->second.to_owner.send(std::move(p), now_, it->second.delay, draw_extra(), seq_++);
     } else if (auto* e = std::get_if<reg::SendEnrp>(&act)) {
       enrp_send(g, e->peer, e->message);
     } else if (auto* el = std::get_if<reg::SendAsapToElement>(&act)) {
@@ -120,7 +120,7 @@ void World::send_to_element(std::size_t g, reg::SendAsapToElement&& s) {
   schedule_at(now_ + 4 * l.delay, [this, id, p = std::move(p)]() mutable {
     auto it = asap_links_.find(id);
     if (it == asap_links_.end() || !it->second.up || it->second.reg_gone) return;
-    it->second.to_owner.send(std::move(p), now_, it->second.delay, rserpool::Duration{0}, seq_++);
+    it->second.to_owner.send(std::move(p), now_, it->second.delay, draw_extra(), seq_++);
   });
 }
 
