@@ -31,6 +31,15 @@
 namespace e2e {
 namespace {
 
+// The kernel's SCTP associations (state, ports, owner uid and inode): who
+// still holds what when descriptors do not come back.
+std::string sctp_associations() {
+  std::ifstream f("/proc/net/sctp/assocs");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
 using attack::Attacker;
 using attack::Link;
 
@@ -734,6 +743,7 @@ TEST_F(SgdAttack, SoakCallsUnderMixedAttacks) {
     strangers.run_for(125ms);
   }
   auto s = gen_summary(30s);
+  const std::size_t strangers_up = strangers.up_count(), strangers_held = strangers.link_count();
   strangers.close_all();
   users.close_all();
   strangers.run_for(100ms);
@@ -760,7 +770,9 @@ TEST_F(SgdAttack, SoakCallsUnderMixedAttacks) {
   EXPECT_EQ(field(reg, "removals"), 0) << reg;
   EXPECT_LE(rss_peak, base.rss + 32 * 1024) << "RSS under attack";
   EXPECT_LE(rss1, base.rss + 10 * 1024) << "RSS after the attack";
-  EXPECT_TRUE(fds_back) << "descriptors " << base.fds << " -> " << fds1;
+  EXPECT_TRUE(fds_back) << "descriptors " << base.fds << " -> " << fds1 << "; the strangers held " << strangers_held
+                        << " associations at the end (" << strangers_up << " up) and aborted them\n"
+                        << sctp_associations();
   // A few lines per cause and window (10 s), whatever the flood's size.
   EXPECT_LE(lines, static_cast<std::size_t>(60 + 12 * secs)) << "the attack decided how much sgd writes";
 }

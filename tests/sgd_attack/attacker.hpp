@@ -63,6 +63,7 @@ class Attacker {
   void close_all();
   std::vector<std::shared_ptr<Link>>& links() { return links_; }
   std::size_t up_count() const;
+  std::size_t link_count() const noexcept { return links_.size(); }
 
  private:
   std::string local_ip_;
