@@ -116,6 +116,67 @@ TEST(M3uaRehead, RefusesAViewThatDoesNotBorrowFromTheFrame) {
   EXPECT_EQ(frame, before);
 }
 
+// encode_data_in_place(): the DATA built in the buffer that holds its user
+// data is byte for byte the encoder's, for every combination of optional
+// parameters and padding, with or without room to grow in place.
+TEST(M3uaEncodeInPlace, GivesTheEncodersBytesInTheUserPartsOwnBuffer) {
+  const Opt none;
+  for (std::size_t n = 1; n <= 9; ++n)
+    for (const auto& na : {none, Opt{7}})
+      for (const auto& rc : {none, Opt{100}})
+        for (const auto& corr : {none, Opt{0xfffffffeU}})
+          for (const bool room : {false, true}) {
+            SCOPED_TRACE("user " + std::to_string(n) + " na " + std::to_string(na.has_value()) + " rc " +
+                         std::to_string(rc.has_value()) + " corr " + std::to_string(corr.has_value()) + " room " +
+                         std::to_string(room));
+            Bytes user_part;
+            if (room) user_part.reserve(256);
+            for (std::size_t i = 0; i < n; ++i) user_part.push_back(static_cast<std::uint8_t>(0x10 + i));
+            const Bytes user = user_part;
+            Bytes want;
+            encode_data(sample(ByteView(user), na, rc, corr), want);
+            const auto* storage = user_part.data();
+            ASSERT_TRUE(encode_data_in_place(sample(ByteView(user_part), na, rc, corr), user_part));
+            EXPECT_EQ(hex(user_part), hex(want));
+            if (room) {
+              EXPECT_EQ(user_part.data(), storage) << "built in the same storage";
+            }
+          }
+}
+
+TEST(M3uaEncodeInPlace, RefusesAViewThatDoesNotBorrowAllOfTheBuffer) {
+  Bytes user_part = {1, 2, 3, 4};
+  const Bytes before = user_part;
+  const Bytes elsewhere = {1, 2, 3, 4};
+  EXPECT_FALSE(encode_data_in_place(sample(ByteView(elsewhere), {}, Opt{1}, {}), user_part));
+  EXPECT_FALSE(encode_data_in_place(sample(ByteView(user_part.data(), 3), {}, Opt{1}, {}), user_part));
+  EXPECT_FALSE(encode_data_in_place(sample(ByteView(user_part.data() + 1, 3), {}, Opt{1}, {}), user_part));
+  EXPECT_EQ(user_part, before);
+  Bytes empty;
+  EXPECT_FALSE(encode_data_in_place(sample(ByteView(empty), {}, Opt{1}, {}), empty));
+}
+
+// decode_data(wire, header): the receiving cores read the common header
+// once; the result is decode_data(wire)'s.
+TEST(M3uaDecodeData, WithTheHeaderAlreadyReadGivesTheSameView) {
+  const Bytes user = {1, 2, 3, 4, 5};
+  Bytes frame;
+  encode_data(sample(ByteView(user), Opt{4}, Opt{100}, Opt{9}), frame);
+  auto hdr = decode_header(frame);
+  ASSERT_TRUE(hdr.ok());
+  auto a = decode_data(frame);
+  auto b = decode_data(frame, *hdr);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(to_owned(*a), to_owned(*b));
+  EXPECT_EQ(b->protocol_data.user_data.data(), a->protocol_data.user_data.data());
+  Header not_data = *hdr;
+  not_data.msg_class = static_cast<std::uint8_t>(MessageClass::Aspsm);
+  auto c = decode_data(frame, not_data);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, ErrorCode::UnexpectedMessage);
+}
+
 // The receive side of the same idea: a DATA indication takes the received
 // frame over as its user part instead of copying it (frame_loan.hpp).
 TEST(M3uaFrameLoan, ADataIndicationTakesTheLentFrameOnce) {

@@ -443,6 +443,46 @@ TEST_F(DriverFixture, UndeliveredDataIsHandedBackDecoded) {
   EXPECT_EQ(sgp->counters().data_handed_back, 1U);
 }
 
+// Issue 16: a DATA built in the sender's own buffer (the one its user part
+// was received into) arrives as the encoder would have written it; one the
+// transport refuses comes back to the user from the refused bytes, whole,
+// and counted as before.
+TEST_F(DriverFixture, DataBuiltInTheCallersBufferArrivesOrIsHandedBackWhole) {
+  open_sgp(sgp_config());
+  start_asp(asp_config());
+  ASSERT_TRUE(wait_active());
+  auto d = make_data(kAspPc, kSgPc, 5, 3, 17, kRc, 45);
+  Bytes user_part = d.protocol_data.user_data;
+  user_part.reserve(256);
+  DataView v = to_view(d);
+  v.protocol_data.user_data = ByteView(user_part);
+  ASSERT_TRUE(asp->send_data(v, user_part));
+  EXPECT_TRUE(user_part.empty()) << "the buffer went with the DATA";
+  ASSERT_TRUE(run_until(io, [&] { return sgp_events.data.size() == 1; }));
+  EXPECT_EQ(sgp_events.data[0].data.protocol_data, d.protocol_data);
+  const auto sent_before = asp->counters().messages_out;
+
+  // Refused by the transport (closing: not_connected) while the ASP core
+  // still counts itself active: handed back from the bytes send() left.
+  user_part = d.protocol_data.user_data;
+  user_part.reserve(256);
+  const auto* storage = user_part.data();
+  v.protocol_data.user_data = ByteView(user_part);
+  auto assoc = asp->association();
+  ASSERT_TRUE(assoc);
+  assoc->close();
+  ASSERT_TRUE(asp->send_data(v, user_part));
+  EXPECT_TRUE(user_part.empty());
+  ASSERT_EQ(asp_events.handed_back.size(), 1U);
+  const auto& back = asp_events.handed_back[0];
+  EXPECT_EQ(back.protocol_data, d.protocol_data);
+  EXPECT_EQ(back.routing_context, std::optional<std::uint32_t>{kRc});
+  EXPECT_EQ(back.protocol_data.user_data.data(), storage) << "handed back in the same buffer, not a copy";
+  EXPECT_EQ(asp->counters().send_refused, 1U);
+  EXPECT_EQ(asp->counters().data_handed_back, 1U);
+  EXPECT_EQ(asp->counters().messages_out, sent_before);
+}
+
 TEST_F(DriverFixture, AspReconnectsWithBackoffAndComesBackActive) {
   open_sgp(sgp_config());
   auto c = asp_config();

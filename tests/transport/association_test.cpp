@@ -412,6 +412,36 @@ TEST_F(Transport, OversizedMessageRejected) {
   ASSERT_TRUE(run_until([&] { return rec2->down.has_value(); }));
 }
 
+// Issue 16: a refused send leaves the message with the caller, as it was,
+// so a relay hands a refused message back from its own bytes (no spare
+// copy of every message); an accepted one is taken.
+TEST_F(Transport, RefusedSendLeavesTheMessageWithTheCaller) {
+  auto listener = listen(config(IpAddress::v4_loopback()));
+  ASSERT_TRUE(listener);
+  auto rec = std::make_shared<Recorder>();
+  auto assoc = connect_to(config(IpAddress::v4_loopback()), IpAddress::v4_loopback(), listener->port(), rec);
+  ASSERT_TRUE(assoc);
+  ASSERT_TRUE(run_until([&] { return rec->up; }));
+  Message big{3, 1, false, Bytes(kDefaultMaxMessageSize + 1, 0x5a)};
+  const Message big_copy = big;
+  EXPECT_EQ(assoc->send(std::move(big)).error(), SendError::message_too_large);
+  EXPECT_EQ(big, big_copy);
+  Message fine = indexed(1, 10);
+  const Message fine_copy = fine;
+  ASSERT_TRUE(assoc->send(std::move(fine)).ok());
+  EXPECT_TRUE(fine.payload.empty()) << "an accepted message is taken, not copied";
+  const Message kept = indexed(2, 10);
+  ASSERT_TRUE(assoc->send(kept).ok());  // a caller that keeps its message queues a copy
+  EXPECT_EQ(kept, indexed(2, 10));
+  ASSERT_TRUE(run_until([&] { return !served.empty() && served[0]->received.size() == 2; }));
+  EXPECT_EQ(served[0]->received[0], fine_copy);
+  assoc->close();
+  Message late = indexed(3, 10);
+  EXPECT_EQ(assoc->send(std::move(late)).error(), SendError::not_connected);
+  EXPECT_EQ(late, indexed(3, 10));
+  ASSERT_TRUE(run_until([&] { return rec->down.has_value(); }));
+}
+
 TEST_F(Transport, KilledPeerReportedDownPromptly) {
   PeerProcess peer({backend_arg(), "echo", "127.0.0.1", "aggressive"});
   ASSERT_TRUE(peer.started());

@@ -144,6 +144,31 @@ TEST(TcpMappingSession, SendRefusals) {
   EXPECT_EQ(p.a.submit(Message{0, 0, false, Bytes(1)}).error(), SendError::not_connected);
 }
 
+// A refused submit leaves the message with the caller (issue 16: a relay
+// hands a refused DATA back from its own bytes).
+TEST(TcpMappingSession, RefusalLeavesTheMessageWithTheCaller) {
+  SessionOptions oa;
+  oa.max_message_size = 10;
+  oa.send_queue_limit = 1;
+  oa.out_streams = 2;
+  Pair p(oa, {});
+  Message too_large{7, 0, false, Bytes(11, 1)};
+  EXPECT_EQ(p.a.submit(std::move(too_large)).error(), SendError::message_too_large);
+  EXPECT_EQ(too_large, (Message{7, 0, false, Bytes(11, 1)}));
+  Message bad_stream{7, 2, false, Bytes(3, 2)};
+  EXPECT_EQ(p.a.submit(std::move(bad_stream)).error(), SendError::invalid_stream);
+  EXPECT_EQ(bad_stream, (Message{7, 2, false, Bytes(3, 2)}));
+  Message first{7, 1, false, Bytes(4, 3)};
+  ASSERT_TRUE(p.a.submit(std::move(first)).ok());
+  EXPECT_TRUE(first.payload.empty());
+  Message full{7, 1, false, Bytes(5, 4)};
+  EXPECT_EQ(p.a.submit(std::move(full)).error(), SendError::queue_full);
+  EXPECT_EQ(full, (Message{7, 1, false, Bytes(5, 4)}));
+  p.a.request_shutdown();
+  EXPECT_EQ(p.a.submit(std::move(full)).error(), SendError::not_connected);
+  EXPECT_EQ(full, (Message{7, 1, false, Bytes(5, 4)}));
+}
+
 // The queue (unwritten plus unacknowledged) is bounded in bytes too; an
 // empty queue takes any one message up to max_message_size.
 TEST(TcpMappingSession, QueueBoundedInBytesAndReleasedByAcks) {

@@ -54,6 +54,10 @@ rserpool::Result<Header, M3uaError> decode_header(ByteView wire, const DecodeLim
 // DATA fast path: the result borrows the user data from `wire`, nothing is
 // allocated unless the message is malformed.
 rserpool::Result<DataView, M3uaError> decode_data(ByteView wire, const DecodeLimits& limits = {});
+// The same for a message whose common header decode_header(wire, limits)
+// has already read and accepted: the header is not read twice (a receiving
+// core looks at the class first; issue 16).
+rserpool::Result<DataView, M3uaError> decode_data(ByteView wire, const Header& hdr);
 std::size_t encoded_data_size(const DataView& d) noexcept;
 // Encodes into a caller buffer; returns the bytes written, 0 when out is too small.
 std::size_t encode_data(const DataView& d, std::span<std::uint8_t> out) noexcept;

@@ -19,4 +19,13 @@ namespace mxua {
 bool rehead_data(Bytes& frame, const DataView& d, std::optional<std::uint32_t> na,
                  std::optional<std::uint32_t> rc);
 
+// Builds the DATA encode_data() writes for `d` in `user_part`, which holds
+// exactly d's user data (d borrows all of it): the user data moves back by
+// the length of the header, the optional parameters and the routing label,
+// which are written in front of it. No second buffer, no copy of the user
+// data into one (issue 16: the relay sends the buffer it received the user
+// part in). False, user_part unchanged, when d does not borrow all of it.
+// d's user data is gone afterwards (its bytes have moved).
+bool encode_data_in_place(const DataView& d, Bytes& user_part);
+
 }  // namespace mxua

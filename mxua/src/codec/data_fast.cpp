@@ -125,15 +125,52 @@ bool rehead_data(Bytes& frame, const DataView& d, std::optional<std::uint32_t> n
   return true;
 }
 
+bool encode_data_in_place(const DataView& d, Bytes& user_part) {
+  const auto& pd = d.protocol_data;
+  const std::size_t ud = pd.user_data.size();
+  if (ud == 0 || pd.user_data.data() != user_part.data() || ud != user_part.size()) return false;
+  // Read before writing: d borrows its user data from user_part.
+  const std::size_t total = encoded_data_size(d);
+  const std::size_t head = kHeaderSize + (d.network_appearance ? 8 : 0) + (d.routing_context ? 8 : 0);
+  const std::size_t pd_len = 16 + ud;
+  const std::size_t padded = rserpool::pad4(pd_len);
+  user_part.resize(total);  // may move the storage: offsets only from here
+  std::uint8_t* p = user_part.data();
+  std::memmove(p + head + 16, p, ud);
+  p[0] = kVersion;
+  p[1] = 0;
+  p[2] = static_cast<std::uint8_t>(MessageClass::Transfer);
+  p[3] = type::kData;
+  store_u32(p + 4, static_cast<std::uint32_t>(total));
+  std::uint8_t* q = p + kHeaderSize;
+  if (d.network_appearance) q = put_u32_param(q, Tag::NetworkAppearance, *d.network_appearance);
+  if (d.routing_context) q = put_u32_param(q, Tag::RoutingContext, *d.routing_context);
+  store_u16(q, static_cast<std::uint16_t>(Tag::ProtocolData));
+  store_u16(q + 2, static_cast<std::uint16_t>(pd_len));
+  store_u32(q + 4, pd.opc.value & 0x00ffffffU);
+  store_u32(q + 8, pd.dpc.value & 0x00ffffffU);
+  q[12] = pd.si;
+  q[13] = pd.ni;
+  q[14] = pd.mp;
+  q[15] = pd.sls;
+  std::memset(q + pd_len, 0, padded - pd_len);
+  if (d.correlation_id) put_u32_param(q + padded, Tag::CorrelationId, *d.correlation_id);
+  return true;
+}
+
 rserpool::Result<DataView, M3uaError> decode_data(ByteView wire, const DecodeLimits& limits) {
   auto hdr = decode_header(wire, limits);
   if (!hdr) return rserpool::unexpected(std::move(hdr.error()));
-  if (hdr->msg_class != static_cast<std::uint8_t>(MessageClass::Transfer) || hdr->msg_type != type::kData)
+  return decode_data(wire, *hdr);
+}
+
+rserpool::Result<DataView, M3uaError> decode_data(ByteView wire, const Header& hdr) {
+  if (hdr.msg_class != static_cast<std::uint8_t>(MessageClass::Transfer) || hdr.msg_type != type::kData)
     return fail(ErrorCode::UnexpectedMessage, "not a DATA message", wire);
   DataView d;
   bool have_pd = false;
   const std::uint8_t* p = wire.data() + kHeaderSize;
-  const std::uint8_t* end = wire.data() + hdr->length;
+  const std::uint8_t* end = wire.data() + hdr.length;
   while (p != end) {
     const auto left = static_cast<std::size_t>(end - p);
     if (left < 4) return fail(ErrorCode::ParameterFieldError, "trailing bytes after the last parameter", wire);

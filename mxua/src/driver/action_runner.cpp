@@ -4,6 +4,8 @@
 #include <type_traits>
 
 #include "mxua/codec.hpp"
+#include "mxua/frame_loan.hpp"
+#include "mxua/rehead.hpp"
 #include "rserpool/base/buffer_pool.hpp"
 #include "rserpool/base/log.hpp"
 
@@ -72,9 +74,24 @@ void ActionRunner::run(Actions& actions) {
             encode(a.message, bytes);
             send(a.assoc, a.stream, nullptr, bytes);
           } else if constexpr (std::is_same_v<T, SendData>) {
+            const DataView view = a.view();
+            if (Bytes* loan = send_loan_; loan != nullptr && !a.owned &&
+                                           view.protocol_data.user_data.data() == loan->data() &&
+                                           loan->capacity() >= encoded_data_size(view)) {
+              // Built in the caller's buffer, which held this DATA's user
+              // data (run(actions, user_part)); the view is gone with it.
+              // Only where it fits: growing it would allocate, where a
+              // recycled buffer does not.
+              send_loan_ = nullptr;
+              Bytes bytes = std::move(*loan);
+              if (encode_data_in_place(view, bytes)) {
+                send(a.assoc, a.stream, nullptr, bytes, /*data_frame*/ true);
+                return;
+              }
+              *loan = std::move(bytes);  // it did not hold all of it: left as it was
+            }
             // Encoded once, into a recycled buffer the transport gives back
             // to the pool when the peer has it (issue 16).
-            const DataView view = a.view();
             Bytes bytes = rserpool::buffers::take();
             encode_data(view, bytes);
             send(a.assoc, a.stream, &view, bytes);
@@ -128,13 +145,27 @@ void ActionRunner::run(Actions& actions) {
   if (--depth_ == 0) rearm();
 }
 
+void ActionRunner::run(Actions& actions, Bytes& user_part) {
+  // Lent only to a sole borrower: a second SendData of the same bytes (an
+  // SGP's broadcast) would read them after the first had rebuilt them.
+  std::size_t borrowers = 0;
+  if (!user_part.empty())
+    for (const auto& action : actions)
+      if (const auto* s = std::get_if<SendData>(&action); s && !s->owned && s->data.protocol_data.user_data.data() == user_part.data())
+        ++borrowers;
+  Bytes* const outer = send_loan_;
+  send_loan_ = borrowers == 1 ? &user_part : nullptr;
+  run(actions);
+  send_loan_ = outer;
+}
+
 void ActionRunner::log_err_sent(AssocId assoc, const Err& e) {
   rserpool::log::warn_limited(logger(), "M3UA ERR sent", "{}: sent ERR {} (0x{:02x}){}", label(assoc),
                               to_string(e.code), static_cast<std::uint32_t>(e.code), rc_text(e.routing_contexts));
 }
 
-void ActionRunner::send(AssocId assoc, std::uint16_t stream, const DataView* data, Bytes& bytes) {
-  const bool is_data = data != nullptr;
+void ActionRunner::send(AssocId assoc, std::uint16_t stream, const DataView* data, Bytes& bytes, bool data_frame) {
+  const bool is_data = data != nullptr || data_frame;
   auto it = assocs_.find(assoc);
   if (it == assocs_.end()) {
     // The core still believes in an association the transport has lost
@@ -151,7 +182,8 @@ void ActionRunner::send(AssocId assoc, std::uint16_t stream, const DataView* dat
   // a short grant never blocks DATA. Stream 0 stays stream 0.
   if (b.tcp && b.outbound_streams > 1 && stream >= b.outbound_streams)
     stream = static_cast<std::uint16_t>(b.outbound_streams - 1U);
-  auto r = b.assoc->send(tr::Message{kM3uaPpid, stream, false, std::move(bytes)});
+  tr::Message m{kM3uaPpid, stream, false, std::move(bytes)};
+  auto r = b.assoc->send(std::move(m));
   if (r) {
     ++counters_.messages_out;
     return;
@@ -161,14 +193,38 @@ void ActionRunner::send(AssocId assoc, std::uint16_t stream, const DataView* dat
                               is_data ? "DATA" : "management", tr::to_string(r.error()));
   if (!is_data) {
     ++counters_.mgmt_lost;
+    rserpool::buffers::give(std::move(m.payload));
     return;
   }
-  // send() took the encoded bytes; the DATA itself is still in the action
-  // being executed: handed back for failover from there (no spare copy of
-  // every DATA, as before issue 16).
+  if (data_frame) {
+    // Built in place: the refused bytes, which send() left with us, are
+    // the only copy of the DATA (issue 16: no spare one).
+    hand_back_frame(assoc, m.payload);
+    return;
+  }
+  // The DATA itself is still in the action being executed: handed back for
+  // failover from there (no spare copy of every DATA, as before issue 16);
+  // the refused encoding goes back to the pool.
+  rserpool::buffers::give(std::move(m.payload));
   ++counters_.data_handed_back;
   std::vector<Data> back;
   back.push_back(to_owned(*data));
+  logger()->info("{}: 1 DATA message not delivered, handed back", label(assoc));
+  events_.on_send_failed(assoc, std::move(back));
+}
+
+void ActionRunner::hand_back_frame(AssocId assoc, Bytes& frame) {
+  auto d = decode_data(frame);
+  if (!d) {  // not reached: the bytes are our own encoding
+    ++counters_.undecodable_handed_back;
+    return;
+  }
+  ++counters_.data_handed_back;
+  std::vector<Data> back;
+  {
+    const FrameLoan loan(frame);  // the DATA takes the bytes over (no copy)
+    back.push_back(take_owned(*d));
+  }
   logger()->info("{}: 1 DATA message not delivered, handed back", label(assoc));
   events_.on_send_failed(assoc, std::move(back));
 }

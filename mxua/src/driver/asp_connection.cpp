@@ -102,12 +102,17 @@ void AspConnection::schedule_reconnect() {
 }
 
 bool AspConnection::send_data(const DataView& d) {
+  Bytes none;
+  return send_data(d, none);
+}
+
+bool AspConnection::send_data(const DataView& d, Bytes& user_part) {
   AspClient& c = client();
   const bool ok = c.active_for(d.routing_context);
   Actions acts = std::move(scratch_);
   acts.clear();
   c.send_data(d, acts);
-  driver_->runner().run(acts);
+  driver_->runner().run(acts, user_part);
   scratch_ = std::move(acts);
   return ok;
 }

@@ -149,7 +149,7 @@ void AssociationDriver::on_message(tr::Association& assoc, tr::Message&& msg) {
   // The actions borrowed from the received bytes and are done: the buffer
   // goes back to the thread's pool for the next message (issue 16), unless
   // a DATA indication took it (then it is empty and give() ignores it).
-  rserpool::buffers::give(std::move(msg.payload));
+  if (msg.payload.capacity() != 0) rserpool::buffers::give(std::move(msg.payload));
 }
 
 void AssociationDriver::on_restart(tr::Association& assoc, const tr::AssociationInfo& info) {
@@ -186,17 +186,23 @@ void AssociationDriver::on_down(tr::Association& assoc, tr::DownReason reason) {
 }
 
 void AssociationDriver::send_data(const DataView& d) {
+  Bytes none;
+  send_data(d, none);
+}
+
+void AssociationDriver::send_data(const DataView& d, Bytes& user_part) {
   // The hot path: a reused action vector (a re-entrant call finds it moved
   // out and starts a fresh one).
   Actions acts = std::move(send_scratch_);
   acts.clear();
-  const auto now = runner_->now();
-  if (endpoint_.role() == Role::Asp) {
+  if (endpoint_.role() == Role::Asp || (endpoint_.requesting() && !endpoint_.serving())) {
+    // An ASP, or a single-exchange IPSP (the PE links): the client half
+    // alone, as on the receive path.
     endpoint_.requesting()->send_data(d, acts);
   } else {
-    endpoint_.send_data(d, now, acts);
+    endpoint_.send_data(d, runner_->now(), acts);
   }
-  run(acts);
+  runner_->run(acts, user_part);
   send_scratch_ = std::move(acts);
 }
 

@@ -75,7 +75,7 @@ Actions Endpoint::receive(std::uint16_t stream, ByteView bytes, TimePoint now) {
   node_->seen(assoc_, now);
   auto hdr = decode_header(bytes, node_->config().limits);
   if (hdr && hdr->msg_class == static_cast<std::uint8_t>(MessageClass::Transfer)) {
-    auto d = decode_data(bytes, node_->config().limits);
+    auto d = decode_data(bytes, *hdr);  // the header read once
     if (!d) return node_->receive(assoc_, stream, bytes, now);  // the serving half answers the ERR
     // DATA belongs to whichever half has the peer/us active for it.
     if (node_->asp_state(assoc_, d->routing_context) == AspState::Active)

@@ -214,7 +214,7 @@ void SgpNode::receive(AssocId assoc, std::uint16_t stream, ByteView bytes, TimeP
   asp->beat.seen(now);
   auto hdr = decode_header(bytes, cfg_.limits);
   if (hdr && hdr->msg_class == static_cast<std::uint8_t>(MessageClass::Transfer)) {
-    auto d = decode_data(bytes, cfg_.limits);
+    auto d = decode_data(bytes, *hdr);  // the header read once
     if (d) {
       handle_data(assoc, *d, stream, bytes, now, out);
       return;

@@ -203,7 +203,7 @@ void SctpAssociation::log_effective_timers() {
            p.peer_receive_window);
 }
 
-Result<void, SendError> SctpAssociation::send(Message msg) {
+Result<void, SendError> SctpAssociation::send(Message&& msg) {
   if (finished() || local_shutdown_ || peer_shutdown_ || pending_down_ || send_broken_)
     return unexpected(SendError::not_connected);
   if (msg.payload.size() > max_message_size_) {

@@ -26,7 +26,8 @@ class SctpAssociation final : public AssociationBase {
   void start_accepted(UniqueFd fd);
   void preset_info(AssociationInfo info) { info_ = std::move(info); }
 
-  Result<void, SendError> send(Message msg) override;
+  using Association::send;
+  Result<void, SendError> send(Message&& msg) override;  // msg untouched on refusal
   void close() override;
   void flush_deferred() override {
     send_scheduled_ = false;

@@ -145,7 +145,7 @@ void TcpAssociation::on_connected() {
   flush();  // INIT
 }
 
-Result<void, SendError> TcpAssociation::send(Message msg) {
+Result<void, SendError> TcpAssociation::send(Message&& msg) {
   if (finished() || local_shutdown_) return unexpected(SendError::not_connected);
   const std::size_t size = msg.payload.size();
   // The bounds (unwritten plus unacknowledged) are the same as SCTP's; the

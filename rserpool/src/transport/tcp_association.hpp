@@ -23,7 +23,8 @@ class TcpAssociation final : public AssociationBase {
   void start_accepted(tcp::socket socket);
   void preset_info(AssociationInfo info) { info_ = std::move(info); }
 
-  Result<void, SendError> send(Message msg) override;
+  using Association::send;
+  Result<void, SendError> send(Message&& msg) override;  // msg untouched on refusal
   void close() override;
   void flush_deferred() override {
     flush_scheduled_ = false;

@@ -3,6 +3,8 @@
 #include "rserpool/base/buffer_pool.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 
 namespace rserpool::transport::tcpmap {
 
@@ -34,19 +36,15 @@ Frame Frame::control(FrameType type, std::uint32_t sequence) {
 }
 
 namespace {
-void put_header(Bytes& out, FrameType type, std::uint8_t flags, std::uint16_t stream, std::uint32_t length,
-                std::uint32_t word3, std::uint32_t sequence) {
-  // Written in place (one resize, no per-byte push_back): this runs for
-  // every frame on the relay path.
-  const std::size_t at = out.size();
-  out.resize(at + kHeaderSize);
-  std::uint8_t* p = out.data() + at;
-  auto put32 = [](std::uint8_t* q, std::uint32_t v) {
-    q[0] = static_cast<std::uint8_t>(v >> 24);
-    q[1] = static_cast<std::uint8_t>(v >> 16);
-    q[2] = static_cast<std::uint8_t>(v >> 8);
-    q[3] = static_cast<std::uint8_t>(v);
-  };
+// Big-endian stores as one byte swap and one 4-byte store each: this runs
+// for every frame on the relay path.
+inline void put32(std::uint8_t* q, std::uint32_t v) noexcept {
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap32(v);
+  std::memcpy(q, &v, sizeof v);
+}
+
+inline void write_header(std::uint8_t* p, FrameType type, std::uint8_t flags, std::uint16_t stream,
+                         std::uint32_t length, std::uint32_t word3, std::uint32_t sequence) noexcept {
   p[0] = static_cast<std::uint8_t>((kVersion << 4) | static_cast<std::uint8_t>(type));
   p[1] = flags;
   p[2] = static_cast<std::uint8_t>(stream >> 8);
@@ -55,14 +53,26 @@ void put_header(Bytes& out, FrameType type, std::uint8_t flags, std::uint16_t st
   put32(p + 8, word3);
   put32(p + 12, sequence);
 }
+
+void put_header(Bytes& out, FrameType type, std::uint8_t flags, std::uint16_t stream, std::uint32_t length,
+                std::uint32_t word3, std::uint32_t sequence) {
+  // Written in place (one resize, no per-byte push_back).
+  const std::size_t at = out.size();
+  out.resize(at + kHeaderSize);
+  write_header(out.data() + at, type, flags, stream, length, word3, sequence);
+}
 }  // namespace
 
 void FrameEncoder::encode_data(std::uint32_t sequence, std::uint32_t ppid, std::uint16_t stream, bool unordered,
                                ByteView payload, Bytes& out) {
-  out.reserve(out.size() + kHeaderSize + payload.size());
-  put_header(out, FrameType::data, unordered ? kFlagUnordered : 0, stream, static_cast<std::uint32_t>(payload.size()),
-             ppid, sequence);
-  out.insert(out.end(), payload.begin(), payload.end());
+  // Header and payload in one resize, then written: no separate insert of
+  // the payload (issue 16: every relayed message passes here).
+  const std::size_t at = out.size();
+  out.resize(at + kHeaderSize + payload.size());
+  std::uint8_t* p = out.data() + at;
+  write_header(p, FrameType::data, unordered ? kFlagUnordered : 0, stream, static_cast<std::uint32_t>(payload.size()),
+               ppid, sequence);
+  if (!payload.empty()) std::memcpy(p + kHeaderSize, payload.data(), payload.size());
 }
 
 void FrameEncoder::encode(const Frame& f, Bytes& out) {

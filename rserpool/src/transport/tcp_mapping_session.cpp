@@ -14,7 +14,7 @@ constexpr std::size_t kMaxPendingHeartbeatAcks = 8;
 Session::Session(SessionOptions options, TimePoint now)
     : opt_(options), decoder_(options.max_message_size), last_heard_(now), last_probe_(now) {}
 
-Result<void, SendError> Session::submit(Message msg) {
+Result<void, SendError> Session::submit(Message&& msg) {
   if (failed_ || shutdown_requested_ || peer_shutdown_) return unexpected(SendError::not_connected);
   if (msg.payload.size() > opt_.max_message_size) return unexpected(SendError::message_too_large);
   const std::uint16_t streams = up_ ? negotiated_out_ : opt_.out_streams;

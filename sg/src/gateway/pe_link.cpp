@@ -94,10 +94,15 @@ void PeLink::execute(gwc_link::Actions& actions) {
           } else if constexpr (std::is_same_v<T, act::SendData>) {
             sending_ = true;
             refused_.reset();
-            driver_->send_data(to_data_view(x.message, gwc_link::kRoutingContext));
+            // The DATA is built in the message's own buffer (the one its
+            // user part was received into) and that buffer is queued: no
+            // second buffer, no copy (issue 16). One the transport refuses
+            // comes back through on_send_failed from those bytes.
+            driver_->send_data(to_data_view(x.message, gwc_link::kRoutingContext), x.message.data);
             sending_ = false;
-            // Encoded and queued: its bytes go back to the pool (issue 16).
-            if (!refused_) rserpool::buffers::give(std::move(x.message.data));
+            // Encoded elsewhere and queued (not built in place): its bytes
+            // go back to the pool. Built in place, nothing is left here.
+            if (!refused_ && x.message.data.capacity() != 0) rserpool::buffers::give(std::move(x.message.data));
             if (refused_) {
               // Nothing accepted is lost silently: counted, said, and
               // handed to failover with the link.

@@ -66,6 +66,15 @@ class ActionRunner : public std::enable_shared_from_this<ActionRunner> {
   // stays, so a caller can reuse it), then re-arms the core's timer. Safe to
   // re-enter from Events callbacks.
   void run(Actions& actions);
+  // run(), with the buffer that holds exactly the user data of the DATA
+  // being sent (the caller's own, e.g. the buffer it was received into):
+  // when one SendData, and only one, borrows its user data from it, that
+  // DATA is built in the buffer itself (encode_data_in_place(): no second
+  // buffer, no copy) and `user_part` is left empty. A refused one is then
+  // handed back from the bytes the transport gives back. Otherwise
+  // (and when it is too small to hold the DATA: growing it would allocate)
+  // `user_part` is left as it was.
+  void run(Actions& actions, Bytes& user_part);
 
   // Messages the transport could not deliver: DATA decoded and handed to
   // Events::on_send_failed, everything else counted and dropped.
@@ -84,8 +93,10 @@ class ActionRunner : public std::enable_shared_from_this<ActionRunner> {
   };
 
   // `data`: the DATA being sent (nullptr for management), handed back
-  // from there if the transport refuses it.
-  void send(AssocId assoc, std::uint16_t stream, const DataView* data, Bytes& bytes);
+  // from there if the transport refuses it; `data_frame`: `bytes` is a DATA
+  // built in place (no view of it left), handed back from the refused bytes.
+  void send(AssocId assoc, std::uint16_t stream, const DataView* data, Bytes& bytes, bool data_frame = false);
+  void hand_back_frame(AssocId assoc, Bytes& frame);
   void log_err_sent(AssocId assoc, const Err& e);
   void rearm();
   void fire(std::uint64_t generation);
@@ -100,6 +111,7 @@ class ActionRunner : public std::enable_shared_from_this<ActionRunner> {
   std::optional<TimePoint> armed_at_;
   std::uint64_t generation_ = 0;
   int depth_ = 0;  // run() nesting: re-arm once, at the outermost level
+  Bytes* send_loan_ = nullptr;  // run(actions, user_part): the sole SendData's user part
   std::unordered_map<AssocId, Bound> assocs_;
   DriverCounters counters_;
 };

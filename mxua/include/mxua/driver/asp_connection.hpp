@@ -49,6 +49,9 @@ class AspConnection : public Events, public std::enable_shared_from_this<AspConn
   // DATA towards the SGP on the SLS's stream; false (and a Drop) when the
   // ASP is not ACTIVE for the DATA's RC.
   bool send_data(const DataView& d);
+  // The same, built in the caller's buffer that holds exactly d's user data
+  // (AssociationDriver::send_data(d, user_part)): left empty when taken.
+  bool send_data(const DataView& d, Bytes& user_part);
   // Any other request (ASPIA, ASPDN, DAUD, ...) through the driver.
   void request(const std::function<Actions(AspClient&, TimePoint)>& fn);
 

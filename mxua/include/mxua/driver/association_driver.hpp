@@ -32,6 +32,12 @@ class AssociationDriver : public tr::AssociationHandler, public std::enable_shar
   // DATA from the local MTP3 user to the peer (ASP: only while active for
   // the RC; SGP: routed by the node's traffic mode).
   void send_data(const DataView& d);
+  // The same, for a caller whose buffer `user_part` holds exactly d's user
+  // data and may go with it: the DATA is built in that buffer (no second
+  // buffer, no copy: ActionRunner::run(actions, user_part)), which is then
+  // left empty; left as it was when the core did not send it (a Drop) or
+  // sent it more than once.
+  void send_data(const DataView& d, Bytes& user_part);
   // Runs any endpoint request (activate, register, ...) through the runner:
   // driver.request([&](Endpoint& e, TimePoint now) { return e.requesting()->shutdown(now); });
   void request(const std::function<Actions(Endpoint&, TimePoint)>& fn);

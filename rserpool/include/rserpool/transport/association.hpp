@@ -92,8 +92,16 @@ class Association : public std::enable_shared_from_this<Association> {
 
   // Queues one message. Allowed before on_up (held until the association
   // is up). Errors are immediate refusals; accepted messages are either
-  // delivered or handed back through on_send_failed.
-  virtual Result<void, SendError> send(Message msg) = 0;
+  // delivered or handed back through on_send_failed. `msg` is taken only
+  // when accepted: after a refusal the caller still holds it as it was, so a
+  // relay can hand a refused message back from its own bytes instead of
+  // keeping a spare copy of every message (issue 16).
+  virtual Result<void, SendError> send(Message&& msg) = 0;
+  // For a caller that keeps its message: a copy is queued.
+  Result<void, SendError> send(const Message& msg) {
+    Message copy = msg;
+    return send(std::move(copy));
+  }
   // Graceful: stop accepting sends, deliver what is queued, then close.
   virtual void close() = 0;
   // Immediate: SCTP ABORT / TCP reset. Hands back what this side still

@@ -70,8 +70,13 @@ class Session {
  public:
   Session(SessionOptions options, TimePoint now);
 
-  // Queues a message (before or after up). Refusals are immediate.
-  Result<void, SendError> submit(Message msg);
+  // Queues a message (before or after up). Refusals are immediate and
+  // leave `msg` with the caller, as it was.
+  Result<void, SendError> submit(Message&& msg);
+  Result<void, SendError> submit(const Message& msg) {
+    Message copy = msg;
+    return submit(std::move(copy));
+  }
 
   // Consumes bytes from the peer. Stops at the first error (the session is
   // then failed and the association must close).
