@@ -115,15 +115,21 @@ class AsapServer {
     PeIdentifier id = 0;
     friend auto operator<=>(const PeKey&, const PeKey&) = default;
   };
-  // Per-PE nodes (owned_, agenda_, each association's ElementSet) come from
-  // one arena (rserpool/core/node_arena.hpp): no malloc per PE in steady state.
-  using ElementSet = std::set<PeKey, std::less<PeKey>, core::ArenaAllocator<PeKey>>;
+  // Per-PE nodes (owned_, agenda_) come from one arena
+  // (rserpool/core/node_arena.hpp): no malloc per PE in steady state.
+  struct Association;
   // The keep-alive agenda: (when, which PE), one entry per PE we audit.
   using AgendaEntry = std::pair<TimePoint, PeKey>;
   using Agenda = std::set<AgendaEntry, std::less<AgendaEntry>, core::ArenaAllocator<AgendaEntry>>;
   // What we keep about a PE we are home for, beside the handlespace entry.
   struct OwnedPe {
+    PeKey key;                                 // its own key in owned_
     std::optional<AssociationId> association;  // none: taken over, not yet heard from
+    // Its place in the list of PEs registered over `association` (see
+    // Association::first): linked and unlinked in O(1), no node.
+    Association* listed_in = nullptr;
+    OwnedPe* prev_on_association = nullptr;
+    OwnedPe* next_on_association = nullptr;
     std::optional<TimePoint> ack_deadline;     // keep-alive outstanding
     TimePoint next_audit{};
     bool in_agenda = false;  // agenda_pos is its entry in agenda_
@@ -137,12 +143,15 @@ class AsapServer {
     std::uint32_t items = 0;
   };
   struct Association {
-    explicit Association(const std::shared_ptr<core::NodeArena>& arena) : elements(ElementSet::allocator_type(arena)) {}
     std::vector<IpAddress> addresses;
     std::uint16_t port = 0;
     TimePoint last_active{};  // last message received (idle clients make room first)
     std::map<PoolHandle, Subscription, core::PoolHandleLess> subscriptions;
-    ElementSet elements;  // PEs registered over it, removed by disown()
+    // PEs registered over it, an intrusive list through their OwnedPe
+    // (owned_'s nodes do not move); unlinked by disown(). Order: most
+    // recently linked first; removal at close sorts by key.
+    OwnedPe* first = nullptr;
+    std::size_t element_count = 0;
     TokenBucket resolutions, unreachables, registrations;
   };
 
@@ -179,6 +188,8 @@ class AsapServer {
   using OwnedMap = std::map<PeKey, OwnedPe, std::less<PeKey>, core::ArenaAllocator<std::pair<const PeKey, OwnedPe>>>;
   // The same as the PeKey forms, for a PE already looked up.
   void disown(OwnedMap::iterator o);
+  static void link(Association& a, OwnedPe& st);
+  static void unlink(OwnedPe& st);
   void remove_owned(OwnedMap::iterator o, Event why);
   // `known` is key_of(pool, id), `assoc` the association named by `aid`,
   // `at` owned_.lower_bound(*known) when known, else owned_.end(): the
@@ -206,6 +217,7 @@ class AsapServer {
   static constexpr std::size_t kSpareAddressLists = 64;
   std::vector<std::vector<IpAddress>> spare_address_lists_;
   wire::asap::RegistrationView registration_scratch_;
+  std::vector<PeKey> closing_;  // on_association_down's keys, reused
 };
 
 }  // namespace rserpool::registrar

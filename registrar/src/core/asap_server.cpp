@@ -63,7 +63,7 @@ void AsapServer::on_association_up(AssociationId id, std::vector<IpAddress> peer
     s_.out.push_back(AbortAsap{id});
     return;
   }
-  Association& a = associations_.try_emplace(id, arena_).first->second;
+  Association& a = associations_.try_emplace(id).first->second;
   a.addresses = std::move(peer_addresses);
   a.port = peer_port;
   a.last_active = now;
@@ -75,7 +75,7 @@ void AsapServer::on_association_up(AssociationId id, std::vector<IpAddress> peer
 
 std::size_t AsapServer::client_count() const {
   return static_cast<std::size_t>(
-      std::count_if(associations_.begin(), associations_.end(), [](const auto& a) { return a.second.elements.empty(); }));
+      std::count_if(associations_.begin(), associations_.end(), [](const auto& a) { return a.second.element_count == 0; }));
 }
 
 // RFC 5355 2.1 (flooding): every association costs a descriptor and
@@ -107,7 +107,7 @@ bool AsapServer::evict_idle_client(TimePoint now) {
   auto victim = associations_.end();
   for (auto it = associations_.begin(); it != associations_.end(); ++it) {
     const Association& a = it->second;
-    if (!a.elements.empty() || !a.subscriptions.empty() || now - a.last_active < s_.config.caps.client_idle) continue;
+    if (a.element_count != 0 || !a.subscriptions.empty() || now - a.last_active < s_.config.caps.client_idle) continue;
     if (victim == associations_.end() || a.last_active < victim->second.last_active) victim = it;
   }
   if (victim == associations_.end()) return false;
@@ -138,9 +138,20 @@ void AsapServer::on_association_down(AssociationId id, TimePoint) {
   auto it = associations_.find(id);
   if (it == associations_.end()) return;
   release(id, it->second);
-  const ElementSet elements = std::move(it->second.elements);
+  // Its PEs in key order (the order their removals and events have always
+  // had), taken off the association's list before it goes.
+  std::vector<PeKey>& keys = closing_;
+  keys.clear();
+  for (OwnedPe* p = it->second.first; p != nullptr;) {
+    OwnedPe* next = p->next_on_association;
+    keys.push_back(p->key);
+    p->listed_in = nullptr;
+    p->prev_on_association = p->next_on_association = nullptr;
+    p = next;
+  }
+  std::sort(keys.begin(), keys.end());
   associations_.erase(it);
-  for (const PeKey& key : elements) {
+  for (const PeKey& key : keys) {
     auto o = owned_.find(key);
     if (o == owned_.end() || o->second.association != id) continue;
     if (s_.config.remove_pes_on_association_down) {
@@ -205,7 +216,7 @@ void AsapServer::on_registration(AssociationId aid, Association& a, ByteView poo
   // (nothing changes owned_ in between).
   const auto at = known ? owned_.lower_bound(*known) : owned_.end();
   const bool owned = at != owned_.end() && at->first == *known;
-  if (a.elements.size() >= cfg.max_pes_per_association && !(known && a.elements.count(*known))) {
+  if (a.element_count >= cfg.max_pes_per_association && !(owned && at->second.listed_in == &a)) {
     return refuse(ErrorCause::lack_of_resources);
   }
   if (id == 0) return refuse(ErrorCause::invalid_values, wire::encode_pe_identifier(id));
@@ -299,7 +310,7 @@ void AsapServer::on_deregistration(AssociationId aid, Association& a, asap::Dere
   const auto key = key_of(d.pool_handle.bytes(), d.pe_id);
   if (s_.handlespace.find(d.pool_handle, d.pe_id) != nullptr) {
     auto o = key ? owned_.find(*key) : owned_.end();
-    if (!key || !a.elements.count(*key) || o == owned_.end() || o->second.association != aid) {
+    if (!key || o == owned_.end() || o->second.listed_in != &a || o->second.association != aid) {
       // Only the PE itself, on the association it registered over, may take
       // itself out (RFC 5352 3.3 / 6: a PU must not deregister others).
       ++s_.counters.deregistrations_rejected;
@@ -467,12 +478,8 @@ void AsapServer::on_keep_alive_ack(AssociationId aid, const asap::EndpointKeepAl
       ++s_.counters.keep_alive_acks_foreign;
       return;
     }
-    if (st.association) {
-      auto old = associations_.find(*st.association);
-      if (old != associations_.end()) old->second.elements.erase(*key);
-    }
     st.association = aid;
-    a->second.elements.insert(*key);
+    link(a->second, st);  // off the old association's list, if any
   }
   ++s_.counters.keep_alive_acks;
   if (!st.reporters.empty()) {
@@ -555,7 +562,7 @@ void AsapServer::reschedule(PeKey key, OwnedPe& st) {
 
 AsapServer::PeKey AsapServer::adopt(ByteView pool, PeIdentifier id, std::optional<AssociationId> aid, TimePoint now) {
   const auto known = key_of(pool, id);
-  return adopt(pool, id, aid, now, known, aid ? &associations_.try_emplace(*aid, arena_).first->second : nullptr,
+  return adopt(pool, id, aid, now, known, aid ? &associations_.try_emplace(*aid).first->second : nullptr,
                known ? owned_.lower_bound(*known) : owned_.end());
 }
 
@@ -568,14 +575,18 @@ AsapServer::PeKey AsapServer::adopt(ByteView pool, PeIdentifier id, std::optiona
   } else if (it == owned_.end() || it->first != *known) {
     handles_.add_ref(known->pool);  // the handle is interned already: no second hash
     it = owned_.emplace_hint(it, *known, OwnedPe{});
-  } else if (it->second.association && it->second.association != aid) {
-    auto old = associations_.find(*it->second.association);
-    if (old != associations_.end()) old->second.elements.erase(it->first);
   }
   const PeKey key = it->first;
   OwnedPe& st = it->second;
+  st.key = key;
   st.association = aid;
-  if (assoc != nullptr) assoc->elements.insert(key);
+  // Onto the association's list (off another's, if it moved); a PE with
+  // no association is on none.
+  if (assoc != nullptr) {
+    link(*assoc, st);
+  } else {
+    unlink(st);
+  }
   st.ack_deadline.reset();
   st.next_audit = jittered_audit(now);
   reschedule(key, st);
@@ -600,10 +611,7 @@ void AsapServer::disown(PeKey key) {
 void AsapServer::disown(OwnedMap::iterator o) {
   const PeKey key = o->first;
   if (o->second.in_agenda) agenda_.erase(o->second.agenda_pos);
-  if (o->second.association) {
-    auto a = associations_.find(*o->second.association);
-    if (a != associations_.end()) a->second.elements.erase(key);
-  }
+  unlink(o->second);
   owned_.erase(o);
   handles_.release(key.pool);
 }
@@ -731,6 +739,31 @@ wire::asap::RegistrationView& AsapServer::registration_scratch() {
   auto& list = registration_scratch_.pool_element.user_transport.addresses;
   if (list.capacity() == 0) list = take_address_list();
   return registration_scratch_;
+}
+
+void AsapServer::link(Association& a, OwnedPe& st) {
+  if (st.listed_in == &a) return;
+  unlink(st);
+  st.listed_in = &a;
+  st.prev_on_association = nullptr;
+  st.next_on_association = a.first;
+  if (a.first != nullptr) a.first->prev_on_association = &st;
+  a.first = &st;
+  ++a.element_count;
+}
+
+void AsapServer::unlink(OwnedPe& st) {
+  Association* a = st.listed_in;
+  if (a == nullptr) return;
+  if (st.prev_on_association != nullptr) {
+    st.prev_on_association->next_on_association = st.next_on_association;
+  } else {
+    a->first = st.next_on_association;
+  }
+  if (st.next_on_association != nullptr) st.next_on_association->prev_on_association = st.prev_on_association;
+  --a->element_count;
+  st.listed_in = nullptr;
+  st.prev_on_association = st.next_on_association = nullptr;
 }
 
 }  // namespace rserpool::registrar
