@@ -625,7 +625,7 @@ void AsapServer::remove_owned(PeKey key, Event why) {
     if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::del_pe, removed->pool, removed->element);
     pool_changed(removed->pool);
     keep_address_lists(removed->element);
-    s_.notify(why, std::move(removed->pool), key.id);
+    s_.notify(why, removed->pool, key.id);
   }
 }
 
@@ -636,7 +636,7 @@ void AsapServer::remove_owned(OwnedMap::iterator o, Event why) {
     if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::del_pe, removed->pool, removed->element);
     pool_changed(removed->pool);
     keep_address_lists(removed->element);
-    s_.notify(why, std::move(removed->pool), key.id);  // the handlespace's copy, not a new one
+    s_.notify(why, removed->pool, key.id);
   }
   disown(o);
 }
@@ -711,7 +711,7 @@ void AsapServer::process_expiry(TimePoint now) {
     }
     pool_changed(removed.pool);
     keep_address_lists(removed.element);
-    s_.notify(Event::pe_expired, std::move(removed.pool), removed.element.id);
+    s_.notify(Event::pe_expired, removed.pool, removed.element.id);
   }
 }
 
