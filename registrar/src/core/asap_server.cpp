@@ -150,6 +150,9 @@ void AsapServer::on_association_down(AssociationId id, TimePoint) {
     p = next;
   }
   std::sort(keys.begin(), keys.end());
+  // One notification per PE (and an update each when peered): room for
+  // them at once, instead of moving every queued action at each growth.
+  if (s_.config.remove_pes_on_association_down) s_.out.reserve(s_.out.size() + keys.size());
   associations_.erase(it);
   for (const PeKey& key : keys) {
     auto o = owned_.find(key);
