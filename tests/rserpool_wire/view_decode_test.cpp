@@ -6,6 +6,7 @@
 // field and single-byte corruption of them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "rserpool/wire/asap.hpp"
@@ -107,8 +108,38 @@ TEST(HandleResolutionView, TruncationsLengthsAndCorruptionsNeverDisagree) {
 // path decodes the PE parameter straight into the value it keeps.
 namespace {
 
+// The registrar decodes every REGISTRATION into one reused view (its
+// address list's storage reused): whatever an earlier decode, failed or
+// not, left in it, the result must be the fresh decode's.
+asap::RegistrationView& reused_view() {
+  static asap::RegistrationView v = [] {
+    asap::RegistrationView d;
+    d.pool_element.id = 99;
+    d.pool_element.home_registrar = 0x77;
+    d.pool_element.registration_life_ms = 5;
+    d.pool_element.user_transport.protocol = TransportProtocol::tcp;
+    d.pool_element.user_transport.port = 9;
+    d.pool_element.user_transport.use = TransportUse::data_and_control;
+    d.pool_element.user_transport.addresses.assign(5, IpAddress::v4({192, 0, 2, 9}));
+    d.pool_element.policy.type = PolicyType::least_used;
+    d.pool_element.policy.load = 3;
+    d.pool_element.asap_transport.emplace().addresses = {IpAddress::v4({192, 0, 2, 10})};
+    return d;
+  }();
+  return v;
+}
+
 void check_registration_agrees(const Bytes& b) {
   const auto v = asap::decode_registration_view(b);
+  asap::RegistrationView& reused = reused_view();
+  const bool reused_ok = asap::decode_registration_view(b, reused);
+  EXPECT_EQ(reused_ok, v.has_value()) << "decoding into a reused view decides otherwise";
+  if (v && reused_ok) {
+    EXPECT_EQ(reused.pool_handle.size(), v->pool_handle.size());
+    EXPECT_TRUE(std::equal(reused.pool_handle.begin(), reused.pool_handle.end(), v->pool_handle.begin(),
+                           v->pool_handle.end()));
+    EXPECT_EQ(reused.pool_element, v->pool_element) << "a reused view kept state from an earlier decode";
+  }
   if (!v) return;
   auto d = asap::decode(b);
   ASSERT_TRUE(d) << "view accepted what decode() rejects";

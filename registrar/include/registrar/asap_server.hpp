@@ -62,6 +62,11 @@ class AsapServer {
   // A REGISTRATION decoded into a view (the registrar's fast path): the
   // same handling as through on_message(). False: unknown association.
   bool on_registration(AssociationId id, wire::asap::RegistrationView&& r, TimePoint now);
+  // Where the registrar decodes the next REGISTRATION into
+  // (wire::asap::decode_registration_view(data, into)): its user transport's
+  // address list has storage from a removed PE's, so decoding allocates
+  // nothing in steady state. Pass it to on_registration() once decoded.
+  wire::asap::RegistrationView& registration_scratch();
   std::optional<TimePoint> next_deadline() const;
   void on_timeout(TimePoint now);
   // End of every event: one push per changed pool to its subscribers.
@@ -110,16 +115,25 @@ class AsapServer {
     PeIdentifier id = 0;
     friend auto operator<=>(const PeKey&, const PeKey&) = default;
   };
-  // Per-PE nodes (owned_, agenda_, each association's ElementSet) come from
-  // one arena (rserpool/core/node_arena.hpp): no malloc per PE in steady state.
-  using ElementSet = std::set<PeKey, std::less<PeKey>, core::ArenaAllocator<PeKey>>;
+  // Per-PE nodes (owned_, agenda_) come from one arena
+  // (rserpool/core/node_arena.hpp): no malloc per PE in steady state.
+  struct Association;
+  // The keep-alive agenda: (when, which PE), one entry per PE we audit.
+  using AgendaEntry = std::pair<TimePoint, PeKey>;
+  using Agenda = std::set<AgendaEntry, std::less<AgendaEntry>, core::ArenaAllocator<AgendaEntry>>;
   // What we keep about a PE we are home for, beside the handlespace entry.
   struct OwnedPe {
+    PeKey key;                                 // its own key in owned_
     std::optional<AssociationId> association;  // none: taken over, not yet heard from
+    // Its place in the list of PEs registered over `association` (see
+    // Association::first): linked and unlinked in O(1), no node.
+    Association* listed_in = nullptr;
+    OwnedPe* prev_on_association = nullptr;
+    OwnedPe* next_on_association = nullptr;
     std::optional<TimePoint> ack_deadline;     // keep-alive outstanding
     TimePoint next_audit{};
-    TimePoint agenda_at{};
-    bool in_agenda = false;  // agenda_ holds {agenda_at, its key}
+    bool in_agenda = false;  // agenda_pos is its entry in agenda_
+    Agenda::iterator agenda_pos{};  // re-keyed and erased without a search
     // Distinct associations that reported the PE unreachable since
     // `reports_since` (RFC 5352 3.5); cleared by its answer.
     std::vector<AssociationId> reporters;
@@ -129,12 +143,15 @@ class AsapServer {
     std::uint32_t items = 0;
   };
   struct Association {
-    explicit Association(const std::shared_ptr<core::NodeArena>& arena) : elements(ElementSet::allocator_type(arena)) {}
     std::vector<IpAddress> addresses;
     std::uint16_t port = 0;
     TimePoint last_active{};  // last message received (idle clients make room first)
     std::map<PoolHandle, Subscription, core::PoolHandleLess> subscriptions;
-    ElementSet elements;  // PEs registered over it, removed by disown()
+    // PEs registered over it, an intrusive list through their OwnedPe
+    // (owned_'s nodes do not move); unlinked by disown(). Order: most
+    // recently linked first; removal at close sorts by key.
+    OwnedPe* first = nullptr;
+    std::size_t element_count = 0;
     TokenBucket resolutions, unreachables, registrations;
   };
 
@@ -157,8 +174,7 @@ class AsapServer {
     return PeKey{*h, id};
   }
   PeKey adopt(ByteView pool, PeIdentifier id, std::optional<AssociationId> aid, TimePoint now);
-  PeKey adopt(ByteView pool, PeIdentifier id, std::optional<AssociationId> aid, TimePoint now, std::optional<PeKey> known,
-              Association* assoc);
+
   void disown(PeKey key);
   void reschedule(PeKey key, OwnedPe& st);
   void remove_owned(PeKey key, Event why);
@@ -169,12 +185,22 @@ class AsapServer {
   bool evict_idle_client(TimePoint now);
   void release(AssociationId id, Association& a);
 
-  using AgendaEntry = std::pair<TimePoint, PeKey>;
   using OwnedMap = std::map<PeKey, OwnedPe, std::less<PeKey>, core::ArenaAllocator<std::pair<const PeKey, OwnedPe>>>;
-  using Agenda = std::set<AgendaEntry, std::less<AgendaEntry>, core::ArenaAllocator<AgendaEntry>>;
   // The same as the PeKey forms, for a PE already looked up.
   void disown(OwnedMap::iterator o);
+  static void link(Association& a, OwnedPe& st);
+  static void unlink(OwnedPe& st);
   void remove_owned(OwnedMap::iterator o, Event why);
+  // `known` is key_of(pool, id), `assoc` the association named by `aid`,
+  // `at` owned_.lower_bound(*known) when known, else owned_.end(): the
+  // registration has looked all of them up already.
+  PeKey adopt(ByteView pool, PeIdentifier id, std::optional<AssociationId> aid, TimePoint now, std::optional<PeKey> known,
+              Association* assoc, OwnedMap::iterator at);
+  // Address lists of removed PEs, kept for the next registrations (the
+  // decoded user transport, the ASAP transport we fill in): a registration
+  // and its removal allocate nothing in steady state (issue 16).
+  std::vector<IpAddress> take_address_list();
+  void keep_address_lists(PoolElementParameter& pe);
 
   CoreShared& s_;
   HandleUpdateSink& peers_;
@@ -188,6 +214,10 @@ class AsapServer {
   std::map<PoolHandle, std::set<AssociationId>, core::PoolHandleLess> subscribers_;
   std::set<PoolHandle, core::PoolHandleLess> changed_pools_;
   std::vector<const core::PoolElementEntry*> chosen_;  // reused by every resolution
+  static constexpr std::size_t kSpareAddressLists = 64;
+  std::vector<std::vector<IpAddress>> spare_address_lists_;
+  wire::asap::RegistrationView registration_scratch_;
+  std::vector<PeKey> closing_;  // on_association_down's keys, reused
 };
 
 }  // namespace rserpool::registrar

@@ -26,11 +26,17 @@ struct CoreShared {
   std::vector<Action> out;
 
   ServerIdentifier self() const noexcept { return config.server_id; }
-  void notify(Event e, PoolHandle pool = {}, PeIdentifier pe = 0, ServerIdentifier server = 0,
+  void notify(Event e, const PoolHandle& pool = {}, PeIdentifier pe = 0, ServerIdentifier server = 0,
               AssociationId association = 0) {
-    // One move into the variant (clang 14 has no parenthesised aggregate
-    // initialisation, which building it in place would need).
-    out.emplace_back(std::in_place_type<Notify>, Notify{e, std::move(pool), pe, server, association});
+    // Built in place and filled in: the handle is copied once (a copy into
+    // a by-value parameter, then two moves, cost about as much again on
+    // every registration and removal).
+    auto& n = std::get<Notify>(out.emplace_back(std::in_place_type<Notify>));
+    n.event = e;
+    n.pool = pool;
+    n.pe = pe;
+    n.server = server;
+    n.association = association;
   }
   // Never to ourselves nor to "nobody".
   void send_enrp(ServerIdentifier peer, wire::enrp::Message m) {

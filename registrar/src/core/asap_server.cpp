@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <variant>
 
+#include "rserpool/wire/decode_error.hpp"
 #include "rserpool/wire/parameters.hpp"
 
 namespace rserpool::registrar {
@@ -62,7 +63,7 @@ void AsapServer::on_association_up(AssociationId id, std::vector<IpAddress> peer
     s_.out.push_back(AbortAsap{id});
     return;
   }
-  Association& a = associations_.try_emplace(id, arena_).first->second;
+  Association& a = associations_.try_emplace(id).first->second;
   a.addresses = std::move(peer_addresses);
   a.port = peer_port;
   a.last_active = now;
@@ -74,7 +75,7 @@ void AsapServer::on_association_up(AssociationId id, std::vector<IpAddress> peer
 
 std::size_t AsapServer::client_count() const {
   return static_cast<std::size_t>(
-      std::count_if(associations_.begin(), associations_.end(), [](const auto& a) { return a.second.elements.empty(); }));
+      std::count_if(associations_.begin(), associations_.end(), [](const auto& a) { return a.second.element_count == 0; }));
 }
 
 // RFC 5355 2.1 (flooding): every association costs a descriptor and
@@ -106,7 +107,7 @@ bool AsapServer::evict_idle_client(TimePoint now) {
   auto victim = associations_.end();
   for (auto it = associations_.begin(); it != associations_.end(); ++it) {
     const Association& a = it->second;
-    if (!a.elements.empty() || !a.subscriptions.empty() || now - a.last_active < s_.config.caps.client_idle) continue;
+    if (a.element_count != 0 || !a.subscriptions.empty() || now - a.last_active < s_.config.caps.client_idle) continue;
     if (victim == associations_.end() || a.last_active < victim->second.last_active) victim = it;
   }
   if (victim == associations_.end()) return false;
@@ -137,9 +138,23 @@ void AsapServer::on_association_down(AssociationId id, TimePoint) {
   auto it = associations_.find(id);
   if (it == associations_.end()) return;
   release(id, it->second);
-  const ElementSet elements = std::move(it->second.elements);
+  // Its PEs in key order (the order their removals and events have always
+  // had), taken off the association's list before it goes.
+  std::vector<PeKey>& keys = closing_;
+  keys.clear();
+  for (OwnedPe* p = it->second.first; p != nullptr;) {
+    OwnedPe* next = p->next_on_association;
+    keys.push_back(p->key);
+    p->listed_in = nullptr;
+    p->prev_on_association = p->next_on_association = nullptr;
+    p = next;
+  }
+  std::sort(keys.begin(), keys.end());
+  // One notification per PE (and an update each when peered): room for
+  // them at once, instead of moving every queued action at each growth.
+  if (s_.config.remove_pes_on_association_down) s_.out.reserve(s_.out.size() + keys.size());
   associations_.erase(it);
-  for (const PeKey& key : elements) {
+  for (const PeKey& key : keys) {
     auto o = owned_.find(key);
     if (o == owned_.end() || o->second.association != id) continue;
     if (s_.config.remove_pes_on_association_down) {
@@ -200,7 +215,11 @@ void AsapServer::on_registration(AssociationId aid, Association& a, ByteView poo
     return refuse(ErrorCause::lack_of_resources);
   }
   const auto known = key_of(pool, id);  // nullopt: not ours
-  if (a.elements.size() >= cfg.max_pes_per_association && !(known && a.elements.count(*known))) {
+  // One search of owned_ serves the conflict check and adopt() below
+  // (nothing changes owned_ in between).
+  const auto at = known ? owned_.lower_bound(*known) : owned_.end();
+  const bool owned = at != owned_.end() && at->first == *known;
+  if (a.element_count >= cfg.max_pes_per_association && !(owned && at->second.listed_in == &a)) {
     return refuse(ErrorCause::lack_of_resources);
   }
   if (id == 0) return refuse(ErrorCause::invalid_values, wire::encode_pe_identifier(id));
@@ -212,12 +231,11 @@ void AsapServer::on_registration(AssociationId aid, Association& a, ByteView poo
   // up, nobody else may register, move or re-point it. The incumbent is
   // audited at once, so an owner that is really gone makes room within one
   // keep-alive timeout and the newcomer's next attempt succeeds.
-  if (auto o = known ? owned_.find(*known) : owned_.end(); o != owned_.end() && o->second.association &&
-                                                           *o->second.association != aid &&
-                                 associations_.count(*o->second.association) != 0) {
+  if (owned && at->second.association && *at->second.association != aid &&
+      associations_.count(*at->second.association) != 0) {
     ++c.registrations_refused_owned;
     s_.notify(Event::pe_identity_conflict, PoolHandle(pool), id, 0, aid);
-    if (!o->second.ack_deadline) send_keep_alive(o->first, o->second, false, now);
+    if (!at->second.ack_deadline) send_keep_alive(at->first, at->second, false, now);
     return refuse(ErrorCause::non_unique_pe_identifier, wire::encode_pe_identifier(id));
   }
   // Only addresses the registering association itself carries may be
@@ -242,17 +260,23 @@ void AsapServer::on_registration(AssociationId aid, Association& a, ByteView poo
   if (a.addresses.empty()) {
     pe.asap_transport.reset();
   } else {
+    // The list's storage: the one decoded, else a removed PE's.
+    std::vector<IpAddress> list = pe.asap_transport ? std::move(pe.asap_transport->addresses) : take_address_list();
+    list.assign(a.addresses.begin(), a.addresses.end());
     TransportParameter& asap_transport = pe.asap_transport.emplace();
     asap_transport.protocol = TransportProtocol::sctp;
     asap_transport.port = a.port;
     asap_transport.use = TransportUse::data_only;
-    asap_transport.addresses = a.addresses;
+    asap_transport.addresses = std::move(list);
   }
   core::RegistrationContext ctx;
   ctx.owner = s_.self();
   ctx.now = now;
   ctx.check_unique_id = true;
-  auto outcome = hs.register_element(pool, std::move(pe), ctx);  // `pe` is not used below
+  auto outcome = hs.register_element(pool, std::move(pe), ctx);
+  // A re-registration hands the replaced parameter back in `pe`; a new PE
+  // left it empty. Either way `pe` is not used below.
+  keep_address_lists(pe);
   if (!outcome) {
     const auto& rej = outcome.error();
     Bytes info;
@@ -271,7 +295,7 @@ void AsapServer::on_registration(AssociationId aid, Association& a, ByteView poo
     ++c.reregistrations;
     s_.notify(Event::pe_reregistered, handle, id);
   }
-  adopt(pool, id, aid, now, known, &a);
+  adopt(pool, id, aid, now, known, &a, at);
   const auto answer_at = s_.out.size();
   asap::RegistrationResponse resp;
   resp.pe_id = id;
@@ -289,7 +313,7 @@ void AsapServer::on_deregistration(AssociationId aid, Association& a, asap::Dere
   const auto key = key_of(d.pool_handle.bytes(), d.pe_id);
   if (s_.handlespace.find(d.pool_handle, d.pe_id) != nullptr) {
     auto o = key ? owned_.find(*key) : owned_.end();
-    if (!key || !a.elements.count(*key) || o == owned_.end() || o->second.association != aid) {
+    if (!key || o == owned_.end() || o->second.listed_in != &a || o->second.association != aid) {
       // Only the PE itself, on the association it registered over, may take
       // itself out (RFC 5352 3.3 / 6: a PU must not deregister others).
       ++s_.counters.deregistrations_rejected;
@@ -457,12 +481,8 @@ void AsapServer::on_keep_alive_ack(AssociationId aid, const asap::EndpointKeepAl
       ++s_.counters.keep_alive_acks_foreign;
       return;
     }
-    if (st.association) {
-      auto old = associations_.find(*st.association);
-      if (old != associations_.end()) old->second.elements.erase(*key);
-    }
     st.association = aid;
-    a->second.elements.insert(*key);
+    link(a->second, st);  // off the old association's list, if any
   }
   ++s_.counters.keep_alive_acks;
   if (!st.reporters.empty()) {
@@ -521,46 +541,55 @@ TimePoint AsapServer::jittered_audit(TimePoint now) {
 }
 
 void AsapServer::reschedule(PeKey key, OwnedPe& st) {
-  // Re-arming moves the PE's agenda node instead of freeing and allocating one.
+  // Re-arming moves the PE's agenda node (found by its stored position)
+  // instead of freeing and allocating one.
   decltype(agenda_)::node_type node;
-  if (st.in_agenda) node = agenda_.extract({st.agenda_at, key});
+  if (st.in_agenda) node = agenda_.extract(st.agenda_pos);
   st.in_agenda = false;
+  TimePoint at;
   if (st.ack_deadline) {
-    st.agenda_at = *st.ack_deadline;
+    at = *st.ack_deadline;
   } else if (s_.config.keep_alive_audit) {
-    st.agenda_at = st.next_audit;
+    at = st.next_audit;
   } else {
     return;
   }
   st.in_agenda = true;
   if (node) {
-    node.value().first = st.agenda_at;
-    agenda_.insert(std::move(node));
+    node.value().first = at;
+    st.agenda_pos = agenda_.insert(std::move(node)).position;
   } else {
-    agenda_.insert({st.agenda_at, key});
+    st.agenda_pos = agenda_.insert({at, key}).first;
   }
 }
 
 AsapServer::PeKey AsapServer::adopt(ByteView pool, PeIdentifier id, std::optional<AssociationId> aid, TimePoint now) {
-  return adopt(pool, id, aid, now, key_of(pool, id), aid ? &associations_.try_emplace(*aid, arena_).first->second : nullptr);
+  const auto known = key_of(pool, id);
+  return adopt(pool, id, aid, now, known, aid ? &associations_.try_emplace(*aid).first->second : nullptr,
+               known ? owned_.lower_bound(*known) : owned_.end());
 }
 
-// `known` is key_of(pool, id), `assoc` the association named by `aid`:
-// the registration has both at hand already.
 AsapServer::PeKey AsapServer::adopt(ByteView pool, PeIdentifier id, std::optional<AssociationId> aid, TimePoint now,
-                                    std::optional<PeKey> known, Association* assoc) {
-  auto it = known ? owned_.find(*known) : owned_.end();
-  if (it == owned_.end()) {
+                                    std::optional<PeKey> known, Association* assoc, OwnedMap::iterator at) {
+  auto it = at;
+  if (!known) {
     // A new owned PE holds one reference to its pool's interned handle.
     it = owned_.emplace(PeKey{handles_.acquire(pool), id}, OwnedPe{}).first;
-  } else if (it->second.association && it->second.association != aid) {
-    auto old = associations_.find(*it->second.association);
-    if (old != associations_.end()) old->second.elements.erase(it->first);
+  } else if (it == owned_.end() || it->first != *known) {
+    handles_.add_ref(known->pool);  // the handle is interned already: no second hash
+    it = owned_.emplace_hint(it, *known, OwnedPe{});
   }
   const PeKey key = it->first;
   OwnedPe& st = it->second;
+  st.key = key;
   st.association = aid;
-  if (assoc != nullptr) assoc->elements.insert(key);
+  // Onto the association's list (off another's, if it moved); a PE with
+  // no association is on none.
+  if (assoc != nullptr) {
+    link(*assoc, st);
+  } else {
+    unlink(st);
+  }
   st.ack_deadline.reset();
   st.next_audit = jittered_audit(now);
   reschedule(key, st);
@@ -584,11 +613,8 @@ void AsapServer::disown(PeKey key) {
 
 void AsapServer::disown(OwnedMap::iterator o) {
   const PeKey key = o->first;
-  if (o->second.in_agenda) agenda_.erase({o->second.agenda_at, key});
-  if (o->second.association) {
-    auto a = associations_.find(*o->second.association);
-    if (a != associations_.end()) a->second.elements.erase(key);
-  }
+  if (o->second.in_agenda) agenda_.erase(o->second.agenda_pos);
+  unlink(o->second);
   owned_.erase(o);
   handles_.release(key.pool);
 }
@@ -601,7 +627,8 @@ void AsapServer::remove_owned(PeKey key, Event why) {
   if (removed) {
     if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::del_pe, removed->pool, removed->element);
     pool_changed(removed->pool);
-    s_.notify(why, std::move(removed->pool), key.id);
+    keep_address_lists(removed->element);
+    s_.notify(why, removed->pool, key.id);
   }
 }
 
@@ -611,7 +638,8 @@ void AsapServer::remove_owned(OwnedMap::iterator o, Event why) {
   if (removed) {
     if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::del_pe, removed->pool, removed->element);
     pool_changed(removed->pool);
-    s_.notify(why, std::move(removed->pool), key.id);  // the handlespace's copy, not a new one
+    keep_address_lists(removed->element);
+    s_.notify(why, removed->pool, key.id);
   }
   disown(o);
 }
@@ -685,8 +713,60 @@ void AsapServer::process_expiry(TimePoint now) {
       if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::del_pe, removed.pool, removed.element);
     }
     pool_changed(removed.pool);
-    s_.notify(Event::pe_expired, std::move(removed.pool), removed.element.id);
+    keep_address_lists(removed.element);
+    s_.notify(Event::pe_expired, removed.pool, removed.element.id);
   }
+}
+
+std::vector<IpAddress> AsapServer::take_address_list() {
+  if (spare_address_lists_.empty()) return {};
+  std::vector<IpAddress> list = std::move(spare_address_lists_.back());
+  spare_address_lists_.pop_back();
+  return list;
+}
+
+void AsapServer::keep_address_lists(PoolElementParameter& pe) {
+  const auto keep = [&](std::vector<IpAddress>& list) {
+    if (list.capacity() == 0 || list.capacity() > wire::kMaxTransportAddresses ||
+        spare_address_lists_.size() >= kSpareAddressLists)
+      return;
+    if (spare_address_lists_.capacity() == 0) spare_address_lists_.reserve(kSpareAddressLists);
+    list.clear();
+    spare_address_lists_.push_back(std::move(list));
+  };
+  keep(pe.user_transport.addresses);
+  if (pe.asap_transport) keep(pe.asap_transport->addresses);
+}
+
+wire::asap::RegistrationView& AsapServer::registration_scratch() {
+  auto& list = registration_scratch_.pool_element.user_transport.addresses;
+  if (list.capacity() == 0) list = take_address_list();
+  return registration_scratch_;
+}
+
+void AsapServer::link(Association& a, OwnedPe& st) {
+  if (st.listed_in == &a) return;
+  unlink(st);
+  st.listed_in = &a;
+  st.prev_on_association = nullptr;
+  st.next_on_association = a.first;
+  if (a.first != nullptr) a.first->prev_on_association = &st;
+  a.first = &st;
+  ++a.element_count;
+}
+
+void AsapServer::unlink(OwnedPe& st) {
+  Association* a = st.listed_in;
+  if (a == nullptr) return;
+  if (st.prev_on_association != nullptr) {
+    st.prev_on_association->next_on_association = st.next_on_association;
+  } else {
+    a->first = st.next_on_association;
+  }
+  if (st.next_on_association != nullptr) st.next_on_association->prev_on_association = st.prev_on_association;
+  --a->element_count;
+  st.listed_in = nullptr;
+  st.prev_on_association = st.next_on_association = nullptr;
 }
 
 }  // namespace rserpool::registrar

@@ -152,8 +152,10 @@ std::vector<Action> Registrar::on_asap_message(AssociationId id, ByteView messag
   }
   // Likewise a plain REGISTRATION: its PE parameter is decoded straight
   // into the value the handlespace keeps.
-  if (auto view = asap::decode_registration_view(message)) {
-    if (!p_->asap.on_registration(id, std::move(*view), now)) ++s.counters.asap_unknown_association;
+  // Decoded into the ASAP server's scratch view, whose address list reuses
+  // a removed PE's storage.
+  if (auto& view = p_->asap.registration_scratch(); asap::decode_registration_view(message, view)) {
+    if (!p_->asap.on_registration(id, std::move(view), now)) ++s.counters.asap_unknown_association;
     return finish();
   }
   auto decoded = asap::decode(message);

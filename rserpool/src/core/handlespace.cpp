@@ -151,7 +151,9 @@ Result<RegistrationOutcome, RegistrationRejection> Handlespace::register_element
           e.expiry_pos_ = expiry_.emplace_hint(expiry_.end(), key, &e);
         }
       }
-      e.pe_ = std::move(pe);  // `pe` is not used below
+      // Swapped, not assigned: the caller gets the old parameter's address
+      // lists back in `pe` and may reuse their storage (the registrar does).
+      std::swap(e.pe_, pe);
       e.pe_.home_registrar = ctx.owner;
       e.updated_at_ = ctx.now;
       e.expires_at_ = expires;
@@ -212,12 +214,11 @@ PoolElementEntry& Handlespace::insert(Pool& pool, PoolElementParameter&& pe, con
   return e;
 }
 
-RemovedElement Handlespace::remove_entry(Pool& pool, PeIdentifier id) {
-  PoolElementEntry* e = pool.find(id);
-  index_remove(*e);
-  PoolElementEntry gone = pool.extract(id);
+RemovedElement Handlespace::remove_entry(Pool& pool, PoolElementEntry& e) {
+  index_remove(e);
+  auto node = pool.extract(e);  // `e` lives in the node until it goes
   --element_count_;
-  RemovedElement removed{pool.handle(), std::move(gone.pe_), pool.size() == 0};
+  RemovedElement removed{pool.handle(), std::move(node.mapped().pe_), pool.size() == 0};
   if (removed.pool_removed) {
     pool_lookup_.erase(view_of(pool.handle()));
     pools_.erase(removed.pool);  // destroys `pool`
@@ -225,14 +226,18 @@ RemovedElement Handlespace::remove_entry(Pool& pool, PeIdentifier id) {
   return removed;
 }
 
+RemovedElement Handlespace::remove_entry(Pool& pool, PeIdentifier id) { return remove_entry(pool, *pool.find(id)); }
+
 std::optional<RemovedElement> Handlespace::deregister_element(const PoolHandle& handle, PeIdentifier id) {
   return deregister_element(ByteView(handle.bytes()), id);
 }
 
+// One pool lookup and one PE lookup; the removal works on the entry found.
 std::optional<RemovedElement> Handlespace::deregister_element(ByteView handle, PeIdentifier id) {
   Pool* pool = find_pool(handle);
-  if (pool == nullptr || pool->find(id) == nullptr) return std::nullopt;
-  return remove_entry(*pool, id);
+  PoolElementEntry* e = pool == nullptr ? nullptr : pool->find(id);
+  if (e == nullptr) return std::nullopt;
+  return remove_entry(*pool, *e);
 }
 
 const PoolElementEntry* Handlespace::find(const PoolHandle& handle, PeIdentifier id) const {
@@ -329,7 +334,7 @@ std::vector<RemovedElement> Handlespace::expire(TimePoint now) {
   std::vector<RemovedElement> out;
   while (!expiry_.empty() && expiry_.begin()->first.at <= now) {
     PoolElementEntry* e = expiry_.begin()->second;
-    out.push_back(remove_entry(*e->pool_, e->id()));
+    out.push_back(remove_entry(*e->pool_, *e));
   }
   return out;
 }

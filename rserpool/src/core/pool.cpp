@@ -24,10 +24,10 @@ PoolElementEntry* Pool::find(PeIdentifier id) noexcept {
 }
 
 PoolElementEntry& Pool::insert(PoolElementParameter&& pe) {
-  auto [it, inserted] = elements_.try_emplace(pe.id);
+  const PeIdentifier id = pe.id;
+  auto [it, inserted] = elements_.try_emplace(id, std::move(pe));  // built in place, no assignment
   assert(inserted);
   PoolElementEntry& e = it->second;
-  e.pe_ = std::move(pe);
   e.pool_ = this;
   lookup_.emplace(e.pe_.id, &e);
   if (free_slots_.empty()) {
@@ -46,15 +46,14 @@ void Pool::change_policy_values(PoolElementEntry& e, const PolicyParameters& p) 
   selection_->change(e.slot_, p);
 }
 
-PoolElementEntry Pool::extract(PeIdentifier id) {
+Pool::Elements::node_type Pool::extract(PoolElementEntry& e) {
+  const PeIdentifier id = e.pe_.id;
   lookup_.erase(id);
-  auto node = elements_.extract(id);
-  PoolElementEntry& e = node.mapped();
   selection_->remove(e.slot_);
   by_slot_[e.slot_] = nullptr;
   free_slots_.push_back(e.slot_);
   e.pool_ = nullptr;
-  return std::move(e);
+  return elements_.extract(id);
 }
 
 void Pool::select(std::size_t max_items, std::size_t max_increment, Random& rng, std::vector<Slot>& scratch,

@@ -39,7 +39,9 @@ class Pool {
   PoolElementEntry* find(PeIdentifier id) noexcept;
   PoolElementEntry& insert(PoolElementParameter&& pe);
   void change_policy_values(PoolElementEntry& e, const PolicyParameters& p);
-  PoolElementEntry extract(PeIdentifier id);
+  // Takes `e` (a member) out of the pool: the node that holds it, so the
+  // caller moves out what it keeps without a copy of the whole entry.
+  Elements::node_type extract(PoolElementEntry& e);
 
   void select(std::size_t max_items, std::size_t max_increment, Random& rng, std::vector<Slot>& scratch,
               std::vector<const PoolElementEntry*>& out);

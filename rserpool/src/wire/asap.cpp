@@ -178,24 +178,34 @@ std::optional<HandleResolutionView> decode_handle_resolution_view(ByteView data)
   return v;
 }
 
-std::optional<RegistrationView> decode_registration_view(ByteView data) {
-  if (data.size() < 4 || data[0] != static_cast<std::uint8_t>(MessageType::registration)) return std::nullopt;
+bool decode_registration_view(ByteView data, RegistrationView& into) {
+  if (data.size() < 4 || data[0] != static_cast<std::uint8_t>(MessageType::registration)) return false;
   const std::size_t length = load_u16(data.data() + 2);
-  if (length < 4 || length > data.size() || data.size() > pad4(length)) return std::nullopt;
+  if (length < 4 || length > data.size() || data.size() > pad4(length)) return false;
   TlvWalker walker(data.subspan(4, length - 4));
   Tlv handle, element, extra;
   if (!walker.next(handle) || handle.type != static_cast<std::uint16_t>(ParameterType::pool_handle) ||
       handle.value.empty() || handle.value.size() > kMaxPoolHandleSize)
-    return std::nullopt;
-  if (!walker.next(element) || element.type != static_cast<std::uint16_t>(ParameterType::pool_element))
-    return std::nullopt;
-  if (walker.next(extra) || walker.error()) return std::nullopt;
-  std::optional<RegistrationView> v;
-  v.emplace();
-  v->pool_handle = handle.value;
+    return false;
+  if (!walker.next(element) || element.type != static_cast<std::uint16_t>(ParameterType::pool_element)) return false;
+  if (walker.next(extra) || walker.error()) return false;
+  into.pool_handle = handle.value;
+  // A fresh parameter, but the user transport's address list keeps its
+  // storage: decoding into it allocates nothing when it is large enough.
+  PoolElementParameter& pe = into.pool_element;
+  std::vector<IpAddress> addresses = std::move(pe.user_transport.addresses);
+  addresses.clear();
+  pe = PoolElementParameter{};
+  pe.user_transport.addresses = std::move(addresses);
   std::vector<OperationErrorCause> reported;  // stays empty (no allocation) on the plain form
   Context ctx{&reported, 0};
-  if (decode_pool_element(element, ctx, v->pool_element) || !reported.empty()) return std::nullopt;
+  return !decode_pool_element(element, ctx, pe) && reported.empty();
+}
+
+std::optional<RegistrationView> decode_registration_view(ByteView data) {
+  std::optional<RegistrationView> v;
+  v.emplace();
+  if (!decode_registration_view(data, *v)) return std::nullopt;
   return v;
 }
 

@@ -93,6 +93,9 @@ struct PoolHandleLess {
 // One PE and the bookkeeping the registrar keeps about it.
 class PoolElementEntry {
  public:
+  PoolElementEntry() = default;
+  // A pool builds its member in place around the registered parameter.
+  explicit PoolElementEntry(PoolElementParameter&& pe) noexcept : pe_(std::move(pe)) {}
   // The PE parameter as registered; home_registrar always equals owner().
   const PoolElementParameter& element() const noexcept { return pe_; }
   PeIdentifier id() const noexcept { return pe_.id; }
@@ -211,7 +214,9 @@ class Handlespace {
                                                                       const PoolElementParameter& pe,
                                                                       const RegistrationContext& ctx);
   // The same, taking the PE's parameter over (its address lists move into
-  // the handlespace instead of being copied). `pe` is left unspecified.
+  // the handlespace instead of being copied). `pe` is left unspecified,
+  // except that a re-registration leaves the replaced parameter in it
+  // (so the caller may reuse its lists' storage).
   Result<RegistrationOutcome, RegistrationRejection> register_element(const PoolHandle& pool, PoolElementParameter&& pe,
                                                                       const RegistrationContext& ctx);
   // The same, the pool named by its handle's bytes (a view into a received
@@ -294,6 +299,7 @@ class Handlespace {
   void owner_remove(PoolElementEntry& e);
   void index_add(PoolElementEntry& e);
   void index_remove(PoolElementEntry& e);
+  RemovedElement remove_entry(Pool& pool, PoolElementEntry& e);
   RemovedElement remove_entry(Pool& pool, PeIdentifier id);
   PoolElementEntry& insert(Pool& pool, PoolElementParameter&& pe, const RegistrationContext& ctx,
                            TimePoint registered_at);

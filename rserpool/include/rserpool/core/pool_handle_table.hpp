@@ -54,6 +54,12 @@ class PoolHandleTable {
     index_.emplace(view(slots_[id].handle.bytes()), id);
     return id;
   }
+  // One more reference to a handle already held (its id from find() or
+  // acquire()): no hashing.
+  void add_ref(Id id) {
+    assert(id < slots_.size() && slots_[id].refs > 0);
+    ++slots_[id].refs;
+  }
   void release(Id id) {
     assert(id < slots_.size() && slots_[id].refs > 0);
     if (--slots_[id].refs != 0) return;
