@@ -31,6 +31,34 @@ inline std::uint8_t* put_u32_param(std::uint8_t* p, Tag t, std::uint32_t v) noex
   store_u32(p + 4, v);
   return p + 8;
 }
+// The common header of a DATA of `total` octets and its optional Network
+// Appearance and Routing Context (RFC 4666 3.3.1); returns where the
+// Protocol Data parameter starts.
+inline std::uint8_t* put_data_head(std::uint8_t* p, std::size_t total, std::optional<std::uint32_t> na,
+                                   std::optional<std::uint32_t> rc) noexcept {
+  p[0] = kVersion;
+  p[1] = 0;
+  p[2] = static_cast<std::uint8_t>(MessageClass::Transfer);
+  p[3] = type::kData;
+  store_u32(p + 4, static_cast<std::uint32_t>(total));
+  p += kHeaderSize;
+  if (na) p = put_u32_param(p, Tag::NetworkAppearance, *na);
+  if (rc) p = put_u32_param(p, Tag::RoutingContext, *rc);
+  return p;
+}
+// The Protocol Data parameter's tag and length and its routing label
+// (OPC, DPC, SI, NI, MP, SLS); the user data follows at p + 16.
+template <typename ProtocolData>
+inline void put_protocol_label(std::uint8_t* p, const ProtocolData& pd, std::size_t pd_len) noexcept {
+  store_u16(p, static_cast<std::uint16_t>(Tag::ProtocolData));
+  store_u16(p + 2, static_cast<std::uint16_t>(pd_len));
+  store_u32(p + 4, pd.opc.value & 0x00ffffffU);
+  store_u32(p + 8, pd.dpc.value & 0x00ffffffU);
+  p[12] = pd.si;
+  p[13] = pd.ni;
+  p[14] = pd.mp;
+  p[15] = pd.sls;
+}
 
 rserpool::Unexpected<M3uaError> fail(ErrorCode c, std::string detail, ByteView offending) {
   M3uaError e;
@@ -56,25 +84,10 @@ std::size_t encoded_data_size(const DataView& d) noexcept {
 std::size_t encode_data(const DataView& d, std::span<std::uint8_t> out) noexcept {
   const std::size_t total = encoded_data_size(d);
   if (out.size() < total) return 0;
-  std::uint8_t* p = out.data();
-  p[0] = kVersion;
-  p[1] = 0;
-  p[2] = static_cast<std::uint8_t>(MessageClass::Transfer);
-  p[3] = type::kData;
-  store_u32(p + 4, static_cast<std::uint32_t>(total));
-  p += kHeaderSize;
-  if (d.network_appearance) p = put_u32_param(p, Tag::NetworkAppearance, *d.network_appearance);
-  if (d.routing_context) p = put_u32_param(p, Tag::RoutingContext, *d.routing_context);
+  std::uint8_t* p = put_data_head(out.data(), total, d.network_appearance, d.routing_context);
   const auto& pd = d.protocol_data;
   const std::size_t ud = pd.user_data.size();
-  store_u16(p, static_cast<std::uint16_t>(Tag::ProtocolData));
-  store_u16(p + 2, static_cast<std::uint16_t>(16 + ud));
-  store_u32(p + 4, pd.opc.value & 0x00ffffffU);
-  store_u32(p + 8, pd.dpc.value & 0x00ffffffU);
-  p[12] = pd.si;
-  p[13] = pd.ni;
-  p[14] = pd.mp;
-  p[15] = pd.sls;
+  put_protocol_label(p, pd, 16 + ud);
   if (ud != 0) std::memcpy(p + 16, pd.user_data.data(), ud);
   const std::size_t padded = rserpool::pad4(16 + ud);
   std::memset(p + 16 + ud, 0, padded - 16 - ud);
@@ -112,14 +125,7 @@ bool rehead_data(Bytes& frame, const DataView& d, std::optional<std::uint32_t> n
   p[head + 4] = 0;  // the spare octet of the OPC and of the DPC, as encode_data() writes them
   p[head + 8] = 0;
   std::memset(p + head + pd_len, 0, padded - pd_len);
-  p[0] = kVersion;
-  p[1] = 0;
-  p[2] = static_cast<std::uint8_t>(MessageClass::Transfer);
-  p[3] = type::kData;
-  store_u32(p + 4, static_cast<std::uint32_t>(total));
-  std::uint8_t* q = p + kHeaderSize;
-  if (na) q = put_u32_param(q, Tag::NetworkAppearance, *na);
-  if (rc) q = put_u32_param(q, Tag::RoutingContext, *rc);
+  put_data_head(p, total, na, rc);
   if (correlation) put_u32_param(p + head + padded, Tag::CorrelationId, *correlation);
   frame.resize(total);
   return true;
@@ -137,22 +143,8 @@ bool encode_data_in_place(const DataView& d, Bytes& user_part) {
   user_part.resize(total);  // may move the storage: offsets only from here
   std::uint8_t* p = user_part.data();
   std::memmove(p + head + 16, p, ud);
-  p[0] = kVersion;
-  p[1] = 0;
-  p[2] = static_cast<std::uint8_t>(MessageClass::Transfer);
-  p[3] = type::kData;
-  store_u32(p + 4, static_cast<std::uint32_t>(total));
-  std::uint8_t* q = p + kHeaderSize;
-  if (d.network_appearance) q = put_u32_param(q, Tag::NetworkAppearance, *d.network_appearance);
-  if (d.routing_context) q = put_u32_param(q, Tag::RoutingContext, *d.routing_context);
-  store_u16(q, static_cast<std::uint16_t>(Tag::ProtocolData));
-  store_u16(q + 2, static_cast<std::uint16_t>(pd_len));
-  store_u32(q + 4, pd.opc.value & 0x00ffffffU);
-  store_u32(q + 8, pd.dpc.value & 0x00ffffffU);
-  q[12] = pd.si;
-  q[13] = pd.ni;
-  q[14] = pd.mp;
-  q[15] = pd.sls;
+  std::uint8_t* q = put_data_head(p, total, d.network_appearance, d.routing_context);
+  put_protocol_label(q, pd, pd_len);
   std::memset(q + pd_len, 0, padded - pd_len);
   if (d.correlation_id) put_u32_param(q + padded, Tag::CorrelationId, *d.correlation_id);
   return true;
