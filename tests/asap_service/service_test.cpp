@@ -238,7 +238,13 @@ TEST(AsapService, BasicModePrimaryAndNextServer) {
   EchoPe a(io, kPool, 0xD1, access_to({asap_address(*reg)}));
   EchoPe b(io, kPool, 0xD2, access_to({asap_address(*reg)}));
   ASSERT_TRUE(run_until(io, [&] { return a.granted() == 1 && b.granted() == 1; }, 5s));
-  asap::PoolUserService pu(io, pu_config(), access_to({asap_address(*reg)}));
+  // The cache must outlive the test's steps: a fresh resolution forgets
+  // the failures it reported (a loaded UML took 0.6 s between the two
+  // reports, past the 300 ms of pu_config(), and the third ask found the
+  // first PE usable again).
+  auto config = pu_config();
+  config.stale_cache = 30s;
+  asap::PoolUserService pu(io, config, access_to({asap_address(*reg)}));
   std::optional<std::optional<rserpool::PoolElementParameter>> primary, next, third;
   pu.get_primary_server(kPool, [&](auto pe) { primary = pe; });
   ASSERT_TRUE(run_until(io, [&] { return primary.has_value(); }, 5s));

@@ -119,12 +119,21 @@ TEST_F(SgdPairInterop, OsmoStpMovesTheLoadOffAKilledSgdAndBackWithoutAFailedCall
   spec_a.ss7_peer_ip = "198.18.0.2";  // osmo-stp's client ASPs bind this one
   spec_a.enrp_allow = {"198.18.0.1"};
   spec_a.server_id = 0x5341;
+  // This test runs in UML only. On a loaded machine the three controllers'
+  // registrations spread over more than the default placement-settle
+  // (600 ms): a clean-clone run saw sgd A settle with one controller listed
+  // and the second registered 0.6 s later, and calls placed over the partial
+  // pool failed once a gateway died (3 outside the kill's window). As in
+  // the hitless tests: the settle's timer 1.5 s and a pool-wait that bounds
+  // it; with the whole pool listed the gateways settle at once.
+  spec_a.pool_extra = " pool-wait 4000\n placement-settle 1500\n";
   auto& a = keep(start_sgd(*work_, spec_a, "sgd-a"));
   ASSERT_TRUE(a.started()) << a.failure();
   SgdSpec spec_b;
   spec_b.ss7_peer_ip = "198.18.0.2";
   spec_b.enrp_peers = {"198.18.0.1 " + std::to_string(a.port("enrp"))};
   spec_b.server_id = 0x5342;
+  spec_b.pool_extra = spec_a.pool_extra;
   auto* b = &keep(start_sgd(*work_, spec_b, "sgd-b"));
   ASSERT_TRUE(b->started()) << b->failure();
   std::vector<Process*> pes;
