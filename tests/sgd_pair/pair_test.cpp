@@ -184,6 +184,42 @@ TEST_F(PairFixture, ARestartedMateSettlesOnceItsRegistrarHasTheMatesHandlespace)
               static_cast<long long>(settled_after.count()));
 }
 
+// A gateway of a pair whose mate does not answer (its registrar cannot
+// download the mate's handlespace) cannot know when its list is whole, so
+// the settle's timer decides. Until then its new calls wait too: hashed over
+// the controllers registered so far, they could sit on one its mate would
+// not pick, and the mate would carry them to the wrong controller if this
+// gateway died. Once settled, the held IAMs spread over the whole pool.
+TEST_F(PairFixture, AGatewayOfAPairHoldsNewCallsUntilItsListHasSettled) {
+  // The mate: started for its ENRP port, then gone.
+  config_b = config(0x5342);
+  b = start(config_b, 42);
+  ASSERT_TRUE(b);
+  const rserpool::TransportAddress mate{loopback(), *b->registrar_enrp_port()};
+  b.reset();
+  run_for(io, 20ms);
+
+  config_a = config(0x5341);
+  config_a.registrar.colocated->enrp_peers = {mate};
+  auto& settle = config_a.pool("gwc").distributor;
+  settle.placement_settle = 8s;
+  settle.pool_wait = 60s;
+  a = start(config_a, 41);
+  ASSERT_TRUE(a);
+  add_pes({{loopback(), *a->registrar_asap_port()}});
+  peer_a = std::make_unique<Ss7Peer>(io, *a->ss7_port());
+  ASSERT_TRUE(run_until(io, [&] { return peer_a->active() && active(*a) >= 1; }, 10s)) << a->show_pools();
+  ASSERT_FALSE(a->distributor("gwc")->placement_settled()) << "settled before the first IAM: the test proves nothing";
+  for (std::uint16_t cic = 1; cic <= kCircuits; ++cic) ASSERT_TRUE(peer_a->send(isup(sg::ss7::encode_iam(cic, "49301"), cic)));
+  ASSERT_TRUE(run_until(io, [&] { return data_count() > 0; }, 30s)) << a->show_pools();
+  EXPECT_TRUE(a->distributor("gwc")->placement_settled()) << "a new call was placed before the list settled";
+  ASSERT_TRUE(run_until(io, [&] { return data_count() == kCircuits; }, 5s)) << a->show_pools();
+  std::set<rserpool::PeIdentifier> used;
+  for (const auto& [cic, who] : owners()) used.insert(who.front());
+  EXPECT_EQ(used.size(), 3U) << "the held calls spread over the whole pool";
+  EXPECT_GE(a->distributor("gwc")->counters().held_for_settle, static_cast<std::uint64_t>(kCircuits));
+}
+
 // A gateway alone, restarted on its ports: the controllers register again
 // with its (new, empty) registrar; the releases of the calls its previous
 // run set up reach the controllers that hold them.

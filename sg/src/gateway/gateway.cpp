@@ -275,10 +275,25 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
   // to be whole again too (at most the settle), so that the SS7 side's
   // backlog is spread over the pool rather than piled on the first
   // controller back.
-  if (gateway_alone())
-    for (const auto& [name, p] : pools)
-      if (auto it = remembered.find(name); it != remembered.end() && it->second.size() > 1)
-        p->hold_new_calls_until_settled();
+  //
+  // A gateway that is not alone (a mate, or registrars other gateways use
+  // too) holds its new calls for the settle as well. Another gateway carries
+  // these calls if this one dies, and finds each one's controller by the
+  // same hash over the pool as it lists it. A call hashed here over the part
+  // of the pool registered again so far (the first controllers back after a
+  // restart, before the mentor download) may sit on a controller the other
+  // would not pick: if this gateway then died, the call's messages would
+  // reach a controller that does not hold it. The settle ends as soon as the
+  // co-located registrar has the mate's handlespace and the list equals it
+  // (settle_if_complete), within milliseconds when the mate answers;
+  // otherwise the timer decides.
+  for (const auto& [name, p] : pools) {
+    if (!gateway_alone()) {
+      p->hold_new_calls_until_settled();
+    } else if (auto it = remembered.find(name); it != remembered.end() && it->second.size() > 1) {
+      p->hold_new_calls_until_settled();
+    }
+  }
   if (registrar) {
     // A watched pool that resolved empty (at start-up: the controllers have
     // not registered again yet, the mentor download is still running) is
