@@ -222,6 +222,15 @@ std::int64_t sum_last(const std::vector<Process*>& ps, const std::string& key) {
   return s;
 }
 
+std::int64_t in_flight_since(const Process& gen, std::int64_t kill) {
+  std::int64_t worst_us = 0;
+  for (auto& f : lines(gen.log(), "stats")) {
+    const auto t = num(f, "unix_ms");
+    if (t > kill - 1000 && t <= kill + 100) worst_us = std::max(worst_us, num(f, "interval_max_answer_us", 0));
+  }
+  return kill - std::max<std::int64_t>(kKillWindow, worst_us / 1000 + 50);
+}
+
 FailedCalls failed_calls(const Process& gen, const std::vector<std::pair<std::int64_t, std::int64_t>>& windows) {
   FailedCalls f;
   for (auto& e : events(gen.log(), "failed-call")) {

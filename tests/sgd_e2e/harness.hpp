@@ -144,6 +144,15 @@ struct FailedCalls {
 };
 FailedCalls failed_calls(const Process& gen, const std::vector<std::pair<std::int64_t, std::int64_t>>& windows);
 
+// A killed gateway takes with it what it held: over kernel SCTP what its
+// kernel acknowledged and the process had not read, over either transport
+// what the process had read and not yet passed on. So the kill's in-flight
+// window starts at the kill minus the time the path took just then (the
+// worst answer the SS7 side saw in the second before the kill, at least
+// kKillWindow: a starved machine holds messages longer).
+inline constexpr std::int64_t kKillWindow = 200;
+std::int64_t in_flight_since(const Process& gen, std::int64_t kill);
+
 // What a killed gateway can take with it is what crossed it within the
 // kill's window: at most the calls started in it (each call has one message
 // outstanding at a time), and at least a few (one scheduling slice).

@@ -100,26 +100,12 @@ class SgdHitless : public ::testing::Test {
     EXPECT_TRUE(stats_after(pes(), unix_ms_now(), 5s)) << "a controller stopped reporting";
     return sum_last(pes(), "unknown_call");
   }
-  // A killed gateway takes with it what it held: over kernel SCTP what its
-  // kernel acknowledged and the process had not read, over either
-  // transport what the process had read and not yet passed on (the TCP
-  // mapping acknowledges on delivery to the process, not to the far end).
-  // That is an IAM that left the SS7 side shortly before the kill, or the
-  // answer to one (a REL or its RLC is recovered: the SS7 side repeats the
-  // REL at T1, `--t1`). The kill's in-flight window runs from the kill
-  // minus the time the path took just then (the worst answer the SS7 side
-  // saw in the second before the kill, at least kKillWindow: a starved
-  // machine holds messages longer) until the SS7 side saw the loss. A call
-  // whose last message left outside that window and failed is a real loss.
-  static constexpr std::int64_t kKillWindow = 200;
-  static std::int64_t in_flight_since(const Process& gen, std::int64_t kill) {
-    std::int64_t worst_us = 0;
-    for (auto& f : lines(gen.log(), "stats")) {
-      const auto t = num(f, "unix_ms");
-      if (t > kill - 1000 && t <= kill + 100) worst_us = std::max(worst_us, num(f, "interval_max_answer_us", 0));
-    }
-    return kill - std::max<std::int64_t>(kKillWindow, worst_us / 1000 + 50);
-  }
+  // The kill's in-flight window runs from in_flight_since() (the path's
+  // latency just before the kill) until the SS7 side saw the loss. A
+  // failed call whose last message left outside it is a real loss. An IAM
+  // that left the SS7 side shortly before the kill, or the answer to one, is
+  // what a killed gateway can take with it (a REL or its RLC is recovered:
+  // the SS7 side repeats the REL at T1, `--t1`).
   // A duplicate has one known source: the transports' at-least-once
   // hand-back (docs/transport.md). A message the killed gateway had passed
   // on, whose acknowledgment had not reached its sender yet, comes back from
