@@ -407,6 +407,7 @@ class World {
   void enrp_establish(std::uint64_t id);
   void enrp_abort(std::size_t g, std::uint64_t id);
   void enrp_lose(std::uint64_t id);
+  void enrp_lose_all();
   void enrp_send(std::size_t from, rserpool::ServerIdentifier peer, const rserpool::wire::enrp::Message& m);
   void enrp_send_on(std::size_t from, std::uint64_t id, const rserpool::wire::enrp::Message& m);
   void deliver_enrp();
