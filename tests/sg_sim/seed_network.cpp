@@ -28,6 +28,7 @@ void World::lost_in_kernel(const Assoc& a, const Packet& p) {
 }
 
 void World::deliver_assoc(Assoc& a) {
+  if (ctl_cut(a)) return;  // nothing crosses a partition
   Controller* c = controller(a.pe);
   // Gateway -> controller.
   while (auto p = a.to_ctl.pop_due(now_)) {

@@ -18,6 +18,7 @@ std::string_view to_string(FaultKind k) noexcept {
     case FaultKind::pool_outage: return "pool-outage";
     case FaultKind::ss7_partition: return "ss7-partition";
     case FaultKind::enrp_partition: return "enrp-partition";
+    case FaultKind::controller_partition: return "controller-partition";
   }
   return "?";
 }
@@ -35,9 +36,11 @@ std::string Plan::describe() const {
                 ms_of(hold_time), streams, retransmit_probability, ms_of(rto), ms_of(beat_detection));
   std::string s = buf;
   for (const auto& f : faults) {
-    std::snprintf(buf, sizeof buf, "; %s #%zu at %ld ms (a %ld ms, b %ld ms, c %ld ms%s)",
+    std::snprintf(buf, sizeof buf, "; %s #%zu at %ld ms (a %ld ms, b %ld ms, c %ld ms%s%s)",
                   std::string(to_string(f.kind)).c_str(), f.target, ms_of(f.at), ms_of(f.a), ms_of(f.b), ms_of(f.c),
-                  f.graceful ? ", deregisters" : "");
+                  f.graceful ? ", deregisters" : "",
+                  f.kind == FaultKind::controller_partition ? (f.gateway == 0 ? ", from gateway 0" : ", from gateway 1")
+                                                            : "");
     s += buf;
   }
   return s;
@@ -147,6 +150,29 @@ Plan draw_plan(std::uint64_t seed, std::mt19937_64& rng) {
     f.a = std::chrono::milliseconds(rd(200, 3000));
     f.b = std::chrono::milliseconds(rd(600, 1500));
     p.faults.push_back(f);
+  }
+  // One seed in eight (own generator) cuts one controller off from one
+  // gateway for 0.2-3 s while it still reaches the other gateway and the
+  // registrars: a controller no other fault touches, a gateway not killed.
+  // The gateway's link goes heartbeat-silent (M3UA BEAT fails it after the
+  // plan's beat detection); the controller's SCTP gives the association up
+  // 0.6-1.5 s into the cut.
+  std::mt19937_64 ctl_rng(seed ^ 0x63746c6375740000ULL);
+  auto cd = [&](long lo, long hi) { return std::uniform_int_distribution<long>(lo, hi)(ctl_rng); };
+  if (cd(0, 7) == 0) {
+    Fault f;
+    f.kind = FaultKind::controller_partition;
+    f.gateway = static_cast<std::size_t>(cd(0, static_cast<long>(p.gateways) - 1));
+    f.target = static_cast<std::size_t>(cd(0, static_cast<long>(p.controllers) - 1));
+    f.at = std::chrono::milliseconds(cd(200, static_cast<long>(ms_of(p.originate_for)) - 200));
+    f.a = std::chrono::milliseconds(cd(200, 3000));
+    f.b = std::chrono::milliseconds(cd(600, 1500));
+    const bool clash = std::any_of(p.faults.begin(), p.faults.end(), [&](const Fault& k) {
+      const bool on_controller = k.kind == FaultKind::controller_kill || k.kind == FaultKind::controller_hang ||
+                                 k.kind == FaultKind::controller_exit_notice;
+      return (on_controller && k.target == f.target) || (k.kind == FaultKind::gateway_kill && k.target == f.gateway);
+    });
+    if (!clash) p.faults.push_back(f);
   }
   return p;
 }

@@ -183,6 +183,9 @@ struct Controller {
   rserpool::asap::AssocId next_inbound = rserpool::asap::kInboundAssocBase;
   std::deque<std::pair<rserpool::asap::AssocId, rserpool::Bytes>> asap_unread;  // arrived while hung (empty: lost; 0x01: up; 0x02: connect failed)
   bool graceful = false;  // exit_notice: deregisters before it exits
+  // Per gateway: cut off from it until then (seed_ctl_partition.cpp).
+  std::vector<std::optional<TimePoint>> cut_until;
+  std::vector<bool> relink_after_cut;  // per gateway: the cut failed its link; counted when it is ACTIVE again
 };
 
 // One ASAP association between a registrar and a controller's
@@ -389,6 +392,15 @@ class World {
   void stp_side_lost(std::size_t g);
   void gateway_side_lost(std::size_t g);
   void ss7_heal(std::size_t g, int incarnation);
+
+  // seed_ctl_partition.cpp: one controller cut off from one gateway, then healed
+  void ctl_partition(const Fault& f);
+  bool ctl_cut(const Assoc& a) const;
+  bool ctl_cut(std::size_t g, const Controller& c) const;
+  void ctl_cut_in_flight(const Assoc& a);
+  void ctl_gateway_gives_up(std::size_t g, PeIdentifier pe, std::uint32_t incarnation);
+  void ctl_controller_gives_up(std::size_t g, PeIdentifier pe, std::uint32_t incarnation);
+  void ctl_heal(std::size_t g, PeIdentifier pe, std::uint32_t incarnation);
 
   // seed_registrar.cpp: the registrars, ENRP between them, ASAP associations
   void start_registrar(std::size_t g);
