@@ -19,6 +19,8 @@ void World::start_gateway(std::size_t g) {
   ++w.incarnation;
 
   w.ledger = Ledger{};
+  w.announced_unavailable = false;
+  w.crossed_duna.clear();
   w.started_at = now_;
   w.link_of.clear();
   w.selector = std::make_unique<PoolMemberSelector>(PlacementMode::rendezvous, 0x5347u + g);
@@ -104,6 +106,14 @@ void World::apply(std::size_t g, std::vector<Action> actions) {
       // Waited pool-wait while the pool was out: dropped with its reason,
       // counted (the SS7 side had a DUNA for it by then).
       if (dr->reason == DropReason::pool_unavailable && in_outage(now_)) expose(dr->message, Why::outage);
+      // Sent by the STP before the gateway's DUNA reached it (the DUNA
+      // was retransmitted, and the STP's 50 ms changeback took the SLSs
+      // there first: seed 3256): dropped after pool-wait, counted.
+      if (dr->reason == DropReason::pool_unavailable && !in_outage(now_) &&
+          w.crossed_duna.count(fingerprint(dr->message))) {
+        ++out_.crossed_duna;
+        expose(dr->message, Why::outage);
+      }
     } else if (auto* n = std::get_if<action::News>(&act)) {
       ev("news", g, n->pe, static_cast<std::uint64_t>(n->what));
       // The pool changed. Joins before the first call are not a change;

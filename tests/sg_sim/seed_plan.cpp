@@ -31,9 +31,10 @@ std::string Plan::describe() const {
   char buf[256];
   std::snprintf(buf, sizeof buf,
                 "seed %llu: %zu gateway(s), %zu controllers, %.0f calls/s, %.0f queries/s, hold %ld ms, "
-                "%u streams, retransmit p=%.3f rto %ld ms, BEAT detection %ld ms",
+                "%u streams, retransmit p=%.3f rto %ld ms (SS7 association p=%.3f rto %ld ms), BEAT detection %ld ms",
                 static_cast<unsigned long long>(seed), gateways, controllers, calls_per_second, sccp_per_second,
-                ms_of(hold_time), streams, retransmit_probability, ms_of(rto), ms_of(beat_detection));
+                ms_of(hold_time), streams, retransmit_probability, ms_of(rto), ss7_retransmit_probability,
+                ms_of(ss7_rto), ms_of(beat_detection));
   std::string s = buf;
   for (const auto& f : faults) {
     std::snprintf(buf, sizeof buf, "; %s #%zu at %ld ms (a %ld ms, b %ld ms, c %ld ms%s%s)",
@@ -151,6 +152,14 @@ Plan draw_plan(std::uint64_t seed, std::mt19937_64& rng) {
     f.b = std::chrono::milliseconds(rd(600, 1500));
     p.faults.push_back(f);
   }
+  // The SS7 association loses and retransmits as the others do (own
+  // generator: the draws above and the world's stay those of the seeds
+  // before; the world's draws for it come from a generator of its own too).
+  std::mt19937_64 ss7_loss_rng(seed ^ 0x7373376c6f737300ULL);
+  auto sl = [&](long lo, long hi) { return std::uniform_int_distribution<long>(lo, hi)(ss7_loss_rng); };
+  const long ss7_loss = sl(0, 2);
+  p.ss7_retransmit_probability = ss7_loss == 0 ? 0.0 : ss7_loss == 1 ? 0.005 : 0.03;
+  p.ss7_rto = std::chrono::milliseconds(sl(20, 120));
   // One seed in eight (own generator) cuts one controller off from one
   // gateway for 0.2-3 s while it still reaches the other gateway and the
   // registrars: a controller no other fault touches, a gateway not killed.

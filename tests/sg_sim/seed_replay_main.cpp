@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
     unsigned long long failed = 0, first = 0, pinned_failed = 0, pinned_passed = 0, duna = 0, dava = 0, no_path = 0, calls = 0, exempt = 0, cuts = 0,
                        declared = 0, lost_cut = 0, split = 0, regs = 0, deregs = 0, audits = 0, reports = 0,
                        resyncs = 0, mentors = 0, enrp_cuts = 0, enrp_lost = 0, conv = 0, views = 0,
-                       ctl_cuts = 0, ctl_failovers = 0, ctl_lost = 0, ctl_relinked = 0, ctl_checks = 0;
+                       ctl_cuts = 0, ctl_failovers = 0, ctl_lost = 0, ctl_relinked = 0, ctl_checks = 0, ss7_rtx = 0, crossed = 0;
     for (auto s = seed; s < seed + count; ++s) {
       const Outcome o = run(s);
       duna += o.duna_seen;
@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
       ctl_lost += o.ctl_cut_ctl_lost;
       ctl_relinked += o.ctl_cut_relinked;
       ctl_checks += o.ctl_relink_checks;
+      ss7_rtx += o.ss7_retransmissions;
+      crossed += o.crossed_duna;
       if (known_failing(s)) {
         if (o.violations.empty()) {
           ++pinned_passed;
@@ -74,8 +76,9 @@ int main(int argc, char** argv) {
                 "with no SS7 path\n",
                 calls, exempt, duna, dava, no_path);
     std::printf("%llu SS7 partitions (%llu association ends gave up, %llu DATA lost with them); %llu heirs split by "
-                "an outage\n",
-                cuts, declared, lost_cut, split);
+                "an outage; %llu M3UA messages on the SS7 associations lost once and retransmitted, %llu dropped after "
+                "crossing a DUNA\n",
+                cuts, declared, lost_cut, split, ss7_rtx, crossed);
     std::printf("registrars: %llu registrations, %llu deregistrations, %llu removed by a failed audit, %llu "
                 "ENDPOINT_UNREACHABLE, %llu resyncs, %llu mentor downloads done; %llu ENRP partitions (%llu gave the "
                 "association up); %llu convergence and %llu pool-view checks\n",

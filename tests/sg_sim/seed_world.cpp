@@ -8,6 +8,7 @@ namespace world {
 
 World::World(std::uint64_t seed, const Options& o) : rng_(seed), opt_(o) {
   plan_ = draw_plan(seed, rng_);
+  ss7_loss_rng_.seed(seed ^ 0x7373376c6f737301ULL);
   out_.plan = plan_;
   GeneratorConfig gc;
   gc.calls_per_second = plan_.calls_per_second;

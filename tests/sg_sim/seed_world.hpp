@@ -59,6 +59,10 @@ struct Plan {
   std::uint16_t streams = 4;          // outbound streams of each gateway-controller association
   double retransmit_probability = 0;  // per message: lost once, retransmitted one RTO later
   rserpool::Duration rto{};
+  // The SS7 side's M3UA associations to the gateways: the same, with a
+  // probability and an RTO of their own (own generator).
+  double ss7_retransmit_probability = 0;
+  rserpool::Duration ss7_rto{};
   rserpool::Duration beat_detection{};  // a hung controller's link fails this long after it stopped
   std::vector<Fault> faults;
   std::string describe() const;
@@ -112,6 +116,8 @@ struct Outcome {
   std::uint64_t ctl_cut_ctl_lost = 0;      // ... the controller's SCTP gave the association up
   std::uint64_t ctl_cut_relinked = 0;      // ... the gateway had the controller ACTIVE again after the heal
   std::uint64_t ctl_relink_checks = 0;     // ... checked ACTIVE at the gateway 5 s after the heal
+  std::uint64_t ss7_retransmissions = 0;   // M3UA messages between the STP and a gateway lost once, retransmitted
+  std::uint64_t crossed_duna = 0;          // dropped after pool-wait: the STP sent them before the DUNA reached it
 };
 
 Outcome run(std::uint64_t seed, const Options& options = {});
