@@ -151,6 +151,9 @@ bool World::send_on(Controller& c, std::size_t g, const MtpMessage& m) {
   p.stream = mxua::data_stream(m.sls, plan_.streams).value_or(0);
   p.data = m;
   ev("ctl-send", c.id, g, tag(m));
+  // Sent into a partition its SCTP has not noticed yet: it waits there and
+  // comes back to it (or arrives late at the heal): may fail.
+  if (ctl_cut(*a)) expose(m, Why::partition);
   a->to_gw.send(std::move(p), now_, a->delay, draw_extra(), seq_++);
   return true;
 }

@@ -15,6 +15,7 @@ void World::fault(const Fault& f) {
     case FaultKind::pool_outage: pool_outage(f.a); break;
     case FaultKind::ss7_partition: ss7_partition(f); break;
     case FaultKind::enrp_partition: enrp_cut(f); break;
+    case FaultKind::controller_partition: ctl_partition(f); break;
   }
 }
 
@@ -75,6 +76,8 @@ void World::rejoin_controller(PeIdentifier id) {
   c.model = std::make_unique<GwcCallModel>();
   ++c.incarnation;
   c.assoc.assign(gws_.size(), 0);
+  c.cut_until.assign(gws_.size(), std::nullopt);
+  c.relink_after_cut.assign(gws_.size(), false);
   c.last_gw = SIZE_MAX;
   c.port = static_cast<std::uint16_t>(c.port + 100);  // registers anew
   start_pe(c);

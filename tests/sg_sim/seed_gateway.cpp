@@ -19,6 +19,8 @@ void World::start_gateway(std::size_t g) {
   ++w.incarnation;
 
   w.ledger = Ledger{};
+  w.announced_unavailable = false;
+  w.crossed_duna.clear();
   w.started_at = now_;
   w.link_of.clear();
   w.selector = std::make_unique<PoolMemberSelector>(PlacementMode::rendezvous, 0x5347u + g);
@@ -104,6 +106,14 @@ void World::apply(std::size_t g, std::vector<Action> actions) {
       // Waited pool-wait while the pool was out: dropped with its reason,
       // counted (the SS7 side had a DUNA for it by then).
       if (dr->reason == DropReason::pool_unavailable && in_outage(now_)) expose(dr->message, Why::outage);
+      // Sent by the STP before the gateway's DUNA reached it (the DUNA
+      // was retransmitted, and the STP's 50 ms changeback took the SLSs
+      // there first: seed 3256): dropped after pool-wait, counted.
+      if (dr->reason == DropReason::pool_unavailable && !in_outage(now_) &&
+          w.crossed_duna.count(fingerprint(dr->message))) {
+        ++out_.crossed_duna;
+        expose(dr->message, Why::outage);
+      }
     } else if (auto* n = std::get_if<action::News>(&act)) {
       ev("news", g, n->pe, static_cast<std::uint64_t>(n->what));
       // The pool changed. Joins before the first call are not a change;
@@ -161,7 +171,7 @@ void World::established(std::uint64_t id) {
   Assoc* a = assoc(id);
   if (!a || a->gw_down) return;
   Controller* c = controller(a->pe);
-  if (!c || !c->kernel_alive || c->proc == Proc::dead) {
+  if (!c || !c->kernel_alive || c->proc == Proc::dead || ctl_cut(*a)) {
     ev("connect-failed", a->g, a->pe, id);
     a->ctl_down = true;
     gw_association_down(*a, rserpool::transport::DownReason::connect_failed);
@@ -187,7 +197,7 @@ void World::asp_start(std::uint64_t id) {
     // the world had an exited controller answer ASPAC, and the gateway's
     // DAVA followed from a pool the world held empty).
     if (c->proc == Proc::dead) return;
-    if (c->proc == Proc::hung) {
+    if (c->proc == Proc::hung || ctl_cut(*a)) {
       // It answers when it resumes, unless T(ack) fails the request first.
       pending_asp_.insert(id);
       schedule_at(now_ + kAspTimeout, [this, id] {
@@ -208,6 +218,10 @@ void World::asp_active(Assoc& a, Controller& c) {
   // The controller takes this association as its way to gateway a.g.
   a.ctl_active = true;
   c.assoc[a.g] = a.id;
+  if (c.relink_after_cut[a.g]) {
+    c.relink_after_cut[a.g] = false;
+    ++out_.ctl_cut_relinked;
+  }
   heirs_.erase({c.id, c.incarnation});  // a new failure of it is a new event
   ev("asp-active", a.g, a.pe, a.id);
   gwc_link::Actions out;
@@ -224,6 +238,10 @@ void World::run_link(Assoc& a, gwc_link::Actions& actions, bool kept) {
       Packet p;
       p.stream = mxua::data_stream(sd->message.sls, plan_.streams).value_or(0);
       ev("gw-send", a.g, a.pe, tag(sd->message));
+      // Sent into a partition its SCTP has not noticed yet: it arrives at
+      // the heal, after what the SLS carried through the mate meanwhile
+      // (a changeback), or comes back for the heir: may fail (seed 8898).
+      if (ctl_cut(a)) expose(sd->message, Why::partition);
       p.data = std::move(sd->message);
       p.kept_copy = kept;
       a.to_ctl.send(std::move(p), now_, a.delay, draw_extra(), seq_++);
@@ -233,6 +251,7 @@ void World::run_link(Assoc& a, gwc_link::Actions& actions, bool kept) {
       p.stream = sc->message.stream;
       p.payload = std::move(sc->message.payload);
       ev("gw-cookie-echo", a.g, a.pe, p.stream);
+      if (ctl_cut(a)) for (auto cic : calls_in_echo(p)) expose_call(cic, Why::partition);
       a.to_ctl.send(std::move(p), now_, a.delay, draw_extra(), seq_++);
     } else if (std::holds_alternative<gwc_link::action::Up>(act)) {
       if (w.alive && w.link_of.count(a.pe) && w.link_of[a.pe] == a.id) apply(a.g, w.dist->association_up(a.pe, now_));

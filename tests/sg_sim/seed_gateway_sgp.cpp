@@ -30,16 +30,17 @@ void World::run_sgp(std::size_t g, mxua::Actions actions) {
       p.payload = mxua::encode(s->message);
       if (std::holds_alternative<mxua::Duna>(s->message) || std::holds_alternative<mxua::Dava>(s->message))
         ev(std::holds_alternative<mxua::Duna>(s->message) ? "gw-send-duna" : "gw-send-dava", g);
-      w.to_ss7.send(std::move(p), now_, w.ss7_delay, rserpool::Duration{0}, seq_++);
+      w.to_ss7.send(std::move(p), now_, w.ss7_delay, draw_ss7_extra(), seq_++);
     } else if (auto* sd = std::get_if<mxua::SendData>(&act)) {
       Packet p;
       p.stream = sd->stream;
       mxua::encode_data(sd->view(), p.payload);
-      w.to_ss7.send(std::move(p), now_, w.ss7_delay, rserpool::Duration{0}, seq_++);
+      w.to_ss7.send(std::move(p), now_, w.ss7_delay, draw_ss7_extra(), seq_++);
     } else if (auto* d = std::get_if<mxua::DataIndication>(&act)) {
       MtpMessage m = to_mtp(std::move(d->data.protocol_data));
       ev("gw-accept", g, tag(m));
       w.ledger.in(m);
+      if (w.announced_unavailable) w.crossed_duna.insert(fingerprint(m));
       apply(g, w.dist->message(std::move(m), now_));
     } else if (auto* ac = std::get_if<mxua::AspStateChanged>(&act)) {
       ev("gw-sgp-asp", g, static_cast<std::uint64_t>(ac->from), static_cast<std::uint64_t>(ac->to));
@@ -93,6 +94,7 @@ void World::gw_to_ss7(std::size_t g, const MtpMessage& m) {
 void World::announce(std::size_t g, bool available) {
   Gateway& w = gws_[g];
   ev(available ? "pool-available" : "pool-unavailable", g);
+  w.announced_unavailable = !available;
   run_sgp(g, w.sgp->announce(mxua::MaskedPointCode{0, mxua::PointCode{kPoolDpc}},
                              available ? mxua::DestinationAvailability::Available
                                        : mxua::DestinationAvailability::Unavailable,

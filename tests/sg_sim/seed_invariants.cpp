@@ -203,7 +203,7 @@ bool World::in_outage(TimePoint t) const {
 void World::dpc_announced(std::size_t g, bool available) {
   Ss7Asp& asp = ss7_asps_[g];
   const PoolTruth& t = pool_truth_[g];
-  if (available && !t.usable && now_ - t.last_usable > gws_[g].ss7_delay + kAnnounceSlack)
+  if (available && !t.usable && now_ - t.last_usable > gws_[g].ss7_delay + plan_.ss7_rto + kAnnounceSlack)
     violation("the SS7 side got DAVA from gateway " + std::to_string(g) + " whose pool has been empty for " +
               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now_ - t.last_usable).count()) +
               " ms");
@@ -231,7 +231,7 @@ void World::check_destination_state() {
     const Gateway& w = gws_[g];
     const Ss7Asp& asp = ss7_asps_[g];
     if (!w.alive || !asp.active || ss7_cut(g)) continue;
-    const auto lag = 2 * w.ss7_delay + kAnnounceSlack;
+    const auto lag = 2 * w.ss7_delay + plan_.ss7_rto + kAnnounceSlack;
     // Measured from when all held: the pool's state, the ASP's activity
     // and an open path between them.
     const auto since = std::max(std::max(t.since, asp.view_since), w.ss7_healed_at);

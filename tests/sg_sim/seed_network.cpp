@@ -16,6 +16,16 @@ rserpool::Duration World::draw_extra() {
                                                                                             : rserpool::Duration{0};
 }
 
+// The SS7 association's: its own generator (the other draws stay those of
+// the seeds before it lost anything), counted.
+rserpool::Duration World::draw_ss7_extra() {
+  if (plan_.ss7_retransmit_probability <= 0) return rserpool::Duration{0};
+  if (std::uniform_real_distribution<double>(0, 1)(ss7_loss_rng_) >= plan_.ss7_retransmit_probability)
+    return rserpool::Duration{0};
+  ++out_.ss7_retransmissions;
+  return plan_.ss7_rto;
+}
+
 void World::lost_in_kernel(const Assoc& a, const Packet& p) {
   if (p.kept_copy && !a.gateway_died && gws_[a.g].alive) {
     // The gateway kept a copy for the heir: lost only if it dies first.
@@ -28,6 +38,7 @@ void World::lost_in_kernel(const Assoc& a, const Packet& p) {
 }
 
 void World::deliver_assoc(Assoc& a) {
+  if (ctl_cut(a)) return;  // nothing crosses a partition
   Controller* c = controller(a.pe);
   // Gateway -> controller.
   while (auto p = a.to_ctl.pop_due(now_)) {

@@ -18,6 +18,7 @@ std::string_view to_string(FaultKind k) noexcept {
     case FaultKind::pool_outage: return "pool-outage";
     case FaultKind::ss7_partition: return "ss7-partition";
     case FaultKind::enrp_partition: return "enrp-partition";
+    case FaultKind::controller_partition: return "controller-partition";
   }
   return "?";
 }
@@ -30,14 +31,17 @@ std::string Plan::describe() const {
   char buf[256];
   std::snprintf(buf, sizeof buf,
                 "seed %llu: %zu gateway(s), %zu controllers, %.0f calls/s, %.0f queries/s, hold %ld ms, "
-                "%u streams, retransmit p=%.3f rto %ld ms, BEAT detection %ld ms",
+                "%u streams, retransmit p=%.3f rto %ld ms (SS7 association p=%.3f rto %ld ms), BEAT detection %ld ms",
                 static_cast<unsigned long long>(seed), gateways, controllers, calls_per_second, sccp_per_second,
-                ms_of(hold_time), streams, retransmit_probability, ms_of(rto), ms_of(beat_detection));
+                ms_of(hold_time), streams, retransmit_probability, ms_of(rto), ss7_retransmit_probability,
+                ms_of(ss7_rto), ms_of(beat_detection));
   std::string s = buf;
   for (const auto& f : faults) {
-    std::snprintf(buf, sizeof buf, "; %s #%zu at %ld ms (a %ld ms, b %ld ms, c %ld ms%s)",
+    std::snprintf(buf, sizeof buf, "; %s #%zu at %ld ms (a %ld ms, b %ld ms, c %ld ms%s%s)",
                   std::string(to_string(f.kind)).c_str(), f.target, ms_of(f.at), ms_of(f.a), ms_of(f.b), ms_of(f.c),
-                  f.graceful ? ", deregisters" : "");
+                  f.graceful ? ", deregisters" : "",
+                  f.kind == FaultKind::controller_partition ? (f.gateway == 0 ? ", from gateway 0" : ", from gateway 1")
+                                                            : "");
     s += buf;
   }
   return s;
@@ -147,6 +151,37 @@ Plan draw_plan(std::uint64_t seed, std::mt19937_64& rng) {
     f.a = std::chrono::milliseconds(rd(200, 3000));
     f.b = std::chrono::milliseconds(rd(600, 1500));
     p.faults.push_back(f);
+  }
+  // The SS7 association loses and retransmits as the others do (own
+  // generator: the draws above and the world's stay those of the seeds
+  // before; the world's draws for it come from a generator of its own too).
+  std::mt19937_64 ss7_loss_rng(seed ^ 0x7373376c6f737300ULL);
+  auto sl = [&](long lo, long hi) { return std::uniform_int_distribution<long>(lo, hi)(ss7_loss_rng); };
+  const long ss7_loss = sl(0, 2);
+  p.ss7_retransmit_probability = ss7_loss == 0 ? 0.0 : ss7_loss == 1 ? 0.005 : 0.03;
+  p.ss7_rto = std::chrono::milliseconds(sl(20, 120));
+  // One seed in eight (own generator) cuts one controller off from one
+  // gateway for 0.2-3 s while it still reaches the other gateway and the
+  // registrars: a controller no other fault touches, a gateway not killed.
+  // The gateway's link goes heartbeat-silent (M3UA BEAT fails it after the
+  // plan's beat detection); the controller's SCTP gives the association up
+  // 0.6-1.5 s into the cut.
+  std::mt19937_64 ctl_rng(seed ^ 0x63746c6375740000ULL);
+  auto cd = [&](long lo, long hi) { return std::uniform_int_distribution<long>(lo, hi)(ctl_rng); };
+  if (cd(0, 7) == 0) {
+    Fault f;
+    f.kind = FaultKind::controller_partition;
+    f.gateway = static_cast<std::size_t>(cd(0, static_cast<long>(p.gateways) - 1));
+    f.target = static_cast<std::size_t>(cd(0, static_cast<long>(p.controllers) - 1));
+    f.at = std::chrono::milliseconds(cd(200, static_cast<long>(ms_of(p.originate_for)) - 200));
+    f.a = std::chrono::milliseconds(cd(200, 3000));
+    f.b = std::chrono::milliseconds(cd(600, 1500));
+    const bool clash = std::any_of(p.faults.begin(), p.faults.end(), [&](const Fault& k) {
+      const bool on_controller = k.kind == FaultKind::controller_kill || k.kind == FaultKind::controller_hang ||
+                                 k.kind == FaultKind::controller_exit_notice;
+      return (on_controller && k.target == f.target) || (k.kind == FaultKind::gateway_kill && k.target == f.gateway);
+    });
+    if (!clash) p.faults.push_back(f);
   }
   return p;
 }

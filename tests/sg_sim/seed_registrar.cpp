@@ -58,9 +58,7 @@ void World::kill_registrar(std::size_t g) {
   registrar_changed();
   for (auto& [id, l] : asap_links_)
     if (l.reg == g && !l.reg_gone) asap_registrar_closes(id);
-  std::vector<std::uint64_t> ids;
-  for (const auto& [id, l] : enrp_.links) ids.push_back(id);
-  for (auto id : ids) enrp_lose(id);
+  enrp_lose_all();
 }
 
 void World::registrar_changed() { last_registrar_change_ = now_; }
@@ -416,6 +414,15 @@ void World::enrp_lose(std::uint64_t id) {
   }
 }
 
+// Every ENRP association is lost at both ends: a registrar died (the pair
+// has only the two, so each joins it), or SCTP gave them up in a partition.
+// enrp_lose erases as it goes: the ids are gathered first.
+void World::enrp_lose_all() {
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, l] : enrp_.links) ids.push_back(id);
+  for (auto id : ids) enrp_lose(id);
+}
+
 // The core's message to a server: the directory names the association (or
 // one to open first); none: dropped and counted, as sgd's driver does.
 void World::enrp_send(std::size_t from, rserpool::ServerIdentifier peer, const enrp::Message& m) {
@@ -490,9 +497,7 @@ void World::enrp_cut(const Fault& f) {
     schedule_at(now_ + f.b, [this] {
       if (!enrp_.cut_until) return;
       ++out_.enrp_cut_lost;
-      std::vector<std::uint64_t> ids;
-      for (const auto& [id, l] : enrp_.links) ids.push_back(id);
-      for (auto id : ids) enrp_lose(id);
+      enrp_lose_all();
     });
   }
   schedule_at(now_ + f.a, [this] { enrp_heal(); });

@@ -1,9 +1,12 @@
 // sg-sim-seed: runs seeds of the seeded simulation (seed_world.hpp).
 //   sg-sim-seed <seed> [--trace]     one seed; its plan, violations (and trace)
 //   sg-sim-seed <first> <count>      a range: the failing seeds and the count
+//                                    (a seed of kKnownFailing must fail, and is
+//                                    reported apart; exit 0 when no other fails)
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "seed_world.hpp"
 
@@ -17,9 +20,10 @@ int main(int argc, char** argv) {
   const bool trace = argc > 2 && std::strcmp(argv[2], "--trace") == 0;
   if (argc > 2 && !trace) {
     const auto count = std::strtoull(argv[2], nullptr, 10);
-    unsigned long long failed = 0, first = 0, duna = 0, dava = 0, no_path = 0, calls = 0, exempt = 0, cuts = 0,
+    unsigned long long failed = 0, first = 0, pinned_failed = 0, pinned_passed = 0, duna = 0, dava = 0, no_path = 0, calls = 0, exempt = 0, cuts = 0,
                        declared = 0, lost_cut = 0, split = 0, regs = 0, deregs = 0, audits = 0, reports = 0,
-                       resyncs = 0, mentors = 0, enrp_cuts = 0, enrp_lost = 0, conv = 0, views = 0;
+                       resyncs = 0, mentors = 0, enrp_cuts = 0, enrp_lost = 0, conv = 0, views = 0,
+                       ctl_cuts = 0, ctl_failovers = 0, ctl_lost = 0, ctl_relinked = 0, ctl_checks = 0, ss7_rtx = 0, crossed = 0;
     for (auto s = seed; s < seed + count; ++s) {
       const Outcome o = run(s);
       duna += o.duna_seen;
@@ -41,6 +45,24 @@ int main(int argc, char** argv) {
       enrp_lost += o.enrp_cut_lost;
       conv += o.convergence_checks;
       views += o.view_checks;
+      ctl_cuts += o.ctl_cuts;
+      ctl_failovers += o.ctl_cut_failovers;
+      ctl_lost += o.ctl_cut_ctl_lost;
+      ctl_relinked += o.ctl_cut_relinked;
+      ctl_checks += o.ctl_relink_checks;
+      ss7_rtx += o.ss7_retransmissions;
+      crossed += o.crossed_duna;
+      if (known_failing(s)) {
+        if (o.violations.empty()) {
+          ++pinned_passed;
+          std::printf("PASSES NOW (take it off kKnownFailing): seed %llu\n", static_cast<unsigned long long>(s));
+        } else {
+          ++pinned_failed;
+          std::printf("known failing seed %llu (%s): %s\n", static_cast<unsigned long long>(s),
+                      std::string(known_failing_reason(s)).c_str(), o.violations.front().c_str());
+        }
+        continue;
+      }
       if (o.violations.empty()) continue;
       if (failed++ == 0) first = s;
       if (failed <= 5) {
@@ -54,14 +76,20 @@ int main(int argc, char** argv) {
                 "with no SS7 path\n",
                 calls, exempt, duna, dava, no_path);
     std::printf("%llu SS7 partitions (%llu association ends gave up, %llu DATA lost with them); %llu heirs split by "
-                "an outage\n",
-                cuts, declared, lost_cut, split);
+                "an outage; %llu M3UA messages on the SS7 associations lost once and retransmitted, %llu dropped after "
+                "crossing a DUNA\n",
+                cuts, declared, lost_cut, split, ss7_rtx, crossed);
     std::printf("registrars: %llu registrations, %llu deregistrations, %llu removed by a failed audit, %llu "
                 "ENDPOINT_UNREACHABLE, %llu resyncs, %llu mentor downloads done; %llu ENRP partitions (%llu gave the "
                 "association up); %llu convergence and %llu pool-view checks\n",
                 regs, deregs, audits, reports, resyncs, mentors, enrp_cuts, enrp_lost, conv, views);
-    std::printf("%llu of %llu seeds failed; first failing seed %llu\n", failed, count, first);
-    return failed == 0 ? 0 : 1;
+    std::printf("%llu controller-gateway partitions (%llu failed over by the gateway's BEAT, %llu given up by the "
+                "controller's SCTP, %llu links ACTIVE again after the heal; %llu checked ACTIVE 5 s after the heal)\n",
+                ctl_cuts, ctl_failovers, ctl_lost, ctl_relinked, ctl_checks);
+    std::printf("%llu of %llu seeds failed; first failing seed %llu; %llu known failing (kKnownFailing) failed as "
+                "pinned, %llu of them passed\n",
+                failed, count, first, pinned_failed, pinned_passed);
+    return failed == 0 && pinned_passed == 0 ? 0 : 1;
   }
   const Outcome o = run(seed, Options{trace});
   for (const auto& line : o.trace) std::printf("%s\n", line.c_str());

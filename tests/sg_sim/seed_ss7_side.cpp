@@ -133,8 +133,10 @@ void World::ss7_route(std::size_t g) {
     // A restarted gateway (or one the STP reconnected to, or one that
     // announced the DPC available again) takes its SLSs back after the
     // changeback: the calls on them meet a gateway that did not place
-    // them, as at a death.
-    if (asp.was_routed) schedule_at(now_ + 50ms, [this] { gateway_event(); });
+    // them, as at a death. So does a pair's gateway whose first ASPAC
+    // came after the calls started (a retransmission on the SS7
+    // association): the mate carried its SLSs until then (seeds 266, 618).
+    if (asp.was_routed || (gws_.size() == 2 && !calls_.empty())) schedule_at(now_ + 50ms, [this] { gateway_event(); });
     asp.was_routed = true;
   } else {
     ev("ss7-route-away", g);
@@ -152,12 +154,12 @@ void World::run_asp(std::size_t g, mxua::Actions actions) {
       Packet p;
       p.stream = s->stream;
       p.payload = mxua::encode(s->message);
-      w.from_ss7.send(std::move(p), now_, w.ss7_delay, rserpool::Duration{0}, seq_++);
+      w.from_ss7.send(std::move(p), now_, w.ss7_delay, draw_ss7_extra(), seq_++);
     } else if (auto* sd = std::get_if<mxua::SendData>(&act)) {
       Packet p;
       p.stream = sd->stream;
       mxua::encode_data(sd->view(), p.payload);
-      w.from_ss7.send(std::move(p), now_, w.ss7_delay, rserpool::Duration{0}, seq_++);
+      w.from_ss7.send(std::move(p), now_, w.ss7_delay, draw_ss7_extra(), seq_++);
     } else if (auto* d = std::get_if<mxua::DataIndication>(&act)) {
       at_ss7(to_mtp(std::move(d->data.protocol_data)));
     } else if (auto* c = std::get_if<mxua::AspStateChanged>(&act)) {

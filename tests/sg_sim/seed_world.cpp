@@ -8,6 +8,7 @@ namespace world {
 
 World::World(std::uint64_t seed, const Options& o) : rng_(seed), opt_(o) {
   plan_ = draw_plan(seed, rng_);
+  ss7_loss_rng_.seed(seed ^ 0x7373376c6f737301ULL);
   out_.plan = plan_;
   GeneratorConfig gc;
   gc.calls_per_second = plan_.calls_per_second;
@@ -40,6 +41,8 @@ World::World(std::uint64_t seed, const Options& o) : rng_(seed), opt_(o) {
     c.model = std::make_unique<GwcCallModel>();
     c.port = static_cast<std::uint16_t>(4000 + i);
     c.assoc.assign(plan_.gateways, 0);
+    c.cut_until.assign(plan_.gateways, std::nullopt);
+    c.relink_after_cut.assign(plan_.gateways, false);
     ctls_.push_back(std::move(c));
   }
   regs_.resize(plan_.gateways);
@@ -108,8 +111,10 @@ std::optional<TimePoint> World::next_time() const {
     for (const auto& [id, l] : enrp_.links)
       for (const auto& pipe : l.to) consider(pipe.next());
   for (const auto& [id, a] : assocs_) {
-    consider(a->to_ctl.next());
-    consider(a->to_gw.next());
+    if (!ctl_cut(*a)) {  // what waits at a partition moves when it heals (an event)
+      consider(a->to_ctl.next());
+      consider(a->to_gw.next());
+    }
     if (a->link) consider(a->link->next_deadline());
   }
   return t;

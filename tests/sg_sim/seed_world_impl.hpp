@@ -8,6 +8,8 @@
 //   seed_gateway_sgp.cpp  each gateway's SS7 face: the M3UA SGP core
 //   seed_controllers.cpp  the controllers: GwcCallModel, cookies
 //   seed_faults.cpp       crashes, hangs, exits, gateway kills
+//   seed_ss7_partition.cpp   the STP cut off from a gateway
+//   seed_ctl_partition.cpp   a controller cut off from one gateway
 //   seed_registrar.cpp    each gateway's co-located registrar (the real core),
 //                         ENRP between a pair's registrars, ASAP associations
 //   seed_asap_ends.cpp    the ASAP ends: each controller's PoolElement, each
@@ -95,6 +97,7 @@ inline constexpr auto kOutageSettle = 300ms;
 // the time a gateway takes to see a controller's association go (abort,
 // shutdown: at most 50 ms in these plans) and this slack.
 inline constexpr auto kAnnounceSlack = 100ms;
+// (plus one retransmission of the SS7 association: the plan's ss7_rto)
 
 // M3UA DATA <-> the gateway's MtpMessage (as sg/src/gateway/mtp_conversion.hpp).
 inline MtpMessage to_mtp(mxua::ProtocolData&& p) {
@@ -183,6 +186,9 @@ struct Controller {
   rserpool::asap::AssocId next_inbound = rserpool::asap::kInboundAssocBase;
   std::deque<std::pair<rserpool::asap::AssocId, rserpool::Bytes>> asap_unread;  // arrived while hung (empty: lost; 0x01: up; 0x02: connect failed)
   bool graceful = false;  // exit_notice: deregisters before it exits
+  // Per gateway: cut off from it until then (seed_ctl_partition.cpp).
+  std::vector<std::optional<TimePoint>> cut_until;
+  std::vector<bool> relink_after_cut;  // per gateway: the cut failed its link; counted when it is ACTIVE again
 };
 
 // One ASAP association between a registrar and a controller's
@@ -275,6 +281,11 @@ struct Gateway {
   Pipe from_ss7, to_ss7;
   rserpool::Duration ss7_delay{};
   Ledger ledger;
+  // The pool as this gateway last announced it (announce), and the
+  // messages it accepted while it had announced it unavailable: the STP
+  // sent them before the DUNA reached it (a retransmitted DUNA).
+  bool announced_unavailable = false;
+  std::set<std::uint64_t> crossed_duna;
   std::shared_ptr<gwc_link::LinkCounters> link_counters = std::make_shared<gwc_link::LinkCounters>();
   TimePoint started_at{};
   // Its pool view: the real ASAP PoolUser core, subscribed to the pool at
@@ -328,6 +339,7 @@ class World {
   // seed_network.cpp: the network: packets on associations, retransmission draws, kernels
   rserpool::Duration draw_delay(long lo_us, long hi_us);
   rserpool::Duration draw_extra();
+  rserpool::Duration draw_ss7_extra();
   void lost_in_kernel(const Assoc& a, const Packet& p);
   void deliver_assoc(Assoc& a);
 
@@ -390,6 +402,15 @@ class World {
   void gateway_side_lost(std::size_t g);
   void ss7_heal(std::size_t g, int incarnation);
 
+  // seed_ctl_partition.cpp: one controller cut off from one gateway, then healed
+  void ctl_partition(const Fault& f);
+  bool ctl_cut(const Assoc& a) const;
+  bool ctl_cut(std::size_t g, const Controller& c) const;
+  void ctl_cut_in_flight(const Assoc& a);
+  void ctl_gateway_gives_up(std::size_t g, PeIdentifier pe, std::uint32_t incarnation);
+  void ctl_controller_gives_up(std::size_t g, PeIdentifier pe, std::uint32_t incarnation);
+  void ctl_heal(std::size_t g, PeIdentifier pe, std::uint32_t incarnation);
+
   // seed_registrar.cpp: the registrars, ENRP between them, ASAP associations
   void start_registrar(std::size_t g);
   void kill_registrar(std::size_t g);
@@ -407,6 +428,7 @@ class World {
   void enrp_establish(std::uint64_t id);
   void enrp_abort(std::size_t g, std::uint64_t id);
   void enrp_lose(std::uint64_t id);
+  void enrp_lose_all();
   void enrp_send(std::size_t from, rserpool::ServerIdentifier peer, const rserpool::wire::enrp::Message& m);
   void enrp_send_on(std::size_t from, std::uint64_t id, const rserpool::wire::enrp::Message& m);
   void deliver_enrp();
@@ -455,6 +477,7 @@ class World {
 
   Plan plan_;
   std::mt19937_64 rng_;
+  std::mt19937_64 ss7_loss_rng_;  // the SS7 association's losses (draw_ss7_extra)
   Options opt_;
   Outcome out_;
   TimePoint now_{};
