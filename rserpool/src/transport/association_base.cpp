@@ -83,6 +83,19 @@ void AssociationBase::notify_message(Message&& m) {
   if (auto h = handler_) h->on_message(*this, std::move(m));
 }
 
+void AssociationBase::notify_messages(std::vector<Message>& ms) {
+  if (ms.empty()) return;
+  auto self = shared_from_this();
+  std::shared_ptr<AssociationHandler> h = handler_;
+  for (auto& m : ms) {
+    if (finished_) return;
+    ++counters_->messages_in;
+    counters_->bytes_in += m.payload.size();
+    if (h != handler_) h = handler_;
+    if (h) h->on_message(*this, std::move(m));
+  }
+}
+
 void AssociationBase::notify_down(DownReason reason, std::vector<Message>&& undelivered) {
   if (finished_) return;
   finished_ = true;

@@ -31,6 +31,11 @@ class AssociationBase : public Association {
   void notify_up();
   void notify_restart();
   void notify_message(Message&& m);
+  // Each of `ms` in order, counted as received, until the association
+  // ends; the association and the handler are kept alive across the batch
+  // (one reference each per read, not per message: issue 16), and a
+  // handler replaced by a callback gets the messages after it.
+  void notify_messages(std::vector<Message>& ms);
   // Hands back, counts, then reports down once; afterwards silent.
   void notify_down(DownReason reason, std::vector<Message>&& undelivered);
   bool finished() const noexcept { return finished_; }
