@@ -75,6 +75,14 @@ void FrameEncoder::encode_data(std::uint32_t sequence, std::uint32_t ppid, std::
   if (!payload.empty()) std::memcpy(p + kHeaderSize, payload.data(), payload.size());
 }
 
+std::uint8_t* FrameEncoder::write_data(std::uint32_t sequence, std::uint32_t ppid, std::uint16_t stream,
+                                       bool unordered, ByteView payload, std::uint8_t* at) noexcept {
+  write_header(at, FrameType::data, unordered ? kFlagUnordered : 0, stream, static_cast<std::uint32_t>(payload.size()),
+               ppid, sequence);
+  if (!payload.empty()) std::memcpy(at + kHeaderSize, payload.data(), payload.size());
+  return at + kHeaderSize + payload.size();
+}
+
 void FrameEncoder::encode(const Frame& f, Bytes& out) {
   switch (f.type) {
     case FrameType::data:

@@ -145,12 +145,27 @@ std::size_t Session::produce(Bytes& out, std::size_t max_bytes) {
     ++heartbeats_sent_;
   }
   if (up_) {
-    while (!pending_.empty() && unacked_.size() < opt_.max_unacked && out.size() - start < max_bytes) {
-      Message& m = pending_.front();
-      FrameEncoder::encode_data(next_sequence_, m.ppid, m.stream, m.unordered, m.payload, out);
-      unacked_.push_back(Sent{next_sequence_, std::move(m)});
-      ++next_sequence_;
-      pending_.pop_front();
+    // The DATA frames that go now (within the window, while fewer than
+    // max_bytes are written), sized first: the write buffer grows once for
+    // all of them (one resize and its zero fill per call, not per frame).
+    std::size_t n = 0;
+    std::size_t bytes = 0;
+    const std::size_t written = out.size() - start;
+    while (n < pending_.size() && unacked_.size() + n < opt_.max_unacked && written + bytes < max_bytes) {
+      bytes += kHeaderSize + pending_[n].payload.size();
+      ++n;
+    }
+    if (n != 0) {
+      const std::size_t at = out.size();
+      out.resize(at + bytes);
+      std::uint8_t* p = out.data() + at;
+      for (std::size_t i = 0; i < n; ++i) {
+        Message& m = pending_.front();
+        p = FrameEncoder::write_data(next_sequence_, m.ppid, m.stream, m.unordered, m.payload, p);
+        unacked_.push_back(Sent{next_sequence_, std::move(m)});
+        ++next_sequence_;
+        pending_.pop_front();
+      }
     }
     if (shutdown_requested_ && !shutdown_sent_ && pending_.empty() && unacked_.empty()) {
       FrameEncoder::encode(Frame::control(FrameType::shutdown, 0), out);

@@ -89,6 +89,11 @@ class FrameEncoder {
   // one into out).
   static void encode_data(std::uint32_t sequence, std::uint32_t ppid, std::uint16_t stream, bool unordered,
                           ByteView payload, Bytes& out);
+  // The same into room the caller made: exactly kHeaderSize + payload.size()
+  // bytes at `at` (a batch of frames sized and grown once: one resize, not
+  // one per frame). Returns the end of the frame.
+  static std::uint8_t* write_data(std::uint32_t sequence, std::uint32_t ppid, std::uint16_t stream, bool unordered,
+                                  ByteView payload, std::uint8_t* at) noexcept;
 };
 
 // Incremental decoder: feed any split of the byte stream, take frames.
