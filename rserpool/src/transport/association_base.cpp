@@ -41,7 +41,7 @@ AssociationBase::AssociationBase(const EndpointConfig& cfg, std::shared_ptr<Tran
       queue_bytes_(cfg.send_queue_bytes),
       peer_not_reading_(cfg.peer_not_reading) {}
 
-bool AssociationBase::admit_to_queue(std::size_t messages, std::size_t bytes, std::size_t size) {
+bool AssociationBase::admit_to_queue_slow(std::size_t messages, std::size_t bytes, std::size_t size) {
   const bool fits = messages < queue_limit_ && (bytes == 0 || bytes + size <= queue_bytes_);
   if (fits) {
     // Hysteresis: a queue that hovers at its bound is one episode, not one

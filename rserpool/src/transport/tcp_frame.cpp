@@ -107,7 +107,8 @@ constexpr std::size_t kReserveOnHeader = 4096;
 namespace {
 // The header's fields into `out`; the payload length, or why the header is
 // not acceptable (checked in this order: version, type, flags, length).
-Result<std::uint32_t, FrameError> parse_header(const std::uint8_t* h, std::size_t max_payload, FrameView& out) {
+[[gnu::always_inline]] inline Result<std::uint32_t, FrameError> parse_header(const std::uint8_t* h,
+                                                                            std::size_t max_payload, FrameView& out) {
   if ((h[0] >> 4) != kVersion) return unexpected(FrameError::bad_version);
   const auto type = static_cast<std::uint8_t>(h[0] & 0x0f);
   if (type < static_cast<std::uint8_t>(FrameType::init) || type > static_cast<std::uint8_t>(FrameType::shutdown))
