@@ -7,6 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <string>
+
 #include "rserpool/wire/asap.hpp"
 #include "sg/gwc_link/profile.hpp"
 
@@ -207,6 +210,91 @@ TEST_F(LinkFixture, CookieEchoGoesAheadOfTheFirstDataOnEachStream) {
   out.clear();
   link.send(data(3, 2), out);
   EXPECT_EQ(only<action::SendControl>(out).size(), 1U) << "another stream owes it too";
+}
+
+// The DATA paths' shortcut (send_now / deliver_now, issue 16) is the
+// core's own verdict: in every state it says yes exactly when send() /
+// data() would give one SendData / Deliver of that message and nothing
+// else, and counts the message as they do. Two links driven alike, one
+// asked the shortcut, the other the full call.
+TEST(LinkShortcut, SendNowAndDeliverNowAgreeWithSendAndDataInEveryState) {
+  using Step = std::function<void(Link&, Actions&)>;
+  const std::vector<std::pair<std::string, std::vector<Step>>> states = {
+      {"new", {}},
+      {"m3ua_starting", {[](Link& l, Actions& o) { l.association_up(o); }}},
+      {"active",
+       {[](Link& l, Actions& o) { l.association_up(o); },
+        [](Link& l, Actions&) { l.set_outbound_streams(4); },
+        [](Link& l, Actions& o) {
+          l.asp_state(mxua::AspState::Inactive, mxua::AspState::Active, kRoutingContext, o);
+        }}},
+      {"active, cookie echo owed",
+       {[](Link& l, Actions& o) { l.association_up(o); },
+        [](Link& l, Actions&) { l.set_outbound_streams(4); },
+        [](Link& l, Actions& o) {
+          l.asp_state(mxua::AspState::Inactive, mxua::AspState::Active, kRoutingContext, o);
+        },
+        [](Link& l, Actions& o) { l.echo_cookie({0xEC}, o); }}},
+      {"closing",
+       {[](Link& l, Actions& o) { l.association_up(o); },
+        [](Link& l, Actions& o) {
+          l.asp_state(mxua::AspState::Inactive, mxua::AspState::Active, kRoutingContext, o);
+        },
+        [](Link& l, Actions& o) { l.close(rserpool::TimePoint{}, o); }}},
+      {"failing",
+       {[](Link& l, Actions& o) { l.association_up(o); },
+        [](Link& l, Actions& o) {
+          l.asp_state(mxua::AspState::Inactive, mxua::AspState::Active, kRoutingContext, o);
+        },
+        [](Link& l, Actions& o) { l.request_failed(o); }}},
+      {"aborting (fenced)",
+       {[](Link& l, Actions& o) { l.association_up(o); },
+        [](Link& l, Actions& o) {
+          l.asp_state(mxua::AspState::Inactive, mxua::AspState::Active, kRoutingContext, o);
+        },
+        [](Link& l, Actions& o) { l.fence(o); }}},
+      {"closed",
+       {[](Link& l, Actions& o) { l.association_up(o); },
+        [](Link& l, Actions& o) { l.fence(o); },
+        [](Link& l, Actions& o) { l.association_down(tr::DownReason::local_close, o); }}},
+  };
+  std::size_t shortcuts = 0;
+  for (const auto& [name, steps] : states) {
+    for (const bool outbound : {true, false}) {
+      auto ca = std::make_shared<LinkCounters>();
+      auto cb = std::make_shared<LinkCounters>();
+      Link a{ca};
+      Link b{cb};
+      Actions oa, ob;
+      for (const auto& step : steps) {
+        step(a, oa);
+        step(b, ob);
+      }
+      oa.clear();
+      ob.clear();
+      const MtpMessage m = data(9, 1);
+      const bool now = outbound ? a.send_now(m) : a.deliver_now(m);
+      if (outbound)
+        b.send(m, ob);
+      else
+        b.data(m, ob);
+      const bool sole = ob.size() == 1 && (outbound ? std::holds_alternative<action::SendData>(ob[0])
+                                                    : std::holds_alternative<action::Deliver>(ob[0]));
+      EXPECT_EQ(now, sole) << name << (outbound ? ", send" : ", data");
+      if (now) {
+        ++shortcuts;
+        EXPECT_EQ(ca->out.messages, cb->out.messages) << name;
+        EXPECT_EQ(ca->out.bytes, cb->out.bytes) << name;
+        EXPECT_EQ(ca->in.messages, cb->in.messages) << name;
+        EXPECT_EQ(ca->in.bytes, cb->in.bytes) << name;
+        EXPECT_EQ(a.next_deadline(), b.next_deadline()) << name << ": the shortcut moves no timer";
+      } else {
+        EXPECT_EQ(ca->out.messages, 0U) << name;
+        EXPECT_EQ(ca->in.messages, 0U) << name;
+      }
+    }
+  }
+  EXPECT_EQ(shortcuts, 5U) << "send: active; data: m3ua_starting, active (with and without an echo owed), closing";
 }
 
 TEST_F(LinkFixture, ControlChannelBadInputIsCountedNeverFatal) {

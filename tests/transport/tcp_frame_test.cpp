@@ -103,6 +103,55 @@ TEST(TcpFrame, RoundTripOneByteAtATimeAndOddPieces) {
   }
 }
 
+// The receive path's decoding (next_view): a frame wholly inside the bytes
+// given is a view of them (nothing copied), one split across reads comes
+// from the decoder's own buffer, which the caller can take over; either
+// way the same frames as next() gives.
+TEST(TcpFrame, ViewDecodesWholeFramesInPlaceAndGathersSplitOnes) {
+  const auto frames = sample_frames();
+  const auto bytes = encode_all(frames);
+  for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
+    FrameDecoder d(70000);
+    std::vector<Frame> got;
+    std::size_t in_place = 0;
+    for (ByteView piece : {ByteView(bytes).first(cut), ByteView(bytes).subspan(cut)}) {
+      std::size_t off = 0;
+      while (off < piece.size()) {
+        std::size_t consumed = 0;
+        FrameView v;
+        auto r = d.next_view(piece.subspan(off), consumed, v);
+        ASSERT_TRUE(r.ok()) << "cut " << cut;
+        const ByteView rest = piece.subspan(off);
+        off += consumed;
+        if (!*r) break;
+        Frame f;
+        f.type = v.type;
+        f.unordered = v.unordered;
+        f.stream = v.stream;
+        f.ppid = v.ppid;
+        f.out_streams = v.out_streams;
+        f.in_streams = v.in_streams;
+        f.sequence = v.sequence;
+        if (v.buffered) {
+          ASSERT_EQ(v.payload.data(), v.buffered->data());
+          ASSERT_EQ(v.payload.size(), v.buffered->size());
+          f.payload = std::move(*v.buffered);  // taken over, as the session does
+        } else {
+          // In place: the payload lies right after the header in the input.
+          ASSERT_EQ(v.payload.data(), rest.data() + kHeaderSize) << "cut " << cut;
+          f.payload.assign(v.payload.begin(), v.payload.end());
+          ++in_place;
+        }
+        got.push_back(std::move(f));
+      }
+    }
+    EXPECT_TRUE(d.idle());
+    ASSERT_EQ(got, frames) << "cut " << cut;
+    // Only the frame the cut falls into (if any) is gathered.
+    EXPECT_GE(in_place, frames.size() - 1) << "cut " << cut;
+  }
+}
+
 TEST(TcpFrame, MaximumPayloadAcceptedOneMoreRejected) {
   Bytes out;
   FrameEncoder::encode(Frame::data(1, 0, 0, false, Bytes(100, 1)), out);

@@ -71,6 +71,15 @@ rserpool::Unexpected<M3uaError> fail(ErrorCode c, std::string detail, ByteView o
   return rserpool::unexpected(std::move(e));
 }
 
+// The 0-3 octets that pad a parameter to a multiple of four: stored
+// inline, not through a memset call per message (issue 16).
+inline void zero_pad(std::uint8_t* at, std::size_t n) noexcept {
+  // (Not a loop: the compiler would turn it back into memset.)
+  if (n > 0) at[0] = 0;
+  if (n > 1) at[1] = 0;
+  if (n > 2) at[2] = 0;
+}
+
 }  // namespace
 
 std::size_t encoded_data_size(const DataView& d) noexcept {
@@ -90,7 +99,7 @@ std::size_t encode_data(const DataView& d, std::span<std::uint8_t> out) noexcept
   put_protocol_label(p, pd, 16 + ud);
   if (ud != 0) std::memcpy(p + 16, pd.user_data.data(), ud);
   const std::size_t padded = rserpool::pad4(16 + ud);
-  std::memset(p + 16 + ud, 0, padded - 16 - ud);
+  zero_pad(p + 16 + ud, padded - 16 - ud);
   p += padded;
   if (d.correlation_id) p = put_u32_param(p, Tag::CorrelationId, *d.correlation_id);
   return static_cast<std::size_t>(p - out.data());
@@ -124,7 +133,7 @@ bool rehead_data(Bytes& frame, const DataView& d, std::optional<std::uint32_t> n
   store_u16(p + head + 2, static_cast<std::uint16_t>(pd_len));
   p[head + 4] = 0;  // the spare octet of the OPC and of the DPC, as encode_data() writes them
   p[head + 8] = 0;
-  std::memset(p + head + pd_len, 0, padded - pd_len);
+  zero_pad(p + head + pd_len, padded - pd_len);
   put_data_head(p, total, na, rc);
   if (correlation) put_u32_param(p + head + padded, Tag::CorrelationId, *correlation);
   frame.resize(total);
@@ -145,7 +154,7 @@ bool encode_data_in_place(const DataView& d, Bytes& user_part) {
   std::memmove(p + head + 16, p, ud);
   std::uint8_t* q = put_data_head(p, total, d.network_appearance, d.routing_context);
   put_protocol_label(q, pd, pd_len);
-  std::memset(q + pd_len, 0, padded - pd_len);
+  zero_pad(q + pd_len, padded - pd_len);
   if (d.correlation_id) put_u32_param(q + padded, Tag::CorrelationId, *d.correlation_id);
   return true;
 }

@@ -38,19 +38,23 @@ std::shared_ptr<AssociationDriver> AssociationDriver::standalone(boost::asio::io
   endpoint.set_association(next_association_id());
   auto d = std::make_shared<AssociationDriver>(runner, std::move(endpoint));
   d->name_ = std::move(name);
-  std::weak_ptr<AssociationDriver> weak = d;
+  // The runner asks for the next deadline after every batch of actions
+  // (issue 16: per relayed message): a plain pointer, no weak_ptr lock per
+  // call. The destructor takes the timers back, so the runner never calls
+  // into a driver that is gone.
+  AssociationDriver* self = d.get();
+  d->owns_runner_timers_ = true;
   runner->set_core_timers(ActionRunner::CoreTimers{
-      [weak]() -> std::optional<TimePoint> {
-        auto self = weak.lock();
-        return self ? self->endpoint_.next_deadline() : std::nullopt;
-      },
-      [weak](TimePoint now, Actions& out) {
-        if (auto self = weak.lock()) {
-          auto acts = self->endpoint_.on_timeout(now);
-          out.insert(out.end(), std::make_move_iterator(acts.begin()), std::make_move_iterator(acts.end()));
-        }
+      [self]() -> std::optional<TimePoint> { return self->endpoint_.next_deadline(); },
+      [self](TimePoint now, Actions& out) {
+        auto acts = self->endpoint_.on_timeout(now);
+        out.insert(out.end(), std::make_move_iterator(acts.begin()), std::make_move_iterator(acts.end()));
       }});
   return d;
+}
+
+AssociationDriver::~AssociationDriver() {
+  if (owns_runner_timers_) runner_->set_core_timers({});
 }
 
 std::string AssociationDriver::label() const {

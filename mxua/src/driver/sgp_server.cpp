@@ -61,10 +61,15 @@ void SgpServer::close() {
 }
 
 void SgpServer::route(const DataView& d) {
+  Bytes none;
+  route(d, none);
+}
+
+void SgpServer::route(const DataView& d, Bytes& user_part) {
   Actions acts = std::move(scratch_);
   acts.clear();
   node_.route(d, runner_->now(), acts);
-  runner_->run(acts);
+  runner_->run(acts, user_part);
   scratch_ = std::move(acts);
 }
 

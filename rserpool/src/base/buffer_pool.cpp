@@ -16,13 +16,23 @@ struct Pool {
 // Trivially destructible, so it is readable after the pool's destructor ran
 // (a buffer given back by another thread-local object's destructor).
 thread_local bool t_pool_gone = false;
+// The pool once made: a trivially initialised thread_local, so the hot
+// path (a take and a give per message) is one TLS load, not the guarded
+// initialisation check of `p` below on every call (issue 16).
+thread_local Pool* t_pool = nullptr;
 
-Pool::~Pool() { t_pool_gone = true; }
+Pool::~Pool() {
+  t_pool_gone = true;
+  t_pool = nullptr;
+}
 
 Pool* pool() noexcept {
+  if (t_pool != nullptr) [[likely]]
+    return t_pool;
   if (t_pool_gone) return nullptr;
   thread_local Pool p;
-  return &p;
+  t_pool = &p;
+  return t_pool;
 }
 
 }  // namespace

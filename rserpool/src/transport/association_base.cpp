@@ -41,7 +41,7 @@ AssociationBase::AssociationBase(const EndpointConfig& cfg, std::shared_ptr<Tran
       queue_bytes_(cfg.send_queue_bytes),
       peer_not_reading_(cfg.peer_not_reading) {}
 
-bool AssociationBase::admit_to_queue(std::size_t messages, std::size_t bytes, std::size_t size) {
+bool AssociationBase::admit_to_queue_slow(std::size_t messages, std::size_t bytes, std::size_t size) {
   const bool fits = messages < queue_limit_ && (bytes == 0 || bytes + size <= queue_bytes_);
   if (fits) {
     // Hysteresis: a queue that hovers at its bound is one episode, not one
@@ -81,6 +81,19 @@ void AssociationBase::notify_restart() {
 void AssociationBase::notify_message(Message&& m) {
   auto self = shared_from_this();
   if (auto h = handler_) h->on_message(*this, std::move(m));
+}
+
+void AssociationBase::notify_messages(std::vector<Message>& ms) {
+  if (ms.empty()) return;
+  auto self = shared_from_this();
+  std::shared_ptr<AssociationHandler> h = handler_;
+  for (auto& m : ms) {
+    if (finished_) return;
+    ++counters_->messages_in;
+    counters_->bytes_in += m.payload.size();
+    if (h != handler_) h = handler_;
+    if (h) h->on_message(*this, std::move(m));
+  }
 }
 
 void AssociationBase::notify_down(DownReason reason, std::vector<Message>&& undelivered) {

@@ -31,6 +31,11 @@ class AssociationBase : public Association {
   void notify_up();
   void notify_restart();
   void notify_message(Message&& m);
+  // Each of `ms` in order, counted as received, until the association
+  // ends; the association and the handler are kept alive across the batch
+  // (one reference each per read, not per message: issue 16), and a
+  // handler replaced by a callback gets the messages after it.
+  void notify_messages(std::vector<Message>& ms);
   // Hands back, counts, then reports down once; afterwards silent.
   void notify_down(DownReason reason, std::vector<Message>&& undelivered);
   bool finished() const noexcept { return finished_; }
@@ -41,11 +46,17 @@ class AssociationBase : public Association {
   // `bytes`; a refusal is counted and, once per episode, reported to the
   // owner from the io_context (never from inside send()), then acted upon
   // per EndpointConfig::peer_not_reading.
-  bool admit_to_queue(std::size_t messages, std::size_t bytes, std::size_t size);
+  bool admit_to_queue(std::size_t messages, std::size_t bytes, std::size_t size) {
+    // Inline for the common case (every message sent: issue 16): room, and
+    // no episode of a full queue to end.
+    if (!queue_full_reported_ && queue_has_room(messages, bytes, size)) return true;
+    return admit_to_queue_slow(messages, bytes, size);
+  }
   // The same test without its side effects: whether it would fit now.
   bool queue_has_room(std::size_t messages, std::size_t bytes, std::size_t size) const noexcept {
     return messages < queue_limit_ && (bytes == 0 || bytes + size <= queue_bytes_);
   }
+  bool admit_to_queue_slow(std::size_t messages, std::size_t bytes, std::size_t size);
   // The backend's executor, for notifications that must not run inside an
   // API call.
   virtual void post(std::function<void()> f) = 0;

@@ -265,12 +265,7 @@ bool TcpAssociation::on_read(ByteView bytes) {
       if (auto h = handler_) h->on_send_failed(*this, std::move(ev.refused));
     }
   }
-  for (auto& m : ev.messages) {
-    if (finished()) return false;
-    ++counters_->messages_in;
-    counters_->bytes_in += m.payload.size();
-    notify_message(std::move(m));
-  }
+  notify_messages(ev.messages);
   if (finished()) return false;
   if (ev.error) {
     if (*ev.error == tcpmap::SessionError::oversized_frame)

@@ -75,6 +75,14 @@ void FrameEncoder::encode_data(std::uint32_t sequence, std::uint32_t ppid, std::
   if (!payload.empty()) std::memcpy(p + kHeaderSize, payload.data(), payload.size());
 }
 
+std::uint8_t* FrameEncoder::write_data(std::uint32_t sequence, std::uint32_t ppid, std::uint16_t stream,
+                                       bool unordered, ByteView payload, std::uint8_t* at) noexcept {
+  write_header(at, FrameType::data, unordered ? kFlagUnordered : 0, stream, static_cast<std::uint32_t>(payload.size()),
+               ppid, sequence);
+  if (!payload.empty()) std::memcpy(at + kHeaderSize, payload.data(), payload.size());
+  return at + kHeaderSize + payload.size();
+}
+
 void FrameEncoder::encode(const Frame& f, Bytes& out) {
   switch (f.type) {
     case FrameType::data:
@@ -96,45 +104,60 @@ namespace {
 constexpr std::size_t kReserveOnHeader = 4096;
 }  // namespace
 
-Result<void, FrameError> FrameDecoder::parse_header() {
-  const std::uint8_t* h = header_;
+namespace {
+// The header's fields into `out`; the payload length, or why the header is
+// not acceptable (checked in this order: version, type, flags, length).
+[[gnu::always_inline]] inline Result<std::uint32_t, FrameError> parse_header(const std::uint8_t* h,
+                                                                            std::size_t max_payload, FrameView& out) {
   if ((h[0] >> 4) != kVersion) return unexpected(FrameError::bad_version);
   const auto type = static_cast<std::uint8_t>(h[0] & 0x0f);
   if (type < static_cast<std::uint8_t>(FrameType::init) || type > static_cast<std::uint8_t>(FrameType::shutdown))
     return unexpected(FrameError::unknown_type);
   const std::uint8_t flags = h[1];
   const std::uint32_t length = load_u32(h + 4);
-  current_ = Frame{};
-  current_.type = static_cast<FrameType>(type);
-  current_.sequence = load_u32(h + 12);
-  if (current_.type == FrameType::data) {
+  out.type = static_cast<FrameType>(type);
+  out.sequence = load_u32(h + 12);
+  out.payload = {};
+  out.buffered = nullptr;
+  if (out.type == FrameType::data) {
     if ((flags & ~kFlagUnordered) != 0) return unexpected(FrameError::reserved_flags);
-    if (length > max_payload_) return unexpected(FrameError::oversized);
-    current_.unordered = (flags & kFlagUnordered) != 0;
-    current_.stream = load_u16(h + 2);
-    current_.ppid = load_u32(h + 8);
-    payload_needed_ = length;
-    // Reserve what a small message needs, not what the header claims: a
-    // peer announcing 64 KiB and sending nothing more must not make us hold
-    // 64 KiB (the payload grows as its bytes actually arrive).
-    // A recycled buffer (buffer_pool.hpp): no allocation per message in
-    // steady state; the receiver gives it back once it has read it.
-    current_.payload = buffers::take(std::min<std::size_t>(length, kReserveOnHeader));
-  } else {
-    if (flags != 0) return unexpected(FrameError::reserved_flags);
-    if (length != 0) return unexpected(FrameError::bad_length);
-    if (current_.type == FrameType::init) {
-      current_.out_streams = load_u16(h + 8);
-      current_.in_streams = load_u16(h + 10);
-    }
-    payload_needed_ = 0;
+    if (length > max_payload) return unexpected(FrameError::oversized);
+    out.unordered = (flags & kFlagUnordered) != 0;
+    out.stream = load_u16(h + 2);
+    out.ppid = load_u32(h + 8);
+    out.out_streams = 0;
+    out.in_streams = 0;
+    return length;
   }
-  return {};
+  if (flags != 0) return unexpected(FrameError::reserved_flags);
+  if (length != 0) return unexpected(FrameError::bad_length);
+  out.unordered = false;
+  out.stream = 0;
+  out.ppid = 0;
+  out.out_streams = out.type == FrameType::init ? load_u16(h + 8) : std::uint16_t{0};
+  out.in_streams = out.type == FrameType::init ? load_u16(h + 10) : std::uint16_t{0};
+  return std::uint32_t{0};
 }
+}  // namespace
 
-Result<std::optional<Frame>, FrameError> FrameDecoder::next(ByteView data, std::size_t& consumed) {
+Result<bool, FrameError> FrameDecoder::next_view(ByteView data, std::size_t& consumed, FrameView& out) {
   consumed = 0;
   if (error_) return unexpected(*error_);
+  if (header_fill_ == 0 && !in_payload_ && data.size() >= kHeaderSize) {
+    // The common case: the whole frame is in this read. Decoded where it
+    // lies, nothing copied (issue 16: every relayed message passes here).
+    auto length = parse_header(data.data(), max_payload_, out);
+    if (!length) {
+      error_ = length.error();
+      return unexpected(*error_);
+    }
+    if (data.size() - kHeaderSize >= *length) {
+      out.payload = data.subspan(kHeaderSize, *length);
+      consumed = kHeaderSize + *length;
+      return true;
+    }
+    // Split across reads: gathered below.
+  }
   while (consumed < data.size() || (in_payload_ && payload_needed_ == 0)) {
     if (!in_payload_) {
       const std::size_t take = std::min(kHeaderSize - header_fill_, data.size() - consumed);
@@ -143,23 +166,53 @@ Result<std::optional<Frame>, FrameError> FrameDecoder::next(ByteView data, std::
       consumed += take;
       if (header_fill_ < kHeaderSize) break;
       header_fill_ = 0;
-      if (auto r = parse_header(); !r) {
-        error_ = r.error();
+      auto length = parse_header(header_, max_payload_, head_);
+      if (!length) {
+        error_ = length.error();
         return unexpected(*error_);
       }
+      payload_needed_ = *length;
+      payload_.clear();
+      // Reserve what a small message needs, not what the header claims: a
+      // peer announcing 64 KiB and sending nothing more must not make us
+      // hold 64 KiB (the payload grows as its bytes actually arrive).
+      // A recycled buffer (buffer_pool.hpp): no allocation per message in
+      // steady state; the receiver gives it back once it has read it.
+      if (head_.type == FrameType::data && payload_.capacity() == 0)
+        payload_ = buffers::take(std::min<std::size_t>(*length, kReserveOnHeader));
       in_payload_ = true;
     }
     const std::size_t take = std::min(payload_needed_, data.size() - consumed);
     auto first = data.begin() + static_cast<std::ptrdiff_t>(consumed);
-    current_.payload.insert(current_.payload.end(), first, first + static_cast<std::ptrdiff_t>(take));
+    payload_.insert(payload_.end(), first, first + static_cast<std::ptrdiff_t>(take));
     payload_needed_ -= take;
     consumed += take;
     if (payload_needed_ == 0) {
       in_payload_ = false;
-      return std::optional<Frame>(std::move(current_));
+      out = head_;
+      out.payload = ByteView(payload_);
+      out.buffered = &payload_;
+      return true;
     }
   }
-  return std::optional<Frame>{};
+  return false;
+}
+
+Result<std::optional<Frame>, FrameError> FrameDecoder::next(ByteView data, std::size_t& consumed) {
+  FrameView v;
+  auto r = next_view(data, consumed, v);
+  if (!r) return unexpected(r.error());
+  if (!*r) return std::optional<Frame>{};
+  Frame f;
+  f.type = v.type;
+  f.unordered = v.unordered;
+  f.stream = v.stream;
+  f.ppid = v.ppid;
+  f.out_streams = v.out_streams;
+  f.in_streams = v.in_streams;
+  f.sequence = v.sequence;
+  if (v.type == FrameType::data) f.payload = v.buffered ? std::move(*v.buffered) : Bytes(v.payload.begin(), v.payload.end());
+  return std::optional<Frame>(std::move(f));
 }
 
 }  // namespace rserpool::transport::tcpmap

@@ -36,21 +36,22 @@ void Session::on_bytes(ByteView data, TimePoint now, SessionEvents& events) {
   if (failed_) return;
   if (!data.empty()) last_heard_ = now;
   std::size_t pos = 0;
+  FrameView f;
   while (pos < data.size() && !failed_) {
     std::size_t consumed = 0;
-    auto r = decoder_.next(data.subspan(pos), consumed);
+    auto r = decoder_.next_view(data.subspan(pos), consumed, f);
     pos += consumed;
     if (!r) {
       events.frame_error = r.error();
       fail(events, r.error() == FrameError::oversized ? SessionError::oversized_frame : SessionError::malformed_frame);
       return;
     }
-    if (!r->has_value()) break;
-    handle(std::move(**r), events);
+    if (!*r) break;
+    handle(f, events);
   }
 }
 
-void Session::handle(Frame&& f, SessionEvents& events) {
+void Session::handle(FrameView& f, SessionEvents& events) {
   if (f.type == FrameType::init) {
     if (up_) return fail(events, SessionError::duplicate_init);
     negotiated_out_ = std::min(opt_.out_streams, f.in_streams);
@@ -77,7 +78,19 @@ void Session::handle(Frame&& f, SessionEvents& events) {
       last_received_ = f.sequence;
       ++expected_sequence_;
       ack_due_ = true;
-      events.messages.push_back(Message{f.ppid, f.stream, f.unordered, std::move(f.payload)});
+      // The one copy of a received message: out of the read buffer into a
+      // recycled one the receiver keeps (and gives back). A frame gathered
+      // across reads is in the decoder's buffer already: taken over.
+      Message& m = events.messages.emplace_back();
+      m.ppid = f.ppid;
+      m.stream = f.stream;
+      m.unordered = f.unordered;
+      if (f.buffered) {
+        m.payload = std::move(*f.buffered);
+      } else {
+        m.payload = buffers::take(f.payload.size());
+        m.payload.assign(f.payload.begin(), f.payload.end());
+      }
       return;
     }
     case FrameType::data_ack: {
@@ -132,12 +145,27 @@ std::size_t Session::produce(Bytes& out, std::size_t max_bytes) {
     ++heartbeats_sent_;
   }
   if (up_) {
-    while (!pending_.empty() && unacked_.size() < opt_.max_unacked && out.size() - start < max_bytes) {
-      Message& m = pending_.front();
-      FrameEncoder::encode_data(next_sequence_, m.ppid, m.stream, m.unordered, m.payload, out);
-      unacked_.push_back(Sent{next_sequence_, std::move(m)});
-      ++next_sequence_;
-      pending_.pop_front();
+    // The DATA frames that go now (within the window, while fewer than
+    // max_bytes are written), sized first: the write buffer grows once for
+    // all of them (one resize and its zero fill per call, not per frame).
+    std::size_t n = 0;
+    std::size_t bytes = 0;
+    const std::size_t written = out.size() - start;
+    while (n < pending_.size() && unacked_.size() + n < opt_.max_unacked && written + bytes < max_bytes) {
+      bytes += kHeaderSize + pending_[n].payload.size();
+      ++n;
+    }
+    if (n != 0) {
+      const std::size_t at = out.size();
+      out.resize(at + bytes);
+      std::uint8_t* p = out.data() + at;
+      for (std::size_t i = 0; i < n; ++i) {
+        Message& m = pending_.front();
+        p = FrameEncoder::write_data(next_sequence_, m.ppid, m.stream, m.unordered, m.payload, p);
+        unacked_.push_back(Sent{next_sequence_, std::move(m)});
+        ++next_sequence_;
+        pending_.pop_front();
+      }
     }
     if (shutdown_requested_ && !shutdown_sent_ && pending_.empty() && unacked_.empty()) {
       FrameEncoder::encode(Frame::control(FrameType::shutdown, 0), out);

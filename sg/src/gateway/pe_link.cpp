@@ -92,28 +92,7 @@ void PeLink::execute(gwc_link::Actions& actions) {
               rserpool::log::warn_limited(logger(), "ASAP control message refused", "{}: COOKIE_ECHO on stream {} refused: {}",
                                           label_, stream, tr::to_string(r.error()));
           } else if constexpr (std::is_same_v<T, act::SendData>) {
-            sending_ = true;
-            refused_.reset();
-            // The DATA is built in the message's own buffer (the one its
-            // user part was received into) and that buffer is queued: no
-            // second buffer, no copy (issue 16). One the transport refuses
-            // comes back through on_send_failed from those bytes.
-            driver_->send_data(to_data_view(x.message, gwc_link::kRoutingContext), x.message.data);
-            sending_ = false;
-            // Encoded elsewhere and queued (not built in place): its bytes
-            // go back to the pool. Built in place, nothing is left here.
-            if (!refused_ && x.message.data.capacity() != 0) rserpool::buffers::give(std::move(x.message.data));
-            if (refused_) {
-              // Nothing accepted is lost silently: counted, said, and
-              // handed to failover with the link.
-              rserpool::log::warn_limited(logger(), "M3UA refused DATA to a gateway controller",
-                                          "{}: M3UA refused DATA (OPC {} DPC {} SLS {}): {}; failing the link over",
-                                          label_, x.message.opc, x.message.dpc, x.message.sls,
-                                          mxua::to_string(*refused_));
-              gwc_link::Actions more;
-              core_.refused(std::move(x.message), more);
-              execute(more);
-            }
+            send_data(x.message);
           } else if constexpr (std::is_same_v<T, act::RequestAspDown>) {
             driver_->request([](mxua::Endpoint& e, mxua::TimePoint now) { return e.requesting()->shutdown(now); });
           } else if constexpr (std::is_same_v<T, act::CloseAssociation>) {
@@ -145,9 +124,37 @@ void PeLink::on_timer() {
   execute(out);  // re-arms at the next deadline
 }
 
+void PeLink::send_data(MtpMessage& m) {
+  sending_ = true;
+  refused_.reset();
+  // The DATA is built in the message's own buffer (the one its user part
+  // was received into) and that buffer is queued: no second buffer, no
+  // copy (issue 16). One the transport refuses comes back through
+  // on_send_failed from those bytes.
+  driver_->send_data(to_data_view(m, gwc_link::kRoutingContext), m.data);
+  sending_ = false;
+  // Encoded elsewhere and queued (not built in place): its bytes go back to
+  // the pool. Built in place, nothing is left here.
+  if (!refused_ && m.data.capacity() != 0) rserpool::buffers::give(std::move(m.data));
+  if (refused_) {
+    // Nothing accepted is lost silently: counted, said, and handed to
+    // failover with the link.
+    rserpool::log::warn_limited(logger(), "M3UA refused DATA to a gateway controller",
+                                "{}: M3UA refused DATA (OPC {} DPC {} SLS {}): {}; failing the link over", label_,
+                                m.opc, m.dpc, m.sls, mxua::to_string(*refused_));
+    gwc_link::Actions more;
+    core_.refused(std::move(m), more);
+    execute(more);
+  }
+}
+
 void PeLink::send(MtpMessage&& m) {
-  // The hot path: reuse one action vector (a re-entrant call finds it
-  // moved out and uses a fresh one).
+  // The hot path: the core's verdict for the common case (active, no
+  // cookie owed) without an action list, a visit and a timer check per
+  // message (issue 16); its deadlines do not move on it.
+  if (core_.send_now(m)) return send_data(m);
+  // Reuse one action vector (a re-entrant call finds it moved out and uses
+  // a fresh one).
   gwc_link::Actions out = std::move(scratch_);
   core_.send(std::move(m), out);
   execute(out);
@@ -214,8 +221,14 @@ void PeLink::on_drop(const mxua::Drop& d) {
 }
 
 void PeLink::on_data(mxua::DataIndication&& d) {
+  MtpMessage m = to_mtp(std::move(d.data.protocol_data));
+  // The hot path, as in send(): delivered on the core's verdict.
+  if (core_.deliver_now(m)) {
+    if (hooks_.data) hooks_.data(pe_, std::move(m));
+    return;
+  }
   gwc_link::Actions out = std::move(scratch_);
-  core_.data(to_mtp(std::move(d.data.protocol_data)), out);
+  core_.data(std::move(m), out);
   execute(out);
   scratch_ = std::move(out);
 }

@@ -88,6 +88,8 @@ class PeLink : public mxua::driver::Events, public std::enable_shared_from_this<
 
  private:
   void execute(gwc_link::Actions& actions);
+  // A SendData: to M3UA, built in m's buffer; a refusal goes to the core.
+  void send_data(MtpMessage& m);
   void arm_timer() { timer_.arm(core_.next_deadline()); }
   void on_timer();
   std::uint16_t outbound_streams();

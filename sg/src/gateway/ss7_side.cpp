@@ -163,35 +163,38 @@ void M3uaSide::on_data(mxua::DataIndication&& d) {
   received(std::move(d), owner, rc);
 }
 
-bool M3uaSide::send_via_sgp(const MtpMessage& m, std::uint32_t rc) {
+bool M3uaSide::send_via_sgp(MtpMessage& m, std::uint32_t rc) {
   if (!sgp_) return false;
   const auto st = sgp_->node().as_state(rc);
   if (st != mxua::AsState::Active && st != mxua::AsState::Pending) return false;
-  sgp_->route(to_data_view(m, rc));
+  // The DATA is built in the buffer the user part came in (the runner lends
+  // it to a sole SendData only): no second buffer, no copy (issue 16).
+  sgp_->route(to_data_view(m, rc), m.data);
   return true;
 }
 
-bool M3uaSide::send_via_connection(std::size_t i, const MtpMessage& m) {
+bool M3uaSide::send_via_connection(std::size_t i, MtpMessage& m) {
   if (i >= connections_.size() || !connections_[i]->conn) return false;
   auto& c = *connections_[i];
   if (!c.conn->active_for(c.cfg.routing_context)) return false;
-  return c.conn->send_data(to_data_view(m, c.cfg.routing_context));
+  return c.conn->send_data(to_data_view(m, c.cfg.routing_context), m.data);
 }
 
-bool M3uaSide::send_via(const mxua::ReturnPath& path, const MtpMessage& m) {
+bool M3uaSide::send_via(const mxua::ReturnPath& path, MtpMessage& m) {
   if (path.owner >= Ss7Plan::kConnectionOwner && path.owner < Ss7Plan::kAnyOwner)
     return send_via_connection(path.owner - Ss7Plan::kConnectionOwner, m);
   return path.routing_context && send_via_sgp(m, *path.routing_context);
 }
 
-M3uaSide::SendResult M3uaSide::send(const MtpMessage& m, bool caller_holds) {
+M3uaSide::SendResult M3uaSide::send(MtpMessage& m, bool caller_holds) {
+  const std::size_t size = m.data.size();  // the DATA may take m.data with it
   bool tried = false;
   const bool sent = paths_.route(mxua::PointCode{m.dpc}, [&](const mxua::ReturnPath& p) {
     tried = true;
     return send_via(p, m);
   });
   if (sent) {
-    counters_.ss7_out.add(m.data.size());
+    counters_.ss7_out.add(size);
     return SendResult::sent;
   }
   if (tried && caller_holds) return SendResult::not_active;

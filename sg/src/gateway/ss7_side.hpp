@@ -108,8 +108,10 @@ class M3uaSide : public mxua::driver::Events {
   // DATA from a gateway controller towards the SS7 network. A path that is
   // configured but not active: `caller_holds` true, the caller keeps the
   // message (not counted as a drop); false, it is dropped and counted.
+  // A DATA sent may take m.data's buffer with it (built in that buffer, no
+  // copy: issue 16); m is left whole whenever it is not sent.
   enum class SendResult : std::uint8_t { sent, not_active, not_configured };
-  SendResult send(const MtpMessage& m, bool caller_holds = false);
+  SendResult send(MtpMessage& m, bool caller_holds = false);
   // DUNA (available false) / DAVA for these destinations, to every active
   // ASP of the SGP. The SGP core remembers them: an ASP that becomes
   // active later hears of those still unavailable.
@@ -142,9 +144,9 @@ class M3uaSide : public mxua::driver::Events {
   struct Connection;
 
   void received(mxua::DataIndication&& d, mxua::PathOwner owner, std::optional<std::uint32_t> rc);
-  bool send_via(const mxua::ReturnPath& path, const MtpMessage& m);
-  bool send_via_sgp(const MtpMessage& m, std::uint32_t rc);
-  bool send_via_connection(std::size_t i, const MtpMessage& m);
+  bool send_via(const mxua::ReturnPath& path, MtpMessage& m);
+  bool send_via_sgp(MtpMessage& m, std::uint32_t rc);
+  bool send_via_connection(std::size_t i, MtpMessage& m);
   std::string peer_name(mxua::AssocId a) const;
 
   boost::asio::io_context& io_;

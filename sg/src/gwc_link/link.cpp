@@ -152,9 +152,14 @@ void Link::request_failed(Actions& out) {
   fail(FailureCause::m3ua_start_failed, out);
 }
 
+bool Link::deliver_now(const MtpMessage& m) {
+  if (state_ != LinkState::m3ua_starting && state_ != LinkState::active && state_ != LinkState::closing) return false;
+  counters_->in.add(m.data.size());
+  return true;
+}
+
 void Link::data(MtpMessage m, Actions& out) {
-  if (state_ == LinkState::m3ua_starting || state_ == LinkState::active || state_ == LinkState::closing) {
-    counters_->in.add(m.data.size());
+  if (deliver_now(m)) {
     out.push_back(action::Deliver{std::move(m)});
     return;
   }
@@ -198,7 +203,17 @@ void Link::control(std::uint32_t ppid, rserpool::ByteView payload, Actions& out)
   out.push_back(action::CookieReceived{std::move(cookie->cookie)});
 }
 
+bool Link::send_now(const MtpMessage& m) {
+  if (state_ != LinkState::active || echo_.pending() != 0) return false;
+  counters_->out.add(m.data.size());
+  return true;
+}
+
 void Link::send(MtpMessage m, Actions& out) {
+  if (send_now(m)) {
+    out.push_back(action::SendData{std::move(m)});
+    return;
+  }
   if (state_ == LinkState::failing || state_ == LinkState::closing || state_ == LinkState::aborting) {
     // Going away: this joins what the link reports at the end (Failed or
     // Closed), after whatever the transport still hands back, and is

@@ -17,6 +17,9 @@ namespace mxua::driver {
 class AssociationDriver : public tr::AssociationHandler, public std::enable_shared_from_this<AssociationDriver> {
  public:
   AssociationDriver(std::shared_ptr<ActionRunner> runner, Endpoint endpoint);
+  ~AssociationDriver() override;
+  AssociationDriver(const AssociationDriver&) = delete;
+  AssociationDriver& operator=(const AssociationDriver&) = delete;
   // An ASP (or IPSP) endpoint with a runner of its own whose timers feed
   // this endpoint. The endpoint gets a process-unique association id;
   // `name` (the peer's name, the PE identifier) prefixes its log lines.
@@ -74,6 +77,7 @@ class AssociationDriver : public tr::AssociationHandler, public std::enable_shar
   std::string peer_address_;
   bool up_ = false;
   bool refused_ = false;
+  bool owns_runner_timers_ = false;  // standalone(): the runner's timers call into this driver
   Actions scratch_;       // reused on the receive path
   Actions send_scratch_;  // reused by send_data
 };

@@ -37,6 +37,11 @@ class SgpServer {
 
   // SS7 -> ASP: the node picks the AS (RC or routing key) and the ASP.
   void route(const DataView& d);
+  // The same, for a caller whose buffer `user_part` holds exactly d's user
+  // data and may go with it: a DATA sent once is built in that buffer
+  // (ActionRunner::run(actions, user_part)), which is then left empty;
+  // left as it was otherwise (not routed, or sent to more than one ASP).
+  void route(const DataView& d, Bytes& user_part);
   // Any other node operation (announce, ...) through the runner.
   void request(const std::function<Actions(SgpNode&, TimePoint)>& fn);
 

@@ -54,6 +54,23 @@ struct Frame {
   friend bool operator==(const Frame&, const Frame&) = default;
 };
 
+// A decoded frame whose payload is not copied (the receive path, issue 16):
+// a view of the bytes given to FrameDecoder::next_view() when the whole
+// frame was in them, else of the decoder's own buffer (a frame split across
+// reads), which the caller may then take over through `buffered`. Valid
+// until the decoder's next call.
+struct FrameView {
+  FrameType type = FrameType::data;
+  bool unordered = false;
+  std::uint16_t stream = 0;
+  std::uint32_t ppid = 0;          // DATA only
+  std::uint16_t out_streams = 0;   // INIT only
+  std::uint16_t in_streams = 0;    // INIT only
+  std::uint32_t sequence = 0;
+  ByteView payload;                // DATA only
+  Bytes* buffered = nullptr;       // set: `payload` is all of this buffer (std::move it to keep it)
+};
+
 enum class FrameError : std::uint8_t {
   bad_version,     // not version 1: garbage or a different protocol
   unknown_type,
@@ -72,6 +89,11 @@ class FrameEncoder {
   // one into out).
   static void encode_data(std::uint32_t sequence, std::uint32_t ppid, std::uint16_t stream, bool unordered,
                           ByteView payload, Bytes& out);
+  // The same into room the caller made: exactly kHeaderSize + payload.size()
+  // bytes at `at` (a batch of frames sized and grown once: one resize, not
+  // one per frame). Returns the end of the frame.
+  static std::uint8_t* write_data(std::uint32_t sequence, std::uint32_t ppid, std::uint16_t stream, bool unordered,
+                                  ByteView payload, std::uint8_t* at) noexcept;
 };
 
 // Incremental decoder: feed any split of the byte stream, take frames.
@@ -84,24 +106,30 @@ class FrameDecoder {
   // Consumes bytes from data up to the end of the next complete frame (or all of
   // data if no frame completes). Returns the frame, nothing (need more bytes,
   // and `consumed` tells how much was taken), or the error.
+  // (A Frame with its own payload: tests and tools; the receive path uses next_view().)
   Result<std::optional<Frame>, FrameError> next(ByteView data, std::size_t& consumed);
+  // The same without building a Frame or copying the payload: true when
+  // `out` holds the next frame (see FrameView), false when every byte of
+  // data was taken and the frame is not complete yet. A frame wholly inside
+  // data is decoded in place: its payload is a view of data.
+  Result<bool, FrameError> next_view(ByteView data, std::size_t& consumed, FrameView& out);
 
   // True between frames (no partial header or payload buffered).
   bool idle() const noexcept { return header_fill_ == 0 && !in_payload_; }
   std::optional<FrameError> error() const noexcept { return error_; }
   // Memory held for the frame being decoded: grows with the bytes that
   // arrive, not with the length the header announces.
-  std::size_t held_bytes() const noexcept { return current_.payload.capacity(); }
+  std::size_t held_bytes() const noexcept { return payload_.capacity(); }
 
  private:
-  Result<void, FrameError> parse_header();
 
   std::size_t max_payload_;
   std::uint8_t header_[kHeaderSize]{};
   std::size_t header_fill_ = 0;
   bool in_payload_ = false;
   std::size_t payload_needed_ = 0;
-  Frame current_;
+  FrameView head_;  // the header of a frame split across reads
+  Bytes payload_;   // and the payload that arrived of it
   std::optional<FrameError> error_;
 };
 

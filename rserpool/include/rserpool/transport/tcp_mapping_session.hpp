@@ -121,7 +121,7 @@ class Session {
     Message msg;
   };
   void fail(SessionEvents& events, SessionError e);
-  void handle(Frame&& f, SessionEvents& events);
+  void handle(FrameView& f, SessionEvents& events);
 
   SessionOptions opt_;
   FrameDecoder decoder_;

@@ -148,6 +148,11 @@ class Link {
                  Actions& out);
   void request_failed(Actions& out);
   void data(MtpMessage m, Actions& out);
+  // The common case of data() without an action list (issue 16: once per
+  // message from a controller): true when data() would give exactly one
+  // Deliver of `m` and nothing else; then it is counted as data() counts
+  // it and the caller delivers it. False: nothing done, call data().
+  bool deliver_now(const MtpMessage& m);
   void m3ua_dropped_inbound(mxua::DropReason reason, std::uint32_t count, Actions& out);
 
   // --- ASAP control channel --------------------------------------------------
@@ -157,6 +162,13 @@ class Link {
   // DATA for the controller: appends the cookie echoes owed on its stream,
   // then SendData. A link that is failing keeps it for its Failed report.
   void send(MtpMessage m, Actions& out);
+  // The common case of send() without an action list (issue 16: once per
+  // message to a controller): true when send() would give exactly one
+  // SendData of `m` and nothing else (active, no cookie echo owed); then it
+  // is counted as send() counts it and the caller hands it to M3UA (and
+  // reports a refusal through refused(), as after SendData). False: nothing
+  // done, call send().
+  bool send_now(const MtpMessage& m);
   // M3UA refused the DATA just given to it: the link cannot carry traffic.
   void refused(MtpMessage m, Actions& out);
   // ASAP_COOKIE_ECHO before any later DATA on every stream (false: not active).
