@@ -30,6 +30,9 @@ void World::start_gateway(std::size_t g) {
   profile.membership.retry_initial = 500ms;
   profile.membership.suspicion = 1500ms;
   w.dist = std::make_unique<PoolDistributor>(dc, *w.selector, profile);
+  // sgd (gateway.cpp): a gateway of a pair holds its new calls for the
+  // start-up settle too, so that none is hashed over a part of the pool.
+  if (gws_.size() > 1) w.dist->hold_new_calls_until_settled();
   w.dist->start(now_);
   w.ss7_delay = draw_delay(200, 3000);
   ev("gateway-start", g, static_cast<std::uint64_t>(w.incarnation));
