@@ -70,9 +70,19 @@ struct ResolutionAnswer {
   EncodedElements pool_elements;  // encoded Pool Element parameters
 };
 
-// What goes out on an ASAP association: any ASAP message, or a resolution
-// answer built from cached PE parameters.
-using AsapOut = std::variant<wire::asap::Message, ResolutionAnswer>;
+// A REGISTRATION_RESPONSE granting a registration (no Operation Error),
+// built in place in the action list: the pool handle is a view of the
+// handlespace's copy (valid as ResolutionAnswer's views are), so answering
+// a registration copies no PoolHandle and moves no Message (issue 16).
+struct RegistrationAnswer {
+  ByteView pool_handle;
+  PeIdentifier pe_id = 0;
+};
+
+// What goes out on an ASAP association: any ASAP message, or an answer
+// whose parts are views into the handlespace (a resolution from cached PE
+// parameters, a granted registration).
+using AsapOut = std::variant<wire::asap::Message, ResolutionAnswer, RegistrationAnswer>;
 
 // Appends the message to `out` (one SCTP user message, padded to 4).
 void encode_into(const AsapOut& m, Bytes& out);

@@ -297,14 +297,12 @@ void AsapServer::on_registration(AssociationId aid, Association& a, ByteView poo
   }
   adopt(pool, id, aid, now, known, &a, at);
   const auto answer_at = s_.out.size();
-  asap::RegistrationResponse resp;
-  resp.pe_id = id;
   // The co-located registrar with no peers pays nothing for ENRP.
   if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::add_pe, handle, entry->element());
   pool_changed(pool);
-  resp.pool_handle = handle;
-  // Answer first: the ENRP updates above are queued behind it.
-  s_.send_asap_at(answer_at, aid, asap::Message{std::move(resp)});
+  // Answer first: the ENRP updates above are queued behind it. The handle
+  // is the handlespace's copy, valid until the driver has encoded it.
+  s_.send_registration_answer_at(answer_at, aid, handle.bytes(), id);
 }
 
 void AsapServer::on_deregistration(AssociationId aid, Association& a, asap::Deregistration& d) {

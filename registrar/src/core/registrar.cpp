@@ -57,6 +57,10 @@ void encode_into(const AsapOut& m, Bytes& out) {
     asap::encode_resolution_response(out, r->accepted, r->pool_handle, r->overall_policy, r->pool_elements.view());
     return;
   }
+  if (const auto* r = std::get_if<RegistrationAnswer>(&m)) {
+    asap::encode_registration_response(out, r->pool_handle, r->pe_id);
+    return;
+  }
   asap::encode_into(std::get<asap::Message>(m), out);
 }
 

@@ -118,22 +118,26 @@ void encode_into(const Message& m, Bytes& out) {
 void encode_resolution_response(Bytes& out, bool accepted, const PoolHandle& pool_handle,
                                 const std::optional<PolicyParameters>& overall_policy,
                                 std::span<const ByteView> encoded_pool_elements) {
-  Encoder e(out);
-  const auto start = e.begin_message(static_cast<std::uint8_t>(MessageType::handle_resolution_response),
-                                     accepted ? kAcceptFlag : 0);
-  put_pool_handle(e, pool_handle);
-  if (overall_policy) put_policy(e, *overall_policy);
-  for (const ByteView pe : encoded_pool_elements) {
-    e.align();
-    e.bytes(pe);
-  }
-  e.end_message(start);
+  encode_resolution_response(out, accepted, pool_handle.bytes(), overall_policy, encoded_pool_elements);
 }
+
+namespace {
+// An upper bound of the bytes a policy parameter takes: header, type and
+// at most three values, or the verbatim value of an unknown type.
+std::size_t policy_bound(const std::optional<PolicyParameters>& p) {
+  return p ? 4 + 4 + 12 + pad4(p->raw_value.size()) : 0;
+}
+}  // namespace
 
 void encode_resolution_response(Bytes& out, bool accepted, ByteView pool_handle,
                                 const std::optional<PolicyParameters>& overall_policy,
                                 std::span<const ByteView> encoded_pool_elements) {
   Encoder e(out);
+  // One growth of `out` for the whole answer (the PE parameters are copied
+  // whole from the handlespace's cache).
+  std::size_t bound = 4 + pad4(4 + pool_handle.size()) + policy_bound(overall_policy);
+  for (const ByteView pe : encoded_pool_elements) bound += pad4(pe.size());
+  e.reserve(bound);
   const auto start = e.begin_message(static_cast<std::uint8_t>(MessageType::handle_resolution_response),
                                      accepted ? kAcceptFlag : 0);
   put_opaque(e, ParameterType::pool_handle, pool_handle);
@@ -142,6 +146,15 @@ void encode_resolution_response(Bytes& out, bool accepted, ByteView pool_handle,
     e.align();
     e.bytes(pe);
   }
+  e.end_message(start);
+}
+
+void encode_registration_response(Bytes& out, ByteView pool_handle, PeIdentifier pe_id) {
+  Encoder e(out);
+  e.reserve(4 + pad4(4 + pool_handle.size()) + 8);
+  const auto start = e.begin_message(static_cast<std::uint8_t>(MessageType::registration_response), 0);
+  put_opaque(e, ParameterType::pool_handle, pool_handle);
+  put_u32_parameter(e, ParameterType::pe_identifier, pe_id);
   e.end_message(start);
 }
 
