@@ -140,27 +140,28 @@ void AsapServer::on_association_down(AssociationId id, TimePoint) {
   release(id, it->second);
   // Its PEs in key order (the order their removals and events have always
   // had), taken off the association's list before it goes.
-  std::vector<PeKey>& keys = closing_;
-  keys.clear();
+  // Each PE's record knows its own owned_ node: no search per PE. Removing
+  // one PE never removes another's record, so the pointers stay valid.
+  auto& pes = closing_;
+  pes.clear();
   for (OwnedPe* p = it->second.first; p != nullptr;) {
     OwnedPe* next = p->next_on_association;
-    keys.push_back(p->key);
+    pes.emplace_back(p->key, p);
     p->listed_in = nullptr;
     p->prev_on_association = p->next_on_association = nullptr;
     p = next;
   }
-  std::sort(keys.begin(), keys.end());
+  std::sort(pes.begin(), pes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   // One notification per PE (and an update each when peered): room for
   // them at once, instead of moving every queued action at each growth.
-  if (s_.config.remove_pes_on_association_down) s_.out.reserve(s_.out.size() + keys.size());
+  if (s_.config.remove_pes_on_association_down) s_.out.reserve(s_.out.size() + pes.size());
   associations_.erase(it);
-  for (const PeKey& key : keys) {
-    auto o = owned_.find(key);
-    if (o == owned_.end() || o->second.association != id) continue;
+  for (const auto& [key, st] : pes) {
+    if (st->association != id) continue;
     if (s_.config.remove_pes_on_association_down) {
-      remove_owned(o, Event::pe_association_lost);
+      remove_owned(st->self, Event::pe_association_lost);
     } else {
-      o->second.association.reset();
+      st->association.reset();
     }
   }
 }
@@ -340,7 +341,11 @@ void AsapServer::send_resolution(AssociationId aid, ByteView pool, std::uint32_t
     s_.send_asap(aid, asap::Message{std::move(resp)});
     return;
   }
-  ResolutionAnswer answer;
+  // Built in place in the action list: the answer (views, a policy and up
+  // to four inline PE views) is not moved three times on its way there.
+  auto& send = std::get<SendAsap>(s_.out.emplace_back(std::in_place_type<SendAsap>));
+  send.association = aid;
+  ResolutionAnswer& answer = send.message.emplace<ResolutionAnswer>();
   answer.accepted = accepted;
   std::size_t bytes = 0;
   for (const auto* e : chosen_) {
@@ -362,7 +367,6 @@ void AsapServer::send_resolution(AssociationId aid, ByteView pool, std::uint32_t
   } else {
     answer.pool_handle = pool;  // not reached: a pool has at least one PE
   }
-  s_.send_asap(aid, std::move(answer));
 }
 
 bool AsapServer::on_handle_resolution(AssociationId aid, const asap::HandleResolutionView& r, TimePoint now) {
@@ -580,6 +584,7 @@ AsapServer::PeKey AsapServer::adopt(ByteView pool, PeIdentifier id, std::optiona
   const PeKey key = it->first;
   OwnedPe& st = it->second;
   st.key = key;
+  st.self = it;
   st.association = aid;
   // Onto the association's list (off another's, if it moved); a PE with
   // no association is on none.

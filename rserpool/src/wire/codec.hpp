@@ -73,13 +73,6 @@ class Encoder {
 
   // Appends n bytes and returns where to write them. Callers write through
   // the returned pointer in one go: one bounds check per field group.
-  // Room for `n` more bytes at once, so the takes that follow do not grow
-  // the buffer (each growth zero-fills at least 256 bytes). An upper bound
-  // is enough: the destructor trims `out` to what was written.
-  void reserve(std::size_t n) {
-    if (out_.size() - end_ < n) out_.resize(end_ + n);
-  }
-
   std::uint8_t* take(std::size_t n) {
     if (out_.size() - end_ < n) out_.resize(std::max(out_.size() * 2, end_ + n + 256));
     std::uint8_t* p = out_.data() + end_;
