@@ -248,13 +248,18 @@ void AsapServer::on_registration(AssociationId aid, Association& a, ByteView poo
     return std::find(a.addresses.begin(), a.addresses.end(), ip) == a.addresses.end();
   };
   if (cfg.check_pe_addresses) {
-    const auto& listed = pe.user_transport.addresses;
-    if (!listed.empty() && std::all_of(listed.begin(), listed.end(), foreign)) {
-      return refuse(cfg.address_check_cause, wire::encode_parameter(pe.user_transport));
+    // One look per listed address; the list is rewritten only when it
+    // holds a foreign one (the refusal reports it as registered).
+    auto& listed = pe.user_transport.addresses;
+    const auto foreign_count =
+        static_cast<std::size_t>(std::count_if(listed.begin(), listed.end(), foreign));
+    if (foreign_count != 0) {
+      if (foreign_count == listed.size()) {
+        return refuse(cfg.address_check_cause, wire::encode_parameter(pe.user_transport));
+      }
+      std::erase_if(listed, foreign);
+      c.foreign_addresses_removed += foreign_count;
     }
-    const auto before = listed.size();
-    std::erase_if(pe.user_transport.addresses, foreign);
-    c.foreign_addresses_removed += before - pe.user_transport.addresses.size();
   }
   pe.home_registrar = s_.self();
   // The ASAP transport is where *we* reach the PE: its association.
