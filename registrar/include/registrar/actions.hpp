@@ -10,6 +10,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -90,6 +91,13 @@ Bytes encode(const AsapOut& m);
 
 // One ASAP message on an association the driver told us about.
 struct SendAsap {
+  SendAsap() = default;
+  SendAsap(AssociationId a, AsapOut m) : association(a), message(std::move(m)) {}
+  // The message built in place (the core's answers: no default Message
+  // constructed and destroyed first, no move).
+  template <class T, class... Args>
+  SendAsap(AssociationId a, std::in_place_type_t<T> t, Args&&... args)
+      : association(a), message(t, std::forward<Args>(args)...) {}
   AssociationId association = 0;
   AsapOut message;
 };

@@ -53,9 +53,8 @@ struct CoreShared {
   // queued after `at` (the co-located registrar without peers).
   void send_registration_answer_at(std::size_t at, AssociationId association, ByteView pool, PeIdentifier pe) {
     if (at == out.size()) {
-      auto& s = std::get<SendAsap>(out.emplace_back(std::in_place_type<SendAsap>));
-      s.association = association;
-      s.message.emplace<RegistrationAnswer>(RegistrationAnswer{pool, pe});
+      out.emplace_back(std::in_place_type<SendAsap>, association, std::in_place_type<RegistrationAnswer>,
+                       RegistrationAnswer{pool, pe});
       return;
     }
     out.insert(out.begin() + static_cast<std::ptrdiff_t>(at),

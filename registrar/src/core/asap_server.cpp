@@ -348,9 +348,9 @@ void AsapServer::send_resolution(AssociationId aid, ByteView pool, std::uint32_t
   }
   // Built in place in the action list: the answer (views, a policy and up
   // to four inline PE views) is not moved three times on its way there.
-  auto& send = std::get<SendAsap>(s_.out.emplace_back(std::in_place_type<SendAsap>));
-  send.association = aid;
-  ResolutionAnswer& answer = send.message.emplace<ResolutionAnswer>();
+  auto& send = std::get<SendAsap>(
+      s_.out.emplace_back(std::in_place_type<SendAsap>, aid, std::in_place_type<ResolutionAnswer>));
+  ResolutionAnswer& answer = std::get<ResolutionAnswer>(send.message);
   answer.accepted = accepted;
   std::size_t bytes = 0;
   for (const auto* e : chosen_) {
