@@ -140,11 +140,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::signal(SIGPIPE, SIG_IGN);
-  // Every socket and timer lives on this thread; the VTY thread only posts
-  // to it (the scheduler keeps its lock for that). So the reactor takes no
-  // lock per descriptor operation, and the scheduler runs its one-thread
-  // path (issue 16: about 600 instructions of mutex calls per message).
-  boost::asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  boost::asio::io_context io;
   daemon::DaemonConfig dc;
   daemon::Running running{io, nullptr, {}};
   ops::VtyOptions vo;
