@@ -170,6 +170,69 @@ TEST(AsapMessages, ResolutionResponseFromCachedPeTlvsIsTheSameBytes) {
   EXPECT_EQ(Bytes(out.begin() + 1, out.end()), golden.bytes);
 }
 
+// The fast encoders size their output once: every policy type (an
+// unknown one with a value of odd length too), handle lengths that need
+// every padding, and a caller's buffer that is not 4-aligned.
+TEST(AsapMessages, ResolutionResponseFastPathMatchesTheEncoderForEveryPolicyAndPadding) {
+  std::vector<PolicyParameters> policies;
+  for (auto t : {PolicyType::round_robin, PolicyType::weighted_round_robin, PolicyType::random,
+                 PolicyType::weighted_random, PolicyType::priority, PolicyType::least_used,
+                 PolicyType::least_used_degradation, PolicyType::priority_least_used,
+                 PolicyType::randomized_least_used, PolicyType::weighted_random_dpf, PolicyType::least_used_dpf}) {
+    PolicyParameters p;
+    p.type = t;
+    p.weight = 7;
+    p.load = 9;
+    p.degradation = 3;
+    p.dpf = 5;
+    p.distance = 11;
+    p.priority = 2;
+    policies.push_back(p);
+  }
+  PolicyParameters unknown;
+  unknown.type = static_cast<PolicyType>(0x7777);
+  unknown.raw_value = {1, 2, 3, 4, 5};
+  policies.push_back(unknown);
+  for (std::size_t handle_size = 1; handle_size <= 9; ++handle_size) {
+    for (const auto& policy : policies) {
+      for (std::size_t n = 0; n <= 3; ++n) {
+        asap::HandleResolutionResponse value;
+        value.accepted = handle_size % 2 == 0;
+        value.pool_handle = PoolHandle(std::string(handle_size, 'h'));
+        value.overall_policy = policy;
+        std::vector<Bytes> cached;
+        for (std::size_t i = 0; i < n; ++i) {
+          value.pool_elements.push_back(gwc_pe(static_cast<PeIdentifier>(i + 1)));
+          cached.push_back(encode_parameter(value.pool_elements.back()));
+        }
+        const std::vector<ByteView> views(cached.begin(), cached.end());
+        Bytes expected{0xee};
+        asap::encode_into(value, expected);
+        Bytes out{0xee};
+        asap::encode_resolution_response(out, value.accepted, value.pool_handle.bytes(), value.overall_policy, views);
+        EXPECT_EQ(out, expected) << "handle " << handle_size << " policy " << static_cast<std::uint32_t>(policy.type)
+                                 << " PEs " << n;
+      }
+    }
+  }
+}
+
+TEST(AsapMessages, RegistrationResponseFastPathIsTheSameBytes) {
+  for (std::size_t handle_size = 1; handle_size <= 9; ++handle_size) {
+    asap::RegistrationResponse value;
+    value.pool_handle = PoolHandle(std::string(handle_size, 'r'));
+    value.pe_id = 0x01020304 + static_cast<PeIdentifier>(handle_size);
+    Bytes expected{0xee, 0xdd};
+    asap::encode_into(value, expected);
+    Bytes out{0xee, 0xdd};
+    asap::encode_registration_response(out, value.pool_handle.bytes(), value.pe_id);
+    EXPECT_EQ(out, expected) << "handle " << handle_size;
+    auto d = asap::decode(ByteView(out).subspan(2));
+    ASSERT_TRUE(d.ok());
+    EXPECT_TRUE(d->message == asap::Message(value));
+  }
+}
+
 TEST(AsapMessages, OversizedMessageThrowsAndLeavesTheBufferUntouched) {
   asap::BusinessCard card{PoolHandle("p"), {}};
   for (int i = 0; i < 1500; ++i) card.pool_elements.push_back(gwc_pe(static_cast<PeIdentifier>(i)));

@@ -10,6 +10,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -70,9 +71,19 @@ struct ResolutionAnswer {
   EncodedElements pool_elements;  // encoded Pool Element parameters
 };
 
-// What goes out on an ASAP association: any ASAP message, or a resolution
-// answer built from cached PE parameters.
-using AsapOut = std::variant<wire::asap::Message, ResolutionAnswer>;
+// A REGISTRATION_RESPONSE granting a registration (no Operation Error),
+// built in place in the action list: the pool handle is a view of the
+// handlespace's copy (valid as ResolutionAnswer's views are), so answering
+// a registration copies no PoolHandle and moves no Message (issue 16).
+struct RegistrationAnswer {
+  ByteView pool_handle;
+  PeIdentifier pe_id = 0;
+};
+
+// What goes out on an ASAP association: any ASAP message, or an answer
+// whose parts are views into the handlespace (a resolution from cached PE
+// parameters, a granted registration).
+using AsapOut = std::variant<wire::asap::Message, ResolutionAnswer, RegistrationAnswer>;
 
 // Appends the message to `out` (one SCTP user message, padded to 4).
 void encode_into(const AsapOut& m, Bytes& out);
@@ -80,6 +91,13 @@ Bytes encode(const AsapOut& m);
 
 // One ASAP message on an association the driver told us about.
 struct SendAsap {
+  SendAsap() = default;
+  SendAsap(AssociationId a, AsapOut m) : association(a), message(std::move(m)) {}
+  // The message built in place (the core's answers: no default Message
+  // constructed and destroyed first, no move).
+  template <class T, class... Args>
+  SendAsap(AssociationId a, std::in_place_type_t<T> t, Args&&... args)
+      : association(a), message(t, std::forward<Args>(args)...) {}
   AssociationId association = 0;
   AsapOut message;
 };

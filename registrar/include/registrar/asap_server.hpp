@@ -122,8 +122,11 @@ class AsapServer {
   using AgendaEntry = std::pair<TimePoint, PeKey>;
   using Agenda = std::set<AgendaEntry, std::less<AgendaEntry>, core::ArenaAllocator<AgendaEntry>>;
   // What we keep about a PE we are home for, beside the handlespace entry.
+  struct OwnedPe;
+  using OwnedMap = std::map<PeKey, OwnedPe, std::less<PeKey>, core::ArenaAllocator<std::pair<const PeKey, OwnedPe>>>;
   struct OwnedPe {
     PeKey key;                                 // its own key in owned_
+    OwnedMap::iterator self{};                 // its own node in owned_ (removal without a search)
     std::optional<AssociationId> association;  // none: taken over, not yet heard from
     // Its place in the list of PEs registered over `association` (see
     // Association::first): linked and unlinked in O(1), no node.
@@ -185,7 +188,6 @@ class AsapServer {
   bool evict_idle_client(TimePoint now);
   void release(AssociationId id, Association& a);
 
-  using OwnedMap = std::map<PeKey, OwnedPe, std::less<PeKey>, core::ArenaAllocator<std::pair<const PeKey, OwnedPe>>>;
   // The same as the PeKey forms, for a PE already looked up.
   void disown(OwnedMap::iterator o);
   static void link(Association& a, OwnedPe& st);
@@ -217,7 +219,7 @@ class AsapServer {
   static constexpr std::size_t kSpareAddressLists = 64;
   std::vector<std::vector<IpAddress>> spare_address_lists_;
   wire::asap::RegistrationView registration_scratch_;
-  std::vector<PeKey> closing_;  // on_association_down's keys, reused
+  std::vector<std::pair<PeKey, OwnedPe*>> closing_;  // on_association_down's PEs, reused
 };
 
 }  // namespace rserpool::registrar

@@ -49,6 +49,17 @@ struct CoreShared {
   void send_asap_at(std::size_t at, AssociationId association, wire::asap::Message&& m) {
     out.insert(out.begin() + static_cast<std::ptrdiff_t>(at), SendAsap{association, AsapOut{std::move(m)}});
   }
+  // The same for a granted registration, built in place when nothing was
+  // queued after `at` (the co-located registrar without peers).
+  void send_registration_answer_at(std::size_t at, AssociationId association, ByteView pool, PeIdentifier pe) {
+    if (at == out.size()) {
+      out.emplace_back(std::in_place_type<SendAsap>, association, std::in_place_type<RegistrationAnswer>,
+                       RegistrationAnswer{pool, pe});
+      return;
+    }
+    out.insert(out.begin() + static_cast<std::ptrdiff_t>(at),
+               SendAsap{association, AsapOut{RegistrationAnswer{pool, pe}}});
+  }
 };
 
 }  // namespace rserpool::registrar

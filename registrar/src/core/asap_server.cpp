@@ -140,27 +140,28 @@ void AsapServer::on_association_down(AssociationId id, TimePoint) {
   release(id, it->second);
   // Its PEs in key order (the order their removals and events have always
   // had), taken off the association's list before it goes.
-  std::vector<PeKey>& keys = closing_;
-  keys.clear();
+  // Each PE's record knows its own owned_ node: no search per PE. Removing
+  // one PE never removes another's record, so the pointers stay valid.
+  auto& pes = closing_;
+  pes.clear();
   for (OwnedPe* p = it->second.first; p != nullptr;) {
     OwnedPe* next = p->next_on_association;
-    keys.push_back(p->key);
+    pes.emplace_back(p->key, p);
     p->listed_in = nullptr;
     p->prev_on_association = p->next_on_association = nullptr;
     p = next;
   }
-  std::sort(keys.begin(), keys.end());
+  std::sort(pes.begin(), pes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   // One notification per PE (and an update each when peered): room for
   // them at once, instead of moving every queued action at each growth.
-  if (s_.config.remove_pes_on_association_down) s_.out.reserve(s_.out.size() + keys.size());
+  if (s_.config.remove_pes_on_association_down) s_.out.reserve(s_.out.size() + pes.size());
   associations_.erase(it);
-  for (const PeKey& key : keys) {
-    auto o = owned_.find(key);
-    if (o == owned_.end() || o->second.association != id) continue;
+  for (const auto& [key, st] : pes) {
+    if (st->association != id) continue;
     if (s_.config.remove_pes_on_association_down) {
-      remove_owned(o, Event::pe_association_lost);
+      remove_owned(st->self, Event::pe_association_lost);
     } else {
-      o->second.association.reset();
+      st->association.reset();
     }
   }
 }
@@ -247,13 +248,18 @@ void AsapServer::on_registration(AssociationId aid, Association& a, ByteView poo
     return std::find(a.addresses.begin(), a.addresses.end(), ip) == a.addresses.end();
   };
   if (cfg.check_pe_addresses) {
-    const auto& listed = pe.user_transport.addresses;
-    if (!listed.empty() && std::all_of(listed.begin(), listed.end(), foreign)) {
-      return refuse(cfg.address_check_cause, wire::encode_parameter(pe.user_transport));
+    // One look per listed address; the list is rewritten only when it
+    // holds a foreign one (the refusal reports it as registered).
+    auto& listed = pe.user_transport.addresses;
+    const auto foreign_count =
+        static_cast<std::size_t>(std::count_if(listed.begin(), listed.end(), foreign));
+    if (foreign_count != 0) {
+      if (foreign_count == listed.size()) {
+        return refuse(cfg.address_check_cause, wire::encode_parameter(pe.user_transport));
+      }
+      std::erase_if(listed, foreign);
+      c.foreign_addresses_removed += foreign_count;
     }
-    const auto before = listed.size();
-    std::erase_if(pe.user_transport.addresses, foreign);
-    c.foreign_addresses_removed += before - pe.user_transport.addresses.size();
   }
   pe.home_registrar = s_.self();
   // The ASAP transport is where *we* reach the PE: its association.
@@ -297,14 +303,12 @@ void AsapServer::on_registration(AssociationId aid, Association& a, ByteView poo
   }
   adopt(pool, id, aid, now, known, &a, at);
   const auto answer_at = s_.out.size();
-  asap::RegistrationResponse resp;
-  resp.pe_id = id;
   // The co-located registrar with no peers pays nothing for ENRP.
   if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::add_pe, handle, entry->element());
   pool_changed(pool);
-  resp.pool_handle = handle;
-  // Answer first: the ENRP updates above are queued behind it.
-  s_.send_asap_at(answer_at, aid, asap::Message{std::move(resp)});
+  // Answer first: the ENRP updates above are queued behind it. The handle
+  // is the handlespace's copy, valid until the driver has encoded it.
+  s_.send_registration_answer_at(answer_at, aid, handle.bytes(), id);
 }
 
 void AsapServer::on_deregistration(AssociationId aid, Association& a, asap::Deregistration& d) {
@@ -342,7 +346,11 @@ void AsapServer::send_resolution(AssociationId aid, ByteView pool, std::uint32_t
     s_.send_asap(aid, asap::Message{std::move(resp)});
     return;
   }
-  ResolutionAnswer answer;
+  // Built in place in the action list: the answer (views, a policy and up
+  // to four inline PE views) is not moved three times on its way there.
+  auto& send = std::get<SendAsap>(
+      s_.out.emplace_back(std::in_place_type<SendAsap>, aid, std::in_place_type<ResolutionAnswer>));
+  ResolutionAnswer& answer = std::get<ResolutionAnswer>(send.message);
   answer.accepted = accepted;
   std::size_t bytes = 0;
   for (const auto* e : chosen_) {
@@ -364,7 +372,6 @@ void AsapServer::send_resolution(AssociationId aid, ByteView pool, std::uint32_t
   } else {
     answer.pool_handle = pool;  // not reached: a pool has at least one PE
   }
-  s_.send_asap(aid, std::move(answer));
 }
 
 bool AsapServer::on_handle_resolution(AssociationId aid, const asap::HandleResolutionView& r, TimePoint now) {
@@ -582,6 +589,7 @@ AsapServer::PeKey AsapServer::adopt(ByteView pool, PeIdentifier id, std::optiona
   const PeKey key = it->first;
   OwnedPe& st = it->second;
   st.key = key;
+  st.self = it;
   st.association = aid;
   // Onto the association's list (off another's, if it moved); a PE with
   // no association is on none.

@@ -57,6 +57,10 @@ void encode_into(const AsapOut& m, Bytes& out) {
     asap::encode_resolution_response(out, r->accepted, r->pool_handle, r->overall_policy, r->pool_elements.view());
     return;
   }
+  if (const auto* r = std::get_if<RegistrationAnswer>(&m)) {
+    asap::encode_registration_response(out, r->pool_handle, r->pe_id);
+    return;
+  }
   asap::encode_into(std::get<asap::Message>(m), out);
 }
 
@@ -77,6 +81,20 @@ struct Registrar::Parts {
   AsapServer asap;
   EnrpPeering peering;
   Takeover takeover;
+  // The earliest deadline as the last event left it: the state changes
+  // only inside events, so the driver's re-arm after an event and the next
+  // event's "anything due?" read it instead of asking the three entities
+  // again (issue 16: twice per message otherwise).
+  std::optional<TimePoint> deadline;
+  bool deadline_known = false;
+
+  std::optional<TimePoint> compute_deadline() const {
+    std::optional<TimePoint> best;
+    for (auto d : {asap.next_deadline(), peering.next_deadline(), takeover.next_deadline()}) {
+      if (d && (!best || *d < *best)) best = d;
+    }
+    return best;
+  }
 };
 
 Registrar::Registrar(RegistrarConfig config) : p_(std::make_unique<Parts>(std::move(config))) {}
@@ -91,6 +109,7 @@ void Registrar::begin_event(TimePoint now) {
   // a takeover that completes at once); each round consumes what it handles.
   for (int round = 0; round < 4; ++round) {
     const auto d = next_deadline();
+    p_->deadline_known = false;  // the event is about to change the state
     if (!d || *d > now) break;
     p_->asap.on_timeout(now);
     p_->peering.on_timeout(now);
@@ -100,6 +119,8 @@ void Registrar::begin_event(TimePoint now) {
 
 std::vector<Action> Registrar::finish() {
   p_->asap.flush_subscriptions();
+  p_->deadline = p_->compute_deadline();
+  p_->deadline_known = true;
   return std::exchange(p_->shared.out, {});
 }
 
@@ -228,11 +249,7 @@ std::vector<Action> Registrar::on_enrp_message(EnrpDecodeResult&& decoded, TimeP
 }
 
 std::optional<TimePoint> Registrar::next_deadline() const {
-  std::optional<TimePoint> best;
-  for (auto d : {p_->asap.next_deadline(), p_->peering.next_deadline(), p_->takeover.next_deadline()}) {
-    if (d && (!best || *d < *best)) best = d;
-  }
-  return best;
+  return p_->deadline_known ? p_->deadline : p_->compute_deadline();
 }
 
 std::vector<Action> Registrar::on_timeout(TimePoint now) {

@@ -307,8 +307,12 @@ void ServerState::notify(const Notify& n) {
     case Event::pe_keep_alive_timeout:
     case Event::pe_unreachable_removed:
     case Event::pe_association_lost:
-      limited(spdlog::level::info, to_string(n.event), "{}: {} pool '{}' PE {:08x}", cfg.name, to_string(n.event),
-              n.pool.to_string(), n.pe);
+      // Also a hot path (every PE of a closing association): the pool name
+      // text is built only when the line can be written.
+      if (log->should_log(spdlog::level::info)) {
+        limited(spdlog::level::info, to_string(n.event), "{}: {} pool '{}' PE {:08x}", cfg.name, to_string(n.event),
+                n.pool.to_string(), n.pe);
+      }
       break;
     case Event::pe_reported_but_answering:
       limited(spdlog::level::warn, to_string(n.event),

@@ -118,31 +118,128 @@ void encode_into(const Message& m, Bytes& out) {
 void encode_resolution_response(Bytes& out, bool accepted, const PoolHandle& pool_handle,
                                 const std::optional<PolicyParameters>& overall_policy,
                                 std::span<const ByteView> encoded_pool_elements) {
-  Encoder e(out);
-  const auto start = e.begin_message(static_cast<std::uint8_t>(MessageType::handle_resolution_response),
-                                     accepted ? kAcceptFlag : 0);
-  put_pool_handle(e, pool_handle);
-  if (overall_policy) put_policy(e, *overall_policy);
-  for (const ByteView pe : encoded_pool_elements) {
-    e.align();
-    e.bytes(pe);
-  }
-  e.end_message(start);
+  encode_resolution_response(out, accepted, pool_handle.bytes(), overall_policy, encoded_pool_elements);
 }
+
+namespace {
+
+// The registrar's answers, written straight into `out`: the exact size is
+// known before a byte is written, so `out` grows once, its zero fill is the
+// padding, and no Encoder bookkeeping runs per field (issue 16). Layout and
+// bytes are those of put_body() through the Encoder: every parameter starts
+// 4-aligned from the message start, the message length leaves out the last
+// parameter's padding, and the message is padded to 4.
+
+void store16(std::uint8_t* p, std::uint16_t v) {
+  p[0] = static_cast<std::uint8_t>(v >> 8);
+  p[1] = static_cast<std::uint8_t>(v);
+}
+void store32(std::uint8_t* p, std::uint32_t v) {
+  p[0] = static_cast<std::uint8_t>(v >> 24);
+  p[1] = static_cast<std::uint8_t>(v >> 16);
+  p[2] = static_cast<std::uint8_t>(v >> 8);
+  p[3] = static_cast<std::uint8_t>(v);
+}
+
+// The policy parameter's values after its type, as put_policy() writes them.
+std::size_t policy_values(const PolicyParameters& p, std::uint32_t (&v)[3]) {
+  switch (p.type) {
+    case PolicyType::round_robin:
+    case PolicyType::random: return 0;
+    case PolicyType::weighted_round_robin:
+    case PolicyType::weighted_random: v[0] = p.weight; return 1;
+    case PolicyType::priority: v[0] = p.priority; return 1;
+    case PolicyType::least_used:
+    case PolicyType::randomized_least_used: v[0] = p.load; return 1;
+    case PolicyType::least_used_degradation:
+    case PolicyType::priority_least_used:
+      v[0] = p.load;
+      v[1] = p.degradation;
+      return 2;
+    case PolicyType::weighted_random_dpf:
+      v[0] = p.weight;
+      v[1] = p.dpf;
+      v[2] = p.distance;
+      return 3;
+    case PolicyType::least_used_dpf:
+      v[0] = p.load;
+      v[1] = p.dpf;
+      v[2] = p.distance;
+      return 3;
+    default: return 0;  // an unknown type: its verbatim value instead
+  }
+}
+
+// Grows `out` by `total` zeroed bytes, or throws as the Encoder does when
+// the message length does not fit its 16-bit field (`out` untouched).
+std::uint8_t* grow(Bytes& out, std::size_t length, std::size_t total) {
+  if (length > 0xFFFF) throw std::length_error("RSerPool message or parameter longer than 65535 bytes");
+  const std::size_t at = out.size();
+  out.resize(at + total);
+  return out.data() + at;
+}
+
+std::uint8_t* put_header(std::uint8_t* p, std::uint16_t type, std::size_t length) {
+  store16(p, type);
+  store16(p + 2, static_cast<std::uint16_t>(length));
+  return p + 4;
+}
+
+}  // namespace
 
 void encode_resolution_response(Bytes& out, bool accepted, ByteView pool_handle,
                                 const std::optional<PolicyParameters>& overall_policy,
                                 std::span<const ByteView> encoded_pool_elements) {
-  Encoder e(out);
-  const auto start = e.begin_message(static_cast<std::uint8_t>(MessageType::handle_resolution_response),
-                                     accepted ? kAcceptFlag : 0);
-  put_opaque(e, ParameterType::pool_handle, pool_handle);
-  if (overall_policy) put_policy(e, *overall_policy);
-  for (const ByteView pe : encoded_pool_elements) {
-    e.align();
-    e.bytes(pe);
+  std::uint32_t values[3] = {0, 0, 0};
+  std::size_t policy_length = 0;
+  if (overall_policy) {
+    const std::size_t n = policy_values(*overall_policy, values);
+    policy_length = 8 + (is_known_policy(static_cast<std::uint32_t>(overall_policy->type))
+                             ? 4 * n
+                             : overall_policy->raw_value.size());
   }
-  e.end_message(start);
+  // Offsets from the message start; `length` leaves out trailing padding.
+  std::size_t length = 4 + 4 + pool_handle.size();
+  if (overall_policy) length = pad4(length) + policy_length;
+  for (const ByteView pe : encoded_pool_elements) length = pad4(length) + pe.size();
+  if (pool_handle.size() + 4 > 0xFFFF || policy_length > 0xFFFF) length = 0x10000;  // as the Encoder would
+  std::uint8_t* const m = grow(out, length, pad4(length));
+
+  m[0] = static_cast<std::uint8_t>(MessageType::handle_resolution_response);
+  m[1] = accepted ? kAcceptFlag : 0;
+  store16(m + 2, static_cast<std::uint16_t>(length));
+  std::uint8_t* p = put_header(m + 4, static_cast<std::uint16_t>(ParameterType::pool_handle), 4 + pool_handle.size());
+  if (!pool_handle.empty()) std::memcpy(p, pool_handle.data(), pool_handle.size());
+  p += pad4(pool_handle.size());
+  if (overall_policy) {
+    std::uint8_t* q = put_header(p, static_cast<std::uint16_t>(ParameterType::pool_member_selection_policy),
+                                 policy_length);
+    store32(q, static_cast<std::uint32_t>(overall_policy->type));
+    q += 4;
+    if (is_known_policy(static_cast<std::uint32_t>(overall_policy->type))) {
+      for (std::size_t i = 0; 8 + 4 * i < policy_length; ++i, q += 4) store32(q, values[i]);
+    } else if (!overall_policy->raw_value.empty()) {
+      std::memcpy(q, overall_policy->raw_value.data(), overall_policy->raw_value.size());
+    }
+    p += pad4(policy_length);
+  }
+  for (const ByteView pe : encoded_pool_elements) {
+    if (!pe.empty()) std::memcpy(p, pe.data(), pe.size());
+    p += pad4(pe.size());
+  }
+}
+
+void encode_registration_response(Bytes& out, ByteView pool_handle, PeIdentifier pe_id) {
+  const std::size_t length = 4 + pad4(4 + pool_handle.size()) + 8;
+  std::uint8_t* const m = grow(out, pool_handle.size() + 4 > 0xFFFF ? 0x10000 : length, length);
+  m[0] = static_cast<std::uint8_t>(MessageType::registration_response);
+  m[1] = 0;
+  store16(m + 2, static_cast<std::uint16_t>(length));
+  std::uint8_t* p = put_header(m + 4, static_cast<std::uint16_t>(ParameterType::pool_handle), 4 + pool_handle.size());
+  if (!pool_handle.empty()) std::memcpy(p, pool_handle.data(), pool_handle.size());
+  p += pad4(pool_handle.size());
+  p = put_header(p, static_cast<std::uint16_t>(ParameterType::pe_identifier), 8);
+  store32(p, pe_id);
 }
 
 std::optional<HandleResolutionView> decode_handle_resolution_view(ByteView data) noexcept {

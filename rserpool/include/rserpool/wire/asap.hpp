@@ -169,6 +169,11 @@ void encode_resolution_response(Bytes& out, bool accepted, ByteView pool_handle,
                                 const std::optional<PolicyParameters>& overall_policy,
                                 std::span<const ByteView> encoded_pool_elements);
 
+// Fast path for the registrar: appends the REGISTRATION_RESPONSE granting
+// a registration (no Operation Error), the pool handle as a view. Same
+// bytes as encode_into() of the equivalent RegistrationResponse.
+void encode_registration_response(Bytes& out, ByteView pool_handle, PeIdentifier pe_id);
+
 // A HANDLE_RESOLUTION decoded into views of the received bytes, for the
 // registrar's hot path (issue 16: no allocation per resolution). Only the
 // plain form is taken: a valid header, the Pool Handle parameter (1 to
