@@ -160,7 +160,8 @@ TEST_F(Ss7SideFixture, PeersOwnTheirRoutingContextsAndTheirPointCodesReturnPaths
   d.routing_context = 200;
   ASSERT_TRUE(b->send_data(mxua::to_view(d)));
   ASSERT_TRUE(run_until(io, [&] { return from_ss7.size() == 2; }));
-  side->send(MtpMessage{kGw, kX, kSiIsup, 2, 0, 5, {9, 9}});
+  MtpMessage answer{kGw, kX, kSiIsup, 2, 0, 5, {9, 9}};
+  side->send(answer);
   ASSERT_TRUE(run_until(io, [&] { return ev_a.data.size() + ev_b2.data.size() == 1; })) << side->show();
   ASSERT_EQ(ev_a.data.size(), 1U) << "the answer for A's point code went to B";
   EXPECT_EQ(ev_a.data[0].routing_context, 100U);
@@ -217,7 +218,8 @@ TEST_F(Ss7SideFixture, ConnectReportsTheRefusedTrafficModeOrFollowsTheSgps) {
             "ERR received: Unsupported Traffic Mode Type="})
         EXPECT_NE(show.find(expected), std::string::npos) << expected << "\n" << show;
       // DATA for the STP has no active path: counted where the operator looks.
-      side->send(MtpMessage{1, 2, kSiIsup, 2, 0, 1, {1}});
+      MtpMessage for_stp{1, 2, kSiIsup, 2, 0, 1, {1}};
+      side->send(for_stp);
       EXPECT_NE(side->show().find("DATA to SS7 not sent: no path configured 0, no path active 1"), std::string::npos)
           << side->show();
     } else {
