@@ -240,6 +240,19 @@ struct RsplibInterop : ::testing::Test {
     EXPECT_NE(out.find(token), std::string::npos) << "no echo of '" << token << "' through " << registrar;
   }
 
+  // Returns once `path` has kept its size for `quiet`, or after `bound`.
+  static void wait_until_file_settles(const std::string& path, std::chrono::milliseconds quiet,
+                                      std::chrono::seconds bound) {
+    const auto deadline = Clock::now() + bound;
+    std::error_code ec;
+    auto size = std::filesystem::file_size(path, ec);
+    auto since = Clock::now();
+    while (Clock::now() < deadline && Clock::now() - since < quiet) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      const auto now_size = std::filesystem::file_size(path, ec);
+      if (now_size != size) size = now_size, since = Clock::now();
+    }
+  }
   void start_capture() {
     if (!in_path("dumpcap")) {
       ADD_FAILURE() << "dumpcap is not installed";
@@ -324,6 +337,13 @@ TEST_F(RsplibInterop, PeeredWithRspregistrarBothWaysUnderCapture) {
   const auto at_ours = wait_resolvable(kOurAddr, "PoolAtRsp", std::chrono::seconds(20));
   EXPECT_EQ(at_ours.size(), 1u) << "our registrar does not resolve the PE registered at rspregistrar";
   // Keep the capture to the registrars' traffic (tshark is slow in UML).
+  // dumpcap writes what it has read when told to stop, not what the kernel
+  // still holds for it: in a loaded UML it was 350 ms behind, and the ENRP
+  // exchange that had just made the pools resolvable was not in the file.
+  // Let it catch up first: until the file has not grown for 500 ms (the
+  // registrars' keep-alives may keep it growing: at most 10 s).
+  stage("letting the capture catch up");
+  wait_until_file_settles((dir / "asap-enrp.pcap").string(), std::chrono::milliseconds(500), std::chrono::seconds(10));
   stage("stopping capture");
   capture->signal(SIGTERM);
   ASSERT_TRUE(capture->wait(std::chrono::seconds(5)).has_value());
