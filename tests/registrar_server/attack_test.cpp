@@ -310,16 +310,22 @@ TEST_F(Attack, ClientsThatNeverReadAreAbortedAndMemoryReturns) {
     peak = std::max(peak, rss_kib(daemon->pid()));
   }
   // The attackers are gone; the daemon gives memory back and still serves.
+  // It trims a second after the last of them is aborted; on a loaded
+  // machine (CI's host lane beside two UML lanes and a fuzzing build) that
+  // abort itself can come seconds late: x31 of stop 24 was still 35 % over
+  // the baseline after a 5 s wait. The bound is on memory coming back, not
+  // on how fast a starved daemon gets to it.
   long after = 0;
   const bool returned = wait_for(
       [&] {
         after = rss_kib(daemon->pid());
         return after <= baseline + baseline / 10;
       },
-      5s);
+      20s);
   std::printf("[unread] RSS baseline %ld KiB, peak under 3 rounds of 10 non-reading clients %ld KiB, after %ld KiB\n",
               baseline, peak, after);
-  EXPECT_TRUE(returned) << "RSS " << after << " KiB after the attack, baseline " << baseline << " KiB";
+  EXPECT_TRUE(returned) << "RSS " << after << " KiB after the attack, baseline " << baseline << " KiB\n"
+                        << show("show counters");
   EXPECT_LT(peak - baseline, 64 * 1024) << "more than 64 MiB held for 10 clients that never read";
   auto again = resolve("big", 128u);
   ASSERT_TRUE(again.has_value());
