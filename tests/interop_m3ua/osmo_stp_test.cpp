@@ -283,7 +283,17 @@ TEST_F(OsmoStpFixture, OsmoStpAsAspOfOurSgpExchangesDataBothWays) {
       },
       ev_sgp, kPcC, kPcB, 100);
   for (const auto& ind : ev_sgp.data) EXPECT_EQ(ind.routing_context, kRcSg);
-  EXPECT_TRUE(ev_sgp.err.empty());
+  // osmo-stp repeats its ASP Up when our ASP Up Ack takes longer than its
+  // T(ack) (2 s: a loaded guest, clean-clone run x32 of stop 24). We answer
+  // each ASP Up, as RFC 4666 4.3.4.1 asks; osmo-stp, already ASP-INACTIVE,
+  // answers the second Ack with ERR Unexpected Message. That one ERR per
+  // repeat is osmo-stp's, and is allowed only then.
+  const bool stp_repeated_asp_up =
+      sgtest::read_file(log_path).find("re-transmitting event ASPSM-ASP_UP") != std::string::npos;
+  for (const auto& e : ev_sgp.err)
+    EXPECT_TRUE(stp_repeated_asp_up && e.err.code == mxua::ErrorCode::UnexpectedMessage)
+        << "ERR from osmo-stp (code " << static_cast<int>(e.err.code) << ")"
+        << (stp_repeated_asp_up ? "" : " without a repeated ASP Up");
   EXPECT_EQ((*sgp)->node().drops()[DropReason::Malformed], 0U);
 }
 

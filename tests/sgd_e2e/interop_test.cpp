@@ -85,7 +85,7 @@ TEST_F(SgdInterop, OsmoStpFeedsTrafficThroughSgd) {
   auto stp = sgtest::ChildProcess::spawn({"osmo-stp", "-c", cfg}, work_->path("osmo-stp.log"));
   ASSERT_TRUE(stp.has_value());
   auto& stp_proc = keep(Process(std::move(*stp), work_->path("osmo-stp.log")));
-  const auto stp_listen = sgtest::wait_for_listening_port(stp_proc.child(), sgtest::Protocol::sctp, 5s);
+  const auto stp_listen = sgtest::wait_for_listening_port(stp_proc.child(), sgtest::Protocol::sctp, 20s);
   ASSERT_TRUE(stp_listen) << "osmo-stp does not listen for M3UA on 198.18.0.1\n" << stp_proc.output();
   const std::uint16_t stp_port = *stp_listen;
   std::this_thread::sleep_for(1500ms);  // osmo-stp's ASP to sgd comes up
@@ -119,7 +119,7 @@ TEST_F(SgdInterop, RspregistrarServesSgdAndThePool) {
   ASSERT_TRUE(r.has_value());
   auto& reg_proc = keep(Process(std::move(*r), work_->path("rspregistrar.log")));
   const auto asap_listen =
-      sgtest::wait_for_listening_port(reg_proc.child(), sgtest::Protocol::sctp, 5s, "198.18.0.1");
+      sgtest::wait_for_listening_port(reg_proc.child(), sgtest::Protocol::sctp, 20s, "198.18.0.1");
   ASSERT_TRUE(asap_listen) << "rspregistrar does not listen for ASAP on 198.18.0.1\n" << reg_proc.output();
   const std::uint16_t asap = *asap_listen;
   std::this_thread::sleep_for(700ms);  // past its mentor discovery
