@@ -124,25 +124,15 @@ TEST(TcpFrame, ViewDecodesWholeFramesInPlaceAndGathersSplitOnes) {
         const ByteView rest = piece.subspan(off);
         off += consumed;
         if (!*r) break;
-        Frame f;
-        f.type = v.type;
-        f.unordered = v.unordered;
-        f.stream = v.stream;
-        f.ppid = v.ppid;
-        f.out_streams = v.out_streams;
-        f.in_streams = v.in_streams;
-        f.sequence = v.sequence;
         if (v.buffered) {
           ASSERT_EQ(v.payload.data(), v.buffered->data());
           ASSERT_EQ(v.payload.size(), v.buffered->size());
-          f.payload = std::move(*v.buffered);  // taken over, as the session does
         } else {
           // In place: the payload lies right after the header in the input.
           ASSERT_EQ(v.payload.data(), rest.data() + kHeaderSize) << "cut " << cut;
-          f.payload.assign(v.payload.begin(), v.payload.end());
           ++in_place;
         }
-        got.push_back(std::move(f));
+        got.push_back(take_frame(v));  // a gathered payload taken over, as the session does
       }
     }
     EXPECT_TRUE(d.idle());

@@ -203,6 +203,10 @@ Result<std::optional<Frame>, FrameError> FrameDecoder::next(ByteView data, std::
   auto r = next_view(data, consumed, v);
   if (!r) return unexpected(r.error());
   if (!*r) return std::optional<Frame>{};
+  return std::optional<Frame>(take_frame(v));
+}
+
+Frame take_frame(FrameView& v) {
   Frame f;
   f.type = v.type;
   f.unordered = v.unordered;
@@ -212,7 +216,7 @@ Result<std::optional<Frame>, FrameError> FrameDecoder::next(ByteView data, std::
   f.in_streams = v.in_streams;
   f.sequence = v.sequence;
   if (v.type == FrameType::data) f.payload = v.buffered ? std::move(*v.buffered) : Bytes(v.payload.begin(), v.payload.end());
-  return std::optional<Frame>(std::move(f));
+  return f;
 }
 
 }  // namespace rserpool::transport::tcpmap

@@ -288,11 +288,9 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
   // (settle_if_complete), within milliseconds when the mate answers;
   // otherwise the timer decides.
   for (const auto& [name, p] : pools) {
-    if (!gateway_alone()) {
-      p->hold_new_calls_until_settled();
-    } else if (auto it = remembered.find(name); it != remembered.end() && it->second.size() > 1) {
-      p->hold_new_calls_until_settled();
-    }
+    const auto it = remembered.find(name);
+    const bool expects_more = it != remembered.end() && it->second.size() > 1;
+    if (!gateway_alone() || expects_more) p->hold_new_calls_until_settled();
   }
   if (registrar) {
     // A watched pool that resolved empty (at start-up: the controllers have

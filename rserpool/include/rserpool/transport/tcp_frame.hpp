@@ -71,6 +71,10 @@ struct FrameView {
   Bytes* buffered = nullptr;       // set: `payload` is all of this buffer (std::move it to keep it)
 };
 
+// The frame as a value: the payload taken over from the decoder's buffer
+// when it was gathered there, else copied out of the bytes it lies in.
+Frame take_frame(FrameView& v);
+
 enum class FrameError : std::uint8_t {
   bad_version,     // not version 1: garbage or a different protocol
   unknown_type,
