@@ -79,6 +79,10 @@ void AssociationBase::notify_restart() {
 }
 
 void AssociationBase::notify_message(Message&& m) {
+  if (aborting_) {
+    ++counters_->messages_discarded_aborting;
+    return;
+  }
   auto self = shared_from_this();
   if (auto h = handler_) h->on_message(*this, std::move(m));
 }
@@ -89,6 +93,10 @@ void AssociationBase::notify_messages(std::vector<Message>& ms) {
   std::shared_ptr<AssociationHandler> h = handler_;
   for (auto& m : ms) {
     if (finished_) return;
+    if (aborting_) {
+      counters_->messages_discarded_aborting += static_cast<std::uint64_t>(ms.data() + ms.size() - &m);
+      return;
+    }
     ++counters_->messages_in;
     counters_->bytes_in += m.payload.size();
     if (h != handler_) h = handler_;
