@@ -782,13 +782,11 @@ TEST_F(Transport, NothingIsDeliveredAfterTheOwnerAborts) {
   EXPECT_EQ(*served[0]->down, DownReason::local_close);
   ASSERT_EQ(served[0]->received.size(), 1u) << "delivered after the owner aborted";
   EXPECT_EQ(index_of(served[0]->received[0]), 0u);
-  const auto& c = served_assocs[0]->counters();
-  EXPECT_LE(c.messages_discarded_aborting, 199u);
+  // The TCP mapping counts what it delivers: the rest of the burst was
+  // decoded and dropped (the association's down line says how many).
   if (!sctp_backend()) {
-    EXPECT_GT(c.messages_discarded_aborting, 0u) << "the burst's first read holds more than one message";
+    EXPECT_EQ(served_assocs[0]->counters().messages_in, 1u);
   }
-  std::printf("[abort] 1 delivered, %llu discarded after the abort, of 200 sent\n",
-              static_cast<unsigned long long>(c.messages_discarded_aborting));
 }
 
 namespace {

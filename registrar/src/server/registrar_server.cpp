@@ -286,12 +286,15 @@ void ServerState::trim() {
   rserpool::buffers::shrink(kBuffersKeptAfterTrim);
   ::malloc_trim(0);
   const long after = resident_kib();
-  log->info("{}: unused heap given back: resident {} -> {} KiB", cfg.name, before, after);
+  const bool gave_back = before >= 0 && after >= 0 && before - after >= kTrimAgainKib;
+  // A line when it mattered (rate-limited like the floods that cause it).
+  limited(gave_back ? spdlog::level::info : spdlog::level::debug, "memory trim",
+          "{}: unused heap given back: resident {} -> {} KiB", cfg.name, before, after);
   // A loop that is still catching up with a flood frees more after this
   // trim (what it had read from the cut-off peers, their last buffers) and
   // no association end may follow to arm another check: as long as a trim
   // gives something back, look again a second later.
-  if (before >= 0 && after >= 0 && before - after >= kTrimAgainKib) arm_trim();
+  if (gave_back) arm_trim();
 }
 
 void ServerState::execute(std::vector<DirectoryAction>&& actions) {

@@ -80,7 +80,7 @@ void AssociationBase::notify_restart() {
 
 void AssociationBase::notify_message(Message&& m) {
   if (aborting_) {
-    ++counters_->messages_discarded_aborting;
+    ++discarded_aborting_;
     return;
   }
   auto self = shared_from_this();
@@ -94,7 +94,7 @@ void AssociationBase::notify_messages(std::vector<Message>& ms) {
   for (auto& m : ms) {
     if (finished_) return;
     if (aborting_) {
-      counters_->messages_discarded_aborting += static_cast<std::uint64_t>(ms.data() + ms.size() - &m);
+      discarded_aborting_ += static_cast<std::uint64_t>(ms.data() + ms.size() - &m);
       return;
     }
     ++counters_->messages_in;
@@ -113,10 +113,13 @@ void AssociationBase::notify_down(DownReason reason, std::vector<Message>&& unde
   counters_->count_close(reason);
   // Rate-limited per reason: a flood of associations (one peer connecting
   // and failing in a loop) must not decide how much is written.
-  rserpool::log::info_limited(logger(), to_string(reason), "{}: association #{} {} -> {} down: {}{}", label(), id(),
+  rserpool::log::info_limited(logger(), to_string(reason), "{}: association #{} {} -> {} down: {}{}{}", label(), id(),
                               describe(info_.local), describe(info_.remote), to_string(reason),
                               undelivered.empty() ? std::string{}
-                              : fmt::format(", {} message(s) handed back", undelivered.size()));
+                              : fmt::format(", {} message(s) handed back", undelivered.size()),
+                              discarded_aborting_ == 0
+                                  ? std::string{}
+                                  : fmt::format(", {} received after the abort not delivered", discarded_aborting_));
   if (!undelivered.empty()) {
     counters_->send_failed_messages += undelivered.size();
     if (h) h->on_send_failed(*this, std::move(undelivered));

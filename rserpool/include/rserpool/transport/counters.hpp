@@ -28,10 +28,6 @@ struct TransportCounters {
   std::uint64_t associations_refused = 0;  // accepted, then refused by the listener's accept filter
   std::uint64_t accept_errors = 0;         // accept() failures (EMFILE, ENFILE, ENOBUFS ...): each pauses accepting
   std::uint64_t self_connections = 0;      // a connect that reached our own address and port: aborted, a connect failure
-  // Received on an association whose abort was already requested (its peer
-  // cut off, e.g. for not reading): dropped with the association, not
-  // delivered, so a peer being cut off costs no more work (issue 13).
-  std::uint64_t messages_discarded_aborting = 0;
 
   std::uint64_t closed_by(DownReason r) const noexcept { return closed[static_cast<std::size_t>(r)]; }
   void count_close(DownReason r) noexcept { ++closed[static_cast<std::size_t>(r)]; }
