@@ -138,6 +138,7 @@ class DaemonTest : public ::testing::Test {
     e.local_addresses = {IpAddress::v4_loopback()};
     e.remote_addresses = {IpAddress::v4_loopback()};
     e.remote_port = asap_port;
+    e.tcp.heartbeat_timeout = client_heartbeat_timeout;
     auto a = transport::connect(io, e, c);
     EXPECT_TRUE(a.ok());
     if (a.ok()) associations.push_back(*a);
@@ -169,6 +170,8 @@ class DaemonTest : public ::testing::Test {
   std::uint16_t asap_port = 0, enrp_port = 0, vty_port = 0, metrics_port = 0;
   int started_ = 0;
   std::string log_path;
+  // The TCP mapping's heartbeat timeout of the test's own ASAP clients.
+  transport::Millis client_heartbeat_timeout{3000};
   boost::asio::io_context io;
   std::vector<std::shared_ptr<transport::Association>> associations;
 };

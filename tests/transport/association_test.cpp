@@ -52,6 +52,7 @@ struct Recorder : AssociationHandler {
   Clock::time_point down_at;
   int restarts = 0;
   bool echo = false;
+  bool abort_on_message = false;   // abort() from inside the first on_message
   std::vector<std::string> order;  // notification sequence
 
   void on_up(Association&, const AssociationInfo& i) override {
@@ -62,6 +63,7 @@ struct Recorder : AssociationHandler {
   void on_message(Association& a, Message&& m) override {
     if (echo) (void)a.send(m);  // may be refused when the association is failing
     received.push_back(std::move(m));
+    if (abort_on_message) a.abort();
   }
   void on_restart(Association&, const AssociationInfo&) override { ++restarts; }
   void on_send_failed(Association&, std::vector<Message>&& unsent) override {
@@ -114,10 +116,12 @@ struct Fixture : ::testing::Test {
   // A listener whose associations echo (or just record), kept in `served`.
   std::vector<std::shared_ptr<Recorder>> served;
   std::vector<std::shared_ptr<Association>> served_assocs;
+  bool served_abort_on_message = false;
   std::shared_ptr<Listener> listen(EndpointConfig c, bool echo = true) {
     auto l = Listener::open(io, std::move(c), [this, echo](const std::shared_ptr<Association>& a) {
       auto r = std::make_shared<Recorder>();
       r->echo = echo;
+      r->abort_on_message = served_abort_on_message;
       served.push_back(r);
       served_assocs.push_back(a);
       return r;
@@ -755,6 +759,33 @@ TEST_F(Transport, LocalAbortHandsBackUndelivered) {
     // Only what never reached the kernel (its queue dies with the socket).
     EXPECT_LT(rec->failed.size(), 400u);
     EXPECT_EQ(index_of(rec->failed.back()), sent - 1);
+  }
+}
+
+// The owner aborts an association from inside on_message (the registrar
+// cutting off a peer that does not read): the abort is posted, and until
+// it runs nothing more is delivered or read. Without that, the rest of a
+// flooding peer's read batch (up to 16 reads of 64 KiB) was worked through
+// first: seconds under load, with every other association waiting (issue
+// 13: a PE's heartbeats timed out behind ten cut-off clients).
+TEST_F(Transport, NothingIsDeliveredAfterTheOwnerAborts) {
+  served_abort_on_message = true;
+  auto l = listen(config(IpAddress::v4_loopback()), false);
+  ASSERT_TRUE(l);
+  auto rec = std::make_shared<Recorder>();
+  auto cfg = config(IpAddress::v4_loopback());
+  auto assoc = connect_to(cfg, IpAddress::v4_loopback(), l->port(), rec);
+  ASSERT_TRUE(run_until([&] { return rec->up; }));
+  // One burst: written together, read together.
+  for (std::uint32_t i = 0; i < 200; ++i) ASSERT_TRUE(assoc->send(indexed(i, 40)).ok());
+  ASSERT_TRUE(run_until([&] { return !served.empty() && served[0]->down.has_value(); }));
+  EXPECT_EQ(*served[0]->down, DownReason::local_close);
+  ASSERT_EQ(served[0]->received.size(), 1u) << "delivered after the owner aborted";
+  EXPECT_EQ(index_of(served[0]->received[0]), 0u);
+  // The TCP mapping counts what it delivers: the rest of the burst was
+  // decoded and dropped (the association's down line says how many).
+  if (!sctp_backend()) {
+    EXPECT_EQ(served_assocs[0]->counters().messages_in, 1u);
   }
 }
 

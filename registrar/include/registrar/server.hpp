@@ -167,6 +167,9 @@ class RegistrarServer {
   TimePoint now() const;  // the injected clock
   TimePoint started_at() const;
   std::size_t asap_association_count() const;
+  // What the send queues hold for peers that have not read it yet (the
+  // bounded total of outbound_queues.hpp), in bytes.
+  std::size_t outbound_held_bytes() const;
   Synchronisation synchronisation() const;
 
   // Every core Notify (after it is logged), e.g. for metrics or a co-located user.

@@ -1,7 +1,11 @@
 // The registrar's counters as metric samples (CLI `show counters` and
 // Prometheus GET /metrics), collected on the io thread.
+#include <malloc.h>
+
 #include <string>
 #include <utility>
+
+#include "rserpool/base/buffer_pool.hpp"
 
 #include "daemon_ops.hpp"
 
@@ -148,6 +152,14 @@ void describe_metrics(Running& running) {
   m.describe(MetricFamily{"registrar_pool_elements_home", "PEs we are home registrar for", MetricFamily::Type::gauge});
   m.describe(MetricFamily{"registrar_peers_active", "ENRP peers alive", MetricFamily::Type::gauge});
   m.describe(MetricFamily{"registrar_asap_associations", "ASAP associations open", MetricFamily::Type::gauge});
+  m.describe(MetricFamily{"registrar_send_queued_bytes", "Bytes queued for peers that have not read them yet",
+                          MetricFamily::Type::gauge});
+  m.describe(MetricFamily{"registrar_heap_in_use_bytes", "Heap bytes allocated and not freed (all arenas)",
+                          MetricFamily::Type::gauge});
+  m.describe(MetricFamily{"registrar_heap_free_bytes", "Heap bytes freed but still mapped (all arenas)",
+                          MetricFamily::Type::gauge});
+  m.describe(MetricFamily{"registrar_buffers_pooled", "Recycled message buffers held by the io thread's pool",
+                          MetricFamily::Type::gauge});
   Running* r = &running;
   m.add_collector([r](std::vector<Sample>& out) {
     if (!r->server) return;
@@ -172,6 +184,14 @@ void describe_metrics(Running& running) {
     out.push_back(Sample{"registrar_pool_elements_home", {}, static_cast<double>(hs.owned_count(s.id()))});
     out.push_back(Sample{"registrar_peers_active", {}, static_cast<double>(s.core().active_peers().size())});
     out.push_back(Sample{"registrar_asap_associations", {}, static_cast<double>(s.asap_association_count())});
+    out.push_back(Sample{"registrar_send_queued_bytes", {}, static_cast<double>(s.outbound_held_bytes())});
+    // Live bytes against what the process maps: the difference is what a
+    // trim could give back (the attack tests tell one from the other).
+    const auto heap = ::mallinfo2();
+    out.push_back(Sample{"registrar_heap_in_use_bytes", {}, static_cast<double>(heap.uordblks + heap.hblkhd)});
+    out.push_back(Sample{"registrar_heap_free_bytes", {}, static_cast<double>(heap.fordblks)});
+    // Collected on the io thread: its pool is the one the transports use.
+    out.push_back(Sample{"registrar_buffers_pooled", {}, static_cast<double>(buffers::stats().pooled)});
   });
 }
 

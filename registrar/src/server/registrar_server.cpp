@@ -1,8 +1,12 @@
 // RegistrarServer: life of the driver, and the execution of the two cores'
 // actions (Registrar, PeerDirectory) with one OS timer each.
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #include <malloc.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <algorithm>
 #include <utility>
@@ -220,17 +224,38 @@ void ServerState::queue_full_abort(transport::Association& a, LinkClass cls) {
 }
 
 constexpr std::size_t kBuffersKeptAfterTrim = 32;
+// A trim that gave back at least this much is followed by another check a
+// second later (see trim()).
+constexpr long kTrimAgainKib = 256;
+
+namespace {
+// Resident memory of this process in KiB (/proc/self/statm), -1 when
+// unreadable: what a trim gave back, for its log line and the next check.
+long resident_kib() {
+  std::FILE* f = std::fopen("/proc/self/statm", "re");
+  if (f == nullptr) return -1;
+  long size = 0, resident = 0;
+  const int n = std::fscanf(f, "%ld %ld", &size, &resident);
+  std::fclose(f);
+  return n == 2 ? resident * (::sysconf(_SC_PAGESIZE) / 1024) : -1;
+}
+}  // namespace
 
 // Large frees leave the heap's pages mapped; give them back once a flood
 // is over so RSS returns to its baseline (measured in docs/security.md).
-// Any association that ends arms one check a second later (not per free,
-// and never more than once a second); the check trims when the heap then
-// holds at least `trim_after_released_bytes` unused. Deciding on what the
-// heap holds, not on what was released since the last trim, also returns
-// the memory of the associations that end just after a trim.
+// Any association that ends (or is aborted for not reading) arms one check
+// a second later (not per free, and never more than once a second); the
+// check trims when the heap then holds at least
+// `trim_after_released_bytes` unused. Deciding on what the heap holds, not
+// on what was released since the last trim, also returns the memory of the
+// associations that end just after a trim.
 void ServerState::released(std::size_t bytes) {
   if (cfg.trim_after_released_bytes == 0) return;
   released_since_trim += bytes;
+  arm_trim();
+}
+
+void ServerState::arm_trim() {
   if (trim_timer && trim_armed) return;
   if (!trim_timer) trim_timer = std::make_unique<asio::steady_timer>(io);
   trim_armed = true;
@@ -238,16 +263,38 @@ void ServerState::released(std::size_t bytes) {
   trim_timer->async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
     auto s = weak.lock();
     if (ec || !s) return;
-    s->trim_armed = false;
-    const auto unused = ::mallinfo2().fordblks;
-    if (unused < s->cfg.trim_after_released_bytes && s->released_since_trim < s->cfg.trim_after_released_bytes) return;
-    s->released_since_trim = 0;
-    ++s->counters.memory_trims;
-    // The recycled message buffers the flood left (up to 2 MiB) go too;
-    // steady traffic refills the pool from a few dozen.
-    rserpool::buffers::shrink(kBuffersKeptAfterTrim);
-    ::malloc_trim(0);
+    s->trim_armed = false;  // an association that ends from here on arms the next check
+    // Behind what is already queued: on a loop that was busy past the
+    // timer's expiry, the aborted associations' finish closed their sockets
+    // after the expiry was queued, and the cancelled writes complete (and
+    // free the associations with their write buffers, up to 256 KiB each)
+    // only now (issue 13).
+    asio::post(s->io, [weak] {
+      if (auto t = weak.lock()) t->trim();
+    });
   });
+}
+
+void ServerState::trim() {
+  const auto unused = ::mallinfo2().fordblks;
+  if (unused < cfg.trim_after_released_bytes && released_since_trim < cfg.trim_after_released_bytes) return;
+  released_since_trim = 0;
+  ++counters.memory_trims;
+  const long before = resident_kib();
+  // The recycled message buffers the flood left (up to 2 MiB) go too;
+  // steady traffic refills the pool from a few dozen.
+  rserpool::buffers::shrink(kBuffersKeptAfterTrim);
+  ::malloc_trim(0);
+  const long after = resident_kib();
+  const bool gave_back = before >= 0 && after >= 0 && before - after >= kTrimAgainKib;
+  // A line when it mattered (rate-limited like the floods that cause it).
+  limited(gave_back ? spdlog::level::info : spdlog::level::debug, "memory trim",
+          "{}: unused heap given back: resident {} -> {} KiB", cfg.name, before, after);
+  // A loop that is still catching up with a flood frees more after this
+  // trim (what it had read from the cut-off peers, their last buffers) and
+  // no association end may follow to arm another check: as long as a trim
+  // gives something back, look again a second later.
+  if (gave_back) arm_trim();
 }
 
 void ServerState::execute(std::vector<DirectoryAction>&& actions) {
@@ -420,6 +467,7 @@ const ServerConfig& RegistrarServer::config() const { return impl_->cfg; }
 TimePoint RegistrarServer::now() const { return impl_->now(); }
 TimePoint RegistrarServer::started_at() const { return impl_->started_at; }
 std::size_t RegistrarServer::asap_association_count() const { return impl_->asap.size(); }
+std::size_t RegistrarServer::outbound_held_bytes() const { return impl_->outbound.total_bytes(); }
 
 ServerCounters RegistrarServer::counters() const {
   ServerCounters c = impl_->counters;

@@ -89,6 +89,8 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
   void account_sent(transport::Association& a, LinkClass cls, std::size_t bytes);
   void queue_full_abort(transport::Association& a, LinkClass cls);
   void released(std::size_t bytes);  // an association holding `bytes` ended
+  void arm_trim();                    // a check a second from now, unless one is armed
+  void trim();                        // the check: shrink the buffer pool, malloc_trim
   std::size_t released_since_trim = 0;
   bool trim_armed = false;
   std::unique_ptr<boost::asio::steady_timer> trim_timer;

@@ -79,6 +79,10 @@ void AssociationBase::notify_restart() {
 }
 
 void AssociationBase::notify_message(Message&& m) {
+  if (aborting_) {
+    ++discarded_aborting_;
+    return;
+  }
   auto self = shared_from_this();
   if (auto h = handler_) h->on_message(*this, std::move(m));
 }
@@ -89,6 +93,10 @@ void AssociationBase::notify_messages(std::vector<Message>& ms) {
   std::shared_ptr<AssociationHandler> h = handler_;
   for (auto& m : ms) {
     if (finished_) return;
+    if (aborting_) {
+      discarded_aborting_ += static_cast<std::uint64_t>(ms.data() + ms.size() - &m);
+      return;
+    }
     ++counters_->messages_in;
     counters_->bytes_in += m.payload.size();
     if (h != handler_) h = handler_;
@@ -105,10 +113,13 @@ void AssociationBase::notify_down(DownReason reason, std::vector<Message>&& unde
   counters_->count_close(reason);
   // Rate-limited per reason: a flood of associations (one peer connecting
   // and failing in a loop) must not decide how much is written.
-  rserpool::log::info_limited(logger(), to_string(reason), "{}: association #{} {} -> {} down: {}{}", label(), id(),
+  rserpool::log::info_limited(logger(), to_string(reason), "{}: association #{} {} -> {} down: {}{}{}", label(), id(),
                               describe(info_.local), describe(info_.remote), to_string(reason),
                               undelivered.empty() ? std::string{}
-                              : fmt::format(", {} message(s) handed back", undelivered.size()));
+                              : fmt::format(", {} message(s) handed back", undelivered.size()),
+                              discarded_aborting_ == 0
+                                  ? std::string{}
+                                  : fmt::format(", {} received after the abort not delivered", discarded_aborting_));
   if (!undelivered.empty()) {
     counters_->send_failed_messages += undelivered.size();
     if (h) h->on_send_failed(*this, std::move(undelivered));

@@ -39,6 +39,12 @@ class AssociationBase : public Association {
   // Hands back, counts, then reports down once; afterwards silent.
   void notify_down(DownReason reason, std::vector<Message>&& undelivered);
   bool finished() const noexcept { return finished_; }
+  // The owner asked for an abort that is on its way (posted, so that it
+  // never runs inside a handler's call): from now on nothing received is
+  // delivered (counted, and said in the association's down line) and the
+  // backend stops reading.
+  void abort_requested() noexcept { aborting_ = true; }
+  bool aborting() const noexcept { return aborting_; }
   const std::string& label() const noexcept { return name_; }
 
   // Send queue bounds (EndpointConfig::send_queue_limit / _bytes). Whether
@@ -69,6 +75,8 @@ class AssociationBase : public Association {
  private:
   std::string name_;
   bool finished_ = false;
+  bool aborting_ = false;
+  std::uint64_t discarded_aborting_ = 0;  // received after abort_requested(), not delivered
   std::size_t queue_limit_;
   std::size_t queue_bytes_;
   PeerNotReading peer_not_reading_;

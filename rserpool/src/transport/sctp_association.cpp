@@ -510,6 +510,7 @@ void SctpAssociation::abort() {
   if (finished() || abort_posted_) return;
   local_shutdown_ = true;
   abort_posted_ = true;
+  abort_requested();
   if (!pending_down_) pending_down_ = DownReason::local_close;
   asio::post(sd_.get_executor(),
              [self = std::static_pointer_cast<SctpAssociation>(shared_from_this())] { self->do_abort(); });

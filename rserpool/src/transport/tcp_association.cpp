@@ -220,6 +220,11 @@ void TcpAssociation::on_readable() {
   Bytes& buf = thread_read_buffer();
   bool exhausted = false;  // the socket was seen empty
   for (int i = 0; i < kReadBudget; ++i) {
+    // Cut off (abort posted): no more reads and no re-arm; the posted
+    // finish closes the socket. A flooding peer's pending input is not
+    // worked through first (issue 13: that took seconds under load, and
+    // the other associations' heartbeats waited behind it).
+    if (aborting()) return;
     error_code ec;
     const std::size_t n = socket_.read_some(asio::buffer(buf), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
@@ -349,6 +354,7 @@ void TcpAssociation::close() {
 void TcpAssociation::abort() {
   if (finished()) return;
   local_shutdown_ = true;
+  abort_requested();
   post_finish(DownReason::local_close, true);
 }
 
