@@ -109,8 +109,16 @@ class SgdAttack : public ::testing::Test {
   // sgd with the harness's configuration (peer ss7-gen with RC 100, pool
   // gwc, co-located registrar), plus `peer_lines` in the ss7-gen peer node
   // and `ss7_lines` (more ss7-side nodes) before the registrar node.
-  ::testing::AssertionResult start_sgd(const std::string& peer_lines = {}, const std::string& ss7_lines = {}) {
+  // `pool_wait_ms`: the pool's pool-wait instead of the harness's 2000.
+  ::testing::AssertionResult start_sgd(const std::string& peer_lines = {}, const std::string& ss7_lines = {},
+                                       int pool_wait_ms = 0) {
     std::string text = sgd_config(SgdSpec{});
+    if (pool_wait_ms != 0) {
+      const std::string line = " pool-wait 2000\n";
+      const auto at = text.find(line);
+      if (at == std::string::npos) return ::testing::AssertionFailure() << "no pool-wait line in\n" << text;
+      text.replace(at, line.size(), " pool-wait " + std::to_string(pool_wait_ms) + "\n");
+    }
     const std::string rc_line = "  routing-context 100\n";
     text.insert(text.find(rc_line) + rc_line.size(), peer_lines + ss7_lines);
     const auto cfg = work_->path("sgd.cfg");
@@ -757,7 +765,17 @@ TEST_F(SgdAttack, IdleAssociationFloodIsBoundedAndLegitimatePeersAreServed) {
 TEST_F(SgdAttack, SoakCallsUnderMixedAttacks) {
   const char* env = std::getenv("SG_SOAK_SECONDS");
   const int secs = env && *env ? std::atoi(env) : 10;
-  ASSERT_TRUE(start_sgd());
+  // Issue 13: on a loaded host sgd (or the whole host) stalled 0.5-0.7 s,
+  // longer than the aggressive profile's 400 ms heartbeat timeout, and
+  // every controller aborted its association at once. sgd fences them all;
+  // they come back after the registrar's audit bound (about 3 s in that
+  // profile), and what the SS7 side sent meanwhile waits pool-wait. With the
+  // harness's 2 s it was dropped (DUNA, 188 calls failed in one run under
+  // two busy loops); 6 s covers the audit and the reconnection, so a stall
+  // is ridden through: held, then sent to the heirs after their cookies.
+  // Not the subject here (attacks are): the failover tests cover the
+  // outage itself.
+  ASSERT_TRUE(start_sgd({}, {}, 6000));
   ASSERT_TRUE(start_pes(3));
   const auto ids = pe_ids();
   ASSERT_TRUE(show("show m3ua"));
