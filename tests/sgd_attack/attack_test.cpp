@@ -109,16 +109,10 @@ class SgdAttack : public ::testing::Test {
   // sgd with the harness's configuration (peer ss7-gen with RC 100, pool
   // gwc, co-located registrar), plus `peer_lines` in the ss7-gen peer node
   // and `ss7_lines` (more ss7-side nodes) before the registrar node.
-  // `pool_wait_ms`: the pool's pool-wait instead of the harness's 2000.
-  ::testing::AssertionResult start_sgd(const std::string& peer_lines = {}, const std::string& ss7_lines = {},
-                                       int pool_wait_ms = 0) {
-    std::string text = sgd_config(SgdSpec{});
-    if (pool_wait_ms != 0) {
-      const std::string line = " pool-wait 2000\n";
-      const auto at = text.find(line);
-      if (at == std::string::npos) return ::testing::AssertionFailure() << "no pool-wait line in\n" << text;
-      text.replace(at, line.size(), " pool-wait " + std::to_string(pool_wait_ms) + "\n");
-    }
+  ::testing::AssertionResult start_sgd(const std::string& peer_lines = {}, const std::string& ss7_lines = {}) {
+    SgdSpec spec;
+    if (standard_timers_) spec.timer_profile = "standard";
+    std::string text = sgd_config(spec);
     const std::string rc_line = "  routing-context 100\n";
     text.insert(text.find(rc_line) + rc_line.size(), peer_lines + ss7_lines);
     const auto cfg = work_->path("sgd.cfg");
@@ -142,7 +136,7 @@ class SgdAttack : public ::testing::Test {
     // --cic-history: each circuit's last messages, for the report of a
     // failed call (explain_failed_calls).
     pes_.push_back(std::make_unique<Process>(
-        start_gwc(*work_, GwcSpec{name, {registrar_address()}, {"--cic-history", "12"}, true, true})));
+        start_gwc(*work_, GwcSpec{name, {registrar_address()}, {"--cic-history", "12"}, true, !standard_timers_})));
     all_.push_back(pes_.back().get());
     return *pes_.back();
   }
@@ -355,6 +349,9 @@ class SgdAttack : public ::testing::Test {
   Process sgd_;
   Process gen_;
   std::vector<std::unique_ptr<Process>> pes_;
+  // The standard timer profile for sgd and the controllers (the soak), not
+  // the aggressive one.
+  bool standard_timers_ = false;
   std::vector<const Process*> all_;
   std::unique_ptr<sgtest::TelnetClient> vty_;
 };
@@ -765,17 +762,19 @@ TEST_F(SgdAttack, IdleAssociationFloodIsBoundedAndLegitimatePeersAreServed) {
 TEST_F(SgdAttack, SoakCallsUnderMixedAttacks) {
   const char* env = std::getenv("SG_SOAK_SECONDS");
   const int secs = env && *env ? std::atoi(env) : 10;
-  // Issue 13: on a loaded host sgd (or the whole host) stalled 0.5-0.7 s,
-  // longer than the aggressive profile's 400 ms heartbeat timeout, and
-  // every controller aborted its association at once. sgd fences them all;
-  // they come back after the registrar's audit bound (about 3 s in that
-  // profile), and what the SS7 side sent meanwhile waits pool-wait. With the
-  // harness's 2 s it was dropped (DUNA, 188 calls failed in one run under
-  // two busy loops); 6 s covers the audit and the reconnection, so a stall
-  // is ridden through: held, then sent to the heirs after their cookies.
-  // Not the subject here (attacks are): the failover tests cover the
-  // outage itself.
-  ASSERT_TRUE(start_sgd({}, {}, 6000));
+  // Issue 13: on a loaded host (the test's processes at nice 19 beside
+  // busy loops and builds) sgd, ss7-gen, or all of them stalled 0.5-0.7 s,
+  // longer than the aggressive profile's 400 ms TCP-mapping heartbeat
+  // timeout: every controller aborted its association at once (sgd fences
+  // them until the registrar's audit, and the pool-wait ran out: 188 calls
+  // failed in one run), or sgd aborted ss7-gen's association (what ss7-gen
+  // sent meanwhile was discarded: 140 failed in another). Those are
+  // outages and their designed handling, which the failover tests cover;
+  // this test is about attacks, so its peers detect failure at the
+  // standard profile's pace (3 s), which a stall of the host does not
+  // reach. The attacks are the same.
+  standard_timers_ = true;
+  ASSERT_TRUE(start_sgd());
   ASSERT_TRUE(start_pes(3));
   const auto ids = pe_ids();
   ASSERT_TRUE(show("show m3ua"));
