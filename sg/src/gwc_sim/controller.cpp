@@ -2,12 +2,9 @@
 
 #include <boost/asio/post.hpp>
 
-#include <cstdio>
-
 #include "rserpool/asap/service/control_channel.hpp"
 #include "rserpool/base/log.hpp"
 #include "sg/gwc_link/profile.hpp"
-#include "sg/ss7/isup.hpp"
 
 namespace sg::gwcsim {
 namespace {
@@ -106,32 +103,7 @@ GatewayController::GatewayController(boost::asio::io_context& io, ControllerConf
       cfg_(std::move(cfg)),
       model_(cfg_.calls),
       clock_(cfg_.clock ? *cfg_.clock : rserpool::SteadyClock::instance()),
-      answer_timer_(io) {
-  if (cfg_.cic_history != 0) history_.emplace(cfg_.cic_history, cfg_.calls.isup_variant);
-}
-
-namespace {
-std::int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
-
-void GatewayController::print_history() {
-  if (!history_) return;
-  for (auto cic : history_->circuits())
-    std::printf("event cic-history name=%s cic=%u why=asked messages=%s\n", cfg_.listen.name.c_str(), cic,
-                history_->describe(cic).c_str());
-  std::fflush(stdout);
-}
-
-void GatewayController::explain(const MtpMessage& m, const char* why) {
-  auto h = ss7::parse_isup_header(m.data, cfg_.calls.isup_variant);
-  if (!h) return;
-  std::printf("event cic-history name=%s cic=%u why=%s messages=%s\n", cfg_.listen.name.c_str(), h->cic, why,
-              history_->describe(h->cic).c_str());
-  std::fflush(stdout);
-}
+      answer_timer_(io) {}
 
 GatewayController::~GatewayController() {
   *alive_ = false;
@@ -189,11 +161,8 @@ void GatewayController::data(LinkId id, const mxua::Data& d) {
   const MtpMessage m{p.opc.value, p.dpc.value, p.si, p.ni, p.mp, p.sls, p.user_data};
   const auto before = model_.counters();
   const auto calls_before = model_.active_calls();
-  if (history_) history_->record(m, true, unix_ms_now(), id);
   const auto replies = model_.on_message(m, clock_.now(), id);
   const auto& after = model_.counters();
-  if (history_ && after.ordering_violations != before.ordering_violations) explain(m, "order-violation");
-  if (history_ && after.unknown_call_messages != before.unknown_call_messages) explain(m, "unknown-call");
   // The cookie goes out before the replies it covers (same association,
   // ordered): whatever the SG forwarded, it holds a cookie at least as new.
   if (after.calls_offered != before.calls_offered || after.calls_released != before.calls_released ||
@@ -260,7 +229,6 @@ bool GatewayController::send_now(LinkId id, const MtpMessage& m) {
                                            rserpool::ByteView(m.data)};
   it->second->driver().send_data(d);
   ++counters_.messages_out;
-  if (history_) history_->record(m, false, unix_ms_now(), id);
   return true;
 }
 

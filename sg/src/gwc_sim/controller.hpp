@@ -33,7 +33,6 @@
 #include "rserpool/base/result.hpp"
 #include "rserpool/base/time.hpp"
 #include "rserpool/transport/endpoint.hpp"
-#include "sg/sim/circuit_history.hpp"
 #include "sg/sim/gwc_call_model.hpp"
 
 namespace sg::gwcsim {
@@ -43,10 +42,6 @@ struct ControllerConfig {
   sim::GwcConfig calls;
   bool cookies = false;
   const rserpool::Clock* clock = nullptr;  // default: the process's steady clock
-  // The last N ISUP messages of each circuit, printed on stdout ("event
-  // cic-history") with an ordering violation or a message for an unknown
-  // call (issue 13); 0: not kept.
-  std::size_t cic_history = 0;
 };
 
 struct ControllerCounters {
@@ -84,10 +79,6 @@ class GatewayController {
   void on_calls_changed(std::function<void()> cb) { changed_ = std::move(cb); }
   // Stops accepting and closes every association gracefully.
   void close();
-  // Every circuit's last messages (ControllerConfig::cic_history) on
-  // stdout, one "event cic-history ... why=asked" line each (SIGUSR1: a
-  // failed test asks for the controller's view of its failed calls).
-  void print_history();
 
  private:
   class Link;
@@ -126,8 +117,6 @@ class GatewayController {
     rserpool::TimePoint since;
   };
   std::deque<Held> held_;  // towards the SS7 side, waiting for an active SG association
-  std::optional<sim::CircuitHistory> history_;  // ControllerConfig::cic_history
-  void explain(const MtpMessage& m, const char* why);
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

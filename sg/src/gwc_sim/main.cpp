@@ -63,7 +63,6 @@ class Simulator {
     // default (250 ms) serves the simulations, whose hangs are longer.
     cc.calls.stall_bound = std::chrono::milliseconds(750);
     cc.cookies = o_.cookies;
-    cc.cic_history = o_.cic_history;
     auto c = GatewayController::open(io_, cc);
     if (!c) {
       std::fprintf(stderr, "%s: cannot listen on %s: %s\n", o_.name.c_str(), o_.listen.to_string().c_str(),
@@ -96,10 +95,6 @@ class Simulator {
     service_->register_pe();
     if (o_.stats_interval.count() > 0) schedule_stats();
     return true;
-  }
-
-  void print_history() {
-    if (controller_) controller_->print_history();
   }
 
   // SIGTERM / SIGINT: leave the pool gracefully.
@@ -281,17 +276,6 @@ int main(int argc, char** argv) {
     });
   };
   wait_signal();
-  // SIGUSR1: the circuits' last messages (--cic-history) on stdout.
-  boost::asio::signal_set usr1(io, SIGUSR1);
-  std::function<void()> wait_usr1;
-  wait_usr1 = [&] {
-    usr1.async_wait([&](boost::system::error_code ec, int) {
-      if (ec) return;
-      sim.print_history();
-      wait_usr1();
-    });
-  };
-  wait_usr1();
   io.run();
   return 0;
 }

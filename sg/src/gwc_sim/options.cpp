@@ -23,8 +23,6 @@ constexpr const char* kUsage =
     "  --answer-delay MS       IAM to ANM (default 20)\n"
     "  --cookies               send ASAP_COOKIE (the call table) to the SG after every change\n"
     "  --stats-interval MS     periodic machine-readable 'stats' lines on stdout\n"
-    "  --cic-history N         keep each circuit's last N ISUP messages; print them with an ordering\n"
-    "                          violation or an unknown call, and all of them on SIGUSR1 ('event cic-history')\n"
     "  --shutdown-grace MS     SIGTERM: wait this long for calls in progress (default 2000)\n"
     "  --life MS               registration life (default 30000)\n"
     "  --pe-id N               PE identifier (decimal or 0x hex; default random)\n"
@@ -113,8 +111,6 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& message
       if (!args.milliseconds(o.answer_delay)) return fail("--answer-delay needs milliseconds");
     } else if (arg == "--cookies") {
       o.cookies = true;
-    } else if (arg == "--cic-history") {
-      if (!args.number(o.cic_history) || o.cic_history > 64) return fail("--cic-history is 0-64");
     } else if (arg == "--stats-interval") {
       if (!args.milliseconds(o.stats_interval)) return fail("--stats-interval needs milliseconds");
     } else if (arg == "--shutdown-grace") {

@@ -27,9 +27,6 @@ struct Options {
   std::chrono::milliseconds answer_delay{20};
   bool cookies = false;
   std::chrono::milliseconds stats_interval{0};
-  // The last N ISUP messages of each circuit, printed with an ordering
-  // violation or an unknown call (issue 13); 0: not kept.
-  unsigned cic_history = 0;
   std::chrono::milliseconds shutdown_grace{2000};  // SIGTERM: calls in progress may finish
   std::int32_t registration_life_ms = 30'000;
   std::optional<rserpool::PeIdentifier> pe_id;  // default random

@@ -18,7 +18,6 @@
 #include <memory>
 
 #include "call_ledger.hpp"
-#include "sg/sim/circuit_history.hpp"
 #include "mxua/driver/asp_connection.hpp"
 #include "mxua/point_code.hpp"
 #include "options.hpp"
@@ -76,7 +75,6 @@ class Generator {
         log_(rserpool::log::get("ss7-gen")), share_(share_config(o_)) {}
 
   void start() {
-    if (o_.cic_history != 0) history_.emplace(o_.cic_history);
     add_sg(o_.connect, o_.mate.empty() ? o_.name : o_.name + "/sg0");
     if (!o_.mate.empty()) add_sg(o_.mate, o_.name + "/sg1");
     for (auto& sg : sgs_) sg.conn->start();
@@ -155,7 +153,6 @@ class Generator {
       return;
     }
     if (!generator_) return;
-    if (history_) history_->record(m, true, unix_ms());
     if (auto f = ledger_.received(m, now)) report_failed(*f, "released-by-far-end");
     // The interval's worst answer latency: how long a caller waited (after a
     // failover, the calls that were on the failed controller).
@@ -363,7 +360,6 @@ class Generator {
   void send_all(std::vector<MtpMessage>&& out, sim::TimePoint now) {
     for (auto& m : out) {
       if (generator_) ledger_.sent(m, now);
-      if (history_ && generator_) history_->record(m, false, unix_ms());
       route(share_.send(std::move(m), now));
     }
     schedule_share();
@@ -388,9 +384,6 @@ class Generator {
     std::printf("event failed-call cic=%u reason=%s started_unix_ms=%" PRId64 " last_sent=%s last_sent_unix_ms=%" PRId64
                 " acm=%d\n",
                 f.cic, why, unix_ms(f.started), f.last_type, unix_ms(f.last_sent), f.acm ? 1 : 0);
-    if (history_)
-      std::printf("event cic-history name=%s cic=%u why=failed-call messages=%s\n", o_.name.c_str(), f.cic,
-                  history_->describe(f.cic).c_str());
     std::fflush(stdout);
   }
 
@@ -506,7 +499,6 @@ class Generator {
   std::optional<sim::Ss7CallGenerator> generator_;
   std::optional<UdtWindow> window_;
   CallLedger ledger_;
-  std::optional<sim::CircuitHistory> history_;  // --cic-history
   std::shared_ptr<spdlog::logger> log_;
   bool started_ = false;
   bool originating_ended_ = false;

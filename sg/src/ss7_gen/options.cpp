@@ -36,7 +36,6 @@ constexpr const char* kUsage =
     "  --payload BYTES         SCCP user data per query in throughput mode (default 32)\n"
     "  --queries N             throughput mode: N queries in all, then stop (a counted run; --duration still bounds it)\n"
     "  --stats-interval MS     periodic machine-readable 'stats' lines on stdout\n"
-    "  --cic-history N         keep each circuit's last N ISUP messages and print them with a failed call\n"
     "  --aggressive            fast failure detection on the SGP association\n"
     "  --connect-timeout MS    give up when not ASP-ACTIVE by then (default 10000)\n"
     "  --name NAME\n";
@@ -118,8 +117,6 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& message
       if (!args.milliseconds(o.drain_timeout)) return fail("--drain-timeout needs milliseconds");
     } else if (arg == "--connect-timeout") {
       if (!args.milliseconds(o.connect_timeout)) return fail("--connect-timeout needs milliseconds");
-    } else if (arg == "--cic-history") {
-      if (!args.number(o.cic_history) || o.cic_history > 64) return fail("--cic-history is 0-64");
     } else if (arg == "--stats-interval") {
       if (!args.milliseconds(o.stats_interval)) return fail("--stats-interval needs milliseconds");
     } else if (arg == "--cics") {

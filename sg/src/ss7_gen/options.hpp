@@ -50,9 +50,6 @@ struct Options {
   // for counted runs (instructions or system calls per message).
   std::uint64_t queries = 0;
   std::chrono::milliseconds stats_interval{0};  // 0: no periodic lines
-  // The last N ISUP messages of each circuit, printed with a failed call
-  // (its sequence as this side saw it: issue 13); 0: not kept.
-  unsigned cic_history = 0;
   bool aggressive = false;
   std::string name = "ss7-gen";
 };
