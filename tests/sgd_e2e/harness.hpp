@@ -104,10 +104,14 @@ class Process {
   bool wait_line(const std::string& kind, const std::string& first_word, std::chrono::milliseconds timeout) const;
   std::optional<Fields> last(const std::string& kind) const { return last_line(log_, kind); }
   void kill_now();
+  // Its per-message trace (gwc-sim and ss7-gen --trace), empty when none.
+  const std::string& trace() const { return trace_; }
+  void set_trace(std::string path) { trace_ = std::move(path); }
 
  private:
   std::optional<sgtest::ChildProcess> child_;
   std::string log_;
+  std::string trace_;
   sgtest::PortMap ports_;
   std::string failure_;
 };
@@ -120,6 +124,10 @@ struct GwcSpec {
   std::vector<std::string> extra;       // more options
   bool cookies = true;
   bool aggressive = true;
+  // gwc-sim --no-self-fence when false: for tests that never hang a
+  // controller, an SG association lost abnormally is always the SG's death,
+  // also right after a stall that was only the machine's load.
+  bool self_fence = true;
 };
 Process start_gwc(const WorkDir& w, const GwcSpec& g);
 Process start_ss7gen(const WorkDir& w, std::uint16_t sgp_port, const std::vector<std::string>& extra,
@@ -160,6 +168,19 @@ inline std::int64_t in_flight_allowed(double cps, std::pair<std::int64_t, std::i
   return std::max<std::int64_t>(
       4, static_cast<std::int64_t>(cps * static_cast<double>(window.second - window.first) / 1000.0) + 1);
 }
+
+// Instants of a test (name, unix ms: "kill", "restart") that the
+// explanation of a failed call measures its times from.
+using Marks = std::vector<std::pair<std::string, std::int64_t>>;
+
+// Why calls failed, for a failing test's output: every "failed-call" of
+// ss7-gen (CIC, reason, last message, times relative to `marks`), what
+// ss7-gen's and each controller's trace recorded for that CIC (queued,
+// sent on which SG, in/out on which association, held, handed back), and
+// each gateway's log lines from just before the call's last message until
+// its failure. Empty when no call failed.
+std::string explain_failed_calls(const Process& gen, const std::vector<const Process*>& controllers,
+                                 const std::vector<const Process*>& gateways, const Marks& marks);
 
 // Waits until every process has written a stats line stamped (unix_ms) at
 // or after `unix_ms`: its counters then include everything up to then.

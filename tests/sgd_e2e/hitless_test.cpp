@@ -32,6 +32,15 @@ class SgdHitless : public ::testing::Test {
         std::fprintf(stderr, "---- %s (tail)\n%s\n", p->log().c_str(),
                      out.substr(out.size() > 3000 ? out.size() - 3000 : 0).c_str());
       }
+      // Each failed call, from the SS7 side through the gateways to the
+      // controllers: a failure on a CI machine explains itself.
+      if (gen_) {
+        std::vector<const Process*> controllers(pes_.begin(), pes_.end()), gateways;
+        for (const auto& p : procs_)
+          if (p.get() != gen_ && std::find(pes_.begin(), pes_.end(), p.get()) == pes_.end()) gateways.push_back(p.get());
+        const auto why = explain_failed_calls(*gen_, controllers, gateways, marks_);
+        std::fprintf(stderr, "---- failed calls\n%s\n", why.empty() ? "(none)" : why.c_str());
+      }
     }
   }
   static bool uml() { return transport() == "sctp"; }
@@ -53,7 +62,12 @@ class SgdHitless : public ::testing::Test {
   }
   void start_pes(const std::vector<std::string>& registrars) {
     for (auto n : {"pe1", "pe2", "pe3"}) {
-      auto& p = keep(start_gwc(*work_, GwcSpec{n, registrars, {}, true, true}));
+      // No controller is hung here: an SG association lost abnormally is
+      // always a killed sgd, also right after a stall that was only the
+      // machine's load (a loaded UML guest stopped every process for 1.2 s
+      // before a kill: a controller took the kill for a fence and gave up 8
+      // calls, whose RELs then came as unknown calls).
+      auto& p = keep(start_gwc(*work_, GwcSpec{n, registrars, {}, true, true, false}));
       ASSERT_TRUE(p.started()) << p.failure();
       pes_.push_back(&p);
     }
@@ -139,6 +153,8 @@ class SgdHitless : public ::testing::Test {
   std::optional<WorkDir> work_;
   std::vector<std::unique_ptr<Process>> procs_;
   std::vector<Process*> pes_;
+  const Process* gen_ = nullptr;  // ss7-gen, once started
+  Marks marks_;                   // the faults' instants, for explain_failed_calls
 };
 
 // kill -9 of sgd under 200 calls/s (40 in UML), restarted 1 s later on its
@@ -170,13 +186,16 @@ TEST_F(SgdHitless, ARestartedSgdCarriesTrafficWithinASecondAndKeepsEveryCall) {
                                 {"--cps", uml() ? "40" : "200", "--hold", "300", "--answer-timeout", "8000", "--t1", "2000",
                                  "--sccp-rate", uml() ? "10" : "50", "--duration", "6", "--aggressive",
                                  "--hold-while-down", "6000", "--stats-interval", "100"}));
+  gen_ = &gen;
   ASSERT_TRUE(gen.wait_line("event", "active", 10s));
   const auto t0 = num(events(gen.log(), "active").front(), "unix_ms");
   sleep_until(t0 + 2000);
   const auto killed = unix_ms_now();
   sgd->kill_now();
+  marks_.emplace_back("kill", killed);
   sleep_until(killed + 1000);
   const auto restarted = unix_ms_now();
+  marks_.emplace_back("restart", restarted);
   sgd = &keep(start_sgd(*work_, again(spec, *sgd), "sgd-restarted"));
   ASSERT_TRUE(sgd->started()) << sgd->failure();
   const auto listening = unix_ms_now();  // it has reported its ports: every listener is open
@@ -236,11 +255,14 @@ TEST_F(SgdHitless, AWarmStandbyTakesOverTheMomentTheRunningSgdIsKilled) {
   const auto cfg = work_->path("standby.cfg");
   std::ofstream(cfg) << sgd_config(standby_spec);
   const auto ports_file = work_->path("standby.ports");
-  auto standby = sgtest::ChildProcess::spawn(sgd_argv(standby_spec, cfg, ports_file), work_->path("standby.log"));
-  ASSERT_TRUE(standby);
+  auto standby_child = sgtest::ChildProcess::spawn(sgd_argv(standby_spec, cfg, ports_file), work_->path("standby.log"));
+  ASSERT_TRUE(standby_child);
+  // Kept with the others: its log is shown (and explains failed calls) too.
+  auto* standby = &keep(Process(std::move(*standby_child), work_->path("standby.log"))).child();
   auto& gen = keep(start_ss7gen(*work_, sgd.port("m3ua"),
                                 {"--cps", uml() ? "40" : "200", "--hold", "300", "--answer-timeout", "8000", "--t1", "2000",
                                  "--duration", "4", "--aggressive", "--hold-while-down", "6000", "--stats-interval", "100"}));
+  gen_ = &gen;
   ASSERT_TRUE(gen.wait_line("event", "active", 10s));
   const auto t0 = num(events(gen.log(), "active").front(), "unix_ms");
   sleep_until(t0 + 1500);
@@ -249,6 +271,7 @@ TEST_F(SgdHitless, AWarmStandbyTakesOverTheMomentTheRunningSgdIsKilled) {
   EXPECT_TRUE(standby->running());
   const auto killed = unix_ms_now();
   sgd.kill_now();
+  marks_.emplace_back("kill", killed);
   auto ports = sgtest::wait_for_ports_file(ports_file, *standby, 10s, &why);
   ASSERT_TRUE(ports) << why << "\n" << sgtest::read_file(work_->path("standby.log"));
   const auto listening = unix_ms_now();
@@ -299,13 +322,16 @@ TEST_F(SgdHitless, EitherOfAMatedPairDiesAndComesBackWithoutAFailedCall) {
                                 {"--mate", local_ip() + ":" + std::to_string(b->port("m3ua")), "--cps", cps, "--hold",
                                  "300", "--answer-timeout", "4000", "--t1", "2000", "--sccp-rate", uml() ? "10" : "50", "--duration",
                                  uml() ? "10" : "7", "--aggressive", "--hold-while-down", "2000", "--stats-interval", "100"}));
+  gen_ = &gen;
   ASSERT_TRUE(gen.wait_line("event", "active", 10s));
   const auto t0 = num(events(gen.log(), "active").front(), "unix_ms");
   sleep_until(t0 + 1500);
   const auto b_killed = unix_ms_now();
   b->kill_now();
+  marks_.emplace_back("B-kill", b_killed);
   sleep_until(b_killed + 1500);
   const auto b_restarted = unix_ms_now();
+  marks_.emplace_back("B-restart", b_restarted);
   spec_b = again(spec_b, *b);
   b = &keep(start_sgd(*work_, spec_b, "sgd-b-restarted"));
   ASSERT_TRUE(b->started()) << b->failure();
@@ -318,6 +344,7 @@ TEST_F(SgdHitless, EitherOfAMatedPairDiesAndComesBackWithoutAFailedCall) {
   sleep_until(b_back + 700);
   const auto a_killed = unix_ms_now();
   a.kill_now();
+  marks_.emplace_back("A-kill", a_killed);
 
   auto s = finish(gen, 40s);
   std::printf("[pair] B killed, restarted 1.5 s later (its share back after %lld ms), A killed: calls %s, failed %s, "
