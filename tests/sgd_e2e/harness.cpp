@@ -241,10 +241,36 @@ std::int64_t in_flight_since(const Process& gen, std::int64_t kill) {
   return kill - std::max<std::int64_t>(kKillWindow, worst_us / 1000 + 50);
 }
 
-FailedCalls failed_calls(const Process& gen, const std::vector<std::pair<std::int64_t, std::int64_t>>& windows) {
+namespace {
+
+// The last "out" of circuit `cic` in a controller's trace within [from, to].
+std::int64_t last_out(const Process& c, unsigned cic, std::int64_t from, std::int64_t to) {
+  if (c.trace().empty()) return -1;
+  std::int64_t last = -1;
+  std::istringstream in(sgtest::read_file(c.trace()));
+  std::string line;
+  const std::string key = " cic=" + std::to_string(cic) + " ";
+  while (std::getline(in, line)) {
+    if (line.find(" what=out ") == std::string::npos || line.find(key) == std::string::npos) continue;
+    const auto t = num(parse_fields(line), "unix_ms");
+    if (t >= from && t <= to) last = std::max(last, t);
+  }
+  return last;
+}
+
+}  // namespace
+
+FailedCalls failed_calls(const Process& gen, const std::vector<std::pair<std::int64_t, std::int64_t>>& windows,
+                         const std::vector<const Process*>& controllers) {
   FailedCalls f;
   for (auto& e : events(gen.log(), "failed-call")) {
-    const auto t = num(e, "last_sent_unix_ms", num(e, "started_unix_ms"));
+    auto t = num(e, "last_sent_unix_ms", num(e, "started_unix_ms"));
+    // A circuit's next call starts only after this one failed: the
+    // controllers' answers between its start and its failure are its own.
+    const auto failed_at = num(e, "unix_ms", -1);
+    if (failed_at >= 0)
+      for (const auto* c : controllers)
+        t = std::max(t, last_out(*c, static_cast<unsigned>(num(e, "cic")), num(e, "started_unix_ms"), failed_at));
     bool in = false;
     for (auto [from, to] : windows) in = in || (t >= from && t <= to);
     ++(in ? f.inside : f.outside);
@@ -297,6 +323,18 @@ std::string trace_of(const std::string& path, unsigned cic, std::int64_t from, c
 }
 
 }  // namespace
+
+std::int64_t first_traced(const Process& p, const std::string& what, std::int64_t unix_ms) {
+  if (p.trace().empty()) return -1;
+  std::istringstream in(sgtest::read_file(p.trace()));
+  std::string line;
+  const std::string key = " what=" + what + " ";
+  while (std::getline(in, line)) {
+    if (line.find(key) == std::string::npos) continue;
+    if (const auto t = num(parse_fields(line), "unix_ms"); t >= unix_ms) return t;
+  }
+  return -1;
+}
 
 std::string explain_failed_calls(const Process& gen, const std::vector<const Process*>& controllers,
                                  const std::vector<const Process*>& gateways, const Marks& marks) {

@@ -143,14 +143,21 @@ Process start_registrar(const WorkDir& w, const std::string& name, const std::ve
 std::optional<std::string> cli(std::uint16_t vty_port, const std::string& command);
 
 // ss7-gen's failed calls ("event failed-call ... last_sent_unix_ms=T"), split
-// by whether the call's last message from the SS7 side (the IAM or the REL
-// whose answer never came) left inside one of `windows` ([from, to], unix
-// ms) or outside all of them.
+// by whether the call's last message toward the gateways left inside one of
+// `windows` ([from, to], unix ms) or outside all of them. That message is
+// the SS7 side's last (the IAM or the REL whose answer never came) or, when
+// later, a controller's last answer on that circuit before the call failed
+// (its trace's "out" lines): what a killed gateway took with it may be the
+// answer, and on a loaded machine the answer left a controller up to 230 ms
+// after the IAM left the SS7 side (UML, two busy loops: an ANM sent 54 ms
+// before the kill to the gateway that was killed, for an IAM sent 279 ms
+// before it, failed "outside" a window that began 250 ms before the kill).
 struct FailedCalls {
   std::int64_t inside = 0;
   std::int64_t outside = 0;
 };
-FailedCalls failed_calls(const Process& gen, const std::vector<std::pair<std::int64_t, std::int64_t>>& windows);
+FailedCalls failed_calls(const Process& gen, const std::vector<std::pair<std::int64_t, std::int64_t>>& windows,
+                         const std::vector<const Process*>& controllers = {});
 
 // A killed gateway takes with it what it held: over kernel SCTP what its
 // kernel acknowledged and the process had not read, over either transport
@@ -168,6 +175,10 @@ inline std::int64_t in_flight_allowed(double cps, std::pair<std::int64_t, std::i
   return std::max<std::int64_t>(
       4, static_cast<std::int64_t>(cps * static_cast<double>(window.second - window.first) / 1000.0) + 1);
 }
+
+// The first line of a process's trace with `what=WHAT` at or after
+// `unix_ms` (its unix ms), -1 if none.
+std::int64_t first_traced(const Process& p, const std::string& what, std::int64_t unix_ms);
 
 // Instants of a test (name, unix ms: "kill", "restart") that the
 // explanation of a failed call measures its times from.

@@ -225,7 +225,7 @@ TEST_F(SgdPairInterop, OsmoStpMovesTheLoadOffAKilledSgdAndBackWithoutAFailedCall
   // answers took up to 300 ms, and B held messages sent 250 ms before its
   // kill unread.
   const std::pair<std::int64_t, std::int64_t> kill_window{in_flight_since(gen, b_killed), b_killed + 100};
-  const auto failed = failed_calls(gen, {kill_window});
+  const auto failed = failed_calls(gen, {kill_window}, pes_);
   std::printf("[osmo-stp pair] calls %s, failed %s, unexpected %s; sgd A carried %lld messages (%lld by the time "
               "B restarted), restarted B carried %lld; unknown at the controllers %lld\n",
               s["calls_attempted"].c_str(), s["calls_failed"].c_str(), s["unexpected"].c_str(),
