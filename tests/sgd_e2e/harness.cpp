@@ -3,11 +3,13 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -323,6 +325,40 @@ std::string trace_of(const std::string& path, unsigned cic, std::int64_t from, c
 }
 
 }  // namespace
+
+struct StallMeter::Impl {
+  std::atomic<bool> stop{false};
+  mutable std::mutex m;
+  std::vector<std::pair<std::int64_t, std::int64_t>> late;  // [from, to] unix ms that nothing ran
+  std::thread t;
+};
+
+StallMeter::StallMeter() : impl_(std::make_unique<Impl>()) {
+  impl_->t = std::thread([i = impl_.get()] {
+    constexpr std::int64_t kSleep = 5, kSlack = 20;
+    while (!i->stop.load()) {
+      const auto before = unix_ms_now();
+      std::this_thread::sleep_for(std::chrono::milliseconds(kSleep));
+      const auto after = unix_ms_now();
+      if (after - before > kSleep + kSlack) {
+        std::lock_guard<std::mutex> g(i->m);
+        i->late.emplace_back(before + kSleep, after);
+      }
+    }
+  });
+}
+
+StallMeter::~StallMeter() {
+  impl_->stop = true;
+  impl_->t.join();
+}
+
+std::int64_t StallMeter::stalled(std::int64_t from, std::int64_t to) const {
+  std::lock_guard<std::mutex> g(impl_->m);
+  std::int64_t sum = 0;
+  for (auto [a, b] : impl_->late) sum += std::max<std::int64_t>(0, std::min(b, to) - std::max(a, from));
+  return sum;
+}
 
 std::int64_t first_traced(const Process& p, const std::string& what, std::int64_t unix_ms) {
   if (p.trace().empty()) return -1;
