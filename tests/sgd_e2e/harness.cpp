@@ -234,66 +234,13 @@ std::int64_t sum_last(const std::vector<Process*>& ps, const std::string& key) {
   return s;
 }
 
-namespace {
-
-// A trace's lines `what=WHAT` as (cic, type) -> times, in order.
-std::map<std::pair<std::string, std::string>, std::vector<std::int64_t>> traced(const Process& p,
-                                                                                 const std::string& what) {
-  std::map<std::pair<std::string, std::string>, std::vector<std::int64_t>> out;
-  if (p.trace().empty()) return out;
-  std::istringstream in(sgtest::read_file(p.trace()));
-  std::string line;
-  const std::string key = " what=" + what + " ";
-  while (std::getline(in, line)) {
-    if (line.find(key) == std::string::npos) continue;
-    auto f = parse_fields(line);
-    out[{f["cic"], f["type"]}].push_back(num(f, "unix_ms"));
-  }
-  return out;
-}
-
-// The latest send time of a message received before `kill`: each receipt
-// (cic, type, time) matched with the latest send of that (cic, type) at or
-// before it.
-std::int64_t latest_passed_on(const std::map<std::pair<std::string, std::string>, std::vector<std::int64_t>>& sent,
-                              const std::map<std::pair<std::string, std::string>, std::vector<std::int64_t>>& received,
-                              std::int64_t kill) {
-  std::int64_t latest = -1;
-  for (const auto& [key, times] : received) {
-    auto s = sent.find(key);
-    if (s == sent.end()) continue;
-    for (auto r : times) {
-      if (r > kill) break;
-      auto it = std::upper_bound(s->second.begin(), s->second.end(), r);
-      if (it != s->second.begin()) latest = std::max(latest, *std::prev(it));
-    }
-  }
-  return latest;
-}
-
-}  // namespace
-
-std::int64_t in_flight_since(const Process& gen, std::int64_t kill, const std::vector<const Process*>& controllers) {
+std::int64_t in_flight_since(const Process& gen, std::int64_t kill) {
   std::int64_t worst_us = 0;
   for (auto& f : lines(gen.log(), "stats")) {
     const auto t = num(f, "unix_ms");
     if (t > kill - 1000 && t <= kill + 100) worst_us = std::max(worst_us, num(f, "interval_max_answer_us", 0));
   }
-  auto since = kill - std::max<std::int64_t>(kKillWindow, worst_us / 1000 + 50);
-  if (controllers.empty() || gen.trace().empty()) return since;
-  auto gen_sent = traced(gen, "sent");
-  const auto gen_in = traced(gen, "in");
-  std::map<std::pair<std::string, std::string>, std::vector<std::int64_t>> pe_out, pe_in;
-  for (const auto* c : controllers) {
-    for (auto& [k, v] : traced(*c, "out")) pe_out[k].insert(pe_out[k].end(), v.begin(), v.end());
-    for (auto& [k, v] : traced(*c, "in")) pe_in[k].insert(pe_in[k].end(), v.begin(), v.end());
-  }
-  for (auto* m : {&pe_out, &pe_in})
-    for (auto& [k, v] : *m) std::sort(v.begin(), v.end());
-  for (auto& [k, v] : gen_sent) std::sort(v.begin(), v.end());
-  const auto passed = std::max(latest_passed_on(gen_sent, pe_in, kill), latest_passed_on(pe_out, gen_in, kill));
-  if (passed >= 0) since = std::min(since, passed - 50);
-  return since;
+  return kill - std::max<std::int64_t>(kKillWindow, worst_us / 1000 + 50);
 }
 
 namespace {

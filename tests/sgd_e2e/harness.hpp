@@ -167,15 +167,7 @@ FailedCalls failed_calls(const Process& gen, const std::vector<std::pair<std::in
 // worst answer the SS7 side saw in the second before the kill, at least
 // kKillWindow: a starved machine holds messages longer).
 inline constexpr std::int64_t kKillWindow = 200;
-// With the controllers' traces (a gateway alone: the restart and standby
-// tests), also no later than what the gateway had passed on by the kill:
-// the latest send time of a message delivered through it (IAM or REL to a
-// controller, an answer to ss7-gen) before the kill, less 50 ms. What was
-// sent after that may still have been in its backlog. In a loaded UML the
-// gateway delivered an IAM 123 ms before the kill that ss7-gen had sent
-// 609 ms earlier, and took with it 35 calls, the oldest sent 732 ms before
-// the kill, that no answer latency showed (their answers never came).
-std::int64_t in_flight_since(const Process& gen, std::int64_t kill, const std::vector<const Process*>& controllers = {});
+std::int64_t in_flight_since(const Process& gen, std::int64_t kill);
 
 // What a killed gateway can take with it is what crossed it within the
 // kill's window: at most the calls started in it (each call has one message

@@ -247,7 +247,7 @@ TEST_F(SgdHitless, ARestartedSgdCarriesTrafficWithinASecondAndKeepsEveryCall) {
   // What the killed sgd held is lost, as with any crashed host: IAMs (or
   // their answers) that left just before the kill; RELs are repeated (T1).
   const auto lost = event_after(gen, "sg-lost", 0, killed - kKillWindow);
-  const std::pair<std::int64_t, std::int64_t> window{in_flight_since(gen, killed, controllers()), std::max(killed, lost) + 50};
+  const std::pair<std::int64_t, std::int64_t> window{in_flight_since(gen, killed), std::max(killed, lost) + 50};
   const auto failed = failed_calls(gen, {window}, controllers());
   std::printf("[restart] failed calls: %lld in the kill's in-flight window (%lld ms), %lld outside; RELs repeated %lld\n",
               static_cast<long long>(failed.inside), static_cast<long long>(window.second - window.first),
@@ -318,7 +318,7 @@ TEST_F(SgdHitless, AWarmStandbyTakesOverTheMomentTheRunningSgdIsKilled) {
   EXPECT_LE(traffic - killed - stalled, uml() ? 4000 : 1000) << "traffic later than a second after the kill";
   EXPECT_EQ(unknown_at_controllers(), 0) << "a call in progress reached a controller that does not hold it";
   const auto lost = event_after(gen, "sg-lost", 0, killed - kKillWindow);
-  const std::pair<std::int64_t, std::int64_t> window{in_flight_since(gen, killed, controllers()), std::max(killed, lost) + 50};
+  const std::pair<std::int64_t, std::int64_t> window{in_flight_since(gen, killed), std::max(killed, lost) + 50};
   const auto failed = failed_calls(gen, {window}, controllers());
   EXPECT_EQ(failed.outside, 0) << "calls failed whose last message did not leave at the kill";
   EXPECT_LE(failed.inside, in_flight_allowed(uml() ? 40 : 200, window)) << "more lost at the kill than it could hold";
