@@ -133,10 +133,8 @@ class SgdAttack : public ::testing::Test {
   std::string registrar_address() const { return local_ip() + ":" + std::to_string(sgd_.port("asap")); }
 
   Process& start_pe(const std::string& name) {
-    // --cic-history: each circuit's last messages, for the report of a
-    // failed call (explain_failed_calls).
     pes_.push_back(std::make_unique<Process>(
-        start_gwc(*work_, GwcSpec{name, {registrar_address()}, {"--cic-history", "12"}, true, !standard_timers_})));
+        start_gwc(*work_, GwcSpec{name, {registrar_address()}, {}, true, !standard_timers_})));
     all_.push_back(pes_.back().get());
     return *pes_.back();
   }
@@ -220,7 +218,6 @@ class SgdAttack : public ::testing::Test {
   }
 
   Process& start_gen(std::vector<std::string> args) {
-    args.insert(args.end(), {"--cic-history", "12"});
     gen_ = start_ss7gen(*work_, sgd_.port("m3ua"), args);
     all_.push_back(&gen_);
     return gen_;
@@ -238,51 +235,15 @@ class SgdAttack : public ::testing::Test {
     EXPECT_TRUE(s.has_value()) << "no summary from ss7-gen";
     return s.value_or(Fields{});
   }
-  // A call failed, a controller saw a call out of order, or an answer came
-  // back unexpected: each such circuit's messages as the SS7 side and every
-  // controller saw them (asked of the controllers by SIGUSR1), and what
-  // sgd logged about the circuit, so that a lost or overtaken message shows
-  // as a gap at one end (issue 13). Prints nothing when all went well.
-  void explain_failed_calls() {
-    std::set<unsigned> cics;
-    const std::regex cic_re(R"(^event (failed-call|unexpected) .*\bcic=([0-9]+))");
-    const std::regex pe_re(R"(^event cic-history .*\bcic=([0-9]+) why=(order-violation|unknown-call))");
-    std::smatch m;
-    auto lines_of = [](const std::string& path) {
-      std::vector<std::string> out;
-      std::ifstream in(path);
-      for (std::string l; std::getline(in, l);) out.push_back(l);
-      return out;
-    };
-    for (const auto& l : lines_of(gen_.log()))
-      if (std::regex_search(l, m, cic_re)) cics.insert(static_cast<unsigned>(std::stoul(m[2])));
-    for (auto* p : pe_ptrs())
-      for (const auto& l : lines_of(p->log()))
-        if (std::regex_search(l, m, pe_re)) cics.insert(static_cast<unsigned>(std::stoul(m[1])));
-    if (cics.empty()) return;
-    while (cics.size() > 16) cics.erase(std::prev(cics.end()));  // enough to see the pattern
-    for (auto* p : pe_ptrs()) p->child().signal(SIGUSR1);
-    std::this_thread::sleep_for(500ms);
-    std::printf("--- circuits that went wrong (%zu shown): their messages at each end ('<' in, '>' out, aN the "
-                "association), and sgd's lines about them\n",
-                cics.size());
-    auto name_of = [](const std::string& path) {
-      const auto slash = path.rfind('/');
-      std::string n = path.substr(slash == std::string::npos ? 0 : slash + 1);
-      return n.substr(0, n.rfind('.'));
-    };
-    auto print_matching = [&](const std::string& who, const std::string& path, const std::regex& re) {
-      for (const auto& l : lines_of(path))
-        if (std::regex_search(l, re)) std::printf("  %s: %s\n", who.c_str(), l.c_str());
-    };
-    for (unsigned cic : cics) {
-      const std::string n = std::to_string(cic);
-      print_matching("ss7-gen", gen_.log(), std::regex("^event (failed-call|unexpected|cic-history) .*\\bcic=" + n + "\\b"));
-      for (auto* p : pe_ptrs())
-        print_matching(name_of(p->log()), p->log(), std::regex("^event cic-history .*\\bcic=" + n + "\\b"));
-      print_matching("sgd", sgd_.log(), std::regex("\\bCIC " + n + "\\b"));
-    }
-    for (auto* p : pe_ptrs()) print_matching(name_of(p->log()), p->log(), std::regex("SG association .* (lost|cut off)"));
+  // A call failed: its messages as ss7-gen's and every controller's trace
+  // recorded them (the harness starts both with --trace) and sgd's lines
+  // around it, so that a lost or overtaken message shows as a gap at one
+  // end (issue 13). Prints nothing when no call failed.
+  void explain_failed_calls(std::int64_t started) {
+    std::vector<const Process*> controllers;
+    for (auto* p : pe_ptrs()) controllers.push_back(p);
+    const auto why = e2e::explain_failed_calls(gen_, controllers, {&sgd_}, Marks{{"start", started}});
+    if (!why.empty()) std::printf("--- why calls failed\n%s", why.c_str());
   }
 
   static void print_calls(const char* what, Fields& s) {
@@ -780,7 +741,8 @@ TEST_F(SgdAttack, SoakCallsUnderMixedAttacks) {
   ASSERT_TRUE(show("show m3ua"));
   const auto base = baseline();
   start_gen({"--cps", rate("100", "25"), "--hold", "200", "--duration", std::to_string(secs), "--cics", "1-2000"});
-  ASSERT_GT(gen_active_ms(10s), 0);
+  const auto started = gen_active_ms(10s);
+  ASSERT_GT(started, 0);
   Attacker users(local_ip());
   Attacker strangers(other_host());
   std::vector<std::shared_ptr<Link>> reporters;
@@ -825,7 +787,7 @@ TEST_F(SgdAttack, SoakCallsUnderMixedAttacks) {
   const auto lines = attack::line_count(sgd_.log()) - base.lines;
   const auto reg = show("show registrar").value_or("");
   print_calls("soak", s);
-  explain_failed_calls();
+  explain_failed_calls(started);
   std::printf("  %d s: %zu unreachable reports, %zu malformed M3UA + %zu malformed ASAP messages, %zu idle "
               "associations churned from %s; CLI answered %zu of %zu; sgd RSS start %ld, peak %ld, end %ld KiB; fds "
               "%ld -> %ld; log +%zu lines; registrar: removals %lld, refuted %lld\n",
