@@ -525,6 +525,69 @@ TEST_F(Fixture, AReconnectedPeCannotSpeakForTheHeirsCalls) {
   EXPECT_EQ(d->counters().dropped(DropReason::foreign_call), 3U);
 }
 
+// Issue 13 (seen in the three-minute soak, host, TCP mapping): a stalled
+// gateway lost every controller at once; a controller came back first, and a
+// call taken from it at its failure went back to it as its own estate's
+// heir (the only usable member) before any other message of that call. Its
+// answers on that call are the call's owner speaking: forwarded. They were
+// dropped as "another's" (the call was once taken from it), so the SS7
+// side's REL never saw its RLC and the call failed.
+TEST_F(Fixture, ACallTakenFromAPeAndGivenBackToItIsItsOwnAgain) {
+  auto d = make();
+  bring_up(*d, {1, 2});
+  d->cookie_received(1, {0x01});
+  ASSERT_EQ(only<action::SendData>(d->message(isup(ss7::encode_iam(5, "1")), t0))[0].pe, 1U);
+  EXPECT_TRUE(d->from_member(1, isup_back(ss7::encode_acm(5)), t0).forward);
+  // Both fail (the gateway stalled past their heartbeat timeout); PE 1 is
+  // removed by the registrar and registers again at once.
+  (void)d->association_failed(1, {}, t0 + 1s);
+  (void)d->association_failed(2, {}, t0 + 1s);
+  (void)list(*d, {2}, t0 + 1s);
+  ASSERT_EQ(only<action::Connect>(list(*d, {1, 2}, t0 + 1s)).size(), 1U);
+  (void)d->association_up(1, t0 + 1s);
+  // The SS7 side releases the call: it goes to PE 1, the one usable member
+  // (with PE 1's own cookie first).
+  auto rel = d->message(isup(ss7::encode_rel(5)), t0 + 1200ms);
+  ASSERT_EQ(only<action::SendData>(rel).size(), 1U);
+  ASSERT_EQ(only<action::SendData>(rel)[0].pe, 1U);
+  // Its RLC ends the call at the SS7 side.
+  EXPECT_TRUE(d->from_member(1, isup_back(ss7::encode_rlc(5)), t0 + 1200ms).forward);
+  EXPECT_EQ(d->counters().dropped(DropReason::foreign_call), 0U);
+  EXPECT_EQ(d->counters().dropped(DropReason::fenced_member), 0U);
+}
+
+// The same, for the other calls of its estate: once the PE is its own
+// estate's heir (its cookie echoed back to it), every call taken from it at
+// that failure is its own again, including those no message has been routed
+// for since: its ANM on a ringing one (the SS7 side waits for it and sends
+// nothing) is the call's answer, not another's.
+TEST_F(Fixture, APeThatIsItsOwnHeirAnswersTheRestOfItsCalls) {
+  auto d = make();
+  bring_up(*d, {1, 2});
+  d->cookie_received(1, {0x01});
+  ASSERT_EQ(only<action::SendData>(d->message(isup(ss7::encode_iam(5, "1")), t0))[0].pe, 1U);
+  ASSERT_EQ(only<action::SendData>(d->message(isup(ss7::encode_iam(6, "1")), t0))[0].pe, 2U);
+  ASSERT_EQ(only<action::SendData>(d->message(isup(ss7::encode_iam(7, "1")), t0))[0].pe, 1U);
+  (void)d->association_failed(1, {}, t0 + 1s);
+  (void)d->association_failed(2, {}, t0 + 1s);
+  (void)list(*d, {2}, t0 + 1s);
+  ASSERT_EQ(only<action::Connect>(list(*d, {1, 2}, t0 + 1s)).size(), 1U);
+  (void)d->association_up(1, t0 + 1s);
+  // Before any message of its calls was routed, nothing is decided yet: what
+  // it says of them is dropped (an heir may still get them).
+  EXPECT_FALSE(d->from_member(1, isup_back(ss7::encode_anm(7)), t0 + 1100ms).forward);
+  auto rel = d->message(isup(ss7::encode_rel(5)), t0 + 1200ms);
+  ASSERT_EQ(only<action::SendCookieEcho>(rel).size(), 1U);
+  ASSERT_EQ(only<action::SendCookieEcho>(rel)[0].pe, 1U);
+  ASSERT_EQ(only<action::SendData>(rel)[0].pe, 1U);
+  // Its own heir: call 7's answer (after the cookie came back to it) passes,
+  // and so does the rest of that call.
+  EXPECT_TRUE(d->from_member(1, isup_back(ss7::encode_anm(7)), t0 + 1200ms).forward);
+  ASSERT_EQ(only<action::SendData>(d->message(isup(ss7::encode_rel(7)), t0 + 1400ms))[0].pe, 1U);
+  EXPECT_TRUE(d->from_member(1, isup_back(ss7::encode_rlc(7)), t0 + 1400ms).forward);
+  EXPECT_EQ(d->counters().dropped(DropReason::foreign_call), 1U);
+}
+
 // --- A registrar's loss notice is a failure suspicion (issue 15) -------------
 
 struct Suspicion : Fixture {

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -109,7 +110,9 @@ class SgdAttack : public ::testing::Test {
   // gwc, co-located registrar), plus `peer_lines` in the ss7-gen peer node
   // and `ss7_lines` (more ss7-side nodes) before the registrar node.
   ::testing::AssertionResult start_sgd(const std::string& peer_lines = {}, const std::string& ss7_lines = {}) {
-    std::string text = sgd_config(SgdSpec{});
+    SgdSpec spec;
+    if (standard_timers_) spec.timer_profile = "standard";
+    std::string text = sgd_config(spec);
     const std::string rc_line = "  routing-context 100\n";
     text.insert(text.find(rc_line) + rc_line.size(), peer_lines + ss7_lines);
     const auto cfg = work_->path("sgd.cfg");
@@ -130,7 +133,8 @@ class SgdAttack : public ::testing::Test {
   std::string registrar_address() const { return local_ip() + ":" + std::to_string(sgd_.port("asap")); }
 
   Process& start_pe(const std::string& name) {
-    pes_.push_back(std::make_unique<Process>(start_gwc(*work_, GwcSpec{name, {registrar_address()}, {}, true, true})));
+    pes_.push_back(std::make_unique<Process>(
+        start_gwc(*work_, GwcSpec{name, {registrar_address()}, {}, true, !standard_timers_})));
     all_.push_back(pes_.back().get());
     return *pes_.back();
   }
@@ -231,6 +235,17 @@ class SgdAttack : public ::testing::Test {
     EXPECT_TRUE(s.has_value()) << "no summary from ss7-gen";
     return s.value_or(Fields{});
   }
+  // A call failed: its messages as ss7-gen's and every controller's trace
+  // recorded them (the harness starts both with --trace) and sgd's lines
+  // around it, so that a lost or overtaken message shows as a gap at one
+  // end (issue 13). Prints nothing when no call failed.
+  void explain_failed_calls(std::int64_t started) {
+    std::vector<const Process*> controllers;
+    for (auto* p : pe_ptrs()) controllers.push_back(p);
+    const auto why = e2e::explain_failed_calls(gen_, controllers, {&sgd_}, Marks{{"start", started}});
+    if (!why.empty()) std::printf("--- why calls failed\n%s", why.c_str());
+  }
+
   static void print_calls(const char* what, Fields& s) {
     std::printf("[%s] calls attempted %s, completed %s, failed %s, losses %s, unexpected at the SS7 side %s, DUNA %s\n",
                 what, s["calls_attempted"].c_str(), s["calls_completed"].c_str(), s["calls_failed"].c_str(),
@@ -295,6 +310,9 @@ class SgdAttack : public ::testing::Test {
   Process sgd_;
   Process gen_;
   std::vector<std::unique_ptr<Process>> pes_;
+  // The standard timer profile for sgd and the controllers (the soak), not
+  // the aggressive one.
+  bool standard_timers_ = false;
   std::vector<const Process*> all_;
   std::unique_ptr<sgtest::TelnetClient> vty_;
 };
@@ -705,13 +723,26 @@ TEST_F(SgdAttack, IdleAssociationFloodIsBoundedAndLegitimatePeersAreServed) {
 TEST_F(SgdAttack, SoakCallsUnderMixedAttacks) {
   const char* env = std::getenv("SG_SOAK_SECONDS");
   const int secs = env && *env ? std::atoi(env) : 10;
+  // Issue 13: on a loaded host (the test's processes at nice 19 beside
+  // busy loops and builds) sgd, ss7-gen, or all of them stalled 0.5-0.7 s,
+  // longer than the aggressive profile's 400 ms TCP-mapping heartbeat
+  // timeout: every controller aborted its association at once (sgd fences
+  // them until the registrar's audit, and the pool-wait ran out: 188 calls
+  // failed in one run), or sgd aborted ss7-gen's association (what ss7-gen
+  // sent meanwhile was discarded: 140 failed in another). Those are
+  // outages and their designed handling, which the failover tests cover;
+  // this test is about attacks, so its peers detect failure at the
+  // standard profile's pace (3 s), which a stall of the host does not
+  // reach. The attacks are the same.
+  standard_timers_ = true;
   ASSERT_TRUE(start_sgd());
   ASSERT_TRUE(start_pes(3));
   const auto ids = pe_ids();
   ASSERT_TRUE(show("show m3ua"));
   const auto base = baseline();
   start_gen({"--cps", rate("100", "25"), "--hold", "200", "--duration", std::to_string(secs), "--cics", "1-2000"});
-  ASSERT_GT(gen_active_ms(10s), 0);
+  const auto started = gen_active_ms(10s);
+  ASSERT_GT(started, 0);
   Attacker users(local_ip());
   Attacker strangers(other_host());
   std::vector<std::shared_ptr<Link>> reporters;
@@ -756,6 +787,7 @@ TEST_F(SgdAttack, SoakCallsUnderMixedAttacks) {
   const auto lines = attack::line_count(sgd_.log()) - base.lines;
   const auto reg = show("show registrar").value_or("");
   print_calls("soak", s);
+  explain_failed_calls(started);
   std::printf("  %d s: %zu unreachable reports, %zu malformed M3UA + %zu malformed ASAP messages, %zu idle "
               "associations churned from %s; CLI answered %zu of %zu; sgd RSS start %ld, peak %ld, end %ld KiB; fds "
               "%ld -> %ld; log +%zu lines; registrar: removals %lld, refuted %lld\n",

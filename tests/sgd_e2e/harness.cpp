@@ -3,9 +3,13 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -163,11 +167,15 @@ Process start_gwc(const WorkDir& w, const GwcSpec& g) {
   }
   if (g.cookies) argv.push_back("--cookies");
   if (g.aggressive) argv.push_back("--aggressive");
+  if (!g.self_fence) argv.push_back("--no-self-fence");
+  const auto trace = w.path(g.name + ".trace");
+  argv.insert(argv.end(), {"--trace", trace});
   argv.insert(argv.end(), g.extra.begin(), g.extra.end());
   const auto log = w.path(g.name + ".log");
   auto p = sgtest::ChildProcess::spawn(argv, log);
   if (!p) return Process::failed("cannot start " + Bin::gwc_sim());
   Process proc(std::move(*p), log);
+  proc.set_trace(trace);
   if (!proc.wait_line("event", "registered", 10s))
     return Process::failed(g.name + " did not register within 10 s\n" + proc.output());
   return proc;
@@ -177,11 +185,15 @@ Process start_ss7gen(const WorkDir& w, std::uint16_t sgp_port, const std::vector
                      const std::string& name) {
   std::vector<std::string> argv{Bin::ss7_gen(), "--name", name, "--transport", transport(), "--connect",
                                 local_ip() + ":" + std::to_string(sgp_port), "--stats-interval", "250"};
+  const auto trace = w.path(name + ".trace");
+  argv.insert(argv.end(), {"--trace", trace});
   argv.insert(argv.end(), extra.begin(), extra.end());
   const auto log = w.path(name + ".log");
   auto p = sgtest::ChildProcess::spawn(argv, log);
   if (!p) return Process::failed("cannot start " + Bin::ss7_gen());
-  return Process(std::move(*p), log);
+  Process proc(std::move(*p), log);
+  proc.set_trace(trace);
+  return proc;
 }
 
 Process start_registrar(const WorkDir& w, const std::string& name, const std::vector<std::uint16_t>& enrp_peers,
@@ -231,15 +243,172 @@ std::int64_t in_flight_since(const Process& gen, std::int64_t kill) {
   return kill - std::max<std::int64_t>(kKillWindow, worst_us / 1000 + 50);
 }
 
-FailedCalls failed_calls(const Process& gen, const std::vector<std::pair<std::int64_t, std::int64_t>>& windows) {
+namespace {
+
+// The last "out" of circuit `cic` in a controller's trace within [from, to].
+std::int64_t last_out(const Process& c, unsigned cic, std::int64_t from, std::int64_t to) {
+  if (c.trace().empty()) return -1;
+  std::int64_t last = -1;
+  std::istringstream in(sgtest::read_file(c.trace()));
+  std::string line;
+  const std::string key = " cic=" + std::to_string(cic) + " ";
+  while (std::getline(in, line)) {
+    if (line.find(" what=out ") == std::string::npos || line.find(key) == std::string::npos) continue;
+    const auto t = num(parse_fields(line), "unix_ms");
+    if (t >= from && t <= to) last = std::max(last, t);
+  }
+  return last;
+}
+
+}  // namespace
+
+FailedCalls failed_calls(const Process& gen, const std::vector<std::pair<std::int64_t, std::int64_t>>& windows,
+                         const std::vector<const Process*>& controllers) {
   FailedCalls f;
   for (auto& e : events(gen.log(), "failed-call")) {
-    const auto t = num(e, "last_sent_unix_ms", num(e, "started_unix_ms"));
+    auto t = num(e, "last_sent_unix_ms", num(e, "started_unix_ms"));
+    // A circuit's next call starts only after this one failed: the
+    // controllers' answers between its start and its failure are its own.
+    const auto failed_at = num(e, "unix_ms", -1);
+    if (failed_at >= 0)
+      for (const auto* c : controllers)
+        t = std::max(t, last_out(*c, static_cast<unsigned>(num(e, "cic")), num(e, "started_unix_ms"), failed_at));
     bool in = false;
     for (auto [from, to] : windows) in = in || (t >= from && t <= to);
     ++(in ? f.inside : f.outside);
   }
   return f;
+}
+
+namespace {
+
+// "kill+350 ms restart-650 ms"
+std::string relative(std::int64_t t, const Marks& marks) {
+  std::string out;
+  for (const auto& [name, at] : marks) {
+    const auto d = t - at;
+    out += (out.empty() ? "" : " ") + name + (d >= 0 ? "+" : "") + std::to_string(d) + " ms";
+  }
+  return out;
+}
+
+// A gateway's log line "[2026-12-05 18:40:00.217] [pool] ..." (spdlog,
+// local time): its unix ms, -1 for other lines.
+std::int64_t log_line_unix_ms(const std::string& line) {
+  std::tm tm{};
+  int ms = 0;
+  if (line.size() < 25 || line[0] != '[' ||
+      std::sscanf(line.c_str(), "[%d-%d-%d %d:%d:%d.%d]", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec, &ms) != 7)
+    return -1;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  tm.tm_isdst = -1;
+  const auto secs = std::mktime(&tm);
+  return secs < 0 ? -1 : static_cast<std::int64_t>(secs) * 1000 + ms;
+}
+
+// The trace lines of CIC `cic` from `from` on, their times relative to
+// `marks`.
+std::string trace_of(const std::string& path, unsigned cic, std::int64_t from, const Marks& marks) {
+  std::string out;
+  std::istringstream in(sgtest::read_file(path));
+  std::string line;
+  const std::string key = " cic=" + std::to_string(cic) + " ";
+  while (std::getline(in, line)) {
+    if (line.find(key) == std::string::npos) continue;
+    const auto t = num(parse_fields(line), "unix_ms");
+    if (t < from) continue;
+    out += "      " + line.substr(line.find(' ') + 1) + "  (" + relative(t, marks) + ")\n";
+  }
+  return out.empty() ? "      (nothing)\n" : out;
+}
+
+}  // namespace
+
+struct StallMeter::Impl {
+  std::atomic<bool> stop{false};
+  mutable std::mutex m;
+  std::vector<std::pair<std::int64_t, std::int64_t>> late;  // [from, to] unix ms that nothing ran
+  std::thread t;
+};
+
+StallMeter::StallMeter() : impl_(std::make_unique<Impl>()) {
+  impl_->t = std::thread([i = impl_.get()] {
+    constexpr std::int64_t kSleep = 5, kSlack = 20;
+    while (!i->stop.load()) {
+      const auto before = unix_ms_now();
+      std::this_thread::sleep_for(std::chrono::milliseconds(kSleep));
+      const auto after = unix_ms_now();
+      if (after - before > kSleep + kSlack) {
+        std::lock_guard<std::mutex> g(i->m);
+        i->late.emplace_back(before + kSleep, after);
+      }
+    }
+  });
+}
+
+StallMeter::~StallMeter() {
+  impl_->stop = true;
+  impl_->t.join();
+}
+
+std::int64_t StallMeter::stalled(std::int64_t from, std::int64_t to) const {
+  std::lock_guard<std::mutex> g(impl_->m);
+  std::int64_t sum = 0;
+  for (auto [a, b] : impl_->late) sum += std::max<std::int64_t>(0, std::min(b, to) - std::max(a, from));
+  return sum;
+}
+
+std::int64_t first_traced(const Process& p, const std::string& what, std::int64_t unix_ms) {
+  if (p.trace().empty()) return -1;
+  std::istringstream in(sgtest::read_file(p.trace()));
+  std::string line;
+  const std::string key = " what=" + what + " ";
+  while (std::getline(in, line)) {
+    if (line.find(key) == std::string::npos) continue;
+    if (const auto t = num(parse_fields(line), "unix_ms"); t >= unix_ms) return t;
+  }
+  return -1;
+}
+
+std::string explain_failed_calls(const Process& gen, const std::vector<const Process*>& controllers,
+                                 const std::vector<const Process*>& gateways, const Marks& marks) {
+  std::string out;
+  for (auto& f : events(gen.log(), "failed-call")) {
+    const auto cic = static_cast<unsigned>(num(f, "cic"));
+    const auto started = num(f, "started_unix_ms");
+    const auto last = num(f, "last_sent_unix_ms", started);
+    const auto at = num(f, "unix_ms", last);
+    out += "failed call cic=" + std::to_string(cic) + " reason=" + f["reason"] + " last_sent=" + f["last_sent"] +
+           " acm=" + f["acm"] + ": started " + relative(started, marks) + ", last sent " + relative(last, marks) +
+           ", failed " + relative(at, marks) + "\n";
+    // A circuit is used again only after its call ended: from its start on.
+    if (!gen.trace().empty()) out += "    " + gen.log() + " trace:\n" + trace_of(gen.trace(), cic, started - 1, marks);
+    for (const auto* c : controllers)
+      if (!c->trace().empty()) out += "    " + c->log() + " trace:\n" + trace_of(c->trace(), cic, started - 1, marks);
+    // The gateways do not log per call: their lines from just before the
+    // call's last message for 3 s (or until it failed): pool, links, drops,
+    // the SS7 side; not the transports' association chatter.
+    const auto until = std::min(at + 100, last + 3000);
+    for (const auto* g : gateways) {
+      std::istringstream in(g->output());
+      std::string line, lines;
+      int n = 0;
+      while (std::getline(in, line)) {
+        const auto t = log_line_unix_ms(line);
+        if (t < 0 || t < last - 300 || t > until || line.find("] [transport] [info] ") != std::string::npos) continue;
+        if (++n > 30) {
+          lines += "      ...\n";
+          break;
+        }
+        lines += "      " + line + "  (" + relative(t, marks) + ")\n";
+      }
+      out += "    " + g->log() + " from 300 ms before its last message, for 3 s:\n" +
+             (lines.empty() ? "      (nothing)\n" : lines);
+    }
+  }
+  return out;
 }
 
 bool stats_after(const std::vector<Process*>& ps, std::int64_t unix_ms, std::chrono::milliseconds timeout) {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -104,10 +105,14 @@ class Process {
   bool wait_line(const std::string& kind, const std::string& first_word, std::chrono::milliseconds timeout) const;
   std::optional<Fields> last(const std::string& kind) const { return last_line(log_, kind); }
   void kill_now();
+  // Its per-message trace (gwc-sim and ss7-gen --trace), empty when none.
+  const std::string& trace() const { return trace_; }
+  void set_trace(std::string path) { trace_ = std::move(path); }
 
  private:
   std::optional<sgtest::ChildProcess> child_;
   std::string log_;
+  std::string trace_;
   sgtest::PortMap ports_;
   std::string failure_;
 };
@@ -120,6 +125,10 @@ struct GwcSpec {
   std::vector<std::string> extra;       // more options
   bool cookies = true;
   bool aggressive = true;
+  // gwc-sim --no-self-fence when false: for tests that never hang a
+  // controller, an SG association lost abnormally is always the SG's death,
+  // also right after a stall that was only the machine's load.
+  bool self_fence = true;
 };
 Process start_gwc(const WorkDir& w, const GwcSpec& g);
 Process start_ss7gen(const WorkDir& w, std::uint16_t sgp_port, const std::vector<std::string>& extra,
@@ -135,14 +144,21 @@ Process start_registrar(const WorkDir& w, const std::string& name, const std::ve
 std::optional<std::string> cli(std::uint16_t vty_port, const std::string& command);
 
 // ss7-gen's failed calls ("event failed-call ... last_sent_unix_ms=T"), split
-// by whether the call's last message from the SS7 side (the IAM or the REL
-// whose answer never came) left inside one of `windows` ([from, to], unix
-// ms) or outside all of them.
+// by whether the call's last message toward the gateways left inside one of
+// `windows` ([from, to], unix ms) or outside all of them. That message is
+// the SS7 side's last (the IAM or the REL whose answer never came) or, when
+// later, a controller's last answer on that circuit before the call failed
+// (its trace's "out" lines): what a killed gateway took with it may be the
+// answer, and on a loaded machine the answer left a controller up to 230 ms
+// after the IAM left the SS7 side (UML, two busy loops: an ANM sent 54 ms
+// before the kill to the gateway that was killed, for an IAM sent 279 ms
+// before it, failed "outside" a window that began 250 ms before the kill).
 struct FailedCalls {
   std::int64_t inside = 0;
   std::int64_t outside = 0;
 };
-FailedCalls failed_calls(const Process& gen, const std::vector<std::pair<std::int64_t, std::int64_t>>& windows);
+FailedCalls failed_calls(const Process& gen, const std::vector<std::pair<std::int64_t, std::int64_t>>& windows,
+                         const std::vector<const Process*>& controllers = {});
 
 // A killed gateway takes with it what it held: over kernel SCTP what its
 // kernel acknowledged and the process had not read, over either transport
@@ -160,6 +176,46 @@ inline std::int64_t in_flight_allowed(double cps, std::pair<std::int64_t, std::i
   return std::max<std::int64_t>(
       4, static_cast<std::int64_t>(cps * static_cast<double>(window.second - window.first) / 1000.0) + 1);
 }
+
+// The first line of a process's trace with `what=WHAT` at or after
+// `unix_ms` (its unix ms), -1 if none.
+std::int64_t first_traced(const Process& p, const std::string& what, std::int64_t unix_ms);
+
+// How long the machine ran nothing of ours in an interval: a thread that
+// sleeps 5 ms at a time and records each wake that came more than 20 ms
+// late. A UML guest that the loaded host does not schedule stops every
+// process in it, the gateway's too (seen: the standby's listeners 4.3 s
+// after the kill, traffic 1.2 s after a restarted sgd listened, with two
+// guests, two busy loops and a build on the 2 cores); a time bound on the
+// gateway's own part is checked against the wall time less that. A wake
+// late by 20 ms or less is the guest's own scheduling (its processes share
+// one CPU) and counts as running.
+class StallMeter {
+ public:
+  StallMeter();
+  ~StallMeter();
+  StallMeter(const StallMeter&) = delete;
+  StallMeter& operator=(const StallMeter&) = delete;
+  // The time (ms) within [from, to] (unix ms) that the late wakes cover.
+  std::int64_t stalled(std::int64_t from, std::int64_t to) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Instants of a test (name, unix ms: "kill", "restart") that the
+// explanation of a failed call measures its times from.
+using Marks = std::vector<std::pair<std::string, std::int64_t>>;
+
+// Why calls failed, for a failing test's output: every "failed-call" of
+// ss7-gen (CIC, reason, last message, times relative to `marks`), what
+// ss7-gen's and each controller's trace recorded for that CIC (queued,
+// sent on which SG, in/out on which association, held, handed back), and
+// each gateway's log lines from just before the call's last message until
+// its failure. Empty when no call failed.
+std::string explain_failed_calls(const Process& gen, const std::vector<const Process*>& controllers,
+                                 const std::vector<const Process*>& gateways, const Marks& marks);
 
 // Waits until every process has written a stats line stamped (unix_ms) at
 // or after `unix_ms`: its counters then include everything up to then.

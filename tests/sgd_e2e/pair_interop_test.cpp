@@ -42,6 +42,14 @@ class SgdPairInterop : public ::testing::Test {
         std::fprintf(stderr, "---- %s (tail)\n%s\n", p->log().c_str(),
                      out.substr(out.size() > 6000 ? out.size() - 6000 : 0).c_str());
       }
+      // Each failed call, from ss7-gen through the gateways to the
+      // controllers (osmo-stp's log is above).
+      if (gen_) {
+        std::vector<const Process*> gateways;
+        for (const auto* g : sgds_) gateways.push_back(g);
+        const auto why = explain_failed_calls(*gen_, {pes_.begin(), pes_.end()}, gateways, marks_);
+        std::fprintf(stderr, "---- failed calls\n%s\n", why.empty() ? "(none)" : why.c_str());
+      }
     }
   }
   Process& keep(Process p) {
@@ -112,6 +120,9 @@ class SgdPairInterop : public ::testing::Test {
 
   std::optional<WorkDir> work_;
   std::vector<std::unique_ptr<Process>> procs_;
+  std::vector<const Process*> sgds_, pes_;
+  const Process* gen_ = nullptr;
+  Marks marks_;  // the kill and the restart, for explain_failed_calls
 };
 
 TEST_F(SgdPairInterop, OsmoStpMovesTheLoadOffAKilledSgdAndBackWithoutAFailedCall) {
@@ -128,6 +139,7 @@ TEST_F(SgdPairInterop, OsmoStpMovesTheLoadOffAKilledSgdAndBackWithoutAFailedCall
   // it; with the whole pool listed the gateways settle at once.
   spec_a.pool_extra = " pool-wait 4000\n placement-settle 1500\n";
   auto& a = keep(start_sgd(*work_, spec_a, "sgd-a"));
+  sgds_.push_back(&a);
   ASSERT_TRUE(a.started()) << a.failure();
   SgdSpec spec_b;
   spec_b.ss7_peer_ip = "198.18.0.2";
@@ -135,6 +147,7 @@ TEST_F(SgdPairInterop, OsmoStpMovesTheLoadOffAKilledSgdAndBackWithoutAFailedCall
   spec_b.server_id = 0x5342;
   spec_b.pool_extra = spec_a.pool_extra;
   auto* b = &keep(start_sgd(*work_, spec_b, "sgd-b"));
+  sgds_.push_back(b);
   ASSERT_TRUE(b->started()) << b->failure();
   std::vector<Process*> pes;
   for (auto n : {"pe1", "pe2", "pe3"}) {
@@ -143,9 +156,12 @@ TEST_F(SgdPairInterop, OsmoStpMovesTheLoadOffAKilledSgdAndBackWithoutAFailedCall
                                                "198.18.0.1:" + std::to_string(b->port("asap"))},
                                               {},
                                               true,
-                                              true}));
+                                              true,
+                                              // no controller is hung here: a lost SG association is a killed sgd
+                                              false}));
     ASSERT_TRUE(pe.started()) << pe.failure();
     pes.push_back(&pe);
+    pes_.push_back(&pe);
   }
 
   const auto cfg = work_->path("osmo-stp.cfg");
@@ -162,15 +178,18 @@ TEST_F(SgdPairInterop, OsmoStpMovesTheLoadOffAKilledSgdAndBackWithoutAFailedCall
                                {Bin::ss7_gen(), "--name", "ss7-gen", "--transport", "sctp", "--connect",
                                 "198.18.0.1:" + std::to_string(*stp_port), "--register", "--cps", "30", "--hold",
                                 "300", "--answer-timeout", "4000", "--sccp-rate", "10", "--duration", "40",
-                                "--stats-interval", "250"},
+                                "--stats-interval", "250", "--trace", work_->path("ss7-gen.trace")},
                                work_->path("ss7-gen.log")),
                            work_->path("ss7-gen.log")));
+  gen.set_trace(work_->path("ss7-gen.trace"));
+  gen_ = &gen;
   ASSERT_TRUE(gen.wait_line("event", "active", 10s)) << gen.output();
   // osmo-stp load-shares over both sgd once its ASPs to both are active.
   ASSERT_TRUE(carrying(a, 10s) && carrying(*b, 10s)) << "osmo-stp does not load-share over both sgd";
   std::this_thread::sleep_for(1500ms);  // calls in progress through both
   const auto b_killed = unix_ms_now();
   b->kill_now();
+  marks_.emplace_back("kill", b_killed);
   std::this_thread::sleep_for(1500ms);  // the outage: A alone
   const auto a_during = pool_counter(a, "sg_pool_accepted_total");
   b = &keep(start_sgd(*work_, [&] {
@@ -180,6 +199,8 @@ TEST_F(SgdPairInterop, OsmoStpMovesTheLoadOffAKilledSgdAndBackWithoutAFailedCall
     again.enrp_port = b->port("enrp");
     return again;
   }(), "sgd-b-restarted"));
+  marks_.emplace_back("restart", unix_ms_now());
+  sgds_.push_back(b);
   ASSERT_TRUE(b->started()) << b->failure();
   // The load runs until the restarted B carries again (osmo-stp's
   // reconnection and, on a loaded machine, the process's own start take a
@@ -204,7 +225,7 @@ TEST_F(SgdPairInterop, OsmoStpMovesTheLoadOffAKilledSgdAndBackWithoutAFailedCall
   // answers took up to 300 ms, and B held messages sent 250 ms before its
   // kill unread.
   const std::pair<std::int64_t, std::int64_t> kill_window{in_flight_since(gen, b_killed), b_killed + 100};
-  const auto failed = failed_calls(gen, {kill_window});
+  const auto failed = failed_calls(gen, {kill_window}, pes_);
   std::printf("[osmo-stp pair] calls %s, failed %s, unexpected %s; sgd A carried %lld messages (%lld by the time "
               "B restarted), restarted B carried %lld; unknown at the controllers %lld\n",
               s["calls_attempted"].c_str(), s["calls_failed"].c_str(), s["unexpected"].c_str(),

@@ -108,6 +108,31 @@ TEST(GwcSimOptions, PolicyLoadAndIdentifier) {
   }
 }
 
+// The e2e tests' switches: a per-message trace file, and a controller that
+// never takes the loss of an SG association for a fence.
+TEST(GwcSimOptions, TraceAndSelfFence) {
+  std::string msg;
+  int code = -1;
+  Argv defaults({});
+  auto d = sg::gwcsim::parse_options(defaults.argc(), defaults.argv(), msg, code);
+  ASSERT_TRUE(d.has_value()) << msg;
+  EXPECT_TRUE(d->self_fence);
+  EXPECT_TRUE(d->trace_path.empty());
+  Argv a({"--no-self-fence", "--trace", "/tmp/pe1.trace"});
+  auto o = sg::gwcsim::parse_options(a.argc(), a.argv(), msg, code);
+  ASSERT_TRUE(o.has_value()) << msg;
+  EXPECT_FALSE(o->self_fence);
+  EXPECT_EQ(o->trace_path, "/tmp/pe1.trace");
+  Argv bad({"--trace"});
+  EXPECT_FALSE(sg::gwcsim::parse_options(bad.argc(), bad.argv(), msg, code).has_value());
+  Argv g({"--trace", "/tmp/gen.trace"});
+  auto go = sg::ss7gen::parse_options(g.argc(), g.argv(), msg, code);
+  ASSERT_TRUE(go.has_value()) << msg;
+  EXPECT_EQ(go->trace_path, "/tmp/gen.trace");
+  Argv gbad({"--trace", ""});
+  EXPECT_FALSE(sg::ss7gen::parse_options(gbad.argc(), gbad.argv(), msg, code).has_value());
+}
+
 sg::MtpMessage echo(const sg::MtpMessage& q) {
   auto u = sg::ss7::decode_udt(q.data);
   EXPECT_TRUE(u.ok());

@@ -90,7 +90,10 @@ class PeLink : public mxua::driver::Events, public std::enable_shared_from_this<
   void execute(gwc_link::Actions& actions);
   // A SendData: to M3UA, built in m's buffer; a refusal goes to the core.
   void send_data(MtpMessage& m);
-  void arm_timer() { timer_.arm(core_.next_deadline()); }
+  void arm_timer() {
+    timer_.arm(core_.next_deadline());
+    armed_for_ = timer_.armed();
+  }
   void on_timer();
   std::uint16_t outbound_streams();
 
@@ -105,6 +108,11 @@ class PeLink : public mxua::driver::Events, public std::enable_shared_from_this<
   std::shared_ptr<PeLink> self_;  // alive while the association is
   // Armed at the link core's next deadline; moves only earlier (issue 16).
   rserpool::transport::DeadlineTimer timer_;
+  // The instant the timer was last armed for: one that fires far past it
+  // tells of a process (or host) that did not run, which the controller may
+  // have taken for a dead gateway (issue 13); said before the failures it
+  // causes.
+  std::optional<rserpool::TimePoint> armed_for_;
   // Set while our DATA is inside the M3UA driver: a drop it reports then is
   // a refusal of that DATA.
   bool sending_ = false;

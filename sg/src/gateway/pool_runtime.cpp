@@ -271,10 +271,16 @@ void PoolRuntime::connect(PeIdentifier pe, const rserpool::TransportParameter& t
       if (verdict.forward) {
         if (hooks_.to_ss7) hooks_.to_ss7(std::move(m));
       } else {
+        // The rule and the circuit: a dropped answer is a call the SS7 side
+        // may see fail, and its CIC is what ties this line to that call.
+        const char* why = verdict.reason == DropReason::fenced_member ? "the controller is fenced"
+                          : verdict.owner ? "the call is another controller's"
+                                          : "the call was taken from this controller";
         rserpool::log::warn_limited(logger(), "DATA from a fenced gateway controller",
-                                    "{}: DATA dropped: the controller is fenced or the call is another's (OPC {} DPC "
-                                    "{} SI {})",
-                                    label(id), m.opc, m.dpc, m.si);
+                                    "{}: DATA dropped ({}): {} (OPC {} DPC {} SI {} {} {}{})", label(id),
+                                    to_string(verdict.reason), why, m.opc, m.dpc, m.si,
+                                    verdict.flow.circuit ? "CIC" : "SLS", verdict.flow.selector,
+                                    verdict.owner ? ", bound to PE " + pe_text(*verdict.owner) : std::string());
       }
       if (!verdict.actions.empty()) run(std::move(verdict.actions));
     };

@@ -132,9 +132,11 @@ void GatewayController::link_down(LinkId id, tr::DownReason reason) {
   if (auto it = links_.find(id); it != links_.end()) it->second->set_active(false);
   // Abnormal loss: either the SG fenced us (right after a stall of ours: an
   // heir holds these calls through our cookie) or the SG died (its mate or
-  // its next run routes them to us again). The model tells which.
-  const bool abnormal = reason == tr::DownReason::aborted || reason == tr::DownReason::communication_lost ||
-                        reason == tr::DownReason::heartbeat_timeout || reason == tr::DownReason::protocol_error;
+  // its next run routes them to us again). The model tells which; without
+  // self-fencing (ControllerConfig::self_fence) it is always the latter.
+  const bool abnormal = cfg_.self_fence &&
+                        (reason == tr::DownReason::aborted || reason == tr::DownReason::communication_lost ||
+                         reason == tr::DownReason::heartbeat_timeout || reason == tr::DownReason::protocol_error);
   const auto kept_before = model_.counters().calls_kept;
   if (const auto n = model_.association_lost(id, abnormal, clock_.now()); n != 0) {
     counters_.calls_given_up += n;
@@ -159,6 +161,7 @@ void GatewayController::data(LinkId id, const mxua::Data& d) {
   last_link_ = id;
   const auto& p = d.protocol_data;
   const MtpMessage m{p.opc.value, p.dpc.value, p.si, p.ni, p.mp, p.sls, p.user_data};
+  if (cfg_.trace) cfg_.trace("in", id, m);
   const auto before = model_.counters();
   const auto calls_before = model_.active_calls();
   const auto replies = model_.on_message(m, clock_.now(), id);
@@ -182,10 +185,12 @@ void GatewayController::send(LinkId id, const MtpMessage& m) {
   }
   const auto now = clock_.now();
   while (!held_.empty() && (held_.size() >= kMaxHeld || now - held_.front().since > kMaxHeldAge)) {
+    if (cfg_.trace) cfg_.trace("expired", 0, held_.front().message);
     held_.pop_front();
     ++counters_.held_expired;
     ++counters_.send_failed;
   }
+  if (cfg_.trace) cfg_.trace("held", id, m);
   held_.push_back(Held{m, now});
   ++counters_.held_for_sg;
 }
@@ -198,7 +203,9 @@ void GatewayController::handed_back(LinkId id, std::vector<mxua::Data>&& unsent)
                  unsent.size());
   for (const auto& d : unsent) {
     const auto& p = d.protocol_data;
-    send(0, MtpMessage{p.opc.value, p.dpc.value, p.si, p.ni, p.mp, p.sls, p.user_data});
+    const MtpMessage m{p.opc.value, p.dpc.value, p.si, p.ni, p.mp, p.sls, p.user_data};
+    if (cfg_.trace) cfg_.trace("handed-back", id, m);
+    send(0, m);
   }
 }
 
@@ -211,6 +218,7 @@ void GatewayController::link_active(LinkId id) {
     logger()->info("SG association {} active: sending the {} message(s) that waited for an SG", id, held_.size());
   while (!held_.empty()) {
     if (now - held_.front().since > kMaxHeldAge) {
+      if (cfg_.trace) cfg_.trace("expired", id, held_.front().message);
       ++counters_.held_expired;
       ++counters_.send_failed;
     } else if (!send_now(id, held_.front().message)) {
@@ -229,6 +237,7 @@ bool GatewayController::send_now(LinkId id, const MtpMessage& m) {
                                            rserpool::ByteView(m.data)};
   it->second->driver().send_data(d);
   ++counters_.messages_out;
+  if (cfg_.trace) cfg_.trace("out", id, m);
   return true;
 }
 

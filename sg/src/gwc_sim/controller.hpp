@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <system_error>
 
 #include "mxua/driver/association_driver.hpp"
@@ -41,7 +42,15 @@ struct ControllerConfig {
   rserpool::transport::EndpointConfig listen;
   sim::GwcConfig calls;
   bool cookies = false;
+  // Options::self_fence: false: an abnormal loss keeps the calls whatever
+  // our own stalls (the model is told it was not abnormal).
+  bool self_fence = true;
   const rserpool::Clock* clock = nullptr;  // default: the process's steady clock
+  // Every ISUP/SCCP message's fate here: "in" (from association `link`),
+  // "out" (sent on `link`), "held" (no active SG association: waits),
+  // "handed-back" (a lost association did not deliver it: sent again),
+  // "expired" (waited too long or too many waited: dropped).
+  std::function<void(std::string_view what, std::uint64_t link, const MtpMessage& m)> trace;
 };
 
 struct ControllerCounters {

@@ -20,6 +20,7 @@
 #include "rserpool/asap/service/endpoint_mapping.hpp"
 #include "rserpool/asap/service/pool_element_service.hpp"
 #include "rserpool/base/log.hpp"
+#include "sg/ss7/isup.hpp"
 
 namespace sg::gwcsim {
 namespace {
@@ -63,6 +64,15 @@ class Simulator {
     // default (250 ms) serves the simulations, whose hangs are longer.
     cc.calls.stall_bound = std::chrono::milliseconds(750);
     cc.cookies = o_.cookies;
+    cc.self_fence = o_.self_fence;
+    if (!o_.trace_path.empty()) {
+      trace_.reset(std::fopen(o_.trace_path.c_str(), "w"));
+      if (!trace_) {
+        std::fprintf(stderr, "%s: cannot write the trace to %s\n", o_.name.c_str(), o_.trace_path.c_str());
+        return false;
+      }
+      cc.trace = [this](std::string_view what, std::uint64_t link, const MtpMessage& m) { trace(what, link, m); };
+    }
     auto c = GatewayController::open(io_, cc);
     if (!c) {
       std::fprintf(stderr, "%s: cannot listen on %s: %s\n", o_.name.c_str(), o_.listen.to_string().c_str(),
@@ -208,7 +218,21 @@ class Simulator {
     });
   }
 
+  // Buffered: flushed before each stats line, so a reader that saw a stats
+  // line stamped after some time has the trace up to that time.
+  void trace(std::string_view what, std::uint64_t link, const MtpMessage& m) {
+    if (m.si == kSiIsup) {
+      const auto h = ss7::parse_isup_header(m.data);
+      if (!h) return;
+      const auto type = ss7::to_string(static_cast<ss7::IsupMessageType>(h->message_type));
+      std::fprintf(trace_.get(), "trace unix_ms=%" PRId64 " what=%.*s link=%" PRIu64 " cic=%u type=%.*s sls=%u\n",
+                   unix_ms(), static_cast<int>(what.size()), what.data(), link, static_cast<unsigned>(h->cic),
+                   static_cast<int>(type.size()), type.data(), static_cast<unsigned>(m.sls));
+    }
+  }
+
   void print_stats() {
+    if (trace_) std::fflush(trace_.get());
     const auto& m = controller_->calls().counters();
     const auto& c = controller_->counters();
     const auto t_ms =
@@ -239,6 +263,10 @@ class Simulator {
   boost::asio::steady_timer exit_timer_;
   std::shared_ptr<spdlog::logger> log_;
   std::chrono::steady_clock::time_point start_;
+  struct CloseFile {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+  std::unique_ptr<std::FILE, CloseFile> trace_;
   std::unique_ptr<GatewayController> controller_;
   std::unique_ptr<asap::PoolElementService> service_;
   bool registered_ = false;

@@ -27,6 +27,9 @@ constexpr const char* kUsage =
     "  --life MS               registration life (default 30000)\n"
     "  --pe-id N               PE identifier (decimal or 0x hex; default random)\n"
     "  --aggressive            fast failure detection (registrar and SG associations)\n"
+    "  --no-self-fence         an SG association lost abnormally is always the SG's death (keep its calls),\n"
+    "                          even right after a stall of our own (default: a fence, its calls given up)\n"
+    "  --trace FILE            one line per ISUP message in or out (time, association, CIC, type)\n"
     "  --name NAME\n";
 
 std::optional<rserpool::PolicyType> policy_type(std::string_view s) {
@@ -124,6 +127,12 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& message
       o.pe_id = id;
     } else if (arg == "--aggressive") {
       o.aggressive = true;
+    } else if (arg == "--no-self-fence") {
+      o.self_fence = false;
+    } else if (arg == "--trace") {
+      auto v = args.value();
+      if (!v || v->empty()) return fail("--trace needs a file");
+      o.trace_path = std::string(*v);
     } else if (arg == "--name") {
       auto v = args.value();
       if (!v) return fail("--name needs a value");

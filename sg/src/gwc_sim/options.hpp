@@ -31,7 +31,17 @@ struct Options {
   std::int32_t registration_life_ms = 30'000;
   std::optional<rserpool::PeIdentifier> pe_id;  // default random
   bool aggressive = false;
+  // An SG association lost abnormally right after a stall of our own is
+  // taken as a fence (GwcConfig::fenced_after_stall): the calls it carried
+  // are given up. Off (--no-self-fence): such a loss is always the SG's
+  // death, for tests that never hang a controller, where a stall is only
+  // the machine's load (a loaded UML guest stops every process for a
+  // second at times, the SG with them, and the SG killed just after).
+  bool self_fence = true;
   std::string name = "gwc-sim";
+  // One line per ISUP message in or out (and held, handed back, expired),
+  // with its CIC, for a test to tell what became of a failed call.
+  std::string trace_path;
 };
 
 std::optional<Options> parse_options(int argc, char** argv, std::string& message, int& exit_code);

@@ -567,19 +567,30 @@ PoolDistributor::FromMember PoolDistributor::from_member(PeIdentifier pe, const 
     // heir's now. Forwarding it would answer them twice.
     ++counters_.drops[static_cast<std::size_t>(DropReason::fenced_member)];
     r.forward = false;
+    r.flow = classify(m).flow;
     return r;
   }
   const auto c = classify(m);
+  r.flow = c.flow;
   if (!c.flow.circuit) return r;
-  const auto owner = flows_.find(c.flow);
+  auto owner = flows_.find(c.flow);
+  r.owner = owner;
   if (auto t = taken_from_.find(c.flow);
       t != taken_from_.end() && t->second == pe && profile_.membership.drop_stale_of_taken_calls) {
     if (c.event == CallEvent::setup) {
       taken_from_.erase(t);  // a new call of its own on the circuit
+    } else if (!owner && reclaim_as_heir(pe, c.flow)) {
+      // Taken from it, and it is the heir of that estate with its cookie
+      // (its own, given back: it came back first, or alone): the call is
+      // its own again (issue 13: its ANM on a ringing call was dropped, and
+      // the SS7 side, which sends nothing until then, failed the call).
+      taken_from_.erase(t);
+      owner = pe;
     } else {
       // A call taken from it at its failure, finished by the heir or not.
       ++counters_.drops[static_cast<std::size_t>(DropReason::foreign_call)];
       r.forward = false;
+      r.reason = DropReason::foreign_call;
       return r;
     }
   }
@@ -590,6 +601,7 @@ PoolDistributor::FromMember PoolDistributor::from_member(PeIdentifier pe, const 
     // answer the call twice or release the heir's call (issue 14 item 6).
     ++counters_.drops[static_cast<std::size_t>(DropReason::foreign_call)];
     r.forward = false;
+    r.reason = DropReason::foreign_call;
     return r;
   }
   if (it != members_.end() && owner == pe && !it->second.inherited.empty()) {
@@ -611,6 +623,18 @@ PoolDistributor::FromMember PoolDistributor::from_member(PeIdentifier pe, const 
   }
   if (!owner && it != members_.end()) flows_.assign(c.flow, pe);
   return r;
+}
+
+bool PoolDistributor::reclaim_as_heir(PeIdentifier pe, const FlowKey& flow) {
+  auto orphan = orphans_.find(flow);
+  if (orphan == orphans_.end()) return false;
+  auto estate = estates_.find(orphan->second);
+  if (estate == estates_.end() || estate->second.heir != pe || !estate->second.echoed_to.contains(pe)) return false;
+  // What route() does when one of the flow's messages picks the heir.
+  flows_.assign(flow, pe);
+  orphans_.erase(orphan);
+  if (--estate->second.flows == 0) estates_.erase(estate);
+  return true;
 }
 
 void PoolDistributor::reroute(std::vector<MtpMessage> messages, TimePoint now, std::vector<Action>& out) {
@@ -662,6 +686,12 @@ void PoolDistributor::route(MtpMessage m, const ClassifiedMessage& c, TimePoint 
       return;
     }
     flows_.assign(c.flow, *target);
+    // Given back to the PE it was taken from (its own estate's heir: it
+    // came back first, or alone): the call is its own again, and so are its
+    // answers on it (issue 13: its RLC was dropped as another's, and the
+    // call failed at the SS7 side).
+    if (!taken_from_.empty())
+      if (auto t = taken_from_.find(c.flow); t != taken_from_.end() && t->second == *target) taken_from_.erase(t);
     Member& member = members_.at(*target);
     if (orphan != orphans_.end()) {
       // The flow's previous PE failed: its heir gets the latest cookie once,

@@ -74,7 +74,14 @@ class Generator {
       : io_(io), o_(std::move(o)), tick_(io), stats_timer_(io), phase_timer_(io), ledger_(o_.answer_timeout),
         log_(rserpool::log::get("ss7-gen")), share_(share_config(o_)) {}
 
-  void start() {
+  bool start() {
+    if (!o_.trace_path.empty()) {
+      trace_.reset(std::fopen(o_.trace_path.c_str(), "w"));
+      if (!trace_) {
+        std::fprintf(stderr, "%s: cannot write the trace to %s\n", o_.name.c_str(), o_.trace_path.c_str());
+        return false;
+      }
+    }
     add_sg(o_.connect, o_.mate.empty() ? o_.name : o_.name + "/sg0");
     if (!o_.mate.empty()) add_sg(o_.mate, o_.name + "/sg1");
     for (auto& sg : sgs_) sg.conn->start();
@@ -87,6 +94,7 @@ class Generator {
       exit_code_ = 1;
       finish();
     });
+    return true;
   }
 
   // ---- One SG's connection (SgEvents)
@@ -127,7 +135,10 @@ class Generator {
   // this one is taken as lost (or when it is back).
   void sg_handed_back(std::size_t i, std::vector<mxua::Data>&& unsent) {
     // (The association's down report follows: sg_check() then hands them to SgLoadShare.)
-    for (auto& d : unsent) sgs_[i].handed_back.push_back(to_mtp(d));
+    for (auto& d : unsent) {
+      sgs_[i].handed_back.push_back(to_mtp(d));
+      trace("handed-back", static_cast<int>(i), sgs_[i].handed_back.back());
+    }
   }
 
   // SIGINT/SIGTERM: stop originating, let calls finish, report.
@@ -147,6 +158,7 @@ class Generator {
     auto m = to_mtp(d.data);
     const auto now = sim::Clock::now();
     ++received_;
+    trace("in", -1, m);
     if (window_) {
       send_all(window_->on_message(m, now), now);
       if (window_->exhausted()) end_origination();  // a counted run: wait for the last answers
@@ -261,8 +273,13 @@ class Generator {
       d.routing_context = rc_of(sg);
       d.protocol_data = mxua::ProtocolDataView{mxua::PointCode{m.opc}, mxua::PointCode{m.dpc}, m.si, m.ni, m.mp,
                                                m.sls, rserpool::ByteView(m.data)};
-      if (sg.conn->send_data(d)) ++sent_;
-      else ++send_refused_;
+      if (sg.conn->send_data(d)) {
+        ++sent_;
+        trace("sent", static_cast<int>(s.sg), m);
+      } else {
+        ++send_refused_;
+        trace("refused", static_cast<int>(s.sg), m);
+      }
     }
   }
 
@@ -359,6 +376,7 @@ class Generator {
 
   void send_all(std::vector<MtpMessage>&& out, sim::TimePoint now) {
     for (auto& m : out) {
+      trace("queued", -1, m);
       if (generator_) ledger_.sent(m, now);
       route(share_.send(std::move(m), now));
     }
@@ -382,9 +400,22 @@ class Generator {
 
   void report_failed(const FailedCall& f, const char* why) {
     std::printf("event failed-call cic=%u reason=%s started_unix_ms=%" PRId64 " last_sent=%s last_sent_unix_ms=%" PRId64
-                " acm=%d\n",
-                f.cic, why, unix_ms(f.started), f.last_type, unix_ms(f.last_sent), f.acm ? 1 : 0);
+                " acm=%d unix_ms=%" PRId64 "\n",
+                f.cic, why, unix_ms(f.started), f.last_type, unix_ms(f.last_sent), f.acm ? 1 : 0, unix_ms());
     std::fflush(stdout);
+  }
+
+  // Buffered: flushed before each stats line and at the summary.
+  // "queued": handed to the SG load sharing (it may wait there for an SG),
+  // "sent"/"refused": on SG `sg`'s connection, "in": from an SG.
+  void trace(const char* what, int sg, const MtpMessage& m) {
+    if (!trace_ || m.si != kSiIsup) return;
+    const auto h = ss7::parse_isup_header(m.data);
+    if (!h) return;
+    const auto type = ss7::to_string(static_cast<ss7::IsupMessageType>(h->message_type));
+    std::fprintf(trace_.get(), "trace unix_ms=%" PRId64 " what=%s sg=%d cic=%u type=%.*s sls=%u\n", unix_ms(), what,
+                 sg, static_cast<unsigned>(h->cic), static_cast<int>(type.size()), type.data(),
+                 static_cast<unsigned>(m.sls));
   }
 
   void schedule_stats() {
@@ -397,6 +428,7 @@ class Generator {
   }
 
   void print_stats() {
+    if (trace_) std::fflush(trace_.get());
     const auto now = sim::Clock::now();
     const auto t_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - start_).count();
     const auto& sc = share_.counters();
@@ -453,6 +485,7 @@ class Generator {
   }
 
   void print_summary() {
+    if (trace_) std::fflush(trace_.get());
     const auto end = originating_ended_ ? origination_end_ : sim::Clock::now();
     const double secs = std::chrono::duration<double>(end - start_).count();
     const auto& sc = share_.counters();
@@ -499,6 +532,10 @@ class Generator {
   std::optional<sim::Ss7CallGenerator> generator_;
   std::optional<UdtWindow> window_;
   CallLedger ledger_;
+  struct CloseFile {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+  std::unique_ptr<std::FILE, CloseFile> trace_;
   std::shared_ptr<spdlog::logger> log_;
   bool started_ = false;
   bool originating_ended_ = false;
@@ -555,7 +592,7 @@ int main(int argc, char** argv) {
     });
   };
   wait_signal();
-  gen.start();
+  if (!gen.start()) return 1;
   io.run();
   return gen.exit_code();
 }

@@ -38,6 +38,7 @@ constexpr const char* kUsage =
     "  --stats-interval MS     periodic machine-readable 'stats' lines on stdout\n"
     "  --aggressive            fast failure detection on the SGP association\n"
     "  --connect-timeout MS    give up when not ASP-ACTIVE by then (default 10000)\n"
+    "  --trace FILE            one line per ISUP message (generated, sent, refused, received) with its CIC\n"
     "  --name NAME\n";
 
 bool real(std::string_view s, double& out) {
@@ -140,6 +141,10 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& message
         return fail("--payload is 16-200 bytes");
     } else if (arg == "--aggressive") {
       o.aggressive = true;
+    } else if (arg == "--trace") {
+      auto v = args.value();
+      if (!v || v->empty()) return fail("--trace needs a file");
+      o.trace_path = std::string(*v);
     } else if (arg == "--name") {
       auto v = args.value();
       if (!v) return fail("--name needs a value");

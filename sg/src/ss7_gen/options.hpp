@@ -52,6 +52,9 @@ struct Options {
   std::chrono::milliseconds stats_interval{0};  // 0: no periodic lines
   bool aggressive = false;
   std::string name = "ss7-gen";
+  // One line per ISUP message (generated, sent on an SG, refused, received),
+  // with its CIC, for a test to tell what became of a failed call.
+  std::string trace_path;
 };
 
 // Parses argv; on error or --help returns the text to print (and the exit

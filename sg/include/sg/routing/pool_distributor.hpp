@@ -318,6 +318,13 @@ class PoolDistributor {
   struct FromMember {
     bool forward = true;
     std::vector<Action> actions;
+    // forward false: which rule dropped it, and the circuit or SLS it spoke
+    // of (the operator's log line names both: issue 13).
+    DropReason reason = DropReason::fenced_member;
+    FlowKey flow;
+    // foreign_call: the PE the circuit's call is bound to now (none: the
+    // call was taken from this PE and is not bound anywhere yet).
+    std::optional<rserpool::PeIdentifier> owner;
   };
   FromMember from_member(rserpool::PeIdentifier pe, const MtpMessage& m, TimePoint now);
 
@@ -423,6 +430,10 @@ class PoolDistributor {
   // Unbinds every flow of `pe` into its estate; returns how many.
   std::size_t orphan_flows_of(rserpool::PeIdentifier pe, std::vector<rserpool::Bytes> cookies);
   std::optional<rserpool::PeIdentifier> heir_for(rserpool::PeIdentifier origin);
+  // An orphaned flow whose estate's heir is `pe`, which has the estate's
+  // cookie: bound to `pe` now (as a message of the flow routed there would
+  // bind it). False: not such a flow, nothing changed.
+  bool reclaim_as_heir(rserpool::PeIdentifier pe, const FlowKey& flow);
   // `pe` failed: the estates it was heir of become part of its own (their
   // orphans and cookies go to its heir). Returns how many flows came along.
   std::size_t fold_estates_into(rserpool::PeIdentifier pe);
