@@ -153,19 +153,21 @@ void expect_no_allocation_per_message(const char* what, std::size_t warm_up, std
               static_cast<double>(r.allocations) / static_cast<double>(relayed));
   // One allocation per message would be `relayed`. What the remaining
   // timers do (the registrar's and the pool user's, a TCP-mapping heartbeat
-  // on an idle association) is bounded by time, not by the count: a few per
-  // second.
-  const double allowed = 16.0 + 20.0 * r.seconds;
+  // on an idle association) is bounded by time, not by the count: about 3
+  // per second measured (8 in 2.75 s at window 1), 8 per second allowed. A
+  // loaded machine slows the run, not the timers: the margin over the speed
+  // guard below (one in ten messages) is then a 12 ms round trip.
+  const double allowed = 16.0 + 8.0 * r.seconds;
   EXPECT_LE(static_cast<double>(r.allocations), allowed) << "the relay path allocates per message";
   EXPECT_LT(allowed, static_cast<double>(relayed) / 10.0) << "too slow to tell timers from messages";
 }
 
 TEST(RelayAllocations, NoHeapAllocationPerRelayedMessageTowardsTheControllers) {
-  expect_no_allocation_per_message("SS7 -> controllers", 30000, 20000, 32, false);
+  expect_no_allocation_per_message("SS7 -> controllers", 12000, 10000, 32, false);
 }
 
 TEST(RelayAllocations, NoHeapAllocationPerRelayedMessageBothWays) {
-  expect_no_allocation_per_message("SS7 -> controllers -> SS7", 15000, 10000, 32, true);
+  expect_no_allocation_per_message("SS7 -> controllers -> SS7", 6000, 5000, 32, true);
 }
 
 TEST(RelayAllocations, NoHeapAllocationPerRelayedMessageOneInFlight) {
