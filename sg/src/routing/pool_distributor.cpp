@@ -579,7 +579,7 @@ PoolDistributor::FromMember PoolDistributor::from_member(PeIdentifier pe, const 
       t != taken_from_.end() && t->second == pe && profile_.membership.drop_stale_of_taken_calls) {
     if (c.event == CallEvent::setup) {
       taken_from_.erase(t);  // a new call of its own on the circuit
-    } else if (!owner && reclaim_as_heir(pe, c.flow)) {
+    } else if (!owner && reclaim_as_heir(pe, c.flow, r.actions)) {
       // Taken from it, and it is the heir of that estate with its cookie
       // (its own, given back: it came back first, or alone): the call is
       // its own again (issue 13: its ANM on a ringing call was dropped, and
@@ -625,16 +625,28 @@ PoolDistributor::FromMember PoolDistributor::from_member(PeIdentifier pe, const 
   return r;
 }
 
-bool PoolDistributor::reclaim_as_heir(PeIdentifier pe, const FlowKey& flow) {
+bool PoolDistributor::reclaim_as_heir(PeIdentifier pe, const FlowKey& flow, std::vector<Action>& out) {
   auto orphan = orphans_.find(flow);
   if (orphan == orphans_.end()) return false;
   auto estate = estates_.find(orphan->second);
   if (estate == estates_.end() || estate->second.heir != pe || !estate->second.echoed_to.contains(pe)) return false;
-  // What route() does when one of the flow's messages picks the heir.
+  auto member = members_.find(pe);
+  if (member == members_.end()) return false;
+  // What route() does when one of the flow's messages picks the heir (the
+  // cookie went already: echoed_to holds it, nothing is echoed again).
   flows_.assign(flow, pe);
-  orphans_.erase(orphan);
-  if (--estate->second.flows == 0) estates_.erase(estate);
+  adopt_orphan(orphan, pe, member->second, out);
   return true;
+}
+
+void PoolDistributor::adopt_orphan(std::unordered_map<FlowKey, PeIdentifier, FlowKeyHash>::iterator orphan,
+                                   PeIdentifier heir, Member& member, std::vector<Action>& out) {
+  const PeIdentifier origin = orphan->second;
+  orphans_.erase(orphan);
+  auto estate = estates_.find(origin);
+  if (estate == estates_.end()) return;
+  echo_estate(estate->second, heir, member, out);
+  if (--estate->second.flows == 0) estates_.erase(estate);
 }
 
 void PoolDistributor::reroute(std::vector<MtpMessage> messages, TimePoint now, std::vector<Action>& out) {
@@ -693,17 +705,9 @@ void PoolDistributor::route(MtpMessage m, const ClassifiedMessage& c, TimePoint 
     if (!taken_from_.empty())
       if (auto t = taken_from_.find(c.flow); t != taken_from_.end() && t->second == *target) taken_from_.erase(t);
     Member& member = members_.at(*target);
-    if (orphan != orphans_.end()) {
-      // The flow's previous PE failed: its heir gets the latest cookie once,
-      // before any of the flow's data.
-      const PeIdentifier origin = orphan->second;
-      orphans_.erase(orphan);
-      auto estate = estates_.find(origin);
-      if (estate != estates_.end()) {
-        echo_estate(estate->second, *target, member, out);
-        if (--estate->second.flows == 0) estates_.erase(estate);
-      }
-    }
+    // The flow's previous PE failed: its heir gets the latest cookie once,
+    // before any of the flow's data.
+    if (orphan != orphans_.end()) adopt_orphan(orphan, *target, member, out);
   }
   Member& member = members_.at(*target);
   const bool call_over = c.event == CallEvent::release_complete;

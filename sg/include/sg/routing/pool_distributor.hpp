@@ -433,7 +433,12 @@ class PoolDistributor {
   // An orphaned flow whose estate's heir is `pe`, which has the estate's
   // cookie: bound to `pe` now (as a message of the flow routed there would
   // bind it). False: not such a flow, nothing changed.
-  bool reclaim_as_heir(rserpool::PeIdentifier pe, const FlowKey& flow);
+  bool reclaim_as_heir(rserpool::PeIdentifier pe, const FlowKey& flow, std::vector<Action>& out);
+  // An orphaned flow bound to `heir` (flows_ already says so): out of the
+  // orphans, the estate's cookies echoed to the heir once (before any of
+  // the flow's data), the estate gone with its last flow.
+  void adopt_orphan(std::unordered_map<FlowKey, rserpool::PeIdentifier, FlowKeyHash>::iterator orphan,
+                    rserpool::PeIdentifier heir, Member& member, std::vector<Action>& out);
   // `pe` failed: the estates it was heir of become part of its own (their
   // orphans and cookies go to its heir). Returns how many flows came along.
   std::size_t fold_estates_into(rserpool::PeIdentifier pe);
