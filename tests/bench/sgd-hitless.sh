@@ -166,7 +166,7 @@ def first(name, sg, after):
         if n == name and int(f.get("sg", -1)) == sg and int(f["unix_ms"]) >= after: return int(f["unix_ms"])
     return None
 unknown = 0
-seized_twice = 0  # an IAM for a circuit the controller holds: the IAM came twice (or a REL was lost)
+seized_twice = 0  # an IAM for a circuit the controller holds: an IAM twice, or a failed call's circuit it still held
 for p in sorted(glob.glob(f"{work}/pe*.log")):
     last = [l for l in open(p) if l.startswith("stats")]
     if last:
@@ -409,7 +409,7 @@ for fault in ("restart", "pair"):
     dup = n(r"unexpected (\d+)")
     print("  duplicates / unexpected at the SS7 side: total %d, per run %s" % (sum(dup), stat(dup)))
     twice = n(r"seized-twice (\d+)")
-    print("  IAMs for a circuit the controller held (seized twice): total %d" % sum(twice))
+    print("  IAMs for a circuit the controller still held (an IAM twice, or the circuit of a call that failed with the controller holding it): total %d" % sum(twice))
     data = n(r"sctp data-chunks (\d+)")
     if data:
         ctrl, packets, timer = n(r"ctrl-chunks (\d+)"), n(r"packets (\d+)"), n(r"sack-timer (\d+)")
