@@ -18,6 +18,7 @@
 #
 #   tests/bench/sgd-hitless.sh BUILD_DIR [--reps N] [--fault restart|pair|both] [--transport tcp|sctp]
 #                              [--ip ADDR] [--cps N] [--settle MS] [--no-memory] [--standby]
+#                              [--sack-frequency N]
 # --settle MS: the pool's placement-settle (default: sgd's, 600 ms), with a
 # pool-wait long enough for the messages held meanwhile (2 x MS + 400, at
 # least 2 s). Every sgd keeps its pools' PE lists in a --pool-memory file
@@ -25,6 +26,12 @@
 # --no-memory: without it (the settle's timer alone). --standby (restart):
 # a second sgd waits as a warm standby (--standby-lock) on the same ports and
 # takes over the moment the first is killed; times are then from the kill.
+# --sack-frequency N: sgd's SCTP sack-frequency on its SS7 side and its
+# controller links (default: sgd's, 1 since stop 26: every packet SACKed as
+# it arrives; 2 is the aggressive profile's delayed SACK of before). With
+# kernel SCTP each repetition also reports the kernel's SCTP counters over
+# the calls (every endpoint of the run shares the one kernel): DATA chunks,
+# control chunks (SACKs, heartbeats), packets, delayed-SACK timer expiries.
 # Kernel SCTP inside UML:
 #   tests/uml/run-in-uml.sh --timeout 1800 -- tests/bench/sgd-hitless.sh build --transport sctp --ip 198.18.0.1 --cps 40
 set -euo pipefail
@@ -38,6 +45,7 @@ cps=200
 settle=""
 memory=1
 standby=0
+sack_frequency=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --reps) reps=$2; shift 2 ;;
@@ -48,6 +56,7 @@ while [[ $# -gt 0 ]]; do
     --settle) settle=$2; shift 2 ;;
     --no-memory) memory=0; shift ;;
     --standby) standby=1; shift ;;
+    --sack-frequency) sack_frequency=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -71,7 +80,10 @@ sgd_config() {
   shift 5
   {
     printf 'line vty\n bind 127.0.0.1 0\nsg\n point-code-format itu\n point-code 0.23.1\n network-indicator national\n transport %s\n timer-profile aggressive\n' "$transport"
-    printf 'ss7-side\n local-ip %s\n local-port %s\n accept-peers configured\n peer ss7-gen\n  remote-ip %s\n  routing-context 100\n' "$ip" "$ss7" "$ip"
+    [[ -n $sack_frequency ]] && printf ' pe-sctp sack-frequency %s\n' "$sack_frequency"
+    printf 'ss7-side\n local-ip %s\n local-port %s\n accept-peers configured\n' "$ip" "$ss7"
+    [[ -n $sack_frequency ]] && printf ' sctp sack-frequency %s\n' "$sack_frequency"
+    printf ' peer ss7-gen\n  remote-ip %s\n  routing-context 100\n' "$ip"
     printf 'registrar\n colocated\n  asap-ip %s\n  asap-port %s\n  enrp-ip %s\n  enrp-port %s\n  server-id %s\n' "$ip" "$asap" "$ip" "$enrp" "$id"
     for line in "$@"; do printf '  %s\n' "$line"; done
     printf 'pool gwc\n'
@@ -96,6 +108,8 @@ start_sgd() {
   for _ in $(seq 1 100); do [[ -s $work/$name.ports ]] && break; sleep 0.05; done
   [[ -s $work/$name.ports ]] || { echo "$name did not start: $(tail -5 "$work/$name.log")" >&2; exit 1; }
 }
+# The kernel's SCTP counters (kernel SCTP only; nothing otherwise).
+sctp_snmp() { [[ -r /proc/net/sctp/snmp ]] && cp /proc/net/sctp/snmp "$work/$1.snmp" || true; }
 port_of() { awk -v n="$2" '$1 == n { print $2 }' "$work/$1.ports"; }
 start_pes() {
   local regs=() r
@@ -152,9 +166,18 @@ def first(name, sg, after):
         if n == name and int(f.get("sg", -1)) == sg and int(f["unix_ms"]) >= after: return int(f["unix_ms"])
     return None
 unknown = 0
+seized_twice = 0  # an IAM for a circuit the controller holds: an IAM twice, or a failed call's circuit it still held
 for p in sorted(glob.glob(f"{work}/pe*.log")):
     last = [l for l in open(p) if l.startswith("stats")]
-    if last: unknown += int(fields(last[-1]).get("unknown_call", 0))
+    if last:
+        unknown += int(fields(last[-1]).get("unknown_call", 0))
+        seized_twice += int(fields(last[-1]).get("order_violations", 0))
+def snmp(name):
+    try:
+        return {w[0]: int(w[1]) for w in (l.split() for l in open(f"{work}/{name}.snmp")) if len(w) == 2}
+    except OSError:
+        return None
+sb, sa = snmp("before"), snmp("after")
 out = [f"{fault} rep {rep}"]
 if fault == "restart":
     t = first("sg-traffic", 0, restart)
@@ -243,14 +266,17 @@ rel_lost = sum(1 for f in in_window if f.get("last_sent") == "rel")
 # back but not its ANM (the answer was lost there).
 iam_silent = sum(1 for f in in_window if f.get("last_sent") == "iam" and f.get("acm", "0") == "0")
 iam_acm = sum(1 for f in in_window if f.get("last_sent") == "iam" and f.get("acm", "0") == "1")
-out.append(f"calls {summary.get('calls_attempted')} failed {summary.get('calls_failed')} at-kill {at_kill} unknown {unknown} unexpected {summary.get('unexpected')} sccp lost {summary.get('sccp_lost')} rel-repeated {summary.get('releases_repeated', 0)} at-kill-rel {rel_lost} at-kill-iam-silent {iam_silent} at-kill-iam-acm {iam_acm}")
+out.append(f"calls {summary.get('calls_attempted')} failed {summary.get('calls_failed')} at-kill {at_kill} unknown {unknown} unexpected {summary.get('unexpected')} seized-twice {seized_twice} sccp lost {summary.get('sccp_lost')} rel-repeated {summary.get('releases_repeated', 0)} at-kill-rel {rel_lost} at-kill-iam-silent {iam_silent} at-kill-iam-acm {iam_acm}")
+if sb and sa:
+    d = lambda k: sa.get(k, 0) - sb.get(k, 0)
+    out.append(f"sctp data-chunks {d('SctpOutOrderChunks') + d('SctpOutUnorderChunks')} ctrl-chunks {d('SctpOutCtrlChunks')} packets {d('SctpOutSCTPPacks')} sack-timer {d('SctpDelaySackExpireds')}")
 print("; ".join(out))
 PY
 }
 
 run_restart() {
   local rep=$1
-  rm -f "$work"/*.log "$work"/*.ports "$work"/*.memory
+  rm -f "$work"/*.log "$work"/*.ports "$work"/*.memory "$work"/*.snmp
   sgd_config sgd 0 0 0 21313
   start_sgd sgd
   local ss7 asap enrp
@@ -263,6 +289,7 @@ run_restart() {
   local gen=$!
   pids+=($gen)
   wait_active
+  sctp_snmp before
   if [[ $standby -eq 1 ]]; then
     # The warm standby: the same configuration and ports, waiting on the lock.
     sgd_config sgd-standby "$ss7" "$asap" "$enrp" 21313
@@ -285,6 +312,7 @@ run_restart() {
     start_sgd sgd
   fi
   wait "$gen" || true
+  sctp_snmp after
   report restart "$rep" "$kill" "$restart" 0 | tee -a "$work/results"
   cleanup
   mkdir -p "$work/restart-$rep" && cp "$work"/*.log "$work/restart-$rep/" 2>/dev/null || true
@@ -292,7 +320,7 @@ run_restart() {
 
 run_pair() {
   local rep=$1 victim=$(( $1 % 2 ))
-  rm -f "$work"/*.log "$work"/*.ports "$work"/*.memory
+  rm -f "$work"/*.log "$work"/*.ports "$work"/*.memory "$work"/*.snmp
   sgd_config sgd-a 0 0 0 21313 "enrp-allow $ip"
   start_sgd sgd-a
   local a_ss7 a_asap a_enrp
@@ -309,6 +337,7 @@ run_pair() {
   local gen=$!
   pids+=($gen)
   wait_active
+  sctp_snmp before
   local t0 kill restart
   t0=$(gen_active_ms)
   sleep_until_ms $((t0 + 2000))
@@ -329,13 +358,14 @@ run_pair() {
   sleep_until_ms $((restart + 6500))
   kill -TERM "$gen" 2>/dev/null || true
   wait "$gen" || true
+  sctp_snmp after
   report pair "$rep" "$kill" "$restart" "$victim" | tee -a "$work/results"
   cleanup
   mkdir -p "$work/pair-$rep" && cp "$work"/*.log "$work/pair-$rep/" 2>/dev/null || true
 }
 
 : >"$work/results"
-echo "# sgd-hitless: transport $transport, $cps calls/s, placement-settle ${settle:-default}, pool memory $memory, standby $standby; $(uptime)"
+echo "# sgd-hitless: transport $transport, $cps calls/s, placement-settle ${settle:-default}, pool memory $memory, standby $standby, sack-frequency ${sack_frequency:-default}; $(uptime)"
 for r in $(seq 1 "$reps"); do
   [[ $fault == restart || $fault == both ]] && run_restart "$r"
   [[ $fault == pair || $fault == both ]] && run_pair "$r"
@@ -378,6 +408,13 @@ for fault in ("restart", "pair"):
     print("  unknown-call messages at the controllers: total %d, per run %s" % (sum(unknown), stat(unknown)))
     dup = n(r"unexpected (\d+)")
     print("  duplicates / unexpected at the SS7 side: total %d, per run %s" % (sum(dup), stat(dup)))
+    twice = n(r"seized-twice (\d+)")
+    print("  IAMs for a circuit the controller still held (an IAM twice, or the circuit of a call that failed with the controller holding it): total %d" % sum(twice))
+    data = n(r"sctp data-chunks (\d+)")
+    if data:
+        ctrl, packets, timer = n(r"ctrl-chunks (\d+)"), n(r"packets (\d+)"), n(r"sack-timer (\d+)")
+        print("  kernel SCTP over the calls: %d DATA chunks, %d control chunks (%.2f per DATA chunk), %d packets (%.2f per DATA chunk), %d delayed-SACK timer expiries" % (
+            sum(data), sum(ctrl), sum(ctrl) / max(1, sum(data)), sum(packets), sum(packets) / max(1, sum(data)), sum(timer)))
     lost = n(r"sccp lost (\d+)")
     print("  SCCP queries lost: total %d" % sum(lost))
     rep = n(r"rel-repeated (\d+)")

@@ -165,6 +165,24 @@ TEST(SgConfig, InconsistentSctpTimersNameTheLine) {
   EXPECT_EQ(o.text.rfind("test.cfg:3: invalid point code '9.999.9'", 0), 0U) << o.text;
 }
 
+// The gateway's relaying associations SACK every packet as it arrives,
+// whatever the timer profile (docs/gateway.md, "Duplicates from the
+// hand-back"); an override brings the delayed SACK back, with the profile's
+// delay.
+TEST(SgConfig, TheRelayingAssociationsSackEveryPacket) {
+  for (auto t : {TimerProfile::aggressive, TimerProfile::standard}) {
+    const auto relay = relay_sctp_profile(t);
+    EXPECT_EQ(relay.sack_frequency, 1U) << to_string(t);
+    EXPECT_EQ(relay.sack_delay, sctp_profile(t).sack_delay) << to_string(t);
+    EXPECT_EQ(relay.rto_min, sctp_profile(t).rto_min) << to_string(t);
+  }
+  SctpOverrides o;
+  o.sack_frequency = 2;
+  const auto delayed = apply(o, relay_sctp_profile(TimerProfile::aggressive));
+  EXPECT_EQ(delayed.sack_frequency, 2U);
+  EXPECT_EQ(delayed.sack_delay, std::chrono::milliseconds(50));
+}
+
 // The profile applies first, the overrides then; a combination that only
 // the two together make wrong is found by validation.
 TEST(SgConfig, SctpOverridesApplyOnTopOfTheProfile) {

@@ -181,8 +181,26 @@ void TcpAssociation::flush() {
   write_buf_.clear();
   session_.produce(write_buf_);
   if (write_buf_.empty()) return;
+  // Written now, while the kernel takes it: at the end of on_read that is
+  // the read's DATA-ACK, before the WriteBatch writes what the read's
+  // handlers passed on, so a killed relay never passed on what its sender
+  // still holds unacknowledged (docs/gateway.md, "Duplicates from the
+  // hand-back"). An async_write's handler runs only after the current one,
+  // even for bytes the kernel took at once, and until then writing_ held
+  // the next read's DATA-ACK back behind the forwards (sgd at window 32:
+  // 76 of 269 reads). The rest, and a SHUTDOWN's completion, asynchronously.
+  std::size_t done = 0;
+  if (!session_.shutdown_sent()) {
+    error_code ec;
+    done = socket_.write_some(asio::buffer(write_buf_), ec);
+    if (ec) done = 0;  // would_block, or an error async_write reports in its own handler
+    if (done == write_buf_.size()) {
+      if (write_buf_.capacity() > kKeptWriteBuffer && !session_.has_output()) Bytes().swap(write_buf_);
+      return flush();
+    }
+  }
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(write_buf_),
+  asio::async_write(socket_, asio::buffer(write_buf_.data() + done, write_buf_.size() - done),
                     recycled([self = std::static_pointer_cast<TcpAssociation>(shared_from_this())](error_code ec, std::size_t) {
                       self->writing_ = false;
                       if (self->finished()) return;

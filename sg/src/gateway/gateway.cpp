@@ -179,8 +179,9 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
     }
   }
 
-  // Each side: the timer profile, then its own `sctp ...` overrides.
-  link_profile.sctp = apply(config.pe_sctp, sctp_profile(config.timers));
+  // Each side: the timer profile (every packet SACKed at once on the two
+  // relaying sides: relay_sctp_profile), then its own `sctp ...` overrides.
+  link_profile.sctp = apply(config.pe_sctp, relay_sctp_profile(config.timers));
   link_profile.tcp = aggressive ? tr::TcpMappingOptions::aggressive() : tr::TcpMappingOptions{};
   // Kernel SCTP cannot see a hung but alive controller: M3UA BEAT can.
   const std::uint32_t beat = config.pe_beat_ms.value_or(aggressive ? 500U : 5000U);
@@ -253,7 +254,7 @@ rserpool::Result<void, std::string> Gateway::Impl::build() {
 
   gateway::Ss7Profile sp;
   sp.kind = kind;
-  sp.sctp = apply(config.ss7.sctp, sctp_profile(config.timers));
+  sp.sctp = apply(config.ss7.sctp, relay_sctp_profile(config.timers));
   sp.tcp = link_profile.tcp;
   sp.retry_initial = aggressive ? std::chrono::milliseconds(500) : std::chrono::milliseconds(1000);
   sp.retry_max = aggressive ? std::chrono::milliseconds(5000) : std::chrono::milliseconds(30000);

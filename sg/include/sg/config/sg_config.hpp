@@ -162,5 +162,13 @@ std::string_view to_string(TimerProfile t) noexcept;
 std::string_view to_string(ModeNegotiation n) noexcept;
 // The SCTP options of a timer profile, before any override.
 rserpool::transport::SctpOptions sctp_profile(TimerProfile t);
+// The gateway's relaying associations (the SS7 side, the links to the
+// controllers): the timer profile's options, and every packet SACKed as it
+// arrives (sack-frequency 1). The kernel generates that SACK before sgd can
+// read the message, so nothing sgd passed on is still unacknowledged at its
+// sender when sgd is killed, and the sender's hand-back cannot repeat it
+// through the mate (docs/gateway.md, "Duplicates from the hand-back").
+// `sctp sack-frequency 2` in `ss7-side` or `pe-sctp` restores the delay.
+rserpool::transport::SctpOptions relay_sctp_profile(TimerProfile t);
 
 }  // namespace sg
