@@ -20,7 +20,6 @@
 #include "registrar/core_shared.hpp"
 #include "registrar/token_bucket.hpp"
 #include "rserpool/core/node_arena.hpp"
-#include "rserpool/core/pool_handle_table.hpp"
 #include "rserpool/base/ip_address.hpp"
 #include "rserpool/wire/asap.hpp"
 #include "rserpool/wire/enrp.hpp"
@@ -37,9 +36,10 @@ class HandleUpdateSink {
   virtual bool has_peers() const = 0;
 };
 
-class AsapServer {
+class AsapServer final : private core::RemovalObserver {
  public:
-  AsapServer(CoreShared& shared, HandleUpdateSink& peers) : s_(shared), peers_(peers) {}
+  AsapServer(CoreShared& shared, HandleUpdateSink& peers);
+  ~AsapServer();
   AsapServer(const AsapServer&) = delete;
   AsapServer& operator=(const AsapServer&) = delete;
 
@@ -92,7 +92,7 @@ class AsapServer {
   std::size_t association_count() const noexcept { return associations_.size(); }
   // Associations carrying no PE (pool users, PEs not registered yet).
   std::size_t client_count() const;
-  std::size_t home_count() const noexcept { return owned_.size(); }
+  std::size_t home_count() const noexcept { return home_count_; }
   bool is_home_for(const PoolHandle& pool, PeIdentifier id) const;
   // Distinct associations that reported the PE unreachable in the current
   // interval (0 once it answered).
@@ -102,32 +102,32 @@ class AsapServer {
   std::optional<AssociationId> association_of(const PoolHandle& pool, PeIdentifier id) const;
   std::optional<TimePoint> keep_alive_deadline() const {
     if (agenda_.empty()) return std::nullopt;
-    return agenda_.begin()->first;
+    return agenda_.begin()->first.at;
   }
 
  private:
-  // A PE we are home for: its pool's handle interned in handles_ (one copy
-  // per pool, compared as an integer), and its identifier. Ordered by
-  // (handle id, PE id); ids follow the order pools were first seen, so
-  // iteration stays a function of the inputs.
-  struct PeKey {
-    core::PoolHandleTable::Id pool = 0;
-    PeIdentifier id = 0;
-    friend auto operator<=>(const PeKey&, const PeKey&) = default;
-  };
-  // Per-PE nodes (owned_, agenda_) come from one arena
+  // What we keep about a PE we are home for, beside its handlespace entry
+  // and reached through it (PoolElementEntry::home_record()): one lookup
+  // finds both, and the handlespace's removal hook (before_removal) drops
+  // the record whatever removes the entry, so the agenda and the
+  // association's list never hold a removed PE. Records are arena nodes
   // (rserpool/core/node_arena.hpp): no malloc per PE in steady state.
   struct Association;
-  // The keep-alive agenda: (when, which PE), one entry per PE we audit.
-  using AgendaEntry = std::pair<TimePoint, PeKey>;
-  using Agenda = std::set<AgendaEntry, std::less<AgendaEntry>, core::ArenaAllocator<AgendaEntry>>;
-  // What we keep about a PE we are home for, beside the handlespace entry.
   struct OwnedPe;
-  using OwnedMap = std::map<PeKey, OwnedPe, std::less<PeKey>, core::ArenaAllocator<std::pair<const PeKey, OwnedPe>>>;
+  // The keep-alive agenda: (when, which PE), one entry per PE we audit;
+  // ties in the order of the handlespace's expiry index (pool creation
+  // number, PE id), so iteration stays a function of the inputs.
+  struct AgendaKey {
+    TimePoint at{};
+    std::uint64_t pool_rank = 0;
+    PeIdentifier id = 0;
+    friend auto operator<=>(const AgendaKey&, const AgendaKey&) = default;
+  };
+  using Agenda = std::map<AgendaKey, OwnedPe*, std::less<AgendaKey>,
+                          core::ArenaAllocator<std::pair<const AgendaKey, OwnedPe*>>>;
   struct OwnedPe {
-    PeKey key;                                 // its own key in owned_
-    OwnedMap::iterator self{};                 // its own node in owned_ (removal without a search)
-    std::optional<AssociationId> association;  // none: taken over, not yet heard from
+    const core::PoolElementEntry* entry = nullptr;  // its handlespace entry
+    std::optional<AssociationId> association;      // none: taken over, not yet heard from
     // Its place in the list of PEs registered over `association` (see
     // Association::first): linked and unlinked in O(1), no node.
     Association* listed_in = nullptr;
@@ -151,8 +151,8 @@ class AsapServer {
     TimePoint last_active{};  // last message received (idle clients make room first)
     std::map<PoolHandle, Subscription, core::PoolHandleLess> subscriptions;
     // PEs registered over it, an intrusive list through their OwnedPe
-    // (owned_'s nodes do not move); unlinked by disown(). Order: most
-    // recently linked first; removal at close sorts by key.
+    // (records do not move); unlinked by disown(). Order: most recently
+    // linked first; removal at close sorts by (pool rank, PE id).
     OwnedPe* first = nullptr;
     std::size_t element_count = 0;
     TokenBucket resolutions, unreachables, registrations;
@@ -165,22 +165,26 @@ class AsapServer {
   void on_keep_alive_ack(AssociationId aid, const wire::asap::EndpointKeepAliveAck& k, TimePoint now);
   void on_endpoint_unreachable(AssociationId aid, Association& a, const wire::asap::EndpointUnreachable& u,
                                TimePoint now);
-  bool may_speak_for(const Association& a, const PoolHandle& pool, PeIdentifier id) const;
+  bool may_speak_for(const Association& a, const core::PoolElementEntry& e) const;
   void send_resolution(AssociationId aid, ByteView pool, std::uint32_t items, bool accepted);
-  void send_keep_alive(PeKey key, OwnedPe& st, bool home, TimePoint now);
+  void send_keep_alive(OwnedPe& st, bool home, TimePoint now);
   void process_keep_alive_agenda(TimePoint now);
   void process_expiry(TimePoint now);
-  // The key of a PE we may be home for (nullopt: not ours).
-  std::optional<PeKey> key_of(ByteView pool, PeIdentifier id) const {
-    auto h = handles_.find(pool);
-    if (!h) return std::nullopt;
-    return PeKey{*h, id};
+  // The record of a PE we are home for (nullptr: not ours, or unknown).
+  static OwnedPe* record_of(const core::PoolElementEntry* e) {
+    return e == nullptr ? nullptr : static_cast<OwnedPe*>(e->home_record());
   }
-  PeKey adopt(ByteView pool, PeIdentifier id, std::optional<AssociationId> aid, TimePoint now);
-
-  void disown(PeKey key);
-  void reschedule(PeKey key, OwnedPe& st);
-  void remove_owned(PeKey key, Event why);
+  OwnedPe* record_of(ByteView pool, PeIdentifier id) const { return record_of(s_.handlespace.find(pool, id)); }
+  // Makes us home for `e` (a record is created unless it has one): bound to
+  // `assoc` (nullptr: none), audit re-armed.
+  OwnedPe& adopt(const core::PoolElementEntry& e, std::optional<AssociationId> aid, Association* assoc, TimePoint now);
+  // Forgets the record (agenda, association list, the entry's pointer).
+  void disown(OwnedPe& st);
+  void before_removal(const core::PoolElementEntry& entry) override;
+  void reschedule(OwnedPe& st);
+  // Removes the PE from the handlespace and tells the peers, the
+  // subscribers and the log.
+  void remove_owned(OwnedPe& st, Event why);
   TimePoint jittered_audit(TimePoint now);
   // Admission: room for one more association from `source`, evicting the
   // longest idle client if need be. False: refuse (the event is notified).
@@ -188,16 +192,8 @@ class AsapServer {
   bool evict_idle_client(TimePoint now);
   void release(AssociationId id, Association& a);
 
-  // The same as the PeKey forms, for a PE already looked up.
-  void disown(OwnedMap::iterator o);
   static void link(Association& a, OwnedPe& st);
   static void unlink(OwnedPe& st);
-  void remove_owned(OwnedMap::iterator o, Event why);
-  // `known` is key_of(pool, id), `assoc` the association named by `aid`,
-  // `at` owned_.lower_bound(*known) when known, else owned_.end(): the
-  // registration has looked all of them up already.
-  PeKey adopt(ByteView pool, PeIdentifier id, std::optional<AssociationId> aid, TimePoint now, std::optional<PeKey> known,
-              Association* assoc, OwnedMap::iterator at);
   // Address lists of removed PEs, kept for the next registrations (the
   // decoded user transport, the ASAP transport we fill in): a registration
   // and its removal allocate nothing in steady state (issue 16).
@@ -207,11 +203,10 @@ class AsapServer {
   CoreShared& s_;
   HandleUpdateSink& peers_;
   std::shared_ptr<core::NodeArena> arena_ = std::make_shared<core::NodeArena>();
-  core::PoolHandleTable handles_;  // one reference per owned_ entry
+  std::size_t home_count_ = 0;  // records
   std::map<AssociationId, Association> associations_;
   std::map<IpAddress, std::size_t> per_source_;  // admitted associations by first peer address
   std::set<AssociationId> accepted_;               // accepted, not up yet (their descriptors count)
-  OwnedMap owned_{OwnedMap::allocator_type(arena_)};
   Agenda agenda_{Agenda::allocator_type(arena_)};
   std::map<PoolHandle, std::set<AssociationId>, core::PoolHandleLess> subscribers_;
   std::set<PoolHandle, core::PoolHandleLess> changed_pools_;
@@ -219,7 +214,7 @@ class AsapServer {
   static constexpr std::size_t kSpareAddressLists = 64;
   std::vector<std::vector<IpAddress>> spare_address_lists_;
   wire::asap::RegistrationView registration_scratch_;
-  std::vector<std::pair<PeKey, OwnedPe*>> closing_;  // on_association_down's PEs, reused
+  std::vector<std::pair<AgendaKey, OwnedPe*>> closing_;  // on_association_down's PEs (pool rank, id), reused
 };
 
 }  // namespace rserpool::registrar

@@ -4,6 +4,7 @@
 #include "registrar/asap_server.hpp"
 
 #include <algorithm>
+#include <new>
 #include <variant>
 
 #include "rserpool/wire/decode_error.hpp"
@@ -25,21 +26,37 @@ asap::RegistrationResponse reject(const PoolHandle& pool, PeIdentifier id, Error
 }
 }  // namespace
 
+AsapServer::AsapServer(CoreShared& shared, HandleUpdateSink& peers) : s_(shared), peers_(peers) {
+  s_.handlespace.set_removal_observer(this);
+}
+
+// The records live in our arena, reached through the handlespace's
+// entries (every record has one): found through the owner index.
+AsapServer::~AsapServer() {
+  s_.handlespace.set_removal_observer(nullptr);
+  for (ServerIdentifier owner : s_.handlespace.owners()) {
+    for (const auto* e : s_.handlespace.owned_by(owner)) {
+      if (OwnedPe* st = record_of(e)) {
+        s_.handlespace.set_home_record(*e, nullptr);
+        st->~OwnedPe();
+        arena_->deallocate(st, sizeof(OwnedPe));
+      }
+    }
+  }
+}
+
 bool AsapServer::is_home_for(const PoolHandle& pool, PeIdentifier id) const {
-  auto key = key_of(pool.bytes(), id);
-  return key && owned_.count(*key) != 0;
+  return record_of(pool.bytes(), id) != nullptr;
 }
 
 std::size_t AsapServer::unreachable_reporters(const PoolHandle& pool, PeIdentifier id) const {
-  auto key = key_of(pool.bytes(), id);
-  auto o = key ? owned_.find(*key) : owned_.end();
-  return o == owned_.end() ? 0 : o->second.reporters.size();
+  const OwnedPe* st = record_of(pool.bytes(), id);
+  return st == nullptr ? 0 : st->reporters.size();
 }
 
 std::optional<AssociationId> AsapServer::association_of(const PoolHandle& pool, PeIdentifier id) const {
-  auto key = key_of(pool.bytes(), id);
-  auto o = key ? owned_.find(*key) : owned_.end();
-  return o == owned_.end() ? std::nullopt : o->second.association;
+  const OwnedPe* st = record_of(pool.bytes(), id);
+  return st == nullptr ? std::nullopt : st->association;
 }
 
 bool AsapServer::on_association_accepted(AssociationId id, TimePoint now) {
@@ -138,15 +155,14 @@ void AsapServer::on_association_down(AssociationId id, TimePoint) {
   auto it = associations_.find(id);
   if (it == associations_.end()) return;
   release(id, it->second);
-  // Its PEs in key order (the order their removals and events have always
-  // had), taken off the association's list before it goes.
-  // Each PE's record knows its own owned_ node: no search per PE. Removing
-  // one PE never removes another's record, so the pointers stay valid.
+  // Its PEs in (pool rank, PE id) order, taken off the association's list
+  // before it goes. Removing one PE's entry drops only that PE's record,
+  // so the pointers stay valid.
   auto& pes = closing_;
   pes.clear();
   for (OwnedPe* p = it->second.first; p != nullptr;) {
     OwnedPe* next = p->next_on_association;
-    pes.emplace_back(p->key, p);
+    pes.emplace_back(AgendaKey{TimePoint{}, p->entry->pool_rank(), p->entry->id()}, p);
     p->listed_in = nullptr;
     p->prev_on_association = p->next_on_association = nullptr;
     p = next;
@@ -159,7 +175,7 @@ void AsapServer::on_association_down(AssociationId id, TimePoint) {
   for (const auto& [key, st] : pes) {
     if (st->association != id) continue;
     if (s_.config.remove_pes_on_association_down) {
-      remove_owned(st->self, Event::pe_association_lost);
+      remove_owned(*st, Event::pe_association_lost);
     } else {
       st->association.reset();
     }
@@ -215,12 +231,11 @@ void AsapServer::on_registration(AssociationId aid, Association& a, ByteView poo
     ++c.registrations_rate_limited;
     return refuse(ErrorCause::lack_of_resources);
   }
-  const auto known = key_of(pool, id);  // nullopt: not ours
-  // One search of owned_ serves the conflict check and adopt() below
-  // (nothing changes owned_ in between).
-  const auto at = known ? owned_.lower_bound(*known) : owned_.end();
-  const bool owned = at != owned_.end() && at->first == *known;
-  if (a.element_count >= cfg.max_pes_per_association && !(owned && at->second.listed_in == &a)) {
+  // One lookup finds the PE and, through it, our record of it (nullptr:
+  // unknown, or not ours).
+  const core::Handlespace::Found found = hs.lookup(pool, id);
+  OwnedPe* const mine = record_of(found.entry);
+  if (a.element_count >= cfg.max_pes_per_association && !(mine != nullptr && mine->listed_in == &a)) {
     return refuse(ErrorCause::lack_of_resources);
   }
   if (id == 0) return refuse(ErrorCause::invalid_values, wire::encode_pe_identifier(id));
@@ -232,11 +247,11 @@ void AsapServer::on_registration(AssociationId aid, Association& a, ByteView poo
   // up, nobody else may register, move or re-point it. The incumbent is
   // audited at once, so an owner that is really gone makes room within one
   // keep-alive timeout and the newcomer's next attempt succeeds.
-  if (owned && at->second.association && *at->second.association != aid &&
-      associations_.count(*at->second.association) != 0) {
+  if (mine != nullptr && mine->association && *mine->association != aid &&
+      associations_.count(*mine->association) != 0) {
     ++c.registrations_refused_owned;
     s_.notify(Event::pe_identity_conflict, PoolHandle(pool), id, 0, aid);
-    if (!at->second.ack_deadline) send_keep_alive(at->first, at->second, false, now);
+    if (!mine->ack_deadline) send_keep_alive(*mine, false, now);
     return refuse(ErrorCause::non_unique_pe_identifier, wire::encode_pe_identifier(id));
   }
   // Only addresses the registering association itself carries may be
@@ -279,7 +294,7 @@ void AsapServer::on_registration(AssociationId aid, Association& a, ByteView poo
   ctx.owner = s_.self();
   ctx.now = now;
   ctx.check_unique_id = true;
-  auto outcome = hs.register_element(pool, std::move(pe), ctx);
+  auto outcome = hs.register_element(pool, std::move(pe), ctx, found);  // nothing changed since the lookup
   // A re-registration hands the replaced parameter back in `pe`; a new PE
   // left it empty. Either way `pe` is not used below.
   keep_address_lists(pe);
@@ -301,7 +316,9 @@ void AsapServer::on_registration(AssociationId aid, Association& a, ByteView poo
     ++c.reregistrations;
     s_.notify(Event::pe_reregistered, handle, id);
   }
-  adopt(pool, id, aid, now, known, &a, at);
+  // The entry keeps our record across a re-registration (a sole member
+  // recreating its pool lost it with the old entry: adopt() makes another).
+  adopt(*entry, aid, &a, now);
   const auto answer_at = s_.out.size();
   // The co-located registrar with no peers pays nothing for ENRP.
   if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::add_pe, handle, entry->element());
@@ -314,10 +331,9 @@ void AsapServer::on_registration(AssociationId aid, Association& a, ByteView poo
 void AsapServer::on_deregistration(AssociationId aid, Association& a, asap::Deregistration& d) {
   asap::DeregistrationResponse resp;
   resp.pe_id = d.pe_id;
-  const auto key = key_of(d.pool_handle.bytes(), d.pe_id);
-  if (s_.handlespace.find(d.pool_handle, d.pe_id) != nullptr) {
-    auto o = key ? owned_.find(*key) : owned_.end();
-    if (!key || o == owned_.end() || o->second.listed_in != &a || o->second.association != aid) {
+  if (const auto* e = s_.handlespace.find(d.pool_handle, d.pe_id)) {
+    OwnedPe* st = record_of(e);
+    if (st == nullptr || st->listed_in != &a || st->association != aid) {
       // Only the PE itself, on the association it registered over, may take
       // itself out (RFC 5352 3.3 / 6: a PU must not deregister others).
       ++s_.counters.deregistrations_rejected;
@@ -327,7 +343,7 @@ void AsapServer::on_deregistration(AssociationId aid, Association& a, asap::Dere
       return;
     }
     ++s_.counters.deregistrations;
-    remove_owned(*key, Event::pe_deregistered);
+    remove_owned(*st, Event::pe_deregistered);
   }
   // Unknown PE: success all the same (RFC 5352 3.3).
   resp.pool_handle = std::move(d.pool_handle);
@@ -441,11 +457,9 @@ void AsapServer::flush_subscriptions() {
 // one whose addresses are the PE's (its ASAP transport, or the user
 // transport it registered), so a stranger cannot bind a taken-over PE to
 // itself and then remove it by closing.
-bool AsapServer::may_speak_for(const Association& a, const PoolHandle& pool, PeIdentifier id) const {
+bool AsapServer::may_speak_for(const Association& a, const core::PoolElementEntry& e) const {
   if (!s_.config.check_pe_addresses) return true;
-  const auto* e = s_.handlespace.find(pool, id);
-  if (e == nullptr) return false;
-  const auto& pe = e->element();
+  const auto& pe = e.element();
   const auto listed = [&](const IpAddress& ip) {
     const auto& u = pe.user_transport.addresses;
     if (std::find(u.begin(), u.end(), ip) != u.end()) return true;
@@ -457,10 +471,10 @@ bool AsapServer::may_speak_for(const Association& a, const PoolHandle& pool, PeI
 }
 
 void AsapServer::on_keep_alive_ack(AssociationId aid, const asap::EndpointKeepAliveAck& k, TimePoint now) {
-  const auto key = key_of(k.pool_handle.bytes(), k.pe_id);
-  auto o = key ? owned_.find(*key) : owned_.end();
-  if (o == owned_.end()) {
-    if (s_.handlespace.find(k.pool_handle, k.pe_id) == nullptr) {
+  const auto* e = s_.handlespace.find(k.pool_handle, k.pe_id);
+  OwnedPe* const mine = record_of(e);
+  if (mine == nullptr) {
+    if (e == nullptr) {
       // The PE answers an audit it was already removed for (it was hung
       // past keep-alive-timeout, RFC 5352 3.5): it believes itself
       // registered and would stay listed nowhere until its next
@@ -478,13 +492,13 @@ void AsapServer::on_keep_alive_ack(AssociationId aid, const asap::EndpointKeepAl
     ++s_.counters.asap_unexpected;  // listed, but another registrar's PE
     return;
   }
-  OwnedPe& st = o->second;
+  OwnedPe& st = *mine;
   if (st.association != aid) {
     // A taken-over PE answering on a new association: bind it there, but
     // only while its own association is gone and only from its addresses.
     const bool owner_up = st.association && associations_.count(*st.association) != 0;
     auto a = associations_.find(aid);
-    if (owner_up || a == associations_.end() || !may_speak_for(a->second, k.pool_handle, k.pe_id)) {
+    if (owner_up || a == associations_.end() || !may_speak_for(a->second, *e)) {
       ++s_.counters.keep_alive_acks_foreign;
       return;
     }
@@ -503,7 +517,7 @@ void AsapServer::on_keep_alive_ack(AssociationId aid, const asap::EndpointKeepAl
   }
   st.ack_deadline.reset();
   st.next_audit = jittered_audit(now);
-  reschedule(o->first, st);
+  reschedule(st);
 }
 
 // RFC 5352 3.5: a report makes the home audit the PE at once (ENDPOINT_KEEP_ALIVE);
@@ -518,11 +532,10 @@ void AsapServer::on_endpoint_unreachable(AssociationId aid, Association& a, cons
     return;
   }
   ++s_.counters.unreachable_reports;
-  const auto key = key_of(u.pool_handle.bytes(), u.pe_id);
-  auto o = key ? owned_.find(*key) : owned_.end();
+  OwnedPe* const mine = record_of(u.pool_handle.bytes(), u.pe_id);
   // Only the home server acts; others would desynchronise the handlespace.
-  if (o == owned_.end()) return;
-  OwnedPe& st = o->second;
+  if (mine == nullptr) return;
+  OwnedPe& st = *mine;
   if (st.reporters.empty() || now - st.reports_since >= s_.config.unreachable_report_interval) {
     st.reporters.clear();
     st.reports_since = now;
@@ -534,7 +547,7 @@ void AsapServer::on_endpoint_unreachable(AssociationId aid, Association& a, cons
   }
   if (!st.ack_deadline) {
     ++s_.counters.unreachable_audits;
-    send_keep_alive(o->first, st, false, now);
+    send_keep_alive(st, false, now);
   }
 }
 
@@ -547,7 +560,7 @@ TimePoint AsapServer::jittered_audit(TimePoint now) {
   return now + std::chrono::milliseconds{offset};
 }
 
-void AsapServer::reschedule(PeKey key, OwnedPe& st) {
+void AsapServer::reschedule(OwnedPe& st) {
   // Re-arming moves the PE's agenda node (found by its stored position)
   // instead of freeing and allocating one.
   decltype(agenda_)::node_type node;
@@ -563,117 +576,96 @@ void AsapServer::reschedule(PeKey key, OwnedPe& st) {
   }
   st.in_agenda = true;
   if (node) {
-    node.value().first = at;
+    node.key().at = at;
     st.agenda_pos = agenda_.insert(std::move(node)).position;
   } else {
-    st.agenda_pos = agenda_.insert({at, key}).first;
+    st.agenda_pos = agenda_.emplace(AgendaKey{at, st.entry->pool_rank(), st.entry->id()}, &st).first;
   }
 }
 
-AsapServer::PeKey AsapServer::adopt(ByteView pool, PeIdentifier id, std::optional<AssociationId> aid, TimePoint now) {
-  const auto known = key_of(pool, id);
-  return adopt(pool, id, aid, now, known, aid ? &associations_.try_emplace(*aid).first->second : nullptr,
-               known ? owned_.lower_bound(*known) : owned_.end());
-}
-
-AsapServer::PeKey AsapServer::adopt(ByteView pool, PeIdentifier id, std::optional<AssociationId> aid, TimePoint now,
-                                    std::optional<PeKey> known, Association* assoc, OwnedMap::iterator at) {
-  auto it = at;
-  if (!known) {
-    // A new owned PE holds one reference to its pool's interned handle.
-    it = owned_.emplace(PeKey{handles_.acquire(pool), id}, OwnedPe{}).first;
-  } else if (it == owned_.end() || it->first != *known) {
-    handles_.add_ref(known->pool);  // the handle is interned already: no second hash
-    it = owned_.emplace_hint(it, *known, OwnedPe{});
+AsapServer::OwnedPe& AsapServer::adopt(const core::PoolElementEntry& e, std::optional<AssociationId> aid,
+                                       Association* assoc, TimePoint now) {
+  OwnedPe* st = record_of(&e);
+  if (st == nullptr) {
+    st = new (arena_->allocate(sizeof(OwnedPe))) OwnedPe{};
+    st->entry = &e;
+    s_.handlespace.set_home_record(e, st);
+    ++home_count_;
   }
-  const PeKey key = it->first;
-  OwnedPe& st = it->second;
-  st.key = key;
-  st.self = it;
-  st.association = aid;
+  st->association = aid;
   // Onto the association's list (off another's, if it moved); a PE with
   // no association is on none.
   if (assoc != nullptr) {
-    link(*assoc, st);
+    link(*assoc, *st);
   } else {
-    unlink(st);
+    unlink(*st);
   }
-  st.ack_deadline.reset();
-  st.next_audit = jittered_audit(now);
-  reschedule(key, st);
-  return key;
+  st->ack_deadline.reset();
+  st->next_audit = jittered_audit(now);
+  reschedule(*st);
+  return *st;
 }
 
 void AsapServer::adopt_taken_over(const PoolHandle& pool, PeIdentifier id, TimePoint now) {
-  const PeKey key = adopt(pool.bytes(), id, std::nullopt, now);
+  const auto* e = s_.handlespace.find(pool, id);
+  if (e == nullptr) return;
+  OwnedPe& st = adopt(*e, std::nullopt, nullptr, now);
   // "Adopt me as your home": the PE answers with a KEEP_ALIVE_ACK.
-  send_keep_alive(key, owned_.find(key)->second, true, now);
+  send_keep_alive(st, true, now);
 }
 
 void AsapServer::disown(const PoolHandle& pool, PeIdentifier id) {
-  if (auto key = key_of(pool.bytes(), id)) disown(*key);
+  if (OwnedPe* st = record_of(pool.bytes(), id)) disown(*st);
 }
 
-void AsapServer::disown(PeKey key) {
-  auto o = owned_.find(key);
-  if (o != owned_.end()) disown(o);
+void AsapServer::disown(OwnedPe& st) {
+  if (st.in_agenda) agenda_.erase(st.agenda_pos);
+  unlink(st);
+  s_.handlespace.set_home_record(*st.entry, nullptr);
+  --home_count_;
+  st.~OwnedPe();
+  arena_->deallocate(&st, sizeof(OwnedPe));
 }
 
-void AsapServer::disown(OwnedMap::iterator o) {
-  const PeKey key = o->first;
-  if (o->second.in_agenda) agenda_.erase(o->second.agenda_pos);
-  unlink(o->second);
-  owned_.erase(o);
-  handles_.release(key.pool);
+// Whatever removes one of our PEs' entries (our own removals disown first):
+// a peer's update, a sweep, a sole member recreating its pool.
+void AsapServer::before_removal(const core::PoolElementEntry& entry) {
+  if (OwnedPe* st = record_of(&entry)) disown(*st);
 }
 
-void AsapServer::remove_owned(PeKey key, Event why) {
-  auto o = owned_.find(key);
-  if (o != owned_.end()) return remove_owned(o, why);
-  // Not ours after all: the handlespace entry goes all the same.
-  auto removed = s_.handlespace.deregister_element(handles_.handle(key.pool).bytes(), key.id);
-  if (removed) {
-    if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::del_pe, removed->pool, removed->element);
-    pool_changed(removed->pool);
-    keep_address_lists(removed->element);
-    s_.notify(why, removed->pool, key.id);
-  }
+void AsapServer::remove_owned(OwnedPe& st, Event why) {
+  const core::PoolElementEntry& e = *st.entry;
+  disown(st);
+  auto removed = s_.handlespace.remove(e);
+  if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::del_pe, removed.pool, removed.element);
+  pool_changed(removed.pool);
+  keep_address_lists(removed.element);
+  s_.notify(why, removed.pool, removed.element.id);
 }
 
-void AsapServer::remove_owned(OwnedMap::iterator o, Event why) {
-  const PeKey key = o->first;
-  auto removed = s_.handlespace.deregister_element(handles_.handle(key.pool).bytes(), key.id);
-  if (removed) {
-    if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::del_pe, removed->pool, removed->element);
-    pool_changed(removed->pool);
-    keep_address_lists(removed->element);
-    s_.notify(why, removed->pool, key.id);
-  }
-  disown(o);
-}
-
-void AsapServer::send_keep_alive(PeKey key, OwnedPe& st, bool home, TimePoint now) {
-  const PoolHandle& pool = handles_.handle(key.pool);
+void AsapServer::send_keep_alive(OwnedPe& st, bool home, TimePoint now) {
+  const core::PoolElementEntry& e = *st.entry;
   asap::EndpointKeepAlive ka;
   ka.home = home;
   ka.server_id = s_.self();
-  ka.pool_handle = pool;
-  ka.pe_id = key.id;
+  ka.pool_handle = e.pool_handle();
+  ka.pe_id = e.id();
   ++s_.counters.keep_alives_sent;
   if (st.association) {
     s_.send_asap(*st.association, asap::Message{std::move(ka)});
-  } else if (const auto* e = s_.handlespace.find(pool, key.id); e && e->element().asap_transport) {
-    s_.out.push_back(SendAsapToElement{pool, key.id, *e->element().asap_transport, asap::Message{std::move(ka)}});
+  } else if (e.element().asap_transport) {
+    s_.out.push_back(
+        SendAsapToElement{e.pool_handle(), e.id(), *e.element().asap_transport, asap::Message{std::move(ka)}});
   }
   // With no way to reach the PE, the deadline removes it.
   st.ack_deadline = now + s_.config.keep_alive_timeout;
-  reschedule(key, st);
+  reschedule(st);
 }
 
 std::optional<TimePoint> AsapServer::next_deadline() const {
   auto e = s_.handlespace.next_expiry();
   if (agenda_.empty()) return e;
-  const TimePoint k = agenda_.begin()->first;
+  const TimePoint k = agenda_.begin()->first.at;
   return e && *e < k ? *e : k;
 }
 
@@ -683,41 +675,41 @@ void AsapServer::on_timeout(TimePoint now) {
 }
 
 void AsapServer::process_keep_alive_agenda(TimePoint now) {
-  while (!agenda_.empty() && agenda_.begin()->first <= now) {
-    const PeKey key = agenda_.begin()->second;
-    auto o = owned_.find(key);
-    if (o == owned_.end()) {
-      agenda_.erase(agenda_.begin());
-      continue;
-    }
-    if (o->second.ack_deadline) {
+  while (!agenda_.empty() && agenda_.begin()->first.at <= now) {
+    OwnedPe& st = *agenda_.begin()->second;
+    if (st.ack_deadline) {
       ++s_.counters.keep_alive_timeouts;
-      const bool reported = !o->second.reporters.empty();
+      const bool reported = !st.reporters.empty();
       if (reported) ++s_.counters.unreachable_removals;
-      remove_owned(key, reported ? Event::pe_unreachable_removed : Event::pe_keep_alive_timeout);
+      remove_owned(st, reported ? Event::pe_unreachable_removed : Event::pe_keep_alive_timeout);
     } else {
-      send_keep_alive(o->first, o->second, false, now);
+      send_keep_alive(st, false, now);
     }
   }
 }
 
+// One expired PE at a time: our record (its association) is read before
+// the entry goes.
 void AsapServer::process_expiry(TimePoint now) {
-  auto next = s_.handlespace.next_expiry();
-  if (!next || *next > now) return;
-  for (auto& removed : s_.handlespace.expire(now)) {
+  auto& hs = s_.handlespace;
+  while (const core::PoolElementEntry* e = hs.first_expired(now)) {
     ++s_.counters.expirations;
-    const auto key = key_of(removed.pool.bytes(), removed.element.id);
-    auto o = key ? owned_.find(*key) : owned_.end();
-    if (o != owned_.end()) {
+    OwnedPe* st = record_of(e);
+    std::optional<AssociationId> told;
+    if (st != nullptr) {
+      told = st->association;
+      disown(*st);
+    }
+    auto removed = hs.remove(*e);
+    if (st != nullptr) {
       // Tell the PE it is gone (unsolicited DEREGISTRATION_RESPONSE) and
       // the peers (they expire their copy too, but may run late).
-      if (o->second.association) {
+      if (told) {
         asap::DeregistrationResponse resp;
         resp.pool_handle = removed.pool;
         resp.pe_id = removed.element.id;
-        s_.send_asap(*o->second.association, asap::Message{std::move(resp)});
+        s_.send_asap(*told, asap::Message{std::move(resp)});
       }
-      disown(*key);
       if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::del_pe, removed.pool, removed.element);
     }
     pool_changed(removed.pool);

@@ -37,6 +37,8 @@ RegistrationRejection reject(ErrorCause c) { return RegistrationRejection{c, std
 
 const PoolHandle& PoolElementEntry::pool_handle() const noexcept { return pool_->handle(); }
 
+std::uint64_t PoolElementEntry::pool_rank() const noexcept { return pool_->rank(); }
+
 std::uint32_t PoolElementEntry::degradation_count() const { return pool_->selection().degradation_count(slot_); }
 
 // ---- Handlespace ------------------------------------------------------------
@@ -98,9 +100,23 @@ Result<RegistrationOutcome, RegistrationRejection> Handlespace::register_element
   return register_element(handle.bytes(), std::move(pe), ctx);
 }
 
+Handlespace::Found Handlespace::lookup(ByteView handle, PeIdentifier id) const {
+  Found f;
+  f.pool = find_pool(handle);
+  if (f.pool != nullptr) f.entry = f.pool->find(id);
+  return f;
+}
+
 Result<RegistrationOutcome, RegistrationRejection> Handlespace::register_element(ByteView handle,
                                                                                  PoolElementParameter&& pe,
                                                                                  const RegistrationContext& ctx) {
+  return register_element(handle, std::move(pe), ctx, lookup(handle, pe.id));
+}
+
+Result<RegistrationOutcome, RegistrationRejection> Handlespace::register_element(ByteView handle,
+                                                                                 PoolElementParameter&& pe,
+                                                                                 const RegistrationContext& ctx,
+                                                                                 const Found& found) {
   if (handle.empty() || handle.size() > kMaxPoolHandleSize ||
       (find_policy(pe.policy.type) == nullptr && !ctx.accept_unknown_policy) ||
       pe.registration_life_ms < kInfiniteLifetime)
@@ -108,9 +124,10 @@ Result<RegistrationOutcome, RegistrationRejection> Handlespace::register_element
 
   RegistrationOutcome outcome;
   TimePoint registered_at = ctx.now;
-  Pool* pool = find_pool(handle);
+  Pool* pool = found.pool;
   if (pool != nullptr) {
-    PoolElementEntry* existing = pool->find(pe.id);
+    // The handlespace owns every entry it hands out; only the view was const.
+    PoolElementEntry* existing = const_cast<PoolElementEntry*>(found.entry);
     if (existing != nullptr && ctx.check_unique_id && disjoint(existing->pe_.user_transport, pe.user_transport))
       return unexpected(reject(ErrorCause::non_unique_pe_identifier));
 
@@ -215,6 +232,8 @@ PoolElementEntry& Handlespace::insert(Pool& pool, PoolElementParameter&& pe, con
 }
 
 RemovedElement Handlespace::remove_entry(Pool& pool, PoolElementEntry& e) {
+  if (e.home_record_ != nullptr && observer_ != nullptr) observer_->before_removal(e);
+  e.home_record_ = nullptr;
   index_remove(e);
   auto node = pool.extract(e);  // `e` lives in the node until it goes
   --element_count_;
@@ -402,6 +421,20 @@ std::uint32_t Handlespace::report_unreachable(const PoolHandle& handle, PeIdenti
   if (e == nullptr) return 0;
   if (e->unreachable_reports_ != UINT32_MAX) ++e->unreachable_reports_;
   return e->unreachable_reports_;
+}
+
+void Handlespace::set_home_record(const PoolElementEntry& entry, void* record) noexcept {
+  const_cast<PoolElementEntry&>(entry).home_record_ = record;
+}
+
+RemovedElement Handlespace::remove(const PoolElementEntry& entry) {
+  auto& e = const_cast<PoolElementEntry&>(entry);
+  return remove_entry(*e.pool_, e);
+}
+
+const PoolElementEntry* Handlespace::first_expired(TimePoint now) const {
+  if (expiry_.empty() || expiry_.begin()->first.at > now) return nullptr;
+  return expiry_.begin()->second;
 }
 
 void Handlespace::set_cached_encoding(const PoolElementEntry& entry, Bytes encoding) {

@@ -114,6 +114,14 @@ class PoolElementEntry {
   // parameter TLV so that resolutions do not re-encode it. Cleared whenever
   // the PE parameter changes (re-registration, new home registrar).
   const Bytes& cached_encoding() const noexcept { return cached_encoding_; }
+  // The pool's creation number: with id(), an order of entries that
+  // depends on the inputs only (the expiry index's tie-break).
+  std::uint64_t pool_rank() const noexcept;
+  // An opaque pointer the handlespace's owner keeps with the PE (the
+  // registrar: its record of a PE it is home for), so one lookup finds
+  // both. The handlespace only carries it, and calls its RemovalObserver
+  // before an entry that has one goes. Null unless set.
+  void* home_record() const noexcept { return home_record_; }
 
  private:
   friend class Handlespace;
@@ -128,6 +136,7 @@ class PoolElementEntry {
   bool marked_ = false;
   std::uint32_t unreachable_reports_ = 0;
   Bytes cached_encoding_;
+  void* home_record_ = nullptr;
   // Positions in the handlespace's indexes: removal and re-keying need no
   // search (std::map iterators stay valid until their own node is erased).
   detail::OwnerIndex::iterator owner_pos_{};
@@ -194,6 +203,18 @@ struct HandleTablePage {
   bool more = false;                             // the M bit
 };
 
+// Told before an entry that carries a home record leaves the handlespace,
+// whatever removes it (deregistration, expiry, a peer's update, a sweep, a
+// sole member recreating its pool): the record's owner drops its record, so
+// nothing outside the handlespace keeps a removed entry.
+class RemovalObserver {
+ public:
+  virtual void before_removal(const PoolElementEntry& entry) = 0;
+
+ protected:
+  ~RemovalObserver() = default;
+};
+
 struct HandlespaceConfig {
   std::uint64_t seed = 1;         // for the random policies
   std::size_t max_increment = 1;  // see policy.hpp
@@ -223,6 +244,19 @@ class Handlespace {
   // REGISTRATION: a PoolHandle is built only when the pool is new).
   Result<RegistrationOutcome, RegistrationRejection> register_element(ByteView pool, PoolElementParameter&& pe,
                                                                       const RegistrationContext& ctx);
+  // A lookup of (pool, PE id) made before a registration, so that the
+  // registration does not hash the handle and search the pool again. Valid
+  // until the handlespace next changes.
+  struct Found {
+    Pool* pool = nullptr;               // nullptr: no such pool
+    const PoolElementEntry* entry = nullptr;  // nullptr: no such PE
+  };
+  Found lookup(ByteView pool, PeIdentifier id) const;
+  // register_element(pool, pe, ctx) with `found` = lookup(pool, pe.id),
+  // nothing changed in between.
+  Result<RegistrationOutcome, RegistrationRejection> register_element(ByteView pool, PoolElementParameter&& pe,
+                                                                      const RegistrationContext& ctx,
+                                                                      const Found& found);
   // nullopt when unknown (ASAP still answers success, RFC 5352 3.2).
   std::optional<RemovedElement> deregister_element(const PoolHandle& pool, PeIdentifier id);
   std::optional<RemovedElement> deregister_element(ByteView pool, PeIdentifier id);
@@ -277,6 +311,17 @@ class Handlespace {
   // Stores bytes in entry.cached_encoding(); `entry` must belong to this
   // handlespace (any pointer it handed out and has not invalidated).
   void set_cached_encoding(const PoolElementEntry& entry, Bytes encoding);
+  // Stores (or clears, with nullptr) entry.home_record(); same rule for
+  // `entry`. One observer; nullptr: none.
+  void set_home_record(const PoolElementEntry& entry, void* record) noexcept;
+  void set_removal_observer(RemovalObserver* observer) noexcept { observer_ = observer; }
+  // Removes `entry` (any pointer handed out and not invalidated) without
+  // looking it up.
+  RemovedElement remove(const PoolElementEntry& entry);
+  // The entry with the earliest expiry if that is <= now, else nullptr:
+  // lets a caller remove expired PEs one at a time, reading what it keeps
+  // with each (its home record) before it goes.
+  const PoolElementEntry* first_expired(TimePoint now) const;
 
   HandleTablePage handle_table_page(const HandleTableCursor& from, std::size_t max_elements,
                                     std::optional<ServerIdentifier> owned_by = {}) const;
@@ -321,6 +366,7 @@ class Handlespace {
   std::size_t max_increment_ = 1;
   Random rng_;
   std::vector<Slot> scratch_;
+  RemovalObserver* observer_ = nullptr;
 };
 
 }  // namespace rserpool::core
