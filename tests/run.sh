@@ -6,7 +6,8 @@
 #    tshark, the interop peers, clang, lintian, ...) installs beside step 2
 # 2. builds what the suite runs (target sg_suite) with warnings as errors,
 #    without debug information, the libraries with a precompiled header,
-#    Asio's implementation compiled once (SG_ASIO_SEPARATE)
+#    Asio's implementation compiled once (SG_ASIO_SEPARATE), the test
+#    binaries' own code at -Og
 # 3. then runs four lanes at once on the two CPUs (the UML and host tests
 #    mostly wait, the fuzzing build uses what they leave):
 #    - the kernel-SCTP and interoperability tests (rsplib, osmo-stp) inside
@@ -28,7 +29,8 @@
 # Stages can be skipped for local work: SG_SKIP="fuzz uml deb host" tests/run.sh
 # ("uml" skips both UML lanes; "uml-interop" or "uml-sctp" skips one).
 # SG_FUZZ_SECONDS sets the time per fuzz target (default 45).
-# SG_TEST_OPT=-Og builds the test binaries' own code at -Og (default: -O2).
+# SG_TEST_OPT sets the test binaries' own optimisation (default -Og; set
+# and empty: the build type's -O2).
 # SG_DEB_INSTALL=1 (default when CI=true and root) installs the packages
 # into this machine to test them, and purges them again.
 # SG_SERIAL=1 runs the stages one after the other, each with every CPU.
@@ -91,11 +93,12 @@ deps_pid=$!
 # The CI build: the developers' optimisation (-O2), no debug information, a
 # shared precompiled header for the libraries and programs, Asio's
 # implementation compiled in one TU instead of in every TU that includes
-# Asio; SG_TEST_OPT=-Og compiles the GoogleTest binaries' own code at -Og.
+# Asio, and the GoogleTest binaries' own code at -Og (about a third less CPU
+# for those TUs; the libraries and programs they test stay at -O2).
 # docs/performance.md, "CI run time" and "Stop 26: CI run time".
 build_stage() {
   cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSG_DEBUG_INFO=OFF -DSG_PCH=ON \
-    -DSG_ASIO_SEPARATE=ON -DSG_TEST_OPT="${SG_TEST_OPT:-}" -DSG_WERROR=ON -DSG_BENCHMARKS=OFF 2>&1 >/dev/null &&
+    -DSG_ASIO_SEPARATE=ON -DSG_TEST_OPT="${SG_TEST_OPT--Og}" -DSG_WERROR=ON -DSG_BENCHMARKS=OFF 2>&1 >/dev/null &&
     cmake --build "$build" --target sg_suite -j"$jobs" 2>&1
 }
 stage "build ($build, target sg_suite)"
