@@ -42,5 +42,11 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 # wireshark-common asks whether non-root users may capture; answer no.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | "${sudo_cmd[@]}" debconf-set-selections 2>/dev/null || true
-"${sudo_cmd[@]}" apt-get update -qq
+# SG_APT_NO_UPDATE=1 (tests/run.sh: the build's packages first, then the
+# rest beside the build) skips the update when the package lists are less
+# than 30 minutes old.
+fresh_lists=$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -30 2>/dev/null | head -n 1)
+if [[ ${SG_APT_NO_UPDATE:-0} != 1 || -z $fresh_lists ]]; then
+  "${sudo_cmd[@]}" apt-get update -qq
+fi
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

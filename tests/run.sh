@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine:
 #   sudo tests/run.sh
-# 1. installs the missing Debian packages (conf/install-deps.sh test)
+# 1. installs the missing Debian packages the compilation needs
+#    (conf/install-deps.sh build); the rest (conf/install-deps.sh test: UML,
+#    tshark, the interop peers, clang, lintian, ...) installs beside step 2
 # 2. builds what the suite runs (target sg_suite) with warnings as errors,
-#    without debug information, the libraries with a precompiled header
+#    without debug information, the libraries with a precompiled header,
+#    Asio's implementation compiled once (SG_ASIO_SEPARATE), the test
+#    binaries' own code at -Og
 # 3. then runs four lanes at once on the two CPUs (the UML and host tests
 #    mostly wait, the fuzzing build uses what they leave):
 #    - the kernel-SCTP and interoperability tests (rsplib, osmo-stp) inside
@@ -25,7 +29,8 @@
 # Stages can be skipped for local work: SG_SKIP="fuzz uml deb host" tests/run.sh
 # ("uml" skips both UML lanes; "uml-interop" or "uml-sctp" skips one).
 # SG_FUZZ_SECONDS sets the time per fuzz target (default 45).
-# SG_TEST_OPT=-Og builds the test binaries' own code at -Og (default: -O2).
+# SG_TEST_OPT sets the test binaries' own optimisation (default -Og; set
+# and empty: the build type's -O2).
 # SG_DEB_INSTALL=1 (default when CI=true and root) installs the packages
 # into this machine to test them, and purges them again.
 # SG_SERIAL=1 runs the stages one after the other, each with every CPU.
@@ -74,24 +79,42 @@ deb_counts() {
   sed -E 's/^packages: ([0-9]+) checks passed, ([0-9]+) failed.*/\1 \2/' <<<"$line"
 }
 
+rm -rf "$logs" && mkdir -p "$logs"
 stage "dependencies"
-conf/install-deps.sh test
+# What the compilation needs first; the test tools (a fresh machine: most of
+# the packages, about 60 of the 83 s of x40's apt-get install) then install
+# beside the build, which they share the CPUs with only for unpacking. Both
+# must have succeeded before any test runs.
+conf/install-deps.sh build
+deps_stage() { SG_APT_NO_UPDATE=1 conf/install-deps.sh test >"$logs/deps.log" 2>&1; }
+timed deps deps_stage &
+deps_pid=$!
 
 # The CI build: the developers' optimisation (-O2), no debug information, a
-# shared precompiled header for the libraries and programs; SG_TEST_OPT=-Og
-# compiles the GoogleTest binaries' own code at -Og, about a third less CPU
-# for those TUs, not on by default until a whole run has been green with it
-# (docs/performance.md, "CI run time").
+# shared precompiled header for the libraries and programs, Asio's
+# implementation compiled in one TU instead of in every TU that includes
+# Asio, and the GoogleTest binaries' own code at -Og (about a third less CPU
+# for those TUs; the libraries and programs they test stay at -O2).
+# docs/performance.md, "CI run time" and "Stop 26: CI run time".
 build_stage() {
   cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSG_DEBUG_INFO=OFF -DSG_PCH=ON \
-    -DSG_TEST_OPT="${SG_TEST_OPT:-}" -DSG_WERROR=ON -DSG_BENCHMARKS=OFF 2>&1 >/dev/null &&
+    -DSG_ASIO_SEPARATE=ON -DSG_TEST_OPT="${SG_TEST_OPT--Og}" -DSG_WERROR=ON -DSG_BENCHMARKS=OFF 2>&1 >/dev/null &&
     cmake --build "$build" --target sg_suite -j"$jobs" 2>&1
 }
 stage "build ($build, target sg_suite)"
-rm -rf "$logs" && mkdir -p "$logs"
 timed build build_stage
 read -r rc secs user sys <"$logs/build.status"
 took[build]="${secs%.*} s, CPU ${user%.*} + ${sys%.*} s"
+wait "$deps_pid" || true
+read -r deps_rc deps_secs _ <"$logs/deps.status"
+stage "dependencies for the tests (beside the build: ${deps_secs%.*} s)"
+cat "$logs/deps.log"
+if [[ $deps_rc -ne 0 ]]; then
+  stage "summary ($((SECONDS - t0)) s)"
+  echo "dependencies: conf/install-deps.sh test failed, no test ran"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 if [[ $rc -ne 0 ]]; then
   stage "summary ($((SECONDS - t0)) s)"
   echo "build: failed, no test ran"
