@@ -71,4 +71,45 @@ TEST(TimerSet, HandlerMayArmWhileDraining) {
   EXPECT_TRUE(t.empty());
 }
 
+// changes() is what lets a driver skip next_deadline() (issue 16): it
+// must move on every change that can move the earliest deadline, and
+// stand still otherwise.
+TEST(TimerSet, ChangesGrowWithEveryChangeAndOnlyThen) {
+  TimerSet<int> t;
+  auto moved = [&t, last = t.changes()]() mutable {
+    const bool m = t.changes() != last;
+    last = t.changes();
+    return m;
+  };
+  t.arm(1, at(10));
+  EXPECT_TRUE(moved());  // armed
+  t.arm(1, at(10));
+  EXPECT_FALSE(moved());  // the same deadline again
+  t.arm(1, at(5));
+  EXPECT_TRUE(moved());  // earlier
+  t.arm(1, at(50));
+  EXPECT_TRUE(moved());  // later
+  t.arm_at_most(1, at(60));
+  EXPECT_FALSE(moved());  // not earlier: left alone
+  t.arm_at_most(1, at(40));
+  EXPECT_TRUE(moved());
+  EXPECT_FALSE(t.cancel(2));
+  EXPECT_FALSE(moved());  // nothing armed under that key
+  t.arm(2, at(20));
+  EXPECT_TRUE(moved());
+  EXPECT_TRUE(t.cancel(2));
+  EXPECT_TRUE(moved());
+  EXPECT_FALSE(t.take_due(at(39)));
+  EXPECT_FALSE(moved());  // nothing due
+  EXPECT_EQ(t.take_due(at(40)), 1);
+  EXPECT_TRUE(moved());
+  t.clear();
+  EXPECT_FALSE(moved());  // already empty
+  t.arm(3, at(1));
+  EXPECT_TRUE(moved());
+  t.clear();
+  EXPECT_TRUE(moved());
+  EXPECT_FALSE(t.next_deadline());
+}
+
 }  // namespace

@@ -74,27 +74,7 @@ void ActionRunner::run(Actions& actions) {
             encode(a.message, bytes);
             send(a.assoc, a.stream, nullptr, bytes);
           } else if constexpr (std::is_same_v<T, SendData>) {
-            const DataView view = a.view();
-            if (Bytes* loan = send_loan_; loan != nullptr && !a.owned &&
-                                           view.protocol_data.user_data.data() == loan->data() &&
-                                           loan->capacity() >= encoded_data_size(view)) {
-              // Built in the caller's buffer, which held this DATA's user
-              // data (run(actions, user_part)); the view is gone with it.
-              // Only where it fits: growing it would allocate, where a
-              // recycled buffer does not.
-              send_loan_ = nullptr;
-              Bytes bytes = std::move(*loan);
-              if (encode_data_in_place(view, bytes)) {
-                send(a.assoc, a.stream, nullptr, bytes, /*data_frame*/ true);
-                return;
-              }
-              *loan = std::move(bytes);  // it did not hold all of it: left as it was
-            }
-            // Encoded once, into a recycled buffer the transport gives back
-            // to the pool when the peer has it (issue 16).
-            Bytes bytes = rserpool::buffers::take();
-            encode_data(view, bytes);
-            send(a.assoc, a.stream, &view, bytes);
+            execute(a);
           } else if constexpr (std::is_same_v<T, PeerUnavailable>) {
             peer_unavailable(a.assoc);
           } else if constexpr (std::is_same_v<T, AssociationRefused>) {
@@ -142,6 +122,39 @@ void ActionRunner::run(Actions& actions) {
         action);
   }
   actions.clear();
+  if (--depth_ == 0) rearm();
+}
+
+void ActionRunner::execute(const SendData& a) {
+  const DataView view = a.view();
+  if (Bytes* loan = send_loan_; loan != nullptr && !a.owned && view.protocol_data.user_data.data() == loan->data() &&
+                                loan->capacity() >= encoded_data_size(view)) {
+    // Built in the caller's buffer, which held this DATA's user data
+    // (run(actions, user_part)); the view is gone with it. Only where it
+    // fits: growing it would allocate, where a recycled buffer does not.
+    send_loan_ = nullptr;
+    Bytes bytes = std::move(*loan);
+    if (encode_data_in_place(view, bytes)) {
+      send(a.assoc, a.stream, nullptr, bytes, /*data_frame*/ true);
+      return;
+    }
+    *loan = std::move(bytes);  // it did not hold all of it: left as it was
+  }
+  // Encoded once, into a recycled buffer the transport gives back to the
+  // pool when the peer has it (issue 16).
+  Bytes bytes = rserpool::buffers::take();
+  encode_data(view, bytes);
+  send(a.assoc, a.stream, &view, bytes);
+}
+
+void ActionRunner::send_data_now(const SendData& s, Bytes& user_part) {
+  // The sole action: its user part is lent as run(actions, user_part) lends it.
+  Bytes* const outer = send_loan_;
+  send_loan_ =
+      !user_part.empty() && !s.owned && s.data.protocol_data.user_data.data() == user_part.data() ? &user_part : nullptr;
+  ++depth_;
+  execute(s);
+  send_loan_ = outer;
   if (--depth_ == 0) rearm();
 }
 
@@ -230,6 +243,14 @@ void ActionRunner::hand_back_frame(AssocId assoc, Bytes& frame) {
 }
 
 void ActionRunner::rearm() {
+  if (core_.changes) {
+    // No timer of the core moved since the OS timer was last set from it:
+    // nothing to do (the common case on the relay path).
+    const std::uint64_t c = core_.changes();
+    if (seen_changes_ == c) return;
+    seen_changes_ = c;
+  }
+  ++deadline_queries_;
   const auto due = core_.next_deadline ? core_.next_deadline() : std::nullopt;
   if (due == armed_at_) return;
   // A deadline that moved later (a T(ack) answered, a timer re-armed further
@@ -253,6 +274,7 @@ void ActionRunner::fire(std::uint64_t generation) {
   // Re-armed or cancelled after this expiry was queued: stale.
   if (generation != generation_) return;
   armed_at_.reset();
+  seen_changes_.reset();  // re-armed below even if the core's timers did not change
   ++counters_.timers_fired;
   if (!core_.on_timeout) return;
   const rserpool::TurnTime turn;  // what the expiry causes shares one reading
@@ -264,6 +286,7 @@ void ActionRunner::fire(std::uint64_t generation) {
 void ActionRunner::cancel_timer() {
   ++generation_;
   armed_at_.reset();
+  seen_changes_.reset();
   timer_.cancel();
 }
 

@@ -49,7 +49,8 @@ std::shared_ptr<AssociationDriver> AssociationDriver::standalone(boost::asio::io
       [self](TimePoint now, Actions& out) {
         auto acts = self->endpoint_.on_timeout(now);
         out.insert(out.end(), std::make_move_iterator(acts.begin()), std::make_move_iterator(acts.end()));
-      }});
+      },
+      [self]() -> std::uint64_t { return self->endpoint_.timer_changes(); }});
   return d;
 }
 
@@ -131,9 +132,29 @@ void AssociationDriver::on_message(tr::Association& assoc, tr::Message&& msg) {
     return;
   }
   ++runner_->counters().messages_in;
+  const auto now = runner_->now();
+  // The hot path: a DATA the core accepts goes to the user on the core's
+  // verdict, without an action list and its visit (issue 16); no timer of
+  // the core moves on it. Anything else takes the full path below.
+  {
+    DataIndication ind;
+    bool accepted = false;
+    {
+      const FrameLoan loan(msg.payload);  // as below: the indication takes the bytes over
+      if (endpoint_.role() == Role::Sgp)
+        accepted = endpoint_.serving()->receive_data_now(id(), msg.stream, msg.payload, now, ind);
+      else if (endpoint_.role() == Role::Asp || (endpoint_.requesting() && !endpoint_.serving()))
+        accepted = endpoint_.requesting()->receive_data_now(msg.stream, msg.payload, now, ind);
+    }
+    if (accepted) {
+      runner_->events().on_data(std::move(ind));
+      runner_->settle();
+      if (msg.payload.capacity() != 0) rserpool::buffers::give(std::move(msg.payload));
+      return;
+    }
+  }
   Actions acts = std::move(scratch_);
   acts.clear();
-  const auto now = runner_->now();
   {
     // A DATA indication takes the received bytes over instead of copying
     // its user part (frame_loan.hpp); the loan ends before any action runs.
@@ -195,8 +216,12 @@ void AssociationDriver::send_data(const DataView& d) {
 }
 
 void AssociationDriver::send_data(const DataView& d, Bytes& user_part) {
-  // The hot path: a reused action vector (a re-entrant call finds it moved
-  // out and starts a fresh one).
+  if (endpoint_.role() == Role::Asp || (endpoint_.requesting() && !endpoint_.serving())) {
+    // The hot path: the client's verdict without an action list (issue 16).
+    if (SendData s; endpoint_.requesting()->send_data_now(d, s)) return runner_->send_data_now(s, user_part);
+  }
+  // A reused action vector (a re-entrant call finds it moved out and
+  // starts a fresh one).
   Actions acts = std::move(send_scratch_);
   acts.clear();
   if (endpoint_.role() == Role::Asp || (endpoint_.requesting() && !endpoint_.serving())) {

@@ -9,7 +9,8 @@ namespace mxua::driver {
 SgpServer::SgpServer(Key, boost::asio::io_context& io, SgpServerConfig cfg, Events& events)
     : cfg_(std::move(cfg)), node_(cfg_.sgp), runner_(ActionRunner::create(io, events)) {
   runner_->set_core_timers(ActionRunner::CoreTimers{[this] { return node_.next_deadline(); },
-                                                    [this](TimePoint now, Actions& out) { node_.on_timeout(now, out); }});
+                                                    [this](TimePoint now, Actions& out) { node_.on_timeout(now, out); },
+                                                    [this] { return node_.timer_changes(); }});
 }
 
 rserpool::Result<std::unique_ptr<SgpServer>, std::error_code> SgpServer::open(boost::asio::io_context& io,
@@ -66,6 +67,8 @@ void SgpServer::route(const DataView& d) {
 }
 
 void SgpServer::route(const DataView& d, Bytes& user_part) {
+  // The hot path: the node's verdict without an action list (issue 16).
+  if (SendData s; node_.route_now(d, s)) return runner_->send_data_now(s, user_part);
   Actions acts = std::move(scratch_);
   acts.clear();
   node_.route(d, runner_->now(), acts);

@@ -309,19 +309,28 @@ Actions AspClient::send_ssnm(const Message& m, TimePoint now) {
   return out;
 }
 
+bool AspClient::send_data_now(const DataView& d, SendData& s) const {
+  if (!active_for(d.routing_context)) return false;
+  const auto stream = data_stream(d.protocol_data.sls, cfg_.outbound_streams);
+  if (!stream) return false;
+  s.assoc = cfg_.assoc;
+  s.stream = *stream;
+  s.data = d;
+  s.owned.reset();
+  if (cfg_.network_appearance && !d.network_appearance) s.data.network_appearance = cfg_.network_appearance;
+  return true;
+}
+
 void AspClient::send_data(const DataView& d, Actions& out) {
+  if (SendData s; send_data_now(d, s)) {
+    out.push_back(std::move(s));
+    return;
+  }
   if (!active_for(d.routing_context)) {
     drop(DropReason::NotActive, out);
     return;
   }
-  const auto stream = data_stream(d.protocol_data.sls, cfg_.outbound_streams);
-  if (!stream) {
-    drop(DropReason::NoDataStream, out);
-    return;
-  }
-  SendData s{cfg_.assoc, *stream, d, std::nullopt};
-  if (cfg_.network_appearance && !d.network_appearance) s.data.network_appearance = cfg_.network_appearance;
-  out.push_back(std::move(s));
+  drop(DropReason::NoDataStream, out);  // active: send_data_now() found no DATA stream
 }
 
 void AspClient::receive(std::uint16_t stream, ByteView bytes, TimePoint now, Actions& out) {
@@ -347,8 +356,38 @@ void AspClient::receive(std::uint16_t stream, ByteView bytes, TimePoint now, Act
   handle(*m, stream, bytes, now, out);
 }
 
+bool AspClient::receive_data_now(std::uint16_t stream, ByteView bytes, TimePoint now, DataIndication& indication) {
+  auto hdr = decode_header(bytes, cfg_.limits);
+  if (!hdr || hdr->msg_class != static_cast<std::uint8_t>(MessageClass::Transfer)) return false;
+  auto d = decode_data(bytes, *hdr);
+  if (!d || !data_accepted(*d, stream)) return false;
+  // What receive() and handle_data() do on this path, and nothing else.
+  now_ = now;
+  beat_.seen(now);
+  indication.assoc = cfg_.assoc;
+  indication.routing_context = d->routing_context.value_or(0);
+  indication.data = take_owned(*d);  // the received frame when the driver lent it
+  return true;
+}
+
+// On a non-zero stream, while ACTIVE for the RC (or with an ASPAC
+// outstanding: DATA may overtake its ACK on another stream), from an
+// originating point code the peer may use.
+bool AspClient::data_accepted(const DataView& d, std::uint16_t stream) const {
+  return stream != 0 && (active_for(d.routing_context) || front_is(4, type::kAspAc)) &&
+         opc_permitted(cfg_.originating_point_codes, d.protocol_data.opc);
+}
+
+// Delivered when data_accepted() says so; otherwise the refusal or drop
+// below says why (the same tests, in the same order).
 void AspClient::handle_data(const DataView& d, std::uint16_t stream, ByteView raw, TimePoint now, Actions& out) {
   (void)now;
+  if (data_accepted(d, stream)) {
+    // Last use of d: the indication takes the received frame when the
+    // driver lent it (frame_loan.hpp), instead of a copy of the user part.
+    out.push_back(DataIndication{cfg_.assoc, d.routing_context.value_or(0), take_owned(d)});
+    return;
+  }
   if (stream == 0) {
     send_err(make_err(ErrorCode::InvalidStreamIdentifier, raw), out);
     drop(DropReason::InvalidStream, out);
@@ -369,8 +408,7 @@ void AspClient::handle_data(const DataView& d, std::uint16_t stream, ByteView ra
     drop(DropReason::OpcScreened, out);  // counted, no ERR
     return;
   }
-  // Last use of d: the indication takes the received frame when the driver
-  // lent it (frame_loan.hpp), instead of a copy of the user part.
+  // Not reached: data_accepted() accepted it above.
   out.push_back(DataIndication{cfg_.assoc, d.routing_context.value_or(0), take_owned(d)});
 }
 

@@ -104,6 +104,12 @@ void SgpNode::route(const DataView& d, TimePoint now, Actions& out) {
   as->route(d, ctx);
 }
 
+bool SgpNode::route_now(const DataView& d, SendData& s) const {
+  const auto rc = as_for(d);
+  const ApplicationServer* as = rc ? find_as(*rc) : nullptr;
+  return as && as->route_now(d, asps_, s);
+}
+
 std::optional<RouteDecision> SgpNode::decide(const DataView& d) const {
   const auto rc = as_for(d);
   const ApplicationServer* as = rc ? find_as(*rc) : nullptr;
@@ -232,15 +238,64 @@ void SgpNode::receive(AssocId assoc, std::uint16_t stream, ByteView bytes, TimeP
   handle(assoc, *m, stream, bytes, now, out);
 }
 
+bool SgpNode::receive_data_now(AssocId assoc, std::uint16_t stream, ByteView bytes, TimePoint now,
+                               DataIndication& indication) {
+  Asp* asp = asps_.find(assoc);
+  if (!asp) return false;
+  auto hdr = decode_header(bytes, cfg_.limits);
+  if (!hdr || hdr->msg_class != static_cast<std::uint8_t>(MessageClass::Transfer)) return false;
+  auto d = decode_data(bytes, *hdr);
+  if (!d) return false;
+  const ApplicationServer* as = data_accepted(*asp, *d, stream);
+  if (!as) return false;
+  // What receive() and handle_data() do on this path, and nothing else.
+  asp->beat.seen(now);
+  indication.assoc = assoc;
+  indication.routing_context = as->routing_context();
+  indication.data = take_owned(*d);  // the received frame when the driver lent it
+  return true;
+}
+
 // DATA from an ASP (RFC 4666 3.3.1, 4.3.4.3): on a non-zero stream, from an
 // ASP that is up and ACTIVE in the AS the RC names (or in exactly one AS
-// when the RC is absent), with the AS's Network Appearance if it has one.
+// when the RC is absent), with the AS's Network Appearance if it has one,
+// and an originating point code its peer may use.
+const ApplicationServer* SgpNode::data_accepted(const Asp& asp, const DataView& d, std::uint16_t stream) const {
+  if (stream == 0 || !asp.up) return nullptr;
+  const ApplicationServer* as = nullptr;
+  if (d.routing_context) {
+    as = find_as(*d.routing_context);
+    if (!as || !as->allows(asp)) return nullptr;
+  } else {
+    std::size_t n = 0;
+    for (const auto& [rc, a] : as_)
+      if (a.is_active(asp.assoc)) {
+        as = &a;
+        ++n;
+      }
+    if (n > 1) return nullptr;
+  }
+  if (!as || !as->is_active(asp.assoc)) return nullptr;
+  const auto& na = as->config().network_appearance;
+  if (na && d.network_appearance && *d.network_appearance != *na) return nullptr;
+  if (asp.peer && !peers_.permits_opc(*asp.peer, d.protocol_data.opc)) return nullptr;
+  return as;
+}
+
+// Delivered when data_accepted() says so; otherwise the refusal or drop
+// below says why (the same tests, in the same order).
 void SgpNode::handle_data(AssocId assoc, const DataView& d, std::uint16_t stream, ByteView raw, TimePoint now,
                           Actions& out) {
   (void)now;
   Asp* asp = asps_.find(assoc);
   if (!asp) {
     drop(assoc, DropReason::UnknownAssociation, out);
+    return;
+  }
+  if (const ApplicationServer* accepted = data_accepted(*asp, d, stream)) {
+    // Last use of d: the indication takes the received frame when the
+    // driver lent it (frame_loan.hpp), instead of a copy of the user part.
+    out.push_back(DataIndication{assoc, accepted->routing_context(), take_owned(d)});
     return;
   }
   if (stream == 0) {
@@ -309,8 +364,7 @@ void SgpNode::handle_data(AssocId assoc, const DataView& d, std::uint16_t stream
     drop(assoc, DropReason::OpcScreened, out);
     return;
   }
-  // Last use of d: the indication takes the received frame when the driver
-  // lent it (frame_loan.hpp), instead of a copy of the user part.
+  // Not reached: data_accepted() accepted it above.
   out.push_back(DataIndication{assoc, as->routing_context(), take_owned(d)});
 }
 

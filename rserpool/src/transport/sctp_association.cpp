@@ -44,8 +44,12 @@ struct RecvBatch {
   std::uint8_t data[kRecvBatch][kRecvChunk];
   iovec iov[kRecvBatch];
   mmsghdr msgs[kRecvBatch];
-  // (Re)initialised before each call: the kernel writes the lengths back.
-  void prepare() noexcept {
+  // Messages of the last call, copied out of `data`, for delivery with one
+  // reference to the association and its handler (issue 16); empty
+  // between calls of drain().
+  std::vector<Message> ready;
+
+  RecvBatch() {
     for (unsigned i = 0; i < kRecvBatch; ++i) {
       iov[i] = iovec{data[i], kRecvChunk};
       msgs[i] = mmsghdr{};
@@ -54,6 +58,16 @@ struct RecvBatch {
       msgs[i].msg_hdr.msg_control = control[i];
       msgs[i].msg_hdr.msg_controllen = kRecvControl;
     }
+    ready.reserve(kRecvBatch);
+  }
+  // After a call that filled the first `n`: of what recvmmsg reads, the
+  // kernel writes back only the lengths and flags (msg_len, msg_flags, and
+  // msg_controllen, the one it also reads); no name is asked for and the
+  // iovecs are read only. Resetting those few, not the whole batch, per
+  // call (issue 16: 16 headers re-initialised per call, however few
+  // messages came).
+  void rearm(unsigned n) noexcept {
+    for (unsigned i = 0; i < n; ++i) msgs[i].msg_hdr.msg_controllen = kRecvControl;
   }
 };
 RecvBatch& thread_recv_batch() {
@@ -326,8 +340,8 @@ void SctpAssociation::drain() {
   RecvBatch& rb = thread_recv_batch();
   bool exhausted = false;  // the kernel's queue was seen empty
   for (int batch = 0; batch < kRecvBatches; ++batch) {
-    rb.prepare();
     const int got = ::recvmmsg(fd(), rb.msgs, kRecvBatch, MSG_DONTWAIT, nullptr);
+    if (got > 0) rb.rearm(static_cast<unsigned>(got));
     if (got < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -340,20 +354,27 @@ void SctpAssociation::drain() {
       const msghdr& mh = rb.msgs[i].msg_hdr;
       const std::size_t len = rb.msgs[i].msg_len;
       if (len == 0) {  // end of file: the association is gone
+        deliver_ready(rb.ready);
+        if (finished()) return;
         if (pending_down_) return finish(*pending_down_);
         return finish(local_shutdown_ ? DownReason::local_close : DownReason::peer_closed);
       }
       if (mh.msg_flags & MSG_NOTIFICATION) {
+        // What came before it is delivered before it is handled.
+        deliver_ready(rb.ready);
+        if (finished()) return;
         notif_.insert(notif_.end(), rb.data[i], rb.data[i] + len);
         if (mh.msg_flags & MSG_EOR) {
           handle_notification();
           notif_.clear();
         }
       } else {
-        handle_data(rb.data[i], len, mh);
+        handle_data(rb.data[i], len, mh, rb.ready);
       }
       if (finished()) return;
     }
+    deliver_ready(rb.ready);
+    if (finished()) return;
     // Fewer than asked: the kernel's queue was empty (recvmmsg stops at the
     // first EAGAIN), so no further call is needed to learn it.
     if (static_cast<unsigned>(got) < kRecvBatch) {
@@ -365,7 +386,18 @@ void SctpAssociation::drain() {
   wait_readable(exhausted);
 }
 
-void SctpAssociation::handle_data(const std::uint8_t* data, std::size_t n, const msghdr& mh) {
+void SctpAssociation::deliver_ready(std::vector<Message>& ready) {
+  if (ready.empty()) return;
+  // Moved out while the handlers run: one of them could, in principle,
+  // drain another association of this thread (which then finds it empty).
+  std::vector<Message> batch = std::move(ready);
+  notify_messages(batch);  // counts what it delivers
+  batch.clear();
+  ready = std::move(batch);
+}
+
+void SctpAssociation::handle_data(const std::uint8_t* data, std::size_t n, const msghdr& mh,
+                                  std::vector<Message>& ready) {
   if (!rx_started_) {
     rx_started_ = true;
     rx_meta_ = Message{};
@@ -383,19 +415,18 @@ void SctpAssociation::handle_data(const std::uint8_t* data, std::size_t n, const
     ++counters_->oversized_frames;
     log::warn_limited(logger(), "oversized message", "{}: association #{} from {}: message larger than {} bytes; aborting",
                       label(), id(), describe(info_.remote), max_message_size_);
+    deliver_ready(ready);  // the whole messages before it, as they came
+    if (finished()) return;
     pending_down_ = DownReason::protocol_error;
     return do_abort();
   }
   if (rx_msg_.capacity() == 0) rx_msg_ = rserpool::buffers::take(n);  // recycled: given back by the reader
   rx_msg_.insert(rx_msg_.end(), data, data + n);
   if (!(mh.msg_flags & MSG_EOR)) return;  // partial delivery: more of this message follows
-  Message m = std::move(rx_meta_);
+  Message& m = ready.emplace_back(std::move(rx_meta_));
   m.payload = std::move(rx_msg_);
   rx_msg_ = Bytes{};
   rx_started_ = false;
-  ++counters_->messages_in;
-  counters_->bytes_in += m.payload.size();
-  notify_message(std::move(m));
 }
 
 void SctpAssociation::handle_notification() {

@@ -60,7 +60,10 @@ class SctpAssociation final : public AssociationBase {
   // re-registration reports what is still waiting (read_wait.hpp).
   void wait_readable(bool exhausted);
   void drain();
-  void handle_data(const std::uint8_t* data, std::size_t n, const struct msghdr& mh);
+  // A whole message goes to `ready`, delivered by deliver_ready() after
+  // the batch, or before a notification or the end of the association.
+  void handle_data(const std::uint8_t* data, std::size_t n, const struct msghdr& mh, std::vector<Message>& ready);
+  void deliver_ready(std::vector<Message>& ready);
   void handle_notification();
   void handle_recv_error(int err);
   void try_send();

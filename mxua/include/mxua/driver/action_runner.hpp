@@ -36,6 +36,11 @@ class ActionRunner : public std::enable_shared_from_this<ActionRunner> {
   struct CoreTimers {
     std::function<std::optional<TimePoint>()> next_deadline;
     std::function<void(TimePoint, Actions&)> on_timeout;
+    // Optional: a count that grows whenever next_deadline() may have
+    // changed (the core's TimerSet::changes()). While it stands still the
+    // runner does not ask next_deadline() again after a batch (issue 16:
+    // the relay path moves no timer, yet asked after every message).
+    std::function<std::uint64_t()> changes;
   };
 
   static std::shared_ptr<ActionRunner> create(boost::asio::io_context& io, Events& events,
@@ -45,7 +50,10 @@ class ActionRunner : public std::enable_shared_from_this<ActionRunner> {
   ActionRunner(const ActionRunner&) = delete;
   ActionRunner& operator=(const ActionRunner&) = delete;
 
-  void set_core_timers(CoreTimers t) { core_ = std::move(t); }
+  void set_core_timers(CoreTimers t) {
+    core_ = std::move(t);
+    seen_changes_.reset();
+  }
 
   TimePoint now() const { return clock_.now(); }
   boost::asio::io_context& io() noexcept { return io_; }
@@ -75,6 +83,16 @@ class ActionRunner : public std::enable_shared_from_this<ActionRunner> {
   // (and when it is too small to hold the DATA: growing it would allocate)
   // `user_part` is left as it was.
   void run(Actions& actions, Bytes& user_part);
+  // One SendData the core gave without an action list (issue 16:
+  // AspClient::send_data_now()): executed as run(actions, user_part) would
+  // execute it as the sole action, re-arm included.
+  void send_data_now(const SendData& s, Bytes& user_part);
+  // After an event the driver handled without run() (a DATA on the core's
+  // verdict): re-arms as run() would, which costs nothing while the core's
+  // timers stand still.
+  void settle() {
+    if (depth_ == 0) rearm();
+  }
 
   // Messages the transport could not deliver: DATA decoded and handed to
   // Events::on_send_failed, everything else counted and dropped.
@@ -82,6 +100,8 @@ class ActionRunner : public std::enable_shared_from_this<ActionRunner> {
 
   // When the OS timer is armed for (the core's next deadline), if at all.
   std::optional<TimePoint> armed_at() const noexcept { return armed_at_; }
+  // How many times the core's next_deadline() was asked (tests).
+  std::uint64_t deadline_queries() const noexcept { return deadline_queries_; }
   void cancel_timer();
 
  private:
@@ -97,6 +117,7 @@ class ActionRunner : public std::enable_shared_from_this<ActionRunner> {
   // built in place (no view of it left), handed back from the refused bytes.
   void send(AssocId assoc, std::uint16_t stream, const DataView* data, Bytes& bytes, bool data_frame = false);
   void hand_back_frame(AssocId assoc, Bytes& frame);
+  void execute(const SendData& a);
   void log_err_sent(AssocId assoc, const Err& e);
   void rearm();
   void fire(std::uint64_t generation);
@@ -109,6 +130,12 @@ class ActionRunner : public std::enable_shared_from_this<ActionRunner> {
   CoreTimers core_;
   boost::asio::steady_timer timer_;
   std::optional<TimePoint> armed_at_;
+  // The core's changes() when next_deadline() was last asked and the OS
+  // timer set from it; forgotten when the timer fires or is cancelled (the
+  // deadline it was set for may have moved later meanwhile without a
+  // change since: see rearm()).
+  std::optional<std::uint64_t> seen_changes_;
+  std::uint64_t deadline_queries_ = 0;
   std::uint64_t generation_ = 0;
   int depth_ = 0;  // run() nesting: re-arm once, at the outermost level
   Bytes* send_loan_ = nullptr;  // run(actions, user_part): the sole SendData's user part

@@ -84,8 +84,16 @@ class AspClient {
   }
   // Appends to `out`: a driver can reuse one vector for every message.
   void receive(std::uint16_t stream, ByteView bytes, TimePoint now, Actions& out);
+  // receive()'s common case without an action list (issue 16): true, with
+  // `indication` filled, exactly when receive() would give one
+  // DataIndication and nothing else, with the same effect on the client;
+  // false, and the client untouched, otherwise: the caller then calls
+  // receive(). The verdict is handle_data()'s own (data_accepted()).
+  bool receive_data_now(std::uint16_t stream, ByteView bytes, TimePoint now, DataIndication& indication);
   // The substrate's timer convention (docs/architecture.md).
   std::optional<TimePoint> next_deadline() const { return timers_.next_deadline(); }
+  // Grows whenever next_deadline() may have changed (TimerSet::changes()).
+  std::uint64_t timer_changes() const noexcept { return timers_.changes(); }
   void on_timeout(TimePoint now, Actions& out);
   Actions on_timeout(TimePoint now) {
     Actions out;
@@ -104,6 +112,10 @@ class AspClient {
 
   // DATA towards the SGP: on the SLS stream, only while ASP-ACTIVE for the RC.
   void send_data(const DataView& d, Actions& out);
+  // send_data()'s common case without an action list (issue 16): true,
+  // with `s` filled, exactly when send_data() would give that one SendData
+  // (nothing is counted on it); false otherwise, and send_data() says why.
+  bool send_data_now(const DataView& d, SendData& s) const;
   Actions send_data(const DataView& d) {
     Actions out;
     send_data(d, out);
@@ -113,6 +125,8 @@ class AspClient {
   // Entry points for a composite endpoint that decoded the message already.
   void handle(const Message& m, std::uint16_t stream, ByteView raw, TimePoint now, Actions& out);
   void handle_data(const DataView& d, std::uint16_t stream, ByteView raw, TimePoint now, Actions& out);
+  // Whether handle_data() delivers this DATA (and nothing else).
+  bool data_accepted(const DataView& d, std::uint16_t stream) const;
   void seen(TimePoint now) noexcept { beat_.seen(now); }
 
   AspState state() const noexcept;  // DOWN, INACTIVE, or ACTIVE when active for any RC

@@ -46,6 +46,11 @@ class Endpoint {
   Actions receive(std::uint16_t stream, ByteView bytes, TimePoint now);
   // The earlier of the two halves' deadlines; on_timeout runs both.
   std::optional<TimePoint> next_deadline() const;
+  // Grows whenever next_deadline() may have changed: the sum of the halves'
+  // TimerSet::changes() (each only grows).
+  std::uint64_t timer_changes() const noexcept {
+    return (client_ ? client_->timer_changes() : 0) + (owned_node_ ? owned_node_->timer_changes() : 0);
+  }
   Actions on_timeout(TimePoint now);
   // The driver's association id (process-unique), before association_up.
   void set_association(AssocId assoc);

@@ -56,9 +56,18 @@ class SgpNode {
   }
   // Appends to `out`: a driver can reuse one vector for every message.
   void receive(AssocId assoc, std::uint16_t stream, ByteView bytes, TimePoint now, Actions& out);
+  // receive()'s common case without an action list (issue 16): true, with
+  // `indication` filled, exactly when receive() would give one
+  // DataIndication and nothing else, with the same effect on the node;
+  // false, and the node untouched, otherwise: the caller then calls
+  // receive(). The verdict is handle_data()'s own (data_accepted()).
+  bool receive_data_now(AssocId assoc, std::uint16_t stream, ByteView bytes, TimePoint now,
+                        DataIndication& indication);
 
   // The substrate's timer convention (docs/architecture.md).
   std::optional<TimePoint> next_deadline() const { return timers_.next_deadline(); }
+  // Grows whenever next_deadline() may have changed (TimerSet::changes()).
+  std::uint64_t timer_changes() const noexcept { return timers_.changes(); }
   void on_timeout(TimePoint now, Actions& out);
   Actions on_timeout(TimePoint now) {
     Actions out;
@@ -77,6 +86,11 @@ class SgpNode {
   // The decision route() would execute for this DATA now, without sending:
   // nullopt when it would not deliver (no AS, AS not ACTIVE).
   std::optional<RouteDecision> decide(const DataView& d) const;
+  // route()'s common case without an action list (issue 16): true, with
+  // `s` filled, exactly when route() would give that one SendData and
+  // nothing else, broadcast excepted (ApplicationServer::route_now()); false, and the node
+  // untouched, otherwise: the caller then calls route().
+  bool route_now(const DataView& d, SendData& s) const;
 
   // Destination state as seen by the SG: announced to the active ASPs
   // (DUNA / DAVA / DRST / SCON / DUPU) and used to answer DAUD.
@@ -88,6 +102,9 @@ class SgpNode {
   void handle(AssocId assoc, const Message& m, std::uint16_t stream, ByteView raw, TimePoint now, Actions& out);
   void handle_data(AssocId assoc, const DataView& d, std::uint16_t stream, ByteView raw, TimePoint now,
                    Actions& out);
+  // The AS a DATA from `asp` on `stream` is delivered for, when
+  // handle_data() delivers it; nullptr when it refuses or drops it.
+  const ApplicationServer* data_accepted(const Asp& asp, const DataView& d, std::uint16_t stream) const;
   void seen(AssocId assoc, TimePoint now);
 
   // Introspection (CLI, tests).

@@ -181,6 +181,23 @@ std::span<const AssocId> ApplicationServer::targets(std::uint8_t sls) const {
   return select_asps(mode(), active_, sls);
 }
 
+bool ApplicationServer::route_now(const DataView& d, const AspTable& asps, SendData& s) const {
+  if (state_ != AsState::Active || mode() == TrafficMode::Broadcast) return false;
+  const auto to = targets(d.protocol_data.sls);
+  if (to.size() != 1) return false;
+  const auto stream = data_stream(d.protocol_data.sls, asps.outbound_streams(to[0]));
+  if (!stream) return false;
+  // As deliver() heads it.
+  s.assoc = to[0];
+  s.stream = *stream;
+  s.data = d;
+  s.data.routing_context = cfg_.routing_context;
+  if (cfg_.network_appearance) s.data.network_appearance = cfg_.network_appearance;
+  s.data.correlation_id.reset();
+  s.owned.reset();
+  return true;
+}
+
 void ApplicationServer::deliver(DataView v, std::optional<Data> owned, SgpContext& ctx) {
   v.routing_context = cfg_.routing_context;
   if (cfg_.network_appearance) v.network_appearance = cfg_.network_appearance;

@@ -10,7 +10,13 @@
 // exist: what is not in the set is not due.
 //
 // Ties are broken by key order, so a run is a pure function of its inputs.
+//
+// changes() counts every change to the set: a driver that remembers it
+// after asking next_deadline() need not ask again while it stands still
+// (issue 16: the M3UA runners asked after every relayed message, when no
+// timer had moved).
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -33,6 +39,7 @@ class TimerSet {
       it->second = at;
     }
     by_time_.insert(Entry{at, &it->first});
+    ++changes_;
   }
   // Arms `key` unless it is armed already (earliest wins otherwise).
   void arm_at_most(const Key& key, TimePoint at) {
@@ -45,6 +52,7 @@ class TimerSet {
     if (it == by_key_.end()) return false;
     by_time_.erase(Entry{it->second, &it->first});
     by_key_.erase(it);
+    ++changes_;
     return true;
   }
   bool armed(const Key& key) const { return by_key_.count(key) != 0; }
@@ -64,14 +72,20 @@ class TimerSet {
     const Key* k = by_time_.begin()->key;
     by_time_.erase(by_time_.begin());
     auto node = by_key_.extract(*k);
+    ++changes_;
     return std::move(node.key());
   }
   std::size_t size() const noexcept { return by_key_.size(); }
   bool empty() const noexcept { return by_key_.empty(); }
   void clear() {
+    if (!by_key_.empty()) ++changes_;
     by_time_.clear();
     by_key_.clear();
   }
+  // Grows with every arm that moved a deadline, every cancel of an armed
+  // key, every take_due that took one and every clear of a non-empty set:
+  // while it stands still, next_deadline() has not changed.
+  std::uint64_t changes() const noexcept { return changes_; }
   // Every armed key with its deadline, in key order (for inspection).
   const std::map<Key, TimePoint, Less>& entries() const noexcept { return by_key_; }
 
@@ -88,6 +102,7 @@ class TimerSet {
   };
   std::map<Key, TimePoint, Less> by_key_;
   std::set<Entry, EntryLess> by_time_;
+  std::uint64_t changes_ = 0;
 };
 
 }  // namespace rserpool

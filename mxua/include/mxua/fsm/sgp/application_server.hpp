@@ -92,6 +92,12 @@ class ApplicationServer {
   // SS7 -> ASP: AS-ACTIVE delivers, AS-PENDING queues (bounded), otherwise
   // the message is dropped with its reason.
   void route(const DataView& d, SgpContext& ctx);
+  // route()'s common case without an action list (issue 16): true, with
+  // `s` filled, exactly when route() would give that one SendData and
+  // nothing else (AS-ACTIVE, a mode that picks one ASP, which has a DATA
+  // stream), broadcast excepted (it may tag a Correlation Id: always the
+  // full path); false, and nothing changed, otherwise.
+  bool route_now(const DataView& d, const AspTable& asps, SendData& s) const;
   // The ASPs route() would send this DATA to now (traffic_distribution).
   std::span<const AssocId> targets(std::uint8_t sls) const;
 
