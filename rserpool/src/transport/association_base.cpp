@@ -78,15 +78,6 @@ void AssociationBase::notify_restart() {
   if (auto h = handler_) h->on_restart(*this, info_);
 }
 
-void AssociationBase::notify_message(Message&& m) {
-  if (aborting_) {
-    ++discarded_aborting_;
-    return;
-  }
-  auto self = shared_from_this();
-  if (auto h = handler_) h->on_message(*this, std::move(m));
-}
-
 void AssociationBase::notify_messages(std::vector<Message>& ms) {
   if (ms.empty()) return;
   auto self = shared_from_this();

@@ -30,7 +30,6 @@ class AssociationBase : public Association {
   // the handler may drop its last reference or replace itself.
   void notify_up();
   void notify_restart();
-  void notify_message(Message&& m);
   // Each of `ms` in order, counted as received, until the association
   // ends; the association and the handler are kept alive across the batch
   // (one reference each per read, not per message: issue 16), and a
