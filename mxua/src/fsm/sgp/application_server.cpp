@@ -16,6 +16,15 @@ Status as_status(AsState s) {
 
 const Status kInsufficient{StatusType::Other, status_info::kInsufficientAspResources};
 
+// How an AS heads every DATA it sends: its RC, its Network Appearance if it
+// has one, no Correlation Id (deliver() tags a broadcast's own).
+DataView headed(DataView v, const AsConfig& cfg) {
+  v.routing_context = cfg.routing_context;
+  if (cfg.network_appearance) v.network_appearance = cfg.network_appearance;
+  v.correlation_id.reset();
+  return v;
+}
+
 }  // namespace
 
 bool ApplicationServer::is_active(AssocId a) const { return std::binary_search(active_.begin(), active_.end(), a); }
@@ -187,21 +196,15 @@ bool ApplicationServer::route_now(const DataView& d, const AspTable& asps, SendD
   if (to.size() != 1) return false;
   const auto stream = data_stream(d.protocol_data.sls, asps.outbound_streams(to[0]));
   if (!stream) return false;
-  // As deliver() heads it.
   s.assoc = to[0];
   s.stream = *stream;
-  s.data = d;
-  s.data.routing_context = cfg_.routing_context;
-  if (cfg_.network_appearance) s.data.network_appearance = cfg_.network_appearance;
-  s.data.correlation_id.reset();
+  s.data = headed(d, cfg_);
   s.owned.reset();
   return true;
 }
 
 void ApplicationServer::deliver(DataView v, std::optional<Data> owned, SgpContext& ctx) {
-  v.routing_context = cfg_.routing_context;
-  if (cfg_.network_appearance) v.network_appearance = cfg_.network_appearance;
-  v.correlation_id.reset();
+  v = headed(v, cfg_);
   if (mode() == TrafficMode::Broadcast && tag_correlation_) {
     // RFC 4666 4.3.4.3: after an ASP became active, the first broadcast
     // DATA carries a unique Correlation Id (the same on every copy).
