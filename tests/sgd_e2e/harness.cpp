@@ -313,18 +313,6 @@ FailedCalls failed_calls(const Process& gen, const std::vector<std::pair<std::in
   return f;
 }
 
-namespace {
-
-// "kill+350 ms restart-650 ms"
-std::string relative(std::int64_t t, const Marks& marks) {
-  std::string out;
-  for (const auto& [name, at] : marks) {
-    const auto d = t - at;
-    out += (out.empty() ? "" : " ") + name + (d >= 0 ? "+" : "") + std::to_string(d) + " ms";
-  }
-  return out;
-}
-
 // A gateway's log line "[2026-12-05 18:40:00.217] [pool] ..." (spdlog,
 // local time): its unix ms, -1 for other lines.
 std::int64_t log_line_unix_ms(const std::string& line) {
@@ -340,6 +328,19 @@ std::int64_t log_line_unix_ms(const std::string& line) {
   const auto secs = std::mktime(&tm);
   return secs < 0 ? -1 : static_cast<std::int64_t>(secs) * 1000 + ms;
 }
+
+namespace {
+
+// "kill+350 ms restart-650 ms"
+std::string relative(std::int64_t t, const Marks& marks) {
+  std::string out;
+  for (const auto& [name, at] : marks) {
+    const auto d = t - at;
+    out += (out.empty() ? "" : " ") + name + (d >= 0 ? "+" : "") + std::to_string(d) + " ms";
+  }
+  return out;
+}
+
 
 // The trace lines of CIC `cic` from `from` on, their times relative to
 // `marks`.

@@ -211,6 +211,10 @@ class StallMeter {
   std::unique_ptr<Impl> impl_;
 };
 
+// A daemon's log line "[2026-12-05 18:40:00.217] ..." (spdlog, local
+// time): its unix ms; -1 for other lines.
+std::int64_t log_line_unix_ms(const std::string& line);
+
 // Instants of a test (name, unix ms: "kill", "restart") that the
 // explanation of a failed call measures its times from.
 using Marks = std::vector<std::pair<std::string, std::int64_t>>;
