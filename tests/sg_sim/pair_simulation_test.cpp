@@ -163,5 +163,45 @@ TEST(PairSimulation, CallsPlacedBeforeAMembershipChangeAreExposedOnlyUntilTheyEn
   }
 }
 
+// A one-sided fence (docs/gateway.md, "What the pair does not cover"):
+// gateway A alone fails its link to controller 11 (a controller starved
+// just past A's BEAT bound), while B is dead; A places new calls on 11's
+// circuits elsewhere until it readmits 11 (audit_bound, 2 s). B restarts
+// and the SS7 side moves B's SLSs back to it: B places those calls' later
+// messages by the hash, on 11, which does not hold them. Bounded by the
+// calls A set up on 11's circuits while 11 was fenced there (200 calls/s,
+// a third of them hashed to 11, over the fence and one holding time), and
+// nothing at all when no SLS moves between the gateways during the fence.
+TEST(PairSimulation, AOneSidedFenceExposesOnlyTheCallsPlacedAwayWhileItLasted) {
+  Scenario s;
+  s.kill_at = 2000ms;
+  s.victim = 1;
+  s.restart_after = 1000ms;
+  s.one_sided_fence_at = 2100ms;
+  s.fencing_gateway = 0;
+  s.fenced_controller = 11;
+  const auto r = run(s);
+  print("one-sided fence during the mate's outage", r);
+  EXPECT_GT(r.unknown_at_controllers, 0U) << "the simulation no longer shows the exposure";
+  const auto bound = static_cast<std::uint64_t>(s.calls_per_second * (2.0 + 0.3) / 3);
+  EXPECT_LE(r.unknown_at_controllers, bound);
+  EXPECT_EQ(r.gen.calls_failed, 0U) << "a REL is always answered (Q.764)";
+  EXPECT_EQ(r.duplicates_at_ss7, 0U);
+
+  // The same fence with both gateways alive: each keeps its calls' SLSs,
+  // and each places them where it placed their IAM: no unknown call. (The
+  // heir adopted all of 11's calls with its cookie while 11 lives on: a
+  // call ringing at the fence is answered by both, the one-sided
+  // failure's documented duplicate.)
+  Scenario alive = s;
+  alive.kill_at.reset();
+  alive.restart_after.reset();
+  const auto q = run(alive);
+  print("one-sided fence, both gateways alive", q);
+  EXPECT_EQ(q.unknown_at_controllers, 0U);
+  EXPECT_EQ(q.gen.calls_failed, 0U);
+  EXPECT_LE(q.duplicates_at_ss7, 2U);
+}
+
 }  // namespace
 }  // namespace sg::sim::pair

@@ -161,6 +161,7 @@ class World {
         if (gw(g).alive) publish(g);
     }
     if (s_.controller_dies_at && now_ == at(*s_.controller_dies_at)) kill_controller(s_.dying_controller);
+    if (s_.one_sided_fence_at && now_ == at(*s_.one_sided_fence_at)) fence_one_sided();
     if (s_.kill_at && now_ == at(*s_.kill_at)) kill_gateway(s_.victim);
     if (s_.kill_at && s_.restart_after && now_ == at(*s_.kill_at + *s_.restart_after)) {
       start_gateway(s_.victim, /*restart=*/true);
@@ -211,6 +212,27 @@ class World {
       apply(g, gw(g).distributor->association_failed(id, std::move(back), now_));
       publish(g);
     }
+  }
+
+  // The fencing gateway's link to the controller fails (BEAT): what the
+  // controller had not read yet from it is handed back; the controller
+  // sees the abort (not after a stall of its own: it keeps the calls).
+  void fence_one_sided() {
+    const int g = s_.fencing_gateway;
+    const auto id = s_.fenced_controller;
+    Controller& c = pes_.at(id);
+    auto& a = assoc(c, g);
+    if (!gw(g).alive || !a.up) return;
+    a.up = false;
+    std::vector<MtpMessage> back;
+    for (auto& f : a.from_sg)
+      if (auto* m = std::get_if<MtpMessage>(&f.item)) back.push_back(*m);
+    a.from_sg.clear();
+    if (c.last_link == g) c.last_link = -1;
+    for (auto& [m, t] : a.to_sg) controller_send(id, c, -1, std::move(m));
+    a.to_sg.clear();
+    (void)c.model.association_lost(static_cast<std::uint64_t>(g + 1), /*abnormal=*/true, now_);
+    apply(g, gw(g).distributor->association_failed(id, std::move(back), now_));
   }
 
   // Calls in progress at the kill, and those the survivor would hash to a

@@ -59,6 +59,14 @@ struct Scenario {
   rserpool::PeIdentifier joiner = 44;
   std::optional<ms> controller_dies_at;
   rserpool::PeIdentifier dying_controller = 22;
+  // A one-sided fence: gateway `fencing_gateway` alone fails its link to
+  // `fenced_controller` at `one_sided_fence_at` (M3UA BEAT missed there: a
+  // controller starved just past one gateway's bound), the controller
+  // itself alive and still listed; the gateway readmits it after the
+  // registrar's audit (audit_bound 2 s here), as sgd does.
+  std::optional<ms> one_sided_fence_at;
+  int fencing_gateway = 0;
+  rserpool::PeIdentifier fenced_controller = 11;
 };
 
 struct Result {

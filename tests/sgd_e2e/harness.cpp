@@ -84,6 +84,25 @@ std::string Bin::gwc_sim() { return SG_GWC_SIM_BIN; }
 std::string Bin::ss7_gen() { return SG_SS7_GEN_BIN; }
 std::string Bin::registrar() { return SG_REGISTRAR_BIN; }
 
+std::string WorkDir::keep() const {
+  std::string root;
+  if (const char* r = std::getenv("SG_E2E_KEEP_DIR"); r && *r) root = r;
+#ifdef SG_E2E_KEEP_DIR_DEFAULT
+  if (root.empty()) root = SG_E2E_KEEP_DIR_DEFAULT;
+#endif
+  if (root.empty()) return {};
+  // Stamped: repeated runs (--repeat until-fail) keep every failure.
+  const auto dest = std::filesystem::path(root) / (std::filesystem::path(dir_).filename().string() + "-" +
+                                                   std::to_string(unix_ms_now()));
+  std::error_code ec;
+  std::filesystem::create_directories(dest, ec);
+  if (!ec)
+    std::filesystem::copy(dir_, dest,
+                          std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing,
+                          ec);
+  return ec ? std::string{} : dest.string();
+}
+
 WorkDir::WorkDir(const std::string& test_name) {
   const char* base = std::getenv("SG_E2E_DIR");
   std::filesystem::path root = base && *base ? base : std::filesystem::temp_directory_path() / "sgd-e2e";
@@ -260,6 +279,20 @@ std::int64_t last_out(const Process& c, unsigned cic, std::int64_t from, std::in
   return last;
 }
 
+// The first "in" of circuit `cic` in a controller's trace within [from, to].
+std::int64_t first_in(const Process& c, unsigned cic, std::int64_t from, std::int64_t to) {
+  if (c.trace().empty()) return -1;
+  std::istringstream in(sgtest::read_file(c.trace()));
+  std::string line;
+  const std::string key = " cic=" + std::to_string(cic) + " ";
+  while (std::getline(in, line)) {
+    if (line.find(" what=in ") == std::string::npos || line.find(key) == std::string::npos) continue;
+    const auto t = num(parse_fields(line), "unix_ms");
+    if (t >= from && t <= to) return t;
+  }
+  return -1;
+}
+
 }  // namespace
 
 FailedCalls failed_calls(const Process& gen, const std::vector<std::pair<std::int64_t, std::int64_t>>& windows,
@@ -280,18 +313,6 @@ FailedCalls failed_calls(const Process& gen, const std::vector<std::pair<std::in
   return f;
 }
 
-namespace {
-
-// "kill+350 ms restart-650 ms"
-std::string relative(std::int64_t t, const Marks& marks) {
-  std::string out;
-  for (const auto& [name, at] : marks) {
-    const auto d = t - at;
-    out += (out.empty() ? "" : " ") + name + (d >= 0 ? "+" : "") + std::to_string(d) + " ms";
-  }
-  return out;
-}
-
 // A gateway's log line "[2026-12-05 18:40:00.217] [pool] ..." (spdlog,
 // local time): its unix ms, -1 for other lines.
 std::int64_t log_line_unix_ms(const std::string& line) {
@@ -307,6 +328,19 @@ std::int64_t log_line_unix_ms(const std::string& line) {
   const auto secs = std::mktime(&tm);
   return secs < 0 ? -1 : static_cast<std::int64_t>(secs) * 1000 + ms;
 }
+
+namespace {
+
+// "kill+350 ms restart-650 ms"
+std::string relative(std::int64_t t, const Marks& marks) {
+  std::string out;
+  for (const auto& [name, at] : marks) {
+    const auto d = t - at;
+    out += (out.empty() ? "" : " ") + name + (d >= 0 ? "+" : "") + std::to_string(d) + " ms";
+  }
+  return out;
+}
+
 
 // The trace lines of CIC `cic` from `from` on, their times relative to
 // `marks`.
@@ -409,6 +443,137 @@ std::string explain_failed_calls(const Process& gen, const std::vector<const Pro
     }
   }
   return out;
+}
+
+namespace {
+
+// A controller's SG associations: id -> (up, down) in unix ms (-1: not
+// seen), from its log's "SG association N up from ..." and "... down: ...".
+std::map<std::uint64_t, std::pair<std::int64_t, std::int64_t>> association_lives(const Process& c) {
+  std::map<std::uint64_t, std::pair<std::int64_t, std::int64_t>> lives;
+  std::istringstream in(c.output());
+  for (std::string line; std::getline(in, line);) {
+    const auto at = line.find("SG association ");
+    if (at == std::string::npos) continue;
+    const auto t = log_line_unix_ms(line);
+    const auto rest = line.substr(at + 15);
+    const auto id = std::strtoull(rest.c_str(), nullptr, 10);
+    auto& life = lives.try_emplace(id, std::pair<std::int64_t, std::int64_t>{-1, -1}).first->second;
+    if (rest.find(" up from ") != std::string::npos) life.first = t;
+    if (rest.find(" down: ") != std::string::npos) life.second = t;
+  }
+  return lives;
+}
+
+// Trace lines of CIC `cic` within [from, to], at most `max` (the last ones).
+std::string trace_window(const std::string& path, unsigned cic, std::int64_t from, std::int64_t to, const Marks& marks,
+                         std::size_t max = 12) {
+  std::vector<std::string> hits;
+  std::istringstream in(sgtest::read_file(path));
+  const std::string key = " cic=" + std::to_string(cic) + " ";
+  for (std::string line; std::getline(in, line);) {
+    if (line.find(key) == std::string::npos) continue;
+    const auto t = num(parse_fields(line), "unix_ms");
+    if (t < from || t > to) continue;
+    hits.push_back("      " + line.substr(line.find(' ') + 1) + "  (" + relative(t, marks) + ")\n");
+  }
+  std::string out = hits.size() > max ? "      ...\n" : "";
+  for (std::size_t i = hits.size() > max ? hits.size() - max : 0; i < hits.size(); ++i) out += hits[i];
+  return out.empty() ? "      (nothing)\n" : out;
+}
+
+}  // namespace
+
+std::string explain_unknown_calls(const Process& gen, const std::vector<const Process*>& controllers,
+                                  const std::vector<const Process*>& gateways, const Marks& marks, std::size_t limit) {
+  std::string detail, summary;
+  std::size_t total = 0;
+  for (const auto* c : controllers) {
+    if (c->trace().empty()) continue;
+    const auto lives = association_lives(*c);
+    std::map<std::string, std::size_t> by_kind;  // "type on association N"
+    std::istringstream in(sgtest::read_file(c->trace()));
+    for (std::string line; std::getline(in, line);) {
+      if (line.find(" what=unknown ") == std::string::npos) continue;
+      auto f = parse_fields(line);
+      const auto t = num(f, "unix_ms");
+      const auto link = static_cast<std::uint64_t>(num(f, "link", 0));
+      const auto cic = static_cast<unsigned>(num(f, "cic"));
+      std::string life = "association " + std::to_string(link);
+      if (auto it = lives.find(link); it != lives.end()) {
+        life += " (up " + (it->second.first < 0 ? std::string("before the log") : relative(it->second.first, marks));
+        life += it->second.second < 0 ? ", still up)" : ", down " + relative(it->second.second, marks) + ")";
+      }
+      ++by_kind[f["type"] + " on " + life];
+      if (++total > limit) continue;
+      detail += "unknown call at " + c->log() + ": " + f["type"] + " cic=" + std::to_string(cic) + " sls=" + f["sls"] +
+                " at " + relative(t, marks) + " on " + life + "\n";
+      detail += "    this controller's history with the CIC (10 s before):\n" +
+                trace_window(c->trace(), cic, t - 10000, t + 50, marks);
+      for (const auto* o : controllers)
+        if (o != c && !o->trace().empty())
+          detail += "    " + o->log() + " with the CIC (10 s before, 1 s after):\n" +
+                    trace_window(o->trace(), cic, t - 10000, t + 1000, marks, 8);
+      if (!gen.trace().empty())
+        detail += "    " + gen.log() + " trace of the CIC (10 s before, 1 s after):\n" +
+                  trace_window(gen.trace(), cic, t - 10000, t + 1000, marks);
+      for (const auto* g : gateways) {
+        std::istringstream gl(g->output());
+        std::string lines;
+        int n = 0;
+        for (std::string l; std::getline(gl, l);) {
+          const auto lt = log_line_unix_ms(l);
+          if (lt < 0 || lt < t - 300 || lt > t + 50 || l.find("] [transport] [info] ") != std::string::npos) continue;
+          if (++n > 12) {
+            lines += "      ...\n";
+            break;
+          }
+          lines += "      " + l + "  (" + relative(lt, marks) + ")\n";
+        }
+        detail += "    " + g->log() + " from 300 ms before:\n" + (lines.empty() ? "      (nothing)\n" : lines);
+      }
+    }
+    for (const auto& [kind, n] : by_kind) summary += "  " + c->log() + ": " + std::to_string(n) + " x " + kind + "\n";
+  }
+  if (total == 0) return {};
+  return std::to_string(total) + " message(s) for unknown calls:\n" + summary +
+         (total > limit ? "the first " + std::to_string(limit) + " in detail:\n" : "") + detail;
+}
+
+std::vector<std::pair<const Process*, std::int64_t>> fenced_controllers(const Process& gateway,
+                                                                        const std::vector<const Process*>& controllers) {
+  std::vector<std::pair<const Process*, std::int64_t>> out;
+  std::istringstream in(gateway.output());
+  for (std::string line; std::getline(in, line);) {
+    if (line.find(": fenced") == std::string::npos) continue;
+    const auto at = line.find(" PE ");
+    if (at == std::string::npos) continue;
+    const auto id = std::strtoull(line.c_str() + at + 4, nullptr, 16);
+    for (const auto* c : controllers)
+      if (auto f = c->last("stats"); f && static_cast<std::uint64_t>(num(*f, "pe_id", -1)) == id)
+        out.emplace_back(c, log_line_unix_ms(line));
+  }
+  return out;
+}
+
+UnknownCalls unknown_calls(const std::vector<const Process*>& controllers, const std::vector<const Process*>& fenced) {
+  UnknownCalls u;
+  for (const auto* c : controllers) {
+    if (c->trace().empty()) continue;
+    std::istringstream in(sgtest::read_file(c->trace()));
+    for (std::string line; std::getline(in, line);) {
+      if (line.find(" what=unknown ") == std::string::npos) continue;
+      const auto f = parse_fields(line);
+      const auto t = num(f, "unix_ms");
+      const auto cic = static_cast<unsigned>(num(f, "cic"));
+      bool of_fenced = std::find(fenced.begin(), fenced.end(), c) != fenced.end();
+      for (const auto* x : fenced)
+        of_fenced = of_fenced || (!x->trace().empty() && last_out(*x, cic, t - 10000, t) >= 0) ||
+                    (!x->trace().empty() && first_in(*x, cic, t - 10000, t) >= 0);
+      ++(of_fenced ? u.of_fenced : u.other);
+    }
+  }
+  return u;
 }
 
 bool stats_after(const std::vector<Process*>& ps, std::int64_t unix_ms, std::chrono::milliseconds timeout) {

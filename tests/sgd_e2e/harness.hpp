@@ -51,6 +51,13 @@ class WorkDir {
   explicit WorkDir(const std::string& test_name);
   std::string path(const std::string& file) const { return dir_ + "/" + file; }
   const std::string& dir() const { return dir_; }
+  // Copies the directory (logs, traces, configurations as they are now) to
+  // a directory that outlives the test's machine: a UML guest's temp dir
+  // goes with the guest, the host's file system (hostfs) stays. The root is
+  // SG_E2E_KEEP_DIR, else the build tree's e2e-failed/ when the test was
+  // built with one; the copy's path, empty when there is no root or the
+  // copy failed.
+  std::string keep() const;
 
  private:
   std::string dir_;
@@ -204,6 +211,10 @@ class StallMeter {
   std::unique_ptr<Impl> impl_;
 };
 
+// A daemon's log line "[2026-12-05 18:40:00.217] ..." (spdlog, local
+// time): its unix ms; -1 for other lines.
+std::int64_t log_line_unix_ms(const std::string& line);
+
 // Instants of a test (name, unix ms: "kill", "restart") that the
 // explanation of a failed call measures its times from.
 using Marks = std::vector<std::pair<std::string, std::int64_t>>;
@@ -216,6 +227,37 @@ using Marks = std::vector<std::pair<std::string, std::int64_t>>;
 // its failure. Empty when no call failed.
 std::string explain_failed_calls(const Process& gen, const std::vector<const Process*>& controllers,
                                  const std::vector<const Process*>& gateways, const Marks& marks);
+
+// Why controllers got messages for calls they do not hold, for a failing
+// test's output: each controller's "unknown" trace lines (CIC, type, the
+// SG association it came on and that association's life relative to
+// `marks`, which tells which gateway sent it), that controller's history
+// with the CIC before it, which other controller held the call, ss7-gen's
+// trace of the CIC, and the gateways' log lines of that moment. At most
+// `limit` messages in detail; a summary of all. Empty when there were none.
+std::string explain_unknown_calls(const Process& gen, const std::vector<const Process*>& controllers,
+                                  const std::vector<const Process*>& gateways, const Marks& marks,
+                                  std::size_t limit = 16);
+
+// The controllers a gateway fenced (its log's "... PE <id> ...: fenced"):
+// each with the time (unix ms) of the fence. `controllers` are matched by
+// the pe_id of their stats lines.
+std::vector<std::pair<const Process*, std::int64_t>> fenced_controllers(const Process& gateway,
+                                                                        const std::vector<const Process*>& controllers);
+
+// Messages for unknown calls at the controllers (their traces' "unknown"
+// lines), split by whether they belong to a fenced controller's calls: the
+// message reached that controller, or its circuit passed through it within
+// the 10 s before. A gateway fences a controller it heard nothing from for
+// 2 x pe-beat; its mate may not have (one-sided: docs/gateway.md, "What the
+// pair does not cover"), and then the fenced controller's calls, and the
+// calls the fencing gateway placed elsewhere meanwhile, meet the
+// controllers that do not hold them. Anything else is unexplained.
+struct UnknownCalls {
+  std::int64_t of_fenced = 0;
+  std::int64_t other = 0;
+};
+UnknownCalls unknown_calls(const std::vector<const Process*>& controllers, const std::vector<const Process*>& fenced);
 
 // Waits until every process has written a stats line stamped (unix_ms) at
 // or after `unix_ms`: its counters then include everything up to then.

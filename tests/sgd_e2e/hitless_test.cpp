@@ -40,7 +40,12 @@ class SgdHitless : public ::testing::Test {
           if (p.get() != gen_ && std::find(pes_.begin(), pes_.end(), p.get()) == pes_.end()) gateways.push_back(p.get());
         const auto why = explain_failed_calls(*gen_, controllers(), gateways, marks_);
         std::fprintf(stderr, "---- failed calls\n%s\n", why.empty() ? "(none)" : why.c_str());
+        const auto unknown = explain_unknown_calls(*gen_, controllers(), gateways, marks_);
+        std::fprintf(stderr, "---- unknown calls at the controllers\n%s\n",
+                     unknown.empty() ? "(none)" : unknown.c_str());
       }
+      const auto kept = work_->keep();
+      std::fprintf(stderr, "logs and traces copied to %s\n", kept.empty() ? "(nowhere: no keep dir)" : kept.c_str());
     }
   }
   static bool uml() { return transport() == "sctp"; }

@@ -5,9 +5,14 @@
 // (SIGKILL) under calls and restarted: osmo-stp moves the AS's traffic to
 // the survivor and back; no call fails but what the killed sgd's kernel
 // acknowledged in the instant before the kill, no controller sees an
-// unknown call, no duplicate reaches ss7-gen.
+// unknown call (but for the calls of a controller that one gateway alone
+// fenced, a second fault a starved machine adds: counted apart), no
+// duplicate reaches ss7-gen. A failing run keeps its logs and traces in
+// the build tree's e2e-failed/ and explains each failed call and each
+// message for an unknown call.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <sstream>
@@ -49,7 +54,14 @@ class SgdPairInterop : public ::testing::Test {
         for (const auto* g : sgds_) gateways.push_back(g);
         const auto why = explain_failed_calls(*gen_, {pes_.begin(), pes_.end()}, gateways, marks_);
         std::fprintf(stderr, "---- failed calls\n%s\n", why.empty() ? "(none)" : why.c_str());
+        const auto unknown = explain_unknown_calls(*gen_, {pes_.begin(), pes_.end()}, gateways, marks_);
+        std::fprintf(stderr, "---- unknown calls at the controllers\n%s\n",
+                     unknown.empty() ? "(none)" : unknown.c_str());
       }
+      // In UML the work directory is in the guest's temp dir, which goes
+      // with the guest: the evidence is copied to the host's file system.
+      const auto kept = work_->keep();
+      std::fprintf(stderr, "logs and traces copied to %s\n", kept.empty() ? "(nowhere: no keep dir)" : kept.c_str());
     }
   }
   Process& keep(Process p) {
@@ -94,6 +106,43 @@ class SgdPairInterop : public ::testing::Test {
     return n;
   }
 
+  // The controllers a gateway fenced, and the calls a one-sided fence can
+  // expose (docs/gateway.md, "What the pair does not cover"): those the SS7
+  // side set up from 2 s before the fence (the fenced controller's calls
+  // in progress, and those whose IAM its kernel took while it was silent
+  // for 2 x T(beat)) until 1 s after that gateway had it back (M3UA
+  // active: the calls it placed elsewhere meanwhile). Each such call can
+  // bring one message (its REL) to a controller that does not hold it.
+  struct Fences {
+    std::vector<const Process*> controllers;
+    std::int64_t exposed_calls = 0;
+  };
+  Fences fences() const {
+    Fences f;
+    for (const auto* g : sgds_)
+      for (const auto& [c, at] : fenced_controllers(*g, pes_)) {
+        if (std::find(f.controllers.begin(), f.controllers.end(), c) == f.controllers.end())
+          f.controllers.push_back(c);
+        char id[16];
+        std::snprintf(id, sizeof id, " PE %08llx ",
+                      static_cast<unsigned long long>(num(c->last("stats").value_or(Fields{}), "pe_id", 0)));
+        std::int64_t back = unix_ms_now();
+        std::istringstream in(g->output());
+        for (std::string line; std::getline(in, line);)
+          if (line.find(id) != std::string::npos && line.find("M3UA active") != std::string::npos)
+            if (const auto t = log_line_unix_ms(line); t > at) {
+              back = t;
+              break;
+            }
+        for (const auto& l : lines(gen_->trace(), "trace")) {
+          auto m = l;
+          const auto t = num(m, "unix_ms");
+          if (m["what"] == "sent" && m["type"] == "IAM" && t >= at - 2000 && t <= back + 1000) ++f.exposed_calls;
+        }
+      }
+    return f;
+  }
+
   // Every controller has an association up to both gateways.
   static bool linked_to_both(const std::vector<Process*>& pes, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -118,6 +167,22 @@ class SgdPairInterop : public ::testing::Test {
     }
   }
 
+  // Two sgd in front of three controllers, osmo-stp and ss7-gen; sgd B is
+  // killed under calls and restarted 1.5 s later. `stall_pe1`: pe1 is
+  // stopped (SIGSTOP) that long 100 ms after the kill, while A is its only
+  // gateway: A alone fences it (a one-sided fence, as a starved machine
+  // makes one). The common checks are made here; the figures for the
+  // caller's own go to `result`.
+  struct Result {
+    std::int64_t unknown = 0;
+    UnknownCalls by_fence;
+    std::size_t fenced = 0;
+    std::int64_t failed = 0;
+    std::int64_t unexpected = 0;
+    std::int64_t exposed_calls = 0;
+  };
+  void kill_and_restart(std::optional<std::chrono::milliseconds> stall_pe1, Result& result);
+
   std::optional<WorkDir> work_;
   std::vector<std::unique_ptr<Process>> procs_;
   std::vector<const Process*> sgds_, pes_;
@@ -125,7 +190,7 @@ class SgdPairInterop : public ::testing::Test {
   Marks marks_;  // the kill and the restart, for explain_failed_calls
 };
 
-TEST_F(SgdPairInterop, OsmoStpMovesTheLoadOffAKilledSgdAndBackWithoutAFailedCall) {
+void SgdPairInterop::kill_and_restart(std::optional<std::chrono::milliseconds> stall_pe1, Result& result) {
   SgdSpec spec_a;
   spec_a.ss7_peer_ip = "198.18.0.2";  // osmo-stp's client ASPs bind this one
   spec_a.enrp_allow = {"198.18.0.1"};
@@ -174,10 +239,15 @@ TEST_F(SgdPairInterop, OsmoStpMovesTheLoadOffAKilledSgdAndBackWithoutAFailedCall
   ASSERT_TRUE(stp_port) << "osmo-stp does not listen for M3UA on 198.18.0.1\n" << stp_proc.output();
   ASSERT_TRUE(linked_to_both(pes, 10s)) << "every controller must be linked to both gateways";
 
+  // The answer timeout is the test's, not Q.764's T7 (20-30 s): a message
+  // a gateway loses is never answered whatever it is, but 4 s failed 15
+  // calls whose answers crossed a guest the loaded host starved for 4 s
+  // (stop 27: the restarted sgd took 7 s to listen, ss7-gen's 250 ms
+  // statistics came 850 ms apart; the answers arrived, 24 unexpected).
   auto& gen = keep(Process(*sgtest::ChildProcess::spawn(
                                {Bin::ss7_gen(), "--name", "ss7-gen", "--transport", "sctp", "--connect",
                                 "198.18.0.1:" + std::to_string(*stp_port), "--register", "--cps", "30", "--hold",
-                                "300", "--answer-timeout", "4000", "--sccp-rate", "10", "--duration", "40",
+                                "300", "--answer-timeout", "10000", "--sccp-rate", "10", "--duration", "40",
                                 "--stats-interval", "250", "--trace", work_->path("ss7-gen.trace")},
                                work_->path("ss7-gen.log")),
                            work_->path("ss7-gen.log")));
@@ -190,8 +260,20 @@ TEST_F(SgdPairInterop, OsmoStpMovesTheLoadOffAKilledSgdAndBackWithoutAFailedCall
   const auto b_killed = unix_ms_now();
   b->kill_now();
   marks_.emplace_back("kill", b_killed);
-  std::this_thread::sleep_for(1500ms);  // the outage: A alone
+  if (stall_pe1) {
+    std::this_thread::sleep_for(100ms);
+    ASSERT_TRUE(pes.front()->child().signal(SIGSTOP));
+    marks_.emplace_back("pe1-stopped", unix_ms_now());
+    std::this_thread::sleep_for(*stall_pe1);
+    ASSERT_TRUE(pes.front()->child().signal(SIGCONT));
+    std::this_thread::sleep_for(std::max(0ms, 1400ms - *stall_pe1));
+  } else {
+    std::this_thread::sleep_for(1500ms);  // the outage: A alone
+  }
   const auto a_during = pool_counter(a, "sg_pool_accepted_total");
+  // Before the start: in a loaded guest the restarted sgd took 6 s to
+  // write its ports.
+  marks_.emplace_back("restart", unix_ms_now());
   b = &keep(start_sgd(*work_, [&] {
     SgdSpec again = spec_b;
     again.ss7_port = b->port("m3ua");
@@ -199,7 +281,6 @@ TEST_F(SgdPairInterop, OsmoStpMovesTheLoadOffAKilledSgdAndBackWithoutAFailedCall
     again.enrp_port = b->port("enrp");
     return again;
   }(), "sgd-b-restarted"));
-  marks_.emplace_back("restart", unix_ms_now());
   sgds_.push_back(b);
   ASSERT_TRUE(b->started()) << b->failure();
   // The load runs until the restarted B carries again (osmo-stp's
@@ -246,6 +327,18 @@ TEST_F(SgdPairInterop, OsmoStpMovesTheLoadOffAKilledSgdAndBackWithoutAFailedCall
   // counted as before-aspup) and resets the association once, so osmo-stp
   // starts over with ASP Up (docs/m3ua.md). Each message lost so can fail
   // at most one call; the gateway loses nothing on its own.
+  result.failed = num(s, "calls_failed");
+  result.unexpected = num(s, "unexpected");
+  if (stall_pe1) {
+    // What the stopped controller costs besides is the hung-controller
+    // failover's (calls whose IAM its kernel took): not this test's.
+    const auto f = fences();
+    result.unknown = unknown;
+    result.by_fence = unknown_calls(pes_, f.controllers);
+    result.fenced = f.controllers.size();
+    result.exposed_calls = f.exposed_calls;
+    return;
+  }
   const auto stp_lost = stp_dropped(stp_proc);
   const auto b_refused = pool_counter(*b, "sg_m3ua_drops_total", "before-aspup");
   const auto b_resets = pool_counter(*b, "sg_ss7_stale_asp_resets_total");
@@ -269,7 +362,50 @@ TEST_F(SgdPairInterop, OsmoStpMovesTheLoadOffAKilledSgdAndBackWithoutAFailedCall
   EXPECT_EQ(num(s, "calls_failed"), failed.inside + failed.outside);
   EXPECT_EQ(num(s, "calls_completed") + num(s, "calls_failed"), num(s, "calls_attempted"));
   EXPECT_EQ(num(s, "unexpected"), 0);
-  EXPECT_EQ(unknown, 0);
+  // A second fault the loaded machine adds: a controller starved past
+  // 2 x pe-beat (500 ms) at one gateway and not at the other is fenced by
+  // that one alone (the clean-clone run x42: sgd A aborted pe1 on BEAT 5 s
+  // after the kill, while the restarted B kept using it, and 12 messages
+  // met controllers that did not hold their calls). A one-sided fence is
+  // beyond what the pair covers (docs/gateway.md): its cost is confined to
+  // the fenced controller's calls, and any other unknown-call message is
+  // the gateways' fault.
+  const auto f = fences();
+  const auto u = unknown_calls(pes_, f.controllers);
+  std::printf("[osmo-stp pair] unknown-call messages: %lld for the calls of %zu controller(s) a gateway fenced on "
+              "BEAT (at most %lld exposed), %lld other\n",
+              static_cast<long long>(u.of_fenced), f.controllers.size(), static_cast<long long>(f.exposed_calls),
+              static_cast<long long>(u.other));
+  EXPECT_EQ(u.of_fenced + u.other, unknown) << "the traces and the counters disagree";
+  EXPECT_EQ(u.other, 0) << "messages for unknown calls that no fence explains";
+  EXPECT_LE(u.of_fenced, f.exposed_calls) << "more than the calls a one-sided fence exposes";
+}
+
+TEST_F(SgdPairInterop, OsmoStpMovesTheLoadOffAKilledSgdAndBackWithoutAFailedCall) {
+  Result r;
+  kill_and_restart(std::nullopt, r);
+}
+
+// The one-sided fence made on purpose: pe1 stopped for 2 s right after B's
+// kill (2 x T(beat) = 1 s at A; 2 s covers two whole BEAT intervals
+// whatever their phase), so A alone fences it, and the restarted B, which
+// never saw it hang, uses it while A keeps it fenced (until the
+// registrar's audit readmits it). Messages for unknown calls may follow:
+// each must belong to the fenced controller's calls (docs/gateway.md,
+// "What the pair does not cover"); none may be anything else.
+TEST_F(SgdPairInterop, AControllerFencedByOneGatewayAloneCostsOnlyItsOwnCalls) {
+  Result r;
+  kill_and_restart(2000ms, r);
+  if (HasFatalFailure()) return;
+  std::printf("[osmo-stp pair, pe1 stopped 2 s] %zu controller(s) fenced; unknown-call messages %lld: %lld of the "
+              "fenced controller's calls (at most %lld exposed), %lld other; calls failed %lld, unexpected %lld\n",
+              r.fenced, static_cast<long long>(r.unknown), static_cast<long long>(r.by_fence.of_fenced),
+              static_cast<long long>(r.exposed_calls), static_cast<long long>(r.by_fence.other),
+              static_cast<long long>(r.failed), static_cast<long long>(r.unexpected));
+  EXPECT_GE(r.fenced, 1U) << "A did not fence the stopped controller";
+  EXPECT_EQ(r.by_fence.of_fenced + r.by_fence.other, r.unknown) << "the traces and the counters disagree";
+  EXPECT_EQ(r.by_fence.other, 0) << "messages for unknown calls that the fence does not explain";
+  EXPECT_LE(r.by_fence.of_fenced, r.exposed_calls) << "more than the calls a one-sided fence exposes";
 }
 
 }  // namespace

@@ -70,13 +70,6 @@ class GatewayController::Link : public drv::Events {
   bool active_ = false;
 };
 
-namespace {
-// Bounds of what waits for an SG association: far more than one SG restart
-// carries at the loads we simulate, and older than any caller waits.
-constexpr std::size_t kMaxHeld = 10000;
-constexpr auto kMaxHeldAge = std::chrono::seconds(10);
-}  // namespace
-
 rserpool::Result<std::unique_ptr<GatewayController>, std::error_code> GatewayController::open(
     boost::asio::io_context& io, ControllerConfig cfg) {
   auto c = std::make_unique<GatewayController>(io, std::move(cfg));
@@ -150,6 +143,11 @@ void GatewayController::link_down(LinkId id, tr::DownReason reason) {
                    "its next run routes them here)",
                    id, tr::to_string(reason), kept);
   }
+  // Its last hand-back came before this: what it gave back and refused
+  // leaves now, ahead of what waited for its end.
+  sim::SgOutbox::Steps steps;
+  outbox_.link_down(id, clock_.now(), steps);
+  run(steps);
   // Not from inside the driver's own callback: it is still on the stack.
   boost::asio::post(io_, [this, id, alive = std::weak_ptr<bool>(alive_)] {
     if (!alive.expired()) links_.erase(id);
@@ -166,6 +164,8 @@ void GatewayController::data(LinkId id, const mxua::Data& d) {
   const auto calls_before = model_.active_calls();
   const auto replies = model_.on_message(m, clock_.now(), id);
   const auto& after = model_.counters();
+  // For a failing test's explanation: which message found no call here.
+  if (cfg_.trace && after.unknown_call_messages != before.unknown_call_messages) cfg_.trace("unknown", id, m);
   // The cookie goes out before the replies it covers (same association,
   // ordered): whatever the SG forwarded, it holds a cookie at least as new.
   if (after.calls_offered != before.calls_offered || after.calls_released != before.calls_released ||
@@ -176,69 +176,97 @@ void GatewayController::data(LinkId id, const mxua::Data& d) {
 }
 
 void GatewayController::send(LinkId id, const MtpMessage& m) {
-  // Behind what waits already (order), else on `id`, else on any active SG
-  // association (an SG's mate carries its calls' answers), else it waits.
-  if (held_.empty()) {
-    if (send_now(id, m)) return;
-    for (const auto& [other, l] : links_)
-      if (other != id && send_now(other, m)) return;
+  // On `id`, else on any active SG association (an SG's mate carries its
+  // calls' answers), else it waits; never ahead of what a dying association
+  // may still give back (sim::SgOutbox).
+  sim::SgOutbox::Steps steps;
+  outbox_.send(id, m, clock_.now(), steps);
+  run(steps);
+}
+
+void GatewayController::run(sim::SgOutbox::Steps& steps) {
+  using Kind = sim::SgOutbox::Step::Kind;
+  for (auto& s : steps) {
+    switch (s.kind) {
+      case Kind::send:
+        send_now(s.link, s.message);
+        break;
+      case Kind::held:
+        if (cfg_.trace) cfg_.trace("held", s.link, s.message);
+        ++counters_.held_for_sg;
+        break;
+      case Kind::expired:
+        if (cfg_.trace) cfg_.trace("expired", s.link, s.message);
+        ++counters_.held_expired;
+        ++counters_.send_failed;
+        break;
+    }
   }
-  const auto now = clock_.now();
-  while (!held_.empty() && (held_.size() >= kMaxHeld || now - held_.front().since > kMaxHeldAge)) {
-    if (cfg_.trace) cfg_.trace("expired", 0, held_.front().message);
-    held_.pop_front();
-    ++counters_.held_expired;
-    ++counters_.send_failed;
-  }
-  if (cfg_.trace) cfg_.trace("held", id, m);
-  held_.push_back(Held{m, now});
-  ++counters_.held_for_sg;
 }
 
 void GatewayController::handed_back(LinkId id, std::vector<mxua::Data>&& unsent) {
   if (unsent.empty()) return;
   if (last_link_ == id) last_link_ = 0;
   counters_.handed_back += unsent.size();
-  logger()->info("SG association {}: {} message(s) not delivered: re-sent through another SG association", id,
-                 unsent.size());
+  std::vector<MtpMessage> back;
   for (const auto& d : unsent) {
     const auto& p = d.protocol_data;
-    const MtpMessage m{p.opc.value, p.dpc.value, p.si, p.ni, p.mp, p.sls, p.user_data};
-    if (cfg_.trace) cfg_.trace("handed-back", id, m);
-    send(0, m);
+    back.push_back(MtpMessage{p.opc.value, p.dpc.value, p.si, p.ni, p.mp, p.sls, p.user_data});
+    if (cfg_.trace) cfg_.trace(sending_on_ == id ? "refused" : "handed-back", id, back.back());
   }
+  if (sending_on_ == id) {
+    // Refused at once by the association we were sending on: it is dying,
+    // and what its kernel accepted before comes back only at its end.
+    refused_now_ = true;
+    logger()->info("SG association {}: {} message(s) refused: they and what follows wait for its end", id,
+                   back.size());
+    outbox_.refused(id, std::move(back), clock_.now());
+    return;
+  }
+  logger()->info("SG association {}: {} message(s) not delivered: re-sent through another SG association", id,
+                 back.size());
+  sim::SgOutbox::Steps steps;
+  outbox_.handed_back(id, std::move(back), clock_.now(), steps);
+  run(steps);
 }
 
 void GatewayController::link_active(LinkId id) {
   auto it = links_.find(id);
   if (it == links_.end()) return;
   it->second->set_active(true);
-  const auto now = clock_.now();
-  if (!held_.empty())
-    logger()->info("SG association {} active: sending the {} message(s) that waited for an SG", id, held_.size());
-  while (!held_.empty()) {
-    if (now - held_.front().since > kMaxHeldAge) {
-      if (cfg_.trace) cfg_.trace("expired", id, held_.front().message);
-      ++counters_.held_expired;
-      ++counters_.send_failed;
-    } else if (!send_now(id, held_.front().message)) {
-      return;
-    }
-    held_.pop_front();
-  }
+  if (outbox_.waiting() != 0)
+    logger()->info("SG association {} active: sending the {} message(s) that waited for an SG", id,
+                   outbox_.waiting());
+  sim::SgOutbox::Steps steps;
+  outbox_.link_active(id, clock_.now(), steps);
+  run(steps);
 }
 
-bool GatewayController::send_now(LinkId id, const MtpMessage& m) {
+void GatewayController::send_now(LinkId id, const MtpMessage& m) {
+  const auto now = clock_.now();
   auto it = links_.find(id);
-  if (it == links_.end() || !it->second->up() || !it->second->active()) return false;
+  if (it == links_.end() || !it->second->up()) {
+    // Gone under the outbox's feet: as refused, and buried at once if the
+    // association's end was already reported.
+    outbox_.refused(id, {m}, now);
+    if (it == links_.end()) {
+      sim::SgOutbox::Steps steps;
+      outbox_.link_down(id, now, steps);
+      run(steps);
+    }
+    return;
+  }
   mxua::DataView d;
   d.routing_context = gwc_link::kRoutingContext;
   d.protocol_data = mxua::ProtocolDataView{mxua::PointCode{m.opc}, mxua::PointCode{m.dpc}, m.si, m.ni, m.mp, m.sls,
                                            rserpool::ByteView(m.data)};
+  sending_on_ = id;
+  refused_now_ = false;
   it->second->driver().send_data(d);
+  sending_on_ = 0;
+  if (refused_now_) return;
   ++counters_.messages_out;
   if (cfg_.trace) cfg_.trace("out", id, m);
-  return true;
 }
 
 GatewayController::LinkId GatewayController::reply_link() const {

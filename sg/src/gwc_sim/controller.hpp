@@ -18,7 +18,8 @@
 // What the controller sends towards the SS7 side while no SG association is
 // active (between an SG's death and its restart, or its mate's takeover)
 // waits, in order, bounded in number and age, and leaves on the first
-// association that becomes active.
+// association that becomes active; nothing overtakes what a dying SG
+// association may still give back (sim::SgOutbox).
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -35,6 +36,7 @@
 #include "rserpool/base/time.hpp"
 #include "rserpool/transport/endpoint.hpp"
 #include "sg/sim/gwc_call_model.hpp"
+#include "sg/sim/sg_outbox.hpp"
 
 namespace sg::gwcsim {
 
@@ -49,6 +51,8 @@ struct ControllerConfig {
   // Every ISUP/SCCP message's fate here: "in" (from association `link`),
   // "out" (sent on `link`), "held" (no active SG association: waits),
   // "handed-back" (a lost association did not deliver it: sent again),
+  // "refused" (a dying association refused it at once: sent at its end),
+  // "unknown" (an "in" that found no call here),
   // "expired" (waited too long or too many waited: dropped).
   std::function<void(std::string_view what, std::uint64_t link, const MtpMessage& m)> trace;
 };
@@ -99,7 +103,9 @@ class GatewayController {
   void control(LinkId id, rserpool::transport::Message&& m);
   void link_down(LinkId id, rserpool::transport::DownReason reason);
   void send(LinkId id, const MtpMessage& m);
-  bool send_now(LinkId id, const MtpMessage& m);
+  // Executes the outbox's steps (sends, and the trace of what waits).
+  void run(sim::SgOutbox::Steps& steps);
+  void send_now(LinkId id, const MtpMessage& m);
   // An SG association became active: what waited goes first, in order.
   void link_active(LinkId id);
   // The transport of a lost association gave back what it did not deliver.
@@ -121,11 +127,9 @@ class GatewayController {
   std::optional<rserpool::TimePoint> answer_armed_for_;
   std::function<void()> changed_;
   ControllerCounters counters_;
-  struct Held {
-    MtpMessage message;
-    rserpool::TimePoint since;
-  };
-  std::deque<Held> held_;  // towards the SS7 side, waiting for an active SG association
+  sim::SgOutbox outbox_;  // towards the SS7 side: which association, or wait
+  LinkId sending_on_ = 0;  // send_now() is in the driver's send on it
+  bool refused_now_ = false;  // ... which refused the message at once
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -29,7 +29,8 @@ constexpr const char* kUsage =
     "  --aggressive            fast failure detection (registrar and SG associations)\n"
     "  --no-self-fence         an SG association lost abnormally is always the SG's death (keep its calls),\n"
     "                          even right after a stall of our own (default: a fence, its calls given up)\n"
-    "  --trace FILE            one line per ISUP message in or out (time, association, CIC, type)\n"
+    "  --trace FILE            one line per ISUP message in or out (time, association, CIC, type),\n"
+    "                          and an `unknown` line for each one that found no call here\n"
     "  --name NAME\n";
 
 std::optional<rserpool::PolicyType> policy_type(std::string_view s) {
