@@ -53,11 +53,19 @@ skipped() { [[ $skip == *" $1 "* || ($1 == uml-* && $skip == *" uml "*) ]]; }
 
 # timed NAME COMMAND...: runs a stage, writes "rc wall_s cpu_user_s cpu_sys_s"
 # to $logs/NAME.status (CPU time of the stage and all it started, which the
-# load of a shared machine distorts less than wall time).
+# load of a shared machine distorts less than wall time). The time is taken
+# in a subshell of its own: bash's `time` counts every child its shell reaps
+# meanwhile, and this shell reaps the background lanes whenever they end, so
+# a stage timed here directly was charged the CPU of every lane that ended
+# before it (stop 26's host lane "489 + 635 s" held both UML lanes and the
+# fuzzing lane; docs/performance.md, "Stop 27: CI run time").
 timed() {
-  local name=$1 rc=0 TIMEFORMAT='%R %U %S'
+  local name=$1 rc=0
   shift
-  { time "$@"; } 2>"$logs/$name.time" || rc=$?
+  (
+    TIMEFORMAT='%R %U %S'
+    time "$@"
+  ) 2>"$logs/$name.time" || rc=$?
   echo "$rc $(tail -n 1 "$logs/$name.time")" >"$logs/$name.status"
 }
 
