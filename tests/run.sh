@@ -7,7 +7,8 @@
 # 2. builds what the suite runs (target sg_suite) with warnings as errors,
 #    without debug information, the libraries with a precompiled header,
 #    Asio's implementation compiled once (SG_ASIO_SEPARATE), the test
-#    binaries' own code at -Og
+#    binaries' own code at -Og, the multi-file test binaries whose files
+#    compile together as one TU each (SG_TEST_UNITY)
 # 3. then runs four lanes at once on the two CPUs (the UML and host tests
 #    mostly wait, the fuzzing build uses what they leave):
 #    - the kernel-SCTP and interoperability tests (rsplib, osmo-stp) inside
@@ -53,11 +54,19 @@ skipped() { [[ $skip == *" $1 "* || ($1 == uml-* && $skip == *" uml "*) ]]; }
 
 # timed NAME COMMAND...: runs a stage, writes "rc wall_s cpu_user_s cpu_sys_s"
 # to $logs/NAME.status (CPU time of the stage and all it started, which the
-# load of a shared machine distorts less than wall time).
+# load of a shared machine distorts less than wall time). The time is taken
+# in a subshell of its own: bash's `time` counts every child its shell reaps
+# meanwhile, and this shell reaps the background lanes whenever they end, so
+# a stage timed here directly was charged the CPU of every lane that ended
+# before it (stop 26's host lane "489 + 635 s" held both UML lanes and the
+# fuzzing lane; docs/performance.md, "Stop 27: CI run time").
 timed() {
-  local name=$1 rc=0 TIMEFORMAT='%R %U %S'
+  local name=$1 rc=0
   shift
-  { time "$@"; } 2>"$logs/$name.time" || rc=$?
+  (
+    TIMEFORMAT='%R %U %S'
+    time "$@"
+  ) 2>"$logs/$name.time" || rc=$?
   echo "$rc $(tail -n 1 "$logs/$name.time")" >"$logs/$name.status"
 }
 
@@ -94,11 +103,14 @@ deps_pid=$!
 # shared precompiled header for the libraries and programs, Asio's
 # implementation compiled in one TU instead of in every TU that includes
 # Asio, and the GoogleTest binaries' own code at -Og (about a third less CPU
-# for those TUs; the libraries and programs they test stay at -O2).
-# docs/performance.md, "CI run time" and "Stop 26: CI run time".
+# for those TUs; the libraries and programs they test stay at -O2), and the
+# multi-file test binaries listed in tests/CMakeLists.txt as one TU each
+# (about half their CPU: the TUs shared the same headers' code generation).
+# docs/performance.md, "CI run time", "Stop 26: CI run time" and "Stop 27:
+# CI run time".
 build_stage() {
   cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSG_DEBUG_INFO=OFF -DSG_PCH=ON \
-    -DSG_ASIO_SEPARATE=ON -DSG_TEST_OPT="${SG_TEST_OPT--Og}" -DSG_WERROR=ON -DSG_BENCHMARKS=OFF 2>&1 >/dev/null &&
+    -DSG_ASIO_SEPARATE=ON -DSG_TEST_OPT="${SG_TEST_OPT--Og}" -DSG_TEST_UNITY=ON -DSG_WERROR=ON -DSG_BENCHMARKS=OFF 2>&1 >/dev/null &&
     cmake --build "$build" --target sg_suite -j"$jobs" 2>&1
 }
 stage "build ($build, target sg_suite)"
