@@ -46,6 +46,12 @@ AspState AspClient::state() const noexcept {
 }
 
 bool AspClient::active_for(std::optional<std::uint32_t> rc) const {
+  // The common case, one activation (a gateway controller link, an STP
+  // connection): no tree search per DATA (issue 16).
+  if (active_.size() == 1) {
+    const auto& only = *active_.begin();
+    return !only || only == rc;
+  }
   if (active_.count(rc) != 0) return true;
   // Activated without RC: the SGP decides the ASes, so any RC is accepted.
   return active_.count(std::nullopt) != 0;
@@ -357,18 +363,16 @@ void AspClient::receive(std::uint16_t stream, ByteView bytes, TimePoint now, Act
 }
 
 bool AspClient::receive_data_now(std::uint16_t stream, ByteView bytes, TimePoint now, DataIndication& indication) {
-  auto hdr = decode_header(bytes, cfg_.limits);
-  if (!hdr || hdr->msg_class != static_cast<std::uint8_t>(MessageClass::Transfer)) return false;
-  auto d = decode_data(bytes, *hdr);
-  if (!d) return false;
-  const DataVerdict v = data_verdict(*d, stream);
+  DataView d;
+  if (!decode_data_now(bytes, cfg_.limits, d)) return false;  // what receive() decodes as a DATA, and only that
+  const DataVerdict v = data_verdict(d, stream);
   if (!v.accepted) return false;
   // What receive() and handle_data() do on this path, and nothing else.
   now_ = now;
   beat_.seen(now);
   indication.assoc = cfg_.assoc;
   indication.routing_context = v.routing_context;
-  indication.data = take_owned(*d);  // the received frame when the driver lent it
+  indication.data = take_owned(d);  // the received frame when the driver lent it
   return true;
 }
 

@@ -242,17 +242,15 @@ bool SgpNode::receive_data_now(AssocId assoc, std::uint16_t stream, ByteView byt
                                DataIndication& indication) {
   Asp* asp = asps_.find(assoc);
   if (!asp) return false;
-  auto hdr = decode_header(bytes, cfg_.limits);
-  if (!hdr || hdr->msg_class != static_cast<std::uint8_t>(MessageClass::Transfer)) return false;
-  auto d = decode_data(bytes, *hdr);
-  if (!d) return false;
-  const DataVerdict v = data_verdict(*asp, *d, stream);
+  DataView d;
+  if (!decode_data_now(bytes, cfg_.limits, d)) return false;  // what receive() decodes as a DATA, and only that
+  const DataVerdict v = data_verdict(*asp, d, stream);
   if (!v.accepted) return false;
   // What receive() and handle_data() do on this path, and nothing else.
   asp->beat.seen(now);
   indication.assoc = assoc;
   indication.routing_context = v.routing_context;
-  indication.data = take_owned(*d);  // the received frame when the driver lent it
+  indication.data = take_owned(d);  // the received frame when the driver lent it
   return true;
 }
 
