@@ -15,15 +15,15 @@ namespace {
 using rserpool::load_u16;
 using rserpool::load_u32;
 
+// Network byte order, one store each (not four shifted byte stores: the
+// relay writes a header, a Routing Context and a label per DATA, issue 16).
 inline void store_u16(std::uint8_t* p, std::uint16_t v) noexcept {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
+  const std::uint16_t be = __builtin_bswap16(v);
+  std::memcpy(p, &be, sizeof be);
 }
 inline void store_u32(std::uint8_t* p, std::uint32_t v) noexcept {
-  p[0] = static_cast<std::uint8_t>(v >> 24);
-  p[1] = static_cast<std::uint8_t>(v >> 16);
-  p[2] = static_cast<std::uint8_t>(v >> 8);
-  p[3] = static_cast<std::uint8_t>(v);
+  const std::uint32_t be = __builtin_bswap32(v);
+  std::memcpy(p, &be, sizeof be);
 }
 inline std::uint8_t* put_u32_param(std::uint8_t* p, Tag t, std::uint32_t v) noexcept {
   store_u16(p, static_cast<std::uint16_t>(t));
@@ -293,15 +293,22 @@ Data take_owned(const DataView& v) {
   d.correlation_id = v.correlation_id;
   const std::size_t n = s.user_data.size();
   const auto at = static_cast<std::size_t>(s.user_data.data() - frame->data());
-  Bytes user = std::move(*frame);  // the storage moves with it: s.user_data still points into it
+  // Filled in place, field by field (no temporary ProtocolData moved in).
+  ProtocolData& pd = d.protocol_data;
+  pd.opc = s.opc;
+  pd.dpc = s.dpc;
+  pd.si = s.si;
+  pd.ni = s.ni;
+  pd.mp = s.mp;
+  pd.sls = s.sls;
+  pd.user_data = std::move(*frame);  // the storage moves with it: s.user_data still points into it
   if (keep) {
-    user.resize(at + n);  // shrinks: nothing written
-    d.protocol_data = ProtocolData{s.opc, s.dpc, s.si, s.ni, s.mp, s.sls, std::move(user), static_cast<std::uint32_t>(at)};
+    pd.user_data.resize(at + n);  // shrinks: nothing written
+    pd.user_at = static_cast<std::uint32_t>(at);
     return d;
   }
-  if (at != 0) std::memmove(user.data(), user.data() + at, n);
-  user.resize(n);  // shrinks: nothing written
-  d.protocol_data = ProtocolData{s.opc, s.dpc, s.si, s.ni, s.mp, s.sls, std::move(user)};
+  if (at != 0) std::memmove(pd.user_data.data(), pd.user_data.data() + at, n);
+  pd.user_data.resize(n);  // shrinks: nothing written
   return d;
 }
 
