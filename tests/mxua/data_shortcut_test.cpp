@@ -67,6 +67,52 @@ bool sole_indication_equals(const Actions& full, const DataIndication& ind) {
   return d && d->assoc == ind.assoc && d->routing_context == ind.routing_context && d->data == ind.data;
 }
 
+// One core under test: a fresh one, reachable states, and the few calls
+// and observations the agreement check needs (SgpUnderTest, ClientUnderTest).
+template <typename Core>
+using States = std::vector<std::pair<std::string, std::function<void(Core&)>>>;
+
+// Drives two cores alike into every state, gives each input to one through
+// the shortcut (then receive() when it says no) and to the other through
+// receive() alone, and checks they end alike. Returns {shortcuts, cases}.
+template <typename UnderTest>
+std::pair<int, int> receive_agreement(const States<typename UnderTest::Core>& states) {
+  int shortcuts = 0, cases = 0;
+  for (const auto& [state, reach] : states) {
+    for (const auto& in : inputs()) {
+      SCOPED_TRACE(state + ", " + in.name);
+      UnderTest fast, full;
+      reach(fast.core);
+      reach(full.core);
+      const TimePoint now = at(10ms);
+      Actions expected;
+      full.receive(in.stream, in.bytes, now, expected);
+      DataIndication ind;
+      const bool taken = fast.receive_data_now(in.stream, in.bytes, now, ind);
+      EXPECT_EQ(taken, sole_indication_equals(expected, ind));
+      if (!taken) {
+        Actions got;
+        fast.receive(in.stream, in.bytes, now, got);  // what the driver does next
+        EXPECT_TRUE(same_kinds(got, expected));
+      }
+      // The same core afterwards: counters, states, timers.
+      EXPECT_EQ(fast.core.drops().by_reason, full.core.drops().by_reason);
+      EXPECT_EQ(fast.core.errors().sent, full.core.errors().sent);
+      EXPECT_EQ(fast.core.errors().received, full.core.errors().received);
+      UnderTest::expect_same_state(fast.core, full.core);
+      EXPECT_EQ(fast.core.next_deadline(), full.core.next_deadline());
+      // BEAT is answered and time passes alike: T(beat) saw the same peer.
+      Actions fa, fu;
+      fast.core.on_timeout(at(60s), fa);
+      full.core.on_timeout(at(60s), fu);
+      EXPECT_TRUE(same_kinds(fa, fu));
+      shortcuts += taken ? 1 : 0;
+      ++cases;
+    }
+  }
+  return {shortcuts, cases};
+}
+
 // ------------------------------------------------------------------ SGP
 
 constexpr AssocId kA = 1;
@@ -90,8 +136,8 @@ SgpConfig sgp_config() {
 }
 
 // The states an SGP's ASP goes through, each reached from a fresh node.
-const std::vector<std::pair<std::string, std::function<void(SgpNode&)>>>& sgp_states() {
-  static const std::vector<std::pair<std::string, std::function<void(SgpNode&)>>> s = {
+const States<SgpNode>& sgp_states() {
+  static const States<SgpNode> s = {
       {"no association", [](SgpNode&) {}},
       {"ASP down", [](SgpNode& n) { (void)n.association_up(kA, {kPeerIp}, 5, at(0ms)); }},
       {"ASP inactive",
@@ -122,41 +168,21 @@ const std::vector<std::pair<std::string, std::function<void(SgpNode&)>>>& sgp_st
   return s;
 }
 
-TEST(DataShortcut, SgpReceiveDataNowAgreesWithReceiveInEveryState) {
-  int shortcuts = 0, cases = 0;
-  for (const auto& [state, reach] : sgp_states()) {
-    for (const auto& in : inputs()) {
-      SCOPED_TRACE(state + ", " + in.name);
-      SgpNode fast(sgp_config()), full(sgp_config());
-      reach(fast);
-      reach(full);
-      const TimePoint now = at(10ms);
-      Actions expected;
-      full.receive(kA, in.stream, in.bytes, now, expected);
-      DataIndication ind;
-      const bool taken = fast.receive_data_now(kA, in.stream, in.bytes, now, ind);
-      EXPECT_EQ(taken, sole_indication_equals(expected, ind));
-      if (!taken) {
-        Actions got;
-        fast.receive(kA, in.stream, in.bytes, now, got);  // what the driver does next
-        EXPECT_TRUE(same_kinds(got, expected));
-      }
-      // The same node afterwards: counters, states, timers.
-      EXPECT_EQ(fast.drops().by_reason, full.drops().by_reason);
-      EXPECT_EQ(fast.errors().sent, full.errors().sent);
-      EXPECT_EQ(fast.errors().received, full.errors().received);
-      EXPECT_EQ(fast.stale_asp_resets(), full.stale_asp_resets());
-      EXPECT_EQ(fast.asp_state(kA), full.asp_state(kA));
-      EXPECT_EQ(fast.next_deadline(), full.next_deadline());
-      // BEAT is answered and time passes alike: T(beat) saw the same peer.
-      Actions fa, fu;
-      fast.on_timeout(at(60s), fa);
-      full.on_timeout(at(60s), fu);
-      EXPECT_TRUE(same_kinds(fa, fu));
-      shortcuts += taken ? 1 : 0;
-      ++cases;
-    }
+struct SgpUnderTest {
+  using Core = SgpNode;
+  SgpNode core{sgp_config()};
+  void receive(std::uint16_t stream, ByteView b, TimePoint now, Actions& out) { core.receive(kA, stream, b, now, out); }
+  bool receive_data_now(std::uint16_t stream, ByteView b, TimePoint now, DataIndication& ind) {
+    return core.receive_data_now(kA, stream, b, now, ind);
   }
+  static void expect_same_state(const SgpNode& fast, const SgpNode& full) {
+    EXPECT_EQ(fast.stale_asp_resets(), full.stale_asp_resets());
+    EXPECT_EQ(fast.asp_state(kA), full.asp_state(kA));
+  }
+};
+
+TEST(DataShortcut, SgpReceiveDataNowAgreesWithReceiveInEveryState) {
+  const auto [shortcuts, cases] = receive_agreement<SgpUnderTest>(sgp_states());
   // Active in RC 100: RC 100, no RC, NA 7; active in both: RC 100, RC 200, NA 7.
   EXPECT_EQ(shortcuts, 6);
   EXPECT_EQ(cases, 66);
@@ -174,8 +200,8 @@ AspClientConfig client_config() {
   return c;
 }
 
-const std::vector<std::pair<std::string, std::function<void(AspClient&)>>>& client_states() {
-  static const std::vector<std::pair<std::string, std::function<void(AspClient&)>>> s = {
+const States<AspClient>& client_states() {
+  static const States<AspClient> s = {
       {"new", [](AspClient&) {}},
       {"ASP Up sent", [](AspClient& c) { (void)c.association_up(at(0ms)); }},
       {"ASP Active sent (DATA may overtake its ACK)",
@@ -208,38 +234,18 @@ const std::vector<std::pair<std::string, std::function<void(AspClient&)>>>& clie
   return s;
 }
 
-TEST(DataShortcut, ClientReceiveDataNowAgreesWithReceiveInEveryState) {
-  int shortcuts = 0, cases = 0;
-  for (const auto& [state, reach] : client_states()) {
-    for (const auto& in : inputs()) {
-      SCOPED_TRACE(state + ", " + in.name);
-      AspClient fast(client_config()), full(client_config());
-      reach(fast);
-      reach(full);
-      const TimePoint now = at(10ms);
-      Actions expected;
-      full.receive(in.stream, in.bytes, now, expected);
-      DataIndication ind;
-      const bool taken = fast.receive_data_now(in.stream, in.bytes, now, ind);
-      EXPECT_EQ(taken, sole_indication_equals(expected, ind));
-      if (!taken) {
-        Actions got;
-        fast.receive(in.stream, in.bytes, now, got);
-        EXPECT_TRUE(same_kinds(got, expected));
-      }
-      EXPECT_EQ(fast.drops().by_reason, full.drops().by_reason);
-      EXPECT_EQ(fast.errors().sent, full.errors().sent);
-      EXPECT_EQ(fast.errors().received, full.errors().received);
-      EXPECT_EQ(fast.state(), full.state());
-      EXPECT_EQ(fast.next_deadline(), full.next_deadline());
-      Actions fa, fu;
-      fast.on_timeout(at(60s), fa);
-      full.on_timeout(at(60s), fu);
-      EXPECT_TRUE(same_kinds(fa, fu));
-      shortcuts += taken ? 1 : 0;
-      ++cases;
-    }
+struct ClientUnderTest {
+  using Core = AspClient;
+  AspClient core{client_config()};
+  void receive(std::uint16_t stream, ByteView b, TimePoint now, Actions& out) { core.receive(stream, b, now, out); }
+  bool receive_data_now(std::uint16_t stream, ByteView b, TimePoint now, DataIndication& ind) {
+    return core.receive_data_now(stream, b, now, ind);
   }
+  static void expect_same_state(const AspClient& fast, const AspClient& full) { EXPECT_EQ(fast.state(), full.state()); }
+};
+
+TEST(DataShortcut, ClientReceiveDataNowAgreesWithReceiveInEveryState) {
+  const auto [shortcuts, cases] = receive_agreement<ClientUnderTest>(client_states());
   // ASPAC outstanding: every DATA off stream 0 from a permitted OPC (6);
   // active for RC 100: RC 100 with or without NA (3).
   EXPECT_EQ(shortcuts, 9);

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "hex.hpp"
 #include "mxua/codec.hpp"
@@ -144,16 +145,67 @@ TEST(M3uaEncodeInPlace, GivesTheEncodersBytesInTheUserPartsOwnBuffer) {
           }
 }
 
-TEST(M3uaEncodeInPlace, RefusesAViewThatDoesNotBorrowAllOfTheBuffer) {
+TEST(M3uaEncodeInPlace, RefusesAViewThatDoesNotBorrowFromTheBuffer) {
   Bytes user_part = {1, 2, 3, 4};
   const Bytes before = user_part;
   const Bytes elsewhere = {1, 2, 3, 4};
   EXPECT_FALSE(encode_data_in_place(sample(ByteView(elsewhere), {}, Opt{1}, {}), user_part));
-  EXPECT_FALSE(encode_data_in_place(sample(ByteView(user_part.data(), 3), {}, Opt{1}, {}), user_part));
-  EXPECT_FALSE(encode_data_in_place(sample(ByteView(user_part.data() + 1, 3), {}, Opt{1}, {}), user_part));
+  EXPECT_FALSE(encode_data_in_place(sample(ByteView(user_part.data() + 1, 4), {}, Opt{1}, {}), user_part))
+      << "runs past the buffer's end";
   EXPECT_EQ(user_part, before);
   Bytes empty;
   EXPECT_FALSE(encode_data_in_place(sample(ByteView(empty), {}, Opt{1}, {}), empty));
+}
+
+// The relay's case (issue 16): a received DATA kept in its frame
+// (take_owned() under a FrameLoan that keeps it: the user data where it
+// lay, the frame cut after it) re-headed with another NA and RC is the
+// encoder's bytes; when the new header is as long as the received one the
+// user data does not move, and when it is not it moves once.
+TEST(M3uaEncodeInPlace, ReheadsAKeptFrameWhereItsUserDataLies) {
+  const Opt none;
+  for (std::size_t n = 1; n <= 9; ++n)
+    for (const auto& in_na : {none, Opt{4}})
+      for (const auto& in_rc : {none, Opt{100}})
+        for (const auto& in_corr : {none, Opt{9}})
+          for (const auto& na : {none, Opt{7}})
+            for (const auto& rc : {none, Opt{200}}) {
+              SCOPED_TRACE("user " + std::to_string(n) + " in na/rc/corr " + std::to_string(in_na.has_value()) +
+                           std::to_string(in_rc.has_value()) + std::to_string(in_corr.has_value()) + " out na/rc " +
+                           std::to_string(na.has_value()) + std::to_string(rc.has_value()));
+              Bytes user;
+              for (std::size_t i = 0; i < n; ++i) user.push_back(static_cast<std::uint8_t>(0x30 + i));
+              Bytes frame;
+              frame.reserve(256);
+              encode_data(sample(ByteView(user), in_na, in_rc, in_corr), frame);
+              Data kept;
+              {
+                auto d = decode_data(frame);
+                ASSERT_TRUE(d.ok());
+                const FrameLoan loan(frame, /*keep*/ true);
+                kept = take_owned(*d);
+              }
+              const std::size_t head_in = 8 + (in_na ? 8U : 0U) + (in_rc ? 8U : 0U) + 16;
+              ASSERT_EQ(kept.protocol_data.user_at, head_in) << "left where it lay";
+              ASSERT_EQ(kept.protocol_data.user_data.size(), head_in + n) << "cut after the user data";
+              EXPECT_EQ(Bytes(kept.protocol_data.user_part().begin(), kept.protocol_data.user_part().end()), user);
+              DataView out = to_view(kept);
+              out.network_appearance = na;
+              out.routing_context = rc;
+              out.correlation_id.reset();
+              Bytes want;
+              encode_data(out, want);
+              Bytes& buf = kept.protocol_data.user_data;
+              const auto* storage = buf.data();
+              const auto* user_before = out.protocol_data.user_data.data();
+              const std::size_t head_out = 8 + (na ? 8U : 0U) + (rc ? 8U : 0U) + 16;
+              ASSERT_TRUE(encode_data_in_place(out, buf));
+              EXPECT_EQ(hex(buf), hex(want));
+              EXPECT_EQ(buf.data(), storage) << "built in the same storage";
+              if (head_out == head_in) {
+                EXPECT_EQ(buf.data() + head_out, user_before) << "the user data did not move";
+              }
+            }
 }
 
 // decode_data(wire, header): the receiving cores read the common header
@@ -175,6 +227,60 @@ TEST(M3uaDecodeData, WithTheHeaderAlreadyReadGivesTheSameView) {
   auto c = decode_data(frame, not_data);
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.error().code, ErrorCode::UnexpectedMessage);
+}
+
+// decode_data_now(): the receiving cores' shortcut accepts exactly what
+// decode_header() and decode_data() accept, with the same view: every
+// DATA shape, and every one of them with one octet changed, cut short or
+// lengthened (a DATA the shortcut wrongly accepted would skip its ERR).
+TEST(M3uaDecodeData, TheShortcutAcceptsExactlyWhatTheFullDecodeAccepts) {
+  const Opt none;
+  std::vector<Bytes> frames;
+  for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{4}, std::size_t{7}})
+    for (const auto& na : {none, Opt{4}})
+      for (const auto& rc : {none, Opt{100}})
+        for (const auto& corr : {none, Opt{9}}) {
+          Bytes user(n, 0x41);
+          Bytes f;
+          encode_data(sample(ByteView(user), na, rc, corr), f);
+          frames.push_back(f);
+        }
+  int accepted = 0, refused = 0;
+  auto check = [&](const Bytes& w) {
+    DataView fast;
+    const bool now = decode_data_now(w, DecodeLimits{}, fast);
+    auto hdr = decode_header(w);
+    const bool full_ok = hdr.ok() && hdr->msg_class == 1 && decode_data(w, *hdr).ok();
+    ASSERT_EQ(now, full_ok) << hex(w);
+    if (!now) {
+      ++refused;
+      return;
+    }
+    ++accepted;
+    auto full = decode_data(w);
+    EXPECT_EQ(to_owned(fast), to_owned(*full)) << hex(w);
+    EXPECT_EQ(fast.protocol_data.user_data.data(), full->protocol_data.user_data.data());
+  };
+  for (const auto& f : frames) {
+    check(f);
+    for (std::size_t i = 0; i < f.size(); ++i)
+      // Small lengths and counts, and every tag's octets (0x0006 RC, 0x0013
+      // Correlation Id, 0x0200 NA, 0x0210 Protocol Data): a tag turned into
+      // another repeats a parameter or puts one where it is not allowed.
+      for (const std::uint8_t v : {std::uint8_t{0}, std::uint8_t{1}, std::uint8_t{2}, std::uint8_t{3},
+                                   std::uint8_t{4}, std::uint8_t{6}, std::uint8_t{8}, std::uint8_t{0x10},
+                                   std::uint8_t{0x13}, std::uint8_t{0xff}}) {
+        Bytes m = f;
+        m[i] = v;
+        check(m);
+      }
+    for (std::size_t cut = 1; cut <= 8 && cut < f.size(); ++cut) check(Bytes(f.begin(), f.end() - static_cast<std::ptrdiff_t>(cut)));
+    Bytes longer = f;
+    longer.push_back(0);
+    check(longer);
+  }
+  EXPECT_GT(accepted, 100);
+  EXPECT_GT(refused, 100);
 }
 
 // The receive side of the same idea: a DATA indication takes the received
@@ -205,6 +311,27 @@ TEST(M3uaFrameLoan, ADataIndicationTakesTheLentFrameOnce) {
     EXPECT_EQ(copied.protocol_data.user_data, user);
     EXPECT_FALSE(other.empty());
   }
+}
+
+// Lent to keep (a relay's receiver): the frame is taken as it lies, the
+// user data not moved to its front.
+TEST(M3uaFrameLoan, LentToKeepTheUserDataStaysWhereItLay) {
+  const Bytes user = {9, 8, 7, 6, 5};
+  Bytes frame;
+  encode_data(sample(ByteView(user), Opt{4}, Opt{100}, Opt{3}), frame);
+  const auto* storage = frame.data();
+  auto d = decode_data(frame);
+  ASSERT_TRUE(d.ok());
+  const auto* user_in_frame = d->protocol_data.user_data.data();
+  const FrameLoan loan(frame, /*keep*/ true);
+  Data taken = take_owned(*d);
+  const auto& pd = taken.protocol_data;
+  EXPECT_EQ(pd.user_data.data(), storage) << "the frame's own storage";
+  EXPECT_EQ(pd.user_part().data(), user_in_frame) << "the user data not moved";
+  EXPECT_EQ(pd.user_at, 8U + 8U + 8U + 16U);
+  EXPECT_EQ(Bytes(pd.user_part().begin(), pd.user_part().end()), user);
+  EXPECT_EQ(to_owned(to_view(taken)).protocol_data.user_data, user);
+  EXPECT_TRUE(frame.empty());
 }
 
 TEST(M3uaFrameLoan, WithoutALoanOrOutsideTheFrameItCopies) {

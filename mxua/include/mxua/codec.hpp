@@ -58,6 +58,12 @@ rserpool::Result<DataView, M3uaError> decode_data(ByteView wire, const DecodeLim
 // has already read and accepted: the header is not read twice (a receiving
 // core looks at the class first; issue 16).
 rserpool::Result<DataView, M3uaError> decode_data(ByteView wire, const Header& hdr);
+// The relay's receive path (issue 16): true, with `d` filled (borrowing
+// from `wire`), exactly when decode_header(wire, limits) and then
+// decode_data() would accept `wire` as a DATA and give that view; false for
+// anything else, which the caller then decodes the full way for its error.
+// No Result, no error text: one pass over the header and the parameters.
+bool decode_data_now(ByteView wire, const DecodeLimits& limits, DataView& d) noexcept;
 std::size_t encoded_data_size(const DataView& d) noexcept;
 // Encodes into a caller buffer; returns the bytes written, 0 when out is too small.
 std::size_t encode_data(const DataView& d, std::span<std::uint8_t> out) noexcept;

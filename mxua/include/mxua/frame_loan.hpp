@@ -14,32 +14,42 @@ namespace mxua {
 
 class FrameLoan {
  public:
-  explicit FrameLoan(Bytes& frame) noexcept : outer_(slot()) { slot() = &frame; }
+  // keep: the taker keeps the frame as it lies, its user data not moved to
+  // the front (ProtocolData::user_at), for a receiver that relays it.
+  explicit FrameLoan(Bytes& frame, bool keep = false) noexcept : outer_(slot()) { slot() = Lent{&frame, keep}; }
   ~FrameLoan() { slot() = outer_; }
   FrameLoan(const FrameLoan&) = delete;
   FrameLoan& operator=(const FrameLoan&) = delete;
 
   // The lent frame when `part` lies inside it (it then ends the loan: one
-  // taker); nullptr otherwise.
-  static Bytes* claim(ByteView part) noexcept {
-    Bytes* f = slot();
+  // taker); nullptr otherwise. `keep` tells whether the taker keeps the
+  // frame as it lies.
+  static Bytes* claim(ByteView part, bool& keep) noexcept {
+    const Lent l = slot();
+    Bytes* f = l.frame;
     if (f == nullptr || f->empty() || part.data() == nullptr) return nullptr;
     if (part.data() < f->data() || part.data() + part.size() > f->data() + f->size()) return nullptr;
-    slot() = nullptr;
+    slot() = Lent{};
+    keep = l.keep;
     return f;
   }
 
  private:
-  static Bytes*& slot() noexcept {
-    thread_local Bytes* s = nullptr;
+  struct Lent {
+    Bytes* frame = nullptr;
+    bool keep = false;
+  };
+  static Lent& slot() noexcept {
+    thread_local Lent s;
     return s;
   }
-  Bytes* outer_;
+  Lent outer_;
 };
 
 // to_owned(d), except that when d's user data lies in the frame lent on this
 // thread, the frame itself becomes the user part (moved to its front, the
-// rest cut off) instead of a copy in a fresh buffer. d must not be used
+// rest cut off; or, lent to keep, left where it lies, user_at saying where,
+// and cut after it) instead of a copy in a fresh buffer. d must not be used
 // afterwards (its bytes have moved).
 Data take_owned(const DataView& d);
 

@@ -27,6 +27,13 @@ struct ProtocolData {
   std::uint8_t mp = 0;
   std::uint8_t sls = 0;
   Bytes user_data;
+  // Where the user data starts in user_data: 0, unless the receiver keeps
+  // received frames (driver::Events::keeps_frames()): then user_data is the
+  // received M3UA frame, cut after the user data, and the header and
+  // parameters in front of it stay where they were, so that relaying the
+  // DATA re-heads the frame without moving the user data (issue 16).
+  std::uint32_t user_at = 0;
+  ByteView user_part() const noexcept { return ByteView(user_data).subspan(user_at); }
   friend bool operator==(const ProtocolData&, const ProtocolData&) = default;
 };
 

@@ -19,13 +19,16 @@ namespace mxua {
 bool rehead_data(Bytes& frame, const DataView& d, std::optional<std::uint32_t> na,
                  std::optional<std::uint32_t> rc);
 
-// Builds the DATA encode_data() writes for `d` in `user_part`, which holds
-// exactly d's user data (d borrows all of it): the user data moves back by
-// the length of the header, the optional parameters and the routing label,
-// which are written in front of it. No second buffer, no copy of the user
+// Builds the DATA encode_data() writes for `d` in `frame`, which holds d's
+// user data somewhere (d borrows it from there): the header, the optional
+// parameters and the routing label are written in front of the user data,
+// which moves only when it does not already lie right after them (a frame
+// that holds the user part alone: it moves back by their length; a DATA
+// received with a header of the same length and kept as it lay
+// (ProtocolData::user_at): it stays). No second buffer, no copy of the user
 // data into one (issue 16: the relay sends the buffer it received the user
-// part in). False, user_part unchanged, when d does not borrow all of it.
-// d's user data is gone afterwards (its bytes have moved).
-bool encode_data_in_place(const DataView& d, Bytes& user_part);
+// part in). False, frame unchanged, when d's user data does not lie in it.
+// d's user data is gone afterwards (its bytes may have moved).
+bool encode_data_in_place(const DataView& d, Bytes& frame);
 
 }  // namespace mxua

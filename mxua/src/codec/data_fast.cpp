@@ -15,15 +15,15 @@ namespace {
 using rserpool::load_u16;
 using rserpool::load_u32;
 
+// Network byte order, one store each (not four shifted byte stores: the
+// relay writes a header, a Routing Context and a label per DATA, issue 16).
 inline void store_u16(std::uint8_t* p, std::uint16_t v) noexcept {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
+  const std::uint16_t be = __builtin_bswap16(v);
+  std::memcpy(p, &be, sizeof be);
 }
 inline void store_u32(std::uint8_t* p, std::uint32_t v) noexcept {
-  p[0] = static_cast<std::uint8_t>(v >> 24);
-  p[1] = static_cast<std::uint8_t>(v >> 16);
-  p[2] = static_cast<std::uint8_t>(v >> 8);
-  p[3] = static_cast<std::uint8_t>(v);
+  const std::uint32_t be = __builtin_bswap32(v);
+  std::memcpy(p, &be, sizeof be);
 }
 inline std::uint8_t* put_u32_param(std::uint8_t* p, Tag t, std::uint32_t v) noexcept {
   store_u16(p, static_cast<std::uint16_t>(t));
@@ -140,22 +140,28 @@ bool rehead_data(Bytes& frame, const DataView& d, std::optional<std::uint32_t> n
   return true;
 }
 
-bool encode_data_in_place(const DataView& d, Bytes& user_part) {
+bool encode_data_in_place(const DataView& d, Bytes& frame) {
   const auto& pd = d.protocol_data;
   const std::size_t ud = pd.user_data.size();
-  if (ud == 0 || pd.user_data.data() != user_part.data() || ud != user_part.size()) return false;
-  // Read before writing: d borrows its user data from user_part.
+  const std::uint8_t* const user = pd.user_data.data();
+  if (ud == 0 || frame.empty() || user < frame.data() || user + ud > frame.data() + frame.size()) return false;
+  const auto at = static_cast<std::size_t>(user - frame.data());
+  // Read before writing: d borrows its user data from frame.
   const std::size_t total = encoded_data_size(d);
   const std::size_t head = kHeaderSize + (d.network_appearance ? 8 : 0) + (d.routing_context ? 8 : 0);
   const std::size_t pd_len = 16 + ud;
   const std::size_t padded = rserpool::pad4(pd_len);
-  user_part.resize(total);  // may move the storage: offsets only from here
-  std::uint8_t* p = user_part.data();
-  std::memmove(p + head + 16, p, ud);
+  // Where the user data goes: right after the label. A frame received with
+  // a header of the same length (a relayed DATA) already has it there.
+  const std::size_t to = head + 16;
+  if (frame.size() < total) frame.resize(total);  // may move the storage: offsets only from here
+  std::uint8_t* p = frame.data();
+  if (at != to) std::memmove(p + to, p + at, ud);
   std::uint8_t* q = put_data_head(p, total, d.network_appearance, d.routing_context);
   put_protocol_label(q, pd, pd_len);
   zero_pad(q + pd_len, padded - pd_len);
   if (d.correlation_id) put_u32_param(q + padded, Tag::CorrelationId, *d.correlation_id);
+  if (frame.size() != total) frame.resize(total);  // shrinks: nothing written
   return true;
 }
 
@@ -215,6 +221,53 @@ rserpool::Result<DataView, M3uaError> decode_data(ByteView wire, const Header& h
   return d;
 }
 
+bool decode_data_now(ByteView wire, const DecodeLimits& limits, DataView& d) noexcept {
+  // decode_header()'s tests, for a DATA.
+  const std::size_t size = wire.size();
+  if (size > limits.max_message_size || size < kHeaderSize) return false;
+  const std::uint8_t* const w = wire.data();
+  if (w[0] != kVersion || w[2] != static_cast<std::uint8_t>(MessageClass::Transfer) || w[3] != type::kData)
+    return false;
+  const std::size_t length = load_u32(w + 4);
+  if (length < kHeaderSize || length > size || (length != size && rserpool::pad4(length) != size)) return false;
+  // decode_data()'s, without the error texts.
+  d = DataView{};
+  bool have_pd = false;
+  const std::uint8_t* p = w + kHeaderSize;
+  const std::uint8_t* const end = w + length;
+  while (p != end) {
+    const auto left = static_cast<std::size_t>(end - p);
+    if (left < 4) return false;
+    const auto tag = static_cast<Tag>(load_u16(p));
+    const std::size_t len = load_u16(p + 2);
+    if (len < 4 || len > left) return false;
+    const std::uint8_t* v = p + 4;
+    if (tag == Tag::ProtocolData) {
+      if (have_pd || len < 16) return false;
+      have_pd = true;
+      auto& pd = d.protocol_data;
+      pd.opc = PointCode{load_u32(v) & 0x00ffffffU};
+      pd.dpc = PointCode{load_u32(v + 4) & 0x00ffffffU};
+      pd.si = v[8];
+      pd.ni = v[9];
+      pd.mp = v[10];
+      pd.sls = v[11];
+      pd.user_data = ByteView(v + 12, len - 16);
+    } else {
+      std::optional<std::uint32_t>* slot = tag == Tag::RoutingContext      ? &d.routing_context
+                                           : tag == Tag::NetworkAppearance ? &d.network_appearance
+                                           : tag == Tag::CorrelationId     ? &d.correlation_id
+                                                                           : nullptr;
+      if (slot == nullptr || len != 8 || slot->has_value()) return false;
+      *slot = load_u32(v);
+    }
+    // The last parameter's padding may be left out of the message length.
+    const std::size_t step = rserpool::pad4(len);
+    p += step <= left ? step : left;
+  }
+  return have_pd;
+}
+
 Data to_owned(const DataView& v) {
   Data d;
   d.network_appearance = v.network_appearance;
@@ -231,7 +284,8 @@ Data to_owned(const DataView& v) {
 
 Data take_owned(const DataView& v) {
   const auto& s = v.protocol_data;
-  Bytes* frame = FrameLoan::claim(s.user_data);
+  bool keep = false;
+  Bytes* frame = FrameLoan::claim(s.user_data, keep);
   if (frame == nullptr) return to_owned(v);
   Data d;
   d.network_appearance = v.network_appearance;
@@ -239,10 +293,22 @@ Data take_owned(const DataView& v) {
   d.correlation_id = v.correlation_id;
   const std::size_t n = s.user_data.size();
   const auto at = static_cast<std::size_t>(s.user_data.data() - frame->data());
-  Bytes user = std::move(*frame);  // the storage moves with it: s.user_data still points into it
-  if (at != 0) std::memmove(user.data(), user.data() + at, n);
-  user.resize(n);  // shrinks: nothing written
-  d.protocol_data = ProtocolData{s.opc, s.dpc, s.si, s.ni, s.mp, s.sls, std::move(user)};
+  // Filled in place, field by field (no temporary ProtocolData moved in).
+  ProtocolData& pd = d.protocol_data;
+  pd.opc = s.opc;
+  pd.dpc = s.dpc;
+  pd.si = s.si;
+  pd.ni = s.ni;
+  pd.mp = s.mp;
+  pd.sls = s.sls;
+  pd.user_data = std::move(*frame);  // the storage moves with it: s.user_data still points into it
+  if (keep) {
+    pd.user_data.resize(at + n);  // shrinks: nothing written
+    pd.user_at = static_cast<std::uint32_t>(at);
+    return d;
+  }
+  if (at != 0) std::memmove(pd.user_data.data(), pd.user_data.data() + at, n);
+  pd.user_data.resize(n);  // shrinks: nothing written
   return d;
 }
 
@@ -252,7 +318,7 @@ DataView to_view(const Data& d) noexcept {
   v.routing_context = d.routing_context;
   v.correlation_id = d.correlation_id;
   const auto& s = d.protocol_data;
-  v.protocol_data = ProtocolDataView{s.opc, s.dpc, s.si, s.ni, s.mp, s.sls, ByteView(s.user_data)};
+  v.protocol_data = ProtocolDataView{s.opc, s.dpc, s.si, s.ni, s.mp, s.sls, s.user_part()};
   return v;
 }
 

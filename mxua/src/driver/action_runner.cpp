@@ -24,6 +24,12 @@ std::string rc_text(const std::vector<std::uint32_t>& rcs) {
   return t + ")";
 }
 
+// Whether `part` lies in `frame` (a DATA's user data in the caller's buffer).
+bool lies_in(ByteView part, const Bytes& frame) noexcept {
+  return !part.empty() && !frame.empty() && part.data() >= frame.data() &&
+         part.data() + part.size() <= frame.data() + frame.size();
+}
+
 }  // namespace
 
 AssocId next_association_id() noexcept {
@@ -127,7 +133,7 @@ void ActionRunner::run(Actions& actions) {
 
 void ActionRunner::execute(const SendData& a) {
   const DataView view = a.view();
-  if (Bytes* loan = send_loan_; loan != nullptr && !a.owned && view.protocol_data.user_data.data() == loan->data() &&
+  if (Bytes* loan = send_loan_; loan != nullptr && !a.owned && lies_in(view.protocol_data.user_data, *loan) &&
                                 loan->capacity() >= encoded_data_size(view)) {
     // Built in the caller's buffer, which held this DATA's user data
     // (run(actions, user_part)); the view is gone with it. Only where it
@@ -150,8 +156,7 @@ void ActionRunner::execute(const SendData& a) {
 void ActionRunner::send_data_now(const SendData& s, Bytes& user_part) {
   // The sole action: its user part is lent as run(actions, user_part) lends it.
   Bytes* const outer = send_loan_;
-  send_loan_ =
-      !user_part.empty() && !s.owned && s.data.protocol_data.user_data.data() == user_part.data() ? &user_part : nullptr;
+  send_loan_ = !s.owned && lies_in(s.data.protocol_data.user_data, user_part) ? &user_part : nullptr;
   ++depth_;
   execute(s);
   send_loan_ = outer;
@@ -164,7 +169,7 @@ void ActionRunner::run(Actions& actions, Bytes& user_part) {
   std::size_t borrowers = 0;
   if (!user_part.empty())
     for (const auto& action : actions)
-      if (const auto* s = std::get_if<SendData>(&action); s && !s->owned && s->data.protocol_data.user_data.data() == user_part.data())
+      if (const auto* s = std::get_if<SendData>(&action); s && !s->owned && lies_in(s->data.protocol_data.user_data, user_part))
         ++borrowers;
   Bytes* const outer = send_loan_;
   send_loan_ = borrowers == 1 ? &user_part : nullptr;
@@ -235,7 +240,7 @@ void ActionRunner::hand_back_frame(AssocId assoc, Bytes& frame) {
   ++counters_.data_handed_back;
   std::vector<Data> back;
   {
-    const FrameLoan loan(frame);  // the DATA takes the bytes over (no copy)
+    const FrameLoan loan(frame, events_.keeps_frames());  // the DATA takes the bytes over (no copy)
     back.push_back(take_owned(*d));
   }
   logger()->info("{}: 1 DATA message not delivered, handed back", label(assoc));

@@ -136,11 +136,12 @@ void AssociationDriver::on_message(tr::Association& assoc, tr::Message&& msg) {
   // The hot path: a DATA the core accepts goes to the user on the core's
   // verdict, without an action list and its visit (issue 16); no timer of
   // the core moves on it. Anything else takes the full path below.
+  const bool keep = runner_->events().keeps_frames();
   {
     DataIndication ind;
     bool accepted = false;
     {
-      const FrameLoan loan(msg.payload);  // as below: the indication takes the bytes over
+      const FrameLoan loan(msg.payload, keep);  // as below: the indication takes the bytes over
       if (endpoint_.role() == Role::Sgp)
         accepted = endpoint_.serving()->receive_data_now(id(), msg.stream, msg.payload, now, ind);
       else if (endpoint_.role() == Role::Asp || (endpoint_.requesting() && !endpoint_.serving()))
@@ -158,7 +159,7 @@ void AssociationDriver::on_message(tr::Association& assoc, tr::Message&& msg) {
   {
     // A DATA indication takes the received bytes over instead of copying
     // its user part (frame_loan.hpp); the loan ends before any action runs.
-    const FrameLoan loan(msg.payload);
+    const FrameLoan loan(msg.payload, keep);
     if (endpoint_.role() == Role::Sgp) {
       endpoint_.serving()->receive(id(), msg.stream, msg.payload, now, acts);  // hot path: no allocation
     } else if (endpoint_.role() == Role::Asp || (endpoint_.requesting() && !endpoint_.serving())) {

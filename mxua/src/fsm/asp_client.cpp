@@ -46,6 +46,12 @@ AspState AspClient::state() const noexcept {
 }
 
 bool AspClient::active_for(std::optional<std::uint32_t> rc) const {
+  // The common case, one activation (a gateway controller link, an STP
+  // connection): no tree search per DATA (issue 16).
+  if (active_.size() == 1) {
+    const auto& only = *active_.begin();
+    return !only || only == rc;
+  }
   if (active_.count(rc) != 0) return true;
   // Activated without RC: the SGP decides the ASes, so any RC is accepted.
   return active_.count(std::nullopt) != 0;
@@ -357,59 +363,48 @@ void AspClient::receive(std::uint16_t stream, ByteView bytes, TimePoint now, Act
 }
 
 bool AspClient::receive_data_now(std::uint16_t stream, ByteView bytes, TimePoint now, DataIndication& indication) {
-  auto hdr = decode_header(bytes, cfg_.limits);
-  if (!hdr || hdr->msg_class != static_cast<std::uint8_t>(MessageClass::Transfer)) return false;
-  auto d = decode_data(bytes, *hdr);
-  if (!d || !data_accepted(*d, stream)) return false;
+  DataView d;
+  if (!decode_data_now(bytes, cfg_.limits, d)) return false;  // what receive() decodes as a DATA, and only that
+  const DataVerdict v = data_verdict(d, stream);
+  if (!v.accepted) return false;
   // What receive() and handle_data() do on this path, and nothing else.
   now_ = now;
   beat_.seen(now);
   indication.assoc = cfg_.assoc;
-  indication.routing_context = d->routing_context.value_or(0);
-  indication.data = take_owned(*d);  // the received frame when the driver lent it
+  indication.routing_context = v.routing_context;
+  indication.data = take_owned(d);  // the received frame when the driver lent it
   return true;
 }
 
 // On a non-zero stream, while ACTIVE for the RC (or with an ASPAC
 // outstanding: DATA may overtake its ACK on another stream), from an
-// originating point code the peer may use.
-bool AspClient::data_accepted(const DataView& d, std::uint16_t stream) const {
-  return stream != 0 && (active_for(d.routing_context) || front_is(4, type::kAspAc)) &&
-         opc_permitted(cfg_.originating_point_codes, d.protocol_data.opc);
+// originating point code the peer may use. The first test that fails
+// names the refusal.
+DataVerdict AspClient::data_verdict(const DataView& d, std::uint16_t stream) const {
+  using R = DataRefusal;
+  if (stream == 0)
+    return DataVerdict::refuse(R::because(DropReason::InvalidStream, ErrorCode::InvalidStreamIdentifier));
+  if (!active_for(d.routing_context) && !front_is(4, type::kAspAc)) {
+    const auto err = cfg_.err_on_unexpected_data ? std::optional(ErrorCode::UnexpectedMessage) : std::nullopt;
+    return DataVerdict::refuse(R::because(DropReason::NotActive, err).naming_rc().unquoted());
+  }
+  if (!opc_permitted(cfg_.originating_point_codes, d.protocol_data.opc))
+    return DataVerdict::refuse(R::because(DropReason::OpcScreened));  // counted, no ERR
+  return DataVerdict::deliver(d.routing_context.value_or(0));
 }
 
-// Delivered when data_accepted() says so; otherwise the refusal or drop
-// below says why (the same tests, in the same order).
+// The verdict as actions: the indication, or the refusal's ERR and drop.
 void AspClient::handle_data(const DataView& d, std::uint16_t stream, ByteView raw, TimePoint now, Actions& out) {
   (void)now;
-  if (data_accepted(d, stream)) {
+  const DataVerdict v = data_verdict(d, stream);
+  if (v.accepted) {
     // Last use of d: the indication takes the received frame when the
     // driver lent it (frame_loan.hpp), instead of a copy of the user part.
-    out.push_back(DataIndication{cfg_.assoc, d.routing_context.value_or(0), take_owned(d)});
+    out.push_back(DataIndication{cfg_.assoc, v.routing_context, take_owned(d)});
     return;
   }
-  if (stream == 0) {
-    send_err(make_err(ErrorCode::InvalidStreamIdentifier, raw), out);
-    drop(DropReason::InvalidStream, out);
-    return;
-  }
-  // DATA may overtake the ASPAC ACK on another stream: accept it while an
-  // ASPAC is outstanding.
-  if (!active_for(d.routing_context) && !front_is(4, type::kAspAc)) {
-    if (cfg_.err_on_unexpected_data) {
-      Err e = make_err(ErrorCode::UnexpectedMessage, {});
-      if (d.routing_context) e.routing_contexts.push_back(*d.routing_context);
-      send_err(std::move(e), out);
-    }
-    drop(DropReason::NotActive, out);
-    return;
-  }
-  if (!opc_permitted(cfg_.originating_point_codes, d.protocol_data.opc)) {
-    drop(DropReason::OpcScreened, out);  // counted, no ERR
-    return;
-  }
-  // Not reached: data_accepted() accepted it above.
-  out.push_back(DataIndication{cfg_.assoc, d.routing_context.value_or(0), take_owned(d)});
+  if (v.refusal.err) send_err(refusal_err(v.refusal, d, raw), out);
+  drop(v.refusal.drop, out);
 }
 
 void AspClient::handle(const Message& m, std::uint16_t stream, ByteView raw, TimePoint now, Actions& out) {

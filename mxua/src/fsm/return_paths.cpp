@@ -11,12 +11,17 @@ void ReturnPaths::set_owned(PathOwner owner, std::vector<MaskedPointCode> pcs) {
     owned_[owner] = std::move(pcs);
 }
 
-std::vector<PathOwner> ReturnPaths::static_owners(PointCode pc) const {
-  std::vector<PathOwner> out;
-  for (const auto& [owner, pcs] : owned_)
-    if (std::any_of(pcs.begin(), pcs.end(), [&](const MaskedPointCode& m) { return m.contains(pc); }))
-      out.push_back(owner);
-  return out;
+ReturnPaths::Ownership ReturnPaths::ownership(PointCode pc, PathOwner owner) const {
+  Ownership o;
+  for (const auto& [who, pcs] : owned_)
+    if (std::any_of(pcs.begin(), pcs.end(), [&](const MaskedPointCode& m) { return m.contains(pc); })) {
+      o.any = true;
+      if (who == owner) {
+        o.mine = true;
+        break;
+      }
+    }
+  return o;
 }
 
 std::size_t ReturnPaths::links(PathOwner owner) const {
@@ -41,9 +46,9 @@ void ReturnPaths::link_down(PathOwner owner) {
 }
 
 ReturnPaths::Learn ReturnPaths::learn(PointCode opc, const ReturnPath& via) {
-  const auto owners = static_owners(opc);
-  const bool owns = std::find(owners.begin(), owners.end(), via.owner) != owners.end();
-  if (!owners.empty() && !owns) {
+  const Ownership o = ownership(opc, via.owner);
+  const bool owns = o.mine;
+  if (o.any && !owns) {
     ++counters_.refused;  // another owner's configured point code
     return Learn::Refused;
   }
@@ -54,7 +59,7 @@ ReturnPaths::Learn ReturnPaths::learn(PointCode opc, const ReturnPath& via) {
       return Learn::Refused;
     }
     e.path = via;
-    lru_.splice(lru_.begin(), lru_, it->second);
+    if (it->second != lru_.begin()) lru_.splice(lru_.begin(), lru_, it->second);
     return Learn::Refreshed;
   }
   lru_.push_front(Entry{opc.value, via});

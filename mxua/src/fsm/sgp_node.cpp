@@ -242,30 +242,33 @@ bool SgpNode::receive_data_now(AssocId assoc, std::uint16_t stream, ByteView byt
                                DataIndication& indication) {
   Asp* asp = asps_.find(assoc);
   if (!asp) return false;
-  auto hdr = decode_header(bytes, cfg_.limits);
-  if (!hdr || hdr->msg_class != static_cast<std::uint8_t>(MessageClass::Transfer)) return false;
-  auto d = decode_data(bytes, *hdr);
-  if (!d) return false;
-  const ApplicationServer* as = data_accepted(*asp, *d, stream);
-  if (!as) return false;
+  DataView d;
+  if (!decode_data_now(bytes, cfg_.limits, d)) return false;  // what receive() decodes as a DATA, and only that
+  const DataVerdict v = data_verdict(*asp, d, stream);
+  if (!v.accepted) return false;
   // What receive() and handle_data() do on this path, and nothing else.
   asp->beat.seen(now);
   indication.assoc = assoc;
-  indication.routing_context = as->routing_context();
-  indication.data = take_owned(*d);  // the received frame when the driver lent it
+  indication.routing_context = v.routing_context;
+  indication.data = take_owned(d);  // the received frame when the driver lent it
   return true;
 }
 
 // DATA from an ASP (RFC 4666 3.3.1, 4.3.4.3): on a non-zero stream, from an
 // ASP that is up and ACTIVE in the AS the RC names (or in exactly one AS
 // when the RC is absent), with the AS's Network Appearance if it has one,
-// and an originating point code its peer may use.
-const ApplicationServer* SgpNode::data_accepted(const Asp& asp, const DataView& d, std::uint16_t stream) const {
-  if (stream == 0 || !asp.up) return nullptr;
+// and an originating point code its peer may use. The first test that
+// fails names the refusal.
+DataVerdict SgpNode::data_verdict(const Asp& asp, const DataView& d, std::uint16_t stream) const {
+  using R = DataRefusal;
+  if (stream == 0)
+    return DataVerdict::refuse(R::because(DropReason::InvalidStream, ErrorCode::InvalidStreamIdentifier));
+  if (!asp.up) return DataVerdict::refuse(R::because(DropReason::BeforeAspUp, ErrorCode::UnexpectedMessage));
   const ApplicationServer* as = nullptr;
   if (d.routing_context) {
     as = find_as(*d.routing_context);
-    if (!as || !as->allows(asp)) return nullptr;
+    if (!as || !as->allows(asp))
+      return DataVerdict::refuse(R::because(DropReason::NotActive, ErrorCode::InvalidRoutingContext).naming_rc());
   } else {
     std::size_t n = 0;
     for (const auto& [rc, a] : as_)
@@ -273,17 +276,26 @@ const ApplicationServer* SgpNode::data_accepted(const Asp& asp, const DataView& 
         as = &a;
         ++n;
       }
-    if (n > 1) return nullptr;
+    // RC is required when the association carries several ASes.
+    if (n > 1) return DataVerdict::refuse(R::because(DropReason::NotActive, ErrorCode::MissingParameter));
   }
-  if (!as || !as->is_active(asp.assoc)) return nullptr;
+  if (!as || !as->is_active(asp.assoc)) {
+    // RFC 4666 4.3.4.3: ERR Unexpected Message (with the RC) or silent drop.
+    const auto err = cfg_.err_on_unexpected_data ? std::optional(ErrorCode::UnexpectedMessage) : std::nullopt;
+    return DataVerdict::refuse(R::because(DropReason::NotActive, err).naming_rc());
+  }
   const auto& na = as->config().network_appearance;
-  if (na && d.network_appearance && *d.network_appearance != *na) return nullptr;
-  if (asp.peer && !peers_.permits_opc(*asp.peer, d.protocol_data.opc)) return nullptr;
-  return as;
+  if (na && d.network_appearance && *d.network_appearance != *na)
+    return DataVerdict::refuse(R::because(DropReason::NotActive, ErrorCode::InvalidNetworkAppearance).naming_na());
+  // Per-peer OPC screening: a peer may originate only its configured point
+  // codes; anything else is dropped and counted, without an ERR that
+  // would tell the sender what passes.
+  if (asp.peer && !peers_.permits_opc(*asp.peer, d.protocol_data.opc))
+    return DataVerdict::refuse(R::because(DropReason::OpcScreened));
+  return DataVerdict::deliver(as->routing_context());
 }
 
-// Delivered when data_accepted() says so; otherwise the refusal or drop
-// below says why (the same tests, in the same order).
+// The verdict as actions: the indication, or the refusal's ERR and drop.
 void SgpNode::handle_data(AssocId assoc, const DataView& d, std::uint16_t stream, ByteView raw, TimePoint now,
                           Actions& out) {
   (void)now;
@@ -292,80 +304,23 @@ void SgpNode::handle_data(AssocId assoc, const DataView& d, std::uint16_t stream
     drop(assoc, DropReason::UnknownAssociation, out);
     return;
   }
-  if (const ApplicationServer* accepted = data_accepted(*asp, d, stream)) {
+  const DataVerdict v = data_verdict(*asp, d, stream);
+  if (v.accepted) {
     // Last use of d: the indication takes the received frame when the
     // driver lent it (frame_loan.hpp), instead of a copy of the user part.
-    out.push_back(DataIndication{assoc, accepted->routing_context(), take_owned(d)});
+    out.push_back(DataIndication{assoc, v.routing_context, take_owned(d)});
     return;
   }
-  if (stream == 0) {
-    send_err(assoc, make_err(ErrorCode::InvalidStreamIdentifier, raw), out);
-    drop(assoc, DropReason::InvalidStream, out);
-    return;
+  if (v.refusal.err) send_err(assoc, refusal_err(v.refusal, d, raw), out);
+  drop(assoc, v.refusal.drop, out);
+  // RFC 4666 4.3.4.1/4.3.4.3: no conforming ASP sends DATA before its ASP
+  // Up (and ASP Active) are acknowledged; one that does holds a stale ASP
+  // state and would go on sending into refusals. Reset it (once).
+  if (v.refusal.drop == DropReason::BeforeAspUp && cfg_.reset_on_data_before_asp_up && !asp->reset_requested) {
+    asp->reset_requested = true;
+    ++stale_asp_resets_;
+    out.push_back(AssociationRefused{assoc, AssociationRefused::Why::data_before_asp_up});
   }
-  if (!asp->up) {
-    send_err(assoc, make_err(ErrorCode::UnexpectedMessage, raw), out);
-    drop(assoc, DropReason::BeforeAspUp, out);
-    // RFC 4666 4.3.4.1/4.3.4.3: no conforming ASP sends DATA before its ASP
-    // Up (and ASP Active) are acknowledged; one that does holds a stale ASP
-    // state and would go on sending into refusals. Reset it (once).
-    if (cfg_.reset_on_data_before_asp_up && !asp->reset_requested) {
-      asp->reset_requested = true;
-      ++stale_asp_resets_;
-      out.push_back(AssociationRefused{assoc, AssociationRefused::Why::data_before_asp_up});
-    }
-    return;
-  }
-  const ApplicationServer* as = nullptr;
-  if (d.routing_context) {
-    as = find_as(*d.routing_context);
-    if (!as || !as->allows(*asp)) {
-      Err e = make_err(ErrorCode::InvalidRoutingContext, raw);
-      e.routing_contexts.push_back(*d.routing_context);
-      send_err(assoc, std::move(e), out);
-      drop(assoc, DropReason::NotActive, out);
-      return;
-    }
-  } else {
-    std::size_t n = 0;
-    for (const auto& [rc, a] : as_)
-      if (a.is_active(assoc)) {
-        as = &a;
-        ++n;
-      }
-    if (n > 1) {  // RC is required when the association carries several ASes
-      send_err(assoc, make_err(ErrorCode::MissingParameter, raw), out);
-      drop(assoc, DropReason::NotActive, out);
-      return;
-    }
-  }
-  if (!as || !as->is_active(assoc)) {
-    // RFC 4666 4.3.4.3: ERR Unexpected Message (with the RC) or silent drop.
-    if (cfg_.err_on_unexpected_data) {
-      Err e = make_err(ErrorCode::UnexpectedMessage, raw);
-      if (d.routing_context) e.routing_contexts.push_back(*d.routing_context);
-      send_err(assoc, std::move(e), out);
-    }
-    drop(assoc, DropReason::NotActive, out);
-    return;
-  }
-  const auto& na = as->config().network_appearance;
-  if (na && d.network_appearance && *d.network_appearance != *na) {
-    Err e = make_err(ErrorCode::InvalidNetworkAppearance, raw);
-    e.network_appearance = d.network_appearance;
-    send_err(assoc, std::move(e), out);
-    drop(assoc, DropReason::NotActive, out);
-    return;
-  }
-  // Per-peer OPC screening: a peer may originate only its configured point
-  // codes; anything else is dropped and counted, without an ERR that
-  // would tell the sender what passes.
-  if (asp->peer && !peers_.permits_opc(*asp->peer, d.protocol_data.opc)) {
-    drop(assoc, DropReason::OpcScreened, out);
-    return;
-  }
-  // Not reached: data_accepted() accepted it above.
-  out.push_back(DataIndication{assoc, as->routing_context(), take_owned(d)});
 }
 
 void SgpNode::handle(AssocId assoc, const Message& m, std::uint16_t stream, ByteView raw, TimePoint now,

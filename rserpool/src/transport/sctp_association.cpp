@@ -408,6 +408,7 @@ void SctpAssociation::handle_data(const std::uint8_t* data, std::size_t n, const
         rx_meta_.ppid = ntohl(ri.rcv_ppid);
         rx_meta_.stream = ri.rcv_sid;
         rx_meta_.unordered = (ri.rcv_flags & SCTP_UNORDERED) != 0;
+        break;  // the only one asked for (and the first): no walk past it per message (issue 16)
       }
     }
   }

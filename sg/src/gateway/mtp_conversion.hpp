@@ -8,7 +8,7 @@
 namespace sg::gateway {
 
 inline MtpMessage to_mtp(mxua::ProtocolData&& p) {
-  return MtpMessage{p.opc.value, p.dpc.value, p.si, p.ni, p.mp, p.sls, std::move(p.user_data)};
+  return MtpMessage{p.opc.value, p.dpc.value, p.si, p.ni, p.mp, p.sls, std::move(p.user_data), p.user_at};
 }
 
 // A view of `m` for the M3UA layer; `m` must outlive it.
@@ -18,7 +18,7 @@ inline mxua::DataView to_data_view(const MtpMessage& m, std::optional<std::uint3
   d.network_appearance = na;
   d.routing_context = rc;
   d.protocol_data = mxua::ProtocolDataView{mxua::PointCode{m.opc}, mxua::PointCode{m.dpc}, m.si, m.ni, m.mp, m.sls,
-                                           rserpool::ByteView(m.data.data(), m.data.size())};
+                                           m.user_part()};
   return d;
 }
 

@@ -81,6 +81,9 @@ class PeLink : public mxua::driver::Events, public std::enable_shared_from_this<
   void on_association_up(mxua::AssocId a, const rserpool::transport::AssociationInfo& i) override;
   void on_association_down(mxua::AssocId a, rserpool::transport::DownReason r) override;
   void on_data(mxua::DataIndication&& d) override;
+  // DATA stays in the frame it came in (MtpMessage::at): sent on re-headed
+  // in the same bytes (issue 16).
+  bool keeps_frames() const override { return true; }
   void on_asp_state(const mxua::AspStateChanged& c) override;
   void on_send_failed(mxua::AssocId a, std::vector<mxua::Data>&& unsent) override;
   void on_request_failed(const mxua::RequestFailed& r) override;

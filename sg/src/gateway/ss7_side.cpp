@@ -46,6 +46,7 @@ struct M3uaSide::Connection : mxua::driver::Events {
   void on_data(mxua::DataIndication&& d) override {
     side.received(std::move(d), owner(), cfg.routing_context);
   }
+  bool keeps_frames() const override { return true; }
   void on_asp_state(const mxua::AspStateChanged& c) override {
     logger()->info("connect {}: ASP {} -> {}{}", cfg.name, mxua::to_string(c.from), mxua::to_string(c.to),
                    rc_text(c.routing_context));
@@ -147,7 +148,7 @@ std::string M3uaSide::peer_name(mxua::AssocId a) const {
 // keeps or refuses the lesson), then goes to the gateway.
 void M3uaSide::received(mxua::DataIndication&& d, mxua::PathOwner owner, std::optional<std::uint32_t> rc) {
   const auto& p = d.data.protocol_data;
-  counters_.ss7_in.add(p.user_data.size());
+  counters_.ss7_in.add(p.user_part().size());
   if (paths_.learn(p.opc, mxua::ReturnPath{owner, rc}) == mxua::ReturnPaths::Learn::Refused)
     rserpool::log::warn_limited(logger(), "return path refused",
                                 "DATA with OPC {} on association {} did not move that point code's return path: it "
@@ -187,7 +188,7 @@ bool M3uaSide::send_via(const mxua::ReturnPath& path, MtpMessage& m) {
 }
 
 M3uaSide::SendResult M3uaSide::send(MtpMessage& m, bool caller_holds) {
-  const std::size_t size = m.data.size();  // the DATA may take m.data with it
+  const std::size_t size = m.user_size();  // the DATA may take m.data with it
   bool tried = false;
   const bool sent = paths_.route(mxua::PointCode{m.dpc}, [&](const mxua::ReturnPath& p) {
     tried = true;

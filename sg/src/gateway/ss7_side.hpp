@@ -137,6 +137,9 @@ class M3uaSide : public mxua::driver::Events {
   void on_association_down(mxua::AssocId a, rserpool::transport::DownReason r) override;
   void on_association_refused(mxua::AssocId a, const rserpool::transport::AssociationInfo& i) override;
   void on_data(mxua::DataIndication&& d) override;
+  // DATA stays in the frame it came in (MtpMessage::at): sent on re-headed
+  // in the same bytes (issue 16).
+  bool keeps_frames() const override { return true; }
   void on_asp_state(const mxua::AspStateChanged& c) override;
   void on_as_state(const mxua::AsStateChanged& c) override;
 

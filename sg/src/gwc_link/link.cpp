@@ -154,7 +154,7 @@ void Link::request_failed(Actions& out) {
 
 bool Link::deliver_now(const MtpMessage& m) {
   if (state_ != LinkState::m3ua_starting && state_ != LinkState::active && state_ != LinkState::closing) return false;
-  counters_->in.add(m.data.size());
+  counters_->in.add(m.user_size());
   return true;
 }
 
@@ -205,7 +205,7 @@ void Link::control(std::uint32_t ppid, rserpool::ByteView payload, Actions& out)
 
 bool Link::send_now(const MtpMessage& m) {
   if (state_ != LinkState::active || echo_.pending() != 0) return false;
-  counters_->out.add(m.data.size());
+  counters_->out.add(m.user_size());
   return true;
 }
 
@@ -234,7 +234,7 @@ void Link::send(MtpMessage m, Actions& out) {
       control_out_.clear();
     }
   }
-  counters_->out.add(m.data.size());
+  counters_->out.add(m.user_size());
   out.push_back(action::SendData{std::move(m)});
 }
 
@@ -243,7 +243,7 @@ void Link::refused(MtpMessage m, Actions& out) {
   // It was counted out when handed to M3UA: it never left.
   if (counters_->out.messages != 0) {
     --counters_->out.messages;
-    counters_->out.bytes -= std::min<std::uint64_t>(counters_->out.bytes, m.data.size());
+    counters_->out.bytes -= std::min<std::uint64_t>(counters_->out.bytes, m.user_size());
   }
   held_.push_back(std::move(m));
   if (state_ == LinkState::failing || state_ == LinkState::aborting) return;

@@ -8,7 +8,7 @@ ClassifiedMessage classify(const MtpMessage& m, ss7::IsupVariant variant) {
   c.flow.dpc = m.dpc;
   c.flow.si = m.si;
   if (m.si == kSiIsup) {
-    if (auto h = ss7::parse_isup_header(m.data, variant)) {
+    if (auto h = ss7::parse_isup_header(m.user_part(), variant)) {
       // A circuit is shared by both directions: key it by the unordered
       // point-code pair so the answer and the release stay on one PE.
       c.flow.circuit = true;

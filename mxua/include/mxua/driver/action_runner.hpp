@@ -74,8 +74,9 @@ class ActionRunner : public std::enable_shared_from_this<ActionRunner> {
   // stays, so a caller can reuse it), then re-arms the core's timer. Safe to
   // re-enter from Events callbacks.
   void run(Actions& actions);
-  // run(), with the buffer that holds exactly the user data of the DATA
-  // being sent (the caller's own, e.g. the buffer it was received into):
+  // run(), with the buffer that holds the user data of the DATA being
+  // sent (the caller's own, e.g. the frame it was received in, the user
+  // data where it lay: ProtocolData::user_at):
   // when one SendData, and only one, borrows its user data from it, that
   // DATA is built in the buffer itself (encode_data_in_place(): no second
   // buffer, no copy) and `user_part` is left empty. A refused one is then

@@ -69,6 +69,7 @@ class AspConnection : public Events, public std::enable_shared_from_this<AspConn
   void on_association_up(AssocId a, const tr::AssociationInfo& i) override;
   void on_association_down(AssocId a, tr::DownReason r) override;
   void on_data(DataIndication&& d) override { user_.on_data(std::move(d)); }
+  bool keeps_frames() const override { return user_.keeps_frames(); }
   void on_asp_state(const AspStateChanged& c) override;
   void on_as_state(const AsStateChanged& c) override { user_.on_as_state(c); }
   void on_ntfy(const NtfyIndication& n) override { user_.on_ntfy(n); }

@@ -22,6 +22,12 @@ class Events {
   virtual void on_association_refused(AssocId /*assoc*/, const tr::AssociationInfo& /*info*/) {}
 
   virtual void on_data(DataIndication&& /*d*/) {}
+  // True: on_data() (and on_send_failed()) get each DATA in the frame it
+  // was received (or built) in, the user data where it lay
+  // (ProtocolData::user_at, user_part()), for a relay that sends it on
+  // re-headed in the same bytes (issue 16). False (the default): the user
+  // data starts at user_data's front. Asked once per received message.
+  virtual bool keeps_frames() const { return false; }
   virtual void on_asp_state(const AspStateChanged& /*c*/) {}
   virtual void on_as_state(const AsStateChanged& /*c*/) {}
   virtual void on_ntfy(const NtfyIndication& /*n*/) {}

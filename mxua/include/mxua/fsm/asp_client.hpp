@@ -25,6 +25,7 @@
 
 #include "mxua/codec.hpp"
 #include "mxua/fsm/actions.hpp"
+#include "mxua/fsm/data_verdict.hpp"
 #include "mxua/fsm/destination_table.hpp"
 #include "mxua/fsm/heartbeat.hpp"
 #include "mxua/fsm/sgp/sgp_peers.hpp"
@@ -88,7 +89,7 @@ class AspClient {
   // `indication` filled, exactly when receive() would give one
   // DataIndication and nothing else, with the same effect on the client;
   // false, and the client untouched, otherwise: the caller then calls
-  // receive(). The verdict is handle_data()'s own (data_accepted()).
+  // receive(). The verdict is handle_data()'s own (data_verdict()).
   bool receive_data_now(std::uint16_t stream, ByteView bytes, TimePoint now, DataIndication& indication);
   // The substrate's timer convention (docs/architecture.md).
   std::optional<TimePoint> next_deadline() const { return timers_.next_deadline(); }
@@ -125,8 +126,9 @@ class AspClient {
   // Entry points for a composite endpoint that decoded the message already.
   void handle(const Message& m, std::uint16_t stream, ByteView raw, TimePoint now, Actions& out);
   void handle_data(const DataView& d, std::uint16_t stream, ByteView raw, TimePoint now, Actions& out);
-  // Whether handle_data() delivers this DATA (and nothing else).
-  bool data_accepted(const DataView& d, std::uint16_t stream) const;
+  // What handle_data() does with this DATA: deliver it, or refuse it
+  // (drop reason, ERR).
+  DataVerdict data_verdict(const DataView& d, std::uint16_t stream) const;
   void seen(TimePoint now) noexcept { beat_.seen(now); }
 
   AspState state() const noexcept;  // DOWN, INACTIVE, or ACTIVE when active for any RC

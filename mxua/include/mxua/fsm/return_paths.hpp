@@ -69,9 +69,9 @@ class ReturnPaths {
   // originate, only that owner's paths. Returns whether one took it.
   template <class F>
   bool route(PointCode dpc, F&& try_path) {
-    const std::vector<PathOwner> owners = static_owners(dpc);
     auto allowed = [&](const ReturnPath& p) {
-      return owners.empty() || std::find(owners.begin(), owners.end(), p.owner) != owners.end();
+      const Ownership o = ownership(dpc, p.owner);
+      return !o.any || o.mine;
     };
     std::optional<ReturnPath> first;
     if (auto it = index_.find(dpc.value); it != index_.end()) {
@@ -95,7 +95,13 @@ class ReturnPaths {
     std::uint32_t pc = 0;
     ReturnPath path;
   };
-  std::vector<PathOwner> static_owners(PointCode pc) const;
+  // Whether `pc` is any owner's configured point code, and whether it is
+  // `owner`'s (no list of owners built per DATA: issue 16).
+  struct Ownership {
+    bool any = false;
+    bool mine = false;
+  };
+  Ownership ownership(PointCode pc, PathOwner owner) const;
 
   std::size_t capacity_;
   std::list<Entry> lru_;  // most recently used first

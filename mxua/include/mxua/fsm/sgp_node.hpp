@@ -18,6 +18,7 @@
 #include <span>
 #include <vector>
 
+#include "mxua/fsm/data_verdict.hpp"
 #include "mxua/fsm/sgp/application_server.hpp"
 #include "mxua/fsm/sgp/asp_table.hpp"
 #include "mxua/fsm/sgp/rkm.hpp"
@@ -60,7 +61,7 @@ class SgpNode {
   // `indication` filled, exactly when receive() would give one
   // DataIndication and nothing else, with the same effect on the node;
   // false, and the node untouched, otherwise: the caller then calls
-  // receive(). The verdict is handle_data()'s own (data_accepted()).
+  // receive(). The verdict is handle_data()'s own (data_verdict()).
   bool receive_data_now(AssocId assoc, std::uint16_t stream, ByteView bytes, TimePoint now,
                         DataIndication& indication);
 
@@ -102,9 +103,9 @@ class SgpNode {
   void handle(AssocId assoc, const Message& m, std::uint16_t stream, ByteView raw, TimePoint now, Actions& out);
   void handle_data(AssocId assoc, const DataView& d, std::uint16_t stream, ByteView raw, TimePoint now,
                    Actions& out);
-  // The AS a DATA from `asp` on `stream` is delivered for, when
-  // handle_data() delivers it; nullptr when it refuses or drops it.
-  const ApplicationServer* data_accepted(const Asp& asp, const DataView& d, std::uint16_t stream) const;
+  // What handle_data() does with a DATA from `asp` on `stream`: deliver it
+  // for an AS (its RC), or refuse it (drop reason, ERR).
+  DataVerdict data_verdict(const Asp& asp, const DataView& d, std::uint16_t stream) const;
   void seen(AssocId assoc, TimePoint now);
 
   // Introspection (CLI, tests).
