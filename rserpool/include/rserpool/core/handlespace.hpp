@@ -10,13 +10,14 @@
 //
 //  register, new PE               O(log n + log k + log E); pools are found
 //                                 by hash, O(1) expected, creation O(log P)
-//  re-register (update)           O(1) expected + the policy's re-key
+//  re-register (update)           O(log n) lookup + the policy's re-key
 //                                 (O(1) RR/RAND, O(log n) others); the expiry
 //                                 is re-keyed in O(1) amortized when the new
 //                                 expiry is the latest, else O(log E)
 //  deregister                     O(log n) (ordered id map erase), the
 //                                 owner and expiry indexes by stored position
-//  lookup                         O(1) expected (hashed pool, hashed PE id)
+//  lookup                         O(1) expected pool (hashed) + O(log n) PE
+//                                 (the pool's ordered id map)
 //  resolve (handle resolution)    O(1) pool lookup + the policy's select, see
 //                                 policy.hpp: O(N), O(N + log n) or O(N log n)
 //  pe_checksum(owner)             O(1): kept incrementally on every change
