@@ -23,8 +23,8 @@ class Recorder final : public RemovalObserver {
  public:
   explicit Recorder(Handlespace& hs) : hs_(hs) { hs_.set_removal_observer(this); }
   ~Recorder() { hs_.set_removal_observer(nullptr); }
-  void before_removal(const PoolElementEntry& e) override {
-    EXPECT_NE(e.home_record(), nullptr);
+  void before_removal(const PoolElementEntry& e, HomeRecord& record) override {
+    EXPECT_EQ(e.home_record(), &record);
     EXPECT_EQ(hs_.find(e.pool_handle(), e.id()), &e) << "told while the entry is still there";
     told.push_back(e.id());
     hs_.set_home_record(e, nullptr);  // as the registrar drops its record
@@ -35,7 +35,8 @@ class Recorder final : public RemovalObserver {
   Handlespace& hs_;
 };
 
-int g_record = 0;  // any address will do: the handlespace only carries it
+struct TestRecord final : HomeRecord {};
+TestRecord g_record;  // the handlespace only carries it
 
 void give_record(Handlespace& hs, const PoolHandle& pool, PeIdentifier id) {
   const auto* e = hs.find(pool, id);

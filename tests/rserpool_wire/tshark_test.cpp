@@ -3,6 +3,7 @@
 // malformed packet or error-level expert info, and show the right names and
 // field values.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -29,7 +30,12 @@ class Tshark : public ::testing::Test {
   }
 
   std::string decode_all() {
-    const std::string path = ::testing::TempDir() + "rserpool_wire_tshark.pcap";
+    // One file per process: ctest runs this suite's tests as parallel
+    // processes, and other checkouts' runs share /tmp; a shared name let one
+    // process's writer truncate the capture another's tshark was reading
+    // (every expected field missing, seen once under ctest -j2).
+    const std::string path =
+        ::testing::TempDir() + "rserpool_wire_tshark." + std::to_string(::getpid()) + ".pcap";
     {
       sgtest::PcapWriter w(path);
       EXPECT_TRUE(w.ok());
@@ -39,6 +45,7 @@ class Tshark : public ::testing::Test {
       for (const auto& g : enrp_golden()) w.sctp_data(9901, 9901, 12, 0, g.bytes);
     }
     auto out = sgtest::tshark_decode(path);
+    std::remove(path.c_str());
     EXPECT_TRUE(out.has_value());
     return out.value_or("");
   }

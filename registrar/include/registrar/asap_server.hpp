@@ -125,7 +125,7 @@ class AsapServer final : private core::RemovalObserver {
   };
   using Agenda = std::map<AgendaKey, OwnedPe*, std::less<AgendaKey>,
                           core::ArenaAllocator<std::pair<const AgendaKey, OwnedPe*>>>;
-  struct OwnedPe {
+  struct OwnedPe final : core::HomeRecord {
     const core::PoolElementEntry* entry = nullptr;  // its handlespace entry
     std::optional<AssociationId> association;      // none: taken over, not yet heard from
     // Its place in the list of PEs registered over `association` (see
@@ -171,6 +171,8 @@ class AsapServer final : private core::RemovalObserver {
   void process_keep_alive_agenda(TimePoint now);
   void process_expiry(TimePoint now);
   // The record of a PE we are home for (nullptr: not ours, or unknown).
+  // Every record on our handlespace's entries is an OwnedPe: we are the
+  // only one who hangs records there.
   static OwnedPe* record_of(const core::PoolElementEntry* e) {
     return e == nullptr ? nullptr : static_cast<OwnedPe*>(e->home_record());
   }
@@ -180,7 +182,7 @@ class AsapServer final : private core::RemovalObserver {
   OwnedPe& adopt(const core::PoolElementEntry& e, std::optional<AssociationId> aid, Association* assoc, TimePoint now);
   // Forgets the record (agenda, association list, the entry's pointer).
   void disown(OwnedPe& st);
-  void before_removal(const core::PoolElementEntry& entry) override;
+  void before_removal(const core::PoolElementEntry& entry, core::HomeRecord& record) override;
   void reschedule(OwnedPe& st);
   // Removes the PE from the handlespace and tells the peers, the
   // subscribers and the log.

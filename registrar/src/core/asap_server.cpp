@@ -587,7 +587,7 @@ AsapServer::OwnedPe& AsapServer::adopt(const core::PoolElementEntry& e, std::opt
                                        Association* assoc, TimePoint now) {
   OwnedPe* st = record_of(&e);
   if (st == nullptr) {
-    st = new (arena_->allocate(sizeof(OwnedPe))) OwnedPe{};
+    st = new (arena_->allocate(sizeof(OwnedPe))) OwnedPe();
     st->entry = &e;
     s_.handlespace.set_home_record(e, st);
     ++home_count_;
@@ -629,8 +629,8 @@ void AsapServer::disown(OwnedPe& st) {
 
 // Whatever removes one of our PEs' entries (our own removals disown first):
 // a peer's update, a sweep, a sole member recreating its pool.
-void AsapServer::before_removal(const core::PoolElementEntry& entry) {
-  if (OwnedPe* st = record_of(&entry)) disown(*st);
+void AsapServer::before_removal(const core::PoolElementEntry&, core::HomeRecord& record) {
+  disown(static_cast<OwnedPe&>(record));
 }
 
 void AsapServer::remove_owned(OwnedPe& st, Event why) {

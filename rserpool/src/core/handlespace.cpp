@@ -232,7 +232,7 @@ PoolElementEntry& Handlespace::insert(Pool& pool, PoolElementParameter&& pe, con
 }
 
 RemovedElement Handlespace::remove_entry(Pool& pool, PoolElementEntry& e) {
-  if (e.home_record_ != nullptr && observer_ != nullptr) observer_->before_removal(e);
+  if (e.home_record_ != nullptr && observer_ != nullptr) observer_->before_removal(e, *e.home_record_);
   e.home_record_ = nullptr;
   index_remove(e);
   auto node = pool.extract(e);  // `e` lives in the node until it goes
@@ -423,7 +423,7 @@ std::uint32_t Handlespace::report_unreachable(const PoolHandle& handle, PeIdenti
   return e->unreachable_reports_;
 }
 
-void Handlespace::set_home_record(const PoolElementEntry& entry, void* record) noexcept {
+void Handlespace::set_home_record(const PoolElementEntry& entry, HomeRecord* record) noexcept {
   const_cast<PoolElementEntry&>(entry).home_record_ = record;
 }
 

@@ -15,12 +15,11 @@ Pool::Pool(PoolHandle handle, const PoolElementParameter& first, std::uint64_t r
       handle_sum_(pool_handle_word_sum(handle_)),
       selection_(find_policy(first.policy.type) != nullptr ? find_policy(first.policy.type)->make()
                                                            : make_round_robin_selection()),
-      elements_(Elements::allocator_type(arena)),
-      lookup_(Lookup::allocator_type(arena)) {}
+      elements_(Elements::allocator_type(arena)) {}
 
 PoolElementEntry* Pool::find(PeIdentifier id) noexcept {
-  auto it = lookup_.find(id);
-  return it == lookup_.end() ? nullptr : it->second;
+  auto it = elements_.find(id);
+  return it == elements_.end() ? nullptr : &it->second;
 }
 
 PoolElementEntry& Pool::insert(PoolElementParameter&& pe) {
@@ -29,7 +28,6 @@ PoolElementEntry& Pool::insert(PoolElementParameter&& pe) {
   assert(inserted);
   PoolElementEntry& e = it->second;
   e.pool_ = this;
-  lookup_.emplace(e.pe_.id, &e);
   if (free_slots_.empty()) {
     e.slot_ = static_cast<Slot>(by_slot_.size());
     by_slot_.push_back(&e);
@@ -48,7 +46,6 @@ void Pool::change_policy_values(PoolElementEntry& e, const PolicyParameters& p) 
 
 Pool::Elements::node_type Pool::extract(PoolElementEntry& e) {
   const PeIdentifier id = e.pe_.id;
-  lookup_.erase(id);
   selection_->remove(e.slot_);
   by_slot_[e.slot_] = nullptr;
   free_slots_.push_back(e.slot_);

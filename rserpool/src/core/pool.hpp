@@ -1,10 +1,9 @@
 #pragma once
 // One pool: its members keyed by PE identifier (stable addresses, ordered for
-// the handle-table download), the characteristics it took from its first PE,
+// the handle-table download, O(log n) lookup), the characteristics it took from its first PE,
 // and the policy's selection index over the members' slots.
 #include <map>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 #include "rserpool/core/handlespace.hpp"
@@ -18,8 +17,6 @@ class Pool {
   // is the pool's creation number, unique for the handlespace's life.
   using Elements = std::map<PeIdentifier, PoolElementEntry, std::less<PeIdentifier>,
                             ArenaAllocator<std::pair<const PeIdentifier, PoolElementEntry>>>;
-  using Lookup = std::unordered_map<PeIdentifier, PoolElementEntry*, std::hash<PeIdentifier>, std::equal_to<PeIdentifier>,
-                                    ArenaAllocator<std::pair<const PeIdentifier, PoolElementEntry*>>>;
 
   // Member nodes come from `arena` (the handlespace's).
   Pool(PoolHandle handle, const PoolElementParameter& first, std::uint64_t rank,
@@ -53,8 +50,11 @@ class Pool {
   TransportParameter transport_;
   std::uint64_t handle_sum_;
   std::unique_ptr<PoolSelection> selection_;
-  Elements elements_;  // ordered walk
-  Lookup lookup_;      // O(1) find
+  // Ordered (the handle-table walk) and the lookup as well: a hash of the
+  // PE ids beside it cost a node, an insert and an erase per PE (issue 16:
+  // about 300 instructions of a registration with its removal) to save a
+  // search of O(log n) that the pool's handful of cache lines answers fast.
+  Elements elements_;
   std::vector<PoolElementEntry*> by_slot_;
   std::vector<Slot> free_slots_;
 };

@@ -17,8 +17,11 @@ class RoundRobinSelection final : public PoolSelection {
  public:
   void add(Slot slot, const PolicyParameters&) override {
     if (slot >= next_.size()) {
-      next_.resize(slot + std::size_t{1}, kNone);
-      prev_.resize(slot + std::size_t{1}, kNone);
+      // Doubled, not one more: a growing pool resizes (and fills) log n
+      // times, not once per PE.
+      const std::size_t size = std::max<std::size_t>(slot + std::size_t{1}, 2 * next_.size());
+      next_.resize(size, kNone);
+      prev_.resize(size, kNone);
     }
     if (head_ == kNone) {
       head_ = next_[slot] = prev_[slot] = slot;

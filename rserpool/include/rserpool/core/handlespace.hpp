@@ -10,13 +10,14 @@
 //
 //  register, new PE               O(log n + log k + log E); pools are found
 //                                 by hash, O(1) expected, creation O(log P)
-//  re-register (update)           O(1) expected + the policy's re-key
+//  re-register (update)           O(log n) lookup + the policy's re-key
 //                                 (O(1) RR/RAND, O(log n) others); the expiry
 //                                 is re-keyed in O(1) amortized when the new
 //                                 expiry is the latest, else O(log E)
 //  deregister                     O(log n) (ordered id map erase), the
 //                                 owner and expiry indexes by stored position
-//  lookup                         O(1) expected (hashed pool, hashed PE id)
+//  lookup                         O(1) expected pool (hashed) + O(log n) PE
+//                                 (the pool's ordered id map)
 //  resolve (handle resolution)    O(1) pool lookup + the policy's select, see
 //                                 policy.hpp: O(N), O(N + log n) or O(N log n)
 //  pe_checksum(owner)             O(1): kept incrementally on every change
@@ -62,6 +63,21 @@ using TimePoint = std::chrono::steady_clock::time_point;
 
 class Pool;
 class PoolElementEntry;
+
+// What the handlespace's owner keeps with a PE beside its entry (the
+// registrar: its record of a PE it is home for), so one lookup finds both.
+// The owner's record type derives from it; the handlespace only carries the
+// pointer, never creates, copies or frees a record, and tells its
+// RemovalObserver before an entry that carries one goes. A base class
+// instead of void*: only record types can be hung on an entry, and the
+// owner's static_cast back to its type is checked by the compiler.
+class HomeRecord {
+ protected:
+  HomeRecord() = default;
+  ~HomeRecord() = default;  // never deleted through the base
+  HomeRecord(const HomeRecord&) = default;
+  HomeRecord& operator=(const HomeRecord&) = default;
+};
 
 namespace detail {
 // Index keys are stored inline, so index comparisons never chase pointers.
@@ -117,11 +133,8 @@ class PoolElementEntry {
   // The pool's creation number: with id(), an order of entries that
   // depends on the inputs only (the expiry index's tie-break).
   std::uint64_t pool_rank() const noexcept;
-  // An opaque pointer the handlespace's owner keeps with the PE (the
-  // registrar: its record of a PE it is home for), so one lookup finds
-  // both. The handlespace only carries it, and calls its RemovalObserver
-  // before an entry that has one goes. Null unless set.
-  void* home_record() const noexcept { return home_record_; }
+  // The owner's record of the PE (see HomeRecord). Null unless set.
+  HomeRecord* home_record() const noexcept { return home_record_; }
 
  private:
   friend class Handlespace;
@@ -136,7 +149,7 @@ class PoolElementEntry {
   bool marked_ = false;
   std::uint32_t unreachable_reports_ = 0;
   Bytes cached_encoding_;
-  void* home_record_ = nullptr;
+  HomeRecord* home_record_ = nullptr;
   // Positions in the handlespace's indexes: removal and re-keying need no
   // search (std::map iterators stay valid until their own node is erased).
   detail::OwnerIndex::iterator owner_pos_{};
@@ -209,7 +222,8 @@ struct HandleTablePage {
 // nothing outside the handlespace keeps a removed entry.
 class RemovalObserver {
  public:
-  virtual void before_removal(const PoolElementEntry& entry) = 0;
+  // `record` is entry.home_record(); the entry is still listed.
+  virtual void before_removal(const PoolElementEntry& entry, HomeRecord& record) = 0;
 
  protected:
   ~RemovalObserver() = default;
@@ -313,7 +327,7 @@ class Handlespace {
   void set_cached_encoding(const PoolElementEntry& entry, Bytes encoding);
   // Stores (or clears, with nullptr) entry.home_record(); same rule for
   // `entry`. One observer; nullptr: none.
-  void set_home_record(const PoolElementEntry& entry, void* record) noexcept;
+  void set_home_record(const PoolElementEntry& entry, HomeRecord* record) noexcept;
   void set_removal_observer(RemovalObserver* observer) noexcept { observer_ = observer; }
   // Removes `entry` (any pointer handed out and not invalidated) without
   // looking it up.
