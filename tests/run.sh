@@ -46,6 +46,12 @@ fuzz_build=${SG_FUZZ_BUILD_DIR:-$top/build-fuzz}
 fuzz_seconds=${SG_FUZZ_SECONDS:-45}
 logs=$build/run-logs
 mkdir -p "$build"
+# GoogleTest's TempDir() (files named after their test) is the host's /tmp
+# unless TEST_TMPDIR says otherwise: two suites running at once on one
+# machine (two clones, a developer's run beside CI) wrote the same files.
+# One directory per build tree, emptied per run.
+export TEST_TMPDIR=$build/test-tmp
+rm -rf "$TEST_TMPDIR" && mkdir -p "$TEST_TMPDIR"
 t0=$SECONDS
 declare -A took
 

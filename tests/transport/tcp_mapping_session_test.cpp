@@ -217,6 +217,38 @@ TEST(TcpMappingSession, HeartbeatAfterSilenceAndTimeoutWithoutAnswer) {
   EXPECT_EQ(p.a.on_timer(TimePoint{} + 350ms), TimerVerdict::timed_out);
 }
 
+// A process that was not scheduled for longer than the timeout (a loaded
+// host) must not declare its peer dead on waking: the peer's answers may be
+// unread in the socket. It probes and gives the peer a whole timeout window;
+// a peer that stays silent through it is still declared dead.
+TEST(TcpMappingSession, OurOwnStallIsNotThePeersSilence) {
+  SessionOptions o;
+  o.heartbeat_interval = 100ms;
+  o.heartbeat_timeout = 400ms;
+  Pair p(o, o);
+  p.pump();  // INIT both ways at t=0
+  EXPECT_EQ(p.a.on_timer(TimePoint{} + 100ms), TimerVerdict::heartbeat_due);
+  // a stalls from t=100ms to t=2s; its timer fires late.
+  EXPECT_EQ(p.a.on_timer(TimePoint{} + 2s), TimerVerdict::heartbeat_due);
+  EXPECT_EQ(p.a.next_deadline(), TimePoint{} + 2s + 100ms);
+  EXPECT_EQ(p.a.on_timer(TimePoint{} + 2s + 100ms), TimerVerdict::heartbeat_due);
+  // The peer answers (its data was waiting): alive, no timeout.
+  p.now = TimePoint{} + 2s + 150ms;
+  p.pump();
+  EXPECT_NE(p.a.on_timer(TimePoint{} + 2s + 200ms), TimerVerdict::timed_out);
+
+  // The same stall with a peer that really is silent: down one timeout
+  // after the wake-up, not before.
+  Pair q(o, o);
+  q.pump();
+  EXPECT_EQ(q.a.on_timer(TimePoint{} + 100ms), TimerVerdict::heartbeat_due);
+  EXPECT_EQ(q.a.on_timer(TimePoint{} + 2s), TimerVerdict::heartbeat_due);
+  for (auto t = 2s + 100ms; t < 2s + 400ms; t += 100ms)
+    EXPECT_EQ(q.a.on_timer(TimePoint{} + t), TimerVerdict::heartbeat_due) << t.count();
+  EXPECT_EQ(q.a.next_deadline(), TimePoint{} + 2s + 400ms);
+  EXPECT_EQ(q.a.on_timer(TimePoint{} + 2s + 400ms), TimerVerdict::timed_out);
+}
+
 TEST(TcpMappingSession, HeartbeatAnsweredKeepsAssociationAlive) {
   SessionOptions o;
   o.heartbeat_interval = 100ms;

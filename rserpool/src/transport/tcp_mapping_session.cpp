@@ -12,7 +12,7 @@ constexpr std::size_t kMaxPendingHeartbeatAcks = 8;
 }  // namespace
 
 Session::Session(SessionOptions options, TimePoint now)
-    : opt_(options), decoder_(options.max_message_size), last_heard_(now), last_probe_(now) {}
+    : opt_(options), decoder_(options.max_message_size), last_heard_(now), last_probe_(now), last_timer_(now), grace_until_(now) {}
 
 Result<void, SendError> Session::submit(Message&& msg) {
   if (failed_ || shutdown_requested_ || peer_shutdown_) return unexpected(SendError::not_connected);
@@ -176,7 +176,18 @@ std::size_t Session::produce(Bytes& out, std::size_t max_bytes) {
 }
 
 TimerVerdict Session::on_timer(TimePoint now) {
-  if (now - last_heard_ >= opt_.heartbeat_timeout) return TimerVerdict::timed_out;
+  // Calls come at most one heartbeat interval apart while we run (see
+  // next_deadline()); a longer gap is our own stall, not the peer's
+  // silence: probe now and give the peer a whole timeout window again.
+  const bool we_stalled = now - last_timer_ > 2 * opt_.heartbeat_interval;
+  last_timer_ = now;
+  if (we_stalled && now - last_heard_ >= opt_.heartbeat_interval) {
+    grace_until_ = now + opt_.heartbeat_timeout;
+    heartbeat_due_ = true;
+    last_probe_ = now;
+    return TimerVerdict::heartbeat_due;
+  }
+  if (now - last_heard_ >= opt_.heartbeat_timeout && now >= grace_until_) return TimerVerdict::timed_out;
   if (now - last_heard_ >= opt_.heartbeat_interval && now - last_probe_ >= opt_.heartbeat_interval) {
     heartbeat_due_ = true;
     last_probe_ = now;
@@ -187,7 +198,7 @@ TimerVerdict Session::on_timer(TimePoint now) {
 
 TimePoint Session::next_deadline() const noexcept {
   const TimePoint probe = std::max(last_heard_, last_probe_) + opt_.heartbeat_interval;
-  return std::min(probe, last_heard_ + opt_.heartbeat_timeout);
+  return std::min(probe, std::max(last_heard_ + opt_.heartbeat_timeout, grace_until_));
 }
 
 std::vector<Message> Session::take_undelivered() {

@@ -90,7 +90,13 @@ class Session {
   bool has_output() const noexcept;
 
   // Heartbeat and liveness: call at next_deadline(). heartbeat_due queues a
-  // HEARTBEAT (written by the next produce()).
+  // HEARTBEAT (written by the next produce()). The peer is declared dead
+  // only after silence through a window in which we ourselves ran: a call
+  // that comes more than two heartbeat intervals after the previous one
+  // means this process was not scheduled (a loaded host, a stopped
+  // process), and what the peer sent meanwhile may still be unread in the
+  // socket; that call probes and opens a new heartbeat_timeout window
+  // instead of ending the association.
   TimerVerdict on_timer(TimePoint now);
   TimePoint next_deadline() const noexcept;
 
@@ -150,6 +156,8 @@ class Session {
   // Liveness.
   TimePoint last_heard_;
   TimePoint last_probe_;
+  TimePoint last_timer_;   // the previous on_timer() call: our own schedule
+  TimePoint grace_until_;  // after our own stall, not down before this
   bool heartbeat_due_ = false;
   std::uint32_t heartbeat_nonce_ = 0;
   std::uint64_t heartbeats_sent_ = 0;
