@@ -228,7 +228,13 @@ TEST_F(Attack, UnreachableFloodNeverRemovesAnAnsweringPeADeadOneGoesWithinTheTim
       },
       5s));
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
-  EXPECT_LE(ms, 1000 + 400) << "keep-alive timeout 1000 ms plus polling";
+  // The exact timing is the core's, tested in virtual time
+  // (AsapFixture.ADeadPeIsRemovedOneKeepAliveTimeoutAfterTheFirstReport);
+  // here the wiring: not before the keep-alive timeout, and within it plus
+  // what a loaded guest adds (1,589 ms seen in a UML lane beside three
+  // others, against a 1,400 ms bound that then failed the suite).
+  EXPECT_GE(ms, 1000) << "removed before its keep-alive timeout";
+  EXPECT_LE(ms, 1000 + 3000) << "keep-alive timeout 1000 ms plus a loaded guest's delay";
   EXPECT_EQ(count("registrar_unreachable_removals_total"), 1);
   std::printf("[unreachable] hung PE removed %lld ms after the first report (keep-alive timeout 1000 ms)\n",
               static_cast<long long>(ms));
