@@ -12,7 +12,12 @@ constexpr std::size_t kMaxPendingHeartbeatAcks = 8;
 }  // namespace
 
 Session::Session(SessionOptions options, TimePoint now)
-    : opt_(options), decoder_(options.max_message_size), last_heard_(now), last_probe_(now), last_timer_(now), grace_until_(now) {}
+    : opt_(options),
+      decoder_(options.max_message_size),
+      last_heard_(now),
+      last_probe_(now),
+      last_timer_(now),
+      grace_until_(now) {}
 
 Result<void, SendError> Session::submit(Message&& msg) {
   if (failed_ || shutdown_requested_ || peer_shutdown_) return unexpected(SendError::not_connected);
@@ -179,14 +184,10 @@ TimerVerdict Session::on_timer(TimePoint now) {
   // Calls come at most one heartbeat interval apart while we run (see
   // next_deadline()); a longer gap is our own stall, not the peer's
   // silence: probe now and give the peer a whole timeout window again.
-  const bool we_stalled = now - last_timer_ > 2 * opt_.heartbeat_interval;
-  last_timer_ = now;
-  if (we_stalled && now - last_heard_ >= opt_.heartbeat_interval) {
+  // (The probe below is then due: the last one is older than that gap.)
+  if (now - last_timer_ > 2 * opt_.heartbeat_interval && now - last_heard_ >= opt_.heartbeat_interval)
     grace_until_ = now + opt_.heartbeat_timeout;
-    heartbeat_due_ = true;
-    last_probe_ = now;
-    return TimerVerdict::heartbeat_due;
-  }
+  last_timer_ = now;
   if (now - last_heard_ >= opt_.heartbeat_timeout && now >= grace_until_) return TimerVerdict::timed_out;
   if (now - last_heard_ >= opt_.heartbeat_interval && now - last_probe_ >= opt_.heartbeat_interval) {
     heartbeat_due_ = true;
