@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "telnet_client.hpp"
 
@@ -264,33 +266,34 @@ std::int64_t in_flight_since(const Process& gen, std::int64_t kill) {
 
 namespace {
 
-// The last "out" of circuit `cic` in a controller's trace within [from, to].
-std::int64_t last_out(const Process& c, unsigned cic, std::int64_t from, std::int64_t to) {
-  if (c.trace().empty()) return -1;
-  std::int64_t last = -1;
+// The times of circuit `cic`'s `what` lines ("in" or "out") in a
+// controller's trace within [from, to], in the trace's order.
+std::vector<std::int64_t> trace_times(const Process& c, const char* what, unsigned cic, std::int64_t from,
+                                      std::int64_t to) {
+  std::vector<std::int64_t> times;
+  if (c.trace().empty()) return times;
   std::istringstream in(sgtest::read_file(c.trace()));
   std::string line;
+  const std::string kind = std::string(" what=") + what + " ";
   const std::string key = " cic=" + std::to_string(cic) + " ";
   while (std::getline(in, line)) {
-    if (line.find(" what=out ") == std::string::npos || line.find(key) == std::string::npos) continue;
+    if (line.find(kind) == std::string::npos || line.find(key) == std::string::npos) continue;
     const auto t = num(parse_fields(line), "unix_ms");
-    if (t >= from && t <= to) last = std::max(last, t);
+    if (t >= from && t <= to) times.push_back(t);
   }
-  return last;
+  return times;
+}
+
+// The last "out" of circuit `cic` in a controller's trace within [from, to].
+std::int64_t last_out(const Process& c, unsigned cic, std::int64_t from, std::int64_t to) {
+  const auto times = trace_times(c, "out", cic, from, to);
+  return times.empty() ? -1 : *std::max_element(times.begin(), times.end());
 }
 
 // The first "in" of circuit `cic` in a controller's trace within [from, to].
 std::int64_t first_in(const Process& c, unsigned cic, std::int64_t from, std::int64_t to) {
-  if (c.trace().empty()) return -1;
-  std::istringstream in(sgtest::read_file(c.trace()));
-  std::string line;
-  const std::string key = " cic=" + std::to_string(cic) + " ";
-  while (std::getline(in, line)) {
-    if (line.find(" what=in ") == std::string::npos || line.find(key) == std::string::npos) continue;
-    const auto t = num(parse_fields(line), "unix_ms");
-    if (t >= from && t <= to) return t;
-  }
-  return -1;
+  const auto times = trace_times(c, "in", cic, from, to);
+  return times.empty() ? -1 : times.front();
 }
 
 }  // namespace
