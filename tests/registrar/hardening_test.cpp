@@ -193,6 +193,34 @@ TEST(OutboundQueues, APeerThatDoesNotReadIsAbortedAtItsBound) {
   EXPECT_EQ(q.held_bytes(10), 0u);
 }
 
+// The queue of the last send is remembered (issue 16): a link that ended
+// and a link used in between must not find another link's queue, nor one
+// that was dropped.
+TEST(OutboundQueues, EachLinkKeepsItsOwnQueueAcrossAbortAndForget) {
+  OutboundConfig cfg;
+  cfg.asap = {3, 1'000'000};
+  OutboundQueues q(cfg);
+  ASSERT_FALSE(q.on_sent(1, LinkClass::asap, 100, 1));
+  ASSERT_FALSE(q.on_sent(2, LinkClass::asap, 10, 1));
+  ASSERT_FALSE(q.on_sent(1, LinkClass::asap, 100, 2));
+  EXPECT_EQ(q.held_bytes(1), 200u);
+  EXPECT_EQ(q.held_bytes(2), 10u);
+  q.forget(1);
+  ASSERT_FALSE(q.on_sent(1, LinkClass::asap, 7, 1));  // afresh: nothing of before
+  EXPECT_EQ(q.held_bytes(1), 7u);
+  ASSERT_FALSE(q.on_sent(1, LinkClass::asap, 7, 2));
+  ASSERT_FALSE(q.on_sent(1, LinkClass::asap, 7, 3));
+  const auto a = q.on_sent(1, LinkClass::asap, 7, 4);  // over 3 messages: aborted, its queue dropped
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->link, 1u);
+  EXPECT_EQ(a->held_messages, 4u);
+  EXPECT_EQ(q.held_bytes(1), 0u);
+  ASSERT_FALSE(q.on_sent(1, LinkClass::asap, 5, 1));
+  EXPECT_EQ(q.held_bytes(1), 5u);
+  EXPECT_EQ(q.held_bytes(2), 10u);
+  EXPECT_EQ(q.total_bytes(), 15u);
+}
+
 // Issue 14 item 8: hsdump on 198.18.0.1 was accepted as the configured peer
 // 198.18.0.2 because its INIT listed .2 as well.
 TEST(EnrpTrust, EveryAddressOfTheAssociationMustBelongToThePeer) {

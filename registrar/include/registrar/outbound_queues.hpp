@@ -22,9 +22,10 @@
 // its queue drains (see docs/security.md).
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
+
+#include "rserpool/base/ring_queue.hpp"
 
 namespace rserpool::registrar {
 
@@ -60,6 +61,9 @@ class OutboundQueues {
   };
 
   explicit OutboundQueues(OutboundConfig config = {}) : config_(config) {}
+  // Neither copied nor moved: last_ points into this object's map.
+  OutboundQueues(const OutboundQueues&) = delete;
+  OutboundQueues& operator=(const OutboundQueues&) = delete;
 
   // One message of `bytes` that the transport accepted on `link`.
   std::optional<Abort> on_sent(QueueLink link, LinkClass cls, std::size_t bytes, std::size_t unacknowledged);
@@ -74,13 +78,21 @@ class OutboundQueues {
  private:
   struct Queue {
     LinkClass cls = LinkClass::asap;
-    std::deque<std::uint32_t> sizes;  // of the messages still held, oldest first
+    // Of the messages still held, oldest first. A ring keeps its storage:
+    // a peer that reads costs no allocation per message.
+    RingQueue<std::uint32_t> sizes;
     std::size_t bytes = 0;
   };
   Abort take(std::map<QueueLink, Queue>::iterator it, Reason why);
+  Queue& find_or_add(QueueLink link, LinkClass cls);
 
   OutboundConfig config_;
   std::map<QueueLink, Queue> queues_;
+  // The queue of the last send: an event's answers go to the association
+  // it came from, so most sends skip the map search (issue 16). A map node
+  // stays where it is until erased; take() and forget() clear this first.
+  QueueLink last_link_ = 0;
+  Queue* last_ = nullptr;
   std::size_t total_bytes_ = 0;
   OutboundCounters counters_;
 };

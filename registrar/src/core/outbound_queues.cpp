@@ -8,9 +8,7 @@ namespace rserpool::registrar {
 
 std::optional<OutboundQueues::Abort> OutboundQueues::on_sent(QueueLink link, LinkClass cls, std::size_t bytes,
                                                              std::size_t unacknowledged) {
-  auto [it, inserted] = queues_.try_emplace(link);
-  Queue& q = it->second;
-  if (inserted) q.cls = cls;
+  Queue& q = find_or_add(link, cls);
   const auto size = static_cast<std::uint32_t>(std::min<std::size_t>(bytes, std::numeric_limits<std::uint32_t>::max()));
   q.sizes.push_back(size);
   q.bytes += size;
@@ -22,16 +20,25 @@ std::optional<OutboundQueues::Abort> OutboundQueues::on_sent(QueueLink link, Lin
     q.sizes.pop_front();
   }
   const QueueLimits& limit = q.cls == LinkClass::asap ? config_.asap : config_.enrp;
-  if (limit.max_messages != 0 && q.sizes.size() > limit.max_messages) return take(it, Reason::messages);
-  if (limit.max_bytes != 0 && q.bytes > limit.max_bytes) return take(it, Reason::bytes);
+  if (limit.max_messages != 0 && q.sizes.size() > limit.max_messages) return take(queues_.find(link), Reason::messages);
+  if (limit.max_bytes != 0 && q.bytes > limit.max_bytes) return take(queues_.find(link), Reason::bytes);
   if (config_.max_total_bytes != 0 && total_bytes_ > config_.max_total_bytes) {
     auto largest = std::max_element(queues_.begin(), queues_.end(),
                                     [](const auto& a, const auto& b) { return a.second.bytes < b.second.bytes; });
     return take(largest, Reason::total);
   }
   // The node stays until the association ends: a peer that reads costs no
-  // allocation per message (the deque reuses its block).
+  // allocation per message (the ring reuses its slots).
   return std::nullopt;
+}
+
+OutboundQueues::Queue& OutboundQueues::find_or_add(QueueLink link, LinkClass cls) {
+  if (last_ != nullptr && last_link_ == link) return *last_;
+  auto [it, inserted] = queues_.try_emplace(link);
+  if (inserted) it->second.cls = cls;
+  last_link_ = link;
+  last_ = &it->second;
+  return *last_;
 }
 
 OutboundQueues::Abort OutboundQueues::take(std::map<QueueLink, Queue>::iterator it, Reason why) {
@@ -42,6 +49,7 @@ OutboundQueues::Abort OutboundQueues::take(std::map<QueueLink, Queue>::iterator 
     case Reason::total: ++counters_.aborted_total; break;
   }
   total_bytes_ -= it->second.bytes;
+  if (last_ == &it->second) last_ = nullptr;
   queues_.erase(it);
   return a;
 }
@@ -50,6 +58,7 @@ void OutboundQueues::forget(QueueLink link) {
   auto it = queues_.find(link);
   if (it == queues_.end()) return;
   total_bytes_ -= it->second.bytes;
+  if (last_ == &it->second) last_ = nullptr;
   queues_.erase(it);
 }
 
