@@ -84,7 +84,7 @@ class OutboundQueues {
     std::size_t bytes = 0;
   };
   Abort take(std::map<QueueLink, Queue>::iterator it, Reason why);
-  Queue& find_or_add(QueueLink link, LinkClass cls);
+  Queue& find_or_add(QueueLink link, LinkClass cls);  // and remember it
 
   OutboundConfig config_;
   std::map<QueueLink, Queue> queues_;
