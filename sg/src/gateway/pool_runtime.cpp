@@ -107,6 +107,9 @@ void PoolRuntime::note_settled() {
 void PoolRuntime::message(MtpMessage&& m) { run(distributor_.message(std::move(m), now())); }
 
 void PoolRuntime::message(MtpMessage&& m, const ClassifiedMessage& c) {
+  // The distributor's verdict for the common case: no action list, no
+  // visit, no timer check (its deadlines do not move on it).
+  if (const auto pe = distributor_.message_now(c)) return send(*pe, std::move(m));
   // A re-entrant call finds the vector moved out and starts a fresh one.
   std::vector<Action> acts = std::move(message_scratch_);
   acts.clear();

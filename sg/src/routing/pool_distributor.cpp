@@ -559,6 +559,25 @@ void PoolDistributor::message(MtpMessage m, const ClassifiedMessage& c, TimePoin
   route(std::move(m), c, now, out);
 }
 
+std::optional<PeIdentifier> PoolDistributor::message_now(const ClassifiedMessage& c) {
+  // Only where route() takes the bound flow's PE and deliver() sends at
+  // once: an active member is neither leaving (its new calls go elsewhere)
+  // nor connecting or suspect (those queue or keep copies), and a bound
+  // flow is no orphan. The one state message() changes besides the
+  // counters, a new call clearing taken_from_, is left to it.
+  if (c.event == CallEvent::setup && !taken_from_.empty()) return std::nullopt;
+  const auto target = flows_.find(c.flow);
+  if (!target) return std::nullopt;
+  auto it = members_.find(*target);
+  if (it == members_.end() || it->second.state != MemberState::active) return std::nullopt;
+  ++counters_.accepted;
+  it->second.carried_traffic = true;
+  ++counters_.sent;
+  // route(): an active member is not draining, so a release ends only the call.
+  if (c.event == CallEvent::release_complete) flows_.release(c.flow);
+  return target;
+}
+
 PoolDistributor::FromMember PoolDistributor::from_member(PeIdentifier pe, const MtpMessage& m, TimePoint now) {
   FromMember r;
   auto it = members_.find(pe);
