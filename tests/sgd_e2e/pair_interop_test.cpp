@@ -244,10 +244,16 @@ void SgdPairInterop::kill_and_restart(std::optional<std::chrono::milliseconds> s
   // calls whose answers crossed a guest the loaded host starved for 4 s
   // (stop 27: the restarted sgd took 7 s to listen, ss7-gen's 250 ms
   // statistics came 850 ms apart; the answers arrived, 24 unexpected).
+  // The drain after SIGTERM outlasts it (10 s, plus the hold and the
+  // release), so that every call ends completed or failed: with the default
+  // 6 s, a stop-28 run (answers up to 8.6 s late, pe3's two SG associations
+  // lost to COMM_LOST 23 s after the kill) ended with 7 calls whose ANM was
+  // on its way, neither completed nor failed.
   auto& gen = keep(Process(*sgtest::ChildProcess::spawn(
                                {Bin::ss7_gen(), "--name", "ss7-gen", "--transport", "sctp", "--connect",
                                 "198.18.0.1:" + std::to_string(*stp_port), "--register", "--cps", "30", "--hold",
-                                "300", "--answer-timeout", "10000", "--sccp-rate", "10", "--duration", "40",
+                                "300", "--answer-timeout", "10000", "--drain-timeout", "12000", "--sccp-rate", "10",
+                                "--duration", "40",
                                 "--stats-interval", "250", "--trace", work_->path("ss7-gen.trace")},
                                work_->path("ss7-gen.log")),
                            work_->path("ss7-gen.log")));
