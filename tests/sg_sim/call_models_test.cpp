@@ -200,5 +200,46 @@ TEST(Ss7CallGenerator, CompletesACallWithAController) {
   EXPECT_EQ(gen.stats().answer_latency.percentile(50), std::chrono::nanoseconds(20ms));
 }
 
+// x45's circuit 50: the ANM reached the SS7 side before the ACM (they left
+// the controller in order, through the two gateways of a pair). Q.764
+// 2.1.7: the ANM answers the call in the wait-for-ACM state, the late ACM
+// is discarded; it is counted as reordered, not unexpected, and the call
+// completes. An ACM after an ANM that had followed its own ACM stays
+// unexpected (a duplicate).
+TEST(Ss7CallGenerator, AnAnmBeforeItsAcmAnswersTheCallAndTheLateAcmCountsAsReordered) {
+  GeneratorConfig cfg;
+  cfg.calls_per_second = 10;
+  cfg.hold_time = 50ms;
+  TimePoint t{};
+  Ss7CallGenerator gen(cfg, t);
+  auto iams = gen.on_timeout(t);
+  ASSERT_EQ(iams.size(), 1U);
+  gen.stop_originating();
+  const auto cic = ss7::parse_isup_header(iams[0].data)->cic;
+  EXPECT_TRUE(gen.on_message(isup_in(ss7::encode_anm(cic)), t + 10ms).empty());
+  EXPECT_TRUE(gen.on_message(isup_in(ss7::encode_acm(cic)), t + 10ms).empty());
+  EXPECT_EQ(gen.stats().reordered_messages, 1U);
+  EXPECT_EQ(gen.stats().unexpected_messages, 0U);
+  EXPECT_EQ(gen.stats().answer_latency.count(), 1U);
+  (void)gen.on_message(isup_in(ss7::encode_acm(cic)), t + 20ms);
+  EXPECT_EQ(gen.stats().unexpected_messages, 1U) << "a second ACM is a duplicate";
+  auto rel = gen.on_timeout(t + 60ms);
+  ASSERT_EQ(rel.size(), 1U);
+  EXPECT_EQ(type_of(rel[0]), static_cast<std::uint8_t>(ss7::IsupMessageType::rel));
+  (void)gen.on_message(isup_in(ss7::encode_rlc(cic)), t + 70ms);
+  EXPECT_EQ(gen.stats().calls_completed, 1U);
+  EXPECT_EQ(gen.stats().reordered_messages, 1U);
+
+  // In order, an ACM after the ANM is a duplicate, not a reordering.
+  Ss7CallGenerator again(cfg, t);
+  auto iam = again.on_timeout(t);
+  const auto c2 = ss7::parse_isup_header(iam[0].data)->cic;
+  (void)again.on_message(isup_in(ss7::encode_acm(c2)), t + 5ms);
+  (void)again.on_message(isup_in(ss7::encode_anm(c2)), t + 10ms);
+  (void)again.on_message(isup_in(ss7::encode_acm(c2)), t + 15ms);
+  EXPECT_EQ(again.stats().reordered_messages, 0U);
+  EXPECT_EQ(again.stats().unexpected_messages, 1U);
+}
+
 }  // namespace
 }  // namespace sg::sim

@@ -18,11 +18,29 @@ MtpMessage isup(std::uint8_t tag) {
   return m;
 }
 
+// A real ISUP message (the changeover hold is per call, by its circuit):
+// its tag is the message type.
+MtpMessage call_message(rserpool::Bytes isup_bytes) {
+  MtpMessage m;
+  m.opc = 2;
+  m.dpc = 1;
+  m.si = 5;
+  m.data = std::move(isup_bytes);
+  return m;
+}
+
+int tag_of(const MtpMessage& m) {
+  if (m.data.size() > 2) {
+    if (auto h = ss7::parse_isup_header(m.data)) return h->message_type;
+  }
+  return m.data.at(0);
+}
+
 // (link, tag) of the send steps, in order.
 std::vector<std::pair<SgOutbox::LinkId, int>> sends(const SgOutbox::Steps& steps) {
   std::vector<std::pair<SgOutbox::LinkId, int>> v;
   for (const auto& s : steps)
-    if (s.kind == Kind::send) v.emplace_back(s.link, s.message.data.at(0));
+    if (s.kind == Kind::send) v.emplace_back(s.link, tag_of(s.message));
   return v;
 }
 
@@ -106,6 +124,107 @@ TEST(SgOutbox, WithoutAnActiveAssociationMessagesWaitInOrderBounded) {
   box.link_active(3, t + 1500ms, out);
   EXPECT_EQ(sends(out), (Sent{{3, kAnm}}));
   EXPECT_EQ(box.counters().expired, 1U);
+}
+
+constexpr int kIsupAcm = 0x06, kIsupAnm = 0x09, kIsupRel = 0x0c;
+
+// x45 (UML, osmo-stp pair test): pe3 sent circuit 50's ACM through sgd B,
+// B was killed 17 ms later and its association reported down (peer
+// closed: nothing refused, nothing given back), the ANM 65 ms after the ACM
+// went through sgd A at once, and reached the STP before the ACM that B's
+// kernel still sent in its shutdown. Now the ANM waits the changeover hold
+// from B's failure; the other call, whose messages went through A, does
+// not wait.
+TEST(SgOutbox, ACallWhoseLastMessageWentThroughAFailedSgWaitsTheChangeoverHold) {
+  SgOutbox box(OutboxConfig{.changeover = {.hold = 300ms, .recent = 1000ms}});
+  SgOutbox::Steps out;
+  rserpool::TimePoint t{};
+  box.link_active(1, t, out);
+  box.link_active(2, t, out);
+  box.send(2, call_message(ss7::encode_acm(50)), t, out);
+  box.send(1, call_message(ss7::encode_acm(51)), t, out);
+  EXPECT_EQ(sends(out), (Sent{{2, kIsupAcm}, {1, kIsupAcm}}));
+  out.clear();
+  box.link_down(2, t + 17ms, out);
+  EXPECT_TRUE(sends(out).empty());
+  box.send(2, call_message(ss7::encode_anm(50)), t + 65ms, out);
+  box.send(1, call_message(ss7::encode_anm(51)), t + 65ms, out);
+  EXPECT_EQ(sends(out), (Sent{{1, kIsupAnm}})) << "circuit 50's ANM overtook what the dead SG may still send";
+  out.clear();
+  // Later messages of the waiting call wait behind it, in order.
+  box.send(0, call_message(ss7::encode_rel(50)), t + 200ms, out);
+  EXPECT_TRUE(sends(out).empty());
+  EXPECT_EQ(box.next_deadline(), t + 17ms + 300ms) << "the hold counts from the failure, not from the message";
+  box.on_timeout(t + 316ms, out);
+  EXPECT_TRUE(sends(out).empty());
+  box.on_timeout(t + 317ms, out);
+  EXPECT_EQ(sends(out), (Sent{{1, kIsupAnm}, {1, kIsupRel}}));
+  EXPECT_FALSE(box.next_deadline());
+  EXPECT_EQ(box.changeover().calls_held(), 1U);
+  EXPECT_EQ(box.changeover().messages_held(), 2U);
+  out.clear();
+  // Its hold over, the call goes on at once.
+  box.send(0, call_message(ss7::encode_rlc(50)), t + 400ms, out);
+  EXPECT_EQ(sends(out).size(), 1U);
+}
+
+// Only a recent message can still be queued at the dead SG: a call whose
+// last message through it is older than `recent` goes on at once, and so
+// do non-call messages (SCCP) and a call whose hold ended untouched.
+TEST(SgOutbox, OnlyCallsTheFailedSgCarriedRecentlyWait) {
+  SgOutbox box(OutboxConfig{.changeover = {.hold = 300ms, .recent = 1000ms}});
+  SgOutbox::Steps out;
+  rserpool::TimePoint t{};
+  box.link_active(1, t, out);
+  box.link_active(2, t, out);
+  box.send(2, call_message(ss7::encode_acm(7)), t, out);
+  box.send(2, call_message(ss7::encode_acm(8)), t + 1500ms, out);
+  MtpMessage udt;
+  udt.si = 3;
+  udt.data = {9, 9};
+  box.send(2, udt, t + 1500ms, out);
+  out.clear();
+  box.link_down(2, t + 2100ms, out);
+  box.send(0, call_message(ss7::encode_anm(7)), t + 2110ms, out);
+  box.send(0, udt, t + 2110ms, out);
+  box.send(0, call_message(ss7::encode_anm(8)), t + 2110ms, out);
+  EXPECT_EQ(sends(out), (Sent{{1, kIsupAnm}, {1, 9}})) << "circuit 7 (ACM 2.1 s old) and SCCP go on at once";
+  EXPECT_EQ(box.changeover().calls_held(), 1U);
+}
+
+// The usual loss (the kernel gives back what it had not delivered, then the
+// end): the given-back message's call waits as well, since what the SG
+// acknowledged of it before may still be on its way to the STP.
+TEST(SgOutbox, AHandedBackCallWaitsForWhatTheDeadSgAcknowledgedBeforeIt) {
+  SgOutbox box(OutboxConfig{.changeover = {.hold = 300ms, .recent = 1000ms}});
+  SgOutbox::Steps out;
+  rserpool::TimePoint t{};
+  box.link_active(1, t, out);
+  box.link_active(2, t, out);
+  box.send(2, call_message(ss7::encode_acm(5)), t, out);
+  box.send(2, call_message(ss7::encode_anm(5)), t + 10ms, out);
+  out.clear();
+  box.handed_back(2, {call_message(ss7::encode_anm(5))}, t + 20ms, out);
+  box.link_down(2, t + 20ms, out);
+  EXPECT_TRUE(sends(out).empty());
+  box.on_timeout(t + 320ms, out);
+  EXPECT_EQ(sends(out), (Sent{{1, kIsupAnm}}));
+}
+
+// The hold off (0): the controller as it was, the ANM through the mate at
+// once (x45's order at the STP).
+TEST(SgOutbox, WithoutTheHoldTheCallChangesGatewayAtOnce) {
+  SgOutbox box(OutboxConfig{.changeover = {.hold = 0ms}});
+  SgOutbox::Steps out;
+  rserpool::TimePoint t{};
+  box.link_active(1, t, out);
+  box.link_active(2, t, out);
+  box.send(2, call_message(ss7::encode_acm(50)), t, out);
+  out.clear();
+  box.link_down(2, t + 17ms, out);
+  box.send(2, call_message(ss7::encode_anm(50)), t + 65ms, out);
+  EXPECT_EQ(sends(out), (Sent{{1, kIsupAnm}}));
+  EXPECT_FALSE(box.next_deadline());
 }
 
 }  // namespace

@@ -543,6 +543,40 @@ std::string explain_unknown_calls(const Process& gen, const std::vector<const Pr
          (total > limit ? "the first " + std::to_string(limit) + " in detail:\n" : "") + detail;
 }
 
+Reordered reordered_calls(const Process& gen, const std::vector<const Process*>& controllers,
+                          std::pair<std::int64_t, std::int64_t> window, std::int64_t kill) {
+  Reordered r;
+  for (auto& e : events(gen.log(), "reordered")) {
+    const auto cic = static_cast<unsigned>(num(e, "cic", 0));
+    const auto at = num(e, "unix_ms");
+    std::string why;
+    for (const auto* c : controllers) {
+      if (c->trace().empty()) continue;
+      const auto lives = association_lives(*c);
+      std::istringstream in(sgtest::read_file(c->trace()));
+      const std::string key = " cic=" + std::to_string(cic) + " ";
+      for (std::string line; std::getline(in, line);) {
+        if (line.find(" what=out ") == std::string::npos || line.find(key) == std::string::npos ||
+            line.find(" type=ACM ") == std::string::npos)
+          continue;
+        auto f = parse_fields(line);
+        const auto t = num(f, "unix_ms");
+        const auto link = static_cast<std::uint64_t>(num(f, "link", 0));
+        auto life = lives.find(link);
+        const auto down = life == lives.end() ? -1 : life->second.second;
+        if (t < window.first || t > window.second || t > at || down < kill || down > kill + 5000) continue;
+        why = c->log() + ": ACM out on SG association " + std::to_string(link) + " " + std::to_string(t - kill) +
+              " ms from the kill, that association down " + std::to_string(down - kill) + " ms after it";
+      }
+    }
+    (why.empty() ? r.other : r.at_the_kill) += 1;
+    r.detail += "  circuit " + std::to_string(cic) + ", ACM after ANM at ss7-gen " + std::to_string(at - kill) +
+                " ms from the kill: " + (why.empty() ? "NOT an ACM sent through the killed gateway at the kill" : why) +
+                "\n";
+  }
+  return r;
+}
+
 std::vector<std::pair<const Process*, std::int64_t>> fenced_controllers(const Process& gateway,
                                                                         const std::vector<const Process*>& controllers) {
   std::vector<std::pair<const Process*, std::int64_t>> out;

@@ -259,6 +259,22 @@ struct UnknownCalls {
 };
 UnknownCalls unknown_calls(const std::vector<const Process*>& controllers, const std::vector<const Process*>& fenced);
 
+// ss7-gen's "reordered" events (an ACM that came after its call's ANM:
+// Q.764 answers the call on the ANM and discards the ACM), split by
+// whether the pair's one order it cannot keep explains them: the ACM left a
+// controller within `window` (unix ms: the kill's in-flight window) on an
+// SG association that went down within 5 s after `kill` (the killed
+// gateway's), so the dead gateway's kernel may have delivered it to the
+// STP after the ANM the controller sent through the mate (docs/gateway.md,
+// "Order across the two gateways at the STP"). `detail` tells each one.
+struct Reordered {
+  std::int64_t at_the_kill = 0;
+  std::int64_t other = 0;
+  std::string detail;
+};
+Reordered reordered_calls(const Process& gen, const std::vector<const Process*>& controllers,
+                          std::pair<std::int64_t, std::int64_t> window, std::int64_t kill);
+
 // Waits until every process has written a stats line stamped (unix_ms) at
 // or after `unix_ms`: its counters then include everything up to then.
 bool stats_after(const std::vector<Process*>& ps, std::int64_t unix_ms, std::chrono::milliseconds timeout);

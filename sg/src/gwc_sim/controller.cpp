@@ -96,7 +96,9 @@ GatewayController::GatewayController(boost::asio::io_context& io, ControllerConf
       cfg_(std::move(cfg)),
       model_(cfg_.calls),
       clock_(cfg_.clock ? *cfg_.clock : rserpool::SteadyClock::instance()),
-      answer_timer_(io) {}
+      answer_timer_(io),
+      outbox_(cfg_.outbox),
+      outbox_timer_(io) {}
 
 GatewayController::~GatewayController() {
   *alive_ = false;
@@ -114,6 +116,8 @@ void GatewayController::close() {
   if (listener_) listener_->close();
   answer_timer_.cancel();
   answer_armed_for_.reset();
+  outbox_timer_.cancel();
+  outbox_armed_for_.reset();
   for (auto& [id, l] : links_)
     if (auto a = l->driver().association()) a->close();
 }
@@ -200,8 +204,28 @@ void GatewayController::run(sim::SgOutbox::Steps& steps) {
         ++counters_.held_expired;
         ++counters_.send_failed;
         break;
+      case Kind::changeover:
+        if (cfg_.trace) cfg_.trace("changeover", s.link, s.message);
+        ++counters_.changeover_held;
+        break;
     }
   }
+  schedule_outbox();
+}
+
+void GatewayController::schedule_outbox() {
+  auto next = outbox_.next_deadline();
+  if (!next) return;
+  if (outbox_armed_for_ && *outbox_armed_for_ <= *next) return;  // already due sooner
+  outbox_armed_for_ = next;
+  outbox_timer_.expires_after(*next - clock_.now());
+  outbox_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    outbox_armed_for_.reset();
+    sim::SgOutbox::Steps steps;
+    outbox_.on_timeout(clock_.now(), steps);
+    run(steps);
+  });
 }
 
 void GatewayController::handed_back(LinkId id, std::vector<mxua::Data>&& unsent) {

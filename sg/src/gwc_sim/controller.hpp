@@ -54,7 +54,10 @@ struct ControllerConfig {
   // "refused" (a dying association refused it at once: sent at its end),
   // "unknown" (an "in" that found no call here),
   // "expired" (waited too long or too many waited: dropped).
+  // "changeover" (its call's last message went through an SG association
+  // that then failed: it waits `outbox.changeover.hold`, sim::ChangeoverHold).
   std::function<void(std::string_view what, std::uint64_t link, const MtpMessage& m)> trace;
+  sim::OutboxConfig outbox{};
 };
 
 struct ControllerCounters {
@@ -71,6 +74,7 @@ struct ControllerCounters {
   std::uint64_t held_for_sg = 0;     // sent while no SG association was active: waited for one
   std::uint64_t held_expired = 0;    // ... and expired (or overflowed) before one came
   std::uint64_t handed_back = 0;     // not delivered by a lost SG association: re-sent through another
+  std::uint64_t changeover_held = 0;  // waited for the changeover hold (their call's SG association failed)
 };
 
 class GatewayController {
@@ -112,6 +116,8 @@ class GatewayController {
   void handed_back(LinkId id, std::vector<mxua::Data>&& unsent);
   LinkId reply_link() const;
   void schedule_answers();
+  // Arms the changeover timer for the outbox's next deadline.
+  void schedule_outbox();
   void table_changed();
   void send_cookie();
 
@@ -128,6 +134,8 @@ class GatewayController {
   std::function<void()> changed_;
   ControllerCounters counters_;
   sim::SgOutbox outbox_;  // towards the SS7 side: which association, or wait
+  boost::asio::steady_timer outbox_timer_;
+  std::optional<rserpool::TimePoint> outbox_armed_for_;
   LinkId sending_on_ = 0;  // send_now() is in the driver's send on it
   bool refused_now_ = false;  // ... which refused the message at once
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -57,6 +57,7 @@ class Simulator {
       cc.listen.tcp = tr::TcpMappingOptions::aggressive();
     }
     cc.calls.answer_delay = o_.answer_delay;
+    cc.outbox.changeover.hold = o_.changeover_hold;
     // A real fence needs the controller silent for at least the gateway's
     // fastest failure detection (2 x 500 ms M3UA BEAT); a loaded host stalls
     // a process for 250-700 ms without any fence (UML at load 8: calls
@@ -244,14 +245,14 @@ class Simulator {
                 " calls_adopted=%" PRIu64 " cookies_rejected=%" PRIu64 " send_failed=%" PRIu64
                 " load_updates=%" PRIu64 " load=%u cookie_repeats=%" PRIu64 " calls_given_up=%" PRIu64
                 " calls_kept=%" PRIu64 " held_for_sg=%" PRIu64 " held_expired=%" PRIu64 " handed_back=%" PRIu64
-                " stalls=%" PRIu64 " repeated_releases=%" PRIu64 "\n",
+                " stalls=%" PRIu64 " repeated_releases=%" PRIu64 " changeover_held=%" PRIu64 "\n",
                 o_.name.c_str(), service_->pe_id(), static_cast<long long>(t_ms), unix_ms(), registered_ ? 1 : 0,
                 controller_->associations_up(), c.messages_in, c.messages_out, controller_->calls().active_calls(),
                 m.calls_offered, m.calls_answered, m.calls_released, m.sccp_answered, m.unknown_call_messages,
                 m.ordering_violations, c.cookies_sent, c.cookie_echoes, m.adopted_calls,
                 m.cookies_rejected + c.cookies_rejected, c.send_failed, load_updates_, reported_load_,
                 m.duplicate_cookies, c.calls_given_up, c.calls_kept, c.held_for_sg, c.held_expired, c.handed_back,
-                m.stalls, m.repeated_releases);
+                m.stalls, m.repeated_releases, c.changeover_held);
     std::fflush(stdout);
   }
 

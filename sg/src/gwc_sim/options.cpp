@@ -29,6 +29,8 @@ constexpr const char* kUsage =
     "  --aggressive            fast failure detection (registrar and SG associations)\n"
     "  --no-self-fence         an SG association lost abnormally is always the SG's death (keep its calls),\n"
     "                          even right after a stall of our own (default: a fence, its calls given up)\n"
+    "  --changeover-hold MS    a call whose last message went through an SG association that failed waits\n"
+    "                          this long before it continues through another SG (default 300; 0: none)\n"
     "  --trace FILE            one line per ISUP message in or out (time, association, CIC, type),\n"
     "                          and an `unknown` line for each one that found no call here\n"
     "  --name NAME\n";
@@ -113,6 +115,8 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& message
       if (!args.milliseconds(o.load_interval)) return fail("--load-interval needs milliseconds");
     } else if (arg == "--answer-delay") {
       if (!args.milliseconds(o.answer_delay)) return fail("--answer-delay needs milliseconds");
+    } else if (arg == "--changeover-hold") {
+      if (!args.milliseconds(o.changeover_hold)) return fail("--changeover-hold needs milliseconds");
     } else if (arg == "--cookies") {
       o.cookies = true;
     } else if (arg == "--stats-interval") {

@@ -25,6 +25,10 @@ struct Options {
   std::uint32_t capacity = 1000;
   std::chrono::milliseconds load_interval{500};  // at most one policy update per interval
   std::chrono::milliseconds answer_delay{20};
+  // sim::ChangeoverConfig::hold: how long a call whose last message went
+  // through a failed SG association waits before it continues through the
+  // mate (what the dead SG's kernel still sends to the STP goes first).
+  std::chrono::milliseconds changeover_hold{300};
   bool cookies = false;
   std::chrono::milliseconds stats_interval{0};
   std::chrono::milliseconds shutdown_grace{2000};  // SIGTERM: calls in progress may finish

@@ -24,6 +24,7 @@ void SgOutbox::bury(std::map<LinkId, Link>::iterator it, rserpool::TimePoint now
   // Older than anything that waits: the kernel's hand-back, then what was
   // refused, then what came after (held_).
   auto& l = it->second;
+  changeover_.failed(it->first, now);
   for (auto r = l.refused.rbegin(); r != l.refused.rend(); ++r) held_.push_front(Held{std::move(*r), now});
   for (auto r = l.returned.rbegin(); r != l.returned.rend(); ++r) held_.push_front(Held{std::move(*r), now});
   links_.erase(it);
@@ -58,7 +59,7 @@ void SgOutbox::flush(rserpool::TimePoint now, Steps& out) {
       out.push_back(Step{Step::Kind::expired, 0, std::move(h.message)});
       ++counters_.expired;
     } else {
-      out.push_back(Step{Step::Kind::send, *link, std::move(h.message)});
+      emit(*link, std::move(h.message), now, out);
     }
     held_.pop_front();
   }
@@ -75,7 +76,7 @@ void SgOutbox::send(LinkId preferred, MtpMessage m, rserpool::TimePoint now, Ste
   flush(now, out);
   const auto link = held_.empty() && !dying() ? pick(preferred) : std::nullopt;
   if (link)
-    out.push_back(Step{Step::Kind::send, *link, std::move(m)});
+    emit(*link, std::move(m), now, out);
   else
     hold(std::move(m), now, out);
 }
@@ -98,8 +99,32 @@ void SgOutbox::handed_back(LinkId id, std::vector<MtpMessage> messages, rserpool
     return;
   }
   // Nothing of this association's was refused, so nothing newer left
-  // through another: they go out again, behind what waits.
+  // through another: they go out again, behind what waits, once their
+  // calls' changeover hold has let what the dead SG still sends go first.
+  changeover_.failed(id, now);
   for (auto& m : messages) send(0, std::move(m), now, out);
+}
+
+void SgOutbox::emit(LinkId link, MtpMessage m, rserpool::TimePoint now, Steps& out) {
+  if (changeover_.hold(m, now)) {
+    out.push_back(Step{Step::Kind::changeover, link, std::move(m)});
+    return;
+  }
+  changeover_.sent(link, m, now);
+  out.push_back(Step{Step::Kind::send, link, std::move(m)});
+}
+
+void SgOutbox::on_timeout(rserpool::TimePoint now, Steps& out) {
+  give_up_dying(now);
+  flush(now, out);
+  // Behind what waits for an SG, if anything does: it is older.
+  for (auto& m : changeover_.release(now)) {
+    const auto link = held_.empty() && !dying() ? pick(0) : std::nullopt;
+    if (link)
+      emit(*link, std::move(m), now, out);
+    else
+      hold(std::move(m), now, out);
+  }
 }
 
 void SgOutbox::link_down(LinkId id, rserpool::TimePoint now, Steps& out) {

@@ -161,11 +161,20 @@ std::vector<MtpMessage> Ss7CallGenerator::on_message(const MtpMessage& m, TimePo
   using T = ss7::IsupMessageType;
   switch (static_cast<T>(h->message_type)) {
     case T::acm:
-      if (call.phase == Phase::setup) call.phase = Phase::ringing;
-      else ++stats_.unexpected_messages;
+      if (call.phase == Phase::setup) {
+        call.phase = Phase::ringing;
+      } else if (call.answered_before_acm) {
+        // The ACM the ANM overtook: discarded (Q.764 2.1.7), counted apart.
+        call.answered_before_acm = false;
+        ++stats_.reordered_messages;
+      } else {
+        ++stats_.unexpected_messages;
+      }
       break;
     case T::anm:
       if (call.phase == Phase::setup || call.phase == Phase::ringing) {
+        // Q.764 2.1.7: an ANM in the wait-for-ACM state answers the call.
+        call.answered_before_acm = call.phase == Phase::setup;
         call.phase = Phase::answered;
         call.deadline = now + config_.hold_time;
         stats_.answer_latency.record(now - call.iam_sent);

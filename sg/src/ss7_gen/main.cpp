@@ -170,8 +170,10 @@ class Generator {
     // failover, the calls that were on the failed controller).
     if (auto l = ledger_.take_answer_latency()) interval_max_ = std::max(interval_max_, *l);
     const auto unexpected_before = generator_->stats().unexpected_messages;
+    const auto reordered_before = generator_->stats().reordered_messages;
     send_all(generator_->on_message(m, now), now);
-    if (generator_->stats().unexpected_messages != unexpected_before) report_unexpected(m);
+    if (generator_->stats().unexpected_messages != unexpected_before) report_unexpected("unexpected", m);
+    if (generator_->stats().reordered_messages != reordered_before) report_unexpected("reordered", m);
   }
   void on_destination_state(const mxua::DestinationStateChanged& d) {
     const bool down = d.availability == mxua::DestinationAvailability::Unavailable;
@@ -383,8 +385,9 @@ class Generator {
     schedule_share();
   }
 
-  // A message that fits no call state (duplicate answer, unknown circuit).
-  void report_unexpected(const MtpMessage& m) {
+  // A message that fits no call state (duplicate answer, unknown circuit),
+  // or ("reordered") an ACM that came after its call's ANM.
+  void report_unexpected(const char* what, const MtpMessage& m) {
     int cic = -1;
     unsigned type = 0;
     if (m.si == kSiIsup) {
@@ -393,7 +396,7 @@ class Generator {
         type = h->message_type;
       }
     }
-    std::printf("event unexpected si=%u cic=%d type=0x%02x opc=%u unix_ms=%" PRId64 "\n", m.si, cic, type, m.opc,
+    std::printf("event %s si=%u cic=%d type=0x%02x opc=%u unix_ms=%" PRId64 "\n", what, m.si, cic, type, m.opc,
                 unix_ms());
     std::fflush(stdout);
   }
@@ -499,13 +502,13 @@ class Generator {
       const std::uint64_t sccp_lost = s.sccp_sent - s.sccp_answered;
       std::printf(" calls_attempted=%" PRIu64 " calls_completed=%" PRIu64 " calls_failed=%" PRIu64
                   " calls_blocked=%" PRIu64 " calls_unfinished=%zu sccp_sent=%" PRIu64 " sccp_answered=%" PRIu64
-                  " sccp_lost=%" PRIu64 " losses=%" PRIu64 " unexpected=%" PRIu64
+                  " sccp_lost=%" PRIu64 " losses=%" PRIu64 " unexpected=%" PRIu64 " reordered=%" PRIu64
                   " answer_p50_us=%lld answer_p90_us=%lld answer_p99_us=%lld answer_max_us=%lld"
                   " sccp_p50_us=%lld sccp_p99_us=%lld releases_repeated=%" PRIu64 " repeated_rlc=%" PRIu64,
                   s.calls_started, s.calls_completed, s.calls_failed, s.calls_blocked, generator_->calls_in_progress(),
                   s.sccp_sent, s.sccp_answered, sccp_lost,
                   s.calls_failed + generator_->calls_in_progress() + sccp_lost, s.unexpected_messages,
-                  us(s.answer_latency.percentile(50)), us(s.answer_latency.percentile(90)),
+                  s.reordered_messages, us(s.answer_latency.percentile(50)), us(s.answer_latency.percentile(90)),
                   us(s.answer_latency.percentile(99)), us(s.answer_latency.max()), us(s.sccp_latency.percentile(50)),
                   us(s.sccp_latency.percentile(99)), s.releases_repeated, s.repeated_rlc);
     } else if (window_) {

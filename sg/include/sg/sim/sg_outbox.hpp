@@ -18,6 +18,11 @@
 // its end what its kernel gave back goes first, then the refused messages,
 // then what waited, in the order they were sent. An association refused
 // but never reported down is given up after `dying_bound`.
+//
+// What the dead SG had already passed to its kernel toward the STP is not
+// given back, and still leaves in the kernel's graceful shutdown: the calls
+// whose last message went through a failed association wait a moment
+// before they continue through the mate (sim::ChangeoverHold).
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -27,6 +32,7 @@
 
 #include "rserpool/base/time.hpp"
 #include "sg/routing/mtp_message.hpp"
+#include "sg/sim/changeover_hold.hpp"
 
 namespace sg::sim {
 
@@ -34,6 +40,7 @@ struct OutboxConfig {
   std::size_t max_held = 10000;
   std::chrono::milliseconds max_age{10000};
   std::chrono::milliseconds dying_bound{2000};
+  ChangeoverConfig changeover{};
 };
 
 struct OutboxCounters {
@@ -51,6 +58,7 @@ class SgOutbox {
       send,     // send `message` on `link` now
       held,     // it waits (trace only)
       expired,  // it waited too long, or too many waited: dropped (trace only)
+      changeover,  // its call waits for the changeover hold (trace only)
     };
     Kind kind = Kind::send;
     LinkId link = 0;
@@ -58,7 +66,7 @@ class SgOutbox {
   };
   using Steps = std::vector<Step>;
 
-  explicit SgOutbox(OutboxConfig c = {}) : cfg_(c) {}
+  explicit SgOutbox(OutboxConfig c = {}) : cfg_(c), changeover_(c.changeover) {}
 
   // The association's M3UA is active: what waited leaves on it.
   void link_active(LinkId id, rserpool::TimePoint now, Steps& out);
@@ -72,6 +80,11 @@ class SgOutbox {
   void handed_back(LinkId id, std::vector<MtpMessage> messages, rserpool::TimePoint now, Steps& out);
   // The association is down (after its last hand-back).
   void link_down(LinkId id, rserpool::TimePoint now, Steps& out);
+  // Time passed: calls whose changeover hold ended continue.
+  void on_timeout(rserpool::TimePoint now, Steps& out);
+  // When on_timeout() is due next (none: no call waits).
+  std::optional<rserpool::TimePoint> next_deadline() const { return changeover_.next_deadline(); }
+  const ChangeoverHold& changeover() const noexcept { return changeover_; }
 
   std::size_t waiting() const noexcept { return held_.size(); }
   bool active(LinkId id) const;
@@ -97,11 +110,14 @@ class SgOutbox {
   void hold(MtpMessage m, rserpool::TimePoint now, Steps& out);
   void flush(rserpool::TimePoint now, Steps& out);
   std::optional<LinkId> pick(LinkId preferred) const;
+  // A send step for `m` on `link`, unless its call waits for the changeover.
+  void emit(LinkId link, MtpMessage m, rserpool::TimePoint now, Steps& out);
 
   OutboxConfig cfg_;
   std::map<LinkId, Link> links_;
   std::deque<Held> held_;
   OutboxCounters counters_;
+  ChangeoverHold changeover_;
 };
 
 }  // namespace sg::sim

@@ -54,6 +54,12 @@ struct GeneratorStats {
   std::uint64_t calls_failed = 0;      // a timer expired
   std::uint64_t calls_blocked = 0;     // no free circuit when one was due
   std::uint64_t unexpected_messages = 0;
+  // An ACM that came after its call's ANM: the two crossed on their way
+  // (they left the far end in order, through two gateways of a pair).
+  // Q.764 answers the call on the ANM in the wait-for-ACM state (2.1.7) and
+  // the late ACM is discarded; counted here, not as unexpected, so that a
+  // test can bound it apart (last_reordered() names the circuit).
+  std::uint64_t reordered_messages = 0;
   std::uint64_t releases_repeated = 0;  // T1 expired: REL sent again
   std::uint64_t repeated_rlc = 0;       // a further RLC for a call completed after repeated RELs
   std::uint64_t sccp_sent = 0;
@@ -92,6 +98,7 @@ class Ss7CallGenerator {
     TimePoint deadline{};  // next timer of this call: timeout or release
     TimePoint released{};  // the first REL (T5-like bound of the repeats)
     std::uint32_t rels = 0;  // RELs sent: the first and every T1 repeat
+    bool answered_before_acm = false;  // its ANM came in the wait-for-ACM state
   };
   // A call completed after repeated RELs: every REL is answered by an RLC
   // (Q.764 2.9.6), so up to rels - 1 more RLCs may still come. A gateway
