@@ -176,6 +176,19 @@ FailedCalls failed_calls(const Process& gen, const std::vector<std::pair<std::in
 inline constexpr std::int64_t kKillWindow = 200;
 std::int64_t in_flight_since(const Process& gen, std::int64_t kill);
 
+// When the SS7 side moved a killed gateway's share to its mate (the STP's
+// M3UA ASP failover, RFC 4666 4.3.4.2): the first message a controller
+// received through the survivor on a signalling link selection that reached
+// the controllers through the killed gateway in the 3 s before the kill.
+// Until then the STP still routes that share to the dead gateway and loses
+// it (osmo-stp does so silently while its send path has not read the
+// association's end): the "after the SS7 side moves its traffic".
+// Controllers' links are matched to gateways by port (the gateway's
+// transport log names its local port, the controller's log the peer's).
+// -1 when the traces do not show it.
+std::int64_t ss7_side_moved(const Process& killed_gateway, const Process& survivor,
+                            const std::vector<const Process*>& controllers, std::int64_t kill);
+
 // What a killed gateway can take with it is what crossed it within the
 // kill's window: at most the calls started in it (each call has one message
 // outstanding at a time), and at least a few (one scheduling slice).
