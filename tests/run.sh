@@ -8,7 +8,8 @@
 #    without debug information, the libraries with a precompiled header,
 #    Asio's implementation compiled once (SG_ASIO_SEPARATE), the test
 #    binaries' own code at -Og, the multi-file test binaries whose files
-#    compile together as one TU each (SG_TEST_UNITY)
+#    compile together as one TU each (SG_TEST_UNITY), and each library's
+#    and program's sources as one TU (SG_LIB_UNITY)
 # 3. then runs four lanes at once on the two CPUs (the UML and host tests
 #    mostly wait, the fuzzing build uses what they leave):
 #    - the kernel-SCTP and interoperability tests (rsplib, osmo-stp) inside
@@ -111,12 +112,13 @@ deps_pid=$!
 # Asio, and the GoogleTest binaries' own code at -Og (about a third less CPU
 # for those TUs; the libraries and programs they test stay at -O2), and the
 # multi-file test binaries listed in tests/CMakeLists.txt as one TU each
-# (about half their CPU: the TUs shared the same headers' code generation).
-# docs/performance.md, "CI run time", "Stop 26: CI run time" and "Stop 27:
-# CI run time".
+# (about half their CPU: the TUs shared the same headers' code generation),
+# and the same for each library and program (SG_LIB_UNITY: their -O2 TUs
+# about half, measured per library). docs/performance.md, "CI run time",
+# "Stop 26: CI run time", "Stop 27: CI run time" and "Stop 28: CI time".
 build_stage() {
   cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSG_DEBUG_INFO=OFF -DSG_PCH=ON \
-    -DSG_ASIO_SEPARATE=ON -DSG_TEST_OPT="${SG_TEST_OPT--Og}" -DSG_TEST_UNITY=ON -DSG_WERROR=ON -DSG_BENCHMARKS=OFF 2>&1 >/dev/null &&
+    -DSG_ASIO_SEPARATE=ON -DSG_TEST_OPT="${SG_TEST_OPT--Og}" -DSG_TEST_UNITY=ON -DSG_LIB_UNITY=ON -DSG_WERROR=ON -DSG_BENCHMARKS=OFF 2>&1 >/dev/null &&
     cmake --build "$build" --target sg_suite -j"$jobs" 2>&1
 }
 stage "build ($build, target sg_suite)"
