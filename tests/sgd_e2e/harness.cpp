@@ -256,17 +256,21 @@ std::int64_t sum_last(const std::vector<Process*>& ps, const std::string& key) {
 }
 
 std::int64_t in_flight_since(const Process& gen, std::int64_t kill) {
-  std::int64_t worst_us = 0;
-  bool covered = false;  // the stats line whose interval holds the kill was read
+  std::int64_t worst_us = 0, last_line = -1;
   for (auto& f : lines(gen.log(), "stats")) {
     const auto t = num(f, "unix_ms");
-    if (t <= kill - 1000) continue;
-    // A starved generator prints its next line late (x: none for 1.2 s
-    // around a kill in a guest at load 11): that line's interval still
-    // holds the kill, and its worst answer is the path's latency then.
-    if (t > kill + 100 && covered) break;
-    worst_us = std::max(worst_us, num(f, "interval_max_answer_us", 0));
-    covered = covered || t >= kill;
+    if (t <= kill + 100) {
+      if (t > kill - 1000) worst_us = std::max(worst_us, num(f, "interval_max_answer_us", 0));
+      last_line = t;
+      continue;
+    }
+    // The first line after: its interval holds the kill. Read only when the
+    // generator printed nothing for 500 ms around the kill (starved: no line
+    // for 1.2 s around A's kill in a guest at load 11, its worst answer
+    // then 3.0 s, the path's latency). Otherwise the lines above tell the
+    // latency, and this line's worst answers are those the kill delayed.
+    if (last_line < 0 || t - last_line > 500) worst_us = std::max(worst_us, num(f, "interval_max_answer_us", 0));
+    break;
   }
   return kill - std::max<std::int64_t>(kKillWindow, worst_us / 1000 + 50);
 }
