@@ -12,7 +12,7 @@ namespace {
 namespace asap = rserpool::asap;
 namespace transport = rserpool::transport;
 
-const PoolHandle kPool("PassPool");
+const PoolHandle kPassPool("PassPool");
 
 // An echo server outside any pool, on `address`.
 struct SideServer {
@@ -44,14 +44,14 @@ struct Served {
 
   void start() {
     ASSERT_TRUE(reg);
-    pe.emplace(io, kPool, 0xD1, access_to({asap_address(*reg)}), false);
+    pe.emplace(io, kPassPool, 0xD1, access_to({asap_address(*reg)}), false);
     ASSERT_TRUE(run_until(io, [&] { return pe->granted() == 1; }, 5s));
     asap::PoolUserConfig c;
     c.stale_cache = 300ms;
     pu.emplace(io, c, access_to({asap_address(*reg)}));
     asap::SessionOptions o;
     o.aggressive = true;
-    session = pu->open_session(kPool, o);
+    session = pu->open_session(kPassPool, o);
     session->on_data([&](PeIdentifier, transport::Message&& m) { replies.push_back(text(m.payload)); });
     ASSERT_TRUE(session->send(text("hello")));
     ASSERT_TRUE(run_until(io, [&] { return replies.size() == 1; }, 5s));
@@ -169,15 +169,15 @@ TEST(AsapPassThrough, PassThroughDataIsNotResentOnFailover) {
   auto reg = start_registrar(io, 0x7202);
   ASSERT_TRUE(reg);
   std::map<PeIdentifier, std::unique_ptr<EchoPe>> pes;
-  pes[0xE1] = std::make_unique<EchoPe>(io, kPool, 0xE1, access_to({asap_address(*reg)}), false);
-  pes[0xE2] = std::make_unique<EchoPe>(io, kPool, 0xE2, access_to({asap_address(*reg)}), false);
+  pes[0xE1] = std::make_unique<EchoPe>(io, kPassPool, 0xE1, access_to({asap_address(*reg)}), false);
+  pes[0xE2] = std::make_unique<EchoPe>(io, kPassPool, 0xE2, access_to({asap_address(*reg)}), false);
   ASSERT_TRUE(run_until(io, [&] { return pes[0xE1]->granted() == 1 && pes[0xE2]->granted() == 1; }, 5s));
   asap::PoolUserConfig c;
   c.stale_cache = 300ms;
   asap::PoolUserService pu(io, c, access_to({asap_address(*reg)}));
   asap::SessionOptions o;
   o.aggressive = true;
-  auto session = pu.open_session(kPool, o);
+  auto session = pu.open_session(kPassPool, o);
   std::size_t replies = 0;
   session->on_data([&](PeIdentifier, transport::Message&&) { ++replies; });
   bool done = false;

@@ -12,7 +12,7 @@ namespace {
 
 namespace asap = rserpool::asap;
 
-const PoolHandle kPool("EchoPool");
+const PoolHandle kEchoPool("EchoPool");
 
 asap::PoolUserConfig pu_config() {
   asap::PoolUserConfig c;
@@ -27,14 +27,14 @@ TEST(AsapService, RegistersResolvesAndEchoesThroughASession) {
   boost::asio::io_context io;
   auto reg = start_registrar(io, 0x1001);
   ASSERT_TRUE(reg);
-  EchoPe pe(io, kPool, 0xA1, access_to({asap_address(*reg)}));
+  EchoPe pe(io, kEchoPool, 0xA1, access_to({asap_address(*reg)}));
   ASSERT_TRUE(run_until(io, [&] { return pe.granted() == 1; }, 5s));
   EXPECT_EQ(pe.element->state(), asap::PoolElement::State::registered);
-  EXPECT_NE(reg->core().handlespace().find(kPool, 0xA1), nullptr);
+  EXPECT_NE(reg->core().handlespace().find(kEchoPool, 0xA1), nullptr);
 
   asap::PoolUserService pu(io, pu_config(), access_to({asap_address(*reg)}));
   std::optional<rserpool::Result<asap::PoolUserService::PeList, asap::ResolutionFailed>> resolved;
-  pu.resolve(kPool, [&](auto r) { resolved.emplace(std::move(r)); });
+  pu.resolve(kEchoPool, [&](auto r) { resolved.emplace(std::move(r)); });
   ASSERT_TRUE(run_until(io, [&] { return resolved.has_value(); }, 5s));
   ASSERT_TRUE(resolved->ok());
   ASSERT_EQ(resolved->value().size(), 1u);
@@ -44,7 +44,7 @@ TEST(AsapService, RegistersResolvesAndEchoesThroughASession) {
   ASSERT_TRUE(ep.ok()) << ep.error();
   EXPECT_EQ(ep->remote_port, pe.server->port());
 
-  auto session = pu.open_session(kPool);
+  auto session = pu.open_session(kEchoPool);
   std::vector<std::string> replies;
   session->on_data([&](PeIdentifier from, rserpool::transport::Message&& m) {
     EXPECT_EQ(from, 0xA1u);
@@ -85,7 +85,7 @@ TEST(AsapService, NoRegistrarReachableIsReported) {
   cfg.hunt.t5_initial = 300ms;
   asap::PoolUserService pu(io, cfg, access_to({dead.address()}));
   std::optional<rserpool::Result<asap::PoolUserService::PeList, asap::ResolutionFailed>> resolved;
-  pu.resolve(kPool, [&](auto r) { resolved.emplace(std::move(r)); });
+  pu.resolve(kEchoPool, [&](auto r) { resolved.emplace(std::move(r)); });
   ASSERT_TRUE(run_until(io, [&] { return resolved.has_value(); }, 5s));
   ASSERT_FALSE(resolved->ok());
   EXPECT_EQ(resolved->error().reason, asap::ResolutionFailure::no_registrar);
@@ -99,14 +99,14 @@ TEST(AsapService, SessionFailsOverWhenThePeDies) {
   auto reg = start_registrar(io, 0x1004);
   ASSERT_TRUE(reg);
   std::map<PeIdentifier, std::unique_ptr<EchoPe>> pes;
-  pes[0xB1] = std::make_unique<EchoPe>(io, kPool, 0xB1, access_to({asap_address(*reg)}));
-  pes[0xB2] = std::make_unique<EchoPe>(io, kPool, 0xB2, access_to({asap_address(*reg)}));
+  pes[0xB1] = std::make_unique<EchoPe>(io, kEchoPool, 0xB1, access_to({asap_address(*reg)}));
+  pes[0xB2] = std::make_unique<EchoPe>(io, kEchoPool, 0xB2, access_to({asap_address(*reg)}));
   ASSERT_TRUE(run_until(io, [&] { return pes[0xB1]->granted() == 1 && pes[0xB2]->granted() == 1; }, 5s));
 
   asap::PoolUserService pu(io, pu_config(), access_to({asap_address(*reg)}));
   asap::SessionOptions opts;
   opts.aggressive = true;
-  auto session = pu.open_session(kPool, opts);
+  auto session = pu.open_session(kEchoPool, opts);
   std::set<std::string> echoed;
   std::vector<std::pair<PeIdentifier, std::string>> replies;
   std::vector<std::string> order;  // failover handler vs. re-sent data
@@ -204,8 +204,8 @@ TEST(AsapService, ConnectFailureBeforeServiceIsNotAFailover) {
   boost::asio::io_context io;
   auto reg = start_registrar(io, 0x1005);
   ASSERT_TRUE(reg);
-  auto dead = std::make_unique<EchoPe>(io, kPool, 0xC1, access_to({asap_address(*reg)}), true, 30'000);
-  auto alive = std::make_unique<EchoPe>(io, kPool, 0xC2, access_to({asap_address(*reg)}));
+  auto dead = std::make_unique<EchoPe>(io, kEchoPool, 0xC1, access_to({asap_address(*reg)}), true, 30'000);
+  auto alive = std::make_unique<EchoPe>(io, kEchoPool, 0xC2, access_to({asap_address(*reg)}));
   ASSERT_TRUE(run_until(io, [&] { return dead->granted() == 1 && alive->granted() == 1; }, 5s));
   // The PE's user listener goes away but its registration stays (a PE whose
   // service is down, not its ASAP side): connects to it fail.
@@ -217,7 +217,7 @@ TEST(AsapService, ConnectFailureBeforeServiceIsNotAFailover) {
   std::vector<std::unique_ptr<asap::PoolSession>> sessions;
   // Round robin: of two sessions at least one picks the dead PE first.
   for (int i = 0; i < 2; ++i) {
-    auto s = pu.open_session(kPool);
+    auto s = pu.open_session(kEchoPool);
     s->on_failover([&](const asap::FailoverCallback&) { failover = true; });
     s->on_data([&](PeIdentifier from, rserpool::transport::Message&& m) {
       EXPECT_EQ(from, 0xC2u);
@@ -235,8 +235,8 @@ TEST(AsapService, BasicModePrimaryAndNextServer) {
   boost::asio::io_context io;
   auto reg = start_registrar(io, 0x1006);
   ASSERT_TRUE(reg);
-  EchoPe a(io, kPool, 0xD1, access_to({asap_address(*reg)}));
-  EchoPe b(io, kPool, 0xD2, access_to({asap_address(*reg)}));
+  EchoPe a(io, kEchoPool, 0xD1, access_to({asap_address(*reg)}));
+  EchoPe b(io, kEchoPool, 0xD2, access_to({asap_address(*reg)}));
   ASSERT_TRUE(run_until(io, [&] { return a.granted() == 1 && b.granted() == 1; }, 5s));
   // The cache must outlive the test's steps: a fresh resolution forgets
   // the failures it reported (a loaded UML took 0.6 s between the two
@@ -246,21 +246,21 @@ TEST(AsapService, BasicModePrimaryAndNextServer) {
   config.stale_cache = 30s;
   asap::PoolUserService pu(io, config, access_to({asap_address(*reg)}));
   std::optional<std::optional<rserpool::PoolElementParameter>> primary, next, third;
-  pu.get_primary_server(kPool, [&](auto pe) { primary = pe; });
+  pu.get_primary_server(kEchoPool, [&](auto pe) { primary = pe; });
   ASSERT_TRUE(run_until(io, [&] { return primary.has_value(); }, 5s));
   ASSERT_TRUE(primary->has_value());
-  pu.get_next_server(kPool, [&](auto pe) { next = pe; });
+  pu.get_next_server(kEchoPool, [&](auto pe) { next = pe; });
   ASSERT_TRUE(run_until(io, [&] { return next.has_value(); }, 5s));
   ASSERT_TRUE(next->has_value());
   EXPECT_NE((*primary)->id, (*next)->id);
   // Reporting the first again (same failure event) sends nothing more.
-  pu.report_failure(kPool, (*primary)->id);
+  pu.report_failure(kEchoPool, (*primary)->id);
   ASSERT_TRUE(run_until(io, [&] { return reg->core().counters().unreachable_reports >= 1; }, 3s));
   run_for(io, 100ms);
   EXPECT_EQ(reg->core().counters().unreachable_reports, 1u);
   EXPECT_EQ(pu.counters().unreachable_reports, 1u);
   // Both failed now: nobody usable until the failures age out.
-  pu.get_next_server(kPool, [&](auto pe) { third = pe; });
+  pu.get_next_server(kEchoPool, [&](auto pe) { third = pe; });
   ASSERT_TRUE(run_until(io, [&] { return third.has_value(); }, 5s));
   EXPECT_FALSE(third->has_value());
 }
@@ -269,7 +269,7 @@ TEST(AsapService, ReRegistersOnT4) {
   boost::asio::io_context io;
   auto reg = start_registrar(io, 0x1007);
   ASSERT_TRUE(reg);
-  EchoPe pe(io, kPool, 0xE1, access_to({asap_address(*reg)}), false, 3'000, 250ms);
+  EchoPe pe(io, kEchoPool, 0xE1, access_to({asap_address(*reg)}), false, 3'000, 250ms);
   ASSERT_TRUE(run_until(io, [&] { return pe.granted() >= 4; }, 5s));
   EXPECT_FALSE(pe.results[0].renewal);
   for (std::size_t i = 1; i < pe.results.size(); ++i) EXPECT_TRUE(pe.results[i].renewal);
@@ -281,7 +281,7 @@ TEST(AsapService, PolicyUpdateAndDeregistration) {
   boost::asio::io_context io;
   auto reg = start_registrar(io, 0x1008);
   ASSERT_TRUE(reg);
-  EchoPe pe(io, kPool, 0xE2, access_to({asap_address(*reg)}));
+  EchoPe pe(io, kEchoPool, 0xE2, access_to({asap_address(*reg)}));
   ASSERT_TRUE(run_until(io, [&] { return pe.granted() == 1; }, 5s));
   rserpool::PolicyParameters p;
   p.type = rserpool::PolicyType::round_robin;
@@ -292,7 +292,7 @@ TEST(AsapService, PolicyUpdateAndDeregistration) {
   pe.element->deregister([&](const asap::DeregistrationResult& r) { dereg = r; });
   ASSERT_TRUE(run_until(io, [&] { return dereg.has_value(); }, 5s));
   EXPECT_EQ(dereg->code, asap::DeregistrationCode::done);
-  EXPECT_EQ(reg->core().handlespace().find(kPool, 0xE2), nullptr);
+  EXPECT_EQ(reg->core().handlespace().find(kEchoPool, 0xE2), nullptr);
 }
 
 // Two registrars peered over ENRP; the PE's home dies and the PE registers
@@ -305,18 +305,18 @@ TEST(AsapService, PeReHomesWhenItsRegistrarDies) {
   ASSERT_TRUE(r2);
   ASSERT_TRUE(run_until(io, [&] { return r1->core().peer_active(0x2002) && r2->core().peer_active(0x2001); }, 5s));
   std::vector<std::unique_ptr<rserpool::registrar::RegistrarServer>> regs;
-  EchoPe pe(io, kPool, 0xF1, access_to({asap_address(*r1), asap_address(*r2)}));
+  EchoPe pe(io, kEchoPool, 0xF1, access_to({asap_address(*r1), asap_address(*r2)}));
   ASSERT_TRUE(run_until(io, [&] { return pe.granted() == 1; }, 5s));
   ASSERT_TRUE(pe.element->home().has_value());
   const auto home = *pe.element->home();
   auto& dying = home == 0 ? r1 : r2;
   auto& other = home == 0 ? r2 : r1;
   // The peer learns the PE over ENRP.
-  ASSERT_TRUE(run_until(io, [&] { return other->core().handlespace().find(kPool, 0xF1) != nullptr; }, 5s));
+  ASSERT_TRUE(run_until(io, [&] { return other->core().handlespace().find(kEchoPool, 0xF1) != nullptr; }, 5s));
   dying->stop();
   ASSERT_TRUE(run_until(io, [&] { return pe.granted() == 2; }, 10s));
   EXPECT_EQ(pe.element->home(), home == 0 ? 1u : 0u);
-  const auto* entry = other->core().handlespace().find(kPool, 0xF1);
+  const auto* entry = other->core().handlespace().find(kEchoPool, 0xF1);
   ASSERT_NE(entry, nullptr);
   EXPECT_EQ(entry->element().home_registrar, other->id());
 }
@@ -326,18 +326,18 @@ TEST(AsapService, WatchSeesAdditionsAndRemovals) {
   boost::asio::io_context io;
   auto reg = start_registrar(io, 0x1009);
   ASSERT_TRUE(reg);
-  auto a = std::make_unique<EchoPe>(io, kPool, 0x51, access_to({asap_address(*reg)}));
+  auto a = std::make_unique<EchoPe>(io, kEchoPool, 0x51, access_to({asap_address(*reg)}));
   ASSERT_TRUE(run_until(io, [&] { return a->granted() == 1; }, 5s));
   asap::PoolUserService pu(io, pu_config(), access_to({asap_address(*reg)}));
   std::vector<std::set<PeIdentifier>> lists;
-  pu.watch(kPool, [&](const asap::PoolUserService::PeList& l) {
+  pu.watch(kEchoPool, [&](const asap::PoolUserService::PeList& l) {
     std::set<PeIdentifier> ids;
     for (const auto& pe : l) ids.insert(pe.id);
     lists.push_back(ids);
   });
   ASSERT_TRUE(run_until(io, [&] { return lists.size() == 1; }, 5s));
   EXPECT_EQ(lists[0], (std::set<PeIdentifier>{0x51}));
-  auto b = std::make_unique<EchoPe>(io, kPool, 0x52, access_to({asap_address(*reg)}));
+  auto b = std::make_unique<EchoPe>(io, kEchoPool, 0x52, access_to({asap_address(*reg)}));
   ASSERT_TRUE(run_until(io, [&] { return lists.size() == 2; }, 5s));
   EXPECT_EQ(lists[1], (std::set<PeIdentifier>{0x51, 0x52}));
   std::optional<asap::DeregistrationResult> dereg;
@@ -353,16 +353,16 @@ TEST(AsapService, WatchWithSubscription) {
   boost::asio::io_context io;
   auto reg = start_registrar(io, 0x100A);
   ASSERT_TRUE(reg);
-  auto a = std::make_unique<EchoPe>(io, kPool, 0x61, access_to({asap_address(*reg)}));
+  auto a = std::make_unique<EchoPe>(io, kEchoPool, 0x61, access_to({asap_address(*reg)}));
   ASSERT_TRUE(run_until(io, [&] { return a->granted() == 1; }, 5s));
   auto cfg = pu_config();
   cfg.subscribe = true;
   cfg.stale_cache = 60s;  // only the subscription can bring news in time
   asap::PoolUserService pu(io, cfg, access_to({asap_address(*reg)}));
   std::vector<std::size_t> sizes;
-  pu.watch(kPool, [&](const asap::PoolUserService::PeList& l) { sizes.push_back(l.size()); });
+  pu.watch(kEchoPool, [&](const asap::PoolUserService::PeList& l) { sizes.push_back(l.size()); });
   ASSERT_TRUE(run_until(io, [&] { return sizes.size() == 1; }, 5s));
-  auto b = std::make_unique<EchoPe>(io, kPool, 0x62, access_to({asap_address(*reg)}));
+  auto b = std::make_unique<EchoPe>(io, kEchoPool, 0x62, access_to({asap_address(*reg)}));
   ASSERT_TRUE(run_until(io, [&] { return sizes.size() == 2; }, 5s));
   EXPECT_EQ(sizes[1], 2u);
 }
@@ -374,7 +374,7 @@ TEST(AsapService, StalledSessionRecoversWhenAPeRegisters) {
   auto reg = start_registrar(io, 0x100B);
   ASSERT_TRUE(reg);
   asap::PoolUserService pu(io, pu_config(), access_to({asap_address(*reg)}));
-  auto session = pu.open_session(kPool);
+  auto session = pu.open_session(kEchoPool);
   bool stalled = false;
   std::vector<std::string> replies;
   session->on_stalled([&] { stalled = true; });
@@ -382,7 +382,7 @@ TEST(AsapService, StalledSessionRecoversWhenAPeRegisters) {
   ASSERT_TRUE(session->send(text("early")));
   ASSERT_TRUE(run_until(io, [&] { return stalled; }, 5s));
   EXPECT_EQ(session->queued(), 1u);
-  EchoPe pe(io, kPool, 0x71, access_to({asap_address(*reg)}));
+  EchoPe pe(io, kEchoPool, 0x71, access_to({asap_address(*reg)}));
   ASSERT_TRUE(run_until(io, [&] { return replies.size() == 1; }, 5s));
   EXPECT_EQ(replies[0], "early");
   EXPECT_EQ(session->current_pe(), 0x71u);
@@ -395,13 +395,13 @@ TEST(AsapService, SilentPeIsFailedOverBySilenceTimeout) {
   auto reg = start_registrar(io, 0x100C);
   ASSERT_TRUE(reg);
   std::map<PeIdentifier, std::unique_ptr<EchoPe>> pes;
-  pes[0x81] = std::make_unique<EchoPe>(io, kPool, 0x81, access_to({asap_address(*reg)}));
-  pes[0x82] = std::make_unique<EchoPe>(io, kPool, 0x82, access_to({asap_address(*reg)}));
+  pes[0x81] = std::make_unique<EchoPe>(io, kEchoPool, 0x81, access_to({asap_address(*reg)}));
+  pes[0x82] = std::make_unique<EchoPe>(io, kEchoPool, 0x82, access_to({asap_address(*reg)}));
   ASSERT_TRUE(run_until(io, [&] { return pes[0x81]->granted() == 1 && pes[0x82]->granted() == 1; }, 5s));
   asap::PoolUserService pu(io, pu_config(), access_to({asap_address(*reg)}));
   asap::SessionOptions opts;
   opts.silence_timeout = 200ms;
-  auto session = pu.open_session(kPool, opts);
+  auto session = pu.open_session(kEchoPool, opts);
   std::set<std::string> echoed;
   session->on_data([&](PeIdentifier, rserpool::transport::Message&& m) { echoed.insert(text(m.payload)); });
   ASSERT_TRUE(session->send(text("a")));
@@ -435,12 +435,12 @@ TEST(AsapService, RequestAnswerTrafficDoesNotReArmTheSessionTimer) {
   boost::asio::io_context io;
   auto reg = start_registrar(io, 0x100E);
   ASSERT_TRUE(reg);
-  EchoPe pe(io, kPool, 0x91, access_to({asap_address(*reg)}));
+  EchoPe pe(io, kEchoPool, 0x91, access_to({asap_address(*reg)}));
   ASSERT_TRUE(run_until(io, [&] { return pe.granted() == 1; }, 5s));
   asap::PoolUserService pu(io, pu_config(), access_to({asap_address(*reg)}));
   asap::SessionOptions opts;
   opts.silence_timeout = 30s;  // never reached: the test is about re-arms, not expiries
-  auto session = pu.open_session(kPool, opts);
+  auto session = pu.open_session(kEchoPool, opts);
   std::size_t answers = 0;
   session->on_data([&](PeIdentifier, rserpool::transport::Message&&) { ++answers; });
   ASSERT_TRUE(session->send(text("first")));
@@ -468,7 +468,7 @@ TEST(AsapService, FailoverFollowsTheBusinessCard) {
   ASSERT_TRUE(reg);
   std::map<PeIdentifier, std::unique_ptr<EchoPe>> pes;
   for (PeIdentifier id : {0x91u, 0x92u, 0x93u})
-    pes[id] = std::make_unique<EchoPe>(io, kPool, id, access_to({asap_address(*reg)}));
+    pes[id] = std::make_unique<EchoPe>(io, kEchoPool, id, access_to({asap_address(*reg)}));
   ASSERT_TRUE(run_until(io, [&] {
     for (auto& [id, pe] : pes)
       if (pe->granted() != 1) return false;
@@ -480,7 +480,7 @@ TEST(AsapService, FailoverFollowsTheBusinessCard) {
     pes[id]->card = {pes[pick]->as_card_entry(pick), pes[then]->as_card_entry(then)};
   }
   asap::PoolUserService pu(io, pu_config(), access_to({asap_address(*reg)}));
-  auto session = pu.open_session(kPool);
+  auto session = pu.open_session(kEchoPool);
   std::size_t cards = 0;
   std::vector<std::string> replies;
   session->on_business_card([&](const asap::BusinessCardReceived& b) {
@@ -544,14 +544,14 @@ TEST(AsapService, TheDriverRunsOnTheClockItIsGiven) {
   boost::asio::io_context io;
   auto reg = start_registrar(io, 0x1009);
   ASSERT_TRUE(reg);
-  EchoPe pe(io, kPool, 0xA9, access_to({asap_address(*reg)}));
+  EchoPe pe(io, kEchoPool, 0xA9, access_to({asap_address(*reg)}));
   ASSERT_TRUE(run_until(io, [&] { return pe.granted() == 1; }, 5s));
   rserpool::ManualClock clock(rserpool::TimePoint{} + std::chrono::hours(1));
   auto cfg = pu_config();  // stale_cache 300 ms
   asap::PoolUserService pu(io, cfg, access_to({asap_address(*reg)}), clock);
   auto resolve = [&] {
     std::optional<rserpool::Result<asap::PoolUserService::PeList, asap::ResolutionFailed>> r;
-    pu.resolve(kPool, [&](auto x) { r.emplace(std::move(x)); });
+    pu.resolve(kEchoPool, [&](auto x) { r.emplace(std::move(x)); });
     EXPECT_TRUE(run_until(io, [&] { return r.has_value(); }, 5s));
     return r.has_value() && r->ok();
   };

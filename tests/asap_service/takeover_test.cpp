@@ -15,7 +15,7 @@ namespace {
 namespace asap = rserpool::asap;
 namespace transport = rserpool::transport;
 
-const PoolHandle kPool("TakeoverPool");
+const PoolHandle kTakeoverPool("TakeoverPool");
 
 // Peer failure detection in about a second, so the takeover is quick.
 void fast_peering(rserpool::registrar::ServerConfig& c) {
@@ -35,17 +35,17 @@ TEST(AsapTakeover, PeIsAdoptedThroughTheAssociationTheNewHomeOpens) {
 
   // The PE knows only A: after A dies, its hunt cannot succeed, so a new
   // home can only come through B's takeover.
-  EchoPe pe(io, kPool, 0xC1, access_to({asap_address(*a)}));
+  EchoPe pe(io, kTakeoverPool, 0xC1, access_to({asap_address(*a)}));
   ASSERT_TRUE(run_until(io, [&] { return pe.granted() == 1; }, 5s));
   ASSERT_NE(pe.element->asap_port(), 0);
   EXPECT_EQ(pe.element->home(), 0u);
   // A recorded our listening port as the ASAP transport, and told B.
-  const auto* at_a = a->core().handlespace().find(kPool, 0xC1);
+  const auto* at_a = a->core().handlespace().find(kTakeoverPool, 0xC1);
   ASSERT_NE(at_a, nullptr);
   ASSERT_TRUE(at_a->element().asap_transport.has_value());
   EXPECT_EQ(at_a->element().asap_transport->port, pe.element->asap_port());
   ASSERT_TRUE(run_until(io, [&] {
-    const auto* e = b->core().handlespace().find(kPool, 0xC1);
+    const auto* e = b->core().handlespace().find(kTakeoverPool, 0xC1);
     return e && e->element().asap_transport.has_value();
   }, 5s));
 
@@ -70,7 +70,7 @@ TEST(AsapTakeover, PeIsAdoptedThroughTheAssociationTheNewHomeOpens) {
   EXPECT_TRUE(pe.results.back().renewal);
   EXPECT_EQ(b->core().counters().takeovers_won, 1u);
   EXPECT_GE(b->counters().element_connects, 1u);
-  const auto* at_b = b->core().handlespace().find(kPool, 0xC1);
+  const auto* at_b = b->core().handlespace().find(kTakeoverPool, 0xC1);
   ASSERT_NE(at_b, nullptr);
   EXPECT_EQ(at_b->element().home_registrar, b->id());
 
@@ -78,14 +78,14 @@ TEST(AsapTakeover, PeIsAdoptedThroughTheAssociationTheNewHomeOpens) {
   const auto kas = c.keep_alives;
   ASSERT_TRUE(run_until(io, [&] { return pe.element->counters().keep_alives > kas; }, 6s));
   run_for(io, 300ms);
-  EXPECT_NE(b->core().handlespace().find(kPool, 0xC1), nullptr);
+  EXPECT_NE(b->core().handlespace().find(kTakeoverPool, 0xC1), nullptr);
   EXPECT_EQ(pe.element->counters().homes_by_takeover, 1u);
 
   // A pool user at B finds the PE and is served by it.
   asap::PoolUserConfig puc;
   puc.stale_cache = 300ms;
   asap::PoolUserService pu(io, puc, access_to({asap_address(*b)}));
-  auto session = pu.open_session(kPool);
+  auto session = pu.open_session(kTakeoverPool);
   std::vector<std::string> replies;
   session->on_data([&](PeIdentifier, transport::Message&& m) { replies.push_back(text(m.payload)); });
   ASSERT_TRUE(session->send(text("after-takeover")));
@@ -113,7 +113,7 @@ TEST(AsapTakeover, InboundAssociationsOnlyCarryRegistrarMessages) {
   boost::asio::io_context io;
   auto reg = start_registrar(io, 0x7101);
   ASSERT_TRUE(reg);
-  EchoPe pe(io, kPool, 0xC2, access_to({asap_address(*reg)}));
+  EchoPe pe(io, kTakeoverPool, 0xC2, access_to({asap_address(*reg)}));
   ASSERT_TRUE(run_until(io, [&] { return pe.granted() == 1; }, 5s));
   ASSERT_NE(pe.element->asap_port(), 0);
 
@@ -128,10 +128,10 @@ TEST(AsapTakeover, InboundAssociationsOnlyCarryRegistrarMessages) {
 
   using rserpool::wire::asap::EndpointKeepAlive;
   rserpool::wire::asap::HandleResolution hr;
-  hr.pool_handle = kPool;
+  hr.pool_handle = kTakeoverPool;
   ASSERT_TRUE((*assoc)->send(asap::control_message(hr)).ok());
   ASSERT_TRUE((*assoc)->send(asap::control_message(EndpointKeepAlive{true, 0x9999, PoolHandle("other"), 0})).ok());
-  ASSERT_TRUE((*assoc)->send(asap::control_message(EndpointKeepAlive{false, 0x9999, kPool, 0})).ok());
+  ASSERT_TRUE((*assoc)->send(asap::control_message(EndpointKeepAlive{false, 0x9999, kTakeoverPool, 0})).ok());
   ASSERT_TRUE(run_until(io, [&] { return !raw->received.empty(); }, 5s));
   run_for(io, 200ms);
   // One answer: the ACK to the keep-alive for our pool (H=0: home unchanged).
@@ -139,7 +139,7 @@ TEST(AsapTakeover, InboundAssociationsOnlyCarryRegistrarMessages) {
   const auto* ack = std::get_if<rserpool::wire::asap::EndpointKeepAliveAck>(&raw->received[0]);
   ASSERT_NE(ack, nullptr);
   EXPECT_EQ(ack->pe_id, 0xC2u);
-  EXPECT_EQ(ack->pool_handle, kPool);
+  EXPECT_EQ(ack->pool_handle, kTakeoverPool);
   const auto& c = pe.element->counters();
   EXPECT_EQ(c.inbound_ignored, 1u);  // the HANDLE_RESOLUTION
   EXPECT_EQ(c.homes_by_takeover, 0u);
@@ -156,7 +156,7 @@ TEST(AsapTakeover, AssociationsBeyondTheLimitAreRefused) {
   auto reg = start_registrar(io, 0x7102);
   ASSERT_TRUE(reg);
   asap::PoolElementConfig cfg;
-  cfg.pool = kPool;
+  cfg.pool = kTakeoverPool;
   cfg.pe_id = 0xC3;
   cfg.user_transport = asap::user_transport_for(test_kind(), {IpAddress::v4_loopback()}, 9);
   asap::TakeoverListen listen;
@@ -183,7 +183,7 @@ TEST(AsapTakeover, AssociationsBeyondTheLimitAreRefused) {
   EXPECT_EQ(pe.counters().inbound_associations, 1u);
 
   using rserpool::wire::asap::EndpointKeepAlive;
-  ASSERT_TRUE((*a1)->send(asap::control_message(EndpointKeepAlive{false, 0x42, kPool, 0})).ok());
+  ASSERT_TRUE((*a1)->send(asap::control_message(EndpointKeepAlive{false, 0x42, kTakeoverPool, 0})).ok());
   ASSERT_TRUE(run_until(io, [&] { return !first->received.empty(); }, 5s));
   EXPECT_TRUE(std::holds_alternative<rserpool::wire::asap::EndpointKeepAliveAck>(first->received[0]));
   (*a1)->close();

@@ -11,13 +11,13 @@ namespace {
 
 using namespace test;
 
-constexpr AssocId kA = 9;
-constexpr std::uint32_t kRc = 20;
+constexpr AssocId kNegotiationAssoc = 9;
+constexpr std::uint32_t kNegotiationRc = 20;
 
-AspClientConfig config(bool follow) {
+AspClientConfig negotiation_config(bool follow) {
   AspClientConfig c;
-  c.assoc = kA;
-  c.activations = {AspActivation{{kRc}, TrafficMode::Loadshare}};
+  c.assoc = kNegotiationAssoc;
+  c.activations = {AspActivation{{kNegotiationRc}, TrafficMode::Loadshare}};
   c.outbound_streams = 5;
   c.follow_peer_mode = follow;
   c.retry_initial = 1s;
@@ -26,27 +26,27 @@ AspClientConfig config(bool follow) {
   return c;
 }
 
-Bytes wire(const Message& m) { return encode(m); }
+Bytes negotiation_wire(const Message& m) { return encode(m); }
 
 Err unsupported_mode() {
   Err e;
   e.code = ErrorCode::UnsupportedTrafficModeType;
-  e.routing_contexts = {kRc};
+  e.routing_contexts = {kNegotiationRc};
   return e;
 }
 
 // Up to the first ASPAC at t = 1 ms.
-void bring_up(AspClient& c) {
+void negotiation_bring_up(AspClient& c) {
   (void)c.association_up(at(0ms));
-  auto a = c.receive(0, wire(AspUpAck{}), at(1ms));
+  auto a = c.receive(0, negotiation_wire(AspUpAck{}), at(1ms));
   ASSERT_EQ(sent_of<AspAc>(a).size(), 1U);
 }
 
 TEST(AspNegotiation, RefusedAspacIsRetriedWithAGrowingBackoffAndReported) {
-  AspClient c(config(false));
-  bring_up(c);
+  AspClient c(negotiation_config(false));
+  negotiation_bring_up(c);
   // osmo-stp's answer to loadshare when its AS is override.
-  auto a = c.receive(0, wire(unsupported_mode()), at(10ms));
+  auto a = c.receive(0, negotiation_wire(unsupported_mode()), at(10ms));
   auto f = all_of<RequestFailed>(a);
   ASSERT_EQ(f.size(), 1U);
   EXPECT_EQ(f[0].request, (MessageId{4, type::kAspAc}));
@@ -55,7 +55,7 @@ TEST(AspNegotiation, RefusedAspacIsRetriedWithAGrowingBackoffAndReported) {
   ASSERT_TRUE(c.last_refusal());
   EXPECT_EQ(c.last_refusal()->error, ErrorCode::UnsupportedTrafficModeType);
   EXPECT_EQ(c.last_refusal()->traffic_mode, TrafficMode::Loadshare);
-  EXPECT_EQ(c.last_refusal()->routing_contexts, (std::vector<std::uint32_t>{kRc}));
+  EXPECT_EQ(c.last_refusal()->routing_contexts, (std::vector<std::uint32_t>{kNegotiationRc}));
   EXPECT_EQ(c.errors().received_of(ErrorCode::UnsupportedTrafficModeType), 1U);
   EXPECT_EQ(c.deferred(), 1U);
   EXPECT_EQ(c.state(), AspState::Inactive);
@@ -66,57 +66,57 @@ TEST(AspNegotiation, RefusedAspacIsRetriedWithAGrowingBackoffAndReported) {
   ASSERT_EQ(ac.size(), 1U);
   EXPECT_EQ(ac[0].traffic_mode, TrafficMode::Loadshare);  // strict: our mode, always
   // Refused again: twice the wait; and again: capped at retry_max.
-  a = c.receive(0, wire(unsupported_mode()), at(1100ms));
+  a = c.receive(0, negotiation_wire(unsupported_mode()), at(1100ms));
   EXPECT_EQ(all_of<RequestFailed>(a).at(0).retry_at, at(3100ms));
   (void)advance(c, at(3100ms));
-  a = c.receive(0, wire(unsupported_mode()), at(3200ms));
+  a = c.receive(0, negotiation_wire(unsupported_mode()), at(3200ms));
   EXPECT_EQ(all_of<RequestFailed>(a).at(0).retry_at, at(7200ms));
   (void)advance(c, at(7200ms));
-  a = c.receive(0, wire(unsupported_mode()), at(7300ms));
+  a = c.receive(0, negotiation_wire(unsupported_mode()), at(7300ms));
   EXPECT_EQ(all_of<RequestFailed>(a).at(0).retry_at, at(11300ms));  // 4 s, not 8 s
   EXPECT_EQ(c.refusals(), 4U);
   // Accepted at last: ACTIVE, and the back-off starts over for next time.
   (void)advance(c, at(11300ms));
-  (void)c.receive(0, wire(AspAcAck{TrafficMode::Loadshare, {kRc}, {}}), at(11400ms));
-  EXPECT_TRUE(c.active_for(kRc));
-  EXPECT_EQ(c.traffic_mode(kRc), TrafficMode::Loadshare);
+  (void)c.receive(0, negotiation_wire(AspAcAck{TrafficMode::Loadshare, {kNegotiationRc}, {}}), at(11400ms));
+  EXPECT_TRUE(c.active_for(kNegotiationRc));
+  EXPECT_EQ(c.traffic_mode(kNegotiationRc), TrafficMode::Loadshare);
   EXPECT_EQ(c.deferred(), 0U);
 }
 
 // Following the SGP: ERR 0x05 for loadshare, at once the same ASPAC without
 // a Traffic Mode Type; the SGP's ACK names its mode.
 TEST(AspNegotiation, FollowingAspAsksAgainWithoutAModeAndTakesTheSgpsMode) {
-  AspClient c(config(true));
-  bring_up(c);
-  auto a = c.receive(0, wire(unsupported_mode()), at(10ms));
+  AspClient c(negotiation_config(true));
+  negotiation_bring_up(c);
+  auto a = c.receive(0, negotiation_wire(unsupported_mode()), at(10ms));
   EXPECT_TRUE(all_of<RequestFailed>(a).empty());
   auto ac = sent_of<AspAc>(a);
   ASSERT_EQ(ac.size(), 1U);
   EXPECT_FALSE(ac[0].traffic_mode.has_value());
-  EXPECT_EQ(ac[0].routing_contexts, (std::vector<std::uint32_t>{kRc}));
+  EXPECT_EQ(ac[0].routing_contexts, (std::vector<std::uint32_t>{kNegotiationRc}));
   EXPECT_EQ(c.mode_retries(), 1U);
-  (void)c.receive(0, wire(AspAcAck{TrafficMode::Override, {kRc}, {}}), at(20ms));
-  EXPECT_TRUE(c.active_for(kRc));
-  EXPECT_EQ(c.traffic_mode(kRc), TrafficMode::Override);
+  (void)c.receive(0, negotiation_wire(AspAcAck{TrafficMode::Override, {kNegotiationRc}, {}}), at(20ms));
+  EXPECT_TRUE(c.active_for(kNegotiationRc));
+  EXPECT_EQ(c.traffic_mode(kNegotiationRc), TrafficMode::Override);
   EXPECT_FALSE(c.last_refusal());
 }
 
 // An SGP that insists on a Traffic Mode Type: each other mode is asked for
 // once; when every one is refused the ASPAC waits for its back-off.
 TEST(AspNegotiation, FollowingAspTriesEveryModeOnceThenBacksOff) {
-  AspClient c(config(true));
-  bring_up(c);
+  AspClient c(negotiation_config(true));
+  negotiation_bring_up(c);
   std::vector<std::optional<TrafficMode>> asked;
   Actions a;
   for (int i = 0; i < 3; ++i) {
-    a = c.receive(0, wire(unsupported_mode()), at(10ms + 10ms * i));
+    a = c.receive(0, negotiation_wire(unsupported_mode()), at(10ms + 10ms * i));
     auto ac = sent_of<AspAc>(a);
     ASSERT_EQ(ac.size(), 1U);
     asked.push_back(ac[0].traffic_mode);
   }
   EXPECT_EQ(asked, (std::vector<std::optional<TrafficMode>>{std::nullopt, TrafficMode::Override,
                                                            TrafficMode::Broadcast}));
-  a = c.receive(0, wire(unsupported_mode()), at(50ms));
+  a = c.receive(0, negotiation_wire(unsupported_mode()), at(50ms));
   ASSERT_EQ(all_of<RequestFailed>(a).size(), 1U);
   EXPECT_EQ(all_of<RequestFailed>(a)[0].retry_at, at(1050ms));
   // The retry starts from our configured mode again.
@@ -127,11 +127,11 @@ TEST(AspNegotiation, FollowingAspTriesEveryModeOnceThenBacksOff) {
 
 // Other refusals are not mode problems: no mode retry, straight to back-off.
 TEST(AspNegotiation, ManagementBlockingIsRetriedLaterNotRenegotiated) {
-  AspClient c(config(true));
-  bring_up(c);
+  AspClient c(negotiation_config(true));
+  negotiation_bring_up(c);
   Err e;
   e.code = ErrorCode::RefusedManagementBlocking;
-  auto a = c.receive(0, wire(e), at(10ms));
+  auto a = c.receive(0, negotiation_wire(e), at(10ms));
   EXPECT_TRUE(sent_of<AspAc>(a).empty());
   ASSERT_EQ(all_of<RequestFailed>(a).size(), 1U);
   EXPECT_EQ(c.last_refusal()->error, ErrorCode::RefusedManagementBlocking);
@@ -141,7 +141,7 @@ TEST(AspNegotiation, ManagementBlockingIsRetriedLaterNotRenegotiated) {
 // An SGP that never answers ASPUP: after T(ack) and its retransmissions the
 // ASPUP is not given up but sent again after the back-off.
 TEST(AspNegotiation, UnansweredAspUpIsSentAgainAfterTheBackoff) {
-  auto cfg = config(false);
+  auto cfg = negotiation_config(false);
   cfg.t_ack = 500ms;
   cfg.max_retransmissions = 1;
   AspClient c(cfg);
@@ -156,7 +156,7 @@ TEST(AspNegotiation, UnansweredAspUpIsSentAgainAfterTheBackoff) {
   e = advance(c, at(2000ms));
   EXPECT_EQ(sent_of<AspUp>(e.actions).size(), 1U);
   // Answered now: up, the activation follows, nothing deferred.
-  auto a = c.receive(0, wire(AspUpAck{}), at(2100ms));
+  auto a = c.receive(0, negotiation_wire(AspUpAck{}), at(2100ms));
   EXPECT_EQ(c.state(), AspState::Inactive);
   EXPECT_EQ(sent_of<AspAc>(a).size(), 1U);
   EXPECT_EQ(c.deferred(), 0U);
@@ -164,9 +164,9 @@ TEST(AspNegotiation, UnansweredAspUpIsSentAgainAfterTheBackoff) {
 
 // A lost association forgets what was waiting; the next one starts afresh.
 TEST(AspNegotiation, AssociationDownClearsTheBackoff) {
-  AspClient c(config(false));
-  bring_up(c);
-  (void)c.receive(0, wire(unsupported_mode()), at(10ms));
+  AspClient c(negotiation_config(false));
+  negotiation_bring_up(c);
+  (void)c.receive(0, negotiation_wire(unsupported_mode()), at(10ms));
   ASSERT_EQ(c.deferred(), 1U);
   (void)c.association_down(at(20ms));
   EXPECT_EQ(c.deferred(), 0U);
@@ -175,16 +175,16 @@ TEST(AspNegotiation, AssociationDownClearsTheBackoff) {
 }
 
 TEST(AspScreening, DataFromAnOpcTheSgpMayNotUseIsDroppedAndCounted) {
-  auto cfg = config(false);
+  auto cfg = negotiation_config(false);
   cfg.originating_point_codes = {MaskedPointCode{0, PointCode{0x0813}}};
   AspClient c(cfg);
-  bring_up(c);
-  (void)c.receive(0, wire(AspAcAck{TrafficMode::Loadshare, {kRc}, {}}), at(5ms));
+  negotiation_bring_up(c);
+  (void)c.receive(0, negotiation_wire(AspAcAck{TrafficMode::Loadshare, {kNegotiationRc}, {}}), at(5ms));
   auto data = [](std::uint32_t opc) {
     Data d;
-    d.routing_context = kRc;
+    d.routing_context = kNegotiationRc;
     d.protocol_data = ProtocolData{PointCode{opc}, PointCode{1}, si::kIsup, 2, 0, 3, Bytes{1, 2}};
-    return wire(d);
+    return negotiation_wire(d);
   };
   EXPECT_EQ(all_of<DataIndication>(c.receive(1, data(0x0813), at(6ms))).size(), 1U);
   auto a = c.receive(1, data(0x0999), at(6ms));

@@ -24,7 +24,7 @@ struct Input {
   Bytes bytes;
 };
 
-Bytes wire(const Message& m) { return encode(m); }
+Bytes shortcut_wire(const Message& m) { return encode(m); }
 
 Bytes data_wire(std::optional<std::uint32_t> rc, std::uint32_t opc = 0x101c,
                 std::optional<std::uint32_t> na = std::nullopt) {
@@ -32,7 +32,7 @@ Bytes data_wire(std::optional<std::uint32_t> rc, std::uint32_t opc = 0x101c,
   d.routing_context = rc;
   d.network_appearance = na;
   d.protocol_data = ProtocolData{PointCode{opc}, PointCode{0x0813}, si::kIsup, 2, 0, 3, Bytes{1, 0, 0x10, 0}};
-  return wire(d);
+  return shortcut_wire(d);
 }
 
 std::vector<Input> inputs() {
@@ -49,8 +49,8 @@ std::vector<Input> inputs() {
       {"DATA RC 100 NA 8", 1, data_wire(100, 0x101c, 8)},
       {"DATA RC 100 from a screened OPC", 1, data_wire(100, 0x0999)},
       {"truncated DATA", 1, truncated},
-      {"BEAT", 0, wire(Beat{Bytes{1, 2}})},
-      {"ERR", 0, wire(Err{ErrorCode::UnexpectedMessage, {}, {}, {}, {}})},
+      {"BEAT", 0, shortcut_wire(Beat{Bytes{1, 2}})},
+      {"ERR", 0, shortcut_wire(Err{ErrorCode::UnexpectedMessage, {}, {}, {}, {}})},
   };
 }
 
@@ -115,7 +115,7 @@ std::pair<int, int> receive_agreement(const States<typename UnderTest::Core>& st
 
 // ------------------------------------------------------------------ SGP
 
-constexpr AssocId kA = 1;
+constexpr AssocId kShortcutAssoc = 1;
 const rserpool::IpAddress kPeerIp = *rserpool::IpAddress::parse("192.0.2.1");
 
 SgpConfig sgp_config() {
@@ -139,30 +139,30 @@ SgpConfig sgp_config() {
 const States<SgpNode>& sgp_states() {
   static const States<SgpNode> s = {
       {"no association", [](SgpNode&) {}},
-      {"ASP down", [](SgpNode& n) { (void)n.association_up(kA, {kPeerIp}, 5, at(0ms)); }},
+      {"ASP down", [](SgpNode& n) { (void)n.association_up(kShortcutAssoc, {kPeerIp}, 5, at(0ms)); }},
       {"ASP inactive",
        [](SgpNode& n) {
-         (void)n.association_up(kA, {kPeerIp}, 5, at(0ms));
-         (void)n.receive(kA, 0, wire(AspUp{}), at(1ms));
+         (void)n.association_up(kShortcutAssoc, {kPeerIp}, 5, at(0ms));
+         (void)n.receive(kShortcutAssoc, 0, shortcut_wire(AspUp{}), at(1ms));
        }},
       {"ASP active in RC 100",
        [](SgpNode& n) {
-         (void)n.association_up(kA, {kPeerIp}, 5, at(0ms));
-         (void)n.receive(kA, 0, wire(AspUp{}), at(1ms));
-         (void)n.receive(kA, 0, wire(AspAc{std::nullopt, {100}, {}}), at(2ms));
+         (void)n.association_up(kShortcutAssoc, {kPeerIp}, 5, at(0ms));
+         (void)n.receive(kShortcutAssoc, 0, shortcut_wire(AspUp{}), at(1ms));
+         (void)n.receive(kShortcutAssoc, 0, shortcut_wire(AspAc{std::nullopt, {100}, {}}), at(2ms));
        }},
       {"ASP active in RC 100 and 200",
        [](SgpNode& n) {
-         (void)n.association_up(kA, {kPeerIp}, 5, at(0ms));
-         (void)n.receive(kA, 0, wire(AspUp{}), at(1ms));
-         (void)n.receive(kA, 0, wire(AspAc{std::nullopt, {100, 200}, {}}), at(2ms));
+         (void)n.association_up(kShortcutAssoc, {kPeerIp}, 5, at(0ms));
+         (void)n.receive(kShortcutAssoc, 0, shortcut_wire(AspUp{}), at(1ms));
+         (void)n.receive(kShortcutAssoc, 0, shortcut_wire(AspAc{std::nullopt, {100, 200}, {}}), at(2ms));
        }},
       {"ASP inactive again",
        [](SgpNode& n) {
-         (void)n.association_up(kA, {kPeerIp}, 5, at(0ms));
-         (void)n.receive(kA, 0, wire(AspUp{}), at(1ms));
-         (void)n.receive(kA, 0, wire(AspAc{std::nullopt, {100}, {}}), at(2ms));
-         (void)n.receive(kA, 0, wire(AspIa{{100}, {}}), at(3ms));
+         (void)n.association_up(kShortcutAssoc, {kPeerIp}, 5, at(0ms));
+         (void)n.receive(kShortcutAssoc, 0, shortcut_wire(AspUp{}), at(1ms));
+         (void)n.receive(kShortcutAssoc, 0, shortcut_wire(AspAc{std::nullopt, {100}, {}}), at(2ms));
+         (void)n.receive(kShortcutAssoc, 0, shortcut_wire(AspIa{{100}, {}}), at(3ms));
        }},
   };
   return s;
@@ -171,13 +171,13 @@ const States<SgpNode>& sgp_states() {
 struct SgpUnderTest {
   using Core = SgpNode;
   SgpNode core{sgp_config()};
-  void receive(std::uint16_t stream, ByteView b, TimePoint now, Actions& out) { core.receive(kA, stream, b, now, out); }
+  void receive(std::uint16_t stream, ByteView b, TimePoint now, Actions& out) { core.receive(kShortcutAssoc, stream, b, now, out); }
   bool receive_data_now(std::uint16_t stream, ByteView b, TimePoint now, DataIndication& ind) {
-    return core.receive_data_now(kA, stream, b, now, ind);
+    return core.receive_data_now(kShortcutAssoc, stream, b, now, ind);
   }
   static void expect_same_state(const SgpNode& fast, const SgpNode& full) {
     EXPECT_EQ(fast.stale_asp_resets(), full.stale_asp_resets());
-    EXPECT_EQ(fast.asp_state(kA), full.asp_state(kA));
+    EXPECT_EQ(fast.asp_state(kShortcutAssoc), full.asp_state(kShortcutAssoc));
   }
 };
 
@@ -207,27 +207,27 @@ const States<AspClient>& client_states() {
       {"ASP Active sent (DATA may overtake its ACK)",
        [](AspClient& c) {
          (void)c.association_up(at(0ms));
-         (void)c.receive(0, wire(AspUpAck{}), at(1ms));
+         (void)c.receive(0, shortcut_wire(AspUpAck{}), at(1ms));
        }},
       {"active for RC 100",
        [](AspClient& c) {
          (void)c.association_up(at(0ms));
-         (void)c.receive(0, wire(AspUpAck{}), at(1ms));
-         (void)c.receive(0, wire(AspAcAck{TrafficMode::Loadshare, {100}, {}}), at(2ms));
+         (void)c.receive(0, shortcut_wire(AspUpAck{}), at(1ms));
+         (void)c.receive(0, shortcut_wire(AspAcAck{TrafficMode::Loadshare, {100}, {}}), at(2ms));
        }},
       {"inactive again",
        [](AspClient& c) {
          (void)c.association_up(at(0ms));
-         (void)c.receive(0, wire(AspUpAck{}), at(1ms));
-         (void)c.receive(0, wire(AspAcAck{TrafficMode::Loadshare, {100}, {}}), at(2ms));
+         (void)c.receive(0, shortcut_wire(AspUpAck{}), at(1ms));
+         (void)c.receive(0, shortcut_wire(AspAcAck{TrafficMode::Loadshare, {100}, {}}), at(2ms));
          (void)c.inactivate({100}, at(3ms));
-         (void)c.receive(0, wire(AspIaAck{{100}, {}}), at(4ms));
+         (void)c.receive(0, shortcut_wire(AspIaAck{{100}, {}}), at(4ms));
        }},
       {"down again",
        [](AspClient& c) {
          (void)c.association_up(at(0ms));
-         (void)c.receive(0, wire(AspUpAck{}), at(1ms));
-         (void)c.receive(0, wire(AspAcAck{TrafficMode::Loadshare, {100}, {}}), at(2ms));
+         (void)c.receive(0, shortcut_wire(AspUpAck{}), at(1ms));
+         (void)c.receive(0, shortcut_wire(AspAcAck{TrafficMode::Loadshare, {100}, {}}), at(2ms));
          (void)c.association_down(at(3ms));
        }},
   };
@@ -310,33 +310,33 @@ TEST(DataShortcut, SgpRouteNowAgreesWithRouteInEveryStateAndMode) {
         {"ASP up, AS inactive",
          [](SgpNode& n) {
            (void)n.association_up(1, 5, at(0ms));
-           (void)n.receive(1, 0, wire(AspUp{}), at(0ms));
+           (void)n.receive(1, 0, shortcut_wire(AspUp{}), at(0ms));
          }},
         {"one ASP active",
          [mode](SgpNode& n) {
            (void)n.association_up(1, 5, at(0ms));
-           (void)n.receive(1, 0, wire(AspUp{}), at(0ms));
-           (void)n.receive(1, 0, wire(AspAc{mode, {100}, {}}), at(0ms));
+           (void)n.receive(1, 0, shortcut_wire(AspUp{}), at(0ms));
+           (void)n.receive(1, 0, shortcut_wire(AspAc{mode, {100}, {}}), at(0ms));
          }},
         {"one ASP active without a DATA stream",
          [mode](SgpNode& n) {
            (void)n.association_up(2, 1, at(0ms));
-           (void)n.receive(2, 0, wire(AspUp{}), at(0ms));
-           (void)n.receive(2, 0, wire(AspAc{mode, {100}, {}}), at(0ms));
+           (void)n.receive(2, 0, shortcut_wire(AspUp{}), at(0ms));
+           (void)n.receive(2, 0, shortcut_wire(AspAc{mode, {100}, {}}), at(0ms));
          }},
         {"two ASPs active",
          [mode](SgpNode& n) {
            for (AssocId a : {AssocId{1}, AssocId{3}}) {
              (void)n.association_up(a, 5, at(0ms));
-             (void)n.receive(a, 0, wire(AspUp{}), at(0ms));
-             (void)n.receive(a, 0, wire(AspAc{mode, {100}, {}}), at(0ms));
+             (void)n.receive(a, 0, shortcut_wire(AspUp{}), at(0ms));
+             (void)n.receive(a, 0, shortcut_wire(AspAc{mode, {100}, {}}), at(0ms));
            }
          }},
         {"AS pending (its ASP failed)",
          [mode](SgpNode& n) {
            (void)n.association_up(1, 5, at(0ms));
-           (void)n.receive(1, 0, wire(AspUp{}), at(0ms));
-           (void)n.receive(1, 0, wire(AspAc{mode, {100}, {}}), at(0ms));
+           (void)n.receive(1, 0, shortcut_wire(AspUp{}), at(0ms));
+           (void)n.receive(1, 0, shortcut_wire(AspAc{mode, {100}, {}}), at(0ms));
            (void)n.association_down(1, at(1ms));
          }},
     };

@@ -9,11 +9,11 @@ namespace {
 
 using namespace test;
 
-constexpr std::uint32_t kRc = 100;
+constexpr std::uint32_t kIpspRc = 100;
 
 AsConfig as100() {
   AsConfig a;
-  a.routing_context = kRc;
+  a.routing_context = kIpspRc;
   a.mode = TrafficMode::Loadshare;
   return a;
 }
@@ -49,9 +49,9 @@ struct Link {
   }
 };
 
-Data data(std::uint8_t sls) {
+Data ipsp_data(std::uint8_t sls) {
   Data d;
-  d.routing_context = kRc;
+  d.routing_context = kIpspRc;
   d.protocol_data = ProtocolData{PointCode{1}, PointCode{2}, si::kIsup, 2, 0, sls, Bytes{1, 0, 0x10, 0}};
   return d;
 }
@@ -64,15 +64,15 @@ TEST(Endpoint, AspAgainstSgpComesUpAndCarriesDataBothWays) {
   AspClientConfig ac;
   ac.assoc = 1;
   ac.asp_id = 5;
-  ac.activations = {AspActivation{{kRc}, TrafficMode::Loadshare}};
+  ac.activations = {AspActivation{{kIpspRc}, TrafficMode::Loadshare}};
   auto asp = Endpoint::asp(ac);
   Link link{asp, sgp, {}, {}};
   link.run(asp.association_up(4, at(0ms)), sgp.association_up(4, at(0ms)), at(0ms));
   EXPECT_EQ(asp.requesting()->state(), AspState::Active);
-  EXPECT_EQ(node.as_state(kRc), AsState::Active);
+  EXPECT_EQ(node.as_state(kIpspRc), AsState::Active);
   EXPECT_EQ(all_of<NtfyIndication>(link.seen_a).size(), 2U);  // AS-INACTIVE, then AS-ACTIVE
   // SS7 -> ASP and ASP -> SS7.
-  auto d = data(3);
+  auto d = ipsp_data(3);
   link.run({}, sgp.send_data(to_view(d), at(1ms)), at(1ms));
   auto at_asp = all_of<DataIndication>(link.seen_a);
   ASSERT_EQ(at_asp.size(), 1U);
@@ -91,7 +91,7 @@ IpspConfig ipsp(IpspExchange x, bool initiator) {
   c.initiator = initiator;
   c.requesting.assoc = 1;
   c.requesting.asp_id = initiator ? 1 : 2;
-  c.requesting.activations = {AspActivation{{kRc}, TrafficMode::Loadshare}};
+  c.requesting.activations = {AspActivation{{kIpspRc}, TrafficMode::Loadshare}};
   c.serving.application_servers = {as100()};
   c.serving.asp_id = initiator ? 1 : 2;
   return c;
@@ -110,8 +110,8 @@ TEST(Endpoint, IpspSingleExchange) {
   EXPECT_TRUE(sent_of<AspUp>(link.seen_b).empty());
   EXPECT_EQ(sent_of<AspUpAck>(link.seen_b)[0].asp_id, 2U);  // the responder identifies itself
   EXPECT_EQ(a.requesting()->state(), AspState::Active);
-  EXPECT_EQ(b.serving()->asp_state(1, kRc), AspState::Active);
-  auto d = data(7);
+  EXPECT_EQ(b.serving()->asp_state(1, kIpspRc), AspState::Active);
+  auto d = ipsp_data(7);
   link.run(a.send_data(to_view(d), at(1ms)), b.send_data(to_view(d), at(1ms)), at(1ms));
   EXPECT_EQ(all_of<DataIndication>(link.seen_a).size(), 1U);
   EXPECT_EQ(all_of<DataIndication>(link.seen_b).size(), 1U);
@@ -131,9 +131,9 @@ TEST(Endpoint, IpspDoubleExchange) {
   EXPECT_EQ(sent_of<AspAc>(link.seen_b).size(), 1U);
   EXPECT_EQ(a.requesting()->state(), AspState::Active);
   EXPECT_EQ(b.requesting()->state(), AspState::Active);
-  EXPECT_EQ(a.serving()->asp_state(1, kRc), AspState::Active);
-  EXPECT_EQ(b.serving()->asp_state(1, kRc), AspState::Active);
-  auto d = data(9);
+  EXPECT_EQ(a.serving()->asp_state(1, kIpspRc), AspState::Active);
+  EXPECT_EQ(b.serving()->asp_state(1, kIpspRc), AspState::Active);
+  auto d = ipsp_data(9);
   link.run(a.send_data(to_view(d), at(1ms)), b.send_data(to_view(d), at(1ms)), at(1ms));
   EXPECT_EQ(all_of<DataIndication>(link.seen_a).size(), 1U);
   EXPECT_EQ(all_of<DataIndication>(link.seen_b).size(), 1U);

@@ -21,24 +21,24 @@ AsConfig as_config(TrafficMode mode, unsigned n = 1) {
   return a;
 }
 
-SgpConfig config(TrafficMode mode = TrafficMode::Loadshare, unsigned n = 1) {
+SgpConfig node_config(TrafficMode mode = TrafficMode::Loadshare, unsigned n = 1) {
   SgpConfig c;
   c.application_servers = {as_config(mode, n)};
   return c;
 }
 
-Bytes wire(const Message& m) { return encode(m); }
+Bytes node_wire(const Message& m) { return encode(m); }
 
 Actions up(SgpNode& n, AssocId a, std::optional<std::uint32_t> asp_id = std::nullopt, std::uint16_t streams = 5) {
   Actions out = n.association_up(a, streams, at(0ms));
-  auto more = n.receive(a, 0, wire(AspUp{asp_id ? asp_id : std::optional<std::uint32_t>(a + 100), {}}), at(0ms));
+  auto more = n.receive(a, 0, node_wire(AspUp{asp_id ? asp_id : std::optional<std::uint32_t>(a + 100), {}}), at(0ms));
   out.insert(out.end(), more.begin(), more.end());
   return out;
 }
 
 Actions activate(SgpNode& n, AssocId a, std::optional<TrafficMode> mode = std::nullopt,
                  std::vector<std::uint32_t> rcs = {kRc}, TimePoint now = at(0ms)) {
-  return n.receive(a, 0, wire(AspAc{mode, rcs, {}}), now);
+  return n.receive(a, 0, node_wire(AspAc{mode, rcs, {}}), now);
 }
 
 DataView ss7(std::uint8_t sls, std::uint32_t dpc = 0x101c, std::uint8_t si = si::kIsup) {
@@ -52,13 +52,13 @@ Bytes from_asp(std::uint8_t sls, std::optional<std::uint32_t> rc = kRc) {
   Data d;
   d.routing_context = rc;
   d.protocol_data = ProtocolData{PointCode{0x101c}, PointCode{0x0813}, si::kIsup, 2, 0, sls, Bytes{1, 0, 0x10, 0}};
-  return wire(d);
+  return node_wire(d);
 }
 
 // --------------------------------------------------------------- ASPSM
 
 TEST(SgpAspsm, AspUpIsAckedThenNtfyAsInactive) {
-  SgpNode n(config());
+  SgpNode n(node_config());
   auto a = up(n, kA1);
   const int ack = index_of<AspUpAck>(a, kA1);
   const int ntfy = index_of<Ntfy>(a, kA1);
@@ -73,19 +73,19 @@ TEST(SgpAspsm, AspUpIsAckedThenNtfyAsInactive) {
 }
 
 TEST(SgpAspsm, AspUpWhileInactiveIsAckedAgain) {
-  SgpNode n(config());
+  SgpNode n(node_config());
   (void)up(n, kA1);
-  auto a = n.receive(kA1, 0, wire(AspUp{}), at(1ms));
+  auto a = n.receive(kA1, 0, node_wire(AspUp{}), at(1ms));
   EXPECT_EQ(sent_of<AspUpAck>(a).size(), 1U);
   EXPECT_TRUE(errs(a).empty());
 }
 
 TEST(SgpAspsm, AspUpWhileActiveAcksSendsErrAndGoesInactive) {
-  SgpNode n(config());
+  SgpNode n(node_config());
   (void)up(n, kA1);
   (void)activate(n, kA1);
   ASSERT_EQ(n.as_state(kRc), AsState::Active);
-  auto a = n.receive(kA1, 0, wire(AspUp{}), at(1ms));
+  auto a = n.receive(kA1, 0, node_wire(AspUp{}), at(1ms));
   EXPECT_EQ(sent_of<AspUpAck>(a).size(), 1U);
   EXPECT_EQ(errs(a, kA1), (std::vector<ErrorCode>{ErrorCode::UnexpectedMessage}));
   EXPECT_EQ(n.asp_state(kA1), AspState::Inactive);
@@ -93,28 +93,28 @@ TEST(SgpAspsm, AspUpWhileActiveAcksSendsErrAndGoesInactive) {
 }
 
 TEST(SgpAspsm, AspUpRefusals) {
-  auto cfg = config();
+  auto cfg = node_config();
   cfg.blocked_asp_ids = {66};
   cfg.require_asp_id = false;
   SgpNode n(cfg);
   (void)n.association_up(kA1, 5, at(0ms));
-  auto a = n.receive(kA1, 0, wire(AspUp{66, {}}), at(0ms));
+  auto a = n.receive(kA1, 0, node_wire(AspUp{66, {}}), at(0ms));
   EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::RefusedManagementBlocking}));
   EXPECT_EQ(n.asp_state(kA1), AspState::Down);
   (void)up(n, kA2, 5);
   (void)n.association_up(kA3, 5, at(0ms));
-  a = n.receive(kA3, 0, wire(AspUp{5, {}}), at(0ms));
+  a = n.receive(kA3, 0, node_wire(AspUp{5, {}}), at(0ms));
   EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::InvalidAspIdentifier}));
 
   cfg.require_asp_id = true;
   SgpNode strict(cfg);
   (void)strict.association_up(kA1, 5, at(0ms));
-  a = strict.receive(kA1, 0, wire(AspUp{}), at(0ms));
+  a = strict.receive(kA1, 0, node_wire(AspUp{}), at(0ms));
   EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::AspIdentifierRequired}));
 }
 
 TEST(SgpAspsm, MessagesBeforeAspUpAreRefused) {
-  SgpNode n(config());
+  SgpNode n(node_config());
   (void)n.association_up(kA1, 5, at(0ms));
   auto a = activate(n, kA1);
   EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::UnexpectedMessage}));
@@ -123,7 +123,7 @@ TEST(SgpAspsm, MessagesBeforeAspUpAreRefused) {
   EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::UnexpectedMessage}));
   EXPECT_TRUE(all_of<DataIndication>(a).empty());
   // ASPDN from a DOWN ASP is still acknowledged.
-  a = n.receive(kA1, 0, wire(AspDn{}), at(0ms));
+  a = n.receive(kA1, 0, node_wire(AspDn{}), at(0ms));
   EXPECT_EQ(sent_of<AspDnAck>(a).size(), 1U);
 }
 
@@ -133,7 +133,7 @@ TEST(SgpAspsm, MessagesBeforeAspUpAreRefused) {
 // association is reset so the peer starts over with ASP Up; management
 // before ASP Up (a conforming peer's ASPAC sent too early) is only refused.
 TEST(SgpAspsm, DataBeforeAspUpResetsTheAssociationOnce) {
-  SgpNode n(config());
+  SgpNode n(node_config());
   (void)n.association_up(kA1, 5, at(0ms));
   auto a = activate(n, kA1);  // ASPAC before ASPUP: refused, not reset
   EXPECT_TRUE(all_of<AssociationRefused>(a).empty());
@@ -157,7 +157,7 @@ TEST(SgpAspsm, DataBeforeAspUpResetsTheAssociationOnce) {
 }
 
 TEST(SgpAspsm, DataBeforeAspUpOnlyRefusedWhenResetIsOff) {
-  auto cfg = config();
+  auto cfg = node_config();
   cfg.reset_on_data_before_asp_up = false;
   SgpNode n(cfg);
   (void)n.association_up(kA1, 5, at(0ms));
@@ -168,20 +168,20 @@ TEST(SgpAspsm, DataBeforeAspUpOnlyRefusedWhenResetIsOff) {
 }
 
 TEST(SgpAspsm, AspDnTakesTheAspDown) {
-  SgpNode n(config());
+  SgpNode n(node_config());
   (void)up(n, kA1);
-  auto a = n.receive(kA1, 0, wire(AspDn{}), at(1ms));
+  auto a = n.receive(kA1, 0, node_wire(AspDn{}), at(1ms));
   EXPECT_EQ(sent_of<AspDnAck>(a).size(), 1U);
   EXPECT_EQ(n.asp_state(kA1), AspState::Down);
   EXPECT_EQ(n.as_state(kRc), AsState::Down);  // IA2DN
 }
 
 TEST(SgpAspsm, AspDnFromActiveGoesDownWithAspFailureAndAsPending) {
-  SgpNode n(config());
+  SgpNode n(node_config());
   (void)up(n, kA1, 11);
   (void)up(n, kA2, 12);
   (void)activate(n, kA1);
-  auto a = n.receive(kA1, 0, wire(AspDn{}), at(1ms));
+  auto a = n.receive(kA1, 0, node_wire(AspDn{}), at(1ms));
   EXPECT_EQ(index_of<AspDnAck>(a, kA1), 0);
   EXPECT_EQ(n.asp_state(kA1), AspState::Down);
   EXPECT_EQ(n.as_state(kRc), AsState::Pending);
@@ -191,7 +191,7 @@ TEST(SgpAspsm, AspDnFromActiveGoesDownWithAspFailureAndAsPending) {
 }
 
 TEST(SgpAspsm, SctpRestartTakesTheAspDown) {
-  SgpNode n(config());
+  SgpNode n(node_config());
   (void)up(n, kA1);
   (void)activate(n, kA1);
   auto a = n.association_up(kA1, 5, at(10ms));  // restart indication: same association comes up again
@@ -202,24 +202,24 @@ TEST(SgpAspsm, SctpRestartTakesTheAspDown) {
   EXPECT_EQ(ch.back().to, AspState::Down);
   // The ASP starts over with ASPUP / ASPAC and gets the queue back.
   (void)n.route(ss7(4), at(20ms));
-  (void)n.receive(kA1, 0, wire(AspUp{}), at(30ms));
+  (void)n.receive(kA1, 0, node_wire(AspUp{}), at(30ms));
   a = activate(n, kA1, std::nullopt, {kRc}, at(40ms));
   EXPECT_EQ(n.as_state(kRc), AsState::Active);
   EXPECT_EQ(sent_of<Data>(a, kA1).size(), 1U);
 }
 
 TEST(SgpAspsm, ManagementOffStreamZeroAndDataOnStreamZero) {
-  SgpNode n(config());
+  SgpNode n(node_config());
   (void)n.association_up(kA1, 5, at(0ms));
-  auto a = n.receive(kA1, 1, wire(AspUp{}), at(0ms));
+  auto a = n.receive(kA1, 1, node_wire(AspUp{}), at(0ms));
   EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::InvalidStreamIdentifier}));
-  (void)n.receive(kA1, 0, wire(AspUp{}), at(0ms));
+  (void)n.receive(kA1, 0, node_wire(AspUp{}), at(0ms));
   (void)activate(n, kA1);
   a = n.receive(kA1, 0, from_asp(1), at(0ms));
   EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::InvalidStreamIdentifier}));
   EXPECT_EQ(count_drops(a, DropReason::InvalidStream), 1);
   // BEAT may use any stream and is echoed on it.
-  a = n.receive(kA1, 3, wire(Beat{Bytes{1, 2}}), at(0ms));
+  a = n.receive(kA1, 3, node_wire(Beat{Bytes{1, 2}}), at(0ms));
   auto s = sent(a);
   ASSERT_EQ(s.size(), 1U);
   EXPECT_EQ(s[0].stream, 3);
@@ -227,7 +227,7 @@ TEST(SgpAspsm, ManagementOffStreamZeroAndDataOnStreamZero) {
 }
 
 TEST(SgpAspsm, MalformedInputIsAnsweredButNeverAnErr) {
-  SgpNode n(config());
+  SgpNode n(node_config());
   (void)up(n, kA1);
   auto a = n.receive(kA1, 0, Bytes{1, 0, 7, 1, 0, 0, 0, 8}, at(0ms));
   auto e = sent_of<Err>(a);
@@ -238,14 +238,14 @@ TEST(SgpAspsm, MalformedInputIsAnsweredButNeverAnErr) {
   EXPECT_TRUE(sent(a).empty());
   EXPECT_EQ(count_drops(a, DropReason::Malformed), 1);
   EXPECT_EQ(n.drops()[DropReason::Malformed], 2U);
-  a = n.receive(99, 0, wire(AspUp{}), at(0ms));
+  a = n.receive(99, 0, node_wire(AspUp{}), at(0ms));
   EXPECT_EQ(count_drops(a, DropReason::UnknownAssociation), 1);
 }
 
 // --------------------------------------------------------------- ASPTM
 
 TEST(SgpAsptm, AspAcKnownRcAckThenNtfyAsActive) {
-  SgpNode n(config());
+  SgpNode n(node_config());
   (void)up(n, kA1);
   auto a = activate(n, kA1, TrafficMode::Loadshare);
   auto ack = sent_of<AspAcAck>(a);
@@ -263,7 +263,7 @@ TEST(SgpAsptm, AspAcKnownRcAckThenNtfyAsActive) {
 }
 
 TEST(SgpAsptm, AspAcErrorCases) {
-  SgpNode n(config());
+  SgpNode n(node_config());
   (void)up(n, kA1);
   // Unknown RC -> Invalid Routing Context, with the RC (RFC 4666 3.8.1).
   auto a = activate(n, kA1, std::nullopt, {555});
@@ -284,14 +284,14 @@ TEST(SgpAsptm, AspAcErrorCases) {
 
 TEST(SgpAsptm, AspAcWithoutRc) {
   {
-    SgpNode n(config());
+    SgpNode n(node_config());
     (void)up(n, kA1);
     auto a = activate(n, kA1, std::nullopt, {});
     EXPECT_EQ(sent_of<AspAcAck>(a).size(), 1U);  // RKs exist, RC optional: all activated
     EXPECT_EQ(n.as_state(kRc), AsState::Active);
   }
   {
-    auto cfg = config();
+    auto cfg = node_config();
     cfg.rc_required = true;
     SgpNode n(cfg);
     (void)up(n, kA1);
@@ -302,12 +302,12 @@ TEST(SgpAsptm, AspAcWithoutRc) {
     (void)up(n, kA1);
     // No RC and no AS known for the ASP: No Configured AS for ASP (RFC 4666 3.8.1).
     EXPECT_EQ(errs(activate(n, kA1, std::nullopt, {})), (std::vector<ErrorCode>{ErrorCode::NoConfiguredAsForAsp}));
-    EXPECT_EQ(errs(n.receive(kA1, 0, wire(AspIa{}), at(0ms))), (std::vector<ErrorCode>{ErrorCode::NoConfiguredAsForAsp}));
+    EXPECT_EQ(errs(n.receive(kA1, 0, node_wire(AspIa{}), at(0ms))), (std::vector<ErrorCode>{ErrorCode::NoConfiguredAsForAsp}));
   }
 }
 
 TEST(SgpAsptm, AspAcFromAspNotInTheAsAllowList) {
-  auto cfg = config();
+  auto cfg = node_config();
   cfg.application_servers[0].asp_ids = {101};
   SgpNode n(cfg);
   (void)up(n, kA1, 101);
@@ -317,16 +317,16 @@ TEST(SgpAsptm, AspAcFromAspNotInTheAsAllowList) {
 }
 
 TEST(SgpAsptm, AspIaCases) {
-  SgpNode n(config());
+  SgpNode n(node_config());
   (void)up(n, kA1);
   (void)up(n, kA2);
   (void)activate(n, kA1);
-  auto a = n.receive(kA1, 0, wire(AspIa{{555}, {}}), at(1ms));
+  auto a = n.receive(kA1, 0, node_wire(AspIa{{555}, {}}), at(1ms));
   auto e = sent_of<Err>(a);
   ASSERT_EQ(e.size(), 1U);
   EXPECT_EQ(e[0].code, ErrorCode::InvalidRoutingContext);
   EXPECT_EQ(e[0].routing_contexts, (std::vector<std::uint32_t>{555}));
-  a = n.receive(kA1, 0, wire(AspIa{{kRc}, {}}), at(1ms));
+  a = n.receive(kA1, 0, node_wire(AspIa{{kRc}, {}}), at(1ms));
   EXPECT_EQ(sent_of<AspIaAck>(a).size(), 1U);
   EXPECT_EQ(n.asp_state(kA1), AspState::Inactive);
   // AC2PN: T(r) starts, the INACTIVE ASPs hear AS-PENDING after the ACK.
@@ -337,7 +337,7 @@ TEST(SgpAsptm, AspIaCases) {
   EXPECT_GT(index_of<Ntfy>(a), index_of<AspIaAck>(a));
   // ASPIA without RC with RKs: inactive everywhere, ACKed.
   (void)activate(n, kA2);
-  a = n.receive(kA2, 0, wire(AspIa{}), at(2ms));
+  a = n.receive(kA2, 0, node_wire(AspIa{}), at(2ms));
   EXPECT_EQ(sent_of<AspIaAck>(a).size(), 1U);
   EXPECT_EQ(n.asp_state(kA2), AspState::Inactive);
 }
@@ -345,11 +345,11 @@ TEST(SgpAsptm, AspIaCases) {
 // --------------------------------------------------------------- AS state machine
 
 TEST(SgpAs, PendingQueuesAndFlushesToTheFirstActiveAsp) {
-  SgpNode n(config());
+  SgpNode n(node_config());
   (void)up(n, kA1);
   (void)up(n, kA2);
   (void)activate(n, kA1);
-  (void)n.receive(kA1, 0, wire(AspIa{}), at(1ms));
+  (void)n.receive(kA1, 0, node_wire(AspIa{}), at(1ms));
   ASSERT_EQ(n.as_state(kRc), AsState::Pending);
   for (std::uint8_t i = 0; i < 5; ++i) EXPECT_TRUE(sent(n.route(ss7(i), at(2ms))).empty());
   EXPECT_EQ(n.queued(kRc), 5U);
@@ -367,7 +367,7 @@ TEST(SgpAs, PendingQueuesAndFlushesToTheFirstActiveAsp) {
 }
 
 TEST(SgpAs, TrExpiryDropsTheQueueAndCountsIt) {
-  auto cfg = config();
+  auto cfg = node_config();
   cfg.t_r = 700ms;
   cfg.pending_queue_limit = 3;
   SgpNode n(cfg);
@@ -395,7 +395,7 @@ TEST(SgpAs, TrExpiryDropsTheQueueAndCountsIt) {
 }
 
 TEST(SgpAs, TrExpiryWithEveryAspDownGoesDown) {
-  SgpNode n(config());
+  SgpNode n(node_config());
   (void)up(n, kA1);
   (void)activate(n, kA1);
   auto a = n.association_down(kA1, at(10ms));
@@ -410,7 +410,7 @@ TEST(SgpAs, TrExpiryWithEveryAspDownGoesDown) {
 }
 
 TEST(SgpAs, LoadshareNeedsNActiveAsps) {
-  SgpNode n(config(TrafficMode::Loadshare, 2));
+  SgpNode n(node_config(TrafficMode::Loadshare, 2));
   (void)up(n, kA1);
   (void)up(n, kA2);
   auto a = activate(n, kA1);
@@ -423,13 +423,13 @@ TEST(SgpAs, LoadshareNeedsNActiveAsps) {
   EXPECT_TRUE(has_ntfy(a, kA2, StatusType::AsStateChange, status_info::kAsActive));
   // AS-ACTIVE persists with one ASP, with an Insufficient ASP resources NTFY.
   (void)up(n, kA3);
-  a = n.receive(kA2, 0, wire(AspIa{}), at(1ms));
+  a = n.receive(kA2, 0, node_wire(AspIa{}), at(1ms));
   EXPECT_EQ(n.as_state(kRc), AsState::Active);
   EXPECT_TRUE(has_ntfy(a, kA3, StatusType::Other, status_info::kInsufficientAspResources));
 }
 
 TEST(SgpAs, LoadshareKeepsEachSlsOnOneAspAndInOrder) {
-  SgpNode n(config());
+  SgpNode n(node_config());
   (void)up(n, kA1);
   (void)up(n, kA2);
   (void)up(n, kA3);
@@ -468,7 +468,7 @@ TEST(SgpAs, LoadshareKeepsEachSlsOnOneAspAndInOrder) {
 }
 
 TEST(SgpAs, OverrideTakeoverNotifiesTheDisplacedAsp) {
-  SgpNode n(config(TrafficMode::Override));
+  SgpNode n(node_config(TrafficMode::Override));
   (void)up(n, kA1, 11);
   (void)up(n, kA2, 12);
   (void)activate(n, kA1, TrafficMode::Override);
@@ -490,7 +490,7 @@ TEST(SgpAs, OverrideTakeoverNotifiesTheDisplacedAsp) {
 }
 
 TEST(SgpAs, BroadcastTagsTheFirstDataAfterActivationWithACorrelationId) {
-  SgpNode n(config(TrafficMode::Broadcast));
+  SgpNode n(node_config(TrafficMode::Broadcast));
   (void)up(n, kA1);
   (void)up(n, kA2);
   (void)activate(n, kA1, TrafficMode::Broadcast);
@@ -518,7 +518,7 @@ TEST(SgpAs, BroadcastTagsTheFirstDataAfterActivationWithACorrelationId) {
 // (decide() used to name only the first active ASP in broadcast mode.)
 TEST(SgpAs, DecideNamesExactlyTheAspsRouteSendsToInEveryMode) {
   for (auto mode : {TrafficMode::Override, TrafficMode::Loadshare, TrafficMode::Broadcast}) {
-    SgpNode n(config(mode));
+    SgpNode n(node_config(mode));
     for (auto a : {kA1, kA2, kA3}) {
       (void)up(n, a);
       (void)activate(n, a, mode);
@@ -535,20 +535,20 @@ TEST(SgpAs, DecideNamesExactlyTheAspsRouteSendsToInEveryMode) {
     }
   }
   // Broadcast: all three, override: the last one to activate.
-  SgpNode b(config(TrafficMode::Broadcast));
+  SgpNode b(node_config(TrafficMode::Broadcast));
   for (auto a : {kA1, kA2, kA3}) (void)up(b, a), (void)activate(b, a, TrafficMode::Broadcast);
   EXPECT_EQ(b.decide(ss7(5))->asps.size(), 3U);
-  SgpNode o(config(TrafficMode::Override));
+  SgpNode o(node_config(TrafficMode::Override));
   for (auto a : {kA1, kA2, kA3}) (void)up(o, a), (void)activate(o, a, TrafficMode::Override);
   ASSERT_EQ(o.decide(ss7(5))->asps.size(), 1U);
   EXPECT_EQ(o.decide(ss7(5))->asps.front(), kA3);
   // Nothing is decided when nothing would be delivered.
-  SgpNode idle(config());
+  SgpNode idle(node_config());
   EXPECT_FALSE(idle.decide(ss7(1)));
 }
 
 TEST(SgpAs, AspFailureIsNotifiedToTheOtherAsps) {
-  SgpNode n(config());
+  SgpNode n(node_config());
   (void)up(n, kA1, 11);
   (void)up(n, kA2, 12);
   (void)activate(n, kA1);
@@ -566,7 +566,7 @@ TEST(SgpAs, AspFailureIsNotifiedToTheOtherAsps) {
 // --------------------------------------------------------------- DATA from ASPs
 
 TEST(SgpData, FromAspChecksRcStateAndNa) {
-  auto cfg = config();
+  auto cfg = node_config();
   cfg.application_servers[0].network_appearance = 7;
   SgpNode n(cfg);
   (void)up(n, kA1);
@@ -589,7 +589,7 @@ TEST(SgpData, FromAspChecksRcStateAndNa) {
   Data wrong_na;
   wrong_na.network_appearance = 8;
   wrong_na.routing_context = kRc;
-  a = n.receive(kA1, 1, wire(wrong_na), at(0ms));
+  a = n.receive(kA1, 1, node_wire(wrong_na), at(0ms));
   e = sent_of<Err>(a);
   ASSERT_EQ(e.size(), 1U);
   EXPECT_EQ(e[0].code, ErrorCode::InvalidNetworkAppearance);
@@ -597,7 +597,7 @@ TEST(SgpData, FromAspChecksRcStateAndNa) {
 }
 
 TEST(SgpData, SilentDropWhenConfigured) {
-  auto cfg = config();
+  auto cfg = node_config();
   cfg.err_on_unexpected_data = false;
   SgpNode n(cfg);
   (void)up(n, kA1);
@@ -607,7 +607,7 @@ TEST(SgpData, SilentDropWhenConfigured) {
 }
 
 TEST(SgpData, RoutingByKeyAndStreams) {
-  SgpNode n(config());
+  SgpNode n(node_config());
   (void)up(n, kA1, std::nullopt, 1);  // one outbound stream only: DATA cannot avoid 0
   (void)activate(n, kA1);
   EXPECT_EQ(count_drops(n.route(ss7(1), at(0ms)), DropReason::NoDataStream), 1);
@@ -618,7 +618,7 @@ TEST(SgpData, RoutingByKeyAndStreams) {
 // --------------------------------------------------------------- SSNM
 
 TEST(SgpSsnm, AnnouncesToActiveAspsAndAnswersDaudFromTheTable) {
-  SgpNode n(config());
+  SgpNode n(node_config());
   (void)up(n, kA1);
   (void)up(n, kA2);
   (void)activate(n, kA1);
@@ -639,7 +639,7 @@ TEST(SgpSsnm, AnnouncesToActiveAspsAndAnswersDaudFromTheTable) {
   daud.routing_contexts = {kRc};
   daud.affected_point_codes = {MaskedPointCode{0, PointCode{0x2000}}, MaskedPointCode{0, PointCode{0x2001}},
                                MaskedPointCode{0, PointCode{0x2002}}, MaskedPointCode{0, PointCode{0x3000}}};
-  a = n.receive(kA2, 0, wire(daud), at(0ms));
+  a = n.receive(kA2, 0, node_wire(daud), at(0ms));
   auto un = sent_of<Duna>(a, kA2);
   auto av = sent_of<Dava>(a, kA2);
   auto rs = sent_of<Drst>(a, kA2);
@@ -660,25 +660,25 @@ TEST(SgpSsnm, AnnouncesToActiveAspsAndAnswersDaudFromTheTable) {
 }
 
 TEST(SgpSsnm, DaudForUnknownDestinationCanBeAnsweredAvailable) {
-  auto cfg = config();
+  auto cfg = node_config();
   cfg.daud_unknown_is_available = true;
   SgpNode n(cfg);
   (void)up(n, kA1);
   Daud daud;
   daud.affected_point_codes = {MaskedPointCode{0, PointCode{0x3000}}};
-  auto a = n.receive(kA1, 0, wire(daud), at(0ms));
+  auto a = n.receive(kA1, 0, node_wire(daud), at(0ms));
   EXPECT_EQ(sent_of<Dava>(a).size(), 1U);
   EXPECT_TRUE(errs(a).empty());
 }
 
 TEST(SgpSsnm, SconFromAnAspUpdatesTheTable) {
-  SgpNode n(config());
+  SgpNode n(node_config());
   (void)up(n, kA1);
   (void)activate(n, kA1);
   Scon s;
   s.affected_point_codes = {MaskedPointCode{0, PointCode{0x0813}}};
   s.congestion_level = 3;
-  auto a = n.receive(kA1, 0, wire(s), at(0ms));
+  auto a = n.receive(kA1, 0, node_wire(s), at(0ms));
   EXPECT_EQ(all_of<DestinationStateChanged>(a).size(), 1U);
   EXPECT_EQ(n.destinations().lookup(PointCode{0x0813})->congestion_level, 3);
 }
@@ -693,26 +693,26 @@ RoutingKey key(std::uint32_t lrk, std::uint32_t dpc, std::vector<std::uint8_t> s
 }
 
 TEST(SgpRkm, StaticOnlyRefusesNewKeysButRegistersProvisionedOnes) {
-  SgpNode n(config());
+  SgpNode n(node_config());
   (void)up(n, kA1);
-  auto a = n.receive(kA1, 0, wire(RegReq{{key(1, 0x2000), key(2, 0x101c)}}), at(0ms));
+  auto a = n.receive(kA1, 0, node_wire(RegReq{{key(1, 0x2000), key(2, 0x101c)}}), at(0ms));
   auto rsp = sent_of<RegRsp>(a);
   ASSERT_EQ(rsp.size(), 1U);
   ASSERT_EQ(rsp[0].results.size(), 2U);
   EXPECT_EQ(rsp[0].results[0], (RegistrationResult{1, RegistrationStatus::NotCurrentlyProvisioned, 0}));
   EXPECT_EQ(rsp[0].results[1], (RegistrationResult{2, RegistrationStatus::Success, kRc}));
-  a = n.receive(kA1, 0, wire(RegReq{{key(3, 0x101c)}}), at(0ms));
+  a = n.receive(kA1, 0, node_wire(RegReq{{key(3, 0x101c)}}), at(0ms));
   EXPECT_EQ(sent_of<RegRsp>(a)[0].results[0].status, RegistrationStatus::AlreadyRegistered);
 }
 
 TEST(SgpRkm, DynamicRegistrationCreatesAnAsThatCarriesTraffic) {
-  auto cfg = config();
+  auto cfg = node_config();
   cfg.rkm = RkmPermission::DynamicPermitted;
   SgpNode n(cfg);
   (void)up(n, kA1);
   auto k = key(1, 0x2000);
   k.traffic_mode = TrafficMode::Override;
-  auto a = n.receive(kA1, 0, wire(RegReq{{k}}), at(0ms));
+  auto a = n.receive(kA1, 0, node_wire(RegReq{{k}}), at(0ms));
   auto rsp = sent_of<RegRsp>(a);
   ASSERT_EQ(rsp.size(), 1U);
   const auto r = rsp[0].results[0];
@@ -721,7 +721,7 @@ TEST(SgpRkm, DynamicRegistrationCreatesAnAsThatCarriesTraffic) {
   EXPECT_EQ(n.as_state(r.routing_context), AsState::Inactive);
   EXPECT_TRUE(has_ntfy(a, kA1, StatusType::AsStateChange, status_info::kAsInactive));
   EXPECT_EQ(all_of<RegistrationIndication>(a).size(), 1U);
-  (void)n.receive(kA1, 0, wire(AspAc{TrafficMode::Override, {r.routing_context}, {}}), at(0ms));
+  (void)n.receive(kA1, 0, node_wire(AspAc{TrafficMode::Override, {r.routing_context}, {}}), at(0ms));
   EXPECT_EQ(n.as_state(r.routing_context), AsState::Active);
   auto d = sent_of<Data>(n.route(ss7(1, 0x2000), at(0ms)), kA1);
   ASSERT_EQ(d.size(), 1U);
@@ -729,26 +729,26 @@ TEST(SgpRkm, DynamicRegistrationCreatesAnAsThatCarriesTraffic) {
   // Bad traffic mode, and the same key again.
   auto bad = key(2, 0x3000);
   bad.traffic_mode = static_cast<TrafficMode>(9);
-  a = n.receive(kA1, 0, wire(RegReq{{bad, key(3, 0x2000)}}), at(0ms));
+  a = n.receive(kA1, 0, node_wire(RegReq{{bad, key(3, 0x2000)}}), at(0ms));
   rsp = sent_of<RegRsp>(a);
   EXPECT_EQ(rsp[0].results[0].status, RegistrationStatus::UnsupportedTrafficHandlingMode);
   EXPECT_EQ(rsp[0].results[1].status, RegistrationStatus::AlreadyRegistered);
   // Deregistration: refused while active, then accepted; the AS disappears.
-  a = n.receive(kA1, 0, wire(DeregReq{{r.routing_context, 777, kRc}}), at(0ms));
+  a = n.receive(kA1, 0, node_wire(DeregReq{{r.routing_context, 777, kRc}}), at(0ms));
   auto dr = sent_of<DeregRsp>(a);
   ASSERT_EQ(dr.size(), 1U);
   EXPECT_EQ(dr[0].results[0].status, DeregistrationStatus::AspCurrentlyActive);
   EXPECT_EQ(dr[0].results[1].status, DeregistrationStatus::InvalidRoutingContext);
   EXPECT_EQ(dr[0].results[2].status, DeregistrationStatus::NotRegistered);
-  (void)n.receive(kA1, 0, wire(AspIa{{r.routing_context}, {}}), at(0ms));
-  a = n.receive(kA1, 0, wire(DeregReq{{r.routing_context}}), at(0ms));
+  (void)n.receive(kA1, 0, node_wire(AspIa{{r.routing_context}, {}}), at(0ms));
+  a = n.receive(kA1, 0, node_wire(DeregReq{{r.routing_context}}), at(0ms));
   EXPECT_EQ(sent_of<DeregRsp>(a)[0].results[0].status, DeregistrationStatus::Success);
   EXPECT_FALSE(n.as_state(r.routing_context).has_value());
   EXPECT_EQ(count_drops(n.route(ss7(1, 0x2000), at(0ms)), DropReason::NoRoutingKey), 1);
 }
 
 TEST(SgpRkm, DynamicLimitAndRcChecks) {
-  auto cfg = config();
+  auto cfg = node_config();
   cfg.rkm = RkmPermission::DynamicPermitted;
   cfg.max_dynamic_as = 1;
   SgpNode n(cfg);
@@ -757,7 +757,7 @@ TEST(SgpRkm, DynamicLimitAndRcChecks) {
   named.routing_context = 4242;
   auto changed = key(4, 0x5000);
   changed.routing_context = kRc;  // exists, but with another key
-  auto a = n.receive(kA1, 0, wire(RegReq{{key(1, 0x2000), key(2, 0x3000), named, changed}}), at(0ms));
+  auto a = n.receive(kA1, 0, node_wire(RegReq{{key(1, 0x2000), key(2, 0x3000), named, changed}}), at(0ms));
   auto res = sent_of<RegRsp>(a)[0].results;
   EXPECT_EQ(res[0].status, RegistrationStatus::Success);
   EXPECT_EQ(res[1].status, RegistrationStatus::InsufficientResources);
@@ -766,11 +766,11 @@ TEST(SgpRkm, DynamicLimitAndRcChecks) {
 }
 
 TEST(SgpRkm, DynamicKeysGoAwayWithTheAsp) {
-  auto cfg = config();
+  auto cfg = node_config();
   cfg.rkm = RkmPermission::DynamicPermitted;
   SgpNode n(cfg);
   (void)up(n, kA1);
-  auto a = n.receive(kA1, 0, wire(RegReq{{key(1, 0x2000)}}), at(0ms));
+  auto a = n.receive(kA1, 0, node_wire(RegReq{{key(1, 0x2000)}}), at(0ms));
   const auto rc = sent_of<RegRsp>(a)[0].results[0].routing_context;
   EXPECT_TRUE(n.as_state(rc).has_value());
   (void)n.association_down(kA1, at(1ms));
@@ -779,16 +779,16 @@ TEST(SgpRkm, DynamicKeysGoAwayWithTheAsp) {
 }
 
 TEST(SgpRkm, RegistrationBeforeAspUpIsRefused) {
-  SgpNode n(config());
+  SgpNode n(node_config());
   (void)n.association_up(kA1, 5, at(0ms));
-  auto a = n.receive(kA1, 0, wire(RegReq{{key(1, 0x101c)}}), at(0ms));
+  auto a = n.receive(kA1, 0, node_wire(RegReq{{key(1, 0x101c)}}), at(0ms));
   EXPECT_EQ(errs(a), (std::vector<ErrorCode>{ErrorCode::UnexpectedMessage}));
 }
 
 // --------------------------------------------------------------- BEAT
 
 TEST(SgpBeat, PeerDownAfterTwiceTbeatWithoutTraffic) {
-  auto cfg = config();
+  auto cfg = node_config();
   cfg.t_beat = 500ms;
   SgpNode n(cfg);
   (void)n.association_up(kA1, 5, at(0ms));

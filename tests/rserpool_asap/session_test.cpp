@@ -8,10 +8,10 @@
 namespace rserpool::asap::test {
 namespace {
 
-const PoolHandle kPool("sg-pool");
-constexpr SessionId kSid = 7;
+const PoolHandle kSessionPool("sg-pool");
+constexpr SessionId kSessionSid = 7;
 
-Bytes bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
+Bytes session_bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
 
 struct Fixture {
   PoolUser pu{[] {
@@ -23,7 +23,7 @@ struct Fixture {
   Session session;
 
   static SessionConfig config(Duration silence) {
-    SessionConfig c{kSid, kPool, 16};
+    SessionConfig c{kSessionSid, kSessionPool, 16};
     c.silence_timeout = silence;
     return c;
   }
@@ -33,7 +33,7 @@ struct Fixture {
     pu.on_registrar_connected(0, at(0ms), a);
     Actions r;
     wire::asap::HandleResolutionResponse resp;
-    resp.pool_handle = kPool;
+    resp.pool_handle = kSessionPool;
     resp.pool_elements = {pe(1), pe(2), pe(3)};
     pu.on_registrar_message(0, resp, at(1ms), r);
     Actions o;
@@ -51,30 +51,30 @@ struct Fixture {
 TEST(Session, DataSentBeforeTheAssociationIsUpIsFlushedOnConnect) {
   Fixture f;
   Actions a;
-  EXPECT_TRUE(f.session.send(bytes("a"), at(1ms), a));
-  EXPECT_TRUE(f.session.send(bytes("b"), at(1ms), a));
+  EXPECT_TRUE(f.session.send(session_bytes("a"), at(1ms), a));
+  EXPECT_TRUE(f.session.send(session_bytes("b"), at(1ms), a));
   EXPECT_TRUE(a.empty());
   Actions c;
   f.session.on_pe_connected(at(2ms), c);
   auto d = all<SendDataToPe>(c);
   ASSERT_EQ(d.size(), 2u);
-  EXPECT_EQ(d[0].data, bytes("a"));
-  EXPECT_EQ(d[1].data, bytes("b"));
+  EXPECT_EQ(d[0].data, session_bytes("a"));
+  EXPECT_EQ(d[1].data, session_bytes("b"));
   EXPECT_EQ(count<FailoverCallback>(c), 0u);
   Actions s;
-  EXPECT_TRUE(f.session.send(bytes("c"), at(3ms), s));
-  EXPECT_EQ(only<SendDataToPe>(s).data, bytes("c"));
+  EXPECT_TRUE(f.session.send(session_bytes("c"), at(3ms), s));
+  EXPECT_EQ(only<SendDataToPe>(s).data, session_bytes("c"));
 }
 
 TEST(Session, FailoverSendsCookieThenCallbackThenResentDataInOrder) {
   Fixture f;
   f.establish();
   Actions m;
-  f.session.on_pe_message(wire::asap::Cookie{bytes("old-cookie")}, at(3ms), m);
-  f.session.on_pe_message(wire::asap::Cookie{bytes("new-cookie")}, at(4ms), m);
+  f.session.on_pe_message(wire::asap::Cookie{session_bytes("old-cookie")}, at(3ms), m);
+  f.session.on_pe_message(wire::asap::Cookie{session_bytes("new-cookie")}, at(4ms), m);
 
   Actions fail;
-  f.session.on_pe_failure({bytes("u1"), bytes("u2")}, at(5ms), fail);
+  f.session.on_pe_failure({session_bytes("u1"), session_bytes("u2")}, at(5ms), fail);
   EXPECT_EQ(count<DisconnectPe>(fail), 1u);
   auto unreach = sent<wire::asap::EndpointUnreachable>(fail);
   ASSERT_EQ(unreach.size(), 1u);
@@ -82,7 +82,7 @@ TEST(Session, FailoverSendsCookieThenCallbackThenResentDataInOrder) {
   EXPECT_EQ(only<ConnectPe>(fail).pe.id, 2u);
   // Sent during the failover: queued behind the unsent messages.
   Actions q;
-  EXPECT_TRUE(f.session.send(bytes("d3"), at(6ms), q));
+  EXPECT_TRUE(f.session.send(session_bytes("d3"), at(6ms), q));
   EXPECT_TRUE(q.empty());
 
   Actions up;
@@ -92,15 +92,15 @@ TEST(Session, FailoverSendsCookieThenCallbackThenResentDataInOrder) {
   ASSERT_NE(echo, nullptr);
   const auto* ce = std::get_if<wire::asap::CookieEcho>(&echo->message);
   ASSERT_NE(ce, nullptr);
-  EXPECT_EQ(ce->cookie, bytes("new-cookie"));  // only the newest cookie
+  EXPECT_EQ(ce->cookie, session_bytes("new-cookie"));  // only the newest cookie
   const auto* cb = std::get_if<FailoverCallback>(&up[1]);
   ASSERT_NE(cb, nullptr);
   EXPECT_EQ(cb->failed_pe, 1u);
   EXPECT_EQ(cb->new_pe.id, 2u);
   ASSERT_TRUE(std::holds_alternative<SendDataToPe>(up[2]));
-  EXPECT_EQ(std::get<SendDataToPe>(up[2]).data, bytes("u1"));
-  EXPECT_EQ(std::get<SendDataToPe>(up[3]).data, bytes("u2"));
-  EXPECT_EQ(std::get<SendDataToPe>(up[4]).data, bytes("d3"));
+  EXPECT_EQ(std::get<SendDataToPe>(up[2]).data, session_bytes("u1"));
+  EXPECT_EQ(std::get<SendDataToPe>(up[3]).data, session_bytes("u2"));
+  EXPECT_EQ(std::get<SendDataToPe>(up[4]).data, session_bytes("d3"));
   const auto* ind = std::get_if<FailoverIndication>(&up[5]);
   ASSERT_NE(ind, nullptr);
   EXPECT_EQ(ind->new_pe, 2u);
@@ -110,7 +110,7 @@ TEST(Session, FailoverSendsCookieThenCallbackThenResentDataInOrder) {
 TEST(Session, FailureBeforeFirstConnectIsNoFailover) {
   Fixture f;
   Actions a;
-  EXPECT_TRUE(f.session.send(bytes("first"), at(1ms), a));
+  EXPECT_TRUE(f.session.send(session_bytes("first"), at(1ms), a));
   Actions fail;
   f.session.on_pe_connect_failed(at(2ms), fail);
   EXPECT_EQ(sent<wire::asap::EndpointUnreachable>(fail).at(0).second.pe_id, 1u);
@@ -119,14 +119,14 @@ TEST(Session, FailureBeforeFirstConnectIsNoFailover) {
   f.session.on_pe_connected(at(3ms), up);
   EXPECT_EQ(count<FailoverCallback>(up), 0u);
   EXPECT_EQ(count<FailoverIndication>(up), 0u);
-  EXPECT_EQ(only<SendDataToPe>(up).data, bytes("first"));
+  EXPECT_EQ(only<SendDataToPe>(up).data, session_bytes("first"));
 }
 
 TEST(Session, FailoverWithoutCookieStartsWithTheCallback) {
   Fixture f;
   f.establish();
   Actions fail;
-  f.session.on_pe_failure({bytes("u1")}, at(5ms), fail);
+  f.session.on_pe_failure({session_bytes("u1")}, at(5ms), fail);
   Actions up;
   f.session.on_pe_connected(at(6ms), up);
   ASSERT_EQ(up.size(), 3u);
@@ -139,7 +139,7 @@ TEST(Session, BusinessCardOrderOverridesThePoolPolicy) {
   Fixture f;
   f.establish();
   Actions m;
-  wire::asap::BusinessCard card{kPool, {pe(1), pe(3), pe(2)}};
+  wire::asap::BusinessCard card{kSessionPool, {pe(1), pe(3), pe(2)}};
   f.session.on_pe_message(card, at(3ms), m);
   EXPECT_EQ(only<BusinessCardReceived>(m).entries, 3u);
   Actions fail;
@@ -162,7 +162,7 @@ TEST(Session, AllPesFailedResolvesAgainThenResumes) {
   Fixture f;
   f.establish();
   Actions a;
-  f.session.on_pe_failure({bytes("x")}, at(3ms), a);  // 1 -> 2
+  f.session.on_pe_failure({session_bytes("x")}, at(3ms), a);  // 1 -> 2
   f.session.on_pe_connect_failed(at(4ms), a);          // 2 -> 3
   Actions last;
   f.session.on_pe_connect_failed(at(5ms), last);       // 3 -> nobody
@@ -173,7 +173,7 @@ TEST(Session, AllPesFailedResolvesAgainThenResumes) {
   EXPECT_EQ(sent<wire::asap::EndpointUnreachable>(a).size() + sent<wire::asap::EndpointUnreachable>(last).size(),
             3u);
   wire::asap::HandleResolutionResponse resp;
-  resp.pool_handle = kPool;
+  resp.pool_handle = kSessionPool;
   resp.pool_elements = {pe(1), pe(2), pe(3), pe(4)};
   Actions r;
   f.pu.on_registrar_message(0, resp, at(6ms), r);
@@ -184,7 +184,7 @@ TEST(Session, AllPesFailedResolvesAgainThenResumes) {
   Actions up;
   f.session.on_pe_connected(at(7ms), up);
   EXPECT_EQ(only<FailoverCallback>(up).failed_pe, 3u);
-  EXPECT_EQ(only<SendDataToPe>(up).data, bytes("x"));
+  EXPECT_EQ(only<SendDataToPe>(up).data, session_bytes("x"));
 }
 
 TEST(Session, EmptyPoolStallsTheSession) {
@@ -195,15 +195,15 @@ TEST(Session, EmptyPoolStallsTheSession) {
   f.session.on_pe_connect_failed(at(4ms), a);
   f.session.on_pe_connect_failed(at(5ms), a);
   wire::asap::HandleResolutionResponse resp;
-  resp.pool_handle = kPool;
+  resp.pool_handle = kSessionPool;
   resp.pool_elements = {pe(1)};
   Actions r;
   f.pu.on_registrar_message(0, resp, at(6ms), r);
   Actions o;
   f.session.on_pool_resolved(at(6ms), o);
-  EXPECT_EQ(only<SessionStalled>(o).session, kSid);
+  EXPECT_EQ(only<SessionStalled>(o).session, kSessionSid);
   EXPECT_EQ(f.session.state(), Session::State::stalled);
-  EXPECT_TRUE(f.session.send(bytes("kept"), at(7ms), o));
+  EXPECT_TRUE(f.session.send(session_bytes("kept"), at(7ms), o));
   EXPECT_EQ(f.session.queued(), 1u);
 }
 
@@ -211,26 +211,26 @@ TEST(Session, SendToASpecificPeMovesTheSessionWithoutFailover) {
   Fixture f;
   f.establish();
   Actions a;
-  EXPECT_TRUE(f.session.send_to(3, bytes("to-3"), at(3ms), a));
+  EXPECT_TRUE(f.session.send_to(3, session_bytes("to-3"), at(3ms), a));
   EXPECT_EQ(count<DisconnectPe>(a), 1u);
   EXPECT_EQ(only<ConnectPe>(a).pe.id, 3u);
   EXPECT_TRUE(sent<wire::asap::EndpointUnreachable>(a).empty());
   Actions up;
   f.session.on_pe_connected(at(4ms), up);
   EXPECT_EQ(count<FailoverCallback>(up), 0u);
-  EXPECT_EQ(only<SendDataToPe>(up).data, bytes("to-3"));
+  EXPECT_EQ(only<SendDataToPe>(up).data, session_bytes("to-3"));
   Actions b;
-  EXPECT_FALSE(f.session.send_to(99, bytes("nobody"), at(5ms), b));
+  EXPECT_FALSE(f.session.send_to(99, session_bytes("nobody"), at(5ms), b));
   EXPECT_TRUE(b.empty());
 }
 
 TEST(Session, PassThroughNeedsAnEstablishedAssociation) {
   Fixture f;
   Actions a;
-  EXPECT_FALSE(f.session.send_pass_through(bytes("p"), at(3ms), a));
+  EXPECT_FALSE(f.session.send_pass_through(session_bytes("p"), at(3ms), a));
   f.establish();
-  EXPECT_TRUE(f.session.send_pass_through(bytes("p"), at(3ms), a));
-  EXPECT_EQ(only<SendDataToPe>(a).data, bytes("p"));
+  EXPECT_TRUE(f.session.send_pass_through(session_bytes("p"), at(3ms), a));
+  EXPECT_EQ(only<SendDataToPe>(a).data, session_bytes("p"));
   // Pass-through data is not re-sent on failover: only what the transport
   // hands back is.
   Actions fail;
@@ -243,8 +243,8 @@ TEST(Session, PassThroughNeedsAnEstablishedAssociation) {
 TEST(Session, QueueIsBounded) {
   Fixture f;
   Actions a;
-  for (int i = 0; i < 16; ++i) EXPECT_TRUE(f.session.send(bytes("q"), at(1ms), a));
-  EXPECT_FALSE(f.session.send(bytes("overflow"), at(1ms), a));
+  for (int i = 0; i < 16; ++i) EXPECT_TRUE(f.session.send(session_bytes("q"), at(1ms), a));
+  EXPECT_FALSE(f.session.send(session_bytes("overflow"), at(1ms), a));
 }
 
 TEST(Session, CloseDropsEverything) {
@@ -253,7 +253,7 @@ TEST(Session, CloseDropsEverything) {
   Actions a;
   f.session.close(at(3ms), a);
   EXPECT_EQ(count<DisconnectPe>(a), 1u);
-  EXPECT_FALSE(f.session.send(bytes("late"), at(4ms), a));
+  EXPECT_FALSE(f.session.send(session_bytes("late"), at(4ms), a));
 }
 
 // While stalled the core asks the registrar again every stale_cache (PEs
@@ -266,7 +266,7 @@ TEST(Session, StalledSessionResolvesAgainEveryStaleCache) {
   f.session.on_pe_connect_failed(at(4ms), a);
   f.session.on_pe_connect_failed(at(5ms), a);
   wire::asap::HandleResolutionResponse resp;
-  resp.pool_handle = kPool;
+  resp.pool_handle = kSessionPool;
   resp.pool_elements = {pe(1)};
   Actions r;
   f.pu.on_registrar_message(0, resp, at(6ms), r);
@@ -296,8 +296,8 @@ TEST(Session, SilentPeIsAbortedAndFailedOver) {
   f.establish();
   EXPECT_FALSE(f.session.next_deadline().has_value());  // nothing sent yet
   Actions s;
-  ASSERT_TRUE(f.session.send(bytes("q1"), at(10ms), s));
-  ASSERT_TRUE(f.session.send(bytes("q2"), at(20ms), s));
+  ASSERT_TRUE(f.session.send(session_bytes("q1"), at(10ms), s));
+  ASSERT_TRUE(f.session.send(session_bytes("q2"), at(20ms), s));
   // The first unanswered data starts the wait; more data does not push it.
   EXPECT_TRUE(armed_at(f.session, TimerKind::session_silence, at(10ms + 250ms)));
   EXPECT_TRUE(fire(f.session, at(259ms)).empty());
@@ -308,20 +308,20 @@ TEST(Session, SilentPeIsAbortedAndFailedOver) {
   EXPECT_EQ(f.session.state(), Session::State::aborting);
   // Sent while the abort is under way: held, not handed to the dying PE.
   Actions h;
-  ASSERT_TRUE(f.session.send(bytes("q3"), at(261ms), h));
+  ASSERT_TRUE(f.session.send(session_bytes("q3"), at(261ms), h));
   EXPECT_TRUE(h.empty());
-  EXPECT_FALSE(f.session.send_pass_through(bytes("p"), at(261ms), h));
+  EXPECT_FALSE(f.session.send_pass_through(session_bytes("p"), at(261ms), h));
   // The transport hands back q2 (q1 was delivered) and reports the loss.
   Actions fail;
-  f.session.on_pe_failure({bytes("q2")}, at(262ms), fail);
+  f.session.on_pe_failure({session_bytes("q2")}, at(262ms), fail);
   EXPECT_EQ(sent<wire::asap::EndpointUnreachable>(fail).at(0).second.pe_id, 1u);
   EXPECT_EQ(only<ConnectPe>(fail).pe.id, 2u);
   Actions up;
   f.session.on_pe_connected(at(263ms), up);
   auto d = all<SendDataToPe>(up);
   ASSERT_EQ(d.size(), 2u);
-  EXPECT_EQ(d[0].data, bytes("q2"));
-  EXPECT_EQ(d[1].data, bytes("q3"));
+  EXPECT_EQ(d[0].data, session_bytes("q2"));
+  EXPECT_EQ(d[1].data, session_bytes("q3"));
   EXPECT_EQ(only<FailoverCallback>(up).failed_pe, 1u);
   // The re-sent data waits for the new PE's answer in turn.
   EXPECT_TRUE(armed_at(f.session, TimerKind::session_silence, at(263ms + 250ms)));
@@ -331,43 +331,43 @@ TEST(Session, AnyMessageFromThePeStopsTheSilenceTimer) {
   Fixture f(250ms);
   f.establish();
   Actions s;
-  f.session.send(bytes("ask"), at(10ms), s);
+  f.session.send(session_bytes("ask"), at(10ms), s);
   f.session.on_pe_data(at(200ms));
   EXPECT_FALSE(armed(f.session, TimerKind::session_silence));
   EXPECT_TRUE(fire(f.session, at(1s)).empty());
-  f.session.send(bytes("ask-again"), at(2s), s);
+  f.session.send(session_bytes("ask-again"), at(2s), s);
   Actions m;
-  f.session.on_pe_message(wire::asap::Cookie{bytes("c")}, at(2100ms), m);  // control counts too
+  f.session.on_pe_message(wire::asap::Cookie{session_bytes("c")}, at(2100ms), m);  // control counts too
   EXPECT_FALSE(armed(f.session, TimerKind::session_silence));
   EXPECT_EQ(f.session.state(), Session::State::established);
   // Off (the default): data never arms it.
   Fixture plain;
   plain.establish();
   Actions p;
-  plain.session.send(bytes("x"), at(3ms), p);
+  plain.session.send(session_bytes("x"), at(3ms), p);
   EXPECT_FALSE(plain.session.next_deadline().has_value());
 }
 
 TEST(PeSession, CookieBusinessCardAndCookieIndication) {
-  PeSession s(42, kPool);
+  PeSession s(42, kSessionPool);
   Actions a;
-  s.set_cookie(bytes("state-1"), a);
+  s.set_cookie(session_bytes("state-1"), a);
   s.send_business_card({pe(2), pe(3)}, a);
   ASSERT_EQ(a.size(), 2u);
   const auto& c = std::get<SendControlToPu>(a[0]);
   EXPECT_EQ(c.pu, 42u);
-  EXPECT_EQ(std::get<wire::asap::Cookie>(c.message).cookie, bytes("state-1"));
+  EXPECT_EQ(std::get<wire::asap::Cookie>(c.message).cookie, session_bytes("state-1"));
   const auto& b = std::get<wire::asap::BusinessCard>(std::get<SendControlToPu>(a[1]).message);
-  EXPECT_EQ(b.pool_handle, kPool);
+  EXPECT_EQ(b.pool_handle, kSessionPool);
   ASSERT_EQ(b.pool_elements.size(), 2u);
   EXPECT_EQ(b.pool_elements[0].id, 2u);
   Actions e;
-  s.on_pu_message(wire::asap::CookieEcho{bytes("state-1")}, e);
+  s.on_pu_message(wire::asap::CookieEcho{session_bytes("state-1")}, e);
   auto ind = only<CookieIndication>(e);
   EXPECT_EQ(ind.pu, 42u);
-  EXPECT_EQ(ind.cookie, bytes("state-1"));
+  EXPECT_EQ(ind.cookie, session_bytes("state-1"));
   Actions other;
-  s.on_pu_message(wire::asap::Cookie{bytes("x")}, other);
+  s.on_pu_message(wire::asap::Cookie{session_bytes("x")}, other);
   EXPECT_TRUE(other.empty());
 }
 

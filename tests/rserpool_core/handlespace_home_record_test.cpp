@@ -14,7 +14,7 @@ namespace {
 
 using namespace test;
 
-const PoolHandle kPool("gwc");
+const PoolHandle kHomeRecordPool("gwc");
 const PoolHandle kOther("other");
 
 // Records which entries were about to go and checks each still carried
@@ -46,28 +46,28 @@ void give_record(Handlespace& hs, const PoolHandle& pool, PeIdentifier id) {
 
 TEST(HandlespaceHomeRecord, CarriedAcrossUpdatesAndOwnerChanges) {
   Handlespace hs;
-  ASSERT_TRUE(hs.register_element(kPool, make_pe(1, rr()), by(100)).ok());
-  give_record(hs, kPool, 1);
-  ASSERT_TRUE(hs.register_element(kPool, make_pe(1, rr()), by(100, at_ms(5))).ok());  // update
-  EXPECT_EQ(hs.find(kPool, 1)->home_record(), &g_record);
+  ASSERT_TRUE(hs.register_element(kHomeRecordPool, make_pe(1, rr()), by(100)).ok());
+  give_record(hs, kHomeRecordPool, 1);
+  ASSERT_TRUE(hs.register_element(kHomeRecordPool, make_pe(1, rr()), by(100, at_ms(5))).ok());  // update
+  EXPECT_EQ(hs.find(kHomeRecordPool, 1)->home_record(), &g_record);
   ASSERT_EQ(hs.change_owner(100, 200).size(), 1U);
-  EXPECT_EQ(hs.find(kPool, 1)->home_record(), &g_record);
-  ASSERT_TRUE(hs.register_element(kPool, make_pe(2, rr()), by(100)).ok());
-  EXPECT_EQ(hs.find(kPool, 2)->home_record(), nullptr) << "a new entry has none";
+  EXPECT_EQ(hs.find(kHomeRecordPool, 1)->home_record(), &g_record);
+  ASSERT_TRUE(hs.register_element(kHomeRecordPool, make_pe(2, rr()), by(100)).ok());
+  EXPECT_EQ(hs.find(kHomeRecordPool, 2)->home_record(), nullptr) << "a new entry has none";
 }
 
 TEST(HandlespaceHomeRecord, EveryRemovalOfAnEntryWithARecordIsToldFirst) {
   Handlespace hs;
   Recorder rec(hs);
   for (PeIdentifier id = 1; id <= 7; ++id)
-    ASSERT_TRUE(hs.register_element(kPool, make_pe(id, rr(), id == 2 ? 1000 : kInfiniteLifetime), by(id == 4 ? 300 : 100)).ok());
+    ASSERT_TRUE(hs.register_element(kHomeRecordPool, make_pe(id, rr(), id == 2 ? 1000 : kInfiniteLifetime), by(id == 4 ? 300 : 100)).ok());
   ASSERT_TRUE(hs.register_element(kOther, make_pe(8, rr()), by(100)).ok());
-  for (PeIdentifier id = 1; id <= 7; ++id) give_record(hs, kPool, id);
+  for (PeIdentifier id = 1; id <= 7; ++id) give_record(hs, kHomeRecordPool, id);
   give_record(hs, kOther, 8);
 
-  ASSERT_TRUE(hs.deregister_element(kPool, 1).has_value());  // deregistration
+  ASSERT_TRUE(hs.deregister_element(kHomeRecordPool, 1).has_value());  // deregistration
   EXPECT_EQ(hs.expire(at_ms(1000)).size(), 1U);                 // expiry (PE 2)
-  EXPECT_EQ(hs.remove(*hs.find(kPool, 3)).element.id, 3U);   // direct removal
+  EXPECT_EQ(hs.remove(*hs.find(kHomeRecordPool, 3)).element.id, 3U);   // direct removal
   hs.mark_owned_by(300);
   EXPECT_EQ(hs.sweep_marked(300).size(), 1U);  // resync sweep (PE 4)
   // The sole member of a pool re-registering with another policy
@@ -77,16 +77,16 @@ TEST(HandlespaceHomeRecord, EveryRemovalOfAnEntryWithARecordIsToldFirst) {
   EXPECT_EQ(rec.told, (std::vector<PeIdentifier>{1, 2, 3, 4, 8}));
 
   // An entry without a record goes silently.
-  hs.set_home_record(*hs.find(kPool, 5), nullptr);
-  ASSERT_TRUE(hs.deregister_element(kPool, 5).has_value());
+  hs.set_home_record(*hs.find(kHomeRecordPool, 5), nullptr);
+  ASSERT_TRUE(hs.deregister_element(kHomeRecordPool, 5).has_value());
   EXPECT_EQ(hs.remove_owned_by(100).size(), 3U);  // PEs 6, 7 and 8 (8 has no record now)
   EXPECT_EQ(rec.told, (std::vector<PeIdentifier>{1, 2, 3, 4, 8, 6, 7}));
 }
 
 TEST(HandlespaceHomeRecord, FirstExpiredNamesTheEarliestDueEntry) {
   Handlespace hs;
-  ASSERT_TRUE(hs.register_element(kPool, make_pe(1, rr(), 2000), by(1)).ok());
-  ASSERT_TRUE(hs.register_element(kPool, make_pe(2, rr(), 1000), by(1)).ok());
+  ASSERT_TRUE(hs.register_element(kHomeRecordPool, make_pe(1, rr(), 2000), by(1)).ok());
+  ASSERT_TRUE(hs.register_element(kHomeRecordPool, make_pe(2, rr(), 1000), by(1)).ok());
   EXPECT_EQ(hs.first_expired(at_ms(999)), nullptr);
   const auto* e = hs.first_expired(at_ms(1000));
   ASSERT_NE(e, nullptr);
@@ -115,17 +115,17 @@ TEST(HandlespaceHomeRecord, RegistrationWithItsLookupDecidesAsWithout) {
       EXPECT_EQ(ra.error(), rb.error());
     }
   };
-  EXPECT_EQ(b.lookup(kPool.bytes(), 1).pool, nullptr);
-  both(kPool, make_pe(1, rr()), by(100));
-  EXPECT_NE(b.lookup(kPool.bytes(), 2).pool, nullptr);
-  EXPECT_EQ(b.lookup(kPool.bytes(), 2).entry, nullptr);
-  both(kPool, make_pe(2, rr()), by(100));
-  EXPECT_EQ(b.lookup(kPool.bytes(), 2).entry, b.find(kPool, 2));
-  both(kPool, make_pe(2, rr()), by(200, at_ms(3)));
-  both(kPool, make_pe(3, policy(PolicyType::least_used)), by(100));  // inconsistent policy
-  both(kPool, make_pe(1, policy(PolicyType::least_used)), by(100));  // not the sole member
+  EXPECT_EQ(b.lookup(kHomeRecordPool.bytes(), 1).pool, nullptr);
+  both(kHomeRecordPool, make_pe(1, rr()), by(100));
+  EXPECT_NE(b.lookup(kHomeRecordPool.bytes(), 2).pool, nullptr);
+  EXPECT_EQ(b.lookup(kHomeRecordPool.bytes(), 2).entry, nullptr);
+  both(kHomeRecordPool, make_pe(2, rr()), by(100));
+  EXPECT_EQ(b.lookup(kHomeRecordPool.bytes(), 2).entry, b.find(kHomeRecordPool, 2));
+  both(kHomeRecordPool, make_pe(2, rr()), by(200, at_ms(3)));
+  both(kHomeRecordPool, make_pe(3, policy(PolicyType::least_used)), by(100));  // inconsistent policy
+  both(kHomeRecordPool, make_pe(1, policy(PolicyType::least_used)), by(100));  // not the sole member
   EXPECT_EQ(a.element_count(), b.element_count());
-  EXPECT_EQ(b.find(kPool, 2)->owner(), 200U);
+  EXPECT_EQ(b.find(kHomeRecordPool, 2)->owner(), 200U);
 }
 
 }  // namespace

@@ -15,77 +15,77 @@ namespace {
 
 using namespace test;
 
-const PoolHandle kPool("gwc");
+const PoolHandle kHandlespacePool("gwc");
 
 TEST(Handlespace, RegisterThenReRegisterReportsNewOrUpdated) {
   Handlespace hs;
-  auto first = hs.register_element(kPool, make_pe(1, rr()), by(100, at_ms(5)));
+  auto first = hs.register_element(kHandlespacePool, make_pe(1, rr()), by(100, at_ms(5)));
   ASSERT_TRUE(first.ok());
   EXPECT_TRUE(first->new_element);
   EXPECT_TRUE(first->new_pool);
   EXPECT_EQ(first->previous_owner, 0U);
 
-  auto second = hs.register_element(kPool, make_pe(2, rr()), by(100));
+  auto second = hs.register_element(kHandlespacePool, make_pe(2, rr()), by(100));
   ASSERT_TRUE(second.ok());
   EXPECT_TRUE(second->new_element);
   EXPECT_FALSE(second->new_pool);
 
   // Re-registration through another registrar: it becomes the owner.
-  auto again = hs.register_element(kPool, make_pe(1, rr()), by(200, at_ms(9)));
+  auto again = hs.register_element(kHandlespacePool, make_pe(1, rr()), by(200, at_ms(9)));
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(again->new_element);
   EXPECT_EQ(again->previous_owner, 100U);
 
-  const PoolElementEntry* e = hs.find(kPool, 1);
+  const PoolElementEntry* e = hs.find(kHandlespacePool, 1);
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->owner(), 200U);
   EXPECT_EQ(e->element().home_registrar, 200U);
   EXPECT_EQ(e->registered_at(), at_ms(5));
   EXPECT_EQ(e->updated_at(), at_ms(9));
-  EXPECT_EQ(e->pool_handle(), kPool);
+  EXPECT_EQ(e->pool_handle(), kHandlespacePool);
   EXPECT_EQ(hs.element_count(), 2U);
   EXPECT_EQ(hs.pool_count(), 1U);
-  EXPECT_EQ(hs.pool_size(kPool), 2U);
-  EXPECT_EQ(hs.pool_policy(kPool), PolicyType::round_robin);
+  EXPECT_EQ(hs.pool_size(kHandlespacePool), 2U);
+  EXPECT_EQ(hs.pool_policy(kHandlespacePool), PolicyType::round_robin);
 }
 
 TEST(Handlespace, RegistrationRecordsSourceAndResetsReports) {
   Handlespace hs;
   RegistrationContext ctx = by(1);
   ctx.source = TransportAddress{IpAddress::v4({192, 0, 2, 7}), 40000};
-  ASSERT_TRUE(hs.register_element(kPool, make_pe(1, rr()), ctx).ok());
-  EXPECT_EQ(hs.find(kPool, 1)->source(), ctx.source);
-  EXPECT_EQ(hs.report_unreachable(kPool, 1), 1U);
-  EXPECT_EQ(hs.report_unreachable(kPool, 1), 2U);
-  EXPECT_EQ(hs.report_unreachable(kPool, 99), 0U);
-  ASSERT_TRUE(hs.register_element(kPool, make_pe(1, rr()), ctx).ok());
-  EXPECT_EQ(hs.find(kPool, 1)->unreachable_reports(), 0U);
+  ASSERT_TRUE(hs.register_element(kHandlespacePool, make_pe(1, rr()), ctx).ok());
+  EXPECT_EQ(hs.find(kHandlespacePool, 1)->source(), ctx.source);
+  EXPECT_EQ(hs.report_unreachable(kHandlespacePool, 1), 1U);
+  EXPECT_EQ(hs.report_unreachable(kHandlespacePool, 1), 2U);
+  EXPECT_EQ(hs.report_unreachable(kHandlespacePool, 99), 0U);
+  ASSERT_TRUE(hs.register_element(kHandlespacePool, make_pe(1, rr()), ctx).ok());
+  EXPECT_EQ(hs.find(kHandlespacePool, 1)->unreachable_reports(), 0U);
 }
 
 TEST(Handlespace, InconsistentPolicyIsRejectedWithThePoolsPolicy) {
   Handlespace hs;
-  ASSERT_TRUE(hs.register_element(kPool, make_pe(1, rr()), by(1)).ok());
-  ASSERT_TRUE(hs.register_element(kPool, make_pe(2, rr()), by(1)).ok());
-  auto r = hs.register_element(kPool, make_pe(3, weighted(PolicyType::weighted_random, 5)), by(1));
+  ASSERT_TRUE(hs.register_element(kHandlespacePool, make_pe(1, rr()), by(1)).ok());
+  ASSERT_TRUE(hs.register_element(kHandlespacePool, make_pe(2, rr()), by(1)).ok());
+  auto r = hs.register_element(kHandlespacePool, make_pe(3, weighted(PolicyType::weighted_random, 5)), by(1));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().cause, ErrorCause::inconsistent_pooling_policy);
   ASSERT_TRUE(r.error().pool_policy.has_value());
   EXPECT_EQ(r.error().pool_policy->type, PolicyType::round_robin);
   // A member of a multi-member pool cannot change it either.
-  auto r2 = hs.register_element(kPool, make_pe(1, weighted(PolicyType::weighted_random, 5)), by(1));
+  auto r2 = hs.register_element(kHandlespacePool, make_pe(1, weighted(PolicyType::weighted_random, 5)), by(1));
   ASSERT_FALSE(r2.ok());
   EXPECT_EQ(r2.error().cause, ErrorCause::inconsistent_pooling_policy);
   EXPECT_EQ(hs.element_count(), 2U);
-  EXPECT_EQ(hs.pool_policy(kPool), PolicyType::round_robin);
+  EXPECT_EQ(hs.pool_policy(kHandlespacePool), PolicyType::round_robin);
 }
 
 TEST(Handlespace, InconsistentTransportTypeAndUseAreRejected) {
   Handlespace hs;
-  ASSERT_TRUE(hs.register_element(kPool, make_pe(1, rr()), by(1)).ok());
+  ASSERT_TRUE(hs.register_element(kHandlespacePool, make_pe(1, rr()), by(1)).ok());
 
   PoolElementParameter tcp = make_pe(2, rr());
   tcp.user_transport.protocol = TransportProtocol::tcp;
-  auto r = hs.register_element(kPool, tcp, by(1));
+  auto r = hs.register_element(kHandlespacePool, tcp, by(1));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().cause, ErrorCause::inconsistent_transport_type);
   ASSERT_TRUE(r.error().pool_transport.has_value());
@@ -93,7 +93,7 @@ TEST(Handlespace, InconsistentTransportTypeAndUseAreRejected) {
 
   PoolElementParameter control = make_pe(3, rr());
   control.user_transport.use = TransportUse::data_and_control;
-  auto r2 = hs.register_element(kPool, control, by(1));
+  auto r2 = hs.register_element(kHandlespacePool, control, by(1));
   ASSERT_FALSE(r2.ok());
   EXPECT_EQ(r2.error().cause, ErrorCause::inconsistent_data_control);
   EXPECT_EQ(hs.element_count(), 1U);
@@ -101,16 +101,16 @@ TEST(Handlespace, InconsistentTransportTypeAndUseAreRejected) {
 
 TEST(Handlespace, SoleMemberMayChangeThePoolsCharacteristics) {
   Handlespace hs;
-  ASSERT_TRUE(hs.register_element(kPool, make_pe(1, rr()), by(1, at_ms(1))).ok());
-  auto r = hs.register_element(kPool, make_pe(1, loaded(PolicyType::least_used, 7)), by(1, at_ms(2)));
+  ASSERT_TRUE(hs.register_element(kHandlespacePool, make_pe(1, rr()), by(1, at_ms(1))).ok());
+  auto r = hs.register_element(kHandlespacePool, make_pe(1, loaded(PolicyType::least_used, 7)), by(1, at_ms(2)));
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->new_element);
-  EXPECT_EQ(hs.pool_policy(kPool), PolicyType::least_used);
-  EXPECT_EQ(hs.find(kPool, 1)->registered_at(), at_ms(1));
-  EXPECT_EQ(hs.find(kPool, 1)->element().policy.load, 7U);
+  EXPECT_EQ(hs.pool_policy(kHandlespacePool), PolicyType::least_used);
+  EXPECT_EQ(hs.find(kHandlespacePool, 1)->registered_at(), at_ms(1));
+  EXPECT_EQ(hs.find(kHandlespacePool, 1)->element().policy.load, 7U);
   // ...and the pool now holds newcomers to the new policy.
-  EXPECT_FALSE(hs.register_element(kPool, make_pe(2, rr()), by(1)).ok());
-  EXPECT_TRUE(hs.register_element(kPool, make_pe(2, loaded(PolicyType::least_used, 1)), by(1)).ok());
+  EXPECT_FALSE(hs.register_element(kHandlespacePool, make_pe(2, rr()), by(1)).ok());
+  EXPECT_TRUE(hs.register_element(kHandlespacePool, make_pe(2, loaded(PolicyType::least_used, 1)), by(1)).ok());
 }
 
 TEST(Handlespace, InvalidValuesAreRejected) {
@@ -123,26 +123,26 @@ TEST(Handlespace, InvalidValuesAreRejected) {
   EXPECT_TRUE(hs.register_element(PoolHandle(std::string(kMaxPoolHandleSize, 'x')), make_pe(1, rr()), by(1)).ok());
   PoolElementParameter unknown_policy = make_pe(2, rr());
   unknown_policy.policy.type = static_cast<PolicyType>(0x00000006);
-  EXPECT_EQ(hs.register_element(kPool, unknown_policy, by(1)).error().cause, ErrorCause::invalid_values);
-  EXPECT_EQ(hs.register_element(kPool, make_pe(3, rr(), -2), by(1)).error().cause, ErrorCause::invalid_values);
-  EXPECT_EQ(hs.pool_size(kPool), 0U);
+  EXPECT_EQ(hs.register_element(kHandlespacePool, unknown_policy, by(1)).error().cause, ErrorCause::invalid_values);
+  EXPECT_EQ(hs.register_element(kHandlespacePool, make_pe(3, rr(), -2), by(1)).error().cause, ErrorCause::invalid_values);
+  EXPECT_EQ(hs.pool_size(kHandlespacePool), 0U);
 }
 
 TEST(Handlespace, UnknownPolicyFromAPeerIsKeptAndServedRoundRobin) {
   Handlespace hs;
   PolicyParameters odd = policy(static_cast<PolicyType>(0xB0001001));  // rsplib's RPLU, not implemented here
   odd.raw_value = {1, 2, 3, 4, 5, 6, 7, 8};
-  EXPECT_EQ(hs.register_element(kPool, make_pe(1, odd), by(1)).error().cause, ErrorCause::invalid_values);
+  EXPECT_EQ(hs.register_element(kHandlespacePool, make_pe(1, odd), by(1)).error().cause, ErrorCause::invalid_values);
   RegistrationContext from_peer = by(2);
   from_peer.accept_unknown_policy = true;
-  for (PeIdentifier id : {1U, 2U, 3U}) ASSERT_TRUE(hs.register_element(kPool, make_pe(id, odd), from_peer).ok());
-  EXPECT_EQ(hs.pool_policy(kPool), static_cast<PolicyType>(0xB0001001));
-  EXPECT_EQ(hs.find(kPool, 2)->element().policy.raw_value, odd.raw_value);
+  for (PeIdentifier id : {1U, 2U, 3U}) ASSERT_TRUE(hs.register_element(kHandlespacePool, make_pe(id, odd), from_peer).ok());
+  EXPECT_EQ(hs.pool_policy(kHandlespacePool), static_cast<PolicyType>(0xB0001001));
+  EXPECT_EQ(hs.find(kHandlespacePool, 2)->element().policy.raw_value, odd.raw_value);
   std::vector<const PoolElementEntry*> out;
-  ASSERT_TRUE(hs.resolve(kPool, 3, out).ok());
+  ASSERT_TRUE(hs.resolve(kHandlespacePool, 3, out).ok());
   ASSERT_EQ(out.size(), 3U);
   EXPECT_EQ(out[0]->id(), 1U);
-  ASSERT_TRUE(hs.resolve(kPool, 3, out).ok());
+  ASSERT_TRUE(hs.resolve(kHandlespacePool, 3, out).ok());
   EXPECT_EQ(out[0]->id(), 2U);
 }
 
@@ -150,32 +150,32 @@ TEST(Handlespace, DuplicatePeIdentifierFromAnotherHostIsRejectedWhenAsked) {
   Handlespace hs;
   RegistrationContext ctx = by(1);
   ctx.check_unique_id = true;
-  ASSERT_TRUE(hs.register_element(kPool, make_pe(1, rr()), ctx).ok());
+  ASSERT_TRUE(hs.register_element(kHandlespacePool, make_pe(1, rr()), ctx).ok());
   PoolElementParameter impostor = make_pe(1, rr());
   impostor.user_transport.addresses = {IpAddress::v4({172, 16, 0, 1})};
-  EXPECT_EQ(hs.register_element(kPool, impostor, ctx).error().cause, ErrorCause::non_unique_pe_identifier);
+  EXPECT_EQ(hs.register_element(kHandlespacePool, impostor, ctx).error().cause, ErrorCause::non_unique_pe_identifier);
   // Same PE re-registering (sharing an address) is fine; so is an ENRP
   // update, which does not ask for the check.
-  EXPECT_TRUE(hs.register_element(kPool, make_pe(1, rr()), ctx).ok());
-  EXPECT_TRUE(hs.register_element(kPool, impostor, by(2)).ok());
+  EXPECT_TRUE(hs.register_element(kHandlespacePool, make_pe(1, rr()), ctx).ok());
+  EXPECT_TRUE(hs.register_element(kHandlespacePool, impostor, by(2)).ok());
 }
 
 TEST(Handlespace, DeregistrationRemovesEmptyPools) {
   Handlespace hs;
-  ASSERT_TRUE(hs.register_element(kPool, make_pe(1, rr()), by(1)).ok());
-  ASSERT_TRUE(hs.register_element(kPool, make_pe(2, rr()), by(1)).ok());
-  auto a = hs.deregister_element(kPool, 1);
+  ASSERT_TRUE(hs.register_element(kHandlespacePool, make_pe(1, rr()), by(1)).ok());
+  ASSERT_TRUE(hs.register_element(kHandlespacePool, make_pe(2, rr()), by(1)).ok());
+  auto a = hs.deregister_element(kHandlespacePool, 1);
   ASSERT_TRUE(a.has_value());
   EXPECT_FALSE(a->pool_removed);
   EXPECT_EQ(a->element.id, 1U);
-  EXPECT_FALSE(hs.deregister_element(kPool, 1).has_value()) << "unknown PE";
-  auto b = hs.deregister_element(kPool, 2);
+  EXPECT_FALSE(hs.deregister_element(kHandlespacePool, 1).has_value()) << "unknown PE";
+  auto b = hs.deregister_element(kHandlespacePool, 2);
   ASSERT_TRUE(b.has_value());
   EXPECT_TRUE(b->pool_removed);
-  EXPECT_EQ(b->pool, kPool);
+  EXPECT_EQ(b->pool, kHandlespacePool);
   EXPECT_EQ(hs.pool_count(), 0U);
   std::vector<const PoolElementEntry*> out;
-  auto r = hs.resolve(kPool, 3, out);
+  auto r = hs.resolve(kHandlespacePool, 3, out);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error(), ErrorCause::unknown_pool_handle);
   EXPECT_TRUE(out.empty());
@@ -183,9 +183,9 @@ TEST(Handlespace, DeregistrationRemovesEmptyPools) {
 
 TEST(Handlespace, LifetimesExpireInOrderAndReRegistrationExtends) {
   Handlespace hs;
-  ASSERT_TRUE(hs.register_element(kPool, make_pe(1, rr(), 1000), by(1, at_ms(0))).ok());
-  ASSERT_TRUE(hs.register_element(kPool, make_pe(2, rr(), 2000), by(1, at_ms(0))).ok());
-  ASSERT_TRUE(hs.register_element(kPool, make_pe(3, rr()), by(1, at_ms(0))).ok());  // infinite
+  ASSERT_TRUE(hs.register_element(kHandlespacePool, make_pe(1, rr(), 1000), by(1, at_ms(0))).ok());
+  ASSERT_TRUE(hs.register_element(kHandlespacePool, make_pe(2, rr(), 2000), by(1, at_ms(0))).ok());
+  ASSERT_TRUE(hs.register_element(kHandlespacePool, make_pe(3, rr()), by(1, at_ms(0))).ok());  // infinite
   ASSERT_TRUE(hs.register_element(PoolHandle("b"), make_pe(4, rr(), 1500), by(1, at_ms(0))).ok());
   EXPECT_EQ(hs.next_expiry(), at_ms(1000));
 
@@ -196,8 +196,8 @@ TEST(Handlespace, LifetimesExpireInOrderAndReRegistrationExtends) {
   EXPECT_EQ(hs.next_expiry(), at_ms(1500));
 
   // PE 2 re-registers at 1200: now expires at 3200.
-  ASSERT_TRUE(hs.register_element(kPool, make_pe(2, rr(), 2000), by(1, at_ms(1200))).ok());
-  EXPECT_EQ(hs.find(kPool, 2)->expires_at(), at_ms(3200));
+  ASSERT_TRUE(hs.register_element(kHandlespacePool, make_pe(2, rr(), 2000), by(1, at_ms(1200))).ok());
+  EXPECT_EQ(hs.find(kHandlespacePool, 2)->expires_at(), at_ms(3200));
   gone = hs.expire(at_ms(3000));
   ASSERT_EQ(gone.size(), 1U);
   EXPECT_EQ(gone[0].element.id, 4U);
@@ -206,13 +206,13 @@ TEST(Handlespace, LifetimesExpireInOrderAndReRegistrationExtends) {
   ASSERT_EQ(gone.size(), 1U);
   EXPECT_EQ(gone[0].element.id, 2U);
   EXPECT_FALSE(hs.next_expiry().has_value());
-  EXPECT_NE(hs.find(kPool, 3), nullptr);
+  EXPECT_NE(hs.find(kHandlespacePool, 3), nullptr);
 }
 
 TEST(Handlespace, OwnerIndexFollowsRegistrationsAndRemovals) {
   Handlespace hs;
   for (PeIdentifier id = 1; id <= 6; ++id)
-    ASSERT_TRUE(hs.register_element(id % 2 ? kPool : PoolHandle("alt"), make_pe(id, rr()), by(id <= 4 ? 10 : 20)).ok());
+    ASSERT_TRUE(hs.register_element(id % 2 ? kHandlespacePool : PoolHandle("alt"), make_pe(id, rr()), by(id <= 4 ? 10 : 20)).ok());
   EXPECT_EQ(hs.owned_count(10), 4U);
   EXPECT_EQ(hs.owned_count(20), 2U);
   EXPECT_EQ(hs.owners(), (std::vector<ServerIdentifier>{10, 20}));
@@ -223,7 +223,7 @@ TEST(Handlespace, OwnerIndexFollowsRegistrationsAndRemovals) {
   EXPECT_EQ(owned[1]->id(), 3U);
   EXPECT_EQ(owned[2]->id(), 2U);
   EXPECT_EQ(owned[3]->id(), 4U);
-  ASSERT_TRUE(hs.deregister_element(kPool, 5));
+  ASSERT_TRUE(hs.deregister_element(kHandlespacePool, 5));
   EXPECT_EQ(hs.owned_count(20), 1U);
   auto removed = hs.remove_owned_by(10);
   EXPECT_EQ(removed.size(), 4U);
@@ -289,29 +289,29 @@ TEST(Handlespace, IncrementalChecksumEqualsRecomputationAfterRandomOperations) {
 
 TEST(Handlespace, ResyncMarkAndSweepRemovesOnlyUnconfirmedPes) {
   Handlespace hs;
-  for (PeIdentifier id = 1; id <= 5; ++id) ASSERT_TRUE(hs.register_element(kPool, make_pe(id, rr()), by(7)).ok());
-  ASSERT_TRUE(hs.register_element(kPool, make_pe(6, rr()), by(8)).ok());
+  for (PeIdentifier id = 1; id <= 5; ++id) ASSERT_TRUE(hs.register_element(kHandlespacePool, make_pe(id, rr()), by(7)).ok());
+  ASSERT_TRUE(hs.register_element(kHandlespacePool, make_pe(6, rr()), by(8)).ok());
   EXPECT_EQ(hs.mark_owned_by(7), 5U);
-  EXPECT_TRUE(hs.find(kPool, 1)->marked());
-  EXPECT_FALSE(hs.find(kPool, 6)->marked());
+  EXPECT_TRUE(hs.find(kHandlespacePool, 1)->marked());
+  EXPECT_FALSE(hs.find(kHandlespacePool, 6)->marked());
   // The HANDLE_TABLE_RESPONSEs confirm PEs 1, 2 and 4.
-  for (PeIdentifier id : {1U, 2U, 4U}) ASSERT_TRUE(hs.register_element(kPool, make_pe(id, rr()), by(7)).ok());
+  for (PeIdentifier id : {1U, 2U, 4U}) ASSERT_TRUE(hs.register_element(kHandlespacePool, make_pe(id, rr()), by(7)).ok());
   auto swept = hs.sweep_marked(7);
   std::set<PeIdentifier> ids;
   for (const auto& r : swept) ids.insert(r.element.id);
   EXPECT_EQ(ids, (std::set<PeIdentifier>{3, 5}));
   EXPECT_EQ(hs.owned_count(7), 3U);
-  EXPECT_NE(hs.find(kPool, 6), nullptr);
+  EXPECT_NE(hs.find(kHandlespacePool, 6), nullptr);
   EXPECT_TRUE(hs.sweep_marked(7).empty());
 }
 
 TEST(Handlespace, TakeoverMovesEveryPeAndTheirChecksums) {
   Handlespace hs;
-  for (PeIdentifier id = 1; id <= 4; ++id) ASSERT_TRUE(hs.register_element(kPool, make_pe(id, rr()), by(0xDEAD)).ok());
-  ASSERT_TRUE(hs.register_element(kPool, make_pe(9, rr()), by(0xB0B)).ok());
+  for (PeIdentifier id = 1; id <= 4; ++id) ASSERT_TRUE(hs.register_element(kHandlespacePool, make_pe(id, rr()), by(0xDEAD)).ok());
+  ASSERT_TRUE(hs.register_element(kHandlespacePool, make_pe(9, rr()), by(0xB0B)).ok());
   const std::uint16_t dead_sum = hs.pe_checksum(0xDEAD);
   PeChecksum combined;
-  for (PeIdentifier id : {1U, 2U, 3U, 4U, 9U}) combined.add(kPool, id);
+  for (PeIdentifier id : {1U, 2U, 3U, 4U, 9U}) combined.add(kHandlespacePool, id);
 
   auto moved = hs.change_owner(0xDEAD, 0xB0B);
   EXPECT_EQ(moved.size(), 4U);
@@ -329,18 +329,18 @@ TEST(Handlespace, TakeoverMovesEveryPeAndTheirChecksums) {
 
 TEST(Handlespace, CachedEncodingIsDroppedWhenThePeChanges) {
   Handlespace hs;
-  ASSERT_TRUE(hs.register_element(kPool, make_pe(1, rr()), by(1)).ok());
-  ASSERT_TRUE(hs.register_element(kPool, make_pe(2, rr()), by(1)).ok());
+  ASSERT_TRUE(hs.register_element(kHandlespacePool, make_pe(1, rr()), by(1)).ok());
+  ASSERT_TRUE(hs.register_element(kHandlespacePool, make_pe(2, rr()), by(1)).ok());
   std::vector<const PoolElementEntry*> out;
-  ASSERT_TRUE(hs.resolve(kPool, 2, out).ok());
+  ASSERT_TRUE(hs.resolve(kHandlespacePool, 2, out).ok());
   for (const auto* e : out) hs.set_cached_encoding(*e, Bytes{0xAB, static_cast<std::uint8_t>(e->id())});
-  EXPECT_EQ(hs.find(kPool, 1)->cached_encoding(), (Bytes{0xAB, 1}));
-  ASSERT_TRUE(hs.resolve(kPool, 2, out).ok());  // selection does not touch it
-  EXPECT_EQ(hs.find(kPool, 2)->cached_encoding(), (Bytes{0xAB, 2}));
-  ASSERT_TRUE(hs.register_element(kPool, make_pe(1, rr()), by(1)).ok());
-  EXPECT_TRUE(hs.find(kPool, 1)->cached_encoding().empty());
-  ASSERT_TRUE(hs.set_owner(kPool, 2, 9));
-  EXPECT_TRUE(hs.find(kPool, 2)->cached_encoding().empty());
+  EXPECT_EQ(hs.find(kHandlespacePool, 1)->cached_encoding(), (Bytes{0xAB, 1}));
+  ASSERT_TRUE(hs.resolve(kHandlespacePool, 2, out).ok());  // selection does not touch it
+  EXPECT_EQ(hs.find(kHandlespacePool, 2)->cached_encoding(), (Bytes{0xAB, 2}));
+  ASSERT_TRUE(hs.register_element(kHandlespacePool, make_pe(1, rr()), by(1)).ok());
+  EXPECT_TRUE(hs.find(kHandlespacePool, 1)->cached_encoding().empty());
+  ASSERT_TRUE(hs.set_owner(kHandlespacePool, 2, 9));
+  EXPECT_TRUE(hs.find(kHandlespacePool, 2)->cached_encoding().empty());
 }
 
 TEST(Handlespace, ResolutionCanBeRepeatedAcrossPools) {

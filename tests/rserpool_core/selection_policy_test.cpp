@@ -16,18 +16,18 @@ namespace {
 
 using namespace test;
 
-const PoolHandle kPool("gwc");
+const PoolHandle kPolicyPool("gwc");
 
 struct PoolFixture {
   Handlespace hs;
   explicit PoolFixture(std::uint64_t seed = 1, std::size_t max_increment = 1)
       : hs(HandlespaceConfig{seed, max_increment}) {}
 
-  void add(PeIdentifier id, PolicyParameters p) { ASSERT_TRUE(hs.register_element(kPool, make_pe(id, p), by(1)).ok()); }
+  void add(PeIdentifier id, PolicyParameters p) { ASSERT_TRUE(hs.register_element(kPolicyPool, make_pe(id, p), by(1)).ok()); }
 
   std::vector<PeIdentifier> resolve(std::size_t n, std::optional<std::size_t> inc = {}) {
     std::vector<const PoolElementEntry*> out;
-    EXPECT_TRUE(hs.resolve(kPool, n, out, inc).ok());
+    EXPECT_TRUE(hs.resolve(kPolicyPool, n, out, inc).ok());
     std::vector<PeIdentifier> ids;
     for (const auto* e : out) ids.push_back(e->id());
     return ids;
@@ -84,7 +84,7 @@ TEST(RoundRobin, NewcomersJoinAtTheTailAndRemovalsKeepTheRotation) {
   EXPECT_EQ(f.resolve(1), (Ids{1}));  // head -> 2
   f.add(4, rr());                     // behind 1, i.e. just before the head
   EXPECT_EQ(f.resolve(4), (Ids{2, 3, 1, 4}));
-  ASSERT_TRUE(f.hs.deregister_element(kPool, 3));  // the head now
+  ASSERT_TRUE(f.hs.deregister_element(kPolicyPool, 3));  // the head now
   EXPECT_EQ(f.resolve(3), (Ids{1, 4, 2}));
   EXPECT_EQ(f.resolve(3), (Ids{4, 2, 1}));
 }
@@ -272,8 +272,8 @@ TEST(PriorityPolicy, HighestPriorityFirstDescendingWithRotationAmongEquals) {
     auto ids = f.resolve(2);
     EXPECT_TRUE(ids == (Ids{2, 3}) || ids == (Ids{3, 2}));
   }
-  ASSERT_TRUE(f.hs.deregister_element(kPool, 2));
-  ASSERT_TRUE(f.hs.deregister_element(kPool, 3));
+  ASSERT_TRUE(f.hs.deregister_element(kPolicyPool, 2));
+  ASSERT_TRUE(f.hs.deregister_element(kPolicyPool, 3));
   EXPECT_EQ(f.resolve(1), (Ids{1}));
 }
 
@@ -303,16 +303,16 @@ TEST(LeastUsedDegradation, EachSelectionDegradesTheSelectedPe) {
   f.add(2, loaded(PolicyType::least_used_degradation, 2000, 500));
   // 1 at 1000, 1500; then 1 and 2 tie at 2000 and rotate.
   EXPECT_EQ(f.resolve(1), (Ids{1}));
-  EXPECT_EQ(f.hs.find(kPool, 1)->degradation_count(), 1U);
+  EXPECT_EQ(f.hs.find(kPolicyPool, 1)->degradation_count(), 1U);
   EXPECT_EQ(f.resolve(1), (Ids{1}));
-  EXPECT_EQ(f.hs.find(kPool, 1)->degradation_count(), 2U);
+  EXPECT_EQ(f.hs.find(kPolicyPool, 1)->degradation_count(), 2U);
   EXPECT_EQ(f.resolve(2), (Ids{2, 1}));
   EXPECT_EQ(f.resolve(2), (Ids{1, 2}));
-  EXPECT_EQ(f.hs.find(kPool, 2)->degradation_count(), 1U);
-  EXPECT_EQ(f.hs.find(kPool, 1)->degradation_count(), 3U);
+  EXPECT_EQ(f.hs.find(kPolicyPool, 2)->degradation_count(), 1U);
+  EXPECT_EQ(f.hs.find(kPolicyPool, 1)->degradation_count(), 3U);
   // Re-registration (a new load report) resets the counter.
   f.add(1, loaded(PolicyType::least_used_degradation, 1000, 500));
-  EXPECT_EQ(f.hs.find(kPool, 1)->degradation_count(), 0U);
+  EXPECT_EQ(f.hs.find(kPolicyPool, 1)->degradation_count(), 0U);
   EXPECT_EQ(f.resolve(1), (Ids{1}));
 }
 
@@ -332,7 +332,7 @@ TEST(LeastUsedDegradation, MaxIncrementDegradesEveryReturnedPe) {
   PoolFixture f(1, 3);
   for (PeIdentifier id : {1U, 2U, 3U}) f.add(id, loaded(PolicyType::least_used_degradation, percent(10), percent(5)));
   (void)f.resolve(3);
-  for (PeIdentifier id : {1U, 2U, 3U}) EXPECT_EQ(f.hs.find(kPool, id)->degradation_count(), 1U);
+  for (PeIdentifier id : {1U, 2U, 3U}) EXPECT_EQ(f.hs.find(kPolicyPool, id)->degradation_count(), 1U);
 }
 
 // ---- PLU --------------------------------------------------------------------

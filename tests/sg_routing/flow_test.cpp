@@ -6,7 +6,7 @@
 namespace sg {
 namespace {
 
-MtpMessage isup(std::uint32_t opc, std::uint32_t dpc, rserpool::Bytes data, std::uint8_t sls = 0) {
+MtpMessage flow_isup(std::uint32_t opc, std::uint32_t dpc, rserpool::Bytes data, std::uint8_t sls = 0) {
   MtpMessage m;
   m.opc = opc;
   m.dpc = dpc;
@@ -17,26 +17,26 @@ MtpMessage isup(std::uint32_t opc, std::uint32_t dpc, rserpool::Bytes data, std:
 }
 
 TEST(Classify, IsupIsKeyedByCircuitInBothDirections) {
-  auto iam = classify(isup(1, 2, ss7::encode_iam(77, "123"), 5));
-  auto acm_back = classify(isup(2, 1, ss7::encode_acm(77), 9));
+  auto iam = classify(flow_isup(1, 2, ss7::encode_iam(77, "123"), 5));
+  auto acm_back = classify(flow_isup(2, 1, ss7::encode_acm(77), 9));
   EXPECT_TRUE(iam.flow.circuit);
   EXPECT_EQ(iam.flow.selector, 77);
   EXPECT_EQ(iam.event, CallEvent::setup);
   EXPECT_EQ(iam.flow, acm_back.flow);  // same call, other direction, other SLS
-  EXPECT_EQ(classify(isup(1, 2, ss7::encode_rel(77))).event, CallEvent::release);
-  EXPECT_EQ(classify(isup(1, 2, ss7::encode_rlc(77))).event, CallEvent::release_complete);
-  EXPECT_NE(classify(isup(1, 2, ss7::encode_iam(78, "1"))).flow, iam.flow);
+  EXPECT_EQ(classify(flow_isup(1, 2, ss7::encode_rel(77))).event, CallEvent::release);
+  EXPECT_EQ(classify(flow_isup(1, 2, ss7::encode_rlc(77))).event, CallEvent::release_complete);
+  EXPECT_NE(classify(flow_isup(1, 2, ss7::encode_iam(78, "1"))).flow, iam.flow);
 }
 
 // ANSI T1.113 CICs are 14 bits; ITU-T Q.763 CICs 12 (the two bits above
 // are spare there). Circuits 4096 apart are distinct circuits in ANSI.
 TEST(Classify, AnsiCicsAreFourteenBits) {
-  const auto high = isup(1, 2, ss7::encode_iam(4101, "1"));
-  const auto low = isup(1, 2, ss7::encode_iam(5, "1"));
+  const auto high = flow_isup(1, 2, ss7::encode_iam(4101, "1"));
+  const auto low = flow_isup(1, 2, ss7::encode_iam(5, "1"));
   EXPECT_EQ(classify(high, ss7::IsupVariant::ansi).cic, 4101);
   EXPECT_NE(classify(high, ss7::IsupVariant::ansi).flow, classify(low, ss7::IsupVariant::ansi).flow);
   EXPECT_EQ(classify(high, ss7::IsupVariant::itu).cic, 5) << "ITU ignores the spare bits";
-  EXPECT_EQ(classify(isup(1, 2, ss7::encode_rlc(16383)), ss7::IsupVariant::ansi).cic, 16383);
+  EXPECT_EQ(classify(flow_isup(1, 2, ss7::encode_rlc(16383)), ss7::IsupVariant::ansi).cic, 16383);
 }
 
 TEST(Classify, OtherUserPartsAndBrokenIsupUseSls) {
@@ -48,7 +48,7 @@ TEST(Classify, OtherUserPartsAndBrokenIsupUseSls) {
   auto c = classify(sccp);
   EXPECT_FALSE(c.flow.circuit);
   EXPECT_EQ(c.flow.selector, 11);
-  auto broken = classify(isup(1, 2, {0x01}, 4));
+  auto broken = classify(flow_isup(1, 2, {0x01}, 4));
   EXPECT_FALSE(broken.flow.circuit);
   EXPECT_EQ(broken.flow.selector, 4);
   EXPECT_FALSE(broken.cic.has_value());

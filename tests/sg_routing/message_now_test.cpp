@@ -23,7 +23,7 @@ using rserpool::PeIdentifier;
 
 // Round robin over the candidates' order: stateful, so any extra or
 // missing selection on one side shows up as a different placement later.
-class RoundRobinSelector : public MemberSelector {
+class NowRoundRobinSelector : public MemberSelector {
  public:
   PeIdentifier pick(const Placement&, std::span<const Candidate> c) override { return c[next_++ % c.size()].id; }
 
@@ -31,7 +31,7 @@ class RoundRobinSelector : public MemberSelector {
   std::size_t next_ = 0;
 };
 
-rserpool::PoolElementParameter listing(PeIdentifier id) {
+rserpool::PoolElementParameter now_listing(PeIdentifier id) {
   rserpool::PoolElementParameter p;
   p.id = id;
   p.user_transport.addresses = {*rserpool::IpAddress::parse("192.0.2.1")};
@@ -102,8 +102,8 @@ TEST(PoolDistributorMessageNow, AgreesWithMessageWhereverItAnswers) {
     profile.membership.retry_max = 20ms;
     profile.membership.audit_bound = 30ms;
     profile.membership.suspicion = 15ms;
-    RoundRobinSelector sel_a;
-    RoundRobinSelector sel_b;
+    NowRoundRobinSelector sel_a;
+    NowRoundRobinSelector sel_b;
     PoolDistributor a(config, sel_a, profile);  // message_now() first
     PoolDistributor b(config, sel_b, profile);  // message() only
     TimePoint now{};
@@ -125,7 +125,7 @@ TEST(PoolDistributorMessageNow, AgreesWithMessageWhereverItAnswers) {
     };
     auto publish = [&] {
       std::vector<rserpool::PoolElementParameter> l;
-      for (auto pe : listed) l.push_back(listing(pe));
+      for (auto pe : listed) l.push_back(now_listing(pe));
       both([&](PoolDistributor& d) { return d.handlespace(l, now); });
     };
     publish();

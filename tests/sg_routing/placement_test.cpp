@@ -21,13 +21,13 @@ namespace {
 using namespace std::chrono_literals;
 using rserpool::PeIdentifier;
 
-constexpr std::uint32_t kRemote = 100;
-constexpr std::uint32_t kLocal = 200;
+constexpr std::uint32_t kPlacementRemote = 100;
+constexpr std::uint32_t kPlacementLocal = 200;
 
-MtpMessage isup(rserpool::Bytes data, std::uint16_t cic) {
+MtpMessage placement_isup(rserpool::Bytes data, std::uint16_t cic) {
   MtpMessage m;
-  m.opc = kRemote;
-  m.dpc = kLocal;
+  m.opc = kPlacementRemote;
+  m.dpc = kPlacementLocal;
   m.si = kSiIsup;
   m.sls = static_cast<std::uint8_t>(cic & 0x0F);
   m.data = std::move(data);
@@ -36,8 +36,8 @@ MtpMessage isup(rserpool::Bytes data, std::uint16_t cic) {
 
 MtpMessage udt(std::uint8_t tag) {
   MtpMessage m;
-  m.opc = kRemote;
-  m.dpc = kLocal;
+  m.opc = kPlacementRemote;
+  m.dpc = kPlacementLocal;
   m.si = kSiSccp;
   m.sls = tag;
   m.data = {tag};
@@ -45,14 +45,14 @@ MtpMessage udt(std::uint8_t tag) {
 }
 
 template <class T>
-std::vector<T> only(const std::vector<Action>& actions) {
+std::vector<T> placement_only(const std::vector<Action>& actions) {
   std::vector<T> out;
   for (const auto& a : actions)
     if (auto* p = std::get_if<T>(&a)) out.push_back(*p);
   return out;
 }
 
-rserpool::PoolElementParameter listing(PeIdentifier id, std::uint32_t weight = 0) {
+rserpool::PoolElementParameter placement_listing(PeIdentifier id, std::uint32_t weight = 0) {
   rserpool::PoolElementParameter p;
   p.id = id;
   p.user_transport.addresses = {*rserpool::IpAddress::parse("192.0.2.1")};
@@ -73,8 +73,8 @@ std::vector<Candidate> candidates(const std::vector<rserpool::PoolElementParamet
 
 FlowKey circuit(std::uint16_t cic) {
   FlowKey k;
-  k.opc = kRemote;
-  k.dpc = kLocal;
+  k.opc = kPlacementRemote;
+  k.dpc = kPlacementLocal;
   k.si = kSiIsup;
   k.circuit = true;
   k.selector = cic;
@@ -84,7 +84,7 @@ FlowKey circuit(std::uint16_t cic) {
 // --- The hash itself ----------------------------------------------------------
 
 TEST(Rendezvous, TheChoiceDependsOnTheMembersNotOnTheirOrder) {
-  const std::vector<rserpool::PoolElementParameter> l{listing(11), listing(22), listing(33), listing(44)};
+  const std::vector<rserpool::PoolElementParameter> l{placement_listing(11), placement_listing(22), placement_listing(33), placement_listing(44)};
   auto forward = candidates(l);
   auto backward = forward;
   std::reverse(backward.begin(), backward.end());
@@ -97,18 +97,18 @@ TEST(Rendezvous, TheChoiceDependsOnTheMembersNotOnTheirOrder) {
 TEST(Rendezvous, KeysSpreadEvenlyAndByWeight) {
   // Every ITU circuit (12-bit CIC) over three equal PEs.
   std::map<PeIdentifier, int> equal;
-  const std::vector<rserpool::PoolElementParameter> l{listing(11), listing(22), listing(33)};
+  const std::vector<rserpool::PoolElementParameter> l{placement_listing(11), placement_listing(22), placement_listing(33)};
   for (std::uint16_t cic = 0; cic < 4096; ++cic) ++equal[rendezvous_pick(rendezvous_key(circuit(cic)), candidates(l))];
   for (auto [pe, count] : equal) EXPECT_NEAR(count, 4096 / 3, 4096 / 3 * 0.08) << "PE " << pe;
 
   // WRR weights 1:2:3 (RFC 5356): shares 1/6, 2/6, 3/6.
-  const std::vector<rserpool::PoolElementParameter> w{listing(11, 1), listing(22, 2), listing(33, 3)};
+  const std::vector<rserpool::PoolElementParameter> w{placement_listing(11, 1), placement_listing(22, 2), placement_listing(33, 3)};
   std::map<PeIdentifier, int> weighted;
   for (std::uint16_t sls = 0; sls < 16; ++sls)
     for (std::uint32_t opc = 0; opc < 1000; ++opc) {
       FlowKey k;
       k.opc = opc;
-      k.dpc = kLocal;
+      k.dpc = kPlacementLocal;
       k.si = kSiSccp;
       k.selector = sls;
       ++weighted[rendezvous_pick(rendezvous_key(k), candidates(w))];
@@ -122,9 +122,9 @@ TEST(Rendezvous, KeysSpreadEvenlyAndByWeight) {
 // its own keys, a PE joining takes about 1/(n+1) and moves none between the
 // others.
 TEST(Rendezvous, ALeavingPeMovesOnlyItsKeysAJoiningOneTakesItsShare) {
-  const std::vector<rserpool::PoolElementParameter> three{listing(11), listing(22), listing(33)};
-  const std::vector<rserpool::PoolElementParameter> two{listing(11), listing(33)};
-  const std::vector<rserpool::PoolElementParameter> four{listing(11), listing(22), listing(33), listing(44)};
+  const std::vector<rserpool::PoolElementParameter> three{placement_listing(11), placement_listing(22), placement_listing(33)};
+  const std::vector<rserpool::PoolElementParameter> two{placement_listing(11), placement_listing(33)};
+  const std::vector<rserpool::PoolElementParameter> four{placement_listing(11), placement_listing(22), placement_listing(33), placement_listing(44)};
   int moved_to_joiner = 0;
   for (std::uint16_t cic = 0; cic < 4096; ++cic) {
     const auto key = rendezvous_key(circuit(cic));
@@ -163,7 +163,7 @@ struct Pair : ::testing::Test {
   }
   static std::vector<Action> list(PoolDistributor& d, std::initializer_list<PeIdentifier> pes, TimePoint t) {
     std::vector<rserpool::PoolElementParameter> l;
-    for (auto pe : pes) l.push_back(listing(pe));
+    for (auto pe : pes) l.push_back(placement_listing(pe));
     return d.handlespace(l, t);
   }
   void bring_up(PoolDistributor& d, std::initializer_list<PeIdentifier> pes, TimePoint t) {
@@ -172,7 +172,7 @@ struct Pair : ::testing::Test {
     (void)d.on_timeout(t + config.placement_settle);
   }
   static PeIdentifier sent_to(const std::vector<Action>& actions) {
-    auto s = only<action::SendData>(actions);
+    auto s = placement_only<action::SendData>(actions);
     EXPECT_EQ(s.size(), 1U);
     return s.empty() ? 0 : s.front().pe;
   }
@@ -185,15 +185,15 @@ TEST_F(Pair, BothGatewaysPlaceEveryCircuitOnTheSameController) {
   make(PlacementMode::rendezvous);
   bring_up(*a, {11, 22, 33}, t0);
   bring_up(*b, {33, 22, 11}, t0);
-  (void)b->message(isup(ss7::encode_iam(4000, "1"), 4000), t0);  // b has a history a has not
+  (void)b->message(placement_isup(ss7::encode_iam(4000, "1"), 4000), t0);  // b has a history a has not
   int differ = 0;
   for (std::uint16_t cic = 0; cic < 300; ++cic) {
-    const auto at_a = sent_to(a->message(isup(ss7::encode_iam(cic, "1"), cic), t0));
-    const auto at_b = sent_to(b->message(isup(ss7::encode_iam(static_cast<std::uint16_t>(299 - cic), "1"),
+    const auto at_a = sent_to(a->message(placement_isup(ss7::encode_iam(cic, "1"), cic), t0));
+    const auto at_b = sent_to(b->message(placement_isup(ss7::encode_iam(static_cast<std::uint16_t>(299 - cic), "1"),
                                               static_cast<std::uint16_t>(299 - cic)),
                                          t0));
     (void)at_b;
-    const auto again_b = sent_to(b->message(isup(ss7::encode_rel(cic), cic), t0));
+    const auto again_b = sent_to(b->message(placement_isup(ss7::encode_rel(cic), cic), t0));
     if (at_a != again_b) ++differ;
   }
   EXPECT_EQ(differ, 0);
@@ -206,11 +206,11 @@ TEST_F(Pair, ByPolicyTheTwoGatewaysDisagree) {
   make(PlacementMode::policy);
   bring_up(*a, {11, 22, 33}, t0);
   bring_up(*b, {11, 22, 33}, t0);
-  (void)b->message(isup(ss7::encode_iam(4000, "1"), 4000), t0);
+  (void)b->message(placement_isup(ss7::encode_iam(4000, "1"), 4000), t0);
   int differ = 0;
   for (std::uint16_t cic = 0; cic < 300; ++cic) {
-    const auto at_a = sent_to(a->message(isup(ss7::encode_iam(cic, "1"), cic), t0));
-    const auto at_b = sent_to(b->message(isup(ss7::encode_iam(cic, "1"), cic), t0));
+    const auto at_a = sent_to(a->message(placement_isup(ss7::encode_iam(cic, "1"), cic), t0));
+    const auto at_b = sent_to(b->message(placement_isup(ss7::encode_iam(cic, "1"), cic), t0));
     if (at_a != at_b) ++differ;
   }
   EXPECT_GT(differ, 100);
@@ -223,11 +223,11 @@ TEST_F(Pair, TheSurvivorPlacesItsMatesCallsWhereTheMatePlacedThem) {
   bring_up(*a, {11, 22, 33}, t0);
   bring_up(*b, {11, 22, 33}, t0);
   std::map<std::uint16_t, PeIdentifier> placed;
-  for (std::uint16_t cic = 0; cic < 300; ++cic) placed[cic] = sent_to(a->message(isup(ss7::encode_iam(cic, "1"), cic), t0));
+  for (std::uint16_t cic = 0; cic < 300; ++cic) placed[cic] = sent_to(a->message(placement_isup(ss7::encode_iam(cic, "1"), cic), t0));
   a.reset();
   for (auto [cic, pe] : placed) {
-    EXPECT_EQ(sent_to(b->message(isup(ss7::encode_rel(cic), cic), t0 + 1s)), pe) << "cic " << cic;
-    EXPECT_EQ(sent_to(b->message(isup(ss7::encode_rlc(cic), cic), t0 + 1s)), pe) << "cic " << cic;
+    EXPECT_EQ(sent_to(b->message(placement_isup(ss7::encode_rel(cic), cic), t0 + 1s)), pe) << "cic " << cic;
+    EXPECT_EQ(sent_to(b->message(placement_isup(ss7::encode_rlc(cic), cic), t0 + 1s)), pe) << "cic " << cic;
   }
   EXPECT_EQ(b->flow_count(), 0U);
   EXPECT_EQ(b->counters().calls_taken_over, placed.size());
@@ -245,7 +245,7 @@ TEST_F(Pair, BothGatewaysChooseTheSameHeirForAFailedController) {
     std::vector<std::uint16_t> a_calls, b_calls;
     for (std::uint16_t cic = 0; cic < 400; ++cic) {
       auto& d = cic % 2 == 0 ? *a : *b;
-      if (sent_to(d.message(isup(ss7::encode_iam(cic, "1"), cic), t0)) == victim)
+      if (sent_to(d.message(placement_isup(ss7::encode_iam(cic, "1"), cic), t0)) == victim)
         (cic % 2 == 0 ? a_calls : b_calls).push_back(cic);
     }
     ASSERT_FALSE(a_calls.empty());
@@ -255,9 +255,9 @@ TEST_F(Pair, BothGatewaysChooseTheSameHeirForAFailedController) {
     std::set<PeIdentifier> heirs, cookie_to;
     for (auto [d, calls] : {std::pair{a.get(), &a_calls}, std::pair{b.get(), &b_calls}})
       for (auto cic : *calls) {
-        auto acts = d->message(isup(ss7::encode_rel(cic), cic), t0 + 2s);
+        auto acts = d->message(placement_isup(ss7::encode_rel(cic), cic), t0 + 2s);
         heirs.insert(sent_to(acts));
-        for (const auto& c : only<action::SendCookieEcho>(acts)) cookie_to.insert(c.pe);
+        for (const auto& c : placement_only<action::SendCookieEcho>(acts)) cookie_to.insert(c.pe);
       }
     EXPECT_EQ(heirs.size(), 1U) << "victim " << victim;
     EXPECT_EQ(cookie_to, heirs) << "victim " << victim;
@@ -278,19 +278,19 @@ TEST_F(Pair, ByPolicyTheHeirsDiffer) {
     b->cookie_received(11, {0xC0});
     std::vector<std::uint16_t> a_calls, b_calls;
     for (std::uint16_t cic = 0; cic < 60; ++cic) {
-      if (sent_to(a->message(isup(ss7::encode_iam(cic, "1"), cic), t0)) == 11) a_calls.push_back(cic);
+      if (sent_to(a->message(placement_isup(ss7::encode_iam(cic, "1"), cic), t0)) == 11) a_calls.push_back(cic);
       const auto other = static_cast<std::uint16_t>(cic + 100);
-      if (sent_to(b->message(isup(ss7::encode_iam(other, "1"), other), t0)) == 11) b_calls.push_back(other);
+      if (sent_to(b->message(placement_isup(ss7::encode_iam(other, "1"), other), t0)) == 11) b_calls.push_back(other);
     }
     (void)a->association_failed(11, {}, t0 + 1s);
     (void)b->association_failed(11, {}, t0 + 1s);
     // b's round robin has walked further: new calls before the first orphan.
     for (int i = 0; i < extra; ++i) {
       const auto cic = static_cast<std::uint16_t>(4000 + i);
-      (void)b->message(isup(ss7::encode_iam(cic, "1"), cic), t0 + 1s);
+      (void)b->message(placement_isup(ss7::encode_iam(cic, "1"), cic), t0 + 1s);
     }
-    const auto heir_a = sent_to(a->message(isup(ss7::encode_rel(a_calls[0]), a_calls[0]), t0 + 2s));
-    const auto heir_b = sent_to(b->message(isup(ss7::encode_rel(b_calls[0]), b_calls[0]), t0 + 2s));
+    const auto heir_a = sent_to(a->message(placement_isup(ss7::encode_rel(a_calls[0]), a_calls[0]), t0 + 2s));
+    const auto heir_b = sent_to(b->message(placement_isup(ss7::encode_rel(b_calls[0]), b_calls[0]), t0 + 2s));
     if (heir_a != heir_b) ++differ;
   }
   EXPECT_GT(differ, 0) << "the policy's heir depends on each gateway's own history";
@@ -302,15 +302,15 @@ TEST_F(Pair, AJoiningControllerTakesNoCallInProgress) {
   make(PlacementMode::rendezvous);
   bring_up(*a, {11, 22, 33}, t0);
   std::map<std::uint16_t, PeIdentifier> placed;
-  for (std::uint16_t cic = 0; cic < 300; ++cic) placed[cic] = sent_to(a->message(isup(ss7::encode_iam(cic, "1"), cic), t0));
+  for (std::uint16_t cic = 0; cic < 300; ++cic) placed[cic] = sent_to(a->message(placement_isup(ss7::encode_iam(cic, "1"), cic), t0));
   (void)list(*a, {11, 22, 33, 44}, t0 + 1s);
   (void)a->association_up(44, t0 + 1s);
   int new_calls_to_44 = 0;
   for (auto [cic, pe] : placed) {
-    EXPECT_EQ(sent_to(a->message(isup(ss7::encode_rel(cic), cic), t0 + 2s)), pe) << "cic " << cic;
-    (void)a->message(isup(ss7::encode_rlc(cic), cic), t0 + 2s);
+    EXPECT_EQ(sent_to(a->message(placement_isup(ss7::encode_rel(cic), cic), t0 + 2s)), pe) << "cic " << cic;
+    (void)a->message(placement_isup(ss7::encode_rlc(cic), cic), t0 + 2s);
     // The next call on the circuit is placed afresh: the newcomer gets its share.
-    if (sent_to(a->message(isup(ss7::encode_iam(cic, "1"), cic), t0 + 3s)) == 44) ++new_calls_to_44;
+    if (sent_to(a->message(placement_isup(ss7::encode_iam(cic, "1"), cic), t0 + 3s)) == 44) ++new_calls_to_44;
   }
   EXPECT_GT(new_calls_to_44, 40);
 }
@@ -327,7 +327,7 @@ TEST_F(Pair, ARestartedGatewayPlacesCallsInProgressOnlyOnceThePoolHasSettled) {
   bring_up(*a, {11, 22, 33}, t0);
   // The previous run placed these calls.
   std::map<std::uint16_t, PeIdentifier> placed;
-  for (std::uint16_t cic = 0; cic < 60; ++cic) placed[cic] = sent_to(a->message(isup(ss7::encode_iam(cic, "1"), cic), t0));
+  for (std::uint16_t cic = 0; cic < 60; ++cic) placed[cic] = sent_to(a->message(placement_isup(ss7::encode_iam(cic, "1"), cic), t0));
   std::uint16_t on_33 = 0;
   while (placed[on_33] != 33) ++on_33;
 
@@ -336,11 +336,11 @@ TEST_F(Pair, ARestartedGatewayPlacesCallsInProgressOnlyOnceThePoolHasSettled) {
   (void)list(*b, {11}, t1);
   (void)b->association_up(11, t1);
   EXPECT_FALSE(b->placement_settled());
-  auto early = b->message(isup(ss7::encode_rel(on_33), on_33), t1 + 10ms);
-  EXPECT_TRUE(only<action::SendData>(early).empty()) << "hashed over a pool seen in part";
+  auto early = b->message(placement_isup(ss7::encode_rel(on_33), on_33), t1 + 10ms);
+  EXPECT_TRUE(placement_only<action::SendData>(early).empty()) << "hashed over a pool seen in part";
   EXPECT_EQ(b->pool_wait_depth(), 1U);
   // A new call is no one's yet: it goes at once.
-  EXPECT_EQ(only<action::SendData>(b->message(isup(ss7::encode_iam(3000, "1"), 3000), t1 + 10ms)).size(), 1U);
+  EXPECT_EQ(placement_only<action::SendData>(b->message(placement_isup(ss7::encode_iam(3000, "1"), 3000), t1 + 10ms)).size(), 1U);
 
   (void)list(*b, {11, 22, 33}, t1 + 80ms);
   (void)b->association_up(22, t1 + 80ms);
@@ -352,7 +352,7 @@ TEST_F(Pair, ARestartedGatewayPlacesCallsInProgressOnlyOnceThePoolHasSettled) {
   EXPECT_EQ(b->counters().held_for_settle, 1U);
   for (auto [cic, pe] : placed) {
     if (cic != on_33) {
-      EXPECT_EQ(sent_to(b->message(isup(ss7::encode_rel(cic), cic), t1 + 400ms)), pe);
+      EXPECT_EQ(sent_to(b->message(placement_isup(ss7::encode_rel(cic), cic), t1 + 400ms)), pe);
     }
   }
 }
@@ -368,7 +368,7 @@ TEST_F(Pair, ARestartedGatewaySettlesAtOnceWhenItsListIsKnownComplete) {
   make(PlacementMode::rendezvous);
   bring_up(*a, {11, 22, 33}, t0);
   std::map<std::uint16_t, PeIdentifier> placed;
-  for (std::uint16_t cic = 0; cic < 60; ++cic) placed[cic] = sent_to(a->message(isup(ss7::encode_iam(cic, "1"), cic), t0));
+  for (std::uint16_t cic = 0; cic < 60; ++cic) placed[cic] = sent_to(a->message(placement_isup(ss7::encode_iam(cic, "1"), cic), t0));
   std::uint16_t on_33 = 0;
   while (placed[on_33] != 33) ++on_33;
 
@@ -377,7 +377,7 @@ TEST_F(Pair, ARestartedGatewaySettlesAtOnceWhenItsListIsKnownComplete) {
   EXPECT_FALSE(b->placement_settled()) << "no list yet: nothing to vouch for";
   (void)list(*b, {11, 22, 33}, t1);
   for (auto pe : {11, 22, 33}) (void)b->association_up(static_cast<PeIdentifier>(pe), t1);
-  EXPECT_TRUE(only<action::SendData>(b->message(isup(ss7::encode_rel(on_33), on_33), t1 + 1ms)).empty());
+  EXPECT_TRUE(placement_only<action::SendData>(b->message(placement_isup(ss7::encode_rel(on_33), on_33), t1 + 1ms)).empty());
   EXPECT_FALSE(b->placement_settled());
   auto settled = b->list_complete(t1 + 5ms);
   EXPECT_TRUE(b->placement_settled());
@@ -387,7 +387,7 @@ TEST_F(Pair, ARestartedGatewaySettlesAtOnceWhenItsListIsKnownComplete) {
   EXPECT_TRUE(b->list_complete(t1 + 6ms).empty()) << "once settled, nothing more";
   for (auto [cic, pe] : placed) {
     if (cic != on_33) {
-      EXPECT_EQ(sent_to(b->message(isup(ss7::encode_rel(cic), cic), t1 + 10ms)), pe) << "cic " << cic;
+      EXPECT_EQ(sent_to(b->message(placement_isup(ss7::encode_rel(cic), cic), t1 + 10ms)), pe) << "cic " << cic;
     }
   }
 }
@@ -405,9 +405,9 @@ TEST_F(Pair, NewCallsCanWaitForTheSettleTooWhenMoreControllersAreExpected) {
   (void)b->association_up(11, t1);
   std::size_t sent_early = 0;
   for (std::uint16_t cic = 0; cic < 60; ++cic)
-    sent_early += only<action::SendData>(b->message(isup(ss7::encode_iam(cic, "1"), cic), t1 + 1ms)).size();
+    sent_early += placement_only<action::SendData>(b->message(placement_isup(ss7::encode_iam(cic, "1"), cic), t1 + 1ms)).size();
   EXPECT_EQ(sent_early, 0U) << "new calls placed over a pool seen in part";
-  EXPECT_EQ(only<action::SendData>(b->message(udt(7), t1 + 1ms)).size(), 1U) << "non-call traffic goes at once";
+  EXPECT_EQ(placement_only<action::SendData>(b->message(udt(7), t1 + 1ms)).size(), 1U) << "non-call traffic goes at once";
   (void)list(*b, {11, 22, 33}, t1 + 50ms);
   auto settled = b->list_complete(t1 + 60ms);
   // 22 and 33 are still connecting: theirs wait behind their associations.
@@ -415,7 +415,7 @@ TEST_F(Pair, NewCallsCanWaitForTheSettleTooWhenMoreControllersAreExpected) {
   auto up_33 = b->association_up(33, t1 + 70ms);
   std::map<PeIdentifier, int> per_pe;
   for (const auto* acts : {&settled, &up_22, &up_33})
-    for (const auto& s : only<action::SendData>(*acts)) ++per_pe[s.pe];
+    for (const auto& s : placement_only<action::SendData>(*acts)) ++per_pe[s.pe];
   EXPECT_EQ(per_pe.size(), 3U) << "the backlog spread over the whole pool";
   int total = 0;
   for (auto [pe, n] : per_pe) total += n;
@@ -423,7 +423,7 @@ TEST_F(Pair, NewCallsCanWaitForTheSettleTooWhenMoreControllersAreExpected) {
   // Without the driver's word, new calls go at once (a first start).
   (void)list(*a, {11}, t1);
   (void)a->association_up(11, t1);
-  EXPECT_EQ(only<action::SendData>(a->message(isup(ss7::encode_iam(1, "1"), 1), t1 + 1ms)).size(), 1U);
+  EXPECT_EQ(placement_only<action::SendData>(a->message(placement_isup(ss7::encode_iam(1, "1"), 1), t1 + 1ms)).size(), 1U);
 }
 
 // Without the settle (0 ms) the same release goes to the one controller
@@ -433,11 +433,11 @@ TEST_F(Pair, WithoutTheSettleARestartedGatewayMisplacesCallsInProgress) {
   make(PlacementMode::rendezvous);
   bring_up(*a, {11, 22, 33}, t0);
   std::uint16_t on_33 = 0;
-  while (sent_to(a->message(isup(ss7::encode_iam(on_33, "1"), on_33), t0)) != 33) ++on_33;
+  while (sent_to(a->message(placement_isup(ss7::encode_iam(on_33, "1"), on_33), t0)) != 33) ++on_33;
   (void)list(*b, {11}, t0 + 100ms);
   (void)b->association_up(11, t0 + 100ms);
   (void)b->on_timeout(t0 + 100ms);
-  EXPECT_EQ(sent_to(b->message(isup(ss7::encode_rel(on_33), on_33), t0 + 110ms)), 11U);
+  EXPECT_EQ(sent_to(b->message(placement_isup(ss7::encode_rel(on_33), on_33), t0 + 110ms)), 11U);
 }
 
 // A PE that keeps flapping cannot hold calls in progress back for good: the

@@ -9,7 +9,7 @@
 namespace mxua::driver {
 namespace {
 
-const std::shared_ptr<spdlog::logger>& logger() {
+const std::shared_ptr<spdlog::logger>& asp_connection_log() {
   static const auto l = rserpool::log::get("m3ua");
   return l;
 }
@@ -83,7 +83,7 @@ void AspConnection::connect() {
     if (auto src = routed_source(io_, transport.remote_addresses.front())) transport.local_addresses = {*src};
   auto a = tr::connect(io_, std::move(transport), driver_);
   if (!a) {
-    rserpool::log::warn_limited(logger(), "M3UA connect failed", "ASP {} ({}): connect: {}", cfg_.transport.name,
+    rserpool::log::warn_limited(asp_connection_log(), "M3UA connect failed", "ASP {} ({}): connect: {}", cfg_.transport.name,
                                 remote_text(), a.error().message());
     schedule_reconnect();
   }
@@ -92,7 +92,7 @@ void AspConnection::connect() {
 void AspConnection::schedule_reconnect() {
   if (!running_ || !cfg_.reconnect) return;
   retry_.expires_after(backoff_);
-  logger()->info("ASP {} ({}): reconnecting in {} ms", cfg_.transport.name, remote_text(), rserpool::to_millis(backoff_));
+  asp_connection_log()->info("ASP {} ({}): reconnecting in {} ms", cfg_.transport.name, remote_text(), rserpool::to_millis(backoff_));
   backoff_ = std::min(backoff_ * 2, cfg_.reconnect_max);
   retry_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto self = weak.lock();
@@ -149,7 +149,7 @@ void AspConnection::on_asp_state(const AspStateChanged& c) {
 void AspConnection::on_registration(const RegistrationIndication& r) {
   user_.on_registration(r);
   if (r.result.status != RegistrationStatus::Success) {
-    rserpool::log::warn_limited(logger(), "M3UA registration refused",
+    rserpool::log::warn_limited(asp_connection_log(), "M3UA registration refused",
                                 "ASP {} ({}): registration of local key {} refused: {} ({})", cfg_.transport.name,
                                 remote_text(), r.result.local_rk_id, to_string(r.result.status),
                                 static_cast<std::uint32_t>(r.result.status));

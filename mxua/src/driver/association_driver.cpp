@@ -9,7 +9,7 @@
 namespace mxua::driver {
 namespace {
 
-const std::shared_ptr<spdlog::logger>& logger() {
+const std::shared_ptr<spdlog::logger>& association_log() {
   static const auto l = rserpool::log::get("m3ua");
   return l;
 }
@@ -96,7 +96,7 @@ void AssociationDriver::on_up(tr::Association& assoc, const tr::AssociationInfo&
       if (const auto* c = endpoint_.serving()->peers().config(*peer)) name_ = c->name;
   up_ = true;
   ++runner_->counters().associations_up;
-  rserpool::log::info_limited(logger(), "M3UA association up", "{}: up over {} ({} out / {} in streams)", label(),
+  rserpool::log::info_limited(association_log(), "M3UA association up", "{}: up over {} ({} out / {} in streams)", label(),
                               tr::to_string(info.kind), info.outbound_streams, info.inbound_streams);
   runner_->attach(id(), assoc.shared_from_this(), info, peer_label());
   runner_->events().on_association_up(id(), info);
@@ -107,11 +107,11 @@ void AssociationDriver::refuse(tr::Association& assoc, const tr::AssociationInfo
   refused_ = true;
   ++runner_->counters().refused_peers;
   if (why == AssociationRefused::Why::peer_full)
-    rserpool::log::warn_limited(logger(), "M3UA association refused: peer full",
+    rserpool::log::warn_limited(association_log(), "M3UA association refused: peer full",
                                 "{}: refused: its peer holds all the associations it may, none idle ({})", label(),
                                 all_addresses(info));
   else
-    rserpool::log::warn_limited(logger(), "M3UA association refused",
+    rserpool::log::warn_limited(association_log(), "M3UA association refused",
                                 "{}: refused: its addresses ({}) are not all of one configured peer", label(),
                                 all_addresses(info));
   runner_->events().on_association_refused(id(), info);
@@ -127,7 +127,7 @@ void AssociationDriver::on_message(tr::Association& assoc, tr::Message&& msg) {
       return;
     }
     ++runner_->counters().foreign_ppid;
-    rserpool::log::warn_limited(logger(), "M3UA foreign PPID", "{}: dropped a message with PPID {} (not M3UA)",
+    rserpool::log::warn_limited(association_log(), "M3UA foreign PPID", "{}: dropped a message with PPID {} (not M3UA)",
                                 label(), msg.ppid);
     return;
   }
@@ -180,7 +180,7 @@ void AssociationDriver::on_message(tr::Association& assoc, tr::Message&& msg) {
 
 void AssociationDriver::on_restart(tr::Association& assoc, const tr::AssociationInfo& info) {
   // The peer's endpoint restarted: whatever M3UA state it had is gone.
-  rserpool::log::warn_limited(logger(), "SCTP restart", "{}: SCTP restart: ASP state reset", label());
+  rserpool::log::warn_limited(association_log(), "SCTP restart", "{}: SCTP restart: ASP state reset", label());
   auto down = endpoint_.association_down(runner_->now());
   run(down);
   runner_->attach(id(), assoc.shared_from_this(), info, peer_label());
@@ -202,7 +202,7 @@ void AssociationDriver::on_down(tr::Association& assoc, tr::DownReason reason) {
   if (was_up) ++runner_->counters().associations_down;
   // Rate-limited: a peer (or anyone, before the core refuses it) decides
   // how many associations it opens and drops.
-  rserpool::log::info_limited(logger(), was_up ? "M3UA association down" : "M3UA association never up",
+  rserpool::log::info_limited(association_log(), was_up ? "M3UA association down" : "M3UA association never up",
                               "{}: down ({})", label(), tr::to_string(reason));
   if (was_up) {
     auto acts = endpoint_.association_down(runner_->now());

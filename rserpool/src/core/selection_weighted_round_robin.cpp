@@ -18,10 +18,10 @@ namespace rserpool::core {
 
 namespace {
 
-struct Key {
+struct WrrKey {
   std::uint64_t pass;
   std::uint64_t seq;
-  friend auto operator<=>(const Key&, const Key&) = default;
+  friend auto operator<=>(const WrrKey&, const WrrKey&) = default;
 };
 
 constexpr std::uint64_t kStrideUnit = std::uint64_t{1} << 32;
@@ -57,14 +57,14 @@ class WeightedRoundRobinSelection final : public PoolSelection {
       vtime_ = std::max(vtime_, m.pass);
       m.pass += m.stride;
       m.seq = next_seq_++;
-      node.key() = Key{m.pass, m.seq};
+      node.key() = WrrKey{m.pass, m.seq};
       m.pos = index_.insert(std::move(node)).position;
     }
     if (vtime_ >= rebase_at_) rebase();
   }
 
  private:
-  using Index = std::map<Key, Slot>;
+  using Index = std::map<WrrKey, Slot>;
   struct Member {
     std::uint32_t weight = 0;
     std::uint64_t stride = 0;
@@ -82,7 +82,7 @@ class WeightedRoundRobinSelection final : public PoolSelection {
     // a full turn, which keeps its copies centred in the cycle.
     m.pass = vtime_ + m.stride / 2;
     m.seq = next_seq_++;
-    m.pos = index_.emplace(Key{m.pass, m.seq}, slot).first;
+    m.pos = index_.emplace(WrrKey{m.pass, m.seq}, slot).first;
   }
 
   void leave(Slot slot) {
@@ -99,7 +99,7 @@ class WeightedRoundRobinSelection final : public PoolSelection {
     for (auto& [key, slot] : index_) {
       Member& m = members_[slot];
       m.pass -= base;
-      m.pos = rebuilt.emplace_hint(rebuilt.end(), Key{m.pass, m.seq}, slot);
+      m.pos = rebuilt.emplace_hint(rebuilt.end(), WrrKey{m.pass, m.seq}, slot);
     }
     index_.swap(rebuilt);  // swap keeps the stored iterators valid
     vtime_ -= base;

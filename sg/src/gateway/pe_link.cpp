@@ -14,7 +14,7 @@ namespace {
 namespace tr = rserpool::transport;
 namespace asap = rserpool::wire::asap;
 
-auto logger() {
+auto pe_link_log() {
   static auto l = rserpool::log::get("link");
   return l;
 }
@@ -70,15 +70,15 @@ void PeLink::execute(gwc_link::Actions& actions) {
         [this](auto& x) {
           using T = std::decay_t<decltype(x)>;
           if constexpr (std::is_same_v<T, act::Up>) {
-            logger()->info("{}: M3UA active", label_);
+            pe_link_log()->info("{}: M3UA active", label_);
             if (hooks_.up) hooks_.up(pe_);
           } else if constexpr (std::is_same_v<T, act::Failed>) {
-            logger()->warn("{}: link failed ({}{}{}), {} message(s) to re-send", label_, gwc_link::to_string(x.cause),
+            pe_link_log()->warn("{}: link failed ({}{}{}), {} message(s) to re-send", label_, gwc_link::to_string(x.cause),
                            x.down ? ": " : "", x.down ? tr::to_string(*x.down) : std::string_view{},
                            x.handed_back.size());
             if (hooks_.failed) hooks_.failed(pe_, std::move(x.handed_back));
           } else if constexpr (std::is_same_v<T, act::Closed>) {
-            logger()->info("{}: association closed, {} message(s) handed back", label_, x.handed_back.size());
+            pe_link_log()->info("{}: association closed, {} message(s) handed back", label_, x.handed_back.size());
             if (hooks_.closed) hooks_.closed(pe_, std::move(x.handed_back));
           } else if constexpr (std::is_same_v<T, act::Deliver>) {
             if (hooks_.data) hooks_.data(pe_, std::move(x.message));
@@ -89,7 +89,7 @@ void PeLink::execute(gwc_link::Actions& actions) {
             const auto stream = x.message.stream;
             auto r = assoc_->send(tr::Message{gwc_link::kAsapPpid, stream, false, std::move(x.message.payload)});
             if (!r)
-              rserpool::log::warn_limited(logger(), "ASAP control message refused", "{}: COOKIE_ECHO on stream {} refused: {}",
+              rserpool::log::warn_limited(pe_link_log(), "ASAP control message refused", "{}: COOKIE_ECHO on stream {} refused: {}",
                                           label_, stream, tr::to_string(r.error()));
           } else if constexpr (std::is_same_v<T, act::SendData>) {
             send_data(x.message);
@@ -101,11 +101,11 @@ void PeLink::execute(gwc_link::Actions& actions) {
             if (assoc_) assoc_->abort();
           } else if constexpr (std::is_same_v<T, act::Discarded>) {
             if (x.what == gwc_link::Discard::m3ua_inbound) {
-              rserpool::log::warn_limited(logger(), "M3UA dropped a message from a gateway controller",
+              rserpool::log::warn_limited(pe_link_log(), "M3UA dropped a message from a gateway controller",
                                           "{}: M3UA dropped a message from the controller: {}", label_,
                                           mxua::to_string(static_cast<mxua::DropReason>(x.detail)));
             } else {
-              rserpool::log::warn_limited(logger(), gwc_link::to_string(x.what), "{}: {} dropped ({})", label_,
+              rserpool::log::warn_limited(pe_link_log(), gwc_link::to_string(x.what), "{}: {} dropped ({})", label_,
                                           gwc_link::to_string(x.what), x.detail);
             }
           }
@@ -127,7 +127,7 @@ void PeLink::on_timer() {
   if (!self) return;
   const auto now = clock_.now();
   if (armed_for_ && now - *armed_for_ >= kLateTimer)
-    rserpool::log::warn_limited(logger(), "timer fired late",
+    rserpool::log::warn_limited(pe_link_log(), "timer fired late",
                                 "{}: a timer fired {} ms late: this process (or the host) did not run meanwhile; the "
                                 "controller may have taken the gateway for dead",
                                 label_, std::chrono::duration_cast<std::chrono::milliseconds>(now - *armed_for_).count());
@@ -152,7 +152,7 @@ void PeLink::send_data(MtpMessage& m) {
   if (refused_) {
     // Nothing accepted is lost silently: counted, said, and handed to
     // failover with the link.
-    rserpool::log::warn_limited(logger(), "M3UA refused DATA to a gateway controller",
+    rserpool::log::warn_limited(pe_link_log(), "M3UA refused DATA to a gateway controller",
                                 "{}: M3UA refused DATA (OPC {} DPC {} SLS {}): {}; failing the link over", label_,
                                 m.opc, m.dpc, m.sls, mxua::to_string(*refused_));
     gwc_link::Actions more;
@@ -190,7 +190,7 @@ void PeLink::close() {
 void PeLink::fence() {
   gwc_link::Actions out;
   core_.fence(out);
-  if (!out.empty()) logger()->warn("{}: fenced: association aborted, anything it still sends is dropped", label_);
+  if (!out.empty()) pe_link_log()->warn("{}: fenced: association aborted, anything it still sends is dropped", label_);
   execute(out);
 }
 
@@ -201,7 +201,7 @@ void PeLink::abort() {
 }
 
 void PeLink::on_association_up(mxua::AssocId, const tr::AssociationInfo&) {
-  logger()->info("{}: association up, starting M3UA IPSP", label_);
+  pe_link_log()->info("{}: association up, starting M3UA IPSP", label_);
   gwc_link::Actions out;
   core_.association_up(out);
   execute(out);
@@ -216,7 +216,7 @@ void PeLink::on_asp_state(const mxua::AspStateChanged& c) {
 
 void PeLink::on_request_failed(const mxua::RequestFailed& r) {
   if (core_.state() != LinkState::closing)
-    logger()->warn("{}: M3UA request {}/{} failed{}", label_, r.request.msg_class, r.request.msg_type,
+    pe_link_log()->warn("{}: M3UA request {}/{} failed{}", label_, r.request.msg_class, r.request.msg_type,
                    r.error ? " with an ERR" : " (no answer)");
   gwc_link::Actions out;
   core_.request_failed(out);

@@ -11,7 +11,7 @@ namespace {
 
 using rserpool::PeIdentifier;
 
-auto logger() {
+auto pool_runtime_log() {
   static auto l = rserpool::log::get("pool");
   return l;
 }
@@ -50,7 +50,7 @@ void PoolRuntime::configure(const DistributorConfig& config) {
   if (config == distributor_.config()) return;
   selector_.set_mode(config.placement);
   run(distributor_.reconfigure(config, now()));
-  logger()->info("pool {}: placement {}, pool-wait {} ms, drain-deadline {} ms, max-queue {}, congestion {}/{}",
+  pool_runtime_log()->info("pool {}: placement {}, pool-wait {} ms, drain-deadline {} ms, max-queue {}, congestion {}/{}",
                  name_, to_string(config.placement), rserpool::to_millis(config.pool_wait),
                  rserpool::to_millis(config.drain_deadline), config.max_queue, config.congestion_onset,
                  config.congestion_abatement);
@@ -84,7 +84,7 @@ void PoolRuntime::handlespace(const std::vector<rserpool::PoolElementParameter>&
     const auto* known = distributor_.membership().listed(pe.id);
     if (known && known->user_transport == pe.user_transport) continue;
     addresses_[pe.id] = transport_text(pe.user_transport);
-    logger()->info("pool {}: PE {} registered at {} ({})", name_, pe_text(pe.id), addresses_[pe.id],
+    pool_runtime_log()->info("pool {}: PE {} registered at {} ({})", name_, pe_text(pe.id), addresses_[pe.id],
                    policy_text(pe.policy));
   }
   run(distributor_.handlespace(list, now()));
@@ -99,7 +99,7 @@ void PoolRuntime::list_complete() {
 void PoolRuntime::note_settled() {
   if (settle_noted_ || !distributor_.placement_settled()) return;
   settle_noted_ = true;
-  logger()->info("pool {}: placement settled with {} PE(s) listed: calls in progress not placed here are placed now",
+  pool_runtime_log()->info("pool {}: placement settled with {} PE(s) listed: calls in progress not placed here are placed now",
                  name_, distributor_.membership().listed_count());
   if (hooks_.settled) hooks_.settled();
 }
@@ -126,7 +126,7 @@ rserpool::Result<void, std::string> PoolRuntime::drain(PeIdentifier pe, std::opt
       return rserpool::unexpected("PE " + pe_text(pe) + " is already draining");
     return rserpool::unexpected("pool " + name_ + " has no PE " + pe_text(pe));
   }
-  logger()->info("{}: the operator drains it", label(pe));
+  pool_runtime_log()->info("{}: the operator drains it", label(pe));
   run(std::move(*r));
   return {};
 }
@@ -180,35 +180,35 @@ void PoolRuntime::run(std::vector<Action>&& actions) {
             auto it = links_.find(act.pe);
             auto link = it == links_.end() ? nullptr : it->second;  // hooks may replace it meanwhile
             if (!link || !link->send_cookie_echo(act.cookie))
-              logger()->warn("{}: COOKIE_ECHO not sent: no active link", label(act.pe));
+              pool_runtime_log()->warn("{}: COOKIE_ECHO not sent: no active link", label(act.pe));
           } else if constexpr (std::is_same_v<T, action::ReportUnreachable>) {
             ++unreachable_reported_;
             ++gateway_counters_.unreachable_reported;
-            logger()->warn("{}: reporting it unreachable to the registrar", label(act.pe));
+            pool_runtime_log()->warn("{}: reporting it unreachable to the registrar", label(act.pe));
             if (hooks_.report_unreachable) hooks_.report_unreachable(act.pe);
           } else if constexpr (std::is_same_v<T, action::Drop>) {
             // Counted by the distributor; the log is rate limited (floods).
-            rserpool::log::warn_limited(logger(), to_string(act.reason), "pool {}: dropped a message (OPC {} DPC {} SI {}): {}",
+            rserpool::log::warn_limited(pool_runtime_log(), to_string(act.reason), "pool {}: dropped a message (OPC {} DPC {} SI {}): {}",
                                         name_, act.message.opc, act.message.dpc, act.message.si,
                                         to_string(act.reason));
           } else if constexpr (std::is_same_v<T, action::PoolUnavailable>) {
             if (act.since_start)
-              logger()->warn("pool {}: no usable PE since start: destinations unavailable until one is up", name_);
+              pool_runtime_log()->warn("pool {}: no usable PE since start: destinations unavailable until one is up", name_);
             else
-              logger()->warn("pool {}: no usable PE for the pool-wait time: destinations unavailable", name_);
+              pool_runtime_log()->warn("pool {}: no usable PE for the pool-wait time: destinations unavailable", name_);
             if (hooks_.availability) hooks_.availability(false);
           } else if constexpr (std::is_same_v<T, action::PoolAvailable>) {
-            logger()->info("pool {}: available again", name_);
+            pool_runtime_log()->info("pool {}: available again", name_);
             if (hooks_.availability) hooks_.availability(true);
           } else if constexpr (std::is_same_v<T, action::Congestion>) {
-            logger()->warn("pool {}: congestion {}", name_, act.onset ? "onset" : "abated");
+            pool_runtime_log()->warn("pool {}: congestion {}", name_, act.onset ? "onset" : "abated");
             if (hooks_.congestion) hooks_.congestion(act.onset);
           } else if constexpr (std::is_same_v<T, action::News>) {
             const bool bad = act.what == MemberNews::suspected || act.what == MemberNews::fenced;
             if (bad)
-              logger()->warn("{}: {}", label(act.pe), to_string(act.what));
+              pool_runtime_log()->warn("{}: {}", label(act.pe), to_string(act.what));
             else
-              logger()->info("{}: {}", label(act.pe), to_string(act.what));
+              pool_runtime_log()->info("{}: {}", label(act.pe), to_string(act.what));
           }
         },
         a);
@@ -226,7 +226,7 @@ void PoolRuntime::send(PeIdentifier pe, MtpMessage&& m) {
   // The distributor believes in a link that is not there (should not
   // happen): treat it as that link's failure, so the message is re-routed.
   gateway_counters_.drop(GatewayDrop::link_refused);
-  rserpool::log::warn_limited(logger(), "DATA for a PE without a link", "{}: no link for DATA: failing it over",
+  rserpool::log::warn_limited(pool_runtime_log(), "DATA for a PE without a link", "{}: no link for DATA: failing it over",
                               label(pe));
   std::vector<MtpMessage> back;
   back.push_back(std::move(m));
@@ -279,7 +279,7 @@ void PoolRuntime::connect(PeIdentifier pe, const rserpool::TransportParameter& t
         const char* why = verdict.reason == DropReason::fenced_member ? "the controller is fenced"
                           : verdict.owner ? "the call is another controller's"
                                           : "the call was taken from this controller";
-        rserpool::log::warn_limited(logger(), "DATA from a fenced gateway controller",
+        rserpool::log::warn_limited(pool_runtime_log(), "DATA from a fenced gateway controller",
                                     "{}: DATA dropped ({}): {} (OPC {} DPC {} SI {} {} {}{})", label(id),
                                     to_string(verdict.reason), why, m.opc, m.dpc, m.si,
                                     verdict.flow.circuit ? "CIC" : "SLS", verdict.flow.selector,
@@ -293,13 +293,13 @@ void PoolRuntime::connect(PeIdentifier pe, const rserpool::TransportParameter& t
     auto link = PeLink::open(io_, clock_, pe, label(pe), std::move(*endpoint), profile_.t_beat, std::move(hooks),
                              counters_of(pe));
     if (link) {
-      logger()->info("{}: connecting", label(pe));
+      pool_runtime_log()->info("{}: connecting", label(pe));
       links_[pe] = std::move(*link);
       return;
     }
-    logger()->warn("{}: cannot connect: {}", label(pe), link.error());
+    pool_runtime_log()->warn("{}: cannot connect: {}", label(pe), link.error());
   } else {
-    logger()->warn("{}: registered an unusable transport: {}", label(pe), endpoint.error());
+    pool_runtime_log()->warn("{}: registered an unusable transport: {}", label(pe), endpoint.error());
   }
   // Could not even start: a failure like any other, tried again later.
   run(distributor_.association_failed(pe, {}, now()));

@@ -12,7 +12,7 @@ namespace {
 
 namespace tr = rserpool::transport;
 
-auto logger() {
+auto ss7_side_log() {
   static auto l = rserpool::log::get("ss7");
   return l;
 }
@@ -35,11 +35,11 @@ struct M3uaSide::Connection : mxua::driver::Events {
   mxua::PathOwner owner() const { return path_owner; }
 
   void on_association_up(mxua::AssocId a, const tr::AssociationInfo& info) override {
-    logger()->info("connect {}: association {} up with {}", cfg.name, a, peer_text(info));
+    ss7_side_log()->info("connect {}: association {} up with {}", cfg.name, a, peer_text(info));
     side.paths_.link_up(owner());
   }
   void on_association_down(mxua::AssocId a, tr::DownReason r) override {
-    logger()->info("connect {}: association {} down ({})", cfg.name, a, tr::to_string(r));
+    ss7_side_log()->info("connect {}: association {} down ({})", cfg.name, a, tr::to_string(r));
     side.paths_.link_down(owner());
     if (side.stopping_ && conn) conn->stop();  // no reconnect while shutting down
   }
@@ -48,7 +48,7 @@ struct M3uaSide::Connection : mxua::driver::Events {
   }
   bool keeps_frames() const override { return true; }
   void on_asp_state(const mxua::AspStateChanged& c) override {
-    logger()->info("connect {}: ASP {} -> {}{}", cfg.name, mxua::to_string(c.from), mxua::to_string(c.to),
+    ss7_side_log()->info("connect {}: ASP {} -> {}{}", cfg.name, mxua::to_string(c.from), mxua::to_string(c.to),
                    rc_text(c.routing_context));
     if (c.to == mxua::AspState::Active && side.hooks_.path_active) side.hooks_.path_active();
   }
@@ -58,7 +58,7 @@ struct M3uaSide::Connection : mxua::driver::Events {
         r.retry_at ? "; again in " + std::to_string(rserpool::to_millis(*r.retry_at - rserpool::SteadyClock::instance().now())) +
                          " ms"
                    : std::string();
-    rserpool::log::warn_limited(logger(), "M3UA request refused", "connect {}: {} refused: {}{}", cfg.name,
+    rserpool::log::warn_limited(ss7_side_log(), "M3UA request refused", "connect {}: {} refused: {}{}", cfg.name,
                                 mxua::message_name(r.request.msg_class, r.request.msg_type), why, again);
   }
 
@@ -107,7 +107,7 @@ rserpool::Result<std::unique_ptr<M3uaSide>, std::string> M3uaSide::open(boost::a
     for (std::size_t i = 0; i < ss7.listen_ips.size(); ++i) t << (i ? "," : "") << ss7.listen_ips[i].to_string();
     t << " port " << side->sgp_->port() << ", peers " << (ss7.accept_any_peer ? "any" : "configured only");
     side->listen_text_ = t.str();
-    logger()->info("SGP listening on {}", side->listen_text_);
+    ss7_side_log()->info("SGP listening on {}", side->listen_text_);
   }
   for (auto& planned : plan.connects) {
     const auto& k = planned.config;
@@ -123,7 +123,7 @@ rserpool::Result<std::unique_ptr<M3uaSide>, std::string> M3uaSide::open(boost::a
     ac.asp = std::move(planned.asp);
     c->conn = mxua::driver::AspConnection::create(io, std::move(ac), *c);
     c->conn->start();
-    logger()->info("connect {}: connecting as {} to {} port {}, traffic mode {} ({})", k.name,
+    ss7_side_log()->info("connect {}: connecting as {} to {} port {}, traffic mode {} ({})", k.name,
                    k.role == PeerRole::ipsp ? "IPSP" : "ASP",
                    k.remote_ips.empty() ? std::string("?") : k.remote_ips.front().to_string(), k.remote_port,
                    mxua::to_string(k.traffic_mode), to_string(k.negotiation));
@@ -150,7 +150,7 @@ void M3uaSide::received(mxua::DataIndication&& d, mxua::PathOwner owner, std::op
   const auto& p = d.data.protocol_data;
   counters_.ss7_in.add(p.user_part().size());
   if (paths_.learn(p.opc, mxua::ReturnPath{owner, rc}) == mxua::ReturnPaths::Learn::Refused)
-    rserpool::log::warn_limited(logger(), "return path refused",
+    rserpool::log::warn_limited(ss7_side_log(), "return path refused",
                                 "DATA with OPC {} on association {} did not move that point code's return path: it "
                                 "belongs to another peer",
                                 p.opc.value, d.assoc);
@@ -200,7 +200,7 @@ M3uaSide::SendResult M3uaSide::send(MtpMessage& m, bool caller_holds) {
   }
   if (tried && caller_holds) return SendResult::not_active;
   counters_.drop(tried ? GatewayDrop::ss7_refused : GatewayDrop::no_ss7_path);
-  rserpool::log::warn_limited(logger(), "no SS7 path", "DATA to DPC {} dropped: {}", m.dpc,
+  rserpool::log::warn_limited(ss7_side_log(), "no SS7 path", "DATA to DPC {} dropped: {}", m.dpc,
                               tried ? "no path to it is active" : "no path to it is configured");
   return tried ? SendResult::not_active : SendResult::not_configured;
 }
@@ -219,7 +219,7 @@ void M3uaSide::announce(const std::vector<mxua::MaskedPointCode>& destinations, 
     });
   }
   (available ? counters_.dava_sent : counters_.duna_sent) += destinations.size();
-  logger()->warn("{} for {} destination(s) to the SS7 side", available ? "DAVA" : "DUNA", destinations.size());
+  ss7_side_log()->warn("{} for {} destination(s) to the SS7 side", available ? "DAVA" : "DUNA", destinations.size());
 }
 
 void M3uaSide::congestion(const std::vector<mxua::PointCode>& destinations, bool onset) {
@@ -290,13 +290,13 @@ void M3uaSide::on_association_up(mxua::AssocId a, const tr::AssociationInfo& i) 
   const mxua::PathOwner owner = peer ? *peer : Ss7Plan::kAnyOwner + a;
   sgp_links_[a] = SgpLink{owner, peer_text(i)};
   paths_.link_up(owner);
-  logger()->info("SGP: association {} up with peer {} ({})", a, peer_name(a), peer_text(i));
+  ss7_side_log()->info("SGP: association {} up with peer {} ({})", a, peer_name(a), peer_text(i));
 }
 
 void M3uaSide::on_association_down(mxua::AssocId a, tr::DownReason r) {
   auto it = sgp_links_.find(a);
   if (it == sgp_links_.end()) return;
-  logger()->info("SGP: association {} with {} down ({})", a, it->second.address, tr::to_string(r));
+  ss7_side_log()->info("SGP: association {} with {} down ({})", a, it->second.address, tr::to_string(r));
   paths_.link_down(it->second.owner);
   sgp_links_.erase(it);
 }
@@ -308,12 +308,12 @@ void M3uaSide::on_association_refused(mxua::AssocId a, const tr::AssociationInfo
 }
 
 void M3uaSide::on_asp_state(const mxua::AspStateChanged& c) {
-  logger()->info("SGP: ASP on association {} (peer {}) {} -> {}{}", c.assoc, peer_name(c.assoc),
+  ss7_side_log()->info("SGP: ASP on association {} (peer {}) {} -> {}{}", c.assoc, peer_name(c.assoc),
                  mxua::to_string(c.from), mxua::to_string(c.to), rc_text(c.routing_context));
 }
 
 void M3uaSide::on_as_state(const mxua::AsStateChanged& c) {
-  logger()->info("SGP: AS RC {} {} -> {}", c.routing_context, mxua::to_string(c.from), mxua::to_string(c.to));
+  ss7_side_log()->info("SGP: AS RC {} {} -> {}", c.routing_context, mxua::to_string(c.from), mxua::to_string(c.to));
   if (c.to == mxua::AsState::Active && hooks_.path_active) hooks_.path_active();
 }
 
