@@ -96,9 +96,9 @@ GatewayController::GatewayController(boost::asio::io_context& io, ControllerConf
       cfg_(std::move(cfg)),
       model_(cfg_.calls),
       clock_(cfg_.clock ? *cfg_.clock : rserpool::SteadyClock::instance()),
-      answer_timer_(io),
+      answer_timer_(io, clock_, [this] { answers_due(); }),
       outbox_(cfg_.outbox),
-      outbox_timer_(io) {}
+      outbox_timer_(io, clock_, [this] { outbox_due(); }) {}
 
 GatewayController::~GatewayController() {
   *alive_ = false;
@@ -115,9 +115,7 @@ std::size_t GatewayController::associations_up() const {
 void GatewayController::close() {
   if (listener_) listener_->close();
   answer_timer_.cancel();
-  answer_armed_for_.reset();
   outbox_timer_.cancel();
-  outbox_armed_for_.reset();
   for (auto& [id, l] : links_)
     if (auto a = l->driver().association()) a->close();
 }
@@ -213,19 +211,12 @@ void GatewayController::run(sim::SgOutbox::Steps& steps) {
   schedule_outbox();
 }
 
-void GatewayController::schedule_outbox() {
-  auto next = outbox_.next_deadline();
-  if (!next) return;
-  if (outbox_armed_for_ && *outbox_armed_for_ <= *next) return;  // already due sooner
-  outbox_armed_for_ = next;
-  outbox_timer_.expires_after(*next - clock_.now());
-  outbox_timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec) return;
-    outbox_armed_for_.reset();
-    sim::SgOutbox::Steps steps;
-    outbox_.on_timeout(clock_.now(), steps);
-    run(steps);
-  });
+void GatewayController::schedule_outbox() { outbox_timer_.arm(outbox_.next_deadline()); }
+
+void GatewayController::outbox_due() {
+  sim::SgOutbox::Steps steps;
+  outbox_.on_timeout(clock_.now(), steps);
+  run(steps);
 }
 
 void GatewayController::handed_back(LinkId id, std::vector<mxua::Data>&& unsent) {
@@ -300,26 +291,19 @@ GatewayController::LinkId GatewayController::reply_link() const {
   return 0;
 }
 
-void GatewayController::schedule_answers() {
-  auto next = model_.next_deadline();
-  if (!next) return;
-  if (answer_armed_for_ && *answer_armed_for_ <= *next) return;  // already due sooner
-  answer_armed_for_ = next;
-  answer_timer_.expires_after(*next - clock_.now());
-  answer_timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec) return;
-    answer_armed_for_.reset();
-    auto out = model_.on_timeout(clock_.now());
-    if (!out.empty()) {
-      table_changed();  // ringing -> answered is in the cookie, before the ANM
-      // Back the way the call came (its SG holds its flow), else any SG.
-      for (const auto& m : out) {
-        const auto via = model_.via_of(m);
-        send(via ? *via : reply_link(), m);
-      }
+void GatewayController::schedule_answers() { answer_timer_.arm(model_.next_deadline()); }
+
+void GatewayController::answers_due() {
+  auto out = model_.on_timeout(clock_.now());
+  if (!out.empty()) {
+    table_changed();  // ringing -> answered is in the cookie, before the ANM
+    // Back the way the call came (its SG holds its flow), else any SG.
+    for (const auto& m : out) {
+      const auto via = model_.via_of(m);
+      send(via ? *via : reply_link(), m);
     }
-    schedule_answers();
-  });
+  }
+  schedule_answers();
 }
 
 void GatewayController::table_changed() {

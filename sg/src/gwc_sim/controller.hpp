@@ -21,7 +21,6 @@
 // association that becomes active; nothing overtakes what a dying SG
 // association may still give back (sim::SgOutbox).
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <deque>
 #include <functional>
@@ -34,6 +33,7 @@
 #include "mxua/driver/association_driver.hpp"
 #include "rserpool/base/result.hpp"
 #include "rserpool/base/time.hpp"
+#include "rserpool/transport/deadline_timer.hpp"
 #include "rserpool/transport/endpoint.hpp"
 #include "sg/sim/gwc_call_model.hpp"
 #include "sg/sim/sg_outbox.hpp"
@@ -116,8 +116,10 @@ class GatewayController {
   void handed_back(LinkId id, std::vector<mxua::Data>&& unsent);
   LinkId reply_link() const;
   void schedule_answers();
+  void answers_due();
   // Arms the changeover timer for the outbox's next deadline.
   void schedule_outbox();
+  void outbox_due();
   void table_changed();
   void send_cookie();
 
@@ -129,13 +131,11 @@ class GatewayController {
   LinkId last_link_ = 0;  // the association the SG used last: answers go back on it
   sim::GwcCallModel model_;
   const rserpool::Clock& clock_;
-  boost::asio::steady_timer answer_timer_;
-  std::optional<rserpool::TimePoint> answer_armed_for_;
+  rserpool::transport::DeadlineTimer answer_timer_;  // the call model's next_deadline()
   std::function<void()> changed_;
   ControllerCounters counters_;
   sim::SgOutbox outbox_;  // towards the SS7 side: which association, or wait
-  boost::asio::steady_timer outbox_timer_;
-  std::optional<rserpool::TimePoint> outbox_armed_for_;
+  rserpool::transport::DeadlineTimer outbox_timer_;  // the outbox's next_deadline()
   LinkId sending_on_ = 0;  // send_now() is in the driver's send on it
   bool refused_now_ = false;  // ... which refused the message at once
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
