@@ -2,20 +2,16 @@
 
 #include <algorithm>
 
-#include "sg/ss7/isup.hpp"
+#include "sg/routing/flow.hpp"
 
 namespace sg::sim {
 
-namespace {
-constexpr std::uint8_t kSiIsup = 5;
-}
-
 std::optional<ChangeoverHold::CallKey> ChangeoverHold::call_of(const MtpMessage& m) {
-  if (m.si != kSiIsup) return std::nullopt;
-  // 14 bits: enough for either variant's CIC; the spare bits are ignored.
-  auto h = ss7::parse_isup_header(m.data, ss7::IsupVariant::ansi);
-  if (!h) return std::nullopt;
-  return (static_cast<CallKey>(m.opc & 0xFFFFFF) << 40) | (static_cast<CallKey>(m.dpc & 0xFFFFFF) << 16) | h->cic;
+  // The gateway's own classifier (the user part, wherever it lies in its
+  // buffer); 14 bits: enough for either variant's CIC, the spare bits ignored.
+  const auto c = classify(m, ss7::IsupVariant::ansi);
+  if (!c.cic) return std::nullopt;
+  return (static_cast<CallKey>(m.opc & 0xFFFFFF) << 40) | (static_cast<CallKey>(m.dpc & 0xFFFFFF) << 16) | *c.cic;
 }
 
 void ChangeoverHold::prune(rserpool::TimePoint now) {
