@@ -329,10 +329,7 @@ std::int64_t ss7_side_moved(const Process& killed_gateway, const Process& surviv
   for (const auto* c : controllers) {
     if (c->trace().empty()) continue;
     const auto dead = links_to(*c, dead_ports), live = links_to(*c, live_ports);
-    std::istringstream in(sgtest::read_file(c->trace()));
-    std::string line;
-    while (std::getline(in, line)) {
-      auto f = parse_fields(line);
+    for (auto& f : lines(c->trace(), "trace")) {
       if (f["what"] != "in") continue;
       const auto& link = f["link"];
       const bool d = std::find(dead.begin(), dead.end(), link) != dead.end();
