@@ -196,21 +196,31 @@ CFG
 
 # CPU ticks (user + system) of a process, and the guest's busy / total ticks.
 proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# The same for the load side's long-lived processes (the three echoing
+# controllers or ASPs; every started process but the relay).
+load_ticks() {
+  local t=0 p
+  for p in "${pids[@]}"; do
+    [[ $p == "$relay_pid" ]] && continue
+    t=$(( t + $(proc_ticks "$p" 2>/dev/null || echo 0) ))
+  done
+  echo "$t"
+}
 guest_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat; }
 
 run_gen() {  # DIR NAME WINDOW PORT EXTRA...
   local d=$1 name=$2 w=$3 port=$4
   shift 4
-  local r0 g0 r1 g1 tracer=""
+  local r0 g0 l0 r1 g1 l1 tracer=""
   if [[ ${trace:-0} == 1 ]]; then
     strace -c -f -p "$relay_pid" -o "$d/strace-$name-$w.txt" 2>/dev/null &
     tracer=$!
     sleep 1
   fi
-  r0=$(proc_ticks "$relay_pid"); g0=$(guest_ticks)
-  "$gen" --name "$name" --connect "$ip:$port" --transport sctp --max-rate --window "$w" --payload "$payload" \
+  r0=$(proc_ticks "$relay_pid"); g0=$(guest_ticks); l0=$(load_ticks)
+  /usr/bin/time -f "%U %S" -o "$d/time-$name-$w.txt" "$gen" --name "$name" --connect "$ip:$port" --transport sctp --max-rate --window "$w" --payload "$payload" \
     --duration "$seconds" "$@" >"$d/gen-$name-$w.log" 2>&1 || true
-  r1=$(proc_ticks "$relay_pid"); g1=$(guest_ticks)
+  r1=$(proc_ticks "$relay_pid"); g1=$(guest_ticks); l1=$(load_ticks)
   if [[ -n $tracer ]]; then
     kill -INT "$tracer" 2>/dev/null || true
     wait "$tracer" 2>/dev/null || true
@@ -225,14 +235,20 @@ run_gen() {  # DIR NAME WINDOW PORT EXTRA...
   f() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$s"; }
   # Relay CPU per relayed message (user + system, 10 ms ticks, includes
   # the SCTP system calls it makes) and how busy the guest's one CPU was.
-  local answered cpu_us busy
+  # The load side's CPU per relayed message (ss7-gen, from time(1), and
+  # the three echoing processes): in one guest CPU the loop's rate is set
+  # by the sum, so this says how much of a rate ratio the relays can move.
+  local answered cpu_us busy load_us gen_s
   answered=$(f answered)
   cpu_us=$(awk -v a="$r0" -v b="$r1" -v n="$answered" 'BEGIN { printf "%.0f", (n > 0 ? (b - a) * 10000 / (2 * n) : 0) }')
+  gen_s=$(awk 'NF == 2 && $1 ~ /^[0-9.]+$/ { print $1 + $2 }' "$d/time-$name-$w.txt" 2>/dev/null | tail -1)
+  load_us=$(awk -v a="$l0" -v b="$l1" -v g="${gen_s:-0}" -v n="$answered" \
+    'BEGIN { printf "%.0f", (n > 0 ? ((b - a) * 10000 + g * 1e6) / (2 * n) : 0) }')
   busy=$(awk -v g0="$g0" -v g1="$g1" 'BEGIN { split(g0, x, " "); split(g1, y, " "); t = y[2] - x[2];
           printf "%.0f", (t > 0 ? 100 * (y[1] - x[1]) / t : 0) }')
-  printf 'result relay=%s window=%s msg_per_s=%s queries_per_s=%s rtt_p50_us=%s rtt_p99_us=%s lost=%s unexpected=%s relay_cpu_us_per_msg=%s guest_busy_pct=%s\n' \
+  printf 'result relay=%s window=%s msg_per_s=%s queries_per_s=%s rtt_p50_us=%s rtt_p99_us=%s lost=%s unexpected=%s relay_cpu_us_per_msg=%s load_cpu_us_per_msg=%s guest_busy_pct=%s\n' \
     "$name" "$w" "$(f messages_per_s)" "$(f queries_per_s)" "$(f rtt_p50_us)" "$(f rtt_p99_us)" "$(f lost)" "$(f unexpected)" \
-    "$cpu_us" "$busy" | if [[ -n $tracer ]]; then cat; else tee -a "$work/results"; fi
+    "$cpu_us" "$load_us" "$busy" | if [[ -n $tracer ]]; then cat; else tee -a "$work/results"; fi
   if [[ -n $tracer && -s $d/strace-$name-$w.txt ]]; then
     awk -v n="$answered" -v r="$name" -v w="$w" '
       $NF == "total" { total = $4 }
@@ -297,12 +313,13 @@ for line in open(sys.argv[1]):
 def med(rs, k):
     v = [float(r[k]) for r in rs if r.get(k) not in (None, "")]
     return statistics.median(v) if v else float("nan")
-print("summary (median over rounds): window | sgd msg/s p50/p99 us cpu/msg | osmo-stp msg/s p50/p99 us cpu/msg | ratio sgd/osmo-stp")
+print("summary (median over rounds): window | sgd msg/s p50/p99 us cpu/msg (load side) | osmo-stp msg/s p50/p99 us cpu/msg (load side) | ratio sgd/osmo-stp, relay CPU per msg osmo-stp/sgd")
 for w in sorted({w for _, w in rows}):
     s, o = rows.get(("sgd", w), []), rows.get(("osmo-stp", w), [])
     ratio = med(s, "msg_per_s") / med(o, "msg_per_s") if s and o and med(o, "msg_per_s") > 0 else float("nan")
-    print(f"window {w:3d} | {med(s,'msg_per_s'):7.0f} {med(s,'rtt_p50_us'):7.0f}/{med(s,'rtt_p99_us'):7.0f} {med(s,'relay_cpu_us_per_msg'):5.0f} us | "
-          f"{med(o,'msg_per_s'):7.0f} {med(o,'rtt_p50_us'):7.0f}/{med(o,'rtt_p99_us'):7.0f} {med(o,'relay_cpu_us_per_msg'):5.0f} us | {ratio:.2f} x"
+    print(f"window {w:3d} | {med(s,'msg_per_s'):7.0f} {med(s,'rtt_p50_us'):7.0f}/{med(s,'rtt_p99_us'):7.0f} {med(s,'relay_cpu_us_per_msg'):5.0f} us ({med(s,'load_cpu_us_per_msg'):4.0f}) | "
+          f"{med(o,'msg_per_s'):7.0f} {med(o,'rtt_p50_us'):7.0f}/{med(o,'rtt_p99_us'):7.0f} {med(o,'relay_cpu_us_per_msg'):5.0f} us ({med(o,'load_cpu_us_per_msg'):4.0f}) | {ratio:.2f} x, "
+          f"{med(o,'relay_cpu_us_per_msg') / med(s,'relay_cpu_us_per_msg'):.2f} x"
           f"   (lost: sgd {sum(int(r['lost'] or 0) for r in s)}, osmo-stp {sum(int(r['lost'] or 0) for r in o)})")
 # One line per window for whoever re-runs this after a change (issue 16's
 # target: at least 2x osmo-stp's relay rate with 32 messages in flight).
