@@ -416,6 +416,39 @@ TEST_F(Transport, OversizedMessageRejected) {
   ASSERT_TRUE(run_until([&] { return rec2->down.has_value(); }));
 }
 
+// Issue 16: the TCP mapping writes each batch of frames into a buffer that
+// keeps its size from the largest batch so far (no zero fill per write).
+// A write after a larger one must carry only its own frames, not the older
+// bytes beyond them (the peer would read garbage and close), and a message
+// that arrives in one piece on SCTP is built without reassembly; so: one
+// large message, then small ones each in a write of its own, then a second
+// large one reassembled after them.
+TEST_F(Transport, AWriteAfterALargerOneCarriesOnlyItsOwnFrames) {
+  auto listener = listen(config(IpAddress::v4_loopback()), /*echo*/ false);
+  ASSERT_TRUE(listener);
+  auto rec = std::make_shared<Recorder>();
+  auto assoc = connect_to(config(IpAddress::v4_loopback()), IpAddress::v4_loopback(), listener->port(), rec);
+  ASSERT_TRUE(assoc);
+  ASSERT_TRUE(run_until([&] { return rec->up && !served.empty(); }));
+  std::vector<Message> sent;
+  const auto send_and_wait = [&](Message m) {
+    sent.push_back(m);
+    ASSERT_TRUE(assoc->send(std::move(m)).ok());
+    ASSERT_TRUE(run_until([&] { return served[0]->received.size() == sent.size() || served[0]->down; }));
+  };
+  send_and_wait(indexed(0, 20000));
+  for (std::uint32_t i = 1; i <= 20; ++i) send_and_wait(indexed(i, 4 + i));
+  send_and_wait(indexed(21, 9000));
+  send_and_wait(indexed(22, 5));
+  EXPECT_FALSE(served[0]->down.has_value());
+  EXPECT_EQ(listener->counters().malformed_frames, 0u);
+  ASSERT_EQ(served[0]->received.size(), sent.size());
+  for (std::size_t i = 0; i < sent.size(); ++i) EXPECT_EQ(served[0]->received[i], sent[i]) << "message " << i;
+  assoc->close();
+  ASSERT_TRUE(run_until([&] { return rec->down.has_value(); }));
+  EXPECT_TRUE(rec->failed.empty());
+}
+
 // Issue 16: a refused send leaves the message with the caller, as it was,
 // so a relay hands a refused message back from its own bytes (no spare
 // copy of every message); an accepted one is taken.

@@ -64,6 +64,48 @@ TEST(BufferPool, IsPerThread) {
   EXPECT_GT(buffers::stats().pooled, 0U);
 }
 
+// The inline fast paths (issue 16) keep the pool's accounting: a buffer
+// already taken over (no storage) is counted as given and not kept; one too
+// small for what a take asks is not handed out as it is; a thread whose
+// pool does not exist yet gets one on its first take or give.
+TEST(BufferPool, FastPathsKeepTheAccounting) {
+  std::vector<Bytes> held;
+  while (buffers::stats().pooled > 0) held.push_back(buffers::take());
+  held.clear();
+  const auto before = buffers::stats();
+  buffers::give(Bytes{});
+  auto after = buffers::stats();
+  EXPECT_EQ(after.given, before.given + 1);
+  EXPECT_EQ(after.kept, before.kept);
+  EXPECT_EQ(after.pooled, 0U);
+
+  Bytes small = buffers::take(16);
+  small.push_back(1);
+  buffers::give(std::move(small));
+  ASSERT_EQ(buffers::stats().pooled, 1U);
+  Bytes big = buffers::take(1000);
+  EXPECT_GE(big.capacity(), 1000U) << "a pooled buffer too small for the request grows before it is handed out";
+  EXPECT_TRUE(big.empty());
+  after = buffers::stats();
+  EXPECT_EQ(after.taken, before.taken + 2);
+  EXPECT_EQ(after.recycled, before.recycled + 1);
+  buffers::give(std::move(big));
+
+  buffers::Stats fresh_thread;
+  std::thread([&] {
+    Bytes b = buffers::take(8);
+    b.push_back(2);
+    buffers::give(std::move(b));
+    buffers::give(buffers::take(8));
+    fresh_thread = buffers::stats();
+  }).join();
+  EXPECT_EQ(fresh_thread.taken, 2U);
+  EXPECT_EQ(fresh_thread.recycled, 1U);
+  EXPECT_EQ(fresh_thread.given, 2U);
+  EXPECT_EQ(fresh_thread.kept, 2U);
+  EXPECT_EQ(fresh_thread.pooled, 1U);
+}
+
 TEST(RingQueue, IsFifoAcrossWrapAndGrowth) {
   RingQueue<std::string> q;
   int next_in = 0, next_out = 0;

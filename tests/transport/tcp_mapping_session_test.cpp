@@ -373,3 +373,92 @@ TEST(TcpMappingSession, SequenceNumbersWrap) {
   EXPECT_EQ((*ack)->type, FrameType::data_ack);
   EXPECT_EQ((*ack)->sequence, 0u);
 }
+
+// produce_with() writes exactly the bytes it asked room for, as many as
+// output_size() announced, in
+// produce()'s order (control frames, then DATA within the window and the
+// byte bound, then SHUTDOWN), and nothing past them: the TCP driver writes
+// into a buffer that keeps older, longer frames beyond (issue 16).
+TEST(TcpMappingSession, ProduceWithWritesWhatItAskedRoomFor) {
+  SessionOptions o;
+  o.max_unacked = 3;
+  o.heartbeat_interval = 1s;
+  Session s(o, TimePoint{});
+  auto ev = feed(s, frames({Frame::init(4, 4, 1), Frame::data(1, 0, 0, false, Bytes(5)),
+                            Frame::data(2, 0, 0, false, Bytes(6)), Frame::control(FrameType::heartbeat, 7),
+                            Frame::control(FrameType::heartbeat, 8)}));
+  ASSERT_FALSE(ev.error);
+  ASSERT_TRUE(s.up());
+  ASSERT_EQ(s.on_timer(TimePoint{} + 1s), TimerVerdict::heartbeat_due);
+  for (std::uint32_t i = 0; i < 5; ++i) ASSERT_TRUE(s.submit(msg(i)).ok());
+
+  const auto decode = [](ByteView bytes) {
+    FrameDecoder d(1000);
+    std::vector<Frame> out;
+    std::size_t pos = 0;
+    while (pos < bytes.size()) {
+      std::size_t consumed = 0;
+      auto f = d.next(bytes.subspan(pos), consumed);
+      EXPECT_TRUE(f.ok());
+      if (!f.ok()) break;
+      pos += consumed;
+      if (f->has_value()) out.push_back(std::move(**f));
+    }
+    EXPECT_TRUE(d.idle()) << "a frame cut short";
+    return out;
+  };
+  // Into a buffer longer than asked for, filled with a marker.
+  const auto into_marked = [&](std::size_t max_bytes) {
+    const std::size_t need = s.output_size(max_bytes);
+    Bytes buf(need + 32, 0xEE);
+    std::size_t asked = 0;
+    const std::size_t n = s.produce_with(
+        [&](std::size_t room) {
+          asked = room;
+          return buf.data();
+        },
+        max_bytes);
+    EXPECT_EQ(n, need);
+    EXPECT_EQ(asked, need);
+    for (std::size_t i = need; i < buf.size(); ++i) EXPECT_EQ(buf[i], 0xEE) << "written past the room asked for at " << i;
+    return decode(ByteView(buf.data(), std::min(n, need)));
+  };
+
+  // INIT, the two heartbeats answered, the DATA-ACK, our heartbeat, then
+  // DATA up to the window of 3.
+  EXPECT_EQ(s.output_size(), 5 * kHeaderSize + 3 * (kHeaderSize + 8));
+  auto fs = into_marked(Session::kMaxOutput);
+  ASSERT_EQ(fs.size(), 8u);
+  EXPECT_EQ(fs[0].type, FrameType::init);
+  EXPECT_EQ(fs[0].sequence, 1u);
+  EXPECT_EQ(fs[1], Frame::control(FrameType::heartbeat_ack, 7));
+  EXPECT_EQ(fs[2], Frame::control(FrameType::heartbeat_ack, 8));
+  EXPECT_EQ(fs[3], Frame::control(FrameType::data_ack, 2));
+  EXPECT_EQ(fs[4], Frame::control(FrameType::heartbeat, 1));
+  for (std::uint32_t i = 0; i < 3; ++i) EXPECT_EQ(fs[5 + i], Frame::data(1 + i, 3, 0, false, msg(i).payload));
+  EXPECT_EQ(s.unacked(), 3u);
+  EXPECT_EQ(s.output_size(), 0u);  // the window is full and nothing else is due
+  EXPECT_FALSE(s.has_output());
+  EXPECT_TRUE(into_marked(Session::kMaxOutput).empty());
+
+  // The window reopens; one byte of bound lets exactly one DATA frame go.
+  ASSERT_FALSE(feed(s, frames({Frame::control(FrameType::data_ack, 3)})).error);
+  EXPECT_EQ(s.output_size(1), kHeaderSize + 8);
+  fs = into_marked(1);
+  ASSERT_EQ(fs.size(), 1u);
+  EXPECT_EQ(fs[0], Frame::data(4, 3, 0, false, msg(3).payload));
+
+  // SHUTDOWN only once everything written is acknowledged.
+  s.request_shutdown();
+  fs = into_marked(Session::kMaxOutput);
+  ASSERT_EQ(fs.size(), 1u);
+  EXPECT_EQ(fs[0], Frame::data(5, 3, 0, false, msg(4).payload));
+  EXPECT_FALSE(s.shutdown_sent());
+  ASSERT_FALSE(feed(s, frames({Frame::control(FrameType::data_ack, 5)})).error);
+  EXPECT_EQ(s.output_size(), kHeaderSize);
+  fs = into_marked(Session::kMaxOutput);
+  ASSERT_EQ(fs.size(), 1u);
+  EXPECT_EQ(fs[0].type, FrameType::shutdown);
+  EXPECT_TRUE(s.shutdown_sent());
+  EXPECT_EQ(s.output_size(), 0u);
+}

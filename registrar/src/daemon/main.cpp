@@ -5,6 +5,7 @@
 //
 // The data path (RegistrarServer) runs on the main thread's io_context; the
 // VTY runs on its own thread and reaches the data path by posting to it.
+#include <boost/asio/detail/concurrency_hint.hpp>  // BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO (public, defined here)
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -140,7 +141,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::signal(SIGPIPE, SIG_IGN);
-  boost::asio::io_context io;
+  // One thread runs the data path, and no other thread touches a socket,
+  // descriptor or timer of it: the VTY thread (show commands: on_io() in
+  // show_commands.cpp) only posts to the io_context, which stays locked.
+  // So the reactor's per-descriptor locking is left out, and the scheduler
+  // knows it has one thread (issue 16: a lock and an unlock in every start
+  // and completion of a wait, and a wake-up check per handler). Anything
+  // that starts I/O on this io_context from another thread must not be added.
+  boost::asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
   daemon::DaemonConfig dc;
   daemon::Running running{io, nullptr, {}};
   ops::VtyOptions vo;

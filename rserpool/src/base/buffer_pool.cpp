@@ -4,27 +4,14 @@
 #include <vector>
 
 namespace rserpool::buffers {
+namespace detail {
+
+constinit thread_local Pool* t_pool = nullptr;
+
 namespace {
-
-struct Pool {
-  Pool() { free.reserve(kMaxKept); }
-  ~Pool();
-  std::vector<Bytes> free;
-  Stats stats;
-};
-
 // Trivially destructible, so it is readable after the pool's destructor ran
 // (a buffer given back by another thread-local object's destructor).
 thread_local bool t_pool_gone = false;
-// The pool once made: a trivially initialised thread_local, so the hot
-// path (a take and a give per message) is one TLS load, not the guarded
-// initialisation check of `p` below on every call (issue 16).
-thread_local Pool* t_pool = nullptr;
-
-Pool::~Pool() {
-  t_pool_gone = true;
-  t_pool = nullptr;
-}
 
 Pool* pool() noexcept {
   if (t_pool != nullptr) [[likely]]
@@ -34,10 +21,15 @@ Pool* pool() noexcept {
   t_pool = &p;
   return t_pool;
 }
-
 }  // namespace
 
-Bytes take(std::size_t reserve) {
+Pool::~Pool() {
+  t_pool_gone = true;
+  t_pool = nullptr;
+}
+
+// The inline take() found no pool yet, or an empty one.
+Bytes take_slow(std::size_t reserve) {
   Pool* p = pool();
   Bytes b;
   if (p) {
@@ -52,7 +44,8 @@ Bytes take(std::size_t reserve) {
   return b;
 }
 
-void give(Bytes&& b) noexcept {
+// The inline give() found no pool yet, or a buffer it does not keep.
+void give_slow(Bytes&& b) noexcept {
   Pool* p = pool();
   if (!p) return;
   ++p->stats.given;
@@ -65,14 +58,16 @@ void give(Bytes&& b) noexcept {
   ++p->stats.kept;
 }
 
+}  // namespace detail
+
 void shrink(std::size_t keep) noexcept {
-  Pool* p = pool();
+  detail::Pool* p = detail::pool();
   if (!p) return;
   while (p->free.size() > keep) p->free.pop_back();  // the vector keeps its reserved slots
 }
 
 Stats stats() noexcept {
-  Pool* p = pool();
+  detail::Pool* p = detail::pool();
   if (!p) return {};
   Stats s = p->stats;
   s.pooled = p->free.size();

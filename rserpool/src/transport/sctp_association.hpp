@@ -63,6 +63,9 @@ class SctpAssociation final : public AssociationBase {
   // A whole message goes to `ready`, delivered by deliver_ready() after
   // the batch, or before a notification or the end of the association.
   void handle_data(const std::uint8_t* data, std::size_t n, const struct msghdr& mh, std::vector<Message>& ready);
+  // The rest: a message in parts (reassembled in rx_msg_), or too large.
+  [[gnu::noinline]] void handle_data_part(const std::uint8_t* data, std::size_t n, const struct msghdr& mh,
+                                         std::vector<Message>& ready);
   void deliver_ready(std::vector<Message>& ready);
   void handle_notification();
   void handle_recv_error(int err);

@@ -178,9 +178,14 @@ void TcpAssociation::schedule_flush() {
 
 void TcpAssociation::flush() {
   if (writing_ || !connected_ || finished() || !session_.has_output()) return;
-  write_buf_.clear();
-  session_.produce(write_buf_);
-  if (write_buf_.empty()) return;
+  // Sized first, then written into the buffer as it is: it keeps its size
+  // between writes, so only growth zero-fills (issue 16: a resize per
+  // write zero-filled every byte it then overwrote).
+  const std::size_t len = session_.produce_with([this](std::size_t n) {
+    if (write_buf_.size() < n) write_buf_.resize(n);
+    return write_buf_.data();
+  });
+  if (len == 0) return;
   // Written now, while the kernel takes it: at the end of on_read that is
   // the read's DATA-ACK, before the WriteBatch writes what the read's
   // handlers passed on, so a killed relay never passed on what its sender
@@ -192,15 +197,18 @@ void TcpAssociation::flush() {
   std::size_t done = 0;
   if (!session_.shutdown_sent()) {
     error_code ec;
-    done = socket_.write_some(asio::buffer(write_buf_), ec);
+    done = socket_.write_some(asio::buffer(write_buf_.data(), len), ec);
     if (ec) done = 0;  // would_block, or an error async_write reports in its own handler
-    if (done == write_buf_.size()) {
-      if (write_buf_.capacity() > kKeptWriteBuffer && !session_.has_output()) Bytes().swap(write_buf_);
+    if (done == len) {
+      if (!session_.has_output()) {
+        if (write_buf_.capacity() > kKeptWriteBuffer) Bytes().swap(write_buf_);
+        return;
+      }
       return flush();
     }
   }
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(write_buf_.data() + done, write_buf_.size() - done),
+  asio::async_write(socket_, asio::buffer(write_buf_.data() + done, len - done),
                     recycled([self = std::static_pointer_cast<TcpAssociation>(shared_from_this())](error_code ec, std::size_t) {
                       self->writing_ = false;
                       if (self->finished()) return;
@@ -260,18 +268,15 @@ void TcpAssociation::on_readable() {
 }
 
 bool TcpAssociation::on_read(ByteView bytes) {
-  // The events of the previous read, cleared: their vectors keep their
-  // storage (a re-entrant read would find them moved out and start afresh).
-  tcpmap::SessionEvents ev = std::move(events_);
-  ev.clear();
-  struct Keep {
+  // The association's events, empty between reads: their vectors keep
+  // their storage (issue 16: no allocation, and no moving the whole struct
+  // in and out per read). Reads of one association never nest: its next
+  // read wait starts only after on_readable() has finished.
+  struct Cleared {
     tcpmap::SessionEvents& ev;
-    tcpmap::SessionEvents& slot;
-    ~Keep() {
-      ev.clear();
-      slot = std::move(ev);
-    }
-  } keep{ev, events_};
+    ~Cleared() { ev.clear(); }
+  } cleared{events_};
+  tcpmap::SessionEvents& ev = events_;
   session_.on_bytes(bytes, SteadyClock::instance().now(), ev);
   if (ev.became_up) {
     up_ = true;

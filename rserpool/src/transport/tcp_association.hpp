@@ -76,8 +76,11 @@ class TcpAssociation final : public AssociationBase {
   bool flush_scheduled_ = false;
   bool local_shutdown_ = false;  // close() was called
   bool closing_posted_ = false;
-  Bytes write_buf_;  // released after a large write once idle
-  tcpmap::SessionEvents events_;  // reused by on_read
+  // The frames of one write, from its start; its size is its high-water
+  // mark (never shrunk but by release), so writing into it zero-fills
+  // nothing. Released after a large write once idle.
+  Bytes write_buf_;
+  tcpmap::SessionEvents events_;  // reused by on_read, empty between reads
 };
 
 }  // namespace rserpool::transport::detail

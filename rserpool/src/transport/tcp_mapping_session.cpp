@@ -131,53 +131,69 @@ bool Session::has_output() const noexcept {
   return shutdown_requested_ && !shutdown_sent_ && pending_.empty() && unacked_.empty();
 }
 
+Session::OutputPlan Session::plan_output(std::size_t max_bytes) const noexcept {
+  OutputPlan p;
+  if (failed_) return p;
+  p.control_frames = (init_sent_ ? 0 : 1) + heartbeat_acks_due_.size() + (ack_due_ ? 1 : 0) + (heartbeat_due_ ? 1 : 0);
+  p.bytes = p.control_frames * kHeaderSize;
+  if (!up_) return p;
+  // The DATA frames that go now: within the window, while fewer than
+  // max_bytes are written.
+  std::size_t data = 0;
+  while (p.data_frames < pending_.size() && unacked_.size() + p.data_frames < opt_.max_unacked &&
+         p.bytes + data < max_bytes) {
+    data += kHeaderSize + pending_[p.data_frames].payload.size();
+    ++p.data_frames;
+  }
+  p.bytes += data;
+  // SHUTDOWN once everything is written and acknowledged: nothing may be
+  // pending or unacknowledged before this call.
+  p.shutdown = shutdown_requested_ && !shutdown_sent_ && pending_.empty() && unacked_.empty();
+  if (p.shutdown) p.bytes += kHeaderSize;
+  return p;
+}
+
+std::size_t Session::output_size(std::size_t max_bytes) const noexcept { return plan_output(max_bytes).bytes; }
+
 std::size_t Session::produce(Bytes& out, std::size_t max_bytes) {
-  if (failed_) return 0;
-  const std::size_t start = out.size();
+  return produce_with(
+      [&out](std::size_t n) {
+        const std::size_t at = out.size();
+        out.resize(at + n);
+        return out.data() + at;
+      },
+      max_bytes);
+}
+
+std::size_t Session::write_output(const OutputPlan& plan, std::uint8_t* at) {
+  std::uint8_t* p = at;
   if (!init_sent_) {
-    FrameEncoder::encode(Frame::init(opt_.out_streams, opt_.in_streams, next_sequence_), out);
+    p = FrameEncoder::write_init(opt_.out_streams, opt_.in_streams, next_sequence_, p);
     init_sent_ = true;
   }
-  for (auto nonce : heartbeat_acks_due_) FrameEncoder::encode(Frame::control(FrameType::heartbeat_ack, nonce), out);
+  for (auto nonce : heartbeat_acks_due_) p = FrameEncoder::write_control(FrameType::heartbeat_ack, nonce, p);
   heartbeat_acks_due_.clear();
   if (ack_due_) {
-    FrameEncoder::encode(Frame::control(FrameType::data_ack, last_received_), out);
+    p = FrameEncoder::write_control(FrameType::data_ack, last_received_, p);
     ack_due_ = false;
   }
   if (heartbeat_due_) {
-    FrameEncoder::encode(Frame::control(FrameType::heartbeat, ++heartbeat_nonce_), out);
+    p = FrameEncoder::write_control(FrameType::heartbeat, ++heartbeat_nonce_, p);
     heartbeat_due_ = false;
     ++heartbeats_sent_;
   }
-  if (up_) {
-    // The DATA frames that go now (within the window, while fewer than
-    // max_bytes are written), sized first: the write buffer grows once for
-    // all of them (one resize and its zero fill per call, not per frame).
-    std::size_t n = 0;
-    std::size_t bytes = 0;
-    const std::size_t written = out.size() - start;
-    while (n < pending_.size() && unacked_.size() + n < opt_.max_unacked && written + bytes < max_bytes) {
-      bytes += kHeaderSize + pending_[n].payload.size();
-      ++n;
-    }
-    if (n != 0) {
-      const std::size_t at = out.size();
-      out.resize(at + bytes);
-      std::uint8_t* p = out.data() + at;
-      for (std::size_t i = 0; i < n; ++i) {
-        Message& m = pending_.front();
-        p = FrameEncoder::write_data(next_sequence_, m.ppid, m.stream, m.unordered, m.payload, p);
-        unacked_.push_back(Sent{next_sequence_, std::move(m)});
-        ++next_sequence_;
-        pending_.pop_front();
-      }
-    }
-    if (shutdown_requested_ && !shutdown_sent_ && pending_.empty() && unacked_.empty()) {
-      FrameEncoder::encode(Frame::control(FrameType::shutdown, 0), out);
-      shutdown_sent_ = true;
-    }
+  for (std::size_t i = 0; i < plan.data_frames; ++i) {
+    Message& m = pending_.front();
+    p = FrameEncoder::write_data(next_sequence_, m.ppid, m.stream, m.unordered, m.payload, p);
+    unacked_.push_back(Sent{next_sequence_, std::move(m)});
+    ++next_sequence_;
+    pending_.pop_front();
   }
-  return out.size() - start;
+  if (plan.shutdown) {
+    p = FrameEncoder::write_control(FrameType::shutdown, 0, p);
+    shutdown_sent_ = true;
+  }
+  return static_cast<std::size_t>(p - at);
 }
 
 TimerVerdict Session::on_timer(TimePoint now) {

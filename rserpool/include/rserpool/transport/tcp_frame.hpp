@@ -93,6 +93,14 @@ class FrameEncoder {
   // one into out).
   static void encode_data(std::uint32_t sequence, std::uint32_t ppid, std::uint16_t stream, bool unordered,
                           ByteView payload, Bytes& out);
+  // A frame without payload or stream (DATA_ACK, HEARTBEAT, HEARTBEAT_ACK,
+  // SHUTDOWN) without building a Frame.
+  static void encode_control(FrameType type, std::uint32_t sequence, Bytes& out);
+  // The same into room the caller made: kHeaderSize bytes at `at`. Returns
+  // the end of the frame.
+  static std::uint8_t* write_control(FrameType type, std::uint32_t sequence, std::uint8_t* at) noexcept;
+  static std::uint8_t* write_init(std::uint16_t out_streams, std::uint16_t in_streams, std::uint32_t initial_sequence,
+                                  std::uint8_t* at) noexcept;
   // The same into room the caller made: exactly kHeaderSize + payload.size()
   // bytes at `at` (a batch of frames sized and grown once: one resize, not
   // one per frame). Returns the end of the frame.

@@ -86,7 +86,20 @@ class Session {
   // heartbeat answers), then queued DATA within the unacknowledged window.
   // Messages written move to the retransmit queue until acknowledged.
   // Returns the number of bytes appended.
-  std::size_t produce(Bytes& out, std::size_t max_bytes = 256 * 1024);
+  static constexpr std::size_t kMaxOutput = 256 * 1024;
+  std::size_t produce(Bytes& out, std::size_t max_bytes = kMaxOutput);
+  // produce() for a driver that keeps a write buffer of its own (issue 16:
+  // growing a vector zero-fills what is then overwritten at once): the
+  // output is sized first, then `room(n)` returns where its n bytes are
+  // written (not called when there is nothing to write). Returns n.
+  template <typename Room>
+  std::size_t produce_with(Room&& room, std::size_t max_bytes = kMaxOutput) {
+    const OutputPlan plan = plan_output(max_bytes);
+    if (plan.bytes == 0) return 0;
+    return write_output(plan, room(plan.bytes));
+  }
+  // The number of bytes produce() would append now.
+  std::size_t output_size(std::size_t max_bytes = kMaxOutput) const noexcept;
   bool has_output() const noexcept;
 
   // Heartbeat and liveness: call at next_deadline(). heartbeat_due queues a
@@ -126,6 +139,19 @@ class Session {
     std::uint32_t sequence = 0;
     Message msg;
   };
+  // What produce() writes now: control frames (INIT, heartbeat answers,
+  // DATA_ACK, HEARTBEAT) and how many DATA frames of pending_, with their
+  // total size; then SHUTDOWN when `shutdown` is set.
+  struct OutputPlan {
+    std::size_t control_frames = 0;
+    std::size_t data_frames = 0;
+    bool shutdown = false;
+    std::size_t bytes = 0;
+  };
+  OutputPlan plan_output(std::size_t max_bytes) const noexcept;
+  // Writes what `plan` (just made) says at `at` (room for plan.bytes);
+  // returns plan.bytes.
+  std::size_t write_output(const OutputPlan& plan, std::uint8_t* at);
   void fail(SessionEvents& events, SessionError e);
   void handle(FrameView& f, SessionEvents& events);
 
