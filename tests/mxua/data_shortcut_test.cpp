@@ -88,8 +88,14 @@ std::pair<int, int> receive_agreement(const States<typename UnderTest::Core>& st
       Actions expected;
       full.receive(in.stream, in.bytes, now, expected);
       DataIndication ind;
+      const std::uint64_t changes = fast.core.timer_changes();
       const bool taken = fast.receive_data_now(in.stream, in.bytes, now, ind);
       EXPECT_EQ(taken, sole_indication_equals(expected, ind));
+      // The driver does not re-arm after a DATA the shortcut took (issue
+      // 16): it must move no timer.
+      if (taken) {
+        EXPECT_EQ(fast.core.timer_changes(), changes);
+      }
       if (!taken) {
         Actions got;
         fast.receive(in.stream, in.bytes, now, got);  // what the driver does next

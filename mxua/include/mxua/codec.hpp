@@ -64,7 +64,15 @@ rserpool::Result<DataView, M3uaError> decode_data(ByteView wire, const Header& h
 // anything else, which the caller then decodes the full way for its error.
 // No Result, no error text: one pass over the header and the parameters.
 bool decode_data_now(ByteView wire, const DecodeLimits& limits, DataView& d) noexcept;
-std::size_t encoded_data_size(const DataView& d) noexcept;
+// Inline: asked twice per relayed DATA (does it fit the buffer it came in,
+// then by the encoder), issue 16.
+inline std::size_t encoded_data_size(const DataView& d) noexcept {
+  std::size_t n = kHeaderSize + rserpool::pad4(16 + d.protocol_data.user_data.size());
+  if (d.network_appearance) n += 8;
+  if (d.routing_context) n += 8;
+  if (d.correlation_id) n += 8;
+  return n;
+}
 // Encodes into a caller buffer; returns the bytes written, 0 when out is too small.
 std::size_t encode_data(const DataView& d, std::span<std::uint8_t> out) noexcept;
 // Encodes into out, reusing its capacity (out is overwritten, not appended to).

@@ -52,5 +52,8 @@ class FrameLoan {
 // and cut after it) instead of a copy in a fresh buffer. d must not be used
 // afterwards (its bytes have moved).
 Data take_owned(const DataView& d);
+// The same into `out` (a DATA indication's own Data: no temporary moved
+// in; issue 16, once per relayed DATA). d's bytes must not lie in out.
+void take_owned(const DataView& d, Data& out);
 
 }  // namespace mxua

@@ -82,14 +82,6 @@ inline void zero_pad(std::uint8_t* at, std::size_t n) noexcept {
 
 }  // namespace
 
-std::size_t encoded_data_size(const DataView& d) noexcept {
-  std::size_t n = kHeaderSize + rserpool::pad4(16 + d.protocol_data.user_data.size());
-  if (d.network_appearance) n += 8;
-  if (d.routing_context) n += 8;
-  if (d.correlation_id) n += 8;
-  return n;
-}
-
 std::size_t encode_data(const DataView& d, std::span<std::uint8_t> out) noexcept {
   const std::size_t total = encoded_data_size(d);
   if (out.size() < total) return 0;
@@ -230,6 +222,35 @@ bool decode_data_now(ByteView wire, const DecodeLimits& limits, DataView& d) noe
     return false;
   const std::size_t length = load_u32(w + 4);
   if (length < kHeaderSize || length > size || (length != size && rserpool::pad4(length) != size)) return false;
+  // The shape of every DATA on the relay path (RFC 4666 3.3.1 as an SGP
+  // or IPSP with one AS sends it): a Routing Context, then the Protocol
+  // Data as the last parameter. Read without the loop below (issue 16);
+  // accepted exactly where the loop accepts it: the RC is 8 octets, the
+  // Protocol Data at least 16 and within the message, and its padding
+  // (which the message length may leave out) ends the message. Anything
+  // else goes through the loop from the start. (A shape with the RC
+  // optional measured 17 instructions more per relayed DATA: stop 29.)
+  if (length >= kHeaderSize + 8 + 16 &&
+      load_u32(w + kHeaderSize) == (std::uint32_t{static_cast<std::uint16_t>(Tag::RoutingContext)} << 16 | 8U) &&
+      load_u16(w + kHeaderSize + 8) == static_cast<std::uint16_t>(Tag::ProtocolData)) {
+    const std::size_t left = length - (kHeaderSize + 8);
+    const std::size_t len = load_u16(w + kHeaderSize + 10);
+    if (len >= 16 && len <= left && rserpool::pad4(len) >= left) {
+      const std::uint8_t* const v = w + kHeaderSize + 12;
+      d.network_appearance.reset();
+      d.routing_context = load_u32(w + kHeaderSize + 4);
+      d.correlation_id.reset();
+      auto& pd = d.protocol_data;
+      pd.opc = PointCode{load_u32(v) & 0x00ffffffU};
+      pd.dpc = PointCode{load_u32(v + 4) & 0x00ffffffU};
+      pd.si = v[8];
+      pd.ni = v[9];
+      pd.mp = v[10];
+      pd.sls = v[11];
+      pd.user_data = ByteView(v + 12, len - 16);
+      return true;
+    }
+  }
   // decode_data()'s, without the error texts.
   d = DataView{};
   bool have_pd = false;
@@ -282,18 +303,21 @@ Data to_owned(const DataView& v) {
   return d;
 }
 
-Data take_owned(const DataView& v) {
+void take_owned(const DataView& v, Data& d) {
   const auto& s = v.protocol_data;
   bool keep = false;
   Bytes* frame = FrameLoan::claim(s.user_data, keep);
-  if (frame == nullptr) return to_owned(v);
-  Data d;
+  if (frame == nullptr) {
+    d = to_owned(v);
+    return;
+  }
   d.network_appearance = v.network_appearance;
   d.routing_context = v.routing_context;
   d.correlation_id = v.correlation_id;
   const std::size_t n = s.user_data.size();
   const auto at = static_cast<std::size_t>(s.user_data.data() - frame->data());
-  // Filled in place, field by field (no temporary ProtocolData moved in).
+  // Filled in place, field by field (no temporary ProtocolData or Data
+  // moved in: issue 16, once per relayed DATA).
   ProtocolData& pd = d.protocol_data;
   pd.opc = s.opc;
   pd.dpc = s.dpc;
@@ -305,10 +329,16 @@ Data take_owned(const DataView& v) {
   if (keep) {
     pd.user_data.resize(at + n);  // shrinks: nothing written
     pd.user_at = static_cast<std::uint32_t>(at);
-    return d;
+    return;
   }
+  pd.user_at = 0;
   if (at != 0) std::memmove(pd.user_data.data(), pd.user_data.data() + at, n);
   pd.user_data.resize(n);  // shrinks: nothing written
+}
+
+Data take_owned(const DataView& v) {
+  Data d;
+  take_owned(v, d);
   return d;
 }
 

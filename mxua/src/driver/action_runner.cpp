@@ -51,10 +51,14 @@ ActionRunner::~ActionRunner() { cancel_timer(); }
 
 void ActionRunner::attach(AssocId assoc, std::shared_ptr<tr::Association> a, const tr::AssociationInfo& info,
                           std::string label) {
+  last_bound_ = nullptr;
   assocs_[assoc] = Bound{std::move(a), info.outbound_streams, info.kind == tr::TransportKind::tcp, std::move(label)};
 }
 
-void ActionRunner::detach(AssocId assoc) { assocs_.erase(assoc); }
+void ActionRunner::detach(AssocId assoc) {
+  last_bound_ = nullptr;
+  assocs_.erase(assoc);
+}
 
 std::shared_ptr<tr::Association> ActionRunner::association(AssocId assoc) const {
   auto it = assocs_.find(assoc);
@@ -154,6 +158,28 @@ void ActionRunner::execute(const SendData& a) {
 }
 
 void ActionRunner::send_data_now(const SendData& s, Bytes& user_part) {
+  ++depth_;
+  const DataView& view = s.data;
+  if (!s.owned && lies_in(view.protocol_data.user_data, user_part) &&
+      user_part.capacity() >= encoded_data_size(view)) {
+    // The relay's case, as execute() below takes it with the buffer lent
+    // (built in the caller's buffer, the user data where it lies), without
+    // the loan's bookkeeping and a copy of the view (issue 16).
+    Bytes bytes = std::move(user_part);
+    if (encode_data_in_place(view, bytes)) {
+      Bytes* const outer = send_loan_;
+      send_loan_ = nullptr;  // as execute() leaves it while the transport has the DATA
+      const std::uint64_t handed_back = counters_.send_refused + counters_.no_association;
+      send(s.assoc, s.stream, nullptr, bytes, /*data_frame*/ true);
+      send_loan_ = outer;
+      // Sent: nothing but the transport ran, the core's timers stand
+      // where the last batch left them (issue 16: no re-arm check per DATA).
+      if (--depth_ == 0 && counters_.send_refused + counters_.no_association != handed_back) rearm();
+      return;
+    }
+    user_part = std::move(bytes);  // not reached: lies_in() is encode_data_in_place()'s own test
+  }
+  --depth_;
   // The sole action: its user part is lent as run(actions, user_part) lends it.
   Bytes* const outer = send_loan_;
   send_loan_ = !s.owned && lies_in(s.data.protocol_data.user_data, user_part) ? &user_part : nullptr;
@@ -182,10 +208,21 @@ void ActionRunner::log_err_sent(AssocId assoc, const Err& e) {
                               to_string(e.code), static_cast<std::uint32_t>(e.code), rc_text(e.routing_contexts));
 }
 
+ActionRunner::Bound* ActionRunner::bound(AssocId assoc) {
+  // The relay sends to the same association message after message: the
+  // last one found is remembered (forgotten whenever the map changes).
+  if (last_bound_ != nullptr && last_assoc_ == assoc) return last_bound_;
+  auto it = assocs_.find(assoc);
+  if (it == assocs_.end()) return nullptr;
+  last_assoc_ = assoc;
+  last_bound_ = &it->second;
+  return last_bound_;
+}
+
 void ActionRunner::send(AssocId assoc, std::uint16_t stream, const DataView* data, Bytes& bytes, bool data_frame) {
   const bool is_data = data != nullptr || data_frame;
-  auto it = assocs_.find(assoc);
-  if (it == assocs_.end()) {
+  Bound* const found = bound(assoc);
+  if (found == nullptr) {
     // The core still believes in an association the transport has lost
     // (its down notification is on the way): nothing to deliver to.
     ++counters_.no_association;
@@ -194,7 +231,7 @@ void ActionRunner::send(AssocId assoc, std::uint16_t stream, const DataView* dat
     hand_back(assoc, std::move(lost));
     return;
   }
-  Bound& b = it->second;
+  Bound& b = *found;
   // The TCP mapping's streams are labels only (one byte stream, no head-of-
   // line relief): fold a stream the peer did not grant onto the last one so
   // a short grant never blocks DATA. Stream 0 stays stream 0.

@@ -134,8 +134,11 @@ void AssociationDriver::on_message(tr::Association& assoc, tr::Message&& msg) {
   ++runner_->counters().messages_in;
   const auto now = runner_->now();
   // The hot path: a DATA the core accepts goes to the user on the core's
-  // verdict, without an action list and its visit (issue 16); no timer of
-  // the core moves on it. Anything else takes the full path below.
+  // verdict, without an action list and its visit (issue 16). No timer of
+  // the core moves on it (the cores' shortcut tests check timer_changes()),
+  // so there is nothing to re-arm afterwards: whatever the user does with
+  // it through this runner re-arms itself. Anything else takes the full
+  // path below.
   const bool keep = runner_->events().keeps_frames();
   {
     DataIndication ind;
@@ -149,7 +152,6 @@ void AssociationDriver::on_message(tr::Association& assoc, tr::Message&& msg) {
     }
     if (accepted) {
       runner_->events().on_data(std::move(ind));
-      runner_->settle();
       if (msg.payload.capacity() != 0) rserpool::buffers::give(std::move(msg.payload));
       return;
     }

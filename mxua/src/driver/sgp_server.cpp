@@ -76,6 +76,13 @@ void SgpServer::route(const DataView& d, Bytes& user_part) {
   scratch_ = std::move(acts);
 }
 
+bool SgpServer::route_now(const DataView& d, Bytes& user_part) {
+  SendData s;
+  if (!node_.route_now(d, s)) return false;
+  runner_->send_data_now(s, user_part);
+  return true;
+}
+
 void SgpServer::request(const std::function<Actions(SgpNode&, TimePoint)>& fn) {
   auto acts = fn(node_, runner_->now());
   runner_->run(acts);

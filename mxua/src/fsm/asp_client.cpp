@@ -372,7 +372,7 @@ bool AspClient::receive_data_now(std::uint16_t stream, ByteView bytes, TimePoint
   beat_.seen(now);
   indication.assoc = cfg_.assoc;
   indication.routing_context = v.routing_context;
-  indication.data = take_owned(d);  // the received frame when the driver lent it
+  take_owned(d, indication.data);  // the received frame when the driver lent it
   return true;
 }
 

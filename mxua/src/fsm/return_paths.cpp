@@ -11,7 +11,7 @@ void ReturnPaths::set_owned(PathOwner owner, std::vector<MaskedPointCode> pcs) {
     owned_[owner] = std::move(pcs);
 }
 
-ReturnPaths::Ownership ReturnPaths::ownership(PointCode pc, PathOwner owner) const {
+ReturnPaths::Ownership ReturnPaths::configured_ownership(PointCode pc, PathOwner owner) const {
   Ownership o;
   for (const auto& [who, pcs] : owned_)
     if (std::any_of(pcs.begin(), pcs.end(), [&](const MaskedPointCode& m) { return m.contains(pc); })) {
@@ -51,6 +51,18 @@ ReturnPaths::Learn ReturnPaths::learn(PointCode opc, const ReturnPath& via) {
   if (o.any && !owns) {
     ++counters_.refused;  // another owner's configured point code
     return Learn::Refused;
+  }
+  // The most recently used entry, without the hash lookup (issue 16: the
+  // answers and the next requests of a relayed exchange name the same
+  // point code); what the lookup below would do for it.
+  if (!lru_.empty() && lru_.front().pc == opc.value) {
+    Entry& e = lru_.front();
+    if (e.path.owner != via.owner && !owns) {
+      ++counters_.refused;
+      return Learn::Refused;
+    }
+    e.path = via;
+    return Learn::Refreshed;
   }
   if (auto it = index_.find(opc.value); it != index_.end()) {
     Entry& e = *it->second;

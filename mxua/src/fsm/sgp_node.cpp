@@ -250,7 +250,7 @@ bool SgpNode::receive_data_now(AssocId assoc, std::uint16_t stream, ByteView byt
   asp->beat.seen(now);
   indication.assoc = assoc;
   indication.routing_context = v.routing_context;
-  indication.data = take_owned(d);  // the received frame when the driver lent it
+  take_owned(d, indication.data);  // the received frame when the driver lent it
   return true;
 }
 

@@ -107,6 +107,11 @@ struct Gateway::Impl {
   // Transparent comparison: the relay path finds a pool by its handle's
   // bytes without building a std::string per message (issue 16).
   std::map<std::string, std::unique_ptr<PoolRuntime>, std::less<>> pools;
+  // Each route's pool, by the route's place in routes.routes() (nullptr:
+  // its pool is not running): the relay path finds the pool without
+  // looking its name up per message (issue 16). Rebuilt by index_routes()
+  // whenever a route or a pool comes or goes.
+  std::vector<PoolRuntime*> route_pools;
   gateway::LinkProfile link_profile;
   DistributorProfile distributor_profile;
   rserpool::ops::MetricsRegistry metrics;
@@ -131,6 +136,7 @@ struct Gateway::Impl {
 
   rserpool::Result<void, std::string> build();
   void start_pool(const PoolSettings& p);
+  void index_routes();
   // (Re)starts the pool user's watch of the pool: resolves it now.
   void rewatch(const std::string& name);
   void registrar_event(const rserpool::registrar::Notify& n);
@@ -413,6 +419,15 @@ void Gateway::Impl::rewatch(const std::string& name) {
   });
 }
 
+void Gateway::Impl::index_routes() {
+  route_pools.clear();
+  for (const auto& r : routes.routes()) {
+    const auto& handle = r.pool.bytes();
+    auto it = pools.find(std::string_view(reinterpret_cast<const char*>(handle.data()), handle.size()));
+    route_pools.push_back(it != pools.end() ? it->second.get() : nullptr);
+  }
+}
+
 void Gateway::Impl::start_pool(const PoolSettings& p) {
   if (pools.count(p.handle)) return;
   gateway::PoolHooks hooks;
@@ -436,6 +451,7 @@ void Gateway::Impl::start_pool(const PoolSettings& p) {
   auto rt = std::make_unique<PoolRuntime>(io, clock, name, p.distributor, distributor_profile, link_profile,
                                           std::move(hooks), counters, next_seed + 2 + pools.size());
   pools.emplace(name, std::move(rt));
+  index_routes();
   rewatch(name);
   poll_empty_pools();  // a new pool starts empty
   logger()->info("pool {}: watching", name);
@@ -443,7 +459,9 @@ void Gateway::Impl::start_pool(const PoolSettings& p) {
 
 Ss7Hold::Try Gateway::Impl::try_ss7(MtpMessage& m) {
   if (ss7->send(m, true) == M3uaSide::SendResult::not_active) return Ss7Hold::Try::not_active;
-  rserpool::buffers::give(std::move(m.data));  // encoded and queued (or counted as dropped): recycled (issue 16)
+  // Encoded elsewhere and queued, or counted as dropped: recycled (issue
+  // 16). Built in its own buffer (the relay's case), nothing is left here.
+  if (m.data.capacity() != 0) rserpool::buffers::give(std::move(m.data));
   return Ss7Hold::Try::gone;
 }
 
@@ -484,12 +502,10 @@ std::vector<mxua::MaskedPointCode> Gateway::Impl::destinations_of(const std::str
 
 void Gateway::Impl::from_ss7(MtpMessage&& m) {
   const auto c = classify(m, distributor_profile.isup_variant);
-  const Route* route = routes.lookup(m, c.cic);
-  if (route) {
-    const auto& handle = route->pool.bytes();
-    auto it = pools.find(std::string_view(reinterpret_cast<const char*>(handle.data()), handle.size()));
-    if (it != pools.end()) {
-      it->second->message(std::move(m), c);  // classified once, here
+  if (const Route* route = routes.lookup(m, c.cic)) {
+    const auto at = static_cast<std::size_t>(route - routes.routes().data());
+    if (at < route_pools.size() && route_pools[at] != nullptr) {
+      route_pools[at]->message(std::move(m), c);  // classified once, here
       return;
     }
   }
@@ -535,6 +551,7 @@ void Gateway::Impl::finish_shutdown(TimePoint deadline, std::function<void()> do
   if (ss7) ss7->stop();
   if (prometheus) prometheus->close();
   pool_user.reset();  // no more membership callbacks into the pools
+  route_pools.clear();
   pools.clear();
   if (registrar) registrar->stop();
   logger()->info("sgd stopped");
@@ -563,6 +580,7 @@ Gateway::~Gateway() {
   impl_->ss7_hold_timer.cancel();
   if (impl_->prometheus) impl_->prometheus->close();
   impl_->pool_user.reset();
+  impl_->route_pools.clear();
   impl_->pools.clear();
   impl_->ss7.reset();
   impl_->registrar.reset();
@@ -626,10 +644,12 @@ rserpool::Result<void, std::string> Gateway::drain(const std::string& pool, rser
 
 rserpool::Result<void, std::string> Gateway::set_route(const RouteSettings& r) {
   impl_->routes.remove(r.name);
+  impl_->index_routes();
   if (!r.has_dpc || r.pool.empty()) return {};  // incomplete: not routed until it is
   if (!impl_->pools.count(r.pool)) return rserpool::unexpected("route " + r.name + ": pool " + r.pool + " is not configured");
-  if (auto added = impl_->routes.add(Route{r.name, r.key, rserpool::PoolHandle(r.pool)}); !added)
-    return rserpool::unexpected("route " + r.name + ": " + std::string(to_string(added.error())));
+  const auto added = impl_->routes.add(Route{r.name, r.key, rserpool::PoolHandle(r.pool)});
+  impl_->index_routes();
+  if (!added) return rserpool::unexpected("route " + r.name + ": " + std::string(to_string(added.error())));
   logger()->info("route {} now {} -> pool {}", r.name, key_text(r.key, impl_->config.pc_format), r.pool);
   // A route to a pool announced unavailable: its destination is too.
   if (impl_->ss7 && !impl_->pools.at(r.pool)->distributor().pool_available())
@@ -639,6 +659,7 @@ rserpool::Result<void, std::string> Gateway::set_route(const RouteSettings& r) {
 
 bool Gateway::remove_route(const std::string& name) {
   const bool removed = impl_->routes.remove(name);
+  impl_->index_routes();
   if (removed) logger()->info("route {} removed", name);
   return removed;
 }

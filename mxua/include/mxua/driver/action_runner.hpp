@@ -85,15 +85,12 @@ class ActionRunner : public std::enable_shared_from_this<ActionRunner> {
   // `user_part` is left as it was.
   void run(Actions& actions, Bytes& user_part);
   // One SendData the core gave without an action list (issue 16:
-  // AspClient::send_data_now()): executed as run(actions, user_part) would
-  // execute it as the sole action, re-arm included.
+  // AspClient::send_data_now(), SgpNode::route_now(), both const: the
+  // core's timers did not move): executed as run(actions, user_part) would
+  // execute it as the sole action. Re-arms only where the timers may have
+  // moved since: when the transport refused it, whose hand-back runs the
+  // user's events, which may call into the core.
   void send_data_now(const SendData& s, Bytes& user_part);
-  // After an event the driver handled without run() (a DATA on the core's
-  // verdict): re-arms as run() would, which costs nothing while the core's
-  // timers stand still.
-  void settle() {
-    if (depth_ == 0) rearm();
-  }
 
   // Messages the transport could not deliver: DATA decoded and handed to
   // Events::on_send_failed, everything else counted and dropped.
@@ -117,6 +114,7 @@ class ActionRunner : public std::enable_shared_from_this<ActionRunner> {
   // from there if the transport refuses it; `data_frame`: `bytes` is a DATA
   // built in place (no view of it left), handed back from the refused bytes.
   void send(AssocId assoc, std::uint16_t stream, const DataView* data, Bytes& bytes, bool data_frame = false);
+  Bound* bound(AssocId assoc);  // nullptr: not attached
   void hand_back_frame(AssocId assoc, Bytes& frame);
   void execute(const SendData& a);
   void log_err_sent(AssocId assoc, const Err& e);
@@ -141,6 +139,9 @@ class ActionRunner : public std::enable_shared_from_this<ActionRunner> {
   int depth_ = 0;  // run() nesting: re-arm once, at the outermost level
   Bytes* send_loan_ = nullptr;  // run(actions, user_part): the sole SendData's user part
   std::unordered_map<AssocId, Bound> assocs_;
+  // bound()'s last answer; reset by attach() and detach().
+  AssocId last_assoc_ = 0;
+  Bound* last_bound_ = nullptr;
   DriverCounters counters_;
 };
 

@@ -42,6 +42,10 @@ class SgpServer {
   // (ActionRunner::run(actions, user_part)), which is then left empty;
   // left as it was otherwise (not routed, or sent to more than one ASP).
   void route(const DataView& d, Bytes& user_part);
+  // Only the common case of route(d, user_part): the node's verdict
+  // without an action list (SgpNode::route_now(): an active AS, one ASP)
+  // sends it, and true; false, nothing done (route() decides the rest).
+  bool route_now(const DataView& d, Bytes& user_part);
   // Any other node operation (announce, ...) through the runner.
   void request(const std::function<Actions(SgpNode&, TimePoint)>& fn);
 

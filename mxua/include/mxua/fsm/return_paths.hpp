@@ -74,7 +74,10 @@ class ReturnPaths {
       return !o.any || o.mine;
     };
     std::optional<ReturnPath> first;
-    if (auto it = index_.find(dpc.value); it != index_.end()) {
+    if (!lru_.empty() && lru_.front().pc == dpc.value) {
+      first = lru_.front().path;  // the most recently used already: no lookup, no move (issue 16)
+      if (allowed(*first) && try_path(*first)) return true;
+    } else if (auto it = index_.find(dpc.value); it != index_.end()) {
       lru_.splice(lru_.begin(), lru_, it->second);  // recently used
       first = it->second->path;
       if (allowed(*first) && try_path(*first)) return true;
@@ -101,7 +104,13 @@ class ReturnPaths {
     bool any = false;
     bool mine = false;
   };
-  Ownership ownership(PointCode pc, PathOwner owner) const;
+  Ownership ownership(PointCode pc, PathOwner owner) const {
+    // No owner has configured point codes (no OPC screens): nothing to
+    // look through, and no call per DATA (issue 16).
+    if (owned_.empty()) return {};
+    return configured_ownership(pc, owner);
+  }
+  Ownership configured_ownership(PointCode pc, PathOwner owner) const;
 
   std::size_t capacity_;
   std::list<Entry> lru_;  // most recently used first

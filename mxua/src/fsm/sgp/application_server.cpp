@@ -198,7 +198,11 @@ bool ApplicationServer::route_now(const DataView& d, const AspTable& asps, SendD
   if (!stream) return false;
   s.assoc = to[0];
   s.stream = *stream;
-  s.data = headed(d, cfg_);
+  // headed(d, cfg_), written where it goes (no temporary view copied in).
+  s.data = d;
+  s.data.routing_context = cfg_.routing_context;
+  if (cfg_.network_appearance) s.data.network_appearance = cfg_.network_appearance;
+  s.data.correlation_id.reset();
   s.owned.reset();
   return true;
 }
