@@ -3,7 +3,8 @@
 // removal, whatever the number of PEs. On the commit before issue 16's
 // work: 6 per resolution and 19 per registration cycle; 6 per cycle before
 // pool handles were held inline and REGISTRATION decoded into a view, 2
-// before removed PEs' address lists were reused. The core is driven as the daemon drives it: actions handed back
+// before removed PEs' address lists were reused (and again, past 64 PEs
+// alive, until address lists were held inline). The core is driven as the daemon drives it: actions handed back
 // with recycle(), messages encoded into a reused buffer.
 //
 // Its own executable: it replaces the global operator new to count.
@@ -148,8 +149,9 @@ TEST_F(AllocationFixture, RegistrationAndRemovalAllocateNothingInSteadyState) {
   const double per_cycle = static_cast<double>(allocations) / 1000;
   // Nothing: the PE's two address lists (its user transport, decoded
   // straight into the value the handlespace keeps, and its ASAP transport,
-  // the association's addresses) reuse the storage of removed PEs' lists
-  // (2 per cycle before that). Pool handles (decoded, in events, in
+  // the association's addresses) are held inline (2 per cycle before
+  // removed PEs' lists were reused; beyond 64 PEs alive, 2 again until
+  // they were inline: the test below). Pool handles (decoded, in events, in
   // answers, in the removed PE) are held inline; no index node (the
   // arenas), no key copy (interned handles). Nothing grows with the
   // handlespace.

@@ -63,9 +63,9 @@ class AsapServer final : private core::RemovalObserver {
   // same handling as through on_message(). False: unknown association.
   bool on_registration(AssociationId id, wire::asap::RegistrationView&& r, TimePoint now);
   // Where the registrar decodes the next REGISTRATION into
-  // (wire::asap::decode_registration_view(data, into)): its user transport's
-  // address list has storage from a removed PE's, so decoding allocates
-  // nothing in steady state. Pass it to on_registration() once decoded.
+  // (wire::asap::decode_registration_view(data, into)), kept so that the
+  // PE parameter's storage is not built per message. Pass it to
+  // on_registration() once decoded.
   wire::asap::RegistrationView& registration_scratch();
   std::optional<TimePoint> next_deadline() const;
   void on_timeout(TimePoint now);
@@ -146,7 +146,7 @@ class AsapServer final : private core::RemovalObserver {
     std::uint32_t items = 0;
   };
   struct Association {
-    std::vector<IpAddress> addresses;
+    AddressList addresses;  // the peer's, as the transport reported them
     std::uint16_t port = 0;
     TimePoint last_active{};  // last message received (idle clients make room first)
     std::map<PoolHandle, Subscription, core::PoolHandleLess> subscriptions;
@@ -196,11 +196,6 @@ class AsapServer final : private core::RemovalObserver {
 
   static void link(Association& a, OwnedPe& st);
   static void unlink(OwnedPe& st);
-  // Address lists of removed PEs, kept for the next registrations (the
-  // decoded user transport, the ASAP transport we fill in): a registration
-  // and its removal allocate nothing in steady state (issue 16).
-  std::vector<IpAddress> take_address_list();
-  void keep_address_lists(PoolElementParameter& pe);
 
   CoreShared& s_;
   HandleUpdateSink& peers_;
@@ -213,8 +208,6 @@ class AsapServer final : private core::RemovalObserver {
   std::map<PoolHandle, std::set<AssociationId>, core::PoolHandleLess> subscribers_;
   std::set<PoolHandle, core::PoolHandleLess> changed_pools_;
   std::vector<const core::PoolElementEntry*> chosen_;  // reused by every resolution
-  static constexpr std::size_t kSpareAddressLists = 64;
-  std::vector<std::vector<IpAddress>> spare_address_lists_;
   wire::asap::RegistrationView registration_scratch_;
   std::vector<std::pair<AgendaKey, OwnedPe*>> closing_;  // on_association_down's PEs (pool rank, id), reused
 };

@@ -81,7 +81,7 @@ void AsapServer::on_association_up(AssociationId id, std::vector<IpAddress> peer
     return;
   }
   Association& a = associations_.try_emplace(id).first->second;
-  a.addresses = std::move(peer_addresses);
+  a.addresses = peer_addresses;
   a.port = peer_port;
   a.last_active = now;
   a.resolutions = TokenBucket(s_.config.resolution_rate, now);
@@ -272,7 +272,7 @@ void AsapServer::on_registration(AssociationId aid, Association& a, ByteView poo
       if (foreign_count == listed.size()) {
         return refuse(cfg.address_check_cause, wire::encode_parameter(pe.user_transport));
       }
-      std::erase_if(listed, foreign);
+      listed.erase(std::remove_if(listed.begin(), listed.end(), foreign), listed.end());
       c.foreign_addresses_removed += foreign_count;
     }
   }
@@ -281,23 +281,17 @@ void AsapServer::on_registration(AssociationId aid, Association& a, ByteView poo
   if (a.addresses.empty()) {
     pe.asap_transport.reset();
   } else {
-    // The list's storage: the one decoded, else a removed PE's.
-    std::vector<IpAddress> list = pe.asap_transport ? std::move(pe.asap_transport->addresses) : take_address_list();
-    list.assign(a.addresses.begin(), a.addresses.end());
     TransportParameter& asap_transport = pe.asap_transport.emplace();
     asap_transport.protocol = TransportProtocol::sctp;
     asap_transport.port = a.port;
     asap_transport.use = TransportUse::data_only;
-    asap_transport.addresses = std::move(list);
+    asap_transport.addresses = a.addresses;  // inline: no allocation for 1-4 addresses
   }
   core::RegistrationContext ctx;
   ctx.owner = s_.self();
   ctx.now = now;
   ctx.check_unique_id = true;
   auto outcome = hs.register_element(pool, std::move(pe), ctx, found);  // nothing changed since the lookup
-  // A re-registration hands the replaced parameter back in `pe`; a new PE
-  // left it empty. Either way `pe` is not used below.
-  keep_address_lists(pe);
   if (!outcome) {
     const auto& rej = outcome.error();
     Bytes info;
@@ -639,7 +633,6 @@ void AsapServer::remove_owned(OwnedPe& st, Event why) {
   auto removed = s_.handlespace.remove(e);
   if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::del_pe, removed.pool, removed.element);
   pool_changed(removed.pool);
-  keep_address_lists(removed.element);
   s_.notify(why, removed.pool, removed.element.id);
 }
 
@@ -713,36 +706,11 @@ void AsapServer::process_expiry(TimePoint now) {
       if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::del_pe, removed.pool, removed.element);
     }
     pool_changed(removed.pool);
-    keep_address_lists(removed.element);
     s_.notify(Event::pe_expired, removed.pool, removed.element.id);
   }
 }
 
-std::vector<IpAddress> AsapServer::take_address_list() {
-  if (spare_address_lists_.empty()) return {};
-  std::vector<IpAddress> list = std::move(spare_address_lists_.back());
-  spare_address_lists_.pop_back();
-  return list;
-}
-
-void AsapServer::keep_address_lists(PoolElementParameter& pe) {
-  const auto keep = [&](std::vector<IpAddress>& list) {
-    if (list.capacity() == 0 || list.capacity() > wire::kMaxTransportAddresses ||
-        spare_address_lists_.size() >= kSpareAddressLists)
-      return;
-    if (spare_address_lists_.capacity() == 0) spare_address_lists_.reserve(kSpareAddressLists);
-    list.clear();
-    spare_address_lists_.push_back(std::move(list));
-  };
-  keep(pe.user_transport.addresses);
-  if (pe.asap_transport) keep(pe.asap_transport->addresses);
-}
-
-wire::asap::RegistrationView& AsapServer::registration_scratch() {
-  auto& list = registration_scratch_.pool_element.user_transport.addresses;
-  if (list.capacity() == 0) list = take_address_list();
-  return registration_scratch_;
-}
+wire::asap::RegistrationView& AsapServer::registration_scratch() { return registration_scratch_; }
 
 void AsapServer::link(Association& a, OwnedPe& st) {
   if (st.listed_in == &a) return;

@@ -13,6 +13,7 @@
 
 #include "rserpool/base/bytes.hpp"
 #include "rserpool/base/ip_address.hpp"
+#include "rserpool/wire/address_list.hpp"
 
 namespace rserpool {
 
@@ -136,12 +137,13 @@ enum class TransportUse : std::uint16_t { data_only = 0, data_and_control = 1 };
 
 // One transport parameter (0x0003-0x0007, 0x0010). SCTP carries 1..n
 // addresses, the others exactly one; opaque carries `opaque` bytes only.
+// The addresses are held inline up to AddressList::kInline (address_list.hpp).
 struct TransportParameter {
   TransportProtocol protocol = TransportProtocol::sctp;
   std::uint16_t port = 0;
   TransportUse use = TransportUse::data_only;  // SCTP (and TCP, as rsplib reads it)
   std::uint32_t dccp_service_code = 0;
-  std::vector<IpAddress> addresses;
+  AddressList addresses;
   Bytes opaque;
   friend bool operator==(const TransportParameter&, const TransportParameter&) = default;
 };
