@@ -30,19 +30,66 @@ AsapServer::AsapServer(CoreShared& shared, HandleUpdateSink& peers) : s_(shared)
   s_.handlespace.set_removal_observer(this);
 }
 
+namespace {
+// std::push_heap and friends build a max-heap: "later" puts the earliest
+// key on top.
+struct AgendaLater {
+  template <class Item>
+  bool operator()(const Item& a, const Item& b) const noexcept {
+    return b.key < a.key;
+  }
+};
+}  // namespace
+
 // The records live in our arena, reached through the handlespace's
-// entries (every record has one): found through the owner index.
+// entries (every live record has one), retired ones only through the
+// agenda's items.
 AsapServer::~AsapServer() {
   s_.handlespace.set_removal_observer(nullptr);
+  for (const AgendaItem& item : agenda_) drop_agenda_item(item.pe);
+  agenda_.clear();
   for (ServerIdentifier owner : s_.handlespace.owners()) {
     for (const auto* e : s_.handlespace.owned_by(owner)) {
       if (OwnedPe* st = record_of(e)) {
         s_.handlespace.set_home_record(*e, nullptr);
-        st->~OwnedPe();
-        arena_->deallocate(st, sizeof(OwnedPe));
+        free_record(st);
       }
     }
   }
+}
+
+void AsapServer::free_record(OwnedPe* st) noexcept {
+  st->~OwnedPe();
+  arena_->deallocate(st, sizeof(OwnedPe));
+}
+
+void AsapServer::drop_agenda_item(OwnedPe* pe) noexcept {
+  if (--pe->agenda_items == 0 && pe->retired) free_record(pe);
+}
+
+void AsapServer::settle_agenda() {
+  while (!agenda_.empty() && !live(agenda_.front())) {
+    std::pop_heap(agenda_.begin(), agenda_.end(), AgendaLater{});
+    OwnedPe* pe = agenda_.back().pe;
+    agenda_.pop_back();
+    drop_agenda_item(pe);
+  }
+  if (agenda_.size() > 2 * agenda_live_ + 64) compact_agenda();
+}
+
+// Stale items out in one pass, the heap rebuilt: O(items), once per as
+// many cancellations as there are live items, so O(1) per cancellation.
+void AsapServer::compact_agenda() {
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < agenda_.size(); ++i) {
+    if (live(agenda_[i])) {
+      agenda_[kept++] = agenda_[i];
+    } else {
+      drop_agenda_item(agenda_[i].pe);
+    }
+  }
+  agenda_.resize(kept);
+  std::make_heap(agenda_.begin(), agenda_.end(), AgendaLater{});
 }
 
 bool AsapServer::is_home_for(const PoolHandle& pool, PeIdentifier id) const {
@@ -555,26 +602,27 @@ TimePoint AsapServer::jittered_audit(TimePoint now) {
 }
 
 void AsapServer::reschedule(OwnedPe& st) {
-  // Re-arming moves the PE's agenda node (found by its stored position)
-  // instead of freeing and allocating one.
-  decltype(agenda_)::node_type node;
-  if (st.in_agenda) node = agenda_.extract(st.agenda_pos);
-  st.in_agenda = false;
+  // The old item (if any) goes stale; a new one is pushed.
+  if (st.in_agenda) {
+    st.in_agenda = false;
+    --agenda_live_;
+  }
+  ++st.agenda_stamp;
   TimePoint at;
   if (st.ack_deadline) {
     at = *st.ack_deadline;
   } else if (s_.config.keep_alive_audit) {
     at = st.next_audit;
   } else {
+    settle_agenda();
     return;
   }
   st.in_agenda = true;
-  if (node) {
-    node.key().at = at;
-    st.agenda_pos = agenda_.insert(std::move(node)).position;
-  } else {
-    st.agenda_pos = agenda_.emplace(AgendaKey{at, st.entry->pool_rank(), st.entry->id()}, &st).first;
-  }
+  ++agenda_live_;
+  ++st.agenda_items;
+  agenda_.push_back(AgendaItem{AgendaKey{at, st.entry->pool_rank(), st.entry->id()}, &st, st.agenda_stamp});
+  std::push_heap(agenda_.begin(), agenda_.end(), AgendaLater{});
+  settle_agenda();
 }
 
 AsapServer::OwnedPe& AsapServer::adopt(const core::PoolElementEntry& e, std::optional<AssociationId> aid,
@@ -613,12 +661,22 @@ void AsapServer::disown(const PoolHandle& pool, PeIdentifier id) {
 }
 
 void AsapServer::disown(OwnedPe& st) {
-  if (st.in_agenda) agenda_.erase(st.agenda_pos);
+  if (st.in_agenda) {
+    st.in_agenda = false;
+    --agenda_live_;
+  }
   unlink(st);
   s_.handlespace.set_home_record(*st.entry, nullptr);
+  st.entry = nullptr;
   --home_count_;
-  st.~OwnedPe();
-  arena_->deallocate(&st, sizeof(OwnedPe));
+  if (st.agenda_items == 0) {
+    free_record(&st);
+    return;
+  }
+  // Its agenda items still point here: retired, freed with the last one.
+  st.retired = true;
+  std::vector<AssociationId>().swap(st.reporters);
+  settle_agenda();
 }
 
 // Whatever removes one of our PEs' entries (our own removals disown first):
@@ -658,7 +716,7 @@ void AsapServer::send_keep_alive(OwnedPe& st, bool home, TimePoint now) {
 std::optional<TimePoint> AsapServer::next_deadline() const {
   auto e = s_.handlespace.next_expiry();
   if (agenda_.empty()) return e;
-  const TimePoint k = agenda_.begin()->first.at;
+  const TimePoint k = agenda_.front().key.at;
   return e && *e < k ? *e : k;
 }
 
@@ -667,9 +725,11 @@ void AsapServer::on_timeout(TimePoint now) {
   process_keep_alive_agenda(now);
 }
 
+// The top is live (settle_agenda): handling it re-arms or disowns the PE,
+// which makes its item stale and brings the next live one up.
 void AsapServer::process_keep_alive_agenda(TimePoint now) {
-  while (!agenda_.empty() && agenda_.begin()->first.at <= now) {
-    OwnedPe& st = *agenda_.begin()->second;
+  while (!agenda_.empty() && agenda_.front().key.at <= now) {
+    OwnedPe& st = *agenda_.front().pe;
     if (st.ack_deadline) {
       ++s_.counters.keep_alive_timeouts;
       const bool reported = !st.reporters.empty();
