@@ -72,6 +72,16 @@ class AsapServer final : private core::RemovalObserver {
   void on_timeout(TimePoint now);
   // End of every event: one push per changed pool to its subscribers.
   void flush_subscriptions();
+  // End of every event (and of every timeout round): stale keep-alive
+  // items leave the top of the agenda, so that its deadline is a live
+  // one; compaction when stale items outnumber live ones. Once per event,
+  // not per change: an association's close that cancels thousands of
+  // audits drops their items in one pass instead of one pop each. Only
+  // after an item went stale (an event that re-armed or cancelled nothing,
+  // a resolution, pays a test).
+  void settle_agenda() {
+    if (agenda_dirty_) settle_agenda_now();
+  }
 
   // --- from ENRP peering and takeover ---
   // A PE we were home for now has another home (re-registered there, or
@@ -203,9 +213,7 @@ class AsapServer final : private core::RemovalObserver {
   static bool live(const AgendaItem& item) noexcept {
     return !item.pe->retired && item.pe->in_agenda && item.stamp == item.pe->agenda_stamp;
   }
-  // Drops stale items from the top, so that the top is live (or the
-  // agenda empty); compacts when stale items outnumber live ones.
-  void settle_agenda();
+  void settle_agenda_now();
   void compact_agenda();
   // One agenda item that pointed at `pe` is gone: a retired record whose
   // last item it was is freed.
@@ -233,11 +241,17 @@ class AsapServer final : private core::RemovalObserver {
   std::set<AssociationId> accepted_;               // accepted, not up yet (their descriptors count)
   std::vector<AgendaItem> agenda_;  // a min-heap by key (earliest key on top)
   std::size_t agenda_live_ = 0;     // records with in_agenda
+  bool agenda_dirty_ = false;       // an item went stale since the last settle
   std::map<PoolHandle, std::set<AssociationId>, core::PoolHandleLess> subscribers_;
   std::set<PoolHandle, core::PoolHandleLess> changed_pools_;
   std::vector<const core::PoolElementEntry*> chosen_;  // reused by every resolution
   wire::asap::RegistrationView registration_scratch_;
-  std::vector<std::pair<AgendaKey, OwnedPe*>> closing_;  // on_association_down's PEs (pool rank, id), reused
+  struct Closing {
+    std::uint64_t pool_rank;
+    PeIdentifier id;
+    OwnedPe* pe;
+  };
+  std::vector<Closing> closing_;  // on_association_down's PEs, in (pool rank, id) order, reused
 };
 
 }  // namespace rserpool::registrar

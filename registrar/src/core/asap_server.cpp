@@ -67,7 +67,8 @@ void AsapServer::drop_agenda_item(OwnedPe* pe) noexcept {
   if (--pe->agenda_items == 0 && pe->retired) free_record(pe);
 }
 
-void AsapServer::settle_agenda() {
+void AsapServer::settle_agenda_now() {
+  agenda_dirty_ = false;
   while (!agenda_.empty() && !live(agenda_.front())) {
     std::pop_heap(agenda_.begin(), agenda_.end(), AgendaLater{});
     OwnedPe* pe = agenda_.back().pe;
@@ -209,17 +210,20 @@ void AsapServer::on_association_down(AssociationId id, TimePoint) {
   pes.clear();
   for (OwnedPe* p = it->second.first; p != nullptr;) {
     OwnedPe* next = p->next_on_association;
-    pes.emplace_back(AgendaKey{TimePoint{}, p->entry->pool_rank(), p->entry->id()}, p);
+    pes.push_back(Closing{p->entry->pool_rank(), p->entry->id(), p});
     p->listed_in = nullptr;
     p->prev_on_association = p->next_on_association = nullptr;
     p = next;
   }
-  std::sort(pes.begin(), pes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(pes.begin(), pes.end(), [](const Closing& a, const Closing& b) {
+    return a.pool_rank != b.pool_rank ? a.pool_rank < b.pool_rank : a.id < b.id;
+  });
   // One notification per PE (and an update each when peered): room for
   // them at once, instead of moving every queued action at each growth.
   if (s_.config.remove_pes_on_association_down) s_.out.reserve(s_.out.size() + pes.size());
   associations_.erase(it);
-  for (const auto& [key, st] : pes) {
+  for (const Closing& c : pes) {
+    OwnedPe* st = c.pe;
     if (st->association != id) continue;
     if (s_.config.remove_pes_on_association_down) {
       remove_owned(*st, Event::pe_association_lost);
@@ -606,6 +610,7 @@ void AsapServer::reschedule(OwnedPe& st) {
   if (st.in_agenda) {
     st.in_agenda = false;
     --agenda_live_;
+    agenda_dirty_ = true;
   }
   ++st.agenda_stamp;
   TimePoint at;
@@ -614,7 +619,6 @@ void AsapServer::reschedule(OwnedPe& st) {
   } else if (s_.config.keep_alive_audit) {
     at = st.next_audit;
   } else {
-    settle_agenda();
     return;
   }
   st.in_agenda = true;
@@ -622,7 +626,6 @@ void AsapServer::reschedule(OwnedPe& st) {
   ++st.agenda_items;
   agenda_.push_back(AgendaItem{AgendaKey{at, st.entry->pool_rank(), st.entry->id()}, &st, st.agenda_stamp});
   std::push_heap(agenda_.begin(), agenda_.end(), AgendaLater{});
-  settle_agenda();
 }
 
 AsapServer::OwnedPe& AsapServer::adopt(const core::PoolElementEntry& e, std::optional<AssociationId> aid,
@@ -664,6 +667,7 @@ void AsapServer::disown(OwnedPe& st) {
   if (st.in_agenda) {
     st.in_agenda = false;
     --agenda_live_;
+    agenda_dirty_ = true;
   }
   unlink(st);
   s_.handlespace.set_home_record(*st.entry, nullptr);
@@ -676,7 +680,6 @@ void AsapServer::disown(OwnedPe& st) {
   // Its agenda items still point here: retired, freed with the last one.
   st.retired = true;
   std::vector<AssociationId>().swap(st.reporters);
-  settle_agenda();
 }
 
 // Whatever removes one of our PEs' entries (our own removals disown first):
@@ -685,13 +688,16 @@ void AsapServer::before_removal(const core::PoolElementEntry&, core::HomeRecord&
   disown(static_cast<OwnedPe&>(record));
 }
 
+// The peers, the subscribers and the log are told from the entry, in the
+// order they always were, before it goes: no copy of its parameter and
+// handle is made only to be read once (the handlespace's erase()).
 void AsapServer::remove_owned(OwnedPe& st, Event why) {
   const core::PoolElementEntry& e = *st.entry;
   disown(st);
-  auto removed = s_.handlespace.remove(e);
-  if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::del_pe, removed.pool, removed.element);
-  pool_changed(removed.pool);
-  s_.notify(why, removed.pool, removed.element.id);
+  if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::del_pe, e.pool_handle(), e.element());
+  pool_changed(e.pool_handle());
+  s_.notify(why, e.pool_handle(), e.id());
+  s_.handlespace.erase(e);
 }
 
 void AsapServer::send_keep_alive(OwnedPe& st, bool home, TimePoint now) {
@@ -725,10 +731,12 @@ void AsapServer::on_timeout(TimePoint now) {
   process_keep_alive_agenda(now);
 }
 
-// The top is live (settle_agenda): handling it re-arms or disowns the PE,
-// which makes its item stale and brings the next live one up.
+// Handling the top re-arms or disowns its PE, which makes its item stale:
+// settled before each look at the top (and so on return).
 void AsapServer::process_keep_alive_agenda(TimePoint now) {
-  while (!agenda_.empty() && agenda_.front().key.at <= now) {
+  for (;;) {
+    settle_agenda();
+    if (agenda_.empty() || agenda_.front().key.at > now) break;
     OwnedPe& st = *agenda_.front().pe;
     if (st.ack_deadline) {
       ++s_.counters.keep_alive_timeouts;

@@ -258,18 +258,24 @@ PoolElementEntry& Handlespace::insert(Pool& pool, PoolElementParameter&& pe, con
   return e;
 }
 
-RemovedElement Handlespace::remove_entry(Pool& pool, PoolElementEntry& e) {
+void Handlespace::unindex(PoolElementEntry& e) {
   if (e.home_record_ != nullptr && observer_ != nullptr) observer_->before_removal(e, *e.home_record_);
   e.home_record_ = nullptr;
   index_remove(e);
+}
+
+void Handlespace::drop_pool(Pool& pool) {
+  pool_lookup_.erase(view_of(pool.handle()));
+  pools_by_rank_.erase(pool.rank());
+  pools_.erase(pools_.find(pool.handle()));  // destroys `pool`
+}
+
+RemovedElement Handlespace::remove_entry(Pool& pool, PoolElementEntry& e) {
+  unindex(e);
   auto node = pool.extract(e);  // `e` lives in the node until it goes
   --element_count_;
   RemovedElement removed{pool.handle(), std::move(node.mapped().pe_), pool.size() == 0};
-  if (removed.pool_removed) {
-    pool_lookup_.erase(view_of(pool.handle()));
-    pools_by_rank_.erase(pool.rank());
-    pools_.erase(removed.pool);  // destroys `pool`
-  }
+  if (removed.pool_removed) drop_pool(pool);
   return removed;
 }
 
@@ -457,6 +463,15 @@ void Handlespace::set_home_record(const PoolElementEntry& entry, HomeRecord* rec
 RemovedElement Handlespace::remove(const PoolElementEntry& entry) {
   auto& e = const_cast<PoolElementEntry&>(entry);
   return remove_entry(*e.pool_, e);
+}
+
+void Handlespace::erase(const PoolElementEntry& entry) {
+  auto& e = const_cast<PoolElementEntry&>(entry);
+  Pool& pool = *e.pool_;
+  unindex(e);
+  (void)pool.extract(e);  // the node, and `e` with it, goes here
+  --element_count_;
+  if (pool.size() == 0) drop_pool(pool);
 }
 
 const PoolElementEntry* Handlespace::first_expired(TimePoint now) const {

@@ -335,6 +335,9 @@ class Handlespace {
   // Removes `entry` (any pointer handed out and not invalidated) without
   // looking it up.
   RemovedElement remove(const PoolElementEntry& entry);
+  // The same without handing the removed PE back (a caller that read what
+  // it needs from the entry first).
+  void erase(const PoolElementEntry& entry);
   // The entry with the earliest expiry if that is <= now, else nullptr:
   // lets a caller remove expired PEs one at a time, reading what it keeps
   // with each (its home record) before it goes.
@@ -363,6 +366,10 @@ class Handlespace {
   void index_add(PoolElementEntry& e);
   void index_remove(PoolElementEntry& e);
   RemovedElement remove_entry(Pool& pool, PoolElementEntry& e);
+  // The steps of a removal: the observer told and the indexes left, then
+  // (after the entry left its pool) an emptied pool removed.
+  void unindex(PoolElementEntry& e);
+  void drop_pool(Pool& pool);
   RemovedElement remove_entry(Pool& pool, PeIdentifier id);
   PoolElementEntry& insert(Pool& pool, PoolElementParameter&& pe, const RegistrationContext& ctx,
                            TimePoint registered_at);

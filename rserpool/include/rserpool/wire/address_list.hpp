@@ -52,10 +52,21 @@ class AddressList {
   AddressList(It first, It last) {
     assign(first, last);
   }
-  AddressList(const AddressList& o) { assign(o.begin(), o.end()); }
+  AddressList(const AddressList& o) {
+    if (o.heap_ == nullptr) {
+      copy_inline(o);
+    } else {
+      assign(o.begin(), o.end());
+    }
+  }
   AddressList(AddressList&& o) noexcept { steal(o); }
   AddressList& operator=(const AddressList& o) {
-    if (this != &o) assign(o.begin(), o.end());
+    if (this == &o) return *this;
+    if (o.heap_ == nullptr && heap_ == nullptr) {
+      copy_inline(o);
+    } else {
+      assign(o.begin(), o.end());
+    }
     return *this;
   }
   AddressList& operator=(AddressList&& o) noexcept {
@@ -180,10 +191,17 @@ class AddressList {
     size_ = o.size_;
     heap_ = o.heap_;
     capacity_ = o.capacity_;
-    if (heap_ == nullptr && size_ != 0) std::memcpy(inline_, o.inline_, size_ * sizeof(IpAddress));
+    if (heap_ == nullptr) std::memcpy(inline_, o.inline_, sizeof inline_);  // fixed size: inlined, no call
     o.heap_ = nullptr;
     o.capacity_ = 0;
     o.size_ = 0;
+  }
+
+  // The whole inline buffer, used or not: a copy of fixed size is a few
+  // moves, where one of size_ addresses is a call to memcpy.
+  void copy_inline(const AddressList& o) noexcept {
+    size_ = o.size_;
+    std::memcpy(inline_, o.inline_, sizeof inline_);
   }
 
   IpAddress* heap_ = nullptr;  // set only beyond kInline addresses

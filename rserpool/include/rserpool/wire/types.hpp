@@ -30,20 +30,35 @@ class PoolHandle {
   PoolHandle() noexcept = default;
   explicit PoolHandle(std::string_view name) { assign(reinterpret_cast<const std::uint8_t*>(name.data()), name.size()); }
   explicit PoolHandle(ByteView b) { assign(b.data(), b.size()); }
-  PoolHandle(const PoolHandle& o) { assign(o.data(), o.size_); }
+  // Inline handles are copied as the whole buffer: a copy of fixed size
+  // is a few moves, one of size_ bytes a call to memcpy (a handle is
+  // copied into every event and answer).
+  PoolHandle(const PoolHandle& o) {
+    if (o.heap_) {
+      assign(o.data(), o.size_);
+    } else {
+      copy_inline(o);
+    }
+  }
   PoolHandle(PoolHandle&& o) noexcept : size_(o.size_), heap_(std::move(o.heap_)) {
-    if (!heap_) std::memcpy(inline_, o.inline_, size_);
+    if (!heap_) std::memcpy(inline_, o.inline_, kInline);
     o.size_ = 0;
   }
   PoolHandle& operator=(const PoolHandle& o) {
-    if (this != &o) assign(o.data(), o.size_);
+    if (this == &o) return *this;
+    if (o.heap_) {
+      assign(o.data(), o.size_);
+    } else {
+      heap_.reset();
+      copy_inline(o);
+    }
     return *this;
   }
   PoolHandle& operator=(PoolHandle&& o) noexcept {
     if (this == &o) return *this;
     size_ = o.size_;
     heap_ = std::move(o.heap_);
-    if (!heap_) std::memcpy(inline_, o.inline_, size_);
+    if (!heap_) std::memcpy(inline_, o.inline_, kInline);
     o.size_ = 0;
     return *this;
   }
@@ -75,6 +90,11 @@ class PoolHandle {
       heap_ = std::move(h);
     }
     size_ = n;
+  }
+
+  void copy_inline(const PoolHandle& o) noexcept {
+    std::memcpy(inline_, o.inline_, kInline);
+    size_ = o.size_;
   }
 
   std::size_t size_ = 0;
