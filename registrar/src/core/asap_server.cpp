@@ -67,15 +67,18 @@ void AsapServer::drop_agenda_item(OwnedPe* pe) noexcept {
   if (--pe->agenda_items == 0 && pe->retired) free_record(pe);
 }
 
+// Compaction first: after an association's close most items are stale,
+// and one pass drops them where popping each stale top would cost
+// O(log n) apiece.
 void AsapServer::settle_agenda_now() {
   agenda_dirty_ = false;
+  if (agenda_.size() > 2 * agenda_live_ + 64) compact_agenda();
   while (!agenda_.empty() && !live(agenda_.front())) {
     std::pop_heap(agenda_.begin(), agenda_.end(), AgendaLater{});
     OwnedPe* pe = agenda_.back().pe;
     agenda_.pop_back();
     drop_agenda_item(pe);
   }
-  if (agenda_.size() > 2 * agenda_live_ + 64) compact_agenda();
 }
 
 // Stale items out in one pass, the heap rebuilt: O(items), once per as
