@@ -228,8 +228,10 @@ TEST_F(AsapFixture, KeepAliveAgendaAuditsEveryPeInOrderThroughChurn) {
   cfg.registration_rate = {};  // 300 registrations at once
   cfg.max_pes_per_association = 1000;
   make();
+  const TimePoint armed = now;
   for (PeIdentifier id = 1; id <= kPes; ++id) ASSERT_FALSE(register_pe(1, "pool", make_pe(id, 1, -1)).rejected);
   now += 500ms;
+  const TimePoint rearmed = now;
   for (PeIdentifier id = 3; id <= kPes; id += 3) ASSERT_FALSE(register_pe(1, "pool", make_pe(id, 1, -1)).rejected);
   std::set<PeIdentifier> gone;
   for (PeIdentifier id = 5; id <= kPes; id += 5) {
@@ -238,6 +240,7 @@ TEST_F(AsapFixture, KeepAliveAgendaAuditsEveryPeInOrderThroughChurn) {
   }
   ASSERT_EQ(reg->asap_server().home_count(), kPes - gone.size());
   std::map<PeIdentifier, int> audited;
+  std::map<PeIdentifier, TimePoint> first_audit;
   TimePoint last{};
   const TimePoint end = now + 6000ms;  // every first audit is due by 1.5 x interval after its arming
   while (auto d = reg->deadline(TimerKey{TimerKind::keep_alive, 0})) {
@@ -251,10 +254,15 @@ TEST_F(AsapFixture, KeepAliveAgendaAuditsEveryPeInOrderThroughChurn) {
       ASSERT_TRUE(ka.pe_id.has_value());
       EXPECT_EQ(gone.count(*ka.pe_id), 0u) << "audit of a deregistered PE " << *ka.pe_id;
       ++audited[*ka.pe_id];
+      first_audit.try_emplace(*ka.pe_id, now);
       (void)send(1, asap::EndpointKeepAliveAck{PoolHandle{"pool"}, *ka.pe_id});
     }
   }
   EXPECT_EQ(audited.size(), kPes - gone.size()) << "every remaining PE audited";
+  // No audit earlier than half an interval after the PE's (re-)arming: a
+  // re-armed PE's old item stays stale.
+  for (const auto& [id, t] : first_audit)
+    EXPECT_GE(t, (id % 3 == 0 ? rearmed : armed) + cfg.keep_alive_interval / 2) << "PE " << id;
   // Nobody answers from here: each PE goes at its ACK deadline.
   while (auto d = reg->deadline(TimerKey{TimerKind::keep_alive, 0})) {
     ASSERT_GE(*d, last);
