@@ -1,6 +1,9 @@
 // ASAP server side of the registrar, sans-I/O, on virtual time.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+
 #include "test_support.hpp"
 
 using namespace regtest;
@@ -212,6 +215,66 @@ TEST_F(AsapFixture, KeepAliveAuditIsJitteredAndAckKeepsThePe) {
   EXPECT_TRUE(has_event(acts, Event::pe_keep_alive_timeout));
   EXPECT_EQ(reg->handlespace().element_count(), 0u);
   EXPECT_EQ(reg->counters().keep_alive_timeouts, 1u);
+}
+
+// The keep-alive agenda (a heap with lazy deletion) through churn: 300
+// PEs armed, a third re-armed by re-registering, a fifth cancelled by
+// deregistering. Every deadline the registrar reports is one at which an
+// audit goes out (a stale item never surfaces as a deadline), audits come
+// in deadline order, each remaining PE is audited, a removed one never;
+// and when nobody answers, every PE is removed at its ACK deadline.
+TEST_F(AsapFixture, KeepAliveAgendaAuditsEveryPeInOrderThroughChurn) {
+  constexpr PeIdentifier kPes = 300;
+  cfg.registration_rate = {};  // 300 registrations at once
+  cfg.max_pes_per_association = 1000;
+  make();
+  const TimePoint armed = now;
+  for (PeIdentifier id = 1; id <= kPes; ++id) ASSERT_FALSE(register_pe(1, "pool", make_pe(id, 1, -1)).rejected);
+  now += 500ms;
+  const TimePoint rearmed = now;
+  for (PeIdentifier id = 3; id <= kPes; id += 3) ASSERT_FALSE(register_pe(1, "pool", make_pe(id, 1, -1)).rejected);
+  std::set<PeIdentifier> gone;
+  for (PeIdentifier id = 5; id <= kPes; id += 5) {
+    (void)send(1, asap::Deregistration{PoolHandle{"pool"}, id});
+    gone.insert(id);
+  }
+  ASSERT_EQ(reg->asap_server().home_count(), kPes - gone.size());
+  std::map<PeIdentifier, int> audited;
+  std::map<PeIdentifier, TimePoint> first_audit;
+  TimePoint last{};
+  const TimePoint end = now + 6000ms;  // every first audit is due by 1.5 x interval after its arming
+  while (auto d = reg->deadline(TimerKey{TimerKind::keep_alive, 0})) {
+    if (*d > end) break;
+    ASSERT_GE(*d, last) << "deadlines go forward";
+    last = *d;
+    now = *d;
+    auto kas = asap_of<asap::EndpointKeepAlive>(reg->on_timeout(now), 1);
+    ASSERT_FALSE(kas.empty()) << "a deadline with no audit behind it (a stale agenda item)";
+    for (const auto& ka : kas) {
+      ASSERT_TRUE(ka.pe_id.has_value());
+      EXPECT_EQ(gone.count(*ka.pe_id), 0u) << "audit of a deregistered PE " << *ka.pe_id;
+      ++audited[*ka.pe_id];
+      first_audit.try_emplace(*ka.pe_id, now);
+      (void)send(1, asap::EndpointKeepAliveAck{PoolHandle{"pool"}, *ka.pe_id});
+    }
+  }
+  EXPECT_EQ(audited.size(), kPes - gone.size()) << "every remaining PE audited";
+  // No audit earlier than half an interval after the PE's (re-)arming: a
+  // re-armed PE's old item stays stale.
+  for (const auto& [id, t] : first_audit)
+    EXPECT_GE(t, (id % 3 == 0 ? rearmed : armed) + cfg.keep_alive_interval / 2) << "PE " << id;
+  // Nobody answers from here: each PE goes at its ACK deadline.
+  while (auto d = reg->deadline(TimerKey{TimerKind::keep_alive, 0})) {
+    ASSERT_GE(*d, last);
+    last = *d;
+    now = *d;
+    auto acts = reg->on_timeout(now);
+    ASSERT_TRUE(!asap_of<asap::EndpointKeepAlive>(acts, 1).empty() || has_event(acts, Event::pe_keep_alive_timeout))
+        << "a deadline with nothing due";
+  }
+  EXPECT_EQ(reg->handlespace().element_count(), 0u);
+  EXPECT_EQ(reg->asap_server().home_count(), 0u);
+  EXPECT_EQ(reg->counters().keep_alive_timeouts, kPes - gone.size());
 }
 
 // A PE hung past keep-alive-timeout is removed; when it resumes it answers

@@ -1,6 +1,7 @@
 // Handle-table download in pages (ENRP_HANDLE_TABLE_RESPONSE with the M bit).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <utility>
 #include <vector>
@@ -141,6 +142,89 @@ TEST(HandleTablePaging, OwnChildrenOnlyCursorSurvivesModification) {
   }
   EXPECT_EQ(rest, (std::vector<Key>{{"beta", 70}, {"beta", 90}, {"beta", 100}, {"gamma", 60}, {"gamma", 65},
                                     {"gamma", 70}, {"gamma", 80}, {"gamma", 90}, {"gamma", 100}}));
+}
+
+// The owner index against a model computed from scratch (every pool's
+// members, filtered by owner, in (pool creation rank, PE id) order), after
+// a random mix of registrations, owner changes, removals, expiries, pools
+// emptied and recreated, and takeovers: owned_by(), owned_count(),
+// owners(), change_owner()'s order and an own-children-only (W bit)
+// download in pages of every size from 1 to 7, resumed across changes.
+std::vector<const PoolElementEntry*> owned_from_scratch(const Handlespace& hs, ServerIdentifier owner) {
+  std::vector<const PoolElementEntry*> out;
+  for (const PoolHandle& h : hs.pool_handles())
+    for (const PoolElementEntry* e : hs.elements_of(h))
+      if (e->owner() == owner) out.push_back(e);
+  std::sort(out.begin(), out.end(), [](const PoolElementEntry* a, const PoolElementEntry* b) {
+    return std::pair{a->pool_rank(), a->id()} < std::pair{b->pool_rank(), b->id()};
+  });
+  return out;
+}
+
+TEST(HandleTablePaging, OwnerIndexAgreesWithAModelUnderRandomChanges) {
+  Handlespace hs;
+  Random rng(77);
+  const std::vector<PoolHandle> pools{PoolHandle("a"), PoolHandle("b"), PoolHandle("c"), PoolHandle("d")};
+  const std::vector<ServerIdentifier> servers{3, 5, 9};
+  for (int step = 0; step < 3000; ++step) {
+    const PoolHandle& h = pools[rng.uniform(pools.size())];
+    const auto id = static_cast<PeIdentifier>(1 + rng.uniform(30));
+    const ServerIdentifier owner = servers[rng.uniform(servers.size())];
+    const TimePoint now = at_ms(step);
+    switch (rng.uniform(8)) {
+      case 0: case 1: case 2:
+        (void)hs.register_element(h, make_pe(id, rr(), static_cast<std::int32_t>(rng.uniform(400))), by(owner, now));
+        break;
+      case 3: (void)hs.deregister_element(h, id); break;
+      case 4: (void)hs.set_owner(h, id, owner); break;
+      case 5: (void)hs.expire(now); break;
+      case 6: {
+        const ServerIdentifier to = servers[rng.uniform(servers.size())];
+        const auto expected = owned_from_scratch(hs, owner);
+        const auto moved = hs.change_owner(owner, to);
+        ASSERT_EQ(moved, expected) << "change_owner hands the PEs back in (pool rank, id) order, step " << step;
+        break;
+      }
+      default: {
+        // A W-mode download, resumed after a change in the middle.
+        const std::size_t page_size = 1 + rng.uniform(7);
+        HandleTableCursor cursor;
+        HandleTablePage page = hs.handle_table_page(cursor, page_size, owner);
+        const auto before = owned_from_scratch(hs, owner);
+        ASSERT_EQ(page.entries, std::vector<const PoolElementEntry*>(
+                                    before.begin(), before.begin() + static_cast<std::ptrdiff_t>(
+                                                                         std::min(page_size, before.size()))));
+        ASSERT_EQ(page.more, before.size() > page_size);
+        const HandleTablePage first = page;
+        (void)hs.register_element(h, make_pe(id, rr()), by(owner, now));
+        std::vector<const PoolElementEntry*> rest;
+        for (cursor = first.next; page.more;) {
+          page = hs.handle_table_page(cursor, page_size, owner);
+          rest.insert(rest.end(), page.entries.begin(), page.entries.end());
+          cursor = page.next;
+        }
+        if (first.more) {
+          // Everything of the owner's, as it is now, strictly after the
+          // first page's last (pool rank, PE id).
+          const std::pair last{first.next.last_pool_rank, first.next.last->second};
+          std::vector<const PoolElementEntry*> expected;
+          for (const auto* e : owned_from_scratch(hs, owner))
+            if (std::pair{e->pool_rank(), e->id()} > last) expected.push_back(e);
+          ASSERT_EQ(rest, expected) << "step " << step;
+        }
+        break;
+      }
+    }
+    for (ServerIdentifier s : servers) {
+      ASSERT_EQ(hs.owned_by(s), owned_from_scratch(hs, s)) << "step " << step;
+      ASSERT_EQ(hs.owned_count(s), owned_from_scratch(hs, s).size()) << "step " << step;
+    }
+    std::vector<ServerIdentifier> owners;
+    for (ServerIdentifier s : servers)
+      if (hs.owned_count(s) != 0) owners.push_back(s);
+    ASSERT_EQ(hs.owners(), owners) << "step " << step;
+  }
+  EXPECT_GT(hs.element_count(), 10U) << "the walk should leave a populated handlespace";
 }
 
 }  // namespace

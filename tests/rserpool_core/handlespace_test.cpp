@@ -358,3 +358,39 @@ TEST(Handlespace, ResolutionCanBeRepeatedAcrossPools) {
 
 }  // namespace
 }  // namespace rserpool::core
+
+namespace rserpool::core {
+namespace {
+using namespace test;
+
+// erase() (the registrar's removal when it has read the entry already)
+// leaves the handlespace as remove() does: indexes, counts, the owner's
+// checksum, and the pool gone with its last member.
+TEST(Handlespace, EraseLeavesTheHandlespaceAsRemoveDoes) {
+  Handlespace a, b;
+  for (Handlespace* hs : {&a, &b}) {
+    for (PeIdentifier id = 1; id <= 3; ++id)
+      ASSERT_TRUE(hs->register_element(kHandlespacePool, make_pe(id, rr(), 5000), by(7)).ok());
+    ASSERT_TRUE(hs->register_element(PoolHandle("other"), make_pe(9, rr(), 4000), by(7)).ok());
+  }
+  for (PeIdentifier id : {2U, 1U, 3U}) {
+    (void)a.remove(*a.find(kHandlespacePool, id));
+    b.erase(*b.find(kHandlespacePool, id));
+    EXPECT_EQ(a.element_count(), b.element_count());
+    EXPECT_EQ(a.pool_count(), b.pool_count());
+    EXPECT_EQ(a.owned_count(7), b.owned_count(7));
+    EXPECT_EQ(a.pe_checksum(7), b.pe_checksum(7));
+    EXPECT_EQ(b.find(kHandlespacePool, id), nullptr);
+  }
+  EXPECT_EQ(b.pool_count(), 1U);
+  EXPECT_EQ(b.pool_handles(), (std::vector<PoolHandle>{PoolHandle("other")}));
+  EXPECT_EQ(b.next_expiry(), at_ms(4000));
+  EXPECT_EQ(b.handle_table_page({}, 10, ServerIdentifier{7}).entries.size(), 1U);
+  b.erase(*b.find(PoolHandle("other"), 9));
+  EXPECT_EQ(b.pool_count(), 0U);
+  EXPECT_EQ(b.owners(), std::vector<ServerIdentifier>{});
+  EXPECT_FALSE(b.next_expiry().has_value());
+}
+
+}  // namespace
+}  // namespace rserpool::core

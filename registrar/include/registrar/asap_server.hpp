@@ -7,8 +7,9 @@
 // (takeover.hpp) and tells peering about every local change.
 //
 // Timers: the lifetime index of the handlespace and the keep-alive agenda
-// (one entry per PE we are home for, re-armed by moving its node, so an
-// audit costs no allocation at 100,000 PEs) are this entity's deadlines.
+// (one entry per PE we are home for, a binary heap with lazy deletion, so
+// arming, re-arming and cancelling an audit cost no allocation and no
+// tree work at 100,000 PEs) are this entity's deadlines.
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -63,14 +64,24 @@ class AsapServer final : private core::RemovalObserver {
   // same handling as through on_message(). False: unknown association.
   bool on_registration(AssociationId id, wire::asap::RegistrationView&& r, TimePoint now);
   // Where the registrar decodes the next REGISTRATION into
-  // (wire::asap::decode_registration_view(data, into)): its user transport's
-  // address list has storage from a removed PE's, so decoding allocates
-  // nothing in steady state. Pass it to on_registration() once decoded.
+  // (wire::asap::decode_registration_view(data, into)), kept so that the
+  // PE parameter's storage is not built per message. Pass it to
+  // on_registration() once decoded.
   wire::asap::RegistrationView& registration_scratch();
   std::optional<TimePoint> next_deadline() const;
   void on_timeout(TimePoint now);
   // End of every event: one push per changed pool to its subscribers.
   void flush_subscriptions();
+  // End of every event (and of every timeout round): stale keep-alive
+  // items leave the top of the agenda, so that its deadline is a live
+  // one; compaction when stale items outnumber live ones. Once per event,
+  // not per change: an association's close that cancels thousands of
+  // audits drops their items in one pass instead of one pop each. Only
+  // after an item went stale (an event that re-armed or cancelled nothing,
+  // a resolution, pays a test).
+  void settle_agenda() {
+    if (agenda_dirty_) settle_agenda_now();
+  }
 
   // --- from ENRP peering and takeover ---
   // A PE we were home for now has another home (re-registered there, or
@@ -102,7 +113,7 @@ class AsapServer final : private core::RemovalObserver {
   std::optional<AssociationId> association_of(const PoolHandle& pool, PeIdentifier id) const;
   std::optional<TimePoint> keep_alive_deadline() const {
     if (agenda_.empty()) return std::nullopt;
-    return agenda_.begin()->first.at;
+    return agenda_.front().key.at;  // the top is always a live item (settle_agenda)
   }
 
  private:
@@ -114,17 +125,28 @@ class AsapServer final : private core::RemovalObserver {
   // (rserpool/core/node_arena.hpp): no malloc per PE in steady state.
   struct Association;
   struct OwnedPe;
-  // The keep-alive agenda: (when, which PE), one entry per PE we audit;
-  // ties in the order of the handlespace's expiry index (pool creation
-  // number, PE id), so iteration stays a function of the inputs.
+  // The keep-alive agenda: (when, which PE), one live item per PE we
+  // audit, earliest first; ties in the order of the handlespace's expiry
+  // index (pool creation number, PE id), so iteration stays a function of
+  // the inputs. A binary heap with lazy deletion: re-arming pushes a new
+  // item and cancelling bumps the record's stamp, which makes its old
+  // item stale; stale items are dropped when they reach the top
+  // (settle_agenda) or all at once when they outnumber the live ones
+  // (compact_agenda). A tree here cost about 280 instructions per
+  // registration with its removal (issue 16: a search with a random key,
+  // insert and erase rebalancing); a push with a random key moves an item
+  // up about one level on average.
   struct AgendaKey {
     TimePoint at{};
     std::uint64_t pool_rank = 0;
     PeIdentifier id = 0;
     friend auto operator<=>(const AgendaKey&, const AgendaKey&) = default;
   };
-  using Agenda = std::map<AgendaKey, OwnedPe*, std::less<AgendaKey>,
-                          core::ArenaAllocator<std::pair<const AgendaKey, OwnedPe*>>>;
+  struct AgendaItem {
+    AgendaKey key;
+    OwnedPe* pe = nullptr;
+    std::uint32_t stamp = 0;  // live while it equals pe->agenda_stamp
+  };
   struct OwnedPe final : core::HomeRecord {
     const core::PoolElementEntry* entry = nullptr;  // its handlespace entry
     std::optional<AssociationId> association;      // none: taken over, not yet heard from
@@ -135,8 +157,12 @@ class AsapServer final : private core::RemovalObserver {
     OwnedPe* next_on_association = nullptr;
     std::optional<TimePoint> ack_deadline;     // keep-alive outstanding
     TimePoint next_audit{};
-    bool in_agenda = false;  // agenda_pos is its entry in agenda_
-    Agenda::iterator agenda_pos{};  // re-keyed and erased without a search
+    bool in_agenda = false;  // it has a live item in agenda_
+    // Disowned, kept (no longer on any entry or list) only until the last
+    // agenda item that points here is dropped.
+    bool retired = false;
+    std::uint32_t agenda_stamp = 0;  // bumped on every re-arm and cancel
+    std::uint32_t agenda_items = 0;  // items in agenda_ that point here, live or stale
     // Distinct associations that reported the PE unreachable since
     // `reports_since` (RFC 5352 3.5); cleared by its answer.
     std::vector<AssociationId> reporters;
@@ -146,7 +172,7 @@ class AsapServer final : private core::RemovalObserver {
     std::uint32_t items = 0;
   };
   struct Association {
-    std::vector<IpAddress> addresses;
+    AddressList addresses;  // the peer's, as the transport reported them
     std::uint16_t port = 0;
     TimePoint last_active{};  // last message received (idle clients make room first)
     std::map<PoolHandle, Subscription, core::PoolHandleLess> subscriptions;
@@ -184,6 +210,15 @@ class AsapServer final : private core::RemovalObserver {
   void disown(OwnedPe& st);
   void before_removal(const core::PoolElementEntry& entry, core::HomeRecord& record) override;
   void reschedule(OwnedPe& st);
+  static bool live(const AgendaItem& item) noexcept {
+    return !item.pe->retired && item.pe->in_agenda && item.stamp == item.pe->agenda_stamp;
+  }
+  void settle_agenda_now();
+  void compact_agenda();
+  // One agenda item that pointed at `pe` is gone: a retired record whose
+  // last item it was is freed.
+  void drop_agenda_item(OwnedPe* pe) noexcept;
+  void free_record(OwnedPe* st) noexcept;
   // Removes the PE from the handlespace and tells the peers, the
   // subscribers and the log.
   void remove_owned(OwnedPe& st, Event why);
@@ -196,11 +231,6 @@ class AsapServer final : private core::RemovalObserver {
 
   static void link(Association& a, OwnedPe& st);
   static void unlink(OwnedPe& st);
-  // Address lists of removed PEs, kept for the next registrations (the
-  // decoded user transport, the ASAP transport we fill in): a registration
-  // and its removal allocate nothing in steady state (issue 16).
-  std::vector<IpAddress> take_address_list();
-  void keep_address_lists(PoolElementParameter& pe);
 
   CoreShared& s_;
   HandleUpdateSink& peers_;
@@ -209,14 +239,19 @@ class AsapServer final : private core::RemovalObserver {
   std::map<AssociationId, Association> associations_;
   std::map<IpAddress, std::size_t> per_source_;  // admitted associations by first peer address
   std::set<AssociationId> accepted_;               // accepted, not up yet (their descriptors count)
-  Agenda agenda_{Agenda::allocator_type(arena_)};
+  std::vector<AgendaItem> agenda_;  // a min-heap by key (earliest key on top)
+  std::size_t agenda_live_ = 0;     // records with in_agenda
+  bool agenda_dirty_ = false;       // an item went stale since the last settle
   std::map<PoolHandle, std::set<AssociationId>, core::PoolHandleLess> subscribers_;
   std::set<PoolHandle, core::PoolHandleLess> changed_pools_;
   std::vector<const core::PoolElementEntry*> chosen_;  // reused by every resolution
-  static constexpr std::size_t kSpareAddressLists = 64;
-  std::vector<std::vector<IpAddress>> spare_address_lists_;
   wire::asap::RegistrationView registration_scratch_;
-  std::vector<std::pair<AgendaKey, OwnedPe*>> closing_;  // on_association_down's PEs (pool rank, id), reused
+  struct Closing {
+    std::uint64_t pool_rank;
+    PeIdentifier id;
+    OwnedPe* pe;
+  };
+  std::vector<Closing> closing_;  // on_association_down's PEs, in (pool rank, id) order, reused
 };
 
 }  // namespace rserpool::registrar

@@ -30,19 +30,70 @@ AsapServer::AsapServer(CoreShared& shared, HandleUpdateSink& peers) : s_(shared)
   s_.handlespace.set_removal_observer(this);
 }
 
+namespace {
+// std::push_heap and friends build a max-heap: "later" puts the earliest
+// key on top.
+struct AgendaLater {
+  template <class Item>
+  bool operator()(const Item& a, const Item& b) const noexcept {
+    return b.key < a.key;
+  }
+};
+}  // namespace
+
 // The records live in our arena, reached through the handlespace's
-// entries (every record has one): found through the owner index.
+// entries (every live record has one), retired ones only through the
+// agenda's items.
 AsapServer::~AsapServer() {
   s_.handlespace.set_removal_observer(nullptr);
+  for (const AgendaItem& item : agenda_) drop_agenda_item(item.pe);
+  agenda_.clear();
   for (ServerIdentifier owner : s_.handlespace.owners()) {
     for (const auto* e : s_.handlespace.owned_by(owner)) {
       if (OwnedPe* st = record_of(e)) {
         s_.handlespace.set_home_record(*e, nullptr);
-        st->~OwnedPe();
-        arena_->deallocate(st, sizeof(OwnedPe));
+        free_record(st);
       }
     }
   }
+}
+
+void AsapServer::free_record(OwnedPe* st) noexcept {
+  st->~OwnedPe();
+  arena_->deallocate(st, sizeof(OwnedPe));
+}
+
+void AsapServer::drop_agenda_item(OwnedPe* pe) noexcept {
+  if (--pe->agenda_items == 0 && pe->retired) free_record(pe);
+}
+
+// Compaction first: after an association's close most items are stale,
+// and one pass drops them where popping each stale top would cost
+// O(log n) apiece.
+void AsapServer::settle_agenda_now() {
+  agenda_dirty_ = false;
+  if (agenda_.size() > 2 * agenda_live_ + 64) compact_agenda();
+  while (!agenda_.empty() && !live(agenda_.front())) {
+    std::pop_heap(agenda_.begin(), agenda_.end(), AgendaLater{});
+    OwnedPe* pe = agenda_.back().pe;
+    agenda_.pop_back();
+    drop_agenda_item(pe);
+  }
+}
+
+// Stale items out in one pass, the heap rebuilt: O(items), once per as
+// many cancellations as there are live items, so O(1) per cancellation.
+void AsapServer::compact_agenda() {
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < agenda_.size(); ++i) {
+    if (live(agenda_[i])) {
+      agenda_[kept++] = agenda_[i];
+    } else {
+      drop_agenda_item(agenda_[i].pe);
+    }
+  }
+  agenda_.resize(kept);
+  std::make_heap(agenda_.begin(), agenda_.end(), AgendaLater{});
 }
 
 bool AsapServer::is_home_for(const PoolHandle& pool, PeIdentifier id) const {
@@ -81,7 +132,7 @@ void AsapServer::on_association_up(AssociationId id, std::vector<IpAddress> peer
     return;
   }
   Association& a = associations_.try_emplace(id).first->second;
-  a.addresses = std::move(peer_addresses);
+  a.addresses = peer_addresses;
   a.port = peer_port;
   a.last_active = now;
   a.resolutions = TokenBucket(s_.config.resolution_rate, now);
@@ -162,17 +213,20 @@ void AsapServer::on_association_down(AssociationId id, TimePoint) {
   pes.clear();
   for (OwnedPe* p = it->second.first; p != nullptr;) {
     OwnedPe* next = p->next_on_association;
-    pes.emplace_back(AgendaKey{TimePoint{}, p->entry->pool_rank(), p->entry->id()}, p);
+    pes.push_back(Closing{p->entry->pool_rank(), p->entry->id(), p});
     p->listed_in = nullptr;
     p->prev_on_association = p->next_on_association = nullptr;
     p = next;
   }
-  std::sort(pes.begin(), pes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(pes.begin(), pes.end(), [](const Closing& a, const Closing& b) {
+    return a.pool_rank != b.pool_rank ? a.pool_rank < b.pool_rank : a.id < b.id;
+  });
   // One notification per PE (and an update each when peered): room for
   // them at once, instead of moving every queued action at each growth.
   if (s_.config.remove_pes_on_association_down) s_.out.reserve(s_.out.size() + pes.size());
   associations_.erase(it);
-  for (const auto& [key, st] : pes) {
+  for (const Closing& c : pes) {
+    OwnedPe* st = c.pe;
     if (st->association != id) continue;
     if (s_.config.remove_pes_on_association_down) {
       remove_owned(*st, Event::pe_association_lost);
@@ -272,7 +326,7 @@ void AsapServer::on_registration(AssociationId aid, Association& a, ByteView poo
       if (foreign_count == listed.size()) {
         return refuse(cfg.address_check_cause, wire::encode_parameter(pe.user_transport));
       }
-      std::erase_if(listed, foreign);
+      listed.erase(std::remove_if(listed.begin(), listed.end(), foreign), listed.end());
       c.foreign_addresses_removed += foreign_count;
     }
   }
@@ -281,23 +335,17 @@ void AsapServer::on_registration(AssociationId aid, Association& a, ByteView poo
   if (a.addresses.empty()) {
     pe.asap_transport.reset();
   } else {
-    // The list's storage: the one decoded, else a removed PE's.
-    std::vector<IpAddress> list = pe.asap_transport ? std::move(pe.asap_transport->addresses) : take_address_list();
-    list.assign(a.addresses.begin(), a.addresses.end());
     TransportParameter& asap_transport = pe.asap_transport.emplace();
     asap_transport.protocol = TransportProtocol::sctp;
     asap_transport.port = a.port;
     asap_transport.use = TransportUse::data_only;
-    asap_transport.addresses = std::move(list);
+    asap_transport.addresses = a.addresses;  // inline: no allocation for 1-4 addresses
   }
   core::RegistrationContext ctx;
   ctx.owner = s_.self();
   ctx.now = now;
   ctx.check_unique_id = true;
   auto outcome = hs.register_element(pool, std::move(pe), ctx, found);  // nothing changed since the lookup
-  // A re-registration hands the replaced parameter back in `pe`; a new PE
-  // left it empty. Either way `pe` is not used below.
-  keep_address_lists(pe);
   if (!outcome) {
     const auto& rej = outcome.error();
     Bytes info;
@@ -561,11 +609,13 @@ TimePoint AsapServer::jittered_audit(TimePoint now) {
 }
 
 void AsapServer::reschedule(OwnedPe& st) {
-  // Re-arming moves the PE's agenda node (found by its stored position)
-  // instead of freeing and allocating one.
-  decltype(agenda_)::node_type node;
-  if (st.in_agenda) node = agenda_.extract(st.agenda_pos);
-  st.in_agenda = false;
+  // The old item (if any) goes stale; a new one is pushed.
+  if (st.in_agenda) {
+    st.in_agenda = false;
+    --agenda_live_;
+    agenda_dirty_ = true;
+  }
+  ++st.agenda_stamp;
   TimePoint at;
   if (st.ack_deadline) {
     at = *st.ack_deadline;
@@ -575,12 +625,10 @@ void AsapServer::reschedule(OwnedPe& st) {
     return;
   }
   st.in_agenda = true;
-  if (node) {
-    node.key().at = at;
-    st.agenda_pos = agenda_.insert(std::move(node)).position;
-  } else {
-    st.agenda_pos = agenda_.emplace(AgendaKey{at, st.entry->pool_rank(), st.entry->id()}, &st).first;
-  }
+  ++agenda_live_;
+  ++st.agenda_items;
+  agenda_.push_back(AgendaItem{AgendaKey{at, st.entry->pool_rank(), st.entry->id()}, &st, st.agenda_stamp});
+  std::push_heap(agenda_.begin(), agenda_.end(), AgendaLater{});
 }
 
 AsapServer::OwnedPe& AsapServer::adopt(const core::PoolElementEntry& e, std::optional<AssociationId> aid,
@@ -619,12 +667,22 @@ void AsapServer::disown(const PoolHandle& pool, PeIdentifier id) {
 }
 
 void AsapServer::disown(OwnedPe& st) {
-  if (st.in_agenda) agenda_.erase(st.agenda_pos);
+  if (st.in_agenda) {
+    st.in_agenda = false;
+    --agenda_live_;
+    agenda_dirty_ = true;
+  }
   unlink(st);
   s_.handlespace.set_home_record(*st.entry, nullptr);
+  st.entry = nullptr;
   --home_count_;
-  st.~OwnedPe();
-  arena_->deallocate(&st, sizeof(OwnedPe));
+  if (st.agenda_items == 0) {
+    free_record(&st);
+    return;
+  }
+  // Its agenda items still point here: retired, freed with the last one.
+  st.retired = true;
+  std::vector<AssociationId>().swap(st.reporters);
 }
 
 // Whatever removes one of our PEs' entries (our own removals disown first):
@@ -633,14 +691,16 @@ void AsapServer::before_removal(const core::PoolElementEntry&, core::HomeRecord&
   disown(static_cast<OwnedPe&>(record));
 }
 
+// The peers, the subscribers and the log are told from the entry, in the
+// order they always were, before it goes: no copy of its parameter and
+// handle is made only to be read once (the handlespace's erase()).
 void AsapServer::remove_owned(OwnedPe& st, Event why) {
   const core::PoolElementEntry& e = *st.entry;
   disown(st);
-  auto removed = s_.handlespace.remove(e);
-  if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::del_pe, removed.pool, removed.element);
-  pool_changed(removed.pool);
-  keep_address_lists(removed.element);
-  s_.notify(why, removed.pool, removed.element.id);
+  if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::del_pe, e.pool_handle(), e.element());
+  pool_changed(e.pool_handle());
+  s_.notify(why, e.pool_handle(), e.id());
+  s_.handlespace.erase(e);
 }
 
 void AsapServer::send_keep_alive(OwnedPe& st, bool home, TimePoint now) {
@@ -665,7 +725,7 @@ void AsapServer::send_keep_alive(OwnedPe& st, bool home, TimePoint now) {
 std::optional<TimePoint> AsapServer::next_deadline() const {
   auto e = s_.handlespace.next_expiry();
   if (agenda_.empty()) return e;
-  const TimePoint k = agenda_.begin()->first.at;
+  const TimePoint k = agenda_.front().key.at;
   return e && *e < k ? *e : k;
 }
 
@@ -674,9 +734,13 @@ void AsapServer::on_timeout(TimePoint now) {
   process_keep_alive_agenda(now);
 }
 
+// Handling the top re-arms or disowns its PE, which makes its item stale:
+// settled before each look at the top (and so on return).
 void AsapServer::process_keep_alive_agenda(TimePoint now) {
-  while (!agenda_.empty() && agenda_.begin()->first.at <= now) {
-    OwnedPe& st = *agenda_.begin()->second;
+  for (;;) {
+    settle_agenda();
+    if (agenda_.empty() || agenda_.front().key.at > now) break;
+    OwnedPe& st = *agenda_.front().pe;
     if (st.ack_deadline) {
       ++s_.counters.keep_alive_timeouts;
       const bool reported = !st.reporters.empty();
@@ -713,36 +777,11 @@ void AsapServer::process_expiry(TimePoint now) {
       if (peers_.has_peers()) peers_.element_changed(enrp::UpdateAction::del_pe, removed.pool, removed.element);
     }
     pool_changed(removed.pool);
-    keep_address_lists(removed.element);
     s_.notify(Event::pe_expired, removed.pool, removed.element.id);
   }
 }
 
-std::vector<IpAddress> AsapServer::take_address_list() {
-  if (spare_address_lists_.empty()) return {};
-  std::vector<IpAddress> list = std::move(spare_address_lists_.back());
-  spare_address_lists_.pop_back();
-  return list;
-}
-
-void AsapServer::keep_address_lists(PoolElementParameter& pe) {
-  const auto keep = [&](std::vector<IpAddress>& list) {
-    if (list.capacity() == 0 || list.capacity() > wire::kMaxTransportAddresses ||
-        spare_address_lists_.size() >= kSpareAddressLists)
-      return;
-    if (spare_address_lists_.capacity() == 0) spare_address_lists_.reserve(kSpareAddressLists);
-    list.clear();
-    spare_address_lists_.push_back(std::move(list));
-  };
-  keep(pe.user_transport.addresses);
-  if (pe.asap_transport) keep(pe.asap_transport->addresses);
-}
-
-wire::asap::RegistrationView& AsapServer::registration_scratch() {
-  auto& list = registration_scratch_.pool_element.user_transport.addresses;
-  if (list.capacity() == 0) list = take_address_list();
-  return registration_scratch_;
-}
+wire::asap::RegistrationView& AsapServer::registration_scratch() { return registration_scratch_; }
 
 void AsapServer::link(Association& a, OwnedPe& st) {
   if (st.listed_in == &a) return;

@@ -114,11 +114,13 @@ void Registrar::begin_event(TimePoint now) {
     p_->asap.on_timeout(now);
     p_->peering.on_timeout(now);
     p_->takeover.on_timeout(now);
+    p_->asap.settle_agenda();  // the next round reads the deadlines
   }
 }
 
 std::vector<Action> Registrar::finish() {
   p_->asap.flush_subscriptions();
+  p_->asap.settle_agenda();
   p_->deadline = p_->compute_deadline();
   p_->deadline_known = true;
   return std::exchange(p_->shared.out, {});

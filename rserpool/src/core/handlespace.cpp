@@ -64,16 +64,42 @@ std::string_view view_of(const PoolHandle& h) {
 }  // namespace
 
 void Handlespace::owner_add(PoolElementEntry& e) {
-  OwnerRecord& o = owners_.try_emplace(e.owner(), arena_).first->second;
-  e.owner_pos_ = o.elements.emplace(OwnerKey{e.pool_->rank(), e.id()}, &e).first;
+  OwnerRecord& o = owners_[e.owner()];
+  e.owner_prev_ = nullptr;
+  e.owner_next_ = o.first;
+  if (o.first != nullptr) o.first->owner_prev_ = &e;
+  o.first = &e;
+  ++o.count;
   o.checksum.add(pe_block_word_sum(e.pool_->handle_sum(), e.id()));
+  e.pool_->count_owner(e.owner());
 }
 
 void Handlespace::owner_remove(PoolElementEntry& e) {
   auto it = owners_.find(e.owner());
-  it->second.elements.erase(e.owner_pos_);
-  it->second.checksum.remove(pe_block_word_sum(e.pool_->handle_sum(), e.id()));
-  if (it->second.elements.empty()) owners_.erase(it);
+  OwnerRecord& o = it->second;
+  if (e.owner_prev_ != nullptr) {
+    e.owner_prev_->owner_next_ = e.owner_next_;
+  } else {
+    o.first = e.owner_next_;
+  }
+  if (e.owner_next_ != nullptr) e.owner_next_->owner_prev_ = e.owner_prev_;
+  e.owner_prev_ = e.owner_next_ = nullptr;
+  o.checksum.remove(pe_block_word_sum(e.pool_->handle_sum(), e.id()));
+  e.pool_->uncount_owner(e.owner());
+  if (--o.count == 0) owners_.erase(it);
+}
+
+void Handlespace::owned_in_order(ServerIdentifier owner, std::vector<PoolElementEntry*>& out) const {
+  out.clear();
+  auto it = owners_.find(owner);
+  if (it == owners_.end()) return;
+  out.reserve(it->second.count);
+  for (PoolElementEntry* e = it->second.first; e != nullptr; e = e->owner_next_) out.push_back(e);
+  std::sort(out.begin(), out.end(), [](const PoolElementEntry* a, const PoolElementEntry* b) {
+    const auto ra = a->pool_->rank();
+    const auto rb = b->pool_->rank();
+    return ra != rb ? ra < rb : a->id() < b->id();
+  });
 }
 
 void Handlespace::index_add(PoolElementEntry& e) {
@@ -212,6 +238,7 @@ RegistrationOutcome Handlespace::create_and_insert(ByteView handle, PoolElementP
   auto created = std::make_unique<Pool>(PoolHandle(handle), pe, next_pool_rank_++, arena_);
   Pool* pool = created.get();
   pool_lookup_.emplace(view_of(pool->handle()), pool);
+  pools_by_rank_.emplace(pool->rank(), pool);
   pools_.emplace(pool->handle(), std::move(created));
   outcome.new_pool = true;
   outcome.entry = &insert(*pool, std::move(pe), ctx, registered_at);
@@ -231,17 +258,24 @@ PoolElementEntry& Handlespace::insert(Pool& pool, PoolElementParameter&& pe, con
   return e;
 }
 
-RemovedElement Handlespace::remove_entry(Pool& pool, PoolElementEntry& e) {
+void Handlespace::unindex(PoolElementEntry& e) {
   if (e.home_record_ != nullptr && observer_ != nullptr) observer_->before_removal(e, *e.home_record_);
   e.home_record_ = nullptr;
   index_remove(e);
+}
+
+void Handlespace::drop_pool(Pool& pool) {
+  pool_lookup_.erase(view_of(pool.handle()));
+  pools_by_rank_.erase(pool.rank());
+  pools_.erase(pools_.find(pool.handle()));  // destroys `pool`
+}
+
+RemovedElement Handlespace::remove_entry(Pool& pool, PoolElementEntry& e) {
+  unindex(e);
   auto node = pool.extract(e);  // `e` lives in the node until it goes
   --element_count_;
   RemovedElement removed{pool.handle(), std::move(node.mapped().pe_), pool.size() == 0};
-  if (removed.pool_removed) {
-    pool_lookup_.erase(view_of(pool.handle()));
-    pools_.erase(removed.pool);  // destroys `pool`
-  }
+  if (removed.pool_removed) drop_pool(pool);
   return removed;
 }
 
@@ -312,18 +346,14 @@ Result<PolicyType, ErrorCause> Handlespace::resolve(ByteView handle, std::size_t
 }
 
 std::vector<const PoolElementEntry*> Handlespace::owned_by(ServerIdentifier owner) const {
-  std::vector<const PoolElementEntry*> out;
-  auto it = owners_.find(owner);
-  if (it != owners_.end()) {
-    out.reserve(it->second.elements.size());
-    for (const auto& [key, e] : it->second.elements) out.push_back(e);
-  }
-  return out;
+  std::vector<PoolElementEntry*> entries;
+  owned_in_order(owner, entries);
+  return {entries.begin(), entries.end()};
 }
 
 std::size_t Handlespace::owned_count(ServerIdentifier owner) const {
   auto it = owners_.find(owner);
-  return it == owners_.end() ? 0 : it->second.elements.size();
+  return it == owners_.end() ? 0 : it->second.count;
 }
 
 std::uint16_t Handlespace::pe_checksum(ServerIdentifier owner) const {
@@ -361,15 +391,18 @@ std::vector<RemovedElement> Handlespace::expire(TimePoint now) {
 std::size_t Handlespace::mark_owned_by(ServerIdentifier owner) {
   auto it = owners_.find(owner);
   if (it == owners_.end()) return 0;
-  for (auto& [key, e] : it->second.elements) e->marked_ = true;
-  return it->second.elements.size();
+  for (PoolElementEntry* e = it->second.first; e != nullptr; e = e->owner_next_) e->marked_ = true;
+  return it->second.count;
 }
 
+// Removals in (pool rank, PE id) order: the order of what the caller
+// reports is a function of the inputs.
 std::vector<RemovedElement> Handlespace::sweep_marked(ServerIdentifier owner) {
+  std::vector<PoolElementEntry*> entries;
+  owned_in_order(owner, entries);
   std::vector<std::pair<PoolHandle, PeIdentifier>> doomed;
-  if (auto it = owners_.find(owner); it != owners_.end())
-    for (const auto& [key, e] : it->second.elements)
-      if (e->marked()) doomed.emplace_back(e->pool_handle(), e->id());
+  for (const PoolElementEntry* e : entries)
+    if (e->marked()) doomed.emplace_back(e->pool_handle(), e->id());
   std::vector<RemovedElement> out;
   out.reserve(doomed.size());
   for (const auto& [h, id] : doomed) out.push_back(remove_entry(*find_pool(h), id));
@@ -377,9 +410,11 @@ std::vector<RemovedElement> Handlespace::sweep_marked(ServerIdentifier owner) {
 }
 
 std::vector<RemovedElement> Handlespace::remove_owned_by(ServerIdentifier owner) {
+  std::vector<PoolElementEntry*> entries;
+  owned_in_order(owner, entries);
   std::vector<std::pair<PoolHandle, PeIdentifier>> doomed;
-  if (auto it = owners_.find(owner); it != owners_.end())
-    for (const auto& [key, e] : it->second.elements) doomed.emplace_back(e->pool_handle(), e->id());
+  doomed.reserve(entries.size());
+  for (const PoolElementEntry* e : entries) doomed.emplace_back(e->pool_handle(), e->id());
   std::vector<RemovedElement> out;
   out.reserve(doomed.size());
   for (const auto& [h, id] : doomed) out.push_back(remove_entry(*find_pool(h), id));
@@ -397,11 +432,9 @@ void Handlespace::set_owner(PoolElementEntry& e, ServerIdentifier to) {
 
 std::vector<const PoolElementEntry*> Handlespace::change_owner(ServerIdentifier from, ServerIdentifier to) {
   std::vector<const PoolElementEntry*> moved;
-  auto it = owners_.find(from);
-  if (it == owners_.end()) return moved;
   std::vector<PoolElementEntry*> entries;
-  entries.reserve(it->second.elements.size());
-  for (const auto& [key, e] : it->second.elements) entries.push_back(e);
+  owned_in_order(from, entries);
+  if (entries.empty()) return moved;
   for (PoolElementEntry* e : entries) set_owner(*e, to);
   moved.assign(entries.begin(), entries.end());
   return moved;
@@ -432,6 +465,15 @@ RemovedElement Handlespace::remove(const PoolElementEntry& entry) {
   return remove_entry(*e.pool_, e);
 }
 
+void Handlespace::erase(const PoolElementEntry& entry) {
+  auto& e = const_cast<PoolElementEntry&>(entry);
+  Pool& pool = *e.pool_;
+  unindex(e);
+  (void)pool.extract(e);  // the node, and `e` with it, goes here
+  --element_count_;
+  if (pool.size() == 0) drop_pool(pool);
+}
+
 const PoolElementEntry* Handlespace::first_expired(TimePoint now) const {
   if (expiry_.empty() || expiry_.begin()->first.at > now) return nullptr;
   return expiry_.begin()->second;
@@ -449,12 +491,27 @@ HandleTablePage Handlespace::handle_table_page(const HandleTableCursor& from, st
   const std::size_t limit = std::max<std::size_t>(max_elements, 1);
 
   if (owned_by) {
-    auto rec = owners_.find(*owned_by);
-    if (rec == owners_.end()) return page;
-    const auto& index = rec->second.elements;
-    auto it = from.last ? index.upper_bound(OwnerKey{from.last_pool_rank, from.last->second}) : index.begin();
-    for (; it != index.end() && page.entries.size() < limit; ++it) page.entries.push_back(it->second);
-    page.more = it != index.end();
+    // The owner's entries strictly after (last pool rank, last PE id):
+    // pools in creation order, those without the owner's PEs skipped,
+    // each pool's members in id order, filtered by owner.
+    const ServerIdentifier owner = *owned_by;
+    if (owners_.find(owner) == owners_.end()) return page;
+    auto pit = from.last ? pools_by_rank_.lower_bound(from.last_pool_rank) : pools_by_rank_.begin();
+    for (; pit != pools_by_rank_.end() && !page.more; ++pit) {
+      const Pool& pool = *pit->second;
+      if (pool.owned_count(owner) == 0) continue;
+      const auto& elements = pool.elements();
+      const bool resume_inside = from.last && pit->first == from.last_pool_rank;
+      auto eit = resume_inside ? elements.upper_bound(from.last->second) : elements.begin();
+      for (; eit != elements.end(); ++eit) {
+        if (eit->second.owner() != owner) continue;
+        if (page.entries.size() == limit) {
+          page.more = true;
+          break;
+        }
+        page.entries.push_back(&eit->second);
+      }
+    }
   } else {
     auto pit = from.last ? pools_.lower_bound(from.last->first) : pools_.begin();
     bool resume_inside = from.last && pit != pools_.end() && !PoolHandleLess{}(from.last->first, pit->first);

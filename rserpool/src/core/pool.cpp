@@ -6,6 +6,11 @@
 
 namespace rserpool::core {
 
+// A member's map node (the entry, its key and the tree's links) must come
+// from the arena, or every new PE would cost a heap allocation.
+static_assert(NodeArena::fits(sizeof(std::pair<const PeIdentifier, PoolElementEntry>) + 4 * sizeof(void*)),
+              "a pool member's node outgrew NodeArena::kMaxNode");
+
 Pool::Pool(PoolHandle handle, const PoolElementParameter& first, std::uint64_t rank,
            const std::shared_ptr<NodeArena>& arena)
     : handle_(std::move(handle)),

@@ -4,6 +4,7 @@
 // and the policy's selection index over the members' slots.
 #include <map>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "rserpool/core/handlespace.hpp"
@@ -43,6 +44,33 @@ class Pool {
   void select(std::size_t max_items, std::size_t max_increment, Random& rng, std::vector<Slot>& scratch,
               std::vector<const PoolElementEntry*>& out);
 
+  // How many members each owner (home registrar) has here, so that a walk
+  // for one owner's PEs (the W-bit download) skips the pools without any.
+  // A pool has members of a handful of owners: a short list.
+  void count_owner(ServerIdentifier owner) {
+    for (auto& [o, n] : owner_counts_)
+      if (o == owner) {
+        ++n;
+        return;
+      }
+    owner_counts_.emplace_back(owner, 1);
+  }
+  void uncount_owner(ServerIdentifier owner) noexcept {
+    for (auto it = owner_counts_.begin(); it != owner_counts_.end(); ++it)
+      if (it->first == owner) {
+        if (--it->second == 0) {
+          *it = owner_counts_.back();
+          owner_counts_.pop_back();
+        }
+        return;
+      }
+  }
+  std::size_t owned_count(ServerIdentifier owner) const noexcept {
+    for (const auto& [o, n] : owner_counts_)
+      if (o == owner) return n;
+    return 0;
+  }
+
  private:
   PoolHandle handle_;
   std::uint64_t rank_;
@@ -57,6 +85,7 @@ class Pool {
   Elements elements_;
   std::vector<PoolElementEntry*> by_slot_;
   std::vector<Slot> free_slots_;
+  std::vector<std::pair<ServerIdentifier, std::size_t>> owner_counts_;
 };
 
 }  // namespace rserpool::core

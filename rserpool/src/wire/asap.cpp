@@ -287,13 +287,10 @@ bool decode_registration_view(ByteView data, RegistrationView& into) {
   if (!walker.next(element) || element.type != static_cast<std::uint16_t>(ParameterType::pool_element)) return false;
   if (walker.next(extra) || walker.error()) return false;
   into.pool_handle = handle.value;
-  // A fresh parameter, but the user transport's address list keeps its
-  // storage: decoding into it allocates nothing when it is large enough.
+  // A fresh parameter (its address lists are inline: no allocation for
+  // the common 1-4 addresses).
   PoolElementParameter& pe = into.pool_element;
-  std::vector<IpAddress> addresses = std::move(pe.user_transport.addresses);
-  addresses.clear();
   pe = PoolElementParameter{};
-  pe.user_transport.addresses = std::move(addresses);
   std::vector<OperationErrorCause> reported;  // stays empty (no allocation) on the plain form
   Context ctx{&reported, 0};
   return !decode_pool_element(element, ctx, pe) && reported.empty();

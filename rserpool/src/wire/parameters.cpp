@@ -100,7 +100,8 @@ Status decode_transport(const Tlv& t, Context& ctx, TransportParameter& out) {
   }
   // TCP's second field is "reserved" in RFC 5354 but "transport use" to
   // rsplib and Wireshark: accept any value, keep nothing (we send 0).
-  // One allocation: IPv4 address TLVs are 8 bytes, IPv6 ones larger.
+  // Room at once: IPv4 address TLVs are 8 bytes, IPv6 ones larger (up to
+  // AddressList::kInline addresses no allocation at all).
   out.addresses.reserve(std::min(kMaxTransportAddresses, r.remaining() / 8));
   TlvWalker inner(r.rest());
   Tlv a;

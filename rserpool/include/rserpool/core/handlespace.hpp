@@ -8,8 +8,9 @@
 // Cost per operation, n = PEs in the pool, P = pools, k = PEs of one owner,
 // N = items asked for, E = PEs in the whole handlespace:
 //
-//  register, new PE               O(log n + log k + log E); pools are found
-//                                 by hash, O(1) expected, creation O(log P)
+//  register, new PE               O(log n + log E); pools are found by
+//                                 hash, O(1) expected, creation O(log P);
+//                                 the owner index O(1) (a list per owner)
 //  re-register (update)           O(log n) lookup + the policy's re-key
 //                                 (O(1) RR/RAND, O(log n) others); the expiry
 //                                 is re-keyed in O(1) amortized when the new
@@ -21,12 +22,15 @@
 //  resolve (handle resolution)    O(1) pool lookup + the policy's select, see
 //                                 policy.hpp: O(N), O(N + log n) or O(N log n)
 //  pe_checksum(owner)             O(1): kept incrementally on every change
-//  owned_by(owner)                O(k)
+//  owned_by(owner)                O(k log k) (the owner's list, sorted)
 //  next_expiry                    O(1); expire(t): O(log E) per removed PE
-//  mark_owned_by / sweep_marked   O(k) / O(removed x log)
+//  mark_owned_by / sweep_marked   O(k) / O(k log k + removed x log)
 //  change_owner(from, to)         O(k log k)
-//  handle_table_page(K)           O(log P + log n + K), or O(log k + K) for
-//                                 one owner's PEs (W bit)
+//  handle_table_page(K)           O(log P + log n + K); for one owner's PEs
+//                                 (W bit) O(log P + log n + the members
+//                                 of the pools holding the owner's PEs
+//                                 that the page passes): a whole download
+//                                 reads each such pool once
 //
 // Pool consistency (RFC 5352 3.1, digest 2.2.2): a pool takes its policy
 // type, user transport type and transport use from its first PE; a later PE
@@ -81,11 +85,6 @@ class HomeRecord {
 
 namespace detail {
 // Index keys are stored inline, so index comparisons never chase pointers.
-struct OwnerKey {
-  std::uint64_t pool_rank;  // the pool's creation number
-  PeIdentifier id;
-  friend auto operator<=>(const OwnerKey&, const OwnerKey&) = default;
-};
 struct ExpiryKey {
   std::chrono::steady_clock::time_point at;
   std::uint64_t pool_rank;
@@ -93,8 +92,6 @@ struct ExpiryKey {
   friend auto operator<=>(const ExpiryKey&, const ExpiryKey&) = default;
 };
 // Nodes from the handlespace's arena (node_arena.hpp): no malloc per PE.
-using OwnerIndex = std::map<OwnerKey, PoolElementEntry*, std::less<OwnerKey>,
-                            ArenaAllocator<std::pair<const OwnerKey, PoolElementEntry*>>>;
 using ExpiryIndex = std::map<ExpiryKey, PoolElementEntry*, std::less<ExpiryKey>,
                              ArenaAllocator<std::pair<const ExpiryKey, PoolElementEntry*>>>;
 }  // namespace detail
@@ -150,9 +147,15 @@ class PoolElementEntry {
   std::uint32_t unreachable_reports_ = 0;
   Bytes cached_encoding_;
   HomeRecord* home_record_ = nullptr;
-  // Positions in the handlespace's indexes: removal and re-keying need no
+  // The owner index: a list per owner through its entries, linked and
+  // unlinked in O(1) without a node. An ordered index here cost about 350
+  // instructions per registration with its removal (issue 16: the tree's
+  // search, insert and erase rebalancing); what needs the owner's PEs in
+  // order (owned_by, takeover, the W-bit download) sorts or walks pools.
+  PoolElementEntry* owner_prev_ = nullptr;
+  PoolElementEntry* owner_next_ = nullptr;
+  // Its position in the expiry index: removal and re-keying need no
   // search (std::map iterators stay valid until their own node is erased).
-  detail::OwnerIndex::iterator owner_pos_{};
   detail::ExpiryIndex::iterator expiry_pos_{};
 };
 
@@ -332,6 +335,9 @@ class Handlespace {
   // Removes `entry` (any pointer handed out and not invalidated) without
   // looking it up.
   RemovedElement remove(const PoolElementEntry& entry);
+  // The same without handing the removed PE back (a caller that read what
+  // it needs from the entry first).
+  void erase(const PoolElementEntry& entry);
   // The entry with the earliest expiry if that is <= now, else nullptr:
   // lets a caller remove expired PEs one at a time, reading what it keeps
   // with each (its home record) before it goes.
@@ -342,13 +348,12 @@ class Handlespace {
 
   Random& random() noexcept { return rng_; }
 
-  using OwnerKey = detail::OwnerKey;
   using ExpiryKey = detail::ExpiryKey;
 
  private:
   struct OwnerRecord {
-    explicit OwnerRecord(const std::shared_ptr<NodeArena>& arena) : elements(detail::OwnerIndex::allocator_type(arena)) {}
-    detail::OwnerIndex elements;
+    PoolElementEntry* first = nullptr;  // the owner's entries, most recently added first
+    std::size_t count = 0;
     PeChecksum checksum;
   };
 
@@ -356,9 +361,15 @@ class Handlespace {
   Pool* find_pool(ByteView pool) const;
   void owner_add(PoolElementEntry& e);
   void owner_remove(PoolElementEntry& e);
+  // The owner's entries in (pool rank, PE id) order, into `out` (cleared).
+  void owned_in_order(ServerIdentifier owner, std::vector<PoolElementEntry*>& out) const;
   void index_add(PoolElementEntry& e);
   void index_remove(PoolElementEntry& e);
   RemovedElement remove_entry(Pool& pool, PoolElementEntry& e);
+  // The steps of a removal: the observer told and the indexes left, then
+  // (after the entry left its pool) an emptied pool removed.
+  void unindex(PoolElementEntry& e);
+  void drop_pool(Pool& pool);
   RemovedElement remove_entry(Pool& pool, PeIdentifier id);
   PoolElementEntry& insert(Pool& pool, PoolElementParameter&& pe, const RegistrationContext& ctx,
                            TimePoint registered_at);
@@ -373,6 +384,7 @@ class Handlespace {
   // Ordered by handle for the handle-table walk; hashed for lookups.
   std::map<PoolHandle, std::unique_ptr<Pool>, PoolHandleLess> pools_;
   std::unordered_map<std::string_view, Pool*> pool_lookup_;  // views into Pool::handle()
+  std::map<std::uint64_t, Pool*> pools_by_rank_;  // the W-bit download's walk
   std::unordered_map<ServerIdentifier, OwnerRecord> owners_;
   detail::ExpiryIndex expiry_;
   std::uint64_t next_pool_rank_ = 1;

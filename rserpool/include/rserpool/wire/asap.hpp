@@ -204,10 +204,9 @@ struct RegistrationView {
 };
 std::optional<RegistrationView> decode_registration_view(ByteView data);
 // The same into `into` (true: decoded; false: take decode()). Its pool
-// element is reset to a fresh value except for the storage of the user
-// transport's address list, which is reused: a caller that keeps one view
-// and refills that list's storage decodes without allocating. On false,
-// `into` holds no meaningful value.
+// element is reset to a fresh value first; with up to
+// AddressList::kInline addresses per transport decoding allocates
+// nothing. On false, `into` holds no meaningful value.
 bool decode_registration_view(ByteView data, RegistrationView& into);
 
 // Decodes exactly one message: `data` holds the message and at most its

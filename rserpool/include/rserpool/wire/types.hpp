@@ -13,6 +13,7 @@
 
 #include "rserpool/base/bytes.hpp"
 #include "rserpool/base/ip_address.hpp"
+#include "rserpool/wire/address_list.hpp"
 
 namespace rserpool {
 
@@ -29,20 +30,35 @@ class PoolHandle {
   PoolHandle() noexcept = default;
   explicit PoolHandle(std::string_view name) { assign(reinterpret_cast<const std::uint8_t*>(name.data()), name.size()); }
   explicit PoolHandle(ByteView b) { assign(b.data(), b.size()); }
-  PoolHandle(const PoolHandle& o) { assign(o.data(), o.size_); }
+  // Inline handles are copied as the whole buffer: a copy of fixed size
+  // is a few moves, one of size_ bytes a call to memcpy (a handle is
+  // copied into every event and answer).
+  PoolHandle(const PoolHandle& o) {
+    if (o.heap_) {
+      assign(o.data(), o.size_);
+    } else {
+      copy_inline(o);
+    }
+  }
   PoolHandle(PoolHandle&& o) noexcept : size_(o.size_), heap_(std::move(o.heap_)) {
-    if (!heap_) std::memcpy(inline_, o.inline_, size_);
+    if (!heap_) std::memcpy(inline_, o.inline_, kInline);
     o.size_ = 0;
   }
   PoolHandle& operator=(const PoolHandle& o) {
-    if (this != &o) assign(o.data(), o.size_);
+    if (this == &o) return *this;
+    if (o.heap_) {
+      assign(o.data(), o.size_);
+    } else {
+      heap_.reset();
+      copy_inline(o);
+    }
     return *this;
   }
   PoolHandle& operator=(PoolHandle&& o) noexcept {
     if (this == &o) return *this;
     size_ = o.size_;
     heap_ = std::move(o.heap_);
-    if (!heap_) std::memcpy(inline_, o.inline_, size_);
+    if (!heap_) std::memcpy(inline_, o.inline_, kInline);
     o.size_ = 0;
     return *this;
   }
@@ -74,6 +90,11 @@ class PoolHandle {
       heap_ = std::move(h);
     }
     size_ = n;
+  }
+
+  void copy_inline(const PoolHandle& o) noexcept {
+    std::memcpy(inline_, o.inline_, kInline);
+    size_ = o.size_;
   }
 
   std::size_t size_ = 0;
@@ -136,12 +157,13 @@ enum class TransportUse : std::uint16_t { data_only = 0, data_and_control = 1 };
 
 // One transport parameter (0x0003-0x0007, 0x0010). SCTP carries 1..n
 // addresses, the others exactly one; opaque carries `opaque` bytes only.
+// The addresses are held inline up to AddressList::kInline (address_list.hpp).
 struct TransportParameter {
   TransportProtocol protocol = TransportProtocol::sctp;
   std::uint16_t port = 0;
   TransportUse use = TransportUse::data_only;  // SCTP (and TCP, as rsplib reads it)
   std::uint32_t dccp_service_code = 0;
-  std::vector<IpAddress> addresses;
+  AddressList addresses;
   Bytes opaque;
   friend bool operator==(const TransportParameter&, const TransportParameter&) = default;
 };
