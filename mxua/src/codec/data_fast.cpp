@@ -71,6 +71,21 @@ rserpool::Unexpected<M3uaError> fail(ErrorCode c, std::string detail, ByteView o
   return rserpool::unexpected(std::move(e));
 }
 
+// A Protocol Data parameter's value (RFC 4666 3.3.1: OPC, DPC, SI, NI, MP,
+// SLS, then the user part) as a view; `len` is the parameter's length with
+// its 4-octet header, already checked to be at least 16. Inlined into both
+// of decode_data_now()'s paths.
+[[gnu::always_inline]] inline void read_protocol_data(const std::uint8_t* v, std::size_t len,
+                                                      ProtocolDataView& pd) noexcept {
+  pd.opc = PointCode{load_u32(v) & 0x00ffffffU};
+  pd.dpc = PointCode{load_u32(v + 4) & 0x00ffffffU};
+  pd.si = v[8];
+  pd.ni = v[9];
+  pd.mp = v[10];
+  pd.sls = v[11];
+  pd.user_data = ByteView(v + 12, len - 16);
+}
+
 // The 0-3 octets that pad a parameter to a multiple of four: stored
 // inline, not through a memset call per message (issue 16).
 inline void zero_pad(std::uint8_t* at, std::size_t n) noexcept {
@@ -240,14 +255,7 @@ bool decode_data_now(ByteView wire, const DecodeLimits& limits, DataView& d) noe
       d.network_appearance.reset();
       d.routing_context = load_u32(w + kHeaderSize + 4);
       d.correlation_id.reset();
-      auto& pd = d.protocol_data;
-      pd.opc = PointCode{load_u32(v) & 0x00ffffffU};
-      pd.dpc = PointCode{load_u32(v + 4) & 0x00ffffffU};
-      pd.si = v[8];
-      pd.ni = v[9];
-      pd.mp = v[10];
-      pd.sls = v[11];
-      pd.user_data = ByteView(v + 12, len - 16);
+      read_protocol_data(v, len, d.protocol_data);
       return true;
     }
   }
@@ -266,14 +274,7 @@ bool decode_data_now(ByteView wire, const DecodeLimits& limits, DataView& d) noe
     if (tag == Tag::ProtocolData) {
       if (have_pd || len < 16) return false;
       have_pd = true;
-      auto& pd = d.protocol_data;
-      pd.opc = PointCode{load_u32(v) & 0x00ffffffU};
-      pd.dpc = PointCode{load_u32(v + 4) & 0x00ffffffU};
-      pd.si = v[8];
-      pd.ni = v[9];
-      pd.mp = v[10];
-      pd.sls = v[11];
-      pd.user_data = ByteView(v + 12, len - 16);
+      read_protocol_data(v, len, d.protocol_data);
     } else {
       std::optional<std::uint32_t>* slot = tag == Tag::RoutingContext      ? &d.routing_context
                                            : tag == Tag::NetworkAppearance ? &d.network_appearance
