@@ -187,7 +187,15 @@ class Attack : public DaemonTest {
 // that answers its audits: it stays. Once it stops answering, one more
 // report removes it within one keep-alive timeout.
 TEST_F(Attack, UnreachableFloodNeverRemovesAnAnsweringPeADeadOneGoesWithinTheTimeout) {
-  auto daemon = start_daemon(write_file("attack-unreachable.cfg", config_text() + " timer keep-alive-timeout 1000\n"));
+  // The victim answers its audits from this test's loop, every 50 ms; a
+  // guest that stops running us for longer than the keep-alive timeout
+  // makes it a PE that did not answer in time, rightly removed. x52's UML
+  // lane (four lanes and two benchmark boots beside it) removed it so with
+  // a 1,000 ms timeout, as x43 saw this test's second half 589 ms late.
+  // 3,000 ms keeps the test about the reports, not the guest's scheduling.
+  constexpr long long kKeepAliveTimeoutMs = 3000;
+  auto daemon = start_daemon(write_file("attack-unreachable.cfg", config_text() + " timer keep-alive-timeout " +
+                                                                      std::to_string(kKeepAliveTimeoutMs) + "\n"));
   ASSERT_TRUE(daemon);
   auto victim = register_pe(0x1001, "calls");
   std::vector<std::shared_ptr<Client>> reporters;
@@ -218,7 +226,7 @@ TEST_F(Attack, UnreachableFloodNeverRemovesAnAnsweringPeADeadOneGoesWithinTheTim
               counter(counters, "registrar_unreachable_reports_total"), answered);
 
   // The PE stops answering (hung): the next report removes it within the
-  // keep-alive timeout (1000 ms here), measured from the report.
+  // keep-alive timeout (kKeepAliveTimeoutMs), measured from the report.
   const auto t0 = Clock::now();
   (void)reporter_assocs[0]->send(transport::Message{11, 0, false, report});
   ASSERT_TRUE(wait_for(
@@ -226,18 +234,18 @@ TEST_F(Attack, UnreachableFloodNeverRemovesAnAnsweringPeADeadOneGoesWithinTheTim
         auto x = resolve("calls");
         return x && !x->error.empty();  // unknown pool: the PE is gone
       },
-      5s));
+      std::chrono::milliseconds(kKeepAliveTimeoutMs + 5000)));
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
   // The exact timing is the core's, tested in virtual time
   // (AsapFixture.ADeadPeIsRemovedOneKeepAliveTimeoutAfterTheFirstReport);
   // here the wiring: not before the keep-alive timeout, and within it plus
   // what a loaded guest adds (1,589 ms seen in a UML lane beside three
   // others, against a 1,400 ms bound that then failed the suite).
-  EXPECT_GE(ms, 1000) << "removed before its keep-alive timeout";
-  EXPECT_LE(ms, 1000 + 3000) << "keep-alive timeout 1000 ms plus a loaded guest's delay";
+  EXPECT_GE(ms, kKeepAliveTimeoutMs) << "removed before its keep-alive timeout";
+  EXPECT_LE(ms, kKeepAliveTimeoutMs + 3000) << "the keep-alive timeout plus a loaded guest's delay";
   EXPECT_EQ(count("registrar_unreachable_removals_total"), 1);
-  std::printf("[unreachable] hung PE removed %lld ms after the first report (keep-alive timeout 1000 ms)\n",
-              static_cast<long long>(ms));
+  std::printf("[unreachable] hung PE removed %lld ms after the first report (keep-alive timeout %lld ms)\n",
+              static_cast<long long>(ms), kKeepAliveTimeoutMs);
 }
 
 // Item 5: from the same host (same address, another port) an attacker tries
