@@ -44,18 +44,12 @@ Bytes take_slow(std::size_t reserve) {
   return b;
 }
 
-// The inline give() found no pool yet, or a buffer it does not keep.
+// The inline give() found no pool: made here, then give()'s own rule
+// keeps or frees the buffer. After the thread's pool is gone the buffer is
+// freed by its owner.
 void give_slow(Bytes&& b) noexcept {
-  Pool* p = pool();
-  if (!p) return;
-  ++p->stats.given;
-  if (b.capacity() == 0 || b.capacity() > kMaxKeptCapacity || p->free.size() >= kMaxKept) {
-    Bytes().swap(b);
-    return;
-  }
-  b.clear();
-  p->free.push_back(std::move(b));  // within the reserved capacity: no allocation
-  ++p->stats.kept;
+  if (pool() == nullptr) return;
+  give(std::move(b));
 }
 
 }  // namespace detail
