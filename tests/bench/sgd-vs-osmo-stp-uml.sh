@@ -4,6 +4,7 @@
 #
 #   tests/bench/sgd-vs-osmo-stp-uml.sh BUILD_DIR [--seconds S] [--windows "1 8 32"]
 #                                      [--payload BYTES] [--rounds N] [--syscalls]
+#                                      [--relay-bundle on|off] [--tools-bundle on|off]
 #
 # Load: ss7-gen --max-rate --window W (SCCP UDT queries, W in flight, each
 # answer releases the next; one M3UA ASP association). Each query crosses the
@@ -17,7 +18,13 @@
 #             configured ASPs (m3ua_load --echo-asp, each returns the DATA
 #             with OPC/DPC swapped). osmo-stp 1.6 does not activate an ASP
 #             that joins a configured AS through RKM, hence static ASPs.
-# Every SCTP socket of ours sets SCTP_NODELAY. Each round runs sgd then
+# Every SCTP socket of ours sets SCTP_NODELAY and, unless told otherwise,
+# bundles what it writes together (SctpOptions::bundle, MSG_MORE on all but
+# the last message of a batch). --relay-bundle off turns that off in sgd
+# (ss7-side and pe-sctp `bundle off`); --tools-bundle off in the load tools
+# (ss7-gen, gwc-sim, the echoing ASPs), so both relays face one packet per
+# message and only sgd's own bundling differs. osmo-stp sends one message
+# per packet either way. Each round runs sgd then
 # osmo-stp for every window; the summary gives the median over rounds. Each
 # result line also gives the relay's CPU time (user + system, from
 # /proc/PID/stat) per relayed message and how busy the guest's CPU was.
@@ -39,6 +46,8 @@ windows="1 8 32"
 payload=32
 rounds=2
 syscalls=0
+relay_bundle=on
+tools_bundle=on
 args=("$@")
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -47,10 +56,16 @@ while [[ $# -gt 0 ]]; do
     --payload) payload=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --syscalls) syscalls=1; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    --relay-bundle) relay_bundle=$2; shift 2 ;;
+    --tools-bundle) tools_bundle=$2; shift 2 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
+[[ $relay_bundle == on || $relay_bundle == off ]] || { echo "--relay-bundle is on or off" >&2; exit 2; }
+[[ $tools_bundle == on || $tools_bundle == off ]] || { echo "--tools-bundle is on or off" >&2; exit 2; }
+relay_bundle_cfg=""; ss7_bundle_cfg=""
+if [[ $relay_bundle == off ]]; then relay_bundle_cfg=" pe-sctp bundle off"; ss7_bundle_cfg=" sctp bundle off"; fi
 sgd=$build/sg/sgd; gwc=$build/sg/gwc-sim; gen=$build/sg/ss7-gen; echo_asp=$build/tests/mxua_driver/m3ua_load
 for b in "$sgd" "$gwc" "$gen" "$echo_asp"; do
   [[ -x $b ]] || { echo "missing $b (build sgd gwc-sim ss7-gen m3ua_load)" >&2; exit 2; }
@@ -104,9 +119,11 @@ sg
  transport sctp
  timer-profile standard
  log-level all warn
+$relay_bundle_cfg
 ss7-side
  local-ip $ip
  local-port $sgp_port
+$ss7_bundle_cfg
  accept-peers configured
  peer ss7-gen
   remote-ip $ip
@@ -130,7 +147,7 @@ CFG
   kill -0 "${pids[0]}" 2>/dev/null || { cat "$d/sgd.log"; return 1; }
   for i in 1 2 3; do
     "$gwc" --name "gwc-$i" --registrar "$ip:$asap_port" --listen "$ip:0" --transport sctp \
-      --stats-interval 1000 >"$d/gwc-$i.log" 2>&1 &
+      --bundle "$tools_bundle" --stats-interval 1000 >"$d/gwc-$i.log" 2>&1 &
     pids+=($!)
   done
   for i in 1 2 3; do wait_line "$d/gwc-$i.log" '^event registered' 100 || { echo "gwc-$i did not register" >&2; return 1; }; done
@@ -186,7 +203,7 @@ CFG
   sleep 0.5
   for i in 1 2 3; do
     "$echo_asp" --echo-asp "$ip:$stp_port" --echo-rc 200 --local $echo_ip --local-port $((22000 + i)) \
-      --transport sctp >"$d/echo-$i.log" 2>&1 &
+      --transport sctp --bundle "$tools_bundle" >"$d/echo-$i.log" 2>&1 &
     pids+=($!)
   done
   for i in 1 2 3; do
@@ -219,7 +236,7 @@ run_gen() {  # DIR NAME WINDOW PORT EXTRA...
   fi
   r0=$(proc_ticks "$relay_pid"); g0=$(guest_ticks); l0=$(load_ticks)
   /usr/bin/time -f "%U %S" -o "$d/time-$name-$w.txt" "$gen" --name "$name" --connect "$ip:$port" --transport sctp --max-rate --window "$w" --payload "$payload" \
-    --duration "$seconds" "$@" >"$d/gen-$name-$w.log" 2>&1 || true
+    --bundle "$tools_bundle" --duration "$seconds" "$@" >"$d/gen-$name-$w.log" 2>&1 || true
   r1=$(proc_ticks "$relay_pid"); g1=$(guest_ticks); l1=$(load_ticks)
   if [[ -n $tracer ]]; then
     kill -INT "$tracer" 2>/dev/null || true
@@ -263,6 +280,7 @@ run_gen() {  # DIR NAME WINDOW PORT EXTRA...
 
 echo "# command: tests/bench/sgd-vs-osmo-stp-uml.sh ${build#"$root"/} ${args[*]}"
 echo "# UML: kernel SCTP, ${seconds}s per window, windows: $windows, payload $payload B, $rounds round(s)"
+echo "# SCTP bundling (MSG_MORE across a batch): sgd $relay_bundle, load tools $tools_bundle"
 echo "# osmo-stp $(osmo-stp --version 2>/dev/null | sed -n 's/.*version \([^ ]*\).*/\1/p' | head -1)"
 : >"$work/results"
 for r in $(seq 1 "$rounds"); do

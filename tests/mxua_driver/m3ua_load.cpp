@@ -12,7 +12,7 @@
 //   both  ours then osmo in the same run, and the ratio.
 //
 //   m3ua_load --echo-asp ADDR:PORT --echo-rc RC [--echo-pc PC] [--local ADDR] [--local-port P]
-//             [--transport tcp|sctp]
+//             [--transport tcp|sctp] [--bundle on|off]
 //
 //   An ASP behind an STP that returns every DATA to its sender (OPC and
 //   DPC swapped, the user data unchanged): the far end of a closed loop
@@ -284,6 +284,7 @@ struct EchoOptions {
   std::uint32_t rc = 0;
   std::uint32_t pc = 0;
   tr::TransportKind kind = tr::TransportKind::sctp;
+  bool bundle = true;  // --bundle off: one SCTP packet per message
 };
 
 int run_echo_asp(const EchoOptions& o) {
@@ -291,6 +292,7 @@ int run_echo_asp(const EchoOptions& o) {
   AspConnectionConfig c;
   c.transport.kind = o.kind;
   c.transport.sctp.nodelay = true;
+  c.transport.sctp.bundle = o.bundle;
   c.transport.remote_addresses = {o.stp.ip};
   c.transport.remote_port = o.stp.port;
   if (o.local) c.transport.local_addresses = {*o.local};
@@ -376,13 +378,16 @@ int echo_main(int argc, char** argv) {
       ok = number(o.local_port) && o.local_port <= 65535;
     } else if (a == "--transport") {
       o.kind = v == "tcp" ? tr::TransportKind::tcp : tr::TransportKind::sctp;
+    } else if (a == "--bundle") {
+      ok = v == "on" || v == "off";
+      o.bundle = v == "on";
     } else {
       ok = false;
     }
     if (!ok) {
       std::fprintf(stderr,
                    "usage: %s --echo-asp ADDR:PORT --echo-rc RC [--echo-pc PC] [--local ADDR] [--local-port P]"
-                   " [--transport tcp|sctp]\n",
+                   " [--transport tcp|sctp] [--bundle on|off]\n",
                    argv[0]);
       return 2;
     }

@@ -228,6 +228,85 @@ TEST_F(SctpTuning, ReceiveBufferBoundsTheWindowThePeerIsGiven) {
 
 namespace {
 
+struct Recorder : AssociationHandler {
+  bool up = false;
+  std::vector<Bytes> received;
+  std::optional<DownReason> down;
+  void on_up(Association&, const AssociationInfo&) override { up = true; }
+  void on_message(Association&, Message&& m) override { received.push_back(std::move(m.payload)); }
+  void on_down(Association&, DownReason r) override { down = r; }
+};
+
+struct BatchOutcome {
+  std::uint64_t packets = 0;      // packets the sending association sent for the batch
+  std::uint64_t data_chunks = 0;  // DATA chunks among them
+  bool in_order = false;          // every message arrived, intact and in order
+};
+
+// Sixteen small messages written before the loop runs again, so the
+// transport hands them to the kernel in one batch (one try_send).
+BatchOutcome send_one_batch(Fixture& f, bool bundle) {
+  BatchOutcome out;
+  auto rec = std::make_shared<Recorder>();
+  EndpointConfig lc;
+  lc.kind = TransportKind::sctp;
+  lc.local_addresses = {IpAddress::v4_loopback()};
+  auto l = Listener::open(f.io, lc, [rec](const std::shared_ptr<Association>&) { return rec; });
+  EXPECT_TRUE(l.ok());
+  if (!l.ok()) return out;
+  SctpOptions o;
+  o.bundle = bundle;
+  auto sender = std::make_shared<Sink>();
+  auto a = f.connect(o, (*l)->port(), sender);
+  EXPECT_TRUE(a);
+  if (!a) return out;
+  EXPECT_TRUE(f.run_until([&] { return sender->up && rec->up; }));
+  const auto before = a->sctp_parameters();
+  EXPECT_TRUE(before.has_value());
+  if (!before) return out;
+  EXPECT_EQ(before->bundle, bundle);
+  constexpr std::size_t kCount = 16;
+  for (std::size_t i = 0; i < kCount; ++i)
+    EXPECT_TRUE(a->send(Message{3, 0, false, Bytes(100, static_cast<std::uint8_t>(i))}).ok());
+  EXPECT_TRUE(f.run_until([&] { return rec->received.size() >= kCount; }));
+  // The kernel counts the packet when it leaves; the receiver having all
+  // sixteen means they all left.
+  const auto after = a->sctp_parameters();
+  EXPECT_TRUE(after.has_value());
+  if (!after) return out;
+  out.packets = after->packets_out - before->packets_out;
+  out.data_chunks = after->data_chunks_out - before->data_chunks_out;
+  out.in_order = rec->received.size() == kCount;
+  for (std::size_t i = 0; out.in_order && i < kCount; ++i)
+    out.in_order = rec->received[i] == Bytes(100, static_cast<std::uint8_t>(i));
+  a->close();
+  f.run_until([&] { return sender->down.has_value(); });
+  return out;
+}
+
+}  // namespace
+
+// What the transport writes together leaves bundled (SctpOptions::bundle,
+// MSG_MORE on all but the last message of a sendmmsg): sixteen 100-byte
+// messages fit one loopback packet. With SCTP_NODELAY and no bundling each
+// message is a packet of its own, which the peer SACKs on its own: in UML
+// that per-packet work set the relay's rate (docs/performance.md, "Stop 30").
+TEST_F(SctpTuning, WhatIsWrittenTogetherLeavesBundled) {
+  const auto bundled = send_one_batch(*this, true);
+  const auto single = send_one_batch(*this, false);
+  std::printf("16 messages in one batch: bundled %llu packets (%llu DATA chunks), unbundled %llu packets (%llu)\n",
+              static_cast<unsigned long long>(bundled.packets), static_cast<unsigned long long>(bundled.data_chunks),
+              static_cast<unsigned long long>(single.packets), static_cast<unsigned long long>(single.data_chunks));
+  EXPECT_TRUE(bundled.in_order);
+  EXPECT_TRUE(single.in_order);
+  EXPECT_EQ(bundled.data_chunks, 16U);
+  EXPECT_EQ(single.data_chunks, 16U);
+  EXPECT_LE(bundled.packets, 2U);  // one DATA packet, perhaps one SACK of our own
+  EXPECT_GE(single.packets, 16U);
+}
+
+namespace {
+
 struct Retransmissions {
   std::size_t data_chunks = 0;       // DATA sent by the profiled side
   std::size_t retransmitted = 0;     // of those, retransmissions

@@ -16,6 +16,7 @@ transport::SctpOptions apply(const SctpOverrides& o, transport::SctpOptions p) {
   if (o.sack_delay_ms) p.sack_delay = Ms(*o.sack_delay_ms);
   if (o.sack_frequency) p.sack_frequency = *o.sack_frequency;
   if (o.receive_buffer) p.receive_buffer = *o.receive_buffer;
+  if (o.bundle) p.bundle = *o.bundle;
   return p;
 }
 
@@ -87,6 +88,12 @@ void declare_sctp_commands(Vty& vty, int node, const std::string& prefix, const 
                    "before the process has read it",
                    "Bytes"},
                   [get](CommandContext& c) { if (const auto n = number_arg<std::uint32_t>(c, 0)) get(c).receive_buffer = *n; });
+  vty.add_command(node, prefix + " bundle (on|off)",
+                  {head,
+                   "Messages written together go bundled into as few packets as they fit (MSG_MORE); "
+                   "none waits longer",
+                   "Bundle what is written together", "One packet per message"},
+                  [get](CommandContext& c) { get(c).bundle = c.args[0] == "on"; });
 }
 
 void render_sctp(std::ostringstream& o, const std::string& indent, const std::string& prefix, const SctpOverrides& s) {
@@ -102,6 +109,7 @@ void render_sctp(std::ostringstream& o, const std::string& indent, const std::st
   if (s.sack_delay_ms) o << p << "sack-delay " << *s.sack_delay_ms << "\n";
   if (s.sack_frequency) o << p << "sack-frequency " << *s.sack_frequency << "\n";
   if (s.receive_buffer) o << p << "receive-buffer " << *s.receive_buffer << "\n";
+  if (s.bundle) o << p << "bundle " << (*s.bundle ? "on" : "off") << "\n";
 }
 
 }  // namespace rserpool::ops

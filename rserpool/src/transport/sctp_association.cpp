@@ -127,6 +127,7 @@ SctpAssociation::SctpAssociation(asio::io_context& io, const EndpointConfig& cfg
       max_message_size_(cfg.max_message_size),
       configured_out_streams_(cfg.out_streams) {
   info_.kind = TransportKind::sctp;
+  bundle_ = cfg.sctp.bundle;
 }
 
 SctpAssociation::~SctpAssociation() = default;
@@ -238,7 +239,9 @@ std::optional<SctpParameters> SctpAssociation::sctp_parameters() const {
   // native_handle() is not const in Asio; reading socket options changes nothing.
   auto& sd = const_cast<asio::posix::stream_descriptor&>(sd_);
   if (!sd.is_open()) return std::nullopt;
-  return sctp_parameters_of(sd.native_handle());
+  auto p = sctp_parameters_of(sd.native_handle());
+  p.bundle = bundle_;
+  return p;
 }
 
 void SctpAssociation::log_effective_timers() {
@@ -290,6 +293,29 @@ void SctpAssociation::schedule_send() {
   }));
 }
 
+// Several messages for the kernel at once go as few packets, not one
+// packet each. SCTP_NODELAY (signalling wants latency) makes the kernel
+// send each message the moment it is queued, so a batch of 16 left as 16
+// packets, each SACKed on its own: in UML the guest kernel's work per
+// packet, not ours, set the relay's rate (docs/performance.md, "Stop 30").
+// MSG_MORE on all but the last message of a batch asks the kernel to hold
+// them (Linux's asoc->force_delay) and the last one, sent without it,
+// flushes everything queued, bundled into full packets (RFC 9260 6.10).
+// No message waits longer than this call: the batch is all we had. The
+// price is a second system call per batch of two or more. sendmmsg cannot
+// do it in one: its flags apply to every message. When the first call
+// stops short (EAGAIN), what it held is flushed by the next send, which the
+// caller makes when the socket is writable again; the kernel also sends
+// held data as soon as it fills a packet.
+int SctpAssociation::send_batch(mmsghdr* msgs, unsigned count) {
+  constexpr int kFlags = MSG_NOSIGNAL | MSG_DONTWAIT;
+  if (count < 2 || !bundle_) return ::sendmmsg(fd(), msgs, count, kFlags);
+  const int held = ::sendmmsg(fd(), msgs, count - 1, kFlags | MSG_MORE);
+  if (held != static_cast<int>(count - 1)) return held;
+  const int last = ::sendmmsg(fd(), msgs + count - 1, 1, kFlags);
+  return last > 0 ? held + last : held;
+}
+
 void SctpAssociation::try_send() {
   while (!txq_.empty() && !write_waiting_ && !send_broken_ && !finished()) {
     // Up to kSendBatch queued messages in one sendmmsg, each with its own
@@ -305,7 +331,7 @@ void SctpAssociation::try_send() {
       si.snd_context = q.context;
       sb.iov[i] = iovec{const_cast<std::uint8_t*>(q.msg.payload.data()), q.msg.payload.size()};
     }
-    const int n = ::sendmmsg(fd(), sb.msgs, count, MSG_NOSIGNAL | MSG_DONTWAIT);
+    const int n = send_batch(sb.msgs, count);
     if (n > 0) {
       for (int i = 0; i < n; ++i) {
         Queued& q = txq_.front();

@@ -70,6 +70,7 @@ class SctpAssociation final : public AssociationBase {
   void handle_notification();
   void handle_recv_error(int err);
   void try_send();
+  int send_batch(struct mmsghdr* msgs, unsigned count);  // sendmmsg, the batch bundled (MSG_MORE)
   // send() defers the write to the end of the current handler, so that what
   // one batch of input produces leaves in one sendmmsg (issue 16).
   void schedule_send();
@@ -89,6 +90,7 @@ class SctpAssociation final : public AssociationBase {
   bool write_waiting_ = false;
   bool send_scheduled_ = false;
   bool send_broken_ = false;
+  bool bundle_ = true;  // SctpOptions::bundle
 
   // Reads go through the thread's batch of receive buffers (recvmmsg);
   // a message is copied out into a recycled buffer, reassembled there

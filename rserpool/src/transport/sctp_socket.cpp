@@ -186,6 +186,16 @@ SctpParameters sctp_parameters_of(int fd) {
     p.srtt = Millis{st.sstat_primary.spinfo_srtt};
     p.peer_receive_window = st.sstat_rwnd;
   }
+  sctp_assoc_stats as{};
+  if (get(SCTP_GET_ASSOC_STATS, as)) {
+    p.packets_out = as.sas_opackets;
+    p.packets_in = as.sas_ipackets;
+    p.data_chunks_out = as.sas_oodchunks + as.sas_ouodchunks;
+    p.data_chunks_in = as.sas_iodchunks + as.sas_iuodchunks;
+    p.sacks_out = as.sas_osacks;
+    p.sacks_in = as.sas_isacks;
+    p.retransmitted_chunks = as.sas_rtxchunks;
+  }
   int rcvbuf = 0;
   socklen_t len = sizeof rcvbuf;
   if (::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) == 0) p.receive_buffer = static_cast<std::uint32_t>(rcvbuf);

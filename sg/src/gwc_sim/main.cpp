@@ -56,6 +56,7 @@ class Simulator {
       cc.listen.sctp = tr::SctpOptions::aggressive();
       cc.listen.tcp = tr::TcpMappingOptions::aggressive();
     }
+    cc.listen.sctp.bundle = o_.bundle;
     cc.calls.answer_delay = o_.answer_delay;
     cc.outbox.changeover.hold = o_.changeover_hold;
     // A real fence needs the controller silent for at least the gateway's

@@ -27,6 +27,7 @@ constexpr const char* kUsage =
     "  --life MS               registration life (default 30000)\n"
     "  --pe-id N               PE identifier (decimal or 0x hex; default random)\n"
     "  --aggressive            fast failure detection (registrar and SG associations)\n"
+    "  --bundle on|off         SCTP toward the SG: messages written together leave bundled (default on)\n"
     "  --no-self-fence         an SG association lost abnormally is always the SG's death (keep its calls),\n"
     "                          even right after a stall of our own (default: a fence, its calls given up)\n"
     "  --changeover-hold MS    a call whose last message went through an SG association that failed waits\n"
@@ -132,6 +133,10 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& message
       o.pe_id = id;
     } else if (arg == "--aggressive") {
       o.aggressive = true;
+    } else if (arg == "--bundle") {
+      auto v = args.value();
+      if (!v || (*v != "on" && *v != "off")) return fail("--bundle is on or off");
+      o.bundle = *v == "on";
     } else if (arg == "--no-self-fence") {
       o.self_fence = false;
     } else if (arg == "--trace") {

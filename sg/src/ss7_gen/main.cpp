@@ -213,6 +213,7 @@ class Generator {
       c.reconnect_initial = std::chrono::milliseconds{20};
       c.reconnect_max = std::chrono::milliseconds{250};
     }
+    c.transport.sctp.bundle = o_.bundle;
     if (o_.register_key) {
       mxua::RoutingKey k;
       k.local_rk_id = 1;

@@ -37,6 +37,7 @@ constexpr const char* kUsage =
     "  --queries N             throughput mode: N queries in all, then stop (a counted run; --duration still bounds it)\n"
     "  --stats-interval MS     periodic machine-readable 'stats' lines on stdout\n"
     "  --aggressive            fast failure detection on the SGP association\n"
+    "  --bundle on|off         SCTP: messages written together leave bundled (default on)\n"
     "  --connect-timeout MS    give up when not ASP-ACTIVE by then (default 10000)\n"
     "  --trace FILE            one line per ISUP message (generated, sent, refused, received) with its CIC\n"
     "  --name NAME\n";
@@ -141,6 +142,10 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& message
         return fail("--payload is 16-200 bytes");
     } else if (arg == "--aggressive") {
       o.aggressive = true;
+    } else if (arg == "--bundle") {
+      auto v = args.value();
+      if (!v || (*v != "on" && *v != "off")) return fail("--bundle is on or off");
+      o.bundle = *v == "on";
     } else if (arg == "--trace") {
       auto v = args.value();
       if (!v || v->empty()) return fail("--trace needs a file");

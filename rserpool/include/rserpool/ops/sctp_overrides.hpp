@@ -24,6 +24,7 @@ struct SctpOverrides {
   std::optional<std::uint32_t> sack_delay_ms;
   std::optional<std::uint32_t> sack_frequency;
   std::optional<std::uint32_t> receive_buffer;
+  std::optional<bool> bundle;
   bool empty() const noexcept { return *this == SctpOverrides{}; }
   friend bool operator==(const SctpOverrides&, const SctpOverrides&) = default;
 };

@@ -48,6 +48,14 @@ struct SctpParameters {
   bool nodelay = false;
   std::uint32_t receive_buffer = 0;       // SO_RCVBUF as the kernel books it (twice what was asked)
   std::uint32_t peer_receive_window = 0;  // the peer's current a_rwnd (SCTP_STATUS sstat_rwnd)
+  bool bundle = false;                    // ours, not the kernel's: SctpOptions::bundle
+  // The association's traffic so far, as the kernel counts it
+  // (SCTP_GET_ASSOC_STATS): packets against DATA chunks shows how much
+  // bundling there is, and SACKs what it costs the peer.
+  std::uint64_t packets_out = 0, packets_in = 0;
+  std::uint64_t data_chunks_out = 0, data_chunks_in = 0;  // ordered and unordered
+  std::uint64_t sacks_out = 0, sacks_in = 0;
+  std::uint64_t retransmitted_chunks = 0;
 };
 
 // The send queue when send() started refusing (queue_full).
