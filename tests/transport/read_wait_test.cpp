@@ -171,6 +171,58 @@ TEST(ReadWait, DestroyingTheIoContextReleasesAPendingCompletionWithoutRunningIt)
   EXPECT_GE(calls, 0);
 }
 
+// The association's read loop: each completion reads, then waits again
+// from inside its callback. The wait started there takes over the
+// completed wait's reference to its owner instead of asking for a new one
+// (issue 16), and a callback that does not wait again releases it.
+struct Looper : std::enable_shared_from_this<Looper> {
+  Looper(asio::io_context& io, asio::posix::stream_descriptor& d) : wait(io), sd(d) {}
+  ReadWait wait;
+  asio::posix::stream_descriptor& sd;
+  int keeps = 0;  // references asked for
+  int calls = 0;
+  bool again = true;
+  void arm() {
+    wait.start_with(sd, [this] { ++keeps; return shared_from_this(); }, &Looper::on_ready);
+  }
+  static void on_ready(void* owner, const boost::system::error_code& ec) {
+    auto* l = static_cast<Looper*>(owner);
+    ++l->calls;
+    if (ec) return;
+    drain(l->sd.native_handle());
+    if (l->again) l->arm();
+  }
+};
+
+TEST(ReadWait, AWaitStartedFromItsCallbackTakesOverTheReference) {
+  asio::io_context io;
+  Pair p;
+  asio::posix::stream_descriptor sd(io, p.fds[0]);
+  auto looper = std::make_shared<Looper>(io, sd);
+  std::weak_ptr<Looper> weak = looper;
+  looper->arm();
+  Looper* l = looper.get();
+  looper.reset();  // from here on only the wait holds it
+  io.poll();
+  io.restart();
+  for (int i = 0; i < 5; ++i) {
+    const int before = l->calls;
+    p.put();
+    io.run_one_for(std::chrono::seconds(5));
+    io.restart();
+    ASSERT_EQ(l->calls, before + 1);
+    ASSERT_FALSE(weak.expired()) << "the restarted wait keeps its owner";
+  }
+  if (ReadWait::kAvailable) {
+    EXPECT_EQ(l->keeps, 1) << "one reference, handed from wait to wait";
+  }
+  EXPECT_EQ(weak.use_count(), 1);
+  l->again = false;
+  p.put();
+  io.run_one_for(std::chrono::seconds(5));
+  EXPECT_TRUE(weak.expired()) << "released by the last completion";
+}
+
 TEST(ReadWait, WorksOnATcpSocket) {
   asio::io_context io;
   asio::ip::tcp::acceptor acc(io, asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), 0));

@@ -3,6 +3,7 @@
 // send queues, and the turn clock.
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -118,6 +119,55 @@ TEST(RingQueue, IsFifoAcrossWrapAndGrowth) {
   }
   EXPECT_EQ(q.size(), static_cast<std::size_t>(next_in - next_out));
   for (std::size_t i = 0; i < q.size(); ++i) EXPECT_EQ(q[i], std::to_string(next_out + static_cast<int>(i)));
+}
+
+// emplace_back builds the entry in its slot (the send queues' aggregates),
+// keeps FIFO order with push_back across wrap and growth, and a
+// constructor that throws leaves the queue as it was.
+TEST(RingQueue, EmplaceBuildsInPlaceAndSurvivesAThrowingConstructor) {
+  struct Entry {
+    int context = 0;
+    std::string text;
+  };
+  RingQueue<Entry> q;
+  int next_in = 0, next_out = 0;
+  for (int round = 0; round < 40; ++round) {
+    for (int i = 0; i < round % 6 + 1; ++i, ++next_in) {
+      if (next_in % 2 == 0) {
+        Entry& e = q.emplace_back(next_in, std::to_string(next_in));
+        EXPECT_EQ(&e, &q.back());
+      } else {
+        q.push_back(Entry{next_in, std::to_string(next_in)});
+      }
+    }
+    for (int i = 0; i < round % 4 && !q.empty(); ++i, ++next_out) {
+      EXPECT_EQ(q.front().context, next_out);
+      EXPECT_EQ(q.front().text, std::to_string(next_out));
+      q.pop_front();
+    }
+  }
+  struct Throws {
+    explicit operator std::string() const { throw std::runtime_error("no"); }
+  };
+  static int live = 0;  // Picky objects alive: every slot holds exactly one
+  struct Picky {
+    std::string text;
+    Picky() { ++live; }
+    explicit Picky(const Throws& t) : text(static_cast<std::string>(t)) { ++live; }
+    Picky(Picky&& o) noexcept : text(std::move(o.text)) { ++live; }
+    Picky& operator=(Picky&&) noexcept = default;
+    ~Picky() { --live; }
+  };
+  RingQueue<Picky> p;
+  p.emplace_back().text = "first";
+  const int slots = live;
+  EXPECT_THROW(p.emplace_back(Throws{}), std::runtime_error);
+  EXPECT_EQ(live, slots) << "the slot the throw left must hold a live object";
+  ASSERT_EQ(p.size(), 1U);
+  EXPECT_EQ(p.front().text, "first");
+  p.emplace_back().text = "second";  // the slot the throw left is a live, empty one
+  p.pop_front();
+  EXPECT_EQ(p.front().text, "second");
 }
 
 TEST(RingQueue, PartitionKeepsOrderOnBothSides) {

@@ -1,7 +1,8 @@
 #pragma once
 // Operator views of a running registrar: show commands on the VTY and the
 // metrics (CLI `show counters`, Prometheus). Both read the server on its own
-// io thread: a CLI handler posts there and waits, bounded, for the text.
+// io thread: a CLI handler posts there (through the io_context's inbox) and
+// waits, bounded, for the text.
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
@@ -24,7 +25,8 @@ struct Running {
 };
 
 // Runs `fn` on the io thread and returns its text, or nullopt when the data
-// path did not answer within `timeout` (shutting down, or overloaded).
+// path did not answer within `timeout` (shutting down, or overloaded). Any
+// thread, once declare_show_commands() has made the io_context's inbox.
 std::optional<std::string> on_io(boost::asio::io_context& io, std::function<std::string()> fn,
                                  std::chrono::milliseconds timeout = std::chrono::seconds(3));
 

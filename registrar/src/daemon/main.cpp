@@ -4,8 +4,9 @@
 //   rserpool-registrar [-c FILE] [-t] [--transport auto|sctp|tcp] [--ports-file PATH]
 //
 // The data path (RegistrarServer) runs on the main thread's io_context; the
-// VTY runs on its own thread and reaches the data path by posting to it.
-#include <boost/asio/detail/concurrency_hint.hpp>  // BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO (public, defined here)
+// VTY runs on its own thread and reaches the data path through the
+// io_context's inbox.
+#include <boost/asio/detail/concurrency_hint.hpp>  // BOOST_ASIO_CONCURRENCY_HINT_UNSAFE (public, defined here)
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -141,14 +142,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::signal(SIGPIPE, SIG_IGN);
-  // One thread runs the data path, and no other thread touches a socket,
-  // descriptor or timer of it: the VTY thread (show commands: on_io() in
-  // show_commands.cpp) only posts to the io_context, which stays locked.
-  // So the reactor's per-descriptor locking is left out, and the scheduler
-  // knows it has one thread (issue 16: a lock and an unlock in every start
-  // and completion of a wait, and a wake-up check per handler). Anything
-  // that starts I/O on this io_context from another thread must not be added.
-  boost::asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
+  // One thread runs the data path, and no other thread touches it: the VTY
+  // thread (show commands: on_io() in show_commands.cpp) hands its work to
+  // the io_context's inbox (rserpool/transport/io_inbox.hpp), never to the
+  // io_context itself. So neither the scheduler nor the reactor locks
+  // (issue 16: a lock and an unlock around every handler run, every post,
+  // and every start and completion of a wait). Anything that posts to this
+  // io_context or starts I/O on it from another thread must not be added.
+  boost::asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE);
   daemon::DaemonConfig dc;
   daemon::Running running{io, nullptr, {}};
   ops::VtyOptions vo;

@@ -1,6 +1,4 @@
 // Show commands of rserpool-registrar.
-#include <boost/asio/post.hpp>
-
 #include <charconv>
 #include <cstdio>
 #include <future>
@@ -8,6 +6,7 @@
 #include <sstream>
 
 #include "daemon_ops.hpp"
+#include "rserpool/transport/io_inbox.hpp"
 
 namespace rserpool::registrar::daemon {
 namespace {
@@ -127,7 +126,9 @@ std::optional<std::string> on_io(boost::asio::io_context& io, std::function<std:
                                  std::chrono::milliseconds timeout) {
   auto done = std::make_shared<std::promise<std::string>>();
   auto answer = done->get_future();
-  boost::asio::post(io, [done, fn = std::move(fn)] { done->set_value(fn()); });
+  // The io_context's inbox, not its own queue: the data path runs without
+  // the scheduler's lock (main.cpp, io_inbox.hpp).
+  transport::IoInbox::of(io).post([done, fn = std::move(fn)] { done->set_value(fn()); });
   if (answer.wait_for(timeout) != std::future_status::ready) return std::nullopt;
   return answer.get();
 }
@@ -230,6 +231,9 @@ std::string show_peers(const RegistrarServer& s) {
 }
 
 void declare_show_commands(ops::Vty& vty, Running& running) {
+  // Made here, on the thread that will run the io_context and before it
+  // runs: the VTY thread only looks it up (io_inbox.hpp).
+  transport::IoInbox::of(running.io);
   Running* r = &running;
   // Runs a view on the io thread and prints it (or why it could not).
   auto view = [r](ops::CommandContext& c, std::function<std::string(const RegistrarServer&)> fn) {

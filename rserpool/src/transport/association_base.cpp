@@ -80,7 +80,9 @@ void AssociationBase::notify_restart() {
 
 void AssociationBase::notify_messages(std::vector<Message>& ms) {
   if (ms.empty()) return;
-  auto self = shared_from_this();
+  // No reference to the association taken here: every caller runs inside
+  // its read wait's completion, which holds one (issue 16: a weak-to-strong
+  // conversion and its release per read, atomically).
   std::shared_ptr<AssociationHandler> h = handler_;
   for (auto& m : ms) {
     if (finished_) return;

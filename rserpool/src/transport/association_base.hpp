@@ -31,9 +31,11 @@ class AssociationBase : public Association {
   void notify_up();
   void notify_restart();
   // Each of `ms` in order, counted as received, until the association
-  // ends; the association and the handler are kept alive across the batch
-  // (one reference each per read, not per message: issue 16), and a
-  // handler replaced by a callback gets the messages after it.
+  // ends; the handler is kept alive across the batch (one reference per
+  // read, not per message: issue 16), and a handler replaced by a callback
+  // gets the messages after it. Call only from a read's completion, whose
+  // handler holds a reference to the association: a handler may drop the
+  // owner's last one.
   void notify_messages(std::vector<Message>& ms);
   // Hands back, counts, then reports down once; afterwards silent.
   void notify_down(DownReason reason, std::vector<Message>&& undelivered);

@@ -91,16 +91,29 @@ class ReadWait {
   ReadWait(const ReadWait&) = delete;
   ReadWait& operator=(const ReadWait&) = delete;
 
-  bool pending() const noexcept { return op_.keep_ != nullptr; }
+  bool pending() const noexcept { return op_.pending_; }
 
-  // One wait at a time (the owner's read loop).
+  // One wait at a time (the owner's read loop), for one owner.
   template <typename IoObject>
   void start(IoObject& io_object, std::shared_ptr<void> keep, Callback cb) {
+    start_with(io_object, [&keep] { return std::move(keep); }, cb);
+  }
+  // The same, with `keep()` called only when a reference is needed: a wait
+  // started from the callback of the one that just completed takes over
+  // that one's reference instead (issue 16: a weak-to-strong conversion
+  // and a release, both atomic, per message read).
+  template <typename IoObject, typename Keep>
+  void start_with(IoObject& io_object, Keep&& keep, Callback cb) {
+    if (op_.completing_ && op_.keep_) {
+      op_.restarted_ = true;
+    } else {
+      op_.keep_ = keep();
+    }
     op_.ec_ = boost::system::error_code();
     op_.bytes_transferred_ = 0;
-    op_.owner_ = keep.get();
-    op_.keep_ = std::move(keep);
+    op_.owner_ = op_.keep_.get();
     op_.callback_ = cb;
+    op_.pending_ = true;
     reactor_.start_op(boost::asio::detail::reactor::read_op, io_object.native_handle(),
                       read_wait_access::reactor_data(io_object), &op_, /*is_continuation=*/false,
                       /*allow_speculative=*/true);
@@ -111,22 +124,32 @@ class ReadWait {
    public:
     Op() : reactor_op(boost::system::error_code(), &do_perform, &do_complete) {}
     void* owner_ = nullptr;
-    std::shared_ptr<void> keep_;
+    std::shared_ptr<void> keep_;  // the owner, while a wait or its callback runs
     Callback callback_ = nullptr;
+    bool pending_ = false;
+    bool completing_ = false;  // in callback_
+    bool restarted_ = false;   // started again from callback_: keep_ goes on with it
 
    private:
     // No system call: readiness (or an unaccounted edge) is all it waits for.
     static status do_perform(reactor_op*) { return done_and_exhausted; }
     static void do_complete(void* scheduler, boost::asio::detail::operation* base, const boost::system::error_code&, std::size_t) {
       auto* o = static_cast<Op*>(base);
-      // Taken out first: the owner (and this operation with it) may go away
-      // when `keep` is released.
-      std::shared_ptr<void> keep = std::move(o->keep_);
-      const boost::system::error_code ec = o->ec_;
-      void* owner = o->owner_;
-      const Callback cb = o->callback_;
-      if (scheduler == nullptr) return;  // destroyed with the io_context
-      cb(owner, ec);
+      o->pending_ = false;
+      if (scheduler == nullptr) {  // destroyed with the io_context
+        // Taken out first: the owner (and this operation with it) may go
+        // away when it is released.
+        std::shared_ptr<void> keep = std::move(o->keep_);
+        return;
+      }
+      // keep_ holds the owner, and this operation with it, across the call.
+      const boost::system::error_code ec = o->ec_;  // a restart resets ec_
+      o->completing_ = true;
+      o->restarted_ = false;
+      o->callback_(o->owner_, ec);
+      o->completing_ = false;
+      if (o->restarted_) return;  // the new wait holds the reference now
+      std::shared_ptr<void> keep = std::move(o->keep_);  // may destroy the owner: last
     }
   };
 
@@ -147,6 +170,10 @@ class ReadWait {
     io_object.async_wait(IoObject::wait_read, [keep = std::move(keep), cb](const boost::system::error_code& ec) {
       cb(keep.get(), ec);
     });
+  }
+  template <typename IoObject, typename Keep>
+  void start_with(IoObject& io_object, Keep&& keep, Callback cb) {
+    start(io_object, keep(), cb);
   }
 };
 

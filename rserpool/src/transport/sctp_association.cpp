@@ -3,6 +3,7 @@
 #include <netinet/in.h>  // before netinet/sctp.h, which pulls in linux/in.h
 #include <netinet/sctp.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
@@ -109,6 +110,15 @@ struct SendBatch {
 SendBatch& thread_send_batch() {
   thread_local SendBatch batch;  // 1.8 KiB per thread
   return batch;
+}
+
+// recvmmsg without glibc's wrapper. The wrapper is a cancellation point:
+// in a process with a second thread (both daemons have the VTY's) it turns
+// asynchronous cancellation on and off around the system call, about 45
+// instructions per call (issue 16: per registrar request in UML, more than
+// the call's own). No thread of ours is ever cancelled.
+int recv_batch(int fd, mmsghdr* msgs, unsigned n, int flags) noexcept {
+  return static_cast<int>(::syscall(SYS_recvmmsg, fd, msgs, n, flags, nullptr));
 }
 
 // Chunk flags as the kernel copies them into ssfe_info.snd_flags.
@@ -276,7 +286,7 @@ Result<void, SendError> SctpAssociation::send(Message&& msg) {
   ++counters_->messages_out;
   counters_->bytes_out += msg.payload.size();
   txq_bytes_ += msg.payload.size();
-  txq_.push_back(Queued{next_context_++, std::move(msg)});
+  txq_.emplace_back(next_context_++, std::move(msg));
   if (up_) schedule_send();
   return {};
 }
@@ -284,6 +294,11 @@ Result<void, SendError> SctpAssociation::send(Message&& msg) {
 void SctpAssociation::schedule_send() {
   if (send_scheduled_ || write_waiting_) return;
   send_scheduled_ = true;
+  // A send from a handler of what this association's drain() delivers (a
+  // request's answer): drain() writes it when it ends, without enlisting
+  // (issue 16: a reference taken and dropped, atomically, and a virtual
+  // call per answer).
+  if (draining_) return;
   if (WriteBatch::open()) return WriteBatch::enlist(std::static_pointer_cast<AssociationBase>(shared_from_this()));
   // The io_context's own executor: the descriptor's polymorphic one would
   // drop the handler's allocator and allocate per post.
@@ -366,7 +381,7 @@ void SctpAssociation::try_send() {
 
 void SctpAssociation::wait_readable(bool exhausted) {
   if (exhausted && ReadWait::kAvailable) {
-    read_wait_.start(sd_, shared_from_this(), [](void* owner, const error_code& ec) {
+    read_wait_.start_with(sd_, [this] { return shared_from_this(); }, [](void* owner, const error_code& ec) {
       auto* self = static_cast<SctpAssociation*>(owner);
       if (ec || self->finished()) return;
       self->drain();
@@ -385,10 +400,20 @@ void SctpAssociation::drain() {
   // one sendmmsg per association for everything it makes us send.
   const TurnTime turn;
   const WriteBatch write_batch;
+  // What the handlers send on this association leaves when the drain ends,
+  // however it ends, before the WriteBatch writes the other associations'.
+  struct Draining {
+    SctpAssociation& a;
+    explicit Draining(SctpAssociation& x) : a(x) { a.draining_ = true; }
+    ~Draining() {
+      a.draining_ = false;
+      if (a.send_scheduled_) a.flush_deferred();
+    }
+  } const draining{*this};
   RecvBatch& rb = thread_recv_batch();
   bool exhausted = false;  // the kernel's queue was seen empty
   for (int batch = 0; batch < kRecvBatches; ++batch) {
-    const int got = ::recvmmsg(fd(), rb.msgs, kRecvBatch, MSG_DONTWAIT, nullptr);
+    const int got = recv_batch(fd(), rb.msgs, kRecvBatch, MSG_DONTWAIT);
     if (got > 0) rb.rearm(static_cast<unsigned>(got));
     if (got < 0) {
       if (errno == EINTR) continue;
@@ -436,12 +461,12 @@ void SctpAssociation::drain() {
 
 void SctpAssociation::deliver_ready(std::vector<Message>& ready) {
   if (ready.empty()) return;
-  // Moved out while the handlers run: one of them could, in principle,
-  // drain another association of this thread (which then finds it empty).
-  std::vector<Message> batch = std::move(ready);
-  notify_messages(batch);  // counts what it delivers
-  batch.clear();
-  ready = std::move(batch);
+  // Delivered where they are: reads never nest (a drain runs only from its
+  // read wait's completion, and no handler runs the io_context), and the
+  // rest of the thread's batch (its buffers and headers) relies on that
+  // too (issue 16: the vector was moved out and back per read).
+  notify_messages(ready);  // counts what it delivers
+  ready.clear();
 }
 
 namespace {

@@ -89,6 +89,7 @@ class SctpAssociation final : public AssociationBase {
   std::uint32_t next_context_ = 1;
   bool write_waiting_ = false;
   bool send_scheduled_ = false;
+  bool draining_ = false;  // in drain(): it writes what is scheduled when it ends
   bool send_broken_ = false;
   bool bundle_ = true;  // SctpOptions::bundle
 

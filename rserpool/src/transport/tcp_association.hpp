@@ -74,6 +74,7 @@ class TcpAssociation final : public AssociationBase {
   bool connected_ = false;
   bool writing_ = false;
   bool flush_scheduled_ = false;
+  bool reading_ = false;  // in on_read(): its flush at the end writes what handlers send
   bool local_shutdown_ = false;  // close() was called
   bool closing_posted_ = false;
   // The frames of one write, from its start; its size is its high-water

@@ -28,7 +28,7 @@ Result<void, SendError> Session::submit(Message&& msg) {
   if (queued_bytes_ != 0 && queued_bytes_ + msg.payload.size() > opt_.send_queue_bytes)
     return unexpected(SendError::queue_full);
   queued_bytes_ += msg.payload.size();
-  pending_.push_back(std::move(msg));
+  pending_.emplace_back(std::move(msg));
   return {};
 }
 
@@ -185,7 +185,7 @@ std::size_t Session::write_output(const OutputPlan& plan, std::uint8_t* at) {
   for (std::size_t i = 0; i < plan.data_frames; ++i) {
     Message& m = pending_.front();
     p = FrameEncoder::write_data(next_sequence_, m.ppid, m.stream, m.unordered, m.payload, p);
-    unacked_.push_back(Sent{next_sequence_, std::move(m)});
+    unacked_.emplace_back(next_sequence_, std::move(m));
     ++next_sequence_;
     pending_.pop_front();
   }

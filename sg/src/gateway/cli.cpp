@@ -1,12 +1,11 @@
 #include "sg/gateway/cli.hpp"
 
-#include <boost/asio/post.hpp>
-
 #include <charconv>
 #include <future>
 #include <memory>
 
 #include "rserpool/base/log.hpp"
+#include "rserpool/transport/io_inbox.hpp"
 
 namespace sg {
 namespace {
@@ -27,20 +26,25 @@ std::optional<rserpool::PeIdentifier> parse_pe(std::string s) {
 std::string GatewayCli::on_io(std::function<std::string(Gateway&)> fn, std::chrono::milliseconds timeout) {
   auto done = std::make_shared<std::promise<std::string>>();
   auto answer = done->get_future();
-  boost::asio::post(io_, [this, done, fn = std::move(fn)] {
+  rserpool::transport::IoInbox::of(io_).post([this, done, fn = std::move(fn)] {
     done->set_value(gateway_ ? fn(*gateway_) : std::string("% the gateway is not running\n"));
   });
   if (answer.wait_for(timeout) != std::future_status::ready) return "% no answer from the data path (busy or stopping)\n";
   return answer.get();
 }
 
+// Through the io_context's inbox, never its own queue: the data path runs
+// without the scheduler's lock (io_inbox.hpp).
 void GatewayCli::post(std::function<void(Gateway&)> fn) {
-  boost::asio::post(io_, [this, fn = std::move(fn)] {
+  rserpool::transport::IoInbox::of(io_).post([this, fn = std::move(fn)] {
     if (gateway_) fn(*gateway_);
   });
 }
 
 GatewayCli::GatewayCli(rserpool::ops::Vty& vty, boost::asio::io_context& io) : io_(io) {
+  // Made here, on the thread that will run `io` and before it runs: the
+  // VTY thread only looks it up (io_inbox.hpp).
+  rserpool::transport::IoInbox::of(io_);
   auto show = [this, &vty](const std::string& syntax, const std::vector<std::string>& doc,
                            std::function<std::string(Gateway&, const std::vector<std::string>&)> f) {
     vty.add_show_command(syntax, doc, [this, f](CommandContext& c) {

@@ -5,6 +5,7 @@
 // it). Grows by doubling when full; used for the transports' send queues
 // (issue 16).
 #include <cstddef>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -27,6 +28,23 @@ class RingQueue {
     if (size_ == slots_.size()) grow();
     (*this)[size_] = std::move(v);
     ++size_;
+  }
+  // Built in its slot from `args` (aggregate initialisation allowed): no
+  // temporary moved in and destroyed (issue 16: push_back of a send queue's
+  // entry built two and destroyed both, out of line).
+  template <typename... Args>
+  T& emplace_back(Args&&... args) {
+    if (size_ == slots_.size()) grow();
+    T& slot = (*this)[size_];
+    std::destroy_at(&slot);
+    try {
+      std::construct_at(&slot, std::forward<Args>(args)...);
+    } catch (...) {
+      std::construct_at(&slot);  // every slot always holds a live T
+      throw;
+    }
+    ++size_;
+    return slot;
   }
   void pop_front() noexcept {
     slots_[head_] = T{};  // releases what the element held

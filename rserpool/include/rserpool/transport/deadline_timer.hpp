@@ -47,18 +47,11 @@ class DeadlineTimer {
   // due; an armed expiry stays and finds nothing). Returns true when the OS
   // timer was (re-)armed.
   bool arm(std::optional<TimePoint> due) {
-    if (!due) return false;
-    if (armed_ && *armed_ <= *due) return false;
-    armed_ = due;
-    ++rearms_;
-    timer_.expires_at(os_instant(*due));  // cancels a running wait (stale by generation)
-    timer_.async_wait([alive = std::weak_ptr<bool>(alive_), this, gen = ++generation_](const boost::system::error_code& ec) {
-      if (ec || alive.expired() || gen != generation_) return;  // cancelled, gone, or re-armed
-      armed_.reset();
-      const TurnTime turn;
-      on_expiry_();
-    });
-    return true;
+    // The common case (every event: a deadline that did not move earlier)
+    // inline in the driver; only a re-arm leaves it (issue 16: the whole
+    // function out of line was about 40 instructions per registrar request).
+    if (!due || (armed_ && *armed_ <= *due)) return false;
+    return rearm(*due);
   }
   void cancel() {
     ++generation_;
@@ -72,6 +65,18 @@ class DeadlineTimer {
   std::uint64_t rearms() const noexcept { return rearms_; }
 
  private:
+  [[gnu::noinline]] bool rearm(TimePoint due) {
+    armed_ = due;
+    ++rearms_;
+    timer_.expires_at(os_instant(due));  // cancels a running wait (stale by generation)
+    timer_.async_wait([alive = std::weak_ptr<bool>(alive_), this, gen = ++generation_](const boost::system::error_code& ec) {
+      if (ec || alive.expired() || gen != generation_) return;  // cancelled, gone, or re-armed
+      armed_.reset();
+      const TurnTime turn;
+      on_expiry_();
+    });
+    return true;
+  }
   // The OS timer waits on std::chrono::steady_clock, the SteadyClock's own
   // clock: its deadlines are used as they are.
   std::chrono::steady_clock::time_point os_instant(TimePoint due) const {
