@@ -120,6 +120,10 @@ SendBatch& thread_send_batch() {
 int recv_batch(int fd, mmsghdr* msgs, unsigned n, int flags) noexcept {
   return static_cast<int>(::syscall(SYS_recvmmsg, fd, msgs, n, flags, nullptr));
 }
+// sendmmsg likewise (the same cancellation-point wrapper).
+int send_messages(int fd, mmsghdr* msgs, unsigned n, int flags) noexcept {
+  return static_cast<int>(::syscall(SYS_sendmmsg, fd, msgs, n, flags));
+}
 
 // Chunk flags as the kernel copies them into ssfe_info.snd_flags.
 constexpr std::uint16_t kChunkFlagLast = 0x01;
@@ -324,10 +328,10 @@ void SctpAssociation::schedule_send() {
 // held data as soon as it fills a packet.
 int SctpAssociation::send_batch(mmsghdr* msgs, unsigned count) {
   constexpr int kFlags = MSG_NOSIGNAL | MSG_DONTWAIT;
-  if (count < 2 || !bundle_) return ::sendmmsg(fd(), msgs, count, kFlags);
-  const int held = ::sendmmsg(fd(), msgs, count - 1, kFlags | MSG_MORE);
+  if (count < 2 || !bundle_) return send_messages(fd(), msgs, count, kFlags);
+  const int held = send_messages(fd(), msgs, count - 1, kFlags | MSG_MORE);
   if (held != static_cast<int>(count - 1)) return held;
-  const int last = ::sendmmsg(fd(), msgs + count - 1, 1, kFlags);
+  const int last = send_messages(fd(), msgs + count - 1, 1, kFlags);
   return last > 0 ? held + last : held;
 }
 

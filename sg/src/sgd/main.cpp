@@ -20,7 +20,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <boost/asio/detail/concurrency_hint.hpp>  // BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO (public, defined here)
+#include <boost/asio/detail/concurrency_hint.hpp>  // BOOST_ASIO_CONCURRENCY_HINT_UNSAFE (public, defined here)
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
@@ -175,13 +175,15 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   const std::string source = args.config_file.empty() ? std::string("sgd-default.cfg") : args.config_file;
-  // One thread runs the data path, and no other thread touches a socket,
-  // descriptor or timer of it: the VTY thread (show commands, configuration
-  // changes: GatewayCli) only posts to the io_context, which stays locked.
-  // So the reactor's per-descriptor locking is left out (issue 16: a lock
-  // and an unlock in every start and completion of a wait). Anything that
-  // starts I/O on this io_context from another thread must not be added.
-  boost::asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
+  // One thread runs the data path, and no other thread touches it: the VTY
+  // thread (show commands, configuration changes: GatewayCli) hands its
+  // work to the io_context's inbox (rserpool/transport/io_inbox.hpp, made
+  // by GatewayCli's constructor, before the io_context runs), never to the
+  // io_context itself. So neither the scheduler nor the reactor locks
+  // (issue 16: a lock and an unlock around every handler run, every post,
+  // and every start and completion of a wait). Anything that posts to this
+  // io_context or starts I/O on it from another thread must not be added.
+  boost::asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE);
   sg::SgConfig config;
   rserpool::ops::VtyOptions vo;
   vo.app_name = "sgd";
