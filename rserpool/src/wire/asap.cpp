@@ -276,6 +276,10 @@ std::optional<HandleResolutionView> decode_handle_resolution_view(ByteView data)
 }
 
 bool decode_registration_view(ByteView data, RegistrationView& into) {
+  return decode_registration_straight(data, into) || decode_registration_walked(data, into);
+}
+
+bool decode_registration_walked(ByteView data, RegistrationView& into) {
   if (data.size() < 4 || data[0] != static_cast<std::uint8_t>(MessageType::registration)) return false;
   const std::size_t length = load_u16(data.data() + 2);
   if (length < 4 || length > data.size() || data.size() > pad4(length)) return false;

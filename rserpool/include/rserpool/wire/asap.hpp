@@ -208,6 +208,16 @@ std::optional<RegistrationView> decode_registration_view(ByteView data);
 // AddressList::kInline addresses per transport decoding allocates
 // nothing. On false, `into` holds no meaningful value.
 bool decode_registration_view(ByteView data, RegistrationView& into);
+// The two readers behind it, public for the test that they agree:
+// decode_registration_straight() takes only the common shape (the handle,
+// then a PE parameter with an SCTP, TCP, UDP or UDP-Lite user transport of
+// 1-4 addresses, a known policy with exactly its values, optionally an
+// SCTP ASAP transport; no padding after the handle's) in one pass over
+// fixed offsets and declines (false) everything else, saying nothing about
+// it; decode_registration_walked() walks the TLVs by the general rules.
+// Wherever the first decodes, the second gives the same value.
+bool decode_registration_straight(ByteView data, RegistrationView& into) noexcept;
+bool decode_registration_walked(ByteView data, RegistrationView& into);
 
 // Decodes exactly one message: `data` holds the message and at most its
 // trailing padding.
