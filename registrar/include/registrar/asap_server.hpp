@@ -60,6 +60,13 @@ class AsapServer final : private core::RemovalObserver {
   // A HANDLE_RESOLUTION decoded into views (the registrar's fast path):
   // the same handling as through on_message(). False: unknown association.
   bool on_handle_resolution(AssociationId id, const wire::asap::HandleResolutionView& r, TimePoint now);
+  // The same resolution answered straight into bytes (Registrar::
+  // answer_resolution()): appends the answer on_handle_resolution() would
+  // queue as its only action, with the same counters and selection, and
+  // returns true. False, having changed nothing: unknown association, a
+  // subscription, or over the association's rate (on_handle_resolution()
+  // decides what to do then).
+  bool answer_resolution(AssociationId id, const wire::asap::HandleResolutionView& r, TimePoint now, Bytes& out);
   // A REGISTRATION decoded into a view (the registrar's fast path): the
   // same handling as through on_message(). False: unknown association.
   bool on_registration(AssociationId id, wire::asap::RegistrationView&& r, TimePoint now);
@@ -193,6 +200,13 @@ class AsapServer final : private core::RemovalObserver {
                                TimePoint now);
   bool may_speak_for(const Association& a, const core::PoolElementEntry& e) const;
   void send_resolution(AssociationId aid, ByteView pool, std::uint32_t items, bool accepted);
+  // The PEs a resolution of `pool` answers with (the policy's selection,
+  // which advances its rotation), as views of their cached encodings,
+  // into `answer`. False: no such pool.
+  bool fill_answer(ByteView pool, std::uint32_t items, ResolutionAnswer& answer);
+  // The answer for a pool that does not exist (counted).
+  wire::asap::HandleResolutionResponse unknown_pool_answer(ByteView pool, bool accepted);
+  std::uint32_t resolution_items(std::optional<std::uint32_t> requested) const;
   void send_keep_alive(OwnedPe& st, bool home, TimePoint now);
   void process_keep_alive_agenda(TimePoint now);
   void process_expiry(TimePoint now);

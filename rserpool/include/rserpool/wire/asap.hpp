@@ -169,6 +169,14 @@ void encode_resolution_response(Bytes& out, bool accepted, ByteView pool_handle,
                                 const std::optional<PolicyParameters>& overall_policy,
                                 std::span<const ByteView> encoded_pool_elements);
 
+// The same with the overall policy given by its type alone, as the
+// registrar sends it (a PolicyParameters of that type and no values: the
+// type and zeros, or for an unknown type the type alone): no policy value
+// is built per answer.
+void encode_resolution_response(Bytes& out, bool accepted, ByteView pool_handle,
+                                std::optional<PolicyType> overall_policy,
+                                std::span<const ByteView> encoded_pool_elements);
+
 // Fast path for the registrar: appends the REGISTRATION_RESPONSE granting
 // a registration (no Operation Error), the pool handle as a view. Same
 // bytes as encode_into() of the equivalent RegistrationResponse.
