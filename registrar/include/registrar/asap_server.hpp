@@ -133,9 +133,8 @@ class AsapServer final : private core::RemovalObserver {
   struct Association;
   struct OwnedPe;
   // The keep-alive agenda: (when, which PE), one live item per PE we
-  // audit, earliest first; ties in the order of the handlespace's expiry
-  // index (pool creation number, PE id), so iteration stays a function of
-  // the inputs. A binary heap with lazy deletion: re-arming pushes a new
+  // audit, earliest first; ties by (pool creation number, PE id), so
+  // iteration stays a function of the inputs. A binary heap with lazy deletion: re-arming pushes a new
   // item and cancelling bumps the record's stamp, which makes its old
   // item stale; stale items are dropped when they reach the top
   // (settle_agenda) or all at once when they outnumber the live ones
