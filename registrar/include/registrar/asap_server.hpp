@@ -184,7 +184,7 @@ class AsapServer final : private core::RemovalObserver {
     std::map<PoolHandle, Subscription, core::PoolHandleLess> subscriptions;
     // PEs registered over it, an intrusive list through their OwnedPe
     // (records do not move); unlinked by disown(). Order: most recently
-    // linked first; removal at close sorts by (pool rank, PE id).
+    // linked first; removal at close reads it backwards (oldest first).
     OwnedPe* first = nullptr;
     std::size_t element_count = 0;
     TokenBucket resolutions, unreachables, registrations;
@@ -259,12 +259,7 @@ class AsapServer final : private core::RemovalObserver {
   std::set<PoolHandle, core::PoolHandleLess> changed_pools_;
   std::vector<const core::PoolElementEntry*> chosen_;  // reused by every resolution
   wire::asap::RegistrationView registration_scratch_;
-  struct Closing {
-    std::uint64_t pool_rank;
-    PeIdentifier id;
-    OwnedPe* pe;
-  };
-  std::vector<Closing> closing_;  // on_association_down's PEs, in (pool rank, id) order, reused
+  std::vector<OwnedPe*> closing_;  // on_association_down's PEs, latest joined first, reused
 };
 
 }  // namespace rserpool::registrar

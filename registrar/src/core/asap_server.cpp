@@ -206,27 +206,27 @@ void AsapServer::on_association_down(AssociationId id, TimePoint) {
   auto it = associations_.find(id);
   if (it == associations_.end()) return;
   release(id, it->second);
-  // Its PEs in (pool rank, PE id) order, taken off the association's list
-  // before it goes. Removing one PE's entry drops only that PE's record,
-  // so the pointers stay valid.
+  // Its PEs, taken off the association's list before it goes. Removing
+  // one PE's entry drops only that PE's record, so the pointers stay
+  // valid. They go in the order they joined the association (the list
+  // holds the latest first: read backwards), a function of the inputs as
+  // the (pool rank, PE id) order it replaces, without its sort (issue 16:
+  // about 100 instructions per PE).
   auto& pes = closing_;
   pes.clear();
   for (OwnedPe* p = it->second.first; p != nullptr;) {
     OwnedPe* next = p->next_on_association;
-    pes.push_back(Closing{p->entry->pool_rank(), p->entry->id(), p});
+    pes.push_back(p);
     p->listed_in = nullptr;
     p->prev_on_association = p->next_on_association = nullptr;
     p = next;
   }
-  std::sort(pes.begin(), pes.end(), [](const Closing& a, const Closing& b) {
-    return a.pool_rank != b.pool_rank ? a.pool_rank < b.pool_rank : a.id < b.id;
-  });
   // One notification per PE (and an update each when peered): room for
   // them at once, instead of moving every queued action at each growth.
   if (s_.config.remove_pes_on_association_down) s_.out.reserve(s_.out.size() + pes.size());
   associations_.erase(it);
-  for (const Closing& c : pes) {
-    OwnedPe* st = c.pe;
+  for (auto p = pes.rbegin(); p != pes.rend(); ++p) {
+    OwnedPe* st = *p;
     if (st->association != id) continue;
     if (s_.config.remove_pes_on_association_down) {
       remove_owned(*st, Event::pe_association_lost);
