@@ -1,7 +1,9 @@
 // ASAP server side of the registrar, sans-I/O, on virtual time.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <map>
+#include <type_traits>
 #include <set>
 
 #include "test_support.hpp"
@@ -149,6 +151,124 @@ TEST_F(AsapFixture, LifetimeExpirySendsUnsolicitedDeregistrationResponse) {
   EXPECT_TRUE(has_event(acts, Event::pe_expired));
   EXPECT_FALSE(reg->deadline(TimerKey{TimerKind::lifetime_expiry, 0}).has_value());
   EXPECT_FALSE(reg->next_deadline().has_value());
+}
+
+// A resolution keeps the earliest deadline of the event before it (it
+// changes none), except when its event first handled what was due: then
+// the deadline is the next one, not the one just handled.
+TEST_F(AsapFixture, ResolutionKeepsTheDeadlineUnlessItsEventHandledOne) {
+  cfg.keep_alive_audit = false;
+  make();
+  const TimePoint t0 = now;
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(41, 1, 3000)).rejected);
+  ASSERT_FALSE(register_pe(1, "pool", make_pe(42, 1, 5000)).rejected);
+  const Bytes request = asap::encode(asap::HandleResolution{false, PoolHandle{"pool"}, 3});
+  EXPECT_EQ(reg->next_deadline(), t0 + 3000ms);
+  auto acts = reg->on_asap_message(9, request, t0 + 1000ms);
+  EXPECT_EQ(asap_of<asap::HandleResolutionResponse>(acts, 9).size(), 1u);
+  EXPECT_EQ(reg->next_deadline(), t0 + 3000ms);
+  // PE 41's life ends before this resolution is handled.
+  acts = reg->on_asap_message(9, request, t0 + 3500ms);
+  EXPECT_TRUE(has_event(acts, Event::pe_expired));
+  const auto answers = asap_of<asap::HandleResolutionResponse>(acts, 9);
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].pool_elements.size(), 1u);
+  EXPECT_EQ(reg->next_deadline(), t0 + 5000ms);
+  acts = reg->on_asap_message(9, request, t0 + 5000ms);
+  EXPECT_TRUE(has_event(acts, Event::pe_expired));
+  EXPECT_FALSE(reg->next_deadline().has_value());
+}
+
+// Registrar::answer_resolution() (the daemon's path for plain
+// resolutions) against on_asap_message(): two registrars fed the same
+// events, one as the daemon feeds it (the direct answer first, the action
+// path when it declines), the other through actions only. Every answer,
+// every counter and every deadline must be the same; the direct path must
+// be taken for the plain requests and declined for subscriptions, unknown
+// associations, requests over the rate and events that find something
+// due.
+TEST(AnswerResolution, AnswersAsTheActionPathWouldAndDeclinesWhatItMustNot) {
+  auto cfg = RegistrarConfig::rfc_defaults(0x1000);
+  cfg.keep_alive_interval = 700ms;
+  cfg.keep_alive_timeout = 300ms;
+  cfg.resolution_rate = {40, 10};
+  Registrar direct{cfg}, actions{cfg};
+  TimePoint now = at(1000ms);
+  std::size_t answered_directly = 0, declined = 0;
+  // Everything the association was sent in one event, as bytes.
+  const auto sent_to = [](const std::vector<Action>& acts, AssociationId aid) {
+    std::vector<Bytes> out;
+    for (const auto& a : acts) {
+      if (const auto* s = std::get_if<SendAsap>(&a); s != nullptr && s->association == aid) out.push_back(encode(s->message));
+    }
+    return out;
+  };
+  const auto both = [&](auto&& event) {
+    const auto a = event(direct);
+    const auto b = event(actions);
+    EXPECT_EQ(sent_to(a, 1), sent_to(b, 1));
+    EXPECT_EQ(sent_to(a, 9), sent_to(b, 9));
+  };
+  for (auto* r : {&direct, &actions}) {
+    (void)r->on_asap_association_up(1, {ip(1)}, 4001, now);
+    (void)r->on_asap_association_up(9, {ip(9)}, 4009, now);
+  }
+  for (PeIdentifier id = 1; id <= 6; ++id) {
+    both([&](Registrar& r) { return r.on_asap_message(1, registration("rr", make_pe(id, 1)), now); });
+  }
+  for (PeIdentifier id = 10; id <= 12; ++id) {
+    both([&](Registrar& r) {
+      // Lives shorter than the first audit's timeout: they expire.
+      return r.on_asap_message(
+          1, registration("lu", make_pe(id, 1, 200 + 100 * static_cast<std::int32_t>(id - 10), PolicyType::least_used)),
+          now);
+    });
+  }
+  const std::string pools[] = {"rr", "lu", "none"};
+  for (int step = 0; step < 400; ++step) {
+    now += std::chrono::milliseconds(7 + step % 13);
+    asap::HandleResolution req;
+    req.pool_handle = PoolHandle{pools[step % 3]};
+    if (step % 4 != 0) req.items = static_cast<std::uint32_t>(step % 5);
+    req.subscribe = step % 17 == 0;
+    const Bytes request = asap::encode(req);
+    const AssociationId from = step % 23 == 0 ? 77 : 9;
+    Bytes answer{0xee};  // what the driver's buffer may hold: appended to
+    const bool taken = direct.answer_resolution(from, request, now, answer);
+    const auto slow = actions.on_asap_message(from, request, now);
+    if (taken) {
+      ++answered_directly;
+      EXPECT_EQ(slow.size(), 1u) << "the direct answer stood for an event with other actions, step " << step;
+      const auto expected = sent_to(slow, from);
+      ASSERT_EQ(expected.size(), 1u);
+      EXPECT_EQ(Bytes(answer.begin() + 1, answer.end()), expected.front()) << "step " << step;
+    } else {
+      ++declined;
+      EXPECT_EQ(answer, Bytes{0xee}) << "declined, yet wrote";
+      const auto fast_path = direct.on_asap_message(from, request, now);
+      EXPECT_EQ(sent_to(fast_path, from), sent_to(slow, from)) << "step " << step;
+    }
+    EXPECT_EQ(direct.next_deadline(), actions.next_deadline()) << "step " << step;
+    // The PEs answer their audits, now and then.
+    if (step % 9 == 0) {
+      for (PeIdentifier id : {PeIdentifier{1}, PeIdentifier{2}}) {
+        both([&](Registrar& r) {
+          return r.on_asap_message(1, asap::encode(asap::EndpointKeepAliveAck{PoolHandle{"rr"}, id}), now);
+        });
+      }
+    }
+    if (const auto due = direct.next_deadline(); due && *due <= now) {
+      both([&](Registrar& r) { return r.on_timeout(now); });
+    }
+  }
+  static_assert(std::is_trivially_copyable_v<Counters>);
+  EXPECT_EQ(std::memcmp(&direct.counters(), &actions.counters(), sizeof(Counters)), 0);
+  EXPECT_EQ(direct.counters().resolutions, actions.counters().resolutions);
+  EXPECT_EQ(direct.counters().resolutions_rate_limited, actions.counters().resolutions_rate_limited);
+  EXPECT_GT(direct.counters().resolutions_rate_limited, 0u);
+  EXPECT_GT(direct.counters().expirations, 0u);
+  EXPECT_GT(answered_directly, 100u);
+  EXPECT_GT(declined, 40u);
 }
 
 TEST_F(AsapFixture, HandleResolutionItemsDefaultOptionAndCap) {

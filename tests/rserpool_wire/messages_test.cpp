@@ -217,6 +217,48 @@ TEST(AsapMessages, ResolutionResponseFastPathMatchesTheEncoderForEveryPolicyAndP
   }
 }
 
+// The registrar's form: the overall policy by its type alone, as a
+// fresh PolicyParameters of that type encodes (an unknown type too, and
+// no policy at all).
+TEST(AsapMessages, ResolutionResponseByPolicyTypeIsTheSameBytes) {
+  const std::vector<std::optional<PolicyType>> types{
+      std::nullopt,
+      static_cast<PolicyType>(0x7777),
+      PolicyType::round_robin,
+      PolicyType::weighted_round_robin,
+      PolicyType::random,
+      PolicyType::weighted_random,
+      PolicyType::priority,
+      PolicyType::least_used,
+      PolicyType::least_used_degradation,
+      PolicyType::priority_least_used,
+      PolicyType::randomized_least_used,
+      PolicyType::weighted_random_dpf,
+      PolicyType::least_used_dpf};
+  for (std::size_t handle_size = 1; handle_size <= 9; ++handle_size) {
+    for (const auto& type : types) {
+      for (std::size_t n = 0; n <= 3; ++n) {
+        asap::HandleResolutionResponse value;
+        value.accepted = handle_size % 2 == 1;
+        value.pool_handle = PoolHandle(std::string(handle_size, 'h'));
+        if (type) value.overall_policy.emplace().type = *type;
+        std::vector<Bytes> cached;
+        for (std::size_t i = 0; i < n; ++i) {
+          value.pool_elements.push_back(gwc_pe(static_cast<PeIdentifier>(i + 1)));
+          cached.push_back(encode_parameter(value.pool_elements.back()));
+        }
+        const std::vector<ByteView> views(cached.begin(), cached.end());
+        Bytes expected{0xee};
+        asap::encode_into(value, expected);
+        Bytes out{0xee};
+        asap::encode_resolution_response(out, value.accepted, value.pool_handle.bytes(), type, views);
+        EXPECT_EQ(out, expected) << "handle " << handle_size << " policy "
+                                 << (type ? static_cast<std::uint32_t>(*type) : 0U) << " PEs " << n;
+      }
+    }
+  }
+}
+
 TEST(AsapMessages, RegistrationResponseFastPathIsTheSameBytes) {
   for (std::size_t handle_size = 1; handle_size <= 9; ++handle_size) {
     asap::RegistrationResponse value;

@@ -67,7 +67,10 @@ class EncodedElements {
 struct ResolutionAnswer {
   bool accepted = false;  // A flag: subscription accepted
   ByteView pool_handle;   // the handle's bytes in the handlespace
-  std::optional<PolicyParameters> overall_policy;
+  // The pool's policy type: the overall policy parameter carries the type
+  // and no values (a PolicyParameters per answer cost its construction,
+  // copy and destruction, issue 16).
+  std::optional<PolicyType> overall_policy;
   EncodedElements pool_elements;  // encoded Pool Element parameters
 };
 

@@ -60,6 +60,13 @@ class AsapServer final : private core::RemovalObserver {
   // A HANDLE_RESOLUTION decoded into views (the registrar's fast path):
   // the same handling as through on_message(). False: unknown association.
   bool on_handle_resolution(AssociationId id, const wire::asap::HandleResolutionView& r, TimePoint now);
+  // The same resolution answered straight into bytes (Registrar::
+  // answer_resolution()): appends the answer on_handle_resolution() would
+  // queue as its only action, with the same counters and selection, and
+  // returns true. False, having changed nothing: unknown association, a
+  // subscription, or over the association's rate (on_handle_resolution()
+  // decides what to do then).
+  bool answer_resolution(AssociationId id, const wire::asap::HandleResolutionView& r, TimePoint now, Bytes& out);
   // A REGISTRATION decoded into a view (the registrar's fast path): the
   // same handling as through on_message(). False: unknown association.
   bool on_registration(AssociationId id, wire::asap::RegistrationView&& r, TimePoint now);
@@ -126,9 +133,8 @@ class AsapServer final : private core::RemovalObserver {
   struct Association;
   struct OwnedPe;
   // The keep-alive agenda: (when, which PE), one live item per PE we
-  // audit, earliest first; ties in the order of the handlespace's expiry
-  // index (pool creation number, PE id), so iteration stays a function of
-  // the inputs. A binary heap with lazy deletion: re-arming pushes a new
+  // audit, earliest first; ties by (pool creation number, PE id), so
+  // iteration stays a function of the inputs. A binary heap with lazy deletion: re-arming pushes a new
   // item and cancelling bumps the record's stamp, which makes its old
   // item stale; stale items are dropped when they reach the top
   // (settle_agenda) or all at once when they outnumber the live ones
@@ -178,7 +184,7 @@ class AsapServer final : private core::RemovalObserver {
     std::map<PoolHandle, Subscription, core::PoolHandleLess> subscriptions;
     // PEs registered over it, an intrusive list through their OwnedPe
     // (records do not move); unlinked by disown(). Order: most recently
-    // linked first; removal at close sorts by (pool rank, PE id).
+    // linked first; removal at close reads it backwards (oldest first).
     OwnedPe* first = nullptr;
     std::size_t element_count = 0;
     TokenBucket resolutions, unreachables, registrations;
@@ -193,6 +199,13 @@ class AsapServer final : private core::RemovalObserver {
                                TimePoint now);
   bool may_speak_for(const Association& a, const core::PoolElementEntry& e) const;
   void send_resolution(AssociationId aid, ByteView pool, std::uint32_t items, bool accepted);
+  // The PEs a resolution of `pool` answers with (the policy's selection,
+  // which advances its rotation), as views of their cached encodings,
+  // into `answer`. False: no such pool.
+  bool fill_answer(ByteView pool, std::uint32_t items, ResolutionAnswer& answer);
+  // The answer for a pool that does not exist (counted).
+  wire::asap::HandleResolutionResponse unknown_pool_answer(ByteView pool, bool accepted);
+  std::uint32_t resolution_items(std::optional<std::uint32_t> requested) const;
   void send_keep_alive(OwnedPe& st, bool home, TimePoint now);
   void process_keep_alive_agenda(TimePoint now);
   void process_expiry(TimePoint now);
@@ -246,12 +259,7 @@ class AsapServer final : private core::RemovalObserver {
   std::set<PoolHandle, core::PoolHandleLess> changed_pools_;
   std::vector<const core::PoolElementEntry*> chosen_;  // reused by every resolution
   wire::asap::RegistrationView registration_scratch_;
-  struct Closing {
-    std::uint64_t pool_rank;
-    PeIdentifier id;
-    OwnedPe* pe;
-  };
-  std::vector<Closing> closing_;  // on_association_down's PEs, in (pool rank, id) order, reused
+  std::vector<OwnedPe*> closing_;  // on_association_down's PEs, latest joined first, reused
 };
 
 }  // namespace rserpool::registrar

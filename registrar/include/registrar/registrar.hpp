@@ -64,6 +64,21 @@ class Registrar {
                                              std::uint16_t peer_port, TimePoint now);
   std::vector<Action> on_asap_association_down(AssociationId id, TimePoint now);
   std::vector<Action> on_asap_message(AssociationId id, ByteView message, TimePoint now);
+  // The most frequent request without an action list (issue 16): when
+  // `message` is a HANDLE_RESOLUTION of the plain form without the S flag,
+  // from a known association and within its rate, and nothing is due at
+  // `now`, appends the answer to `answer` and returns true. That is
+  // exactly what on_asap_message() would do, whose only action would be
+  // this answer on `id`: the same bytes, counters and selection state, and
+  // no deadline moves (the driver need not re-arm its timer). Otherwise
+  // returns false having changed nothing, and the driver calls
+  // on_asap_message().
+  bool answer_resolution(AssociationId id, ByteView message, TimePoint now, Bytes& answer) {
+    // Every other message is declined on its first byte, without a call.
+    return !message.empty() &&
+           message[0] == static_cast<std::uint8_t>(wire::asap::MessageType::handle_resolution) &&
+           answer_plain_resolution(id, message, now, answer);
+  }
 
   // One ENRP message, from the server `from` the driver knows is at the
   // other end of the association (0 if unknown; it addresses ENRP_ERRORs
@@ -108,7 +123,11 @@ class Registrar {
  private:
   struct Parts;
   void begin_event(TimePoint now);
-  std::vector<Action> finish();
+  bool answer_plain_resolution(AssociationId id, ByteView message, TimePoint now, Bytes& answer);
+  // `deadlines_unchanged`: the event changed nothing any deadline depends
+  // on (a handle resolution), so the earliest deadline computed at the end
+  // of the previous event still holds unless begin_event() handled a timeout.
+  std::vector<Action> finish(bool deadlines_unchanged = false);
   std::unique_ptr<Parts> p_;
 };
 

@@ -51,7 +51,9 @@ void ServerState::asap_up(transport::Association& a, const transport::Associatio
 }
 
 void ServerState::asap_message(transport::Association& a, transport::Message&& m) {
-  if (stopped || !asap.count(a.id())) return;
+  if (stopped) return;
+  const auto it = asap.find(a.id());
+  if (it == asap.end()) return;
   // rsplib sends ASAP with PPID 11; 0 ("unspecified") is tolerated, anything
   // else is another protocol on the wrong port.
   if (m.ppid != kAsapPpid && m.ppid != 0) {
@@ -60,7 +62,15 @@ void ServerState::asap_message(transport::Association& a, transport::Message&& m
     return;
   }
   ++counters.asap_messages_received;
-  execute(core.on_asap_message(a.id(), m.payload, now()));
+  const TimePoint t = now();
+  // A plain resolution: answered in bytes, no action list, no timer to
+  // re-arm (the core says when that is exact).
+  if (core.answer_resolution(a.id(), m.payload, t, answer_buffer)) {
+    buffers::give(std::move(m.payload));
+    send_asap_bytes(it, std::exchange(answer_buffer, buffers::take(256)));
+    return;
+  }
+  execute(core.on_asap_message(a.id(), m.payload, t));
   // The core keeps no view of it past the event: the transport reads the
   // next message into this buffer (rserpool/base/buffer_pool.hpp).
   buffers::give(std::move(m.payload));

@@ -66,6 +66,9 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
   void asap_send_failed(transport::Association& a, std::size_t count);
   void asap_down(transport::Association& a, transport::DownReason why);
   void send_asap(AssociationId id, const AsapOut& message);
+  // Where Registrar::answer_resolution() writes; handed to the transport
+  // when it answered, replaced by a recycled buffer.
+  Bytes answer_buffer;
   void send_asap_bytes(AssociationId id, Bytes&& message);
   void send_asap_bytes(std::map<AssociationId, AsapLink>::iterator link, Bytes&& message);
   void send_asap_to_element(SendAsapToElement&& s);

@@ -106,7 +106,7 @@ void Handlespace::index_add(PoolElementEntry& e) {
   owner_add(e);
   // Expiries mostly arrive in time order: hint at the end.
   if (e.expires_at_)
-    e.expiry_pos_ = expiry_.emplace_hint(expiry_.end(), ExpiryKey{*e.expires_at_, e.pool_->rank(), e.id()}, &e);
+    e.expiry_pos_ = expiry_.emplace_hint(expiry_.end(), ExpiryKey{*e.expires_at_, next_expiry_sequence_++}, &e);
 }
 
 void Handlespace::index_remove(PoolElementEntry& e) {
@@ -183,7 +183,7 @@ Result<RegistrationOutcome, RegistrationRejection> Handlespace::register_element
       if (owner_changes) owner_remove(e);
       const std::optional<TimePoint> expires = expiry_of(pe, ctx.now);
       if (expires != e.expires_at_) {
-        const ExpiryKey key{expires.value_or(TimePoint{}), pool->rank(), e.id()};
+        const ExpiryKey key{expires.value_or(TimePoint{}), next_expiry_sequence_++};
         if (e.expires_at_) {
           auto node = expiry_.extract(e.expiry_pos_);
           if (expires) {

@@ -229,6 +229,33 @@ void encode_resolution_response(Bytes& out, bool accepted, ByteView pool_handle,
   }
 }
 
+void encode_resolution_response(Bytes& out, bool accepted, ByteView pool_handle, std::optional<PolicyType> overall_policy,
+                                std::span<const ByteView> encoded_pool_elements) {
+  // A fresh PolicyParameters of the type: its values are zeros, which the
+  // zero fill of grow() already wrote.
+  const std::size_t policy_length = overall_policy ? 8 + policy_value_size(*overall_policy).value_or(0) : 0;
+  std::size_t length = 4 + 4 + pool_handle.size();
+  if (overall_policy) length = pad4(length) + policy_length;
+  for (const ByteView pe : encoded_pool_elements) length = pad4(length) + pe.size();
+  if (pool_handle.size() + 4 > 0xFFFF) length = 0x10000;  // as the Encoder would
+  std::uint8_t* const m = grow(out, length, pad4(length));
+  m[0] = static_cast<std::uint8_t>(MessageType::handle_resolution_response);
+  m[1] = accepted ? kAcceptFlag : 0;
+  store16(m + 2, static_cast<std::uint16_t>(length));
+  std::uint8_t* p = put_header(m + 4, static_cast<std::uint16_t>(ParameterType::pool_handle), 4 + pool_handle.size());
+  if (!pool_handle.empty()) std::memcpy(p, pool_handle.data(), pool_handle.size());
+  p += pad4(pool_handle.size());
+  if (overall_policy) {
+    store32(put_header(p, static_cast<std::uint16_t>(ParameterType::pool_member_selection_policy), policy_length),
+            static_cast<std::uint32_t>(*overall_policy));
+    p += policy_length;  // a multiple of 4
+  }
+  for (const ByteView pe : encoded_pool_elements) {
+    if (!pe.empty()) std::memcpy(p, pe.data(), pe.size());
+    p += pad4(pe.size());
+  }
+}
+
 void encode_registration_response(Bytes& out, ByteView pool_handle, PeIdentifier pe_id) {
   const std::size_t length = 4 + pad4(4 + pool_handle.size()) + 8;
   std::uint8_t* const m = grow(out, pool_handle.size() + 4 > 0xFFFF ? 0x10000 : length, length);
@@ -276,6 +303,10 @@ std::optional<HandleResolutionView> decode_handle_resolution_view(ByteView data)
 }
 
 bool decode_registration_view(ByteView data, RegistrationView& into) {
+  return decode_registration_straight(data, into) || decode_registration_walked(data, into);
+}
+
+bool decode_registration_walked(ByteView data, RegistrationView& into) {
   if (data.size() < 4 || data[0] != static_cast<std::uint8_t>(MessageType::registration)) return false;
   const std::size_t length = load_u16(data.data() + 2);
   if (length < 4 || length > data.size() || data.size() > pad4(length)) return false;

@@ -169,6 +169,14 @@ void encode_resolution_response(Bytes& out, bool accepted, ByteView pool_handle,
                                 const std::optional<PolicyParameters>& overall_policy,
                                 std::span<const ByteView> encoded_pool_elements);
 
+// The same with the overall policy given by its type alone, as the
+// registrar sends it (a PolicyParameters of that type and no values: the
+// type and zeros, or for an unknown type the type alone): no policy value
+// is built per answer.
+void encode_resolution_response(Bytes& out, bool accepted, ByteView pool_handle,
+                                std::optional<PolicyType> overall_policy,
+                                std::span<const ByteView> encoded_pool_elements);
+
 // Fast path for the registrar: appends the REGISTRATION_RESPONSE granting
 // a registration (no Operation Error), the pool handle as a view. Same
 // bytes as encode_into() of the equivalent RegistrationResponse.
@@ -208,6 +216,16 @@ std::optional<RegistrationView> decode_registration_view(ByteView data);
 // AddressList::kInline addresses per transport decoding allocates
 // nothing. On false, `into` holds no meaningful value.
 bool decode_registration_view(ByteView data, RegistrationView& into);
+// The two readers behind it, public for the test that they agree:
+// decode_registration_straight() takes only the common shape (the handle,
+// then a PE parameter with an SCTP, TCP, UDP or UDP-Lite user transport of
+// 1-4 addresses, a known policy with exactly its values, optionally an
+// SCTP ASAP transport; no padding after the handle's) in one pass over
+// fixed offsets and declines (false) everything else, saying nothing about
+// it; decode_registration_walked() walks the TLVs by the general rules.
+// Wherever the first decodes, the second gives the same value.
+bool decode_registration_straight(ByteView data, RegistrationView& into) noexcept;
+bool decode_registration_walked(ByteView data, RegistrationView& into);
 
 // Decodes exactly one message: `data` holds the message and at most its
 // trailing padding.
