@@ -31,7 +31,11 @@ command -v valgrind >/dev/null || { echo "valgrind not installed" >&2; exit 2; }
 work=$(mktemp -d /tmp/sg-regcg.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; if [[ ${SG_CG_KEEP:-0} == 1 ]]; then echo "kept $work" >&2; else rm -rf "$work"; fi' EXIT
 
+# The VTY on an ephemeral port: two runs at once (or a daemon on the
+# default 4261) must not collide.
 cat >"$work/reg.cfg" <<EOT
+line vty
+ bind 127.0.0.1 0
 registrar
  server-id 0x5e000001
  transport tcp
