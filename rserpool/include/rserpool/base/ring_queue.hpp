@@ -6,6 +6,8 @@
 // (issue 16).
 #include <cstddef>
 #include <memory>
+#include <new>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -38,7 +40,12 @@ class RingQueue {
     T& slot = (*this)[size_];
     std::destroy_at(&slot);
     try {
-      std::construct_at(&slot, std::forward<Args>(args)...);
+      // Braces for an aggregate: clang before 16 has no parenthesised
+      // aggregate initialisation (P0960), which construct_at relies on.
+      if constexpr (std::is_aggregate_v<T>)
+        ::new (static_cast<void*>(&slot)) T{std::forward<Args>(args)...};
+      else
+        std::construct_at(&slot, std::forward<Args>(args)...);
     } catch (...) {
       std::construct_at(&slot);  // every slot always holds a live T
       throw;
