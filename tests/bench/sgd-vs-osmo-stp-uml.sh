@@ -18,10 +18,11 @@
 #             configured ASPs (m3ua_load --echo-asp, each returns the DATA
 #             with OPC/DPC swapped). osmo-stp 1.6 does not activate an ASP
 #             that joins a configured AS through RKM, hence static ASPs.
-# Every SCTP socket of ours sets SCTP_NODELAY and, unless told otherwise,
-# bundles what it writes together (SctpOptions::bundle, MSG_MORE on all but
-# the last message of a batch). --relay-bundle off turns that off in sgd
-# (ss7-side and pe-sctp `bundle off`); --tools-bundle off in the load tools
+# Every SCTP socket of ours sets SCTP_NODELAY. This script turns on, unless
+# told otherwise, the bundling of what is written together (SctpOptions::
+# bundle, off by default in the product; MSG_MORE on all but the last
+# message of a batch). --relay-bundle off leaves it off in sgd (ss7-side
+# and pe-sctp `bundle`); --tools-bundle off in the load tools
 # (ss7-gen, gwc-sim, the echoing ASPs), so both relays face one packet per
 # message and only sgd's own bundling differs. osmo-stp sends one message
 # per packet either way. Each round runs sgd then
@@ -64,8 +65,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $relay_bundle == on || $relay_bundle == off ]] || { echo "--relay-bundle is on or off" >&2; exit 2; }
 [[ $tools_bundle == on || $tools_bundle == off ]] || { echo "--tools-bundle is on or off" >&2; exit 2; }
-relay_bundle_cfg=""; ss7_bundle_cfg=""
-if [[ $relay_bundle == off ]]; then relay_bundle_cfg=" pe-sctp bundle off"; ss7_bundle_cfg=" sctp bundle off"; fi
+relay_bundle_cfg=" pe-sctp bundle $relay_bundle"; ss7_bundle_cfg=" sctp bundle $relay_bundle"
 sgd=$build/sg/sgd; gwc=$build/sg/gwc-sim; gen=$build/sg/ss7-gen; echo_asp=$build/tests/mxua_driver/m3ua_load
 for b in "$sgd" "$gwc" "$gen" "$echo_asp"; do
   [[ -x $b ]] || { echo "missing $b (build sgd gwc-sim ss7-gen m3ua_load)" >&2; exit 2; }

@@ -284,7 +284,7 @@ struct EchoOptions {
   std::uint32_t rc = 0;
   std::uint32_t pc = 0;
   tr::TransportKind kind = tr::TransportKind::sctp;
-  bool bundle = true;  // --bundle off: one SCTP packet per message
+  bool bundle = false;  // --bundle on: what is written together leaves bundled
 };
 
 int run_echo_asp(const EchoOptions& o) {

@@ -85,7 +85,7 @@ TEST(SgConfig, EveryCommandRoundTrips) {
       "sg\n point-code-format ansi\n point-code 10.20.30\n network-indicator international\n transport tcp\n"
       " timer-profile standard\n log-level m3ua debug\n pe-sctp rto-initial 500\n pe-sctp rto-min 250\n"
       " pe-sctp rto-max 2000\n pe-sctp path-max-retransmissions 3\n pe-sctp association-max-retransmissions 6\n"
-      " pe-sctp heartbeat-interval 1000\n pe-sctp heartbeat off\n pe-sctp sack-frequency 1\n pe-sctp bundle off\n"
+      " pe-sctp heartbeat-interval 1000\n pe-sctp heartbeat off\n pe-sctp sack-frequency 1\n pe-sctp bundle on\n"
       "ss7-side\n local-ip 198.18.0.1\n local-ip 2001:2::1\n local-port 2906\n accept-peers any\n"
       " sctp rto-min 300\n sctp sack-delay 40\n sctp receive-buffer 65536\n"
       " peer stp-a\n  remote-ip 198.18.0.9\n  remote-ip 2001:2::9\n  routing-context 7\n"
@@ -106,7 +106,7 @@ TEST(SgConfig, EveryCommandRoundTrips) {
                                " dpc 10.20.0 mask 8\n", " si sccp\n si isup\n", " cic-range 1 31\n",
                                " log-level m3ua debug\n", " pe-sctp rto-min 250\n", " pe-sctp heartbeat off\n",
                                " pe-sctp sack-frequency 1\n", " sctp rto-min 300\n", " sctp sack-delay 40\n",
-                               " sctp receive-buffer 65536\n", " pe-sctp bundle off\n",
+                               " sctp receive-buffer 65536\n", " pe-sctp bundle on\n",
                                "  traffic-mode override\n  traffic-mode-negotiation follow\n  allowed-opc 1.2.3\n"
                                "  allowed-opc 1.2.0 mask 8\n",
                                "  traffic-mode broadcast\n  traffic-mode-negotiation follow\n",
@@ -191,7 +191,7 @@ TEST(SgConfig, SctpOverridesApplyOnTopOfTheProfile) {
   o.sack_delay_ms = 40;
   o.heartbeat = false;
   o.receive_buffer = 32768;
-  o.bundle = false;
+  o.bundle = true;
   const auto aggressive = apply(o, sctp_profile(TimerProfile::aggressive));
   const auto base = rserpool::transport::SctpOptions::aggressive();
   EXPECT_EQ(aggressive.rto_min, std::chrono::milliseconds(300));
@@ -201,8 +201,8 @@ TEST(SgConfig, SctpOverridesApplyOnTopOfTheProfile) {
   EXPECT_FALSE(aggressive.heartbeat_enabled);
   EXPECT_EQ(aggressive.receive_buffer, 32768U);
   EXPECT_FALSE(base.receive_buffer.has_value());  // the kernel's unless set
-  EXPECT_FALSE(aggressive.bundle);
-  EXPECT_TRUE(base.bundle);  // on unless set off
+  EXPECT_TRUE(aggressive.bundle);
+  EXPECT_FALSE(base.bundle);  // off unless set on
   EXPECT_EQ(apply(SctpOverrides{}, sctp_profile(TimerProfile::standard)).rto_min,
             rserpool::transport::SctpOptions{}.rto_min);
   auto v = parse("sg\n timer-profile standard\nss7-side\n sctp rto-max 500\n");

@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>  // before netinet/sctp.h, which pulls in linux/in.h
 #include <netinet/sctp.h>
+#include <linux/sock_diag.h>  // SK_MEMINFO_*
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -321,18 +322,43 @@ void SctpAssociation::schedule_send() {
 // them (Linux's asoc->force_delay) and the last one, sent without it,
 // flushes everything queued, bundled into full packets (RFC 9260 6.10).
 // No message waits longer than this call: the batch is all we had. The
-// price is a second system call per batch of two or more. sendmmsg cannot
-// do it in one: its flags apply to every message. When the first call
-// stops short (EAGAIN), what it held is flushed by the next send, which the
-// caller makes when the socket is writable again; the kernel also sends
-// held data as soon as it fills a packet.
+// price is a second system call per batch of two or more (sendmmsg cannot
+// do it in one: its flags apply to every message) and a third, the check
+// that the kernel has room for the whole batch (room_for: a batch cut
+// short after a MSG_MORE message would stall the association). Without the
+// room, the batch goes unbundled.
 int SctpAssociation::send_batch(mmsghdr* msgs, unsigned count) {
   constexpr int kFlags = MSG_NOSIGNAL | MSG_DONTWAIT;
-  if (count < 2 || !bundle_) return send_messages(fd(), msgs, count, kFlags);
+  if (count < 2 || !bundle_ || !room_for(msgs, count)) return send_messages(fd(), msgs, count, kFlags);
   const int held = send_messages(fd(), msgs, count - 1, kFlags | MSG_MORE);
   if (held != static_cast<int>(count - 1)) return held;
   const int last = send_messages(fd(), msgs + count - 1, 1, kFlags);
   return last > 0 ? held + last : held;
+}
+
+// Whether the kernel will take the whole batch. MSG_MORE is safe only then:
+// Linux keeps the association's force_delay from the last message it
+// accepted, and with it set it holds *every* queued chunk (not only this
+// batch's) until a full packet's worth is queued, 64 KiB on loopback. A
+// batch cut short by EAGAIN after a MSG_MORE message would leave it set,
+// and once what was in flight is acknowledged nothing frees send space, no
+// write readiness comes, and the association stalls until the peer is
+// declared not reading (stop 30: the ASAP flood attack test, 1 run in 2 in
+// UML). The kernel refuses a write only when sk_sndbuf - sk_wmem_queued is
+// no longer positive (sctp_wspace), and charges each chunk its buffer's
+// true size plus its own bookkeeping: well under 2 KiB beyond the payload
+// for a signalling message. One getsockopt per batch of two or more.
+bool SctpAssociation::room_for(const mmsghdr* msgs, unsigned count) {
+  constexpr std::size_t kChargePerMessage = 2048;
+  std::uint32_t mi[SK_MEMINFO_VARS] = {};
+  socklen_t len = sizeof mi;
+  if (::getsockopt(fd(), SOL_SOCKET, SO_MEMINFO, mi, &len) != 0 ||
+      len < sizeof(std::uint32_t) * (SK_MEMINFO_WMEM_QUEUED + 1))
+    return false;
+  const long room = static_cast<long>(mi[SK_MEMINFO_SNDBUF]) - static_cast<long>(mi[SK_MEMINFO_WMEM_QUEUED]);
+  std::size_t need = 0;
+  for (unsigned i = 0; i < count; ++i) need += msgs[i].msg_hdr.msg_iov->iov_len + kChargePerMessage;
+  return room > static_cast<long>(need);
 }
 
 void SctpAssociation::try_send() {

@@ -71,6 +71,7 @@ class SctpAssociation final : public AssociationBase {
   void handle_recv_error(int err);
   void try_send();
   int send_batch(struct mmsghdr* msgs, unsigned count);  // sendmmsg, the batch bundled (MSG_MORE)
+  bool room_for(const struct mmsghdr* msgs, unsigned count);  // the kernel takes the whole batch
   // send() defers the write to the end of the current handler, so that what
   // one batch of input produces leaves in one sendmmsg (issue 16).
   void schedule_send();

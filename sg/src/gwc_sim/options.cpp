@@ -27,7 +27,7 @@ constexpr const char* kUsage =
     "  --life MS               registration life (default 30000)\n"
     "  --pe-id N               PE identifier (decimal or 0x hex; default random)\n"
     "  --aggressive            fast failure detection (registrar and SG associations)\n"
-    "  --bundle on|off         SCTP toward the SG: messages written together leave bundled (default on)\n"
+    "  --bundle on|off         SCTP toward the SG: messages written together leave bundled (default off)\n"
     "  --no-self-fence         an SG association lost abnormally is always the SG's death (keep its calls),\n"
     "                          even right after a stall of our own (default: a fence, its calls given up)\n"
     "  --changeover-hold MS    a call whose last message went through an SG association that failed waits\n"

@@ -35,7 +35,7 @@ struct Options {
   std::int32_t registration_life_ms = 30'000;
   std::optional<rserpool::PeIdentifier> pe_id;  // default random
   bool aggressive = false;
-  bool bundle = true;  // --bundle off: one SCTP packet per message toward the SG (SctpOptions::bundle)
+  bool bundle = false;  // --bundle on: what is written together toward the SG leaves bundled (SctpOptions::bundle)
   // An SG association lost abnormally right after a stall of our own is
   // taken as a fence (GwcConfig::fenced_after_stall): the calls it carried
   // are given up. Off (--no-self-fence): such a loss is always the SG's

@@ -37,7 +37,7 @@ constexpr const char* kUsage =
     "  --queries N             throughput mode: N queries in all, then stop (a counted run; --duration still bounds it)\n"
     "  --stats-interval MS     periodic machine-readable 'stats' lines on stdout\n"
     "  --aggressive            fast failure detection on the SGP association\n"
-    "  --bundle on|off         SCTP: messages written together leave bundled (default on)\n"
+    "  --bundle on|off         SCTP: messages written together leave bundled (default off)\n"
     "  --connect-timeout MS    give up when not ASP-ACTIVE by then (default 10000)\n"
     "  --trace FILE            one line per ISUP message (generated, sent, refused, received) with its CIC\n"
     "  --name NAME\n";

@@ -51,7 +51,7 @@ struct Options {
   std::uint64_t queries = 0;
   std::chrono::milliseconds stats_interval{0};  // 0: no periodic lines
   bool aggressive = false;
-  bool bundle = true;  // --bundle off: one SCTP packet per message (SctpOptions::bundle)
+  bool bundle = false;  // --bundle on: what is written together leaves bundled (SctpOptions::bundle)
   std::string name = "ss7-gen";
   // One line per ISUP message (generated, sent on an SG, refused, received),
   // with its CIC, for a test to tell what became of a failed call.
