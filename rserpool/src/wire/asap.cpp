@@ -185,6 +185,37 @@ std::uint8_t* put_header(std::uint8_t* p, std::uint16_t type, std::size_t length
   return p + 4;
 }
 
+// A HANDLE_RESOLUTION_RESPONSE's length without trailing padding: the Pool
+// Handle, a policy parameter of `policy_length` bytes (0: none), the
+// encoded Pool Elements; 0x10000 (refused by grow()) when the handle does
+// not fit its parameter, as the Encoder would.
+std::size_t resolution_response_length(ByteView pool_handle, std::size_t policy_length,
+                                       std::span<const ByteView> encoded_pool_elements) {
+  std::size_t length = 4 + 4 + pool_handle.size();
+  if (policy_length != 0) length = pad4(length) + policy_length;
+  for (const ByteView pe : encoded_pool_elements) length = pad4(length) + pe.size();
+  return pool_handle.size() + 4 > 0xFFFF ? 0x10000 : length;
+}
+
+// Its header and Pool Handle, in `length` bytes grown onto `out`; returns
+// where the next parameter goes.
+std::uint8_t* put_resolution_head(Bytes& out, bool accepted, std::size_t length, ByteView pool_handle) {
+  std::uint8_t* const m = grow(out, length, pad4(length));
+  m[0] = static_cast<std::uint8_t>(MessageType::handle_resolution_response);
+  m[1] = accepted ? kAcceptFlag : 0;
+  store16(m + 2, static_cast<std::uint16_t>(length));
+  std::uint8_t* p = put_header(m + 4, static_cast<std::uint16_t>(ParameterType::pool_handle), 4 + pool_handle.size());
+  if (!pool_handle.empty()) std::memcpy(p, pool_handle.data(), pool_handle.size());
+  return p + pad4(pool_handle.size());
+}
+
+void put_pool_elements(std::uint8_t* p, std::span<const ByteView> encoded_pool_elements) {
+  for (const ByteView pe : encoded_pool_elements) {
+    if (!pe.empty()) std::memcpy(p, pe.data(), pe.size());
+    p += pad4(pe.size());
+  }
+}
+
 }  // namespace
 
 void encode_resolution_response(Bytes& out, bool accepted, ByteView pool_handle,
@@ -198,19 +229,9 @@ void encode_resolution_response(Bytes& out, bool accepted, ByteView pool_handle,
                              ? 4 * n
                              : overall_policy->raw_value.size());
   }
-  // Offsets from the message start; `length` leaves out trailing padding.
-  std::size_t length = 4 + 4 + pool_handle.size();
-  if (overall_policy) length = pad4(length) + policy_length;
-  for (const ByteView pe : encoded_pool_elements) length = pad4(length) + pe.size();
-  if (pool_handle.size() + 4 > 0xFFFF || policy_length > 0xFFFF) length = 0x10000;  // as the Encoder would
-  std::uint8_t* const m = grow(out, length, pad4(length));
-
-  m[0] = static_cast<std::uint8_t>(MessageType::handle_resolution_response);
-  m[1] = accepted ? kAcceptFlag : 0;
-  store16(m + 2, static_cast<std::uint16_t>(length));
-  std::uint8_t* p = put_header(m + 4, static_cast<std::uint16_t>(ParameterType::pool_handle), 4 + pool_handle.size());
-  if (!pool_handle.empty()) std::memcpy(p, pool_handle.data(), pool_handle.size());
-  p += pad4(pool_handle.size());
+  std::size_t length = resolution_response_length(pool_handle, policy_length, encoded_pool_elements);
+  if (policy_length > 0xFFFF) length = 0x10000;  // as the Encoder would
+  std::uint8_t* p = put_resolution_head(out, accepted, length, pool_handle);
   if (overall_policy) {
     std::uint8_t* q = put_header(p, static_cast<std::uint16_t>(ParameterType::pool_member_selection_policy),
                                  policy_length);
@@ -223,10 +244,7 @@ void encode_resolution_response(Bytes& out, bool accepted, ByteView pool_handle,
     }
     p += pad4(policy_length);
   }
-  for (const ByteView pe : encoded_pool_elements) {
-    if (!pe.empty()) std::memcpy(p, pe.data(), pe.size());
-    p += pad4(pe.size());
-  }
+  put_pool_elements(p, encoded_pool_elements);
 }
 
 void encode_resolution_response(Bytes& out, bool accepted, ByteView pool_handle, std::optional<PolicyType> overall_policy,
@@ -234,26 +252,14 @@ void encode_resolution_response(Bytes& out, bool accepted, ByteView pool_handle,
   // A fresh PolicyParameters of the type: its values are zeros, which the
   // zero fill of grow() already wrote.
   const std::size_t policy_length = overall_policy ? 8 + policy_value_size(*overall_policy).value_or(0) : 0;
-  std::size_t length = 4 + 4 + pool_handle.size();
-  if (overall_policy) length = pad4(length) + policy_length;
-  for (const ByteView pe : encoded_pool_elements) length = pad4(length) + pe.size();
-  if (pool_handle.size() + 4 > 0xFFFF) length = 0x10000;  // as the Encoder would
-  std::uint8_t* const m = grow(out, length, pad4(length));
-  m[0] = static_cast<std::uint8_t>(MessageType::handle_resolution_response);
-  m[1] = accepted ? kAcceptFlag : 0;
-  store16(m + 2, static_cast<std::uint16_t>(length));
-  std::uint8_t* p = put_header(m + 4, static_cast<std::uint16_t>(ParameterType::pool_handle), 4 + pool_handle.size());
-  if (!pool_handle.empty()) std::memcpy(p, pool_handle.data(), pool_handle.size());
-  p += pad4(pool_handle.size());
+  const std::size_t length = resolution_response_length(pool_handle, policy_length, encoded_pool_elements);
+  std::uint8_t* p = put_resolution_head(out, accepted, length, pool_handle);
   if (overall_policy) {
     store32(put_header(p, static_cast<std::uint16_t>(ParameterType::pool_member_selection_policy), policy_length),
             static_cast<std::uint32_t>(*overall_policy));
     p += policy_length;  // a multiple of 4
   }
-  for (const ByteView pe : encoded_pool_elements) {
-    if (!pe.empty()) std::memcpy(p, pe.data(), pe.size());
-    p += pad4(pe.size());
-  }
+  put_pool_elements(p, encoded_pool_elements);
 }
 
 void encode_registration_response(Bytes& out, ByteView pool_handle, PeIdentifier pe_id) {
