@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "codec.hpp"
+#include "policy_values.hpp"
 
 namespace rserpool::wire {
 
@@ -137,37 +138,7 @@ Status decode_policy(const Tlv& t, PolicyParameters& out) {
   // Shorter than the layout is an error; longer is tolerated and ignored,
   // like Wireshark does.
   if (r.remaining() < *need) return invalid(t.whole, "policy value too short for its type");
-  switch (out.type) {
-    case PolicyType::round_robin:
-    case PolicyType::random:
-      break;
-    case PolicyType::weighted_round_robin:
-    case PolicyType::weighted_random:
-      out.weight = r.u32();
-      break;
-    case PolicyType::priority:
-      out.priority = r.u32();
-      break;
-    case PolicyType::least_used:
-    case PolicyType::randomized_least_used:
-      out.load = r.u32();
-      break;
-    case PolicyType::least_used_degradation:
-    case PolicyType::priority_least_used:
-      out.load = r.u32();
-      out.degradation = r.u32();
-      break;
-    case PolicyType::weighted_random_dpf:
-      out.weight = r.u32();
-      out.dpf = r.u32();
-      out.distance = r.u32();
-      break;
-    case PolicyType::least_used_dpf:
-      out.load = r.u32();
-      out.dpf = r.u32();
-      out.distance = r.u32();
-      break;
-  }
+  detail::assign_policy_values(out, [&r] { return r.u32(); });
   return std::nullopt;
 }
 

@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "rserpool/wire/asap.hpp"
+#include "policy_values.hpp"
 #include "rserpool/wire/parameters.hpp"
 
 namespace rserpool::wire::asap {
@@ -85,37 +86,11 @@ std::size_t straight_policy(const std::uint8_t* p, std::size_t n, PolicyParamete
   out.weight = out.priority = out.load = out.degradation = out.dpf = out.distance = 0;
   out.raw_value.clear();
   const std::uint8_t* v = p + 8;
-  switch (type) {
-    case PolicyType::round_robin:
-    case PolicyType::random:
-      break;
-    case PolicyType::weighted_round_robin:
-    case PolicyType::weighted_random:
-      out.weight = load_u32(v);
-      break;
-    case PolicyType::priority:
-      out.priority = load_u32(v);
-      break;
-    case PolicyType::least_used:
-    case PolicyType::randomized_least_used:
-      out.load = load_u32(v);
-      break;
-    case PolicyType::least_used_degradation:
-    case PolicyType::priority_least_used:
-      out.load = load_u32(v);
-      out.degradation = load_u32(v + 4);
-      break;
-    case PolicyType::weighted_random_dpf:
-      out.weight = load_u32(v);
-      out.dpf = load_u32(v + 4);
-      out.distance = load_u32(v + 8);
-      break;
-    case PolicyType::least_used_dpf:
-      out.load = load_u32(v);
-      out.dpf = load_u32(v + 4);
-      out.distance = load_u32(v + 8);
-      break;
-  }
+  wire::detail::assign_policy_values(out, [&v] {
+    const std::uint32_t x = load_u32(v);
+    v += 4;
+    return x;
+  });
   return length;
 }
 
